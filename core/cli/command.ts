@@ -1,0 +1,47 @@
+// One CLI subcommand per file under commands/, registered explicitly in main.ts.
+// Progress goes to stderr, results to stdout (JSON where a program would read it); bad input exits 2.
+
+export interface CliIo {
+  /** Results: what a program would read. */
+  stdout(text: string): void;
+  /** Progress and diagnostics for a person. */
+  stderr(text: string): void;
+  /** Aborted on SIGINT/SIGTERM: long work stops at its next checkpoint. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  /** Resolves to the exit code. Throw DinoscopeError('BAD_INPUT', …) for bad input (exit 2). */
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+export interface ParsedArgs {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+/** `--name value`, `--name=value` and bare `--flag`; `booleans` lists the flags that take no value. */
+export function parseArgs(argv: string[], booleans: readonly string[] = []): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
+      else {
+        const name = a.slice(2);
+        if (booleans.includes(name) || i + 1 >= argv.length || argv[i + 1].startsWith('--')) flags.set(name, true);
+        else flags.set(name, argv[++i]);
+      }
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}

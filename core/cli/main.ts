@@ -1,0 +1,62 @@
+// `dinoscope <command> …`: the headless entry point over the same core the app uses.
+import { DinoscopeError, toEnvelope } from '../common/errors.js';
+import type { CliIo, Command } from './command.js';
+import { commands } from './registry.js';
+
+function usage(list: readonly Command[]): string {
+  const width = Math.max(...list.map((c) => c.name.length));
+  return ['usage: dinoscope <command> [options]', '', 'commands:', ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'dinoscope <command> --help shows its options.'].join('\n');
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(usage(commands) + '\n');
+    return name ? 0 : 2;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    io.stderr(`dinoscope: unknown command '${name}'\n${usage(commands)}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout(`${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (err) {
+    const env = toEnvelope(err);
+    io.stderr(`dinoscope ${name}: ${env.message}\n`);
+    if (err instanceof DinoscopeError) return env.code === 'CANCELLED' ? 130 : err.code === 'INTERNAL' ? 1 : 2;
+    if (process.env.DINOSCOPE_DEBUG && err instanceof Error) io.stderr(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+const isEntry = process.argv[1] && /(?:dinoscope(?:\.js)?|main\.js)$/.test(process.argv[1]);
+if (isEntry) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (++interrupts > 1) process.exit(130);
+      process.stderr.write(`\ndinoscope: stopping (${sig}); press Ctrl-C again to quit at once\n`);
+      controller.abort();
+    });
+  }
+  const io: CliIo = {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    signal: controller.signal,
+  };
+  runCli(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(`dinoscope: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

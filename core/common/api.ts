@@ -1,0 +1,181 @@
+// The one API contract between the UI and the core. Electron IPC (electron/) and the serve host's
+// HTTP/WebSocket (core/serve/) are two transports of this interface; both are generated from
+// `apiMethods` and `apiEvents` below, so adding a method here is the only step needed to expose it.
+// Every argument and result is structured-clone/JSON safe (plain objects, arrays, strings, numbers,
+// booleans, null) unless noted.
+
+/** One level of an image pyramid. downsample = level-0 width / this level's width (≥ 1). */
+export interface ImageLevel {
+  width: number;
+  height: number;
+  downsample: number;
+}
+
+/** What a reader knows about an image, as `dinoscope info` prints it. */
+export interface ImageMetadata {
+  /** Reader format id, e.g. "png", "jpeg", "webp", "tiff", "tiled-tiff", "bigtiff", "svs", "ome-tiff". */
+  format: string;
+  width: number;
+  height: number;
+  levels: ImageLevel[];
+  /** Microns per pixel at level 0 when the file states it, else null. */
+  mpp: number | null;
+  tileWidth: number;
+  tileHeight: number;
+  /** Vendor properties as the file gives them (Aperio ImageDescription fields, OME attributes, TIFF tags). */
+  vendor: Record<string, string>;
+}
+
+export type ImageStatus = 'ok' | 'missing' | 'unsupported' | 'corrupt' | 'caching';
+
+/** One image of a project's collection. */
+export interface ImageEntry {
+  /** Stable id within the project (derived from the path at import). */
+  id: string;
+  /** Absolute path of the source file. */
+  path: string;
+  /** File name shown to the user. */
+  name: string;
+  status: ImageStatus;
+  /** Why the image is not 'ok': a sentence naming the problem. */
+  reason?: string;
+  meta?: ImageMetadata;
+  /** File size in bytes at import. */
+  bytes?: number;
+}
+
+export interface ProjectSummary {
+  /** Absolute path of the project folder (holds project.json and cache/). */
+  path: string;
+  name: string;
+  images: ImageEntry[];
+}
+
+export interface RecentProject {
+  path: string;
+  name: string;
+  openedAt: string;
+}
+
+export interface ImportReport {
+  added: ImageEntry[];
+  /** Paths already in the project. */
+  skipped: string[];
+  /** Paths that failed, each with its reason; they are also listed in the collection. */
+  failed: { path: string; reason: string }[];
+}
+
+/** A deep-zoom tile source for the viewer (DZI level numbering: maxLevel is full resolution, each
+ * lower level halves). The URL template is the host's: `{level}`, `{x}`, `{y}` are substituted. */
+export interface TileSourceInfo {
+  imageId: string;
+  width: number;
+  height: number;
+  tileSize: number;
+  overlap: number;
+  minLevel: number;
+  maxLevel: number;
+  tileUrl: string;
+  mpp: number | null;
+}
+
+/** A tiled overlay layer the viewer can draw over an image (heatmaps, PCA, clusters, masks). */
+export interface OverlayInfo {
+  id: string;
+  imageId: string;
+  name: string;
+  /** Same level numbering and tile grid as the image's TileSourceInfo; PNG tiles with alpha. */
+  tileUrl: string;
+  legend: { label: string; color: string }[];
+  defaultOpacity: number;
+}
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: { name: string; path: string; kind: 'dir' | 'file'; bytes?: number }[];
+}
+
+export interface AppInfo {
+  version: string;
+  /** 'electron' or 'serve': which host answers. */
+  host: 'electron' | 'serve';
+  platform: string;
+  /** Whether the host can show native file dialogs (Electron) or offers its own folder browser (serve). */
+  nativeDialogs: boolean;
+}
+
+export type JobKind = 'import' | 'pyramid-cache';
+
+/** Progress of long work. rate is items per second; etaSeconds null while unknown. */
+export interface JobProgress {
+  jobId: string;
+  kind: JobKind;
+  label: string;
+  done: number;
+  total: number;
+  rate: number;
+  etaSeconds: number | null;
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  message?: string;
+}
+
+export interface DinoscopeApi {
+  appInfo(): Promise<AppInfo>;
+  recentProjects(): Promise<RecentProject[]>;
+  createProject(path: string, name?: string): Promise<ProjectSummary>;
+  openProject(path: string): Promise<ProjectSummary>;
+  currentProject(): Promise<ProjectSummary | null>;
+  /** Import files or folders (recursively) by absolute path on the host machine. */
+  importPaths(paths: string[]): Promise<ImportReport>;
+  removeImage(imageId: string): Promise<ProjectSummary>;
+  /** Browse the host's file system (the serve host's own "open" dialog; Electron uses native dialogs). */
+  listDirectory(path: string | null): Promise<DirectoryListing>;
+  /** Electron only: native dialogs. Resolve to [] / null when cancelled. */
+  showOpenDialog(kind: 'images' | 'project'): Promise<string[]>;
+  tileSource(imageId: string): Promise<TileSourceInfo>;
+  overlays(imageId: string): Promise<OverlayInfo[]>;
+  /** URL of a JPEG thumbnail (longest side ≤ 256 px). */
+  thumbnailUrl(imageId: string): Promise<string>;
+  cancelJob(jobId: string): Promise<void>;
+}
+
+/** Events pushed from the host to the UI. */
+export interface DinoscopeEvents {
+  jobProgress: JobProgress;
+  projectChanged: ProjectSummary;
+}
+
+/** The method names, generated into the IPC bridge and the HTTP router: a method missing here fails to
+ * type-check, so the transports cannot drift from the interface. */
+export const apiMethods = {
+  appInfo: true,
+  recentProjects: true,
+  createProject: true,
+  openProject: true,
+  currentProject: true,
+  importPaths: true,
+  removeImage: true,
+  listDirectory: true,
+  showOpenDialog: true,
+  tileSource: true,
+  overlays: true,
+  thumbnailUrl: true,
+  cancelJob: true,
+} as const satisfies Record<keyof DinoscopeApi, true>;
+
+export const apiEvents = {
+  jobProgress: true,
+  projectChanged: true,
+} as const satisfies Record<keyof DinoscopeEvents, true>;
+
+export type ApiMethod = keyof DinoscopeApi;
+export type ApiEvent = keyof DinoscopeEvents;
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(apiMethods, name);
+}
+
+export function isApiEvent(name: unknown): name is ApiEvent {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(apiEvents, name);
+}

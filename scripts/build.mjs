@@ -1,0 +1,38 @@
+// Builds everything that runs outside the TypeScript test runner:
+//   dist/cli/main.js            the CLI (also hosts `serve`), ESM for Node
+//   dist/cli/*.worker.js        worker-thread entries
+//   dist/electron/main.cjs      Electron main process
+//   dist/electron/preload.cjs   sandboxed preload (CommonJS, no Node modules but electron)
+//   dist/renderer/              the Svelte UI (vite)
+// Native and large packages stay external and are loaded from node_modules at run time.
+import { build } from 'esbuild';
+import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+
+const external = ['onnxruntime-node', 'sharp', 'electron', 'ws', 'geotiff', 'zarrita', 'bufferutil', 'utf-8-validate'];
+const only = process.argv.slice(2);
+const want = (name) => only.length === 0 || only.includes(name);
+
+const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
+
+if (want('cli')) {
+  const workers = ['core/cli/main.ts'];
+  await build({
+    ...common,
+    entryPoints: { main: 'core/cli/main.ts' },
+    outdir: 'dist/cli',
+    format: 'esm',
+    // Bundled CommonJS dependencies may call require(); give ESM output one.
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  void workers;
+}
+if (want('electron') && existsSync('electron/main/main.ts')) {
+  await build({ ...common, entryPoints: { main: 'electron/main/main.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
+  await build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
+}
+if (want('renderer') && existsSync('renderer/vite.config.ts')) {
+  rmSync('dist/renderer', { recursive: true, force: true });
+  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
