@@ -7,7 +7,7 @@ const checks = [
   [bin('tsc'), ['-p', 'core/common/tsconfig.json']],
   [bin('tsc'), ['-p', 'core/tsconfig.json']],
   [bin('tsc'), ['-p', 'electron/tsconfig.json']],
-  [bin('tsc'), ['-p', 'tsconfig.tools.json']],
+  [bin('tsc'), ['-p', 'tsconfig.json']],
   [bin('svelte-check'), ['--tsconfig', 'renderer/tsconfig.json', '--fail-on-warnings', '--output', 'human']],
 ];
 let failed = 0;
