@@ -141,9 +141,13 @@ export interface DinoscopeApi {
 }
 
 /** Events pushed from the host to the UI. */
+/** A command chosen in the Electron app menu, for the UI to carry out (the serve host never sends it). */
+export type MenuCommand = 'new-project' | 'open-project' | 'import-images';
+
 export interface DinoscopeEvents {
   jobProgress: JobProgress;
   projectChanged: ProjectSummary;
+  menuCommand: { command: MenuCommand };
 }
 
 /** The method names, generated into the IPC bridge and the HTTP router: a method missing here fails to
@@ -167,6 +171,7 @@ export const apiMethods = {
 export const apiEvents = {
   jobProgress: true,
   projectChanged: true,
+  menuCommand: true,
 } as const satisfies Record<keyof DinoscopeEvents, true>;
 
 export type ApiMethod = keyof DinoscopeApi;
