@@ -1,0 +1,31 @@
+// Native open dialogs behind the contract's showOpenDialog(kind): images (files and folders,
+// multi-select, image filters) or a project folder. Cancel resolves to [].
+import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+
+export type DialogKind = 'images' | 'project';
+
+/** The image extensions the readers handle (core/data/readers). */
+export const imageExtensions = ['svs', 'tif', 'tiff', 'ome.tif', 'ome.tiff', 'btf', 'png', 'jpg', 'jpeg', 'webp'] as const;
+
+export function openDialogOptions(kind: DialogKind): OpenDialogOptions {
+  if (kind === 'project') {
+    return { title: 'Choose a project folder', buttonLabel: 'Open Project', properties: ['openDirectory', 'createDirectory', 'promptToCreate'] };
+  }
+  return {
+    title: 'Import images',
+    buttonLabel: 'Import',
+    // Linux and Windows cannot mix files and folders in one dialog: there it picks files, and folders
+    // come by drag-and-drop (macOS offers both at once).
+    properties: process.platform === 'darwin' ? ['openFile', 'openDirectory', 'multiSelections'] : ['openFile', 'multiSelections'],
+    filters: [
+      { name: 'Images and slides', extensions: imageExtensions.map((e) => e.split('.').pop() ?? e) },
+      { name: 'All files', extensions: ['*'] },
+    ],
+  };
+}
+
+export async function showOpenDialog(parent: BrowserWindow | null, kind: DialogKind): Promise<string[]> {
+  const options = openDialogOptions(kind);
+  const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? [] : result.filePaths;
+}

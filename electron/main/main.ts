@@ -1,0 +1,126 @@
+// Electron's main process: one instance, one window, the dinoscope:// scheme, one IPC handler, the menu.
+// Bundled by scripts/build.mjs to dist/electron/main.cjs (package.json "main").
+import { app, BrowserWindow, dialog, session } from 'electron';
+import path from 'node:path';
+import { AppService, rootAssetUrls, type AppHostHooks } from '../../core/app/service.js';
+import { routeAssetRequest } from '../../core/tiles/router.js';
+import { assetsOrigin } from './csp.js';
+import { showOpenDialog } from './dialogs.js';
+import { registerIpc, sendMenuCommand } from './ipc.js';
+import { installMenu } from './menu.js';
+import { registerSchemePrivileges, serveScheme } from './protocol.js';
+import { createProtocolHandler } from './protocol-handler.js';
+import { createMainWindow, hardenSession } from './window.js';
+
+const isDev = !app.isPackaged || process.env.DINOSCOPE_DEV === '1';
+let mainWindow: BrowserWindow | null = null;
+
+/** Electron's asset URLs: the router's paths on the dinoscope://assets origin. */
+const electronAssetUrls: AppHostHooks['urls'] = {
+  tile: (id) => assetsOrigin + rootAssetUrls.tile(id),
+  thumbnail: (id) => assetsOrigin + rootAssetUrls.thumbnail(id),
+  overlay: (id, overlayId) => assetsOrigin + rootAssetUrls.overlay(id, overlayId),
+};
+
+function fail(err: unknown): void {
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  console.error(`dinoscope: ${message}`);
+  dialog.showErrorBox('Dinoscope could not start', message);
+  app.exit(1);
+}
+
+async function openWindow(): Promise<void> {
+  const root = app.getAppPath();
+  mainWindow = await createMainWindow({
+    preloadPath: path.join(root, 'dist', 'electron', 'preload.cjs'),
+    stateFile: path.join(app.getPath('userData'), 'window-state.json'),
+    isDev,
+  });
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+}
+
+async function refreshMenu(service: AppService): Promise<void> {
+  const recent = await service.recentProjects().catch(() => []);
+  installMenu({
+    isDev,
+    appName: app.getName(),
+    recent,
+    command: (command) => sendMenuCommand(mainWindow, command),
+    openRecent: (projectPath) => {
+      service.openProject(projectPath).catch((err: unknown) => {
+        dialog.showErrorBox('Could not open the project', err instanceof Error ? err.message : String(err));
+      });
+    },
+    about: () => {
+      void dialog.showMessageBox({
+        type: 'info',
+        title: `About ${app.getName()}`,
+        message: `${app.getName()} ${app.getVersion()}`,
+        detail: 'Annotation-free analysis of gigapixel images with self-supervised Vision Transformers.\n' + `Electron ${process.versions.electron}, Chromium ${process.versions.chrome}, Node ${process.versions.node}.`,
+      });
+    },
+  });
+}
+
+async function start(): Promise<void> {
+  const service = new AppService({
+    host: 'electron',
+    version: app.getVersion(),
+    urls: electronAssetUrls,
+    showOpenDialog: (kind) => showOpenDialog(mainWindow, kind),
+    homeDir: app.getPath('home'),
+  });
+  hardenSession(session.defaultSession);
+  serveScheme(
+    createProtocolHandler({
+      rendererRoot: path.join(app.getAppPath(), 'dist', 'renderer'),
+      routeAsset: (pathname) => routeAssetRequest(service, pathname),
+    }),
+  );
+  registerIpc(service, () => mainWindow);
+  service.on('projectChanged', () => void refreshMenu(service));
+  await refreshMenu(service);
+  await openWindow();
+
+  app.on('activate', () => {
+    // macOS: clicking the dock icon with no window open opens one.
+    if (BrowserWindow.getAllWindows().length === 0) openWindow().catch(fail);
+  });
+  // Let running jobs stop and project files settle before the process exits.
+  let closed = false;
+  app.on('will-quit', (event) => {
+    if (closed) return;
+    event.preventDefault();
+    closed = true;
+    service
+      .close()
+      .catch((err: unknown) => console.error('dinoscope: closing the project failed', err))
+      .finally(() => app.quit());
+  });
+}
+
+// Sandbox every renderer, whatever a window's options say; the scheme must be privileged before ready.
+app.enableSandbox();
+registerSchemePrivileges();
+
+if (!app.requestSingleInstanceLock()) {
+  // Another Dinoscope is running: it focuses its window (second-instance below); this one leaves.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('web-contents-created', (_event, contents) => {
+    // Belt and braces for any webContents (devtools included): no new windows, no webviews.
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+  });
+  app.whenReady().then(start).catch(fail);
+}
