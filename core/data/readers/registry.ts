@@ -4,9 +4,10 @@ import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { jpegFormat } from './jpeg.js';
 import { pngFormat } from './png.js';
+import { tiffFormat } from './tiff.js';
 import { webpFormat } from './webp.js';
 
-export const formats: readonly ReaderFormat[] = [pngFormat, jpegFormat, webpFormat];
+export const formats: readonly ReaderFormat[] = [pngFormat, jpegFormat, webpFormat, tiffFormat];
 
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;

@@ -1,0 +1,76 @@
+// The reader for tiled TIFF levels (plain pyramidal TIFF, BigTIFF, SVS, OME-TIFF and the pyramid cache):
+// readRegion assembles the decoded tiles overlapping the rectangle, through a shared LRU tile cache.
+import type { ImageMetadata } from '../../common/api.js';
+import type { ImageReader, RgbImage } from '../reader.js';
+import { checkRegion, copyRect, whiteImage } from '../rgb.js';
+import { decodeTile } from '../tiff/decode.js';
+import type { TileLayout } from '../tiff/level.js';
+import type { FileSource } from '../tiff/source.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { TileCache } from '../tiff/tile-cache.js';
+
+export class TiledTiffReader implements ImageReader {
+  readonly cache: TileCache;
+
+  constructor(
+    readonly path: string,
+    readonly meta: ImageMetadata,
+    private readonly source: FileSource,
+    private readonly layouts: readonly TileLayout[],
+    cacheBytes?: number,
+  ) {
+    this.cache = new TileCache(cacheBytes);
+  }
+
+  /** The decoded tile (tx, ty) of a level: (tileHeight, tileWidth, 3). */
+  tile(level: number, tx: number, ty: number): Promise<RgbImage> {
+    const layout = this.layouts[level];
+    return this.cache.get(`${level}/${tx}/${ty}`, async () => {
+      const i = ty * layout.tilesAcross + tx;
+      const count = layout.byteCounts[i];
+      if (count === 0) return whiteImage(layout.tileWidth, layout.tileHeight); // sparse tile: never written
+      const bytes = await this.source.read(layout.offsets[i], count, `tile ${tx},${ty} of level ${level}`);
+      try {
+        return await decodeTile(bytes, layout);
+      } catch (err) {
+        if (err instanceof DinoscopeError) throw err;
+        const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+        throw new DinoscopeError('CORRUPT', `${this.path}: tile ${tx},${ty} of level ${level} cannot be decoded (${msg}).`);
+      }
+    });
+  }
+
+  async readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
+    checkRegion(this.path, this.layouts.length, level, x, y, width, height);
+    const layout = this.layouts[level];
+    const out = whiteImage(width, height);
+    const left = Math.max(0, x);
+    const top = Math.max(0, y);
+    const right = Math.min(layout.width, x + width);
+    const bottom = Math.min(layout.height, y + height);
+    if (right <= left || bottom <= top) return out;
+    const { tileWidth: tw, tileHeight: th } = layout;
+    const jobs: Promise<void>[] = [];
+    for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
+      for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
+        jobs.push(
+          this.tile(level, tx, ty).then((tile) => {
+            // Intersection of this tile with the clipped rectangle, in level coordinates.
+            const x0 = Math.max(left, tx * tw);
+            const y0 = Math.max(top, ty * th);
+            const x1 = Math.min(right, (tx + 1) * tw);
+            const y1 = Math.min(bottom, (ty + 1) * th);
+            copyRect(tile, x0 - tx * tw, y0 - ty * th, out, x0 - x, y0 - y, x1 - x0, y1 - y0);
+          }),
+        );
+      }
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await this.source.close();
+  }
+}

@@ -1,0 +1,49 @@
+// JPEG-in-TIFF streams: merge the shared JPEGTables into each tile's abbreviated stream, and when the
+// TIFF says the JPEG holds RGB (Photometric 2) rather than YCbCr (6), mark it with an Adobe APP14
+// segment, transform = 0, so libjpeg-turbo skips its YCbCr→RGB conversion (and drop any JFIF APP0,
+// which would imply YCbCr and take precedence). YCbCr streams are left alone: the decoder converts them.
+
+const SOI = 0xd8;
+const EOI = 0xd9;
+const SOS = 0xda;
+const APP0 = 0xe0;
+
+/** Adobe APP14: "Adobe", version 100, flags0 0, flags1 0, transform 0 (no colour transform). */
+const ADOBE_RGB = Uint8Array.from([0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x00]);
+
+/** Segments between SOI and SOS of a stream (without SOI), minus APP0 when dropApp0. */
+function headerSegments(stream: Uint8Array, dropApp0: boolean): { parts: Uint8Array[]; rest: number } {
+  const parts: Uint8Array[] = [];
+  let p = 2;
+  while (p + 4 <= stream.length && stream[p] === 0xff) {
+    const marker = stream[p + 1];
+    if (marker === SOS || marker === EOI) break;
+    const len = (stream[p + 2] << 8) | stream[p + 3];
+    if (!(marker === APP0 && dropApp0)) parts.push(stream.subarray(p, p + 2 + len));
+    p += 2 + len;
+  }
+  return { parts, rest: p };
+}
+
+/** One complete JPEG stream for a tile: SOI, [Adobe], tables, the tile's own segments and scan. */
+export function completeJpeg(tile: Uint8Array, tables: Uint8Array | null, rgb: boolean): Uint8Array {
+  if (tile.length < 4 || tile[0] !== 0xff || tile[1] !== SOI) throw new Error('tile does not start with a JPEG SOI marker');
+  const chunks: Uint8Array[] = [Uint8Array.from([0xff, SOI])];
+  if (rgb) chunks.push(ADOBE_RGB);
+  if (tables && tables.length > 4) {
+    // JPEGTables is SOI, DQT/DHT segments, EOI: keep the segments.
+    let end = tables.length;
+    if (tables[end - 2] === 0xff && tables[end - 1] === EOI) end -= 2;
+    chunks.push(tables.subarray(2, end));
+  }
+  const { parts, rest } = headerSegments(tile, rgb);
+  chunks.push(...parts, tile.subarray(rest));
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,56 @@
+// A bytes-bounded LRU cache of decoded tiles; concurrent requests for the same tile share one decode.
+import type { RgbImage } from '../reader.js';
+
+export const DEFAULT_TILE_CACHE_BYTES = 128 * 2 ** 20;
+
+export class TileCache {
+  private readonly tiles = new Map<string, RgbImage>(); // insertion order = recency
+  private readonly pending = new Map<string, Promise<RgbImage>>();
+  private bytes = 0;
+  /** Decodes performed (for tests and stats). */
+  decodes = 0;
+
+  constructor(private readonly maxBytes = DEFAULT_TILE_CACHE_BYTES) {}
+
+  get(key: string, load: () => Promise<RgbImage>): Promise<RgbImage> {
+    const hit = this.tiles.get(key);
+    if (hit) {
+      this.tiles.delete(key);
+      this.tiles.set(key, hit);
+      return Promise.resolve(hit);
+    }
+    const inflight = this.pending.get(key);
+    if (inflight) return inflight;
+    this.decodes++;
+    const p = load().then(
+      (tile) => {
+        this.pending.delete(key);
+        this.put(key, tile);
+        return tile;
+      },
+      (err: unknown) => {
+        this.pending.delete(key);
+        throw err;
+      },
+    );
+    this.pending.set(key, p);
+    return p;
+  }
+
+  private put(key: string, tile: RgbImage): void {
+    const size = tile.data.byteLength;
+    if (size > this.maxBytes) return;
+    this.tiles.set(key, tile);
+    this.bytes += size;
+    for (const [k, t] of this.tiles) {
+      if (this.bytes <= this.maxBytes) break;
+      this.tiles.delete(k);
+      this.bytes -= t.data.byteLength;
+    }
+  }
+
+  clear(): void {
+    this.tiles.clear();
+    this.bytes = 0;
+  }
+}
