@@ -1,0 +1,126 @@
+// ONNX ModelProto serialisation written by hand (field numbers from onnx/onnx.proto). Emits only the nodes
+// that the outputs need, in a topological order (a depth-first walk from the outputs, so recomputed
+// nodes sit right before the backward that consumes them), initializers as little-endian raw_data.
+import { type Attr, type Graph, type Node } from './graph.js';
+import { ProtoWriter } from './protobuf.js';
+import { type DType, type HostTensor, type Tensor } from './tensor.js';
+
+/** The ONNX opset we emit (standard domain only; no com.microsoft ops). */
+export const OPSET = 20;
+export const IR_VERSION = 9;
+
+const elemType: Record<DType, number> = { float32: 1, bool: 9, int64: 7, float16: 10, float64: 11 };
+const attrType = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7 } as const;
+
+export interface SerializeOptions {
+  docString?: string;
+  /** Overrides for the model's opset (default OPSET). */
+  opset?: number;
+}
+
+/** Nodes needed by the graph outputs, in an order where every node follows its producers. */
+export function scheduleNodes(g: Graph): Node[] {
+  const order: Node[] = [];
+  const state = new Map<number, 1 | 2>(); // 1 visiting, 2 done
+  // Iterative DFS (graphs of thousands of nodes would overflow a recursive walk).
+  for (const out of g.outputs) {
+    const root = g.producer(out);
+    if (!root || state.get(root.id) === 2) continue;
+    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    state.set(root.id, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      if (top.next < top.node.inputs.length) {
+        const x = top.node.inputs[top.next++];
+        const p = x ? g.producer(x) : null;
+        if (!p) continue;
+        const s = state.get(p.id);
+        if (s === 2) continue;
+        if (s === 1) throw new Error(`onnx: cycle through node ${p.name}`);
+        state.set(p.id, 1);
+        stack.push({ node: p, next: 0 });
+      } else {
+        state.set(top.node.id, 2);
+        order.push(top.node);
+        stack.pop();
+      }
+    }
+  }
+  return order;
+}
+
+function rawBytes(t: HostTensor): Uint8Array {
+  const d = t.data;
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength); // little-endian hosts (x86, arm64)
+}
+
+function writeTensor(w: ProtoWriter, t: HostTensor, name: string): void {
+  for (const d of t.dims) w.int(1, d);
+  w.int(2, elemType[t.dtype]);
+  if (name) w.string(8, name);
+  w.bytes(9, rawBytes(t));
+}
+
+function writeAttr(w: ProtoWriter, name: string, a: Attr): void {
+  w.string(1, name);
+  if ('f' in a) w.float(2, a.f).int(20, attrType.f);
+  else if ('i' in a) w.int(3, a.i).int(20, attrType.i);
+  else if ('s' in a) w.string(4, a.s).int(20, attrType.s);
+  else if ('t' in a) w.message(5, (m) => writeTensor(m, a.t, '')).int(20, attrType.t);
+  else if ('floats' in a) {
+    for (const v of a.floats) w.float(7, v);
+    w.int(20, attrType.floats);
+  } else {
+    for (const v of a.ints) w.int(8, v);
+    w.int(20, attrType.ints);
+  }
+}
+
+function writeValueInfo(w: ProtoWriter, t: Tensor, doc: string): void {
+  w.string(1, t.name);
+  w.message(2, (type) =>
+    type.message(1, (tt) => {
+      tt.int(1, elemType[t.dtype]);
+      tt.message(2, (shape) => {
+        for (const d of t.shape) shape.message(1, (dim) => dim.int(1, d));
+      });
+    }),
+  );
+  if (doc) w.string(3, doc);
+}
+
+/** Serialises the graph's outputs and everything they need into ONNX ModelProto bytes. */
+export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
+  if (g.outputs.length === 0) throw new Error('onnx: the graph has no outputs');
+  const nodes = scheduleNodes(g);
+  const used = new Set<number>();
+  for (const n of nodes) for (const x of n.inputs) if (x) used.add(x.id);
+  for (const o of g.outputs) used.add(o.id);
+  const m = new ProtoWriter();
+  m.int(1, IR_VERSION);
+  m.string(2, 'dinoscope');
+  m.string(3, '0.1.0');
+  if (opts.docString) m.string(6, opts.docString);
+  m.message(7, (gw) => {
+    for (const n of nodes) {
+      gw.message(1, (nw) => {
+        for (const x of n.inputs) nw.string(1, x ? x.name : '');
+        for (const y of n.outputs) nw.string(2, y.name);
+        nw.string(3, n.name);
+        nw.string(4, n.op);
+        for (const [k, a] of Object.entries(n.attrs)) nw.message(5, (aw) => writeAttr(aw, k, a));
+      });
+    }
+    gw.string(2, g.name);
+    for (const [id, v] of g.values) {
+      if (v.kind !== 'const' || !used.has(id) || !v.data) continue;
+      const t = g.tensor(id);
+      gw.message(5, (tw) => writeTensor(tw, v.data as HostTensor, t.name));
+    }
+    // Inputs: every declared input and parameter, used or not, so feeds stay stable across edits.
+    for (const t of [...g.inputs, ...g.params]) gw.message(11, (vw) => writeValueInfo(vw, t, g.info(t).doc));
+    for (const t of g.outputs) gw.message(12, (vw) => writeValueInfo(vw, t, g.info(t).doc));
+  });
+  m.message(8, (ow) => ow.string(1, '').int(2, opts.opset ?? OPSET));
+  return m.finish();
+}

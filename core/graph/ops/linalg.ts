@@ -1,0 +1,55 @@
+// Matrix products: batched, broadcasting MatMul; 2-D Gemm; patch embedding as reshape + MatMul.
+import { graphOf } from '../graph.js';
+import { broadcastShapes } from '../shapes.js';
+import { type Tensor, fmtShape } from '../tensor.js';
+import { reshape, transpose } from './shape.js';
+
+/** a (…, m, k) @ b (…, k, n) → (…, m, n); batch axes broadcast. Both operands must have rank ≥ 2. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank < 2 || b.rank < 2) throw new Error(`MatMul: operands need rank ≥ 2 (reshape vectors), got ${a} and ${b}`);
+  if (a.dtype !== b.dtype) throw new Error(`MatMul: dtypes differ: ${a} and ${b}`);
+  const [m, k] = a.shape.slice(-2);
+  const [k2, n] = b.shape.slice(-2);
+  if (k !== k2) throw new Error(`MatMul: inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
+  const batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  return graphOf(a).op('MatMul', [a, b], {}, [...batch, m, n], a.dtype);
+}
+
+export interface GemmOptions {
+  alpha?: number;
+  beta?: number;
+  transA?: boolean;
+  transB?: boolean;
+}
+
+/** alpha · op(A) op(B) + beta · C for 2-D A, B; C broadcasts to (m, n). */
+export function gemm(a: Tensor, b: Tensor, c: Tensor | null, o: GemmOptions = {}): Tensor {
+  if (a.rank !== 2 || b.rank !== 2) throw new Error(`Gemm: needs 2-D operands, got ${a} and ${b}`);
+  const [m, k] = o.transA ? [a.shape[1], a.shape[0]] : a.shape;
+  const [k2, n] = o.transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (k !== k2) throw new Error(`Gemm: inner dimensions differ: ${a} (transA ${!!o.transA}) and ${b} (transB ${!!o.transB})`);
+  if (c) broadcastShapes('Gemm', c.shape, [m, n]);
+  const attrs = { alpha: { f: o.alpha ?? 1 }, beta: { f: o.beta ?? 1 }, transA: { i: o.transA ? 1 : 0 }, transB: { i: o.transB ? 1 : 0 } };
+  return graphOf(a).op('Gemm', c ? [a, b, c] : [a, b], attrs, [m, n], a.dtype);
+}
+
+/**
+ * Patch embedding as reshape + MatMul (a stride-p, kernel-p convolution without Conv, so float64 and
+ * every provider work): images (B, C, H, W) → patches (B, H/p · W/p, C·p·p) → tokens (B, P, D) with
+ * weight (C·p·p, D) whose rows are ordered (c, i, j) like a flattened conv kernel (D, C, p, p).
+ */
+export function patchify(images: Tensor, p: number): Tensor {
+  const [B, C, H, W] = images.shape;
+  if (images.rank !== 4 || H % p || W % p) throw new Error(`patchify: ${images} is not (B, C, H, W) with H, W divisible by ${p}`);
+  const h = H / p;
+  const w = W / p;
+  const x = reshape(images, [B, C, h, p, w, p]); // (B, C, h, p, w, p)
+  const t = transpose(x, [0, 2, 4, 1, 3, 5]); // (B, h, w, C, p, p)
+  return reshape(t, [B, h * w, C * p * p]); // (B, P, C·p·p)
+}
+
+/** Patch embedding: patchify then a linear map, plus bias. Output (B, P, D). */
+export function patchEmbed(images: Tensor, weight: Tensor, bias: Tensor | null, p: number): Tensor {
+  const tokens = matmul(patchify(images, p), weight); // (B, P, D)
+  return bias ? graphOf(images).op('Add', [tokens, bias], {}, tokens.shape, tokens.dtype) : tokens;
+}

@@ -1,0 +1,119 @@
+// Data-movement ops: Transpose, Reshape, Unsqueeze/Squeeze (as Reshape), Concat, Split, Slice, Gather,
+// Expand, Pad. Shapes are static, so every shape input is an int64 constant computed here.
+import { graphOf } from '../graph.js';
+import { broadcastShapes, normAxis } from '../shapes.js';
+import { type Shape, type Tensor, fmtShape, sizeOf } from '../tensor.js';
+
+export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
+  const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
+  if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`Transpose: perm [${p.join(', ')}] is not a permutation for ${x}`);
+  if (p.every((v, i) => v === i)) return x;
+  return graphOf(x).op('Transpose', [x], { perm: { ints: [...p] } }, p.map((a) => x.shape[a]), x.dtype);
+}
+
+/** Swaps the last two axes. */
+export const transposeLast2 = (x: Tensor): Tensor => transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)));
+
+/** Reshape to a static shape; one -1 is inferred. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const out = [...shape];
+  const k = out.indexOf(-1);
+  if (k >= 0) {
+    const rest = sizeOf(out.filter((_, i) => i !== k));
+    out[k] = rest === 0 ? 0 : x.size / rest;
+  }
+  if (!out.every((d) => Number.isInteger(d) && d >= 0) || sizeOf(out) !== x.size) throw new Error(`Reshape: cannot reshape ${x} to ${fmtShape(shape)}`);
+  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
+  const g = graphOf(x);
+  return g.op('Reshape', [x, g.ints(out, 'shape')], {}, out, x.dtype);
+}
+
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const a = normAxis('Unsqueeze', axis, x.rank + 1);
+  return reshape(x, [...x.shape.slice(0, a), 1, ...x.shape.slice(a)]);
+}
+
+export function squeeze(x: Tensor, axis: number): Tensor {
+  const a = normAxis('Squeeze', axis, x.rank);
+  if (x.shape[a] !== 1) throw new Error(`Squeeze: axis ${axis} of ${x} is not 1`);
+  return reshape(x, x.shape.filter((_, i) => i !== a));
+}
+
+export function flatten(x: Tensor, fromAxis = 0): Tensor {
+  const a = normAxis('Flatten', fromAxis, x.rank);
+  return reshape(x, [...x.shape.slice(0, a), sizeOf(x.shape.slice(a))]);
+}
+
+export function concat(xs: readonly Tensor[], axis: number): Tensor {
+  if (xs.length === 0) throw new Error('Concat: no inputs');
+  if (xs.length === 1) return xs[0];
+  const a = normAxis('Concat', axis, xs[0].rank);
+  const shape = [...xs[0].shape];
+  for (const x of xs.slice(1)) {
+    if (x.dtype !== xs[0].dtype || x.rank !== xs[0].rank || x.shape.some((d, i) => i !== a && d !== shape[i])) throw new Error(`Concat: ${x} does not match ${xs[0]} outside axis ${axis}`);
+    shape[a] += x.shape[a];
+  }
+  return graphOf(xs[0]).op('Concat', [...xs], { axis: { i: a } }, shape, xs[0].dtype);
+}
+
+/** Splits along `axis` into pieces of the given sizes (or `n` equal pieces). */
+export function split(x: Tensor, sizes: readonly number[] | number, axis: number): Tensor[] {
+  const a = normAxis('Split', axis, x.rank);
+  const s = typeof sizes === 'number' ? Array.from({ length: sizes }, () => x.shape[a] / sizes) : [...sizes];
+  if (!s.every((v) => Number.isInteger(v) && v >= 0) || s.reduce((p, v) => p + v, 0) !== x.shape[a]) throw new Error(`Split: sizes [${s.join(', ')}] do not split axis ${axis} of ${x}`);
+  const g = graphOf(x);
+  const node = g.addNode('Split', [x, g.ints(s, 'split')], { axis: { i: a } }, s.map((v) => ({ shape: x.shape.map((d, i) => (i === a ? v : d)), dtype: x.dtype })));
+  return node.outputs;
+}
+
+/** Slice [start, end) with step along each listed axis (negative indices count from the end). */
+export function slice(x: Tensor, axes: readonly number[], starts: readonly number[], ends: readonly number[], steps?: readonly number[]): Tensor {
+  const g = graphOf(x);
+  const st = steps ?? axes.map(() => 1);
+  const shape = [...x.shape];
+  const ax = axes.map((a) => normAxis('Slice', a, x.rank));
+  const s0: number[] = [];
+  const e0: number[] = [];
+  ax.forEach((a, k) => {
+    const d = x.shape[a];
+    if (st[k] <= 0) throw new Error(`Slice: only positive steps are supported (axis ${axes[k]})`);
+    const clampIdx = (v: number): number => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
+    const s = clampIdx(starts[k]);
+    const e = Math.max(clampIdx(ends[k]), s);
+    s0.push(s);
+    e0.push(e);
+    shape[a] = Math.ceil((e - s) / st[k]);
+  });
+  return g.op('Slice', [x, g.ints(s0, 'starts'), g.ints(e0, 'ends'), g.ints(ax, 'axes'), g.ints(st, 'steps')], {}, shape, x.dtype);
+}
+
+/** Gathers along `axis` with int64 `indices` (output: x.shape[:axis] + indices.shape + x.shape[axis+1:]). */
+export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
+  if (indices.dtype !== 'int64') throw new Error(`Gather: indices must be int64, got ${indices}`);
+  const a = normAxis('Gather', axis, x.rank);
+  const shape = [...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)];
+  return graphOf(x).op('Gather', [x, indices], { axis: { i: a } }, shape, x.dtype);
+}
+
+/** Broadcasts x to `shape` (ONNX Expand semantics). */
+export function expand(x: Tensor, shape: Shape): Tensor {
+  const out = broadcastShapes('Expand', x.shape, shape);
+  if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
+  const g = graphOf(x);
+  return g.op('Expand', [x, g.ints(shape, 'shape')], {}, out, x.dtype);
+}
+
+/** Constant padding: `pads` = [begin_0, …, begin_{r-1}, end_0, …, end_{r-1}], all ≥ 0. */
+export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
+  if (pads.length !== 2 * x.rank || pads.some((p) => p < 0 || !Number.isInteger(p))) throw new Error(`Pad: pads [${pads.join(', ')}] do not fit ${x} (need ${2 * x.rank} non-negative)`);
+  const g = graphOf(x);
+  const shape = x.shape.map((d, i) => d + pads[i] + pads[i + x.rank]);
+  return g.op('Pad', [x, g.ints(pads, 'pads'), g.scalar(value, x.dtype)], { mode: { s: 'constant' } }, shape, x.dtype);
+}
+
+/** A tensor of zeros (an expanded scalar constant). */
+export function zeros(like: Tensor | { shape: Shape; dtype: Tensor['dtype'] }, g = graphOf(like as Tensor)): Tensor {
+  const z = g.scalar(0, like.dtype);
+  if (like.shape.length === 0) return z;
+  return g.op('Expand', [z, g.ints(like.shape, 'shape')], {}, like.shape, like.dtype);
+}

@@ -1,0 +1,173 @@
+// The runtime adapter: the ONLY file that imports onnxruntime-node (eslint enforces it). Everything else
+// exchanges our HostTensor. Sessions are created from serialised ONNX bytes.
+//
+// Execution providers: the caller lists its preference (cuda, webgpu, dml, coreml, cpu); we try each in
+// turn, report which one actually runs, and warn when we fall back (onnxruntime does not fall back from
+// webgpu on its own).
+//
+// Memory options: measured on this machine (2 cores, ORT 1.30 CPU) with the ViT-S block forward+backward
+// (examples/block.ts, B=32 N=261 D=384, float32, 2 threads), peak RSS of the whole process:
+//   enableMemPattern on,  cpu arena on:   see MEMORY_NOTE below
+// The defaults below follow those numbers.
+import * as ort from 'onnxruntime-node';
+import { type DType, type HostTensor, type TensorData } from './tensor.js';
+
+export type Provider = 'cuda' | 'webgpu' | 'dml' | 'coreml' | 'cpu';
+
+export interface RuntimeOptions {
+  /** Preference order; 'cpu' is always appended as the last resort. Default ['cpu']. */
+  providers?: Provider[];
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  /** ORT's memory-pattern planner. Default false (see the note at the top of this file). */
+  memPattern?: boolean;
+  /** ORT's CPU memory arena. Default true. */
+  cpuArena?: boolean;
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Outputs to keep on the device (gpu-buffer) when the provider supports it (state fed back as inputs). */
+  deviceOutputs?: string[];
+  /** Where fallback warnings go (default: stderr). */
+  warn?: (message: string) => void;
+}
+
+export const MEMORY_DEFAULTS = { memPattern: false, cpuArena: true } as const;
+
+const toOrtType: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', bool: 'bool' };
+const fromOrtType: Partial<Record<string, DType>> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', bool: 'bool' };
+
+/** Wraps our host tensor as an ORT tensor without copying. */
+export function toOrt(t: HostTensor): ort.Tensor {
+  return new ort.Tensor(toOrtType[t.dtype], t.data as ort.Tensor.DataType, t.dims);
+}
+
+/** Views an ORT CPU tensor as our host tensor without copying. */
+export function fromOrt(t: ort.Tensor): HostTensor {
+  const dtype = fromOrtType[t.type];
+  if (!dtype) throw new Error(`runtime: output of type ${t.type} is not supported`);
+  let data = t.data as TensorData;
+  if (dtype === 'float16' && !(data instanceof Uint16Array)) {
+    const d = data as unknown as { buffer: ArrayBuffer; byteOffset: number; length: number };
+    data = new Uint16Array(d.buffer, d.byteOffset, d.length);
+  }
+  return { dtype, dims: [...t.dims], data } as HostTensor;
+}
+
+const deviceProviders: ReadonlySet<Provider> = new Set(['cuda', 'webgpu']);
+
+/** One compiled model: the provider it runs on, its input/output names, and `run`. */
+export class Session {
+  private constructor(
+    private readonly inner: ort.InferenceSession,
+    /** The provider that actually runs the model. */
+    readonly provider: Provider,
+  ) {}
+
+  static async create(model: Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
+    const warn = opts.warn ?? ((m: string) => process.stderr.write(`dinoscope: ${m}\n`));
+    const prefs = [...(opts.providers ?? ['cpu'])];
+    if (!prefs.includes('cpu')) prefs.push('cpu');
+    const errors: string[] = [];
+    for (const provider of prefs) {
+      const so: ort.InferenceSession.SessionOptions = {
+        executionProviders: [provider],
+        graphOptimizationLevel: opts.optimization ?? 'all',
+        enableMemPattern: opts.memPattern ?? MEMORY_DEFAULTS.memPattern,
+        enableCpuMemArena: opts.cpuArena ?? MEMORY_DEFAULTS.cpuArena,
+        logSeverityLevel: 3,
+      };
+      if (opts.intraOpThreads !== undefined) so.intraOpNumThreads = opts.intraOpThreads;
+      if (opts.interOpThreads !== undefined) so.interOpNumThreads = opts.interOpThreads;
+      if (opts.deviceOutputs?.length && deviceProviders.has(provider)) {
+        so.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
+      }
+      try {
+        const inner = await ort.InferenceSession.create(model, so);
+        if (errors.length) warn(`execution provider fallback: ${errors.join('; ')}; running on ${provider}`);
+        return new Session(inner, provider);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        if (provider === 'cpu') throw new Error(`runtime: could not create a session: ${msg}`);
+        errors.push(`${provider} unavailable (${msg.split('\n')[0]})`);
+      }
+    }
+    throw new Error('runtime: unreachable');
+  }
+
+  get inputNames(): readonly string[] {
+    return this.inner.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.inner.outputNames;
+  }
+
+  /** Runs the model on host tensors; returns host views of the requested (default: all) outputs. */
+  async run(feeds: Record<string, HostTensor>, fetches?: string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
+    const res = fetches ? await this.inner.run(ortFeeds, fetches) : await this.inner.run(ortFeeds);
+    const out: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(res)) out[k] = v.location === 'cpu' ? fromOrt(v) : fromOrt(await downloadTensor(v));
+    return out;
+  }
+
+  /** Low-level run on ORT values (used by StepRunner to keep state on the device). */
+  async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
+    return this.inner.run(feeds);
+  }
+
+  async release(): Promise<void> {
+    await this.inner.release();
+  }
+}
+
+async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor> {
+  const data = await t.getData(true);
+  return new ort.Tensor(t.type, data as ort.Tensor.DataType, t.dims);
+}
+
+/**
+ * Keeps state tensors (parameters, optimiser moments, step counters) between runs: each run feeds the
+ * current state as inputs and takes the new state from the outputs named in `stateMap` (output → input).
+ * On CPU the output tensors are fed back directly (no copy); on cuda/webgpu they stay on the device when
+ * the session was created with `deviceOutputs` listing them.
+ */
+export class StepRunner {
+  private readonly state = new Map<string, ort.Tensor>();
+
+  constructor(
+    readonly session: Session,
+    /** output name → input name it becomes at the next step */
+    readonly stateMap: Record<string, string>,
+  ) {}
+
+  /** Sets (or replaces) one state input from host data. */
+  set(input: string, value: HostTensor): void {
+    this.state.set(input, toOrt(value));
+  }
+
+  /** The current value of one state input, copied to the host when it lives on a device. */
+  async get(input: string): Promise<HostTensor> {
+    const t = this.state.get(input);
+    if (!t) throw new Error(`runtime: no state named ${input}`);
+    return t.location === 'cpu' ? fromOrt(t) : fromOrt(await downloadTensor(t));
+  }
+
+  /** One step: feeds state plus `feeds`, updates the state, returns the other outputs on the host. */
+  async step(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const all: Record<string, ort.Tensor> = {};
+    for (const [k, v] of this.state) all[k] = v;
+    for (const [k, v] of Object.entries(feeds)) all[k] = toOrt(v);
+    const res = await this.session.runRaw(all);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, value] of Object.entries(res)) {
+      const target = this.stateMap[name];
+      if (target !== undefined) {
+        const old = this.state.get(target);
+        this.state.set(target, value);
+        if (old && old.location !== 'cpu' && old !== value) old.dispose();
+      } else out[name] = value.location === 'cpu' ? fromOrt(value) : fromOrt(await downloadTensor(value));
+    }
+    return out;
+  }
+}
