@@ -1,4 +1,7 @@
 // The explicit command registry: no discovery by file name.
 import type { Command } from './command.js';
+import { importCommand } from './commands/import.js';
+import { infoCommand } from './commands/info.js';
+import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [importCommand, infoCommand, serveCommand];

@@ -1,0 +1,219 @@
+// The server side of the API contract, shared by both hosts (the serve host and Electron's main process).
+// Hosts construct it with their hooks (URL templates they serve, native dialogs) and expose it over their
+// transport; they route asset URLs through core/tiles/router.ts, which calls tile/thumbnail/overlayTile.
+import { rm } from 'node:fs/promises';
+import { platform } from 'node:process';
+import type {
+  AppInfo,
+  DinoscopeApi,
+  DirectoryListing,
+  ImportReport,
+  OverlayInfo,
+  ProjectSummary,
+  RecentProject,
+  TileSourceInfo,
+} from '../common/api.js';
+import { DinoscopeError } from '../common/errors.js';
+import { JobRegistry } from '../jobs/registry.js';
+import { importPaths, readablePath, type ImageFormats } from '../project/importer.js';
+import { Project } from '../project/project.js';
+import { readRecent, touchRecent } from '../project/recent.js';
+import { dziGeometry, TILE_SIZE } from '../tiles/dzi.js';
+import type { AssetSource } from '../tiles/router.js';
+import { TileService, type TileImage } from '../tiles/tile-service.js';
+import { optionalString, requireAbsolutePath, requireString, requireStringArray } from './args.js';
+import { listDirectory } from './directory.js';
+import { TypedEmitter } from './events.js';
+import { defaultFormats } from './formats.js';
+
+export interface AppHostHooks {
+  host: 'serve' | 'electron';
+  version: string;
+  /** URL templates the host serves; tile and overlay templates contain {level}, {x} and {y}. */
+  urls: {
+    tile(imageId: string): string;
+    thumbnail(imageId: string): string;
+    overlay(imageId: string, overlayId: string): string;
+  };
+  /** Native open dialogs (Electron); absent on the serve host. */
+  showOpenDialog?(kind: 'images' | 'project'): Promise<string[]>;
+  /** Where listDirectory(null) starts. */
+  homeDir: string;
+  /** The image layer; core/data's registry unless a host overrides it. */
+  formats?: ImageFormats;
+  /** Bound of the encoded-tile cache in bytes. */
+  tileCacheBytes?: number;
+}
+
+/** The URL templates of core/tiles/router.ts, for hosts that serve it at their origin's root. */
+export const rootAssetUrls: AppHostHooks['urls'] = {
+  tile: (id) => `/tiles/${id}/{level}/{x}_{y}.jpeg`,
+  thumbnail: (id) => `/thumbs/${id}.jpg`,
+  overlay: (id, overlayId) => `/overlays/${id}/${overlayId}/{level}/{x}_{y}.png`,
+};
+
+export class AppService implements DinoscopeApi, AssetSource {
+  readonly jobs = new JobRegistry();
+  private readonly events = new TypedEmitter();
+  private readonly formats: ImageFormats;
+  private project: Project | null = null;
+  private tilesService: TileService | null = null;
+  private readonly background = new Set<Promise<void>>();
+
+  constructor(private readonly hooks: AppHostHooks) {
+    this.formats = hooks.formats ?? defaultFormats;
+    this.jobs.on((p) => this.events.emit('jobProgress', p));
+  }
+
+  /** Subscribe to a DinoscopeEvents event; returns the unsubscribe function. */
+  on: TypedEmitter['on'] = (event, listener) => this.events.on(event, listener);
+
+  // ---- projects ----
+
+  async appInfo(): Promise<AppInfo> {
+    return { version: this.hooks.version, host: this.hooks.host, platform, nativeDialogs: this.hooks.showOpenDialog !== undefined };
+  }
+
+  async recentProjects(): Promise<RecentProject[]> {
+    return readRecent();
+  }
+
+  async createProject(path: string, name?: string): Promise<ProjectSummary> {
+    const project = await Project.create(requireAbsolutePath(path, 'The project path'), optionalString(name, 'The project name'));
+    return this.setProject(project);
+  }
+
+  async openProject(path: string): Promise<ProjectSummary> {
+    const project = await Project.open(requireAbsolutePath(path, 'The project path'));
+    if (await project.checkSources()) await project.save();
+    return this.setProject(project);
+  }
+
+  async currentProject(): Promise<ProjectSummary | null> {
+    return this.project ? this.project.summary() : null;
+  }
+
+  /** The open project (host-side code such as uploads), or a BAD_INPUT error. */
+  requireProject(): Project {
+    if (!this.project) throw new DinoscopeError('BAD_INPUT', 'No project is open: create or open a project first.');
+    return this.project;
+  }
+
+  async importPaths(paths: string[]): Promise<ImportReport> {
+    const list = requireStringArray(paths, 'paths');
+    const project = this.requireProject();
+    const { report, background } = await importPaths({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }, list);
+    const tracked = background.finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+    return report;
+  }
+
+  /** Settles when every background job started so far (pyramid caches) has finished. */
+  async idle(): Promise<void> {
+    while (this.background.size > 0) await Promise.all([...this.background]);
+  }
+
+  async removeImage(imageId: string): Promise<ProjectSummary> {
+    const project = this.requireProject();
+    const id = requireString(imageId, 'imageId');
+    project.requireImage(id);
+    await this.tilesService?.invalidate(id);
+    project.remove(id);
+    await rm(project.thumbnailPath(id), { force: true });
+    await project.save();
+    this.changed(project);
+    return project.summary();
+  }
+
+  async listDirectory(path: string | null): Promise<DirectoryListing> {
+    return listDirectory(path === null || path === undefined ? this.hooks.homeDir : requireAbsolutePath(path, 'The folder path'));
+  }
+
+  async showOpenDialog(kind: 'images' | 'project'): Promise<string[]> {
+    if (kind !== 'images' && kind !== 'project') throw new DinoscopeError('BAD_INPUT', `Dialog kind must be "images" or "project" (got ${JSON.stringify(kind)}).`);
+    if (!this.hooks.showOpenDialog) throw new DinoscopeError('UNSUPPORTED', `The ${this.hooks.host} host has no native dialogs: browse with listDirectory.`);
+    return this.hooks.showOpenDialog(kind);
+  }
+
+  async cancelJob(jobId: string): Promise<void> {
+    this.jobs.cancel(requireString(jobId, 'jobId'));
+  }
+
+  // ---- viewer ----
+
+  async tileSource(imageId: string): Promise<TileSourceInfo> {
+    const img = this.locate(requireString(imageId, 'imageId'));
+    const g = dziGeometry(img.width, img.height);
+    const meta = this.requireProject().requireImage(imageId).meta;
+    return { imageId, width: img.width, height: img.height, tileSize: TILE_SIZE, overlap: 0, minLevel: 0, maxLevel: g.maxLevel, tileUrl: this.hooks.urls.tile(imageId), mpp: meta?.mpp ?? null };
+  }
+
+  async overlays(imageId: string): Promise<OverlayInfo[]> {
+    this.locate(requireString(imageId, 'imageId'));
+    const providers = await this.tiles().overlays.forImage(imageId);
+    return providers.map((p) => ({ id: p.id, imageId, name: p.name, tileUrl: this.hooks.urls.overlay(imageId, p.id), legend: p.legend.map((l) => ({ ...l })), defaultOpacity: p.defaultOpacity }));
+  }
+
+  async thumbnailUrl(imageId: string): Promise<string> {
+    this.requireProject().requireImage(requireString(imageId, 'imageId'));
+    return this.hooks.urls.thumbnail(imageId);
+  }
+
+  // ---- assets (core/tiles/router.ts) ----
+
+  tile(imageId: string, level: number, x: number, y: number): Promise<Uint8Array> {
+    return this.tiles().tile(imageId, level, x, y);
+  }
+
+  thumbnail(imageId: string): Promise<Uint8Array> {
+    return this.tiles().thumbnail(imageId);
+  }
+
+  overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {
+    return this.tiles().overlayTile(imageId, overlayId, level, x, y);
+  }
+
+  async close(): Promise<void> {
+    for (const j of this.jobs.running()) this.jobs.get(j.jobId)?.cancel();
+    await Promise.allSettled([...this.background]);
+    await this.tilesService?.close();
+    this.tilesService = null;
+  }
+
+  // ---- internals ----
+
+  private async setProject(project: Project): Promise<ProjectSummary> {
+    await this.tilesService?.close();
+    this.tilesService = null;
+    this.project = project;
+    await touchRecent(project.dir, project.name);
+    return this.changed(project);
+  }
+
+  private changed(project: Project): ProjectSummary {
+    const summary = project.summary();
+    if (project === this.project) this.events.emit('projectChanged', summary);
+    return summary;
+  }
+
+  private tiles(): TileService {
+    if (!this.tilesService) {
+      this.tilesService = new TileService({
+        locate: (id) => this.locate(id),
+        thumbnailPath: (id) => this.requireProject().thumbnailPath(this.requireProject().requireImage(id).id),
+        openImage: (path) => this.formats.openImage(path),
+        cacheBytes: this.hooks.tileCacheBytes,
+      });
+    }
+    return this.tilesService;
+  }
+
+  /** An image whose pixels can be shown, or NOT_FOUND naming why not. */
+  private locate(imageId: string): TileImage {
+    const project = this.requireProject();
+    const img = project.image(imageId);
+    if (!img) throw new DinoscopeError('NOT_FOUND', `Image ${imageId} is not in project ${project.dir}.`);
+    if (img.status !== 'ok' || !img.meta) throw new DinoscopeError('NOT_FOUND', `${img.name} cannot be shown: ${img.reason ?? img.status}.`);
+    return { path: readablePath(project, img), width: img.meta.width, height: img.meta.height };
+  }
+}

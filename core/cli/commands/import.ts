@@ -1,0 +1,63 @@
+// `dinoscope import <project> <paths...>`: add images to a project (created when the folder has none).
+// Progress on stderr; the ImportReport as JSON on stdout once pyramid caches are built.
+import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { stat } from 'node:fs/promises';
+import type { ImportReport } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { AppService, rootAssetUrls } from '../../app/service.js';
+import { Project } from '../../project/project.js';
+import { parseArgs, type Command } from '../command.js';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: 'import image files or folders into a project',
+  usage: 'usage: dinoscope import <project> <paths...>\n\nCreates the project when the folder has no project.json. Prints the import report as JSON.',
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    if (flags.size > 0) throw new DinoscopeError('BAD_INPUT', `unknown option --${[...flags.keys()][0]}.`);
+    const [projectArg, ...paths] = positional;
+    if (!projectArg || paths.length === 0) throw new DinoscopeError('BAD_INPUT', 'needs a project folder and at least one path (dinoscope import <project> <paths...>).');
+    const projectDir = resolve(projectArg);
+    try {
+      const s = await stat(projectDir);
+      if (!s.isDirectory()) throw new DinoscopeError('BAD_INPUT', `${projectDir} is a file, not a project folder.`);
+    } catch (err) {
+      if (err instanceof DinoscopeError) throw err;
+    }
+    const absent: string[] = [];
+    for (const p of paths) await stat(resolve(p)).catch(() => absent.push(resolve(p)));
+    if (absent.length === paths.length) throw new DinoscopeError('BAD_INPUT', `nothing to import: ${absent.join(', ')} ${absent.length === 1 ? 'does' : 'do'} not exist.`);
+    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: homedir() });
+    const offProgress = service.on('jobProgress', (p) => {
+      if (p.state === 'running' && p.total === 0) return;
+      const pct = p.total > 0 ? ` ${Math.round((100 * p.done) / p.total)}%` : '';
+      const eta = p.etaSeconds !== null && p.state === 'running' ? `, ${Math.ceil(p.etaSeconds)} s left` : '';
+      io.stderr(`${p.label}: ${p.state === 'running' ? `${p.done}/${p.total}${pct}${eta}` : p.state}${p.message && p.state !== 'running' ? ` (${p.message})` : ''}\n`);
+    });
+    io.signal.addEventListener('abort', () => {
+      for (const j of service.jobs.running()) service.jobs.get(j.jobId)?.cancel();
+    });
+    try {
+      if (await Project.exists(projectDir)) await service.openProject(projectDir);
+      else {
+        await service.createProject(projectDir);
+        io.stderr(`dinoscope import: created a new project in ${projectDir}\n`);
+      }
+      const report = await service.importPaths(paths.map((p) => resolve(p)));
+      await service.idle();
+      const final = refresh(report, (await service.currentProject())?.images ?? []);
+      io.stdout(JSON.stringify(final, null, 2) + '\n');
+      return 0;
+    } finally {
+      offProgress();
+      await service.close();
+    }
+  },
+};
+
+/** The report with each added entry as it is now (after background pyramid caches). */
+function refresh(report: ImportReport, now: { id: string }[]): ImportReport {
+  const byId = new Map(now.map((e) => [e.id, e]));
+  return { ...report, added: report.added.map((e) => (byId.get(e.id) as typeof e | undefined) ?? e) };
+}

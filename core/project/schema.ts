@@ -1,0 +1,75 @@
+// project.json: a versioned schema, validated on load. Every problem is reported as one sentence naming
+// the file and the field, so a hand-edited or damaged project explains itself.
+import type { ImageMetadata, ImageStatus } from '../common/api.js';
+import { DinoscopeError } from '../common/errors.js';
+
+export const PROJECT_SCHEMA = 'dinoscope-project';
+export const PROJECT_VERSION = 1;
+
+export interface StoredImage {
+  id: string;
+  path: string;
+  name: string;
+  bytes: number;
+  /** Modification time of the source at import, ms since the epoch. */
+  mtime: number;
+  status: ImageStatus;
+  reason?: string;
+  meta?: ImageMetadata;
+  /** Tiled pyramid cache built for a large non-pyramidal image, relative to the project folder. */
+  pyramidCache?: string;
+  addedAt: string;
+}
+
+export interface ProjectFile {
+  schema: typeof PROJECT_SCHEMA;
+  version: typeof PROJECT_VERSION;
+  name: string;
+  createdAt: string;
+  images: StoredImage[];
+  /** Filled by later issues (trained models, inference runs, extracted features). */
+  models: unknown[];
+  runs: unknown[];
+  features: unknown[];
+}
+
+const statuses: readonly ImageStatus[] = ['ok', 'missing', 'unsupported', 'corrupt', 'caching'];
+
+export function emptyProject(name: string): ProjectFile {
+  return { schema: PROJECT_SCHEMA, version: PROJECT_VERSION, name, createdAt: new Date().toISOString(), images: [], models: [], runs: [], features: [] };
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Validates parsed JSON as a ProjectFile; `file` names the file in error messages. */
+export function validateProject(value: unknown, file: string): ProjectFile {
+  const bad = (what: string): never => {
+    throw new DinoscopeError('CORRUPT', `${file}: ${what}.`);
+  };
+  if (!isObject(value)) return bad('is not a JSON object');
+  if (value.schema !== PROJECT_SCHEMA) bad(`"schema" must be "${PROJECT_SCHEMA}"`);
+  if (typeof value.version !== 'number') bad('"version" must be a number');
+  if (value.version !== PROJECT_VERSION) {
+    throw new DinoscopeError('UNSUPPORTED', `${file}: project version ${String(value.version)} is not supported (this Dinoscope reads version ${PROJECT_VERSION}).`);
+  }
+  if (typeof value.name !== 'string') bad('"name" must be a string');
+  if (typeof value.createdAt !== 'string') bad('"createdAt" must be a string');
+  for (const key of ['images', 'models', 'runs', 'features'] as const) if (!Array.isArray(value[key])) bad(`"${key}" must be an array`);
+  const images = (value.images as unknown[]).map((img, i) => validateImage(img, `images[${i}]`, bad));
+  return { ...(value as unknown as ProjectFile), images };
+}
+
+function validateImage(v: unknown, at: string, bad: (what: string) => never): StoredImage {
+  if (!isObject(v)) return bad(`${at} is not an object`);
+  for (const key of ['id', 'path', 'name', 'addedAt'] as const) if (typeof v[key] !== 'string') bad(`${at}.${key} must be a string`);
+  for (const key of ['bytes', 'mtime'] as const) if (typeof v[key] !== 'number' || !Number.isFinite(v[key])) bad(`${at}.${key} must be a number`);
+  if (!statuses.includes(v.status as ImageStatus)) bad(`${at}.status must be one of ${statuses.join(', ')}`);
+  if (v.reason !== undefined && typeof v.reason !== 'string') bad(`${at}.reason must be a string`);
+  if (v.pyramidCache !== undefined && typeof v.pyramidCache !== 'string') bad(`${at}.pyramidCache must be a string`);
+  if (v.meta !== undefined) {
+    const m = v.meta;
+    if (!isObject(m) || typeof m.width !== 'number' || typeof m.height !== 'number' || !Array.isArray(m.levels)) bad(`${at}.meta must hold width, height and levels`);
+  }
+  return v as unknown as StoredImage;
+}

@@ -1,0 +1,235 @@
+// The serve host: the built renderer, the API over HTTP (POST /api/call/<method>), events over a
+// WebSocket (/api/events), asset tiles (core/tiles/router.ts) and uploads, all behind a random token.
+// Routes and status codes are documented in core/serve/README.md.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { homedir } from 'node:os';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { apiEvents, isApiMethod, type ApiEvent, type DinoscopeApi } from '../common/api.js';
+import { DinoscopeError, toEnvelope, type ErrorCode } from '../common/errors.js';
+import { AppService, rootAssetUrls } from '../app/service.js';
+import { Project } from '../project/project.js';
+import { isAssetPath, routeAssetRequest } from '../tiles/router.js';
+import { hostAllowed, isAuthorized, isLoopback, newToken, originAllowed, sessionCookie } from './auth.js';
+import { contentSecurityPolicy, serveStatic } from './static.js';
+import { receiveUpload } from './upload.js';
+
+export interface ServeHostOptions {
+  /** A project folder to open (created when it holds no project.json). */
+  projectPath?: string;
+  /** 0 picks a free port. */
+  port: number;
+  host: string;
+  /** The built renderer (dist/renderer). */
+  rendererDir: string;
+  /** Diagnostics for a person (stderr in the CLI). */
+  log(line: string): void;
+  version?: string;
+  /** A fixed token (tests); random otherwise. */
+  token?: string;
+}
+
+export interface ServeHost {
+  url: string;
+  port: number;
+  token: string;
+  service: AppService;
+  close(): Promise<void>;
+}
+
+const MAX_CALL_BODY = 4 * 1024 * 1024;
+
+const statusOf: Record<ErrorCode, number> = {
+  BAD_INPUT: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CANCELLED: 409,
+  UNSUPPORTED: 422,
+  CORRUPT: 422,
+  TOO_LARGE: 422,
+  INTERNAL: 500,
+};
+
+function baseHeaders(hostHeader: string): Record<string, string> {
+  return {
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY',
+    'Content-Security-Policy': contentSecurityPolicy(hostHeader),
+  };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: Uint8Array | string): void {
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, value: unknown): void {
+  send(res, status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }, JSON.stringify(value));
+}
+
+function sendError(res: ServerResponse, headers: Record<string, string>, err: unknown): void {
+  const env = toEnvelope(err);
+  sendJson(res, statusOf[env.code] ?? 500, headers, { error: env });
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new DinoscopeError('TOO_LARGE', `The request body is over ${limit} bytes.`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function callMethod(service: AppService, method: string, body: string): Promise<unknown> {
+  if (!isApiMethod(method)) throw new DinoscopeError('NOT_FOUND', `"${method}" is not an API method.`);
+  let args: unknown;
+  try {
+    args = body.trim() === '' ? [] : JSON.parse(body);
+  } catch {
+    throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} are not valid JSON.`);
+  }
+  if (!Array.isArray(args)) throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} must be a JSON array.`);
+  const fn = service[method] as (...a: unknown[]) => Promise<unknown>;
+  return fn.apply(service satisfies DinoscopeApi, args);
+}
+
+export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
+  const token = options.token ?? newToken();
+  const service = new AppService({ host: 'serve', version: options.version ?? '0.0.0', urls: rootAssetUrls, homeDir: homedir() });
+  if (options.projectPath) {
+    if (await Project.exists(options.projectPath)) await service.openProject(options.projectPath);
+    else {
+      await service.createProject(options.projectPath);
+      options.log(`dinoscope serve: created a new project in ${options.projectPath}`);
+    }
+  }
+  let port = options.port;
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, {}, err);
+      else res.destroy();
+    });
+  });
+
+  /** Host, Origin and token checks shared by HTTP requests and WebSocket upgrades: the status to refuse with, or 0. */
+  function refusal(req: IncomingMessage, url: URL): number {
+    if (!hostAllowed(req.headers.host, options.host, port)) return 403;
+    if (!originAllowed(req.headers.origin, req.headers.host)) return 403;
+    if (!isAuthorized(req, url, token)) return 401;
+    return 0;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const hostHeader = req.headers.host ?? '';
+    const headers = baseHeaders(hostHeader);
+    const refused = refusal(req, url);
+    if (refused) {
+      const why = refused === 401 ? 'A valid token is required: open the URL dinoscope serve printed.' : 'Forbidden: foreign Host or Origin.';
+      send(res, refused, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, why + '\n');
+      return;
+    }
+    // Route on the path as sent: WHATWG URL parsing would resolve ../ and %2e%2e before we could see them.
+    const rawPath = (req.url ?? '/').split('?')[0];
+    const path = url.pathname;
+    if (rawPath !== path || /%2e|%2f|%5c|%00/i.test(rawPath)) return send(res, 400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, 'Bad path.\n');
+    // First page load with ?token=: keep it as a cookie and drop it from the address bar.
+    if (req.method === 'GET' && url.searchParams.has('token') && !path.startsWith('/api/') && !isAssetPath(path)) {
+      url.searchParams.delete('token');
+      const rest = url.searchParams.toString();
+      send(res, 302, { ...headers, 'Set-Cookie': sessionCookie(token), Location: path + (rest ? `?${rest}` : ''), 'Cache-Control': 'no-store' }, '');
+      return;
+    }
+    if (isAssetPath(path)) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ...headers, Allow: 'GET, HEAD' }, '');
+      const r = await routeAssetRequest(service, rawPath);
+      return send(res, r.status, { ...headers, ...r.headers }, req.method === 'HEAD' ? '' : r.body);
+    }
+    if (path.startsWith('/api/call/')) {
+      if (req.method !== 'POST') return sendJson(res, 405, { ...headers, Allow: 'POST' }, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls are POST requests.')) });
+      const type = req.headers['content-type'];
+      if (type && !/^application\/json\b/i.test(type)) return sendJson(res, 415, headers, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')) });
+      try {
+        const result = await callMethod(service, decodeURIComponent(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
+        sendJson(res, 200, headers, { ok: result ?? null });
+      } catch (err) {
+        sendError(res, headers, err);
+      }
+      return;
+    }
+    if (path === '/api/upload') {
+      if (req.method !== 'POST') return sendJson(res, 405, { ...headers, Allow: 'POST' }, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'Uploads are POST requests.')) });
+      try {
+        const project = service.requireProject();
+        const stored = await receiveUpload(req, project.imagesDir, url.searchParams.get('name'));
+        sendJson(res, 200, headers, { ok: await service.importPaths([stored]) });
+      } catch (err) {
+        req.resume();
+        sendError(res, headers, err);
+      }
+      return;
+    }
+    if (path.startsWith('/api/')) return sendJson(res, 404, headers, { error: toEnvelope(new DinoscopeError('NOT_FOUND', `No API route ${path}.`)) });
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ...headers, Allow: 'GET, HEAD' }, '');
+    const r = await serveStatic(options.rendererDir, path);
+    send(res, r.status, { ...headers, 'Content-Type': r.type, 'Cache-Control': 'no-cache' }, req.method === 'HEAD' ? '' : r.body);
+  }
+
+  // ---- events over WebSocket ----
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const unsubscribe = (Object.keys(apiEvents) as ApiEvent[]).map((event) =>
+    service.on(event, (payload) => {
+      const message = JSON.stringify({ event, payload });
+      for (const client of wss.clients) if (client.readyState === client.OPEN) client.send(message);
+    }),
+  );
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const refused = url.pathname === '/api/events' ? refusal(req, url) : 404;
+    if (refused) {
+      const text = refused === 401 ? 'Unauthorized' : refused === 403 ? 'Forbidden' : 'Not Found';
+      socket.end(`HTTP/1.1 ${refused} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.on('message', () => undefined); // the channel is one-way; calls go over HTTP
+      wss.emit('connection', ws, req);
+    });
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const address = server.address();
+  port = typeof address === 'object' && address ? address.port : options.port;
+  if (!isLoopback(options.host)) {
+    options.log(`dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns the token can read your images.`);
+  }
+  const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
+  const url = `http://${urlHost}:${port}/?token=${token}`;
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      unsubscribe.forEach((u) => u());
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await service.close();
+    })();
+    return closing;
+  };
+  return { url, port, token, service, close };
+}

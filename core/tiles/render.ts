@@ -1,0 +1,44 @@
+// One deep-zoom tile from a reader: read the tile's footprint on the best native level (largest
+// downsample ≤ the needed one) and resize it to the tile (lanczos3 downscale); when the native level has
+// exactly the needed downsample the pixels pass through untouched. Encoded JPEG q85 (no mozjpeg: speed).
+import sharp from 'sharp';
+import { DinoscopeError } from '../common/errors.js';
+import type { ImageReader, RgbImage } from '../data/reader.js';
+import { bestNativeLevel, dziGeometry, levelDownsample, tileRect, type DziGeometry } from './dzi.js';
+
+export const JPEG_QUALITY = 85;
+
+export function geometryOf(reader: ImageReader): DziGeometry {
+  return dziGeometry(reader.meta.width, reader.meta.height);
+}
+
+/** The tile's RGB pixels (tile width × height × 3), before encoding. */
+export async function renderTileRgb(reader: ImageReader, level: number, x: number, y: number): Promise<RgbImage> {
+  const g = geometryOf(reader);
+  const rect = tileRect(g, level, x, y);
+  if (!rect) throw new DinoscopeError('NOT_FOUND', `Tile ${level}/${x}_${y} is outside ${reader.path}'s deep-zoom grid (maxLevel ${g.maxLevel}).`);
+  const d = levelDownsample(g, level);
+  const n = bestNativeLevel(reader.meta.levels, d);
+  const native = reader.meta.levels[n];
+  const scale = d / native.downsample; // ≥ 1: native pixels per output pixel
+  if (Math.abs(scale - 1) < 0.001) return reader.readRegion(n, rect.x, rect.y, rect.width, rect.height);
+  // The footprint on the native level, grown to whole pixels and kept inside the level.
+  const x0 = Math.floor(rect.x * scale);
+  const y0 = Math.floor(rect.y * scale);
+  const x1 = Math.max(x0 + 1, Math.min(native.width, Math.ceil((rect.x + rect.width) * scale)));
+  const y1 = Math.max(y0 + 1, Math.min(native.height, Math.ceil((rect.y + rect.height) * scale)));
+  const src = await reader.readRegion(n, x0, y0, x1 - x0, y1 - y0); // (y1-y0, x1-x0, 3)
+  const data = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
+    .resize(rect.width, rect.height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer(); // (rect.height, rect.width, 3)
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: rect.width, height: rect.height };
+}
+
+export async function encodeJpeg(rgb: RgbImage): Promise<Buffer> {
+  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY, mozjpeg: false }).toBuffer();
+}
+
+export async function renderTileJpeg(reader: ImageReader, level: number, x: number, y: number): Promise<Buffer> {
+  return encodeJpeg(await renderTileRgb(reader, level, x, y));
+}

@@ -1,0 +1,107 @@
+// The deep-zoom tile server behind both hosts: encoded tiles in a bytes-bounded LRU (concurrent requests
+// for one tile share one render), open readers in their own LRU, thumbnails and overlay tiles.
+import { readFile } from 'node:fs/promises';
+import type { ImageReader } from '../data/reader.js';
+import { DinoscopeError } from '../common/errors.js';
+import { dziGeometry, type DziGeometry } from './dzi.js';
+import { Lru } from './lru.js';
+import { OverlayRegistry } from './overlays/registry.js';
+import { TissueMaskOverlay } from './overlays/tissue-mask.js';
+import { ReaderCache } from './reader-cache.js';
+import { renderTileJpeg } from './render.js';
+
+/** Where an image's pixels are: the file to open (source or pyramid cache) and its full-resolution size. */
+export interface TileImage {
+  path: string;
+  width: number;
+  height: number;
+}
+
+export interface TileServiceOptions {
+  /** The image for an id, or a DinoscopeError (NOT_FOUND, or why it cannot be shown). */
+  locate(imageId: string): TileImage;
+  /** Where the image's thumbnail is (any image of the project, shown or not), or NOT_FOUND. */
+  thumbnailPath(imageId: string): string;
+  openImage(path: string): Promise<ImageReader>;
+  /** Bound of the encoded-tile cache (default 256 MiB). */
+  cacheBytes?: number;
+  /** How many readers stay open (default 16). */
+  openReaders?: number;
+}
+
+export class TileService {
+  readonly overlays = new OverlayRegistry();
+  private readonly tiles: Lru<string, Uint8Array>;
+  private readonly inflight = new Map<string, Promise<Uint8Array>>();
+  private readonly readers: ReaderCache;
+
+  constructor(private readonly options: TileServiceOptions) {
+    this.tiles = new Lru(options.cacheBytes ?? 256 * 1024 * 1024, (b) => b.byteLength);
+    this.readers = new ReaderCache((path) => options.openImage(path), options.openReaders ?? 16);
+    this.overlays.register(new TissueMaskOverlay({ geometry: (id) => this.geometry(id), thumbnail: (id) => this.thumbnail(id) }));
+  }
+
+  async geometry(imageId: string): Promise<DziGeometry> {
+    const img = this.options.locate(imageId);
+    return dziGeometry(img.width, img.height);
+  }
+
+  tile(imageId: string, level: number, x: number, y: number): Promise<Uint8Array> {
+    const img = this.options.locate(imageId);
+    return this.cached(`t|${imageId}|${img.path}|${level}|${x}|${y}`, () => this.readers.with(img.path, (r) => renderTileJpeg(r, level, x, y)));
+  }
+
+  overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {
+    this.options.locate(imageId);
+    const provider = this.overlays.get(overlayId);
+    return this.cached(`o|${imageId}|${overlayId}|${level}|${x}|${y}`, () => provider.tile(imageId, level, x, y));
+  }
+
+  async thumbnail(imageId: string): Promise<Uint8Array> {
+    const path = this.options.thumbnailPath(imageId);
+    try {
+      return await readFile(path);
+    } catch {
+      throw new DinoscopeError('NOT_FOUND', `Image ${imageId} has no thumbnail (${path} is missing).`);
+    }
+  }
+
+  /** Forget every cached tile, overlay and open reader of the image (after it changed or was removed). */
+  async invalidate(imageId: string): Promise<void> {
+    this.tiles.deleteWhere((k) => k.startsWith(`t|${imageId}|`) || k.startsWith(`o|${imageId}|`));
+    this.overlays.invalidate(imageId);
+    let path: string | undefined;
+    try {
+      path = this.options.locate(imageId).path;
+    } catch {
+      path = undefined;
+    }
+    if (path) await this.readers.drop(path);
+  }
+
+  async close(): Promise<void> {
+    this.tiles.clear();
+    await this.readers.clear();
+  }
+
+  private cached(key: string, render: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const hit = this.tiles.get(key);
+    if (hit) return Promise.resolve(hit);
+    let p = this.inflight.get(key);
+    if (!p) {
+      p = render().then(
+        (bytes) => {
+          this.inflight.delete(key);
+          this.tiles.set(key, bytes);
+          return bytes;
+        },
+        (err: unknown) => {
+          this.inflight.delete(key);
+          throw err;
+        },
+      );
+      this.inflight.set(key, p);
+    }
+    return p;
+  }
+}
