@@ -12,6 +12,10 @@
 // - antialias (PyTorch's _upsample_{bicubic,bilinear}2d_aa): a = −0.5 cubic or the triangle filter,
 //   support widened by the scale when downsampling, taps outside the input dropped, weights normalised.
 
+import { type Graph } from './graph.js';
+import { matmul } from './ops/linalg.js';
+import { type Tensor, hostTensor } from './tensor.js';
+
 export type ResampleMode = 'bicubic' | 'bilinear';
 
 export interface ResampleOptions {
@@ -150,4 +154,40 @@ export function resizePlane(
     }
   }
   return y;
+}
+
+export interface Resize2dOptions {
+  mode: ResampleMode;
+  antialias?: boolean;
+  /** PyTorch's `scale_factor` per axis (see ResampleOptions.scale); absent means `size=` semantics. */
+  scaleH?: number;
+  scaleW?: number;
+}
+
+/** The transpose of a row-major (rows × cols) matrix, converted to the graph's float dtype. */
+function matrixData(m: Float64Array, rows: number, cols: number, transposeIt: boolean, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
+  const out = dtype === 'float32' ? new Float32Array(m.length) : new Float64Array(m.length);
+  if (!transposeIt) out.set(m);
+  else for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
+  return out;
+}
+
+/**
+ * Resizes x (…, H, W) to (…, outH, outW) in graph `g` as Y = Mh · X · Mwᵀ: two MatMuls with the
+ * interpolation matrices as constants, so it is exact (PyTorch's F.interpolate, align_corners=False) and
+ * differentiable through the MatMul gradient rule. float32 and float64 only.
+ */
+export function resize2d(g: Graph, x: Tensor, outH: number, outW: number, opts: Resize2dOptions): Tensor {
+  if (x.rank < 2) throw new Error(`resize2d: ${x} needs rank ≥ 2 (…, H, W)`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new Error(`resize2d: ${x} must be float32 or float64`);
+  if (x.graph !== g) throw new Error(`resize2d: ${x} belongs to another graph`);
+  const dtype = x.dtype;
+  const [h, w] = x.shape.slice(-2);
+  const mh = resampleMatrix(h, outH, { mode: opts.mode, antialias: opts.antialias, scale: opts.scaleH }); // (outH, H)
+  const mw = resampleMatrix(w, outW, { mode: opts.mode, antialias: opts.antialias, scale: opts.scaleW }); // (outW, W)
+  const tag = `${opts.mode}${opts.antialias ? '_aa' : ''}`;
+  const mhT = g.constant(hostTensor(dtype, [outH, h], matrixData(mh, outH, h, false, dtype)), `resize_${tag}_h${h}to${outH}`);
+  const mwT = g.constant(hostTensor(dtype, [w, outW], matrixData(mw, outW, w, true, dtype)), `resize_${tag}_w${w}to${outW}_T`);
+  const rows = matmul(mhT, x); // (outH, H) @ (…, H, W) → (…, outH, W)
+  return matmul(rows, mwT); // (…, outH, W) @ (W, outW) → (…, outH, outW)
 }
