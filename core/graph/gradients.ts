@@ -120,7 +120,14 @@ export const gradients: Record<string, GradRule> = {
   // y = a @ b: da = g @ bᵀ, db = aᵀ @ g (summed over broadcast batch axes)
   MatMul: (n, gy) => {
     const [a, b] = [inp(n, 0), inp(n, 1)];
-    return [reduceTo(matmul(g0(gy), transposeLast2(b)), a.shape), reduceTo(matmul(transposeLast2(a), g0(gy)), b.shape)];
+    const g = g0(gy);
+    const da = reduceTo(matmul(g, transposeLast2(b)), a.shape);
+    if (b.rank === 2 && a.rank > 2) {
+      // A weight shared over the batch: db = Σ_batch aᵀ g as one Gemm over (…·m, k)ᵀ (…·m, n), no Transpose copy.
+      const [k, nn] = b.shape;
+      return [da, gemm(reshape(a, [-1, k]), reshape(g, [-1, nn]), null, { transA: true })]; // (k, n)
+    }
+    return [da, reduceTo(matmul(transposeLast2(a), g), b.shape)];
   },
   // y = α·A'B' + β·C with A' = transA ? Aᵀ : A, B' likewise.
   Gemm: (n, gy) => {
