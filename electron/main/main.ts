@@ -83,6 +83,13 @@ async function start(): Promise<void> {
   service.on('projectChanged', () => void refreshMenu(service));
   await refreshMenu(service);
   await openWindow();
+  // `npm start -- --project P` (scripts/start.mjs passes it on as --project=<absolute path>).
+  const projectArg = process.argv.find((a) => a.startsWith('--project='))?.slice('--project='.length);
+  if (projectArg) {
+    service.openProject(path.resolve(projectArg)).catch((err: unknown) => {
+      dialog.showErrorBox('Could not open the project', err instanceof Error ? err.message : String(err));
+    });
+  }
 
   app.on('activate', () => {
     // macOS: clicking the dock icon with no window open opens one.
