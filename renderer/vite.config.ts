@@ -21,5 +21,7 @@ export default defineConfig({
     target: 'es2022',
     // OpenSeadragon is one large module, loaded once.
     chunkSizeWarningLimit: 1200,
+    // Rolldown's plugin-timing report is noise on a shared, busy machine.
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });

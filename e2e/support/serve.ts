@@ -1,0 +1,37 @@
+// Starts `dinoscope serve` as a user would (the built CLI, a free port, --json) and stops it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export interface RunningServe {
+  url: string;
+  origin: string;
+  token: string;
+  stderr: () => string;
+  stop(): Promise<void>;
+}
+
+export async function startServe(projectPath: string): Promise<RunningServe> {
+  const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', '--project', projectPath, '--port', '0', '--json'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`dinoscope serve exited (${code}) before printing its URL:\n${err}`)));
+  });
+  const info = JSON.parse(first) as { url: string; token: string };
+  return {
+    url: info.url,
+    origin: new URL(info.url).origin,
+    token: info.token,
+    stderr: () => err,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
