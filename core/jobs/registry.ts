@@ -22,7 +22,7 @@ export class Job {
   private total: number;
   private rate = 0;
   private lastSample: { t: number; done: number } | null = null;
-  private lastEmit = 0;
+  private lastEmit = -Infinity;
   private state: JobProgress['state'] = 'running';
   private message: string | undefined;
 
