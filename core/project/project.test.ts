@@ -135,6 +135,32 @@ describe('import', () => {
     await s2.close();
   });
 
+  it('builds a pyramid cache for a large non-pyramidal image as a job: caching, then ok', async () => {
+    const big = join(root, 'big.jpg');
+    await sharp({ create: { width: 5000, height: 300, channels: 3, background: { r: 200, g: 100, b: 150 } } }).jpeg().toFile(big);
+    const s = service();
+    await s.createProject(join(root, 'cp'));
+    const kinds: string[] = [];
+    s.on('jobProgress', (p) => kinds.push(`${p.kind}:${p.state}`));
+    const report = await s.importPaths([big]);
+    expect(report.added[0].status).toBe('caching');
+    await expect(s.tileSource(report.added[0].id)).rejects.toThrow(/cannot be shown/);
+    await s.idle();
+    const entry = (await s.currentProject())!.images[0];
+    expect(entry.status).toBe('ok');
+    expect(entry.reason).toBeUndefined();
+    expect(kinds).toContain('pyramid-cache:done');
+    const saved = JSON.parse(await readFile(join(root, 'cp', 'project.json'), 'utf8'));
+    expect(saved.images[0].pyramidCache).toMatch(/^cache[/\\]pyramids[/\\]/);
+    expect((await sharp(await s.thumbnail(entry.id)).metadata()).width).toBe(256);
+    const src = await s.tileSource(entry.id);
+    expect([src.width, src.height, src.maxLevel]).toEqual([5000, 300, 13]);
+    const tile = await sharp(await s.tile(entry.id, 13, 19, 1)).raw().toBuffer({ resolveWithObject: true });
+    expect([tile.info.width, tile.info.height]).toEqual([136, 44]);
+    expect(Math.abs(tile.data[0] - 200)).toBeLessThan(8);
+    await s.close();
+  });
+
   it('removes an image and its thumbnail', async () => {
     const s = service();
     await s.openProject(join(root, 'imp'));
