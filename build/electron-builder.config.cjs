@@ -1,0 +1,66 @@
+// electron-builder configuration: `npm run dist` (downloads Electron, so it cannot run on machines
+// without internet; build/packaging.test.ts keeps it honest there).
+//
+// Native code: sharp (with libvips from @img/sharp-libvips-*) and onnxruntime-node load .node addons
+// and shared libraries through the dynamic linker, which cannot read inside an asar archive, so every
+// native file is unpacked (asarUnpack). Both addons use N-API, so the prebuilt binaries npm installed
+// load in Electron as they are: no rebuild against Electron's headers (npmRebuild: false).
+// Production dependencies are copied into the app by electron-builder itself (devDependencies never).
+
+/** Globs (relative to the app folder) of every native file the app may load; the test checks that each
+ * *.node and shared library of the production dependency tree falls under one of them. */
+const asarUnpack = [
+  'node_modules/onnxruntime-node/bin/**',
+  'node_modules/sharp/**/*.node',
+  'node_modules/@img/sharp-*/**',
+  'node_modules/@img/sharp-libvips-*/**',
+  '**/*.node',
+];
+
+/** @type {import('app-builder-lib').Configuration} */
+module.exports = {
+  appId: 'org.dinoscope.app',
+  productName: 'Dinoscope',
+  copyright: 'Copyright © Dinoscope contributors',
+  directories: { output: 'out', buildResources: 'build' },
+  files: [
+    'dist/**',
+    '!dist/**/*.map',
+    'bin/**',
+    'package.json',
+    // node_modules: production dependencies, added by electron-builder.
+  ],
+  asar: true,
+  asarUnpack,
+  npmRebuild: false,
+  nodeGypRebuild: false,
+  extraMetadata: { main: 'dist/electron/main.cjs' },
+  linux: {
+    target: ['AppImage', 'deb'],
+    category: 'Science',
+    icon: 'build/icons',
+    executableName: 'dinoscope-app',
+    synopsis: 'Annotation-free analysis of gigapixel images',
+    description: 'Annotation-free analysis of gigapixel images (whole-slide pathology) with self-supervised Vision Transformers.',
+    maintainer: 'Dinoscope contributors <dinoscope@users.noreply.github.com>',
+    // Other platforms' onnxruntime binaries are dead weight here.
+    files: ['!node_modules/onnxruntime-node/bin/napi-v*/{darwin,win32}/**'],
+  },
+  deb: { priority: 'optional' },
+  mac: {
+    target: ['dmg'],
+    category: 'public.app-category.medical',
+    icon: 'build/icons/icon.icns',
+    // Off for now: the app is not signed or notarized yet. Notarization needs the hardened runtime on,
+    // with entitlements allowing JIT for V8 (com.apple.security.cs.allow-jit).
+    hardenedRuntime: false,
+    files: ['!node_modules/onnxruntime-node/bin/napi-v*/{linux,win32}/**'],
+  },
+  dmg: { sign: false },
+  win: {
+    target: ['nsis'],
+    icon: 'build/icons/icon.ico',
+    files: ['!node_modules/onnxruntime-node/bin/napi-v*/{darwin,linux}/**'],
+  },
+  nsis: { oneClick: false, perMachine: false, allowToChangeInstallationDirectory: true },
+};
