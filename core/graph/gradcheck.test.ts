@@ -5,20 +5,11 @@ import { grad } from './autodiff.js';
 import { Graph } from './graph.js';
 import * as op from './ops/index.js';
 import { serialize } from './onnx.js';
+import { mulberry32 } from './random.js';
 import { Session } from './runtime.js';
 import { type HostTensor, type Shape, type Tensor, hostTensor, sizeOf } from './tensor.js';
 
-/** Deterministic uniform(lo, hi) numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Case {
   name: string;

@@ -4,4 +4,5 @@ export { Tensor, hostTensor, allocData, sizeOf, isFloat, type DType, type Shape,
 export * from './ops/index.js';
 export { grad, stopGradient } from './autodiff.js';
 export { gradients, reduceTo, type GradRule } from './gradients.js';
+export { optimize, type OptimizeStats } from './optimize.js';
 export { serialize, scheduleNodes, OPSET, IR_VERSION, type SerializeOptions } from './onnx.js';
