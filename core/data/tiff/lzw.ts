@@ -20,25 +20,21 @@ export function decodeLzw(input: Uint8Array, expected: number): Uint8Array {
     length[i] = 1;
   }
   let pos = 0;
-  let bitPos = 0;
-  const totalBits = input.length * 8;
+  let bytePos = 0;
+  let bitBuf = 0; // the low bitCount bits are unread input
+  let bitCount = 0;
   let width = 9;
   let next = FIRST_FREE;
   let prev = -1;
 
   const readCode = (): number => {
-    if (bitPos + width > totalBits) return EOI;
-    let code = 0;
-    for (let n = 0; n < width; ) {
-      const byte = input[bitPos >> 3];
-      const avail = 8 - (bitPos & 7);
-      const take = Math.min(avail, width - n);
-      const bits = (byte >> (avail - take)) & ((1 << take) - 1);
-      code = (code << take) | bits;
-      n += take;
-      bitPos += take;
+    while (bitCount < width) {
+      if (bytePos >= input.length) return EOI;
+      bitBuf = ((bitBuf << 8) | input[bytePos++]) & 0xfffff;
+      bitCount += 8;
     }
-    return code;
+    bitCount -= width;
+    return (bitBuf >>> bitCount) & ((1 << width) - 1);
   };
 
   /** Write the string of `code` at pos; returns false when the output is full. */
