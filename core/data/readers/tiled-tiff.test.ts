@@ -23,6 +23,7 @@ beforeAll(async () => {
     writePyramidalTiff(file('lzw.tif'), { width: W, height: H, compression: 'lzw', tile: 512 }),
     writePyramidalTiff(file('none.tif'), { width: W, height: H, compression: 'none' }),
     writePyramidalTiff(file('big.tif'), { width: W, height: H, compression: 'jpeg', bigtiff: true }),
+    writePyramidalTiff(file('wide.tif'), { width: 12000, height: 9000, compression: 'jpeg' }),
   ]);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,6 +96,18 @@ describe('tiled pyramidal TIFF', () => {
     await Promise.all(Array.from({ length: 8 }, () => r.readRegion(0, 512, 512, 256, 256)));
     expect(r.cache.decodes - before).toBe(1);
     await expect(r.readRegion(9, 0, 0, 1, 1)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await r.close();
+  });
+
+  it('a 12,000 × 9,000 pyramid: the repeated pattern is right far from the origin, at every level', async () => {
+    const r = await openImage(file('wide.tif'));
+    expect(r.meta.levels.map((l) => l.width)).toEqual([12000, 6000, 3000, 1500, 750, 375, 187]);
+    for (const [x, y] of [[11000, 8000], [4090, 2040], [6143, 6143]]) {
+      const reg = await r.readRegion(0, x, y, 400, 300);
+      expect(diffRgb(reg.data, patternRgb(x, y, 400, 300), 400).meanAbs).toBeLessThan(1.5);
+    }
+    const low = await r.readRegion(6, 0, 0, 187, 140);
+    expect(diffRgb(low.data, await pageReference(file('wide.tif'), 6, 0, 0, 187, 140), 187).maxAbs).toBeLessThanOrEqual(2);
     await r.close();
   });
 });
