@@ -56,6 +56,7 @@ export class Graph {
   private rematGroup: number | null = null;
   private rematCount = 0;
   private readonly scalarCache = new Map<string, Tensor>();
+  private readonly renamed = new Set<number>();
 
   constructor(readonly name = 'dinoscope') {}
 
@@ -155,8 +156,15 @@ export class Graph {
     let out = t;
     if (name !== undefined && name !== t.name) {
       if (this.names.has(name)) throw new Error(`graph: the output name ${name} is already used`);
-      const node = this.addNode('Identity', [t], {}, [{ shape: t.shape, dtype: t.dtype }], name);
-      out = node.outputs[0];
+      if (this.info(t).kind === 'node' && !this.outputs.includes(t) && !this.renamed.has(t.id)) {
+        // Rename the node output itself (no Identity copy).
+        this.names.add(name);
+        t.name = name;
+        this.renamed.add(t.id);
+      } else {
+        const node = this.addNode('Identity', [t], {}, [{ shape: t.shape, dtype: t.dtype }], name);
+        out = node.outputs[0];
+      }
     }
     if (doc) this.info(out).doc = doc;
     if (!this.outputs.includes(out)) this.outputs.push(out);

@@ -18,34 +18,55 @@ export interface SerializeOptions {
   opset?: number;
 }
 
-/** Nodes needed by the graph outputs, in an order where every node follows its producers. */
+/**
+ * Nodes needed by the graph outputs, in creation order (which is topological and keeps each gradient
+ * rule's nodes together, so activations die early), except rematerialised clones: those are pulled in
+ * depth-first just before their first consumer.
+ */
 export function scheduleNodes(g: Graph): Node[] {
-  const order: Node[] = [];
-  const state = new Map<number, 1 | 2>(); // 1 visiting, 2 done
-  // Iterative DFS (graphs of thousands of nodes would overflow a recursive walk).
+  // Live nodes: reachable backwards from the outputs.
+  const live = new Set<number>();
+  const stack: Node[] = [];
   for (const out of g.outputs) {
-    const root = g.producer(out);
-    if (!root || state.get(root.id) === 2) continue;
-    const stack: { node: Node; next: number }[] = [{ node: root, next: 0 }];
-    state.set(root.id, 1);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      if (top.next < top.node.inputs.length) {
-        const x = top.node.inputs[top.next++];
-        const p = x ? g.producer(x) : null;
-        if (!p) continue;
-        const s = state.get(p.id);
-        if (s === 2) continue;
-        if (s === 1) throw new Error(`onnx: cycle through node ${p.name}`);
-        state.set(p.id, 1);
-        stack.push({ node: p, next: 0 });
-      } else {
-        state.set(top.node.id, 2);
-        order.push(top.node);
-        stack.pop();
+    const p = g.producer(out);
+    if (p && !live.has(p.id)) {
+      live.add(p.id);
+      stack.push(p);
+    }
+  }
+  while (stack.length) {
+    const n = stack.pop() as Node;
+    for (const x of n.inputs) {
+      const p = x ? g.producer(x) : null;
+      if (p && !live.has(p.id)) {
+        live.add(p.id);
+        stack.push(p);
       }
     }
   }
+  const order: Node[] = [];
+  const done = new Set<number>();
+  const emit = (root: Node): void => {
+    // Iterative post-order DFS over not-yet-emitted producers.
+    const st: { node: Node; next: number }[] = [{ node: root, next: 0 }];
+    const onStack = new Set<number>([root.id]);
+    while (st.length) {
+      const top = st[st.length - 1];
+      if (top.next < top.node.inputs.length) {
+        const x = top.node.inputs[top.next++];
+        const p = x ? g.producer(x) : null;
+        if (!p || done.has(p.id)) continue;
+        if (onStack.has(p.id)) throw new Error(`onnx: cycle through node ${p.name}`);
+        onStack.add(p.id);
+        st.push({ node: p, next: 0 });
+      } else {
+        done.add(top.node.id);
+        order.push(top.node);
+        st.pop();
+      }
+    }
+  };
+  for (const n of g.nodes) if (live.has(n.id) && !n.recompute && !done.has(n.id)) emit(n);
   return order;
 }
 

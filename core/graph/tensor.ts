@@ -61,8 +61,8 @@ export class Tensor {
     readonly id: number,
     readonly shape: Shape,
     readonly dtype: DType,
-    /** The ONNX value name (unique in the graph). */
-    readonly name: string,
+    /** The ONNX value name (unique in the graph; Graph.output may rename a node output once). */
+    public name: string,
   ) {}
   get rank(): number {
     return this.shape.length;
