@@ -108,6 +108,8 @@ async function start(): Promise<void> {
   });
 }
 
+// DINOSCOPE_USER_DATA: a separate profile (window state, single-instance lock), e.g. for e2e tests.
+if (process.env.DINOSCOPE_USER_DATA) app.setPath('userData', path.resolve(process.env.DINOSCOPE_USER_DATA));
 // Sandbox every renderer, whatever a window's options say; the scheme must be privileged before ready.
 app.enableSandbox();
 registerSchemePrivileges();
