@@ -1,6 +1,8 @@
 // One deep-zoom tile from a reader: read the tile's footprint on the best native level (largest
 // downsample ≤ the needed one) and resize it to the tile (lanczos3 downscale); when the native level has
 // exactly the needed downsample the pixels pass through untouched. Encoded JPEG q85 (no mozjpeg: speed).
+// When the tile is exactly one stored JPEG tile of the file, its bytes are served as they are (no decode,
+// no re-encode): the common case for pyramidal slides and pyramid caches.
 import sharp from 'sharp';
 import { DinoscopeError } from '../common/errors.js';
 import type { ImageReader, RgbImage } from '../data/reader.js';
@@ -39,6 +41,32 @@ export async function encodeJpeg(rgb: RgbImage): Promise<Buffer> {
   return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY, mozjpeg: false }).toBuffer();
 }
 
-export async function renderTileJpeg(reader: ImageReader, level: number, x: number, y: number): Promise<Buffer> {
-  return encodeJpeg(await renderTileRgb(reader, level, x, y));
+/** Readers that can hand out a level's stored JPEG tiles (the tiled TIFF reader). */
+interface JpegTileReader extends ImageReader {
+  jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null>;
+}
+
+function hasJpegTiles(reader: ImageReader): reader is JpegTileReader {
+  return typeof (reader as Partial<JpegTileReader>).jpegTile === 'function';
+}
+
+/** The file's own JPEG bytes when the DZI tile is exactly one stored tile: the native level has the DZI
+ * level's downsample, its tiles are tileSize square, and the tile lies wholly inside the level (edge tiles
+ * carry encoder padding and are cropped by re-encoding instead). Else null. */
+async function storedJpegTile(reader: ImageReader, level: number, x: number, y: number): Promise<Uint8Array | null> {
+  if (!hasJpegTiles(reader)) return null;
+  const g = geometryOf(reader);
+  const rect = tileRect(g, level, x, y);
+  if (!rect || rect.width !== g.tileSize || rect.height !== g.tileSize) return null;
+  const d = levelDownsample(g, level);
+  const n = bestNativeLevel(reader.meta.levels, d);
+  const native = reader.meta.levels[n];
+  if (Math.abs(d / native.downsample - 1) >= 0.001 || rect.x + rect.width > native.width || rect.y + rect.height > native.height) return null;
+  const stored = await reader.jpegTile(n, x, y);
+  if (!stored || stored.tileWidth !== g.tileSize || stored.tileHeight !== g.tileSize) return null;
+  return stored.bytes;
+}
+
+export async function renderTileJpeg(reader: ImageReader, level: number, x: number, y: number): Promise<Uint8Array> {
+  return (await storedJpegTile(reader, level, x, y)) ?? encodeJpeg(await renderTileRgb(reader, level, x, y));
 }

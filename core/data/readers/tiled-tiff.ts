@@ -4,6 +4,8 @@ import type { ImageMetadata } from '../../common/api.js';
 import type { ImageReader, RgbImage } from '../reader.js';
 import { checkRegion, copyRect, whiteImage } from '../rgb.js';
 import { decodeTile } from '../tiff/decode.js';
+import { completeJpeg } from '../tiff/jpeg.js';
+import { Compression, Photometric } from '../tiff/tags.js';
 import type { TileLayout } from '../tiff/level.js';
 import type { FileSource } from '../tiff/source.js';
 import { DinoscopeError } from '../../common/errors.js';
@@ -38,6 +40,20 @@ export class TiledTiffReader implements ImageReader {
         throw new DinoscopeError('CORRUPT', `${this.path}: tile ${tx},${ty} of level ${level} cannot be decoded (${msg}).`);
       }
     });
+  }
+
+  /** The stored JPEG of tile (tx, ty), completed into a standalone stream, for servers that pass tiles
+   * through without decoding (core/tiles/render.ts); null when the level is not 3-sample JPEG or the tile
+   * is absent. The stream is always the full tile size (edge tiles include the encoder's padding). */
+  async jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null> {
+    const layout = this.layouts[level];
+    if (!layout || layout.compression !== Compression.JPEG || layout.samples !== 3) return null;
+    if (!(tx >= 0 && ty >= 0 && tx < layout.tilesAcross && ty < layout.tilesDown)) return null;
+    const i = ty * layout.tilesAcross + tx;
+    const count = layout.byteCounts[i];
+    if (!count) return null;
+    const bytes = await this.source.read(layout.offsets[i], count, `tile ${tx},${ty} of level ${level}`);
+    return { bytes: completeJpeg(bytes, layout.jpegTables, layout.photometric === Photometric.RGB), tileWidth: layout.tileWidth, tileHeight: layout.tileHeight };
   }
 
   async readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
