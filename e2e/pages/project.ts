@@ -23,3 +23,23 @@ export class ProjectPage {
     await this.page.locator(`[data-testid="image-card"][data-name="${name}"][data-status="${status}"]`).waitFor({ timeout });
   }
 }
+
+/** Bytes a test drops onto the window, as the browser would hand them over. */
+export interface DropFile {
+  name: string;
+  base64: string;
+  type: string;
+}
+
+/** Dispatches dragenter, dragover and drop carrying `files` on the project view (a DataTransfer built in
+ * the page: the same events a user's drag from the desktop produces). */
+export async function dropFiles(page: Page, files: DropFile[]): Promise<void> {
+  await page.getByTestId('project-view').evaluate((el, list) => {
+    const dt = new DataTransfer();
+    for (const f of list) {
+      const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+      dt.items.add(new File([bytes], f.name, { type: f.type }));
+    }
+    for (const type of ['dragenter', 'dragover', 'drop']) el.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, files);
+}
