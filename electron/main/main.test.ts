@@ -1,0 +1,175 @@
+// The main process's wiring, run for real (the bundled main.ts from esbuild, as scripts/build.mjs makes
+// it) in a Node child process with a recording stand-in for the `electron` module, since Electron's
+// binary cannot run here. Checks the order of start-up, the window's security options, the registered
+// scheme and IPC handler end to end (through AppService), the session rules and the menu.
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentSecurityPolicy } from './csp.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+let dir: string;
+let report: Record<string, unknown>;
+
+// The stand-in: records what main.ts asks of Electron, then drives the registered handlers.
+const fakeElectron = String.raw`
+const Module = require('node:module');
+const calls = [];
+const log = (name, detail) => calls.push(detail === undefined ? name : [name, detail]);
+const listeners = {};
+let protocolHandler = null, ipcHandler = null, permissionRequest = null, permissionCheck = null, beforeRequest = null, menuTemplate = null;
+const windows = [];
+class WebContents { constructor() { this.id = 41; this.sent = []; this.events = {}; this.openHandler = null; this.mainFrame = { url: '', parent: null }; }
+  setWindowOpenHandler(h) { this.openHandler = h; } on(e, l) { this.events[e] = l; return this; } send(...a) { this.sent.push(a); } getURL() { return this.mainFrame.url; } }
+class BrowserWindow {
+  constructor(options) { this.options = options; this.webContents = new WebContents(); windows.push(this); log('BrowserWindow', options.webPreferences); }
+  static getAllWindows() { return windows; }
+  once() { return this; } on() { return this; } maximize() {} isMaximized() { return false; } isDestroyed() { return false; }
+  getNormalBounds() { return { x: 0, y: 0, width: 1400, height: 900 }; }
+  async loadURL(url) { this.webContents.mainFrame.url = url; log('loadURL', url); }
+}
+const app = {
+  isPackaged: false,
+  getPath: (n) => process.env.FAKE_DIR + '/' + n, setPath: (n, p) => log('setPath', n),
+  getAppPath: () => process.env.FAKE_APP, getVersion: () => '0.1.0-fake', getName: () => 'Dinoscope',
+  enableSandbox: () => log('enableSandbox'), requestSingleInstanceLock: () => { log('requestSingleInstanceLock'); return true; },
+  quit: () => log('quit'), exit: (c) => log('exit', c),
+  on: (e, l) => { listeners[e] = l; }, whenReady: () => { log('whenReady'); return new Promise((r) => setTimeout(r, 10)); },
+};
+const electron = {
+  app, BrowserWindow,
+  protocol: { registerSchemesAsPrivileged: (s) => log('registerSchemesAsPrivileged', s), handle: (scheme, h) => { log('protocol.handle', scheme); protocolHandler = h; } },
+  session: { defaultSession: { setPermissionRequestHandler: (h) => { permissionRequest = h; }, setPermissionCheckHandler: (h) => { permissionCheck = h; }, webRequest: { onBeforeRequest: (h) => { beforeRequest = h; } } } },
+  ipcMain: { handle: (ch, h) => { log('ipcMain.handle', ch); ipcHandler = h; }, removeHandler: () => {} },
+  screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
+  dialog: { showErrorBox: (t, m) => log('showErrorBox', t + ': ' + m), showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showMessageBox: async () => ({}) },
+  Menu: { buildFromTemplate: (t) => { menuTemplate = t; return t; }, setApplicationMenu: () => log('setApplicationMenu') },
+};
+const load = Module._load;
+Module._load = function (request, ...rest) { return request === 'electron' ? electron : load.call(this, request, ...rest); };
+
+const ready = () => calls.includes('setApplicationMenu') && calls.some((c) => Array.isArray(c) && c[0] === 'loadURL');
+const waitReady = (deadline) => new Promise((resolve, reject) => {
+  const poll = () => (ready() ? resolve() : Date.now() > deadline ? reject(new Error('main.ts never opened its window: ' + JSON.stringify(calls))) : setTimeout(poll, 25));
+  poll();
+});
+waitReady(Date.now() + 30000).then(async () => {
+  const out = { calls };
+  const win = windows[0];
+  const page = await protocolHandler(new Request('dinoscope://app/index.html'));
+  out.page = { status: page.status, csp: page.headers.get('content-security-policy'), body: await page.text() };
+  const escape = await protocolHandler(new Request('dinoscope://app/%2e%2e%2fsecret.txt'));
+  out.escape = escape.status;
+  const sender = { id: win.webContents.id };
+  out.appInfo = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'appInfo', []);
+  out.subframe = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: {} } }, 'appInfo', []);
+  out.foreign = await ipcHandler({ sender: { id: 99 }, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'appInfo', []);
+  out.unknown = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'rm', ['-rf']);
+  out.created = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'createProject', [process.env.FAKE_DIR + '/project', 'Wired']);
+  out.sentEvents = win.webContents.sent.map((s) => [s[0], s[1]]);
+  out.windowOpen = win.webContents.openHandler({ url: 'https://example.com' });
+  let prevented = 0; const ev = (url) => ({ url, preventDefault: () => prevented++ });
+  win.webContents.events['will-navigate'](ev('https://example.com/'));
+  win.webContents.events['will-navigate'](ev('dinoscope://app/index.html#x'));
+  out.navigationsPrevented = prevented;
+  out.permissions = await Promise.all([['geolocation', 'dinoscope://app/'], ['media', 'dinoscope://app/'], ['fullscreen', 'dinoscope://app/index.html'], ['fullscreen', 'https://example.com/']].map(([p, url]) => new Promise((r) => permissionRequest(null, p, r, { requestingUrl: url }))));
+  out.permissionCheck = [permissionCheck(null, 'notifications', 'dinoscope://app'), permissionCheck(null, 'fullscreen', 'dinoscope://app')];
+  out.requests = ['dinoscope://assets/tiles/x', 'https://example.com/a.js', 'http://127.0.0.1:8484/', 'file:///etc/passwd', 'data:image/png;base64,AA'].map((url) => { let v; beforeRequest({ url }, (r) => { v = r.cancel; }); return [url, v]; });
+  out.menu = menuTemplate.map((m) => ({ label: m.label || m.role, items: Array.isArray(m.submenu) ? m.submenu.map((i) => i.label || i.role || i.type) : [] }));
+  const file = menuTemplate.find((m) => m.label === 'File');
+  file.submenu.find((i) => i.label === 'Import Images…').click();
+  out.menuEvent = win.webContents.sent.at(-1);
+  out.listeners = Object.keys(listeners).sort();
+  process.stdout.write('REPORT' + JSON.stringify(out));
+  process.exit(0);
+}).catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
+`;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'dinoscope-main-'));
+  await mkdir(path.join(dir, 'app', 'dist', 'renderer'), { recursive: true });
+  await writeFile(path.join(dir, 'app', 'dist', 'renderer', 'index.html'), '<!doctype html><title>wired</title>');
+  await writeFile(path.join(dir, 'app', 'dist', 'secret.txt'), 'secret');
+  await writeFile(path.join(dir, 'fake-electron.cjs'), fakeElectron);
+  // Bundled as scripts/build.mjs bundles it, into the repository so its externals resolve.
+  const outfile = path.join(root, 'node_modules', '.cache', 'dinoscope-main-test', `main-${process.pid}.cjs`);
+  await build({ entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'], logLevel: 'silent' });
+  try {
+    const stdout = execFileSync(process.execPath, ['--require', path.join(dir, 'fake-electron.cjs'), outfile], {
+      encoding: 'utf8',
+      env: { ...process.env, FAKE_DIR: dir, FAKE_APP: path.join(dir, 'app'), DINOSCOPE_HOME: path.join(dir, 'home'), DINOSCOPE_USER_DATA: path.join(dir, 'profile') },
+      timeout: 60_000,
+    });
+    report = JSON.parse(stdout.slice(stdout.indexOf('REPORT') + 'REPORT'.length)) as Record<string, unknown>;
+  } finally {
+    await rm(outfile, { force: true });
+  }
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('main process wiring', () => {
+  it('registers the scheme and the sandbox before ready, then serves, handles IPC and opens one window', () => {
+    const names = (report.calls as (string | [string, unknown])[]).map((c) => (Array.isArray(c) ? c[0] : c));
+    const at = (n: string): number => names.indexOf(n);
+    for (const n of ['enableSandbox', 'registerSchemesAsPrivileged', 'requestSingleInstanceLock', 'whenReady', 'protocol.handle', 'ipcMain.handle', 'BrowserWindow', 'loadURL']) expect(at(n), n).toBeGreaterThanOrEqual(0);
+    expect(at('registerSchemesAsPrivileged')).toBeLessThan(at('whenReady'));
+    expect(at('enableSandbox')).toBeLessThan(at('whenReady'));
+    expect(at('protocol.handle')).toBeLessThan(at('loadURL'));
+    expect(names).not.toContain('showErrorBox');
+    expect(names).not.toContain('exit');
+    const calls = report.calls as [string, unknown][];
+    const schemes = calls.find((c) => c[0] === 'registerSchemesAsPrivileged')?.[1];
+    expect(schemes).toEqual([{ scheme: 'dinoscope', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) }]);
+    const prefs = calls.find((c) => c[0] === 'BrowserWindow')?.[1];
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+    expect(String((prefs as { preload: string }).preload)).toMatch(/dist[/\\]electron[/\\]preload\.cjs$/);
+    expect(calls.find((c) => c[0] === 'loadURL')?.[1]).toBe('dinoscope://app/index.html');
+    expect(calls.find((c) => c[0] === 'ipcMain.handle')?.[1]).toBe('dinoscope:call');
+    expect(report.listeners).toEqual(expect.arrayContaining(['second-instance', 'window-all-closed', 'web-contents-created', 'will-quit']));
+  });
+
+  it('serves the renderer with the CSP and refuses escapes', () => {
+    expect(report.page).toEqual({ status: 200, csp: contentSecurityPolicy, body: '<!doctype html><title>wired</title>' });
+    expect(report.escape).toBe(403);
+  });
+
+  it('answers the window over IPC and refuses anyone else', () => {
+    expect(report.appInfo).toEqual({ ok: expect.objectContaining({ host: 'electron', version: '0.1.0-fake', nativeDialogs: true }) });
+    expect(report.subframe).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
+    expect(report.foreign).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
+    expect(report.unknown).toEqual({ error: expect.objectContaining({ code: 'BAD_INPUT' }) });
+    expect(report.created).toEqual({ ok: expect.objectContaining({ name: 'Wired', path: path.join(dir, 'project') }) });
+    expect(report.sentEvents).toContainEqual(['dinoscope:event', 'projectChanged']);
+  });
+
+  it('denies new windows, foreign navigation, permissions and remote requests', () => {
+    expect(report.windowOpen).toEqual({ action: 'deny' });
+    expect(report.navigationsPrevented).toBe(1);
+    expect(report.permissions).toEqual([false, false, true, false]);
+    expect(report.permissionCheck).toEqual([false, true]);
+    expect(report.requests).toEqual([
+      ['dinoscope://assets/tiles/x', false],
+      ['https://example.com/a.js', true],
+      ['http://127.0.0.1:8484/', true],
+      ['file:///etc/passwd', true],
+      ['data:image/png;base64,AA', false],
+    ]);
+  });
+
+  it('builds the menu and sends menu commands to the page as events', () => {
+    const menu = report.menu as { label: string; items: string[] }[];
+    const file = menu.find((m) => m.label === 'File');
+    expect(file?.items).toEqual(expect.arrayContaining(['New Project…', 'Open Project…', 'Open Recent', 'Import Images…', 'quit']));
+    const view = menu.find((m) => m.label === 'View');
+    expect(view?.items).toEqual(expect.arrayContaining(['zoomIn', 'zoomOut', 'resetZoom', 'togglefullscreen', 'toggleDevTools']));
+    expect(menu.find((m) => m.label === 'help')?.items).toEqual(['About Dinoscope', 'Project website: not published yet']);
+    expect(report.menuEvent).toEqual(['dinoscope:event', 'menuCommand', { command: 'import-images' }]);
+  });
+});
