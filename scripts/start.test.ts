@@ -126,14 +126,19 @@ describe('start helpers', () => {
       await writeFile(path.join(base, f), '');
     }
     expect(staleTargets(base, all)).toEqual([]);
+    // Edits are dated explicitly: file times tick coarsely, and the outputs were written a moment ago.
+    const later = new Date(Date.now() + 60_000);
     // A test file is not a source of the build.
     await writeFile(path.join(base, 'core/a.test.ts'), '');
+    await utimes(path.join(base, 'core/a.test.ts'), later, later);
     expect(staleTargets(base, all)).toEqual([]);
     // core/common feeds every target; electron/ only its own.
     await writeFile(path.join(base, 'electron/main/main.ts'), '// changed');
+    await utimes(path.join(base, 'electron/main/main.ts'), later, later);
     expect(staleTargets(base, all)).toEqual(['electron']);
     expect(staleTargets(base, all, { missingOnly: true })).toEqual([]);
     await writeFile(path.join(base, 'core/common/b.ts'), '// changed');
+    await utimes(path.join(base, 'core/common/b.ts'), later, later);
     expect(staleTargets(base, all)).toEqual(all);
   });
 
