@@ -10,7 +10,7 @@ import { registerIpc, sendMenuCommand } from './ipc.js';
 import { installMenu } from './menu.js';
 import { registerSchemePrivileges, serveScheme } from './protocol.js';
 import { createProtocolHandler } from './protocol-handler.js';
-import { createMainWindow, hardenSession } from './window.js';
+import { createMainWindow, hardenSession, windowStateSaved } from './window.js';
 
 const isDev = !app.isPackaged || process.env.DINOSCOPE_DEV === '1';
 let mainWindow: BrowserWindow | null = null;
@@ -101,8 +101,7 @@ async function start(): Promise<void> {
     if (closed) return;
     event.preventDefault();
     closed = true;
-    service
-      .close()
+    Promise.all([service.close(), windowStateSaved()])
       .catch((err: unknown) => console.error('dinoscope: closing the project failed', err))
       .finally(() => app.quit());
   });

@@ -3,8 +3,8 @@ import { protocol } from 'electron';
 import { appScheme } from './csp.js';
 import type { ProtocolHandler } from './protocol-handler.js';
 
-/** Must run before app `ready`: a standard, secure scheme with fetch, CORS and streaming (video-free,
- * but large tiles stream). Standard makes relative URLs and origins work like https. */
+/** Must run before app `ready`: a standard scheme (relative URLs and origins work as with https), secure
+ * (a secure context), with fetch and CORS (the page at dinoscope://app reads dinoscope://assets). */
 export function registerSchemePrivileges(): void {
   protocol.registerSchemesAsPrivileged([
     { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true } },

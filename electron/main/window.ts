@@ -20,6 +20,13 @@ export function hardenSession(session: Session): void {
   });
 }
 
+let pendingSave: Promise<void> = Promise.resolve();
+
+/** Settles once the bounds saved when the window closed are on disk (main.ts waits for it on quit). */
+export function windowStateSaved(): Promise<void> {
+  return pendingSave;
+}
+
 export interface MainWindowOptions {
   preloadPath: string;
   /** Where the bounds are remembered (JSON in the user-data folder). */
@@ -69,7 +76,7 @@ export async function createMainWindow(options: MainWindowOptions): Promise<Brow
   win.on('close', () => {
     const b = win.getNormalBounds();
     const saved: WindowState = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
-    saveWindowState(options.stateFile, saved).catch((err: unknown) => console.error('dinoscope: could not save the window bounds', err));
+    pendingSave = saveWindowState(options.stateFile, saved).catch((err: unknown) => console.error('dinoscope: could not save the window bounds', err));
   });
 
   await win.loadURL(`${appOrigin}/index.html`);
