@@ -1,20 +1,20 @@
 // `npm run bench -- tiles`: deep-zoom tiles through the serve host over HTTP. A 100,000 × 100,000
-// JPEG-tiled pyramidal BigTIFF (generated once by libvips into os.tmpdir(), which takes minutes) is
+// JPEG-tiled pyramidal BigTIFF (generated once into os.tmpdir() by bench/tiles-fixture.ts) is
 // imported into a temp project; clients request 256-px tiles at random positions on all levels (level
 // uniform, then a uniform tile of that level), 1 client then 8 concurrent clients, REQUESTS each.
 // Prints p50, p95 and tiles/s per setting; the last line is `p95_ms <value>`, the worse of the two p95s.
 // Environment: DINOSCOPE_BENCH_SIDE (default 100000) and DINOSCOPE_BENCH_REQUESTS (default 2000).
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ImportReport, TileSourceInfo } from '../core/common/api.js';
-import { writePyramidalTiff } from '../core/data/fixtures/pyramidal-tiff.js';
 import { startServeHost } from '../core/serve/host.js';
 import { dziGeometry, tileCount } from '../core/tiles/dzi.js';
 import { fmtMachine } from './lib/machine.js';
 import { quantile } from './lib/stats.js';
+import { writeBigPyramid } from './tiles-fixture.js';
 
 const SIDE = Number(process.env.DINOSCOPE_BENCH_SIDE ?? 100_000);
 const REQUESTS = Number(process.env.DINOSCOPE_BENCH_REQUESTS ?? 2000);
@@ -27,14 +27,7 @@ async function fixture(): Promise<string> {
   await mkdir(dir, { recursive: true });
   log(`tiles: writing ${SIDE} × ${SIDE} JPEG pyramidal BigTIFF to ${path} (once; minutes at 100k)…`);
   const t0 = performance.now();
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    await writePyramidalTiff(tmp, { width: SIDE, height: SIDE, tile: 256, compression: 'jpeg', quality: 80, bigtiff: true });
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeBigPyramid(path, SIDE, { onLevel: (k, of) => log(`tiles: level ${k + 1}/${of}`) });
   log(`tiles: fixture written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return path;
 }
@@ -73,8 +66,10 @@ async function callApi<T>(port: number, token: string, method: string, args: unk
 async function run(clients: number, src: TileSourceInfo, port: number, token: string, seed: number): Promise<{ p50: number; p95: number; rate: number }> {
   const g = dziGeometry(src.width, src.height);
   const next = rng(seed);
+  const levels: number[] = [];
   const paths = Array.from({ length: REQUESTS }, () => {
     const level = Math.floor(next() * (g.maxLevel + 1));
+    levels.push(level);
     const { cols, rows } = tileCount(g, level);
     const x = Math.floor(next() * cols);
     const y = Math.floor(next() * rows);
@@ -82,20 +77,26 @@ async function run(clients: number, src: TileSourceInfo, port: number, token: st
   });
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
   const latencies: number[] = [];
+  const byLevel = new Map<number, number[]>();
   let i = 0;
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
       while (i < paths.length) {
-        const path = paths[i++];
+        const k = i++;
         const t = performance.now();
-        await get(agent, port, path, token);
-        latencies.push(performance.now() - t);
+        await get(agent, port, paths[k], token);
+        const ms = performance.now() - t;
+        latencies.push(ms);
+        if (!byLevel.has(levels[k])) byLevel.set(levels[k], []);
+        byLevel.get(levels[k])!.push(ms);
       }
     }),
   );
   const wall = (performance.now() - t0) / 1000;
   agent.destroy();
+  const perLevel = [...byLevel.entries()].sort((a, b) => a[0] - b[0]).map(([l, xs]) => `${l}:${quantile(xs, 0.95).toFixed(0)}`);
+  log(`tiles: ${clients} client(s), p95 ms by DZI level: ${perLevel.join(' ')}`);
   return { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), rate: REQUESTS / wall };
 }
 
