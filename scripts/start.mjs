@@ -96,6 +96,7 @@ export function resolveElectron(base, env, timeoutMs) {
   if (r.error && /ETIMEDOUT/.test(String(r.error.code))) return { reason: `the download did not finish within ${Math.round(timeoutMs / 1000)} s` };
   const found = (r.stdout ?? '').split(marker)[1]?.trim();
   if (r.status === 0 && found && existsSync(found)) return { path: found };
+  if (r.status === 0 && found) return { reason: `electron names ${found}, which does not exist` };
   const errorLine = `${r.stderr ?? ''}\n${r.stdout ?? ''}`
     .split('\n')
     .map((l) => l.trim())
