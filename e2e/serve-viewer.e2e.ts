@@ -40,6 +40,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
   let browser: Browser;
   let page: Page;
   const consoleErrors: string[] = [];
+  let fitZoom = 0;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-'));
@@ -48,7 +49,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     const fixture = writePyramidalTiff(join(slides, 'big.tif'), { width: SIDE, height: SIDE, tile: 256, compression: 'jpeg', quality: 90, pixelsPerMm: 1000 / MPP });
     buildCliAndRenderer();
     await fixture;
-    serve = await startServe(join(dir, 'project'));
+    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('console', (m) => {
@@ -93,6 +94,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     await viewer.waitReady();
     await tiles.settle();
     const fit = await viewer.state();
+    fitZoom = fit.zoom;
     const imageId = await viewer.root.getAttribute('data-image-id');
     const info = await api<TileSourceInfo>('tileSource', imageId);
     expect(info.width).toBe(SIDE);
@@ -114,6 +116,23 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     expect(after.centerX - before.centerX).toBeCloseTo(0.4 * visibleW, -2);
     expect(after.centerY - before.centerY).toBeCloseTo(0.2 * visibleH, -2);
     await tiles.settle();
+
+    // The scale bar is a nice round length that matches mpp at this zoom; the magnification is 10 / mpp
+    // per screen pixel; the pointer readout names the level-0 pixel under the cursor.
+    const bar = viewer.root.getByTestId('scale-bar');
+    const label = (await bar.getAttribute('data-label')) ?? '';
+    expect(label).toMatch(/^[125]0* (µm|mm)$/);
+    const um = parseFloat(label) * (label.endsWith('mm') ? 1000 : 1);
+    const barPx = Number(await bar.getAttribute('data-px'));
+    expect(um / (barPx / after.zoom)).toBeCloseTo(MPP, 3);
+    const mag = parseFloat((await viewer.root.getByTestId('zoom-readout').textContent()) ?? '');
+    expect(Math.abs(mag / ((10 / MPP) * after.zoom) - 1)).toBeLessThan(0.06);
+    const canvasBox = (await viewer.root.locator('.canvas').boundingBox())!;
+    await page.mouse.move(canvasBox.x + canvasBox.width / 2, canvasBox.y + canvasBox.height / 2);
+    const readout = (await viewer.root.getByTestId('pointer-readout').textContent()) ?? '';
+    const [px, py] = (/x ([\d,]+) · y ([\d,]+) px/.exec(readout) ?? []).slice(1).map((v) => Number(v.replaceAll(',', '')));
+    expect(Math.abs(px - after.centerX)).toBeLessThan(2 / after.zoom);
+    expect(Math.abs(py - after.centerY)).toBeLessThan(2 / after.zoom);
 
     // No tile failed, in the page or on the wire.
     const all = tiles.tiles();
@@ -221,6 +240,20 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     const project = new ProjectPage(page);
     await project.waitForStatus('dropped.png', 'ok', 30_000);
     await expect(project.card('dropped.png').textContent()).resolves.toContain('320 × 200');
+
+    // Slide-viewer keys: ] and [ step through the collection, 0 fits the image.
+    const viewer = new ViewerPage(page);
+    const first = await viewer.root.getAttribute('data-image-id');
+    await viewer.press(']');
+    await page.waitForFunction((id) => document.querySelector('[data-testid="viewer"]')?.getAttribute('data-image-id') !== id, first);
+    await viewer.waitReady();
+    await viewer.press('[');
+    await page.waitForFunction((id) => document.querySelector('[data-testid="viewer"]')?.getAttribute('data-image-id') === id, first);
+    await viewer.waitReady();
+    await viewer.press('+', 2);
+    await viewer.waitZoom(fitZoom * 4);
+    await viewer.press('0');
+    await viewer.waitZoom(fitZoom);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -235,9 +268,10 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     await expect(page.getByTestId('viewer-empty').isVisible()).resolves.toBe(true);
     await page.getByTestId('close-project').click();
     await start.root.waitFor();
+    await page.locator(`[data-testid="recent-project"][data-path="${second}"]`).waitFor();
     const recent = await page.getByTestId('recent-project').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
-    expect(recent).toContain(second);
-    expect(recent).toContain(join(dir, 'project'));
+    // Most recent first, and nothing but this test's projects (DINOSCOPE_HOME is the test's own).
+    expect(recent).toEqual([second, join(dir, 'project')]);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ try {
   await writePyramidalTiff(join(slides, 'calibration-pattern.tif'), { width: 6000, height: 6000, pixelsPerMm: 4000 });
   await writeFile(join(slides, 'case-0121-A.svs'), (await readFile(join(slides, 'case-0117-B.tif'))).subarray(0, 40_000));
 
-  const serve = await startServe(join(dir, 'Colon biopsies'));
+  const serve = await startServe(join(dir, 'Colon biopsies'), join(dir, 'home'));
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });

@@ -10,9 +10,11 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
-export async function startServe(projectPath: string): Promise<RunningServe> {
+/** `home` becomes DINOSCOPE_HOME (the recent-projects list), so tests leave the user's config alone. */
+export async function startServe(projectPath: string, home: string): Promise<RunningServe> {
   const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', '--project', projectPath, '--port', '0', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DINOSCOPE_HOME: home },
   });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

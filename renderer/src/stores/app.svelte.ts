@@ -62,11 +62,11 @@ export class AppStore {
   }
 
   async closeProject(): Promise<void> {
-    this.project = null;
-    this.selectedId = null;
     await this.guard(async () => {
       this.recent = await this.api.recentProjects();
     });
+    this.project = null;
+    this.selectedId = null;
   }
 
   async importPaths(paths: string[]): Promise<void> {

@@ -27,9 +27,16 @@ export function actionForKey(e: KeyboardEvent): ViewerAction | null {
   }
 }
 
-/** Keys typed into a field or while a dialog is open belong there, not to the viewer. */
+const textInputs = new Set(['text', 'search', 'number', 'email', 'password', 'url', 'tel']);
+const sliderKeys = new Set(['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'Home', 'End']);
+
+/** Keys typed into a text field, arrows on a slider, and any key while a dialog is open belong there,
+ * not to the viewer. A focused checkbox or button (say, after toggling a layer) does not take them. */
 export function keyBelongsElsewhere(e: KeyboardEvent): boolean {
+  if (document.querySelector('[role="dialog"]') !== null) return true;
   const t = e.target as HTMLElement | null;
-  if (t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return true;
-  return document.querySelector('[role="dialog"]') !== null;
+  if (!t) return false;
+  if (t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT') return true;
+  if (t instanceof HTMLInputElement) return textInputs.has(t.type) || (t.type === 'range' && sliderKeys.has(e.key));
+  return false;
 }
