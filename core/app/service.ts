@@ -15,7 +15,7 @@ import type {
 } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { JobRegistry } from '../jobs/registry.js';
-import { importPaths, readablePath, type ImageFormats } from '../project/importer.js';
+import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
 import { Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
 import { dziGeometry, TILE_SIZE } from '../tiles/dzi.js';
@@ -86,7 +86,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   async openProject(path: string): Promise<ProjectSummary> {
     const project = await Project.open(requireAbsolutePath(path, 'The project path'));
     if (await project.checkSources()) await project.save();
-    return this.setProject(project);
+    const summary = await this.setProject(project);
+    this.track(resumeCaching({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }));
+    return summary;
   }
 
   async currentProject(): Promise<ProjectSummary | null> {
@@ -103,9 +105,13 @@ export class AppService implements DinoscopeApi, AssetSource {
     const list = requireStringArray(paths, 'paths');
     const project = this.requireProject();
     const { report, background } = await importPaths({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }, list);
-    const tracked = background.finally(() => this.background.delete(tracked));
-    this.background.add(tracked);
+    this.track(background);
     return report;
+  }
+
+  private track(work: Promise<void>): void {
+    const tracked = work.finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
   }
 
   /** Settles when every background job started so far (pyramid caches) has finished. */

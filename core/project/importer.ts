@@ -97,6 +97,12 @@ async function importOne(ctx: ImportContext, file: string, id: string): Promise<
   return img;
 }
 
+/** Restarts the pyramid caches of images left 'caching' (the app quit while building them). */
+export function resumeCaching(ctx: ImportContext): Promise<void> {
+  const pending = ctx.project.images().filter((img) => img.status === 'caching');
+  return Promise.all(pending.map((img) => buildCache(ctx, img))).then(() => undefined);
+}
+
 async function buildCache(ctx: ImportContext, img: StoredImage): Promise<void> {
   const { project } = ctx;
   try {

@@ -159,6 +159,18 @@ describe('import', () => {
     expect([tile.info.width, tile.info.height]).toEqual([136, 44]);
     expect(Math.abs(tile.data[0] - 200)).toBeLessThan(8);
     await s.close();
+
+    // Quit while caching: on reopen the cache build resumes.
+    const file = join(root, 'cp', 'project.json');
+    const json = JSON.parse(await readFile(file, 'utf8'));
+    json.images[0].status = 'caching';
+    delete json.images[0].pyramidCache;
+    await writeFile(file, JSON.stringify(json));
+    const s2 = service();
+    expect((await s2.openProject(join(root, 'cp'))).images[0].status).toBe('caching');
+    await s2.idle();
+    expect((await s2.currentProject())!.images[0].status).toBe('ok');
+    await s2.close();
   });
 
   it('removes an image and its thumbnail', async () => {
