@@ -37,8 +37,7 @@ describe('training', () => {
     const grads = grad(loss, params);
     const opt = adamw(g, [{ name: 'all', params, grads, wdMult: params.map((_, i) => (i % 2 ? 0 : 1)) }]);
     optimize(g);
-    const s = await Session.create(serialize(g), { intraOpThreads: 1 });
-    const run = new StepRunner(s, opt.stateMap);
+    const run = await StepRunner.create(serialize(g), opt.stateMap, { intraOpThreads: 1 });
     for (const [k, v] of Object.entries(opt.initialState())) run.set(k, v);
     const r = rng(7);
     for (const p of params) {
@@ -50,7 +49,8 @@ describe('training', () => {
     let last = Infinity;
     for (let it = 0; it < 600; it++) last = ((await run.step(feeds)).loss.data as Float32Array)[0];
     expect(last).toBeLessThan(2e-3);
-    await s.release();
+    expect(run.session.provider).toBe('cpu');
+    await run.session.release();
   });
 });
 

@@ -5,10 +5,14 @@
 // turn, report which one actually runs, and warn when we fall back (onnxruntime does not fall back from
 // webgpu on its own).
 //
-// Memory options: measured on this machine (2 cores, ORT 1.30 CPU) with the ViT-S block forward+backward
-// (examples/block.ts, B=32 N=261 D=384, float32, 2 threads), peak RSS of the whole process:
-//   enableMemPattern on,  cpu arena on:   see MEMORY_NOTE below
-// The defaults below follow those numbers.
+// Memory options: measured on this machine (2 vCPUs shared with other jobs, ORT 1.30 CPU, Node 20) with
+// the ViT-S block forward+backward (examples/block.ts, B=32 N=261 D=384 MLP 1536, float32, 2 threads),
+// peak RSS (VmHWM) of the whole process after 3 runs:
+//   enableMemPattern on,  cpu arena on:   1162 MB
+//   enableMemPattern off, cpu arena on:    690 MB   ← default (PyTorch 1.13 on the same block: 868 MB)
+//   enableMemPattern off, cpu arena off:   750 MB   and slower (allocation churn)
+// The memory-pattern planner pre-allocates one block for the whole run's pattern, which for a training
+// graph keeps every activation's slot alive; without it, the arena reuses freed buffers.
 import * as ort from 'onnxruntime-node';
 import { type DType, type HostTensor, type TensorData } from './tensor.js';
 
@@ -140,6 +144,15 @@ export class StepRunner {
     /** output name → input name it becomes at the next step */
     readonly stateMap: Record<string, string>,
   ) {}
+
+  /**
+   * Compiles `model` and returns a runner whose state outputs stay on the device (gpu-buffer) when the
+   * chosen provider allows; on CPU the output tensors are fed back as they are.
+   */
+  static async create(model: Uint8Array, stateMap: Record<string, string>, opts: RuntimeOptions = {}): Promise<StepRunner> {
+    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...Object.keys(stateMap)] });
+    return new StepRunner(session, stateMap);
+  }
 
   /** Sets (or replaces) one state input from host data. */
   set(input: string, value: HostTensor): void {
