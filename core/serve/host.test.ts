@@ -56,8 +56,9 @@ afterAll(async () => {
 });
 
 describe('serve host', () => {
-  it('prints a loopback URL with the token', () => {
+  it('prints a loopback URL with the token, and explains a port in use', async () => {
     expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${TOKEN}`);
+    await expect(startServeHost({ port: host.port, host: '127.0.0.1', rendererDir: root, log: () => undefined })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('is in use') });
   });
 
   it('refuses requests without a token or with a wrong one (401)', async () => {

@@ -203,9 +203,15 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   });
 
   await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      void service.close();
+      if (err.code === 'EADDRINUSE') reject(new DinoscopeError('BAD_INPUT', `port ${options.port} on ${options.host} is in use: pick another with --port (0 picks a free one).`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new DinoscopeError('BAD_INPUT', `${options.host} is not an address of this machine (--host).`));
+      else reject(err);
+    });
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      server.on('error', (err) => options.log(`dinoscope serve: ${err.message}`));
       resolveListen();
     });
   });
