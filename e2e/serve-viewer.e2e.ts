@@ -273,6 +273,18 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     // Most recent first, and nothing but this test's projects (DINOSCOPE_HOME is the test's own).
     expect(recent).toEqual([second, join(dir, 'project')]);
     expect(consoleErrors).toEqual([]);
+
+    // A host error arrives as an envelope and is shown as its sentence (the browser logs the HTTP status).
+    const nowhere = join(dir, 'no-such-project');
+    await page.getByTestId('open-project').click();
+    const dialog = page.getByTestId('file-browser');
+    await dialog.getByTestId('fb-path').fill(nowhere);
+    await dialog.getByTestId('fb-confirm').click();
+    const notice = page.locator('[data-testid="notice"][data-kind="error"]');
+    await notice.waitFor();
+    await expect(notice.textContent()).resolves.toContain(nowhere);
+    await expect(start.root.isVisible()).resolves.toBe(true);
+    expect(consoleErrors.filter((e) => !/Failed to load resource: the server responded with a status of 4\d\d/.test(e))).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // The app's state: the host, the open project, the selected image, running jobs and the last error.
 // One instance per window, created in main.ts and handed to components through context (context.ts).
 // Project and job lists are replaced whole, never mutated, so they live in $state.raw.
-import type { AppInfo, ImageEntry, ImportReport, JobProgress, MenuCommand, ProjectSummary, RecentProject } from '../../../core/common/api.js';
+import type { AppInfo, ImageEntry, ImportReport, JobProgress, MenuCommand, OverlayInfo, ProjectSummary, RecentProject } from '../../../core/common/api.js';
 import type { ApiClient, DroppedFile } from '../api/client.js';
 import { toDinoscopeError } from '../api/errors.js';
 
@@ -18,6 +18,8 @@ export class AppStore {
   jobs = $state.raw<JobProgress[]>([]);
   notices = $state.raw<Notice[]>([]);
   selectedId = $state<string | null>(null);
+  /** Overlays the UI itself asked to show (analysis results), beyond those api.overlays lists. */
+  extraOverlays = $state.raw<OverlayInfo[]>([]);
   busy = $state(false);
 
   readonly selected: ImageEntry | null = $derived(this.project?.images.find((i) => i.id === this.selectedId) ?? null);
@@ -91,6 +93,16 @@ export class AppStore {
 
   async cancelJob(jobId: string): Promise<void> {
     await this.guard(() => this.api.cancelJob(jobId));
+  }
+
+  /** The overlay-layer API for the rest of the UI: shows `info` over its image (now, or when it is
+   * opened), visible, in the layers panel. Adding the same id again replaces it. */
+  addOverlay(info: OverlayInfo): void {
+    this.extraOverlays = [...this.extraOverlays.filter((o) => !(o.id === info.id && o.imageId === info.imageId)), info];
+  }
+
+  removeOverlay(imageId: string, id: string): void {
+    this.extraOverlays = this.extraOverlays.filter((o) => !(o.id === id && o.imageId === imageId));
   }
 
   select(id: string | null): void {
