@@ -83,8 +83,15 @@ async function atThreads(threads: number): Promise<{ ours: Side; torch: Side }> 
   }
 }
 
+// Fail early, in one line, when the reference is missing (it is a bench-only dependency, never a runtime one).
+const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  process.stderr.write(`block bench: ${PYTHON} cannot import torch; install Debian's python3-torch and libopenblas0-openmp (apt-get install -y python3-torch libopenblas0-openmp)\n`);
+  process.exit(2);
+}
+
 out(`block bench: ViT-S block fwd+bwd B=32 N=261 D=384 heads=6 MLP=1536 float32${remat ? ' (remat attention)' : ''}; ${rounds} rounds after ${warmup} warm-up, alternating`);
-out(`machine: ${fmtMachine()}`);
+out(`machine: ${fmtMachine()}; PyTorch ${probe.stdout.trim()}`);
 if (process.env.BENCH_PARITY !== '0') parityCheck();
 const ratios: Record<number, number> = {};
 for (const threads of threadCounts) {
