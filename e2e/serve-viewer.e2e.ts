@@ -254,6 +254,11 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     await viewer.waitZoom(fitZoom * 4);
     await viewer.press('0');
     await viewer.waitZoom(fitZoom);
+
+    // Removing an image takes it out of the collection (the file stays).
+    await project.card('dropped.png').hover();
+    await page.locator('[data-testid="image-card"][data-name="dropped.png"] + [data-testid="image-remove"]').click();
+    await project.card('dropped.png').waitFor({ state: 'detached' });
     expect(consoleErrors).toEqual([]);
   });
 
