@@ -81,6 +81,7 @@ describe('resampleMatrix properties', () => {
     expect(() => resampleMatrix(0, 4, { mode: 'bilinear' })).toThrow(/input size/);
     expect(() => resampleMatrix(4, 2.5, { mode: 'bilinear' })).toThrow(/output size/);
     expect(() => resampleMatrix(4, 4, { mode: 'bilinear', scale: -1 })).toThrow(/scale/);
+    expect(() => resampleMatrix(37, 25, { mode: 'bicubic', scale: dinoScaleFactor(37, 24) })).toThrow(/maps 37 to 24, not 25/);
   });
 });
 

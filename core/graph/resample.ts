@@ -43,6 +43,10 @@ export function resampleMatrix(inSize: number, outSize: number, opts: ResampleOp
   if (opts.scale !== undefined && !(opts.scale > 0 && Number.isFinite(opts.scale))) {
     throw new RangeError(`resample: scale must be a positive finite number, got ${opts.scale}`);
   }
+  // PyTorch derives the output length from the scale factor; any other length would not be its result.
+  if (opts.scale !== undefined && outputSizeForScale(inSize, opts.scale) !== outSize) {
+    throw new RangeError(`resample: scale ${opts.scale} maps ${inSize} to ${outputSizeForScale(inSize, opts.scale)}, not ${outSize}`);
+  }
   // Input pixels per output pixel (area_pixel_compute_scale with align_corners=False).
   const step = opts.scale !== undefined ? 1 / opts.scale : inSize / outSize;
   const m = new Float64Array(outSize * inSize);
