@@ -25,6 +25,7 @@ interface Case {
 const cases: Case[] = [
   { name: 'Add (broadcast)', shapes: [[2, 3], [3]], f: op.add },
   { name: 'Sub (broadcast)', shapes: [[2, 1, 3], [4, 1]], f: op.sub },
+  { name: 'Sum (variadic, broadcast)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5) },
   { name: 'Mul (broadcast)', shapes: [[2, 3], [2, 1]], f: op.mul },
   { name: 'Div (broadcast)', shapes: [[2, 3], [3]], f: op.div, range: [0.5, 2] },
   { name: 'Max', shapes: [[2, 3], [3]], f: op.maximum },

@@ -4,7 +4,7 @@
 // calls them inside `g.backward(...)`. Composites (SiLU, L2 normalisation, attention, float64 erf/GELU/
 // LayerNorm) have no rule of their own: they are made of primitives that do.
 import { type Node, graphOf } from './graph.js';
-import { add, cast, div, equal, exp, greater, less, mul, neg, pow, sub, where } from './ops/elementwise.js';
+import { add, cast, div, equal, exp, greater, less, mul, neg, pow, sub, sum, where } from './ops/elementwise.js';
 import { gemm, matmul } from './ops/linalg.js';
 import { reduceSum } from './ops/reduce.js';
 import { concat, expand, pad, reshape, slice, transpose, transposeLast2, zeros } from './ops/shape.js';
@@ -44,6 +44,7 @@ const g0 = (gy: (Tensor | null)[]): Tensor => gy[0] as Tensor;
 export const gradients: Record<string, GradRule> = {
   // ---- elementwise arithmetic (broadcast gradients summed back) -----------------------------------------
   Add: (n, gy) => [reduceTo(g0(gy), inp(n, 0).shape), reduceTo(g0(gy), inp(n, 1).shape)],
+  Sum: (n, gy) => n.inputs.map((x) => reduceTo(g0(gy), (x as Tensor).shape)),
   Sub: (n, gy) => [reduceTo(g0(gy), inp(n, 0).shape), reduceTo(neg(g0(gy)), inp(n, 1).shape)],
   Mul: (n, gy) => [reduceTo(mul(g0(gy), inp(n, 1)), inp(n, 0).shape), reduceTo(mul(g0(gy), inp(n, 0)), inp(n, 1).shape)],
   // y = a/b: da = g/b; db = −g·a/b² = −g·y/b
@@ -105,10 +106,12 @@ export const gradients: Record<string, GradRule> = {
       const term2 = mul(mul(mul(x, 0.5), sub(1, mul(t, t))), mul(add(mul(x2, 3 * 0.044715), 1), c));
       return [mul(g, add(term1, term2))];
     }
-    // y = x·Φ(x): dy/dx = Φ(x) (term 1) + x·φ(x) (term 2), Φ(x) = (1 + erf(x/√2))/2, φ(x) = e^(−x²/2)/√(2π)
-    const phiCdf = mul(add(graphOf(x).op('Erf', [mul(x, Math.SQRT1_2)], {}, x.shape, x.dtype), 1), 0.5);
-    const xpdf = mul(x, mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI)));
-    return [mul(g, add(phiCdf, xpdf))];
+    // y = x·Φ(x): dy/dx = Φ(x) (term 1) + x·φ(x) (term 2), Φ(x) = (1 + erf(s))/2, φ(x) = e^(−x²/2)/√(2π),
+    // s = x/√2. In nine passes: 2·dy/dx = 1 + erf(s) + (2/√π)·s/e^(s²)  (e^(s²) → ∞ gives the right 0).
+    const s = mul(x, Math.SQRT1_2);
+    const erfS = graphOf(x).op('Erf', [s], {}, x.shape, x.dtype); // term 1, doubled: 1 + erf(s)
+    const t2 = mul(div(s, exp(mul(s, s))), 2 / Math.sqrt(Math.PI)); // term 2, doubled: 2x·φ(x)
+    return [mul(mul(g, sum(erfS, t2, 1)), 0.5)];
   },
   Where: (n, gy) => {
     const c = inp(n, 0);
@@ -189,10 +192,11 @@ export const gradients: Record<string, GradRule> = {
     //   term 1: dx̂, the direct path
     //   term 2: −mean(dx̂), through μ
     //   term 3: −x̂·mean(dx̂·x̂), through σ²
-    const inv = 1 / x.shape[x.rank - 1];
-    const t2 = mul(reduceSum(dxhat, [-1], true), inv);
-    const t3 = mul(xhat, mul(reduceSum(mul(dxhat, xhat), [-1], true), inv));
-    const dx = mul(sub(sub(dxhat, t2), t3), r);
+    // Summed in one pass as r·dx̂ + x̂·b + a, with the per-row a = −r·mean(dx̂), b = −r·mean(dx̂·x̂).
+    const negInv = -1 / x.shape[x.rank - 1];
+    const a = mul(mul(reduceSum(dxhat, [-1], true), negInv), r); // (…, 1)
+    const b = mul(mul(reduceSum(mul(dxhat, xhat), [-1], true), negInv), r); // (…, 1)
+    const dx = sum(mul(dxhat, r), mul(xhat, b), a);
     return beta ? [dx, dgamma, dbeta] : [dx, dgamma];
   },
 

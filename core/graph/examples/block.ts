@@ -7,7 +7,7 @@
 import { grad } from '../autodiff.js';
 import { Graph } from '../graph.js';
 import { add, gelu, mul } from '../ops/elementwise.js';
-import { matmul } from '../ops/linalg.js';
+import { linear, matmul } from '../ops/linalg.js';
 import { layerNorm, softmax } from '../ops/nn.js';
 import { reshape, split, transpose } from '../ops/shape.js';
 import { type DType, type Tensor } from '../tensor.js';
@@ -59,7 +59,7 @@ export function block(g: Graph, x: Tensor, p: BlockParams, c: BlockConfig): Tens
   const eps = c.eps ?? 1e-6;
   const x1 = g.scope('attn', () => {
     const h = layerNorm(x, p['norm1.weight'], p['norm1.bias'], eps); // (B, N, D)
-    const qkv = add(matmul(h, p['attn.qkv.weight']), p['attn.qkv.bias']); // (B, N, 3D)
+    const qkv = linear(h, p['attn.qkv.weight'], p['attn.qkv.bias']); // (B, N, 3D)
     const [q0, k0, v0] = split(qkv, 3, -1); // (B, N, D) each
     const q = transpose(reshape(mul(q0, 1 / Math.sqrt(hd)), [B, N, nh, hd]), [0, 2, 1, 3]); // (B, nh, N, hd), scaled
     const kT = transpose(reshape(k0, [B, N, nh, hd]), [0, 2, 3, 1]); // (B, nh, hd, N)
@@ -67,13 +67,13 @@ export function block(g: Graph, x: Tensor, p: BlockParams, c: BlockConfig): Tens
     const scores = (): Tensor => softmax(matmul(q, kT), -1); // (B, nh, N, N)
     const a = c.remat ? g.remat(scores) : scores();
     const o = reshape(transpose(matmul(a, v), [0, 2, 1, 3]), [B, N, D]); // (B, nh, N, hd) → (B, N, nh, hd) → (B, N, D)
-    const proj = add(matmul(o, p['attn.proj.weight']), p['attn.proj.bias']); // (B, N, D)
+    const proj = linear(o, p['attn.proj.weight'], p['attn.proj.bias']); // (B, N, D)
     return add(x, mul(proj, p['ls1.gamma']));
   });
   return g.scope('mlp', () => {
     const h = layerNorm(x1, p['norm2.weight'], p['norm2.bias'], eps); // (B, N, D)
-    const u = gelu(add(matmul(h, p['mlp.fc1.weight']), p['mlp.fc1.bias'])); // (B, N, H)
-    const m = add(matmul(u, p['mlp.fc2.weight']), p['mlp.fc2.bias']); // (B, N, D)
+    const u = gelu(linear(h, p['mlp.fc1.weight'], p['mlp.fc1.bias'])); // (B, N, H)
+    const m = linear(u, p['mlp.fc2.weight'], p['mlp.fc2.bias']); // (B, N, D)
     return add(x1, mul(m, p['ls2.gamma']));
   });
 }

@@ -35,6 +35,17 @@ export const div = (a: Operand, b: Operand): Tensor => binary('Div', a, b);
 export const maximum = (a: Operand, b: Operand): Tensor => binary('Max', a, b);
 export const minimum = (a: Operand, b: Operand): Tensor => binary('Min', a, b);
 
+/** Elementwise sum of any number of broadcasting operands in one pass (ONNX Sum). */
+export function sum(...xs: Operand[]): Tensor {
+  const first = xs.find((x): x is Tensor => x instanceof Tensor);
+  if (!first) throw new Error('Sum: at least one operand must be a tensor');
+  const g = graphOf(first);
+  const ts = xs.map((x) => (x instanceof Tensor ? x : g.scalar(x, first.dtype)));
+  for (const t of ts) if (t.dtype !== first.dtype) throw new Error(`Sum: dtypes ${first.dtype} and ${t.dtype} differ`);
+  if (ts.length === 1) return ts[0];
+  return g.op('Sum', ts, {}, broadcastShapes('Sum', ...ts.map((t) => t.shape)), first.dtype);
+}
+
 /** x^p for a constant exponent p (number or a constant tensor). */
 export function pow(x: Tensor, p: Operand): Tensor {
   if (p === 2) return mul(x, x); // cheaper and exact

@@ -53,3 +53,17 @@ export function patchEmbed(images: Tensor, weight: Tensor, bias: Tensor | null, 
   const tokens = matmul(patchify(images, p), weight); // (B, P, D)
   return bias ? graphOf(images).op('Add', [tokens, bias], {}, tokens.shape, tokens.dtype) : tokens;
 }
+
+/**
+ * A linear layer x (…, K) @ w (K, N) + b (N) → (…, N), emitted as Reshape → Gemm → Reshape: onnxruntime's
+ * Gemm (bias in the same call) measured ~1.5× faster than MatMul + Add on (8352, 384) @ (384, 1536) at 1
+ * thread, and its gradient rule stays all-Gemm (no batched weight-gradient reduction).
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
+  if (w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) throw new Error(`linear: ${x} does not match weight ${w} (K, N)`);
+  const [K, N] = w.shape;
+  const lead = x.shape.slice(0, -1);
+  const x2 = reshape(x, [-1, K]); // (M, K)
+  const y2 = gemm(x2, w, b); // (M, N)
+  return reshape(y2, [...lead, N]); // (…, N)
+}
