@@ -75,6 +75,7 @@ describe('float32 (fused ops) against float64 (primitive lowerings)', () => {
   const rand = (n: number, s = 1): number[] => Array.from({ length: n }, () => Math.fround((2 * r() - 1) * s));
   const cases: [string, (g: Graph, xs: Tensor[]) => Tensor, number[][], number[][]][] = [
     ['LayerNormalization (fused forward, analytic backward)', (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6), [[3, 4, 8], [8], [8]], [rand(96, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)]],
+    ['LayerNormalization over 80 rows (Gemm-reduced γ, β gradients)', (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6), [[4, 20, 8], [8], [8]], [rand(640, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)]],
     ['GELU exact (ONNX Gelu)', (_g, [x]) => op.gelu(x), [[4, 6]], [rand(24, 3)]],
     ['GELU tanh (ONNX Gelu approximate)', (_g, [x]) => op.gelu(x, 'tanh'), [[4, 6]], [rand(24, 3)]],
     ['Erf', (_g, [x]) => op.erf(x), [[4, 6]], [rand(24, 2.5)]],

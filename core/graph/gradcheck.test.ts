@@ -24,6 +24,7 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'Add (broadcast)', shapes: [[2, 3], [3]], f: op.add },
+  { name: 'Add (bias over 2×40 rows: ones-row Gemm reduction)', shapes: [[2, 40, 3], [3]], f: op.add },
   { name: 'Sub (broadcast)', shapes: [[2, 1, 3], [4, 1]], f: op.sub },
   { name: 'Sum (variadic, broadcast)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5) },
   { name: 'Mul (broadcast)', shapes: [[2, 3], [2, 1]], f: op.mul },
@@ -70,6 +71,7 @@ const cases: Case[] = [
   { name: 'Expand', shapes: [[3, 1]], f: (x) => op.expand(x, [2, 3, 4]) },
   { name: 'Pad', shapes: [[2, 3]], f: (x) => op.pad(x, [1, 0, 0, 2], 0.5) },
   { name: 'Cast f64→f32→f64', shapes: [[2, 3]], f: (x) => op.cast(op.mul(op.cast(x, 'float32'), op.cast(x, 'float32')), 'float64'), tol: 1e-4, h: 1e-2 },
+  { name: 'LayerNorm (float64, 70 rows)', shapes: [[70, 4], [4], [4]], f: (x, gm, b) => op.layerNorm(x, gm, b, 1e-5) },
   { name: 'LayerNorm (float64 primitives)', shapes: [[2, 3, 5], [5], [5]], f: (x, gm, b) => op.layerNorm(x, gm, b, 1e-5) },
   { name: 'L2 normalise', shapes: [[3, 4]], f: (x) => op.l2Normalize(x, -1) },
   { name: 'attention', shapes: [[2, 3, 4], [2, 5, 4], [2, 5, 2]], f: (q, k, v) => op.attention(q, k, v) },

@@ -17,6 +17,14 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
   const lead = g.rank - shape.length;
   const axes: number[] = [];
   for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  const rows = g.shape.slice(0, lead).reduce((a, b) => a * b, 1);
+  if (lead > 0 && axes.length === lead && rows >= 64 && (g.dtype === 'float32' || g.dtype === 'float64')) {
+    // Summing the leading axes (bias, LayerNorm and LayerScale gradients): a ones-row Gemm, about twice as
+    // fast in onnxruntime as ReduceSum over axis 0 of (rows, cols).
+    const cols = shape.reduce((a, b) => a * b, 1);
+    const ones = graphOf(g).constant({ dtype: g.dtype, dims: [1, rows], data: g.dtype === 'float32' ? new Float32Array(rows).fill(1) : new Float64Array(rows).fill(1) }, 'ones');
+    return reshape(gemm(ones, reshape(g, [rows, cols]), null), shape); // (1, cols) → shape
+  }
   return reshape(axes.length ? reduceSum(g, axes, true) : g, shape);
 }
 
@@ -184,9 +192,8 @@ export const gradients: Record<string, GradRule> = {
     const mu = cast(out(n, 1), x.dtype); // (…, 1)
     const r = cast(out(n, 2), x.dtype); // (…, 1)
     const xhat = mul(sub(x, mu), r); // (…, D)
-    const lead = [...x.shape.keys()].slice(0, -1);
-    const dgamma = reduceSum(mul(g, xhat), lead); // (D): Σ g·x̂
-    const dbeta = beta ? reduceSum(g, lead) : null; // (D): Σ g
+    const dgamma = reduceTo(mul(g, xhat), gamma.shape); // (D): Σ g·x̂ over the leading axes
+    const dbeta = beta ? reduceTo(g, beta.shape) : null; // (D): Σ g
     const dxhat = mul(g, gamma); // (…, D)
     // dx = r·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))
     //   term 1: dx̂, the direct path
