@@ -1,0 +1,60 @@
+// DINOv2's learned position embedding, resized to any patch grid exactly as
+// dinov2/models/vision_transformer.py `interpolate_pos_encoding` does:
+// pos_embed (1, 1 + M², D) = [CLS entry | M × M patch grid]; the CLS entry is never resized; the grid is
+// bicubic-resized (align_corners=False) to (h, w) with one of two variants:
+//   'offset'         scale_factor = ((h + 0.1)/M, (w + 0.1)/M), no antialias (models without registers)
+//   'size-antialias' size = (h, w), antialias (the _reg hub models, HF)
+// and the whole step is skipped when h·w = M² and the image is square (H == W).
+// The resize is two MatMuls with PyTorch's exact interpolation matrices (core/graph/resample.ts), so it is
+// differentiable and needs no Transpose: Y[o, q, :] = Σ_i Σ_j Mh[o, i] · Mw[q, j] · X[i, j, :].
+import { type Graph } from '../graph/graph.js';
+import { matmul } from '../graph/ops/linalg.js';
+import { reshape, slice } from '../graph/ops/shape.js';
+import { dinoScaleFactor, resampleMatrix } from '../graph/resample.js';
+import { type Tensor, hostTensor } from '../graph/tensor.js';
+import { type PosEmbedConfig } from './config.js';
+
+export interface PosEmbedPlan {
+  /** true when the learned grid is used as is. */
+  skip: boolean;
+  /** Row matrix (h × M) and column matrix (w × M), row-major, float64; empty when skipped. */
+  mh: Float64Array;
+  mw: Float64Array;
+}
+
+/** The interpolation matrices for an h × w patch grid (rows, cols) from an image of H × W pixels. */
+export function posEmbedPlan(pe: PosEmbedConfig, h: number, w: number, square: boolean): PosEmbedPlan {
+  const M = pe.gridSize;
+  if (h * w === M * M && square) return { skip: true, mh: new Float64Array(0), mw: new Float64Array(0) };
+  const axis = (n: number): Float64Array =>
+    pe.variant === 'offset'
+      ? resampleMatrix(M, n, { mode: 'bicubic', scale: dinoScaleFactor(M, n, 0.1) })
+      : resampleMatrix(M, n, { mode: 'bicubic', antialias: true });
+  return { skip: false, mh: axis(h), mw: axis(w) };
+}
+
+export interface PosEmbedTokens {
+  /** The CLS entry (1, 1, D). */
+  cls: Tensor;
+  /** The grid resized to the image, flattened row-major (1, h·w, D). */
+  patches: Tensor;
+}
+
+/** Splits and resizes pos_embed (1, 1 + M², D) for an h × w grid. */
+export function posEmbedTokens(g: Graph, posEmbed: Tensor, pe: PosEmbedConfig, h: number, w: number, square: boolean): PosEmbedTokens {
+  const [, T, D] = posEmbed.shape;
+  const M = pe.gridSize;
+  if (T !== 1 + M * M) throw new Error(`posEmbed: ${posEmbed} does not hold 1 + ${M}² entries`);
+  const cls = slice(posEmbed, [1], [0], [1]); // (1, 1, D)
+  const grid = slice(posEmbed, [1], [1], [T]); // (1, M², D)
+  const plan = posEmbedPlan(pe, h, w, square);
+  if (plan.skip) return { cls, patches: grid };
+  const dtype = posEmbed.dtype === 'float64' ? 'float64' : 'float32';
+  const data = (m: Float64Array): Float32Array | Float64Array => (dtype === 'float64' ? m : Float32Array.from(m));
+  const tag = `${pe.variant}_${M}to${h}x${w}`;
+  const mh = g.constant(hostTensor(dtype, [h, M], data(plan.mh)), `pos_embed_rows_${tag}`); // (h, M)
+  const mw = g.constant(hostTensor(dtype, [w, M], data(plan.mw)), `pos_embed_cols_${tag}`); // (w, M)
+  const rows = matmul(mh, reshape(grid, [M, M * D])); // (h, M) @ (M, M·D) → (h, M·D)
+  const cols = matmul(mw, reshape(rows, [h, M, D])); // (w, M) @ (h, M, D) → (h, w, D)
+  return { cls, patches: reshape(cols, [1, h * w, D]) }; // (1, h·w, D)
+}
