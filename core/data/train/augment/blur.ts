@@ -33,6 +33,7 @@ export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
   const out = new Float32Array(img.data.length);
   const rowIdx = Int32Array.from({ length: h + 2 * r }, (_, i) => reflect(i - r, h));
   const colIdx = Int32Array.from({ length: w + 2 * r }, (_, i) => reflect(i - r, w));
+  const padded = new Float64Array(w + 2 * r);
   for (let c = 0; c < 3; c++) {
     const src = img.data.subarray(c * h * w, (c + 1) * h * w);
     tmp.fill(0);
@@ -45,9 +46,10 @@ export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
     }
     const dst = out.subarray(c * h * w, (c + 1) * h * w);
     for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w + 2 * r; x++) padded[x] = tmp[y * w + colIdx[x]]; // one reflect-padded row (W + 2r,)
       for (let x = 0; x < w; x++) {
         let s = 0;
-        for (let t = 0; t < size; t++) s += k[t] * tmp[y * w + colIdx[x + t]];
+        for (let t = 0; t < size; t++) s += k[t] * padded[x + t];
         dst[y * w + x] = s;
       }
     }

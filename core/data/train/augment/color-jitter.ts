@@ -75,17 +75,18 @@ export function adjustHue(img: ChwImage, factor: number): ChwImage {
     const q = Math.min(Math.max(f32(v * f32(1 - f32(s * f))), 0), 1);
     const t = Math.min(Math.max(f32(v * f32(1 - f32(s * f32(1 - f)))), 0), 1);
     const sector = ((iFloor % 6) + 6) % 6;
-    const rgb = [
-      [v, t, p],
-      [q, v, p],
-      [p, v, t],
-      [p, q, v],
-      [t, p, v],
-      [v, p, q],
-    ][sector];
-    d[i] = rgb[0];
-    d[plane + i] = rgb[1];
-    d[2 * plane + i] = rgb[2];
+    let ro: number, go: number, bo: number;
+    switch (sector) {
+      case 0: [ro, go, bo] = [v, t, p]; break;
+      case 1: [ro, go, bo] = [q, v, p]; break;
+      case 2: [ro, go, bo] = [p, v, t]; break;
+      case 3: [ro, go, bo] = [p, q, v]; break;
+      case 4: [ro, go, bo] = [t, p, v]; break;
+      default: [ro, go, bo] = [v, p, q];
+    }
+    d[i] = ro;
+    d[plane + i] = go;
+    d[2 * plane + i] = bo;
   }
   return img;
 }

@@ -43,19 +43,23 @@ const LOG_ADJUST = Math.log(1e-6);
 export function hedJitter(img: ChwImage, p: HedParams): ChwImage {
   const plane = img.height * img.width;
   const d = img.data;
-  const inv = HED_FROM_RGB;
-  const fwd = RGB_FROM_HED;
+  const [[i00, i01, i02], [i10, i11, i12], [i20, i21, i22]] = HED_FROM_RGB;
+  const [[f00, f01, f02], [f10, f11, f12], [f20, f21, f22]] = RGB_FROM_HED;
+  const [a0, a1, a2] = p.alpha;
+  const [b0, b1, b2] = p.beta;
+  const inv = 1 / LOG_ADJUST;
   for (let i = 0; i < plane; i++) {
-    const od = [0, 1, 2].map((c) => Math.log(Math.max(d[c * plane + i], 1e-6)) / LOG_ADJUST); // (3,) optical density
-    const stain = [0, 0, 0];
-    for (let s = 0; s < 3; s++) {
-      const conc = Math.max(od[0] * inv[0][s] + od[1] * inv[1][s] + od[2] * inv[2][s], 0); // row vector · HED_FROM_RGB
-      stain[s] = conc * p.alpha[s] + p.beta[s];
-    }
-    for (let c = 0; c < 3; c++) {
-      const logRgb = (stain[0] * fwd[0][c] + stain[1] * fwd[1][c] + stain[2] * fwd[2][c]) * LOG_ADJUST; // stains · RGB_FROM_HED
-      d[c * plane + i] = Math.min(Math.max(Math.exp(logRgb), 0), 1);
-    }
+    // Optical density (3,), then stains = od · HED_FROM_RGB clipped at 0, then s' = α·s + β.
+    const o0 = Math.log(Math.max(d[i], 1e-6)) * inv;
+    const o1 = Math.log(Math.max(d[plane + i], 1e-6)) * inv;
+    const o2 = Math.log(Math.max(d[2 * plane + i], 1e-6)) * inv;
+    const s0 = Math.max(o0 * i00 + o1 * i10 + o2 * i20, 0) * a0 + b0;
+    const s1 = Math.max(o0 * i01 + o1 * i11 + o2 * i21, 0) * a1 + b1;
+    const s2 = Math.max(o0 * i02 + o1 * i12 + o2 * i22, 0) * a2 + b2;
+    // RGB = exp((stains · RGB_FROM_HED) · log 1e-6), clipped to [0, 1].
+    d[i] = Math.min(Math.exp((s0 * f00 + s1 * f10 + s2 * f20) * LOG_ADJUST), 1);
+    d[plane + i] = Math.min(Math.exp((s0 * f01 + s1 * f11 + s2 * f21) * LOG_ADJUST), 1);
+    d[2 * plane + i] = Math.min(Math.exp((s0 * f02 + s1 * f12 + s2 * f22) * LOG_ADJUST), 1);
   }
   return img;
 }
