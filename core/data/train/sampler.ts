@@ -1,0 +1,235 @@
+// Training tiles from the collection. A SamplingPlan (built once, serialisable, sent to every worker) holds
+// per image: the native pyramid level nearest the requested resolution (never coarser), the resampling
+// factor, and the Otsu tissue mask of the thumbnail (the same mask as the "Tissue mask" overlay). A
+// TileSampler then draws tiles: pick an image (each equally likely, or weighted by foreground area), a
+// point on its foreground, read the region at the chosen level, resample it to the tile size, and keep it
+// when enough of it is foreground. Images without a foreground are sampled uniformly (and logged).
+import { readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { DinoscopeError } from '../../common/errors.js';
+import { readablePath } from '../../project/importer.js';
+import type { Project } from '../../project/project.js';
+import { renderThumbnail } from '../../project/thumbnail.js';
+import { tissueMaskFromJpeg, type Mask } from '../../tiles/overlays/tissue-mask.js';
+import type { ImageReader, RgbImage } from '../reader.js';
+import { openImage } from '../readers/registry.js';
+import type { Rng } from './random.js';
+
+export interface SamplerImage {
+  id: string;
+  /** The file to read pixels from (a pyramid cache when the project has one). */
+  path: string;
+  /** A JPEG thumbnail of the whole image, when one exists (the project's cache/thumbnails/ID.jpg). */
+  thumbnail?: string;
+}
+
+export interface SamplerOptions {
+  /** Output tile side in pixels (e.g. 1.5 × the global crop, so RandomResizedCrop has room). */
+  tileSize: number;
+  /** Target resolution in µm per pixel; images that do not state their mpp fall back to `level` (logged). */
+  mpp?: number;
+  /** Pyramid level to sample when `mpp` is absent or unknown for an image (default 0). */
+  level?: number;
+  /** Minimum foreground fraction of an accepted tile (default 0.5). */
+  minForeground?: number;
+  /** 'image': each image equally likely (default); 'area': weighted by foreground area at level 0. */
+  balance?: 'image' | 'area';
+  log?: (line: string) => void;
+}
+
+export interface ImagePlan {
+  id: string;
+  path: string;
+  /** Level-0 size. */
+  width: number;
+  height: number;
+  /** The native level read from, and its downsample relative to level 0. */
+  level: number;
+  levelDownsample: number;
+  /** Output pixel size in level-0 pixels (the target downsample). */
+  downsample: number;
+  /** Tissue mask over the whole image (thumbnail resolution), or null when it has no foreground. */
+  mask: Mask | null;
+  /** Foreground mask pixel indices (for drawing points on tissue). */
+  foreground: Int32Array;
+  /** Fraction of the image that is foreground (0 when uniform fallback). */
+  foregroundFraction: number;
+}
+
+export interface SamplingPlan {
+  tileSize: number;
+  minForeground: number;
+  images: ImagePlan[];
+  /** Relative probability of each image. */
+  weights: number[];
+}
+
+/** One sampled tile. */
+export interface SampledTile {
+  tile: RgbImage;
+  imageId: string;
+  /** The tile's top-left corner and side in level-0 pixels. */
+  x: number;
+  y: number;
+  size: number;
+  /** Foreground fraction of the tile on the mask (1 under uniform fallback). */
+  foreground: number;
+}
+
+/** The images of a project that can be trained on: status 'ok', read from their pyramid cache where one exists. */
+export function trainingImages(project: Project): SamplerImage[] {
+  return project
+    .images()
+    .filter((img) => img.status === 'ok')
+    .map((img) => ({ id: img.id, path: readablePath(project, img), thumbnail: project.thumbnailPath(img.id) }));
+}
+
+/** Index of the level with the largest downsample ≤ target (the nearest native level that needs no upsampling). */
+export function chooseLevel(levels: readonly { downsample: number }[], target: number): number {
+  let best = 0;
+  levels.forEach((l, i) => {
+    if (l.downsample <= target * (1 + 1e-6) && l.downsample > levels[best].downsample) best = i;
+  });
+  return best;
+}
+
+async function thumbnailJpeg(img: SamplerImage, reader: ImageReader): Promise<Uint8Array> {
+  if (img.thumbnail) {
+    try {
+      return await readFile(img.thumbnail);
+    } catch {
+      // no cached thumbnail: render one below
+    }
+  }
+  return renderThumbnail(reader);
+}
+
+/** Opens every image once, chooses levels and computes tissue masks. Throws BAD_INPUT when there is nothing to sample. */
+export async function buildSamplingPlan(images: readonly SamplerImage[], opts: SamplerOptions): Promise<SamplingPlan> {
+  const log = opts.log ?? ((): void => {});
+  if (!Number.isInteger(opts.tileSize) || opts.tileSize < 8) throw new DinoscopeError('BAD_INPUT', `Tile size must be an integer ≥ 8, got ${opts.tileSize}.`);
+  if (opts.mpp !== undefined && !(opts.mpp > 0)) throw new DinoscopeError('BAD_INPUT', `Target resolution must be a positive number of µm per pixel, got ${opts.mpp}.`);
+  if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'There are no readable images to train on.');
+  const plans: ImagePlan[] = [];
+  for (const img of images) {
+    const reader = await openImage(img.path);
+    try {
+      const meta = reader.meta;
+      let downsample: number;
+      if (opts.mpp !== undefined && meta.mpp) downsample = opts.mpp / meta.mpp;
+      else {
+        const lv = Math.min(opts.level ?? 0, meta.levels.length - 1);
+        downsample = meta.levels[lv].downsample;
+        if (opts.mpp !== undefined) log(`${img.path}: no resolution (mpp) in the file; sampling at level ${lv} instead of ${opts.mpp} µm/px.`);
+      }
+      const level = chooseLevel(meta.levels, downsample);
+      const mask = await tissueMaskFromJpeg(await thumbnailJpeg(img, reader));
+      const fg: number[] = [];
+      for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
+      if (fg.length === 0) log(`${img.path}: no foreground found on the thumbnail; sampling it uniformly.`);
+      plans.push({
+        id: img.id,
+        path: img.path,
+        width: meta.width,
+        height: meta.height,
+        level,
+        levelDownsample: meta.levels[level].downsample,
+        downsample,
+        mask: fg.length ? mask : null,
+        foreground: Int32Array.from(fg),
+        foregroundFraction: fg.length / mask.data.length,
+      });
+    } finally {
+      await reader.close();
+    }
+  }
+  const weights = plans.map((p) => (opts.balance === 'area' ? (p.mask ? p.foregroundFraction : 1) * p.width * p.height : 1));
+  return { tileSize: opts.tileSize, minForeground: opts.minForeground ?? 0.5, images: plans, weights };
+}
+
+/** Foreground fraction of the level-0 square (x, y, size) on the plan's mask (mask pixels whose centre falls inside). */
+export function tileForeground(p: ImagePlan, x: number, y: number, size: number): number {
+  if (!p.mask) return 1;
+  const m = p.mask;
+  const sx = m.width / p.width;
+  const sy = m.height / p.height;
+  // Mask pixel i covers level-0 [i/sx, (i+1)/sx); its centre is inside when x ≤ (i + 0.5)/sx < x + size.
+  const x0 = Math.max(0, Math.ceil(x * sx - 0.5));
+  const x1 = Math.min(m.width - 1, Math.ceil((x + size) * sx - 0.5) - 1);
+  const y0 = Math.max(0, Math.ceil(y * sy - 0.5));
+  const y1 = Math.min(m.height - 1, Math.ceil((y + size) * sy - 0.5) - 1);
+  if (x1 < x0 || y1 < y0) {
+    // Smaller than a mask pixel: the pixel under the centre decides.
+    const cx = Math.min(m.width - 1, Math.max(0, Math.floor((x + size / 2) * sx)));
+    const cy = Math.min(m.height - 1, Math.max(0, Math.floor((y + size / 2) * sy)));
+    return m.data[cy * m.width + cx];
+  }
+  let on = 0;
+  for (let j = y0; j <= y1; j++) for (let i = x0; i <= x1; i++) on += m.data[j * m.width + i];
+  return on / ((x1 - x0 + 1) * (y1 - y0 + 1));
+}
+
+/** Draws tiles from a plan; opens readers lazily (one per image) so each worker holds its own. */
+export class TileSampler {
+  private readers = new Map<string, Promise<ImageReader>>();
+
+  constructor(readonly plan: SamplingPlan) {}
+
+  private reader(p: ImagePlan): Promise<ImageReader> {
+    let r = this.readers.get(p.path);
+    if (!r) {
+      r = openImage(p.path);
+      r.catch(() => this.readers.delete(p.path));
+      this.readers.set(p.path, r);
+    }
+    return r;
+  }
+
+  /** A position (level-0 top-left) for a tile of side `size` in image p: on its foreground, up to 10 tries. */
+  private position(rng: Rng, p: ImagePlan, size: number): { x: number; y: number; foreground: number } {
+    const clamp = (v: number, extent: number): number => (extent <= size ? (extent - size) / 2 : Math.min(Math.max(v, 0), extent - size));
+    if (!p.mask) return { x: clamp(rng.uniform(0, p.width - size), p.width), y: clamp(rng.uniform(0, p.height - size), p.height), foreground: 1 };
+    const m = p.mask;
+    let best = { x: 0, y: 0, foreground: -1 };
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const idx = p.foreground[rng.int(0, p.foreground.length)];
+      // A uniform point inside that mask pixel, in level-0 coordinates, becomes the tile centre.
+      const cx = (((idx % m.width) + rng.random()) * p.width) / m.width;
+      const cy = ((Math.floor(idx / m.width) + rng.random()) * p.height) / m.height;
+      const x = clamp(cx - size / 2, p.width);
+      const y = clamp(cy - size / 2, p.height);
+      const foreground = tileForeground(p, x, y, size);
+      if (foreground > best.foreground) best = { x, y, foreground };
+      if (foreground >= this.plan.minForeground) break;
+    }
+    return best;
+  }
+
+  async sample(rng: Rng): Promise<SampledTile> {
+    const p = this.plan.images[rng.weighted(this.plan.weights)];
+    const S = this.plan.tileSize;
+    const size = S * p.downsample; // tile side in level-0 pixels
+    const pos = this.position(rng, p, size);
+    const reader = await this.reader(p);
+    // Read the square at the chosen level (level px = level-0 px / levelDownsample), then resample to S × S.
+    const lx = Math.round(pos.x / p.levelDownsample);
+    const ly = Math.round(pos.y / p.levelDownsample);
+    const side = Math.max(1, Math.round(size / p.levelDownsample));
+    const region = await reader.readRegion(p.level, lx, ly, side, side); // (side, side, 3)
+    let tile = region;
+    if (side !== S) {
+      const data = await sharp(region.data, { raw: { width: side, height: side, channels: 3 } })
+        .resize(S, S, { kernel: side > S ? 'lanczos3' : 'cubic', fit: 'fill' })
+        .raw()
+        .toBuffer();
+      tile = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: S, height: S };
+    }
+    return { tile, imageId: p.id, x: lx * p.levelDownsample, y: ly * p.levelDownsample, size, foreground: pos.foreground };
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.readers.values()];
+    this.readers.clear();
+    for (const r of all) await (await r.catch(() => null))?.close();
+  }
+}
