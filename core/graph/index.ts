@@ -6,3 +6,6 @@ export { grad, stopGradient } from './autodiff.js';
 export { gradients, reduceTo, type GradRule } from './gradients.js';
 export { optimize, type OptimizeStats } from './optimize.js';
 export { serialize, scheduleNodes, OPSET, IR_VERSION, type SerializeOptions } from './onnx.js';
+export * from './resample.js';
+export { adamw, ema, clipByGlobalNorm, type ParamGroup, type AdamWOptions, type AdamWStep } from './optim.js';
+export { mulberry32 } from './random.js';
