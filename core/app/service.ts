@@ -5,6 +5,10 @@ import { rm } from 'node:fs/promises';
 import { platform } from 'node:process';
 import type {
   AppInfo,
+  CatalogueModelInfo,
+  ModelDownloadOptions,
+  ModelImportOptions,
+  ModelInfo,
   DinoscopeApi,
   DirectoryListing,
   ImportReport,
@@ -15,6 +19,7 @@ import type {
 } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { JobRegistry } from '../jobs/registry.js';
+import { ModelManager } from '../model/manager/manager.js';
 import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
 import { Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
@@ -54,6 +59,8 @@ export const rootAssetUrls: AppHostHooks['urls'] = {
 
 export class AppService implements DinoscopeApi, AssetSource {
   readonly jobs = new JobRegistry();
+  /** Model folders (user and project); see core/model/manager. */
+  readonly models = new ModelManager({ projectDir: () => this.project?.dir ?? null, jobs: this.jobs });
   private readonly events = new TypedEmitter();
   private readonly formats: ImageFormats;
   private project: Project | null = null;
@@ -145,6 +152,33 @@ export class AppService implements DinoscopeApi, AssetSource {
     this.jobs.cancel(requireString(jobId, 'jobId'));
   }
 
+  // ---- models (core/model/manager) ----
+
+  async listModels(): Promise<ModelInfo[]> {
+    return this.models.list();
+  }
+
+  async modelCatalogue(): Promise<CatalogueModelInfo[]> {
+    return this.models.catalogue();
+  }
+
+  async importModel(path: string, options?: ModelImportOptions): Promise<ModelInfo> {
+    return this.models.importAsJob(requireAbsolutePath(path, 'The model path'), modelOptions(options));
+  }
+
+  async downloadModel(source: string, options?: ModelDownloadOptions): Promise<ModelInfo> {
+    const o = modelOptions(options);
+    return this.models.downloadAsJob(requireString(source, 'The model source'), {
+      ...o,
+      ...(options?.token !== undefined ? { token: requireString(options.token, 'The access token') } : {}),
+      ...(options?.sha256 !== undefined ? { sha256: requireString(options.sha256, 'The sha256') } : {}),
+    });
+  }
+
+  async deleteModel(id: string): Promise<void> {
+    await this.models.remove(requireString(id, 'The model id'));
+  }
+
   // ---- viewer ----
 
   async tileSource(imageId: string): Promise<TileSourceInfo> {
@@ -222,4 +256,17 @@ export class AppService implements DinoscopeApi, AssetSource {
     if (img.status !== 'ok' || !img.meta) throw new DinoscopeError('NOT_FOUND', `${img.name} cannot be shown: ${img.reason ?? img.status}.`);
     return { path: readablePath(project, img), width: img.meta.width, height: img.meta.height };
   }
+}
+
+/** Validates the name/location options of importModel and downloadModel. */
+function modelOptions(o: ModelImportOptions | undefined): ModelImportOptions {
+  if (o === undefined || o === null) return {};
+  if (typeof o !== 'object') throw new DinoscopeError('BAD_INPUT', 'Model options must be an object.');
+  const out: ModelImportOptions = {};
+  if (o.name !== undefined) out.name = requireString(o.name, 'The model name');
+  if (o.location !== undefined) {
+    if (o.location !== 'user' && o.location !== 'project') throw new DinoscopeError('BAD_INPUT', `The model location must be "user" or "project" (got ${JSON.stringify(o.location)}).`);
+    out.location = o.location;
+  }
+  return out;
 }

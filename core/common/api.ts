@@ -105,7 +105,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache';
+export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -118,6 +118,67 @@ export interface JobProgress {
   etaSeconds: number | null;
   state: 'running' | 'done' | 'failed' | 'cancelled';
   message?: string;
+}
+
+/** A model in a models folder: <project>/models/<id>/ or the user's models folder (core/model/manager). */
+export interface ModelInfo {
+  /** The folder name; unique within its folder (a project model shadows a user model of the same id). */
+  id: string;
+  name: string;
+  arch: 'dinov2' | 'dinov3';
+  /** 'tiny' | 'small' | 'base' | 'large' when width, depth and heads match one, else 'custom'. */
+  size: string;
+  dim: number;
+  depth: number;
+  heads: number;
+  patchSize: number;
+  registers: number;
+  ffn: 'mlp' | 'swiglu';
+  params: number;
+  /** Key layout of its model.safetensors: 'hf-dinov2' | 'hf-dinov3' | 'timm' | 'original'. */
+  layout: string;
+  /** Where it came from: a catalogue id, a URL or a file path. */
+  source: string;
+  licence: string;
+  /** sha256 of model.safetensors ('' for a folder copied in by hand). */
+  sha256: string;
+  bytes: number;
+  created: string;
+  location: 'project' | 'user';
+  /** Absolute path of the model folder. */
+  path: string;
+}
+
+/** A well-known public checkpoint that downloadModel(id) fetches. */
+export interface CatalogueModelInfo {
+  id: string;
+  name: string;
+  arch: 'dinov2' | 'dinov3';
+  size: string;
+  patchSize: number;
+  registers: number;
+  params: number;
+  bytes: number;
+  licence: string;
+  licenceUrl: string;
+  /** The user must accept the licence on the website and supply an access token. */
+  gated: boolean;
+  note?: string;
+  homepage: string;
+  installed: boolean;
+}
+
+export interface ModelImportOptions {
+  name?: string;
+  /** Default 'user'; 'project' needs an open project. */
+  location?: 'project' | 'user';
+}
+
+export interface ModelDownloadOptions extends ModelImportOptions {
+  /** Access token for gated checkpoints (sent only to the catalogue's host). */
+  token?: string;
+  /** Expected sha256 of model.safetensors for a URL download. */
+  sha256?: string;
 }
 
 export interface DinoscopeApi {
@@ -138,6 +199,14 @@ export interface DinoscopeApi {
   /** URL of a JPEG thumbnail (longest side ≤ 256 px). */
   thumbnailUrl(imageId: string): Promise<string>;
   cancelJob(jobId: string): Promise<void>;
+  /** Models in the user's models folder and the open project's models/ folder. */
+  listModels(): Promise<ModelInfo[]>;
+  modelCatalogue(): Promise<CatalogueModelInfo[]>;
+  /** Import a .safetensors file (with its config.json beside it, when it has one) or a model folder. */
+  importModel(path: string, options?: ModelImportOptions): Promise<ModelInfo>;
+  /** Download a catalogue id or an http(s) URL of a .safetensors file; progress as a 'model-download' job. */
+  downloadModel(source: string, options?: ModelDownloadOptions): Promise<ModelInfo>;
+  deleteModel(id: string): Promise<void>;
 }
 
 /** Events pushed from the host to the UI. */
@@ -166,6 +235,11 @@ export const apiMethods = {
   overlays: true,
   thumbnailUrl: true,
   cancelJob: true,
+  listModels: true,
+  modelCatalogue: true,
+  importModel: true,
+  downloadModel: true,
+  deleteModel: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 
 export const apiEvents = {
