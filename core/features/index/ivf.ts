@@ -60,17 +60,19 @@ export class IvfIndex {
     const u = rng(opts.seed ?? 1);
     const rows = exact.rowsSpace;
     // Train on a sample: (m, d) float32 rows.
-    const pick = sampleIndices(n, Math.min(n, opts.sample ?? 65536), u);
+    const pick = sampleIndices(n, Math.min(n, opts.sample ?? 20000), u);
     const m = pick.length;
     const sample = new Float32Array(m * d);
     for (let i = 0; i < m; i++) rows.vector(pick[i], sample.subarray(i * d, i * d + d));
-    const tModel = kmeans(sample, m, d, { k: Math.min(nTop, m), spherical: true, seed: opts.seed ?? 1, iterations: 12 });
+    const tModel = kmeans(sample, m, d, { k: Math.min(nTop, m), spherical: true, seed: opts.seed ?? 1, iterations: 10 });
     const top = new RowSpace(d);
     top.addFloat(tModel.centroids, tModel.k);
     const centroids = new RowSpace(d);
     const sampleTop = new Int32Array(m);
-    const tmp = new Float32Array(d);
-    for (let i = 0; i < m; i++) sampleTop[i] = bestRow(top, sample.subarray(i * d, i * d + d), 0, top.count, tmp);
+    for (let i = 0; i < m; i++) {
+      top.setQueryRow(rows, pick[i]);
+      sampleTop[i] = top.argmax(0, top.count);
+    }
     for (let t = 0; t < tModel.k; t++) {
       // (mt, d) sample rows of top cluster t
       const members = [...sampleTop.keys()].filter((i) => sampleTop[i] === t);
@@ -85,11 +87,11 @@ export class IvfIndex {
     // Assign every row: nearest top, then nearest leaf under it.
     const list = new Uint32Array(n);
     const counts = new Uint32Array(centroids.count + 1);
-    const v = new Float32Array(d);
     for (let r = 0; r < n; r++) {
-      rows.vector(r, v);
-      const t = bestRow(top, v, 0, top.count, tmp);
-      const l = bestRow(centroids, v, t * nLeaf, nLeaf, tmp);
+      top.setQueryRow(rows, r);
+      const t = top.argmax(0, top.count);
+      centroids.setQueryRow(rows, r);
+      const l = centroids.argmax(t * nLeaf, nLeaf);
       list[r] = l;
       counts[l + 1]++;
       if (opts.onProgress && r % 65536 === 0) opts.onProgress(r, n);
@@ -157,20 +159,6 @@ export class IvfIndex {
     const ids = new Uint32Array(ib.buffer.slice(ib.byteOffset, ib.byteOffset + ib.byteLength));
     return new IvfIndex(exact, top, centroids, meta.leaf, copyRows(exact.rowsSpace, ids), listStart, ids, meta.builtRows);
   }
-}
-
-/** The row of `space` in [from, from+n) with the largest cosine to v. */
-function bestRow(space: RowSpace, v: Float32Array, from: number, n: number, _tmp: Float32Array): number {
-  const q = space.setQuery(v);
-  let best = from;
-  let bestS = -Infinity;
-  space.scan(q, from, n, (s, r) => {
-    if (s > bestS) {
-      bestS = s;
-      best = r;
-    }
-  });
-  return best;
 }
 
 /** A new RowSpace holding src's rows in the order `ids`. */

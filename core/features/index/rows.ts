@@ -77,6 +77,28 @@ export class RowSpace {
     return quantizeQuery(query, this.dim, q16, this.stride);
   }
 
+  /** Load stored row r of `src` (same stride) as the current query without requantising; returns its scale. */
+  setQueryRow(src: RowSpace, r: number): number {
+    new Int16Array(this.kern.memory.buffer, QUERY_AT, this.stride).set(src.rowsView(r, 1));
+    return src.scales[r];
+  }
+
+  /** The row in [from, from+n) (n ≤ 65 536) with the largest score for the current query. */
+  argmax(from: number, n: number): number {
+    const out = new Int32Array(this.kern.memory.buffer, OUT_AT, n);
+    this.kern.dotI8(QUERY_AT, ROWS_AT + from * this.stride, n, OUT_AT);
+    let best = 0;
+    let bestS = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const s = out[i] * this.scales[from + i];
+      if (s > bestS) {
+        bestS = s;
+        best = i;
+      }
+    }
+    return from + best;
+  }
+
   /**
    * Cosine of the current query (scale `qScale`) with rows [from, from+n): calls
    * visit(score, row) for each, in row order. Scores are exact for the quantised vectors.

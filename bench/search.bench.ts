@@ -1,0 +1,137 @@
+// `npm run bench -- search`: exact and approximate (IVF) search over 1 M and 5 M 384-d patch vectors.
+// Synthetic clustered features are generated once into os.tmpdir()/dinoscope-search-bench (int8 index
+// chunks, 0.4 GB and 1.9 GB; the IVF quantiser is cached beside them). Reports query latency p50/p95,
+// recall@10 of IVF against exact, the 1 M-patch heatmap time, memory bandwidth measured in this run
+// (bench/lib/membw.ts) and the exact scan's bytes/s as a fraction of the WASM read bandwidth.
+// Last line: `scan_fraction <exact scan GB/s ÷ read GB/s>` (at 5 M). Single thread throughout.
+// Environment: SEARCH_SIZES=1000000,5000000  SEARCH_NPROBE=48
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExactIndex } from '../core/features/index/exact.js';
+import { IvfIndex } from '../core/features/index/ivf.js';
+import { gaussian, rng } from '../core/features/random.js';
+import { fmtMachine } from './lib/machine.js';
+import { measureBandwidth } from './lib/membw.js';
+import { quantile } from './lib/stats.js';
+
+const D = 384;
+const CLUSTERS = 5000;
+const PER_IMAGE = 1_000_000; // each image a 1000 × 1000 patch grid
+const sizes = (process.env.SEARCH_SIZES ?? '1000000,5000000').split(',').map(Number);
+const nprobe = Number(process.env.SEARCH_NPROBE ?? 48);
+const root = join(tmpdir(), 'dinoscope-search-bench');
+const log = (s: string): void => void process.stderr.write(s + '\n');
+
+/** Cluster centres and a table of Gaussian noise; vector i = centre + 0.05 · noise window, seeded by i. */
+function generator(): (i: number, dst: Float32Array, off: number) => void {
+  const g = gaussian(rng(11));
+  const centers = new Float32Array(CLUSTERS * D);
+  for (let i = 0; i < centers.length; i++) centers[i] = g() / Math.sqrt(D);
+  const noise = new Float32Array(1 << 20);
+  for (let i = 0; i < noise.length; i++) noise[i] = g() * 0.035;
+  return (i, dst, off) => {
+    const h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+    const c = (h % CLUSTERS) * D;
+    const n = (Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0) % (noise.length - D);
+    for (let j = 0; j < D; j++) dst[off + j] = centers[c + j] + noise[n + j];
+  };
+}
+
+async function openOrBuild(n: number): Promise<ExactIndex> {
+  const dir = join(root, `exact-${n}`);
+  if (existsSync(join(dir, 'manifest.json'))) {
+    const idx = await ExactIndex.open(dir);
+    if (idx.size === n) return idx;
+  }
+  log(`generating ${n} × ${D} vectors into ${dir} …`);
+  const t = performance.now();
+  const idx = await ExactIndex.create(dir, D, 262144);
+  const gen = generator();
+  const batch = 262144;
+  const buf = new Float32Array(batch * D);
+  for (let s = 0; s < n; s += batch) {
+    const m = Math.min(batch, n - s);
+    for (let i = 0; i < m; i++) gen(s + i, buf, i * D);
+    const img = Math.floor(s / PER_IMAGE);
+    const positions = Uint32Array.from({ length: m }, (_, i) => (s + i) % PER_IMAGE);
+    await idx.append({ image: `slide-${img}`, gridWidth: 1000, gridHeight: 1000, positions, vectors: buf.subarray(0, m * D) });
+  }
+  log(`  built in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  return idx;
+}
+
+async function ivfFor(idx: ExactIndex, n: number): Promise<IvfIndex> {
+  const dir = join(root, `ivf-${n}`);
+  if (existsSync(join(dir, 'ivf.json'))) {
+    try {
+      const t = performance.now();
+      const ivf = await IvfIndex.load(dir, idx);
+      log(`  IVF loaded from cache in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      return ivf;
+    } catch {
+      /* rebuild */
+    }
+  }
+  const t = performance.now();
+  const ivf = IvfIndex.build(idx, { top: 32, leaf: 32, sample: 20000, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) });
+  log(`  IVF (32 × 32 lists) built in ${((performance.now() - t) / 1000).toFixed(0)} s; cached in ${dir}`);
+  await ivf.save(dir);
+  return ivf;
+}
+
+function queries(count: number, n: number): Float32Array[] {
+  const gen = generator();
+  const u = rng(99);
+  const g = gaussian(rng(98));
+  return Array.from({ length: count }, () => {
+    const q = new Float32Array(D);
+    gen(Math.floor(u() * n), q, 0);
+    for (let j = 0; j < D; j++) q[j] += 0.01 * g();
+    return q;
+  });
+}
+
+const ms = (xs: number[]): string => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p95 ${quantile(xs, 0.95).toFixed(1)} ms`;
+
+log(`search bench on ${fmtMachine()}`);
+const bw = measureBandwidth();
+log(`memory bandwidth: WASM SIMD read ${bw.readGBs.toFixed(2)} GB/s, memcpy ${bw.memcpyGBs.toFixed(2)} GB/s (1 thread, 1 GiB)`);
+let fraction = NaN;
+for (const n of sizes) {
+  const t0 = performance.now();
+  const idx = await openOrBuild(n);
+  log(`${n} rows resident (${((n * D) / 1e9).toFixed(2)} GB int8) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  const qs = queries(n >= 5e6 ? 15 : 30, n);
+  const exactMs: number[] = [];
+  const truth: Set<number>[] = [];
+  for (const q of qs) {
+    const t = performance.now();
+    truth.push(new Set(idx.search(q, 10).map((h) => h.row)));
+    exactMs.push(performance.now() - t);
+  }
+  const gbs = (n * idx.rowsSpace.stride) / (quantile(exactMs, 0.5) / 1000) / 1e9;
+  const frac = gbs / bw.readGBs;
+  log(`exact   ${n}: ${ms(exactMs)}; scan ${gbs.toFixed(2)} GB/s = ${frac.toFixed(2)} of read bandwidth`);
+  const ivf = await ivfFor(idx, n);
+  const approxMs: number[] = [];
+  let hits = 0;
+  for (let r = 0; r < 3; r++) {
+    qs.forEach((q, i) => {
+      const t = performance.now();
+      const got = ivf.search(q, 10, nprobe);
+      approxMs.push(performance.now() - t);
+      if (r === 0) hits += got.filter((h) => truth[i].has(h.row)).length;
+    });
+  }
+  log(`approx  ${n}: ${ms(approxMs)} (nprobe ${nprobe} of ${ivf.nlist}); recall@10 ${(hits / (qs.length * 10)).toFixed(3)}`);
+  const heat: number[] = [];
+  for (const q of qs.slice(0, 10)) {
+    const t = performance.now();
+    idx.heatmap('slide-0', q);
+    heat.push(performance.now() - t);
+  }
+  log(`heatmap ${n}: 1 M-patch image ${ms(heat)}`);
+  fraction = frac;
+}
+process.stdout.write(`scan_fraction ${fraction.toFixed(3)}\n`);

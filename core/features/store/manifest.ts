@@ -1,0 +1,68 @@
+// The per-image feature store's manifest (FORMAT.md): what produced the grid and where it sits on the image.
+
+export interface StoreManifest {
+  format: 'dinoscope-features';
+  version: 1;
+  modelId: string;
+  /** Hash of the model's full config (architecture and weights identity), to refuse mixing models. */
+  modelConfigHash: string;
+  /** Pyramid level the model read, and its microns per pixel (null when the image has none). */
+  level: number;
+  mpp: number | null;
+  /** Level-0 pixels between neighbouring patches (patch size × downsample of `level`). */
+  stride: number;
+  /** Level-0 pixel of patch (0, 0)'s top-left corner. */
+  origin: { x: number; y: number };
+  gridWidth: number;
+  gridHeight: number;
+  dim: number;
+  dtype: 'float16';
+  /** Patches per chunk along y and x (every chunk holds all `dim` channels). */
+  chunk: { height: number; width: number };
+}
+
+export type StoreManifestInput = Omit<StoreManifest, 'format' | 'version' | 'dtype'>;
+
+/** Chunks along y and x. */
+export function chunkCounts(m: StoreManifest): { ny: number; nx: number } {
+  return { ny: Math.ceil(m.gridHeight / m.chunk.height), nx: Math.ceil(m.gridWidth / m.chunk.width) };
+}
+
+/** The group's zarr.json: Zarr v3 group with OME-Zarr 0.5 multiscales and our manifest. */
+export function groupMetadata(m: StoreManifest): object {
+  const unit = m.mpp === null ? {} : { unit: 'micrometer' };
+  const px = m.mpp ?? 1; // level-0 pixels → micrometres when known
+  return {
+    zarr_format: 3,
+    node_type: 'group',
+    attributes: {
+      ome: {
+        version: '0.5',
+        multiscales: [
+          {
+            name: 'features',
+            axes: [{ name: 'c', type: 'channel' }, { name: 'y', type: 'space', ...unit }, { name: 'x', type: 'space', ...unit }],
+            datasets: [{ path: '0', coordinateTransformations: [{ type: 'scale', scale: [1, m.stride * px, m.stride * px] }, { type: 'translation', translation: [0, m.origin.y * px, m.origin.x * px] }] }],
+          },
+        ],
+      },
+      dinoscope: m,
+    },
+  };
+}
+
+/** Zarr v3 array metadata: raw little-endian chunks ("bytes" codec only), "/"-separated chunk keys. */
+export function arrayMetadata(shape: number[], chunks: number[], dataType: 'float16' | 'uint8', dims: string[]): object {
+  return {
+    zarr_format: 3,
+    node_type: 'array',
+    shape,
+    data_type: dataType,
+    chunk_grid: { name: 'regular', configuration: { chunk_shape: chunks } },
+    chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
+    fill_value: 0,
+    codecs: [{ name: 'bytes', configuration: { endian: 'little' } }],
+    dimension_names: dims,
+    attributes: {},
+  };
+}
