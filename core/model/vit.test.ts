@@ -15,6 +15,7 @@ import { type ViTConfig, type ViTOverrides, vitConfig } from './config.js';
 import { type InferenceOutput, inferenceGraph } from './inference.js';
 import { Rng, initParams, paramCount, toGraphLayout } from './params.js';
 import { posEmbedTokens } from './pos-embed.js';
+import { buildViT } from './vit.js';
 import { ropeTables, sampleRopeAug } from './rope.js';
 
 interface Entry {
@@ -182,6 +183,21 @@ describe('ViT options', () => {
       // Masking changes the output (the fixture's unmasked patches differ from the masked run).
       expect(relErr(f64(got.patches), decode(k.expected.patches))).toBeGreaterThan(1e-2);
     }
+  });
+
+  it('accepts float masks (1 = masked) with the same result as bool masks', async () => {
+    const c = configOf(v3);
+    const g = new Graph('float_masks');
+    const images = g.input('images', v3.images.shape);
+    const masks = g.input('masks', v3.masks!.shape);
+    const r = buildViT(g, images, c, { masks });
+    g.output(r.patches, 'patches');
+    g.output(r.cls, 'cls');
+    const s = await Session.create(serialize(g));
+    sessions.push(s);
+    const feeds: Record<string, HostTensor> = { images: asHost(v3.images, 'float32'), masks: hostTensor('float32', v3.masks!.shape, v3.masks!.values) };
+    for (const [n, e] of Object.entries(v3.params)) feeds[n] = toGraphLayout(n, asHost(e, 'float32'));
+    expectClose(await s.run(feeds), v3.masked!, v3, 1e-4);
   });
 
   it('returns the CLS→patch attention of the last block: the rest of each softmax row sits on CLS and registers', async () => {

@@ -64,6 +64,7 @@ export function constantParams(g: Graph, c: ViTConfig, values: Record<string, Ho
     const v = values[s.name];
     if (!v) throw new Error(`constantParams: no value for ${s.name}`);
     if (v.dims.join(',') !== s.shape.join(',')) throw new Error(`constantParams: ${s.name} is [${v.dims.join(', ')}], expected [${s.shape.join(', ')}]`);
+    if (v.dtype !== 'float32' && v.dtype !== 'float64') throw new Error(`constantParams: ${s.name} is ${v.dtype}; convert it to float32 or float64 first`);
     const t = toGraphLayout(s.name, v);
     const data = dtype === 'float64' ? Float64Array.from(t.data as Float32Array) : t.dtype === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as Float64Array);
     p[s.name] = g.constant({ dtype, dims: t.dims, data }, s.name);
