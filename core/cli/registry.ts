@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
+import { modelsCommand } from './commands/models.js';
 import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [importCommand, infoCommand, serveCommand];
+export const commands: readonly Command[] = [importCommand, infoCommand, modelsCommand, serveCommand];

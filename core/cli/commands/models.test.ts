@@ -1,0 +1,85 @@
+// `dinoscope models` end to end: the built CLI, spawned as a user would run it, against temp folders and a
+// local HTTP server.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vitConfig } from '../../model/config.js';
+import { initParams } from '../../model/params.js';
+import { exportWeights } from '../../model/weights/export.js';
+
+let dir: string;
+let server: Server;
+let base = '';
+
+function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/dinoscope.js', ...args], { env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home'), HF_TOKEN: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dinoscope-cli-models-'));
+  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'cli'], { encoding: 'utf8' });
+  expect(build.status, build.stderr).toBe(0);
+  const cfg = vitConfig('tiny', { depth: 1, arch: 'dinov2', registers: 4, posEmbed: { gridSize: 2 } });
+  const tensors = new Map(Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+  await exportWeights(join(dir, 'src'), cfg, tensors, 'hf');
+  const weights = await readFile(join(dir, 'src', 'model.safetensors'));
+  server = createServer((req, res) => {
+    if (req.url !== '/x/tiny.safetensors') return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-length': weights.length });
+    res.end(weights);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address();
+  base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('dinoscope models', () => {
+  it('imports, lists, exports, downloads and deletes, with JSON on stdout', async () => {
+    const imp = await cli('models', 'import', join(dir, 'src'), '--name', 'Tiny reg4');
+    expect(imp.status, imp.stderr).toBe(0);
+    expect(JSON.parse(imp.stdout)).toMatchObject({ id: 'tiny-reg4', arch: 'dinov2', registers: 4, layout: 'hf-dinov2', path: join(dir, 'home', 'models', 'tiny-reg4') });
+
+    const exp = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'out'), '--format', 'original');
+    expect(exp.status, exp.stderr).toBe(0);
+    expect(JSON.parse(exp.stdout).files).toEqual([join(dir, 'out', 'model.safetensors')]);
+
+    const dl = await cli('models', 'download', `${base}/x/tiny.safetensors`);
+    expect(dl.status, dl.stderr).toBe(0);
+    expect(JSON.parse(dl.stdout)).toMatchObject({ id: 'tiny', source: `${base}/x/tiny.safetensors` });
+    expect(dl.stderr).toMatch(/Download .*: done/);
+
+    const list = await cli('models', 'list');
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((m) => m.id)).toEqual(['tiny', 'tiny-reg4']);
+    const del = await cli('models', 'delete', 'tiny');
+    expect(JSON.parse(del.stdout)).toMatchObject({ deleted: 'tiny' });
+    const cat = await cli('models', 'catalogue');
+    expect((JSON.parse(cat.stdout) as { id: string; installed: boolean }[]).length).toBe(6);
+  });
+
+  it('exits 2 with one line naming the file and the problem', async () => {
+    const missing = await cli('models', 'import', join(dir, 'nope.safetensors'));
+    expect(missing.status).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toEqual([`dinoscope models: ${join(dir, 'nope.safetensors')}: no such file or folder.`]);
+    const bad = await cli('models', 'fly');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/unknown action "fly"/);
+    const sum = await cli('models', 'download', `${base}/x/tiny.safetensors`, '--name', 'again', '--sha256', 'a'.repeat(64));
+    expect(sum.status).toBe(2);
+    expect(sum.stderr).toMatch(/checksum mismatch — expected sha256 a{64}/);
+  });
+});

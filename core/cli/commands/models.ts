@@ -1,0 +1,118 @@
+// `dinoscope models list|catalogue|import|download|delete|export`: the model manager from the command line.
+// Results as JSON on stdout; download/import progress on stderr.
+import { resolve } from 'node:path';
+import type { JobProgress, ModelImportOptions } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { JobRegistry } from '../../jobs/registry.js';
+import { ModelManager } from '../../model/manager/manager.js';
+import { Project } from '../../project/project.js';
+import { exportWeights } from '../../model/weights/export.js';
+import { parseArgs, type CliIo, type Command } from '../command.js';
+
+const USAGE = `usage: dinoscope models <action> [options]
+
+actions:
+  list                         models in the user's models folder (and --project's models/), as JSON
+  catalogue                    well-known checkpoints downloadable by id (gated ones say so)
+  import <file|folder>         copy a .safetensors (with the config.json beside it) or a model folder in
+  download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
+  delete <id>                  remove a model folder
+  export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm
+
+options:
+  --project <dir>              also use <dir>/models (listed first; where --location project puts models)
+  --location user|project      where import/download put the model (default user)
+  --name <name>                the model's name (its id is made from it)
+  --token <token>              access token for gated downloads (default: $HF_TOKEN)
+  --sha256 <hex>               expected checksum of a URL download
+  --dtype F32|F16|BF16         export precision (default F32)
+
+The user's models folder is $DINOSCOPE_HOME/models, else ~/.local/share/dinoscope/models.`;
+
+const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype']);
+
+function str(flags: Map<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
+  return v;
+}
+
+function progressPrinter(io: CliIo): (p: JobProgress) => void {
+  return (p) => {
+    if (p.state === 'failed' || (p.state === 'running' && p.done === 0)) return; // the error line says why it failed
+    if (p.state === 'running') {
+      const pct = p.total > 0 ? `${Math.min(100, Math.round((100 * p.done) / p.total))}%` : `${(p.done / 1e6).toFixed(1)} MB`;
+      io.stderr(`${p.label}: ${pct}${p.message ? ` (${p.message})` : ''}\n`);
+    } else io.stderr(`${p.label}: ${p.state}${p.message ? ` (${p.message})` : ''}\n`);
+  };
+}
+
+export const modelsCommand: Command = {
+  name: 'models',
+  summary: 'list, import, download, delete and export ViT models (JSON out)',
+  usage: USAGE,
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope models --help).`);
+    const [action, arg, ...extra] = positional;
+    if (extra.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${extra[0]}".`);
+    const projectArg = str(flags, 'project');
+    const projectDir = projectArg ? resolve(projectArg) : null;
+    if (projectDir && !(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+    const location = str(flags, 'location');
+    if (location !== undefined && location !== 'user' && location !== 'project') throw new DinoscopeError('BAD_INPUT', `--location must be user or project (got ${location}).`);
+    const opts: ModelImportOptions = { ...(location ? { location } : {}), ...(str(flags, 'name') ? { name: str(flags, 'name') } : {}) };
+    const jobs = new JobRegistry();
+    const off = jobs.on(progressPrinter(io));
+    const onAbort = (): void => {
+      for (const j of jobs.running()) jobs.get(j.jobId)?.cancel();
+    };
+    io.signal.addEventListener('abort', onAbort);
+    const manager = new ModelManager({ projectDir: () => projectDir, jobs });
+    const out = (v: unknown): number => {
+      io.stdout(`${JSON.stringify(v, null, 2)}\n`);
+      return 0;
+    };
+    const needArg = (what: string): string => {
+      if (!arg) throw new DinoscopeError('BAD_INPUT', `models ${action} needs ${what} (see dinoscope models --help).`);
+      return arg;
+    };
+    try {
+      switch (action) {
+        case 'list':
+          return out(await manager.list());
+        case 'catalogue':
+          return out(await manager.catalogue());
+        case 'import':
+          return out(await manager.importAsJob(resolve(needArg('a .safetensors file or a model folder')), opts));
+        case 'download': {
+          const token = str(flags, 'token');
+          const sha256 = str(flags, 'sha256');
+          return out(await manager.downloadAsJob(needArg('a catalogue id or a URL'), { ...opts, ...(token ? { token } : {}), ...(sha256 ? { sha256 } : {}) }));
+        }
+        case 'delete': {
+          const m = await manager.find(needArg('a model id'));
+          await manager.remove(m.id);
+          return out({ deleted: m.id, path: m.path });
+        }
+        case 'export': {
+          const dir = str(flags, 'out');
+          if (!dir) throw new DinoscopeError('BAD_INPUT', 'models export needs --out <dir>.');
+          const format = str(flags, 'format') ?? 'hf';
+          if (format !== 'hf' && format !== 'original' && format !== 'timm') throw new DinoscopeError('BAD_INPUT', `--format must be hf, original or timm (got ${format}).`);
+          const dtype = str(flags, 'dtype') ?? 'F32';
+          if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new DinoscopeError('BAD_INPUT', `--dtype must be F32, F16 or BF16 (got ${dtype}).`);
+          const loaded = await manager.load(needArg('a model id'));
+          const r = await exportWeights(resolve(dir), loaded.config, loaded.tensors, format, { dtype, metadata: { dinoscope_model: loaded.model.id } });
+          for (const n of r.notes) io.stderr(`note: ${n}\n`);
+          return out(r);
+        }
+        default:
+          throw new DinoscopeError('BAD_INPUT', action ? `unknown action "${action}" (list, catalogue, import, download, delete, export).` : 'needs an action: list, catalogue, import, download, delete or export.');
+      }
+    } finally {
+      off();
+      io.signal.removeEventListener('abort', onAbort);
+    }
+  },
+};
