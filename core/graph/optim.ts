@@ -20,6 +20,8 @@ export interface ParamGroup {
   grads: Tensor[];
   /** Multiplies the lr input (one number for the group, or one per parameter). Default 1. */
   lrMult?: number | number[];
+  /** Per parameter, an optional graph scalar (float32) that also multiplies its lr at run time (e.g. a last-layer freeze gate). */
+  lrScale?: (Tensor | null)[];
   /** Multiplies the weight-decay input (one number for the group, or one per parameter). Default 1. */
   wdMult?: number | number[];
   /** Clip the group's gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). */
@@ -89,7 +91,8 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         const v = g.input(`adam_v/${p.name}`, p.shape, dt);
         moments.push(m, v);
         const d = grads[i];
-        const lrP = mul(lr, per(grp.lrMult, i)); // per-parameter lr
+        const gate = grp.lrScale?.[i];
+        const lrP = gate ? mul(mul(lr, gate), per(grp.lrMult, i)) : mul(lr, per(grp.lrMult, i)); // per-parameter lr
         const wdP = per(grp.wdMult, i);
         const decayed = wdP === 0 ? p : mul(p, sc(sub(1, mul(mul(lrP, wd), wdP)))); // p·(1 − lr·λ)
         const m1 = add(mul(m, b1), mul(d, 1 - b1)); // β₁m + (1 − β₁)g
