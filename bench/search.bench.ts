@@ -74,7 +74,7 @@ async function ivfFor(idx: ExactIndex, n: number): Promise<IvfIndex> {
     }
   }
   const t = performance.now();
-  const ivf = IvfIndex.build(idx, { top: 32, leaf: 32, sample: 20000, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) });
+  const ivf = IvfIndex.build(idx, { top: 32, leaf: 32, sample: 65536, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) });
   log(`  IVF (32 × 32 lists) built in ${((performance.now() - t) / 1000).toFixed(0)} s; cached in ${dir}`);
   await ivf.save(dir);
   return ivf;

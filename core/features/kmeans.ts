@@ -14,6 +14,8 @@ export interface KMeansOptions {
   spherical?: boolean;
   /** Mini-batch size; full-batch Lloyd when omitted. */
   batchSize?: number;
+  /** Independent k-means++ starts (seeds seed, seed+1, …); the fit with the lowest inertia wins (default 1). */
+  restarts?: number;
 }
 
 export interface KMeansModel {
@@ -77,6 +79,21 @@ export function kmeans(data: Float32Array, n: number, d: number, opts: KMeansOpt
   const { k, spherical = false } = opts;
   if (!(k >= 1 && k <= n)) throw new DinoscopeError('BAD_INPUT', `k-means: k = ${k} must be between 1 and the ${n} samples.`);
   const x = spherical ? normalizeRows(Float32Array.from(data.subarray(0, n * d)), n, d) : data;
+  let best: KMeansModel | null = null;
+  let bestI = Infinity;
+  for (let s = 0; s < Math.max(1, opts.restarts ?? 1); s++) {
+    const m = fitOnce(x, n, d, { ...opts, seed: (opts.seed ?? 0) + s });
+    const i = (opts.restarts ?? 1) > 1 ? inertia(m, x, n) : 0;
+    if (!best || i < bestI) {
+      best = m;
+      bestI = i;
+    }
+  }
+  return best as KMeansModel;
+}
+
+function fitOnce(x: Float32Array, n: number, d: number, opts: KMeansOptions): KMeansModel {
+  const { k, spherical = false } = opts;
   const u = rng(opts.seed ?? 0);
   const model: KMeansModel = { k, dim: d, spherical, centroids: plusPlus(x, n, d, k, spherical, u) };
   const c = model.centroids;

@@ -60,11 +60,13 @@ export class IvfIndex {
     const u = rng(opts.seed ?? 1);
     const rows = exact.rowsSpace;
     // Train on a sample: (m, d) float32 rows.
-    const pick = sampleIndices(n, Math.min(n, opts.sample ?? 20000), u);
+    const pick = sampleIndices(n, Math.min(n, opts.sample ?? 65536), u);
     const m = pick.length;
     const sample = new Float32Array(m * d);
     for (let i = 0; i < m; i++) rows.vector(pick[i], sample.subarray(i * d, i * d + d));
-    const tModel = kmeans(sample, m, d, { k: Math.min(nTop, m), spherical: true, seed: opts.seed ?? 1, iterations: 10 });
+    // The top level needs few samples (32 centres); the leaves get every sample of their top cluster.
+    const mTop = Math.min(m, 16384);
+    const tModel = kmeans(sample, mTop, d, { k: Math.min(nTop, m), spherical: true, seed: opts.seed ?? 1, iterations: 10 });
     const top = new RowSpace(d);
     top.addFloat(tModel.centroids, tModel.k);
     const centroids = new RowSpace(d);
