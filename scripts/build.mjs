@@ -19,7 +19,8 @@ if (want('cli')) {
   const workers = ['core/cli/main.ts'];
   await build({
     ...common,
-    entryPoints: { main: 'core/cli/main.ts' },
+    // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.

@@ -7,8 +7,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
-import { readablePath } from '../../project/importer.js';
-import type { Project } from '../../project/project.js';
 import { renderThumbnail } from '../../project/thumbnail.js';
 import { tissueMaskFromJpeg, type Mask } from '../../tiles/overlays/tissue-mask.js';
 import type { ImageReader, RgbImage } from '../reader.js';
@@ -74,14 +72,6 @@ export interface SampledTile {
   size: number;
   /** Foreground fraction of the tile on the mask (1 under uniform fallback). */
   foreground: number;
-}
-
-/** The images of a project that can be trained on: status 'ok', read from their pyramid cache where one exists. */
-export function trainingImages(project: Project): SamplerImage[] {
-  return project
-    .images()
-    .filter((img) => img.status === 'ok')
-    .map((img) => ({ id: img.id, path: readablePath(project, img), thumbnail: project.thumbnailPath(img.id) }));
 }
 
 /** Index of the level with the largest downsample ≤ target (the nearest native level that needs no upsampling). */

@@ -1,0 +1,52 @@
+// One training batch: B tiles from the sampler, multi-crop on each, block masks for the 2B global crops.
+// Everything random comes from Rng.seeded(seed, step), so batch `step` is the same whichever worker makes
+// it, and a resumed run continues from its step index with the batches the uninterrupted run would have seen.
+import { allocCropBatch, type CropBatch, type MultiCropConfig, multiCropInto } from './augment/multicrop.js';
+import { fromRgb } from './augment/image.js';
+import { maskBatch, type MaskBatch, type MaskingOptions } from './masking.js';
+import { Rng } from './random.js';
+import type { TileSampler } from './sampler.js';
+
+export interface BatchConfig {
+  seed: number;
+  batchSize: number;
+  crops: MultiCropConfig;
+  /** ViT patch size: the mask grid of a global crop is (G / patch)². */
+  patchSize: number;
+  /** Masking options other than the grid (reference defaults when absent). */
+  masking?: Omit<MaskingOptions, 'gridH' | 'gridW'>;
+}
+
+export interface BatchTile {
+  imageId: string;
+  x: number;
+  y: number;
+  size: number;
+}
+
+export interface TrainBatch {
+  step: number;
+  /** (2, B, 3, G, G) and (nLocal, B, 3, L, L); see CropBatch. */
+  crops: CropBatch;
+  /** Masks (2B, N) for the global crops in the same order, and the iBOT gather buffers. */
+  masks: MaskBatch;
+  tiles: BatchTile[];
+}
+
+export function maskGrid(cfg: BatchConfig): { gridH: number; gridW: number } {
+  const n = Math.floor(cfg.crops.globalSize / cfg.patchSize);
+  return { gridH: n, gridW: n };
+}
+
+export async function produceBatch(sampler: TileSampler, cfg: BatchConfig, step: number): Promise<TrainBatch> {
+  const rng = Rng.seeded(cfg.seed, step);
+  const crops = allocCropBatch(cfg.batchSize, cfg.crops);
+  const tiles: BatchTile[] = [];
+  for (let b = 0; b < cfg.batchSize; b++) {
+    const t = await sampler.sample(rng);
+    tiles.push({ imageId: t.imageId, x: t.x, y: t.y, size: t.size });
+    multiCropInto(fromRgb(t.tile), rng, crops, b);
+  }
+  const masks = maskBatch(rng, 2 * cfg.batchSize, { ...cfg.masking, ...maskGrid(cfg) });
+  return { step, crops, masks, tiles };
+}
