@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostTensor } from '../graph/tensor.js';
 import { ffnHidden, vitConfig } from './config.js';
-import { bufferNames, fromGraphLayout, graphParamShapes, initParams, paramCount, paramSpecs, toGraphLayout } from './params.js';
+import { bufferNames, fromGraphFeeds, fromGraphLayout, toGraphFeeds, graphParamShapes, initParams, paramCount, paramSpecs, toGraphLayout } from './params.js';
 
 const same = (a: ArrayBufferView, b: ArrayBufferView): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -96,5 +96,17 @@ describe('paramSpecs', () => {
     const k = hostTensor('float32', [2, 1, 1, 2], [1, 2, 3, 4]);
     expect([...toGraphLayout('patch_embed.proj.weight', k).data]).toEqual([1, 3, 2, 4]);
     expect([...toGraphLayout('blocks.0.attn.proj.weight', hostTensor('float32', [2, 3], [1, 2, 3, 4, 5, 6])).data]).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+  it('converts whole parameter sets and names every missing, unknown or mis-shaped key', () => {
+    const c = vitConfig('tiny', { depth: 1, registers: 0 });
+    const p = initParams(c, 2);
+    const feeds = toGraphFeeds(c, p);
+    expect(feeds['blocks.0.mlp.fc2.weight'].dims).toEqual([768, 192]);
+    const back = fromGraphFeeds(c, feeds);
+    expect(same(back['patch_embed.proj.weight'].data, p['patch_embed.proj.weight'].data)).toBe(true);
+    const broken = { ...p, 'blocks.0.attn.qkv.weight': hostTensor('float32', [2, 2]), extra: hostTensor('float32', [1]) };
+    delete (broken as Record<string, unknown>)['norm.bias'];
+    expect(() => toGraphFeeds(c, broken)).toThrow(/missing norm\.bias; unknown extra; mis-shaped blocks\.0\.attn\.qkv\.weight \[2, 2\] \(expected \[576, 192\]\)/);
+    expect(() => fromGraphFeeds(c, p)).toThrow(/mis-shaped patch_embed\.proj\.weight/);
   });
 });

@@ -9,6 +9,7 @@
 //     transposed (rows ordered (c, i, j), matching `patchify`).
 // `toGraphLayout` / `fromGraphLayout` convert one tensor; checkpoints, fixtures and exports always use the
 // PyTorch layout, so conversion happens only when feeding a graph or reading its parameters back.
+import { DinoscopeError } from '../common/errors.js';
 import { type DType, type HostTensor, allocData, hostTensor, sizeOf } from '../graph/tensor.js';
 import { type ViTConfig, ffnHidden } from './config.js';
 
@@ -232,4 +233,33 @@ export function fromGraphLayout<D extends DType>(name: string, t: HostTensor<D>,
   }
   if (isLinearWeight(name, t.dims.length)) return transpose2(t, t.dims[0], t.dims[1], [t.dims[1], t.dims[0]]); // (in, out) → (out, in)
   return t;
+}
+
+// ---- whole parameter sets -------------------------------------------------------------------------------
+
+function checkSet(c: ViTConfig, values: Record<string, HostTensor>, shapeOf: (s: ParamSpec) => number[], what: string): void {
+  const specs = paramSpecs(c);
+  const known = new Set(specs.map((s) => s.name));
+  const missing = specs.filter((s) => !values[s.name]).map((s) => s.name);
+  const unknown = Object.keys(values).filter((n) => !known.has(n));
+  const misShaped = specs
+    .filter((s) => values[s.name] && values[s.name].dims.join(',') !== shapeOf(s).join(','))
+    .map((s) => `${s.name} [${values[s.name].dims.join(', ')}] (expected [${shapeOf(s).join(', ')}])`);
+  const parts: string[] = [];
+  if (missing.length) parts.push(`missing ${missing.join(', ')}`);
+  if (unknown.length) parts.push(`unknown ${unknown.join(', ')}`);
+  if (misShaped.length) parts.push(`mis-shaped ${misShaped.join(', ')}`);
+  if (parts.length) throw new DinoscopeError('BAD_INPUT', `ViT parameters (${what}) do not fit the config: ${parts.join('; ')}`);
+}
+
+/** PyTorch-layout parameters → graph feeds (every name checked: missing, unknown or mis-shaped → BAD_INPUT). */
+export function toGraphFeeds(c: ViTConfig, values: Record<string, HostTensor>): Record<string, HostTensor> {
+  checkSet(c, values, (s) => s.shape, 'PyTorch layout');
+  return Object.fromEntries(paramSpecs(c).map((s) => [s.name, toGraphLayout(s.name, values[s.name])]));
+}
+
+/** Graph-layout parameters (e.g. read back after training) → PyTorch layout, checked the same way. */
+export function fromGraphFeeds(c: ViTConfig, values: Record<string, HostTensor>): Record<string, HostTensor> {
+  checkSet(c, values, (s) => graphShape(s.name, s.shape), 'graph layout');
+  return Object.fromEntries(paramSpecs(c).map((s) => [s.name, fromGraphLayout(s.name, values[s.name], c.inChans)]));
 }
