@@ -58,6 +58,10 @@ describe('dinoscope models', () => {
     expect(exp.status, exp.stderr).toBe(0);
     expect(JSON.parse(exp.stdout).files).toEqual([join(dir, 'out', 'model.safetensors')]);
 
+    const onnx = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'onnx'), '--format', 'onnx', '--size', '28x42', '--batch', '2');
+    expect(onnx.status, onnx.stderr).toBe(0);
+    expect(JSON.parse(onnx.stdout)).toMatchObject({ path: join(dir, 'onnx', 'model.onnx'), inputs: [{ name: 'images', shape: [2, 3, 28, 42] }], outputs: [{ name: 'cls', shape: [2, 192] }, { name: 'registers', shape: [2, 4, 192] }, { name: 'patches', shape: [2, 6, 192] }] });
+
     const dl = await cli('models', 'download', `${base}/x/tiny.safetensors`);
     expect(dl.status, dl.stderr).toBe(0);
     expect(JSON.parse(dl.stdout)).toMatchObject({ id: 'tiny', source: `${base}/x/tiny.safetensors` });

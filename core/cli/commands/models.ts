@@ -1,12 +1,14 @@
 // `dinoscope models list|catalogue|import|download|delete|export`: the model manager from the command line.
 // Results as JSON on stdout; download/import progress on stderr.
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { JobProgress, ModelImportOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { exportWeights } from '../../model/weights/export.js';
+import { exportOnnx } from '../../model/weights/onnx-export.js';
 import { parseArgs, type CliIo, type Command } from '../command.js';
 
 const USAGE = `usage: dinoscope models <action> [options]
@@ -17,7 +19,9 @@ actions:
   import <file|folder>         copy a .safetensors (with the config.json beside it) or a model folder in
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
-  export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm
+  export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm,
+                               or --format onnx: a standalone inference model (model.onnx) for a fixed
+                               --batch B (default 1) and --size H[xW] (default 224, or 14·16 / 16·14)
 
 options:
   --project <dir>              also use <dir>/models (listed first; where --location project puts models)
@@ -29,7 +33,7 @@ options:
 
 The user's models folder is $DINOSCOPE_HOME/models, else ~/.local/share/dinoscope/models.`;
 
-const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype']);
+const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype', 'batch', 'size']);
 
 function str(flags: Map<string, string | true>, name: string): string | undefined {
   const v = flags.get(name);
@@ -99,7 +103,8 @@ export const modelsCommand: Command = {
           const dir = str(flags, 'out');
           if (!dir) throw new DinoscopeError('BAD_INPUT', 'models export needs --out <dir>.');
           const format = str(flags, 'format') ?? 'hf';
-          if (format !== 'hf' && format !== 'original' && format !== 'timm') throw new DinoscopeError('BAD_INPUT', `--format must be hf, original or timm (got ${format}).`);
+          if (format === 'onnx') return out(await exportOnnxCommand(manager, needArg('a model id'), resolve(dir), flags));
+          if (format !== 'hf' && format !== 'original' && format !== 'timm') throw new DinoscopeError('BAD_INPUT', `--format must be hf, original, timm or onnx (got ${format}).`);
           const dtype = str(flags, 'dtype') ?? 'F32';
           if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new DinoscopeError('BAD_INPUT', `--dtype must be F32, F16 or BF16 (got ${dtype}).`);
           const loaded = await manager.load(needArg('a model id'));
@@ -116,3 +121,17 @@ export const modelsCommand: Command = {
     }
   },
 };
+
+/** `models export <id> --format onnx --out <dir> [--batch B] [--size H[xW]]`. */
+async function exportOnnxCommand(manager: ModelManager, id: string, dir: string, flags: Map<string, string | true>): Promise<unknown> {
+  const loaded = await manager.load(id);
+  const p = loaded.config.patchSize;
+  const batch = Number(str(flags, 'batch') ?? 1);
+  const size = str(flags, 'size') ?? String(p * 16);
+  const m = /^(\d+)(?:x(\d+))?$/.exec(size);
+  if (!m) throw new DinoscopeError('BAD_INPUT', `--size must be H or HxW in pixels (got ${size}).`);
+  const height = Number(m[1]);
+  const width = Number(m[2] ?? m[1]);
+  await mkdir(dir, { recursive: true });
+  return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, { batch, height, width });
+}
