@@ -1,0 +1,228 @@
+// The training configuration: one strict object with every default in this file and a comment per key
+// (recipe §2, §3, §5; the dinov2 ssl_default_config.yaml keys it mirrors are named). A run is a preset plus
+// strict overrides: unknown keys and wrong types are BAD_INPUT. The merged config is saved with every
+// checkpoint.
+import { DinoscopeError } from '../common/errors.js';
+import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
+import { type HeadConfig } from './heads.js';
+
+export type PresetName = 'quick' | 'standard';
+
+export interface TrainConfig {
+  /** The preset this config started from (informational). */
+  preset: PresetName;
+  /** Seeds parameter init, crops, masks and RoPE augmentation; the whole run is a function of it. */
+  seed: number;
+  /** Total optimiser steps: the horizon of every schedule. */
+  steps: number;
+  /** B: tiles per step (each gives 2 global + nLocal local crops). Also scales the lr (√(B/1024)). */
+  batchSize: number;
+  model: {
+    /** Named size (tiny, small, base, large) when training from scratch. */
+    size: ViTSize;
+    /** ViTConfig overrides (arch, patchSize, registers, depth, dim, …), checked by core/model vitConfig. */
+    vit: ViTOverrides;
+    /** A model folder or .safetensors file to start from (continued pretraining), or null: from scratch. */
+    from: string | null;
+  };
+  crops: {
+    /** Global crop side (px); must divide by the patch size. */
+    globalSize: number;
+    /** Local crop side (px); must divide by the patch size. */
+    localSize: number;
+    /** Local crops per tile (reference 8). 0 turns multi-crop off. */
+    localCrops: number;
+  };
+  masking: {
+    /** Fraction of global crops that get iBOT masks (ibot.mask_sample_probability 0.5). */
+    maskProbability: number;
+    /** Masked fraction range of a masked crop (ibot.mask_ratio_min_max [0.1, 0.5]). */
+    ratio: [number, number];
+    /** DINOv3's exact mask counts. */
+    exact: boolean;
+  };
+  head: {
+    /** K prototypes of the DINO and iBOT heads (reference 65536; small data and CPUs want far fewer). */
+    prototypes: number;
+    /** Hidden width (reference 2048). */
+    hidden: number;
+    /** Bottleneck width (reference 256). */
+    bottleneck: number;
+    /** 'auto': weight-normalised last layer for dinov2, plain for dinov3. */
+    lastLayer: 'auto' | HeadConfig['lastLayer'];
+  };
+  loss: {
+    /** τ_s (dino.student_temp 0.1). */
+    studentTemp: number;
+    dinoWeight: number;
+    ibotWeight: number;
+    /** dino.koleo_loss_weight 0.1 (applied to the sum over the two global crops). */
+    koleoWeight: number;
+  };
+  teacher: {
+    /** EMA momentum at step 0; cosine to 1 at the end (teacher.momentum_teacher 0.992). */
+    momentum: number;
+    /** Teacher temperature at step 0 (teacher.warmup_teacher_temp 0.04). */
+    tempStart: number;
+    /** Teacher temperature after warmup (teacher.teacher_temp 0.07). */
+    temp: number;
+    /** Fraction of the run over which τ_t warms up linearly (30 of 100 epochs = 0.3). */
+    tempWarmupFraction: number;
+    /** 'ema' centering (v2 default), 'sinkhorn' (v2 L/g, v3), 'auto': by arch. */
+    centering: 'auto' | 'ema' | 'sinkhorn';
+    /** EMA momentum of the centers (dino.center_momentum 0.9). */
+    centerMomentum: number;
+    /** Sinkhorn-Knopp iterations (3). */
+    sinkhornIterations: number;
+  };
+  optim: {
+    /** lr before the √(B/1024) scaling (optim.base_lr 0.004). */
+    baseLr: number;
+    /** Final lr of the cosine (optim.min_lr 1e-6). */
+    minLr: number;
+    /** Linear warmup as a fraction of the run (10 of 100 epochs = 0.1). */
+    warmupFraction: number;
+    /** Weight decay at step 0 (optim.weight_decay 0.04), cosine to weightDecayEnd (0.4). */
+    weightDecay: number;
+    weightDecayEnd: number;
+    /** Layer-wise lr decay rate (optim.layerwise_decay 0.9). */
+    layerDecay: number;
+    /** lr multiplier of the patch embedding (optim.patch_embed_lr_mult 0.2). */
+    patchEmbedLrMult: number;
+    /** Global-norm gradient clip per submodule: backbone, dino head, ibot head (optim.clip_grad 3.0). */
+    clipGrad: number;
+    /** Fraction of the run with the heads' last layers frozen (1 of 100 epochs = 0.01). */
+    freezeLastLayerFraction: number;
+    /** AdamW betas (optim.adamw_beta1/2). */
+    beta1: number;
+    beta2: number;
+  };
+  runtime: {
+    /** Execution providers in preference order; cpu is always the fallback. */
+    providers: ('cuda' | 'webgpu' | 'cpu')[];
+    /** onnxruntime intra-op threads (0: onnxruntime's default). */
+    threads: number;
+    /** Recompute attention softmaxes in the backward (less memory, more time). */
+    remat: boolean;
+  };
+}
+
+const base: Omit<TrainConfig, 'preset'> = {
+  seed: 0,
+  steps: 1000,
+  batchSize: 32,
+  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null },
+  crops: { globalSize: 112, localSize: 48, localCrops: 6 },
+  masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
+  head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
+  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },
+  teacher: { momentum: 0.992, tempStart: 0.04, temp: 0.07, tempWarmupFraction: 0.3, centering: 'auto', centerMomentum: 0.9, sinkhornIterations: 3 },
+  optim: {
+    baseLr: 0.004,
+    minLr: 1e-6,
+    warmupFraction: 0.1,
+    weightDecay: 0.04,
+    weightDecayEnd: 0.4,
+    layerDecay: 0.9,
+    patchEmbedLrMult: 0.2,
+    clipGrad: 3.0,
+    freezeLastLayerFraction: 0.01,
+    beta1: 0.9,
+    beta2: 0.999,
+  },
+  runtime: { providers: ['cpu'], threads: 0, remat: false },
+};
+
+/** Overrides each preset applies to the defaults above. */
+const presets: Record<PresetName, Overrides> = {
+  // Quick — CPU: ViT-Tiny/16 with 4 registers, 2 × 112 px globals + 6 × 48 px locals, K 4096.
+  quick: {},
+  // Standard — GPU: ViT-S/16 with 4 registers, 2 × 224 px + 8 × 96 px, K 16384, hidden 2048.
+  standard: {
+    batchSize: 64,
+    model: { size: 'small' },
+    crops: { globalSize: 224, localSize: 96, localCrops: 8 },
+    head: { prototypes: 16384, hidden: 2048, bottleneck: 256 },
+    runtime: { providers: ['cuda', 'webgpu', 'cpu'] },
+  },
+};
+
+/** A deep partial of TrainConfig (what a user, the CLI or a test may override). */
+export type Overrides = { [K in keyof TrainConfig]?: TrainConfig[K] extends unknown[] ? TrainConfig[K] : TrainConfig[K] extends object ? Partial<TrainConfig[K]> : TrainConfig[K] };
+
+function bad(msg: string): never {
+  throw new DinoscopeError('BAD_INPUT', `Training config: ${msg}.`);
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Values taken whole (checked elsewhere): the ViT overrides. */
+const OPAQUE = new Set(['model.vit']);
+
+function merge(into: Record<string, unknown>, over: Record<string, unknown>, path: string): void {
+  for (const [k, v] of Object.entries(over)) {
+    const key = path ? `${path}.${k}` : k;
+    if (!(k in into)) bad(`unknown key ${key}`);
+    const cur = into[k];
+    if (v === undefined) continue;
+    if (OPAQUE.has(key)) {
+      if (!isPlain(v)) bad(`${key} must be an object`);
+      into[k] = { ...(cur as object), ...v };
+    } else if (isPlain(cur)) {
+      if (!isPlain(v)) bad(`${key} must be an object`);
+      merge(cur, v, key);
+    } else if (cur !== null && typeof cur !== typeof v) bad(`${key} must be a ${Array.isArray(cur) ? 'list' : typeof cur}, got ${JSON.stringify(v)}`);
+    else if (Array.isArray(cur) !== Array.isArray(v)) bad(`${key} must be a list`);
+    else into[k] = structuredClone(v);
+  }
+}
+
+/** The config of `preset` with `overrides` applied (strict: unknown keys or wrong types → BAD_INPUT). */
+export function trainConfig(preset: PresetName = 'quick', overrides: Overrides | Record<string, unknown> = {}): TrainConfig {
+  if (!(preset in presets)) bad(`unknown preset ${String(preset)} (quick, standard)`);
+  const c = structuredClone({ preset, ...base }) as unknown as Record<string, unknown>;
+  merge(c, presets[preset] as Record<string, unknown>, '');
+  merge(c, overrides as Record<string, unknown>, '');
+  const cfg = c as unknown as TrainConfig;
+  validateTrainConfig(cfg);
+  return cfg;
+}
+
+const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
+
+/** Checks values that merge cannot (also run on configs read back from a checkpoint). */
+export function validateTrainConfig(c: TrainConfig): void {
+  if (!posInt(c.steps)) bad(`steps must be a positive integer, got ${c.steps}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 2) bad(`batchSize must be an integer ≥ 2 (KoLeo needs a neighbour), got ${c.batchSize}`);
+  if (!Number.isInteger(c.seed) || c.seed < 0) bad(`seed must be an integer ≥ 0, got ${c.seed}`);
+  if (!posInt(c.crops.globalSize) || !posInt(c.crops.localSize)) bad('crop sizes must be positive integers');
+  if (!Number.isInteger(c.crops.localCrops) || c.crops.localCrops < 0) bad(`crops.localCrops must be an integer ≥ 0, got ${c.crops.localCrops}`);
+  for (const k of ['prototypes', 'hidden', 'bottleneck'] as const) if (!posInt(c.head[k])) bad(`head.${k} must be a positive integer, got ${c.head[k]}`);
+  if (!['auto', 'weight-norm', 'plain'].includes(c.head.lastLayer)) bad(`head.lastLayer must be auto, weight-norm or plain`);
+  if (!['auto', 'ema', 'sinkhorn'].includes(c.teacher.centering)) bad(`teacher.centering must be auto, ema or sinkhorn`);
+  if (!(c.loss.studentTemp > 0) || !(c.teacher.temp > 0) || !(c.teacher.tempStart > 0)) bad('temperatures must be positive');
+  for (const [k, v] of Object.entries({ warmupFraction: c.optim.warmupFraction, freezeLastLayerFraction: c.optim.freezeLastLayerFraction, tempWarmupFraction: c.teacher.tempWarmupFraction })) {
+    if (!(v >= 0 && v <= 1)) bad(`${k} must be in [0, 1], got ${v}`);
+  }
+  if (!(c.teacher.momentum >= 0 && c.teacher.momentum <= 1)) bad(`teacher.momentum must be in [0, 1], got ${c.teacher.momentum}`);
+  if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1)) bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
+  if (c.model.from === null) {
+    const v = vitConfig(c.model.size, c.model.vit); // throws BAD_INPUT on bad ViT overrides
+    for (const s of [c.crops.globalSize, c.crops.localSize]) if (s % v.patchSize) bad(`crop size ${s} is not a multiple of the patch size ${v.patchSize}`);
+  }
+}
+
+/** The ViT config of a from-scratch run (an imported run takes the config of its weights). */
+export function scratchViT(c: TrainConfig): ViTConfig {
+  return vitConfig(c.model.size, c.model.vit);
+}
+
+/** The head config, resolved for the backbone's arch. */
+export function headConfig(c: TrainConfig, vit: ViTConfig): HeadConfig {
+  const lastLayer = c.head.lastLayer === 'auto' ? (vit.arch === 'dinov2' ? 'weight-norm' : 'plain') : c.head.lastLayer;
+  return { prototypes: c.head.prototypes, hidden: c.head.hidden, bottleneck: c.head.bottleneck, lastLayer };
+}
+
+/** Centering resolved for the arch: EMA centering for dinov2, Sinkhorn-Knopp for dinov3. */
+export function centering(c: TrainConfig, vit: ViTConfig): 'ema' | 'sinkhorn' {
+  return c.teacher.centering === 'auto' ? (vit.arch === 'dinov2' ? 'ema' : 'sinkhorn') : c.teacher.centering;
+}

@@ -1,0 +1,148 @@
+// The student step as ONE graph (dinov2/train/ssl_meta_arch.py forward_backward + the optimiser step):
+//   student backbone on the 2B masked global crops (B2, 3, G, G) and the nLocal·B local crops (batched per
+//   crop size), DINO head on every CLS, iBOT head on the patch tokens at the masked slots, the three
+//   losses against the teacher's targets (graph inputs), backward, per-submodule clipping, AdamW.
+// Inputs fed per step: images, masks, iBOT slots and weights, teacher targets, lr, wd, last-layer gate,
+// (v3) RoPE augmentation draws. State (parameters, moments, step count) stays in the StepRunner.
+import { grad } from '../graph/autodiff.js';
+import { Graph } from '../graph/graph.js';
+import { add, mul } from '../graph/ops/elementwise.js';
+import { concat, gather, reshape, slice } from '../graph/ops/shape.js';
+import { type AdamWStep, adamw } from '../graph/optim.js';
+import { type Tensor } from '../graph/tensor.js';
+import { type ViTConfig, patchGrid } from '../model/config.js';
+import { layerDecayMultiplier, paramSpecs } from '../model/params.js';
+import { buildViT } from '../model/vit.js';
+import { type HeadConfig, dinoHead, headParamSpecs } from './heads.js';
+import { dinoLoss } from './losses/dino.js';
+import { ibotLoss } from './losses/ibot.js';
+import { koleoLoss } from './losses/koleo.js';
+import { HEADS, declareModel } from './model.js';
+
+export interface StepSpec {
+  vit: ViTConfig;
+  head: HeadConfig;
+  /** B tiles per step. */
+  batch: number;
+  globalSize: number;
+  localSize: number;
+  localCrops: number;
+  /** U: the static masked-slot buffer length (core/data/train/masking.ts maskUpperBound). */
+  maskSlots: number;
+  loss: { studentTemp: number; dinoWeight: number; ibotWeight: number; koleoWeight: number };
+  optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
+  remat: boolean;
+}
+
+/** Names of the step graph's per-step inputs. */
+export const STEP_INPUTS = {
+  global: 'global',
+  masks: 'masks',
+  local: 'local',
+  ibotIndices: 'ibot/indices',
+  ibotWeights: 'ibot/weights',
+  teacherDino: 'teacher/dino',
+  teacherIbot: 'teacher/ibot',
+  lastLayerGate: 'optim/last_layer_gate',
+  ropeGlobal: 'rope_aug/global',
+  ropeLocal: 'rope_aug/local',
+} as const;
+
+export interface StepGraph {
+  graph: Graph;
+  opt: AdamWStep;
+  /** Outputs: 'loss/dino', 'loss/ibot', 'loss/koleo', 'loss/total', 'optim/grad_norm/<group>'. */
+  outputs: string[];
+  /** Whether the graph takes RoPE augmentation inputs (DINOv3 with augmentation on). */
+  ropeAug: boolean;
+}
+
+/** Whether the student gets RoPE augmentation draws (v3 with any augmentation enabled). */
+export function usesRopeAug(vit: ViTConfig): boolean {
+  const a = vit.rope?.augment;
+  return !!a && (a.shift !== null || a.jitter !== null || a.rescale !== null);
+}
+
+export function buildStepGraph(s: StepSpec): StepGraph {
+  const g = new Graph('student_step');
+  const { vit, batch: B } = s;
+  const { h, w } = patchGrid(vit, s.globalSize, s.globalSize);
+  const N = h * w;
+  const D = vit.dim;
+  const K = s.head.prototypes;
+  const U = s.maskSlots;
+  const I = STEP_INPUTS;
+  const globals = g.input(I.global, [2 * B, 3, s.globalSize, s.globalSize]); // (2B, 3, G, G)
+  const masks = g.input(I.masks, [2 * B, N], 'bool'); // (2B, N) true = masked
+  const locals = s.localCrops > 0 ? g.input(I.local, [s.localCrops * B, 3, s.localSize, s.localSize]) : null; // (nL·B, 3, L, L)
+  const idx = g.input(I.ibotIndices, [U], 'int64'); // (U,) flat indices into (2B·N)
+  const wts = g.input(I.ibotWeights, [U]); // (U,)
+  const tDino = g.input(I.teacherDino, [2 * B, K]); // (2B, K) teacher crop order
+  const tIbot = g.input(I.teacherIbot, [U, K]); // (U, K)
+  const gate = g.input(I.lastLayerGate, [], 'float32', 'last-layer lr multiplier: 0 while frozen, else 1');
+  const rope = usesRopeAug(vit);
+  const ropeG = rope ? g.input(I.ropeGlobal, [vit.depth, 5]) : undefined;
+  const ropeL = rope && locals ? g.input(I.ropeLocal, [vit.depth, 5]) : undefined;
+
+  const p = declareModel(g, vit, s.head);
+  const outG = g.scope('global', () => buildViT(g, globals, vit, { params: p.backbone, masks, training: { ropeAug: ropeG }, remat: s.remat }));
+  const outL = locals ? g.scope('local', () => buildViT(g, locals, vit, { params: p.backbone, training: { ropeAug: ropeL }, remat: s.remat })) : null;
+
+  // DINO head on every CLS token at once.
+  const cls = outL ? concat([outG.cls, outL.cls], 0) : outG.cls; // (2B + nL·B, D)
+  const logits = g.scope('dino_head', () => dinoHead(cls, s.head, p.heads.dino_head)); // (2B + nL·B, K)
+  const sGlobal = slice(logits, [0], [0], [2 * B]); // (2B, K)
+  const sLocal = outL ? slice(logits, [0], [2 * B], [logits.shape[0]]) : null; // (nL·B, K)
+  const dino = g.scope('loss_dino', () => dinoLoss({ studentGlobal: sGlobal, studentLocal: sLocal, teacher: tDino, studentTemp: s.loss.studentTemp }).loss);
+
+  // iBOT head on the patch tokens at the masked slots.
+  const flat = reshape(outG.patches, [2 * B * N, D]); // (2B·N, D)
+  const picked = gather(flat, idx, 0); // (U, D)
+  const ibotLogits = g.scope('ibot_head', () => dinoHead(picked, s.head, p.heads.ibot_head)); // (U, K)
+  const ibot = g.scope('loss_ibot', () => ibotLoss({ student: ibotLogits, teacher: tIbot, weights: wts, images: 2 * B, studentTemp: s.loss.studentTemp }));
+
+  // KoLeo per global crop on the pre-head CLS.
+  const koleo = g.scope('loss_koleo', () => add(koleoLoss(g, slice(outG.cls, [0], [0], [B])), koleoLoss(g, slice(outG.cls, [0], [B], [2 * B]))));
+
+  const total = add(add(mul(dino, s.loss.dinoWeight), mul(ibot, s.loss.ibotWeight)), mul(koleo, s.loss.koleoWeight));
+  g.output(dino, 'loss/dino');
+  g.output(ibot, 'loss/ibot');
+  g.output(koleo, 'loss/koleo');
+  g.output(total, 'loss/total');
+
+  // Parameter groups: backbone (layer-wise lr decay, patch-embed ×0.2, decay per paramSpecs), each head.
+  const specs = paramSpecs(vit);
+  const bbParams = specs.map((sp) => p.backbone[sp.name]);
+  const headSpecs = headParamSpecs(s.head, D);
+  const headParams = HEADS.map((hn) => headSpecs.map((sp) => p.heads[hn].byName[sp.name]));
+  const all: Tensor[] = [...bbParams, ...headParams.flat()];
+  const grads = grad(total, all);
+  const nb = bbParams.length;
+  const nh = headSpecs.length;
+  const o = s.optim;
+  const opt = adamw(
+    g,
+    [
+      {
+        name: 'backbone',
+        params: bbParams,
+        grads: grads.slice(0, nb),
+        lrMult: specs.map((sp) => layerDecayMultiplier(sp, vit.depth, o.layerDecay) * (sp.name.includes('patch_embed') ? o.patchEmbedLrMult : 1)),
+        wdMult: specs.map((sp) => (sp.decay ? 1 : 0)),
+        maxNorm: o.clipGrad,
+      },
+      ...HEADS.map((hn, k) => ({
+        name: hn,
+        params: headParams[k],
+        grads: grads.slice(nb + k * nh, nb + (k + 1) * nh),
+        // dinov2 gives the heads layer id depth + 1: lr multiplier 1.
+        wdMult: headSpecs.map((sp) => (sp.decay ? 1 : 0)),
+        lrScale: headSpecs.map((sp) => (sp.lastLayer ? gate : null)),
+        maxNorm: o.clipGrad,
+      })),
+    ],
+    { beta1: o.beta1, beta2: o.beta2 },
+  );
+  const outputs = ['loss/dino', 'loss/ibot', 'loss/koleo', 'loss/total', ...['backbone', ...HEADS].map((n) => `optim/grad_norm/${n}`)];
+  return { graph: g, opt, outputs, ropeAug: rope };
+}
