@@ -167,6 +167,22 @@ describe('layouts without PyTorch', () => {
     expect(hfConfigJson(cfgs[1])).toMatchObject({ model_type: 'dinov3_vit', use_gated_mlp: true, hidden_act: 'silu', key_bias: false, num_register_tokens: 0, intermediate_size: 512 });
   });
 
+  it('reads plain HF Dinov2Model checkpoints (no register_tokens) with the original 0.1-offset resize', async () => {
+    const cfg = vitConfig('tiny', { depth: 1, arch: 'dinov2', registers: 0, posEmbed: { gridSize: 3 } });
+    const tensors = new Map(Object.entries(initParams(cfg, 9)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+    const out = join(dir, 'plain-dinov2');
+    await exportWeights(out, cfg, tensors, 'hf');
+    const stored = (await readSafetensors(join(out, 'model.safetensors'))).tensors;
+    stored.delete('embeddings.register_tokens');
+    await writeSafetensors(join(out, 'model.safetensors'), stored);
+    const json = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(out, 'config.json'), JSON.stringify({ ...json, model_type: 'dinov2', architectures: ['Dinov2Model'], num_register_tokens: undefined }));
+    const back = await loadWeights(join(out, 'model.safetensors'));
+    expect(back.layout).toBe('hf-dinov2');
+    expect(back.config).toMatchObject({ registers: 0, posEmbed: { gridSize: 3, variant: 'offset' } });
+  });
+
   it('names the file when no layout matches', async () => {
     const path = join(dir, 'odd.safetensors');
     await writeSafetensors(path, { 'conv1.weight': { shape: [2], data: new Float32Array(2) } });

@@ -1,7 +1,8 @@
 // Hugging Face Dinov2WithRegistersModel (transformers/models/dinov2_with_registers): keys verified against
 // modeling_dinov2_with_registers.py and convert_dinov2_with_registers_to_hf.py. q/k/v are separate Linears
 // (fused here into attn.qkv in chunk order q|k|v); SwiGLU is mlp.weights_in (= w12) / mlp.weights_out (= w3);
-// register_tokens exists even with 0 registers ([1, 0, D]); LayerScale lambda1 is always present.
+// register_tokens exists even with 0 registers ([1, 0, D]); LayerScale lambda1 is always present. Plain HF
+// Dinov2Model checkpoints (facebook/dinov2-small …) have the same keys without register_tokens.
 import { DinoscopeError } from '../../../common/errors.js';
 import type { ViTConfig } from '../../config.js';
 import { paramSpecs } from '../../params.js';
@@ -65,8 +66,10 @@ export const hfDinov2Layout: Layout = {
         maskKBias: false,
         layerScale: true,
         eps: num(json, 'layer_norm_eps'),
-        // transformers interpolates by size with antialias (Dinov2WithRegistersEmbeddings.interpolate_pos_encoding).
-        pos: { gridSize: Math.round(Math.sqrt(L)), variant: 'size-antialias' },
+        // Dinov2WithRegisters resizes by size with antialias, as the original _reg models do. Plain HF Dinov2
+        // (model_type "dinov2") resizes by size without antialias, which neither original variant does: its
+        // weights are the original non-register models', so they get the original 0.1-offset resize.
+        pos: { gridSize: Math.round(Math.sqrt(L)), variant: json?.model_type === 'dinov2' ? 'offset' : 'size-antialias' },
       },
       source,
     );
