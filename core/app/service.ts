@@ -5,7 +5,10 @@ import { rm } from 'node:fs/promises';
 import { platform } from 'node:process';
 import type {
   AppInfo,
+  AttentionRequest,
   CatalogueModelInfo,
+  ExtractOptions,
+  ExtractSummary,
   ModelDownloadOptions,
   ModelImportOptions,
   ModelInfo,
@@ -18,6 +21,10 @@ import type {
   TileSourceInfo,
 } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
+import { regionMaps } from '../features/extract/attention.js';
+import { TileModel } from '../features/extract/model.js';
+import { checkExtractOptions, extractFeatures } from '../features/extract/project.js';
+import { workingResolution } from '../features/extract/resolution.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
 import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
@@ -25,6 +32,7 @@ import { Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
 import { dziGeometry, TILE_SIZE } from '../tiles/dzi.js';
 import type { AssetSource } from '../tiles/router.js';
+import { HeatmapOverlay, HeatmapStore } from '../tiles/overlays/attention.js';
 import { TileService, type TileImage } from '../tiles/tile-service.js';
 import { optionalString, requireAbsolutePath, requireString, requireStringArray } from './args.js';
 import { listDirectory } from './directory.js';
@@ -66,6 +74,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   private project: Project | null = null;
   private tilesService: TileService | null = null;
   private readonly background = new Set<Promise<void>>();
+  /** Attention / token-norm maps computed on request (core/tiles/overlays/attention.ts). */
+  readonly heatmaps = new HeatmapStore();
+  private mapModel: { key: string; model: Promise<TileModel> } | null = null;
 
   constructor(private readonly hooks: AppHostHooks) {
     this.formats = hooks.formats ?? defaultFormats;
@@ -179,6 +190,44 @@ export class AppService implements DinoscopeApi, AssetSource {
     await this.models.remove(requireString(id, 'The model id'));
   }
 
+  // ---- features (core/features/extract) ----
+
+  async extractFeatures(options: ExtractOptions): Promise<ExtractSummary> {
+    const o = checkExtractOptions(options);
+    const project = this.requireProject();
+    await this.models.find(o.modelId);
+    return this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
+      extractFeatures(project, this.models, o, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
+    );
+  }
+
+  async attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]> {
+    const id = requireString(imageId, 'imageId');
+    const img = this.locate(id);
+    const meta = this.requireProject().requireImage(id).meta!;
+    const r = request as AttentionRequest | undefined;
+    if (!r || typeof r !== 'object' || typeof r.modelId !== 'string' || ![r.x, r.y, r.width, r.height].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new DinoscopeError('BAD_INPUT', 'An attention request needs modelId and a region x, y, width, height in image pixels.');
+    const key = r.modelId;
+    if (this.mapModel?.key !== key) {
+      const loading = this.models.load(key).then((l) => TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] }));
+      loading.catch(() => (this.mapModel = null));
+      this.mapModel = { key, model: loading };
+    }
+    const model = await this.mapModel.model;
+    const res = workingResolution(meta, r.mpp !== undefined ? { mpp: r.mpp } : { level: r.level ?? 0 }, model.config.patchSize, img.path);
+    const reader = await this.formats.openImage(img.path);
+    try {
+      const maps = await regionMaps(reader, res, model, r, img.path);
+      const at = { x: maps.x, y: maps.y, stride: maps.stride, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight };
+      this.heatmaps.set(id, 'attention', { ...at, values: maps.attention, unit: '× uniform' });
+      this.heatmaps.set(id, 'token-norm', { ...at, values: maps.tokenNorms, unit: '' });
+    } finally {
+      await reader.close();
+    }
+    await this.tilesService?.invalidate(id);
+    return (await this.overlays(id)).filter((o) => o.id === 'attention' || o.id === 'token-norm');
+  }
+
   // ---- viewer ----
 
   async tileSource(imageId: string): Promise<TileSourceInfo> {
@@ -191,7 +240,13 @@ export class AppService implements DinoscopeApi, AssetSource {
   async overlays(imageId: string): Promise<OverlayInfo[]> {
     this.locate(requireString(imageId, 'imageId'));
     const providers = await this.tiles().overlays.forImage(imageId);
-    return providers.map((p) => ({ id: p.id, imageId, name: p.name, tileUrl: this.hooks.urls.overlay(imageId, p.id), legend: p.legend.map((l) => ({ ...l })), defaultOpacity: p.defaultOpacity }));
+    return providers.map((p) => {
+      // Heatmaps change on every request: their legend carries the values and their URL a version.
+      const heat = p instanceof HeatmapOverlay;
+      const legend = heat ? p.legendFor(imageId) : p.legend.map((l) => ({ ...l }));
+      const tileUrl = this.hooks.urls.overlay(imageId, p.id) + (heat ? `?v=${this.heatmaps.version}` : '');
+      return { id: p.id, imageId, name: p.name, tileUrl, legend, defaultOpacity: p.defaultOpacity };
+    });
   }
 
   async thumbnailUrl(imageId: string): Promise<string> {
@@ -244,6 +299,8 @@ export class AppService implements DinoscopeApi, AssetSource {
         openImage: (path) => this.formats.openImage(path),
         cacheBytes: this.hooks.tileCacheBytes,
       });
+      const service = this.tilesService;
+      for (const kind of ['attention', 'token-norm'] as const) service.overlays.register(new HeatmapOverlay(kind, this.heatmaps, (id) => service.geometry(id)));
     }
     return this.tilesService;
   }

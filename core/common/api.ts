@@ -105,7 +105,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import';
+export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -181,6 +181,128 @@ export interface ModelDownloadOptions extends ModelImportOptions {
   sha256?: string;
 }
 
+/** Dense feature extraction over the collection (core/features/extract). Give mpp or level (default level 0). */
+export interface ExtractOptions {
+  modelId: string;
+  /** Working resolution in µm per pixel (images without an mpp are refused). */
+  mpp?: number;
+  /** Pyramid level to work at when mpp is absent. */
+  level?: number;
+  /** Tiles per model run (default 8). */
+  batch?: number;
+  /** Only these images (default: every readable image). */
+  imageIds?: string[];
+}
+
+export interface ExtractImageSummary {
+  imageId: string;
+  name: string;
+  gridWidth: number;
+  gridHeight: number;
+  /** Chunks (tiles) computed now, skipped as background now, and already done before this run. */
+  computed: number;
+  background: number;
+  resumed: number;
+  patches: number;
+  seconds: number;
+  indexedRows: number;
+}
+
+export interface ExtractSummary {
+  featureSet: string;
+  modelId: string;
+  /** Absolute folder of the stores (one <imageId>.zarr each) and index/. */
+  dir: string;
+  images: ExtractImageSummary[];
+  patches: number;
+  seconds: number;
+  patchesPerSecond: number;
+}
+
+/** Attention / token-norm maps for a region (level-0 pixels), shown as the 'attention' and 'token-norm' overlays. */
+export interface AttentionRequest {
+  modelId: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  mpp?: number;
+  level?: number;
+}
+
+/** A similarity query (core/analysis): the mean feature of clicked points, or of a rectangle, in level-0 px. */
+export interface SimilarityRequest {
+  imageId: string;
+  /** One click, or several (shift-click): their features are averaged. */
+  points?: { x: number; y: number }[];
+  /** A drawn rectangle: the mean feature of its patches. */
+  rect?: { x: number; y: number; width: number; height: number };
+  /** Matches to return (default 20, at most 200). */
+  k?: number;
+  /** A feature set id (default: the project's most recently updated one). */
+  featureSet?: string;
+}
+
+/** A place in an image found by an analysis, with a small picture of it. */
+export interface AnalysisMatch {
+  imageId: string;
+  name: string;
+  /** Level-0 pixel of the patch (or region) centre. */
+  x: number;
+  y: number;
+  score: number;
+  /** One DZI tile of the image holding the place, and the square of it (tile pixels) to show. */
+  thumbnailUrl: string;
+  crop: { x: number; y: number; size: number };
+}
+
+export interface SimilarityResult {
+  overlay: OverlayInfo;
+  /** Best first, one per region (non-maximum suppression), over every image of the collection. */
+  matches: AnalysisMatch[];
+  /** Patches averaged into the query. */
+  queryPatches: number;
+  /** Server time of the query and heatmap, ms. */
+  ms: number;
+}
+
+export interface PcaOverlayOptions {
+  /** Foreground where the first component is above this (default 0). */
+  foregroundThreshold?: number;
+  featureSet?: string;
+}
+
+/** A connected region of one cluster. score = its area in patches. */
+export interface ClusterRegionInfo extends AnalysisMatch {
+  cluster: number;
+  patches: number;
+  /** Bounding box, level-0 pixels. */
+  box: { x: number; y: number; width: number; height: number };
+}
+
+export type AnalysisExportFormat = 'npy' | 'safetensors' | 'zarr' | 'png' | 'ome-tiff' | 'geojson' | 'csv';
+
+export interface AnalysisExportRequest {
+  format: AnalysisExportFormat;
+  /** What to export (defaults by format: npy/safetensors/zarr → features, png/ome-tiff → pca,
+   * geojson → clusters, csv → search). */
+  what?: 'features' | 'pca' | 'clusters' | 'similarity' | 'search';
+  /** Images (default: every image with features). */
+  imageIds?: string[];
+  /** Output folder (default <project>/exports/<format>-<time>). */
+  dir?: string;
+  /** k for cluster exports (default: the last clustering, else 8). */
+  k?: number;
+  /** Cosine threshold for similarity polygons (default 0.5 between the map's scale ends). */
+  threshold?: number;
+}
+
+export interface AnalysisExportResult {
+  format: AnalysisExportFormat;
+  dir: string;
+  paths: string[];
+}
+
 export interface DinoscopeApi {
   appInfo(): Promise<AppInfo>;
   recentProjects(): Promise<RecentProject[]>;
@@ -207,6 +329,20 @@ export interface DinoscopeApi {
   /** Download a catalogue id or an http(s) URL of a .safetensors file; progress as a 'model-download' job. */
   downloadModel(source: string, options?: ModelDownloadOptions): Promise<ModelInfo>;
   deleteModel(id: string): Promise<void>;
+  /** Dense features of the open project's images with a model; progress as an 'extract' job. */
+  extractFeatures(options: ExtractOptions): Promise<ExtractSummary>;
+  /** Compute attention and token-norm maps for a region; returns the overlays to show. */
+  attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
+  /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
+  similarityQuery(request: SimilarityRequest): Promise<SimilarityResult>;
+  /** RGB overlay of the collection's foreground PCA (one basis for every image). */
+  pcaOverlay(imageId: string, options?: PcaOverlayOptions): Promise<OverlayInfo>;
+  /** k-means of the collection (same colours on every image) drawn over this image. */
+  clusterOverlay(imageId: string, k: number): Promise<OverlayInfo>;
+  /** The largest regions of a cluster of the last clusterOverlay, over every image. */
+  clusterRegions(clusterId: number): Promise<ClusterRegionInfo[]>;
+  /** Writes feature maps, PCA/cluster maps, polygons or search results; returns the files. */
+  exportAnalysis(request: AnalysisExportRequest): Promise<AnalysisExportResult>;
 }
 
 /** Events pushed from the host to the UI. */
@@ -240,6 +376,13 @@ export const apiMethods = {
   importModel: true,
   downloadModel: true,
   deleteModel: true,
+  extractFeatures: true,
+  attentionMaps: true,
+  similarityQuery: true,
+  pcaOverlay: true,
+  clusterOverlay: true,
+  clusterRegions: true,
+  exportAnalysis: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 
 export const apiEvents = {

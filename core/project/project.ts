@@ -5,7 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ImageEntry, ProjectSummary } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from './atomic.js';
-import { emptyProject, validateProject, type ProjectFile, type StoredImage } from './schema.js';
+import { emptyProject, validateProject, type ProjectFile, type StoredFeatureSet, type StoredImage } from './schema.js';
 
 export const PROJECT_FILE = 'project.json';
 
@@ -142,6 +142,18 @@ export class Project {
       }
     }
     return changed;
+  }
+
+  /** Extracted feature sets (core/features/extract). */
+  featureSets(): readonly StoredFeatureSet[] {
+    return this.data.features;
+  }
+
+  /** Adds or replaces (by id) a feature set; call save() after. */
+  upsertFeatureSet(set: StoredFeatureSet): void {
+    const i = this.data.features.findIndex((x) => x.id === set.id);
+    if (i >= 0) this.data.features[i] = set;
+    else this.data.features.push(set);
   }
 
   summary(): ProjectSummary {

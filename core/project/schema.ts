@@ -21,6 +21,35 @@ export interface StoredImage {
   addedAt: string;
 }
 
+/** One image's part of a feature set (core/features/extract). */
+export interface StoredFeatureImage {
+  imageId: string;
+  /** The image's feature store (Zarr group), relative to the project folder. */
+  store: string;
+  gridWidth: number;
+  gridHeight: number;
+  complete: boolean;
+  /** Tissue patches added to the feature set's search index. */
+  indexedRows: number;
+  tissuePatches: number;
+}
+
+/** Dense features of the collection for one model at one resolution (core/features/extract). */
+export interface StoredFeatureSet {
+  id: string;
+  modelId: string;
+  modelConfigHash: string;
+  /** The requested resolution: µm per pixel, or a pyramid level when mpp is null. */
+  mpp: number | null;
+  level: number | null;
+  dim: number;
+  /** Folder holding the stores and index/, relative to the project folder. */
+  dir: string;
+  images: StoredFeatureImage[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 export interface ProjectFile {
   schema: typeof PROJECT_SCHEMA;
   version: typeof PROJECT_VERSION;
@@ -30,7 +59,7 @@ export interface ProjectFile {
   /** Filled by later issues (trained models, inference runs, extracted features). */
   models: unknown[];
   runs: unknown[];
-  features: unknown[];
+  features: StoredFeatureSet[];
 }
 
 const statuses: readonly ImageStatus[] = ['ok', 'missing', 'unsupported', 'corrupt', 'caching'];

@@ -86,6 +86,17 @@ export class FeatureStoreWriter {
     await this.mark(cy, cx);
   }
 
+  /** Mark many chunks done without data at once (one progress write): the background of a large slide. */
+  async markEmptyMany(cells: readonly [number, number][]): Promise<void> {
+    if (cells.length === 0) return;
+    for (const [cy, cx] of cells) {
+      const i = cy * this.nx + cx;
+      this.bits[i >> 3] |= 1 << (i & 7);
+    }
+    this.queue = this.queue.then(() => this.saveProgress());
+    return this.queue;
+  }
+
   private mark(cy: number, cx: number): Promise<void> {
     const i = cy * this.nx + cx;
     this.bits[i >> 3] |= 1 << (i & 7);

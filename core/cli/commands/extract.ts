@@ -1,0 +1,78 @@
+// `dinoscope extract --project P --model M [--mpp X | --level L] [--batch N] [--threads T] [--image ID…]`:
+// dense patch features of every readable image into the project's feature store and search index.
+// Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
+import { resolve } from 'node:path';
+import type { ExtractOptions } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { extractFeatures } from '../../features/extract/project.js';
+import { JobRegistry } from '../../jobs/registry.js';
+import { ModelManager } from '../../model/manager/manager.js';
+import { Project } from '../../project/project.js';
+import { parseArgs, type Command } from '../command.js';
+
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'batch', 'threads', 'image']);
+
+function value(flags: Map<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
+  return v;
+}
+
+function number(flags: Map<string, string | true>, name: string, integer: boolean): number | undefined {
+  const v = value(flags, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new DinoscopeError('BAD_INPUT', `--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}".`);
+  return n;
+}
+
+export const extractCommand: Command = {
+  name: 'extract',
+  summary: 'dense patch features of a project\'s images with a model',
+  usage:
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--batch N] [--threads T] [--image ID]\n\n' +
+    'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
+    'Background tiles (no tissue on the thumbnail) are skipped. Interrupted runs resume where they stopped.\n' +
+    'Prints a JSON summary on stdout.',
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope extract --help).`);
+    if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+    const projectArg = value(flags, 'project');
+    const modelId = value(flags, 'model');
+    if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
+    if (!modelId) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id; see dinoscope models list).');
+    const projectDir = resolve(projectArg);
+    if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+    const options: ExtractOptions = { modelId };
+    const mpp = number(flags, 'mpp', false);
+    const level = number(flags, 'level', true);
+    const batch = number(flags, 'batch', true);
+    const threads = number(flags, 'threads', true);
+    if (mpp !== undefined) options.mpp = mpp;
+    if (level !== undefined) options.level = level;
+    if (batch !== undefined) options.batch = batch;
+    const image = value(flags, 'image');
+    if (image !== undefined) options.imageIds = [image];
+    if (threads !== undefined && threads < 1) throw new DinoscopeError('BAD_INPUT', `--threads must be at least 1, got ${threads}.`);
+    const project = await Project.open(projectDir);
+    const models = new ModelManager({ projectDir: () => projectDir, jobs: new JobRegistry() });
+    await models.find(modelId).catch((e: unknown) => {
+      throw new DinoscopeError('BAD_INPUT', e instanceof Error ? e.message : String(e));
+    });
+    let last = 0;
+    const summary = await extractFeatures(project, models, options, {
+      signal: io.signal,
+      threads,
+      log: (line) => io.stderr(`${line}\n`),
+      progress: (done, total, message) => {
+        const t = performance.now();
+        if (t - last < 1000 && done < total) return;
+        last = t;
+        io.stderr(`extract: ${done}/${total} tiles (${total ? Math.floor((100 * done) / total) : 100}%) ${message}\n`);
+      },
+    });
+    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+    return 0;
+  },
+};

@@ -1,0 +1,140 @@
+// Dense extraction over one image: the patch grid at the working resolution, cut into chunks of T × T
+// patches (one model tile each, with context margins), batched through the model and written chunk by
+// chunk into the image's feature store. Background chunks (no tissue on the thumbnail's mask) are marked
+// empty without running the model. Resumable: an existing store with the same model and grid is reopened
+// and only its pending chunks are computed. While the model runs a batch, the next batch is read.
+import { rm } from 'node:fs/promises';
+import { DinoscopeError } from '../../common/errors.js';
+import type { ImageReader } from '../../data/reader.js';
+import type { StoreManifest, StoreManifestInput } from '../store/manifest.js';
+import { createFeatureStore, readManifest, resumeFeatureStore, type FeatureStoreWriter } from '../store/writer.js';
+import type { TileModel } from './model.js';
+import { normaliseInto, readWorking } from './pixels.js';
+import type { WorkingResolution } from './resolution.js';
+import { coreFeatures, tileInputRect, tilePatches, type TileLayout } from './tiling.js';
+import { anySet } from './tissue.js';
+
+export interface ImageProgress {
+  /** Chunks finished (computed, background or done before a resume) of all chunks. */
+  tilesDone: number;
+  tilesTotal: number;
+  /** Patches computed in this run. */
+  patches: number;
+}
+
+export interface ImageExtractOptions {
+  reader: ImageReader;
+  storeDir: string;
+  model: TileModel;
+  modelId: string;
+  modelConfigHash: string;
+  res: WorkingResolution;
+  layout: TileLayout;
+  /** (gridHeight, gridWidth) tissue mask stored with the features, null = everything is tissue. */
+  tissue: Uint8Array | null;
+  /** (gridHeight, gridWidth) cells whose chunks are computed (the dilated mask), null = all. */
+  compute: Uint8Array | null;
+  signal?: AbortSignal;
+  onProgress?(p: ImageProgress): void;
+}
+
+export interface ImageExtractResult {
+  storeDir: string;
+  gridWidth: number;
+  gridHeight: number;
+  tiles: number;
+  /** Chunks computed by the model in this run, marked background in this run, and found done. */
+  computed: number;
+  background: number;
+  resumed: number;
+  patches: number;
+  seconds: number;
+}
+
+const sameGrid = (a: StoreManifest, b: StoreManifestInput): boolean =>
+  a.modelId === b.modelId && a.modelConfigHash === b.modelConfigHash && a.level === b.level && a.stride === b.stride && a.gridWidth === b.gridWidth && a.gridHeight === b.gridHeight && a.dim === b.dim && a.chunk.width === b.chunk.width && a.chunk.height === b.chunk.height;
+
+/** Reopen the store in `dir` when it was made for the same model and grid; else start it afresh. */
+export async function openOrCreateStore(dir: string, input: StoreManifestInput, mask: Uint8Array | null): Promise<{ writer: FeatureStoreWriter; resumed: boolean }> {
+  let existing: StoreManifest | null = null;
+  try {
+    existing = await readManifest(dir);
+  } catch (e) {
+    if (!(e instanceof DinoscopeError) || e.code !== 'NOT_FOUND') existing = null;
+  }
+  if (existing && sameGrid(existing, input)) return { writer: await resumeFeatureStore(dir), resumed: true };
+  await rm(dir, { recursive: true, force: true });
+  return { writer: await createFeatureStore(dir, input, mask ?? undefined), resumed: false };
+}
+
+const cancelled = (signal?: AbortSignal): void => {
+  if (signal?.aborted) throw new DinoscopeError('CANCELLED', 'Feature extraction was cancelled.');
+};
+
+export async function extractImage(o: ImageExtractOptions): Promise<ImageExtractResult> {
+  const t0 = performance.now();
+  const { res, layout, model } = o;
+  const dim = model.config.dim;
+  const input: StoreManifestInput = {
+    modelId: o.modelId,
+    modelConfigHash: o.modelConfigHash,
+    level: res.level,
+    mpp: o.reader.meta.mpp,
+    stride: res.stride,
+    origin: { x: 0, y: 0 },
+    gridWidth: res.gridWidth,
+    gridHeight: res.gridHeight,
+    dim,
+    chunk: { width: layout.core, height: layout.core },
+  };
+  const { writer } = await openOrCreateStore(o.storeDir, input, o.tissue);
+  const total = writer.ny * writer.nx;
+  const pending = writer.pending();
+  const resumed = total - pending.length;
+  const work: [number, number][] = [];
+  const empty: [number, number][] = [];
+  for (const [cy, cx] of pending) (o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
+  await writer.markEmptyMany(empty);
+  let done = resumed + empty.length;
+  let patches = 0;
+  o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
+
+  const B = model.options.batch;
+  const S = model.options.side;
+  // Reads the tiles of work[i, i + B) into a fresh (B, 3, S, S) buffer (slots past the end stay 0).
+  const readBatch = async (i: number): Promise<Float32Array> => {
+    const buf = new Float32Array(B * 3 * S * S); // (B, 3, S, S)
+    const cells = work.slice(i, i + B);
+    await Promise.all(
+      cells.map(async ([cy, cx], b) => {
+        const r = tileInputRect(layout, cy, cx);
+        normaliseInto(await readWorking(o.reader, res, r.x, r.y, r.side), buf, b);
+      }),
+    );
+    return buf;
+  };
+  let next: Promise<Float32Array> | null = work.length ? readBatch(0) : null;
+  try {
+    for (let i = 0; i < work.length; i += B) {
+      cancelled(o.signal);
+      const images = await next!;
+      next = i + B < work.length ? readBatch(i + B) : null;
+      const out = await model.run(images);
+      const tokens = out.patches; // (B, P², D)
+      if (tokens.length !== B * tilePatches(layout) ** 2 * dim) throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${B} × ${tilePatches(layout) ** 2} × ${dim}`);
+      const cells = work.slice(i, i + B);
+      for (let b = 0; b < cells.length; b++) {
+        const [cy, cx] = cells[b];
+        const r = writer.chunkRect(cy, cx);
+        await writer.writeChunk(cy, cx, coreFeatures(layout, tokens, b, dim, r.width, r.height));
+        patches += r.width * r.height;
+      }
+      done += cells.length;
+      o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
+    }
+  } finally {
+    // A read started for a batch that will never run must not surface as an unhandled rejection.
+    next?.catch(() => {});
+  }
+  return { storeDir: o.storeDir, gridWidth: res.gridWidth, gridHeight: res.gridHeight, tiles: total, computed: work.length, background: empty.length, resumed, patches, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,160 @@
+// Extraction over a project's collection: for each readable image, the working resolution, the tissue
+// mask, the image's feature store under cache/features/<set>/, then its tissue patches into the set's
+// search index; the feature set is recorded in project.json (features[]). Progress counts tiles (chunks)
+// over all images; cancelling stops at the next batch and a rerun resumes.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { ExtractImageSummary, ExtractOptions, ExtractSummary } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import type { ImageReader } from '../../data/reader.js';
+import { openImage } from '../../data/readers/registry.js';
+import type { ModelManager } from '../../model/manager/manager.js';
+import { readablePath } from '../../project/importer.js';
+import type { Project } from '../../project/project.js';
+import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
+import { renderThumbnail } from '../../project/thumbnail.js';
+import { tissueMaskFromJpeg } from '../../tiles/overlays/tissue-mask.js';
+import { openFeatureStore } from '../store/reader.js';
+import { extractImage } from './image.js';
+import { indexImage, openOrCreateIndex } from './index-update.js';
+import { TileModel } from './model.js';
+import { workingResolution, type WorkingResolution } from './resolution.js';
+import { tileSide, type TileLayout } from './tiling.js';
+import { dilate, patchMask } from './tissue.js';
+
+/** Default tiling: cores of 16 × 16 patches with 2 patches of context each side (20 × 20 patch tiles). */
+export const DEFAULT_CORE = 16;
+export const DEFAULT_MARGIN = 2;
+export const DEFAULT_BATCH = 8;
+
+export interface ExtractHooks {
+  signal?: AbortSignal;
+  /** Tiles done of total, with a line for a person (patches/s, ETA). */
+  progress?(done: number, total: number, message: string): void;
+  log?(line: string): void;
+  /** onnxruntime intra-op threads (default: its own choice). */
+  threads?: number;
+  /** Tiling overrides (tests, benchmarks). */
+  core?: number;
+  margin?: number;
+}
+
+/** Validates API/CLI options (they may come from JSON). */
+export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
+  if (typeof o !== 'object' || o === null) throw new DinoscopeError('BAD_INPUT', 'Extraction options must be an object.');
+  if (typeof o.modelId !== 'string' || !o.modelId) throw new DinoscopeError('BAD_INPUT', 'Name the model to extract with (modelId).');
+  if (o.mpp !== undefined && o.level !== undefined) throw new DinoscopeError('BAD_INPUT', 'Give either mpp or level, not both.');
+  if (o.mpp !== undefined && !(typeof o.mpp === 'number' && o.mpp > 0 && Number.isFinite(o.mpp))) throw new DinoscopeError('BAD_INPUT', `mpp must be a positive number of µm per pixel, got ${String(o.mpp)}.`);
+  if (o.level !== undefined && !(Number.isInteger(o.level) && o.level >= 0)) throw new DinoscopeError('BAD_INPUT', `level must be a non-negative integer, got ${String(o.level)}.`);
+  if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 256)) throw new DinoscopeError('BAD_INPUT', `batch must be an integer from 1 to 256, got ${String(o.batch)}.`);
+  if (o.imageIds !== undefined && !(Array.isArray(o.imageIds) && o.imageIds.every((x) => typeof x === 'string'))) throw new DinoscopeError('BAD_INPUT', 'imageIds must be a list of image ids.');
+  return o;
+}
+
+/** The feature set's id: model and resolution, file-name safe. */
+export function featureSetId(modelId: string, o: { mpp?: number; level?: number }): string {
+  const res = o.mpp !== undefined ? `${String(o.mpp).replace('.', 'p')}um` : `level${o.level ?? 0}`;
+  return `${modelId}-${res}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+export async function extractFeatures(project: Project, models: ModelManager, options: ExtractOptions, hooks: ExtractHooks = {}): Promise<ExtractSummary> {
+  const o = checkExtractOptions(options);
+  const log = hooks.log ?? ((): void => {});
+  const loaded = await models.load(o.modelId);
+  const cfg = loaded.config;
+  const configHash = createHash('sha256').update(JSON.stringify(cfg)).update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`).digest('hex').slice(0, 16);
+  const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
+  const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
+  const images = wanted.filter((i) => i.status === 'ok' && i.meta);
+  for (const i of wanted) if (!images.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
+  if (images.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no readable images to extract features from.`);
+  const req = o.mpp !== undefined ? { mpp: o.mpp } : { level: o.level ?? 0 };
+  // Resolutions first (from the stored metadata), so progress knows every image's tile count.
+  const plans: { img: (typeof images)[number]; res: WorkingResolution; tiles: number }[] = images.map((img) => {
+    const res = workingResolution(img.meta!, req, cfg.patchSize, img.path);
+    return { img, res, tiles: Math.ceil(res.gridWidth / layout.core) * Math.ceil(res.gridHeight / layout.core) };
+  });
+  const total = plans.reduce((s, p) => s + p.tiles, 0);
+  const setId = featureSetId(o.modelId, o);
+  const setDir = join(project.cacheDir, 'features', setId);
+  const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
+  const now = new Date().toISOString();
+  const set: StoredFeatureSet = prior
+    ? { ...prior, images: [...prior.images], updatedAt: now }
+    : { id: setId, modelId: o.modelId, modelConfigHash: configHash, mpp: o.mpp ?? null, level: o.mpp === undefined ? (o.level ?? 0) : null, dim: cfg.dim, dir: relative(project.dir, setDir), images: [], createdAt: now, updatedAt: now };
+  const record = async (e: StoredFeatureImage): Promise<void> => {
+    const i = set.images.findIndex((x) => x.imageId === e.imageId);
+    if (i >= 0) set.images[i] = e;
+    else set.images.push(e);
+    set.updatedAt = new Date().toISOString();
+    project.upsertFeatureSet(set);
+    await project.save();
+  };
+
+  const model = await TileModel.create(cfg, loaded.tensors, { batch: o.batch ?? DEFAULT_BATCH, side: tileSide(layout), outputs: ['patches'], threads: hooks.threads });
+  const t0 = performance.now();
+  const summaries: ExtractImageSummary[] = [];
+  let before = 0;
+  let patchesAll = 0;
+  try {
+    const index = await openOrCreateIndex(join(setDir, 'index'), cfg.dim);
+    for (const { img, res, tiles } of plans) {
+      const path = readablePath(project, img);
+      let reader: ImageReader | null = null;
+      try {
+        reader = await openImage(path);
+        const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
+        const mask = await tissueMaskFromJpeg(thumb);
+        const hasTissue = mask.data.some((v) => v === 1);
+        if (!hasTissue) log(`${img.path}: no tissue found on the thumbnail; extracting every tile.`);
+        const tissue = hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const compute = hasTissue ? patchMask(dilate(mask), img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const storeDir = join(setDir, `${img.id}.zarr`);
+        const r = await extractImage({
+          reader,
+          storeDir,
+          model,
+          modelId: o.modelId,
+          modelConfigHash: configHash,
+          res,
+          layout,
+          tissue,
+          compute,
+          signal: hooks.signal,
+          onProgress: (p) => {
+            const done = before + p.tilesDone;
+            const secs = (performance.now() - t0) / 1000;
+            const rate = (patchesAll + p.patches) / Math.max(secs, 1e-3);
+            const tileRate = (done - before) / Math.max(secs, 1e-3);
+            const eta = tileRate > 0 ? ` ETA ${fmtEta((total - done) / tileRate)}` : '';
+            hooks.progress?.(done, total, `${img.name}: tile ${p.tilesDone}/${p.tilesTotal}, ${rate.toFixed(0)} patches/s${eta}`);
+          },
+        });
+        const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
+        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches };
+        await record(entry);
+        const indexedRows = await indexImage(index, img.id, await openFeatureStore(storeDir), tissue);
+        await record({ ...entry, indexedRows });
+        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows });
+        patchesAll += r.patches;
+        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${r.computed} tiles computed, ${r.background} background, ${r.resumed} already done (${r.seconds.toFixed(1)} s).`);
+      } catch (e) {
+        if (e instanceof DinoscopeError && e.code === 'CANCELLED') {
+          await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0 });
+          log(`${img.path}: cancelled; rerun to resume.`);
+        }
+        throw e;
+      } finally {
+        await reader?.close();
+      }
+      before += tiles;
+    }
+  } finally {
+    await model.release();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+}
