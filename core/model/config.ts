@@ -14,8 +14,9 @@ export interface PosEmbedConfig {
   /**
    * 'offset': bicubic with scale_factor (out + 0.1) / M, no antialias (non-register models, default
    * train config). 'size-antialias': bicubic with size=(out), antialias (the _reg hub models, HF).
+   * 'size': bicubic with size=(out), no antialias (other ports that resize by size).
    */
-  variant: 'offset' | 'size-antialias';
+  variant: 'offset' | 'size-antialias' | 'size';
 }
 
 /** DINOv3's training-only RoPE coordinate augmentation; null turns one off. */
@@ -185,7 +186,7 @@ export function validateConfig(c: ViTConfig): void {
     if (c.rope) bad('dinov2 has no rope (set rope: null)');
     if (c.maskKBias) bad('maskKBias is a dinov3 feature');
     if (!posInt(c.posEmbed.gridSize)) bad(`posEmbed.gridSize must be a positive integer, got ${c.posEmbed.gridSize}`);
-    if (c.posEmbed.variant !== 'offset' && c.posEmbed.variant !== 'size-antialias') bad(`posEmbed.variant must be offset or size-antialias, got ${String(c.posEmbed.variant)}`);
+    if (!['offset', 'size-antialias', 'size'].includes(c.posEmbed.variant)) bad(`posEmbed.variant must be offset, size-antialias or size, got ${String(c.posEmbed.variant)}`);
   } else {
     if (!c.rope) bad('dinov3 needs rope');
     if (c.posEmbed) bad('dinov3 has no learned pos-embed (set posEmbed: null)');

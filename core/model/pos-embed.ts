@@ -4,6 +4,7 @@
 // bicubic-resized (align_corners=False) to (h, w) with one of two variants:
 //   'offset'         scale_factor = ((h + 0.1)/M, (w + 0.1)/M), no antialias (models without registers)
 //   'size-antialias' size = (h, w), antialias (the _reg hub models, HF)
+//   'size'           size = (h, w), no antialias
 // and the whole step is skipped when h·w = M² and the image is square (H == W).
 // The resize is two MatMuls with PyTorch's exact interpolation matrices (core/graph/resample.ts), so it is
 // differentiable and needs no Transpose: Y[o, q, :] = Σ_i Σ_j Mh[o, i] · Mw[q, j] · X[i, j, :].
@@ -29,7 +30,7 @@ export function posEmbedPlan(pe: PosEmbedConfig, h: number, w: number, square: b
   const axis = (n: number): Float64Array =>
     pe.variant === 'offset'
       ? resampleMatrix(M, n, { mode: 'bicubic', scale: dinoScaleFactor(M, n, 0.1) })
-      : resampleMatrix(M, n, { mode: 'bicubic', antialias: true });
+      : resampleMatrix(M, n, { mode: 'bicubic', antialias: pe.variant === 'size-antialias' });
   return { skip: false, mh: axis(h), mw: axis(w) };
 }
 

@@ -1,7 +1,7 @@
 // The ViT backbones against PyTorch (core/model/fixtures/vit.json, written by scripts/fixtures/vit_fixtures.py
 // from reference modules that restate the official dinov2/dinov3 code): tiny random models of both styles
-// with 0–4 registers, MLP and SwiGLU, with and without LayerScale, pos-embed resized down, up, by offset
-// and by size with antialias, or skipped, non-square inputs, masks, RoPE tables and training-time RoPE
+// with 0–4 registers, MLP and SwiGLU, with and without LayerScale, pos-embed resized down, up, by offset,
+// by size with and without antialias (square and not), or skipped, non-square inputs, masks, RoPE tables and training-time RoPE
 // augmentation. float32 through onnxruntime must match to 1e-4 of the reference's largest magnitude;
 // float64 to 1e-9.
 import { readFileSync } from 'node:fs';
