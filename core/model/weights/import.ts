@@ -107,6 +107,8 @@ interface Opened {
   file: SafetensorsFile;
   info: WeightsInfo;
   shapes: Map<string, readonly number[]>;
+  /** Normalised key → the name in the file. */
+  storedName: Map<string, string>;
   layout: Layout;
   maps: KeyMap[];
 }
@@ -116,7 +118,11 @@ async function openChecked(path: string, opts: LoadOptions): Promise<Opened> {
   try {
     const configJson = opts.configJson === undefined ? await readConfigBeside(path) : opts.configJson;
     const { prefix, keep, skipped } = stripPrefix(file.names());
-    const shapes = new Map<string, readonly number[]>(keep.map((n) => [n.slice(prefix.length), file.info(n).shape]));
+    // Stored name of each key after the prefix is stripped and DINOv2's FSDP block chunks
+    // (blocks.{chunk}.{i}.… with a global i) are flattened to blocks.{i}.….
+    const storedName = new Map<string, string>();
+    for (const n of keep) storedName.set(n.slice(prefix.length).replace(/^blocks\.\d+\.(\d+)\./, 'blocks.$1.'), n);
+    const shapes = new Map<string, readonly number[]>([...storedName].map(([k, n]) => [k, file.info(n).shape]));
     const layout = opts.layout ? layoutById(opts.layout) : detectLayout(shapes, configJson);
     if (!layout) {
       const sample = [...shapes.keys()].slice(0, 8).join(', ');
@@ -125,9 +131,9 @@ async function openChecked(path: string, opts: LoadOptions): Promise<Opened> {
     const config = layout.inferConfig(shapes, configJson);
     const maps = layout.keyMaps(config, shapes);
     checkKeys(path, layout, config, shapes, maps);
-    const ignored = [...shapes.keys()].filter((k) => layout.ignorable(k)).map((k) => prefix + k);
+    const ignored = [...shapes.keys()].filter((k) => layout.ignorable(k)).map((k) => storedName.get(k) ?? k);
     const info: WeightsInfo = { path, layout: layout.id, layoutLabel: layout.label, config, prefix, skipped: [...skipped, ...ignored], metadata: { ...file.metadata } };
-    return { file, info, shapes, layout, maps };
+    return { file, info, shapes, storedName, layout, maps };
   } catch (err) {
     await file.close();
     throw err;
@@ -149,7 +155,7 @@ export async function loadWeights(path: string, opts: LoadOptions = {}): Promise
     for (const m of o.maps) {
       if (m.canonical.length === 0) continue;
       const stored: WeightTensor[] = [];
-      for (const k of m.stored) stored.push(await o.file.readFloat32(o.info.prefix + k.name));
+      for (const k of m.stored) stored.push(await o.file.readFloat32(o.storedName.get(k.name) ?? k.name));
       const out = m.toCanonical(stored);
       m.canonical.forEach((name, i) => byName.set(name, out[i]));
     }

@@ -183,6 +183,18 @@ describe('layouts without PyTorch', () => {
     expect(back.config).toMatchObject({ registers: 0, posEmbed: { gridSize: 3, variant: 'offset' } });
   });
 
+  it('flattens DINOv2 FSDP block chunks (blocks.{chunk}.{i}.…) under a teacher.backbone. prefix', async () => {
+    const cfg = vitConfig('tiny', { depth: 4, arch: 'dinov2', registers: 4, posEmbed: { gridSize: 2 } });
+    const tensors = new Map(Object.entries(initParams(cfg, 11)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+    const chunked = new Map([...tensors].map(([k, t]) => [`teacher.backbone.${k.replace(/^blocks\.(\d+)\./, (_, i: string) => `blocks.${Math.floor(Number(i) / 2)}.${i}.`)}`, t]));
+    expect(chunked.has('teacher.backbone.blocks.1.3.attn.qkv.weight')).toBe(true);
+    const path = join(dir, 'chunked.safetensors');
+    await writeSafetensors(path, chunked);
+    const back = await loadWeights(path, { configJson: { num_heads: 3 } });
+    expect(back.config.depth).toBe(4);
+    for (const [k, t] of tensors) expect(same(t, back.tensors.get(k)!), k).toBe(true);
+  });
+
   it('names the file when no layout matches', async () => {
     const path = join(dir, 'odd.safetensors');
     await writeSafetensors(path, { 'conv1.weight': { shape: [2], data: new Float32Array(2) } });
