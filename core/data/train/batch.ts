@@ -33,6 +33,12 @@ export interface TrainBatch {
   tiles: BatchTile[];
 }
 
+/** The sampler tile side for a crop recipe: 1.5 × the global crop, so RandomResizedCrop has room. */
+export function tileSizeFor(crops: MultiCropConfig, factor = 1.5): number {
+  return Math.round(factor * crops.globalSize);
+}
+
+/** The patch grid of a global crop, on which the block masks are drawn. */
 export function maskGrid(cfg: BatchConfig): { gridH: number; gridW: number } {
   const n = Math.floor(cfg.crops.globalSize / cfg.patchSize);
   return { gridH: n, gridW: n };

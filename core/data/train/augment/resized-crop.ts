@@ -45,10 +45,13 @@ export function sampleCropBox(rng: Rng, height: number, width: number, scale: re
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };
 }
 
-/** One axis of a resampling matrix as bands: output o reads inputs start[o] … start[o]+taps[o].length−1. */
+/** One axis of a resampling matrix as bands: output o reads inputs start[o] … start[o]+len[o]−1 with weights w[off[o] …]. */
 interface Bands {
   start: Int32Array;
-  taps: Float64Array[];
+  len: Int32Array;
+  off: Int32Array;
+  /** All rows' non-zero weights, concatenated (float32, as PyTorch computes them for float images). */
+  w: Float32Array;
 }
 
 const bandCache = new Map<string, Bands>();
@@ -60,18 +63,22 @@ function bicubicBands(inSize: number, outSize: number): Bands {
   if (hit) return hit;
   const m = resampleMatrix(inSize, outSize, { mode: 'bicubic', antialias: true }); // (out, in)
   const start = new Int32Array(outSize);
-  const taps: Float64Array[] = [];
+  const len = new Int32Array(outSize);
+  const off = new Int32Array(outSize);
+  const weights: number[] = [];
   for (let o = 0; o < outSize; o++) {
-    const row = m.subarray(o * inSize, (o + 1) * inSize);
+    const row = o * inSize;
     let first = 0;
-    while (first < inSize - 1 && row[first] === 0) first++;
+    while (first < inSize - 1 && m[row + first] === 0) first++;
     let last = inSize - 1;
-    while (last > first && row[last] === 0) last--;
+    while (last > first && m[row + last] === 0) last--;
     start[o] = first;
-    taps.push(row.slice(first, last + 1));
+    len[o] = last - first + 1;
+    off[o] = weights.length;
+    for (let i = first; i <= last; i++) weights.push(m[row + i]);
   }
-  const bands = { start, taps };
-  if (bandCache.size > 256) bandCache.clear();
+  const bands = { start, len, off, w: Float32Array.from(weights) };
+  if (bandCache.size > 512) bandCache.clear();
   bandCache.set(key, bands);
   return bands;
 }
@@ -84,32 +91,35 @@ export function resizedCrop(img: ChwImage, box: CropBox, outH: number, outW: num
   }
   const rows = bicubicBands(h, outH); // (outH, h)
   const cols = bicubicBands(w, outW); // (outW, w)
-  const inPlane = img.height * img.width;
-  const tmp = new Float64Array(outH * w); // one channel: (outH, w) = Mh · crop
+  const W = img.width;
+  const inPlane = img.height * W;
+  const src = img.data;
+  const tmp = new Float32Array(outH * w); // one channel: (outH, w) = Mh · crop
   const out = chwImage(outH, outW);
   for (let c = 0; c < 3; c++) {
-    const src = img.data.subarray(c * inPlane, (c + 1) * inPlane);
     tmp.fill(0);
     for (let o = 0; o < outH; o++) {
-      const taps = rows.taps[o];
+      const n = rows.len[o];
+      const off = rows.off[o];
       const r0 = top + rows.start[o];
       const dst = o * w;
-      for (let k = 0; k < taps.length; k++) {
-        const wt = taps[k];
-        const base = (r0 + k) * img.width + left;
+      for (let k = 0; k < n; k++) {
+        const wt = rows.w[off + k];
+        const base = c * inPlane + (r0 + k) * W + left;
         for (let x = 0; x < w; x++) tmp[dst + x] += wt * src[base + x];
       }
     }
     // (outH, outW) = tmp · Mwᵀ
-    const dstPlane = out.data.subarray(c * outH * outW, (c + 1) * outH * outW);
+    const dstPlane = c * outH * outW;
     for (let o = 0; o < outH; o++) {
       const rowOff = o * w;
       for (let p = 0; p < outW; p++) {
-        const taps = cols.taps[p];
+        const n = cols.len[p];
+        const off = cols.off[p];
         const c0 = rowOff + cols.start[p];
         let s = 0;
-        for (let k = 0; k < taps.length; k++) s += taps[k] * tmp[c0 + k];
-        dstPlane[o * outW + p] = s;
+        for (let k = 0; k < n; k++) s += cols.w[off + k] * tmp[c0 + k];
+        out.data[dstPlane + o * outW + p] = s;
       }
     }
   }
