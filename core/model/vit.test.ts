@@ -15,7 +15,7 @@ import { type ViTConfig, type ViTOverrides, vitConfig } from './config.js';
 import { type InferenceOutput, inferenceGraph } from './inference.js';
 import { Rng, initParams, paramCount, toGraphLayout } from './params.js';
 import { posEmbedTokens } from './pos-embed.js';
-import { buildViT } from './vit.js';
+import { buildViT, declareParams } from './vit.js';
 import { ropeTables, sampleRopeAug } from './rope.js';
 
 interface Entry {
@@ -198,6 +198,31 @@ describe('ViT options', () => {
     const feeds: Record<string, HostTensor> = { images: asHost(v3.images, 'float32'), masks: hostTensor('float32', v3.masks!.shape, v3.masks!.values) };
     for (const [n, e] of Object.entries(v3.params)) feeds[n] = toGraphLayout(n, asHost(e, 'float32'));
     expectClose(await s.run(feeds), v3.masked!, v3, 1e-4);
+  });
+
+  it('shares one parameter set between crops of different sizes in one graph, under a scope (multi-crop)', async () => {
+    const c = configOf(v2);
+    const g = new Graph('multicrop');
+    const params = g.scope('student', () => declareParams(g, c));
+    const big = g.input('global', v2.images.shape);
+    const small = g.input('local', [v2.batch, 3, 28, 28]);
+    g.output(g.scope('global', () => buildViT(g, big, c, { params })).patches, 'global_patches');
+    g.output(g.scope('local', () => buildViT(g, small, c, { params })).cls, 'local_cls');
+    expect(g.params.map((t) => t.name)).toContain('student/blocks.1.attn.qkv.weight');
+    expect(g.params).toHaveLength(Object.keys(params).length);
+    const s = await Session.create(serialize(g));
+    sessions.push(s);
+    const img = asHost(v2.images, 'float32');
+    const crop = hostTensor('float32', [v2.batch, 3, 28, 28]);
+    for (let b = 0; b < v2.batch; b++) for (let ch = 0; ch < 3; ch++) for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
+      crop.data[((b * 3 + ch) * 28 + y) * 28 + x] = img.data[((b * 3 + ch) * v2.height + y) * v2.width + x] as number;
+    }
+    const feeds: Record<string, HostTensor> = { global: img, local: crop };
+    for (const [n, e] of Object.entries(v2.params)) feeds[`student/${n}`] = toGraphLayout(n, asHost(e, 'float32'));
+    const got = await s.run(feeds);
+    expect(relErr(f64(got.global_patches), decode(v2.expected.patches))).toBeLessThan(1e-4);
+    const alone = await run({ ...v2, images: { shape: crop.dims, f64: Buffer.from(Float64Array.from(crop.data as Float32Array).buffer).toString('base64') }, height: 28, width: 28 }, { outputs: ['cls'] });
+    expect(relErr(f64(got.local_cls), f64(alone.cls))).toBeLessThan(1e-6);
   });
 
   it('returns the CLS→patch attention of the last block: the rest of each softmax row sits on CLS and registers', async () => {
