@@ -83,8 +83,11 @@ export const modelsCommand: Command = {
     };
     try {
       switch (action) {
-        case 'list':
-          return out(await manager.list());
+        case 'list': {
+          const list = await manager.list();
+          for (const p of manager.problems) io.stderr(`dinoscope models: skipped ${p}\n`);
+          return out(list);
+        }
         case 'catalogue':
           return out(await manager.catalogue());
         case 'import':

@@ -89,6 +89,14 @@ describe('ModelManager', () => {
     await expect(m.importPath(bad)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(join(bad, 'model.safetensors')) });
     await expect(m.importPath(join(root, 'src', 'nothing.pth'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await readdir(join(root, 'user-models'))).filter((n) => n.startsWith('.'))).toEqual([]);
+    // A damaged model folder is left out of the list (with its reason), not fatal to it.
+    const broken = join(root, 'user-models', 'broken');
+    await mkdir(broken, { recursive: true });
+    await writeFile(join(broken, 'dinoscope.json'), '{ nope');
+    const before = await m.list();
+    expect(before.some((x) => x.id === 'broken')).toBe(false);
+    expect(m.problems).toEqual([expect.stringMatching(/broken\/dinoscope\.json: not valid JSON/)]);
+    await rm(broken, { recursive: true });
   });
 
   it('keeps models in the open project, listed before user models', async () => {

@@ -61,6 +61,8 @@ function nameFromUrl(url: string): string {
 
 export class ModelManager {
   readonly userDir: string;
+  /** Why folders were left out of the last list() (damaged manifest or weights), one sentence each. */
+  problems: string[] = [];
   constructor(private readonly opts: ModelManagerOptions) {
     this.userDir = opts.userDir ?? userModelsDir();
   }
@@ -80,6 +82,7 @@ export class ModelManager {
   /** Every model; project models first. Folders without a manifest (copied in by hand) are inspected. */
   async list(): Promise<ModelInfo[]> {
     const out: ModelInfo[] = [];
+    const problems: string[] = [];
     for (const { dir, location } of this.locations()) {
       let names: string[];
       try {
@@ -89,15 +92,21 @@ export class ModelManager {
       }
       for (const id of names.sort()) {
         const path = join(dir, id);
-        const m = await readManifest(path);
-        if (m) out.push(modelInfo(id, path, location, m));
-        else if (await exists(join(path, WEIGHTS))) {
-          const info = await inspectWeights(join(path, WEIGHTS));
-          const bytes = (await stat(join(path, WEIGHTS))).size;
-          out.push(modelInfo(id, path, location, newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config })));
+        try {
+          const m = await readManifest(path);
+          if (m) out.push(modelInfo(id, path, location, m));
+          else if (await exists(join(path, WEIGHTS))) {
+            const info = await inspectWeights(join(path, WEIGHTS));
+            const bytes = (await stat(join(path, WEIGHTS))).size;
+            out.push(modelInfo(id, path, location, newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config })));
+          }
+        } catch (err) {
+          // One damaged folder must not hide the others: it is left out and its problem kept.
+          problems.push(err instanceof Error ? err.message : String(err));
         }
       }
     }
+    this.problems = problems;
     return out;
   }
 
