@@ -23,34 +23,42 @@ function reflect(i: number, n: number): number {
   return i;
 }
 
-/** Gaussian blur of a (3, H, W) image with an odd `size` kernel; returns a new image. H and W must exceed size//2. */
+/**
+ * Gaussian blur of a (3, H, W) image with an odd `size` kernel; returns a new image. H and W must exceed
+ * size//2. Separable (vertical then horizontal pass); the kernel is symmetric, so taps ±t share a multiply.
+ */
 export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
   const { height: h, width: w } = img;
   const r = size >> 1;
   if (size % 2 !== 1 || h <= r || w <= r) throw new RangeError(`gaussianBlur: kernel ${size} needs an odd size and an image larger than ${r} px, got ${w}×${h}`);
   const k = gaussianKernel(size, sigma);
-  const tmp = new Float64Array(h * w); // (H, W) after the vertical pass
-  const out = new Float32Array(img.data.length);
+  const k0 = k[r];
+  const d = img.data;
+  const out = new Float32Array(d.length);
   const rowIdx = Int32Array.from({ length: h + 2 * r }, (_, i) => reflect(i - r, h));
   const colIdx = Int32Array.from({ length: w + 2 * r }, (_, i) => reflect(i - r, w));
-  const padded = new Float64Array(w + 2 * r);
+  const tmp = new Float32Array(h * w); // (H, W) after the vertical pass
+  const padded = new Float32Array(w + 2 * r); // one reflect-padded row (W + 2r,)
   for (let c = 0; c < 3; c++) {
-    const src = img.data.subarray(c * h * w, (c + 1) * h * w);
-    tmp.fill(0);
+    const src = c * h * w;
     for (let y = 0; y < h; y++) {
-      for (let t = 0; t < size; t++) {
-        const wt = k[t];
-        const srow = rowIdx[y + t] * w;
-        for (let x = 0; x < w; x++) tmp[y * w + x] += wt * src[srow + x];
+      const row = y * w;
+      const centre = src + rowIdx[y + r] * w;
+      for (let x = 0; x < w; x++) tmp[row + x] = k0 * d[centre + x];
+      for (let t = 1; t <= r; t++) {
+        const kt = k[r + t];
+        const up = src + rowIdx[y + r - t] * w;
+        const down = src + rowIdx[y + r + t] * w;
+        for (let x = 0; x < w; x++) tmp[row + x] += kt * (d[up + x] + d[down + x]);
       }
     }
-    const dst = out.subarray(c * h * w, (c + 1) * h * w);
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w + 2 * r; x++) padded[x] = tmp[y * w + colIdx[x]]; // one reflect-padded row (W + 2r,)
+      const row = y * w;
+      for (let x = 0; x < w + 2 * r; x++) padded[x] = tmp[row + colIdx[x]];
       for (let x = 0; x < w; x++) {
-        let s = 0;
-        for (let t = 0; t < size; t++) s += k[t] * padded[x + t];
-        dst[y * w + x] = s;
+        let s = k0 * padded[x + r];
+        for (let t = 1; t <= r; t++) s += k[r + t] * (padded[x + r - t] + padded[x + r + t]);
+        out[src + row + x] = s;
       }
     }
   }
