@@ -20,7 +20,8 @@ if (want('cli')) {
   await build({
     ...common,
     // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts' },
+    // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.

@@ -6,6 +6,7 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { bytesOf, writeFileAtomic } from '../atomic.js';
+import { type ScanPool, sharedScanPool } from './pool.js';
 import { RowSpace } from './rows.js';
 import { TopK } from './topk.js';
 
@@ -193,6 +194,34 @@ export class ExactIndex {
     const qs = this.rowsSpace.setQuery(query);
     this.rowsSpace.scanTop(qs, 0, this.size, top);
     return top.sorted().map(({ id, score }) => this.hit(id, score));
+  }
+
+  /**
+   * search() across worker threads (pool.ts): each scans a share of the rows, the top-k are merged. Same
+   * answers as search(); runs on the calling thread when there is no pool (one core, or threads set to 1).
+   */
+  async searchAsync(query: Float32Array, k: number, pool: ScanPool | null = sharedScanPool()): Promise<Hit[]> {
+    if (!pool || this.size === 0) return this.search(query, k);
+    const top = await pool.topK(this.rowsSpace, query, Math.max(1, Math.min(k, this.size)), [[0, this.size]]);
+    return top.map(({ row, score }) => this.hit(row, score));
+  }
+
+  /** heatmap() across worker threads (pool.ts); same values. */
+  async heatmapAsync(imageId: string, query: Float32Array, pool: ScanPool | null = sharedScanPool()): Promise<Float32Array> {
+    const im = this.image(imageId);
+    if (!im) throw new DinoscopeError('NOT_FOUND', `index: no image ${imageId}.`);
+    if (!pool) return this.heatmap(imageId, query);
+    const n = im.ranges.reduce((s, [, c]) => s + c, 0);
+    const scores = new Float32Array(new SharedArrayBuffer(Math.max(1, n) * 4)); // (n,) in range order
+    await pool.scores(this.rowsSpace, query, im.ranges, scores);
+    const out = new Float32Array(im.gridWidth * im.gridHeight).fill(NaN); // (gridHeight, gridWidth)
+    const pos = this.positionOf;
+    let o = 0;
+    for (const [s, c] of im.ranges) {
+      for (let i = 0; i < c; i++) out[pos[s + i]] = scores[o + i];
+      o += c;
+    }
+    return out;
   }
 
   /** grid position → row for one image (−1 where the image has no patch, e.g. background). */

@@ -13,6 +13,7 @@ import { bytesOf, writeFileAtomic } from '../atomic.js';
 import { kmeans } from '../kmeans.js';
 import { rng, sampleIndices } from '../random.js';
 import type { ExactIndex, Hit } from './exact.js';
+import { type ScanPool, sharedScanPool } from './pool.js';
 import { RowSpace } from './rows.js';
 import { TopK } from './topk.js';
 
@@ -124,6 +125,24 @@ export class IvfIndex {
       const s = this.listStart[l];
       this.lists.scanTop(qs, s, this.listStart[l + 1] - s, top, (row) => ids[row]);
     }
+    const tail = this.exact.size - this.builtRows;
+    if (tail > 0) {
+      const eq = this.exact.rowsSpace.setQuery(query);
+      this.exact.rowsSpace.scanTop(eq, this.builtRows, tail, top);
+    }
+    return top.sorted().map(({ id, score }) => this.exact.hit(id, score));
+  }
+
+  /** search() with the probed lists scanned across worker threads (pool.ts); same answers. */
+  async searchAsync(query: Float32Array, k: number, nprobe = 32, pool: ScanPool | null = sharedScanPool()): Promise<Hit[]> {
+    if (!pool) return this.search(query, k, nprobe);
+    const cq = this.centroids.setQuery(query);
+    const probe = new TopK(Math.min(nprobe, this.nlist));
+    this.centroids.scanTop(cq, 0, this.nlist, probe);
+    const segments = probe.sorted().map(({ id: l }): [number, number] => [this.listStart[l], this.listStart[l + 1] - this.listStart[l]]);
+    const found = await pool.topK(this.lists, query, Math.max(1, k), segments);
+    const top = new TopK(Math.max(1, k));
+    for (const { score, row } of found) top.push(score, this.ids[row]);
     const tail = this.exact.size - this.builtRows;
     if (tail > 0) {
       const eq = this.exact.rowsSpace.setQuery(query);

@@ -1,14 +1,26 @@
 // Resident int8 rows in one wasm memory, scored against a query with the SIMD kernel (wasm.ts).
 // Memory layout: [0, 64 KiB) the int16 query; [64 KiB, +BLOCK·4) int32 kernel output for one block of
-// rows; then the rows, `stride` bytes each, appended contiguously. A wasm32 memory holds at most 4 GiB:
-// about 10 M rows of 384 dims.
+// rows; then MAX_SLOTS worker slots of SLOT_BYTES (a worker's own int16 query, then its int32 output for
+// SLOT_BLOCK rows: pool.ts); then the rows, `stride` bytes each, appended contiguously. A wasm32 memory
+// holds at most 4 GiB: about 10 M rows of 384 dims. The scales live in a SharedArrayBuffer so worker
+// threads read the same ones (a larger buffer replaces it on growth: `scales.buffer` changes).
 import { quantizeQuery, quantizeRow } from './quantize.js';
 import { ensureBytes, kernels, type Kernels } from './wasm.js';
 
 const QUERY_AT = 0;
 const OUT_AT = 65536;
 const BLOCK = 65536; // rows per kernel call
-const ROWS_AT = OUT_AT + BLOCK * 4;
+/** Worker slots: per slot a query of up to SLOT_QUERY bytes, then SLOT_BLOCK int32 outputs. */
+export const SLOT_QUERY = 16384;
+export const SLOT_BLOCK = 8192;
+export const SLOT_BYTES = SLOT_QUERY + SLOT_BLOCK * 4;
+export const MAX_SLOTS = 32;
+export const SLOTS_AT = OUT_AT + BLOCK * 4;
+/** Byte offset of row 0 in the wasm memory. */
+export const ROWS_AT = SLOTS_AT + MAX_SLOTS * SLOT_BYTES;
+
+const sharedF32 = (n: number): Float32Array => new Float32Array(new SharedArrayBuffer(n * 4));
+let nextSpaceId = 1;
 
 /** The padded row length for `dim` values (a multiple of 16, as the kernel needs). */
 export const strideFor = (dim: number): number => Math.ceil(dim / 16) * 16;
@@ -17,8 +29,10 @@ export class RowSpace {
   readonly dim: number;
   readonly stride: number;
   readonly kern: Kernels;
+  /** A process-unique id (worker threads cache their kernel instance per space). */
+  readonly id = nextSpaceId++;
   count = 0;
-  scales = new Float32Array(1024);
+  scales: Float32Array = sharedF32(1024);
 
   constructor(dim: number) {
     this.dim = dim;
@@ -30,7 +44,7 @@ export class RowSpace {
   private reserve(rows: number): void {
     ensureBytes(this.kern.memory, ROWS_AT + rows * this.stride);
     if (rows > this.scales.length) {
-      const s = new Float32Array(Math.max(rows, this.scales.length * 2));
+      const s = sharedF32(Math.max(rows, this.scales.length * 2));
       s.set(this.scales.subarray(0, this.count));
       this.scales = s;
     }
