@@ -1,8 +1,7 @@
 // Patch embedding: a Conv2d(C → D, kernel = stride = p) written as patchify + one Gemm, so it runs in
 // float64 and on every provider. Tokens come out row-major over the patch grid (h outer, w inner), as
 // PyTorch's conv(x).flatten(2).transpose(1, 2).
-import { linear } from '../graph/ops/linalg.js';
-import { patchify } from '../graph/ops/linalg.js';
+import { linear, patchify } from '../graph/ops/linalg.js';
 import { type Tensor } from '../graph/tensor.js';
 
 /**
