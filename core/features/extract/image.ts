@@ -59,8 +59,8 @@ export async function openOrCreateStore(dir: string, input: StoreManifestInput, 
   let existing: StoreManifest | null = null;
   try {
     existing = await readManifest(dir);
-  } catch (e) {
-    if (!(e instanceof DinoscopeError) || e.code !== 'NOT_FOUND') existing = null;
+  } catch {
+    existing = null; // none yet, or unreadable: start afresh
   }
   if (existing && sameGrid(existing, input)) return { writer: await resumeFeatureStore(dir), resumed: true };
   await rm(dir, { recursive: true, force: true });
