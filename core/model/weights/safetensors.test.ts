@@ -55,11 +55,30 @@ async function handMade(name: string, header: unknown, data: Uint8Array, lengthO
 describe.skipIf(!hasTorch)('safetensors written in PyTorch\'s layout (scripts/fixtures/safetensors_fixture.py)', () => {
   let file: string;
   let expected: Expected;
+  const ours = join(tmpdir(), `dinoscope-st-ours-${process.pid}.safetensors`);
+  const values = new Float32Array([0, -0, 1, -1.5, 3.1415927, 1e-8, 6.1e-5, 65519, 65520, 1e20, -2.5e-39, 0.1, 1 / 3, 7.000488, 33.06]);
+  let readBack: Record<string, Record<string, unknown>>;
   beforeAll(async () => {
+    // Our file first, so one PyTorch start both writes its fixture and reads ours back.
+    await writeSafetensors(
+      ours,
+      new Map([
+        ['w', { shape: [3, 5], data: values }],
+        ['w16', { shape: [15], data: values, dtype: 'F16' as const }],
+        ['wb16', { shape: [15], data: values, dtype: 'BF16' as const }],
+        ['ids', { shape: [2, 2], data: new BigInt64Array([-5n, 0n, 7n, 2n ** 40n]), dtype: 'I64' as const }],
+      ]),
+      { format: 'pt', note: 'dinoscope' },
+    );
     file = join(dir, 'torch.safetensors');
     const json = join(dir, 'torch.json');
-    execFileSync(PYTHON, [SCRIPT, file, json]);
+    const oursJson = join(dir, 'ours.json');
+    execFileSync(PYTHON, [SCRIPT, file, json, ours, oursJson]);
     expected = JSON.parse(await readFile(json, 'utf8')) as Expected;
+    readBack = JSON.parse(await readFile(oursJson, 'utf8')) as Record<string, Record<string, unknown>>;
+  });
+  afterAll(async () => {
+    await rm(ours, { force: true });
   });
 
   it('reads every dtype (F32, F16, BF16, F64, I64, scalars, empty) to float32 exactly', async () => {
@@ -87,22 +106,10 @@ describe.skipIf(!hasTorch)('safetensors written in PyTorch\'s layout (scripts/fi
   });
 
   it('writes files that PyTorch reads back identically, F16/BF16 rounded as torch rounds', async () => {
-    const values = new Float32Array([0, -0, 1, -1.5, 3.1415927, 1e-8, 6.1e-5, 65519, 65520, 1e20, -2.5e-39, 0.1, 1 / 3, 7.000488, 33.06]);
-    const path = join(dir, 'ours.safetensors');
-    const ints = new BigInt64Array([-5n, 0n, 7n, 2n ** 40n]);
-    await writeSafetensors(
-      path,
-      new Map([
-        ['w', { shape: [3, 5], data: values }],
-        ['w16', { shape: [15], data: values, dtype: 'F16' as const }],
-        ['wb16', { shape: [15], data: values, dtype: 'BF16' as const }],
-        ['ids', { shape: [2, 2], data: ints, dtype: 'I64' as const }],
-      ]),
-      { format: 'pt', note: 'dinoscope' },
-    );
+    const path = ours;
     type Read = { dtype: string; shape: number[]; values: number[]; half: number[]; bf16: number[] };
     const num = (v: number | string): number => (typeof v === 'number' ? v : Number(v.replace('inf', 'Infinity')));
-    const raw = JSON.parse(execFileSync(PYTHON, [SCRIPT, '--read', path], { encoding: 'utf8' })) as Record<string, Record<string, unknown>>;
+    const raw = readBack;
     const back: Record<string, Read> = {};
     for (const [k, v] of Object.entries(raw)) {
       if (k === '__metadata__') continue;
@@ -116,9 +123,9 @@ describe.skipIf(!hasTorch)('safetensors written in PyTorch\'s layout (scripts/fi
     expect(back.wb16.values).toEqual(back.w.bf16);
     expect(back.ids.values).toEqual([-5, 0, 7, 2 ** 40]);
     // And our reader agrees with what we wrote.
-    const ours = await readSafetensors(path);
-    expect(Array.from(ours.tensors.get('w16')!.data)).toEqual(back.w.half);
-    expect(Array.from(ours.tensors.get('wb16')!.data)).toEqual(back.w.bf16);
+    const mine = await readSafetensors(path);
+    expect(Array.from(mine.tensors.get('w16')!.data)).toEqual(back.w.half);
+    expect(Array.from(mine.tensors.get('wb16')!.data)).toEqual(back.w.bf16);
   });
 });
 
