@@ -30,7 +30,7 @@ export function centeredSoftmax(z: Tensor, center: Tensor, temp: Tensor): Tensor
  * the valid rows only (iBOT: the masked patches).
  */
 export function updateCenter(z: Tensor, center: Tensor, momentum: number, valid?: Tensor): Tensor {
-  const [R, K] = z.shape;
+  const [R] = z.shape;
   let mean: Tensor; // (1, K)
   if (valid) {
     const v = reshape(valid, [R, 1]); // (R, 1)
