@@ -4,9 +4,12 @@
 import { rm } from 'node:fs/promises';
 import { platform } from 'node:process';
 import type {
+  AnalysisExportRequest,
+  AnalysisExportResult,
   AppInfo,
   AttentionRequest,
   CatalogueModelInfo,
+  ClusterRegionInfo,
   ExtractOptions,
   ExtractSummary,
   ModelDownloadOptions,
@@ -16,10 +19,14 @@ import type {
   DirectoryListing,
   ImportReport,
   OverlayInfo,
+  PcaOverlayOptions,
   ProjectSummary,
   RecentProject,
+  SimilarityRequest,
+  SimilarityResult,
   TileSourceInfo,
 } from '../common/api.js';
+import { AnalysisService } from '../analysis/service.js';
 import { DinoscopeError } from '../common/errors.js';
 import { regionMaps } from '../features/extract/attention.js';
 import { TileModel } from '../features/extract/model.js';
@@ -74,6 +81,8 @@ export class AppService implements DinoscopeApi, AssetSource {
   private project: Project | null = null;
   private tilesService: TileService | null = null;
   private readonly background = new Set<Promise<void>>();
+  /** Similarity, PCA, clusters and exports of the open project (core/analysis). */
+  private analysisService: AnalysisService | null = null;
   /** Attention / token-norm maps computed on request (core/tiles/overlays/attention.ts). */
   readonly heatmaps = new HeatmapStore();
   private mapModel: { key: string; model: Promise<TileModel> } | null = null;
@@ -228,6 +237,41 @@ export class AppService implements DinoscopeApi, AssetSource {
     return (await this.overlays(id)).filter((o) => o.id === 'attention' || o.id === 'token-norm');
   }
 
+  // ---- analysis (core/analysis) ----
+
+  async similarityQuery(request: SimilarityRequest): Promise<SimilarityResult> {
+    return this.analysis().similarityQuery(request);
+  }
+
+  async pcaOverlay(imageId: string, options?: PcaOverlayOptions): Promise<OverlayInfo> {
+    return this.analysis().pcaOverlay(requireString(imageId, 'imageId'), options ?? {});
+  }
+
+  async clusterOverlay(imageId: string, k: number): Promise<OverlayInfo> {
+    return this.analysis().clusterOverlay(requireString(imageId, 'imageId'), k);
+  }
+
+  async clusterRegions(clusterId: number): Promise<ClusterRegionInfo[]> {
+    return this.analysis().clusterRegions(clusterId);
+  }
+
+  async exportAnalysis(request: AnalysisExportRequest): Promise<AnalysisExportResult> {
+    return this.analysis().exportAnalysis(request);
+  }
+
+  /** The open project's analysis service (created on first use, dropped with the project). */
+  analysis(): AnalysisService {
+    const project = this.requireProject();
+    if (this.analysisService?.project !== project) {
+      this.analysisService = new AnalysisService(project, {
+        tileUrl: (id) => this.hooks.urls.tile(id),
+        overlayUrl: (id, overlayId) => this.hooks.urls.overlay(id, overlayId),
+        invalidate: (id, overlayId) => this.tilesService?.invalidateOverlay(id, overlayId),
+      });
+    }
+    return this.analysisService;
+  }
+
   // ---- viewer ----
 
   async tileSource(imageId: string): Promise<TileSourceInfo> {
@@ -300,6 +344,7 @@ export class AppService implements DinoscopeApi, AssetSource {
         cacheBytes: this.hooks.tileCacheBytes,
       });
       const service = this.tilesService;
+      for (const p of AnalysisService.providers(() => this.analysisService, (id) => service.geometry(id))) service.overlays.register(p);
       for (const kind of ['attention', 'token-norm'] as const) service.overlays.register(new HeatmapOverlay(kind, this.heatmaps, (id) => service.geometry(id)));
     }
     return this.tilesService;

@@ -79,6 +79,11 @@ export class TileService {
     if (path) await this.readers.drop(path);
   }
 
+  /** Forget the cached tiles of one overlay of an image (its layer was recomputed). */
+  invalidateOverlay(imageId: string, overlayId: string): void {
+    this.tiles.deleteWhere((k) => k.startsWith(`o|${imageId}|${overlayId}|`));
+  }
+
   async close(): Promise<void> {
     this.tiles.clear();
     await this.readers.clear();

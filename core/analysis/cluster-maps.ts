@@ -1,0 +1,37 @@
+// k-means clusters of a collection: spherical k-means (cosine) with k-means++ starts and mini-batch
+// updates on a sample of indexed patches from every image; every patch of an image is then assigned to
+// its nearest centroid, so a cluster has the same label (and colour) everywhere.
+import { DinoscopeError } from '../common/errors.js';
+import { assign, kmeans, type KMeansModel } from '../features/kmeans.js';
+import { regions, type Region } from '../features/regions.js';
+import type { FeatureCollection } from './collection.js';
+import { sampleRows } from './pca-maps.js';
+
+export const KMEANS_SAMPLE = 20000;
+
+export function checkK(k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 2 || k > 64) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 2 to 64, got ${String(k)}.`);
+  return k;
+}
+
+export function fitClusters(fc: FeatureCollection, k: number): KMeansModel {
+  const d = fc.index.dim;
+  const data = sampleRows(fc, KMEANS_SAMPLE, 2);
+  const n = data.length / d;
+  if (n < k) throw new DinoscopeError('BAD_INPUT', `k = ${k} needs at least ${k} indexed patches, the collection has ${n}.`);
+  return kmeans(data, n, d, { k, seed: 3, spherical: true, restarts: 2, ...(n > 4096 ? { batchSize: 1024, iterations: 150 } : { iterations: 30 }) });
+}
+
+/** (gridHeight, gridWidth) labels of one image, −1 where it has no indexed patch. */
+export function imageLabels(fc: FeatureCollection, model: KMeansModel, imageId: string): Int32Array {
+  const g = fc.image(imageId);
+  const { vectors, positions } = fc.imageRows(imageId);
+  const lab = assign(model, vectors, positions.length);
+  const out = new Int32Array(g.gridWidth * g.gridHeight).fill(-1);
+  for (let i = 0; i < positions.length; i++) out[positions[i]] = lab[i];
+  return out;
+}
+
+export function labelRegions(labels: Int32Array, w: number, h: number, cluster: number): Region[] {
+  return regions(labels, w, h, cluster);
+}

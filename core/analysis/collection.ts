@@ -1,0 +1,99 @@
+// A project's extracted features as the analyses see them: one feature set (core/features/extract writes
+// it: project.json features[], <set.dir>/<image>.zarr stores and <set.dir>/index/), its exact index
+// resident in memory, and each image's patch grid placement (stride, origin) from its store manifest.
+import { join } from 'node:path';
+import { DinoscopeError } from '../common/errors.js';
+import { ExactIndex } from '../features/index/exact.js';
+import { openFeatureStore, type FeatureStoreReader } from '../features/store/reader.js';
+import type { Project } from '../project/project.js';
+import type { StoredFeatureSet } from '../project/schema.js';
+
+export interface GridImage {
+  id: string;
+  name: string;
+  /** Level-0 size of the image. */
+  width: number;
+  height: number;
+  stride: number;
+  origin: { x: number; y: number };
+  gridWidth: number;
+  gridHeight: number;
+  storeDir: string;
+}
+
+/** The feature set a request names, else the most recently updated one with images. */
+export function chooseFeatureSet(project: Project, id?: string): StoredFeatureSet {
+  const sets = project.featureSets();
+  if (id !== undefined) {
+    const s = sets.find((x) => x.id === id);
+    if (!s) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no feature set "${id}" (have: ${sets.map((x) => x.id).join(', ') || 'none'}).`);
+    return s;
+  }
+  const usable = sets.filter((s) => s.images.some((i) => i.indexedRows > 0));
+  if (usable.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no features extracted yet — run "Extract features" (dinoscope extract) first.`);
+  return [...usable].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+}
+
+export class FeatureCollection {
+  private readonly stores = new Map<string, Promise<FeatureStoreReader>>();
+
+  private constructor(
+    readonly set: StoredFeatureSet,
+    readonly index: ExactIndex,
+    readonly images: ReadonlyMap<string, GridImage>,
+  ) {}
+
+  static async open(project: Project, set: StoredFeatureSet): Promise<FeatureCollection> {
+    const setDir = join(project.dir, set.dir);
+    const index = await ExactIndex.open(join(setDir, 'index'));
+    const images = new Map<string, GridImage>();
+    for (const fi of set.images) {
+      const img = project.image(fi.imageId);
+      if (!img?.meta || !index.image(fi.imageId)) continue;
+      const storeDir = join(project.dir, fi.store);
+      const m = (await openFeatureStore(storeDir)).manifest;
+      images.set(fi.imageId, { id: fi.imageId, name: img.name, width: img.meta.width, height: img.meta.height, stride: m.stride, origin: { ...m.origin }, gridWidth: m.gridWidth, gridHeight: m.gridHeight, storeDir });
+    }
+    return new FeatureCollection(set, index, images);
+  }
+
+  image(imageId: string): GridImage {
+    const g = this.images.get(imageId);
+    if (!g) throw new DinoscopeError('BAD_INPUT', `Image ${imageId} has no features in set ${this.set.id}: extract features for it first.`);
+    return g;
+  }
+
+  store(imageId: string): Promise<FeatureStoreReader> {
+    let s = this.stores.get(imageId);
+    if (!s) this.stores.set(imageId, (s = openFeatureStore(this.image(imageId).storeDir)));
+    return s;
+  }
+
+  /** The grid cell holding level-0 pixel (x, y) (may lie outside the grid). */
+  cellAt(g: GridImage, x: number, y: number): { gx: number; gy: number } {
+    return { gx: Math.floor((x - g.origin.x) / g.stride), gy: Math.floor((y - g.origin.y) / g.stride) };
+  }
+
+  /** Level-0 pixel of a cell's centre. */
+  centre(g: GridImage, gx: number, gy: number): { x: number; y: number } {
+    return { x: g.origin.x + (gx + 0.5) * g.stride, y: g.origin.y + (gy + 0.5) * g.stride };
+  }
+
+  /** Unit vectors of every indexed patch of an image: rows (n, dim) and their grid positions (y·gw + x). */
+  imageRows(imageId: string): { vectors: Float32Array; positions: Uint32Array } {
+    const im = this.index.image(imageId);
+    if (!im) throw new DinoscopeError('BAD_INPUT', `Image ${imageId} is not in the index of set ${this.set.id}.`);
+    const n = im.ranges.reduce((s, [, c]) => s + c, 0);
+    const d = this.index.dim;
+    const vectors = new Float32Array(n * d); // (n, dim)
+    const positions = new Uint32Array(n);
+    let i = 0;
+    for (const [s, c] of im.ranges) {
+      for (let r = s; r < s + c; r++, i++) {
+        this.index.rowsSpace.vector(r, vectors.subarray(i * d, (i + 1) * d));
+        positions[i] = this.index.positionOf[r];
+      }
+    }
+    return { vectors, positions };
+  }
+}

@@ -1,0 +1,66 @@
+// PCA maps of a collection (the DINOv2 recipe in core/features/pca.ts): one basis fitted on a sample of
+// indexed (tissue) patches from every image, first component oriented and thresholded into foreground,
+// a second PCA on the sample's foreground whose first three components become RGB through fixed ranges,
+// so a colour means the same on every image.
+import { fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb, type PcaModel, type RgbRanges } from '../features/pca.js';
+import { rng, sampleIndices } from '../features/random.js';
+import { DinoscopeError } from '../common/errors.js';
+import type { FeatureCollection } from './collection.js';
+
+export const PCA_SAMPLE = 8000;
+
+export interface PcaFit {
+  base: PcaModel;
+  fg: PcaModel;
+  ranges: RgbRanges;
+  threshold: number;
+  samples: number;
+}
+
+/** Up to `m` indexed rows of the collection as unit vectors (m, dim), seeded. */
+export function sampleRows(fc: FeatureCollection, m: number, seed = 1): Float32Array {
+  const d = fc.index.dim;
+  const idx = sampleIndices(fc.index.size, m, rng(seed));
+  const out = new Float32Array(idx.length * d); // (m, dim)
+  idx.forEach((r, i) => fc.index.rowsSpace.vector(r, out.subarray(i * d, (i + 1) * d)));
+  return out;
+}
+
+export function fitCollectionPca(fc: FeatureCollection, threshold: number, base?: PcaModel): PcaFit {
+  const d = fc.index.dim;
+  const data = sampleRows(fc, PCA_SAMPLE);
+  const n = data.length / d;
+  if (n < 4) throw new DinoscopeError('BAD_INPUT', `PCA needs at least 4 indexed patches, the collection has ${n}.`);
+  const model = base ?? fitPca(data, n, d, 3);
+  const proj = project(model, data, n); // (n, 3)
+  if (!base) orientForeground(model, proj, n);
+  const fgMask = foreground(proj, n, 3, threshold);
+  const fgCount = fgMask.reduce((s, v) => s + v, 0);
+  if (fgCount < 4) throw new DinoscopeError('BAD_INPUT', `Foreground threshold ${threshold} leaves ${fgCount} sampled patches: lower it.`);
+  const fg = foregroundPca(data, n, d, fgMask, 3);
+  const fgProj = project(fg, data, n); // (n, 3)
+  const sub = new Float32Array(fgCount * 3); // (fgCount, 3) foreground rows only
+  for (let r = 0, i = 0; r < n; r++) if (fgMask[r]) sub.set(fgProj.subarray(r * 3, r * 3 + 3), 3 * i++);
+  return { base: model, fg, ranges: rgbRanges(sub, fgCount, 3), threshold, samples: n };
+}
+
+/** (gridHeight, gridWidth, 4) RGBA of one image: foreground PCA colours, transparent on background. */
+export function pcaImageRgba(fc: FeatureCollection, fit: PcaFit, imageId: string): Uint8Array {
+  const g = fc.image(imageId);
+  const { vectors, positions } = fc.imageRows(imageId);
+  const n = positions.length;
+  const p1 = project(fit.base, vectors, n); // (n, 3)
+  const mask = foreground(p1, n, 3, fit.threshold);
+  const p2 = project(fit.fg, vectors, n); // (n, 3)
+  const rgb = toRgb(p2, n, 3, fit.ranges, mask); // (n, 3)
+  const out = new Uint8Array(g.gridWidth * g.gridHeight * 4);
+  for (let i = 0; i < n; i++) {
+    if (!mask[i]) continue;
+    const o = positions[i] * 4;
+    out[o] = rgb[3 * i];
+    out[o + 1] = rgb[3 * i + 1];
+    out[o + 2] = rgb[3 * i + 2];
+    out[o + 3] = 255;
+  }
+  return out;
+}

@@ -1,0 +1,176 @@
+// The collection-level analyses behind the API (similarity search, PCA and cluster maps, cluster
+// regions, exports) for one open project. Holds the resident feature collection (reopened when the
+// feature set changes, e.g. as extraction adds images), the fitted PCA / k-means models, and the latest
+// per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
+import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityRequest, SimilarityResult } from '../common/api.js';
+import { DinoscopeError } from '../common/errors.js';
+import type { KMeansModel } from '../features/kmeans.js';
+import type { Project } from '../project/project.js';
+import { clusterLegend, clusterRgba, clustersOverlay } from '../tiles/overlays/clusters.js';
+import { pcaLegend, pcaOverlay } from '../tiles/overlays/pca.js';
+import type { OverlayProvider } from '../tiles/overlays/provider.js';
+import { similarityLegend, similarityOverlay, similarityRgba, type CellLayer } from '../tiles/overlays/similarity.js';
+import type { DziGeometry } from '../tiles/dzi.js';
+import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
+import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
+import { exportAnalysis, type ExportContext } from './export.js';
+import { fitCollectionPca, pcaImageRgba, type PcaFit } from './pca-maps.js';
+import { bestRegions, heatScale, queryCells, queryVector } from './similarity.js';
+import { matchPicture } from './thumbs.js';
+
+export interface AnalysisHooks {
+  /** The host's URL templates ({level}, {x}, {y}). */
+  tileUrl(imageId: string): string;
+  overlayUrl(imageId: string, overlayId: string): string;
+  /** Drop cached tiles of one overlay of an image (its layer changed). */
+  invalidate(imageId: string, overlayId: string): void;
+}
+
+export type AnalysisLayerKind = 'similarity' | 'pca' | 'clusters';
+
+/** The last similarity query, for exports. */
+export interface LastSearch {
+  imageId: string;
+  scores: Float32Array;
+  lo: number;
+  hi: number;
+  matches: AnalysisMatch[];
+}
+
+export class AnalysisService {
+  private loaded: { key: string; fc: Promise<FeatureCollection> } | null = null;
+  private readonly layers = new Map<string, CellLayer>();
+  private version = 0;
+  private pca: { key: string; fit: PcaFit } | null = null;
+  private clusters: { key: string; k: number; model: KMeansModel; labels: Map<string, Int32Array> } | null = null;
+  last: LastSearch | null = null;
+
+  constructor(
+    readonly project: Project,
+    private readonly hooks: AnalysisHooks,
+  ) {}
+
+  /** The three overlay providers, to register once in a tile service; they draw the layers of whichever
+   * analysis service `current` returns (the open project's). */
+  static providers(current: () => AnalysisService | null, geometry: (imageId: string) => Promise<DziGeometry>): OverlayProvider[] {
+    const src = (kind: AnalysisLayerKind) => (imageId: string) => current()?.layer(kind, imageId);
+    return [similarityOverlay(src('similarity'), geometry), pcaOverlay(src('pca'), geometry), clustersOverlay(src('clusters'), geometry)];
+  }
+
+  /** The latest layer of a kind for an image. */
+  layer(kind: AnalysisLayerKind, imageId: string): CellLayer | undefined {
+    return this.layers.get(`${kind}|${imageId}`);
+  }
+
+  /** The collection of the chosen feature set, reopened when the set changed since it was loaded. */
+  async collection(featureSet?: string): Promise<FeatureCollection> {
+    const set = chooseFeatureSet(this.project, featureSet);
+    const key = `${set.id}|${set.updatedAt}|${set.images.reduce((s, i) => s + i.indexedRows, 0)}`;
+    if (this.loaded?.key !== key) {
+      const fc = FeatureCollection.open(this.project, set);
+      fc.catch(() => (this.loaded = null));
+      this.loaded = { key, fc };
+      this.pca = null;
+      this.clusters = null;
+    }
+    return this.loaded.fc;
+  }
+
+  async similarityQuery(req: SimilarityRequest): Promise<SimilarityResult> {
+    const t0 = performance.now();
+    const fc = await this.collection(req?.featureSet);
+    const k = req.k ?? 20;
+    if (!Number.isInteger(k) || k < 1 || k > 200) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
+    const q = queryCells(fc, req);
+    const { vector, patches } = await queryVector(fc, q);
+    const scores = fc.index.heatmap(q.image.id, vector); // (gridHeight, gridWidth), NaN = no patch
+    const { lo, hi } = heatScale(scores);
+    const overlay = this.setLayer('similarity', q.image, similarityRgba(scores, lo, hi), similarityLegend(lo, hi));
+    const matches = bestRegions(fc, vector, q, k).map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
+    this.last = { imageId: q.image.id, scores, lo, hi, matches };
+    return { overlay, matches, queryPatches: patches, ms: performance.now() - t0 };
+  }
+
+  async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {
+    const fc = await this.collection(options?.featureSet);
+    const g = fc.image(imageId);
+    const fit = await this.pcaFit(fc, options?.foregroundThreshold);
+    return this.setLayer('pca', g, pcaImageRgba(fc, fit, imageId), pcaLegend(fit.threshold));
+  }
+
+  /** The collection PCA for a threshold (the base basis is kept when only the threshold changes). */
+  async pcaFit(fc: FeatureCollection, threshold = 0): Promise<PcaFit> {
+    if (typeof threshold !== 'number' || !Number.isFinite(threshold)) throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
+    const key = `${fc.set.id}|${threshold}`;
+    if (this.pca?.key !== key) this.pca = { key, fit: fitCollectionPca(fc, threshold, this.pca?.key.startsWith(`${fc.set.id}|`) ? this.pca.fit.base : undefined) };
+    return this.pca.fit;
+  }
+
+  async clusterOverlay(imageId: string, k: number): Promise<OverlayInfo> {
+    const fc = await this.collection();
+    const g = fc.image(imageId);
+    const labels = await this.labels(fc, checkK(k), imageId);
+    const counts = new Array<number>(k).fill(0);
+    for (const l of labels) if (l >= 0) counts[l]++;
+    return this.setLayer('clusters', g, clusterRgba(labels), clusterLegend(k, counts));
+  }
+
+  /** Labels of an image under the k-means model for k (fitted once per k and feature set). */
+  async labels(fc: FeatureCollection, k: number, imageId: string): Promise<Int32Array> {
+    const key = fc.set.id;
+    if (!this.clusters || this.clusters.key !== key || this.clusters.k !== k) this.clusters = { key, k, model: fitClusters(fc, k), labels: new Map() };
+    let l = this.clusters.labels.get(imageId);
+    if (!l) this.clusters.labels.set(imageId, (l = imageLabels(fc, this.clusters.model, imageId)));
+    return l;
+  }
+
+  /** k of the current clustering, or null before any. */
+  get clusterK(): number | null {
+    return this.clusters?.k ?? null;
+  }
+
+  async clusterRegions(clusterId: number, limit = 30): Promise<ClusterRegionInfo[]> {
+    const k = this.clusters?.k;
+    if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'No clustering yet: show the cluster overlay (or run dinoscope segment) first.');
+    if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId >= k) throw new DinoscopeError('BAD_INPUT', `clusterId must be an integer from 0 to ${k - 1}, got ${String(clusterId)}.`);
+    const fc = await this.collection();
+    const out: ClusterRegionInfo[] = [];
+    for (const g of fc.images.values()) {
+      const labels = await this.labels(fc, k, g.id);
+      for (const r of labelRegions(labels, g.gridWidth, g.gridHeight, clusterId).slice(0, limit)) {
+        const c = fc.centre(g, r.cx, r.cy);
+        const box = { x: g.origin.x + r.x0 * g.stride, y: g.origin.y + r.y0 * g.stride, width: (r.x1 - r.x0 + 1) * g.stride, height: (r.y1 - r.y0 + 1) * g.stride };
+        const side = Math.max(3 * g.stride, Math.min(box.width, box.height));
+        out.push({ imageId: g.id, name: g.name, x: c.x, y: c.y, score: r.area, ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, side), cluster: clusterId, patches: r.area, box });
+      }
+    }
+    return out.sort((a, b) => b.patches - a.patches).slice(0, limit);
+  }
+
+  async exportAnalysis(req: AnalysisExportRequest): Promise<AnalysisExportResult> {
+    const fc = await this.collection();
+    const ctx: ExportContext = {
+      project: this.project,
+      fc,
+      pca: (t) => this.pcaFit(fc, t),
+      labels: (k, id) => this.labels(fc, k, id),
+      clusterK: this.clusterK,
+      last: this.last,
+    };
+    return exportAnalysis(ctx, req);
+  }
+
+  private match(fc: FeatureCollection, g: GridImage, gx: number, gy: number, score: number): AnalysisMatch {
+    const c = fc.centre(g, gx, gy);
+    return { imageId: g.id, name: g.name, x: c.x, y: c.y, score, ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, 4 * g.stride) };
+  }
+
+  private setLayer(kind: AnalysisLayerKind, g: GridImage, rgba: Uint8Array, legend: CellLayer['legend']): OverlayInfo {
+    this.layers.set(`${kind}|${g.id}`, { stride: g.stride, origin: g.origin, gridWidth: g.gridWidth, gridHeight: g.gridHeight, rgba, legend });
+    this.hooks.invalidate(g.id, kind);
+    const v = ++this.version;
+    const names: Record<AnalysisLayerKind, string> = { similarity: 'Similarity', pca: 'PCA', clusters: 'Clusters' };
+    const opacity: Record<AnalysisLayerKind, number> = { similarity: 0.65, pca: 0.75, clusters: 0.6 };
+    return { id: kind, imageId: g.id, name: names[kind], tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`, legend, defaultOpacity: opacity[kind] };
+  }
+}
