@@ -10,9 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { type MultiCropConfig, QUICK_CROPS, STANDARD_CROPS } from '../core/data/train/augment/multicrop.js';
+import { produceBatch } from '../core/data/train/batch.js';
 import { defaultWorkerCount, Prefetcher } from '../core/data/train/prefetch.js';
 import { Rng } from '../core/data/train/random.js';
-import { buildSamplingPlan } from '../core/data/train/sampler.js';
+import { buildSamplingPlan, TileSampler } from '../core/data/train/sampler.js';
 import { fmtMachine } from './lib/machine.js';
 
 const BATCHES = Number(process.env.DINOSCOPE_BENCH_BATCHES ?? 12);
@@ -55,6 +56,16 @@ async function run(name: string, crops: MultiCropConfig, slide: string): Promise
   const perBatch = s.produceMs.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, s.produceMs.length - 1);
   const rate = BATCHES / seconds;
   log(`crops ${name}: ${rate.toFixed(2)} batches/s (${(rate * 16).toFixed(1)} images/s) with ${s.workers} worker(s); ${perBatch.toFixed(0)} ms per batch in a worker`);
+  // CPU time of one batch on this thread (no workers running): what a batch costs a core, whatever the load.
+  const sampler = new TileSampler(plan);
+  await produceBatch(sampler, { seed: 2, batchSize: 16, patchSize: 16, crops }, 0);
+  const c0 = process.cpuUsage();
+  const n = 3;
+  for (let i = 1; i <= n; i++) await produceBatch(sampler, { seed: 2, batchSize: 16, patchSize: 16, crops }, i);
+  const c = process.cpuUsage(c0);
+  await sampler.close();
+  const cpuMs = (c.user + c.system) / 1000 / n;
+  log(`crops ${name}: ${cpuMs.toFixed(0)} CPU-ms per batch → ${(1000 / cpuMs).toFixed(2)} batches/s per free core`);
   return rate;
 }
 
