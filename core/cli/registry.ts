@@ -1,9 +1,13 @@
 // The explicit command registry: no discovery by file name.
 import type { Command } from './command.js';
+import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
+import { pcaCommand } from './commands/pca.js';
+import { searchCommand } from './commands/search.js';
+import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [extractCommand, importCommand, infoCommand, modelsCommand, serveCommand];
+export const commands: readonly Command[] = [exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, searchCommand, segmentCommand, serveCommand];

@@ -1,0 +1,47 @@
+// `dinoscope export --project P --format F [--what W] [--image I] [--out DIR] [--k K]`: feature maps
+// (npy, safetensors, zarr), PCA / cluster maps (png), polygons (geojson) or search results (csv; give
+// --image --x --y to run the search first).
+import type { AnalysisExportFormat, AnalysisExportRequest } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
+import { parseArgs, type Command } from '../command.js';
+
+const FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv'];
+
+export const exportCommand: Command = {
+  name: 'export',
+  summary: 'export feature maps, PCA/cluster maps, polygons or search results',
+  usage:
+    'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv [--what features|pca|clusters|similarity|search]\n' +
+    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--x X --y Y (csv: search first)]\n\nPrints JSON {format, dir, paths} on stdout.',
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'x', 'y'], 'export');
+    if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+    const format = flagValue(flags, 'format');
+    if (!format || !FORMATS.includes(format)) throw new DinoscopeError('BAD_INPUT', `needs --format, one of ${FORMATS.join(', ')}${format ? ` (got "${format}")` : ''}.`);
+    const service = await openAnalysis(flags);
+    const image = flagValue(flags, 'image');
+    const imageId = image !== undefined ? imageIdOf(service, image) : undefined;
+    const x = flagNumber(flags, 'x', false);
+    const y = flagNumber(flags, 'y', false);
+    if ((x === undefined) !== (y === undefined)) throw new DinoscopeError('BAD_INPUT', 'give both --x and --y.');
+    if (x !== undefined && y !== undefined) {
+      if (!imageId) throw new DinoscopeError('BAD_INPUT', '--x --y need --image I.');
+      io.stderr('export: searching…\n');
+      await service.similarityQuery({ imageId, points: [{ x, y }], k: 20 });
+    }
+    const req: AnalysisExportRequest = { format: format as AnalysisExportFormat, dir: flagValue(flags, 'out') };
+    const what = flagValue(flags, 'what');
+    if (what !== undefined) req.what = what as AnalysisExportRequest['what'];
+    if (imageId && x === undefined) req.imageIds = [imageId];
+    const k = flagNumber(flags, 'k', true);
+    if (k !== undefined) req.k = k;
+    const threshold = flagNumber(flags, 'threshold', false);
+    if (threshold !== undefined) req.threshold = threshold;
+    io.stderr(`export: writing ${format}…\n`);
+    const r = await service.exportAnalysis(req);
+    io.stdout(JSON.stringify(r, null, 2) + '\n');
+    return 0;
+  },
+};

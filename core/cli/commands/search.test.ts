@@ -1,0 +1,80 @@
+// dinoscope search | pca | segment | export, run in-process on a real project (texture mosaics imported
+// by the AppService, synthetic feature stores in the extraction layout): JSON on stdout, progress on
+// stderr, BAD_INPUT (exit 2) with one line naming the problem.
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../analysis/fixture.js';
+import { AppService, rootAssetUrls } from '../../app/service.js';
+import type { CliIo, Command } from '../command.js';
+import { exportCommand } from './export.js';
+import { pcaCommand } from './pca.js';
+import { searchCommand } from './search.js';
+import { segmentCommand } from './segment.js';
+
+const SPEC: MosaicSpec = { side: 336, stride: 14, dim: 24 };
+let root: string;
+let project: string;
+let names: string[];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dinoscope-cli-analysis-'));
+  process.env.DINOSCOPE_HOME = join(root, 'home');
+  const paths = await writeMosaics(join(root, 'slides'), 2, SPEC);
+  project = join(root, 'project');
+  const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
+  await service.createProject(project);
+  await service.importPaths(paths);
+  await service.idle();
+  const images = (await service.currentProject())!.images;
+  const ids = paths.map((p) => images.find((i) => i.path === p)!.id);
+  names = paths.map((p) => images.find((i) => i.path === p)!.name);
+  await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
+  await service.close();
+}, 60_000);
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+async function run(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: new AbortController().signal };
+  const code = await cmd.run(argv, io);
+  return { code, out, err };
+}
+
+describe('analysis CLI', () => {
+  it('search prints the matches as JSON, all of the clicked texture', async () => {
+    const r = await run(searchCommand, ['--project', project, '--image', names[0], '--x', '20', '--y', '20', '--k', '6']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('search:');
+    const j = JSON.parse(r.out) as { matches: { name: string; x: number; y: number; score: number }[] };
+    expect(j.matches).toHaveLength(6);
+    const grid = SPEC.side / SPEC.stride;
+    for (const m of j.matches) expect(textureAt(names.indexOf(m.name), Math.floor(m.x / SPEC.stride), Math.floor(m.y / SPEC.stride), grid)).toBe(textureAt(0, 1, 1, grid));
+  });
+
+  it('pca, segment and export write files and list them', async () => {
+    const p = JSON.parse((await run(pcaCommand, ['--project', project, '--out', join(root, 'pca')])).out) as { paths: string[] };
+    expect(p.paths).toHaveLength(2);
+    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--k', '4', '--out', join(root, 'seg')])).out) as { paths: string[] };
+    expect(s.paths.filter((x) => x.endsWith('.geojson'))).toHaveLength(2);
+    expect(JSON.parse(await readFile(s.paths.find((x) => x.endsWith('.geojson'))!, 'utf8')).features).toHaveLength(4);
+    const e = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'csv', '--image', names[1], '--x', '200', '--y', '30', '--out', join(root, 'csv')])).out) as { paths: string[] };
+    expect((await readFile(e.paths[0], 'utf8')).split('\r\n')[0]).toBe('image,x,y,score,rank');
+    const z = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'zarr', '--image', names[0], '--out', join(root, 'zarr')])).out) as { paths: string[] };
+    expect((await stat(join(z.paths[0], '0', 'zarr.json'))).isFile()).toBe(true);
+  });
+
+  it('bad input is a one-line BAD_INPUT naming the problem', async () => {
+    await expect(run(searchCommand, ['--project', project, '--image', 'nope.png', '--x', '1', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('nope.png') });
+    await expect(run(searchCommand, ['--project', project, '--image', names[0], '--x', 'abc', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('--x') });
+    await expect(run(searchCommand, ['--project', join(root, 'missing'), '--image', 'a', '--x', '1', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('not a Dinoscope project') });
+    await expect(run(segmentCommand, ['--project', project, '--k', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(run(exportCommand, ['--project', project, '--format', 'bmp'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('bmp') });
+    await expect(run(pcaCommand, ['--project', project, '--bogus', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('--bogus') });
+  });
+});

@@ -1,0 +1,29 @@
+// `dinoscope segment --project P --k K [--out DIR]`: k-means clusters of the collection; writes each
+// image's cluster map (PNG, one pixel per patch) and its cluster polygons (GeoJSON, QuPath layout).
+import { DinoscopeError } from '../../common/errors.js';
+import { checkK } from '../../analysis/cluster-maps.js';
+import { checkFlags, flagNumber, flagValue, openAnalysis } from '../../analysis/cli.js';
+import { parseArgs, type Command } from '../command.js';
+
+export const segmentCommand: Command = {
+  name: 'segment',
+  summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
+  usage: 'usage: dinoscope segment --project P --k K [--out DIR]\n\nWrites <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv);
+    checkFlags(flags, ['project', 'k', 'out'], 'segment');
+    if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+    const k = flagNumber(flags, 'k', true);
+    if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --k K (the number of clusters).');
+    checkK(k);
+    const service = await openAnalysis(flags);
+    const fc = await service.collection();
+    io.stderr(`segment: k-means (k = ${k}) on up to 20000 patches of ${fc.images.size} images…\n`);
+    const out = flagValue(flags, 'out');
+    const png = await service.exportAnalysis({ format: 'png', what: 'clusters', k, dir: out });
+    const geo = await service.exportAnalysis({ format: 'geojson', what: 'clusters', k, dir: png.dir });
+    io.stderr(`segment: wrote ${png.paths.length + geo.paths.length} files to ${png.dir}\n`);
+    io.stdout(JSON.stringify({ dir: png.dir, k, paths: [...png.paths, ...geo.paths] }, null, 2) + '\n');
+    return 0;
+  },
+};
