@@ -145,6 +145,16 @@ export class SlideViewer {
     this.osd.viewport.goHome();
   }
 
+  /** Centres the view on a level-0 pixel, zoomed so that about `span` level-0 pixels fill the width. */
+  centerOn(x: number, y: number, span?: number): void {
+    if (!this.base) return;
+    const vp = this.osd.viewport;
+    const p = this.base.imageToViewportCoordinates(new OpenSeadragon.Point(x, y));
+    if (span) vp.zoomTo(this.base.imageToViewportZoom(vp.getContainerSize().x / span), undefined, true);
+    vp.panTo(p, true);
+    vp.applyConstraints(true);
+  }
+
   /** Level-0 pixel under a point given in CSS pixels relative to the viewer element. */
   imagePointAt(px: number, py: number): { x: number; y: number } | null {
     if (!this.base) return null;

@@ -1,0 +1,134 @@
+// Similarity search in Chromium against the serve host: a collection of three texture mosaics (known
+// regions) with SYNTHETIC feature stores written into the project in the extraction layout
+// (core/analysis/fixture.ts: each texture its own feature direction plus noise; no model runs here).
+// Click a patch of one texture: the top-10 matches all lie in that texture's regions, some on other
+// images; the heatmap overlay tiles load (200); clicking a match of another image opens it there;
+// the exports re-open (GeoJSON parses, the OME-Zarr reads back with the grid's shape).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as zarr from 'zarrita';
+import { FileSystemStore } from '@zarrita/storage';
+import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
+import { AppService, rootAssetUrls } from '../core/app/service.js';
+import type { AnalysisExportResult } from '../core/common/api.js';
+import { ProjectPage } from './pages/project.js';
+import { ViewerPage } from './pages/viewer.js';
+import { chromiumMissing, launchChromium } from './support/browser.js';
+import { buildCliAndRenderer } from './support/build.js';
+import { TileLog } from './support/network.js';
+import { startServe, type RunningServe } from './support/serve.js';
+
+const SPEC: MosaicSpec = { side: 896, stride: 14, dim: 48 };
+const GRID = SPEC.side / SPEC.stride;
+const skip = chromiumMissing();
+
+describe.skipIf(skip !== null)('similarity search in Chromium', () => {
+  let dir: string;
+  let serve: RunningServe;
+  let browser: Browser;
+  let page: Page;
+  let names: string[];
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-analysis-'));
+    process.env.DINOSCOPE_HOME = join(dir, 'home');
+    const paths = await writeMosaics(join(dir, 'slides'), 3, SPEC);
+    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
+    await service.createProject(join(dir, 'project'));
+    await service.importPaths(paths);
+    await service.idle();
+    const images = (await service.currentProject())!.images;
+    const ids = paths.map((p) => images.find((i) => i.path === p)!.id);
+    names = paths.map((p) => images.find((i) => i.path === p)!.name);
+    await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
+    await service.close();
+    buildCliAndRenderer();
+    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function api<T>(method: string, ...args: unknown[]): Promise<T> {
+    const res = await fetch(`${serve.origin}/api/call/${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    });
+    const body = (await res.json()) as { ok?: T; error?: { message: string } };
+    if (body.error) throw new Error(body.error.message);
+    return body.ok as T;
+  }
+
+  const textureOf = (name: string, x: number, y: number): number => textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
+
+  it('click → heatmap tiles and top-10 matches of the clicked texture; a match opens its image there; exports re-open', async () => {
+    if (skip) return;
+    const tiles = new TileLog(page);
+    await page.goto(serve.url);
+    const project = new ProjectPage(page);
+    await project.root.waitFor();
+    await project.card(names[0]).click();
+    const viewer = new ViewerPage(page);
+    await viewer.waitReady();
+    await tiles.settle();
+    const s = await viewer.state();
+    const box = (await viewer.root.locator('.canvas').boundingBox())!;
+    // Level-0 (150, 700) of mosaic 0: its bottom-left quadrant.
+    const qx = 150;
+    const qy = 700;
+    const t = textureAt(0, Math.floor(qx / SPEC.stride), Math.floor(qy / SPEC.stride), GRID);
+    await page.mouse.click(box.x + box.width / 2 + (qx - s.centerX) * s.zoom, box.y + box.height / 2 + (qy - s.centerY) * s.zoom);
+    const panel = page.getByTestId('analysis-panel');
+    await page.locator('[data-testid="analysis-panel"][data-matches="20"]').waitFor({ timeout: 30_000 });
+    const matches = await panel.getByTestId('analysis-results').getByTestId('match').evaluateAll((els) =>
+      els.map((e) => ({ imageId: (e as HTMLElement).dataset.imageId!, x: Number((e as HTMLElement).dataset.x), y: Number((e as HTMLElement).dataset.y), name: e.querySelector('.name')!.textContent!.trim() })),
+    );
+    const top10 = matches.slice(0, 10);
+    for (const m of top10) expect(textureOf(m.name, m.x, m.y)).toBe(t);
+    const firstId = await viewer.root.getAttribute('data-image-id');
+    expect(top10.some((m) => m.imageId !== firstId)).toBe(true);
+
+    // The heatmap layer is in the layers panel and its tiles loaded.
+    await page.locator('[data-testid="layer"][data-layer-id="similarity"][data-visible="true"]').waitFor();
+    await tiles.settle();
+    const heat = tiles.tiles('overlay');
+    expect(heat.length).toBeGreaterThan(0);
+    expect(heat.every((h) => h.status === 200)).toBe(true);
+
+    // Clicking a match of another image opens that image centred on it.
+    const other = top10.find((m) => m.imageId !== firstId)!;
+    await panel.locator(`[data-testid="match"][data-image-id="${other.imageId}"]`).first().click();
+    await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
+    const there = await viewer.waitStill();
+    expect(Math.abs(there.centerX - other.x)).toBeLessThan(40);
+    expect(Math.abs(there.centerY - other.y)).toBeLessThan(40);
+
+    // Exports: cluster polygons as GeoJSON, features as OME-Zarr.
+    const geo = await api<AnalysisExportResult>('exportAnalysis', { format: 'geojson', k: 4 });
+    expect(geo.paths).toHaveLength(3);
+    const fc = JSON.parse(await readFile(geo.paths[0], 'utf8')) as { type: string; features: { geometry: { type: string } }[] };
+    expect(fc.type).toBe('FeatureCollection');
+    expect(fc.features.length).toBe(4);
+    const z = await api<AnalysisExportResult>('exportAnalysis', { format: 'zarr', imageIds: [other.imageId] });
+    const group = await zarr.open(new FileSystemStore(z.paths[0]), { kind: 'group' });
+    const arr = await zarr.open(group.resolve('0'), { kind: 'array' });
+    expect(arr.shape).toEqual([SPEC.dim, GRID, GRID]);
+    const levels = (group.attrs as { ome: { multiscales: { datasets: unknown[] }[] } }).ome.multiscales[0].datasets.length;
+    expect(levels).toBe(1); // 64 × 64 cells: no coarser level needed
+    expect(consoleErrors).toEqual([]);
+  });
+});
