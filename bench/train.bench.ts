@@ -1,0 +1,94 @@
+// `npm run bench -- train` (issue 5 item 8): training throughput (tiles per second; each tile is 2 global +
+// nLocal local crops) of our whole step — teacher forward, student forward/backward/AdamW as one graph, EMA —
+// against the same step in PyTorch (bench/python/train_ref.py: same crops, heads, losses, clipping, AdamW,
+// EMA), for
+//   quick:  the Quick preset (ViT-Tiny/16 reg4, 2 × 112 px + 6 × 48 px, K 4096, hidden 1024)
+//   small:  ViT-S/16 reg4 at 224 px (2 × 224 + 8 × 96, K 16384, hidden 2048) — the Standard preset's model,
+//           at a CPU-sized batch
+// Both sides get random crops (the crop pipeline has its own bench), the same thread count, and run one
+// after the other (the machine is shared and noisy: read the per-step times on stderr).
+// Last line: `ratio <ours/pytorch throughput>`, the geometric mean over the configurations run.
+// Environment: BENCH_THREADS (2), BENCH_STEPS (3 timed, after 1 warm-up), BENCH_QUICK_BATCH (32),
+// BENCH_SMALL_BATCH (8), BENCH_ONLY (quick | small).
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type TrainBatch } from '../core/data/train/batch.js';
+import { maskBatch } from '../core/data/train/masking.js';
+import { Rng } from '../core/data/train/random.js';
+import { QUICK_CROPS } from '../core/data/train/augment/multicrop.js';
+import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.js';
+import { Trainer } from '../core/train/trainer.js';
+
+const PYTHON = '/usr/bin/python3'; // Debian's: the python3 first on PATH cannot see python3-torch
+const root = fileURLToPath(new URL('..', import.meta.url));
+const threads = Number(process.env.BENCH_THREADS ?? 2);
+const steps = Number(process.env.BENCH_STEPS ?? 3);
+const log = (s: string): void => void process.stderr.write(s + '\n');
+const out = (s: string): void => void process.stdout.write(s + '\n');
+
+function randomBatch(c: TrainConfig, step: number): TrainBatch {
+  const rng = Rng.seeded(1, step);
+  const B = c.batchSize;
+  const fill = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-2, 2));
+  const { globalSize: G, localSize: L, localCrops: nL } = c.crops;
+  const grid = G / scratchViT(c).patchSize;
+  return {
+    step,
+    crops: { batch: B, global: fill(2 * B * 3 * G * G), local: fill(nL * B * 3 * L * L), config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: nL } },
+    masks: maskBatch(rng, 2 * B, { gridH: grid, gridW: grid }),
+    tiles: [],
+  };
+}
+
+async function ours(c: TrainConfig): Promise<number[]> {
+  let s = 0;
+  const tr = await Trainer.create(c, { next: async () => randomBatch(c, s++) });
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < 1 + steps; i++) {
+      const t0 = performance.now();
+      const r = await tr.step();
+      const dt = performance.now() - t0;
+      log(`ours step ${i} ${dt.toFixed(0)} ms loss ${r.losses.total.toFixed(4)}`);
+      if (i >= 1) ms.push(dt);
+    }
+  } finally {
+    await tr.close();
+  }
+  return ms;
+}
+
+function torch(c: TrainConfig): number[] {
+  const v = scratchViT(c);
+  const args = {
+    dim: v.dim, depth: v.depth, heads: v.heads, patch: v.patchSize, registers: v.registers, batch: c.batchSize,
+    'global-size': c.crops.globalSize, 'local-size': c.crops.localSize, 'local-crops': c.crops.localCrops,
+    prototypes: c.head.prototypes, hidden: c.head.hidden, bottleneck: c.head.bottleneck, steps, warmup: 1, threads,
+  };
+  const argv = [join(root, 'bench/python/train_ref.py'), ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)])];
+  const r = spawnSync(PYTHON, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+  if (r.status !== 0) throw new Error(`train_ref.py failed (status ${r.status}); is Debian's python3-torch installed?`);
+  return (JSON.parse(r.stdout.toString().trim().split('\n').pop() ?? '{}') as { ms: number[] }).ms;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const configs: Record<string, TrainConfig> = {
+  quick: trainConfig('quick', { batchSize: Number(process.env.BENCH_QUICK_BATCH ?? 32), runtime: { threads } }),
+  small: trainConfig('standard', { batchSize: Number(process.env.BENCH_SMALL_BATCH ?? 8), runtime: { providers: ['cpu'], threads } }),
+};
+const only = process.env.BENCH_ONLY;
+const ratios: number[] = [];
+for (const [name, c] of Object.entries(configs)) {
+  if (only && only !== name) continue;
+  const v = scratchViT(c);
+  log(`\n${name}: ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}, ${threads} threads`);
+  const o = median(await ours(c));
+  const t = median(torch(c));
+  const [io, it] = [(c.batchSize * 1000) / o, (c.batchSize * 1000) / t];
+  ratios.push(io / it);
+  out(`${name}: ours ${io.toFixed(2)} tiles/s (median step ${o.toFixed(0)} ms), pytorch ${it.toFixed(2)} tiles/s (${t.toFixed(0)} ms), ratio ${(io / it).toFixed(3)}`);
+}
+const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
+out(`ratio ${geo.toFixed(3)}`);
