@@ -1,0 +1,58 @@
+// `npm run bench -- heatmap`: time from a click to a visible similarity heatmap on a slide with 1 M
+// patches (1000 × 1000 grid, 384-d, synthetic unit vectors in the exact int8 index): the query's cosine
+// to every patch of the image (ExactIndex.heatmap), the colour scale and per-cell colours, then the PNG
+// tiles of one 1280 × 800 screen at the level where a patch is ~2 screen px (rendered one after another,
+// as a lower bound of the server work; the browser asks for them in parallel).
+// Last line: `heatmap_ms <click-to-tiles ms, median of 5>` (target ≤ 200).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { heatScale } from '../core/analysis/similarity.js';
+import { ExactIndex } from '../core/features/index/exact.js';
+import { gaussian, rng } from '../core/features/random.js';
+import { dziGeometry, tileCount } from '../core/tiles/dzi.js';
+import { similarityLegend, similarityOverlay, similarityRgba, type CellLayer } from '../core/tiles/overlays/similarity.js';
+
+const GW = 1000;
+const GH = 1000;
+const D = 384;
+const STRIDE = 14;
+const dir = await mkdtemp(join(tmpdir(), 'dinoscope-heatmap-bench-'));
+try {
+  const index = await ExactIndex.create(join(dir, 'index'), D);
+  const g = gaussian(rng(1));
+  const rowsPer = 50;
+  const t0 = performance.now();
+  for (let y0 = 0; y0 < GH; y0 += rowsPer) {
+    const n = rowsPer * GW;
+    const vectors = new Float32Array(n * D); // (n, D)
+    for (let i = 0; i < vectors.length; i++) vectors[i] = g();
+    await index.append({ image: 'slide', gridWidth: GW, gridHeight: GH, positions: Uint32Array.from({ length: n }, (_, i) => y0 * GW + i), vectors });
+  }
+  process.stderr.write(`built ${index.size} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+  const geo = dziGeometry(GW * STRIDE, GH * STRIDE);
+  let layer: CellLayer | undefined;
+  const provider = similarityOverlay(() => layer, async () => geo);
+  // A patch ≈ 2 screen px: downsample 7 → the DZI level with downsample 8.
+  const level = geo.maxLevel - 3;
+  const { cols, rows } = tileCount(geo, level);
+  const screen = { cols: Math.min(cols, Math.ceil(1280 / 256) + 1), rows: Math.min(rows, Math.ceil(800 / 256) + 1) };
+  const times: number[] = [];
+  for (let rep = 0; rep < 5; rep++) {
+    const q = index.rowsSpace.vector(Math.floor(Math.random() * index.size));
+    const a = performance.now();
+    const scores = index.heatmap('slide', q); // (GH, GW)
+    const b = performance.now();
+    const { lo, hi } = heatScale(scores);
+    layer = { stride: STRIDE, origin: { x: 0, y: 0 }, gridWidth: GW, gridHeight: GH, rgba: similarityRgba(scores, lo, hi), legend: similarityLegend(lo, hi) };
+    const c = performance.now();
+    for (let ty = 0; ty < screen.rows; ty++) for (let tx = 0; tx < screen.cols; tx++) await provider.tile('slide', level, tx, ty);
+    const d = performance.now();
+    times.push(d - a);
+    process.stderr.write(`rep ${rep}: heatmap ${(b - a).toFixed(0)} ms, colours ${(c - b).toFixed(0)} ms, ${screen.cols * screen.rows} tiles ${(d - c).toFixed(0)} ms, total ${(d - a).toFixed(0)} ms\n`);
+  }
+  times.sort((x, y) => x - y);
+  console.log(`heatmap_ms ${times[2].toFixed(1)}`);
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
