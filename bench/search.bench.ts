@@ -1,15 +1,19 @@
 // `npm run bench -- search`: exact and approximate (IVF) search over 1 M and 5 M 384-d patch vectors.
 // Synthetic clustered features are generated once into os.tmpdir()/dinoscope-search-bench (int8 index
 // chunks, 0.4 GB and 1.9 GB; the IVF quantiser is cached beside them). Reports query latency p50/p95,
-// recall@10 of IVF against exact, the 1 M-patch heatmap time, memory bandwidth measured in this run
-// (bench/lib/membw.ts) and the exact scan's bytes/s as a fraction of the WASM read bandwidth.
-// Last line: `scan_fraction <exact scan GB/s ÷ read GB/s>` (at 5 M). Single thread throughout.
-// Environment: SEARCH_SIZES=1000000,5000000  SEARCH_NPROBE=48
+// recall@10 of IVF against exact over 200 queries, the 1 M-patch heatmap time, memory bandwidth measured
+// in this run with the same thread count over the resident rows (ScanPool.readBandwidth; the 1-thread
+// probe of bench/lib/membw.ts is printed too), and the exact scan's bytes/s as a fraction of it.
+// Searches run on the scan pool (one worker per core). Load averages are printed with the numbers.
+// Last line: `scan_fraction <exact scan GB/s ÷ read GB/s, same threads>` (at the last size).
+// Environment: SEARCH_SIZES=1000000,5000000  SEARCH_NPROBE=32,64,128  SEARCH_TOP=64  SEARCH_LEAF=32
+//   SEARCH_ASSIGN=3  SEARCH_QUERIES=200  SEARCH_THREADS=<cores>  SEARCH_GENERATE_ONLY=1 (data only)
 import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExactIndex } from '../core/features/index/exact.js';
 import { IvfIndex } from '../core/features/index/ivf.js';
+import { ScanPool } from '../core/features/index/pool.js';
 import { gaussian, rng } from '../core/features/random.js';
 import { fmtMachine } from './lib/machine.js';
 import { measureBandwidth } from './lib/membw.js';
@@ -19,7 +23,12 @@ const D = 384;
 const CLUSTERS = 5000;
 const PER_IMAGE = 1_000_000; // each image a 1000 × 1000 patch grid
 const sizes = (process.env.SEARCH_SIZES ?? '1000000,5000000').split(',').map(Number);
-const nprobe = Number(process.env.SEARCH_NPROBE ?? 48);
+const NPROBES = (process.env.SEARCH_NPROBE ?? '32,64,128').split(',').map(Number);
+const TOP = Number(process.env.SEARCH_TOP ?? 64);
+const LEAF = Number(process.env.SEARCH_LEAF ?? 32);
+const ASSIGN = Number(process.env.SEARCH_ASSIGN ?? 3);
+const QUERIES = Number(process.env.SEARCH_QUERIES ?? 200);
+const THREADS = Number(process.env.SEARCH_THREADS ?? availableParallelism());
 const root = join(tmpdir(), 'dinoscope-search-bench');
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
@@ -62,20 +71,20 @@ async function openOrBuild(n: number): Promise<ExactIndex> {
 }
 
 async function ivfFor(idx: ExactIndex, n: number): Promise<IvfIndex> {
-  const dir = join(root, `ivf-${n}`);
+  const dir = join(root, `ivf-${n}-${TOP}x${LEAF}-a${ASSIGN}`);
   if (existsSync(join(dir, 'ivf.json'))) {
     try {
       const t = performance.now();
       const ivf = await IvfIndex.load(dir, idx);
-      log(`  IVF loaded from cache in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+      log(`  IVF loaded from cache ${dir} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
       return ivf;
     } catch {
       /* rebuild */
     }
   }
   const t = performance.now();
-  const ivf = IvfIndex.build(idx, { top: 32, leaf: 32, sample: 65536, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) });
-  log(`  IVF (32 × 32 lists) built in ${((performance.now() - t) / 1000).toFixed(0)} s; cached in ${dir}`);
+  const ivf = await IvfIndex.buildAsync(idx, { top: TOP, leaf: LEAF, sample: 131072, assignProbe: ASSIGN, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) }, pool);
+  log(`  IVF (${TOP} × ${LEAF} lists, assignProbe ${ASSIGN}) built in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadavg()[0].toFixed(1)}); cached in ${dir}`);
   await ivf.save(dir);
   return ivf;
 }
@@ -93,45 +102,62 @@ function queries(count: number, n: number): Float32Array[] {
 }
 
 const ms = (xs: number[]): string => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p95 ${quantile(xs, 0.95).toFixed(1)} ms`;
+const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
-log(`search bench on ${fmtMachine()}`);
-const bw = measureBandwidth();
-log(`memory bandwidth: WASM SIMD read ${bw.readGBs.toFixed(2)} GB/s, memcpy ${bw.memcpyGBs.toFixed(2)} GB/s (1 thread, 1 GiB)`);
+log(`search bench on ${fmtMachine()}; load average ${load()}`);
+const pool = new ScanPool(THREADS);
+const bw1 = measureBandwidth();
+log(`memory bandwidth, 1 thread: WASM SIMD read ${bw1.readGBs.toFixed(2)} GB/s, memcpy ${bw1.memcpyGBs.toFixed(2)} GB/s (1 GiB)`);
 let fraction = NaN;
 for (const n of sizes) {
   const t0 = performance.now();
   const idx = await openOrBuild(n);
   log(`${n} rows resident (${((n * D) / 1e9).toFixed(2)} GB int8) in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-  const qs = queries(n >= 5e6 ? 15 : 30, n);
+  if (process.env.SEARCH_GENERATE_ONLY) continue;
+  const bwN = await pool.readBandwidth(idx.rowsSpace);
+  log(`memory bandwidth, ${THREADS} threads over the resident rows: ${bwN.toFixed(2)} GB/s (load ${load()})`);
+  const qs = queries(QUERIES, n);
+  const one: number[] = [];
+  for (const q of qs.slice(0, 5)) {
+    const t = performance.now();
+    idx.search(q, 10);
+    one.push(performance.now() - t);
+  }
+  log(`exact   ${n}, 1 thread: ${ms(one)} (5 queries)`);
   const exactMs: number[] = [];
   const truth: Set<number>[] = [];
   for (const q of qs) {
     const t = performance.now();
-    truth.push(new Set(idx.search(q, 10).map((h) => h.row)));
+    const hits = await idx.searchAsync(q, 10, pool);
     exactMs.push(performance.now() - t);
+    truth.push(new Set(hits.map((h) => h.row)));
   }
   const gbs = (n * idx.rowsSpace.stride) / (quantile(exactMs, 0.5) / 1000) / 1e9;
-  const frac = gbs / bw.readGBs;
-  log(`exact   ${n}: ${ms(exactMs)}; scan ${gbs.toFixed(2)} GB/s = ${frac.toFixed(2)} of read bandwidth`);
+  const frac = gbs / bwN;
+  log(`exact   ${n}, ${THREADS} threads: ${ms(exactMs)} (${qs.length} queries); scan ${gbs.toFixed(2)} GB/s = ${frac.toFixed(2)} of the ${THREADS}-thread read bandwidth (load ${load()})`);
   const ivf = await ivfFor(idx, n);
-  const approxMs: number[] = [];
-  let hits = 0;
-  for (let r = 0; r < 3; r++) {
-    qs.forEach((q, i) => {
-      const t = performance.now();
-      const got = ivf.search(q, 10, nprobe);
-      approxMs.push(performance.now() - t);
-      if (r === 0) hits += got.filter((h) => truth[i].has(h.row)).length;
-    });
+  for (const nprobe of NPROBES) {
+    const approxMs: number[] = [];
+    let hits = 0;
+    for (let r = 0; r < 2; r++) {
+      for (let i = 0; i < qs.length; i++) {
+        const t = performance.now();
+        const got = await ivf.searchAsync(qs[i], 10, nprobe, pool);
+        approxMs.push(performance.now() - t);
+        if (r === 0) hits += got.filter((h) => truth[i].has(h.row)).length;
+      }
+    }
+    log(`approx  ${n}: ${ms(approxMs)} (nprobe ${nprobe} of ${ivf.nlist}, ${THREADS} threads); recall@10 ${(hits / (qs.length * 10)).toFixed(3)} over ${qs.length} queries (load ${load()})`);
   }
-  log(`approx  ${n}: ${ms(approxMs)} (nprobe ${nprobe} of ${ivf.nlist}); recall@10 ${(hits / (qs.length * 10)).toFixed(3)}`);
   const heat: number[] = [];
-  for (const q of qs.slice(0, 10)) {
+  for (const q of qs.slice(0, 20)) {
     const t = performance.now();
-    idx.heatmap('slide-0', q);
+    await idx.heatmapAsync('slide-0', q, pool);
     heat.push(performance.now() - t);
   }
-  log(`heatmap ${n}: 1 M-patch image ${ms(heat)}`);
+  log(`heatmap ${n}: 1 M-patch image, ${THREADS} threads: ${ms(heat)}`);
   fraction = frac;
 }
+await pool.close();
+log(`load average at the end: ${load()}`);
 process.stdout.write(`scan_fraction ${fraction.toFixed(3)}\n`);

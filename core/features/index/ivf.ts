@@ -3,7 +3,11 @@
 // are copied contiguously into their own wasm memory, so a query scores all leaf centroids, then scans only
 // the `nprobe` nearest lists with the same SIMD kernel as the exact scan. Scores equal the exact index's
 // (same quantised rows), so recall@k against exact measures probing alone.
-// Two levels keep the build linear: each row is compared with top + leaf centroids (64), not all 1024.
+// Two levels keep the build linear: each row is compared with the top centroids and the leaves of its
+// `assignProbe` best top clusters (32 + 3 · 32), not all 1024. Probing several top clusters matters: a top
+// centroid averages many true clusters, so its score for a single row is noisy, and routing every row
+// through the one best top cluster scatters a true cluster's rows over unrelated lists (the recall loss
+// seen with assignProbe 1).
 // Growth: rows added after the build go to an unpartitioned tail that every query scans; rebuild when the
 // tail is large (tailFraction()).
 import { mkdir, readFile } from 'node:fs/promises';
@@ -22,6 +26,8 @@ export interface IvfOptions {
   leaf?: number;
   /** Rows sampled to train the coarse quantiser. */
   sample?: number;
+  /** Top clusters whose leaves each row is compared with when assigned (default 3). */
+  assignProbe?: number;
   seed?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -53,7 +59,8 @@ export class IvfIndex {
     this.builtRows = builtRows;
   }
 
-  static build(exact: ExactIndex, opts: IvfOptions = {}): IvfIndex {
+  /** Train the two-level quantiser on a sample of the rows. */
+  private static train(exact: ExactIndex, opts: IvfOptions): { top: RowSpace; centroids: RowSpace; nLeaf: number } {
     const d = exact.dim;
     const n = exact.size;
     const nTop = opts.top ?? 32;
@@ -87,24 +94,57 @@ export class IvfIndex {
       // Pad to nLeaf leaves per top (repeat the last) so leaf ids are t · nLeaf + j.
       for (let j = 0; j < nLeaf; j++) centroids.addFloat(lm.centroids.subarray(Math.min(j, k - 1) * d, Math.min(j, k - 1) * d + d), 1);
     }
-    // Assign every row: nearest top, then nearest leaf under it.
+    return { top, centroids, nLeaf };
+  }
+
+  /** Build over every row of `exact` on the calling thread. */
+  static build(exact: ExactIndex, opts: IvfOptions = {}): IvfIndex {
+    const { top, centroids, nLeaf } = IvfIndex.train(exact, opts);
+    const n = exact.size;
+    const rows = exact.rowsSpace;
+    // Assign every row: the best leaf under its assignProbe nearest top centroids.
     const list = new Uint32Array(n);
-    const counts = new Uint32Array(centroids.count + 1);
+    const probe = Math.max(1, Math.min(opts.assignProbe ?? 3, top.count));
+    const tops = new TopK(probe);
+    const best = new TopK(1);
     for (let r = 0; r < n; r++) {
-      top.setQueryRow(rows, r);
-      const t = top.argmax(0, top.count);
+      const qs = top.setQueryRow(rows, r);
+      tops.size = 0;
+      top.scanTop(qs, 0, top.count, tops);
       centroids.setQueryRow(rows, r);
-      const l = centroids.argmax(t * nLeaf, nLeaf);
-      list[r] = l;
-      counts[l + 1]++;
+      best.size = 0;
+      for (let i = 0; i < tops.size; i++) centroids.scanTop(qs, tops.ids[i] * nLeaf, nLeaf, best);
+      list[r] = best.ids[0];
       if (opts.onProgress && r % 65536 === 0) opts.onProgress(r, n);
     }
+    return IvfIndex.finish(exact, top, centroids, nLeaf, list);
+  }
+
+  /** build() with the assignment (the costly part: every row against top + probe · leaf centroids) across the pool's threads. */
+  static async buildAsync(exact: ExactIndex, opts: IvfOptions = {}, pool: ScanPool | null = sharedScanPool()): Promise<IvfIndex> {
+    if (!pool) return IvfIndex.build(exact, opts);
+    const { top, centroids, nLeaf } = IvfIndex.train(exact, opts);
+    const n = exact.size;
+    const list = new Uint32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+    const probe = Math.max(1, Math.min(opts.assignProbe ?? 3, top.count));
+    const step = 1 << 18;
+    for (let r = 0; r < n; r += step) {
+      await pool.assign(exact.rowsSpace, top, centroids, nLeaf, probe, r, Math.min(step, n - r), list);
+      opts.onProgress?.(r, n);
+    }
+    return IvfIndex.finish(exact, top, centroids, nLeaf, list.subarray(0, n));
+  }
+
+  private static finish(exact: ExactIndex, top: RowSpace, centroids: RowSpace, nLeaf: number, list: Uint32Array): IvfIndex {
+    const n = exact.size;
+    const counts = new Uint32Array(centroids.count + 1);
+    for (let r = 0; r < n; r++) counts[list[r] + 1]++;
     const listStart = new Uint32Array(centroids.count + 1);
     for (let i = 0; i < centroids.count; i++) listStart[i + 1] = listStart[i] + counts[i + 1];
     const fill = listStart.slice(0, centroids.count);
     const ids = new Uint32Array(n);
     for (let r = 0; r < n; r++) ids[fill[list[r]]++] = r;
-    const lists = copyRows(rows, ids);
+    const lists = copyRows(exact.rowsSpace, ids);
     return new IvfIndex(exact, top, centroids, nLeaf, lists, listStart, ids, n);
   }
 

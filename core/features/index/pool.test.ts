@@ -70,8 +70,12 @@ describe('ScanPool', () => {
     }
   });
 
-  it('IVF across threads equals IVF on one thread', async () => {
-    const ivf = IvfIndex.build(idx, { top: 4, leaf: 4, sample: 3000 });
+  it('IVF built and searched across threads equals IVF on one thread', async () => {
+    const opts = { top: 4, leaf: 4, sample: 3000, assignProbe: 2 };
+    const ivf = IvfIndex.build(idx, opts);
+    const par = await IvfIndex.buildAsync(idx, opts, pool);
+    expect(Array.from(par.listStart)).toEqual(Array.from(ivf.listStart));
+    expect(Array.from(par.ids)).toEqual(Array.from(ivf.ids));
     for (const qi of [10, 20000]) {
       const q = syn.vectors.subarray(qi * D, qi * D + D);
       expect(await ivf.searchAsync(q, 10, 6, pool)).toEqual(ivf.search(q, 10, 6));

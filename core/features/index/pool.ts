@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DinoscopeError, fromEnvelope } from '../../common/errors.js';
 import { quantizeQuery } from './quantize.js';
-import { MAX_SLOTS, ROWS_AT, type RowSpace } from './rows.js';
+import { MAX_SLOTS, ROWS_AT, type RowSpace, SLOT_BLOCK } from './rows.js';
 import type { FromScanWorker, Segments, ToScanWorker } from './scan-protocol.js';
 import { TopK } from './topk.js';
 
@@ -169,6 +169,21 @@ export class ScanPool {
         const at = offset;
         offset += n;
         return this.send(t, { type: 'scores', space: space.id, slot: i, query: q, qScale, segments: seg, dst: dst.buffer as SharedArrayBuffer, offset: at });
+      }),
+    );
+  }
+
+  /** IVF assignment of rows [from, from+n) of `rows` into `list` (shared) across the threads (ivf.ts). */
+  async assign(rows: RowSpace, top: RowSpace, leaves: RowSpace, nLeaf: number, probe: number, from: number, n: number, list: Uint32Array): Promise<void> {
+    if (!(list.buffer instanceof SharedArrayBuffer) || list.byteOffset !== 0) throw new DinoscopeError('BAD_INPUT', 'scan pool: assign needs a whole SharedArrayBuffer list.');
+    if (top.count > SLOT_BLOCK || nLeaf > SLOT_BLOCK) throw new DinoscopeError('BAD_INPUT', `scan pool: at most ${SLOT_BLOCK} centroids per level.`);
+    const parts = splitSegments([[from, n]], this.size);
+    await Promise.all(
+      parts.map((seg, i) => {
+        if (seg.length === 0) return null;
+        const t = this.threads[i];
+        for (const sp of [rows, top, leaves]) this.attach(t, sp);
+        return this.send(t, { type: 'assign', rows: rows.id, top: top.id, leaves: leaves.id, slot: i, topCount: top.count, nLeaf, probe, segments: seg, list: list.buffer as SharedArrayBuffer });
       }),
     );
   }

@@ -16,6 +16,12 @@ export type ToScanWorker =
   | { type: 'scores'; id: number; space: number; slot: number; query: Int16Array; qScale: number; segments: Segments; dst: SharedArrayBuffer; offset: number }
   /** Sum the bytes [at, at + bytes) with the read kernel (the bandwidth probe); replies with seconds taken. */
   | { type: 'read'; id: number; space: number; at: number; bytes: number }
+  /**
+   * IVF assignment of the segments' rows of space `rows`: for each row, the best of the `probe` best top
+   * centroids (space `top`, topCount rows), then the best leaf (space `leaves`, nLeaf per top) under
+   * them; list[row] = that leaf (a shared Uint32Array buffer).
+   */
+  | { type: 'assign'; id: number; rows: number; top: number; leaves: number; slot: number; topCount: number; nLeaf: number; probe: number; segments: Segments; list: SharedArrayBuffer }
   /** Forget space `space` (its RowSpace was garbage-collected), releasing the worker's reference to its memory. */
   | { type: 'detach'; id: number; space: number };
 

@@ -47,6 +47,48 @@ function scan(sp: Space, slot: number, query: Int16Array, segments: Segments, vi
   }
 }
 
+/** Row r of `src` as the int16 query in `dst`'s slot; returns the slot's query offset. */
+function loadRow(src: Space, r: number, dst: Space, slot: number): number {
+  const qAt = SLOTS_AT + slot * SLOT_BYTES;
+  new Int16Array(dst.kern.memory.buffer, qAt, dst.stride).set(new Int8Array(src.kern.memory.buffer, ROWS_AT + r * src.stride, src.stride));
+  return qAt;
+}
+
+/** Best rows of [from, from+n) of `sp` for the query at qAt (n ≤ SLOT_BLOCK) into `top`, as RowSpace.scanTop. */
+function scanSmall(sp: Space, qAt: number, qScale: number, from: number, n: number, top: TopK): void {
+  const outAt = qAt + SLOT_QUERY;
+  sp.kern.dotI8(qAt, ROWS_AT + from * sp.stride, n, outAt);
+  const out = new Int32Array(sp.kern.memory.buffer, outAt, n);
+  let t = top.threshold;
+  for (let i = 0; i < n; i++) {
+    const s = out[i] * qScale * sp.scales[from + i];
+    if (s > t) {
+      top.push(s, from + i);
+      t = top.threshold;
+    }
+  }
+}
+
+/** IvfIndex.build's assignment loop for the segments' rows (same order of pushes, so the same lists). */
+function assign(rowsId: number, topId: number, leavesId: number, slot: number, topCount: number, nLeaf: number, probe: number, segments: Segments, list: Uint32Array): void {
+  const rows = space(rowsId);
+  const top = space(topId);
+  const leaves = space(leavesId);
+  const tops = new TopK(probe);
+  const best = new TopK(1);
+  for (let s = 0; s < segments.length; s += 2) {
+    for (let r = segments[s]; r < segments[s] + segments[s + 1]; r++) {
+      const qs = rows.scales[r];
+      tops.size = 0;
+      scanSmall(top, loadRow(rows, r, top, slot), qs, 0, topCount, tops);
+      const lq = loadRow(rows, r, leaves, slot);
+      best.size = 0;
+      for (let i = 0; i < tops.size; i++) scanSmall(leaves, lq, qs, tops.ids[i] * nLeaf, nLeaf, best);
+      list[r] = best.ids[0];
+    }
+  }
+}
+
 function handle(msg: ToScanWorker): FromScanWorker {
   if (msg.type === 'attach') {
     spaces.set(msg.space, { kern: kernels(msg.stride, msg.memory), stride: msg.stride, scales: new Float32Array(msg.scales) });
@@ -61,6 +103,10 @@ function handle(msg: ToScanWorker): FromScanWorker {
     const t = performance.now();
     sp.kern.readSum(msg.at, msg.bytes);
     return { type: 'ok', id: msg.id, seconds: (performance.now() - t) / 1000 };
+  }
+  if (msg.type === 'assign') {
+    assign(msg.rows, msg.top, msg.leaves, msg.slot, msg.topCount, msg.nLeaf, msg.probe, msg.segments, new Uint32Array(msg.list));
+    return { type: 'ok', id: msg.id, seconds: 0 };
   }
   const sp = space(msg.space);
   const scales = sp.scales;
