@@ -145,3 +145,22 @@ describe('Trainer', () => {
     await tr.close();
   }, 60_000);
 });
+
+describe('Trainer, DINOv3 style', () => {
+  it('dinov3 backbone (RoPE with training augmentation, storage tokens), plain last layer, Sinkhorn-Knopp targets: steps run without NaN', async () => {
+    const cfg = trainConfig('quick', {
+      ...tiny,
+      model: { size: 'tiny', vit: { arch: 'dinov3', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2 }, from: null },
+    });
+    const tr = await Trainer.create(cfg, source(0));
+    expect(tr.head.lastLayer).toBe('plain');
+    const s = await tr.state();
+    expect(s.centers).toBeNull(); // Sinkhorn-Knopp: no centers
+    for (let i = 0; i < 3; i++) {
+      const r = await tr.step();
+      expect(r.signals.nan).toBe(false);
+      expect(r.losses.total).toBeGreaterThan(0);
+    }
+    await tr.close();
+  }, 60_000);
+});
