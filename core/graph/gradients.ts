@@ -7,7 +7,7 @@ import { type Node, graphOf } from './graph.js';
 import { add, cast, div, equal, exp, greater, less, mul, neg, pow, sub, sum, where } from './ops/elementwise.js';
 import { gemm, matmul } from './ops/linalg.js';
 import { reduceSum } from './ops/reduce.js';
-import { concat, expand, pad, reshape, slice, transpose, transposeLast2, zeros } from './ops/shape.js';
+import { concat, expand, pad, reshape, slice, transpose, transposeCopy, transposeLast2, zeros } from './ops/shape.js';
 import { type Shape, type Tensor } from './tensor.js';
 
 export type GradRule = (node: Node, gy: (Tensor | null)[]) => (Tensor | null)[];
@@ -26,6 +26,20 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
     return reshape(gemm(ones, reshape(g, [rows, cols]), null), shape); // (1, cols) → shape
   }
   return reshape(axes.length ? reduceSum(g, axes, true) : g, shape);
+}
+
+/**
+ * aᵀ·g over the last two axes, (…, m, k)ᵀ (…, m, n) → (…, k, n), as a plain MatMul on a transposed copy
+ * (ops/shape.ts transposeCopy) rather than a transposed operand, which MLAS runs ~1.5× slower. Of the two
+ * equal forms it takes the one whose product has fewer rows, where MLAS keeps its output panel in cache:
+ *   k ≤ n: copy(aᵀ) @ g          (…, k, m) @ (…, m, n)
+ *   k > n: (copy(gᵀ) @ a)ᵀ       (…, n, m) @ (…, m, k), then a Transpose of the (…, n, k) result
+ * The weight gradients of the ViT block (dW = Xᵀ G) and the attention's dV = Aᵀ dO (k = N, n = 64) go here.
+ */
+export function productTA(a: Tensor, g: Tensor): Tensor {
+  const [k, n] = [a.shape[a.rank - 1], g.shape[g.rank - 1]];
+  if (k <= n) return matmul(transposeCopy(a), g); // (…, k, n)
+  return transposeLast2(matmul(transposeCopy(g), a)); // (…, n, k) → (…, k, n)
 }
 
 const inp = (n: Node, k: number): Tensor => {
@@ -134,11 +148,13 @@ export const gradients: Record<string, GradRule> = {
     const g = g0(gy);
     const da = reduceTo(matmul(g, transposeLast2(b)), a.shape);
     if (b.rank === 2 && a.rank > 2) {
-      // A weight shared over the batch: db = Σ_batch aᵀ g as one Gemm over (…·m, k)ᵀ (…·m, n), no Transpose copy.
+      // A weight shared over the batch: db = Σ_batch aᵀ g as one product over (…·m, k)ᵀ (…·m, n).
       const [k, nn] = b.shape;
-      return [da, gemm(reshape(a, [-1, k]), reshape(g, [-1, nn]), null, { transA: true })]; // (k, n)
+      return [da, productTA(reshape(a, [-1, k]), reshape(g, [-1, nn]))]; // (k, n)
     }
-    return [da, reduceTo(matmul(transposeLast2(a), g), b.shape)];
+    const batch = b.shape.slice(0, -2);
+    const sameBatch = a.rank === b.rank && a.shape.slice(0, -2).every((d, i) => d === batch[i]);
+    return [da, sameBatch ? productTA(a, g) : reduceTo(matmul(transposeLast2(a), g), b.shape)];
   },
   // y = α·A'B' + β·C with A' = transA ? Aᵀ : A, B' likewise.
   Gemm: (n, gy) => {
@@ -153,7 +169,10 @@ export const gradients: Record<string, GradRule> = {
     // dA' = α g B'ᵀ; dA = transA ? (dA')ᵀ = α B' gᵀ : dA'
     const ga = tA ? gemm(b, g, null, { alpha, transA: tB, transB: true }) : gemm(g, b, null, { alpha, transB: !tB });
     // dB' = α A'ᵀ g; dB = transB ? (dB')ᵀ = α gᵀ A' : dB'
-    const gb = tB ? gemm(g, a, null, { alpha, transA: true, transB: tA }) : gemm(a, g, null, { alpha, transA: !tA });
+    let gb: Tensor;
+    if (tB) gb = gemm(g, a, null, { alpha, transA: true, transB: tA });
+    else if (tA) gb = gemm(a, g, null, { alpha });
+    else gb = alpha === 1 ? productTA(a, g) : mul(productTA(a, g), alpha);
     return [ga, gb, c ? reduceTo(beta === 1 ? g : mul(g, beta), c.shape) : null];
   },
 

@@ -14,6 +14,20 @@ export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
 /** Swaps the last two axes. */
 export const transposeLast2 = (x: Tensor): Tensor => transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)));
 
+/**
+ * Swaps the last two axes as a real copy that onnxruntime cannot fold into a following MatMul/Gemm:
+ * (…, p, q) → (…·, p, q, 1) → Transpose → (…, q, p). MLAS runs a transposed operand (Gemm transA,
+ * FusedMatMul transA) ~1.5× slower than this copy followed by a plain MatMul on this machine.
+ */
+export function transposeCopy(x: Tensor): Tensor {
+  if (x.rank < 2) throw new Error(`Transpose: transposeCopy needs rank ≥ 2, got ${x}`);
+  const [p, q] = x.shape.slice(-2);
+  const lead = x.shape.slice(0, -2);
+  const x4 = reshape(x, [sizeOf(lead), p, q, 1]); // (…·, p, q, 1): the trailing 1 hides the 2-D swap from ORT's fusions
+  const t = transpose(x4, [0, 2, 1, 3]); // (…·, q, p, 1)
+  return reshape(t, [...lead, q, p]); // (…, q, p)
+}
+
 /** Reshape to a static shape; one -1 is inferred. */
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const out = [...shape];
