@@ -15,6 +15,7 @@ import { dziGeometry, tileCount } from '../core/tiles/dzi.js';
 import { fmtMachine } from './lib/machine.js';
 import { quantile } from './lib/stats.js';
 import { writeBigPyramid } from './tiles-fixture.js';
+import { mulberry32 as rng } from '../core/common/random.js';
 
 const SIDE = Number(process.env.DINOSCOPE_BENCH_SIDE ?? 100_000);
 const REQUESTS = Number(process.env.DINOSCOPE_BENCH_REQUESTS ?? 2000);
@@ -30,18 +31,6 @@ async function fixture(): Promise<string> {
   await writeBigPyramid(path, SIDE, { onLevel: (k, of) => log(`tiles: level ${k + 1}/${of}`) });
   log(`tiles: fixture written in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   return path;
-}
-
-/** mulberry32: a small seeded PRNG so runs request the same tiles. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function get(agent: Agent, port: number, path: string, token: string): Promise<number> {

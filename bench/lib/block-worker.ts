@@ -13,6 +13,7 @@ import { serialize } from '../../core/graph/onnx.js';
 import { optimize } from '../../core/graph/optimize.js';
 import { Session } from '../../core/graph/runtime.js';
 import { type HostTensor, hostTensor } from '../../core/graph/tensor.js';
+import { mulberry32 as rng } from '../../core/common/random.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -32,18 +33,6 @@ const threads = Number(values.threads);
 const cfg = { batch: Number(values.batch), tokens: Number(values.tokens), dim: Number(values.dim), heads: Number(values.heads), mlp: Number(values.mlp), eps: 1e-6, remat: values.remat };
 
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify(o) + '\n');
-
-/** Deterministic uniform [0, 1) numbers (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function compile(): Promise<{ session: Session; paramName: Record<string, string> }> {
   const b = blockGraph({ ...cfg, dtype: 'float32' });

@@ -1,13 +1,2 @@
-// A small deterministic PRNG for initialisations and tests (mulberry32: 32-bit state, uniform [0, 1)).
-
-/** Returns a generator of uniform numbers in [0, 1), reproducible from `seed`. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The graph layer's seeded PRNG is the shared one (core/common/random.ts); re-exported for existing imports.
+export { mulberry32 } from '../common/random.js';

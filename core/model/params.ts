@@ -9,6 +9,7 @@
 //     transposed (rows ordered (c, i, j), matching `patchify`).
 // `toGraphLayout` / `fromGraphLayout` convert one tensor; checkpoints, fixtures and exports always use the
 // PyTorch layout, so conversion happens only when feeding a graph or reading its parameters back.
+import { gaussian, mulberry32 } from '../common/random.js';
 import { DinoscopeError } from '../common/errors.js';
 import { type DType, type HostTensor, allocData, hostTensor, sizeOf } from '../graph/tensor.js';
 import { type ViTConfig, ffnHidden } from './config.js';
@@ -118,29 +119,12 @@ export function layerDecayMultiplier(spec: ParamSpec, depth: number, rate: numbe
 
 /** A seeded generator of uniform numbers in [0, 1) (mulberry32), with Box–Muller normals on top. */
 export class Rng {
-  private a: number;
-  private spare: number | null = null;
+  readonly uniform: () => number;
+  readonly normal: () => number;
   constructor(seed: number) {
-    this.a = seed >>> 0;
-  }
-  uniform(): number {
-    this.a = (this.a + 0x6d2b79f5) >>> 0;
-    let t = this.a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  normal(): number {
-    if (this.spare !== null) {
-      const s = this.spare;
-      this.spare = null;
-      return s;
-    }
-    const u = 1 - this.uniform(); // (0, 1]
-    const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    // One stream: normals draw their two uniforms from the same generator as uniform() does.
+    this.uniform = mulberry32(seed);
+    this.normal = gaussian(this.uniform);
   }
 }
 

@@ -1,17 +1,7 @@
 // A synthetic, H&E-like "slide" for the README screenshot: pink tissue islands on glass, purple nuclei,
 // glands with pale lumens. Drawn as SVG (deterministic, seeded) and rasterised by libvips.
 
-/** Mulberry32: a small seeded PRNG so the picture is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../core/common/random.js';
 
 interface Island {
   cx: number;
