@@ -52,6 +52,8 @@ const cases: Case[] = [
   { name: 'MatMul (same batch, k ≤ n: copy(aᵀ) @ g)', shapes: [[2, 3, 4], [2, 4, 5]], f: op.matmul },
   { name: 'MatMul (same batch, k > n: (copy(gᵀ) @ a)ᵀ)', shapes: [[2, 3, 5], [2, 5, 2]], f: op.matmul },
   { name: 'MatMul (shared weight, k ≤ n)', shapes: [[2, 3, 2], [2, 4]], f: op.matmul },
+  { name: 'MatMul on an expanded weight (one 2-D dW)', shapes: [[2, 3, 4], [4, 5]], f: (a, w) => op.matmul(a, op.expand(w, [2, 4, 5])) },
+  { name: 'MatMul on an expanded weight, k > n', shapes: [[3, 2, 5], [5, 2]], f: (a, w) => op.matmul(a, op.expand(w, [3, 5, 2])) },
   { name: 'Gemm (k ≤ n)', shapes: [[3, 2], [2, 4], [4]], f: (a, b, c) => op.gemm(a, b, c) },
   { name: 'Gemm', shapes: [[3, 4], [4, 2], [2]], f: (a, b, c) => op.gemm(a, b, c, { alpha: 0.7, beta: 1.3 }) },
   { name: 'Gemm transA transB', shapes: [[4, 3], [2, 4], [3, 2]], f: (a, b, c) => op.gemm(a, b, c, { transA: true, transB: true }) },

@@ -38,8 +38,25 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
  */
 export function productTA(a: Tensor, g: Tensor): Tensor {
   const [k, n] = [a.shape[a.rank - 1], g.shape[g.rank - 1]];
-  if (k <= n) return matmul(transposeCopy(a), g); // (…, k, n)
-  return transposeLast2(matmul(transposeCopy(g), a)); // (…, n, k) → (…, k, n)
+  const p = k <= n ? matmul(transposeCopy(a), g) : transposeLast2(matmul(transposeCopy(g), a)); // (…, k, n)
+  if (a.rank > 2) batchedTA.set(p, [a, g]);
+  return p;
+}
+
+/**
+ * Batched products from productTA, by result: when the Expand rule sums one over its batch axes (a weight
+ * expanded over row chunks by `linear`), it computes Σ_c a_cᵀ g_c as one 2-D product over the stacked
+ * rows instead, (c·m, k)ᵀ (c·m, n), and the per-chunk products are left dead for `optimize`.
+ */
+const batchedTA = new WeakMap<Tensor, [Tensor, Tensor]>();
+
+/** The Expand rule's shortcut above, or null where it does not apply. */
+function expandOfBatchedTA(x: Tensor, g: Tensor): Tensor | null {
+  const hit = batchedTA.get(g);
+  const [k, n] = g.shape.slice(-2);
+  if (!hit || x.size !== k * n || x.shape[x.rank - 1] !== n || (x.rank > 1 && x.shape[x.rank - 2] !== k)) return null;
+  const [a, gg] = hit;
+  return reshape(productTA(reshape(a, [-1, k]), reshape(gg, [-1, n])), x.shape); // (c·m, k)ᵀ (c·m, n) → (k, n) → x's shape
 }
 
 const inp = (n: Node, k: number): Tensor => {
@@ -237,7 +254,7 @@ export const gradients: Record<string, GradRule> = {
   Unsqueeze: (n, gy) => [reshape(g0(gy), inp(n, 0).shape), null],
   Squeeze: (n, gy) => [reshape(g0(gy), inp(n, 0).shape), null],
   Flatten: (n, gy) => [reshape(g0(gy), inp(n, 0).shape)],
-  Expand: (n, gy) => [reduceTo(g0(gy), inp(n, 0).shape), null],
+  Expand: (n, gy) => [expandOfBatchedTA(inp(n, 0), g0(gy)) ?? reduceTo(g0(gy), inp(n, 0).shape), null],
   Concat: (n, gy) => {
     const axis = axisOf(n);
     let at = 0;
