@@ -1,0 +1,3 @@
+// Dense-feature health monitor: a fixed probe set and the locality / CLS–patch cosine metrics.
+export { selectProbes, type Grid, type Probe } from './probes.js';
+export { patchLocality, clsPatchCosine, denseHealth, type LocalityOptions, type LocalityResult, type HealthReport } from './metrics.js';
