@@ -4,9 +4,9 @@
 // full resolution, then 16, 4, 1…): those are encoded once with sharp (baseline YCbCr 4:2:0, q80) and
 // written at every tile position, each at its own offset, so the file has a real slide's size and I/O.
 // Levels halve (rounding up) until one tile holds the level; tiles are 256 × 256; Photometric YCbCr.
-import { open, rename, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import { PATTERN_PERIOD, patternRgb } from '../core/data/fixtures/pattern.js';
+import { writeHandleAtomic } from '../core/io/atomic.js';
 
 const TILE = 256;
 
@@ -50,9 +50,7 @@ export async function writeBigPyramid(path: string, side: number, options: { qua
     const [w, h] = dims[dims.length - 1];
     dims.push([Math.ceil(w / 2), Math.ceil(h / 2)]);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
+  await writeHandleAtomic(path, async (fh) => {
     let pos = 16n; // after the header
     let buf = Buffer.alloc(16 * 2 ** 20);
     let used = 0;
@@ -134,11 +132,5 @@ export async function writeBigPyramid(path: string, side: number, options: { qua
     header.writeUInt16LE(8, 4); // offset size
     header.writeBigUInt64LE(ifdOffsets[0], 8);
     await fh.write(header, 0, 16, 0);
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
 }

@@ -9,12 +9,13 @@
 // Cancelling rejects at once with CANCELLED; libvips cannot be interrupted, so the running build
 // finishes in the background and its temp file is deleted, never renamed.
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, readlink, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ImageMetadata } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { sharpError } from './readers/sharp-image.js';
+import { replaceAtomic } from '../io/atomic.js';
 
 /** Images without a native pyramid whose longest side exceeds this get a pyramid cache. */
 export const PYRAMID_CACHE_MIN_SIDE = 4096;
@@ -74,21 +75,18 @@ export async function buildPyramidCache(srcPath: string, cacheDir: string, optio
   }
   if (signal?.aborted) throw new DinoscopeError('CANCELLED', `${srcPath}: pyramid cache cancelled.`);
   await mkdir(cacheDir, { recursive: true });
-  const tmp = `${target}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   onProgress?.(0, total);
   const tile = options.tile ?? 256;
-  const work = sharp(abs, { limitInputPixels: false, sequentialRead: true })
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .tiff({ tile: true, pyramid: true, tileWidth: tile, tileHeight: tile, compression: 'jpeg', quality: 90, bigtiff: total > 2 ** 30 })
-    .toFile(tmp)
-    .then(async () => {
-      if (signal?.aborted) throw new DinoscopeError('CANCELLED', `${srcPath}: pyramid cache cancelled.`);
-      await rename(tmp, target);
-      return target;
-    })
-    .catch(async (err: unknown) => {
-      await rm(tmp, { force: true });
+  const work = replaceAtomic(target, async (tmp) => {
+    await sharp(abs, { limitInputPixels: false, sequentialRead: true })
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .tiff({ tile: true, pyramid: true, tileWidth: tile, tileHeight: tile, compression: 'jpeg', quality: 90, bigtiff: total > 2 ** 30 })
+      .toFile(tmp);
+    if (signal?.aborted) throw new DinoscopeError('CANCELLED', `${srcPath}: pyramid cache cancelled.`);
+  })
+    .then(() => target)
+    .catch((err: unknown) => {
       throw err instanceof DinoscopeError ? err : sharpError(srcPath, err);
     });
   let last = 0;

@@ -4,7 +4,7 @@ import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImageEntry, ProjectSummary } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { emptyProject, validateProject, type ProjectFile, type StoredFeatureSet, type StoredImage } from './schema.js';
 
 export const PROJECT_FILE = 'project.json';

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DinoscopeError } from '../common/errors.js';
-import { tempPathFor } from '../project/atomic.js';
+import { tempPathFor } from '../io/atomic.js';
 
 /** A file name safe on every platform: no separators, control or reserved characters, no leading dots. */
 export function safeFileName(name: string): string {

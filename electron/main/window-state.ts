@@ -1,8 +1,9 @@
 // The main window's remembered bounds: read and written as JSON in the user-data folder (atomically),
 // and fitted back onto the displays that exist now, so a window saved on an unplugged monitor reopens
 // where it can be seen. Electron-free; window.ts wires it to BrowserWindow and screen.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../../core/io/atomic.js';
 
 export interface Rect {
   x: number;
@@ -56,9 +57,7 @@ export async function loadWindowState(file: string): Promise<WindowState | null>
 /** Writes via a temporary file and a rename, so a crash never leaves half a file. */
 export async function saveWindowState(file: string, state: WindowState): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(state, null, 2) + '\n');
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(state, null, 2) + '\n');
 }
 
 function overlap(a: Rect, b: Rect): number {

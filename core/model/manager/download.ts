@@ -7,7 +7,7 @@ import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../../project/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 
 export interface DownloadOptions {
   url: string;

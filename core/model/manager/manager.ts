@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CatalogueModelInfo, ModelDownloadOptions, ModelImportOptions, ModelInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
-import { writeFileAtomic } from '../../project/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { inspectWeights, loadWeights, readConfigBeside, type LoadedWeights, type WeightsInfo } from '../weights/import.js';
 import { catalogue, catalogueEntry, type CatalogueFile } from './catalogue.js';
 import { download } from './download.js';

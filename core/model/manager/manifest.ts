@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ModelInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../../project/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { type ViTConfig, VIT_SIZES, validateConfig } from '../config.js';
 import { paramCount } from '../params.js';
 

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../../project/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { type ViTConfig, ffnHidden } from '../config.js';
 import { paramSpecs } from '../params.js';
 import { layoutById } from './layouts/registry.js';

@@ -12,7 +12,7 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { serialize } from '../../graph/onnx.js';
 import { hostTensor, type HostTensor } from '../../graph/tensor.js';
-import { writeFileAtomic } from '../../project/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { type ViTConfig, patchGrid } from '../config.js';
 import { type InferenceOutput, inferenceGraph } from '../inference.js';
 import { paramCount, paramSpecs } from '../params.js';

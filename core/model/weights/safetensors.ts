@@ -4,9 +4,9 @@
 // "__metadata__" object of string → string. Tensors are read lazily through a FileHandle, one at a time,
 // so a multi-GB checkpoint is never loaded whole. Writes stream tensor by tensor into a temp file that is
 // renamed over the target (atomic).
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
-import { tempPathFor } from '../../project/atomic.js';
+import { writeHandleAtomic } from '../../io/atomic.js';
 import { floatToBf16, floatToHalf, halfToFloat } from './half.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -247,9 +247,7 @@ export async function writeSafetensors(path: string, tensors: ReadonlyMap<string
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'w');
-  try {
+  await writeHandleAtomic(path, async (fh) => {
     await fh.write(len);
     await fh.write(headerBytes);
     for (const { t } of order) {
@@ -258,11 +256,5 @@ export async function writeSafetensors(path: string, tensors: ReadonlyMap<string
       while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
     }
     await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  });
 }
