@@ -217,12 +217,21 @@ export class ScanPool {
 
 let shared: ScanPool | null | undefined;
 
-/** The process-wide pool (one thread per core, or DINOSCOPE_SCAN_THREADS), or null when set to 0 or 1. */
+/**
+ * The process-wide pool (one thread per core, or DINOSCOPE_SCAN_THREADS), or null when set to 0 or 1, on a
+ * single core, or where no worker can be started (callers then scan on their own thread).
+ */
 export function sharedScanPool(): ScanPool | null {
   if (shared === undefined) {
     const env = process.env.DINOSCOPE_SCAN_THREADS;
     const n = env === undefined || env === '' ? availableParallelism() : Number(env);
-    shared = Number.isInteger(n) && n > 1 ? new ScanPool(Math.min(n, MAX_SLOTS)) : null;
+    try {
+      shared = Number.isInteger(n) && n > 1 ? new ScanPool(Math.min(n, MAX_SLOTS)) : null;
+    } catch {
+      // No worker script where this module runs (e.g. a CommonJS bundle without import.meta.url):
+      // scan on the calling thread.
+      shared = null;
+    }
   }
   return shared;
 }
