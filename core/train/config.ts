@@ -33,6 +33,16 @@ export interface TrainConfig {
     /** Local crops per tile (reference 8). 0 turns multi-crop off. */
     localCrops: number;
   };
+  data: {
+    /** Target resolution of training tiles in µm per pixel; null: pyramid level `level` of every image. */
+    mpp: number | null;
+    /** Pyramid level sampled when mpp is null or an image does not state its resolution. */
+    level: number;
+    /** 'image': every image equally likely; 'area': weighted by tissue area. */
+    balance: 'image' | 'area';
+    /** Microscopy augmentations (off by default): vertical flips, 90° rotations, HED stain jitter σ (0 = off). */
+    microscopy: { vflip: boolean; rot90: boolean; hedSigma: number };
+  };
   masking: {
     /** Fraction of global crops that get iBOT masks (ibot.mask_sample_probability 0.5). */
     maskProbability: number;
@@ -113,6 +123,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   batchSize: 32,
   model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null },
   crops: { globalSize: 112, localSize: 48, localCrops: 6 },
+  data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 } },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
   loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },

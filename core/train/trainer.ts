@@ -14,7 +14,9 @@ import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { Rng, fromGraphLayout, initParams, toGraphLayout } from '../model/params.js';
 import { sampleRopeAug } from '../model/rope.js';
-import { loadWeights } from '../model/weights/import.js';
+import { inspectWeights, loadWeights } from '../model/weights/import.js';
+import type { Project } from '../project/project.js';
+import { projectBatches } from './data.js';
 import type { TrainBatch } from '../data/train/batch.js';
 import { maskUpperBound } from '../data/train/masking.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -30,6 +32,8 @@ import { TEACHER_INPUTS, buildEmaGraph, buildTeacherGraph } from './teacher.js';
 /** Where batches come from: core/data/train's Prefetcher, or anything yielding batches in step order. */
 export interface BatchSource {
   next(): Promise<TrainBatch>;
+  /** Called by Trainer.close() (the Prefetcher stops its workers). */
+  close?(): Promise<void>;
 }
 
 export interface StepReport {
@@ -117,6 +121,26 @@ export class Trainer {
     const K = head.prototypes;
     const centers = centering(config, vit) === 'ema' ? { dino: hostTensor('float32', [1, K]), ibot: hostTensor('float32', [1, K]) } : null;
     return Trainer.build(config, data, opts, { step: 0, vit, head, student, teacher, optimizer: null, centers });
+  }
+
+  /** A new run on a project's images: crop workers start at step 0 and are closed with the trainer. */
+  static async forProject(config: TrainConfig, project: Project, opts: TrainerOptions & { log?: (line: string) => void } = {}): Promise<Trainer> {
+    const patch = config.model.from ? (await inspectWeights(config.model.from)).config.patchSize : scratchViT(config).patchSize;
+    const data = await projectBatches(config, patch, project, 0, opts.log);
+    return Trainer.create(config, data, opts).catch(async (e: unknown) => {
+      await data.close();
+      throw e;
+    });
+  }
+
+  /** Resumes the run in checkpoint `dir` on a project's images, from the checkpoint's step. */
+  static async resumeProject(dir: string, project: Project, opts: TrainerOptions & { log?: (line: string) => void } = {}): Promise<Trainer> {
+    const c = await readCheckpoint(dir);
+    const data = await projectBatches(c.config, c.vit.patchSize, project, c.step, opts.log);
+    return Trainer.build(c.config, data, opts, c).catch(async (e: unknown) => {
+      await data.close();
+      throw e;
+    });
   }
 
   /** Continues the run saved in `dir`; `data` must yield the batches from step `checkpointStep(dir)` on. */
@@ -287,7 +311,7 @@ export class Trainer {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.student.session.release(), this.teacher.release(), this.ema.session.release()]);
+    await Promise.all([this.student.session.release(), this.teacher.release(), this.ema.session.release(), this.data.close?.()]);
   }
 }
 

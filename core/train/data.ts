@@ -1,0 +1,29 @@
+// The bridge from a TrainConfig to core/data/train: the batch config (multi-crop sizes, masking, seed) and
+// a Prefetcher over a project's images, started at the step a run resumes from.
+import { QUICK_CROPS, type MultiCropConfig } from '../data/train/augment/multicrop.js';
+import { type BatchConfig, tileSizeFor } from '../data/train/batch.js';
+import { Prefetcher } from '../data/train/prefetch.js';
+import { trainingImages } from '../data/train/project-images.js';
+import { buildSamplingPlan } from '../data/train/sampler.js';
+import { DinoscopeError } from '../common/errors.js';
+import type { Project } from '../project/project.js';
+import { type TrainConfig } from './config.js';
+
+/** The multi-crop recipe of the config (the reference's probabilities; sizes and microscopy options from c). */
+export function cropsConfig(c: TrainConfig): MultiCropConfig {
+  return { ...QUICK_CROPS, globalSize: c.crops.globalSize, localSize: c.crops.localSize, localCrops: c.crops.localCrops, microscopy: { ...c.data.microscopy } };
+}
+
+/** core/data/train's BatchConfig for a run whose ViT has patch size `patchSize`. */
+export function batchConfig(c: TrainConfig, patchSize: number): BatchConfig {
+  return { seed: c.seed, batchSize: c.batchSize, patchSize, crops: cropsConfig(c), masking: { maskProbability: c.masking.maskProbability, ratio: c.masking.ratio, exact: c.masking.exact } };
+}
+
+/** Crop workers over the project's images, yielding batch `startStep`, `startStep + 1`, … */
+export async function projectBatches(c: TrainConfig, patchSize: number, project: Project, startStep: number, log?: (line: string) => void): Promise<Prefetcher> {
+  const images = trainingImages(project);
+  if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'The project has no images that can be trained on.');
+  const crops = cropsConfig(c);
+  const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(crops), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
+  return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep });
+}
