@@ -9,7 +9,7 @@ import { estimatePeakMemory, formatMemory } from './memory.js';
 import { probeConfig } from './memory-probe.js';
 import { REFERENCE_SIZES } from './sizes.js';
 
-const FACTOR = 2.5;
+const FACTOR = 2;
 const probe = join(dirname(fileURLToPath(import.meta.url)), 'memory-probe.ts');
 
 /** Peak RSS growth of one tiny-ViT forward+backward, measured in a fresh process. */
