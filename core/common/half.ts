@@ -1,5 +1,6 @@
-// IEEE 754 half (float16) and bfloat16 ⇄ float32 conversions for safetensors I/O.
-// Both directions round to nearest, ties to even, as PyTorch's `.half()` / `.bfloat16()` do.
+// IEEE 754 half (float16) and bfloat16 ⇄ float32 conversions (pure), for safetensors I/O and feature storage.
+// Both directions round to nearest, ties to even, as PyTorch's `.half()` / `.bfloat16()` do. Whole-array
+// float16 decoding goes through a 65 536-entry table (256 KiB, built on first use).
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -54,4 +55,27 @@ export function floatToBf16(v: number): number {
   if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff)) return ((x >>> 16) | 0x40) & 0xffff;
   const rounded = x + 0x7fff + ((x >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
+}
+
+let table: Float32Array | null = null;
+
+function decodeTable(): Float32Array {
+  if (!table) {
+    table = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) table[h] = halfToFloat(h);
+  }
+  return table;
+}
+
+/** float32 → float16 bits, element-wise. */
+export function toFloat16(src: Float32Array, dst: Uint16Array = new Uint16Array(src.length)): Uint16Array {
+  for (let i = 0; i < src.length; i++) dst[i] = floatToHalf(src[i]);
+  return dst;
+}
+
+/** float16 bits → float32, element-wise. */
+export function fromFloat16(src: Uint16Array, dst: Float32Array = new Float32Array(src.length)): Float32Array {
+  const t = decodeTable();
+  for (let i = 0; i < src.length; i++) dst[i] = t[src[i]];
+  return dst;
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { fromFloat16 } from '../f16.js';
+import { fromFloat16 } from '../../common/half.js';
 import { chunkCounts, type StoreManifest } from './manifest.js';
 import { chunkPath, readManifest } from './writer.js';
 

@@ -5,7 +5,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { bytesOf, writeFileAtomic } from '../atomic.js';
-import { f32ToF16Bits } from '../f16.js';
+import { floatToHalf } from '../../common/half.js';
 import { arrayMetadata, chunkCounts, groupMetadata, type StoreManifest, type StoreManifestInput } from './manifest.js';
 
 export const chunkPath = (dir: string, cy: number, cx: number): string => join(dir, '0', 'c', '0', String(cy), String(cx));
@@ -72,7 +72,7 @@ export class FeatureStoreWriter {
       for (let x = 0; x < r.width; x++) {
         const src = (y * r.width + x) * dim; // (h, w, dim) → (dim, ch, cw)
         const dst = y * chunk.width + x;
-        for (let c = 0; c < dim; c++) out[c * plane + dst] = f32ToF16Bits(features[src + c]);
+        for (let c = 0; c < dim; c++) out[c * plane + dst] = floatToHalf(features[src + c]);
       }
     }
     const path = chunkPath(this.dir, cy, cx);

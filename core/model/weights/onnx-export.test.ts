@@ -11,7 +11,7 @@ import { Session } from '../../graph/runtime.js';
 import { hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, type ViTOverrides, vitConfig } from '../config.js';
 import { exportWeights } from './export.js';
-import { halfToFloat } from './half.js';
+import { halfToFloat } from '../../common/half.js';
 import { loadWeights } from './import.js';
 import { exportOnnx } from './onnx-export.js';
 import type { WeightTensor } from './safetensors.js';

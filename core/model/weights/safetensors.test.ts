@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DinoscopeError } from '../../common/errors.js';
-import { floatToBf16, floatToHalf, halfToFloat, bf16ToFloat } from './half.js';
+import { floatToBf16, floatToHalf, halfToFloat, bf16ToFloat } from '../../common/half.js';
 import { readSafetensors, SafetensorsFile, writeSafetensors } from './safetensors.js';
 
 const PYTHON = '/usr/bin/python3';

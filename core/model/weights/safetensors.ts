@@ -7,7 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeHandleAtomic } from '../../io/atomic.js';
-import { floatToBf16, floatToHalf, halfToFloat } from './half.js';
+import { floatToBf16, floatToHalf, halfToFloat } from '../../common/half.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
