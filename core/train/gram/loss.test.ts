@@ -8,6 +8,9 @@ import { mulberry32 } from '../../graph/random.js';
 import { resizePlane } from '../../graph/resample.js';
 import { Session } from '../../graph/runtime.js';
 import { type DType, type HostTensor, hostTensor } from '../../graph/tensor.js';
+import { vitConfig } from '../../model/config.js';
+import { initParams, toGraphLayout } from '../../model/params.js';
+import { buildViT } from '../../model/vit.js';
 import { type GramGrids, gramLoss } from './loss.js';
 
 function randomData(n: number, seed: number): Float64Array {
@@ -143,5 +146,36 @@ describe('gramLoss', () => {
     const s = g.input('s', [1, 6, 4], 'float64');
     const t = g.input('t', [1, 6, 4], 'float64');
     expect(() => gramLoss(g, s, t, { student: { h: 2, w: 2 }, teacher: { h: 2, w: 3 } })).toThrow(/student/);
+  });
+});
+
+describe('gramLoss on a real ViT', () => {
+  it('is exactly zero when student and Gram teacher are the same model at the same resolution, positive at 2×', async () => {
+    const c = vitConfig('tiny', { arch: 'dinov3', dim: 48, heads: 3, depth: 2 });
+    const b = 2;
+    const g = new Graph('gram_vit');
+    const images = g.input('images', [b, 3, 64, 64], 'float32');
+    const big = g.input('images_2x', [b, 3, 128, 128], 'float32');
+    const student = buildViT(g, images, c, { remat: true });
+    const teacherParams = Object.fromEntries(Object.entries(student.params).map(([k, t]) => [k, g.input(`teacher/${k}`, t.shape, 'float32')]));
+    const same = buildViT(g, images, c, { params: teacherParams });
+    const high = buildViT(g, big, c, { params: teacherParams });
+    const grid = { h: 4, w: 4 };
+    g.output(gramLoss(g, student.patches, same.patches, { student: grid, teacher: grid }), 'same');
+    g.output(gramLoss(g, student.patches, high.patches, { student: grid, teacher: { h: 8, w: 8 } }), 'high');
+    const s = await Session.create(serialize(g));
+    const values = initParams(c, 5);
+    const feeds: Record<string, HostTensor> = {};
+    for (const k of Object.keys(student.params)) {
+      feeds[k] = toGraphLayout(k, values[k]);
+      feeds[`teacher/${k}`] = toGraphLayout(k, values[k]);
+    }
+    const r = mulberry32(8);
+    feeds.images = hostTensor('float32', [b, 3, 64, 64], Float32Array.from({ length: b * 3 * 64 * 64 }, () => r() - 0.5));
+    feeds.images_2x = hostTensor('float32', [b, 3, 128, 128], Float32Array.from({ length: b * 3 * 128 * 128 }, () => r() - 0.5));
+    const out = await s.run(feeds);
+    expect(out.same.data[0]).toBe(0);
+    expect(out.high.data[0] as number).toBeGreaterThan(0);
+    await s.release();
   });
 });
