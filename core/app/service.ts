@@ -43,7 +43,7 @@ import { HeatmapOverlay, HeatmapStore } from '../tiles/overlays/attention.js';
 import { TileService, type TileImage } from '../tiles/tile-service.js';
 import { optionalString, requireAbsolutePath, requireString, requireStringArray } from './args.js';
 import { listDirectory } from './directory.js';
-import { TypedEmitter } from './events.js';
+import { TypedEmitter } from '../common/emitter.js';
 import { defaultFormats } from './formats.js';
 
 export interface AppHostHooks {

@@ -1,25 +1,9 @@
-// A typed event fan-out for host events, shared by both transports.
-import type { ApiEvent, DinoscopeEvents } from '../../../core/common/api.js';
+// The renderer's event fan-out for host events, shared by both transports: the common emitter, logging a
+// failing listener to the console.
+import { TypedEmitter } from '../../../core/common/emitter.js';
 
-type Listener<E extends ApiEvent> = (payload: DinoscopeEvents[E]) => void;
-
-export class EventHub {
-  private readonly listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
-
-  on<E extends ApiEvent>(event: E, listener: Listener<E>): () => void {
-    let set = this.listeners.get(event);
-    if (!set) this.listeners.set(event, (set = new Set()));
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
-  }
-
-  emit<E extends ApiEvent>(event: E, payload: DinoscopeEvents[E]): void {
-    for (const l of this.listeners.get(event) ?? []) {
-      try {
-        (l as Listener<E>)(payload);
-      } catch (err) {
-        console.error(`dinoscope: a ${event} listener failed`, err);
-      }
-    }
+export class EventHub extends TypedEmitter {
+  constructor() {
+    super((event, err) => console.error(`dinoscope: a ${event} listener failed`, err));
   }
 }

@@ -1,10 +1,14 @@
-// A typed event emitter over the API contract's events.
-import type { ApiEvent, DinoscopeEvents } from '../common/api.js';
+// A typed event fan-out over the API contract's events (pure), shared by the app service and the renderer's
+// transports. A failing listener never breaks the emitter or the other listeners; its error goes to `onError`.
+import type { ApiEvent, DinoscopeEvents } from './api.js';
 
 export type Listener<E extends ApiEvent> = (payload: DinoscopeEvents[E]) => void;
 
 export class TypedEmitter {
   private readonly listeners = new Map<ApiEvent, Set<(payload: never) => void>>();
+
+  /** `onError` receives a listener's exception (default: dropped). */
+  constructor(private readonly onError: (event: ApiEvent, err: unknown) => void = () => undefined) {}
 
   on<E extends ApiEvent>(event: E, listener: Listener<E>): () => void {
     let set = this.listeners.get(event);
@@ -17,8 +21,8 @@ export class TypedEmitter {
     for (const l of this.listeners.get(event) ?? []) {
       try {
         (l as Listener<E>)(payload);
-      } catch {
-        // A failing listener must not break the emitter or other listeners.
+      } catch (err) {
+        this.onError(event, err);
       }
     }
   }
