@@ -1,6 +1,7 @@
 // Worker threads that scan the resident rows of a RowSpace in parallel: every worker binds the same shared
-// wasm memory and shared scales (no copy, rows resident once), takes a contiguous share of the requested
-// row segments, runs the SIMD kernel into its own memory slot and answers with its top-k (merged here) or
+// wasm memory and shared scales (no copy, rows resident once), claims pieces of the requested row
+// segments one at a time through a shared atomic counter (so a thread the OS leaves waiting does fewer),
+// runs the SIMD kernel into its own memory slot and answers with its top-k (merged here) or
 // writes scores into a shared output. One worker per core by default (DINOSCOPE_SCAN_THREADS overrides;
 // 0 or 1 means "scan on the calling thread", see sharedScanPool).
 //
@@ -27,6 +28,9 @@ interface Thread {
   /** Space id → the scales buffer this worker was last given for it. */
   attached: Map<number, SharedArrayBuffer>;
 }
+
+/** Pieces a scan is cut into per thread, claimed dynamically (a descheduled thread does fewer). */
+const PIECES_PER_THREAD = 8;
 
 function startWorker(url?: URL): Worker {
   const js = url ?? new URL('./scan.worker.js', import.meta.url);
@@ -136,41 +140,51 @@ export class ScanPool {
     return { q, qScale };
   }
 
+  /**
+   * Send one work-sharing request to every thread (scan-protocol.ts): `pieces` are claimed through a
+   * shared counter; resolves with the replies once they account for every piece (a thread that wakes
+   * late finds nothing left, and its empty reply is not waited for).
+   */
+  private share(space: RowSpace, pieces: number, make: (slot: number, counter: SharedArrayBuffer) => Request): Promise<FromScanWorker[]> {
+    if (pieces === 0) return Promise.resolve([]);
+    const counter = new SharedArrayBuffer(4);
+    return new Promise((resolve, reject) => {
+      const replies: FromScanWorker[] = [];
+      let done = 0;
+      this.threads.forEach((t, i) => {
+        this.attach(t, space);
+        this.send(t, make(i, counter)).then((m) => {
+          if (m.type === 'error' || done === pieces) return;
+          replies.push(m);
+          done += m.pieces;
+          if (done === pieces) resolve(replies);
+        }, reject);
+      });
+    });
+  }
+
   /** The k best rows of `segments` of `space` for `query` (normalised here), best first; scores as RowSpace.scan. */
   async topK(space: RowSpace, query: Float32Array, k: number, segments: readonly (readonly [number, number])[]): Promise<{ score: number; row: number }[]> {
     const { q, qScale } = this.query(space, query);
-    const parts = splitSegments(segments, this.size);
-    const replies = await Promise.all(
-      parts.map((seg, i) => {
-        if (seg.length === 0) return null;
-        const t = this.threads[i];
-        this.attach(t, space);
-        return this.send(t, { type: 'top', space: space.id, slot: i, query: q, qScale, segments: seg, k });
-      }),
-    );
+    const pieces = splitSegments(segments, this.size * PIECES_PER_THREAD).filter((p) => p.length > 0);
+    const replies = await this.share(space, pieces.length, (slot, counter) => ({ type: 'top', space: space.id, slot, query: q, qScale, pieces, counter, k }));
     const top = new TopK(Math.max(1, k));
-    for (const r of replies) if (r?.type === 'top') r.scores.forEach((s, j) => top.push(s, r.rows[j]));
+    for (const r of replies) if (r.type === 'top') r.scores.forEach((s, j) => top.push(s, r.rows[j]));
     return top.sorted().map(({ score, id }) => ({ score, row: id }));
   }
 
-  /** Scores of every row of `segments`, in order, into `dst` (backed by a SharedArrayBuffer, from offset 0). */
+  /** Scores of every row of `segments`, in order, into `dst` (backed by a SharedArrayBuffer). */
   async scores(space: RowSpace, query: Float32Array, segments: readonly (readonly [number, number])[], dst: Float32Array): Promise<void> {
     if (!(dst.buffer instanceof SharedArrayBuffer)) throw new DinoscopeError('BAD_INPUT', 'scan pool: scores need a SharedArrayBuffer destination.');
     const { q, qScale } = this.query(space, query);
-    const parts = splitSegments(segments, this.size);
+    const pieces = splitSegments(segments, this.size * PIECES_PER_THREAD).filter((p) => p.length > 0);
+    const offsets: number[] = [];
     let offset = dst.byteOffset / 4;
-    await Promise.all(
-      parts.map((seg, i) => {
-        let n = 0;
-        for (let s = 1; s < seg.length; s += 2) n += seg[s];
-        if (n === 0) return null;
-        const t = this.threads[i];
-        this.attach(t, space);
-        const at = offset;
-        offset += n;
-        return this.send(t, { type: 'scores', space: space.id, slot: i, query: q, qScale, segments: seg, dst: dst.buffer as SharedArrayBuffer, offset: at });
-      }),
-    );
+    for (const p of pieces) {
+      offsets.push(offset);
+      for (let s = 1; s < p.length; s += 2) offset += p[s];
+    }
+    await this.share(space, pieces.length, (slot, counter) => ({ type: 'scores', space: space.id, slot, query: q, qScale, pieces, offsets, counter, dst: dst.buffer as SharedArrayBuffer }));
   }
 
   /** IVF assignment of rows [from, from+n) of `rows` into `list` (shared) across the threads (ivf.ts). */

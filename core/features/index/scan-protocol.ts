@@ -10,10 +10,16 @@ export type Segments = Uint32Array;
 export type ToScanWorker =
   /** Bind space `space` (re-sent when its scales buffer is replaced). */
   | { type: 'attach'; id: number; space: number; memory: WasmMemory; stride: number; scales: SharedArrayBuffer }
-  /** The k best rows of the segments for the int16 query (scale qScale), written into slot `slot`. */
-  | { type: 'top'; id: number; space: number; slot: number; query: Int16Array; qScale: number; segments: Segments; k: number }
-  /** Scores of the segments' rows, in order, into dst[offset …] (a shared Float32Array buffer). */
-  | { type: 'scores'; id: number; space: number; slot: number; query: Int16Array; qScale: number; segments: Segments; dst: SharedArrayBuffer; offset: number }
+  /**
+   * Work sharing: every worker gets the same request and claims pieces with Atomics.add on `counter`
+   * (an Int32 in a SharedArrayBuffer) until none is left, so a worker the OS leaves waiting does not hold
+   * the request up. Replies say how many pieces the worker did; the request is complete when they sum
+   * to pieces.length.
+   * top: the k best rows of the claimed pieces for the int16 query (scale qScale), in slot `slot`.
+   */
+  | { type: 'top'; id: number; space: number; slot: number; query: Int16Array; qScale: number; pieces: Segments[]; counter: SharedArrayBuffer; k: number }
+  /** Scores of piece j's rows, in order, into dst[offsets[j] …] (a shared Float32Array buffer). */
+  | { type: 'scores'; id: number; space: number; slot: number; query: Int16Array; qScale: number; pieces: Segments[]; offsets: number[]; counter: SharedArrayBuffer; dst: SharedArrayBuffer }
   /** Sum the bytes [at, at + bytes) with the read kernel (the bandwidth probe); replies with seconds taken. */
   | { type: 'read'; id: number; space: number; at: number; bytes: number }
   /**
@@ -26,6 +32,6 @@ export type ToScanWorker =
   | { type: 'detach'; id: number; space: number };
 
 export type FromScanWorker =
-  | { type: 'ok'; id: number; seconds: number }
-  | { type: 'top'; id: number; scores: Float32Array; rows: Float64Array }
+  | { type: 'ok'; id: number; seconds: number; pieces: number }
+  | { type: 'top'; id: number; scores: Float32Array; rows: Float64Array; pieces: number }
   | { type: 'error'; id: number; error: ErrorEnvelope };

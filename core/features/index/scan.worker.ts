@@ -92,46 +92,52 @@ function assign(rowsId: number, topId: number, leavesId: number, slot: number, t
 function handle(msg: ToScanWorker): FromScanWorker {
   if (msg.type === 'attach') {
     spaces.set(msg.space, { kern: kernels(msg.stride, msg.memory), stride: msg.stride, scales: new Float32Array(msg.scales) });
-    return { type: 'ok', id: msg.id, seconds: 0 };
+    return { type: 'ok', id: msg.id, seconds: 0, pieces: 0 };
   }
   if (msg.type === 'detach') {
     spaces.delete(msg.space);
-    return { type: 'ok', id: msg.id, seconds: 0 };
+    return { type: 'ok', id: msg.id, seconds: 0, pieces: 0 };
   }
   if (msg.type === 'read') {
     const sp = space(msg.space);
     const t = performance.now();
     sp.kern.readSum(msg.at, msg.bytes);
-    return { type: 'ok', id: msg.id, seconds: (performance.now() - t) / 1000 };
+    return { type: 'ok', id: msg.id, seconds: (performance.now() - t) / 1000, pieces: 0 };
   }
   if (msg.type === 'assign') {
     assign(msg.rows, msg.top, msg.leaves, msg.slot, msg.topCount, msg.nLeaf, msg.probe, msg.segments, new Uint32Array(msg.list));
-    return { type: 'ok', id: msg.id, seconds: 0 };
+    return { type: 'ok', id: msg.id, seconds: 0, pieces: 0 };
   }
   const sp = space(msg.space);
   const scales = sp.scales;
   const q = msg.qScale;
+  const counter = new Int32Array(msg.counter);
+  let done = 0;
   if (msg.type === 'top') {
     const top = new TopK(Math.max(1, msg.k));
-    scan(sp, msg.slot, msg.query, msg.segments, (out, m, row0) => {
-      let t = top.threshold;
-      for (let i = 0; i < m; i++) {
-        const s = out[i] * q * scales[row0 + i];
-        if (s > t) {
-          top.push(s, row0 + i);
-          t = top.threshold;
+    for (let j = Atomics.add(counter, 0, 1); j < msg.pieces.length; j = Atomics.add(counter, 0, 1), done++) {
+      scan(sp, msg.slot, msg.query, msg.pieces[j], (out, m, row0) => {
+        let t = top.threshold;
+        for (let i = 0; i < m; i++) {
+          const s = out[i] * q * scales[row0 + i];
+          if (s > t) {
+            top.push(s, row0 + i);
+            t = top.threshold;
+          }
         }
-      }
-    });
-    return { type: 'top', id: msg.id, scores: top.scores.slice(0, top.size), rows: top.ids.slice(0, top.size) };
+      });
+    }
+    return { type: 'top', id: msg.id, scores: top.scores.slice(0, top.size), rows: top.ids.slice(0, top.size), pieces: done };
   }
   const dst = new Float32Array(msg.dst);
-  let o = msg.offset;
-  scan(sp, msg.slot, msg.query, msg.segments, (out, m, row0) => {
-    for (let i = 0; i < m; i++) dst[o + i] = out[i] * q * scales[row0 + i];
-    o += m;
-  });
-  return { type: 'ok', id: msg.id, seconds: 0 };
+  for (let j = Atomics.add(counter, 0, 1); j < msg.pieces.length; j = Atomics.add(counter, 0, 1), done++) {
+    let o = msg.offsets[j];
+    scan(sp, msg.slot, msg.query, msg.pieces[j], (out, m, row0) => {
+      for (let i = 0; i < m; i++) dst[o + i] = out[i] * q * scales[row0 + i];
+      o += m;
+    });
+  }
+  return { type: 'ok', id: msg.id, seconds: 0, pieces: done };
 }
 
 port.on('message', (msg: ToScanWorker) => {
