@@ -3,27 +3,7 @@
 // back to index.html (the UI routes itself).
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, relative, resolve, sep } from 'node:path';
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
+import { mimeType } from '../common/mime.js';
 
 export interface StaticResponse {
   status: number;
@@ -55,7 +35,7 @@ export async function serveStatic(rendererDir: string, pathname: string): Promis
   if (!extname(file)) file = join(root, 'index.html');
   try {
     if (!(await stat(file)).isFile()) file = join(root, 'index.html');
-    return { status: 200, type: MIME[extname(file).toLowerCase()] ?? 'application/octet-stream', body: await readFile(file) };
+    return { status: 200, type: mimeType(extname(file)), body: await readFile(file) };
   } catch {
     if (file === join(root, 'index.html')) return { status: 503, type: 'text/html; charset=utf-8', body: missingPage(root) };
     return { status: 404, type: 'text/plain; charset=utf-8', body: 'Not found.\n' };

@@ -6,6 +6,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { toEnvelope, type ErrorCode } from '../../core/common/errors.js';
+import { mimeType } from '../../core/common/mime.js';
 import { appOrigin, securityHeaders } from './csp.js';
 
 export interface ProtocolResponse {
@@ -26,27 +27,6 @@ export interface ProtocolHandlerOptions {
 export type ProtocolHandler = (url: string, method?: string) => Promise<ProtocolResponse>;
 
 const assetKinds = new Set(['tiles', 'thumbs', 'overlays']);
-
-const contentTypes: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const statusOf: Record<ErrorCode, number> = {
   BAD_INPUT: 400,
@@ -103,7 +83,7 @@ async function serveFile(root: string, pathname: string, head: boolean): Promise
   if (!inside(realRoot, real)) return text(403, `Refused: ${pathname} leads outside the app.`);
   const info = await stat(real);
   if (!info.isFile()) return text(404, `Not found: ${pathname}`);
-  const type = contentTypes[path.extname(real).toLowerCase()] ?? 'application/octet-stream';
+  const type = mimeType(path.extname(real));
   const headers = { ...securityHeaders(), 'Content-Type': type, 'Content-Length': String(info.size), 'Cache-Control': 'no-cache' };
   return { status: 200, headers, body: head ? null : new Uint8Array(await readFile(real)) };
 }
