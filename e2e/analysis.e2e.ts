@@ -16,10 +16,10 @@ import { AppService, rootAssetUrls } from '../core/app/service.js';
 import type { AnalysisExportResult } from '../core/common/api.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
-import { chromiumMissing, launchChromium } from './support/browser.js';
+import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
-import { startServe, type RunningServe } from './support/serve.js';
+import { callApi, startServe, type RunningServe } from './support/serve.js';
 
 const SPEC: MosaicSpec = { side: 896, stride: 14, dim: 48 };
 const GRID = SPEC.side / SPEC.stride;
@@ -49,11 +49,7 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
     buildCliAndRenderer();
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page = await openPage(browser, consoleErrors);
   });
 
   afterAll(async () => {
@@ -62,16 +58,7 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function api<T>(method: string, ...args: unknown[]): Promise<T> {
-    const res = await fetch(`${serve.origin}/api/call/${method}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
-    });
-    const body = (await res.json()) as { ok?: T; error?: { message: string } };
-    if (body.error) throw new Error(body.error.message);
-    return body.ok as T;
-  }
+  const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 
   const textureOf = (name: string, x: number, y: number): number => textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
 

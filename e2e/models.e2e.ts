@@ -11,7 +11,7 @@ import { vitConfig } from '../core/model/config.js';
 import { initParams } from '../core/model/params.js';
 import { exportWeights } from '../core/model/weights/export.js';
 import { ModelsPage } from './pages/models.js';
-import { chromiumMissing, launchChromium } from './support/browser.js';
+import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { startServe, type RunningServe } from './support/serve.js';
 
@@ -56,11 +56,7 @@ describe.skipIf(skip !== null)('Models panel (serve host, Chromium)', () => {
     buildCliAndRenderer();
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page = await openPage(browser, consoleErrors);
   });
 
   afterAll(async () => {

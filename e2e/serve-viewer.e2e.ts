@@ -14,11 +14,11 @@ import { openImage } from '../core/data/readers/registry.js';
 import { dropFiles, ProjectPage } from './pages/project.js';
 import { StartPage } from './pages/start.js';
 import { ViewerPage } from './pages/viewer.js';
-import { chromiumMissing, launchChromium } from './support/browser.js';
+import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
 import { decodeRgb, diffStats, dziTileRect, expectedPattern } from './support/pixels.js';
-import { startServe, type RunningServe } from './support/serve.js';
+import { callApi, startServe, type RunningServe } from './support/serve.js';
 
 const SIDE = 30_000;
 const MPP = 0.25; // written as 4000 px/mm
@@ -51,11 +51,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     await fixture;
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page = await openPage(browser, consoleErrors);
   });
 
   afterAll(async () => {
@@ -64,16 +60,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  async function api<T>(method: string, ...args: unknown[]): Promise<T> {
-    const res = await fetch(`${serve.origin}/api/call/${method}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
-    });
-    const body = (await res.json()) as { ok?: T; error?: { message: string } };
-    if (body.error) throw new Error(body.error.message);
-    return body.ok as T;
-  }
+  const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 
   it('imports through the dialog, then loads the visible tiles with the file\'s pixels at every zoom', async () => {
     if (skip) return;

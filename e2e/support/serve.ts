@@ -37,3 +37,15 @@ export async function startServe(projectPath: string, home: string): Promise<Run
       }),
   };
 }
+
+/** Calls an API method over the serve host's HTTP transport (bearer token); throws the error envelope's message. */
+export async function callApi<T>(serve: RunningServe, method: string, ...args: unknown[]): Promise<T> {
+  const res = await fetch(`${serve.origin}/api/call/${method}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${serve.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(args),
+  });
+  const body = (await res.json()) as { ok?: T; error?: { message: string } };
+  if (body.error) throw new Error(body.error.message);
+  return body.ok as T;
+}
