@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { halfToFloat } from '../common/half.js';
 import { Graph } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
 import { Session } from '../graph/runtime.js';
@@ -46,14 +47,6 @@ interface Fixture {
 
 const fx = JSON.parse(readFileSync(fileURLToPath(new URL('./fixtures/vit.json', import.meta.url)), 'utf8')) as Fixture;
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 function decode(e: Entry): Float64Array {
   if (e.f64 !== undefined) {
     const b = Buffer.from(e.f64, 'base64');
