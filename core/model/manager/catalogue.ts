@@ -3,6 +3,7 @@
 // convert_dinov3_vit_to_hf.py's HUB_MODELS lists facebook/dinov3-vit*16-pretrain-lvd1689m). Files come from
 // huggingface.co's resolve endpoint, which redirects to a CDN and states each file's sha256 in
 // X-Linked-Etag; download.ts verifies against it.
+import type { CatalogueModelInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 
 export interface CatalogueFile {
@@ -12,23 +13,9 @@ export interface CatalogueFile {
   sha256?: string;
 }
 
-export interface CatalogueModel {
-  id: string;
-  name: string;
-  arch: 'dinov2' | 'dinov3';
+/** A catalogue entry: the API's CatalogueModelInfo fields (size narrowed, `installed` is the manager's to add) plus its files. */
+export interface CatalogueModel extends Omit<CatalogueModelInfo, 'size' | 'installed'> {
   size: 'small' | 'base' | 'large';
-  patchSize: number;
-  registers: number;
-  /** Approximate parameter count, for the UI. */
-  params: number;
-  /** Approximate download size in bytes (float32 safetensors). */
-  bytes: number;
-  licence: string;
-  licenceUrl: string;
-  /** Gated: the user must accept the licence on the website and supply an access token. */
-  gated: boolean;
-  note?: string;
-  homepage: string;
   files: CatalogueFile[];
 }
 
