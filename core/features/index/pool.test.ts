@@ -60,6 +60,15 @@ describe('ScanPool', () => {
     expect(got[0]).toMatchObject({ image: 'c', x: 19999 % 200, y: Math.floor(19999 / 200) });
   }, 60_000);
 
+  it('concurrent requests (searches and heatmaps in flight together) each get their own answer', async () => {
+    const qs = [7, 8001, 15000, 22222].map((i) => syn.vectors.subarray(i * D, i * D + D));
+    const [s0, h1, s2, h3] = await Promise.all([idx.searchAsync(qs[0], 5, pool), idx.heatmapAsync('a', qs[1], pool), idx.searchAsync(qs[2], 5, pool), idx.heatmapAsync('b', qs[3], pool)]);
+    expect(s0).toEqual(idx.search(qs[0], 5));
+    expect(s2).toEqual(idx.search(qs[2], 5));
+    expect(Array.from(h1)).toEqual(Array.from(idx.heatmap('a', qs[1])));
+    expect(Array.from(h3)).toEqual(Array.from(idx.heatmap('b', qs[3])));
+  });
+
   it('the heatmap across threads equals the single-thread heatmap (NaN where no patch)', async () => {
     const q = syn.vectors.subarray(500 * D, 501 * D);
     for (const image of ['a', 'b']) {
