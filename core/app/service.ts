@@ -205,9 +205,12 @@ export class AppService implements DinoscopeApi, AssetSource {
     const o = checkExtractOptions(options);
     const project = this.requireProject();
     await this.models.find(o.modelId);
-    return this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
+    const summary = await this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
       extractFeatures(project, this.models, o, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
     );
+    // The collection now knows which images are searchable (ImageEntry.hasFeatures).
+    this.changed(project);
+    return summary;
   }
 
   async attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]> {

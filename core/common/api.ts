@@ -42,6 +42,9 @@ export interface ImageEntry {
   meta?: ImageMetadata;
   /** File size in bytes at import. */
   bytes?: number;
+  /** True when a feature set of the project holds this image's complete, indexed patch features, so a
+   * click in the viewer can search by similarity. */
+  hasFeatures?: boolean;
 }
 
 export interface ProjectSummary {

@@ -157,7 +157,13 @@ export class Project {
   }
 
   summary(): ProjectSummary {
-    return { path: this.dir, name: this.data.name, images: this.data.images.map(toEntry) };
+    const withFeatures = new Set(this.data.features.flatMap((set) => set.images.filter((i) => i.complete && i.indexedRows > 0).map((i) => i.imageId)));
+    const images = this.data.images.map((img) => {
+      const e = toEntry(img);
+      if (withFeatures.has(img.id)) e.hasFeatures = true;
+      return e;
+    });
+    return { path: this.dir, name: this.data.name, images };
   }
 }
 
