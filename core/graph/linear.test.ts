@@ -1,6 +1,6 @@
 // linear(): the row-chunked batched form (fed weights, many rows) against the plain Reshape → Gemm form
-// in float64 at the ViT block's real row count, a finite-difference check of the chunked form, and the
-// choice of chunks.
+// in float64 at the ViT block's real row count (the expanded weight rematerialised for the backward), a
+// finite-difference check of the chunked form, and the choice of chunks.
 import { describe, expect, it } from 'vitest';
 import { grad } from './autodiff.js';
 import { Graph } from './graph.js';
@@ -15,7 +15,7 @@ function random(shape: Shape, r: () => number): HostTensor<'float64'> {
 }
 
 /** loss = Σ linear(x, w, b)·R, and its gradients; `plain` builds the Gemm form by hand. */
-async function run(xs: Shape, K: number, N: number, plain: boolean, feeds: Record<string, HostTensor>): Promise<{ ops: string[]; out: Record<string, HostTensor>; s: Session }> {
+async function run(xs: Shape, K: number, N: number, plain: boolean, feeds: Record<string, HostTensor>): Promise<{ ops: string[]; recomputed: string[]; out: Record<string, HostTensor>; s: Session }> {
   const g = new Graph();
   const x = g.input('x', xs, 'float64');
   const w = g.param('w', [K, N], 'float64');
@@ -30,7 +30,7 @@ async function run(xs: Shape, K: number, N: number, plain: boolean, feeds: Recor
   g.output(dw, 'dw');
   g.output(db, 'db');
   const s = await Session.create(serialize(g));
-  return { ops: g.nodes.map((n) => n.op), out: await s.run(feeds), s };
+  return { ops: g.nodes.map((n) => n.op), recomputed: g.nodes.filter((n) => n.recompute).map((n) => n.op), out: await s.run(feeds), s };
 }
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -59,6 +59,7 @@ describe('linear', () => {
     const plain = await run([B, T, K], K, N, true, feeds);
     expect(chunked.ops).toContain('Expand');
     expect(chunked.ops.slice(0, 4)).not.toContain('Gemm');
+    expect(chunked.recomputed).toEqual(['Expand']); // the expanded weight is re-expanded for dX, not kept
     expect(plain.ops).toContain('Gemm');
     for (const k of ['y', 'dx', 'dw', 'db']) expect(relErr(chunked.out[k].data as Float64Array, plain.out[k].data as Float64Array), k).toBeLessThan(1e-12);
     await chunked.s.release();

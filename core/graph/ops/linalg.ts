@@ -83,7 +83,9 @@ export function linearChunks(rows: number): number {
  * (M × 128 columns) once per 128-deep slice of K, which for M = 8352 falls out of the L2 cache; chunks of
  * ~512 rows stay in it. Measured on the ViT-S block's four Linears (M = 8352, 1 thread): forward + dX +
  * dW ~0.65× the time of the plain Gemm form. The backward comes from the MatMul rule (batched dX; dW as
- * c per-chunk products summed by the Expand rule).
+ * c per-chunk products summed by the Expand rule, which turns them into one 2-D product). The expanded
+ * weight (c·K·N, growing with the row count) is rematerialised: it dies after the forward MatMul and is
+ * expanded again for dX, so a deep stack does not keep one per layer until its backward.
  *
  * Otherwise (constant weights, which onnxruntime would fold into a c-times larger initializer; few rows;
  * no fitting divisor) it is Reshape → Gemm → Reshape, the bias fused into the Gemm.
@@ -101,7 +103,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
     return reshape(y2, [...lead, N]); // (…, N)
   }
   const x3 = reshape(x, [c, M / c, K]); // (c, M/c, K): row chunks
-  const w3 = expand(w, [c, K, N]); // (c, K, N): the weight once per chunk
+  const w3 = graphOf(w).remat(() => expand(w, [c, K, N])); // (c, K, N): the weight once per chunk, re-expanded for the backward's dX rather than kept
   const y3 = matmul(x3, w3); // (c, M/c, N)
   return reshape(b ? add(y3, b) : y3, [...lead, N]); // (…, N)
 }
