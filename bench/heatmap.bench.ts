@@ -1,17 +1,17 @@
 // `npm run bench -- heatmap`: time from a click to a visible similarity heatmap on a slide with 1 M
 // patches (1000 × 1000 grid, 384-d, synthetic unit vectors in the exact int8 index): the query's cosine
-// to every patch of the image (ExactIndex.heatmap), the colour scale and per-cell colours, then the PNG
+// to every patch of the image (ExactIndex.heatmapAsync on the shared scan pool), the colour scale and per-cell colours, then the PNG
 // tiles of one 1280 × 800 screen at the level where a patch is ~2 screen px (rendered one after another,
 // as a lower bound of the server work; the browser asks for them in parallel).
 // Last line: `heatmap_ms <click-to-tiles ms, median of 5>` (target ≤ 200).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heatScale } from '../core/analysis/similarity.js';
+import { heatColours } from '../core/analysis/similarity.js';
 import { ExactIndex } from '../core/features/index/exact.js';
 import { gaussian, rng } from '../core/features/random.js';
 import { dziGeometry, tileCount } from '../core/tiles/dzi.js';
-import { similarityLegend, similarityOverlay, similarityRgba, type CellLayer } from '../core/tiles/overlays/similarity.js';
+import { similarityLegend, similarityOverlay, type CellLayer } from '../core/tiles/overlays/similarity.js';
 
 const GW = 1000;
 const GH = 1000;
@@ -41,10 +41,10 @@ try {
   for (let rep = 0; rep < 5; rep++) {
     const q = index.rowsSpace.vector(Math.floor(Math.random() * index.size));
     const a = performance.now();
-    const scores = index.heatmap('slide', q); // (GH, GW)
+    const scores = await index.heatmapAsync('slide', q); // (GH, GW), on the shared scan pool
     const b = performance.now();
-    const { lo, hi } = heatScale(scores);
-    layer = { stride: STRIDE, origin: { x: 0, y: 0 }, gridWidth: GW, gridHeight: GH, rgba: similarityRgba(scores, lo, hi), legend: similarityLegend(lo, hi) };
+    const { lo, hi, rgba } = heatColours(scores);
+    layer = { stride: STRIDE, origin: { x: 0, y: 0 }, gridWidth: GW, gridHeight: GH, rgba, legend: similarityLegend(lo, hi) };
     const c = performance.now();
     for (let ty = 0; ty < screen.rows; ty++) for (let tx = 0; tx < screen.cols; tx++) await provider.tile('slide', level, tx, ty);
     const d = performance.now();

@@ -9,13 +9,13 @@ import type { Project } from '../project/project.js';
 import { clusterLegend, clusterRgba, clustersOverlay } from '../tiles/overlays/clusters.js';
 import { pcaLegend, pcaOverlay } from '../tiles/overlays/pca.js';
 import type { OverlayProvider } from '../tiles/overlays/provider.js';
-import { similarityLegend, similarityOverlay, similarityRgba, type CellLayer } from '../tiles/overlays/similarity.js';
+import { similarityLegend, similarityOverlay, type CellLayer } from '../tiles/overlays/similarity.js';
 import type { DziGeometry } from '../tiles/dzi.js';
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
 import { fitCollectionPca, pcaImageRgba, type PcaFit } from './pca-maps.js';
-import { bestRegions, heatScale, queryCells, queryVector } from './similarity.js';
+import { bestRegions, heatColours, queryCells, queryVector } from './similarity.js';
 import { matchPicture } from './thumbs.js';
 
 export interface AnalysisHooks {
@@ -83,10 +83,11 @@ export class AnalysisService {
     if (!Number.isInteger(k) || k < 1 || k > 200) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
     const q = queryCells(fc, req);
     const { vector, patches } = await queryVector(fc, q);
-    const scores = fc.index.heatmap(q.image.id, vector); // (gridHeight, gridWidth), NaN = no patch
-    const { lo, hi } = heatScale(scores);
-    const overlay = this.setLayer('similarity', q.image, similarityRgba(scores, lo, hi), similarityLegend(lo, hi));
-    const matches = bestRegions(fc, vector, q, k).map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
+    // The heatmap and the collection-wide top-N scan on the worker pool, in flight together.
+    const [scores, hits] = await Promise.all([fc.index.heatmapAsync(q.image.id, vector), bestRegions(fc, vector, q, k)]); // scores: (gridHeight, gridWidth), NaN = no patch
+    const { lo, hi, rgba } = heatColours(scores);
+    const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
+    const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
     return { overlay, matches, queryPatches: patches, ms: performance.now() - t0 };
   }

@@ -7,6 +7,7 @@ import { DinoscopeError } from '../common/errors.js';
 import type { Hit } from '../features/index/exact.js';
 import { nms } from '../features/index/nms.js';
 import { normalize } from '../features/index/quantize.js';
+import { similarityRgba } from '../tiles/overlays/similarity.js';
 import type { FeatureCollection, GridImage } from './collection.js';
 
 /** Grid cells of a query: integers on the query image's grid. */
@@ -105,11 +106,20 @@ export function heatScale(scores: Float32Array): { lo: number; hi: number } {
   return { lo: (median + hi) / 2, hi };
 }
 
+/**
+ * The heatmap overlay of a cosine map in two passes: a histogram (heatScale's lo/hi), then the colours
+ * (similarityRgba's ramp, same values). Returns (n, 4) RGBA and the scale.
+ */
+export function heatColours(scores: Float32Array): { lo: number; hi: number; rgba: Uint8Array } {
+  const { lo, hi } = heatScale(scores);
+  return { lo, hi, rgba: similarityRgba(scores, lo, hi) };
+}
+
 /** Distinct best matches: exact top-N over the collection, the query's own patches (and their NMS
  * neighbourhood) removed, then NMS with `radius` cells. */
-export function bestRegions(fc: FeatureCollection, vector: Float32Array, q: QueryCells, k: number, radius = 3): Hit[] {
+export async function bestRegions(fc: FeatureCollection, vector: Float32Array, q: QueryCells, k: number, radius = 3): Promise<Hit[]> {
   const n = Math.min(fc.index.size, Math.max(400, 60 * k));
-  const hits = fc.index.search(vector, n);
+  const hits = await fc.index.searchAsync(vector, n); // worker pool; the same hits as search()
   const own = q.image.id;
   const near = (h: Hit): boolean => {
     if (h.image !== own) return false;
