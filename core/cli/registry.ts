@@ -6,8 +6,9 @@ import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
+import { pretrainCommand } from './commands/pretrain.js';
 import { searchCommand } from './commands/search.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, searchCommand, segmentCommand, serveCommand];
+export const commands: readonly Command[] = [exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];

@@ -156,6 +156,18 @@ export class Project {
     else this.data.features.push(set);
   }
 
+  /** Training runs (core/train/run.ts): plain records, each with a unique `name`. */
+  runs(): readonly unknown[] {
+    return this.data.runs;
+  }
+
+  /** Adds or replaces (by name) a training run record; call save() after. */
+  upsertRun(run: { name: string }): void {
+    const i = this.data.runs.findIndex((x) => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === run.name);
+    if (i >= 0) this.data.runs[i] = run;
+    else this.data.runs.push(run);
+  }
+
   summary(): ProjectSummary {
     const withFeatures = new Set(this.data.features.flatMap((set) => set.images.filter((i) => i.complete && i.indexedRows > 0).map((i) => i.imageId)));
     const images = this.data.images.map((img) => {

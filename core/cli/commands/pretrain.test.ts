@@ -1,0 +1,96 @@
+// `dinoscope pretrain` through the built CLI on a real project (one generated PNG, the --tiny model):
+// bad input exits 2 with one line; a run killed with SIGKILL after its first checkpoint resumes from that
+// checkpoint's step (not 0) and finishes; progress.jsonl, the checkpoint and project.json record the run.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Project } from '../../project/project.js';
+
+const root = resolve(import.meta.dirname, '../../..');
+const bin = join(root, 'bin/dinoscope.js');
+const dir = mkdtempSync(join(tmpdir(), 'dinoscope-pretrain-'));
+const proj = join(dir, 'p');
+const empty = join(dir, 'empty');
+
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(async () => {
+  expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
+  const S = 256;
+  const px = Buffer.alloc(S * S * 3);
+  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
+  const file = join(dir, 'texture.png');
+  await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+  const project = await Project.create(proj);
+  project.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
+  await project.save();
+  await Project.create(empty);
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('dinoscope pretrain', () => {
+  it('exits 2 with one line on bad input', () => {
+    const cases: [string[], RegExp][] = [
+      [['--project', join(dir, 'nope')], /is not a Dinoscope project/],
+      [['--project', empty, '--tiny'], /no readable \(ok\) images/],
+      [['--project', proj, '--preset', 'huge'], /unknown preset "huge"/],
+      [['--project', proj, '--steps', '5', '--minutes', '1'], /either --steps or --minutes/],
+      [['--project', proj, '--overrides', '{"nosuch":1}'], /unknown key nosuch/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = cli(['pretrain', ...args]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('resumes a run killed with SIGKILL from its last checkpoint and finishes it', async () => {
+    const total = 40;
+    const runFolder = join(proj, 'runs', 'r1');
+    const args = ['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', String(total), '--checkpoint-minutes', '0.0001', '--run', 'r1'];
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    // Kill once a checkpoint past step 2 is on disk and a few more steps have run after it.
+    const killedAt = await new Promise<number>((done, fail) => {
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const cks = [...err.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1]));
+        if (cks.length && cks[cks.length - 1] >= 3 && !child.killed) {
+          child.kill('SIGKILL');
+          done(cks[cks.length - 1]);
+        }
+      });
+      child.on('exit', () => fail(new Error(`exited before a checkpoint:\n${err}`)));
+    });
+    await new Promise((r) => child.on('close', r));
+    expect(killedAt).toBeLessThan(total);
+    const state = JSON.parse(readFileSync(join(runFolder, 'checkpoints/latest/state.json'), 'utf8')) as { step: number };
+    expect(state.step).toBeGreaterThanOrEqual(3);
+    expect(state.step).toBeLessThan(total);
+
+    const r = cli(['pretrain', '--project', proj, '--resume']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`resuming run r1 from its checkpoint at step ${state.step}/${total}`);
+    // The first step after the resume is the checkpoint's step + 1, not 1.
+    const first = /step (\d+)\/(\d+) {2}loss/.exec(r.stderr);
+    expect(Number(first?.[1])).toBe(state.step + 1);
+    expect(r.stderr).toMatch(/dino [\d.e+-]+ ibot [\d.e+-]+ koleo [\d.e+-]+\) {2}lr [\d.e+-]+ {2}τt 0\.\d+ {2}[\d.]+ img\/s {2}ETA/);
+    const summary = JSON.parse(r.stdout) as { run: string; status: string; steps: number; startedFrom: number; lastCheckpoint: { step: number }; finalLosses: { total: number } };
+    expect(summary).toMatchObject({ run: 'r1', status: 'done', steps: total, startedFrom: state.step, lastCheckpoint: { step: total } });
+    expect(Number.isFinite(summary.finalLosses.total)).toBe(true);
+    // progress.jsonl: steps 1..total exactly once (lines past the checkpoint from the killed run dropped).
+    const steps = readFileSync(join(runFolder, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    expect(steps).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(existsSync(join(runFolder, 'train-config.json'))).toBe(true);
+    const runs = (await Project.open(proj)).runs() as { name: string; status: string; step: number; checkpointStep: number }[];
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({ name: 'r1', status: 'done', step: total, checkpointStep: total });
+  }, 80_000);
+});

@@ -1,0 +1,257 @@
+// A pretraining run in a project (issue 5 items 4 and 6): the loop the CLI drives and, later, the job host.
+// <project>/runs/<name>/ holds train-config.json (the merged config), checkpoints/latest/ (atomic, via
+// Trainer.checkpoint) and progress.jsonl (one StepReport per line); project.json's `runs` lists the run.
+// Checkpoints: every `checkpointMinutes`, on stop (signal: the current step finishes first) and at the end;
+// never after a NaN step. `minutes` budgets: schedules count steps, so the first steps are timed and the
+// step count (the schedules' horizon) is fixed from the measured speed.
+import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DinoscopeError } from '../common/errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { Project } from '../project/project.js';
+import { type PresetName, type TrainConfig, trainConfig } from './config.js';
+import { type StepReport, Trainer } from './trainer.js';
+
+export interface RunOptions {
+  /** Continue the named run (or the project's latest) from its last checkpoint. */
+  resume?: boolean;
+  /** Run name (folder under runs/); default run-<UTC timestamp>. */
+  name?: string;
+  preset?: PresetName;
+  /** Strict config overrides (see config.ts). */
+  overrides?: Record<string, unknown>;
+  /** Fixed step count (exclusive with minutes). */
+  steps?: number;
+  /** Wall-clock budget: the step count is fixed from the speed of the first steps. */
+  minutes?: number;
+  /** Minutes between checkpoints (default 10). */
+  checkpointMinutes?: number;
+  /** Aborted: finish the current step, checkpoint, stop. */
+  signal?: AbortSignal;
+  /** Human progress lines. */
+  log?: (line: string) => void;
+  /** Every step's report with the run's total steps and the ETA in seconds. */
+  onStep?: (r: StepReport, total: number, etaSeconds: number) => void;
+}
+
+export interface RunRecord {
+  name: string;
+  /** Relative to the project folder. */
+  dir: string;
+  preset: PresetName;
+  status: 'running' | 'stopped' | 'done' | 'failed';
+  step: number;
+  totalSteps: number;
+  checkpointStep: number | null;
+  createdAt: string;
+  updatedAt: string;
+  error?: string;
+}
+
+export interface RunSummary {
+  run: string;
+  dir: string;
+  status: 'stopped' | 'done';
+  /** Steps completed in total (including those before a resume). */
+  steps: number;
+  totalSteps: number;
+  /** The checkpoint step this invocation started from (0 for a new run). */
+  startedFrom: number;
+  /** How the step count was chosen; for 'minutes' the measured seconds per step it came from. */
+  stepsFrom: { kind: 'steps' } | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number };
+  finalLosses: StepReport['losses'] | null;
+  lastCheckpoint: { dir: string; step: number } | null;
+}
+
+/** Steps timed before a `minutes` budget fixes the step count (the first is a warm-up and not counted). */
+const TIMED_STEPS = 3;
+
+export function runDir(project: Project, name: string): string {
+  return join(project.dir, 'runs', name);
+}
+
+export function checkpointDir(runFolder: string): string {
+  return join(runFolder, 'checkpoints', 'latest');
+}
+
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** The last checkpoint of a run folder; a swap interrupted by a crash leaves the previous one as `.latest.*.old`. */
+async function findCheckpoint(runFolder: string): Promise<string | null> {
+  const ck = checkpointDir(runFolder);
+  if (await exists(join(ck, 'state.json'))) return ck;
+  const parent = join(runFolder, 'checkpoints');
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const old = names.find((n) => n.startsWith('.latest.') && n.endsWith('.old'));
+  return old && (await exists(join(parent, old, 'state.json'))) ? join(parent, old) : null;
+}
+
+function isRecord(v: unknown): v is RunRecord {
+  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
+}
+
+/** Re-reads project.json before writing so that others' changes in between are kept. */
+async function record(projectDir: string, rec: RunRecord): Promise<void> {
+  const p = await Project.open(projectDir);
+  const updated: RunRecord = { ...rec, updatedAt: new Date().toISOString() };
+  p.upsertRun(updated);
+  await p.save();
+}
+
+async function pickRun(project: Project, name: string | undefined): Promise<RunRecord> {
+  const runs = project.runs().filter(isRecord);
+  if (name) {
+    const r = runs.find((x) => x.name === name);
+    if (!r) throw new DinoscopeError('BAD_INPUT', `${project.file}: no run named "${name}" (runs: ${runs.map((x) => x.name).join(', ') || 'none'}).`);
+    return r;
+  }
+  const latest = [...runs].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt)).pop();
+  if (!latest) throw new DinoscopeError('BAD_INPUT', `${project.file}: no run to resume (start one without --resume).`);
+  return latest;
+}
+
+/** Drops progress lines past `step` (written after the checkpoint a resume starts from). */
+async function trimProgress(file: string, step: number): Promise<void> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const keep = text.split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try {
+      return (JSON.parse(l) as { step: number }).step <= step;
+    } catch {
+      return false; // a line torn by a kill
+    }
+  });
+  await writeFileAtomic(file, keep.map((l) => l + '\n').join(''));
+}
+
+const fmt = (v: number): string => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(4) : v.toExponential(2));
+
+function eta(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+/** One progress line: step/total, each loss term, lr, teacher temperature, images/s, ETA. */
+export function progressLine(r: StepReport, total: number, etaSeconds: number): string {
+  const l = r.losses;
+  return `step ${r.step}/${total}  loss ${fmt(l.total)} (dino ${fmt(l.dino)} ibot ${fmt(l.ibot)} koleo ${fmt(l.koleo)})  lr ${fmt(r.lr)}  τt ${r.teacherTemp.toFixed(4)}  ${r.imagesPerSec.toFixed(2)} img/s  ETA ${eta(etaSeconds)}`;
+}
+
+/** Runs (or resumes) a pretraining run in `project` to its end or until `signal` aborts. */
+export async function runPretrain(project: Project, opts: RunOptions = {}): Promise<RunSummary> {
+  const log = opts.log ?? ((): void => undefined);
+  if (opts.steps !== undefined && opts.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
+  const ckMinutes = opts.checkpointMinutes ?? 10;
+  if (!(ckMinutes > 0)) throw new DinoscopeError('BAD_INPUT', `--checkpoint-minutes must be positive, got ${ckMinutes}.`);
+  if (!project.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+
+  let rec: RunRecord;
+  let trainer: Trainer;
+  let folder: string;
+  let startedFrom = 0;
+  let stepsFrom: RunSummary['stepsFrom'] = { kind: 'steps' };
+  const now = new Date().toISOString();
+  if (opts.resume) {
+    if (opts.steps !== undefined || opts.minutes !== undefined || opts.preset || opts.overrides) {
+      throw new DinoscopeError('BAD_INPUT', '--resume continues a run with its saved config: drop --steps, --minutes, --preset, --from and config overrides.');
+    }
+    const prev = await pickRun(project, opts.name);
+    folder = join(project.dir, prev.dir);
+    const ck = await findCheckpoint(folder);
+    if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no checkpoint to resume from.`);
+    trainer = await Trainer.resumeProject(ck, project, { log });
+    startedFrom = trainer.completedSteps;
+    await trimProgress(join(folder, 'progress.jsonl'), startedFrom);
+    rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
+    log(`pretrain: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
+  } else {
+    const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new DinoscopeError('BAD_INPUT', `--run "${name}": use letters, digits, '.', '_' and '-'.`);
+    if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; use --resume --run ${name} or another name.`);
+    const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+    if (opts.steps !== undefined) overrides.steps = opts.steps;
+    const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
+    folder = runDir(project, name);
+    await mkdir(join(folder, 'checkpoints'), { recursive: true });
+    trainer = await Trainer.forProject(config, project, { log });
+    rec = { name, dir: join('runs', name), preset: config.preset, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
+    if (opts.minutes !== undefined) {
+      if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
+      stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
+    }
+    log(`pretrain: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`);
+  }
+  await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
+  await record(project.dir, rec);
+
+  const progress = join(folder, 'progress.jsonl');
+  const ck = checkpointDir(folder);
+  let lastCk: { dir: string; step: number } | null = startedFrom > 0 ? { dir: ck, step: startedFrom } : null;
+  let last: StepReport | null = null;
+  let ckAt = performance.now();
+  const t0 = performance.now();
+  const times: number[] = [];
+  const save = async (): Promise<void> => {
+    await trainer.checkpoint(ck);
+    lastCk = { dir: ck, step: trainer.completedSteps };
+    ckAt = performance.now();
+    rec = { ...rec, step: trainer.completedSteps, checkpointStep: trainer.completedSteps };
+    await record(project.dir, rec);
+    log(`pretrain: checkpoint at step ${trainer.completedSteps} → ${ck}`);
+  };
+  try {
+    while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
+      const ts = performance.now();
+      const r = await trainer.step();
+      times.push((performance.now() - ts) / 1000);
+      if (r.signals.nan || ![r.losses.total, r.losses.dino, r.losses.ibot, r.losses.koleo].every(Number.isFinite)) {
+        throw new DinoscopeError('INTERNAL', `loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`);
+      }
+      last = r;
+      await appendFile(progress, JSON.stringify(r) + '\n');
+      // --minutes: after TIMED_STEPS steps, fix the horizon from the median of the timed steps (not the first).
+      if (stepsFrom.kind === 'minutes' && stepsFrom.timedSteps === 0 && r.step >= TIMED_STEPS) {
+        const timed = times.slice(1).sort((a, b) => a - b);
+        const sps = timed[timed.length >> 1];
+        const left = stepsFrom.minutes * 60 - (performance.now() - t0) / 1000;
+        trainer.config.steps = Math.max(r.step, r.step + Math.floor(left / sps));
+        stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: timed.length };
+        rec = { ...rec, totalSteps: trainer.config.steps };
+        log(`pretrain: ${sps.toFixed(2)} s/step measured over ${timed.length} steps → ${trainer.config.steps} steps in ${stepsFrom.minutes} min`);
+      }
+      const recent = times.slice(-10);
+      const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+      const etaS = (trainer.config.steps - r.step) * mean;
+      opts.onStep?.(r, trainer.config.steps, etaS);
+      log(progressLine(r, trainer.config.steps, etaS));
+      if (performance.now() - ckAt >= ckMinutes * 60_000 && r.step < trainer.config.steps) await save();
+    }
+    const stopped = trainer.completedSteps < trainer.config.steps;
+    if (!lastCk || lastCk.step !== trainer.completedSteps) await save();
+    rec = { ...rec, status: stopped ? 'stopped' : 'done', step: trainer.completedSteps, totalSteps: trainer.config.steps };
+    await record(project.dir, rec);
+    if (stopped) log(`pretrain: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`);
+    return {
+      run: rec.name,
+      dir: folder,
+      status: stopped ? 'stopped' : 'done',
+      steps: trainer.completedSteps,
+      totalSteps: trainer.config.steps,
+      startedFrom,
+      stepsFrom,
+      finalLosses: last?.losses ?? null,
+      lastCheckpoint: lastCk,
+    };
+  } catch (err) {
+    rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+    await record(project.dir, rec).catch(() => undefined);
+    throw err;
+  } finally {
+    await trainer.close();
+  }
+}
