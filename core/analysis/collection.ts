@@ -16,6 +16,8 @@ export interface GridImage {
   height: number;
   stride: number;
   origin: { x: number; y: number };
+  /** µm per level-0 pixel when the image file states it, else null. */
+  mpp: number | null;
   gridWidth: number;
   gridHeight: number;
   storeDir: string;
@@ -52,7 +54,7 @@ export class FeatureCollection {
       if (!img?.meta || !index.image(fi.imageId)) continue;
       const storeDir = join(project.dir, fi.store);
       const m = (await openFeatureStore(storeDir)).manifest;
-      images.set(fi.imageId, { id: fi.imageId, name: img.name, width: img.meta.width, height: img.meta.height, stride: m.stride, origin: { ...m.origin }, gridWidth: m.gridWidth, gridHeight: m.gridHeight, storeDir });
+      images.set(fi.imageId, { id: fi.imageId, name: img.name, width: img.meta.width, height: img.meta.height, stride: m.stride, origin: { ...m.origin }, mpp: img.meta.mpp, gridWidth: m.gridWidth, gridHeight: m.gridHeight, storeDir });
     }
     return new FeatureCollection(set, index, images);
   }

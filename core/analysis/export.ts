@@ -1,7 +1,8 @@
 // Exports of a collection's analyses to files other tools open:
 //   features → npy (float16 (h, w, dim)), safetensors ("features" F16 (h, w, dim)), OME-Zarr 0.5
 //              (float32 (c, y, x) with a 2× mean pyramid, scale/translation aligning it to the image);
-//   pca / clusters → PNG (one pixel per patch, RGBA); clusters / similarity → GeoJSON polygons (QuPath);
+//   pca / clusters → PNG (one pixel per patch, RGBA), pyramidal OME-TIFF (one RGB pixel per patch, µm per
+//              pixel = stride · mpp of the image when it has one); clusters / similarity → GeoJSON polygons (QuPath);
 //   search → CSV of the last similarity query's matches.
 // Every file is written atomically (temp + rename) into one folder.
 import { mkdir } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { bytesOf, writeFileAtomic } from '../features/atomic.js';
 import { resultsCsv } from '../features/export/csv.js';
 import { featureCollection, maskFeature, type GeoJsonFeature } from '../features/export/geojson.js';
 import { npyBytes } from '../features/export/npy.js';
+import { writeMapOmeTiff } from '../features/export/ome-tiff.js';
 import { clusterColor } from '../features/regions.js';
 import { writeSafetensors } from '../model/weights/safetensors.js';
 import type { Project } from '../project/project.js';
@@ -43,6 +45,18 @@ const DEFAULT_WHAT: Record<AnalysisExportFormat, string> = { npy: 'features', sa
 /** Grids larger than this (values) are refused for in-memory feature exports. */
 const MAX_VALUES = 400_000_000;
 
+/** (n, 4) RGBA → (n, 3) RGB. */
+function rgbOf(rgba: Uint8Array): Uint8Array {
+  const n = rgba.length >> 2;
+  const rgb = new Uint8Array(n * 3);
+  for (let i = 0, o = 0; i < rgba.length; i += 4, o += 3) {
+    rgb[o] = rgba[i];
+    rgb[o + 1] = rgba[i + 1];
+    rgb[o + 2] = rgba[i + 2];
+  }
+  return rgb;
+}
+
 /** A file-name-safe stem for an image: its name without extension, plus its id. */
 const stem = (g: GridImage): string => `${g.name.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_')}-${g.id}`;
 
@@ -51,7 +65,6 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
   const format = req.format;
   const what = req.what ?? DEFAULT_WHAT[format];
   if (!WHAT[format].includes(what)) throw new DinoscopeError('BAD_INPUT', `${format} exports ${WHAT[format].join(' or ')}, not ${what}.`);
-  if (format === 'ome-tiff') throw new DinoscopeError('UNSUPPORTED', 'Pyramidal OME-TIFF export is not implemented yet: export png (or zarr) instead.');
   const images = (req.imageIds ?? [...ctx.fc.images.keys()]).map((id) => ctx.fc.image(id));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = req.dir !== undefined ? resolve(req.dir) : join(ctx.project.dir, 'exports', `${what}-${format}-${stamp}`);
@@ -63,6 +76,12 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     paths.push(p);
   };
   const k = req.k ?? ctx.clusterK ?? 8;
+  /** A map (h, w, 4) RGBA as a pyramidal OME-TIFF aligned to its image (alpha dropped: OME-TIFF maps are RGB). */
+  const putOmeTiff = async (name: string, g: GridImage, rgba: Uint8Array, title: string): Promise<void> => {
+    const p = join(dir, name);
+    await writeMapOmeTiff(p, { rgb: rgbOf(rgba), width: g.gridWidth, height: g.gridHeight }, { stride: g.stride, origin: g.origin, mpp: g.mpp }, { name: title });
+    paths.push(p);
+  };
 
   if (what === 'search') {
     const last = ctx.last;
@@ -93,10 +112,12 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     } else if (what === 'pca') {
       const rgba = pcaImageRgba(ctx.fc, await ctx.pca(), g.id); // (h, w, 4)
       if (format === 'png') await put(`${stem(g)}.pca.png`, await sharp(rgba, { raw: { width: g.gridWidth, height: g.gridHeight, channels: 4 } }).png().toBuffer());
+      else if (format === 'ome-tiff') await putOmeTiff(`${stem(g)}.pca.ome.tif`, g, rgba, `${g.name} PCA`);
       else await put(`${stem(g)}.pca.npy`, npyBytes(rgba, [g.gridHeight, g.gridWidth, 4]));
     } else {
       const labels = await ctx.labels(k, g.id); // (h, w)
       if (format === 'png') await put(`${stem(g)}.clusters.png`, await sharp(clusterRgba(labels), { raw: { width: g.gridWidth, height: g.gridHeight, channels: 4 } }).png().toBuffer());
+      else if (format === 'ome-tiff') await putOmeTiff(`${stem(g)}.clusters.ome.tif`, g, clusterRgba(labels), `${g.name} clusters (k = ${k})`);
       else if (format === 'npy') await put(`${stem(g)}.clusters.npy`, npyBytes(labels, [g.gridHeight, g.gridWidth]));
       else {
         const feats: GeoJsonFeature[] = [];

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
 import { AppService, rootAssetUrls } from '../app/service.js';
+import { openImage } from '../data/readers/registry.js';
 import { readSafetensors } from '../model/weights/safetensors.js';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from './fixture.js';
 
@@ -179,5 +180,31 @@ describe('exports', () => {
     expect([meta.width, meta.height]).toEqual([GRID, GRID]);
     await expect(service.exportAnalysis({ format: 'tiff' as 'png' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(service.exportAnalysis({ format: 'csv', what: 'features' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('writes PCA and cluster maps as pyramidal OME-TIFF that re-open through our readers at the grid size', async () => {
+    for (const what of ['pca', 'clusters'] as const) {
+      const res = await service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [ids[1]], k: 4 });
+      expect(res.paths).toHaveLength(1);
+      expect(res.paths[0]).toMatch(/\.ome\.tif$/);
+      const reader = await openImage(res.paths[0]);
+      try {
+        expect(reader.meta.format).toBe('ome-tiff');
+        expect([reader.meta.width, reader.meta.height]).toEqual([GRID, GRID]); // one pixel per patch
+        expect(reader.meta.mpp).toBeNull(); // the mosaic PNGs carry no calibration, so neither does the map
+      } finally {
+        await reader.close();
+      }
+    }
+    // Each texture quadrant is one colour in the cluster map: the map's pixels follow the grid.
+    const res = await service.exportAnalysis({ format: 'ome-tiff', what: 'clusters', imageIds: [ids[1]], k: 4 });
+    const { data, info } = await sharp(res.paths[0]).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([GRID, GRID, 3]);
+    const colourAt = (gx: number, gy: number): string => data.subarray(3 * (gy * GRID + gx), 3 * (gy * GRID + gx) + 3).join(',');
+    for (let gy = 0; gy < GRID; gy += 3) for (let gx = 0; gx < GRID; gx += 3) {
+      const t = textureAt(1, gx, gy, GRID);
+      const ref = [...Array(GRID * GRID).keys()].find((i) => textureAt(1, i % GRID, Math.floor(i / GRID), GRID) === t)!;
+      expect(colourAt(gx, gy)).toBe(colourAt(ref % GRID, Math.floor(ref / GRID)));
+    }
   });
 });
