@@ -93,4 +93,16 @@ describe('dinoscope pretrain', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ name: 'r1', status: 'done', step: total, checkpointStep: total });
   }, 80_000);
+  it('stops on a NaN loss with an error naming the step and keeps the last good checkpoint', async () => {
+    const over = JSON.stringify({ optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } });
+    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '50', '--run', 'nan', '--checkpoint-minutes', '0.0001', '--overrides', over]);
+    expect(r.status, r.stderr).toBe(1);
+    const m = /loss became NaN\/infinite at step (\d+) .*the last checkpoint \(step (\d+)\) was kept/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const state = JSON.parse(readFileSync(join(proj, 'runs/nan/checkpoints/latest/state.json'), 'utf8')) as { step: number };
+    expect(state.step).toBe(Number(m?.[2]));
+    expect(state.step).toBe(Number(m?.[1]) - 1);
+    const runs = (await Project.open(proj)).runs() as { name: string; status: string }[];
+    expect(runs.find((x) => x.name === 'nan')?.status).toBe('failed');
+  }, 30_000);
 });
