@@ -199,6 +199,23 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     expect(consoleErrors).toEqual([]);
   });
 
+  it('a click on an image without features only pans: no similarity query, and the panel says why', async () => {
+    if (skip) return;
+    const queries: string[] = [];
+    const onRequest = (r: { url(): string }): void => {
+      if (r.url().includes('/api/call/similarityQuery')) queries.push(r.url());
+    };
+    page.on('request', onRequest);
+    await expect(page.getByTestId('analysis-needs-features').isVisible()).resolves.toBe(true);
+    const box = await page.getByTestId('viewer').boundingBox();
+    expect(box).toBeTruthy();
+    await page.mouse.click(box!.x + box!.width / 2, box!.y + box!.height / 2);
+    await new ViewerPage(page).waitStill();
+    page.off('request', onRequest);
+    expect(queries).toEqual([]);
+    expect(consoleErrors).toEqual([]);
+  });
+
   it('toggles the tissue overlay and its tiles load', async () => {
     if (skip) return;
     const tiles = new TileLog(page);
