@@ -1,5 +1,6 @@
 // One CLI subcommand per file under commands/, registered explicitly in main.ts.
 // Progress goes to stderr, results to stdout (JSON where a program would read it); bad input exits 2.
+import { DinoscopeError } from '../common/errors.js';
 
 export interface CliIo {
   /** Results: what a program would read. */
@@ -44,4 +45,22 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
     } else positional.push(a);
   }
   return { positional, flags };
+}
+
+/** The value of `--name value`; BAD_INPUT when the flag is given bare. */
+export function flagValue(flags: ParsedArgs['flags'], name: string): string | undefined {
+  const v = flags.get(name);
+  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
+  return v;
+}
+
+/** A numeric flag: an integer when `integer`, and > 0 when `positive`; BAD_INPUT naming the flag otherwise. */
+export function flagNumber(flags: ParsedArgs['flags'], name: string, integer: boolean, positive = false): number | undefined {
+  const v = flagValue(flags, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || (positive && n <= 0)) {
+    throw new DinoscopeError('BAD_INPUT', `--${name} must be ${positive ? 'a positive ' : integer ? 'an ' : 'a '}${integer ? 'integer' : 'number'}, got "${v}".`);
+  }
+  return n;
 }

@@ -8,23 +8,11 @@ import { extractFeatures } from '../../features/extract/project.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
-import { parseArgs, type Command } from '../command.js';
+import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'batch', 'threads', 'image']);
 
-function value(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
-  return v;
-}
 
-function number(flags: Map<string, string | true>, name: string, integer: boolean): number | undefined {
-  const v = value(flags, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new DinoscopeError('BAD_INPUT', `--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}".`);
-  return n;
-}
 
 export const extractCommand: Command = {
   name: 'extract',
@@ -38,21 +26,21 @@ export const extractCommand: Command = {
     const { positional, flags } = parseArgs(argv);
     for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope extract --help).`);
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
-    const projectArg = value(flags, 'project');
-    const modelId = value(flags, 'model');
+    const projectArg = flagValue(flags, 'project');
+    const modelId = flagValue(flags, 'model');
     if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
     if (!modelId) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id; see dinoscope models list).');
     const projectDir = resolve(projectArg);
     if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
     const options: ExtractOptions = { modelId };
-    const mpp = number(flags, 'mpp', false);
-    const level = number(flags, 'level', true);
-    const batch = number(flags, 'batch', true);
-    const threads = number(flags, 'threads', true);
+    const mpp = flagNumber(flags, 'mpp', false);
+    const level = flagNumber(flags, 'level', true);
+    const batch = flagNumber(flags, 'batch', true);
+    const threads = flagNumber(flags, 'threads', true);
     if (mpp !== undefined) options.mpp = mpp;
     if (level !== undefined) options.level = level;
     if (batch !== undefined) options.batch = batch;
-    const image = value(flags, 'image');
+    const image = flagValue(flags, 'image');
     if (image !== undefined) options.imageIds = [image];
     if (threads !== undefined && threads < 1) throw new DinoscopeError('BAD_INPUT', `--threads must be at least 1, got ${threads}.`);
     const project = await Project.open(projectDir);

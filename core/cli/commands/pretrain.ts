@@ -7,7 +7,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import type { PresetName } from '../../train/config.js';
 import { runPretrain } from '../../train/run.js';
-import { parseArgs, type Command } from '../command.js';
+import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 const KNOWN = new Set(['project', 'preset', 'from', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides', 'tiny']);
 
@@ -19,19 +19,7 @@ export const TINY_OVERRIDES: Record<string, unknown> = {
   head: { prototypes: 32, hidden: 32, bottleneck: 16 },
 };
 
-function value(flags: Map<string, string | true>, name: string): string | undefined {
-  const v = flags.get(name);
-  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
-  return v;
-}
 
-function number(flags: Map<string, string | true>, name: string, integer: boolean): number | undefined {
-  const v = value(flags, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n <= 0) throw new DinoscopeError('BAD_INPUT', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${v}".`);
-  return n;
-}
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -80,33 +68,33 @@ export const pretrainCommand: Command = {
     const { positional, flags } = parseArgs(argv, ['resume', 'tiny']);
     for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope pretrain --help).`);
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
-    const projectArg = value(flags, 'project');
+    const projectArg = flagValue(flags, 'project');
     if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
     const projectDir = resolve(projectArg);
     if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
-    const preset = value(flags, 'preset');
+    const preset = flagValue(flags, 'preset');
     if (preset !== undefined && preset !== 'quick' && preset !== 'standard') throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard).`);
-    const steps = number(flags, 'steps', true);
-    const minutes = number(flags, 'minutes', false);
+    const steps = flagNumber(flags, 'steps', true, true);
+    const minutes = flagNumber(flags, 'minutes', false, true);
     if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
-    const threads = number(flags, 'threads', true);
-    const from = value(flags, 'from');
+    const threads = flagNumber(flags, 'threads', true, true);
+    const from = flagValue(flags, 'from');
     const resume = flags.get('resume') === true;
     let overrides: Record<string, unknown> | undefined;
     if (flags.get('tiny') === true) overrides = TINY_OVERRIDES;
-    const extra = value(flags, 'overrides');
+    const extra = flagValue(flags, 'overrides');
     if (extra !== undefined) overrides = mergeOverrides(overrides ?? {}, await readOverrides(extra));
     if (from !== undefined) overrides = mergeOverrides(overrides ?? {}, { model: { from: resolve(from) } });
     if (threads !== undefined && !resume) overrides = mergeOverrides(overrides ?? {}, { runtime: { threads } });
     const project = await Project.open(projectDir);
     const summary = await runPretrain(project, {
       resume,
-      name: value(flags, 'run'),
+      name: flagValue(flags, 'run'),
       preset: preset as PresetName | undefined,
       overrides,
       steps,
       minutes,
-      checkpointMinutes: number(flags, 'checkpoint-minutes', false),
+      checkpointMinutes: flagNumber(flags, 'checkpoint-minutes', false, true),
       signal: io.signal,
       log: (line) => io.stderr(`${line}\n`),
     });
