@@ -25,6 +25,13 @@ import type {
   SimilarityRequest,
   SimilarityResult,
   TileSourceInfo,
+  TrainEstimate,
+  TrainHardware,
+  TrainPresetInfo,
+  TrainRunInfo,
+  TrainStartOptions,
+  TrainStepInfo,
+  DemoOptions,
 } from '../common/api.js';
 import { AnalysisService } from '../analysis/service.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -262,6 +269,39 @@ export class AppService implements DinoscopeApi, AssetSource {
     return this.analysis().exportAnalysis(request);
   }
 
+  // ---- training (issues 5 and 7): core/train/host owns the child processes; wired in by the job host ----
+
+  async trainPresets(): Promise<TrainPresetInfo[]> {
+    throw notYet('trainPresets');
+  }
+  async trainHardware(): Promise<TrainHardware> {
+    throw notYet('trainHardware');
+  }
+  async trainEstimate(_options: TrainStartOptions): Promise<TrainEstimate> {
+    throw notYet('trainEstimate');
+  }
+  async startTraining(_options: TrainStartOptions): Promise<TrainRunInfo> {
+    throw notYet('startTraining');
+  }
+  async trainingRuns(): Promise<TrainRunInfo[]> {
+    throw notYet('trainingRuns');
+  }
+  async trainingHistory(_run: string): Promise<TrainStepInfo[]> {
+    throw notYet('trainingHistory');
+  }
+  async pauseTraining(_run: string): Promise<TrainRunInfo> {
+    throw notYet('pauseTraining');
+  }
+  async resumeTraining(_run: string): Promise<TrainRunInfo> {
+    throw notYet('resumeTraining');
+  }
+  async stopTraining(_run: string): Promise<TrainRunInfo> {
+    throw notYet('stopTraining');
+  }
+  async startDemo(_options?: DemoOptions): Promise<ProjectSummary> {
+    throw notYet('startDemo');
+  }
+
   /** The open project's analysis service (created on first use, dropped with the project). */
   analysis(): AnalysisService {
     const project = this.requireProject();
@@ -374,4 +414,9 @@ function modelOptions(o: ModelImportOptions | undefined): ModelImportOptions {
     out.location = o.location;
   }
   return out;
+}
+
+/** Placeholder until the training job host lands (same session). */
+function notYet(method: string): DinoscopeError {
+  return new DinoscopeError('UNSUPPORTED', `${method}: not available in this build yet.`);
 }

@@ -108,7 +108,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract';
+export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -306,6 +306,118 @@ export interface AnalysisExportResult {
   paths: string[];
 }
 
+/** Training (issues 5 and 7): 'pretrain' is DINO + iBOT + KoLeo; 'adapt' is the high-resolution stage
+ * with Gram anchoring, started from a trained or imported model. */
+export type TrainStage = 'pretrain' | 'adapt';
+
+export interface TrainPresetInfo {
+  name: string;
+  label: string;
+  description: string;
+  stage: TrainStage;
+  /** 'cpu' or 'gpu': what the preset is sized for. */
+  sizedFor: 'cpu' | 'gpu';
+  /** The preset's main settings, for the panel's summary and advanced form. */
+  settings: { size: string; patchSize: number; registers: number; globalSize: number; localSize: number; localCrops: number; batchSize: number; steps: number; prototypes: number; baseLr: number };
+}
+
+/** The hardware a run will use: onnxruntime execution providers found on this host. */
+export interface TrainHardware {
+  providers: { name: string; available: boolean; note?: string }[];
+  /** The provider a run would use now (first available of the preference order). */
+  selected: string;
+  cpuThreads: number;
+}
+
+export interface TrainStartOptions {
+  stage?: TrainStage;
+  preset: string;
+  /** A model id (see listModels) to start from: continued pretraining, or the model to adapt. */
+  from?: string | null;
+  steps?: number;
+  minutes?: number;
+  /** Strict config overrides (core/train/config.ts keys), from the panel's advanced settings. */
+  overrides?: Record<string, unknown>;
+  /** Run name (default run-<time>). */
+  name?: string;
+}
+
+/** Peak memory a run would need, shown before it starts ("this needs ~N GB"). */
+export interface TrainEstimate {
+  totalBytes: number;
+  text: string;
+}
+
+export type TrainRunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'interrupted';
+
+export interface TrainRunInfo {
+  name: string;
+  stage: TrainStage;
+  preset: string;
+  status: TrainRunStatus;
+  step: number;
+  totalSteps: number;
+  checkpointStep: number | null;
+  createdAt: string;
+  updatedAt: string;
+  /** The job id while the run is live (its jobProgress events carry it). */
+  jobId: string | null;
+  /** The model the run wrote into the project's models/ (its teacher backbone), once it has one. */
+  modelId: string | null;
+  error?: string;
+}
+
+/** Dense-feature health on the fixed probe set (issue 7 item 4). */
+export interface TrainHealth {
+  /** Share of a probe patch's positive similarity mass near itself (higher: sharper, more local features). */
+  locality: number;
+  /** Share within its own region when the probes have region labels. */
+  region?: number;
+  /** Mean CLS–patch cosine (rising: the degradation DINOv3 describes). */
+  clsPatchCosine: number;
+}
+
+export interface TrainStepInfo {
+  run: string;
+  jobId: string;
+  step: number;
+  total: number;
+  losses: { dino: number; ibot: number; koleo: number; gram?: number; total: number };
+  lr: number;
+  teacherTemp: number;
+  imagesPerSec: number;
+  etaSeconds: number | null;
+  signals: { teacherEntropy: number; featureRank: number; nan: boolean };
+  /** Present on the steps where the probe set was evaluated. */
+  health?: TrainHealth;
+}
+
+/** The teacher's PCA colouring of a fixed tile, refreshed every few hundred steps. */
+export interface TrainPreview {
+  run: string;
+  jobId: string;
+  step: number;
+  /** data:image/png;base64,… */
+  png: string;
+}
+
+/** Collapse or NaN: the run pauses itself and the panel asks what to do. */
+export interface TrainAlert {
+  run: string;
+  jobId: string;
+  step: number;
+  kind: 'collapse' | 'nan';
+  message: string;
+  paused: boolean;
+}
+
+export interface DemoOptions {
+  /** Training budget in minutes (default 3). */
+  minutes?: number;
+  /** Folder of the demo project (default <home>/Dinoscope/demo). */
+  dir?: string;
+}
+
 export interface DinoscopeApi {
   appInfo(): Promise<AppInfo>;
   recentProjects(): Promise<RecentProject[]>;
@@ -346,6 +458,22 @@ export interface DinoscopeApi {
   clusterRegions(clusterId: number): Promise<ClusterRegionInfo[]>;
   /** Writes feature maps, PCA/cluster maps, polygons or search results; returns the files. */
   exportAnalysis(request: AnalysisExportRequest): Promise<AnalysisExportResult>;
+  trainPresets(): Promise<TrainPresetInfo[]>;
+  trainHardware(): Promise<TrainHardware>;
+  trainEstimate(options: TrainStartOptions): Promise<TrainEstimate>;
+  /** Starts a run off the UI thread (a child process); progress as a 'train' job plus trainStep events. */
+  startTraining(options: TrainStartOptions): Promise<TrainRunInfo>;
+  /** The open project's runs (live ones with their jobId). */
+  trainingRuns(): Promise<TrainRunInfo[]>;
+  /** A run's recorded steps (progress.jsonl), to redraw curves when the panel opens. */
+  trainingHistory(run: string): Promise<TrainStepInfo[]>;
+  pauseTraining(run: string): Promise<TrainRunInfo>;
+  /** Resumes a paused run, or restarts a stopped/interrupted one from its last checkpoint. */
+  resumeTraining(run: string): Promise<TrainRunInfo>;
+  /** Checkpoints and stops. */
+  stopTraining(run: string): Promise<TrainRunInfo>;
+  /** Generates the sample collection, pretrains, extracts and opens it; progress as a 'demo' job. */
+  startDemo(options?: DemoOptions): Promise<ProjectSummary>;
 }
 
 /** Events pushed from the host to the UI. */
@@ -356,6 +484,10 @@ export interface DinoscopeEvents {
   jobProgress: JobProgress;
   projectChanged: ProjectSummary;
   menuCommand: { command: MenuCommand };
+  trainStep: TrainStepInfo;
+  trainPreview: TrainPreview;
+  trainAlert: TrainAlert;
+  trainRun: TrainRunInfo;
 }
 
 /** The method names, generated into the IPC bridge and the HTTP router: a method missing here fails to
@@ -386,12 +518,26 @@ export const apiMethods = {
   clusterOverlay: true,
   clusterRegions: true,
   exportAnalysis: true,
+  trainPresets: true,
+  trainHardware: true,
+  trainEstimate: true,
+  startTraining: true,
+  trainingRuns: true,
+  trainingHistory: true,
+  pauseTraining: true,
+  resumeTraining: true,
+  stopTraining: true,
+  startDemo: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 
 export const apiEvents = {
   jobProgress: true,
   projectChanged: true,
   menuCommand: true,
+  trainStep: true,
+  trainPreview: true,
+  trainAlert: true,
+  trainRun: true,
 } as const satisfies Record<keyof DinoscopeEvents, true>;
 
 export type ApiMethod = keyof DinoscopeApi;
