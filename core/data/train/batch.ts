@@ -15,6 +15,15 @@ export interface BatchConfig {
   patchSize: number;
   /** Masking options other than the grid (reference defaults when absent). */
   masking?: Omit<MaskingOptions, 'gridH' | 'gridW'>;
+  /** Side of the Gram teacher's crops (Gram anchoring on); absent: no Gram crops. */
+  gramSize?: number;
+}
+
+/** Per-step crop sides (high-resolution adaptation draws one triple per step); gram 0 = no Gram crops. */
+export interface StepSizes {
+  global: number;
+  local: number;
+  gram: number;
 }
 
 export interface BatchTile {
@@ -31,6 +40,14 @@ export interface TrainBatch {
   /** Masks (2B, N) for the global crops in the same order, and the iBOT gather buffers. */
   masks: MaskBatch;
   tiles: BatchTile[];
+  /** The crop sides this batch was made with (per step in high-resolution adaptation). */
+  sizes?: StepSizes;
+}
+
+/** The config with one step's sizes applied (crop sides and Gram side). */
+export function withSizes(cfg: BatchConfig, sizes: StepSizes | undefined): BatchConfig {
+  if (!sizes) return cfg;
+  return { ...cfg, crops: { ...cfg.crops, globalSize: sizes.global, localSize: sizes.local }, ...(sizes.gram > 0 ? { gramSize: sizes.gram } : { gramSize: undefined }) };
 }
 
 /** The sampler tile side for a crop recipe: 1.5 × the global crop, so RandomResizedCrop has room. */
@@ -44,9 +61,11 @@ export function maskGrid(cfg: BatchConfig): { gridH: number; gridW: number } {
   return { gridH: n, gridW: n };
 }
 
-export async function produceBatch(sampler: TileSampler, cfg: BatchConfig, step: number): Promise<TrainBatch> {
+/** Batch `step`; `sizes` (when given) override the config's crop sides for this step. */
+export async function produceBatch(sampler: TileSampler, base: BatchConfig, step: number, sizes?: StepSizes): Promise<TrainBatch> {
+  const cfg = withSizes(base, sizes);
   const rng = Rng.seeded(cfg.seed, step);
-  const crops = allocCropBatch(cfg.batchSize, cfg.crops);
+  const crops = allocCropBatch(cfg.batchSize, cfg.crops, cfg.gramSize);
   const tiles: BatchTile[] = [];
   for (let b = 0; b < cfg.batchSize; b++) {
     const t = await sampler.sample(rng);
@@ -54,5 +73,5 @@ export async function produceBatch(sampler: TileSampler, cfg: BatchConfig, step:
     multiCropInto(fromRgb(t.tile), rng, crops, b);
   }
   const masks = maskBatch(rng, 2 * cfg.batchSize, { ...cfg.masking, ...maskGrid(cfg) });
-  return { step, crops, masks, tiles };
+  return { step, crops, masks, tiles, sizes: { global: cfg.crops.globalSize, local: cfg.crops.localSize, gram: cfg.gramSize ?? 0 } };
 }

@@ -28,13 +28,15 @@ async function handle(msg: ToWorker): Promise<void> {
     } else if (msg.type === 'produce') {
       if (!sampler || !config) throw new Error('crop worker: produce before init');
       const t0 = performance.now();
-      const b = await produceBatch(sampler, config, msg.step);
+      const b = await produceBatch(sampler, config, msg.step, msg.sizes);
       const m: BatchMessage = {
         type: 'batch',
         id: msg.id,
         step: b.step,
         global: b.crops.global,
         local: b.crops.local,
+        gram: b.crops.gram ?? null,
+        sizes: b.sizes ?? { global: config.crops.globalSize, local: config.crops.localSize, gram: config.gramSize ?? 0 },
         masks: b.masks.masks,
         indices: b.masks.indices,
         weights: b.masks.weights,

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DinoscopeError, fromEnvelope } from '../../common/errors.js';
-import type { BatchConfig, TrainBatch } from './batch.js';
+import { type BatchConfig, type StepSizes, type TrainBatch, withSizes } from './batch.js';
 import type { BatchMessage, FromWorker, ToWorker } from './protocol.js';
 import type { SamplingPlan } from './sampler.js';
 
@@ -26,6 +26,8 @@ export interface PrefetchOptions {
   startStep?: number;
   /** Override the worker script (a .js file URL). */
   workerUrl?: URL;
+  /** Per-step crop sides (high-resolution adaptation); called once per step, in step order. */
+  sizesFor?: (step: number) => StepSizes;
 }
 
 export interface PrefetchStats {
@@ -54,10 +56,12 @@ interface Slot {
   closed: boolean;
 }
 
-function toBatch(m: BatchMessage, config: BatchConfig): TrainBatch {
+function toBatch(m: BatchMessage, base: BatchConfig): TrainBatch {
+  const config = withSizes(base, m.sizes);
   return {
     step: m.step,
-    crops: { batch: config.batchSize, global: m.global, local: m.local, config: config.crops },
+    sizes: m.sizes,
+    crops: { batch: config.batchSize, global: m.global, local: m.local, ...(m.gram ? { gram: m.gram, gramSize: m.sizes.gram } : {}), config: config.crops },
     masks: { masks: m.masks, indices: m.indices, weights: m.weights, count: m.count, upperBound: m.upperBound, images: 2 * config.batchSize, patches: m.masks.length / (2 * config.batchSize) },
     tiles: m.tiles,
   };
@@ -138,7 +142,8 @@ export class Prefetcher {
       if (!slot) return;
       const step = this.nextToProduce++;
       slot.busy++;
-      this.request(slot, { type: 'produce', id: 0, step }).then(
+      const sizes = this.opts.sizesFor?.(step);
+      this.request(slot, { type: 'produce', id: 0, step, ...(sizes ? { sizes } : {}) }).then(
         (m) => {
           slot.busy--;
           if (m.type !== 'batch') return;

@@ -5,6 +5,9 @@
 //   local ×N: RRC(L, scale 0.05–0.32) → h-flip .5 → jitter p .8 → grayscale p .2 → blur p 0.5
 // then normalise with the ImageNet mean/std. Microscopy options (off by default) come right after the h-flip:
 // v-flip p .5, a uniform 0–3 quarter turn, and HED stain jitter before the colour jitter.
+// Gram crops (DINOv3 Gram anchoring, recipe §3), when the batch has a gram size: for each global crop the
+// same box, flips and quarter turns resampled (bicubic) at the Gram teacher's side, with no photometric
+// op, normalised like the rest. They take no random draws, so the other crops are the same with or without.
 import type { Rng } from '../random.js';
 import { gaussianBlur } from './blur.js';
 import { colorJitter, DINO_JITTER, sampleJitter, type JitterStrength } from './color-jitter.js';
@@ -85,18 +88,33 @@ export interface CropBatch {
   global: Float32Array;
   /** (nLocal, B, 3, L, L) = (nLocal·B, 3, L, L), crop index outer. */
   local: Float32Array;
+  /** (2, B, 3, S, S) with S = gramSize: the global crops' geometry without photometric ops; absent when off. */
+  gram?: Float32Array;
+  /** S: the Gram teacher's crop side (when `gram` is present). */
+  gramSize?: number;
   config: MultiCropConfig;
 }
 
-export function allocCropBatch(batch: number, config: MultiCropConfig): CropBatch {
+/** Crop buffers of one batch; `gramSize` adds the (2, B, 3, S, S) Gram crops. */
+export function allocCropBatch(batch: number, config: MultiCropConfig, gramSize?: number): CropBatch {
   const g = config.globalSize;
   const l = config.localSize;
   return {
     batch,
     global: new Float32Array(2 * batch * 3 * g * g), // (2, B, 3, G, G)
     local: new Float32Array(config.localCrops * batch * 3 * l * l), // (nLocal, B, 3, L, L)
+    ...(gramSize ? { gram: new Float32Array(2 * batch * 3 * gramSize * gramSize), gramSize } : {}), // (2, B, 3, S, S)
     config,
   };
+}
+
+/** The geometry of `rec` (box, flips, quarter turns) at side `size`, without photometric ops: a Gram crop. */
+export function geometricCrop(tile: ChwImage, rec: CropRecord, size: number): ChwImage {
+  let img = resizedCrop(tile, rec.box, size, size);
+  if (rec.hflip) img = hflip(img);
+  if (rec.vflip) img = vflip(img);
+  if (rec.quarterTurns) img = rot90(img, rec.quarterTurns);
+  return img;
 }
 
 /** One crop of `tile` (3, H, W) in [0, 1], augmented; returns the (3, S, S) image before normalisation. */
@@ -156,6 +174,7 @@ export function multiCropInto(tile: ChwImage, rng: Rng, out: CropBatch, b: numbe
   for (let g = 0; g < 2; g++) {
     const { img, rec } = augmentCrop(tile, rng, cfg, g === 0 ? 'global1' : 'global2');
     normalizeInto(img, out.global, (g * B + b) * gElems); // slot (g, b) of (2, B, 3, G, G)
+    if (out.gram && out.gramSize) normalizeInto(geometricCrop(tile, rec, out.gramSize), out.gram, (g * B + b) * 3 * out.gramSize * out.gramSize); // slot (g, b) of (2, B, 3, S, S)
     records.push(rec);
   }
   for (let l = 0; l < cfg.localCrops; l++) {
