@@ -21,7 +21,9 @@ if (want('cli')) {
     ...common,
     // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts' },
+    // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
+    // or ../cli/train.worker.js from dist/electron/main.cjs).
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.

@@ -32,6 +32,23 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Every step's report with the run's total steps and the ETA in seconds. */
   onStep?: (r: StepReport, total: number, etaSeconds: number) => void;
+  /** Job host hooks: `gate` is awaited before every step (pause: it calls `checkpoint` first, so a paused
+   * run is safe to kill); `afterStep` sees the trainer after each recorded step (previews, collapse checks);
+   * `onCheckpoint` runs after every checkpoint is written (model registration). */
+  gate?: (checkpoint: () => Promise<void>) => Promise<void>;
+  afterStep?: (trainer: Trainer, r: StepReport) => Promise<void>;
+  onCheckpoint?: (trainer: Trainer, step: number) => Promise<void>;
+}
+
+/** A NaN/infinite loss: the run stops without a checkpoint; `checkpointStep` is the last good one. */
+export class NanLossError extends DinoscopeError {
+  constructor(
+    message: string,
+    readonly step: number,
+    readonly checkpointStep: number | null,
+  ) {
+    super('INTERNAL', message);
+  }
 }
 
 export interface RunRecord {
@@ -197,20 +214,24 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   const t0 = performance.now();
   const times: number[] = [];
   const save = async (): Promise<void> => {
+    if (lastCk?.step === trainer.completedSteps) return;
     await trainer.checkpoint(ck);
     lastCk = { dir: ck, step: trainer.completedSteps };
     ckAt = performance.now();
     rec = { ...rec, step: trainer.completedSteps, checkpointStep: trainer.completedSteps };
     await record(project.dir, rec);
     log(`pretrain: checkpoint at step ${trainer.completedSteps} → ${ck}`);
+    await opts.onCheckpoint?.(trainer, trainer.completedSteps);
   };
   try {
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
+      await opts.gate?.(save);
+      if (opts.signal?.aborted) break;
       const ts = performance.now();
       const r = await trainer.step();
       times.push((performance.now() - ts) / 1000);
       if (r.signals.nan || ![r.losses.total, r.losses.dino, r.losses.ibot, r.losses.koleo].every(Number.isFinite)) {
-        throw new DinoscopeError('INTERNAL', `loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`);
+        throw new NanLossError(`loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`, r.step, lastCk?.step ?? null);
       }
       last = r;
       await appendFile(progress, JSON.stringify(r) + '\n');
@@ -229,6 +250,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       const etaS = (trainer.config.steps - r.step) * mean;
       opts.onStep?.(r, trainer.config.steps, etaS);
       log(progressLine(r, trainer.config.steps, etaS));
+      await opts.afterStep?.(trainer, r);
       if (performance.now() - ckAt >= ckMinutes * 60_000 && r.step < trainer.config.steps) await save();
     }
     const stopped = trainer.completedSteps < trainer.config.steps;

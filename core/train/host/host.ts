@@ -1,0 +1,350 @@
+// The training job host (issue 5 item 4), owned by AppService: each run is a child process (spawn.ts →
+// worker.ts) so the app's main thread never trains. It turns the child's messages into the API's events
+// (trainStep ≤ 10/s per run with the last always delivered, trainPreview, trainAlert, trainRun on every
+// status change) and a 'train' job (done = step, total = steps; cancelling it stops the run), and
+// restarts a child that dies unexpectedly from its last checkpoint: at most `maxRestarts` in
+// `restartWindowMs`, then the run fails with the reason.
+import type { ChildProcess } from 'node:child_process';
+import type { DinoscopeEvents, TrainRunInfo, TrainRunStatus, TrainStage, TrainStepInfo } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import type { Job, JobRegistry } from '../../jobs/registry.js';
+import type { RunRecord } from '../run.js';
+import type { StepReport } from '../trainer.js';
+import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
+import { forkTrainWorker } from './spawn.js';
+
+export interface TrainingHostOptions {
+  jobs: JobRegistry;
+  emit<E extends keyof DinoscopeEvents>(event: E, payload: DinoscopeEvents[E]): void;
+  /** Every run record a child wrote to project.json (the service keeps its open Project in step). */
+  onRecord?(projectDir: string, record: RunRecord): void;
+  /** Child stderr lines and host notices (default: stderr). */
+  log?(line: string): void;
+  /** Override the worker file (a .js entry, or a .ts file run with tsx). */
+  workerPath?: string;
+  /** Crash restarts allowed within the window (default 3 in 10 minutes). */
+  maxRestarts?: number;
+  restartWindowMs?: number;
+  /** Minimum milliseconds between trainStep events of one run (default 100: ≤ 10/s). */
+  stepIntervalMs?: number;
+}
+
+interface LiveRun {
+  projectDir: string;
+  name: string;
+  stage: TrainStage;
+  options: ChildRunOptions;
+  child: ChildProcess | null;
+  job: Job;
+  status: TrainRunStatus;
+  step: number;
+  totalSteps: number;
+  checkpointStep: number | null;
+  createdAt: string;
+  updatedAt: string;
+  modelId: string | null;
+  error?: string;
+  /** A stop was asked for: the child's exit is expected. */
+  stopping: boolean;
+  /** Whether the child reported its final message (done/failed). */
+  ended: boolean;
+  restarts: number[];
+  settled: Promise<void>;
+  settle(): void;
+  pendingStep: TrainStepInfo | null;
+  lastStepEmit: number;
+  stepTimer: NodeJS.Timeout | null;
+}
+
+const key = (projectDir: string, name: string): string => `${projectDir}\u0000${name}`;
+
+/** The API's step event from a child's StepReport. */
+export function stepInfo(run: string, jobId: string, r: StepReport & { health?: TrainStepInfo['health'] }, total: number, eta: number): TrainStepInfo {
+  const info: TrainStepInfo = {
+    run,
+    jobId,
+    step: r.step,
+    total,
+    losses: { ...r.losses },
+    lr: r.lr,
+    teacherTemp: r.teacherTemp,
+    imagesPerSec: r.imagesPerSec,
+    etaSeconds: Number.isFinite(eta) ? eta : null,
+    signals: { ...r.signals },
+  };
+  if (r.health) info.health = r.health;
+  return info;
+}
+
+export class TrainingHost {
+  private readonly runs = new Map<string, LiveRun>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly opts: TrainingHostOptions) {
+    this.log = opts.log ?? ((line) => void process.stderr.write(`${line}\n`));
+  }
+
+  /** Starts a new run (or, with options.resume, continues a stopped/interrupted one) in a child process. */
+  start(projectDir: string, options: ChildRunOptions, record?: Partial<RunRecord>): TrainRunInfo {
+    const k = key(projectDir, options.name);
+    const prev = this.runs.get(k);
+    if (prev && !prev.ended) throw new DinoscopeError('BAD_INPUT', `Run "${options.name}" is already live (${prev.status}).`);
+    const now = new Date().toISOString();
+    const total = options.steps ?? record?.totalSteps ?? 0;
+    let settle = (): void => undefined;
+    const settled = new Promise<void>((r) => (settle = r));
+    const run: LiveRun = {
+      projectDir,
+      name: options.name,
+      stage: options.stage,
+      options,
+      child: null,
+      job: this.opts.jobs.start('train', `Train ${options.name}`, total),
+      status: 'running',
+      step: record?.step ?? 0,
+      totalSteps: total,
+      checkpointStep: record?.checkpointStep ?? null,
+      createdAt: record?.createdAt ?? now,
+      updatedAt: now,
+      modelId: null,
+      stopping: false,
+      ended: false,
+      restarts: [],
+      settled,
+      settle,
+      pendingStep: null,
+      lastStepEmit: -Infinity,
+      stepTimer: null,
+    };
+    run.job.signal.addEventListener('abort', () => void this.stopRun(run));
+    this.runs.set(k, run);
+    this.spawn(run, options);
+    this.changed(run);
+    return this.info(run);
+  }
+
+  private spawn(run: LiveRun, options: ChildRunOptions): void {
+    const child = forkTrainWorker((line) => this.log(`[train ${run.name}] ${line}`), this.opts.workerPath);
+    run.child = child;
+    child.on('message', (m: FromChild) => this.onMessage(run, m));
+    child.on('exit', (code, signal) => this.onExit(run, child, code, signal));
+    child.on('error', (err) => this.log(`[train ${run.name}] child error: ${err.message}`));
+    this.send(run, { type: 'start', projectDir: run.projectDir, options });
+    if (run.status === 'paused') this.send(run, { type: 'pause' });
+  }
+
+  private send(run: LiveRun, m: ToChild): void {
+    if (run.child?.connected) run.child.send(m);
+  }
+
+  private onMessage(run: LiveRun, m: FromChild): void {
+    switch (m.type) {
+      case 'step': {
+        run.step = m.report.step;
+        run.totalSteps = m.total;
+        run.job.progress(m.report.step, m.total);
+        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, m.eta));
+        break;
+      }
+      case 'paused':
+        run.step = m.step;
+        if (run.status !== 'paused') this.setStatus(run, 'paused');
+        break;
+      case 'resumed':
+        if (run.status === 'paused') this.setStatus(run, 'running');
+        break;
+      case 'preview':
+        this.opts.emit('trainPreview', { run: run.name, jobId: run.job.id, step: m.step, png: m.png });
+        break;
+      case 'alert':
+        this.opts.emit('trainAlert', { run: run.name, jobId: run.job.id, step: m.step, kind: m.kind, message: m.message, paused: true });
+        break;
+      case 'record':
+        run.checkpointStep = m.record.checkpointStep;
+        run.totalSteps = m.record.totalSteps;
+        if (m.modelId) run.modelId = m.modelId;
+        if (!run.createdAt) run.createdAt = m.record.createdAt;
+        this.opts.onRecord?.(run.projectDir, m.record);
+        this.changed(run);
+        break;
+      case 'done':
+        this.flushStep(run);
+        run.ended = true;
+        run.step = m.summary.steps;
+        run.totalSteps = m.summary.totalSteps;
+        if (m.summary.lastCheckpoint) run.checkpointStep = m.summary.lastCheckpoint.step;
+        run.job.finish(m.summary.status === 'done' ? 'done' : 'cancelled');
+        this.setStatus(run, m.summary.status);
+        break;
+      case 'failed':
+        this.flushStep(run);
+        run.ended = true;
+        run.error = m.error;
+        run.job.finish('failed', m.error);
+        this.setStatus(run, 'failed');
+        break;
+    }
+  }
+
+  private onExit(run: LiveRun, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (run.child !== child) return;
+    run.child = null;
+    if (run.ended) {
+      run.settle();
+      return;
+    }
+    const how = signal ? `was killed (${signal})` : `exited with code ${code}`;
+    if (run.stopping) {
+      // Asked to stop and the child died before reporting: its last checkpoint stands.
+      this.end(run, 'stopped', 'cancelled', `the training process ${how} while stopping`);
+      return;
+    }
+    const now = Date.now();
+    const window = this.opts.restartWindowMs ?? 10 * 60_000;
+    run.restarts = run.restarts.filter((t) => now - t < window);
+    if (run.restarts.length >= (this.opts.maxRestarts ?? 3)) {
+      this.end(run, 'failed', 'failed', `The training process ${how}; it was restarted ${run.restarts.length} times in ${Math.round(window / 60_000)} minutes, so the run is stopped. Resume it from its last checkpoint when the cause is fixed.`);
+      return;
+    }
+    run.restarts.push(now);
+    const message = `The training process ${how}; restarting it from the last checkpoint (step ${run.checkpointStep ?? 0}), restart ${run.restarts.length}.`;
+    this.log(`[train ${run.name}] ${message}`);
+    run.job.progress(run.checkpointStep ?? 0, run.totalSteps, message);
+    run.step = run.checkpointStep ?? 0;
+    this.spawn(run, { ...run.options, resume: true });
+    this.changed(run);
+  }
+
+  private end(run: LiveRun, status: TrainRunStatus, jobState: 'done' | 'failed' | 'cancelled', message: string): void {
+    this.flushStep(run);
+    run.ended = true;
+    if (status === 'failed') run.error = message;
+    run.job.finish(jobState, message);
+    this.setStatus(run, status);
+    run.settle();
+  }
+
+  private queueStep(run: LiveRun, info: TrainStepInfo): void {
+    const interval = this.opts.stepIntervalMs ?? 100;
+    const now = performance.now();
+    run.pendingStep = info;
+    if (now - run.lastStepEmit >= interval) this.flushStep(run);
+    else run.stepTimer ??= setTimeout(() => this.flushStep(run), interval - (now - run.lastStepEmit));
+  }
+
+  private flushStep(run: LiveRun): void {
+    if (run.stepTimer) clearTimeout(run.stepTimer);
+    run.stepTimer = null;
+    const info = run.pendingStep;
+    run.pendingStep = null;
+    if (!info) return;
+    run.lastStepEmit = performance.now();
+    this.opts.emit('trainStep', info);
+  }
+
+  private setStatus(run: LiveRun, status: TrainRunStatus): void {
+    run.status = status;
+    this.changed(run);
+  }
+
+  private changed(run: LiveRun): void {
+    run.updatedAt = new Date().toISOString();
+    this.opts.emit('trainRun', this.info(run));
+  }
+
+  private info(run: LiveRun): TrainRunInfo {
+    const live = !run.ended;
+    const out: TrainRunInfo = {
+      name: run.name,
+      stage: run.stage,
+      preset: run.options.preset,
+      status: run.status,
+      step: run.step,
+      totalSteps: run.totalSteps,
+      checkpointStep: run.checkpointStep,
+      createdAt: run.createdAt,
+      updatedAt: run.updatedAt,
+      jobId: live ? run.job.id : null,
+      modelId: run.modelId,
+    };
+    if (run.error) out.error = run.error;
+    return out;
+  }
+
+  private require(projectDir: string, name: string): LiveRun {
+    const run = this.runs.get(key(projectDir, name));
+    if (!run || run.ended) throw new DinoscopeError('BAD_INPUT', `Run "${name}" is not live (start or resume it first).`);
+    return run;
+  }
+
+  /** The run as this host knows it (live or ended in this session), or null. */
+  get(projectDir: string, name: string): TrainRunInfo | null {
+    const run = this.runs.get(key(projectDir, name));
+    return run ? this.info(run) : null;
+  }
+
+  isLive(projectDir: string, name: string): boolean {
+    const run = this.runs.get(key(projectDir, name));
+    return run !== undefined && !run.ended;
+  }
+
+  /** Runs of a project this host started (live or ended in this session). */
+  list(projectDir: string): TrainRunInfo[] {
+    return [...this.runs.values()].filter((r) => r.projectDir === projectDir).map((r) => this.info(r));
+  }
+
+  /** The child's process id (tests kill it). */
+  childPid(projectDir: string, name: string): number | null {
+    return this.runs.get(key(projectDir, name))?.child?.pid ?? null;
+  }
+
+  pause(projectDir: string, name: string): TrainRunInfo {
+    const run = this.require(projectDir, name);
+    this.send(run, { type: 'pause' });
+    return this.info(run);
+  }
+
+  /** Resumes a paused live run. */
+  resume(projectDir: string, name: string): TrainRunInfo {
+    const run = this.require(projectDir, name);
+    if (run.status !== 'paused') throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${run.status}, not paused.`);
+    this.send(run, { type: 'resume' });
+    return this.info(run);
+  }
+
+  /** Checkpoints and stops a live run; resolves once its child has exited. */
+  async stop(projectDir: string, name: string): Promise<TrainRunInfo> {
+    const run = this.require(projectDir, name);
+    await this.stopRun(run);
+    return this.info(run);
+  }
+
+  private async stopRun(run: LiveRun): Promise<void> {
+    if (!run.ended) {
+      run.stopping = true;
+      this.send(run, { type: 'stop' });
+    }
+    await run.settled;
+  }
+
+  /** Resolves when the run's child has exited for good (done, stopped or failed). */
+  async settled(projectDir: string, name: string): Promise<TrainRunInfo> {
+    const run = this.runs.get(key(projectDir, name));
+    if (!run) throw new DinoscopeError('NOT_FOUND', `No run "${name}" in this session.`);
+    await run.settled;
+    return this.info(run);
+  }
+
+  /** Stops every live run (each checkpoints) and waits for the children; a child that does not exit within
+   * `graceMs` is killed (its last checkpoint stands). */
+  async close(graceMs = 120_000): Promise<void> {
+    const live = [...this.runs.values()].filter((r) => !r.ended);
+    await Promise.all(
+      live.map(async (run) => {
+        const timer = setTimeout(() => run.child?.kill('SIGKILL'), graceMs);
+        await this.stopRun(run);
+        clearTimeout(timer);
+      }),
+    );
+  }
+}

@@ -1,0 +1,39 @@
+// The messages between the job host (core/train/host/host.ts, in the app's main process) and one training
+// child process (worker.ts), over node:child_process's IPC channel. Plain JSON-serialisable objects.
+import type { TrainStage } from '../../common/api.js';
+import type { RunRecord, RunSummary } from '../run.js';
+import type { StepReport } from '../trainer.js';
+import type { CollapseThresholds } from './collapse.js';
+
+/** What a run is started with (the host keeps it to restart the child after a crash). */
+export interface ChildRunOptions {
+  name: string;
+  stage: TrainStage;
+  preset: 'quick' | 'standard';
+  overrides?: Record<string, unknown>;
+  steps?: number;
+  minutes?: number;
+  /** Continue the named run from its last checkpoint. */
+  resume: boolean;
+  checkpointMinutes?: number;
+  /** Steps between teacher PCA previews (also at step 1 and at the end); 0 turns them off. Default 200. */
+  previewEvery?: number;
+  /** Collapse alerts (false: off; an object: thresholds other than the defaults of collapse.ts). */
+  collapse?: boolean | Partial<CollapseThresholds>;
+}
+
+export type ToChild =
+  | { type: 'start'; projectDir: string; options: ChildRunOptions }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' };
+
+export type FromChild =
+  | { type: 'step'; report: StepReport; total: number; eta: number }
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number }
+  | { type: 'preview'; step: number; png: string }
+  | { type: 'alert'; kind: 'collapse' | 'nan'; step: number; message: string }
+  | { type: 'record'; record: RunRecord; modelId: string | null }
+  | { type: 'done'; summary: RunSummary }
+  | { type: 'failed'; error: string; code: string };

@@ -1,0 +1,159 @@
+// The training child process (forked by spawn.ts, driven by host.ts): runs core/train/run.ts runPretrain
+// for one run and reports over the IPC channel (protocol.ts). Pause is a gate between steps that
+// checkpoints first; stop aborts (the current step finishes, then a checkpoint); a NaN loss pauses with the
+// last good checkpoint kept, and resume restarts from it; a sustained collapse sign pauses the run. When
+// the parent goes away (its IPC channel closes) the run stops the same way as on stop.
+import { DinoscopeError } from '../../common/errors.js';
+import { Project } from '../../project/project.js';
+import { trainConfig } from '../config.js';
+import { NanLossError, type RunRecord, type RunSummary, runPretrain } from '../run.js';
+import type { Trainer } from '../trainer.js';
+import { CollapseDetector, warmupSteps } from './collapse.js';
+import { previewTile, teacherPreview } from './preview.js';
+import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
+import { registerRunModel } from './register.js';
+
+const send = (m: FromChild): void => {
+  if (process.connected) process.send?.(m);
+};
+/** Sends the last message and exits once it is on the channel. */
+function finish(m: FromChild, code: number): void {
+  if (!process.connected || !process.send) process.exit(code);
+  process.send(m, undefined, {}, () => process.exit(code));
+}
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const stop = new AbortController();
+let pauseWanted = false;
+let wake: (() => void) | null = null;
+let lastStep = 0;
+
+function awaken(): void {
+  const w = wake;
+  wake = null;
+  w?.();
+}
+
+async function setRecord(projectDir: string, name: string, patch: Partial<RunRecord>): Promise<RunRecord | null> {
+  const p = await Project.open(projectDir);
+  const r = p.runs().find((x): x is RunRecord => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
+  if (!r) return null;
+  const updated: RunRecord = { ...r, ...patch, updatedAt: new Date().toISOString() };
+  p.upsertRun(updated);
+  await p.save();
+  return updated;
+}
+
+async function readRecord(projectDir: string, name: string): Promise<RunRecord | null> {
+  const p = await Project.open(projectDir);
+  return p.runs().find((x): x is RunRecord => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name) ?? null;
+}
+
+/** Blocks while paused (or until stop); returns false when stopped. */
+async function waitWhilePaused(): Promise<boolean> {
+  while (pauseWanted && !stop.signal.aborted) await new Promise<void>((r) => (wake = r));
+  return !stop.signal.aborted;
+}
+
+async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean): Promise<RunSummary> {
+  const project = await Project.open(projectDir);
+  let first = true;
+  let tile: Float32Array | null = null;
+  let detector: CollapseDetector | null = null;
+  let modelId: string | null = null;
+  const previewEvery = o.previewEvery ?? 200;
+  const preview = async (trainer: Trainer, step: number): Promise<void> => {
+    try {
+      tile ??= await previewTile(project, trainer.config, trainer.vit.patchSize);
+      const png = await teacherPreview(trainer.vit, await trainer.teacherBackbone(), tile, trainer.config.crops.globalSize, trainer.config.runtime.threads || undefined);
+      send({ type: 'preview', step, png });
+    } catch (err) {
+      log(`train worker: preview at step ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+  return runPretrain(project, {
+    ...(resume ? { resume: true, name: o.name } : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
+    checkpointMinutes: o.checkpointMinutes,
+    signal: stop.signal,
+    log,
+    onStep: (report, total, eta) => {
+      lastStep = report.step;
+      send({ type: 'step', report, total, eta });
+    },
+    gate: async (checkpoint) => {
+      if (first) {
+        first = false;
+        // A checkpoint at step 0 of a new run: a crash before the first timed checkpoint can still resume.
+        if (!resume) await checkpoint();
+      }
+      if (!pauseWanted || stop.signal.aborted) return;
+      await checkpoint();
+      send({ type: 'paused', step: lastStep });
+      if (await waitWhilePaused()) send({ type: 'resumed', step: lastStep });
+    },
+    afterStep: async (trainer, r) => {
+      const total = trainer.config.steps;
+      if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) await preview(trainer, r.step);
+      if (o.collapse === false) return;
+      detector ??= new CollapseDetector(trainer.head.prototypes, warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction), typeof o.collapse === 'object' ? o.collapse : {});
+      const message = detector.observe(r.step, r.signals);
+      if (message) {
+        pauseWanted = true;
+        send({ type: 'alert', kind: 'collapse', step: r.step, message });
+      }
+    },
+    onCheckpoint: async (trainer, step) => {
+      if (step > 0) modelId = await registerRunModel(projectDir, o.name, trainer.vit, await trainer.teacherBackbone(), step);
+      const record = await readRecord(projectDir, o.name);
+      if (record) send({ type: 'record', record, modelId });
+    },
+  });
+}
+
+async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
+  if (o.stage !== 'pretrain') throw new DinoscopeError('BAD_INPUT', `${o.stage}: not available yet.`);
+  if (!o.resume) trainConfig(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
+  let resume = o.resume;
+  for (;;) {
+    try {
+      return { type: 'done', summary: await runOnce(projectDir, o, resume) };
+    } catch (err) {
+      if (!(err instanceof NanLossError) || err.checkpointStep === null) throw err;
+      // NaN: pause with the last good checkpoint; resume restarts from it, stop leaves it stopped.
+      const record = await setRecord(projectDir, o.name, { status: 'running', step: err.checkpointStep, error: err.message });
+      if (record) send({ type: 'record', record, modelId: null });
+      send({ type: 'alert', kind: 'nan', step: err.step, message: err.message });
+      pauseWanted = true;
+      send({ type: 'paused', step: err.checkpointStep });
+      lastStep = err.checkpointStep;
+      if (!(await waitWhilePaused())) {
+        const rec = await setRecord(projectDir, o.name, { status: 'stopped' });
+        if (rec) send({ type: 'record', record: rec, modelId: null });
+        return { type: 'done', summary: { run: o.name, dir: rec?.dir ?? '', status: 'stopped', steps: err.checkpointStep, totalSteps: rec?.totalSteps ?? 0, startedFrom: err.checkpointStep, stepsFrom: { kind: 'steps' }, finalLosses: null, lastCheckpoint: rec ? { dir: rec.dir, step: err.checkpointStep } : null } };
+      }
+      send({ type: 'resumed', step: err.checkpointStep });
+      resume = true;
+    }
+  }
+}
+
+process.on('message', (m: ToChild) => {
+  if (m.type === 'start') {
+    run(m.projectDir, m.options).then(
+      (last) => finish(last, 0),
+      (err: unknown) => finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1),
+    );
+  } else if (m.type === 'pause') pauseWanted = true;
+  else if (m.type === 'resume') {
+    pauseWanted = false;
+    awaken();
+  } else {
+    stop.abort();
+    awaken();
+  }
+});
+// The parent went away (the app closed or crashed): stop at the next step boundary with a checkpoint.
+process.on('disconnect', () => {
+  stop.abort();
+  awaken();
+});
