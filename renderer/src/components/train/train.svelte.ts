@@ -1,0 +1,179 @@
+// Training state of the window, alive while a project is open (not only while the panel shows): the
+// project's runs, the run on screen with its recorded and live steps, its latest teacher preview and
+// alert. Host events are received here once (attach), so closing the panel loses nothing.
+import type { TrainAlert, TrainPreview, TrainRunInfo, TrainStage, TrainStartOptions, TrainStepInfo } from '../../../../core/common/api.js';
+import type { ApiClient } from '../../api/client.js';
+import { toDinoscopeError } from '../../api/errors.js';
+
+/** What the setup form opens with: a stage and the model to start from. */
+export interface SetupRequest {
+  stage: TrainStage;
+  from: string | null;
+}
+
+export class TrainState {
+  open = $state(false);
+  /** The run on screen; null shows the setup form. */
+  view = $state<string | null>(null);
+  /** Bumped when the setup form must reset to `setup` (a model row's "Adapt to high resolution"). */
+  setup = $state.raw<SetupRequest & { seq: number }>({ stage: 'pretrain', from: null, seq: 0 });
+  runs = $state.raw<TrainRunInfo[]>([]);
+  preview = $state.raw<TrainPreview | null>(null);
+  alert = $state.raw<TrainAlert | null>(null);
+  loadingHistory = $state(false);
+  error = $state<string | null>(null);
+  /** Bumped on every change of the step list (the list itself is kept outside the reactive system). */
+  private version = $state(0);
+  private buf: TrainStepInfo[] = [];
+  private api: ApiClient | null = null;
+  private off: (() => void)[] = [];
+  private notify: (kind: 'error' | 'info', text: string) => void = () => {};
+
+  /** The steps of the run on screen, in step order (reactive through `version`). */
+  get steps(): readonly TrainStepInfo[] {
+    void this.version;
+    return this.buf;
+  }
+
+  get current(): TrainRunInfo | null {
+    return this.runs.find((r) => r.name === this.view) ?? null;
+  }
+
+  /** Subscribes to the host's training events (once per client). */
+  attach(api: ApiClient, notify: (kind: 'error' | 'info', text: string) => void): void {
+    if (this.api === api) return;
+    this.detach();
+    this.api = api;
+    this.notify = notify;
+    this.off = [
+      api.on('trainRun', (r) => this.upsert(r)),
+      api.on('trainStep', (s) => {
+        if (s.run === this.view) this.push(s);
+      }),
+      api.on('trainPreview', (p) => {
+        if (p.run === this.view) this.preview = p;
+      }),
+      api.on('trainAlert', (a) => {
+        if (a.run === this.view) this.alert = a;
+        this.notify('error', `Training run ${a.run}: ${a.message}${a.paused ? ' The run is paused.' : ''}`);
+      }),
+    ];
+  }
+
+  detach(): void {
+    for (const f of this.off) f();
+    this.off = [];
+    this.api = null;
+  }
+
+  /** Opens the panel on the live run, else the latest run, else the setup form. */
+  async show(): Promise<void> {
+    this.open = true;
+    await this.refreshRuns();
+    const live = this.runs.find((r) => r.status === 'running' || r.status === 'paused');
+    const latest = [...this.runs].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    const pick = this.view && this.runs.some((r) => r.name === this.view) ? this.view : (live ?? latest)?.name ?? null;
+    if (pick) await this.select(pick);
+  }
+
+  /** Opens the panel's setup form for `req` (a model row's "Adapt to high resolution"). */
+  async showSetup(req: SetupRequest): Promise<void> {
+    this.setup = { ...req, seq: this.setup.seq + 1 };
+    this.view = null;
+    this.open = true;
+    await this.refreshRuns();
+  }
+
+  close(): void {
+    this.open = false;
+  }
+
+  async refreshRuns(): Promise<void> {
+    if (!this.api) return;
+    try {
+      this.runs = await this.api.trainingRuns();
+      this.error = null;
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
+    }
+  }
+
+  /** Shows a run: its recorded steps, then live ones as they come. */
+  async select(name: string | null): Promise<void> {
+    if (name === this.view && (name === null || this.buf.length)) return;
+    this.view = name;
+    this.buf = [];
+    this.preview = null;
+    this.alert = null;
+    this.version++;
+    if (!name || !this.api) return;
+    this.loadingHistory = true;
+    try {
+      const history = await this.api.trainingHistory(name);
+      if (this.view !== name) return;
+      // Live steps that arrived while the history loaded follow it (or replace its tail after a resume).
+      const live = this.buf;
+      this.buf = history.slice();
+      for (const s of live) this.push(s, false);
+      this.version++;
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
+    } finally {
+      this.loadingHistory = false;
+    }
+  }
+
+  async start(options: TrainStartOptions): Promise<TrainRunInfo | null> {
+    if (!this.api) return null;
+    const run = await this.api.startTraining(options);
+    this.upsert(run);
+    await this.select(run.name);
+    return run;
+  }
+
+  pause(name: string): Promise<void> {
+    return this.act(name, (api) => api.pauseTraining(name));
+  }
+
+  async resume(name: string): Promise<void> {
+    if (this.alert?.run === name) this.alert = null;
+    await this.act(name, (api) => api.resumeTraining(name));
+  }
+
+  stop(name: string): Promise<void> {
+    return this.act(name, (api) => api.stopTraining(name));
+  }
+
+  private async act(name: string, work: (api: ApiClient) => Promise<TrainRunInfo>): Promise<void> {
+    if (!this.api) return;
+    try {
+      this.upsert(await work(this.api));
+      this.error = null;
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
+    }
+    if (this.view !== name) await this.select(name);
+  }
+
+  private upsert(r: TrainRunInfo): void {
+    const at = this.runs.findIndex((x) => x.name === r.name);
+    this.runs = at < 0 ? [r, ...this.runs] : this.runs.map((x, i) => (i === at ? r : x));
+    // An alert holds until the user resumes (train.resume) or the run ends; a 'running' record can still
+    // arrive between the alert and the pause it announces.
+    if (this.alert?.run === r.name && (r.status === 'stopped' || r.status === 'done' || r.status === 'failed')) this.alert = null;
+  }
+
+  /** Appends a step; a step at or before the last one (a resume from a checkpoint) replaces the tail. */
+  private push(s: TrainStepInfo, bump = true): void {
+    const last = this.buf[this.buf.length - 1];
+    if (last && s.step <= last.step) {
+      let cut = this.buf.length;
+      while (cut > 0 && this.buf[cut - 1].step >= s.step) cut--;
+      this.buf.length = cut;
+    }
+    this.buf.push(s);
+    if (bump) this.version++;
+  }
+}
+
+export const train = new TrainState();
