@@ -1,5 +1,6 @@
 // The explicit command registry: no discovery by file name.
 import type { Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
 import { importCommand } from './commands/import.js';
@@ -11,4 +12,4 @@ import { searchCommand } from './commands/search.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];
+export const commands: readonly Command[] = [demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];

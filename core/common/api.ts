@@ -416,6 +416,8 @@ export interface DemoOptions {
   minutes?: number;
   /** Folder of the demo project (default <home>/Dinoscope/demo). */
   dir?: string;
+  /** A smoke-test demo (tests): small slides and a minute model (the pretrain --tiny one). */
+  tiny?: boolean;
 }
 
 export interface DinoscopeApi {
