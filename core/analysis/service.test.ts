@@ -8,10 +8,11 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
-import { AppService, rootAssetUrls } from '../app/service.js';
+import type { AppService } from '../app/service.js';
 import { openImage } from '../data/readers/registry.js';
 import { readSafetensors } from '../model/weights/safetensors.js';
-import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from './fixture.js';
+import { textureAt, writeMosaics, type MosaicSpec } from './fixture.js';
+import { analysisProject } from './fixture-service.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 32 };
 const GRID = SPEC.side / SPEC.stride;
@@ -21,15 +22,7 @@ let ids: string[];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-analysis-'));
-  process.env.DINOSCOPE_HOME = join(root, 'home');
-  const paths = await writeMosaics(join(root, 'slides'), 3, SPEC);
-  service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
-  await service.createProject(join(root, 'project'));
-  await service.importPaths(paths);
-  await service.idle();
-  const images = (await service.currentProject())!.images;
-  ids = paths.map((p) => images.find((i) => i.path === p)!.id);
-  await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
+  ({ service, ids } = await analysisProject(root, await writeMosaics(join(root, 'slides'), 3, SPEC), SPEC));
 }, 60_000);
 
 afterAll(async () => {

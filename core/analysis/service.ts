@@ -10,12 +10,12 @@ import { clusterLegend, clusterRgba, clustersOverlay } from '../tiles/overlays/c
 import { pcaLegend, pcaOverlay } from '../tiles/overlays/pca.js';
 import type { OverlayProvider } from '../tiles/overlays/provider.js';
 import { similarityLegend, similarityOverlay, type CellLayer } from '../tiles/overlays/similarity.js';
-import type { DziGeometry } from '../tiles/dzi.js';
+import { dziGeometry, type DziGeometry } from '../tiles/dzi.js';
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
 import { fitCollectionPca, pcaImageRgba, type PcaFit } from './pca-maps.js';
-import { bestRegions, heatColours, queryCells, queryVector } from './similarity.js';
+import { bestRegions, candidateCount, heatColours, queryCells, queryVector } from './similarity.js';
 import { matchPicture } from './thumbs.js';
 
 export interface AnalysisHooks {
@@ -76,6 +76,27 @@ export class AnalysisService {
     return this.loaded.fc;
   }
 
+  /**
+   * Background preparation when a project opens, so the first click costs what later ones do: load the
+   * newest feature set's index into memory, start the scan threads on it, and run the colour and tile
+   * paths once. Never throws (a failure here is reported by the first real query instead).
+   */
+  async warm(): Promise<void> {
+    try {
+      if (!this.project.featureSets().some((s) => s.images.some((i) => i.indexedRows > 0))) return;
+      const fc = await this.collection();
+      await fc.index.warm();
+      const g = fc.images.values().next().value;
+      if (g) {
+        const { rgba } = heatColours(new Float32Array(256).map((_, i) => i / 256));
+        const layer: CellLayer = { stride: 1, origin: { x: 0, y: 0 }, gridWidth: 16, gridHeight: 16, rgba, legend: [] };
+        await similarityOverlay(() => layer, async () => dziGeometry(16, 16)).tile(g.id, 4, 0, 0);
+      }
+    } catch {
+      // The first query reports it.
+    }
+  }
+
   async similarityQuery(req: SimilarityRequest): Promise<SimilarityResult> {
     const t0 = performance.now();
     const fc = await this.collection(req?.featureSet);
@@ -83,8 +104,10 @@ export class AnalysisService {
     if (!Number.isInteger(k) || k < 1 || k > 200) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
     const q = queryCells(fc, req);
     const { vector, patches } = await queryVector(fc, q);
-    // The heatmap and the collection-wide top-N scan on the worker pool, in flight together.
-    const [scores, hits] = await Promise.all([fc.index.heatmapAsync(q.image.id, vector), bestRegions(fc, vector, q, k)]); // scores: (gridHeight, gridWidth), NaN = no patch
+    // The query image's heatmap, and the top-N over the other images' rows, on the worker pool in flight
+    // together; the query image's own best patches come from its heatmap (every row scanned once).
+    const [scores, others] = await Promise.all([fc.index.heatmapAsync(q.image.id, vector), fc.index.searchOthersAsync(vector, candidateCount(fc, k), q.image.id)]); // scores: (gridHeight, gridWidth), NaN = no patch
+    const hits = await bestRegions(fc, vector, q, k, 3, { ownScores: scores, others });
     const { lo, hi, rgba } = heatColours(scores);
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));

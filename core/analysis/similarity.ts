@@ -115,11 +115,18 @@ export function heatColours(scores: Float32Array): { lo: number; hi: number; rgb
   return { lo, hi, rgba: similarityRgba(scores, lo, hi) };
 }
 
+/** How many exact candidates bestRegions ranks before NMS. */
+export const candidateCount = (fc: FeatureCollection, k: number): number => Math.min(fc.index.size, Math.max(400, 60 * k));
+
 /** Distinct best matches: exact top-N over the collection, the query's own patches (and their NMS
- * neighbourhood) removed, then NMS with `radius` cells. */
-export async function bestRegions(fc: FeatureCollection, vector: Float32Array, q: QueryCells, k: number, radius = 3): Promise<Hit[]> {
-  const n = Math.min(fc.index.size, Math.max(400, 60 * k));
-  const hits = await fc.index.searchAsync(vector, n); // worker pool; the same hits as search()
+ * neighbourhood) removed, then NMS with `radius` cells. `split` supplies the top-N in two parts computed by
+ * the caller: the query image's heatmap (its rows' scores) and the top-N of the other images' rows
+ * (searchOthersAsync with candidateCount); the merged candidates equal searchAsync's. */
+export async function bestRegions(fc: FeatureCollection, vector: Float32Array, q: QueryCells, k: number, radius = 3, split?: { ownScores: Float32Array; others: Hit[] }): Promise<Hit[]> {
+  const n = candidateCount(fc, k);
+  const hits = split
+    ? [...split.others, ...fc.index.topOfHeatmap(q.image.id, split.ownScores, n)].sort((a, b) => b.score - a.score).slice(0, n)
+    : await fc.index.searchAsync(vector, n); // worker pool; the same hits as search()
   const own = q.image.id;
   const near = (h: Hit): boolean => {
     if (h.image !== own) return false;

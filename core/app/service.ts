@@ -122,6 +122,7 @@ export class AppService implements DinoscopeApi, AssetSource {
     if (await project.checkSources()) await project.save();
     const summary = await this.setProject(project);
     this.track(resumeCaching({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }));
+    void this.analysis().warm(); // index + scan threads in the background, so the first click is not slower
     return summary;
   }
 
@@ -217,6 +218,7 @@ export class AppService implements DinoscopeApi, AssetSource {
     );
     // The collection now knows which images are searchable (ImageEntry.hasFeatures).
     this.changed(project);
+    if (project === this.project) void this.analysis().warm(); // reload the grown index before the next click
     return summary;
   }
 

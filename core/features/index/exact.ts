@@ -206,6 +206,38 @@ export class ExactIndex {
     return top.map(({ row, score }) => this.hit(row, score));
   }
 
+  /**
+   * The k best rows outside image `imageId` (searchAsync over the other rows only): with that image's
+   * heatmap, which scores its own rows, a click scans every row once instead of the image twice.
+   */
+  async searchOthersAsync(query: Float32Array, k: number, imageId: string, pool: ScanPool | null = sharedScanPool()): Promise<Hit[]> {
+    const own = [...(this.image(imageId)?.ranges ?? [])].sort((a, b) => a[0] - b[0]);
+    const segments: [number, number][] = []; // [from, n] of the rows between the image's ranges
+    let at = 0;
+    for (const [s, c] of [...own, [this.size, 0] as [number, number]]) {
+      if (s > at) segments.push([at, s - at]);
+      at = Math.max(at, s + c);
+    }
+    const kk = Math.max(1, Math.min(k, this.size));
+    if (segments.length === 0) return [];
+    if (pool) return (await pool.topK(this.rowsSpace, query, kk, segments)).map(({ row, score }) => this.hit(row, score));
+    const top = new TopK(kk);
+    const qs = this.rowsSpace.setQuery(query);
+    for (const [from, n] of segments) this.rowsSpace.scanTop(qs, from, n, top);
+    return top.sorted().map(({ id, score }) => this.hit(id, score));
+  }
+
+  /** The k best patches of one image from its heatmap (the scores heatmap() returned), best first. */
+  topOfHeatmap(imageId: string, scores: Float32Array, k: number): Hit[] {
+    const lookup = this.lookup(imageId); // grid position → row
+    const top = new TopK(Math.max(1, k));
+    for (let p = 0; p < scores.length; p++) {
+      const s = scores[p];
+      if (s > top.threshold) top.push(s, p); // NaN (no patch) never passes
+    }
+    return top.sorted().map(({ id, score }) => this.hit(lookup[id], score));
+  }
+
   /** heatmap() across worker threads (pool.ts); same values. */
   async heatmapAsync(imageId: string, query: Float32Array, pool: ScanPool | null = sharedScanPool()): Promise<Float32Array> {
     const im = this.image(imageId);
@@ -222,6 +254,11 @@ export class ExactIndex {
       o += c;
     }
     return out;
+  }
+
+  /** Start the scan threads and prepare them for this index (ScanPool.warm); a no-op without a pool. */
+  async warm(pool: ScanPool | null = sharedScanPool()): Promise<void> {
+    if (pool && this.size > 0) await pool.warm(this.rowsSpace);
   }
 
   /** grid position → row for one image (−1 where the image has no patch, e.g. background). */

@@ -79,6 +79,22 @@ describe('ScanPool', () => {
     }
   });
 
+  it('a click scans each row once: the other images\' top-k plus the top of the own heatmap equal the full search', async () => {
+    await pool.warm(idx.rowsSpace);
+    for (const [qi, image] of [[500, 'a'], [12000, 'b'], [26000, 'a']] as const) {
+      const q = syn.vectors.subarray(qi * D, qi * D + D);
+      const want = idx.search(q, 40);
+      const heat = await idx.heatmapAsync(image, q, pool);
+      for (const p of [pool, null]) {
+        const others = await idx.searchOthersAsync(q, 40, image, p);
+        expect(others.every((h) => h.image !== image)).toBe(true);
+        const merged = [...others, ...idx.topOfHeatmap(image, heat, 40)].sort((x, y) => y.score - x.score).slice(0, 40);
+        expect(merged.map((h) => [h.row, h.image, h.x, h.y])).toEqual(want.map((h) => [h.row, h.image, h.x, h.y]));
+        expect(merged.map((h) => h.score)).toEqual(want.map((h) => h.score));
+      }
+    }
+  });
+
   it('IVF built and searched across threads equals IVF on one thread', async () => {
     const opts = { top: 4, leaf: 4, sample: 3000, assignProbe: 2 };
     const ivf = IvfIndex.build(idx, opts);

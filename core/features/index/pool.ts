@@ -222,6 +222,22 @@ export class ScanPool {
     return best;
   }
 
+  /**
+   * Make every thread ready for `space` (worker started, rows attached, kernel instantiated, scan loop
+   * compiled) so the first real query pays none of it: attach and a tiny read on each thread, then one
+   * scan of up to a block per thread through the normal path.
+   */
+  async warm(space: RowSpace): Promise<void> {
+    await Promise.all(
+      this.threads.map((t) => {
+        this.attach(t, space);
+        return this.send(t, { type: 'read', space: space.id, at: ROWS_AT, bytes: 64 });
+      }),
+    );
+    const n = Math.min(space.count, SLOT_BLOCK * this.size);
+    if (n > 0) await this.scores(space, space.vector(0), [[0, n]], new Float32Array(new SharedArrayBuffer(n * 4)));
+  }
+
   /** Stop the workers (pending requests are rejected). */
   async close(): Promise<void> {
     this.failure ??= new Error('scan pool closed');

@@ -1,7 +1,7 @@
 // "Attention" and "Token norms": maps computed on request for a region (core/features/extract/attention.ts)
 // and drawn as heatmap tiles over that region, transparent elsewhere. One store holds the latest maps per
 // image; two providers read it. Colours: a five-stop viridis ramp from the map's 2nd to 98th percentile.
-import sharp from 'sharp';
+import { encodePngRgba } from '../png.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { levelDownsample, tileRect, type DziGeometry } from '../dzi.js';
 import type { OverlayLegendItem, OverlayProvider } from './provider.js';
@@ -126,6 +126,6 @@ export class HeatmapOverlay implements OverlayProvider {
         }
       }
     }
-    return sharp(rgba, { raw: { width: rect.width, height: rect.height, channels: 4 } }).png({ compressionLevel: 3 }).toBuffer();
+    return encodePngRgba(rgba, rect.width, rect.height);
   }
 }

@@ -2,7 +2,7 @@
 // patch, drawn into the image's DZI grid with nearest-neighbour upsampling at every level. The layers
 // live in the analysis service (core/analysis); a provider only reads the latest layer of an image.
 // "Similarity": cosine of the query to every patch of the image, on a magma-like ramp.
-import sharp from 'sharp';
+import { encodePngRgba } from '../png.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { levelDownsample, tileRect, type DziGeometry } from '../dzi.js';
 import type { OverlayLegendItem, OverlayProvider } from './provider.js';
@@ -71,7 +71,7 @@ export class CellOverlay implements OverlayProvider {
     const layer = this.source(imageId);
     const t = layer ? renderCellTile(g, level, x, y, layer) : null;
     const rgba = t?.rgba ?? new Uint8Array(rect.width * rect.height * 4);
-    return sharp(rgba, { raw: { width: rect.width, height: rect.height, channels: 4 } }).png({ compressionLevel: 2, adaptiveFiltering: false }).toBuffer();
+    return encodePngRgba(rgba, rect.width, rect.height);
   }
 }
 

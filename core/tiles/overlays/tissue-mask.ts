@@ -3,6 +3,7 @@
 // white (unsaturated and bright); darkness catches unstained dark material. A floor on the threshold
 // keeps a blank slide blank.
 import sharp from 'sharp';
+import { encodePngRgba } from '../png.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { levelDownsample, tileRect } from '../dzi.js';
 import { otsuThreshold } from './otsu.js';
@@ -99,6 +100,6 @@ export class TissueMaskOverlay implements OverlayProvider {
         }
       }
     }
-    return sharp(rgba, { raw: { width: rect.width, height: rect.height, channels: 4 } }).png({ compressionLevel: 3 }).toBuffer();
+    return encodePngRgba(rgba, rect.width, rect.height);
   }
 }
