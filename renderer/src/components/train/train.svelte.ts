@@ -60,10 +60,19 @@ export class TrainState {
     ];
   }
 
+  /** Unsubscribes and forgets the project's runs (the project closed). */
   detach(): void {
     for (const f of this.off) f();
     this.off = [];
     this.api = null;
+    this.open = false;
+    this.view = null;
+    this.runs = [];
+    this.preview = null;
+    this.alert = null;
+    this.error = null;
+    this.buf = [];
+    this.version++;
   }
 
   /** Opens the panel on the live run, else the latest run, else the setup form. */
