@@ -1,6 +1,7 @@
 // The demo's sample collection: `images` square slides of tissue-like textures (textures.ts) laid out as
 // layout.ts says, written as JPEG-compressed tiled pyramidal TIFFs with their µm/px, so the viewer opens
 // them at once without building a pyramid cache. Everything follows from the spec: same spec, same pixels.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mulberry32 } from '../common/random.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -73,6 +74,7 @@ export interface GenerateHooks {
 
 /** Writes the collection (or hooks.only of it) into `dir`, files named by demoImageName; returns their paths. */
 export async function writeDemoImages(dir: string, spec: DemoSpec, hooks: GenerateHooks = {}): Promise<string[]> {
+  await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   const todo = hooks.only ?? Array.from({ length: spec.images }, (_, i) => i);
   for (const i of todo) {

@@ -16,6 +16,7 @@ import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
 import { importPaths, type ImageFormats } from '../project/importer.js';
 import { Project } from '../project/project.js';
+import { runModelId } from '../train/host/register.js';
 import { checkpointDir } from '../train/run.js';
 import { demoImageName, writeDemoImages, type DemoSpec } from './generate.js';
 import { prepareDemoFolder, SLIDES } from './folder.js';
@@ -62,6 +63,8 @@ export interface DemoSummary {
 /** The phases' shares of the overall fraction (generating, importing, training, extracting). */
 const PHASES = { generating: [0, 0.1], importing: [0.1, 0.15], training: [0.15, 0.8], extracting: [0.8, 1] } as const;
 const TOTAL = 1000;
+/** Steps core/train/run.ts times before a minutes budget fixes the step count. */
+const TIMED_STEPS = 3;
 
 const exists = (p: string): Promise<boolean> =>
   stat(p).then(
@@ -111,6 +114,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   const next = nextDemoRun(project);
   let steps = next.steps;
   if (next.action !== 'keep') {
+    const tTrain = performance.now();
     report('training', 0, next.action === 'resume' ? `resuming training run ${next.run}` : 'training: timing the first steps');
     const r = await ctx.train({
       project,
@@ -120,7 +124,13 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
       steps: plan.steps,
       overrides: { ...(plan.overrides ?? {}), data: { mpp: DEMO_MPP } },
       signal: ctx.signal,
-      onStep: (step, total) => report('training', step / total, `training step ${step}/${total}`),
+      // A minutes budget fixes the step count after the first steps are timed (core/train/run.ts): until
+      // then the total is the preset's, so progress follows the clock and the message has no total.
+      onStep: (step, total) => {
+        const timing = plan.steps === undefined && next.action === 'new' && step < TIMED_STEPS;
+        const fraction = plan.minutes !== undefined && next.action === 'new' ? Math.max(step / total, (performance.now() - tTrain) / (60_000 * plan.minutes)) : step / total;
+        report('training', timing ? Math.min(fraction, 0.5) : fraction, timing ? `training step ${step} (timing the first steps)` : `training step ${step}/${total}`);
+      },
       log: ctx.log,
     });
     steps = r.steps;
@@ -131,7 +141,8 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
 
   // 4. The run's teacher as a project model (models/<run>/), then features with it.
   const models = new ModelManager({ projectDir: () => dir, jobs });
-  const model = await models.find(next.run).catch(() => models.importPath(checkpointDir(join(dir, 'runs', next.run)), { location: 'project', name: next.run }));
+  // The trainers register it at each checkpoint; a run trained before that existed is imported here.
+  const model = await models.find(runModelId(next.run)).catch(() => models.importPath(checkpointDir(join(dir, 'runs', next.run)), { location: 'project', name: next.run }));
   const setId = featureSetId(model.id, { mpp: DEMO_MPP });
   const prior = project.featureSets().find((s) => s.id === setId);
   let patches = prior && project.images().every((i) => prior.images.some((e) => e.imageId === i.id && e.complete && e.indexedRows > 0)) ? prior.images.reduce((s, e) => s + e.indexedRows, 0) : -1;

@@ -13,7 +13,7 @@ export interface NextRun {
 
 const DEMO_RUN = /^demo(?:-(\d+))?$/;
 
-function isRun(v: unknown): v is RunRecord {
+export function isRun(v: unknown): v is RunRecord {
   return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { status?: unknown }).status === 'string';
 }
 

@@ -2,6 +2,7 @@
 // runs it in this process (trainInProcess, core/train/run.ts); the app passes its own (the training job
 // host's child process once it lands) without the demo pipeline changing.
 import type { Project } from '../project/project.js';
+import { registerRunModel } from '../train/host/register.js';
 import { runPretrain } from '../train/run.js';
 
 export interface DemoTrainRequest {
@@ -29,7 +30,8 @@ export interface DemoTrainResult {
 
 export type DemoTrainer = (request: DemoTrainRequest) => Promise<DemoTrainResult>;
 
-/** Trains in this process with core/train/run.ts (checkpoints on stop, at the end and every 2 minutes). */
+/** Trains in this process with core/train/run.ts (checkpoints on stop, at the end and every 2 minutes);
+ * each checkpoint's teacher becomes the project model models/<run>/, as the job host's children do. */
 export const trainInProcess: DemoTrainer = async (r) => {
   const s = await runPretrain(r.project, {
     name: r.run,
@@ -39,6 +41,9 @@ export const trainInProcess: DemoTrainer = async (r) => {
     signal: r.signal,
     log: r.log,
     onStep: (step, total) => r.onStep(step.step, total),
+    onCheckpoint: async (trainer, step) => {
+      if (step > 0) await registerRunModel(r.project.dir, r.run, trainer.vit, await trainer.teacherBackbone(), step);
+    },
   });
   return { run: s.run, status: s.status, steps: s.steps, totalSteps: s.totalSteps };
 };

@@ -40,22 +40,25 @@ export const demoCommand: Command = {
     if (dir !== undefined) options.dir = resolve(dir);
     const plan = demoPlan(options, homedir(), steps);
 
-    const jobs = new JobRegistry();
+    // Lines come from the pipeline's own progress calls (the job's events are throttled): one when the
+    // phase changes, then at most one every PROGRESS_EVERY_S seconds.
     let phase = '';
     let printed = 0;
-    jobs.on((p) => {
-      if (p.state === 'done') return; // the summary follows
-      const message = p.message ?? '';
+    const print = (done: number, total: number, message: string): void => {
       const now = performance.now() / 1000;
       const head = message.split(/[ :]/)[0];
-      if (p.state === 'running' && head === phase && now - printed < PROGRESS_EVERY_S) return;
+      if (head === phase && now - printed < PROGRESS_EVERY_S && done < total) return;
       phase = head;
       printed = now;
-      io.stderr(`demo: ${Math.round((100 * p.done) / Math.max(1, p.total))}% ${p.state === 'running' ? message : p.state}\n`);
-    });
-    const summary = await jobs.run('demo', 'Demo', 1000, (job) => {
+      io.stderr(`demo: ${Math.round((100 * done) / Math.max(1, total))}% ${message}\n`);
+    };
+    const summary = await new JobRegistry().run('demo', 'Demo', 1000, (job) => {
       io.signal.addEventListener('abort', () => job.cancel());
-      return runDemo(plan, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message), formats: defaultFormats, train: trainInProcess, log: (line) => io.stderr(`${line}\n`) });
+      const progress = (done: number, total: number, message: string): void => {
+        job.progress(done, total, message);
+        print(done, total, message);
+      };
+      return runDemo(plan, { signal: job.signal, progress, formats: defaultFormats, train: trainInProcess, log: (line) => io.stderr(`${line}\n`) });
     });
     io.stderr(`demo: ready. Open it with: dinoscope serve --project ${summary.project}\n`);
     io.stdout(JSON.stringify(summary, null, 2) + '\n');
