@@ -41,6 +41,8 @@ import { checkExtractOptions, extractFeatures } from '../features/extract/projec
 import { workingResolution } from '../features/extract/resolution.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
+import { TrainingApi } from '../train/host/api.js';
+import { TrainingHost } from '../train/host/host.js';
 import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
 import { Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
@@ -84,6 +86,16 @@ export class AppService implements DinoscopeApi, AssetSource {
   /** Model folders (user and project); see core/model/manager. */
   readonly models = new ModelManager({ projectDir: () => this.project?.dir ?? null, jobs: this.jobs });
   private readonly events = new TypedEmitter();
+  /** Training runs, each in a child process (core/train/host); the main thread never trains. */
+  readonly training = new TrainingHost({
+    jobs: this.jobs,
+    emit: (event, payload) => this.events.emit(event, payload),
+    // Children write run records into project.json: keep the open Project's copy in step so its next save keeps them.
+    onRecord: (dir, record) => {
+      if (this.project?.dir === dir) this.project.upsertRun(record);
+    },
+  });
+  private readonly trainingApi = new TrainingApi({ host: this.training, models: this.models, project: () => this.requireProject() });
   private readonly formats: ImageFormats;
   private project: Project | null = null;
   private tilesService: TileService | null = null;
@@ -271,34 +283,34 @@ export class AppService implements DinoscopeApi, AssetSource {
     return this.analysis().exportAnalysis(request);
   }
 
-  // ---- training (issues 5 and 7): core/train/host owns the child processes; wired in by the job host ----
+  // ---- training (issues 5 and 7): core/train/host runs each run in a child process ----
 
   async trainPresets(): Promise<TrainPresetInfo[]> {
-    throw notYet('trainPresets');
+    return this.trainingApi.presets();
   }
   async trainHardware(): Promise<TrainHardware> {
-    throw notYet('trainHardware');
+    return this.trainingApi.hardware();
   }
-  async trainEstimate(_options: TrainStartOptions): Promise<TrainEstimate> {
-    throw notYet('trainEstimate');
+  async trainEstimate(options: TrainStartOptions): Promise<TrainEstimate> {
+    return this.trainingApi.estimate(options);
   }
-  async startTraining(_options: TrainStartOptions): Promise<TrainRunInfo> {
-    throw notYet('startTraining');
+  async startTraining(options: TrainStartOptions): Promise<TrainRunInfo> {
+    return this.trainingApi.start(options);
   }
   async trainingRuns(): Promise<TrainRunInfo[]> {
-    throw notYet('trainingRuns');
+    return this.trainingApi.runs();
   }
-  async trainingHistory(_run: string): Promise<TrainStepInfo[]> {
-    throw notYet('trainingHistory');
+  async trainingHistory(run: string): Promise<TrainStepInfo[]> {
+    return this.trainingApi.history(run);
   }
-  async pauseTraining(_run: string): Promise<TrainRunInfo> {
-    throw notYet('pauseTraining');
+  async pauseTraining(run: string): Promise<TrainRunInfo> {
+    return this.trainingApi.pause(run);
   }
-  async resumeTraining(_run: string): Promise<TrainRunInfo> {
-    throw notYet('resumeTraining');
+  async resumeTraining(run: string): Promise<TrainRunInfo> {
+    return this.trainingApi.resume(run);
   }
-  async stopTraining(_run: string): Promise<TrainRunInfo> {
-    throw notYet('stopTraining');
+  async stopTraining(run: string): Promise<TrainRunInfo> {
+    return this.trainingApi.stop(run);
   }
   async startDemo(_options?: DemoOptions): Promise<ProjectSummary> {
     throw notYet('startDemo');
@@ -359,6 +371,7 @@ export class AppService implements DinoscopeApi, AssetSource {
 
   async close(): Promise<void> {
     for (const j of this.jobs.running()) this.jobs.get(j.jobId)?.cancel();
+    await this.training.close(); // live runs checkpoint and their children exit
     await Promise.allSettled([...this.background]);
     await this.tilesService?.close();
     this.tilesService = null;

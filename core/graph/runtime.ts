@@ -41,6 +41,12 @@ export interface RuntimeOptions {
   warn?: (message: string) => void;
 }
 
+/** Execution providers this onnxruntime-node build knows: `bundled` ones ship with it, the others need their
+ * runtime libraries (e.g. CUDA) installed. Knowing one does not prove a device: probe with Session.create. */
+export function availableProviders(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}
+
 export const MEMORY_DEFAULTS = { memPattern: false, cpuArena: true } as const;
 
 const toOrtType: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', bool: 'bool' };

@@ -5,7 +5,7 @@
 // restarts a child that dies unexpectedly from its last checkpoint: at most `maxRestarts` in
 // `restartWindowMs`, then the run fails with the reason.
 import type { ChildProcess } from 'node:child_process';
-import type { DinoscopeEvents, TrainRunInfo, TrainRunStatus, TrainStage, TrainStepInfo } from '../../common/api.js';
+import type { DinoscopeEvents, TrainHealth, TrainRunInfo, TrainRunStatus, TrainStage, TrainStepInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
 import type { RunRecord } from '../run.js';
@@ -58,8 +58,16 @@ interface LiveRun {
 
 const key = (projectDir: string, name: string): string => `${projectDir}\u0000${name}`;
 
+/** The API's health figures from a step report's `health` (absent on most steps). */
+function healthOf(h: unknown): TrainHealth | undefined {
+  if (typeof h !== 'object' || h === null) return undefined;
+  const v = h as { locality?: unknown; region?: unknown; clsPatchCosine?: unknown };
+  if (typeof v.locality !== 'number' || typeof v.clsPatchCosine !== 'number') return undefined;
+  return { locality: v.locality, clsPatchCosine: v.clsPatchCosine, ...(typeof v.region === 'number' ? { region: v.region } : {}) };
+}
+
 /** The API's step event from a child's StepReport. */
-export function stepInfo(run: string, jobId: string, r: StepReport & { health?: TrainStepInfo['health'] }, total: number, eta: number): TrainStepInfo {
+export function stepInfo(run: string, jobId: string, r: StepReport, total: number, eta: number): TrainStepInfo {
   const info: TrainStepInfo = {
     run,
     jobId,
@@ -72,7 +80,8 @@ export function stepInfo(run: string, jobId: string, r: StepReport & { health?: 
     etaSeconds: Number.isFinite(eta) ? eta : null,
     signals: { ...r.signals },
   };
-  if (r.health) info.health = r.health;
+  const health = healthOf((r as { health?: unknown }).health);
+  if (health) info.health = health;
   return info;
 }
 

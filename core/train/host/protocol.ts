@@ -1,6 +1,7 @@
 // The messages between the job host (core/train/host/host.ts, in the app's main process) and one training
 // child process (worker.ts), over node:child_process's IPC channel. Plain JSON-serialisable objects.
 import type { TrainStage } from '../../common/api.js';
+import type { PresetName } from '../config.js';
 import type { RunRecord, RunSummary } from '../run.js';
 import type { StepReport } from '../trainer.js';
 import type { CollapseThresholds } from './collapse.js';
@@ -9,7 +10,7 @@ import type { CollapseThresholds } from './collapse.js';
 export interface ChildRunOptions {
   name: string;
   stage: TrainStage;
-  preset: 'quick' | 'standard';
+  preset: PresetName;
   overrides?: Record<string, unknown>;
   steps?: number;
   minutes?: number;

@@ -1,0 +1,183 @@
+// The training half of the API contract (DinoscopeApi trainPresets … stopTraining), as AppService
+// delegates it: argument checks, the open project's run records (project.json + progress.jsonl) merged
+// with the live runs of the TrainingHost. A record that says 'running' with no live child of ours is a
+// run whose app crashed: it is reported 'interrupted' and resumeTraining restarts it from its checkpoint.
+import { stat, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { TrainEstimate, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
+import { DinoscopeError } from '../../common/errors.js';
+import type { ViTConfig } from '../../model/config.js';
+import type { ModelManager } from '../../model/manager/manager.js';
+import { MANIFEST, WEIGHTS } from '../../model/manager/manifest.js';
+import { projectModelsDir } from '../../model/manager/paths.js';
+import { inspectWeights } from '../../model/weights/import.js';
+import { Project } from '../../project/project.js';
+import { type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
+import { estimatePeakMemory, formatMemory } from '../gram/memory.js';
+import type { RunRecord } from '../run.js';
+import type { StepReport } from '../trainer.js';
+import { trainHardware } from './hardware.js';
+import { type TrainingHost, stepInfo } from './host.js';
+import { isPresetName, trainPresets } from './presets.js';
+import { runModelId } from './register.js';
+
+export interface TrainingApiDeps {
+  host: TrainingHost;
+  models: ModelManager;
+  /** The open project, or BAD_INPUT. */
+  project(): Project;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is RunRecord => isObject(v) && typeof v.name === 'string';
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
+
+interface Checked {
+  preset: PresetName;
+  overrides: Record<string, unknown>;
+  steps?: number;
+  minutes?: number;
+  name?: string;
+  config: TrainConfig;
+}
+
+export class TrainingApi {
+  constructor(private readonly d: TrainingApiDeps) {}
+
+  async presets(): Promise<TrainPresetInfo[]> {
+    return trainPresets();
+  }
+
+  async hardware(): Promise<TrainHardware> {
+    return trainHardware();
+  }
+
+  /** Validates start options into a merged config (BAD_INPUT naming the problem). */
+  private async check(o: TrainStartOptions): Promise<Checked> {
+    if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Training options must be an object.');
+    const stage = o.stage ?? 'pretrain';
+    if (stage === 'adapt') throw new DinoscopeError('BAD_INPUT', 'adapt: not available yet.');
+    if (stage !== 'pretrain') throw new DinoscopeError('BAD_INPUT', `Unknown training stage ${JSON.stringify(stage)} (pretrain, adapt).`);
+    if (!isPresetName(o.preset)) throw new DinoscopeError('BAD_INPUT', `Unknown preset ${JSON.stringify(o.preset)} (quick, standard).`);
+    if (o.overrides !== undefined && !isObject(o.overrides)) throw new DinoscopeError('BAD_INPUT', 'Training overrides must be an object of config keys.');
+    for (const k of ['steps', 'minutes'] as const) {
+      const v = o[k];
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && (k === 'minutes' || Number.isInteger(v)))) throw new DinoscopeError('BAD_INPUT', `${k} must be a positive ${k === 'steps' ? 'integer' : 'number'}, got ${JSON.stringify(v)}.`);
+    }
+    if (o.steps !== undefined && o.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'Give either steps or minutes, not both.');
+    if (o.name !== undefined && (typeof o.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))) throw new DinoscopeError('BAD_INPUT', `Run name ${JSON.stringify(o.name)}: use letters, digits, '.', '_' and '-'.`);
+    const overrides: Record<string, unknown> = structuredClone(o.overrides ?? {});
+    if (o.from !== undefined && o.from !== null) {
+      if (typeof o.from !== 'string') throw new DinoscopeError('BAD_INPUT', 'from must be a model id.');
+      const m = await this.d.models.find(o.from);
+      const model = isObject(overrides.model) ? overrides.model : {};
+      overrides.model = { ...model, from: join(m.path, WEIGHTS) };
+    }
+    const config = trainConfig(o.preset, o.steps !== undefined ? { ...overrides, steps: o.steps } : overrides);
+    return { preset: o.preset, overrides, steps: o.steps, minutes: o.minutes, name: o.name, config };
+  }
+
+  async estimate(o: TrainStartOptions): Promise<TrainEstimate> {
+    const { config: c } = await this.check(o);
+    const vit: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
+    const e = estimatePeakMemory(vit, { global: c.crops.globalSize, local: c.crops.localSize, gram: c.crops.globalSize }, { batch: c.batchSize, localCrops: c.crops.localCrops, remat: c.runtime.remat });
+    return { totalBytes: e.totalBytes, text: formatMemory(e.totalBytes) };
+  }
+
+  async start(o: TrainStartOptions): Promise<TrainRunInfo> {
+    const c = await this.check(o);
+    const project = this.d.project();
+    const fresh = await Project.open(project.dir);
+    if (!fresh.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+    const name = c.name ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    if (fresh.runs().some((r) => isRecord(r) && r.name === name) || this.d.host.isLive(project.dir, name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; resume it or pick another name.`);
+    return this.d.host.start(project.dir, { name, stage: 'pretrain', preset: c.preset, overrides: c.overrides, steps: c.steps, minutes: c.minutes, resume: false });
+  }
+
+  private async records(dir: string): Promise<RunRecord[]> {
+    return (await Project.open(dir)).runs().filter(isRecord);
+  }
+
+  private async fromRecord(dir: string, r: RunRecord): Promise<TrainRunInfo> {
+    const id = runModelId(r.name);
+    const hasModel = await exists(join(projectModelsDir(dir), id, MANIFEST));
+    const stage = (r as RunRecord & { stage?: unknown }).stage === 'adapt' ? 'adapt' : 'pretrain';
+    const info: TrainRunInfo = {
+      name: r.name,
+      stage,
+      preset: r.preset,
+      status: r.status === 'running' ? 'interrupted' : r.status,
+      step: r.step,
+      totalSteps: r.totalSteps,
+      checkpointStep: r.checkpointStep,
+      createdAt: r.createdAt,
+      updatedAt: r.updatedAt,
+      jobId: null,
+      modelId: hasModel ? id : null,
+    };
+    if (r.error) info.error = r.error;
+    return info;
+  }
+
+  async runs(): Promise<TrainRunInfo[]> {
+    const dir = this.d.project().dir;
+    const out = new Map<string, TrainRunInfo>();
+    for (const r of await this.records(dir)) out.set(r.name, await this.fromRecord(dir, r));
+    for (const live of this.d.host.list(dir)) {
+      const rec = out.get(live.name);
+      out.set(live.name, { ...live, modelId: live.modelId ?? rec?.modelId ?? null, createdAt: rec?.createdAt ?? live.createdAt });
+    }
+    return [...out.values()];
+  }
+
+  private async run(name: string): Promise<{ dir: string; info: TrainRunInfo; record: RunRecord | null }> {
+    if (typeof name !== 'string' || !name) throw new DinoscopeError('BAD_INPUT', 'A run name is required.');
+    const dir = this.d.project().dir;
+    const record = (await this.records(dir)).find((r) => r.name === name) ?? null;
+    const live = this.d.host.get(dir, name);
+    if (live && this.d.host.isLive(dir, name)) return { dir, info: live, record };
+    if (!record) throw new DinoscopeError('NOT_FOUND', `No run "${name}" in ${dir}.`);
+    return { dir, info: await this.fromRecord(dir, record), record };
+  }
+
+  async history(name: string): Promise<TrainStepInfo[]> {
+    const { dir, info, record } = await this.run(name);
+    const file = join(dir, record?.dir ?? join('runs', name), 'progress.jsonl');
+    const text = await readFile(file, 'utf8').catch(() => '');
+    const out: TrainStepInfo[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      let r: StepReport;
+      try {
+        r = JSON.parse(line) as StepReport;
+      } catch {
+        continue; // a line torn by a kill
+      }
+      out.push(stepInfo(name, info.jobId ?? '', r, info.totalSteps, NaN));
+    }
+    return out;
+  }
+
+  async pause(name: string): Promise<TrainRunInfo> {
+    const { dir } = await this.run(name);
+    return this.d.host.pause(dir, name);
+  }
+
+  async resume(name: string): Promise<TrainRunInfo> {
+    const { dir, info, record } = await this.run(name);
+    if (this.d.host.isLive(dir, name)) return this.d.host.resume(dir, name);
+    if (!record || info.status === 'done') throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: nothing to resume.`);
+    if (record.checkpointStep === null) throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to resume from.`);
+    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true }, record);
+  }
+
+  async stop(name: string): Promise<TrainRunInfo> {
+    const { dir, info } = await this.run(name);
+    if (!this.d.host.isLive(dir, name)) throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}, not running.`);
+    return this.d.host.stop(dir, name);
+  }
+}

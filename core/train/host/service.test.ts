@@ -1,0 +1,96 @@
+// The training API through AppService, as both hosts drive it: presets, hardware, estimate, bad input,
+// startTraining → trainStep events (throttled, the last delivered) → trainRun done, history, the model in
+// listModels; a record left 'running' by a crashed app is reported interrupted and resumes to done.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeMosaics } from '../../analysis/fixture.js';
+import type { TrainRunInfo, TrainStepInfo } from '../../common/api.js';
+import { AppService, rootAssetUrls } from '../../app/service.js';
+import { TINY_OVERRIDES } from '../../cli/commands/pretrain.js';
+import { Project } from '../../project/project.js';
+import type { RunRecord } from '../run.js';
+
+const root = mkdtempSync(join(tmpdir(), 'dinoscope-train-service-'));
+let service: AppService;
+const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
+
+beforeAll(async () => {
+  process.env.DINOSCOPE_HOME = join(root, 'home');
+  service = new AppService({ host: 'serve', version: '0.0.0', urls: rootAssetUrls, homeDir: root });
+  const files = await writeMosaics(join(root, 'images'), 1, { side: 256, stride: 64, dim: 8 });
+  await service.createProject(join(root, 'p'));
+  await service.importPaths(files);
+  await service.idle();
+}, 60_000);
+afterAll(async () => {
+  await service.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function waitRun(name: string, status: TrainRunInfo['status']): Promise<TrainRunInfo> {
+  return new Promise((resolve) => {
+    const off = service.on('trainRun', (r) => {
+      if (r.name === name && r.status === status) {
+        off();
+        resolve(r);
+      }
+    });
+  });
+}
+
+describe('AppService training', () => {
+  it('describes presets, hardware and memory, and refuses bad input', async () => {
+    const presets = await service.trainPresets();
+    expect(presets.map((p) => p.name)).toEqual(expect.arrayContaining(['quick', 'standard']));
+    expect(presets.find((p) => p.name === 'quick')).toMatchObject({ stage: 'pretrain', sizedFor: 'cpu', settings: { size: 'tiny', patchSize: 16, registers: 4, globalSize: 112 } });
+    const hw = await service.trainHardware();
+    expect(hw.providers.find((p) => p.name === 'cpu')?.available).toBe(true);
+    const quick = await service.trainEstimate({ preset: 'quick' });
+    const standard = await service.trainEstimate({ preset: 'standard' });
+    expect(standard.totalBytes).toBeGreaterThan(quick.totalBytes);
+    expect(quick.text).toMatch(/^this needs ~\d/);
+    await expect(service.startTraining({ preset: 'huge' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('Unknown preset') });
+    await expect(service.startTraining({ preset: 'quick', stage: 'adapt' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'adapt: not available yet.' });
+    await expect(service.startTraining({ preset: 'quick', overrides: { nosuch: 1 } })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('unknown key nosuch') });
+    await expect(service.startTraining({ preset: 'quick', from: 'no-such-model' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  }, 30_000);
+
+  it('trains in a child process with live events, history and the model registered', async () => {
+    const steps: TrainStepInfo[] = [];
+    const off = service.on('trainStep', (s) => steps.push(s));
+    const done = waitRun('s1', 'done');
+    const started = await service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' });
+    expect(started).toMatchObject({ name: 's1', status: 'running', stage: 'pretrain', preset: 'quick' });
+    expect(started.jobId).toBeTruthy();
+    const end = await done;
+    off();
+    expect(end).toMatchObject({ status: 'done', step: 12, totalSteps: 12, checkpointStep: 12, modelId: 's1' });
+    expect(steps.at(-1)).toMatchObject({ run: 's1', jobId: started.jobId, step: 12, total: 12 });
+    expect(steps.map((s) => s.step)).toEqual([...steps.map((s) => s.step)].sort((a, b) => a - b));
+    const history = await service.trainingHistory('s1');
+    expect(history.map((h) => h.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(Number.isFinite(history[11].losses.total)).toBe(true);
+    const runs = await service.trainingRuns();
+    expect(runs.find((r) => r.name === 's1')).toMatchObject({ status: 'done', modelId: 's1', jobId: null });
+    expect((await service.listModels()).find((m) => m.id === 's1')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
+    await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
+  }, 90_000);
+
+  it('reports a run left running by a crashed app as interrupted and resumes it', async () => {
+    const dir = join(root, 'p');
+    const p = await Project.open(dir);
+    const rec = p.runs().find((r) => (r as RunRecord).name === 's1') as RunRecord;
+    // As if the app died mid-run: the record still says running, and no child of this service has it.
+    const crashed: RunRecord = { ...rec, name: 's2', status: 'running' };
+    p.upsertRun(crashed);
+    await p.save();
+    await service.openProject(dir);
+    expect((await service.trainingRuns()).find((r) => r.name === 's2')).toMatchObject({ status: 'interrupted', checkpointStep: 12 });
+    const done = waitRun('s2', 'done');
+    const resumed = await service.resumeTraining('s2');
+    expect(resumed.status).toBe('running');
+    expect(await done).toMatchObject({ status: 'done', step: 12 });
+  }, 60_000);
+});
