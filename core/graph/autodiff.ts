@@ -25,6 +25,7 @@ export function grad(outputs: Tensor | Tensor[], wrt: readonly Tensor[], seeds?:
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   if (outs.length === 0) throw new Error('grad: no outputs');
   const g = graphOf(outs[0]);
+  if (g.symbols.size > 0) throw new Error(`grad: graph ${g.name} has symbolic dims (${[...g.symbols.keys()].join(', ')}); gradients need static shapes`);
   if (!seeds) {
     if (outs.length !== 1 || outs[0].size !== 1) throw new Error(`grad: seeds are required unless the output is one scalar (got ${outs.map(String).join(', ')})`);
   } else if (seeds.length !== outs.length || seeds.some((s, i) => fmtShape(s.shape) !== fmtShape(outs[i].shape))) {

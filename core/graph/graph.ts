@@ -1,6 +1,7 @@
 // The graph builder: nodes are standard ONNX nodes (op type + attributes), values are `Tensor`s with static
 // shapes. Inputs, parameters (fed at run time, so state lives outside the graph), constants (initializers)
 // and outputs are named; `scope` prefixes node and value names so the emitted ONNX reads like the model.
+import { type Dim, Sym, isSym, probeOf } from './sym.js';
 import { type DType, type HostTensor, type Shape, Tensor, fmtShape, hostTensor } from './tensor.js';
 
 /** ONNX attribute values, tagged by their ONNX type (numbers alone cannot tell int from float). */
@@ -57,6 +58,8 @@ export class Graph {
   private rematCount = 0;
   private readonly scalarCache = new Map<string, Tensor>();
   private readonly renamed = new Set<number>();
+  /** Symbolic dims declared by inputs: where each symbol's value is read at run time. */
+  readonly symbols = new Map<string, { sym: Sym; input: Tensor; axis: number }>();
 
   constructor(readonly name = 'dinoscope') {}
 
@@ -87,9 +90,10 @@ export class Graph {
     }
   }
 
-  private newTensor(shape: Shape, dtype: DType, name: string, info: ValueInfo): Tensor {
+  private newTensor(dims: readonly Dim[], dtype: DType, name: string, info: ValueInfo): Tensor {
+    const shape = dims.map(probeOf);
     for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`graph: value ${name} has an invalid shape ${fmtShape(shape)}`);
-    const t = new Tensor(this, this.tensors.length, [...shape], dtype, name);
+    const t = dims.some(isSym) ? new Tensor(this, this.tensors.length, shape, dtype, name, [...dims]) : new Tensor(this, this.tensors.length, shape, dtype, name);
     this.tensors.push(t);
     this.values.set(t.id, info);
     return t;
@@ -109,11 +113,26 @@ export class Graph {
 
   // ---- leaves --------------------------------------------------------------------------------------------
 
-  /** A named graph input (data fed at every run). Names are global: scopes do not apply to inputs. */
-  input(name: string, shape: Shape, dtype: DType = 'float32', doc = ''): Tensor {
+  /**
+   * A named graph input (data fed at every run). Names are global: scopes do not apply to inputs.
+   * A dim given as a string is symbolic (ONNX dim_param): `g.input('images', ['batch', 3, 'height', 'width'])`.
+   * The first input to name a symbol defines it; `probe` gives its value at build time (default 97), which
+   * only static shape checks see (Tensor.shape).
+   */
+  input(name: string, shape: readonly (number | string)[], dtype: DType = 'float32', doc = '', probe: Readonly<Record<string, number>> = {}): Tensor {
     if (this.names.has(name)) throw new Error(`graph: the name ${name} is already used`);
+    const fresh: { sym: Sym; axis: number }[] = [];
+    const dims: Dim[] = shape.map((d, axis) => {
+      if (typeof d === 'number') return d;
+      const known = this.symbols.get(d);
+      if (known) return known.sym;
+      const sym = Sym.symbol(d, probe[d] ?? 97);
+      fresh.push({ sym, axis });
+      return sym;
+    });
     this.names.add(name);
-    const t = this.newTensor(shape, dtype, name, { kind: 'input', node: null, index: 0, data: null, doc });
+    const t = this.newTensor(dims, dtype, name, { kind: 'input', node: null, index: 0, data: null, doc });
+    for (const f of fresh) this.symbols.set(f.sym.key, { sym: f.sym, input: t, axis: f.axis });
     this.inputs.push(t);
     return t;
   }
@@ -162,7 +181,7 @@ export class Graph {
         t.name = name;
         this.renamed.add(t.id);
       } else {
-        const node = this.addNode('Identity', [t], {}, [{ shape: t.shape, dtype: t.dtype }], name);
+        const node = this.addNode('Identity', [t], {}, [{ shape: t.dims, dtype: t.dtype }], name);
         out = node.outputs[0];
       }
     }
@@ -177,7 +196,7 @@ export class Graph {
    * Adds one ONNX node. Op builders (ops/*.ts) compute the output shapes and call this; `outName` names the
    * first output exactly (only used for graph outputs).
    */
-  addNode(op: string, inputs: (Tensor | null)[], attrs: Attrs, outs: { shape: Shape; dtype: DType }[], outName?: string): Node {
+  addNode(op: string, inputs: (Tensor | null)[], attrs: Attrs, outs: { shape: readonly Dim[]; dtype: DType }[], outName?: string): Node {
     for (const x of inputs) if (x) this.info(x);
     const name = this.unique(op);
     const id = this.nodes.length;
@@ -206,7 +225,7 @@ export class Graph {
   }
 
   /** Adds a single-output node and returns its output. */
-  op(op: string, inputs: (Tensor | null)[], attrs: Attrs, shape: Shape, dtype: DType): Tensor {
+  op(op: string, inputs: (Tensor | null)[], attrs: Attrs, shape: readonly Dim[], dtype: DType): Tensor {
     return this.addNode(op, inputs, attrs, [{ shape, dtype }]).outputs[0];
   }
 

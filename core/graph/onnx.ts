@@ -103,7 +103,8 @@ function writeValueInfo(w: ProtoWriter, t: Tensor, doc: string): void {
     type.message(1, (tt) => {
       tt.int(1, elemType[t.dtype]);
       tt.message(2, (shape) => {
-        for (const d of t.shape) shape.message(1, (dim) => dim.int(1, d));
+        // A symbolic dim is written as dim_param, its canonical expression ("batch", "(height/16)*(width/16)").
+        for (const d of t.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d.key)));
       });
     }),
   );

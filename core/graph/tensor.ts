@@ -1,5 +1,6 @@
 // Tensors of the graph builder (symbolic: a static shape and a dtype, no data) and our own host tensor
 // type (data plus dims) that callers exchange with the runtime adapter. Nothing here knows onnxruntime.
+import { type Dim, fmtDims, isSym } from './sym.js';
 
 export type DType = 'float32' | 'float64' | 'float16' | 'int64' | 'bool';
 export type Shape = readonly number[];
@@ -54,8 +55,13 @@ export function hostTensor<D extends DType>(dtype: D, dims: readonly number[], d
   return { dtype, dims: [...dims], data: out };
 }
 
-/** A value in a graph under construction. Created only by `Graph`; shapes are static and known at build time. */
+/**
+ * A value in a graph under construction. Created only by `Graph`. `shape` is static: the exact shape, or
+ * for a value with symbolic dims (sym.ts) its shape at the probe sizes; `dims` has the symbolic dims.
+ */
 export class Tensor {
+  /** true when some dim is symbolic. */
+  readonly symbolic: boolean;
   constructor(
     readonly graph: GraphLike,
     readonly id: number,
@@ -63,7 +69,11 @@ export class Tensor {
     readonly dtype: DType,
     /** The ONNX value name (unique in the graph; Graph.output may rename a node output once). */
     public name: string,
-  ) {}
+    /** The dims, numbers where static (the same array as `shape` for a static value). */
+    readonly dims: readonly Dim[] = shape,
+  ) {
+    this.symbolic = dims.some(isSym);
+  }
   get rank(): number {
     return this.shape.length;
   }
@@ -71,7 +81,7 @@ export class Tensor {
     return sizeOf(this.shape);
   }
   toString(): string {
-    return `${this.name}:${this.dtype}[${this.shape.join(',')}]`;
+    return `${this.name}:${this.dtype}${this.symbolic ? fmtDims(this.dims).replace(/ /g, '') : `[${this.shape.join(',')}]`}`;
   }
 }
 

@@ -43,7 +43,7 @@ function qkvBias(g: Graph, p: BlockParam, c: ViTConfig): Tensor | null {
 
 /** x (B, T, D) → (B, T, D). */
 export function selfAttention(g: Graph, x: Tensor, p: BlockParam, c: ViTConfig, o: AttentionOptions = {}): AttentionResult {
-  const [B, T, D] = x.shape;
+  const [B, T, D] = x.dims;
   const nh = c.heads;
   const hd = headDim(c);
   const qkv = linear(x, p('attn.qkv.weight'), qkvBias(g, p, c)); // (B, T, 3D)

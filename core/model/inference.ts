@@ -1,5 +1,6 @@
 // A serialisable inference graph of the backbone for feature extraction: input 'images' (B, 3, H, W)
-// (float, normalised), static shapes, and the parameters either as graph inputs named canonically (fed in
+// (float, normalised), static shapes or symbolic ones (batch, height and width given as names: one graph
+// for every size, ONNX dim_param), and the parameters either as graph inputs named canonically (fed in
 // graph layout — params.ts `toGraphLayout`) or embedded as initializers.
 import { Graph } from '../graph/graph.js';
 import { optimize } from '../graph/optimize.js';
@@ -11,9 +12,10 @@ import { buildViT, constantParams } from './vit.js';
 export type InferenceOutput = 'cls' | 'registers' | 'patches' | 'prenorm' | 'attention' | 'tokenNorms';
 
 export interface InferenceGraphOptions {
-  batch: number;
-  height: number;
-  width: number;
+  /** A number fixes the dim; a name ('batch', 'height', 'width') makes it symbolic (float32 only). */
+  batch: number | string;
+  height: number | string;
+  width: number | string;
   /** 'inputs' (default): parameters are graph inputs; 'initializers': embedded from `values`. */
   weights?: 'inputs' | 'initializers';
   /** PyTorch-layout values by canonical name, required for 'initializers'. */
@@ -40,9 +42,15 @@ export interface InferenceGraph {
 export function inferenceGraph(c: ViTConfig, o: InferenceGraphOptions): InferenceGraph {
   const dtype = o.dtype ?? 'float32';
   const g = new Graph(`dinoscope_${c.arch}_vit`);
-  const images = g.input('images', [o.batch, c.inChans, o.height, o.width], dtype, 'normalised RGB (B, 3, H, W)');
+  // Probe sizes for symbolic dims (what static shape checks see at build time): odd grids, unlike real ones.
+  const probe: Record<string, number> = {};
+  if (typeof o.batch === 'string') probe[o.batch] = 3;
+  if (typeof o.height === 'string') probe[o.height] = 11 * c.patchSize;
+  if (typeof o.width === 'string') probe[o.width] = 13 * c.patchSize;
+  const images = g.input('images', [o.batch, c.inChans, o.height, o.width], dtype, 'normalised RGB (B, 3, H, W)', probe);
   const inputs = ['images'];
-  const N = (o.height / c.patchSize) * (o.width / c.patchSize);
+  if (images.symbolic && (o.masks || o.ropeAug)) throw new Error('inferenceGraph: masks and rope_aug need a static batch, height and width');
+  const N = (images.shape[2] / c.patchSize) * (images.shape[3] / c.patchSize);
   const masks = o.masks ? g.input('masks', [o.batch, N], 'bool', 'true where a patch is replaced by mask_token') : undefined;
   if (masks) inputs.push('masks');
   const ropeAug = o.ropeAug ? g.input('rope_aug', [c.depth, 5], dtype, 'per block: shift y, x, ln jitter y, x, ln rescale') : undefined;

@@ -8,10 +8,25 @@
 // and the whole step is skipped when h·w = M² and the image is square (H == W).
 // The resize is two MatMuls with PyTorch's exact interpolation matrices (core/graph/resample.ts), so it is
 // differentiable and needs no Transpose: Y[o, q, :] = Σ_i Σ_j Mh[o, i] · Mw[q, j] · X[i, j, :].
+//
+// With symbolic image sizes (a dynamic ONNX export) the grid is known only at run time, so the resize is
+// one ONNX Resize computed in the graph, set up to reproduce the same PyTorch calls (checked against the
+// matrices in pos-embed.test.ts):
+//   'offset'         mode cubic, cubic_coeff_a −0.75, exclude_outside 0, scales (h + 0.1)/M computed from
+//                    the grid (1 where PyTorch skips: h = w = M and H = W)
+//   'size'           mode cubic, cubic_coeff_a −0.75, exclude_outside 0, sizes (h, w)
+//   'size-antialias' mode cubic, cubic_coeff_a −0.5, exclude_outside 1, antialias 1, sizes (h, w): ORT's
+//                    antialiased cubic is PyTorch's _upsample_bicubic2d_aa (the same filter support and
+//                    normalisation), upsampling included
 import { type Graph } from '../graph/graph.js';
+import { cast, div, add, equal, greater, where } from '../graph/ops/elementwise.js';
 import { matmul } from '../graph/ops/linalg.js';
-import { reshape, slice } from '../graph/ops/shape.js';
+import { reduceMin } from '../graph/ops/reduce.js';
+import { resizeByScales, resizeTo } from '../graph/ops/resize.js';
+import { concat, reshape, slice, transpose } from '../graph/ops/shape.js';
 import { dinoScaleFactor, resampleMatrix } from '../graph/resample.js';
+import { type Dim, dimMul } from '../graph/sym.js';
+import { dimsTensor } from '../graph/sym-shape.js';
 import { type Tensor, hostTensor } from '../graph/tensor.js';
 import { type PosEmbedConfig } from './config.js';
 
@@ -39,6 +54,34 @@ export interface PosEmbedTokens {
   cls: Tensor;
   /** The grid resized to the image, flattened row-major (1, h·w, D). */
   patches: Tensor;
+}
+
+/**
+ * pos_embed (1, 1 + M², D) resized in the graph with ONNX Resize for a grid h × w known at run time
+ * (symbolic dims) from an image H × W. float32 only (onnxruntime's Resize has no double kernel here).
+ */
+export function posEmbedTokensDynamic(g: Graph, posEmbed: Tensor, pe: PosEmbedConfig, h: Dim, w: Dim, H: Dim, W: Dim): PosEmbedTokens {
+  const [, T, D] = posEmbed.shape;
+  const M = pe.gridSize;
+  if (T !== 1 + M * M) throw new Error(`posEmbed: ${posEmbed} does not hold 1 + ${M}² entries`);
+  if (posEmbed.dtype !== 'float32') throw new Error(`posEmbed: the in-graph resize needs float32, got ${posEmbed}`);
+  const cls = slice(posEmbed, [1], [0], [1]); // (1, 1, D)
+  const grid = transpose(reshape(slice(posEmbed, [1], [1], [T]), [1, M, M, D]), [0, 3, 1, 2]); // (1, M², D) → (1, M, M, D) → (1, D, M, M)
+  let resized: Tensor;
+  if (pe.variant === 'offset') {
+    const hw = cast(dimsTensor(g, [h, w]), 'float32'); // (2)
+    const scales = div(add(hw, 0.1), M); // (2): PyTorch's scale_factor (out + 0.1)/M
+    // PyTorch skips the resize when h·w = M² and H = W (then h = w = M): scale 1 is the identity.
+    const same = equal(dimsTensor(g, [h, w, H]), dimsTensor(g, [M, M, W])); // (3) bool
+    const skip = greater(reduceMin(cast(same, 'float32')), 0.5); // () bool
+    const s4 = concat([g.constant(hostTensor('float32', [2], [1, 1]), 'ones2'), where(skip, 1, scales)], 0); // (4)
+    resized = resizeByScales(grid, s4, [1, D, h, w], { mode: 'cubic', cubicCoeffA: -0.75 }); // (1, D, h, w)
+  } else {
+    const aa = pe.variant === 'size-antialias';
+    resized = resizeTo(grid, [1, D, h, w], aa ? { mode: 'cubic', cubicCoeffA: -0.5, excludeOutside: true, antialias: true } : { mode: 'cubic', cubicCoeffA: -0.75 }); // (1, D, h, w)
+  }
+  const patches = reshape(transpose(resized, [0, 2, 3, 1]), [1, dimMul(h, w), D]); // (1, D, h, w) → (1, h, w, D) → (1, h·w, D)
+  return { cls, patches };
 }
 
 /** Splits and resizes pos_embed (1, 1 + M², D) for an h × w grid. */

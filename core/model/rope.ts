@@ -15,8 +15,11 @@
 // prefix exactly as it was (no slicing of q and k). `sin` is stored pre-signed ([−s | s]) so that
 // rot(q) ⊙ sin = swap(q) ⊙ sinSigned with swap([a, b]) = [b, a].
 import { type Graph, graphOf } from '../graph/graph.js';
-import { add, exp, mul } from '../graph/ops/elementwise.js';
-import { concat, reshape, split } from '../graph/ops/shape.js';
+import { add, cast, div, exp, mul, sub } from '../graph/ops/elementwise.js';
+import { range } from '../graph/ops/resize.js';
+import { concat, expand, reshape, split } from '../graph/ops/shape.js';
+import { type Dim, dimAdd, dimMul } from '../graph/sym.js';
+import { dimScalar } from '../graph/sym-shape.js';
 import { type HostTensor, type Tensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig, headDim } from './config.js';
 import { type Rng } from './params.js';
@@ -106,26 +109,53 @@ export function ropeConstants(g: Graph, c: ViTConfig, h: number, w: number, pref
 export function ropeAugmented(g: Graph, c: ViTConfig, h: number, w: number, prefix: number, aug: Tensor): RopeGraphTables {
   const dtype = aug.dtype === 'float64' ? 'float64' : 'float32';
   const arr = (v: Float64Array): Float32Array | Float64Array => (dtype === 'float64' ? v : Float32Array.from(v));
-  const periods = ropePeriods(c);
-  const F = periods.length;
   const N = h * w;
   return g.scope('rope', () => {
     const base = g.constant(hostTensor(dtype, [N, 2], arr(ropeCoords(h, w))), `coords_${h}x${w}`); // (N, 2)
     const [shift, logJitter, logRescale] = split(aug, [2, 2, 1], 0); // (2), (2), (1)
     const coords = mul(add(base, shift), exp(add(logJitter, logRescale))); // (N, 2)
-    const freq = g.constant(hostTensor(dtype, [1, 1, F], arr(periods.map((p) => (2 * Math.PI) / p))), 'freq'); // (1, 1, F)
-    const theta = reshape(mul(reshape(coords, [N, 2, 1]), freq), [N, 2 * F]); // (N, 2, F) → (N, d/2)
-    const s = g.op('Sin', [theta], {}, theta.shape, theta.dtype); // (N, d/2)
-    const co = g.op('Cos', [theta], {}, theta.shape, theta.dtype); // (N, d/2)
-    const withPrefix = (t: Tensor, fill: number): Tensor => {
-      if (prefix === 0) return t;
-      const p = g.constant(hostTensor(dtype, [prefix, 4 * F], arr(new Float64Array(prefix * 4 * F).fill(fill))), `prefix_${fill}`);
-      return concat([p, t], 0); // (T, d)
+    return tablesFromCoords(g, c, coords, prefix);
+  });
+}
+
+/** Graph tables (T, 1, d) from patch coordinates (N, 2) = (y, x): θ = 2π·coord/period, prefix rows identity. */
+function tablesFromCoords(g: Graph, c: ViTConfig, coords: Tensor, prefix: number): RopeGraphTables {
+  const dtype = coords.dtype === 'float64' ? 'float64' : 'float32';
+  const arr = (v: Float64Array): Float32Array | Float64Array => (dtype === 'float64' ? v : Float32Array.from(v));
+  const periods = ropePeriods(c);
+  const F = periods.length;
+  const N = coords.dims[0];
+  const freq = g.constant(hostTensor(dtype, [1, 1, F], arr(periods.map((p) => (2 * Math.PI) / p))), 'freq'); // (1, 1, F)
+  const theta = reshape(mul(reshape(coords, [N, 2, 1]), freq), [N, 2 * F]); // (N, 2, F) → (N, d/2)
+  const s = g.op('Sin', [theta], {}, theta.dims, theta.dtype); // (N, d/2)
+  const co = g.op('Cos', [theta], {}, theta.dims, theta.dtype); // (N, d/2)
+  const withPrefix = (t: Tensor, fill: number): Tensor => {
+    if (prefix === 0) return t;
+    const p = g.constant(hostTensor(dtype, [prefix, 4 * F], arr(new Float64Array(prefix * 4 * F).fill(fill))), `prefix_${fill}`);
+    return concat([p, t], 0); // (T, d)
+  };
+  const cos = withPrefix(concat([co, co], 1), 1); // (T, d)
+  const sinSigned = withPrefix(concat([mul(s, -1), s], 1), 0); // (T, d)
+  const T = dimAdd(prefix, N);
+  return { cos: reshape(cos, [T, 1, 4 * F]), sinSigned: reshape(sinSigned, [T, 1, 4 * F]) }; // (T, 1, d)
+}
+
+/**
+ * Inference tables computed in the graph for a grid h × w known only at run time (symbolic dims): the
+ * reference's coordinates 2(r + 0.5)/h − 1 from Range, no augmentation. Same layout as `ropeConstants`.
+ */
+export function ropeDynamic(g: Graph, c: ViTConfig, like: Tensor, h: Dim, w: Dim, prefix: number): RopeGraphTables {
+  const dtype = like.dtype === 'float64' ? 'float64' : 'float32';
+  return g.scope('rope', () => {
+    const axis = (n: Dim): Tensor => {
+      const i = cast(range(like, n), dtype); // (n): 0 … n − 1
+      return sub(div(mul(add(i, 0.5), 2), cast(dimScalar(like, n), dtype)), 1); // (n): 2(i + 0.5)/n − 1
     };
-    const cos = withPrefix(concat([co, co], 1), 1); // (T, d)
-    const sinSigned = withPrefix(concat([mul(s, -1), s], 1), 0); // (T, d)
-    const T = prefix + N;
-    return { cos: reshape(cos, [T, 1, 4 * F]), sinSigned: reshape(sinSigned, [T, 1, 4 * F]) }; // (T, 1, d)
+    const ys = expand(reshape(axis(h), [h, 1]), [h, w]); // (h, 1) → (h, w)
+    const xs = expand(reshape(axis(w), [1, w]), [h, w]); // (1, w) → (h, w)
+    const N = dimMul(h, w);
+    const coords = concat([reshape(ys, [N, 1]), reshape(xs, [N, 1])], 1); // (N, 2) = (y, x), row-major
+    return tablesFromCoords(g, c, coords, prefix);
   });
 }
 

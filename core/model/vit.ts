@@ -5,17 +5,20 @@
 //   v3: [CLS | storage tokens | patches], RoPE on patches inside every attention
 //   → depth × block → prenorm (B, T, D) → final LayerNorm → cls (B, D), registers (B, R, D), patches (B, N, D)
 // Token order is [CLS, R registers, N patches] (T = 1 + R + N) in both styles.
+// Images with symbolic dims (batch, height, width: core/graph/sym.ts) build an inference graph whose grid
+// is computed at run time: Conv patch embedding, pos-embed by ONNX Resize, RoPE tables from Range.
 import { type Graph } from '../graph/graph.js';
 import { add, mul, sqrt, sub, where } from '../graph/ops/elementwise.js';
 import { layerNorm } from '../graph/ops/nn.js';
 import { reduceSum } from '../graph/ops/reduce.js';
 import { concat, expand, reshape, slice } from '../graph/ops/shape.js';
+import { type Dim, dimAdd, dimEq, dimFloorDiv, dimMul } from '../graph/sym.js';
 import { type DType, type HostTensor, type Tensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from './config.js';
 import { patchEmbed } from './patch-embed.js';
 import { graphShape, paramSpecs, toGraphLayout } from './params.js';
-import { posEmbedTokens } from './pos-embed.js';
-import { type RopeGraphTables, ropeAugmented, ropeConstants } from './rope.js';
+import { posEmbedTokens, posEmbedTokensDynamic } from './pos-embed.js';
+import { type RopeGraphTables, ropeAugmented, ropeConstants, ropeDynamic } from './rope.js';
 import { type ViTParams, vitBlock } from './block.js';
 
 export type { ViTParams } from './block.js';
@@ -89,10 +92,12 @@ function applyMasks(x: Tensor, masks: Tensor, maskToken: Tensor): Tensor {
 
 /** Builds the backbone on `images` (B, C, H, W), float32 or float64, already normalised. */
 export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildOptions = {}): ViTOutputs {
-  const [B, C, H, W] = images.shape;
+  const [B, C, H, W] = images.dims;
   if (images.rank !== 4 || C !== c.inChans) throw new Error(`buildViT: images ${images} must be (B, ${c.inChans}, H, W)`);
-  const { h, w } = patchGrid(c, H, W);
-  const N = h * w;
+  const dynamic = images.symbolic;
+  if (dynamic && (opts.masks || opts.training)) throw new Error('buildViT: masks and RoPE augmentation need static image sizes');
+  const { h, w }: { h: Dim; w: Dim } = dynamic ? { h: dimFloorDiv(H, c.patchSize), w: dimFloorDiv(W, c.patchSize) } : patchGrid(c, H as number, W as number);
+  const N = dimMul(h, w);
   const R = c.registers;
   const D = c.dim;
   const params = opts.params ?? declareParams(g, c, images.dtype);
@@ -102,7 +107,9 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
   const parts: Tensor[] = [];
   let rope: ((i: number) => RopeGraphTables) | undefined;
   if (c.arch === 'dinov2') {
-    const pe = g.scope('pos_embed', () => posEmbedTokens(g, P('pos_embed'), c.posEmbed!, h, w, H === W));
+    const pe = g.scope('pos_embed', () =>
+      dynamic ? posEmbedTokensDynamic(g, P('pos_embed'), c.posEmbed!, h, w, H, W) : posEmbedTokens(g, P('pos_embed'), c.posEmbed!, h as number, w as number, dimEq(H, W)),
+    );
     parts.push(expand(add(P('cls_token'), pe.cls), [B, 1, D])); // (B, 1, D)
     if (R > 0) parts.push(expand(P('register_tokens'), [B, R, D])); // (B, R, D)
     parts.push(add(x1, pe.patches)); // (B, N, D)
@@ -113,10 +120,13 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
     const aug = opts.training?.ropeAug;
     if (aug) {
       if (aug.rank !== 2 || aug.shape[0] !== c.depth || aug.shape[1] !== 5) throw new Error(`buildViT: ropeAug ${aug} must be (${c.depth}, 5)`);
-      rope = (i) => ropeAugmented(g, c, h, w, 1 + R, reshape(slice(aug, [0], [i], [i + 1]), [5])); // a fresh draw per block
+      rope = (i) => ropeAugmented(g, c, h as number, w as number, 1 + R, reshape(slice(aug, [0], [i], [i + 1]), [5])); // a fresh draw per block
+    } else if (dynamic) {
+      const tables = ropeDynamic(g, c, images, h, w, 1 + R);
+      rope = () => tables;
     } else {
       const dtype = images.dtype === 'float64' ? 'float64' : 'float32';
-      const tables = ropeConstants(g, c, h, w, 1 + R, dtype);
+      const tables = ropeConstants(g, c, h as number, w as number, 1 + R, dtype);
       rope = () => tables;
     }
   }
@@ -126,14 +136,14 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
     const last = i === c.depth - 1;
     const r = vitBlock(g, x, params, i, c, { rope: rope?.(i), remat: opts.remat, clsAttention: last && !!opts.outputs?.attention });
     x = r.y;
-    if (r.clsAttention) attention = slice(r.clsAttention, [2], [1 + R], [1 + R + N]); // (B, h, T) → (B, h, N)
+    if (r.clsAttention) attention = slice(r.clsAttention, [2], [1 + R], [dimAdd(1 + R, N)]); // (B, h, T) → (B, h, N)
   }
   const prenorm = x; // (B, T, D)
   const xn = layerNorm(prenorm, P('norm.weight'), P('norm.bias'), c.eps); // (B, T, D)
   const out: ViTOutputs = {
     cls: reshape(slice(xn, [1], [0], [1]), [B, D]), // (B, 1, D) → (B, D)
     registers: slice(xn, [1], [1], [1 + R]), // (B, R, D)
-    patches: slice(xn, [1], [1 + R], [1 + R + N]), // (B, N, D)
+    patches: slice(xn, [1], [1 + R], [dimAdd(1 + R, N)]), // (B, N, D)
     prenorm,
     params,
   };

@@ -2,6 +2,7 @@
 // shapes) and emits one standard ONNX node; the gradient rules live in ../gradients.ts.
 import { type Graph, graphOf } from '../graph.js';
 import { broadcastShapes } from '../shapes.js';
+import { type Dim, broadcastDims } from '../sym.js';
 import { type DType, Tensor, isFloat } from '../tensor.js';
 import { reshape } from './shape.js';
 
@@ -17,14 +18,19 @@ function pair(op: string, a: Operand, b: Operand): [Graph, Tensor, Tensor] {
   return [g, ta, tb];
 }
 
+/** Broadcast result dims: numbers for static operands (the original rule), symbolic-aware otherwise. */
+function broadcast(op: string, ...ts: Tensor[]): readonly Dim[] {
+  return ts.some((t) => t.symbolic) ? broadcastDims(op, ...ts.map((t) => t.dims)) : broadcastShapes(op, ...ts.map((t) => t.shape));
+}
+
 function binary(op: string, a: Operand, b: Operand, outDtype?: DType): Tensor {
   const [g, ta, tb] = pair(op, a, b);
-  return g.op(op, [ta, tb], {}, broadcastShapes(op, ta.shape, tb.shape), outDtype ?? ta.dtype);
+  return g.op(op, [ta, tb], {}, broadcast(op, ta, tb), outDtype ?? ta.dtype);
 }
 
 function unary(op: string, x: Tensor, floatOnly = true): Tensor {
   if (floatOnly && !isFloat(x.dtype)) throw new Error(`${op}: needs a float tensor, got ${x}`);
-  return graphOf(x).op(op, [x], {}, x.shape, x.dtype);
+  return graphOf(x).op(op, [x], {}, x.dims, x.dtype);
 }
 
 export const add = (a: Operand, b: Operand): Tensor => binary('Add', a, b);
@@ -43,7 +49,7 @@ export function sum(...xs: Operand[]): Tensor {
   const ts = xs.map((x) => (x instanceof Tensor ? x : g.scalar(x, first.dtype)));
   for (const t of ts) if (t.dtype !== first.dtype) throw new Error(`Sum: dtypes ${first.dtype} and ${t.dtype} differ`);
   if (ts.length === 1) return ts[0];
-  return g.op('Sum', ts, {}, broadcastShapes('Sum', ...ts.map((t) => t.shape)), first.dtype);
+  return g.op('Sum', ts, {}, broadcast('Sum', ...ts), first.dtype);
 }
 
 /** x^p for a constant exponent p (number or a constant tensor). */
@@ -99,7 +105,7 @@ export function erf(x: Tensor): Tensor {
 /** Clamps x to [lo, hi] (ONNX Clip; gradient passes where lo < x < hi). */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   const g = graphOf(x);
-  return g.op('Clip', [x, g.scalar(lo, x.dtype), g.scalar(hi, x.dtype)], {}, x.shape, x.dtype);
+  return g.op('Clip', [x, g.scalar(lo, x.dtype), g.scalar(hi, x.dtype)], {}, x.dims, x.dtype);
 }
 
 /**
@@ -112,21 +118,21 @@ export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
     const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI)); // √(2/π)(x + 0.044715x³)
     return mul(mul(x, 0.5), add(tanh(inner), 1));
   }
-  return graphOf(x).op('Gelu', [x], approximate === 'tanh' ? { approximate: { s: 'tanh' } } : {}, x.shape, x.dtype);
+  return graphOf(x).op('Gelu', [x], approximate === 'tanh' ? { approximate: { s: 'tanh' } } : {}, x.dims, x.dtype);
 }
 
 /** Casts to another dtype (gradient casts back). */
 export function cast(x: Tensor, to: DType): Tensor {
   if (x.dtype === to) return x;
   const code: Record<DType, number> = { float32: 1, bool: 9, int64: 7, float16: 10, float64: 11 };
-  return graphOf(x).op('Cast', [x], { to: { i: code[to] } }, x.shape, to);
+  return graphOf(x).op('Cast', [x], { to: { i: code[to] } }, x.dims, to);
 }
 
 /** Elementwise select: cond ? a : b, broadcasting all three. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
   if (cond.dtype !== 'bool') throw new Error(`Where: condition must be bool, got ${cond}`);
   const [g, ta, tb] = pair('Where', a, b);
-  return g.op('Where', [cond, ta, tb], {}, broadcastShapes('Where', cond.shape, ta.shape, tb.shape), ta.dtype);
+  return g.op('Where', [cond, ta, tb], {}, broadcast('Where', cond, ta, tb), ta.dtype);
 }
 
 // Comparisons and logic: bool outputs, no gradient.
@@ -135,6 +141,6 @@ export const greater = (a: Operand, b: Operand): Tensor => binary('Greater', a, 
 export const lessOrEqual = (a: Operand, b: Operand): Tensor => binary('LessOrEqual', a, b, 'bool');
 export const greaterOrEqual = (a: Operand, b: Operand): Tensor => binary('GreaterOrEqual', a, b, 'bool');
 export const equal = (a: Operand, b: Operand): Tensor => binary('Equal', a, b, 'bool');
-export const logicalNot = (x: Tensor): Tensor => graphOf(x).op('Not', [x], {}, x.shape, 'bool');
+export const logicalNot = (x: Tensor): Tensor => graphOf(x).op('Not', [x], {}, x.dims, 'bool');
 export const logicalAnd = (a: Tensor, b: Tensor): Tensor => binary('And', a, b, 'bool');
 export const logicalOr = (a: Tensor, b: Tensor): Tensor => binary('Or', a, b, 'bool');

@@ -1,6 +1,7 @@
 // Matrix products: batched, broadcasting MatMul; 2-D Gemm; patch embedding as reshape + MatMul.
 import { graphOf } from '../graph.js';
 import { broadcastShapes } from '../shapes.js';
+import { broadcastDims, dimEq, dimFloorDiv } from '../sym.js';
 import { type Tensor, fmtShape } from '../tensor.js';
 import { add } from './elementwise.js';
 import { expand, reshape, transpose } from './shape.js';
@@ -9,6 +10,13 @@ import { expand, reshape, transpose } from './shape.js';
 export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.rank < 2 || b.rank < 2) throw new Error(`MatMul: operands need rank ≥ 2 (reshape vectors), got ${a} and ${b}`);
   if (a.dtype !== b.dtype) throw new Error(`MatMul: dtypes differ: ${a} and ${b}`);
+  if (a.symbolic || b.symbolic) {
+    const [m, k] = a.dims.slice(-2);
+    const [k2, n] = b.dims.slice(-2);
+    if (!dimEq(k, k2)) throw new Error(`MatMul: inner dimensions differ: ${a} @ ${b}`);
+    const batch = broadcastDims('MatMul', a.dims.slice(0, -2), b.dims.slice(0, -2));
+    return graphOf(a).op('MatMul', [a, b], {}, [...batch, m, n], a.dtype);
+  }
   const [m, k] = a.shape.slice(-2);
   const [k2, n] = b.shape.slice(-2);
   if (k !== k2) throw new Error(`MatMul: inner dimensions differ: ${fmtShape(a.shape)} @ ${fmtShape(b.shape)}`);
@@ -26,10 +34,10 @@ export interface GemmOptions {
 /** alpha · op(A) op(B) + beta · C for 2-D A, B; C broadcasts to (m, n). */
 export function gemm(a: Tensor, b: Tensor, c: Tensor | null, o: GemmOptions = {}): Tensor {
   if (a.rank !== 2 || b.rank !== 2) throw new Error(`Gemm: needs 2-D operands, got ${a} and ${b}`);
-  const [m, k] = o.transA ? [a.shape[1], a.shape[0]] : a.shape;
-  const [k2, n] = o.transB ? [b.shape[1], b.shape[0]] : b.shape;
-  if (k !== k2) throw new Error(`Gemm: inner dimensions differ: ${a} (transA ${!!o.transA}) and ${b} (transB ${!!o.transB})`);
-  if (c) broadcastShapes('Gemm', c.shape, [m, n]);
+  const [m, k] = o.transA ? [a.dims[1], a.dims[0]] : a.dims;
+  const [k2, n] = o.transB ? [b.dims[1], b.dims[0]] : b.dims;
+  if (!dimEq(k, k2)) throw new Error(`Gemm: inner dimensions differ: ${a} (transA ${!!o.transA}) and ${b} (transB ${!!o.transB})`);
+  if (c) broadcastDims('Gemm', c.dims, [m, n]);
   const attrs = { alpha: { f: o.alpha ?? 1 }, beta: { f: o.beta ?? 1 }, transA: { i: o.transA ? 1 : 0 }, transB: { i: o.transB ? 1 : 0 } };
   return graphOf(a).op('Gemm', c ? [a, b, c] : [a, b], attrs, [m, n], a.dtype);
 }
@@ -52,7 +60,19 @@ export function patchify(images: Tensor, p: number): Tensor {
 /** Patch embedding: patchify then a linear map, plus bias. Output (B, P, D). */
 export function patchEmbed(images: Tensor, weight: Tensor, bias: Tensor | null, p: number): Tensor {
   const tokens = matmul(patchify(images, p), weight); // (B, P, D)
-  return bias ? graphOf(images).op('Add', [tokens, bias], {}, tokens.shape, tokens.dtype) : tokens;
+  return bias ? graphOf(images).op('Add', [tokens, bias], {}, tokens.dims, tokens.dtype) : tokens;
+}
+
+/**
+ * A stride-p, kernel-p convolution without padding (ONNX Conv; no gradient rule, so inference only):
+ * images (B, C, H, W), weight (D, C, p, p), bias (D) → (B, D, ⌊H/p⌋, ⌊W/p⌋). Works on symbolic H and W.
+ */
+export function convPatches(images: Tensor, weight: Tensor, bias: Tensor | null, p: number): Tensor {
+  const [B, C, H, W] = images.dims;
+  const [D, C2, kh, kw] = weight.dims;
+  if (images.rank !== 4 || weight.rank !== 4 || !dimEq(C, C2) || kh !== p || kw !== p) throw new Error(`Conv: ${images} and weight ${weight} are not (B, C, H, W) and (D, C, ${p}, ${p})`);
+  const attrs = { kernel_shape: { ints: [p, p] }, strides: { ints: [p, p] } };
+  return graphOf(images).op('Conv', bias ? [images, weight, bias] : [images, weight], attrs, [B, D, dimFloorDiv(H, p), dimFloorDiv(W, p)], images.dtype);
 }
 
 /** Rows per chunk that `linear` aims for: the chunk's output panel stays in the L2 cache inside MLAS. */
@@ -92,6 +112,11 @@ export function linearChunks(rows: number): number {
  */
 export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   if (w.rank !== 2 || x.shape[x.rank - 1] !== w.shape[0]) throw new Error(`linear: ${x} does not match weight ${w} (K, N)`);
+  if (x.symbolic) {
+    // Symbolic rows (an inference export): one broadcasting MatMul, no row reshapes or chunks.
+    const y = matmul(x, w); // (…, N)
+    return b ? add(y, b) : y;
+  }
   const [K, N] = w.shape;
   const lead = x.shape.slice(0, -1);
   const M = lead.reduce((p, d) => p * d, 1);

@@ -9,11 +9,11 @@ import { reduceMean, reduceSum } from './reduce.js';
 import { transposeLast2 } from './shape.js';
 
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return graphOf(x).op('Softmax', [x], { axis: { i: normAxis('Softmax', axis, x.rank) } }, x.shape, x.dtype);
+  return graphOf(x).op('Softmax', [x], { axis: { i: normAxis('Softmax', axis, x.rank) } }, x.dims, x.dtype);
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return graphOf(x).op('LogSoftmax', [x], { axis: { i: normAxis('LogSoftmax', axis, x.rank) } }, x.shape, x.dtype);
+  return graphOf(x).op('LogSoftmax', [x], { axis: { i: normAxis('LogSoftmax', axis, x.rank) } }, x.dims, x.dtype);
 }
 
 /**
@@ -37,9 +37,9 @@ export function layerNorm(x: Tensor, gamma: Tensor, beta: Tensor | null, eps = 1
       return beta ? add(y, beta) : y;
     });
   }
-  const stat = [...x.shape.slice(0, -1), 1];
+  const stat = [...x.dims.slice(0, -1), 1];
   const node = g.addNode('LayerNormalization', beta ? [x, gamma, beta] : [x, gamma], { axis: { i: -1 }, epsilon: { f: eps } }, [
-    { shape: x.shape, dtype: x.dtype },
+    { shape: x.dims, dtype: x.dtype },
     { shape: stat, dtype: 'float32' }, // Mean (stash type float32)
     { shape: stat, dtype: 'float32' }, // InvStdDev
   ]);
@@ -66,11 +66,11 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, scale = 1 / Math.sqrt
 export function randomUniformLike(like: Tensor, seed?: number): Tensor {
   const attrs: Attrs = { dtype: { i: like.dtype === 'float64' ? 11 : 1 } };
   if (seed !== undefined) attrs.seed = { f: seed };
-  return graphOf(like).op('RandomUniformLike', [like], attrs, like.shape, like.dtype === 'float64' ? 'float64' : 'float32');
+  return graphOf(like).op('RandomUniformLike', [like], attrs, like.dims, like.dtype === 'float64' ? 'float64' : 'float32');
 }
 
 /** A bool mask, true with probability `p`, shaped like `like` (no gradient). */
 export function randomMask(like: Tensor, p: number, seed?: number): Tensor {
   const u = randomUniformLike(like, seed);
-  return graphOf(like).op('Less', [u, graphOf(like).scalar(p, u.dtype)], {}, like.shape, 'bool');
+  return graphOf(like).op('Less', [u, graphOf(like).scalar(p, u.dtype)], {}, like.dims, 'bool');
 }

@@ -8,7 +8,7 @@ export type ReduceOp = 'ReduceSum' | 'ReduceMean' | 'ReduceMax' | 'ReduceMin';
 function reduce(op: ReduceOp, x: Tensor, axes: readonly number[] | undefined, keepdims: boolean): Tensor {
   const ax = [...new Set((axes ?? x.shape.map((_, i) => i)).map((a) => normAxis(op, a, x.rank)))].sort((a, b) => a - b);
   if (ax.length === 0) return x;
-  const shape = keepdims ? x.shape.map((d, i) => (ax.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !ax.includes(i));
+  const shape = keepdims ? x.dims.map((d, i) => (ax.includes(i) ? 1 : d)) : x.dims.filter((_, i) => !ax.includes(i));
   const g = graphOf(x);
   return g.op(op, [x, g.ints(ax, 'axes')], { keepdims: { i: keepdims ? 1 : 0 } }, shape, x.dtype);
 }
@@ -22,7 +22,7 @@ export const reduceMin = (x: Tensor, axes?: readonly number[], keepdims = false)
 /** Index of the maximum along `axis` (int64, no gradient). */
 export function argMax(x: Tensor, axis: number, keepdims = false): Tensor {
   const a = normAxis('ArgMax', axis, x.rank);
-  const shape = keepdims ? x.shape.map((d, i) => (i === a ? 1 : d)) : x.shape.filter((_, i) => i !== a);
+  const shape = keepdims ? x.dims.map((d, i) => (i === a ? 1 : d)) : x.dims.filter((_, i) => i !== a);
   return graphOf(x).op('ArgMax', [x], { axis: { i: a }, keepdims: { i: keepdims ? 1 : 0 } }, shape, 'int64');
 }
 
@@ -31,7 +31,7 @@ export function topK(x: Tensor, k: number, axis = -1, largest = true): { values:
   const a = normAxis('TopK', axis, x.rank);
   if (k > x.shape[a]) throw new Error(`TopK: k=${k} exceeds axis ${axis} of ${x}`);
   const g = graphOf(x);
-  const shape = x.shape.map((d, i) => (i === a ? k : d));
+  const shape = x.dims.map((d, i) => (i === a ? k : d));
   const node = g.addNode('TopK', [x, g.ints([k], 'k')], { axis: { i: a }, largest: { i: largest ? 1 : 0 }, sorted: { i: 1 } }, [
     { shape, dtype: x.dtype },
     { shape, dtype: 'int64' },
