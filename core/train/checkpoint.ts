@@ -4,7 +4,10 @@
 //                          (core/model/weights imports 'teacher.backbone.*' as the model to keep), and the
 //                          centers center.dino / center.ibot (1, K) when EMA centering is used
 //   optimizer.safetensors  AdamW moments adam_m/<param>, adam_v/<param> (graph layout) and optim/step
-//   state.json             schedule position (step), data RNG state, ViT and head configs
+//                          with Gram anchoring the Gram teacher's backbone gram.backbone.*, with health on
+//                          the probe tiles health.probes (P, 3, S, S)
+//   state.json             schedule position (step), data RNG state, ViT and head configs, the Gram teacher's
+//                          identity (source, step copied), the size sampler's state, the health history
 //   train-config.json      the merged TrainConfig
 //   config.json            what the weights importer needs beside model.safetensors to rebuild the ViT
 //                          (num_heads, layer_norm_eps: the rest follows from the tensor shapes)
@@ -18,9 +21,11 @@ import { type ViTConfig, validateConfig } from '../model/config.js';
 import { fromGraphLayout, toGraphLayout } from '../model/params.js';
 import { type TensorToWrite, readSafetensors, writeSafetensors } from '../model/weights/safetensors.js';
 import { writeFileAtomic } from '../project/atomic.js';
-import { type TrainConfig, validateTrainConfig } from './config.js';
+import { type TrainConfig, completeConfig } from './config.js';
 import { type HeadConfig, headLayout } from './heads.js';
 import { checkpointKey, graphName } from './model.js';
+import { type RngState } from '../data/train/random.js';
+import { type HealthEntry } from './health/monitor.js';
 
 /** The data pipeline's RNG: batches are a pure function of (seed, step) (core/data/train/batch.ts). */
 export interface DataRngState {
@@ -42,6 +47,20 @@ export interface CheckpointContents {
   optimizer: Map<string, HostTensor>;
   centers: { dino: HostTensor; ibot: HostTensor } | null;
   rng: DataRngState;
+  /** The frozen Gram teacher: its backbone (graph layout), where it came from and the step it was copied at. */
+  gram?: GramTeacherState | null;
+  /** The per-step size sampler's state before the draw of `step` (high-resolution adaptation). */
+  sizes?: RngState | null;
+  /** The probe tiles (P, 3, S, S) and the health history so far. */
+  health?: { tiles: HostTensor; history: HealthEntry[] } | null;
+}
+
+export interface GramTeacherState {
+  params: Map<string, HostTensor>;
+  /** 'start': the model the run started from; 'ema': a copy of the EMA teacher. */
+  source: 'start' | 'ema';
+  /** The step at which it was copied (0 for 'start'). */
+  copiedAt: number;
 }
 
 const MODEL = 'model.safetensors';
@@ -90,9 +109,23 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
       model.set('center.dino', f32(c.centers.dino));
       model.set('center.ibot', f32(c.centers.ibot));
     }
+    for (const [name, t] of c.gram?.params ?? []) {
+      const [key, v] = toStored(name, t, c.vit);
+      model.set(`gram.${key}`, v);
+    }
+    if (c.health) model.set('health.probes', f32(c.health.tiles));
     await writeSafetensors(join(tmp, MODEL), model, { format: 'dinoscope-train', step: String(c.step) });
     await writeSafetensors(join(tmp, OPTIM), new Map([...c.optimizer].map(([k, t]) => [k, f32(t)])));
-    const state = { step: c.step, rng: c.rng, vit: c.vit, head: c.head, written: new Date().toISOString() };
+    const state = {
+      step: c.step,
+      rng: c.rng,
+      vit: c.vit,
+      head: c.head,
+      gram: c.gram ? { source: c.gram.source, copiedAt: c.gram.copiedAt } : null,
+      sizes: c.sizes ?? null,
+      health: c.health?.history ?? null,
+      written: new Date().toISOString(),
+    };
     await writeFileAtomic(join(tmp, STATE), JSON.stringify(state, null, 2));
     await writeFileAtomic(join(tmp, CONFIG), JSON.stringify(c.config, null, 2));
     await writeFileAtomic(join(tmp, 'config.json'), JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2));
@@ -127,23 +160,48 @@ export async function readCheckpoint(dir: string): Promise<CheckpointContents> {
       throw new DinoscopeError('CORRUPT', `${p}: not valid JSON (${(e as Error).message}).`);
     }
   };
-  const state = (await read(STATE)) as { step: number; rng: DataRngState; vit: ViTConfig; head: HeadConfig };
-  const config = (await read(CONFIG)) as TrainConfig;
+  const state = (await read(STATE)) as {
+    step: number;
+    rng: DataRngState;
+    vit: ViTConfig;
+    head: HeadConfig;
+    gram?: { source: 'start' | 'ema'; copiedAt: number } | null;
+    sizes?: RngState | null;
+    health?: HealthEntry[] | null;
+  };
+  const config = completeConfig((await read(CONFIG)) as TrainConfig); // strict: BAD_INPUT on bad values
   if (!Number.isInteger(state.step) || state.step < 0) throw new DinoscopeError('CORRUPT', `${join(dir, STATE)}: step must be an integer ≥ 0.`);
   validateConfig(state.vit);
-  validateTrainConfig(config);
   const model = (await readSafetensors(join(dir, MODEL))).tensors;
   const student = new Map<string, HostTensor>();
   const teacher = new Map<string, HostTensor>();
   let cd: HostTensor | null = null;
   let ci: HostTensor | null = null;
+  let probes: HostTensor | null = null;
+  const gramParams = new Map<string, HostTensor>();
   for (const [key, t] of model) {
-    if (key === 'center.dino') cd = hostTensor('float32', t.shape, t.data);
+    if (key === 'health.probes') probes = hostTensor('float32', t.shape, t.data);
+    else if (key.startsWith('gram.')) gramParams.set(...fromStored(key.slice(5), t));
+    else if (key === 'center.dino') cd = hostTensor('float32', t.shape, t.data);
     else if (key === 'center.ibot') ci = hostTensor('float32', t.shape, t.data);
     else if (key.startsWith('student.')) student.set(...fromStored(key.slice(8), t));
     else if (key.startsWith('teacher.')) teacher.set(...fromStored(key.slice(8), t));
   }
   const optimizer = new Map<string, HostTensor>();
   for (const [k, t] of (await readSafetensors(join(dir, OPTIM))).tensors) optimizer.set(k, hostTensor('float32', t.shape, t.data));
-  return { step: state.step, config, vit: state.vit, head: state.head, student, teacher, optimizer, centers: cd && ci ? { dino: cd, ibot: ci } : null, rng: state.rng };
+  if (state.gram && gramParams.size === 0) throw new DinoscopeError('CORRUPT', `${join(dir, MODEL)}: state.json names a Gram teacher but no gram.backbone.* tensors are stored.`);
+  return {
+    step: state.step,
+    config,
+    vit: state.vit,
+    head: state.head,
+    student,
+    teacher,
+    optimizer,
+    centers: cd && ci ? { dino: cd, ibot: ci } : null,
+    rng: state.rng,
+    gram: state.gram ? { params: gramParams, source: state.gram.source, copiedAt: state.gram.copiedAt } : null,
+    sizes: state.sizes ?? null,
+    health: probes ? { tiles: probes, history: state.health ?? [] } : null,
+  };
 }

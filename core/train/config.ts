@@ -5,12 +5,18 @@
 import { DinoscopeError } from '../common/errors.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
+import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.js';
+import { type SizeEntry, SIZE_PRESETS, fitToPatch, validateSizeTable } from './gram/sizes.js';
 
-export type PresetName = 'quick' | 'standard';
+export type PresetName = 'quick' | 'standard' | 'adapt-cpu' | 'adapt-gpu';
+/** 'pretrain': DINO + iBOT + KoLeo (Gram optional); 'adapt': high-resolution adaptation of a model (recipe §4). */
+export type TrainStage = 'pretrain' | 'adapt';
 
 export interface TrainConfig {
   /** The preset this config started from (informational). */
   preset: PresetName;
+  /** Pretraining, or high-resolution adaptation (needs model.from; the Gram teacher is that model). */
+  stage: TrainStage;
   /** Seeds parameter init, crops, masks and RoPE augmentation; the whole run is a function of it. */
   seed: number;
   /** Total optimiser steps: the horizon of every schedule. */
@@ -68,6 +74,42 @@ export interface TrainConfig {
     ibotWeight: number;
     /** dino.koleo_loss_weight 0.1 (applied to the sum over the two global crops). */
     koleoWeight: number;
+    /** Weight of the local-crop DINO pairs (1; DINOv3 high-res adaptation 0.5); the pair count still normalises. */
+    localWeight: number;
+    /** KoLeo nearest neighbours only within groups of this many consecutive samples (DINOv3 16); 0 = whole batch. */
+    koleoGroup: number;
+  };
+  gram: {
+    /** Gram anchoring (recipe §3): the student's global patch tokens against a frozen Gram teacher's. */
+    enabled: boolean;
+    /** Loss weight once ramped in (Gram stage 2.0, high-res adaptation 1.5). */
+    weight: number;
+    /** Cosine ramp-in of the weight over this many steps from startStep (0: constant). */
+    rampSteps: number;
+    /** First step of the Gram stage (weight 0 before; the 'ema' teacher is copied here). */
+    startStep: number;
+    /** 'start': the model the run starts from (fine-tuning, adaptation); 'ema': a copy of the EMA teacher. */
+    teacher: 'start' | 'ema';
+    /** Refresh the 'ema' Gram teacher every this many steps after startStep (reference 10k; 0 = never). */
+    refreshEvery: number;
+    /** At most this many refreshes (reference 3). */
+    maxRefreshes: number;
+    /** Gram crop side = scale × the global side (rounded to the patch) when no size table is used (reference 2). */
+    scale: number;
+    /** Per-step (global, local, gram) size table (high-res adaptation): a preset of core/train/gram/sizes.ts or 'none'. */
+    sizes: 'none' | 'cpu' | 'gpu' | 'reference';
+    /** An explicit size table (overrides `sizes` when non-empty); sides are rounded to the patch size. */
+    sizeTable: SizeEntry[];
+  };
+  health: {
+    /** Dense-feature health of the teacher on the fixed probe tiles every this many steps (and first/last step); 0 = off. */
+    every: number;
+    /** Probe tiles (the first batch's first global crops, kept in the checkpoint). */
+    tiles: number;
+    /** Probe patches per tile. */
+    perImage: number;
+    /** Locality radius in patches. */
+    radius: number;
   };
   teacher: {
     /** EMA momentum at step 0; cosine to 1 at the end (teacher.momentum_teacher 0.992). */
@@ -118,6 +160,7 @@ export interface TrainConfig {
 }
 
 const base: Omit<TrainConfig, 'preset'> = {
+  stage: 'pretrain',
   seed: 0,
   steps: 1000,
   batchSize: 32,
@@ -126,7 +169,9 @@ const base: Omit<TrainConfig, 'preset'> = {
   data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 } },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
-  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },
+  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
+  gram: { enabled: false, weight: 2, rampSteps: 0, startStep: 0, teacher: 'ema', refreshEvery: 10_000, maxRefreshes: 3, scale: 2, sizes: 'none', sizeTable: [] },
+  health: { every: 100, tiles: 4, perImage: 16, radius: 2 },
   teacher: { momentum: 0.992, tempStart: 0.04, temp: 0.07, tempWarmupFraction: 0.3, centering: 'auto', centerMomentum: 0.9, sinkhornIterations: 3 },
   optim: {
     baseLr: 0.004,
@@ -156,7 +201,57 @@ const presets: Record<PresetName, Overrides> = {
     head: { prototypes: 16384, hidden: 2048, bottleneck: 256 },
     runtime: { providers: ['cuda', 'webgpu', 'cpu'] },
   },
+  // High-resolution adaptation (recipe §4) of an existing model (model.from): per-step size triples, Gram
+  // teacher = the starting model (never refreshed), weight 1.5, small batches, KoLeo in groups of 16,
+  // local-loss weight 0.5, a short low-lr fine-tune. CPU: the CPU size table (224–320 px), B 4.
+  'adapt-cpu': {
+    stage: 'adapt',
+    steps: 200,
+    batchSize: 4,
+    crops: { globalSize: 224, localSize: 64, localCrops: 4 },
+    loss: { localWeight: 0.5, koleoGroup: 16 },
+    gram: { enabled: true, weight: 1.5, rampSteps: 0, teacher: 'start', refreshEvery: 0, maxRefreshes: 0, sizes: 'cpu' },
+    optim: { baseLr: 0.001, warmupFraction: 0.05, freezeLastLayerFraction: 0 },
+    teacher: { momentum: 0.999, tempStart: 0.07 },
+    runtime: { remat: true },
+  },
+  // One GPU: the GPU size table (384–512 px globals, 576–768 px Gram crops), B 8.
+  'adapt-gpu': {
+    stage: 'adapt',
+    steps: 2000,
+    batchSize: 8,
+    model: { size: 'small' },
+    crops: { globalSize: 512, localSize: 96, localCrops: 8 },
+    head: { prototypes: 16384, hidden: 2048, bottleneck: 256 },
+    loss: { localWeight: 0.5, koleoGroup: 16 },
+    gram: { enabled: true, weight: 1.5, rampSteps: 0, teacher: 'start', refreshEvery: 0, maxRefreshes: 0, sizes: 'gpu' },
+    optim: { baseLr: 0.001, warmupFraction: 0.05, freezeLastLayerFraction: 0 },
+    teacher: { momentum: 0.999, tempStart: 0.07 },
+    runtime: { providers: ['cuda', 'webgpu', 'cpu'], remat: true },
+  },
 };
+
+/** What a preset is, for lists (the job host's trainPresets, `dinoscope adapt --help`). */
+export interface PresetInfo {
+  name: PresetName;
+  stage: TrainStage;
+  sizedFor: 'cpu' | 'gpu';
+  label: string;
+  description: string;
+}
+
+/** Every preset with its stage, in display order. */
+export const PRESET_INFO: readonly PresetInfo[] = [
+  { name: 'quick', stage: 'pretrain', sizedFor: 'cpu', label: 'Quick (CPU)', description: 'ViT-Tiny/16, 4 registers, 2 × 112 px + 6 × 48 px crops, K 4096.' },
+  { name: 'standard', stage: 'pretrain', sizedFor: 'gpu', label: 'Standard (GPU)', description: 'ViT-S/16, 4 registers, 2 × 224 px + 8 × 96 px crops, K 16384.' },
+  { name: 'adapt-cpu', stage: 'adapt', sizedFor: 'cpu', label: 'Adapt to high resolution (CPU)', description: 'Gram-anchored high-resolution adaptation: 224–320 px globals, Gram teacher at 1.5–2×, B 4.' },
+  { name: 'adapt-gpu', stage: 'adapt', sizedFor: 'gpu', label: 'Adapt to high resolution (GPU)', description: 'Gram-anchored high-resolution adaptation: 384–512 px globals, Gram teacher at 576–768 px, B 8.' },
+];
+
+/** The high-resolution adaptation presets (stage 'adapt'). */
+export function adaptPresets(): PresetInfo[] {
+  return PRESET_INFO.filter((p) => p.stage === 'adapt');
+}
 
 /** A deep partial of TrainConfig (what a user, the CLI or a test may override). */
 export type Overrides = { [K in keyof TrainConfig]?: TrainConfig[K] extends unknown[] ? TrainConfig[K] : TrainConfig[K] extends object ? Partial<TrainConfig[K]> : TrainConfig[K] };
@@ -189,7 +284,7 @@ function merge(into: Record<string, unknown>, over: Record<string, unknown>, pat
 
 /** The config of `preset` with `overrides` applied (strict: unknown keys or wrong types → BAD_INPUT). */
 export function trainConfig(preset: PresetName = 'quick', overrides: Overrides | Record<string, unknown> = {}): TrainConfig {
-  if (!(preset in presets)) bad(`unknown preset ${String(preset)} (quick, standard)`);
+  if (!(preset in presets)) bad(`unknown preset ${String(preset)} (${Object.keys(presets).join(', ')})`);
   const c = structuredClone({ preset, ...base }) as unknown as Record<string, unknown>;
   merge(c, presets[preset] as Record<string, unknown>, '');
   merge(c, overrides as Record<string, unknown>, '');
@@ -199,6 +294,12 @@ export function trainConfig(preset: PresetName = 'quick', overrides: Overrides |
 }
 
 const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
+
+/** A config read back from a checkpoint, with keys added since it was written filled from its preset's defaults. */
+export function completeConfig(saved: TrainConfig): TrainConfig {
+  const { preset, ...rest } = saved;
+  return trainConfig(preset in presets ? preset : 'quick', rest as Record<string, unknown>);
+}
 
 /** Checks values that merge cannot (also run on configs read back from a checkpoint). */
 export function validateTrainConfig(c: TrainConfig): void {
@@ -216,6 +317,30 @@ export function validateTrainConfig(c: TrainConfig): void {
   }
   if (!(c.teacher.momentum >= 0 && c.teacher.momentum <= 1)) bad(`teacher.momentum must be in [0, 1], got ${c.teacher.momentum}`);
   if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1)) bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
+  if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
+  if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1) bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
+  if (!(c.loss.localWeight >= 0)) bad(`loss.localWeight must be ≥ 0, got ${c.loss.localWeight}`);
+  const gm = c.gram;
+  if (!['start', 'ema'].includes(gm.teacher)) bad(`gram.teacher must be start or ema`);
+  if (!['none', 'cpu', 'gpu', 'reference'].includes(gm.sizes)) bad(`gram.sizes must be none, cpu, gpu or reference`);
+  if (!(gm.weight >= 0) || !(gm.scale > 0)) bad('gram.weight must be ≥ 0 and gram.scale > 0');
+  for (const [k, v] of Object.entries({ 'gram.rampSteps': gm.rampSteps, 'gram.startStep': gm.startStep, 'gram.refreshEvery': gm.refreshEvery, 'gram.maxRefreshes': gm.maxRefreshes, 'health.every': c.health.every })) {
+    if (!Number.isInteger(v) || v < 0) bad(`${k} must be an integer ≥ 0, got ${v}`);
+  }
+  for (const k of ['tiles', 'perImage'] as const) if (!posInt(c.health[k])) bad(`health.${k} must be a positive integer, got ${c.health[k]}`);
+  if (!(c.health.radius > 0)) bad(`health.radius must be positive, got ${c.health.radius}`);
+  if (gm.sizeTable.length) {
+    try {
+      validateSizeTable(gm.sizeTable);
+    } catch (e) {
+      bad(`gram.sizeTable: ${(e as Error).message}`);
+    }
+  }
+  if (c.stage === 'adapt') {
+    if (c.model.from === null) bad('stage adapt needs model.from (the model to adapt)');
+    if (!gm.enabled) bad('stage adapt needs gram.enabled');
+  }
+  if (gm.enabled && gm.teacher === 'start' && c.model.from === null) bad("gram.teacher 'start' needs model.from (a run from scratch has no starting model; use 'ema')");
   if (c.model.from === null) {
     const v = vitConfig(c.model.size, c.model.vit); // throws BAD_INPUT on bad ViT overrides
     for (const s of [c.crops.globalSize, c.crops.localSize]) if (s % v.patchSize) bad(`crop size ${s} is not a multiple of the patch size ${v.patchSize}`);
@@ -236,4 +361,26 @@ export function headConfig(c: TrainConfig, vit: ViTConfig): HeadConfig {
 /** Centering resolved for the arch: EMA centering for dinov2, Sinkhorn-Knopp for dinov3. */
 export function centering(c: TrainConfig, vit: ViTConfig): 'ema' | 'sinkhorn' {
   return c.teacher.centering === 'auto' ? (vit.arch === 'dinov2' ? 'ema' : 'sinkhorn') : c.teacher.centering;
+}
+
+/** The Gram loss weight schedule of the config (core/train/gram/schedule.ts). */
+export function gramSchedule(c: TrainConfig): GramWeightSchedule {
+  return { kind: 'ramp', weight: c.gram.weight, rampSteps: c.gram.rampSteps, startStep: c.gram.startStep }; // rampSteps 0: constant from startStep
+}
+
+/** The 'ema' Gram teacher's refresh rule (a 'start' teacher is never refreshed). */
+export function gramRefresh(c: TrainConfig): GramRefreshRule {
+  return c.gram.teacher === 'ema' ? { every: c.gram.refreshEvery, maxRefreshes: c.gram.maxRefreshes, startStep: c.gram.startStep } : { every: 0, maxRefreshes: 0 };
+}
+
+/** The per-step size table (sides rounded to `patch`), or null when every step uses crops.* and gram.scale. */
+export function sizeTable(c: TrainConfig, patch: number): SizeEntry[] | null {
+  if (!c.gram.enabled) return null;
+  const t = c.gram.sizeTable.length ? c.gram.sizeTable : c.gram.sizes !== 'none' ? SIZE_PRESETS[c.gram.sizes] : null;
+  return t ? fitToPatch(t, patch) : null;
+}
+
+/** The Gram crop side for a global side without a size table: scale × global, rounded to the patch. */
+export function gramSide(c: TrainConfig, globalSize: number, patch: number): number {
+  return Math.max(patch, Math.round((c.gram.scale * globalSize) / patch) * patch);
 }

@@ -7,23 +7,36 @@ import { trainingImages } from '../data/train/project-images.js';
 import { buildSamplingPlan } from '../data/train/sampler.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { Project } from '../project/project.js';
-import { type TrainConfig } from './config.js';
+import { type TrainConfig, gramSide } from './config.js';
+import { type StepSizeSchedule } from './adapt-sizes.js';
 
 /** The multi-crop recipe of the config (the reference's probabilities; sizes and microscopy options from c). */
 export function cropsConfig(c: TrainConfig): MultiCropConfig {
   return { ...QUICK_CROPS, globalSize: c.crops.globalSize, localSize: c.crops.localSize, localCrops: c.crops.localCrops, microscopy: { ...c.data.microscopy } };
 }
 
-/** core/data/train's BatchConfig for a run whose ViT has patch size `patchSize`. */
+/** core/data/train's BatchConfig for a run whose ViT has patch size `patchSize` (Gram crops when Gram is on). */
 export function batchConfig(c: TrainConfig, patchSize: number): BatchConfig {
-  return { seed: c.seed, batchSize: c.batchSize, patchSize, crops: cropsConfig(c), masking: { maskProbability: c.masking.maskProbability, ratio: c.masking.ratio, exact: c.masking.exact } };
+  return {
+    seed: c.seed,
+    batchSize: c.batchSize,
+    patchSize,
+    crops: cropsConfig(c),
+    masking: { maskProbability: c.masking.maskProbability, ratio: c.masking.ratio, exact: c.masking.exact },
+    ...(c.gram.enabled ? { gramSize: gramSide(c, c.crops.globalSize, patchSize) } : {}),
+  };
 }
 
-/** Crop workers over the project's images, yielding batch `startStep`, `startStep + 1`, … */
-export async function projectBatches(c: TrainConfig, patchSize: number, project: Project, startStep: number, log?: (line: string) => void): Promise<Prefetcher> {
+/**
+ * Crop workers over the project's images, yielding batch `startStep`, `startStep + 1`, …; with a per-step
+ * size schedule (high-resolution adaptation) each batch has that step's sides and tiles leave room for the
+ * largest global crop.
+ */
+export async function projectBatches(c: TrainConfig, patchSize: number, project: Project, startStep: number, log?: (line: string) => void, sizes?: StepSizeSchedule): Promise<Prefetcher> {
   const images = trainingImages(project);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'The project has no images that can be trained on.');
   const crops = cropsConfig(c);
-  const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(crops), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
-  return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep });
+  const room = sizes ? { ...crops, globalSize: Math.max(crops.globalSize, sizes.maxGlobal) } : crops;
+  const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(room), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
+  return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep, ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}) });
 }

@@ -3,7 +3,9 @@
 //   crop size), DINO head on every CLS, iBOT head on the patch tokens at the masked slots, the three
 //   losses against the teacher's targets (graph inputs), backward, per-submodule clipping, AdamW.
 // Inputs fed per step: images, masks, iBOT slots and weights, teacher targets, lr, wd, last-layer gate,
-// (v3) RoPE augmentation draws. State (parameters, moments, step count) stays in the StepRunner.
+// (v3) RoPE augmentation draws, and with Gram anchoring the Gram teacher's patch tokens and the loss weight
+// (a scalar input, so the schedule needs no rebuild). State (parameters, moments, step count) stays in the
+// StepRunner. Shapes are static: one graph per (global, local, gram) size triple (trainer.ts caches them).
 import { grad } from '../graph/autodiff.js';
 import { Graph } from '../graph/graph.js';
 import { add, mul } from '../graph/ops/elementwise.js';
@@ -17,6 +19,7 @@ import { type HeadConfig, dinoHead, headParamSpecs } from './heads.js';
 import { dinoLoss } from './losses/dino.js';
 import { ibotLoss } from './losses/ibot.js';
 import { koleoLoss } from './losses/koleo.js';
+import { gramLoss } from './gram/loss.js';
 import { HEADS, declareModel } from './model.js';
 
 export interface StepSpec {
@@ -29,7 +32,9 @@ export interface StepSpec {
   localCrops: number;
   /** U: the static masked-slot buffer length (core/data/train/masking.ts maskUpperBound). */
   maskSlots: number;
-  loss: { studentTemp: number; dinoWeight: number; ibotWeight: number; koleoWeight: number };
+  loss: { studentTemp: number; dinoWeight: number; ibotWeight: number; koleoWeight: number; localWeight?: number; koleoGroup?: number };
+  /** Gram anchoring: the Gram teacher's crop side (its patch tokens are an input); null: off. */
+  gram: { teacherSize: number } | null;
   optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
   remat: boolean;
 }
@@ -46,12 +51,14 @@ export const STEP_INPUTS = {
   lastLayerGate: 'optim/last_layer_gate',
   ropeGlobal: 'rope_aug/global',
   ropeLocal: 'rope_aug/local',
+  gramTeacher: 'gram/teacher',
+  gramWeight: 'gram/weight',
 } as const;
 
 export interface StepGraph {
   graph: Graph;
   opt: AdamWStep;
-  /** Outputs: 'loss/dino', 'loss/ibot', 'loss/koleo', 'loss/total', 'optim/grad_norm/<group>'. */
+  /** Outputs: 'loss/dino', 'loss/ibot', 'loss/koleo', ('loss/gram'), 'loss/total', 'optim/grad_norm/<group>'. */
   outputs: string[];
   /** Whether the graph takes RoPE augmentation inputs (DINOv3 with augmentation on). */
   ropeAug: boolean;
@@ -93,7 +100,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const logits = g.scope('dino_head', () => dinoHead(cls, s.head, p.heads.dino_head)); // (2B + nL·B, K)
   const sGlobal = slice(logits, [0], [0], [2 * B]); // (2B, K)
   const sLocal = outL ? slice(logits, [0], [2 * B], [logits.shape[0]]) : null; // (nL·B, K)
-  const dino = g.scope('loss_dino', () => dinoLoss({ studentGlobal: sGlobal, studentLocal: sLocal, teacher: tDino, studentTemp: s.loss.studentTemp }).loss);
+  const dino = g.scope('loss_dino', () => dinoLoss({ studentGlobal: sGlobal, studentLocal: sLocal, teacher: tDino, studentTemp: s.loss.studentTemp, localWeight: s.loss.localWeight ?? 1 }).loss);
 
   // iBOT head on the patch tokens at the masked slots.
   const flat = reshape(outG.patches, [2 * B * N, D]); // (2B·N, D)
@@ -101,10 +108,21 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const ibotLogits = g.scope('ibot_head', () => dinoHead(picked, s.head, p.heads.ibot_head)); // (U, K)
   const ibot = g.scope('loss_ibot', () => ibotLoss({ student: ibotLogits, teacher: tIbot, weights: wts, images: 2 * B, studentTemp: s.loss.studentTemp }));
 
-  // KoLeo per global crop on the pre-head CLS.
-  const koleo = g.scope('loss_koleo', () => add(koleoLoss(g, slice(outG.cls, [0], [0], [B])), koleoLoss(g, slice(outG.cls, [0], [B], [2 * B]))));
+  // KoLeo per global crop on the pre-head CLS (DINOv3: neighbours within groups of koleoGroup samples).
+  const group = s.loss.koleoGroup ?? 0;
+  const koleoOf = (crop: Tensor): Tensor => (group >= 2 && group < B ? groupedKoleo(g, crop, group) : koleoLoss(g, crop));
+  const koleo = g.scope('loss_koleo', () => add(koleoOf(slice(outG.cls, [0], [0], [B])), koleoOf(slice(outG.cls, [0], [B], [2 * B]))));
 
-  const total = add(add(mul(dino, s.loss.dinoWeight), mul(ibot, s.loss.ibotWeight)), mul(koleo, s.loss.koleoWeight));
+  let total = add(add(mul(dino, s.loss.dinoWeight), mul(ibot, s.loss.ibotWeight)), mul(koleo, s.loss.koleoWeight));
+  if (s.gram) {
+    // Gram anchoring (recipe §3): the student's (masked) global patch tokens against the Gram teacher's.
+    const tg = patchGrid(vit, s.gram.teacherSize, s.gram.teacherSize);
+    const gramTeacher = g.input(I.gramTeacher, [2 * B, tg.h * tg.w, D]); // (2B, Nt, D) Gram teacher patch tokens
+    const gramW = g.input(I.gramWeight, [], 'float32', 'Gram loss weight (schedule)');
+    const gl = g.scope('loss_gram', () => gramLoss(g, outG.patches, gramTeacher, { student: { h, w }, teacher: tg }));
+    g.output(gl, 'loss/gram');
+    total = add(total, mul(gl, gramW));
+  }
   g.output(dino, 'loss/dino');
   g.output(ibot, 'loss/ibot');
   g.output(koleo, 'loss/koleo');
@@ -143,6 +161,17 @@ export function buildStepGraph(s: StepSpec): StepGraph {
     ],
     { beta1: o.beta1, beta2: o.beta2 },
   );
-  const outputs = ['loss/dino', 'loss/ibot', 'loss/koleo', 'loss/total', ...['backbone', ...HEADS].map((n) => `optim/grad_norm/${n}`)];
+  const outputs = ['loss/dino', 'loss/ibot', 'loss/koleo', ...(s.gram ? ['loss/gram'] : []), 'loss/total', ...['backbone', ...HEADS].map((n) => `optim/grad_norm/${n}`)];
   return { graph: g, opt, outputs, ropeAug: rope };
+}
+
+/** KoLeo averaged over groups of `size` consecutive samples of x (B, D) (a last partial group joins as is). */
+function groupedKoleo(g: Graph, x: Tensor, size: number): Tensor {
+  const B = x.shape[0];
+  const parts: Tensor[] = [];
+  for (let s = 0; s < B; s += size) {
+    const e = Math.min(B, s + size);
+    if (e - s >= 2) parts.push(koleoLoss(g, slice(x, [0], [s], [e]))); // (e − s, D)
+  }
+  return mul(parts.reduce((a, b) => add(a, b)), 1 / parts.length);
 }

@@ -85,3 +85,17 @@ export function buildEmaGraph(vit: ViTConfig, head: HeadConfig): { graph: Graph;
   const { stateMap } = ema(teacher, student);
   return { graph: g, stateMap };
 }
+
+/**
+ * A plain backbone forward (eval mode) on (batch, 3, size, size) images 'images', parameters fed by their
+ * canonical names: outputs 'cls' (batch, D) and 'patches' (batch, N, D). The Gram teacher (on the Gram crops)
+ * and the health monitor (on the probe tiles) run it.
+ */
+export function buildBackboneGraph(vit: ViTConfig, batch: number, size: number): Graph {
+  const g = new Graph('backbone');
+  const images = g.input('images', [batch, 3, size, size]); // (b, 3, S, S)
+  const out = buildViT(g, images, vit);
+  g.output(out.cls, 'cls');
+  g.output(out.patches, 'patches');
+  return g;
+}

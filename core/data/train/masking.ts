@@ -70,7 +70,7 @@ export function maskUpperBound(images: number, o: MaskingOptions): number {
   const patches = r.gridH * r.gridW;
   let ub = 0;
   for (let i = 0; i < n; i++) ub += Math.floor(patches * probs[i + 1]);
-  return ub;
+  return Math.max(1, ub); // at least one (padding) slot: a graph input of length 0 breaks the iBOT head's shapes
 }
 
 /** MaskingGenerator._mask: one rectangle attempt loop (≤ 10 tries) on `mask` (gh·gw,); returns how many patches it added. */

@@ -2,3 +2,4 @@
 export { selectProbes, type Grid, type Probe } from './probes.js';
 export { patchLocality, clsPatchCosine, denseHealth, type LocalityOptions, type LocalityResult, type HealthReport } from './metrics.js';
 export { retrievalPrecision, type RetrievalSet, type RetrievalOptions } from './retrieval.js';
+export { HealthMonitor, type HealthEntry, type HealthOptions } from './monitor.js';

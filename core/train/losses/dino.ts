@@ -20,6 +20,8 @@ export interface DinoLossInputs {
   teacher: Tensor;
   /** Student temperature τ_s (0.1). */
   studentTemp: number;
+  /** Weight of the local-crop pairs (DINOv3 high-res adaptation 0.5); default 1. The pair count is unchanged. */
+  localWeight?: number;
 }
 
 /** The DINO loss (a scalar) and the number of pairs it averages. */
@@ -38,7 +40,7 @@ export function dinoLoss(i: DinoLossInputs): { loss: Tensor; pairs: number } {
     const nL = i.studentLocal.shape[0] / B;
     const lsmL = reshape(logSoftmax(mul(i.studentLocal, 1 / i.studentTemp), -1), [nL, B, K]); // (nL, B, K)
     const tSum = reshape(add(t1, t2), [1, B, K]); // (1, B, K): both teacher globals against each local crop
-    total = add(total, mul(reduceSum(mul(lsmL, tSum)), 1 / B));
+    total = add(total, mul(reduceSum(mul(lsmL, tSum)), (i.localWeight ?? 1) / B));
     pairs += 2 * nL;
   }
   return { loss: mul(neg(total), 1 / pairs), pairs };
