@@ -21,6 +21,8 @@ export class AppStore {
   /** Overlays the UI itself asked to show (analysis results), beyond those api.overlays lists. */
   extraOverlays = $state.raw<OverlayInfo[]>([]);
   busy = $state(false);
+  /** What the viewer shows: its visible rectangle in level-0 pixels of `imageId` (not clamped to the image). */
+  viewport = $state.raw<{ imageId: string; x: number; y: number; width: number; height: number } | null>(null);
 
   readonly selected: ImageEntry | null = $derived(this.project?.images.find((i) => i.id === this.selectedId) ?? null);
   readonly activeJobs: JobProgress[] = $derived(this.jobs.filter((j) => j.state === 'running'));
