@@ -127,7 +127,8 @@ export class TrainingApi {
     const dir = this.d.project().dir;
     const out = new Map<string, TrainRunInfo>();
     for (const r of await this.records(dir)) out.set(r.name, await this.fromRecord(dir, r));
-    for (const live of this.d.host.list(dir)) {
+    // Live runs (jobId set) override their records; ended ones are read back from project.json.
+    for (const live of this.d.host.list(dir).filter((r) => r.jobId !== null)) {
       const rec = out.get(live.name);
       out.set(live.name, { ...live, modelId: live.modelId ?? rec?.modelId ?? null, createdAt: rec?.createdAt ?? live.createdAt });
     }

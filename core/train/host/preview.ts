@@ -44,7 +44,16 @@ export async function pcaPng(features: Float32Array, gridH: number, gridW: numbe
   // k < 3 only for features narrower than 3: pad the missing columns with zeros.
   const full = new Float32Array(n * 3); // (n, 3)
   for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) full[r * 3 + c] = proj[r * k + c];
-  const rgb = toRgb(full, n, 3, rgbRanges(full, n, 3, 0)); // min–max per component
+  const ranges = rgbRanges(full, n, 3, 0); // min–max per component
+  // A component with next to no variance (rank-deficient features) would stretch rounding noise over the
+  // full range: show it flat (mid grey) instead.
+  const span0 = ranges.hi[0] - ranges.lo[0];
+  for (let c = 0; c < 3; c++) {
+    if (ranges.hi[c] - ranges.lo[c] > 1e-4 * span0) continue;
+    [ranges.lo[c], ranges.hi[c]] = [-1, 1];
+    for (let r = 0; r < n; r++) full[r * 3 + c] = 0;
+  }
+  const rgb = toRgb(full, n, 3, ranges);
   return sharp(rgb, { raw: { width: gridW, height: gridH, channels: 3 } }).png().toBuffer();
 }
 

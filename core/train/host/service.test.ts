@@ -1,6 +1,7 @@
 // The training API through AppService, as both hosts drive it: presets, hardware, estimate, bad input,
 // startTraining → trainStep events (throttled, the last delivered) → trainRun done, history, the model in
-// listModels; a record left 'running' by a crashed app is reported interrupted and resumes to done.
+// listModels; cancelJob on a run's job stops it with a checkpoint; a record left 'running' by a crashed
+// app is reported interrupted and resumes from its checkpoint to done.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,19 +79,45 @@ describe('AppService training', () => {
     await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
   }, 90_000);
 
-  it('reports a run left running by a crashed app as interrupted and resumes it', async () => {
+  it('cancelJob stops a run with a checkpoint; a record a crashed app left running is interrupted and resumes', async () => {
+    const stopped = waitRun('s3', 'stopped');
+    const firstStep = new Promise<void>((resolve) => {
+      const off = service.on('trainStep', (s) => {
+        if (s.run === 's3') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const total = 30;
+    const started = await service.startTraining({ preset: 'quick', steps: total, overrides, name: 's3' });
+    await firstStep;
+    await service.cancelJob(started.jobId as string);
+    const end = await stopped;
+    expect(end.step).toBeGreaterThan(0);
+    expect(end.step).toBeLessThan(total);
+    expect(end.checkpointStep).toBe(end.step);
+    expect((await service.trainingRuns()).find((r) => r.name === 's3')).toMatchObject({ status: 'stopped', jobId: null });
+
+    // As if the app had died mid-run: the record still says running and no child of this service has it.
     const dir = join(root, 'p');
     const p = await Project.open(dir);
-    const rec = p.runs().find((r) => (r as RunRecord).name === 's1') as RunRecord;
-    // As if the app died mid-run: the record still says running, and no child of this service has it.
-    const crashed: RunRecord = { ...rec, name: 's2', status: 'running' };
+    const rec = p.runs().find((r) => (r as RunRecord).name === 's3') as RunRecord;
+    const crashed: RunRecord = { ...rec, status: 'running' };
     p.upsertRun(crashed);
     await p.save();
     await service.openProject(dir);
-    expect((await service.trainingRuns()).find((r) => r.name === 's2')).toMatchObject({ status: 'interrupted', checkpointStep: 12 });
-    const done = waitRun('s2', 'done');
-    const resumed = await service.resumeTraining('s2');
-    expect(resumed.status).toBe('running');
-    expect(await done).toMatchObject({ status: 'done', step: 12 });
-  }, 60_000);
+    expect((await service.trainingRuns()).find((r) => r.name === 's3')).toMatchObject({ status: 'interrupted', checkpointStep: end.step });
+    const done = waitRun('s3', 'done');
+    const firstAfter = new Promise<number>((resolve) => {
+      const off = service.on('trainStep', (s) => {
+        off();
+        resolve(s.step);
+      });
+    });
+    expect((await service.resumeTraining('s3')).status).toBe('running');
+    expect(await firstAfter).toBeGreaterThan(end.step);
+    expect(await done).toMatchObject({ status: 'done', step: total });
+    expect((await service.trainingHistory('s3')).map((h) => h.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  }, 90_000);
 });
