@@ -54,6 +54,9 @@ import { optionalString, requireAbsolutePath, requireString, requireStringArray 
 import { listDirectory } from './directory.js';
 import { TypedEmitter } from '../common/emitter.js';
 import { defaultFormats } from './formats.js';
+import { hostTrainer } from '../demo/host-train.js';
+import { demoPlan } from '../demo/options.js';
+import { runDemo } from '../demo/pipeline.js';
 
 export interface AppHostHooks {
   host: 'serve' | 'electron';
@@ -312,8 +315,12 @@ export class AppService implements DinoscopeApi, AssetSource {
   async stopTraining(run: string): Promise<TrainRunInfo> {
     return this.trainingApi.stop(run);
   }
-  async startDemo(_options?: DemoOptions): Promise<ProjectSummary> {
-    throw notYet('startDemo');
+  /** core/demo: sample slides, a project, a Quick run on the training job host, features; then opens it. */
+  async startDemo(options?: DemoOptions): Promise<ProjectSummary> {
+    const plan = demoPlan(options, this.hooks.homeDir);
+    const train = hostTrainer(this.training, this.on);
+    await this.jobs.run('demo', 'Demo', 1000, (job) => runDemo(plan, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message), formats: this.formats, train, log: () => undefined }));
+    return this.openProject(plan.dir);
   }
 
   /** The open project's analysis service (created on first use, dropped with the project). */
@@ -429,9 +436,4 @@ function modelOptions(o: ModelImportOptions | undefined): ModelImportOptions {
     out.location = o.location;
   }
   return out;
-}
-
-/** Placeholder until the training job host lands (same session). */
-function notYet(method: string): DinoscopeError {
-  return new DinoscopeError('UNSUPPORTED', `${method}: not available in this build yet.`);
 }

@@ -10,9 +10,10 @@ export interface RunningServe {
   stop(): Promise<void>;
 }
 
-/** `home` becomes DINOSCOPE_HOME (the recent-projects list), so tests leave the user's config alone. */
-export async function startServe(projectPath: string, home: string): Promise<RunningServe> {
-  const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', '--project', projectPath, '--port', '0', '--json'], {
+/** `home` becomes DINOSCOPE_HOME (the recent-projects list), so tests leave the user's config alone.
+ * A null project starts the host on the start screen. */
+export async function startServe(projectPath: string | null, home: string): Promise<RunningServe> {
+  const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', ...(projectPath === null ? [] : ['--project', projectPath]), '--port', '0', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, DINOSCOPE_HOME: home },
   });

@@ -1,0 +1,81 @@
+// "Try the demo" in Chromium against the serve host started on the start screen: the button runs the
+// whole demo (slides, project, training on the job host, extraction) with its progress and Cancel shown,
+// then the viewer opens the first slide with the hint; a click on a tissue patch lists matches. The test
+// turns the button's request into the smoke-test demo (tiny slides and model, a few seconds of training,
+// a temp folder) by rewriting its arguments in the browser's request: the page itself is unchanged.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DemoOptions } from '../core/common/api.js';
+import { BACKGROUND } from '../core/demo/layout.js';
+import { demoRegionAt, TINY_SPEC } from '../core/demo/generate.js';
+import { ViewerPage } from './pages/viewer.js';
+import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
+import { buildCliAndRenderer } from './support/build.js';
+import { startServe, type RunningServe } from './support/serve.js';
+
+const skip = chromiumMissing();
+
+describe.skipIf(skip !== null)('Try the demo in Chromium', () => {
+  let dir: string;
+  let serve: RunningServe;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-demo-'));
+    buildCliAndRenderer();
+    serve = await startServe(null, join(dir, 'home'));
+    browser = await launchChromium();
+    page = await openPage(browser, consoleErrors);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the demo from the start screen, opens the first slide ready to click, and a click finds matches', async () => {
+    if (skip) return;
+    const demoDir = join(dir, 'demo');
+    const sent: DemoOptions[] = [];
+    await page.route('**/api/call/startDemo', async (route) => {
+      const [options] = JSON.parse(route.request().postData() ?? '[]') as [DemoOptions];
+      sent.push(options);
+      await route.continue({ postData: JSON.stringify([{ ...options, minutes: 0.05, tiny: true, dir: demoDir }]) });
+    });
+    await page.goto(serve.url);
+    await page.getByTestId('start-screen').waitFor();
+    await page.getByTestId('try-demo').click();
+    // Progress with the phase and a Cancel button while it runs.
+    await page.getByTestId('demo-progress').waitFor();
+    await expect.poll(() => page.getByTestId('demo-phase').textContent(), { timeout: 60_000 }).toMatch(/generating|importing|training|extracting/);
+    expect(await page.getByTestId('demo-cancel').count()).toBe(1);
+
+    const viewer = new ViewerPage(page);
+    await page.getByTestId('project-view').waitFor({ timeout: 120_000 });
+    await viewer.waitReady();
+    expect(sent).toEqual([{ minutes: 3 }]);
+    await expect.poll(() => page.getByText('Click any patch to find similar regions').count()).toBe(1);
+    const project = JSON.parse(await readFile(join(demoDir, 'project.json'), 'utf8')) as { images: { id: string; name: string }[] };
+    expect(project.images[0].name).toBe('demo-slide-1.tif');
+    expect(await viewer.root.getAttribute('data-image-id')).toBe(project.images[0].id);
+
+    // Click the slide's centre (tissue on every demo slide): the match list fills.
+    const qx = TINY_SPEC.side / 2;
+    const qy = TINY_SPEC.side / 2;
+    expect(demoRegionAt(0, TINY_SPEC, qx, qy)).not.toBe(BACKGROUND);
+    const s = await viewer.waitStill();
+    const box = (await viewer.root.locator('.canvas').boundingBox())!;
+    await page.mouse.click(box.x + box.width / 2 + (qx - s.centerX) * s.zoom, box.y + box.height / 2 + (qy - s.centerY) * s.zoom);
+    await page.locator('[data-testid="analysis-panel"]:not([data-matches="0"])').waitFor({ timeout: 30_000 });
+    const names = await page.getByTestId('match').evaluateAll((els) => els.map((e) => e.querySelector('.name')?.textContent?.trim() ?? ''));
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.every((n) => /demo-slide-\d\.tif/.test(n))).toBe(true);
+    expect(consoleErrors).toEqual([]);
+  });
+});
