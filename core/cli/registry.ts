@@ -1,5 +1,6 @@
 // The explicit command registry: no discovery by file name.
 import type { Command } from './command.js';
+import { adaptCommand } from './commands/adapt.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
@@ -12,4 +13,4 @@ import { searchCommand } from './commands/search.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 
-export const commands: readonly Command[] = [demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];
+export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];

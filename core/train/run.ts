@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
-import { type PresetName, type TrainConfig, trainConfig } from './config.js';
+import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
 import { type StepReport, Trainer } from './trainer.js';
 
 export interface RunOptions {
@@ -56,6 +56,8 @@ export interface RunRecord {
   /** Relative to the project folder. */
   dir: string;
   preset: PresetName;
+  /** 'adapt' for high-resolution adaptation runs (absent on runs written before stages existed: pretrain). */
+  stage?: TrainStage;
   status: 'running' | 'stopped' | 'done' | 'failed';
   step: number;
   totalSteps: number;
@@ -156,7 +158,9 @@ function eta(seconds: number): string {
 /** One progress line: step/total, each loss term, lr, teacher temperature, images/s, ETA. */
 export function progressLine(r: StepReport, total: number, etaSeconds: number): string {
   const l = r.losses;
-  return `step ${r.step}/${total}  loss ${fmt(l.total)} (dino ${fmt(l.dino)} ibot ${fmt(l.ibot)} koleo ${fmt(l.koleo)})  lr ${fmt(r.lr)}  τt ${r.teacherTemp.toFixed(4)}  ${r.imagesPerSec.toFixed(2)} img/s  ETA ${eta(etaSeconds)}`;
+  const gram = l.gram !== undefined ? ` gram ${fmt(l.gram)}` : '';
+  const health = r.health ? `  locality ${r.health.locality.toFixed(3)} cls·patch ${r.health.clsPatchCosine.toFixed(3)}` : '';
+  return `step ${r.step}/${total}  loss ${fmt(l.total)} (dino ${fmt(l.dino)} ibot ${fmt(l.ibot)} koleo ${fmt(l.koleo)}${gram})${health}  lr ${fmt(r.lr)}  τt ${r.teacherTemp.toFixed(4)}  ${r.imagesPerSec.toFixed(2)} img/s  ETA ${eta(etaSeconds)}`;
 }
 
 /** Runs (or resumes) a pretraining run in `project` to its end or until `signal` aborts. */
@@ -196,7 +200,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
     trainer = await Trainer.forProject(config, project, { log });
-    rec = { name, dir: join('runs', name), preset: config.preset, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
+    rec = { name, dir: join('runs', name), preset: config.preset, stage: config.stage, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
     if (opts.minutes !== undefined) {
       if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };

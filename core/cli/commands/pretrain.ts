@@ -24,13 +24,13 @@ export const TINY_OVERRIDES: Record<string, unknown> = {
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Deep merge of override objects (b wins); trainConfig checks the result strictly. */
-function mergeOverrides(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+export function mergeOverrides(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = isPlain(v) && isPlain(out[k]) ? mergeOverrides(out[k], v) : v;
   return out;
 }
 
-async function readOverrides(arg: string): Promise<Record<string, unknown>> {
+export async function readOverrides(arg: string): Promise<Record<string, unknown>> {
   let text = arg;
   const where = arg.startsWith('@') ? arg.slice(1) : '--overrides';
   if (arg.startsWith('@')) text = await readFile(arg.slice(1), 'utf8').catch(() => {

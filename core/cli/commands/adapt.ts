@@ -1,0 +1,86 @@
+// `dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M] [--resume]
+// [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON]`: high-resolution adaptation with Gram
+// anchoring (core/train/adapt.ts) of model M — a model id in the project's or the user's models folder, or a
+// path to a model folder or .safetensors file. Prints the memory each size triple needs before it starts;
+// progress lines on stderr, a JSON summary on stdout (as `dinoscope pretrain`).
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DinoscopeError } from '../../common/errors.js';
+import { JobRegistry } from '../../jobs/registry.js';
+import { ModelManager } from '../../model/manager/manager.js';
+import { WEIGHTS } from '../../model/manager/manifest.js';
+import { Project } from '../../project/project.js';
+import { runAdapt } from '../../train/adapt.js';
+import { PRESET_INFO, type PresetName } from '../../train/config.js';
+import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
+import { mergeOverrides, readOverrides } from './pretrain.js';
+
+const KNOWN = new Set(['project', 'model', 'preset', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides']);
+const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
+
+/** M as a weights file: a .safetensors path, a folder holding model.safetensors, or a model id. */
+async function resolveModel(m: string, projectDir: string): Promise<string> {
+  const st = await stat(resolve(m)).catch(() => null);
+  if (st?.isFile()) return resolve(m);
+  if (st?.isDirectory()) {
+    const w = join(resolve(m), WEIGHTS);
+    if (await stat(w).catch(() => null)) return w;
+    throw new DinoscopeError('BAD_INPUT', `${resolve(m)}: no ${WEIGHTS} in this folder.`);
+  }
+  const found = await new ModelManager({ projectDir: () => projectDir, jobs: new JobRegistry() }).find(m).catch(() => null);
+  if (!found) throw new DinoscopeError('BAD_INPUT', `--model ${m}: no such file, folder or model id (see dinoscope models list).`);
+  return join(found.path, WEIGHTS);
+}
+
+export const adaptCommand: Command = {
+  name: 'adapt',
+  summary: 'high-resolution adaptation of a model with Gram anchoring (DINOv3) on a project\'s images',
+  usage:
+    'usage: dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M]\n' +
+    '                       [--resume] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON|@file.json]\n\n' +
+    'M: a model id (project or user models folder), a model folder or a .safetensors file. M is the starting\n' +
+    'point and the frozen Gram teacher: the student\'s patch-token Gram matrices on its global crops are kept\n' +
+    'close to M\'s on the same crops at a higher resolution, while each step draws a (global, local, gram) crop\n' +
+    'size triple (adapt-cpu: 224–320 px globals; adapt-gpu: 384–512 px). Before it starts it prints the\n' +
+    'estimated memory per size triple ("this needs ~N GB"). Run folder, checkpoints, --minutes, --resume and\n' +
+    'Ctrl-C behave as in dinoscope pretrain; dense-feature health (locality, CLS-patch cosine) is logged.\n' +
+    'Progress lines on stderr; a JSON summary on stdout.',
+  async run(argv, io) {
+    const { positional, flags } = parseArgs(argv, ['resume']);
+    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope adapt --help).`);
+    if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+    const projectArg = flagValue(flags, 'project');
+    if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
+    const projectDir = resolve(projectArg);
+    if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+    const resume = flags.get('resume') === true;
+    const modelArg = flagValue(flags, 'model');
+    if (!modelArg && !resume) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id, folder or .safetensors file).');
+    const preset = flagValue(flags, 'preset');
+    if (preset !== undefined && !(ADAPT as string[]).includes(preset)) throw new DinoscopeError('BAD_INPUT', `--preset: unknown adapt preset "${preset}" (${ADAPT.join(', ')}).`);
+    const steps = flagNumber(flags, 'steps', true, true);
+    const minutes = flagNumber(flags, 'minutes', false, true);
+    if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
+    const threads = flagNumber(flags, 'threads', true, true);
+    let overrides: Record<string, unknown> | undefined;
+    const extra = flagValue(flags, 'overrides');
+    if (extra !== undefined) overrides = await readOverrides(extra);
+    if (threads !== undefined && !resume) overrides = mergeOverrides(overrides ?? {}, { runtime: { threads } });
+    const model = modelArg && !resume ? await resolveModel(modelArg, projectDir) : undefined;
+    const project = await Project.open(projectDir);
+    const summary = await runAdapt(project, {
+      model,
+      resume,
+      name: flagValue(flags, 'run'),
+      preset: preset as PresetName | undefined,
+      overrides,
+      steps,
+      minutes,
+      checkpointMinutes: flagNumber(flags, 'checkpoint-minutes', false, true),
+      signal: io.signal,
+      log: (line) => io.stderr(`${line}\n`),
+    });
+    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+    return summary.status === 'stopped' ? 130 : 0;
+  },
+};
