@@ -318,6 +318,7 @@ export class AppService implements DinoscopeApi, AssetSource {
   /** core/demo: sample slides, a project, a Quick run on the training job host, features; then opens it. */
   async startDemo(options?: DemoOptions): Promise<ProjectSummary> {
     const plan = demoPlan(options, this.hooks.homeDir);
+    if (this.jobs.running().some((j) => j.kind === 'demo')) throw new DinoscopeError('BAD_INPUT', 'The demo is already running: wait for it or cancel it first.');
     const train = hostTrainer(this.training, this.on);
     await this.jobs.run('demo', 'Demo', 1000, (job) => runDemo(plan, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message), formats: this.formats, train, log: () => undefined }));
     return this.openProject(plan.dir);
