@@ -66,7 +66,9 @@ export function posEmbedTokensDynamic(g: Graph, posEmbed: Tensor, pe: PosEmbedCo
   if (T !== 1 + M * M) throw new Error(`posEmbed: ${posEmbed} does not hold 1 + ${M}² entries`);
   if (posEmbed.dtype !== 'float32') throw new Error(`posEmbed: the in-graph resize needs float32, got ${posEmbed}`);
   const cls = slice(posEmbed, [1], [0], [1]); // (1, 1, D)
-  const grid = transpose(reshape(slice(posEmbed, [1], [1], [T]), [1, M, M, D]), [0, 3, 1, 2]); // (1, M², D) → (1, M, M, D) → (1, D, M, M)
+  // Reshapes (not Transposes) right before and after the Resize: onnxruntime cancels Transpose → Resize →
+  // inverse Transpose into a channels-last Resize, whose cubic mode refuses to downscale without antialias.
+  const grid = reshape(transpose(reshape(slice(posEmbed, [1], [1], [T]), [M * M, D])), [D, 1, M, M]); // (1, M², D) → (M², D) → (D, M²) → (D, 1, M, M)
   let resized: Tensor;
   if (pe.variant === 'offset') {
     const hw = cast(dimsTensor(g, [h, w]), 'float32'); // (2)
@@ -75,12 +77,13 @@ export function posEmbedTokensDynamic(g: Graph, posEmbed: Tensor, pe: PosEmbedCo
     const same = equal(dimsTensor(g, [h, w, H]), dimsTensor(g, [M, M, W])); // (3) bool
     const skip = greater(reduceMin(cast(same, 'float32')), 0.5); // () bool
     const s4 = concat([g.constant(hostTensor('float32', [2], [1, 1]), 'ones2'), where(skip, 1, scales)], 0); // (4)
-    resized = resizeByScales(grid, s4, [1, D, h, w], { mode: 'cubic', cubicCoeffA: -0.75 }); // (1, D, h, w)
+    resized = resizeByScales(grid, s4, [D, 1, h, w], { mode: 'cubic', cubicCoeffA: -0.75 }); // (D, 1, h, w)
   } else {
     const aa = pe.variant === 'size-antialias';
-    resized = resizeTo(grid, [1, D, h, w], aa ? { mode: 'cubic', cubicCoeffA: -0.5, excludeOutside: true, antialias: true } : { mode: 'cubic', cubicCoeffA: -0.75 }); // (1, D, h, w)
+    resized = resizeTo(grid, [D, 1, h, w], aa ? { mode: 'cubic', cubicCoeffA: -0.5, excludeOutside: true, antialias: true } : { mode: 'cubic', cubicCoeffA: -0.75 }); // (D, 1, h, w)
   }
-  const patches = reshape(transpose(resized, [0, 2, 3, 1]), [1, dimMul(h, w), D]); // (1, D, h, w) → (1, h, w, D) → (1, h·w, D)
+  const hw = dimMul(h, w);
+  const patches = reshape(transpose(reshape(resized, [D, hw])), [1, hw, D]); // (D, 1, h, w) → (D, h·w) → (h·w, D) → (1, h·w, D)
   return { cls, patches };
 }
 

@@ -61,6 +61,9 @@ describe('dinoscope models', () => {
     const onnx = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'onnx'), '--format', 'onnx', '--size', '28x42', '--batch', '2');
     expect(onnx.status, onnx.stderr).toBe(0);
     expect(JSON.parse(onnx.stdout)).toMatchObject({ path: join(dir, 'onnx', 'model.onnx'), inputs: [{ name: 'images', shape: [2, 3, 28, 42] }], outputs: [{ name: 'cls', shape: [2, 192] }, { name: 'registers', shape: [2, 4, 192] }, { name: 'patches', shape: [2, 6, 192] }] });
+    const dyn = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'onnx-dynamic'), '--format', 'onnx');
+    expect(dyn.status, dyn.stderr).toBe(0);
+    expect(JSON.parse(dyn.stdout)).toMatchObject({ inputs: [{ name: 'images', shape: ['batch', 3, 'height', 'width'] }], outputs: [{ name: 'cls', shape: ['batch', 192] }, { name: 'registers', shape: ['batch', 4, 192] }, { name: 'patches', shape: ['batch', '(height/14)*(width/14)', 192] }] });
 
     const dl = await cli('models', 'download', `${base}/x/tiny.safetensors`);
     expect(dl.status, dl.stderr).toBe(0);

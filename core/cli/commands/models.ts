@@ -20,8 +20,9 @@ actions:
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
   export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm,
-                               or --format onnx: a standalone inference model (model.onnx) for a fixed
-                               --batch B (default 1) and --size H[xW] (default 224, or 14·16 / 16·14)
+                               or --format onnx: a standalone inference model (model.onnx), input 'images'
+                               (B, 3, H, W) with dynamic batch, height and width (H, W multiples of the
+                               patch size); --batch B and/or --size H[xW] fix those dims instead
 
 options:
   --project <dir>              also use <dir>/models (listed first; where --location project puts models)
@@ -125,16 +126,14 @@ export const modelsCommand: Command = {
   },
 };
 
-/** `models export <id> --format onnx --out <dir> [--batch B] [--size H[xW]]`. */
+/** `models export <id> --format onnx --out <dir> [--batch B] [--size H[xW]]`: dynamic dims unless fixed. */
 async function exportOnnxCommand(manager: ModelManager, id: string, dir: string, flags: Map<string, string | true>): Promise<unknown> {
+  const b = str(flags, 'batch');
+  const size = str(flags, 'size');
+  const m = size === undefined ? null : /^(\d+)(?:x(\d+))?$/.exec(size);
+  if (size !== undefined && !m) throw new DinoscopeError('BAD_INPUT', `--size must be H or HxW in pixels (got ${size}).`);
+  const fixed = { batch: b === undefined ? undefined : Number(b), height: m ? Number(m[1]) : undefined, width: m ? Number(m[2] ?? m[1]) : undefined };
   const loaded = await manager.load(id);
-  const p = loaded.config.patchSize;
-  const batch = Number(str(flags, 'batch') ?? 1);
-  const size = str(flags, 'size') ?? String(p * 16);
-  const m = /^(\d+)(?:x(\d+))?$/.exec(size);
-  if (!m) throw new DinoscopeError('BAD_INPUT', `--size must be H or HxW in pixels (got ${size}).`);
-  const height = Number(m[1]);
-  const width = Number(m[2] ?? m[1]);
   await mkdir(dir, { recursive: true });
-  return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, { batch, height, width });
+  return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, fixed);
 }

@@ -1,7 +1,9 @@
 // The whole weights path against PyTorch: the tiny models of core/model/fixtures/vit.json (written by
 // scripts/fixtures/vit_fixtures.py) are exported in HF and original layouts, imported back with layout
-// detection, exported as standalone ONNX and run in onnxruntime; CLS, register and patch outputs must match
-// the PyTorch reference to 1e-4 of its largest magnitude.
+// detection, exported as standalone ONNX (dynamic batch, height and width) and run in onnxruntime at the
+// fixture's size; CLS, register and patch outputs must match the PyTorch reference to 1e-4 of its largest
+// magnitude. Then tiny (192 × 12) DINOv2 (both pos-embed variants, registers) and DINOv3 models exported
+// once each run in a fresh session at two sizes × two batch sizes against our static inference graph.
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../graph/runtime.js';
 import { hostTensor } from '../../graph/tensor.js';
+import { serialize } from '../../graph/onnx.js';
+import { mulberry32 } from '../../graph/random.js';
 import { type ViTConfig, type ViTOverrides, vitConfig } from '../config.js';
+import { inferenceGraph } from '../inference.js';
+import { initParams, toGraphFeeds } from '../params.js';
 import { exportWeights } from './export.js';
 import { halfToFloat } from '../../common/half.js';
 import { loadWeights } from './import.js';
@@ -84,8 +90,9 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
       // keep the reference's resize to compare against it; LayerScale 1 is exact.
       const runCfg: ViTConfig = { ...loaded.config, posEmbed: cfg.posEmbed };
       const onnx = join(out, 'model.onnx');
-      const r = await exportOnnx(onnx, runCfg, loaded.tensors, { batch: k.batch, height: k.height, width: k.width });
+      const r = await exportOnnx(onnx, runCfg, loaded.tensors);
       expect(r.outputs.map((o) => o.name)).toEqual(['cls', 'registers', 'patches']);
+      expect(r.inputs).toEqual([{ name: 'images', shape: ['batch', 3, 'height', 'width'] }]);
       const s = await Session.create(new Uint8Array(await readFile(onnx)), { intraOpThreads: 1 });
       sessions.push(s);
       const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
@@ -97,10 +104,88 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
     }
   });
 
+  it.each(fx.cases.filter((c) => !cases.includes(c)).map((c) => [c.name, c] as const))('%s (dynamic export of the fixture weights)', async (name, k) => {
+    const cfg = configOf(k);
+    const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
+    const onnx = join(dir, `${name}.onnx`);
+    await exportOnnx(onnx, cfg, tensors);
+    const s = await Session.create(new Uint8Array(await readFile(onnx)), { intraOpThreads: 1 });
+    sessions.push(s);
+    const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
+    for (const o of ['cls', 'registers', 'patches']) {
+      expect(res[o].dims, `${name} ${o}`).toEqual(k.expected[o].shape);
+      if (k.expected[o].shape.includes(0)) continue;
+      expect(relErr(res[o].data as Float32Array, decode(k.expected[o])), `${name} ${o}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('exports fixed shapes on request', async () => {
+    const k = cases[0];
+    const cfg = configOf(k);
+    const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
+    const r = await exportOnnx(join(dir, 'fixed.onnx'), cfg, tensors, { batch: k.batch, height: k.height, width: k.width });
+    expect(r.inputs).toEqual([{ name: 'images', shape: [k.batch, 3, k.height, k.width] }]);
+    expect(r.outputs.map((o) => o.shape)).toEqual([k.expected.cls.shape, k.expected.registers.shape, k.expected.patches.shape]);
+    const s = await Session.create(new Uint8Array(await readFile(r.path)), { intraOpThreads: 1 });
+    sessions.push(s);
+    const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
+    expect(relErr(res.patches.data as Float32Array, decode(k.expected.patches))).toBeLessThan(1e-4);
+    await expect(exportOnnx(join(dir, 'half.onnx'), cfg, tensors, { height: 28 })).rejects.toThrow(/both height and width/);
+  });
+
   it('refuses sizes that are not multiples of the patch size', async () => {
     const k = cases[0];
     const cfg = configOf(k);
     const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
     await expect(exportOnnx(join(dir, 'x.onnx'), cfg, tensors, { batch: 1, height: 30, width: 28 })).rejects.toThrow(/not a multiple of the patch size 14/);
+  });
+});
+
+describe('dynamic export of tiny models against our inference graph', () => {
+  // LayerScale 1 (not the 1e-5 training init) so every block changes the outputs measurably.
+  const models: [string, ViTOverrides][] = [
+    ['dinov2 reg4 size-antialias', { arch: 'dinov2', registers: 4, posEmbed: { gridSize: 16, variant: 'size-antialias' } }],
+    ['dinov2 reg1 offset', { arch: 'dinov2', registers: 1, posEmbed: { gridSize: 16, variant: 'offset' } }],
+    ['dinov3 reg4', { arch: 'dinov3', registers: 4 }],
+  ];
+  it.each(models)('%s', async (name, ov) => {
+    const cfg = vitConfig('tiny', { ...ov, layerScale: { init: 1 } });
+    const values = initParams(cfg, 11);
+    const tensors = new Map<string, WeightTensor>(Object.entries(values).map(([n, t]) => [n, { shape: t.dims, data: t.data as Float32Array }]));
+    const onnx = join(dir, `${name.replace(/ /g, '-')}.onnx`);
+    const r = await exportOnnx(onnx, cfg, tensors);
+    const p = cfg.patchSize;
+    const N = `(height/${p})*(width/${p})`;
+    expect(r.outputs).toEqual([
+      { name: 'cls', shape: ['batch', 192] },
+      { name: 'registers', shape: ['batch', cfg.registers, 192] },
+      { name: 'patches', shape: ['batch', N, 192] },
+    ]);
+    const s = await Session.create(new Uint8Array(await readFile(onnx)), { intraOpThreads: 2 });
+    sessions.push(s);
+    const feeds = toGraphFeeds(cfg, values);
+    const rng = mulberry32(5);
+    const errs: string[] = [];
+    // 7 × 11 patches (the learned grid resized down), 16 × 16 (the training grid: v2 skips the resize).
+    for (const [h, w] of [
+      [7, 11],
+      [16, 16],
+    ]) {
+      for (const B of [1, 3]) {
+        const images = hostTensor('float32', [B, 3, h * p, w * p], Float32Array.from({ length: B * 3 * h * p * w * p }, () => rng() * 2 - 1));
+        const got = await s.run({ images });
+        const ig = inferenceGraph(cfg, { batch: B, height: h * p, width: w * p });
+        const ref = await Session.create(serialize(ig.graph), { intraOpThreads: 2 });
+        const want = await ref.run({ images, ...feeds });
+        await ref.release();
+        for (const o of ['cls', 'registers', 'patches']) {
+          expect(got[o].dims, `${name} ${o} B=${B} ${h}×${w}`).toEqual(want[o].dims);
+          const e = relErr(got[o].data as Float32Array, want[o].data as Float32Array);
+          expect(e, `${name} ${o} B=${B} ${h}×${w}`).toBeLessThan(1e-4);
+          errs.push(`${o} ${e.toExponential(1)}`);
+        }
+      }
+    }
+    console.log(`${name}: dynamic export vs static graph, max rel err ${errs.join(', ')}`);
   });
 });
