@@ -1,6 +1,7 @@
 // Similarity search in Chromium against the serve host: a collection of three texture mosaics (known
 // regions) with SYNTHETIC feature stores written into the project in the extraction layout
-// (core/analysis/fixture.ts: each texture its own feature direction plus noise; no model runs here).
+// (core/analysis/fixture.ts: each texture its own feature direction plus noise; no model runs here —
+// e2e/analysis-model.e2e.ts runs the same checks on features a real model extracts).
 // Click a patch of one texture: the top-10 matches all lie in that texture's regions, some on other
 // images; the heatmap overlay tiles load (200); clicking a match of another image opens it there;
 // the exports re-open (GeoJSON parses, the OME-Zarr reads back with the grid's shape).

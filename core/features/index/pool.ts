@@ -207,8 +207,13 @@ export class ScanPool {
    * same memory, kernel family and thread count as a scan): bytes ÷ the slowest thread's time, best of `rounds`.
    */
   async readBandwidth(space: RowSpace, rows = space.count, rounds = 3): Promise<number> {
+    return Math.max(...(await this.readBandwidthSamples(space, rows, rounds)));
+  }
+
+  /** readBandwidth's rounds one by one (GB/s each), for measurements interleaved with scans. */
+  async readBandwidthSamples(space: RowSpace, rows = space.count, rounds = 1): Promise<number[]> {
     const bytes = Math.floor((rows * space.stride) / (64 * this.size)) * 64;
-    let best = 0;
+    const out: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const replies = await Promise.all(
         this.threads.map((t, i) => {
@@ -217,9 +222,9 @@ export class ScanPool {
         }),
       );
       const slowest = Math.max(...replies.map((m) => (m.type === 'ok' ? m.seconds : Infinity)));
-      best = Math.max(best, (bytes * this.size) / slowest / 1e9);
+      out.push((bytes * this.size) / slowest / 1e9);
     }
-    return best;
+    return out;
   }
 
   /**
