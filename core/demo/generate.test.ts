@@ -2,7 +2,7 @@
 // every texture and a background), the textures differ in colour and structure, the same spec gives the
 // same bytes, and the written files are tiled pyramidal TIFFs with their µm/px. Folder rules: a non-empty
 // folder that is not a demo is refused; a previous demo of the same spec resumes, another spec restarts.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,16 @@ describe('demo slides', () => {
     } finally {
       await reader.close();
     }
+  });
+});
+
+describe('demo slides, cancelled', () => {
+  it('stop within the slide being painted and leave no file behind', async () => {
+    const c = new AbortController();
+    const writing = writeDemoImages(join(dir, 'c'), { ...SPEC, side: 1024 }, { signal: c.signal });
+    setImmediate(() => c.abort());
+    await expect(writing).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(readdirSync(join(dir, 'c'))).toEqual([]);
   });
 });
 

@@ -30,15 +30,17 @@ export function demoImageName(i: number): string {
   return `demo-slide-${i + 1}.tif`;
 }
 
-/** Level-0 RGB of demo image i: (side, side, 3). */
-export function renderDemoImage(i: number, spec: DemoSpec): Uint8Array {
+/** Rows painted between yields of renderBands (a 4096 px slide: 64 bands of ~50–150 ms each). */
+const BAND_ROWS = 64;
+
+/** Paints demo image i into px, (side, side, 3), yielding after every BAND_ROWS rows. */
+function* renderBands(i: number, spec: DemoSpec, px: Uint8Array): Generator<void> {
   const { side } = spec;
   const layout = layoutOf(i, spec);
   const grid = regionGrid(layout);
   const n = Math.ceil(side / layout.q);
   const field = new TextureField(side, spec.scale, (spec.seed * 31 + i * 977 + 1) >>> 0);
   const u = mulberry32((spec.seed ^ (i * 0x9e3779b9)) >>> 0);
-  const px = new Uint8Array(side * side * 3); // (h, w, 3)
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       const noise = Math.round((u() - 0.5) * 14);
@@ -50,9 +52,29 @@ export function renderDemoImage(i: number, spec: DemoSpec): Uint8Array {
         px[o + 2] = BACKGROUND_RGB[2] + (noise >> 2);
       } else field.paint(t, x, y, px, o, noise);
     }
+    if ((y + 1) % BAND_ROWS === 0) yield;
+  }
+}
+
+/** Level-0 RGB of demo image i: (side, side, 3). */
+export function renderDemoImage(i: number, spec: DemoSpec): Uint8Array {
+  const px = new Uint8Array(spec.side * spec.side * 3); // (h, w, 3)
+  for (const _ of renderBands(i, spec, px));
+  return px;
+}
+
+/** renderDemoImage in bands, giving the event loop a turn between them (hosts stay responsive) and
+ * stopping with CANCELLED at the first band after `signal` aborts. */
+async function renderDemoImageAsync(i: number, spec: DemoSpec, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  const px = new Uint8Array(spec.side * spec.side * 3); // (h, w, 3)
+  for (const _ of renderBands(i, spec, px)) {
+    await new Promise((r) => setImmediate(r));
+    if (signal?.aborted) throw cancelled();
   }
   return px;
 }
+
+const cancelled = (): DinoscopeError => new DinoscopeError('CANCELLED', 'Demo: cancelled while generating the sample slides.');
 
 /** Texture of demo image i at level-0 (x, y), or BACKGROUND (-1, layout.ts): the ground truth of the collection. */
 export function demoRegionAt(i: number, spec: DemoSpec, x: number, y: number): number {
@@ -78,9 +100,9 @@ export async function writeDemoImages(dir: string, spec: DemoSpec, hooks: Genera
   const paths: string[] = [];
   const todo = hooks.only ?? Array.from({ length: spec.images }, (_, i) => i);
   for (const i of todo) {
-    if (hooks.signal?.aborted) throw new DinoscopeError('CANCELLED', 'Demo: cancelled while generating the sample slides.');
+    if (hooks.signal?.aborted) throw cancelled();
     const path = join(dir, demoImageName(i));
-    const data = renderDemoImage(i, spec);
+    const data = await renderDemoImageAsync(i, spec, hooks.signal);
     await replaceAtomic(path, (tmp) => writePyramidalTiff(tmp, { width: spec.side, height: spec.side, tile: 256, compression: 'jpeg', quality: 88, pattern: { data, width: spec.side, height: spec.side }, pixelsPerMm: 1000 / spec.mpp }));
     paths.push(path);
     hooks.progress?.(paths.length, todo.length);
