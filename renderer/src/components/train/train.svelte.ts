@@ -22,18 +22,13 @@ export class TrainState {
   alert = $state.raw<TrainAlert | null>(null);
   loadingHistory = $state(false);
   error = $state<string | null>(null);
-  /** Bumped on every change of the step list (the list itself is kept outside the reactive system). */
-  private version = $state(0);
+  /** The steps of the run on screen, in step order: a fresh array on every change (live steps come
+   * throttled to ≤ 10/s by the host, so the copy is cheap next to drawing). */
+  steps = $state.raw<readonly TrainStepInfo[]>([]);
   private buf: TrainStepInfo[] = [];
   private api: ApiClient | null = null;
   private off: (() => void)[] = [];
   private notify: (kind: 'error' | 'info', text: string) => void = () => {};
-
-  /** The steps of the run on screen, in step order (reactive through `version`). */
-  get steps(): readonly TrainStepInfo[] {
-    void this.version;
-    return this.buf;
-  }
 
   get current(): TrainRunInfo | null {
     return this.runs.find((r) => r.name === this.view) ?? null;
@@ -72,7 +67,7 @@ export class TrainState {
     this.alert = null;
     this.error = null;
     this.buf = [];
-    this.version++;
+    this.publish();
   }
 
   /** Opens the panel on the live run, else the latest run, else the setup form. */
@@ -114,17 +109,23 @@ export class TrainState {
     this.buf = [];
     this.preview = null;
     this.alert = null;
-    this.version++;
-    if (!name || !this.api) return;
+    this.publish();
+    if (!name) return;
+    await this.loadHistory(name);
+  }
+
+  /** Reads the run's recorded steps (every step: the live events skip some) and merges the live ones. */
+  private async loadHistory(name: string): Promise<void> {
+    if (!this.api) return;
     this.loadingHistory = true;
     try {
       const history = await this.api.trainingHistory(name);
       if (this.view !== name) return;
       // Live steps that arrived while the history loaded follow it (or replace its tail after a resume).
-      const live = this.buf;
-      this.buf = history.slice();
-      for (const s of live) this.push(s, false);
-      this.version++;
+      const live = this.buf.filter((s) => s.step > (history[history.length - 1]?.step ?? 0));
+      this.buf = [];
+      for (const s of [...history, ...live]) this.push(s, false);
+      this.publish();
     } catch (err) {
       this.error = toDinoscopeError(err).message;
     } finally {
@@ -166,7 +167,10 @@ export class TrainState {
 
   private upsert(r: TrainRunInfo): void {
     const at = this.runs.findIndex((x) => x.name === r.name);
+    const was = at < 0 ? null : this.runs[at].status;
     this.runs = at < 0 ? [r, ...this.runs] : this.runs.map((x, i) => (i === at ? r : x));
+    // A run that paused or ended: redraw its curves from the full record.
+    if (r.name === this.view && was !== r.status && r.status !== 'running') void this.loadHistory(r.name);
     // An alert holds until the user resumes (train.resume) or the run ends; a 'running' record can still
     // arrive between the alert and the pause it announces.
     if (this.alert?.run === r.name && (r.status === 'stopped' || r.status === 'done' || r.status === 'failed')) this.alert = null;
@@ -181,7 +185,11 @@ export class TrainState {
       this.buf.length = cut;
     }
     this.buf.push(s);
-    if (bump) this.version++;
+    if (bump) this.publish();
+  }
+
+  private publish(): void {
+    this.steps = this.buf.slice();
   }
 }
 

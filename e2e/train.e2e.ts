@@ -1,0 +1,149 @@
+// The Train panel in Chromium against the serve host, with a real training child process: a project of
+// three generated texture mosaics (core/analysis/fixture.ts), the Quick preset shrunk through the advanced
+// settings to a smoke-test ViT (patch 8, dim 32, depth 1, 32 px crops, batch 2, K 32) so a run takes
+// seconds. Start → the step counter advances and the loss chart gets points; Pause → the counter stops;
+// Resume → it continues; the run ends 'done' with its teacher PCA preview; reopening the panel redraws the
+// curves from trainingHistory; the run's model is in the Models panel; a run whose loss turns NaN shows the
+// alert (the run is paused) and Stop ends it.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeMosaics } from '../core/analysis/fixture.js';
+import { AppService, rootAssetUrls } from '../core/app/service.js';
+import { ModelsPage } from './pages/models.js';
+import { TrainPage } from './pages/train.js';
+import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
+import { buildCliAndRenderer } from './support/build.js';
+import { startServe, type RunningServe } from './support/serve.js';
+
+const skip = chromiumMissing();
+const STEPS = 24;
+/** The smoke-test model beyond the advanced fields (as `dinoscope pretrain --tiny`). */
+const TINY_EXTRA = {
+  model: { vit: { patchSize: 8, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },
+  head: { hidden: 32, bottleneck: 16 },
+  runtime: { threads: 1 },
+};
+const TINY_FIELDS = { batchSize: 2, globalSize: 32, localSize: 16, localCrops: 2, prototypes: 32, registers: 2 };
+
+describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
+  let dir: string;
+  let serve: RunningServe;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-'));
+    process.env.DINOSCOPE_HOME = join(dir, 'home');
+    const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
+    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
+    await service.createProject(join(dir, 'project'));
+    await service.importPaths(paths);
+    await service.idle();
+    await service.close();
+    buildCliAndRenderer();
+    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
+    browser = await launchChromium();
+    page = await openPage(browser, consoleErrors);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('starts a run, pauses and resumes it, shows curves and the preview, and registers its model', async () => {
+    await page.goto(serve.url);
+    await page.getByTestId('project-view').waitFor();
+    const train = new TrainPage(page);
+    await train.open();
+    await train.waitSetup();
+
+    // Hardware: this machine has no GPU, so the run uses the CPU with its thread count.
+    const hw = train.root.getByTestId('train-hardware');
+    expect(await hw.getAttribute('data-selected')).toBe('cpu');
+    expect(await hw.textContent()).toMatch(/CPU, \d+ threads?/);
+    // Presets of the pretrain stage, each with its summary.
+    await train.preset('quick').waitFor();
+    expect(await train.preset('quick').textContent()).toMatch(/CPU/);
+    expect(await train.root.locator('[data-testid="train-preset"][data-stage="adapt"]').count()).toBe(0);
+
+    await train.choosePreset('quick');
+    await train.setSteps(STEPS);
+    await train.setAdvanced(TINY_FIELDS, TINY_EXTRA);
+    expect(await train.estimateBytes()).toBeGreaterThan(0);
+    expect(await train.root.getByTestId('train-estimate').textContent()).toMatch(/This needs ~\d+(\.\d)? [MG]B/);
+
+    await train.start();
+    const name = await train.runName();
+    await train.waitStepAbove(0);
+    await train.pause();
+    await train.waitStatus('paused');
+    const paused = await train.step();
+    expect(paused).toBeLessThan(STEPS);
+    await page.waitForTimeout(1500);
+    expect(await train.step()).toBe(paused);
+    expect(await train.lossPoints()).toBeGreaterThan(0);
+
+    await train.resume();
+    expect(await train.waitStepAbove(paused)).toBeGreaterThan(paused);
+    await train.waitStatus('done', 60_000);
+    expect(await train.step()).toBe(STEPS);
+    // One point per step for each of total, DINO, iBOT and KoLeo (no Gram in pretraining).
+    expect(await train.lossPoints()).toBe(4 * STEPS);
+    await train.preview().waitFor({ timeout: 30_000 });
+    expect(await train.preview().locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    const model = train.root.getByTestId('train-model');
+    await model.waitFor({ timeout: 30_000 });
+    const modelId = (await model.getAttribute('data-model-id'))!;
+    expect(modelId).not.toBe('');
+
+    // Reopened, the panel shows the finished run with its curves from trainingHistory.
+    await train.close();
+    await train.open();
+    await train.root.locator(`[data-testid="train-run"][data-run="${name}"][data-status="done"]`).waitFor();
+    await expect.poll(() => train.lossPoints()).toBe(4 * STEPS);
+    expect(await train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="run-badge"]`).getAttribute('data-status')).toBe('done');
+    await train.close();
+
+    // The run's model is in the Models panel, offering high-resolution adaptation, which opens the setup.
+    const models = new ModelsPage(page);
+    await models.open();
+    await models.row(modelId).waitFor();
+    await models.row(modelId).getByTestId('model-adapt').click();
+    const setup = await train.waitSetup();
+    expect(await page.getByTestId('models-panel').count()).toBe(0);
+    expect(await setup.getAttribute('data-stage')).toBe('adapt');
+    expect(await train.root.getByTestId('train-from').inputValue()).not.toBe('');
+    await train.close();
+    await page.waitForTimeout(1000);
+    expect(await train.root.count()).toBe(0);
+    expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it('shows the NaN alert with the run paused; Stop ends it', async () => {
+    await page.goto(serve.url);
+    await page.getByTestId('project-view').waitFor();
+    const train = new TrainPage(page);
+    await train.open();
+    await train.root.getByTestId('train-new').click();
+    await train.waitSetup();
+    await train.choosePreset('quick');
+    await train.setSteps(50);
+    await train.setAdvanced({ ...TINY_FIELDS, baseLr: 1e12 }, { ...TINY_EXTRA, optim: { clipGrad: 1e30, warmupFraction: 0 } });
+    await train.start();
+    const alert = train.root.getByTestId('train-alert');
+    await alert.waitFor({ timeout: 60_000 });
+    expect(await alert.getAttribute('data-kind')).toBe('nan');
+    expect(await alert.getAttribute('role')).toBe('alert');
+    expect(await alert.textContent()).toMatch(/The run is paused/);
+    await alert.getByTestId('train-alert-stop').click();
+    await train.waitStatus('stopped');
+    await alert.waitFor({ state: 'detached' });
+    expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+});
