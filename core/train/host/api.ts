@@ -4,7 +4,7 @@
 // run whose app crashed: it is reported 'interrupted' and resumeTraining restarts it from its checkpoint.
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrainEstimate, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
+import type { TrainEstimate, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
@@ -12,13 +12,13 @@ import { MANIFEST, WEIGHTS } from '../../model/manager/manifest.js';
 import { projectModelsDir } from '../../model/manager/paths.js';
 import { inspectWeights } from '../../model/weights/import.js';
 import { Project } from '../../project/project.js';
-import { type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
-import { estimatePeakMemory, formatMemory } from '../gram/memory.js';
+import { adaptMemory } from '../adapt.js';
+import { PRESET_INFO, type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
 import type { RunRecord } from '../run.js';
 import type { StepReport } from '../trainer.js';
 import { trainHardware } from './hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
-import { isPresetName, trainPresets } from './presets.js';
+import { trainPresets } from './presets.js';
 import { runModelId } from './register.js';
 
 export interface TrainingApiDeps {
@@ -37,6 +37,7 @@ const exists = (p: string): Promise<boolean> =>
   );
 
 interface Checked {
+  stage: TrainStage;
   preset: PresetName;
   overrides: Record<string, unknown>;
   steps?: number;
@@ -59,10 +60,12 @@ export class TrainingApi {
   /** Validates start options into a merged config (BAD_INPUT naming the problem). */
   private async check(o: TrainStartOptions): Promise<Checked> {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Training options must be an object.');
-    const stage = o.stage ?? 'pretrain';
-    if (stage === 'adapt') throw new DinoscopeError('BAD_INPUT', 'adapt: not available yet.');
-    if (stage !== 'pretrain') throw new DinoscopeError('BAD_INPUT', `Unknown training stage ${JSON.stringify(stage)} (pretrain, adapt).`);
-    if (!isPresetName(o.preset)) throw new DinoscopeError('BAD_INPUT', `Unknown preset ${JSON.stringify(o.preset)} (quick, standard).`);
+    const info = PRESET_INFO.find((p) => p.name === o.preset);
+    if (!info) throw new DinoscopeError('BAD_INPUT', `Unknown preset ${JSON.stringify(o.preset)} (${PRESET_INFO.map((p) => p.name).join(', ')}).`);
+    const stage = o.stage ?? info.stage;
+    if (stage !== 'pretrain' && stage !== 'adapt') throw new DinoscopeError('BAD_INPUT', `Unknown training stage ${JSON.stringify(stage)} (pretrain, adapt).`);
+    if (info.stage !== stage) throw new DinoscopeError('BAD_INPUT', `Preset ${info.name} is a ${info.stage} preset; ${stage} presets: ${PRESET_INFO.filter((p) => p.stage === stage).map((p) => p.name).join(', ')}.`);
+    if (stage === 'adapt' && (o.from === undefined || o.from === null)) throw new DinoscopeError('BAD_INPUT', 'Adapting to high resolution needs the model to adapt: give from (a model id).');
     if (o.overrides !== undefined && !isObject(o.overrides)) throw new DinoscopeError('BAD_INPUT', 'Training overrides must be an object of config keys.');
     for (const k of ['steps', 'minutes'] as const) {
       const v = o[k];
@@ -77,15 +80,16 @@ export class TrainingApi {
       const model = isObject(overrides.model) ? overrides.model : {};
       overrides.model = { ...model, from: join(m.path, WEIGHTS) };
     }
-    const config = trainConfig(o.preset, o.steps !== undefined ? { ...overrides, steps: o.steps } : overrides);
-    return { preset: o.preset, overrides, steps: o.steps, minutes: o.minutes, name: o.name, config };
+    const config = trainConfig(info.name, o.steps !== undefined ? { ...overrides, steps: o.steps } : overrides);
+    return { stage, preset: info.name, overrides, steps: o.steps, minutes: o.minutes, name: o.name, config };
   }
 
   async estimate(o: TrainStartOptions): Promise<TrainEstimate> {
     const { config: c } = await this.check(o);
     const vit: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
-    const e = estimatePeakMemory(vit, { global: c.crops.globalSize, local: c.crops.localSize, gram: c.crops.globalSize }, { batch: c.batchSize, localCrops: c.crops.localCrops, remat: c.runtime.remat });
-    return { totalBytes: e.totalBytes, text: formatMemory(e.totalBytes) };
+    // The largest of the size triples a run can draw (one triple without a size table).
+    const worst = adaptMemory(c, vit).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+    return { totalBytes: worst.bytes, text: worst.text };
   }
 
   async start(o: TrainStartOptions): Promise<TrainRunInfo> {
@@ -95,7 +99,7 @@ export class TrainingApi {
     if (!fresh.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
     const name = c.name ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     if (fresh.runs().some((r) => isRecord(r) && r.name === name) || this.d.host.isLive(project.dir, name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; resume it or pick another name.`);
-    return this.d.host.start(project.dir, { name, stage: 'pretrain', preset: c.preset, overrides: c.overrides, steps: c.steps, minutes: c.minutes, resume: false });
+    return this.d.host.start(project.dir, { name, stage: c.stage, preset: c.preset, overrides: c.overrides, steps: c.steps, minutes: c.minutes, resume: false });
   }
 
   private async records(dir: string): Promise<RunRecord[]> {

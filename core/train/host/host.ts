@@ -18,7 +18,7 @@ export interface TrainingHostOptions {
   emit<E extends keyof DinoscopeEvents>(event: E, payload: DinoscopeEvents[E]): void;
   /** Every run record a child wrote to project.json (the service keeps its open Project in step). */
   onRecord?(projectDir: string, record: RunRecord): void;
-  /** Child stderr lines and host notices (default: stderr). */
+  /** Child stderr lines and host notices (default: stderr, progress lines left out). */
   log?(line: string): void;
   /** Override the worker file (a .js entry, or a .ts file run with tsx). */
   workerPath?: string;
@@ -90,7 +90,8 @@ export class TrainingHost {
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: TrainingHostOptions) {
-    this.log = opts.log ?? ((line) => void process.stderr.write(`${line}\n`));
+    // Default: stderr, without the per-step progress lines (those arrive as trainStep events).
+    this.log = opts.log ?? ((line) => void (/^\[train [^\]]*\] step \d+\//.test(line) || process.stderr.write(`${line}\n`)));
   }
 
   /** Starts a new run (or, with options.resume, continues a stopped/interrupted one) in a child process. */

@@ -24,7 +24,7 @@ beforeAll(async () => {
   await service.createProject(join(root, 'p'));
   await service.importPaths(files);
   await service.idle();
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await service.close();
   rmSync(root, { recursive: true, force: true });
@@ -53,10 +53,12 @@ describe('AppService training', () => {
     expect(standard.totalBytes).toBeGreaterThan(quick.totalBytes);
     expect(quick.text).toMatch(/^this needs ~\d/);
     await expect(service.startTraining({ preset: 'huge' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('Unknown preset') });
-    await expect(service.startTraining({ preset: 'quick', stage: 'adapt' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: 'adapt: not available yet.' });
+    expect(presets.find((p) => p.name === 'adapt-cpu')).toMatchObject({ stage: 'adapt', sizedFor: 'cpu' });
+    await expect(service.startTraining({ preset: 'quick', stage: 'adapt' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('is a pretrain preset; adapt presets: adapt-cpu') });
+    await expect(service.startTraining({ preset: 'adapt-cpu' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('needs the model to adapt') });
     await expect(service.startTraining({ preset: 'quick', overrides: { nosuch: 1 } })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('unknown key nosuch') });
     await expect(service.startTraining({ preset: 'quick', from: 'no-such-model' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-  }, 30_000);
+  }, 60_000);
 
   it('trains in a child process with live events, history and the model registered', async () => {
     const steps: TrainStepInfo[] = [];
@@ -75,9 +77,11 @@ describe('AppService training', () => {
     expect(Number.isFinite(history[11].losses.total)).toBe(true);
     const runs = await service.trainingRuns();
     expect(runs.find((r) => r.name === 's1')).toMatchObject({ status: 'done', modelId: 's1', jobId: null });
+    // The open Project holds the final record too, so its next save does not turn the run back to running.
+    expect(service.requireProject().runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({ status: 'done', step: 12 });
     expect((await service.listModels()).find((m) => m.id === 's1')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
     await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
-  }, 90_000);
+  }, 150_000);
 
   it('cancelJob stops a run with a checkpoint; a record a crashed app left running is interrupted and resumes', async () => {
     const stopped = waitRun('s3', 'stopped');
@@ -119,5 +123,5 @@ describe('AppService training', () => {
     expect(await firstAfter).toBeGreaterThan(end.step);
     expect(await done).toMatchObject({ status: 'done', step: total });
     expect((await service.trainingHistory('s3')).map((h) => h.step)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
-  }, 90_000);
+  }, 150_000);
 });

@@ -111,7 +111,6 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
 }
 
 async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
-  if (o.stage !== 'pretrain') throw new DinoscopeError('BAD_INPUT', `${o.stage}: not available yet.`);
   if (!o.resume) trainConfig(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
   let resume = o.resume;
   for (;;) {
@@ -139,9 +138,22 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
 
 process.on('message', (m: ToChild) => {
   if (m.type === 'start') {
-    run(m.projectDir, m.options).then(
-      (last) => finish(last, 0),
-      (err: unknown) => finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1),
+    const { projectDir, options } = m;
+    // The run's final record (done, stopped, failed) goes to the host before the last message, so the
+    // app's open Project holds it too and its next save keeps it.
+    const finalRecord = async (): Promise<void> => {
+      const record = await readRecord(projectDir, options.name).catch(() => null);
+      if (record) send({ type: 'record', record, modelId: null });
+    };
+    run(projectDir, options).then(
+      async (last) => {
+        await finalRecord();
+        finish(last, 0);
+      },
+      async (err: unknown) => {
+        await finalRecord();
+        finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1);
+      },
     );
   } else if (m.type === 'pause') pauseWanted = true;
   else if (m.type === 'resume') {
