@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DemoOptions } from '../core/common/api.js';
 import { BACKGROUND } from '../core/demo/layout.js';
 import { demoRegionAt, TINY_SPEC } from '../core/demo/generate.js';
+import { StartPage } from './pages/start.js';
 import { ViewerPage } from './pages/viewer.js';
 import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
@@ -50,16 +51,15 @@ describe.skipIf(skip !== null)('Try the demo in Chromium', () => {
       await route.continue({ postData: JSON.stringify([{ ...options, minutes: 0.05, tiny: true, dir: demoDir }]) });
     });
     await page.goto(serve.url);
-    await page.getByTestId('start-screen').waitFor();
+    const start = new StartPage(page);
+    await start.root.waitFor();
     // Progress with the phase and a Cancel button while it runs; Cancel stops it and says it will resume.
-    await page.getByTestId('try-demo').click();
-    await page.getByTestId('demo-progress').waitFor();
-    await expect.poll(() => page.getByTestId('demo-phase').textContent(), { timeout: 60_000 }).toMatch(/generating|importing|training|extracting/);
-    await page.locator('[data-testid="demo-cancel"]:not([disabled])').click();
-    await page.getByTestId('demo-cancelled').waitFor({ timeout: 60_000 });
-    expect(await page.getByTestId('start-screen').count()).toBe(1);
+    await start.startDemo();
+    await expect.poll(() => start.demoPhase(), { timeout: 60_000 }).toMatch(/generating|importing|training|extracting/);
+    await start.cancelDemo();
+    expect(await start.root.count()).toBe(1);
     // Started again, it resumes in the same folder and finishes.
-    await page.getByTestId('try-demo').click();
+    await start.startDemo();
 
     const viewer = new ViewerPage(page);
     await page.getByTestId('project-view').waitFor({ timeout: 120_000 });
