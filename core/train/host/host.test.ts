@@ -123,12 +123,14 @@ describe('TrainingHost', () => {
 
   it('pauses on a NaN loss with an alert and the last good checkpoint; stop leaves it stopped', async () => {
     const { host, alerts, runs, until } = recordingHost();
-    host.start(proj, opts('nan', 50, { overrides: { ...overrides, optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } } }));
+    host.start(proj, opts('nan', 50, { checkpointMinutes: 0.0001, overrides: { ...overrides, optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } } }));
     await until(() => alerts.length > 0 && runs.at(-1)?.status === 'paused', 'the NaN alert and pause');
     expect(alerts[0]).toMatchObject({ run: 'nan', kind: 'nan', paused: true });
     expect(alerts[0].message).toMatch(/NaN\/infinite at step (\d+)/);
     const nanStep = Number(/at step (\d+)/.exec(alerts[0].message)?.[1]);
+    // A checkpoint after every step: the one kept is the step before the NaN, as the alert says.
     expect(stateStep('nan')).toBe(nanStep - 1);
+    expect(alerts[0].message).toContain(`the last checkpoint (step ${nanStep - 1}) was kept`);
     const info = await host.stop(proj, 'nan');
     expect(info.status).toBe('stopped');
   }, 120_000);
