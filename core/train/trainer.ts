@@ -279,7 +279,12 @@ export class Trainer {
       next = await Trainer.buildSet(this.config, this.vit, this.head, this.runtime, sizes);
       this.sets.set(key, next);
     }
-    for (const n of [...this.names, ...this.optNames]) next.student.set(n, await this.current.student.get(n));
+    const prev = this.current;
+    const empty = hostTensor('float32', [0]);
+    for (const n of [...this.names, ...this.optNames]) {
+      next.student.set(n, await prev.student.get(n));
+      prev.student.set(n, empty); // drop the idle set's reference: one copy of the state, not one per cached set
+    }
     this.current = next;
     return next;
   }
