@@ -110,12 +110,12 @@ export function similarityRgba(scores: Float32Array, lo: number, hi: number): Ui
   }
   const out = new Uint8Array(scores.length * 4);
   const o32 = new Uint32Array(out.buffer);
-  const span = hi > lo ? hi - lo : 1e-6;
+  const k = 255 / (hi > lo ? hi - lo : 1e-6);
   for (let i = 0; i < scores.length; i++) {
     const s = scores[i];
     if (!(s >= lo)) continue; // NaN or below the scale
-    const t = Math.min(255, Math.round(((s - lo) / span) * 255));
-    o32[i] = lut[t];
+    const t = ((s - lo) * k + 0.5) | 0; // round((s − lo) / span · 255) without a division or Math call per cell
+    o32[i] = lut[t > 255 ? 255 : t];
   }
   return out;
 }
