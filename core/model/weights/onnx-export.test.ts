@@ -131,6 +131,18 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
     const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
     expect(relErr(res.patches.data as Float32Array, decode(k.expected.patches))).toBeLessThan(1e-4);
     await expect(exportOnnx(join(dir, 'half.onnx'), cfg, tensors, { height: 28 })).rejects.toThrow(/both height and width/);
+    // Mixed: a fixed batch with dynamic sizes, and fixed sizes with a dynamic batch.
+    for (const [file, fix, shape] of [
+      ['batch.onnx', { batch: k.batch }, [k.batch, 3, 'height', 'width']],
+      ['size.onnx', { height: k.height, width: k.width }, ['batch', 3, k.height, k.width]],
+    ] as const) {
+      const m = await exportOnnx(join(dir, file), cfg, tensors, fix);
+      expect(m.inputs[0].shape).toEqual(shape);
+      const ms = await Session.create(new Uint8Array(await readFile(m.path)), { intraOpThreads: 1 });
+      sessions.push(ms);
+      const mr = await ms.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
+      expect(relErr(mr.patches.data as Float32Array, decode(k.expected.patches)), file).toBeLessThan(1e-4);
+    }
   });
 
   it('refuses sizes that are not multiples of the patch size', async () => {
