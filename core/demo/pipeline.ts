@@ -115,7 +115,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   let steps = next.steps;
   if (next.action !== 'keep') {
     const tTrain = performance.now();
-    report('training', 0, next.action === 'resume' ? `resuming training run ${next.run}` : 'training: timing the first steps');
+    report('training', 0, next.action === 'resume' ? `resuming training run ${next.run}` : plan.steps !== undefined ? `training ${plan.steps} steps` : 'training: timing the first steps');
     const r = await ctx.train({
       project,
       run: next.run,

@@ -52,7 +52,7 @@ describe('dinoscope demo', () => {
     expect([s.run, s.steps, s.model]).toEqual(['demo', 3, 'demo']);
     expect(s.patches).toBeGreaterThan(1000);
     // Progress named each phase on stderr.
-    for (const phase of ['generating slide', 'importing', 'training step', 'extracting', 'ready']) expect(r.stderr).toContain(phase);
+    for (const phase of ['demo: 0% generating', 'importing', '% training', 'extracting', 'ready']) expect(r.stderr).toContain(phase);
 
     const project = JSON.parse(readFileSync(join(demo, 'project.json'), 'utf8')) as { images: unknown[]; runs: { name: string; status: string }[]; features: { id: string; images: { complete: boolean; indexedRows: number }[] }[] };
     expect(project.images).toHaveLength(4);
