@@ -189,7 +189,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     startedFrom = trainer.completedSteps;
     await trimProgress(join(folder, 'progress.jsonl'), startedFrom);
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
-    log(`pretrain: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
+    log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new DinoscopeError('BAD_INPUT', `--run "${name}": use letters, digits, '.', '_' and '-'.`);
@@ -205,7 +205,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
-    log(`pretrain: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`);
+    log(`${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`);
   }
   await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
   await record(project.dir, rec);
@@ -224,7 +224,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     ckAt = performance.now();
     rec = { ...rec, step: trainer.completedSteps, checkpointStep: trainer.completedSteps };
     await record(project.dir, rec);
-    log(`pretrain: checkpoint at step ${trainer.completedSteps} → ${ck}`);
+    log(`${trainer.config.stage}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
     await opts.onCheckpoint?.(trainer, trainer.completedSteps);
   };
   try {
@@ -247,7 +247,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
         trainer.config.steps = Math.max(r.step, r.step + Math.floor(left / sps));
         stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: timed.length };
         rec = { ...rec, totalSteps: trainer.config.steps };
-        log(`pretrain: ${sps.toFixed(2)} s/step measured over ${timed.length} steps → ${trainer.config.steps} steps in ${stepsFrom.minutes} min`);
+        log(`${trainer.config.stage}: ${sps.toFixed(2)} s/step measured over ${timed.length} steps → ${trainer.config.steps} steps in ${stepsFrom.minutes} min`);
       }
       const recent = times.slice(-10);
       const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
@@ -261,7 +261,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (!lastCk || lastCk.step !== trainer.completedSteps) await save();
     rec = { ...rec, status: stopped ? 'stopped' : 'done', step: trainer.completedSteps, totalSteps: trainer.config.steps };
     await record(project.dir, rec);
-    if (stopped) log(`pretrain: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`);
+    if (stopped) log(`${trainer.config.stage}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`);
     return {
       run: rec.name,
       dir: folder,
