@@ -22,6 +22,7 @@ import { exportWeights } from '../core/model/weights/export.js';
 import type { WeightTensor } from '../core/model/weights/safetensors.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
+import { AnalysisPage } from './pages/analysis.js';
 import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
@@ -90,17 +91,12 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     const viewer = new ViewerPage(page);
     await viewer.waitReady();
     await tiles.settle();
-    const s = await viewer.state();
-    const box = (await viewer.root.locator('.canvas').boundingBox())!;
+    const analysis = new AnalysisPage(page, viewer);
     const qx = 100;
     const qy = 330;
     const t = textureAt(0, Math.floor(qx / SPEC.stride), Math.floor(qy / SPEC.stride), GRID);
-    await page.mouse.click(box.x + box.width / 2 + (qx - s.centerX) * s.zoom, box.y + box.height / 2 + (qy - s.centerY) * s.zoom);
-    const analysis = page.getByTestId('analysis-panel');
-    await page.locator('[data-testid="analysis-panel"][data-matches="20"]').waitFor({ timeout: 30_000 });
-    const matches = await analysis.getByTestId('analysis-results').getByTestId('match').evaluateAll((els) =>
-      els.map((e) => ({ imageId: (e as HTMLElement).dataset.imageId!, x: Number((e as HTMLElement).dataset.x), y: Number((e as HTMLElement).dataset.y), name: e.querySelector('.name')!.textContent!.trim() })),
-    );
+    await analysis.clickImagePoint(qx, qy);
+    const matches = await analysis.matches();
     const top10 = matches.slice(0, 10);
     expect(top10.map((m) => textureOf(m.name, m.x, m.y))).toEqual(new Array(10).fill(t));
     const firstId = (await viewer.root.getAttribute('data-image-id'))!;
@@ -113,9 +109,7 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
 
     // A match of another image opens that image centred on it.
     const other = top10.find((m) => m.imageId !== firstId)!;
-    await analysis.locator(`[data-testid="match"][data-image-id="${other.imageId}"]`).first().click();
-    await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
-    const there = await viewer.waitStill();
+    const there = await analysis.openMatch(other);
     expect(Math.abs(there.centerX - other.x)).toBeLessThan(40);
     expect(Math.abs(there.centerY - other.y)).toBeLessThan(40);
 

@@ -17,6 +17,7 @@ import { AppService, rootAssetUrls } from '../core/app/service.js';
 import type { AnalysisExportResult } from '../core/common/api.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
+import { AnalysisPage } from './pages/analysis.js';
 import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
@@ -73,18 +74,13 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
     const viewer = new ViewerPage(page);
     await viewer.waitReady();
     await tiles.settle();
-    const s = await viewer.state();
-    const box = (await viewer.root.locator('.canvas').boundingBox())!;
+    const analysis = new AnalysisPage(page, viewer);
     // Level-0 (150, 700) of mosaic 0: its bottom-left quadrant.
     const qx = 150;
     const qy = 700;
     const t = textureAt(0, Math.floor(qx / SPEC.stride), Math.floor(qy / SPEC.stride), GRID);
-    await page.mouse.click(box.x + box.width / 2 + (qx - s.centerX) * s.zoom, box.y + box.height / 2 + (qy - s.centerY) * s.zoom);
-    const panel = page.getByTestId('analysis-panel');
-    await page.locator('[data-testid="analysis-panel"][data-matches="20"]').waitFor({ timeout: 30_000 });
-    const matches = await panel.getByTestId('analysis-results').getByTestId('match').evaluateAll((els) =>
-      els.map((e) => ({ imageId: (e as HTMLElement).dataset.imageId!, x: Number((e as HTMLElement).dataset.x), y: Number((e as HTMLElement).dataset.y), name: e.querySelector('.name')!.textContent!.trim() })),
-    );
+    await analysis.clickImagePoint(qx, qy);
+    const matches = await analysis.matches();
     const top10 = matches.slice(0, 10);
     for (const m of top10) expect(textureOf(m.name, m.x, m.y)).toBe(t);
     const firstId = await viewer.root.getAttribute('data-image-id');
@@ -99,9 +95,7 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
 
     // Clicking a match of another image opens that image centred on it.
     const other = top10.find((m) => m.imageId !== firstId)!;
-    await panel.locator(`[data-testid="match"][data-image-id="${other.imageId}"]`).first().click();
-    await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
-    const there = await viewer.waitStill();
+    const there = await analysis.openMatch(other);
     expect(Math.abs(there.centerX - other.x)).toBeLessThan(40);
     expect(Math.abs(there.centerY - other.y)).toBeLessThan(40);
 
