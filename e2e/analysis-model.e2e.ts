@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
 import { textureAt, writeMosaics, type MosaicSpec } from '../core/analysis/fixture.js';
-import { AppService, rootAssetUrls } from '../core/app/service.js';
+import { importedProject } from '../core/analysis/fixture-service.js';
 import type { AnalysisExportResult, OverlayInfo } from '../core/common/api.js';
 import { vitConfig } from '../core/model/config.js';
 import { projectModelsDir } from '../core/model/manager/paths.js';
@@ -42,15 +42,9 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-analysis-model-'));
-    process.env.DINOSCOPE_HOME = join(dir, 'home');
-    const paths = await writeMosaics(join(dir, 'slides'), 3, SPEC);
-    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
-    await service.createProject(join(dir, 'project'));
-    await service.importPaths(paths);
-    await service.idle();
-    const images = (await service.currentProject())!.images;
-    names = paths.map((p) => images.find((i) => i.path === p)!.name);
-    await service.close();
+    const imported = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 3, SPEC));
+    names = imported.names;
+    await imported.service.close();
     const cfg = vitConfig('tiny', { arch: 'dinov2', registers: 4, depth: 4 });
     const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 1)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny-random'), cfg, tensors, 'hf');

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
-import { AppService, rootAssetUrls } from '../core/app/service.js';
+import { importedProject } from '../core/analysis/fixture-service.js';
 import type { AnalysisExportResult } from '../core/common/api.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
@@ -37,15 +37,8 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-analysis-'));
-    process.env.DINOSCOPE_HOME = join(dir, 'home');
-    const paths = await writeMosaics(join(dir, 'slides'), 3, SPEC);
-    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
-    await service.createProject(join(dir, 'project'));
-    await service.importPaths(paths);
-    await service.idle();
-    const images = (await service.currentProject())!.images;
-    const ids = paths.map((p) => images.find((i) => i.path === p)!.id);
-    names = paths.map((p) => images.find((i) => i.path === p)!.name);
+    const { service, ids, names: n } = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 3, SPEC));
+    names = n;
     await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
     await service.close();
     buildCliAndRenderer();
