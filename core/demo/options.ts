@@ -1,6 +1,6 @@
 // DemoOptions (from the API, JSON) and the CLI's flags to a checked DemoPlan.
 import { isAbsolute, join } from 'node:path';
-import { TINY_OVERRIDES } from '../cli/commands/pretrain.js';
+import { TINY_OVERRIDES } from '../train/config.js';
 import type { DemoOptions } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { FULL_SPEC, TINY_SPEC } from './generate.js';

@@ -384,3 +384,11 @@ export function sizeTable(c: TrainConfig, patch: number): SizeEntry[] | null {
 export function gramSide(c: TrainConfig, globalSize: number, patch: number): number {
   return Math.max(patch, Math.round((c.gram.scale * globalSize) / patch) * patch);
 }
+
+/** `--tiny`: a smoke-test model (ViT patch 8, dim 32, depth 1; 32 px crops; B 2; K 32) that steps in well under a second. */
+export const TINY_OVERRIDES: Record<string, unknown> = {
+  batchSize: 2,
+  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },
+  crops: { globalSize: 32, localSize: 16, localCrops: 2 },
+  head: { prototypes: 32, hidden: 32, bottleneck: 16 },
+};

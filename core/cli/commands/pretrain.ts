@@ -5,20 +5,11 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
-import type { PresetName } from '../../train/config.js';
+import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
 import { runPretrain } from '../../train/run.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 const KNOWN = new Set(['project', 'preset', 'from', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides', 'tiny']);
-
-/** `--tiny`: a smoke-test model (ViT patch 8, dim 32, depth 1; 32 px crops; B 2; K 32) that steps in well under a second. */
-export const TINY_OVERRIDES: Record<string, unknown> = {
-  batchSize: 2,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },
-  crops: { globalSize: 32, localSize: 16, localCrops: 2 },
-  head: { prototypes: 32, hidden: 32, bottleneck: 16 },
-};
-
 
 
 const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../../analysis/fixture.js';
 import type { DinoscopeEvents, TrainAlert, TrainPreview, TrainRunInfo, TrainStepInfo } from '../../common/api.js';
-import { TINY_OVERRIDES } from '../../cli/commands/pretrain.js';
+import { TINY_OVERRIDES } from '../config.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';

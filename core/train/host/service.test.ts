@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../../analysis/fixture.js';
 import type { TrainRunInfo, TrainStepInfo } from '../../common/api.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
-import { TINY_OVERRIDES } from '../../cli/commands/pretrain.js';
+import { TINY_OVERRIDES } from '../config.js';
 import { Project } from '../../project/project.js';
 import type { RunRecord } from '../run.js';
 
