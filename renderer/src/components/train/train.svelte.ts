@@ -141,28 +141,35 @@ export class TrainState {
     return run;
   }
 
-  pause(name: string): Promise<void> {
-    return this.act(name, (api) => api.pauseTraining(name));
+  async pause(name: string): Promise<void> {
+    await this.act(name, (api) => api.pauseTraining(name));
   }
 
   async resume(name: string): Promise<void> {
-    if (this.alert?.run === name) this.alert = null;
-    await this.act(name, (api) => api.resumeTraining(name));
+    const alert = this.alert;
+    // The alert goes once the host has taken the resume (it refuses while the run is still pausing).
+    if (await this.act(name, (api) => api.resumeTraining(name))) {
+      if (this.alert === alert && alert?.run === name) this.alert = null;
+    }
   }
 
-  stop(name: string): Promise<void> {
-    return this.act(name, (api) => api.stopTraining(name));
+  async stop(name: string): Promise<void> {
+    await this.act(name, (api) => api.stopTraining(name));
   }
 
-  private async act(name: string, work: (api: ApiClient) => Promise<TrainRunInfo>): Promise<void> {
-    if (!this.api) return;
+  /** Runs a control call and shows its run; false when the host refused it (the error is shown). */
+  private async act(name: string, work: (api: ApiClient) => Promise<TrainRunInfo>): Promise<boolean> {
+    if (!this.api) return false;
+    let ok = false;
     try {
       this.upsert(await work(this.api));
       this.error = null;
+      ok = true;
     } catch (err) {
       this.error = toDinoscopeError(err).message;
     }
     if (this.view !== name) await this.select(name);
+    return ok;
   }
 
   private upsert(r: TrainRunInfo): void {
