@@ -50,7 +50,8 @@ export class TrainState {
       }),
       api.on('trainAlert', (a) => {
         if (a.run === this.view) this.alert = a;
-        this.notify('error', `Training run ${a.run}: ${a.message}${a.paused ? ' The run is paused.' : ''}`);
+        // The panel's banner says it when it shows this run; otherwise a notice does.
+        if (!this.open || a.run !== this.view) this.notify('error', `Training run ${a.run}: ${a.message}`);
       }),
     ];
   }
@@ -174,6 +175,9 @@ export class TrainState {
 
   private upsert(r: TrainRunInfo): void {
     const at = this.runs.findIndex((x) => x.name === r.name);
+    // A control call's answer can arrive after the event of the change it caused (resume → 'running'):
+    // an older snapshot never replaces a newer one.
+    if (at >= 0 && this.runs[at].updatedAt > r.updatedAt) return;
     const was = at < 0 ? null : this.runs[at].status;
     this.runs = at < 0 ? [r, ...this.runs] : this.runs.map((x, i) => (i === at ? r : x));
     // A run that paused or ended: redraw its curves from the full record.

@@ -1,0 +1,69 @@
+// Takes the README screenshot of the Train panel (docs/train-panel.png): `npx tsx e2e/screenshot/train.ts`.
+// Builds the CLI and renderer, writes three texture mosaics into a project, starts a short run of the
+// Quick preset on a small model through the panel (resuming it when the collapse alert pauses it), and
+// captures the live panel near the run's end with the pointer over the loss chart (the hover readout showing).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeMosaics } from '../../core/analysis/fixture.js';
+import { AppService, rootAssetUrls } from '../../core/app/service.js';
+import { TrainPage } from '../pages/train.js';
+import { launchChromium } from '../support/browser.js';
+import { buildCliAndRenderer } from '../support/build.js';
+import { startServe } from '../support/serve.js';
+
+const out = process.argv[2] ?? 'docs/train-panel.png';
+const steps = Number(process.env.SHOT_STEPS ?? 100);
+
+const dir = await mkdtemp(join(tmpdir(), 'dinoscope-shot-train-'));
+try {
+  process.env.DINOSCOPE_HOME = join(dir, 'home');
+  const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 512, stride: 16, dim: 8 });
+  const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
+  await service.createProject(join(dir, 'Texture mosaics'));
+  await service.importPaths(paths);
+  await service.idle();
+  await service.close();
+  buildCliAndRenderer();
+  const serve = await startServe(join(dir, 'Texture mosaics'), join(dir, 'home'));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(serve.url);
+    await page.getByTestId('project-view').waitFor();
+    const train = new TrainPage(page);
+    await train.open();
+    await train.waitSetup();
+    await train.choosePreset('quick');
+    await train.setSteps(steps);
+    await train.setAdvanced(
+      { batchSize: 4, globalSize: 48, localSize: 24, localCrops: 2, prototypes: 1024, registers: 2 },
+      { model: { vit: { patchSize: 8, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } } }, head: { hidden: 64, bottleneck: 32 }, runtime: { threads: 1 } },
+    );
+    await train.estimateBytes();
+    await train.root.getByTestId('train-name').fill('mosaic-quick');
+    await train.start();
+    // Tiny models drift toward uniform teacher targets, and the collapse alert pauses them: carry on.
+    const target = Math.floor(steps * 0.75);
+    while ((await train.step()) <= target) {
+      const alert = train.root.getByTestId('train-alert-resume');
+      if (await alert.isVisible()) await alert.click();
+      await page.waitForTimeout(500);
+    }
+    await train.root.getByTestId('train-alert').waitFor({ state: 'detached' });
+    await train.waitStatus('running');
+    await train.preview().waitFor();
+    const chart = train.root.getByTestId('train-loss-chart').locator('svg');
+    const box = await chart.boundingBox();
+    if (box) await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: out });
+    process.stderr.write(`screenshot: wrote ${out}\n`);
+    await train.root.getByTestId('train-stop').click().catch(() => undefined);
+  } finally {
+    await browser.close();
+    await serve.stop();
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
