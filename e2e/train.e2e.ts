@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../core/analysis/fixture.js';
-import { AppService, rootAssetUrls } from '../core/app/service.js';
 import { ModelsPage } from './pages/models.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
+import { createImportedProject } from './support/project.js';
 import { startServe, type RunningServe } from './support/serve.js';
 
 const skip = chromiumMissing();
@@ -39,11 +39,7 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-'));
     process.env.DINOSCOPE_HOME = join(dir, 'home');
     const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
-    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
-    await service.createProject(join(dir, 'project'));
-    await service.importPaths(paths);
-    await service.idle();
-    await service.close();
+    await createImportedProject(join(dir, 'project'), paths, dir);
     buildCliAndRenderer();
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();

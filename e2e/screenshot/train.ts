@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeMosaics } from '../../core/analysis/fixture.js';
-import { AppService, rootAssetUrls } from '../../core/app/service.js';
 import { TrainPage } from '../pages/train.js';
 import { launchChromium } from '../support/browser.js';
 import { buildCliAndRenderer } from '../support/build.js';
+import { createImportedProject } from '../support/project.js';
 import { startServe } from '../support/serve.js';
 
 const out = process.argv[2] ?? 'docs/train-panel.png';
@@ -19,11 +19,7 @@ const dir = await mkdtemp(join(tmpdir(), 'dinoscope-shot-train-'));
 try {
   process.env.DINOSCOPE_HOME = join(dir, 'home');
   const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 512, stride: 16, dim: 8 });
-  const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
-  await service.createProject(join(dir, 'Texture mosaics'));
-  await service.importPaths(paths);
-  await service.idle();
-  await service.close();
+  await createImportedProject(join(dir, 'Texture mosaics'), paths, dir);
   buildCliAndRenderer();
   const serve = await startServe(join(dir, 'Texture mosaics'), join(dir, 'home'));
   const browser = await launchChromium();
