@@ -2,9 +2,10 @@
 // three generated texture mosaics (core/analysis/fixture.ts), the Quick preset shrunk through the advanced
 // settings to a smoke-test ViT (patch 8, dim 32, depth 1, 32 px crops, batch 2, K 32) so a run takes
 // seconds. Start and Pause → the counter holds; Resume → it advances and the loss chart gets points; the
-// run ends 'done' with its teacher PCA preview; reopening the panel redraws the
-// curves from trainingHistory; the run's model is in the Models panel; a run whose loss turns NaN shows the
-// alert (the run is paused) and Stop ends it.
+// run ends 'done' with its teacher PCA preview; its model opens the Extract panel preselected; reopening
+// the panel redraws the curves from trainingHistory; the model is in the Models panel, whose "Adapt to high
+// resolution" opens the adapt setup with its presets and memory estimate; a run whose loss turns NaN shows
+// the alert (the run is paused) and Stop ends it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,10 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     const hw = train.root.getByTestId('train-hardware');
     expect(await hw.getAttribute('data-selected')).toBe('cpu');
     expect(await hw.textContent()).toMatch(/CPU, \d+ threads?/);
+    const providers = await hw.getByTestId('train-provider').evaluateAll((els) => els.map((e) => ({ available: (e as HTMLElement).dataset.available, title: e.getAttribute('title') ?? '' })));
+    expect(providers.some((p) => p.available === 'true')).toBe(true);
+    // Providers this host lacks (GPU ones here) are greyed with the reason.
+    for (const p of providers.filter((x) => x.available === 'false')) expect(p.title).not.toBe('');
     // Presets of the pretrain stage, each with its summary.
     await train.preset('quick').waitFor();
     expect(await train.preset('quick').textContent()).toMatch(/CPU/);
@@ -103,8 +108,15 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     const modelId = (await model.getAttribute('data-model-id'))!;
     expect(modelId).not.toBe('');
 
+    // "Extract features with this model" opens the Extract panel with the run's model chosen.
+    await model.getByTestId('train-extract').click();
+    await train.root.waitFor({ state: 'detached' });
+    const extract = page.getByTestId('extract-panel');
+    await expect.poll(() => extract.getByTestId('extract-model').inputValue()).toBe(modelId);
+    await extract.getByRole('button', { name: 'Close' }).click();
+    await extract.waitFor({ state: 'detached' });
+
     // Reopened, the panel shows the finished run with its curves from trainingHistory.
-    await train.close();
     await train.open();
     await train.root.locator(`[data-testid="train-run"][data-run="${name}"][data-status="done"]`).waitFor();
     await expect.poll(() => train.lossPoints()).toBe(4 * STEPS);
