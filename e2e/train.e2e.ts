@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../core/analysis/fixture.js';
+import { importedProject } from '../core/analysis/fixture-service.js';
 import { ModelsPage } from './pages/models.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
-import { createImportedProject } from './support/project.js';
 import { startServe, type RunningServe } from './support/serve.js';
 
 const skip = chromiumMissing();
@@ -38,9 +38,8 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-'));
-    process.env.DINOSCOPE_HOME = join(dir, 'home');
     const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
-    await createImportedProject(join(dir, 'project'), paths, dir);
+    await (await importedProject(dir, paths)).service.close(); // dir/project, DINOSCOPE_HOME dir/home
     buildCliAndRenderer();
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();

@@ -6,10 +6,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeMosaics } from '../../core/analysis/fixture.js';
+import { importedProject } from '../../core/analysis/fixture-service.js';
 import { TrainPage } from '../pages/train.js';
 import { launchChromium } from '../support/browser.js';
 import { buildCliAndRenderer } from '../support/build.js';
-import { createImportedProject } from '../support/project.js';
 import { startServe } from '../support/serve.js';
 
 const out = process.argv[2] ?? 'docs/train-panel.png';
@@ -17,11 +17,10 @@ const steps = Number(process.env.SHOT_STEPS ?? 100);
 
 const dir = await mkdtemp(join(tmpdir(), 'dinoscope-shot-train-'));
 try {
-  process.env.DINOSCOPE_HOME = join(dir, 'home');
   const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 512, stride: 16, dim: 8 });
-  await createImportedProject(join(dir, 'Texture mosaics'), paths, dir);
+  await (await importedProject(dir, paths)).service.close(); // dir/project, DINOSCOPE_HOME dir/home
   buildCliAndRenderer();
-  const serve = await startServe(join(dir, 'Texture mosaics'), join(dir, 'home'));
+  const serve = await startServe(join(dir, 'project'), join(dir, 'home'));
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
