@@ -30,10 +30,12 @@ describe('CollapseDetector', () => {
     expect(alerts[0].message).toMatch(/near 0/);
   });
 
-  it('alerts on uniform targets and on rank ≤ 1.5', () => {
-    const uniform = feed(new CollapseDetector(K, 0), Array.from({ length: 20 }, () => ({ teacherEntropy: 0.99 * lnK, featureRank: 10 })));
+  it('alerts on uniform targets with shrinking feature diversity, and on rank ≤ 1.5', () => {
+    const uniform = feed(new CollapseDetector(K, 0, {}, 31), Array.from({ length: 20 }, () => ({ teacherEntropy: 0.99 * lnK, featureRank: 10 })));
     expect(uniform).toHaveLength(1);
     expect(uniform[0].message).toMatch(/near ln K/);
+    // Uniform targets while the CLS features stay diverse (a small model early on): no alert.
+    expect(feed(new CollapseDetector(K, 0, {}, 31), Array.from({ length: 40 }, () => ({ teacherEntropy: 0.99 * lnK, featureRank: 25 })))).toEqual([]);
     const rank = feed(new CollapseDetector(K, 0), Array.from({ length: 20 }, () => ({ teacherEntropy: 3, featureRank: 1.2 })));
     expect(rank).toHaveLength(1);
     expect(rank[0].message).toMatch(/feature rank 1\.20/);

@@ -95,7 +95,7 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
       const total = trainer.config.steps;
       if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) await preview(trainer, r.step);
       if (o.collapse === false) return;
-      detector ??= new CollapseDetector(trainer.head.prototypes, warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction), typeof o.collapse === 'object' ? o.collapse : {});
+      detector ??= new CollapseDetector(trainer.head.prototypes, warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction), typeof o.collapse === 'object' ? o.collapse : {}, 2 * trainer.config.batchSize - 1);
       const message = detector.observe(r.step, r.signals);
       if (message) {
         pauseWanted = true;
