@@ -1,5 +1,6 @@
 // The training API through AppService, as both hosts drive it: presets, hardware, estimate, bad input,
 // startTraining → trainStep events (throttled, the last delivered) → trainRun done, history, the model in
+// listModels; an adapt run of that model (Gram loss and health in every step) through the same host;
 // listModels; cancelJob on a run's job stops it with a checkpoint; a record left 'running' by a crashed
 // app is reported interrupted and resumes from its checkpoint to done.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -81,6 +82,35 @@ describe('AppService training', () => {
     expect(service.requireProject().runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({ status: 'done', step: 12 });
     expect((await service.listModels()).find((m) => m.id === 's1')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
     await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
+  }, 150_000);
+
+  it('adapts the trained model to high resolution in a child process: Gram loss and health in the live steps', async () => {
+    // Two size triples scaled to the tiny model (patch 8): the Gram teacher sees 48–64 px crops.
+    const small = {
+      batchSize: 2,
+      crops: { globalSize: 32, localSize: 16, localCrops: 2 },
+      head: { prototypes: 32, hidden: 32, bottleneck: 16 },
+      gram: { sizeTable: [{ global: 32, local: 16, gram: 48, p: 0.5 }, { global: 40, local: 16, gram: 64, p: 0.5 }] },
+      health: { every: 2, tiles: 2, perImage: 4, radius: 1 },
+      runtime: { threads: 1 },
+    };
+    const estimate = await service.trainEstimate({ stage: 'adapt', preset: 'adapt-cpu', from: 's1', overrides: small });
+    expect(estimate.text).toMatch(/^this needs ~\d/);
+    const steps: TrainStepInfo[] = [];
+    const off = service.on('trainStep', (s) => {
+      if (s.run === 'hi') steps.push(s);
+    });
+    const done = waitRun('hi', 'done');
+    const started = await service.startTraining({ stage: 'adapt', preset: 'adapt-cpu', from: 's1', steps: 4, overrides: small, name: 'hi' });
+    expect(started).toMatchObject({ name: 'hi', stage: 'adapt', status: 'running' });
+    expect(await done).toMatchObject({ status: 'done', step: 4, stage: 'adapt', modelId: 'hi' });
+    off();
+    const history = await service.trainingHistory('hi');
+    expect(history.map((h) => h.step)).toEqual([1, 2, 3, 4]);
+    for (const h of history) expect(Number.isFinite(h.losses.gram)).toBe(true);
+    expect(history.filter((h) => h.health).map((h) => h.step)).toEqual(expect.arrayContaining([1, 4]));
+    expect(steps.at(-1)?.step).toBe(4);
+    expect((await service.listModels()).find((m) => m.id === 'hi')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
   }, 150_000);
 
   it('cancelJob stops a run with a checkpoint; a record a crashed app left running is interrupted and resumes', async () => {
