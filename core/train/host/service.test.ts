@@ -1,7 +1,7 @@
 // The training API through AppService, as both hosts drive it: presets, hardware, estimate, bad input,
 // startTraining → trainStep events (throttled, the last delivered) → trainRun done, history, the model in
 // listModels; an adapt run of that model (Gram loss and health in every step) through the same host;
-// listModels; cancelJob on a run's job stops it with a checkpoint; a record left 'running' by a crashed
+// cancelJob on a run's job stops it with a checkpoint; a record left 'running' by a crashed
 // app is reported interrupted and resumes from its checkpoint to done.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
