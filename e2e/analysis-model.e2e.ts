@@ -4,7 +4,7 @@
 // a click on a patch of one texture ranks patches of that texture first (top-10, some on other images),
 // the heatmap tiles load, a match opens its image, the exports re-open; and, after zooming and panning,
 // the Extract panel's attention maps cover exactly the part of the image the viewer shows.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -23,10 +23,10 @@ import type { WeightTensor } from '../core/model/weights/safetensors.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
 import { AnalysisPage } from './pages/analysis.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
+import { chromiumMissing } from './support/browser.js';
 import { TileLog } from './support/network.js';
-import { callApi, startServe, type RunningServe } from './support/serve.js';
+import { callApi, type RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 192 };
 const GRID = SPEC.side / SPEC.stride;
@@ -48,17 +48,10 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     const cfg = vitConfig('tiny', { arch: 'dinov2', registers: 4, depth: 4 });
     const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 1)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny-random'), cfg, tensors, 'hf');
-    buildCliAndRenderer();
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endSession({ browser, serve }, dir));
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
   const textureOf = (name: string, x: number, y: number): number => textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);

@@ -5,7 +5,7 @@
 // Click a patch of one texture: the top-10 matches all lie in that texture's regions, some on other
 // images; the heatmap overlay tiles load (200); clicking a match of another image opens it there;
 // the exports re-open (GeoJSON parses, the OME-Zarr reads back with the grid's shape).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -18,10 +18,10 @@ import type { AnalysisExportResult } from '../core/common/api.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
 import { AnalysisPage } from './pages/analysis.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
+import { chromiumMissing } from './support/browser.js';
 import { TileLog } from './support/network.js';
-import { callApi, startServe, type RunningServe } from './support/serve.js';
+import { callApi, type RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const SPEC: MosaicSpec = { side: 896, stride: 14, dim: 48 };
 const GRID = SPEC.side / SPEC.stride;
@@ -41,17 +41,10 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
     names = n;
     await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
     await service.close();
-    buildCliAndRenderer();
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endSession({ browser, serve }, dir));
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 

@@ -4,7 +4,7 @@
 // a click on a tissue patch lists matches. The test
 // turns the button's request into the smoke-test demo (tiny slides and model, a few seconds of training,
 // a temp folder) by rewriting its arguments in the browser's request: the page itself is unchanged.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,9 +14,9 @@ import { BACKGROUND } from '../core/demo/layout.js';
 import { demoRegionAt, TINY_SPEC } from '../core/demo/generate.js';
 import { StartPage } from './pages/start.js';
 import { ViewerPage } from './pages/viewer.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
-import { startServe, type RunningServe } from './support/serve.js';
+import { chromiumMissing } from './support/browser.js';
+import type { RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
 
@@ -29,17 +29,10 @@ describe.skipIf(skip !== null)('Try the demo in Chromium', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-demo-'));
-    buildCliAndRenderer();
-    serve = await startServe(null, join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(null, dir, consoleErrors));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endSession({ browser, serve }, dir));
 
   it('runs the demo from the start screen, opens the first slide ready to click, and a click finds matches', async () => {
     if (skip) return;

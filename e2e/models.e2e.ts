@@ -1,7 +1,7 @@
 // The Models panel in Chromium against the serve host: the catalogue (gated DINOv3 needs a token), import
 // of an HF model folder through the host's file browser, a URL download with progress from a local HTTP
 // server, and delete. The models live in DINOSCOPE_HOME/models of a temp folder.
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,9 +11,9 @@ import { vitConfig } from '../core/model/config.js';
 import { initParams } from '../core/model/params.js';
 import { exportWeights } from '../core/model/weights/export.js';
 import { ModelsPage } from './pages/models.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
-import { startServe, type RunningServe } from './support/serve.js';
+import { chromiumMissing } from './support/browser.js';
+import type { RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
 
@@ -53,17 +53,12 @@ describe.skipIf(skip !== null)('Models panel (serve host, Chromium)', () => {
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     const a = http.address();
     base = `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
-    buildCliAndRenderer();
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
     await new Promise<void>((r) => (http ? http.close(() => r()) : r()));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await endSession({ browser, serve }, dir);
   });
 
   it('lists the catalogue, imports a folder, downloads a URL with progress, and deletes', async () => {

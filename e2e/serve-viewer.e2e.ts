@@ -2,7 +2,7 @@
 // through the UI (the server-side import dialog), opened, zoomed three pyramid levels and panned; every
 // visible tile must have loaded (HTTP 200, none failed) with the file's pixels. Also: the navigator moves
 // the view, the tissue overlay toggles, and the page logs no errors.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -14,11 +14,12 @@ import { openImage } from '../core/data/readers/registry.js';
 import { dropFiles, ProjectPage } from './pages/project.js';
 import { StartPage } from './pages/start.js';
 import { ViewerPage } from './pages/viewer.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
+import { chromiumMissing } from './support/browser.js';
 import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
 import { decodeRgb, diffStats, dziTileRect, expectedPattern } from './support/pixels.js';
-import { callApi, startServe, type RunningServe } from './support/serve.js';
+import { callApi, type RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const SIDE = 30_000;
 const MPP = 0.25; // written as 4000 px/mm
@@ -49,16 +50,10 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     const fixture = writePyramidalTiff(join(slides, 'big.tif'), { width: SIDE, height: SIDE, tile: 256, compression: 'jpeg', quality: 90, pixelsPerMm: 1000 / MPP });
     buildCliAndRenderer();
     await fixture;
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors, { build: false }));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endSession({ browser, serve }, dir));
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 

@@ -6,7 +6,7 @@
 // the panel redraws the curves from trainingHistory; the model is in the Models panel, whose "Adapt to high
 // resolution" opens the adapt setup with its presets and memory estimate; a run whose loss turns NaN shows
 // the alert (the run is paused) and Stop ends it.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,9 +15,9 @@ import { writeMosaics } from '../core/analysis/fixture.js';
 import { importedProject } from '../core/analysis/fixture-service.js';
 import { ModelsPage } from './pages/models.js';
 import { TrainPage } from './pages/train.js';
-import { chromiumMissing, launchChromium, openPage } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
-import { startServe, type RunningServe } from './support/serve.js';
+import { chromiumMissing } from './support/browser.js';
+import type { RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
 const STEPS = 16;
@@ -40,17 +40,10 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-'));
     const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
     await (await importedProject(dir, paths)).service.close(); // dir/project, DINOSCOPE_HOME dir/home
-    buildCliAndRenderer();
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
-    page = await openPage(browser, consoleErrors);
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => endSession({ browser, serve }, dir));
 
   it('starts a run, pauses and resumes it, shows curves and the preview, and registers its model', async () => {
     await page.goto(serve.url);
