@@ -1,6 +1,6 @@
 // Takes the README screenshot of the Train panel (docs/train-panel.png): `npx tsx e2e/screenshot/train.ts`.
 // Builds the CLI and renderer, writes three texture mosaics into a project, starts a short run of the
-// Quick preset on a small model through the panel (resuming it when the collapse alert pauses it), and
+// Quick preset on a small model through the panel (resuming it if a collapse alert pauses it), health every 10 steps,, and
 // captures the live panel near the run's end with the pointer over the loss chart (the hover readout showing).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -33,12 +33,12 @@ try {
     await train.setSteps(steps);
     await train.setAdvanced(
       { batchSize: 4, globalSize: 48, localSize: 24, localCrops: 2, prototypes: 1024, registers: 2 },
-      { model: { vit: { patchSize: 8, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } } }, head: { hidden: 64, bottleneck: 32 }, runtime: { threads: 1 } },
+      { model: { vit: { patchSize: 8, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } } }, head: { hidden: 64, bottleneck: 32 }, health: { every: 10 }, runtime: { threads: 1 } },
     );
     await train.estimateBytes();
     await train.root.getByTestId('train-name').fill('mosaic-quick');
     await train.start();
-    // Tiny models drift toward uniform teacher targets, and the collapse alert pauses them: carry on.
+    // Should a collapse alert pause the run, carry on: the shot is of a run in progress.
     const target = Math.floor(steps * 0.75);
     while ((await train.step()) <= target) {
       const alert = train.root.getByTestId('train-alert-resume');
