@@ -20,6 +20,7 @@ import { ViewerPage } from './pages/viewer.js';
 import { AnalysisPage } from './pages/analysis.js';
 import { chromiumMissing } from './support/browser.js';
 import { TileLog } from './support/network.js';
+import { expectTextureQuery } from './support/texture-query.js';
 import { callApi, type RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
 
@@ -65,25 +66,8 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
     const qx = 150;
     const qy = 700;
     const t = textureAt(0, Math.floor(qx / SPEC.stride), Math.floor(qy / SPEC.stride), GRID);
-    await analysis.clickImagePoint(qx, qy);
-    const matches = await analysis.matches();
-    const top10 = matches.slice(0, 10);
-    for (const m of top10) expect(textureOf(m.name, m.x, m.y)).toBe(t);
-    const firstId = await viewer.root.getAttribute('data-image-id');
-    expect(top10.some((m) => m.imageId !== firstId)).toBe(true);
-
-    // The heatmap layer is in the layers panel and its tiles loaded.
-    await page.locator('[data-testid="layer"][data-layer-id="similarity"][data-visible="true"]').waitFor();
-    await tiles.settle();
-    const heat = tiles.tiles('overlay');
-    expect(heat.length).toBeGreaterThan(0);
-    expect(heat.every((h) => h.status === 200)).toBe(true);
-
-    // Clicking a match of another image opens that image centred on it.
-    const other = top10.find((m) => m.imageId !== firstId)!;
-    const there = await analysis.openMatch(other);
-    expect(Math.abs(there.centerX - other.x)).toBeLessThan(40);
-    expect(Math.abs(there.centerY - other.y)).toBeLessThan(40);
+    // Top-10 of the clicked texture (some on other images), heatmap tiles loaded, a match opens its image.
+    const other = await expectTextureQuery(page, viewer, analysis, tiles, { x: qx, y: qy, texture: t }, textureOf);
 
     // Exports: cluster polygons as GeoJSON, features as OME-Zarr.
     const geo = await api<AnalysisExportResult>('exportAnalysis', { format: 'geojson', k: 4 });
