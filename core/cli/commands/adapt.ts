@@ -12,8 +12,8 @@ import { WEIGHTS } from '../../model/manager/manifest.js';
 import { Project } from '../../project/project.js';
 import { runAdapt } from '../../train/adapt.js';
 import { PRESET_INFO, type PresetName } from '../../train/config.js';
-import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
-import { mergeOverrides, readOverrides } from './pretrain.js';
+import { flagValue, type Command } from '../command.js';
+import { loopOptions, readRunFlags, reportRun, withThreads } from '../run-flags.js';
 
 const KNOWN = new Set(['project', 'model', 'preset', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides']);
 const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
@@ -46,41 +46,14 @@ export const adaptCommand: Command = {
     'Ctrl-C behave as in dinoscope pretrain; dense-feature health (locality, CLS-patch cosine) is logged.\n' +
     'Progress lines on stderr; a JSON summary on stdout.',
   async run(argv, io) {
-    const { positional, flags } = parseArgs(argv, ['resume']);
-    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope adapt --help).`);
-    if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
-    const projectArg = flagValue(flags, 'project');
-    if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
-    const projectDir = resolve(projectArg);
-    if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
-    const resume = flags.get('resume') === true;
-    const modelArg = flagValue(flags, 'model');
-    if (!modelArg && !resume) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id, folder or .safetensors file).');
-    const preset = flagValue(flags, 'preset');
+    const r = await readRunFlags('adapt', argv, KNOWN, ['resume']);
+    const modelArg = flagValue(r.flags, 'model');
+    if (!modelArg && !r.resume) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id, folder or .safetensors file).');
+    const preset = flagValue(r.flags, 'preset');
     if (preset !== undefined && !(ADAPT as string[]).includes(preset)) throw new DinoscopeError('BAD_INPUT', `--preset: unknown adapt preset "${preset}" (${ADAPT.join(', ')}).`);
-    const steps = flagNumber(flags, 'steps', true, true);
-    const minutes = flagNumber(flags, 'minutes', false, true);
-    if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
-    const threads = flagNumber(flags, 'threads', true, true);
-    let overrides: Record<string, unknown> | undefined;
-    const extra = flagValue(flags, 'overrides');
-    if (extra !== undefined) overrides = await readOverrides(extra);
-    if (threads !== undefined && !resume) overrides = mergeOverrides(overrides ?? {}, { runtime: { threads } });
-    const model = modelArg && !resume ? await resolveModel(modelArg, projectDir) : undefined;
-    const project = await Project.open(projectDir);
-    const summary = await runAdapt(project, {
-      model,
-      resume,
-      name: flagValue(flags, 'run'),
-      preset: preset as PresetName | undefined,
-      overrides,
-      steps,
-      minutes,
-      checkpointMinutes: flagNumber(flags, 'checkpoint-minutes', false, true),
-      signal: io.signal,
-      log: (line) => io.stderr(`${line}\n`),
-    });
-    io.stdout(JSON.stringify(summary, null, 2) + '\n');
-    return summary.status === 'stopped' ? 130 : 0;
+    const model = modelArg && !r.resume ? await resolveModel(modelArg, r.projectDir) : undefined;
+    const project = await Project.open(r.projectDir);
+    const summary = await runAdapt(project, { ...loopOptions(r, io), model, preset: preset as PresetName | undefined, overrides: withThreads(r.overrides, r) });
+    return reportRun(summary, io);
   },
 };

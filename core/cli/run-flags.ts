@@ -1,0 +1,89 @@
+// The flags `dinoscope pretrain` and `dinoscope adapt` share, read once: unknown options and stray
+// arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume,
+// --checkpoint-minutes and --overrides (JSON or @file, strict keys checked later by trainConfig); and the
+// shared ending: the JSON summary on stdout, exit 130 when the run was stopped.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { DinoscopeError } from '../common/errors.js';
+import { Project } from '../project/project.js';
+import type { RunOptions, RunSummary } from '../train/run.js';
+import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from './command.js';
+
+export interface RunFlags {
+  flags: ParsedArgs['flags'];
+  projectDir: string;
+  resume: boolean;
+  steps: number | undefined;
+  minutes: number | undefined;
+  threads: number | undefined;
+  /** --overrides, parsed (undefined without the flag). */
+  overrides: Record<string, unknown> | undefined;
+}
+
+/** Parses `argv` of `command`; `known` lists every flag it takes, `booleans` those without a value. */
+export async function readRunFlags(command: string, argv: string[], known: ReadonlySet<string>, booleans: readonly string[]): Promise<RunFlags> {
+  const { positional, flags } = parseArgs(argv, booleans);
+  for (const k of flags.keys()) if (!known.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
+  if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+  const projectArg = flagValue(flags, 'project');
+  if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
+  const projectDir = resolve(projectArg);
+  if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+  const steps = flagNumber(flags, 'steps', true, true);
+  const minutes = flagNumber(flags, 'minutes', false, true);
+  if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
+  const threads = flagNumber(flags, 'threads', true, true);
+  const extra = flagValue(flags, 'overrides');
+  const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
+  return { flags, projectDir, resume: flags.get('resume') === true, steps, minutes, threads, overrides };
+}
+
+/** The run-loop options every run command passes the same way. */
+export function loopOptions(r: RunFlags, io: CliIo): Pick<RunOptions, 'resume' | 'name' | 'steps' | 'minutes' | 'checkpointMinutes' | 'signal' | 'log'> {
+  return {
+    resume: r.resume,
+    name: flagValue(r.flags, 'run'),
+    steps: r.steps,
+    minutes: r.minutes,
+    checkpointMinutes: flagNumber(r.flags, 'checkpoint-minutes', false, true),
+    signal: io.signal,
+    log: (line) => io.stderr(`${line}\n`),
+  };
+}
+
+/** `--threads` as an override (a resumed run keeps its saved config). */
+export function withThreads(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
+  return r.threads !== undefined && !r.resume ? mergeOverrides(overrides ?? {}, { runtime: { threads: r.threads } }) : overrides;
+}
+
+/** Prints the summary as JSON; exit 130 when the run stopped early (Ctrl-C / SIGTERM). */
+export function reportRun(summary: RunSummary, io: CliIo): number {
+  io.stdout(JSON.stringify(summary, null, 2) + '\n');
+  return summary.status === 'stopped' ? 130 : 0;
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge of override objects (b wins); trainConfig checks the result strictly. */
+export function mergeOverrides(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = isPlain(v) && isPlain(out[k]) ? mergeOverrides(out[k], v) : v;
+  return out;
+}
+
+export async function readOverrides(arg: string): Promise<Record<string, unknown>> {
+  let text = arg;
+  const where = arg.startsWith('@') ? arg.slice(1) : '--overrides';
+  if (arg.startsWith('@')) text = await readFile(arg.slice(1), 'utf8').catch(() => {
+    throw new DinoscopeError('BAD_INPUT', `${where}: cannot read the overrides file.`);
+  });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new DinoscopeError('BAD_INPUT', `${where}: not valid JSON (${(e as Error).message}).`);
+  }
+  if (!isPlain(parsed)) throw new DinoscopeError('BAD_INPUT', `${where}: must be a JSON object of config overrides.`);
+  return parsed;
+}
+
