@@ -106,7 +106,6 @@ export async function writeSyntheticFeatures(project: Project, imageIds: readonl
     await index.append({ image: id, gridWidth: grid, gridHeight: grid, positions: Uint32Array.from({ length: grid * grid }, (_, p) => p), vectors: feats });
     set.images.push({ imageId: id, store: relative(project.dir, storeDir), gridWidth: grid, gridHeight: grid, complete: true, indexedRows: grid * grid, tissuePatches: grid * grid });
   }
-  project.upsertFeatureSet(set);
-  await project.save();
+  await project.update((p) => p.upsertFeatureSet(set));
   return set;
 }

@@ -93,9 +93,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   readonly training = new TrainingHost({
     jobs: this.jobs,
     emit: (event, payload) => this.events.emit(event, payload),
-    // Children write run records into project.json: keep the open Project's copy in step so its next save keeps them.
-    onRecord: (dir, record) => {
-      if (this.project?.dir === dir) this.project.upsertRun(record);
+    // Children write run records into project.json (Project.update): the open Project re-reads it to show them.
+    onRecord: (dir) => {
+      if (this.project?.dir === dir) void this.project.reload().catch(() => undefined);
     },
   });
   private readonly trainingApi = new TrainingApi({ host: this.training, models: this.models, project: () => this.requireProject() });
@@ -134,7 +134,7 @@ export class AppService implements DinoscopeApi, AssetSource {
 
   async openProject(path: string): Promise<ProjectSummary> {
     const project = await Project.open(requireAbsolutePath(path, 'The project path'));
-    if (await project.checkSources()) await project.save();
+    await project.checkSources();
     const summary = await this.setProject(project);
     this.track(resumeCaching({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }));
     void this.analysis().warm(); // index + scan threads in the background, so the first click is not slower
@@ -174,9 +174,8 @@ export class AppService implements DinoscopeApi, AssetSource {
     const id = requireString(imageId, 'imageId');
     project.requireImage(id);
     await this.tilesService?.invalidate(id);
-    project.remove(id);
+    await project.update((p) => p.remove(id));
     await rm(project.thumbnailPath(id), { force: true });
-    await project.save();
     this.changed(project);
     return project.summary();
   }

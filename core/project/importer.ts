@@ -65,8 +65,8 @@ export async function importPaths(ctx: ImportContext, paths: readonly string[]):
         const img = await importOne(ctx, file, id);
         if (img.status === 'unsupported' || img.status === 'corrupt') report.failed.push({ path: file, reason: img.reason ?? 'unreadable' });
         report.added.push(toEntry(img));
+        await ctx.project.update((p) => p.upsert(img));
         if (img.status === 'caching') background.push(buildCache(ctx, img));
-        await ctx.project.save();
         ctx.changed();
       }
       job.progress(i + 1, files.length, basename(file));
@@ -93,7 +93,6 @@ async function importOne(ctx: ImportContext, file: string, id: string): Promise<
   } finally {
     await reader?.close().catch(() => undefined);
   }
-  ctx.project.upsert(img);
   return img;
 }
 
@@ -103,8 +102,9 @@ export function resumeCaching(ctx: ImportContext): Promise<void> {
   return Promise.all(pending.map((img) => buildCache(ctx, img))).then(() => undefined);
 }
 
-async function buildCache(ctx: ImportContext, img: StoredImage): Promise<void> {
+async function buildCache(ctx: ImportContext, source: StoredImage): Promise<void> {
   const { project } = ctx;
+  const img: StoredImage = { ...source }; // the outcome, written into the image's fresh entry below
   try {
     await ctx.jobs.run('pyramid-cache', `Pyramid cache for ${img.name}`, 1, async (job: Job) => {
       const cache = await ctx.formats.buildPyramidCache(img.path, project.pyramidsDir, {
@@ -125,6 +125,15 @@ async function buildCache(ctx: ImportContext, img: StoredImage): Promise<void> {
     Object.assign(img, statusFor(err));
     img.reason = `The pyramid cache for ${img.path} could not be built: ${img.reason}`;
   }
-  await project.save();
+  // Only the cache's fields: the image may have been removed (then nothing is written) or changed meanwhile.
+  await project.update((p) => {
+    const current = p.image(img.id);
+    if (!current) return;
+    const next: StoredImage = { ...current, status: img.status };
+    if (img.pyramidCache !== undefined) next.pyramidCache = img.pyramidCache;
+    if (img.reason !== undefined) next.reason = img.reason;
+    else delete next.reason;
+    p.upsert(next);
+  });
   ctx.changed();
 }

@@ -1,15 +1,51 @@
 // A project is a folder: project.json (the collection, later models/runs/features) and cache/
-// (thumbnails/, pyramids/, later models/, runs/, features/). Writes are atomic.
+// (thumbnails/, pyramids/, later models/, runs/, features/).
+//
+// project.json has more than one writer: the app, training children (run records), CLI commands. Every
+// write goes through update(mutate): take the project lock (lock.ts: cross-process, queued in-process),
+// re-read project.json, apply the mutation to that fresh document, write it atomically (temp + rename),
+// release; this Project then holds the written document. So no writer saves a stale whole document over
+// another's change. The mutators (upsert, remove, upsertFeatureSet, upsertRun) only work on the fresh
+// document update() passes to `mutate`; called on any other Project they throw.
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImageEntry, ProjectSummary } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { type LockOptions, withFileLock } from './lock.js';
 import { emptyProject, validateProject, type ProjectFile, type StoredFeatureSet, type StoredImage } from './schema.js';
 
 export const PROJECT_FILE = 'project.json';
 
+const serialize = (data: ProjectFile): string => JSON.stringify(data, null, 2) + '\n';
+
+/** Reads and validates project.json; errors name the file (NOT_FOUND, CORRUPT, UNSUPPORTED). */
+async function readProjectFile(file: string, dir: string): Promise<{ text: string; data: ProjectFile }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new DinoscopeError('NOT_FOUND', `${file} does not exist: ${dir} is not a Dinoscope project.`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DinoscopeError('CORRUPT', `${file}: not valid JSON (${(err as Error).message}).`);
+  }
+  return { text, data: validateProject(parsed, file) };
+}
+
+const isFile = (path: string): Promise<boolean> =>
+  stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+
 export class Project {
+  /** True only on the fresh document update() hands to its mutation. */
+  private editing = false;
+
   private constructor(
     readonly dir: string,
     private data: ProjectFile,
@@ -58,26 +94,17 @@ export class Project {
     }
     const project = new Project(abs, emptyProject(name?.trim() || basename(abs)));
     await project.ensureFolders();
-    await project.save();
+    await withFileLock(project.file, async () => {
+      // Under the lock: a create racing another create (or a first update) cannot replace its file.
+      if (await Project.exists(abs)) throw new DinoscopeError('BAD_INPUT', `${project.file} already exists: open it instead of creating a project there.`);
+      await writeFileAtomic(project.file, serialize(project.data));
+    });
     return project;
   }
 
   static async open(dir: string): Promise<Project> {
     const abs = resolve(dir);
-    const file = join(abs, PROJECT_FILE);
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      throw new DinoscopeError('NOT_FOUND', `${file} does not exist: ${abs} is not a Dinoscope project.`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new DinoscopeError('CORRUPT', `${file}: not valid JSON (${(err as Error).message}).`);
-    }
-    const project = new Project(abs, validateProject(parsed, file));
+    const project = new Project(abs, (await readProjectFile(join(abs, PROJECT_FILE), abs)).data);
     await project.ensureFolders();
     return project;
   }
@@ -87,8 +114,42 @@ export class Project {
     await mkdir(this.pyramidsDir, { recursive: true });
   }
 
-  async save(): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify(this.data, null, 2) + '\n');
+  /**
+   * The one way to change project.json: under the project lock, re-reads it, runs `mutate` (synchronous,
+   * small: upsert, remove, upsertFeatureSet, upsertRun on the Project it is given) on that fresh document,
+   * writes it atomically when it changed, and adopts it as this Project's state. Returns what `mutate`
+   * returns; when `mutate` throws nothing is written.
+   */
+  async update<T>(mutate: (fresh: Project) => T, lock?: LockOptions): Promise<T> {
+    return withFileLock(
+      this.file,
+      async () => {
+        const { text, data } = await readProjectFile(this.file, this.dir);
+        const fresh = new Project(this.dir, data);
+        fresh.editing = true;
+        let result: T;
+        try {
+          result = mutate(fresh);
+        } finally {
+          fresh.editing = false;
+        }
+        if (result instanceof Promise) throw new DinoscopeError('INTERNAL', `Project.update: the mutation of ${this.file} must be synchronous (it runs under the project lock).`);
+        const out = serialize(fresh.data);
+        if (out !== text) await writeFileAtomic(this.file, out);
+        this.data = fresh.data;
+        return result;
+      },
+      lock,
+    );
+  }
+
+  /** Re-reads project.json (others' writes, e.g. a training child's run records) into this Project. */
+  async reload(): Promise<void> {
+    this.data = await withFileLock(this.file, async () => (await readProjectFile(this.file, this.dir)).data);
+  }
+
+  private mutable(what: string): void {
+    if (!this.editing) throw new DinoscopeError('INTERNAL', `Project.${what} called outside update() on ${this.file}: the change would not be saved.`);
   }
 
   images(): readonly StoredImage[] {
@@ -108,40 +169,43 @@ export class Project {
 
   /** Adds or replaces (by id) an image. */
   upsert(image: StoredImage): void {
+    this.mutable('upsert');
     const i = this.data.images.findIndex((x) => x.id === image.id);
     if (i >= 0) this.data.images[i] = image;
     else this.data.images.push(image);
   }
 
   remove(id: string): StoredImage {
+    this.mutable('remove');
     const img = this.requireImage(id);
     this.data.images = this.data.images.filter((x) => x.id !== id);
     return img;
   }
 
   /** Marks images whose source moved or vanished (or changed size) as 'missing', and missing ones that are
-   * back as their former state. Returns whether anything changed. */
+   * back as their former state, in project.json (through update()). Returns whether anything changed. */
   async checkSources(): Promise<boolean> {
-    let changed = false;
-    for (const img of this.data.images) {
-      let present = false;
-      try {
-        present = (await stat(img.path)).isFile();
-      } catch {
-        present = false;
-      }
-      if (!present && img.status !== 'missing') {
-        img.status = 'missing';
-        img.reason = `The source file ${img.path} was moved or deleted.`;
-        changed = true;
-      } else if (present && img.status === 'missing') {
-        img.status = img.meta ? 'ok' : 'unsupported';
-        delete img.reason;
-        if (!img.meta) img.reason = `${img.path} came back but was never read; import it again.`;
-        changed = true;
-      }
-    }
-    return changed;
+    const present = new Map<string, boolean>();
+    for (const img of this.data.images) present.set(img.id, await isFile(img.path));
+    const changes = (images: readonly StoredImage[]): StoredImage[] =>
+      images.flatMap((img) => {
+        const now = present.get(img.id);
+        if (now === undefined) return []; // added after the check: not looked at
+        if (!now && img.status !== 'missing') return [{ ...img, status: 'missing' as const, reason: `The source file ${img.path} was moved or deleted.` }];
+        if (now && img.status === 'missing') {
+          const back: StoredImage = { ...img, status: img.meta ? 'ok' : 'unsupported' };
+          delete back.reason;
+          if (!img.meta) back.reason = `${img.path} came back but was never read; import it again.`;
+          return [back];
+        }
+        return [];
+      });
+    if (changes(this.data.images).length === 0) return false;
+    return this.update((p) => {
+      const changed = changes(p.data.images);
+      for (const img of changed) p.upsert(img);
+      return changed.length > 0;
+    });
   }
 
   /** Extracted feature sets (core/features/extract). */
@@ -149,8 +213,9 @@ export class Project {
     return this.data.features;
   }
 
-  /** Adds or replaces (by id) a feature set; call save() after. */
+  /** Adds or replaces (by id) a feature set (inside update()). */
   upsertFeatureSet(set: StoredFeatureSet): void {
+    this.mutable('upsertFeatureSet');
     const i = this.data.features.findIndex((x) => x.id === set.id);
     if (i >= 0) this.data.features[i] = set;
     else this.data.features.push(set);
@@ -161,8 +226,9 @@ export class Project {
     return this.data.runs;
   }
 
-  /** Adds or replaces (by name) a training run record; call save() after. */
+  /** Adds or replaces (by name) a training run record (inside update()). */
   upsertRun(run: { name: string }): void {
+    this.mutable('upsertRun');
     const i = this.data.runs.findIndex((x) => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === run.name);
     if (i >= 0) this.data.runs[i] = run;
     else this.data.runs.push(run);

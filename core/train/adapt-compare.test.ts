@@ -46,8 +46,7 @@ let evalImages: HostTensor;
 beforeAll(async () => {
   const paths = await writeMosaics(join(dir, 'img'), IMAGES, { side: SIDE, stride: SIDE / 8, dim: 8 });
   project = await Project.create(join(dir, 'p'));
-  paths.forEach((p, i) => project.upsert({ id: `m${i}`, path: p, name: `mosaic-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
-  await project.save();
+  await project.update((doc) => paths.forEach((p, i) => doc.upsert({ id: `m${i}`, path: p, name: `mosaic-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
   // Evaluation crops: the central 64 × 64 px of each mosaic (all four quadrants), normalised (P, 3, 64, 64).
   const data = new Float32Array(IMAGES * 3 * EVAL * EVAL);
   for (let i = 0; i < IMAGES; i++) {

@@ -113,12 +113,10 @@ function isRecord(v: unknown): v is RunRecord {
   return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
 }
 
-/** Re-reads project.json before writing so that others' changes in between are kept. */
+/** Writes the run's record through Project.update (locked re-read), so others' changes are kept. */
 async function record(projectDir: string, rec: RunRecord): Promise<void> {
-  const p = await Project.open(projectDir);
   const updated: RunRecord = { ...rec, updatedAt: new Date().toISOString() };
-  p.upsertRun(updated);
-  await p.save();
+  await (await Project.open(projectDir)).update((p) => p.upsertRun(updated));
 }
 
 async function pickRun(project: Project, name: string | undefined): Promise<RunRecord> {

@@ -30,8 +30,7 @@ beforeAll(async () => {
   const file = join(dir, 'texture.png');
   await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
   const project = await Project.create(proj);
-  project.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
-  await project.save();
+  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
   const r = cli(['pretrain', '--project', proj, '--tiny', '--steps', '2', '--run', 'base', '--threads', '1']);
   expect(r.status, r.stderr).toBe(0);
   model = join(proj, 'runs', 'base', 'checkpoints', 'latest', 'model.safetensors');

@@ -28,8 +28,7 @@ beforeAll(async () => {
   const file = join(dir, 'texture.png');
   await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
   const project = await Project.create(proj);
-  project.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
-  await project.save();
+  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
   await Project.create(empty);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

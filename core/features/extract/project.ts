@@ -90,8 +90,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     if (i >= 0) set.images[i] = e;
     else set.images.push(e);
     set.updatedAt = new Date().toISOString();
-    project.upsertFeatureSet(set);
-    await project.save();
+    await project.update((p) => p.upsertFeatureSet(set));
   };
 
   const model = await TileModel.create(cfg, loaded.tensors, { batch: o.batch ?? DEFAULT_BATCH, side: tileSide(layout), outputs: ['patches'], threads: hooks.threads });

@@ -24,8 +24,7 @@ const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
 beforeAll(async () => {
   const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
   const project = await Project.create(proj);
-  project.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
-  await project.save();
+  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -78,8 +78,8 @@ describe('AppService training', () => {
     expect(Number.isFinite(history[11].losses.total)).toBe(true);
     const runs = await service.trainingRuns();
     expect(runs.find((r) => r.name === 's1')).toMatchObject({ status: 'done', modelId: 's1', jobId: null });
-    // The open Project holds the final record too, so its next save does not turn the run back to running.
-    expect(service.requireProject().runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({ status: 'done', step: 12 });
+    // project.json holds the child's final record (app writes re-read it under the lock: core/project/race.test.ts).
+    expect((await Project.open(service.requireProject().dir)).runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({ status: 'done', step: 12 });
     expect((await service.listModels()).find((m) => m.id === 's1')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
     await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
   }, 150_000);
@@ -138,8 +138,7 @@ describe('AppService training', () => {
     const p = await Project.open(dir);
     const rec = p.runs().find((r) => (r as RunRecord).name === 's3') as RunRecord;
     const crashed: RunRecord = { ...rec, status: 'running' };
-    p.upsertRun(crashed);
-    await p.save();
+    await p.update((x) => x.upsertRun(crashed));
     await service.openProject(dir);
     expect((await service.trainingRuns()).find((r) => r.name === 's3')).toMatchObject({ status: 'interrupted', checkpointStep: end.step });
     const done = waitRun('s3', 'done');

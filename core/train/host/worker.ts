@@ -34,14 +34,15 @@ function awaken(): void {
   w?.();
 }
 
+/** Patches the run's record as it is in project.json now (under the project lock: Project.update). */
 async function setRecord(projectDir: string, name: string, patch: Partial<RunRecord>): Promise<RunRecord | null> {
-  const p = await Project.open(projectDir);
-  const r = p.runs().find((x): x is RunRecord => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
-  if (!r) return null;
-  const updated: RunRecord = { ...r, ...patch, updatedAt: new Date().toISOString() };
-  p.upsertRun(updated);
-  await p.save();
-  return updated;
+  return (await Project.open(projectDir)).update((p) => {
+    const r = p.runs().find((x): x is RunRecord => typeof x === 'object' && x !== null && (x as { name?: unknown }).name === name);
+    if (!r) return null;
+    const updated: RunRecord = { ...r, ...patch, updatedAt: new Date().toISOString() };
+    p.upsertRun(updated);
+    return updated;
+  });
 }
 
 async function readRecord(projectDir: string, name: string): Promise<RunRecord | null> {
@@ -140,7 +141,7 @@ process.on('message', (m: ToChild) => {
   if (m.type === 'start') {
     const { projectDir, options } = m;
     // The run's final record (done, stopped, failed) goes to the host before the last message, so the
-    // app's open Project holds it too and its next save keeps it.
+    // app's open Project re-reads it (AppService onRecord) and the panel shows it.
     const finalRecord = async (): Promise<void> => {
       const record = await readRecord(projectDir, options.name).catch(() => null);
       if (record) send({ type: 'record', record, modelId: null });
