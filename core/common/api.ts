@@ -195,6 +195,13 @@ export interface ExtractOptions {
   batch?: number;
   /** Only these images (default: every readable image). */
   imageIds?: string[];
+  /**
+   * How much context each patch sees. 'whole': one forward pass over each image's whole patch grid (exact
+   * global context, no seams; refused for an image too large for one pass). 'tiled': tiles with context
+   * margins (any size; close to, not equal to, one pass). 'auto' (default): 'whole' iff every image of the
+   * run fits one pass, else 'tiled' for all, so features compare across the run.
+   */
+  context?: 'auto' | 'whole' | 'tiled';
 }
 
 export interface ExtractImageSummary {
@@ -209,6 +216,8 @@ export interface ExtractImageSummary {
   patches: number;
   seconds: number;
   indexedRows: number;
+  /** Context the image's features saw. */
+  context: 'whole' | 'tiled';
 }
 
 export interface ExtractSummary {
@@ -217,6 +226,8 @@ export interface ExtractSummary {
   /** Absolute folder of the stores (one <imageId>.zarr each) and index/. */
   dir: string;
   images: ExtractImageSummary[];
+  /** Context chosen for this run (the same for all its images). */
+  context: 'whole' | 'tiled';
   patches: number;
   seconds: number;
   patchesPerSecond: number;

@@ -32,6 +32,8 @@ export interface StoredFeatureImage {
   /** Tissue patches added to the feature set's search index. */
   indexedRows: number;
   tissuePatches: number;
+  /** Context the features saw (core/features/extract/context.ts); absent in sets made before it was recorded. */
+  context?: 'whole' | 'tiled';
 }
 
 /** Dense features of the collection for one model at one resolution (core/features/extract). */
@@ -46,6 +48,8 @@ export interface StoredFeatureSet {
   /** Folder holding the stores and index/, relative to the project folder. */
   dir: string;
   images: StoredFeatureImage[];
+  /** Context of its images: 'mixed' when runs chose differently (compare features within one context). */
+  context?: 'whole' | 'tiled' | 'mixed';
   createdAt: string;
   updatedAt: string;
 }

@@ -1,4 +1,4 @@
-// `dinoscope extract --project P --model M [--mpp X | --level L] [--batch N] [--threads T] [--image ID…]`:
+// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--batch N] [--threads T] [--image ID…]`:
 // dense patch features of every readable image into the project's feature store and search index.
 // Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
 import { resolve } from 'node:path';
@@ -10,7 +10,8 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'batch', 'threads', 'image']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'batch', 'threads', 'image']);
+const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
 
@@ -18,9 +19,11 @@ export const extractCommand: Command = {
   name: 'extract',
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--batch N] [--threads T] [--image ID]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--batch N] [--threads T] [--image ID]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
-    'Background tiles (no tissue on the thumbnail) are skipped. Interrupted runs resume where they stopped.\n' +
+    '--context whole: one forward pass per image (exact whole-image context; refused for an image too large);\n' +
+    'tiled: tiles with context margins (any size); auto (default): whole if every image fits, else tiled.\n' +
+    'Background tiles (no tissue on the thumbnail) are skipped when tiled. Interrupted runs resume where they stopped.\n' +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
@@ -40,6 +43,12 @@ export const extractCommand: Command = {
     if (mpp !== undefined) options.mpp = mpp;
     if (level !== undefined) options.level = level;
     if (batch !== undefined) options.batch = batch;
+    const context = flagValue(flags, 'context');
+    if (context !== undefined) {
+      const c = CONTEXTS.find((x) => x === context);
+      if (!c) throw new DinoscopeError('BAD_INPUT', `--context must be auto, whole or tiled, got "${context}".`);
+      options.context = c;
+    }
     const image = flagValue(flags, 'image');
     if (image !== undefined) options.imageIds = [image];
     if (threads !== undefined && threads < 1) throw new DinoscopeError('BAD_INPUT', `--threads must be at least 1, got ${threads}.`);

@@ -25,10 +25,10 @@ export interface RegionMaps {
   registerNorms: number[];
 }
 
-/** `model` must output 'attention' (B, h, N) and 'tokenNorms' (B, T) for square tiles of `model.options.side`. */
+/** `model` must output 'attention' (B, h, N) and 'tokenNorms' (B, T) for square tiles (`model.width` = `model.height`). */
 export async function regionMaps(reader: ImageReader, res: WorkingResolution, model: TileModel, region: { x: number; y: number; width: number; height: number }, file: string): Promise<RegionMaps> {
   const p = model.config.patchSize;
-  const S = model.options.side;
+  const S = model.width;
   const P = S / p; // patches per tile side
   const R = model.config.registers;
   const heads = model.config.heads;

@@ -1,8 +1,13 @@
-// Dense extraction over one image: the patch grid at the working resolution, cut into chunks of T × T
-// patches (one model tile each, with context margins), batched through the model and written chunk by
-// chunk into the image's feature store. Background chunks (no tissue on the thumbnail's mask) are marked
-// empty without running the model. Resumable: an existing store with the same model and grid is reopened
-// and only its pending chunks are computed. While the model runs a batch, the next batch is read.
+// Dense extraction over one image into its feature store, chunk by chunk (T × T patches each), in one of
+// two contexts (context.ts):
+// - 'tiled': each chunk is one model tile with context margins (tiling.ts), batched through the model;
+//   background chunks (no tissue on the thumbnail's mask) are marked empty without running the model.
+//   While the model runs a batch, the next batch is read.
+// - 'whole': one forward pass over the image's whole patch grid (batch 1, gridHeight·p × gridWidth·p
+//   working pixels) and every pending chunk is cut from its output: exact global-context features. There
+//   is nothing to skip (the pass covers the background too); the tissue mask is still stored.
+// Resumable: an existing store with the same model, grid and context is reopened and only its pending
+// chunks are written; a store made with another context or tile layout is started afresh.
 import { rm } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader } from '../../data/reader.js';
@@ -11,7 +16,8 @@ import { createFeatureStore, readManifest, resumeFeatureStore, type FeatureStore
 import type { TileModel } from './model.js';
 import { normaliseInto, readWorking } from './pixels.js';
 import type { WorkingResolution } from './resolution.js';
-import { coreFeatures, tileInputRect, tilePatches, type TileLayout } from './tiling.js';
+import type { ExtractContext } from './context.js';
+import { coreFeatures, cropPatches, tileInputRect, tilePatches, tileWindow, type TileLayout } from './tiling.js';
 import { anySet } from './tissue.js';
 
 export interface ImageProgress {
@@ -25,10 +31,13 @@ export interface ImageProgress {
 export interface ImageExtractOptions {
   reader: ImageReader;
   storeDir: string;
+  /** 'tiled' (default): a model of batch B and side tileSide(layout); 'whole': batch 1, gridHeight·p × gridWidth·p. */
   model: TileModel;
+  context?: ExtractContext;
   modelId: string;
   modelConfigHash: string;
   res: WorkingResolution;
+  /** Chunking (core = chunk side) and, for 'tiled', the windows. */
   layout: TileLayout;
   /** (gridHeight, gridWidth) tissue mask stored with the features, null = everything is tissue. */
   tissue: Uint8Array | null;
@@ -52,7 +61,7 @@ export interface ImageExtractResult {
 }
 
 const sameGrid = (a: StoreManifest, b: StoreManifestInput): boolean =>
-  a.modelId === b.modelId && a.modelConfigHash === b.modelConfigHash && a.level === b.level && a.stride === b.stride && a.gridWidth === b.gridWidth && a.gridHeight === b.gridHeight && a.dim === b.dim && a.chunk.width === b.chunk.width && a.chunk.height === b.chunk.height;
+  a.modelId === b.modelId && a.modelConfigHash === b.modelConfigHash && a.level === b.level && a.stride === b.stride && a.gridWidth === b.gridWidth && a.gridHeight === b.gridHeight && a.dim === b.dim && a.chunk.width === b.chunk.width && a.chunk.height === b.chunk.height && a.context === b.context && a.tiling?.core === b.tiling?.core && a.tiling?.margin === b.tiling?.margin;
 
 /** Reopen the store in `dir` when it was made for the same model and grid; else start it afresh. */
 export async function openOrCreateStore(dir: string, input: StoreManifestInput, mask: Uint8Array | null): Promise<{ writer: FeatureStoreWriter; resumed: boolean }> {
@@ -74,7 +83,11 @@ const cancelled = (signal?: AbortSignal): void => {
 export async function extractImage(o: ImageExtractOptions): Promise<ImageExtractResult> {
   const t0 = performance.now();
   const { res, layout, model } = o;
+  const context = o.context ?? 'tiled';
   const dim = model.config.dim;
+  const p = model.config.patchSize;
+  if (context === 'whole' && (model.options.batch !== 1 || model.height !== res.gridHeight * p || model.width !== res.gridWidth * p)) throw new Error(`extract: a one-pass model must take 1 × ${res.gridHeight * p} × ${res.gridWidth * p} px, not ${model.options.batch} × ${model.height} × ${model.width}`);
+  if (context === 'tiled' && (model.height !== tilePatches(layout) * p || model.width !== model.height)) throw new Error(`extract: a tile model must take ${tilePatches(layout) * p} px squares, not ${model.height} × ${model.width}`);
   const input: StoreManifestInput = {
     modelId: o.modelId,
     modelConfigHash: o.modelConfigHash,
@@ -86,6 +99,8 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     gridHeight: res.gridHeight,
     dim,
     chunk: { width: layout.core, height: layout.core },
+    context,
+    ...(context === 'tiled' ? { tiling: { core: layout.core, margin: layout.margin } } : {}),
   };
   const { writer } = await openOrCreateStore(o.storeDir, input, o.tissue);
   const total = writer.ny * writer.nx;
@@ -93,21 +108,40 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const resumed = total - pending.length;
   const work: [number, number][] = [];
   const empty: [number, number][] = [];
-  for (const [cy, cx] of pending) (o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
+  for (const [cy, cx] of pending) (context === 'whole' || o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
   await writer.markEmptyMany(empty);
   let done = resumed + empty.length;
   let patches = 0;
   o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
 
+  const result = (): ImageExtractResult => ({ storeDir: o.storeDir, gridWidth: res.gridWidth, gridHeight: res.gridHeight, tiles: total, computed: work.length, background: empty.length, resumed, patches, seconds: (performance.now() - t0) / 1000 });
+
+  if (context === 'whole') {
+    if (work.length === 0) return result();
+    cancelled(o.signal);
+    const [H, W] = [model.height, model.width];
+    const images = new Float32Array(3 * H * W); // (1, 3, H, W)
+    normaliseInto(await readWorking(o.reader, res, 0, 0, W, H), images, 0);
+    const tokens = (await model.run(images)).patches; // (1, gridHeight · gridWidth, D), row-major over the grid
+    if (tokens.length !== res.gridWidth * res.gridHeight * dim) throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${res.gridHeight} × ${res.gridWidth} × ${dim}`);
+    for (const [cy, cx] of work) {
+      const r = writer.chunkRect(cy, cx);
+      await writer.writeChunk(cy, cx, cropPatches(tokens, 0, res.gridWidth, dim, r.x, r.y, r.width, r.height));
+      patches += r.width * r.height;
+    }
+    o.onProgress?.({ tilesDone: total, tilesTotal: total, patches });
+    return result();
+  }
+
   const B = model.options.batch;
-  const S = model.options.side;
+  const S = model.width;
   // Reads the tiles of work[i, i + B) into a fresh (B, 3, S, S) buffer (slots past the end stay 0).
   const readBatch = async (i: number): Promise<Float32Array> => {
     const buf = new Float32Array(B * 3 * S * S); // (B, 3, S, S)
     const cells = work.slice(i, i + B);
     await Promise.all(
       cells.map(async ([cy, cx], b) => {
-        const r = tileInputRect(layout, cy, cx);
+        const r = tileInputRect(layout, tileWindow(layout, cy, cx, res.gridWidth, res.gridHeight));
         normaliseInto(await readWorking(o.reader, res, r.x, r.y, r.side), buf, b);
       }),
     );
@@ -126,7 +160,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
       for (let b = 0; b < cells.length; b++) {
         const [cy, cx] = cells[b];
         const r = writer.chunkRect(cy, cx);
-        await writer.writeChunk(cy, cx, coreFeatures(layout, tokens, b, dim, r.width, r.height));
+        await writer.writeChunk(cy, cx, coreFeatures(layout, tokens, b, dim, r.width, r.height, tileWindow(layout, cy, cx, res.gridWidth, res.gridHeight)));
         patches += r.width * r.height;
       }
       done += cells.length;
@@ -136,5 +170,5 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     // A read started for a batch that will never run must not surface as an unhandled rejection.
     next?.catch(() => {});
   }
-  return { storeDir: o.storeDir, gridWidth: res.gridWidth, gridHeight: res.gridHeight, tiles: total, computed: work.length, background: empty.length, resumed, patches, seconds: (performance.now() - t0) / 1000 };
+  return result();
 }

@@ -1,4 +1,4 @@
-// Pixels into the model: read a tile's square at the working resolution (native level + resample) and
+// Pixels into the model: read a tile's square (or a whole image's rectangle) at the working resolution (native level + resample) and
 // normalise it into a batch buffer, channel-first, with the ImageNet mean and std DINOv2/v3 were trained with.
 import sharp from 'sharp';
 import type { ImageReader, RgbImage } from '../../data/reader.js';
@@ -7,15 +7,16 @@ import type { WorkingResolution } from './resolution.js';
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
-/** The working-pixel square (x, y, side) as RGB `side` × `side`: read at the native level, resampled when needed. */
-export async function readWorking(reader: ImageReader, res: WorkingResolution, x: number, y: number, side: number): Promise<RgbImage> {
-  if (Math.abs(res.resample - 1) < 1e-9) return reader.readRegion(res.level, x, y, side, side);
+/** The working-pixel rectangle (x, y, width, height; height defaults to width) as RGB: read at the native level, resampled when needed. */
+export async function readWorking(reader: ImageReader, res: WorkingResolution, x: number, y: number, width: number, height: number = width): Promise<RgbImage> {
+  if (Math.abs(res.resample - 1) < 1e-9) return reader.readRegion(res.level, x, y, width, height);
   const lx = Math.round(x * res.resample);
   const ly = Math.round(y * res.resample);
-  const ls = Math.max(1, Math.round(side * res.resample));
-  const src = await reader.readRegion(res.level, lx, ly, ls, ls); // (ls, ls, 3) at the native level
-  const data = await sharp(src.data, { raw: { width: ls, height: ls, channels: 3 } }).resize(side, side, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer(); // (side, side, 3)
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: side, height: side };
+  const lw = Math.max(1, Math.round(width * res.resample));
+  const lh = Math.max(1, Math.round(height * res.resample));
+  const src = await reader.readRegion(res.level, lx, ly, lw, lh); // (lh, lw, 3) at the native level
+  const data = await sharp(src.data, { raw: { width: lw, height: lh, channels: 3 } }).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer(); // (height, width, 3)
+  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 
 /** Writes RGB (h, w, 3) uint8 normalised into `dst` at batch slot b of (B, 3, h, w) float32. */

@@ -57,9 +57,11 @@ describe('extractFeatures (API)', () => {
     // Cancel once the first computed tile is stored. The job events the API emits are throttled (one per
     // 100 ms), and on a quiet machine this tiny extraction finishes within one interval, so cancelling from
     // those events was a race; the core's own progress hook reports every tile. The API's cancelJob →
-    // CANCELLED path is covered in core/jobs/registry.test.ts.
+    // CANCELLED path is covered in core/jobs/registry.test.ts. Tiled context throughout: skipping background
+    // and resuming tile by tile are what tiles do (under 'auto' this 64 × 32 grid fits one pass, which
+    // covers the background too; context-project.test.ts).
     const controller = new AbortController();
-    const run = extractFeatures(service.requireProject(), service.models, { modelId: 'tiny', level: 0, batch: 1 }, {
+    const run = extractFeatures(service.requireProject(), service.models, { modelId: 'tiny', level: 0, batch: 1, context: 'tiled' }, {
       signal: controller.signal,
       progress: (done) => {
         if (done >= 5) controller.abort();
@@ -67,8 +69,9 @@ describe('extractFeatures (API)', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
 
-    const s = await service.extractFeatures({ modelId: 'tiny', level: 0, batch: 1 });
+    const s = await service.extractFeatures({ modelId: 'tiny', level: 0, batch: 1, context: 'tiled' });
     const im = s.images[0];
+    expect(s.context).toBe('tiled');
     expect(im.gridWidth).toBe(64);
     expect(im.gridHeight).toBe(32);
     // 8 tiles: the glass half (minus the column the dilated mask reaches) is background; the rerun only
@@ -91,12 +94,13 @@ describe('extractFeatures (API)', () => {
     expect(index.size).toBe(tissue);
     expect(im.indexedRows).toBe(tissue);
 
-    const pj = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')) as { features: { id: string; images: { imageId: string; complete: boolean; indexedRows: number }[] }[] };
+    const pj = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')) as { features: { id: string; context: string; images: { imageId: string; complete: boolean; indexedRows: number; context: string }[] }[] };
     expect(pj.features).toHaveLength(1);
-    expect(pj.features[0].images[0]).toMatchObject({ imageId, complete: true, indexedRows: tissue });
+    expect(pj.features[0].images[0]).toMatchObject({ imageId, complete: true, indexedRows: tissue, context: 'tiled' });
+    expect(pj.features[0].context).toBe('tiled');
 
     // A third run has nothing left to do and adds nothing to the index.
-    const again = await service.extractFeatures({ modelId: 'tiny', level: 0, batch: 2 });
+    const again = await service.extractFeatures({ modelId: 'tiny', level: 0, batch: 2, context: 'tiled' });
     expect(again.images[0].computed).toBe(0);
     expect((await ExactIndex.open(join(s.dir, 'index'))).size).toBe(tissue);
   }, 120_000);

@@ -1,7 +1,9 @@
 // Extraction over a project's collection: for each readable image, the working resolution, the tissue
 // mask, the image's feature store under cache/features/<set>/, then its tissue patches into the set's
-// search index; the feature set is recorded in project.json (features[]). Progress counts tiles (chunks)
-// over all images; cancelling stops at the next batch and a rerun resumes.
+// search index; the feature set is recorded in project.json (features[]). One context for the whole run
+// (context.ts): one forward pass per image when every image fits ('auto'), else tiles for all. Progress
+// counts chunks over all images (a one-pass image finishes all its chunks at once); cancelling stops at
+// the next batch or image and a rerun resumes.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -16,9 +18,10 @@ import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.
 import { renderThumbnail } from '../../project/thumbnail.js';
 import { tissueMaskFromJpeg } from '../../tiles/overlays/tissue-mask.js';
 import { openFeatureStore } from '../store/reader.js';
+import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { extractImage } from './image.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
-import { TileModel } from './model.js';
+import { TileModelCache } from './model-cache.js';
 import { workingResolution, type WorkingResolution } from './resolution.js';
 import { tileSide, type TileLayout } from './tiling.js';
 import { dilate, patchMask } from './tissue.js';
@@ -38,6 +41,8 @@ export interface ExtractHooks {
   /** Tiling overrides (tests, benchmarks). */
   core?: number;
   margin?: number;
+  /** One-pass budget overrides (default DEFAULT_ONE_PASS: 1 GiB of attention, 64 patches a side). */
+  onePass?: Partial<OnePassBudget>;
 }
 
 /** Validates API/CLI options (they may come from JSON). */
@@ -49,6 +54,7 @@ export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
   if (o.level !== undefined && !(Number.isInteger(o.level) && o.level >= 0)) throw new DinoscopeError('BAD_INPUT', `level must be a non-negative integer, got ${String(o.level)}.`);
   if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 256)) throw new DinoscopeError('BAD_INPUT', `batch must be an integer from 1 to 256, got ${String(o.batch)}.`);
   if (o.imageIds !== undefined && !(Array.isArray(o.imageIds) && o.imageIds.every((x) => typeof x === 'string'))) throw new DinoscopeError('BAD_INPUT', 'imageIds must be a list of image ids.');
+  if (o.context !== undefined && !['auto', 'whole', 'tiled'].includes(o.context)) throw new DinoscopeError('BAD_INPUT', `context must be auto, whole or tiled, got ${String(o.context)}.`);
   return o;
 }
 
@@ -78,6 +84,9 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     return { img, res, tiles: Math.ceil(res.gridWidth / layout.core) * Math.ceil(res.gridHeight / layout.core) };
   });
   const total = plans.reduce((s, p) => s + p.tiles, 0);
+  const budget: OnePassBudget = { ...DEFAULT_ONE_PASS, ...hooks.onePass };
+  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, plans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget);
+  log(`context: ${reason}.`);
   const setId = featureSetId(o.modelId, o);
   const setDir = join(project.cacheDir, 'features', setId);
   const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
@@ -90,10 +99,18 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     if (i >= 0) set.images[i] = e;
     else set.images.push(e);
     set.updatedAt = new Date().toISOString();
+    const contexts = new Set(set.images.map((x) => x.context ?? 'tiled'));
+    set.context = contexts.size > 1 ? 'mixed' : context;
     await project.update((p) => p.upsertFeatureSet(set));
   };
 
-  const model = await TileModel.create(cfg, loaded.tensors, { batch: o.batch ?? DEFAULT_BATCH, side: tileSide(layout), outputs: ['patches'], threads: hooks.threads });
+  // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
+  const tileModels = new TileModelCache(cfg, loaded.tensors);
+  const patch = cfg.patchSize;
+  const modelFor = (res: WorkingResolution): ReturnType<TileModelCache['get']> =>
+    context === 'whole'
+      ? tileModels.get({ batch: 1, height: res.gridHeight * patch, width: res.gridWidth * patch, outputs: ['patches'], threads: hooks.threads })
+      : tileModels.get({ batch: o.batch ?? DEFAULT_BATCH, height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads });
   const t0 = performance.now();
   const summaries: ExtractImageSummary[] = [];
   let before = 0;
@@ -115,7 +132,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         const r = await extractImage({
           reader,
           storeDir,
-          model,
+          model: await modelFor(res),
+          context,
           modelId: o.modelId,
           modelConfigHash: configHash,
           res,
@@ -129,20 +147,21 @@ export async function extractFeatures(project: Project, models: ModelManager, op
             const rate = (patchesAll + p.patches) / Math.max(secs, 1e-3);
             const tileRate = (done - before) / Math.max(secs, 1e-3);
             const eta = tileRate > 0 ? ` ETA ${fmtEta((total - done) / tileRate)}` : '';
-            hooks.progress?.(done, total, `${img.name}: tile ${p.tilesDone}/${p.tilesTotal}, ${rate.toFixed(0)} patches/s${eta}`);
+            const what = context === 'whole' ? `one pass, ${p.tilesDone}/${p.tilesTotal} chunks` : `tile ${p.tilesDone}/${p.tilesTotal}`;
+            hooks.progress?.(done, total, `${img.name}: ${what}, ${rate.toFixed(0)} patches/s${eta}`);
           },
         });
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
-        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches };
+        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches, context };
         await record(entry);
         const indexedRows = await indexImage(index, img.id, await openFeatureStore(storeDir), tissue);
         await record({ ...entry, indexedRows });
-        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows });
+        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context });
         patchesAll += r.patches;
         log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${r.computed} tiles computed, ${r.background} background, ${r.resumed} already done (${r.seconds.toFixed(1)} s).`);
       } catch (e) {
         if (e instanceof DinoscopeError && e.code === 'CANCELLED') {
-          await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0 });
+          await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0, context });
           log(`${img.path}: cancelled; rerun to resume.`);
         }
         throw e;
@@ -152,8 +171,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
       before += tiles;
     }
   } finally {
-    await model.release();
+    await tileModels.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
 }

@@ -19,6 +19,14 @@ export interface StoreManifest {
   dtype: 'float16';
   /** Patches per chunk along y and x (every chunk holds all `dim` channels). */
   chunk: { height: number; width: number };
+  /**
+   * How much context the features saw (core/features/extract/context.ts): 'whole' = one forward pass over
+   * the whole grid; 'tiled' = chunk-sized cores in windows with `tiling.margin` patches of context. Absent
+   * in stores written before this field (tiles that read white past the image edge).
+   */
+  context?: 'whole' | 'tiled';
+  /** The tile layout of a 'tiled' store (core = chunk side), in patches. */
+  tiling?: { core: number; margin: number };
 }
 
 export type StoreManifestInput = Omit<StoreManifest, 'format' | 'version' | 'dtype'>;
