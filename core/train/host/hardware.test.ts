@@ -1,6 +1,13 @@
-// The provider probe on this host: cpu is always available and selected when nothing else is.
+// The provider probe on this host: cpu is always available and selected when nothing else is; the probes
+// run in a child process, so a process asking for the hardware prints nothing of the native libraries'
+// load errors (CUDA provider bridge, Vulkan loader, Dawn) while the unavailable providers keep their reason.
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TRAIN_PROVIDERS, trainHardware } from './hardware.js';
+import type { TrainHardware } from '../../common/api.js';
+import { TRAIN_PROVIDERS, probeInChild, trainHardware } from './hardware.js';
+
+const root = resolve(import.meta.dirname, '../../..');
 
 describe('trainHardware', () => {
   it('lists the preference order with cpu available and selects the first available', async () => {
@@ -11,5 +18,22 @@ describe('trainHardware', () => {
     for (const p of hw.providers) if (!p.available) expect(p.note).toBeTruthy();
     expect(hw.cpuThreads).toBeGreaterThan(0);
     expect(await trainHardware()).toBe(hw);
+  }, 60_000);
+
+  it('is quiet: a process that probes prints no native CUDA/Vulkan/onnxruntime lines, and the reasons stay in the notes', () => {
+    const script = "import { trainHardware } from './core/train/host/hardware.ts'; process.stdout.write(JSON.stringify(await trainHardware()));";
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const noisy = r.stderr.split('\n').filter((l) => /cuda|vulkan|libcuda|XDG_RUNTIME_DIR|onnxruntime|dawn|adapter/i.test(l));
+    expect(noisy).toEqual([]);
+    const hw = JSON.parse(r.stdout) as TrainHardware;
+    expect(hw.providers.find((p) => p.name === 'cpu')).toEqual({ name: 'cpu', available: true });
+    for (const p of hw.providers) if (!p.available) expect(p.note, p.name).toMatch(/\w{4}/);
+  }, 120_000);
+
+  it('reports a probe child that does not finish instead of hanging', async () => {
+    const run = await probeInChild(['cuda', 'webgpu'], 1);
+    expect(run.results).toBeNull();
+    expect(run.failure).toMatch(/did not finish in 0 s/);
   }, 30_000);
 });

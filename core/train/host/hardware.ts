@@ -1,26 +1,108 @@
 // The hardware a training run would use (the Train panel's "runs on"): the execution providers of the
-// presets' preference order (cuda, webgpu, cpu), each probed once per process by creating a one-op
-// session on it — onnxruntime lists providers it was built with even where no device or driver is present.
+// presets' preference order (cuda, webgpu, cpu), each device provider probed once per process by creating
+// a one-op session on it (probe.ts) — onnxruntime lists providers it was built with even where no device
+// or driver is present.
+//
+// The probes run in a child process (probe-worker.ts) whose stderr this process reads: the libraries a
+// probe loads print their failures straight to fd 2, out of reach of onnxruntime's log level — the CUDA
+// provider bridge ("Failed to load library …"), the Vulkan loader and Dawn under WebGPU ("XDG_RUNTIME_DIR
+// is invalid", "Vulkan … required"). Run in this process they filled the app's, the serve host's and the
+// CLI's stderr every time the Train panel opened. A provider that is unavailable carries the reason in its
+// note: the session error, plus onnxruntime's own error line from its probe when that says more (it names
+// the library that failed to load). A probe child that crashes or hangs (a broken driver) marks what it did
+// not finish unavailable with its last words. DINOSCOPE_PROBE_LOG=1 passes the child's stderr through.
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { TrainHardware } from '../../common/api.js';
-import { Graph } from '../../graph/graph.js';
-import { serialize } from '../../graph/onnx.js';
-import { sum } from '../../graph/ops/elementwise.js';
-import { type Provider, Session, availableProviders } from '../../graph/runtime.js';
+import { type Provider, availableProviders } from '../../graph/runtime.js';
+import { PROBE_MARKER, type ProbeMessage, type ProbeResult } from './probe.js';
+import { findWorker, forkWorker } from './spawn.js';
 
 /** The providers training can use, in preference order (core/train/config.ts runtime.providers). */
 export const TRAIN_PROVIDERS: readonly Provider[] = ['cuda', 'webgpu', 'cpu'];
 
-async function probe(provider: Provider, model: Uint8Array): Promise<string | null> {
-  let why: string | null = null;
-  try {
-    const s = await Session.create(model, { providers: [provider], warn: (m) => (why = m) });
-    const ok = s.provider === provider;
-    await s.release();
-    return ok ? null : (why ?? 'not available');
-  } catch (err) {
-    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+/** How long the probe child may take (CUDA initialisation can take seconds). */
+const PROBE_TIMEOUT_MS = 60_000;
+
+/** What the probe child said: its results (null if it ended without), stderr per provider, how it ended. */
+export interface ProbeRun {
+  results: ProbeResult[] | null;
+  /** stderr lines (ANSI colours removed) under the marker of the provider being probed ('' before any). */
+  stderr: Map<string, string[]>;
+  /** Why no results came, or null. */
+  failure: string | null;
+}
+
+// eslint-disable-next-line no-control-regex
+const ansi = /\u001b\[[0-9;]*m/g;
+
+/** Runs the probes of `names` in a child process; its stderr is kept, not printed. */
+export function probeInChild(names: readonly Provider[], timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeRun> {
+  return new Promise((resolve) => {
+    const stderr = new Map<string, string[]>([['', []]]);
+    let current = '';
+    const passThrough = process.env.DINOSCOPE_PROBE_LOG === '1';
+    const onLine = (raw: string): void => {
+      if (passThrough) process.stderr.write(`[hardware probe] ${raw}\n`);
+      const line = raw.replace(ansi, '').trim();
+      if (!line) return;
+      if (line.startsWith(PROBE_MARKER)) {
+        current = line.slice(PROBE_MARKER.length);
+        stderr.set(current, []);
+      } else stderr.get(current)?.push(line);
+    };
+    let child: ChildProcess;
+    try {
+      child = forkWorker(findWorker('probe.worker.js', 'probe-worker.ts'), onLine, names);
+    } catch (err) {
+      resolve({ results: null, stderr, failure: err instanceof Error ? err.message : String(err) });
+      return;
+    }
+    let results: ProbeResult[] | null = null;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('message', (m: ProbeMessage) => {
+      if (m?.type === 'probe') results = m.results;
+    });
+    child.on('error', () => undefined); // 'close' follows
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const how = timedOut ? `did not finish in ${Math.round(timeoutMs / 1000)} s` : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      resolve({ results, stderr, failure: results ? null : `the probe process ${how}` });
+    });
+  });
+}
+
+/** onnxruntime's own error line among a probe's stderr, without its timestamp and source location. */
+export function ortErrorLine(lines: readonly string[]): string | null {
+  for (const line of lines) {
+    const m = /\[E:onnxruntime[^\]]*\]\s*(.*)$/.exec(line);
+    if (!m) continue;
+    // "…/provider_bridge_ort.cc:1988 onnxruntime::Provider& …::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library X with error: X: cannot open …"
+    const text = m[1].replace(/^.*\[ONNXRuntimeError\] : \d+ : \w+ : /, '');
+    return text.replace(/ with error: (\S+): /, (all, path: string) => (text.includes(`library ${path} `) ? ': ' : all));
   }
+  return null;
+}
+
+/** The note of an unavailable provider from its probe. */
+function noteFor(name: string, run: ProbeRun): string {
+  const lines = run.stderr.get(name) ?? [];
+  const result = run.results?.find((r) => r.name === name);
+  if (!result) {
+    const last = lines.at(-1) ?? run.stderr.get('')?.at(-1);
+    return `not probed: ${run.failure ?? 'no result'}${last ? ` (last output: ${last.slice(0, 200)})` : ''}`;
+  }
+  const problem = (result.problem ?? '')
+    .replace(/^execution provider fallback: /, '')
+    .replace(/; running on cpu$/, '')
+    // An ORT_ENFORCE failure: "/onnxruntime_src/…/webgpu_context.cc:136 …<lambda()> adapter_result.status == … was false. Failed to get a WebGPU adapter: …"
+    .replace(/\/onnxruntime_src\/\S+:\d+ .*? was false\. /, '');
+  const ort = ortErrorLine(lines);
+  return ort && !problem.includes(ort) ? `${problem}; onnxruntime: ${ort}` : problem;
 }
 
 let cached: Promise<TrainHardware> | null = null;
@@ -28,20 +110,15 @@ let cached: Promise<TrainHardware> | null = null;
 /** Probes once per process; later calls return the same answer. */
 export function trainHardware(): Promise<TrainHardware> {
   cached ??= (async () => {
-    const known = new Map(availableProviders().map((p) => [p.name, p]));
-    const g = new Graph('probe');
-    const x = g.input('x', [1]);
-    g.output(sum(x, x), 'y');
-    const model = serialize(g);
-    const providers: TrainHardware['providers'] = [];
-    for (const name of TRAIN_PROVIDERS) {
-      if (!known.has(name)) {
-        providers.push({ name, available: false, note: 'not in this onnxruntime build' });
-        continue;
-      }
-      const problem = name === 'cpu' ? null : await probe(name, model);
-      providers.push(problem === null ? { name, available: true } : { name, available: false, note: problem.replace(/^execution provider fallback: /, '').replace(/; running on cpu$/, '') });
-    }
+    const known = new Set(availableProviders().map((p) => p.name));
+    const probed = TRAIN_PROVIDERS.filter((name) => name !== 'cpu' && known.has(name));
+    const run: ProbeRun = probed.length ? await probeInChild(probed) : { results: [], stderr: new Map(), failure: null };
+    const providers: TrainHardware['providers'] = TRAIN_PROVIDERS.map((name) => {
+      if (!known.has(name)) return { name, available: false, note: 'not in this onnxruntime build' };
+      if (name === 'cpu') return { name, available: true };
+      const ok = run.results?.find((r) => r.name === name)?.problem === null;
+      return ok ? { name, available: true } : { name, available: false, note: noteFor(name, run) };
+    });
     const selected = providers.find((p) => p.available)?.name ?? 'cpu';
     return { providers, selected, cpuThreads: availableParallelism() };
   })();

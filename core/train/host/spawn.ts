@@ -1,4 +1,5 @@
-// Starting a training child process. The worker file: `train.worker.js` beside the running bundle —
+// Starting a training child process (and the hardware probe's: probe-worker.ts, probe.worker.js, found and
+// forked the same way). The worker file: `train.worker.js` beside the running bundle —
 // dist/cli/train.worker.js (an esbuild entry in scripts/build.mjs) next to dist/cli/main.js, or reached
 // from Electron's dist/electron/main.cjs as ../cli/train.worker.js. In the source tree (vitest, tsx) only
 // worker.ts exists; it runs under Node with tsx's loader (`--import tsx`, resolved from the working
@@ -15,26 +16,41 @@ function hereUrl(): URL | null {
   return typeof __filename === 'string' ? pathToFileURL(__filename) : null;
 }
 
-/** The worker to run: a built .js entry, or the .ts source (needs tsx). */
-export function trainWorkerPath(): { path: string; ts: boolean } {
+export interface WorkerFile {
+  path: string;
+  /** A .ts source: runs with tsx's loader. */
+  ts: boolean;
+}
+
+/** A child entry: `bundled` (e.g. train.worker.js) beside the bundle, else `source` beside this file (tsx). */
+export function findWorker(bundled: string, source: string): WorkerFile {
   const here = hereUrl();
   if (here) {
-    for (const rel of ['./train.worker.js', '../cli/train.worker.js']) {
+    for (const rel of [`./${bundled}`, `../cli/${bundled}`]) {
       const p = fileURLToPath(new URL(rel, here));
       if (existsSync(p)) return { path: p, ts: false };
     }
-    const ts = fileURLToPath(new URL('./worker.ts', here));
+    const ts = fileURLToPath(new URL(`./${source}`, here));
     if (existsSync(ts)) return { path: ts, ts: true };
   }
-  throw new Error('The training worker (train.worker.js) was not found beside the application bundle: run `npm run build`.');
+  throw new Error(`The worker ${bundled} was not found beside the application bundle: run \`npm run build\`.`);
+}
+
+/** The training worker to run: a built .js entry, or the .ts source (needs tsx). */
+export function trainWorkerPath(): WorkerFile {
+  return findWorker('train.worker.js', 'worker.ts');
 }
 
 /** Forks the training worker with an IPC channel; stdout/stderr are piped to `log` line by line. */
 export function forkTrainWorker(log: (line: string) => void, workerPath?: string): ChildProcess {
-  const w = workerPath ? { path: workerPath, ts: workerPath.endsWith('.ts') } : trainWorkerPath();
+  return forkWorker(workerPath ? { path: workerPath, ts: workerPath.endsWith('.ts') } : trainWorkerPath(), log);
+}
+
+/** Forks a worker entry with an IPC channel ('advanced' serialisation); stdout/stderr go to `log` line by line. */
+export function forkWorker(w: WorkerFile, log: (line: string) => void, args: readonly string[] = []): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-  const child = fork(w.path, [], { execArgv: w.ts ? ['--import', 'tsx'] : [], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  const child = fork(w.path, [...args], { execArgv: w.ts ? ['--import', 'tsx'] : [], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';
     stream?.setEncoding('utf8');
@@ -43,6 +59,9 @@ export function forkTrainWorker(log: (line: string) => void, workerPath?: string
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines) if (l.trim()) log(l);
+    });
+    stream?.on('end', () => {
+      if (buf.trim()) log(buf);
     });
   }
   return child;

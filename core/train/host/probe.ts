@@ -1,0 +1,44 @@
+// One execution provider probed in this process: a one-op session created on it (onnxruntime lists
+// providers it was built with even where no device or driver is present, so only a session proves one).
+// Native libraries print their load errors straight to this process's stderr (fd 2): run it in the probe
+// child (probe-worker.ts), whose stderr hardware.ts captures.
+import { Graph } from '../../graph/graph.js';
+import { serialize } from '../../graph/onnx.js';
+import { sum } from '../../graph/ops/elementwise.js';
+import { type Provider, Session } from '../../graph/runtime.js';
+
+/** The line the probe child writes to stderr before probing a provider (then its name). */
+export const PROBE_MARKER = '@@dinoscope-probe ';
+
+export interface ProbeResult {
+  name: string;
+  /** Null when a session ran on it, else why not. */
+  problem: string | null;
+}
+
+/** The probe child's one message. */
+export interface ProbeMessage {
+  type: 'probe';
+  results: ProbeResult[];
+}
+
+/** The probe model: y = x + x on a 1-element input. */
+export function probeModel(): Uint8Array {
+  const g = new Graph('probe');
+  const x = g.input('x', [1]);
+  g.output(sum(x, x), 'y');
+  return serialize(g);
+}
+
+/** Null when a session runs on `provider`, else why not (one line). */
+export async function probeProvider(provider: Provider, model: Uint8Array): Promise<string | null> {
+  let why: string | null = null;
+  try {
+    const s = await Session.create(model, { providers: [provider], warn: (m) => (why = m) });
+    const ok = s.provider === provider;
+    await s.release();
+    return ok ? null : (why ?? 'not available');
+  } catch (err) {
+    return err instanceof Error ? err.message.split('\n')[0] : String(err);
+  }
+}
