@@ -1,12 +1,14 @@
 // project.json with several writer processes (lock.ts + Project.update): real child processes
-// (hammer.child.ts under tsx) race different updates of one project and none is lost; the project lock
+// (hammer.child.ts under tsx) race different updates of one project and none is lost, and so do two
+// `dinoscope import` runs of the built CLI into one project; the project lock
 // takes over a lock whose holder died, waits for a live holder, and gives up on one that never lets go
 // with an error naming the lock file and the holder.
-import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DinoscopeError } from '../common/errors.js';
 import { acquireLock, lockPathFor, releaseLock, withFileLock } from './lock.js';
@@ -59,6 +61,34 @@ describe('project.json with several writer processes', () => {
     expect(app.images()).toHaveLength(N);
     expect((await Project.open(p)).featureSets()).toHaveLength(N);
   }, 60_000);
+
+  it('keeps every image of two `dinoscope import` processes importing into one project at once', async () => {
+    expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
+    const p = join(dir, 'imports');
+    await Project.create(p);
+    const folders = ['a', 'b'].map((f) => join(dir, 'img', f));
+    const K = 24;
+    for (const [f, folder] of folders.entries()) {
+      await mkdir(folder, { recursive: true });
+      for (let i = 0; i < K; i++) await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 10 * i, g: 100 * f, b: 7 } } }).png().toFile(join(folder, `${f}-${i}.png`));
+    }
+    const env = { ...process.env, DINOSCOPE_HOME: join(dir, 'home') };
+    const codes = await Promise.all(
+      folders.map(
+        (folder) =>
+          new Promise<{ code: number | null; stderr: string }>((res) => {
+            const c = spawn(process.execPath, [join(root, 'bin/dinoscope.js'), 'import', p, folder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+            let stderr = '';
+            c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            c.on('close', (code) => res({ code, stderr }));
+          }),
+      ),
+    );
+    for (const c of codes) expect(c.code, c.stderr).toBe(0);
+    const images = (await Project.open(p)).images();
+    expect(images.map((i) => i.name).sort()).toEqual(folders.flatMap((_, f) => Array.from({ length: K }, (_, i) => `${f}-${i}.png`)).sort());
+    expect(images.every((i) => i.status === 'ok')).toBe(true);
+  }, 90_000);
 
   it('refuses a change made outside update()', async () => {
     const app = await Project.open(join(dir, 'race'));
