@@ -79,10 +79,17 @@ function parseHolder(text: string): LockHolder | null {
   }
 }
 
+/** Tokens of the locks this process holds now. */
+const held = new Set<string>();
+
 /** Why a lock is stale, or null while its holder may still be working. */
 export function staleReason(seen: { holder: LockHolder | null; mtimeMs: number }, now: number, staleMs: number): string | null {
   const h = seen.holder;
-  if (h && h.host === hostname() && h.pid !== process.pid && !pidAlive(h.pid)) return `its process ${h.pid} has exited`;
+  if (h && h.host === hostname()) {
+    if (h.pid !== process.pid && !pidAlive(h.pid)) return `its process ${h.pid} has exited`;
+    // Our pid but not one of our locks: an earlier process that had this pid left it.
+    if (h.pid === process.pid && !held.has(h.token)) return `an earlier process with pid ${h.pid} left it`;
+  }
   const age = now - (h?.time ?? seen.mtimeMs);
   return age > staleMs ? `it is ${Math.round(age / 1000)} s old` : null;
 }
@@ -102,9 +109,12 @@ async function tryCreate(lock: string, holder: LockHolder): Promise<boolean> {
   }
   try {
     await fh.writeFile(JSON.stringify(holder));
-  } finally {
-    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await unlink(lock).catch(() => undefined); // e.g. a full disk: leave no nameless lock behind
+    throw err;
   }
+  await fh.close();
   return true;
 }
 
@@ -135,7 +145,10 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
   let poll = o.pollMs;
   for (;;) {
     me.time = Date.now();
-    if (await tryCreate(lock, me)) return me;
+    if (await tryCreate(lock, me)) {
+      held.add(me.token);
+      return me;
+    }
     const seen = await look(lock);
     if (!seen) continue; // released between our attempt and the look
     if (staleReason(seen, Date.now(), o.staleMs) !== null) {
@@ -153,6 +166,7 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
 /** Releases a lock taken by acquireLock, unless it was taken over meanwhile (then it is no longer ours). */
 export async function releaseLock(file: string, holder: LockHolder): Promise<void> {
   const lock = lockPathFor(file);
+  held.delete(holder.token);
   const seen = await look(lock);
   if (seen?.holder?.token === holder.token) await unlink(lock).catch(() => undefined);
 }

@@ -117,6 +117,11 @@ describe('project lock', () => {
     expect(existsSync(lockPathFor(file))).toBe(false);
   });
 
+  it('takes over a lock naming this process that this process does not hold (an earlier process with its pid)', async () => {
+    await writeFile(lockPathFor(file), JSON.stringify({ pid: process.pid, host: hostname(), time: Date.now(), token: 'earlier' }));
+    expect(await withFileLock(file, async () => 'mine', { waitMs: 1000 })).toBe('mine');
+  });
+
   it('takes over a lock older than staleMs, even with a live pid', async () => {
     await writeFile(lockPathFor(file), JSON.stringify({ pid: process.ppid, host: hostname(), time: Date.now() - 60_000, token: 'old' }));
     expect(await withFileLock(file, async () => 'mine', { waitMs: 2000, staleMs: 30_000 })).toBe('mine');
