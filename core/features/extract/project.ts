@@ -158,7 +158,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         await record({ ...entry, indexedRows });
         summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context });
         patchesAll += r.patches;
-        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${r.computed} tiles computed, ${r.background} background, ${r.resumed} already done (${r.seconds.toFixed(1)} s).`);
+        const how = context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
+        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s).`);
       } catch (e) {
         if (e instanceof DinoscopeError && e.code === 'CANCELLED') {
           await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0, context });
