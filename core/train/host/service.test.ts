@@ -1,6 +1,7 @@
 // The training API through AppService, as both hosts drive it: presets, hardware, estimate, bad input,
 // startTraining → trainStep events (throttled, the last delivered) → trainRun done, history, the model in
-// listModels; an adapt run of that model (Gram loss and health in every step) through the same host;
+// listModels, while the app imports and removes an image over and over (its project.json writes race the
+// child's run records; both must survive); an adapt run of that model (Gram loss and health in every step) through the same host;
 // cancelJob on a run's job stops it with a checkpoint; a record left 'running' by a crashed
 // app is reported interrupted and resumes from its checkpoint to done.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -65,11 +66,26 @@ describe('AppService training', () => {
     const steps: TrainStepInfo[] = [];
     const off = service.on('trainStep', (s) => steps.push(s));
     const done = waitRun('s1', 'done');
+    const [extra] = await writeMosaics(join(root, 'extra'), 1, { side: 64, stride: 16, dim: 8 });
     const started = await service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' });
     expect(started).toMatchObject({ name: 's1', status: 'running', stage: 'pretrain', preset: 'quick' });
     expect(started.jobId).toBeTruthy();
+    // The app writes project.json while the child writes its run records.
+    let training = true;
+    let appWrites = 0;
+    const churn = (async (): Promise<void> => {
+      while (training) {
+        const id = (await service.importPaths([extra])).added[0]?.id;
+        if (id) await service.removeImage(id);
+        appWrites += 2;
+      }
+    })();
     const end = await done;
+    training = false;
+    await churn;
     off();
+    expect(appWrites).toBeGreaterThan(2);
+    expect(service.requireProject().images().map((i) => i.path)).not.toContain(extra);
     expect(end).toMatchObject({ status: 'done', step: 12, totalSteps: 12, checkpointStep: 12, modelId: 's1' });
     expect(steps.at(-1)).toMatchObject({ run: 's1', jobId: started.jobId, step: 12, total: 12 });
     expect(steps.map((s) => s.step)).toEqual([...steps.map((s) => s.step)].sort((a, b) => a - b));
