@@ -62,10 +62,9 @@ describe('project.json with several writer processes', () => {
     expect((await Project.open(p)).featureSets()).toHaveLength(N);
   }, 60_000);
 
-  it('keeps every image of two `dinoscope import` processes importing into one project at once', async () => {
+  it('keeps every image of two `dinoscope import` processes creating one project and importing into it at once', async () => {
     expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
     const p = join(dir, 'imports');
-    await Project.create(p);
     const folders = ['a', 'b'].map((f) => join(dir, 'img', f));
     const K = 24;
     for (const [f, folder] of folders.entries()) {
@@ -85,6 +84,7 @@ describe('project.json with several writer processes', () => {
       ),
     );
     for (const c of codes) expect(c.code, c.stderr).toBe(0);
+    expect(codes.filter((c) => c.stderr.includes('created a new project'))).toHaveLength(1);
     const images = (await Project.open(p)).images();
     expect(images.map((i) => i.name).sort()).toEqual(folders.flatMap((_, f) => Array.from({ length: K }, (_, i) => `${f}-${i}.png`)).sort());
     expect(images.every((i) => i.status === 'ok')).toBe(true);

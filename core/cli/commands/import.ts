@@ -41,8 +41,16 @@ export const importCommand: Command = {
     try {
       if (await Project.exists(projectDir)) await service.openProject(projectDir);
       else {
-        await service.createProject(projectDir);
-        io.stderr(`dinoscope import: created a new project in ${projectDir}\n`);
+        // Another import may create it first (create refuses an existing project.json): then add to that one.
+        const created = await service.createProject(projectDir).then(
+          () => true,
+          async (err: unknown) => {
+            if (!(await Project.exists(projectDir))) throw err;
+            await service.openProject(projectDir);
+            return false;
+          },
+        );
+        if (created) io.stderr(`dinoscope import: created a new project in ${projectDir}\n`);
       }
       const report = await service.importPaths(paths.map((p) => resolve(p)));
       await service.idle();
