@@ -114,6 +114,11 @@ export interface TrainConfig {
   teacher: {
     /** EMA momentum at step 0; cosine to 1 at the end (teacher.momentum_teacher 0.992). */
     momentum: number;
+    /**
+     * Short runs: the EMA horizon 1/(1 − m₀) is at most this fraction of the run, m₀ = min(momentum,
+     * 1 − 1/(fraction · steps)); 0 = off (m₀ = momentum, the reference). See schedule.ts startMomentum.
+     */
+    momentumHorizon: number;
     /** Teacher temperature at step 0 (teacher.warmup_teacher_temp 0.04). */
     tempStart: number;
     /** Teacher temperature after warmup (teacher.teacher_temp 0.07). */
@@ -172,7 +177,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
   gram: { enabled: false, weight: 2, rampSteps: 0, startStep: 0, teacher: 'ema', refreshEvery: 10_000, maxRefreshes: 3, scale: 2, sizes: 'none', sizeTable: [] },
   health: { every: 100, tiles: 4, perImage: 16, radius: 2 },
-  teacher: { momentum: 0.992, tempStart: 0.04, temp: 0.07, tempWarmupFraction: 0.3, centering: 'auto', centerMomentum: 0.9, sinkhornIterations: 3 },
+  teacher: { momentum: 0.992, momentumHorizon: 0, tempStart: 0.04, temp: 0.07, tempWarmupFraction: 0.3, centering: 'auto', centerMomentum: 0.9, sinkhornIterations: 3 },
   optim: {
     baseLr: 0.004,
     minLr: 1e-6,
@@ -192,7 +197,28 @@ const base: Omit<TrainConfig, 'preset'> = {
 /** Overrides each preset applies to the defaults above. */
 const presets: Record<PresetName, Overrides> = {
   // Quick — CPU: ViT-Tiny/16 with 4 registers, 2 × 112 px globals + 6 × 48 px locals, K 4096.
-  quick: {},
+  // Three deviations for short CPU runs (hundreds to a few thousand steps), each measured with the per-step
+  // probe (core/train/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
+  // CLS loss sits at ln K and the teacher targets are uniform for the whole run.
+  quick: {
+    // LayerScale init 1 (recipe §1: 1e-5, from CaiT, meant for 125k-iteration runs of deep models; DINO v1
+    // trained ViT-S/B from scratch with no LayerScale, i.e. γ ≡ 1). At 1e-5 the blocks add ~1e-5 of their
+    // output to the residual stream, so the CLS token is cls_token + pos_embed[0] for every image: the
+    // teacher's CLS differs across crops by 7e-5 of its size (ViT-Tiny, 8e-6 at depth 2) and its DINO logits
+    // by 4e-6, ≪ τ_t, so the centred targets are exactly uniform; Adam grows γ by ~lr per step, too slowly
+    // for a short run (relative spread still 3e-3 after 100 steps). γ stays trainable, without weight decay.
+    model: { vit: { layerScale: { init: 1 } } },
+    // τ_t 0.04 throughout (recipe §3: warm-up 0.04 → 0.07 over 30 % of the run; DINO v1's default is 0.04
+    // constant). Cross-view pairs amplify the view-invariant part of the teacher's per-crop logits by
+    // 1/τ_t − 1/τ_s and damp the view-specific part by 1/τ_s: 15 vs 10 at 0.04, 4.3 vs 10 at 0.07. A random
+    // network's CLS varies mostly with colour jitter (view-specific), so at 0.07 the targets flatten out.
+    // Also sets the iBOT teacher temperature (one schedule, as the reference).
+    teacher: { temp: 0.04, momentumHorizon: 0.1 },
+    // teacher.momentumHorizon 0.1 (recipe §5: m₀ 0.992 whatever the run length, a horizon of 0.1 % of the
+    // reference's 125k iterations): m₀ = min(0.992, 1 − 10/steps), so 0.9 for 100 steps, 0.99 for 1000 and
+    // the reference from 1250 on. At 0.992 the teacher of a 100-step run is still 67 % its random init
+    // (schedule.ts startMomentum) — and the teacher is the model a run produces.
+  },
   // Standard — GPU: ViT-S/16 with 4 registers, 2 × 224 px + 8 × 96 px, K 16384, hidden 2048.
   standard: {
     batchSize: 64,
@@ -298,7 +324,10 @@ const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
 /** A config read back from a checkpoint, with keys added since it was written filled from its preset's defaults. */
 export function completeConfig(saved: TrainConfig): TrainConfig {
   const { preset, ...rest } = saved;
-  return trainConfig(preset in presets ? preset : 'quick', rest as Record<string, unknown>);
+  // Keys that change the dynamics take the behaviour the run was started with, not today's preset value:
+  // a config saved before teacher.momentumHorizon existed ran the reference momentum schedule (off).
+  const teacher = { momentumHorizon: 0, ...(rest.teacher as Partial<TrainConfig['teacher']> | undefined) };
+  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher } as Record<string, unknown>);
 }
 
 /** Checks values that merge cannot (also run on configs read back from a checkpoint). */
@@ -316,6 +345,7 @@ export function validateTrainConfig(c: TrainConfig): void {
     if (!(v >= 0 && v <= 1)) bad(`${k} must be in [0, 1], got ${v}`);
   }
   if (!(c.teacher.momentum >= 0 && c.teacher.momentum <= 1)) bad(`teacher.momentum must be in [0, 1], got ${c.teacher.momentum}`);
+  if (!(c.teacher.momentumHorizon >= 0 && c.teacher.momentumHorizon <= 1)) bad(`teacher.momentumHorizon must be in [0, 1], got ${c.teacher.momentumHorizon}`);
   if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1)) bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
   if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1) bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);

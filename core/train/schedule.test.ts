@@ -1,8 +1,8 @@
 // Schedules against the formulas of recipe §5 / dinov2's CosineScheduler, and the strict config.
 import { describe, expect, it } from 'vitest';
 import { DinoscopeError } from '../common/errors.js';
-import { trainConfig } from './config.js';
-import { cosineAt, scaledLr, scheduleAt } from './schedule.js';
+import { completeConfig, trainConfig } from './config.js';
+import { cosineAt, scaledLr, scheduleAt, startMomentum } from './schedule.js';
 
 describe('schedules', () => {
   it('CosineScheduler: freeze zeros, np.linspace warmup (endpoints included), cosine, final after total', () => {
@@ -20,7 +20,7 @@ describe('schedules', () => {
   });
 
   it('lr = base·√(B/1024) with warmup then cosine to min_lr; wd cosine 0.04 → 0.4; τ_t 0.04 → 0.07; momentum 0.992 → 1; last layer frozen', () => {
-    const c = trainConfig('quick', { steps: 1000, batchSize: 64 });
+    const c = trainConfig('standard', { steps: 1000, batchSize: 64 }); // the recipe's schedules (quick deviates: see below)
     const peak = 0.004 * Math.sqrt(64 / 1024);
     expect(scaledLr(0.004, 64)).toBeCloseTo(peak, 15);
     expect(scheduleAt(c, 0).lr).toBe(0);
@@ -37,6 +37,38 @@ describe('schedules', () => {
     for (const it of [0, 250, 500, 999]) expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.992 - 1) * (1 + Math.cos((Math.PI * it) / 1000)), 12);
     expect(scheduleAt(c, 9).lastLayerLr).toBe(0); // 1 % of 1000 steps frozen
     expect(scheduleAt(c, 10).lastLayerLr).toBe(scheduleAt(c, 10).lr);
+  });
+});
+
+describe('short-run teacher momentum (teacher.momentumHorizon)', () => {
+  it('m₀ = min(momentum, 1 − 1/(f·T)); off (0) keeps the reference 0.992; the cosine to 1 starts there', () => {
+    const at = (steps: number, f: number): number => startMomentum(trainConfig('standard', { steps, teacher: { momentumHorizon: f } }));
+    expect(at(100, 0)).toBe(0.992);
+    expect(at(100, 0.1)).toBeCloseTo(0.9, 12);
+    expect(at(1000, 0.1)).toBeCloseTo(0.99, 12);
+    expect(at(1250, 0.1)).toBeCloseTo(0.992, 12);
+    expect(at(100_000, 0.1)).toBe(0.992);
+    expect(at(5, 0.1)).toBe(0); // a horizon under one step: the teacher follows the student
+    const c = trainConfig('standard', { steps: 100, teacher: { momentumHorizon: 0.1 } });
+    for (const it of [0, 30, 99]) expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.9 - 1) * (1 + Math.cos((Math.PI * it) / 100)), 12);
+  });
+
+  it('quick preset: τ_t 0.04 throughout, m₀ by the 0.1 horizon, LayerScale init 1 (config.ts); standard keeps the recipe', () => {
+    const q = trainConfig('quick', { steps: 100 });
+    for (const it of [0, 29, 50, 99]) expect(scheduleAt(q, it).teacherTemp).toBe(0.04);
+    expect(scheduleAt(q, 0).momentum).toBeCloseTo(0.9, 12);
+    expect(scheduleAt(trainConfig('quick', { steps: 2000 }), 0).momentum).toBe(0.992);
+    expect(q.model.vit.layerScale).toEqual({ init: 1 });
+    const s = trainConfig('standard', { steps: 100 });
+    expect([s.teacher.temp, s.teacher.momentumHorizon, s.model.vit.layerScale]).toEqual([0.07, 0, undefined]);
+  });
+
+  it('a checkpoint config saved before the key existed resumes with it off (its original schedule)', () => {
+    const saved = trainConfig('quick', { steps: 100 });
+    const old = { ...saved, teacher: { ...saved.teacher } } as Record<string, unknown> & { teacher: Record<string, unknown> };
+    delete old.teacher.momentumHorizon;
+    expect(completeConfig(old as unknown as typeof saved).teacher.momentumHorizon).toBe(0);
+    expect(completeConfig(saved).teacher.momentumHorizon).toBe(saved.teacher.momentumHorizon);
   });
 });
 

@@ -49,6 +49,18 @@ export interface StepValues {
   momentum: number;
 }
 
+/**
+ * m₀ of the teacher's cosine momentum schedule. The reference's 0.992 is an EMA horizon 1/(1 − m) of 125
+ * iterations: 0.1 % of its 125k-iteration run. Over a short run the cosine to 1 leaves the teacher mostly
+ * its random init (Σ(1 − m_t) ≈ T(1 − m₀)/2: 0.4 over 100 steps, so 67 % of the teacher is still the init's)
+ * and its DINO targets those of a random network. With `teacher.momentumHorizon` f > 0 the horizon is at
+ * most f·T: m₀ = min(momentum, 1 − 1/(f·T)) (f 0.1: 100 steps → 0.9, 1000 → 0.99, ≥ 1250 → 0.992).
+ */
+export function startMomentum(c: TrainConfig): number {
+  const f = c.teacher.momentumHorizon;
+  return f > 0 ? Math.min(c.teacher.momentum, Math.max(0, 1 - 1 / (f * c.steps))) : c.teacher.momentum;
+}
+
 /** Every scheduled value at `step` (0-based: the step about to run). */
 export function scheduleAt(c: TrainConfig, step: number): StepValues {
   const T = c.steps;
@@ -62,6 +74,6 @@ export function scheduleAt(c: TrainConfig, step: number): StepValues {
   const tw = Math.round(c.teacher.tempWarmupFraction * T);
   // teacher temp: CosineScheduler(base = final = τ, total = warmup = tw, start = τ0) → linear τ0 → τ, then τ.
   const teacherTemp = cosineAt({ base: c.teacher.temp, final: c.teacher.temp, total: tw, warmup: tw, start: c.teacher.tempStart }, step);
-  const momentum = cosineAt({ base: c.teacher.momentum, final: 1, total: T }, step);
+  const momentum = cosineAt({ base: startMomentum(c), final: 1, total: T }, step);
   return { lr, lastLayerLr, wd, teacherTemp, momentum };
 }

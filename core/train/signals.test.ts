@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveRank } from './signals.js';
+import { effectiveRank, meanRowEntropy } from './signals.js';
 
 describe('effectiveRank (Roy & Vetterli)', () => {
   it('is 0 for a collapsed batch (all rows equal)', () => {
@@ -25,5 +25,19 @@ describe('effectiveRank (Roy & Vetterli)', () => {
     const p = [0.75, 0.25];
     const expected = Math.exp(-p.reduce((h, q) => h + q * Math.log(q), 0));
     expect(effectiveRank(x, 4, d)).toBeCloseTo(expected, 9);
+  });
+});
+
+describe('meanRowEntropy', () => {
+  it('is ln R for R distinct one-hot rows, 0 for one shared one-hot row, ln K for uniform rows', () => {
+    const K = 8;
+    const R = 4;
+    const distinct = new Float64Array(R * K);
+    for (let r = 0; r < R; r++) distinct[r * K + 2 * r] = 1;
+    expect(meanRowEntropy(distinct, R, K)).toBeCloseTo(Math.log(R), 12);
+    const shared = new Float64Array(R * K);
+    for (let r = 0; r < R; r++) shared[r * K + 3] = 1;
+    expect(meanRowEntropy(shared, R, K)).toBe(0);
+    expect(meanRowEntropy(new Float64Array(R * K).fill(1 / K), R, K)).toBeCloseTo(Math.log(K), 12);
   });
 });

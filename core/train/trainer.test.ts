@@ -64,7 +64,7 @@ describe('Trainer', () => {
     // A frozen teacher (momentum 1, centers fixed, constant τ_t) makes the targets fixed, so the student's
     // objective is a fixed function and the step must lower it. (With the EMA teacher and centering on a
     // fixed batch the centering flattens the targets and the CE rises with their entropy — expected.)
-    const tr = await Trainer.create(trainConfig('quick', { ...tiny, teacher: { tempStart: 0.07, momentum: 1, centerMomentum: 1 } }), source(0, true));
+    const tr = await Trainer.create(trainConfig('quick', { ...tiny, teacher: { tempStart: 0.07, temp: 0.07, momentum: 1, momentumHorizon: 0, centerMomentum: 1 } }), source(0, true));
     const totals: number[] = [];
     let last: StepReport | undefined;
     for (let i = 0; i < 20; i++) {

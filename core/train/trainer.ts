@@ -35,7 +35,7 @@ import { type HealthEntry, HealthMonitor } from './health/monitor.js';
 import { type HeadConfig, headLayout, initHeadParams } from './heads.js';
 import { HEADS, modelParamShapes } from './model.js';
 import { scheduleAt } from './schedule.js';
-import { effectiveRank } from './signals.js';
+import { effectiveRank, meanRowEntropy } from './signals.js';
 import { STEP_INPUTS, type StepGraph, buildStepGraph } from './step.js';
 import { TEACHER_INPUTS, buildBackboneGraph, buildEmaGraph, buildTeacherGraph } from './teacher.js';
 
@@ -68,6 +68,8 @@ export interface StepReport {
     teacherEntropy: number;
     /** Effective rank of the teacher's CLS features on the batch (≤ 2B − 1). */
     featureRank: number;
+    /** Entropy (nats) of the batch-mean DINO target; minus teacherEntropy: what the targets say about each crop (signals.ts). */
+    meanTargetEntropy: number;
     /** Some loss or gradient norm is NaN or infinite. */
     nan: boolean;
   };
@@ -420,7 +422,12 @@ export class Trainer {
       momentum: v.momentum,
       imagesPerSec: (B * 1000) / (performance.now() - t0),
       gradNorms,
-      signals: { teacherEntropy: (t['signals/entropy'].data as Float32Array)[0], featureRank: effectiveRank(cls.data as Float32Array, cls.dims[0], cls.dims[1]), nan },
+      signals: {
+        teacherEntropy: (t['signals/entropy'].data as Float32Array)[0],
+        featureRank: effectiveRank(cls.data as Float32Array, cls.dims[0], cls.dims[1]),
+        meanTargetEntropy: meanRowEntropy(t['targets/dino'].data as Float32Array, 2 * B, this.head.prototypes),
+        nan,
+      },
     };
     if (this.health && this.healthDue(this.stepIndex)) {
       report.health = await this.health.measure(this.stepIndex, (n) => this.ema.get(n));
