@@ -104,4 +104,14 @@ describe('extraction context over a run', () => {
     const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { features: { context: string }[] };
     expect(pj.features[0].context).toBe('tiled');
   }, 60_000);
+
+  it("auto on part of a tiled set keeps the set tiled (the PNG would fit one pass, but the TIFF left alone is tiled)", async () => {
+    const lines: string[] = [];
+    const s = await extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context: 'auto', imageIds: [ids[0]] }, { threads: 1, log: (l) => lines.push(l) });
+    expect(s.context).toBe('tiled');
+    expect(lines.join('\n')).toMatch(/context: tiles with context margins, as for the feature set's earlier images/);
+    expect(s.images[0]).toMatchObject({ imageId: ids[0], context: 'tiled', resumed: images[0].chunks });
+    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { features: { context: string }[] };
+    expect(pj.features[0].context).toBe('tiled');
+  }, 60_000);
 });

@@ -49,4 +49,12 @@ describe('chooseContext', () => {
     expect(chooseContext('whole', vitS, [small], DEFAULT_ONE_PASS).context).toBe('whole');
     expect(chooseContext('tiled', vitS, [small], DEFAULT_ONE_PASS).context).toBe('tiled');
   });
+
+  it("auto keeps a tiled feature set tiled, and lets a one-pass set stay one-pass when the new images fit", () => {
+    const c = chooseContext('auto', vitS, [small], DEFAULT_ONE_PASS, 'tiled');
+    expect(c.context).toBe('tiled');
+    expect(c.reason).toMatch(/earlier images/);
+    expect(chooseContext('auto', vitS, [small], DEFAULT_ONE_PASS, 'whole').context).toBe('whole');
+    expect(chooseContext('whole', vitS, [small], DEFAULT_ONE_PASS, 'tiled').context).toBe('whole');
+  });
 });

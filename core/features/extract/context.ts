@@ -48,10 +48,12 @@ export interface ContextChoice {
 /**
  * The context of one extraction run, the same for every image so features compare across the run:
  * 'tiled' as asked; 'whole' when every image fits (else BAD_INPUT naming the first that does not);
- * 'auto' = 'whole' iff every image fits, else 'tiled' for all.
+ * 'auto' = 'whole' iff every image fits, else 'tiled' for all. `prior` is the context of the feature set
+ * this run adds to: 'auto' keeps a tiled set tiled, so a later run does not mix contexts within one set.
  */
-export function chooseContext(requested: 'auto' | ExtractContext, model: { heads: number; registers: number }, images: readonly { file: string; gridWidth: number; gridHeight: number }[], budget: OnePassBudget): ContextChoice {
+export function chooseContext(requested: 'auto' | ExtractContext, model: { heads: number; registers: number }, images: readonly { file: string; gridWidth: number; gridHeight: number }[], budget: OnePassBudget, prior?: ExtractContext | 'mixed'): ContextChoice {
   if (requested === 'tiled') return { context: 'tiled', reason: 'tiles with context margins (asked for)' };
+  if (requested === 'auto' && prior === 'tiled') return { context: 'tiled', reason: 'tiles with context margins, as for the feature set\'s earlier images' };
   for (const im of images) {
     const why = onePassRefusal(model, im.gridWidth, im.gridHeight, budget);
     if (why === null) continue;

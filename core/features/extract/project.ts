@@ -85,11 +85,16 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   });
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   const budget: OnePassBudget = { ...DEFAULT_ONE_PASS, ...hooks.onePass };
-  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, plans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget);
-  log(`context: ${reason}.`);
   const setId = featureSetId(o.modelId, o);
   const setDir = join(project.cacheDir, 'features', setId);
   const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
+  // The context of the set's images this run leaves alone ('auto' keeps a set in one context). Images
+  // without a recorded context were tiled: the only context before it was recorded.
+  const running = new Set(plans.map((p) => p.img.id));
+  const kept = new Set((prior?.images ?? []).filter((x) => !running.has(x.imageId)).map((x) => x.context ?? 'tiled'));
+  const priorContext = kept.size === 0 ? undefined : kept.size === 1 ? [...kept][0] : 'mixed';
+  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, plans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget, priorContext);
+  log(`context: ${reason}.`);
   const now = new Date().toISOString();
   const set: StoredFeatureSet = prior
     ? { ...prior, images: [...prior.images], updatedAt: now }
