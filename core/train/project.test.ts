@@ -19,7 +19,7 @@ describe('Trainer.forProject', () => {
     const file = join(dir, 'texture.png');
     await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
     const project = await Project.create(join(dir, 'p'));
-    project.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
+    await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
     const cfg = trainConfig('quick', {
       steps: 10,
       batchSize: 2,

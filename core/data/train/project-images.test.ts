@@ -19,7 +19,7 @@ describe('trainingImages', () => {
       { ...base, id: 'c', path: '/data/c.png', name: 'c.png', status: 'missing' },
       { ...base, id: 'd', path: '/data/d.tif', name: 'd.tif', status: 'caching' },
     ];
-    images.forEach((img) => project.upsert(img));
+    await project.update((p) => images.forEach((img) => p.upsert(img)));
     expect(trainingImages(project)).toEqual([
       { id: 'a', path: '/data/a.png', thumbnail: project.thumbnailPath('a') },
       { id: 'b', path: join(project.dir, 'cache/pyramids/b.tif'), thumbnail: project.thumbnailPath('b') },

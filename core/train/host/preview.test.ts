@@ -33,7 +33,7 @@ describe('preview', () => {
   it('reads the centre of the first ok image at the global crop size, normalised', async () => {
     const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
     const project = await Project.create(join(dir, 'p'));
-    project.upsert({ id: 'a', path: file, name: 'm.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() });
+    await project.update((p) => p.upsert({ id: 'a', path: file, name: 'm.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
     const c = trainConfig('quick', { crops: { globalSize: 32, localSize: 16, localCrops: 2 }, model: { vit: { arch: 'dinov2', patchSize: 8, registers: 0 } } });
     const tile = await previewTile(project, c, 8);
     expect(tile.length).toBe(3 * 32 * 32);

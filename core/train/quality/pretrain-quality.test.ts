@@ -66,7 +66,7 @@ describe('pretraining quality (issue 5 item 7)', () => {
 
     const project = await Project.create(join(dir, 'project'));
     const paths = await writeQualityMosaics(join(dir, 'images'), 4, train);
-    paths.forEach((path, i) => project.upsert({ id: `m${i}`, path, name: `quality-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+    await project.update((p) => paths.forEach((path, i) => p.upsert({ id: `m${i}`, path, name: `quality-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
     const cfg = trainConfig('quick', {
       seed: SEED,
       steps: STEPS,
