@@ -40,3 +40,12 @@ export async function projectBatches(c: TrainConfig, patchSize: number, project:
   const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(room), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
   return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep, ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}) });
 }
+
+/** Crop workers over image files outside any project (tests, benches): batch `startStep`, `startStep + 1`, … */
+export async function fileBatches(c: TrainConfig, patchSize: number, paths: readonly string[], startStep = 0): Promise<Prefetcher> {
+  const plan = await buildSamplingPlan(
+    paths.map((path, i) => ({ id: `file${i}`, path })),
+    { tileSize: tileSizeFor(cropsConfig(c)), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance },
+  );
+  return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep });
+}

@@ -20,13 +20,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../../analysis/fixture.js';
-import { tileSizeFor, type TrainBatch } from '../../data/train/batch.js';
+import { type TrainBatch } from '../../data/train/batch.js';
 import { maskUpperBound } from '../../data/train/masking.js';
-import { Prefetcher } from '../../data/train/prefetch.js';
-import { buildSamplingPlan, type SamplingPlan } from '../../data/train/sampler.js';
 import { patchGrid } from '../../model/config.js';
 import { type Overrides, centering, scratchViT, trainConfig } from '../config.js';
-import { batchConfig, cropsConfig } from '../data.js';
+import { fileBatches } from '../data.js';
 import { type DinoProbe, DinoProber } from '../dino-probe.js';
 import { scheduleAt } from '../schedule.js';
 import { type StepReport, Trainer } from '../trainer.js';
@@ -50,13 +48,9 @@ const SIZE: Overrides = {
 const RECIPE = { layerScale: { init: 1e-5 }, teacher: { temp: 0.07, momentumHorizon: 0 } };
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-dino-cls-'));
-let plan: SamplingPlan;
+let paths: string[];
 beforeAll(async () => {
-  const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 512, stride: 16, dim: 8 });
-  plan = await buildSamplingPlan(
-    paths.map((path, i) => ({ id: `m${i}`, path })),
-    { tileSize: tileSizeFor(cropsConfig(trainConfig('quick', SIZE))) },
-  );
+  paths = await writeMosaics(join(dir, 'slides'), 3, { side: 512, stride: 16, dim: 8 });
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -70,7 +64,7 @@ interface Run {
 async function run(overrides: Overrides): Promise<Run> {
   const cfg = trainConfig('quick', overrides);
   const vit = scratchViT(cfg);
-  const pf = await Prefetcher.start({ plan, config: batchConfig(cfg, vit.patchSize), startStep: 0, workers: 1 });
+  const pf = await fileBatches(cfg, vit.patchSize, paths);
   let batch: TrainBatch | null = null;
   const tr = await Trainer.create(cfg, { next: async () => (batch = await pf.next()), close: () => pf.close() });
   const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
