@@ -10,36 +10,14 @@
 // Last line: `ratio <ours/pytorch throughput>`, the geometric mean over the configurations run.
 // Environment: BENCH_THREADS (2), BENCH_STEPS (3 timed, after 1 warm-up), BENCH_QUICK_BATCH (32),
 // BENCH_SMALL_BATCH (8), BENCH_ONLY (quick | small).
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type TrainBatch } from '../core/data/train/batch.js';
-import { maskBatch } from '../core/data/train/masking.js';
-import { Rng } from '../core/data/train/random.js';
-import { QUICK_CROPS } from '../core/data/train/augment/multicrop.js';
 import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.js';
 import { Trainer } from '../core/train/trainer.js';
+import { median, randomBatch, torchTrainSteps } from './lib/train-ref.js';
 
-const PYTHON = '/usr/bin/python3'; // Debian's: the python3 first on PATH cannot see python3-torch
-const root = fileURLToPath(new URL('..', import.meta.url));
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 const steps = Number(process.env.BENCH_STEPS ?? 3);
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const out = (s: string): void => void process.stdout.write(s + '\n');
-
-function randomBatch(c: TrainConfig, step: number): TrainBatch {
-  const rng = Rng.seeded(1, step);
-  const B = c.batchSize;
-  const fill = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.uniform(-2, 2));
-  const { globalSize: G, localSize: L, localCrops: nL } = c.crops;
-  const grid = G / scratchViT(c).patchSize;
-  return {
-    step,
-    crops: { batch: B, global: fill(2 * B * 3 * G * G), local: fill(nL * B * 3 * L * L), config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: nL } },
-    masks: maskBatch(rng, 2 * B, { gridH: grid, gridW: grid }),
-    tiles: [],
-  };
-}
 
 async function ours(c: TrainConfig): Promise<number[]> {
   let s = 0;
@@ -59,20 +37,7 @@ async function ours(c: TrainConfig): Promise<number[]> {
   return ms;
 }
 
-function torch(c: TrainConfig): number[] {
-  const v = scratchViT(c);
-  const args = {
-    dim: v.dim, depth: v.depth, heads: v.heads, patch: v.patchSize, registers: v.registers, batch: c.batchSize,
-    'global-size': c.crops.globalSize, 'local-size': c.crops.localSize, 'local-crops': c.crops.localCrops,
-    prototypes: c.head.prototypes, hidden: c.head.hidden, bottleneck: c.head.bottleneck, steps, warmup: 1, threads,
-  };
-  const argv = [join(root, 'bench/python/train_ref.py'), ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)])];
-  const r = spawnSync(PYTHON, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
-  if (r.status !== 0) throw new Error(`train_ref.py failed (status ${r.status}); is Debian's python3-torch installed?`);
-  return (JSON.parse(r.stdout.toString().trim().split('\n').pop() ?? '{}') as { ms: number[] }).ms;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const torch = (c: TrainConfig): number[] => torchTrainSteps(c, { threads, steps });
 
 const configs: Record<string, TrainConfig> = {
   quick: trainConfig('quick', { batchSize: Number(process.env.BENCH_QUICK_BATCH ?? 32), runtime: { threads } }),

@@ -26,9 +26,12 @@ p = argparse.ArgumentParser()
 for k, v in dict(dim=192, depth=12, heads=3, patch=16, registers=4, batch=32, global_size=112, local_size=48,
                  local_crops=6, prototypes=4096, hidden=1024, bottleneck=256, steps=3, warmup=1, threads=2).items():
     p.add_argument('--' + k.replace('_', '-'), type=int, default=v)
+p.add_argument('--device', default='cpu')  # 'cuda' for the GPU bench (needs torch >= 2.0 for set_default_device)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 torch.manual_seed(0)
+if a.device != 'cpu':
+    torch.set_default_device(a.device)
 D, M = a.dim, a.global_size // a.patch
 
 
@@ -81,8 +84,13 @@ class Head(nn.Module):
     def __init__(s):
         super().__init__()
         s.mlp = nn.Sequential(nn.Linear(D, a.hidden), nn.GELU(), nn.Linear(a.hidden, a.hidden), nn.GELU(), nn.Linear(a.hidden, a.bottleneck))
-        s.last_layer = nn.utils.weight_norm(nn.Linear(a.bottleneck, a.prototypes, bias=False))
-        s.last_layer.weight_g.data.fill_(1)
+        last = nn.Linear(a.bottleneck, a.prototypes, bias=False)
+        if hasattr(nn.utils, 'weight_norm'):
+            s.last_layer = nn.utils.weight_norm(last)
+            s.last_layer.weight_g.data.fill_(1)
+        else:  # newer torch: the parametrization (same maths, g = original0)
+            s.last_layer = nn.utils.parametrizations.weight_norm(last)
+            s.last_layer.parametrizations.weight.original0.data.fill_(1)
 
     def forward(s, x):
         return s.last_layer(F.normalize(s.mlp(x), dim=-1, eps=1e-12))
@@ -170,10 +178,10 @@ def step():
 ms = []
 for i in range(a.warmup + a.steps):
     t0 = time.perf_counter()
-    loss = step()
+    loss = step()  # .item() waits for the device
     dt = (time.perf_counter() - t0) * 1000
     print(f'torch step {i} {dt:.0f} ms loss {loss:.4f}', file=sys.stderr)
     if i >= a.warmup:
         ms.append(dt)
 med = sorted(ms)[len(ms) // 2]
-print(json.dumps(dict(images_per_sec=a.batch * 1000 / med, ms=ms, params=sum(q.numel() for q in student.parameters()))))
+print(json.dumps(dict(images_per_sec=a.batch * 1000 / med, ms=ms, params=sum(q.numel() for q in student.parameters()), device=a.device, torch=torch.__version__)))

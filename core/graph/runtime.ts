@@ -37,6 +37,15 @@ export interface RuntimeOptions {
   spinning?: boolean;
   /** Outputs to keep on the device (gpu-buffer) when the provider supports it (state fed back as inputs). */
   deviceOutputs?: string[];
+  /**
+   * StepRunner: keep its state outputs on the device (gpu-buffer) between runs. Default false: with
+   * onnxruntime-node 1.30's WebGPU provider (NVIDIA H200, Vulkan) a training step whose state outputs are
+   * bound to gpu-buffer aborts the process ("terminate called after throwing an instance of 'char const*'"),
+   * while the same step with its state through the host runs and matches the CPU's losses to 1e-4
+   * (`npm run bench -- gpu`, BENCH_DEVICE_STATE=1 vs 0). CUDA's gpu-buffer path is untested (its provider
+   * libraries are not in this package). Pass true to try it.
+   */
+  deviceState?: boolean;
   /** Where fallback warnings go (default: stderr). */
   warn?: (message: string) => void;
 }
@@ -148,8 +157,8 @@ async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor> {
 /**
  * Keeps state tensors (parameters, optimiser moments, step counters) between runs: each run feeds the
  * current state as inputs and takes the new state from the outputs named in `stateMap` (output → input).
- * On CPU the output tensors are fed back directly (no copy); on cuda/webgpu they stay on the device when
- * the session was created with `deviceOutputs` listing them.
+ * On CPU the output tensors are fed back directly (no copy); on cuda/webgpu they stay on the device only
+ * when asked (`deviceState`, see RuntimeOptions), else they go through the host.
  */
 export class StepRunner {
   private readonly state = new Map<string, ort.Tensor>();
@@ -161,11 +170,11 @@ export class StepRunner {
   ) {}
 
   /**
-   * Compiles `model` and returns a runner whose state outputs stay on the device (gpu-buffer) when the
-   * chosen provider allows; on CPU the output tensors are fed back as they are.
+   * Compiles `model` and returns a runner whose state outputs stay on the device (gpu-buffer) when
+   * `deviceState` asks and the provider allows; on CPU the output tensors are fed back as they are.
    */
   static async create(model: Uint8Array, stateMap: Record<string, string>, opts: RuntimeOptions = {}): Promise<StepRunner> {
-    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...Object.keys(stateMap)] });
+    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...(opts.deviceState === true ? Object.keys(stateMap) : [])] });
     return new StepRunner(session, stateMap);
   }
 

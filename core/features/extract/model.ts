@@ -2,7 +2,7 @@
 // for. Tiles are square (side); a one-pass image is its own rectangle (height × width). Weights are
 // embedded as initializers so a run feeds only the images.
 import { serialize } from '../../graph/onnx.js';
-import { Session } from '../../graph/runtime.js';
+import { Session, type Provider } from '../../graph/runtime.js';
 import { hostTensor, type HostTensor } from '../../graph/tensor.js';
 import type { ViTConfig } from '../../model/config.js';
 import { inferenceGraph, type InferenceOutput } from '../../model/inference.js';
@@ -16,6 +16,9 @@ export interface TileModelOptions {
   width?: number;
   outputs: InferenceOutput[];
   threads?: number;
+  /** Execution providers in preference order (default cpu); cpu is the fallback, with a warning. */
+  providers?: Provider[];
+  warn?: (message: string) => void;
 }
 
 export type ModelWeights = ReadonlyMap<string, WeightTensor> | Record<string, HostTensor>;
@@ -38,8 +41,13 @@ export class TileModel {
     if (weights instanceof Map) for (const [k, t] of weights) values[k] = hostTensor('float32', t.shape, t.data);
     else Object.assign(values, weights);
     const ig = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs });
-    const session = await Session.create(serialize(ig.graph), { intraOpThreads: o.threads, interOpThreads: 1 });
+    const session = await Session.create(serialize(ig.graph), { intraOpThreads: o.threads, interOpThreads: 1, providers: o.providers, warn: o.warn });
     return new TileModel(config, o, height, width, session);
+  }
+
+  /** The execution provider that runs the model. */
+  get provider(): Provider {
+    return this.session.provider;
   }
 
   /** images: (B, 3, H, W) normalised float32. Returns the requested outputs as float32 host arrays. */
