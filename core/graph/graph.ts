@@ -44,6 +44,21 @@ export interface ValueInfo {
   doc: string;
 }
 
+/**
+ * How ops lower for the execution provider a graph is built for. The graph stays valid ONNX either way;
+ * these only steer which of two equivalent node forms is emitted.
+ */
+export interface GraphLowering {
+  /**
+   * Emit n-ary sums as chains of Add instead of one ONNX Sum. onnxruntime-node 1.30's WebGPU provider has
+   * no Sum kernel, so each Sum runs on the CPU with its inputs copied down and its output copied back:
+   * on an NVIDIA H200 the Quick training step's 78 Sum nodes (GELU and LayerNorm backward) cost 0.4 s of
+   * CPU and 1.5 s of copies per step (`bench/gpu.bench.ts`). On the CPU one Sum is one pass, so it stays
+   * the default there.
+   */
+  sumAsAdds?: boolean;
+}
+
 export class Graph {
   readonly nodes: Node[] = [];
   readonly inputs: Tensor[] = [];
@@ -61,7 +76,10 @@ export class Graph {
   /** Symbolic dims declared by inputs: where each symbol's value is read at run time. */
   readonly symbols = new Map<string, { sym: Sym; input: Tensor; axis: number }>();
 
-  constructor(readonly name = 'dinoscope') {}
+  constructor(
+    readonly name = 'dinoscope',
+    readonly lowering: GraphLowering = {},
+  ) {}
 
   // ---- naming --------------------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@
 // (a scalar input, so the schedule needs no rebuild). State (parameters, moments, step count) stays in the
 // StepRunner. Shapes are static: one graph per (global, local, gram) size triple (trainer.ts caches them).
 import { grad } from '../graph/autodiff.js';
-import { Graph } from '../graph/graph.js';
+import { Graph, type GraphLowering } from '../graph/graph.js';
 import { add, mul } from '../graph/ops/elementwise.js';
 import { concat, gather, reshape, slice } from '../graph/ops/shape.js';
 import { type AdamWStep, adamw } from '../graph/optim.js';
@@ -37,6 +37,8 @@ export interface StepSpec {
   gram: { teacherSize: number } | null;
   optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
   remat: boolean;
+  /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. */
+  lowering?: GraphLowering;
 }
 
 /** Names of the step graph's per-step inputs. */
@@ -71,7 +73,7 @@ export function usesRopeAug(vit: ViTConfig): boolean {
 }
 
 export function buildStepGraph(s: StepSpec): StepGraph {
-  const g = new Graph('student_step');
+  const g = new Graph('student_step', s.lowering);
   const { vit, batch: B } = s;
   const { h, w } = patchGrid(vit, s.globalSize, s.globalSize);
   const N = h * w;

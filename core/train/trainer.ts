@@ -249,6 +249,8 @@ export class Trainer {
       optim: config.optim,
       remat: config.runtime.remat,
       gram: sizes.gram ? { teacherSize: sizes.gram } : null,
+      // WebGPU has no Sum kernel (GraphLowering); Adds cost CUDA nothing, and the CPU only when it is a fallback.
+      lowering: { sumAsAdds: (runtime.providers ?? []).includes('webgpu') },
     });
     optimize(stepGraph.graph);
     const teacherGraph = buildTeacherGraph({

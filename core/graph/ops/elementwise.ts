@@ -41,7 +41,7 @@ export const div = (a: Operand, b: Operand): Tensor => binary('Div', a, b);
 export const maximum = (a: Operand, b: Operand): Tensor => binary('Max', a, b);
 export const minimum = (a: Operand, b: Operand): Tensor => binary('Min', a, b);
 
-/** Elementwise sum of any number of broadcasting operands in one pass (ONNX Sum). */
+/** Elementwise sum of any number of broadcasting operands in one pass (ONNX Sum; Adds under `sumAsAdds`). */
 export function sum(...xs: Operand[]): Tensor {
   const first = xs.find((x): x is Tensor => x instanceof Tensor);
   if (!first) throw new Error('Sum: at least one operand must be a tensor');
@@ -49,6 +49,7 @@ export function sum(...xs: Operand[]): Tensor {
   const ts = xs.map((x) => (x instanceof Tensor ? x : g.scalar(x, first.dtype)));
   for (const t of ts) if (t.dtype !== first.dtype) throw new Error(`Sum: dtypes ${first.dtype} and ${t.dtype} differ`);
   if (ts.length === 1) return ts[0];
+  if (g.lowering.sumAsAdds) return ts.slice(1).reduce((acc, t) => add(acc, t), ts[0]); // see GraphLowering
   return g.op('Sum', ts, {}, broadcast('Sum', ...ts), first.dtype);
 }
 
