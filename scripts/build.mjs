@@ -22,8 +22,8 @@ if (want('cli')) {
     // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
     // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
-    // or ../cli/train.worker.js from dist/electron/main.cjs). probe.worker: the hardware probe's child (core/train/host/hardware.ts), found the same way.
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/train/host/probe-worker.ts' },
+    // or ../cli/train.worker.js from dist/electron/main.cjs; core/io/fork.ts). probe.worker: the hardware probe's child (core/hardware/hardware.ts), found the same way.
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.

@@ -202,6 +202,12 @@ export interface ExtractOptions {
    * run fits one pass, else 'tiled' for all, so features compare across the run.
    */
   context?: 'auto' | 'whole' | 'tiled';
+  /**
+   * Where the model runs. 'auto' (default): the hardware probe's selected provider (cuda, webgpu, else
+   * cpu; the probe runs once per process). 'cpu' never probes. 'webgpu' / 'cuda': that provider, or cpu
+   * with a warning in the log when it does not open here.
+   */
+  device?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
 }
 
 export interface ExtractImageSummary {
@@ -228,6 +234,8 @@ export interface ExtractSummary {
   images: ExtractImageSummary[];
   /** Context chosen for this run (the same for all its images). */
   context: 'whole' | 'tiled';
+  /** The onnxruntime execution provider that ran the model ('cpu', 'webgpu', 'cuda'). */
+  provider: string;
   patches: number;
   seconds: number;
   patchesPerSecond: number;

@@ -4,24 +4,24 @@
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TrainHardware } from '../../common/api.js';
-import { TRAIN_PROVIDERS, probeInChild, trainHardware } from './hardware.js';
+import type { TrainHardware } from '../common/api.js';
+import { PROVIDER_ORDER, probeInChild, probeHardware } from './hardware.js';
 
-const root = resolve(import.meta.dirname, '../../..');
+const root = resolve(import.meta.dirname, '../..');
 
-describe('trainHardware', () => {
+describe('probeHardware', () => {
   it('lists the preference order with cpu available and selects the first available', async () => {
-    const hw = await trainHardware();
-    expect(hw.providers.map((p) => p.name)).toEqual([...TRAIN_PROVIDERS]);
+    const hw = await probeHardware();
+    expect(hw.providers.map((p) => p.name)).toEqual([...PROVIDER_ORDER]);
     expect(hw.providers.find((p) => p.name === 'cpu')?.available).toBe(true);
     expect(hw.selected).toBe(hw.providers.find((p) => p.available)?.name);
     for (const p of hw.providers) if (!p.available) expect(p.note).toBeTruthy();
     expect(hw.cpuThreads).toBeGreaterThan(0);
-    expect(await trainHardware()).toBe(hw);
+    expect(await probeHardware()).toBe(hw);
   }, 60_000);
 
   it('is quiet: a process that probes prints no native CUDA/Vulkan/onnxruntime lines, and the reasons stay in the notes', () => {
-    const script = "import { trainHardware } from './core/train/host/hardware.ts'; process.stdout.write(JSON.stringify(await trainHardware()));";
+    const script = "import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
     expect(r.status, r.stderr).toBe(0);
     const noisy = r.stderr.split('\n').filter((l) => /cuda|vulkan|libcuda|XDG_RUNTIME_DIR|onnxruntime|dawn|adapter/i.test(l));

@@ -1,7 +1,8 @@
-// The hardware a training run would use (the Train panel's "runs on"): the execution providers of the
-// presets' preference order (cuda, webgpu, cpu), each device provider probed once per process by creating
-// a one-op session on it (probe.ts) — onnxruntime lists providers it was built with even where no device
-// or driver is present.
+// The hardware this process can run models on: the execution providers in preference order (cuda, webgpu,
+// cpu), each device provider probed once per process by creating a one-op session on it (probe.ts) —
+// onnxruntime lists providers it was built with even where no device or driver is present. Training (the
+// Train panel's "runs on", core/train/host/api.ts) and extraction (core/features/extract/device.ts) both
+// take `selected` from here.
 //
 // The probes run in a child process (probe-worker.ts) whose stderr this process reads: the libraries a
 // probe loads print their failures straight to fd 2, out of reach of onnxruntime's log level — the CUDA
@@ -13,13 +14,13 @@
 // not finish unavailable with its last words. DINOSCOPE_PROBE_LOG=1 passes the child's stderr through.
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import type { TrainHardware } from '../../common/api.js';
-import { type Provider, availableProviders } from '../../graph/runtime.js';
+import type { TrainHardware } from '../common/api.js';
+import { type Provider, availableProviders } from '../graph/runtime.js';
+import { findWorker, forkWorker } from '../io/fork.js';
 import { PROBE_MARKER, type ProbeMessage, type ProbeResult } from './probe.js';
-import { findWorker, forkWorker } from './spawn.js';
 
-/** The providers training can use, in preference order (core/train/config.ts runtime.providers). */
-export const TRAIN_PROVIDERS: readonly Provider[] = ['cuda', 'webgpu', 'cpu'];
+/** The providers probed, in preference order (as core/train/config.ts runtime.providers). */
+export const PROVIDER_ORDER: readonly Provider[] = ['cuda', 'webgpu', 'cpu'];
 
 /** How long the probe child may take (CUDA initialisation can take seconds). */
 const PROBE_TIMEOUT_MS = 60_000;
@@ -53,7 +54,7 @@ export function probeInChild(names: readonly Provider[], timeoutMs = PROBE_TIMEO
     };
     let child: ChildProcess;
     try {
-      child = forkWorker(findWorker('probe.worker.js', 'probe-worker.ts'), onLine, names);
+      child = forkWorker(findWorker('probe.worker.js', 'hardware/probe-worker.ts'), onLine, names);
     } catch (err) {
       resolve({ results: null, stderr, failure: err instanceof Error ? err.message : String(err) });
       return;
@@ -107,13 +108,18 @@ function noteFor(name: string, run: ProbeRun): string {
 
 let cached: Promise<TrainHardware> | null = null;
 
+/** Whether this process has probed (or is probing) yet. */
+export function hardwareProbed(): boolean {
+  return cached !== null;
+}
+
 /** Probes once per process; later calls return the same answer. */
-export function trainHardware(): Promise<TrainHardware> {
+export function probeHardware(): Promise<TrainHardware> {
   cached ??= (async () => {
     const known = new Set(availableProviders().map((p) => p.name));
-    const probed = TRAIN_PROVIDERS.filter((name) => name !== 'cpu' && known.has(name));
+    const probed = PROVIDER_ORDER.filter((name) => name !== 'cpu' && known.has(name));
     const run: ProbeRun = probed.length ? await probeInChild(probed) : { results: [], stderr: new Map(), failure: null };
-    const providers: TrainHardware['providers'] = TRAIN_PROVIDERS.map((name) => {
+    const providers: TrainHardware['providers'] = PROVIDER_ORDER.map((name) => {
       if (!known.has(name)) return { name, available: false, note: 'not in this onnxruntime build' };
       if (name === 'cpu') return { name, available: true };
       const ok = run.results?.find((r) => r.name === name)?.problem === null;

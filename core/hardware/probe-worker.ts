@@ -2,7 +2,7 @@
 // (probe.ts), writing a marker line to stderr before each, so the parent can tell which native messages
 // came from which probe; sends the results over IPC and exits. The parent keeps the stderr to itself.
 // Nothing imports this file: it runs only as the child's entry.
-import type { Provider } from '../../graph/runtime.js';
+import type { Provider } from '../graph/runtime.js';
 import { PROBE_MARKER, type ProbeMessage, type ProbeResult, probeModel, probeProvider } from './probe.js';
 
 async function main(): Promise<void> {

@@ -2,10 +2,10 @@
 // providers it was built with even where no device or driver is present, so only a session proves one).
 // Native libraries print their load errors straight to this process's stderr (fd 2): run it in the probe
 // child (probe-worker.ts), whose stderr hardware.ts captures.
-import { Graph } from '../../graph/graph.js';
-import { serialize } from '../../graph/onnx.js';
-import { sum } from '../../graph/ops/elementwise.js';
-import { type Provider, Session } from '../../graph/runtime.js';
+import { Graph } from '../graph/graph.js';
+import { serialize } from '../graph/onnx.js';
+import { sum } from '../graph/ops/elementwise.js';
+import { type Provider, Session } from '../graph/runtime.js';
 
 /** The line the probe child writes to stderr before probing a provider (then its name). */
 export const PROBE_MARKER = '@@dinoscope-probe ';

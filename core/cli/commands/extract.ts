@@ -1,16 +1,17 @@
-// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--batch N] [--threads T] [--image ID…]`:
+// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID…]`:
 // dense patch features of every readable image into the project's feature store and search index.
 // Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
 import { resolve } from 'node:path';
 import type { ExtractOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
+import { EXTRACT_DEVICES } from '../../features/extract/device.js';
 import { extractFeatures } from '../../features/extract/project.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'batch', 'threads', 'image']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image']);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
@@ -19,11 +20,13 @@ export const extractCommand: Command = {
   name: 'extract',
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--batch N] [--threads T] [--image ID]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--context whole: one forward pass per image (exact whole-image context; refused for an image too large);\n' +
     'tiled: tiles with context margins (any size); auto (default): whole if every image fits, else tiled.\n' +
     'Background tiles (no tissue on the thumbnail) are skipped when tiled. Interrupted runs resume where they stopped.\n' +
+    '--device auto (default): the GPU the hardware probe finds (cuda, webgpu), else cpu; cpu: never probes; webgpu|cuda:\n' +
+    'that provider, or cpu with a warning when it is not available. --batch defaults to 8 tiles on cpu, 32 on a GPU.\n' +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
@@ -48,6 +51,12 @@ export const extractCommand: Command = {
       const c = CONTEXTS.find((x) => x === context);
       if (!c) throw new DinoscopeError('BAD_INPUT', `--context must be auto, whole or tiled, got "${context}".`);
       options.context = c;
+    }
+    const device = flagValue(flags, 'device');
+    if (device !== undefined) {
+      const d = EXTRACT_DEVICES.find((x) => x === device);
+      if (!d) throw new DinoscopeError('BAD_INPUT', `--device must be auto, cpu, webgpu or cuda, got "${device}".`);
+      options.device = d;
     }
     const image = flagValue(flags, 'image');
     if (image !== undefined) options.imageIds = [image];

@@ -110,6 +110,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const empty: [number, number][] = [];
   for (const [cy, cx] of pending) (context === 'whole' || o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
   await writer.markEmptyMany(empty);
+  if (work.length) await writer.addProvider(model.provider); // the manifest names who computed its chunks
   let done = resumed + empty.length;
   let patches = 0;
   o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });

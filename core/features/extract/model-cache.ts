@@ -1,6 +1,6 @@
 // Compiled models by input shape: one-pass extraction needs a session per image size, and a collection
 // of equal-size images should compile once. Holds at most `capacity` sessions (each embeds the weights),
-// releasing the least recently used.
+// releasing the least recently used. Every session goes to the same execution providers (`runtime`).
 import type { ViTConfig } from '../../model/config.js';
 import { TileModel, type ModelWeights, type TileModelOptions } from './model.js';
 
@@ -13,6 +13,8 @@ export class TileModelCache {
     private readonly config: ViTConfig,
     private readonly weights: ModelWeights,
     private readonly capacity = 2,
+    /** Providers and where a provider fallback warning goes, for every session. */
+    private readonly runtime: Pick<TileModelOptions, 'providers' | 'warn'> = {},
   ) {}
 
   /** The model for (batch, height, width) with the given outputs and threads; compiled on first use. */
@@ -29,7 +31,7 @@ export class TileModelCache {
       this.models.delete(oldest);
       await (await old.catch(() => null))?.release();
     }
-    m = TileModel.create(this.config, this.weights, o);
+    m = TileModel.create(this.config, this.weights, { ...this.runtime, ...o });
     this.models.set(key, m);
     this.compiled++;
     m.catch(() => this.models.delete(key));

@@ -3,7 +3,8 @@
 // search index; the feature set is recorded in project.json (features[]). One context for the whole run
 // (context.ts): one forward pass per image when every image fits ('auto'), else tiles for all. Progress
 // counts chunks over all images (a one-pass image finishes all its chunks at once); cancelling stops at
-// the next batch or image and a rerun resumes.
+// the next batch or image and a rerun resumes. The device (device.ts): the probe's provider by default,
+// batch GPU_BATCH on a GPU provider; the provider that ran is in the log, the summary and each store.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -19,9 +20,11 @@ import { renderThumbnail } from '../../project/thumbnail.js';
 import { tissueMaskFromJpeg } from '../../tiles/overlays/tissue-mask.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
+import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
 import { extractImage } from './image.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { TileModelCache } from './model-cache.js';
+import type { TileModel } from './model.js';
 import { workingResolution, type WorkingResolution } from './resolution.js';
 import { tileSide, type TileLayout } from './tiling.js';
 import { dilate, patchMask } from './tissue.js';
@@ -55,6 +58,7 @@ export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
   if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 256)) throw new DinoscopeError('BAD_INPUT', `batch must be an integer from 1 to 256, got ${String(o.batch)}.`);
   if (o.imageIds !== undefined && !(Array.isArray(o.imageIds) && o.imageIds.every((x) => typeof x === 'string'))) throw new DinoscopeError('BAD_INPUT', 'imageIds must be a list of image ids.');
   if (o.context !== undefined && !['auto', 'whole', 'tiled'].includes(o.context)) throw new DinoscopeError('BAD_INPUT', `context must be auto, whole or tiled, got ${String(o.context)}.`);
+  checkDevice(o.device);
   return o;
 }
 
@@ -109,13 +113,21 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await project.update((p) => p.upsertFeatureSet(set));
   };
 
+  const device = await chooseDevice(checkDevice(o.device));
+  log(device.line);
   // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
-  const tileModels = new TileModelCache(cfg, loaded.tensors);
+  // A provider that fails to open after all falls back to cpu inside Session.create: its warning goes here.
+  const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, { providers: device.providers, warn: (m) => log(`warning: ${m}.`) });
   const patch = cfg.patchSize;
-  const modelFor = (res: WorkingResolution): ReturnType<TileModelCache['get']> =>
-    context === 'whole'
+  const batch = o.batch ?? (device.providers[0] === 'cpu' ? DEFAULT_BATCH : GPU_BATCH);
+  let provider: string = device.providers[0];
+  const modelFor = async (res: WorkingResolution): Promise<TileModel> => {
+    const m = await (context === 'whole'
       ? tileModels.get({ batch: 1, height: res.gridHeight * patch, width: res.gridWidth * patch, outputs: ['patches'], threads: hooks.threads })
-      : tileModels.get({ batch: o.batch ?? DEFAULT_BATCH, height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads });
+      : tileModels.get({ batch, height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads }));
+    provider = m.provider;
+    return m;
+  };
   const t0 = performance.now();
   const summaries: ExtractImageSummary[] = [];
   let before = 0;
@@ -164,7 +176,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context });
         patchesAll += r.patches;
         const how = context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
-        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s).`);
+        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s on ${provider}).`);
       } catch (e) {
         if (e instanceof DinoscopeError && e.code === 'CANCELLED') {
           await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0, context });
@@ -180,5 +192,5 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await tileModels.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, provider, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
 }

@@ -27,6 +27,12 @@ export interface StoreManifest {
   context?: 'whole' | 'tiled';
   /** The tile layout of a 'tiled' store (core = chunk side), in patches. */
   tiling?: { core: number; margin: number };
+  /**
+   * The onnxruntime execution providers that computed its chunks ('cpu', 'webgpu', 'cuda'), in order of
+   * first use: a resume on another provider keeps the store and appends it (their features agree to ~1e-5
+   * of their RMS). Absent in stores written before this field (cpu).
+   */
+  providers?: string[];
 }
 
 export type StoreManifestInput = Omit<StoreManifest, 'format' | 'version' | 'dtype'>;

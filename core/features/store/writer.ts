@@ -33,6 +33,14 @@ export class FeatureStoreWriter {
     this.bits = bits ?? new Uint8Array(Math.ceil((this.ny * this.nx) / 8));
   }
 
+  /** Records in the manifest that `provider` computes chunks of this store (no write if it already did). */
+  async addProvider(provider: string): Promise<void> {
+    const known = this.manifest.providers ?? [];
+    if (known.includes(provider)) return;
+    this.manifest.providers = [...known, provider];
+    await writeFileAtomic(join(this.dir, 'zarr.json'), JSON.stringify(groupMetadata(this.manifest), null, 1));
+  }
+
   isDone(cy: number, cx: number): boolean {
     const i = cy * this.nx + cx;
     return (this.bits[i >> 3] & (1 << (i & 7))) !== 0;

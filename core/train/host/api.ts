@@ -16,7 +16,7 @@ import { adaptMemory } from '../adapt.js';
 import { PRESET_INFO, type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
 import type { RunRecord } from '../run.js';
 import type { StepReport } from '../trainer.js';
-import { trainHardware } from './hardware.js';
+import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
 import { runModelId } from './register.js';
@@ -54,7 +54,7 @@ export class TrainingApi {
   }
 
   async hardware(): Promise<TrainHardware> {
-    return trainHardware();
+    return probeHardware();
   }
 
   /** Validates start options into a merged config (BAD_INPUT naming the problem). */
