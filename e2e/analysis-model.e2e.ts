@@ -70,7 +70,7 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     const panel = page.getByTestId('extract-panel');
     await panel.getByTestId('extract-model').locator('option', { hasText: 'tiny-random' }).waitFor({ state: 'attached' });
     await panel.getByTestId('extract-start').click();
-    await page.getByText(/Extracted [\d,]+ patches from 3 image/).waitFor({ timeout: 60_000 });
+    await page.getByText(/Extracted [\d,]+ patches from 3 image\(s\) \(\d+ patches\/s on (cpu|webgpu|cuda), /).waitFor({ timeout: 60_000 });
     await panel.getByRole('button', { name: 'Close' }).click();
 
     // Click a patch of mosaic 0's bottom-left quadrant, away from the texture borders.

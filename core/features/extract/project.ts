@@ -165,7 +165,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
             const tileRate = (done - before) / Math.max(secs, 1e-3);
             const eta = tileRate > 0 ? ` ETA ${fmtEta((total - done) / tileRate)}` : '';
             const what = context === 'whole' ? `one pass, ${p.tilesDone}/${p.tilesTotal} chunks` : `tile ${p.tilesDone}/${p.tilesTotal}`;
-            hooks.progress?.(done, total, `${img.name}: ${what}, ${rate.toFixed(0)} patches/s${eta}`);
+            hooks.progress?.(done, total, `${img.name}: ${what}, ${rate.toFixed(0)} patches/s on ${provider}${eta}`);
           },
         });
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
