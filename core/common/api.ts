@@ -236,6 +236,8 @@ export interface ExtractSummary {
   context: 'whole' | 'tiled';
   /** The onnxruntime execution provider that ran the model ('cpu', 'webgpu', 'cuda'). */
   provider: string;
+  /** Warning lines of the run (e.g. the device asked for was not available, so it ran on cpu). */
+  warnings: string[];
   patches: number;
   seconds: number;
   patchesPerSecond: number;

@@ -66,6 +66,7 @@ describe('extraction device', () => {
     const { s, log } = await run('cpu', 'tiled');
     expect(hardwareProbed()).toBe(false);
     expect(s.provider).toBe('cpu');
+    expect(s.warnings).toEqual([]);
     expect(log).toContain('device: cpu (as asked).');
     expect(log.find((l) => l.includes('tex.png:'))).toMatch(/s on cpu\)\.$/);
     expect((await stored(s)).providers).toEqual(['cpu']);
@@ -97,6 +98,7 @@ describe('extraction device', () => {
     expect(lines.filter((l) => l !== warnings[0] && !/^(context: |extract: \d|.*tex\.png: )/.test(l))).toEqual([]);
     const s = JSON.parse(r.stdout) as ExtractSummary;
     expect(s.provider).toBe('cpu');
+    expect(s.warnings).toEqual([warnings[0]]);
     expect(s.context).toBe('whole');
     const gpu = await stored(s);
     expect(gpu.providers).toEqual(['cpu']);

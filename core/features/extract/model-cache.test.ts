@@ -22,4 +22,18 @@ describe('TileModelCache', () => {
     expect(cache.compiled).toBe(4);
     await cache.release();
   });
+
+  it('gives every session its providers and fallback warning (the one-pass path on a GPU)', async () => {
+    // dml (DirectML, Windows only) is not in this onnxruntime build: it fails to open without any native
+    // library printing to stderr, as an unavailable webgpu would, and the session falls back to cpu.
+    const cfg = tinyViT(1);
+    const warnings: string[] = [];
+    const cache = new TileModelCache(cfg, initParams(cfg, 1), 2, { providers: ['dml'], warn: (m) => warnings.push(m) });
+    const m = await cache.get({ batch: 1, height: 28, width: 42, outputs: ['patches'], threads: 1 });
+    expect(m.provider).toBe('cpu');
+    expect(m.options.providers).toEqual(['dml']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^execution provider fallback: dml unavailable \(.+\); running on cpu$/);
+    await cache.release();
+  });
 });

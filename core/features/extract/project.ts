@@ -113,11 +113,16 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await project.update((p) => p.upsertFeatureSet(set));
   };
 
+  const warnings: string[] = [];
+  const warn = (line: string): void => {
+    warnings.push(line);
+    log(line);
+  };
   const device = await chooseDevice(checkDevice(o.device));
-  log(device.line);
+  (device.fellBack ? warn : log)(device.line);
   // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
   // A provider that fails to open after all falls back to cpu inside Session.create: its warning goes here.
-  const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, { providers: device.providers, warn: (m) => log(`warning: ${m}.`) });
+  const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, { providers: device.providers, warn: (m) => warn(`warning: ${m}.`) });
   const patch = cfg.patchSize;
   const batch = o.batch ?? (device.providers[0] === 'cpu' ? DEFAULT_BATCH : GPU_BATCH);
   let provider: string = device.providers[0];
@@ -192,5 +197,5 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await tileModels.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, provider, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, provider, warnings, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
 }
