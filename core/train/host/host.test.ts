@@ -72,7 +72,9 @@ describe('TrainingHost', () => {
     const total = 30;
     const jobsSeen: string[] = [];
     jobs.on((p) => jobsSeen.push(`${p.kind}:${p.state}:${p.message ?? ''}`));
-    host.start(proj, opts('r1', total));
+    // A checkpoint after every step: with a time-based cadence a fast machine finished all 30 tiny steps
+    // before the first checkpoint past step 3, and the wait below timed out.
+    host.start(proj, opts('r1', total, { checkpointMinutes: 0.0001 }));
     const last = (): TrainRunInfo | undefined => runs.at(-1);
     await until(() => (last()?.checkpointStep ?? 0) >= 3 && steps.length > 0 && steps[steps.length - 1].step > (last()?.checkpointStep ?? 0), 'a checkpoint past step 3 and a step after it');
     const knownCk = last()?.checkpointStep ?? 0;
