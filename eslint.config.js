@@ -18,7 +18,7 @@ const ort = ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web'];
 const restrict = (patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'tmp/', 'bench/.results/', 'renderer/.svelte-kit/', '**/*.d.ts'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'tmp/', 'bench/.results/', '.devgpu/', 'renderer/.svelte-kit/', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
