@@ -105,6 +105,18 @@ describe('extraction context over a run', () => {
     expect(pj.features[0].context).toBe('tiled');
   }, 60_000);
 
+  it('two runs adding different images to one set at once both land in project.json', async () => {
+    await rm(join(dir, 'project', 'cache', 'features'), { recursive: true, force: true });
+    await service.requireProject().update((p) => {
+      for (const f of p.featureSets()) p.upsertFeatureSet({ ...f, images: [] });
+    });
+    const one = (i: number): ReturnType<typeof extractFeatures> => extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context: 'tiled', imageIds: [ids[i]] }, { threads: 1 });
+    await Promise.all([one(0), one(1)]);
+    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { features: { images: { imageId: string; complete: boolean }[] }[] };
+    expect(pj.features[0].images.map((e) => e.imageId).sort()).toEqual([...ids].sort());
+    expect(pj.features[0].images.every((e) => e.complete)).toBe(true);
+  }, 60_000);
+
   it("auto on part of a tiled set keeps the set tiled (the PNG would fit one pass, but the TIFF left alone is tiled)", async () => {
     const lines: string[] = [];
     const s = await extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context: 'auto', imageIds: [ids[0]] }, { threads: 1, log: (l) => lines.push(l) });

@@ -103,14 +103,15 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   const set: StoredFeatureSet = prior
     ? { ...prior, images: [...prior.images], updatedAt: now }
     : { id: setId, modelId: o.modelId, modelConfigHash: configHash, mpp: o.mpp ?? null, level: o.mpp === undefined ? (o.level ?? 0) : null, dim: cfg.dim, dir: relative(project.dir, setDir), images: [], createdAt: now, updatedAt: now };
+  // Each image's entry goes into the set as project.json holds it now (another process may have added
+  // images to the same set meanwhile), not into a copy read when this run started.
   const record = async (e: StoredFeatureImage): Promise<void> => {
-    const i = set.images.findIndex((x) => x.imageId === e.imageId);
-    if (i >= 0) set.images[i] = e;
-    else set.images.push(e);
-    set.updatedAt = new Date().toISOString();
-    const contexts = new Set(set.images.map((x) => x.context ?? 'tiled'));
-    set.context = contexts.size > 1 ? 'mixed' : context;
-    await project.update((p) => p.upsertFeatureSet(set));
+    await project.update((p) => {
+      const current = p.featureSets().find((x) => x.id === setId && x.modelConfigHash === configHash) ?? set;
+      const images = current.images.some((x) => x.imageId === e.imageId) ? current.images.map((x) => (x.imageId === e.imageId ? e : x)) : [...current.images, e];
+      const contexts = new Set(images.map((x) => x.context ?? 'tiled'));
+      p.upsertFeatureSet({ ...current, images, updatedAt: new Date().toISOString(), context: contexts.size > 1 ? 'mixed' : context });
+    });
   };
 
   const warnings: string[] = [];
