@@ -8,6 +8,7 @@
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { cjsImportMeta } from './cjs-import-meta.mjs';
 
 const external = ['onnxruntime-node', 'sharp', 'electron', 'ws', 'geotiff', 'zarrita', 'bufferutil', 'utf-8-validate'];
 const only = process.argv.slice(2);
@@ -32,7 +33,7 @@ if (want('cli')) {
   void workers;
 }
 if (want('electron') && existsSync('electron/main/main.ts')) {
-  await build({ ...common, entryPoints: { main: 'electron/main/main.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
+  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
   await build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
 }
 if (want('renderer') && existsSync('renderer/vite.config.ts')) {

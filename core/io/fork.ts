@@ -8,13 +8,14 @@
 // Under Electron, process.execPath is the Electron binary: ELECTRON_RUN_AS_NODE=1 makes it plain Node.
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-/** This module's URL: import.meta.url in ESM, __filename inside a CommonJS bundle (Electron main). */
-function hereUrl(): URL | null {
-  const meta = import.meta as { url?: unknown };
-  if (typeof meta.url === 'string' && meta.url) return new URL(meta.url);
-  return typeof __filename === 'string' ? pathToFileURL(__filename) : null;
+/**
+ * This module's URL. Inside the CommonJS bundle of Electron's main process, scripts/build.mjs defines
+ * import.meta.url as the bundle file's URL (CommonJS has no import.meta of its own).
+ */
+function hereUrl(): URL {
+  return new URL(import.meta.url);
 }
 
 export interface WorkerFile {
@@ -29,14 +30,12 @@ export interface WorkerFile {
  */
 export function findWorker(bundled: string, source: string): WorkerFile {
   const here = hereUrl();
-  if (here) {
-    for (const rel of [`./${bundled}`, `../cli/${bundled}`]) {
-      const p = fileURLToPath(new URL(rel, here));
-      if (existsSync(p)) return { path: p, ts: false };
-    }
-    const ts = fileURLToPath(new URL(`../${source}`, here));
-    if (existsSync(ts)) return { path: ts, ts: true };
+  for (const rel of [`./${bundled}`, `../cli/${bundled}`]) {
+    const p = fileURLToPath(new URL(rel, here));
+    if (existsSync(p)) return { path: p, ts: false };
   }
+  const ts = fileURLToPath(new URL(`../${source}`, here));
+  if (existsSync(ts)) return { path: ts, ts: true };
   throw new Error(`The worker ${bundled} was not found beside the application bundle: run \`npm run build\`.`);
 }
 

@@ -6,11 +6,10 @@
 // dist/cli/crops.worker.js (an esbuild entry in scripts/build.mjs). In the source tree (vitest, tsx) only
 // crops.worker.ts exists; it is started as an eval worker that registers tsx's ESM loader
 // (`tsx/esm/api`, resolved from the working directory, i.e. the repository root) and imports the .ts file.
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DinoscopeError, fromEnvelope } from '../../common/errors.js';
+import { startThread } from '../../io/thread.js';
 import { type BatchConfig, type StepSizes, type TrainBatch, withSizes } from './batch.js';
 import type { BatchMessage, FromWorker, ToWorker } from './protocol.js';
 import type { SamplingPlan } from './sampler.js';
@@ -43,11 +42,7 @@ export function defaultWorkerCount(): number {
 }
 
 function startWorker(url?: URL): Worker {
-  const js = url ?? new URL('./crops.worker.js', import.meta.url);
-  if (url || existsSync(fileURLToPath(js))) return new Worker(js);
-  const ts = new URL('./crops.worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true });
+  return url ? new Worker(url) : startThread('crops.worker.js', 'data/train/crops.worker.ts');
 }
 
 interface Slot {

@@ -9,11 +9,10 @@
 // esbuild entry in scripts/build.mjs). In the source tree (vitest, tsx) only scan.worker.ts exists; it is
 // started as an eval worker that registers tsx's ESM loader and imports the .ts file (as
 // core/data/train/prefetch.ts does for the crops worker).
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DinoscopeError, fromEnvelope } from '../../common/errors.js';
+import { startThread } from '../../io/thread.js';
 import { quantizeQuery } from './quantize.js';
 import { MAX_SLOTS, ROWS_AT, type RowSpace, SLOT_BLOCK } from './rows.js';
 import type { FromScanWorker, Segments, ToScanWorker } from './scan-protocol.js';
@@ -33,11 +32,7 @@ interface Thread {
 const PIECES_PER_THREAD = 8;
 
 function startWorker(url?: URL): Worker {
-  const js = url ?? new URL('./scan.worker.js', import.meta.url);
-  if (url || existsSync(fileURLToPath(js))) return new Worker(js);
-  const ts = new URL('./scan.worker.ts', import.meta.url).href;
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(ts)}); });`;
-  return new Worker(boot, { eval: true });
+  return url ? new Worker(url) : startThread('scan.worker.js', 'features/index/scan.worker.ts');
 }
 
 /** Split `segments` ([from, n] pairs) into `parts` runs of about equal row counts (some may be empty). */
@@ -263,8 +258,7 @@ export function sharedScanPool(): ScanPool | null {
     try {
       shared = Number.isInteger(n) && n > 1 ? new ScanPool(Math.min(n, MAX_SLOTS)) : null;
     } catch {
-      // No worker script where this module runs (e.g. a CommonJS bundle without import.meta.url):
-      // scan on the calling thread.
+      // No worker script where this module runs (no build beside a bundle): scan on the calling thread.
       shared = null;
     }
   }

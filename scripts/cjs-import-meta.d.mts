@@ -1,0 +1,1 @@
+export const cjsImportMeta: { define: Record<string, string>; banner: { js: string } };
