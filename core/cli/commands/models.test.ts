@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitConfig } from '../../model/config.js';
 import { initParams } from '../../model/params.js';
 import { exportWeights } from '../../model/weights/export.js';
+import { loadWeights } from '../../model/weights/import.js';
 
 let dir: string;
 let server: Server;
@@ -86,5 +87,29 @@ describe('dinoscope models', () => {
     const sum = await cli('models', 'download', `${base}/x/tiny.safetensors`, '--name', 'again', '--sha256', 'a'.repeat(64));
     expect(sum.status).toBe(2);
     expect(sum.stderr).toMatch(/checksum mismatch — expected sha256 a{64}/);
+  });
+
+  it('init writes a freshly initialised model that loads as the architecture asked for, reproducibly', async () => {
+    const quick = await cli('models', 'init', '--name', 'Random quick', '--seed', '3');
+    expect(quick.status, quick.stderr).toBe(0);
+    // The Quick preset's architecture: ViT-Tiny/16, 4 registers, LayerScale init 1.
+    expect(JSON.parse(quick.stdout)).toMatchObject({ id: 'random-quick', arch: 'dinov2', registers: 4, source: 'init:3' });
+    const again = await cli('models', 'init', '--name', 'Random quick again', '--seed', '3');
+    expect(again.status, again.stderr).toBe(0);
+    const small = await cli('models', 'init', '--size', 'small', '--arch', 'dinov3', '--patch', '16', '--registers', '0', '--seed', '1');
+    expect(small.status, small.stderr).toBe(0);
+    expect(JSON.parse(small.stdout)).toMatchObject({ arch: 'dinov3', registers: 0 });
+    const a = loadWeights(join(dir, 'home', 'models', 'random-quick', 'model.safetensors'));
+    const b = loadWeights(join(dir, 'home', 'models', 'random-quick-again', 'model.safetensors'));
+    const [la, lb] = await Promise.all([a, b]);
+    expect(la.config).toMatchObject({ dim: 192, depth: 12, patchSize: 16, registers: 4 });
+    const gamma = la.tensors.get('blocks.0.ls1.gamma');
+    expect(gamma && Array.from(gamma.data.subarray(0, 3))).toEqual([1, 1, 1]);
+    // Same seed, same weights.
+    const w = 'blocks.3.attn.qkv.weight';
+    expect(Array.from(la.tensors.get(w)?.data ?? [])).toEqual(Array.from(lb.tensors.get(w)?.data ?? [0]));
+    const both = await cli('models', 'init', '--preset', 'quick', '--size', 'small');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--preset gives the whole architecture; leave out --size/);
   });
 });

@@ -9,13 +9,19 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { exportWeights } from '../../model/weights/export.js';
 import { exportOnnx } from '../../model/weights/onnx-export.js';
-import { parseArgs, type CliIo, type Command } from '../command.js';
+import { type ViTConfig, type ViTOverrides, type ViTSize, VIT_SIZES, vitConfig } from '../../model/config.js';
+import { type PresetName, PRESET_INFO, scratchViT, trainConfig } from '../../train/config.js';
+import { flagNumber, parseArgs, type CliIo, type Command } from '../command.js';
 
 const USAGE = `usage: dinoscope models <action> [options]
 
 actions:
   list                         models in the user's models folder (and --project's models/), as JSON
   catalogue                    well-known checkpoints downloadable by id (gated ones say so)
+  init                         a freshly initialised (untrained) model: the baseline a trained model is
+                               judged against; --preset quick|standard (the architecture that preset
+                               trains, default quick) or --size tiny|small|base|large with --arch
+                               dinov2|dinov3, --patch P, --registers R, --layerscale G; --seed S (default 0)
   import <file|folder>         copy a .safetensors (with the config.json beside it) or a model folder in
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
@@ -34,7 +40,7 @@ options:
 
 The user's models folder is $DINOSCOPE_HOME/models, else ~/.local/share/dinoscope/models.`;
 
-const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype', 'batch', 'size']);
+const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype', 'batch', 'size', 'preset', 'arch', 'patch', 'registers', 'layerscale', 'seed']);
 
 function str(flags: Map<string, string | true>, name: string): string | undefined {
   const v = flags.get(name);
@@ -91,6 +97,9 @@ export const modelsCommand: Command = {
         }
         case 'catalogue':
           return out(await manager.catalogue());
+        case 'init':
+          if (arg !== undefined) throw new DinoscopeError('BAD_INPUT', `models init takes no argument (got "${arg}"); name the model with --name.`);
+          return out(await manager.initRandom(initConfig(flags), flagNumber(flags, 'seed', true) ?? 0, opts));
         case 'import':
           return out(await manager.importAsJob(resolve(needArg('a .safetensors file or a model folder')), opts));
         case 'download': {
@@ -117,7 +126,7 @@ export const modelsCommand: Command = {
           return out(r);
         }
         default:
-          throw new DinoscopeError('BAD_INPUT', action ? `unknown action "${action}" (list, catalogue, import, download, delete, export).` : 'needs an action: list, catalogue, import, download, delete or export.');
+          throw new DinoscopeError('BAD_INPUT', action ? `unknown action "${action}" (list, catalogue, init, import, download, delete, export).` : 'needs an action: list, catalogue, init, import, download, delete or export.');
       }
     } finally {
       off();
@@ -136,4 +145,33 @@ async function exportOnnxCommand(manager: ModelManager, id: string, dir: string,
   const loaded = await manager.load(id);
   await mkdir(dir, { recursive: true });
   return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, fixed);
+}
+
+/** `models init`: the ViT config of --preset, or of --size with the architecture flags. */
+function initConfig(flags: Map<string, string | true>): ViTConfig {
+  const preset = str(flags, 'preset');
+  const size = str(flags, 'size');
+  const archFlags = ['arch', 'patch', 'registers', 'layerscale'].filter((f) => flags.has(f));
+  if (preset !== undefined && (size !== undefined || archFlags.length)) throw new DinoscopeError('BAD_INPUT', `models init: --preset gives the whole architecture; leave out --${size !== undefined ? 'size' : archFlags[0]}.`);
+  if (size === undefined) {
+    if (archFlags.length) throw new DinoscopeError('BAD_INPUT', `models init: --${archFlags[0]} needs --size tiny|small|base|large.`);
+    const name = preset ?? 'quick';
+    const info = PRESET_INFO.find((p) => p.name === name && p.stage === 'pretrain');
+    if (!info) throw new DinoscopeError('BAD_INPUT', `--preset must be one of ${PRESET_INFO.filter((p) => p.stage === 'pretrain').map((p) => p.name).join(', ')} (got ${name}).`);
+    return scratchViT(trainConfig(info.name as PresetName));
+  }
+  if (!(size in VIT_SIZES)) throw new DinoscopeError('BAD_INPUT', `--size must be tiny, small, base or large (got ${size}).`);
+  const o: ViTOverrides = {};
+  const arch = str(flags, 'arch');
+  if (arch !== undefined) {
+    if (arch !== 'dinov2' && arch !== 'dinov3') throw new DinoscopeError('BAD_INPUT', `--arch must be dinov2 or dinov3 (got ${arch}).`);
+    o.arch = arch;
+  }
+  const patch = flagNumber(flags, 'patch', true);
+  const registers = flagNumber(flags, 'registers', true);
+  const gamma = flagNumber(flags, 'layerscale', false);
+  if (patch !== undefined) o.patchSize = patch;
+  if (registers !== undefined) o.registers = registers;
+  if (gamma !== undefined) o.layerScale = { init: gamma };
+  return vitConfig(size as ViTSize, o);
 }

@@ -13,7 +13,10 @@ import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { inspectWeights, loadWeights, readConfigBeside, type LoadedWeights, type WeightsInfo } from '../weights/import.js';
+import { type ViTConfig, validateConfig } from '../config.js';
+import { initParams } from '../params.js';
 import { catalogue, catalogueEntry, type CatalogueFile } from './catalogue.js';
+import { writeModelFolder } from './create.js';
 import { download } from './download.js';
 import { CONFIG, MANIFEST, WEIGHTS, modelInfo, newManifest, readManifest, writeManifest } from './manifest.js';
 import { projectModelsDir, slug, userModelsDir } from './paths.js';
@@ -166,6 +169,21 @@ export class ModelManager {
     if (files.includes(WEIGHTS)) return join(path, WEIGHTS);
     if (files.length === 1) return join(path, files[0]);
     throw new DinoscopeError('BAD_INPUT', `${path}: a model folder needs one .safetensors file (found ${files.length ? files.join(', ') : 'none'}).`);
+  }
+
+  /**
+   * A freshly initialised model (the initialisation training starts from, reproducible from `seed`): the
+   * baseline against which a trained model's features are judged.
+   */
+  async initRandom(config: ViTConfig, seed: number, o: ModelImportOptions = {}): Promise<ModelInfo> {
+    validateConfig(config);
+    const dir = this.dirFor(o.location);
+    await mkdir(dir, { recursive: true });
+    const name = o.name ?? `random ${config.arch} ${config.dim}d seed ${seed}`;
+    const id = await this.freeId(dir, name);
+    const tensors = new Map(Object.entries(initParams(config, seed)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+    await writeModelFolder(dir, id, config, tensors, { name, source: `init:${seed}`, licence: 'freshly initialised, no training', metadata: { dinoscope_init_seed: String(seed) } });
+    return this.info(dir, id, o.location ?? 'user');
   }
 
   /** Copies a checkpoint (+ its config.json) into a new model folder after checking it. */
