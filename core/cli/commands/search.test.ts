@@ -1,7 +1,7 @@
 // dinoscope search | pca | segment | export, run in-process on a real project (texture mosaics imported
 // by the AppService, synthetic feature stores in the extraction layout): JSON on stdout, progress on
 // stderr, BAD_INPUT (exit 2) with one line naming the problem.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,26 @@ describe('analysis CLI', () => {
     expect(j.matches).toHaveLength(6);
     const grid = SPEC.side / SPEC.stride;
     for (const m of j.matches) expect(textureAt(names.indexOf(m.name), Math.floor(m.x / SPEC.stride), Math.floor(m.y / SPEC.stride), grid)).toBe(textureAt(0, 1, 1, grid));
+  });
+
+  it('search --queries runs many queries over one index, each as the single search gives it', async () => {
+    const file = join(root, 'queries.json');
+    const queries = [
+      { image: names[0], x: 20, y: 20, k: 4 },
+      { image: names[1], points: [{ x: 200, y: 30 }, { x: 214, y: 30 }] },
+    ];
+    await writeFile(file, JSON.stringify(queries));
+    const r = await run(searchCommand, ['--project', project, '--queries', file, '--k', '3']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { results: { query: object; matches: unknown[] }[] };
+    expect(j.results).toHaveLength(2);
+    const one = JSON.parse((await run(searchCommand, ['--project', project, '--image', names[0], '--x', '20', '--y', '20', '--k', '4'])).out) as { matches: unknown[] };
+    expect(j.results[0].matches).toEqual(one.matches);
+    expect(j.results[1].matches).toHaveLength(3);
+    expect(j.results[1].query).toMatchObject({ points: queries[1].points, patches: 2 });
+    await writeFile(file, JSON.stringify([{ image: names[0], x: 'left', y: 1 }]));
+    await expect(run(searchCommand, ['--project', project, '--queries', file])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('query 1: needs numbers "x" and "y"') });
+    await expect(run(searchCommand, ['--project', project, '--queries', file, '--image', names[0]])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('leave out --image') });
   });
 
   it('pca, segment and export write files and list them', async () => {
