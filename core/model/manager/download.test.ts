@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DinoscopeError } from '../../common/errors.js';
 import { download } from './download.js';
+import { networkError } from './network-error.js';
 
 const body = randomBytes(3 * 1024 * 1024 + 123);
 const sha = createHash('sha256').update(body).digest('hex');
@@ -136,6 +137,22 @@ describe('download', () => {
     await expect(download({ url: url('/gated'), dest: join(dir, 'g.bin') })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/HTTP 401 \(a gated model: accept its licence/) });
     await expect(download({ url: url('/nope'), dest: join(dir, 'n.bin') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(download({ url: 'ftp://x/y', dest: join(dir, 'f.bin') })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+
+  it('says in plain words when the server cannot be reached, never a raw socket error', async () => {
+    // A port nothing listens on: a real ECONNREFUSED.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const a = closed.address();
+    const port = typeof a === 'object' && a ? a.port : 0;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const e = (await download({ url: `http://127.0.0.1:${port}/m.safetensors`, dest: join(dir, 'r.bin') }).catch((x: unknown) => x)) as Error;
+    expect(e.message).toBe(`http://127.0.0.1:${port}/m.safetensors: 127.0.0.1:${port} refused the connection: the server is down or the address is wrong; try again later, or download the file in a browser and add it with Models ▸ Import.`);
+    // What Node raises offline (tests never send DNS queries, so the error is built as Node builds it).
+    const offline = Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND', hostname: 'huggingface.co' });
+    const m = networkError('https://huggingface.co/x/resolve/main/model.safetensors', offline).message;
+    expect(m).toContain('cannot find the server huggingface.co: this computer seems to be offline');
+    expect(m).not.toMatch(/getaddrinfo|ENOTFOUND/);
   });
 
   it('cancels mid-transfer, keeps the partial file, and resumes later', async () => {

@@ -7,6 +7,7 @@ import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { DinoscopeError } from '../../common/errors.js';
+import { networkError } from './network-error.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 
 export interface DownloadOptions {
@@ -87,7 +88,7 @@ function get(url: string, headers: Record<string, string>, signal: AbortSignal |
     }
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { headers: { 'user-agent': 'dinoscope', ...headers }, signal });
     req.setTimeout(timeoutMs, () => req.destroy(new DinoscopeError('INTERNAL', `${url}: no data for ${Math.round(timeoutMs / 1000)} s; the partial download is kept, try again to resume.`)));
-    req.on('error', (err) => reject(signal?.aborted ? cancelled(url) : err instanceof DinoscopeError ? err : new DinoscopeError('INTERNAL', `${url}: ${err.message}.`)));
+    req.on('error', (err) => reject(signal?.aborted ? cancelled(url) : err instanceof DinoscopeError ? err : networkError(url, err)));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       // Hugging Face states an LFS file's sha256 as X-Linked-Etag on the redirect.
