@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { Project } from '../project/project.js';
+import { registerRunModel } from '../train/host/register.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from './command.js';
 
@@ -18,6 +19,8 @@ export interface RunFlags {
   threads: number | undefined;
   /** --overrides, parsed (undefined without the flag). */
   overrides: Record<string, unknown> | undefined;
+  /** The project model the run's teacher was registered as at its last checkpoint, once it has one. */
+  model: string | null;
 }
 
 /** Parses `argv` of `command`; `known` lists every flag it takes, `booleans` those without a value. */
@@ -35,12 +38,22 @@ export async function readRunFlags(command: string, argv: string[], known: Reado
   const threads = flagNumber(flags, 'threads', true, true);
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
-  return { flags, projectDir, resume: flags.get('resume') === true, steps, minutes, threads, overrides };
+  return { flags, projectDir, resume: flags.get('resume') === true, steps, minutes, threads, overrides, model: null };
 }
 
-/** The run-loop options every run command passes the same way. */
-export function loopOptions(r: RunFlags, io: CliIo): Pick<RunOptions, 'resume' | 'name' | 'steps' | 'minutes' | 'checkpointMinutes' | 'signal' | 'log'> {
+/**
+ * The run-loop options every run command passes the same way. At every checkpoint the run's teacher
+ * becomes the project model <run> (as runs started in the app do), so `extract --model <run>` uses it
+ * without an import.
+ */
+export function loopOptions(r: RunFlags, io: CliIo): Pick<RunOptions, 'resume' | 'name' | 'steps' | 'minutes' | 'checkpointMinutes' | 'signal' | 'log' | 'onCheckpoint'> {
   return {
+    onCheckpoint: async (trainer, step, run) => {
+      if (step === 0) return;
+      const first = r.model === null;
+      r.model = await registerRunModel(r.projectDir, run, trainer.vit, await trainer.teacherBackbone(), step);
+      if (first) io.stderr(`${trainer.config.stage}: the run's teacher is the project model "${r.model}" (updated at every checkpoint): dinoscope extract --model ${r.model}\n`);
+    },
     resume: r.resume,
     name: flagValue(r.flags, 'run'),
     steps: r.steps,
@@ -56,9 +69,9 @@ export function withThreads(overrides: Record<string, unknown> | undefined, r: R
   return r.threads !== undefined && !r.resume ? mergeOverrides(overrides ?? {}, { runtime: { threads: r.threads } }) : overrides;
 }
 
-/** Prints the summary as JSON; exit 130 when the run stopped early (Ctrl-C / SIGTERM). */
-export function reportRun(summary: RunSummary, io: CliIo): number {
-  io.stdout(JSON.stringify(summary, null, 2) + '\n');
+/** Prints the summary (and the model the run registered) as JSON; exit 130 when the run stopped early (Ctrl-C / SIGTERM). */
+export function reportRun(summary: RunSummary, io: CliIo, r: RunFlags): number {
+  io.stdout(JSON.stringify({ ...summary, model: r.model }, null, 2) + '\n');
   return summary.status === 'stopped' ? 130 : 0;
 }
 

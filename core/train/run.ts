@@ -37,7 +37,7 @@ export interface RunOptions {
    * `onCheckpoint` runs after every checkpoint is written (model registration). */
   gate?: (checkpoint: () => Promise<void>) => Promise<void>;
   afterStep?: (trainer: Trainer, r: StepReport) => Promise<void>;
-  onCheckpoint?: (trainer: Trainer, step: number) => Promise<void>;
+  onCheckpoint?: (trainer: Trainer, step: number, run: string) => Promise<void>;
 }
 
 /** A NaN/infinite loss: the run stops without a checkpoint; `checkpointStep` is the last good one. */
@@ -223,7 +223,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     rec = { ...rec, step: trainer.completedSteps, checkpointStep: trainer.completedSteps };
     await record(project.dir, rec);
     log(`${trainer.config.stage}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
-    await opts.onCheckpoint?.(trainer, trainer.completedSteps);
+    await opts.onCheckpoint?.(trainer, trainer.completedSteps, rec.name);
   };
   try {
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {

@@ -54,6 +54,6 @@ export const adaptCommand: Command = {
     const model = modelArg && !r.resume ? await resolveModel(modelArg, r.projectDir) : undefined;
     const project = await Project.open(r.projectDir);
     const summary = await runAdapt(project, { ...loopOptions(r, io), model, preset: preset as PresetName | undefined, overrides: withThreads(r.overrides, r) });
-    return reportRun(summary, io);
+    return reportRun(summary, io, r);
   },
 };

@@ -1,6 +1,7 @@
 // `dinoscope pretrain` through the built CLI on a real project (one generated PNG, the --tiny model):
 // bad input exits 2 with one line; a run killed with SIGKILL after its first checkpoint resumes from that
-// checkpoint's step (not 0) and finishes; progress.jsonl, the checkpoint and project.json record the run.
+// checkpoint's step (not 0) and finishes; progress.jsonl, the checkpoint and project.json record the run,
+// and its teacher is the project model named after the run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,12 @@ describe('dinoscope pretrain', () => {
     const summary = JSON.parse(r.stdout) as { run: string; status: string; steps: number; startedFrom: number; lastCheckpoint: { step: number }; finalLosses: { total: number } };
     expect(summary).toMatchObject({ run: 'r1', status: 'done', steps: total, startedFrom: state.step, lastCheckpoint: { step: total } });
     expect(Number.isFinite(summary.finalLosses.total)).toBe(true);
+    // The run's teacher is the project model r1 at its final step, usable by extract without an import.
+    expect((JSON.parse(r.stdout) as { model: string }).model).toBe('r1');
+    expect(JSON.parse(readFileSync(join(proj, 'models/r1/dinoscope.json'), 'utf8'))).toMatchObject({ source: `run:r1@${total}` });
+    const models = cli(['models', 'list', '--project', proj]);
+    expect(models.status, models.stderr).toBe(0);
+    expect(JSON.parse(models.stdout)).toContainEqual(expect.objectContaining({ id: 'r1', location: 'project' }));
     // progress.jsonl: steps 1..total exactly once (lines past the checkpoint from the killed run dropped).
     const steps = readFileSync(join(runFolder, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
     expect(steps).toEqual(Array.from({ length: total }, (_, i) => i + 1));

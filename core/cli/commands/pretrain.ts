@@ -20,7 +20,8 @@ export const pretrainCommand: Command = {
     '                          [--steps N | --minutes M] [--resume] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
-    'in project.json. Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
+    'in project.json; at every checkpoint the run\'s teacher becomes the project model NAME (extract --model NAME).\n' +
+    'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
     '--from starts from imported weights (continued pretraining) instead of from scratch.\n' +
     '--minutes M: the schedules count steps, so the first 3 steps are timed and the step count is fixed from\n' +
     '  the measured speed (the summary states the seconds per step it used).\n' +
@@ -40,6 +41,6 @@ export const pretrainCommand: Command = {
     if (from !== undefined) overrides = mergeOverrides(overrides ?? {}, { model: { from: resolve(from) } });
     const project = await Project.open(r.projectDir);
     const summary = await runPretrain(project, { ...loopOptions(r, io), preset: preset as PresetName | undefined, overrides: withThreads(overrides, r) });
-    return reportRun(summary, io);
+    return reportRun(summary, io, r);
   },
 };
