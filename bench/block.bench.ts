@@ -1,4 +1,4 @@
-// `npm run bench -- block` (issue 3): the ViT-S block (B=32, N=261, D=384, 6 heads, MLP 1536) forward +
+// `npm run bench -- block`: the ViT-S block (B=32, N=261, D=384, 6 heads, MLP 1536) forward +
 // backward through our compiler and onnxruntime, against the same block in PyTorch 1.13 (Debian's
 // python3-torch, run by /usr/bin/python3), at 1 and 2 threads.
 //

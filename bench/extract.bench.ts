@@ -1,4 +1,4 @@
-// `npm run bench -- extract` (issue 4 item 7): dense-extraction throughput of ViT-S/14 with 4 registers
+// `npm run bench -- extract`: dense-extraction throughput of ViT-S/14 with 4 registers
 // (random weights) against PyTorch on the same model and the same tiles, and the peak memory of extracting
 // the 100,000 × 100,000 benchmark slide.
 //

@@ -1,4 +1,4 @@
-// `npm run bench -- train` (issue 5 item 8): training throughput (tiles per second; each tile is 2 global +
+// `npm run bench -- train`: training throughput (tiles per second; each tile is 2 global +
 // nLocal local crops) of our whole step — teacher forward, student forward/backward/AdamW as one graph, EMA —
 // against the same step in PyTorch (bench/python/train_ref.py: same crops, heads, losses, clipping, AdamW,
 // EMA), for

@@ -1,4 +1,4 @@
-// Issue 7 item 6, the comparison: on texture mosaics with known regions (core/analysis/fixture.ts), a tiny
+// Adaptation against plain continued training: on texture mosaics with known regions (core/analysis/fixture.ts), a tiny
 // ViT pretrained here for a few dozen steps is continued for the same number of steps (a) by high-resolution
 // adaptation with Gram anchoring (sizes 48–64 px, Gram teacher = the pretrained model at 96 px) and (b) by
 // plain DINO + iBOT at the training size (32 px). Both teachers are then evaluated at 2× the training size

@@ -1,4 +1,4 @@
-// The strict config of issue 7: stage, gram and health sections, the adapt presets, old checkpoint configs
+// The strict config of high-resolution adaptation: stage, gram and health sections, the adapt presets, old checkpoint configs
 // completed with the new keys, and the per-triple memory estimate `dinoscope adapt` prints.
 import { describe, expect, it } from 'vitest';
 import { vitConfig } from '../model/config.js';
@@ -15,7 +15,7 @@ const bad = (f: () => unknown, re: RegExp): void => {
   }
 };
 
-describe('issue 7 config', () => {
+describe('adaptation config', () => {
   it('lists every preset with its stage; the adapt presets need a model and turn Gram on with the recipe §4 values', () => {
     expect(PRESET_INFO.map((p) => `${p.name}:${p.stage}`)).toEqual(['quick:pretrain', 'standard:pretrain', 'adapt-cpu:adapt', 'adapt-gpu:adapt']);
     expect(adaptPresets().map((p) => p.name)).toEqual(['adapt-cpu', 'adapt-gpu']);

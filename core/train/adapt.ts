@@ -1,4 +1,4 @@
-// High-resolution adaptation runs (issue 7 item 5): the pretraining loop (run.ts) on an adapt preset with the
+// High-resolution adaptation runs (DINOv3 recipe): the pretraining loop (run.ts) on an adapt preset with the
 // model to adapt as model.from — it is also the frozen Gram teacher — and the memory each size triple needs,
 // for "this needs ~N GB" before a run starts (core/train/gram/memory.ts).
 import { DinoscopeError } from '../common/errors.js';

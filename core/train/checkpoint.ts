@@ -1,4 +1,4 @@
-// Training checkpoints (issue 5 item 4): one folder written atomically (a temp folder beside it, fsynced
+// Training checkpoints that resume exactly: one folder written atomically (a temp folder beside it, fsynced
 // files, then rename; the previous checkpoint is replaced only after the new one is complete):
 //   model.safetensors      student.{backbone,dino_head,ibot_head}.* and teacher.* in PyTorch layout
 //                          (core/model/weights imports 'teacher.backbone.*' as the model to keep), and the

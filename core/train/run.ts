@@ -1,4 +1,4 @@
-// A pretraining run in a project (issue 5 items 4 and 6): the loop the CLI drives and, later, the job host.
+// A pretraining run in a project, checkpointed and resumable: the loop the CLI drives and, later, the job host.
 // <project>/runs/<name>/ holds train-config.json (the merged config), checkpoints/latest/ (atomic, via
 // Trainer.checkpoint) and progress.jsonl (one StepReport per line); project.json's `runs` lists the run.
 // Checkpoints: every `checkpointMinutes`, on stop (signal: the current step finishes first) and at the end;

@@ -1,4 +1,4 @@
-// Collapse signals (issue 5 item 5): the teacher's output entropy (computed in the teacher graph), the
+// Collapse signals, watched during every run: the teacher's output entropy (computed in the teacher graph), the
 // effective rank of the teacher's CLS features on the batch, and NaN detection.
 //
 // Effective rank (Roy & Vetterli, "The effective rank: a measure of effective dimensionality", EUSIPCO

@@ -1,4 +1,4 @@
-// The Trainer the job host and the CLI drive (issue 5 items 2–4): builds the three graphs (student step,
+// The Trainer the job host and the CLI drive: builds the three graphs (student step,
 // teacher forward, EMA), keeps parameters and optimiser state in their runners between steps, and runs
 // one DINO + iBOT + KoLeo step per `step()`:
 //   1. schedule values for this step (schedule.ts)
@@ -7,7 +7,7 @@
 //   4. student step graph: forward, losses, backward, clipping, AdamW (one onnxruntime run)
 //   5. EMA graph: teacher ← m·teacher + (1 − m)·student, fed by the student runner's state tensors
 // On CPU the state tensors pass from runner to runner without copies (StepRunner.get returns views).
-// Gram anchoring (issue 7): a frozen Gram teacher (the starting model, or a copy of the EMA teacher refreshed on
+// Gram anchoring (DINOv3 high-resolution adaptation): a frozen Gram teacher (the starting model, or a copy of the EMA teacher refreshed on
 // the schedule) runs on the batch's Gram crops; its patch tokens and the scheduled weight are inputs of the
 // student step. High-resolution adaptation draws one (global, local, gram) size triple per step; core/graph
 // shapes are static, so one graph set (student step, teacher, Gram teacher) is built per triple the first

@@ -1,4 +1,4 @@
-// The ViT-S block of issue 3 (DINOv2 layers/block.py): pre-norm, fused qkv D→3D, multi-head attention
+// The ViT-S block used to check the engine against PyTorch (DINOv2 layers/block.py): pre-norm, fused qkv D→3D, multi-head attention
 // with scale 1/√hd, output projection, LayerScale, MLP with exact GELU, residuals, LayerNorm eps 1e-6.
 //   x1 = x  + ls1 · proj(attn(norm1(x)))
 //   y  = x1 + ls2 · fc2(gelu(fc1(norm2(x1))))

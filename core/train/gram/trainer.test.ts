@@ -1,4 +1,4 @@
-// Gram anchoring through the real Trainer (issue 7 item 6): the Gram loss is exactly zero when the student
+// Gram anchoring through the real Trainer (DINOv3 high-resolution adaptation): the Gram loss is exactly zero when the student
 // and the Gram teacher are the same model at the same resolution (unmasked crops, Gram crops = the global
 // crops, teacher 'start') with onnxruntime's basic graph optimisations; with its extended fusions (the
 // default 'all') the training graph, which keeps intermediates for the backward, fuses differently from the

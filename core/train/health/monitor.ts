@@ -1,4 +1,4 @@
-// Dense-feature health during a training run (issue 7 item 4): the teacher's backbone on a fixed set of probe
+// Dense-feature health during a training run: the teacher's backbone on a fixed set of probe
 // tiles every few steps → patch-similarity locality and the mean CLS–patch cosine (metrics.ts), kept as a
 // history that the trainer saves with its checkpoints. The probe tiles are fixed for the whole run (the
 // trainer takes them from the first batch and stores them), and so are the probe patches (selectProbes).

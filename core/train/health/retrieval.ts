@@ -1,4 +1,4 @@
-// Same-region retrieval precision@k: the quality measure of issue 5 item 7 and issue 7 item 6. For each
+// Same-region retrieval precision@k: the quality measure of the pretraining-quality and adaptation tests. For each
 // query patch, its k most cosine-similar patches among all others (any image), excluding the query and
 // the patches of the same image within `exclusionRadius` grid cells of it (so a feature cannot score by
 // matching its immediate neighbours, which share pixels); precision = share of those k whose region label

@@ -1,4 +1,4 @@
-// Collapse alerts (issue 5 item 5). DINO collapses in two ways (Caron et al. 2021, §5.3): every teacher
+// Collapse alerts. DINO collapses in two ways (Caron et al. 2021, §5.3): every teacher
 // target concentrates on one prototype (entropy → 0) or spreads uniformly over all K (entropy → ln K);
 // either way the CLS features stop varying across the batch (effective rank → 1). A sign must hold for
 // `sustain` consecutive steps after warm-up (lr and teacher-temperature warm-up move both signals on their

@@ -1,4 +1,4 @@
-// The training job host (issue 5 item 4), owned by AppService: each run is a child process (spawn.ts →
+// The training job host, owned by AppService: each run is a child process (spawn.ts →
 // worker.ts) so the app's main thread never trains. It turns the child's messages into the API's events
 // (trainStep ≤ 10/s per run with the last always delivered, trainPreview, trainAlert, trainRun on every
 // status change) and a 'train' job (done = step, total = steps; cancelling it stops the run), and

@@ -1,4 +1,4 @@
-// The live PCA colouring of the Train panel (issue 5 item 5): the teacher's patch features on one fixed
+// The live PCA colouring of the Train panel: the teacher's patch features on one fixed
 // tile — the centre of the project's first readable image, at the run's resolution, global-crop size —
 // reduced to 3 principal components, min–max scaled per component to RGB, one pixel per patch, as a PNG.
 import sharp from 'sharp';

@@ -1,4 +1,4 @@
-// Issue 5 item 7: a short pretraining run FROM SCRATCH on texture mosaics must make the teacher's patch
+// Pretraining quality: a short pretraining run FROM SCRATCH on texture mosaics must make the teacher's patch
 // features retrieve same-region patches clearly better than (a) the same model at its random init and
 // (b) raw pixels. Regions differ in structure only (textures.ts: same two colours half and half, same grain),
 // so colour statistics are at chance and the model has to learn texture.
@@ -62,7 +62,7 @@ function precision(s: RetrievalSet): number {
   return retrievalPrecision(s, { k: 10, exclusionRadius: RADIUS, queries: labelled.filter((_, j) => j % 4 === 0) });
 }
 
-describe('pretraining quality (issue 5 item 7)', () => {
+describe('pretraining quality', () => {
   it(`${STEPS} steps from scratch lift same-region patch retrieval above random init and raw pixels`, async () => {
     const raw = pixelSets(held, heldImages, PATCH);
     const pixels = precision(raw.pixels);

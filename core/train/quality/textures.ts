@@ -1,4 +1,4 @@
-// Texture mosaics for the pretraining quality test (issue 5 item 7): regions that differ in STRUCTURE only.
+// Texture mosaics for the pretraining quality test (pretrain-quality.test.ts): regions that differ in STRUCTURE only.
 // Every texture mixes the same two stain-like colours half and half (same mean and spread per channel), plus
 // the same pixel grain, so colour statistics cannot tell the regions apart; what differs is the pattern:
 //   0 wavy horizontal stripes   1 wavy vertical stripes   2 isotropic blobs (~5 px)   3 fine grain (2 px)
