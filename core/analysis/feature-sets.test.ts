@@ -81,7 +81,10 @@ describe('the active feature set', () => {
     expect(service.analysis().layer('similarity', ids[0])).toBeUndefined();
     expect(service.analysis().last).toBeNull();
     // Image 1 has only a cancelled, partial extraction in set b: the error names the file and what to do.
-    const err = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }] }).catch((e: unknown) => e as Error);
+    const err = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }] }).then(
+      () => new Error('no error'),
+      (e: unknown) => e as Error,
+    );
     expect(err).toMatchObject({ code: 'BAD_INPUT' });
     expect(err.message).toContain(names[1]);
     expect(err.message).not.toContain(ids[1]);
