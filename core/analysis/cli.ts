@@ -1,9 +1,11 @@
 // Shared parts of the analysis CLI commands (dinoscope search | pca | segment | export): flag parsing
-// with one-line BAD_INPUT errors, opening a project's analysis service, naming an image by id or name.
+// with one-line BAD_INPUT errors, opening a project's analysis service (on the project's active feature
+// set, or the one --set names), naming an image by id or name.
 import { resolve } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { Project } from '../project/project.js';
 import { rootAssetUrls } from '../app/service.js';
+import { chooseFeatureSet } from './collection.js';
 import { AnalysisService } from './service.js';
 
 export type Flags = Map<string, string | true>;
@@ -26,13 +28,21 @@ export function flagNumber(flags: Flags, name: string, integer: boolean): number
   return n;
 }
 
-export async function openAnalysis(flags: Flags): Promise<AnalysisService> {
+/** The project of --project, or BAD_INPUT. */
+export async function openProjectFlag(flags: Flags): Promise<Project> {
   const arg = flagValue(flags, 'project');
   if (!arg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
   const dir = resolve(arg);
   if (!(await Project.exists(dir))) throw new DinoscopeError('BAD_INPUT', `${dir} is not a Dinoscope project (no project.json).`);
-  const project = await Project.open(dir);
-  return new AnalysisService(project, { tileUrl: rootAssetUrls.tile, overlayUrl: rootAssetUrls.overlay, invalidate: () => undefined });
+  return Project.open(dir);
+}
+
+/** The analysis service of --project, on the feature set --set names (checked now) or the active one. */
+export async function openAnalysis(flags: Flags): Promise<AnalysisService> {
+  const project = await openProjectFlag(flags);
+  const set = flagValue(flags, 'set');
+  if (set !== undefined) chooseFeatureSet(project, set);
+  return new AnalysisService(project, { tileUrl: rootAssetUrls.tile, overlayUrl: rootAssetUrls.overlay, invalidate: () => undefined }, set);
 }
 
 /** An image of the project by id or by file name. */

@@ -3,9 +3,11 @@
 // resident in memory, and each image's patch grid placement (stride, origin) from its store manifest.
 import { join } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
+import { featureSetText } from '../common/feature-set-text.js';
 import { ExactIndex } from '../features/index/exact.js';
 import { openFeatureStore, type FeatureStoreReader } from '../features/store/reader.js';
 import type { Project } from '../project/project.js';
+import { searchable, setMpp } from '../project/feature-sets.js';
 import type { StoredFeatureSet } from '../project/schema.js';
 
 export interface GridImage {
@@ -23,7 +25,7 @@ export interface GridImage {
   storeDir: string;
 }
 
-/** The feature set a request names, else the most recently updated one with images. */
+/** The feature set a request names, else the project's active one (project/feature-sets.ts). */
 export function chooseFeatureSet(project: Project, id?: string): StoredFeatureSet {
   const sets = project.featureSets();
   if (id !== undefined) {
@@ -31,15 +33,22 @@ export function chooseFeatureSet(project: Project, id?: string): StoredFeatureSe
     if (!s) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no feature set "${id}" (have: ${sets.map((x) => x.id).join(', ') || 'none'}).`);
     return s;
   }
-  const usable = sets.filter((s) => s.images.some((i) => i.indexedRows > 0));
-  if (usable.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no features extracted yet — run "Extract features" (dinoscope extract) first.`);
-  return [...usable].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+  const active = project.activeFeatureSet();
+  if (active) return active;
+  if (!sets.some((s) => s.images.some(searchable))) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no features extracted yet — run "Extract features" (dinoscope extract) first.`);
+  throw new DinoscopeError('BAD_INPUT', `No feature set is chosen for analysis: choose one under "Feature set" in the Find similar panel (or dinoscope sets use --set ID). This project has ${sets.map((x) => x.id).join(', ')}.`);
+}
+
+/** The set in words: its id, model and resolution. */
+export function describeSet(project: Project, set: StoredFeatureSet): string {
+  return featureSetText({ id: set.id, modelId: set.modelId, mpp: setMpp(set, project.images()), level: set.mpp === null ? set.level : null });
 }
 
 export class FeatureCollection {
   private readonly stores = new Map<string, Promise<FeatureStoreReader>>();
 
   private constructor(
+    private readonly project: Project,
     readonly set: StoredFeatureSet,
     readonly index: ExactIndex,
     readonly images: ReadonlyMap<string, GridImage>,
@@ -56,13 +65,26 @@ export class FeatureCollection {
       const m = (await openFeatureStore(storeDir)).manifest;
       images.set(fi.imageId, { id: fi.imageId, name: img.name, width: img.meta.width, height: img.meta.height, stride: m.stride, origin: { ...m.origin }, mpp: img.meta.mpp, gridWidth: m.gridWidth, gridHeight: m.gridHeight, storeDir });
     }
-    return new FeatureCollection(set, index, images);
+    return new FeatureCollection(project, set, index, images);
   }
 
   image(imageId: string): GridImage {
     const g = this.images.get(imageId);
-    if (!g) throw new DinoscopeError('BAD_INPUT', `Image ${imageId} has no features in set ${this.set.id}: extract features for it first.`);
+    if (!g) throw this.missing(imageId);
     return g;
+  }
+
+  /** The plain-words error for an image outside this set: which file, which set, what to do. */
+  missing(imageId: string): DinoscopeError {
+    const img = this.project.image(imageId);
+    const name = img?.name ?? `Image ${imageId}`;
+    const what = describeSet(this.project, this.set);
+    const partial = this.set.images.find((i) => i.imageId === imageId);
+    const state = partial && !partial.complete ? ' (its extraction was stopped part-way)' : '';
+    return new DinoscopeError(
+      'BAD_INPUT',
+      `${name} has no features in the ${this.project.activeFeatureSet()?.id === this.set.id ? 'active ' : ''}feature set ${what}${state}. Extract features for it with that model and resolution (Extract features), or choose a feature set that includes it.`,
+    );
   }
 
   store(imageId: string): Promise<FeatureStoreReader> {
@@ -84,7 +106,7 @@ export class FeatureCollection {
   /** Unit vectors of every indexed patch of an image: rows (n, dim) and their grid positions (y·gw + x). */
   imageRows(imageId: string): { vectors: Float32Array; positions: Uint32Array } {
     const im = this.index.image(imageId);
-    if (!im) throw new DinoscopeError('BAD_INPUT', `Image ${imageId} is not in the index of set ${this.set.id}.`);
+    if (!im) throw this.missing(imageId);
     const n = im.ranges.reduce((s, [, c]) => s + c, 0);
     const d = this.index.dim;
     const vectors = new Float32Array(n * d); // (n, dim)

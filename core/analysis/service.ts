@@ -1,7 +1,10 @@
 // The collection-level analyses behind the API (similarity search, PCA and cluster maps, cluster
-// regions, exports) for one open project. Holds the resident feature collection (reopened when the
-// feature set changes, e.g. as extraction adds images), the fitted PCA / k-means models, and the latest
+// regions, exports) for one open project. They work on the project's active feature set (or the one the
+// service is pinned to, CLI --set, or a request names). Holds the resident feature collection (reopened
+// when the set grows, e.g. as extraction adds images), the fitted PCA / k-means models, and the latest
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
+// When the set analysed changes to another one, every earlier result (layers, last search, models) is
+// dropped: nothing computed on one set is shown as if it came from another.
 import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityRequest, SimilarityResult } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
@@ -44,10 +47,14 @@ export class AnalysisService {
   private pca: { key: string; fit: PcaFit } | null = null;
   private clusters: { key: string; k: number; model: KMeansModel; labels: Map<string, Int32Array> } | null = null;
   last: LastSearch | null = null;
+  /** The set whose results are held (layers, last), to drop them when another set is analysed. */
+  private resultsOf: string | null = null;
 
   constructor(
     readonly project: Project,
     private readonly hooks: AnalysisHooks,
+    /** Analyse this set instead of the project's active one (dinoscope pca|segment|export|search --set). */
+    readonly featureSet?: string,
   ) {}
 
   /** The three overlay providers, to register once in a tile service; they draw the layers of whichever
@@ -64,7 +71,8 @@ export class AnalysisService {
 
   /** The collection of the chosen feature set, reopened when the set changed since it was loaded. */
   async collection(featureSet?: string): Promise<FeatureCollection> {
-    const set = chooseFeatureSet(this.project, featureSet);
+    const set = chooseFeatureSet(this.project, featureSet ?? this.featureSet);
+    if (this.resultsOf !== set.id) this.forget(set.id);
     const key = `${set.id}|${set.updatedAt}|${set.images.reduce((s, i) => s + i.indexedRows, 0)}`;
     if (this.loaded?.key !== key) {
       const fc = FeatureCollection.open(this.project, set);
@@ -76,6 +84,19 @@ export class AnalysisService {
     return this.loaded.fc;
   }
 
+  /** Drops every result of the set analysed so far (the overlays stop drawing them). */
+  forget(next: string | null = null): void {
+    for (const key of this.layers.keys()) {
+      const [kind, imageId] = key.split('|');
+      this.hooks.invalidate(imageId, kind);
+    }
+    this.layers.clear();
+    this.last = null;
+    this.pca = null;
+    this.clusters = null;
+    this.resultsOf = next;
+  }
+
   /**
    * Background preparation when a project opens, so the first click costs what later ones do: load the
    * newest feature set's index into memory, start the scan threads on it, and run the colour and tile
@@ -83,7 +104,7 @@ export class AnalysisService {
    */
   async warm(): Promise<void> {
     try {
-      if (!this.project.featureSets().some((s) => s.images.some((i) => i.indexedRows > 0))) return;
+      if (!(this.featureSet ?? this.project.activeFeatureSet())) return;
       const fc = await this.collection();
       await fc.index.warm();
       const g = fc.images.values().next().value;
@@ -112,7 +133,7 @@ export class AnalysisService {
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
-    return { overlay, matches, queryPatches: patches, ms: performance.now() - t0 };
+    return { overlay, matches, queryPatches: patches, ms: performance.now() - t0, featureSet: fc.set.id };
   }
 
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {

@@ -10,6 +10,7 @@ import type {
   AttentionRequest,
   CatalogueModelInfo,
   ClusterRegionInfo,
+  ExtractEstimate,
   ExtractOptions,
   ExtractSummary,
   ModelDownloadOptions,
@@ -37,7 +38,10 @@ import { AnalysisService } from '../analysis/service.js';
 import { DinoscopeError } from '../common/errors.js';
 import { regionMaps } from '../features/extract/attention.js';
 import { TileModel } from '../features/extract/model.js';
-import { checkExtractOptions, extractFeatures } from '../features/extract/project.js';
+import { checkDevice, chooseDevice } from '../features/extract/device.js';
+import { estimateExtraction } from '../features/extract/estimate.js';
+import { checkExtractOptions, extractFeatures, featureSetId } from '../features/extract/project.js';
+import { deleteFeatureSet, useFeatureSet } from '../features/sets.js';
 import { workingResolution } from '../features/extract/resolution.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
@@ -108,6 +112,8 @@ export class AppService implements DinoscopeApi, AssetSource {
   /** Attention / token-norm maps computed on request (core/tiles/overlays/attention.ts). */
   readonly heatmaps = new HeatmapStore();
   private mapModel: { key: string; model: Promise<TileModel> } | null = null;
+  /** Feature sets an extraction is writing now (they cannot be deleted meanwhile). */
+  private readonly extracting = new Map<string, number>();
 
   constructor(private readonly hooks: AppHostHooks) {
     this.formats = hooks.formats ?? defaultFormats;
@@ -227,13 +233,50 @@ export class AppService implements DinoscopeApi, AssetSource {
     const o = checkExtractOptions(options);
     const project = this.requireProject();
     await this.models.find(o.modelId);
-    const summary = await this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
-      extractFeatures(project, this.models, o, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
-    );
+    const setId = featureSetId(o.modelId, o);
+    this.extracting.set(setId, (this.extracting.get(setId) ?? 0) + 1);
+    let summary: ExtractSummary;
+    try {
+      summary = await this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
+        extractFeatures(project, this.models, o, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
+      );
+    } finally {
+      const n = (this.extracting.get(setId) ?? 1) - 1;
+      if (n > 0) this.extracting.set(setId, n);
+      else this.extracting.delete(setId);
+      // A cancelled run leaves its partial set listed (a rerun resumes it).
+      this.changed(project);
+    }
     // The collection now knows which images are searchable (ImageEntry.hasFeatures).
     this.changed(project);
     if (project === this.project) void this.analysis().warm(); // reload the grown index before the next click
     return summary;
+  }
+
+  async extractEstimate(options: ExtractOptions): Promise<ExtractEstimate> {
+    const o = checkExtractOptions(options);
+    const model = await this.models.find(o.modelId);
+    const device = await chooseDevice(checkDevice(o.device));
+    return estimateExtraction(this.requireProject(), model, o, device.providers[0]);
+  }
+
+  // ---- feature sets (core/features/sets.ts) ----
+
+  async setActiveFeatureSet(id: string): Promise<ProjectSummary> {
+    const project = this.requireProject();
+    await useFeatureSet(project, requireString(id, 'The feature set id'));
+    if (this.analysisService?.project === project) this.analysisService.forget();
+    if (project === this.project) void this.analysis().warm();
+    return this.changed(project);
+  }
+
+  async deleteFeatureSet(id: string): Promise<ProjectSummary> {
+    const project = this.requireProject();
+    const setId = requireString(id, 'The feature set id');
+    if (this.extracting.has(setId)) throw new DinoscopeError('BAD_INPUT', `Feature set "${setId}" is being extracted now: cancel the extraction (job bar) before deleting it.`);
+    await deleteFeatureSet(project, setId);
+    if (this.analysisService?.project === project) this.analysisService.forget();
+    return this.changed(project);
   }
 
   async attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]> {

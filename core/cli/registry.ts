@@ -12,5 +12,6 @@ import { pretrainCommand } from './commands/pretrain.js';
 import { searchCommand } from './commands/search.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
+import { setsCommand } from './commands/sets.js';
 
-export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand];
+export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand, setsCommand];

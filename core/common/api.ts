@@ -42,9 +42,32 @@ export interface ImageEntry {
   meta?: ImageMetadata;
   /** File size in bytes at import. */
   bytes?: number;
-  /** True when a feature set of the project holds this image's complete, indexed patch features, so a
-   * click in the viewer can search by similarity. */
+  /** True when the project's active feature set holds this image's complete, indexed patch features, so
+   * a click in the viewer can search by similarity. */
   hasFeatures?: boolean;
+}
+
+/** One feature set of a project (dense features of one model at one resolution), as the chooser shows it. */
+export interface FeatureSetInfo {
+  id: string;
+  modelId: string;
+  /** µm per pixel it was extracted at (for a set made by pyramid level: when its images agree), else null. */
+  mpp: number | null;
+  /** The pyramid level it was extracted at, or null for a set made by µm/px. */
+  level: number | null;
+  dim: number;
+  /** Coverage: images with complete, indexed features in the set, of the project's readable images. */
+  imagesWithFeatures: number;
+  images: number;
+  /** Indexed (tissue) patches over its images. */
+  patches: number;
+  context?: 'whole' | 'tiled' | 'mixed';
+  /** Speed of its latest completed extraction run. */
+  patchesPerSecond?: number;
+  createdAt: string;
+  updatedAt: string;
+  /** The set the analyses use. */
+  active: boolean;
 }
 
 export interface ProjectSummary {
@@ -52,6 +75,10 @@ export interface ProjectSummary {
   path: string;
   name: string;
   images: ImageEntry[];
+  /** The project's feature sets, oldest first (one of them active, or none). */
+  featureSets?: FeatureSetInfo[];
+  /** Id of the feature set the analyses use, or null when none is chosen. */
+  activeFeatureSet?: string | null;
 }
 
 export interface RecentProject {
@@ -208,6 +235,32 @@ export interface ExtractOptions {
    * with a warning in the log when it does not open here.
    */
   device?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
+  /**
+   * Whether the set becomes the project's active feature set when the run completes. Default: only when no
+   * set is active. A cancelled or failed run never changes the active set.
+   */
+  activate?: boolean;
+}
+
+/** What an extraction would do, before it starts (the Extract panel's estimate). */
+export interface ExtractEstimate {
+  /** The feature set it writes (or resumes). */
+  featureSet: string;
+  images: number;
+  /** Images already complete in that set (resumed at no cost). */
+  done: number;
+  /** Patches of the images still to extract (background patches included: tissue is found while extracting). */
+  patches: number;
+  /** Patch grid of each image to extract at the chosen resolution. */
+  grids: { imageId: string; name: string; gridWidth: number; gridHeight: number }[];
+  /** Images that cannot be extracted at that resolution, with the reason. */
+  refused: { imageId: string; name: string; reason: string }[];
+  patchesPerSecond: number;
+  /** 'measured': this model's last run in this project; 'estimated': from the model's size and the device. */
+  rateFrom: 'measured' | 'estimated';
+  /** The device the rate is for ('cpu', 'webgpu', 'cuda'). */
+  device: string;
+  seconds: number;
 }
 
 export interface ExtractImageSummary {
@@ -263,7 +316,7 @@ export interface SimilarityRequest {
   rect?: { x: number; y: number; width: number; height: number };
   /** Matches to return (default 20, at most 200). */
   k?: number;
-  /** A feature set id (default: the project's most recently updated one). */
+  /** A feature set id (default: the project's active feature set). */
   featureSet?: string;
 }
 
@@ -288,6 +341,8 @@ export interface SimilarityResult {
   queryPatches: number;
   /** Server time of the query and heatmap, ms. */
   ms: number;
+  /** The feature set searched. */
+  featureSet?: string;
 }
 
 export interface PcaOverlayOptions {
@@ -469,6 +524,12 @@ export interface DinoscopeApi {
   deleteModel(id: string): Promise<void>;
   /** Dense features of the open project's images with a model; progress as an 'extract' job. */
   extractFeatures(options: ExtractOptions): Promise<ExtractSummary>;
+  /** Patch count and time estimate of an extraction, before it starts. */
+  extractEstimate(options: ExtractOptions): Promise<ExtractEstimate>;
+  /** Makes a feature set the one the analyses use (persisted in the project); earlier results are dropped. */
+  setActiveFeatureSet(id: string): Promise<ProjectSummary>;
+  /** Deletes a feature set's stores and index (refused while an extraction writes it). */
+  deleteFeatureSet(id: string): Promise<ProjectSummary>;
   /** Compute attention and token-norm maps for a region; returns the overlays to show. */
   attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
   /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
@@ -535,6 +596,9 @@ export const apiMethods = {
   downloadModel: true,
   deleteModel: true,
   extractFeatures: true,
+  extractEstimate: true,
+  setActiveFeatureSet: true,
+  deleteFeatureSet: true,
   attentionMaps: true,
   similarityQuery: true,
   pcaOverlay: true,

@@ -12,6 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import type { ImageEntry, ProjectSummary } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { featureSetInfo, resolveActiveSet, searchable } from './feature-sets.js';
 import { type LockOptions, withFileLock } from './lock.js';
 import { emptyProject, validateProject, type ProjectFile, type StoredFeatureSet, type StoredImage } from './schema.js';
 
@@ -221,6 +222,30 @@ export class Project {
     else this.data.features.push(set);
   }
 
+  /** Removes a feature set's record (inside update()); its files are the caller's (core/features/sets.ts).
+   * When it was the active set, no set is active afterwards. */
+  removeFeatureSet(id: string): void {
+    this.mutable('removeFeatureSet');
+    this.data.features = this.data.features.filter((x) => x.id !== id);
+    if (this.data.activeFeatureSet === id) this.data.activeFeatureSet = null;
+  }
+
+  /** The feature set the analyses use (feature-sets.ts says how it is chosen), or null. */
+  activeFeatureSet(): StoredFeatureSet | null {
+    return resolveActiveSet(this.data.features, this.data.activeFeatureSet);
+  }
+
+  /** Whether the active set was ever chosen (projects older than the choice have none recorded). */
+  get activeFeatureSetChosen(): boolean {
+    return this.data.activeFeatureSet !== undefined;
+  }
+
+  /** Makes a set the active one (inside update()). */
+  setActiveFeatureSet(id: string): void {
+    this.mutable('setActiveFeatureSet');
+    this.data.activeFeatureSet = id;
+  }
+
   /** Training runs (core/train/run.ts): plain records, each with a unique `name`. */
   runs(): readonly unknown[] {
     return this.data.runs;
@@ -235,13 +260,17 @@ export class Project {
   }
 
   summary(): ProjectSummary {
-    const withFeatures = new Set(this.data.features.flatMap((set) => set.images.filter((i) => i.complete && i.indexedRows > 0).map((i) => i.imageId)));
+    const active = this.activeFeatureSet();
+    const withFeatures = new Set((active?.images ?? []).filter(searchable).map((i) => i.imageId));
     const images = this.data.images.map((img) => {
       const e = toEntry(img);
       if (withFeatures.has(img.id)) e.hasFeatures = true;
       return e;
     });
-    return { path: this.dir, name: this.data.name, images };
+    const featureSets = [...this.data.features].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => featureSetInfo(s, this.data.images, active?.id ?? null));
+    const summary: ProjectSummary = { path: this.dir, name: this.data.name, images };
+    if (featureSets.length) Object.assign(summary, { featureSets, activeFeatureSet: active?.id ?? null });
+    return summary;
   }
 }
 

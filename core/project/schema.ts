@@ -50,6 +50,8 @@ export interface StoredFeatureSet {
   images: StoredFeatureImage[];
   /** Context of its images: 'mixed' when runs chose differently (compare features within one context). */
   context?: 'whole' | 'tiled' | 'mixed';
+  /** Speed of its latest completed extraction run, for the Extract panel's time estimate. */
+  speed?: { provider: string; patchesPerSecond: number; at: string };
   createdAt: string;
   updatedAt: string;
 }
@@ -64,6 +66,11 @@ export interface ProjectFile {
   models: unknown[];
   runs: unknown[];
   features: StoredFeatureSet[];
+  /**
+   * The feature set the analyses use (core/features/sets.ts), chosen by the user or by the first completed
+   * extraction. Absent in projects made before it was recorded; null after the chosen set was deleted.
+   */
+  activeFeatureSet?: string | null;
 }
 
 const statuses: readonly ImageStatus[] = ['ok', 'missing', 'unsupported', 'corrupt', 'caching'];
@@ -89,6 +96,7 @@ export function validateProject(value: unknown, file: string): ProjectFile {
   if (typeof value.name !== 'string') bad('"name" must be a string');
   if (typeof value.createdAt !== 'string') bad('"createdAt" must be a string');
   for (const key of ['images', 'models', 'runs', 'features'] as const) if (!Array.isArray(value[key])) bad(`"${key}" must be an array`);
+  if (value.activeFeatureSet !== undefined && value.activeFeatureSet !== null && typeof value.activeFeatureSet !== 'string') bad('"activeFeatureSet" must be a feature set id or null');
   const images = (value.images as unknown[]).map((img, i) => validateImage(img, `images[${i}]`, bad));
   return { ...(value as unknown as ProjectFile), images };
 }

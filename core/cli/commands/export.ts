@@ -1,6 +1,6 @@
-// `dinoscope export --project P --format F [--what W] [--image I] [--out DIR] [--k K]`: feature maps
+// `dinoscope export --project P --format F [--what W] [--image I] [--out DIR] [--k K] [--set S]`: feature maps
 // (npy, safetensors, zarr), PCA / cluster maps (png), polygons (geojson) or search results (csv; give
-// --image --x --y to run the search first).
+// --image --x --y to run the search first), of the active feature set or S.
 import type { AnalysisExportFormat, AnalysisExportRequest } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
@@ -13,10 +13,10 @@ export const exportCommand: Command = {
   summary: 'export feature maps, PCA/cluster maps, polygons or search results',
   usage:
     'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv [--what features|pca|clusters|similarity|search]\n' +
-    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--x X --y Y (csv: search first)]\n\nPrints JSON {format, dir, paths} on stdout.',
+    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nPrints JSON {format, dir, paths} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'x', 'y'], 'export');
+    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'x', 'y', 'set'], 'export');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const format = flagValue(flags, 'format');
     if (!format || !FORMATS.includes(format)) throw new DinoscopeError('BAD_INPUT', `needs --format, one of ${FORMATS.join(', ')}${format ? ` (got "${format}")` : ''}.`);
@@ -41,7 +41,7 @@ export const exportCommand: Command = {
     if (threshold !== undefined) req.threshold = threshold;
     io.stderr(`export: writing ${format}…\n`);
     const r = await service.exportAnalysis(req);
-    io.stdout(JSON.stringify(r, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ...r, featureSet: (await service.collection()).set.id }, null, 2) + '\n');
     return 0;
   },
 };

@@ -1,4 +1,5 @@
-// `dinoscope segment --project P --k K [--out DIR]`: k-means clusters of the collection; writes each
+// `dinoscope segment --project P --k K [--out DIR] [--set S]`: k-means clusters of the collection (its active
+// feature set, or S); writes each
 // image's cluster map (PNG, one pixel per patch) and its cluster polygons (GeoJSON, QuPath layout).
 import { DinoscopeError } from '../../common/errors.js';
 import { checkK } from '../../analysis/cluster-maps.js';
@@ -8,22 +9,22 @@ import { parseArgs, type Command } from '../command.js';
 export const segmentCommand: Command = {
   name: 'segment',
   summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
-  usage: 'usage: dinoscope segment --project P --k K [--out DIR]\n\nWrites <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
+  usage: 'usage: dinoscope segment --project P --k K [--out DIR] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    checkFlags(flags, ['project', 'k', 'out'], 'segment');
+    checkFlags(flags, ['project', 'k', 'out', 'set'], 'segment');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const k = flagNumber(flags, 'k', true);
     if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --k K (the number of clusters).');
     checkK(k);
     const service = await openAnalysis(flags);
     const fc = await service.collection();
-    io.stderr(`segment: k-means (k = ${k}) on up to 20000 patches of ${fc.images.size} images…\n`);
+    io.stderr(`segment: feature set ${fc.set.id}; k-means (k = ${k}) on up to 20000 patches of ${fc.images.size} images…\n`);
     const out = flagValue(flags, 'out');
     const png = await service.exportAnalysis({ format: 'png', what: 'clusters', k, dir: out });
     const geo = await service.exportAnalysis({ format: 'geojson', what: 'clusters', k, dir: png.dir });
     io.stderr(`segment: wrote ${png.paths.length + geo.paths.length} files to ${png.dir}\n`);
-    io.stdout(JSON.stringify({ dir: png.dir, k, paths: [...png.paths, ...geo.paths] }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ dir: png.dir, k, paths: [...png.paths, ...geo.paths], featureSet: fc.set.id }, null, 2) + '\n');
     return 0;
   },
 };

@@ -58,6 +58,7 @@ export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
   if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 256)) throw new DinoscopeError('BAD_INPUT', `batch must be an integer from 1 to 256, got ${String(o.batch)}.`);
   if (o.imageIds !== undefined && !(Array.isArray(o.imageIds) && o.imageIds.every((x) => typeof x === 'string'))) throw new DinoscopeError('BAD_INPUT', 'imageIds must be a list of image ids.');
   if (o.context !== undefined && !['auto', 'whole', 'tiled'].includes(o.context)) throw new DinoscopeError('BAD_INPUT', `context must be auto, whole or tiled, got ${String(o.context)}.`);
+  if (o.activate !== undefined && typeof o.activate !== 'boolean') throw new DinoscopeError('BAD_INPUT', `activate must be true or false, got ${String(o.activate)}.`);
   checkDevice(o.device);
   return o;
 }
@@ -66,6 +67,19 @@ export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
 export function featureSetId(modelId: string, o: { mpp?: number; level?: number }): string {
   const res = o.mpp !== undefined ? `${String(o.mpp).replace('.', 'p')}um` : `level${o.level ?? 0}`;
   return `${modelId}-${res}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+/**
+ * A completed run (inside project.update): records its speed on the set, and makes the set active when
+ * asked to, or when no set is active and the caller did not say no. Projects older than the choice get
+ * their active set pinned, so later runs never change it.
+ */
+function completeRun(p: Project, setId: string, configHash: string, activate: boolean | undefined, speed: StoredFeatureSet['speed'] | null): void {
+  const set = p.featureSets().find((x) => x.id === setId && x.modelConfigHash === configHash);
+  if (set && speed) p.upsertFeatureSet({ ...set, speed });
+  const active = p.activeFeatureSet();
+  if (activate === true || (activate === undefined && !active)) p.setActiveFeatureSet(setId);
+  else if (active && !p.activeFeatureSetChosen) p.setActiveFeatureSet(active.id);
 }
 
 const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -198,5 +212,6 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await tileModels.release();
   }
   const seconds = (performance.now() - t0) / 1000;
+  await project.update((p) => completeRun(p, setId, configHash, o.activate, patchesAll > 0 ? { provider, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9), at: new Date().toISOString() } : null));
   return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, provider, warnings, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
 }

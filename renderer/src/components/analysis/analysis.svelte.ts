@@ -1,7 +1,9 @@
 // Analysis state of the window (kept across image switches, as the viewer is rebuilt per image): the
 // current similarity query and its matches, the PCA / cluster toggles and their settings, a cluster's
-// regions, and where the next opened image should be centred (a clicked match).
+// regions, and where the next opened image should be centred (a clicked match). Results belong to the
+// active feature set they were computed on; when it changes they are cleared (follow()).
 import type { AnalysisMatch, ClusterRegionInfo, OverlayInfo } from '../../../../core/common/api.js';
+import type { AppStore } from '../../stores/app.svelte.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
 
@@ -25,6 +27,8 @@ export class AnalysisState {
   k = $state(6);
   regions = $state.raw<ClusterRegionInfo[]>([]);
   regionsOf = $state<number | null>(null);
+  /** The active feature set last seen (undefined before any): results above were computed on it. */
+  private activeSeen: string | null | undefined = undefined;
   /** Centre the next opened image here (set when a match of another image is clicked). */
   focus: { imageId: string; x: number; y: number } | null = null;
 
@@ -57,6 +61,29 @@ export class AnalysisState {
     } catch (err) {
       this.error = toDinoscopeError(err).message;
     }
+  }
+
+  /** Drops every result (matches, maps, regions, the error) and their overlays on every image: they came
+   * from a feature set that is no longer the active one. The map toggles go off. */
+  clear(app: AppStore): void {
+    this.queryImage = null;
+    this.points = [];
+    this.rect = null;
+    this.matches = [];
+    this.regions = [];
+    this.regionsOf = null;
+    this.error = null;
+    this.pcaOn = false;
+    this.clustersOn = false;
+    this.focus = null;
+    app.extraOverlays = app.extraOverlays.filter((o) => !['similarity', 'pca', 'clusters'].includes(o.id));
+  }
+
+  /** Clears the results when the project's active feature set is no longer the one they came from. */
+  follow(app: AppStore): void {
+    const active = app.project?.activeFeatureSet ?? null;
+    if (this.activeSeen !== undefined && this.activeSeen !== active) this.clear(app);
+    this.activeSeen = active;
   }
 
   async listRegions(api: ApiClient, cluster: number): Promise<void> {

@@ -1,0 +1,60 @@
+// What an extraction will cost, before it starts: each image's patch grid at the chosen resolution, the
+// images already complete in the set (a rerun resumes them for free), and a patches-per-second rate for
+// the device: measured (this model's last completed run in the project on that device) or estimated from
+// the model's size. The estimate's constants come from `npm run bench -- extract` / `-- gpu` (ViT-S/14
+// reg4, tiles of 20 × 20 patches keeping 16 × 16): 6,119 patches/s on 16 CPU cores ≈ 31 GFLOP/s per core,
+// 92,126 on an H200 through WebGPU ≈ 7.4 TFLOP/s. A shared or slower machine runs slower than that.
+import { availableParallelism } from 'node:os';
+import type { ExtractEstimate, ExtractOptions, ModelInfo } from '../../common/api.js';
+import type { Project } from '../../project/project.js';
+import { featureSetId } from './project.js';
+import { workingResolution } from './resolution.js';
+
+const CPU_FLOPS_PER_CORE = 31e9;
+const GPU_FLOPS = 7.4e12;
+/** Tokens computed per kept patch in tiled extraction: (16 + 2·2)² / 16² (project.ts DEFAULT_CORE, DEFAULT_MARGIN). */
+const TILE_OVERHEAD = 400 / 256;
+
+/** Forward FLOPs per kept patch: the linear layers (2 per parameter) and attention over a 400-token tile. */
+export function flopsPerPatch(model: Pick<ModelInfo, 'params' | 'dim' | 'depth'>): number {
+  return (2 * model.params + model.depth * 4 * 400 * model.dim) * TILE_OVERHEAD;
+}
+
+/** Patches per second of `model` on `device` (cpu uses every core of this machine). */
+export function estimatedRate(model: Pick<ModelInfo, 'params' | 'dim' | 'depth'>, device: string, cores = availableParallelism()): number {
+  return (device === 'cpu' ? CPU_FLOPS_PER_CORE * cores : GPU_FLOPS) / flopsPerPatch(model);
+}
+
+/** The estimate for `o` with `model` running on `device`. */
+export function estimateExtraction(project: Project, model: ModelInfo, o: ExtractOptions, device: string): ExtractEstimate {
+  const setId = featureSetId(model.id, o);
+  const set = project.featureSets().find((s) => s.id === setId);
+  const complete = new Set((set?.images ?? []).filter((i) => i.complete).map((i) => i.imageId));
+  const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images();
+  const req = o.mpp !== undefined ? { mpp: o.mpp } : { level: o.level ?? 0 };
+  const out: ExtractEstimate = { featureSet: setId, images: 0, done: 0, patches: 0, grids: [], refused: [], patchesPerSecond: 0, rateFrom: 'estimated', device, seconds: 0 };
+  for (const img of wanted) {
+    if (img.status !== 'ok' || !img.meta) continue;
+    try {
+      const r = workingResolution(img.meta, req, model.patchSize, img.name);
+      out.images++;
+      if (complete.has(img.id)) out.done++;
+      else {
+        out.patches += r.gridWidth * r.gridHeight;
+        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight });
+      }
+    } catch (e) {
+      out.refused.push({ imageId: img.id, name: img.name, reason: (e as Error).message });
+    }
+  }
+  // Measured: the newest completed run of this model in the project on this device.
+  const runs = project
+    .featureSets()
+    .filter((s) => s.modelId === model.id && s.speed?.provider === device)
+    .map((s) => s.speed!)
+    .sort((a, b) => b.at.localeCompare(a.at));
+  if (runs.length) Object.assign(out, { patchesPerSecond: runs[0].patchesPerSecond, rateFrom: 'measured' });
+  else out.patchesPerSecond = estimatedRate(model, device);
+  out.seconds = out.patches / out.patchesPerSecond;
+  return out;
+}

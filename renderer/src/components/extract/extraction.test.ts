@@ -1,0 +1,40 @@
+// The Extract panel's starting resolution (the active set's, else 2 µm/px when every image states its
+// µm/px, else the level nearest a 4× downsample, never level 0 of a slide by default) and its estimate line.
+import { describe, expect, it } from 'vitest';
+import type { ExtractEstimate, FeatureSetInfo, ImageEntry, ProjectSummary } from '../../../../core/common/api.js';
+import { defaultResolution, estimateText } from './extraction.js';
+
+const slide = (id: string, mpp: number | null): ImageEntry => ({
+  id,
+  path: `/s/${id}.svs`,
+  name: `${id}.svs`,
+  status: 'ok',
+  meta: { format: 'svs', width: 40000, height: 30000, mpp, tileWidth: 256, tileHeight: 256, vendor: {}, levels: [1, 4, 16].map((d) => ({ width: 40000 / d, height: 30000 / d, downsample: d })) },
+});
+const set = (o: Partial<FeatureSetInfo>): FeatureSetInfo => ({ id: 's', modelId: 'm', mpp: null, level: null, dim: 8, imagesWithFeatures: 1, images: 1, patches: 1, createdAt: '', updatedAt: '', active: true, ...o });
+const project = (images: ImageEntry[], featureSets?: FeatureSetInfo[]): ProjectSummary => ({ path: '/p', name: 'p', images, ...(featureSets ? { featureSets, activeFeatureSet: featureSets.find((s) => s.active)?.id ?? null } : {}) });
+
+describe('defaultResolution', () => {
+  it("starts at the active set's resolution", () => {
+    expect(defaultResolution(project([slide('a', 0.25)], [set({ mpp: 1 })]))).toMatchObject({ mode: 'mpp', mpp: 1 });
+    expect(defaultResolution(project([slide('a', 0.25)], [set({ level: 2, mpp: 4 })]))).toMatchObject({ mode: 'level', level: 2 });
+  });
+
+  it('else 2 µm/px when every image states its µm/px (never finer than the coarsest scan), else the level nearest 4×', () => {
+    expect(defaultResolution(project([slide('a', 0.25), slide('b', 0.5)]))).toMatchObject({ mode: 'mpp', mpp: 2 });
+    expect(defaultResolution(project([slide('a', 2.5)]))).toMatchObject({ mode: 'mpp', mpp: 2.5 });
+    expect(defaultResolution(project([slide('a', 0.25)], [set({ active: false, mpp: 1 })]))).toMatchObject({ mode: 'mpp', mpp: 2 });
+    expect(defaultResolution(project([slide('a', null), slide('b', 0.5)]))).toMatchObject({ mode: 'level', level: 1 });
+    expect(defaultResolution(project([]))).toMatchObject({ mode: 'level', level: 0 });
+  });
+});
+
+describe('estimateText', () => {
+  const e: ExtractEstimate = { featureSet: 'm-2um', images: 3, done: 1, patches: 40_000, grids: [], refused: [], patchesPerSecond: 500, rateFrom: 'measured', device: 'cpu', seconds: 80 };
+  it('says the patches, the images left, the time and where the rate comes from', () => {
+    expect(estimateText(e)).toBe("40,000 patches in 2 images (1 already done): about 80 s at 500 patches/s on cpu, measured in this project's last run of this model; less where background is skipped.");
+    expect(estimateText({ ...e, seconds: 3000, rateFrom: 'estimated' })).toContain("about 50 min at 500 patches/s on cpu, estimated from the model's size");
+    expect(estimateText({ ...e, done: 3, patches: 0 })).toBe('All 3 images are already extracted in m-2um: nothing to do.');
+    expect(estimateText({ ...e, images: 0 })).toBe('No image can be extracted at this resolution.');
+  });
+});
