@@ -9,20 +9,21 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import type { GridGeometry } from './feature-grid.js';
+import { labelPyramidTiff } from './label-tiff.js';
 import { mapImage, type RgbMap } from './rgb-map.js';
 
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-/** OME-XML for one interleaved 8-bit RGB plane of width × height, µm per pixel when known. */
-export function omeXml(name: string, width: number, height: number, umPerPixel: number | null): string {
+/** OME-XML for one 8-bit plane of width × height (interleaved RGB, or 1 channel), µm per pixel when known. */
+export function omeXml(name: string, width: number, height: number, umPerPixel: number | null, channels: 1 | 3 = 3): string {
   const phys = umPerPixel === null ? '' : ` PhysicalSizeX="${umPerPixel}" PhysicalSizeXUnit="µm" PhysicalSizeY="${umPerPixel}" PhysicalSizeYUnit="µm"`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
     'xsi:schemaLocation="http://www.openmicroscopy.org/Schemas/OME/2016-06 http://www.openmicroscopy.org/Schemas/OME/2016-06/ome.xsd" Creator="Dinoscope">' +
     `<Image ID="Image:0" Name="${xmlEscape(name)}">` +
-    `<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint8" SizeX="${width}" SizeY="${height}" SizeC="3" SizeZ="1" SizeT="1" Interleaved="true" SignificantBits="8"${phys}>` +
-    '<Channel ID="Channel:0:0" SamplesPerPixel="3"><LightPath/></Channel>' +
+    `<Pixels ID="Pixels:0" DimensionOrder="XYCZT" Type="uint8" SizeX="${width}" SizeY="${height}" SizeC="${channels}" SizeZ="1" SizeT="1" Interleaved="${channels > 1}" SignificantBits="8"${phys}>` +
+    `<Channel ID="Channel:0:0" SamplesPerPixel="${channels}"><LightPath/></Channel>` +
     '<TiffData IFD="0" PlaneCount="1"/>' +
     '</Pixels></Image></OME>'
   );
@@ -107,8 +108,31 @@ export interface OmeTiffMapOptions {
 export async function writeMapOmeTiff(path: string, map: RgbMap, geometry: GridGeometry, opts: OmeTiffMapOptions = {}): Promise<void> {
   const ppp = opts.pixelsPerPatch ?? 1;
   const tile = opts.tile ?? 256;
-  const tiff = await mapImage(map, ppp).tiff({ tile: true, tileWidth: tile, tileHeight: tile, pyramid: true, compression: 'deflate', predictor: 'horizontal' }).toBuffer();
   const um = geometry.mpp === null ? null : (geometry.stride * geometry.mpp) / ppp;
+  // TIFF resolution tags in pixels per centimetre (sharp takes pixels per mm); libvips' default would be 1 mm/px.
+  const res = um === null ? {} : { xres: 1000 / um, yres: 1000 / um, resolutionUnit: 'cm' as const };
+  const tiff = await mapImage(map, ppp).tiff({ tile: true, tileWidth: tile, tileHeight: tile, pyramid: true, compression: 'deflate', predictor: 'horizontal', ...res }).toBuffer();
   const xml = omeXml(opts.name ?? 'map', map.width * ppp, map.height * ppp, um);
   await writeFileAtomic(path, toSubIfdPyramid(new Uint8Array(tiff.buffer, tiff.byteOffset, tiff.byteLength), xml));
+}
+
+/** (h, w) 8-bit labels enlarged to `ppp` × `ppp` pixels per cell (nearest neighbour). */
+export function enlargeLabels(labels: Uint8Array, width: number, height: number, ppp: number): Uint8Array {
+  if (!Number.isInteger(ppp) || ppp < 1) throw new DinoscopeError('BAD_INPUT', `map: pixelsPerPatch ${ppp} is not a positive integer.`);
+  if (ppp === 1) return labels;
+  const W = width * ppp;
+  const out = new Uint8Array(W * height * ppp);
+  for (let y = 0; y < height * ppp; y++) {
+    const src = Math.floor(y / ppp) * width;
+    for (let x = 0; x < W; x++) out[y * W + x] = labels[src + Math.floor(x / ppp)];
+  }
+  return out;
+}
+
+/** Write a label map ((h, w) uint8, 0 = background) as a single-channel pyramidal OME-TIFF (label-tiff.ts). */
+export async function writeLabelOmeTiff(path: string, labels: Uint8Array, width: number, height: number, geometry: GridGeometry, opts: OmeTiffMapOptions = {}): Promise<void> {
+  const ppp = opts.pixelsPerPatch ?? 1;
+  const um = geometry.mpp === null ? null : (geometry.stride * geometry.mpp) / ppp;
+  const xml = omeXml(opts.name ?? 'labels', width * ppp, height * ppp, um, 1);
+  await writeFileAtomic(path, labelPyramidTiff({ data: enlargeLabels(labels, width, height, ppp), width: width * ppp, height: height * ppp }, { umPerPixel: um, description: xml, tile: opts.tile }));
 }
