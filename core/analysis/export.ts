@@ -138,8 +138,9 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
       await put(name, JSON.stringify(featureCollection(feats)));
       pairs.push({ image: ctx.project.requireImage(t.g.id).path, geojson: name });
     }
-    await put('open-in-qupath.txt', qupathGuide(dir, pairs));
-    return { format, dir, paths, notice: qupathSteps(dir, pairs) };
+    const kind = what === 'similarity' ? 'similarity' : 'clusters';
+    await put('open-in-qupath.txt', qupathGuide(dir, pairs, kind));
+    return { format, dir, paths, notice: qupathSteps(dir, pairs, kind) };
   }
   if (what === 'similarity') {
     const { g, feature } = similarityFeature(ctx, req.threshold);

@@ -11,16 +11,18 @@ export interface QupathPair {
 }
 
 /** What the user does next, in QuPath's own menu names (QuPath 0.4 and later). */
-export function qupathSteps(dir: string, pairs: readonly QupathPair[]): string {
-  const one = pairs.length === 1;
+export function qupathSteps(dir: string, pairs: readonly QupathPair[], what: 'clusters' | 'similarity' = 'clusters'): string {
+  const regions = what === 'clusters' ? 'The regions appear as annotations classified "cluster 1" … "cluster k", in the cluster colours.' : 'The region appears as one annotation classified by its similarity threshold.';
+  if (pairs.length === 1) {
+    return `In QuPath: File › Open… and choose the image ${pairs[0].image}; then File › Import objects from file… (or drag the file onto the viewer) and choose ${pairs[0].geojson} in ${dir}. ${regions}`;
+  }
   return (
-    `In QuPath: File › Open… and choose ${one ? `the image ${pairs[0].image}` : 'each image listed below'}; ` +
-    `then File › Import objects from file… (or drag the file onto the viewer) and choose ${one ? pairs[0].geojson : 'its .geojson file'} in ${dir}. ` +
-    'The regions appear as annotations classified by cluster, in the cluster colours.'
+    `In QuPath, for each image: File › Open… and choose the image file; then File › Import objects from file… (or drag the file onto the viewer) and choose the .geojson named after that image in ${dir}. ` +
+    `open-in-qupath.txt there lists which image file goes with which GeoJSON. ${regions}`
   );
 }
 
 /** The text of open-in-qupath.txt: the steps, then "image<TAB>geojson" per line. */
-export function qupathGuide(dir: string, pairs: readonly QupathPair[]): string {
-  return [qupathSteps(dir, pairs), '', 'image\tgeojson', ...pairs.map((p) => `${p.image}\t${p.geojson}`), ''].join('\n');
+export function qupathGuide(dir: string, pairs: readonly QupathPair[], what: 'clusters' | 'similarity' = 'clusters'): string {
+  return [qupathSteps(dir, pairs, what), '', 'image\tgeojson', ...pairs.map((p) => `${p.image}\t${p.geojson}`), ''].join('\n');
 }
