@@ -28,10 +28,11 @@ let root: string;
 let service: AppService;
 let ids: string[];
 let paths: string[];
+let pngs: string[];
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-export-rt-'));
-  const pngs = await writeMosaics(join(root, 'png'), 2, SPEC);
+  pngs = await writeMosaics(join(root, 'png'), 2, SPEC);
   paths = await Promise.all(pngs.map(async (p, i) => {
     const t = join(root, `calibrated-${i}.tif`);
     await sharp(p).tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' }).toFile(t); // pixels per mm
@@ -55,22 +56,22 @@ function phys(png: Uint8Array): { x: number; y: number; unit: number } | null {
 }
 
 /** tifffile's view of a TIFF: level-0 resolution tags, the OME pixel size, every series level's shape, dtype and values. */
-function tifffile(path: string): { xres: number; yres: number; unit: number; physX: number; physY: number; levels: { shape: number[]; dtype: string }[]; values: number[]; atQuadrants: number[]; nearest: boolean } {
+function tifffile(path: string): { xres: number; yres: number; unit: number; physX: number | null; physY: number | null; levels: { shape: number[]; dtype: string; xres: number; unit: number }[]; values: number[]; atQuadrants: number[]; nearest: boolean } {
   const script = `
 import json, sys, numpy, tifffile
 with tifffile.TiffFile(sys.argv[1]) as t:
     p = t.pages[0]
     xr = p.tags['XResolution'].value; yr = p.tags['YResolution'].value
-    px = t.ome_metadata.split('PhysicalSizeX="')[1].split('"')[0]
-    py = t.ome_metadata.split('PhysicalSizeY="')[1].split('"')[0]
+    px = t.ome_metadata.split('PhysicalSizeX="')[1].split('"')[0] if 'PhysicalSizeX=' in t.ome_metadata else 'nan'
+    py = t.ome_metadata.split('PhysicalSizeY="')[1].split('"')[0] if 'PhysicalSizeY=' in t.ome_metadata else 'nan'
     s = t.series[0]
     a = s.levels[0].asarray()
-    levels = [{'shape': list(l.shape), 'dtype': str(l.dtype)} for l in s.levels]
+    levels = [{'shape': list(l.shape), 'dtype': str(l.dtype), 'xres': l.keyframe.tags['XResolution'].value[0] / l.keyframe.tags['XResolution'].value[1], 'unit': int(l.keyframe.tags['ResolutionUnit'].value)} for l in s.levels]
     vals = [int(v) for v in numpy.unique(a)] if a.ndim == 2 else []
     q = a.shape[0] // 4
     quads = [int(a[q, q]), int(a[q, 3 * q]), int(a[3 * q, q]), int(a[3 * q, 3 * q])] if a.ndim == 2 else []
     nearest = all(numpy.array_equal(s.levels[l].asarray(), a[::2 ** l, ::2 ** l]) for l in range(1, len(s.levels))) if a.ndim == 2 else False
-    print(json.dumps({'xres': xr[0] / xr[1], 'yres': yr[0] / yr[1], 'unit': int(p.tags['ResolutionUnit'].value), 'physX': float(px), 'physY': float(py), 'levels': levels, 'values': vals, 'atQuadrants': quads, 'nearest': nearest}))
+    print(json.dumps({'xres': xr[0] / xr[1], 'yres': yr[0] / yr[1], 'unit': int(p.tags['ResolutionUnit'].value), 'physX': float(px) if px != 'nan' else None, 'physY': float(py) if py != 'nan' else None, 'levels': levels, 'values': vals, 'atQuadrants': quads, 'nearest': nearest}))
 `;
   return JSON.parse(execFileSync(PY, ['-c', script, path]).toString()) as ReturnType<typeof tifffile>;
 }
@@ -126,15 +127,38 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     const pca = await service.exportAnalysis({ format: 'ome-tiff', what: 'pca', imageIds: [ids[1]] });
     const tp = tifffile(pca.paths[0]);
     expect([tp.xres, tp.yres, tp.unit, tp.physX, tp.physY]).toEqual([1e4 / UM, 1e4 / UM, 3, UM, UM]);
-    expect(tp.levels[0]).toEqual({ shape: [GRID, GRID, 3], dtype: 'uint8' });
+    expect(tp.levels[0]).toEqual({ shape: [GRID, GRID, 3], dtype: 'uint8', xres: 1e4 / UM, unit: 3 });
+    // 8 pixels per patch: a two-level pyramid, each level stating its own pixel size (libvips copies level 0's).
+    const big = tifffile((await service.exportAnalysis({ format: 'ome-tiff', what: 'pca', imageIds: [ids[1]], pixelsPerPatch: 8 })).paths[0]);
+    expect(big.levels).toEqual([{ shape: [8 * GRID, 8 * GRID, 3], dtype: 'uint8', xres: 8e4 / UM, unit: 3 }, { shape: [4 * GRID, 4 * GRID, 3], dtype: 'uint8', xres: 4e4 / UM, unit: 3 }]);
     const cl = await service.exportAnalysis({ format: 'ome-tiff', what: 'clusters', imageIds: [ids[1]], k: 4, pixelsPerPatch: 8 });
     expect(basename(cl.paths[0])).toMatch(/\.clusters\.ome\.tif$/);
     const tc = tifffile(cl.paths[0]);
     expect([tc.xres, tc.yres, tc.unit, tc.physX, tc.physY]).toEqual([8e4 / UM, 8e4 / UM, 3, UM / 8, UM / 8]);
-    expect(tc.levels).toEqual([{ shape: [8 * GRID, 8 * GRID], dtype: 'uint8' }, { shape: [4 * GRID, 4 * GRID], dtype: 'uint8' }]);
+    expect(tc.levels).toEqual([{ shape: [8 * GRID, 8 * GRID], dtype: 'uint8', xres: 8e4 / UM, unit: 3 }, { shape: [4 * GRID, 4 * GRID], dtype: 'uint8', xres: 4e4 / UM, unit: 3 }]);
     expect(tc.values).toEqual([1, 2, 3, 4]);
     expect(new Set(tc.atQuadrants).size).toBe(4); // one label per texture quadrant
     expect(tc.nearest).toBe(true); // reduced levels pick labels (every other pixel), never average them
+  });
+
+  it('an image without calibration: no pHYs, TIFF ResolutionUnit none, no PhysicalSize, OME-Zarr axes without unit', async () => {
+    const plain = await analysisProject(await mkdtemp(join(root, 'plain-')), pngs, SPEC);
+    try {
+      const png = await plain.service.exportAnalysis({ format: 'png', what: 'clusters', imageIds: [plain.ids[0]], k: 4 });
+      for (const p of png.paths) expect(phys(await readFile(p))).toBeNull();
+      for (const what of ['pca', 'clusters'] as const) {
+        const t = tifffile((await plain.service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [plain.ids[0]], k: 4, pixelsPerPatch: 8 })).paths[0]);
+        expect([t.unit, t.physX, t.physY]).toEqual([1, null, null]);
+        expect(t.levels.map((l) => l.unit)).toEqual([1, 1]);
+      }
+      const z = await plain.service.exportAnalysis({ format: 'zarr', imageIds: [plain.ids[0]] });
+      const group = await zarr.open(new FileSystemStore(z.paths[0]), { kind: 'group' });
+      const ms = (group.attrs as { ome: { multiscales: { axes: { unit?: string }[]; datasets: { coordinateTransformations: { scale?: number[] }[] }[] }[] } }).ome.multiscales[0];
+      expect(ms.axes.map((a) => a.unit)).toEqual([undefined, undefined, undefined]);
+      expect(ms.datasets[0].coordinateTransformations[0].scale).toEqual([1, SPEC.stride, SPEC.stride]); // level-0 pixels
+    } finally {
+      await plain.service.close();
+    }
   });
 
   it('CSV without a query: features and coordinates of every patch, no similarity columns', async () => {

@@ -26,7 +26,7 @@ export function halve(p: LabelPlane): LabelPlane {
 }
 
 /** A rational (numerator, denominator) close to v that fits two uint32s. */
-function rational(v: number): [number, number] {
+export function rational(v: number): [number, number] {
   for (const d of [1000, 1]) if (Math.round(v * d) < 2 ** 32) return [Math.round(v * d), d];
   return [2 ** 32 - 1, 1];
 }

@@ -9,7 +9,7 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import type { GridGeometry } from './feature-grid.js';
-import { labelPyramidTiff } from './label-tiff.js';
+import { labelPyramidTiff, rational } from './label-tiff.js';
 import { mapImage, type RgbMap } from './rgb-map.js';
 
 const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -55,6 +55,40 @@ function readChain(dv: DataView): { ifds: number[]; entries: Entry[] } {
     entries.push({ tag: dv.getUint16(e, true), type: dv.getUint16(e + 2, true), count: dv.getUint32(e + 4, true), raw: new Uint8Array(dv.buffer, dv.byteOffset + e + 8, 4).slice() });
   }
   return { ifds, entries };
+}
+
+/**
+ * Sets every IFD's XResolution/YResolution to its own pixel size — level 0 `umPerPixel`, a reduced level
+ * that times level 0's width over its own — in pixels per centimetre with ResolutionUnit 3, or to
+ * ResolutionUnit 1 (no absolute unit) when null. libvips copies level 0's values to every level, and
+ * without a calibration it states 1 pixel per mm. In place: the rationals are overwritten where they are.
+ */
+export function setPyramidResolution(tiff: Uint8Array, umPerPixel: number | null): void {
+  const dv = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  if (dv.getUint16(0, false) !== 0x4949 || dv.getUint16(2, true) !== 42) throw new DinoscopeError('UNSUPPORTED', 'OME-TIFF rewrite: expected a classic little-endian TIFF.');
+  const { ifds } = readChain(dv);
+  const entriesOf = (ifd: number): Map<number, number> => {
+    const m = new Map<number, number>(); // tag → entry offset
+    for (let i = 0; i < dv.getUint16(ifd, true); i++) m.set(dv.getUint16(ifd + 2 + 12 * i, true), ifd + 2 + 12 * i);
+    return m;
+  };
+  const widthOf = (e: number): number => (dv.getUint16(e + 2, true) === 3 ? dv.getUint16(e + 8, true) : dv.getUint32(e + 8, true));
+  const width0 = widthOf(entriesOf(ifds[0]).get(256) as number);
+  for (const ifd of ifds) {
+    const e = entriesOf(ifd);
+    const w = e.get(256);
+    if (w === undefined) continue;
+    const [num, den] = umPerPixel === null ? [1, 1] : rational(1e4 / ((umPerPixel * width0) / widthOf(w)));
+    for (const tag of [282, 283]) {
+      const at = e.get(tag);
+      if (at === undefined || dv.getUint16(at + 2, true) !== 5) continue;
+      const off = dv.getUint32(at + 8, true);
+      dv.setUint32(off, num, true);
+      dv.setUint32(off + 4, den, true);
+    }
+    const unit = e.get(296);
+    if (unit !== undefined) dv.setUint16(unit + 8, umPerPixel === null ? 1 : 3, true);
+  }
 }
 
 /** The TIFF bytes rewritten so IFDs 1… are SubIFDs of IFD 0, with `description` as IFD 0's ImageDescription. */
@@ -113,7 +147,9 @@ export async function writeMapOmeTiff(path: string, map: RgbMap, geometry: GridG
   const res = um === null ? {} : { xres: 1000 / um, yres: 1000 / um, resolutionUnit: 'cm' as const };
   const tiff = await mapImage(map, ppp).tiff({ tile: true, tileWidth: tile, tileHeight: tile, pyramid: true, compression: 'deflate', predictor: 'horizontal', ...res }).toBuffer();
   const xml = omeXml(opts.name ?? 'map', map.width * ppp, map.height * ppp, um);
-  await writeFileAtomic(path, toSubIfdPyramid(new Uint8Array(tiff.buffer, tiff.byteOffset, tiff.byteLength), xml));
+  const bytes = new Uint8Array(tiff.buffer, tiff.byteOffset, tiff.byteLength);
+  setPyramidResolution(bytes, um);
+  await writeFileAtomic(path, toSubIfdPyramid(bytes, xml));
 }
 
 /** (h, w) 8-bit labels enlarged to `ppp` × `ppp` pixels per cell (nearest neighbour). */
