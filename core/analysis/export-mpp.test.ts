@@ -1,6 +1,6 @@
 // OME-TIFF map exports of a calibrated image: the source TIFF states 0.5 µm/pixel, so the exported PCA and
 // cluster maps (one pixel per 4-pixel patch) carry PhysicalSizeX/Y = 2 µm in their OME-XML, our reader
-// reports that mpp, and both pyramid levels read back with the cluster colours of the grid.
+// reports that mpp, and both pyramid levels read back with the cluster labels of the grid.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,8 @@ describe('OME-TIFF maps of a calibrated image', () => {
     expect(service.requireProject().requireImage(ids[0]).meta?.mpp).toBeCloseTo(MPP, 9);
     for (const what of ['pca', 'clusters'] as const) {
       const res = await service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [ids[0]], k: 4 });
-      expect(res.paths).toHaveLength(1);
+      // PCA: the map; clusters: the label image (0 = background, 1..k) and its colour preview PNG.
+      expect(res.paths.map((p) => p.replace(/^.*\./, ''))).toEqual(what === 'pca' ? ['tif'] : ['tif', 'png']);
       const bytes = await readFile(res.paths[0]);
       const xml = /<OME [\s\S]*?<\/OME>/.exec(bytes.toString('latin1'))?.[0] ?? '';
       const attr = (name: string): string | undefined => new RegExp(`${name}="([^"]*)"`).exec(xml)?.[1];
@@ -55,13 +56,13 @@ describe('OME-TIFF maps of a calibrated image', () => {
         expect(img.meta.mpp).toBeCloseTo(SPEC.stride * MPP, 9);
         expect(img.meta.levels.map((l) => [l.width, l.height])).toEqual([[GRID, GRID], [GRID / 2, GRID / 2]]);
         if (what !== 'clusters') continue;
-        // Each texture quadrant is one cluster colour: level 1 shows at (x, y) what level 0 shows at (2x, 2y).
+        // Each texture quadrant is one cluster label: level 1 shows at (x, y) what level 0 shows at (2x, 2y).
         const l0 = await img.readRegion(0, 0, 0, GRID, GRID); // (GRID, GRID, 3)
         const l1 = await img.readRegion(1, 0, 0, GRID / 2, GRID / 2); // (GRID/2, GRID/2, 3)
         const px = (d: Uint8Array, w: number, x: number, y: number): string => d.subarray(3 * (y * w + x), 3 * (y * w + x) + 3).join(',');
         const q = GRID / 4; // level-1 quadrant side
         const corners = [[q / 2, q / 2], [q + q / 2, q / 2], [q / 2, q + q / 2], [q + q / 3, q + q / 2]].map((c) => c.map(Math.floor)); // level-1 cells, one per quadrant
-        expect(new Set(corners.map(([x, y]) => px(l0.data, GRID, 2 * x, 2 * y))).size).toBe(4); // four quadrants, four colours
+        expect(new Set(corners.map(([x, y]) => px(l0.data, GRID, 2 * x, 2 * y))).size).toBe(4); // four quadrants, four labels
         for (const [x, y] of corners) expect(px(l1.data, GRID / 2, x, y)).toBe(px(l0.data, GRID, 2 * x, 2 * y));
       } finally {
         await img.close();

@@ -1,20 +1,27 @@
 // Exports of a collection's analyses to files other tools open:
 //   features → npy (float16 (h, w, dim)), safetensors ("features" F16 (h, w, dim)), OME-Zarr 0.5
-//              (float32 (c, y, x) with a 2× mean pyramid, scale/translation aligning it to the image);
-//   pca / clusters → PNG (one pixel per patch, RGBA), pyramidal OME-TIFF (one RGB pixel per patch, µm per
-//              pixel = stride · mpp of the image when it has one); clusters / similarity → GeoJSON polygons (QuPath);
-//   search → CSV of the last similarity query's matches.
+//              (float32 (c, y, x), 2× mean pyramid, axes in µm with scale = stride · mpp when the image
+//              states its mpp), CSV (one row per patch: coordinates and features);
+//   pca      → PNG (RGBA) or pyramidal OME-TIFF (RGB), pHYs / resolution tags / PhysicalSize in µm;
+//   clusters → label images (0 = background, 1..k) as PNG or OME-TIFF, each with a colour preview PNG;
+//              npy labels; GeoJSON polygons (QuPath);
+//   similarity → GeoJSON polygon of the last query's map above a threshold; search → CSV of its matches;
+//   qupath   → GeoJSON per image plus open-in-qupath.txt pairing each image file with its GeoJSON.
 // Every file is written atomically (temp + rename) into one folder.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
 import type { AnalysisExportFormat, AnalysisExportRequest, AnalysisExportResult, AnalysisMatch } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
-import { bytesOf, writeFileAtomic } from '../features/atomic.js';
+import { writeFileAtomic } from '../features/atomic.js';
 import { resultsCsv } from '../features/export/csv.js';
+import { storeSource } from '../features/export/feature-grid.js';
+import { writeFeaturesCsv } from '../features/export/features-csv.js';
 import { featureCollection, maskFeature, type GeoJsonFeature } from '../features/export/geojson.js';
+import { clusterLabelImage, labelPng, rgbaPng } from '../features/export/label-map.js';
 import { npyBytes } from '../features/export/npy.js';
-import { writeMapOmeTiff } from '../features/export/ome-tiff.js';
+import { writeFeatureOmeZarr } from '../features/export/ome-zarr.js';
+import { writeLabelOmeTiff, writeMapOmeTiff } from '../features/export/ome-tiff.js';
+import { qupathGuide, qupathSteps, type QupathPair } from '../features/export/qupath.js';
 import { clusterColor } from '../features/regions.js';
 import { writeSafetensors } from '../model/weights/safetensors.js';
 import type { Project } from '../project/project.js';
@@ -31,17 +38,19 @@ export interface ExportContext {
   last: { imageId: string; scores: Float32Array; lo: number; hi: number; matches: AnalysisMatch[] } | null;
 }
 
-const FORMATS: readonly AnalysisExportFormat[] = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv'];
-const WHAT: Record<AnalysisExportFormat, readonly string[]> = {
+type What = NonNullable<AnalysisExportRequest['what']>;
+const FORMATS: readonly AnalysisExportFormat[] = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv', 'qupath'];
+/** What each format can export, the default first. */
+export const EXPORT_WHAT: Record<AnalysisExportFormat, readonly What[]> = {
   npy: ['features', 'pca', 'clusters'],
   safetensors: ['features'],
   zarr: ['features'],
   png: ['pca', 'clusters'],
   'ome-tiff': ['pca', 'clusters'],
   geojson: ['clusters', 'similarity'],
-  csv: ['search'],
+  csv: ['search', 'features'],
+  qupath: ['clusters', 'similarity'],
 };
-const DEFAULT_WHAT: Record<AnalysisExportFormat, string> = { npy: 'features', safetensors: 'features', zarr: 'features', png: 'pca', 'ome-tiff': 'pca', geojson: 'clusters', csv: 'search' };
 /** Grids larger than this (values) are refused for in-memory feature exports. */
 const MAX_VALUES = 400_000_000;
 
@@ -59,12 +68,39 @@ function rgbOf(rgba: Uint8Array): Uint8Array {
 
 /** A file-name-safe stem for an image: its name without extension, plus its id. */
 const stem = (g: GridImage): string => `${g.name.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9._-]/g, '_')}-${g.id}`;
+/** µm per patch side, or null when the image states no mpp. */
+const umPerPatch = (g: GridImage): number | null => (g.mpp === null ? null : g.stride * g.mpp);
+
+/** The thresholded similarity map of the last query as one QuPath annotation (null when empty). */
+function similarityFeature(ctx: ExportContext, threshold: number | undefined): { g: GridImage; feature: GeoJsonFeature | null } {
+  const last = ctx.last;
+  if (!last) throw new DinoscopeError('BAD_INPUT', 'No similarity map to export: click a patch (or run dinoscope search) first.');
+  const g = ctx.fc.image(last.imageId);
+  const t = threshold ?? (last.lo + last.hi) / 2;
+  const mask = Uint8Array.from(last.scores, (s) => (s >= t ? 1 : 0)); // (gh, gw)
+  return { g, feature: maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `similarity ≥ ${t.toFixed(3)}`, [255, 140, 0]) };
+}
+
+/** One annotation per cluster present on the image, named "cluster c+1" like its label value. */
+async function clusterFeatures(ctx: ExportContext, k: number, g: GridImage): Promise<GeoJsonFeature[]> {
+  const labels = await ctx.labels(k, g.id); // (h, w)
+  const feats: GeoJsonFeature[] = [];
+  const mask = new Uint8Array(labels.length);
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === c ? 1 : 0;
+    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c + 1}`, clusterColor(c));
+    if (f) feats.push(f);
+  }
+  return feats;
+}
 
 export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequest): Promise<AnalysisExportResult> {
   if (!req || typeof req !== 'object' || !FORMATS.includes(req.format)) throw new DinoscopeError('BAD_INPUT', `The export format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(req?.format)}).`);
   const format = req.format;
-  const what = req.what ?? DEFAULT_WHAT[format];
-  if (!WHAT[format].includes(what)) throw new DinoscopeError('BAD_INPUT', `${format} exports ${WHAT[format].join(' or ')}, not ${what}.`);
+  const what: What = req.what ?? (format === 'csv' && !ctx.last ? 'features' : EXPORT_WHAT[format][0]);
+  if (!EXPORT_WHAT[format].includes(what)) throw new DinoscopeError('BAD_INPUT', `${format} exports ${EXPORT_WHAT[format].join(' or ')}, not ${what}.`);
+  const ppp = req.pixelsPerPatch ?? 1;
+  if (!Number.isInteger(ppp) || ppp < 1 || ppp > 64) throw new DinoscopeError('BAD_INPUT', `pixelsPerPatch must be an integer from 1 to 64, got ${String(req.pixelsPerPatch)}.`);
   const images = (req.imageIds ?? [...ctx.fc.images.keys()]).map((id) => ctx.fc.image(id));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = req.dir !== undefined ? resolve(req.dir) : join(ctx.project.dir, 'exports', `${what}-${format}-${stamp}`);
@@ -76,144 +112,85 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     paths.push(p);
   };
   const k = req.k ?? ctx.clusterK ?? 8;
-  /** A map (h, w, 4) RGBA as a pyramidal OME-TIFF aligned to its image (alpha dropped: OME-TIFF maps are RGB). */
-  const putOmeTiff = async (name: string, g: GridImage, rgba: Uint8Array, title: string): Promise<void> => {
-    const p = join(dir, name);
-    await writeMapOmeTiff(p, { rgb: rgbOf(rgba), width: g.gridWidth, height: g.gridHeight }, { stride: g.stride, origin: g.origin, mpp: g.mpp }, { name: title });
-    paths.push(p);
-  };
+  const geometry = (g: GridImage): { stride: number; origin: { x: number; y: number }; mpp: number | null } => ({ stride: g.stride, origin: g.origin, mpp: g.mpp });
 
   if (what === 'search') {
     const last = ctx.last;
-    if (!last) throw new DinoscopeError('BAD_INPUT', 'No search to export: run a similarity query first.');
+    if (!last) throw new DinoscopeError('BAD_INPUT', 'No search to export: click a patch (or run dinoscope search) first, or export features as CSV.');
     await put('search.csv', resultsCsv(last.matches.map((m, i) => ({ image: m.name, x: m.x, y: m.y, score: m.score, rank: i + 1 }))));
-  } else if (what === 'similarity') {
-    const last = ctx.last;
-    if (!last) throw new DinoscopeError('BAD_INPUT', 'No similarity map to export: run a similarity query first.');
-    const g = ctx.fc.image(last.imageId);
-    const t = req.threshold ?? (last.lo + last.hi) / 2;
-    const mask = new Uint8Array(last.scores.length); // (gh, gw)
-    for (let i = 0; i < mask.length; i++) mask[i] = last.scores[i] >= t ? 1 : 0;
-    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `similarity ≥ ${t.toFixed(3)}`, [255, 140, 0]);
-    await put(`${stem(g)}.similarity.geojson`, JSON.stringify(featureCollection(f ? [f] : [])));
+    return { format, dir, paths };
   }
-  for (const g of what === 'search' || what === 'similarity' ? [] : images) {
+  if (format === 'csv') {
+    const p = join(dir, images.length === 1 ? `${stem(images[0])}.features.csv` : 'features.csv');
+    await writeFeaturesCsv(p, await Promise.all(images.map(async (g) => {
+      const store = await ctx.fc.store(g.id);
+      return { ...g, dim: ctx.fc.index.dim, positions: ctx.fc.imageRows(g.id).positions, readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
+    })), ctx.fc.index.dim);
+    paths.push(p);
+    return { format, dir, paths };
+  }
+  if (format === 'qupath') {
+    const pairs: QupathPair[] = [];
+    const targets = what === 'similarity' ? [similarityFeature(ctx, req.threshold)] : await Promise.all(images.map(async (g) => ({ g, features: await clusterFeatures(ctx, k, g) })));
+    for (const t of targets) {
+      const feats = 'feature' in t ? (t.feature ? [t.feature] : []) : t.features;
+      const name = `${stem(t.g)}.${what}.geojson`;
+      await put(name, JSON.stringify(featureCollection(feats)));
+      pairs.push({ image: ctx.project.requireImage(t.g.id).path, geojson: name });
+    }
+    const kind = what === 'similarity' ? 'similarity' : 'clusters';
+    await put('open-in-qupath.txt', qupathGuide(dir, pairs, kind));
+    return { format, dir, paths, notice: qupathSteps(dir, pairs, kind) };
+  }
+  if (what === 'similarity') {
+    const { g, feature } = similarityFeature(ctx, req.threshold);
+    await put(`${stem(g)}.similarity.geojson`, JSON.stringify(featureCollection(feature ? [feature] : [])));
+    return { format, dir, paths };
+  }
+  for (const g of images) {
+    const um = umPerPatch(g);
     if (what === 'features') {
       const { gridWidth: w, gridHeight: h } = g;
       const d = ctx.fc.index.dim;
-      if (w * h * d > MAX_VALUES) throw new DinoscopeError('TOO_LARGE', `${g.name}: ${w} × ${h} × ${d} features are too many to export in one piece.`);
-      const grid = await (await ctx.fc.store(g.id)).readRect(0, 0, w, h); // (h, w, dim)
-      if (format === 'npy') await put(`${stem(g)}.features.npy`, npyBytes(grid, [h, w, d], 'float16'));
-      else if (format === 'safetensors') {
-        const p = join(dir, `${stem(g)}.features.safetensors`);
-        await writeSafetensors(p, { features: { shape: [h, w, d], data: grid, dtype: 'F16' } }, { imageId: g.id, image: g.name, stride: String(g.stride), originX: String(g.origin.x), originY: String(g.origin.y), layout: 'h,w,dim' });
+      const store = await ctx.fc.store(g.id);
+      if (format === 'zarr') {
+        const p = join(dir, `${stem(g)}.features.zarr`);
+        await writeFeatureOmeZarr(p, storeSource(store), geometry(g), { name: g.name, attributes: { imageId: g.id, image: g.name } });
         paths.push(p);
-      } else paths.push(await writeOmeZarr(join(dir, `${stem(g)}.features.zarr`), g, grid, d));
+        continue;
+      }
+      if (w * h * d > MAX_VALUES) throw new DinoscopeError('TOO_LARGE', `${g.name}: ${w} × ${h} × ${d} features are too many to export in one piece; export it as OME-Zarr, which is written piece by piece.`);
+      const grid = await store.readRect(0, 0, w, h); // (h, w, dim)
+      if (format === 'npy') await put(`${stem(g)}.features.npy`, npyBytes(grid, [h, w, d], 'float16'));
+      else {
+        const p = join(dir, `${stem(g)}.features.safetensors`);
+        await writeSafetensors(p, { features: { shape: [h, w, d], data: grid, dtype: 'F16' } }, { imageId: g.id, image: g.name, stride: String(g.stride), originX: String(g.origin.x), originY: String(g.origin.y), mpp: String(g.mpp ?? ''), layout: 'h,w,dim' });
+        paths.push(p);
+      }
     } else if (what === 'pca') {
       const rgba = pcaImageRgba(ctx.fc, await ctx.pca(), g.id); // (h, w, 4)
-      if (format === 'png') await put(`${stem(g)}.pca.png`, await sharp(rgba, { raw: { width: g.gridWidth, height: g.gridHeight, channels: 4 } }).png().toBuffer());
-      else if (format === 'ome-tiff') await putOmeTiff(`${stem(g)}.pca.ome.tif`, g, rgba, `${g.name} PCA`);
-      else await put(`${stem(g)}.pca.npy`, npyBytes(rgba, [g.gridHeight, g.gridWidth, 4]));
+      if (format === 'png') await put(`${stem(g)}.pca.png`, await rgbaPng(rgba, g.gridWidth, g.gridHeight, ppp, um));
+      else if (format === 'ome-tiff') {
+        const p = join(dir, `${stem(g)}.pca.ome.tif`);
+        await writeMapOmeTiff(p, { rgb: rgbOf(rgba), width: g.gridWidth, height: g.gridHeight }, geometry(g), { name: `${g.name} PCA`, pixelsPerPatch: ppp });
+        paths.push(p);
+      } else await put(`${stem(g)}.pca.npy`, npyBytes(rgba, [g.gridHeight, g.gridWidth, 4]));
+    } else if (format === 'geojson') {
+      await put(`${stem(g)}.clusters.geojson`, JSON.stringify(featureCollection(await clusterFeatures(ctx, k, g))));
     } else {
-      const labels = await ctx.labels(k, g.id); // (h, w)
-      if (format === 'png') await put(`${stem(g)}.clusters.png`, await sharp(clusterRgba(labels), { raw: { width: g.gridWidth, height: g.gridHeight, channels: 4 } }).png().toBuffer());
-      else if (format === 'ome-tiff') await putOmeTiff(`${stem(g)}.clusters.ome.tif`, g, clusterRgba(labels), `${g.name} clusters (k = ${k})`);
-      else if (format === 'npy') await put(`${stem(g)}.clusters.npy`, npyBytes(labels, [g.gridHeight, g.gridWidth]));
+      const raw = await ctx.labels(k, g.id); // (h, w), < 0 = background
+      const labels = clusterLabelImage(raw);
+      if (format === 'npy') await put(`${stem(g)}.clusters.npy`, npyBytes(labels, [g.gridHeight, g.gridWidth]));
       else {
-        const feats: GeoJsonFeature[] = [];
-        const mask = new Uint8Array(labels.length);
-        for (let c = 0; c < k; c++) {
-          for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === c ? 1 : 0;
-          const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c}`, clusterColor(c));
-          if (f) feats.push(f);
+        if (format === 'png') await put(`${stem(g)}.clusters.png`, await labelPng(labels, g.gridWidth, g.gridHeight, ppp, um));
+        else {
+          const p = join(dir, `${stem(g)}.clusters.ome.tif`);
+          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; 0 = background, 1..${k})`, pixelsPerPatch: ppp });
+          paths.push(p);
         }
-        await put(`${stem(g)}.clusters.geojson`, JSON.stringify(featureCollection(feats)));
+        await put(`${stem(g)}.clusters.preview.png`, await rgbaPng(clusterRgba(raw), g.gridWidth, g.gridHeight, ppp, um));
       }
     }
   }
   return { format, dir, paths };
-}
-
-/**
- * An OME-Zarr 0.5 image of a feature grid: Zarr v3 group, arrays "0", "1", … float32 (c, y, x), each level
- * a 2 × 2 mean of the one before, with scale (stride · 2^l) and translation (origin) in level-0 pixels
- * (µm when the store knows its mpp is not needed: pixels keep it aligned to the source image).
- */
-async function writeOmeZarr(dir: string, g: GridImage, grid: Float32Array, d: number): Promise<string> {
-  const datasets: object[] = [];
-  let w = g.gridWidth;
-  let h = g.gridHeight;
-  let cur = grid; // (h, w, dim)
-  for (let l = 0; ; l++) {
-    const s = g.stride * 2 ** l;
-    datasets.push({ path: String(l), coordinateTransformations: [{ type: 'scale', scale: [1, s, s] }, { type: 'translation', translation: [0, g.origin.y, g.origin.x] }] });
-    await writeZarrLevel(join(dir, String(l)), cur, w, h, d);
-    if (Math.max(w, h) <= 64) break;
-    const nw = Math.ceil(w / 2);
-    const nh = Math.ceil(h / 2);
-    const next = new Float32Array(nw * nh * d); // (nh, nw, dim): 2 × 2 mean
-    for (let y = 0; y < nh; y++) {
-      for (let x = 0; x < nw; x++) {
-        let n = 0;
-        const o = (y * nw + x) * d;
-        for (let dy = 0; dy < 2; dy++) {
-          for (let dx = 0; dx < 2; dx++) {
-            const sy = 2 * y + dy;
-            const sx = 2 * x + dx;
-            if (sy >= h || sx >= w) continue;
-            n++;
-            const i = (sy * w + sx) * d;
-            for (let c = 0; c < d; c++) next[o + c] += cur[i + c];
-          }
-        }
-        for (let c = 0; c < d; c++) next[o + c] /= n;
-      }
-    }
-    cur = next;
-    w = nw;
-    h = nh;
-  }
-  const group = {
-    zarr_format: 3,
-    node_type: 'group',
-    attributes: {
-      ome: { version: '0.5', multiscales: [{ name: g.name, axes: [{ name: 'c', type: 'channel' }, { name: 'y', type: 'space' }, { name: 'x', type: 'space' }], datasets }] },
-      dinoscope: { imageId: g.id, image: g.name, stride: g.stride, origin: g.origin, units: 'level-0 pixels' },
-    },
-  };
-  await writeFileAtomic(join(dir, 'zarr.json'), JSON.stringify(group, null, 1));
-  return dir;
-}
-
-const ZCHUNK = 64;
-
-async function writeZarrLevel(dir: string, grid: Float32Array, w: number, h: number, d: number): Promise<void> {
-  const meta = {
-    zarr_format: 3,
-    node_type: 'array',
-    shape: [d, h, w],
-    data_type: 'float32',
-    chunk_grid: { name: 'regular', configuration: { chunk_shape: [d, ZCHUNK, ZCHUNK] } },
-    chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
-    fill_value: 0,
-    codecs: [{ name: 'bytes', configuration: { endian: 'little' } }],
-    dimension_names: ['c', 'y', 'x'],
-  };
-  await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, 'zarr.json'), JSON.stringify(meta, null, 1));
-  const plane = ZCHUNK * ZCHUNK;
-  for (let cy = 0; cy * ZCHUNK < h; cy++) {
-    for (let cx = 0; cx * ZCHUNK < w; cx++) {
-      const chunk = new Float32Array(d * plane); // (dim, 64, 64), zero-padded at edges
-      for (let y = 0; y < ZCHUNK && cy * ZCHUNK + y < h; y++) {
-        for (let x = 0; x < ZCHUNK && cx * ZCHUNK + x < w; x++) {
-          const src = ((cy * ZCHUNK + y) * w + cx * ZCHUNK + x) * d; // (h, w, dim) → (dim, 64, 64)
-          for (let c = 0; c < d; c++) chunk[c * plane + y * ZCHUNK + x] = grid[src + c];
-        }
-      }
-      const p = join(dir, 'c', '0', String(cy), String(cx));
-      await mkdir(join(dir, 'c', '0', String(cy)), { recursive: true });
-      await writeFileAtomic(p, bytesOf(chunk));
-    }
-  }
 }

@@ -172,13 +172,13 @@ describe('exports', () => {
     const meta = await sharp(png.paths[0]).metadata();
     expect([meta.width, meta.height]).toEqual([GRID, GRID]);
     await expect(service.exportAnalysis({ format: 'tiff' as 'png' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(service.exportAnalysis({ format: 'csv', what: 'features' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(service.exportAnalysis({ format: 'csv', what: 'pca' })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
 
   it('writes PCA and cluster maps as pyramidal OME-TIFF that re-open through our readers at the grid size', async () => {
     for (const what of ['pca', 'clusters'] as const) {
       const res = await service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [ids[1]], k: 4 });
-      expect(res.paths).toHaveLength(1);
+      expect(res.paths).toHaveLength(what === 'pca' ? 1 : 2); // clusters: label image + colour preview
       expect(res.paths[0]).toMatch(/\.ome\.tif$/);
       const reader = await openImage(res.paths[0]);
       try {
@@ -189,11 +189,12 @@ describe('exports', () => {
         await reader.close();
       }
     }
-    // Each texture quadrant is one colour in the cluster map: the map's pixels follow the grid.
+    // Each texture quadrant is one label in the cluster map (one 8-bit channel): the map's pixels follow the grid.
     const res = await service.exportAnalysis({ format: 'ome-tiff', what: 'clusters', imageIds: [ids[1]], k: 4 });
-    const { data, info } = await sharp(res.paths[0]).raw().toBuffer({ resolveWithObject: true });
-    expect([info.width, info.height, info.channels]).toEqual([GRID, GRID, 3]);
-    const colourAt = (gx: number, gy: number): string => data.subarray(3 * (gy * GRID + gx), 3 * (gy * GRID + gx) + 3).join(',');
+    expect((await sharp(res.paths[0]).metadata()).channels).toBe(1);
+    const { data, info } = await sharp(res.paths[0]).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([GRID, GRID, 1]);
+    const colourAt = (gx: number, gy: number): string => String(data[gy * GRID + gx]);
     for (let gy = 0; gy < GRID; gy += 3) for (let gx = 0; gx < GRID; gx += 3) {
       const t = textureAt(1, gx, gy, GRID);
       const ref = [...Array(GRID * GRID).keys()].find((i) => textureAt(1, i % GRID, Math.floor(i / GRID), GRID) === t)!;

@@ -359,12 +359,13 @@ export interface ClusterRegionInfo extends AnalysisMatch {
   box: { x: number; y: number; width: number; height: number };
 }
 
-export type AnalysisExportFormat = 'npy' | 'safetensors' | 'zarr' | 'png' | 'ome-tiff' | 'geojson' | 'csv';
+export type AnalysisExportFormat = 'npy' | 'safetensors' | 'zarr' | 'png' | 'ome-tiff' | 'geojson' | 'csv' | 'qupath';
 
 export interface AnalysisExportRequest {
   format: AnalysisExportFormat;
   /** What to export (defaults by format: npy/safetensors/zarr → features, png/ome-tiff → pca,
-   * geojson → clusters, csv → search). */
+   * geojson/qupath → clusters, csv → search after a similarity query, else features).
+   * qupath: GeoJSON per image plus open-in-qupath.txt pairing each image file with its GeoJSON. */
   what?: 'features' | 'pca' | 'clusters' | 'similarity' | 'search';
   /** Images (default: every image with features). */
   imageIds?: string[];
@@ -374,12 +375,16 @@ export interface AnalysisExportRequest {
   k?: number;
   /** Cosine threshold for similarity polygons (default 0.5 between the map's scale ends). */
   threshold?: number;
+  /** png / ome-tiff maps: pixels per patch side (default 1; µm per pixel = stride · mpp / this). */
+  pixelsPerPatch?: number;
 }
 
 export interface AnalysisExportResult {
   format: AnalysisExportFormat;
   dir: string;
   paths: string[];
+  /** What the user does next with the files, in plain words (set for qupath). */
+  notice?: string;
 }
 
 /** Training (issues 5 and 7): 'pretrain' is DINO + iBOT + KoLeo; 'adapt' is the high-resolution stage

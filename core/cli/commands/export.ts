@@ -1,22 +1,26 @@
 // `dinoscope export --project P --format F [--what W] [--image I] [--out DIR] [--k K] [--set S]`: feature maps
-// (npy, safetensors, zarr), PCA / cluster maps (png), polygons (geojson) or search results (csv; give
-// --image --x --y to run the search first), of the active feature set or S.
+// (npy, safetensors, zarr, csv), PCA maps and cluster label images (png, ome-tiff), polygons (geojson),
+// search results (csv; give --image --x --y to run the search first) or GeoJSON + image list for QuPath,
+// of the active feature set or S.
 import type { AnalysisExportFormat, AnalysisExportRequest } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
 import { parseArgs, type Command } from '../command.js';
 
-const FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv'];
+const FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv', 'qupath'];
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'export feature maps, PCA/cluster maps, polygons or search results',
+  summary: 'export feature maps, PCA maps, cluster label images, polygons, search results or QuPath files',
   usage:
-    'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv [--what features|pca|clusters|similarity|search]\n' +
-    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nPrints JSON {format, dir, paths} on stdout.',
+    'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv|qupath [--what features|pca|clusters|similarity|search]\n' +
+    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--pixels-per-patch N] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\n' +
+    'csv without a search exports features; qupath writes GeoJSON per image and open-in-qupath.txt.\n' +
+    'Uses the project\'s active feature set unless --set names another (dinoscope sets lists them).\n' +
+    'Prints JSON {format, dir, paths, notice?, featureSet} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'x', 'y', 'set'], 'export');
+    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'pixels-per-patch', 'x', 'y', 'set'], 'export');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const format = flagValue(flags, 'format');
     if (!format || !FORMATS.includes(format)) throw new DinoscopeError('BAD_INPUT', `needs --format, one of ${FORMATS.join(', ')}${format ? ` (got "${format}")` : ''}.`);
@@ -39,8 +43,11 @@ export const exportCommand: Command = {
     if (k !== undefined) req.k = k;
     const threshold = flagNumber(flags, 'threshold', false);
     if (threshold !== undefined) req.threshold = threshold;
+    const ppp = flagNumber(flags, 'pixels-per-patch', true);
+    if (ppp !== undefined) req.pixelsPerPatch = ppp;
     io.stderr(`export: writing ${format}…\n`);
     const r = await service.exportAnalysis(req);
+    if (r.notice) io.stderr(`export: ${r.notice}\n`);
     io.stdout(JSON.stringify({ ...r, featureSet: (await service.collection()).set.id }, null, 2) + '\n');
     return 0;
   },

@@ -9,7 +9,7 @@ import { parseArgs, type Command } from '../command.js';
 export const segmentCommand: Command = {
   name: 'segment',
   summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
-  usage: 'usage: dinoscope segment --project P --k K [--out DIR] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
+  usage: 'usage: dinoscope segment --project P --k K [--out DIR] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png (label image: 0 background, 1..k), <image>.clusters.preview.png (colours) and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'k', 'out', 'set'], 'segment');

@@ -5,6 +5,10 @@
 // foreground cell is directed with the cell on its right (y down), edges are chained into rings turning
 // right first at a saddle (4-connectivity), outer rings come out with positive shoelace area and holes
 // negative; each hole goes to the outer ring that contains it.
+// Valid polygons (OGC simple features, what QuPath's JTS checks): a traced ring can pass through a saddle
+// vertex twice (a region whose arms touch only diagonally, or a bay of background pinched off at one
+// corner); such a ring touches itself and is invalid. Every ring is therefore cut at its repeated vertices
+// into simple loops; a pinched-off bay then becomes a hole touching its shell at one point, which is valid.
 
 type Ring = [number, number][];
 
@@ -87,9 +91,32 @@ export function traceRings(mask: Uint8Array, w: number, h: number): Ring[] {
   return rings;
 }
 
+/** A closed ring cut at every vertex it visits twice into closed loops that visit each vertex once. */
+export function simpleLoops(ring: Ring): Ring[] {
+  const loops: Ring[] = [];
+  const path: [number, number][] = [];
+  const at = new Map<string, number>(); // vertex → its index in path
+  for (let i = 0; i + 1 < ring.length; i++) {
+    const v = ring[i];
+    const key = `${v[0]},${v[1]}`;
+    const j = at.get(key);
+    if (j === undefined) {
+      at.set(key, path.length);
+      path.push(v);
+      continue;
+    }
+    // path[j..] came back to v: that stretch is a loop of its own.
+    const loop = path.splice(j + 1);
+    for (const p of loop) at.delete(`${p[0]},${p[1]}`);
+    loops.push([v, ...loop, [v[0], v[1]]]);
+  }
+  if (path.length >= 3) loops.push([...path, [path[0][0], path[0][1]]]);
+  return loops.filter((l) => l.length >= 4);
+}
+
 /** Polygons (outer ring then holes) of the mask, in level-0 pixels. */
 export function maskPolygons(mask: Uint8Array, w: number, h: number, place: GridPlacement): Ring[][] {
-  const rings = traceRings(mask, w, h);
+  const rings = traceRings(mask, w, h).flatMap(simpleLoops);
   const outer = rings.filter((r) => area2(r) > 0);
   const holes = rings.filter((r) => area2(r) < 0);
   const polys: Ring[][] = outer.map((r) => [r]);

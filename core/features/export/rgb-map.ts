@@ -4,6 +4,7 @@ import sharp, { type Sharp } from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { clusterColor } from '../regions.js';
+import { withPngPhys } from './png-phys.js';
 
 /** An (h, w, 3) RGB map of the patch grid. */
 export interface RgbMap {
@@ -37,7 +38,8 @@ export function mapImage(map: RgbMap, pixelsPerPatch = 1): Sharp {
   return pixelsPerPatch === 1 ? img : img.resize(map.width * pixelsPerPatch, map.height * pixelsPerPatch, { kernel: 'nearest' });
 }
 
-export async function writeMapPng(path: string, map: RgbMap, pixelsPerPatch = 1): Promise<void> {
+/** Write the map as PNG; `umPerPatch` (stride · mpp) sets its pHYs (none when null). */
+export async function writeMapPng(path: string, map: RgbMap, pixelsPerPatch = 1, umPerPatch: number | null = null): Promise<void> {
   const png = await mapImage(map, pixelsPerPatch).png({ compressionLevel: 6 }).toBuffer();
-  await writeFileAtomic(path, png);
+  await writeFileAtomic(path, withPngPhys(png, umPerPatch === null ? null : umPerPatch / pixelsPerPatch));
 }
