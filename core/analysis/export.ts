@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { AnalysisExportFormat, AnalysisExportRequest, AnalysisExportResult, AnalysisMatch } from '../common/api.js';
+import { DEFAULT_CLUSTER_K } from '../common/clusters.js';
 import { DinoscopeError } from '../common/errors.js';
 import { bytesOf, writeFileAtomic } from '../features/atomic.js';
 import { resultsCsv } from '../features/export/csv.js';
@@ -75,7 +76,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     await writeFileAtomic(p, data);
     paths.push(p);
   };
-  const k = req.k ?? ctx.clusterK ?? 8;
+  const k = req.k ?? ctx.clusterK ?? DEFAULT_CLUSTER_K;
   /** A map (h, w, 4) RGBA as a pyramidal OME-TIFF aligned to its image (alpha dropped: OME-TIFF maps are RGB). */
   const putOmeTiff = async (name: string, g: GridImage, rgba: Uint8Array, title: string): Promise<void> => {
     const p = join(dir, name);

@@ -1,5 +1,6 @@
-// `dinoscope segment --project P --k K [--out DIR]`: k-means clusters of the collection; writes each
+// `dinoscope segment --project P [--k K] [--out DIR]`: k-means clusters of the collection; writes each
 // image's cluster map (PNG, one pixel per patch) and its cluster polygons (GeoJSON, QuPath layout).
+import { DEFAULT_CLUSTER_K } from '../../common/clusters.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { checkK } from '../../analysis/cluster-maps.js';
 import { checkFlags, flagNumber, flagValue, openAnalysis } from '../../analysis/cli.js';
@@ -8,14 +9,12 @@ import { parseArgs, type Command } from '../command.js';
 export const segmentCommand: Command = {
   name: 'segment',
   summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
-  usage: 'usage: dinoscope segment --project P --k K [--out DIR]\n\nWrites <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
+  usage: `usage: dinoscope segment --project P [--k K] [--out DIR]\n\nk: the number of clusters (default ${DEFAULT_CLUSTER_K}). Writes <image>.clusters.png and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.`,
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'k', 'out'], 'segment');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
-    const k = flagNumber(flags, 'k', true);
-    if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --k K (the number of clusters).');
-    checkK(k);
+    const k = checkK(flagNumber(flags, 'k', true) ?? DEFAULT_CLUSTER_K);
     const service = await openAnalysis(flags);
     const fc = await service.collection();
     io.stderr(`segment: k-means (k = ${k}) on up to 20000 patches of ${fc.images.size} images…\n`);
