@@ -1,7 +1,10 @@
 // Analysis state of the window (kept across image switches, as the viewer is rebuilt per image): the
-// current similarity query and its matches, the PCA / cluster toggles and their settings, a cluster's
-// regions, and where the next opened image should be centred (a clicked match).
+// current similarity query, where it lies and its matches, the PCA / cluster maps (on or off, their
+// threshold / k), a cluster's regions, and where the next opened image should be centred (a clicked match).
+// The maps' on/off is the one truth both the analysis panel's checkboxes and the layers panel's toggles
+// show and change; their overlays are fetched again only when what they show would change.
 import type { AnalysisMatch, ClusterRegionInfo, OverlayInfo } from '../../../../core/common/api.js';
+import { DEFAULT_CLUSTER_K } from '../../../../core/common/clusters.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
 
@@ -10,11 +13,26 @@ export interface QueryPoint {
   y: number;
 }
 
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The overlay layers that are analysis maps (their visibility is pcaOn / clustersOn). */
+export type MapLayer = 'pca' | 'clusters';
+export const isMapLayer = (id: string): id is MapLayer => id === 'pca' || id === 'clusters';
+
 export class AnalysisState {
   /** The query: points (click, shift-click) or a rectangle, on one image. */
   queryImage = $state<string | null>(null);
   points = $state.raw<QueryPoint[]>([]);
-  rect = $state.raw<{ x: number; y: number; width: number; height: number } | null>(null);
+  rect = $state.raw<Box | null>(null);
+  /** The queried patches (or the rectangle on the patch grid) in level-0 pixels: the query marker. */
+  queryBoxes = $state.raw<Box[]>([]);
+  /** Patches averaged into the query. */
+  queryPatches = $state(0);
   matches = $state.raw<AnalysisMatch[]>([]);
   ms = $state(0);
   busy = $state(false);
@@ -22,14 +40,33 @@ export class AnalysisState {
   pcaOn = $state(false);
   threshold = $state(0);
   clustersOn = $state(false);
-  k = $state(6);
+  k = $state(DEFAULT_CLUSTER_K);
   regions = $state.raw<ClusterRegionInfo[]>([]);
   regionsOf = $state<number | null>(null);
+  /** The k of the clustering the listed regions belong to. */
+  regionsK = $state<number | null>(null);
   /** Centre the next opened image here (set when a match of another image is clicked). */
   focus: { imageId: string; x: number; y: number } | null = null;
 
+  /** What each map overlay on screen was made from ("image|setting"): no refetch when it would not change.
+   * Overlays stay in the app's overlay list for their image, so this holds across viewer rebuilds. */
+  private made: Record<MapLayer, string | null> = { pca: null, clusters: null };
+  /** The k of the last cluster overlay the host computed (clusterRegions answers for it). */
+  private clustersK: number | null = null;
+  /** Requests in flight per map: an answer to an older one is dropped. */
+  private asked: Record<MapLayer, number> = { pca: 0, clusters: 0 };
+
+  isOn(id: MapLayer): boolean {
+    return id === 'pca' ? this.pcaOn : this.clustersOn;
+  }
+
+  setOn(id: MapLayer, on: boolean): void {
+    if (id === 'pca') this.pcaOn = on;
+    else this.clustersOn = on;
+  }
+
   /** Runs a similarity query; `show` receives the heatmap overlay. */
-  async query(api: ApiClient, imageId: string, q: { points?: QueryPoint[]; rect?: { x: number; y: number; width: number; height: number } }, show: (o: OverlayInfo) => void): Promise<void> {
+  async query(api: ApiClient, imageId: string, q: { points?: QueryPoint[]; rect?: Box }, show: (o: OverlayInfo) => void): Promise<void> {
     this.busy = true;
     this.error = null;
     try {
@@ -37,6 +74,8 @@ export class AnalysisState {
       this.queryImage = imageId;
       this.points = q.points ?? [];
       this.rect = q.rect ?? null;
+      this.queryBoxes = r.queryBoxes;
+      this.queryPatches = r.queryPatches;
       this.matches = r.matches;
       this.ms = r.ms;
       show(r.overlay);
@@ -47,24 +86,53 @@ export class AnalysisState {
     }
   }
 
-  /** Shows (or refreshes) the PCA / cluster overlays of `imageId` that are switched on. */
-  async refreshMaps(api: ApiClient, imageId: string, show: (o: OverlayInfo) => void, hide: (id: string) => void): Promise<void> {
+  /** Shows the PCA map of `imageId` at `threshold` (fetched unless the one shown was made so). */
+  async showPca(api: ApiClient, imageId: string, threshold: number, show: (o: OverlayInfo) => void): Promise<void> {
+    await this.fetchMap('pca', `${imageId}|${threshold}`, () => api.pcaOverlay(imageId, { foregroundThreshold: threshold }), show);
+  }
+
+  /** Shows the k-cluster map of `imageId`; a listed cluster's regions then follow the new clustering. */
+  async showClusters(api: ApiClient, imageId: string, k: number, show: (o: OverlayInfo) => void): Promise<void> {
+    const fresh = await this.fetchMap('clusters', `${imageId}|${k}`, () => api.clusterOverlay(imageId, k), show);
+    if (!fresh) return;
+    this.clustersK = k;
+    if (this.regionsOf === null || this.regionsK === k) return;
+    if (this.regionsOf < k) await this.listRegions(api, this.regionsOf);
+    else this.clearRegions();
+  }
+
+  async listRegions(api: ApiClient, cluster: number): Promise<void> {
+    const k = this.clustersK;
     try {
-      if (this.pcaOn) show(await api.pcaOverlay(imageId, { foregroundThreshold: this.threshold }));
-      else hide('pca');
-      if (this.clustersOn) show(await api.clusterOverlay(imageId, this.k));
-      else hide('clusters');
+      const regions = await api.clusterRegions(cluster);
+      if (k !== this.clustersK) return; // the clustering changed meanwhile: its own listing follows
+      this.regions = regions;
+      this.regionsOf = cluster;
+      this.regionsK = k;
     } catch (err) {
       this.error = toDinoscopeError(err).message;
     }
   }
 
-  async listRegions(api: ApiClient, cluster: number): Promise<void> {
+  clearRegions(): void {
+    this.regions = [];
+    this.regionsOf = null;
+    this.regionsK = null;
+  }
+
+  /** Fetches a map overlay unless the one on screen was made from `key`; true when a new one is shown. */
+  private async fetchMap(id: MapLayer, key: string, fetch: () => Promise<OverlayInfo>, show: (o: OverlayInfo) => void): Promise<boolean> {
+    if (this.made[id] === key) return false;
+    const ticket = ++this.asked[id];
     try {
-      this.regions = await api.clusterRegions(cluster);
-      this.regionsOf = cluster;
+      const o = await fetch();
+      if (ticket !== this.asked[id]) return false;
+      this.made[id] = key;
+      show(o);
+      return true;
     } catch (err) {
-      this.error = toDinoscopeError(err).message;
+      if (ticket === this.asked[id]) this.error = toDinoscopeError(err).message;
+      return false;
     }
   }
 }
