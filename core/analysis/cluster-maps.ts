@@ -1,6 +1,7 @@
 // k-means clusters of a collection: spherical k-means (cosine) with k-means++ starts and mini-batch
 // updates on a sample of indexed patches from every image; every patch of an image is then assigned to
 // its nearest centroid, so a cluster has the same label (and colour) everywhere.
+import { MAX_CLUSTER_K, MIN_CLUSTER_K } from '../common/clusters.js';
 import { DinoscopeError } from '../common/errors.js';
 import { assign, kmeans, type KMeansModel } from '../features/kmeans.js';
 import { regions, type Region } from '../features/regions.js';
@@ -10,7 +11,7 @@ import { sampleRows } from './pca-maps.js';
 export const KMEANS_SAMPLE = 20000;
 
 export function checkK(k: unknown): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < 2 || k > 64) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 2 to 64, got ${String(k)}.`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < MIN_CLUSTER_K || k > MAX_CLUSTER_K) throw new DinoscopeError('BAD_INPUT', `k must be an integer from ${MIN_CLUSTER_K} to ${MAX_CLUSTER_K}, got ${String(k)}.`);
   return k;
 }
 

@@ -11,6 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { AnalysisExportFormat, AnalysisExportRequest, AnalysisExportResult, AnalysisMatch } from '../common/api.js';
+import { DEFAULT_CLUSTER_K } from '../common/clusters.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../features/atomic.js';
 import { resultsCsv } from '../features/export/csv.js';
@@ -111,7 +112,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     await writeFileAtomic(p, data);
     paths.push(p);
   };
-  const k = req.k ?? ctx.clusterK ?? 8;
+  const k = req.k ?? ctx.clusterK ?? DEFAULT_CLUSTER_K;
   const geometry = (g: GridImage): { stride: number; origin: { x: number; y: number }; mpp: number | null } => ({ stride: g.stride, origin: g.origin, mpp: g.mpp });
 
   if (what === 'search') {

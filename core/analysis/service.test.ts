@@ -46,6 +46,8 @@ describe('similarity search', () => {
     const t = textureOf(0, x, y);
     const r = await service.similarityQuery({ imageId: ids[0], points: [{ x, y }], k: 10 });
     expect(r.queryPatches).toBe(1);
+    // The marker of the query: the clicked patch's cell in level-0 pixels.
+    expect(r.queryBoxes).toEqual([{ x: 7 * SPEC.stride, y: 21 * SPEC.stride, width: SPEC.stride, height: SPEC.stride }]);
     expect(r.matches).toHaveLength(10);
     for (const m of r.matches) expect(textureOf(ids.indexOf(m.imageId), m.x, m.y)).toBe(t);
     expect(new Set(r.matches.map((m) => m.imageId)).size).toBeGreaterThan(1);
@@ -78,9 +80,11 @@ describe('similarity search', () => {
   it('shift-click averages patches; a rectangle queries its mean; bad input is refused', async () => {
     const a = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }, { x: 60, y: 60 }], k: 5 });
     expect(a.queryPatches).toBe(2);
+    expect(a.queryBoxes).toEqual([{ x: 42, y: 42, width: 14, height: 14 }, { x: 56, y: 56, width: 14, height: 14 }]);
     for (const m of a.matches) expect(textureOf(ids.indexOf(m.imageId), m.x, m.y)).toBe(textureOf(1, 50, 50));
     const b = await service.similarityQuery({ imageId: ids[2], rect: { x: 250, y: 250, width: 120, height: 90 }, k: 5 });
     expect(b.queryPatches).toBe((Math.floor(369 / 14) - Math.floor(250 / 14) + 1) * (Math.floor(339 / 14) - Math.floor(250 / 14) + 1)); // cells 17..26 × 17..24
+    expect(b.queryBoxes).toEqual([{ x: 17 * 14, y: 17 * 14, width: 10 * 14, height: 8 * 14 }]);
     for (const m of b.matches) expect(textureOf(ids.indexOf(m.imageId), m.x, m.y)).toBe(textureOf(2, 300, 300));
     await expect(service.similarityQuery({ imageId: ids[0], points: [{ x: 5000, y: 1 }] })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('outside') });
     await expect(service.similarityQuery({ imageId: ids[0], points: [] })).rejects.toMatchObject({ code: 'BAD_INPUT' });

@@ -18,7 +18,7 @@ import { chooseFeatureSet, FeatureCollection, type GridImage } from './collectio
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
 import { fitCollectionPca, pcaImageRgba, type PcaFit } from './pca-maps.js';
-import { bestRegions, candidateCount, heatColours, queryCells, queryVector } from './similarity.js';
+import { bestRegions, candidateCount, heatColours, queryBoxes, queryCells, queryVector } from './similarity.js';
 import { matchPicture } from './thumbs.js';
 
 export interface AnalysisHooks {
@@ -133,7 +133,7 @@ export class AnalysisService {
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
-    return { overlay, matches, queryPatches: patches, ms: performance.now() - t0, featureSet: fc.set.id };
+    return { overlay, matches, queryPatches: patches, queryBoxes: queryBoxes(q), ms: performance.now() - t0, featureSet: fc.set.id };
   }
 
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {

@@ -51,6 +51,22 @@ export function queryCells(fc: FeatureCollection, req: SimilarityRequest): Query
   return { image, cells };
 }
 
+/** The query's place on its image in level-0 pixels: each distinct cell, or the rectangle of cells. */
+export function queryBoxes(q: QueryCells): { x: number; y: number; width: number; height: number }[] {
+  const { stride, origin } = q.image;
+  if (q.rect) {
+    const r = q.rect;
+    return [{ x: origin.x + r.x0 * stride, y: origin.y + r.y0 * stride, width: (r.x1 - r.x0 + 1) * stride, height: (r.y1 - r.y0 + 1) * stride }];
+  }
+  const seen = new Set<string>();
+  return q.cells.flatMap(({ gx, gy }) => {
+    const key = `${gx},${gy}`;
+    if (seen.has(key)) return [];
+    seen.add(key);
+    return [{ x: origin.x + gx * stride, y: origin.y + gy * stride, width: stride, height: stride }];
+  });
+}
+
 /** The normalised mean of the query cells' unit vectors (background cells without features are skipped). */
 export async function queryVector(fc: FeatureCollection, q: QueryCells): Promise<{ vector: Float32Array; patches: number }> {
   const d = fc.index.dim;

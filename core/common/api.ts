@@ -339,6 +339,9 @@ export interface SimilarityResult {
   matches: AnalysisMatch[];
   /** Patches averaged into the query. */
   queryPatches: number;
+  /** Where the query lies on its image, level-0 pixels: one box per queried patch (a click, shift-clicks),
+   * or the rectangle snapped to the patch grid. For drawing a marker on the slide. */
+  queryBoxes: { x: number; y: number; width: number; height: number }[];
   /** Server time of the query and heatmap, ms. */
   ms: number;
   /** The feature set searched. */

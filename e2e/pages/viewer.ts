@@ -76,4 +76,14 @@ export class ViewerPage {
   layer(name: string): Locator {
     return this.root.locator('[data-testid="layer"]', { hasText: name });
   }
+
+  /** A layer of the layers panel by its overlay id ('tissue', 'similarity', 'pca', 'clusters', …). */
+  layerById(id: string): Locator {
+    return this.root.locator(`[data-testid="layer"][data-layer-id="${id}"]`);
+  }
+
+  /** Waits until layer `id` is listed with data-visible = `visible`. */
+  async waitLayer(id: string, visible: boolean, timeout = 30_000): Promise<void> {
+    await this.root.locator(`[data-testid="layer"][data-layer-id="${id}"][data-visible="${visible}"]`).waitFor({ timeout });
+  }
 }

@@ -11,11 +11,12 @@ export interface RunningServe {
 }
 
 /** `home` becomes DINOSCOPE_HOME (the recent-projects list), so tests leave the user's config alone.
- * A null project starts the host on the start screen. */
-export async function startServe(projectPath: string | null, home: string): Promise<RunningServe> {
+ * A null project starts the host on the start screen. `env` adds variables (HOME: where the host's file
+ * browser starts). */
+export async function startServe(projectPath: string | null, home: string, env: Record<string, string> = {}): Promise<RunningServe> {
   const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', ...(projectPath === null ? [] : ['--project', projectPath]), '--port', '0', '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, DINOSCOPE_HOME: home },
+    env: { ...process.env, ...env, DINOSCOPE_HOME: home },
   });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));

@@ -14,10 +14,11 @@ export interface BrowserSession {
   page: Page;
 }
 
-/** `build: false` when the caller built already (to overlap the build with writing its fixture). */
-export async function startSession(project: string | null, dir: string, consoleErrors: string[], opts: { build?: boolean } = {}): Promise<BrowserSession> {
+/** `build: false` when the caller built already (to overlap the build with writing its fixture); `env`
+ * goes to the host (startServe). */
+export async function startSession(project: string | null, dir: string, consoleErrors: string[], opts: { build?: boolean; env?: Record<string, string> } = {}): Promise<BrowserSession> {
   if (opts.build !== false) buildCliAndRenderer();
-  const serve = await startServe(project, join(dir, 'home'));
+  const serve = await startServe(project, join(dir, 'home'), opts.env);
   try {
     const browser = await launchChromium();
     return { serve, browser, page: await openPage(browser, consoleErrors) };

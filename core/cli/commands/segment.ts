@@ -1,6 +1,7 @@
-// `dinoscope segment --project P --k K [--out DIR] [--set S]`: k-means clusters of the collection (its active
-// feature set, or S); writes each
+// `dinoscope segment --project P [--k K] [--out DIR] [--set S]`: k-means clusters of the collection (its
+// active feature set, or S); writes each
 // image's cluster map (PNG, one pixel per patch) and its cluster polygons (GeoJSON, QuPath layout).
+import { DEFAULT_CLUSTER_K } from '../../common/clusters.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { checkK } from '../../analysis/cluster-maps.js';
 import { checkFlags, flagNumber, flagValue, openAnalysis } from '../../analysis/cli.js';
@@ -9,14 +10,12 @@ import { parseArgs, type Command } from '../command.js';
 export const segmentCommand: Command = {
   name: 'segment',
   summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
-  usage: 'usage: dinoscope segment --project P --k K [--out DIR] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png (label image: 0 background, 1..k), <image>.clusters.preview.png (colours) and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.',
+  usage: `usage: dinoscope segment --project P [--k K] [--out DIR] [--set FEATURESET]\n\nk: the number of clusters (default ${DEFAULT_CLUSTER_K}). Uses the project's active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png (label image: 0 background, 1..k), <image>.clusters.preview.png (colours) and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.`,
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'k', 'out', 'set'], 'segment');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
-    const k = flagNumber(flags, 'k', true);
-    if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --k K (the number of clusters).');
-    checkK(k);
+    const k = checkK(flagNumber(flags, 'k', true) ?? DEFAULT_CLUSTER_K);
     const service = await openAnalysis(flags);
     const fc = await service.collection();
     io.stderr(`segment: feature set ${fc.set.id}; k-means (k = ${k}) on up to 20000 patches of ${fc.images.size} images…\n`);

@@ -1,8 +1,11 @@
 // Analysis state of the window (kept across image switches, as the viewer is rebuilt per image): the
-// current similarity query and its matches, the PCA / cluster toggles and their settings, a cluster's
-// regions, and where the next opened image should be centred (a clicked match). Results belong to the
-// active feature set they were computed on; when it changes they are cleared (follow()).
+// current similarity query, where it lies and its matches, the PCA / cluster maps (on or off, their
+// threshold / k), a cluster's regions, and where the next opened image should be centred (a clicked match).
+// The maps' on/off is the one truth both the analysis panel's checkboxes and the layers panel's toggles
+// show and change; their overlays are fetched again only when what they show would change. Results belong
+// to the active feature set they were computed on; when it changes they are cleared (follow()).
 import type { AnalysisMatch, ClusterRegionInfo, OverlayInfo } from '../../../../core/common/api.js';
+import { DEFAULT_CLUSTER_K } from '../../../../core/common/clusters.js';
 import type { AppStore } from '../../stores/app.svelte.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
@@ -12,11 +15,26 @@ export interface QueryPoint {
   y: number;
 }
 
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** The overlay layers that are analysis maps (their visibility is pcaOn / clustersOn). */
+export type MapLayer = 'pca' | 'clusters';
+export const isMapLayer = (id: string): id is MapLayer => id === 'pca' || id === 'clusters';
+
 export class AnalysisState {
   /** The query: points (click, shift-click) or a rectangle, on one image. */
   queryImage = $state<string | null>(null);
   points = $state.raw<QueryPoint[]>([]);
-  rect = $state.raw<{ x: number; y: number; width: number; height: number } | null>(null);
+  rect = $state.raw<Box | null>(null);
+  /** The queried patches (or the rectangle on the patch grid) in level-0 pixels: the query marker. */
+  queryBoxes = $state.raw<Box[]>([]);
+  /** Patches averaged into the query. */
+  queryPatches = $state(0);
   matches = $state.raw<AnalysisMatch[]>([]);
   ms = $state(0);
   busy = $state(false);
@@ -24,16 +42,37 @@ export class AnalysisState {
   pcaOn = $state(false);
   threshold = $state(0);
   clustersOn = $state(false);
-  k = $state(6);
+  k = $state(DEFAULT_CLUSTER_K);
   regions = $state.raw<ClusterRegionInfo[]>([]);
   regionsOf = $state<number | null>(null);
-  /** The active feature set last seen (undefined before any): results above were computed on it. */
-  private activeSeen: string | null | undefined = undefined;
+  /** The k of the clustering the listed regions belong to. */
+  regionsK = $state<number | null>(null);
+  /** A match opened on another image: its patch there, marked while that image shows the query's heatmap. */
+  matchMark = $state.raw<{ imageId: string; box: Box } | null>(null);
   /** Centre the next opened image here (set when a match of another image is clicked). */
   focus: { imageId: string; x: number; y: number } | null = null;
+  /** The active feature set last seen (undefined before any): results above were computed on it. */
+  private activeSeen: string | null | undefined = undefined;
+
+  /** What each map overlay on screen was made from ("image|setting"): no refetch when it would not change.
+   * Overlays stay in the app's overlay list for their image, so this holds across viewer rebuilds. */
+  private made: Record<MapLayer, string | null> = { pca: null, clusters: null };
+  /** The k of the last cluster overlay the host computed (clusterRegions answers for it). */
+  private clustersK: number | null = null;
+  /** Requests in flight per map: an answer to an older one is dropped. */
+  private asked: Record<MapLayer, number> = { pca: 0, clusters: 0 };
+
+  isOn(id: MapLayer): boolean {
+    return id === 'pca' ? this.pcaOn : this.clustersOn;
+  }
+
+  setOn(id: MapLayer, on: boolean): void {
+    if (id === 'pca') this.pcaOn = on;
+    else this.clustersOn = on;
+  }
 
   /** Runs a similarity query; `show` receives the heatmap overlay. */
-  async query(api: ApiClient, imageId: string, q: { points?: QueryPoint[]; rect?: { x: number; y: number; width: number; height: number } }, show: (o: OverlayInfo) => void): Promise<void> {
+  async query(api: ApiClient, imageId: string, q: { points?: QueryPoint[]; rect?: Box }, show: (o: OverlayInfo) => void): Promise<void> {
     this.busy = true;
     this.error = null;
     try {
@@ -41,6 +80,9 @@ export class AnalysisState {
       this.queryImage = imageId;
       this.points = q.points ?? [];
       this.rect = q.rect ?? null;
+      this.queryBoxes = r.queryBoxes;
+      this.matchMark = null;
+      this.queryPatches = r.queryPatches;
       this.matches = r.matches;
       this.ms = r.ms;
       show(r.overlay);
@@ -51,31 +93,64 @@ export class AnalysisState {
     }
   }
 
-  /** Shows (or refreshes) the PCA / cluster overlays of `imageId` that are switched on. */
-  async refreshMaps(api: ApiClient, imageId: string, show: (o: OverlayInfo) => void, hide: (id: string) => void): Promise<void> {
+  /** A match opened on another image: the query's heatmap recomputed there, and the match's patch marked. */
+  async showMatch(api: ApiClient, imageId: string, at: QueryPoint, show: (o: OverlayInfo) => void): Promise<void> {
     try {
-      if (this.pcaOn) show(await api.pcaOverlay(imageId, { foregroundThreshold: this.threshold }));
-      else hide('pca');
-      if (this.clustersOn) show(await api.clusterOverlay(imageId, this.k));
-      else hide('clusters');
+      const h = await api.similarityHeatmap(imageId);
+      show(h.overlay);
+      this.matchMark = { imageId, box: { x: at.x - h.stride / 2, y: at.y - h.stride / 2, width: h.stride, height: h.stride } };
     } catch (err) {
       this.error = toDinoscopeError(err).message;
     }
   }
 
-  /** Drops every result (matches, maps, regions, the error) and their overlays on every image: they came
-   * from a feature set that is no longer the active one. The map toggles go off. */
+  /** Shows the PCA map of `imageId` at `threshold` (fetched unless the one shown was made so). */
+  async showPca(api: ApiClient, imageId: string, threshold: number, show: (o: OverlayInfo) => void): Promise<void> {
+    await this.fetchMap('pca', `${imageId}|${threshold}`, () => api.pcaOverlay(imageId, { foregroundThreshold: threshold }), show);
+  }
+
+  /** Shows the k-cluster map of `imageId`; a listed cluster's regions then follow the new clustering. */
+  async showClusters(api: ApiClient, imageId: string, k: number, show: (o: OverlayInfo) => void): Promise<void> {
+    const fresh = await this.fetchMap('clusters', `${imageId}|${k}`, () => api.clusterOverlay(imageId, k), show);
+    if (!fresh) return;
+    this.clustersK = k;
+    if (this.regionsOf === null || this.regionsK === k) return;
+    if (this.regionsOf < k) await this.listRegions(api, this.regionsOf);
+    else this.clearRegions();
+  }
+
+  async listRegions(api: ApiClient, cluster: number): Promise<void> {
+    const k = this.clustersK;
+    try {
+      const regions = await api.clusterRegions(cluster);
+      if (k !== this.clustersK) return; // the clustering changed meanwhile: its own listing follows
+      this.regions = regions;
+      this.regionsOf = cluster;
+      this.regionsK = k;
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
+    }
+  }
+
+  /** Drops every result (query, matches, maps, regions, the error) and their overlays on every image: they
+   * came from a feature set that is no longer the active one. The map toggles go off. */
   clear(app: AppStore): void {
     this.queryImage = null;
     this.points = [];
     this.rect = null;
+    this.queryBoxes = [];
+    this.queryPatches = 0;
+    this.matchMark = null;
     this.matches = [];
-    this.regions = [];
-    this.regionsOf = null;
+    this.clearRegions();
     this.error = null;
     this.pcaOn = false;
     this.clustersOn = false;
     this.focus = null;
+    this.made = { pca: null, clusters: null };
+    this.clustersK = null;
+    this.asked.pca++; // answers still in flight belong to the old set
+    this.asked.clusters++;
     app.extraOverlays = app.extraOverlays.filter((o) => !['similarity', 'pca', 'clusters'].includes(o.id));
   }
 
@@ -86,12 +161,25 @@ export class AnalysisState {
     this.activeSeen = active;
   }
 
-  async listRegions(api: ApiClient, cluster: number): Promise<void> {
+  clearRegions(): void {
+    this.regions = [];
+    this.regionsOf = null;
+    this.regionsK = null;
+  }
+
+  /** Fetches a map overlay unless the one on screen was made from `key`; true when a new one is shown. */
+  private async fetchMap(id: MapLayer, key: string, fetch: () => Promise<OverlayInfo>, show: (o: OverlayInfo) => void): Promise<boolean> {
+    if (this.made[id] === key) return false;
+    const ticket = ++this.asked[id];
     try {
-      this.regions = await api.clusterRegions(cluster);
-      this.regionsOf = cluster;
+      const o = await fetch();
+      if (ticket !== this.asked[id]) return false;
+      this.made[id] = key;
+      show(o);
+      return true;
     } catch (err) {
-      this.error = toDinoscopeError(err).message;
+      if (ticket === this.asked[id]) this.error = toDinoscopeError(err).message;
+      return false;
     }
   }
 }
