@@ -153,14 +153,17 @@ export class TrainingHost {
         run.step = m.report.step;
         run.totalSteps = m.total;
         run.job.progress(m.report.step, m.total);
-        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, m.eta));
+        // The job's ETA (core/jobs/eta.ts), so the panel and the job bar show the same figure.
+        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, run.job.snapshot().etaSeconds ?? NaN));
         break;
       }
       case 'paused':
+        run.job.hold();
         run.step = m.step;
         if (run.status !== 'paused') this.setStatus(run, 'paused');
         break;
       case 'resumed':
+        run.job.hold(); // the time paused is no part of the rate
         if (run.status === 'paused') this.setStatus(run, 'running');
         break;
       case 'preview':
