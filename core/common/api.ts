@@ -386,6 +386,9 @@ export interface TrainRunInfo {
   /** The model the run wrote into the project's models/ (its teacher backbone), once it has one. */
   modelId: string | null;
   error?: string;
+  /** What a live run is doing before its first step after a start, resume or restart, in words
+   * ('loading the images', 'building the training graph', 'running the first step'); absent once steps come. */
+  starting?: string;
 }
 
 /** Dense-feature health on the fixed probe set (issue 7 item 4). */
