@@ -108,7 +108,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo';
+export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -472,7 +472,8 @@ export interface DinoscopeApi {
   deleteModel(id: string): Promise<void>;
   /** Dense features of the open project's images with a model; progress as an 'extract' job. */
   extractFeatures(options: ExtractOptions): Promise<ExtractSummary>;
-  /** Compute attention and token-norm maps for a region; returns the overlays to show. */
+  /** Compute attention and token-norm maps for a region; returns the overlays to show. Progress (model
+   * loading, then tiles) as an 'attention-maps' job; cancelling it rejects with CANCELLED. */
   attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
   /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
   similarityQuery(request: SimilarityRequest): Promise<SimilarityResult>;
