@@ -282,26 +282,32 @@ export class AppService implements DinoscopeApi, AssetSource {
   async attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]> {
     const id = requireString(imageId, 'imageId');
     const img = this.locate(id);
-    const meta = this.requireProject().requireImage(id).meta!;
+    const entry = this.requireProject().requireImage(id);
+    const meta = entry.meta!;
     const r = request as AttentionRequest | undefined;
     if (!r || typeof r !== 'object' || typeof r.modelId !== 'string' || ![r.x, r.y, r.width, r.height].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new DinoscopeError('BAD_INPUT', 'An attention request needs modelId and a region x, y, width, height in image pixels.');
     const key = r.modelId;
-    if (this.mapModel?.key !== key) {
-      const loading = this.models.load(key).then((l) => TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] }));
-      loading.catch(() => (this.mapModel = null));
-      this.mapModel = { key, model: loading };
-    }
-    const model = await this.mapModel.model;
-    const res = workingResolution(meta, r.mpp !== undefined ? { mpp: r.mpp } : { level: r.level ?? 0 }, model.config.patchSize, img.path);
-    const reader = await this.formats.openImage(img.path);
-    try {
-      const maps = await regionMaps(reader, res, model, r, img.path);
-      const at = { x: maps.x, y: maps.y, stride: maps.stride, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight };
-      this.heatmaps.set(id, 'attention', { ...at, values: maps.attention, unit: '× uniform' });
-      this.heatmaps.set(id, 'token-norm', { ...at, values: maps.tokenNorms, unit: '' });
-    } finally {
-      await reader.close();
-    }
+    // A job like the others: progress (the model, then tiles) in the job bar, and Cancel between tiles.
+    await this.jobs.run('attention-maps', `Attention maps: ${entry.name}`, 0, async (job) => {
+      if (this.mapModel?.key !== key) {
+        job.progress(0, 0, `preparing model ${key}`);
+        const loading = this.models.load(key).then((l) => TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] }));
+        loading.catch(() => (this.mapModel = null));
+        this.mapModel = { key, model: loading };
+      }
+      const model = await this.mapModel.model;
+      job.throwIfCancelled();
+      const res = workingResolution(meta, r.mpp !== undefined ? { mpp: r.mpp } : { level: r.level ?? 0 }, model.config.patchSize, img.path);
+      const reader = await this.formats.openImage(img.path);
+      try {
+        const maps = await regionMaps(reader, res, model, r, img.path, { signal: job.signal, progress: (done, total) => job.progress(done, total, `tile ${done}/${total}`) });
+        const at = { x: maps.x, y: maps.y, stride: maps.stride, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight };
+        this.heatmaps.set(id, 'attention', { ...at, values: maps.attention, unit: '× uniform' });
+        this.heatmaps.set(id, 'token-norm', { ...at, values: maps.tokenNorms, unit: '' });
+      } finally {
+        await reader.close();
+      }
+    });
     await this.tilesService?.invalidate(id);
     return (await this.overlays(id)).filter((o) => o.id === 'attention' || o.id === 'token-norm');
   }

@@ -135,7 +135,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo';
+export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -449,6 +449,9 @@ export interface TrainRunInfo {
   /** The model the run wrote into the project's models/ (its teacher backbone), once it has one. */
   modelId: string | null;
   error?: string;
+  /** What a live run is doing before its first step after a start, resume or restart, in words
+   * ('loading the images', 'building the training graph', 'running the first step'); absent once steps come. */
+  starting?: string;
 }
 
 /** Dense-feature health on the fixed probe set (issue 7 item 4). */
@@ -538,7 +541,8 @@ export interface DinoscopeApi {
   setActiveFeatureSet(id: string): Promise<ProjectSummary>;
   /** Deletes a feature set's stores and index (refused while an extraction writes it). */
   deleteFeatureSet(id: string): Promise<ProjectSummary>;
-  /** Compute attention and token-norm maps for a region; returns the overlays to show. */
+  /** Compute attention and token-norm maps for a region; returns the overlays to show. Progress (model
+   * loading, then tiles) as an 'attention-maps' job; cancelling it rejects with CANCELLED. */
   attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
   /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
   similarityQuery(request: SimilarityRequest): Promise<SimilarityResult>;

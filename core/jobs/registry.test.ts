@@ -1,22 +1,34 @@
-// The job registry: progress events with a moving-average rate and ETA, completion states, cancellation.
+// The job registry: progress events with a recent-window rate and ETA, completion states, cancellation.
 import { describe, expect, it } from 'vitest';
 import type { JobProgress } from '../common/api.js';
 import { Job, JobRegistry } from './registry.js';
 
 describe('Job', () => {
-  it('derives the rate from a moving average and the ETA from it', () => {
+  it('takes the rate and ETA from recent progress, leaving start-up out (eta.ts)', () => {
     let t = 0;
     const seen: JobProgress[] = [];
     const job = new Job('import', 'Importing', 100, (p) => seen.push(p), () => t);
     job.progress(0);
-    t = 1000;
-    job.progress(10); // 10/s
+    t = 5000;
+    job.progress(10); // the first progress after 5 s of start-up: no rate yet
+    expect(job.snapshot().etaSeconds).toBeNull();
+    t = 6000;
+    job.progress(20); // 10/s from the first progress on
     expect(job.snapshot().rate).toBeCloseTo(10);
-    expect(job.snapshot().etaSeconds).toBeCloseTo(9);
-    t = 2000;
-    job.progress(30); // 20/s → 0.3·20 + 0.7·10 = 13
-    expect(job.snapshot().rate).toBeCloseTo(13);
-    expect(job.snapshot().etaSeconds).toBeCloseTo(70 / 13);
+    expect(job.snapshot().etaSeconds).toBeCloseTo(8);
+    t = 7000;
+    job.progress(40); // 30 items in 2 s
+    expect(job.snapshot().rate).toBeCloseTo(15);
+    expect(job.snapshot().etaSeconds).toBeCloseTo(4);
+    // A hold (a paused run): the wait does not count; the rate restarts after the next two updates.
+    t = 60_000;
+    job.hold();
+    expect(job.snapshot().etaSeconds).toBeNull();
+    t = 61_000;
+    job.progress(50);
+    t = 62_000;
+    job.progress(60);
+    expect(job.snapshot().rate).toBeCloseTo(10);
     job.finish('done');
     expect(seen.at(-1)).toMatchObject({ state: 'done', done: 100, total: 100, etaSeconds: 0 });
     job.progress(50);

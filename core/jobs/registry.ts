@@ -1,14 +1,14 @@
-// A small registry of long-running work (imports, pyramid caches, later training runs): each job has an
-// id, a kind, a label, progress with a moving-average rate and an ETA, and an AbortController. Listeners
+// A small registry of long-running work (imports, pyramid caches, extraction, training runs, the demo,
+// attention maps): each job has an id, a kind, a label, progress with a rate and an ETA over recent progress
+// (eta.ts: the one ETA every panel and the job bar show), and an AbortController. Listeners
 // receive JobProgress events (throttled while running; the final state is always delivered).
 import { randomUUID } from 'node:crypto';
 import type { JobKind, JobProgress } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
+import { EtaEstimator } from './eta.js';
 
 export type JobListener = (progress: JobProgress) => void;
 
-/** Weight of the newest rate sample in the exponential moving average. */
-const RATE_ALPHA = 0.3;
 /** Running updates closer together than this are not emitted (the latest state wins). */
 const EMIT_INTERVAL_MS = 100;
 
@@ -20,8 +20,7 @@ export class Job {
   private readonly controller = new AbortController();
   private done = 0;
   private total: number;
-  private rate = 0;
-  private lastSample: { t: number; done: number } | null = null;
+  private readonly eta = new EtaEstimator();
   private lastEmit = -Infinity;
   private state: JobProgress['state'] = 'running';
   private message: string | undefined;
@@ -45,9 +44,9 @@ export class Job {
   }
 
   snapshot(): JobProgress {
-    const remaining = Math.max(0, this.total - this.done);
-    const etaSeconds = this.state === 'running' && this.rate > 0 ? remaining / this.rate : this.state === 'running' ? null : 0;
-    const p: JobProgress = { jobId: this.id, kind: this.kind, label: this.label, done: this.done, total: this.total, rate: this.rate, etaSeconds, state: this.state };
+    const running = this.state === 'running';
+    const etaSeconds = running ? (this.total > 0 ? this.eta.eta(this.total) : null) : 0;
+    const p: JobProgress = { jobId: this.id, kind: this.kind, label: this.label, done: this.done, total: this.total, rate: running ? this.eta.rate() : 0, etaSeconds, state: this.state };
     if (this.message !== undefined) p.message = this.message;
     return p;
   }
@@ -56,11 +55,7 @@ export class Job {
   progress(done: number, total: number = this.total, message?: string): void {
     if (this.finished) return;
     const t = this.now();
-    if (this.lastSample && t > this.lastSample.t && done >= this.lastSample.done) {
-      const sample = ((done - this.lastSample.done) * 1000) / (t - this.lastSample.t);
-      this.rate = this.rate === 0 ? sample : RATE_ALPHA * sample + (1 - RATE_ALPHA) * this.rate;
-    }
-    if (!this.lastSample || t > this.lastSample.t) this.lastSample = { t, done };
+    this.eta.add(t, done);
     this.done = done;
     this.total = total;
     if (message !== undefined) this.message = message;
@@ -68,6 +63,16 @@ export class Job {
       this.lastEmit = t;
       this.emit(this.snapshot());
     }
+  }
+
+  /** The work waits (a paused training run): the rate restarts from the next progress, without the wait. */
+  hold(message?: string): void {
+    if (this.finished) return;
+    this.eta.reset();
+    this.eta.add(this.now(), this.done);
+    if (message !== undefined) this.message = message;
+    this.lastEmit = this.now();
+    this.emit(this.snapshot());
   }
 
   /** Throws DinoscopeError('CANCELLED') when the job was cancelled: call at checkpoints. */

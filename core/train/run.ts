@@ -30,6 +30,9 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Human progress lines. */
   log?: (line: string) => void;
+  /** What the run is doing before its first step (loading the images, building the training graph, running
+   * the first step), for a person watching: start-up takes seconds to minutes. */
+  onPhase?: (what: string) => void;
   /** Every step's report with the run's total steps and the ETA in seconds. */
   onStep?: (r: StepReport, total: number, etaSeconds: number) => void;
   /** Job host hooks: `gate` is awaited before every step (pause: it calls `checkpoint` first, so a paused
@@ -183,7 +186,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     folder = join(project.dir, prev.dir);
     const ck = await findCheckpoint(folder);
     if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no checkpoint to resume from.`);
-    trainer = await Trainer.resumeProject(ck, project, { log });
+    trainer = await Trainer.resumeProject(ck, project, { log, phase: opts.onPhase });
     startedFrom = trainer.completedSteps;
     await trimProgress(join(folder, 'progress.jsonl'), startedFrom);
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
@@ -197,7 +200,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
-    trainer = await Trainer.forProject(config, project, { log });
+    trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
     rec = { name, dir: join('runs', name), preset: config.preset, stage: config.stage, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
     if (opts.minutes !== undefined) {
       if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
@@ -229,6 +232,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
       await opts.gate?.(save);
       if (opts.signal?.aborted) break;
+      if (times.length === 0) opts.onPhase?.('running the first step');
       const ts = performance.now();
       const r = await trainer.step();
       times.push((performance.now() - ts) / 1000);

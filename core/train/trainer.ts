@@ -84,6 +84,12 @@ export interface TrainerOptions {
   sizes?: StepSizeSchedule;
 }
 
+/** A project trainer's start-up reports: log lines, and what it is doing (start-up takes seconds to minutes). */
+export interface ProjectTrainerHooks {
+  log?: (line: string) => void;
+  phase?: (what: string) => void;
+}
+
 interface Initial {
   step: number;
   vit: ViTConfig;
@@ -173,11 +179,13 @@ export class Trainer {
   }
 
   /** A new run on a project's images: crop workers start at step 0 and are closed with the trainer. */
-  static async forProject(config: TrainConfig, project: Project, opts: TrainerOptions & { log?: (line: string) => void } = {}): Promise<Trainer> {
+  static async forProject(config: TrainConfig, project: Project, opts: TrainerOptions & ProjectTrainerHooks = {}): Promise<Trainer> {
+    opts.phase?.('loading the images');
     const patch = config.model.from ? (await inspectWeights(config.model.from)).config.patchSize : scratchViT(config).patchSize;
     const table = sizeTable(config, patch);
     const sizes = table ? new StepSizeSchedule(table, config.seed, 0) : undefined;
     const data = await projectBatches(config, patch, project, 0, opts.log, sizes);
+    opts.phase?.('building the training graph');
     return Trainer.create(config, data, { ...opts, sizes }).catch(async (e: unknown) => {
       await data.close();
       throw e;
@@ -185,11 +193,13 @@ export class Trainer {
   }
 
   /** Resumes the run in checkpoint `dir` on a project's images, from the checkpoint's step. */
-  static async resumeProject(dir: string, project: Project, opts: TrainerOptions & { log?: (line: string) => void } = {}): Promise<Trainer> {
+  static async resumeProject(dir: string, project: Project, opts: TrainerOptions & ProjectTrainerHooks = {}): Promise<Trainer> {
+    opts.phase?.('loading the checkpoint and the images');
     const c = await readCheckpoint(dir);
     const table = sizeTable(c.config, c.vit.patchSize);
     const sizes = table ? new StepSizeSchedule(table, c.sizes ?? c.config.seed, c.sizes ? c.step : 0) : undefined;
     const data = await projectBatches(c.config, c.vit.patchSize, project, c.step, opts.log, sizes);
+    opts.phase?.('building the training graph');
     return Trainer.build(c.config, data, { ...opts, sizes }, c).catch(async (e: unknown) => {
       await data.close();
       throw e;

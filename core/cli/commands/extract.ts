@@ -6,6 +6,7 @@ import type { ExtractOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { EXTRACT_DEVICES } from '../../features/extract/device.js';
 import { extractFeatures } from '../../features/extract/project.js';
+import { EtaEstimator } from '../../jobs/eta.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
@@ -67,15 +68,18 @@ export const extractCommand: Command = {
       throw new DinoscopeError('BAD_INPUT', e instanceof Error ? e.message : String(e));
     });
     let last = 0;
+    const eta = new EtaEstimator(); // the ETA every job shows (core/jobs/eta.ts)
     const summary = await extractFeatures(project, models, options, {
       signal: io.signal,
       threads,
       log: (line) => io.stderr(`${line}\n`),
       progress: (done, total, message) => {
         const t = performance.now();
+        eta.add(t, done);
         if (t - last < 1000 && done < total) return;
         last = t;
-        io.stderr(`extract: ${done}/${total} tiles (${total ? Math.floor((100 * done) / total) : 100}%) ${message}\n`);
+        const left = total > 0 ? eta.eta(total) : null;
+        io.stderr(`extract: ${done}/${total} tiles (${total ? Math.floor((100 * done) / total) : 100}%) ${message}${left !== null && done < total ? `, ${Math.ceil(left)} s left` : ''}\n`);
       },
     });
     io.stdout(JSON.stringify(summary, null, 2) + '\n');

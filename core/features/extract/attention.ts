@@ -25,8 +25,15 @@ export interface RegionMaps {
   registerNorms: number[];
 }
 
+/** Progress and cancellation of one request (an interactive job: tiles take a second or more each on a CPU). */
+export interface RegionMapHooks {
+  signal?: AbortSignal;
+  /** Tiles done of the region's tiles. */
+  progress?: (done: number, total: number) => void;
+}
+
 /** `model` must output 'attention' (B, h, N) and 'tokenNorms' (B, T) for square tiles (`model.width` = `model.height`). */
-export async function regionMaps(reader: ImageReader, res: WorkingResolution, model: TileModel, region: { x: number; y: number; width: number; height: number }, file: string): Promise<RegionMaps> {
+export async function regionMaps(reader: ImageReader, res: WorkingResolution, model: TileModel, region: { x: number; y: number; width: number; height: number }, file: string, hooks: RegionMapHooks = {}): Promise<RegionMaps> {
   const p = model.config.patchSize;
   const S = model.width;
   const P = S / p; // patches per tile side
@@ -47,8 +54,11 @@ export async function regionMaps(reader: ImageReader, res: WorkingResolution, mo
   let tiles = 0;
   const B = model.options.batch;
   const buf = new Float32Array(B * 3 * S * S); // (B, 3, S, S)
+  const total = Math.ceil(gh / P) * Math.ceil(gw / P);
+  hooks.progress?.(0, total);
   for (let ty = 0; ty < gh; ty += P) {
     for (let tx = 0; tx < gw; tx += P) {
+      if (hooks.signal?.aborted) throw new DinoscopeError('CANCELLED', `${file}: attention maps cancelled.`);
       buf.fill(0);
       normaliseInto(await readWorking(reader, res, (gx0 + tx) * p, (gy0 + ty) * p, S), buf, 0);
       const out = await model.run(buf);
@@ -66,6 +76,7 @@ export async function regionMaps(reader: ImageReader, res: WorkingResolution, mo
       }
       for (let r = 0; r < R; r++) regSum[r] += norms[1 + r];
       tiles++;
+      hooks.progress?.(tiles, total);
     }
   }
   return { x: gx0 * res.stride, y: gy0 * res.stride, stride: res.stride, gridWidth: gw, gridHeight: gh, attention, tokenNorms, registerNorms: regSum.map((s) => s / tiles) };

@@ -82,8 +82,6 @@ function completeRun(p: Project, setId: string, configHash: string, activate: bo
   else if (active && !p.activeFeatureSetChosen) p.setActiveFeatureSet(active.id);
 }
 
-const fmtEta = (s: number): string => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
-
 export async function extractFeatures(project: Project, models: ModelManager, options: ExtractOptions, hooks: ExtractHooks = {}): Promise<ExtractSummary> {
   const o = checkExtractOptions(options);
   const log = hooks.log ?? ((): void => {});
@@ -182,10 +180,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
             const done = before + p.tilesDone;
             const secs = (performance.now() - t0) / 1000;
             const rate = (patchesAll + p.patches) / Math.max(secs, 1e-3);
-            const tileRate = (done - before) / Math.max(secs, 1e-3);
-            const eta = tileRate > 0 ? ` ETA ${fmtEta((total - done) / tileRate)}` : '';
             const what = context === 'whole' ? `one pass, ${p.tilesDone}/${p.tilesTotal} chunks` : `tile ${p.tilesDone}/${p.tilesTotal}`;
-            hooks.progress?.(done, total, `${img.name}: ${what}, ${rate.toFixed(0)} patches/s on ${provider}${eta}`);
+            hooks.progress?.(done, total, `${img.name}: ${what}, ${rate.toFixed(0)} patches/s on ${provider}`);
           },
         });
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;

@@ -44,6 +44,8 @@ interface LiveRun {
   updatedAt: string;
   modelId: string | null;
   error?: string;
+  /** What the child does before its first step (TrainRunInfo.starting); null once steps come. */
+  starting: string | null;
   /** A stop was asked for: the child's exit is expected. */
   stopping: boolean;
   /** Whether the child reported its final message (done/failed). */
@@ -55,6 +57,9 @@ interface LiveRun {
   lastStepEmit: number;
   stepTimer: NodeJS.Timeout | null;
 }
+
+/** The job's message while a run starts: the job bar shows it under the label. */
+const startingMessage = (what: string): string => `Starting: ${what}…`;
 
 const key = (projectDir: string, name: string): string => `${projectDir}\u0000${name}`;
 
@@ -117,6 +122,7 @@ export class TrainingHost {
       createdAt: record?.createdAt ?? now,
       updatedAt: now,
       modelId: null,
+      starting: 'starting the training process',
       stopping: false,
       ended: false,
       restarts: [],
@@ -127,6 +133,9 @@ export class TrainingHost {
       stepTimer: null,
     };
     run.job.signal.addEventListener('abort', () => void this.stopRun(run));
+    // A resumed run starts at its checkpoint's step: that jump is no progress for the ETA.
+    run.job.progress(run.step, total, startingMessage(run.starting!));
+    run.job.hold();
     this.runs.set(k, run);
     this.spawn(run, options);
     this.changed(run);
@@ -149,18 +158,29 @@ export class TrainingHost {
 
   private onMessage(run: LiveRun, m: FromChild): void {
     switch (m.type) {
+      case 'phase':
+        run.starting = m.what;
+        run.job.progress(run.step, run.totalSteps, startingMessage(m.what));
+        this.changed(run);
+        break;
       case 'step': {
         run.step = m.report.step;
         run.totalSteps = m.total;
-        run.job.progress(m.report.step, m.total);
-        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, m.eta));
+        const started = run.starting !== null;
+        run.starting = null;
+        run.job.progress(m.report.step, m.total, started ? '' : undefined);
+        if (started) this.changed(run);
+        // The job's ETA (core/jobs/eta.ts), so the panel and the job bar show the same figure.
+        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, run.job.snapshot().etaSeconds ?? NaN));
         break;
       }
       case 'paused':
+        run.job.hold();
         run.step = m.step;
         if (run.status !== 'paused') this.setStatus(run, 'paused');
         break;
       case 'resumed':
+        run.job.hold(); // the time paused is no part of the rate
         if (run.status === 'paused') this.setStatus(run, 'running');
         break;
       case 'preview':
@@ -221,6 +241,7 @@ export class TrainingHost {
     this.log(`[train ${run.name}] ${message}`);
     run.job.progress(run.checkpointStep ?? 0, run.totalSteps, message);
     run.step = run.checkpointStep ?? 0;
+    run.starting = 'restarting the training process';
     this.spawn(run, { ...run.options, resume: true });
     this.changed(run);
   }
@@ -278,6 +299,7 @@ export class TrainingHost {
       modelId: run.modelId,
     };
     if (run.error) out.error = run.error;
+    if (live && run.starting !== null && run.status === 'running') out.starting = run.starting;
     return out;
   }
 

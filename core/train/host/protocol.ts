@@ -30,6 +30,7 @@ export type ToChild =
   | { type: 'stop' };
 
 export type FromChild =
+  | { type: 'phase'; what: string }
   | { type: 'step'; report: StepReport; total: number; eta: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }

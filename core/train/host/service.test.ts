@@ -65,6 +65,12 @@ describe('AppService training', () => {
   it('trains in a child process with live events, history and the model registered', async () => {
     const steps: TrainStepInfo[] = [];
     const off = service.on('trainStep', (s) => steps.push(s));
+    const jobEtas = new Map<number, number | null>();
+    const offJob = service.on('jobProgress', (p) => p.kind === 'train' && p.state === 'running' && jobEtas.set(p.done, p.etaSeconds));
+    // What the run says it does before step 1 (TrainRunInfo.starting), in the order of the events.
+    const order: string[] = [];
+    const offRun = service.on('trainRun', (r) => r.name === 's1' && order.push(r.starting !== undefined ? `starting: ${r.starting}` : `run ${r.status} ${r.step}`));
+    const offFirst = service.on('trainStep', (s) => s.step === 1 && order.push('step 1'));
     const done = waitRun('s1', 'done');
     const [extra] = await writeMosaics(join(root, 'extra'), 1, { side: 64, stride: 16, dim: 8 });
     const started = await service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' });
@@ -84,6 +90,27 @@ describe('AppService training', () => {
     training = false;
     await churn;
     off();
+    offJob();
+    offRun();
+    offFirst();
+    const first = order.indexOf('step 1');
+    // (A record written meanwhile repeats the current one.)
+    expect(order.slice(0, first).filter((e, i, all) => e.startsWith('starting: ') && e !== all[i - 1])).toEqual([
+      'starting: starting the training process',
+      'starting: loading the images',
+      'starting: building the training graph',
+      'starting: writing the starting checkpoint',
+      'starting: running the first step',
+    ]);
+    expect(order.slice(first).some((e) => e.startsWith('starting'))).toBe(false);
+    expect(started.starting).toBe('starting the training process');
+    // One ETA (core/jobs/eta.ts): the first step's time includes the child's start-up, so no ETA yet; later
+    // steps carry the 'train' job's ETA, the figure the job bar shows.
+    expect(steps[0]).toMatchObject({ step: 1, etaSeconds: null });
+    expect(steps.filter((s) => s.step >= 3 && s.step < 12).every((s) => typeof s.etaSeconds === 'number' && s.etaSeconds > 0)).toBe(true);
+    const both = steps.filter((s) => jobEtas.has(s.step));
+    expect(both.length).toBeGreaterThan(1);
+    for (const s of both) expect(s.etaSeconds).toBe(jobEtas.get(s.step));
     expect(appWrites).toBeGreaterThan(2);
     expect(service.requireProject().images().map((i) => i.path)).not.toContain(extra);
     expect(end).toMatchObject({ status: 'done', step: 12, totalSteps: 12, checkpointStep: 12, modelId: 's1' });

@@ -77,6 +77,7 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
     checkpointMinutes: o.checkpointMinutes,
     signal: stop.signal,
     log,
+    onPhase: (what) => send({ type: 'phase', what }),
     onStep: (report, total, eta) => {
       lastStep = report.step;
       send({ type: 'step', report, total, eta });
@@ -85,7 +86,10 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
       if (first) {
         first = false;
         // A checkpoint at step 0 of a new run: a crash before the first timed checkpoint can still resume.
-        if (!resume) await checkpoint();
+        if (!resume) {
+          send({ type: 'phase', what: 'writing the starting checkpoint' });
+          await checkpoint();
+        }
       }
       if (!pauseWanted || stop.signal.aborted) return;
       await checkpoint();
