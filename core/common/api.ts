@@ -22,8 +22,11 @@ export interface ImageMetadata {
   mpp: number | null;
   tileWidth: number;
   tileHeight: number;
-  /** Vendor properties as the file gives them (Aperio ImageDescription fields, OME attributes, TIFF tags). */
+  /** Vendor properties as the file gives them (Aperio ImageDescription fields, OME attributes, TIFF tags),
+   * at most 256, each value cut to 1024 characters. */
   vendor: Record<string, string>;
+  /** What the reader ignored in the file and why (e.g. an implausible stated resolution); absent when none. */
+  warnings?: string[];
 }
 
 export type ImageStatus = 'ok' | 'missing' | 'unsupported' | 'corrupt' | 'caching';

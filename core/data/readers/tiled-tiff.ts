@@ -1,9 +1,13 @@
 // The reader for tiled TIFF levels (plain pyramidal TIFF, BigTIFF, SVS, OME-TIFF and the pyramid cache):
 // readRegion assembles the decoded tiles overlapping the rectangle, through a shared LRU tile cache.
+// Levels follow tiff/level-plan.ts: stored levels, and levels synthesized by 2 × 2 averaging of the level
+// before them where the file's levels are far apart. Sparse tiles (byte count 0) are never allocated.
 import type { ImageMetadata } from '../../common/api.js';
 import type { ImageReader, RgbImage } from '../reader.js';
 import { checkRegion, copyRect, whiteImage } from '../rgb.js';
 import { decodeTile } from '../tiff/decode.js';
+import { jpegFrameSize } from '../tiff/jpeg.js';
+import type { PlannedLevel } from '../tiff/level-plan.js';
 import { completeJpeg } from '../tiff/jpeg.js';
 import { Compression, Photometric } from '../tiff/tags.js';
 import type { TileLayout } from '../tiff/level.js';
@@ -19,21 +23,25 @@ export class TiledTiffReader implements ImageReader {
     readonly meta: ImageMetadata,
     private readonly source: FileSource,
     private readonly layouts: readonly TileLayout[],
+    private readonly plan: readonly PlannedLevel[],
     cacheBytes?: number,
   ) {
     this.cache = new TileCache(cacheBytes);
   }
 
-  /** The decoded tile (tx, ty) of a level: (tileHeight, tileWidth, 3). */
-  tile(level: number, tx: number, ty: number): Promise<RgbImage> {
-    const layout = this.layouts[level];
+  /** The decoded tile (tx, ty) of a level, (tileHeight, tileWidth, 3); null for a sparse tile (white). */
+  tile(level: number, tx: number, ty: number): Promise<RgbImage | null> {
+    const planned = this.plan[level];
+    if (planned.native === null) return this.cache.get(`${level}/${tx}/${ty}`, () => this.synthesizedTile(level, tx, ty));
+    const layout = this.layouts[planned.native];
     return this.cache.get(`${level}/${tx}/${ty}`, async () => {
       const i = ty * layout.tilesAcross + tx;
       const count = layout.byteCounts[i];
-      if (count === 0) return whiteImage(layout.tileWidth, layout.tileHeight); // sparse tile: never written
-      const bytes = await this.source.read(layout.offsets[i], count, `tile ${tx},${ty} of level ${level}`);
+      if (count === 0) return null; // sparse tile: never written, reads white
+      const what = `tile ${tx},${ty} of level ${level}`;
+      const bytes = await this.source.read(layout.offsets[i], count, what);
       try {
-        return await decodeTile(bytes, layout);
+        return await decodeTile(bytes, layout, `${this.path}: ${what}`);
       } catch (err) {
         if (err instanceof DinoscopeError) throw err;
         const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
@@ -46,19 +54,40 @@ export class TiledTiffReader implements ImageReader {
    * through without decoding (core/tiles/render.ts); null when the level is not 3-sample JPEG or the tile
    * is absent. The stream is always the full tile size (edge tiles include the encoder's padding). */
   async jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null> {
-    const layout = this.layouts[level];
+    const native = this.plan[level]?.native;
+    const layout = native === null || native === undefined ? undefined : this.layouts[native];
     if (!layout || layout.compression !== Compression.JPEG || layout.samples !== 3) return null;
     if (!(tx >= 0 && ty >= 0 && tx < layout.tilesAcross && ty < layout.tilesDown)) return null;
     const i = ty * layout.tilesAcross + tx;
     const count = layout.byteCounts[i];
     if (!count) return null;
     const bytes = await this.source.read(layout.offsets[i], count, `tile ${tx},${ty} of level ${level}`);
-    return { bytes: completeJpeg(bytes, layout.jpegTables, layout.photometric === Photometric.RGB), tileWidth: layout.tileWidth, tileHeight: layout.tileHeight };
+    const stream = completeJpeg(bytes, layout.jpegTables, layout.photometric === Photometric.RGB);
+    // Only a frame of exactly the tile's size passes through; anything else is decoded (and refused) instead.
+    const frame = jpegFrameSize(stream);
+    if (!frame || frame.width !== layout.tileWidth || frame.height !== layout.tileHeight) return null;
+    return { bytes: stream, tileWidth: layout.tileWidth, tileHeight: layout.tileHeight };
+  }
+
+  /** A tile of a synthesized level: the 2 × 2 average of its footprint on the level before it. */
+  private async synthesizedTile(level: number, tx: number, ty: number): Promise<RgbImage> {
+    const { tileWidth: tw, tileHeight: th } = this.plan[level];
+    const src = await this.readRegion(level - 1, 2 * tx * tw, 2 * ty * th, 2 * tw, 2 * th); // (2th, 2tw, 3)
+    const out = new Uint8Array(tw * th * 3);
+    const row = 2 * tw * 3;
+    for (let y = 0; y < th; y++) {
+      for (let x = 0; x < tw; x++) {
+        const a = (2 * y * 2 * tw + 2 * x) * 3;
+        const o = (y * tw + x) * 3;
+        for (let c = 0; c < 3; c++) out[o + c] = (src.data[a + c] + src.data[a + 3 + c] + src.data[a + row + c] + src.data[a + row + 3 + c] + 2) >> 2;
+      }
+    }
+    return { data: out, width: tw, height: th };
   }
 
   async readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
-    checkRegion(this.path, this.layouts.length, level, x, y, width, height);
-    const layout = this.layouts[level];
+    checkRegion(this.path, this.plan.length, level, x, y, width, height);
+    const layout = this.plan[level];
     const out = whiteImage(width, height);
     const left = Math.max(0, x);
     const top = Math.max(0, y);
@@ -71,6 +100,7 @@ export class TiledTiffReader implements ImageReader {
       for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
         jobs.push(
           this.tile(level, tx, ty).then((tile) => {
+            if (!tile) return; // sparse: stays white
             // Intersection of this tile with the clipped rectangle, in level coordinates.
             const x0 = Math.max(left, tx * tw);
             const y0 = Math.max(top, ty * th);
