@@ -69,6 +69,8 @@ export interface ImportReport {
   skipped: string[];
   /** Paths that failed, each with its reason; they are also listed in the collection. */
   failed: { path: string; reason: string }[];
+  /** Images added with a warning (what the reader ignored in the file, e.g. an implausible resolution). */
+  warnings?: { path: string; warning: string }[];
 }
 
 /** A deep-zoom tile source for the viewer (DZI level numbering: maxLevel is full resolution, each

@@ -15,8 +15,30 @@ import type { FileSource } from '../tiff/source.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { TileCache } from '../tiff/tile-cache.js';
 
+/** Synthesized tiles made at once per level: each holds a 2 × 2-tile region of the level above, and
+ * without a bound a region of a synthesized level would start all its tiles, and they all theirs, at once. */
+const SYNTHESIS_PER_LEVEL = 2;
+
+/** At most `limit` tasks at once, in arrival order. */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 export class TiledTiffReader implements ImageReader {
   readonly cache: TileCache;
+  private readonly gates = new Map<number, Gate>();
 
   constructor(
     readonly path: string,
@@ -32,7 +54,12 @@ export class TiledTiffReader implements ImageReader {
   /** The decoded tile (tx, ty) of a level, (tileHeight, tileWidth, 3); null for a sparse tile (white). */
   tile(level: number, tx: number, ty: number): Promise<RgbImage | null> {
     const planned = this.plan[level];
-    if (planned.native === null) return this.cache.get(`${level}/${tx}/${ty}`, () => this.synthesizedTile(level, tx, ty));
+    if (planned.native === null) {
+      let gate = this.gates.get(level);
+      if (!gate) this.gates.set(level, (gate = new Gate(SYNTHESIS_PER_LEVEL)));
+      const g = gate;
+      return this.cache.get(`${level}/${tx}/${ty}`, () => g.run(() => this.synthesizedTile(level, tx, ty)));
+    }
     const layout = this.layouts[planned.native];
     return this.cache.get(`${level}/${tx}/${ty}`, async () => {
       const i = ty * layout.tilesAcross + tx;
@@ -69,19 +96,33 @@ export class TiledTiffReader implements ImageReader {
     return { bytes: stream, tileWidth: layout.tileWidth, tileHeight: layout.tileHeight };
   }
 
-  /** A tile of a synthesized level: the 2 × 2 average of its footprint on the level before it. */
+  /** A tile of a synthesized level: the 2 × 2 average of its footprint on the level before it. When that
+   * level has tiles of the same size (always, between synthesized levels), the footprint is exactly 2 × 2
+   * of its tiles, averaged quadrant by quadrant without assembling the region; sparse ones stay white.
+   * Tiles at the level's right and bottom edges go through readRegion, which clips the encoder's padding. */
   private async synthesizedTile(level: number, tx: number, ty: number): Promise<RgbImage> {
     const { tileWidth: tw, tileHeight: th } = this.plan[level];
-    const src = await this.readRegion(level - 1, 2 * tx * tw, 2 * ty * th, 2 * tw, 2 * th); // (2th, 2tw, 3)
-    const out = new Uint8Array(tw * th * 3);
-    const row = 2 * tw * 3;
-    for (let y = 0; y < th; y++) {
-      for (let x = 0; x < tw; x++) {
-        const a = (2 * y * 2 * tw + 2 * x) * 3;
-        const o = (y * tw + x) * 3;
-        for (let c = 0; c < 3; c++) out[o + c] = (src.data[a + c] + src.data[a + 3 + c] + src.data[a + row + c] + src.data[a + row + 3 + c] + 2) >> 2;
+    const above = this.plan[level - 1];
+    const out = new Uint8Array(tw * th * 3).fill(255);
+    const inside = (2 * tx + 2) * tw <= above.width && (2 * ty + 2) * th <= above.height; // no edge padding to clip
+    if (above.tileWidth !== tw || above.tileHeight !== th || tw % 2 !== 0 || th % 2 !== 0 || !inside) {
+      const src = await this.readRegion(level - 1, 2 * tx * tw, 2 * ty * th, 2 * tw, 2 * th); // (2th, 2tw, 3)
+      halve(src.data, 2 * tw, 0, 0, tw, th, out, tw, 0, 0);
+      return { data: out, width: tw, height: th };
+    }
+    const jobs: Promise<void>[] = [];
+    for (let qy = 0; qy < 2; qy++) {
+      for (let qx = 0; qx < 2; qx++) {
+        const cx = 2 * tx + qx;
+        const cy = 2 * ty + qy;
+        jobs.push(
+          this.tile(level - 1, cx, cy).then((child) => {
+            if (child) halve(child.data, tw, 0, 0, tw / 2, th / 2, out, tw, (qx * tw) / 2, (qy * th) / 2);
+          }),
+        );
       }
     }
+    await Promise.all(jobs);
     return { data: out, width: tw, height: th };
   }
 
@@ -118,5 +159,19 @@ export class TiledTiffReader implements ImageReader {
   async close(): Promise<void> {
     this.cache.clear();
     await this.source.close();
+  }
+}
+
+/** Average 2 × 2 blocks of src (RGB, srcWidth wide) from (sx, sy) into a w × h block of dst at (dx, dy). */
+function halve(src: Uint8Array, srcWidth: number, sx: number, sy: number, w: number, h: number, dst: Uint8Array, dstWidth: number, dx: number, dy: number): void {
+  const row = srcWidth * 3;
+  for (let y = 0; y < h; y++) {
+    let a = ((sy + 2 * y) * srcWidth + sx) * 3;
+    let o = ((dy + y) * dstWidth + dx) * 3;
+    for (let x = 0; x < w; x++, a += 6, o += 3) {
+      dst[o] = (src[a] + src[a + 3] + src[a + row] + src[a + row + 3] + 2) >> 2;
+      dst[o + 1] = (src[a + 1] + src[a + 4] + src[a + row + 1] + src[a + row + 4] + 2) >> 2;
+      dst[o + 2] = (src[a + 2] + src[a + 5] + src[a + row + 2] + src[a + row + 5] + 2) >> 2;
+    }
   }
 }

@@ -30,8 +30,8 @@ const MAX_ENTRIES = 65535;
 const MAX_SUBIFDS = 64;
 /** Directory bytes (entries) read per file, over all directories. */
 export const MAX_DIRECTORY_BYTES = 64 * 2 ** 20;
-/** Tag value bytes loaded per file, over all directories (a 300k × 300k BigTIFF's offsets need ~25 MiB). */
-export const MAX_TAG_BYTES = 128 * 2 ** 20;
+/** Tag value bytes loaded per file, over all directories (a 300k × 300k BigTIFF's offsets need ~30 MiB). */
+export const MAX_TAG_BYTES = 64 * 2 ** 20;
 /** The most bytes of an ImageDescription that are read: the start of longer ones. */
 export const MAX_DESCRIPTION_BYTES = 4 * 2 ** 20;
 
