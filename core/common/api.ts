@@ -22,8 +22,11 @@ export interface ImageMetadata {
   mpp: number | null;
   tileWidth: number;
   tileHeight: number;
-  /** Vendor properties as the file gives them (Aperio ImageDescription fields, OME attributes, TIFF tags). */
+  /** Vendor properties as the file gives them (Aperio ImageDescription fields, OME attributes, TIFF tags),
+   * at most 256, each value cut to 1024 characters. */
   vendor: Record<string, string>;
+  /** What the reader ignored in the file and why (e.g. an implausible stated resolution); absent when none. */
+  warnings?: string[];
 }
 
 export type ImageStatus = 'ok' | 'missing' | 'unsupported' | 'corrupt' | 'caching';
@@ -93,6 +96,8 @@ export interface ImportReport {
   skipped: string[];
   /** Paths that failed, each with its reason; they are also listed in the collection. */
   failed: { path: string; reason: string }[];
+  /** Images added with a warning (what the reader ignored in the file, e.g. an implausible resolution). */
+  warnings?: { path: string; warning: string }[];
 }
 
 /** A deep-zoom tile source for the viewer (DZI level numbering: maxLevel is full resolution, each

@@ -64,6 +64,7 @@ export async function importPaths(ctx: ImportContext, paths: readonly string[]):
       } else {
         const img = await importOne(ctx, file, id);
         if (img.status === 'unsupported' || img.status === 'corrupt') report.failed.push({ path: file, reason: img.reason ?? 'unreadable' });
+        for (const warning of img.meta?.warnings ?? []) (report.warnings ??= []).push({ path: file, warning });
         report.added.push(toEntry(img));
         await ctx.project.update((p) => p.upsert(img));
         if (img.status === 'caching') background.push(buildCache(ctx, img));

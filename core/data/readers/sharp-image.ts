@@ -13,6 +13,20 @@ import { checkRegion, copyRect, toRgb, whiteImage } from '../rgb.js';
 /** Longest side up to which an image is decoded whole and cached. */
 export const SMALL_SIDE = 4096;
 export const DEFAULT_MAX_PIXELS = 1e11;
+/** The most pixels of an image without a native pyramid (PNG, JPEG, WebP, strip TIFF, a one-level tiled
+ * TIFF): such an image is decoded whole, once, to build its pyramid cache, which takes about 20 s per
+ * gigapixel here, so larger ones are refused at open with a message saying how to convert them. */
+export const MAX_UNPYRAMIDED_PIXELS = 2 ** 30;
+
+/** TOO_LARGE for an image without a native pyramid beyond MAX_UNPYRAMIDED_PIXELS, else nothing. */
+export function checkUnpyramided(path: string, width: number, height: number): void {
+  if (width * height <= MAX_UNPYRAMIDED_PIXELS) return;
+  const gp = (width * height / 1e9).toFixed(1);
+  throw new DinoscopeError(
+    'TOO_LARGE',
+    `${path}: ${width} × ${height} pixels (${gp} gigapixels) without reduced-resolution levels is more than the ${(MAX_UNPYRAMIDED_PIXELS / 1e9).toFixed(2)} gigapixels Dinoscope decodes whole; convert it to a tiled pyramidal TIFF first (e.g. vips tiffsave in.png out.tif --tile --pyramid --compression jpeg).`,
+  );
+}
 const VIRTUAL_TILE = 256;
 
 export interface SharpImageInfo {
@@ -119,6 +133,7 @@ export async function openSharpImage(path: string, info: SharpImageInfo, options
   if (!(width > 0 && height > 0)) throw new DinoscopeError('CORRUPT', `${path}: the header gives no image size.`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (width * height > maxPixels) throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
+  checkUnpyramided(path, width, height);
   const small = Math.max(width, height) <= SMALL_SIDE;
   const full = small ? await decode(path) : null;
   const meta: ImageMetadata = {

@@ -14,10 +14,14 @@ export interface AperioInfo {
   vendor: Record<string, string>;
 }
 
-/** "Aperio Image Library v12\r\n46000x32914 (256x256) JPEG/RGB Q=70|AppMag = 20|MPP = 0.4990" → fields. */
+/** Fields read from a description (real ones have a few dozen); the rest are ignored. */
+export const MAX_APERIO_FIELDS = 200;
+
+/** "Aperio Image Library v12\r\n46000x32914 (256x256) JPEG/RGB Q=70|AppMag = 20|MPP = 0.4990" → fields.
+ * Only the first MAX_APERIO_FIELDS fields are read; keys and values are cut by boundedVendor later. */
 export function parseAperio(description: string): AperioInfo {
-  const [header, ...fields] = description.split('|');
-  const vendor: Record<string, string> = { 'aperio.Header': header.replace(/\s+/g, ' ').trim() };
+  const [header, ...fields] = description.split('|', MAX_APERIO_FIELDS + 1);
+  const vendor: Record<string, string> = { 'aperio.Header': header.slice(0, 4096).replace(/\s+/g, ' ').trim() };
   for (const f of fields) {
     const eq = f.indexOf('=');
     if (eq < 0) continue;

@@ -7,12 +7,15 @@ import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { isTiff } from '../sniff.js';
 import { tileLayout, isTiled } from '../tiff/level.js';
+import { levelPlan } from '../tiff/level-plan.js';
 import { pyramidDirs } from '../tiff/levels.js';
 import { type Ifd, parseTiff, tagNumber, tagString } from '../tiff/parse.js';
 import { FileSource } from '../tiff/source.js';
 import { Tag } from '../tiff/tags.js';
+import { boundedVendor, plausibleMpp } from '../vendor.js';
 import { isOme, parseOme } from './ome-tiff.js';
-import { DEFAULT_MAX_PIXELS, openSharpImage } from './sharp-image.js';
+import { checkUnpyramided, DEFAULT_MAX_PIXELS, openSharpImage } from './sharp-image.js';
+import { PYRAMID_CACHE_MIN_SIDE } from '../pyramid-cache.js';
 import { aperioAssociatedName, isAperio, parseAperio } from './svs.js';
 import { TiledTiffReader } from './tiled-tiff.js';
 
@@ -56,17 +59,22 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
     }
     let format = structure.bigTiff ? 'bigtiff' : 'tiled-tiff';
     let mpp = resolutionMpp(base);
+    const warnings: string[] = [];
     let associatedName = (_ifd: Ifd, _i: number): string | null => null;
     if (isAperio(description)) {
       const info = parseAperio(description ?? '');
       format = 'svs';
-      mpp = info.mpp;
+      const checked = plausibleMpp(info.mpp, 'Aperio MPP');
+      mpp = checked.mpp;
+      if (checked.warning) warnings.push(checked.warning);
       Object.assign(vendor, info.vendor);
       associatedName = aperioAssociatedName;
     } else if (isOme(description)) {
       const info = parseOme(description ?? '');
       format = 'ome-tiff';
-      mpp = info.mpp ?? mpp;
+      const checked = plausibleMpp(info.mpp, 'OME PhysicalSizeX');
+      mpp = checked.mpp ?? mpp;
+      if (checked.warning) warnings.push(checked.warning);
       Object.assign(vendor, info.vendor);
     } else if (description && description.length <= 1024) vendor['tiff.ImageDescription'] = description;
     const dirs = pyramidDirs(structure.ifds, associatedName);
@@ -75,17 +83,21 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
       vendor.associatedImages = dirs.associated.map((a) => a.name).join(',');
       for (const a of dirs.associated) vendor[`associated.${a.name}`] = `${tagNumber(a.ifd, Tag.ImageWidth, 0)}x${tagNumber(a.ifd, Tag.ImageLength, 0)}`;
     }
+    const plan = levelPlan(layouts);
+    if (plan.length === 1 && Math.max(w0, h0) > PYRAMID_CACHE_MIN_SIDE) checkUnpyramided(path, w0, h0); // its pyramid cache decodes it whole
+    if (plan.length > layouts.length) vendor['dinoscope.synthesizedLevels'] = String(plan.length - layouts.length);
     const meta: ImageMetadata = {
       format,
       width: w0,
       height: h0,
-      levels: layouts.map((l) => ({ width: l.width, height: l.height, downsample: w0 / l.width })),
+      levels: plan.map((l) => ({ width: l.width, height: l.height, downsample: w0 / l.width })),
       mpp,
       tileWidth: layouts[0].tileWidth,
       tileHeight: layouts[0].tileHeight,
-      vendor,
+      vendor: boundedVendor(vendor),
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
-    return new TiledTiffReader(path, meta, source, layouts);
+    return new TiledTiffReader(path, meta, source, layouts, plan);
   } catch (err) {
     await source.close().catch(() => undefined);
     throw err;

@@ -1,10 +1,13 @@
-// Decode one TIFF tile's bytes to an RGB tile of the full tile size: (tileHeight, tileWidth, 3).
+// Decode one TIFF tile's bytes to an RGB tile of the full tile size: (tileHeight, tileWidth, 3). Nothing
+// is allocated beyond the level's declared tile size (itself capped in level.ts): a JPEG frame larger
+// than the tile is refused from its header before decoding, inflate and LZW stop at the tile's size.
 import { inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import type { RgbImage } from '../reader.js';
 import { toRgb, whiteImage, copyRect } from '../rgb.js';
-import { completeJpeg } from './jpeg.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { completeJpeg, jpegFrameSize } from './jpeg.js';
 import type { TileLayout } from './level.js';
 import { decodeLzw } from './lzw.js';
 import { Compression, Photometric } from './tags.js';
@@ -20,10 +23,16 @@ export function undoHorizontalPredictor(data: Uint8Array, width: number, height:
   }
 }
 
-async function decodeJpeg(bytes: Uint8Array, layout: TileLayout): Promise<RgbImage> {
+async function decodeJpeg(bytes: Uint8Array, layout: TileLayout, what: string): Promise<RgbImage> {
   const rgb = layout.photometric === Photometric.RGB;
   const stream = completeJpeg(bytes, layout.jpegTables, rgb);
-  const { data, info } = await sharp(stream, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
+  const frame = jpegFrameSize(stream);
+  if (!frame) throw new Error('no JPEG frame header (SOF) before the scan');
+  if (frame.width > layout.tileWidth || frame.height > layout.tileHeight) {
+    throw new DinoscopeError('CORRUPT', `${what}: its JPEG frame is ${frame.width} × ${frame.height} pixels, larger than the level's ${layout.tileWidth} × ${layout.tileHeight} tiles.`);
+  }
+  const limitInputPixels = Math.max(1, layout.tileWidth * layout.tileHeight);
+  const { data, info } = await sharp(stream, { failOn: 'error', limitInputPixels }).raw().toBuffer({ resolveWithObject: true });
   const img = toRgb(new Uint8Array(data.buffer, data.byteOffset, data.length), info.width, info.height, info.channels);
   if (img.width === layout.tileWidth && img.height === layout.tileHeight) return img;
   const tile = whiteImage(layout.tileWidth, layout.tileHeight);
@@ -31,9 +40,10 @@ async function decodeJpeg(bytes: Uint8Array, layout: TileLayout): Promise<RgbIma
   return tile;
 }
 
-export async function decodeTile(bytes: Uint8Array, layout: TileLayout): Promise<RgbImage> {
+/** `what` names the tile in errors (e.g. "/a/b.svs: tile 3,4 of level 0"). */
+export async function decodeTile(bytes: Uint8Array, layout: TileLayout, what = 'a tile'): Promise<RgbImage> {
   const { tileWidth: w, tileHeight: h, samples } = layout;
-  if (layout.compression === Compression.JPEG) return decodeJpeg(bytes, layout);
+  if (layout.compression === Compression.JPEG) return decodeJpeg(bytes, layout, what);
   const expected = w * h * samples;
   let raw: Uint8Array;
   switch (layout.compression) {

@@ -47,3 +47,28 @@ export function completeJpeg(tile: Uint8Array, tables: Uint8Array | null, rgb: b
   }
   return out;
 }
+
+/** Start-of-frame markers (baseline, extended, progressive, lossless; Huffman and arithmetic). */
+const SOF = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+
+/** Width and height from a JPEG stream's frame header (SOFn), read before any decoding; null when the
+ * stream has no frame header before its scan. */
+export function jpegFrameSize(stream: Uint8Array): { width: number; height: number } | null {
+  let p = 2;
+  while (p + 4 <= stream.length) {
+    if (stream[p] !== 0xff) return null;
+    const marker = stream[p + 1];
+    if (marker === 0xff) {
+      p++; // fill byte
+      continue;
+    }
+    if (marker === SOS || marker === EOI) return null;
+    const len = (stream[p + 2] << 8) | stream[p + 3];
+    if (SOF.has(marker)) {
+      if (p + 9 > stream.length) return null;
+      return { height: (stream[p + 5] << 8) | stream[p + 6], width: (stream[p + 7] << 8) | stream[p + 8] };
+    }
+    p += 2 + len;
+  }
+  return null;
+}

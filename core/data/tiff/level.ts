@@ -5,6 +5,9 @@ import { type Ifd, tagBytes, tagNumber, tagNumbers } from './parse.js';
 import { Compression, Photometric, Tag } from './tags.js';
 
 export const MAX_TILE_SIDE = 16384;
+/** The most pixels one tile may have (4096 × 4096: 48 MiB decoded as RGB). Real pyramids use 256–1024;
+ * a larger tile would be allocated in full for every decode, whatever the file's size. */
+export const MAX_TILE_PIXELS = 4096 * 4096;
 /** The most compressed bytes one tile may take (a 16384² RGB tile stored raw is 768 MiB; we refuse it). */
 export const MAX_TILE_BYTES = 256 * 2 ** 20;
 
@@ -50,6 +53,9 @@ export function tileLayout(path: string, ifd: Ifd, fileSize: number): TileLayout
   const tileHeight = tagNumber(ifd, Tag.TileLength, 0);
   if (!(width > 0 && height > 0)) throw corrupt(`a directory has no image size`);
   if (!(tileWidth > 0 && tileHeight > 0 && tileWidth <= MAX_TILE_SIDE && tileHeight <= MAX_TILE_SIDE)) throw corrupt(`tile size ${tileWidth} × ${tileHeight} is not between 1 and ${MAX_TILE_SIDE}`);
+  if (tileWidth * tileHeight > MAX_TILE_PIXELS) {
+    throw new DinoscopeError('TOO_LARGE', `${path}: its tiles are ${tileWidth} × ${tileHeight} pixels, more than the ${MAX_TILE_PIXELS} (4096 × 4096) Dinoscope decodes at once; re-save it with smaller tiles (e.g. vips tiffsave --tile --tile-width 512).`);
+  }
   const samples = tagNumber(ifd, Tag.SamplesPerPixel, 1);
   const bits = tagNumbers(ifd, Tag.BitsPerSample);
   const compression = tagNumber(ifd, Tag.Compression, 1);

@@ -1,5 +1,8 @@
 // A small TIFF/BigTIFF structure parser: header, IFD chain, SubIFDs and tag values, read at offsets
-// (never the whole file). Values of every tag are loaded; a 100k × 100k slide's TileOffsets are ~1 MB.
+// (never the whole file). Only the tags the readers use are loaded, each within its own cap, and all of
+// them within one budget per file: a hostile file can point thousands of tags (or directories) at the
+// same megabytes, which would otherwise be read and decoded again each time. A 100k × 100k slide's
+// TileOffsets are ~1 MB; descriptions longer than their cap are cut (only their start is ever used).
 import { DinoscopeError } from '../../common/errors.js';
 import type { FileSource } from './source.js';
 import { Tag, typeSize } from './tags.js';
@@ -25,9 +28,46 @@ export interface TiffStructure {
 const MAX_IFDS = 1024;
 const MAX_ENTRIES = 65535;
 const MAX_SUBIFDS = 64;
+/** Directory bytes (entries) read per file, over all directories. */
+export const MAX_DIRECTORY_BYTES = 64 * 2 ** 20;
+/** Tag value bytes loaded per file, over all directories (a 300k × 300k BigTIFF's offsets need ~30 MiB). */
+export const MAX_TAG_BYTES = 64 * 2 ** 20;
+/** The most bytes of an ImageDescription that are read: the start of longer ones. */
+export const MAX_DESCRIPTION_BYTES = 4 * 2 ** 20;
+
+/** Tags whose values are loaded, with the most bytes each may take (beyond that: CORRUPT, or cut for
+ * text). Every other tag is skipped unread. */
+const loadedTags = new Map<number, number>([
+  [Tag.NewSubfileType, 64],
+  [Tag.ImageWidth, 64],
+  [Tag.ImageLength, 64],
+  [Tag.BitsPerSample, 64],
+  [Tag.Compression, 64],
+  [Tag.Photometric, 64],
+  [Tag.ImageDescription, MAX_DESCRIPTION_BYTES],
+  [Tag.SamplesPerPixel, 64],
+  [Tag.XResolution, 64],
+  [Tag.YResolution, 64],
+  [Tag.PlanarConfig, 64],
+  [Tag.ResolutionUnit, 64],
+  [Tag.Software, 4096],
+  [Tag.DateTime, 4096],
+  [Tag.Predictor, 64],
+  [Tag.TileWidth, 64],
+  [Tag.TileLength, 64],
+  [Tag.TileOffsets, 64 * 2 ** 20],
+  [Tag.TileByteCounts, 64 * 2 ** 20],
+  [Tag.SubIFDs, MAX_SUBIFDS * 8],
+  [Tag.SampleFormat, 64],
+  [Tag.JPEGTables, 1 * 2 ** 20],
+]);
+/** Tags that are text: longer values are cut to their cap instead of refused. */
+const textTags = new Set<number>([Tag.ImageDescription, Tag.Software, Tag.DateTime]);
 
 class Parser {
   private readonly visited = new Set<number>();
+  private directoryBytes = 0;
+  private tagBytes = 0;
   constructor(
     private readonly src: FileSource,
     readonly littleEndian: boolean,
@@ -84,6 +124,8 @@ class Parser {
     const cv = new DataView(countBytes.buffer);
     const count = this.bigTiff ? Number(cv.getBigUint64(0, this.littleEndian)) : cv.getUint16(0, this.littleEndian);
     if (count === 0 || count > MAX_ENTRIES) throw this.corrupt(`the directory at ${offset} has ${count} entries`);
+    this.directoryBytes += count * entrySize + offSize;
+    if (this.directoryBytes > MAX_DIRECTORY_BYTES) throw this.corrupt(`its directories take more than ${MAX_DIRECTORY_BYTES / 2 ** 20} MiB`);
     const body = await this.src.read(offset + countSize, count * entrySize + offSize, `the directory at ${offset}`);
     const view = new DataView(body.buffer);
     const tags = new Map<number, TagValue>();
@@ -91,13 +133,22 @@ class Parser {
       const at = i * entrySize;
       const tag = view.getUint16(at, this.littleEndian);
       const type = view.getUint16(at + 2, this.littleEndian);
-      const n = this.bigTiff ? Number(view.getBigUint64(at + 4, this.littleEndian)) : view.getUint32(at + 4, this.littleEndian);
+      let n = this.bigTiff ? Number(view.getBigUint64(at + 4, this.littleEndian)) : view.getUint32(at + 4, this.littleEndian);
       const size = typeSize[type];
       if (!size) continue; // unknown field types are skipped, as TIFF 6.0 asks
-      const total = size * n;
+      const cap = loadedTags.get(tag);
+      if (cap === undefined || tags.has(tag)) continue; // tags no reader uses are never read; a repeated tag counts once
+      let total = size * n;
       if (!Number.isSafeInteger(total) || total > this.src.size) throw this.corrupt(`tag ${tag} declares ${n} values, more than the file holds`);
+      const inline = total <= offSize;
+      if (total > cap && textTags.has(tag)) {
+        n = Math.floor(cap / size);
+        total = n * size;
+      } else if (total > cap) throw this.corrupt(`tag ${tag} declares ${n} values, more than a TIFF of this kind needs (at most ${Math.floor(cap / size)})`);
+      this.tagBytes += total;
+      if (this.tagBytes > MAX_TAG_BYTES) throw this.corrupt(`its tag values take more than ${MAX_TAG_BYTES / 2 ** 20} MiB`);
       const valueAt = at + 4 + (this.bigTiff ? 8 : 4);
-      const bytes = total <= offSize ? body.slice(valueAt, valueAt + total) : await this.src.read(this.offsetAt(view, valueAt), total, `tag ${tag}'s values`);
+      const bytes = inline ? body.slice(valueAt, valueAt + total) : await this.src.read(this.offsetAt(view, valueAt), total, `tag ${tag}'s values`);
       tags.set(tag, this.decodeValues(bytes, type, n));
     }
     const next = this.offsetAt(view, count * entrySize);

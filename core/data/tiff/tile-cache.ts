@@ -1,20 +1,24 @@
 // A bytes-bounded LRU cache of decoded tiles; concurrent requests for the same tile share one decode.
+// null stands for a sparse tile (reads white) and is counted as a few bytes, so it is cached without
+// allocating the tile.
 import type { RgbImage } from '../reader.js';
 
 export const DEFAULT_TILE_CACHE_BYTES = 128 * 2 ** 20;
+const SPARSE_BYTES = 64;
+const sizeOf = (tile: RgbImage | null): number => (tile ? tile.data.byteLength : SPARSE_BYTES);
 
 export class TileCache {
-  private readonly tiles = new Map<string, RgbImage>(); // insertion order = recency
-  private readonly pending = new Map<string, Promise<RgbImage>>();
+  private readonly tiles = new Map<string, RgbImage | null>(); // insertion order = recency
+  private readonly pending = new Map<string, Promise<RgbImage | null>>();
   private bytes = 0;
   /** Decodes performed (for tests and stats). */
   decodes = 0;
 
   constructor(private readonly maxBytes = DEFAULT_TILE_CACHE_BYTES) {}
 
-  get(key: string, load: () => Promise<RgbImage>): Promise<RgbImage> {
+  get(key: string, load: () => Promise<RgbImage | null>): Promise<RgbImage | null> {
     const hit = this.tiles.get(key);
-    if (hit) {
+    if (hit !== undefined) {
       this.tiles.delete(key);
       this.tiles.set(key, hit);
       return Promise.resolve(hit);
@@ -37,15 +41,15 @@ export class TileCache {
     return p;
   }
 
-  private put(key: string, tile: RgbImage): void {
-    const size = tile.data.byteLength;
+  private put(key: string, tile: RgbImage | null): void {
+    const size = sizeOf(tile);
     if (size > this.maxBytes) return;
     this.tiles.set(key, tile);
     this.bytes += size;
     for (const [k, t] of this.tiles) {
       if (this.bytes <= this.maxBytes) break;
       this.tiles.delete(k);
-      this.bytes -= t.data.byteLength;
+      this.bytes -= sizeOf(t);
     }
   }
 
