@@ -8,6 +8,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostTensor } from '../../graph/tensor.js';
 import type { ViTConfig } from '../../model/config.js';
+import { syncFolder } from '../../io/atomic.js';
 import { WEIGHTS, newManifest, writeManifest } from '../../model/manager/manifest.js';
 import { projectModelsDir, slug } from '../../model/manager/paths.js';
 import { exportWeights } from '../../model/weights/export.js';
@@ -36,6 +37,7 @@ export async function registerRunModel(projectDir: string, runName: string, vit:
     await rm(old, { recursive: true, force: true });
     await rename(target, old).catch(() => undefined); // absent the first time
     await rename(staging, target);
+    await syncFolder(dir);
     await rm(old, { recursive: true, force: true });
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
