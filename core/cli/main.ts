@@ -1,6 +1,7 @@
 // `dinoscope <command> …`: the headless entry point over the same core the app uses.
 import { DinoscopeError, toEnvelope } from '../common/errors.js';
 import type { CliIo, Command } from './command.js';
+import { describeFsError } from './fs-errors.js';
 import { commands } from './registry.js';
 
 function usage(list: readonly Command[]): string {
@@ -27,7 +28,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     const env = toEnvelope(err);
-    io.stderr(`dinoscope ${name}: ${env.message}\n`);
+    io.stderr(`dinoscope ${name}: ${describeFsError(err) ?? env.message}\n`);
     if (err instanceof DinoscopeError) return env.code === 'CANCELLED' ? 130 : err.code === 'INTERNAL' ? 1 : 2;
     if (process.env.DINOSCOPE_DEBUG && err instanceof Error) io.stderr(`${err.stack}\n`);
     return 1;
@@ -51,12 +52,27 @@ if (isEntry) {
     signal: controller.signal,
   };
   runCli(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
+    (code) => exitWhenIdle(code),
     (err: unknown) => {
       process.stderr.write(`dinoscope: ${String(err)}\n`);
-      process.exitCode = 1;
+      exitWhenIdle(1);
     },
   );
+}
+
+/** Seconds a finished command waits for what it left running before the process exits anyway. */
+export const LINGER_SECONDS = 3;
+
+/**
+ * The command has finished: the process exits as soon as nothing else is pending, and at the latest after
+ * LINGER_SECONDS, so that a worker thread or handle some failure path forgot to close cannot keep a
+ * finished command (or one that failed) running forever. The line it prints then is a bug report.
+ */
+function exitWhenIdle(code: number): void {
+  process.exitCode = code;
+  const timer = setTimeout(() => {
+    process.stderr.write(`dinoscope: work was still pending ${LINGER_SECONDS} s after the command ended; exiting (this is a bug, please report it).\n`);
+    process.exit(code);
+  }, LINGER_SECONDS * 1000);
+  timer.unref(); // keeps nothing alive by itself: a clean run exits at once
 }

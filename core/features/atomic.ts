@@ -1,4 +1,4 @@
-// Atomic writes live in core/io/atomic.ts; re-exported here for existing importers.
+// Atomic, fsynced writes live in core/io/atomic.ts; re-exported here for the feature and analysis writers.
 export { writeFileAtomic } from '../io/atomic.js';
 
 /** Bytes of a typed array's exact window (no copy). */

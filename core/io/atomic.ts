@@ -1,32 +1,92 @@
-// Atomic file writes: write a temp file beside the target, then rename over it (POSIX rename is atomic),
-// so a reader never sees a half-written file and a crash or error leaves the old version intact.
+// Atomic, durable file writes: write a temp file beside the target, fsync it, rename it over the target
+// (POSIX rename is atomic), then fsync the folder so the rename itself survives a power cut. A reader never
+// sees a half-written file; a crash, a full disk or any other error leaves the old version intact; and
+// once the write resolves, the new version is on the disk, not only in the page cache. Every state file
+// (project.json with its run records, feature-store manifests and chunks, checkpoints, model manifests)
+// is written through here.
 import { randomBytes } from 'node:crypto';
-import { type FileHandle, open, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+
+/** What was synced: a file's data ('file', its final path) or a folder's entries ('folder'). */
+export type SyncKind = 'file' | 'folder';
+type SyncListener = (kind: SyncKind, path: string) => void;
+const listeners = new Set<SyncListener>();
+
+/** Calls `listener` after every fsync this module does (for tests and diagnostics); returns the unsubscribe. */
+export function onSync(listener: SyncListener): () => void {
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+function synced(kind: SyncKind, path: string): void {
+  for (const l of listeners) l(kind, path);
+}
 
 /** A fresh hidden temp path in the target's directory (same file system, so the rename is atomic). */
 export function tempPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Runs `write(tmp)` to produce the file at a temp path, then renames it over `target`; on any error the temp file is removed. */
+/** Folder fsync errors that mean "this platform or file system cannot sync a folder" (Windows, some network shares). */
+const NO_FOLDER_SYNC = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP', 'EBADF']);
+
+/**
+ * Flushes `dir`'s entries (a rename or a new file in it) to the disk. Best effort where the platform
+ * cannot open or sync a folder; any other failure (EIO, …) is thrown.
+ */
+export async function syncFolder(dir: string): Promise<void> {
+  let fh: FileHandle;
+  try {
+    fh = await open(dir, 'r');
+  } catch (err) {
+    if (NO_FOLDER_SYNC.has((err as NodeJS.ErrnoException).code ?? '')) return;
+    throw err;
+  }
+  try {
+    await fh.sync();
+    synced('folder', dir);
+  } catch (err) {
+    if (!NO_FOLDER_SYNC.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** fsync of the complete temp file `tmp` that will become `target`. */
+async function syncFile(tmp: string, target: string): Promise<void> {
+  const fh = await open(tmp, 'r+'); // writable: Windows flushes only handles opened for writing
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  synced('file', target);
+}
+
+/**
+ * Runs `write(tmp)` to produce the file at a temp path, fsyncs it, renames it over `target` and fsyncs
+ * the folder; on any error the temp file is removed and `target` is untouched.
+ */
 export async function replaceAtomic(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
   const tmp = tempPathFor(target);
   try {
     await write(tmp);
+    await syncFile(tmp, target);
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
   }
+  await syncFolder(dirname(target));
 }
 
-/** Writes `data` to `target` atomically. */
+/** Writes `data` to `target` atomically and durably. */
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
-  await replaceAtomic(target, (tmp) => writeFile(tmp, data));
+  await writeHandleAtomic(target, (fh) => fh.writeFile(data));
 }
 
-/** Opens a temp file for writing, lets `write` fill it through the handle, closes it and renames it over `target`. */
+/** Opens a temp file for writing, lets `write` fill it through the handle, closes it and renames it over `target` (durably, as replaceAtomic). */
 export async function writeHandleAtomic(target: string, write: (fh: FileHandle) => Promise<void>): Promise<void> {
   await replaceAtomic(target, async (tmp) => {
     const fh = await open(tmp, 'w');

@@ -1,5 +1,7 @@
-// Training checkpoints that resume exactly: one folder written atomically (a temp folder beside it, fsynced
-// files, then rename; the previous checkpoint is replaced only after the new one is complete):
+// Training checkpoints that resume exactly: one folder written atomically (a temp folder beside it whose every file, the
+// safetensors and the JSON alike, is written and fsynced through core/io/atomic.ts; then renames, and the
+// parent folder is fsynced so the swap is on the disk too; the previous checkpoint is replaced only after
+// the new one is complete):
 //   model.safetensors      student.{backbone,dino_head,ibot_head}.* and teacher.* in PyTorch layout
 //                          (core/model/weights imports 'teacher.backbone.*' as the model to keep), and the
 //                          centers center.dino / center.ibot (1, K) when EMA centering is used
@@ -20,7 +22,7 @@ import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig, validateConfig } from '../model/config.js';
 import { fromGraphLayout, toGraphLayout } from '../model/params.js';
 import { type TensorToWrite, readSafetensors, writeSafetensors } from '../model/weights/safetensors.js';
-import { writeFileAtomic } from '../project/atomic.js';
+import { syncFolder, writeFileAtomic } from '../io/atomic.js';
 import { type TrainConfig, completeConfig } from './config.js';
 import { type HeadConfig, headLayout } from './heads.js';
 import { checkpointKey, graphName } from './model.js';
@@ -135,8 +137,10 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
       () => true,
       () => false,
     );
+    await syncFolder(tmp); // the new folder's entries, before it takes the checkpoint's name
     if (had) await rename(dir, old);
     await rename(tmp, dir);
+    await syncFolder(parent);
     if (had) await rm(old, { recursive: true, force: true });
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

@@ -188,7 +188,6 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no checkpoint to resume from.`);
     trainer = await Trainer.resumeProject(ck, project, { log, phase: opts.onPhase });
     startedFrom = trainer.completedSteps;
-    await trimProgress(join(folder, 'progress.jsonl'), startedFrom);
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
     log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
   } else {
@@ -197,20 +196,30 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; use --resume --run ${name} or another name.`);
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
+    if (opts.minutes !== undefined) {
+      if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
+      stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
+    }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
     trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
     rec = { name, dir: join('runs', name), preset: config.preset, stage: config.stage, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
-    if (opts.minutes !== undefined) {
-      if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
-      stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
-    }
     log(`${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`);
   }
-  await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
-  await record(project.dir, rec);
+  // From here the trainer holds worker threads and onnxruntime sessions: every way out closes it, or a
+  // failed write (a full disk, a file where the run folder should be) would leave the process running.
+  try {
+    return await loop(project, trainer, folder, rec, startedFrom, stepsFrom, opts);
+  } finally {
+    await trainer.close();
+  }
+}
 
+/** The steps, checkpoints and run records of a started (or resumed) run; the caller closes the trainer. */
+async function loop(project: Project, trainer: Trainer, folder: string, rec: RunRecord, startedFrom: number, stepsFrom: RunSummary['stepsFrom'], opts: RunOptions): Promise<RunSummary> {
+  const log = opts.log ?? ((): void => undefined);
+  const ckMinutes = opts.checkpointMinutes ?? 10;
   const progress = join(folder, 'progress.jsonl');
   const ck = checkpointDir(folder);
   let lastCk: { dir: string; step: number } | null = startedFrom > 0 ? { dir: ck, step: startedFrom } : null;
@@ -229,6 +238,9 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     await opts.onCheckpoint?.(trainer, trainer.completedSteps, rec.name);
   };
   try {
+    if (opts.resume) await trimProgress(progress, startedFrom);
+    await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
+    await record(project.dir, rec);
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
       await opts.gate?.(save);
       if (opts.signal?.aborted) break;
@@ -279,7 +291,5 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
     await record(project.dir, rec).catch(() => undefined);
     throw err;
-  } finally {
-    await trainer.close();
   }
 }

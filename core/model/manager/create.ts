@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncFolder } from '../../io/atomic.js';
 import type { ViTConfig } from '../config.js';
 import { exportWeights } from '../weights/export.js';
 import type { WeightTensor } from '../weights/safetensors.js';
@@ -36,6 +37,7 @@ export async function writeModelFolder(parent: string, id: string, vit: ViTConfi
     await rm(old, { recursive: true, force: true });
     await rename(target, old).catch(() => undefined); // absent the first time
     await rename(staging, target);
+    await syncFolder(parent); // the swap itself is on the disk
     await rm(old, { recursive: true, force: true });
   } catch (err) {
     await rm(staging, { recursive: true, force: true });

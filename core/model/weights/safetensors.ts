@@ -3,7 +3,7 @@
 // {dtype, shape, data_offsets: [begin, end]} (offsets relative to the start of the data) plus an optional
 // "__metadata__" object of string → string. Tensors are read lazily through a FileHandle, one at a time,
 // so a multi-GB checkpoint is never loaded whole. Writes stream tensor by tensor into a temp file that is
-// renamed over the target (atomic).
+// renamed over the target (atomic and fsynced, core/io/atomic.ts).
 import { open, type FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeHandleAtomic } from '../../io/atomic.js';
@@ -255,6 +255,5 @@ export async function writeSafetensors(path: string, tensors: ReadonlyMap<string
       let done = 0;
       while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
     }
-    await fh.sync();
-  });
+  }); // writeHandleAtomic fsyncs the file before the rename
 }

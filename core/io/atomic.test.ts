@@ -1,0 +1,127 @@
+// The atomic writer fsyncs the file before the rename and the folder after it, and every state file goes
+// through it: project.json (with its run records), a training run's config and checkpoint (JSON and
+// safetensors), feature-store manifests and model manifests. Syncs are observed through onSync on real
+// writes; a source scan keeps new code from renaming or writing files around the atomic writer.
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFeatureStore } from '../features/store/writer.js';
+import { newManifest, writeManifest } from '../model/manager/manifest.js';
+import { vitConfig } from '../model/config.js';
+import { Project } from '../project/project.js';
+import { TINY_OVERRIDES } from '../train/config.js';
+import { runPretrain } from '../train/run.js';
+import { onSync, type SyncKind, writeFileAtomic } from './atomic.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dinoscope-atomic-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The syncs `work` caused, as [kind, path relative to dir]. */
+async function syncsOf(work: () => Promise<unknown>): Promise<[SyncKind, string][]> {
+  const seen: [SyncKind, string][] = [];
+  const off = onSync((kind, path) => seen.push([kind, relative(dir, path)]));
+  try {
+    await work();
+  } finally {
+    off();
+  }
+  return seen;
+}
+
+describe('writeFileAtomic', () => {
+  it('fsyncs the new file before its rename and its folder after, and leaves no temp file', async () => {
+    const target = join(dir, 'one', 'state.json');
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, 'old');
+    const syncs = await syncsOf(() => writeFileAtomic(target, '{"new":true}'));
+    expect(syncs).toEqual([
+      ['file', 'one/state.json'],
+      ['folder', 'one'],
+    ]);
+    expect(await readFile(target, 'utf8')).toBe('{"new":true}');
+    expect(await readdir(dirname(target))).toEqual(['state.json']);
+  });
+
+  it('keeps the old file, syncs nothing and removes its temp file when the rename fails', async () => {
+    const target = join(dir, 'two', 'state.json');
+    await mkdir(target, { recursive: true }); // a folder where the file should go: rename fails with EISDIR
+    await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'EISDIR' });
+    expect(await readdir(dirname(target))).toEqual(['state.json']);
+  });
+});
+
+describe('every state file goes through the atomic writer', () => {
+  it('project.json, run records, the run config and checkpoint files, feature-store and model manifests', async () => {
+    const S = 128;
+    const px = Buffer.alloc(S * S * 3);
+    for (let i = 0; i < px.length; i++) px[i] = (i * 7) % 256;
+    const img = join(dir, 'tex.png');
+    await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(img);
+    const created = await syncsOf(() => Project.create(join(dir, 'p')));
+    expect(created).toContainEqual(['file', 'p/project.json']);
+    const project = await Project.open(join(dir, 'p'));
+    const upserted = await syncsOf(() => project.update((p) => p.upsert({ id: 'a', path: img, name: 'tex.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
+    expect(upserted).toEqual([
+      ['file', 'p/project.json'],
+      ['folder', 'p'],
+    ]);
+
+    const run = await syncsOf(() => runPretrain(project, { name: 'r', steps: 1, overrides: { ...TINY_OVERRIDES, runtime: { threads: 1 } } }));
+    const files = run.filter(([k]) => k === 'file').map(([, p]) => p);
+    expect(files).toContain('p/project.json'); // the run record, at the start and the end
+    expect(files).toContain('p/runs/r/train-config.json');
+    // The checkpoint is assembled in a hidden temp folder beside checkpoints/latest, then swapped in.
+    const ck = files.filter((p) => dirname(p) !== 'p/runs/r/checkpoints/latest' && dirname(dirname(p)) === 'p/runs/r/checkpoints').map((p) => basename(p));
+    expect(ck.sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json', 'train-config.json']);
+    expect(run).toContainEqual(['folder', 'p/runs/r/checkpoints']); // the swap itself
+    expect(JSON.parse(readFileSync(join(dir, 'p/runs/r/checkpoints/latest/state.json'), 'utf8'))).toMatchObject({ step: 1 });
+
+    const store = await syncsOf(() => createFeatureStore(join(dir, 'f.zarr'), { modelId: 'm', modelConfigHash: 'h', level: 0, mpp: null, stride: 16, origin: { x: 0, y: 0 }, gridWidth: 4, gridHeight: 4, dim: 2, chunk: { height: 4, width: 4 } }));
+    expect(store.filter(([k]) => k === 'file').map(([, p]) => p).sort()).toEqual(['f.zarr/0/zarr.json', 'f.zarr/progress.json', 'f.zarr/zarr.json']);
+
+    await mkdir(join(dir, 'model'));
+    const manifest = await syncsOf(() => writeManifest(join(dir, 'model'), newManifest({ name: 'm', source: 'test', licence: 'none', sha256: '0', bytes: 0, layout: 'hf-dinov2', config: vitConfig('tiny') })));
+    expect(manifest).toEqual([
+      ['file', 'model/dinoscope.json'],
+      ['folder', 'model'],
+    ]);
+  }, 120_000);
+
+  it('no source file renames or writes files around core/io/atomic.ts except the listed ones', () => {
+    // Each exception writes something that is not a replaced state file, or syncs its own folder swap.
+    const allowed: Record<string, string> = {
+      'core/io/atomic.ts': 'the atomic writer itself',
+      'core/train/checkpoint.ts': 'swaps the checkpoint folder (files inside via the atomic writer) and syncs its parent',
+      'core/train/host/register.ts': "swaps a run's model folder (files inside via the atomic writer) and syncs its parent",
+      'core/train/run.ts': 'appends progress.jsonl lines (a log; a torn last line is dropped on resume)',
+      'core/project/lock.ts': 'the project lock file (created exclusively, never replaced)',
+      'core/model/manager/manager.ts': 'copies imported weights into a staging folder renamed into place',
+      'core/model/manager/download.ts': 'a resumable partial download renamed when its checksum matches',
+      'core/serve/upload.ts': 'browser uploads streamed to a temp file',
+      'core/data/fixtures/tiff-writer.ts': 'test fixtures',
+    };
+    const root = resolve(import.meta.dirname, '../..');
+    const offenders: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.child.ts')) {
+          const src = readFileSync(p, 'utf8');
+          const fsImports = [...src.matchAll(/import\s*\{([^}]*)\}\s*from\s*'node:fs(?:\/promises)?'/g)].flatMap((m) => m[1].split(',').map((s) => s.trim().replace(/^type\s+/, '')));
+          const writes = fsImports.some((n) => /^(rename|renameSync|writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|copyFile|cp)$/.test(n)) || /\bopen\([^)]*'(?:w|wx|a|ax|w\+|a\+)'/.test(src);
+          const rel = relative(root, p);
+          if (writes && !(rel in allowed)) offenders.push(rel);
+        }
+      }
+    };
+    walk(join(root, 'core'));
+    expect(offenders).toEqual([]);
+  });
+});
