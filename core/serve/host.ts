@@ -84,6 +84,15 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The method name of /api/call/<name>, percent-decoded; malformed encodings are the caller's mistake. */
+function methodName(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new DinoscopeError('BAD_INPUT', `The API method name in /api/call/${encoded.slice(0, 60)} is not valid percent-encoding.`);
+  }
+}
+
 async function callMethod(service: AppService, method: string, body: string): Promise<unknown> {
   if (!isApiMethod(method)) throw new DinoscopeError('NOT_FOUND', `"${method}" is not an API method.`);
   let args: unknown;
@@ -155,7 +164,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       const type = req.headers['content-type'];
       if (type && !/^application\/json\b/i.test(type)) return sendJson(res, 415, headers, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')) });
       try {
-        const result = await callMethod(service, decodeURIComponent(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
+        const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
         sendJson(res, 200, headers, { ok: result ?? null });
       } catch (err) {
         sendError(res, headers, err);
