@@ -5,6 +5,7 @@ import path from 'node:path';
 import { AppService, rootAssetUrls, type AppHostHooks } from '../../core/app/service.js';
 import { routeAssetRequest } from '../../core/tiles/router.js';
 import { assetsOrigin } from './csp.js';
+import { isDevelopmentBuild } from './dev-policy.js';
 import { showOpenDialog } from './dialogs.js';
 import { registerIpc, sendMenuCommand } from './ipc.js';
 import { installMenu } from './menu.js';
@@ -12,7 +13,8 @@ import { registerSchemePrivileges, serveScheme } from './protocol.js';
 import { createProtocolHandler } from './protocol-handler.js';
 import { createMainWindow, hardenSession, windowStateSaved } from './window.js';
 
-const isDev = !app.isPackaged || process.env.DINOSCOPE_DEV === '1';
+// DevTools and their schemes only when run from the source tree; never in a packaged app (dev-policy.ts).
+const isDev = isDevelopmentBuild(app);
 let mainWindow: BrowserWindow | null = null;
 
 /** Electron's asset URLs: the router's paths on the dinoscope://assets origin. */
@@ -72,7 +74,7 @@ async function start(): Promise<void> {
     showOpenDialog: (kind) => showOpenDialog(mainWindow, kind),
     homeDir: app.getPath('home'),
   });
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, isDev);
   serveScheme(
     createProtocolHandler({
       rendererRoot: path.join(app.getAppPath(), 'dist', 'renderer'),
