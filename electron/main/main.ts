@@ -3,6 +3,7 @@
 import { app, BrowserWindow, dialog, session } from 'electron';
 import path from 'node:path';
 import { AppService, rootAssetUrls, type AppHostHooks } from '../../core/app/service.js';
+import { ReaderPool } from '../../core/reader-pool/pool.js';
 import { routeAssetRequest } from '../../core/tiles/router.js';
 import { assetsOrigin } from './csp.js';
 import { isDevelopmentBuild } from './dev-policy.js';
@@ -67,12 +68,16 @@ async function refreshMenu(service: AppService): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // Image files are read in worker threads (core/reader-pool), never on this process's event loop, which
+  // also serves the window's IPC calls and the dinoscope: protocol.
+  const readers = new ReaderPool();
   const service = new AppService({
     host: 'electron',
     version: app.getVersion(),
     urls: electronAssetUrls,
     showOpenDialog: (kind) => showOpenDialog(mainWindow, kind),
     homeDir: app.getPath('home'),
+    formats: readers.formats(),
   });
   hardenSession(session.defaultSession, isDev);
   serveScheme(
@@ -103,7 +108,7 @@ async function start(): Promise<void> {
     if (closed) return;
     event.preventDefault();
     closed = true;
-    Promise.all([service.close(), windowStateSaved()])
+    Promise.all([service.close().then(() => readers.close()), windowStateSaved()])
       .catch((err: unknown) => console.error('dinoscope: closing the project failed', err))
       .finally(() => app.quit());
   });
