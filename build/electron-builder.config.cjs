@@ -17,6 +17,22 @@ const asarUnpack = [
   '**/*.node',
 ];
 
+/** Electron fuses (@electron/fuses, flipped in the packaged binary by electron-builder before signing):
+ * the packaged app cannot be turned into a plain Node (ELECTRON_RUN_AS_NODE), fed NODE_OPTIONS or
+ * --inspect, or made to run code from outside its (integrity-checked) app.asar; cookies are encrypted
+ * with the OS keystore; file: pages get no privileges beyond a browser's (the app uses dinoscope:).
+ * Caution: with runAsNode off, child_process.fork of process.execPath starts another app instead of
+ * Node in a packaged app; child processes there need Electron's utilityProcess. */
+const electronFuses = {
+  runAsNode: false,
+  enableCookieEncryption: true,
+  enableNodeOptionsEnvironmentVariable: false,
+  enableNodeCliInspectArguments: false,
+  enableEmbeddedAsarIntegrityValidation: true,
+  onlyLoadAppFromAsar: true,
+  grantFileProtocolExtraPrivileges: false,
+};
+
 /** @type {import('app-builder-lib').Configuration} */
 module.exports = {
   appId: 'org.dinoscope.app',
@@ -32,6 +48,7 @@ module.exports = {
   ],
   asar: true,
   asarUnpack,
+  electronFuses,
   npmRebuild: false,
   nodeGypRebuild: false,
   extraMetadata: { main: 'dist/electron/main.cjs' },

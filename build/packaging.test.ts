@@ -26,6 +26,7 @@ interface BuilderConfig {
   asar: boolean;
   asarUnpack: string[];
   npmRebuild: boolean;
+  electronFuses: Record<string, boolean>;
   directories: { output: string; buildResources: string };
   linux: PlatformConfig;
   mac: PlatformConfig;
@@ -101,6 +102,37 @@ describe('electron-builder configuration', () => {
     expect(pkg.scripts.dist).toContain('electron-builder --config build/electron-builder.config.cjs');
     expect(pkg.main).toBe('dist/electron/main.cjs');
     expect(readFileSync(path.join(root, 'scripts', 'build.mjs'), 'utf8')).toContain("'electron/main/main.ts'");
+  });
+
+  it('sets the Electron fuses that lock a packaged app down, as electron-builder hands them to @electron/fuses', async () => {
+    expect(config.electronFuses).toMatchObject({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+    });
+    // electron-builder's own translation (the one it flips the binary with) names every fuse we set:
+    // a key it does not know would be silently dropped.
+    const { PlatformPackager } = require('app-builder-lib') as {
+      PlatformPackager: { prototype: { generateFuseConfig(f: Record<string, boolean>): Promise<Record<string | number, unknown>> } };
+    };
+    const { FuseV1Options, FuseVersion } = require('@electron/fuses') as { FuseV1Options: Record<string, number>; FuseVersion: Record<string, string> };
+    const wire = await PlatformPackager.prototype.generateFuseConfig.call({}, config.electronFuses);
+    expect(wire).toMatchObject({
+      version: FuseVersion.V1,
+      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.EnableCookieEncryption]: true,
+      [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
+      [FuseV1Options.EnableNodeCliInspectArguments]: false,
+      [FuseV1Options.EnableEmbeddedAsarIntegrityValidation]: true,
+      [FuseV1Options.OnlyLoadAppFromAsar]: true,
+      [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
+    });
+    expect(Object.keys(wire).filter((k) => k !== 'version' && k !== 'resetAdHocDarwinSignature')).toHaveLength(Object.keys(config.electronFuses).length);
+    // onlyLoadAppFromAsar needs the app inside an asar.
+    expect(config.asar).toBe(true);
   });
 
   it('points at icons that exist, at the sizes they claim', async () => {

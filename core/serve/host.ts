@@ -9,6 +9,7 @@ import { apiEvents, isApiMethod, type ApiEvent, type DinoscopeApi } from '../com
 import { DinoscopeError, toEnvelope, type ErrorCode } from '../common/errors.js';
 import { AppService, rootAssetUrls } from '../app/service.js';
 import { Project } from '../project/project.js';
+import { ReaderPool } from '../reader-pool/pool.js';
 import { isAssetPath, routeAssetRequest } from '../tiles/router.js';
 import { hostAllowed, isAuthorized, isLoopback, newToken, originAllowed, sessionCookie } from './auth.js';
 import { contentSecurityPolicy, serveStatic } from './static.js';
@@ -27,6 +28,8 @@ export interface ServeHostOptions {
   version?: string;
   /** A fixed token (tests); random otherwise. */
   token?: string;
+  /** How long one read of an image file may take before it is refused (default 30 s; core/reader-pool). */
+  readerBudgetMs?: number;
 }
 
 export interface ServeHost {
@@ -84,6 +87,15 @@ async function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The method name of /api/call/<name>, percent-decoded; malformed encodings are the caller's mistake. */
+function methodName(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw new DinoscopeError('BAD_INPUT', `The API method name in /api/call/${encoded.slice(0, 60)} is not valid percent-encoding.`);
+  }
+}
+
 async function callMethod(service: AppService, method: string, body: string): Promise<unknown> {
   if (!isApiMethod(method)) throw new DinoscopeError('NOT_FOUND', `"${method}" is not an API method.`);
   let args: unknown;
@@ -99,12 +111,24 @@ async function callMethod(service: AppService, method: string, body: string): Pr
 
 export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
   const token = options.token ?? newToken();
-  const service = new AppService({ host: 'serve', version: options.version ?? '0.0.0', urls: rootAssetUrls, homeDir: homedir() });
+  // Every read of an image file (import, thumbnails, tiles) runs in the pool's worker threads: a slow or
+  // hostile file never holds up the other requests.
+  const readers = new ReaderPool({ budgetMs: options.readerBudgetMs });
+  const service = new AppService({ host: 'serve', version: options.version ?? '0.0.0', urls: rootAssetUrls, homeDir: homedir(), formats: readers.formats() });
+  const closeService = async (): Promise<void> => {
+    await service.close();
+    await readers.close();
+  };
   if (options.projectPath) {
-    if (await Project.exists(options.projectPath)) await service.openProject(options.projectPath);
-    else {
-      await service.createProject(options.projectPath);
-      options.log(`dinoscope serve: created a new project in ${options.projectPath}`);
+    try {
+      if (await Project.exists(options.projectPath)) await service.openProject(options.projectPath);
+      else {
+        await service.createProject(options.projectPath);
+        options.log(`dinoscope serve: created a new project in ${options.projectPath}`);
+      }
+    } catch (err) {
+      await closeService();
+      throw err;
     }
   }
   let port = options.port;
@@ -155,7 +179,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       const type = req.headers['content-type'];
       if (type && !/^application\/json\b/i.test(type)) return sendJson(res, 415, headers, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')) });
       try {
-        const result = await callMethod(service, decodeURIComponent(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
+        const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
         sendJson(res, 200, headers, { ok: result ?? null });
       } catch (err) {
         sendError(res, headers, err);
@@ -204,7 +228,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
 
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
-      void service.close();
+      void closeService();
       if (err.code === 'EADDRINUSE') reject(new DinoscopeError('BAD_INPUT', `port ${options.port} on ${options.host} is in use: pick another with --port (0 picks a free one).`));
       else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new DinoscopeError('BAD_INPUT', `${options.host} is not an address of this machine (--host).`));
       else reject(err);
@@ -233,7 +257,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
         server.close(() => r());
         server.closeAllConnections();
       });
-      await service.close();
+      await closeService();
     })();
     return closing;
   };

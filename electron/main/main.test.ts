@@ -33,7 +33,7 @@ class BrowserWindow {
   async loadURL(url) { this.webContents.mainFrame.url = url; log('loadURL', url); }
 }
 const app = {
-  isPackaged: false,
+  isPackaged: process.env.FAKE_PACKAGED === '1',
   getPath: (n) => process.env.FAKE_DIR + '/' + n, setPath: (n, p) => log('setPath', n),
   getAppPath: () => process.env.FAKE_APP, getVersion: () => '0.1.0-fake', getName: () => 'Dinoscope',
   enableSandbox: () => log('enableSandbox'), requestSingleInstanceLock: () => { log('requestSingleInstanceLock'); return true; },
@@ -78,7 +78,7 @@ waitReady(Date.now() + 30000).then(async () => {
   out.navigationsPrevented = prevented;
   out.permissions = await Promise.all([['geolocation', 'dinoscope://app/'], ['media', 'dinoscope://app/'], ['fullscreen', 'dinoscope://app/index.html'], ['fullscreen', 'https://example.com/']].map(([p, url]) => new Promise((r) => permissionRequest(null, p, r, { requestingUrl: url }))));
   out.permissionCheck = [permissionCheck(null, 'notifications', 'dinoscope://app'), permissionCheck(null, 'fullscreen', 'dinoscope://app')];
-  out.requests = ['dinoscope://assets/tiles/x', 'https://example.com/a.js', 'http://127.0.0.1:8484/', 'file:///etc/passwd', 'data:image/png;base64,AA'].map((url) => { let v; beforeRequest({ url }, (r) => { v = r.cancel; }); return [url, v]; });
+  out.requests = ['dinoscope://assets/tiles/x', 'https://example.com/a.js', 'http://127.0.0.1:8484/', 'file:///etc/passwd', 'data:image/png;base64,AA', 'devtools://devtools/bundled/inspector.html', 'chrome-extension://abcdef/page.js'].map((url) => { let v; beforeRequest({ url }, (r) => { v = r.cancel; }); return [url, v]; });
   out.menu = menuTemplate.map((m) => ({ label: m.label || m.role, items: Array.isArray(m.submenu) ? m.submenu.map((i) => i.label || i.role || i.type) : [] }));
   const file = menuTemplate.find((m) => m.label === 'File');
   file.submenu.find((i) => i.label === 'Import Images…').click();
@@ -88,6 +88,18 @@ waitReady(Date.now() + 30000).then(async () => {
   process.exit(0);
 }).catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
 `;
+
+let packaged: Record<string, unknown>;
+
+/** Runs the bundled main.ts under the stand-in with `env` added; resolves to its report. */
+function runMain(outfile: string, env: Record<string, string>): Record<string, unknown> {
+  const stdout = execFileSync(process.execPath, ['--require', path.join(dir, 'fake-electron.cjs'), outfile], {
+    encoding: 'utf8',
+    env: { ...process.env, FAKE_DIR: dir, FAKE_APP: path.join(dir, 'app'), DINOSCOPE_HOME: path.join(dir, 'home'), DINOSCOPE_USER_DATA: path.join(dir, 'profile'), ...env },
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('REPORT') + 'REPORT'.length)) as Record<string, unknown>;
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'dinoscope-main-'));
@@ -99,12 +111,9 @@ beforeAll(async () => {
   const outfile = path.join(root, 'node_modules', '.cache', 'dinoscope-main-test', `main-${process.pid}.cjs`);
   await build({ entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'], logLevel: 'silent' });
   try {
-    const stdout = execFileSync(process.execPath, ['--require', path.join(dir, 'fake-electron.cjs'), outfile], {
-      encoding: 'utf8',
-      env: { ...process.env, FAKE_DIR: dir, FAKE_APP: path.join(dir, 'app'), DINOSCOPE_HOME: path.join(dir, 'home'), DINOSCOPE_USER_DATA: path.join(dir, 'profile') },
-      timeout: 60_000,
-    });
-    report = JSON.parse(stdout.slice(stdout.indexOf('REPORT') + 'REPORT'.length)) as Record<string, unknown>;
+    report = runMain(outfile, { FAKE_PACKAGED: '0' });
+    // A packaged app, with the variable that used to turn DevTools back on set.
+    packaged = runMain(outfile, { FAKE_PACKAGED: '1', DINOSCOPE_DEV: '1', DINOSCOPE_USER_DATA: path.join(dir, 'profile-packaged') });
   } finally {
     await rm(outfile, { force: true });
   }
@@ -160,6 +169,27 @@ describe('main process wiring', () => {
       ['http://127.0.0.1:8484/', true],
       ['file:///etc/passwd', true],
       ['data:image/png;base64,AA', false],
+      // A development build (not packaged): DevTools' own pages load.
+      ['devtools://devtools/bundled/inspector.html', false],
+      ['chrome-extension://abcdef/page.js', false],
+    ]);
+  });
+
+  it('gives a packaged app no DevTools, whatever DINOSCOPE_DEV says: window option, menu and schemes', () => {
+    const calls = packaged.calls as [string, unknown][];
+    expect(calls.find((c) => c[0] === 'BrowserWindow')?.[1]).toMatchObject({ devTools: false, sandbox: true, contextIsolation: true });
+    expect((report.calls as [string, unknown][]).find((c) => c[0] === 'BrowserWindow')?.[1]).toMatchObject({ devTools: true });
+    const view = (packaged.menu as { label: string; items: string[] }[]).find((m) => m.label === 'View');
+    expect(view?.items).not.toContain('toggleDevTools');
+    expect(view?.items).not.toContain('reload');
+    expect(packaged.requests).toEqual([
+      ['dinoscope://assets/tiles/x', false],
+      ['https://example.com/a.js', true],
+      ['http://127.0.0.1:8484/', true],
+      ['file:///etc/passwd', true],
+      ['data:image/png;base64,AA', false],
+      ['devtools://devtools/bundled/inspector.html', true],
+      ['chrome-extension://abcdef/page.js', true],
     ]);
   });
 

@@ -3,8 +3,10 @@
 import { app, BrowserWindow, dialog, session } from 'electron';
 import path from 'node:path';
 import { AppService, rootAssetUrls, type AppHostHooks } from '../../core/app/service.js';
+import { ReaderPool } from '../../core/reader-pool/pool.js';
 import { routeAssetRequest } from '../../core/tiles/router.js';
 import { assetsOrigin } from './csp.js';
+import { isDevelopmentBuild } from './dev-policy.js';
 import { showOpenDialog } from './dialogs.js';
 import { registerIpc, sendMenuCommand } from './ipc.js';
 import { installMenu } from './menu.js';
@@ -12,7 +14,8 @@ import { registerSchemePrivileges, serveScheme } from './protocol.js';
 import { createProtocolHandler } from './protocol-handler.js';
 import { createMainWindow, hardenSession, windowStateSaved } from './window.js';
 
-const isDev = !app.isPackaged || process.env.DINOSCOPE_DEV === '1';
+// DevTools and their schemes only when run from the source tree; never in a packaged app (dev-policy.ts).
+const isDev = isDevelopmentBuild(app);
 let mainWindow: BrowserWindow | null = null;
 
 /** Electron's asset URLs: the router's paths on the dinoscope://assets origin. */
@@ -65,14 +68,18 @@ async function refreshMenu(service: AppService): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  // Image files are read in worker threads (core/reader-pool), never on this process's event loop, which
+  // also serves the window's IPC calls and the dinoscope: protocol.
+  const readers = new ReaderPool();
   const service = new AppService({
     host: 'electron',
     version: app.getVersion(),
     urls: electronAssetUrls,
     showOpenDialog: (kind) => showOpenDialog(mainWindow, kind),
     homeDir: app.getPath('home'),
+    formats: readers.formats(),
   });
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, isDev);
   serveScheme(
     createProtocolHandler({
       rendererRoot: path.join(app.getAppPath(), 'dist', 'renderer'),
@@ -101,7 +108,7 @@ async function start(): Promise<void> {
     if (closed) return;
     event.preventDefault();
     closed = true;
-    Promise.all([service.close(), windowStateSaved()])
+    Promise.all([service.close().then(() => readers.close()), windowStateSaved()])
       .catch((err: unknown) => console.error('dinoscope: closing the project failed', err))
       .finally(() => app.quit());
   });

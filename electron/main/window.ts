@@ -2,21 +2,20 @@
 // no Node, no remote content, no navigation or new windows away from dinoscope://app, no permissions.
 import { BrowserWindow, screen, type Session } from 'electron';
 import { appOrigin } from './csp.js';
+import { requestAllowed } from './dev-policy.js';
 import { isAppUrl } from './dispatch.js';
 import { fitToDisplays, loadWindowState, minWindowSize, saveWindowState, type WindowState } from './window-state.js';
 
-/** Schemes a page of the app may load from: our own, and in-page data/blob URLs. DevTools in development. */
-const allowedRequest = /^(?:dinoscope|data|blob|devtools|chrome-extension):/;
-
-/** Session-wide rules; call once for the session the window uses, before loading anything. */
-export function hardenSession(session: Session): void {
+/** Session-wide rules; call once for the session the window uses, before loading anything. `isDev`
+ * (dev-policy.ts) lets DevTools' own devtools: and chrome-extension: pages through; nothing else does. */
+export function hardenSession(session: Session, isDev: boolean): void {
   session.setPermissionRequestHandler((_wc, permission, callback, details) => {
     // Full screen (OpenSeadragon's full-page button) is the one request granted, and only to our page.
     callback(permission === 'fullscreen' && isAppUrl(details.requestingUrl));
   });
   session.setPermissionCheckHandler((_wc, permission, origin) => permission === 'fullscreen' && origin === appOrigin);
   session.webRequest.onBeforeRequest((details, callback) => {
-    callback({ cancel: !allowedRequest.test(details.url) });
+    callback({ cancel: !requestAllowed(details.url, isDev) });
   });
 }
 

@@ -1,0 +1,82 @@
+// Reader worker entry (worker_threads): opens images with core/data's reader registry and answers the
+// pool's requests (protocol.ts), so that decoding a file (LZW in JavaScript, huge headers, hostile
+// metadata) never runs on the host's event loop. Open readers are kept by path until the pool says the
+// last user let go ('drop'), at most MAX_OPEN of them. Bundled as dist/cli/reader.worker.js by
+// scripts/build.mjs; in the source tree the pool boots it through tsx.
+import { type MessagePort, parentPort } from 'node:worker_threads';
+import { toEnvelope } from '../common/errors.js';
+import type { ImageReader, RgbImage } from '../data/reader.js';
+import { openImage } from '../data/readers/registry.js';
+import type { FromReaderWorker, OpenReply, ReaderRequest, ToReaderWorker } from './protocol.js';
+
+function workerPort(): MessagePort {
+  if (!parentPort) throw new Error('reader.worker.ts must run in a worker thread');
+  return parentPort;
+}
+const port = workerPort();
+
+/** Readers beyond this are closed oldest first (the pool drops them long before, normally). */
+const MAX_OPEN = 32;
+const readers = new Map<string, Promise<ImageReader>>();
+
+interface JpegTileReader extends ImageReader {
+  jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null>;
+}
+const hasJpegTiles = (r: ImageReader): r is JpegTileReader => typeof (r as Partial<JpegTileReader>).jpegTile === 'function';
+
+function reader(path: string): Promise<ImageReader> {
+  let r = readers.get(path);
+  if (r) {
+    readers.delete(path); // most recently used last
+    readers.set(path, r);
+    return r;
+  }
+  r = openImage(path);
+  readers.set(path, r);
+  r.catch(() => readers.get(path) === r && readers.delete(path));
+  while (readers.size > MAX_OPEN) drop(readers.keys().next().value as string);
+  return r;
+}
+
+function drop(path: string): void {
+  const r = readers.get(path);
+  if (!r) return;
+  readers.delete(path);
+  r.then((open) => open.close()).catch(() => undefined);
+}
+
+/** A buffer of its own (transferable without taking a shared pool slab along). */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+}
+
+async function answer(req: ReaderRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
+  const r = await reader(req.path);
+  switch (req.op) {
+    case 'open': {
+      const reply: OpenReply = { meta: r.meta, jpegTiles: hasJpegTiles(r) };
+      return { value: reply, transfer: [] };
+    }
+    case 'read': {
+      const img = await r.readRegion(req.level, req.x, req.y, req.width, req.height);
+      const data = own(img.data);
+      const value: RgbImage = { data, width: img.width, height: img.height };
+      return { value, transfer: [data.buffer as ArrayBuffer] };
+    }
+    case 'jpegTile': {
+      const tile = hasJpegTiles(r) ? await r.jpegTile(req.level, req.tx, req.ty) : null;
+      if (!tile) return { value: null, transfer: [] };
+      const bytes = own(tile.bytes);
+      return { value: { ...tile, bytes }, transfer: [bytes.buffer as ArrayBuffer] };
+    }
+  }
+}
+
+port.on('message', (msg: ToReaderWorker) => {
+  if (msg.op === 'drop') return drop(msg.path);
+  answer(msg).then(
+    ({ value, transfer }) => port.postMessage({ id: msg.id, ok: value } satisfies FromReaderWorker, transfer),
+    (err: unknown) => port.postMessage({ id: msg.id, error: toEnvelope(err) } satisfies FromReaderWorker),
+  );
+});
+port.postMessage({ ready: true } satisfies FromReaderWorker);
