@@ -18,13 +18,15 @@ const asarUnpack = [
 ];
 
 /** Electron fuses (@electron/fuses, flipped in the packaged binary by electron-builder before signing):
- * the packaged app cannot be turned into a plain Node (ELECTRON_RUN_AS_NODE), fed NODE_OPTIONS or
- * --inspect, or made to run code from outside its (integrity-checked) app.asar; cookies are encrypted
- * with the OS keystore; file: pages get no privileges beyond a browser's (the app uses dinoscope:).
- * Caution: with runAsNode off, child_process.fork of process.execPath starts another app instead of
- * Node in a packaged app; child processes there need Electron's utilityProcess. */
+ * the packaged app cannot be fed NODE_OPTIONS or --inspect, or made to run code from outside its
+ * (integrity-checked) app.asar; cookies are encrypted with the OS keystore; file: pages get no privileges
+ * beyond a browser's (the app uses dinoscope:).
+ * runAsNode stays on, deliberately: the training child and the hardware probe are forked from
+ * process.execPath with ELECTRON_RUN_AS_NODE=1 (core/io/fork.ts); with the fuse off a packaged app would
+ * start a second window instead of training. It goes off once those children run as Electron utility
+ * processes. */
 const electronFuses = {
-  runAsNode: false,
+  runAsNode: true,
   enableCookieEncryption: true,
   enableNodeOptionsEnvironmentVariable: false,
   enableNodeCliInspectArguments: false,

@@ -106,7 +106,9 @@ describe('electron-builder configuration', () => {
 
   it('sets the Electron fuses that lock a packaged app down, as electron-builder hands them to @electron/fuses', async () => {
     expect(config.electronFuses).toMatchObject({
-      runAsNode: false,
+      // On until the training child and the hardware probe run as utility processes (they fork
+      // process.execPath with ELECTRON_RUN_AS_NODE; off, a packaged app could not train).
+      runAsNode: true,
       enableCookieEncryption: true,
       enableNodeOptionsEnvironmentVariable: false,
       enableNodeCliInspectArguments: false,
@@ -122,7 +124,7 @@ describe('electron-builder configuration', () => {
     const wire = await PlatformPackager.prototype.generateFuseConfig.call({}, config.electronFuses);
     expect(wire).toMatchObject({
       version: FuseVersion.V1,
-      [FuseV1Options.RunAsNode]: false,
+      [FuseV1Options.RunAsNode]: true,
       [FuseV1Options.EnableCookieEncryption]: true,
       [FuseV1Options.EnableNodeOptionsEnvironmentVariable]: false,
       [FuseV1Options.EnableNodeCliInspectArguments]: false,
