@@ -2,8 +2,8 @@
 // process), so that no file, however slow or hostile to decode, holds up the host's event loop: other API
 // calls, tiles of other images and events go on while it is read.
 //
-// One request per thread at a time, queued when all are busy; a thread may serve any file (each keeps
-// its own open readers by path). Each request has a time budget: over it, the caller gets a plain
+// One request per thread at a time, queued when all are busy; a thread may serve any reader (each opens
+// its own copy of a reader when first asked, and keeps it until the reader is closed). Each request has a time budget: over it, the caller gets a plain
 // TOO_LARGE error naming the file and the thread is terminated (reads cannot be interrupted otherwise)
 // and replaced. A thread that dies (out of memory, a crash) fails only its own request.
 //
@@ -40,7 +40,7 @@ interface Thread {
   ready: boolean;
   /** The request it is working on. */
   current: (Pending & { id: number; timer: NodeJS.Timeout }) | null;
-  /** Paths it has open (requests for them prefer it: no second open). */
+  /** Reader keys it has open (requests for them prefer it: no second open). */
   opened: Set<string>;
 }
 
@@ -60,9 +60,8 @@ export class ReaderPool implements ReaderChannel {
   readonly budgetMs: number;
   private threads: Thread[] = [];
   private readonly queue: Pending[] = [];
-  /** Open RemoteReaders per path. */
-  private readonly users = new Map<string, number>();
   private nextId = 1;
+  private nextKey = 1;
   private closed = false;
   private startFailures = 0;
   private broken: Error | null = null;
@@ -75,9 +74,12 @@ export class ReaderPool implements ReaderChannel {
 
   /** Opens `path` in a worker thread; the reader's reads run there too. */
   async openImage(path: string): Promise<ImageReader> {
-    const reply = (await this.request({ op: 'open', path })) as OpenReply;
-    this.users.set(path, (this.users.get(path) ?? 0) + 1);
-    return reply.jpegTiles ? new RemoteJpegTileReader(this, path, reply.meta) : new RemoteReader(this, path, reply.meta);
+    const key = String(this.nextKey++);
+    const reply = (await this.request({ op: 'open', key, path }).catch((err: unknown) => {
+      this.release(key);
+      throw err;
+    })) as OpenReply;
+    return reply.jpegTiles ? new RemoteJpegTileReader(this, key, path, reply.meta) : new RemoteReader(this, key, path, reply.meta);
   }
 
   /** The image layer for AppService (AppHostHooks.formats): opening and reading in this pool; pyramid
@@ -100,16 +102,9 @@ export class ReaderPool implements ReaderChannel {
     });
   }
 
-  release(path: string): void {
-    const n = (this.users.get(path) ?? 1) - 1;
-    if (n > 0) {
-      this.users.set(path, n);
-      return;
-    }
-    this.users.delete(path);
+  release(key: string): void {
     for (const t of this.threads) {
-      t.opened.delete(path);
-      t.worker.postMessage({ op: 'drop', path } satisfies ToReaderWorker);
+      if (t.opened.delete(key)) t.worker.postMessage({ op: 'drop', key } satisfies ToReaderWorker);
     }
   }
 
@@ -137,7 +132,7 @@ export class ReaderPool implements ReaderChannel {
       const idle = this.threads.filter((t) => t.ready && !t.current);
       if (idle.length === 0) break;
       const next = this.queue[0];
-      const thread = idle.find((t) => t.opened.has(next.req.path)) ?? idle[0];
+      const thread = idle.find((t) => t.opened.has(next.req.key)) ?? idle[0];
       this.queue.shift();
       this.dispatch(thread, next);
     }
@@ -183,10 +178,9 @@ export class ReaderPool implements ReaderChannel {
     clearTimeout(c.timer);
     t.current = null;
     t.worker.unref();
-    if ('ok' in msg) {
-      t.opened.add(c.req.path);
-      c.resolve(msg.ok);
-    } else c.reject(fromEnvelope(msg.error));
+    t.opened.add(c.req.key); // it may hold the reader even when the request failed
+    if ('ok' in msg) c.resolve(msg.ok);
+    else c.reject(fromEnvelope(msg.error));
     this.pump();
   }
 

@@ -1,7 +1,7 @@
 // Reader worker entry (worker_threads): opens images with core/data's reader registry and answers the
 // pool's requests (protocol.ts), so that decoding a file (LZW in JavaScript, huge headers, hostile
-// metadata) never runs on the host's event loop. Open readers are kept by path until the pool says the
-// last user let go ('drop'), at most MAX_OPEN of them. Bundled as dist/cli/reader.worker.js by
+// metadata) never runs on the host's event loop. Open readers are kept by key until the pool says their
+// RemoteReader was closed ('drop'), at most MAX_OPEN of them (an evicted one is opened again on demand). Bundled as dist/cli/reader.worker.js by
 // scripts/build.mjs; in the source tree the pool boots it through tsx.
 import { type MessagePort, parentPort } from 'node:worker_threads';
 import { toEnvelope } from '../common/errors.js';
@@ -24,24 +24,24 @@ interface JpegTileReader extends ImageReader {
 }
 const hasJpegTiles = (r: ImageReader): r is JpegTileReader => typeof (r as Partial<JpegTileReader>).jpegTile === 'function';
 
-function reader(path: string): Promise<ImageReader> {
-  let r = readers.get(path);
+function reader(key: string, path: string): Promise<ImageReader> {
+  let r = readers.get(key);
   if (r) {
-    readers.delete(path); // most recently used last
-    readers.set(path, r);
+    readers.delete(key); // most recently used last
+    readers.set(key, r);
     return r;
   }
   r = openImage(path);
-  readers.set(path, r);
-  r.catch(() => readers.get(path) === r && readers.delete(path));
+  readers.set(key, r);
+  r.catch(() => readers.get(key) === r && readers.delete(key));
   while (readers.size > MAX_OPEN) drop(readers.keys().next().value as string);
   return r;
 }
 
-function drop(path: string): void {
-  const r = readers.get(path);
+function drop(key: string): void {
+  const r = readers.get(key);
   if (!r) return;
-  readers.delete(path);
+  readers.delete(key);
   r.then((open) => open.close()).catch(() => undefined);
 }
 
@@ -51,7 +51,7 @@ function own(bytes: Uint8Array): Uint8Array {
 }
 
 async function answer(req: ReaderRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {
-  const r = await reader(req.path);
+  const r = await reader(req.key, req.path);
   switch (req.op) {
     case 'open': {
       const reply: OpenReply = { meta: r.meta, jpegTiles: hasJpegTiles(r) };
@@ -73,7 +73,7 @@ async function answer(req: ReaderRequest): Promise<{ value: unknown; transfer: A
 }
 
 port.on('message', (msg: ToReaderWorker) => {
-  if (msg.op === 'drop') return drop(msg.path);
+  if (msg.op === 'drop') return drop(msg.key);
   answer(msg).then(
     ({ value, transfer }) => port.postMessage({ id: msg.id, ok: value } satisfies FromReaderWorker, transfer),
     (err: unknown) => port.postMessage({ id: msg.id, error: toEnvelope(err) } satisfies FromReaderWorker),

@@ -8,8 +8,8 @@ import type { ReaderRequest } from './protocol.js';
 /** What a remote reader needs from its pool. */
 export interface ReaderChannel {
   request(req: ReaderRequest): Promise<unknown>;
-  /** This reader is done with `path` (the workers may close theirs when no reader of it is left). */
-  release(path: string): void;
+  /** The reader `key` is closed: the threads close theirs. */
+  release(key: string): void;
 }
 
 export class RemoteReader implements ImageReader {
@@ -17,19 +17,20 @@ export class RemoteReader implements ImageReader {
 
   constructor(
     protected readonly channel: ReaderChannel,
+    protected readonly key: string,
     readonly path: string,
     readonly meta: ImageMetadata,
   ) {}
 
   async readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
     this.checkOpen();
-    return (await this.channel.request({ op: 'read', path: this.path, level, x, y, width, height })) as RgbImage;
+    return (await this.channel.request({ op: 'read', key: this.key, path: this.path, level, x, y, width, height })) as RgbImage;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.channel.release(this.path);
+    this.channel.release(this.key);
   }
 
   protected checkOpen(): void {
@@ -40,6 +41,6 @@ export class RemoteReader implements ImageReader {
 export class RemoteJpegTileReader extends RemoteReader {
   async jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null> {
     this.checkOpen();
-    return (await this.channel.request({ op: 'jpegTile', path: this.path, level, tx, ty })) as { bytes: Uint8Array; tileWidth: number; tileHeight: number } | null;
+    return (await this.channel.request({ op: 'jpegTile', key: this.key, path: this.path, level, tx, ty })) as { bytes: Uint8Array; tileWidth: number; tileHeight: number } | null;
   }
 }

@@ -1,6 +1,6 @@
 // The serve host never blocks on one request: while a file that takes long to decode is imported (a
 // legal 4096 × 4096 single-LZW-tile TIFF whose thumbnail needs about a second of decoding), cheap API
-// calls and tiles of other images are answered at once, over real HTTP. With a short read budget the
+// calls (timed from another thread) and tiles of other images are answered at once, over real HTTP. With a short read budget the
 // same import is refused with a plain reason, and the host goes on reading other files.
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -115,7 +115,13 @@ describe('serve host under a slow import', () => {
       expect(report.added[0]).toMatchObject({ name: 'slow.tif', status: 'ok' });
       // Not vacuous: the import really took long, and calls were made all along.
       expect(importDone - started).toBeGreaterThan(400);
-      expect(Math.max(...during.map((p) => p.ms))).toBeLessThan(200);
+      // Within 200 ms: nine calls in ten, however loaded the machine; and none waits for the decode (the
+      // host that read on its event loop kept every call made meanwhile waiting for all of it: 1.3 s).
+      // On the shared 2-core machine (load 16-19) single calls took up to 340 ms without any blocking
+      // work: the host's own event-loop delay peaked at 165-176 ms there, from CPU starvation alone.
+      const ms = during.map((p) => p.ms).sort((a, b) => a - b);
+      expect(ms[Math.floor(ms.length * 0.9)]).toBeLessThan(200);
+      expect(ms.at(-1)).toBeLessThan((importDone - started) / 2);
       expect(during.length).toBeGreaterThanOrEqual(5);
       expect(tiles.map((t) => t.status)).toEqual([200, 200, 200, 200]);
       expect(Math.max(...tiles.map((t) => t.at))).toBeLessThan(importDone);
@@ -125,13 +131,13 @@ describe('serve host under a slow import', () => {
   }, 60_000);
 
   it('refuses a read over the budget with a plain reason in the import report, then reads other files', async () => {
-    const host = await startHost('budget', 300);
+    const host = await startHost('budget', 600);
     try {
       const r = await post<ImportReport>(host, 'importPaths', [[join(root, 'slow.tif')]]);
       expect(r.status).toBe(200);
       const [entry] = r.ok!.added;
       expect(entry).toMatchObject({ name: 'slow.tif', status: 'unsupported' });
-      expect(entry.reason).toContain('reading it took longer than 0.3 s, so it was stopped');
+      expect(entry.reason).toContain('reading it took longer than 0.6 s, so it was stopped');
       expect(r.ok!.failed).toEqual([{ path: join(root, 'slow.tif'), reason: entry.reason }]);
       const after = await post<ImportReport>(host, 'importPaths', [[join(root, 'quick.png')]]);
       expect(after.ok!.added[0]).toMatchObject({ name: 'quick.png', status: 'ok' });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from './csp.js';
 
@@ -70,6 +71,12 @@ waitReady(Date.now() + 30000).then(async () => {
   out.foreign = await ipcHandler({ sender: { id: 99 }, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'appInfo', []);
   out.unknown = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'rm', ['-rf']);
   out.created = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'createProject', [process.env.FAKE_DIR + '/project', 'Wired']);
+  // An image imported over IPC, then its thumbnail and a tile through the scheme: read by the reader pool's threads.
+  out.imported = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'importPaths', [[process.env.FAKE_DIR + '/sample.png']]);
+  const imageId = out.imported.ok ? out.imported.ok.added[0].id : 'none';
+  const asset = async (url) => { const r = await protocolHandler(new Request(url)); return { status: r.status, type: r.headers.get('content-type'), bytes: (await r.arrayBuffer()).byteLength }; };
+  out.thumb = await asset('dinoscope://assets/thumbs/' + imageId + '.jpg');
+  out.tile = await asset('dinoscope://assets/tiles/' + imageId + '/9/0_0.jpeg');
   out.sentEvents = win.webContents.sent.map((s) => [s[0], s[1]]);
   out.windowOpen = win.webContents.openHandler({ url: 'https://example.com' });
   let prevented = 0; const ev = (url) => ({ url, preventDefault: () => prevented++ });
@@ -107,15 +114,26 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'app', 'dist', 'renderer', 'index.html'), '<!doctype html><title>wired</title>');
   await writeFile(path.join(dir, 'app', 'dist', 'secret.txt'), 'secret');
   await writeFile(path.join(dir, 'fake-electron.cjs'), fakeElectron);
-  // Bundled as scripts/build.mjs bundles it, into the repository so its externals resolve.
-  const outfile = path.join(root, 'node_modules', '.cache', 'dinoscope-main-test', `main-${process.pid}.cjs`);
-  await build({ entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'], logLevel: 'silent' });
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 160, b: 90 } } }).png().toFile(path.join(dir, 'sample.png'));
+  // Bundled as scripts/build.mjs bundles it, into the repository so its externals resolve, laid out as
+  // dist/ is: electron/main.cjs, and the reader pool's worker in cli/ beside it (ESM, as in dist/cli).
+  const bundleDir = path.join(root, 'node_modules', '.cache', `dinoscope-main-test-${process.pid}`);
+  const outfile = path.join(bundleDir, 'electron', 'main.cjs');
+  const external = ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'];
+  await build({ entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
+  await build({
+    entryPoints: [path.join(root, 'core/reader-pool/reader.worker.ts')],
+    outfile: path.join(bundleDir, 'cli', 'reader.worker.js'),
+    bundle: true, platform: 'node', target: 'node20', format: 'esm', external, logLevel: 'silent',
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  });
+  await writeFile(path.join(bundleDir, 'cli', 'package.json'), '{"type":"module"}');
   try {
     report = runMain(outfile, { FAKE_PACKAGED: '0' });
     // A packaged app, with the variable that used to turn DevTools back on set.
     packaged = runMain(outfile, { FAKE_PACKAGED: '1', DINOSCOPE_DEV: '1', DINOSCOPE_USER_DATA: path.join(dir, 'profile-packaged') });
   } finally {
-    await rm(outfile, { force: true });
+    await rm(bundleDir, { recursive: true, force: true });
   }
 });
 
@@ -156,6 +174,13 @@ describe('main process wiring', () => {
     expect(report.unknown).toEqual({ error: expect.objectContaining({ code: 'BAD_INPUT' }) });
     expect(report.created).toEqual({ ok: expect.objectContaining({ name: 'Wired', path: path.join(dir, 'project') }) });
     expect(report.sentEvents).toContainEqual(['dinoscope:event', 'projectChanged']);
+  });
+
+  it('reads images through the reader pool: an import over IPC, then its thumbnail and tiles over the scheme', () => {
+    expect(report.imported).toEqual({ ok: expect.objectContaining({ added: [expect.objectContaining({ name: 'sample.png', status: 'ok' })], failed: [] }) });
+    expect(report.thumb).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
+    expect(report.tile).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
+    expect((report.tile as { bytes: number }).bytes).toBeGreaterThan(100);
   });
 
   it('denies new windows, foreign navigation, permissions and remote requests', () => {
