@@ -2,7 +2,7 @@
 // regions, exports) for one open project. Holds the resident feature collection (reopened when the
 // feature set changes, e.g. as extraction adds images), the fitted PCA / k-means models, and the latest
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
-import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityRequest, SimilarityResult } from '../common/api.js';
+import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityHeatmap, SimilarityRequest, SimilarityResult } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
@@ -44,6 +44,8 @@ export class AnalysisService {
   private pca: { key: string; fit: PcaFit } | null = null;
   private clusters: { key: string; k: number; model: KMeansModel; labels: Map<string, Int32Array> } | null = null;
   last: LastSearch | null = null;
+  /** The last query's vector and the collection it was made in (for its heatmap on other images). */
+  private lastQuery: { vector: Float32Array; fc: FeatureCollection; featureSet?: string } | null = null;
 
   constructor(
     readonly project: Project,
@@ -112,7 +114,18 @@ export class AnalysisService {
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
+    this.lastQuery = { vector, fc, featureSet: req.featureSet };
     return { overlay, matches, queryPatches: patches, queryBoxes: queryBoxes(q), ms: performance.now() - t0 };
+  }
+
+  /** The last query's heatmap over `imageId`, coloured on that image's own scale. */
+  async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
+    const q = this.lastQuery;
+    if (!q) throw new DinoscopeError('BAD_INPUT', 'There is no similarity query yet: click a patch first.');
+    if ((await this.collection(q.featureSet)) !== q.fc) throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
+    const g = q.fc.image(imageId);
+    const { lo, hi, rgba } = heatColours(await q.fc.index.heatmapAsync(g.id, q.vector));
+    return { overlay: this.setLayer('similarity', g, rgba, similarityLegend(lo, hi)), stride: g.stride };
   }
 
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {

@@ -45,6 +45,8 @@ export class AnalysisState {
   regionsOf = $state<number | null>(null);
   /** The k of the clustering the listed regions belong to. */
   regionsK = $state<number | null>(null);
+  /** A match opened on another image: its patch there, marked while that image shows the query's heatmap. */
+  matchMark = $state.raw<{ imageId: string; box: Box } | null>(null);
   /** Centre the next opened image here (set when a match of another image is clicked). */
   focus: { imageId: string; x: number; y: number } | null = null;
 
@@ -75,6 +77,7 @@ export class AnalysisState {
       this.points = q.points ?? [];
       this.rect = q.rect ?? null;
       this.queryBoxes = r.queryBoxes;
+      this.matchMark = null;
       this.queryPatches = r.queryPatches;
       this.matches = r.matches;
       this.ms = r.ms;
@@ -83,6 +86,17 @@ export class AnalysisState {
       this.error = toDinoscopeError(err).message;
     } finally {
       this.busy = false;
+    }
+  }
+
+  /** A match opened on another image: the query's heatmap recomputed there, and the match's patch marked. */
+  async showMatch(api: ApiClient, imageId: string, at: QueryPoint, show: (o: OverlayInfo) => void): Promise<void> {
+    try {
+      const h = await api.similarityHeatmap(imageId);
+      show(h.overlay);
+      this.matchMark = { imageId, box: { x: at.x - h.stride / 2, y: at.y - h.stride / 2, width: h.stride, height: h.stride } };
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
     }
   }
 
