@@ -198,7 +198,7 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     expect(consoleErrors).toEqual([]);
   });
 
-  it('a match opened on another image shows the same query\'s heatmap there and marks the match', async () => {
+  it('a match opened on another image shows the same query\'s heatmap there and marks the match; a new query drops it', async () => {
     if (skip) return;
     const first = await viewer.root.getAttribute('data-image-id');
     const other = (await analysis.matches()).find((m) => m.imageId !== first)!;
@@ -212,6 +212,19 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     expect(marks.map((d) => [Number(d.x), Number(d.y), Number(d.width), Number(d.height)])).toEqual([[other.x - SPEC.stride / 2, other.y - SPEC.stride / 2, SPEC.stride, SPEC.stride]]);
     await expect(page.getByTestId('query-marker').count()).resolves.toBe(0);
     await shot('match-on-other-image');
+
+    // A new query back on the first image: the other image no longer shows the old query's heatmap.
+    await new ProjectPage(page).card(names[0]).click();
+    await page.locator(`[data-testid="viewer"][data-image-id="${first}"][data-ready="true"]`).waitFor();
+    await viewer.waitStill();
+    await analysis.clickImagePoint(350, 100);
+    await page.locator('[data-testid="analysis-query"][data-patches="1"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('viewer').locator(`[data-testid="query-marker"][data-x="${Math.floor(350 / SPEC.stride) * SPEC.stride}"]`).waitFor();
+    await new ProjectPage(page).card(other.name.replace(/^.*\//, '')).click();
+    await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
+    await page.waitForTimeout(1_000);
+    await expect(page.locator('[data-testid="layer"][data-layer-id="similarity"][data-visible="true"]').count()).resolves.toBe(0);
+    await expect(page.getByTestId('match-marker').count()).resolves.toBe(0);
     expect(consoleErrors).toEqual([]);
   });
 });
