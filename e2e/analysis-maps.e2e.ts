@@ -6,7 +6,8 @@
 //   follow the new k;
 // - a double-click zooms and does not query;
 // - a click outlines its patch on the slide, shift-click outlines both and says "mean of 2 patches", an
-//   alt-drag outlines the rectangle on the patch grid.
+//   alt-drag outlines the rectangle on the patch grid;
+// - a match opened on another image shows the same query's heatmap there, its patch marked.
 // Screenshots of each screen go to $E2E_SHOTS when it is set.
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -194,6 +195,36 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     const at = await analysis.screenPoint(cell(30), cell(250));
     expect(Math.abs(zoomed.screen.x - at.x)).toBeLessThan(1.5);
     expect(Math.abs(zoomed.screen.y - at.y)).toBeLessThan(1.5);
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('a match opened on another image shows the same query\'s heatmap there and marks the match; a new query drops it', async () => {
+    if (skip) return;
+    const first = await viewer.root.getAttribute('data-image-id');
+    const other = (await analysis.matches()).find((m) => m.imageId !== first)!;
+    const before = calls.length;
+    await analysis.openMatch(other);
+    await viewer.waitLayer('similarity', true);
+    expect(calls.slice(before).filter((m) => m === 'similarityHeatmap')).toHaveLength(1);
+    expect(calls.slice(before).filter((m) => m === 'similarityQuery')).toEqual([]);
+    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="viewer"]')?.dataset.overlayTilesLoaded) > 0, null, { timeout: 30_000 });
+    const marks = await page.getByTestId('match-marker').evaluateAll((els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
+    expect(marks.map((d) => [Number(d.x), Number(d.y), Number(d.width), Number(d.height)])).toEqual([[other.x - SPEC.stride / 2, other.y - SPEC.stride / 2, SPEC.stride, SPEC.stride]]);
+    await expect(page.getByTestId('query-marker').count()).resolves.toBe(0);
+    await shot('match-on-other-image');
+
+    // A new query back on the first image: the other image no longer shows the old query's heatmap.
+    await new ProjectPage(page).card(names[0]).click();
+    await page.locator(`[data-testid="viewer"][data-image-id="${first}"][data-ready="true"]`).waitFor();
+    await viewer.waitStill();
+    await analysis.clickImagePoint(350, 100);
+    await page.locator('[data-testid="analysis-query"][data-patches="1"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('viewer').locator(`[data-testid="query-marker"][data-x="${Math.floor(350 / SPEC.stride) * SPEC.stride}"]`).waitFor();
+    await new ProjectPage(page).card(other.name.replace(/^.*\//, '')).click();
+    await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
+    await page.waitForTimeout(1_000);
+    await expect(page.locator('[data-testid="layer"][data-layer-id="similarity"][data-visible="true"]').count()).resolves.toBe(0);
+    await expect(page.getByTestId('match-marker').count()).resolves.toBe(0);
     expect(consoleErrors).toEqual([]);
   });
 });

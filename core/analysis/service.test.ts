@@ -77,6 +77,29 @@ describe('similarity search', () => {
     expect(far.data[4 * (100 * 256 + 240) + 3]).toBe(0);
   });
 
+  it('the last query\'s heatmap over another image lights that image\'s patches of the queried texture', async () => {
+    const t = textureOf(0, 100, 300);
+    await service.similarityQuery({ imageId: ids[0], points: [{ x: 100, y: 300 }], k: 5 });
+    const h = await service.similarityHeatmap(ids[1]);
+    expect(h.stride).toBe(SPEC.stride);
+    expect(h.overlay).toMatchObject({ id: 'similarity', imageId: ids[1] });
+    // Level 9 of a 448 px image is full resolution: tiles (0, 0) and (1, 1) cover the whole image.
+    let inside = 0;
+    let outside = 0;
+    for (const [tx, ty] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+      const png = await decodePng(await service.overlayTile(ids[1], 'similarity', 9, tx, ty));
+      for (let py = 3; py < png.height; py += 14) {
+        for (let px = 3; px < png.width; px += 14) {
+          const lit = png.data[4 * (py * png.width + px) + 3] > 0;
+          if (textureOf(1, tx * 256 + px, ty * 256 + py) === t) inside += lit ? 1 : 0;
+          else outside += lit ? 1 : 0;
+        }
+      }
+    }
+    expect(outside).toBe(0);
+    expect(inside).toBeGreaterThan(200); // of the 256 cells of that texture's quadrant
+  });
+
   it('shift-click averages patches; a rectangle queries its mean; bad input is refused', async () => {
     const a = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }, { x: 60, y: 60 }], k: 5 });
     expect(a.queryPatches).toBe(2);

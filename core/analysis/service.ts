@@ -5,7 +5,7 @@
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
 // When the set analysed changes to another one, every earlier result (layers, last search, models) is
 // dropped: nothing computed on one set is shown as if it came from another.
-import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityRequest, SimilarityResult } from '../common/api.js';
+import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityHeatmap, SimilarityRequest, SimilarityResult } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
@@ -49,6 +49,8 @@ export class AnalysisService {
   last: LastSearch | null = null;
   /** The set whose results are held (layers, last), to drop them when another set is analysed. */
   private resultsOf: string | null = null;
+  /** The last query's vector and the collection it was made in (for its heatmap on other images). */
+  private lastQuery: { vector: Float32Array; fc: FeatureCollection; featureSet?: string } | null = null;
 
   constructor(
     readonly project: Project,
@@ -92,6 +94,7 @@ export class AnalysisService {
     }
     this.layers.clear();
     this.last = null;
+    this.lastQuery = null;
     this.pca = null;
     this.clusters = null;
     this.resultsOf = next;
@@ -133,7 +136,18 @@ export class AnalysisService {
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
+    this.lastQuery = { vector, fc, featureSet: req.featureSet };
     return { overlay, matches, queryPatches: patches, queryBoxes: queryBoxes(q), ms: performance.now() - t0, featureSet: fc.set.id };
+  }
+
+  /** The last query's heatmap over `imageId`, coloured on that image's own scale. */
+  async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
+    const q = this.lastQuery;
+    if (!q) throw new DinoscopeError('BAD_INPUT', 'There is no similarity query yet: click a patch first.');
+    if ((await this.collection(q.featureSet)) !== q.fc) throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
+    const g = q.fc.image(imageId);
+    const { lo, hi, rgba } = heatColours(await q.fc.index.heatmapAsync(g.id, q.vector));
+    return { overlay: this.setLayer('similarity', g, rgba, similarityLegend(lo, hi)), stride: g.stride };
   }
 
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {

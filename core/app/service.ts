@@ -23,6 +23,7 @@ import type {
   PcaOverlayOptions,
   ProjectSummary,
   RecentProject,
+  SimilarityHeatmap,
   SimilarityRequest,
   SimilarityResult,
   TileSourceInfo,
@@ -316,6 +317,10 @@ export class AppService implements DinoscopeApi, AssetSource {
 
   async similarityQuery(request: SimilarityRequest): Promise<SimilarityResult> {
     return this.analysis().similarityQuery(request);
+  }
+
+  async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
+    return this.analysis().similarityHeatmap(requireString(imageId, 'imageId'));
   }
 
   async pcaOverlay(imageId: string, options?: PcaOverlayOptions): Promise<OverlayInfo> {

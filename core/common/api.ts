@@ -353,6 +353,13 @@ export interface SimilarityResult {
   featureSet?: string;
 }
 
+/** The last similarity query's heatmap over another image (a match opened there). */
+export interface SimilarityHeatmap {
+  overlay: OverlayInfo;
+  /** Level-0 pixels per patch on that image (a match's cell is this square around its centre). */
+  stride: number;
+}
+
 export interface PcaOverlayOptions {
   /** Foreground where the first component is above this (default 0). */
   foregroundThreshold?: number;
@@ -551,6 +558,8 @@ export interface DinoscopeApi {
   attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
   /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
   similarityQuery(request: SimilarityRequest): Promise<SimilarityResult>;
+  /** The last similarity query's vector, kept, scored over another image: its heatmap there. */
+  similarityHeatmap(imageId: string): Promise<SimilarityHeatmap>;
   /** RGB overlay of the collection's foreground PCA (one basis for every image). */
   pcaOverlay(imageId: string, options?: PcaOverlayOptions): Promise<OverlayInfo>;
   /** k-means of the collection (same colours on every image) drawn over this image. */
@@ -618,6 +627,7 @@ export const apiMethods = {
   deleteFeatureSet: true,
   attentionMaps: true,
   similarityQuery: true,
+  similarityHeatmap: true,
   pcaOverlay: true,
   clusterOverlay: true,
   clusterRegions: true,

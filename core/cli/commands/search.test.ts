@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../analysis/fixture.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
+import { DEFAULT_CLUSTER_K } from '../../common/clusters.js';
 import type { CliIo, Command } from '../command.js';
 import { exportCommand } from './export.js';
 import { pcaCommand } from './pca.js';
@@ -87,6 +88,18 @@ describe('analysis CLI', () => {
     expect((await readFile(e.paths[0], 'utf8')).split('\r\n')[0]).toBe('image,x,y,score,rank');
     const z = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'zarr', '--image', names[0], '--out', join(root, 'zarr')])).out) as { paths: string[] };
     expect((await stat(join(z.paths[0], '0', 'zarr.json'))).isFile()).toBe(true);
+  });
+
+  it('segment and the geojson export without --k both use the one default k', async () => {
+    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--out', join(root, 'seg-default')])).out) as { k: number; paths: string[] };
+    expect(s.k).toBe(DEFAULT_CLUSTER_K);
+    const e = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'geojson', '--out', join(root, 'geo-default')])).out) as { paths: string[] };
+    const clusters = async (path: string): Promise<number[]> =>
+      (JSON.parse(await readFile(path, 'utf8')) as { features: { properties: { classification: { name: string } } }[] }).features.map((f) => Number(/\d+/.exec(f.properties.classification.name)![0])).sort((a, b) => a - b);
+    const fromSegment = await clusters(s.paths.find((x) => x.endsWith('.geojson'))!);
+    expect(fromSegment.length).toBeGreaterThan(0);
+    expect(Math.max(...fromSegment)).toBeLessThan(DEFAULT_CLUSTER_K);
+    expect(await clusters(e.paths[0])).toEqual(fromSegment);
   });
 
   it('bad input is a one-line BAD_INPUT naming the problem', async () => {
