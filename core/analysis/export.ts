@@ -147,6 +147,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     await put(`${stem(g)}.similarity.geojson`, JSON.stringify(featureCollection(feature ? [feature] : [])));
     return { format, dir, paths };
   }
+  const maps = (format === 'png' || format === 'ome-tiff') && images.length > 0;
   for (const g of images) {
     const um = umPerPatch(g);
     if (what === 'features') {
@@ -191,6 +192,10 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         await put(`${stem(g)}.clusters.preview.png`, await rgbaPng(clusterRgba(raw), g.gridWidth, g.gridHeight, ppp, um));
       }
     }
+  }
+  if (maps) {
+    const um = umPerPatch(images[0]);
+    return { format, dir, paths, umPerPixel: um === null ? null : um / ppp };
   }
   return { format, dir, paths };
 }
