@@ -71,6 +71,16 @@ const stem = (g: GridImage): string => `${g.name.replace(/\.[^.]+$/, '').replace
 /** µm per patch side, or null when the image states no mpp. */
 const umPerPatch = (g: GridImage): number | null => (g.mpp === null ? null : g.stride * g.mpp);
 
+/** Grid cells (y · gridWidth + x) of an image that have features (its rows in the index; vectors not copied). */
+function featureCells(fc: FeatureCollection, g: GridImage): Uint32Array {
+  const im = fc.index.image(g.id);
+  if (!im) return new Uint32Array(0);
+  const out = new Uint32Array(im.ranges.reduce((s, [, c]) => s + c, 0));
+  let i = 0;
+  for (const [start, count] of im.ranges) for (let r = start; r < start + count; r++) out[i++] = fc.index.positionOf[r];
+  return out;
+}
+
 /** The thresholded similarity map of the last query as one QuPath annotation (null when empty). */
 function similarityFeature(ctx: ExportContext, threshold: number | undefined): { g: GridImage; feature: GeoJsonFeature | null } {
   const last = ctx.last;
@@ -124,7 +134,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     const p = join(dir, images.length === 1 ? `${stem(images[0])}.features.csv` : 'features.csv');
     await writeFeaturesCsv(p, await Promise.all(images.map(async (g) => {
       const store = await ctx.fc.store(g.id);
-      return { ...g, dim: ctx.fc.index.dim, positions: ctx.fc.imageRows(g.id).positions, readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
+      return { ...g, dim: ctx.fc.index.dim, positions: featureCells(ctx.fc, g), readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
     })), ctx.fc.index.dim);
     paths.push(p);
     return { format, dir, paths };
@@ -156,7 +166,10 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
       const store = await ctx.fc.store(g.id);
       if (format === 'zarr') {
         const p = join(dir, `${stem(g)}.features.zarr`);
-        await writeFeatureOmeZarr(p, storeSource(store), geometry(g), { name: g.name, attributes: { imageId: g.id, image: g.name } });
+        // Coarser levels average the cells with features only (background cells hold zeros).
+        const mask = new Uint8Array(g.gridWidth * g.gridHeight);
+        for (const c of featureCells(ctx.fc, g)) mask[c] = 1;
+        await writeFeatureOmeZarr(p, storeSource(store), geometry(g), { name: g.name, mask, attributes: { imageId: g.id, image: g.name } });
         paths.push(p);
         continue;
       }
