@@ -186,6 +186,6 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     for (const [i, p] of paths.entries()) expect(guide).toContain(`${p}\t${basename(res.paths[i])}`);
     expect(res.notice).toMatch(/File › Open… .*File › Import objects from file…/);
     const fc = JSON.parse(await readFile(res.paths[0], 'utf8')) as { features: { properties: { classification: { name: string } } }[] };
-    expect(fc.features.map((f) => f.properties.classification.name).sort()).toEqual(['cluster 1', 'cluster 2', 'cluster 3', 'cluster 4']);
+    expect(fc.features.map((f) => f.properties.classification.name).sort()).toEqual(['cluster 0', 'cluster 1', 'cluster 2', 'cluster 3']);
   });
 });

@@ -91,14 +91,14 @@ function similarityFeature(ctx: ExportContext, threshold: number | undefined): {
   return { g, feature: maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `similarity ≥ ${t.toFixed(3)}`, [255, 140, 0]) };
 }
 
-/** One annotation per cluster present on the image, named "cluster c+1" like its label value. */
+/** One annotation per cluster present on the image, named "cluster c" as in the app's legend. */
 async function clusterFeatures(ctx: ExportContext, k: number, g: GridImage): Promise<GeoJsonFeature[]> {
   const labels = await ctx.labels(k, g.id); // (h, w)
   const feats: GeoJsonFeature[] = [];
   const mask = new Uint8Array(labels.length);
   for (let c = 0; c < k; c++) {
     for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === c ? 1 : 0;
-    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c + 1}`, clusterColor(c));
+    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c}`, clusterColor(c));
     if (f) feats.push(f);
   }
   return feats;
@@ -199,7 +199,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         if (format === 'png') await put(`${stem(g)}.clusters.png`, await labelPng(labels, g.gridWidth, g.gridHeight, ppp, um));
         else {
           const p = join(dir, `${stem(g)}.clusters.ome.tif`);
-          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; 0 = background, 1..${k})`, pixelsPerPatch: ppp });
+          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; pixel value 0 = background, c + 1 = cluster c)`, pixelsPerPatch: ppp });
           paths.push(p);
         }
         await put(`${stem(g)}.clusters.preview.png`, await rgbaPng(clusterRgba(raw), g.gridWidth, g.gridHeight, ppp, um));
