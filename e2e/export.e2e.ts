@@ -81,6 +81,7 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
     expect((await sharp(labelTif).metadata()).channels).toBe(1);
     const xml = (await readFile(labelTif)).toString('latin1');
     expect(xml).toContain(`PhysicalSizeX="${SPEC.stride * MPP}"`);
+    expect(await dialog.root.getByTestId('export-pixel-size').textContent()).toBe(`${SPEC.stride * MPP} µm per pixel, written into the files.`);
     if (process.env.DINOSCOPE_SHOT_DONE) await page.screenshot({ path: process.env.DINOSCOPE_SHOT_DONE });
 
     // For QuPath, into a new folder in the project's exports/.

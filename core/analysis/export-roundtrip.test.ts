@@ -129,7 +129,9 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     expect([tp.xres, tp.yres, tp.unit, tp.physX, tp.physY]).toEqual([1e4 / UM, 1e4 / UM, 3, UM, UM]);
     expect(tp.levels[0]).toEqual({ shape: [GRID, GRID, 3], dtype: 'uint8', xres: 1e4 / UM, unit: 3 });
     // 8 pixels per patch: a two-level pyramid, each level stating its own pixel size (libvips copies level 0's).
-    const big = tifffile((await service.exportAnalysis({ format: 'ome-tiff', what: 'pca', imageIds: [ids[1]], pixelsPerPatch: 8 })).paths[0]);
+    const bigRes = await service.exportAnalysis({ format: 'ome-tiff', what: 'pca', imageIds: [ids[1]], pixelsPerPatch: 8 });
+    expect(bigRes.umPerPixel).toBe(UM / 8);
+    const big = tifffile(bigRes.paths[0]);
     expect(big.levels).toEqual([{ shape: [8 * GRID, 8 * GRID, 3], dtype: 'uint8', xres: 8e4 / UM, unit: 3 }, { shape: [4 * GRID, 4 * GRID, 3], dtype: 'uint8', xres: 4e4 / UM, unit: 3 }]);
     const cl = await service.exportAnalysis({ format: 'ome-tiff', what: 'clusters', imageIds: [ids[1]], k: 4, pixelsPerPatch: 8 });
     expect(basename(cl.paths[0])).toMatch(/\.clusters\.ome\.tif$/);
@@ -184,6 +186,6 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     for (const [i, p] of paths.entries()) expect(guide).toContain(`${p}\t${basename(res.paths[i])}`);
     expect(res.notice).toMatch(/File › Open… .*File › Import objects from file…/);
     const fc = JSON.parse(await readFile(res.paths[0], 'utf8')) as { features: { properties: { classification: { name: string } } }[] };
-    expect(fc.features.map((f) => f.properties.classification.name).sort()).toEqual(['cluster 1', 'cluster 2', 'cluster 3', 'cluster 4']);
+    expect(fc.features.map((f) => f.properties.classification.name).sort()).toEqual(['cluster 0', 'cluster 1', 'cluster 2', 'cluster 3']);
   });
 });

@@ -72,6 +72,16 @@ const stem = (g: GridImage): string => `${g.name.replace(/\.[^.]+$/, '').replace
 /** µm per patch side, or null when the image states no mpp. */
 const umPerPatch = (g: GridImage): number | null => (g.mpp === null ? null : g.stride * g.mpp);
 
+/** Grid cells (y · gridWidth + x) of an image that have features (its rows in the index; vectors not copied). */
+function featureCells(fc: FeatureCollection, g: GridImage): Uint32Array {
+  const im = fc.index.image(g.id);
+  if (!im) return new Uint32Array(0);
+  const out = new Uint32Array(im.ranges.reduce((s, [, c]) => s + c, 0));
+  let i = 0;
+  for (const [start, count] of im.ranges) for (let r = start; r < start + count; r++) out[i++] = fc.index.positionOf[r];
+  return out;
+}
+
 /** The thresholded similarity map of the last query as one QuPath annotation (null when empty). */
 function similarityFeature(ctx: ExportContext, threshold: number | undefined): { g: GridImage; feature: GeoJsonFeature | null } {
   const last = ctx.last;
@@ -82,14 +92,14 @@ function similarityFeature(ctx: ExportContext, threshold: number | undefined): {
   return { g, feature: maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `similarity ≥ ${t.toFixed(3)}`, [255, 140, 0]) };
 }
 
-/** One annotation per cluster present on the image, named "cluster c+1" like its label value. */
+/** One annotation per cluster present on the image, named "cluster c" as in the app's legend. */
 async function clusterFeatures(ctx: ExportContext, k: number, g: GridImage): Promise<GeoJsonFeature[]> {
   const labels = await ctx.labels(k, g.id); // (h, w)
   const feats: GeoJsonFeature[] = [];
   const mask = new Uint8Array(labels.length);
   for (let c = 0; c < k; c++) {
     for (let i = 0; i < labels.length; i++) mask[i] = labels[i] === c ? 1 : 0;
-    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c + 1}`, clusterColor(c));
+    const f = maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `cluster ${c}`, clusterColor(c));
     if (f) feats.push(f);
   }
   return feats;
@@ -125,7 +135,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     const p = join(dir, images.length === 1 ? `${stem(images[0])}.features.csv` : 'features.csv');
     await writeFeaturesCsv(p, await Promise.all(images.map(async (g) => {
       const store = await ctx.fc.store(g.id);
-      return { ...g, dim: ctx.fc.index.dim, positions: ctx.fc.imageRows(g.id).positions, readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
+      return { ...g, dim: ctx.fc.index.dim, positions: featureCells(ctx.fc, g), readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
     })), ctx.fc.index.dim);
     paths.push(p);
     return { format, dir, paths };
@@ -148,6 +158,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     await put(`${stem(g)}.similarity.geojson`, JSON.stringify(featureCollection(feature ? [feature] : [])));
     return { format, dir, paths };
   }
+  const maps = (format === 'png' || format === 'ome-tiff') && images.length > 0;
   for (const g of images) {
     const um = umPerPatch(g);
     if (what === 'features') {
@@ -156,7 +167,10 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
       const store = await ctx.fc.store(g.id);
       if (format === 'zarr') {
         const p = join(dir, `${stem(g)}.features.zarr`);
-        await writeFeatureOmeZarr(p, storeSource(store), geometry(g), { name: g.name, attributes: { imageId: g.id, image: g.name } });
+        // Coarser levels average the cells with features only (background cells hold zeros).
+        const mask = new Uint8Array(g.gridWidth * g.gridHeight);
+        for (const c of featureCells(ctx.fc, g)) mask[c] = 1;
+        await writeFeatureOmeZarr(p, storeSource(store), geometry(g), { name: g.name, mask, attributes: { imageId: g.id, image: g.name } });
         paths.push(p);
         continue;
       }
@@ -186,12 +200,16 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         if (format === 'png') await put(`${stem(g)}.clusters.png`, await labelPng(labels, g.gridWidth, g.gridHeight, ppp, um));
         else {
           const p = join(dir, `${stem(g)}.clusters.ome.tif`);
-          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; 0 = background, 1..${k})`, pixelsPerPatch: ppp });
+          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; pixel value 0 = background, c + 1 = cluster c)`, pixelsPerPatch: ppp });
           paths.push(p);
         }
         await put(`${stem(g)}.clusters.preview.png`, await rgbaPng(clusterRgba(raw), g.gridWidth, g.gridHeight, ppp, um));
       }
     }
+  }
+  if (maps) {
+    const um = umPerPatch(images[0]);
+    return { format, dir, paths, umPerPixel: um === null ? null : um / ppp };
   }
   return { format, dir, paths };
 }

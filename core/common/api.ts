@@ -400,6 +400,9 @@ export interface AnalysisExportResult {
   paths: string[];
   /** What the user does next with the files, in plain words (set for qupath). */
   notice?: string;
+  /** png / ome-tiff maps: µm per pixel written into the files (of the first image), null when the image
+   * states no µm per pixel. */
+  umPerPixel?: number | null;
 }
 
 /** Training (issues 5 and 7): 'pretrain' is DINO + iBOT + KoLeo; 'adapt' is the high-resolution stage

@@ -110,12 +110,12 @@ describe('cluster polygons are valid', () => {
     ])) as [Uint8Array, number, number]));
   });
 
-  it('random cluster maps (k = 2..6, 24 × 20 grids): every cluster\'s polygons valid and exact', () => {
+  it('random cluster maps (k = 2..6, 18 × 16 grids): every cluster\'s polygons valid and exact', () => {
     let seed = 7;
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
     for (let trial = 0; trial < 24; trial++) {
-      const w = 24;
-      const h = 20;
+      const w = 18;
+      const h = 16;
       const k = 2 + (trial % 5);
       const labels = Int32Array.from({ length: w * h }, () => Math.floor(rand() * k));
       for (let c = 0; c < k; c++) {
