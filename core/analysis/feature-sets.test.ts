@@ -151,4 +151,20 @@ describe('projects made before the choice was recorded', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('deleting a hand-edited set whose folder lies outside cache/features removes its record only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-feature-sets-edit-'));
+    try {
+      const p = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 1, SPEC));
+      const project = p.service.requireProject();
+      const set = await writeSyntheticFeatures(project, p.ids, SPEC, 'edited');
+      await project.update((q) => q.upsertFeatureSet({ ...set, dir: '../slides' }));
+      await p.service.deleteFeatureSet('edited');
+      expect(project.featureSets()).toEqual([]);
+      expect((await stat(join(dir, 'slides', 'mosaic-0.png'))).isFile()).toBe(true);
+      await p.service.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
