@@ -34,6 +34,7 @@ describe('estimateText', () => {
   it('says the patches, the images left, the time and where the rate comes from', () => {
     expect(estimateText(e)).toBe("40,000 patches in 2 images (1 already done): about 80 s at 500 patches/s on cpu, measured in this project's last run of this model; less where background is skipped.");
     expect(estimateText({ ...e, seconds: 3000, rateFrom: 'estimated' })).toContain("about 50 min at 500 patches/s on cpu, estimated from the model's size");
+    expect(estimateText({ ...e, rateFrom: 'scaled', rateModel: 'demo' })).toContain("500 patches/s on cpu, scaled from this project's last run of demo;");
     expect(estimateText({ ...e, done: 3, patches: 0 })).toBe('All 3 images are already extracted in m-2um: nothing to do.');
     expect(estimateText({ ...e, images: 0 })).toBe('No image can be extracted at this resolution.');
   });
