@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppService } from '../app/service.js';
+import { estimateExtraction, flopsPerPatch } from '../features/extract/estimate.js';
 import { extractFeatures } from '../features/extract/project.js';
 import { vitConfig } from '../model/config.js';
 import { projectModelsDir } from '../model/manager/paths.js';
@@ -119,12 +120,19 @@ describe('the active feature set', () => {
   it('the extraction estimate counts the patches still to extract and uses the measured rate', async () => {
     const done = await service.extractEstimate({ modelId: 'second', level: 0, device: 'cpu' });
     expect(done).toMatchObject({ images: 2, done: 2, patches: 0, seconds: 0, rateFrom: 'measured', device: 'cpu' });
+    // "first"'s sets are deleted: its rate is "second"'s measured one, scaled (the same architecture: equal).
     const fresh = await service.extractEstimate({ modelId: 'first', level: 0, device: 'cpu' });
     const grid = SPEC.side / 14;
-    expect(fresh).toMatchObject({ images: 2, done: 0, patches: 2 * grid * grid, rateFrom: 'estimated', device: 'cpu' });
+    expect(fresh).toMatchObject({ images: 2, done: 0, patches: 2 * grid * grid, rateFrom: 'scaled', rateModel: 'second', device: 'cpu' });
+    expect(fresh.patchesPerSecond).toBeCloseTo(done.patchesPerSecond);
     expect(fresh.grids.map((g) => [g.name, g.gridWidth, g.gridHeight])).toEqual(names.map((n) => [n, grid, grid]));
     expect(fresh.patchesPerSecond).toBeGreaterThan(0);
     expect(fresh.seconds).toBeCloseTo(fresh.patches / fresh.patchesPerSecond);
+    // No run on a GPU yet: estimated from the model's size (a benchmark's compute rate over its FLOPs).
+    const model = await service.models.find('first');
+    const gpu = estimateExtraction(service.requireProject(), model, { modelId: 'first', level: 0 }, 'webgpu', await service.models.list());
+    expect(gpu).toMatchObject({ rateFrom: 'estimated', device: 'webgpu', patches: 2 * grid * grid });
+    expect(gpu.patchesPerSecond).toBeCloseTo(7.4e12 / flopsPerPatch(model));
     // A PNG states no µm/px: an mpp extraction is refused for both, with the reason.
     const mpp = await service.extractEstimate({ modelId: 'first', mpp: 2, device: 'cpu' });
     expect(mpp.images).toBe(0);
@@ -146,6 +154,22 @@ describe('projects made before the choice was recorded', () => {
       expect(project.activeFeatureSet()?.id).toBe('older');
       const r = await p.service.similarityQuery({ imageId: p.ids[1], points: [{ x: 50, y: 50 }], k: 2 });
       expect(r.featureSet).toBe('older');
+      await p.service.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('deleting a hand-edited set whose folder lies outside cache/features removes its record only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-feature-sets-edit-'));
+    try {
+      const p = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 1, SPEC));
+      const project = p.service.requireProject();
+      const set = await writeSyntheticFeatures(project, p.ids, SPEC, 'edited');
+      await project.update((q) => q.upsertFeatureSet({ ...set, dir: '../slides' }));
+      await p.service.deleteFeatureSet('edited');
+      expect(project.featureSets()).toEqual([]);
+      expect((await stat(join(dir, 'slides', 'mosaic-0.png'))).isFile()).toBe(true);
       await p.service.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

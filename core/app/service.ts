@@ -258,7 +258,7 @@ export class AppService implements DinoscopeApi, AssetSource {
     const o = checkExtractOptions(options);
     const model = await this.models.find(o.modelId);
     const device = await chooseDevice(checkDevice(o.device));
-    return estimateExtraction(this.requireProject(), model, o, device.providers[0]);
+    return estimateExtraction(this.requireProject(), model, o, device.providers[0], await this.models.list());
   }
 
   // ---- feature sets (core/features/sets.ts) ----

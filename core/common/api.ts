@@ -261,8 +261,13 @@ export interface ExtractEstimate {
   /** Images that cannot be extracted at that resolution, with the reason. */
   refused: { imageId: string; name: string; reason: string }[];
   patchesPerSecond: number;
-  /** 'measured': this model's last run in this project; 'estimated': from the model's size and the device. */
-  rateFrom: 'measured' | 'estimated';
+  /**
+   * 'measured': this model's last run in this project on this device; 'scaled': another model's
+   * (`rateModel`) measured run there, scaled by the two models' compute per patch; 'estimated': from the
+   * model's size and a benchmark figure for the device.
+   */
+  rateFrom: 'measured' | 'scaled' | 'estimated';
+  rateModel?: string;
   /** The device the rate is for ('cpu', 'webgpu', 'cuda'). */
   device: string;
   seconds: number;

@@ -1,7 +1,8 @@
 // What an extraction will cost, before it starts: each image's patch grid at the chosen resolution, the
 // images already complete in the set (a rerun resumes them for free), and a patches-per-second rate for
-// the device: measured (this model's last completed run in the project on that device) or estimated from
-// the model's size. The estimate's constants come from `npm run bench -- extract` / `-- gpu` (ViT-S/14
+// the device: measured (this model's last completed run in the project on that device), else another
+// model's measured run there scaled by the two models' compute per patch (the machine's real speed, load
+// included), else estimated from the model's size. The estimate's constants come from `npm run bench -- extract` / `-- gpu` (ViT-S/14
 // reg4, tiles of 20 × 20 patches keeping 16 × 16): 6,119 patches/s on 16 CPU cores ≈ 31 GFLOP/s per core,
 // 92,126 on an H200 through WebGPU ≈ 7.4 TFLOP/s. A shared or slower machine runs slower than that.
 import { availableParallelism } from 'node:os';
@@ -25,8 +26,8 @@ export function estimatedRate(model: Pick<ModelInfo, 'params' | 'dim' | 'depth'>
   return (device === 'cpu' ? CPU_FLOPS_PER_CORE * cores : GPU_FLOPS) / flopsPerPatch(model);
 }
 
-/** The estimate for `o` with `model` running on `device`. */
-export function estimateExtraction(project: Project, model: ModelInfo, o: ExtractOptions, device: string): ExtractEstimate {
+/** The estimate for `o` with `model` running on `device`; `models` are the others that may have measured runs. */
+export function estimateExtraction(project: Project, model: ModelInfo, o: ExtractOptions, device: string, models: readonly ModelInfo[] = []): ExtractEstimate {
   const setId = featureSetId(model.id, o);
   const set = project.featureSets().find((s) => s.id === setId);
   const complete = new Set((set?.images ?? []).filter((i) => i.complete).map((i) => i.imageId));
@@ -47,13 +48,16 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
       out.refused.push({ imageId: img.id, name: img.name, reason: (e as Error).message });
     }
   }
-  // Measured: the newest completed run of this model in the project on this device.
+  // The newest completed run on this device: this model's, else a known model's, scaled.
   const runs = project
     .featureSets()
-    .filter((s) => s.modelId === model.id && s.speed?.provider === device)
-    .map((s) => s.speed!)
+    .filter((s) => s.speed?.provider === device)
+    .map((s) => ({ modelId: s.modelId, ...s.speed! }))
     .sort((a, b) => b.at.localeCompare(a.at));
-  if (runs.length) Object.assign(out, { patchesPerSecond: runs[0].patchesPerSecond, rateFrom: 'measured' });
+  const own = runs.find((r) => r.modelId === model.id);
+  const other = runs.map((r) => ({ r, m: models.find((m) => m.id === r.modelId) })).find((x) => x.m !== undefined);
+  if (own) Object.assign(out, { patchesPerSecond: own.patchesPerSecond, rateFrom: 'measured' });
+  else if (other) Object.assign(out, { patchesPerSecond: (other.r.patchesPerSecond * flopsPerPatch(other.m!)) / flopsPerPatch(model), rateFrom: 'scaled', rateModel: other.m!.id });
   else out.patchesPerSecond = estimatedRate(model, device);
   out.seconds = out.patches / out.patchesPerSecond;
   return out;

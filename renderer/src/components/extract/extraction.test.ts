@@ -1,5 +1,5 @@
 // The Extract panel's starting resolution (the active set's, else 2 µm/px when every image states its
-// µm/px, else the level nearest a 4× downsample, never level 0 of a slide by default) and its estimate line.
+// µm/px, else for a slide the level nearest a 4× downsample, for a small image level 0) and its estimate line.
 import { describe, expect, it } from 'vitest';
 import type { ExtractEstimate, FeatureSetInfo, ImageEntry, ProjectSummary } from '../../../../core/common/api.js';
 import { defaultResolution, estimateText } from './extraction.js';
@@ -20,12 +20,15 @@ describe('defaultResolution', () => {
     expect(defaultResolution(project([slide('a', 0.25)], [set({ level: 2, mpp: 4 })]))).toMatchObject({ mode: 'level', level: 2 });
   });
 
-  it('else 2 µm/px when every image states its µm/px (never finer than the coarsest scan), else the level nearest 4×', () => {
+  it("else 2 µm/px when every image states its µm/px (never finer than the coarsest scan), else a slide's level nearest 4×", () => {
     expect(defaultResolution(project([slide('a', 0.25), slide('b', 0.5)]))).toMatchObject({ mode: 'mpp', mpp: 2 });
     expect(defaultResolution(project([slide('a', 2.5)]))).toMatchObject({ mode: 'mpp', mpp: 2.5 });
     expect(defaultResolution(project([slide('a', 0.25)], [set({ active: false, mpp: 1 })]))).toMatchObject({ mode: 'mpp', mpp: 2 });
     expect(defaultResolution(project([slide('a', null), slide('b', 0.5)]))).toMatchObject({ mode: 'level', level: 1 });
     expect(defaultResolution(project([]))).toMatchObject({ mode: 'level', level: 0 });
+    // A small image's lower levels are halvings of it: level 0.
+    const png: ImageEntry = { id: 'p', path: '/p.png', name: 'p.png', status: 'ok', meta: { format: 'png', width: 448, height: 448, mpp: null, tileWidth: 448, tileHeight: 448, vendor: {}, levels: [1, 2, 4].map((d) => ({ width: 448 / d, height: 448 / d, downsample: d })) } };
+    expect(defaultResolution(project([png]))).toMatchObject({ mode: 'level', level: 0 });
   });
 });
 
@@ -34,6 +37,7 @@ describe('estimateText', () => {
   it('says the patches, the images left, the time and where the rate comes from', () => {
     expect(estimateText(e)).toBe("40,000 patches in 2 images (1 already done): about 80 s at 500 patches/s on cpu, measured in this project's last run of this model; less where background is skipped.");
     expect(estimateText({ ...e, seconds: 3000, rateFrom: 'estimated' })).toContain("about 50 min at 500 patches/s on cpu, estimated from the model's size");
+    expect(estimateText({ ...e, rateFrom: 'scaled', rateModel: 'demo' })).toContain("500 patches/s on cpu, scaled from this project's last run of demo;");
     expect(estimateText({ ...e, done: 3, patches: 0 })).toBe('All 3 images are already extracted in m-2um: nothing to do.');
     expect(estimateText({ ...e, images: 0 })).toBe('No image can be extracted at this resolution.');
   });

@@ -1,11 +1,15 @@
 // The Extract panel's starting resolution and its estimate line. The resolution starts at the active
 // feature set's, so a new run adds to it; with no set, at 2 µm/px (the demo's analysis resolution,
-// about 20× objective) when every image states its µm/px, else at the pyramid level nearest a 4×
-// downsample. Level 0 of a slide is 16× the patches of that, for most analyses no better.
+// about 5× objective) when every image states its µm/px, else, for slide-sized images (over
+// SLIDE_SIDE px a side), at the pyramid level nearest a 4× downsample: level 0 of a slide is 16× the
+// patches of that, for most analyses no better. Smaller images start at level 0 (their lower levels are
+// mere halvings, too coarse for a patch grid).
 import type { ExtractEstimate, ProjectSummary } from '../../../../core/common/api.js';
 
 /** µm per pixel the panel suggests when nothing else says (the demo's). */
 export const ANALYSIS_MPP = 2;
+/** Longest side above which an image without µm/px is treated as a slide. */
+export const SLIDE_SIDE = 8192;
 
 export interface StartResolution {
   mode: 'mpp' | 'level';
@@ -23,11 +27,13 @@ export function defaultResolution(project: ProjectSummary | null): StartResoluti
     const coarsest = Math.max(...images.map((i) => i.meta!.mpp!));
     return { mode: 'mpp', mpp: Math.max(ANALYSIS_MPP, Number(coarsest.toPrecision(3))), level: 0 };
   }
-  const levels = images[0]?.meta?.levels ?? [];
+  const first = images[0]?.meta;
   let level = 0;
-  levels.forEach((l, i) => {
-    if (l.downsample <= 4 * (1 + 1e-6)) level = i;
-  });
+  if (first && Math.max(first.width, first.height) > SLIDE_SIDE) {
+    first.levels.forEach((l, i) => {
+      if (l.downsample <= 4 * (1 + 1e-6)) level = i;
+    });
+  }
   return { mode: 'level', mpp: ANALYSIS_MPP, level };
 }
 
@@ -43,6 +49,7 @@ export function estimateText(e: ExtractEstimate): string {
   if (e.images === 0) return 'No image can be extracted at this resolution.';
   const done = e.done ? ` (${e.done} already done)` : '';
   if (e.patches === 0) return `All ${e.images} image${e.images > 1 ? 's are' : ' is'} already extracted in ${e.featureSet}: nothing to do.`;
-  const rate = `${Math.round(e.patchesPerSecond).toLocaleString('en-US')} patches/s on ${e.device}, ${e.rateFrom === 'measured' ? "measured in this project's last run of this model" : "estimated from the model's size"}`;
+  const from = { measured: "measured in this project's last run of this model", scaled: `scaled from this project's last run of ${e.rateModel ?? 'another model'}`, estimated: "estimated from the model's size" }[e.rateFrom];
+  const rate = `${Math.round(e.patchesPerSecond).toLocaleString('en-US')} patches/s on ${e.device}, ${from}`;
   return `${e.patches.toLocaleString('en-US')} patches in ${e.images - e.done} image${e.images - e.done > 1 ? 's' : ''}${done}: ${durationText(e.seconds)} at ${rate}; less where background is skipped.`;
 }
