@@ -1,25 +1,38 @@
 // The Train panel in Chromium against the serve host, with a real training child process: a project of
 // three generated texture mosaics (core/analysis/fixture.ts), the Quick preset shrunk through the advanced
 // settings to a smoke-test ViT (patch 8, dim 32, depth 1, 32 px crops, batch 2, K 32) so a run takes
-// seconds. Start and Pause → the counter holds; Resume → it advances and the loss chart gets points; the
+// seconds. The form opens on a 10-minute budget; with a step budget the time it takes on this computer shows
+// before Start (one step of these settings timed by the host); after Start the header says what the run does
+// before its first step. Start and Pause → the counter holds; Resume → it advances and the loss chart gets points; the
 // run ends 'done' with its teacher PCA preview; its model opens the Extract panel preselected; reopening
 // the panel redraws the curves from trainingHistory; the model is in the Models panel, whose "Adapt to high
 // resolution" opens the adapt setup with its presets and memory estimate; a run whose loss turns NaN shows
-// the alert (the run is paused) and Stop ends it.
+// the alert (the run is paused) and Stop ends it. The run's model maps attention over the visible part of a
+// slide as a job whose progress (tiles of the region) shows under the Extract panel's button and in the job
+// bar. E2E_SHOTS=<folder> saves screenshots of these screens.
+import { mkdir } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../core/analysis/fixture.js';
 import { importedProject } from '../core/analysis/fixture-service.js';
 import { ModelsPage } from './pages/models.js';
+import { ProjectPage } from './pages/project.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
 import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
+/** Saves a screenshot when E2E_SHOTS names a folder (to look at the screens). */
+async function shot(page: Page, name: string): Promise<void> {
+  const dir = process.env.E2E_SHOTS;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
 const STEPS = 16;
 /** The smoke-test model beyond the advanced fields (as `dinoscope pretrain --tiny`). */
 const TINY_EXTRA = {
@@ -34,11 +47,12 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
   let serve: RunningServe;
   let browser: Browser;
   let page: Page;
+  let paths: string[];
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-'));
-    const paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
+    paths = await writeMosaics(join(dir, 'slides'), 3, { side: 256, stride: 16, dim: 8 });
     await (await importedProject(dir, paths)).service.close(); // dir/project, DINOSCOPE_HOME dir/home
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
@@ -65,15 +79,32 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     expect(await train.preset('quick').textContent()).toMatch(/CPU/);
     expect(await train.root.locator('[data-testid="train-preset"][data-stage="adapt"]').count()).toBe(0);
 
+    // A time budget by default: 10 minutes.
+    expect(await train.root.getByTestId('train-budget-minutes').isChecked()).toBe(true);
+    expect(Number(await train.root.getByTestId('train-minutes').inputValue())).toBe(10);
+
     await train.choosePreset('quick');
     await train.setSteps(STEPS);
     await train.setAdvanced(TINY_FIELDS, TINY_EXTRA);
     expect(await train.estimateBytes()).toBeGreaterThan(0);
     expect(await train.root.getByTestId('train-estimate').textContent()).toMatch(/This needs ~\d+(\.\d)? [MG]B/);
+    // Before Start: how long the step budget takes here, from one step of these settings timed by the host.
+    const time = await train.measuredTime();
+    expect(time.seconds).toBeGreaterThan(0);
+    expect(time.text).toMatch(/^About \d+ (s|min|h)( \d+ min)? on this computer \([\d.]+ m?s a step, measured here; \d+ (s|min) to start\)\.$/);
+    await shot(page, 'train-setup-time');
+
+    // Start: before step 1 the header says what the run is doing (starting the child, loading the images,
+    // building the training graph, …), with the counter at 0.
+    await train.start();
+    const starting = train.root.getByTestId('train-starting');
+    await starting.waitFor();
+    expect(await starting.textContent()).toMatch(/^Starting: [a-z ]+…$/);
+    expect(await train.root.getByTestId('train-step').textContent()).toMatch(/^0 \/ 16 · starting…$/);
+    await shot(page, 'train-starting');
 
     // Pause at once: the child is still starting (seconds) while the whole run takes about one, so the pause
     // lands at the gate before a step whatever the machine's load, and the counter must hold there.
-    await train.start();
     const name = await train.runName();
     await train.pause();
     await train.waitStatus('paused');
@@ -94,6 +125,7 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     // throttled, the panel redraws from the run's record once it ends.
     await expect.poll(() => train.lossPoints()).toBe(4 * STEPS);
     await train.preview().waitFor({ timeout: 30_000 });
+    await shot(page, 'train-done');
     expect(await train.preview().locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
     const model = train.root.getByTestId('train-model');
     await model.waitFor({ timeout: 30_000 });
@@ -105,6 +137,30 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     await train.root.waitFor({ state: 'detached' });
     const extract = page.getByTestId('extract-panel');
     await expect.poll(() => extract.getByTestId('extract-model').inputValue()).toBe(modelId);
+    await extract.getByRole('button', { name: 'Close' }).click();
+    await extract.waitFor({ state: 'detached' });
+
+    // Attention maps of the visible slide with the run's model: a job with progress over the region's tiles,
+    // under the panel's button and in the job bar, recorded as the page draws them.
+    await new ProjectPage(page).card(basename(paths[0])).click();
+    await page.getByTestId('extract-button').click();
+    await expect.poll(() => extract.getByTestId('extract-model').inputValue()).toBe(modelId);
+    await extract.getByTestId('attention-region').waitFor();
+    await page.evaluate(() => {
+      const w = window as unknown as { mapsSeen: string[] };
+      w.mapsSeen = [];
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('[data-testid="attention-progress"]')) w.mapsSeen.push(`panel ${el.getAttribute('data-done')}/${el.getAttribute('data-total')}`);
+        for (const el of document.querySelectorAll('[data-testid="job"][data-kind="attention-maps"]')) w.mapsSeen.push(`bar ${el.getAttribute('data-state')} ${el.querySelector('[data-testid="job-cancel"]') ? 'cancel' : ''}`);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    });
+    await extract.getByTestId('attention-start').click();
+    await extract.getByTestId('attention-progress').waitFor({ timeout: 10_000 }).then(() => shot(page, 'attention-progress'), () => undefined);
+    await page.locator('[data-testid="layer"][data-layer-id="attention"]').waitFor({ timeout: 60_000 });
+    const mapsSeen = await page.evaluate(() => (window as unknown as { mapsSeen: string[] }).mapsSeen);
+    // 256 px at 8 px a patch: 32 × 32 patches, four model tiles of 16 × 16.
+    expect(mapsSeen.filter((s) => /^panel \d+\/4$/.test(s)).length).toBeGreaterThan(0);
+    expect(mapsSeen).toContain('bar running cancel');
     await extract.getByRole('button', { name: 'Close' }).click();
     await extract.waitFor({ state: 'detached' });
 

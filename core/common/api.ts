@@ -450,6 +450,23 @@ export interface TrainStartOptions {
 export interface TrainEstimate {
   totalBytes: number;
   text: string;
+  /** How long the budget takes on this computer (absent where the host does not measure). */
+  timing?: TrainTiming;
+}
+
+/** One step of the config timed on this computer (in a training process, after a warm-up step; cached for
+ * the session per project, config and device), and the budget in those terms. */
+export interface TrainTiming {
+  /** 'measuring': ask again shortly; 'busy': not measured while a run trains; 'failed': see message. */
+  state: 'measured' | 'measuring' | 'busy' | 'failed';
+  message?: string;
+  secondsPerStep?: number;
+  /** From Start to the end of the first step: loading the images, building the graph, the first step. */
+  startupSeconds?: number;
+  /** The steps of the budget (a minutes budget: about how many it buys). */
+  steps?: number;
+  /** Start-up and every step of the budget. */
+  totalSeconds?: number;
 }
 
 export type TrainRunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'interrupted';

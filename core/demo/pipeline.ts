@@ -20,6 +20,7 @@ import { runModelId } from '../train/host/register.js';
 import { checkpointDir } from '../train/run.js';
 import { demoImageName, writeDemoImages, type DemoSpec } from './generate.js';
 import { prepareDemoFolder, SLIDES } from './folder.js';
+import { type DemoPhase, demoPhases } from './phases.js';
 import { nextDemoRun } from './runs.js';
 import type { DemoTrainer } from './train.js';
 
@@ -60,8 +61,6 @@ export interface DemoSummary {
   seconds: number;
 }
 
-/** The phases' shares of the overall fraction (generating, importing, training, extracting). */
-const PHASES = { generating: [0, 0.1], importing: [0.1, 0.15], training: [0.15, 0.8], extracting: [0.8, 1] } as const;
 const TOTAL = 1000;
 /** Steps core/train/run.ts times before a minutes budget fixes the step count. */
 const TIMED_STEPS = 3;
@@ -74,8 +73,10 @@ const exists = (p: string): Promise<boolean> =>
 
 export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSummary> {
   const t0 = performance.now();
-  const report = (phase: keyof typeof PHASES, fraction: number, message: string): void => {
-    const [a, b] = PHASES[phase];
+  // The phases' shares of the bar follow their expected time (phases.ts); a step budget (tests) counts as 3 min.
+  const phases = demoPhases(plan.minutes ?? 3);
+  const report = (phase: DemoPhase, fraction: number, message: string): void => {
+    const [a, b] = phases[phase];
     ctx.progress(Math.round(TOTAL * (a + (b - a) * Math.min(1, Math.max(0, fraction)))), TOTAL, message);
   };
   const cancelled = (): void => {

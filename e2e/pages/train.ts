@@ -35,8 +35,17 @@ export class TrainPage {
     await this.preset(name).click();
   }
 
+  /** A step budget of `n` (the form opens on a minutes budget). */
   async setSteps(n: number): Promise<void> {
+    await this.root.getByTestId('train-budget-steps').check();
     await this.root.getByTestId('train-steps').fill(String(n));
+  }
+
+  /** Waits for the measured time estimate (a step timed by the host) and returns it. */
+  async measuredTime(timeout = 90_000): Promise<{ seconds: number; text: string }> {
+    const el = this.root.locator('[data-testid="train-time"][data-state="measured"]');
+    await el.waitFor({ timeout });
+    return { seconds: Number(await el.getAttribute('data-seconds')), text: (await el.textContent()) ?? '' };
   }
 
   async setAdvanced(values: Partial<Record<AdvancedField, number>>, extra?: unknown): Promise<void> {

@@ -4,7 +4,7 @@
 // run whose app crashed: it is reported 'interrupted' and resumeTraining restarts it from its checkpoint.
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrainEstimate, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
+import type { TrainEstimate, TrainTiming, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
@@ -19,6 +19,7 @@ import type { StepReport } from '../trainer.js';
 import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
+import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
 
 export interface TrainingApiDeps {
@@ -85,11 +86,31 @@ export class TrainingApi {
   }
 
   async estimate(o: TrainStartOptions): Promise<TrainEstimate> {
-    const { config: c } = await this.check(o);
+    const checked = await this.check(o);
+    const c = checked.config;
     const vit: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
     // The largest of the size triples a run can draw (one triple without a size table).
     const worst = adaptMemory(c, vit).reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    return { totalBytes: worst.bytes, text: worst.text };
+    const timing = await this.timing(o, checked);
+    return { totalBytes: worst.bytes, text: worst.text, ...(timing ? { timing } : {}) };
+  }
+
+  /** The budget's time on this computer from a measured step (timing.ts); none without an open project. */
+  private async timing(o: TrainStartOptions, c: Checked): Promise<TrainTiming | null> {
+    let project: Project;
+    try {
+      project = this.d.project();
+    } catch {
+      return null;
+    }
+    const dir = project.dir;
+    const device = (await probeHardware()).selected;
+    // Images count: a measurement that failed for want of images is tried again once there are some.
+    const images = project.images().filter((i) => i.status === 'ok').length;
+    const key = JSON.stringify([dir, images, device, { ...c.config, steps: 0 }]);
+    const r = this.d.host.timings.lookup(key, dir, { preset: c.preset, overrides: c.overrides });
+    if (!('timing' in r)) return { state: r.state, ...(r.message ? { message: r.message } : {}) };
+    return budgetTiming(r.timing, o.minutes !== undefined ? { minutes: o.minutes } : { steps: c.config.steps });
   }
 
   async start(o: TrainStartOptions): Promise<TrainRunInfo> {

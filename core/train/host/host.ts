@@ -12,6 +12,7 @@ import type { RunRecord } from '../run.js';
 import type { StepReport } from '../trainer.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { forkTrainWorker } from './spawn.js';
+import { StepTimings } from './timing.js';
 
 export interface TrainingHostOptions {
   jobs: JobRegistry;
@@ -93,10 +94,13 @@ export function stepInfo(run: string, jobId: string, r: StepReport, total: numbe
 export class TrainingHost {
   private readonly runs = new Map<string, LiveRun>();
   private readonly log: (line: string) => void;
+  /** Step times measured for the estimate before Start (timing.ts). */
+  readonly timings: StepTimings;
 
   constructor(private readonly opts: TrainingHostOptions) {
     // Default: stderr, without the per-step progress lines (those arrive as trainStep events).
     this.log = opts.log ?? ((line) => void (/^\[train [^\]]*\] step \d+\//.test(line) || process.stderr.write(`${line}\n`)));
+    this.timings = new StepTimings({ busy: () => [...this.runs.values()].some((r) => !r.ended), log: (line) => this.log(line), workerPath: opts.workerPath });
   }
 
   /** Starts a new run (or, with options.resume, continues a stopped/interrupted one) in a child process. */
@@ -104,6 +108,7 @@ export class TrainingHost {
     const k = key(projectDir, options.name);
     const prev = this.runs.get(k);
     if (prev && !prev.ended) throw new DinoscopeError('BAD_INPUT', `Run "${options.name}" is already live (${prev.status}).`);
+    this.timings.cancel(); // the run gets the machine
     const now = new Date().toISOString();
     const total = options.steps ?? record?.totalSteps ?? 0;
     let settle = (): void => undefined;
@@ -370,6 +375,7 @@ export class TrainingHost {
   /** Stops every live run (each checkpoints) and waits for the children; a child that does not exit within
    * `graceMs` is killed (its last checkpoint stands). */
   async close(graceMs = 120_000): Promise<void> {
+    this.timings.cancel();
     const live = [...this.runs.values()].filter((r) => !r.ended);
     await Promise.all(
       live.map(async (run) => {

@@ -5,6 +5,7 @@ import type { PresetName } from '../config.js';
 import type { RunRecord, RunSummary } from '../run.js';
 import type { StepReport } from '../trainer.js';
 import type { CollapseThresholds } from './collapse.js';
+import type { StepTiming } from './measure.js';
 
 /** What a run is started with (the host keeps it to restart the child after a crash). */
 export interface ChildRunOptions {
@@ -25,6 +26,8 @@ export interface ChildRunOptions {
 
 export type ToChild =
   | { type: 'start'; projectDir: string; options: ChildRunOptions }
+  /** Time one step of this config (measure.ts), answer 'measured' or 'failed', exit. */
+  | { type: 'measure'; projectDir: string; options: Pick<ChildRunOptions, 'preset' | 'overrides'> }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' };
@@ -38,4 +41,5 @@ export type FromChild =
   | { type: 'alert'; kind: 'collapse' | 'nan'; step: number; message: string }
   | { type: 'record'; record: RunRecord; modelId: string | null }
   | { type: 'done'; summary: RunSummary }
+  | { type: 'measured'; timing: StepTiming }
   | { type: 'failed'; error: string; code: string };

@@ -11,6 +11,7 @@ import type { Trainer } from '../trainer.js';
 import { CollapseDetector, warmupSteps } from './collapse.js';
 import { previewTile, teacherPreview } from './preview.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
+import { measureStep } from './measure.js';
 import { registerRunModel } from './register.js';
 
 const send = (m: FromChild): void => {
@@ -142,7 +143,12 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
 }
 
 process.on('message', (m: ToChild) => {
-  if (m.type === 'start') {
+  if (m.type === 'measure') {
+    measureStep(m.projectDir, m.options, log).then(
+      (timing) => finish({ type: 'measured', timing }, 0),
+      (err: unknown) => finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1),
+    );
+  } else if (m.type === 'start') {
     const { projectDir, options } = m;
     // The run's final record (done, stopped, failed) goes to the host before the last message, so the
     // app's open Project re-reads it (AppService onRecord) and the panel shows it.

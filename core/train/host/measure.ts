@@ -1,0 +1,34 @@
+// Timing one training step of a config on this computer, for the estimate shown before Start ("about 12 min
+// on this computer"). Runs in a training child process (worker.ts, message 'measure'), never in the app:
+// it builds the trainer exactly as a run does (the images, the crop workers, the training graph and its
+// onnxruntime sessions), runs one warm-up step (its first-run costs are part of every run's start-up) and
+// times the next. Nothing is written: the run folder and checkpoints are runPretrain's.
+import { Project } from '../../project/project.js';
+import { trainConfig } from '../config.js';
+import { Trainer } from '../trainer.js';
+import type { ChildRunOptions } from './protocol.js';
+
+export interface StepTiming {
+  /** Seconds from the start of the child's work to a trainer ready for its first step. */
+  startupSeconds: number;
+  /** The first step (warm-up: sessions' first runs). */
+  firstStepSeconds: number;
+  /** A step after the first: what every further step costs. */
+  secondsPerStep: number;
+}
+
+export async function measureStep(projectDir: string, o: Pick<ChildRunOptions, 'preset' | 'overrides'>, log?: (line: string) => void): Promise<StepTiming> {
+  const t0 = performance.now();
+  const project = await Project.open(projectDir);
+  const trainer = await Trainer.forProject(trainConfig(o.preset, o.overrides ?? {}), project, { log });
+  try {
+    const t1 = performance.now();
+    await trainer.step();
+    const t2 = performance.now();
+    await trainer.step();
+    const t3 = performance.now();
+    return { startupSeconds: (t1 - t0) / 1000, firstStepSeconds: (t2 - t1) / 1000, secondsPerStep: (t3 - t2) / 1000 };
+  } finally {
+    await trainer.close();
+  }
+}
