@@ -77,10 +77,13 @@ export async function importPaths(ctx: ImportContext, paths: readonly string[]):
 }
 
 async function importOne(ctx: ImportContext, file: string, id: string): Promise<StoredImage> {
-  const s = await stat(file);
-  const img: StoredImage = { id, path: file, name: basename(file), bytes: s.size, mtime: s.mtimeMs, status: 'ok', addedAt: new Date().toISOString() };
+  const img: StoredImage = { id, path: file, name: basename(file), bytes: 0, mtime: 0, status: 'ok', addedAt: new Date().toISOString() };
   let reader: ImageReader | undefined;
   try {
+    // Inside the try: a file that vanished or cannot be read since the walk fails alone, not the import.
+    const s = await stat(file);
+    img.bytes = s.size;
+    img.mtime = s.mtimeMs;
     reader = await ctx.formats.openImage(file);
     img.meta = reader.meta;
     if (ctx.formats.needsPyramidCache(reader.meta)) {

@@ -1,14 +1,19 @@
 // Expands what the user named into image files. Explicitly named files are always taken (the reader
 // decides whether they are images); in folder walks only files with an image extension or a TIFF, PNG,
 // JPEG or WebP signature are taken, hidden entries are skipped, and symlinked folders are not followed.
+// Nothing found in a walk aborts it: a name that is not valid UTF-8 (a path project.json cannot hold), a
+// FIFO, socket or device named like an image, or a subfolder that cannot be read is refused with the
+// reason, and the walk goes on.
+import { type Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
+import { notRegularKind, notRegularMessage } from '../io/regular-file.js';
 
 const imageExtensions = new Set(['.tif', '.tiff', '.svs', '.ome.tif', '.ome.tiff', '.png', '.jpg', '.jpeg', '.webp', '.btf', '.tf8', '.ndpi', '.scn']);
 
 export interface WalkResult {
   files: string[];
-  /** Named paths that do not exist, each with the reason. */
+  /** Named paths that do not exist or cannot be imported, and entries of walked folders refused, each with the reason. */
   missing: { path: string; reason: string }[];
 }
 
@@ -24,8 +29,10 @@ export function hasImageSignature(head: Uint8Array): boolean {
   return false;
 }
 
+const hasImageExtension = (path: string): boolean => imageExtensions.has(extname(path).toLowerCase());
+
 async function looksLikeImage(path: string): Promise<boolean> {
-  if (imageExtensions.has(extname(path).toLowerCase())) return true;
+  if (hasImageExtension(path)) return true;
   const fh = await open(path, 'r');
   try {
     const head = new Uint8Array(16);
@@ -36,15 +43,44 @@ async function looksLikeImage(path: string): Promise<boolean> {
   }
 }
 
-async function walkFolder(dir: string, out: string[], signal?: AbortSignal): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => a.name.localeCompare(b.name));
-  for (const e of entries) {
+/** The name as text when its bytes are valid UTF-8 (what a path in project.json can hold), else null. */
+function utf8Name(raw: Buffer): string | null {
+  const text = raw.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(raw) ? text : null;
+}
+
+type Refused = WalkResult['missing'];
+
+async function walkFolder(dir: string, out: string[], refused: Refused, signal?: AbortSignal): Promise<void> {
+  let entries: Dirent<Buffer>[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
+  } catch (err) {
+    refused.push({ path: dir, reason: `${dir}: the folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); its images were not imported.` });
+    return;
+  }
+  const named = entries.map((e) => ({ e, name: utf8Name(e.name), shown: e.name.toString('utf8') }));
+  named.sort((a, b) => a.shown.localeCompare(b.shown));
+  for (const { e, name, shown } of named) {
     signal?.throwIfAborted();
-    if (e.name.startsWith('.')) continue;
-    const p = join(dir, e.name);
-    if (e.isDirectory()) await walkFolder(p, out, signal);
-    else if (e.isFile() && (await looksLikeImage(p).catch(() => false))) out.push(p);
+    if (shown.startsWith('.')) continue;
+    const p = join(dir, name ?? shown);
+    if (name === null) {
+      // Not representable as a JS string path: opening `p` would open another (or no) file.
+      if (e.isDirectory() || hasImageExtension(shown) || e.isFile()) {
+        refused.push({ path: p, reason: `${p}: the ${e.isDirectory() ? 'folder' : 'file'} name is not valid UTF-8 text (shown here with � for the bad bytes), so Dinoscope cannot record its path; rename it (for example with convmv) and import it again.` });
+      }
+      continue;
+    }
+    if (e.isDirectory()) await walkFolder(p, out, refused, signal);
+    else if (e.isFile()) {
+      if (await looksLikeImage(p).catch(() => false)) out.push(p);
+    } else if (!e.isSymbolicLink() && hasImageExtension(name)) {
+      // A FIFO, socket or device named like an image: say why it is left out (reading a FIFO would block).
+      const s = await stat(p).catch(() => null);
+      const kind = s ? notRegularKind(s) : null;
+      if (kind) refused.push({ path: p, reason: notRegularMessage(p, kind) });
+    }
   }
 }
 
@@ -56,13 +92,14 @@ export async function expandPaths(paths: readonly string[], signal?: AbortSignal
     let s;
     try {
       s = await stat(p);
-    } catch {
-      missing.push({ path: p, reason: `${p} does not exist.` });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      missing.push({ path: p, reason: code === 'ENOENT' || code === 'ENOTDIR' ? `${p} does not exist.` : `${p} cannot be read (${code ?? String(err)}).` });
       continue;
     }
-    if (s.isDirectory()) await walkFolder(p, files, signal);
+    if (s.isDirectory()) await walkFolder(p, files, missing, signal);
     else if (s.isFile()) files.push(p);
-    else missing.push({ path: p, reason: `${p} is neither a file nor a folder.` });
+    else missing.push({ path: p, reason: notRegularMessage(p, notRegularKind(s) ?? 'not a regular file') });
   }
   return { files: [...new Set(files)], missing };
 }

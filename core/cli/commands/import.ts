@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { stat } from 'node:fs/promises';
-import type { ImportReport } from '../../common/api.js';
+import type { ImageEntry, ImportReport } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
 import { Project } from '../../project/project.js';
@@ -64,8 +64,14 @@ export const importCommand: Command = {
   },
 };
 
-/** The report with each added entry as it is now (after background pyramid caches). */
-function refresh(report: ImportReport, now: { id: string }[]): ImportReport {
+/** The report with each added entry as it is now (after background pyramid caches); an image whose
+ * pyramid cache failed is then unreadable, so it joins the failed list with the reason. */
+function refresh(report: ImportReport, now: ImageEntry[]): ImportReport {
   const byId = new Map(now.map((e) => [e.id, e]));
-  return { ...report, added: report.added.map((e) => (byId.get(e.id) as typeof e | undefined) ?? e) };
+  const added = report.added.map((e) => byId.get(e.id) ?? e);
+  const failed = [...report.failed];
+  for (const e of added) {
+    if ((e.status === 'unsupported' || e.status === 'corrupt') && !failed.some((f) => f.path === e.path)) failed.push({ path: e.path, reason: e.reason ?? e.status });
+  }
+  return { ...report, added, failed };
 }

@@ -1,6 +1,6 @@
 // The explicit reader registry: formats are listed here, in sniffing order; nothing is discovered by name.
-import { open as openFile } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
+import { openRegularFile } from '../../io/regular-file.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { jpegFormat } from './jpeg.js';
 import { pngFormat } from './png.js';
@@ -12,12 +12,14 @@ export const formats: readonly ReaderFormat[] = [pngFormat, jpegFormat, webpForm
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;
 
-/** The first SNIFF_BYTES of a file (fewer when it is shorter); NOT_FOUND when it cannot be opened. */
+/** The first SNIFF_BYTES of a file (fewer when it is shorter); NOT_FOUND when it cannot be opened,
+ * UNSUPPORTED for a FIFO, socket, device or folder (refused at once: a FIFO would block the read). */
 export async function readHead(path: string): Promise<Uint8Array> {
   let fh;
   try {
-    fh = await openFile(path, 'r');
+    fh = await openRegularFile(path);
   } catch (err) {
+    if (err instanceof DinoscopeError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new DinoscopeError('NOT_FOUND', `${path}: no such file.`);
     if (code === 'EISDIR') throw new DinoscopeError('UNSUPPORTED', `${path}: is a folder, not an image file.`);

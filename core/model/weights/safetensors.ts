@@ -4,9 +4,10 @@
 // "__metadata__" object of string → string. Tensors are read lazily through a FileHandle, one at a time,
 // so a multi-GB checkpoint is never loaded whole. Writes stream tensor by tensor into a temp file that is
 // renamed over the target (atomic and fsynced, core/io/atomic.ts).
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeHandleAtomic } from '../../io/atomic.js';
+import { openRegularFile } from '../../io/regular-file.js';
 import { floatToBf16, floatToHalf, halfToFloat } from '../../common/half.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -48,8 +49,9 @@ export class SafetensorsFile {
   static async open(path: string): Promise<SafetensorsFile> {
     let fh: FileHandle;
     try {
-      fh = await open(path, 'r');
+      fh = await openRegularFile(path);
     } catch (err) {
+      if (err instanceof DinoscopeError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new DinoscopeError('NOT_FOUND', `${path}: no such file.`);
       throw new DinoscopeError('BAD_INPUT', `${path}: cannot be opened (${code ?? String(err)}).`);
