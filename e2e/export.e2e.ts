@@ -1,8 +1,8 @@
 // The Export dialog in Chromium against the serve host, on two calibrated texture mosaics (TIFFs stating
 // 2 µm per pixel) with SYNTHETIC feature stores (16-pixel patches: 32 µm per map pixel). Every export is
 // checked on disk:
-//   OME-TIFF clusters of all images into a folder picked in the host's file browser → per image a
-//     one-channel label image and a colour preview, PhysicalSizeX 32 µm;
+//   OME-TIFF clusters of all images into a folder picked in the host's file browser → progress image by
+//     image, per image a one-channel label image and a colour preview, PhysicalSizeX 32 µm;
 //   For QuPath (default folder) → a GeoJSON per image and open-in-qupath.txt naming each image file, and
 //     the dialog says what to do next in QuPath;
 //   CSV with no query → features of the shown image (the "matches" choice is disabled until a click);
@@ -73,7 +73,9 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
     await dialog.choose({ format: 'ome-tiff', what: 'clusters', k: 4, scope: 'all' });
     await dialog.chooseFolder(out);
     expect(await dialog.root.getByTestId('export-dir').inputValue()).toBe(out);
+    await dialog.watchProgress();
     const tif = await dialog.run();
+    expect(await dialog.progressSeen()).toEqual([`Image 1 of 2: ${names[0]}`, `Image 2 of 2: ${names[1]}`]); // image by image
     expect(tif.dir).toBe(out);
     expect(tif.paths.map((p) => basename(p).replace(/^slide-(\d)-[^.]+\./, '$1.')).sort()).toEqual(['0.clusters.ome.tif', '0.clusters.preview.png', '1.clusters.ome.tif', '1.clusters.preview.png']);
     for (const p of tif.paths) expect((await stat(p)).size).toBeGreaterThan(0);

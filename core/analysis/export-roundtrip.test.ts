@@ -189,3 +189,38 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     expect(fc.features.map((f) => f.properties.classification.name).sort()).toEqual(['cluster 0', 'cluster 1', 'cluster 2', 'cluster 3']);
   });
 });
+
+describe('exports of an image with background (cells without features)', () => {
+  // 128 × 128 patches, features only where gx ≤ 32: the 2 × 2 blocks of level 1 at x = 16 hold one
+  // tissue column (32) and one background column (33).
+  const BG: MosaicSpec = { side: 2048, stride: 16, dim: 4, tissue: (gx) => gx <= 32 };
+  const G = BG.side / BG.stride;
+
+  it('CSV lists only cells with features; OME-Zarr level 1 averages them only; cluster labels are 0 on background', async () => {
+    const bg = await analysisProject(await mkdtemp(join(root, 'bg-')), (await writeMosaics(join(root, 'bg-png'), 1, BG)), BG);
+    try {
+      const csv = await bg.service.exportAnalysis({ format: 'csv' });
+      const lines = (await readFile(csv.paths[0], 'utf8')).trimEnd().split('\r\n');
+      expect(lines).toHaveLength(1 + 33 * G);
+      expect(Math.max(...lines.slice(1).map((l) => Number(l.split(',')[3])))).toBe(32);
+      const z = await bg.service.exportAnalysis({ format: 'zarr' });
+      const group = await zarr.open(new FileSystemStore(z.paths[0]), { kind: 'group' });
+      const l0 = await zarr.open(group.resolve('0'), { kind: 'array' });
+      const l1 = await zarr.open(group.resolve('1'), { kind: 'array' });
+      expect(l1.shape).toEqual([BG.dim, G / 2, G / 2]);
+      // Block (x 16, y 5) = cells (32..33, 10..11): the mean of the two tissue cells (32, 10) and (32, 11).
+      const a = (await zarr.get(l0, [null, 10, 32])).data as Float32Array;
+      const b = (await zarr.get(l0, [null, 11, 32])).data as Float32Array;
+      const m = (await zarr.get(l1, [null, 5, 16])).data as Float32Array;
+      for (let c = 0; c < BG.dim; c++) expect(m[c]).toBeCloseTo((a[c] + b[c]) / 2, 5);
+      const png = await bg.service.exportAnalysis({ format: 'png', what: 'clusters', k: 2 });
+      const { data } = await sharp(png.paths[0]).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+      for (let gy = 0; gy < G; gy += 7) {
+        expect(data[gy * G + 32]).toBeGreaterThan(0);
+        expect(data[gy * G + 33]).toBe(0); // background: label 0
+      }
+    } finally {
+      await bg.service.close();
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface MosaicSpec {
   dim: number;
   /** Per-dimension noise of the synthetic features (their texture direction has length 1). */
   noise?: number;
+  /** Cells with features (default all): the others are background, zero in the store and not indexed. */
+  tissue?: (gx: number, gy: number) => boolean;
 }
 
 /** Texture of grid cell (gx, gy) on image `i`: quadrants, rotated by one texture per image. */
@@ -90,6 +92,7 @@ export async function writeSyntheticFeatures(project: Project, imageIds: readonl
         const t = textureAt(i, gx, gy, grid);
         const o = (gy * grid + gx) * dim;
         for (let j = 0; j < dim; j++) feats[o + j] = dirs[t * dim + j] + noise * g();
+        if (spec.tissue && !spec.tissue(gx, gy)) feats.fill(0, o, o + dim);
       }
     }
     const storeDir = join(setDir, `${id}.zarr`);
@@ -103,8 +106,11 @@ export async function writeSyntheticFeatures(project: Project, imageIds: readonl
         await w.writeChunk(cy, cx, part);
       }
     }
-    await index.append({ image: id, gridWidth: grid, gridHeight: grid, positions: Uint32Array.from({ length: grid * grid }, (_, p) => p), vectors: feats });
-    set.images.push({ imageId: id, store: relative(project.dir, storeDir), gridWidth: grid, gridHeight: grid, complete: true, indexedRows: grid * grid, tissuePatches: grid * grid });
+    const positions = Uint32Array.from({ length: grid * grid }, (_, p) => p).filter((p) => !spec.tissue || spec.tissue(p % grid, Math.floor(p / grid)));
+    const vectors = new Float32Array(positions.length * dim); // (n, dim) of the tissue cells
+    positions.forEach((p, r) => vectors.set(feats.subarray(p * dim, (p + 1) * dim), r * dim));
+    await index.append({ image: id, gridWidth: grid, gridHeight: grid, positions, vectors });
+    set.images.push({ imageId: id, store: relative(project.dir, storeDir), gridWidth: grid, gridHeight: grid, complete: true, indexedRows: positions.length, tissuePatches: positions.length });
   }
   await project.update((p) => p.upsertFeatureSet(set));
   return set;

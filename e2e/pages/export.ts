@@ -37,6 +37,22 @@ export class ExportPage {
     await fb.confirm();
   }
 
+  /** Starts recording every text the progress line shows (read with progressSeen). */
+  async watchProgress(): Promise<void> {
+    await this.page.evaluate(() => {
+      const w = window as unknown as { exportProgress: string[] };
+      w.exportProgress = [];
+      new MutationObserver(() => {
+        const t = document.querySelector('[data-testid="export-progress"]')?.textContent?.trim();
+        if (t && w.exportProgress[w.exportProgress.length - 1] !== t) w.exportProgress.push(t);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+  }
+
+  progressSeen(): Promise<string[]> {
+    return this.page.evaluate(() => (window as unknown as { exportProgress: string[] }).exportProgress);
+  }
+
   /** Runs the export; resolves with what the done notice lists. */
   async run(timeout = 60_000): Promise<ExportDone> {
     await this.root.getByTestId('export-start').click();
