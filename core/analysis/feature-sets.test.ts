@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppService } from '../app/service.js';
 import { estimateExtraction, flopsPerPatch } from '../features/extract/estimate.js';
+import { runCli } from '../cli/main.js';
 import { extractFeatures } from '../features/extract/project.js';
 import { vitConfig } from '../model/config.js';
 import { projectModelsDir } from '../model/manager/paths.js';
@@ -138,6 +139,17 @@ describe('the active feature set', () => {
     expect(mpp.images).toBe(0);
     expect(mpp.refused.map((r) => r.name)).toEqual(names);
     expect(mpp.refused[0].reason).toMatch(/states no resolution/);
+  }, 60_000);
+
+  it('dinoscope extract leaves an active set alone, and makes its own active with --activate', async () => {
+    const cli = async (...argv: string[]): Promise<number> => runCli(['extract', '--project', join(root, 'project'), '--model', 'first', '--level', '0', '--device', 'cpu', ...argv], { stdout: () => undefined, stderr: () => undefined, signal: new AbortController().signal });
+    const before = (await stored()).activeFeatureSet;
+    expect(before).toBe('second-level0');
+    expect(await cli()).toBe(0);
+    expect((await stored()).activeFeatureSet).toBe(before);
+    expect(await cli('--activate')).toBe(0);
+    expect((await stored()).activeFeatureSet).toBe('first-level0');
+    expect(await cli('--activate=no')).toBe(2);
   }, 60_000);
 });
 

@@ -12,7 +12,7 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate']);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
@@ -21,16 +21,18 @@ export const extractCommand: Command = {
   name: 'extract',
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--context whole: one forward pass per image (exact whole-image context; refused for an image too large);\n' +
     'tiled: tiles with context margins (any size); auto (default): whole if every image fits, else tiled.\n' +
     'Background tiles (no tissue on the thumbnail) are skipped when tiled. Interrupted runs resume where they stopped.\n' +
     '--device auto (default): the GPU the hardware probe finds (cuda, webgpu), else cpu; cpu: never probes; webgpu|cuda:\n' +
     'that provider, or cpu with a warning when it is not available. --batch defaults to 8 tiles on cpu, 32 on a GPU.\n' +
+    'The set becomes the project\'s active feature set when the run completes if none is active, or with --activate\n' +
+    '(dinoscope sets lists and chooses sets).\n' +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
-    const { positional, flags } = parseArgs(argv);
+    const { positional, flags } = parseArgs(argv, ['activate']);
     for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope extract --help).`);
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const projectArg = flagValue(flags, 'project');
@@ -40,6 +42,8 @@ export const extractCommand: Command = {
     const projectDir = resolve(projectArg);
     if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
     const options: ExtractOptions = { modelId };
+    if (typeof flags.get('activate') === 'string') throw new DinoscopeError('BAD_INPUT', '--activate takes no value.');
+    if (flags.get('activate') === true) options.activate = true;
     const mpp = flagNumber(flags, 'mpp', false);
     const level = flagNumber(flags, 'level', true);
     const batch = flagNumber(flags, 'batch', true);
