@@ -2,9 +2,9 @@
 // arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume,
 // --checkpoint-minutes and --overrides (JSON or @file, strict keys checked later by trainConfig); and the
 // shared ending: the JSON summary on stdout, exit 130 when the run was stopped.
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
+import { readRegularText } from '../io/regular-file.js';
 import { Project } from '../project/project.js';
 import { registerRunModel } from '../train/host/register.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
@@ -87,9 +87,11 @@ export function mergeOverrides(a: Record<string, unknown>, b: Record<string, unk
 export async function readOverrides(arg: string): Promise<Record<string, unknown>> {
   let text = arg;
   const where = arg.startsWith('@') ? arg.slice(1) : '--overrides';
-  if (arg.startsWith('@')) text = await readFile(arg.slice(1), 'utf8').catch(() => {
-    throw new DinoscopeError('BAD_INPUT', `${where}: cannot read the overrides file.`);
-  });
+  if (arg.startsWith('@')) {
+    text = await readRegularText(arg.slice(1)).catch((e: unknown) => {
+      throw new DinoscopeError('BAD_INPUT', e instanceof DinoscopeError ? e.message : `${where}: cannot read the overrides file.`);
+    });
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

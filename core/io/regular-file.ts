@@ -41,3 +41,13 @@ export async function openRegularFile(path: string): Promise<FileHandle> {
     throw err;
   }
 }
+
+/** The text of the regular file `path` (UTF-8); UNSUPPORTED for a FIFO, socket, device or folder. */
+export async function readRegularText(path: string): Promise<string> {
+  const fh = await openRegularFile(path);
+  try {
+    return await fh.readFile('utf8');
+  } finally {
+    await fh.close();
+  }
+}

@@ -3,34 +3,16 @@
 // anchoring (core/train/adapt.ts) of model M — a model id in the project's or the user's models folder, or a
 // path to a model folder or .safetensors file. Prints the memory each size triple needs before it starts;
 // progress lines on stderr, a JSON summary on stdout (as `dinoscope pretrain`).
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { JobRegistry } from '../../jobs/registry.js';
-import { ModelManager } from '../../model/manager/manager.js';
-import { WEIGHTS } from '../../model/manager/manifest.js';
 import { Project } from '../../project/project.js';
 import { runAdapt } from '../../train/adapt.js';
 import { PRESET_INFO, type PresetName } from '../../train/config.js';
 import { flagValue, type Command } from '../command.js';
+import { resolveModelWeights } from '../model-path.js';
 import { loopOptions, readRunFlags, reportRun, withThreads } from '../run-flags.js';
 
 const KNOWN = new Set(['project', 'model', 'preset', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides']);
 const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
-
-/** M as a weights file: a .safetensors path, a folder holding model.safetensors, or a model id. */
-async function resolveModel(m: string, projectDir: string): Promise<string> {
-  const st = await stat(resolve(m)).catch(() => null);
-  if (st?.isFile()) return resolve(m);
-  if (st?.isDirectory()) {
-    const w = join(resolve(m), WEIGHTS);
-    if (await stat(w).catch(() => null)) return w;
-    throw new DinoscopeError('BAD_INPUT', `${resolve(m)}: no ${WEIGHTS} in this folder.`);
-  }
-  const found = await new ModelManager({ projectDir: () => projectDir, jobs: new JobRegistry() }).find(m).catch(() => null);
-  if (!found) throw new DinoscopeError('BAD_INPUT', `--model ${m}: no such file, folder or model id (see dinoscope models list).`);
-  return join(found.path, WEIGHTS);
-}
 
 export const adaptCommand: Command = {
   name: 'adapt',
@@ -51,7 +33,7 @@ export const adaptCommand: Command = {
     if (!modelArg && !r.resume) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id, folder or .safetensors file).');
     const preset = flagValue(r.flags, 'preset');
     if (preset !== undefined && !(ADAPT as string[]).includes(preset)) throw new DinoscopeError('BAD_INPUT', `--preset: unknown adapt preset "${preset}" (${ADAPT.join(', ')}).`);
-    const model = modelArg && !r.resume ? await resolveModel(modelArg, r.projectDir) : undefined;
+    const model = modelArg && !r.resume ? await resolveModelWeights('--model', modelArg, r.projectDir) : undefined;
     const project = await Project.open(r.projectDir);
     const summary = await runAdapt(project, { ...loopOptions(r, io), model, preset: preset as PresetName | undefined, overrides: withThreads(r.overrides, r) });
     return reportRun(summary, io, r);

@@ -112,3 +112,18 @@ describe('dinoscope pretrain', () => {
     expect(runs.find((x) => x.name === 'nan')?.status).toBe('failed');
   }, 30_000);
 });
+
+describe('dinoscope pretrain --from', () => {
+  it('starts from a model folder (a run checkpoint), as its help says, and names a folder without weights', () => {
+    const base = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'from-base']);
+    expect(base.status, base.stderr).toBe(0);
+    const folder = join(proj, 'runs', 'from-base', 'checkpoints', 'latest');
+    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'from-folder', '--from', folder]);
+    expect(r.status, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(proj, 'runs', 'from-folder', 'train-config.json'), 'utf8')) as { model: { from: string } };
+    expect(config.model.from).toBe(join(folder, 'model.safetensors'));
+    const none = cli(['pretrain', '--project', proj, '--tiny', '--steps', '1', '--run', 'from-none', '--from', dir]);
+    expect(none.status, none.stderr).toBe(2);
+    expect(none.stderr).toBe(`dinoscope pretrain: --from ${dir}: no model.safetensors in this folder.\n`);
+  }, 60_000);
+});

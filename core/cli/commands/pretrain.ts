@@ -1,12 +1,12 @@
 // `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS] [--steps N | --minutes M] [--resume]
 // [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny]`: DINO + iBOT + KoLeo
 // pretraining on the project's images (core/train/run.ts). Progress lines on stderr, a JSON summary on stdout.
-import { resolve } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
 import { runPretrain } from '../../train/run.js';
 import { flagValue, type Command } from '../command.js';
+import { resolveModelWeights } from '../model-path.js';
 import { loopOptions, mergeOverrides, readRunFlags, reportRun, withThreads } from '../run-flags.js';
 
 const KNOWN = new Set(['project', 'preset', 'from', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides', 'tiny']);
@@ -16,13 +16,14 @@ export const pretrainCommand: Command = {
   name: 'pretrain',
   summary: 'self-supervised DINO + iBOT + KoLeo pretraining on a project\'s images',
   usage:
-    'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL_DIR_OR_SAFETENSORS]\n' +
+    'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
     '                          [--steps N | --minutes M] [--resume] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     'in project.json; at every checkpoint the run\'s teacher becomes the project model NAME (extract --model NAME).\n' +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
-    '--from starts from imported weights (continued pretraining) instead of from scratch.\n' +
+    '--from MODEL starts from these weights (continued pretraining) instead of from scratch: a model id\n' +
+    '  (project or user models folder), a model folder (or a run\'s checkpoints/latest) or a .safetensors file.\n' +
     '--minutes M: the schedules count steps, so the first 3 steps are timed and the step count is fixed from\n' +
     '  the measured speed (the summary states the seconds per step it used).\n' +
     'Checkpoints every K minutes (default 10), at the end, and on Ctrl-C/SIGTERM (the current step finishes,\n' +
@@ -38,7 +39,7 @@ export const pretrainCommand: Command = {
     const from = flagValue(r.flags, 'from');
     let overrides = r.flags.get('tiny') === true ? TINY_OVERRIDES : undefined;
     if (r.overrides !== undefined) overrides = mergeOverrides(overrides ?? {}, r.overrides);
-    if (from !== undefined) overrides = mergeOverrides(overrides ?? {}, { model: { from: resolve(from) } });
+    if (from !== undefined) overrides = mergeOverrides(overrides ?? {}, { model: { from: await resolveModelWeights('--from', from, r.projectDir) } });
     const project = await Project.open(r.projectDir);
     const summary = await runPretrain(project, { ...loopOptions(r, io), preset: preset as PresetName | undefined, overrides: withThreads(overrides, r) });
     return reportRun(summary, io, r);
