@@ -105,6 +105,18 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
     await train.open();
     await page.keyboard.press('Escape');
     await train.root.waitFor({ state: 'detached', timeout: 5_000 });
+
+    // The Export dialog: the folder browser over it closes first, then the dialog.
+    await page.getByTestId('export-button').click();
+    const exportDialog = page.getByTestId('export-dialog');
+    await exportDialog.waitFor();
+    await exportDialog.getByTestId('export-browse').click();
+    await browserDialog.root.waitFor();
+    await page.keyboard.press('Escape');
+    await browserDialog.root.waitFor({ state: 'detached', timeout: 5_000 });
+    await expect(exportDialog.isVisible()).resolves.toBe(true);
+    await page.keyboard.press('Escape');
+    await exportDialog.waitFor({ state: 'detached', timeout: 5_000 });
     await expect(page.getByTestId('project-view').isVisible()).resolves.toBe(true);
     expect(consoleErrors).toEqual([]);
   });
