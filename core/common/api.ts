@@ -427,7 +427,11 @@ export interface TrainPresetInfo {
 
 /** The hardware a run will use: onnxruntime execution providers found on this host. */
 export interface TrainHardware {
-  providers: { name: string; available: boolean; note?: string }[];
+  /**
+   * An unavailable provider's `note` says in plain words what is missing, what runs instead and what to do;
+   * `detail` is the probe's raw reason (onnxruntime's and the native libraries' lines) for bug reports.
+   */
+  providers: { name: string; available: boolean; note?: string; detail?: string }[];
   /** The provider a run would use now (first available of the preference order). */
   selected: string;
   cpuThreads: number;

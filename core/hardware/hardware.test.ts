@@ -28,7 +28,12 @@ describe('probeHardware', () => {
     expect(noisy).toEqual([]);
     const hw = JSON.parse(r.stdout) as TrainHardware;
     expect(hw.providers.find((p) => p.name === 'cpu')).toEqual({ name: 'cpu', available: true });
-    for (const p of hw.providers) if (!p.available) expect(p.note, p.name).toMatch(/\w{4}/);
+    // Each unavailable provider: a plain note (what runs instead) and the raw reason kept in detail.
+    for (const p of hw.providers.filter((x) => !x.available)) {
+      expect(p.note, p.name).toMatch(/Dinoscope (runs on the CPU|uses \w+) instead\./);
+      expect(p.note, p.name).not.toMatch(/onnxruntime_src|ONNXRuntimeError|\.cc:\d/);
+      expect(p.detail, p.name).toMatch(/\w{4}/);
+    }
   }, 120_000);
 
   it('reports a probe child that does not finish instead of hanging', async () => {

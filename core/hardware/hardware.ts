@@ -8,15 +8,17 @@
 // probe loads print their failures straight to fd 2, out of reach of onnxruntime's log level — the CUDA
 // provider bridge ("Failed to load library …"), the Vulkan loader and Dawn under WebGPU ("XDG_RUNTIME_DIR
 // is invalid", "Vulkan … required"). Run in this process they filled the app's, the serve host's and the
-// CLI's stderr every time the Train panel opened. A provider that is unavailable carries the reason in its
-// note: the session error, plus onnxruntime's own error line from its probe when that says more (it names
-// the library that failed to load). A probe child that crashes or hangs (a broken driver) marks what it did
+// CLI's stderr every time the Train panel opened. A provider that is unavailable carries its raw reason in
+// `detail`: the session error, plus onnxruntime's own error line from its probe when that says more (it
+// names the library that failed to load), plus the probe's other native lines; its `note` says the same in
+// plain words (plain-note.ts). A probe child that crashes or hangs (a broken driver) marks what it did
 // not finish unavailable with its last words. DINOSCOPE_PROBE_LOG=1 passes the child's stderr through.
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import type { TrainHardware } from '../common/api.js';
 import { type Provider, availableProviders } from '../graph/runtime.js';
 import { findWorker, forkWorker } from '../io/fork.js';
+import { explainProvider, plainNote } from './plain-note.js';
 import { PROBE_MARKER, type ProbeMessage, type ProbeResult } from './probe.js';
 
 /** The providers probed, in preference order (as core/train/config.ts runtime.providers). */
@@ -89,8 +91,21 @@ export function ortErrorLine(lines: readonly string[]): string | null {
   return null;
 }
 
-/** The note of an unavailable provider from its probe. */
-function noteFor(name: string, run: ProbeRun): string {
+/** The longest `detail` kept: the reason and the native lines of one probe, for a bug report. */
+const DETAIL_CHARS = 2000;
+
+/**
+ * The raw reason an unavailable provider's probe gave: the session error, onnxruntime's error line when it
+ * says more, then the probe's other native lines (the Vulkan loader's and Dawn's), ' | '-joined.
+ */
+export function detailFor(name: string, run: ProbeRun): string {
+  const reason = rawReason(name, run);
+  const native = (run.stderr.get(name) ?? []).filter((l) => !/\[E:onnxruntime/.test(l) && !reason.includes(l));
+  return [reason, ...native].join(' | ').slice(0, DETAIL_CHARS);
+}
+
+/** The session error of an unavailable provider's probe (plus onnxruntime's own line when it says more). */
+function rawReason(name: string, run: ProbeRun): string {
   const lines = run.stderr.get(name) ?? [];
   const result = run.results?.find((r) => r.name === name);
   if (!result) {
@@ -106,6 +121,21 @@ function noteFor(name: string, run: ProbeRun): string {
   return ort && !problem.includes(ort) ? `${problem}; onnxruntime: ${ort}` : problem;
 }
 
+/** The answer from a finished probe run: `known` are the providers this onnxruntime build lists. */
+export function hardwareFrom(run: ProbeRun, known: ReadonlySet<string>, cpuThreads: number): TrainHardware {
+  const details = PROVIDER_ORDER.map((name): [Provider, string | null] => {
+    if (!known.has(name)) return [name, 'not in this onnxruntime build'];
+    if (name === 'cpu' || run.results?.find((r) => r.name === name)?.problem === null) return [name, null];
+    return [name, detailFor(name, run)];
+  });
+  const selected = details.find(([, detail]) => detail === null)?.[0] ?? 'cpu';
+  // The note says in plain words what is missing, what runs instead and what to do; detail keeps the raw reason.
+  const providers = details.map(([name, detail]) =>
+    detail === null ? { name, available: true } : { name, available: false, note: plainNote(name, explainProvider(name, detail), selected), detail },
+  );
+  return { providers, selected, cpuThreads };
+}
+
 let cached: Promise<TrainHardware> | null = null;
 
 /** Whether this process has probed (or is probing) yet. */
@@ -119,14 +149,7 @@ export function probeHardware(): Promise<TrainHardware> {
     const known = new Set(availableProviders().map((p) => p.name));
     const probed = PROVIDER_ORDER.filter((name) => name !== 'cpu' && known.has(name));
     const run: ProbeRun = probed.length ? await probeInChild(probed) : { results: [], stderr: new Map(), failure: null };
-    const providers: TrainHardware['providers'] = PROVIDER_ORDER.map((name) => {
-      if (!known.has(name)) return { name, available: false, note: 'not in this onnxruntime build' };
-      if (name === 'cpu') return { name, available: true };
-      const ok = run.results?.find((r) => r.name === name)?.problem === null;
-      return ok ? { name, available: true } : { name, available: false, note: noteFor(name, run) };
-    });
-    const selected = providers.find((p) => p.available)?.name ?? 'cpu';
-    return { providers, selected, cpuThreads: availableParallelism() };
+    return hardwareFrom(run, known, availableParallelism());
   })();
   return cached;
 }
