@@ -93,7 +93,9 @@ describe('extraction device', () => {
     const lines = r.stderr.split('\n').filter(Boolean);
     const warnings = lines.filter((l) => /warning/i.test(l));
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(/^warning: device webgpu is not available here \((?!webgpu unavailable).+\); running on cpu\.$/);
+    // In plain words: what is missing, that the CPU runs instead, what to do; none of the probe's raw lines.
+    expect(warnings[0]).toMatch(/^warning: device webgpu is not available here: no GPU adapter was found.*\. Extraction runs on the CPU instead\. [A-Z].*\.$/);
+    expect(warnings[0]).not.toMatch(/webgpu unavailable|Failed to get a WebGPU adapter|onnxruntime_src|BackendVk/);
     // Every other line is one of extraction's own (context, progress, per-image): nothing native got through.
     expect(lines.filter((l) => l !== warnings[0] && !/^(context: |extract: \d|.*tex\.png: )/.test(l))).toEqual([]);
     const s = JSON.parse(r.stdout) as ExtractSummary;
@@ -109,10 +111,23 @@ describe('extraction device', () => {
     expect(checkDevice(undefined)).toBe('auto');
     expect(() => checkDevice('gpu')).toThrow(/device must be auto, cpu, webgpu or cuda, got gpu/);
     await expect(service.extractFeatures({ modelId: 'tiny', device: 'metal' as ExtractOptions['device'] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    const webgpuHere = async (): Promise<Awaited<ReturnType<typeof probeHardware>>> => ({ providers: [{ name: 'cuda', available: false, note: 'no libcuda' }, { name: 'webgpu', available: true }, { name: 'cpu', available: true }], selected: 'webgpu', cpuThreads: 16 });
+    // The probe's raw reason as hardware.ts keeps it when the CUDA provider library cannot load cuDNN.
+    const cudnnMissing =
+      'cuda unavailable (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); onnxruntime: Failed to load library /opt/dinoscope/libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory';
+    const webgpuHere = async (): Promise<Awaited<ReturnType<typeof probeHardware>>> => ({
+      providers: [{ name: 'cuda', available: false, note: 'The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead.', detail: cudnnMissing }, { name: 'webgpu', available: true }, { name: 'cpu', available: true }],
+      selected: 'webgpu',
+      cpuThreads: 16,
+    });
     expect(await chooseDevice('auto', webgpuHere)).toEqual({ providers: ['webgpu'], line: 'device: auto → webgpu (hardware probe).', fellBack: false });
     expect(await chooseDevice('webgpu', webgpuHere)).toMatchObject({ providers: ['webgpu'], fellBack: false });
-    expect(await chooseDevice('cuda', webgpuHere)).toEqual({ providers: ['cpu'], line: 'warning: device cuda is not available here (no libcuda); running on cpu.', fellBack: true });
+    // An explicit cuda that the probe found missing runs on cpu (not on the selected webgpu), the warning in plain words.
+    expect(await chooseDevice('cuda', webgpuHere)).toEqual({
+      providers: ['cpu'],
+      line: "warning: device cuda is not available here: the NVIDIA cuDNN 9 libraries are not installed. Extraction runs on the CPU instead. To use the NVIDIA GPU, install cuDNN 9 for CUDA 12 (NVIDIA's cudnn9-cuda-12 package).",
+      fellBack: true,
+      detail: cudnnMissing,
+    });
     expect(GPU_BATCH).toBe(32);
   });
 });

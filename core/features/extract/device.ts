@@ -2,13 +2,15 @@
 // 'cpu' never probes. 'auto' takes the hardware probe's `selected` (core/hardware: cuda, webgpu, else cpu,
 // probed once per process in a child so the native libraries' load errors stay off stderr). An explicit
 // 'webgpu' / 'cuda' is checked against the same probe first: one that is not available here runs on cpu
-// with one warning line in the log, without trying it in this process (a webgpu session attempted here
-// prints Vulkan/Dawn lines straight to fd 2). A provider the probe passed that still fails to open falls
+// with one warning line in the log that says in plain words what is missing and what to do (the probe's raw
+// reason goes to the log only under DINOSCOPE_DEBUG=1), without trying it in this process (a webgpu session
+// attempted here prints Vulkan/Dawn lines straight to fd 2). A provider the probe passed that still fails to open falls
 // back inside Session.create, whose warning the caller routes into the log as well.
 import type { ExtractOptions, TrainHardware } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { Provider } from '../../graph/runtime.js';
 import { probeHardware } from '../../hardware/hardware.js';
+import { explainProvider } from '../../hardware/plain-note.js';
 
 export type ExtractDevice = NonNullable<ExtractOptions['device']>;
 
@@ -28,6 +30,8 @@ export interface DeviceChoice {
   line: string;
   /** An explicit device was not available: running on cpu instead. */
   fellBack: boolean;
+  /** With fellBack: the probe's raw reason (onnxruntime's and the native libraries' lines) for a bug report. */
+  detail?: string;
 }
 
 export function checkDevice(device: unknown): ExtractDevice {
@@ -48,8 +52,17 @@ export async function chooseDevice(device: ExtractDevice, probe: () => Promise<T
   }
   const found = hw.providers.find((p) => p.name === device);
   if (found?.available) return { providers: [device], line: `device: ${device} (as asked).`, fellBack: false };
-  // The probe's note reads "webgpu unavailable (why)[; onnxruntime: …]": keep the why.
-  const note = found?.note ?? 'not probed';
-  const why = note.startsWith(`${device} unavailable (`) ? note.slice(`${device} unavailable `.length) : `(${note})`;
-  return { providers: ['cpu'], line: `warning: device ${device} is not available here ${why}; running on cpu.`, fellBack: true };
+  // In plain words from the probe's raw reason (its note may say another provider runs instead; here cpu does).
+  const detail = found?.detail ?? found?.note ?? 'not probed: no result';
+  const why = explainProvider(device, detail);
+  return {
+    providers: ['cpu'],
+    line: `warning: device ${device} is not available here: ${why.missing}. Extraction runs on the CPU instead. ${capitalised(why.todo)}.`,
+    fellBack: true,
+    detail,
+  };
+}
+
+function capitalised(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

@@ -133,6 +133,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   };
   const device = await chooseDevice(checkDevice(o.device));
   (device.fellBack ? warn : log)(device.line);
+  // The raw reason behind the warning, for a bug report (DINOSCOPE_DEBUG=1, as the CLI's stack traces).
+  if (device.detail && process.env.DINOSCOPE_DEBUG) log(`device details: ${device.detail}`);
   // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
   // A provider that fails to open after all falls back to cpu inside Session.create: its warning goes here.
   const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, { providers: device.providers, warn: (m) => warn(`warning: ${m}.`) });
