@@ -74,6 +74,21 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     expect(providers.some((p) => p.available === 'true')).toBe(true);
     // Providers this host lacks (GPU ones here) are greyed with the reason.
     for (const p of providers.filter((x) => x.available === 'false')) expect(p.title).not.toBe('');
+    // Each of them also has a line in plain words (what is missing, that the CPU runs instead, what to do),
+    // the probe's raw reason hidden behind "details" until opened.
+    const notes = hw.getByTestId('train-provider-note');
+    expect(await notes.count()).toBe(providers.filter((x) => x.available === 'false').length);
+    for (const note of await notes.all()) {
+      const text = (await note.getByTestId('train-provider-note-text').textContent()) ?? '';
+      expect(text).toMatch(/\. Dinoscope runs on the CPU instead\. [A-Z].+\.$/);
+      expect(text).not.toMatch(/onnxruntime_src|ONNXRuntimeError|\.cc:\d|unavailable \(/);
+      const raw = note.getByTestId('train-provider-detail');
+      expect(await raw.isVisible()).toBe(false);
+      await note.getByTestId('train-provider-details').click();
+      expect(await raw.isVisible()).toBe(true);
+      expect(await raw.textContent()).toMatch(/unavailable \(|not in this onnxruntime build|not probed/);
+    }
+    await shot(page, 'train-hardware-notes');
     // Presets of the pretrain stage, each with its summary.
     await train.preset('quick').waitFor();
     expect(await train.preset('quick').textContent()).toMatch(/CPU/);
