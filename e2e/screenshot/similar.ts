@@ -23,6 +23,11 @@ const exportOut = process.argv[3];
 const MPP = 2;
 const SPEC: MosaicSpec = { side: 1024, stride: 16, dim: 8 };
 
+/** A palette PNG: the textures make a full-colour one over 1 MB, a third of that looks the same. */
+async function savePalettePng(png: Buffer, path: string): Promise<void> {
+  await sharp(png).png({ palette: true, quality: 90, effort: 7 }).toFile(path);
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'dinoscope-shot-similar-'));
 try {
   const pngs = await writeMosaics(join(dir, 'png'), 3, SPEC);
@@ -56,14 +61,14 @@ try {
     for (const close of await page.locator('[data-testid="notice"] button').all()) await close.click();
     await page.mouse.move(5, 5);
     await page.waitForTimeout(800);
-    await page.screenshot({ path: out });
+    await savePalettePng(await page.screenshot(), out);
     process.stderr.write(`screenshot: wrote ${out}\n`);
     if (exportOut) {
       const dialog = new ExportPage(page);
       await dialog.open();
       await dialog.choose({ format: 'qupath', scope: 'all' });
       await page.waitForTimeout(300);
-      await page.screenshot({ path: exportOut });
+      await savePalettePng(await page.screenshot(), exportOut);
       process.stderr.write(`screenshot: wrote ${exportOut}\n`);
     }
   } finally {
