@@ -248,7 +248,10 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         throw new NanLossError(`loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`, r.step, lastCk?.step ?? null);
       }
       last = r;
-      await appendFile(progress, JSON.stringify(r) + '\n');
+      await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
+        e.path ??= progress; // a failed write (a full disk) names no file by itself
+        throw e;
+      });
       // --minutes: after TIMED_STEPS steps, fix the horizon from the median of the timed steps (not the first).
       if (stepsFrom.kind === 'minutes' && stepsFrom.timedSteps === 0 && r.step >= TIMED_STEPS) {
         const timed = times.slice(1).sort((a, b) => a - b);
