@@ -234,10 +234,12 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
     log(`${trainer.config.stage}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
     await opts.onCheckpoint?.(trainer, trainer.completedSteps);
   };
+  let recorded = Boolean(opts.resume); // a new run is listed only once its folder holds its config
   try {
     if (opts.resume) await trimProgress(progress, startedFrom);
     await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
     await record(project.dir, rec);
+    recorded = true;
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
       await opts.gate?.(save);
       if (opts.signal?.aborted) break;
@@ -287,8 +289,11 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       lastCheckpoint: lastCk,
     };
   } catch (err) {
-    rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
-    await record(project.dir, rec).catch(() => undefined);
+    // A run that failed before it was listed stays unlisted, so the same --run name can be used again.
+    if (recorded) {
+      rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+      await record(project.dir, rec).catch(() => undefined);
+    }
     throw err;
   }
 }

@@ -67,6 +67,10 @@ describe('long commands exit after a failed write', () => {
     const target = join(proj, 'runs', 'r1', 'train-config.json');
     mkdirSync(target, { recursive: true });
     expectCleanFailure(cli(['pretrain', '--project', proj, ...small, '--steps', '2', '--run', 'r1']), 'pretrain', target);
+    // Not listed as a run: with the folder out of the way, the same name starts afresh.
+    rmSync(target, { recursive: true });
+    const again = cli(['pretrain', '--project', proj, ...small, '--steps', '1', '--run', 'r1']);
+    expect(again.status, again.stderr).toBe(0);
   }, BOUND_MS + 10_000);
 
   it('pretrain: its progress log cannot be written after the first step', () => {
