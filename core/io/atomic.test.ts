@@ -126,3 +126,13 @@ describe('every state file goes through the atomic writer', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('failed atomic writes name their target', () => {
+  it('under a device that is no folder (/dev/full/x.json) and with a folder in the way, the error carries the target as dest', async () => {
+    const err = await writeFileAtomic('/dev/full/x.json', '{}').catch((e: unknown) => e as NodeJS.ErrnoException & { dest?: string });
+    expect(err).toMatchObject({ code: 'ENOTDIR', dest: '/dev/full/x.json' });
+    const target = join(dir, 'three', 'state.json');
+    await mkdir(target, { recursive: true });
+    expect(await writeFileAtomic(target, 'x').catch((e: unknown) => e)).toMatchObject({ code: 'EISDIR', dest: target });
+  });
+});
