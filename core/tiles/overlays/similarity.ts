@@ -131,7 +131,7 @@ export function similarityLegend(lo: number, hi: number): OverlayLegendItem[] {
 
 /** The similarity ramp as a colour bar from `lo` to `hi`: the scale heatColours chose for one image. */
 export function similarityScale(lo: number, hi: number): OverlayScale {
-  return { min: lo, max: hi, colors: MAGMA.map(hexColor), unit: 'cos', note: 'Rescaled for each query and image: from halfway between the median and the top score (lower scores are not drawn) to the top score.' };
+  return { min: lo, max: hi, colors: MAGMA.map(hexColor), unit: 'cos', note: 'Rescaled for each query and image: scores below the bar are not drawn, the top scores take its brightest colour.' };
 }
 
 export const similarityOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay => new CellOverlay('similarity', 'Similarity', 0.65, source, geometry);
