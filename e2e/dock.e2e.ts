@@ -116,6 +116,7 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
     // The similarity colour bar: the ramp, the score at its ends and middle, and the per-query note.
     const bar = layers.locator('[data-layer-id="similarity"]').getByTestId('colour-bar');
     await bar.scrollIntoViewIfNeeded();
+    if (shots) await page.locator('[data-testid="dock-panel"][data-panel="layers"]').screenshot({ path: join(shots, 'dock-colour-bar.png') });
     const min = Number(await bar.getAttribute('data-min'));
     const max = Number(await bar.getAttribute('data-max'));
     expect(min).toBeGreaterThanOrEqual(-1);
@@ -135,6 +136,7 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
     await viewer.waitStill();
     await shot('dock-1024x700');
     await expectInsideAndClear(700);
+
     expect(consoleErrors).toEqual([]);
   });
 
