@@ -5,7 +5,9 @@
 //   itself; no panel covers the slide's navigator, and the slide shrinks beside the dock;
 // - the similarity layer shows a continuous colour bar with the query's score range at its ends and its
 //   middle, and says the scale is per query;
-// - a panel collapsed to its title bar stays collapsed across a reload, and expands again.
+// - a panel collapsed to its title bar stays collapsed across a reload, and expands again;
+// - the toolbar's Panels button hides the dock (the slide takes the whole width) and shows it again,
+//   remembered across a reload.
 // Screenshots go to $E2E_SHOTS when it is set.
 import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -163,6 +165,29 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
     await openFirstImage();
     await expect(analysisDock.getAttribute('data-collapsed')).resolves.toBe('false');
     await expect(page.getByTestId('analysis-panel').isVisible()).resolves.toBe(true);
+  });
+
+  it('the Panels button hides the dock (the slide takes the whole width), remembered across a reload', async () => {
+    if (skip) return;
+    const canvasRight = async (): Promise<number> => (await layout()).canvas.right;
+    const withDock = await canvasRight();
+    expect(withDock).toBeLessThan(1440 - 200);
+    const button = page.getByTestId('dock-visibility');
+    await expect(button.getAttribute('aria-pressed')).resolves.toBe('true');
+    await button.click();
+    await page.getByTestId('dock').waitFor({ state: 'hidden' });
+    await expect.poll(canvasRight).toBe(1440);
+    await shot('dock-hidden');
+
+    await page.reload();
+    const { viewer } = await openFirstImage();
+    await viewer.waitStill();
+    await expect(page.getByTestId('dock').isVisible()).resolves.toBe(false);
+    await expect(button.getAttribute('aria-pressed')).resolves.toBe('false');
+    await expect.poll(canvasRight).toBe(1440);
+    await button.click();
+    await page.getByTestId('dock').waitFor({ state: 'visible' });
+    await expect.poll(canvasRight).toBe(withDock);
     expect(consoleErrors).toEqual([]);
   });
 });

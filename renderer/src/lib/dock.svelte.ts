@@ -1,7 +1,8 @@
-// The viewer's dock: which of its panels are collapsed to their title bar. Remembered across reloads and
-// restarts in localStorage; a stored value that is not ours (or storage that is unavailable) means
-// "all expanded".
+// The viewer's dock: whether it is shown beside the slide, and which of its panels are collapsed to their
+// title bar. Remembered across reloads and restarts in localStorage; a stored value that is not ours (or
+// storage that is unavailable) means "shown, all expanded".
 const KEY = 'dinoscope.dock.collapsed';
+const HIDDEN_KEY = 'dinoscope.dock.hidden';
 
 function load(): Record<string, boolean> {
   try {
@@ -13,8 +14,30 @@ function load(): Record<string, boolean> {
   }
 }
 
+function save(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    // Storage full or disabled: the layout still applies for this session.
+  }
+}
+
+function loadHidden(): boolean {
+  try {
+    return localStorage.getItem(HIDDEN_KEY) === 'true';
+  } catch {
+    return false;
+  }
+}
+
 class DockLayout {
   collapsed = $state<Record<string, boolean>>(load());
+  hidden = $state(loadHidden());
+
+  setHidden(hidden: boolean): void {
+    this.hidden = hidden;
+    save(HIDDEN_KEY, hidden);
+  }
 
   isCollapsed(id: string): boolean {
     return this.collapsed[id] === true;
@@ -22,11 +45,7 @@ class DockLayout {
 
   setCollapsed(id: string, collapsed: boolean): void {
     this.collapsed = { ...this.collapsed, [id]: collapsed };
-    try {
-      localStorage.setItem(KEY, JSON.stringify(this.collapsed));
-    } catch {
-      // Storage full or disabled: the layout still applies for this session.
-    }
+    save(KEY, this.collapsed);
   }
 }
 
