@@ -136,6 +136,12 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
       }
     }
     expect(opaque).toEqual({ x0: gotX[0] * SPEC.stride, y0: gotY[0] * SPEC.stride, x1: gotX[1] * SPEC.stride, y1: gotY[1] * SPEC.stride });
+    // Its legend is a colour bar over the map's own range (the one its tiles are coloured with).
+    const bar = page.locator('[data-testid="layer"][data-layer-id="attention"] [data-testid="colour-bar"]');
+    expect(att.scale!.max).toBeGreaterThan(att.scale!.min);
+    await expect(bar.getAttribute('data-min')).resolves.toBe(String(att.scale!.min));
+    await expect(bar.getAttribute('data-max')).resolves.toBe(String(att.scale!.max));
+    await expect(bar.getByTestId('colour-bar-note').textContent()).resolves.toContain('× uniform');
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -165,8 +165,8 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
       const w = window as unknown as { mapsSeen: string[] };
       w.mapsSeen = [];
       new MutationObserver(() => {
-        for (const el of document.querySelectorAll('[data-testid="attention-progress"]')) w.mapsSeen.push(`panel ${el.getAttribute('data-done')}/${el.getAttribute('data-total')}`);
-        for (const el of document.querySelectorAll('[data-testid="job"][data-kind="attention-maps"]')) w.mapsSeen.push(`bar ${el.getAttribute('data-state')} ${el.querySelector('[data-testid="job-cancel"]') ? 'cancel' : ''}`);
+        for (const el of Array.from(document.querySelectorAll('[data-testid="attention-progress"]'))) w.mapsSeen.push(`panel ${el.getAttribute('data-done')}/${el.getAttribute('data-total')}`);
+        for (const el of Array.from(document.querySelectorAll('[data-testid="job"][data-kind="attention-maps"]'))) w.mapsSeen.push(`bar ${el.getAttribute('data-state')} ${el.querySelector('[data-testid="job-cancel"]') ? 'cancel' : ''}`);
       }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
     });
     await extract.getByTestId('attention-start').click();

@@ -77,6 +77,21 @@ describe('similarity search', () => {
     expect(far.data[4 * (100 * 256 + 240) + 3]).toBe(0);
   });
 
+  it('a heatmap carries its colour scale: the legend\'s range and ramp ends, per image', async () => {
+    const r = await service.similarityQuery({ imageId: ids[0], points: [{ x: 100, y: 300 }], k: 5 });
+    const scale = r.overlay.scale!;
+    expect(scale.unit).toBe('cos');
+    expect(scale.max).toBeGreaterThan(scale.min);
+    expect(r.overlay.legend.map((l) => l.label)).toEqual([scale.min, (scale.min + scale.max) / 2, scale.max].map((v) => `cos ${v.toFixed(2)}`));
+    expect(scale.colors[0]).toBe(r.overlay.legend[0].color);
+    expect(scale.colors.at(-1)).toBe(r.overlay.legend[2].color);
+    expect(scale.colors.length).toBeGreaterThan(3);
+    // The other image's heatmap has its own scale.
+    const other = await service.similarityHeatmap(ids[1]);
+    expect(other.overlay.scale).toMatchObject({ unit: 'cos' });
+    expect(other.overlay.scale!.max).toBeGreaterThan(other.overlay.scale!.min);
+  });
+
   it('the last query\'s heatmap over another image lights that image\'s patches of the queried texture', async () => {
     const t = textureOf(0, 100, 300);
     await service.similarityQuery({ imageId: ids[0], points: [{ x: 100, y: 300 }], k: 5 });

@@ -5,14 +5,14 @@
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
 // When the set analysed changes to another one, every earlier result (layers, last search, models) is
 // dropped: nothing computed on one set is shown as if it came from another.
-import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, PcaOverlayOptions, SimilarityHeatmap, SimilarityRequest, SimilarityResult } from '../common/api.js';
+import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, OverlayScale, PcaOverlayOptions, SimilarityHeatmap, SimilarityRequest, SimilarityResult } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
 import { clusterLegend, clusterRgba, clustersOverlay } from '../tiles/overlays/clusters.js';
 import { pcaLegend, pcaOverlay } from '../tiles/overlays/pca.js';
 import type { OverlayProvider } from '../tiles/overlays/provider.js';
-import { similarityLegend, similarityOverlay, type CellLayer } from '../tiles/overlays/similarity.js';
+import { similarityLegend, similarityOverlay, similarityScale, type CellLayer } from '../tiles/overlays/similarity.js';
 import { dziGeometry, type DziGeometry } from '../tiles/dzi.js';
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
@@ -133,7 +133,7 @@ export class AnalysisService {
     const [scores, others] = await Promise.all([fc.index.heatmapAsync(q.image.id, vector), fc.index.searchOthersAsync(vector, candidateCount(fc, k), q.image.id)]); // scores: (gridHeight, gridWidth), NaN = no patch
     const hits = await bestRegions(fc, vector, q, k, 3, { ownScores: scores, others });
     const { lo, hi, rgba } = heatColours(scores);
-    const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi));
+    const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi), similarityScale(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
     this.last = { imageId: q.image.id, scores, lo, hi, matches };
     this.lastQuery = { vector, fc, featureSet: req.featureSet };
@@ -147,7 +147,7 @@ export class AnalysisService {
     if ((await this.collection(q.featureSet)) !== q.fc) throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
     const g = q.fc.image(imageId);
     const { lo, hi, rgba } = heatColours(await q.fc.index.heatmapAsync(g.id, q.vector));
-    return { overlay: this.setLayer('similarity', g, rgba, similarityLegend(lo, hi)), stride: g.stride };
+    return { overlay: this.setLayer('similarity', g, rgba, similarityLegend(lo, hi), similarityScale(lo, hi)), stride: g.stride };
   }
 
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {
@@ -224,12 +224,12 @@ export class AnalysisService {
     return { imageId: g.id, name: g.name, x: c.x, y: c.y, score, ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, 4 * g.stride) };
   }
 
-  private setLayer(kind: AnalysisLayerKind, g: GridImage, rgba: Uint8Array, legend: CellLayer['legend']): OverlayInfo {
+  private setLayer(kind: AnalysisLayerKind, g: GridImage, rgba: Uint8Array, legend: CellLayer['legend'], scale?: OverlayScale): OverlayInfo {
     this.layers.set(`${kind}|${g.id}`, { stride: g.stride, origin: g.origin, gridWidth: g.gridWidth, gridHeight: g.gridHeight, rgba, legend });
     this.hooks.invalidate(g.id, kind);
     const v = ++this.version;
     const names: Record<AnalysisLayerKind, string> = { similarity: 'Similarity', pca: 'PCA', clusters: 'Clusters' };
     const opacity: Record<AnalysisLayerKind, number> = { similarity: 0.65, pca: 0.75, clusters: 0.6 };
-    return { id: kind, imageId: g.id, name: names[kind], tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`, legend, defaultOpacity: opacity[kind] };
+    return { id: kind, imageId: g.id, name: names[kind], tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`, legend, ...(scale && { scale }), defaultOpacity: opacity[kind] };
   }
 }

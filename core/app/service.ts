@@ -407,7 +407,8 @@ export class AppService implements DinoscopeApi, AssetSource {
       const heat = p instanceof HeatmapOverlay;
       const legend = heat ? p.legendFor(imageId) : p.legend.map((l) => ({ ...l }));
       const tileUrl = this.hooks.urls.overlay(imageId, p.id) + (heat ? `?v=${this.heatmaps.version}` : '');
-      return { id: p.id, imageId, name: p.name, tileUrl, legend, defaultOpacity: p.defaultOpacity };
+      const scale = heat ? p.scaleFor(imageId) : undefined;
+      return { id: p.id, imageId, name: p.name, tileUrl, legend, ...(scale && { scale }), defaultOpacity: p.defaultOpacity };
     });
   }
 

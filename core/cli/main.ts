@@ -1,7 +1,7 @@
 // `dinoscope <command> …`: the headless entry point over the same core the app uses.
 import { DinoscopeError, toEnvelope } from '../common/errors.js';
 import type { CliIo, Command } from './command.js';
-import { describeFsError } from './fs-errors.js';
+import { describeFsError } from '../io/fs-errors.js';
 import { commands } from './registry.js';
 
 function usage(list: readonly Command[]): string {

@@ -122,7 +122,20 @@ export interface OverlayInfo {
   /** Same level numbering and tile grid as the image's TileSourceInfo; PNG tiles with alpha. */
   tileUrl: string;
   legend: { label: string; color: string }[];
+  /** A continuous colour scale (heatmaps), drawn as a colour bar instead of the legend's swatches. */
+  scale?: OverlayScale;
   defaultOpacity: number;
+}
+
+/** Colours evenly spaced from the score `min` (left end) to `max` (right end) of a heatmap. */
+export interface OverlayScale {
+  min: number;
+  max: number;
+  colors: string[];
+  /** What the scores are (e.g. "cos"). */
+  unit: string;
+  /** How the range was chosen, in plain words (e.g. that it is rescaled for each query). */
+  note: string;
 }
 
 export interface DirectoryListing {

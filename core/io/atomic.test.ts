@@ -98,13 +98,14 @@ describe('every state file goes through the atomic writer', () => {
     const allowed: Record<string, string> = {
       'core/io/atomic.ts': 'the atomic writer itself',
       'core/train/checkpoint.ts': 'swaps the checkpoint folder (files inside via the atomic writer) and syncs its parent',
-      'core/train/host/register.ts': "swaps a run's model folder (files inside via the atomic writer) and syncs its parent",
+      'core/model/manager/create.ts': "swaps a model folder (a run's teacher, a fresh init; files inside via the atomic writer) and syncs its parent",
       'core/train/run.ts': 'appends progress.jsonl lines (a log; a torn last line is dropped on resume)',
       'core/project/lock.ts': 'the project lock file (created exclusively, never replaced)',
       'core/model/manager/manager.ts': 'copies imported weights into a staging folder renamed into place',
       'core/model/manager/download.ts': 'a resumable partial download renamed when its checksum matches',
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
+      'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
     };
     const root = resolve(import.meta.dirname, '../..');
     const offenders: string[] = [];
@@ -123,5 +124,15 @@ describe('every state file goes through the atomic writer', () => {
     };
     walk(join(root, 'core'));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('failed atomic writes name their target', () => {
+  it('under a device that is no folder (/dev/full/x.json) and with a folder in the way, the error carries the target as dest', async () => {
+    const err = await writeFileAtomic('/dev/full/x.json', '{}').catch((e: unknown) => e as NodeJS.ErrnoException & { dest?: string });
+    expect(err).toMatchObject({ code: 'ENOTDIR', dest: '/dev/full/x.json' });
+    const target = join(dir, 'three', 'state.json');
+    await mkdir(target, { recursive: true });
+    expect(await writeFileAtomic(target, 'x').catch((e: unknown) => e)).toMatchObject({ code: 'EISDIR', dest: target });
   });
 });

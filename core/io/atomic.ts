@@ -75,7 +75,9 @@ export async function replaceAtomic(target: string, write: (tmp: string) => Prom
     await syncFile(tmp, target);
     await rename(tmp, target);
   } catch (err) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => undefined); // (ENOTDIR when the folder itself is the problem) the first error is the one to report
+    // The user knows the target, not our hidden temp file (a failed write on a full disk names no file at all).
+    if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') (err as { dest?: string }).dest ??= target;
     throw err;
   }
   await syncFolder(dirname(target));

@@ -46,6 +46,18 @@ describe('Job', () => {
     job.progress(3);
     expect(seen.map((p) => p.done)).toEqual([1, 3]);
   });
+
+  it('delivers a notice at once, even inside the throttle interval, so a later update cannot hide it', () => {
+    let t = 0;
+    const seen: JobProgress[] = [];
+    const job = new Job('train', 'run', 30, (p) => seen.push(p), () => t);
+    job.progress(5, 30, 'step 5');
+    t = 10;
+    job.progress(5, 30, 'The training process was killed; restarting it from the last checkpoint (step 5), restart 1.', true);
+    t = 20;
+    job.progress(5, 30, 'Starting: restarting the training process');
+    expect(seen.map((p) => p.message)).toEqual(['step 5', 'The training process was killed; restarting it from the last checkpoint (step 5), restart 1.']);
+  });
 });
 
 describe('JobRegistry', () => {

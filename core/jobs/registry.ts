@@ -51,15 +51,19 @@ export class Job {
     return p;
   }
 
-  /** Report `done` of `total` items (total may be revised). */
-  progress(done: number, total: number = this.total, message?: string): void {
+  /**
+   * Report `done` of `total` items (total may be revised). `notice`: a message the user must see (a crashed
+   * process restarted), emitted at once rather than left to the throttle, which a later update would
+   * overwrite.
+   */
+  progress(done: number, total: number = this.total, message?: string, notice = false): void {
     if (this.finished) return;
     const t = this.now();
     this.eta.add(t, done);
     this.done = done;
     this.total = total;
     if (message !== undefined) this.message = message;
-    if (t - this.lastEmit >= EMIT_INTERVAL_MS || done >= total) {
+    if (notice || t - this.lastEmit >= EMIT_INTERVAL_MS || done >= total) {
       this.lastEmit = t;
       this.emit(this.snapshot());
     }

@@ -7,6 +7,7 @@ import { basename, isAbsolute, join, relative } from 'node:path';
 import type { ImageMetadata, ImageStatus, ImportReport } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { ImageReader } from '../data/reader.js';
+import { describeFsError } from '../io/fs-errors.js';
 import type { Job, JobRegistry } from '../jobs/registry.js';
 import { imageIdFor } from './image-id.js';
 import { toEntry, type Project } from './project.js';
@@ -43,7 +44,7 @@ export function readablePath(project: Project, img: StoredImage): string {
 }
 
 function statusFor(err: unknown): { status: ImageStatus; reason: string } {
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = describeFsError(err) ?? (err instanceof Error ? err.message : String(err));
   if (err instanceof DinoscopeError && (err.code === 'UNSUPPORTED' || err.code === 'TOO_LARGE')) return { status: 'unsupported', reason };
   return { status: 'corrupt', reason };
 }

@@ -20,7 +20,7 @@ beforeAll(async () => {
   await writePyramidalTiff(file('slide.tif'), { width: 1500, height: 1100, compression: 'jpeg' });
   await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toFile(file('small.png'));
   await writeFile(file('notes.txt'), 'not an image');
-  await writeSlowTiff(file('slow.tif'), 8192); // one 4096 × 8192 LZW tile: seconds to read, never under 1 s
+  await writeSlowTiff(file('slow.tif'), 8192); // two 4096 × 4096 LZW tiles: seconds to read whole, never under 1 s
 }, 60_000);
 
 afterAll(async () => {

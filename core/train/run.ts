@@ -237,10 +237,12 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
     log(`${trainer.config.stage}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
     await opts.onCheckpoint?.(trainer, trainer.completedSteps, rec.name);
   };
+  let recorded = Boolean(opts.resume); // a new run is listed only once its folder holds its config
   try {
     if (opts.resume) await trimProgress(progress, startedFrom);
     await writeFileAtomic(join(folder, 'train-config.json'), JSON.stringify(trainer.config, null, 2) + '\n');
     await record(project.dir, rec);
+    recorded = true;
     while (trainer.completedSteps < trainer.config.steps && !opts.signal?.aborted) {
       await opts.gate?.(save);
       if (opts.signal?.aborted) break;
@@ -252,7 +254,10 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         throw new NanLossError(`loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`, r.step, lastCk?.step ?? null);
       }
       last = r;
-      await appendFile(progress, JSON.stringify(r) + '\n');
+      await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
+        e.path ??= progress; // a failed write (a full disk) names no file by itself
+        throw e;
+      });
       // --minutes: after TIMED_STEPS steps, fix the horizon from the median of the timed steps (not the first).
       if (stepsFrom.kind === 'minutes' && stepsFrom.timedSteps === 0 && r.step >= TIMED_STEPS) {
         const timed = times.slice(1).sort((a, b) => a - b);
@@ -288,8 +293,11 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       lastCheckpoint: lastCk,
     };
   } catch (err) {
-    rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
-    await record(project.dir, rec).catch(() => undefined);
+    // A run that failed before it was listed stays unlisted, so the same --run name can be used again.
+    if (recorded) {
+      rec = { ...rec, status: 'failed', error: err instanceof Error ? err.message : String(err) };
+      await record(project.dir, rec).catch(() => undefined);
+    }
     throw err;
   }
 }

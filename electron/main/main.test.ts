@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { cjsImportMeta } from '../../scripts/cjs-import-meta.mjs';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contentSecurityPolicy } from './csp.js';
@@ -120,7 +121,7 @@ beforeAll(async () => {
   const bundleDir = path.join(root, 'node_modules', '.cache', `dinoscope-main-test-${process.pid}`);
   const outfile = path.join(bundleDir, 'electron', 'main.cjs');
   const external = ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'];
-  await build({ entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
+  await build({ ...cjsImportMeta, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
   await build({
     entryPoints: [path.join(root, 'core/reader-pool/reader.worker.ts')],
     outfile: path.join(bundleDir, 'cli', 'reader.worker.js'),

@@ -1,11 +1,11 @@
 // Every long command exits after a failed write, through the built CLI on real files: pretrain (its run
-// config, then its progress log mid-run), adapt (mid-run), extract (the second image's feature store) and
+// config, then its progress log mid-run, then a full disk: the log linked to /dev/full), adapt (mid-run), extract (the second image's feature store) and
 // demo (its model folder at the first checkpoint). Each failure is a folder or file standing where the
 // other is needed (tests run as root, so permissions stop nothing). Each process must exit non-zero within
 // the spawn's bound, with one plain sentence naming the path on stderr, no stack trace, and without the
 // CLI's last-resort exit (which would mean a worker or session was left open).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -56,9 +56,8 @@ beforeAll(async () => {
   }
   const r = cli(['pretrain', '--project', proj, ...small, '--steps', '1', '--run', 'base']);
   expect(r.status, r.stderr).toBe(0);
-  const m = cli(['models', 'import', join(proj, 'runs', 'base', 'checkpoints', 'latest'), '--project', proj, '--location', 'project', '--name', 'base']);
-  expect(m.status, m.stderr).toBe(0);
-  expect(m.stdout).toContain('"id": "base"');
+  // The run's teacher is the project model "base" (registered at its checkpoint).
+  expect((JSON.parse(r.stdout) as { model: string }).model).toBe('base');
 }, 180_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -67,6 +66,10 @@ describe('long commands exit after a failed write', () => {
     const target = join(proj, 'runs', 'r1', 'train-config.json');
     mkdirSync(target, { recursive: true });
     expectCleanFailure(cli(['pretrain', '--project', proj, ...small, '--steps', '2', '--run', 'r1']), 'pretrain', target);
+    // Not listed as a run: with the folder out of the way, the same name starts afresh.
+    rmSync(target, { recursive: true });
+    const again = cli(['pretrain', '--project', proj, ...small, '--steps', '1', '--run', 'r1']);
+    expect(again.status, again.stderr).toBe(0);
   }, BOUND_MS + 10_000);
 
   it('pretrain: its progress log cannot be written after the first step', () => {
@@ -74,6 +77,17 @@ describe('long commands exit after a failed write', () => {
     mkdirSync(target, { recursive: true });
     const r = cli(['pretrain', '--project', proj, ...small, '--steps', '5', '--run', 'r2']);
     expectCleanFailure(r, 'pretrain', target); // mid-run: the first step ran, its line is logged after this write
+  }, BOUND_MS + 10_000);
+
+  it('pretrain: the disk is full when the progress log is written (a link to /dev/full)', () => {
+    const target = join(proj, 'runs', 'r3', 'progress.jsonl');
+    mkdirSync(join(proj, 'runs', 'r3'), { recursive: true });
+    symlinkSync('/dev/full', target);
+    const r = cli(['pretrain', '--project', proj, ...small, '--steps', '3', '--run', 'r3']);
+    expect(r.signal, `killed after ${BOUND_MS} ms: the command hung\n${r.stderr}`).toBeNull();
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n').pop()).toBe(`dinoscope pretrain: ${target}: the disk is full; free some space and run the command again (ENOSPC in write).`);
+    expect(r.stderr).not.toContain('still pending');
   }, BOUND_MS + 10_000);
 
   it('adapt: its progress log cannot be written after the first step', () => {
@@ -89,7 +103,9 @@ describe('long commands exit after a failed write', () => {
     mkdirSync(target, { recursive: true });
     const r = cli(['extract', '--project', proj, '--model', 'base', '--threads', '1']);
     expectCleanFailure(r, 'extract', target);
-    expect(r.stderr).toContain('a.png: one pass'); // mid-run: the first image's features computed, the model's session open
+    // Mid-run: the first image's features were computed and stored (the model's session open) before the index write failed.
+    const setDir = join(proj, 'cache', 'features', featureSetId('base', {}));
+    expect(readdirSync(setDir).filter((f) => f.endsWith('.zarr')).length, readdirSync(setDir).join(', ')).toBeGreaterThanOrEqual(1);
   }, BOUND_MS + 10_000);
 
   it('demo: its model folder cannot be written at the first checkpoint', () => {

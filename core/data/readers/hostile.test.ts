@@ -9,6 +9,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { renderTileRgb } from '../../tiles/render.js';
 import { dziGeometry, levelSize, tileCount } from '../../tiles/dzi.js';
 import { type HostileCase, writeHostileCorpus } from '../fixtures/hostile.js';
+import { buildPyramidCache, needsPyramidCache } from '../pyramid-cache.js';
 import type { ImageReader } from '../reader.js';
 import { xmlAttributes } from './ome-tiff.js';
 import { parseAperio } from './svs.js';
@@ -59,6 +60,10 @@ const REFUSED: [string, string, RegExp][] = [
   ['dimensions-2e32.tif', 'TOO_LARGE', /4294967295 × 4294967295/],
   ['bigtiff-2e40-entries.tif', 'CORRUPT', /1099511627776 entries/],
   ['empty.tif', 'CORRUPT', /empty/],
+  ['jpegtables-2mib.tif', 'CORRUPT', /tag 347 declares 2097152 values, more than a TIFF of this kind needs/],
+  ['subifds-1000.tif', 'CORRUPT', /tag 330 declares 1000 values/],
+  ['tiles-missing.tif', 'CORRUPT', /needs 152881 tiles but lists 1/],
+  ['jpeg-65000.jpg', 'TOO_LARGE', /65000 × 65000 pixels/],
 ];
 
 describe('hostile files the readers refuse', () => {
@@ -186,8 +191,22 @@ describe('hostile files the readers open, within bounds', () => {
     await r.close();
   }, 120_000);
 
+  it('a JPEG file whose header claims 16000² over 1 KB of data opens, and its pyramid cache fails fast as CORRUPT', async () => {
+    const r = await openImage(file('jpeg-16000.jpg'));
+    expect(needsPyramidCache(r.meta)).toBe(true);
+    await r.close();
+    const cache = mkdtempSync(join(tmpdir(), 'dinoscope-hostile-cache-'));
+    try {
+      const m = await measured(() => buildPyramidCache(file('jpeg-16000.jpg'), cache).then(() => null, (e: unknown) => e));
+      expect(m.value).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('jpeg-16000.jpg') });
+      expect(m.seconds).toBeLessThan(30);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  });
+
   it('every case of the corpus that opens is tested above', () => {
-    const tested = ['ome-unclosed-elements.ome.tif', 'ome-long-attribute.ome.tif', 'tag-values-shared.tif', 'jpeg-frame-20000.tif', 'tile-4096-sparse.tif', 'deflate-shared-4096.tif', 'lzw-garbage-4096.tif', 'svs-description-22mb.svs', 'svs-mpp-1e308.svs', 'ome-mpp-1e-300.ome.tif', 'pyramid-gap-256.tif'];
+    const tested = ['jpeg-16000.jpg', 'ome-unclosed-elements.ome.tif', 'ome-long-attribute.ome.tif', 'tag-values-shared.tif', 'jpeg-frame-20000.tif', 'tile-4096-sparse.tif', 'deflate-shared-4096.tif', 'lzw-garbage-4096.tif', 'svs-description-22mb.svs', 'svs-mpp-1e308.svs', 'ome-mpp-1e-300.ome.tif', 'pyramid-gap-256.tif'];
     expect(cases.filter((c) => c.expect !== 'refused').map((c) => c.name).sort()).toEqual(tested.sort());
   });
 });

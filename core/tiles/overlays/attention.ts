@@ -1,6 +1,7 @@
 // "Attention" and "Token norms": maps computed on request for a region (core/features/extract/attention.ts)
 // and drawn as heatmap tiles over that region, transparent elsewhere. One store holds the latest maps per
 // image; two providers read it. Colours: a five-stop viridis ramp from the map's 2nd to 98th percentile.
+import type { OverlayScale } from '../../common/api.js';
 import { encodePngRgba } from '../png.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { levelDownsample, tileRect, type DziGeometry } from '../dzi.js';
@@ -95,6 +96,13 @@ export class HeatmapOverlay implements OverlayProvider {
       { label: `${f((m.lo + m.hi) / 2)}${unit}`, color: hex(ramp(0.5)) },
       { label: `≥ ${f(m.hi)}${unit}`, color: hex(ramp(1)) },
     ];
+  }
+
+  /** The latest map's colour scale on `imageId` as a colour bar, or undefined when it has none. */
+  scaleFor(imageId: string): OverlayScale | undefined {
+    const m = this.store.get(imageId, this.id);
+    if (!m) return undefined;
+    return { min: m.lo, max: m.hi, colors: VIRIDIS.map(hex), unit: m.grid.unit, note: 'Scaled to this map: its 2nd to 98th percentile; values beyond take the end colours.' };
   }
 
   async appliesTo(imageId: string): Promise<boolean> {

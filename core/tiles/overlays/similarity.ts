@@ -3,6 +3,7 @@
 // live in the analysis service (core/analysis); a provider only reads the latest layer of an image.
 // "Similarity": cosine of the query to every patch of the image, on a magma-like ramp.
 import { encodePngRgba } from '../png.js';
+import type { OverlayScale } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { levelDownsample, tileRect, type DziGeometry } from '../dzi.js';
 import type { OverlayLegendItem, OverlayProvider } from './provider.js';
@@ -126,6 +127,11 @@ export function similarityLegend(lo: number, hi: number): OverlayLegendItem[] {
     { label: `cos ${((lo + hi) / 2).toFixed(2)}`, color: hexColor(similarityColor(0.5)) },
     { label: `cos ${hi.toFixed(2)}`, color: hexColor(similarityColor(1)) },
   ];
+}
+
+/** The similarity ramp as a colour bar from `lo` to `hi`: the scale heatColours chose for one image. */
+export function similarityScale(lo: number, hi: number): OverlayScale {
+  return { min: lo, max: hi, colors: MAGMA.map(hexColor), unit: 'cos', note: 'Rescaled for each query and image: scores below the bar are not drawn, the top scores take its brightest colour.' };
 }
 
 export const similarityOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay => new CellOverlay('similarity', 'Similarity', 0.65, source, geometry);

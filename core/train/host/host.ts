@@ -244,7 +244,7 @@ export class TrainingHost {
     run.restarts.push(now);
     const message = `The training process ${how}; restarting it from the last checkpoint (step ${run.checkpointStep ?? 0}), restart ${run.restarts.length}.`;
     this.log(`[train ${run.name}] ${message}`);
-    run.job.progress(run.checkpointStep ?? 0, run.totalSteps, message);
+    run.job.progress(run.checkpointStep ?? 0, run.totalSteps, message, true);
     run.step = run.checkpointStep ?? 0;
     run.starting = 'restarting the training process';
     this.spawn(run, { ...run.options, resume: true });

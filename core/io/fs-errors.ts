@@ -31,7 +31,8 @@ export function describeFsError(err: unknown): string | null {
   if (typeof e.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return null;
   const what = PLAIN[e.code];
   if (!what) return null;
-  // A rename's `path` is our hidden temp file; the user knows the destination.
+  // A rename's `path` is our hidden temp file; the user knows the destination (core/io/atomic.ts sets it
+  // to the target on every failed atomic write).
   const path = e.dest ?? e.path;
   return `${path ? `${path}: ` : 'a file operation failed: '}${what} (${e.code}${e.syscall ? ` in ${e.syscall}` : ''}).`;
 }
