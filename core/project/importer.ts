@@ -12,7 +12,7 @@ import type { Job, JobRegistry } from '../jobs/registry.js';
 import { imageIdFor } from './image-id.js';
 import { toEntry, type Project } from './project.js';
 import type { StoredImage } from './schema.js';
-import { writeThumbnail } from './thumbnail.js';
+import { writeThumbnail } from '../data/thumbnail.js';
 import { expandPaths } from './walk.js';
 
 /** What import needs from the image layer (core/data), passed in by the app service. */

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
-import { renderThumbnail } from '../../project/thumbnail.js';
-import { tissueMaskFromJpeg, type Mask } from '../../tiles/overlays/tissue-mask.js';
+import { renderThumbnail } from '../thumbnail.js';
+import { tissueMaskFromJpeg, type Mask } from '../tissue-mask.js';
 import type { ImageReader, RgbImage } from '../reader.js';
 import { openImage } from '../readers/registry.js';
 import type { Rng } from './random.js';

@@ -1,7 +1,7 @@
 // Which patches hold tissue: the Otsu tissue mask of the thumbnail (the "Tissue mask" overlay's mask),
 // sampled at each patch centre. Tiles are computed when any patch of their core lies on the mask dilated
 // by one thumbnail pixel (a thumbnail pixel spans many patches on a large slide, so its edge is coarse).
-import type { Mask } from '../../tiles/overlays/tissue-mask.js';
+import type { Mask } from '../../data/tissue-mask.js';
 
 /** Dilate a binary mask by one pixel (8-neighbourhood). */
 export function dilate(m: Mask): Mask {

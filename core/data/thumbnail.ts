@@ -1,6 +1,6 @@
 // Thumbnails: JPEG, longest side 256, read from the smallest pyramid level that still has ≥ 256 px.
 import sharp from 'sharp';
-import type { ImageReader } from '../data/reader.js';
+import type { ImageReader } from './reader.js';
 import { writeFileAtomic } from '../io/atomic.js';
 
 export const THUMBNAIL_SIZE = 256;

@@ -1,0 +1,42 @@
+// "Tissue mask": foreground found by Otsu's threshold on the thumbnail's tissue score
+// max(saturation, darkness); training samples from it, extraction skips glass with it, and the tiles
+// layer draws it as an overlay. Stained tissue is saturated, glass is
+// white (unsaturated and bright); darkness catches unstained dark material. A floor on the threshold
+// keeps a blank slide blank.
+import sharp from 'sharp';
+import { otsuThreshold } from './otsu.js';
+
+/** Scores at or below this are never tissue, whatever Otsu says (near-white, near-grey glass). */
+const MIN_THRESHOLD = 20;
+
+export interface Mask {
+  width: number;
+  height: number;
+  /** 1 = tissue, row-major (height, width). */
+  data: Uint8Array;
+}
+
+/** Per-pixel tissue score of interleaved RGB: max(HSV saturation, 255 − value), 0..255. */
+export function tissueScore(rgb: Uint8Array, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    const r = rgb[3 * i];
+    const g = rgb[3 * i + 1];
+    const b = rgb[3 * i + 2];
+    const max = Math.max(r, g, b);
+    const min = Math.min(r, g, b);
+    const sat = max === 0 ? 0 : Math.round((255 * (max - min)) / max);
+    out[i] = Math.max(sat, 255 - max);
+  }
+  return out;
+}
+
+export async function tissueMaskFromJpeg(jpeg: Uint8Array): Promise<Mask> {
+  const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true }); // (h, w, 3)
+  const pixels = info.width * info.height;
+  const score = tissueScore(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pixels);
+  const t = Math.max(MIN_THRESHOLD, otsuThreshold(score));
+  const mask = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) mask[i] = score[i] > t ? 1 : 0;
+  return { width: info.width, height: info.height, data: mask };
+}
