@@ -3,7 +3,7 @@
 import { QUICK_CROPS, type MultiCropConfig } from '../data/train/augment/multicrop.js';
 import { type BatchConfig, tileSizeFor } from '../data/train/batch.js';
 import { Prefetcher } from '../data/train/prefetch.js';
-import { trainingImages } from '../data/train/project-images.js';
+import { trainingImages } from './project-images.js';
 import { buildSamplingPlan } from '../data/train/sampler.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { Project } from '../project/project.js';

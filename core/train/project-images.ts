@@ -1,8 +1,8 @@
 // The images of a project that training samples from (kept apart from sampler.ts so crop workers do not
 // load the project/import modules).
-import { readablePath } from '../../project/importer.js';
-import type { Project } from '../../project/project.js';
-import type { SamplerImage } from './sampler.js';
+import { readablePath } from '../project/importer.js';
+import type { Project } from '../project/project.js';
+import type { SamplerImage } from '../data/train/sampler.js';
 
 /** The images of a project that can be trained on: status 'ok', read from their pyramid cache where one exists. */
 export function trainingImages(project: Project): SamplerImage[] {

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Project } from '../../project/project.js';
-import type { StoredImage } from '../../project/schema.js';
+import { Project } from '../project/project.js';
+import type { StoredImage } from '../project/schema.js';
 import { trainingImages } from './project-images.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-train-project-'));
