@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeMosaics } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/analysis/fixture-service.js';
+import { importedProject } from '../core/app/fixture-service.js';
 import type { TrainStartOptions, TrainTiming } from '../core/common/api.js';
 import { TINY_OVERRIDES } from '../core/train/config.js';
 

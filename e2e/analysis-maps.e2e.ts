@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/analysis/fixture-service.js';
+import { importedProject } from '../core/app/fixture-service.js';
 import type { ClusterRegionInfo } from '../core/common/api.js';
 import { DEFAULT_CLUSTER_K } from '../core/common/clusters.js';
 import { AnalysisPage } from './pages/analysis.js';

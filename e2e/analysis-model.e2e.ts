@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
 import { textureAt, writeMosaics, type MosaicSpec } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/analysis/fixture-service.js';
+import { importedProject } from '../core/app/fixture-service.js';
 import type { AnalysisExportResult, OverlayInfo } from '../core/common/api.js';
 import { vitConfig } from '../core/model/config.js';
 import { projectModelsDir } from '../core/model/manager/paths.js';

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as zarr from 'zarrita';
 import { FileSystemStore } from '@zarrita/storage';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/analysis/fixture-service.js';
+import { importedProject } from '../core/app/fixture-service.js';
 import type { AnalysisExportResult } from '../core/common/api.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';

@@ -17,7 +17,7 @@ import { basename, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/analysis/fixture-service.js';
+import { importedProject } from '../core/app/fixture-service.js';
 import { ModelsPage } from './pages/models.js';
 import { ProjectPage } from './pages/project.js';
 import { TrainPage } from './pages/train.js';

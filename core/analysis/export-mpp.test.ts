@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppService } from '../app/service.js';
 import { openImage } from '../data/readers/registry.js';
 import { writeMosaics, type MosaicSpec } from './fixture.js';
-import { analysisProject } from './fixture-service.js';
+import { analysisProject } from '../app/fixture-service.js';
 
 const MPP = 0.5;
 // 300 × 300 patches: more than one 256-pixel tile, so the map pyramid has a second level.

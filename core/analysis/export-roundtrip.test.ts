@@ -17,7 +17,7 @@ import { FileSystemStore } from '@zarrita/storage';
 import type { AppService } from '../app/service.js';
 import { openFeatureStore } from '../features/store/reader.js';
 import { textureAt, writeMosaics, type MosaicSpec } from './fixture.js';
-import { analysisProject } from './fixture-service.js';
+import { analysisProject } from '../app/fixture-service.js';
 
 const MPP = 2;
 const SPEC: MosaicSpec = { side: 1024, stride: 16, dim: 8 };

@@ -18,7 +18,7 @@ import { exportWeights } from '../model/weights/export.js';
 import type { WeightTensor } from '../model/weights/safetensors.js';
 import { Project } from '../project/project.js';
 import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from './fixture.js';
-import { importedProject } from './fixture-service.js';
+import { importedProject } from '../app/fixture-service.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 16 }; // 32 × 32 patches: 4 tiles of 16 × 16
 let root: string;

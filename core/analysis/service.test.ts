@@ -12,7 +12,7 @@ import type { AppService } from '../app/service.js';
 import { openImage } from '../data/readers/registry.js';
 import { readSafetensors } from '../model/weights/safetensors.js';
 import { textureAt, writeMosaics, type MosaicSpec } from './fixture.js';
-import { analysisProject } from './fixture-service.js';
+import { analysisProject } from '../app/fixture-service.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 32 };
 const GRID = SPEC.side / SPEC.stride;

@@ -47,6 +47,11 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
   return { positional, flags };
 }
 
+/** BAD_INPUT naming the first flag that `known` does not list. */
+export function checkFlags(flags: ParsedArgs['flags'], known: readonly string[], command: string): void {
+  for (const k of flags.keys()) if (!known.includes(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
+}
+
 /** The value of `--name value`; BAD_INPUT when the flag is given bare. */
 export function flagValue(flags: ParsedArgs['flags'], name: string): string | undefined {
   const v = flags.get(name);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../core/analysis/fixture.js';
-import { importedProject } from '../../core/analysis/fixture-service.js';
+import { importedProject } from '../../core/app/fixture-service.js';
 import { AnalysisPage } from '../pages/analysis.js';
 import { ExportPage } from '../pages/export.js';
 import { ProjectPage } from '../pages/project.js';

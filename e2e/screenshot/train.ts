@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeMosaics } from '../../core/analysis/fixture.js';
-import { importedProject } from '../../core/analysis/fixture-service.js';
+import { importedProject } from '../../core/app/fixture-service.js';
 import { TrainPage } from '../pages/train.js';
 import { launchChromium } from '../support/browser.js';
 import { buildCliAndRenderer } from '../support/build.js';

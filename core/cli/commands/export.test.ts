@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics, type MosaicSpec } from '../../analysis/fixture.js';
-import { analysisProject } from '../../analysis/fixture-service.js';
+import { analysisProject } from '../../app/fixture-service.js';
 import type { CliIo } from '../command.js';
 import { exportCommand } from './export.js';
 

@@ -4,8 +4,8 @@
 // of the active feature set or S.
 import type { AnalysisExportFormat, AnalysisExportRequest } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
-import { parseArgs, type Command } from '../command.js';
+import { imageIdOf, openAnalysis } from '../analysis.js';
+import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 const FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv', 'qupath'];
 

@@ -1,8 +1,8 @@
 // `dinoscope pca --project P [--threshold T] [--out DIR] [--image I] [--set S]`: fits the collection PCA (one
 // basis) of the active feature set (or S) and writes each image's foreground PCA map as PNG (one pixel per patch).
 import { DinoscopeError } from '../../common/errors.js';
-import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
-import { parseArgs, type Command } from '../command.js';
+import { imageIdOf, openAnalysis } from '../analysis.js';
+import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 export const pcaCommand: Command = {
   name: 'pca',

@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import type { AnalysisMatch } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { checkFlags, flagNumber, flagValue, imageIdOf, openAnalysis } from '../../analysis/cli.js';
+import { imageIdOf, openAnalysis } from '../analysis.js';
 import type { AnalysisService } from '../../analysis/service.js';
-import { parseArgs, type Command } from '../command.js';
+import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 interface Query {
   image: string;

@@ -4,8 +4,8 @@
 import { DEFAULT_CLUSTER_K } from '../../common/clusters.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { checkK } from '../../analysis/cluster-maps.js';
-import { checkFlags, flagNumber, flagValue, openAnalysis } from '../../analysis/cli.js';
-import { parseArgs, type Command } from '../command.js';
+import { openAnalysis } from '../analysis.js';
+import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
 export const segmentCommand: Command = {
   name: 'segment',

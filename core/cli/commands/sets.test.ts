@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../analysis/fixture.js';
-import { importedProject } from '../../analysis/fixture-service.js';
+import { importedProject } from '../../app/fixture-service.js';
 import type { FeatureSetInfo } from '../../common/api.js';
 import type { CliIo, Command } from '../command.js';
 import { exportCommand } from './export.js';

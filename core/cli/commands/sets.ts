@@ -3,9 +3,9 @@
 // deleting a set's stores and index. JSON on stdout.
 import { DinoscopeError } from '../../common/errors.js';
 import { resolutionText } from '../../common/feature-set-text.js';
-import { checkFlags, flagValue, openProjectFlag } from '../../analysis/cli.js';
+import { openProjectFlag } from '../analysis.js';
 import { deleteFeatureSet, listFeatureSets, useFeatureSet } from '../../features/sets.js';
-import { parseArgs, type Command } from '../command.js';
+import { checkFlags, flagValue, parseArgs, type Command } from '../command.js';
 
 const ACTIONS = ['list', 'use', 'delete'];
 

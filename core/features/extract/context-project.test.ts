@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importedProject } from '../../analysis/fixture-service.js';
+import { importedProject } from '../../app/fixture-service.js';
 import type { AppService } from '../../app/service.js';
 import { openImage } from '../../data/readers/registry.js';
 import { projectModelsDir } from '../../model/manager/paths.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importedProject } from '../../analysis/fixture-service.js';
+import { importedProject } from '../../app/fixture-service.js';
 import type { AppService } from '../../app/service.js';
 import type { ExtractOptions, ExtractSummary } from '../../common/api.js';
 import { hardwareProbed, probeHardware } from '../../hardware/hardware.js';

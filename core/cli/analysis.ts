@@ -1,32 +1,15 @@
-// Shared parts of the analysis CLI commands (dinoscope search | pca | segment | export): flag parsing
-// with one-line BAD_INPUT errors, opening a project's analysis service (on the project's active feature
-// set, or the one --set names), naming an image by id or name.
+// Shared parts of the analysis CLI commands (dinoscope search | pca | segment | export | sets): opening a
+// project's analysis service (on the project's active feature set, or the one --set names), naming an
+// image by id or name. Flag parsing is command.ts.
 import { resolve } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { Project } from '../project/project.js';
+import { chooseFeatureSet } from '../analysis/collection.js';
+import { AnalysisService } from '../analysis/service.js';
 import { rootAssetUrls } from '../app/service.js';
-import { chooseFeatureSet } from './collection.js';
-import { AnalysisService } from './service.js';
+import { flagValue, type ParsedArgs } from './command.js';
 
-export type Flags = Map<string, string | true>;
-
-export function checkFlags(flags: Flags, known: readonly string[], command: string): void {
-  for (const k of flags.keys()) if (!known.includes(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
-}
-
-export function flagValue(flags: Flags, name: string): string | undefined {
-  const v = flags.get(name);
-  if (v === true) throw new DinoscopeError('BAD_INPUT', `--${name} needs a value.`);
-  return v;
-}
-
-export function flagNumber(flags: Flags, name: string, integer: boolean): number | undefined {
-  const v = flagValue(flags, name);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new DinoscopeError('BAD_INPUT', `--${name} must be ${integer ? 'an integer' : 'a number'}, got "${v}".`);
-  return n;
-}
+type Flags = ParsedArgs['flags'];
 
 /** The project of --project, or BAD_INPUT. */
 export async function openProjectFlag(flags: Flags): Promise<Project> {

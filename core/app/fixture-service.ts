@@ -2,8 +2,8 @@
 // `paths` as images, optionally with synthetic features (fixture.ts) for them in mosaic order. Used by the
 // analysis tests and the analysis e2e tests.
 import { join } from 'node:path';
-import { AppService, rootAssetUrls } from '../app/service.js';
-import { writeSyntheticFeatures, type MosaicSpec } from './fixture.js';
+import { AppService, rootAssetUrls } from './service.js';
+import { writeSyntheticFeatures, type MosaicSpec } from '../analysis/fixture.js';
 
 /** The project's image ids and names in `paths` order. */
 export async function importedProject(root: string, paths: readonly string[]): Promise<{ service: AppService; ids: string[]; names: string[] }> {
