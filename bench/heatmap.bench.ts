@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { heatColours } from '../core/analysis/similarity.js';
 import { ExactIndex } from '../core/features/index/exact.js';
-import { gaussian, rng } from '../core/features/random.js';
+import { gaussian, mulberry32 as rng } from '../core/common/random.js';
 import { dziGeometry, tileCount } from '../core/tiles/dzi.js';
 import { similarityLegend, similarityOverlay, type CellLayer } from '../core/tiles/overlays/similarity.js';
 

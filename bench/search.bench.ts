@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ExactIndex } from '../core/features/index/exact.js';
 import { IvfIndex } from '../core/features/index/ivf.js';
 import { ScanPool } from '../core/features/index/pool.js';
-import { gaussian, rng } from '../core/features/random.js';
+import { gaussian, mulberry32 as rng } from '../core/common/random.js';
 import { fmtMachine } from './lib/machine.js';
 import { measureBandwidth } from './lib/membw.js';
 import { quantile } from './lib/stats.js';

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import type { AnalysisExportFormat, AnalysisExportRequest, AnalysisExportResult, AnalysisMatch } from '../common/api.js';
 import { DEFAULT_CLUSTER_K } from '../common/clusters.js';
 import { DinoscopeError } from '../common/errors.js';
-import { writeFileAtomic } from '../features/atomic.js';
+import { writeFileAtomic } from '../io/atomic.js';
 import { resultsCsv } from '../features/export/csv.js';
 import { storeSource } from '../features/export/feature-grid.js';
 import { writeFeaturesCsv } from '../features/export/features-csv.js';

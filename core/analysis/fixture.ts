@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
 import { ExactIndex } from '../features/index/exact.js';
-import { gaussian, rng } from '../features/random.js';
+import { gaussian, mulberry32 as rng } from '../common/random.js';
 import { createFeatureStore } from '../features/store/writer.js';
 import type { Project } from '../project/project.js';
 import type { StoredFeatureSet } from '../project/schema.js';

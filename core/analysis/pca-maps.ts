@@ -3,7 +3,8 @@
 // a second PCA on the sample's foreground whose first three components become RGB through fixed ranges,
 // so a colour means the same on every image.
 import { fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb, type PcaModel, type RgbRanges } from '../features/pca.js';
-import { rng, sampleIndices } from '../features/random.js';
+import { mulberry32 as rng } from '../common/random.js';
+import { sampleIndices } from '../features/random.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { FeatureCollection } from './collection.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { symmetricEigen } from './eigen.js';
 import { assign, kmeans } from './kmeans.js';
 import { fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb } from './pca.js';
-import { gaussian, rng } from './random.js';
+import { gaussian, mulberry32 as rng } from '../common/random.js';
 import { clusterColor, regions } from './regions.js';
 import { clusteredVectors } from './synthetic.js';
 

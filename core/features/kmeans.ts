@@ -3,7 +3,7 @@
 // centroids, nearest = largest dot product). Seeded: the same data and seed give the same clusters.
 import { DinoscopeError } from '../common/errors.js';
 import { dist2, dot, normalizeRows } from './linalg.js';
-import { rng } from './random.js';
+import { mulberry32 as rng } from '../common/random.js';
 
 export interface KMeansOptions {
   k: number;

@@ -1,6 +1,4 @@
-// Seeded randomness for reproducible sampling, initialisation and synthetic fixtures (the generator itself is core/common/random.ts).
-
-export { mulberry32 as rng, gaussian } from '../common/random.js';
+// Sampling without replacement for the feature indexes and maps (the seeded generator is core/common/random.ts).
 
 /** `m` distinct indices of [0, n) (all of them, in order, when m ≥ n). */
 export function sampleIndices(n: number, m: number, u: () => number): Uint32Array {

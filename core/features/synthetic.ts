@@ -1,7 +1,7 @@
 // Synthetic patch features with known structure, for tests and benchmarks: `clusters` random unit
 // directions, each vector its cluster's direction plus isotropic Gaussian noise of std `noise` per
 // dimension (then normalised). labels[i] is vector i's cluster.
-import { gaussian, rng } from './random.js';
+import { gaussian, mulberry32 as rng } from '../common/random.js';
 
 export interface Synthetic {
   vectors: Float32Array;

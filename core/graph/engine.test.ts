@@ -10,7 +10,7 @@ import { adamw } from './optim.js';
 import { optimize } from './optimize.js';
 import { Session, StepRunner } from './runtime.js';
 import { type DType, type HostTensor, type Tensor, hostTensor } from './tensor.js';
-import { mulberry32 as rng } from './random.js';
+import { mulberry32 as rng } from '../common/random.js';
 
 const f32 = (dims: number[], data: ArrayLike<number>): HostTensor => hostTensor('float32', dims, Float32Array.from(data));
 

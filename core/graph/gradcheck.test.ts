@@ -5,7 +5,7 @@ import { grad } from './autodiff.js';
 import { Graph } from './graph.js';
 import * as op from './ops/index.js';
 import { serialize } from './onnx.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../common/random.js';
 import { Session } from './runtime.js';
 import { type HostTensor, type Shape, type Tensor, hostTensor, sizeOf } from './tensor.js';
 

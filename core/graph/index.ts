@@ -8,4 +8,3 @@ export { optimize, type OptimizeStats } from './optimize.js';
 export { serialize, scheduleNodes, OPSET, IR_VERSION, type SerializeOptions } from './onnx.js';
 export * from './resample.js';
 export { adamw, ema, clipByGlobalNorm, type ParamGroup, type AdamWOptions, type AdamWStep } from './optim.js';
-export { mulberry32 } from './random.js';

@@ -6,7 +6,7 @@ import { grad } from './autodiff.js';
 import { Graph } from './graph.js';
 import { gemm, linear, linearChunks, reduceSum, mul, reshape } from './ops/index.js';
 import { serialize } from './onnx.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../common/random.js';
 import { Session } from './runtime.js';
 import { type HostTensor, type Shape, hostTensor, sizeOf } from './tensor.js';
 

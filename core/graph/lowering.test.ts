@@ -6,7 +6,7 @@ import { grad } from './autodiff.js';
 import { Graph, type GraphLowering } from './graph.js';
 import * as op from './ops/index.js';
 import { serialize } from './onnx.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../common/random.js';
 import { Session } from './runtime.js';
 import { hostTensor } from './tensor.js';
 

@@ -10,7 +10,7 @@ import { softmax } from './ops/nn.js';
 import { reduceMean, reduceSum } from './ops/reduce.js';
 import { range } from './ops/resize.js';
 import { concat, expand, reshape, slice, transpose, transposeLast2 } from './ops/shape.js';
-import { mulberry32 } from './random.js';
+import { mulberry32 } from '../common/random.js';
 import { Session } from './runtime.js';
 import { Sym, dimAdd, dimEq, dimExactDiv, dimFloorDiv, dimMul, dimSub, probeOf } from './sym.js';
 import { type Tensor, hostTensor } from './tensor.js';

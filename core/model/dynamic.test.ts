@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Graph } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
-import { mulberry32 } from '../graph/random.js';
+import { mulberry32 } from '../common/random.js';
 import { Session } from '../graph/runtime.js';
 import { dimFloorDiv } from '../graph/sym.js';
 import { hostTensor } from '../graph/tensor.js';

@@ -3,7 +3,7 @@
 // colours. PNG: 8-bit greyscale with pHYs; the colours the app shows go in a separate preview PNG.
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { enlargeLabels } from './ome-tiff.js';
 import { withPngPhys } from './png-phys.js';
 

@@ -1,8 +1,8 @@
 // NumPy .npy (format version 1.0): magic "\x93NUMPY", version 1 0, uint16 LE header length, then an ASCII
 // dict {'descr', 'fortran_order', 'shape'} padded with spaces and a newline so the data starts at a
 // multiple of 64 bytes; then the data in C order, little-endian.
-import { bytesOf } from '../atomic.js';
-import { toFloat16 } from '../f16.js';
+import { bytesOf } from '../bytes.js';
+import { toFloat16 } from '../../common/half.js';
 
 export type NpyDtype = 'float16' | 'float32' | 'uint8' | 'int32';
 const DESCR: Record<NpyDtype, string> = { float16: '<f2', float32: '<f4', uint8: '|u1', int32: '<i4' };

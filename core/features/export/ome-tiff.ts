@@ -7,7 +7,7 @@
 // the header at it; the old IFD 0 stays as unused bytes. Classic little-endian TIFF only (what libvips
 // writes here).
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import type { GridGeometry } from './feature-grid.js';
 import { labelPyramidTiff, rational } from './label-tiff.js';
 import { mapImage, type RgbMap } from './rgb-map.js';

@@ -18,7 +18,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { bytesOf, writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { bytesOf } from '../bytes.js';
 import type { FeatureGridSource, GridGeometry } from './feature-grid.js';
 
 export interface OmeZarrOptions {

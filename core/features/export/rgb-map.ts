@@ -2,7 +2,7 @@
 // neighbour), 8-bit RGB, written as PNG (sharp) atomically.
 import sharp, { type Sharp } from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { clusterColor } from '../regions.js';
 import { withPngPhys } from './png-phys.js';
 

@@ -5,7 +5,8 @@
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { bytesOf, writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { bytesOf } from '../bytes.js';
 import { type ScanPool, sharedScanPool } from './pool.js';
 import { RowSpace } from './rows.js';
 import { TopK } from './topk.js';

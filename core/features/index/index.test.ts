@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromFloat16, toFloat16 } from '../f16.js';
+import { fromFloat16, toFloat16 } from '../../common/half.js';
 import { clusteredVectors } from '../synthetic.js';
 import { ExactIndex, type Hit } from './exact.js';
 import { IvfIndex } from './ivf.js';

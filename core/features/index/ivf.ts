@@ -13,9 +13,11 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { bytesOf, writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { bytesOf } from '../bytes.js';
 import { kmeans } from '../kmeans.js';
-import { rng, sampleIndices } from '../random.js';
+import { mulberry32 as rng } from '../../common/random.js';
+import { sampleIndices } from '../random.js';
 import type { ExactIndex, Hit } from './exact.js';
 import { type ScanPool, sharedScanPool } from './pool.js';
 import { RowSpace } from './rows.js';

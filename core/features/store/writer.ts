@@ -4,7 +4,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { bytesOf, writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { bytesOf } from '../bytes.js';
 import { floatToHalf } from '../../common/half.js';
 import { arrayMetadata, chunkCounts, groupMetadata, type StoreManifest, type StoreManifestInput } from './manifest.js';
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session } from '../../graph/runtime.js';
 import { hostTensor } from '../../graph/tensor.js';
 import { serialize } from '../../graph/onnx.js';
-import { mulberry32 } from '../../graph/random.js';
+import { mulberry32 } from '../../common/random.js';
 import { type ViTConfig, type ViTOverrides, vitConfig } from '../config.js';
 import { inferenceGraph } from '../inference.js';
 import { initParams, toGraphFeeds } from '../params.js';

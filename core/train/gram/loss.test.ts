@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { grad } from '../../graph/autodiff.js';
 import { Graph } from '../../graph/graph.js';
 import { serialize } from '../../graph/onnx.js';
-import { mulberry32 } from '../../graph/random.js';
+import { mulberry32 } from '../../common/random.js';
 import { resizePlane } from '../../graph/resample.js';
 import { Session } from '../../graph/runtime.js';
 import { type DType, type HostTensor, hostTensor } from '../../graph/tensor.js';

@@ -1,7 +1,7 @@
 // Health metrics on synthetic features whose locality is known: a smooth function of grid position vs
 // i.i.d. random vectors, region-coded features vs random, and CLS tokens aligned with or orthogonal to the patches.
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../graph/random.js';
+import { mulberry32 } from '../../common/random.js';
 import { clsPatchCosine, denseHealth, patchLocality } from './metrics.js';
 import { selectProbes } from './probes.js';
 

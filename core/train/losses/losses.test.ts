@@ -6,7 +6,7 @@ import { Graph } from '../../graph/graph.js';
 import { serialize } from '../../graph/onnx.js';
 import { Session } from '../../graph/runtime.js';
 import { type HostTensor, type Tensor, hostTensor } from '../../graph/tensor.js';
-import { mulberry32 } from '../../graph/random.js';
+import { mulberry32 } from '../../common/random.js';
 import { dinoLoss } from './dino.js';
 import { ibotLoss } from './ibot.js';
 import { koleoLoss } from './koleo.js';

@@ -1,6 +1,4 @@
-// Atomic, fsynced writes live in core/io/atomic.ts; re-exported here for the feature and analysis writers.
-export { writeFileAtomic } from '../io/atomic.js';
-
+// Byte views for writing typed arrays to disk without copying.
 /** Bytes of a typed array's exact window (no copy). */
 export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
