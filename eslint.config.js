@@ -4,10 +4,12 @@
 //   core/graph/runtime.ts  the only file that imports onnxruntime-node
 //   renderer/    browser: only core/common (the API contract) and browser packages; never Node or electron
 //   electron/    the only layer that imports electron
+//   core/X       imports only the core folders below X in core's order (scripts/core-order.mjs, core/README.md)
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { coreOrderPlugin } from './scripts/core-order.mjs';
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'worker_threads', 'http', 'https', 'net', 'url', 'crypto', 'stream', 'util', 'zlib', 'events', 'buffer'];
 const electronPkgs = ['electron', 'electron/*'];
@@ -56,6 +58,12 @@ export default tseslint.config(
       { group: ['**/renderer/**', '**/electron/**'], message: 'core never imports the renderer or electron layers.' },
       { group: [...ort], message: 'Only core/graph/runtime.ts imports onnxruntime.' },
     ]),
+  },
+  {
+    files: ['core/**/*.ts'],
+    ignores: ['core/**/*.test.ts'],
+    plugins: { dinoscope: coreOrderPlugin },
+    rules: { 'dinoscope/core-order': 'error' },
   },
   {
     files: ['core/graph/runtime.ts'],
