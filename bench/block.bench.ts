@@ -19,6 +19,7 @@ import { BenchChild } from './lib/child.js';
 import { fmtMachine } from './lib/machine.js';
 import { fmtBytes } from './lib/rss.js';
 import { fmtMs, median } from './lib/stats.js';
+import { torchEnv } from './lib/torch-env.js';
 
 const PYTHON = '/usr/bin/python3'; // Debian's: the python3 first on PATH cannot see python3-torch
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,6 +34,7 @@ const out = (s: string): void => void process.stdout.write(s + '\n');
 
 // One-thread runtimes in the children: OpenMP/BLAS read these at start; each side sets its own count.
 const childEnv = (threads: number): NodeJS.ProcessEnv => ({ ...process.env, OMP_NUM_THREADS: String(threads) });
+const torchChildEnv = (threads: number): NodeJS.ProcessEnv => torchEnv({ OMP_NUM_THREADS: String(threads) });
 
 function ours(mode: string, threads: number, extra: string[] = []): string[] {
   return ['--import', 'tsx', worker, mode, '--threads', String(threads), ...(remat ? ['--remat'] : []), ...extra];
@@ -42,7 +44,7 @@ function parityCheck(): void {
   const dir = mkdtempSync(join(tmpdir(), 'dinoscope-block-parity-'));
   try {
     log('parity: PyTorch float64 and float32 autograd on seeded weights …');
-    const py = spawnSync(PYTHON, [refScript, 'parity', '--dir', dir, '--threads', '2'], { stdio: ['ignore', 'pipe', 'inherit'], env: childEnv(2) });
+    const py = spawnSync(PYTHON, [refScript, 'parity', '--dir', dir, '--threads', '2'], { stdio: ['ignore', 'pipe', 'inherit'], env: torchChildEnv(2) });
     if (py.status !== 0) throw new Error(`block_ref.py parity failed (status ${py.status})`);
     log('parity: ours (float32) on the same inputs …');
     const node = spawnSync(process.execPath, ours('parity', 2, ['--dir', dir]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, maxBuffer: 1 << 24 });
@@ -71,7 +73,7 @@ interface Side {
 async function atThreads(threads: number): Promise<{ ours: Side; torch: Side }> {
   log(`\n${threads} thread(s): starting both sides …`);
   const o = new BenchChild('ours', process.execPath, ours('serve', threads), childEnv(threads));
-  const t = new BenchChild('torch', PYTHON, [refScript, 'serve', '--threads', String(threads)], childEnv(threads));
+  const t = new BenchChild('torch', PYTHON, [refScript, 'serve', '--threads', String(threads)], torchChildEnv(threads));
   try {
     const [ro, rt] = [await o.next(), await t.next()];
     if (!ro.ready || !rt.ready) throw new Error(`a side did not start: ${JSON.stringify(ro)} ${JSON.stringify(rt)}`);

@@ -31,6 +31,7 @@ import { initParams } from '../core/model/params.js';
 import { fmtMachine } from './lib/machine.js';
 import { fmtBytes, peakRssBytes } from './lib/rss.js';
 import { writeBigPyramid } from './tiles-fixture.js';
+import { torchEnv } from './lib/torch-env.js';
 
 const PYTHON = '/usr/bin/python3';
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -84,7 +85,7 @@ try {
 
   // ---- PyTorch ----
   log('pytorch: running …');
-  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(B), String(THREADS)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(THREADS) } });
+  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(B), String(THREADS)], { encoding: 'utf8', env: torchEnv({ OMP_NUM_THREADS: String(THREADS) }) });
   if (py.status !== 0) throw new Error(`extract_ref.py failed: ${py.stderr}`);
   const ref = JSON.parse(py.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; tiles: number };
   const torchRate = (ref.tiles * kept) / ref.seconds;

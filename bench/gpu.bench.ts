@@ -45,6 +45,7 @@ import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.
 import { Trainer } from '../core/train/trainer.js';
 import { fmtMachine } from './lib/machine.js';
 import { median, randomBatch, torchTrainSteps } from './lib/train-ref.js';
+import { torchEnv } from './lib/torch-env.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const PROVIDERS = (process.env.BENCH_PROVIDERS ?? 'webgpu,cuda').split(',') as Provider[];
@@ -111,7 +112,7 @@ async function extraction(provider: Provider, work: string): Promise<void> {
 
   const tilesPath = join(work, 'tiles.f32');
   await writeFile(tilesPath, new Uint8Array(tiles.buffer, 0, Math.floor(TILES / EB) * EB * 3 * S * S * 4));
-  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(EB), String(THREADS)], { encoding: 'utf8', env: { ...process.env, TORCH_DEVICE: DEVICE } });
+  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(EB), String(THREADS)], { encoding: 'utf8', env: torchEnv({ TORCH_DEVICE: DEVICE }) });
   if (py.status !== 0) {
     out(`extract: PyTorch reference failed: ${py.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return;

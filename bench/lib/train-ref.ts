@@ -8,6 +8,7 @@ import { QUICK_CROPS } from '../../core/data/train/augment/multicrop.js';
 import { maskBatch } from '../../core/data/train/masking.js';
 import { Rng } from '../../core/data/train/random.js';
 import { type TrainConfig, scratchViT } from '../../core/train/config.js';
+import { torchEnv } from './torch-env.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -47,7 +48,7 @@ export function torchTrainSteps(c: TrainConfig, o: TorchTrainOptions): number[] 
   };
   const argv = [join(o.root ?? root, 'bench/python/train_ref.py'), ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)]), '--device', o.device ?? 'cpu'];
   const python = o.python ?? '/usr/bin/python3';
-  const r = spawnSync(python, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(o.threads) } });
+  const r = spawnSync(python, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: torchEnv({ OMP_NUM_THREADS: String(o.threads) }) });
   if (r.status !== 0) throw new Error(`train_ref.py failed (status ${r.status}); does ${python} have torch?`);
   return (JSON.parse(r.stdout.toString().trim().split('\n').pop() ?? '{}') as { ms: number[] }).ms;
 }

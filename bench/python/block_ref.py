@@ -26,6 +26,11 @@ import sys
 import time
 
 import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from blas_core import print_blas_core  # noqa: E402
+
+print_blas_core("block_ref")
 import torch.nn.functional as F
 
 LN_EPS = 1e-6

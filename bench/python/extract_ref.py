@@ -13,6 +13,11 @@ import time
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(__file__))
+from blas_core import print_blas_core  # noqa: E402
+
+print_blas_core("extract_ref")
+
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "fixtures"))
 from vit_fixtures import DinoV2  # noqa: E402
 

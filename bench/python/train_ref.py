@@ -19,6 +19,12 @@ import sys
 import time
 
 import torch
+
+import os  # noqa: E402
+sys.path.insert(0, os.path.dirname(__file__))
+from blas_core import print_blas_core  # noqa: E402
+
+print_blas_core("train_ref")
 import torch.nn as nn
 import torch.nn.functional as F
 

@@ -1,0 +1,21 @@
+"""Prints the OpenBLAS core this process's PyTorch runs on (stderr), so a bench states which sgemm kernel
+its reference used (the build machines' OPENBLAS_CORETYPE would otherwise pick a slower one)."""
+import ctypes
+import sys
+
+
+def blas_core() -> str:
+    # Debian's PyTorch and NumPy load OpenBLAS as libblas.so.3 (the BLAS alternative) or by its own soname;
+    # CDLL returns the copy already loaded.
+    for name in ("libopenblas.so.0", "libopenblasp.so.0", "libopenblaso.so.0", "libblas.so.3"):
+        try:
+            get = ctypes.CDLL(name).openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        get.restype = ctypes.c_char_p
+        return get().decode()
+    return "unknown (no OpenBLAS loaded)"
+
+
+def print_blas_core(prefix: str) -> None:
+    print(f"{prefix}: PyTorch BLAS core {blas_core()}", file=sys.stderr)
