@@ -8,14 +8,13 @@
 // and replaced. A thread that dies (out of memory, a crash) fails only its own request.
 //
 // Worker file: reader.worker.js beside the bundle (dist/cli, or ../cli from dist/electron/main.cjs; see
-// core/io/fork.ts findWorker); in the source tree reader.worker.ts booted through tsx's loader.
+// core/io/thread.ts startThread); in the source tree reader.worker.ts booted through tsx's loader.
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DinoscopeError, fromEnvelope } from '../common/errors.js';
 import type { ImageReader } from '../data/reader.js';
 import { buildPyramidCache, needsPyramidCache } from '../data/pyramid-cache.js';
-import { findWorker } from '../io/fork.js';
+import { startThread } from '../io/thread.js';
 import type { ImageFormats } from '../project/importer.js';
 import type { FromReaderWorker, OpenReply, ReaderRequest, ToReaderWorker } from './protocol.js';
 import { RemoteJpegTileReader, RemoteReader, type ReaderChannel } from './remote-reader.js';
@@ -48,11 +47,7 @@ interface Thread {
 const MAX_START_FAILURES = 3;
 
 function startWorker(): Worker {
-  const file = findWorker('reader.worker.js', 'reader-pool/reader.worker.ts');
-  if (!file.ts) return new Worker(file.path);
-  const url = pathToFileURL(file.path).href;
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url)}); });`;
-  return new Worker(boot, { eval: true });
+  return startThread('reader.worker.js', 'reader-pool/reader.worker.ts');
 }
 
 export class ReaderPool implements ReaderChannel {
