@@ -5,14 +5,29 @@
 //   dist/electron/preload.cjs   sandboxed preload (CommonJS, no Node modules but electron)
 //   dist/renderer/              the Svelte UI (vite)
 // Native and large packages stay external and are loaded from node_modules at run time.
-import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { build as esbuild } from 'esbuild';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cjsImportMeta } from './cjs-import-meta.mjs';
 
 const external = ['onnxruntime-node', 'sharp', 'electron', 'ws', 'geotiff', 'zarrita', 'bufferutil', 'utf-8-validate'];
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
+
+// Each output is written beside itself and renamed over the old one, so a CLI or worker that starts while
+// a build runs (the test files run in parallel, a developer rebuilds while the app runs) reads either the
+// old file or the new one, never a half-written one.
+async function build(options) {
+  const result = await esbuild({ ...options, write: false });
+  for (const file of result.outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, file.contents);
+    renameSync(tmp, file.path);
+  }
+  return result;
+}
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning' };
 

@@ -12,8 +12,6 @@ const root = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 
 beforeAll(async () => {
-  const r = spawnSync(process.execPath, ['scripts/build.mjs', 'cli'], { cwd: root, encoding: 'utf8' });
-  expect(r.status, r.stderr).toBe(0);
   // A sibling of dist/electron, as the Electron main bundle is: the bundled workers are at ../cli/.
   dir = await mkdtemp(path.join(root, 'dist', 'cjs-thread-'));
 });

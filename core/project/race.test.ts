@@ -63,7 +63,6 @@ describe('project.json with several writer processes', () => {
   }, 60_000);
 
   it('keeps every image of two `dinoscope import` processes creating one project and importing into it at once', async () => {
-    expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
     const p = join(dir, 'imports');
     const folders = ['a', 'b'].map((f) => join(dir, 'img', f));
     const K = 24;

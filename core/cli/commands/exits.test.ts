@@ -42,7 +42,6 @@ function expectCleanFailure(r: ReturnType<typeof cli>, command: string, path: st
 
 const images: string[] = [];
 beforeAll(async () => {
-  expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
   const S = 128;
   const project = await Project.create(proj);
   for (const name of ['a.png', 'b.png']) {

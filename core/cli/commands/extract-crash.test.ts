@@ -29,7 +29,6 @@ const projects = [join(dir, 'killed'), join(dir, 'straight')];
 const args = (p: string): string[] => ['extract', '--project', p, '--model', 'tiny', '--threads', '1', '--batch', '2'];
 
 beforeAll(async () => {
-  expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
   process.env.DINOSCOPE_HOME = join(dir, 'home');
   const rgb = Buffer.alloc(W * H * 3); // (H, W, 3): stained-looking texture everywhere
   for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set([150 + Math.round(50 * Math.sin(x / 7 + y / 23)), 60 + Math.round(40 * Math.cos(y / 5)), 160 + ((x * y) % 40)], 3 * (y * W + x));

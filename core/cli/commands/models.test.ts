@@ -1,6 +1,6 @@
 // `dinoscope models` end to end: the built CLI, spawned as a user would run it, against temp folders and a
 // local HTTP server.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -28,8 +28,6 @@ function cli(...args: string[]): Promise<{ status: number | null; stdout: string
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-cli-models-'));
-  const build = spawnSync(process.execPath, ['scripts/build.mjs', 'cli'], { encoding: 'utf8' });
-  expect(build.status, build.stderr).toBe(0);
   const cfg = vitConfig('tiny', { depth: 1, arch: 'dinov2', registers: 4, posEmbed: { gridSize: 2 } });
   const tensors = new Map(Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
   await exportWeights(join(dir, 'src'), cfg, tensors, 'hf');

@@ -22,7 +22,6 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 beforeAll(async () => {
-  expect(spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), 'cli'], { cwd: root, encoding: 'utf8' }).status).toBe(0);
   const S = 256;
   const px = Buffer.alloc(S * S * 3);
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
