@@ -22,7 +22,7 @@ actions:
                                judged against; --preset quick|standard (the architecture that preset
                                trains, default quick) or --size tiny|small|base|large with --arch
                                dinov2|dinov3, --patch P, --registers R, --layerscale G; --seed S (default 0)
-  import <file|folder>         copy a .safetensors (with the config.json beside it) or a model folder in
+  import <file|folder>         copy a .safetensors or PyTorch .pth (config.json beside it) or a model folder in
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
   export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm,
@@ -101,7 +101,7 @@ export const modelsCommand: Command = {
           if (arg !== undefined) throw new DinoscopeError('BAD_INPUT', `models init takes no argument (got "${arg}"); name the model with --name.`);
           return out(await manager.initRandom(initConfig(flags), flagNumber(flags, 'seed', true) ?? 0, opts));
         case 'import':
-          return out(await manager.importAsJob(resolve(needArg('a .safetensors file or a model folder')), opts));
+          return out(await manager.importAsJob(resolve(needArg('a .safetensors or .pth file or a model folder')), opts));
         case 'download': {
           const token = str(flags, 'token');
           const sha256 = str(flags, 'sha256');

@@ -13,6 +13,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { inspectWeights, loadWeights, readConfigBeside, type LoadedWeights, type WeightsInfo } from '../weights/import.js';
+import { pthToSafetensors } from '../weights/pth.js';
 import { type ViTConfig, validateConfig } from '../config.js';
 import { initParams } from '../params.js';
 import { catalogue, catalogueEntry, type CatalogueFile } from './catalogue.js';
@@ -39,6 +40,19 @@ const exists = async (p: string): Promise<boolean> => {
     return false;
   }
 };
+
+/** Extensions of PyTorch checkpoints (torch.save's ZIP format), imported by conversion to safetensors. */
+const PTH_EXTENSIONS = ['.pth', '.pt'];
+
+async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(c as Buffer);
+    bytes += (c as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
 
 async function copyHashing(from: string, to: string): Promise<{ sha256: string; bytes: number }> {
   const hash = createHash('sha256');
@@ -162,7 +176,7 @@ export class ModelManager {
       throw new DinoscopeError('NOT_FOUND', `${path}: no such file or folder.`);
     }
     if (s.isFile()) {
-      if (extname(path) !== '.safetensors') throw new DinoscopeError('UNSUPPORTED', `${path}: import a .safetensors file (with its config.json beside it) or a model folder; convert .pth/.bin checkpoints to safetensors first.`);
+      if (!['.safetensors', ...PTH_EXTENSIONS].includes(extname(path))) throw new DinoscopeError('UNSUPPORTED', `${path}: import a .safetensors or PyTorch .pth file (with its config.json beside it) or a model folder.`);
       return path;
     }
     const files = (await readdir(path)).filter((f) => f.endsWith('.safetensors'));
@@ -190,17 +204,28 @@ export class ModelManager {
   async importPath(path: string, o: ModelImportOptions = {}, job?: Job): Promise<ModelInfo> {
     const file = await this.weightsFileOf(path);
     const configJson = await readConfigBeside(file);
-    const info = await inspectWeights(file, { configJson });
+    const pth = PTH_EXTENSIONS.includes(extname(file));
+    // A PyTorch checkpoint is checked after its conversion (the layouts read safetensors headers).
+    const checked = pth ? null : await inspectWeights(file, { configJson });
     const dir = this.dirFor(o.location);
     await mkdir(dir, { recursive: true });
-    const stem = basename(file, '.safetensors');
+    const stem = basename(file, extname(file));
     const id = await this.freeId(dir, o.name ?? (stem === 'model' ? basename(dirname(file)) : stem));
     const staging = join(dir, `.import-${id}-${process.pid}`);
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
     try {
-      job?.progress(0, 1, 'copying');
-      const { sha256, bytes } = await copyHashing(file, join(staging, WEIGHTS));
+      let sha256: string;
+      let bytes: number;
+      if (pth) {
+        job?.progress(0, 1, 'converting the PyTorch checkpoint');
+        await pthToSafetensors(file, join(staging, WEIGHTS), (done, total) => job?.progress(done, total, 'converting the PyTorch checkpoint'));
+        ({ sha256, bytes } = await hashFile(join(staging, WEIGHTS)));
+      } else {
+        job?.progress(0, 1, 'copying');
+        ({ sha256, bytes } = await copyHashing(file, join(staging, WEIGHTS)));
+      }
+      const info = checked ?? (await inspectWeights(join(staging, WEIGHTS), { configJson }));
       job?.throwIfCancelled();
       await this.writeConfig(staging, join(dirname(file), CONFIG), configJson, info);
       await writeManifest(staging, newManifest({ name: o.name ?? id, source: path, licence: 'unknown', sha256, bytes, layout: info.layout, config: info.config }));

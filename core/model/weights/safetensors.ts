@@ -231,15 +231,35 @@ function encode(t: TensorToWrite): Uint8Array {
  */
 export async function writeSafetensors(path: string, tensors: ReadonlyMap<string, TensorToWrite> | Record<string, TensorToWrite>, metadata?: Record<string, string>): Promise<void> {
   const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, TensorToWrite][];
-  const order = entries.map(([name, t], i) => ({ name, t, i, size: dtypeBytes[t.dtype ?? 'F32'] })).sort((a, b) => b.size - a.size || a.i - b.i);
+  const sources = entries.map(([name, t]): StreamedTensor => {
+    const n = product(t.shape);
+    if (t.data.length !== n) throw new DinoscopeError('BAD_INPUT', `${path}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}.`);
+    return { name, dtype: t.dtype ?? 'F32', shape: t.shape, bytes: () => Promise.resolve(encode(t)) };
+  });
+  await writeSafetensorsStreamed(path, sources, metadata);
+}
+
+/** One tensor to write whose bytes (little-endian, row-major, `dtype`) are produced when its turn comes. */
+export interface StreamedTensor {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: readonly number[];
+  bytes(): Promise<Uint8Array>;
+}
+
+/**
+ * writeSafetensors for tensors read one at a time (a conversion from another format never holds more
+ * than one tensor in memory). Same layout, same atomic write.
+ */
+export async function writeSafetensorsStreamed(path: string, tensors: readonly StreamedTensor[], metadata?: Record<string, string>): Promise<void> {
+  const order = tensors.map((t, i) => ({ t, i, size: dtypeBytes[t.dtype] })).sort((a, b) => b.size - a.size || a.i - b.i);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
-  for (const { name, t, size } of order) {
-    if (name === '__metadata__') throw new DinoscopeError('BAD_INPUT', `${path}: "__metadata__" is reserved and cannot name a tensor.`);
+  for (const { t, size } of order) {
+    if (t.name === '__metadata__') throw new DinoscopeError('BAD_INPUT', `${path}: "__metadata__" is reserved and cannot name a tensor.`);
     const n = product(t.shape);
-    if (t.data.length !== n) throw new DinoscopeError('BAD_INPUT', `${path}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}.`);
-    header[name] = { dtype: t.dtype ?? 'F32', shape: [...t.shape], data_offsets: [offset, offset + n * size] };
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + n * size] };
     offset += n * size;
   }
   let json = JSON.stringify(header);
@@ -252,8 +272,9 @@ export async function writeSafetensors(path: string, tensors: ReadonlyMap<string
   await writeHandleAtomic(path, async (fh) => {
     await fh.write(len);
     await fh.write(headerBytes);
-    for (const { t } of order) {
-      const bytes = encode(t);
+    for (const { t, size } of order) {
+      const bytes = await t.bytes();
+      if (bytes.length !== product(t.shape) * size) throw new DinoscopeError('INTERNAL', `${path}: tensor "${t.name}" came with ${bytes.length} bytes, not ${product(t.shape) * size}.`);
       let done = 0;
       while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
     }
