@@ -51,3 +51,15 @@ export async function readRegularText(path: string): Promise<string> {
     await fh.close();
   }
 }
+
+/** openRegularFile with the open's own failures worded too: NOT_FOUND for a missing file, else BAD_INPUT. */
+export async function openRegularFileForReading(path: string): Promise<FileHandle> {
+  try {
+    return await openRegularFile(path);
+  } catch (err) {
+    if (err instanceof DinoscopeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DinoscopeError('NOT_FOUND', `${path}: no such file.`);
+    throw new DinoscopeError('BAD_INPUT', `${path}: cannot be opened (${code ?? String(err)}).`);
+  }
+}

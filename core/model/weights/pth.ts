@@ -8,7 +8,7 @@
 // The legacy format (PyTorch < 1.6, a bare pickle stream) and TorchScript archives are refused with what to do.
 import type { FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
-import { openRegularFile } from '../../io/regular-file.js';
+import { openRegularFileForReading } from '../../io/regular-file.js';
 import { ZipArchive, type ZipEntry } from '../../io/zip.js';
 import { type PickleGlobal, type PickleValue, unpickle } from './pickle.js';
 import { type SafetensorsDtype, writeSafetensorsStreamed } from './safetensors.js';
@@ -65,15 +65,7 @@ export class PthFile {
 
   /** Opens a checkpoint and lists its tensors; nothing of the tensor data is read yet. */
   static async open(path: string): Promise<PthFile> {
-    let fh: FileHandle;
-    try {
-      fh = await openRegularFile(path);
-    } catch (err) {
-      if (err instanceof DinoscopeError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DinoscopeError('NOT_FOUND', `${path}: no such file.`);
-      throw new DinoscopeError('BAD_INPUT', `${path}: cannot be opened (${code ?? String(err)}).`);
-    }
+    const fh = await openRegularFileForReading(path);
     try {
       const head = Buffer.alloc(2);
       await fh.read(head, 0, 2, 0);

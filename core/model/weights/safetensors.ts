@@ -7,7 +7,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeHandleAtomic } from '../../io/atomic.js';
-import { openRegularFile } from '../../io/regular-file.js';
+import { openRegularFileForReading } from '../../io/regular-file.js';
 import { floatToBf16, floatToHalf, halfToFloat } from '../../common/half.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -47,15 +47,7 @@ export class SafetensorsFile {
   ) {}
 
   static async open(path: string): Promise<SafetensorsFile> {
-    let fh: FileHandle;
-    try {
-      fh = await openRegularFile(path);
-    } catch (err) {
-      if (err instanceof DinoscopeError) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new DinoscopeError('NOT_FOUND', `${path}: no such file.`);
-      throw new DinoscopeError('BAD_INPUT', `${path}: cannot be opened (${code ?? String(err)}).`);
-    }
+    const fh = await openRegularFileForReading(path);
     try {
       const { tensors, metadata } = await parseHeader(path, fh);
       return new SafetensorsFile(path, fh, tensors, metadata);
