@@ -300,6 +300,9 @@ export interface ExtractImageSummary {
   indexedRows: number;
   /** Context the image's features saw. */
   context: 'whole' | 'tiled';
+  /** Present when the run asked for µm per pixel and this image states none: the pyramid level it was
+   * extracted at instead (0, its own pixels; a warning of the run says so too). */
+  fallbackLevel?: number;
 }
 
 export interface ExtractSummary {

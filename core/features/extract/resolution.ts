@@ -33,6 +33,17 @@ export interface WorkingResolution {
   gridHeight: number;
 }
 
+/**
+ * The request of an extraction over a collection. Asked by µm per pixel, an image that states no mpp is
+ * extracted at level 0 (its own pixels; core/data/resolution.ts's rule) when at least one image of the
+ * collection states its mpp, so the set's µm per pixel means something; when none does, such images are
+ * refused (the µm per pixel cannot mean anything there: use a level). `mpps`: each image's stated mpp.
+ */
+export function collectionRequest(o: { mpp?: number; level?: number }, mpps: readonly (number | null | undefined)[]): ResolutionRequest {
+  if (o.mpp === undefined) return { level: o.level ?? 0 };
+  return { mpp: o.mpp, mppFallback: mpps.some((m) => !!m) };
+}
+
 /** Chooses the level and resampling for `req`; `file` names the image in errors. */
 export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, patchSize: number, file: string): WorkingResolution {
   if (req.mpp !== undefined) {
