@@ -17,7 +17,7 @@ import { readablePath } from '../../project/importer.js';
 import type { Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
-import { tissueMaskFromJpeg } from '../../data/tissue-mask.js';
+import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
@@ -161,7 +161,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
       try {
         reader = await openImage(path);
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const mask = await tissueMaskFromJpeg(thumb);
+        const mask = await cachedTissueMask(thumb, project.tissueMaskPath(img.id));
         const hasTissue = mask.data.some((v) => v === 1);
         if (!hasTissue) log(`${img.path}: no tissue found on the thumbnail; extracting every tile.`);
         const tissue = hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
