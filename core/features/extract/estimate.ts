@@ -42,7 +42,7 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
       if (complete.has(img.id)) out.done++;
       else {
         out.patches += r.gridWidth * r.gridHeight;
-        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight });
+        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, ...(r.mppFallback ? { fallbackLevel: r.level } : {}) });
       }
     } catch (e) {
       out.refused.push({ imageId: img.id, name: img.name, reason: (e as Error).message });

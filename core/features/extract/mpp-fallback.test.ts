@@ -46,9 +46,9 @@ describe('an image without µm per pixel in an extraction by µm per pixel', () 
     const estimate = await service.extractEstimate({ modelId: 'tiny', mpp: 0.5, device: 'cpu' });
     expect(estimate.refused).toEqual([]);
     // 896 px at downsample 2 and 448 px at level 0: 32 × 32 patches of 14 each.
-    expect(estimate.grids.map((g) => [g.name, g.gridWidth, g.gridHeight])).toEqual([
-      ['scan.tif', 32, 32],
-      ['export.png', 32, 32],
+    expect(estimate.grids.map((g) => [g.name, g.gridWidth, g.gridHeight, g.fallbackLevel])).toEqual([
+      ['scan.tif', 32, 32, undefined],
+      ['export.png', 32, 32, 0],
     ]);
 
     const s = await service.extractFeatures({ modelId: 'tiny', mpp: 0.5, device: 'cpu', context: 'whole' });
