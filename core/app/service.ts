@@ -183,6 +183,7 @@ export class AppService implements DinoscopeApi, AssetSource {
     await this.tilesService?.invalidate(id);
     await project.update((p) => p.remove(id));
     await rm(project.thumbnailPath(id), { force: true });
+    await rm(project.tissueMaskPath(id), { force: true });
     this.changed(project);
     return project.summary();
   }
@@ -460,6 +461,7 @@ export class AppService implements DinoscopeApi, AssetSource {
       this.tilesService = new TileService({
         locate: (id) => this.locate(id),
         thumbnailPath: (id) => this.requireProject().thumbnailPath(this.requireProject().requireImage(id).id),
+        tissueMaskPath: (id) => this.requireProject().tissueMaskPath(this.requireProject().requireImage(id).id),
         openImage: (path) => this.formats.openImage(path),
         cacheBytes: this.hooks.tileCacheBytes,
       });

@@ -269,8 +269,9 @@ export interface ExtractEstimate {
   done: number;
   /** Patches of the images still to extract (background patches included: tissue is found while extracting). */
   patches: number;
-  /** Patch grid of each image to extract at the chosen resolution. */
-  grids: { imageId: string; name: string; gridWidth: number; gridHeight: number }[];
+  /** Patch grid of each image to extract at the chosen resolution; fallbackLevel: asked by µm per pixel,
+   * the image states none and is extracted at that pyramid level (0, its own pixels) instead. */
+  grids: { imageId: string; name: string; gridWidth: number; gridHeight: number; fallbackLevel?: number }[];
   /** Images that cannot be extracted at that resolution, with the reason. */
   refused: { imageId: string; name: string; reason: string }[];
   patchesPerSecond: number;
@@ -300,6 +301,9 @@ export interface ExtractImageSummary {
   indexedRows: number;
   /** Context the image's features saw. */
   context: 'whole' | 'tiled';
+  /** Present when the run asked for µm per pixel and this image states none: the pyramid level it was
+   * extracted at instead (0, its own pixels; a warning of the run says so too). */
+  fallbackLevel?: number;
 }
 
 export interface ExtractSummary {

@@ -6,8 +6,17 @@
 import sharp from 'sharp';
 import { otsuThreshold } from './otsu.js';
 
-/** Scores at or below this are never tissue, whatever Otsu says (near-white, near-grey glass). */
-const MIN_THRESHOLD = 20;
+/** What a mask is computed with; part of its cache key (tissue-mask-cache.ts). */
+export interface TissueMaskParams {
+  /** Scores at or below this are never tissue, whatever Otsu says (near-white, near-grey glass). */
+  minThreshold: number;
+}
+
+export const DEFAULT_TISSUE_MASK: Readonly<TissueMaskParams> = { minThreshold: 20 };
+
+/** Bump when the same thumbnail and parameters give another mask (score, threshold rule), so that masks
+ * cached by an older version are recomputed. */
+export const TISSUE_MASK_VERSION = 1;
 
 export interface Mask {
   width: number;
@@ -31,11 +40,12 @@ export function tissueScore(rgb: Uint8Array, pixels: number): Uint8Array {
   return out;
 }
 
-export async function tissueMaskFromJpeg(jpeg: Uint8Array): Promise<Mask> {
+/** The tissue mask of a JPEG thumbnail (computed every call; users go through tissue-mask-cache.ts). */
+export async function tissueMaskFromJpeg(jpeg: Uint8Array, params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK): Promise<Mask> {
   const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true }); // (h, w, 3)
   const pixels = info.width * info.height;
   const score = tissueScore(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pixels);
-  const t = Math.max(MIN_THRESHOLD, otsuThreshold(score));
+  const t = Math.max(params.minThreshold, otsuThreshold(score));
   const mask = new Uint8Array(pixels);
   for (let i = 0; i < pixels; i++) mask[i] = score[i] > t ? 1 : 0;
   return { width: info.width, height: info.height, data: mask };

@@ -4,6 +4,7 @@
 // made before the choice was recorded fall back to their oldest set with indexed features: adding a set
 // never changes which one that is.
 import type { FeatureSetInfo } from '../common/api.js';
+import { levelMpp } from '../data/resolution.js';
 import type { StoredFeatureSet, StoredImage } from './schema.js';
 
 /** Whether an image's part of a set can be searched (complete and in the index). */
@@ -27,9 +28,9 @@ export function setMpp(set: StoredFeatureSet, images: readonly StoredImage[]): n
   const values = new Set<number>();
   for (const fi of set.images) {
     const m = byId.get(fi.imageId)?.meta;
-    const d = m?.levels[set.level ?? 0]?.downsample;
-    if (!m?.mpp || !d) return null;
-    values.add(Number((m.mpp * d).toPrecision(4)));
+    const mpp = m ? levelMpp(m, set.level ?? 0) : null;
+    if (mpp === null) return null;
+    values.add(Number(mpp.toPrecision(4)));
   }
   return values.size === 1 ? [...values][0] : null;
 }

@@ -1,5 +1,5 @@
 // A project is a folder: project.json (the collection, later models/runs/features) and cache/
-// (thumbnails/, pyramids/, later models/, runs/, features/).
+// (thumbnails/, pyramids/, tissue-masks/, later models/, runs/, features/).
 //
 // project.json has more than one writer: the app, training children (run records), CLI commands. Every
 // write goes through update(mutate): take the project lock (lock.ts: cross-process, queued in-process),
@@ -67,12 +67,19 @@ export class Project {
   get pyramidsDir(): string {
     return join(this.cacheDir, 'pyramids');
   }
+  /** Tissue masks of the thumbnails, computed once (core/data/tissue-mask-cache.ts). */
+  get tissueMasksDir(): string {
+    return join(this.cacheDir, 'tissue-masks');
+  }
   /** Where files uploaded through the serve host are stored. */
   get imagesDir(): string {
     return join(this.dir, 'images');
   }
   thumbnailPath(imageId: string): string {
     return join(this.thumbnailsDir, `${imageId}.jpg`);
+  }
+  tissueMaskPath(imageId: string): string {
+    return join(this.tissueMasksDir, `${imageId}.mask`);
   }
 
   static async exists(dir: string): Promise<boolean> {

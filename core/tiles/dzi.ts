@@ -39,13 +39,3 @@ export function tileRect(g: DziGeometry, level: number, x: number, y: number): {
   if (left >= s.width || top >= s.height) return null;
   return { x: left, y: top, width: Math.min(g.tileSize, s.width - left), height: Math.min(g.tileSize, s.height - top) };
 }
-
-/** The native pyramid level to read a DZI level from: the one with the largest downsample ≤ the needed
- * one (a 0.1% slack absorbs rounded native sizes, e.g. 4.0003). */
-export function bestNativeLevel(levels: readonly { downsample: number }[], downsample: number): number {
-  let best = 0;
-  levels.forEach((l, i) => {
-    if (l.downsample <= downsample * 1.001 && l.downsample > levels[best].downsample) best = i;
-  });
-  return best;
-}

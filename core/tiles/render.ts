@@ -1,12 +1,13 @@
 // One deep-zoom tile from a reader: read the tile's footprint on the best native level (largest
-// downsample ≤ the needed one) and resize it to the tile (lanczos3 downscale); when the native level has
-// exactly the needed downsample the pixels pass through untouched. Encoded JPEG q85 (no mozjpeg: speed).
-// When the tile is exactly one stored JPEG tile of the file, its bytes are served as they are (no decode,
-// no re-encode): the common case for pyramidal slides and pyramid caches.
+// downsample ≤ the needed one, core/data/resolution.ts) and resize it to the tile (lanczos3 downscale);
+// when the native level has the needed downsample the pixels pass through untouched. Encoded JPEG q85
+// (no mozjpeg: speed). When the tile is exactly one stored JPEG tile of the file, its bytes are served as
+// they are (no decode, no re-encode): the common case for pyramidal slides and pyramid caches.
 import sharp from 'sharp';
 import { DinoscopeError } from '../common/errors.js';
 import type { ImageReader, RgbImage } from '../data/reader.js';
-import { bestNativeLevel, dziGeometry, levelDownsample, tileRect, type DziGeometry } from './dzi.js';
+import { levelForDownsample, sameDownsample } from '../data/resolution.js';
+import { dziGeometry, levelDownsample, tileRect, type DziGeometry } from './dzi.js';
 
 export const JPEG_QUALITY = 85;
 
@@ -20,10 +21,10 @@ export async function renderTileRgb(reader: ImageReader, level: number, x: numbe
   const rect = tileRect(g, level, x, y);
   if (!rect) throw new DinoscopeError('NOT_FOUND', `Tile ${level}/${x}_${y} is outside ${reader.path}'s deep-zoom grid (maxLevel ${g.maxLevel}).`);
   const d = levelDownsample(g, level);
-  const n = bestNativeLevel(reader.meta.levels, d);
+  const n = levelForDownsample(reader.meta.levels, d);
   const native = reader.meta.levels[n];
   const scale = d / native.downsample; // ≥ 1: native pixels per output pixel
-  if (Math.abs(scale - 1) < 0.001) return reader.readRegion(n, rect.x, rect.y, rect.width, rect.height);
+  if (sameDownsample(d, native.downsample)) return reader.readRegion(n, rect.x, rect.y, rect.width, rect.height);
   // The footprint on the native level, grown to whole pixels and kept inside the level.
   const x0 = Math.floor(rect.x * scale);
   const y0 = Math.floor(rect.y * scale);
@@ -59,9 +60,9 @@ async function storedJpegTile(reader: ImageReader, level: number, x: number, y: 
   const rect = tileRect(g, level, x, y);
   if (!rect || rect.width !== g.tileSize || rect.height !== g.tileSize) return null;
   const d = levelDownsample(g, level);
-  const n = bestNativeLevel(reader.meta.levels, d);
+  const n = levelForDownsample(reader.meta.levels, d);
   const native = reader.meta.levels[n];
-  if (Math.abs(d / native.downsample - 1) >= 0.001 || rect.x + rect.width > native.width || rect.y + rect.height > native.height) return null;
+  if (!sameDownsample(d, native.downsample) || rect.x + rect.width > native.width || rect.y + rect.height > native.height) return null;
   const stored = await reader.jpegTile(n, x, y);
   if (!stored || stored.tileWidth !== g.tileSize || stored.tileHeight !== g.tileSize) return null;
   return stored.bytes;

@@ -2,6 +2,8 @@
 // for one tile share one render), open readers in their own LRU, thumbnails and overlay tiles.
 import { readFile } from 'node:fs/promises';
 import type { ImageReader } from '../data/reader.js';
+import type { Mask } from '../data/tissue-mask.js';
+import { cachedTissueMask } from '../data/tissue-mask-cache.js';
 import { DinoscopeError } from '../common/errors.js';
 import { dziGeometry, type DziGeometry } from './dzi.js';
 import { Lru } from './lru.js';
@@ -22,6 +24,8 @@ export interface TileServiceOptions {
   locate(imageId: string): TileImage;
   /** Where the image's thumbnail is (any image of the project, shown or not), or NOT_FOUND. */
   thumbnailPath(imageId: string): string;
+  /** Where the image's tissue mask is cached (core/data/tissue-mask-cache.ts); computed each time without. */
+  tissueMaskPath?(imageId: string): string;
   openImage(path: string): Promise<ImageReader>;
   /** Bound of the encoded-tile cache (default 256 MiB). */
   cacheBytes?: number;
@@ -38,7 +42,7 @@ export class TileService {
   constructor(private readonly options: TileServiceOptions) {
     this.tiles = new Lru(options.cacheBytes ?? 256 * 1024 * 1024, (b) => b.byteLength);
     this.readers = new ReaderCache((path) => options.openImage(path), options.openReaders ?? 16);
-    this.overlays.register(new TissueMaskOverlay({ geometry: (id) => this.geometry(id), thumbnail: (id) => this.thumbnail(id) }));
+    this.overlays.register(new TissueMaskOverlay({ geometry: (id) => this.geometry(id), thumbnail: (id) => this.thumbnail(id), tissueMask: (id) => this.tissueMask(id) }));
   }
 
   async geometry(imageId: string): Promise<DziGeometry> {
@@ -64,6 +68,11 @@ export class TileService {
     } catch {
       throw new DinoscopeError('NOT_FOUND', `Image ${imageId} has no thumbnail (${path} is missing).`);
     }
+  }
+
+  /** The tissue mask of the image's thumbnail, from its cache file when that is current. */
+  async tissueMask(imageId: string): Promise<Mask> {
+    return cachedTissueMask(await this.thumbnail(imageId), this.options.tissueMaskPath?.(imageId));
   }
 
   /** Forget every cached tile, overlay and open reader of the image (after it changed or was removed). */

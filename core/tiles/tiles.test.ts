@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageReader } from '../data/reader.js';
 import { openImage } from '../data/readers/registry.js';
 import { writePyramidalTiff } from '../data/fixtures/pyramidal-tiff.js';
-import { bestNativeLevel, dziGeometry, levelDownsample, tileCount, tileRect } from './dzi.js';
+import { dziGeometry, levelDownsample, tileCount, tileRect } from './dzi.js';
 import { encodeJpeg, renderTileRgb } from './render.js';
 import { TileService } from './tile-service.js';
 
@@ -88,9 +88,6 @@ describe('DZI geometry', () => {
     expect(tileRect(g, 0, 0, 0)).toEqual({ x: 0, y: 0, width: 1, height: 1 });
     expect(tileRect(g, 12, 12, 0)).toBeNull();
     expect(tileRect(g, 13, 0, 0)).toBeNull();
-    expect(bestNativeLevel([{ downsample: 1 }, { downsample: 4.0003 }, { downsample: 16 }], 8)).toBe(1);
-    expect(bestNativeLevel([{ downsample: 1 }, { downsample: 4.0003 }, { downsample: 16 }], 4)).toBe(1);
-    expect(bestNativeLevel([{ downsample: 1 }, { downsample: 4 }], 2)).toBe(0);
   });
 });
 

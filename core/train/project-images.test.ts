@@ -10,7 +10,7 @@ const dir = mkdtempSync(join(tmpdir(), 'dinoscope-train-project-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('trainingImages', () => {
-  it('lists the ok images, reading pyramid caches where they exist, with their thumbnails', async () => {
+  it('lists the ok images, reading pyramid caches where they exist, with their thumbnails and tissue-mask caches', async () => {
     const project = await Project.create(join(dir, 'p'));
     const base = { bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() };
     const images: StoredImage[] = [
@@ -21,8 +21,8 @@ describe('trainingImages', () => {
     ];
     await project.update((p) => images.forEach((img) => p.upsert(img)));
     expect(trainingImages(project)).toEqual([
-      { id: 'a', path: '/data/a.png', thumbnail: project.thumbnailPath('a') },
-      { id: 'b', path: join(project.dir, 'cache/pyramids/b.tif'), thumbnail: project.thumbnailPath('b') },
+      { id: 'a', path: '/data/a.png', thumbnail: project.thumbnailPath('a'), tissueMask: project.tissueMaskPath('a') },
+      { id: 'b', path: join(project.dir, 'cache/pyramids/b.tif'), thumbnail: project.thumbnailPath('b'), tissueMask: project.tissueMaskPath('b') },
     ]);
   });
 });

@@ -23,6 +23,8 @@ export const extractCommand: Command = {
   usage:
     'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
+    '--mpp X: an image that states no µm/px is extracted at level 0 (its own pixels) when another image of the\n' +
+    'project states its own (a warning, and fallbackLevel in its summary, say so); refused when none does.\n' +
     '--context whole: one forward pass per image (exact whole-image context; refused for an image too large);\n' +
     'tiled: tiles with context margins (any size); auto (default): whole if every image fits, else tiled.\n' +
     'Background tiles (no tissue on the thumbnail) are skipped when tiled. Interrupted runs resume where they stopped.\n' +

@@ -8,6 +8,7 @@ import sharp, { type Metadata } from 'sharp';
 import type { ImageLevel, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, RgbImage } from '../reader.js';
+import { downsampleOf } from '../resolution.js';
 import { checkRegion, copyRect, toRgb, whiteImage } from '../rgb.js';
 
 /** Longest side up to which an image is decoded whole and cached. */
@@ -64,7 +65,7 @@ function halvings(width: number, height: number): ImageLevel[] {
   while (Math.max(w, h) > VIRTUAL_TILE) {
     w = Math.max(1, Math.ceil(w / 2));
     h = Math.max(1, Math.ceil(h / 2));
-    levels.push({ width: w, height: h, downsample: width / w });
+    levels.push({ width: w, height: h, downsample: downsampleOf(width, w) });
   }
   return levels;
 }

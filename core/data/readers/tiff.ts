@@ -6,6 +6,7 @@ import type { ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { isTiff } from '../sniff.js';
+import { downsampleOf } from '../resolution.js';
 import { tileLayout, isTiled } from '../tiff/level.js';
 import { levelPlan } from '../tiff/level-plan.js';
 import { pyramidDirs } from '../tiff/levels.js';
@@ -90,7 +91,7 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
       format,
       width: w0,
       height: h0,
-      levels: plan.map((l) => ({ width: l.width, height: l.height, downsample: w0 / l.width })),
+      levels: plan.map((l) => ({ width: l.width, height: l.height, downsample: downsampleOf(w0, l.width) })),
       mpp,
       tileWidth: layouts[0].tileWidth,
       tileHeight: layouts[0].tileHeight,

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePyramidalTiff } from '../fixtures/pyramidal-tiff.js';
 import { Rng } from './random.js';
-import { buildSamplingPlan, chooseLevel, type SamplerImage, TileSampler, tileForeground } from './sampler.js';
+import { buildSamplingPlan, type SamplerImage, TileSampler, tileForeground } from './sampler.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-sampler-'));
 const TISSUE = { x0: 600, x1: 1100, y0: 100, y1: 700 }; // level-0 rectangle of the slide PNG
@@ -34,15 +34,6 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('sampling plan', () => {
-  it('chooses the nearest native level that needs no upsampling', () => {
-    const levels = [1, 2, 4, 8].map((downsample) => ({ downsample }));
-    expect(chooseLevel(levels, 1)).toBe(0);
-    expect(chooseLevel(levels, 3)).toBe(1);
-    expect(chooseLevel(levels, 4)).toBe(2);
-    expect(chooseLevel(levels, 100)).toBe(3);
-    expect(chooseLevel(levels, 0.5)).toBe(0);
-  });
-
   it('finds the tissue, falls back to uniform sampling for a blank image (logged) and picks levels by mpp', async () => {
     const lines: string[] = [];
     const plan = await buildSamplingPlan([slide, blank, pyramid], { tileSize: 64, mpp: 0.75, log: (l) => lines.push(l) });

@@ -1,15 +1,18 @@
 // Training tiles from the collection. A SamplingPlan (built once, serialisable, sent to every worker) holds
-// per image: the native pyramid level nearest the requested resolution (never coarser), the resampling
-// factor, and the Otsu tissue mask of the thumbnail (the same mask as the "Tissue mask" overlay). A
-// TileSampler then draws tiles: pick an image (each equally likely, or weighted by foreground area), a
-// point on its foreground, read the region at the chosen level, resample it to the tile size, and keep it
-// when enough of it is foreground. Images without a foreground are sampled uniformly (and logged).
+// per image: the native pyramid level nearest the requested resolution (never coarser; the rule of
+// ../resolution.ts, which also says how images without mpp are sampled), the resampling factor, and the
+// Otsu tissue mask of the thumbnail (the same mask, cached once, as the "Tissue mask" overlay). A TileSampler then draws
+// tiles: pick an image (each equally likely, or weighted by foreground area), a point on its foreground,
+// read the region at the chosen level, resample it to the tile size, and keep it when enough of it is
+// foreground. Images without a foreground are sampled uniformly (and logged).
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
 import { renderThumbnail } from '../thumbnail.js';
-import { tissueMaskFromJpeg, type Mask } from '../tissue-mask.js';
+import type { Mask } from '../tissue-mask.js';
+import { cachedTissueMask } from '../tissue-mask-cache.js';
 import type { ImageReader, RgbImage } from '../reader.js';
+import { scaleFor } from '../resolution.js';
 import { openImage } from '../readers/registry.js';
 import type { Rng } from './random.js';
 
@@ -19,6 +22,8 @@ export interface SamplerImage {
   path: string;
   /** A JPEG thumbnail of the whole image, when one exists (the project's cache/thumbnails/ID.jpg). */
   thumbnail?: string;
+  /** The tissue mask's cache file (the project's cache/tissue-masks/ID.mask, ../tissue-mask-cache.ts). */
+  tissueMask?: string;
 }
 
 export interface SamplerOptions {
@@ -74,15 +79,6 @@ export interface SampledTile {
   foreground: number;
 }
 
-/** Index of the level with the largest downsample ≤ target (the nearest native level that needs no upsampling). */
-export function chooseLevel(levels: readonly { downsample: number }[], target: number): number {
-  let best = 0;
-  levels.forEach((l, i) => {
-    if (l.downsample <= target * (1 + 1e-6) && l.downsample > levels[best].downsample) best = i;
-  });
-  return best;
-}
-
 async function thumbnailJpeg(img: SamplerImage, reader: ImageReader): Promise<Uint8Array> {
   if (img.thumbnail) {
     try {
@@ -105,15 +101,9 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
     const reader = await openImage(img.path);
     try {
       const meta = reader.meta;
-      let downsample: number;
-      if (opts.mpp !== undefined && meta.mpp) downsample = opts.mpp / meta.mpp;
-      else {
-        const lv = Math.min(opts.level ?? 0, meta.levels.length - 1);
-        downsample = meta.levels[lv].downsample;
-        if (opts.mpp !== undefined) log(`${img.path}: no resolution (mpp) in the file; sampling at level ${lv} instead of ${opts.mpp} µm/px.`);
-      }
-      const level = chooseLevel(meta.levels, downsample);
-      const mask = await tissueMaskFromJpeg(await thumbnailJpeg(img, reader));
+      const { downsample, level, levelDownsample, mppFallback } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
+      if (mppFallback) log(`${img.path}: no resolution (mpp) in the file; sampling at level ${Math.min(opts.level ?? 0, meta.levels.length - 1)} instead of ${opts.mpp} µm/px.`);
+      const mask = await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
       const fg: number[] = [];
       for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
       if (fg.length === 0) log(`${img.path}: no foreground found on the thumbnail; sampling it uniformly.`);
@@ -123,7 +113,7 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
         width: meta.width,
         height: meta.height,
         level,
-        levelDownsample: meta.levels[level].downsample,
+        levelDownsample,
         downsample,
         mask: fg.length ? mask : null,
         foreground: Int32Array.from(fg),

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import type { ExtractEstimate, ExtractOptions, ModelInfo } from '../../common/api.js';
 import type { Project } from '../../project/project.js';
 import { featureSetId } from './project.js';
-import { workingResolution } from './resolution.js';
+import { collectionRequest, workingResolution } from './resolution.js';
 
 const CPU_FLOPS_PER_CORE = 31e9;
 const GPU_FLOPS = 7.4e12;
@@ -32,7 +32,7 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
   const set = project.featureSets().find((s) => s.id === setId);
   const complete = new Set((set?.images ?? []).filter((i) => i.complete).map((i) => i.imageId));
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images();
-  const req = o.mpp !== undefined ? { mpp: o.mpp } : { level: o.level ?? 0 };
+  const req = collectionRequest(o, project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)));
   const out: ExtractEstimate = { featureSet: setId, images: 0, done: 0, patches: 0, grids: [], refused: [], patchesPerSecond: 0, rateFrom: 'estimated', device, seconds: 0 };
   for (const img of wanted) {
     if (img.status !== 'ok' || !img.meta) continue;
@@ -42,7 +42,7 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
       if (complete.has(img.id)) out.done++;
       else {
         out.patches += r.gridWidth * r.gridHeight;
-        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight });
+        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, ...(r.mppFallback ? { fallbackLevel: r.level } : {}) });
       }
     } catch (e) {
       out.refused.push({ imageId: img.id, name: img.name, reason: (e as Error).message });

@@ -17,7 +17,7 @@ import { readablePath } from '../../project/importer.js';
 import type { Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
-import { tissueMaskFromJpeg } from '../../data/tissue-mask.js';
+import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
@@ -25,7 +25,7 @@ import { extractImage } from './image.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { TileModelCache } from './model-cache.js';
 import type { TileModel } from './model.js';
-import { workingResolution, type WorkingResolution } from './resolution.js';
+import { collectionRequest, workingResolution, type WorkingResolution } from './resolution.js';
 import { tileSide, type TileLayout } from './tiling.js';
 import { dilate, patchMask } from './tissue.js';
 
@@ -93,7 +93,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   const images = wanted.filter((i) => i.status === 'ok' && i.meta);
   for (const i of wanted) if (!images.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no readable images to extract features from.`);
-  const req = o.mpp !== undefined ? { mpp: o.mpp } : { level: o.level ?? 0 };
+  const req = collectionRequest(o, project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)));
   // Resolutions first (from the stored metadata), so progress knows every image's tile count.
   const plans: { img: (typeof images)[number]; res: WorkingResolution; tiles: number }[] = images.map((img) => {
     const res = workingResolution(img.meta!, req, cfg.patchSize, img.path);
@@ -131,6 +131,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     warnings.push(line);
     log(line);
   };
+  for (const { img, res } of plans) if (res.mppFallback) warn(`${img.path}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of ${o.mpp} µm/px.`);
   const device = await chooseDevice(checkDevice(o.device));
   (device.fellBack ? warn : log)(device.line);
   // The raw reason behind the warning, for a bug report (DINOSCOPE_DEBUG=1, as the CLI's stack traces).
@@ -160,7 +161,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
       try {
         reader = await openImage(path);
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const mask = await tissueMaskFromJpeg(thumb);
+        const mask = await cachedTissueMask(thumb, project.tissueMaskPath(img.id));
         const hasTissue = mask.data.some((v) => v === 1);
         if (!hasTissue) log(`${img.path}: no tissue found on the thumbnail; extracting every tile.`);
         const tissue = hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
@@ -191,7 +192,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         await record(entry);
         const indexedRows = await indexImage(index, img.id, await openFeatureStore(storeDir), tissue);
         await record({ ...entry, indexedRows });
-        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context });
+        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context, ...(res.mppFallback ? { fallbackLevel: res.level } : {}) });
         patchesAll += r.patches;
         const how = context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
         log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s on ${provider}).`);

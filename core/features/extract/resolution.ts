@@ -3,16 +3,21 @@
 // Everything downstream (tiles, the patch grid, the store's stride) is in "working pixels".
 import type { ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
+import { DOWNSAMPLE_TOLERANCE, scaleFor } from '../../data/resolution.js';
 
 export interface ResolutionRequest {
-  /** Target µm per working pixel; needs the image to state its mpp. */
+  /** Target µm per working pixel; needs the image to state its mpp unless `mppFallback`. */
   mpp?: number;
-  /** Pyramid level to work at (used when `mpp` is absent). Default 0. */
+  /** Pyramid level to work at (used when `mpp` is absent, and as the fallback level). Default 0. */
   level?: number;
+  /** With `mpp`: an image that states no mpp is read at `level` instead of being refused (the rule of
+   * core/data/resolution.ts; the result says so in `mppFallback`). */
+  mppFallback?: boolean;
 }
 
 export interface WorkingResolution {
-  /** Native level read, its downsample, and the resample factor level pixels → working pixels (≥ 1). */
+  /** Native level read, its downsample, and the resample factor level pixels → working pixels (≥ 1 within
+   * the level tolerance of core/data/resolution.ts). */
   level: number;
   levelDownsample: number;
   resample: number;
@@ -20,40 +25,42 @@ export interface WorkingResolution {
   downsample: number;
   /** µm per working pixel, or null when the image has no mpp. */
   mpp: number | null;
+  /** True when mpp was asked and the image states none, so it is read at the fallback level. */
+  mppFallback: boolean;
   /** Level-0 pixels between patches (patch size · downsample). */
   stride: number;
   gridWidth: number;
   gridHeight: number;
 }
 
-/** Index of the level with the largest downsample ≤ target (the nearest native level that needs no upsampling). */
-export function nativeLevelFor(levels: readonly { downsample: number }[], target: number): number {
-  let best = 0;
-  levels.forEach((l, i) => {
-    if (l.downsample <= target * (1 + 1e-6) && l.downsample > levels[best].downsample) best = i;
-  });
-  return best;
+/**
+ * The request of an extraction over a collection. Asked by µm per pixel, an image that states no mpp is
+ * extracted at level 0 (its own pixels; core/data/resolution.ts's rule) when at least one image of the
+ * collection states its mpp, so the set's µm per pixel means something; when none does, such images are
+ * refused (the µm per pixel cannot mean anything there: use a level). `mpps`: each image's stated mpp.
+ */
+export function collectionRequest(o: { mpp?: number; level?: number }, mpps: readonly (number | null | undefined)[]): ResolutionRequest {
+  if (o.mpp === undefined) return { level: o.level ?? 0 };
+  return { mpp: o.mpp, mppFallback: mpps.some((m) => !!m) };
 }
 
 /** Chooses the level and resampling for `req`; `file` names the image in errors. */
 export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, patchSize: number, file: string): WorkingResolution {
-  let downsample: number;
   if (req.mpp !== undefined) {
     if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp must be a positive number of µm per pixel, got ${req.mpp}.`);
-    if (!meta.mpp) throw new DinoscopeError('BAD_INPUT', `${file}: the file states no resolution (mpp), so --mpp ${req.mpp} cannot be honoured; use --level instead.`);
-    downsample = req.mpp / meta.mpp;
-    if (downsample < 1 - 1e-6) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp ${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`);
-    downsample = Math.max(1, downsample);
-  } else {
+    if (!meta.mpp && !req.mppFallback) throw new DinoscopeError('BAD_INPUT', `${file}: the file states no resolution (mpp), so --mpp ${req.mpp} cannot be honoured; use --level instead.`);
+    if (meta.mpp && req.mpp / meta.mpp < 1 - DOWNSAMPLE_TOLERANCE) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp ${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`);
+  }
+  if (req.mpp === undefined || !meta.mpp) {
     const lv = req.level ?? 0;
     if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new DinoscopeError('BAD_INPUT', `${file}: --level ${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`);
-    downsample = meta.levels[lv].downsample;
   }
-  const level = nativeLevelFor(meta.levels, downsample);
-  const levelDownsample = meta.levels[level].downsample;
+  const scale = scaleFor(meta, req);
+  const downsample = Math.max(1, scale.downsample);
+  const { level, levelDownsample, mppFallback } = scale;
   const stride = patchSize * downsample;
   const gridWidth = Math.floor(meta.width / stride);
   const gridHeight = Math.floor(meta.height / stride);
   if (gridWidth < 1 || gridHeight < 1) throw new DinoscopeError('BAD_INPUT', `${file}: ${meta.width} × ${meta.height} px is smaller than one ${patchSize}-pixel patch at this resolution.`);
-  return { level, levelDownsample, resample: downsample / levelDownsample, downsample, mpp: meta.mpp ? meta.mpp * downsample : null, stride, gridWidth, gridHeight };
+  return { level, levelDownsample, resample: downsample / levelDownsample, downsample, mpp: meta.mpp ? meta.mpp * downsample : null, mppFallback, stride, gridWidth, gridHeight };
 }

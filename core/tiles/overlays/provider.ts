@@ -1,6 +1,7 @@
 // The overlay-layer API: a tiled overlay drawn over an image in the image's own deep-zoom grid, as PNG
 // tiles with alpha. The tissue mask is the first provider; similarity heatmaps, PCA and cluster maps
 // register theirs the same way.
+import type { Mask } from '../../data/tissue-mask.js';
 import type { DziGeometry } from '../dzi.js';
 
 export interface OverlayLegendItem {
@@ -13,6 +14,8 @@ export interface OverlayContext {
   geometry(imageId: string): Promise<DziGeometry>;
   /** The image's JPEG thumbnail (longest side ≤ 256). */
   thumbnail(imageId: string): Promise<Uint8Array>;
+  /** The tissue mask of that thumbnail (computed once per image: core/data/tissue-mask-cache.ts). */
+  tissueMask(imageId: string): Promise<Mask>;
 }
 
 export interface OverlayProvider {

@@ -1,8 +1,8 @@
-// The "Tissue mask" overlay: the thumbnail's tissue mask (core/data/tissue-mask.ts) served as translucent
-// PNG tiles.
+// The "Tissue mask" overlay: the thumbnail's tissue mask (core/data/tissue-mask.ts, computed once per image
+// and cached by core/data/tissue-mask-cache.ts) served as translucent PNG tiles.
 import { encodePngRgba } from '../png.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { tissueMaskFromJpeg, type Mask } from '../../data/tissue-mask.js';
+import type { Mask } from '../../data/tissue-mask.js';
 import { levelDownsample, tileRect } from '../dzi.js';
 import type { OverlayContext, OverlayProvider } from './provider.js';
 
@@ -29,7 +29,7 @@ export class TissueMaskOverlay implements OverlayProvider {
   mask(imageId: string): Promise<Mask> {
     let m = this.masks.get(imageId);
     if (!m) {
-      m = this.ctx.thumbnail(imageId).then(tissueMaskFromJpeg);
+      m = this.ctx.tissueMask(imageId);
       m.catch(() => this.masks.delete(imageId));
       this.masks.set(imageId, m);
     }

@@ -21,9 +21,10 @@ export async function previewTile(project: Project, config: TrainConfig, patchSi
   const reader = await openImage(readablePath(project, img));
   try {
     const meta = reader.meta;
-    // The sampler's rule: mpp when the run asks for one and the file states its own, else the level.
-    const req = config.data.mpp !== null && meta.mpp ? { mpp: config.data.mpp } : { level: Math.min(config.data.level, meta.levels.length - 1) };
-    const res = workingResolution(meta, req, patchSize, reader.path);
+    // The sampler's rule (core/data/resolution.ts): mpp when the run asks for one and the file states its
+    // own, else the level.
+    const level = Math.min(config.data.level, meta.levels.length - 1);
+    const res = workingResolution(meta, config.data.mpp !== null ? { mpp: config.data.mpp, level, mppFallback: true } : { level }, patchSize, reader.path);
     const cx = Math.floor(meta.width / res.downsample / 2);
     const cy = Math.floor(meta.height / res.downsample / 2);
     const rgb = await readWorking(reader, res, Math.max(0, cx - G / 2), Math.max(0, cy - G / 2), G); // (G, G, 3)

@@ -2,7 +2,7 @@
 // µm/px, else for a slide the level nearest a 4× downsample, for a small image level 0) and its estimate line.
 import { describe, expect, it } from 'vitest';
 import type { ExtractEstimate, FeatureSetInfo, ImageEntry, ProjectSummary } from '../../../../core/common/api.js';
-import { defaultResolution, estimateText } from './extraction.js';
+import { defaultResolution, estimateText, fallbackText } from './extraction.js';
 
 const slide = (id: string, mpp: number | null): ImageEntry => ({
   id,
@@ -40,5 +40,17 @@ describe('estimateText', () => {
     expect(estimateText({ ...e, rateFrom: 'scaled', rateModel: 'demo' })).toContain("500 patches/s on cpu, scaled from this project's last run of demo;");
     expect(estimateText({ ...e, done: 3, patches: 0 })).toBe('All 3 images are already extracted in m-2um: nothing to do.');
     expect(estimateText({ ...e, images: 0 })).toBe('No image can be extracted at this resolution.');
+  });
+});
+
+describe('fallbackText', () => {
+  const e: ExtractEstimate = { featureSet: 'm-0p5um', images: 2, done: 0, patches: 2048, grids: [], refused: [], patchesPerSecond: 500, rateFrom: 'measured', device: 'cpu', seconds: 4 };
+  const grid = (name: string, fallbackLevel?: number): ExtractEstimate['grids'][number] => ({ imageId: name, name, gridWidth: 32, gridHeight: 32, ...(fallbackLevel !== undefined ? { fallbackLevel } : {}) });
+  it('names the images without µm/px that an extraction by µm/px reads at level 0', () => {
+    expect(fallbackText({ ...e, grids: [grid('scan.tif')] })).toBeNull();
+    expect(fallbackText({ ...e, grids: [grid('scan.tif'), grid('export.png', 0)] })).toBe('export.png states no µm per pixel: it is extracted at level 0 (its own pixels).');
+    const many = ['a.png', 'b.png', 'c.png', 'd.png'].map((n) => grid(n, 0));
+    expect(fallbackText({ ...e, grids: many.slice(0, 2) })).toBe('2 images state no µm per pixel (a.png, b.png): they are extracted at level 0 (their own pixels).');
+    expect(fallbackText({ ...e, grids: many })).toBe('4 images state no µm per pixel (a.png, b.png, c.png, …): they are extracted at level 0 (their own pixels).');
   });
 });

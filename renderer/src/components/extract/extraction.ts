@@ -37,6 +37,15 @@ export function defaultResolution(project: ProjectSummary | null): StartResoluti
   return { mode: 'level', mpp: ANALYSIS_MPP, level };
 }
 
+/** The images an extraction by µm/px reads at level 0 because they state no µm/px, in a sentence; null when none. */
+export function fallbackText(e: ExtractEstimate): string | null {
+  const names = e.grids.filter((g) => g.fallbackLevel !== undefined).map((g) => g.name);
+  if (names.length === 0) return null;
+  if (names.length === 1) return `${names[0]} states no µm per pixel: it is extracted at level 0 (its own pixels).`;
+  const listed = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
+  return `${names.length} images state no µm per pixel (${listed}): they are extracted at level 0 (their own pixels).`;
+}
+
 /** "about 40 s", "about 3 min", "about 2.5 h". */
 export function durationText(seconds: number): string {
   if (seconds < 1) return 'under a second';
