@@ -2,6 +2,7 @@
 //   dist/cli/main.js            the CLI (also hosts `serve`), ESM for Node
 //   dist/cli/*.worker.js        worker-thread entries
 //   dist/electron/main.cjs      Electron main process
+//   dist/electron/service.worker.cjs  its service process (the AppService)
 //   dist/electron/preload.cjs   sandboxed preload (CommonJS, no Node modules but electron)
 //   dist/renderer/              the Svelte UI (vite)
 // Native and large packages stay external and are loaded from node_modules at run time.
@@ -49,7 +50,9 @@ if (want('cli')) {
   void workers;
 }
 if (want('electron') && existsSync('electron/main/main.ts')) {
-  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
+  // service.worker: the service process (the AppService), started by main.cjs as a utility process
+  // (electron/main/utility-launch.ts); it finds the reader, training and probe workers in ../cli/.
+  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts', 'service.worker': 'electron/service/service.worker.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
   await build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
 }
 if (want('renderer') && existsSync('renderer/vite.config.ts')) {
