@@ -38,10 +38,11 @@ if (want('cli')) {
     ...common,
     // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
     // reader.worker: the image-reading threads of the hosts (core/reader-pool/pool.ts, found like train.worker below).
+    // fit.worker: the k-means and PCA fits of the analysis service (core/analysis/fit-thread.ts).
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
     // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
     // or ../cli/train.worker.js from dist/electron/main.cjs; core/io/fork.ts). probe.worker: the hardware probe's child (core/hardware/hardware.ts), found the same way.
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts', 'reader.worker': 'core/reader-pool/reader.worker.ts' },
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts', 'reader.worker': 'core/reader-pool/reader.worker.ts', 'fit.worker': 'core/analysis/fit.worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.
