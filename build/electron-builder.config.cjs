@@ -23,8 +23,9 @@ const asarUnpack = [
  * beyond a browser's (the app uses dinoscope:).
  * runAsNode stays on, deliberately: the training child and the hardware probe are forked from
  * process.execPath with ELECTRON_RUN_AS_NODE=1 (core/io/fork.ts); with the fuse off a packaged app would
- * start a second window instead of training. It goes off once those children run as Electron utility
- * processes. */
+ * start a second window instead of training. They are started by the AppService, which runs in the
+ * service process (a utility process, electron/service/); utility processes cannot start utility
+ * processes of their own, so the fuse goes off only once the main process starts them on its behalf. */
 const electronFuses = {
   runAsNode: true,
   enableCookieEncryption: true,

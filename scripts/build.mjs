@@ -2,6 +2,7 @@
 //   dist/cli/main.js            the CLI (also hosts `serve`), ESM for Node
 //   dist/cli/*.worker.js        worker-thread entries
 //   dist/electron/main.cjs      Electron main process
+//   dist/electron/service.worker.cjs  its service process (the AppService)
 //   dist/electron/preload.cjs   sandboxed preload (CommonJS, no Node modules but electron)
 //   dist/renderer/              the Svelte UI (vite)
 // Native and large packages stay external and are loaded from node_modules at run time.
@@ -37,10 +38,11 @@ if (want('cli')) {
     ...common,
     // crops.worker: training-crop worker threads (core/data/train/prefetch.ts loads ./crops.worker.js beside main.js).
     // reader.worker: the image-reading threads of the hosts (core/reader-pool/pool.ts, found like train.worker below).
+    // fit.worker: the k-means and PCA fits of the analysis service (core/analysis/fit-thread.ts).
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
     // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
     // or ../cli/train.worker.js from dist/electron/main.cjs; core/io/fork.ts). probe.worker: the hardware probe's child (core/hardware/hardware.ts), found the same way.
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts', 'reader.worker': 'core/reader-pool/reader.worker.ts' },
+    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts', 'reader.worker': 'core/reader-pool/reader.worker.ts', 'fit.worker': 'core/analysis/fit.worker.ts' },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.
@@ -49,7 +51,9 @@ if (want('cli')) {
   void workers;
 }
 if (want('electron') && existsSync('electron/main/main.ts')) {
-  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
+  // service.worker: the service process (the AppService), started by main.cjs as a utility process
+  // (electron/main/utility-launch.ts); it finds the reader, training and probe workers in ../cli/.
+  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts', 'service.worker': 'electron/service/service.worker.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
   await build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
 }
 if (want('renderer') && existsSync('renderer/vite.config.ts')) {

@@ -3,9 +3,10 @@
 // its nearest centroid, so a cluster has the same label (and colour) everywhere.
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from '../common/clusters.js';
 import { DinoscopeError } from '../common/errors.js';
-import { assign, kmeans, type KMeansModel } from '../features/kmeans.js';
+import { assign, type KMeansModel, type KMeansOptions } from '../features/kmeans.js';
 import { regions, type Region } from '../features/regions.js';
 import type { FeatureCollection } from './collection.js';
+import { kmeansInThread } from './fit-thread.js';
 import { sampleRows } from './pca-maps.js';
 
 export const KMEANS_SAMPLE = 20000;
@@ -15,18 +16,26 @@ export function checkK(k: unknown): number {
   return k;
 }
 
-export function fitClusters(fc: FeatureCollection, k: number): KMeansModel {
+/** The k-means model of the collection for k; the fit runs in the fit thread (fit-thread.ts), so the
+ * calling thread answers other calls meanwhile. */
+export async function fitClusters(fc: FeatureCollection, k: number): Promise<KMeansModel> {
+  const { data, d, options } = await clusterSample(fc, k);
+  return kmeansInThread(data, d, options);
+}
+
+/** The sample k-means is fitted on, (n, d), and its options. */
+async function clusterSample(fc: FeatureCollection, k: number): Promise<{ data: Float32Array; d: number; options: KMeansOptions }> {
   const d = fc.index.dim;
-  const data = sampleRows(fc, KMEANS_SAMPLE, 2);
+  const data = await sampleRows(fc, KMEANS_SAMPLE, 2);
   const n = data.length / d;
   if (n < k) throw new DinoscopeError('BAD_INPUT', `k = ${k} needs at least ${k} indexed patches, the collection has ${n}.`);
-  return kmeans(data, n, d, { k, seed: 3, spherical: true, restarts: 2, ...(n > 4096 ? { batchSize: 1024, iterations: 150 } : { iterations: 30 }) });
+  return { data, d, options: { k, seed: 3, spherical: true, restarts: 2, ...(n > 4096 ? { batchSize: 1024, iterations: 150 } : { iterations: 30 }) } };
 }
 
 /** (gridHeight, gridWidth) labels of one image, −1 where it has no indexed patch. */
-export function imageLabels(fc: FeatureCollection, model: KMeansModel, imageId: string): Int32Array {
+export async function imageLabels(fc: FeatureCollection, model: KMeansModel, imageId: string): Promise<Int32Array> {
   const g = fc.image(imageId);
-  const { vectors, positions } = fc.imageRows(imageId);
+  const { vectors, positions } = await fc.imageRows(imageId);
   const lab = assign(model, vectors, positions.length);
   const out = new Int32Array(g.gridWidth * g.gridHeight).fill(-1);
   for (let i = 0; i < positions.length; i++) out[positions[i]] = lab[i];

@@ -9,6 +9,7 @@ import { openFeatureStore, type FeatureStoreReader } from '../features/store/rea
 import type { Project } from '../project/project.js';
 import { searchable, setMpp } from '../project/feature-sets.js';
 import type { StoredFeatureSet } from '../project/schema.js';
+import { nextTurn, ROWS_PER_TURN } from './turns.js';
 
 export interface GridImage {
   id: string;
@@ -103,8 +104,9 @@ export class FeatureCollection {
     return { x: g.origin.x + (gx + 0.5) * g.stride, y: g.origin.y + (gy + 0.5) * g.stride };
   }
 
-  /** Unit vectors of every indexed patch of an image: rows (n, dim) and their grid positions (y·gw + x). */
-  imageRows(imageId: string): { vectors: Float32Array; positions: Uint32Array } {
+  /** Unit vectors of every indexed patch of an image: rows (n, dim) and their grid positions (y·gw + x).
+   * Other calls are answered between pieces of the copy (turns.ts). */
+  async imageRows(imageId: string): Promise<{ vectors: Float32Array; positions: Uint32Array }> {
     const im = this.index.image(imageId);
     if (!im) throw this.missing(imageId);
     const n = im.ranges.reduce((s, [, c]) => s + c, 0);
@@ -116,6 +118,7 @@ export class FeatureCollection {
       for (let r = s; r < s + c; r++, i++) {
         this.index.rowsSpace.vector(r, vectors.subarray(i * d, (i + 1) * d));
         positions[i] = this.index.positionOf[r];
+        if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
       }
     }
     return { vectors, positions };

@@ -183,7 +183,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         paths.push(p);
       }
     } else if (what === 'pca') {
-      const rgba = pcaImageRgba(ctx.fc, await ctx.pca(), g.id); // (h, w, 4)
+      const rgba = await pcaImageRgba(ctx.fc, await ctx.pca(), g.id); // (h, w, 4)
       if (format === 'png') await put(`${stem(g)}.pca.png`, await rgbaPng(rgba, g.gridWidth, g.gridHeight, ppp, um));
       else if (format === 'ome-tiff') {
         const p = join(dir, `${stem(g)}.pca.ome.tif`);

@@ -7,6 +7,8 @@ import { mulberry32 as rng } from '../common/random.js';
 import { sampleIndices } from '../features/random.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { FeatureCollection } from './collection.js';
+import { pcaInThread } from './fit-thread.js';
+import { nextTurn, ROWS_PER_TURN } from './turns.js';
 
 export const PCA_SAMPLE = 8000;
 
@@ -18,18 +20,27 @@ export interface PcaFit {
   samples: number;
 }
 
-/** Up to `m` indexed rows of the collection as unit vectors (m, dim), seeded. */
-export function sampleRows(fc: FeatureCollection, m: number, seed = 1): Float32Array {
+/** Up to `m` indexed rows of the collection as unit vectors (m, dim), seeded. Other calls are answered
+ * between pieces of the copy (turns.ts). */
+export async function sampleRows(fc: FeatureCollection, m: number, seed = 1): Promise<Float32Array> {
   const d = fc.index.dim;
   const idx = sampleIndices(fc.index.size, m, rng(seed));
   const out = new Float32Array(idx.length * d); // (m, dim)
-  idx.forEach((r, i) => fc.index.rowsSpace.vector(r, out.subarray(i * d, (i + 1) * d)));
+  for (let i = 0; i < idx.length; i++) {
+    fc.index.rowsSpace.vector(idx[i], out.subarray(i * d, (i + 1) * d));
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+  }
   return out;
 }
 
-export function fitCollectionPca(fc: FeatureCollection, threshold: number, base?: PcaModel): PcaFit {
-  const d = fc.index.dim;
-  const data = sampleRows(fc, PCA_SAMPLE);
+/** The collection's PCA fit (fitSamplePca on a sample of its rows); the fit runs in the fit thread
+ * (fit-thread.ts), so the calling thread answers other calls meanwhile. */
+export async function fitCollectionPca(fc: FeatureCollection, threshold: number, base?: PcaModel): Promise<PcaFit> {
+  return pcaInThread(await sampleRows(fc, PCA_SAMPLE), fc.index.dim, threshold, base);
+}
+
+/** The fit of fitCollectionPca on its sample `data` (n, d): pure arithmetic, run in the fit thread. */
+export function fitSamplePca(data: Float32Array, d: number, threshold: number, base?: PcaModel): PcaFit {
   const n = data.length / d;
   if (n < 4) throw new DinoscopeError('BAD_INPUT', `PCA needs at least 4 indexed patches, the collection has ${n}.`);
   const model = base ?? fitPca(data, n, d, 3);
@@ -46,9 +57,9 @@ export function fitCollectionPca(fc: FeatureCollection, threshold: number, base?
 }
 
 /** (gridHeight, gridWidth, 4) RGBA of one image: foreground PCA colours, transparent on background. */
-export function pcaImageRgba(fc: FeatureCollection, fit: PcaFit, imageId: string): Uint8Array {
+export async function pcaImageRgba(fc: FeatureCollection, fit: PcaFit, imageId: string): Promise<Uint8Array> {
   const g = fc.image(imageId);
-  const { vectors, positions } = fc.imageRows(imageId);
+  const { vectors, positions } = await fc.imageRows(imageId);
   const n = positions.length;
   const p1 = project(fit.base, vectors, n); // (n, 3)
   const mask = foreground(p1, n, 3, fit.threshold);

@@ -44,8 +44,9 @@ export class AnalysisService {
   private loaded: { key: string; fc: Promise<FeatureCollection> } | null = null;
   private readonly layers = new Map<string, CellLayer>();
   private version = 0;
-  private pca: { key: string; fit: PcaFit } | null = null;
-  private clusters: { key: string; k: number; model: KMeansModel; labels: Map<string, Int32Array> } | null = null;
+  /** The PCA and k-means fits (in the fit thread; calls made meanwhile share the one in flight). */
+  private pca: { key: string; fit: Promise<PcaFit> } | null = null;
+  private clusters: { key: string; k: number; model: Promise<KMeansModel>; labels: Map<string, Int32Array> } | null = null;
   last: LastSearch | null = null;
   /** The set whose results are held (layers, last), to drop them when another set is analysed. */
   private resultsOf: string | null = null;
@@ -154,15 +155,22 @@ export class AnalysisService {
     const fc = await this.collection(options?.featureSet);
     const g = fc.image(imageId);
     const fit = await this.pcaFit(fc, options?.foregroundThreshold);
-    return this.setLayer('pca', g, pcaImageRgba(fc, fit, imageId), pcaLegend(fit.threshold));
+    return this.setLayer('pca', g, await pcaImageRgba(fc, fit, imageId), pcaLegend(fit.threshold));
   }
 
   /** The collection PCA for a threshold (the base basis is kept when only the threshold changes). */
   async pcaFit(fc: FeatureCollection, threshold = 0): Promise<PcaFit> {
     if (typeof threshold !== 'number' || !Number.isFinite(threshold)) throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
     const key = `${fc.set.id}|${threshold}`;
-    if (this.pca?.key !== key) this.pca = { key, fit: fitCollectionPca(fc, threshold, this.pca?.key.startsWith(`${fc.set.id}|`) ? this.pca.fit.base : undefined) };
-    return this.pca.fit;
+    if (this.pca?.key !== key) {
+      const previous = this.pca?.key.startsWith(`${fc.set.id}|`) ? await this.pca.fit.catch(() => undefined) : undefined;
+      if (this.pca?.key !== key) this.pca = { key, fit: fitCollectionPca(fc, threshold, previous?.base) };
+    }
+    const pca = this.pca;
+    return pca.fit.catch((err: unknown) => {
+      if (this.pca === pca) this.pca = null; // a failed fit is not kept
+      throw err;
+    });
   }
 
   async clusterOverlay(imageId: string, k: number): Promise<OverlayInfo> {
@@ -178,8 +186,13 @@ export class AnalysisService {
   async labels(fc: FeatureCollection, k: number, imageId: string): Promise<Int32Array> {
     const key = fc.set.id;
     if (!this.clusters || this.clusters.key !== key || this.clusters.k !== k) this.clusters = { key, k, model: fitClusters(fc, k), labels: new Map() };
-    let l = this.clusters.labels.get(imageId);
-    if (!l) this.clusters.labels.set(imageId, (l = imageLabels(fc, this.clusters.model, imageId)));
+    const clusters = this.clusters;
+    const model = await clusters.model.catch((err: unknown) => {
+      if (this.clusters === clusters) this.clusters = null; // a failed fit is not kept
+      throw err;
+    });
+    let l = clusters.labels.get(imageId);
+    if (!l) clusters.labels.set(imageId, (l = await imageLabels(fc, model, imageId)));
     return l;
   }
 

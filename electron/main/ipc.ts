@@ -5,14 +5,14 @@ import type { DinoscopeApi, MenuCommand } from '../../core/common/api.js';
 import { ipcChannels } from '../../core/common/bridge.js';
 import { createDispatcher, forwardEvents, type EventSource } from './dispatch.js';
 
-/** Registers the call handler and forwards the service's events to the window; returns the undo. */
-export function registerIpc(service: DinoscopeApi & EventSource, mainWindow: () => BrowserWindow | null): () => void {
+/** Registers the call handler and forwards the service's `events` to the window; returns the undo. */
+export function registerIpc(service: DinoscopeApi, events: EventSource, mainWindow: () => BrowserWindow | null): () => void {
   const dispatch = createDispatcher({ service, trustedWebContentsId: () => mainWindow()?.webContents.id ?? null });
   ipcMain.handle(ipcChannels.call, (event, method: unknown, args: unknown) => {
     const frame = event.senderFrame;
     return dispatch({ webContentsId: event.sender.id, frameUrl: frame?.url ?? '', mainFrame: frame !== null && frame.parent === null }, method, args);
   });
-  const off = forwardEvents(service, (name, payload) => {
+  const off = forwardEvents(events, (name, payload) => {
     const win = mainWindow();
     if (win && !win.isDestroyed()) win.webContents.send(ipcChannels.event, name, payload);
   });

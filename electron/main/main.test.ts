@@ -1,7 +1,10 @@
 // The main process's wiring, run for real (the bundled main.ts from esbuild, as scripts/build.mjs makes
 // it) in a Node child process with a recording stand-in for the `electron` module, since Electron's
 // binary cannot run here. Checks the order of start-up, the window's security options, the registered
-// scheme and IPC handler end to end (through AppService), the session rules and the menu.
+// scheme and IPC handler end to end (through the AppService in its service process, started by the
+// stand-in's utilityProcess.fork as a Node child with an Electron-like process.parentPort), the session
+// rules, the menu, a crash of the service process (told to the user, restarted, project reopened) and quit
+// (the service process ends).
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,11 +23,14 @@ let report: Record<string, unknown>;
 // The stand-in: records what main.ts asks of Electron, then drives the registered handlers.
 const fakeElectron = String.raw`
 const Module = require('node:module');
+const { fork } = require('node:child_process');
+const { EventEmitter } = require('node:events');
 const calls = [];
 const log = (name, detail) => calls.push(detail === undefined ? name : [name, detail]);
 const listeners = {};
 let protocolHandler = null, ipcHandler = null, permissionRequest = null, permissionCheck = null, beforeRequest = null, menuTemplate = null;
 const windows = [];
+const utilityChildren = [];
 class WebContents { constructor() { this.id = 41; this.sent = []; this.events = {}; this.openHandler = null; this.mainFrame = { url: '', parent: null }; }
   setWindowOpenHandler(h) { this.openHandler = h; } on(e, l) { this.events[e] = l; return this; } send(...a) { this.sent.push(a); } getURL() { return this.mainFrame.url; } }
 class BrowserWindow {
@@ -48,7 +54,19 @@ const electron = {
   session: { defaultSession: { setPermissionRequestHandler: (h) => { permissionRequest = h; }, setPermissionCheckHandler: (h) => { permissionCheck = h; }, webRequest: { onBeforeRequest: (h) => { beforeRequest = h; } } } },
   ipcMain: { handle: (ch, h) => { log('ipcMain.handle', ch); ipcHandler = h; }, removeHandler: () => {} },
   screen: { getAllDisplays: () => [{ workArea: { x: 0, y: 0, width: 1920, height: 1080 } }] },
-  dialog: { showErrorBox: (t, m) => log('showErrorBox', t + ': ' + m), showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showMessageBox: async () => ({}) },
+  dialog: { showErrorBox: (t, m) => log('showErrorBox', t + ': ' + m), showOpenDialog: async () => ({ canceled: true, filePaths: [] }), showMessageBox: async (a, b) => { const o = b || a; log('showMessageBox', o.message + ': ' + o.detail); return {}; } },
+  // A utility process as a Node child: the stand-in parent port (fake-parent-port.cjs) gives it
+  // process.parentPort as Electron does; messages go by structured clone both ways.
+  utilityProcess: { fork: (modulePath, args, options) => {
+    log('utilityProcess.fork', options.serviceName);
+    const child = fork(modulePath, args, { execArgv: ['--require', process.env.FAKE_DIR + '/fake-parent-port.cjs'], serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] });
+    const u = new EventEmitter();
+    child.on('message', (m) => u.emit('message', m));
+    child.on('exit', (code) => u.emit('exit', code === null ? -1 : code));
+    u.pid = child.pid; u.postMessage = (m) => child.send(m); u.kill = () => child.kill();
+    utilityChildren.push(u);
+    return u;
+  } },
   Menu: { buildFromTemplate: (t) => { menuTemplate = t; return t; }, setApplicationMenu: () => log('setApplicationMenu') },
 };
 const load = Module._load;
@@ -92,12 +110,43 @@ waitReady(Date.now() + 30000).then(async () => {
   file.submenu.find((i) => i.label === 'Import Images…').click();
   out.menuEvent = win.webContents.sent.at(-1);
   out.listeners = Object.keys(listeners).sort();
+  const until = (what, test) => new Promise((resolve, reject) => {
+    const deadline = Date.now() + 30000;
+    const poll = () => (test() ? resolve() : Date.now() > deadline ? reject(new Error('never: ' + what)) : setTimeout(poll, 25));
+    poll();
+  });
+  const alive = (pid) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  // The service process crashes: the user is told, a new one starts and reopens the project.
+  const first = utilityChildren[0];
+  process.kill(first.pid, 'SIGKILL');
+  await until('the crash was reported', () => calls.some((c) => Array.isArray(c) && c[0] === 'showMessageBox'));
+  out.crashMessage = calls.find((c) => Array.isArray(c) && c[0] === 'showMessageBox')[1];
+  out.afterCrash = await ipcHandler({ sender, senderFrame: { url: 'dinoscope://app/index.html', parent: null } }, 'currentProject', []);
+  out.thumbAfterCrash = await asset('dinoscope://assets/thumbs/' + imageId + '.jpg');
+  // Quit: the service process closes the project and ends before the app does.
+  let quitPrevented = false;
+  listeners['will-quit']({ preventDefault: () => { quitPrevented = true; } });
+  await until('the app quit', () => calls.includes('quit'));
+  out.quitPrevented = quitPrevented;
+  out.services = utilityChildren.length;
+  out.servicesAlive = utilityChildren.map((c) => alive(c.pid));
   process.stdout.write('REPORT' + JSON.stringify(out));
   process.exit(0);
 }).catch((err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
 `;
 
 let packaged: Record<string, unknown>;
+
+// What a utility process gets from Electron: process.parentPort, whose messages arrive as { data }; and it
+// ends with the app.
+const fakeParentPort = String.raw`
+const { EventEmitter } = require('node:events');
+const port = new EventEmitter();
+port.postMessage = (m) => process.send(m);
+process.on('message', (m) => port.emit('message', { data: m }));
+process.on('disconnect', () => process.exit(0));
+process.parentPort = port;
+`;
 
 /** Runs the bundled main.ts under the stand-in with `env` added; resolves to its report. */
 function runMain(outfile: string, env: Record<string, string>): Record<string, unknown> {
@@ -115,13 +164,16 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'app', 'dist', 'renderer', 'index.html'), '<!doctype html><title>wired</title>');
   await writeFile(path.join(dir, 'app', 'dist', 'secret.txt'), 'secret');
   await writeFile(path.join(dir, 'fake-electron.cjs'), fakeElectron);
+  await writeFile(path.join(dir, 'fake-parent-port.cjs'), fakeParentPort);
   await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 160, b: 90 } } }).png().toFile(path.join(dir, 'sample.png'));
   // Bundled as scripts/build.mjs bundles it, into the repository so its externals resolve, laid out as
-  // dist/ is: electron/main.cjs, and the reader pool's worker in cli/ beside it (ESM, as in dist/cli).
+  // dist/ is: electron/main.cjs and service.worker.cjs, and the reader pool's worker in cli/ beside them
+  // (ESM, as in dist/cli).
   const bundleDir = path.join(root, 'node_modules', '.cache', `dinoscope-main-test-${process.pid}`);
   const outfile = path.join(bundleDir, 'electron', 'main.cjs');
   const external = ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'];
-  await build({ ...cjsImportMeta, entryPoints: [path.join(root, 'electron/main/main.ts')], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
+  const electronEntries = { main: path.join(root, 'electron/main/main.ts'), 'service.worker': path.join(root, 'electron/service/service.worker.ts') };
+  await build({ ...cjsImportMeta, entryPoints: electronEntries, outdir: path.dirname(outfile), outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
   await build({
     entryPoints: [path.join(root, 'core/reader-pool/reader.worker.ts')],
     outfile: path.join(bundleDir, 'cli', 'reader.worker.js'),
@@ -161,6 +213,18 @@ describe('main process wiring', () => {
     expect(calls.find((c) => c[0] === 'loadURL')?.[1]).toBe('dinoscope://app/index.html');
     expect(calls.find((c) => c[0] === 'ipcMain.handle')?.[1]).toBe('dinoscope:call');
     expect(report.listeners).toEqual(expect.arrayContaining(['second-instance', 'window-all-closed', 'web-contents-created', 'will-quit']));
+    // The AppService runs in a utility process, started before the scheme and IPC are served.
+    expect(calls.find((c) => c[0] === 'utilityProcess.fork')?.[1]).toBe('Dinoscope engine');
+    expect(at('utilityProcess.fork')).toBeLessThan(at('protocol.handle'));
+  });
+
+  it('tells the user when the service process crashes, restarts it with the project reopened, and ends it on quit', () => {
+    expect(report.crashMessage).toMatch(/^Dinoscope's engine was restarted: Dinoscope's engine \(the process that reads images and runs analyses\) stopped unexpectedly \(exit code -1\)\. It has been restarted and your project reopened\./);
+    expect(report.afterCrash).toEqual({ ok: expect.objectContaining({ name: 'Wired', path: path.join(dir, 'project'), images: [expect.objectContaining({ name: 'sample.png' })] }) });
+    expect(report.thumbAfterCrash).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
+    expect(report.quitPrevented).toBe(true);
+    expect(report.services).toBe(2);
+    expect(report.servicesAlive).toEqual([false, false]);
   });
 
   it('serves the renderer with the CSP and refuses escapes', () => {

@@ -1,29 +1,25 @@
 // Electron's main process: one instance, one window, the dinoscope:// scheme, one IPC handler, the menu.
+// The AppService is not here: it runs in the service process (electron/service/, started as a utility
+// process), so no analysis, import or tile read ever holds up this event loop, and with it every window.
 // Bundled by scripts/build.mjs to dist/electron/main.cjs (package.json "main").
 import { app, BrowserWindow, dialog, session } from 'electron';
 import path from 'node:path';
-import { AppService, rootAssetUrls, type AppHostHooks } from '../../core/app/service.js';
-import { ReaderPool } from '../../core/reader-pool/pool.js';
-import { routeAssetRequest } from '../../core/tiles/router.js';
-import { assetsOrigin } from './csp.js';
+import type { DinoscopeApi } from '../../core/common/api.js';
+import type { ServiceStart } from '../service/messages.js';
 import { isDevelopmentBuild } from './dev-policy.js';
 import { showOpenDialog } from './dialogs.js';
 import { registerIpc, sendMenuCommand } from './ipc.js';
 import { installMenu } from './menu.js';
 import { registerSchemePrivileges, serveScheme } from './protocol.js';
 import { createProtocolHandler } from './protocol-handler.js';
+import { forkService } from './service-launch.js';
+import { ServiceProcess, type CrashReport } from './service-process.js';
+import { hasUtilityProcess, launchUtility } from './utility-launch.js';
 import { createMainWindow, hardenSession, windowStateSaved } from './window.js';
 
 // DevTools and their schemes only when run from the source tree; never in a packaged app (dev-policy.ts).
 const isDev = isDevelopmentBuild(app);
 let mainWindow: BrowserWindow | null = null;
-
-/** Electron's asset URLs: the router's paths on the dinoscope://assets origin. */
-const electronAssetUrls: AppHostHooks['urls'] = {
-  tile: (id) => assetsOrigin + rootAssetUrls.tile(id),
-  thumbnail: (id) => assetsOrigin + rootAssetUrls.thumbnail(id),
-  overlay: (id, overlayId) => assetsOrigin + rootAssetUrls.overlay(id, overlayId),
-};
 
 function fail(err: unknown): void {
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -44,7 +40,7 @@ async function openWindow(): Promise<void> {
   });
 }
 
-async function refreshMenu(service: AppService): Promise<void> {
+async function refreshMenu(service: DinoscopeApi): Promise<void> {
   const recent = await service.recentProjects().catch(() => []);
   installMenu({
     isDev,
@@ -67,27 +63,32 @@ async function refreshMenu(service: AppService): Promise<void> {
   });
 }
 
+/** A crash of the service process, told to the user on the window (it has been restarted, or not). */
+function reportCrash(report: CrashReport): void {
+  console.error(`dinoscope: ${report.message}`);
+  const options = { type: 'error' as const, title: 'Dinoscope', message: report.restarted ? "Dinoscope's engine was restarted" : "Dinoscope's engine stopped", detail: report.message };
+  void (mainWindow && !mainWindow.isDestroyed() ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
+}
+
 async function start(): Promise<void> {
-  // Image files are read in worker threads (core/reader-pool), never on this process's event loop, which
-  // also serves the window's IPC calls and the dinoscope: protocol.
-  const readers = new ReaderPool();
-  const service = new AppService({
-    host: 'electron',
-    version: app.getVersion(),
-    urls: electronAssetUrls,
+  // The AppService (and its image-reading threads) in a utility process; a forked Node process where the
+  // electron module has none (the main-process tests' stand-in).
+  const serviceStart: ServiceStart = { version: app.getVersion(), homeDir: app.getPath('home') };
+  const engine = new ServiceProcess({
+    launch: () => (hasUtilityProcess() ? launchUtility(serviceStart) : forkService(serviceStart)),
     showOpenDialog: (kind) => showOpenDialog(mainWindow, kind),
-    homeDir: app.getPath('home'),
-    formats: readers.formats(),
+    onCrash: reportCrash,
   });
+  const service = engine.api;
   hardenSession(session.defaultSession, isDev);
   serveScheme(
     createProtocolHandler({
       rendererRoot: path.join(app.getAppPath(), 'dist', 'renderer'),
-      routeAsset: (pathname) => routeAssetRequest(service, pathname),
+      routeAsset: (pathname) => engine.asset(pathname),
     }),
   );
-  registerIpc(service, () => mainWindow);
-  service.on('projectChanged', () => void refreshMenu(service));
+  registerIpc(service, engine, () => mainWindow);
+  engine.on('projectChanged', () => void refreshMenu(service));
   await refreshMenu(service);
   await openWindow();
   // `npm start -- --project P` (scripts/start.mjs passes it on as --project=<absolute path>).
@@ -102,13 +103,13 @@ async function start(): Promise<void> {
     // macOS: clicking the dock icon with no window open opens one.
     if (BrowserWindow.getAllWindows().length === 0) openWindow().catch(fail);
   });
-  // Let running jobs stop and project files settle before the process exits.
+  // Let running jobs stop and project files settle (in the service process) before the app exits.
   let closed = false;
   app.on('will-quit', (event) => {
     if (closed) return;
     event.preventDefault();
     closed = true;
-    Promise.all([service.close().then(() => readers.close()), windowStateSaved()])
+    Promise.all([engine.close(), windowStateSaved()])
       .catch((err: unknown) => console.error('dinoscope: closing the project failed', err))
       .finally(() => app.quit());
   });
