@@ -46,7 +46,7 @@ export async function openSlideVendor(path: string): Promise<string | null> {
 export async function openWithOpenSlide(path: string, what: string, options: OpenOptions = {}): Promise<ImageReader> {
   const lib = await loadOpenSlide();
   if (!lib.api) {
-    throw new DinoscopeError('UNSUPPORTED', `${path}: needs OpenSlide: this ${what} file is read through the OpenSlide library, which is not installed (${lib.why}). To read it, ${openSlideInstallHint()}.`);
+    throw new DinoscopeError('UNSUPPORTED', `${path}: needs OpenSlide: this ${what} file is read through the OpenSlide library, which is not installed. To read it, ${openSlideInstallHint()} (${lib.why}).`);
   }
   if (isMrxs(path)) {
     const data = join(dirname(path), basename(path, extname(path)));
@@ -57,6 +57,8 @@ export async function openWithOpenSlide(path: string, what: string, options: Ope
   const osr = api.open(path);
   if (osr === null) throw new DinoscopeError('UNSUPPORTED', `${path}: OpenSlide ${api.version} does not recognise this ${what} file.`);
   try {
+    const error = api.error(osr);
+    if (error) throw new DinoscopeError('CORRUPT', `${path}: OpenSlide cannot read this ${what} file (${error}).`);
     const { meta, downsamples } = slideMeta(path, api, osr, options.maxPixels ?? DEFAULT_MAX_PIXELS);
     return new OpenSlideReader(path, meta, api, osr, downsamples);
   } catch (err) {

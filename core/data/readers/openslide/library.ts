@@ -125,27 +125,35 @@ function bind(koffi: Koffi, from: string): OpenSlideApi {
   };
 }
 
-let loading: Promise<LoadResult> | null = null;
+/** Loads by candidate list, so that a changed DINOSCOPE_OPENSLIDE_LIBRARY is looked up afresh. */
+const loads = new Map<string, Promise<LoadResult>>();
 
 /** The library, loaded once per thread; where it cannot be loaded, the paths tried and why. */
 export function loadOpenSlide(): Promise<LoadResult> {
-  loading ??= (async (): Promise<LoadResult> => {
-    const tried = libraryCandidates();
-    let koffi: Koffi;
-    try {
-      koffi = (await import('koffi')).default;
-    } catch (err) {
-      return { api: null, tried, why: `the FFI module koffi cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
-    }
-    const failures: string[] = [];
-    for (const path of tried) {
-      try {
-        return { api: bind(koffi, path) };
-      } catch (err) {
-        failures.push(err instanceof Error ? err.message.split('\n')[0] : String(err));
-      }
-    }
-    return { api: null, tried, why: failures.at(-1) ?? 'no candidate paths' };
-  })();
+  const tried = libraryCandidates();
+  const key = tried.join('\n');
+  let loading = loads.get(key);
+  if (!loading) {
+    loading = load(tried);
+    loads.set(key, loading);
+  }
   return loading;
+}
+
+async function load(tried: string[]): Promise<LoadResult> {
+  let koffi: Koffi;
+  try {
+    koffi = (await import('koffi')).default;
+  } catch (err) {
+    return { api: null, tried, why: `the FFI module koffi cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+  }
+  const failures: string[] = [];
+  for (const path of tried) {
+    try {
+      return { api: bind(koffi, path) };
+    } catch (err) {
+      failures.push(`${path}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    }
+  }
+  return { api: null, tried, why: failures.length > 0 ? `looked for ${failures.join('; ')}` : 'no place to look for it' };
 }

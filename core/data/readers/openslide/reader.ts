@@ -16,6 +16,22 @@ const MAX_PROPERTY_NAMES = 4096;
 const MAX_LEVELS = 64;
 const MAX_ASSOCIATED = 16;
 
+/** OpenSlide's standard properties (openslide.h), always kept when the slide has them. */
+const STANDARD_PROPERTIES = [
+  'openslide.vendor',
+  'openslide.mpp-x',
+  'openslide.mpp-y',
+  'openslide.objective-power',
+  'openslide.comment',
+  'openslide.background-color',
+  'openslide.bounds-x',
+  'openslide.bounds-y',
+  'openslide.bounds-width',
+  'openslide.bounds-height',
+  'openslide.quickhash-1',
+  'openslide.level-count',
+];
+
 /** Byte offsets of A, R, G, B in one native-endian ARGB uint32. */
 const [A, R, G, B] = endianness() === 'LE' ? [3, 2, 1, 0] : [0, 1, 2, 3];
 
@@ -57,7 +73,7 @@ export function slideMeta(path: string, api: OpenSlideApi, osr: SlideHandle, max
   const { width, height } = levels[0];
   if (width * height > maxPixels) throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
   const value = (name: string): string | null => api.propertyValue(osr, name, MAX_VENDOR_VALUE + 1);
-  // The keys users and the UI look for first; then OpenSlide's own, the vendor's, and the per-level ones.
+  // After the standard properties: OpenSlide's other ones, the vendor's, then the per-level ones.
   const names = api.propertyNames(osr, MAX_PROPERTY_NAMES, MAX_VENDOR_KEY + 1);
   const rank = (n: string): number => (n.startsWith('openslide.level[') ? 2 : n.startsWith('openslide.') ? 0 : 1);
   const ordered = names.map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i);
@@ -70,7 +86,15 @@ export function slideMeta(path: string, api: OpenSlideApi, osr: SlideHandle, max
       vendor[`associated.${a}`] = `${d.width}x${d.height}`;
     }
   }
-  for (const { n } of ordered.slice(0, MAX_VENDOR_ENTRIES)) vendor[n] = value(n) ?? '';
+  // OpenSlide's standard properties by name: a slide with thousands of vendor fields lists them first.
+  for (const n of STANDARD_PROPERTIES) {
+    const v = value(n);
+    if (v !== null) vendor[n] = v;
+  }
+  for (const { n } of ordered) {
+    if (Object.keys(vendor).length >= MAX_VENDOR_ENTRIES) break;
+    if (!(n in vendor)) vendor[n] = value(n) ?? '';
+  }
   fail(path, api, osr, 'read its properties');
   const warnings: string[] = [];
   const stated = Number.parseFloat(value('openslide.mpp-x') ?? '');
