@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ReaderPool } from '../../../reader-pool/pool.js';
 import { diffRgb } from '../../fixtures/compare.js';
 import { patternLevel } from '../../fixtures/levels.js';
+import { patternRgb } from '../../fixtures/pattern.js';
 import { writePyramidalTiff } from '../../fixtures/pyramidal-tiff.js';
 import { writeSvsLike } from '../../fixtures/svs.js';
 import { imageTags, writeTiff } from '../../fixtures/tiff-writer.js';
@@ -127,6 +128,22 @@ describe('OpenSlide reader', () => {
       const want = await patternLevel(1024, 768, width, height);
       expect(diffRgb(got.data, want.data, width).maxAbs).toBe(0);
     }
+    await r.close();
+  });
+
+  it('areas OpenSlide paints transparent (a tile the slide leaves out) read white', async () => {
+    await writePhilipsTiff(path('sparse.tiff'), { width: 1024, height: 768, mppUm: 0.25, missingTile: true });
+    const r = await openImage(path('sparse.tiff'));
+    expect(r.meta.format).toBe('openslide-philips');
+    const got = await r.readRegion(0, 200, 0, 400, 300); // tiles 0 to 2 of the first two rows
+    const want = patternRgb(200, 0, 400, 300);
+    for (let y = 0; y < 300; y++) {
+      for (let x = 0; x < 400; x++) {
+        const inMissing = y < 256 && x + 200 >= 256 && x + 200 < 512;
+        if (inMissing) want.fill(255, (y * 400 + x) * 3, (y * 400 + x) * 3 + 3);
+      }
+    }
+    expect(diffRgb(got.data, want, 400).maxAbs).toBe(0);
     await r.close();
   });
 
