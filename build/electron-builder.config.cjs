@@ -4,7 +4,9 @@
 // Native code: sharp (with libvips from @img/sharp-libvips-*) and onnxruntime-node load .node addons
 // and shared libraries through the dynamic linker, which cannot read inside an asar archive, so every
 // native file is unpacked (asarUnpack). Both addons use N-API, so the prebuilt binaries npm installed
-// load in Electron as they are: no rebuild against Electron's headers (npmRebuild: false).
+// load in Electron as they are: no rebuild against Electron's headers (npmRebuild: false). koffi (the FFI
+// the OpenSlide reader loads the system's libopenslide with) is N-API too, its prebuilt koffi.node in
+// @koromix/koffi-<platform>; OpenSlide itself is not packaged: the app finds the installed library.
 // Production dependencies are copied into the app by electron-builder itself (devDependencies never).
 
 /** Globs (relative to the app folder) of every native file the app may load; the test checks that each

@@ -1,6 +1,8 @@
 // Expands what the user named into image files. Explicitly named files are always taken (the reader
 // decides whether they are images); in folder walks only files with an image extension or a TIFF, PNG,
 // JPEG or WebP signature are taken, hidden entries are skipped, and symlinked folders are not followed.
+// The data folder beside a 3DHISTECH .mrxs file (same name, no extension) belongs to that slide and is
+// not walked: its files are read by OpenSlide through the .mrxs.
 // Nothing found in a walk aborts it: a name that is not valid UTF-8 (a path project.json cannot hold), a
 // FIFO, socket or device named like an image, or a subfolder that cannot be read is refused with the
 // reason, and the walk goes on.
@@ -9,7 +11,7 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { notRegularKind, notRegularMessage } from '../io/regular-file.js';
 
-const imageExtensions = new Set(['.tif', '.tiff', '.svs', '.ome.tif', '.ome.tiff', '.png', '.jpg', '.jpeg', '.webp', '.btf', '.tf8', '.ndpi', '.scn']);
+const imageExtensions = new Set(['.tif', '.tiff', '.svs', '.ome.tif', '.ome.tiff', '.png', '.jpg', '.jpeg', '.webp', '.btf', '.tf8', '.ndpi', '.scn', '.bif', '.mrxs', '.vms', '.vmu']);
 
 export interface WalkResult {
   files: string[];
@@ -61,9 +63,11 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
   }
   const named = entries.map((e) => ({ e, name: utf8Name(e.name), shown: e.name.toString('utf8') }));
   named.sort((a, b) => a.shown.localeCompare(b.shown));
+  const mrxsData = new Set(named.filter(({ e, shown }) => !e.isDirectory() && extname(shown).toLowerCase() === '.mrxs').map(({ shown }) => shown.slice(0, -'.mrxs'.length)));
   for (const { e, name, shown } of named) {
     signal?.throwIfAborted();
     if (shown.startsWith('.')) continue;
+    if (e.isDirectory() && mrxsData.has(shown)) continue;
     const p = join(dir, name ?? shown);
     if (name === null) {
       // Not representable as a JS string path: opening `p` would open another (or no) file.

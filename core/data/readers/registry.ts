@@ -3,11 +3,13 @@ import { DinoscopeError } from '../../common/errors.js';
 import { openRegularFile } from '../../io/regular-file.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { jpegFormat } from './jpeg.js';
+import { openSlideFormat } from './openslide/format.js';
 import { pngFormat } from './png.js';
 import { tiffFormat } from './tiff.js';
 import { webpFormat } from './webp.js';
 
-export const formats: readonly ReaderFormat[] = [pngFormat, jpegFormat, webpFormat, tiffFormat];
+/** OpenSlide's non-TIFF formats come first: an MRXS slide is told by its name, whatever its bytes. */
+export const formats: readonly ReaderFormat[] = [openSlideFormat, pngFormat, jpegFormat, webpFormat, tiffFormat];
 
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;

@@ -1,7 +1,9 @@
 // TIFF in all its flavours, told apart by the first directory: tiled → the tiled reader, as Aperio SVS
 // (ImageDescription "Aperio …"), OME-TIFF (OME-XML) or plain tiled TIFF/BigTIFF; in strips → libvips
 // decodes it whole (readers/sharp-image.ts). Metadata format ids: "svs", "ome-tiff", "bigtiff",
-// "tiled-tiff", "tiff".
+// "tiled-tiff", "tiff". Vendor flavours that only OpenSlide reads (NDPI, Philips, SCN, BIF:
+// openslide/vendor-tiff.ts) go to OpenSlide, and so does any TIFF it recognises when
+// DINOSCOPE_PREFER_OPENSLIDE=1 (format ids "openslide-<vendor>").
 import type { ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
@@ -15,6 +17,8 @@ import { FileSource } from '../tiff/source.js';
 import { Tag } from '../tiff/tags.js';
 import { boundedVendor, plausibleMpp } from '../vendor.js';
 import { isOme, parseOme } from './ome-tiff.js';
+import { openSlideVendor, openWithOpenSlide, preferOpenSlide } from './openslide/format.js';
+import { vendorTiff } from './openslide/vendor-tiff.js';
 import { checkUnpyramided, DEFAULT_MAX_PIXELS, openSharpImage } from './sharp-image.js';
 import { PYRAMID_CACHE_MIN_SIDE } from '../pyramid-cache.js';
 import { aperioAssociatedName, isAperio, parseAperio } from './svs.js';
@@ -46,6 +50,11 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
   const source = await FileSource.open(path);
   try {
     const structure = await parseTiff(source);
+    const flavour = vendorTiff(structure.ifds);
+    if (flavour || (preferOpenSlide() && (await openSlideVendor(path)))) {
+      await source.close();
+      return await openWithOpenSlide(path, flavour?.name ?? 'TIFF', options);
+    }
     const base = structure.ifds[0];
     const description = tagString(base, Tag.ImageDescription);
     const w0 = tagNumber(base, Tag.ImageWidth, 0);
@@ -107,7 +116,7 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
 
 export const tiffFormat: ReaderFormat = {
   id: 'tiff',
-  description: 'TIFF: plain, tiled pyramidal, BigTIFF, Aperio SVS, OME-TIFF',
+  description: 'TIFF: plain, tiled pyramidal, BigTIFF, Aperio SVS, OME-TIFF; Hamamatsu NDPI, Philips TIFF, Leica SCN and Ventana BIF through OpenSlide',
   sniff: (head: Uint8Array): boolean => isTiff(head),
   open: openTiff,
 };

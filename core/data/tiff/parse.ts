@@ -60,9 +60,13 @@ const loadedTags = new Map<number, number>([
   [Tag.SubIFDs, MAX_SUBIFDS * 8],
   [Tag.SampleFormat, 64],
   [Tag.JPEGTables, 1 * 2 ** 20],
+  // Only to tell vendor flavours that OpenSlide reads (readers/openslide/vendor-tiff.ts).
+  [Tag.XMP, 64 * 1024],
+  [Tag.NdpiFormat, 64],
 ]);
-/** Tags that are text: longer values are cut to their cap instead of refused. */
-const textTags = new Set<number>([Tag.ImageDescription, Tag.Software, Tag.DateTime]);
+/** Tags that are text, or of which only the start is used: longer values are cut to their cap instead of
+ * refused. */
+const textTags = new Set<number>([Tag.ImageDescription, Tag.Software, Tag.DateTime, Tag.XMP, Tag.NdpiFormat]);
 
 class Parser {
   private readonly visited = new Set<number>();

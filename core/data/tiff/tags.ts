@@ -28,6 +28,10 @@ export const Tag = {
   SampleFormat: 339,
   JPEGTables: 347,
   YCbCrSubSampling: 530,
+  /** Adobe XMP packet: Ventana BIF keeps its iScan XML here. */
+  XMP: 700,
+  /** Hamamatsu NDPI's private format marker. */
+  NdpiFormat: 65420,
 } as const;
 
 export const Compression = { None: 1, LZW: 5, OldJPEG: 6, JPEG: 7, AdobeDeflate: 8, PackBits: 32773, Deflate: 32946, Aperio_JP2K_YCbCr: 33003, Aperio_JP2K_RGB: 33005, JPEG2000: 34712, WebP: 50001, ZSTD: 50000 } as const;
