@@ -104,8 +104,10 @@ describe('service process', () => {
         // Not vacuous: the long call really took long, and cheap calls were answered all along it.
         expect(m.longMs).toBeGreaterThan(300);
         expect(m.cheapMs.length).toBeGreaterThanOrEqual(3);
-        // Generous for a loaded 2-core machine: nothing waits for the long call.
-        expect(Math.max(...m.cheapMs)).toBeLessThan(1000);
+        // Nothing waits for the long call (before the fit thread, appInfo waited all 16 s of a k-means).
+        // Generous for the loaded 2-core build machine: the slowest call took 209-647 ms there, from CPU
+        // starvation alone, with other test files running beside this one.
+        expect(Math.max(...m.cheapMs)).toBeLessThan(1500);
         expect(Math.max(...m.cheapMs)).toBeLessThan(m.longMs / 2);
       }
       expect(crashes).toEqual([]);
