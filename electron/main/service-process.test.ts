@@ -4,8 +4,8 @@
 // answered at once: the caller's process (Electron's main) computes nothing, and the service process's
 // own event loop stays free too (the fits run in core/analysis's fit thread). The same figures with the
 // AppService in the caller's process (as Electron's main process held it, and as the serve host does)
-// are printed beside them. A crash fails the calls in flight with a plain reason, is reported, and a new
-// process takes over with the project reopened; close ends it.
+// are printed beside them. A crash fails the calls in flight with a plain reason, reports running jobs
+// failed, is reported to the user, and a new process takes over with the project reopened; close ends it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppService } from '../../core/app/service.js';
 import { analysisProject } from '../../core/app/fixture-service.js';
 import { writeMosaics, type MosaicSpec } from '../../core/analysis/fixture.js';
-import type { DinoscopeApi, ProjectSummary } from '../../core/common/api.js';
+import type { DinoscopeApi, JobProgress, ProjectSummary } from '../../core/common/api.js';
+import { writeSlowTiff } from '../../core/reader-pool/slow-fixture.js';
 import { createDispatcher, type CallSender, type Dispatcher } from './dispatch.js';
 import { forkService } from './service-launch.js';
 import { ServiceProcess, type CrashReport } from './service-process.js';
@@ -68,6 +69,7 @@ const describeLatencies = (m: Measured): string => `long call ${m.longMs.toFixed
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'dinoscope-service-process-'));
   const paths = await writeMosaics(path.join(root, 'images'), 2, SPEC);
+  await writeSlowTiff(path.join(root, 'slow.tif'));
   const p = await analysisProject(root, paths, SPEC); // sets DINOSCOPE_HOME, which the forked child inherits
   inProcess = p.service;
   ids = p.ids;
@@ -102,8 +104,10 @@ describe('service process', () => {
         // Not vacuous: the long call really took long, and cheap calls were answered all along it.
         expect(m.longMs).toBeGreaterThan(300);
         expect(m.cheapMs.length).toBeGreaterThanOrEqual(3);
-        // Generous for a loaded 2-core machine: nothing waits for the long call.
-        expect(Math.max(...m.cheapMs)).toBeLessThan(1000);
+        // Nothing waits for the long call (before the fit thread, appInfo waited all 16 s of a k-means).
+        // Generous for the loaded 2-core build machine: the slowest call took 209-647 ms there, from CPU
+        // starvation alone, with other test files running beside this one.
+        expect(Math.max(...m.cheapMs)).toBeLessThan(1500);
         expect(Math.max(...m.cheapMs)).toBeLessThan(m.longMs / 2);
       }
       expect(crashes).toEqual([]);
@@ -115,19 +119,25 @@ describe('service process', () => {
   it('fails calls in flight with a plain reason when the process crashes, restarts it with the project open, and ends it on close', async () => {
     const crashes: CrashReport[] = [];
     const service = engine(crashes);
-    const events: string[] = [];
-    service.on('jobProgress', (p) => events.push(`${p.kind}:${p.state}`));
+    const jobs: JobProgress[] = [];
+    service.on('jobProgress', (p) => jobs.push(p));
     try {
       const dispatch = windowDispatch(service.api);
       await dispatch(sender, 'openProject', [projectDir()]);
       expect(await dispatch(sender, 'showOpenDialog', ['images'])).toEqual({ ok: ['/picked/images'] });
       const first = service.pid!;
-      const inFlight = dispatch(sender, 'clusterOverlay', [ids[1], 12]);
-      await new Promise((r) => setTimeout(r, 100));
+      // An import of a file that takes seconds to decode: killed while its job runs.
+      const inFlight = dispatch(sender, 'importPaths', [[path.join(root, 'slow.tif')]]);
+      await new Promise<void>((resolve) => {
+        const poll = (): void => void (jobs.some((j) => j.kind === 'import') ? resolve() : setTimeout(poll, 10));
+        poll();
+      });
       process.kill(first, 'SIGKILL');
       const failed = await inFlight;
       expect(failed).toEqual({ error: { name: 'DinoscopeError', code: 'INTERNAL', message: expect.stringContaining('stopped unexpectedly (signal SIGKILL). It has been restarted: try again.') } });
-      expect(crashes).toEqual([{ restarted: true, message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\)\. It has been restarted and your project reopened\./) }]);
+      expect(crashes).toEqual([{ restarted: true, message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\)\. It has been restarted and your project reopened\. Jobs that were running stopped: start them again/) }]);
+      // The window's job bar hears that the import stopped, and why.
+      expect(jobs.at(-1)).toMatchObject({ kind: 'import', state: 'failed', message: 'stopped: the engine crashed', etaSeconds: null });
       // The new process has the project open before it answers anything else.
       const current = await dispatch(sender, 'currentProject', []);
       expect((current as { ok: ProjectSummary }).ok).toMatchObject({ path: projectDir(), images: [expect.anything(), expect.anything()] });

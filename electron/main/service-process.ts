@@ -42,6 +42,8 @@ interface Waiting<T> {
 }
 
 const MINUTE = 60_000;
+/** Why calls are refused once close() has begun. */
+const quitting = new DinoscopeError('CANCELLED', 'Dinoscope is quitting.');
 
 export class ServiceProcess {
   /** The contract, answered by the service process. */
@@ -115,7 +117,7 @@ export class ServiceProcess {
   /** Asks the service to stop its jobs and let project files settle, and waits for the process to end;
    * after `graceMs` it is killed. Calls made from now on are refused. */
   async close(graceMs = MINUTE): Promise<void> {
-    if (this.down?.message === quitting.message) return this.exited;
+    if (this.down === quitting) return this.exited;
     this.down = quitting;
     const link = this.link;
     if (!link) return;
@@ -207,5 +209,3 @@ export class ServiceProcess {
     });
   }
 }
-
-const quitting = new DinoscopeError('CANCELLED', 'Dinoscope is quitting.');

@@ -75,8 +75,29 @@ function stringArray(koffi: Koffi, ptr: bigint | null, maxNames: number, maxByte
   return out;
 }
 
+/** libtiff as OpenSlide links it, where the dynamic linker finds it by name. */
+const LIBTIFF_NAMES: Partial<Record<NodeJS.Platform, string[]>> = {
+  linux: ['libtiff.so.6', 'libtiff.so.5'],
+  darwin: ['libtiff.6.dylib', '/opt/homebrew/lib/libtiff.6.dylib', '/usr/local/lib/libtiff.6.dylib'],
+};
+
+/** OpenSlide 3.4 leaves libtiff's warning handler in place, which prints lines such as "JPEGFixupTags…:
+ * Warning, Auto-corrected former TIFF subsampling values" on stderr for ordinary slides (OpenSlide 4
+ * silences them itself). Best effort: where libtiff cannot be found by name, the warnings stay. */
+function silenceLibtiffWarnings(koffi: Koffi): void {
+  for (const name of LIBTIFF_NAMES[process.platform] ?? []) {
+    try {
+      koffi.load(name).func('void *TIFFSetWarningHandler(void *handler)')(null);
+      return;
+    } catch {
+      // not this name
+    }
+  }
+}
+
 function bind(koffi: Koffi, from: string): OpenSlideApi {
   const lib = koffi.load(from);
+  silenceLibtiffWarnings(koffi);
   const f = (decl: string): ((...args: unknown[]) => unknown) => lib.func(decl);
   const getVersion = f('const char *openslide_get_version()');
   const detectVendor = f('const char *openslide_detect_vendor(const char *filename)');
