@@ -2,7 +2,7 @@
 // onnxruntime session, one line per op (tinygrad style).
 import { describe, expect, it } from 'vitest';
 import { grad } from './autodiff.js';
-import { Graph } from './graph.js';
+import { Graph, type GraphLowering, webgpuLowering } from './graph.js';
 import * as op from './ops/index.js';
 import { serialize } from './onnx.js';
 import { mulberry32 } from '../common/random.js';
@@ -20,6 +20,8 @@ interface Case {
   tol?: number;
   /** Finite-difference step (default 1e-6; larger where the function goes through float32). */
   h?: number;
+  /** Op forms the graph is built with (default: the CPU's). */
+  lowering?: GraphLowering;
 }
 
 const cases: Case[] = [
@@ -27,6 +29,7 @@ const cases: Case[] = [
   { name: 'Add (bias over 2×40 rows: ones-row Gemm reduction)', shapes: [[2, 40, 3], [3]], f: op.add },
   { name: 'Sub (broadcast)', shapes: [[2, 1, 3], [4, 1]], f: op.sub },
   { name: 'Sum (variadic, broadcast)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5) },
+  { name: 'Sum (WebGPU: Add chain)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5), lowering: webgpuLowering },
   { name: 'Mul (broadcast)', shapes: [[2, 3], [2, 1]], f: op.mul },
   { name: 'Div (broadcast)', shapes: [[2, 3], [3]], f: op.div, range: [0.5, 2] },
   { name: 'Max', shapes: [[2, 3], [3]], f: op.maximum },
@@ -61,6 +64,8 @@ const cases: Case[] = [
   { name: 'Softmax', shapes: [[2, 4]], f: (x) => op.softmax(x, -1) },
   { name: 'Softmax axis 0', shapes: [[3, 2]], f: (x) => op.softmax(x, 0) },
   { name: 'LogSoftmax', shapes: [[2, 4]], f: (x) => op.logSoftmax(x) },
+  { name: 'LogSoftmax (WebGPU: primitives)', shapes: [[3, 4]], f: (x) => op.logSoftmax(x), lowering: webgpuLowering },
+  { name: 'LogSoftmax axis 0 (WebGPU: primitives)', shapes: [[3, 2]], f: (x) => op.logSoftmax(x, 0), lowering: webgpuLowering },
   { name: 'ReduceSum', shapes: [[2, 3, 2]], f: (x) => op.reduceSum(x, [1]) },
   { name: 'ReduceMean keepdims', shapes: [[2, 3, 2]], f: (x) => op.reduceMean(x, [0, 2], true) },
   { name: 'ReduceMax', shapes: [[2, 3]], f: (x) => op.reduceMax(x, [1]) },
@@ -72,6 +77,8 @@ const cases: Case[] = [
   { name: 'Slice', shapes: [[4, 5]], f: (x) => op.slice(x, [0, 1], [1, -4], [3, 5]) },
   { name: 'Slice step 2', shapes: [[7, 3]], f: (x) => op.slice(x, [0], [1], [6], [2]) },
   { name: 'Gather axis 0 (repeats)', shapes: [[4, 3]], f: (x) => op.gather(x, x.graph instanceof Graph ? x.graph.constant(hostTensor('int64', [2, 2], [1, 3, 1, 0])) : x) },
+  { name: 'Gather axis 0 (WebGPU: float index column)', shapes: [[4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [2, 2], [1, 3, 1, 0]))), lowering: webgpuLowering },
+  { name: 'Gather axis 1 (WebGPU: float index column)', shapes: [[2, 4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1), lowering: webgpuLowering },
   { name: 'Gather axis 1', shapes: [[2, 4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1) },
   { name: 'Where', shapes: [[2, 3], [3]], f: (a, b) => op.where((a.graph as Graph).constant(hostTensor('bool', [2, 3], [1, 0, 1, 1, 0, 0])), a, b) },
   { name: 'Expand', shapes: [[3, 1]], f: (x) => op.expand(x, [2, 3, 4]) },
@@ -90,7 +97,7 @@ function randomHost(shape: Shape, r: () => number, [lo, hi]: [number, number]): 
 
 async function check(c: Case, seed: number): Promise<number> {
   const r = rng(seed);
-  const g = new Graph();
+  const g = new Graph('gradcheck', c.lowering);
   const xs = c.shapes.map((s, i) => g.input(`x${i}`, s, 'float64'));
   const y = c.f(...xs);
   // A random linear functional of the output, so every output element's gradient matters.

@@ -7,7 +7,7 @@ import { type Node, graphOf } from './graph.js';
 import { add, cast, div, equal, exp, greater, less, mul, neg, pow, sub, sum, where } from './ops/elementwise.js';
 import { gemm, matmul } from './ops/linalg.js';
 import { reduceSum } from './ops/reduce.js';
-import { concat, expand, pad, reshape, slice, transpose, transposeCopy, transposeLast2, zeros } from './ops/shape.js';
+import { concat, expand, indexColumn, pad, reshape, slice, transpose, transposeCopy, transposeLast2, zeros } from './ops/shape.js';
 import { type Shape, type Tensor } from './tensor.js';
 
 export type GradRule = (node: Node, gy: (Tensor | null)[]) => (Tensor | null)[];
@@ -299,7 +299,7 @@ export const gradients: Record<string, GradRule> = {
     const gT = transpose(g0(gy), [...idxAxes, ...pre, ...post]);
     const xPerm = [axis, ...pre, ...[...Array(x.rank - axis - 1).keys()].map((i) => axis + 1 + i)];
     const xT = transpose(zeros(x), xPerm); // (x[axis], pre, post)
-    const idx1 = reshape(idx, [...idx.shape, 1]); // (idx…, 1)
+    const idx1 = indexColumn(idx, x.shape[axis]); // (idx…, 1)
     const sc = graphOf(x).op('ScatterND', [xT, idx1, gT], { reduction: { s: 'add' } }, xT.shape, x.dtype);
     return [transpose(sc, xPerm.map((_, i) => xPerm.indexOf(i))), null];
   },

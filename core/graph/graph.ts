@@ -57,6 +57,31 @@ export interface GraphLowering {
    * the default there.
    */
   sumAsAdds?: boolean;
+  /**
+   * Emit LogSoftmax as x − m − log Σ exp(x − m), m the (gradient-stopped) maximum: onnxruntime-node 1.30's
+   * WebGPU provider has no LogSoftmax kernel, so the DINO and iBOT losses' three LogSoftmax nodes ran on
+   * the CPU, each with its logits copied down and its output copied back.
+   */
+  logSoftmaxPrimitives?: boolean;
+  /**
+   * Make the Gather gradient's ScatterND index column (idx…, 1) without an int64 Reshape: WebGPU has no
+   * int64 Reshape (its kernels take float, float16, int32 and uint32 data) and, in onnxruntime-node 1.30, no
+   * Cast from int64, so that Reshape ran on the CPU. Instead Gather (int64 indices are an input WebGPU
+   * takes) picks the column from the numbers 0 … n − 1 in float32, then Cast to int64 (ops/shape.ts
+   * indexColumn). Exact for axes up to 2²⁴, which the builder checks.
+   */
+  indicesViaFloat?: boolean;
+}
+
+/**
+ * The lowering for onnxruntime's WebGPU provider: with it every node of the extraction and training graphs
+ * runs on the GPU (core/graph/placement.ts measures it; core/train/placement.test.ts asserts it).
+ */
+export const webgpuLowering: Readonly<GraphLowering> = { sumAsAdds: true, logSoftmaxPrimitives: true, indicesViaFloat: true };
+
+/** The lowering for a session that may run on any of `providers` (in preference order): WebGPU's where it is listed. */
+export function loweringFor(providers: readonly string[]): GraphLowering {
+  return providers.includes('webgpu') ? { ...webgpuLowering } : {};
 }
 
 export class Graph {

@@ -13,6 +13,8 @@
 //   enableMemPattern off, cpu arena off:   750 MB   and slower (allocation churn)
 // The memory-pattern planner pre-allocates one block for the whole run's pattern, which for a training
 // graph keeps every activation's slot alive; without it, the arena reuses freed buffers.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type DType, type HostTensor, type TensorData } from './tensor.js';
 
@@ -48,7 +50,15 @@ export interface RuntimeOptions {
   deviceState?: boolean;
   /** Where fallback warnings go (default: stderr). */
   warn?: (message: string) => void;
+  /**
+   * A folder for onnxruntime's profile of each session (a JSON trace with one event per node run, naming the
+   * execution provider that ran it: what core/graph/placement.ts reads). `Session.endProfiling()` writes it
+   * and returns its path. Off by default (profiling times every node).
+   */
+  profileDir?: string;
 }
+
+let profiled = 0;
 
 /** Execution providers this onnxruntime-node build knows: `bundled` ones ship with it, the others need their
  * runtime libraries (e.g. CUDA) installed. Knowing one does not prove a device: probe with Session.create. */
@@ -86,6 +96,8 @@ export class Session {
     private readonly inner: ort.InferenceSession,
     /** The provider that actually runs the model. */
     readonly provider: Provider,
+    /** The profile's folder and file-name start when profiling (RuntimeOptions.profileDir). */
+    private readonly profile: { dir: string; prefix: string } | null = null,
   ) {}
 
   static async create(model: Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
@@ -108,10 +120,16 @@ export class Session {
       if (opts.deviceOutputs?.length && deviceProviders.has(provider)) {
         so.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
       }
+      // onnxruntime appends a timestamp to the prefix; a per-session prefix tells the sessions' files apart.
+      const profile = opts.profileDir !== undefined ? { dir: opts.profileDir, prefix: `session${++profiled}-${process.pid}` } : null;
+      if (profile) {
+        so.enableProfiling = true;
+        so.profileFilePrefix = join(profile.dir, profile.prefix);
+      }
       try {
         const inner = await ort.InferenceSession.create(model, so);
         if (errors.length) warn(`execution provider fallback: ${errors.join('; ')}; running on ${provider}`);
-        return new Session(inner, provider);
+        return new Session(inner, provider, profile);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         if (provider === 'cpu') throw new Error(`runtime: could not create a session: ${msg}`);
@@ -142,6 +160,16 @@ export class Session {
   /** Low-level run on ORT values (used by StepRunner to keep state on the device). */
   async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
     return this.inner.run(feeds);
+  }
+
+  /** Ends profiling (RuntimeOptions.profileDir) and returns the path of the profile's JSON trace. */
+  endProfiling(): string {
+    if (!this.profile) throw new Error('runtime: this session was created without profileDir');
+    this.inner.endProfiling();
+    const { dir, prefix } = this.profile;
+    const file = readdirSync(dir).find((f) => f.startsWith(`${prefix}_`) && f.endsWith('.json'));
+    if (!file) throw new Error(`runtime: onnxruntime wrote no profile starting ${prefix} in ${dir}`);
+    return join(dir, file);
   }
 
   async release(): Promise<void> {

@@ -14,6 +14,7 @@
 // time it is drawn and cached; parameters and AdamW state move to the set a step uses.
 // Dense-feature health (core/train/health/monitor.ts) runs the EMA teacher on fixed probe tiles every
 // `health.every` steps, at the first and at the last step.
+import { loweringFor } from '../graph/graph.js';
 import { optimize } from '../graph/optimize.js';
 import { serialize } from '../graph/onnx.js';
 import { type Provider, type RuntimeOptions, Session, StepRunner } from '../graph/runtime.js';
@@ -259,8 +260,8 @@ export class Trainer {
       optim: config.optim,
       remat: config.runtime.remat,
       gram: sizes.gram ? { teacherSize: sizes.gram } : null,
-      // WebGPU has no Sum kernel (GraphLowering); Adds cost CUDA nothing, and the CPU only when it is a fallback.
-      lowering: { sumAsAdds: (runtime.providers ?? []).includes('webgpu') },
+      // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
+      lowering: loweringFor(runtime.providers ?? []),
     });
     optimize(stepGraph.graph);
     const teacherGraph = buildTeacherGraph({

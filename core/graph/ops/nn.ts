@@ -3,9 +3,9 @@
 import { type Attrs, graphOf } from '../graph.js';
 import { normAxis } from '../shapes.js';
 import { type Tensor, fmtShape } from '../tensor.js';
-import { add, div, maximum, mul, sqrt, sub } from './elementwise.js';
+import { add, div, exp, log, maximum, mul, sqrt, sub } from './elementwise.js';
 import { matmul } from './linalg.js';
-import { reduceMean, reduceSum } from './reduce.js';
+import { reduceMax, reduceMean, reduceSum } from './reduce.js';
 import { transposeLast2 } from './shape.js';
 
 export function softmax(x: Tensor, axis = -1): Tensor {
@@ -13,7 +13,16 @@ export function softmax(x: Tensor, axis = -1): Tensor {
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return graphOf(x).op('LogSoftmax', [x], { axis: { i: normAxis('LogSoftmax', axis, x.rank) } }, x.dims, x.dtype);
+  const g = graphOf(x);
+  const a = normAxis('LogSoftmax', axis, x.rank);
+  if (!g.lowering.logSoftmaxPrimitives) return g.op('LogSoftmax', [x], { axis: { i: a } }, x.dims, x.dtype);
+  // x − m − log Σ exp(x − m) (GraphLowering.logSoftmaxPrimitives). The result does not depend on the shift
+  // m, so no gradient flows through it (its ReduceMax would only add a backward term that sums to zero).
+  const m = reduceMax(x, [a], true);
+  const max = g.addNode('Identity', [m], {}, [{ shape: m.dims, dtype: m.dtype }]);
+  max.stopGrad = true;
+  const shifted = sub(x, max.outputs[0]);
+  return sub(shifted, log(reduceSum(exp(shifted), [a], true)));
 }
 
 /**

@@ -5,7 +5,7 @@ import { graphOf } from '../graph.js';
 import { broadcastShapes, normAxis } from '../shapes.js';
 import { type Dim, broadcastDims, dimAdd, dimEq, dimExactDiv, dimProduct, dimSub, fmtDims, isSym } from '../sym.js';
 import { dimsTensor } from '../sym-shape.js';
-import { type Shape, type Tensor, fmtShape, sizeOf } from '../tensor.js';
+import { type Shape, type Tensor, fmtShape, hostTensor, sizeOf } from '../tensor.js';
 
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
@@ -178,6 +178,23 @@ function sliceSym(x: Tensor, axes: readonly number[], starts: readonly number[],
 }
 
 /** Gathers along `axis` with int64 `indices` (output: x.shape[:axis] + indices.shape + x.shape[axis+1:]). */
+/**
+ * int64 indices (idx…) as a column (idx…, 1), the index form of GatherND/ScatterND, for an axis of length
+ * `axisLength`. With GraphLowering.indicesViaFloat no int64 Reshape: the column is gathered as float32 and
+ * cast to int64 (exact below 2²⁴), so a provider without int64 Reshape (WebGPU) runs it.
+ */
+export function indexColumn(idx: Tensor, axisLength: number): Tensor {
+  const g = graphOf(idx);
+  const shape = [...idx.shape, 1];
+  if (!g.lowering.indicesViaFloat) return reshape(idx, shape);
+  if (axisLength > 2 ** 24) throw new Error(`indexColumn: indices into an axis of ${axisLength} (over 2^24) are not exact in float32; build without GraphLowering.indicesViaFloat`);
+  // Gather from the column of the numbers 0 … axisLength − 1 (float32): its int64 indices are one input
+  // WebGPU takes (its Cast does not read int64 in onnxruntime-node 1.30), and the result is the column.
+  const numbers = g.constant(hostTensor('float32', [axisLength, 1], Float32Array.from({ length: axisLength }, (_, i) => i)));
+  const col = gather(numbers, idx, 0); // (idx…, 1) float32
+  return g.op('Cast', [col], { to: { i: 7 } }, col.dims, 'int64');
+}
+
 export function gather(x: Tensor, indices: Tensor, axis = 0): Tensor {
   if (indices.dtype !== 'int64') throw new Error(`Gather: indices must be int64, got ${indices}`);
   const a = normAxis('Gather', axis, x.rank);

@@ -1,0 +1,60 @@
+// Every node of the graphs a GPU runs is placed on WebGPU, proven without a GPU: the extraction backbone and,
+// for the Quick, Standard and Gram-anchored adapt presets, the student step, teacher, EMA and Gram teacher
+// graphs (gpu-graphs.ts, small widths) run in a child process whose WebGPU is SwiftShader (chromium's CPU
+// Vulkan driver, core/hardware/swiftshader.ts); onnxruntime's profile says which provider ran each node.
+// Each step graph also runs two steps on WebGPU and on the CPU: losses, gradient norms and gradients (Adam's
+// first moments) agree to 1e-4 relative. Before GraphLowering's logSoftmaxPrimitives and indicesViaFloat,
+// every step graph had 3 LogSoftmax and 3–5 int64 Reshape nodes on the CPU, with 2 copies each.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { offProvider } from '../graph/placement.js';
+import { SWIFTSHADER_ICD, swiftShaderEnv } from '../hardware/swiftshader.js';
+import { type GraphCheck, gpuCheckInChild } from './gpu-check.js';
+import { GPU_PRESETS } from './gpu-graphs.js';
+
+const haveSwiftShader = existsSync(SWIFTSHADER_ICD);
+if (!haveSwiftShader) process.stderr.write(`placement.test.ts: skipped — no SwiftShader Vulkan driver at ${SWIFTSHADER_ICD} (install Debian's chromium to run it)\n`);
+
+/** Runs the GPU check on webgpu in a child whose Vulkan is SwiftShader; its progress goes to stderr. */
+async function checkUnderSwiftShader(): Promise<GraphCheck[]> {
+  const runtimeDir = await mkdtemp(join(tmpdir(), 'dinoscope-xdg-'));
+  try {
+    return await gpuCheckInChild('webgpu', swiftShaderEnv(runtimeDir)!, { log: (l) => process.stderr.write(`  ${l}\n`) });
+  } finally {
+    await rm(runtimeDir, { recursive: true, force: true });
+  }
+}
+
+describe('WebGPU node placement (SwiftShader)', () => {
+  it.skipIf(!haveSwiftShader)(
+    'every node of the extraction and the Quick/Standard/adapt training graphs on WebGPU, no copies; two steps equal the CPU to 1e-4',
+    async () => {
+      const results = await checkUnderSwiftShader();
+      const names = results.map((r) => r.name);
+      const training = GPU_PRESETS.flatMap((e) => [`${e.name}/step`, `${e.name}/teacher`, `${e.name}/ema`, ...(e.gram ? [`${e.name}/gram-teacher`] : [])]);
+      expect(names).toEqual(['extract', ...training]);
+      for (const r of results) {
+        expect(r.placement.session, r.name).toBe('webgpu');
+        expect(r.placement.nodes.length, r.name).toBeGreaterThan(20);
+        expect(offProvider(r.placement, 'webgpu'), r.name).toEqual([]);
+        expect(r.placement.copies, r.name).toEqual([]);
+      }
+      for (const r of results.filter((x) => x.name.endsWith('/step'))) {
+        expect(r.steps, r.name).toHaveLength(2);
+        for (const [i, s] of r.steps!.entries()) {
+          const what = `${r.name} step ${i + 1}: ${JSON.stringify(s.values)}`;
+          for (const [gpu, cpu] of Object.values(s.values)) expect(Number.isFinite(gpu) && Number.isFinite(cpu), what).toBe(true);
+          expect(s.losses, what).toBeLessThan(1e-4);
+          expect(s.gradNorms, what).toBeLessThan(1e-4);
+          expect(s.gradients, what).toBeLessThan(1e-4);
+        }
+        // The adapt step has the Gram loss; the others do not.
+        expect('loss/gram' in r.steps![0].values, r.name).toBe(r.name.startsWith('adapt'));
+      }
+    },
+    900_000,
+  );
+});
