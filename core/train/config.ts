@@ -198,7 +198,7 @@ const base: Omit<TrainConfig, 'preset'> = {
 const presets: Record<PresetName, Overrides> = {
   // Quick — CPU: ViT-Tiny/16 with 4 registers, 2 × 112 px globals + 6 × 48 px locals, K 4096.
   // Three deviations for short CPU runs (hundreds to a few thousand steps), each measured with the per-step
-  // probe (core/train/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
+  // probe (core/train/quality/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
   // CLS loss sits at ln K and the teacher targets are uniform for the whole run.
   quick: {
     // LayerScale init 1 (recipe §1: 1e-5, from CaiT, meant for 125k-iteration runs of deep models; DINO v1
