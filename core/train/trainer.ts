@@ -16,7 +16,8 @@
 // (graph-set.ts). Dense-feature health (health/monitor.ts) runs the EMA teacher on fixed probe tiles every
 // `health.every` steps, at the first and at the last step.
 import { serialize } from '../graph/onnx.js';
-import { type Provider, type RuntimeOptions, StepRunner } from '../graph/runtime.js';
+import type { TrainHardware } from '../common/api.js';
+import { type RuntimeOptions, StepRunner } from '../graph/runtime.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { type ViTConfig } from '../model/config.js';
 import { fromGraphLayout } from '../model/params.js';
@@ -33,6 +34,7 @@ import { type GraphSet, buildGraphSet, fixedSizes, moveState, setSessions, sizeK
 import { type HealthEntry } from './health/monitor.js';
 import { RunHealth } from './health/run-health.js';
 import { type HeadConfig } from './heads.js';
+import { trainRuntime } from './device.js';
 import { type InitialState, backboneCopy, copyTensor, newRunState } from './initial.js';
 import { modelParamShapes } from './model.js';
 import { scheduleAt } from './schedule.js';
@@ -53,8 +55,12 @@ export interface BatchSource {
 export type { StepReport } from './step-report.js';
 
 export interface TrainerOptions {
-  /** Runtime options for the three sessions (threads come from the config unless given here). */
+  /** Runtime options for the sessions (providers from config runtime.device and threads from the config unless given here). */
   runtime?: RuntimeOptions;
+  /** The hardware probe runtime.device is resolved against (tests may pass a finished one). */
+  probe?: () => Promise<TrainHardware>;
+  /** Start-up lines: the device the run uses, or the warning when the one asked for is not available. */
+  log?: (line: string) => void;
   /** The per-step size schedule the batch source draws from (its state is checkpointed). */
   sizes?: StepSizeSchedule;
 }
@@ -124,7 +130,8 @@ export class Trainer {
 
   private static async build(config: TrainConfig, data: BatchSource, opts: TrainerOptions, init: InitialState): Promise<Trainer> {
     const { vit, head } = init;
-    const runtime: RuntimeOptions = { providers: config.runtime.providers as Provider[], ...(config.runtime.threads > 0 ? { intraOpThreads: config.runtime.threads } : {}), ...opts.runtime };
+    const { runtime, device } = await trainRuntime(config, opts.runtime, opts.probe);
+    opts.log?.(device.line);
     const sizes = opts.sizes ?? null;
     const emaGraph = buildEmaGraph(vit, head);
     const [first, ema] = await Promise.all([buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)), StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime)]);
