@@ -6,13 +6,14 @@
 import { serialize } from '../graph/onnx.js';
 import { optimize } from '../graph/optimize.js';
 import { type RuntimeOptions, Session, StepRunner } from '../graph/runtime.js';
-import { hostTensor } from '../graph/tensor.js';
+import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import type { StepSizes } from '../data/train/batch.js';
 import { maskUpperBound } from '../data/train/masking.js';
 import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
+import { copyTensor } from './initial.js';
 import { type StepGraph, buildStepGraph } from './step.js';
 import { buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
@@ -87,6 +88,30 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
     next.student.set(n, await prev.student.get(n));
     prev.student.set(n, empty); // drop the idle set's reference: one copy of the state, not one per cached set
   }
+}
+
+/**
+ * Puts a run's state into the first set's student runner (parameters, AdamW state: fresh when `optimizer` is
+ * null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
+ */
+export function loadState(set: GraphSet, ema: StepRunner, names: readonly string[], state: { student: ReadonlyMap<string, HostTensor>; teacher: ReadonlyMap<string, HostTensor>; optimizer: ReadonlyMap<string, HostTensor> | null }): string[] {
+  for (const n of names) {
+    const s = state.student.get(n);
+    const t = state.teacher.get(n);
+    if (!s || !t) throw new DinoscopeError('CORRUPT', `Training state has no value for ${n}.`);
+    set.student.set(n, s);
+    ema.set(n, t);
+  }
+  const optimizer = state.optimizer ?? new Map(Object.entries(set.stepGraph.opt.initialState()));
+  for (const [k, v] of optimizer) set.student.set(k, v);
+  return [...optimizer.keys()];
+}
+
+/** Copies of `names` off `runner` (its tensors are views it overwrites at the next step). */
+export async function copyValues(runner: StepRunner, names: readonly string[]): Promise<Map<string, HostTensor>> {
+  const values = new Map<string, HostTensor>();
+  for (const n of names) values.set(n, copyTensor(await runner.get(n)));
+  return values;
 }
 
 /** Every session of a set, to release. */

@@ -1,11 +1,15 @@
 // A step's batch as graph values: checked against the step and the graph set, then the host tensors the
-// teacher and the student step share (the same global crops and masked slots feed both).
+// teacher and the student step share (the same global crops and masked slots feed both), and the student
+// step's feeds.
 import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig } from '../model/config.js';
 import { Rng } from '../model/params.js';
 import { sampleRopeAug } from '../model/rope.js';
 import type { StepSizes, TrainBatch } from '../data/train/batch.js';
 import { type TrainConfig } from './config.js';
+import { type StepValues } from './schedule.js';
+import { type StepFeeds } from './step.js';
+import { type TeacherOutputs } from './teacher.js';
 
 export interface BatchTensors {
   /** (2B, 3, G, G) global crops, crop outer. */
@@ -39,6 +43,29 @@ export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes
     masks: hostTensor('bool', [2 * B, batch.masks.patches], batch.masks.masks),
     ibotIndices: hostTensor('int64', [maskSlots], BigInt64Array.from(batch.masks.indices, (x) => BigInt(x))),
     ibotWeights: hostTensor('float32', [maskSlots], batch.masks.weights),
+  };
+}
+
+/**
+ * The student step's feeds: the batch, the teacher's targets, this step's schedule scalars (the heads' last
+ * layers gated off while frozen), the RoPE draws (v3 with augmentation) and the Gram inputs (Gram anchoring).
+ */
+export function studentFeeds(
+  batch: BatchTensors,
+  teacher: TeacherOutputs,
+  v: StepValues,
+  rope: { ropeGlobal: HostTensor; ropeLocal?: HostTensor } | null,
+  gram: { gramTeacher: HostTensor; gramWeight: HostTensor } | null,
+): StepFeeds {
+  return {
+    ...batch,
+    teacherDino: teacher.targetsDino,
+    teacherIbot: teacher.targetsIbot,
+    lastLayerGate: scalar(v.lastLayerLr > 0 || v.lr === 0 ? 1 : 0),
+    lr: scalar(v.lr),
+    wd: scalar(v.wd),
+    ...rope,
+    ...(gram ? { gramTeacher: gram.gramTeacher, gramWeight: gram.gramWeight } : {}),
   };
 }
 

@@ -25,20 +25,19 @@ import { inspectWeights } from '../model/weights/import.js';
 import type { Project } from '../project/project.js';
 import { projectRunData } from './data.js';
 import type { StepSizes, TrainBatch } from '../data/train/batch.js';
-import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, scratchViT } from './config.js';
 import { type CheckpointContents, type GramTeacherState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { StepSizeSchedule } from './adapt-sizes.js';
 import { gramCopyDue, gramInputs } from './gram/teacher-step.js';
-import { type GraphSet, buildGraphSet, fixedSizes, moveState, setSessions, sizeKey } from './graph-set.js';
+import { type GraphSet, buildGraphSet, copyValues, fixedSizes, loadState, moveState, setSessions, sizeKey } from './graph-set.js';
 import { type HealthEntry } from './health/monitor.js';
 import { RunHealth } from './health/run-health.js';
 import { type HeadConfig } from './heads.js';
 import { trainRuntime } from './device.js';
-import { type InitialState, backboneCopy, copyTensor, newRunState } from './initial.js';
+import { type InitialState, backboneCopy, newRunState } from './initial.js';
 import { modelParamShapes } from './model.js';
 import { scheduleAt } from './schedule.js';
-import { batchSizes, batchTensors, ropeDraws, scalar } from './step-batch.js';
+import { batchSizes, batchTensors, ropeDraws, studentFeeds } from './step-batch.js';
 import { type StepReport, stepReport } from './step-report.js';
 import { type Centers, nextCenters, runTeacher, updateEma } from './step-teacher.js';
 import { STEP_IO } from './step.js';
@@ -136,17 +135,9 @@ export class Trainer {
     const emaGraph = buildEmaGraph(vit, head);
     const [first, ema] = await Promise.all([buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)), StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime)]);
     const names = [...modelParamShapes(vit, head).keys()];
-    for (const n of names) {
-      const s = init.student.get(n);
-      const t = init.teacher.get(n);
-      if (!s || !t) throw new DinoscopeError('CORRUPT', `Training state has no value for ${n}.`);
-      first.student.set(n, s);
-      ema.set(n, t);
-    }
-    const optState = init.optimizer ?? new Map(Object.entries(first.stepGraph.opt.initialState()));
-    for (const [k, v] of optState) first.student.set(k, v);
+    const optNames = loadState(first, ema, names, init);
     const health = await RunHealth.create(config, vit, runtime, init.health);
-    return new Trainer(config, vit, head, data, runtime, first, ema, names, [...optState.keys()], sizes, health, init);
+    return new Trainer(config, vit, head, data, runtime, first, ema, names, optNames, sizes, health, init);
   }
 
   /** Steps completed so far (the schedule position; the next step's index). */
@@ -168,18 +159,8 @@ export class Trainer {
     const param = (n: string): Promise<HostTensor> => this.ema.get(n);
     const t = await runTeacher(set.teacher, inputs, v.teacherTemp, this.centers, this.names, param); // 3. teacher
     const gram = set.gramTeacher ? await gramInputs(set.gramTeacher, { config: c, vit: this.vit, side: sizes.gram, crops: batch.crops.gram, teacher: this.gram, step: it }) : null;
-    const out = await set.student.step(
-      STEP_IO.feeds({
-        ...inputs,
-        teacherDino: t.targetsDino,
-        teacherIbot: t.targetsIbot,
-        lastLayerGate: scalar(v.lastLayerLr > 0 || v.lr === 0 ? 1 : 0),
-        lr: scalar(v.lr),
-        wd: scalar(v.wd),
-        ...(set.stepGraph.ropeAug ? ropeDraws(this.vit, c.seed, it, c.crops.localCrops > 0) : {}),
-        ...(gram ? { gramTeacher: gram.gramTeacher, gramWeight: gram.gramWeight } : {}),
-      }),
-    ); // 4. student step
+    const rope = set.stepGraph.ropeAug ? ropeDraws(this.vit, c.seed, it, c.crops.localCrops > 0) : null;
+    const out = await set.student.step(STEP_IO.feeds(studentFeeds(inputs, t, v, rope, gram))); // 4. student step
     await updateEma(this.ema, set.student, this.names, v.momentum); // 5. EMA
     if (this.centers) this.centers = nextCenters(t);
     this.stepIndex++;
@@ -234,14 +215,9 @@ export class Trainer {
 
   /** Everything a checkpoint holds, copied off the runners. */
   async state(): Promise<CheckpointContents> {
-    const student = new Map<string, HostTensor>();
-    const teacher = new Map<string, HostTensor>();
-    for (const n of this.names) {
-      student.set(n, copyTensor(await this.current.student.get(n)));
-      teacher.set(n, copyTensor(await this.ema.get(n)));
-    }
-    const optimizer = new Map<string, HostTensor>();
-    for (const k of this.optNames) optimizer.set(k, copyTensor(await this.current.student.get(k)));
+    const student = await copyValues(this.current.student, this.names);
+    const teacher = await copyValues(this.ema, this.names);
+    const optimizer = await copyValues(this.current.student, this.optNames);
     return {
       step: this.stepIndex,
       config: this.config,
