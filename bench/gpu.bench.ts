@@ -128,7 +128,7 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
   const v = scratchViT(c);
   out(`train ${name} on ${provider} (state ${process.env.BENCH_DEVICE_STATE === '1' ? 'on the device' : 'through the host'}): ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}`);
   const warnings: string[] = [];
-  const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, providers: [provider as 'webgpu' | 'cuda'] } };
+  const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, device: provider as 'webgpu' | 'cuda' } };
   let s = 0;
   const t0 = performance.now();
   const deviceState = process.env.BENCH_DEVICE_STATE === '1'; // StepRunner's default: through the host
@@ -156,7 +156,7 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
   }
   // The same first step on the CPU: the losses agree when the GPU computes the same step.
   let sc = 0;
-  const cpuTr = await Trainer.create({ ...c, runtime: { ...c.runtime, providers: ['cpu'], threads: THREADS } }, { next: async () => randomBatch(c, sc++) });
+  const cpuTr = await Trainer.create({ ...c, runtime: { ...c.runtime, device: 'cpu', threads: THREADS } }, { next: async () => randomBatch(c, sc++) });
   const c0 = performance.now();
   const cpuLoss = (await cpuTr.step()).losses.total;
   const cpuMs = performance.now() - c0;

@@ -41,7 +41,7 @@ const torch = (c: TrainConfig): number[] => torchTrainSteps(c, { threads, steps 
 
 const configs: Record<string, TrainConfig> = {
   quick: trainConfig('quick', { batchSize: Number(process.env.BENCH_QUICK_BATCH ?? 32), runtime: { threads } }),
-  small: trainConfig('standard', { batchSize: Number(process.env.BENCH_SMALL_BATCH ?? 8), runtime: { providers: ['cpu'], threads } }),
+  small: trainConfig('standard', { batchSize: Number(process.env.BENCH_SMALL_BATCH ?? 8), runtime: { device: 'cpu', threads } }),
 };
 const only = process.env.BENCH_ONLY;
 const ratios: number[] = [];

@@ -47,6 +47,12 @@ export interface AdamWStep {
   initialState(): Record<string, HostTensor>;
 }
 
+/** The scalar inputs `adamw` declares (callers feed lr and wd each step; the step count is state). */
+export const ADAMW_INPUTS = { step: 'optim/step', lr: 'optim/lr', wd: 'optim/wd' } as const;
+
+/** The output `adamw` names a group's pre-clipping gradient norm. */
+export const gradNormOutput = (group: string): string => `optim/grad_norm/${group}`;
+
 const per = (v: number | number[] | undefined, i: number): number => (v === undefined ? 1 : typeof v === 'number' ? v : v[i]);
 
 /**
@@ -65,9 +71,9 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
   const b1 = o.beta1 ?? 0.9;
   const b2 = o.beta2 ?? 0.999;
   const eps = o.eps ?? 1e-8;
-  const step = g.input('optim/step', [], 'float32', 'AdamW steps taken so far');
-  const lr = g.input('optim/lr', [], 'float32', 'learning rate');
-  const wd = g.input('optim/wd', [], 'float32', 'weight decay');
+  const step = g.input(ADAMW_INPUTS.step, [], 'float32', 'AdamW steps taken so far');
+  const lr = g.input(ADAMW_INPUTS.lr, [], 'float32', 'learning rate');
+  const wd = g.input(ADAMW_INPUTS.wd, [], 'float32', 'weight decay');
   const stateMap: Record<string, string> = {};
   const gradNorms: Record<string, Tensor> = {};
   const moments: Tensor[] = [];
@@ -82,7 +88,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
       if (grp.maxNorm !== undefined) {
         const c = g.scope(`clip_${grp.name}`, () => clipByGlobalNorm(grads, grp.maxNorm as number));
         grads = c.grads;
-        gradNorms[grp.name] = g.output(c.norm, `optim/grad_norm/${grp.name}`);
+        gradNorms[grp.name] = g.output(c.norm, gradNormOutput(grp.name));
       }
       grp.params.forEach((p, i) => {
         const dt = p.dtype;

@@ -1,8 +1,8 @@
 // The hardware this process can run models on: the execution providers in preference order (cuda, webgpu,
 // cpu), each device provider probed once per process by creating a one-op session on it (probe.ts) —
-// onnxruntime lists providers it was built with even where no device or driver is present. Training (the
-// Train panel's "runs on", core/train/host/api.ts) and extraction (core/features/extract/device.ts) both
-// take `selected` from here.
+// onnxruntime lists providers it was built with even where no device or driver is present. The Train panel
+// shows it ("runs on", core/train/host/api.ts); device.ts resolves training's and extraction's device choice
+// against it.
 //
 // The probes run in a child process (probe-worker.ts) whose stderr this process reads: the libraries a
 // probe loads print their failures straight to fd 2, out of reach of onnxruntime's log level — the CUDA
@@ -21,7 +21,7 @@ import { findWorker, forkWorker } from '../io/fork.js';
 import { explainProvider, plainNote } from './plain-note.js';
 import { PROBE_MARKER, type ProbeMessage, type ProbeResult } from './probe.js';
 
-/** The providers probed, in preference order (as core/train/config.ts runtime.providers). */
+/** The providers probed, in preference order: 'auto' takes the first available (device.ts). */
 export const PROVIDER_ORDER: readonly Provider[] = ['cuda', 'webgpu', 'cpu'];
 
 /** How long the probe child may take (CUDA initialisation can take seconds). */

@@ -3,6 +3,7 @@
 // strict overrides: unknown keys and wrong types are BAD_INPUT. The merged config is saved with every
 // checkpoint.
 import { DinoscopeError } from '../common/errors.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
 import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.js';
@@ -155,8 +156,12 @@ export interface TrainConfig {
     beta2: number;
   };
   runtime: {
-    /** Execution providers in preference order; cpu is always the fallback. */
-    providers: ('cuda' | 'webgpu' | 'cpu')[];
+    /**
+     * Where the run's graphs run (core/hardware/device.ts, as extraction's device): 'cpu'; 'auto' the hardware
+     * probe's pick (cuda, webgpu, else cpu); 'webgpu' / 'cuda', or the CPU with a plain-words warning when the
+     * probe did not find it. Presets sized for a GPU default to 'auto', those for the CPU to 'cpu'.
+     */
+    device: DeviceRequest;
     /** onnxruntime intra-op threads (0: onnxruntime's default). */
     threads: number;
     /** Recompute attention softmaxes in the backward (less memory, more time). */
@@ -191,14 +196,14 @@ const base: Omit<TrainConfig, 'preset'> = {
     beta1: 0.9,
     beta2: 0.999,
   },
-  runtime: { providers: ['cpu'], threads: 0, remat: false },
+  runtime: { device: 'cpu', threads: 0, remat: false },
 };
 
 /** Overrides each preset applies to the defaults above. */
 const presets: Record<PresetName, Overrides> = {
   // Quick — CPU: ViT-Tiny/16 with 4 registers, 2 × 112 px globals + 6 × 48 px locals, K 4096.
   // Three deviations for short CPU runs (hundreds to a few thousand steps), each measured with the per-step
-  // probe (core/train/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
+  // probe (core/train/quality/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
   // CLS loss sits at ln K and the teacher targets are uniform for the whole run.
   quick: {
     // LayerScale init 1 (recipe §1: 1e-5, from CaiT, meant for 125k-iteration runs of deep models; DINO v1
@@ -225,7 +230,7 @@ const presets: Record<PresetName, Overrides> = {
     model: { size: 'small' },
     crops: { globalSize: 224, localSize: 96, localCrops: 8 },
     head: { prototypes: 16384, hidden: 2048, bottleneck: 256 },
-    runtime: { providers: ['cuda', 'webgpu', 'cpu'] },
+    runtime: { device: 'auto' },
   },
   // High-resolution adaptation (recipe §4) of an existing model (model.from): per-step size triples, Gram
   // teacher = the starting model (never refreshed), weight 1.5, small batches, KoLeo in groups of 16,
@@ -253,7 +258,7 @@ const presets: Record<PresetName, Overrides> = {
     gram: { enabled: true, weight: 1.5, rampSteps: 0, teacher: 'start', refreshEvery: 0, maxRefreshes: 0, sizes: 'gpu' },
     optim: { baseLr: 0.001, warmupFraction: 0.05, freezeLastLayerFraction: 0 },
     teacher: { momentum: 0.999, tempStart: 0.07 },
-    runtime: { providers: ['cuda', 'webgpu', 'cpu'], remat: true },
+    runtime: { device: 'auto', remat: true },
   },
 };
 
@@ -327,7 +332,18 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
   // Keys that change the dynamics take the behaviour the run was started with, not today's preset value:
   // a config saved before teacher.momentumHorizon existed ran the reference momentum schedule (off).
   const teacher = { momentumHorizon: 0, ...(rest.teacher as Partial<TrainConfig['teacher']> | undefined) };
-  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher } as Record<string, unknown>);
+  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher, runtime: savedRuntime(rest.runtime) } as Record<string, unknown>);
+}
+
+/**
+ * A saved config's runtime. One written before runtime.device listed providers to try in order: cpu alone
+ * is device 'cpu', a list that starts with a GPU provider tried them in the probe's order, i.e. 'auto'.
+ */
+function savedRuntime(saved: unknown): unknown {
+  if (!isPlain(saved) || !('providers' in saved)) return saved;
+  const { providers, ...rest } = saved;
+  const first = Array.isArray(providers) ? (providers as unknown[])[0] : undefined;
+  return { device: first === 'cpu' ? 'cpu' : 'auto', ...rest };
 }
 
 /** Checks values that merge cannot (also run on configs read back from a checkpoint). */
@@ -347,6 +363,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!(c.teacher.momentum >= 0 && c.teacher.momentum <= 1)) bad(`teacher.momentum must be in [0, 1], got ${c.teacher.momentum}`);
   if (!(c.teacher.momentumHorizon >= 0 && c.teacher.momentumHorizon <= 1)) bad(`teacher.momentumHorizon must be in [0, 1], got ${c.teacher.momentumHorizon}`);
   if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1)) bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
+  if (!(DEVICE_REQUESTS as readonly string[]).includes(c.runtime.device)) bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
   if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1) bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
   if (!(c.loss.localWeight >= 0)) bad(`loss.localWeight must be ≥ 0, got ${c.loss.localWeight}`);

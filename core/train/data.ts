@@ -7,8 +7,9 @@ import { trainingImages } from './project-images.js';
 import { buildSamplingPlan } from '../data/train/sampler.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { Project } from '../project/project.js';
-import { type TrainConfig, gramSide } from './config.js';
-import { type StepSizeSchedule } from './adapt-sizes.js';
+import { type RngState } from '../data/train/random.js';
+import { type TrainConfig, gramSide, sizeTable } from './config.js';
+import { StepSizeSchedule } from './adapt-sizes.js';
 
 /** The multi-crop recipe of the config (the reference's probabilities; sizes and microscopy options from c). */
 export function cropsConfig(c: TrainConfig): MultiCropConfig {
@@ -39,6 +40,23 @@ export async function projectBatches(c: TrainConfig, patchSize: number, project:
   const room = sizes ? { ...crops, globalSize: Math.max(crops.globalSize, sizes.maxGlobal) } : crops;
   const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(room), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
   return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep, ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}) });
+}
+
+/**
+ * A run's batches on a project's images from `start.step` (0 for a new run) and, with a size table
+ * (high-resolution adaptation), its per-step size schedule: from the seed, or from a checkpoint's sampler
+ * state `start.sizes`, so a resumed run draws the same sizes.
+ */
+export async function projectRunData(
+  c: TrainConfig,
+  patchSize: number,
+  project: Project,
+  start: { step: number; sizes?: RngState | null },
+  log?: (line: string) => void,
+): Promise<{ data: Prefetcher; sizes?: StepSizeSchedule }> {
+  const table = sizeTable(c, patchSize);
+  const sizes = table ? new StepSizeSchedule(table, start.sizes ?? c.seed, start.sizes ? start.step : 0) : undefined;
+  return { data: await projectBatches(c, patchSize, project, start.step, log, sizes), sizes };
 }
 
 /** Crop workers over image files outside any project (tests, benches): batch `startStep`, `startStep + 1`, … */

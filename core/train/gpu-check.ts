@@ -17,7 +17,7 @@ import { Rng, initParams, toGraphLayout } from '../model/params.js';
 import { type GpuGraph, gpuGraphs } from './gpu-graphs.js';
 import { type HeadConfig, headLayout, initHeadParams } from './heads.js';
 import { HEADS } from './model.js';
-import { STEP_INPUTS } from './step.js';
+import { STEP_IO } from './step.js';
 
 export interface GraphCheck {
   name: string;
@@ -61,7 +61,7 @@ function initialParams(vit: ViTConfig, head: HeadConfig, seed: number): Map<stri
  */
 function stepFeeds(inputs: readonly Tensor[], state: ReadonlySet<string>, s: number): Record<string, HostTensor> {
   const rng = new Rng(100 + s);
-  const I = STEP_INPUTS;
+  const I = STEP_IO.inputs;
   const feeds: Record<string, HostTensor> = {};
   const byName = new Map(inputs.map((t) => [t.name, t]));
   const masks = byName.get(I.masks);

@@ -10,8 +10,8 @@ import { grad } from '../graph/autodiff.js';
 import { Graph, type GraphLowering } from '../graph/graph.js';
 import { add, mul } from '../graph/ops/elementwise.js';
 import { concat, gather, reshape, slice } from '../graph/ops/shape.js';
-import { type AdamWStep, adamw } from '../graph/optim.js';
-import { type Tensor } from '../graph/tensor.js';
+import { ADAMW_INPUTS, type AdamWStep, adamw, gradNormOutput } from '../graph/optim.js';
+import { type HostTensor, type Tensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { layerDecayMultiplier, paramSpecs } from '../model/params.js';
 import { buildViT } from '../model/vit.js';
@@ -20,7 +20,8 @@ import { dinoLoss } from './losses/dino.js';
 import { ibotLoss } from './losses/ibot.js';
 import { koleoLoss } from './losses/koleo.js';
 import { gramLoss } from './gram/loss.js';
-import { HEADS, declareModel } from './model.js';
+import { graphIO } from './graph-io.js';
+import { HEADS, type HeadName, declareModel } from './model.js';
 
 export interface StepSpec {
   vit: ViTConfig;
@@ -41,26 +42,82 @@ export interface StepSpec {
   lowering?: GraphLowering;
 }
 
-/** Names of the step graph's per-step inputs. */
-export const STEP_INPUTS = {
-  global: 'global',
-  masks: 'masks',
-  local: 'local',
-  ibotIndices: 'ibot/indices',
-  ibotWeights: 'ibot/weights',
-  teacherDino: 'teacher/dino',
-  teacherIbot: 'teacher/ibot',
-  lastLayerGate: 'optim/last_layer_gate',
-  ropeGlobal: 'rope_aug/global',
-  ropeLocal: 'rope_aug/local',
-  gramTeacher: 'gram/teacher',
-  gramWeight: 'gram/weight',
-} as const;
+/** What the trainer feeds the step graph each step (B tiles, U mask slots, K prototypes). */
+export interface StepFeeds {
+  /** (2B, 3, G, G) global crops, crop outer. */
+  global: HostTensor;
+  /** (2B, N) bool: true = masked patch. */
+  masks: HostTensor;
+  /** (nLocal·B, 3, L, L) local crops; absent with no local crops. */
+  local?: HostTensor;
+  /** (U,) int64 flat indices into (2B·N) of the masked slots. */
+  ibotIndices: HostTensor;
+  /** (U,) iBOT weight per slot, 0 on padding. */
+  ibotWeights: HostTensor;
+  /** (2B, K) and (U, K): the teacher's targets. */
+  teacherDino: HostTensor;
+  teacherIbot: HostTensor;
+  /** Scalars of this step's schedule: lr multiplier of the heads' last layers (0 while frozen), lr, weight decay. */
+  lastLayerGate: HostTensor;
+  lr: HostTensor;
+  wd: HostTensor;
+  /** (depth, 5) RoPE augmentation draws of the global and local crops (DINOv3 with augmentation on). */
+  ropeGlobal?: HostTensor;
+  ropeLocal?: HostTensor;
+  /** (2B, Nt, D) the Gram teacher's patch tokens and the scalar Gram loss weight (Gram anchoring on). */
+  gramTeacher?: HostTensor;
+  gramWeight?: HostTensor;
+}
+
+/** What the step graph returns besides the next state: scalar losses and pre-clipping gradient norms. */
+export interface StepOutputs {
+  dino: HostTensor;
+  ibot: HostTensor;
+  koleo: HostTensor;
+  /** Only with Gram anchoring on. */
+  gram?: HostTensor;
+  total: HostTensor;
+  gradNormBackbone: HostTensor;
+  gradNormDinoHead: HostTensor;
+  gradNormIbotHead: HostTensor;
+}
+
+/** The step graph's optimiser groups (AdamW clips and reports each) and their output keys. */
+export const STEP_GRAD_NORMS: Readonly<Record<'backbone' | HeadName, 'gradNormBackbone' | 'gradNormDinoHead' | 'gradNormIbotHead'>> = { backbone: 'gradNormBackbone', dino_head: 'gradNormDinoHead', ibot_head: 'gradNormIbotHead' };
+
+export const STEP_IO = graphIO<StepFeeds, StepOutputs>(
+  {
+    global: 'global',
+    masks: 'masks',
+    local: 'local',
+    ibotIndices: 'ibot/indices',
+    ibotWeights: 'ibot/weights',
+    teacherDino: 'teacher/dino',
+    teacherIbot: 'teacher/ibot',
+    lastLayerGate: 'optim/last_layer_gate',
+    lr: ADAMW_INPUTS.lr,
+    wd: ADAMW_INPUTS.wd,
+    ropeGlobal: 'rope_aug/global',
+    ropeLocal: 'rope_aug/local',
+    gramTeacher: 'gram/teacher',
+    gramWeight: 'gram/weight',
+  },
+  {
+    dino: 'loss/dino',
+    ibot: 'loss/ibot',
+    koleo: 'loss/koleo',
+    gram: 'loss/gram',
+    total: 'loss/total',
+    gradNormBackbone: gradNormOutput('backbone'),
+    gradNormDinoHead: gradNormOutput('dino_head'),
+    gradNormIbotHead: gradNormOutput('ibot_head'),
+  },
+);
 
 export interface StepGraph {
   graph: Graph;
   opt: AdamWStep;
-  /** Outputs: 'loss/dino', 'loss/ibot', 'loss/koleo', ('loss/gram'), 'loss/total', 'optim/grad_norm/<group>'. */
+  /** The graph's output names besides the next state (STEP_IO.outputs; the Gram loss only with Gram anchoring). */
   outputs: string[];
   /** Whether the graph takes RoPE augmentation inputs (DINOv3 with augmentation on). */
   ropeAug: boolean;
@@ -80,7 +137,8 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const D = vit.dim;
   const K = s.head.prototypes;
   const U = s.maskSlots;
-  const I = STEP_INPUTS;
+  const I = STEP_IO.inputs;
+  const O = STEP_IO.outputs;
   const globals = g.input(I.global, [2 * B, 3, s.globalSize, s.globalSize]); // (2B, 3, G, G)
   const masks = g.input(I.masks, [2 * B, N], 'bool'); // (2B, N) true = masked
   const locals = s.localCrops > 0 ? g.input(I.local, [s.localCrops * B, 3, s.localSize, s.localSize]) : null; // (nL·B, 3, L, L)
@@ -122,13 +180,13 @@ export function buildStepGraph(s: StepSpec): StepGraph {
     const gramTeacher = g.input(I.gramTeacher, [2 * B, tg.h * tg.w, D]); // (2B, Nt, D) Gram teacher patch tokens
     const gramW = g.input(I.gramWeight, [], 'float32', 'Gram loss weight (schedule)');
     const gl = g.scope('loss_gram', () => gramLoss(g, outG.patches, gramTeacher, { student: { h, w }, teacher: tg }));
-    g.output(gl, 'loss/gram');
+    g.output(gl, O.gram);
     total = add(total, mul(gl, gramW));
   }
-  g.output(dino, 'loss/dino');
-  g.output(ibot, 'loss/ibot');
-  g.output(koleo, 'loss/koleo');
-  g.output(total, 'loss/total');
+  g.output(dino, O.dino);
+  g.output(ibot, O.ibot);
+  g.output(koleo, O.koleo);
+  g.output(total, O.total);
 
   // Parameter groups: backbone (layer-wise lr decay, patch-embed ×0.2, decay per paramSpecs), each head.
   const specs = paramSpecs(vit);
@@ -163,7 +221,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
     ],
     { beta1: o.beta1, beta2: o.beta2 },
   );
-  const outputs = ['loss/dino', 'loss/ibot', 'loss/koleo', ...(s.gram ? ['loss/gram'] : []), 'loss/total', ...['backbone', ...HEADS].map((n) => `optim/grad_norm/${n}`)];
+  const outputs = [O.dino, O.ibot, O.koleo, ...(s.gram ? [O.gram] : []), O.total, ...Object.values(STEP_GRAD_NORMS).map((k) => O[k])];
   return { graph: g, opt, outputs, ropeAug: rope };
 }
 

@@ -8,8 +8,10 @@ import { log, maximum, mul, neg } from '../graph/ops/elementwise.js';
 import { reduceMean, reduceSum } from '../graph/ops/reduce.js';
 import { gather, reshape } from '../graph/ops/shape.js';
 import { ema } from '../graph/optim.js';
+import { type HostTensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { buildViT } from '../model/vit.js';
+import { graphIO } from './graph-io.js';
 import { type HeadConfig, dinoHead } from './heads.js';
 import { centeredSoftmax, sinkhornKnopp, updateCenter } from './losses/targets.js';
 import { declareModel, modelTensors } from './model.js';
@@ -25,19 +27,50 @@ export interface TeacherSpec {
   sinkhornIterations: number;
 }
 
-export const TEACHER_INPUTS = {
-  global: 'global',
-  ibotIndices: 'ibot/indices',
-  ibotWeights: 'ibot/weights',
-  temp: 'teacher/temp',
-  centerDino: 'center/dino',
-  centerIbot: 'center/ibot',
-} as const;
+/** What the teacher graph is fed each step besides its parameters (B tiles, U mask slots, K prototypes). */
+export interface TeacherFeeds {
+  /** (2B, 3, G, G) the unmasked global crops. */
+  global: HostTensor;
+  /** (U,) the student's masked slots (flat indices into 2B·N) and their weights (0 on padding). */
+  ibotIndices: HostTensor;
+  ibotWeights: HostTensor;
+  /** Scalar τ_t of this step. */
+  temp: HostTensor;
+  /** (1, K) the DINO and iBOT centres (EMA centering only). */
+  centerDino?: HostTensor;
+  centerIbot?: HostTensor;
+}
+
+export interface TeacherOutputs {
+  /** (2B, K) crop order, and (U, K): the targets of the student step. */
+  targetsDino: HostTensor;
+  targetsIbot: HostTensor;
+  /** (1, K) the centres after this step (EMA centering only). */
+  nextCenterDino?: HostTensor;
+  nextCenterIbot?: HostTensor;
+  /** Scalar mean entropy (nats) of the DINO targets. */
+  entropy: HostTensor;
+  /** (2B, D) the teacher's backbone CLS (for the feature rank). */
+  cls: HostTensor;
+}
+
+export const TEACHER_IO = graphIO<TeacherFeeds, TeacherOutputs>(
+  { global: 'global', ibotIndices: 'ibot/indices', ibotWeights: 'ibot/weights', temp: 'teacher/temp', centerDino: 'center/dino', centerIbot: 'center/ibot' },
+  { targetsDino: 'targets/dino', targetsIbot: 'targets/ibot', nextCenterDino: 'next/center/dino', nextCenterIbot: 'next/center/ibot', entropy: 'signals/entropy', cls: 'teacher/cls' },
+);
+
+/** The EMA graph's per-step input: the momentum m of θ_t ← m·θ_t + (1 − m)·θ_s (the student's values are fed by emaStudentInput). */
+export const EMA_IO = graphIO<{ momentum: HostTensor }, Record<never, HostTensor>>({ momentum: 'ema/momentum' }, {});
+
+/** The EMA graph's input of the student's value of parameter `name`. */
+export const emaStudentInput = (name: string): string => `student/${name}`;
+
+/** The plain backbone forward (buildBackboneGraph): images in, CLS and patch tokens out. */
+export const BACKBONE_IO = graphIO<{ images: HostTensor }, { cls: HostTensor; patches: HostTensor }>({ images: 'images' }, { cls: 'cls', patches: 'patches' });
 
 /**
- * Outputs: 'targets/dino' (2B, K) crop order, 'targets/ibot' (U, K), with EMA centering 'next/center/dino'
- * and 'next/center/ibot' (1, K); signals 'signals/entropy' (mean entropy of the DINO targets, nats) and
- * 'teacher/cls' (2B, D) (for the feature rank).
+ * The teacher forward: targets for the student step, the next centres (EMA centering), the entropy signal and
+ * the CLS (TEACHER_IO).
  */
 export function buildTeacherGraph(s: TeacherSpec): Graph {
   const g = new Graph('teacher');
@@ -45,7 +78,8 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
   const { h, w } = patchGrid(vit, s.globalSize, s.globalSize);
   const N = h * w;
   const K = s.head.prototypes;
-  const I = TEACHER_INPUTS;
+  const I = TEACHER_IO.inputs;
+  const O = TEACHER_IO.outputs;
   const globals = g.input(I.global, [2 * B, 3, s.globalSize, s.globalSize]); // (2B, 3, G, G)
   const idx = g.input(I.ibotIndices, [s.maskSlots], 'int64'); // (U,)
   const wts = g.input(I.ibotWeights, [s.maskSlots]); // (U,) > 0 on real slots
@@ -61,41 +95,41 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
     const cI = g.input(I.centerIbot, [1, K]);
     tDino = centeredSoftmax(zDino, cD, temp);
     tIbot = centeredSoftmax(zIbot, cI, temp);
-    g.output(updateCenter(zDino, cD, s.centerMomentum), 'next/center/dino');
-    g.output(updateCenter(zIbot, cI, s.centerMomentum, wts), 'next/center/ibot');
+    g.output(updateCenter(zDino, cD, s.centerMomentum), O.nextCenterDino);
+    g.output(updateCenter(zIbot, cI, s.centerMomentum, wts), O.nextCenterIbot);
   } else {
     tDino = g.scope('sk_dino', () => sinkhornKnopp(zDino, temp, s.sinkhornIterations));
     tIbot = g.scope('sk_ibot', () => sinkhornKnopp(zIbot, temp, s.sinkhornIterations, wts));
   }
-  g.output(tDino, 'targets/dino');
-  g.output(tIbot, 'targets/ibot');
+  g.output(tDino, O.targetsDino);
+  g.output(tIbot, O.targetsIbot);
   const ent = neg(reduceMean(reduceSum(mul(tDino, log(maximum(tDino, 1e-30))), [-1]))); // mean_b H(p_t[b])
-  g.output(ent, 'signals/entropy');
-  g.output(out.cls, 'teacher/cls');
+  g.output(ent, O.entropy);
+  g.output(out.cls, O.cls);
   // Every parameter is a declared input; mask_token is unused by the teacher and stays so.
   void modelTensors(p);
   return g;
 }
 
-/** The EMA graph: teacher parameters (state, the model's names) ← EMA with 'student/<name>' inputs. */
+/** The EMA graph: teacher parameters (state, the model's names) ← EMA with the student's values as inputs (emaStudentInput). */
 export function buildEmaGraph(vit: ViTConfig, head: HeadConfig): { graph: Graph; stateMap: Record<string, string> } {
   const g = new Graph('teacher_ema');
   const teacher = modelTensors(declareModel(g, vit, head));
-  const student = teacher.map((t) => g.input(`student/${t.name}`, t.shape, t.dtype));
-  const { stateMap } = ema(teacher, student);
+  const student = teacher.map((t) => g.input(emaStudentInput(t.name), t.shape, t.dtype));
+  const { stateMap } = ema(teacher, student, EMA_IO.inputs.momentum);
   return { graph: g, stateMap };
 }
 
 /**
- * A plain backbone forward (eval mode) on (batch, 3, size, size) images 'images', parameters fed by their
- * canonical names: outputs 'cls' (batch, D) and 'patches' (batch, N, D). The Gram teacher (on the Gram crops)
+ * A plain backbone forward (eval mode) on (batch, 3, size, size) images, parameters fed by their canonical
+ * names: outputs the CLS (batch, D) and the patch tokens (batch, N, D) (BACKBONE_IO). The Gram teacher (on the Gram crops)
  * and the health monitor (on the probe tiles) run it.
  */
 export function buildBackboneGraph(vit: ViTConfig, batch: number, size: number): Graph {
   const g = new Graph('backbone');
-  const images = g.input('images', [batch, 3, size, size]); // (b, 3, S, S)
+  const images = g.input(BACKBONE_IO.inputs.images, [batch, 3, size, size]); // (b, 3, S, S)
   const out = buildViT(g, images, vit);
-  g.output(out.cls, 'cls');
-  g.output(out.patches, 'patches');
+  g.output(out.cls, BACKBONE_IO.outputs.cls);
+  g.output(out.patches, BACKBONE_IO.outputs.patches);
   return g;
 }

@@ -7,7 +7,7 @@ import { optimize } from '../../graph/optimize.js';
 import { type RuntimeOptions, Session } from '../../graph/runtime.js';
 import { type HostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../../model/config.js';
-import { buildBackboneGraph } from '../teacher.js';
+import { BACKBONE_IO, buildBackboneGraph } from '../teacher.js';
 import { denseHealth } from './metrics.js';
 import { type Probe, selectProbes } from './probes.js';
 
@@ -63,9 +63,9 @@ export class HealthMonitor {
 
   /** Runs the backbone with `param(name)` values on the probe tiles and appends the metrics for `step`. */
   async measure(step: number, param: (name: string) => Promise<HostTensor>): Promise<HealthEntry> {
-    const feeds: Record<string, HostTensor> = { images: this.tiles };
-    for (const n of this.session.inputNames) if (n !== 'images') feeds[n] = await param(n);
-    const out = await this.session.run(feeds);
+    const feeds = BACKBONE_IO.feeds({ images: this.tiles });
+    for (const n of this.session.inputNames) if (!(n in feeds)) feeds[n] = await param(n);
+    const out = BACKBONE_IO.read(await this.session.run(feeds));
     const [P, , S] = this.tiles.dims;
     const grid = patchGrid(this.vit, S, S);
     const r = denseHealth(out.patches.data as Float32Array, P, grid, this.vit.dim, this.probes, { radius: this.opts.radius, cls: out.cls.data as Float32Array });
@@ -86,3 +86,4 @@ export class HealthMonitor {
     await this.session.release();
   }
 }
+

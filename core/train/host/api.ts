@@ -16,6 +16,7 @@ import { adaptMemory } from '../adapt.js';
 import { PRESET_INFO, type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
 import type { RunRecord } from '../run.js';
 import type { StepReport } from '../trainer.js';
+import { resolveDevice } from '../../hardware/device.js';
 import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
@@ -104,7 +105,8 @@ export class TrainingApi {
       return null;
     }
     const dir = project.dir;
-    const device = (await probeHardware()).selected;
+    // The device a run of this config would use (the trainer resolves it the same way: core/train/device.ts).
+    const device = (await resolveDevice(c.config.runtime.device, 'Training')).providers[0];
     // Images count: a measurement that failed for want of images is tried again once there are some.
     const images = project.images().filter((i) => i.status === 'ok').length;
     const key = JSON.stringify([dir, images, device, { ...c.config, steps: 0 }]);

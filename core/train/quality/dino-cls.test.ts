@@ -11,7 +11,7 @@
 //    gets the same target — a lagging centre alone can lower the entropy that way).
 // The recipe's values (LayerScale 1e-5, τ_t warm-up to 0.07, momentum 0.992 from step 0) on the same sizes
 // run beside it: their targets are uniform from the first step (what the Quick preset did before its
-// deviations, config.ts), and the probe at step 0 (core/train/dino-probe.ts) shows why — the teacher's
+// deviations, config.ts), and the probe at step 0 (core/train/quality/dino-probe.ts) shows why — the teacher's
 // per-crop CLS logits differ by ~1e-6, far below τ_t.
 // Measured (seed 0, 2-core machine under load; seeds 1–2 in README.md): preset DINO 4.99–5.09 vs ln K 6.93,
 // teacher entropy 4.17–4.43, information 0.30–0.44 nats; recipe 7.41 / 6.86 / 0.000.
@@ -25,7 +25,7 @@ import { maskUpperBound } from '../../data/train/masking.js';
 import { patchGrid } from '../../model/config.js';
 import { type Overrides, centering, scratchViT, trainConfig } from '../config.js';
 import { fileBatches } from '../data.js';
-import { type DinoProbe, DinoProber } from '../dino-probe.js';
+import { type DinoProbe, DinoProber } from './dino-probe.js';
 import { scheduleAt } from '../schedule.js';
 import { type StepReport, Trainer } from '../trainer.js';
 

@@ -7,15 +7,17 @@
 //   centerNorm     ‖c‖ of the DINO centre fed to the step
 //   teacherEntropy mean entropy of the teacher targets (nats), studentEntropy of softmax(z_s / τ_s) (globals)
 // The head runs here in float64 JS on the graph's CLS output (a second implementation of heads.ts).
-import { serialize } from '../graph/onnx.js';
-import { optimize } from '../graph/optimize.js';
-import { type RuntimeOptions, Session } from '../graph/runtime.js';
-import { type HostTensor, hostTensor } from '../graph/tensor.js';
-import { type ViTConfig } from '../model/config.js';
-import { type TrainBatch } from '../data/train/batch.js';
-import { type HeadConfig } from './heads.js';
-import { meanRowEntropy } from './signals.js';
-import { TEACHER_INPUTS, buildTeacherGraph } from './teacher.js';
+import { serialize } from '../../graph/onnx.js';
+import { optimize } from '../../graph/optimize.js';
+import { type RuntimeOptions, Session } from '../../graph/runtime.js';
+import { type HostTensor, hostTensor } from '../../graph/tensor.js';
+import { type ViTConfig } from '../../model/config.js';
+import { type TrainBatch } from '../../data/train/batch.js';
+import { type HeadConfig } from '../heads.js';
+import { type HeadName } from '../model.js';
+import { scalarOf } from '../graph-io.js';
+import { meanRowEntropy } from '../signals.js';
+import { TEACHER_IO, type TeacherOutputs, buildTeacherGraph } from '../teacher.js';
 
 export interface DinoProbe {
   logitSpread: number;
@@ -63,8 +65,11 @@ function linear(x: Float64Array, R: number, I: number, w: HostTensor, b: HostTen
   return out;
 }
 
+/** The DINO head's parameter scope (a HeadName, so the compiler checks it). */
+const DINO_HEAD: HeadName = 'dino_head';
+
 /** The DINO head of `params` on cls (R, D) → logits (R, K), float64. */
-export function headLogits(params: Map<string, HostTensor>, head: HeadConfig, cls: Float32Array, R: number, D: number, prefix = 'dino_head/'): Float64Array {
+export function headLogits(params: Map<string, HostTensor>, head: HeadConfig, cls: Float32Array, R: number, D: number, prefix = `${DINO_HEAD}/`): Float64Array {
   const P = (n: string): HostTensor => {
     const t = params.get(prefix + n);
     if (!t) throw new Error(`headLogits: no ${prefix}${n}`);
@@ -165,22 +170,19 @@ export class DinoProber {
     return new DinoProber(s, o.vit, o.head, o.batch, o.globalSize, o.maskSlots, o.centering);
   }
 
-  private async run(params: Map<string, HostTensor>, batch: TrainBatch, teacherTemp: number, centers: ProbeState['centers']): Promise<Record<string, HostTensor>> {
+  private async run(params: Map<string, HostTensor>, batch: TrainBatch, teacherTemp: number, centers: ProbeState['centers']): Promise<TeacherOutputs> {
     const B = this.batch;
     const G = this.globalSize;
     const K = this.head.prototypes;
-    const feeds: Record<string, HostTensor> = {
-      [TEACHER_INPUTS.global]: hostTensor('float32', [2 * B, 3, G, G], batch.crops.global),
-      [TEACHER_INPUTS.ibotIndices]: hostTensor('int64', [this.maskSlots], BigInt64Array.from(batch.masks.indices, (x) => BigInt(x))),
-      [TEACHER_INPUTS.ibotWeights]: hostTensor('float32', [this.maskSlots], batch.masks.weights),
-      [TEACHER_INPUTS.temp]: hostTensor('float32', [], [teacherTemp]),
-    };
-    if (this.centeringKind === 'ema') {
-      feeds[TEACHER_INPUTS.centerDino] = centers?.dino ?? hostTensor('float32', [1, K]);
-      feeds[TEACHER_INPUTS.centerIbot] = centers?.ibot ?? hostTensor('float32', [1, K]);
-    }
+    const feeds = TEACHER_IO.feeds({
+      global: hostTensor('float32', [2 * B, 3, G, G], batch.crops.global),
+      ibotIndices: hostTensor('int64', [this.maskSlots], BigInt64Array.from(batch.masks.indices, (x) => BigInt(x))),
+      ibotWeights: hostTensor('float32', [this.maskSlots], batch.masks.weights),
+      temp: hostTensor('float32', [], [teacherTemp]),
+      ...(this.centeringKind === 'ema' ? { centerDino: centers?.dino ?? hostTensor('float32', [1, K]), centerIbot: centers?.ibot ?? hostTensor('float32', [1, K]) } : {}),
+    });
     for (const n of this.session.inputNames) if (!(n in feeds)) feeds[n] = params.get(n) ?? hostTensor('float32', [0]);
-    return this.session.run(feeds);
+    return TEACHER_IO.read(await this.session.run(feeds));
   }
 
   /** The probe of the step about to run on `batch` from `state` (taken before the step). */
@@ -189,10 +191,10 @@ export class DinoProber {
     const D = this.vit.dim;
     const K = this.head.prototypes;
     const t = await this.run(state.teacher, batch, teacherTemp, state.centers);
-    const tCls = t['teacher/cls'].data as Float32Array; // (2B, D)
+    const tCls = t.cls.data as Float32Array; // (2B, D)
     const zT = headLogits(state.teacher, this.head, tCls, R, D); // (2B, K)
     const s = await this.run(state.student, batch, teacherTemp, state.centers);
-    const zS = headLogits(state.student, this.head, s['teacher/cls'].data as Float32Array, R, D); // (2B, K)
+    const zS = headLogits(state.student, this.head, s.cls.data as Float32Array, R, D); // (2B, K)
     let ms = 0;
     for (const v of tCls) ms += v * v;
     const clsSpread = columnSpread(tCls, R, D);
@@ -204,10 +206,10 @@ export class DinoProber {
       clsSpread,
       clsSpreadRel: clsSpread / Math.sqrt(ms / tCls.length),
       centerNorm: Math.sqrt(cn),
-      teacherEntropy: (t['signals/entropy'].data as Float32Array)[0],
-      meanTargetEntropy: meanRowEntropy(t['targets/dino'].data as Float32Array, R, K),
+      teacherEntropy: scalarOf(t.entropy),
+      meanTargetEntropy: meanRowEntropy(t.targetsDino.data as Float32Array, R, K),
       studentEntropy: softmaxEntropy(zS, R, K, studentTemp),
-      viewAgreement: viewAgreement(t['targets/dino'].data as Float32Array, this.batch, K),
+      viewAgreement: viewAgreement(t.targetsDino.data as Float32Array, this.batch, K),
     };
   }
 

@@ -1,0 +1,121 @@
+// The compiled graphs of one (global, local, gram) crop-size triple: the student step (a StepRunner that
+// keeps parameters and AdamW state), the teacher forward and, with Gram anchoring, the Gram teacher's
+// backbone. core/graph shapes are static, so a run that draws several size triples (high-resolution
+// adaptation) builds one set per triple the first time it is drawn; the trainer caches them and moves the
+// state to the set a step uses (moveState).
+import { loweringFor } from '../graph/graph.js';
+import { serialize } from '../graph/onnx.js';
+import { optimize } from '../graph/optimize.js';
+import { type RuntimeOptions, Session, StepRunner } from '../graph/runtime.js';
+import { type HostTensor, hostTensor } from '../graph/tensor.js';
+import { type ViTConfig, patchGrid } from '../model/config.js';
+import type { StepSizes } from '../data/train/batch.js';
+import { maskUpperBound } from '../data/train/masking.js';
+import { DinoscopeError } from '../common/errors.js';
+import { type TrainConfig, centering, gramSide } from './config.js';
+import { type HeadConfig } from './heads.js';
+import { copyTensor } from './initial.js';
+import { type StepGraph, buildStepGraph } from './step.js';
+import { buildBackboneGraph, buildTeacherGraph } from './teacher.js';
+
+export interface GraphSet {
+  key: string;
+  sizes: StepSizes;
+  /** U: the static masked-slot buffer length of these crop sizes. */
+  maskSlots: number;
+  student: StepRunner;
+  stepGraph: StepGraph;
+  teacher: Session;
+  /** The Gram teacher's backbone forward on the (2B, 3, S, S) Gram crops; null without Gram anchoring. */
+  gramTeacher: Session | null;
+}
+
+export const sizeKey = (s: StepSizes): string => `${s.global}/${s.local}/${s.gram}`;
+
+/** The crop sides of a run without a size table: the config's, the Gram side from gram.scale. */
+export function fixedSizes(c: TrainConfig, vit: ViTConfig): StepSizes {
+  return { global: c.crops.globalSize, local: c.crops.localSize, gram: c.gram.enabled ? gramSide(c, c.crops.globalSize, vit.patchSize) : 0 };
+}
+
+/** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
+export async function buildGraphSet(config: TrainConfig, vit: ViTConfig, head: HeadConfig, runtime: RuntimeOptions, sizes: StepSizes): Promise<GraphSet> {
+  const B = config.batchSize;
+  for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
+    if (s % vit.patchSize) throw new DinoscopeError('BAD_INPUT', `Training config: crop size ${s} is not a multiple of the model's patch size ${vit.patchSize}.`);
+  }
+  const { h, w } = patchGrid(vit, sizes.global, sizes.global);
+  const maskSlots = maskUpperBound(2 * B, { gridH: h, gridW: w, maskProbability: config.masking.maskProbability, ratio: config.masking.ratio });
+  const stepGraph = buildStepGraph({
+    vit,
+    head,
+    batch: B,
+    globalSize: sizes.global,
+    localSize: sizes.local,
+    localCrops: config.crops.localCrops,
+    maskSlots,
+    loss: config.loss,
+    optim: config.optim,
+    remat: config.runtime.remat,
+    gram: sizes.gram ? { teacherSize: sizes.gram } : null,
+    // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
+    lowering: loweringFor(runtime.providers ?? []),
+  });
+  optimize(stepGraph.graph);
+  const teacherGraph = buildTeacherGraph({
+    vit,
+    head,
+    batch: B,
+    globalSize: sizes.global,
+    maskSlots,
+    centering: centering(config, vit),
+    centerMomentum: config.teacher.centerMomentum,
+    sinkhornIterations: config.teacher.sinkhornIterations,
+  });
+  optimize(teacherGraph);
+  const gramGraph = sizes.gram ? buildBackboneGraph(vit, 2 * B, sizes.gram) : null;
+  if (gramGraph) optimize(gramGraph);
+  const [student, teacher, gramTeacher] = await Promise.all([
+    StepRunner.create(serialize(stepGraph.graph), stepGraph.opt.stateMap, runtime),
+    Session.create(serialize(teacherGraph), runtime),
+    gramGraph ? Session.create(serialize(gramGraph), runtime) : Promise.resolve(null),
+  ]);
+  return { key: sizeKey(sizes), sizes, maskSlots, student, stepGraph, teacher, gramTeacher };
+}
+
+/** Moves the student state `names` (parameters, AdamW state) from `prev` to `next`. */
+export async function moveState(prev: GraphSet, next: GraphSet, names: readonly string[]): Promise<void> {
+  const empty = hostTensor('float32', [0]);
+  for (const n of names) {
+    next.student.set(n, await prev.student.get(n));
+    prev.student.set(n, empty); // drop the idle set's reference: one copy of the state, not one per cached set
+  }
+}
+
+/**
+ * Puts a run's state into the first set's student runner (parameters, AdamW state: fresh when `optimizer` is
+ * null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
+ */
+export function loadState(set: GraphSet, ema: StepRunner, names: readonly string[], state: { student: ReadonlyMap<string, HostTensor>; teacher: ReadonlyMap<string, HostTensor>; optimizer: ReadonlyMap<string, HostTensor> | null }): string[] {
+  for (const n of names) {
+    const s = state.student.get(n);
+    const t = state.teacher.get(n);
+    if (!s || !t) throw new DinoscopeError('CORRUPT', `Training state has no value for ${n}.`);
+    set.student.set(n, s);
+    ema.set(n, t);
+  }
+  const optimizer = state.optimizer ?? new Map(Object.entries(set.stepGraph.opt.initialState()));
+  for (const [k, v] of optimizer) set.student.set(k, v);
+  return [...optimizer.keys()];
+}
+
+/** Copies of `names` off `runner` (its tensors are views it overwrites at the next step). */
+export async function copyValues(runner: StepRunner, names: readonly string[]): Promise<Map<string, HostTensor>> {
+  const values = new Map<string, HostTensor>();
+  for (const n of names) values.set(n, copyTensor(await runner.get(n)));
+  return values;
+}
+
+/** Every session of a set, to release. */
+export function setSessions(s: GraphSet): Session[] {
+  return [s.student.session, s.teacher, ...(s.gramTeacher ? [s.gramTeacher] : [])];
+}

@@ -1,0 +1,84 @@
+// What a finished step reports: the losses and gradient norms the student step returned, the schedule values
+// it ran with, and the collapse signals of the teacher's targets and CLS (signals.ts).
+import type { StepSizes } from '../data/train/batch.js';
+import { scalarOf } from './graph-io.js';
+import type { StepValues } from './schedule.js';
+import { effectiveRank, meanRowEntropy } from './signals.js';
+import { STEP_GRAD_NORMS, type StepOutputs } from './step.js';
+import type { TeacherOutputs } from './teacher.js';
+import type { HealthEntry } from './health/monitor.js';
+
+export interface StepReport {
+  /** Steps completed after this one (1 after the first step). */
+  step: number;
+  /** 'gram' while the Gram teacher is active (its weight × it is part of the total). */
+  losses: { dino: number; ibot: number; koleo: number; gram?: number; total: number };
+  /** The Gram loss weight of this step (with Gram anchoring on). */
+  gramWeight?: number;
+  /** The crop sides of this step. */
+  sizes: StepSizes;
+  lr: number;
+  wd: number;
+  teacherTemp: number;
+  momentum: number;
+  /** Tiles (each 2 global + nLocal local crops) per second over this step, batch wait included. */
+  imagesPerSec: number;
+  /** Pre-clipping gradient norms per submodule. */
+  gradNorms: Record<string, number>;
+  signals: {
+    /** Mean entropy (nats) of the teacher's DINO targets; collapse drives it to 0 (one prototype) or ln K (uniform). */
+    teacherEntropy: number;
+    /** Effective rank of the teacher's CLS features on the batch (≤ 2B − 1). */
+    featureRank: number;
+    /** Entropy (nats) of the batch-mean DINO target; minus teacherEntropy: what the targets say about each crop (signals.ts). */
+    meanTargetEntropy: number;
+    /** Some loss or gradient norm is NaN or infinite. */
+    nan: boolean;
+  };
+  /** Dense-feature health of the teacher on the probe tiles, on the steps it was measured. */
+  health?: HealthEntry;
+}
+
+export interface FinishedStep {
+  /** Steps completed after this one. */
+  step: number;
+  student: StepOutputs;
+  teacher: TeacherOutputs;
+  schedule: StepValues;
+  sizes: StepSizes;
+  /** The Gram loss weight of the step (a run with Gram anchoring); the Gram loss is reported while it is active. */
+  gram?: { weight: number; active: boolean };
+  /** B tiles, K prototypes. */
+  batch: number;
+  prototypes: number;
+  /** Wall time of the step, batch wait included. */
+  ms: number;
+}
+
+export function stepReport(f: FinishedStep): StepReport {
+  const out = f.student;
+  const losses: StepReport['losses'] = { dino: scalarOf(out.dino), ibot: scalarOf(out.ibot), koleo: scalarOf(out.koleo), total: scalarOf(out.total) };
+  if (f.gram?.active && out.gram) losses.gram = scalarOf(out.gram);
+  const gradNorms = Object.fromEntries(Object.entries(STEP_GRAD_NORMS).map(([group, key]) => [group, scalarOf(out[key])]));
+  const nan = [...Object.values(losses), ...Object.values(gradNorms)].some((x) => !Number.isFinite(x));
+  const { cls, targetsDino } = f.teacher;
+  const v = f.schedule;
+  return {
+    step: f.step,
+    losses,
+    ...(f.gram ? { gramWeight: f.gram.weight } : {}),
+    sizes: f.sizes,
+    lr: v.lr,
+    wd: v.wd,
+    teacherTemp: v.teacherTemp,
+    momentum: v.momentum,
+    imagesPerSec: (f.batch * 1000) / f.ms,
+    gradNorms,
+    signals: {
+      teacherEntropy: scalarOf(f.teacher.entropy),
+      featureRank: effectiveRank(cls.data as Float32Array, cls.dims[0], cls.dims[1]),
+      meanTargetEntropy: meanRowEntropy(targetsDino.data as Float32Array, 2 * f.batch, f.prototypes),
+      nan,
+    },
+  };
+}
