@@ -1,7 +1,7 @@
 // The Trainer the job host and the CLI drive: builds the three graphs (student step,
 // teacher forward, EMA), keeps parameters and optimiser state in their runners between steps, and runs
 // one DINO + iBOT + KoLeo step per `step()`:
-//   1. schedule values for this step (schedule.ts)
+//   1. schedule values for this step (schedule.ts, re-planned by schedule-plan.ts)
 //   2. the next batch (2B global + nLocal·B local crops, masks) from the BatchSource (core/data/train)
 //   3. teacher forward on the unmasked globals → targets (+ new centers, entropy, CLS for the rank)
 //   4. student step graph: forward, losses, backward, clipping, AdamW (one onnxruntime run)
@@ -34,7 +34,7 @@ import { gramWeight, shouldRefreshGramTeacher } from './gram/schedule.js';
 import { type HealthEntry, HealthMonitor } from './health/monitor.js';
 import { type HeadConfig, headLayout, initHeadParams } from './heads.js';
 import { HEADS, modelParamShapes } from './model.js';
-import { scheduleAt } from './schedule.js';
+import { plannedScheduleAt } from './schedule-plan.js';
 import { effectiveRank, meanRowEntropy } from './signals.js';
 import { STEP_INPUTS, type StepGraph, buildStepGraph } from './step.js';
 import { TEACHER_INPUTS, buildBackboneGraph, buildEmaGraph, buildTeacherGraph } from './teacher.js';
@@ -343,7 +343,7 @@ export class Trainer {
     const c = this.config;
     const B = c.batchSize;
     const it = this.stepIndex;
-    const v = scheduleAt(c, it);
+    const v = plannedScheduleAt(c, it);
     const batch = await this.data.next();
     if (batch.step !== undefined && batch.step !== it) throw new Error(`Trainer: batch for step ${batch.step} arrived at step ${it}`);
     const sizes = batch.sizes ?? { global: batch.crops.config.globalSize, local: batch.crops.config.localSize, gram: batch.crops.gramSize ?? 0 };
