@@ -14,7 +14,7 @@ import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
 import { type StepReport, Trainer } from './trainer.js';
 import { replanned } from './schedule-plan.js';
-import { TIMED_STEPS, TimeBudget, stepsInMinutes } from './time-budget.js';
+import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
 export interface RunOptions {
   /** Continue the named run (or the project's latest) from its last checkpoint; with `steps` or `minutes`,
@@ -90,17 +90,6 @@ export interface RunSummary {
   stepsFrom: { kind: 'steps' } | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
   finalLosses: StepReport['losses'] | null;
   lastCheckpoint: { dir: string; step: number } | null;
-}
-
-/** The largest budgets taken: a week of minutes, ten million steps (beyond them a typo is likelier). */
-const MAX_MINUTES = 7 * 24 * 60;
-const MAX_STEPS = 10_000_000;
-
-/** BAD_INPUT unless `steps` / `minutes` (either may be absent) are a usable budget. */
-function checkBudget(steps: number | undefined, minutes: number | undefined): void {
-  if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
-  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0 && steps <= MAX_STEPS)) throw new DinoscopeError('BAD_INPUT', `--steps must be a whole number from 1 to ${MAX_STEPS}, got ${steps}.`);
-  if (minutes !== undefined && !(minutes > 0 && minutes <= MAX_MINUTES)) throw new DinoscopeError('BAD_INPUT', `--minutes must be more than 0 and at most ${MAX_MINUTES} (a week), got ${minutes}.`);
 }
 
 /** Seconds per step of a run's last recorded steps (progress.jsonl: tiles per second at its batch size), or null. */
