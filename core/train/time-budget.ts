@@ -66,10 +66,12 @@ export class TimeBudget {
     const want = step + Math.max(0, Math.floor(left / sps));
     if (want === total) return null;
     const first = this.lastReplanAt === -Infinity;
-    const stop = want === step;
+    // Ending now, or after the next step: always re-planned, so the last step is known as the last before it
+    // runs (its health measurement and preview are taken then).
+    const ending = want <= step + 1;
     const moved = Math.abs(want - total) >= Math.max(1, Math.ceil(MIN_CHANGE * Math.max(0, total - step)));
     const due = elapsed - this.lastReplanAt >= MIN_INTERVAL * this.seconds;
-    if (!(first || stop || (moved && due))) return null;
+    if (!(first || ending || (moved && due))) return null;
     this.lastReplanAt = elapsed;
     return want;
   }
