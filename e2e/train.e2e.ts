@@ -9,7 +9,8 @@
 // resolution" opens the adapt setup with its presets and memory estimate; a run whose loss turns NaN shows
 // the alert (the run is paused) and Stop ends it. The run's model maps attention over the visible part of a
 // slide as a job whose progress (tiles of the region) shows under the Extract panel's button and in the job
-// bar. E2E_SHOTS=<folder> saves screenshots of these screens.
+// bar. A finished run continues for more minutes from its checkpoint ("Continue for N min"). E2E_SHOTS=<folder>
+// saves screenshots of these screens.
 import { mkdir } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -227,6 +228,39 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     await alert.getByTestId('train-alert-stop').click();
     await train.waitStatus('stopped');
     await alert.waitFor({ state: 'detached' });
+    expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it('continues a finished run for more minutes from its checkpoint', async () => {
+    await page.goto(serve.url);
+    await page.getByTestId('project-view').waitFor();
+    const train = new TrainPage(page);
+    await train.open();
+    await train.root.getByTestId('train-new').click();
+    await train.waitSetup();
+    await train.choosePreset('quick');
+    await train.setSteps(3);
+    await train.setAdvanced(TINY_FIELDS, TINY_EXTRA);
+    await train.start();
+    await train.waitStatus('done');
+    expect(await train.step()).toBe(3);
+    // Only a finished run offers it; the minutes are checked before the button takes them.
+    const minutes = train.root.getByTestId('train-continue-minutes');
+    await minutes.fill('0');
+    expect(await train.root.getByTestId('train-continue').isDisabled()).toBe(true);
+    await minutes.fill('0.1');
+    expect(await train.root.getByTestId('train-continue').textContent()).toBe('Continue for 0.1 min');
+    await shot(page, 'train-continue');
+    await train.root.getByTestId('train-continue').click();
+    await train.waitStatus('running');
+    expect(await train.root.getByTestId('train-continue').count()).toBe(0);
+    await train.waitStatus('done', 90_000);
+    // The same run went on: its step counter past 3, its total where it ended.
+    const run = train.run();
+    const [step, total] = [Number(await run.getAttribute('data-step')), Number(await run.getAttribute('data-total'))];
+    expect(step).toBeGreaterThan(3);
+    expect(total).toBe(step);
+    await shot(page, 'train-continued');
     expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
   });
 });

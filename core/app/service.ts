@@ -30,6 +30,7 @@ import type {
   TrainEstimate,
   TrainHardware,
   TrainPresetInfo,
+  TrainExtendOptions,
   TrainRunInfo,
   TrainStartOptions,
   TrainStepInfo,
@@ -368,6 +369,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   }
   async stopTraining(run: string): Promise<TrainRunInfo> {
     return this.trainingApi.stop(run);
+  }
+  async extendTraining(run: string, options: TrainExtendOptions): Promise<TrainRunInfo> {
+    return this.trainingApi.extend(run, options);
   }
   /** core/demo: sample slides, a project, a Quick run on the training job host, features; then opens it. */
   async startDemo(options?: DemoOptions): Promise<ProjectSummary> {

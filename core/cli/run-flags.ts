@@ -1,5 +1,5 @@
 // The flags `dinoscope pretrain` and `dinoscope adapt` share, read once: unknown options and stray
-// arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume,
+// arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume [NAME],
 // --checkpoint-minutes and --overrides (JSON or @file, strict keys checked later by trainConfig); and the
 // shared ending: the JSON summary on stdout, exit 130 when the run was stopped.
 import { resolve } from 'node:path';
@@ -14,6 +14,8 @@ export interface RunFlags {
   flags: ParsedArgs['flags'];
   projectDir: string;
   resume: boolean;
+  /** The run: --run NAME, or --resume NAME. */
+  run: string | undefined;
   steps: number | undefined;
   minutes: number | undefined;
   threads: number | undefined;
@@ -23,9 +25,10 @@ export interface RunFlags {
   model: string | null;
 }
 
-/** Parses `argv` of `command`; `known` lists every flag it takes, `booleans` those without a value. */
+/** Parses `argv` of `command`; `known` lists every flag it takes, `booleans` those without a value
+ * (--resume takes an optional run name). */
 export async function readRunFlags(command: string, argv: string[], known: ReadonlySet<string>, booleans: readonly string[]): Promise<RunFlags> {
-  const { positional, flags } = parseArgs(argv, booleans);
+  const { positional, flags } = parseArgs(argv, booleans.filter((b) => b !== 'resume'));
   for (const k of flags.keys()) if (!known.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
   if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
   const projectArg = flagValue(flags, 'project');
@@ -38,7 +41,13 @@ export async function readRunFlags(command: string, argv: string[], known: Reado
   const threads = flagNumber(flags, 'threads', true, true);
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
-  return { flags, projectDir, resume: flags.get('resume') === true, steps, minutes, threads, overrides, model: null };
+  const resumed = flags.get('resume');
+  let run = flagValue(flags, 'run');
+  if (typeof resumed === 'string') {
+    if (run !== undefined && run !== resumed) throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
+    run = resumed;
+  }
+  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, overrides, model: null };
 }
 
 /**
@@ -55,7 +64,7 @@ export function loopOptions(r: RunFlags, io: CliIo): Pick<RunOptions, 'resume' |
       if (first) io.stderr(`${trainer.config.stage}: the run's teacher is the project model "${r.model}" (updated at every checkpoint): dinoscope extract --model ${r.model}\n`);
     },
     resume: r.resume,
-    name: flagValue(r.flags, 'run'),
+    name: r.run,
     steps: r.steps,
     minutes: r.minutes,
     checkpointMinutes: flagNumber(r.flags, 'checkpoint-minutes', false, true),

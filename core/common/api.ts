@@ -467,6 +467,12 @@ export interface TrainStartOptions {
   name?: string;
 }
 
+/** More training for a finished or stopped run: N more steps or M more minutes (one of them). */
+export interface TrainExtendOptions {
+  steps?: number;
+  minutes?: number;
+}
+
 /** Peak memory a run would need, shown before it starts ("this needs ~N GB"). */
 export interface TrainEstimate {
   totalBytes: number;
@@ -628,6 +634,9 @@ export interface DinoscopeApi {
   resumeTraining(run: string): Promise<TrainRunInfo>;
   /** Checkpoints and stops. */
   stopTraining(run: string): Promise<TrainRunInfo>;
+  /** Continues a finished or stopped run for more steps or minutes: same step counter, optimizer and
+   * teacher, the schedules re-planned over the new total from its checkpoint (core/train/schedule-plan.ts). */
+  extendTraining(run: string, options: TrainExtendOptions): Promise<TrainRunInfo>;
   /** Generates the sample collection, pretrains, extracts and opens it; progress as a 'demo' job. */
   startDemo(options?: DemoOptions): Promise<ProjectSummary>;
 }
@@ -687,6 +696,7 @@ export const apiMethods = {
   pauseTraining: true,
   resumeTraining: true,
   stopTraining: true,
+  extendTraining: true,
   startDemo: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 

@@ -7,6 +7,7 @@ import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
 import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.js';
+import { type Replan, validateReplans } from './schedule-plan.js';
 import { type SizeEntry, SIZE_PRESETS, fitToPatch, validateSizeTable } from './gram/sizes.js';
 
 export type PresetName = 'quick' | 'standard' | 'adapt-cpu' | 'adapt-gpu';
@@ -22,6 +23,9 @@ export interface TrainConfig {
   seed: number;
   /** Total optimiser steps: the horizon of every schedule. */
   steps: number;
+  /** Changes of `steps` after the run started, in order (schedule-plan.ts): a minutes budget re-estimating its
+   * step count, a run extended by more steps or minutes. Written by the run; [] for a run of fixed length. */
+  replans: Replan[];
   /** B: tiles per step (each gives 2 global + nLocal local crops). Also scales the lr (√(B/1024)). */
   batchSize: number;
   model: {
@@ -173,6 +177,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   stage: 'pretrain',
   seed: 0,
   steps: 1000,
+  replans: [],
   batchSize: 32,
   model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null },
   crops: { globalSize: 112, localSize: 48, localCrops: 6 },
@@ -349,6 +354,8 @@ function savedRuntime(saved: unknown): unknown {
 /** Checks values that merge cannot (also run on configs read back from a checkpoint). */
 export function validateTrainConfig(c: TrainConfig): void {
   if (!posInt(c.steps)) bad(`steps must be a positive integer, got ${c.steps}`);
+  const replans = validateReplans(c.replans, c.steps);
+  if (replans) bad(replans);
   if (!Number.isInteger(c.batchSize) || c.batchSize < 2) bad(`batchSize must be an integer ≥ 2 (KoLeo needs a neighbour), got ${c.batchSize}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`seed must be an integer ≥ 0, got ${c.seed}`);
   if (!posInt(c.crops.globalSize) || !posInt(c.crops.localSize)) bad('crop sizes must be positive integers');

@@ -2,8 +2,10 @@
 // <project>/runs/<name>/ holds train-config.json (the merged config), checkpoints/latest/ (atomic, via
 // Trainer.checkpoint) and progress.jsonl (one StepReport per line); project.json's `runs` lists the run.
 // Checkpoints: every `checkpointMinutes`, on stop (signal: the current step finishes first) and at the end;
-// never after a NaN step. `minutes` budgets: schedules count steps, so the first steps are timed and the
-// step count (the schedules' horizon) is fixed from the measured speed.
+// never after a NaN step. `minutes` budgets: schedules count steps, so the step count is estimated from the
+// first timed steps and re-estimated as the load changes (time-budget.ts), the schedules re-timed without a
+// jump (schedule-plan.ts). A resume given `steps` or `minutes` extends the run: its schedules re-planned over
+// the new total from the checkpoint's step on, the step counter, optimizer and teacher continued.
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
@@ -11,18 +13,22 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
 import { type StepReport, Trainer } from './trainer.js';
+import { replanned } from './schedule-plan.js';
+import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
 export interface RunOptions {
-  /** Continue the named run (or the project's latest) from its last checkpoint. */
+  /** Continue the named run (or the project's latest) from its last checkpoint; with `steps` or `minutes`,
+   * extend it by that many more steps or minutes. */
   resume?: boolean;
   /** Run name (folder under runs/); default run-<UTC timestamp>. */
   name?: string;
   preset?: PresetName;
   /** Strict config overrides (see config.ts). */
   overrides?: Record<string, unknown>;
-  /** Fixed step count (exclusive with minutes). */
+  /** Fixed step count (exclusive with minutes); with `resume`, steps to add. */
   steps?: number;
-  /** Wall-clock budget: the step count is fixed from the speed of the first steps. */
+  /** Wall-clock budget from the first step on: the step count follows the measured speed; with `resume`,
+   * minutes to add. */
   minutes?: number;
   /** Minutes between checkpoints (default 10). */
   checkpointMinutes?: number;
@@ -79,14 +85,27 @@ export interface RunSummary {
   totalSteps: number;
   /** The checkpoint step this invocation started from (0 for a new run). */
   startedFrom: number;
-  /** How the step count was chosen; for 'minutes' the measured seconds per step it came from. */
-  stepsFrom: { kind: 'steps' } | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number };
+  /** How the step count was chosen; for 'minutes' the last measured seconds per step (a moving average of
+   * `timedSteps` steps), how often the count was re-estimated and the seconds from the first step to the end. */
+  stepsFrom: { kind: 'steps' } | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
   finalLosses: StepReport['losses'] | null;
   lastCheckpoint: { dir: string; step: number } | null;
 }
 
-/** Steps timed before a `minutes` budget fixes the step count (the first is a warm-up and not counted). */
-const TIMED_STEPS = 3;
+/** Seconds per step of a run's last recorded steps (progress.jsonl: tiles per second at its batch size), or null. */
+async function recentSecondsPerStep(file: string, batchSize: number): Promise<number | null> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  const rates: number[] = [];
+  for (const l of text.split('\n').slice(-12)) {
+    try {
+      const r = JSON.parse(l) as { imagesPerSec?: unknown };
+      if (typeof r.imagesPerSec === 'number' && r.imagesPerSec > 0) rates.push(batchSize / r.imagesPerSec);
+    } catch {
+      // an empty or torn line
+    }
+  }
+  return rates.length ? rates.sort((a, b) => a - b)[rates.length >> 1] : null;
+}
 
 export function runDir(project: Project, name: string): string {
   return join(project.dir, 'runs', name);
@@ -167,7 +186,7 @@ export function progressLine(r: StepReport, total: number, etaSeconds: number): 
 /** Runs (or resumes) a pretraining run in `project` to its end or until `signal` aborts. */
 export async function runPretrain(project: Project, opts: RunOptions = {}): Promise<RunSummary> {
   const log = opts.log ?? ((): void => undefined);
-  if (opts.steps !== undefined && opts.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
+  checkBudget(opts.steps, opts.minutes);
   const ckMinutes = opts.checkpointMinutes ?? 10;
   if (!(ckMinutes > 0)) throw new DinoscopeError('BAD_INPUT', `--checkpoint-minutes must be positive, got ${ckMinutes}.`);
   if (!project.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
@@ -179,8 +198,8 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   let stepsFrom: RunSummary['stepsFrom'] = { kind: 'steps' };
   const now = new Date().toISOString();
   if (opts.resume) {
-    if (opts.steps !== undefined || opts.minutes !== undefined || opts.preset || opts.overrides) {
-      throw new DinoscopeError('BAD_INPUT', '--resume continues a run with its saved config: drop --steps, --minutes, --preset, --from and config overrides.');
+    if (opts.preset || opts.overrides) {
+      throw new DinoscopeError('BAD_INPUT', '--resume continues a run with its saved config: drop --preset, --from and config overrides (--steps N or --minutes M extend it).');
     }
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
@@ -188,8 +207,17 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no checkpoint to resume from.`);
     trainer = await Trainer.resumeProject(ck, project, { log, phase: opts.onPhase });
     startedFrom = trainer.completedSteps;
+    const was = trainer.config.steps;
+    if (opts.steps !== undefined || opts.minutes !== undefined) {
+      // Extension: the schedules re-planned over the new total from this step on (schedule-plan.ts).
+      const sps = opts.minutes !== undefined ? ((await recentSecondsPerStep(join(folder, 'progress.jsonl'), trainer.config.batchSize)) ?? 1) : 0;
+      const to = startedFrom + (opts.steps ?? stepsInMinutes(opts.minutes!, sps));
+      Object.assign(trainer.config, replanned(trainer.config, startedFrom, to, 'extend'));
+      if (opts.minutes !== undefined) stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
+    }
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
-    log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
+    const more = opts.steps !== undefined ? `, extended by ${opts.steps} steps to ${trainer.config.steps}` : opts.minutes !== undefined ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)` : '';
+    log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new DinoscopeError('BAD_INPUT', `--run "${name}": use letters, digits, '.', '_' and '-'.`);
@@ -197,7 +225,6 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.minutes !== undefined) {
-      if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
@@ -225,8 +252,11 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
   let lastCk: { dir: string; step: number } | null = startedFrom > 0 ? { dir: ck, step: startedFrom } : null;
   let last: StepReport | null = null;
   let ckAt = performance.now();
-  const t0 = performance.now();
   const times: number[] = [];
+  const budget = stepsFrom.kind === 'minutes' ? new TimeBudget(stepsFrom.minutes * 60) : null;
+  let budgetStart: number | null = null; // the first step's start: the budget counts from there
+  let iterStart: number | null = null;
+  let replans = 0;
   const save = async (): Promise<void> => {
     if (lastCk?.step === trainer.completedSteps) return;
     await trainer.checkpoint(ck);
@@ -248,6 +278,8 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       if (opts.signal?.aborted) break;
       if (times.length === 0) opts.onPhase?.('running the first step');
       const ts = performance.now();
+      budgetStart ??= ts;
+      iterStart ??= ts;
       const r = await trainer.step();
       times.push((performance.now() - ts) / 1000);
       if (r.signals.nan || ![r.losses.total, r.losses.dino, r.losses.ibot, r.losses.koleo].every(Number.isFinite)) {
@@ -258,15 +290,23 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         e.path ??= progress; // a failed write (a full disk) names no file by itself
         throw e;
       });
-      // --minutes: after TIMED_STEPS steps, fix the horizon from the median of the timed steps (not the first).
-      if (stepsFrom.kind === 'minutes' && stepsFrom.timedSteps === 0 && r.step >= TIMED_STEPS) {
-        const timed = times.slice(1).sort((a, b) => a - b);
-        const sps = timed[timed.length >> 1];
-        const left = stepsFrom.minutes * 60 - (performance.now() - t0) / 1000;
-        trainer.config.steps = Math.max(r.step, r.step + Math.floor(left / sps));
-        stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: timed.length };
-        rec = { ...rec, totalSteps: trainer.config.steps };
-        log(`${trainer.config.stage}: ${sps.toFixed(2)} s/step measured over ${timed.length} steps → ${trainer.config.steps} steps in ${stepsFrom.minutes} min`);
+      // --minutes: the step count follows the measured speed (time-budget.ts); the first estimate of a new run
+      // sets its plan, every later one re-times the schedules from here on (schedule-plan.ts).
+      if (budget && budgetStart !== null && iterStart !== null && stepsFrom.kind === 'minutes') {
+        const now = performance.now();
+        budget.record((now - iterStart) / 1000);
+        iterStart = now;
+        const to = budget.plan(r.step, trainer.config.steps, (now - budgetStart) / 1000);
+        if (to !== null) {
+          const firstPlan = budget.iterations >= TIMED_STEPS && stepsFrom.timedSteps === 0 && !trainer.config.replans.length && !opts.resume;
+          if (firstPlan) trainer.config.steps = Math.max(r.step, to);
+          else Object.assign(trainer.config, replanned(trainer.config, r.step, to, 'budget'));
+          replans += firstPlan ? 0 : 1;
+          const sps = budget.secondsPerStep();
+          stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: Math.min(budget.iterations - 1, 8), replans };
+          rec = { ...rec, totalSteps: trainer.config.steps };
+          log(`${trainer.config.stage}: ${sps.toFixed(2)} s/step now → ${trainer.config.steps} steps in ${stepsFrom.minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`);
+        }
       }
       const recent = times.slice(-10);
       const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
@@ -277,6 +317,7 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       if (performance.now() - ckAt >= ckMinutes * 60_000 && r.step < trainer.config.steps) await save();
     }
     const stopped = trainer.completedSteps < trainer.config.steps;
+    if (stepsFrom.kind === 'minutes' && budgetStart !== null) stepsFrom = { ...stepsFrom, seconds: (performance.now() - budgetStart) / 1000 };
     if (!lastCk || lastCk.step !== trainer.completedSteps) await save();
     rec = { ...rec, status: stopped ? 'stopped' : 'done', step: trainer.completedSteps, totalSteps: trainer.config.steps };
     await record(project.dir, rec);

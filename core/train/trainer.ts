@@ -1,7 +1,7 @@
 // The Trainer the job host and the CLI drive: builds the three graphs (student step, teacher forward, EMA),
 // keeps parameters and optimiser state in their runners between steps, and runs one DINO + iBOT + KoLeo
 // step per `step()`, in the recipe's order (step() reads as it):
-//   1. schedule values for this step (schedule.ts)
+//   1. schedule values for this step (schedule.ts, re-planned by schedule-plan.ts)
 //   2. the next batch (2B global + nLocal·B local crops, masks) from the BatchSource (core/data/train)
 //   3. teacher forward on the unmasked globals → targets (+ new centers, entropy, CLS for the rank)
 //   4. student step graph: forward, losses, backward, clipping, AdamW (one onnxruntime run)
@@ -36,7 +36,7 @@ import { type HeadConfig } from './heads.js';
 import { trainRuntime } from './device.js';
 import { type InitialState, backboneCopy, newRunState } from './initial.js';
 import { modelParamShapes } from './model.js';
-import { scheduleAt } from './schedule.js';
+import { plannedScheduleAt } from './schedule-plan.js';
 import { batchSizes, batchTensors, ropeDraws, studentFeeds } from './step-batch.js';
 import { type StepReport, stepReport } from './step-report.js';
 import { type Centers, nextCenters, runTeacher, updateEma } from './step-teacher.js';
@@ -150,7 +150,7 @@ export class Trainer {
     const t0 = performance.now();
     const c = this.config;
     const it = this.stepIndex;
-    const v = scheduleAt(c, it); // 1. schedule values
+    const v = plannedScheduleAt(c, it); // 1. schedule values (re-planned by schedule-plan.ts)
     const batch = await this.data.next(); // 2. batch
     const sizes = batchSizes(batch, it, c);
     const set = await this.useSet(sizes);

@@ -1,4 +1,4 @@
-// `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS] [--steps N | --minutes M] [--resume]
+// `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS] [--steps N | --minutes M] [--resume [NAME]]
 // [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny]`: DINO + iBOT + KoLeo
 // pretraining on the project's images (core/train/run.ts). Progress lines on stderr, a JSON summary on stdout.
 import { DinoscopeError } from '../../common/errors.js';
@@ -17,17 +17,21 @@ export const pretrainCommand: Command = {
   summary: 'self-supervised DINO + iBOT + KoLeo pretraining on a project\'s images',
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
-    '                          [--steps N | --minutes M] [--resume] [--checkpoint-minutes K] [--run NAME]\n' +
+    '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     'in project.json; at every checkpoint the run\'s teacher becomes the project model NAME (extract --model NAME).\n' +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
     '--from MODEL starts from these weights (continued pretraining) instead of from scratch: a model id\n' +
     '  (project or user models folder), a model folder (or a run\'s checkpoints/latest) or a .safetensors file.\n' +
-    '--minutes M: the schedules count steps, so the first 3 steps are timed and the step count is fixed from\n' +
-    '  the measured speed (the summary states the seconds per step it used).\n' +
+    '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
+    '  steps, so the step count is estimated from the first steps and re-estimated as the speed changes,\n' +
+    '  the schedules re-timed without a jump (the summary states the last seconds per step and the re-plans).\n' +
     'Checkpoints every K minutes (default 10), at the end, and on Ctrl-C/SIGTERM (the current step finishes,\n' +
-    '  then a checkpoint; exit 130). --resume continues the latest run (or --run NAME) from its last checkpoint.\n' +
+    '  then a checkpoint; exit 130). --resume continues the latest run (or --resume NAME) from its last checkpoint.\n' +
+    '--resume NAME --steps N | --minutes M extends a run, finished or not, by N more steps or M more minutes:\n' +
+    '  same step counter, optimizer and teacher; the schedules are re-planned over the new total from the\n' +
+    '  checkpoint\'s step on, joined to where the run stood by a short ramp (no restart, no second warm-up).\n' +
     'A NaN loss stops the run with an error naming the step; the last checkpoint is kept, not overwritten.\n' +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
     '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +

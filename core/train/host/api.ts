@@ -4,7 +4,7 @@
 // run whose app crashed: it is reported 'interrupted' and resumeTraining restarts it from its checkpoint.
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrainEstimate, TrainTiming, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
+import type { TrainEstimate, TrainExtendOptions, TrainTiming, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
@@ -20,6 +20,7 @@ import { resolveDevice } from '../../hardware/device.js';
 import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
+import { checkBudget } from '../time-budget.js';
 import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
 
@@ -201,6 +202,18 @@ export class TrainingApi {
     if (!record || info.status === 'done') throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: nothing to resume.`);
     if (record.checkpointStep === null) throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to resume from.`);
     return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true }, record);
+  }
+
+  /** More steps or minutes for a finished or stopped run, from its checkpoint (core/train/run.ts extends it). */
+  async extend(name: string, o: TrainExtendOptions): Promise<TrainRunInfo> {
+    if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
+    const { steps, minutes } = o as TrainExtendOptions;
+    checkBudget(steps, minutes, (k) => k);
+    if (steps === undefined && minutes === undefined) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
+    const { dir, info, record } = await this.run(name);
+    if (this.d.host.isLive(dir, name)) throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);
+    if (!record || record.checkpointStep === null) throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to continue from.`);
+    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes }, record);
   }
 
   async stop(name: string): Promise<TrainRunInfo> {

@@ -110,7 +110,8 @@ export class TrainingHost {
     if (prev && !prev.ended) throw new DinoscopeError('BAD_INPUT', `Run "${options.name}" is already live (${prev.status}).`);
     this.timings.cancel(); // the run gets the machine
     const now = new Date().toISOString();
-    const total = options.steps ?? record?.totalSteps ?? 0;
+    // An extension by steps ends `steps` past the checkpoint; one by minutes learns its total from the child.
+    const total = options.resume ? (options.steps !== undefined ? (record?.checkpointStep ?? 0) + options.steps : (record?.totalSteps ?? 0)) : (options.steps ?? record?.totalSteps ?? 0);
     let settle = (): void => undefined;
     const settled = new Promise<void>((r) => (settle = r));
     const run: LiveRun = {
@@ -247,7 +248,8 @@ export class TrainingHost {
     run.job.progress(run.checkpointStep ?? 0, run.totalSteps, message, true);
     run.step = run.checkpointStep ?? 0;
     run.starting = 'restarting the training process';
-    this.spawn(run, { ...run.options, resume: true });
+    // A restart continues the checkpoint's plan: steps or minutes would start (or extend) the run again.
+    this.spawn(run, { ...run.options, resume: true, steps: undefined, minutes: undefined });
     this.changed(run);
   }
 

@@ -15,7 +15,7 @@ export interface ChildRunOptions {
   overrides?: Record<string, unknown>;
   steps?: number;
   minutes?: number;
-  /** Continue the named run from its last checkpoint. */
+  /** Continue the named run from its last checkpoint (with steps or minutes: extend it by that much). */
   resume: boolean;
   checkpointMinutes?: number;
   /** Steps between teacher PCA previews (also at step 1 and at the end); 0 turns them off. Default 200. */

@@ -57,7 +57,8 @@ async function waitWhilePaused(): Promise<boolean> {
   return !stop.signal.aborted;
 }
 
-async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean): Promise<RunSummary> {
+/** `extend`: a resume that adds o.steps or o.minutes (only the first attempt: a NaN restart continues the plan). */
+async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, extend: boolean): Promise<RunSummary> {
   const project = await Project.open(projectDir);
   let first = true;
   let tile: Float32Array | null = null;
@@ -74,7 +75,7 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
     }
   };
   return runPretrain(project, {
-    ...(resume ? { resume: true, name: o.name } : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
+    ...(resume ? { resume: true, name: o.name, ...(extend ? { steps: o.steps, minutes: o.minutes } : {}) } : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
     checkpointMinutes: o.checkpointMinutes,
     signal: stop.signal,
     log,
@@ -119,9 +120,10 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean):
 async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
   if (!o.resume) trainConfig(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
   let resume = o.resume;
+  let extend = o.resume && (o.steps !== undefined || o.minutes !== undefined);
   for (;;) {
     try {
-      return { type: 'done', summary: await runOnce(projectDir, o, resume) };
+      return { type: 'done', summary: await runOnce(projectDir, o, resume, extend) };
     } catch (err) {
       if (!(err instanceof NanLossError) || err.checkpointStep === null) throw err;
       // NaN: pause with the last good checkpoint; resume restarts from it, stop leaves it stopped.
@@ -138,6 +140,7 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
       }
       send({ type: 'resumed', step: err.checkpointStep });
       resume = true;
+      extend = false;
     }
   }
 }

@@ -158,6 +158,11 @@ export class TrainState {
     await this.act(name, (api) => api.stopTraining(name));
   }
 
+  /** More minutes for a finished run: it continues from its checkpoint, its schedules re-planned. */
+  async extend(name: string, minutes: number): Promise<void> {
+    await this.act(name, (api) => api.extendTraining(name, { minutes }));
+  }
+
   /** Runs a control call and shows its run; false when the host refused it (the error is shown). */
   private async act(name: string, work: (api: ApiClient) => Promise<TrainRunInfo>): Promise<boolean> {
     if (!this.api) return false;
