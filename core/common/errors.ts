@@ -41,3 +41,19 @@ export function fromEnvelope(env: ErrorEnvelope): DinoscopeError {
 export function isErrorEnvelope(v: unknown): v is ErrorEnvelope {
   return typeof v === 'object' && v !== null && typeof (v as ErrorEnvelope).message === 'string' && typeof (v as ErrorEnvelope).code === 'string';
 }
+
+/**
+ * BAD_INPUT about one field: an API argument, an option or a config key, named by its path in the value
+ * (`k`, `points[0].x`, `crops.localSize`). The message reads "field: problem" (after `where`, e.g. the file
+ * it concerns); hosts that call the field something else re-word it from `field` and `problem` (the CLI
+ * names its flag).
+ */
+export class FieldError extends DinoscopeError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly where = '',
+  ) {
+    super('BAD_INPUT', `${where ? `${where}: ` : ''}${field ? `${field}: ` : ''}${problem}`);
+  }
+}
