@@ -263,7 +263,7 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         const timed = times.slice(1).sort((a, b) => a - b);
         const sps = timed[timed.length >> 1];
         const left = stepsFrom.minutes * 60 - (performance.now() - t0) / 1000;
-        trainer.config.steps = Math.max(r.step, r.step + Math.floor(left / sps));
+        trainer.setTotalSteps(Math.max(r.step, r.step + Math.floor(left / sps)));
         stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: timed.length };
         rec = { ...rec, totalSteps: trainer.config.steps };
         log(`${trainer.config.stage}: ${sps.toFixed(2)} s/step measured over ${timed.length} steps → ${trainer.config.steps} steps in ${stepsFrom.minutes} min`);

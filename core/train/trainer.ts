@@ -27,7 +27,7 @@ import { projectBatches } from './data.js';
 import type { StepSizes, TrainBatch } from '../data/train/batch.js';
 import { maskUpperBound } from '../data/train/masking.js';
 import { DinoscopeError } from '../common/errors.js';
-import { type TrainConfig, centering, gramRefresh, gramSchedule, gramSide, headConfig, scratchViT, sizeTable } from './config.js';
+import { type TrainConfig, centering, gramRefresh, gramSchedule, gramSide, headConfig, scratchViT, sizeTable, withSteps } from './config.js';
 import { type CheckpointContents, type GramTeacherState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { StepSizeSchedule } from './adapt-sizes.js';
 import { gramWeight, shouldRefreshGramTeacher } from './gram/schedule.js';
@@ -124,9 +124,15 @@ export class Trainer {
   private gram: GramTeacherState | null;
   private health: HealthMonitor | null = null;
   private readonly healthHistory: HealthEntry[];
+  private cfg: TrainConfig;
+
+  /** The run's config, deeply frozen; replaced as a whole (setTotalSteps), never changed in place. */
+  get config(): TrainConfig {
+    return this.cfg;
+  }
 
   private constructor(
-    readonly config: TrainConfig,
+    config: TrainConfig,
     readonly vit: ViTConfig,
     readonly head: HeadConfig,
     private readonly data: BatchSource,
@@ -138,6 +144,7 @@ export class Trainer {
     private readonly sizes: StepSizeSchedule | null,
     init: Initial,
   ) {
+    this.cfg = config;
     this.stepIndex = init.step;
     this.centers = init.centers;
     this.current = first;
@@ -330,6 +337,12 @@ export class Trainer {
     const params = new Map<string, HostTensor>();
     for (const n of this.names) if (!n.includes('_head/')) params.set(n, copy(await this.ema.get(n)));
     this.gram = { params, source: 'ema', copiedAt: it };
+  }
+
+  /** Fixes the run's length (the horizon of every schedule), as a minutes budget does once the first steps
+   * are timed: the config becomes a new frozen one with `steps` (checked), and checkpoints save that one. */
+  setTotalSteps(steps: number): void {
+    this.cfg = withSteps(this.cfg, steps);
   }
 
   /** Steps completed so far (the schedule position; the next step's index). */
