@@ -18,7 +18,7 @@ export const runName = string({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, pattern
 /** Refuses two fields given together. */
 function eitherOf<T extends object>(a: keyof T & string, b: keyof T & string): (value: T, path: string) => void {
   return (value, p) => {
-    if (value[a] !== undefined && value[b] !== undefined) throw new FieldError(p ? `${p}.${b}` : b, `give either ${a} or ${b}, not both.`);
+    if (value[a] !== undefined && value[b] !== undefined) throw new FieldError(p ? `${p}.${b}` : b, `give either {${a}} or {${b}}, not both.`);
   };
 }
 
@@ -50,7 +50,7 @@ export const similarityRequest = refine(
     featureSet: optional(id),
   }),
   (r, p) => {
-    if (r.points === undefined && r.rect === undefined) throw new FieldError(p ? `${p}.points` : 'points', 'a similarity query needs points [{x, y}] or a rect.');
+    if (r.points === undefined && r.rect === undefined) throw new FieldError(p ? `${p}.points` : 'points', 'a similarity query needs {points} [{x, y}] or a {rect}.');
   },
 );
 

@@ -45,8 +45,8 @@ export function isErrorEnvelope(v: unknown): v is ErrorEnvelope {
 /**
  * BAD_INPUT about one field: an API argument, an option or a config key, named by its path in the value
  * (`k`, `points[0].x`, `crops.localSize`). The message reads "field: problem" (after `where`, e.g. the file
- * it concerns); hosts that call the field something else re-word it from `field` and `problem` (the CLI
- * names its flag).
+ * it concerns). `problem` may name other fields as `{name}`. Hosts that call fields something else re-word
+ * the error with `worded` (the CLI names its flags); `message` names the fields as they are.
  */
 export class FieldError extends DinoscopeError {
   constructor(
@@ -54,6 +54,13 @@ export class FieldError extends DinoscopeError {
     readonly problem: string,
     readonly where = '',
   ) {
-    super('BAD_INPUT', `${where ? `${where}: ` : ''}${field ? `${field}: ` : ''}${problem}`);
+    super('BAD_INPUT', '');
+    this.message = this.worded((f) => f);
+  }
+
+  /** The message with every field (its own and each `{name}` in the problem) as `name(field)` words it. */
+  worded(name: (field: string) => string): string {
+    const problem = this.problem.replace(/\{([A-Za-z0-9_.[\]]+)\}/g, (_, f: string) => name(f));
+    return `${this.where ? `${this.where}: ` : ''}${this.field ? `${name(this.field)}: ` : ''}${problem}`;
   }
 }

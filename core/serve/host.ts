@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiEvents, type ApiEvent } from '../common/api.js';
-import { DinoscopeError, toEnvelope, type ErrorCode } from '../common/errors.js';
+import { DinoscopeError, FieldError, toEnvelope, type ErrorCode } from '../common/errors.js';
 import { dispatch } from '../app/dispatch.js';
 import { AppService, rootAssetUrls } from '../app/service.js';
 import { Project } from '../project/project.js';
@@ -228,8 +228,8 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       void closeService();
-      if (err.code === 'EADDRINUSE') reject(new DinoscopeError('BAD_INPUT', `port ${options.port} on ${options.host} is in use: pick another with --port (0 picks a free one).`));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new DinoscopeError('BAD_INPUT', `${options.host} is not an address of this machine (--host).`));
+      if (err.code === 'EADDRINUSE') reject(new FieldError('port', `${options.port} on ${options.host} is in use: pick another (0 picks a free one).`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new FieldError('host', `${options.host} is not an address of this machine.`));
       else reject(err);
     });
     server.listen(options.port, options.host, () => {

@@ -6,7 +6,7 @@
 // step count (the schedules' horizon) is fixed from the measured speed.
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DinoscopeError } from '../common/errors.js';
+import { DinoscopeError, FieldError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
@@ -167,9 +167,9 @@ export function progressLine(r: StepReport, total: number, etaSeconds: number): 
 /** Runs (or resumes) a pretraining run in `project` to its end or until `signal` aborts. */
 export async function runPretrain(project: Project, opts: RunOptions = {}): Promise<RunSummary> {
   const log = opts.log ?? ((): void => undefined);
-  if (opts.steps !== undefined && opts.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
+  if (opts.steps !== undefined && opts.minutes !== undefined) throw new FieldError('minutes', 'give either {steps} or {minutes}, not both.');
   const ckMinutes = opts.checkpointMinutes ?? 10;
-  if (!(ckMinutes > 0)) throw new DinoscopeError('BAD_INPUT', `--checkpoint-minutes must be positive, got ${ckMinutes}.`);
+  if (!(ckMinutes > 0)) throw new FieldError('checkpointMinutes', `must be positive, got ${ckMinutes}.`);
   if (!project.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
 
   let rec: RunRecord;
@@ -180,7 +180,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   const now = new Date().toISOString();
   if (opts.resume) {
     if (opts.steps !== undefined || opts.minutes !== undefined || opts.preset || opts.overrides) {
-      throw new DinoscopeError('BAD_INPUT', '--resume continues a run with its saved config: drop --steps, --minutes, --preset, --from and config overrides.');
+      throw new FieldError('resume', 'continues a run with its saved config: drop {steps}, {minutes}, {preset}, {from} and {overrides}.');
     }
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
@@ -192,12 +192,12 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new DinoscopeError('BAD_INPUT', `--run "${name}": use letters, digits, '.', '_' and '-'.`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
     if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; use --resume --run ${name} or another name.`);
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.minutes !== undefined) {
-      if (!(opts.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `--minutes must be positive, got ${opts.minutes}.`);
+      if (!(opts.minutes > 0)) throw new FieldError('minutes', `must be positive, got ${opts.minutes}.`);
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);

@@ -2,7 +2,7 @@
 // read the native level nearest the target that needs no upsampling and resample it down to the target.
 // Everything downstream (tiles, the patch grid, the store's stride) is in "working pixels".
 import type { ImageMetadata } from '../../common/api.js';
-import { DinoscopeError } from '../../common/errors.js';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
 
 export interface ResolutionRequest {
   /** Target µm per working pixel; needs the image to state its mpp. */
@@ -39,14 +39,14 @@ export function nativeLevelFor(levels: readonly { downsample: number }[], target
 export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, patchSize: number, file: string): WorkingResolution {
   let downsample: number;
   if (req.mpp !== undefined) {
-    if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp must be a positive number of µm per pixel, got ${req.mpp}.`);
-    if (!meta.mpp) throw new DinoscopeError('BAD_INPUT', `${file}: the file states no resolution (mpp), so --mpp ${req.mpp} cannot be honoured; use --level instead.`);
+    if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new FieldError('mpp', `must be a positive number of µm per pixel, got ${req.mpp}.`, file);
+    if (!meta.mpp) throw new FieldError('mpp', `the file states no resolution, so ${req.mpp} µm per pixel cannot be honoured; use {level} instead.`, file);
     downsample = req.mpp / meta.mpp;
-    if (downsample < 1 - 1e-6) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp ${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`);
+    if (downsample < 1 - 1e-6) throw new FieldError('mpp', `${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`, file);
     downsample = Math.max(1, downsample);
   } else {
     const lv = req.level ?? 0;
-    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new DinoscopeError('BAD_INPUT', `${file}: --level ${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`);
+    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new FieldError('level', `${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`, file);
     downsample = meta.levels[lv].downsample;
   }
   const level = nativeLevelFor(meta.levels, downsample);
