@@ -34,6 +34,7 @@ describe('schema', () => {
     expect(refusal(() => string().parse('a\0b', 's'))).toMatch(/^s: must be a non-empty string/);
     expect(refusal(() => string({ maxLength: 3 }).parse('abcd', 's'))).toBe('s: must be at most 3 characters, got 4.');
     expect(refusal(() => boolean().parse(1, 'b'))).toBe('b: must be true or false, got 1.');
+    expect(refusal(() => string({ pattern: /^[a-z]+$/, patternWords: 'letters' }).parse('{mpp}', 'name'))).toBe('name: must be a string of letters, got "{mpp}".');
     expect(oneOf(['a', 'b']).parse('b', 'c')).toBe('b');
     expect(refusal(() => oneOf(['a', 'b']).parse('z', 'c'))).toBe('c: must be one of "a", "b", got "z".');
   });

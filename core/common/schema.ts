@@ -22,11 +22,12 @@ export interface OptionalSchema<T> extends Schema<T | undefined> {
 
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
-/** How a rejected value is quoted in an error: JSON where it has one, else its type. */
+/** How a rejected value is quoted in a FieldError problem: JSON where it has one, else its type (a `{` in a
+ * string doubled, so it is never read as a field reference). */
 export function quote(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value).replaceAll('{', '{{');
   if (Array.isArray(value)) return 'a list';
   return typeof value === 'object' ? 'an object' : typeof value;
 }
