@@ -15,6 +15,10 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** The flags it accepts (without --): a core error about a field these set is printed with the flag. */
+  flags?: readonly string[];
+  /** Its fields whose flag is not their kebab-case name (core/cli/field-flags.ts), e.g. { name: 'run' }. */
+  fields?: Readonly<Record<string, string>>;
   /** Resolves to the exit code. Throw DinoscopeError('BAD_INPUT', …) for bad input (exit 2). */
   run(argv: string[], io: CliIo): Promise<number>;
 }

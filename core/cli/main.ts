@@ -1,5 +1,6 @@
 // `dinoscope <command> …`: the headless entry point over the same core the app uses.
-import { DinoscopeError, toEnvelope } from '../common/errors.js';
+import { DinoscopeError, FieldError, toEnvelope } from '../common/errors.js';
+import { cliMessage } from './field-flags.js';
 import type { CliIo, Command } from './command.js';
 import { describeFsError } from '../io/fs-errors.js';
 import { commands } from './registry.js';
@@ -28,7 +29,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     const env = toEnvelope(err);
-    io.stderr(`dinoscope ${name}: ${describeFsError(err) ?? env.message}\n`);
+    const text = err instanceof FieldError ? cliMessage(err, new Set<string>(command.flags ?? []), command.fields) : (describeFsError(err) ?? env.message);
+    io.stderr(`dinoscope ${name}: ${text}\n`);
     if (err instanceof DinoscopeError) return env.code === 'CANCELLED' ? 130 : err.code === 'INTERNAL' ? 1 : 2;
     if (process.env.DINOSCOPE_DEBUG && err instanceof Error) io.stderr(`${err.stack}\n`);
     return 1;

@@ -1,6 +1,7 @@
 // The one API contract between the UI and the core. Electron IPC (electron/) and the serve host's
 // HTTP/WebSocket (core/serve/) are two transports of this interface; both are generated from
-// `apiMethods` and `apiEvents` below, so adding a method here is the only step needed to expose it.
+// `apiMethods` and `apiEvents` below, so adding a method here and its argument schema in api-schema.ts
+// (checked at compile time against the signature) are the only steps needed to expose it.
 // Every argument and result is structured-clone/JSON safe (plain objects, arrays, strings, numbers,
 // booleans, null) unless noted.
 

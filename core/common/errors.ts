@@ -41,3 +41,26 @@ export function fromEnvelope(env: ErrorEnvelope): DinoscopeError {
 export function isErrorEnvelope(v: unknown): v is ErrorEnvelope {
   return typeof v === 'object' && v !== null && typeof (v as ErrorEnvelope).message === 'string' && typeof (v as ErrorEnvelope).code === 'string';
 }
+
+/**
+ * BAD_INPUT about one field: an API argument, an option or a config key, named by its path in the value
+ * (`k`, `points[0].x`, `crops.localSize`). The message reads "field: problem" (after `where`, e.g. the file
+ * it concerns). `problem` may name other fields as `{name}` (a literal `{` is written `{{`). Hosts that call fields something else re-word
+ * the error with `worded` (the CLI names its flags); `message` names the fields as they are.
+ */
+export class FieldError extends DinoscopeError {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+    readonly where = '',
+  ) {
+    super('BAD_INPUT', '');
+    this.message = this.worded((f) => f);
+  }
+
+  /** The message with every field (its own and each `{name}` in the problem) as `name(field)` words it. */
+  worded(name: (field: string) => string): string {
+    const problem = this.problem.replace(/\{\{|\{([A-Za-z0-9_.[\]]+)\}/g, (_match, f: string | undefined) => (f === undefined ? '{' : name(f)));
+    return `${this.where ? `${this.where}: ` : ''}${this.field ? `${name(this.field)}: ` : ''}${problem}`;
+  }
+}

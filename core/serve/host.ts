@@ -5,8 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { homedir } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { apiEvents, isApiMethod, type ApiEvent, type DinoscopeApi } from '../common/api.js';
-import { DinoscopeError, toEnvelope, type ErrorCode } from '../common/errors.js';
+import { apiEvents, type ApiEvent } from '../common/api.js';
+import { DinoscopeError, FieldError, toEnvelope, type ErrorCode } from '../common/errors.js';
+import { dispatch } from '../app/dispatch.js';
 import { AppService, rootAssetUrls } from '../app/service.js';
 import { Project } from '../project/project.js';
 import { ReaderPool } from '../reader-pool/pool.js';
@@ -96,17 +97,15 @@ function methodName(encoded: string): string {
   }
 }
 
+/** Parses the JSON body and hands the call to the one dispatch Electron IPC also uses. */
 async function callMethod(service: AppService, method: string, body: string): Promise<unknown> {
-  if (!isApiMethod(method)) throw new DinoscopeError('NOT_FOUND', `"${method}" is not an API method.`);
   let args: unknown;
   try {
     args = body.trim() === '' ? [] : JSON.parse(body);
   } catch {
     throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} are not valid JSON.`);
   }
-  if (!Array.isArray(args)) throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} must be a JSON array.`);
-  const fn = service[method] as (...a: unknown[]) => Promise<unknown>;
-  return fn.apply(service satisfies DinoscopeApi, args);
+  return dispatch(service, method, args);
 }
 
 export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
@@ -180,7 +179,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       if (type && !/^application\/json\b/i.test(type)) return sendJson(res, 415, headers, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')) });
       try {
         const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
-        sendJson(res, 200, headers, { ok: result ?? null });
+        sendJson(res, 200, headers, { ok: result });
       } catch (err) {
         sendError(res, headers, err);
       }
@@ -229,8 +228,8 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       void closeService();
-      if (err.code === 'EADDRINUSE') reject(new DinoscopeError('BAD_INPUT', `port ${options.port} on ${options.host} is in use: pick another with --port (0 picks a free one).`));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new DinoscopeError('BAD_INPUT', `${options.host} is not an address of this machine (--host).`));
+      if (err.code === 'EADDRINUSE') reject(new FieldError('port', `${options.port} on ${options.host} is in use: pick another (0 picks a free one).`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new FieldError('host', `${options.host} is not an address of this machine.`));
       else reject(err);
     });
     server.listen(options.port, options.host, () => {

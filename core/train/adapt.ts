@@ -1,7 +1,7 @@
 // High-resolution adaptation runs (DINOv3 recipe): the pretraining loop (run.ts) on an adapt preset with the
 // model to adapt as model.from — it is also the frozen Gram teacher — and the memory each size triple needs,
 // for "this needs ~N GB" before a run starts (core/train/gram/memory.ts).
-import { DinoscopeError } from '../common/errors.js';
+import { FieldError } from '../common/errors.js';
 import { type ViTConfig } from '../model/config.js';
 import { inspectWeights } from '../model/weights/import.js';
 import type { Project } from '../project/project.js';
@@ -20,7 +20,7 @@ export interface AdaptOptions extends Omit<RunOptions, 'preset'> {
 /** The adapt config of `preset` + `overrides` with model.from = `model` (BAD_INPUT on a pretrain preset). */
 export function adaptConfig(model: string, preset: PresetName = 'adapt-cpu', overrides: Record<string, unknown> = {}): TrainConfig {
   const info = PRESET_INFO.find((p) => p.name === preset);
-  if (info && info.stage !== 'adapt') throw new DinoscopeError('BAD_INPUT', `--preset ${preset} is a pretraining preset; adapt presets: ${PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name).join(', ')}.`);
+  if (info && info.stage !== 'adapt') throw new FieldError('preset', `${preset} is a pretraining preset; adapt presets: ${PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name).join(', ')}.`);
   const model0 = typeof overrides.model === 'object' && overrides.model !== null ? overrides.model : {};
   return trainConfig(preset, { ...overrides, model: { ...model0, from: model } });
 }
@@ -56,7 +56,7 @@ export async function memoryLines(c: TrainConfig): Promise<string[]> {
 /** Runs (or resumes) a high-resolution adaptation run in `project`. */
 export async function runAdapt(project: Project, opts: AdaptOptions): Promise<RunSummary> {
   if (opts.resume) return runPretrain(project, { ...opts, preset: undefined });
-  if (!opts.model) throw new DinoscopeError('BAD_INPUT', 'adapt needs the model to adapt (--model).');
+  if (!opts.model) throw new FieldError('model', 'adapt needs the model to adapt.');
   const preset = opts.preset ?? 'adapt-cpu';
   const overrides = { ...(opts.overrides ?? {}) };
   const config = adaptConfig(opts.model, preset, overrides); // BAD_INPUT before any folder is made

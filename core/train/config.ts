@@ -1,8 +1,9 @@
 // The training configuration: one strict object with every default in this file and a comment per key
 // (recipe §2, §3, §5; the dinov2 ssl_default_config.yaml keys it mirrors are named). A run is a preset plus
 // strict overrides: unknown keys and wrong types are BAD_INPUT. The merged config is saved with every
-// checkpoint.
+// checkpoint. A checked config is deeply frozen: what was validated is what trains.
 import { DinoscopeError } from '../common/errors.js';
+import { deepFreeze } from '../common/freeze.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
@@ -326,7 +327,20 @@ export function trainConfig(preset: PresetName = 'quick', overrides: Overrides |
   merge(c, overrides as Record<string, unknown>, '');
   const cfg = c as unknown as TrainConfig;
   validateTrainConfig(cfg);
-  return cfg;
+  return deepFreeze(cfg);
+}
+
+/** The config with another step count (a minutes budget fixes it from the measured speed): a new checked,
+ * frozen config; `c` itself is never changed. */
+export function withSteps(c: TrainConfig, steps: number): TrainConfig {
+  return revisedConfig({ ...c, steps });
+}
+
+/** A run's config replaced as a whole (a new length, re-planned schedules): checked, copied and frozen. */
+export function revisedConfig(next: TrainConfig): TrainConfig {
+  const c = structuredClone(next);
+  validateTrainConfig(c);
+  return deepFreeze(c);
 }
 
 const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;

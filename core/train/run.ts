@@ -8,7 +8,7 @@
 // the new total from the checkpoint's step on, the step counter, optimizer and teacher continued.
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DinoscopeError } from '../common/errors.js';
+import { DinoscopeError, FieldError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
@@ -188,7 +188,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   const log = opts.log ?? ((): void => undefined);
   checkBudget(opts.steps, opts.minutes);
   const ckMinutes = opts.checkpointMinutes ?? 10;
-  if (!(ckMinutes > 0)) throw new DinoscopeError('BAD_INPUT', `--checkpoint-minutes must be positive, got ${ckMinutes}.`);
+  if (!(ckMinutes > 0)) throw new FieldError('checkpointMinutes', `must be positive, got ${ckMinutes}.`);
   if (!project.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
 
   let rec: RunRecord;
@@ -199,7 +199,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   const now = new Date().toISOString();
   if (opts.resume) {
     if (opts.preset || opts.overrides) {
-      throw new DinoscopeError('BAD_INPUT', '--resume continues a run with its saved config: drop --preset, --from and config overrides (--steps N or --minutes M extend it).');
+      throw new FieldError('resume', 'continues a run with its saved config: drop {preset}, {from} and {overrides} ({steps} or {minutes} extend it).');
     }
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
@@ -212,7 +212,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       // Extension: the schedules re-planned over the new total from this step on (schedule-plan.ts).
       const sps = opts.minutes !== undefined ? ((await recentSecondsPerStep(join(folder, 'progress.jsonl'), trainer.config.batchSize)) ?? 1) : 0;
       const to = startedFrom + (opts.steps ?? stepsInMinutes(opts.minutes!, sps));
-      Object.assign(trainer.config, replanned(trainer.config, startedFrom, to, 'extend'));
+      trainer.revise(replanned(trainer.config, startedFrom, to, 'extend'));
       if (opts.minutes !== undefined) stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
@@ -220,7 +220,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new DinoscopeError('BAD_INPUT', `--run "${name}": use letters, digits, '.', '_' and '-'.`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
     if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; use --resume --run ${name} or another name.`);
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
@@ -299,8 +299,8 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         const to = budget.plan(r.step, trainer.config.steps, (now - budgetStart) / 1000);
         if (to !== null) {
           const firstPlan = budget.iterations >= TIMED_STEPS && stepsFrom.timedSteps === 0 && !trainer.config.replans.length && !opts.resume;
-          if (firstPlan) trainer.config.steps = Math.max(r.step, to);
-          else Object.assign(trainer.config, replanned(trainer.config, r.step, to, 'budget'));
+          if (firstPlan) trainer.setTotalSteps(Math.max(r.step, to));
+          else trainer.revise(replanned(trainer.config, r.step, to, 'budget'));
           replans += firstPlan ? 0 : 1;
           const sps = budget.secondsPerStep();
           stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: Math.min(budget.iterations - 1, 8), replans };

@@ -70,9 +70,9 @@ describe('TimeBudget', () => {
     };
     expect(msg(() => checkBudget(10, undefined))).toBe('accepted');
     expect(msg(() => checkBudget(undefined, 0.5))).toBe('accepted');
-    expect(msg(() => checkBudget(2, 3))).toBe('give either --steps or --minutes, not both.');
-    expect(msg(() => checkBudget(0, undefined))).toBe('--steps must be a whole number from 1 to 10000000, got 0.');
-    expect(msg(() => checkBudget(undefined, 1e6, (k) => k))).toBe('minutes must be more than 0 and at most 10080 (a week), got 1000000.');
-    expect(msg(() => checkBudget(undefined, NaN))).toBe('--minutes must be more than 0 and at most 10080 (a week), got NaN.');
+    expect(msg(() => checkBudget(2, 3))).toBe('minutes: give either steps or minutes, not both.');
+    expect(msg(() => checkBudget(0, undefined))).toBe('steps: must be a whole number from 1 to 10000000, got 0.');
+    expect(msg(() => checkBudget(undefined, 1e6))).toBe('minutes: must be more than 0 and at most 10080 (a week), got 1000000.');
+    expect(msg(() => checkBudget(undefined, NaN))).toBe('minutes: must be more than 0 and at most 10080 (a week), got NaN.');
   });
 });

@@ -25,7 +25,7 @@ import { inspectWeights } from '../model/weights/import.js';
 import type { Project } from '../project/project.js';
 import { projectRunData } from './data.js';
 import type { StepSizes, TrainBatch } from '../data/train/batch.js';
-import { type TrainConfig, scratchViT } from './config.js';
+import { type TrainConfig, revisedConfig, scratchViT, withSteps } from './config.js';
 import { type CheckpointContents, type GramTeacherState, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { StepSizeSchedule } from './adapt-sizes.js';
 import { gramCopyDue, gramInputs } from './gram/teacher-step.js';
@@ -77,8 +77,15 @@ export class Trainer {
   private readonly sets = new Map<string, GraphSet>();
   private gram: GramTeacherState | null;
 
+  private cfg: TrainConfig;
+
+  /** The run's config, deeply frozen; replaced as a whole (setTotalSteps, revise), never changed in place. */
+  get config(): TrainConfig {
+    return this.cfg;
+  }
+
   private constructor(
-    readonly config: TrainConfig,
+    config: TrainConfig,
     readonly vit: ViTConfig,
     readonly head: HeadConfig,
     private readonly data: BatchSource,
@@ -91,6 +98,7 @@ export class Trainer {
     private readonly health: RunHealth,
     init: InitialState,
   ) {
+    this.cfg = config;
     this.stepIndex = init.step;
     this.centers = init.centers;
     this.current = first;
@@ -138,6 +146,17 @@ export class Trainer {
     const optNames = loadState(first, ema, names, init);
     const health = await RunHealth.create(config, vit, runtime, init.health);
     return new Trainer(config, vit, head, data, runtime, first, ema, names, optNames, sizes, health, init);
+  }
+
+  /** Fixes the run's length (the horizon of every schedule), as a minutes budget does once the first steps
+   * are timed: the config becomes a new frozen one with `steps` (checked), and checkpoints save that one. */
+  setTotalSteps(steps: number): void {
+    this.cfg = withSteps(this.cfg, steps);
+  }
+
+  /** Replaces the config by a re-planned one (schedule-plan.ts: a budget re-estimate or an extension), checked and frozen. */
+  revise(next: TrainConfig): void {
+    this.cfg = revisedConfig(next);
   }
 
   /** Steps completed so far (the schedule position; the next step's index). */

@@ -36,10 +36,10 @@ describe('dispatch', () => {
     expect(await dispatch(trusted, 'showOpenDialog', ['project'])).toEqual({ ok: ['/picked/project'] });
   });
 
-  it('rejects unknown methods, including prototype names', async () => {
+  it('rejects unknown methods, including prototype names, as the serve host does (NOT_FOUND)', async () => {
     for (const m of ['deleteEverything', 'constructor', '__proto__', 'toString', 'tile', 'close', 42, null]) {
       const r = await dispatch(trusted, m, []);
-      expect(r).toEqual({ error: expect.objectContaining({ code: 'BAD_INPUT' }) });
+      expect(r).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('is not an API method') }) });
     }
   });
 

@@ -1,8 +1,9 @@
 // The IPC call path without Electron: ipc.ts registers ONE handler on ipcChannels.call that hands each
-// request here. A call is answered only for the main window's own page (dinoscope://app/…), only for a
-// method of the contract, and always with { ok } | { error } — nothing is thrown across the process
-// boundary.
-import { apiEvents, isApiMethod, type ApiEvent, type DinoscopeApi, type DinoscopeEvents } from '../../core/common/api.js';
+// request here. A call is answered only for the main window's own page (dinoscope://app/…), then goes
+// through core/app/dispatch.ts (the call path the serve host shares), and always with { ok } | { error } —
+// nothing is thrown across the process boundary.
+import { apiEvents, type ApiEvent, type DinoscopeApi, type DinoscopeEvents } from '../../core/common/api.js';
+import { dispatch } from '../../core/app/dispatch.js';
 import { DinoscopeError, toEnvelope, type ErrorEnvelope } from '../../core/common/errors.js';
 import { appOrigin } from './csp.js';
 
@@ -41,11 +42,7 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
       if (trusted === null || sender.webContentsId !== trusted || !sender.mainFrame || !isAppUrl(sender.frameUrl)) {
         throw new DinoscopeError('FORBIDDEN', `Refused an API call from ${sender.frameUrl || 'an unknown frame'}: only the Dinoscope window may call the API.`);
       }
-      if (!isApiMethod(method)) throw new DinoscopeError('BAD_INPUT', `Unknown API method ${JSON.stringify(method)}.`);
-      if (!Array.isArray(args)) throw new DinoscopeError('BAD_INPUT', `Arguments of ${method} must be an array.`);
-      const fn = options.service[method] as (...a: unknown[]) => Promise<unknown>;
-      const ok: unknown = await fn.apply(options.service, args);
-      return { ok: ok === undefined ? null : ok };
+      return { ok: await dispatch(options.service, method, args) };
     } catch (err) {
       return { error: toEnvelope(err) };
     }

@@ -236,7 +236,7 @@ describe('main process wiring', () => {
     expect(report.appInfo).toEqual({ ok: expect.objectContaining({ host: 'electron', version: '0.1.0-fake', nativeDialogs: true }) });
     expect(report.subframe).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
     expect(report.foreign).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
-    expect(report.unknown).toEqual({ error: expect.objectContaining({ code: 'BAD_INPUT' }) });
+    expect(report.unknown).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND' }) });
     expect(report.created).toEqual({ ok: expect.objectContaining({ name: 'Wired', path: path.join(dir, 'project') }) });
     expect(report.sentEvents).toContainEqual(['dinoscope:event', 'projectChanged']);
   });

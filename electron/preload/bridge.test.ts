@@ -68,8 +68,8 @@ describe('preload bridge', () => {
   it('refuses names outside the contract without sending anything', async () => {
     const before = invoked.length;
     const call = bridge.call as unknown as (m: string) => Promise<unknown>;
-    await expect(call('deleteEverything')).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(call('hasOwnProperty')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(call('deleteEverything')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(call('hasOwnProperty')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(invoked.length).toBe(before);
     const on = bridge.on as unknown as (e: string, l: () => void) => () => void;
     expect(() => on('secretEvent', () => undefined)).toThrow(TypeError);

@@ -44,7 +44,7 @@ export function createBridge(ipc: BridgeIpc, pathForFile: (file: unknown) => str
   };
 
   const call = async (method: ApiMethod, ...args: unknown[]): Promise<unknown> => {
-    if (!isApiMethod(method)) throw envelope('BAD_INPUT', `Unknown API method ${JSON.stringify(method)}.`);
+    if (!isApiMethod(method)) throw envelope('NOT_FOUND', `${JSON.stringify(method)} is not an API method.`); // as core/app/dispatch.ts words it
     return unwrap(method, await ipc.invoke(ipcChannels.call, method, args));
   };
 

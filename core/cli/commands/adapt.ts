@@ -16,6 +16,8 @@ const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
 
 export const adaptCommand: Command = {
   name: 'adapt',
+  flags: [...KNOWN],
+  fields: { name: 'run' },
   summary: 'high-resolution adaptation of a model with Gram anchoring (DINOv3) on a project\'s images',
   usage:
     'usage: dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M]\n' +

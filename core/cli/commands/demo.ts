@@ -19,6 +19,7 @@ const PROGRESS_EVERY_S = 2;
 
 export const demoCommand: Command = {
   name: 'demo',
+  flags: [...KNOWN],
   summary: 'make a sample project: generated slides, a few minutes of pretraining, features ready to search',
   usage:
     'usage: dinoscope demo [--minutes M] [--dir D]\n\n' +

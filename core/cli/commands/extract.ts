@@ -19,6 +19,7 @@ const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 export const extractCommand: Command = {
   name: 'extract',
+  flags: [...KNOWN],
   summary: 'dense patch features of a project\'s images with a model',
   usage:
     'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +

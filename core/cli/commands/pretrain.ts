@@ -14,6 +14,8 @@ const KNOWN = new Set(['project', 'preset', 'from', 'steps', 'minutes', 'resume'
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
+  flags: [...KNOWN],
+  fields: { name: 'run' },
   summary: 'self-supervised DINO + iBOT + KoLeo pretraining on a project\'s images',
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +

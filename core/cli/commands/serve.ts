@@ -13,8 +13,11 @@ export function defaultRendererDir(): string {
   return resolve(here, '../renderer');
 }
 
+const KNOWN = ['project', 'port', 'host', 'json', 'renderer'];
+
 export const serveCommand: Command = {
   name: 'serve',
+  flags: KNOWN,
   summary: 'serve the app to a browser on this machine (token-protected)',
   usage: [
     'usage: dinoscope serve [--project P] [--port N] [--host 127.0.0.1] [--json]',
@@ -27,7 +30,7 @@ export const serveCommand: Command = {
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['json']);
     if (positional.length > 0) throw new DinoscopeError('BAD_INPUT', `unexpected argument '${positional[0]}' (use --project P).`);
-    for (const name of flags.keys()) if (!['project', 'port', 'host', 'json', 'renderer'].includes(name)) throw new DinoscopeError('BAD_INPUT', `unknown option --${name}.`);
+    for (const name of flags.keys()) if (!KNOWN.includes(name)) throw new DinoscopeError('BAD_INPUT', `unknown option --${name}.`);
     const portFlag = flags.get('port') ?? '8484';
     const port = Number(portFlag);
     if (typeof portFlag !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) throw new DinoscopeError('BAD_INPUT', `--port must be an integer 0..65535 (got ${String(portFlag)}).`);

@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dispatch } from '../../app/dispatch.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
+import { runCli } from '../../cli/main.js';
 import { vitConfig } from '../../model/config.js';
 import { projectModelsDir } from '../../model/manager/paths.js';
 import { initParams } from '../../model/params.js';
@@ -108,8 +110,30 @@ describe('extractFeatures (API)', () => {
   it('bad input is one sentence', async () => {
     await expect(service.extractFeatures({ modelId: 'tiny', mpp: 0.5 })).rejects.toThrow(/states no resolution/);
     await expect(service.extractFeatures({ modelId: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(service.extractFeatures({ modelId: 'tiny', level: 3 })).rejects.toThrow(/--level 3 does not exist/);
+    await expect(service.extractFeatures({ modelId: 'tiny', level: 3 })).rejects.toThrow(/level: 3 does not exist/);
   });
+
+  it('a core error names the field in the app, and the flag when the CLI prints it', async () => {
+    // The app: the call through the one dispatch both hosts use; the message names the option.
+    const viaApp = async (options: object): Promise<string> => dispatch(service, 'extractFeatures', [options]).then(() => '', (e: Error) => e.message);
+    const level = await viaApp({ modelId: 'tiny', level: 3 });
+    expect(level).toMatch(/half\.png: level: 3 does not exist \(the image has levels 0–2\)\.$/);
+    const mpp = await viaApp({ modelId: 'tiny', mpp: 0.5 });
+    expect(mpp).toMatch(/half\.png: mpp: the file states no resolution, so 0\.5 µm per pixel cannot be honoured; use level instead\.$/);
+    expect(await viaApp({ modelId: 'tiny', batch: 300 })).toBe('batch: must be an integer from 1 to 256, got 300.');
+    for (const m of [level, mpp]) expect(m).not.toContain('--');
+    // The CLI: the same core errors, worded with its flags.
+    const viaCli = async (...argv: string[]): Promise<{ code: number; err: string }> => {
+      let err = '';
+      const code = await runCli(['extract', '--project', join(dir, 'proj'), '--model', 'tiny', '--device', 'cpu', ...argv], { stdout: () => undefined, stderr: (t) => void (err += t), signal: new AbortController().signal });
+      return { code, err };
+    };
+    const cliLevel = await viaCli('--level', '3');
+    expect(cliLevel.code).toBe(2);
+    expect(cliLevel.err).toMatch(/^dinoscope extract: .*half\.png: --level: 3 does not exist \(the image has levels 0–2\)\.\n$/);
+    expect((await viaCli('--mpp', '0.5')).err).toMatch(/half\.png: --mpp: the file states no resolution, so 0\.5 µm per pixel cannot be honoured; use --level instead\.\n$/);
+    expect((await viaCli('--batch', '300')).err).toBe('dinoscope extract: --batch: must be an integer from 1 to 256, got 300.\n');
+  }, 60_000);
 
   it('attention and token-norm maps for a region become overlays with a legend', async () => {
     const overlays = await service.attentionMaps(imageId, { modelId: 'tiny', x: 0, y: 0, width: 448, height: 448 });

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { ExtractImageSummary, ExtractOptions, ExtractSummary } from '../../common/api.js';
+import { extractOptions } from '../../common/api-schema.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader } from '../../data/reader.js';
 import { openImage } from '../../data/readers/registry.js';
@@ -48,19 +49,10 @@ export interface ExtractHooks {
   onePass?: Partial<OnePassBudget>;
 }
 
-/** Validates API/CLI options (they may come from JSON). */
+/** Validates API/CLI options (they may come from JSON) against their schema (core/common/api-schema.ts):
+ * FieldError naming the field; the result is a new, frozen object. */
 export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
-  if (typeof o !== 'object' || o === null) throw new DinoscopeError('BAD_INPUT', 'Extraction options must be an object.');
-  if (typeof o.modelId !== 'string' || !o.modelId) throw new DinoscopeError('BAD_INPUT', 'Name the model to extract with (modelId).');
-  if (o.mpp !== undefined && o.level !== undefined) throw new DinoscopeError('BAD_INPUT', 'Give either mpp or level, not both.');
-  if (o.mpp !== undefined && !(typeof o.mpp === 'number' && o.mpp > 0 && Number.isFinite(o.mpp))) throw new DinoscopeError('BAD_INPUT', `mpp must be a positive number of µm per pixel, got ${String(o.mpp)}.`);
-  if (o.level !== undefined && !(Number.isInteger(o.level) && o.level >= 0)) throw new DinoscopeError('BAD_INPUT', `level must be a non-negative integer, got ${String(o.level)}.`);
-  if (o.batch !== undefined && !(Number.isInteger(o.batch) && o.batch >= 1 && o.batch <= 256)) throw new DinoscopeError('BAD_INPUT', `batch must be an integer from 1 to 256, got ${String(o.batch)}.`);
-  if (o.imageIds !== undefined && !(Array.isArray(o.imageIds) && o.imageIds.every((x) => typeof x === 'string'))) throw new DinoscopeError('BAD_INPUT', 'imageIds must be a list of image ids.');
-  if (o.context !== undefined && !['auto', 'whole', 'tiled'].includes(o.context)) throw new DinoscopeError('BAD_INPUT', `context must be auto, whole or tiled, got ${String(o.context)}.`);
-  if (o.activate !== undefined && typeof o.activate !== 'boolean') throw new DinoscopeError('BAD_INPUT', `activate must be true or false, got ${String(o.activate)}.`);
-  checkDevice(o.device);
-  return o;
+  return extractOptions.parse(o);
 }
 
 /** The feature set's id: model and resolution, file-name safe. */

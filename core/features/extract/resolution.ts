@@ -2,7 +2,7 @@
 // read the native level nearest the target that needs no upsampling and resample it down to the target.
 // Everything downstream (tiles, the patch grid, the store's stride) is in "working pixels".
 import type { ImageMetadata } from '../../common/api.js';
-import { DinoscopeError } from '../../common/errors.js';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { DOWNSAMPLE_TOLERANCE, scaleFor } from '../../data/resolution.js';
 
 export interface ResolutionRequest {
@@ -47,13 +47,13 @@ export function collectionRequest(o: { mpp?: number; level?: number }, mpps: rea
 /** Chooses the level and resampling for `req`; `file` names the image in errors. */
 export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, patchSize: number, file: string): WorkingResolution {
   if (req.mpp !== undefined) {
-    if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp must be a positive number of µm per pixel, got ${req.mpp}.`);
-    if (!meta.mpp && !req.mppFallback) throw new DinoscopeError('BAD_INPUT', `${file}: the file states no resolution (mpp), so --mpp ${req.mpp} cannot be honoured; use --level instead.`);
-    if (meta.mpp && req.mpp / meta.mpp < 1 - DOWNSAMPLE_TOLERANCE) throw new DinoscopeError('BAD_INPUT', `${file}: --mpp ${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`);
+    if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new FieldError('mpp', `must be a positive number of µm per pixel, got ${req.mpp}.`, file);
+    if (!meta.mpp && !req.mppFallback) throw new FieldError('mpp', `the file states no resolution, so ${req.mpp} µm per pixel cannot be honoured; use {level} instead.`, file);
+    if (meta.mpp && req.mpp / meta.mpp < 1 - DOWNSAMPLE_TOLERANCE) throw new FieldError('mpp', `${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`, file);
   }
   if (req.mpp === undefined || !meta.mpp) {
     const lv = req.level ?? 0;
-    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new DinoscopeError('BAD_INPUT', `${file}: --level ${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`);
+    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new FieldError('level', `${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`, file);
   }
   const scale = scaleFor(meta, req);
   const downsample = Math.max(1, scale.downsample);

@@ -208,7 +208,7 @@ export class TrainingApi {
   async extend(name: string, o: TrainExtendOptions): Promise<TrainRunInfo> {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
     const { steps, minutes } = o as TrainExtendOptions;
-    checkBudget(steps, minutes, (k) => k);
+    checkBudget(steps, minutes);
     if (steps === undefined && minutes === undefined) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
     const { dir, info, record } = await this.run(name);
     if (this.d.host.isLive(dir, name)) throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);

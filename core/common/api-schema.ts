@@ -1,0 +1,154 @@
+// The schema of every API method's arguments (core/common/schema.ts) and of the option objects they take.
+// core/app/dispatch.ts checks each call against these before the service sees it, so every transport
+// refuses a bad call the same way. The TypeScript signatures of DinoscopeApi are checked against them at
+// compile time (`Mismatched` below): a method whose schema and signature disagree fails to type-check.
+import type { AnalysisExportFormat, ApiMethod, DinoscopeApi } from './api.js';
+import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
+import { FieldError } from './errors.js';
+import { anyObject, args, array, boolean, nullable, number, object, oneOf, optional, refine, string, type Infer, type Schema } from './schema.js';
+
+const id = string();
+const path = string();
+const positive = number({ gt: 0 });
+const level = number({ int: true, min: 0 });
+const clusterK = number({ int: true, min: MIN_CLUSTER_K, max: MAX_CLUSTER_K });
+/** Run names become folder names under <project>/runs/. */
+export const runName = string({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')", maxLength: 128 });
+
+/** Refuses two fields given together. */
+function eitherOf<T extends object>(a: keyof T & string, b: keyof T & string): (value: T, path: string) => void {
+  return (value, p) => {
+    if (value[a] !== undefined && value[b] !== undefined) throw new FieldError(p ? `${p}.${b}` : b, `give either {${a}} or {${b}}, not both.`);
+  };
+}
+
+/** ExtractOptions: dense feature extraction (core/features/extract). */
+export const extractOptions = refine(
+  object({
+    modelId: id,
+    mpp: optional(positive),
+    level: optional(level),
+    batch: optional(number({ int: true, min: 1, max: 256 })),
+    imageIds: optional(array(id)),
+    context: optional(oneOf(['auto', 'whole', 'tiled'])),
+    device: optional(oneOf(['auto', 'cpu', 'webgpu', 'cuda'])),
+    activate: optional(boolean()),
+  }),
+  eitherOf('mpp', 'level'),
+);
+
+const region = object({ x: number(), y: number(), width: positive, height: positive });
+
+export const attentionRequest = refine(object({ modelId: id, x: number(), y: number(), width: positive, height: positive, mpp: optional(positive), level: optional(level) }), eitherOf('mpp', 'level'));
+
+export const similarityRequest = refine(
+  object({
+    imageId: id,
+    points: optional(array(object({ x: number(), y: number() }), { min: 1, max: 256 })),
+    rect: optional(region),
+    k: optional(number({ int: true, min: 1, max: 200 })),
+    featureSet: optional(id),
+  }),
+  (r, p) => {
+    if (r.points === undefined && r.rect === undefined) throw new FieldError(p ? `${p}.points` : 'points', 'a similarity query needs {points} [{x, y}] or a {rect}.');
+  },
+);
+
+export const pcaOverlayOptions = object({ foregroundThreshold: optional(number()), featureSet: optional(id) });
+
+const EXPORT_FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv', 'qupath'] as const satisfies readonly AnalysisExportFormat[];
+
+/** AnalysisExportRequest: what the export writes (core/analysis/export.ts checks format against what). */
+export const exportRequest = object({
+  format: oneOf(EXPORT_FORMATS),
+  what: optional(oneOf(['features', 'pca', 'clusters', 'similarity', 'search'])),
+  imageIds: optional(array(id)),
+  dir: optional(path),
+  k: optional(clusterK),
+  threshold: optional(number()),
+  pixelsPerPatch: optional(number({ int: true, min: 1, max: 64 })),
+});
+
+/** TrainExtendOptions: more steps or minutes for a finished run (its schedules re-planned). */
+export const trainExtendOptions = refine(
+  object({
+    steps: optional(number({ int: true, min: 1, max: 10_000_000 })),
+    minutes: optional(number({ gt: 0, max: 10_080 })),
+  }),
+  eitherOf('steps', 'minutes'),
+);
+
+/** TrainStartOptions; `overrides` are checked key by key by core/train/config.ts (strict). */
+export const trainStartOptions = refine(
+  object({
+    stage: optional(oneOf(['pretrain', 'adapt'])),
+    preset: id,
+    from: optional(nullable(id)),
+    steps: optional(number({ int: true, gt: 0 })),
+    minutes: optional(positive),
+    overrides: optional(anyObject()),
+    name: optional(runName),
+  }),
+  eitherOf('steps', 'minutes'),
+);
+
+export const modelImportOptions = object({ name: optional(string({ maxLength: 200 })), location: optional(oneOf(['project', 'user'])) });
+export const modelDownloadOptions = object({ name: optional(string({ maxLength: 200 })), location: optional(oneOf(['project', 'user'])), token: optional(string()), sha256: optional(string({ pattern: /^[0-9a-fA-F]{64}$/, patternWords: '64 hexadecimal digits' })) });
+
+export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
+
+/** The argument schema of every method of the contract. */
+export const apiSchemas = {
+  appInfo: args(),
+  recentProjects: args(),
+  createProject: args(['path', path], ['name', optional(string({ maxLength: 200 }))]),
+  openProject: args(['path', path]),
+  currentProject: args(),
+  importPaths: args(['paths', array(path)]),
+  removeImage: args(['imageId', id]),
+  listDirectory: args(['path', nullable(path)]),
+  showOpenDialog: args(['kind', oneOf(['images', 'project'])]),
+  tileSource: args(['imageId', id]),
+  overlays: args(['imageId', id]),
+  thumbnailUrl: args(['imageId', id]),
+  cancelJob: args(['jobId', id]),
+  listModels: args(),
+  modelCatalogue: args(),
+  importModel: args(['path', path], ['options', optional(modelImportOptions)]),
+  downloadModel: args(['source', string()], ['options', optional(modelDownloadOptions)]),
+  deleteModel: args(['id', id]),
+  extractFeatures: args(['options', extractOptions]),
+  extractEstimate: args(['options', extractOptions]),
+  setActiveFeatureSet: args(['id', id]),
+  deleteFeatureSet: args(['id', id]),
+  attentionMaps: args(['imageId', id], ['request', attentionRequest]),
+  similarityQuery: args(['request', similarityRequest]),
+  similarityHeatmap: args(['imageId', id]),
+  pcaOverlay: args(['imageId', id], ['options', optional(pcaOverlayOptions)]),
+  clusterOverlay: args(['imageId', id], ['k', clusterK]),
+  clusterRegions: args(['clusterId', number({ int: true, min: 0 })]),
+  exportAnalysis: args(['request', exportRequest]),
+  trainPresets: args(),
+  trainHardware: args(),
+  trainEstimate: args(['options', trainStartOptions]),
+  startTraining: args(['options', trainStartOptions]),
+  extendTraining: args(['run', runName], ['options', trainExtendOptions]),
+  trainingRuns: args(),
+  trainingHistory: args(['run', runName]),
+  pauseTraining: args(['run', runName]),
+  resumeTraining: args(['run', runName]),
+  stopTraining: args(['run', runName]),
+  startDemo: args(['options', optional(demoOptions)]),
+} as const satisfies Record<ApiMethod, Schema<unknown[]>>;
+
+// ---- compile-time agreement of the schemas with DinoscopeApi ----
+
+/** Identical types (not merely assignable both ways, which would let an optional field go missing). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** The methods whose schema's arguments differ from their TypeScript signature (never, or this fails to compile). */
+type Mismatched = { [M in ApiMethod]: Same<Infer<(typeof apiSchemas)[M]>, Parameters<DinoscopeApi[M]>> extends true ? never : M }[ApiMethod];
+const schemasMatchSignatures: [Mismatched] extends [never] ? true : Mismatched = true;
+void schemasMatchSignatures;
+
+/** The checked arguments of `method`. */
+export type ApiArgs<M extends ApiMethod> = Infer<(typeof apiSchemas)[M]>;
