@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { validateReplans } from './schedule-plan.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Project } from '../project/project.js';
 import { TINY_OVERRIDES, trainConfig, withSteps, type TrainConfig } from './config.js';
@@ -65,7 +66,9 @@ describe('a validated training config', () => {
     // The checkpoint holds the config with the fixed step count (a resume continues to the same end) …
     const saved = JSON.parse(readFileSync(join(checkpointDir(summary.dir), 'train-config.json'), 'utf8')) as TrainConfig;
     expect(saved.steps).toBe(summary.totalSteps);
-    expect({ ...saved, steps: started.steps }).toEqual(JSON.parse(JSON.stringify(started)));
+    // … and its re-plans (each re-estimate of the budget re-times the schedules through a new checked config).
+    expect(validateReplans(saved.replans, saved.steps)).toBeNull();
+    expect({ ...saved, steps: started.steps, replans: started.replans }).toEqual(JSON.parse(JSON.stringify(started)));
     // … and the run folder's config is the one validated at the start, as before.
     const first = JSON.parse(readFileSync(join(summary.dir, 'train-config.json'), 'utf8')) as TrainConfig;
     expect(first).toEqual(JSON.parse(JSON.stringify(started)));

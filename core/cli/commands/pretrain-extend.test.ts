@@ -35,13 +35,13 @@ describe('dinoscope pretrain: budgets and extending a run', () => {
     const cases: [string[], RegExp][] = [
       [['--tiny', '--minutes', '0'], /--minutes must be a positive number, got "0"/],
       [['--tiny', '--minutes', 'ten'], /--minutes must be a positive number, got "ten"/],
-      [['--tiny', '--minutes', '20000'], /--minutes must be more than 0 and at most 10080 \(a week\), got 20000/],
+      [['--tiny', '--minutes', '20000'], /--minutes: must be more than 0 and at most 10080 \(a week\), got 20000/],
       [['--tiny', '--steps', '2.5'], /--steps must be a positive integer, got "2.5"/],
-      [['--tiny', '--steps', '99999999'], /--steps must be a whole number from 1 to 10000000/],
+      [['--tiny', '--steps', '99999999'], /--steps: must be a whole number from 1 to 10000000/],
       [['--resume', 'nosuch', '--steps', '3'], /no run named "nosuch"/],
       [['--resume', 'a', '--run', 'b', '--steps', '3'], /--resume a and --run b name different runs/],
       [['--resume', '--steps', '3', '--minutes', '1'], /either --steps or --minutes/],
-      [['--resume', '--preset', 'quick', '--steps', '3'], /drop --preset, --from and config overrides \(--steps N or --minutes M extend it\)/],
+      [['--resume', '--preset', 'quick', '--steps', '3'], /--resume: continues a run with its saved config: drop --preset, --from and --overrides \(--steps or --minutes extend it\)/],
     ];
     for (const [args, msg] of cases) {
       const r = cli(args);
