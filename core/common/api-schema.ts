@@ -5,6 +5,7 @@
 import type { AnalysisExportFormat, ApiMethod, DinoscopeApi } from './api.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
+import { MASK_SETTINGS } from './foreground-mask.js';
 import { anyObject, args, array, boolean, nullable, number, object, oneOf, optional, refine, string, type Infer, type Schema } from './schema.js';
 
 const id = string();
@@ -31,6 +32,7 @@ export const extractOptions = refine(
     batch: optional(number({ int: true, min: 1, max: 256 })),
     imageIds: optional(array(id)),
     context: optional(oneOf(['auto', 'whole', 'tiled'])),
+    mask: optional(oneOf(MASK_SETTINGS)),
     device: optional(oneOf(['auto', 'cpu', 'webgpu', 'cuda'])),
     activate: optional(boolean()),
   }),

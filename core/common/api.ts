@@ -4,6 +4,8 @@
 // (checked at compile time against the signature) are the only steps needed to expose it.
 // Every argument and result is structured-clone/JSON safe (plain objects, arrays, strings, numbers,
 // booleans, null) unless noted.
+import type { MaskSetting, MaskUsed } from './foreground-mask.js';
+export type { MaskSetting, MaskUsed } from './foreground-mask.js';
 
 /** One level of an image pyramid. downsample = level-0 width / this level's width (≥ 1). */
 export interface ImageLevel {
@@ -255,6 +257,13 @@ export interface ExtractOptions {
    */
   device?: 'auto' | 'cpu' | 'webgpu' | 'cuda';
   /**
+   * Foreground (tissue) mask: which patches go into search and clusters (and, tiled, which tiles are
+   * computed). 'auto' (default): 'brightfield' or 'fluorescence' per image, picked from its thumbnail;
+   * 'off': every patch; 'brightfield': tissue on bright glass; 'fluorescence': signal on a dark background.
+   * A setting other than 'auto' makes its own feature set (its id ends in -mask-<setting>).
+   */
+  mask?: MaskSetting;
+  /**
    * Whether the set becomes the project's active feature set when the run completes. Default: only when no
    * set is active. A cancelled or failed run never changes the active set.
    */
@@ -300,6 +309,10 @@ export interface ExtractImageSummary {
   patches: number;
   seconds: number;
   indexedRows: number;
+  /** The mask the image was extracted with ('auto' resolved) and the share of its patches it kept as
+   * foreground (indexed for search and clusters), 0..1; 1 with the mask off. */
+  mask: MaskUsed;
+  foregroundShare: number;
   /** Context the image's features saw. */
   context: 'whole' | 'tiled';
   /** Present when the run asked for µm per pixel and this image states none: the pyramid level it was
@@ -315,6 +328,8 @@ export interface ExtractSummary {
   images: ExtractImageSummary[];
   /** Context chosen for this run (the same for all its images). */
   context: 'whole' | 'tiled';
+  /** The mask setting of the run (each image's resolved mask is in images[].mask). */
+  mask: MaskSetting;
   /** The onnxruntime execution provider that ran the model ('cpu', 'webgpu', 'cuda'). */
   provider: string;
   /** Warning lines of the run (e.g. the device asked for was not available, so it ran on cpu). */

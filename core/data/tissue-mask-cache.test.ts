@@ -111,6 +111,11 @@ describe('the tissue mask cache', () => {
     expect(await readTissueMaskFile(file, tissueMaskKey(thumb, strict))).toEqual(m);
     expect(await readTissueMaskFile(file, tissueMaskKey(thumb))).toBeNull();
 
+    // The mode is part of the key: a fluorescence mask is never read for a brightfield one. Brightfield
+    // keys are those made before modes existed, so masks cached then stay valid.
+    expect(tissueMaskKey(thumb, { minThreshold: 20, mode: 'fluorescence' }).equals(tissueMaskKey(thumb))).toBe(false);
+    expect(tissueMaskKey(thumb, { minThreshold: 20, mode: 'brightfield' }).equals(tissueMaskKey(thumb))).toBe(true);
+
     // Another thumbnail (the image re-imported): recomputed from its bytes.
     const blank = await sharp({ create: { width: 256, height: 128, channels: 3, background: '#f8f8f8' } }).jpeg().toBuffer();
     const again = await cachedTissueMask(blank, file);

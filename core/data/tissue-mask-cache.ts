@@ -21,7 +21,7 @@ const HEADER = 4 + 32 + 8;
 /** The cache key of the mask of `thumbnail` with `params` (32 bytes). */
 export function tissueMaskKey(thumbnail: Uint8Array, params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK): Buffer {
   return createHash('sha256')
-    .update(`tissue-mask v${TISSUE_MASK_VERSION} ${JSON.stringify({ minThreshold: params.minThreshold })}\0`)
+    .update(`tissue-mask v${TISSUE_MASK_VERSION} ${JSON.stringify({ minThreshold: params.minThreshold, ...(params.mode === 'fluorescence' ? { mode: params.mode } : {}) })}\0`)
     .update(thumbnail)
     .digest();
 }

@@ -3,6 +3,9 @@
 // layer draws it as an overlay. Stained tissue is saturated, glass is
 // white (unsaturated and bright); darkness catches unstained dark material. A floor on the threshold
 // keeps a blank slide blank.
+// Two foregrounds: 'brightfield' (stained tissue darker or more saturated than bright glass, the score
+// above) and 'fluorescence' (signal brighter than a dark background: the score is brightness,
+// max(R, G, B)). 'auto' picks one per image from the thumbnail's background (foreground-mode.ts).
 import sharp from 'sharp';
 import { otsuThreshold } from './otsu.js';
 
@@ -10,7 +13,12 @@ import { otsuThreshold } from './otsu.js';
 export interface TissueMaskParams {
   /** Scores at or below this are never tissue, whatever Otsu says (near-white, near-grey glass). */
   minThreshold: number;
+  /** Which foreground the score finds (default 'brightfield'). */
+  mode?: ForegroundMode;
 }
+
+/** What counts as foreground: tissue on bright glass, or signal on a dark background. */
+export type ForegroundMode = 'brightfield' | 'fluorescence';
 
 export const DEFAULT_TISSUE_MASK: Readonly<TissueMaskParams> = { minThreshold: 20 };
 
@@ -40,11 +48,19 @@ export function tissueScore(rgb: Uint8Array, pixels: number): Uint8Array {
   return out;
 }
 
+/** Per-pixel fluorescence score of interleaved RGB: brightness max(R, G, B), 0..255. */
+export function signalScore(rgb: Uint8Array, pixels: number): Uint8Array {
+  const out = new Uint8Array(pixels);
+  for (let i = 0; i < pixels; i++) out[i] = Math.max(rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+  return out;
+}
+
 /** The tissue mask of a JPEG thumbnail (computed every call; users go through tissue-mask-cache.ts). */
 export async function tissueMaskFromJpeg(jpeg: Uint8Array, params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK): Promise<Mask> {
   const { data, info } = await sharp(jpeg).removeAlpha().raw().toBuffer({ resolveWithObject: true }); // (h, w, 3)
   const pixels = info.width * info.height;
-  const score = tissueScore(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), pixels);
+  const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const score = params.mode === 'fluorescence' ? signalScore(rgb, pixels) : tissueScore(rgb, pixels);
   const t = Math.max(params.minThreshold, otsuThreshold(score));
   const mask = new Uint8Array(pixels);
   for (let i = 0; i < pixels; i++) mask[i] = score[i] > t ? 1 : 0;

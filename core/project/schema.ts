@@ -1,6 +1,6 @@
 // project.json: a versioned schema, validated on load. Every problem is reported as one sentence naming
 // the file and the field, so a hand-edited or damaged project explains itself.
-import type { ImageMetadata, ImageStatus } from '../common/api.js';
+import type { ImageMetadata, ImageStatus, MaskSetting, MaskUsed } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 
 export const PROJECT_SCHEMA = 'dinoscope-project';
@@ -34,6 +34,9 @@ export interface StoredFeatureImage {
   tissuePatches: number;
   /** Context the features saw (core/features/extract/context.ts); absent in sets made before it was recorded. */
   context?: 'whole' | 'tiled';
+  /** Foreground mask the image was extracted with ('auto' resolved); absent in sets made before masks
+   * were choosable (those used 'brightfield'). */
+  mask?: MaskUsed;
 }
 
 /** Dense features of the collection for one model at one resolution (core/features/extract). */
@@ -50,6 +53,8 @@ export interface StoredFeatureSet {
   images: StoredFeatureImage[];
   /** Context of its images: 'mixed' when runs chose differently (compare features within one context). */
   context?: 'whole' | 'tiled' | 'mixed';
+  /** Foreground mask setting the set is extracted with (core/common/foreground-mask.ts); absent: 'auto'. */
+  mask?: MaskSetting;
   /** Speed of its latest completed extraction run, for the Extract panel's time estimate. */
   speed?: { provider: string; patchesPerSecond: number; at: string };
   createdAt: string;

@@ -34,6 +34,8 @@ describe('dinoscope extract', () => {
     [['--project', 'P', '--model', 'm', '--context', 'global'], /--context must be auto, whole or tiled, got "global"/],
     [['--project', 'P', '--model', 'nope', '--device', 'webgpu'], /No model "nope"/], // a known device passes the parse
     [['--project', 'P', '--model', 'm', '--device', 'gpu'], /--device must be auto, cpu, webgpu or cuda, got "gpu"/],
+    [['--project', 'P', '--model', 'nope', '--mask', 'off'], /No model "nope"/], // a known mask passes the parse
+    [['--project', 'P', '--model', 'm', '--mask', 'tissue'], /--mask must be auto, off, brightfield or fluorescence, got "tissue"/],
   ])('%j exits 2 with one line', async (argv, message) => {
     const r = await cli(...argv.map((a) => (a === 'P' ? join(dir, 'p') : a)));
     expect(r.code).toBe(2);

@@ -1,9 +1,10 @@
-// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID…]`:
+// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID…]`:
 // dense patch features of every readable image into the project's feature store and search index.
 // Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
 import { resolve } from 'node:path';
 import type { ExtractOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
+import { MASK_EXPLAINED, MASK_SETTINGS } from '../../common/foreground-mask.js';
 import { EXTRACT_DEVICES } from '../../features/extract/device.js';
 import { extractFeatures } from '../../features/extract/project.js';
 import { EtaEstimator } from '../../jobs/eta.js';
@@ -12,7 +13,7 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate', 'mask']);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
@@ -22,7 +23,7 @@ export const extractCommand: Command = {
   flags: [...KNOWN],
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--mpp X: an image that states no µm/px is extracted at level 0 (its own pixels) when another image of the\n' +
     'project states its own (a warning, and fallbackLevel in its summary, say so); refused when none does.\n' +
@@ -33,6 +34,9 @@ export const extractCommand: Command = {
     'that provider, or cpu with a warning when it is not available. --batch defaults to 8 tiles on cpu, 32 on a GPU.\n' +
     'The set becomes the project\'s active feature set when the run completes if none is active, or with --activate\n' +
     '(dinoscope sets lists and chooses sets).\n' +
+    '--mask: which patches are foreground, indexed for search and clusters (each image\'s share is in the summary;\n' +
+    'a share under half is also said on stderr):\n' +
+    MASK_SETTINGS.map((m) => `  ${m}${m === 'auto' ? ' (default)' : ''}: ${MASK_EXPLAINED[m]}\n`).join('') +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['activate']);
@@ -65,6 +69,12 @@ export const extractCommand: Command = {
       const d = EXTRACT_DEVICES.find((x) => x === device);
       if (!d) throw new DinoscopeError('BAD_INPUT', `--device must be auto, cpu, webgpu or cuda, got "${device}".`);
       options.device = d;
+    }
+    const mask = flagValue(flags, 'mask');
+    if (mask !== undefined) {
+      const m = MASK_SETTINGS.find((x) => x === mask);
+      if (!m) throw new DinoscopeError('BAD_INPUT', `--mask must be auto, off, brightfield or fluorescence, got "${mask}".`);
+      options.mask = m;
     }
     const image = flagValue(flags, 'image');
     if (image !== undefined) options.imageIds = [image];

@@ -5,12 +5,17 @@
 // counts chunks over all images (a one-pass image finishes all its chunks at once); cancelling stops at
 // the next batch or image and a rerun resumes. The device (device.ts): the probe's provider by default,
 // batch GPU_BATCH on a GPU provider; the provider that ran is in the log, the summary and each store.
+// The foreground mask (o.mask, core/data/foreground-mode.ts) decides which patches are indexed: each
+// image's resolved mask and the share of its patches kept are in the summary and project.json, and an
+// image whose share is under LOW_FOREGROUND_SHARE gets a log line suggesting the mask off.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { ExtractImageSummary, ExtractOptions, ExtractSummary } from '../../common/api.js';
 import { extractOptions } from '../../common/api-schema.js';
 import { DinoscopeError } from '../../common/errors.js';
+import { LOW_FOREGROUND_SHARE, MASK_SETTINGS, type MaskSetting, type MaskUsed } from '../../common/foreground-mask.js';
+import { resolveMask } from '../../data/foreground-mode.js';
 import type { ImageReader } from '../../data/reader.js';
 import { openImage } from '../../data/readers/registry.js';
 import type { ModelManager } from '../../model/manager/manager.js';
@@ -19,6 +24,7 @@ import type { Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
 import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
+import { DEFAULT_TISSUE_MASK } from '../../data/tissue-mask.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
@@ -55,10 +61,12 @@ export function checkExtractOptions(o: ExtractOptions): ExtractOptions {
   return extractOptions.parse(o);
 }
 
-/** The feature set's id: model and resolution, file-name safe. */
-export function featureSetId(modelId: string, o: { mpp?: number; level?: number }): string {
+/** The feature set's id: model, resolution and a mask other than 'auto', file-name safe. Another mask
+ * indexes other patches (and, tiled, computes other tiles), so it is another set, not a resume. */
+export function featureSetId(modelId: string, o: { mpp?: number; level?: number; mask?: MaskSetting }): string {
   const res = o.mpp !== undefined ? `${String(o.mpp).replace('.', 'p')}um` : `level${o.level ?? 0}`;
-  return `${modelId}-${res}`.replace(/[^A-Za-z0-9._-]/g, '_');
+  const mask = o.mask === undefined || o.mask === 'auto' ? '' : `-mask-${o.mask}`;
+  return `${modelId}-${res}${mask}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
 /**
@@ -94,6 +102,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   const budget: OnePassBudget = { ...DEFAULT_ONE_PASS, ...hooks.onePass };
   const setId = featureSetId(o.modelId, o);
+  const maskSetting: MaskSetting = o.mask ?? 'auto';
   const setDir = join(project.cacheDir, 'features', setId);
   const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
   // The context of the set's images this run leaves alone ('auto' keeps a set in one context). Images
@@ -106,7 +115,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   const now = new Date().toISOString();
   const set: StoredFeatureSet = prior
     ? { ...prior, images: [...prior.images], updatedAt: now }
-    : { id: setId, modelId: o.modelId, modelConfigHash: configHash, mpp: o.mpp ?? null, level: o.mpp === undefined ? (o.level ?? 0) : null, dim: cfg.dim, dir: relative(project.dir, setDir), images: [], createdAt: now, updatedAt: now };
+    : { id: setId, modelId: o.modelId, modelConfigHash: configHash, mpp: o.mpp ?? null, level: o.mpp === undefined ? (o.level ?? 0) : null, dim: cfg.dim, dir: relative(project.dir, setDir), images: [], mask: maskSetting, createdAt: now, updatedAt: now };
   // Each image's entry goes into the set as project.json holds it now (another process may have added
   // images to the same set meanwhile), not into a copy read when this run started.
   const record = async (e: StoredFeatureImage): Promise<void> => {
@@ -153,11 +162,15 @@ export async function extractFeatures(project: Project, models: ModelManager, op
       try {
         reader = await openImage(path);
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const mask = await cachedTissueMask(thumb, project.tissueMaskPath(img.id));
-        const hasTissue = mask.data.some((v) => v === 1);
-        if (!hasTissue) log(`${img.path}: no tissue found on the thumbnail; extracting every tile.`);
-        const tissue = hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
-        const compute = hasTissue ? patchMask(dilate(mask), img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const maskUsed: MaskUsed = await resolveMask(maskSetting, async () => thumb);
+        if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
+        // Brightfield masks keep the file they always had; fluorescence ones have their own beside it.
+        const maskFile = maskUsed === 'fluorescence' ? project.tissueMaskPath(img.id).replace(/(\.mask)?$/, '.fluorescence.mask') : project.tissueMaskPath(img.id);
+        const mask = maskUsed === 'off' ? null : await cachedTissueMask(thumb, maskFile, { ...DEFAULT_TISSUE_MASK, mode: maskUsed });
+        const hasTissue = mask !== null && mask.data.some((v) => v === 1);
+        if (mask && !hasTissue) log(`${img.path}: no foreground found on the thumbnail (${maskUsed} mask); extracting every tile.`);
+        const tissue = mask && hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const compute = mask && hasTissue ? patchMask(dilate(mask), img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
         const storeDir = join(setDir, `${img.id}.zarr`);
         const r = await extractImage({
           reader,
@@ -180,11 +193,13 @@ export async function extractFeatures(project: Project, models: ModelManager, op
           },
         });
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
-        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches, context };
+        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches, context, mask: maskUsed };
         await record(entry);
         const indexedRows = await indexImage(index, img.id, await openFeatureStore(storeDir), tissue);
         await record({ ...entry, indexedRows });
-        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, context, ...(res.mppFallback ? { fallbackLevel: res.level } : {}) });
+        const foregroundShare = tissuePatches / (res.gridWidth * res.gridHeight);
+        if (foregroundShare < LOW_FOREGROUND_SHARE) log(`${img.path}: the ${maskUsed} mask keeps ${(100 * foregroundShare).toFixed(0)} % of its patches for search and clusters; if tissue is missed, extract with --mask off (every patch)${maskUsed === 'brightfield' ? ' or --mask fluorescence' : ''}.`);
+        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, mask: maskUsed, foregroundShare, context, ...(res.mppFallback ? { fallbackLevel: res.level } : {}) });
         patchesAll += r.patches;
         const how = context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
         log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s on ${provider}).`);
@@ -204,5 +219,5 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   }
   const seconds = (performance.now() - t0) / 1000;
   await project.update((p) => completeRun(p, setId, configHash, o.activate, patchesAll > 0 ? { provider, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9), at: new Date().toISOString() } : null));
-  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, provider, warnings, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, mask: maskSetting, provider, warnings, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
 }

@@ -1,8 +1,9 @@
 // The Extract panel's starting resolution (the active set's, else 2 µm/px when every image states its
 // µm/px, else for a slide the level nearest a 4× downsample, for a small image level 0) and its estimate line.
 import { describe, expect, it } from 'vitest';
-import type { ExtractEstimate, FeatureSetInfo, ImageEntry, ProjectSummary } from '../../../../core/common/api.js';
+import type { ExtractEstimate, ExtractSummary, FeatureSetInfo, ImageEntry, ProjectSummary } from '../../../../core/common/api.js';
 import { defaultResolution, estimateText, fallbackText } from './extraction.js';
+import { foregroundLines, MASK_CHOICES } from './foreground.js';
 
 const slide = (id: string, mpp: number | null): ImageEntry => ({
   id,
@@ -52,5 +53,22 @@ describe('fallbackText', () => {
     const many = ['a.png', 'b.png', 'c.png', 'd.png'].map((n) => grid(n, 0));
     expect(fallbackText({ ...e, grids: many.slice(0, 2) })).toBe('2 images state no µm per pixel (a.png, b.png): they are extracted at level 0 (their own pixels).');
     expect(fallbackText({ ...e, grids: many })).toBe('4 images state no µm per pixel (a.png, b.png, c.png, …): they are extracted at level 0 (their own pixels).');
+  });
+});
+
+describe('foreground lines after a run', () => {
+  const summary = (images: Partial<ExtractSummary['images'][number]>[], mask: ExtractSummary['mask'] = 'auto'): ExtractSummary => ({ featureSet: 'f', modelId: 'm', dir: '/d', context: 'whole', mask, provider: 'cpu', warnings: [], patches: 1, seconds: 1, patchesPerSecond: 1, images: images.map((o, i) => ({ imageId: `i${i}`, name: `i${i}.png`, gridWidth: 4, gridHeight: 4, computed: 1, background: 0, resumed: 0, patches: 16, seconds: 1, indexedRows: 16, context: 'whole', mask: 'brightfield', foregroundShare: 1, ...o })) });
+
+  it('names each image, its share and the mask, and suggests Off under half', () => {
+    const lines = foregroundLines(summary([{ foregroundShare: 0.34 }, { mask: 'fluorescence', foregroundShare: 0.8 }]));
+    expect(lines.map((l) => l.low)).toEqual([true, false]);
+    expect(lines[0].text).toBe('i0.png: 34 % of patches are foreground (brightfield mask, picked automatically). If tissue is missed, extract again with the mask Off.');
+    expect(lines[1].text).toBe('i1.png: 80 % of patches are foreground (fluorescence mask, picked automatically)');
+    expect(foregroundLines(summary([{ mask: 'off', foregroundShare: 1 }], 'off'))[0].text).toBe('i0.png: mask off: every patch is searched');
+  });
+
+  it('offers every setting with its explanation', () => {
+    expect(MASK_CHOICES.map((c) => c.value)).toEqual(['auto', 'off', 'brightfield', 'fluorescence']);
+    expect(MASK_CHOICES.every((c) => c.explained.length > 20)).toBe(true);
   });
 });
