@@ -11,8 +11,9 @@ import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
+import { SHARD_FLAGS, shardPart } from './extract-shard.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate', ...SHARD_FLAGS]);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
@@ -21,7 +22,8 @@ export const extractCommand: Command = {
   name: 'extract',
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--batch N] [--threads T] [--image ID] [--activate]\n' +
+    '       [--shard I/N] [--images-from FILE]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--mpp X: an image that states no µm/px is extracted at level 0 (its own pixels) when another image of the\n' +
     'project states its own (a warning, and fallbackLevel in its summary, say so); refused when none does.\n' +
@@ -32,6 +34,10 @@ export const extractCommand: Command = {
     'that provider, or cpu with a warning when it is not available. --batch defaults to 8 tiles on cpu, 32 on a GPU.\n' +
     'The set becomes the project\'s active feature set when the run completes if none is active, or with --activate\n' +
     '(dinoscope sets lists and chooses sets).\n' +
+    '--shard I/N (0 ≤ I < N): only the images whose id hashes to shard I of N; --images-from FILE: only the images\n' +
+    'FILE names (an image path, file name or id a line; # comments). Shards may run at once, on several machines\n' +
+    'sharing the project folder (a lock per image); they build no search index: run dinoscope index once they are\n' +
+    'all done (docs/cluster.md).\n' +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['activate']);
@@ -69,6 +75,15 @@ export const extractCommand: Command = {
     if (image !== undefined) options.imageIds = [image];
     if (threads !== undefined && threads < 1) throw new DinoscopeError('BAD_INPUT', `--threads must be at least 1, got ${threads}.`);
     const project = await Project.open(projectDir);
+    const part = await shardPart(project, flags, image);
+    if (part) {
+      io.stderr(`extract: ${part.line}; the search index is left to dinoscope index.\n`);
+      if (part.imageIds.length === 0) {
+        io.stdout(JSON.stringify({ images: [], patches: 0, seconds: 0 }, null, 2) + '\n');
+        return 0;
+      }
+      options.imageIds = part.imageIds;
+    }
     const models = new ModelManager({ projectDir: () => projectDir, jobs: new JobRegistry() });
     await models.find(modelId).catch((e: unknown) => {
       throw new DinoscopeError('BAD_INPUT', e instanceof Error ? e.message : String(e));
@@ -78,6 +93,7 @@ export const extractCommand: Command = {
     const summary = await extractFeatures(project, models, options, {
       signal: io.signal,
       threads,
+      ...part?.hooks,
       log: (line) => io.stderr(`${line}\n`),
       progress: (done, total, message) => {
         const t = performance.now();
