@@ -35,6 +35,7 @@ const single = join(dir, 'single');
 const env = { ...process.env, DINOSCOPE_HOME: join(dir, 'home') };
 const extractArgs = (p: string, more: string[] = []): string[] => ['extract', '--project', p, '--model', 'tiny', '--threads', '1', '--batch', '1', '--context', 'tiled', ...more];
 let ids: string[] = [];
+let idOf: (name: string) => string = () => '';
 
 beforeAll(async () => {
   process.env.DINOSCOPE_HOME = join(dir, 'home');
@@ -59,7 +60,9 @@ beforeAll(async () => {
   } finally {
     await service.close();
   }
-  ids = (await Project.open(sharded)).images().map((i) => i.id);
+  const images = (await Project.open(sharded)).images();
+  ids = images.map((i) => i.id);
+  idOf = (name) => images.find((i) => i.name === name)!.id;
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -128,6 +131,13 @@ describe('dinoscope extract --shard', () => {
     expect(readdirSync(setDir(sharded))).not.toContain('index');
     const again = JSON.parse(cli(extractArgs(sharded, ['--shard', `${victim}/${SHARDS}`])).stdout) as ExtractSummary;
     for (const x of again.images) expect(x).toMatchObject({ computed: 0, resumed: TILES });
+
+    // A list names images by file name, path or id; only those run (here: already done, nothing redone).
+    const list = join(dir, 'list.txt');
+    writeFileSync(list, `# by name, by path, by id\nslide-2.png\n${join(dir, 'slide-4.png')}\n\n${ids[0]}\n`);
+    const listed = JSON.parse(cli(extractArgs(sharded, ['--images-from', list])).stdout) as ExtractSummary;
+    expect(listed.images.map((x) => x.imageId).sort()).toEqual([...new Set([idOf('slide-2.png'), idOf('slide-4.png'), ids[0]])].sort());
+    for (const x of listed.images) expect(x).toMatchObject({ computed: 0, resumed: TILES });
 
     const built = JSON.parse(cli(['index', '--project', sharded]).stdout) as { images: { imageId: string; indexedRows: number }[]; incomplete: unknown[]; rows: number };
     expect(built.incomplete).toEqual([]);
