@@ -5,7 +5,7 @@
 // single `dinoscope extract` over another project of the same files, and the search results are equal.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,4 +163,28 @@ describe('dinoscope extract --shard', () => {
     const search = (p: string): unknown => (JSON.parse(cli(['search', '--project', p, '--queries', queries]).stdout) as { results: { matches: unknown }[] }).results.map((r) => r.matches);
     expect(search(sharded)).toEqual(search(single));
   }, 600_000);
+
+  it('an image locked by a live process waits at the back of the queue and is extracted once the lock is free', async () => {
+    // Another process holds the lock of the first listed image (its pid alive on this host).
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+    const [a, b] = [ids[0], ids[1]];
+    writeFileSync(join(setDir(sharded), `${a}.zarr.lock`), JSON.stringify({ pid: holder.pid, host: hostname(), time: Date.now(), token: '0123456789abcdef' }));
+    const list = join(dir, 'two.txt');
+    writeFileSync(list, `${a}\n${b}\n`);
+    const child = spawn(process.execPath, [bin, ...extractArgs(sharded, ['--images-from', list])], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/coming back to it later/.test(err) && holder.exitCode === null && !holder.killed) holder.kill('SIGKILL'); // the holder dies while the run waits
+    });
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(code, err).toBe(0);
+    expect(err).toMatch(new RegExp(`being extracted by process ${holder.pid} on .*coming back to it later`));
+    expect(err).toMatch(new RegExp(`taking over a stale lock \\(its process ${holder.pid} has exited\\)`));
+    const summary = JSON.parse(out) as ExtractSummary;
+    expect(summary.images.map((x) => x.imageId)).toEqual([b, a]); // the locked one last
+    expect(readdirSync(setDir(sharded)).filter((f) => f.endsWith('.lock'))).toEqual([]);
+  }, 240_000);
 });
