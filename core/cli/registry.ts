@@ -4,6 +4,7 @@ import { adaptCommand } from './commands/adapt.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
+import { indexCommand } from './commands/index.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
@@ -14,4 +15,4 @@ import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 import { setsCommand } from './commands/sets.js';
 
-export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand, setsCommand];
+export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, indexCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand, setsCommand];

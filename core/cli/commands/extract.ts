@@ -12,8 +12,9 @@ import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
+import { SHARD_FLAGS, shardPart } from './extract-shard.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate', 'mask']);
+const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate', 'mask', ...SHARD_FLAGS]);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
 
 
@@ -23,7 +24,8 @@ export const extractCommand: Command = {
   flags: [...KNOWN],
   summary: 'dense patch features of a project\'s images with a model',
   usage:
-    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID] [--activate]\n\n' +
+    'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID] [--activate]\n' +
+    '       [--shard I/N] [--images-from FILE]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--mpp X: an image that states no µm/px is extracted at level 0 (its own pixels) when another image of the\n' +
     'project states its own (a warning, and fallbackLevel in its summary, say so); refused when none does.\n' +
@@ -37,6 +39,10 @@ export const extractCommand: Command = {
     '--mask: which patches are foreground, indexed for search and clusters (each image\'s share is in the summary;\n' +
     'a share under half is also said on stderr):\n' +
     MASK_SETTINGS.map((m) => `  ${m}${m === 'auto' ? ' (default)' : ''}: ${MASK_EXPLAINED[m]}\n`).join('') +
+    '--shard I/N (0 ≤ I < N): only the images whose id hashes to shard I of N; --images-from FILE: only the images\n' +
+    'FILE names (an image path, file name or id a line; # comments). Shards may run at once, on several machines\n' +
+    'sharing the project folder (a lock per image); they build no search index: run dinoscope index once they are\n' +
+    'all done (docs/cluster.md).\n' +
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['activate']);
@@ -80,6 +86,15 @@ export const extractCommand: Command = {
     if (image !== undefined) options.imageIds = [image];
     if (threads !== undefined && threads < 1) throw new DinoscopeError('BAD_INPUT', `--threads must be at least 1, got ${threads}.`);
     const project = await Project.open(projectDir);
+    const part = await shardPart(project, flags, image);
+    if (part) {
+      io.stderr(`extract: ${part.line}; the search index is left to dinoscope index.\n`);
+      if (part.imageIds.length === 0) {
+        io.stdout(JSON.stringify({ images: [], patches: 0, seconds: 0 }, null, 2) + '\n');
+        return 0;
+      }
+      options.imageIds = part.imageIds;
+    }
     const models = new ModelManager({ projectDir: () => projectDir, jobs: new JobRegistry() });
     await models.find(modelId).catch((e: unknown) => {
       throw new DinoscopeError('BAD_INPUT', e instanceof Error ? e.message : String(e));
@@ -89,6 +104,7 @@ export const extractCommand: Command = {
     const summary = await extractFeatures(project, models, options, {
       signal: io.signal,
       threads,
+      ...part?.hooks,
       log: (line) => io.stderr(`${line}\n`),
       progress: (done, total, message) => {
         const t = performance.now();

@@ -9,12 +9,12 @@
 // image's resolved mask and the share of its patches kept are in the summary and project.json, and an
 // image whose share is under LOW_FOREGROUND_SHARE gets a log line suggesting the mask off.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { ExtractImageSummary, ExtractOptions, ExtractSummary } from '../../common/api.js';
 import { extractOptions } from '../../common/api-schema.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { LOW_FOREGROUND_SHARE, MASK_SETTINGS, type MaskSetting, type MaskUsed } from '../../common/foreground-mask.js';
+import { LOW_FOREGROUND_SHARE, type MaskSetting, type MaskUsed } from '../../common/foreground-mask.js';
 import { resolveMask } from '../../data/foreground-mode.js';
 import type { ImageReader } from '../../data/reader.js';
 import { openImage } from '../../data/readers/registry.js';
@@ -29,6 +29,7 @@ import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
 import { extractImage } from './image.js';
+import { isLocked, tryImageLock, type ImageLockOptions } from './image-lock.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { TileModelCache } from './model-cache.js';
 import type { TileModel } from './model.js';
@@ -40,6 +41,9 @@ import { dilate, patchMask } from './tissue.js';
 export const DEFAULT_CORE = 16;
 export const DEFAULT_MARGIN = 2;
 export const DEFAULT_BATCH = 8;
+/** How long to wait before trying again when every image left is being extracted by another process. */
+const LOCKED_POLL_MS = 2000;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export interface ExtractHooks {
   signal?: AbortSignal;
@@ -53,6 +57,14 @@ export interface ExtractHooks {
   margin?: number;
   /** One-pass budget overrides (default DEFAULT_ONE_PASS: 1 GiB of attention, 64 patches a side). */
   onePass?: Partial<OnePassBudget>;
+  /** Add each image to the set's search index (default true). Shards skip it; `dinoscope index` builds it
+   * once afterwards (index-build.ts). */
+  index?: boolean;
+  /** The images whose grids an 'auto' context is chosen over (default: this run's). Shards pass the
+   * whole collection, so every shard chooses as one run over all images would. */
+  contextImageIds?: string[];
+  /** Per-image lock timing (image-lock.ts; tests). */
+  imageLock?: ImageLockOptions;
 }
 
 /** Validates API/CLI options (they may come from JSON) against their schema (core/common/api-schema.ts):
@@ -107,10 +119,13 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
   // The context of the set's images this run leaves alone ('auto' keeps a set in one context). Images
   // without a recorded context were tiled: the only context before it was recorded.
-  const running = new Set(plans.map((p) => p.img.id));
+  const contextPlans = hooks.contextImageIds
+    ? hooks.contextImageIds.map((id) => project.requireImage(id)).filter((i) => i.status === 'ok' && i.meta).map((img) => ({ img, res: workingResolution(img.meta!, req, cfg.patchSize, img.path) }))
+    : plans;
+  const running = new Set(contextPlans.map((p) => p.img.id));
   const kept = new Set((prior?.images ?? []).filter((x) => !running.has(x.imageId)).map((x) => x.context ?? 'tiled'));
   const priorContext = kept.size === 0 ? undefined : kept.size === 1 ? [...kept][0] : 'mixed';
-  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, plans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget, priorContext);
+  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, contextPlans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget, priorContext);
   log(`context: ${reason}.`);
   const now = new Date().toISOString();
   const set: StoredFeatureSet = prior
@@ -155,12 +170,31 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   let before = 0;
   let patchesAll = 0;
   try {
-    const index = await openOrCreateIndex(join(setDir, 'index'), cfg.dim);
-    for (const { img, res, tiles } of plans) {
-      const path = readablePath(project, img);
+    const index = hooks.index === false ? null : await openOrCreateIndex(join(setDir, 'index'), cfg.dim);
+    await mkdir(setDir, { recursive: true });
+    // One writer per image store (other shards may extract this set at once): an image locked by a live
+    // process goes to the back of the queue; when only locked images are left, wait and retry.
+    const queue = [...plans];
+    const toldLocked = new Set<string>();
+    let lockedInARow = 0;
+    while (queue.length) {
+      const { img, res, tiles } = queue.shift()!;
+      const lock = await tryImageLock(join(setDir, `${img.id}.zarr.lock`), hooks.imageLock, log);
+      if (isLocked(lock)) {
+        if (!toldLocked.has(img.id)) log(`${img.path}: being extracted by ${lock.by}; coming back to it later.`);
+        toldLocked.add(img.id);
+        queue.push({ img, res, tiles });
+        if (++lockedInARow >= queue.length) {
+          if (hooks.signal?.aborted) throw new DinoscopeError('CANCELLED', 'Extraction cancelled while waiting for images other processes are extracting.');
+          await sleep(LOCKED_POLL_MS);
+          lockedInARow = 0;
+        }
+        continue;
+      }
+      lockedInARow = 0;
       let reader: ImageReader | null = null;
       try {
-        reader = await openImage(path);
+        reader = await openImage(readablePath(project, img));
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
         const maskUsed: MaskUsed = await resolveMask(maskSetting, async () => thumb);
         if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
@@ -195,8 +229,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
         const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches, context, mask: maskUsed };
         await record(entry);
-        const indexedRows = await indexImage(index, img.id, await openFeatureStore(storeDir), tissue);
-        await record({ ...entry, indexedRows });
+        const indexedRows = index ? await indexImage(index, img.id, await openFeatureStore(storeDir), tissue) : 0;
+        if (index) await record({ ...entry, indexedRows });
         const foregroundShare = tissuePatches / (res.gridWidth * res.gridHeight);
         if (foregroundShare < LOW_FOREGROUND_SHARE) log(`${img.path}: the ${maskUsed} mask keeps ${(100 * foregroundShare).toFixed(0)} % of its patches for search and clusters; if tissue is missed, extract with --mask off (every patch)${maskUsed === 'brightfield' ? ' or --mask fluorescence' : ''}.`);
         summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, mask: maskUsed, foregroundShare, context, ...(res.mppFallback ? { fallbackLevel: res.level } : {}) });
@@ -211,6 +245,7 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         throw e;
       } finally {
         await reader?.close();
+        await lock.release();
       }
       before += tiles;
     }
