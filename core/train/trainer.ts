@@ -6,7 +6,8 @@
 //   3. teacher forward on the unmasked globals → targets (+ new centers, entropy, CLS for the rank)
 //   4. student step graph: forward, losses, backward, clipping, AdamW (one onnxruntime run)
 //   5. EMA graph: teacher ← m·teacher + (1 − m)·student, fed by the student runner's state tensors
-// On CPU the state tensors pass from runner to runner without copies (StepRunner.get returns views).
+// The state tensors pass from runner to runner where they live (StepRunner.value): without copies on the
+// CPU, without leaving the device on WebGPU.
 // Gram anchoring (DINOv3 high-resolution adaptation): a frozen Gram teacher (the starting model, or a copy of the EMA teacher refreshed on
 // the schedule) runs on the batch's Gram crops; its patch tokens and the scheduled weight are inputs of the
 // student step. High-resolution adaptation draws one (global, local, gram) size triple per step; core/graph
@@ -16,7 +17,7 @@
 // `health.every` steps, at the first and at the last step.
 import { optimize } from '../graph/optimize.js';
 import { serialize } from '../graph/onnx.js';
-import { type Provider, type RuntimeOptions, Session, StepRunner } from '../graph/runtime.js';
+import { type Feed, type Provider, type RuntimeOptions, Session, StepRunner } from '../graph/runtime.js';
 import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { Rng, fromGraphLayout, initParams, toGraphLayout } from '../model/params.js';
@@ -296,7 +297,7 @@ export class Trainer {
     const prev = this.current;
     const empty = hostTensor('float32', [0]);
     for (const n of [...this.names, ...this.optNames]) {
-      next.student.set(n, await prev.student.get(n));
+      next.student.set(n, prev.student.value(n));
       prev.student.set(n, empty); // drop the idle set's reference: one copy of the state, not one per cached set
     }
     this.current = next;
@@ -360,12 +361,12 @@ export class Trainer {
     const scalar = (x: number): HostTensor => hostTensor('float32', [], [x]);
 
     // 3. teacher
-    const tFeeds: Record<string, HostTensor> = { [TEACHER_INPUTS.global]: global, [TEACHER_INPUTS.ibotIndices]: indices, [TEACHER_INPUTS.ibotWeights]: weights, [TEACHER_INPUTS.temp]: scalar(v.teacherTemp) };
+    const tFeeds: Record<string, Feed> = { [TEACHER_INPUTS.global]: global, [TEACHER_INPUTS.ibotIndices]: indices, [TEACHER_INPUTS.ibotWeights]: weights, [TEACHER_INPUTS.temp]: scalar(v.teacherTemp) };
     if (this.centers) {
       tFeeds[TEACHER_INPUTS.centerDino] = this.centers.dino;
       tFeeds[TEACHER_INPUTS.centerIbot] = this.centers.ibot;
     }
-    for (const n of this.names) tFeeds[n] = await this.ema.get(n);
+    for (const n of this.names) tFeeds[n] = this.ema.value(n);
     const t = await set.teacher.run(tFeeds);
 
     // 3b. Gram teacher on the Gram crops (zeros and weight 0 until an 'ema' Gram teacher exists).
@@ -410,8 +411,8 @@ export class Trainer {
     const out = await set.student.step(sFeeds);
 
     // 5. EMA
-    const eFeeds: Record<string, HostTensor> = { 'ema/momentum': scalar(v.momentum) };
-    for (const n of this.names) eFeeds[`student/${n}`] = await set.student.get(n);
+    const eFeeds: Record<string, Feed> = { 'ema/momentum': scalar(v.momentum) };
+    for (const n of this.names) eFeeds[`student/${n}`] = set.student.value(n);
     await this.ema.step(eFeeds);
 
     if (this.centers) this.centers = { dino: copy(t['next/center/dino']), ibot: copy(t['next/center/ibot']) };
