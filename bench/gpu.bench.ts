@@ -38,6 +38,15 @@
 //   (1.58× faster), PyTorch CUDA 404 → 0.057, first-step loss still equal to the CPU's (12.26720 vs 12.26719).
 //   What remains: per-dispatch cost of many small elementwise kernels (AdamW's Mul/Add: 0.45 s), the state
 //   through the host, and the CUDA provider, whose libraries onnxruntime-node does not ship.
+//
+// Host ↔ device traffic, measured 2026-12-06 on this 2-core machine through SwiftShader (load 20–30):
+//   quick (BENCH_SWIFTSHADER=1 BENCH_QUICK_BATCH=2 BENCH_STEPS=2), state on the device: 2.258 MB up (the
+//     batch's crops), 0.724 MB down (losses, teacher targets and centers), 0 state readbacks per step;
+//     first-step loss 12.17524 vs CPU 12.17525. (SwiftShader compiled for 19 min and took 4–6 min a step;
+//     the state-through-the-host run did not fit the time left.)
+//   tiny ViT (dim 32, depth 2, B 4; core/train/device-state-run.ts, 20 steps): on the device 0.230 MB up,
+//     0.009 MB down, 0 readbacks per step; through the host 1.412 MB up, 0.797 MB down (the whole state,
+//     0.788 MB, each way); the two runs' losses and final state identical bit for bit.
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
