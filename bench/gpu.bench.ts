@@ -12,8 +12,12 @@
 // Each training configuration runs in a child process, so a native abort in a provider is reported and the
 // bench goes on. Environment: BENCH_PROVIDERS, BENCH_ONLY (comma list of extract, quick, small),
 // BENCH_STEPS (5), BENCH_EXTRACT_BATCH (32), BENCH_TILES, BENCH_QUICK_BATCH (64), BENCH_SMALL_BATCH (32),
-// BENCH_THREADS (all cores), BENCH_PYTHON, BENCH_TORCH_DEVICE, BENCH_DEVICE_STATE (comma list of 0 = state
-// through the host, StepRunner's default, and 1 = state kept on the device).
+// BENCH_THREADS (all cores), BENCH_PYTHON, BENCH_TORCH_DEVICE, BENCH_DEVICE_STATE (comma list of 1 = state
+// kept on the device, StepRunner's default on WebGPU, and 0 = state through the host; default 1,0),
+// BENCH_SWIFTSHADER=1 (WebGPU through SwiftShader, the CPU Vulkan driver of Debian's chromium, on a machine
+// without a GPU: checks the GPU path and its host ↔ device traffic; its times mean nothing, so no PyTorch).
+// Each training configuration prints its host ↔ device bytes per step (runtime.ts `transfers`: host tensors
+// fed to and returned by the device sessions, and state read back), with the state on and off the device.
 // Last line: `ratio <ours/pytorch throughput>`, the geometric mean over the measurements made, or
 // `ratio n/a` when no GPU provider opens (so a CPU-only machine can run it and learn that).
 //
@@ -24,7 +28,9 @@
 //   quick (B 64): webgpu 14.7 tiles/s (4.3 s/step, no faster than the 16-core CPU), PyTorch CUDA 453 → 0.033.
 //   small (B 32): webgpu 3.0 tiles/s (10.7 s/step), PyTorch CUDA 165 → 0.018. First-step losses match the
 //            CPU's (12.26720 vs 12.26719; 15.92673 vs 15.92527).
-//   With the state kept on the device (BENCH_DEVICE_STATE=1) both training configurations abort the process.
+//   With the state kept on the device (BENCH_DEVICE_STATE=1) both training configurations aborted the
+//   process (onnxruntime-node's getData of a gpu-buffer tensor; runtime.ts now reads state back through a
+//   session instead, and device state is the default).
 //   Last line `ratio 0.024` (training only; extraction ran in an earlier call).
 //   A per-node profile of the Quick step on WebGPU then showed 78 Sum nodes (GELU and LayerNorm backward)
 //   placed on the CPU, 0.4 s plus 1.5 s of host copies of a 3.3 s step (WebGPU has no Sum kernel); with
@@ -32,13 +38,23 @@
 //   (1.58× faster), PyTorch CUDA 404 → 0.057, first-step loss still equal to the CPU's (12.26720 vs 12.26719).
 //   What remains: per-dispatch cost of many small elementwise kernels (AdamW's Mul/Add: 0.45 s), the state
 //   through the host, and the CUDA provider, whose libraries onnxruntime-node does not ship.
+//
+// Host ↔ device traffic, measured 2026-12-06 on this 2-core machine through SwiftShader (load 20–30):
+//   quick (BENCH_SWIFTSHADER=1 BENCH_QUICK_BATCH=2 BENCH_STEPS=2), state on the device: 2.258 MB up (the
+//     batch's crops), 0.724 MB down (losses, teacher targets and centers), 0 state readbacks per step;
+//     first-step loss 12.17524 vs CPU 12.17525. (SwiftShader compiled for 19 min and took 4–6 min a step;
+//     the state-through-the-host run did not fit the time left.)
+//   tiny ViT (dim 32, depth 2, B 4; core/train/device-state-run.ts, 20 steps): on the device 0.230 MB up,
+//     0.009 MB down, 0 readbacks per step; through the host 1.412 MB up, 0.797 MB down (the whole state,
+//     0.788 MB, each way); the two runs' losses and final state identical bit for bit.
 import { spawnSync } from 'node:child_process';
 import { cpus, tmpdir } from 'node:os';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TileModel } from '../core/features/extract/model.js';
-import type { Provider } from '../core/graph/runtime.js';
+import { type Provider, type Transfers, resetTransfers, transfers } from '../core/graph/runtime.js';
+import { swiftShaderEnv } from '../core/graph/swiftshader.js';
 import { vitConfig } from '../core/model/config.js';
 import { initParams } from '../core/model/params.js';
 import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.js';
@@ -55,10 +71,19 @@ const THREADS = Number(process.env.BENCH_THREADS ?? cpus().length);
 const EB = Number(process.env.BENCH_EXTRACT_BATCH ?? 32);
 const TILES = Number(process.env.BENCH_TILES ?? 8 * EB);
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
-const ONLY = process.env.BENCH_ONLY?.split(','); // of extract, quick, small
 const CHILD = process.env.BENCH_CHILD; // set in the child process that runs one training configuration
+const SWIFTSHADER = process.env.BENCH_SWIFTSHADER === '1';
+const ONLY = process.env.BENCH_ONLY?.split(',') ?? (SWIFTSHADER ? ['quick'] : undefined); // of extract, quick, small
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const out = (s: string): void => void process.stdout.write(s + '\n');
+
+if (SWIFTSHADER && !process.env.BENCH_SWIFTSHADER_ENV) {
+  // The Vulkan loader reads its environment when onnxruntime loads: run this bench again with SwiftShader's.
+  const ss = await swiftShaderEnv();
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...ss.env, BENCH_SWIFTSHADER_ENV: '1' } });
+  await ss.close();
+  process.exit(r.status ?? 1);
+}
 
 out(`gpu bench: providers ${PROVIDERS.join(', ')}; PyTorch on ${DEVICE} (${PYTHON}); ${THREADS} CPU threads`);
 out(`machine: ${fmtMachine()}`);
@@ -131,7 +156,7 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
   const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, device: provider as 'webgpu' | 'cuda' } };
   let s = 0;
   const t0 = performance.now();
-  const deviceState = process.env.BENCH_DEVICE_STATE === '1'; // StepRunner's default: through the host
+  const deviceState = process.env.BENCH_DEVICE_STATE !== '0'; // StepRunner's default on WebGPU: on the device
   const tr = await Trainer.create(gpuConfig, { next: async () => randomBatch(c, s++) }, { runtime: { warn: (m) => warnings.push(m), deviceState } });
   if (warnings.some((w) => /fallback/.test(w))) {
     await tr.close();
@@ -139,12 +164,15 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
     return;
   }
   const ms: number[] = [];
+  const traffic: Transfers[] = [];
   let firstLoss = NaN;
   try {
     for (let i = 0; i < 1 + STEPS; i++) {
+      resetTransfers();
       const t = performance.now();
       const r = await tr.step();
       const dt = performance.now() - t;
+      if (i >= 1) traffic.push(transfers());
       if (i === 0) {
         firstLoss = r.losses.total;
         out(`train ${name} on ${provider}: compile + first step ${((performance.now() - t0) / 1000).toFixed(1)} s, loss ${r.losses.total.toFixed(5)}${warnings.length ? `; warnings: ${warnings.join('; ')}` : ''}`);
@@ -154,6 +182,8 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
   } finally {
     await tr.close();
   }
+  const mb = (f: (t: Transfers) => number): string => (median(traffic.map(f)) / 1e6).toFixed(3);
+  out(`train ${name} on ${provider} (state ${deviceState ? 'on the device' : 'through the host'}): host ↔ device per step ${mb((t) => t.uploadBytes)} MB up, ${mb((t) => t.downloadBytes)} MB down, ${median(traffic.map((t) => t.readbacks))} state readbacks (median of ${traffic.length} steps after the first)`);
   // The same first step on the CPU: the losses agree when the GPU computes the same step.
   let sc = 0;
   const cpuTr = await Trainer.create({ ...c, runtime: { ...c.runtime, device: 'cpu', threads: THREADS } }, { next: async () => randomBatch(c, sc++) });
@@ -164,6 +194,7 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
   const o = median(ms);
   const rate = (c.batchSize * 1000) / o;
   out(`train ${name} on ${provider}: ${rate.toFixed(1)} tiles/s (median step ${o.toFixed(0)} ms of ${STEPS}); first-step loss GPU ${firstLoss.toFixed(5)} vs CPU ${cpuLoss.toFixed(5)} (CPU step incl. compile ${(cpuMs / 1000).toFixed(1)} s)`);
+  if (SWIFTSHADER) return; // its times mean nothing: no PyTorch reference
   try {
     const t = median(torchTrainSteps(c, { threads: THREADS, steps: STEPS, python: PYTHON, device: DEVICE, root }));
     const torchRate = (c.batchSize * 1000) / t;
@@ -211,7 +242,7 @@ try {
       }
       if (ONLY && !ONLY.includes(name)) continue;
       // Each training configuration in a child process: a native abort in a provider is reported, not fatal.
-      for (const state of (process.env.BENCH_DEVICE_STATE ?? '0').split(',')) {
+      for (const state of (process.env.BENCH_DEVICE_STATE ?? '1,0').split(',')) {
         const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, BENCH_CHILD: name, BENCH_PROVIDERS: p, BENCH_DEVICE_STATE: state } });
         const lines = r.stdout.split('\n').filter((l) => l && !/^(gpu bench:|machine:|\w+: opens)/.test(l)); // the child's own header
         for (const l of lines) if (l.startsWith('RATIO ')) ratios.push(Number(l.slice(6)));

@@ -7,22 +7,19 @@
 // of two steps' losses, gradient norms and gradients against the CPU.
 // Last line: `placement webgpu_fraction X nodes N`, X the smallest share of nodes on WebGPU over the graphs,
 // N the nodes of all graphs together.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ORT_PROVIDER } from '../core/graph/placement.js';
-import { swiftShaderEnv } from '../core/hardware/swiftshader.js';
+import { swiftShaderEnv, swiftShaderMissing } from '../core/graph/swiftshader.js';
 import { gpuCheckInChild } from '../core/train/gpu-check.js';
 import { fmtMachine } from './lib/machine.js';
 
 const out = (s: string): void => void process.stdout.write(s + '\n');
 const swift = process.env.BENCH_SWIFTSHADER !== '0';
-const runtimeDir = await mkdtemp(join(tmpdir(), 'dinoscope-xdg-'));
-const env = swift ? swiftShaderEnv(runtimeDir) : { ...process.env };
+const ss = swift && !swiftShaderMissing() ? await swiftShaderEnv() : null;
+const env = swift ? ss?.env : { ...process.env };
 out(`placement bench: WebGPU on ${swift ? 'SwiftShader (CPU Vulkan)' : "this machine's Vulkan driver"}`);
 out(`machine: ${fmtMachine()}`);
 if (!env) {
-  out('placement: no SwiftShader driver (install chromium), or run with BENCH_SWIFTSHADER=0 on a GPU machine');
+  out(`placement: ${swiftShaderMissing()} (install chromium), or run with BENCH_SWIFTSHADER=0 on a GPU machine`);
   out('placement webgpu_fraction n/a nodes 0');
   process.exit(0);
 }
@@ -41,5 +38,5 @@ try {
   }
   out(`placement webgpu_fraction ${worst.toFixed(4)} nodes ${total}`);
 } finally {
-  await rm(runtimeDir, { recursive: true, force: true });
+  await ss?.close();
 }

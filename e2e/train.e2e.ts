@@ -90,6 +90,15 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
       expect(await raw.textContent()).toMatch(/unavailable \(|not in this onnxruntime build|not probed/);
     }
     await shot(page, 'train-hardware-notes');
+    // Where each part runs: all on the CPU here; the Quick preset (sized for the CPU) gets no slow warning,
+    // the Standard one (sized for a GPU) says it trains on the CPU.
+    await train.choosePreset('quick');
+    const parts = await hw.getByTestId('train-device-part').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.part}:${(e as HTMLElement).dataset.provider}`));
+    expect(parts).toEqual(['training:cpu', 'crops:cpu', 'extraction:cpu']);
+    expect(await hw.getByTestId('train-slow-warning').count()).toBe(0);
+    await train.choosePreset('standard');
+    expect(await hw.getByTestId('train-slow-warning').textContent()).toMatch(/^Standard.* trains on the CPU here, without a GPU: .*It is sized for a GPU; a CPU-sized preset is faster on this computer\.$/);
+    await shot(page, 'train-hardware-slow');
     // Presets of the pretrain stage, each with its summary.
     await train.preset('quick').waitFor();
     expect(await train.preset('quick').textContent()).toMatch(/CPU/);

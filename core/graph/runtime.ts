@@ -16,6 +16,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { Graph } from './graph.js';
+import { serialize } from './onnx.js';
+import { identity } from './ops/elementwise.js';
 import { type DType, type HostTensor, type TensorData } from './tensor.js';
 
 export type Provider = 'cuda' | 'webgpu' | 'dml' | 'coreml' | 'cpu';
@@ -40,12 +43,13 @@ export interface RuntimeOptions {
   /** Outputs to keep on the device (gpu-buffer) when the provider supports it (state fed back as inputs). */
   deviceOutputs?: string[];
   /**
-   * StepRunner: keep its state outputs on the device (gpu-buffer) between runs. Default false: with
-   * onnxruntime-node 1.30's WebGPU provider (NVIDIA H200, Vulkan) a training step whose state outputs are
-   * bound to gpu-buffer aborts the process ("terminate called after throwing an instance of 'char const*'"),
-   * while the same step with its state through the host runs and matches the CPU's losses to 1e-4
-   * (`npm run bench -- gpu`, BENCH_DEVICE_STATE=1 vs 0). CUDA's gpu-buffer path is untested (its provider
-   * libraries are not in this package). Pass true to try it.
+   * StepRunner: keep its state outputs on the device (gpu-buffer) between runs. Default true, for WebGPU
+   * only. onnxruntime-node 1.30 returns a gpu-buffer output as a tensor whose `getData()` throws a bare C
+   * string from native code ("not implemented"), which aborts the process ("terminate called after throwing
+   * an instance of 'char const*'"); so state is never downloaded with getData: `StepRunner.get` copies it
+   * through a one-Identity readback session instead (see `download`). CUDA is refused: the binding labels
+   * only WebGPU buffers as gpu-buffer outputs and wraps every gpu-buffer input as a WebGPU buffer.
+   * false sends the state through the host at every step.
    */
   deviceState?: boolean;
   /** Where fallback warnings go (default: stderr). */
@@ -88,7 +92,54 @@ export function fromOrt(t: ort.Tensor): HostTensor {
   return { dtype, dims: [...t.dims], data } as HostTensor;
 }
 
-const deviceProviders: ReadonlySet<Provider> = new Set(['cuda', 'webgpu']);
+// Providers whose outputs onnxruntime-node can hand back as gpu-buffer tensors and take back as inputs:
+// WebGPU only (the binding recognises a device output by its allocator name, WebGPU's, and creates every
+// gpu-buffer input on WebGPU's memory info).
+const deviceProviders: ReadonlySet<Provider> = new Set(['webgpu']);
+
+/**
+ * Host ↔ device traffic of sessions running on a device provider, counted at the session boundary: bytes
+ * of host tensors fed in (uploads), bytes of host tensors returned (downloads), and readbacks (device
+ * tensors copied to the host by `download`). Bytes a provider moves inside one run (nodes placed on the
+ * CPU) are not seen. For benches and tests: `resetTransfers()` then `transfers()`.
+ */
+export interface Transfers {
+  uploadBytes: number;
+  downloadBytes: number;
+  readbacks: number;
+}
+const traffic: Transfers = { uploadBytes: 0, downloadBytes: 0, readbacks: 0 };
+export const transfers = (): Transfers => ({ ...traffic });
+export function resetTransfers(): void {
+  traffic.uploadBytes = 0;
+  traffic.downloadBytes = 0;
+  traffic.readbacks = 0;
+}
+const byteSize = (t: ort.Tensor): number => t.size * (t.type === 'float64' || t.type === 'int64' ? 8 : t.type === 'float16' ? 2 : t.type === 'bool' ? 1 : 4);
+
+/** A state value as a runner holds it (on the host or on the device), to feed another run without a copy. */
+export class StateValue {
+  private constructor(
+    /** @internal the onnxruntime tensor; on the device it belongs to the runner that produced it */
+    readonly tensor: ort.Tensor,
+  ) {}
+
+  static of(t: ort.Tensor): StateValue {
+    return new StateValue(t);
+  }
+
+  get onDevice(): boolean {
+    return this.tensor.location !== 'cpu';
+  }
+
+  get dims(): readonly number[] {
+    return this.tensor.dims;
+  }
+}
+
+/** A feed: host data, or a state value taken from a runner (`StepRunner.value`). */
+export type Feed = HostTensor | StateValue;
+const feedToOrt = (f: Feed): ort.Tensor => (f instanceof StateValue ? f.tensor : toOrt(f));
 
 /** One compiled model: the provider it runs on, its input/output names, and `run`. */
 export class Session {
@@ -98,6 +149,8 @@ export class Session {
     readonly provider: Provider,
     /** The profile's folder and file-name start when profiling (RuntimeOptions.profileDir). */
     private readonly profile: { dir: string; prefix: string } | null = null,
+    /** Whether outputs named in `deviceOutputs` stay on the device (gpu-buffer). */
+    readonly deviceOutputs = false,
   ) {}
 
   static async create(model: Uint8Array, opts: RuntimeOptions = {}): Promise<Session> {
@@ -117,9 +170,8 @@ export class Session {
       if (opts.interOpThreads !== undefined) so.interOpNumThreads = opts.interOpThreads;
       const spin = opts.spinning ? '1' : '0';
       so.extra = { session: { intra_op: { allow_spinning: spin }, inter_op: { allow_spinning: spin } } };
-      if (opts.deviceOutputs?.length && deviceProviders.has(provider)) {
-        so.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs.map((n) => [n, 'gpu-buffer' as const]));
-      }
+      const onDevice = !!opts.deviceOutputs?.length && deviceProviders.has(provider);
+      if (onDevice) so.preferredOutputLocation = Object.fromEntries(opts.deviceOutputs!.map((n) => [n, 'gpu-buffer' as const]));
       // onnxruntime appends a timestamp to the prefix; a per-session prefix tells the sessions' files apart.
       const profile = opts.profileDir !== undefined ? { dir: opts.profileDir, prefix: `session${++profiled}-${process.pid}` } : null;
       if (profile) {
@@ -129,7 +181,7 @@ export class Session {
       try {
         const inner = await ort.InferenceSession.create(model, so);
         if (errors.length) warn(`execution provider fallback: ${errors.join('; ')}; running on ${provider}`);
-        return new Session(inner, provider, profile);
+        return new Session(inner, provider, profile, onDevice);
       } catch (e) {
         const msg = e instanceof Error ? e.message : String(e);
         if (provider === 'cpu') throw new Error(`runtime: could not create a session: ${msg}`);
@@ -147,19 +199,24 @@ export class Session {
     return this.inner.outputNames;
   }
 
-  /** Runs the model on host tensors; returns host views of the requested (default: all) outputs. */
-  async run(feeds: Record<string, HostTensor>, fetches?: string[]): Promise<Record<string, HostTensor>> {
+  /** Runs the model on host tensors (or runners' state values); returns host views of the requested (default: all) outputs. */
+  async run(feeds: Record<string, Feed>, fetches?: string[]): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
-    const res = fetches ? await this.inner.run(ortFeeds, fetches) : await this.inner.run(ortFeeds);
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = feedToOrt(v);
+    const res = await this.runRaw(ortFeeds, fetches);
     const out: Record<string, HostTensor> = {};
-    for (const [k, v] of Object.entries(res)) out[k] = v.location === 'cpu' ? fromOrt(v) : fromOrt(await downloadTensor(v));
+    for (const [k, v] of Object.entries(res)) out[k] = v.location === 'cpu' ? fromOrt(v) : (await download([v]))[0];
     return out;
   }
 
-  /** Low-level run on ORT values (used by StepRunner to keep state on the device). */
-  async runRaw(feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
-    return this.inner.run(feeds);
+  /** Low-level run on ORT values (used by StepRunner to keep state on the device); counts host ↔ device bytes. */
+  async runRaw(feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<Record<string, ort.Tensor>> {
+    const res = fetches ? await this.inner.run(feeds, fetches) : await this.inner.run(feeds);
+    if (this.provider !== 'cpu') {
+      for (const t of Object.values(feeds)) if (t.location === 'cpu') traffic.uploadBytes += byteSize(t);
+      for (const t of Object.values(res)) if (t.location === 'cpu') traffic.downloadBytes += byteSize(t);
+    }
+    return res;
   }
 
   /** Ends profiling (RuntimeOptions.profileDir) and returns the path of the profile's JSON trace. */
@@ -177,16 +234,48 @@ export class Session {
   }
 }
 
-async function downloadTensor(t: ort.Tensor): Promise<ort.Tensor> {
-  const data = await t.getData(true);
-  return new ort.Tensor(t.type, data as ort.Tensor.DataType, t.dims);
+// Readback sessions: one Identity graph on WebGPU per (dtype, shape), output on the host, cached for the
+// process (a few kB each; a ViT's state has a dozen distinct shapes). Feeding a device tensor to another
+// session works (the WebGPU provider shares one device between sessions); its getData() does not (see
+// RuntimeOptions.deviceState).
+const readbacks = new Map<string, Promise<ort.InferenceSession>>();
+
+function readbackSession(t: ort.Tensor): Promise<ort.InferenceSession> {
+  const dtype = fromOrtType[t.type];
+  if (!dtype) throw new Error(`runtime: device tensor of type ${t.type} cannot be read back`);
+  const key = `${dtype}[${t.dims.join(',')}]`;
+  let s = readbacks.get(key);
+  if (!s) {
+    const g = new Graph('readback');
+    g.output(identity(g.input('x', [...t.dims], dtype)), 'y');
+    s = ort.InferenceSession.create(serialize(g), { executionProviders: ['webgpu'], logSeverityLevel: 3 });
+    readbacks.set(key, s);
+  }
+  return s;
+}
+
+/** Copies device (gpu-buffer) tensors to the host; host tensors are viewed as they are. */
+export async function download(ts: ort.Tensor[]): Promise<HostTensor[]> {
+  const out: HostTensor[] = [];
+  for (const t of ts) {
+    if (t.location === 'cpu') {
+      out.push(fromOrt(t));
+      continue;
+    }
+    const s = await readbackSession(t);
+    const y = (await s.run({ x: t })).y;
+    traffic.readbacks++;
+    traffic.downloadBytes += byteSize(y);
+    out.push(fromOrt(y));
+  }
+  return out;
 }
 
 /**
  * Keeps state tensors (parameters, optimiser moments, step counters) between runs: each run feeds the
  * current state as inputs and takes the new state from the outputs named in `stateMap` (output → input).
- * On CPU the output tensors are fed back directly (no copy); on cuda/webgpu they stay on the device only
- * when asked (`deviceState`, see RuntimeOptions), else they go through the host.
+ * On CPU the output tensors are fed back directly (no copy); on WebGPU they stay on the device (gpu-buffer)
+ * unless `deviceState: false`, and reach the host only through `get`.
  */
 export class StepRunner {
   private readonly state = new Map<string, ort.Tensor>();
@@ -202,27 +291,47 @@ export class StepRunner {
    * `deviceState` asks and the provider allows; on CPU the output tensors are fed back as they are.
    */
   static async create(model: Uint8Array, stateMap: Record<string, string>, opts: RuntimeOptions = {}): Promise<StepRunner> {
-    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...(opts.deviceState === true ? Object.keys(stateMap) : [])] });
+    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...(opts.deviceState !== false ? Object.keys(stateMap) : [])] });
     return new StepRunner(session, stateMap);
   }
 
-  /** Sets (or replaces) one state input from host data. */
-  set(input: string, value: HostTensor): void {
-    this.state.set(input, toOrt(value));
+  /** Whether the state outputs stay on the device between steps. */
+  get deviceState(): boolean {
+    return this.session.deviceOutputs;
+  }
+
+  /**
+   * Sets (or replaces) one state input from host data, or from another runner's state value (moved, not
+   * copied: from then on this runner owns it and disposes it when its next step replaces it).
+   */
+  set(input: string, value: Feed): void {
+    this.state.set(input, feedToOrt(value));
   }
 
   /** The current value of one state input, copied to the host when it lives on a device. */
   async get(input: string): Promise<HostTensor> {
+    return (await download([this.raw(input)]))[0];
+  }
+
+  /**
+   * The current value of one state input where it lives, to feed another run without a copy. Valid until
+   * this runner's next step (which disposes a replaced device value).
+   */
+  value(input: string): StateValue {
+    return StateValue.of(this.raw(input));
+  }
+
+  private raw(input: string): ort.Tensor {
     const t = this.state.get(input);
     if (!t) throw new Error(`runtime: no state named ${input}`);
-    return t.location === 'cpu' ? fromOrt(t) : fromOrt(await downloadTensor(t));
+    return t;
   }
 
   /** One step: feeds state plus `feeds`, updates the state, returns the other outputs on the host. */
-  async step(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  async step(feeds: Record<string, Feed>): Promise<Record<string, HostTensor>> {
     const all: Record<string, ort.Tensor> = {};
     for (const [k, v] of this.state) all[k] = v;
-    for (const [k, v] of Object.entries(feeds)) all[k] = toOrt(v);
+    for (const [k, v] of Object.entries(feeds)) all[k] = feedToOrt(v);
     const res = await this.session.runRaw(all);
     const out: Record<string, HostTensor> = {};
     for (const [name, value] of Object.entries(res)) {
@@ -231,7 +340,7 @@ export class StepRunner {
         const old = this.state.get(target);
         this.state.set(target, value);
         if (old && old.location !== 'cpu' && old !== value) old.dispose();
-      } else out[name] = value.location === 'cpu' ? fromOrt(value) : fromOrt(await downloadTensor(value));
+      } else out[name] = (await download([value]))[0];
     }
     return out;
   }

@@ -62,6 +62,13 @@ function explainWebgpu(raw: string): Explanation {
       todo: `To use the GPU, install the Vulkan loader (Debian/Ubuntu: libvulkan1) and your GPU's Vulkan driver (mesa-vulkan-drivers, or the NVIDIA driver); ${noGpu}`,
     };
   }
+  const software = /^software Vulkan driver only: ([^(]+?) \(/.exec(raw);
+  if (software) {
+    return {
+      missing: `no GPU adapter was found: WebGPU would run on ${software[1]}, a Vulkan driver that runs on the CPU, slower than Dinoscope's CPU path`,
+      todo: `To use the GPU, install its Vulkan driver (mesa-vulkan-drivers for AMD/Intel, the NVIDIA driver's Vulkan part for NVIDIA); ${noGpu}`,
+    };
+  }
   if (/Found no drivers|VK_ERROR_INCOMPATIBLE_DRIVER|no Vulkan (driver|ICD)/i.test(raw)) {
     return {
       missing: 'no GPU adapter was found (no Vulkan driver)',

@@ -3,14 +3,16 @@
 // came from which probe; sends the results over IPC and exits. The parent keeps the stderr to itself.
 // Nothing imports this file: it runs only as the child's entry.
 import type { Provider } from '../graph/runtime.js';
-import { PROBE_MARKER, type ProbeMessage, type ProbeResult, probeModel, probeProvider } from './probe.js';
+import { PROBE_MARKER, type ProbeMessage, type ProbeResult, probeModel, probeProvider, softwareAdapterProblem } from './probe.js';
 
 async function main(): Promise<void> {
   const model = probeModel();
   const results: ProbeResult[] = [];
   for (const name of process.argv.slice(2)) {
     process.stderr.write(`${PROBE_MARKER}${name}\n`); // synchronous on pipes: ordered with native writes
-    results.push({ name, problem: await probeProvider(name as Provider, model) });
+    const problem = await probeProvider(name as Provider, model);
+    // An adapter on a CPU Vulkan driver opens, but is never chosen for real work.
+    results.push({ name, problem: problem === null && name === 'webgpu' ? softwareAdapterProblem() : problem });
   }
   const m: ProbeMessage = { type: 'probe', results };
   process.send?.(m, undefined, {}, () => process.exit(0));

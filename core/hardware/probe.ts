@@ -6,6 +6,7 @@ import { Graph } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
 import { sum } from '../graph/ops/elementwise.js';
 import { type Provider, Session } from '../graph/runtime.js';
+import { onlySoftwareDrivers, vulkanDrivers } from './vulkan-drivers.js';
 
 /** The line the probe child writes to stderr before probing a provider (then its name). */
 export const PROBE_MARKER = '@@dinoscope-probe ';
@@ -41,4 +42,18 @@ export async function probeProvider(provider: Provider, model: Uint8Array): Prom
   } catch (err) {
     return err instanceof Error ? err.message.split('\n')[0] : String(err);
   }
+}
+
+/** The problem prefix of a WebGPU adapter that runs on the CPU (plain-note.ts reads it). */
+export const SOFTWARE_ADAPTER = 'software Vulkan driver only';
+
+/**
+ * Why a WebGPU adapter that opened is not for real work: on Linux, when every Vulkan driver is one that runs
+ * on the CPU (SwiftShader, lavapipe), slower than onnxruntime's CPU kernels. Null otherwise.
+ */
+export function softwareAdapterProblem(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string | null {
+  if (platform !== 'linux') return null;
+  const drivers = vulkanDrivers(env);
+  const names = onlySoftwareDrivers(drivers);
+  return names ? `${SOFTWARE_ADAPTER}: ${names.join(', ')} (${drivers.map((d) => d.manifest).join(', ')}), which runs on the CPU` : null;
 }

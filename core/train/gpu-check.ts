@@ -1,5 +1,5 @@
 // The GPU check of the graphs in gpu-graphs.ts on one provider (run it where WebGPU opens: on a GPU, or on
-// the CPU through SwiftShader, core/hardware/swiftshader.ts): for every graph, where onnxruntime placed its
+// the CPU through SwiftShader, core/graph/swiftshader.ts): for every graph, where onnxruntime placed its
 // nodes (core/graph/placement.ts); for every training step graph, two steps on the provider against the
 // same two steps on the CPU — the losses, the gradient norms and the gradients themselves (Adam's first
 // moments after each step: (1 − β₁)·g after the first) — as relative differences.
@@ -153,7 +153,7 @@ export async function gpuCheck(provider: Provider, opts: { only?: string[]; step
 
 /**
  * gpuCheck in a child process (gpu-check-child.ts, run from the source tree with tsx) started with `env`, so
- * a provider's environment (core/hardware/swiftshader.ts) is in place before onnxruntime loads. `log` gets
+ * a provider's environment (core/graph/swiftshader.ts) is in place before onnxruntime loads. `log` gets
  * the child's progress lines; a failing child rejects with the end of its stderr.
  */
 export async function gpuCheckInChild(provider: Provider, env: NodeJS.ProcessEnv, opts: { only?: string[]; log?: (line: string) => void } = {}): Promise<GraphCheck[]> {

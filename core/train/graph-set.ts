@@ -86,7 +86,7 @@ export async function buildGraphSet(config: TrainConfig, vit: ViTConfig, head: H
 export async function moveState(prev: GraphSet, next: GraphSet, names: readonly string[]): Promise<void> {
   const empty = hostTensor('float32', [0]);
   for (const n of names) {
-    next.student.set(n, await prev.student.get(n));
+    next.student.set(n, prev.student.value(n));
     prev.student.set(n, empty); // drop the idle set's reference: one copy of the state, not one per cached set
   }
 }

@@ -1,30 +1,27 @@
 // Every node of the graphs a GPU runs is placed on WebGPU, proven without a GPU: the extraction backbone and,
 // for the Quick, Standard and Gram-anchored adapt presets, the student step, teacher, EMA and Gram teacher
 // graphs (gpu-graphs.ts, small widths) run in a child process whose WebGPU is SwiftShader (chromium's CPU
-// Vulkan driver, core/hardware/swiftshader.ts); onnxruntime's profile says which provider ran each node.
+// Vulkan driver, core/graph/swiftshader.ts); onnxruntime's profile says which provider ran each node.
 // Each step graph also runs two steps on WebGPU and on the CPU: losses, gradient norms and gradients (Adam's
 // first moments) agree to 1e-4 relative. Before GraphLowering's logSoftmaxPrimitives and indicesViaFloat,
 // every step graph had 3 LogSoftmax and 3–5 int64 Reshape nodes on the CPU, with 2 copies each.
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { offProvider } from '../graph/placement.js';
-import { SWIFTSHADER_ICD, swiftShaderEnv } from '../hardware/swiftshader.js';
+import { swiftShaderEnv, swiftShaderMissing } from '../graph/swiftshader.js';
 import { type GraphCheck, gpuCheckInChild } from './gpu-check.js';
 import { GPU_PRESETS } from './gpu-graphs.js';
 
-const haveSwiftShader = existsSync(SWIFTSHADER_ICD);
-if (!haveSwiftShader) process.stderr.write(`placement.test.ts: skipped — no SwiftShader Vulkan driver at ${SWIFTSHADER_ICD} (install Debian's chromium to run it)\n`);
+const missing = swiftShaderMissing();
+const haveSwiftShader = missing === null;
+if (!haveSwiftShader) process.stderr.write(`placement.test.ts: skipped — ${missing} (install Debian's chromium to run it)\n`);
 
 /** Runs the GPU check on webgpu in a child whose Vulkan is SwiftShader; its progress goes to stderr. */
 async function checkUnderSwiftShader(): Promise<GraphCheck[]> {
-  const runtimeDir = await mkdtemp(join(tmpdir(), 'dinoscope-xdg-'));
+  const ss = await swiftShaderEnv();
   try {
-    return await gpuCheckInChild('webgpu', swiftShaderEnv(runtimeDir)!, { log: (l) => process.stderr.write(`  ${l}\n`) });
+    return await gpuCheckInChild('webgpu', ss.env, { log: (l) => process.stderr.write(`  ${l}\n`) });
   } finally {
-    await rm(runtimeDir, { recursive: true, force: true });
+    await ss.close();
   }
 }
 

@@ -1,7 +1,7 @@
 // The teacher's two parts of a step: its forward on the unmasked global crops before the student step
 // (targets, next centres, signals), and the EMA update after it, θ_t ← m·θ_t + (1 − m)·θ_s, fed the student
 // runner's state tensors directly (views on CPU: no copies).
-import type { Session, StepRunner } from '../graph/runtime.js';
+import type { Feed, Session, StepRunner } from '../graph/runtime.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { copyTensor } from './initial.js';
 import { type BatchTensors, scalar } from './step-batch.js';
@@ -19,16 +19,16 @@ export async function runTeacher(
   temp: number,
   centers: Centers | null,
   names: readonly string[],
-  param: (name: string) => Promise<HostTensor>,
+  param: (name: string) => Feed,
 ): Promise<TeacherOutputs> {
-  const feeds = TEACHER_IO.feeds({
+  const feeds: Record<string, Feed> = TEACHER_IO.feeds({
     global: batch.global,
     ibotIndices: batch.ibotIndices,
     ibotWeights: batch.ibotWeights,
     temp: scalar(temp),
     ...(centers ? { centerDino: centers.dino, centerIbot: centers.ibot } : {}),
   });
-  for (const n of names) feeds[n] = await param(n);
+  for (const n of names) feeds[n] = param(n);
   return TEACHER_IO.read(await session.run(feeds));
 }
 
@@ -40,7 +40,7 @@ export function nextCenters(t: TeacherOutputs): Centers {
 
 /** One EMA step of the teacher runner `ema` towards the student runner's parameters `names`. */
 export async function updateEma(ema: StepRunner, student: StepRunner, names: readonly string[], momentum: number): Promise<void> {
-  const feeds = EMA_IO.feeds({ momentum: scalar(momentum) });
-  for (const n of names) feeds[emaStudentInput(n)] = await student.get(n);
+  const feeds: Record<string, Feed> = EMA_IO.feeds({ momentum: scalar(momentum) });
+  for (const n of names) feeds[emaStudentInput(n)] = student.value(n); // stays on the device under WebGPU
   await ema.step(feeds);
 }

@@ -7,8 +7,8 @@
 //   4. student step graph: forward, losses, backward, clipping, AdamW (one onnxruntime run)
 //   5. EMA graph: teacher ← m·teacher + (1 − m)·student, fed by the student runner's state tensors
 // Each graph's per-step values are declared where it is built (STEP_IO in step.ts, TEACHER_IO and EMA_IO in
-// teacher.ts) and fed and read through those descriptors. On CPU the state tensors pass from runner to
-// runner without copies (StepRunner.get returns views).
+// teacher.ts) and fed and read through those descriptors. The state tensors pass from runner to runner
+// where they live (StepRunner.value): without copies on the CPU, without leaving the device on WebGPU.
 // Gram anchoring (DINOv3 high-resolution adaptation): a frozen Gram teacher (the starting model, or a copy of
 // the EMA teacher refreshed on the schedule) runs on the batch's Gram crops; its patch tokens and the
 // scheduled weight are inputs of the student step (gram/teacher-step.ts). High-resolution adaptation draws
@@ -17,7 +17,7 @@
 // `health.every` steps, at the first and at the last step.
 import { serialize } from '../graph/onnx.js';
 import type { TrainHardware } from '../common/api.js';
-import { type RuntimeOptions, StepRunner } from '../graph/runtime.js';
+import { type Feed, type RuntimeOptions, StepRunner } from '../graph/runtime.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { type ViTConfig } from '../model/config.js';
 import { fromGraphLayout } from '../model/params.js';
@@ -175,7 +175,7 @@ export class Trainer {
     const set = await this.useSet(sizes);
     const inputs = batchTensors(batch, c, sizes, set.maskSlots);
     await this.beforeStep(batch, sizes, it);
-    const param = (n: string): Promise<HostTensor> => this.ema.get(n);
+    const param = (n: string): Feed => this.ema.value(n); // where it lives: no copy, no download
     const t = await runTeacher(set.teacher, inputs, v.teacherTemp, this.centers, this.names, param); // 3. teacher
     const gram = set.gramTeacher ? await gramInputs(set.gramTeacher, { config: c, vit: this.vit, side: sizes.gram, crops: batch.crops.gram, teacher: this.gram, step: it }) : null;
     const rope = set.stepGraph.ropeAug ? ropeDraws(this.vit, c.seed, it, c.crops.localCrops > 0) : null;

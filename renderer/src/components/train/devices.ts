@@ -1,0 +1,30 @@
+// Which device runs each part of a run, for the hardware line: training (a GPU-sized preset on the selected
+// provider, a CPU-sized one on the CPU: core/train/config.ts presets' runtime.providers), the crops (worker
+// threads on the CPU) and feature extraction (`auto`: the selected provider). And a warning when the
+// preset is sized for a GPU but trains on the CPU here, with the step time the host measured.
+import type { TrainHardware, TrainPresetInfo, TrainTiming } from '../../../../core/common/api.js';
+import { providerLabel } from './format.js';
+import { formatStepTime } from './timing.js';
+
+export interface DevicePart {
+  part: 'Training' | 'Crops' | 'Extraction';
+  provider: string;
+  label: string;
+}
+
+/** The provider a run of `preset` trains on here. */
+export function trainingProvider(h: TrainHardware, preset: TrainPresetInfo | null): string {
+  return preset?.sizedFor === 'gpu' ? h.selected : 'cpu';
+}
+
+export function deviceParts(h: TrainHardware, preset: TrainPresetInfo | null): DevicePart[] {
+  const part = (p: DevicePart['part'], provider: string): DevicePart => ({ part: p, provider, label: providerLabel(provider, h.cpuThreads) });
+  return [part('Training', trainingProvider(h, preset)), part('Crops', 'cpu'), part('Extraction', h.selected)];
+}
+
+/** Null unless a GPU-sized preset would train on the CPU here; then what to expect, in plain words. */
+export function slowWarning(h: TrainHardware, preset: TrainPresetInfo | null, timing: TrainTiming | undefined): string | null {
+  if (!preset || preset.sizedFor !== 'gpu' || trainingProvider(h, preset) !== 'cpu') return null;
+  const step = timing?.state === 'measured' && timing.secondsPerStep ? `about ${formatStepTime(timing.secondsPerStep)} a step (measured here)` : 'expect it to be slow (the time of a step shows below once measured)';
+  return `${preset.label} trains on the CPU here, without a GPU: ${step}. It is sized for a GPU; a CPU-sized preset is faster on this computer.`;
+}
