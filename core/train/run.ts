@@ -149,7 +149,7 @@ async function pickRun(project: Project, name: string | undefined): Promise<RunR
     return r;
   }
   const latest = [...runs].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt)).pop();
-  if (!latest) throw new DinoscopeError('BAD_INPUT', `${project.file}: no run to resume (start one without --resume).`);
+  if (!latest) throw new FieldError('resume', 'there is no run to continue: start one without {resume}.', project.file);
   return latest;
 }
 
@@ -221,7 +221,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
-    if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; use --resume --run ${name} or another name.`);
+    if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.minutes !== undefined) {

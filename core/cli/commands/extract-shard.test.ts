@@ -76,7 +76,7 @@ const setDir = (p: string): string => join(p, 'cache/features/tiny-level0');
 
 describe('dinoscope extract --shard', () => {
   it('refuses a bad --shard and an --images-from line that names no image, naming the lines', () => {
-    expect(cli(extractArgs(sharded, ['--shard', '3/3']), 2).stderr).toMatch(/--shard must be I\/N with 0 ≤ I < N/);
+    expect(cli(extractArgs(sharded, ['--shard', '3/3']), 2).stderr).toMatch(/--shard: must be I\/N with 0 ≤ I < N/);
     const list = join(dir, 'bad-list.txt');
     writeFileSync(list, `# two good, two unknown\nslide-0.png\n\n${join(dir, 'nowhere.png')}\n${ids[1]}\nbogus\n`);
     const err = cli(extractArgs(sharded, ['--images-from', list]), 2).stderr;

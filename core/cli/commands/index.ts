@@ -9,6 +9,7 @@ import { DinoscopeError } from '../../common/errors.js';
 
 export const indexCommand: Command = {
   name: 'index',
+  flags: ['project', 'set'],
   summary: 'build a feature set\'s search index after sharded extraction',
   usage:
     'usage: dinoscope index --project P [--set S]\n\n' +

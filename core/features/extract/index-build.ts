@@ -5,7 +5,7 @@
 // (an interrupted build resumes); images whose store is not complete are left out and named.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DinoscopeError } from '../../common/errors.js';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
 import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
 import { openImage } from '../../data/readers/registry.js';
@@ -35,7 +35,7 @@ export function chooseSet(project: Project, id: string | undefined): StoredFeatu
     return set;
   }
   const set = project.activeFeatureSet() ?? (sets.length === 1 ? sets[0] : null);
-  if (!set) throw new DinoscopeError('BAD_INPUT', sets.length ? `${project.dir} has several feature sets and none is active: name one with --set (${sets.map((s) => s.id).join(', ')}).` : `${project.dir} has no feature set yet: extract features first.`);
+  if (!set) throw sets.length ? new FieldError('set', `this project has several feature sets and none is active: name one (${sets.map((s) => s.id).join(', ')}).`, project.dir) : new DinoscopeError('BAD_INPUT', `${project.dir} has no feature set yet: extract features first.`);
   return set;
 }
 

@@ -4,7 +4,7 @@
 // others, and an image imported while the job runs does not move the others between shards.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { DinoscopeError } from '../../common/errors.js';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
 import type { Project } from '../../project/project.js';
 
 export interface Shard {
@@ -17,7 +17,7 @@ export function parseShard(text: string): Shard {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
   const index = m ? Number(m[1]) : NaN;
   const count = m ? Number(m[2]) : NaN;
-  if (!m || !(count >= 1) || !(index < count)) throw new DinoscopeError('BAD_INPUT', `--shard must be I/N with 0 ≤ I < N (e.g. 3/16), got "${text}".`);
+  if (!m || !(count >= 1) || !(index < count)) throw new FieldError('shard', `must be I/N with 0 ≤ I < N (e.g. 3/16), got "${text}".`);
   return { index, count };
 }
 
