@@ -106,6 +106,8 @@ describe('every state file goes through the atomic writer', () => {
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
+      'core/features/extract/image-lock.ts': "a shard's per-image lock file (created exclusively; a stale one renamed aside before it is taken over)",
+      'core/train/device-state-run.ts': "a test child's results for its parent (a scratch file, not state)",
     };
     const root = resolve(import.meta.dirname, '../..');
     const offenders: string[] = [];

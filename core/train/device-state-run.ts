@@ -65,7 +65,7 @@ export interface DeviceStateRun {
 export async function trainTiny(steps: number, provider: Provider, deviceState: boolean): Promise<DeviceStateRun> {
   let s = 0;
   const warnings: string[] = [];
-  const tr = await Trainer.create(trainConfig('quick', { ...TINY, steps, runtime: { threads: 1, providers: [provider] } }), { next: async () => synthBatch(s++) }, { runtime: { deviceState, warn: (m) => warnings.push(m) } });
+  const tr = await Trainer.create(trainConfig('quick', { ...TINY, steps, runtime: { threads: 1, device: 'cpu' } }), { next: async () => synthBatch(s++) }, { runtime: { providers: [provider], deviceState, warn: (m) => warnings.push(m) } });
   if (warnings.length) throw new Error(`device-state-run: ${warnings.join('; ')}`);
   const losses: number[] = [];
   const traffic: DeviceStateRun['traffic'] = [];

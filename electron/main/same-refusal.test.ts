@@ -65,7 +65,7 @@ describe('a bad call is refused the same way by both transports', () => {
     { method: 'clusterOverlay', args: ['img', '8'], message: 'k: must be an integer from 2 to 64, got "8".' },
     { method: 'extractFeatures', args: [{ modelId: 'm', mpp: -0.5 }], message: 'mpp: must be a positive number, got -0.5.' },
     { method: 'extractFeatures', args: [{ modelId: 'm', mpp: 0.5, level: 1 }], message: 'level: give either mpp or level, not both.' },
-    { method: 'extractFeatures', args: [{ modelId: 'm', batchSize: 4 }], message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, device, activate).' },
+    { method: 'extractFeatures', args: [{ modelId: 'm', batchSize: 4 }], message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, mask, device, activate).' },
     { method: 'similarityQuery', args: [{ imageId: 'i', points: [{ x: 1, y: 'two' }] }], message: 'points[0].y: must be a number, got "two".' },
     { method: 'exportAnalysis', args: [{ format: 'tiff' }], message: 'format: must be one of "npy", "safetensors", "zarr", "png", "ome-tiff", "geojson", "csv", "qupath", got "tiff".' },
     { method: 'startTraining', args: [{ preset: 'quick', steps: 10, minutes: 2 }], message: 'minutes: give either steps or minutes, not both.' },

@@ -68,7 +68,7 @@ describe('extraction device', () => {
     expect(s.provider).toBe('cpu');
     expect(s.warnings).toEqual([]);
     expect(log).toContain('device: cpu (as asked).');
-    expect(log.find((l) => l.includes('tex.png:'))).toMatch(/s on cpu\)\.$/);
+    expect(log.find((l) => l.includes('tex.png:') && l.includes(' patches, '))).toMatch(/s on cpu\)\.$/);
     expect((await stored(s)).providers).toEqual(['cpu']);
   }, 60_000);
 
