@@ -11,7 +11,25 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import { coreOrderPlugin } from './scripts/core-order.mjs';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/*', 'path', 'os', 'child_process', 'worker_threads', 'http', 'https', 'net', 'url', 'crypto', 'stream', 'util', 'zlib', 'events', 'buffer'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/*',
+  'path',
+  'os',
+  'child_process',
+  'worker_threads',
+  'http',
+  'https',
+  'net',
+  'url',
+  'crypto',
+  'stream',
+  'util',
+  'zlib',
+  'events',
+  'buffer',
+];
 const electronPkgs = ['electron', 'electron/*'];
 const sveltePkgs = ['svelte', 'svelte/*'];
 const ort = ['onnxruntime-node', 'onnxruntime-common', 'onnxruntime-web'];
@@ -73,8 +91,14 @@ export default tseslint.config(
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: restrict([
-      { group: [...nodeBuiltins, ...electronPkgs, ...ort, 'sharp', 'ws'], message: 'The renderer runs in a browser: no Node, electron or runtime packages.' },
-      { group: ['**/core/*', '!**/core/common', '**/core/*/**', '!**/core/common/**', '**/electron/**'], message: 'The renderer imports only the API contract in core/common.' },
+      {
+        group: [...nodeBuiltins, ...electronPkgs, ...ort, 'sharp', 'ws'],
+        message: 'The renderer runs in a browser: no Node, electron or runtime packages.',
+      },
+      {
+        group: ['**/core/*', '!**/core/common', '**/core/*/**', '!**/core/common/**', '**/electron/**'],
+        message: 'The renderer imports only the API contract in core/common.',
+      },
     ]),
   },
   {

@@ -38,7 +38,9 @@ try {
     }
     const s = median(times.synced);
     const u = median(times.unsynced);
-    process.stderr.write(`${label}: synced median ${s.toFixed(2)} ms (p90 ${quantile(times.synced, 0.9).toFixed(2)}), unsynced ${u.toFixed(2)} ms (p90 ${quantile(times.unsynced, 0.9).toFixed(2)}), ${ROUNDS} rounds each\n`);
+    process.stderr.write(
+      `${label}: synced median ${s.toFixed(2)} ms (p90 ${quantile(times.synced, 0.9).toFixed(2)}), unsynced ${u.toFixed(2)} ms (p90 ${quantile(times.unsynced, 0.9).toFixed(2)}), ${ROUNDS} rounds each\n`,
+    );
     ratio = s / u;
   }
   process.stdout.write(`atomic_sync_ratio ${ratio.toFixed(2)}\n`);

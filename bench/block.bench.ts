@@ -44,22 +44,37 @@ function parityCheck(): void {
   const dir = mkdtempSync(join(tmpdir(), 'dinoscope-block-parity-'));
   try {
     log('parity: PyTorch float64 and float32 autograd on seeded weights …');
-    const py = spawnSync(PYTHON, [refScript, 'parity', '--dir', dir, '--threads', '2'], { stdio: ['ignore', 'pipe', 'inherit'], env: torchChildEnv(2) });
+    const py = spawnSync(PYTHON, [refScript, 'parity', '--dir', dir, '--threads', '2'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: torchChildEnv(2),
+    });
     if (py.status !== 0) throw new Error(`block_ref.py parity failed (status ${py.status})`);
     log('parity: ours (float32) on the same inputs …');
-    const node = spawnSync(process.execPath, ours('parity', 2, ['--dir', dir]), { stdio: ['ignore', 'pipe', 'inherit'], cwd: root, maxBuffer: 1 << 24 });
+    const node = spawnSync(process.execPath, ours('parity', 2, ['--dir', dir]), {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: root,
+      maxBuffer: 1 << 24,
+    });
     if (node.status !== 0) throw new Error(`block-worker parity failed (status ${node.status})`);
-    const res = (JSON.parse(node.stdout.toString().trim().split('\n').pop() ?? '{}') as { parity: Record<string, { ours64: { maxAbs: number; rel: number }; torch32vs64: { maxAbs: number; rel: number } }> }).parity;
+    const res = (
+      JSON.parse(node.stdout.toString().trim().split('\n').pop() ?? '{}') as {
+        parity: Record<string, { ours64: { maxAbs: number; rel: number }; torch32vs64: { maxAbs: number; rel: number } }>;
+      }
+    ).parity;
     let worstOurs = 0;
     let worstTorch = 0;
     let worstRel = 0;
     for (const [name, r] of Object.entries(res)) {
-      log(`  ${name.padEnd(24)} ours−fp64 ${r.ours64.maxAbs.toExponential(2)} (rel ${r.ours64.rel.toExponential(2)})   torch fp32−fp64 ${r.torch32vs64.maxAbs.toExponential(2)}`);
+      log(
+        `  ${name.padEnd(24)} ours−fp64 ${r.ours64.maxAbs.toExponential(2)} (rel ${r.ours64.rel.toExponential(2)})   torch fp32−fp64 ${r.torch32vs64.maxAbs.toExponential(2)}`,
+      );
       worstOurs = Math.max(worstOurs, r.ours64.maxAbs);
       worstTorch = Math.max(worstTorch, r.torch32vs64.maxAbs);
       worstRel = Math.max(worstRel, r.ours64.rel);
     }
-    out(`parity: max abs diff of our float32 output and gradients vs PyTorch float64 autograd ${worstOurs.toExponential(2)} (max relative ${worstRel.toExponential(2)}); PyTorch float32 vs float64 ${worstTorch.toExponential(2)}`);
+    out(
+      `parity: max abs diff of our float32 output and gradients vs PyTorch float64 autograd ${worstOurs.toExponential(2)} (max relative ${worstRel.toExponential(2)}); PyTorch float32 vs float64 ${worstTorch.toExponential(2)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -88,11 +103,15 @@ async function atThreads(threads: number): Promise<{ ours: Side; torch: Side }> 
 // Fail early, in one line, when the reference is missing (it is a bench-only dependency, never a runtime one).
 const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
 if (probe.status !== 0) {
-  process.stderr.write(`block bench: ${PYTHON} cannot import torch; install Debian's python3-torch and libopenblas0-openmp (apt-get install -y python3-torch libopenblas0-openmp)\n`);
+  process.stderr.write(
+    `block bench: ${PYTHON} cannot import torch; install Debian's python3-torch and libopenblas0-openmp (apt-get install -y python3-torch libopenblas0-openmp)\n`,
+  );
   process.exit(2);
 }
 
-out(`block bench: ViT-S block fwd+bwd B=32 N=261 D=384 heads=6 MLP=1536 float32${remat ? ' (remat attention)' : ''}; ${rounds} rounds after ${warmup} warm-up, alternating`);
+out(
+  `block bench: ViT-S block fwd+bwd B=32 N=261 D=384 heads=6 MLP=1536 float32${remat ? ' (remat attention)' : ''}; ${rounds} rounds after ${warmup} warm-up, alternating`,
+);
 out(`machine: ${fmtMachine()}; PyTorch ${probe.stdout.trim()}`);
 if (process.env.BENCH_PARITY !== '0') parityCheck();
 const ratios: Record<number, number> = {};

@@ -28,7 +28,11 @@ async function fixture(): Promise<string> {
   const side = 4096;
   const rgb = new Uint8Array(side * side * 3).fill(242); // (H, W, 3) glass
   const rng = Rng.seeded(1);
-  const blobs = Array.from({ length: 12 }, () => ({ x: rng.uniform(400, side - 400), y: rng.uniform(400, side - 400), r: rng.uniform(200, 700) }));
+  const blobs = Array.from({ length: 12 }, () => ({
+    x: rng.uniform(400, side - 400),
+    y: rng.uniform(400, side - 400),
+    r: rng.uniform(200, 700),
+  }));
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       if (!blobs.some((b) => (x - b.x) ** 2 + (y - b.y) ** 2 < b.r * b.r)) continue;
@@ -39,7 +43,9 @@ async function fixture(): Promise<string> {
       rgb[o + 2] = 170 - (n >> 1);
     }
   }
-  await sharp(rgb, { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 1 }).toFile(path);
+  await sharp(rgb, { raw: { width: side, height: side, channels: 3 } })
+    .png({ compressionLevel: 1 })
+    .toFile(path);
   return path;
 }
 
@@ -55,7 +61,9 @@ async function run(name: string, crops: MultiCropConfig, slide: string): Promise
   await p.close();
   const perBatch = s.produceMs.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, s.produceMs.length - 1);
   const rate = BATCHES / seconds;
-  log(`crops ${name}: ${rate.toFixed(2)} batches/s (${(rate * 16).toFixed(1)} images/s) with ${s.workers} worker(s); ${perBatch.toFixed(0)} ms per batch in a worker`);
+  log(
+    `crops ${name}: ${rate.toFixed(2)} batches/s (${(rate * 16).toFixed(1)} images/s) with ${s.workers} worker(s); ${perBatch.toFixed(0)} ms per batch in a worker`,
+  );
   // CPU time of one batch on this thread (no workers running): what a batch costs a core, whatever the load.
   const sampler = new TileSampler(plan);
   await produceBatch(sampler, { seed: 2, batchSize: 16, patchSize: 16, crops }, 0);

@@ -51,7 +51,9 @@ const cfg = vitConfig('small', { arch: 'dinov2', registers: 4 });
 const layout: TileLayout = { patch: 14, core: 16, margin: 2 };
 const S = tileSide(layout);
 const kept = layout.core * layout.core;
-out(`extract bench: ViT-S/14 reg4 (random weights), tiles ${S} × ${S} px (${layout.core}² kept patches + ${layout.margin} margin), batch ${B}, ${TILES} tiles, ${THREADS} threads`);
+out(
+  `extract bench: ViT-S/14 reg4 (random weights), tiles ${S} × ${S} px (${layout.core}² kept patches + ${layout.margin} margin), batch ${B}, ${TILES} tiles, ${THREADS} threads`,
+);
 out(`machine: ${fmtMachine()}; PyTorch ${probe.stdout.trim()}`);
 
 const work = await mkdtemp(join(tmpdir(), 'dinoscope-bench-extract-'));
@@ -62,7 +64,8 @@ try {
     const rgb = new Uint8Array(S * S * 3); // (S, S, 3)
     for (let y = 0; y < S; y++)
       for (let x = 0; x < S; x++)
-        for (let c = 0; c < 3; c++) rgb[3 * (y * S + x) + c] = 128 + Math.round(100 * Math.sin((x + 31 * t) / (5 + c) + (y * (c + 1)) / 11));
+        for (let c = 0; c < 3; c++)
+          rgb[3 * (y * S + x) + c] = 128 + Math.round(100 * Math.sin((x + 31 * t) / (5 + c) + (y * (c + 1)) / 11));
     normaliseInto({ data: rgb, width: S, height: S }, tiles, t);
   }
   const tilesPath = join(work, 'tiles.f32');
@@ -85,7 +88,10 @@ try {
 
   // ---- PyTorch ----
   log('pytorch: running …');
-  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(B), String(THREADS)], { encoding: 'utf8', env: torchEnv({ OMP_NUM_THREADS: String(THREADS) }) });
+  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(B), String(THREADS)], {
+    encoding: 'utf8',
+    env: torchEnv({ OMP_NUM_THREADS: String(THREADS) }),
+  });
   if (py.status !== 0) throw new Error(`extract_ref.py failed: ${py.stderr}`);
   const ref = JSON.parse(py.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; tiles: number };
   const torchRate = (ref.tiles * kept) / ref.seconds;
@@ -105,9 +111,21 @@ try {
     const x0 = 200 * layout.core;
     for (let y = y0; y < y0 + 4 * layout.core; y++) compute.fill(1, y * res.gridWidth + x0, y * res.gridWidth + x0 + 4 * layout.core);
     const t1 = performance.now();
-    const r = await extractImage({ reader, storeDir: join(work, 'slide.zarr'), model, modelId: 'vits14-reg4-random', modelConfigHash: 'bench', res, layout, tissue: compute, compute });
+    const r = await extractImage({
+      reader,
+      storeDir: join(work, 'slide.zarr'),
+      model,
+      modelId: 'vits14-reg4-random',
+      modelConfigHash: 'bench',
+      res,
+      layout,
+      tissue: compute,
+      compute,
+    });
     await reader.close();
-    out(`memory: 100,000 × 100,000 slide, grid ${res.gridWidth} × ${res.gridHeight} patches, ${r.tiles} chunks: ${r.computed} computed, ${r.background} background, ${((performance.now() - t1) / 1000).toFixed(1)} s end to end (${(r.patches / r.seconds).toFixed(0)} patches/s incl. reads and writes); peak RSS ${fmtBytes(peakRssBytes(process.pid))} (target < 3 GB)`);
+    out(
+      `memory: 100,000 × 100,000 slide, grid ${res.gridWidth} × ${res.gridHeight} patches, ${r.tiles} chunks: ${r.computed} computed, ${r.background} background, ${((performance.now() - t1) / 1000).toFixed(1)} s end to end (${(r.patches / r.seconds).toFixed(0)} patches/s incl. reads and writes); peak RSS ${fmtBytes(peakRssBytes(process.pid))} (target < 3 GB)`,
+    );
   }
   await model.release();
   out(`ratio ${(oursRate / torchRate).toFixed(3)}`);

@@ -80,7 +80,10 @@ const out = (s: string): void => void process.stdout.write(s + '\n');
 if (SWIFTSHADER && !process.env.BENCH_SWIFTSHADER_ENV) {
   // The Vulkan loader reads its environment when onnxruntime loads: run this bench again with SwiftShader's.
   const ss = await swiftShaderEnv();
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...ss.env, BENCH_SWIFTSHADER_ENV: '1' } });
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...ss.env, BENCH_SWIFTSHADER_ENV: '1' },
+  });
   await ss.close();
   process.exit(r.status ?? 1);
 }
@@ -113,7 +116,14 @@ async function extraction(provider: Provider, work: string): Promise<void> {
   const weights = initParams(cfg, 0);
   const warnings: string[] = [];
   const t0 = performance.now();
-  const model = await TileModel.create(cfg, weights, { batch: EB, side: S, outputs: ['patches'], threads: THREADS, providers: [provider], warn: (m) => warnings.push(m) });
+  const model = await TileModel.create(cfg, weights, {
+    batch: EB,
+    side: S,
+    outputs: ['patches'],
+    threads: THREADS,
+    providers: [provider],
+    warn: (m) => warnings.push(m),
+  });
   if (model.provider !== provider) {
     out(`extract on ${provider}: fell back (${warnings.join('; ')})`);
     await model.release();
@@ -133,11 +143,16 @@ async function extraction(provider: Provider, work: string): Promise<void> {
   const cpuSec = (performance.now() - c0) / 1000;
   await cpu.release();
   const diff = relDiff(first, ref);
-  out(`extract on ${provider}: ${rate.toFixed(0)} patches/s (${TILES} tiles, batch ${EB}); CPU (${THREADS} threads) one batch ${cpuSec.toFixed(2)} s = ${((EB * kept) / cpuSec).toFixed(0)} patches/s; max |gpu − cpu| / rms ${diff.toExponential(2)}`);
+  out(
+    `extract on ${provider}: ${rate.toFixed(0)} patches/s (${TILES} tiles, batch ${EB}); CPU (${THREADS} threads) one batch ${cpuSec.toFixed(2)} s = ${((EB * kept) / cpuSec).toFixed(0)} patches/s; max |gpu − cpu| / rms ${diff.toExponential(2)}`,
+  );
 
   const tilesPath = join(work, 'tiles.f32');
   await writeFile(tilesPath, new Uint8Array(tiles.buffer, 0, Math.floor(TILES / EB) * EB * 3 * S * S * 4));
-  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(EB), String(THREADS)], { encoding: 'utf8', env: torchEnv({ TORCH_DEVICE: DEVICE }) });
+  const py = spawnSync(PYTHON, [join(root, 'bench/python/extract_ref.py'), tilesPath, String(S), String(EB), String(THREADS)], {
+    encoding: 'utf8',
+    env: torchEnv({ TORCH_DEVICE: DEVICE }),
+  });
   if (py.status !== 0) {
     out(`extract: PyTorch reference failed: ${py.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     return;
@@ -145,19 +160,27 @@ async function extraction(provider: Provider, work: string): Promise<void> {
   const r = JSON.parse(py.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; tiles: number; torch: string; device: string };
   const torchRate = (r.tiles * kept) / r.seconds;
   ratios.push(rate / torchRate);
-  out(`extract: PyTorch ${r.torch} on ${r.device} ${torchRate.toFixed(0)} patches/s; ours on ${provider} / PyTorch ${(rate / torchRate).toFixed(3)}`);
+  out(
+    `extract: PyTorch ${r.torch} on ${r.device} ${torchRate.toFixed(0)} patches/s; ours on ${provider} / PyTorch ${(rate / torchRate).toFixed(3)}`,
+  );
 }
 
 // ---- 2. training ----
 async function training(provider: Provider, name: string, c: TrainConfig): Promise<void> {
   const v = scratchViT(c);
-  out(`train ${name} on ${provider} (state ${process.env.BENCH_DEVICE_STATE === '1' ? 'on the device' : 'through the host'}): ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}`);
+  out(
+    `train ${name} on ${provider} (state ${process.env.BENCH_DEVICE_STATE === '1' ? 'on the device' : 'through the host'}): ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}`,
+  );
   const warnings: string[] = [];
   const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, device: provider as 'webgpu' | 'cuda' } };
   let s = 0;
   const t0 = performance.now();
   const deviceState = process.env.BENCH_DEVICE_STATE !== '0'; // StepRunner's default on WebGPU: on the device
-  const tr = await Trainer.create(gpuConfig, { next: async () => randomBatch(c, s++) }, { runtime: { warn: (m) => warnings.push(m), deviceState } });
+  const tr = await Trainer.create(
+    gpuConfig,
+    { next: async () => randomBatch(c, s++) },
+    { runtime: { warn: (m) => warnings.push(m), deviceState } },
+  );
   if (warnings.some((w) => /fallback/.test(w))) {
     await tr.close();
     out(`train ${name} on ${provider}: some graphs fell back to the CPU (${warnings.join('; ')}); not timed`);
@@ -175,7 +198,9 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
       if (i >= 1) traffic.push(transfers());
       if (i === 0) {
         firstLoss = r.losses.total;
-        out(`train ${name} on ${provider}: compile + first step ${((performance.now() - t0) / 1000).toFixed(1)} s, loss ${r.losses.total.toFixed(5)}${warnings.length ? `; warnings: ${warnings.join('; ')}` : ''}`);
+        out(
+          `train ${name} on ${provider}: compile + first step ${((performance.now() - t0) / 1000).toFixed(1)} s, loss ${r.losses.total.toFixed(5)}${warnings.length ? `; warnings: ${warnings.join('; ')}` : ''}`,
+        );
       } else ms.push(dt);
       log(`ours ${provider} step ${i} ${dt.toFixed(0)} ms loss ${r.losses.total.toFixed(5)}`);
     }
@@ -183,24 +208,33 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
     await tr.close();
   }
   const mb = (f: (t: Transfers) => number): string => (median(traffic.map(f)) / 1e6).toFixed(3);
-  out(`train ${name} on ${provider} (state ${deviceState ? 'on the device' : 'through the host'}): host ↔ device per step ${mb((t) => t.uploadBytes)} MB up, ${mb((t) => t.downloadBytes)} MB down, ${median(traffic.map((t) => t.readbacks))} state readbacks (median of ${traffic.length} steps after the first)`);
+  out(
+    `train ${name} on ${provider} (state ${deviceState ? 'on the device' : 'through the host'}): host ↔ device per step ${mb((t) => t.uploadBytes)} MB up, ${mb((t) => t.downloadBytes)} MB down, ${median(traffic.map((t) => t.readbacks))} state readbacks (median of ${traffic.length} steps after the first)`,
+  );
   // The same first step on the CPU: the losses agree when the GPU computes the same step.
   let sc = 0;
-  const cpuTr = await Trainer.create({ ...c, runtime: { ...c.runtime, device: 'cpu', threads: THREADS } }, { next: async () => randomBatch(c, sc++) });
+  const cpuTr = await Trainer.create(
+    { ...c, runtime: { ...c.runtime, device: 'cpu', threads: THREADS } },
+    { next: async () => randomBatch(c, sc++) },
+  );
   const c0 = performance.now();
   const cpuLoss = (await cpuTr.step()).losses.total;
   const cpuMs = performance.now() - c0;
   await cpuTr.close();
   const o = median(ms);
   const rate = (c.batchSize * 1000) / o;
-  out(`train ${name} on ${provider}: ${rate.toFixed(1)} tiles/s (median step ${o.toFixed(0)} ms of ${STEPS}); first-step loss GPU ${firstLoss.toFixed(5)} vs CPU ${cpuLoss.toFixed(5)} (CPU step incl. compile ${(cpuMs / 1000).toFixed(1)} s)`);
+  out(
+    `train ${name} on ${provider}: ${rate.toFixed(1)} tiles/s (median step ${o.toFixed(0)} ms of ${STEPS}); first-step loss GPU ${firstLoss.toFixed(5)} vs CPU ${cpuLoss.toFixed(5)} (CPU step incl. compile ${(cpuMs / 1000).toFixed(1)} s)`,
+  );
   if (SWIFTSHADER) return; // its times mean nothing: no PyTorch reference
   try {
     const t = median(torchTrainSteps(c, { threads: THREADS, steps: STEPS, python: PYTHON, device: DEVICE, root }));
     const torchRate = (c.batchSize * 1000) / t;
     ratios.push(rate / torchRate);
     if (CHILD) out(`RATIO ${rate / torchRate}`);
-    out(`train ${name}: PyTorch on ${DEVICE} ${torchRate.toFixed(1)} tiles/s (median step ${t.toFixed(0)} ms); ours on ${provider} / PyTorch ${(rate / torchRate).toFixed(3)}`);
+    out(
+      `train ${name}: PyTorch on ${DEVICE} ${torchRate.toFixed(1)} tiles/s (median step ${t.toFixed(0)} ms); ours on ${provider} / PyTorch ${(rate / torchRate).toFixed(3)}`,
+    );
   } catch (e) {
     out(`train ${name}: PyTorch reference failed: ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -215,7 +249,13 @@ const configs: Record<string, TrainConfig> = {
 async function opens(provider: Provider): Promise<boolean> {
   const warnings: string[] = [];
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 32, depth: 1, heads: 1, registers: 0 });
-  const m = await TileModel.create(cfg, initParams(cfg, 0), { batch: 1, side: 28, outputs: ['patches'], providers: [provider], warn: (w) => warnings.push(w) });
+  const m = await TileModel.create(cfg, initParams(cfg, 0), {
+    batch: 1,
+    side: 28,
+    outputs: ['patches'],
+    providers: [provider],
+    warn: (w) => warnings.push(w),
+  });
   const ok = m.provider === provider;
   await m.release();
   out(`${provider}: ${ok ? 'opens' : `not available (${warnings.join('; ')})`}`);
@@ -243,15 +283,26 @@ try {
       if (ONLY && !ONLY.includes(name)) continue;
       // Each training configuration in a child process: a native abort in a provider is reported, not fatal.
       for (const state of (process.env.BENCH_DEVICE_STATE ?? '1,0').split(',')) {
-        const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', env: { ...process.env, BENCH_CHILD: name, BENCH_PROVIDERS: p, BENCH_DEVICE_STATE: state } });
+        const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...process.argv.slice(2)], {
+          stdio: ['ignore', 'pipe', 'inherit'],
+          encoding: 'utf8',
+          env: { ...process.env, BENCH_CHILD: name, BENCH_PROVIDERS: p, BENCH_DEVICE_STATE: state },
+        });
         const lines = r.stdout.split('\n').filter((l) => l && !/^(gpu bench:|machine:|\w+: opens)/.test(l)); // the child's own header
-        for (const l of lines) if (l.startsWith('RATIO ')) ratios.push(Number(l.slice(6)));
-        else out(l);
-        if (r.status !== 0) out(`train ${name} on ${p} (BENCH_DEVICE_STATE=${state}): the child process ended with ${r.signal ?? `status ${r.status}`}`);
+        for (const l of lines)
+          if (l.startsWith('RATIO ')) ratios.push(Number(l.slice(6)));
+          else out(l);
+        if (r.status !== 0)
+          out(`train ${name} on ${p} (BENCH_DEVICE_STATE=${state}): the child process ended with ${r.signal ?? `status ${r.status}`}`);
       }
     }
   }
 } finally {
   await rm(work, { recursive: true, force: true });
 }
-if (!CHILD) out(ratios.length ? `ratio ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(3)}` : 'ratio n/a (no GPU provider opened here)');
+if (!CHILD)
+  out(
+    ratios.length
+      ? `ratio ${Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length).toFixed(3)}`
+      : 'ratio n/a (no GPU provider opened here)',
+  );

@@ -29,7 +29,13 @@ try {
     const n = rowsPer * GW;
     const vectors = new Float32Array(n * D); // (n, D)
     for (let i = 0; i < vectors.length; i++) vectors[i] = g();
-    await index.append({ image: 'slide', gridWidth: GW, gridHeight: GH, positions: Uint32Array.from({ length: n }, (_, i) => y0 * GW + i), vectors });
+    await index.append({
+      image: 'slide',
+      gridWidth: GW,
+      gridHeight: GH,
+      positions: Uint32Array.from({ length: n }, (_, i) => y0 * GW + i),
+      vectors,
+    });
   }
   process.stderr.write(`built ${index.size} rows in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   // What opening the project does in the background (AnalysisService.warm): scan threads started and
@@ -39,7 +45,10 @@ try {
   process.stderr.write(`warm-up (project open, background) ${(performance.now() - w0).toFixed(0)} ms\n`);
   const geo = dziGeometry(GW * STRIDE, GH * STRIDE);
   let layer: CellLayer | undefined;
-  const provider = similarityOverlay(() => layer, async () => geo);
+  const provider = similarityOverlay(
+    () => layer,
+    async () => geo,
+  );
   // A patch ≈ 2 screen px: downsample 7 → the DZI level with downsample 8.
   const level = geo.maxLevel - 3;
   const { cols, rows } = tileCount(geo, level);
@@ -60,7 +69,9 @@ try {
     for (let ty = 0; ty < screen.rows; ty++) for (let tx = 0; tx < screen.cols; tx++) await provider.tile('slide', level, tx, ty);
     const d = performance.now();
     times.push(d - a);
-    process.stderr.write(`rep ${rep}: heatmap + top-400 ${(b - a).toFixed(0)} ms, colours ${(c - b).toFixed(0)} ms, ${screen.cols * screen.rows} tiles ${(d - c).toFixed(0)} ms, total ${(d - a).toFixed(0)} ms\n`);
+    process.stderr.write(
+      `rep ${rep}: heatmap + top-400 ${(b - a).toFixed(0)} ms, colours ${(c - b).toFixed(0)} ms, ${screen.cols * screen.rows} tiles ${(d - c).toFixed(0)} ms, total ${(d - a).toFixed(0)} ms\n`,
+    );
   }
   times.sort((x, y) => x - y);
   console.log(`heatmap_ms ${times[2].toFixed(1)}`);

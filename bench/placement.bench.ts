@@ -33,8 +33,13 @@ try {
     worst = Math.min(worst, on / p.nodes.length);
     total += p.nodes.length;
     const off = p.nodes.filter((n) => n.provider !== ORT_PROVIDER.webgpu).map((n) => `${n.op} ${n.name} (${n.provider})`);
-    out(`${r.name}: nodes ${p.nodes.length}, on WebGPU ${on}, copies ${p.copies.length}, kernels per run ${p.nodes.length + p.copies.length}${off.length ? `; elsewhere: ${off.join(', ')}` : ''}`);
-    for (const [i, s] of (r.steps ?? []).entries()) out(`  step ${i + 1} vs CPU: losses ${s.losses.toExponential(1)}, gradient norms ${s.gradNorms.toExponential(1)}, gradients ${s.gradients.toExponential(1)} (max relative)`);
+    out(
+      `${r.name}: nodes ${p.nodes.length}, on WebGPU ${on}, copies ${p.copies.length}, kernels per run ${p.nodes.length + p.copies.length}${off.length ? `; elsewhere: ${off.join(', ')}` : ''}`,
+    );
+    for (const [i, s] of (r.steps ?? []).entries())
+      out(
+        `  step ${i + 1} vs CPU: losses ${s.losses.toExponential(1)}, gradient norms ${s.gradNorms.toExponential(1)}, gradients ${s.gradients.toExponential(1)} (max relative)`,
+      );
   }
   out(`placement webgpu_fraction ${worst.toFixed(4)} nodes ${total}`);
 } finally {

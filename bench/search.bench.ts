@@ -84,8 +84,20 @@ async function ivfFor(idx: ExactIndex, n: number): Promise<IvfIndex> {
     }
   }
   const t = performance.now();
-  const ivf = await IvfIndex.buildAsync(idx, { top: TOP, leaf: LEAF, sample: 131072, assignProbe: ASSIGN, onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`) }, pool);
-  log(`  IVF (${TOP} × ${LEAF} lists, assignProbe ${ASSIGN}) built in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadavg()[0].toFixed(1)}); cached in ${dir}`);
+  const ivf = await IvfIndex.buildAsync(
+    idx,
+    {
+      top: TOP,
+      leaf: LEAF,
+      sample: 131072,
+      assignProbe: ASSIGN,
+      onProgress: (d, all) => d % (1 << 20) === 0 && log(`  IVF assign ${d}/${all}`),
+    },
+    pool,
+  );
+  log(
+    `  IVF (${TOP} × ${LEAF} lists, assignProbe ${ASSIGN}) built in ${((performance.now() - t) / 1000).toFixed(0)} s (load ${loadavg()[0].toFixed(1)}); cached in ${dir}`,
+  );
   await ivf.save(dir);
   return ivf;
 }
@@ -103,7 +115,10 @@ function queries(count: number, n: number): Float32Array[] {
 }
 
 const ms = (xs: number[]): string => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p95 ${quantile(xs, 0.95).toFixed(1)} ms`;
-const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 log(`search bench on ${fmtMachine()}; load average ${load()}`);
 const pool = new ScanPool(THREADS);
@@ -142,13 +157,17 @@ for (const n of sizes) {
   // single probe can land in a bad moment and flatter the fraction.
   const bwAfter = await pool.readBandwidth(idx.rowsSpace, idx.size, 5);
   const bwN = Math.max(bwBefore, bwAfter);
-  log(`memory bandwidth, ${THREADS} threads over the resident rows: ${bwBefore.toFixed(2)} GB/s before, ${bwAfter.toFixed(2)} GB/s after the exact scans (load ${load()})`);
+  log(
+    `memory bandwidth, ${THREADS} threads over the resident rows: ${bwBefore.toFixed(2)} GB/s before, ${bwAfter.toFixed(2)} GB/s after the exact scans (load ${load()})`,
+  );
   const one1 = (n * idx.rowsSpace.stride) / (quantile(one, 0.5) / 1000) / 1e9;
   log(`exact   ${n}, 1 thread: scan ${one1.toFixed(2)} GB/s = ${(one1 / bw1.readGBs).toFixed(2)} of the 1-thread read bandwidth`);
   const gbs = (n * idx.rowsSpace.stride) / (quantile(exactMs, 0.5) / 1000) / 1e9;
   const bwMedian = quantile(probes, 0.5);
   const frac = gbs / bwMedian;
-  log(`exact   ${n}, ${THREADS} threads: ${ms(exactMs)} (${qs.length} queries); scan ${gbs.toFixed(2)} GB/s = ${frac.toFixed(2)} of the ${THREADS}-thread read bandwidth interleaved with the queries (median of ${probes.length} rounds, ${bwMedian.toFixed(2)} GB/s); ${(gbs / bwN).toFixed(2)} of the best probe before/after (load ${load()})`);
+  log(
+    `exact   ${n}, ${THREADS} threads: ${ms(exactMs)} (${qs.length} queries); scan ${gbs.toFixed(2)} GB/s = ${frac.toFixed(2)} of the ${THREADS}-thread read bandwidth interleaved with the queries (median of ${probes.length} rounds, ${bwMedian.toFixed(2)} GB/s); ${(gbs / bwN).toFixed(2)} of the best probe before/after (load ${load()})`,
+  );
   const ivf = await ivfFor(idx, n);
   for (const nprobe of NPROBES) {
     const approxMs: number[] = [];
@@ -161,7 +180,9 @@ for (const n of sizes) {
         if (r === 0) hits += got.filter((h) => truth[i].has(h.row)).length;
       }
     }
-    log(`approx  ${n}: ${ms(approxMs)} (nprobe ${nprobe} of ${ivf.nlist}, ${THREADS} threads); recall@10 ${(hits / (qs.length * 10)).toFixed(3)} over ${qs.length} queries (load ${load()})`);
+    log(
+      `approx  ${n}: ${ms(approxMs)} (nprobe ${nprobe} of ${ivf.nlist}, ${THREADS} threads); recall@10 ${(hits / (qs.length * 10)).toFixed(3)} over ${qs.length} queries (load ${load()})`,
+    );
   }
   const heat: number[] = [];
   for (const q of qs.slice(0, 20)) {

@@ -27,24 +27,38 @@ async function uniqueTiles(k: number, quality: number): Promise<{ period: number
   const side = Math.max(1, Math.round(PATTERN_PERIOD / 2 ** k)); // the period at this level, in pixels
   const periodTiles = Math.max(1, Math.ceil(side / TILE)); // distinct tiles per row/column
   const canvas = periodTiles * TILE;
-  const small = await sharp(base, { raw: { width: PATTERN_PERIOD, height: PATTERN_PERIOD, channels: 3 } }).resize(side, side, { kernel: 'lanczos3' }).raw().toBuffer(); // (side, side, 3)
+  const small = await sharp(base, { raw: { width: PATTERN_PERIOD, height: PATTERN_PERIOD, channels: 3 } })
+    .resize(side, side, { kernel: 'lanczos3' })
+    .raw()
+    .toBuffer(); // (side, side, 3)
   // Repeat the shrunk period over the canvas (periods smaller than a tile repeat within it).
   let rgb = small;
   if (canvas !== side) {
     rgb = Buffer.alloc(canvas * canvas * 3); // (canvas, canvas, 3)
-    for (let y = 0; y < canvas; y++) for (let x = 0; x < canvas; x++) small.copy(rgb, 3 * (y * canvas + x), 3 * ((y % side) * side + (x % side)), 3 * ((y % side) * side + (x % side)) + 3);
+    for (let y = 0; y < canvas; y++)
+      for (let x = 0; x < canvas; x++)
+        small.copy(rgb, 3 * (y * canvas + x), 3 * ((y % side) * side + (x % side)), 3 * ((y % side) * side + (x % side)) + 3);
   }
   const tiles: Buffer[] = [];
   for (let ty = 0; ty < periodTiles; ty++)
     for (let tx = 0; tx < periodTiles; tx++) {
-      const img = sharp(rgb, { raw: { width: canvas, height: canvas, channels: 3 } }).extract({ left: tx * TILE, top: ty * TILE, width: TILE, height: TILE });
+      const img = sharp(rgb, { raw: { width: canvas, height: canvas, channels: 3 } }).extract({
+        left: tx * TILE,
+        top: ty * TILE,
+        width: TILE,
+        height: TILE,
+      });
       tiles.push(await img.jpeg({ quality, mozjpeg: false, chromaSubsampling: '4:2:0' }).toBuffer());
     }
   return { period: periodTiles, tiles };
 }
 
 /** Writes the BigTIFF to `path` (through a temp file and a rename). `onLevel` reports progress. */
-export async function writeBigPyramid(path: string, side: number, options: { quality?: number; onLevel?: (k: number, of: number) => void } = {}): Promise<void> {
+export async function writeBigPyramid(
+  path: string,
+  side: number,
+  options: { quality?: number; onLevel?: (k: number, of: number) => void } = {},
+): Promise<void> {
   const dims: [number, number][] = [[side, side]];
   while (dims[dims.length - 1][0] > TILE || dims[dims.length - 1][1] > TILE) {
     const [w, h] = dims[dims.length - 1];

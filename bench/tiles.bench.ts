@@ -46,13 +46,23 @@ function get(agent: Agent, port: number, path: string, token: string): Promise<n
 }
 
 async function callApi<T>(port: number, token: string, method: string, args: unknown[]): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/call/${method}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
+  const res = await fetch(`http://127.0.0.1:${port}/api/call/${method}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(args),
+  });
   const body = (await res.json()) as { ok?: T; error?: { message: string } };
   if (body.error) throw new Error(body.error.message);
   return body.ok as T;
 }
 
-async function run(clients: number, src: TileSourceInfo, port: number, token: string, seed: number): Promise<{ p50: number; p95: number; rate: number }> {
+async function run(
+  clients: number,
+  src: TileSourceInfo,
+  port: number,
+  token: string,
+  seed: number,
+): Promise<{ p50: number; p95: number; rate: number }> {
   const g = dziGeometry(src.width, src.height);
   const next = rng(seed);
   const levels: number[] = [];
@@ -93,20 +103,33 @@ log(`tiles: ${fmtMachine()}`);
 const path = await fixture();
 const work = await mkdtemp(join(tmpdir(), 'dinoscope-bench-tiles-'));
 process.env.DINOSCOPE_HOME = join(work, 'home');
-const host = await startServeHost({ projectPath: join(work, 'project'), port: 0, host: '127.0.0.1', rendererDir: join(work, 'no-renderer'), log });
+const host = await startServeHost({
+  projectPath: join(work, 'project'),
+  port: 0,
+  host: '127.0.0.1',
+  rendererDir: join(work, 'no-renderer'),
+  log,
+});
 try {
   const report = await callApi<ImportReport>(host.port, host.token, 'importPaths', [[path]]);
   const entry = report.added[0];
   if (!entry || entry.status !== 'ok') throw new Error(`import failed: ${JSON.stringify(report)}`);
   const src = await callApi<TileSourceInfo>(host.port, host.token, 'tileSource', [entry.id]);
-  log(`tiles: ${src.width} × ${src.height}, DZI levels 0..${src.maxLevel}, native levels ${entry.meta?.levels.length}; ${REQUESTS} random tiles per setting`);
+  log(
+    `tiles: ${src.width} × ${src.height}, DZI levels 0..${src.maxLevel}, native levels ${entry.meta?.levels.length}; ${REQUESTS} random tiles per setting`,
+  );
   // Warm-up (untimed): open the reader, fill libvips/V8 caches.
   await run(2, src, host.port, host.token, 999);
   const results: Record<number, { p50: number; p95: number; rate: number }> = {};
-  for (const [clients, seed] of [[1, 1], [8, 8]] as const) {
+  for (const [clients, seed] of [
+    [1, 1],
+    [8, 8],
+  ] as const) {
     const r = await run(clients, src, host.port, host.token, seed);
     results[clients] = r;
-    console.log(`${clients} client${clients > 1 ? 's' : ''}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ${r.rate.toFixed(0)} tiles/s`);
+    console.log(
+      `${clients} client${clients > 1 ? 's' : ''}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, ${r.rate.toFixed(0)} tiles/s`,
+    );
   }
   const worse = results[8].p95 >= results[1].p95 ? 8 : 1;
   console.log(`(p95_ms below is the worse of the two settings: ${worse} client${worse > 1 ? 's' : ''}; target ≤ 30)`);

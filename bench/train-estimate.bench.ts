@@ -33,7 +33,9 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   if (timing?.state !== 'measured') throw new Error(`not measured: ${JSON.stringify(timing)}`);
-  out(`measured in ${((performance.now() - m0) / 1000).toFixed(0)} s: start-up to the end of step 1 ${timing.startupSeconds!.toFixed(1)} s, ${timing.secondsPerStep!.toFixed(2)} s/step → ${steps} steps predicted ${timing.totalSeconds!.toFixed(1)} s`);
+  out(
+    `measured in ${((performance.now() - m0) / 1000).toFixed(0)} s: start-up to the end of step 1 ${timing.startupSeconds!.toFixed(1)} s, ${timing.secondsPerStep!.toFixed(2)} s/step → ${steps} steps predicted ${timing.totalSeconds!.toFixed(1)} s`,
+  );
 
   const at: number[] = [];
   const off = service.on('trainStep', (s) => s.run === 'bench' && void (at[s.step - 1] = performance.now()));
@@ -42,9 +44,15 @@ try {
   await service.training.settled(service.requireProject().dir, 'bench');
   off();
   const real = (at[steps - 1] - t0) / 1000;
-  const per = at.slice(1).map((v, i) => (v - at[i]) / 1000).filter(Number.isFinite).sort((a, b) => a - b);
+  const per = at
+    .slice(1)
+    .map((v, i) => (v - at[i]) / 1000)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   log(`real step times: ${per.map((s) => s.toFixed(2)).join(' ')} s`);
-  out(`real: start-up to the end of step 1 ${((at[0] - t0) / 1000).toFixed(1)} s, median ${per[per.length >> 1].toFixed(2)} s/step, ${steps} steps ${real.toFixed(1)} s`);
+  out(
+    `real: start-up to the end of step 1 ${((at[0] - t0) / 1000).toFixed(1)} s, median ${per[per.length >> 1].toFixed(2)} s/step, ${steps} steps ${real.toFixed(1)} s`,
+  );
   out(`ratio ${(timing.totalSeconds! / real).toFixed(3)}`);
 } finally {
   await service.close();

@@ -48,12 +48,16 @@ const ratios: number[] = [];
 for (const [name, c] of Object.entries(configs)) {
   if (only && only !== name) continue;
   const v = scratchViT(c);
-  log(`\n${name}: ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}, ${threads} threads`);
+  log(
+    `\n${name}: ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}, ${threads} threads`,
+  );
   const o = median(await ours(c));
   const t = median(torch(c));
   const [io, it] = [(c.batchSize * 1000) / o, (c.batchSize * 1000) / t];
   ratios.push(io / it);
-  out(`${name}: ours ${io.toFixed(2)} tiles/s (median step ${o.toFixed(0)} ms), pytorch ${it.toFixed(2)} tiles/s (${t.toFixed(0)} ms), ratio ${(io / it).toFixed(3)}`);
+  out(
+    `${name}: ours ${io.toFixed(2)} tiles/s (median step ${o.toFixed(0)} ms), pytorch ${it.toFixed(2)} tiles/s (${t.toFixed(0)} ms), ratio ${(io / it).toFixed(3)}`,
+  );
 }
 const geo = Math.exp(ratios.reduce((s, r) => s + Math.log(r), 0) / ratios.length);
 out(`ratio ${geo.toFixed(3)}`);

@@ -70,7 +70,10 @@ async function main() {
   }
   await atomicWrite(path.join(out, 'icon.png'), png.get(512));
   await atomicWrite(path.join(out, 'icon.ico'), encodeIco(icoSizes.map((size) => ({ size, png: png.get(size) }))));
-  await atomicWrite(path.join(out, 'icon.icns'), encodeIcns(Object.entries(icnsTypes).map(([type, size]) => ({ type, png: png.get(size) }))));
+  await atomicWrite(
+    path.join(out, 'icon.icns'),
+    encodeIcns(Object.entries(icnsTypes).map(([type, size]) => ({ type, png: png.get(size) }))),
+  );
   process.stderr.write(`make-icons: wrote ${out}\n`);
 }
 

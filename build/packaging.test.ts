@@ -47,7 +47,11 @@ function globToRegExp(glob: string): RegExp {
     else if (c === '?') re += '[^/]';
     else if (c === '{') {
       const end = glob.indexOf('}', i);
-      re += `(?:${glob.slice(i + 1, end).split(',').map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&')).join('|')})`;
+      re += `(?:${glob
+        .slice(i + 1, end)
+        .split(',')
+        .map((s) => s.replace(/[.+^$()|[\]\\]/g, '\\$&'))
+        .join('|')})`;
       i = end;
     } else re += c.replace(/[.+^$()|[\]\\/]/g, '\\$&');
   }
@@ -70,7 +74,11 @@ function nativeFiles(dir: string): string[] {
 
 /** The installed production dependency tree, as npm sees it. */
 function productionPackages(): string[] {
-  const listing = execFileSync('npm', ['ls', '--prod', '--parseable', '--all'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const listing = execFileSync('npm', ['ls', '--prod', '--parseable', '--all'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return listing
     .split('\n')
     .map((l) => l.trim())
@@ -84,7 +92,9 @@ describe('electron-builder configuration', () => {
     };
     const log = { isEnabled: false, add: () => undefined };
     await expect(validateConfiguration(config, log)).resolves.toBeUndefined();
-    await expect(validateConfiguration({ ...config, linux: { ...config.linux, categry: 'Science' } }, log)).rejects.toThrow(/configuration/i);
+    await expect(validateConfiguration({ ...config, linux: { ...config.linux, categry: 'Science' } }, log)).rejects.toThrow(
+      /configuration/i,
+    );
   });
 
   it('names the app, the files, the asar and the targets', () => {
@@ -120,7 +130,10 @@ describe('electron-builder configuration', () => {
     const { PlatformPackager } = require('app-builder-lib') as {
       PlatformPackager: { prototype: { generateFuseConfig(f: Record<string, boolean>): Promise<Record<string | number, unknown>> } };
     };
-    const { FuseV1Options, FuseVersion } = require('@electron/fuses') as { FuseV1Options: Record<string, number>; FuseVersion: Record<string, string> };
+    const { FuseV1Options, FuseVersion } = require('@electron/fuses') as {
+      FuseV1Options: Record<string, number>;
+      FuseVersion: Record<string, string>;
+    };
     const wire = await PlatformPackager.prototype.generateFuseConfig.call({}, config.electronFuses);
     expect(wire).toMatchObject({
       version: FuseVersion.V1,
@@ -132,7 +145,9 @@ describe('electron-builder configuration', () => {
       [FuseV1Options.OnlyLoadAppFromAsar]: true,
       [FuseV1Options.GrantFileProtocolExtraPrivileges]: false,
     });
-    expect(Object.keys(wire).filter((k) => k !== 'version' && k !== 'resetAdHocDarwinSignature')).toHaveLength(Object.keys(config.electronFuses).length);
+    expect(Object.keys(wire).filter((k) => k !== 'version' && k !== 'resetAdHocDarwinSignature')).toHaveLength(
+      Object.keys(config.electronFuses).length,
+    );
     // onlyLoadAppFromAsar needs the app inside an asar.
     expect(config.asar).toBe(true);
   });
@@ -200,6 +215,8 @@ describe('electron-builder configuration', () => {
     expect(matchesAny('a/b/c.node', ['**/*.node'])).toBe(true);
     expect(matchesAny('c.node', ['**/*.node'])).toBe(true);
     expect(matchesAny('node_modules/x/a.so', ['node_modules/x/*.node'])).toBe(false);
-    expect(matchesAny('node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.8.18.7', ['node_modules/@img/sharp-libvips-*/**'])).toBe(true);
+    expect(
+      matchesAny('node_modules/@img/sharp-libvips-linux-x64/lib/libvips-cpp.so.8.18.7', ['node_modules/@img/sharp-libvips-*/**']),
+    ).toBe(true);
   });
 });

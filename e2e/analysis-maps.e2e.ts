@@ -70,7 +70,10 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
   };
   /** Resolves when the page answers a script within 5 s (a hung tab does not). */
   const responsive = (): Promise<number> =>
-    Promise.race([page.evaluate(() => 1), new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the tab stopped answering')), 5_000))]);
+    Promise.race([
+      page.evaluate(() => 1),
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('the tab stopped answering')), 5_000)),
+    ]);
 
   it('ticking Clusters with PCA off draws the cluster map with one call, and the tab stays responsive', async () => {
     if (skip) return;
@@ -120,7 +123,11 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
 
     // The largest regions of cluster 1 at k = 4.
     await analysis.setK(4);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer"][data-layer-id="clusters"] .legend li').length === 4, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="layer"][data-layer-id="clusters"] .legend li').length === 4,
+      null,
+      { timeout: 30_000 },
+    );
     await analysis.panel.getByTestId('cluster-button').nth(1).click();
     const listed = analysis.panel.locator('[data-testid="cluster-regions-of"][data-cluster="1"][data-k="4"]');
     await listed.waitFor({ timeout: 30_000 });
@@ -128,12 +135,21 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
 
     // k = 3: the clusters redraw with 3 colours, PCA stays hidden, the list is cluster 1 of the new k.
     await analysis.setK(3);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="layer"][data-layer-id="clusters"] .legend li').length === 3, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="layer"][data-layer-id="clusters"] .legend li').length === 3,
+      null,
+      { timeout: 30_000 },
+    );
     await analysis.panel.locator('[data-testid="cluster-regions-of"][data-cluster="1"][data-k="3"]').waitFor({ timeout: 30_000 });
     await expect(viewer.layerById('pca').getAttribute('data-visible')).resolves.toBe('false');
     await expect(analysis.mapToggle('pca').isChecked()).resolves.toBe(false);
     await expect(analysis.panel.getByTestId('cluster-button').count()).resolves.toBe(3);
-    const rows = await analysis.panel.getByTestId('cluster-regions').getByTestId('match').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.imageId} ${(e as HTMLElement).dataset.x} ${(e as HTMLElement).dataset.y}`));
+    const rows = await analysis.panel
+      .getByTestId('cluster-regions')
+      .getByTestId('match')
+      .evaluateAll((els) =>
+        els.map((e) => `${(e as HTMLElement).dataset.imageId} ${(e as HTMLElement).dataset.x} ${(e as HTMLElement).dataset.y}`),
+      );
     const want = await callApi<ClusterRegionInfo[]>(serve, 'clusterRegions', 1); // the host's last clustering: k = 3
     expect(rows).toEqual(want.map((r) => `${r.imageId} ${r.x} ${r.y}`));
     await shot('maps-k3-pca-hidden');
@@ -185,7 +201,9 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     await analysis.altDrag(30, 250, 150, 340);
     await page.locator('[data-testid="analysis-query"][data-patches="72"]').waitFor({ timeout: 30_000 }); // cells 2..10 × 17..24
     await expect(analysis.panel.getByTestId('analysis-query').textContent()).resolves.toBe('Rectangle: mean of 72 patches');
-    expect((await analysis.markers()).map((m) => m.box)).toEqual([{ x: cell(30), y: cell(250), width: 9 * SPEC.stride, height: 8 * SPEC.stride }]);
+    expect((await analysis.markers()).map((m) => m.box)).toEqual([
+      { x: cell(30), y: cell(250), width: 9 * SPEC.stride, height: 8 * SPEC.stride },
+    ]);
     await shot('query-rectangle');
 
     // The marker follows the view: zoomed in, it is drawn where its cell now is.
@@ -198,7 +216,7 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     expect(consoleErrors).toEqual([]);
   });
 
-  it('a match opened on another image shows the same query\'s heatmap there and marks the match; a new query drops it', async () => {
+  it("a match opened on another image shows the same query's heatmap there and marks the match; a new query drops it", async () => {
     if (skip) return;
     const first = await viewer.root.getAttribute('data-image-id');
     const other = (await analysis.matches()).find((m) => m.imageId !== first)!;
@@ -207,9 +225,15 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     await viewer.waitLayer('similarity', true);
     expect(calls.slice(before).filter((m) => m === 'similarityHeatmap')).toHaveLength(1);
     expect(calls.slice(before).filter((m) => m === 'similarityQuery')).toEqual([]);
-    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="viewer"]')?.dataset.overlayTilesLoaded) > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLElement>('[data-testid="viewer"]')?.dataset.overlayTilesLoaded) > 0,
+      null,
+      { timeout: 30_000 },
+    );
     const marks = await page.getByTestId('match-marker').evaluateAll((els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
-    expect(marks.map((d) => [Number(d.x), Number(d.y), Number(d.width), Number(d.height)])).toEqual([[other.x - SPEC.stride / 2, other.y - SPEC.stride / 2, SPEC.stride, SPEC.stride]]);
+    expect(marks.map((d) => [Number(d.x), Number(d.y), Number(d.width), Number(d.height)])).toEqual([
+      [other.x - SPEC.stride / 2, other.y - SPEC.stride / 2, SPEC.stride, SPEC.stride],
+    ]);
     await expect(page.getByTestId('query-marker').count()).resolves.toBe(0);
     await shot('match-on-other-image');
 
@@ -219,7 +243,10 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     await viewer.waitStill();
     await analysis.clickImagePoint(350, 100);
     await page.locator('[data-testid="analysis-query"][data-patches="1"]').waitFor({ timeout: 30_000 });
-    await page.getByTestId('viewer').locator(`[data-testid="query-marker"][data-x="${Math.floor(350 / SPEC.stride) * SPEC.stride}"]`).waitFor();
+    await page
+      .getByTestId('viewer')
+      .locator(`[data-testid="query-marker"][data-x="${Math.floor(350 / SPEC.stride) * SPEC.stride}"]`)
+      .waitFor();
     await new ProjectPage(page).card(other.name.replace(/^.*\//, '')).click();
     await page.locator(`[data-testid="viewer"][data-image-id="${other.imageId}"][data-ready="true"]`).waitFor();
     await page.waitForTimeout(1_000);

@@ -47,7 +47,9 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     names = imported.names;
     await imported.service.close();
     const cfg = vitConfig('tiny', { arch: 'dinov2', registers: 4, depth: 4 });
-    const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 1)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+    const tensors = new Map<string, WeightTensor>(
+      Object.entries(initParams(cfg, 1)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+    );
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny-random'), cfg, tensors, 'hf');
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
@@ -55,7 +57,8 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
   afterAll(() => endSession({ browser, serve }, dir));
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
-  const textureOf = (name: string, x: number, y: number): number => textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
+  const textureOf = (name: string, x: number, y: number): number =>
+    textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
 
   it('extract from the panel → a click finds its texture; exports re-open; attention maps cover the visible region', async () => {
     if (skip) return;
@@ -100,7 +103,10 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     await viewer.press('ArrowRight');
     await viewer.press('ArrowDown');
     const v = await viewer.waitStill();
-    const cells = (lo: number, hi: number): [number, number] => [Math.max(0, Math.floor(lo / SPEC.stride)), Math.min(GRID, Math.ceil(hi / SPEC.stride))];
+    const cells = (lo: number, hi: number): [number, number] => [
+      Math.max(0, Math.floor(lo / SPEC.stride)),
+      Math.min(GRID, Math.ceil(hi / SPEC.stride)),
+    ];
     const wantX = cells(v.centerX - v.width / (2 * v.zoom), v.centerX + v.width / (2 * v.zoom));
     const wantY = cells(v.centerY - v.height / (2 * v.zoom), v.centerY + v.height / (2 * v.zoom));
     expect(wantX[1] - wantX[0]).toBeLessThan(GRID); // the view shows part of the image, not all of it
@@ -113,7 +119,11 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     const gotX: [number, number] = [Math.floor(region.x / SPEC.stride), Math.round((region.x + region.width) / SPEC.stride)];
     const gotY: [number, number] = [Math.floor(region.y / SPEC.stride), Math.round((region.y + region.height) / SPEC.stride)];
     // The viewer's own corner mapping and this one from its centre and zoom agree to a patch at the edges.
-    for (const [got, want] of [[gotX, wantX], [gotY, wantY]]) for (let i = 0; i < 2; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1);
+    for (const [got, want] of [
+      [gotX, wantX],
+      [gotY, wantY],
+    ])
+      for (let i = 0; i < 2; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1);
     await panel.getByTestId('attention-start').click();
     await page.locator('[data-testid="layer"][data-layer-id="attention"]').waitFor({ timeout: 30_000 });
 
@@ -122,18 +132,26 @@ describe.skipIf(skip !== null)('analysis with a real model in Chromium', () => {
     const att = infos.find((o) => o.id === 'attention')!;
     const maxLevel = Math.ceil(Math.log2(SPEC.side));
     const opaque = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
-    for (const [tx, ty] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+    for (const [tx, ty] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]) {
       const url = serve.origin + att.tileUrl.replace('{level}', String(maxLevel)).replace('{x}', String(tx)).replace('{y}', String(ty));
       const res = await fetch(url, { headers: { authorization: `Bearer ${serve.token}` } });
       expect(res.status).toBe(200);
-      const { data, info } = await sharp(Buffer.from(await res.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
-      for (let y = 0; y < info.height; y++) for (let x = 0; x < info.width; x++) {
-        if (data[4 * (y * info.width + x) + 3] === 0) continue;
-        opaque.x0 = Math.min(opaque.x0, tx * 256 + x);
-        opaque.y0 = Math.min(opaque.y0, ty * 256 + y);
-        opaque.x1 = Math.max(opaque.x1, tx * 256 + x + 1);
-        opaque.y1 = Math.max(opaque.y1, ty * 256 + y + 1);
-      }
+      const { data, info } = await sharp(Buffer.from(await res.arrayBuffer()))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      for (let y = 0; y < info.height; y++)
+        for (let x = 0; x < info.width; x++) {
+          if (data[4 * (y * info.width + x) + 3] === 0) continue;
+          opaque.x0 = Math.min(opaque.x0, tx * 256 + x);
+          opaque.y0 = Math.min(opaque.y0, ty * 256 + y);
+          opaque.x1 = Math.max(opaque.x1, tx * 256 + x + 1);
+          opaque.y1 = Math.max(opaque.y1, ty * 256 + y + 1);
+        }
     }
     expect(opaque).toEqual({ x0: gotX[0] * SPEC.stride, y0: gotY[0] * SPEC.stride, x1: gotX[1] * SPEC.stride, y1: gotY[1] * SPEC.stride });
     // Its legend is a colour bar over the map's own range (the one its tiles are coloured with).

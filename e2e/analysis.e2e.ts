@@ -49,7 +49,8 @@ describe.skipIf(skip !== null)('similarity search in Chromium', () => {
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 
-  const textureOf = (name: string, x: number, y: number): number => textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
+  const textureOf = (name: string, x: number, y: number): number =>
+    textureAt(names.indexOf(name.replace(/^.*\//, '')), Math.floor(x / SPEC.stride), Math.floor(y / SPEC.stride), GRID);
 
   it('click → heatmap tiles and top-10 matches of the clicked texture; a match opens its image there; exports re-open', async () => {
     if (skip) return;

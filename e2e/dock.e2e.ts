@@ -69,7 +69,11 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
   }
 
   /** Page boxes of the navigator, the slide's canvas and every docked panel (with its scroll sizes). */
-  const layout = (): Promise<{ navigator: Box; canvas: Box; panels: (Box & { id: string; scrollHeight: number; clientHeight: number })[] }> =>
+  const layout = (): Promise<{
+    navigator: Box;
+    canvas: Box;
+    panels: (Box & { id: string; scrollHeight: number; clientHeight: number })[];
+  }> =>
     page.evaluate(() => {
       const box = (e: Element): Box => {
         const r = e.getBoundingClientRect();
@@ -80,7 +84,11 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
         const body = p.querySelector('.body') as HTMLElement;
         return { ...box(p), id: p.dataset.panel!, scrollHeight: body.scrollHeight, clientHeight: body.clientHeight };
       });
-      return { navigator: box(document.querySelector('[data-testid="navigator"]')!), canvas: box(document.querySelector('[data-testid="viewer"] .canvas')!), panels };
+      return {
+        navigator: box(document.querySelector('[data-testid="navigator"]')!),
+        canvas: box(document.querySelector('[data-testid="viewer"] .canvas')!),
+        panels,
+      };
     });
 
   async function expectInsideAndClear(height: number): Promise<void> {
@@ -118,7 +126,8 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
     // The similarity colour bar: the ramp, the score at its ends and middle, and the per-query note.
     const bar = layers.locator('[data-layer-id="similarity"]').getByTestId('colour-bar');
     await bar.scrollIntoViewIfNeeded();
-    if (shots) await page.locator('[data-testid="dock-panel"][data-panel="layers"]').screenshot({ path: join(shots, 'dock-colour-bar.png') });
+    if (shots)
+      await page.locator('[data-testid="dock-panel"][data-panel="layers"]').screenshot({ path: join(shots, 'dock-colour-bar.png') });
     const min = Number(await bar.getAttribute('data-min'));
     const max = Number(await bar.getAttribute('data-max'));
     expect(min).toBeGreaterThanOrEqual(-1);
@@ -128,7 +137,9 @@ describe.skipIf(skip !== null)('the viewer dock in Chromium', () => {
     await expect(bar.getByTestId('colour-bar-mid').textContent()).resolves.toBe(((min + max) / 2).toFixed(2));
     await expect(bar.getByTestId('colour-bar-max').textContent()).resolves.toBe(max.toFixed(2));
     await expect(bar.getByTestId('colour-bar-note').textContent()).resolves.toMatch(/each query/);
-    const ramp = await bar.locator('.ramp').evaluate((e) => ({ image: getComputedStyle(e).backgroundImage, width: e.getBoundingClientRect().width }));
+    const ramp = await bar
+      .locator('.ramp')
+      .evaluate((e) => ({ image: getComputedStyle(e).backgroundImage, width: e.getBoundingClientRect().width }));
     expect(ramp.image).toMatch(/^linear-gradient\(to right, rgb\(40, 11, 84\).*rgb\(252, 255, 164\)\)$/);
     expect(ramp.width).toBeGreaterThan(150);
     // The PCA and cluster maps keep their swatch legends.

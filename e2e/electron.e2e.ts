@@ -25,7 +25,9 @@ function electronBinary(): string | null {
 }
 
 const binary = electronBinary();
-const built = ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html'].every((f) => existsSync(path.join(root, f)));
+const built = ['dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html'].every((f) =>
+  existsSync(path.join(root, f)),
+);
 const xvfb = ['/usr/bin/Xvfb', '/usr/local/bin/Xvfb'].find((p) => existsSync(p)) ?? null;
 const display = process.platform !== 'linux' || Boolean(process.env.DISPLAY || process.env.WAYLAND_DISPLAY) || xvfb !== null;
 const skipReason = !binary
@@ -58,7 +60,11 @@ describe('Electron app', () => {
   it.skipIf(!hasElectron)('opens a secure window with the bridge, a CSP, and a working API', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'dinoscope-electron-e2e-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const env: Record<string, string> = { ...(process.env as Record<string, string>), DINOSCOPE_HOME: path.join(dir, 'home'), DINOSCOPE_USER_DATA: path.join(dir, 'user-data') };
+    const env: Record<string, string> = {
+      ...(process.env as Record<string, string>),
+      DINOSCOPE_HOME: path.join(dir, 'home'),
+      DINOSCOPE_USER_DATA: path.join(dir, 'user-data'),
+    };
     delete env.ELECTRON_RUN_AS_NODE;
     if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) env.DISPLAY = await virtualDisplay();
 
@@ -84,7 +90,13 @@ describe('Electron app', () => {
         Buffer: typeof w.Buffer,
       };
     });
-    expect(globals).toEqual({ bridge: ['call', 'on', 'pathsForFiles'], require: 'undefined', process: 'undefined', module: 'undefined', Buffer: 'undefined' });
+    expect(globals).toEqual({
+      bridge: ['call', 'on', 'pathsForFiles'],
+      require: 'undefined',
+      process: 'undefined',
+      module: 'undefined',
+      Buffer: 'undefined',
+    });
 
     // Every response of the scheme carries the CSP.
     const csp = await page.evaluate(async () => (await fetch('dinoscope://app/index.html')).headers.get('content-security-policy'));

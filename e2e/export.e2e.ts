@@ -40,11 +40,15 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-export-'));
     const pngs = await writeMosaics(join(dir, 'png'), 2, SPEC);
-    paths = await Promise.all(pngs.map(async (p, i) => {
-      const t = join(dir, `slide-${i}.tif`);
-      await sharp(p).tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' }).toFile(t);
-      return t;
-    }));
+    paths = await Promise.all(
+      pngs.map(async (p, i) => {
+        const t = join(dir, `slide-${i}.tif`);
+        await sharp(p)
+          .tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' })
+          .toFile(t);
+        return t;
+      }),
+    );
     const { service, ids, names: n } = await importedProject(dir, paths);
     names = n;
     await writeSyntheticFeatures(service.requireProject(), ids, SPEC);
@@ -77,13 +81,20 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
     const tif = await dialog.run();
     expect(await dialog.progressSeen()).toEqual([`Image 1 of 2: ${names[0]}`, `Image 2 of 2: ${names[1]}`]); // image by image
     expect(tif.dir).toBe(out);
-    expect(tif.paths.map((p) => basename(p).replace(/^slide-(\d)-[^.]+\./, '$1.')).sort()).toEqual(['0.clusters.ome.tif', '0.clusters.preview.png', '1.clusters.ome.tif', '1.clusters.preview.png']);
+    expect(tif.paths.map((p) => basename(p).replace(/^slide-(\d)-[^.]+\./, '$1.')).sort()).toEqual([
+      '0.clusters.ome.tif',
+      '0.clusters.preview.png',
+      '1.clusters.ome.tif',
+      '1.clusters.preview.png',
+    ]);
     for (const p of tif.paths) expect((await stat(p)).size).toBeGreaterThan(0);
     const labelTif = tif.paths.find((p) => p.endsWith('.ome.tif'))!;
     expect((await sharp(labelTif).metadata()).channels).toBe(1);
     const xml = (await readFile(labelTif)).toString('latin1');
     expect(xml).toContain(`PhysicalSizeX="${SPEC.stride * MPP}"`);
-    expect(await dialog.root.getByTestId('export-pixel-size').textContent()).toBe(`${SPEC.stride * MPP} µm per pixel, written into the files.`);
+    expect(await dialog.root.getByTestId('export-pixel-size').textContent()).toBe(
+      `${SPEC.stride * MPP} µm per pixel, written into the files.`,
+    );
     if (process.env.DINOSCOPE_SHOT_DONE) await page.screenshot({ path: process.env.DINOSCOPE_SHOT_DONE });
 
     // For QuPath, into a new folder in the project's exports/.
@@ -96,7 +107,10 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
     for (const p of paths) expect(guide).toContain(p);
     expect(qp.notice).toContain('File › Open…');
     expect(qp.notice).toContain('File › Import objects from file…');
-    const fc = JSON.parse(await readFile(qp.paths[0], 'utf8')) as { type: string; features: { properties: { classification: { name: string } } }[] };
+    const fc = JSON.parse(await readFile(qp.paths[0], 'utf8')) as {
+      type: string;
+      features: { properties: { classification: { name: string } } }[];
+    };
     expect(fc.type).toBe('FeatureCollection');
     expect(fc.features.length).toBeGreaterThan(0);
     if (process.env.DINOSCOPE_SHOT_QUPATH) await page.screenshot({ path: process.env.DINOSCOPE_SHOT_QUPATH });

@@ -49,7 +49,9 @@ describe.skipIf(skip !== null)('feature sets in Chromium', () => {
     await writeSyntheticFeatures(p.service.requireProject(), [p.ids[0]], SPEC, 'newer');
     await p.service.close();
     const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-    const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+    const tensors = new Map<string, WeightTensor>(
+      Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+    );
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny'), cfg, tensors, 'hf');
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
@@ -91,7 +93,9 @@ describe.skipIf(skip !== null)('feature sets in Chromium', () => {
     await page.locator(`[data-testid="image-card"][data-name="${names[1]}"] [data-testid="image-features"][data-has="false"]`).waitFor();
     expect(await mark(0).getAttribute('data-has')).toBe('true');
     expect(await page.getByTestId('analysis-needs-features').textContent()).toContain('no features in the active set');
-    expect((JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { activeFeatureSet: string }).activeFeatureSet).toBe('newer');
+    expect(
+      (JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { activeFeatureSet: string }).activeFeatureSet,
+    ).toBe('newer');
 
     // A map of this image needs its features: the error names the file and says what to do.
     await page.getByTestId('pca-toggle').check();
@@ -132,7 +136,9 @@ describe.skipIf(skip !== null)('feature sets in Chromium', () => {
     expect(await page.getByTestId('extract-level').inputValue()).toBe('0');
     expect(await estimate.getAttribute('data-patches')).toBe(String(2 * 32 * 32));
     expect(Number(await estimate.getAttribute('data-seconds'))).toBeGreaterThan(0);
-    expect(await estimate.textContent()).toMatch(/^2,048 patches in 2 images: (under a second|about \d+ (s|min)) at [\d,]+ patches\/s on cpu, estimated from the model's size/);
+    expect(await estimate.textContent()).toMatch(
+      /^2,048 patches in 2 images: (under a second|about \d+ (s|min)) at [\d,]+ patches\/s on cpu, estimated from the model's size/,
+    );
     expect(await page.getByTestId('extract-activate').isChecked()).toBe(false);
     await shot('sets-extract-panel');
     expect(consoleErrors).toEqual([]);

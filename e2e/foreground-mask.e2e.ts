@@ -43,7 +43,8 @@ function darkField(): Uint8Array {
   const rgb = new Uint8Array(S * S * 3);
   for (let y = 0; y < S; y++)
     for (let x = 0; x < S; x++)
-      if ((x - 60) ** 2 + (y - 60) ** 2 < 1600 || (x - 160) ** 2 + (y - 150) ** 2 < 2025) for (let c = 0; c < 3; c++) rgb[3 * (y * S + x) + c] = Math.max(90, tex[3 * (y * S + x) + c]);
+      if ((x - 60) ** 2 + (y - 60) ** 2 < 1600 || (x - 160) ** 2 + (y - 150) ** 2 < 2025)
+        for (let c = 0; c < 3; c++) rgb[3 * (y * S + x) + c] = Math.max(90, tex[3 * (y * S + x) + c]);
   return rgb;
 }
 
@@ -58,19 +59,25 @@ describe.skipIf(skip !== null)('the foreground mask in the Extract panel', () =>
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-foreground-'));
     const bf = join(dir, 'stained.png');
     const fl = join(dir, 'dapi.png');
-    await sharp(brightfield(), { raw: { width: S, height: S, channels: 3 } }).png().toFile(bf);
-    await sharp(darkField(), { raw: { width: S, height: S, channels: 3 } }).png().toFile(fl);
+    await sharp(brightfield(), { raw: { width: S, height: S, channels: 3 } })
+      .png()
+      .toFile(bf);
+    await sharp(darkField(), { raw: { width: S, height: S, channels: 3 } })
+      .png()
+      .toFile(fl);
     const p = await importedProject(dir, [bf, fl]);
     await p.service.close();
     const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-    const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+    const tensors = new Map<string, WeightTensor>(
+      Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+    );
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny'), cfg, tensors, 'hf');
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));
 
-  it('offers the four settings with explanations and lists each image\'s foreground share after a run', async () => {
+  it("offers the four settings with explanations and lists each image's foreground share after a run", async () => {
     if (skip) return;
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(serve.url);
@@ -80,13 +87,19 @@ describe.skipIf(skip !== null)('the foreground mask in the Extract panel', () =>
     await page.locator('input[type="radio"][value="level"]').check();
     await page.getByTestId('extract-level').fill('0');
     const select = page.getByTestId('extract-mask');
-    expect(await select.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['auto', 'off', 'brightfield', 'fluorescence']);
+    expect(await select.locator('option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual([
+      'auto',
+      'off',
+      'brightfield',
+      'fluorescence',
+    ]);
     expect(await page.getByTestId('extract-mask-explained').textContent()).toMatch(/^brightfield or fluorescence, picked per image/);
     await select.selectOption('off');
     expect(await page.getByTestId('extract-mask-explained').textContent()).toMatch(/^every patch, background included/);
     // Another mask is another feature set: the estimate names it.
     await page.locator('[data-testid="extract-estimate"]').waitFor();
-    if (process.env.E2E_SHOTS) await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mask-select.png') });
+    if (process.env.E2E_SHOTS)
+      await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mask-select.png') });
     await select.selectOption('auto');
     await page.getByTestId('extract-start').click();
     const list = page.getByTestId('extract-foreground');
@@ -95,7 +108,9 @@ describe.skipIf(skip !== null)('the foreground mask in the Extract panel', () =>
     expect(lines).toHaveLength(2);
     const stained = lines.find((l) => l.startsWith('stained.png'))!;
     const dapi = lines.find((l) => l.startsWith('dapi.png'))!;
-    expect(stained).toMatch(/^stained\.png: \d+ % of patches are foreground \(brightfield mask, picked automatically\)\. If tissue is missed, extract again with the mask Off\.$/);
+    expect(stained).toMatch(
+      /^stained\.png: \d+ % of patches are foreground \(brightfield mask, picked automatically\)\. If tissue is missed, extract again with the mask Off\.$/,
+    );
     expect(dapi).toMatch(/^dapi\.png: \d+ % of patches are foreground \(fluorescence mask, picked automatically\)/);
     const shares = await list.locator('li').evaluateAll((ls) => ls.map((l) => Number(l.getAttribute('data-share'))));
     for (const s of shares) {
@@ -103,7 +118,8 @@ describe.skipIf(skip !== null)('the foreground mask in the Extract panel', () =>
       expect(s).toBeLessThan(0.5);
     }
     expect(await list.locator('li.low').count()).toBe(2);
-    if (process.env.E2E_SHOTS) await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mask-shares.png') });
+    if (process.env.E2E_SHOTS)
+      await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mask-shares.png') });
     expect(consoleErrors).toEqual([]);
   }, 240_000);
 });

@@ -30,7 +30,8 @@ describe.skipIf(skip !== null)('Models panel (serve host, Chromium)', () => {
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-models-'));
     const v2 = vitConfig('tiny', { depth: 2, arch: 'dinov2', registers: 4, posEmbed: { gridSize: 4 } });
     const v3 = vitConfig('tiny', { depth: 2, arch: 'dinov3', registers: 2 });
-    const canonical = (c: typeof v2, seed: number): Map<string, { shape: number[]; data: Float32Array }> => new Map(Object.entries(initParams(c, seed)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+    const canonical = (c: typeof v2, seed: number): Map<string, { shape: number[]; data: Float32Array }> =>
+      new Map(Object.entries(initParams(c, seed)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
     await exportWeights(join(dir, 'src', 'hf-v2'), v2, canonical(v2, 1), 'hf');
     await exportWeights(join(dir, 'served'), v3, canonical(v3, 2), 'hf');
     const weights = await readFile(join(dir, 'served', 'model.safetensors'));
@@ -78,12 +79,16 @@ describe.skipIf(skip !== null)('Models panel (serve host, Chromium)', () => {
     expect(await models.catalogueRow('dinov2-reg-small').getByTestId('catalogue-download').isDisabled()).toBe(false);
 
     await models.importFolder(join(dir, 'src', 'hf-v2'));
-    await models.root.locator('[data-testid="model-row"][data-id="hf-v2"][data-arch="dinov2"][data-registers="4"][data-location="user"]').waitFor();
+    await models.root
+      .locator('[data-testid="model-row"][data-id="hf-v2"][data-arch="dinov2"][data-registers="4"][data-location="user"]')
+      .waitFor();
     expect(await models.row('hf-v2').textContent()).toMatch(/DINOv2 · ViT 192×2\/14 · 4 registers/);
 
     await models.downloadUrl(`${base}/m/tiny-v3.safetensors`);
     await models.root.locator('[data-testid="model-job"][data-state="running"]').waitFor();
-    await models.root.locator('[data-testid="model-row"][data-id="tiny-v3"][data-arch="dinov3"][data-registers="2"]').waitFor({ timeout: 60_000 });
+    await models.root
+      .locator('[data-testid="model-row"][data-id="tiny-v3"][data-arch="dinov3"][data-registers="2"]')
+      .waitFor({ timeout: 60_000 });
     expect(await models.row('tiny-v3').textContent()).toMatch(/hf-dinov3 · from http:\/\/127\.0\.0\.1:\d+\/m\/tiny-v3\.safetensors/);
 
     await models.remove('hf-v2');

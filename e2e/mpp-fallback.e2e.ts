@@ -35,11 +35,15 @@ describe.skipIf(skip !== null)('extraction by µm/px of a collection where one i
     const tiff = join(dir, 'scan.tif');
     const png = join(dir, 'export.png');
     await writePyramidalTiff(tiff, { width: 896, height: 896, tile: 256, compression: 'jpeg', pixelsPerMm: 4000 }); // 0.25 µm/px
-    await sharp(texture(448, 448), { raw: { width: 448, height: 448, channels: 3 } }).png().toFile(png);
+    await sharp(texture(448, 448), { raw: { width: 448, height: 448, channels: 3 } })
+      .png()
+      .toFile(png);
     const p = await importedProject(dir, [tiff, png]);
     await p.service.close();
     const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-    const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+    const tensors = new Map<string, WeightTensor>(
+      Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+    );
     await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny'), cfg, tensors, 'hf');
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
@@ -58,9 +62,12 @@ describe.skipIf(skip !== null)('extraction by µm/px of a collection where one i
     const estimate = page.locator('[data-testid="extract-estimate"][data-patches="2048"]');
     await estimate.waitFor();
     expect(await estimate.textContent()).toMatch(/^2,048 patches in 2 images:/);
-    expect(await page.getByTestId('extract-fallback').textContent()).toBe('export.png states no µm per pixel: it is extracted at level 0 (its own pixels).');
+    expect(await page.getByTestId('extract-fallback').textContent()).toBe(
+      'export.png states no µm per pixel: it is extracted at level 0 (its own pixels).',
+    );
     expect(await page.getByTestId('extract-refused').count()).toBe(0);
-    if (process.env.E2E_SHOTS) await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mpp-fallback.png') });
+    if (process.env.E2E_SHOTS)
+      await page.getByTestId('extract-panel').screenshot({ path: join(process.env.E2E_SHOTS, 'extract-mpp-fallback.png') });
     expect(consoleErrors).toEqual([]);
   });
 });

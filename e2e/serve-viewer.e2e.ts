@@ -47,7 +47,14 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-'));
     slides = join(dir, 'slides');
     await mkdir(slides);
-    const fixture = writePyramidalTiff(join(slides, 'big.tif'), { width: SIDE, height: SIDE, tile: 256, compression: 'jpeg', quality: 90, pixelsPerMm: 1000 / MPP });
+    const fixture = writePyramidalTiff(join(slides, 'big.tif'), {
+      width: SIDE,
+      height: SIDE,
+      tile: 256,
+      compression: 'jpeg',
+      quality: 90,
+      pixelsPerMm: 1000 / MPP,
+    });
     buildCliAndRenderer();
     await fixture;
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors, { build: false }));
@@ -57,7 +64,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
 
   const api = <T>(method: string, ...args: unknown[]): Promise<T> => callApi<T>(serve, method, ...args);
 
-  it('imports through the dialog, then loads the visible tiles with the file\'s pixels at every zoom', async () => {
+  it("imports through the dialog, then loads the visible tiles with the file's pixels at every zoom", async () => {
     if (skip) return;
     const tiles = new TileLog(page);
     await page.goto(serve.url);
@@ -152,14 +159,21 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
         const fromFile = await reader.readRegion(native, r.x, r.y, r.width, r.height);
         const vsReader = diffStats(img.data, fromFile.data);
         const vsPattern = diffStats(img.data, expectedPattern(r));
-        console.error(`tile ${level}/${tx}_${ty} (downsample ${s}): vs reader ${JSON.stringify(vsReader)}; vs pattern ${JSON.stringify(vsPattern)}`);
+        console.error(
+          `tile ${level}/${tx}_${ty} (downsample ${s}): vs reader ${JSON.stringify(vsReader)}; vs pattern ${JSON.stringify(vsPattern)}`,
+        );
         expect(vsReader.mean).toBeLessThanOrEqual(VS_READER.mean);
         expect(vsReader.p99).toBeLessThanOrEqual(VS_READER.p99);
         expect(vsPattern.mean).toBeLessThanOrEqual(VS_PATTERN.mean);
         expect(vsPattern.p99).toBeLessThanOrEqual(VS_PATTERN.p99);
         if (tx === sample[0][0] && ty === sample[0][1]) {
           // Alignment: the pattern at the tile's own position matches better than one pixel off in any direction.
-          for (const [dx, dy] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+          for (const [dx, dy] of [
+            [-1, 0],
+            [1, 0],
+            [0, -1],
+            [0, 1],
+          ]) {
             const off = diffStats(img.data, expectedPattern({ ...r, x: r.x + dx, y: r.y + dy }));
             expect(off.mean, `shifted by (${dx}, ${dy})`).toBeGreaterThan(vsPattern.mean);
           }
@@ -220,7 +234,11 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     await expect(layer.getAttribute('data-visible')).resolves.toBe('false');
     await layer.getByTestId('layer-toggle').check();
     await expect(layer.getAttribute('data-visible')).resolves.toBe('true');
-    await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('[data-testid="viewer"]')?.dataset.overlayTilesLoaded) > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => Number(document.querySelector<HTMLElement>('[data-testid="viewer"]')?.dataset.overlayTilesLoaded) > 0,
+      null,
+      { timeout: 30_000 },
+    );
     await tiles.settle();
     const overlay = tiles.tiles('overlay');
     expect(overlay.length).toBeGreaterThan(0);
@@ -234,7 +252,9 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
 
   it('imports a file dropped onto the window (uploaded to the host)', async () => {
     if (skip) return;
-    const png = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 40, g: 120, b: 200 } } }).png().toBuffer();
+    const png = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 40, g: 120, b: 200 } } })
+      .png()
+      .toBuffer();
     await dropFiles(page, [{ name: 'dropped.png', base64: png.toString('base64'), type: 'image/png' }]);
     const project = new ProjectPage(page);
     await project.waitForStatus('dropped.png', 'ok', 30_000);

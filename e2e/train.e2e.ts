@@ -71,7 +71,9 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     const hw = train.root.getByTestId('train-hardware');
     expect(await hw.getAttribute('data-selected')).toBe('cpu');
     expect(await hw.textContent()).toMatch(/CPU, \d+ threads?/);
-    const providers = await hw.getByTestId('train-provider').evaluateAll((els) => els.map((e) => ({ available: (e as HTMLElement).dataset.available, title: e.getAttribute('title') ?? '' })));
+    const providers = await hw
+      .getByTestId('train-provider')
+      .evaluateAll((els) => els.map((e) => ({ available: (e as HTMLElement).dataset.available, title: e.getAttribute('title') ?? '' })));
     expect(providers.some((p) => p.available === 'true')).toBe(true);
     // Providers this host lacks (GPU ones here) are greyed with the reason.
     for (const p of providers.filter((x) => x.available === 'false')) expect(p.title).not.toBe('');
@@ -93,11 +95,15 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     // Where each part runs: all on the CPU here; the Quick preset (sized for the CPU) gets no slow warning,
     // the Standard one (sized for a GPU) says it trains on the CPU.
     await train.choosePreset('quick');
-    const parts = await hw.getByTestId('train-device-part').evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.part}:${(e as HTMLElement).dataset.provider}`));
+    const parts = await hw
+      .getByTestId('train-device-part')
+      .evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.part}:${(e as HTMLElement).dataset.provider}`));
     expect(parts).toEqual(['training:cpu', 'crops:cpu', 'extraction:cpu']);
     expect(await hw.getByTestId('train-slow-warning').count()).toBe(0);
     await train.choosePreset('standard');
-    expect(await hw.getByTestId('train-slow-warning').textContent()).toMatch(/^Standard.* trains on the CPU here, without a GPU: .*It is sized for a GPU; a CPU-sized preset is faster on this computer\.$/);
+    expect(await hw.getByTestId('train-slow-warning').textContent()).toMatch(
+      /^Standard.* trains on the CPU here, without a GPU: .*It is sized for a GPU; a CPU-sized preset is faster on this computer\.$/,
+    );
     await shot(page, 'train-hardware-slow');
     // Presets of the pretrain stage, each with its summary.
     await train.preset('quick').waitFor();
@@ -116,7 +122,9 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     // Before Start: how long the step budget takes here, from one step of these settings timed by the host.
     const time = await train.measuredTime();
     expect(time.seconds).toBeGreaterThan(0);
-    expect(time.text).toMatch(/^About \d+ (s|min|h)( \d+ min)? on this computer \([\d.]+ m?s a step, measured here; \d+ (s|min) to start\)\.$/);
+    expect(time.text).toMatch(
+      /^About \d+ (s|min|h)( \d+ min)? on this computer \([\d.]+ m?s a step, measured here; \d+ (s|min) to start\)\.$/,
+    );
     await shot(page, 'train-setup-time');
 
     // Start: before step 1 the header says what the run is doing (starting the child, loading the images,
@@ -175,12 +183,20 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
       const w = window as unknown as { mapsSeen: string[] };
       w.mapsSeen = [];
       new MutationObserver(() => {
-        for (const el of Array.from(document.querySelectorAll('[data-testid="attention-progress"]'))) w.mapsSeen.push(`panel ${el.getAttribute('data-done')}/${el.getAttribute('data-total')}`);
-        for (const el of Array.from(document.querySelectorAll('[data-testid="job"][data-kind="attention-maps"]'))) w.mapsSeen.push(`bar ${el.getAttribute('data-state')} ${el.querySelector('[data-testid="job-cancel"]') ? 'cancel' : ''}`);
+        for (const el of Array.from(document.querySelectorAll('[data-testid="attention-progress"]')))
+          w.mapsSeen.push(`panel ${el.getAttribute('data-done')}/${el.getAttribute('data-total')}`);
+        for (const el of Array.from(document.querySelectorAll('[data-testid="job"][data-kind="attention-maps"]')))
+          w.mapsSeen.push(`bar ${el.getAttribute('data-state')} ${el.querySelector('[data-testid="job-cancel"]') ? 'cancel' : ''}`);
       }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
     });
     await extract.getByTestId('attention-start').click();
-    await extract.getByTestId('attention-progress').waitFor({ timeout: 10_000 }).then(() => shot(page, 'attention-progress'), () => undefined);
+    await extract
+      .getByTestId('attention-progress')
+      .waitFor({ timeout: 10_000 })
+      .then(
+        () => shot(page, 'attention-progress'),
+        () => undefined,
+      );
     await page.locator('[data-testid="layer"][data-layer-id="attention"]').waitFor({ timeout: 60_000 });
     const mapsSeen = await page.evaluate(() => (window as unknown as { mapsSeen: string[] }).mapsSeen);
     // 256 px at 8 px a patch: 32 × 32 patches, four model tiles of 16 × 16.
@@ -193,7 +209,9 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     await train.open();
     await train.root.locator(`[data-testid="train-run"][data-run="${name}"][data-status="done"]`).waitFor();
     await expect.poll(() => train.lossPoints()).toBe(4 * STEPS);
-    expect(await train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="run-badge"]`).getAttribute('data-status')).toBe('done');
+    expect(
+      await train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="run-badge"]`).getAttribute('data-status'),
+    ).toBe('done');
     await train.close();
 
     // The run's model is in the Models panel, offering high-resolution adaptation, which opens the setup.

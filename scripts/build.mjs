@@ -42,7 +42,15 @@ if (want('cli')) {
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
     // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
     // or ../cli/train.worker.js from dist/electron/main.cjs; core/io/fork.ts). probe.worker: the hardware probe's child (core/hardware/hardware.ts), found the same way.
-    entryPoints: { main: 'core/cli/main.ts', 'crops.worker': 'core/data/train/crops.worker.ts', 'scan.worker': 'core/features/index/scan.worker.ts', 'train.worker': 'core/train/host/worker.ts', 'probe.worker': 'core/hardware/probe-worker.ts', 'reader.worker': 'core/reader-pool/reader.worker.ts', 'fit.worker': 'core/analysis/fit.worker.ts' },
+    entryPoints: {
+      main: 'core/cli/main.ts',
+      'crops.worker': 'core/data/train/crops.worker.ts',
+      'scan.worker': 'core/features/index/scan.worker.ts',
+      'train.worker': 'core/train/host/worker.ts',
+      'probe.worker': 'core/hardware/probe-worker.ts',
+      'reader.worker': 'core/reader-pool/reader.worker.ts',
+      'fit.worker': 'core/analysis/fit.worker.ts',
+    },
     outdir: 'dist/cli',
     format: 'esm',
     // Bundled CommonJS dependencies may call require(); give ESM output one.
@@ -53,11 +61,29 @@ if (want('cli')) {
 if (want('electron') && existsSync('electron/main/main.ts')) {
   // service.worker: the service process (the AppService), started by main.cjs as a utility process
   // (electron/main/utility-launch.ts); it finds the reader, training and probe workers in ../cli/.
-  await build({ ...common, ...cjsImportMeta, entryPoints: { main: 'electron/main/main.ts', 'service.worker': 'electron/service/service.worker.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' } });
-  await build({ ...common, entryPoints: { preload: 'electron/preload/preload.ts' }, outdir: 'dist/electron', format: 'cjs', outExtension: { '.js': '.cjs' }, external: ['electron'] });
+  await build({
+    ...common,
+    ...cjsImportMeta,
+    entryPoints: { main: 'electron/main/main.ts', 'service.worker': 'electron/service/service.worker.ts' },
+    outdir: 'dist/electron',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+  });
+  await build({
+    ...common,
+    entryPoints: { preload: 'electron/preload/preload.ts' },
+    outdir: 'dist/electron',
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    external: ['electron'],
+  });
 }
 if (want('renderer') && existsSync('renderer/vite.config.ts')) {
   rmSync('dist/renderer', { recursive: true, force: true });
-  const r = spawnSync(process.execPath, ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+    { stdio: 'inherit' },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }

@@ -6,7 +6,25 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** core's folders, bottom first. */
-export const CORE_ORDER = ['common', 'io', 'jobs', 'graph', 'hardware', 'model', 'data', 'project', 'reader-pool', 'features', 'tiles', 'analysis', 'train', 'demo', 'app', 'serve', 'cli'];
+export const CORE_ORDER = [
+  'common',
+  'io',
+  'jobs',
+  'graph',
+  'hardware',
+  'model',
+  'data',
+  'project',
+  'reader-pool',
+  'features',
+  'tiles',
+  'analysis',
+  'train',
+  'demo',
+  'app',
+  'serve',
+  'cli',
+];
 
 const coreDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'core');
 
@@ -25,8 +43,9 @@ const coreOrderRule = {
     docs: { description: "core/X imports only core's folders below X (core/README.md)." },
     schema: [],
     messages: {
-      upward: 'core/{{from}} may not import core/{{to}}: {{to}} sits above {{from}} in core\'s order (core/README.md). Move the code down to the lowest folder that needs it.',
-      unknown: 'core/{{folder}} is not in core\'s order: add it to CORE_ORDER in scripts/core-order.mjs and to core/README.md.',
+      upward:
+        "core/{{from}} may not import core/{{to}}: {{to}} sits above {{from}} in core's order (core/README.md). Move the code down to the lowest folder that needs it.",
+      unknown: "core/{{folder}} is not in core's order: add it to CORE_ORDER in scripts/core-order.mjs and to core/README.md.",
     },
   },
   create(context) {

@@ -47,13 +47,25 @@ describe("core's folder order", () => {
   it('passes imports of lower folders and of the same folder', async () => {
     const messages = await orderMessages(
       'tiles',
-      ["import { tissueScore } from '../data/tissue-mask.js';", "import { clusterColor } from '../features/regions.js';", "import { tileRect } from './dzi.js';", 'export const used = [tissueScore, clusterColor, tileRect];', ''].join('\n'),
+      [
+        "import { tissueScore } from '../data/tissue-mask.js';",
+        "import { clusterColor } from '../features/regions.js';",
+        "import { tileRect } from './dzi.js';",
+        'export const used = [tissueScore, clusterColor, tileRect];',
+        '',
+      ].join('\n'),
     );
     expect(messages).toEqual([]);
   });
 
   it('leaves tests free to drive a lower folder through the app service', async () => {
-    expect(await orderMessages('data', "import { AppService } from '../app/service.js';\nexport type S = AppService;\n", `order-probe-${process.pid}.test.ts`)).toEqual([]);
+    expect(
+      await orderMessages(
+        'data',
+        "import { AppService } from '../app/service.js';\nexport type S = AppService;\n",
+        `order-probe-${process.pid}.test.ts`,
+      ),
+    ).toEqual([]);
   });
 
   it('core/README.md states the order the rule enforces, and every core folder is in it', () => {

@@ -93,7 +93,8 @@ export function resolveElectron(base, env, timeoutMs) {
     timeout: timeoutMs,
     killSignal: 'SIGKILL',
   });
-  if (r.error && /ETIMEDOUT/.test(String(r.error.code))) return { reason: `the download did not finish within ${Math.round(timeoutMs / 1000)} s` };
+  if (r.error && /ETIMEDOUT/.test(String(r.error.code)))
+    return { reason: `the download did not finish within ${Math.round(timeoutMs / 1000)} s` };
   const found = (r.stdout ?? '').split(marker)[1]?.trim();
   if (r.status === 0 && found && existsSync(found)) return { path: found };
   if (r.status === 0 && found) return { reason: `electron names ${found}, which does not exist` };
@@ -145,7 +146,10 @@ function follow(child) {
 
 function serve(serveArgs) {
   ensureBuilt(['cli', 'renderer']);
-  const child = spawn(process.execPath, [path.join(root, 'bin', 'dinoscope.js'), 'serve', ...serveArgs], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(root, 'bin', 'dinoscope.js'), 'serve', ...serveArgs], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let buffer = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk) => {
@@ -207,11 +211,15 @@ async function main() {
   const timeoutMs = Number(process.env.DINOSCOPE_ELECTRON_TIMEOUT_S || 300) * 1000;
   const electron = resolveElectron(root, process.env, timeoutMs);
   if ('reason' in electron) {
-    process.stderr.write(`start: Electron's binary is not installed and could not be downloaded (${electron.reason}); serving the same UI to your browser instead.\n`);
+    process.stderr.write(
+      `start: Electron's binary is not installed and could not be downloaded (${electron.reason}); serving the same UI to your browser instead.\n`,
+    );
     return serve(args.serve);
   }
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
-    process.stderr.write('start: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set) to show the Electron window; serving the same UI to your browser instead.\n');
+    process.stderr.write(
+      'start: there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set) to show the Electron window; serving the same UI to your browser instead.\n',
+    );
     return serve(args.serve);
   }
   ensureBuilt(['electron', 'renderer']);

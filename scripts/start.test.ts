@@ -89,7 +89,9 @@ async function expectServesWithToken(url: string): Promise<void> {
 describe('npm start', () => {
   it('says the Electron binary is missing and serves the UI to the browser instead', async () => {
     const { url, stderr } = await npmStart({ ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, ['--port', '0']);
-    expect(stderr).toContain("Electron's binary is not installed and could not be downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD is set); serving the same UI to your browser instead");
+    expect(stderr).toContain(
+      "Electron's binary is not installed and could not be downloaded (ELECTRON_SKIP_BINARY_DOWNLOAD is set); serving the same UI to your browser instead",
+    );
     await expectServesWithToken(url);
   });
 
@@ -106,21 +108,40 @@ describe('start helpers', () => {
     const dist = path.join(dir, 'fake-dist');
     await mkdir(dist);
     expect(installedElectron(root, { ELECTRON_OVERRIDE_DIST_PATH: dist })).toBeNull();
-    expect(resolveElectron(root, { ELECTRON_OVERRIDE_DIST_PATH: dist, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, 1000)).toEqual({ reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set' });
+    expect(resolveElectron(root, { ELECTRON_OVERRIDE_DIST_PATH: dist, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, 1000)).toEqual({
+      reason: 'ELECTRON_SKIP_BINARY_DOWNLOAD is set',
+    });
     await writeFile(path.join(dist, 'electron'), '#!/bin/sh\n', { mode: 0o755 });
     expect(resolveElectron(root, { ELECTRON_OVERRIDE_DIST_PATH: dist }, 1000)).toEqual({ path: path.join(dist, 'electron') });
   });
 
   it('rebuilds targets whose outputs are missing or older than their sources', async () => {
     const base = path.join(dir, 'tree');
-    for (const f of ['core/a.ts', 'core/common/b.ts', 'electron/main/main.ts', 'renderer/src/App.svelte', 'bin/dinoscope.js', 'scripts/build.mjs', 'package.json']) {
+    for (const f of [
+      'core/a.ts',
+      'core/common/b.ts',
+      'electron/main/main.ts',
+      'renderer/src/App.svelte',
+      'bin/dinoscope.js',
+      'scripts/build.mjs',
+      'package.json',
+    ]) {
       await mkdir(path.dirname(path.join(base, f)), { recursive: true });
       await writeFile(path.join(base, f), '');
     }
     const all = ['cli', 'electron', 'renderer'];
     expect(staleTargets(base, all)).toEqual(all);
     const old = new Date(Date.now() - 60_000);
-    for (const f of ['core/a.ts', 'core/common/b.ts', 'electron/main/main.ts', 'renderer/src/App.svelte', 'bin/dinoscope.js', 'scripts/build.mjs', 'package.json']) await utimes(path.join(base, f), old, old);
+    for (const f of [
+      'core/a.ts',
+      'core/common/b.ts',
+      'electron/main/main.ts',
+      'renderer/src/App.svelte',
+      'bin/dinoscope.js',
+      'scripts/build.mjs',
+      'package.json',
+    ])
+      await utimes(path.join(base, f), old, old);
     for (const f of ['dist/cli/main.js', 'dist/electron/main.cjs', 'dist/electron/preload.cjs', 'dist/renderer/index.html']) {
       await mkdir(path.dirname(path.join(base, f)), { recursive: true });
       await writeFile(path.join(base, f), '');
@@ -143,7 +164,10 @@ describe('start helpers', () => {
   });
 
   it('splits serve flags from Electron flags', () => {
-    expect(splitArgs(['--project', 'p', '--port=9000', '--inspect'])).toEqual({ serve: ['--project', 'p', '--port', '9000'], electron: [`--project=${path.resolve('p')}`, '--inspect'] });
+    expect(splitArgs(['--project', 'p', '--port=9000', '--inspect'])).toEqual({
+      serve: ['--project', 'p', '--port', '9000'],
+      electron: [`--project=${path.resolve('p')}`, '--inspect'],
+    });
     expect(() => splitArgs(['--port'])).toThrow(/--port needs a value/);
   });
 });

@@ -13,7 +13,12 @@ export interface AlternateResult {
  * Runs `warmup` untimed and `rounds` timed rounds of `command` on each child, alternating the order every
  * round. Each child must answer `command` with `{"ms": number}`.
  */
-export async function alternate(children: readonly BenchChild[], rounds: number, warmup: number, command = 'round'): Promise<AlternateResult> {
+export async function alternate(
+  children: readonly BenchChild[],
+  rounds: number,
+  warmup: number,
+  command = 'round',
+): Promise<AlternateResult> {
   const ms: Record<string, number[]> = Object.fromEntries(children.map((c) => [c.label, []]));
   for (let r = 0; r < warmup + rounds; r++) {
     const order = r % 2 === 0 ? children : [...children].reverse();

@@ -30,7 +30,15 @@ const { positionals, values } = parseArgs({
 });
 const mode = positionals[0];
 const threads = Number(values.threads);
-const cfg = { batch: Number(values.batch), tokens: Number(values.tokens), dim: Number(values.dim), heads: Number(values.heads), mlp: Number(values.mlp), eps: 1e-6, remat: values.remat };
+const cfg = {
+  batch: Number(values.batch),
+  tokens: Number(values.tokens),
+  dim: Number(values.dim),
+  heads: Number(values.heads),
+  mlp: Number(values.mlp),
+  eps: 1e-6,
+  remat: values.remat,
+};
 
 const emit = (o: Record<string, unknown>): void => void process.stdout.write(JSON.stringify(o) + '\n');
 
@@ -39,7 +47,9 @@ async function compile(): Promise<{ session: Session; paramName: Record<string, 
   const stats = optimize(b.graph);
   const model = serialize(b.graph);
   const session = await Session.create(model, { intraOpThreads: threads, interOpThreads: 1 });
-  process.stderr.write(`ours: ${stats.nodesAfter} nodes (${stats.nodesBefore} before optimize), ${(model.length / 1e6).toFixed(1)} MB ONNX, provider ${session.provider}\n`);
+  process.stderr.write(
+    `ours: ${stats.nodesAfter} nodes (${stats.nodesBefore} before optimize), ${(model.length / 1e6).toFixed(1)} MB ONNX, provider ${session.provider}\n`,
+  );
   // Our parameter names in the graph (scoped, e.g. block/norm1.weight) by PyTorch name.
   const paramName = Object.fromEntries(Object.entries(b.params).map(([k, t]) => [k, t.name]));
   return { session, paramName };
@@ -52,13 +62,27 @@ function randomFeeds(paramName: Record<string, string>): Record<string, HostTens
   const act = [cfg.batch, cfg.tokens, cfg.dim];
   const n = act.reduce((a, b) => a * b, 1);
   const feeds: Record<string, HostTensor> = {
-    x: hostTensor('float32', act, fill(n, () => r() * 2 - 1)),
-    dy: hostTensor('float32', act, fill(n, () => r() * 2 - 1)),
+    x: hostTensor(
+      'float32',
+      act,
+      fill(n, () => r() * 2 - 1),
+    ),
+    dy: hostTensor(
+      'float32',
+      act,
+      fill(n, () => r() * 2 - 1),
+    ),
   };
   for (const [name, shape] of Object.entries(blockParamShapes(cfg))) {
     const size = shape.reduce((a, b) => a * b, 1);
     const bound = 1 / Math.sqrt(name.startsWith('mlp.fc2') ? cfg.mlp : cfg.dim);
-    const f = name.startsWith('norm') ? (name.endsWith('weight') ? () => 1 + 0.2 * (r() - 0.5) : () => 0.2 * (r() - 0.5)) : name.startsWith('ls') ? () => 0.1 : () => (r() * 2 - 1) * bound;
+    const f = name.startsWith('norm')
+      ? name.endsWith('weight')
+        ? () => 1 + 0.2 * (r() - 0.5)
+        : () => 0.2 * (r() - 0.5)
+      : name.startsWith('ls')
+        ? () => 0.1
+        : () => (r() * 2 - 1) * bound;
     feeds[paramName[name]] = hostTensor('float32', shape, fill(size, f));
   }
   return feeds;

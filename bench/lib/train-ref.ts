@@ -21,7 +21,12 @@ export function randomBatch(c: TrainConfig, step: number): TrainBatch {
   const grid = G / scratchViT(c).patchSize;
   return {
     step,
-    crops: { batch: B, global: fill(2 * B * 3 * G * G), local: fill(nL * B * 3 * L * L), config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: nL } },
+    crops: {
+      batch: B,
+      global: fill(2 * B * 3 * G * G),
+      local: fill(nL * B * 3 * L * L),
+      config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: nL },
+    },
     masks: maskBatch(rng, 2 * B, { gridH: grid, gridW: grid }),
     tiles: [],
   };
@@ -42,11 +47,28 @@ export interface TorchTrainOptions {
 export function torchTrainSteps(c: TrainConfig, o: TorchTrainOptions): number[] {
   const v = scratchViT(c);
   const args = {
-    dim: v.dim, depth: v.depth, heads: v.heads, patch: v.patchSize, registers: v.registers, batch: c.batchSize,
-    'global-size': c.crops.globalSize, 'local-size': c.crops.localSize, 'local-crops': c.crops.localCrops,
-    prototypes: c.head.prototypes, hidden: c.head.hidden, bottleneck: c.head.bottleneck, steps: o.steps, warmup: 1, threads: o.threads,
+    dim: v.dim,
+    depth: v.depth,
+    heads: v.heads,
+    patch: v.patchSize,
+    registers: v.registers,
+    batch: c.batchSize,
+    'global-size': c.crops.globalSize,
+    'local-size': c.crops.localSize,
+    'local-crops': c.crops.localCrops,
+    prototypes: c.head.prototypes,
+    hidden: c.head.hidden,
+    bottleneck: c.head.bottleneck,
+    steps: o.steps,
+    warmup: 1,
+    threads: o.threads,
   };
-  const argv = [join(o.root ?? root, 'bench/python/train_ref.py'), ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)]), '--device', o.device ?? 'cpu'];
+  const argv = [
+    join(o.root ?? root, 'bench/python/train_ref.py'),
+    ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)]),
+    '--device',
+    o.device ?? 'cpu',
+  ];
   const python = o.python ?? '/usr/bin/python3';
   const r = spawnSync(python, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: torchEnv({ OMP_NUM_THREADS: String(o.threads) }) });
   if (r.status !== 0) throw new Error(`train_ref.py failed (status ${r.status}); does ${python} have torch?`);

@@ -12,7 +12,8 @@ import { sampleRows } from './pca-maps.js';
 export const KMEANS_SAMPLE = 20000;
 
 export function checkK(k: unknown): number {
-  if (typeof k !== 'number' || !Number.isInteger(k) || k < MIN_CLUSTER_K || k > MAX_CLUSTER_K) throw new DinoscopeError('BAD_INPUT', `k must be an integer from ${MIN_CLUSTER_K} to ${MAX_CLUSTER_K}, got ${String(k)}.`);
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < MIN_CLUSTER_K || k > MAX_CLUSTER_K)
+    throw new DinoscopeError('BAD_INPUT', `k must be an integer from ${MIN_CLUSTER_K} to ${MAX_CLUSTER_K}, got ${String(k)}.`);
   return k;
 }
 
@@ -29,7 +30,11 @@ async function clusterSample(fc: FeatureCollection, k: number): Promise<{ data: 
   const data = await sampleRows(fc, KMEANS_SAMPLE, 2);
   const n = data.length / d;
   if (n < k) throw new DinoscopeError('BAD_INPUT', `k = ${k} needs at least ${k} indexed patches, the collection has ${n}.`);
-  return { data, d, options: { k, seed: 3, spherical: true, restarts: 2, ...(n > 4096 ? { batchSize: 1024, iterations: 150 } : { iterations: 30 }) } };
+  return {
+    data,
+    d,
+    options: { k, seed: 3, spherical: true, restarts: 2, ...(n > 4096 ? { batchSize: 1024, iterations: 150 } : { iterations: 30 }) },
+  };
 }
 
 /** (gridHeight, gridWidth) labels of one image, −1 where it has no indexed patch. */

@@ -31,18 +31,31 @@ export function chooseFeatureSet(project: Project, id?: string): StoredFeatureSe
   const sets = project.featureSets();
   if (id !== undefined) {
     const s = sets.find((x) => x.id === id);
-    if (!s) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no feature set "${id}" (have: ${sets.map((x) => x.id).join(', ') || 'none'}).`);
+    if (!s)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${project.dir}: no feature set "${id}" (have: ${sets.map((x) => x.id).join(', ') || 'none'}).`,
+      );
     return s;
   }
   const active = project.activeFeatureSet();
   if (active) return active;
-  if (!sets.some((s) => s.images.some(searchable))) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no features extracted yet — run "Extract features" (dinoscope extract) first.`);
-  throw new DinoscopeError('BAD_INPUT', `No feature set is chosen for analysis: choose one under "Feature set" in the Find similar panel (or dinoscope sets use --set ID). This project has ${sets.map((x) => x.id).join(', ')}.`);
+  if (!sets.some((s) => s.images.some(searchable)))
+    throw new DinoscopeError('BAD_INPUT', `${project.dir}: no features extracted yet — run "Extract features" (dinoscope extract) first.`);
+  throw new DinoscopeError(
+    'BAD_INPUT',
+    `No feature set is chosen for analysis: choose one under "Feature set" in the Find similar panel (or dinoscope sets use --set ID). This project has ${sets.map((x) => x.id).join(', ')}.`,
+  );
 }
 
 /** The set in words: its id, model and resolution. */
 export function describeSet(project: Project, set: StoredFeatureSet): string {
-  return featureSetText({ id: set.id, modelId: set.modelId, mpp: setMpp(set, project.images()), level: set.mpp === null ? set.level : null });
+  return featureSetText({
+    id: set.id,
+    modelId: set.modelId,
+    mpp: setMpp(set, project.images()),
+    level: set.mpp === null ? set.level : null,
+  });
 }
 
 export class FeatureCollection {
@@ -64,7 +77,18 @@ export class FeatureCollection {
       if (!img?.meta || !index.image(fi.imageId)) continue;
       const storeDir = join(project.dir, fi.store);
       const m = (await openFeatureStore(storeDir)).manifest;
-      images.set(fi.imageId, { id: fi.imageId, name: img.name, width: img.meta.width, height: img.meta.height, stride: m.stride, origin: { ...m.origin }, mpp: img.meta.mpp, gridWidth: m.gridWidth, gridHeight: m.gridHeight, storeDir });
+      images.set(fi.imageId, {
+        id: fi.imageId,
+        name: img.name,
+        width: img.meta.width,
+        height: img.meta.height,
+        stride: m.stride,
+        origin: { ...m.origin },
+        mpp: img.meta.mpp,
+        gridWidth: m.gridWidth,
+        gridHeight: m.gridHeight,
+        storeDir,
+      });
     }
     return new FeatureCollection(project, set, index, images);
   }

@@ -23,11 +23,15 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-export-mpp-'));
   const pngs = await writeMosaics(join(root, 'png'), 2, SPEC);
   // The same mosaics as strip TIFFs with XResolution = 1 / 0.5 µm (sharp takes pixels per mm).
-  const paths = await Promise.all(pngs.map(async (p, i) => {
-    const t = join(root, `calibrated-${i}.tif`);
-    await sharp(p).tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' }).toFile(t);
-    return t;
-  }));
+  const paths = await Promise.all(
+    pngs.map(async (p, i) => {
+      const t = join(root, `calibrated-${i}.tif`);
+      await sharp(p)
+        .tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' })
+        .toFile(t);
+      return t;
+    }),
+  );
   ({ service, ids } = await analysisProject(root, paths, SPEC));
 }, 60_000);
 
@@ -54,14 +58,22 @@ describe('OME-TIFF maps of a calibrated image', () => {
       try {
         expect(img.meta.format).toBe('ome-tiff');
         expect(img.meta.mpp).toBeCloseTo(SPEC.stride * MPP, 9);
-        expect(img.meta.levels.map((l) => [l.width, l.height])).toEqual([[GRID, GRID], [GRID / 2, GRID / 2]]);
+        expect(img.meta.levels.map((l) => [l.width, l.height])).toEqual([
+          [GRID, GRID],
+          [GRID / 2, GRID / 2],
+        ]);
         if (what !== 'clusters') continue;
         // Each texture quadrant is one cluster label: level 1 shows at (x, y) what level 0 shows at (2x, 2y).
         const l0 = await img.readRegion(0, 0, 0, GRID, GRID); // (GRID, GRID, 3)
         const l1 = await img.readRegion(1, 0, 0, GRID / 2, GRID / 2); // (GRID/2, GRID/2, 3)
         const px = (d: Uint8Array, w: number, x: number, y: number): string => d.subarray(3 * (y * w + x), 3 * (y * w + x) + 3).join(',');
         const q = GRID / 4; // level-1 quadrant side
-        const corners = [[q / 2, q / 2], [q + q / 2, q / 2], [q / 2, q + q / 2], [q + q / 3, q + q / 2]].map((c) => c.map(Math.floor)); // level-1 cells, one per quadrant
+        const corners = [
+          [q / 2, q / 2],
+          [q + q / 2, q / 2],
+          [q / 2, q + q / 2],
+          [q + q / 3, q + q / 2],
+        ].map((c) => c.map(Math.floor)); // level-1 cells, one per quadrant
         expect(new Set(corners.map(([x, y]) => px(l0.data, GRID, 2 * x, 2 * y))).size).toBe(4); // four quadrants, four labels
         for (const [x, y] of corners) expect(px(l1.data, GRID / 2, x, y)).toBe(px(l0.data, GRID, 2 * x, 2 * y));
       } finally {

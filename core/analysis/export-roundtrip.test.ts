@@ -33,11 +33,15 @@ let pngs: string[];
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-export-rt-'));
   pngs = await writeMosaics(join(root, 'png'), 2, SPEC);
-  paths = await Promise.all(pngs.map(async (p, i) => {
-    const t = join(root, `calibrated-${i}.tif`);
-    await sharp(p).tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' }).toFile(t); // pixels per mm
-    return t;
-  }));
+  paths = await Promise.all(
+    pngs.map(async (p, i) => {
+      const t = join(root, `calibrated-${i}.tif`);
+      await sharp(p)
+        .tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' })
+        .toFile(t); // pixels per mm
+      return t;
+    }),
+  );
   ({ service, ids } = await analysisProject(root, paths, SPEC));
 }, 60_000);
 
@@ -50,13 +54,24 @@ afterAll(async () => {
 function phys(png: Uint8Array): { x: number; y: number; unit: number } | null {
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
   for (let p = 8; p + 8 <= png.length; p += 12 + dv.getUint32(p)) {
-    if (Buffer.from(png.subarray(p + 4, p + 8)).toString('latin1') === 'pHYs') return { x: dv.getUint32(p + 8), y: dv.getUint32(p + 12), unit: png[p + 16] };
+    if (Buffer.from(png.subarray(p + 4, p + 8)).toString('latin1') === 'pHYs')
+      return { x: dv.getUint32(p + 8), y: dv.getUint32(p + 12), unit: png[p + 16] };
   }
   return null;
 }
 
 /** tifffile's view of a TIFF: level-0 resolution tags, the OME pixel size, every series level's shape, dtype and values. */
-function tifffile(path: string): { xres: number; yres: number; unit: number; physX: number | null; physY: number | null; levels: { shape: number[]; dtype: string; xres: number; unit: number }[]; values: number[]; atQuadrants: number[]; nearest: boolean } {
+function tifffile(path: string): {
+  xres: number;
+  yres: number;
+  unit: number;
+  physX: number | null;
+  physY: number | null;
+  levels: { shape: number[]; dtype: string; xres: number; unit: number }[];
+  values: number[];
+  atQuadrants: number[];
+  nearest: boolean;
+} {
   const script = `
 import json, sys, numpy, tifffile
 with tifffile.TiffFile(sys.argv[1]) as t:
@@ -81,13 +96,27 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     expect(() => execFileSync(PY, ['-c', 'import tifffile'])).not.toThrow();
   });
 
-  it('OME-Zarr features: zarrita reads NGFF 0.5 axes in micrometres, scale 32 · 2^l µm, and the store\'s values', async () => {
+  it("OME-Zarr features: zarrita reads NGFF 0.5 axes in micrometres, scale 32 · 2^l µm, and the store's values", async () => {
     const res = await service.exportAnalysis({ format: 'zarr', imageIds: [ids[0]] });
     const group = await zarr.open(new FileSystemStore(res.paths[0]), { kind: 'group' });
-    const ome = (group.attrs as { ome: { version: string; multiscales: { axes: { name: string; type: string; unit?: string }[]; datasets: { path: string; coordinateTransformations: { type: string; scale?: number[]; translation?: number[] }[] }[] }[] } }).ome;
+    const ome = (
+      group.attrs as {
+        ome: {
+          version: string;
+          multiscales: {
+            axes: { name: string; type: string; unit?: string }[];
+            datasets: { path: string; coordinateTransformations: { type: string; scale?: number[]; translation?: number[] }[] }[];
+          }[];
+        };
+      }
+    ).ome;
     expect(ome.version).toBe('0.5');
     const ms = ome.multiscales[0];
-    expect(ms.axes).toEqual([{ name: 'c', type: 'channel' }, { name: 'y', type: 'space', unit: 'micrometer' }, { name: 'x', type: 'space', unit: 'micrometer' }]);
+    expect(ms.axes).toEqual([
+      { name: 'c', type: 'channel' },
+      { name: 'y', type: 'space', unit: 'micrometer' },
+      { name: 'x', type: 'space', unit: 'micrometer' },
+    ]);
     ms.datasets.forEach((d, l) => {
       expect(d.coordinateTransformations[0]).toEqual({ type: 'scale', scale: [1, UM * 2 ** l, UM * 2 ** l] });
       expect(d.coordinateTransformations[1]).toEqual({ type: 'translation', translation: [0, 0, 0] });
@@ -95,7 +124,15 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     const arr = await zarr.open(group.resolve('0'), { kind: 'array' });
     expect(arr.shape).toEqual([SPEC.dim, GRID, GRID]);
     const got = (await zarr.get(arr, [null, 40, 9])).data as Float32Array;
-    const store = await openFeatureStore(join(service.requireProject().dir, (service.requireProject().featureSets()[0].images.find((i) => i.imageId === ids[0]))!.store));
+    const store = await openFeatureStore(
+      join(
+        service.requireProject().dir,
+        service
+          .requireProject()
+          .featureSets()[0]
+          .images.find((i) => i.imageId === ids[0])!.store,
+      ),
+    );
     const want = await store.readRect(9, 40, 1, 1);
     for (let c = 0; c < SPEC.dim; c++) expect(got[c]).toBeCloseTo(want[c], 6);
   });
@@ -117,7 +154,8 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     expect(new Set(quads).size).toBe(4); // four textures, four labels
     for (const v of data) expect(v >= 1 && v <= 4).toBe(true); // every patch has features: no 0
     // Labels follow the textures: a cell carries the label of its quadrant's texture.
-    for (let gy = 0; gy < GRID; gy += 5) for (let gx = 0; gx < GRID; gx += 5) expect(at(gx, gy)).toBe(quads[(gy < GRID / 2 ? 0 : 2) + (gx < GRID / 2 ? 0 : 1)]);
+    for (let gy = 0; gy < GRID; gy += 5)
+      for (let gx = 0; gx < GRID; gx += 5) expect(at(gx, gy)).toBe(quads[(gy < GRID / 2 ? 0 : 2) + (gx < GRID / 2 ? 0 : 1)]);
     expect(textureAt(0, q, q, GRID)).not.toBe(textureAt(0, 3 * q, q, GRID));
     const two = await service.exportAnalysis({ format: 'png', what: 'pca', imageIds: [ids[0]], pixelsPerPatch: 2 });
     expect(phys(await readFile(two.paths[0]))).toEqual({ x: 62500, y: 62500, unit: 1 });
@@ -132,12 +170,18 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
     const bigRes = await service.exportAnalysis({ format: 'ome-tiff', what: 'pca', imageIds: [ids[1]], pixelsPerPatch: 8 });
     expect(bigRes.umPerPixel).toBe(UM / 8);
     const big = tifffile(bigRes.paths[0]);
-    expect(big.levels).toEqual([{ shape: [8 * GRID, 8 * GRID, 3], dtype: 'uint8', xres: 8e4 / UM, unit: 3 }, { shape: [4 * GRID, 4 * GRID, 3], dtype: 'uint8', xres: 4e4 / UM, unit: 3 }]);
+    expect(big.levels).toEqual([
+      { shape: [8 * GRID, 8 * GRID, 3], dtype: 'uint8', xres: 8e4 / UM, unit: 3 },
+      { shape: [4 * GRID, 4 * GRID, 3], dtype: 'uint8', xres: 4e4 / UM, unit: 3 },
+    ]);
     const cl = await service.exportAnalysis({ format: 'ome-tiff', what: 'clusters', imageIds: [ids[1]], k: 4, pixelsPerPatch: 8 });
     expect(basename(cl.paths[0])).toMatch(/\.clusters\.ome\.tif$/);
     const tc = tifffile(cl.paths[0]);
     expect([tc.xres, tc.yres, tc.unit, tc.physX, tc.physY]).toEqual([8e4 / UM, 8e4 / UM, 3, UM / 8, UM / 8]);
-    expect(tc.levels).toEqual([{ shape: [8 * GRID, 8 * GRID], dtype: 'uint8', xres: 8e4 / UM, unit: 3 }, { shape: [4 * GRID, 4 * GRID], dtype: 'uint8', xres: 4e4 / UM, unit: 3 }]);
+    expect(tc.levels).toEqual([
+      { shape: [8 * GRID, 8 * GRID], dtype: 'uint8', xres: 8e4 / UM, unit: 3 },
+      { shape: [4 * GRID, 4 * GRID], dtype: 'uint8', xres: 4e4 / UM, unit: 3 },
+    ]);
     expect(tc.values).toEqual([1, 2, 3, 4]);
     expect(new Set(tc.atQuadrants).size).toBe(4); // one label per texture quadrant
     expect(tc.nearest).toBe(true); // reduced levels pick labels (every other pixel), never average them
@@ -149,13 +193,19 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
       const png = await plain.service.exportAnalysis({ format: 'png', what: 'clusters', imageIds: [plain.ids[0]], k: 4 });
       for (const p of png.paths) expect(phys(await readFile(p))).toBeNull();
       for (const what of ['pca', 'clusters'] as const) {
-        const t = tifffile((await plain.service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [plain.ids[0]], k: 4, pixelsPerPatch: 8 })).paths[0]);
+        const t = tifffile(
+          (await plain.service.exportAnalysis({ format: 'ome-tiff', what, imageIds: [plain.ids[0]], k: 4, pixelsPerPatch: 8 })).paths[0],
+        );
         expect([t.unit, t.physX, t.physY]).toEqual([1, null, null]);
         expect(t.levels.map((l) => l.unit)).toEqual([1, 1]);
       }
       const z = await plain.service.exportAnalysis({ format: 'zarr', imageIds: [plain.ids[0]] });
       const group = await zarr.open(new FileSystemStore(z.paths[0]), { kind: 'group' });
-      const ms = (group.attrs as { ome: { multiscales: { axes: { unit?: string }[]; datasets: { coordinateTransformations: { scale?: number[] }[] }[] }[] } }).ome.multiscales[0];
+      const ms = (
+        group.attrs as {
+          ome: { multiscales: { axes: { unit?: string }[]; datasets: { coordinateTransformations: { scale?: number[] }[] }[] }[] };
+        }
+      ).ome.multiscales[0];
       expect(ms.axes.map((a) => a.unit)).toEqual([undefined, undefined, undefined]);
       expect(ms.datasets[0].coordinateTransformations[0].scale).toEqual([1, SPEC.stride, SPEC.stride]); // level-0 pixels
     } finally {
@@ -181,7 +231,10 @@ describe('exports of a 2 µm/px image with 16-pixel patches (32 µm per map pixe
 
   it('Export for QuPath: a GeoJSON per image and open-in-qupath.txt pairing each image file with it', async () => {
     const res = await service.exportAnalysis({ format: 'qupath', k: 4 });
-    expect(res.paths.map((p) => basename(p))).toEqual([...ids.map((id) => expect.stringMatching(new RegExp(`-${id}\\.clusters\\.geojson$`))), 'open-in-qupath.txt']);
+    expect(res.paths.map((p) => basename(p))).toEqual([
+      ...ids.map((id) => expect.stringMatching(new RegExp(`-${id}\\.clusters\\.geojson$`))),
+      'open-in-qupath.txt',
+    ]);
     const guide = await readFile(res.paths[2], 'utf8');
     for (const [i, p] of paths.entries()) expect(guide).toContain(`${p}\t${basename(res.paths[i])}`);
     expect(res.notice).toMatch(/File › Open… .*File › Import objects from file…/);
@@ -197,7 +250,7 @@ describe('exports of an image with background (cells without features)', () => {
   const G = BG.side / BG.stride;
 
   it('CSV lists only cells with features; OME-Zarr level 1 averages them only; cluster labels are 0 on background', async () => {
-    const bg = await analysisProject(await mkdtemp(join(root, 'bg-')), (await writeMosaics(join(root, 'bg-png'), 1, BG)), BG);
+    const bg = await analysisProject(await mkdtemp(join(root, 'bg-')), await writeMosaics(join(root, 'bg-png'), 1, BG), BG);
     try {
       const csv = await bg.service.exportAnalysis({ format: 'csv' });
       const lines = (await readFile(csv.paths[0], 'utf8')).trimEnd().split('\r\n');

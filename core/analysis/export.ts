@@ -89,7 +89,17 @@ function similarityFeature(ctx: ExportContext, threshold: number | undefined): {
   const g = ctx.fc.image(last.imageId);
   const t = threshold ?? (last.lo + last.hi) / 2;
   const mask = Uint8Array.from(last.scores, (s) => (s >= t ? 1 : 0)); // (gh, gw)
-  return { g, feature: maskFeature(mask, g.gridWidth, g.gridHeight, { stride: g.stride, origin: g.origin }, `similarity ≥ ${t.toFixed(3)}`, [255, 140, 0]) };
+  return {
+    g,
+    feature: maskFeature(
+      mask,
+      g.gridWidth,
+      g.gridHeight,
+      { stride: g.stride, origin: g.origin },
+      `similarity ≥ ${t.toFixed(3)}`,
+      [255, 140, 0],
+    ),
+  };
 }
 
 /** One annotation per cluster present on the image, named "cluster c" as in the app's legend. */
@@ -106,12 +116,15 @@ async function clusterFeatures(ctx: ExportContext, k: number, g: GridImage): Pro
 }
 
 export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequest): Promise<AnalysisExportResult> {
-  if (!req || typeof req !== 'object' || !FORMATS.includes(req.format)) throw new DinoscopeError('BAD_INPUT', `The export format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(req?.format)}).`);
+  if (!req || typeof req !== 'object' || !FORMATS.includes(req.format))
+    throw new DinoscopeError('BAD_INPUT', `The export format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(req?.format)}).`);
   const format = req.format;
   const what: What = req.what ?? (format === 'csv' && !ctx.last ? 'features' : EXPORT_WHAT[format][0]);
-  if (!EXPORT_WHAT[format].includes(what)) throw new DinoscopeError('BAD_INPUT', `${format} exports ${EXPORT_WHAT[format].join(' or ')}, not ${what}.`);
+  if (!EXPORT_WHAT[format].includes(what))
+    throw new DinoscopeError('BAD_INPUT', `${format} exports ${EXPORT_WHAT[format].join(' or ')}, not ${what}.`);
   const ppp = req.pixelsPerPatch ?? 1;
-  if (!Number.isInteger(ppp) || ppp < 1 || ppp > 64) throw new DinoscopeError('BAD_INPUT', `pixelsPerPatch must be an integer from 1 to 64, got ${String(req.pixelsPerPatch)}.`);
+  if (!Number.isInteger(ppp) || ppp < 1 || ppp > 64)
+    throw new DinoscopeError('BAD_INPUT', `pixelsPerPatch must be an integer from 1 to 64, got ${String(req.pixelsPerPatch)}.`);
   const images = (req.imageIds ?? [...ctx.fc.images.keys()]).map((id) => ctx.fc.image(id));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = req.dir !== undefined ? resolve(req.dir) : join(ctx.project.dir, 'exports', `${what}-${format}-${stamp}`);
@@ -123,26 +136,48 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
     paths.push(p);
   };
   const k = req.k ?? ctx.clusterK ?? DEFAULT_CLUSTER_K;
-  const geometry = (g: GridImage): { stride: number; origin: { x: number; y: number }; mpp: number | null } => ({ stride: g.stride, origin: g.origin, mpp: g.mpp });
+  const geometry = (g: GridImage): { stride: number; origin: { x: number; y: number }; mpp: number | null } => ({
+    stride: g.stride,
+    origin: g.origin,
+    mpp: g.mpp,
+  });
 
   if (what === 'search') {
     const last = ctx.last;
-    if (!last) throw new DinoscopeError('BAD_INPUT', 'No search to export: click a patch (or run dinoscope search) first, or export features as CSV.');
+    if (!last)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        'No search to export: click a patch (or run dinoscope search) first, or export features as CSV.',
+      );
     await put('search.csv', resultsCsv(last.matches.map((m, i) => ({ image: m.name, x: m.x, y: m.y, score: m.score, rank: i + 1 }))));
     return { format, dir, paths };
   }
   if (format === 'csv') {
     const p = join(dir, images.length === 1 ? `${stem(images[0])}.features.csv` : 'features.csv');
-    await writeFeaturesCsv(p, await Promise.all(images.map(async (g) => {
-      const store = await ctx.fc.store(g.id);
-      return { ...g, dim: ctx.fc.index.dim, positions: featureCells(ctx.fc, g), readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h) };
-    })), ctx.fc.index.dim);
+    await writeFeaturesCsv(
+      p,
+      await Promise.all(
+        images.map(async (g) => {
+          const store = await ctx.fc.store(g.id);
+          return {
+            ...g,
+            dim: ctx.fc.index.dim,
+            positions: featureCells(ctx.fc, g),
+            readRows: (y: number, h: number) => store.readRect(0, y, g.gridWidth, h),
+          };
+        }),
+      ),
+      ctx.fc.index.dim,
+    );
     paths.push(p);
     return { format, dir, paths };
   }
   if (format === 'qupath') {
     const pairs: QupathPair[] = [];
-    const targets = what === 'similarity' ? [similarityFeature(ctx, req.threshold)] : await Promise.all(images.map(async (g) => ({ g, features: await clusterFeatures(ctx, k, g) })));
+    const targets =
+      what === 'similarity'
+        ? [similarityFeature(ctx, req.threshold)]
+        : await Promise.all(images.map(async (g) => ({ g, features: await clusterFeatures(ctx, k, g) })));
     for (const t of targets) {
       const feats = 'feature' in t ? (t.feature ? [t.feature] : []) : t.features;
       const name = `${stem(t.g)}.${what}.geojson`;
@@ -174,12 +209,28 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         paths.push(p);
         continue;
       }
-      if (w * h * d > MAX_VALUES) throw new DinoscopeError('TOO_LARGE', `${g.name}: ${w} × ${h} × ${d} features are too many to export in one piece; export it as OME-Zarr, which is written piece by piece.`);
+      if (w * h * d > MAX_VALUES)
+        throw new DinoscopeError(
+          'TOO_LARGE',
+          `${g.name}: ${w} × ${h} × ${d} features are too many to export in one piece; export it as OME-Zarr, which is written piece by piece.`,
+        );
       const grid = await store.readRect(0, 0, w, h); // (h, w, dim)
       if (format === 'npy') await put(`${stem(g)}.features.npy`, npyBytes(grid, [h, w, d], 'float16'));
       else {
         const p = join(dir, `${stem(g)}.features.safetensors`);
-        await writeSafetensors(p, { features: { shape: [h, w, d], data: grid, dtype: 'F16' } }, { imageId: g.id, image: g.name, stride: String(g.stride), originX: String(g.origin.x), originY: String(g.origin.y), mpp: String(g.mpp ?? ''), layout: 'h,w,dim' });
+        await writeSafetensors(
+          p,
+          { features: { shape: [h, w, d], data: grid, dtype: 'F16' } },
+          {
+            imageId: g.id,
+            image: g.name,
+            stride: String(g.stride),
+            originX: String(g.origin.x),
+            originY: String(g.origin.y),
+            mpp: String(g.mpp ?? ''),
+            layout: 'h,w,dim',
+          },
+        );
         paths.push(p);
       }
     } else if (what === 'pca') {
@@ -187,7 +238,10 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
       if (format === 'png') await put(`${stem(g)}.pca.png`, await rgbaPng(rgba, g.gridWidth, g.gridHeight, ppp, um));
       else if (format === 'ome-tiff') {
         const p = join(dir, `${stem(g)}.pca.ome.tif`);
-        await writeMapOmeTiff(p, { rgb: rgbOf(rgba), width: g.gridWidth, height: g.gridHeight }, geometry(g), { name: `${g.name} PCA`, pixelsPerPatch: ppp });
+        await writeMapOmeTiff(p, { rgb: rgbOf(rgba), width: g.gridWidth, height: g.gridHeight }, geometry(g), {
+          name: `${g.name} PCA`,
+          pixelsPerPatch: ppp,
+        });
         paths.push(p);
       } else await put(`${stem(g)}.pca.npy`, npyBytes(rgba, [g.gridHeight, g.gridWidth, 4]));
     } else if (format === 'geojson') {
@@ -200,7 +254,10 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         if (format === 'png') await put(`${stem(g)}.clusters.png`, await labelPng(labels, g.gridWidth, g.gridHeight, ppp, um));
         else {
           const p = join(dir, `${stem(g)}.clusters.ome.tif`);
-          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), { name: `${g.name} clusters (k = ${k}; pixel value 0 = background, c + 1 = cluster c)`, pixelsPerPatch: ppp });
+          await writeLabelOmeTiff(p, labels, g.gridWidth, g.gridHeight, geometry(g), {
+            name: `${g.name} clusters (k = ${k}; pixel value 0 = background, c + 1 = cluster c)`,
+            pixelsPerPatch: ppp,
+          });
           paths.push(p);
         }
         await put(`${stem(g)}.clusters.preview.png`, await rgbaPng(clusterRgba(raw), g.gridWidth, g.gridHeight, ppp, um));

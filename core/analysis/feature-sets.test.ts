@@ -28,7 +28,9 @@ let names: string[];
 
 async function addModel(projectDir: string, id: string, seed: number): Promise<void> {
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, seed)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, seed)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(projectDir), id), cfg, tensors, 'hf');
 }
 
@@ -44,7 +46,8 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-const stored = async (): Promise<{ activeFeatureSet?: string | null; features: { id: string }[] }> => JSON.parse(await readFile(join(root, 'project', 'project.json'), 'utf8'));
+const stored = async (): Promise<{ activeFeatureSet?: string | null; features: { id: string }[] }> =>
+  JSON.parse(await readFile(join(root, 'project', 'project.json'), 'utf8'));
 
 describe('the active feature set', () => {
   it('is the first completed extraction; a later or cancelled one does not switch it', async () => {
@@ -59,7 +62,12 @@ describe('the active feature set', () => {
     const second = await service.extractFeatures({ modelId: 'second', level: 0, device: 'cpu', imageIds: [ids[0]] });
     // A run of the second set over the other image, cancelled after its first tile: partial, never active.
     const controller = new AbortController();
-    const cancelled = extractFeatures(service.requireProject(), service.models, { modelId: 'second', level: 0, device: 'cpu', imageIds: [ids[1]], context: 'tiled', batch: 1 }, { signal: controller.signal, progress: () => controller.abort() });
+    const cancelled = extractFeatures(
+      service.requireProject(),
+      service.models,
+      { modelId: 'second', level: 0, device: 'cpu', imageIds: [ids[1]], context: 'tiled', batch: 1 },
+      { signal: controller.signal, progress: () => controller.abort() },
+    );
     await expect(cancelled).rejects.toMatchObject({ code: 'CANCELLED' });
     summary = (await service.currentProject())!;
     expect(summary.activeFeatureSet).toBe(first.featureSet);
@@ -67,7 +75,13 @@ describe('the active feature set', () => {
       [first.featureSet, true, 2, 2],
       [second.featureSet, false, 1, 2],
     ]);
-    expect(summary.featureSets![0]).toMatchObject({ modelId: 'first', level: 0, mpp: null, dim: 64, patches: first.images.reduce((s, i) => s + i.indexedRows, 0) });
+    expect(summary.featureSets![0]).toMatchObject({
+      modelId: 'first',
+      level: 0,
+      mpp: null,
+      dim: 64,
+      patches: first.images.reduce((s, i) => s + i.indexedRows, 0),
+    });
     const r = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }], k: 3 });
     expect(r.featureSet).toBe(first.featureSet);
   }, 120_000);
@@ -142,7 +156,12 @@ describe('the active feature set', () => {
   }, 60_000);
 
   it('dinoscope extract leaves an active set alone, and makes its own active with --activate', async () => {
-    const cli = async (...argv: string[]): Promise<number> => runCli(['extract', '--project', join(root, 'project'), '--model', 'first', '--level', '0', '--device', 'cpu', ...argv], { stdout: () => undefined, stderr: () => undefined, signal: new AbortController().signal });
+    const cli = async (...argv: string[]): Promise<number> =>
+      runCli(['extract', '--project', join(root, 'project'), '--model', 'first', '--level', '0', '--device', 'cpu', ...argv], {
+        stdout: () => undefined,
+        stderr: () => undefined,
+        signal: new AbortController().signal,
+      });
     const before = (await stored()).activeFeatureSet;
     expect(before).toBe('second-level0');
     expect(await cli()).toBe(0);

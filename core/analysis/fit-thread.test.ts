@@ -30,8 +30,14 @@ describe('fit thread', () => {
   }, 60_000);
 
   it('brings an error back with its code and plain message', async () => {
-    await expect(pcaInThread(sample(2000, 16), 16, 1e9)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('lower it') });
-    await expect(kmeansInThread(sample(2000, 16), 16, { k: 0 })).rejects.toMatchObject({ name: expect.any(String), message: expect.any(String) });
+    await expect(pcaInThread(sample(2000, 16), 16, 1e9)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('lower it'),
+    });
+    await expect(kmeansInThread(sample(2000, 16), 16, { k: 0 })).rejects.toMatchObject({
+      name: expect.any(String),
+      message: expect.any(String),
+    });
   }, 60_000);
 
   it('leaves the calling thread free while it fits', async () => {

@@ -53,7 +53,9 @@ export async function writeMosaics(dir: string, count: number, spec: MosaicSpec)
       }
     }
     const p = join(dir, `mosaic-${i}.png`);
-    await sharp(px, { raw: { width: spec.side, height: spec.side, channels: 3 } }).png().toFile(p);
+    await sharp(px, { raw: { width: spec.side, height: spec.side, channels: 3 } })
+      .png()
+      .toFile(p);
     paths.push(p);
   }
   return paths;
@@ -75,7 +77,12 @@ export function textureDirections(dim: number, seed = 11): Float32Array {
  * Synthetic features for the project's images (in `imageIds` order = mosaic index), one store each and
  * one index, recorded as feature set `setId` in project.json.
  */
-export async function writeSyntheticFeatures(project: Project, imageIds: readonly string[], spec: MosaicSpec, setId = 'synthetic-level0'): Promise<StoredFeatureSet> {
+export async function writeSyntheticFeatures(
+  project: Project,
+  imageIds: readonly string[],
+  spec: MosaicSpec,
+  setId = 'synthetic-level0',
+): Promise<StoredFeatureSet> {
   const { dim, stride } = spec;
   const grid = spec.side / stride;
   const noise = spec.noise ?? 0.12;
@@ -84,7 +91,18 @@ export async function writeSyntheticFeatures(project: Project, imageIds: readonl
   const setDir = join(project.cacheDir, 'features', setId);
   const index = await ExactIndex.create(join(setDir, 'index'), dim);
   const now = new Date().toISOString();
-  const set: StoredFeatureSet = { id: setId, modelId: 'synthetic', modelConfigHash: 'synthetic', mpp: null, level: 0, dim, dir: relative(project.dir, setDir), images: [], createdAt: now, updatedAt: now };
+  const set: StoredFeatureSet = {
+    id: setId,
+    modelId: 'synthetic',
+    modelConfigHash: 'synthetic',
+    mpp: null,
+    level: 0,
+    dim,
+    dir: relative(project.dir, setDir),
+    images: [],
+    createdAt: now,
+    updatedAt: now,
+  };
   for (const [i, id] of imageIds.entries()) {
     const feats = new Float32Array(grid * grid * dim); // (h, w, dim)
     for (let gy = 0; gy < grid; gy++) {
@@ -97,20 +115,43 @@ export async function writeSyntheticFeatures(project: Project, imageIds: readonl
     }
     const storeDir = join(setDir, `${id}.zarr`);
     const chunk = 16;
-    const w = await createFeatureStore(storeDir, { modelId: 'synthetic', modelConfigHash: 'synthetic', level: 0, mpp: null, stride, origin: { x: 0, y: 0 }, gridWidth: grid, gridHeight: grid, dim, chunk: { height: chunk, width: chunk } });
+    const w = await createFeatureStore(storeDir, {
+      modelId: 'synthetic',
+      modelConfigHash: 'synthetic',
+      level: 0,
+      mpp: null,
+      stride,
+      origin: { x: 0, y: 0 },
+      gridWidth: grid,
+      gridHeight: grid,
+      dim,
+      chunk: { height: chunk, width: chunk },
+    });
     for (let cy = 0; cy < w.ny; cy++) {
       for (let cx = 0; cx < w.nx; cx++) {
         const r = w.chunkRect(cy, cx);
         const part = new Float32Array(r.width * r.height * dim); // (h, w, dim) of the chunk
-        for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) part.set(feats.subarray(((r.y + y) * grid + r.x + x) * dim, ((r.y + y) * grid + r.x + x + 1) * dim), (y * r.width + x) * dim);
+        for (let y = 0; y < r.height; y++)
+          for (let x = 0; x < r.width; x++)
+            part.set(feats.subarray(((r.y + y) * grid + r.x + x) * dim, ((r.y + y) * grid + r.x + x + 1) * dim), (y * r.width + x) * dim);
         await w.writeChunk(cy, cx, part);
       }
     }
-    const positions = Uint32Array.from({ length: grid * grid }, (_, p) => p).filter((p) => !spec.tissue || spec.tissue(p % grid, Math.floor(p / grid)));
+    const positions = Uint32Array.from({ length: grid * grid }, (_, p) => p).filter(
+      (p) => !spec.tissue || spec.tissue(p % grid, Math.floor(p / grid)),
+    );
     const vectors = new Float32Array(positions.length * dim); // (n, dim) of the tissue cells
     positions.forEach((p, r) => vectors.set(feats.subarray(p * dim, (p + 1) * dim), r * dim));
     await index.append({ image: id, gridWidth: grid, gridHeight: grid, positions, vectors });
-    set.images.push({ imageId: id, store: relative(project.dir, storeDir), gridWidth: grid, gridHeight: grid, complete: true, indexedRows: positions.length, tissuePatches: positions.length });
+    set.images.push({
+      imageId: id,
+      store: relative(project.dir, storeDir),
+      gridWidth: grid,
+      gridHeight: grid,
+      complete: true,
+      indexedRows: positions.length,
+      tissuePatches: positions.length,
+    });
   }
   await project.update((p) => p.upsertFeatureSet(set));
   return set;

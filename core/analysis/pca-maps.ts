@@ -2,7 +2,17 @@
 // indexed (tissue) patches from every image, first component oriented and thresholded into foreground,
 // a second PCA on the sample's foreground whose first three components become RGB through fixed ranges,
 // so a colour means the same on every image.
-import { fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb, type PcaModel, type RgbRanges } from '../features/pca.js';
+import {
+  fitPca,
+  foreground,
+  foregroundPca,
+  orientForeground,
+  project,
+  rgbRanges,
+  toRgb,
+  type PcaModel,
+  type RgbRanges,
+} from '../features/pca.js';
 import { mulberry32 as rng } from '../common/random.js';
 import { sampleIndices } from '../features/random.js';
 import { DinoscopeError } from '../common/errors.js';

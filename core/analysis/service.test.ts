@@ -53,7 +53,9 @@ describe('similarity search', () => {
     expect(new Set(r.matches.map((m) => m.imageId)).size).toBeGreaterThan(1);
     expect(r.matches.map((m) => m.score)).toEqual([...r.matches.map((m) => m.score)].sort((a, b) => b - a));
     // NMS: no two matches on one image within 3 patches.
-    for (const a of r.matches) for (const b of r.matches) if (a !== b && a.imageId === b.imageId) expect(Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y)) / SPEC.stride).toBeGreaterThan(3);
+    for (const a of r.matches)
+      for (const b of r.matches)
+        if (a !== b && a.imageId === b.imageId) expect(Math.max(Math.abs(a.x - b.x), Math.abs(a.y - b.y)) / SPEC.stride).toBeGreaterThan(3);
     expect(r.matches[0].thumbnailUrl).toMatch(/^\/tiles\/[0-9a-f]{16}\/\d+\/\d+_\d+\.jpeg$/);
     expect(r.overlay).toMatchObject({ id: 'similarity', imageId: ids[0] });
     expect(r.overlay.tileUrl).toMatch(/^\/overlays\/[0-9a-f]{16}\/similarity\/\{level\}\/\{x\}_\{y\}\.png\?v=\d+$/);
@@ -77,12 +79,14 @@ describe('similarity search', () => {
     expect(far.data[4 * (100 * 256 + 240) + 3]).toBe(0);
   });
 
-  it('a heatmap carries its colour scale: the legend\'s range and ramp ends, per image', async () => {
+  it("a heatmap carries its colour scale: the legend's range and ramp ends, per image", async () => {
     const r = await service.similarityQuery({ imageId: ids[0], points: [{ x: 100, y: 300 }], k: 5 });
     const scale = r.overlay.scale!;
     expect(scale.unit).toBe('cos');
     expect(scale.max).toBeGreaterThan(scale.min);
-    expect(r.overlay.legend.map((l) => l.label)).toEqual([scale.min, (scale.min + scale.max) / 2, scale.max].map((v) => `cos ${v.toFixed(2)}`));
+    expect(r.overlay.legend.map((l) => l.label)).toEqual(
+      [scale.min, (scale.min + scale.max) / 2, scale.max].map((v) => `cos ${v.toFixed(2)}`),
+    );
     expect(scale.colors[0]).toBe(r.overlay.legend[0].color);
     expect(scale.colors.at(-1)).toBe(r.overlay.legend[2].color);
     expect(scale.colors.length).toBeGreaterThan(3);
@@ -92,7 +96,7 @@ describe('similarity search', () => {
     expect(other.overlay.scale!.max).toBeGreaterThan(other.overlay.scale!.min);
   });
 
-  it('the last query\'s heatmap over another image lights that image\'s patches of the queried texture', async () => {
+  it("the last query's heatmap over another image lights that image's patches of the queried texture", async () => {
     const t = textureOf(0, 100, 300);
     await service.similarityQuery({ imageId: ids[0], points: [{ x: 100, y: 300 }], k: 5 });
     const h = await service.similarityHeatmap(ids[1]);
@@ -101,7 +105,12 @@ describe('similarity search', () => {
     // Level 9 of a 448 px image is full resolution: tiles (0, 0) and (1, 1) cover the whole image.
     let inside = 0;
     let outside = 0;
-    for (const [tx, ty] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+    for (const [tx, ty] of [
+      [0, 0],
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]) {
       const png = await decodePng(await service.overlayTile(ids[1], 'similarity', 9, tx, ty));
       for (let py = 3; py < png.height; py += 14) {
         for (let px = 3; px < png.width; px += 14) {
@@ -116,15 +125,28 @@ describe('similarity search', () => {
   });
 
   it('shift-click averages patches; a rectangle queries its mean; bad input is refused', async () => {
-    const a = await service.similarityQuery({ imageId: ids[1], points: [{ x: 50, y: 50 }, { x: 60, y: 60 }], k: 5 });
+    const a = await service.similarityQuery({
+      imageId: ids[1],
+      points: [
+        { x: 50, y: 50 },
+        { x: 60, y: 60 },
+      ],
+      k: 5,
+    });
     expect(a.queryPatches).toBe(2);
-    expect(a.queryBoxes).toEqual([{ x: 42, y: 42, width: 14, height: 14 }, { x: 56, y: 56, width: 14, height: 14 }]);
+    expect(a.queryBoxes).toEqual([
+      { x: 42, y: 42, width: 14, height: 14 },
+      { x: 56, y: 56, width: 14, height: 14 },
+    ]);
     for (const m of a.matches) expect(textureOf(ids.indexOf(m.imageId), m.x, m.y)).toBe(textureOf(1, 50, 50));
     const b = await service.similarityQuery({ imageId: ids[2], rect: { x: 250, y: 250, width: 120, height: 90 }, k: 5 });
     expect(b.queryPatches).toBe((Math.floor(369 / 14) - Math.floor(250 / 14) + 1) * (Math.floor(339 / 14) - Math.floor(250 / 14) + 1)); // cells 17..26 × 17..24
     expect(b.queryBoxes).toEqual([{ x: 17 * 14, y: 17 * 14, width: 10 * 14, height: 8 * 14 }]);
     for (const m of b.matches) expect(textureOf(ids.indexOf(m.imageId), m.x, m.y)).toBe(textureOf(2, 300, 300));
-    await expect(service.similarityQuery({ imageId: ids[0], points: [{ x: 5000, y: 1 }] })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('outside') });
+    await expect(service.similarityQuery({ imageId: ids[0], points: [{ x: 5000, y: 1 }] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('outside'),
+    });
     await expect(service.similarityQuery({ imageId: ids[0], points: [] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(service.similarityQuery({ imageId: ids[0], points: [{ x: 1, y: 1 }], k: 0 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
@@ -140,7 +162,9 @@ describe('PCA and clusters', () => {
     const p1 = await decodePng(await service.overlayTile(ids[1], 'pca', 9, 0, 0));
     // Texture at (40, 40) on image 1 is texture 1; on image 0 texture 1 is top-right: (300 → tile 1).
     const p0r = await decodePng(await service.overlayTile(ids[0], 'pca', 9, 1, 0));
-    const at = (p: { data: Buffer; width: number }, x: number, y: number): number[] => [...p.data.subarray(4 * (y * p.width + x), 4 * (y * p.width + x) + 4)];
+    const at = (p: { data: Buffer; width: number }, x: number, y: number): number[] => [
+      ...p.data.subarray(4 * (y * p.width + x), 4 * (y * p.width + x) + 4),
+    ];
     expect(textureOf(1, 40, 40)).toBe(textureOf(0, 300, 40));
     const c1 = at(p1, 40, 40);
     const c0 = at(p0r, 300 - 256, 40);
@@ -151,7 +175,7 @@ describe('PCA and clusters', () => {
     expect(Math.max(...[0, 1, 2].map((c) => Math.abs(other[c] - c1[c])))).toBeGreaterThan(40);
   });
 
-  it('k-means gives each texture one cluster on every image, and lists a cluster\'s regions', async () => {
+  it("k-means gives each texture one cluster on every image, and lists a cluster's regions", async () => {
     const o = await service.clusterOverlay(ids[0], 4);
     expect(o.legend).toHaveLength(4);
     const labelOf = async (i: number, x: number, y: number): Promise<string> => {
@@ -162,7 +186,12 @@ describe('PCA and clusters', () => {
     for (const i of [1, 2]) await service.clusterOverlay(ids[i], 4);
     const byTexture = new Map<number, string>();
     for (let i = 0; i < 3; i++) {
-      for (const [x, y] of [[50, 50], [350, 50], [50, 350], [350, 350]]) {
+      for (const [x, y] of [
+        [50, 50],
+        [350, 50],
+        [50, 350],
+        [350, 350],
+      ]) {
         const t = textureOf(i, x, y);
         const colour = await labelOf(i, x, y);
         if (!byTexture.has(t)) byTexture.set(t, colour);
@@ -179,7 +208,7 @@ describe('PCA and clusters', () => {
 });
 
 describe('exports', () => {
-  it('writes features as npy, safetensors and OME-Zarr that read back with the grid\'s shape', async () => {
+  it("writes features as npy, safetensors and OME-Zarr that read back with the grid's shape", async () => {
     const npy = await service.exportAnalysis({ format: 'npy', imageIds: [ids[0]] });
     const head = (await readFile(npy.paths[0])).subarray(0, 128).toString('latin1');
     expect(head).toContain(`'descr': '<f2'`);
@@ -237,10 +266,11 @@ describe('exports', () => {
     const { data, info } = await sharp(res.paths[0]).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([GRID, GRID, 1]);
     const colourAt = (gx: number, gy: number): string => String(data[gy * GRID + gx]);
-    for (let gy = 0; gy < GRID; gy += 3) for (let gx = 0; gx < GRID; gx += 3) {
-      const t = textureAt(1, gx, gy, GRID);
-      const ref = [...Array(GRID * GRID).keys()].find((i) => textureAt(1, i % GRID, Math.floor(i / GRID), GRID) === t)!;
-      expect(colourAt(gx, gy)).toBe(colourAt(ref % GRID, Math.floor(ref / GRID)));
-    }
+    for (let gy = 0; gy < GRID; gy += 3)
+      for (let gx = 0; gx < GRID; gx += 3) {
+        const t = textureAt(1, gx, gy, GRID);
+        const ref = [...Array(GRID * GRID).keys()].find((i) => textureAt(1, i % GRID, Math.floor(i / GRID), GRID) === t)!;
+        expect(colourAt(gx, gy)).toBe(colourAt(ref % GRID, Math.floor(ref / GRID)));
+      }
   });
 });

@@ -5,7 +5,18 @@
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
 // When the set analysed changes to another one, every earlier result (layers, last search, models) is
 // dropped: nothing computed on one set is shown as if it came from another.
-import type { AnalysisExportRequest, AnalysisExportResult, AnalysisMatch, ClusterRegionInfo, OverlayInfo, OverlayScale, PcaOverlayOptions, SimilarityHeatmap, SimilarityRequest, SimilarityResult } from '../common/api.js';
+import type {
+  AnalysisExportRequest,
+  AnalysisExportResult,
+  AnalysisMatch,
+  ClusterRegionInfo,
+  OverlayInfo,
+  OverlayScale,
+  PcaOverlayOptions,
+  SimilarityHeatmap,
+  SimilarityRequest,
+  SimilarityResult,
+} from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
@@ -115,7 +126,10 @@ export class AnalysisService {
       if (g) {
         const { rgba } = heatColours(new Float32Array(256).map((_, i) => i / 256));
         const layer: CellLayer = { stride: 1, origin: { x: 0, y: 0 }, gridWidth: 16, gridHeight: 16, rgba, legend: [] };
-        await similarityOverlay(() => layer, async () => dziGeometry(16, 16)).tile(g.id, 4, 0, 0);
+        await similarityOverlay(
+          () => layer,
+          async () => dziGeometry(16, 16),
+        ).tile(g.id, 4, 0, 0);
       }
     } catch {
       // The first query reports it.
@@ -126,12 +140,16 @@ export class AnalysisService {
     const t0 = performance.now();
     const fc = await this.collection(req?.featureSet);
     const k = req.k ?? 20;
-    if (!Number.isInteger(k) || k < 1 || k > 200) throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
+    if (!Number.isInteger(k) || k < 1 || k > 200)
+      throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
     const q = queryCells(fc, req);
     const { vector, patches } = await queryVector(fc, q);
     // The query image's heatmap, and the top-N over the other images' rows, on the worker pool in flight
     // together; the query image's own best patches come from its heatmap (every row scanned once).
-    const [scores, others] = await Promise.all([fc.index.heatmapAsync(q.image.id, vector), fc.index.searchOthersAsync(vector, candidateCount(fc, k), q.image.id)]); // scores: (gridHeight, gridWidth), NaN = no patch
+    const [scores, others] = await Promise.all([
+      fc.index.heatmapAsync(q.image.id, vector),
+      fc.index.searchOthersAsync(vector, candidateCount(fc, k), q.image.id),
+    ]); // scores: (gridHeight, gridWidth), NaN = no patch
     const hits = await bestRegions(fc, vector, q, k, 3, { ownScores: scores, others });
     const { lo, hi, rgba } = heatColours(scores);
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi), similarityScale(lo, hi));
@@ -145,7 +163,8 @@ export class AnalysisService {
   async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
     const q = this.lastQuery;
     if (!q) throw new DinoscopeError('BAD_INPUT', 'There is no similarity query yet: click a patch first.');
-    if ((await this.collection(q.featureSet)) !== q.fc) throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
+    if ((await this.collection(q.featureSet)) !== q.fc)
+      throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
     const g = q.fc.image(imageId);
     const { lo, hi, rgba } = heatColours(await q.fc.index.heatmapAsync(g.id, q.vector));
     return { overlay: this.setLayer('similarity', g, rgba, similarityLegend(lo, hi), similarityScale(lo, hi)), stride: g.stride };
@@ -160,7 +179,8 @@ export class AnalysisService {
 
   /** The collection PCA for a threshold (the base basis is kept when only the threshold changes). */
   async pcaFit(fc: FeatureCollection, threshold = 0): Promise<PcaFit> {
-    if (typeof threshold !== 'number' || !Number.isFinite(threshold)) throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
+    if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+      throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
     const key = `${fc.set.id}|${threshold}`;
     if (this.pca?.key !== key) {
       const previous = this.pca?.key.startsWith(`${fc.set.id}|`) ? await this.pca.fit.catch(() => undefined) : undefined;
@@ -185,7 +205,8 @@ export class AnalysisService {
   /** Labels of an image under the k-means model for k (fitted once per k and feature set). */
   async labels(fc: FeatureCollection, k: number, imageId: string): Promise<Int32Array> {
     const key = fc.set.id;
-    if (!this.clusters || this.clusters.key !== key || this.clusters.k !== k) this.clusters = { key, k, model: fitClusters(fc, k), labels: new Map() };
+    if (!this.clusters || this.clusters.key !== key || this.clusters.k !== k)
+      this.clusters = { key, k, model: fitClusters(fc, k), labels: new Map() };
     const clusters = this.clusters;
     const model = await clusters.model.catch((err: unknown) => {
       if (this.clusters === clusters) this.clusters = null; // a failed fit is not kept
@@ -203,17 +224,34 @@ export class AnalysisService {
 
   async clusterRegions(clusterId: number, limit = 30): Promise<ClusterRegionInfo[]> {
     const k = this.clusters?.k;
-    if (k === undefined) throw new DinoscopeError('BAD_INPUT', 'No clustering yet: show the cluster overlay (or run dinoscope segment) first.');
-    if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId >= k) throw new DinoscopeError('BAD_INPUT', `clusterId must be an integer from 0 to ${k - 1}, got ${String(clusterId)}.`);
+    if (k === undefined)
+      throw new DinoscopeError('BAD_INPUT', 'No clustering yet: show the cluster overlay (or run dinoscope segment) first.');
+    if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId >= k)
+      throw new DinoscopeError('BAD_INPUT', `clusterId must be an integer from 0 to ${k - 1}, got ${String(clusterId)}.`);
     const fc = await this.collection();
     const out: ClusterRegionInfo[] = [];
     for (const g of fc.images.values()) {
       const labels = await this.labels(fc, k, g.id);
       for (const r of labelRegions(labels, g.gridWidth, g.gridHeight, clusterId).slice(0, limit)) {
         const c = fc.centre(g, r.cx, r.cy);
-        const box = { x: g.origin.x + r.x0 * g.stride, y: g.origin.y + r.y0 * g.stride, width: (r.x1 - r.x0 + 1) * g.stride, height: (r.y1 - r.y0 + 1) * g.stride };
+        const box = {
+          x: g.origin.x + r.x0 * g.stride,
+          y: g.origin.y + r.y0 * g.stride,
+          width: (r.x1 - r.x0 + 1) * g.stride,
+          height: (r.y1 - r.y0 + 1) * g.stride,
+        };
         const side = Math.max(3 * g.stride, Math.min(box.width, box.height));
-        out.push({ imageId: g.id, name: g.name, x: c.x, y: c.y, score: r.area, ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, side), cluster: clusterId, patches: r.area, box });
+        out.push({
+          imageId: g.id,
+          name: g.name,
+          x: c.x,
+          y: c.y,
+          score: r.area,
+          ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, side),
+          cluster: clusterId,
+          patches: r.area,
+          box,
+        });
       }
     }
     return out.sort((a, b) => b.patches - a.patches).slice(0, limit);
@@ -237,12 +275,33 @@ export class AnalysisService {
     return { imageId: g.id, name: g.name, x: c.x, y: c.y, score, ...matchPicture(this.hooks.tileUrl(g.id), g, c.x, c.y, 4 * g.stride) };
   }
 
-  private setLayer(kind: AnalysisLayerKind, g: GridImage, rgba: Uint8Array, legend: CellLayer['legend'], scale?: OverlayScale): OverlayInfo {
-    this.layers.set(`${kind}|${g.id}`, { stride: g.stride, origin: g.origin, gridWidth: g.gridWidth, gridHeight: g.gridHeight, rgba, legend });
+  private setLayer(
+    kind: AnalysisLayerKind,
+    g: GridImage,
+    rgba: Uint8Array,
+    legend: CellLayer['legend'],
+    scale?: OverlayScale,
+  ): OverlayInfo {
+    this.layers.set(`${kind}|${g.id}`, {
+      stride: g.stride,
+      origin: g.origin,
+      gridWidth: g.gridWidth,
+      gridHeight: g.gridHeight,
+      rgba,
+      legend,
+    });
     this.hooks.invalidate(g.id, kind);
     const v = ++this.version;
     const names: Record<AnalysisLayerKind, string> = { similarity: 'Similarity', pca: 'PCA', clusters: 'Clusters' };
     const opacity: Record<AnalysisLayerKind, number> = { similarity: 0.65, pca: 0.75, clusters: 0.6 };
-    return { id: kind, imageId: g.id, name: names[kind], tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`, legend, ...(scale && { scale }), defaultOpacity: opacity[kind] };
+    return {
+      id: kind,
+      imageId: g.id,
+      name: names[kind],
+      tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`,
+      legend,
+      ...(scale && { scale }),
+      defaultOpacity: opacity[kind],
+    };
   }
 }

@@ -22,12 +22,14 @@ const MAX_POINTS = 256;
 
 /** Validates a request (it may come from JSON) and maps it to grid cells of its image. */
 export function queryCells(fc: FeatureCollection, req: SimilarityRequest): QueryCells {
-  if (!req || typeof req !== 'object' || typeof req.imageId !== 'string') throw new DinoscopeError('BAD_INPUT', 'A similarity query needs an imageId.');
+  if (!req || typeof req !== 'object' || typeof req.imageId !== 'string')
+    throw new DinoscopeError('BAD_INPUT', 'A similarity query needs an imageId.');
   const image = fc.image(req.imageId);
   const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
   if (req.rect !== undefined) {
     const r = req.rect;
-    if (!r || ![r.x, r.y, r.width, r.height].every(finite) || r.width <= 0 || r.height <= 0) throw new DinoscopeError('BAD_INPUT', 'The query rectangle needs x, y, width > 0, height > 0 in image pixels.');
+    if (!r || ![r.x, r.y, r.width, r.height].every(finite) || r.width <= 0 || r.height <= 0)
+      throw new DinoscopeError('BAD_INPUT', 'The query rectangle needs x, y, width > 0, height > 0 in image pixels.');
     const a = fc.cellAt(image, r.x, r.y);
     const b = fc.cellAt(image, r.x + r.width - 1e-9, r.y + r.height - 1e-9);
     const x0 = Math.max(0, a.gx);
@@ -45,7 +47,8 @@ export function queryCells(fc: FeatureCollection, req: SimilarityRequest): Query
   const cells = pts.map((p) => {
     if (!p || !finite(p.x) || !finite(p.y)) throw new DinoscopeError('BAD_INPUT', 'Query points need numeric x and y (image pixels).');
     const c = fc.cellAt(image, p.x, p.y);
-    if (c.gx < 0 || c.gy < 0 || c.gx >= image.gridWidth || c.gy >= image.gridHeight) throw new DinoscopeError('BAD_INPUT', `Point (${Math.round(p.x)}, ${Math.round(p.y)}) is outside ${image.name}'s feature grid.`);
+    if (c.gx < 0 || c.gy < 0 || c.gx >= image.gridWidth || c.gy >= image.gridHeight)
+      throw new DinoscopeError('BAD_INPUT', `Point (${Math.round(p.x)}, ${Math.round(p.y)}) is outside ${image.name}'s feature grid.`);
     return c;
   });
   return { image, cells };
@@ -56,7 +59,9 @@ export function queryBoxes(q: QueryCells): { x: number; y: number; width: number
   const { stride, origin } = q.image;
   if (q.rect) {
     const r = q.rect;
-    return [{ x: origin.x + r.x0 * stride, y: origin.y + r.y0 * stride, width: (r.x1 - r.x0 + 1) * stride, height: (r.y1 - r.y0 + 1) * stride }];
+    return [
+      { x: origin.x + r.x0 * stride, y: origin.y + r.y0 * stride, width: (r.x1 - r.x0 + 1) * stride, height: (r.y1 - r.y0 + 1) * stride },
+    ];
   }
   const seen = new Set<string>();
   return q.cells.flatMap(({ gx, gy }) => {
@@ -142,7 +147,14 @@ export const candidateCount = (fc: FeatureCollection, k: number): number => Math
  * neighbourhood) removed, then NMS with `radius` cells. `split` supplies the top-N in two parts computed by
  * the caller: the query image's heatmap (its rows' scores) and the top-N of the other images' rows
  * (searchOthersAsync with candidateCount); the merged candidates equal searchAsync's. */
-export async function bestRegions(fc: FeatureCollection, vector: Float32Array, q: QueryCells, k: number, radius = 3, split?: { ownScores: Float32Array; others: Hit[] }): Promise<Hit[]> {
+export async function bestRegions(
+  fc: FeatureCollection,
+  vector: Float32Array,
+  q: QueryCells,
+  k: number,
+  radius = 3,
+  split?: { ownScores: Float32Array; others: Hit[] },
+): Promise<Hit[]> {
   const n = candidateCount(fc, k);
   const hits = split
     ? [...split.others, ...fc.index.topOfHeatmap(q.image.id, split.ownScores, n)].sort((a, b) => b.score - a.score).slice(0, n)

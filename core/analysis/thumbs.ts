@@ -6,7 +6,13 @@ import type { GridImage } from './collection.js';
 
 export const CROP_PX = 96;
 
-export function matchPicture(tileTemplate: string, g: GridImage, x: number, y: number, side: number): Pick<AnalysisMatch, 'thumbnailUrl' | 'crop'> {
+export function matchPicture(
+  tileTemplate: string,
+  g: GridImage,
+  x: number,
+  y: number,
+  side: number,
+): Pick<AnalysisMatch, 'thumbnailUrl' | 'crop'> {
   const geo = dziGeometry(g.width, g.height);
   const ds = Math.max(0, Math.min(geo.maxLevel, Math.round(Math.log2(Math.max(1, side / CROP_PX)))));
   const level = geo.maxLevel - ds;

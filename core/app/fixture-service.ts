@@ -6,7 +6,10 @@ import { AppService, rootAssetUrls } from './service.js';
 import { writeSyntheticFeatures, type MosaicSpec } from '../analysis/fixture.js';
 
 /** The project's image ids and names in `paths` order. */
-export async function importedProject(root: string, paths: readonly string[]): Promise<{ service: AppService; ids: string[]; names: string[] }> {
+export async function importedProject(
+  root: string,
+  paths: readonly string[],
+): Promise<{ service: AppService; ids: string[]; names: string[] }> {
   process.env.DINOSCOPE_HOME = join(root, 'home');
   const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
   await service.createProject(join(root, 'project'));
@@ -18,7 +21,11 @@ export async function importedProject(root: string, paths: readonly string[]): P
 }
 
 /** importedProject with synthetic features written for every image. */
-export async function analysisProject(root: string, paths: readonly string[], spec: MosaicSpec): Promise<{ service: AppService; ids: string[] }> {
+export async function analysisProject(
+  root: string,
+  paths: readonly string[],
+  spec: MosaicSpec,
+): Promise<{ service: AppService; ids: string[] }> {
   const p = await importedProject(root, paths);
   await writeSyntheticFeatures(p.service.requireProject(), p.ids, spec);
   return p;

@@ -45,7 +45,10 @@ describe('AppService', () => {
 
   it('has no native dialogs on the serve host, and checks arguments', async () => {
     await expect(service.showOpenDialog('images')).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    await expect(service.importPaths(['/x'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('No project is open') });
+    await expect(service.importPaths(['/x'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('No project is open'),
+    });
     await expect(service.createProject(42 as unknown as string)).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(service.cancelJob('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect(await service.currentProject()).toBeNull();

@@ -162,7 +162,10 @@ export class AppService implements DinoscopeApi, AssetSource {
   async importPaths(paths: string[]): Promise<ImportReport> {
     const list = requireStringArray(paths, 'paths');
     const project = this.requireProject();
-    const { report, background } = await importPaths({ project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) }, list);
+    const { report, background } = await importPaths(
+      { project, formats: this.formats, jobs: this.jobs, changed: () => this.changed(project) },
+      list,
+    );
     this.track(background);
     return report;
   }
@@ -194,8 +197,10 @@ export class AppService implements DinoscopeApi, AssetSource {
   }
 
   async showOpenDialog(kind: 'images' | 'project'): Promise<string[]> {
-    if (kind !== 'images' && kind !== 'project') throw new DinoscopeError('BAD_INPUT', `Dialog kind must be "images" or "project" (got ${JSON.stringify(kind)}).`);
-    if (!this.hooks.showOpenDialog) throw new DinoscopeError('UNSUPPORTED', `The ${this.hooks.host} host has no native dialogs: browse with listDirectory.`);
+    if (kind !== 'images' && kind !== 'project')
+      throw new DinoscopeError('BAD_INPUT', `Dialog kind must be "images" or "project" (got ${JSON.stringify(kind)}).`);
+    if (!this.hooks.showOpenDialog)
+      throw new DinoscopeError('UNSUPPORTED', `The ${this.hooks.host} host has no native dialogs: browse with listDirectory.`);
     return this.hooks.showOpenDialog(kind);
   }
 
@@ -241,7 +246,10 @@ export class AppService implements DinoscopeApi, AssetSource {
     let summary: ExtractSummary;
     try {
       summary = await this.jobs.run('extract', `Extract features (${o.modelId})`, 0, (job) =>
-        extractFeatures(project, this.models, o, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message) }),
+        extractFeatures(project, this.models, o, {
+          signal: job.signal,
+          progress: (done, total, message) => job.progress(done, total, message),
+        }),
       );
     } finally {
       const n = (this.extracting.get(setId) ?? 1) - 1;
@@ -276,7 +284,11 @@ export class AppService implements DinoscopeApi, AssetSource {
   async deleteFeatureSet(id: string): Promise<ProjectSummary> {
     const project = this.requireProject();
     const setId = requireString(id, 'The feature set id');
-    if (this.extracting.has(setId)) throw new DinoscopeError('BAD_INPUT', `Feature set "${setId}" is being extracted now: cancel the extraction (job bar) before deleting it.`);
+    if (this.extracting.has(setId))
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `Feature set "${setId}" is being extracted now: cancel the extraction (job bar) before deleting it.`,
+      );
     await deleteFeatureSet(project, setId);
     if (this.analysisService?.project === project) this.analysisService.forget();
     return this.changed(project);
@@ -288,13 +300,23 @@ export class AppService implements DinoscopeApi, AssetSource {
     const entry = this.requireProject().requireImage(id);
     const meta = entry.meta!;
     const r = request as AttentionRequest | undefined;
-    if (!r || typeof r !== 'object' || typeof r.modelId !== 'string' || ![r.x, r.y, r.width, r.height].every((v) => typeof v === 'number' && Number.isFinite(v))) throw new DinoscopeError('BAD_INPUT', 'An attention request needs modelId and a region x, y, width, height in image pixels.');
+    if (
+      !r ||
+      typeof r !== 'object' ||
+      typeof r.modelId !== 'string' ||
+      ![r.x, r.y, r.width, r.height].every((v) => typeof v === 'number' && Number.isFinite(v))
+    )
+      throw new DinoscopeError('BAD_INPUT', 'An attention request needs modelId and a region x, y, width, height in image pixels.');
     const key = r.modelId;
     // A job like the others: progress (the model, then tiles) in the job bar, and Cancel between tiles.
     await this.jobs.run('attention-maps', `Attention maps: ${entry.name}`, 0, async (job) => {
       if (this.mapModel?.key !== key) {
         job.progress(0, 0, `preparing model ${key}`);
-        const loading = this.models.load(key).then((l) => TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] }));
+        const loading = this.models
+          .load(key)
+          .then((l) =>
+            TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] }),
+          );
         loading.catch(() => (this.mapModel = null));
         this.mapModel = { key, model: loading };
       }
@@ -303,7 +325,10 @@ export class AppService implements DinoscopeApi, AssetSource {
       const res = workingResolution(meta, r.mpp !== undefined ? { mpp: r.mpp } : { level: r.level ?? 0 }, model.config.patchSize, img.path);
       const reader = await this.formats.openImage(img.path);
       try {
-        const maps = await regionMaps(reader, res, model, r, img.path, { signal: job.signal, progress: (done, total) => job.progress(done, total, `tile ${done}/${total}`) });
+        const maps = await regionMaps(reader, res, model, r, img.path, {
+          signal: job.signal,
+          progress: (done, total) => job.progress(done, total, `tile ${done}/${total}`),
+        });
         const at = { x: maps.x, y: maps.y, stride: maps.stride, gridWidth: maps.gridWidth, gridHeight: maps.gridHeight };
         this.heatmaps.set(id, 'attention', { ...at, values: maps.attention, unit: '× uniform' });
         this.heatmaps.set(id, 'token-norm', { ...at, values: maps.tokenNorms, unit: '' });
@@ -376,9 +401,18 @@ export class AppService implements DinoscopeApi, AssetSource {
   /** core/demo: sample slides, a project, a Quick run on the training job host, features; then opens it. */
   async startDemo(options?: DemoOptions): Promise<ProjectSummary> {
     const plan = demoPlan(options, this.hooks.homeDir);
-    if (this.jobs.running().some((j) => j.kind === 'demo')) throw new DinoscopeError('BAD_INPUT', 'The demo is already running: wait for it or cancel it first.');
+    if (this.jobs.running().some((j) => j.kind === 'demo'))
+      throw new DinoscopeError('BAD_INPUT', 'The demo is already running: wait for it or cancel it first.');
     const train = hostTrainer(this.training, this.on);
-    await this.jobs.run('demo', 'Demo', 1000, (job) => runDemo(plan, { signal: job.signal, progress: (done, total, message) => job.progress(done, total, message), formats: this.formats, train, log: () => undefined }));
+    await this.jobs.run('demo', 'Demo', 1000, (job) =>
+      runDemo(plan, {
+        signal: job.signal,
+        progress: (done, total, message) => job.progress(done, total, message),
+        formats: this.formats,
+        train,
+        log: () => undefined,
+      }),
+    );
     return this.openProject(plan.dir);
   }
 
@@ -401,7 +435,17 @@ export class AppService implements DinoscopeApi, AssetSource {
     const img = this.locate(requireString(imageId, 'imageId'));
     const g = dziGeometry(img.width, img.height);
     const meta = this.requireProject().requireImage(imageId).meta;
-    return { imageId, width: img.width, height: img.height, tileSize: TILE_SIZE, overlap: 0, minLevel: 0, maxLevel: g.maxLevel, tileUrl: this.hooks.urls.tile(imageId), mpp: meta?.mpp ?? null };
+    return {
+      imageId,
+      width: img.width,
+      height: img.height,
+      tileSize: TILE_SIZE,
+      overlap: 0,
+      minLevel: 0,
+      maxLevel: g.maxLevel,
+      tileUrl: this.hooks.urls.tile(imageId),
+      mpp: meta?.mpp ?? null,
+    };
   }
 
   async overlays(imageId: string): Promise<OverlayInfo[]> {
@@ -470,8 +514,13 @@ export class AppService implements DinoscopeApi, AssetSource {
         cacheBytes: this.hooks.tileCacheBytes,
       });
       const service = this.tilesService;
-      for (const p of AnalysisService.providers(() => this.analysisService, (id) => service.geometry(id))) service.overlays.register(p);
-      for (const kind of ['attention', 'token-norm'] as const) service.overlays.register(new HeatmapOverlay(kind, this.heatmaps, (id) => service.geometry(id)));
+      for (const p of AnalysisService.providers(
+        () => this.analysisService,
+        (id) => service.geometry(id),
+      ))
+        service.overlays.register(p);
+      for (const kind of ['attention', 'token-norm'] as const)
+        service.overlays.register(new HeatmapOverlay(kind, this.heatmaps, (id) => service.geometry(id)));
     }
     return this.tilesService;
   }
@@ -481,7 +530,8 @@ export class AppService implements DinoscopeApi, AssetSource {
     const project = this.requireProject();
     const img = project.image(imageId);
     if (!img) throw new DinoscopeError('NOT_FOUND', `Image ${imageId} is not in project ${project.dir}.`);
-    if (img.status !== 'ok' || !img.meta) throw new DinoscopeError('NOT_FOUND', `${img.name} cannot be shown: ${img.reason ?? img.status}.`);
+    if (img.status !== 'ok' || !img.meta)
+      throw new DinoscopeError('NOT_FOUND', `${img.name} cannot be shown: ${img.reason ?? img.status}.`);
     return { path: readablePath(project, img), width: img.meta.width, height: img.meta.height };
   }
 }
@@ -493,7 +543,8 @@ function modelOptions(o: ModelImportOptions | undefined): ModelImportOptions {
   const out: ModelImportOptions = {};
   if (o.name !== undefined) out.name = requireString(o.name, 'The model name');
   if (o.location !== undefined) {
-    if (o.location !== 'user' && o.location !== 'project') throw new DinoscopeError('BAD_INPUT', `The model location must be "user" or "project" (got ${JSON.stringify(o.location)}).`);
+    if (o.location !== 'user' && o.location !== 'project')
+      throw new DinoscopeError('BAD_INPUT', `The model location must be "user" or "project" (got ${JSON.stringify(o.location)}).`);
     out.location = o.location;
   }
   return out;

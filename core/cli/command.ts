@@ -53,7 +53,8 @@ export function parseArgs(argv: string[], booleans: readonly string[] = []): Par
 
 /** BAD_INPUT naming the first flag that `known` does not list. */
 export function checkFlags(flags: ParsedArgs['flags'], known: readonly string[], command: string): void {
-  for (const k of flags.keys()) if (!known.includes(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
+  for (const k of flags.keys())
+    if (!known.includes(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
 }
 
 /** The value of `--name value`; BAD_INPUT when the flag is given bare. */
@@ -69,7 +70,10 @@ export function flagNumber(flags: ParsedArgs['flags'], name: string, integer: bo
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || (positive && n <= 0)) {
-    throw new DinoscopeError('BAD_INPUT', `--${name} must be ${positive ? 'a positive ' : integer ? 'an ' : 'a '}${integer ? 'integer' : 'number'}, got "${v}".`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `--${name} must be ${positive ? 'a positive ' : integer ? 'an ' : 'a '}${integer ? 'integer' : 'number'}, got "${v}".`,
+    );
   }
   return n;
 }

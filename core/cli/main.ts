@@ -7,7 +7,14 @@ import { commands } from './registry.js';
 
 function usage(list: readonly Command[]): string {
   const width = Math.max(...list.map((c) => c.name.length));
-  return ['usage: dinoscope <command> [options]', '', 'commands:', ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`), '', 'dinoscope <command> --help shows its options.'].join('\n');
+  return [
+    'usage: dinoscope <command> [options]',
+    '',
+    'commands:',
+    ...list.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'dinoscope <command> --help shows its options.',
+  ].join('\n');
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -29,7 +36,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     const env = toEnvelope(err);
-    const text = err instanceof FieldError ? cliMessage(err, new Set<string>(command.flags ?? []), command.fields) : (describeFsError(err) ?? env.message);
+    const text =
+      err instanceof FieldError
+        ? cliMessage(err, new Set<string>(command.flags ?? []), command.fields)
+        : (describeFsError(err) ?? env.message);
     io.stderr(`dinoscope ${name}: ${text}\n`);
     if (err instanceof DinoscopeError) return env.code === 'CANCELLED' ? 130 : err.code === 'INTERNAL' ? 1 : 2;
     if (process.env.DINOSCOPE_DEBUG && err instanceof Error) io.stderr(`${err.stack}\n`);
@@ -73,7 +83,9 @@ export const LINGER_SECONDS = 3;
 function exitWhenIdle(code: number): void {
   process.exitCode = code;
   const timer = setTimeout(() => {
-    process.stderr.write(`dinoscope: work was still pending ${LINGER_SECONDS} s after the command ended; exiting (this is a bug, please report it).\n`);
+    process.stderr.write(
+      `dinoscope: work was still pending ${LINGER_SECONDS} s after the command ended; exiting (this is a bug, please report it).\n`,
+    );
     process.exit(code);
   }, LINGER_SECONDS * 1000);
   timer.unref(); // keeps nothing alive by itself: a clean run exits at once

@@ -15,4 +15,19 @@ import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
 import { setsCommand } from './commands/sets.js';
 
-export const commands: readonly Command[] = [adaptCommand, demoCommand, exportCommand, extractCommand, importCommand, indexCommand, infoCommand, modelsCommand, pcaCommand, pretrainCommand, searchCommand, segmentCommand, serveCommand, setsCommand];
+export const commands: readonly Command[] = [
+  adaptCommand,
+  demoCommand,
+  exportCommand,
+  extractCommand,
+  importCommand,
+  indexCommand,
+  infoCommand,
+  modelsCommand,
+  pcaCommand,
+  pretrainCommand,
+  searchCommand,
+  segmentCommand,
+  serveCommand,
+  setsCommand,
+];

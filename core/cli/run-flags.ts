@@ -27,14 +27,24 @@ export interface RunFlags {
 
 /** Parses `argv` of `command`; `known` lists every flag it takes, `booleans` those without a value
  * (--resume takes an optional run name). */
-export async function readRunFlags(command: string, argv: string[], known: ReadonlySet<string>, booleans: readonly string[]): Promise<RunFlags> {
-  const { positional, flags } = parseArgs(argv, booleans.filter((b) => b !== 'resume'));
-  for (const k of flags.keys()) if (!known.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
+export async function readRunFlags(
+  command: string,
+  argv: string[],
+  known: ReadonlySet<string>,
+  booleans: readonly string[],
+): Promise<RunFlags> {
+  const { positional, flags } = parseArgs(
+    argv,
+    booleans.filter((b) => b !== 'resume'),
+  );
+  for (const k of flags.keys())
+    if (!known.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope ${command} --help).`);
   if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
   const projectArg = flagValue(flags, 'project');
   if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
   const projectDir = resolve(projectArg);
-  if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+  if (!(await Project.exists(projectDir)))
+    throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
   const steps = flagNumber(flags, 'steps', true, true);
   const minutes = flagNumber(flags, 'minutes', false, true);
   if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
@@ -44,7 +54,8 @@ export async function readRunFlags(command: string, argv: string[], known: Reado
   const resumed = flags.get('resume');
   let run = flagValue(flags, 'run');
   if (typeof resumed === 'string') {
-    if (run !== undefined && run !== resumed) throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
+    if (run !== undefined && run !== resumed)
+      throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
   return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, overrides, model: null };
@@ -55,13 +66,19 @@ export async function readRunFlags(command: string, argv: string[], known: Reado
  * becomes the project model <run> (as runs started in the app do), so `extract --model <run>` uses it
  * without an import.
  */
-export function loopOptions(r: RunFlags, io: CliIo): Pick<RunOptions, 'resume' | 'name' | 'steps' | 'minutes' | 'checkpointMinutes' | 'signal' | 'log' | 'onCheckpoint'> {
+export function loopOptions(
+  r: RunFlags,
+  io: CliIo,
+): Pick<RunOptions, 'resume' | 'name' | 'steps' | 'minutes' | 'checkpointMinutes' | 'signal' | 'log' | 'onCheckpoint'> {
   return {
     onCheckpoint: async (trainer, step, run) => {
       if (step === 0) return;
       const first = r.model === null;
       r.model = await registerRunModel(r.projectDir, run, trainer.vit, await trainer.teacherBackbone(), step);
-      if (first) io.stderr(`${trainer.config.stage}: the run's teacher is the project model "${r.model}" (updated at every checkpoint): dinoscope extract --model ${r.model}\n`);
+      if (first)
+        io.stderr(
+          `${trainer.config.stage}: the run's teacher is the project model "${r.model}" (updated at every checkpoint): dinoscope extract --model ${r.model}\n`,
+        );
     },
     resume: r.resume,
     name: r.run,
@@ -110,4 +127,3 @@ export async function readOverrides(arg: string): Promise<Record<string, unknown
   if (!isPlain(parsed)) throw new DinoscopeError('BAD_INPUT', `${where}: must be a JSON object of config overrides.`);
   return parsed;
 }
-

@@ -6,7 +6,21 @@ import type { AnalysisExportFormat, ApiMethod, DinoscopeApi } from './api.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
 import { MASK_SETTINGS } from './foreground-mask.js';
-import { anyObject, args, array, boolean, nullable, number, object, oneOf, optional, refine, string, type Infer, type Schema } from './schema.js';
+import {
+  anyObject,
+  args,
+  array,
+  boolean,
+  nullable,
+  number,
+  object,
+  oneOf,
+  optional,
+  refine,
+  string,
+  type Infer,
+  type Schema,
+} from './schema.js';
 
 const id = string();
 const path = string();
@@ -14,12 +28,17 @@ const positive = number({ gt: 0 });
 const level = number({ int: true, min: 0 });
 const clusterK = number({ int: true, min: MIN_CLUSTER_K, max: MAX_CLUSTER_K });
 /** Run names become folder names under <project>/runs/. */
-export const runName = string({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/, patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')", maxLength: 128 });
+export const runName = string({
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')",
+  maxLength: 128,
+});
 
 /** Refuses two fields given together. */
 function eitherOf<T extends object>(a: keyof T & string, b: keyof T & string): (value: T, path: string) => void {
   return (value, p) => {
-    if (value[a] !== undefined && value[b] !== undefined) throw new FieldError(p ? `${p}.${b}` : b, `give either {${a}} or {${b}}, not both.`);
+    if (value[a] !== undefined && value[b] !== undefined)
+      throw new FieldError(p ? `${p}.${b}` : b, `give either {${a}} or {${b}}, not both.`);
   };
 }
 
@@ -41,7 +60,10 @@ export const extractOptions = refine(
 
 const region = object({ x: number(), y: number(), width: positive, height: positive });
 
-export const attentionRequest = refine(object({ modelId: id, x: number(), y: number(), width: positive, height: positive, mpp: optional(positive), level: optional(level) }), eitherOf('mpp', 'level'));
+export const attentionRequest = refine(
+  object({ modelId: id, x: number(), y: number(), width: positive, height: positive, mpp: optional(positive), level: optional(level) }),
+  eitherOf('mpp', 'level'),
+);
 
 export const similarityRequest = refine(
   object({
@@ -52,13 +74,23 @@ export const similarityRequest = refine(
     featureSet: optional(id),
   }),
   (r, p) => {
-    if (r.points === undefined && r.rect === undefined) throw new FieldError(p ? `${p}.points` : 'points', 'a similarity query needs {points} [{x, y}] or a {rect}.');
+    if (r.points === undefined && r.rect === undefined)
+      throw new FieldError(p ? `${p}.points` : 'points', 'a similarity query needs {points} [{x, y}] or a {rect}.');
   },
 );
 
 export const pcaOverlayOptions = object({ foregroundThreshold: optional(number()), featureSet: optional(id) });
 
-const EXPORT_FORMATS = ['npy', 'safetensors', 'zarr', 'png', 'ome-tiff', 'geojson', 'csv', 'qupath'] as const satisfies readonly AnalysisExportFormat[];
+const EXPORT_FORMATS = [
+  'npy',
+  'safetensors',
+  'zarr',
+  'png',
+  'ome-tiff',
+  'geojson',
+  'csv',
+  'qupath',
+] as const satisfies readonly AnalysisExportFormat[];
 
 /** AnalysisExportRequest: what the export writes (core/analysis/export.ts checks format against what). */
 export const exportRequest = object({
@@ -95,7 +127,12 @@ export const trainStartOptions = refine(
 );
 
 export const modelImportOptions = object({ name: optional(string({ maxLength: 200 })), location: optional(oneOf(['project', 'user'])) });
-export const modelDownloadOptions = object({ name: optional(string({ maxLength: 200 })), location: optional(oneOf(['project', 'user'])), token: optional(string()), sha256: optional(string({ pattern: /^[0-9a-fA-F]{64}$/, patternWords: '64 hexadecimal digits' })) });
+export const modelDownloadOptions = object({
+  name: optional(string({ maxLength: 200 })),
+  location: optional(oneOf(['project', 'user'])),
+  token: optional(string()),
+  sha256: optional(string({ pattern: /^[0-9a-fA-F]{64}$/, patternWords: '64 hexadecimal digits' })),
+});
 
 export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
 
@@ -148,7 +185,9 @@ export const apiSchemas = {
 /** Identical types (not merely assignable both ways, which would let an optional field go missing). */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 /** The methods whose schema's arguments differ from their TypeScript signature (never, or this fails to compile). */
-type Mismatched = { [M in ApiMethod]: Same<Infer<(typeof apiSchemas)[M]>, Parameters<DinoscopeApi[M]>> extends true ? never : M }[ApiMethod];
+type Mismatched = {
+  [M in ApiMethod]: Same<Infer<(typeof apiSchemas)[M]>, Parameters<DinoscopeApi[M]>> extends true ? never : M;
+}[ApiMethod];
 const schemasMatchSignatures: [Mismatched] extends [never] ? true : Mismatched = true;
 void schemasMatchSignatures;
 

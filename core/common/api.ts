@@ -455,7 +455,18 @@ export interface TrainPresetInfo {
   /** 'cpu' or 'gpu': what the preset is sized for. */
   sizedFor: 'cpu' | 'gpu';
   /** The preset's main settings, for the panel's summary and advanced form. */
-  settings: { size: string; patchSize: number; registers: number; globalSize: number; localSize: number; localCrops: number; batchSize: number; steps: number; prototypes: number; baseLr: number };
+  settings: {
+    size: string;
+    patchSize: number;
+    registers: number;
+    globalSize: number;
+    localSize: number;
+    localCrops: number;
+    batchSize: number;
+    steps: number;
+    prototypes: number;
+    baseLr: number;
+  };
 }
 
 /** The hardware a run will use: onnxruntime execution providers found on this host. */

@@ -39,7 +39,9 @@ export function fromEnvelope(env: ErrorEnvelope): DinoscopeError {
 }
 
 export function isErrorEnvelope(v: unknown): v is ErrorEnvelope {
-  return typeof v === 'object' && v !== null && typeof (v as ErrorEnvelope).message === 'string' && typeof (v as ErrorEnvelope).code === 'string';
+  return (
+    typeof v === 'object' && v !== null && typeof (v as ErrorEnvelope).message === 'string' && typeof (v as ErrorEnvelope).code === 'string'
+  );
 }
 
 /**
@@ -60,7 +62,9 @@ export class FieldError extends DinoscopeError {
 
   /** The message with every field (its own and each `{name}` in the problem) as `name(field)` words it. */
   worded(name: (field: string) => string): string {
-    const problem = this.problem.replace(/\{\{|\{([A-Za-z0-9_.[\]]+)\}/g, (_match, f: string | undefined) => (f === undefined ? '{' : name(f)));
+    const problem = this.problem.replace(/\{\{|\{([A-Za-z0-9_.[\]]+)\}/g, (_match, f: string | undefined) =>
+      f === undefined ? '{' : name(f),
+    );
     return `${this.where ? `${this.where}: ` : ''}${this.field ? `${name(this.field)}: ` : ''}${problem}`;
   }
 }

@@ -34,20 +34,28 @@ describe('schema', () => {
     expect(refusal(() => string().parse('a\0b', 's'))).toMatch(/^s: must be a non-empty string/);
     expect(refusal(() => string({ maxLength: 3 }).parse('abcd', 's'))).toBe('s: must be at most 3 characters, got 4.');
     expect(refusal(() => boolean().parse(1, 'b'))).toBe('b: must be true or false, got 1.');
-    expect(refusal(() => string({ pattern: /^[a-z]+$/, patternWords: 'letters' }).parse('{mpp}', 'name'))).toBe('name: must be a string of letters, got "{mpp}".');
+    expect(refusal(() => string({ pattern: /^[a-z]+$/, patternWords: 'letters' }).parse('{mpp}', 'name'))).toBe(
+      'name: must be a string of letters, got "{mpp}".',
+    );
     expect(oneOf(['a', 'b']).parse('b', 'c')).toBe('b');
     expect(refusal(() => oneOf(['a', 'b']).parse('z', 'c'))).toBe('c: must be one of "a", "b", got "z".');
   });
 
   it('objects are strict, name nested fields by path, leave out absent optionals, and come back frozen', () => {
-    const s = object({ imageId: string(), k: optional(number({ int: true })), points: optional(array(object({ x: number(), y: number() }), { min: 1 })) });
+    const s = object({
+      imageId: string(),
+      k: optional(number({ int: true })),
+      points: optional(array(object({ x: number(), y: number() }), { min: 1 })),
+    });
     const input = { imageId: 'i', points: [{ x: 1, y: 2 }] };
     const out = s.parse(input, '');
     expect(out).toEqual(input);
     expect(out).not.toBe(input);
     expect(Object.keys(s.parse({ imageId: 'i', k: undefined }, ''))).toEqual(['imageId']);
     expect(s.parse({ imageId: 'i', k: null }, '')).toEqual({ imageId: 'i' }); // JSON's absent value
-    expect(refusal(() => s.parse({ imageId: 'i', points: [{ x: 1, y: 'two' }] }, 'request'))).toBe('request.points[0].y: must be a number, got "two".');
+    expect(refusal(() => s.parse({ imageId: 'i', points: [{ x: 1, y: 'two' }] }, 'request'))).toBe(
+      'request.points[0].y: must be a number, got "two".',
+    );
     expect(refusal(() => s.parse({ imageId: 'i', points: [] }, ''))).toBe('points: must hold at least 1 item, got 0.');
     expect(refusal(() => s.parse({ imageId: 'i', kk: 3 }, ''))).toBe('kk: is not a known field (known: imageId, k, points).');
     expect(refusal(() => s.parse([], 'o'))).toBe('o: must be an object, got a list.');

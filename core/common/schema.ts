@@ -92,7 +92,8 @@ export function string(rules: StringRules = {}): Schema<string> {
   const expects = rules.patternWords ? `a string of ${rules.patternWords}` : 'a non-empty string';
   return make(expects, (v, path) => {
     if (typeof v !== 'string' || v.length === 0 || v.includes('\0')) return fail(path, expects, v);
-    if (rules.maxLength !== undefined && v.length > rules.maxLength) throw new FieldError(path, `must be at most ${rules.maxLength} characters, got ${v.length}.`);
+    if (rules.maxLength !== undefined && v.length > rules.maxLength)
+      throw new FieldError(path, `must be at most ${rules.maxLength} characters, got ${v.length}.`);
     if (rules.pattern && !rules.pattern.test(v)) return fail(path, expects, v);
     return v;
   });
@@ -105,7 +106,9 @@ export function boolean(): Schema<boolean> {
 /** One of a fixed set of strings. */
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
   const expects = values.length === 1 ? `"${values[0]}"` : `one of ${values.map((x) => `"${x}"`).join(', ')}`;
-  return make(expects, (v, path) => (typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : fail(path, expects, v)));
+  return make(expects, (v, path) =>
+    typeof v === 'string' && (values as readonly string[]).includes(v) ? (v as T) : fail(path, expects, v),
+  );
 }
 
 export interface ArrayRules {
@@ -118,8 +121,10 @@ export function array<T>(item: Schema<T>, rules: ArrayRules = {}): Schema<T[]> {
   const expects = `a list of ${item.expects.replace(/^(a|an) /, '')}s`;
   return make(expects, (v, path) => {
     if (!Array.isArray(v)) return fail(path, expects, v);
-    if (rules.min !== undefined && v.length < rules.min) throw new FieldError(path, `must hold at least ${rules.min} item${rules.min === 1 ? '' : 's'}, got ${v.length}.`);
-    if (rules.max !== undefined && v.length > rules.max) throw new FieldError(path, `must hold at most ${rules.max} items, got ${v.length}.`);
+    if (rules.min !== undefined && v.length < rules.min)
+      throw new FieldError(path, `must hold at least ${rules.min} item${rules.min === 1 ? '' : 's'}, got ${v.length}.`);
+    if (rules.max !== undefined && v.length > rules.max)
+      throw new FieldError(path, `must hold at most ${rules.max} items, got ${v.length}.`);
     return deepFreeze(v.map((x, i) => item.parse(x, fieldPath(path, i))));
   });
 }
@@ -171,7 +176,9 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
 type Shape = Record<string, Schema<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalSchema<unknown> ? K : never }[keyof S];
 type Flat<T> = { [K in keyof T]: T[K] };
-export type ObjectOf<S extends Shape> = Flat<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
+export type ObjectOf<S extends Shape> = Flat<
+  { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }
+>;
 
 /** A strict object: every key of `shape` checked, any other key an error; absent optional keys are left out. */
 export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
@@ -181,7 +188,8 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
     (v, path) => {
       if (!isPlainObject(v)) return fail(path, 'an object', v);
       for (const k of Object.keys(v)) {
-        if (!Object.prototype.hasOwnProperty.call(shape, k)) throw new FieldError(fieldPath(path, k), `is not a known field (known: ${keys.join(', ')}).`);
+        if (!Object.prototype.hasOwnProperty.call(shape, k))
+          throw new FieldError(fieldPath(path, k), `is not a known field (known: ${keys.join(', ')}).`);
       }
       const out: Record<string, unknown> = {};
       for (const k of keys) {
@@ -196,11 +204,15 @@ export function object<S extends Shape>(shape: S): Schema<ObjectOf<S>> {
 
 /** Checks a value that already passed `schema` further (rules across fields); throw FieldError to refuse. */
 export function refine<T>(schema: Schema<T>, check: (value: T, path: string) => void): Schema<T> {
-  return make(schema.expects, (v, path) => {
-    const value = schema.parse(v, path);
-    check(value, path);
-    return value;
-  }, schema.kind);
+  return make(
+    schema.expects,
+    (v, path) => {
+      const value = schema.parse(v, path);
+      check(value, path);
+      return value;
+    },
+    schema.kind,
+  );
 }
 
 // ---- argument lists ----
@@ -219,7 +231,11 @@ export function args<const L extends readonly Arg[]>(...list: L): Schema<ArgsOf<
   const expects = list.length === 0 ? 'no arguments' : `the arguments (${list.map(([n]) => n).join(', ')})`;
   return make(expects, (v, path) => {
     if (!Array.isArray(v)) return fail(path || 'arguments', 'a list of arguments', v);
-    if (v.length > list.length) throw new FieldError('', `takes ${list.length === 0 ? 'no arguments' : `at most ${list.length} argument${list.length === 1 ? '' : 's'} (${list.map(([n]) => n).join(', ')})`}, got ${v.length}.`);
+    if (v.length > list.length)
+      throw new FieldError(
+        '',
+        `takes ${list.length === 0 ? 'no arguments' : `at most ${list.length} argument${list.length === 1 ? '' : 's'} (${list.map(([n]) => n).join(', ')})`}, got ${v.length}.`,
+      );
     return list.map(([name, schema], i) => {
       const x: unknown = v[i];
       return schema.kind === 'object' && isPlainObject(x) ? schema.parse(x, '') : schema.parse(x, name);

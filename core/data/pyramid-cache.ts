@@ -42,7 +42,10 @@ export async function pyramidCachePath(srcPath: string, cacheDir: string): Promi
   } catch {
     throw new DinoscopeError('NOT_FOUND', `${srcPath}: no such file.`);
   }
-  const key = createHash('sha256').update(`${abs}\0${st.size}\0${Math.round(st.mtimeMs)}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(`${abs}\0${st.size}\0${Math.round(st.mtimeMs)}`)
+    .digest('hex')
+    .slice(0, 24);
   return join(resolve(cacheDir), `pyramid-${key}.tif`);
 }
 
@@ -69,7 +72,12 @@ export async function buildPyramidCache(srcPath: string, cacheDir: string, optio
   const abs = resolve(srcPath);
   const target = await pyramidCachePath(abs, cacheDir);
   const total = (await stat(abs)).size;
-  if (await stat(target).then(() => true, () => false)) {
+  if (
+    await stat(target).then(
+      () => true,
+      () => false,
+    )
+  ) {
     onProgress?.(total, total);
     return target;
   }
@@ -100,7 +108,9 @@ export async function buildPyramidCache(srcPath: string, cacheDir: string, optio
   }, 250);
   try {
     const cancelled = new Promise<never>((_, reject) => {
-      signal?.addEventListener('abort', () => reject(new DinoscopeError('CANCELLED', `${srcPath}: pyramid cache cancelled.`)), { once: true });
+      signal?.addEventListener('abort', () => reject(new DinoscopeError('CANCELLED', `${srcPath}: pyramid cache cancelled.`)), {
+        once: true,
+      });
     });
     work.catch(() => undefined); // a cancelled build still settles; its error is not unhandled
     const path = await Promise.race([work, cancelled]);

@@ -11,7 +11,10 @@ import { openImage } from './readers/registry.js';
 import { DOWNSAMPLE_TOLERANCE, downsampleOf, levelForDownsample, levelMpp, sameDownsample, scaleFor } from './resolution.js';
 
 const levels = (...ds: number[]): { downsample: number }[] => ds.map((downsample) => ({ downsample }));
-const meta = (mpp: number | null, ...ds: number[]): Pick<ImageMetadata, 'mpp' | 'levels'> => ({ mpp, levels: ds.map((d) => ({ width: Math.round(10001 / d), height: Math.round(10001 / d), downsample: d })) });
+const meta = (mpp: number | null, ...ds: number[]): Pick<ImageMetadata, 'mpp' | 'levels'> => ({
+  mpp,
+  levels: ds.map((d) => ({ width: Math.round(10001 / d), height: Math.round(10001 / d), downsample: d })),
+});
 
 describe('level for a downsample', () => {
   it('is the coarsest level that needs no upsampling', () => {
@@ -77,12 +80,30 @@ describe('µm per pixel', () => {
   });
 
   it('an image without µm per pixel is read at the fallback level (default 0), flagged', () => {
-    expect(scaleFor(meta(null, 1, 2, 4), { mpp: 0.5 })).toEqual({ downsample: 1, level: 0, levelDownsample: 1, mpp: null, mppFallback: true });
-    expect(scaleFor(meta(null, 1, 2, 4), { mpp: 0.5, level: 2 })).toEqual({ downsample: 4, level: 2, levelDownsample: 4, mpp: null, mppFallback: true });
+    expect(scaleFor(meta(null, 1, 2, 4), { mpp: 0.5 })).toEqual({
+      downsample: 1,
+      level: 0,
+      levelDownsample: 1,
+      mpp: null,
+      mppFallback: true,
+    });
+    expect(scaleFor(meta(null, 1, 2, 4), { mpp: 0.5, level: 2 })).toEqual({
+      downsample: 4,
+      level: 2,
+      levelDownsample: 4,
+      mpp: null,
+      mppFallback: true,
+    });
     // A fallback level past the coarsest is the coarsest.
     expect(scaleFor(meta(null, 1, 2), { mpp: 0.5, level: 5 })).toMatchObject({ downsample: 2, level: 1, mppFallback: true });
     // Asked by level, nothing falls back.
-    expect(scaleFor(meta(null, 1, 2), { level: 1 })).toEqual({ downsample: 2, level: 1, levelDownsample: 2, mpp: null, mppFallback: false });
+    expect(scaleFor(meta(null, 1, 2), { level: 1 })).toEqual({
+      downsample: 2,
+      level: 1,
+      levelDownsample: 2,
+      mpp: null,
+      mppFallback: false,
+    });
   });
 
   it('a mixed collection reaches one µm per pixel through different levels; the one without mpp falls back', () => {
@@ -100,6 +121,12 @@ describe('µm per pixel', () => {
   });
 
   it('a µm per pixel finer than the scan is read at level 0 (the caller decides whether to upsample)', () => {
-    expect(scaleFor(meta(0.5, 1, 2), { mpp: 0.25 })).toEqual({ downsample: 0.5, level: 0, levelDownsample: 1, mpp: 0.25, mppFallback: false });
+    expect(scaleFor(meta(0.5, 1, 2), { mpp: 0.25 })).toEqual({
+      downsample: 0.5,
+      level: 0,
+      levelDownsample: 1,
+      mpp: 0.25,
+      mppFallback: false,
+    });
   });
 });

@@ -24,7 +24,8 @@ export function copyRect(src: RgbImage, sx: number, sy: number, dst: RgbImage, d
 export function checkRegion(path: string, levels: number, level: number, x: number, y: number, w: number, h: number): void {
   const ints = [level, x, y, w, h].every((v) => Number.isInteger(v));
   if (!ints || level < 0 || level >= levels) throw new DinoscopeError('BAD_INPUT', `${path}: no level ${level} (the image has ${levels}).`);
-  if (w <= 0 || h <= 0 || w * h > MAX_REGION_PIXELS) throw new DinoscopeError('BAD_INPUT', `${path}: region ${w} × ${h} is empty or larger than ${MAX_REGION_PIXELS} pixels.`);
+  if (w <= 0 || h <= 0 || w * h > MAX_REGION_PIXELS)
+    throw new DinoscopeError('BAD_INPUT', `${path}: region ${w} × ${h} is empty or larger than ${MAX_REGION_PIXELS} pixels.`);
 }
 
 /** Expand 1 (grey), 2 (grey + alpha), 3 or 4 (RGBA) interleaved channels to RGB; alpha is dropped. */

@@ -33,14 +33,19 @@ beforeAll(async () => {
   // Left half: stained-looking texture; right half: white glass.
   const rgb = new Uint8Array(W * H * 3).fill(255);
   for (let y = 0; y < H; y++)
-    for (let x = 0; x < W / 2; x++) rgb.set([150 + Math.round(50 * Math.sin(x / 7)), 60 + Math.round(40 * Math.cos(y / 5)), 160], 3 * (y * W + x));
+    for (let x = 0; x < W / 2; x++)
+      rgb.set([150 + Math.round(50 * Math.sin(x / 7)), 60 + Math.round(40 * Math.cos(y / 5)), 160], 3 * (y * W + x));
   const png = join(root, 'half.png');
-  await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toFile(png);
+  await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(png);
   let ids: string[];
   ({ service, ids } = await importedProject(root, [png]));
   id = ids[0];
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(root, 'project')), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -78,7 +83,12 @@ describe('the tissue mask cache', () => {
 
     const s = await service.extractFeatures({ modelId: 'tiny', level: 0, device: 'cpu', context: 'tiled' });
     // Patch rows 0-7 of 32 have their centres in the top quarter: 8 × 64 tissue patches.
-    expect(service.requireProject().featureSets().find((f) => f.id === s.featureSet)!.images[0].tissuePatches).toBe(8 * 64);
+    expect(
+      service
+        .requireProject()
+        .featureSets()
+        .find((f) => f.id === s.featureSet)!.images[0].tissuePatches,
+    ).toBe(8 * 64);
 
     const tiles = new TileService({
       locate: () => ({ path: project.image(id)!.path, width: W, height: H }),
@@ -117,7 +127,9 @@ describe('the tissue mask cache', () => {
     expect(tissueMaskKey(thumb, { minThreshold: 20, mode: 'brightfield' }).equals(tissueMaskKey(thumb))).toBe(true);
 
     // Another thumbnail (the image re-imported): recomputed from its bytes.
-    const blank = await sharp({ create: { width: 256, height: 128, channels: 3, background: '#f8f8f8' } }).jpeg().toBuffer();
+    const blank = await sharp({ create: { width: 256, height: 128, channels: 3, background: '#f8f8f8' } })
+      .jpeg()
+      .toBuffer();
     const again = await cachedTissueMask(blank, file);
     expect(count(again)).toBe(0);
     expect(await readTissueMaskFile(file, tissueMaskKey(blank))).toEqual(again);

@@ -21,7 +21,9 @@ const HEADER = 4 + 32 + 8;
 /** The cache key of the mask of `thumbnail` with `params` (32 bytes). */
 export function tissueMaskKey(thumbnail: Uint8Array, params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK): Buffer {
   return createHash('sha256')
-    .update(`tissue-mask v${TISSUE_MASK_VERSION} ${JSON.stringify({ minThreshold: params.minThreshold, ...(params.mode === 'fluorescence' ? { mode: params.mode } : {}) })}\0`)
+    .update(
+      `tissue-mask v${TISSUE_MASK_VERSION} ${JSON.stringify({ minThreshold: params.minThreshold, ...(params.mode === 'fluorescence' ? { mode: params.mode } : {}) })}\0`,
+    )
     .update(thumbnail)
     .digest();
 }
@@ -57,7 +59,11 @@ export async function writeTissueMaskFile(file: string, key: Uint8Array, mask: M
  * The tissue mask of a JPEG thumbnail: read from `file` when it was computed from the same thumbnail with
  * the same parameters and mask version, else computed and written there. Without a file it is computed.
  */
-export async function cachedTissueMask(thumbnail: Uint8Array, file: string | undefined, params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK): Promise<Mask> {
+export async function cachedTissueMask(
+  thumbnail: Uint8Array,
+  file: string | undefined,
+  params: Readonly<TissueMaskParams> = DEFAULT_TISSUE_MASK,
+): Promise<Mask> {
   if (!file) return tissueMaskFromJpeg(thumbnail, params);
   const key = tissueMaskKey(thumbnail, params);
   const cached = await readTissueMaskFile(file, key);

@@ -51,7 +51,10 @@ export async function prepareDemoFolder(dir: string, spec: DemoSpec): Promise<'n
   }
   const marker = names.length ? await readMarker(dir) : null;
   if (names.length && !marker) {
-    throw new DinoscopeError('BAD_INPUT', `${dir} is not empty and is not a previous Dinoscope demo (no ${MARKER}): choose an empty or new folder for the demo.`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${dir} is not empty and is not a previous Dinoscope demo (no ${MARKER}): choose an empty or new folder for the demo.`,
+    );
   }
   let how: 'new' | 'resume' | 'restart' = 'new';
   if (marker && sameSpec(marker.spec, spec)) how = 'resume';
@@ -60,6 +63,10 @@ export async function prepareDemoFolder(dir: string, spec: DemoSpec): Promise<'n
     how = 'restart';
   }
   await mkdir(join(dir, SLIDES), { recursive: true });
-  if (how !== 'resume') await writeFileAtomic(join(dir, MARKER), JSON.stringify({ kind: 'dinoscope-demo', version: 1, spec, createdAt: new Date().toISOString() } satisfies Marker, null, 2) + '\n');
+  if (how !== 'resume')
+    await writeFileAtomic(
+      join(dir, MARKER),
+      JSON.stringify({ kind: 'dinoscope-demo', version: 1, spec, createdAt: new Date().toISOString() } satisfies Marker, null, 2) + '\n',
+    );
   return how;
 }

@@ -21,14 +21,15 @@ function stats(px: Uint8Array, side: number, x0: number, y0: number, s: number):
   const m = [0, 0, 0];
   let gx = 0;
   let gy = 0;
-  for (let y = y0; y < y0 + s; y++) for (let x = x0; x < x0 + s; x++) {
-    const o = 3 * (y * side + x);
-    for (let c = 0; c < 3; c++) m[c] += px[o + c];
-    for (let c = 0; c < 3; c++) {
-      gx += Math.abs(px[o + c] - px[o + 3 + c]);
-      gy += Math.abs(px[o + c] - px[o + 3 * side + c]);
+  for (let y = y0; y < y0 + s; y++)
+    for (let x = x0; x < x0 + s; x++) {
+      const o = 3 * (y * side + x);
+      for (let c = 0; c < 3; c++) m[c] += px[o + c];
+      for (let c = 0; c < 3; c++) {
+        gx += Math.abs(px[o + c] - px[o + 3 + c]);
+        gy += Math.abs(px[o + c] - px[o + 3 * side + c]);
+      }
     }
-  }
   const n = s * s;
   return [...m.map((v) => v / n), gx / n, gy / n];
 }
@@ -37,12 +38,13 @@ function stats(px: Uint8Array, side: number, x0: number, y0: number, s: number):
 function pureWindows(i: number, s: number): Map<number, { x: number; y: number }[]> {
   const out = new Map<number, { x: number; y: number }[]>();
   const l = layoutOf(i, SPEC);
-  for (let y = 0; y + s < SPEC.side; y += s) for (let x = 0; x + s < SPEC.side; x += s) {
-    const t = regionOfWindow(l, x, y, s, 1);
-    let pure = t !== null;
-    for (let v = 0; pure && v <= s; v++) for (let u = 0; pure && u <= s; u++) pure = regionAt(l, x + u, y + v) === t;
-    if (pure) out.set(t!, [...(out.get(t!) ?? []), { x, y }]);
-  }
+  for (let y = 0; y + s < SPEC.side; y += s)
+    for (let x = 0; x + s < SPEC.side; x += s) {
+      const t = regionOfWindow(l, x, y, s, 1);
+      let pure = t !== null;
+      for (let v = 0; pure && v <= s; v++) for (let u = 0; pure && u <= s; u++) pure = regionAt(l, x + u, y + v) === t;
+      if (pure) out.set(t!, [...(out.get(t!) ?? []), { x, y }]);
+    }
   return out;
 }
 
@@ -51,11 +53,12 @@ describe('demo slides', () => {
     const maps = [0, 1, 2, 3].map((i) => {
       const seen = new Set<number>();
       const grid: number[] = [];
-      for (let y = 8; y < SPEC.side; y += 16) for (let x = 8; x < SPEC.side; x += 16) {
-        const t = demoRegionAt(i, SPEC, x, y);
-        seen.add(t);
-        grid.push(t);
-      }
+      for (let y = 8; y < SPEC.side; y += 16)
+        for (let x = 8; x < SPEC.side; x += 16) {
+          const t = demoRegionAt(i, SPEC, x, y);
+          seen.add(t);
+          grid.push(t);
+        }
       expect([...seen].sort(), `slide ${i}`).toEqual([BACKGROUND, ...Array.from({ length: TEXTURE_COUNT }, (_, t) => t)]);
       // Background covers a real share (the tissue mask has something to skip), tissue most of the rest.
       const bg = grid.filter((t) => t === BACKGROUND).length / grid.length;
@@ -63,10 +66,11 @@ describe('demo slides', () => {
       expect(bg).toBeLessThan(0.6);
       return grid;
     });
-    for (let a = 0; a < maps.length; a++) for (let b = a + 1; b < maps.length; b++) {
-      const same = maps[a].filter((t, k) => t === maps[b][k] && t !== BACKGROUND).length;
-      expect(same / maps[a].length, `slides ${a} and ${b}`).toBeLessThan(0.35);
-    }
+    for (let a = 0; a < maps.length; a++)
+      for (let b = a + 1; b < maps.length; b++) {
+        const same = maps[a].filter((t, k) => t === maps[b][k] && t !== BACKGROUND).length;
+        expect(same / maps[a].length, `slides ${a} and ${b}`).toBeLessThan(0.35);
+      }
   });
 
   it('pixels follow the known regions: background colour outside, distinct textures inside', () => {
@@ -84,21 +88,27 @@ describe('demo slides', () => {
     for (let t = 0; t < TEXTURE_COUNT; t++) {
       const list = windows.get(t) ?? [];
       expect(list.length, TEXTURE_NAMES[t]).toBeGreaterThanOrEqual(3);
-      feats.set(t, list.map((w) => stats(px, SPEC.side, w.x, w.y, s)));
+      feats.set(
+        t,
+        list.map((w) => stats(px, SPEC.side, w.x, w.y, s)),
+      );
     }
     const centroid = (v: number[][]): number[] => v[0].map((_, j) => v.reduce((a, r) => a + r[j], 0) / v.length);
     const cents = [...feats.entries()].map(([t, v]) => ({ t, c: centroid(v) }));
     const dist = (a: number[], b: number[]): number => Math.hypot(...a.map((v, j) => v - b[j]));
     let right = 0;
     let all = 0;
-    for (const [t, v] of feats) for (const f of v) {
-      const best = cents.reduce((a, b) => (dist(f, a.c) <= dist(f, b.c) ? a : b));
-      right += best.t === t ? 1 : 0;
-      all++;
-    }
+    for (const [t, v] of feats)
+      for (const f of v) {
+        const best = cents.reduce((a, b) => (dist(f, a.c) <= dist(f, b.c) ? a : b));
+        right += best.t === t ? 1 : 0;
+        all++;
+      }
     expect(right / all).toBeGreaterThan(0.95);
     // And the centroids are far apart: every pair differs by > 15 (colour levels or gradient energy).
-    for (let a = 0; a < cents.length; a++) for (let b = a + 1; b < cents.length; b++) expect(dist(cents[a].c, cents[b].c), `${TEXTURE_NAMES[cents[a].t]} vs ${TEXTURE_NAMES[cents[b].t]}`).toBeGreaterThan(15);
+    for (let a = 0; a < cents.length; a++)
+      for (let b = a + 1; b < cents.length; b++)
+        expect(dist(cents[a].c, cents[b].c), `${TEXTURE_NAMES[cents[a].t]} vs ${TEXTURE_NAMES[cents[b].t]}`).toBeGreaterThan(15);
   });
 
   it('is deterministic: the same spec renders the same bytes, another seed other bytes', () => {
@@ -125,7 +135,9 @@ describe('demo slides', () => {
       const region = await reader.readRegion(0, 256, 256, 64, 64);
       const want = renderDemoImage(1, spec);
       let err = 0;
-      for (let y = 0; y < 64; y++) for (let x = 0; x < 64; x++) for (let c = 0; c < 3; c++) err += Math.abs(region.data[(y * 64 + x) * 3 + c] - want[((256 + y) * spec.side + 256 + x) * 3 + c]);
+      for (let y = 0; y < 64; y++)
+        for (let x = 0; x < 64; x++)
+          for (let c = 0; c < 3; c++) err += Math.abs(region.data[(y * 64 + x) * 3 + c] - want[((256 + y) * spec.side + 256 + x) * 3 + c]);
       expect(err / (64 * 64 * 3)).toBeLessThan(12);
     } finally {
       await reader.close();
@@ -148,7 +160,10 @@ describe('demo folder', () => {
     const other = join(dir, 'other');
     mkdirSync(other);
     writeFileSync(join(other, 'notes.txt'), 'mine');
-    await expect(prepareDemoFolder(other, SPEC)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/other is not empty and is not a previous Dinoscope demo/) });
+    await expect(prepareDemoFolder(other, SPEC)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/other is not empty and is not a previous Dinoscope demo/),
+    });
     expect(readFileSync(join(other, 'notes.txt'), 'utf8')).toBe('mine');
 
     const d = join(dir, 'demo');

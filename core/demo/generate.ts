@@ -103,7 +103,17 @@ export async function writeDemoImages(dir: string, spec: DemoSpec, hooks: Genera
     if (hooks.signal?.aborted) throw cancelled();
     const path = join(dir, demoImageName(i));
     const data = await renderDemoImageAsync(i, spec, hooks.signal);
-    await replaceAtomic(path, (tmp) => writePyramidalTiff(tmp, { width: spec.side, height: spec.side, tile: 256, compression: 'jpeg', quality: 88, pattern: { data, width: spec.side, height: spec.side }, pixelsPerMm: 1000 / spec.mpp }));
+    await replaceAtomic(path, (tmp) =>
+      writePyramidalTiff(tmp, {
+        width: spec.side,
+        height: spec.side,
+        tile: 256,
+        compression: 'jpeg',
+        quality: 88,
+        pattern: { data, width: spec.side, height: spec.side },
+        pixelsPerMm: 1000 / spec.mpp,
+      }),
+    );
     paths.push(path);
     hooks.progress?.(paths.length, todo.length);
   }

@@ -16,10 +16,24 @@ type Subscribe = TypedEmitter['on'];
 export function hostTrainer(host: TrainingHost, on: Subscribe): DemoTrainer {
   return async (r) => {
     const dir = r.project.dir;
-    const record = r.resume ? r.project.runs().filter(isRun).find((x) => x.name === r.run) : undefined;
+    const record = r.resume
+      ? r.project
+          .runs()
+          .filter(isRun)
+          .find((x) => x.name === r.run)
+      : undefined;
     const info = host.start(
       dir,
-      { name: r.run, stage: 'pretrain', preset: 'quick', resume: r.resume, checkpointMinutes: 2, collapse: false, previewEvery: 0, ...(r.resume ? {} : { overrides: r.overrides, steps: r.steps, minutes: r.minutes }) },
+      {
+        name: r.run,
+        stage: 'pretrain',
+        preset: 'quick',
+        resume: r.resume,
+        checkpointMinutes: 2,
+        collapse: false,
+        previewEvery: 0,
+        ...(r.resume ? {} : { overrides: r.overrides, steps: r.steps, minutes: r.minutes }),
+      },
       record,
     );
     let alert: TrainAlert | null = null;
@@ -35,7 +49,11 @@ export function hostTrainer(host: TrainingHost, on: Subscribe): DemoTrainer {
     r.signal.addEventListener('abort', stop);
     try {
       const end = await host.settled(dir, r.run);
-      if (alert) throw new DinoscopeError('INTERNAL', `Demo: training stopped at step ${(alert as TrainAlert).step}: ${(alert as TrainAlert).message}`);
+      if (alert)
+        throw new DinoscopeError(
+          'INTERNAL',
+          `Demo: training stopped at step ${(alert as TrainAlert).step}: ${(alert as TrainAlert).message}`,
+        );
       if (end.status === 'failed') throw new DinoscopeError('INTERNAL', `Demo: training failed: ${end.error ?? 'unknown error'}.`);
       return { run: r.run, status: end.status === 'done' ? 'done' : 'stopped', steps: end.step, totalSteps: end.totalSteps };
     } finally {

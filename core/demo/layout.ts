@@ -86,10 +86,11 @@ export function regionGrid(l: DemoLayout): Int8Array {
  */
 export function regionOfWindow(l: DemoLayout, x: number, y: number, s: number, purity = 0.8): number | null {
   const counts = new Map<number, number>();
-  for (let j = 0; j < 5; j++) for (let i = 0; i < 5; i++) {
-    const t = regionAt(l, x + ((i + 0.5) * s) / 5, y + ((j + 0.5) * s) / 5);
-    counts.set(t, (counts.get(t) ?? 0) + 1);
-  }
+  for (let j = 0; j < 5; j++)
+    for (let i = 0; i < 5; i++) {
+      const t = regionAt(l, x + ((i + 0.5) * s) / 5, y + ((j + 0.5) * s) / 5);
+      counts.set(t, (counts.get(t) ?? 0) + 1);
+    }
   const [t, n] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
   return n >= purity * 25 ? t : null;
 }

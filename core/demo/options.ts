@@ -17,9 +17,12 @@ export function defaultDemoDir(home: string): string {
 export function demoPlan(options: DemoOptions | undefined | null, home: string, steps?: number): DemoPlan {
   const o: DemoOptions = options ?? {};
   if (typeof o !== 'object') throw new DinoscopeError('BAD_INPUT', 'Demo options must be an object.');
-  if (o.minutes !== undefined && !(typeof o.minutes === 'number' && Number.isFinite(o.minutes) && o.minutes > 0)) throw new DinoscopeError('BAD_INPUT', `Demo: minutes must be a positive number, got ${JSON.stringify(o.minutes)}.`);
-  if (o.dir !== undefined && !(typeof o.dir === 'string' && isAbsolute(o.dir))) throw new DinoscopeError('BAD_INPUT', `Demo: dir must be an absolute folder path, got ${JSON.stringify(o.dir)}.`);
-  if (o.tiny !== undefined && typeof o.tiny !== 'boolean') throw new DinoscopeError('BAD_INPUT', `Demo: tiny must be true or false, got ${JSON.stringify(o.tiny)}.`);
+  if (o.minutes !== undefined && !(typeof o.minutes === 'number' && Number.isFinite(o.minutes) && o.minutes > 0))
+    throw new DinoscopeError('BAD_INPUT', `Demo: minutes must be a positive number, got ${JSON.stringify(o.minutes)}.`);
+  if (o.dir !== undefined && !(typeof o.dir === 'string' && isAbsolute(o.dir)))
+    throw new DinoscopeError('BAD_INPUT', `Demo: dir must be an absolute folder path, got ${JSON.stringify(o.dir)}.`);
+  if (o.tiny !== undefined && typeof o.tiny !== 'boolean')
+    throw new DinoscopeError('BAD_INPUT', `Demo: tiny must be true or false, got ${JSON.stringify(o.tiny)}.`);
   const plan: DemoPlan = { dir: o.dir ?? defaultDemoDir(home), spec: o.tiny ? TINY_SPEC : FULL_SPEC };
   if (steps !== undefined) plan.steps = steps;
   else plan.minutes = o.minutes ?? DEFAULT_MINUTES;

@@ -39,7 +39,8 @@ async function run(at: RegExp | null): Promise<{ summary: DemoSummary | null; er
   }
 }
 
-const demoRun = async (): Promise<RunRecord | undefined> => (await Project.open(demo)).runs().find((r) => (r as RunRecord).name === 'demo') as RunRecord | undefined;
+const demoRun = async (): Promise<RunRecord | undefined> =>
+  (await Project.open(demo)).runs().find((r) => (r as RunRecord).name === 'demo') as RunRecord | undefined;
 
 describe('demo cancel and resume', () => {
   it('cancelled while generating, training and extracting; each rerun resumes; the last finishes', async () => {
@@ -51,7 +52,11 @@ describe('demo cancel and resume', () => {
     const b = await run(/^training step 2\//);
     expect(b.error).toMatchObject({ code: 'CANCELLED' });
     expect(statSync(slide1).mtimeMs).toBe(written);
-    expect(b.messages.filter((m) => m.startsWith('generating slide'))).toEqual(['generating slide 1/3', 'generating slide 2/3', 'generating slide 3/3']);
+    expect(b.messages.filter((m) => m.startsWith('generating slide'))).toEqual([
+      'generating slide 1/3',
+      'generating slide 2/3',
+      'generating slide 3/3',
+    ]);
     const stopped = await demoRun();
     expect(stopped?.status).toBe('stopped');
     expect(stopped?.checkpointStep).toBeGreaterThanOrEqual(2);

@@ -108,7 +108,8 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   jobs.on((p) => p.total > 0 && report('importing', p.done / p.total, `importing slides ${p.done}/${p.total}`));
   const { report: imported, background } = await importPaths({ project, formats: ctx.formats, jobs, changed: () => undefined }, paths);
   await background;
-  if (imported.failed.length) throw new DinoscopeError('INTERNAL', `Demo: ${imported.failed[0].path} could not be imported (${imported.failed[0].reason}).`);
+  if (imported.failed.length)
+    throw new DinoscopeError('INTERNAL', `Demo: ${imported.failed[0].path} could not be imported (${imported.failed[0].reason}).`);
   cancelled();
 
   // 3. Pretraining: a new run, the unfinished one resumed, or the finished one kept.
@@ -116,7 +117,15 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   let steps = next.steps;
   if (next.action !== 'keep') {
     const tTrain = performance.now();
-    report('training', 0, next.action === 'resume' ? `resuming training run ${next.run}` : plan.steps !== undefined ? `training ${plan.steps} steps` : 'training: timing the first steps');
+    report(
+      'training',
+      0,
+      next.action === 'resume'
+        ? `resuming training run ${next.run}`
+        : plan.steps !== undefined
+          ? `training ${plan.steps} steps`
+          : 'training: timing the first steps',
+    );
     const r = await ctx.train({
       project,
       run: next.run,
@@ -129,34 +138,62 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
       // then the total is the preset's, so progress follows the clock and the message has no total.
       onStep: (step, total) => {
         const timing = plan.steps === undefined && next.action === 'new' && step < TIMED_STEPS;
-        const fraction = plan.minutes !== undefined && next.action === 'new' ? Math.max(step / total, (performance.now() - tTrain) / (60_000 * plan.minutes)) : step / total;
-        report('training', timing ? Math.min(fraction, 0.5) : fraction, timing ? `training step ${step} (timing the first steps)` : `training step ${step}/${total}`);
+        const fraction =
+          plan.minutes !== undefined && next.action === 'new'
+            ? Math.max(step / total, (performance.now() - tTrain) / (60_000 * plan.minutes))
+            : step / total;
+        report(
+          'training',
+          timing ? Math.min(fraction, 0.5) : fraction,
+          timing ? `training step ${step} (timing the first steps)` : `training step ${step}/${total}`,
+        );
       },
       log: ctx.log,
     });
     steps = r.steps;
     cancelled();
-    if (r.status !== 'done') throw new DinoscopeError('CANCELLED', `Demo: training stopped at step ${r.steps}/${r.totalSteps}; run the demo again to resume.`);
+    if (r.status !== 'done')
+      throw new DinoscopeError('CANCELLED', `Demo: training stopped at step ${r.steps}/${r.totalSteps}; run the demo again to resume.`);
   }
   project = await Project.open(dir);
 
   // 4. The run's teacher as a project model (models/<run>/), then features with it.
   const models = new ModelManager({ projectDir: () => dir, jobs });
   // The trainers register it at each checkpoint; a run trained before that existed is imported here.
-  const model = await models.find(runModelId(next.run)).catch(() => models.importPath(checkpointDir(join(dir, 'runs', next.run)), { location: 'project', name: next.run }));
+  const model = await models
+    .find(runModelId(next.run))
+    .catch(() => models.importPath(checkpointDir(join(dir, 'runs', next.run)), { location: 'project', name: next.run }));
   const setId = featureSetId(model.id, { mpp: DEMO_MPP });
   const prior = project.featureSets().find((s) => s.id === setId);
-  let patches = prior && project.images().every((i) => prior.images.some((e) => e.imageId === i.id && e.complete && e.indexedRows > 0)) ? prior.images.reduce((s, e) => s + e.indexedRows, 0) : -1;
+  let patches =
+    prior && project.images().every((i) => prior.images.some((e) => e.imageId === i.id && e.complete && e.indexedRows > 0))
+      ? prior.images.reduce((s, e) => s + e.indexedRows, 0)
+      : -1;
   if (patches < 0) {
     report('extracting', 0, `extracting features with ${model.id}`);
-    const x = await extractFeatures(project, models, { modelId: model.id, mpp: DEMO_MPP }, {
-      signal: ctx.signal,
-      log: ctx.log,
-      progress: (done, total, message) => report('extracting', done / total, `extracting ${done}/${total} tiles: ${message}`),
-    });
+    const x = await extractFeatures(
+      project,
+      models,
+      { modelId: model.id, mpp: DEMO_MPP },
+      {
+        signal: ctx.signal,
+        log: ctx.log,
+        progress: (done, total, message) => report('extracting', done / total, `extracting ${done}/${total} tiles: ${message}`),
+      },
+    );
     patches = x.images.reduce((s, e) => s + e.indexedRows, 0);
   }
   report('extracting', 1, 'done');
   const images = project.images().map((i) => ({ id: i.id, name: i.name, path: i.path }));
-  return { project: dir, started, images, run: next.run, steps, model: model.id, featureSet: setId, patches, seconds: (performance.now() - t0) / 1000 };
+  return {
+    project: dir,
+    started,
+    images,
+    run: next.run,
+    steps,
+    model: model.id,
+    featureSet: setId,
+    patches,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }

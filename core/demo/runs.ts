@@ -14,11 +14,19 @@ export interface NextRun {
 const DEMO_RUN = /^demo(?:-(\d+))?$/;
 
 export function isRun(v: unknown): v is RunRecord {
-  return typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string' && typeof (v as { status?: unknown }).status === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name === 'string' &&
+    typeof (v as { status?: unknown }).status === 'string'
+  );
 }
 
 export function nextDemoRun(project: Project): NextRun {
-  const runs = project.runs().filter(isRun).filter((r) => DEMO_RUN.test(r.name));
+  const runs = project
+    .runs()
+    .filter(isRun)
+    .filter((r) => DEMO_RUN.test(r.name));
   const number = (name: string): number => Number(DEMO_RUN.exec(name)?.[1] ?? 1);
   const last = [...runs].sort((a, b) => number(a.name) - number(b.name)).pop();
   if (!last) return { action: 'new', run: 'demo', steps: 0 };

@@ -25,12 +25,13 @@ function cells(side: number, c: number, rMin: number, rMax: number, u: () => num
   const x = new Float32Array(n * n);
   const y = new Float32Array(n * n);
   const r = new Float32Array(n * n);
-  for (let j = 0; j < n; j++) for (let i = 0; i < n; i++) {
-    const k = j * n + i;
-    x[k] = (i + 0.15 + 0.7 * u()) * c;
-    y[k] = (j + 0.15 + 0.7 * u()) * c;
-    r[k] = rMin + (rMax - rMin) * u();
-  }
+  for (let j = 0; j < n; j++)
+    for (let i = 0; i < n; i++) {
+      const k = j * n + i;
+      x[k] = (i + 0.15 + 0.7 * u()) * c;
+      y[k] = (j + 0.15 + 0.7 * u()) * c;
+      r[k] = rMin + (rMax - rMin) * u();
+    }
   return { c, n, x, y, r };
 }
 

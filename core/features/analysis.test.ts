@@ -52,7 +52,8 @@ describe('symmetric eigen (Jacobi)', () => {
     }
     const lam = Array.from({ length: n }, (_, i) => n - i + 0.5);
     const a = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += q[k * n + i] * lam[k] * q[k * n + j];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += q[k * n + i] * lam[k] * q[k * n + j];
     const r = symmetricEigen(a, n);
     lam.forEach((l, i) => expect(r.values[i]).toBeCloseTo(l, 9));
     for (let i = 0; i < n; i++) {
@@ -137,7 +138,12 @@ describe('regions', () => {
     const r = regions(g, 6, 4, 1);
     expect(r.map((x) => x.area)).toEqual([4, 1]);
     expect(r[0]).toMatchObject({ x0: 0, y0: 0, x1: 1, y1: 2 });
-    expect(regions(g, 6, 4).map((x) => [x.label, x.area])).toEqual([[0, 15], [1, 4], [2, 4], [1, 1]]);
+    expect(regions(g, 6, 4).map((x) => [x.label, x.area])).toEqual([
+      [0, 15],
+      [1, 4],
+      [2, 4],
+      [1, 1],
+    ]);
     expect(clusterColor(3)).toEqual(clusterColor(3));
     expect(new Set(Array.from({ length: 12 }, (_, i) => clusterColor(i).join())).size).toBe(12);
   });

@@ -14,11 +14,15 @@ export function listFeatureSets(project: Project): FeatureSetInfo[] {
 }
 
 function requireSet(project: Project, id: unknown): StoredFeatureSet {
-  if (typeof id !== 'string' || !id) throw new DinoscopeError('BAD_INPUT', 'Name the feature set (its id, as the feature-set list shows it).');
+  if (typeof id !== 'string' || !id)
+    throw new DinoscopeError('BAD_INPUT', 'Name the feature set (its id, as the feature-set list shows it).');
   const set = project.featureSets().find((s) => s.id === id);
   if (!set) {
     const have = project.featureSets().map((s) => s.id);
-    throw new DinoscopeError('BAD_INPUT', `${project.dir} has no feature set "${id}" (${have.length ? `it has: ${have.join(', ')}` : 'it has none yet: extract features first'}).`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${project.dir} has no feature set "${id}" (${have.length ? `it has: ${have.join(', ')}` : 'it has none yet: extract features first'}).`,
+    );
   }
   return set;
 }

@@ -25,9 +25,11 @@ export function grad(outputs: Tensor | Tensor[], wrt: readonly Tensor[], seeds?:
   const outs = Array.isArray(outputs) ? outputs : [outputs];
   if (outs.length === 0) throw new Error('grad: no outputs');
   const g = graphOf(outs[0]);
-  if (g.symbols.size > 0) throw new Error(`grad: graph ${g.name} has symbolic dims (${[...g.symbols.keys()].join(', ')}); gradients need static shapes`);
+  if (g.symbols.size > 0)
+    throw new Error(`grad: graph ${g.name} has symbolic dims (${[...g.symbols.keys()].join(', ')}); gradients need static shapes`);
   if (!seeds) {
-    if (outs.length !== 1 || outs[0].size !== 1) throw new Error(`grad: seeds are required unless the output is one scalar (got ${outs.map(String).join(', ')})`);
+    if (outs.length !== 1 || outs[0].size !== 1)
+      throw new Error(`grad: seeds are required unless the output is one scalar (got ${outs.map(String).join(', ')})`);
   } else if (seeds.length !== outs.length || seeds.some((s, i) => fmtShape(s.shape) !== fmtShape(outs[i].shape))) {
     throw new Error('grad: seeds must match the outputs one to one in shape');
   }
@@ -75,12 +77,17 @@ export function grad(outputs: Tensor | Tensor[], wrt: readonly Tensor[], seeds?:
 
   const depOf = new Map<number, Tensor>(); // backward node → the upstream gradient of its rule
   const result = g.backward(() => {
-    outs.forEach((o, i) => push(o, seeds ? seeds[i] : g.op('Expand', [g.scalar(1, o.dtype), g.ints(o.shape, 'shape')], {}, o.shape, o.dtype)));
+    outs.forEach((o, i) =>
+      push(o, seeds ? seeds[i] : g.op('Expand', [g.scalar(1, o.dtype), g.ints(o.shape, 'shape')], {}, o.shape, o.dtype)),
+    );
     for (const n of path) {
       const gy = n.outputs.map((y) => (isFloat(y.dtype) ? total(y) : null));
       if (gy.every((t) => t === null)) continue;
       const rule = gradients[n.op];
-      if (!rule) throw new Error(`grad: no gradient rule for ${n.op} (node ${n.name}); add one to core/graph/gradients.ts or stopGradient its input`);
+      if (!rule)
+        throw new Error(
+          `grad: no gradient rule for ${n.op} (node ${n.name}); add one to core/graph/gradients.ts or stopGradient its input`,
+        );
       const before = g.nodes.length;
       const gx = g.scope(n.name, () => rule(n, gy));
       const upstream = gy.find((t) => t !== null) as Tensor;
@@ -114,7 +121,14 @@ function rematerialize(g: Graph, from: number, depOf: Map<number, Tensor>): void
     const b = g.backward(() =>
       g.scope('remat_barrier', () => {
         const axes = dep.shape.map((_, i) => i);
-        const one = dep.rank ? slice(dep, axes, axes.map(() => 0), axes.map(() => 1)) : dep; // (1, …, 1)
+        const one = dep.rank
+          ? slice(
+              dep,
+              axes,
+              axes.map(() => 0),
+              axes.map(() => 1),
+            )
+          : dep; // (1, …, 1)
         const zero = mul(reshape(cast(one, x.dtype), []), 0); // () = 0, data-dependent on the backward
         return add(x, zero);
       }),
@@ -132,7 +146,14 @@ function rematerialize(g: Graph, from: number, depOf: Map<number, Tensor>): void
       const q = g.producer(x);
       return q && q.remat !== null && q.region === 'forward' ? cloneOf(x, dep) : barrier(x, dep);
     });
-    const node = g.backward(() => g.addNode(p.op, ins, p.attrs, p.outputs.map((o) => ({ shape: o.shape, dtype: o.dtype }))));
+    const node = g.backward(() =>
+      g.addNode(
+        p.op,
+        ins,
+        p.attrs,
+        p.outputs.map((o) => ({ shape: o.shape, dtype: o.dtype })),
+      ),
+    );
     node.recompute = true;
     p.outputs.forEach((o, k) => clones.set(o.id, node.outputs[k]));
     return clones.get(t.id) as Tensor;

@@ -47,7 +47,8 @@ async function runBlock(dtype: 'float32' | 'float64', remat = false): Promise<Re
   const b = blockGraph({ dim: c.dim, heads: c.heads, mlp: c.mlp, eps: fx.eps, batch: c.batch, tokens: c.tokens, dtype, remat });
   optimize(b.graph);
   const s = await Session.create(serialize(b.graph));
-  const conv = (v: { dims: number[]; data: Float64Array }): HostTensor => (dtype === 'float64' ? hostTensor('float64', v.dims, v.data) : hostTensor('float32', v.dims, Float32Array.from(v.data)));
+  const conv = (v: { dims: number[]; data: Float64Array }): HostTensor =>
+    dtype === 'float64' ? hostTensor('float64', v.dims, v.data) : hostTensor('float32', v.dims, Float32Array.from(v.data));
   const feeds: Record<string, HostTensor> = { x: conv(ours('x', fx.inputs.x)), dy: conv(ours('dy', fx.inputs.dy)) };
   for (const [name, t] of Object.entries(b.params)) feeds[t.name] = conv(ours(name, fx.params[name]));
   const out = await s.run(feeds);

@@ -35,15 +35,22 @@ afterAll(async () => {
 });
 
 function child(script: string): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
-  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 240_000, env: ss!.env });
+  return spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: ss!.env,
+  });
 }
 
 describe('WebGPU device state (SwiftShader)', () => {
-  it.skipIf(missing)(`onnxruntime-node 1.30: getData() of a gpu-buffer output aborts the process, a readback session does not${skip}`, () => {
-    // Why StepRunner never calls getData on device tensors: the binding's gpu-buffer downloader throws a
-    // bare C string ("not implemented"), which no handler catches. If this starts passing getData, the
-    // readback session in runtime.ts can go.
-    const script = `${tinyGraph}
+  it.skipIf(missing)(
+    `onnxruntime-node 1.30: getData() of a gpu-buffer output aborts the process, a readback session does not${skip}`,
+    () => {
+      // Why StepRunner never calls getData on device tensors: the binding's gpu-buffer downloader throws a
+      // bare C string ("not implemented"), which no handler catches. If this starts passing getData, the
+      // readback session in runtime.ts can go.
+      const script = `${tinyGraph}
 import * as ort from 'onnxruntime-node';
 const state = { ...opt.initialState(), p: p0 };
 const feeds = {};
@@ -58,16 +65,20 @@ process.stderr.write('readback ' + JSON.stringify(Array.from((await r.run({ x: o
 await out['next/p'].getData();
 process.stderr.write('getData returned\\n');
 `;
-    const r = child(script);
-    expect(r.stderr).toContain('location gpu-buffer');
-    expect(r.stderr).toMatch(/readback \[[-\d.e,]+\]/);
-    expect(r.stderr).toContain("terminate called after throwing an instance of 'char const*'");
-    expect(r.stderr).not.toContain('getData returned');
-    expect(r.signal).toBe('SIGABRT');
-  }, 240_000);
+      const r = child(script);
+      expect(r.stderr).toContain('location gpu-buffer');
+      expect(r.stderr).toMatch(/readback \[[-\d.e,]+\]/);
+      expect(r.stderr).toContain("terminate called after throwing an instance of 'char const*'");
+      expect(r.stderr).not.toContain('getData returned');
+      expect(r.signal).toBe('SIGABRT');
+    },
+    240_000,
+  );
 
-  it.skipIf(missing)(`StepRunner keeps AdamW state on the device between steps (no host copy) and reads it back equal to the CPU's${skip}`, () => {
-    const script = `${tinyGraph}
+  it.skipIf(missing)(
+    `StepRunner keeps AdamW state on the device between steps (no host copy) and reads it back equal to the CPU's${skip}`,
+    () => {
+      const script = `${tinyGraph}
 import { StepRunner, resetTransfers, transfers } from './core/graph/runtime.ts';
 const result = {};
 for (const provider of ['cpu', 'webgpu']) {
@@ -88,29 +99,43 @@ for (const provider of ['cpu', 'webgpu']) {
 }
 process.stdout.write(JSON.stringify(result));
 `;
-    const r = child(script);
-    expect(r.status, r.stderr).toBe(0);
-    const res = JSON.parse(r.stdout) as Record<string, { provider: string; deviceState: boolean; where: boolean[][]; during: { uploadBytes: number; downloadBytes: number; readbacks: number }; after: { readbacks: number }; state: Record<string, number[]> }>;
-    const { cpu, webgpu } = res;
-    expect(cpu.provider).toBe('cpu');
-    expect(cpu.deviceState).toBe(false);
-    expect(cpu.where.flat().every((d) => !d)).toBe(true);
-    expect(webgpu.provider).toBe('webgpu');
-    expect(webgpu.deviceState).toBe(true); // the default on WebGPU
-    expect(webgpu.where.flat().every((d) => d)).toBe(true); // every state tensor on the device after every step
-    // Between steps nothing came back: no readback, no host output (the graph has no other output); only
-    // the two scalars (lr, wd: 8 bytes) went up at each step, and the host state set before the first
-    // (step count 4 bytes, p, m, v 16 bytes each).
-    expect(webgpu.during.readbacks).toBe(0);
-    expect(webgpu.during.downloadBytes).toBe(0);
-    expect(webgpu.during.uploadBytes).toBe(5 * 8 + (4 + 3 * 16));
-    expect(webgpu.after.readbacks).toBe(4); // get() of the four state tensors
-    // WebGPU's float32 pow/sqrt are not the CPU's bit for bit (up to 8.5e-6 on p, whose largest is 1.7, after
-    // 5 steps): each tensor to 1e-4 of its largest magnitude.
-    for (const [k, want] of Object.entries(cpu.state)) {
-      const scale = Math.max(...want.map(Math.abs));
-      webgpu.state[k].forEach((x, i) => expect(Math.abs(x - want[i]), `${k}[${i}]: ${x} vs ${want[i]}`).toBeLessThanOrEqual(1e-4 * scale));
-    }
-    expect(webgpu.state['optim/step']).toEqual([5]);
-  }, 240_000);
+      const r = child(script);
+      expect(r.status, r.stderr).toBe(0);
+      const res = JSON.parse(r.stdout) as Record<
+        string,
+        {
+          provider: string;
+          deviceState: boolean;
+          where: boolean[][];
+          during: { uploadBytes: number; downloadBytes: number; readbacks: number };
+          after: { readbacks: number };
+          state: Record<string, number[]>;
+        }
+      >;
+      const { cpu, webgpu } = res;
+      expect(cpu.provider).toBe('cpu');
+      expect(cpu.deviceState).toBe(false);
+      expect(cpu.where.flat().every((d) => !d)).toBe(true);
+      expect(webgpu.provider).toBe('webgpu');
+      expect(webgpu.deviceState).toBe(true); // the default on WebGPU
+      expect(webgpu.where.flat().every((d) => d)).toBe(true); // every state tensor on the device after every step
+      // Between steps nothing came back: no readback, no host output (the graph has no other output); only
+      // the two scalars (lr, wd: 8 bytes) went up at each step, and the host state set before the first
+      // (step count 4 bytes, p, m, v 16 bytes each).
+      expect(webgpu.during.readbacks).toBe(0);
+      expect(webgpu.during.downloadBytes).toBe(0);
+      expect(webgpu.during.uploadBytes).toBe(5 * 8 + (4 + 3 * 16));
+      expect(webgpu.after.readbacks).toBe(4); // get() of the four state tensors
+      // WebGPU's float32 pow/sqrt are not the CPU's bit for bit (up to 8.5e-6 on p, whose largest is 1.7, after
+      // 5 steps): each tensor to 1e-4 of its largest magnitude.
+      for (const [k, want] of Object.entries(cpu.state)) {
+        const scale = Math.max(...want.map(Math.abs));
+        webgpu.state[k].forEach((x, i) =>
+          expect(Math.abs(x - want[i]), `${k}[${i}]: ${x} vs ${want[i]}`).toBeLessThanOrEqual(1e-4 * scale),
+        );
+      }
+      expect(webgpu.state['optim/step']).toEqual([5]);
+    },
+    240_000,
+  );
 });

@@ -42,7 +42,13 @@ describe('training', () => {
     const r = rng(7);
     for (const p of params) {
       const fanIn = p.shape.length === 2 ? p.shape[0] : 1;
-      run.set(p.name, f32([...p.shape], Array.from({ length: p.size }, () => (p.shape.length === 2 ? (2 * r() - 1) * Math.sqrt(3 / fanIn) : 0))));
+      run.set(
+        p.name,
+        f32(
+          [...p.shape],
+          Array.from({ length: p.size }, () => (p.shape.length === 2 ? (2 * r() - 1) * Math.sqrt(3 / fanIn) : 0)),
+        ),
+      );
     }
     const xs = Array.from({ length: N }, (_, i) => -Math.PI + (2 * Math.PI * i) / (N - 1));
     const feeds = { x: f32([N, 1], xs), y: f32([N, 1], xs.map(Math.sin)), 'optim/lr': f32([], [0.01]), 'optim/wd': f32([], [1e-4]) };
@@ -54,17 +60,36 @@ describe('training', () => {
   });
 });
 
-async function evalGrads(dtype: DType, build: (g: Graph, xs: Tensor[]) => Tensor, shapes: number[][], data: number[][]): Promise<number[][]> {
+async function evalGrads(
+  dtype: DType,
+  build: (g: Graph, xs: Tensor[]) => Tensor,
+  shapes: number[][],
+  data: number[][],
+): Promise<number[][]> {
   const g = new Graph();
   const xs = shapes.map((s, i) => g.input(`x${i}`, s, dtype));
   const y = build(g, xs);
-  const w = g.constant(dtype === 'float64' ? hostTensor('float64', y.shape, Float64Array.from({ length: y.size }, (_, i) => Math.sin(i + 1))) : hostTensor('float32', y.shape, Float32Array.from({ length: y.size }, (_, i) => Math.sin(i + 1))));
+  const w = g.constant(
+    dtype === 'float64'
+      ? hostTensor(
+          'float64',
+          y.shape,
+          Float64Array.from({ length: y.size }, (_, i) => Math.sin(i + 1)),
+        )
+      : hostTensor(
+          'float32',
+          y.shape,
+          Float32Array.from({ length: y.size }, (_, i) => Math.sin(i + 1)),
+        ),
+  );
   const loss = op.reduceSum(op.mul(y, w));
   g.output(loss, 'loss');
   grad(loss, xs).forEach((d, i) => g.output(d, `d${i}`));
   const s = await Session.create(serialize(g));
   const feeds: Record<string, HostTensor> = {};
-  shapes.forEach((sh, i) => (feeds[`x${i}`] = dtype === 'float64' ? hostTensor('float64', sh, Float64Array.from(data[i])) : f32(sh, data[i])));
+  shapes.forEach(
+    (sh, i) => (feeds[`x${i}`] = dtype === 'float64' ? hostTensor('float64', sh, Float64Array.from(data[i])) : f32(sh, data[i])),
+  );
   const out = await s.run(feeds);
   await s.release();
   return [[...(out.loss.data as Float64Array)], ...shapes.map((_, i) => Array.from(out[`d${i}`].data as Float64Array))];
@@ -74,12 +99,31 @@ describe('float32 (fused ops) against float64 (primitive lowerings)', () => {
   const r = rng(99);
   const rand = (n: number, s = 1): number[] => Array.from({ length: n }, () => Math.fround((2 * r() - 1) * s));
   const cases: [string, (g: Graph, xs: Tensor[]) => Tensor, number[][], number[][]][] = [
-    ['LayerNormalization (fused forward, analytic backward)', (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6), [[3, 4, 8], [8], [8]], [rand(96, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)]],
-    ['LayerNormalization over 80 rows (Gemm-reduced γ, β gradients)', (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6), [[4, 20, 8], [8], [8]], [rand(640, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)]],
+    [
+      'LayerNormalization (fused forward, analytic backward)',
+      (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6),
+      [[3, 4, 8], [8], [8]],
+      [rand(96, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)],
+    ],
+    [
+      'LayerNormalization over 80 rows (Gemm-reduced γ, β gradients)',
+      (_g, [x, gm, b]) => op.layerNorm(x, gm, b, 1e-6),
+      [[4, 20, 8], [8], [8]],
+      [rand(640, 2), rand(8).map((v) => 1 + 0.2 * v), rand(8)],
+    ],
     ['GELU exact (ONNX Gelu)', (_g, [x]) => op.gelu(x), [[4, 6]], [rand(24, 3)]],
     ['GELU tanh (ONNX Gelu approximate)', (_g, [x]) => op.gelu(x, 'tanh'), [[4, 6]], [rand(24, 3)]],
     ['Erf', (_g, [x]) => op.erf(x), [[4, 6]], [rand(24, 2.5)]],
-    ['attention + softmax', (_g, [q, k, v]) => op.attention(q, k, v), [[2, 5, 4], [2, 5, 4], [2, 5, 3]], [rand(40), rand(40), rand(30)]],
+    [
+      'attention + softmax',
+      (_g, [q, k, v]) => op.attention(q, k, v),
+      [
+        [2, 5, 4],
+        [2, 5, 4],
+        [2, 5, 3],
+      ],
+      [rand(40), rand(40), rand(30)],
+    ],
   ];
   it.each(cases)('%s', async (_name, build, shapes, data) => {
     const a = await evalGrads('float32', build, shapes, data);

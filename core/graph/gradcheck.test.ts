@@ -27,13 +27,34 @@ interface Case {
 const cases: Case[] = [
   { name: 'Add (broadcast)', shapes: [[2, 3], [3]], f: op.add },
   { name: 'Add (bias over 2×40 rows: ones-row Gemm reduction)', shapes: [[2, 40, 3], [3]], f: op.add },
-  { name: 'Sub (broadcast)', shapes: [[2, 1, 3], [4, 1]], f: op.sub },
+  {
+    name: 'Sub (broadcast)',
+    shapes: [
+      [2, 1, 3],
+      [4, 1],
+    ],
+    f: op.sub,
+  },
   { name: 'Sum (variadic, broadcast)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5) },
   { name: 'Sum (WebGPU: Add chain)', shapes: [[2, 3], [3], [2, 1]], f: (a, b, c) => op.sum(a, b, c, 0.5), lowering: webgpuLowering },
-  { name: 'Mul (broadcast)', shapes: [[2, 3], [2, 1]], f: op.mul },
+  {
+    name: 'Mul (broadcast)',
+    shapes: [
+      [2, 3],
+      [2, 1],
+    ],
+    f: op.mul,
+  },
   { name: 'Div (broadcast)', shapes: [[2, 3], [3]], f: op.div, range: [0.5, 2] },
   { name: 'Max', shapes: [[2, 3], [3]], f: op.maximum },
-  { name: 'Min', shapes: [[2, 3], [2, 3]], f: op.minimum },
+  {
+    name: 'Min',
+    shapes: [
+      [2, 3],
+      [2, 3],
+    ],
+    f: op.minimum,
+  },
   { name: 'Neg', shapes: [[2, 3]], f: op.neg },
   { name: 'Exp', shapes: [[2, 3]], f: op.exp },
   { name: 'Log', shapes: [[2, 3]], f: op.log, range: [0.3, 3] },
@@ -50,17 +71,82 @@ const cases: Case[] = [
   { name: 'Erf (float64 series)', shapes: [[2, 3]], f: op.erf, range: [-3, 3] },
   { name: 'GELU exact', shapes: [[2, 3]], f: (x) => op.gelu(x) },
   { name: 'GELU tanh', shapes: [[2, 3]], f: (x) => op.gelu(x, 'tanh') },
-  { name: 'MatMul (batched, broadcast)', shapes: [[2, 3, 4], [4, 2]], f: op.matmul },
-  { name: 'MatMul (batch broadcast b)', shapes: [[3, 4], [2, 4, 2]], f: op.matmul },
-  { name: 'MatMul (same batch, k ≤ n: copy(aᵀ) @ g)', shapes: [[2, 3, 4], [2, 4, 5]], f: op.matmul },
-  { name: 'MatMul (same batch, k > n: (copy(gᵀ) @ a)ᵀ)', shapes: [[2, 3, 5], [2, 5, 2]], f: op.matmul },
-  { name: 'MatMul (shared weight, k ≤ n)', shapes: [[2, 3, 2], [2, 4]], f: op.matmul },
-  { name: 'MatMul on an expanded weight (one 2-D dW)', shapes: [[2, 3, 4], [4, 5]], f: (a, w) => op.matmul(a, op.expand(w, [2, 4, 5])) },
-  { name: 'MatMul on an expanded weight, k > n', shapes: [[3, 2, 5], [5, 2]], f: (a, w) => op.matmul(a, op.expand(w, [3, 5, 2])) },
+  {
+    name: 'MatMul (batched, broadcast)',
+    shapes: [
+      [2, 3, 4],
+      [4, 2],
+    ],
+    f: op.matmul,
+  },
+  {
+    name: 'MatMul (batch broadcast b)',
+    shapes: [
+      [3, 4],
+      [2, 4, 2],
+    ],
+    f: op.matmul,
+  },
+  {
+    name: 'MatMul (same batch, k ≤ n: copy(aᵀ) @ g)',
+    shapes: [
+      [2, 3, 4],
+      [2, 4, 5],
+    ],
+    f: op.matmul,
+  },
+  {
+    name: 'MatMul (same batch, k > n: (copy(gᵀ) @ a)ᵀ)',
+    shapes: [
+      [2, 3, 5],
+      [2, 5, 2],
+    ],
+    f: op.matmul,
+  },
+  {
+    name: 'MatMul (shared weight, k ≤ n)',
+    shapes: [
+      [2, 3, 2],
+      [2, 4],
+    ],
+    f: op.matmul,
+  },
+  {
+    name: 'MatMul on an expanded weight (one 2-D dW)',
+    shapes: [
+      [2, 3, 4],
+      [4, 5],
+    ],
+    f: (a, w) => op.matmul(a, op.expand(w, [2, 4, 5])),
+  },
+  {
+    name: 'MatMul on an expanded weight, k > n',
+    shapes: [
+      [3, 2, 5],
+      [5, 2],
+    ],
+    f: (a, w) => op.matmul(a, op.expand(w, [3, 5, 2])),
+  },
   { name: 'Gemm (k ≤ n)', shapes: [[3, 2], [2, 4], [4]], f: (a, b, c) => op.gemm(a, b, c) },
   { name: 'Gemm', shapes: [[3, 4], [4, 2], [2]], f: (a, b, c) => op.gemm(a, b, c, { alpha: 0.7, beta: 1.3 }) },
-  { name: 'Gemm transA transB', shapes: [[4, 3], [2, 4], [3, 2]], f: (a, b, c) => op.gemm(a, b, c, { transA: true, transB: true }) },
-  { name: 'Gemm transB', shapes: [[3, 4], [2, 4], [1, 2]], f: (a, b, c) => op.gemm(a, b, c, { transB: true, alpha: 2 }) },
+  {
+    name: 'Gemm transA transB',
+    shapes: [
+      [4, 3],
+      [2, 4],
+      [3, 2],
+    ],
+    f: (a, b, c) => op.gemm(a, b, c, { transA: true, transB: true }),
+  },
+  {
+    name: 'Gemm transB',
+    shapes: [
+      [3, 4],
+      [2, 4],
+      [1, 2],
+    ],
+    f: (a, b, c) => op.gemm(a, b, c, { transB: true, alpha: 2 }),
+  },
   { name: 'Softmax', shapes: [[2, 4]], f: (x) => op.softmax(x, -1) },
   { name: 'Softmax axis 0', shapes: [[3, 2]], f: (x) => op.softmax(x, 0) },
   { name: 'LogSoftmax', shapes: [[2, 4]], f: (x) => op.logSoftmax(x) },
@@ -72,27 +158,81 @@ const cases: Case[] = [
   { name: 'ReduceMin', shapes: [[2, 3]], f: (x) => op.reduceMin(x, [0]) },
   { name: 'Transpose', shapes: [[2, 3, 4]], f: (x) => op.transpose(x, [2, 0, 1]) },
   { name: 'Reshape', shapes: [[2, 6]], f: (x) => op.reshape(x, [3, -1]) },
-  { name: 'Concat', shapes: [[2, 3], [2, 1]], f: (a, b) => op.concat([a, b], 1) },
-  { name: 'Split', shapes: [[2, 5]], f: (x) => { const [a, b] = op.split(x, [2, 3], 1); return op.add(op.reduceSum(a, [1]), op.reduceMax(b, [1])); } },
+  {
+    name: 'Concat',
+    shapes: [
+      [2, 3],
+      [2, 1],
+    ],
+    f: (a, b) => op.concat([a, b], 1),
+  },
+  {
+    name: 'Split',
+    shapes: [[2, 5]],
+    f: (x) => {
+      const [a, b] = op.split(x, [2, 3], 1);
+      return op.add(op.reduceSum(a, [1]), op.reduceMax(b, [1]));
+    },
+  },
   { name: 'Slice', shapes: [[4, 5]], f: (x) => op.slice(x, [0, 1], [1, -4], [3, 5]) },
   { name: 'Slice step 2', shapes: [[7, 3]], f: (x) => op.slice(x, [0], [1], [6], [2]) },
-  { name: 'Gather axis 0 (repeats)', shapes: [[4, 3]], f: (x) => op.gather(x, x.graph instanceof Graph ? x.graph.constant(hostTensor('int64', [2, 2], [1, 3, 1, 0])) : x) },
-  { name: 'Gather axis 0 (WebGPU: float index column)', shapes: [[4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [2, 2], [1, 3, 1, 0]))), lowering: webgpuLowering },
-  { name: 'Gather axis 1 (WebGPU: float index column)', shapes: [[2, 4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1), lowering: webgpuLowering },
-  { name: 'Gather axis 1', shapes: [[2, 4, 3]], f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1) },
-  { name: 'Where', shapes: [[2, 3], [3]], f: (a, b) => op.where((a.graph as Graph).constant(hostTensor('bool', [2, 3], [1, 0, 1, 1, 0, 0])), a, b) },
+  {
+    name: 'Gather axis 0 (repeats)',
+    shapes: [[4, 3]],
+    f: (x) => op.gather(x, x.graph instanceof Graph ? x.graph.constant(hostTensor('int64', [2, 2], [1, 3, 1, 0])) : x),
+  },
+  {
+    name: 'Gather axis 0 (WebGPU: float index column)',
+    shapes: [[4, 3]],
+    f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [2, 2], [1, 3, 1, 0]))),
+    lowering: webgpuLowering,
+  },
+  {
+    name: 'Gather axis 1 (WebGPU: float index column)',
+    shapes: [[2, 4, 3]],
+    f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1),
+    lowering: webgpuLowering,
+  },
+  {
+    name: 'Gather axis 1',
+    shapes: [[2, 4, 3]],
+    f: (x) => op.gather(x, (x.graph as Graph).constant(hostTensor('int64', [3], [2, 2, 0])), 1),
+  },
+  {
+    name: 'Where',
+    shapes: [[2, 3], [3]],
+    f: (a, b) => op.where((a.graph as Graph).constant(hostTensor('bool', [2, 3], [1, 0, 1, 1, 0, 0])), a, b),
+  },
   { name: 'Expand', shapes: [[3, 1]], f: (x) => op.expand(x, [2, 3, 4]) },
   { name: 'Pad', shapes: [[2, 3]], f: (x) => op.pad(x, [1, 0, 0, 2], 0.5) },
-  { name: 'Cast f64→f32→f64', shapes: [[2, 3]], f: (x) => op.cast(op.mul(op.cast(x, 'float32'), op.cast(x, 'float32')), 'float64'), tol: 1e-4, h: 1e-2 },
+  {
+    name: 'Cast f64→f32→f64',
+    shapes: [[2, 3]],
+    f: (x) => op.cast(op.mul(op.cast(x, 'float32'), op.cast(x, 'float32')), 'float64'),
+    tol: 1e-4,
+    h: 1e-2,
+  },
   { name: 'LayerNorm (float64, 70 rows)', shapes: [[70, 4], [4], [4]], f: (x, gm, b) => op.layerNorm(x, gm, b, 1e-5) },
   { name: 'LayerNorm (float64 primitives)', shapes: [[2, 3, 5], [5], [5]], f: (x, gm, b) => op.layerNorm(x, gm, b, 1e-5) },
   { name: 'L2 normalise', shapes: [[3, 4]], f: (x) => op.l2Normalize(x, -1) },
-  { name: 'attention', shapes: [[2, 3, 4], [2, 5, 4], [2, 5, 2]], f: (q, k, v) => op.attention(q, k, v) },
+  {
+    name: 'attention',
+    shapes: [
+      [2, 3, 4],
+      [2, 5, 4],
+      [2, 5, 2],
+    ],
+    f: (q, k, v) => op.attention(q, k, v),
+  },
   { name: 'patchEmbed', shapes: [[1, 2, 4, 4], [8, 3], [3]], f: (x, w, b) => op.patchEmbed(x, w, b, 2) },
 ];
 
 function randomHost(shape: Shape, r: () => number, [lo, hi]: [number, number]): HostTensor<'float64'> {
-  return hostTensor('float64', shape, Float64Array.from({ length: sizeOf(shape) }, () => lo + (hi - lo) * r()));
+  return hostTensor(
+    'float64',
+    shape,
+    Float64Array.from({ length: sizeOf(shape) }, () => lo + (hi - lo) * r()),
+  );
 }
 
 async function check(c: Case, seed: number): Promise<number> {

@@ -22,7 +22,10 @@ export function reduceTo(g: Tensor, shape: Shape): Tensor {
     // Summing the leading axes (bias, LayerNorm and LayerScale gradients): a ones-row Gemm, about twice as
     // fast in onnxruntime as ReduceSum over axis 0 of (rows, cols).
     const cols = shape.reduce((a, b) => a * b, 1);
-    const ones = graphOf(g).constant({ dtype: g.dtype, dims: [1, rows], data: g.dtype === 'float32' ? new Float32Array(rows).fill(1) : new Float64Array(rows).fill(1) }, 'ones');
+    const ones = graphOf(g).constant(
+      { dtype: g.dtype, dims: [1, rows], data: g.dtype === 'float32' ? new Float32Array(rows).fill(1) : new Float64Array(rows).fill(1) },
+      'ones',
+    );
     return reshape(gemm(ones, reshape(g, [rows, cols]), null), shape); // (1, cols) → shape
   }
   return reshape(axes.length ? reduceSum(g, axes, true) : g, shape);
@@ -74,7 +77,10 @@ const intsOf = (t: Tensor | null): number[] => {
 function unreduce(n: Node, gy: Tensor): Tensor {
   const x = inp(n, 0);
   const axes = n.inputs[1] ? intsOf(n.inputs[1]) : x.shape.map((_, i) => i);
-  return reshape(gy, x.shape.map((d, i) => (axes.includes(i) ? 1 : d))); // (…, 1, …) keepdims shape
+  return reshape(
+    gy,
+    x.shape.map((d, i) => (axes.includes(i) ? 1 : d)),
+  ); // (…, 1, …) keepdims shape
 }
 const none = (n: Node): null[] => n.inputs.map(() => null);
 
@@ -265,7 +271,13 @@ export const gradients: Record<string, GradRule> = {
       return s;
     });
   },
-  Split: (n, gy) => [concat(n.outputs.map((o, k) => gy[k] ?? zeros(o)), axisOf(n)), null],
+  Split: (n, gy) => [
+    concat(
+      n.outputs.map((o, k) => gy[k] ?? zeros(o)),
+      axisOf(n),
+    ),
+    null,
+  ],
   // Slice with positive steps: scatter the gradient back with zeros (Pad for step 1).
   Slice: (n, gy) => {
     const x = inp(n, 0);
@@ -301,14 +313,29 @@ export const gradients: Record<string, GradRule> = {
     const xT = transpose(zeros(x), xPerm); // (x[axis], pre, post)
     const idx1 = indexColumn(idx, x.shape[axis]); // (idx…, 1)
     const sc = graphOf(x).op('ScatterND', [xT, idx1, gT], { reduction: { s: 'add' } }, xT.shape, x.dtype);
-    return [transpose(sc, xPerm.map((_, i) => xPerm.indexOf(i))), null];
+    return [
+      transpose(
+        sc,
+        xPerm.map((_, i) => xPerm.indexOf(i)),
+      ),
+      null,
+    ];
   },
   // Constant Pad with non-negative pads: the gradient is the un-padded slice.
   Pad: (n, gy) => {
     const x = inp(n, 0);
     const pads = intsOf(n.inputs[1]);
     const axes = x.shape.map((_, i) => i);
-    return [slice(g0(gy), axes, axes.map((a) => pads[a]), axes.map((a) => pads[a] + x.shape[a])), null, null];
+    return [
+      slice(
+        g0(gy),
+        axes,
+        axes.map((a) => pads[a]),
+        axes.map((a) => pads[a] + x.shape[a]),
+      ),
+      null,
+      null,
+    ];
   },
 
   // ---- no gradient -----------------------------------------------------------------------------------

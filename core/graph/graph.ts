@@ -6,12 +6,7 @@ import { type DType, type HostTensor, type Shape, Tensor, fmtShape, hostTensor }
 
 /** ONNX attribute values, tagged by their ONNX type (numbers alone cannot tell int from float). */
 export type Attr =
-  | { i: number }
-  | { f: number }
-  | { s: string }
-  | { ints: readonly number[] }
-  | { floats: readonly number[] }
-  | { t: HostTensor };
+  { i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] } | { t: HostTensor };
 export type Attrs = Record<string, Attr>;
 
 export type ValueKind = 'input' | 'param' | 'const' | 'node';
@@ -135,8 +130,11 @@ export class Graph {
 
   private newTensor(dims: readonly Dim[], dtype: DType, name: string, info: ValueInfo): Tensor {
     const shape = dims.map(probeOf);
-    for (const d of shape) if (!Number.isInteger(d) || d < 0) throw new Error(`graph: value ${name} has an invalid shape ${fmtShape(shape)}`);
-    const t = dims.some(isSym) ? new Tensor(this, this.tensors.length, shape, dtype, name, [...dims]) : new Tensor(this, this.tensors.length, shape, dtype, name);
+    for (const d of shape)
+      if (!Number.isInteger(d) || d < 0) throw new Error(`graph: value ${name} has an invalid shape ${fmtShape(shape)}`);
+    const t = dims.some(isSym)
+      ? new Tensor(this, this.tensors.length, shape, dtype, name, [...dims])
+      : new Tensor(this, this.tensors.length, shape, dtype, name);
     this.tensors.push(t);
     this.values.set(t.id, info);
     return t;
@@ -162,7 +160,13 @@ export class Graph {
    * The first input to name a symbol defines it; `probe` gives its value at build time (default 97), which
    * only static shape checks see (Tensor.shape).
    */
-  input(name: string, shape: readonly (number | string)[], dtype: DType = 'float32', doc = '', probe: Readonly<Record<string, number>> = {}): Tensor {
+  input(
+    name: string,
+    shape: readonly (number | string)[],
+    dtype: DType = 'float32',
+    doc = '',
+    probe: Readonly<Record<string, number>> = {},
+  ): Tensor {
     if (this.names.has(name)) throw new Error(`graph: the name ${name} is already used`);
     const fresh: { sym: Sym; axis: number }[] = [];
     const dims: Dim[] = shape.map((d, axis) => {

@@ -11,11 +11,21 @@ import { Session } from './runtime.js';
 import { type HostTensor, type Shape, hostTensor, sizeOf } from './tensor.js';
 
 function random(shape: Shape, r: () => number): HostTensor<'float64'> {
-  return hostTensor('float64', shape, Float64Array.from({ length: sizeOf(shape) }, () => 2 * r() - 1));
+  return hostTensor(
+    'float64',
+    shape,
+    Float64Array.from({ length: sizeOf(shape) }, () => 2 * r() - 1),
+  );
 }
 
 /** loss = Σ linear(x, w, b)·R, and its gradients; `plain` builds the Gemm form by hand. */
-async function run(xs: Shape, K: number, N: number, plain: boolean, feeds: Record<string, HostTensor>): Promise<{ ops: string[]; recomputed: string[]; out: Record<string, HostTensor>; s: Session }> {
+async function run(
+  xs: Shape,
+  K: number,
+  N: number,
+  plain: boolean,
+  feeds: Record<string, HostTensor>,
+): Promise<{ ops: string[]; recomputed: string[]; out: Record<string, HostTensor>; s: Session }> {
   const g = new Graph();
   const x = g.input('x', xs, 'float64');
   const w = g.param('w', [K, N], 'float64');
@@ -61,7 +71,8 @@ describe('linear', () => {
     expect(chunked.ops.slice(0, 4)).not.toContain('Gemm');
     expect(chunked.recomputed).toEqual(['Expand']); // the expanded weight is re-expanded for dX, not kept
     expect(plain.ops).toContain('Gemm');
-    for (const k of ['y', 'dx', 'dw', 'db']) expect(relErr(chunked.out[k].data as Float64Array, plain.out[k].data as Float64Array), k).toBeLessThan(1e-12);
+    for (const k of ['y', 'dx', 'dw', 'db'])
+      expect(relErr(chunked.out[k].data as Float64Array, plain.out[k].data as Float64Array), k).toBeLessThan(1e-12);
     await chunked.s.release();
     await plain.s.release();
   });
@@ -90,7 +101,11 @@ describe('linear', () => {
     };
     await probe('w', out.dw.data as Float64Array, [...Array(K * N).keys()]);
     await probe('b', out.db.data as Float64Array, [...Array(N).keys()]);
-    await probe('x', out.dx.data as Float64Array, Array.from({ length: 12 }, () => Math.floor(r() * B * T * K)));
+    await probe(
+      'x',
+      out.dx.data as Float64Array,
+      Array.from({ length: 12 }, () => Math.floor(r() * B * T * K)),
+    );
     await s.release();
     expect(worst).toBeLessThan(1e-6);
   });

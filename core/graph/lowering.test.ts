@@ -28,7 +28,12 @@ async function gradients(lowering: GraphLowering): Promise<{ ops: string[]; dx: 
   const r = mulberry32(5);
   const rand = (n: number, s: number, o = 0): Float32Array => Float32Array.from({ length: n }, () => o + s * (2 * r() - 1));
   const s = await Session.create(serialize(g), { intraOpThreads: 1 });
-  const out = await s.run({ x: hostTensor('float32', [N, D], rand(N * D, 2)), w: hostTensor('float32', [N, D], rand(N * D, 1)), gamma: hostTensor('float32', [D], rand(D, 0.5, 1)), beta: hostTensor('float32', [D], rand(D, 0.1)) });
+  const out = await s.run({
+    x: hostTensor('float32', [N, D], rand(N * D, 2)),
+    w: hostTensor('float32', [N, D], rand(N * D, 1)),
+    gamma: hostTensor('float32', [D], rand(D, 0.5, 1)),
+    beta: hostTensor('float32', [D], rand(D, 0.1)),
+  });
   await s.release();
   return { ops: g.nodes.map((n) => n.op), dx: out.dx.data as Float32Array, dgamma: out.dgamma.data as Float32Array };
 }
@@ -41,7 +46,8 @@ describe('GraphLowering', () => {
     expect(adds.ops).not.toContain('Sum');
     for (const k of ['dx', 'dgamma'] as const) {
       let worst = 0;
-      for (let i = 0; i < fused[k].length; i++) worst = Math.max(worst, Math.abs(adds[k][i] - fused[k][i]) / Math.max(1, Math.abs(fused[k][i])));
+      for (let i = 0; i < fused[k].length; i++)
+        worst = Math.max(worst, Math.abs(adds[k][i] - fused[k][i]) / Math.max(1, Math.abs(fused[k][i])));
       expect(worst).toBeLessThan(1e-6);
     }
   });
@@ -62,7 +68,11 @@ async function lossAndGrad(lowering: GraphLowering): Promise<{ g: Graph; loss: n
   const rand = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => s * (2 * r() - 1));
   const s = await Session.create(serialize(g), { intraOpThreads: 1 });
   const idxData = BigInt64Array.from([3, 0, 11, 3, 5, 7, 7, 1, 10], (v) => BigInt(v)); // repeats: the scatter adds
-  const out = await s.run({ x: hostTensor('float32', [V, K], rand(V * K, 2)), idx: hostTensor('int64', [U], idxData), w: hostTensor('float32', [U, K], rand(U * K, 1)) });
+  const out = await s.run({
+    x: hostTensor('float32', [V, K], rand(V * K, 2)),
+    idx: hostTensor('int64', [U], idxData),
+    w: hostTensor('float32', [U, K], rand(U * K, 1)),
+  });
   await s.release();
   return { g, loss: (out.loss.data as Float32Array)[0], dx: out.dx.data as Float32Array };
 }
@@ -78,7 +88,8 @@ describe('GraphLowering for WebGPU', () => {
     expect(int64Reshapes(lowered.g)).toBe(0);
     expect(Math.abs(lowered.loss - plain.loss) / Math.abs(plain.loss)).toBeLessThan(1e-6);
     let worst = 0;
-    for (let i = 0; i < plain.dx.length; i++) worst = Math.max(worst, Math.abs(lowered.dx[i] - plain.dx[i]) / Math.max(1, Math.abs(plain.dx[i])));
+    for (let i = 0; i < plain.dx.length; i++)
+      worst = Math.max(worst, Math.abs(lowered.dx[i] - plain.dx[i]) / Math.max(1, Math.abs(plain.dx[i])));
     expect(worst).toBeLessThan(1e-6);
     expect(Math.max(...plain.dx.map(Math.abs))).toBeGreaterThan(0.1); // the gradient is not trivially zero
   });

@@ -49,12 +49,34 @@ describe('in-graph optimisers', () => {
     const [lr, wd] = [0.01, 0.05];
     for (let t = 1; t <= 2; t++) {
       const gr = grads[t - 1];
-      const out = await run.step({ ga: hostTensor('float32', [3], gr.a), gb: hostTensor('float32', [2], gr.b), gc: hostTensor('float32', [2], gr.c), 'optim/lr': hostTensor('float32', [], [lr]), 'optim/wd': hostTensor('float32', [], [wd]) });
+      const out = await run.step({
+        ga: hostTensor('float32', [3], gr.a),
+        gb: hostTensor('float32', [2], gr.b),
+        gc: hostTensor('float32', [2], gr.c),
+        'optim/lr': hostTensor('float32', [], [lr]),
+        'optim/wd': hostTensor('float32', [], [wd]),
+      });
       const norm = Math.hypot(...gr.a, ...gr.b);
       expect((out['optim/grad_norm/main'].data as Float32Array)[0]).toBeCloseTo(norm, 5);
       const scale = Math.min(1, 1 / (norm + 1e-6));
-      adamwRef(ref.a, gr.a.map((x) => x * scale), M.a, V.a, t, lr, wd);
-      adamwRef(ref.b, gr.b.map((x) => x * scale), M.b, V.b, t, lr * 0.5, 0);
+      adamwRef(
+        ref.a,
+        gr.a.map((x) => x * scale),
+        M.a,
+        V.a,
+        t,
+        lr,
+        wd,
+      );
+      adamwRef(
+        ref.b,
+        gr.b.map((x) => x * scale),
+        M.b,
+        V.b,
+        t,
+        lr * 0.5,
+        0,
+      );
       adamwRef(ref.c, gr.c, M.c, V.c, t, lr, wd);
     }
     for (const k of ['a', 'b', 'c'] as const) {

@@ -83,7 +83,8 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
     const bc1 = sub(1, pow(g.scalar(b1), t)); // 1 − β₁ᵗ
     const bc2 = sub(1, pow(g.scalar(b2), t)); // 1 − β₂ᵗ
     for (const grp of groups) {
-      if (grp.params.length !== grp.grads.length) throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
+      if (grp.params.length !== grp.grads.length)
+        throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
       let grads = grp.grads;
       if (grp.maxNorm !== undefined) {
         const c = g.scope(`clip_${grp.name}`, () => clipByGlobalNorm(grads, grp.maxNorm as number));
@@ -130,7 +131,8 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
  * with μ a scalar graph input named `name`. Outputs `next/<teacher name>`; returns output → input names.
  */
 export function ema(teacher: Tensor[], student: Tensor[], name = 'ema/momentum'): { momentum: Tensor; stateMap: Record<string, string> } {
-  if (teacher.length !== student.length || teacher.length === 0) throw new Error(`ema: ${teacher.length} teacher and ${student.length} student tensors`);
+  if (teacher.length !== student.length || teacher.length === 0)
+    throw new Error(`ema: ${teacher.length} teacher and ${student.length} student tensors`);
   const g = graphOf(teacher[0]);
   const mu = g.input(name, [], 'float32', 'EMA momentum');
   const stateMap: Record<string, string> = {};

@@ -34,8 +34,19 @@ describe('placement', () => {
   });
 
   it('keeps one entry per node over several runs and counts copies apart', () => {
-    const ev = (name: string, op: string, provider: string): unknown => ({ cat: 'Node', name: `${name}_kernel_time`, args: { op_name: op, provider } });
-    const trace = [{ cat: 'Session', name: 'model_run' }, ev('a', 'Add', 'WebGpuExecutionProvider'), ev('m', 'MemcpyToHost', 'WebGpuExecutionProvider'), ev('s', 'Sum', 'CPUExecutionProvider'), ev('a', 'Add', 'WebGpuExecutionProvider'), { cat: 'Node', name: 'a_fence_before', args: {} }];
+    const ev = (name: string, op: string, provider: string): unknown => ({
+      cat: 'Node',
+      name: `${name}_kernel_time`,
+      args: { op_name: op, provider },
+    });
+    const trace = [
+      { cat: 'Session', name: 'model_run' },
+      ev('a', 'Add', 'WebGpuExecutionProvider'),
+      ev('m', 'MemcpyToHost', 'WebGpuExecutionProvider'),
+      ev('s', 'Sum', 'CPUExecutionProvider'),
+      ev('a', 'Add', 'WebGpuExecutionProvider'),
+      { cat: 'Node', name: 'a_fence_before', args: {} },
+    ];
     const p = placementFromTrace(trace, 'webgpu');
     expect(p.nodes).toEqual([
       { name: 'a', op: 'Add', provider: 'WebGpuExecutionProvider' },

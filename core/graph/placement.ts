@@ -81,7 +81,8 @@ export function placementFeeds(g: Graph): Record<string, HostTensor> {
   const fill = (t: Tensor): void => {
     if (t.name === undefined) return;
     const h = hostTensor(t.dtype, [...t.shape]);
-    if (h.dtype === 'float32' || h.dtype === 'float64') for (let i = 0; i < h.data.length; i++) h.data[i] = 0.01 + ((i * 7919) % 997) / 9970;
+    if (h.dtype === 'float32' || h.dtype === 'float64')
+      for (let i = 0; i < h.data.length; i++) h.data[i] = 0.01 + ((i * 7919) % 997) / 9970;
     feeds[t.name] = h;
   };
   for (const t of [...g.inputs, ...g.params]) fill(t);
@@ -92,7 +93,11 @@ export function placementFeeds(g: Graph): Record<string, HostTensor> {
  * Compiles `model` with `opts` (providers etc.), runs it once on `feeds` and returns where onnxruntime
  * placed every node of that run. The profile goes to a temporary folder, removed afterwards.
  */
-export async function measurePlacement(model: Uint8Array, feeds: Record<string, HostTensor>, opts: RuntimeOptions = {}): Promise<Placement> {
+export async function measurePlacement(
+  model: Uint8Array,
+  feeds: Record<string, HostTensor>,
+  opts: RuntimeOptions = {},
+): Promise<Placement> {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-placement-'));
   try {
     const s = await Session.create(model, { ...opts, profileDir: dir });

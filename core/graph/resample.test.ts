@@ -34,7 +34,13 @@ describe('resampleMatrix against PyTorch', () => {
   it('has the fixture cases the issue names', () => {
     const names = fixture.cases.map(label);
     expect(names.length).toBeGreaterThanOrEqual(16);
-    for (const want of ['bicubic 16→37 size', 'bicubic 37→16 size', 'bicubic 37→24 scale', 'bicubic aa 37→16 size', 'bilinear aa 37→16 size']) {
+    for (const want of [
+      'bicubic 16→37 size',
+      'bicubic 37→16 size',
+      'bicubic 37→24 scale',
+      'bicubic aa 37→16 size',
+      'bilinear aa 37→16 size',
+    ]) {
       expect(names.some((n) => n.startsWith(want))).toBe(true);
     }
   });
@@ -87,7 +93,10 @@ describe('resampleMatrix properties', () => {
 
 // resize2d through a real onnxruntime session: forward against PyTorch's maps, backward against Mhᵀ·G·Mw.
 describe('resize2d in a graph', () => {
-  const picks = fixture.cases.filter((c) => c.in > 1 && ['bicubic 37→24 scale', 'bicubic aa 37→16', 'bilinear aa 37→5', 'bilinear 16→37'].some((p) => label(c).startsWith(p)));
+  const picks = fixture.cases.filter(
+    (c) =>
+      c.in > 1 && ['bicubic 37→24 scale', 'bicubic aa 37→16', 'bilinear aa 37→5', 'bilinear 16→37'].some((p) => label(c).startsWith(p)),
+  );
 
   it('covers the chosen cases', () => expect(picks.length).toBe(4));
 
@@ -108,14 +117,23 @@ describe('resize2d in a graph', () => {
           const x0 = Float64Array.from(c.map.x);
           const xs = new Float64Array(2 * h * w);
           xs.set(x0);
-          xs.set(x0.map((v) => 2 * v), h * w);
+          xs.set(
+            x0.map((v) => 2 * v),
+            h * w,
+          );
           const gys = Float64Array.from({ length: 2 * outH * outW }, (_, i) => Math.sin(i * 0.37) + 0.1);
-          const feed = (a: Float64Array, dims: number[]): HostTensor => hostTensor(dtype, dims, dtype === 'float32' ? Float32Array.from(a) : a);
+          const feed = (a: Float64Array, dims: number[]): HostTensor =>
+            hostTensor(dtype, dims, dtype === 'float32' ? Float32Array.from(a) : a);
           const res = await session.run({ x: feed(xs, [2, h, w]), gy: feed(gys, [2, outH, outW]) });
           const tol = dtype === 'float64' ? 1e-9 : 1e-5;
           const ys = res.y.data as Float32Array | Float64Array;
           expect(maxAbsDiff(ys.subarray(0, outH * outW), c.map.y)).toBeLessThan(tol);
-          expect(maxAbsDiff(ys.subarray(outH * outW), c.map.y.map((v) => 2 * v))).toBeLessThan(2 * tol);
+          expect(
+            maxAbsDiff(
+              ys.subarray(outH * outW),
+              c.map.y.map((v) => 2 * v),
+            ),
+          ).toBeLessThan(2 * tol);
           // dX = Mhᵀ · G · Mw per plane, computed directly from the matrices.
           const mh = resampleMatrix(h, outH, { mode: c.mode, antialias: c.antialias, scale: opts.scaleH });
           const mw = resampleMatrix(w, outW, { mode: c.mode, antialias: c.antialias, scale: opts.scaleW });

@@ -169,7 +169,13 @@ export interface Resize2dOptions {
 }
 
 /** The transpose of a row-major (rows × cols) matrix, converted to the graph's float dtype. */
-function matrixData(m: Float64Array, rows: number, cols: number, transposeIt: boolean, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
+function matrixData(
+  m: Float64Array,
+  rows: number,
+  cols: number,
+  transposeIt: boolean,
+  dtype: 'float32' | 'float64',
+): Float32Array | Float64Array {
   const out = dtype === 'float32' ? new Float32Array(m.length) : new Float64Array(m.length);
   if (!transposeIt) out.set(m);
   else for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];

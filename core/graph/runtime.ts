@@ -72,8 +72,20 @@ export function availableProviders(): { name: string; bundled: boolean }[] {
 
 export const MEMORY_DEFAULTS = { memPattern: false, cpuArena: true } as const;
 
-const toOrtType: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', bool: 'bool' };
-const fromOrtType: Partial<Record<string, DType>> = { float32: 'float32', float64: 'float64', float16: 'float16', int64: 'int64', bool: 'bool' };
+const toOrtType: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int64: 'int64',
+  bool: 'bool',
+};
+const fromOrtType: Partial<Record<string, DType>> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int64: 'int64',
+  bool: 'bool',
+};
 
 /** Wraps our host tensor as an ORT tensor without copying. */
 export function toOrt(t: HostTensor): ort.Tensor {
@@ -115,7 +127,8 @@ export function resetTransfers(): void {
   traffic.downloadBytes = 0;
   traffic.readbacks = 0;
 }
-const byteSize = (t: ort.Tensor): number => t.size * (t.type === 'float64' || t.type === 'int64' ? 8 : t.type === 'float16' ? 2 : t.type === 'bool' ? 1 : 4);
+const byteSize = (t: ort.Tensor): number =>
+  t.size * (t.type === 'float64' || t.type === 'int64' ? 8 : t.type === 'float16' ? 2 : t.type === 'bool' ? 1 : 4);
 
 /** A state value as a runner holds it (on the host or on the device), to feed another run without a copy. */
 export class StateValue {
@@ -291,7 +304,10 @@ export class StepRunner {
    * `deviceState` asks and the provider allows; on CPU the output tensors are fed back as they are.
    */
   static async create(model: Uint8Array, stateMap: Record<string, string>, opts: RuntimeOptions = {}): Promise<StepRunner> {
-    const session = await Session.create(model, { ...opts, deviceOutputs: [...(opts.deviceOutputs ?? []), ...(opts.deviceState !== false ? Object.keys(stateMap) : [])] });
+    const session = await Session.create(model, {
+      ...opts,
+      deviceOutputs: [...(opts.deviceOutputs ?? []), ...(opts.deviceState !== false ? Object.keys(stateMap) : [])],
+    });
     return new StepRunner(session, stateMap);
   }
 

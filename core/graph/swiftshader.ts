@@ -19,8 +19,10 @@ export interface SwiftShaderEnv {
 
 /** Where SwiftShader is missing, why (for a test's skip message); null where it is present. */
 export function swiftShaderMissing(): string | null {
-  if (!existsSync(SWIFTSHADER_ICD)) return `SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}, from Debian's chromium package) is not installed`;
-  if (!existsSync(join(SWIFTSHADER_DIR, 'libvulkan.so.1'))) return `chromium's Vulkan loader (${SWIFTSHADER_DIR}/libvulkan.so.1) is missing`;
+  if (!existsSync(SWIFTSHADER_ICD))
+    return `SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}, from Debian's chromium package) is not installed`;
+  if (!existsSync(join(SWIFTSHADER_DIR, 'libvulkan.so.1')))
+    return `chromium's Vulkan loader (${SWIFTSHADER_DIR}/libvulkan.so.1) is missing`;
   return null;
 }
 
@@ -40,7 +42,13 @@ export async function swiftShaderEnv(): Promise<SwiftShaderEnv> {
   await symlink(join(SWIFTSHADER_DIR, 'libvulkan.so.1'), join(lib, 'libvulkan.so.1'));
   const libPath = [lib, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   return {
-    env: { ...process.env, VK_ICD_FILENAMES: SWIFTSHADER_ICD, VK_DRIVER_FILES: SWIFTSHADER_ICD, LD_LIBRARY_PATH: libPath, XDG_RUNTIME_DIR: run },
+    env: {
+      ...process.env,
+      VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+      VK_DRIVER_FILES: SWIFTSHADER_ICD,
+      LD_LIBRARY_PATH: libPath,
+      XDG_RUNTIME_DIR: run,
+    },
     close: () => rm(dir, { recursive: true, force: true }),
   };
 }

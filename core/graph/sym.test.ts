@@ -48,8 +48,22 @@ function model(g: Graph, x: Tensor): Tensor[] {
   const N = dimMul(h, w);
   const K = (C as number) * 4;
   const r = mulberry32(7);
-  const tok = g.constant(hostTensor('float32', [1, 1, K], Float32Array.from({ length: K }, () => r() - 0.5)), 'token');
-  const wq = g.constant(hostTensor('float32', [K, K], Float32Array.from({ length: K * K }, () => (r() - 0.5) / 4)), 'wq');
+  const tok = g.constant(
+    hostTensor(
+      'float32',
+      [1, 1, K],
+      Float32Array.from({ length: K }, () => r() - 0.5),
+    ),
+    'token',
+  );
+  const wq = g.constant(
+    hostTensor(
+      'float32',
+      [K, K],
+      Float32Array.from({ length: K * K }, () => (r() - 0.5) / 4),
+    ),
+    'wq',
+  );
   const p = reshape(x, [B, C, h, 2, w, 2]); // (B, C, h, 2, w, 2): a target computed in the graph
   const t = reshape(transpose(p, [0, 2, 4, 1, 3, 5]), [B, N, K]); // (B, h, w, C, 2, 2) → (B, N, K)
   const seq = concat([expand(tok, [B, 1, K]), t], 1); // (B, 1 + N, K)
@@ -93,7 +107,11 @@ describe('a graph with symbolic batch, height and width', () => {
       const s = await Session.create(serialize(st), { intraOpThreads: 1 });
       sessions.push(s);
       const r = mulberry32(B * 100 + H);
-      const x = hostTensor('float32', [B, 3, H, W], Float32Array.from({ length: B * 3 * H * W }, () => r() * 2 - 1));
+      const x = hostTensor(
+        'float32',
+        [B, 3, H, W],
+        Float32Array.from({ length: B * 3 * H * W }, () => r() * 2 - 1),
+      );
       const a = await dyn.run({ x });
       const b = await s.run({ x });
       for (const k of ['y0', 'y1', 'y2']) {
@@ -110,7 +128,9 @@ describe('a graph with symbolic batch, height and width', () => {
     const y = reshape(x, [x.dims[0], x.dims[1], 3, 4]); // (batch, tokens, 3, 4)
     const z = reshape(y, [x.dims[0], -1]); // (batch, tokens·12)
     g.output(z, 'z');
-    const shapes = g.nodes.filter((n) => n.op === 'Reshape').map((n) => Array.from(g.info(n.inputs[1]!).data?.data as BigInt64Array, Number));
+    const shapes = g.nodes
+      .filter((n) => n.op === 'Reshape')
+      .map((n) => Array.from(g.info(n.inputs[1]!).data?.data as BigInt64Array, Number));
     expect(shapes).toEqual([
       [0, 0, 3, 4],
       [0, -1],

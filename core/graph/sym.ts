@@ -123,7 +123,10 @@ export function dimFloorDiv(a: Dim, n: number): Dim {
   if (typeof a === 'number') return Math.floor(a / n);
   if (n === 1) return a;
   if (a.constant % n === 0 && a.terms.every((t) => t.coef % n === 0)) return dimScale(a, 1 / n);
-  const key = a.terms.length === 1 && a.constant === 0 && a.terms[0].coef === 1 && a.terms[0].atoms.length === 1 ? `(${a.key}/${n})` : `((${a.key})/${n})`;
+  const key =
+    a.terms.length === 1 && a.constant === 0 && a.terms[0].coef === 1 && a.terms[0].atoms.length === 1
+      ? `(${a.key}/${n})`
+      : `((${a.key})/${n})`;
   return Sym.make([{ coef: 1, atoms: [{ key, probe: Math.floor(a.probe / n), floorDiv: { of: a, by: n } }] }], 0);
 }
 

@@ -51,7 +51,8 @@ export function hostTensor<D extends DType>(dtype: D, dims: readonly number[], d
     if (dtype === 'int64') for (let i = 0; i < src.length; i++) (out as BigInt64Array)[i] = BigInt(src[i]);
     else (out as Float32Array).set(src);
   } else out = data as DataOf[D];
-  if (out.length !== n) throw new Error(`hostTensor: ${dtype} data of length ${out.length} does not fill dims [${dims.join(', ')}] (${n} elements)`);
+  if (out.length !== n)
+    throw new Error(`hostTensor: ${dtype} data of length ${out.length} does not fill dims [${dims.join(', ')}] (${n} elements)`);
   return { dtype, dims: [...dims], data: out };
 }
 

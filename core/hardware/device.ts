@@ -40,7 +40,11 @@ export function checkDevice(device: unknown, what = 'device'): DeviceRequest {
  * The providers for `device`. `work` names what runs in the fallback warning ("Extraction", "Training");
  * `probe` is the hardware probe (tests may pass a finished one).
  */
-export async function resolveDevice(device: DeviceRequest, work: string, probe: () => Promise<TrainHardware> = probeHardware): Promise<DeviceChoice> {
+export async function resolveDevice(
+  device: DeviceRequest,
+  work: string,
+  probe: () => Promise<TrainHardware> = probeHardware,
+): Promise<DeviceChoice> {
   if (device === 'cpu') return { providers: ['cpu'], line: 'device: cpu (as asked).', fellBack: false };
   const hw = await probe();
   if (device === 'auto') {

@@ -21,8 +21,13 @@ describe('probeHardware', () => {
   }, 60_000);
 
   it('is quiet: a process that probes prints no native CUDA/Vulkan/onnxruntime lines, and the reasons stay in the notes', () => {
-    const script = "import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));";
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 90_000 });
+    const script =
+      "import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));";
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const noisy = r.stderr.split('\n').filter((l) => /cuda|vulkan|libcuda|XDG_RUNTIME_DIR|onnxruntime|dawn|adapter/i.test(l));
     expect(noisy).toEqual([]);

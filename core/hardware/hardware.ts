@@ -73,7 +73,11 @@ export function probeInChild(names: readonly Provider[], timeoutMs = PROBE_TIMEO
     child.on('error', () => undefined); // 'close' follows
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      const how = timedOut ? `did not finish in ${Math.round(timeoutMs / 1000)} s` : signal ? `was killed (${signal})` : `exited with code ${code}`;
+      const how = timedOut
+        ? `did not finish in ${Math.round(timeoutMs / 1000)} s`
+        : signal
+          ? `was killed (${signal})`
+          : `exited with code ${code}`;
       resolve({ results, stderr, failure: results ? null : `the probe process ${how}` });
     });
   });
@@ -131,7 +135,9 @@ export function hardwareFrom(run: ProbeRun, known: ReadonlySet<string>, cpuThrea
   const selected = details.find(([, detail]) => detail === null)?.[0] ?? 'cpu';
   // The note says in plain words what is missing, what runs instead and what to do; detail keeps the raw reason.
   const providers = details.map(([name, detail]) =>
-    detail === null ? { name, available: true } : { name, available: false, note: plainNote(name, explainProvider(name, detail), selected), detail },
+    detail === null
+      ? { name, available: true }
+      : { name, available: false, note: plainNote(name, explainProvider(name, detail), selected), detail },
   );
   return { providers, selected, cpuThreads };
 }

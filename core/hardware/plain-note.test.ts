@@ -16,10 +16,14 @@ function bridgeLine(library: string, error: string): string {
   );
 }
 
-const cudaBridgeFailed = 'execution provider fallback: cuda unavailable (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); running on cpu';
+const cudaBridgeFailed =
+  'execution provider fallback: cuda unavailable (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); running on cpu';
 const noAdapter =
   'execution provider fallback: webgpu unavailable (/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters); running on cpu';
-const noVulkanLoader = ["Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory", 'at operator() (/build/Release/_deps/dawn-src/src/dawn/native/vulkan/BackendVk.cpp:368)'];
+const noVulkanLoader = [
+  "Warning: Couldn't load Vulkan: libvulkan.so.1: cannot open shared object file: No such file or directory",
+  'at operator() (/build/Release/_deps/dawn-src/src/dawn/native/vulkan/BackendVk.cpp:368)',
+];
 const noVulkanDriver = [
   'ERROR: [Loader Message] Code 0 : vkCreateInstance: Found no drivers!',
   'Warning: vkCreateInstance failed with VK_ERROR_INCOMPATIBLE_DRIVER',
@@ -56,7 +60,11 @@ function expectPlain(note: string | undefined): void {
 describe('plain notes of unavailable providers', () => {
   it('no CUDA provider files and no Vulkan loader (a computer without a GPU): cpu instead, what to install, raw lines in detail', () => {
     const shared = `${ORT}/libonnxruntime_providers_shared.so`;
-    const hw = hardwareFrom(run({ problem: cudaBridgeFailed, lines: [bridgeLine(shared, shared)] }, { problem: noAdapter, lines: noVulkanLoader }), both, 4);
+    const hw = hardwareFrom(
+      run({ problem: cudaBridgeFailed, lines: [bridgeLine(shared, shared)] }, { problem: noAdapter, lines: noVulkanLoader }),
+      both,
+      4,
+    );
     expect(hw.selected).toBe('cpu');
     const cuda = entry(hw, 'cuda');
     expectPlain(cuda.note);
@@ -83,42 +91,74 @@ describe('plain notes of unavailable providers', () => {
     expect(hw.selected).toBe('webgpu');
     const cuda = entry(hw, 'cuda');
     expectPlain(cuda.note);
-    expect(cuda.note).toBe("The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead. To use the NVIDIA GPU, install cuDNN 9 for CUDA 12 (NVIDIA's cudnn9-cuda-12 package).");
+    expect(cuda.note).toBe(
+      "The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead. To use the NVIDIA GPU, install cuDNN 9 for CUDA 12 (NVIDIA's cudnn9-cuda-12 package).",
+    );
     expect(cuda.detail).toContain('with error: libcudnn.so.9: cannot open shared object file');
     expect(entry(hw, 'webgpu')).toEqual({ name: 'webgpu', available: true });
   });
 
   it('the CUDA 12 runtime missing, the NVIDIA driver missing, no NVIDIA device, a driver too old', () => {
-    const cudaNote = (problem: string, lines: string[] = []): string | undefined => entry(hardwareFrom(run({ problem, lines }, { problem: noAdapter, lines: noVulkanDriver }), both, 8), 'cuda').note;
+    const cudaNote = (problem: string, lines: string[] = []): string | undefined =>
+      entry(hardwareFrom(run({ problem, lines }, { problem: noAdapter, lines: noVulkanDriver }), both, 8), 'cuda').note;
     const runtime = cudaNote(cudaBridgeFailed, [bridgeLine(`${ORT}/libonnxruntime_providers_cuda.so`, 'libcublasLt.so.12')]);
     expectPlain(runtime);
-    expect(runtime).toMatch(/^The NVIDIA CUDA 12 runtime libraries are not installed \(libcublasLt\.so\.12 is missing\)\. Dinoscope runs on the CPU instead\. To use the NVIDIA GPU, install the CUDA 12 runtime/);
-    expect(cudaNote(cudaBridgeFailed, [bridgeLine(`${ORT}/libonnxruntime_providers_cuda.so`, 'libcuda.so.1')])).toMatch(/^The NVIDIA driver is not installed \(libcuda\.so\.1 is missing\)\. Dinoscope runs on the CPU instead\. To use an NVIDIA GPU, install its driver/);
+    expect(runtime).toMatch(
+      /^The NVIDIA CUDA 12 runtime libraries are not installed \(libcublasLt\.so\.12 is missing\)\. Dinoscope runs on the CPU instead\. To use the NVIDIA GPU, install the CUDA 12 runtime/,
+    );
+    expect(cudaNote(cudaBridgeFailed, [bridgeLine(`${ORT}/libonnxruntime_providers_cuda.so`, 'libcuda.so.1')])).toMatch(
+      /^The NVIDIA driver is not installed \(libcuda\.so\.1 is missing\)\. Dinoscope runs on the CPU instead\. To use an NVIDIA GPU, install its driver/,
+    );
     const device =
       'execution provider fallback: cuda unavailable ([ONNXRuntimeError] : 1 : FAIL : CUDA failure 100: no CUDA-capable device is detected ; GPU=0 ; hostname=slide-01 ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_execution_provider.cc ; line=282 ; expr=cudaSetDevice(info_.device_id); ); running on cpu';
-    expect(cudaNote(device)).toMatch(/^No NVIDIA GPU was found\. Dinoscope runs on the CPU instead\. Nothing to do on a computer without an NVIDIA GPU/);
+    expect(cudaNote(device)).toMatch(
+      /^No NVIDIA GPU was found\. Dinoscope runs on the CPU instead\. Nothing to do on a computer without an NVIDIA GPU/,
+    );
     const old =
       'execution provider fallback: cuda unavailable ([ONNXRuntimeError] : 1 : FAIL : CUDA failure 35: CUDA driver version is insufficient for CUDA runtime version ; GPU=0 ; hostname=slide-01 ; file=/onnxruntime_src/onnxruntime/core/providers/cuda/cuda_execution_provider.cc ; line=282 ; expr=cudaSetDevice(info_.device_id); ); running on cpu';
-    expect(cudaNote(old)).toMatch(/^The NVIDIA driver is too old for CUDA 12\. Dinoscope runs on the CPU instead\. Update the NVIDIA driver/);
+    expect(cudaNote(old)).toMatch(
+      /^The NVIDIA driver is too old for CUDA 12\. Dinoscope runs on the CPU instead\. Update the NVIDIA driver/,
+    );
   });
 
   it('no Vulkan driver: a plain WebGPU note; needs nothing done where CUDA runs', () => {
-    const cpuOnly = entry(hardwareFrom(run({ problem: cudaBridgeFailed }, { problem: noAdapter, lines: noVulkanDriver }), both, 8), 'webgpu');
+    const cpuOnly = entry(
+      hardwareFrom(run({ problem: cudaBridgeFailed }, { problem: noAdapter, lines: noVulkanDriver }), both, 8),
+      'webgpu',
+    );
     expectPlain(cpuOnly.note);
-    expect(cpuOnly.note).toMatch(/^No GPU adapter was found \(no Vulkan driver\)\. Dinoscope runs on the CPU instead\. To use the GPU, install its Vulkan driver/);
+    expect(cpuOnly.note).toMatch(
+      /^No GPU adapter was found \(no Vulkan driver\)\. Dinoscope runs on the CPU instead\. To use the GPU, install its Vulkan driver/,
+    );
     expect(cpuOnly.detail).toContain('VK_ERROR_INCOMPATIBLE_DRIVER');
     const withCuda = hardwareFrom(run({ problem: null }, { problem: noAdapter, lines: noVulkanDriver }), both, 8);
     expect(withCuda.selected).toBe('cuda');
-    expect(entry(withCuda, 'webgpu').note).toBe('No GPU adapter was found (no Vulkan driver). Dinoscope uses CUDA, which it prefers: nothing to do.');
+    expect(entry(withCuda, 'webgpu').note).toBe(
+      'No GPU adapter was found (no Vulkan driver). Dinoscope uses CUDA, which it prefers: nothing to do.',
+    );
   });
 
   it('a probe that crashed, and a provider not in this onnxruntime build', () => {
-    const crashed: ProbeRun = { results: null, stderr: new Map([['', []], ['cuda', ['Segmentation fault']]]), failure: 'the probe process was killed (SIGSEGV)' };
+    const crashed: ProbeRun = {
+      results: null,
+      stderr: new Map([
+        ['', []],
+        ['cuda', ['Segmentation fault']],
+      ]),
+      failure: 'the probe process was killed (SIGSEGV)',
+    };
     const hw = hardwareFrom(crashed, new Set(['cuda', 'cpu']), 2);
     const cuda = entry(hw, 'cuda');
     expectPlain(cuda.note);
-    expect(cuda.note).toMatch(/^Checking for CUDA failed \(the probe process was killed \(SIGSEGV\)\), as a broken GPU driver can make it\. Dinoscope runs on the CPU instead\. If this computer has a GPU, reinstall its driver/);
+    expect(cuda.note).toMatch(
+      /^Checking for CUDA failed \(the probe process was killed \(SIGSEGV\)\), as a broken GPU driver can make it\. Dinoscope runs on the CPU instead\. If this computer has a GPU, reinstall its driver/,
+    );
     expect(cuda.detail).toContain('Segmentation fault');
-    expect(entry(hw, 'webgpu')).toEqual({ name: 'webgpu', available: false, note: 'This build of onnxruntime has no WebGPU support. Dinoscope runs on the CPU instead. Nothing to do.', detail: 'not in this onnxruntime build' });
+    expect(entry(hw, 'webgpu')).toEqual({
+      name: 'webgpu',
+      available: false,
+      note: 'This build of onnxruntime has no WebGPU support. Dinoscope runs on the CPU instead. Nothing to do.',
+      detail: 'not in this onnxruntime build',
+    });
   });
 });

@@ -25,28 +25,41 @@ const NOT_PROBED = /^not probed: (.*)$/s;
 
 function explainCuda(raw: string): Explanation {
   const noNvidia = 'nothing to do on a computer without an NVIDIA GPU';
-  if (/libonnxruntime_providers_(shared|cuda)\.so(?: with error: \S+libonnxruntime_providers_\w+\.so)?: cannot open shared object file/.test(raw)) {
+  if (
+    /libonnxruntime_providers_(shared|cuda)\.so(?: with error: \S+libonnxruntime_providers_\w+\.so)?: cannot open shared object file/.test(
+      raw,
+    )
+  ) {
     return {
       missing: 'the CUDA provider files of onnxruntime are not installed with Dinoscope',
       todo: `To use an NVIDIA GPU, reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (it downloads them); ${noNvidia}`,
     };
   }
   if (/libcuda\.so(\.\d+)*: cannot open/.test(raw)) {
-    return { missing: 'the NVIDIA driver is not installed (libcuda.so.1 is missing)', todo: `To use an NVIDIA GPU, install its driver; ${noNvidia}` };
+    return {
+      missing: 'the NVIDIA driver is not installed (libcuda.so.1 is missing)',
+      todo: `To use an NVIDIA GPU, install its driver; ${noNvidia}`,
+    };
   }
   const cudnn = /libcudnn\w*\.so\.(\d+)/.exec(raw);
   if (cudnn) {
-    return { missing: `the NVIDIA cuDNN ${cudnn[1]} libraries are not installed`, todo: `To use the NVIDIA GPU, install cuDNN ${cudnn[1]} for CUDA 12 (NVIDIA's cudnn${cudnn[1]}-cuda-12 package)` };
+    return {
+      missing: `the NVIDIA cuDNN ${cudnn[1]} libraries are not installed`,
+      todo: `To use the NVIDIA GPU, install cuDNN ${cudnn[1]} for CUDA 12 (NVIDIA's cudnn${cudnn[1]}-cuda-12 package)`,
+    };
   }
   const runtime = CUDA_RUNTIME.exec(raw);
   if (runtime) {
     return {
       missing: `the NVIDIA CUDA 12 runtime libraries are not installed (${runtime[0]} is missing)`,
-      todo: 'To use the NVIDIA GPU, install the CUDA 12 runtime (NVIDIA\'s cuda-libraries-12 package, or the CUDA 12 toolkit)',
+      todo: "To use the NVIDIA GPU, install the CUDA 12 runtime (NVIDIA's cuda-libraries-12 package, or the CUDA 12 toolkit)",
     };
   }
   if (/no CUDA-capable device is detected|CUDA failure 100\b/.test(raw)) {
-    return { missing: 'no NVIDIA GPU was found', todo: 'Nothing to do on a computer without an NVIDIA GPU; if it has one, check that its driver is loaded (nvidia-smi)' };
+    return {
+      missing: 'no NVIDIA GPU was found',
+      todo: 'Nothing to do on a computer without an NVIDIA GPU; if it has one, check that its driver is loaded (nvidia-smi)',
+    };
   }
   if (/driver version is insufficient|CUDA failure 35\b/.test(raw)) {
     return { missing: 'the NVIDIA driver is too old for CUDA 12', todo: 'Update the NVIDIA driver (CUDA 12 needs version 525 or newer)' };
@@ -78,7 +91,10 @@ function explainWebgpu(raw: string): Explanation {
   if (/WebGPU adapter|No supported adapters|adapter/i.test(raw)) {
     return { missing: 'no GPU adapter was found', todo: `${noGpu.replace(/^n/, 'N')}; with one, install its Vulkan driver` };
   }
-  return { missing: 'WebGPU could not start here', todo: `${noGpu.replace(/^n/, 'N')}; otherwise open the details below for what onnxruntime reported` };
+  return {
+    missing: 'WebGPU could not start here',
+    todo: `${noGpu.replace(/^n/, 'N')}; otherwise open the details below for what onnxruntime reported`,
+  };
 }
 
 /** What is missing for `name` and what to do, from the probe's raw reason (note and native lines). */

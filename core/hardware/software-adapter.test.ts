@@ -14,7 +14,8 @@ import { onlySoftwareDrivers, vulkanDrivers } from './vulkan-drivers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
-const manifest = (library: string): string => JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: library, api_version: '1.3.0' } });
+const manifest = (library: string): string =>
+  JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: library, api_version: '1.3.0' } });
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-vulkan-'));
@@ -31,19 +32,29 @@ afterAll(async () => {
 });
 
 /** An environment whose loader search sees only `data` (no /etc, no home). */
-const searchOnly = (data: string): NodeJS.ProcessEnv => ({ XDG_CONFIG_DIRS: join(dir, 'none'), XDG_DATA_HOME: join(dir, 'none'), XDG_DATA_DIRS: data });
+const searchOnly = (data: string): NodeJS.ProcessEnv => ({
+  XDG_CONFIG_DIRS: join(dir, 'none'),
+  XDG_DATA_HOME: join(dir, 'none'),
+  XDG_DATA_DIRS: data,
+});
 
 describe('software Vulkan drivers', () => {
   it('reads the drivers as the Vulkan loader finds them and tells CPU drivers from GPU ones', () => {
     const swift = vulkanDrivers({ VK_DRIVER_FILES: join(dir, 'swiftshader.json') });
     expect(swift.map((d) => d.software)).toEqual(['SwiftShader']);
     expect(onlySoftwareDrivers(swift)).toEqual(['SwiftShader']);
-    expect(vulkanDrivers({ VK_ICD_FILENAMES: `${join(dir, 'swiftshader.json')}:${join(dir, 'broken.json')}` }).map((d) => d.software)).toEqual(['SwiftShader']); // the older name; an unreadable manifest is left out
+    expect(
+      vulkanDrivers({ VK_ICD_FILENAMES: `${join(dir, 'swiftshader.json')}:${join(dir, 'broken.json')}` }).map((d) => d.software),
+    ).toEqual(['SwiftShader']); // the older name; an unreadable manifest is left out
     expect(onlySoftwareDrivers(vulkanDrivers(searchOnly(join(dir, 'cpu-only'))))).toEqual(['lavapipe']);
     const both = vulkanDrivers(searchOnly(join(dir, 'with-gpu')));
     expect(both.map((d) => d.software).sort()).toEqual(['lavapipe', null]);
     expect(onlySoftwareDrivers(both)).toBeNull(); // Dawn prefers the GPU's adapter
-    expect(onlySoftwareDrivers(vulkanDrivers({ VK_DRIVER_FILES: join(dir, 'swiftshader.json'), VK_ADD_DRIVER_FILES: join(dir, 'with-gpu/vulkan/icd.d') }))).toBeNull();
+    expect(
+      onlySoftwareDrivers(
+        vulkanDrivers({ VK_DRIVER_FILES: join(dir, 'swiftshader.json'), VK_ADD_DRIVER_FILES: join(dir, 'with-gpu/vulkan/icd.d') }),
+      ),
+    ).toBeNull();
     expect(onlySoftwareDrivers(vulkanDrivers(searchOnly(join(dir, 'none'))))).toBeNull(); // no driver: WebGPU fails to open on its own
     expect(softwareAdapterProblem({ VK_DRIVER_FILES: join(dir, 'swiftshader.json') }, 'darwin')).toBeNull(); // Metal / D3D12 elsewhere
   });
@@ -51,7 +62,11 @@ describe('software Vulkan drivers', () => {
   it('a WebGPU adapter on SwiftShader is unavailable with a plain note, and the CPU is selected', () => {
     const problem = softwareAdapterProblem({ VK_DRIVER_FILES: join(dir, 'swiftshader.json') }, 'linux');
     expect(problem).toBe(`software Vulkan driver only: SwiftShader (${join(dir, 'swiftshader.json')}), which runs on the CPU`);
-    const hw = hardwareFrom({ results: [{ name: 'webgpu', problem }], stderr: new Map([['', []]]), failure: null }, new Set(['webgpu', 'cpu']), 4);
+    const hw = hardwareFrom(
+      { results: [{ name: 'webgpu', problem }], stderr: new Map([['', []]]), failure: null },
+      new Set(['webgpu', 'cpu']),
+      4,
+    );
     expect(hw.selected).toBe('cpu');
     const webgpu = hw.providers.find((p) => p.name === 'webgpu')!;
     expect(webgpu.available).toBe(false);
@@ -63,21 +78,30 @@ describe('software Vulkan drivers', () => {
   });
 
   const missing = swiftShaderMissing();
-  it.skipIf(missing)(`the real probe, in a process whose Vulkan loader sees only SwiftShader: WebGPU opens there but is not selected${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const ss = await swiftShaderEnv();
-    try {
-      const script = `import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));`;
-      const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000, env: ss.env });
-      expect(r.status, r.stderr).toBe(0);
-      const hw = JSON.parse(r.stdout) as ReturnType<typeof hardwareFrom>;
-      expect(hw.selected).toBe('cpu');
-      const webgpu = hw.providers.find((p) => p.name === 'webgpu')!;
-      expect(webgpu.available).toBe(false);
-      // The software problem is only reported for an adapter that opened (probe-worker.ts).
-      expect(webgpu.detail).toMatch(/^software Vulkan driver only: SwiftShader \(/);
-      expect(webgpu.note).toMatch(/^No GPU adapter was found: WebGPU would run on SwiftShader/);
-    } finally {
-      await ss.close();
-    }
-  }, 150_000);
+  it.skipIf(missing)(
+    `the real probe, in a process whose Vulkan loader sees only SwiftShader: WebGPU opens there but is not selected${missing ? ` (skipped: ${missing})` : ''}`,
+    async () => {
+      const ss = await swiftShaderEnv();
+      try {
+        const script = `import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));`;
+        const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 120_000,
+          env: ss.env,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const hw = JSON.parse(r.stdout) as ReturnType<typeof hardwareFrom>;
+        expect(hw.selected).toBe('cpu');
+        const webgpu = hw.providers.find((p) => p.name === 'webgpu')!;
+        expect(webgpu.available).toBe(false);
+        // The software problem is only reported for an adapter that opened (probe-worker.ts).
+        expect(webgpu.detail).toMatch(/^software Vulkan driver only: SwiftShader \(/);
+        expect(webgpu.note).toMatch(/^No GPU adapter was found: WebGPU would run on SwiftShader/);
+      } finally {
+        await ss.close();
+      }
+    },
+    150_000,
+  );
 });

@@ -62,31 +62,64 @@ describe('every state file goes through the atomic writer', () => {
     const px = Buffer.alloc(S * S * 3);
     for (let i = 0; i < px.length; i++) px[i] = (i * 7) % 256;
     const img = join(dir, 'tex.png');
-    await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(img);
+    await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+      .png()
+      .toFile(img);
     const created = await syncsOf(() => Project.create(join(dir, 'p')));
     expect(created).toContainEqual(['file', 'p/project.json']);
     const project = await Project.open(join(dir, 'p'));
-    const upserted = await syncsOf(() => project.update((p) => p.upsert({ id: 'a', path: img, name: 'tex.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
+    const upserted = await syncsOf(() =>
+      project.update((p) =>
+        p.upsert({ id: 'a', path: img, name: 'tex.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+      ),
+    );
     expect(upserted).toEqual([
       ['file', 'p/project.json'],
       ['folder', 'p'],
     ]);
 
-    const run = await syncsOf(() => runPretrain(project, { name: 'r', steps: 1, overrides: { ...TINY_OVERRIDES, runtime: { threads: 1 } } }));
+    const run = await syncsOf(() =>
+      runPretrain(project, { name: 'r', steps: 1, overrides: { ...TINY_OVERRIDES, runtime: { threads: 1 } } }),
+    );
     const files = run.filter(([k]) => k === 'file').map(([, p]) => p);
     expect(files).toContain('p/project.json'); // the run record, at the start and the end
     expect(files).toContain('p/runs/r/train-config.json');
     // The checkpoint is assembled in a hidden temp folder beside checkpoints/latest, then swapped in.
-    const ck = files.filter((p) => dirname(p) !== 'p/runs/r/checkpoints/latest' && dirname(dirname(p)) === 'p/runs/r/checkpoints').map((p) => basename(p));
+    const ck = files
+      .filter((p) => dirname(p) !== 'p/runs/r/checkpoints/latest' && dirname(dirname(p)) === 'p/runs/r/checkpoints')
+      .map((p) => basename(p));
     expect(ck.sort()).toEqual(['config.json', 'model.safetensors', 'optimizer.safetensors', 'state.json', 'train-config.json']);
     expect(run).toContainEqual(['folder', 'p/runs/r/checkpoints']); // the swap itself
     expect(JSON.parse(readFileSync(join(dir, 'p/runs/r/checkpoints/latest/state.json'), 'utf8'))).toMatchObject({ step: 1 });
 
-    const store = await syncsOf(() => createFeatureStore(join(dir, 'f.zarr'), { modelId: 'm', modelConfigHash: 'h', level: 0, mpp: null, stride: 16, origin: { x: 0, y: 0 }, gridWidth: 4, gridHeight: 4, dim: 2, chunk: { height: 4, width: 4 } }));
-    expect(store.filter(([k]) => k === 'file').map(([, p]) => p).sort()).toEqual(['f.zarr/0/zarr.json', 'f.zarr/progress.json', 'f.zarr/zarr.json']);
+    const store = await syncsOf(() =>
+      createFeatureStore(join(dir, 'f.zarr'), {
+        modelId: 'm',
+        modelConfigHash: 'h',
+        level: 0,
+        mpp: null,
+        stride: 16,
+        origin: { x: 0, y: 0 },
+        gridWidth: 4,
+        gridHeight: 4,
+        dim: 2,
+        chunk: { height: 4, width: 4 },
+      }),
+    );
+    expect(
+      store
+        .filter(([k]) => k === 'file')
+        .map(([, p]) => p)
+        .sort(),
+    ).toEqual(['f.zarr/0/zarr.json', 'f.zarr/progress.json', 'f.zarr/zarr.json']);
 
     await mkdir(join(dir, 'model'));
-    const manifest = await syncsOf(() => writeManifest(join(dir, 'model'), newManifest({ name: 'm', source: 'test', licence: 'none', sha256: '0', bytes: 0, layout: 'hf-dinov2', config: vitConfig('tiny') })));
+    const manifest = await syncsOf(() =>
+      writeManifest(
+        join(dir, 'model'),
+        newManifest({ name: 'm', source: 'test', licence: 'none', sha256: '0', bytes: 0, layout: 'hf-dinov2', config: vitConfig('tiny') }),
+      ),
+    );
     expect(manifest).toEqual([
       ['file', 'model/dinoscope.json'],
       ['folder', 'model'],
@@ -98,7 +131,8 @@ describe('every state file goes through the atomic writer', () => {
     const allowed: Record<string, string> = {
       'core/io/atomic.ts': 'the atomic writer itself',
       'core/train/checkpoint.ts': 'swaps the checkpoint folder (files inside via the atomic writer) and syncs its parent',
-      'core/model/manager/create.ts': "swaps a model folder (a run's teacher, a fresh init; files inside via the atomic writer) and syncs its parent",
+      'core/model/manager/create.ts':
+        "swaps a model folder (a run's teacher, a fresh init; files inside via the atomic writer) and syncs its parent",
       'core/train/run.ts': 'appends progress.jsonl lines (a log; a torn last line is dropped on resume)',
       'core/project/lock.ts': 'the project lock file (created exclusively, never replaced)',
       'core/model/manager/manager.ts': 'copies imported weights into a staging folder renamed into place',
@@ -106,7 +140,8 @@ describe('every state file goes through the atomic writer', () => {
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
-      'core/features/extract/image-lock.ts': "a shard's per-image lock file (created exclusively; a stale one renamed aside before it is taken over)",
+      'core/features/extract/image-lock.ts':
+        "a shard's per-image lock file (created exclusively; a stale one renamed aside before it is taken over)",
       'core/train/device-state-run.ts': "a test child's results for its parent (a scratch file, not state)",
     };
     const root = resolve(import.meta.dirname, '../..');
@@ -117,8 +152,13 @@ describe('every state file goes through the atomic writer', () => {
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.child.ts')) {
           const src = readFileSync(p, 'utf8');
-          const fsImports = [...src.matchAll(/import\s*\{([^}]*)\}\s*from\s*'node:fs(?:\/promises)?'/g)].flatMap((m) => m[1].split(',').map((s) => s.trim().replace(/^type\s+/, '')));
-          const writes = fsImports.some((n) => /^(rename|renameSync|writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|copyFile|cp)$/.test(n)) || /\bopen\([^)]*'(?:w|wx|a|ax|w\+|a\+)'/.test(src);
+          const fsImports = [...src.matchAll(/import\s*\{([^}]*)\}\s*from\s*'node:fs(?:\/promises)?'/g)].flatMap((m) =>
+            m[1].split(',').map((s) => s.trim().replace(/^type\s+/, '')),
+          );
+          const writes =
+            fsImports.some((n) =>
+              /^(rename|renameSync|writeFile|writeFileSync|appendFile|appendFileSync|createWriteStream|copyFile|cp)$/.test(n),
+            ) || /\bopen\([^)]*'(?:w|wx|a|ax|w\+|a\+)'/.test(src);
           const rel = relative(root, p);
           if (writes && !(rel in allowed)) offenders.push(rel);
         }

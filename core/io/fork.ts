@@ -43,7 +43,12 @@ export function findWorker(bundled: string, source: string): WorkerFile {
 export function forkWorker(w: WorkerFile, log: (line: string) => void, args: readonly string[] = []): ChildProcess {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-  const child = fork(w.path, [...args], { execArgv: w.ts ? ['--import', 'tsx'] : [], env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'advanced' });
+  const child = fork(w.path, [...args], {
+    execArgv: w.ts ? ['--import', 'tsx'] : [],
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
   for (const stream of [child.stdout, child.stderr]) {
     let buf = '';
     stream?.setEncoding('utf8');

@@ -78,7 +78,8 @@ export class ZipArchive {
       dirSize = u64(rec, 40);
       dirOffset = u64(rec, 48);
     }
-    if (dirSize > MAX_DIRECTORY_BYTES || dirOffset + dirSize > size) return corrupt(`has a ZIP directory of ${dirSize} bytes at ${dirOffset} that does not fit the ${size}-byte file`);
+    if (dirSize > MAX_DIRECTORY_BYTES || dirOffset + dirSize > size)
+      return corrupt(`has a ZIP directory of ${dirSize} bytes at ${dirOffset} that does not fit the ${size}-byte file`);
     const dir = await readAt(fh, dirOffset, dirSize);
     const entries = new Map<string, ZipEntry>();
     let p = 0;
@@ -91,10 +92,11 @@ export class ZipArchive {
       const extraLen = dir.readUInt16LE(p + 30);
       const commentLen = dir.readUInt16LE(p + 32);
       let headerOffset = dir.readUInt32LE(p + 42);
-      if (p + 46 + nameLen + extraLen + commentLen > dir.length) return corrupt(`has a damaged ZIP directory (entry ${i} runs past its end)`);
+      if (p + 46 + nameLen + extraLen + commentLen > dir.length)
+        return corrupt(`has a damaged ZIP directory (entry ${i} runs past its end)`);
       const name = dir.toString('utf8', p + 46, p + 46 + nameLen);
       // ZIP64 extra field: the 64-bit values of the fields stored as 0xFFFFFFFF, in this order.
-      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen; ) {
+      for (let e = p + 46 + nameLen; e + 4 <= p + 46 + nameLen + extraLen;) {
         const id = dir.readUInt16LE(e);
         const len = dir.readUInt16LE(e + 2);
         if (id === 0x0001) {
@@ -111,7 +113,8 @@ export class ZipArchive {
         }
         e += 4 + len;
       }
-      if (headerOffset + 30 + compressedSize > size) return corrupt(`entry "${name}" of the ZIP runs past the end of the file: it is truncated`);
+      if (headerOffset + 30 + compressedSize > size)
+        return corrupt(`entry "${name}" of the ZIP runs past the end of the file: it is truncated`);
       entries.set(name, { name, method, compressedSize, size: uncompressed, headerOffset });
       p += 46 + nameLen + extraLen + commentLen;
     }
@@ -121,16 +124,26 @@ export class ZipArchive {
   /** Absolute file offset of a stored entry's data (after its local header). */
   async dataOffset(entry: ZipEntry): Promise<number> {
     const h = await readAt(this.fh, entry.headerOffset, 30);
-    if (h.length < 30 || h.readUInt32LE(0) !== LOCAL) throw new DinoscopeError('CORRUPT', `${this.path}: the ZIP entry "${entry.name}" has no local header where the directory says.`);
+    if (h.length < 30 || h.readUInt32LE(0) !== LOCAL)
+      throw new DinoscopeError('CORRUPT', `${this.path}: the ZIP entry "${entry.name}" has no local header where the directory says.`);
     const start = entry.headerOffset + 30 + h.readUInt16LE(26) + h.readUInt16LE(28);
-    if (start + entry.compressedSize > this.fileSize) throw new DinoscopeError('CORRUPT', `${this.path}: the ZIP entry "${entry.name}" is truncated.`);
+    if (start + entry.compressedSize > this.fileSize)
+      throw new DinoscopeError('CORRUPT', `${this.path}: the ZIP entry "${entry.name}" is truncated.`);
     return start;
   }
 
   /** `length` bytes at `offset` into a stored (uncompressed) entry. */
   async readRange(entry: ZipEntry, offset: number, length: number): Promise<Uint8Array> {
-    if (entry.method !== 0) throw new DinoscopeError('UNSUPPORTED', `${this.path}: the ZIP entry "${entry.name}" is compressed; only stored entries can be read in place.`);
-    if (offset < 0 || offset + length > entry.size) throw new DinoscopeError('CORRUPT', `${this.path}: ${length} bytes at ${offset} run past the ${entry.size}-byte entry "${entry.name}".`);
+    if (entry.method !== 0)
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${this.path}: the ZIP entry "${entry.name}" is compressed; only stored entries can be read in place.`,
+      );
+    if (offset < 0 || offset + length > entry.size)
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${this.path}: ${length} bytes at ${offset} run past the ${entry.size}-byte entry "${entry.name}".`,
+      );
     const start = await this.dataOffset(entry);
     const out = new Uint8Array(new ArrayBuffer(length)); // own buffer: offset 0, aligned for typed views
     let got = 0;
@@ -144,9 +157,17 @@ export class ZipArchive {
 
   /** A whole entry, inflated when deflated; refused above `maxBytes`. */
   async read(entry: ZipEntry, maxBytes: number): Promise<Uint8Array> {
-    if (entry.size > maxBytes) throw new DinoscopeError('UNSUPPORTED', `${this.path}: the ZIP entry "${entry.name}" holds ${entry.size} bytes, more than the ${maxBytes} this reader accepts.`);
+    if (entry.size > maxBytes)
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${this.path}: the ZIP entry "${entry.name}" holds ${entry.size} bytes, more than the ${maxBytes} this reader accepts.`,
+      );
     if (entry.method === 0) return this.readRange(entry, 0, entry.size);
-    if (entry.method !== 8) throw new DinoscopeError('UNSUPPORTED', `${this.path}: the ZIP entry "${entry.name}" uses compression method ${entry.method}; only stored and deflated entries are read.`);
+    if (entry.method !== 8)
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${this.path}: the ZIP entry "${entry.name}" uses compression method ${entry.method}; only stored and deflated entries are read.`,
+      );
     const raw = await readAt(this.fh, await this.dataOffset(entry), entry.compressedSize);
     try {
       return new Uint8Array(inflateRawSync(raw, { maxOutputLength: maxBytes }));

@@ -7,7 +7,13 @@ describe('Job', () => {
   it('takes the rate and ETA from recent progress, leaving start-up out (eta.ts)', () => {
     let t = 0;
     const seen: JobProgress[] = [];
-    const job = new Job('import', 'Importing', 100, (p) => seen.push(p), () => t);
+    const job = new Job(
+      'import',
+      'Importing',
+      100,
+      (p) => seen.push(p),
+      () => t,
+    );
     job.progress(0);
     t = 5000;
     job.progress(10); // the first progress after 5 s of start-up: no rate yet
@@ -38,7 +44,13 @@ describe('Job', () => {
   it('throttles running updates but always delivers the last one', () => {
     let t = 0;
     const seen: JobProgress[] = [];
-    const job = new Job('import', 'x', 3, (p) => seen.push(p), () => t);
+    const job = new Job(
+      'import',
+      'x',
+      3,
+      (p) => seen.push(p),
+      () => t,
+    );
     job.progress(1);
     t = 10;
     job.progress(2);
@@ -50,13 +62,22 @@ describe('Job', () => {
   it('delivers a notice at once, even inside the throttle interval, so a later update cannot hide it', () => {
     let t = 0;
     const seen: JobProgress[] = [];
-    const job = new Job('train', 'run', 30, (p) => seen.push(p), () => t);
+    const job = new Job(
+      'train',
+      'run',
+      30,
+      (p) => seen.push(p),
+      () => t,
+    );
     job.progress(5, 30, 'step 5');
     t = 10;
     job.progress(5, 30, 'The training process was killed; restarting it from the last checkpoint (step 5), restart 1.', true);
     t = 20;
     job.progress(5, 30, 'Starting: restarting the training process');
-    expect(seen.map((p) => p.message)).toEqual(['step 5', 'The training process was killed; restarting it from the last checkpoint (step 5), restart 1.']);
+    expect(seen.map((p) => p.message)).toEqual([
+      'step 5',
+      'The training process was killed; restarting it from the last checkpoint (step 5), restart 1.',
+    ]);
   });
 });
 

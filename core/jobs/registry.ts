@@ -46,7 +46,16 @@ export class Job {
   snapshot(): JobProgress {
     const running = this.state === 'running';
     const etaSeconds = running ? (this.total > 0 ? this.eta.eta(this.total) : null) : 0;
-    const p: JobProgress = { jobId: this.id, kind: this.kind, label: this.label, done: this.done, total: this.total, rate: running ? this.eta.rate() : 0, etaSeconds, state: this.state };
+    const p: JobProgress = {
+      jobId: this.id,
+      kind: this.kind,
+      label: this.label,
+      done: this.done,
+      total: this.total,
+      rate: running ? this.eta.rate() : 0,
+      etaSeconds,
+      state: this.state,
+    };
     if (this.message !== undefined) p.message = this.message;
     return p;
   }

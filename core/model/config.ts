@@ -123,8 +123,22 @@ function defaults(arch: ViTArch, registers: number): ViTConfig {
 }
 
 const TOP_KEYS = new Set<string>([
-  'arch', 'patchSize', 'inChans', 'dim', 'depth', 'heads', 'registers', 'ffn', 'ffnRatio', 'swigluAlign',
-  'layerScale', 'qkvBias', 'maskKBias', 'eps', 'posEmbed', 'rope',
+  'arch',
+  'patchSize',
+  'inChans',
+  'dim',
+  'depth',
+  'heads',
+  'registers',
+  'ffn',
+  'ffnRatio',
+  'swigluAlign',
+  'layerScale',
+  'qkvBias',
+  'maskKBias',
+  'eps',
+  'posEmbed',
+  'rope',
 ]);
 
 function bad(msg: string): never {
@@ -174,7 +188,8 @@ const posInt = (v: number): boolean => Number.isInteger(v) && v > 0;
 /** Throws BAD_INPUT naming the first inconsistency (also for configs read from disk). */
 export function validateConfig(c: ViTConfig): void {
   checkKeys(c, [...TOP_KEYS], '');
-  for (const k of ['patchSize', 'inChans', 'dim', 'depth', 'heads'] as const) if (!posInt(c[k])) bad(`${k} must be a positive integer, got ${c[k]}`);
+  for (const k of ['patchSize', 'inChans', 'dim', 'depth', 'heads'] as const)
+    if (!posInt(c[k])) bad(`${k} must be a positive integer, got ${c[k]}`);
   if (!Number.isInteger(c.registers) || c.registers < 0) bad(`registers must be an integer ≥ 0, got ${c.registers}`);
   if (c.dim % c.heads) bad(`dim ${c.dim} is not divisible by heads ${c.heads}`);
   if (c.ffn !== 'mlp' && c.ffn !== 'swiglu') bad(`ffn must be mlp or swiglu, got ${String(c.ffn)}`);
@@ -186,7 +201,8 @@ export function validateConfig(c: ViTConfig): void {
     if (c.rope) bad('dinov2 has no rope (set rope: null)');
     if (c.maskKBias) bad('maskKBias is a dinov3 feature');
     if (!posInt(c.posEmbed.gridSize)) bad(`posEmbed.gridSize must be a positive integer, got ${c.posEmbed.gridSize}`);
-    if (!['offset', 'size-antialias', 'size'].includes(c.posEmbed.variant)) bad(`posEmbed.variant must be offset, size-antialias or size, got ${String(c.posEmbed.variant)}`);
+    if (!['offset', 'size-antialias', 'size'].includes(c.posEmbed.variant))
+      bad(`posEmbed.variant must be offset, size-antialias or size, got ${String(c.posEmbed.variant)}`);
   } else {
     if (!c.rope) bad('dinov3 needs rope');
     if (c.posEmbed) bad('dinov3 has no learned pos-embed (set posEmbed: null)');
@@ -219,6 +235,7 @@ export function ffnHidden(c: ViTConfig): number {
 /** Grid (rows, cols) of patches for an H × W input; throws BAD_INPUT unless both divide by the patch size. */
 export function patchGrid(c: ViTConfig, height: number, width: number): { h: number; w: number } {
   const p = c.patchSize;
-  if (!posInt(height) || !posInt(width) || height % p || width % p) bad(`input ${height}×${width} is not a multiple of the patch size ${p}`);
+  if (!posInt(height) || !posInt(width) || height % p || width % p)
+    bad(`input ${height}×${width} is not a multiple of the patch size ${p}`);
   return { h: height / p, w: width / p };
 }

@@ -38,11 +38,57 @@ describe('pos-embed resized in the graph (ONNX Resize) against the exact matrice
   const p = 14;
   const D = 8;
   const cases: { M: number; variant: PosEmbedConfig['variant']; sizes: [number, number][] }[] = [
-    { M: 4, variant: 'size-antialias', sizes: [[4, 4], [2, 3], [6, 9], [1, 1], [3, 11]] },
-    { M: 4, variant: 'offset', sizes: [[4, 4], [2, 3], [6, 9], [4, 7], [12, 1]] },
-    { M: 4, variant: 'size', sizes: [[4, 4], [2, 3], [6, 9], [5, 2]] },
-    { M: 37, variant: 'size-antialias', sizes: [[16, 16], [37, 37], [64, 40], [9, 23]] },
-    { M: 37, variant: 'offset', sizes: [[16, 16], [37, 37], [64, 40]] },
+    {
+      M: 4,
+      variant: 'size-antialias',
+      sizes: [
+        [4, 4],
+        [2, 3],
+        [6, 9],
+        [1, 1],
+        [3, 11],
+      ],
+    },
+    {
+      M: 4,
+      variant: 'offset',
+      sizes: [
+        [4, 4],
+        [2, 3],
+        [6, 9],
+        [4, 7],
+        [12, 1],
+      ],
+    },
+    {
+      M: 4,
+      variant: 'size',
+      sizes: [
+        [4, 4],
+        [2, 3],
+        [6, 9],
+        [5, 2],
+      ],
+    },
+    {
+      M: 37,
+      variant: 'size-antialias',
+      sizes: [
+        [16, 16],
+        [37, 37],
+        [64, 40],
+        [9, 23],
+      ],
+    },
+    {
+      M: 37,
+      variant: 'offset',
+      sizes: [
+        [16, 16],
+        [37, 37],
+        [64, 40],
+      ],
+    },
   ];
   it.each(cases.map((k) => [`${k.variant} from ${k.M}²`, k] as const))('%s', async (_name, k) => {
     const pe: PosEmbedConfig = { gridSize: k.M, variant: k.variant };
@@ -59,7 +105,10 @@ describe('pos-embed resized in the graph (ONNX Resize) against the exact matrice
     const x = Float64Array.from({ length: (1 + k.M * k.M) * D }, () => r() * 2 - 1);
     const errs: string[] = [];
     for (const [h, w] of k.sizes) {
-      const out = await s.run({ images: hostTensor('float32', [1, 1, h * p, w * p]), pos_embed: hostTensor('float32', [1, 1 + k.M * k.M, D], Float32Array.from(x)) });
+      const out = await s.run({
+        images: hostTensor('float32', [1, 1, h * p, w * p]),
+        pos_embed: hostTensor('float32', [1, 1 + k.M * k.M, D], Float32Array.from(x)),
+      });
       expect(out.patches.dims).toEqual([1, h * w, D]);
       const want = reference(x.subarray(D), k.M, D, pe, h, w, h === w);
       const got = out.patches.data as Float32Array;

@@ -49,7 +49,8 @@ export function inferenceGraph(c: ViTConfig, o: InferenceGraphOptions): Inferenc
   if (typeof o.width === 'string') probe[o.width] = 13 * c.patchSize;
   const images = g.input('images', [o.batch, c.inChans, o.height, o.width], dtype, 'normalised RGB (B, 3, H, W)', probe);
   const inputs = ['images'];
-  if (images.symbolic && (o.masks || o.ropeAug)) throw new Error('inferenceGraph: masks and rope_aug need a static batch, height and width');
+  if (images.symbolic && (o.masks || o.ropeAug))
+    throw new Error('inferenceGraph: masks and rope_aug need a static batch, height and width');
   const N = (images.shape[2] / c.patchSize) * (images.shape[3] / c.patchSize);
   const masks = o.masks ? g.input('masks', [o.batch, N], 'bool', 'true where a patch is replaced by mask_token') : undefined;
   if (masks) inputs.push('masks');

@@ -2,19 +2,49 @@
 import { describe, expect, it } from 'vitest';
 import { hostTensor } from '../graph/tensor.js';
 import { ffnHidden, vitConfig } from './config.js';
-import { bufferNames, fromGraphFeeds, fromGraphLayout, toGraphFeeds, graphParamShapes, initParams, paramCount, paramSpecs, toGraphLayout } from './params.js';
+import {
+  bufferNames,
+  fromGraphFeeds,
+  fromGraphLayout,
+  toGraphFeeds,
+  graphParamShapes,
+  initParams,
+  paramCount,
+  paramSpecs,
+  toGraphLayout,
+} from './params.js';
 
-const same = (a: ArrayBufferView, b: ArrayBufferView): boolean => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+const same = (a: ArrayBufferView, b: ArrayBufferView): boolean =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 const maxAbs = (a: Float32Array): number => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 describe('vitConfig', () => {
   it('fills per-arch defaults', () => {
     const v2 = vitConfig('small', { arch: 'dinov2', registers: 4 });
-    expect(v2).toMatchObject({ patchSize: 14, dim: 384, depth: 12, heads: 6, eps: 1e-6, rope: null, posEmbed: { gridSize: 37, variant: 'size-antialias' } });
+    expect(v2).toMatchObject({
+      patchSize: 14,
+      dim: 384,
+      depth: 12,
+      heads: 6,
+      eps: 1e-6,
+      rope: null,
+      posEmbed: { gridSize: 37, variant: 'size-antialias' },
+    });
     expect(vitConfig('small', { registers: 0 }).posEmbed?.variant).toBe('offset');
     const v3 = vitConfig('base', { arch: 'dinov3' });
-    expect(v3).toMatchObject({ patchSize: 16, dim: 768, eps: 1e-5, maskKBias: true, posEmbed: null, rope: { base: 100, augment: { rescale: 2, shift: null } } });
-    expect(vitConfig('large', { arch: 'dinov3', rope: { augment: { shift: 0.1 } } }).rope?.augment).toEqual({ shift: 0.1, jitter: null, rescale: 2 });
+    expect(v3).toMatchObject({
+      patchSize: 16,
+      dim: 768,
+      eps: 1e-5,
+      maskKBias: true,
+      posEmbed: null,
+      rope: { base: 100, augment: { rescale: 2, shift: null } },
+    });
+    expect(vitConfig('large', { arch: 'dinov3', rope: { augment: { shift: 0.1 } } }).rope?.augment).toEqual({
+      shift: 0.1,
+      jitter: null,
+      rescale: 2,
+    });
   });
   it('rejects unknown keys and inconsistent values with BAD_INPUT', () => {
     expect(() => vitConfig('small', { regs: 4 } as never)).toThrow(/unknown key regs/);
@@ -95,7 +125,9 @@ describe('paramSpecs', () => {
     // (D=2, C=1, 1, 2): kernel rows (c, i, j) become graph rows.
     const k = hostTensor('float32', [2, 1, 1, 2], [1, 2, 3, 4]);
     expect([...toGraphLayout('patch_embed.proj.weight', k).data]).toEqual([1, 3, 2, 4]);
-    expect([...toGraphLayout('blocks.0.attn.proj.weight', hostTensor('float32', [2, 3], [1, 2, 3, 4, 5, 6])).data]).toEqual([1, 4, 2, 5, 3, 6]);
+    expect([...toGraphLayout('blocks.0.attn.proj.weight', hostTensor('float32', [2, 3], [1, 2, 3, 4, 5, 6])).data]).toEqual([
+      1, 4, 2, 5, 3, 6,
+    ]);
   });
   it('converts whole parameter sets and names every missing, unknown or mis-shaped key', () => {
     const c = vitConfig('tiny', { depth: 1, registers: 0 });
@@ -106,7 +138,9 @@ describe('paramSpecs', () => {
     expect(same(back['patch_embed.proj.weight'].data, p['patch_embed.proj.weight'].data)).toBe(true);
     const broken = { ...p, 'blocks.0.attn.qkv.weight': hostTensor('float32', [2, 2]), extra: hostTensor('float32', [1]) };
     delete (broken as Record<string, unknown>)['norm.bias'];
-    expect(() => toGraphFeeds(c, broken)).toThrow(/missing norm\.bias; unknown extra; mis-shaped blocks\.0\.attn\.qkv\.weight \[2, 2\] \(expected \[576, 192\]\)/);
+    expect(() => toGraphFeeds(c, broken)).toThrow(
+      /missing norm\.bias; unknown extra; mis-shaped blocks\.0\.attn\.qkv\.weight \[2, 2\] \(expected \[576, 192\]\)/,
+    );
     expect(() => fromGraphFeeds(c, p)).toThrow(/mis-shaped patch_embed\.proj\.weight/);
   });
 });

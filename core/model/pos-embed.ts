@@ -80,7 +80,11 @@ export function posEmbedTokensDynamic(g: Graph, posEmbed: Tensor, pe: PosEmbedCo
     resized = resizeByScales(grid, s4, [D, 1, h, w], { mode: 'cubic', cubicCoeffA: -0.75 }); // (D, 1, h, w)
   } else {
     const aa = pe.variant === 'size-antialias';
-    resized = resizeTo(grid, [D, 1, h, w], aa ? { mode: 'cubic', cubicCoeffA: -0.5, excludeOutside: true, antialias: true } : { mode: 'cubic', cubicCoeffA: -0.75 }); // (D, 1, h, w)
+    resized = resizeTo(
+      grid,
+      [D, 1, h, w],
+      aa ? { mode: 'cubic', cubicCoeffA: -0.5, excludeOutside: true, antialias: true } : { mode: 'cubic', cubicCoeffA: -0.75 },
+    ); // (D, 1, h, w)
   }
   const hw = dimMul(h, w);
   const patches = reshape(transpose(reshape(resized, [D, hw])), [1, hw, D]); // (D, 1, h, w) → (D, h·w) → (h·w, D) → (1, h·w, D)

@@ -27,20 +27,34 @@ async function check(c: ViTConfig, H: number, W: number, opts: { masks: boolean;
   const loss2 = reduceSum(mul(r.patches, w2), undefined, false);
   const total = g.op('Add', [loss, loss2], {}, [], 'float64');
   const names = Object.keys(r.params);
-  const grads = grad(total, names.map((n) => r.params[n]));
+  const grads = grad(
+    total,
+    names.map((n) => r.params[n]),
+  );
   g.output(total, 'loss');
   grads.forEach((d, i) => g.output(d, `grad/${names[i]}`));
   const s = await Session.create(serialize(g), { intraOpThreads: 1 });
   const rng = new Rng(11);
-  const rand = (dims: number[], scale = 1): HostTensor => hostTensor('float64', dims, Float64Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()));
+  const rand = (dims: number[], scale = 1): HostTensor =>
+    hostTensor(
+      'float64',
+      dims,
+      Float64Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => scale * rng.normal()),
+    );
   // Random weights far from the training init (LayerScale 1e-5 would hide the blocks).
   const base = initParams(c, 9, 'float64');
   for (const [n, t] of Object.entries(base)) {
     const d = t.data as Float64Array;
-    for (let i = 0; i < d.length; i++) d[i] += (n.includes('norm') && n.endsWith('weight') ? 1 : 0) + 0.2 * rng.normal() * (n.endsWith('gamma') ? 2 : 1);
+    for (let i = 0; i < d.length; i++)
+      d[i] += (n.includes('norm') && n.endsWith('weight') ? 1 : 0) + 0.2 * rng.normal() * (n.endsWith('gamma') ? 2 : 1);
   }
   const feeds: Record<string, HostTensor> = { images: rand([B, 3, H, W]), w_cls: rand([B, c.dim]), w_patches: rand([B, N, c.dim]) };
-  if (masks) feeds.masks = hostTensor('bool', [B, N], Uint8Array.from({ length: B * N }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+  if (masks)
+    feeds.masks = hostTensor(
+      'bool',
+      [B, N],
+      Uint8Array.from({ length: B * N }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+    );
   if (ropeAug) feeds.rope_aug = rand([c.depth, 5], 0.2);
   const graphParams = Object.fromEntries(names.map((n) => [n, toGraphLayout(n, base[n])]));
   const out = await s.run({ ...feeds, ...graphParams });
@@ -68,12 +82,19 @@ async function check(c: ViTConfig, H: number, W: number, opts: { masks: boolean;
   const numeric = (4 * (await central(5e-6)) - (await central(1e-5))) / 3;
   await s.release();
   expect(Math.abs(numeric - analytic) / Math.max(1, Math.abs(analytic))).toBeLessThan(1e-6);
-  for (const n of names) expect((out[`grad/${n}`].data as Float64Array).some((v) => v !== 0), n).toBe(true);
+  for (const n of names)
+    expect(
+      (out[`grad/${n}`].data as Float64Array).some((v) => v !== 0),
+      n,
+    ).toBe(true);
 }
 
 describe('ViT gradients (float64, directional finite difference)', () => {
   it('DINOv2: masks, registers, resized pos-embed, SwiGLU, remat', async () => {
-    await check(vitConfig('tiny', { dim: 16, heads: 2, depth: 2, registers: 2, ffn: 'swiglu', posEmbed: { gridSize: 3 } }), 28, 42, { masks: true, ropeAug: false });
+    await check(vitConfig('tiny', { dim: 16, heads: 2, depth: 2, registers: 2, ffn: 'swiglu', posEmbed: { gridSize: 3 } }), 28, 42, {
+      masks: true,
+      ropeAug: false,
+    });
   });
   it('DINOv3: RoPE with augmentation draws, mask_k_bias, remat', async () => {
     await check(vitConfig('tiny', { arch: 'dinov3', dim: 16, heads: 2, depth: 2, registers: 1 }), 32, 48, { masks: true, ropeAug: true });

@@ -188,7 +188,10 @@ describe('ViT options', () => {
     g.output(r.cls, 'cls');
     const s = await Session.create(serialize(g));
     sessions.push(s);
-    const feeds: Record<string, HostTensor> = { images: asHost(v3.images, 'float32'), masks: hostTensor('float32', v3.masks!.shape, v3.masks!.values) };
+    const feeds: Record<string, HostTensor> = {
+      images: asHost(v3.images, 'float32'),
+      masks: hostTensor('float32', v3.masks!.shape, v3.masks!.values),
+    };
     for (const [n, e] of Object.entries(v3.params)) feeds[n] = toGraphLayout(n, asHost(e, 'float32'));
     expectClose(await s.run(feeds), v3.masked!, v3, 1e-4);
   });
@@ -207,14 +210,25 @@ describe('ViT options', () => {
     sessions.push(s);
     const img = asHost(v2.images, 'float32');
     const crop = hostTensor('float32', [v2.batch, 3, 28, 28]);
-    for (let b = 0; b < v2.batch; b++) for (let ch = 0; ch < 3; ch++) for (let y = 0; y < 28; y++) for (let x = 0; x < 28; x++) {
-      crop.data[((b * 3 + ch) * 28 + y) * 28 + x] = img.data[((b * 3 + ch) * v2.height + y) * v2.width + x] as number;
-    }
+    for (let b = 0; b < v2.batch; b++)
+      for (let ch = 0; ch < 3; ch++)
+        for (let y = 0; y < 28; y++)
+          for (let x = 0; x < 28; x++) {
+            crop.data[((b * 3 + ch) * 28 + y) * 28 + x] = img.data[((b * 3 + ch) * v2.height + y) * v2.width + x] as number;
+          }
     const feeds: Record<string, HostTensor> = { global: img, local: crop };
     for (const [n, e] of Object.entries(v2.params)) feeds[`student/${n}`] = toGraphLayout(n, asHost(e, 'float32'));
     const got = await s.run(feeds);
     expect(relErr(f64(got.global_patches), decode(v2.expected.patches))).toBeLessThan(1e-4);
-    const alone = await run({ ...v2, images: { shape: crop.dims, f64: Buffer.from(Float64Array.from(crop.data as Float32Array).buffer).toString('base64') }, height: 28, width: 28 }, { outputs: ['cls'] });
+    const alone = await run(
+      {
+        ...v2,
+        images: { shape: crop.dims, f64: Buffer.from(Float64Array.from(crop.data as Float32Array).buffer).toString('base64') },
+        height: 28,
+        width: 28,
+      },
+      { outputs: ['cls'] },
+    );
     expect(relErr(f64(got.local_cls), f64(alone.cls))).toBeLessThan(1e-6);
   });
 
@@ -325,7 +339,12 @@ describe('sizes', () => {
       for (const registers of [0, 1, 4]) {
         for (const arch of ['dinov2', 'dinov3'] as const) {
           const c = vitConfig(size, { arch, registers });
-          const ig = inferenceGraph(c, { batch: 1, height: 2 * c.patchSize, width: 3 * c.patchSize, outputs: ['cls', 'registers', 'patches'] });
+          const ig = inferenceGraph(c, {
+            batch: 1,
+            height: 2 * c.patchSize,
+            width: 3 * c.patchSize,
+            outputs: ['cls', 'registers', 'patches'],
+          });
           const shapes = Object.fromEntries(ig.graph.outputs.map((t) => [t.name, t.shape]));
           expect(shapes.registers).toEqual([1, registers, c.dim]);
           expect(shapes.patches).toEqual([1, 6, c.dim]);
@@ -336,7 +355,14 @@ describe('sizes', () => {
   });
   it('runs a random-weight model with 0 registers end to end', async () => {
     const c = vitConfig('tiny', { arch: 'dinov3', registers: 0, depth: 1 });
-    const ig = inferenceGraph(c, { batch: 1, height: 32, width: 48, weights: 'initializers', values: initParams(c, 5), outputs: ['cls', 'registers', 'patches'] });
+    const ig = inferenceGraph(c, {
+      batch: 1,
+      height: 32,
+      width: 48,
+      weights: 'initializers',
+      values: initParams(c, 5),
+      outputs: ['cls', 'registers', 'patches'],
+    });
     const s = await Session.create(serialize(ig.graph));
     sessions.push(s);
     const out = await s.run({ images: hostTensor('float32', [1, 3, 32, 48], new Float32Array(3 * 32 * 48).fill(0.5)) });

@@ -61,15 +61,27 @@ export function declareParams(g: Graph, c: ViTConfig, dtype: DType = 'float32'):
 }
 
 /** Embeds every parameter as an initializer from `values` (PyTorch layout, canonical names). */
-export function constantParams(g: Graph, c: ViTConfig, values: Record<string, HostTensor>, dtype: 'float32' | 'float64' = 'float32'): ViTParams {
+export function constantParams(
+  g: Graph,
+  c: ViTConfig,
+  values: Record<string, HostTensor>,
+  dtype: 'float32' | 'float64' = 'float32',
+): ViTParams {
   const p: ViTParams = {};
   for (const s of paramSpecs(c)) {
     const v = values[s.name];
     if (!v) throw new Error(`constantParams: no value for ${s.name}`);
-    if (v.dims.join(',') !== s.shape.join(',')) throw new Error(`constantParams: ${s.name} is [${v.dims.join(', ')}], expected [${s.shape.join(', ')}]`);
-    if (v.dtype !== 'float32' && v.dtype !== 'float64') throw new Error(`constantParams: ${s.name} is ${v.dtype}; convert it to float32 or float64 first`);
+    if (v.dims.join(',') !== s.shape.join(','))
+      throw new Error(`constantParams: ${s.name} is [${v.dims.join(', ')}], expected [${s.shape.join(', ')}]`);
+    if (v.dtype !== 'float32' && v.dtype !== 'float64')
+      throw new Error(`constantParams: ${s.name} is ${v.dtype}; convert it to float32 or float64 first`);
     const t = toGraphLayout(s.name, v);
-    const data = dtype === 'float64' ? Float64Array.from(t.data as Float32Array) : t.dtype === 'float32' ? (t.data as Float32Array) : Float32Array.from(t.data as Float64Array);
+    const data =
+      dtype === 'float64'
+        ? Float64Array.from(t.data as Float32Array)
+        : t.dtype === 'float32'
+          ? (t.data as Float32Array)
+          : Float32Array.from(t.data as Float64Array);
     p[s.name] = g.constant({ dtype, dims: t.dims, data }, s.name);
   }
   return p;
@@ -96,7 +108,9 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
   if (images.rank !== 4 || C !== c.inChans) throw new Error(`buildViT: images ${images} must be (B, ${c.inChans}, H, W)`);
   const dynamic = images.symbolic;
   if (dynamic && (opts.masks || opts.training)) throw new Error('buildViT: masks and RoPE augmentation need static image sizes');
-  const { h, w }: { h: Dim; w: Dim } = dynamic ? { h: dimFloorDiv(H, c.patchSize), w: dimFloorDiv(W, c.patchSize) } : patchGrid(c, H as number, W as number);
+  const { h, w }: { h: Dim; w: Dim } = dynamic
+    ? { h: dimFloorDiv(H, c.patchSize), w: dimFloorDiv(W, c.patchSize) }
+    : patchGrid(c, H as number, W as number);
   const N = dimMul(h, w);
   const R = c.registers;
   const D = c.dim;
@@ -108,7 +122,9 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
   let rope: ((i: number) => RopeGraphTables) | undefined;
   if (c.arch === 'dinov2') {
     const pe = g.scope('pos_embed', () =>
-      dynamic ? posEmbedTokensDynamic(g, P('pos_embed'), c.posEmbed!, h, w, H, W) : posEmbedTokens(g, P('pos_embed'), c.posEmbed!, h as number, w as number, dimEq(H, W)),
+      dynamic
+        ? posEmbedTokensDynamic(g, P('pos_embed'), c.posEmbed!, h, w, H, W)
+        : posEmbedTokens(g, P('pos_embed'), c.posEmbed!, h as number, w as number, dimEq(H, W)),
     );
     parts.push(expand(add(P('cls_token'), pe.cls), [B, 1, D])); // (B, 1, D)
     if (R > 0) parts.push(expand(P('register_tokens'), [B, R, D])); // (B, R, D)
@@ -119,7 +135,8 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
     parts.push(x1); // (B, N, D)
     const aug = opts.training?.ropeAug;
     if (aug) {
-      if (aug.rank !== 2 || aug.shape[0] !== c.depth || aug.shape[1] !== 5) throw new Error(`buildViT: ropeAug ${aug} must be (${c.depth}, 5)`);
+      if (aug.rank !== 2 || aug.shape[0] !== c.depth || aug.shape[1] !== 5)
+        throw new Error(`buildViT: ropeAug ${aug} must be (${c.depth}, 5)`);
       rope = (i) => ropeAugmented(g, c, h as number, w as number, 1 + R, reshape(slice(aug, [0], [i], [i + 1]), [5])); // a fresh draw per block
     } else if (dynamic) {
       const tables = ropeDynamic(g, c, images, h, w, 1 + R);

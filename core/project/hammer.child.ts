@@ -18,7 +18,21 @@ function item(i: number): { run?: { name: string; step: number }; feature?: Stor
   const id = `${tag}-${i}`;
   const at = new Date(0).toISOString();
   if (kind === 'run') return { run: { name: id, step: i } };
-  if (kind === 'feature') return { feature: { id, modelId: 'm', modelConfigHash: 'h', mpp: null, level: 0, dim: 8, dir: `features/${id}`, images: [], createdAt: at, updatedAt: at } };
+  if (kind === 'feature')
+    return {
+      feature: {
+        id,
+        modelId: 'm',
+        modelConfigHash: 'h',
+        mpp: null,
+        level: 0,
+        dim: 8,
+        dir: `features/${id}`,
+        images: [],
+        createdAt: at,
+        updatedAt: at,
+      },
+    };
   return { image: { id, path: `/nowhere/${id}.png`, name: `${id}.png`, bytes: i, mtime: 0, status: 'ok', addedAt: at } };
 }
 

@@ -20,7 +20,11 @@ export interface ImageFormats {
   openImage(path: string): Promise<ImageReader>;
   needsPyramidCache(meta: ImageMetadata): boolean;
   /** Builds the cache for `src` under `cacheDir` and resolves to the cache file's path. */
-  buildPyramidCache(src: string, cacheDir: string, options: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<string>;
+  buildPyramidCache(
+    src: string,
+    cacheDir: string,
+    options: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal },
+  ): Promise<string>;
 }
 
 export interface ImportContext {
@@ -64,7 +68,8 @@ export async function importPaths(ctx: ImportContext, paths: readonly string[]):
         report.skipped.push(file);
       } else {
         const img = await importOne(ctx, file, id);
-        if (img.status === 'unsupported' || img.status === 'corrupt') report.failed.push({ path: file, reason: img.reason ?? 'unreadable' });
+        if (img.status === 'unsupported' || img.status === 'corrupt')
+          report.failed.push({ path: file, reason: img.reason ?? 'unreadable' });
         for (const warning of img.meta?.warnings ?? []) (report.warnings ??= []).push({ path: file, warning });
         report.added.push(toEntry(img));
         await ctx.project.update((p) => p.upsert(img));

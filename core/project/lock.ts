@@ -73,7 +73,9 @@ async function look(lock: string): Promise<Seen | null> {
 function parseHolder(text: string): LockHolder | null {
   try {
     const v = JSON.parse(text) as Partial<LockHolder>;
-    return typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string' ? (v as LockHolder) : null;
+    return typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string'
+      ? (v as LockHolder)
+      : null;
   } catch {
     return null;
   }
@@ -156,7 +158,10 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new DinoscopeError('INTERNAL', `${file} is locked by ${describeHolder(seen)} (lock file ${lock}); waited ${Math.round(o.waitMs / 1000)} s. If no Dinoscope process is working on this project, delete the lock file.`);
+      throw new DinoscopeError(
+        'INTERNAL',
+        `${file} is locked by ${describeHolder(seen)} (lock file ${lock}); waited ${Math.round(o.waitMs / 1000)} s. If no Dinoscope process is working on this project, delete the lock file.`,
+      );
     }
     await sleep(poll * (0.5 + Math.random()));
     poll = Math.min(poll * 2, 100);

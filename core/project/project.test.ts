@@ -29,12 +29,22 @@ beforeAll(async () => {
   const images = join(root, 'images');
   await mkdir(join(images, 'sub'), { recursive: true });
   await mkdir(join(images, '.hidden'), { recursive: true });
-  await sharp({ create: { width: 900, height: 300, channels: 3, background: { r: 180, g: 40, b: 90 } } }).png().toFile(join(images, 'wide.png'));
-  await sharp({ create: { width: 120, height: 200, channels: 3, background: { r: 10, g: 120, b: 200 } } }).jpeg().toFile(join(images, 'sub', 'small.jpg'));
+  await sharp({ create: { width: 900, height: 300, channels: 3, background: { r: 180, g: 40, b: 90 } } })
+    .png()
+    .toFile(join(images, 'wide.png'));
+  await sharp({ create: { width: 120, height: 200, channels: 3, background: { r: 10, g: 120, b: 200 } } })
+    .jpeg()
+    .toFile(join(images, 'sub', 'small.jpg'));
   // A JPEG without an extension: found by its signature.
-  await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } }).jpeg().toFile(join(images, 'sub', 'noext'));
-  await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toFile(join(images, '.hidden', 'skip.png'));
-  const good = await sharp({ create: { width: 400, height: 400, channels: 3, background: { r: 9, g: 9, b: 9 } } }).png().toBuffer();
+  await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+    .jpeg()
+    .toFile(join(images, 'sub', 'noext'));
+  await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 1, g: 2, b: 3 } } })
+    .png()
+    .toFile(join(images, '.hidden', 'skip.png'));
+  const good = await sharp({ create: { width: 400, height: 400, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+    .png()
+    .toBuffer();
   await writeFile(join(images, 'truncated.png'), good.subarray(0, 60));
   await writeFile(join(images, 'notes.txt'), 'not an image\n');
 });
@@ -66,7 +76,16 @@ describe('project folder', () => {
     expect((await rejection(Project.open(join(root, 'bad')))).message).toMatch(/version 99 is not supported/);
     await writeFile(
       join(root, 'bad', 'project.json'),
-      JSON.stringify({ schema: 'dinoscope-project', version: 1, name: 'x', createdAt: 'now', images: [{ id: 'a', path: '/a', name: 'a', addedAt: 'now', bytes: 1, mtime: 1, status: 'shiny' }], models: [], runs: [], features: [] }),
+      JSON.stringify({
+        schema: 'dinoscope-project',
+        version: 1,
+        name: 'x',
+        createdAt: 'now',
+        images: [{ id: 'a', path: '/a', name: 'a', addedAt: 'now', bytes: 1, mtime: 1, status: 'shiny' }],
+        models: [],
+        runs: [],
+        features: [],
+      }),
     );
     expect((await rejection(Project.open(join(root, 'bad')))).message).toContain('images[0].status must be one of');
   });
@@ -100,7 +119,9 @@ describe('import', () => {
     expect(byName.get('truncated.png')?.reason).toContain(join(images, 'truncated.png'));
     expect(byName.get('notes.txt')?.status).toBe('unsupported');
     expect(byName.get('notes.txt')?.reason).toContain('notes.txt');
-    expect(report.failed.map((f) => f.path).sort()).toEqual([join(root, 'does-not-exist'), join(images, 'notes.txt'), join(images, 'truncated.png')].sort());
+    expect(report.failed.map((f) => f.path).sort()).toEqual(
+      [join(root, 'does-not-exist'), join(images, 'notes.txt'), join(images, 'truncated.png')].sort(),
+    );
     expect(byName.get('wide.png')?.id).toBe(imageIdFor(join(images, 'wide.png')));
 
     const thumb = await sharp(await s.thumbnail(byName.get('wide.png')!.id)).metadata();
@@ -119,7 +140,9 @@ describe('import', () => {
   it('reports moved images as missing on reopen, naming the path', async () => {
     const dir = join(root, 'moving');
     await mkdir(dir);
-    await sharp({ create: { width: 50, height: 50, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png().toFile(join(dir, 'm.png'));
+    await sharp({ create: { width: 50, height: 50, channels: 3, background: { r: 0, g: 0, b: 0 } } })
+      .png()
+      .toFile(join(dir, 'm.png'));
     const s1 = service();
     await s1.createProject(join(root, 'mp'));
     await s1.importPaths([join(dir, 'm.png')]);
@@ -137,7 +160,9 @@ describe('import', () => {
 
   it('builds a pyramid cache for a large non-pyramidal image as a job: caching, then ok', async () => {
     const big = join(root, 'big.jpg');
-    await sharp({ create: { width: 5000, height: 300, channels: 3, background: { r: 200, g: 100, b: 150 } } }).jpeg().toFile(big);
+    await sharp({ create: { width: 5000, height: 300, channels: 3, background: { r: 200, g: 100, b: 150 } } })
+      .jpeg()
+      .toFile(big);
     const s = service();
     await s.createProject(join(root, 'cp'));
     const kinds: string[] = [];
@@ -155,7 +180,9 @@ describe('import', () => {
     expect((await sharp(await s.thumbnail(entry.id)).metadata()).width).toBe(256);
     const src = await s.tileSource(entry.id);
     expect([src.width, src.height, src.maxLevel]).toEqual([5000, 300, 13]);
-    const tile = await sharp(await s.tile(entry.id, 13, 19, 1)).raw().toBuffer({ resolveWithObject: true });
+    const tile = await sharp(await s.tile(entry.id, 13, 19, 1))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([tile.info.width, tile.info.height]).toEqual([136, 44]);
     expect(Math.abs(tile.data[0] - 200)).toBeLessThan(8);
     await s.close();

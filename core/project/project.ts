@@ -93,7 +93,8 @@ export class Project {
   /** Creates a project in `dir` (made if missing). Refuses a folder that already holds a project. */
   static async create(dir: string, name?: string): Promise<Project> {
     const abs = resolve(dir);
-    if (await Project.exists(abs)) throw new DinoscopeError('BAD_INPUT', `${join(abs, PROJECT_FILE)} already exists: open it instead of creating a project there.`);
+    if (await Project.exists(abs))
+      throw new DinoscopeError('BAD_INPUT', `${join(abs, PROJECT_FILE)} already exists: open it instead of creating a project there.`);
     try {
       const s = await stat(abs);
       if (!s.isDirectory()) throw new DinoscopeError('BAD_INPUT', `${abs} is a file, not a folder: a project is a folder.`);
@@ -104,7 +105,8 @@ export class Project {
     await project.ensureFolders();
     await withFileLock(project.file, async () => {
       // Under the lock: a create racing another create (or a first update) cannot replace its file.
-      if (await Project.exists(abs)) throw new DinoscopeError('BAD_INPUT', `${project.file} already exists: open it instead of creating a project there.`);
+      if (await Project.exists(abs))
+        throw new DinoscopeError('BAD_INPUT', `${project.file} already exists: open it instead of creating a project there.`);
       await writeFileAtomic(project.file, serialize(project.data));
     });
     return project;
@@ -141,7 +143,11 @@ export class Project {
         } finally {
           fresh.editing = false;
         }
-        if (result instanceof Promise) throw new DinoscopeError('INTERNAL', `Project.update: the mutation of ${this.file} must be synchronous (it runs under the project lock).`);
+        if (result instanceof Promise)
+          throw new DinoscopeError(
+            'INTERNAL',
+            `Project.update: the mutation of ${this.file} must be synchronous (it runs under the project lock).`,
+          );
         const out = serialize(fresh.data);
         if (out !== text) await writeFileAtomic(this.file, out);
         this.data = fresh.data;
@@ -157,7 +163,8 @@ export class Project {
   }
 
   private mutable(what: string): void {
-    if (!this.editing) throw new DinoscopeError('INTERNAL', `Project.${what} called outside update() on ${this.file}: the change would not be saved.`);
+    if (!this.editing)
+      throw new DinoscopeError('INTERNAL', `Project.${what} called outside update() on ${this.file}: the change would not be saved.`);
   }
 
   images(): readonly StoredImage[] {
@@ -199,7 +206,8 @@ export class Project {
       images.flatMap((img) => {
         const now = present.get(img.id);
         if (now === undefined) return []; // added after the check: not looked at
-        if (!now && img.status !== 'missing') return [{ ...img, status: 'missing' as const, reason: `The source file ${img.path} was moved or deleted.` }];
+        if (!now && img.status !== 'missing')
+          return [{ ...img, status: 'missing' as const, reason: `The source file ${img.path} was moved or deleted.` }];
         if (now && img.status === 'missing') {
           const back: StoredImage = { ...img, status: img.meta ? 'ok' : 'unsupported' };
           delete back.reason;
@@ -274,7 +282,9 @@ export class Project {
       if (withFeatures.has(img.id)) e.hasFeatures = true;
       return e;
     });
-    const featureSets = [...this.data.features].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map((s) => featureSetInfo(s, this.data.images, active?.id ?? null));
+    const featureSets = [...this.data.features]
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+      .map((s) => featureSetInfo(s, this.data.images, active?.id ?? null));
     const summary: ProjectSummary = { path: this.dir, name: this.data.name, images };
     if (featureSets.length) Object.assign(summary, { featureSets, activeFeatureSet: active?.id ?? null });
     return summary;

@@ -20,7 +20,11 @@ const dir = mkdtempSync(join(tmpdir(), 'dinoscope-race-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function child(args: string[]): ChildProcess {
-  return fork(join(import.meta.dirname, 'hammer.child.ts'), args, { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(join(import.meta.dirname, 'hammer.child.ts'), args, {
+    cwd: root,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
 }
 const said = (c: ChildProcess, what: string): Promise<void> =>
   new Promise((res, rej) => {
@@ -68,14 +72,20 @@ describe('project.json with several writer processes', () => {
     const K = 24;
     for (const [f, folder] of folders.entries()) {
       await mkdir(folder, { recursive: true });
-      for (let i = 0; i < K; i++) await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 10 * i, g: 100 * f, b: 7 } } }).png().toFile(join(folder, `${f}-${i}.png`));
+      for (let i = 0; i < K; i++)
+        await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 10 * i, g: 100 * f, b: 7 } } })
+          .png()
+          .toFile(join(folder, `${f}-${i}.png`));
     }
     const env = { ...process.env, DINOSCOPE_HOME: join(dir, 'home') };
     const codes = await Promise.all(
       folders.map(
         (folder) =>
           new Promise<{ code: number | null; stderr: string }>((res) => {
-            const c = spawn(process.execPath, [join(root, 'bin/dinoscope.js'), 'import', p, folder], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+            const c = spawn(process.execPath, [join(root, 'bin/dinoscope.js'), 'import', p, folder], {
+              env,
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
             let stderr = '';
             c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
             c.on('close', (code) => res({ code, stderr }));
@@ -85,7 +95,9 @@ describe('project.json with several writer processes', () => {
     for (const c of codes) expect(c.code, c.stderr).toBe(0);
     expect(codes.filter((c) => c.stderr.includes('created a new project'))).toHaveLength(1);
     const images = (await Project.open(p)).images();
-    expect(images.map((i) => i.name).sort()).toEqual(folders.flatMap((_, f) => Array.from({ length: K }, (_, i) => `${f}-${i}.png`)).sort());
+    expect(images.map((i) => i.name).sort()).toEqual(
+      folders.flatMap((_, f) => Array.from({ length: K }, (_, i) => `${f}-${i}.png`)).sort(),
+    );
     expect(images.every((i) => i.status === 'ok')).toBe(true);
   }, 90_000);
 

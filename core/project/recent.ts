@@ -21,7 +21,8 @@ export async function readRecent(): Promise<RecentProject[]> {
     const parsed: unknown = JSON.parse(await readFile(recentFile(), 'utf8'));
     if (!Array.isArray(parsed)) return [];
     return parsed.filter(
-      (r): r is RecentProject => typeof r === 'object' && r !== null && typeof r.path === 'string' && typeof r.name === 'string' && typeof r.openedAt === 'string',
+      (r): r is RecentProject =>
+        typeof r === 'object' && r !== null && typeof r.path === 'string' && typeof r.name === 'string' && typeof r.openedAt === 'string',
     );
   } catch {
     return [];

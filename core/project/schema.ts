@@ -81,7 +81,16 @@ export interface ProjectFile {
 const statuses: readonly ImageStatus[] = ['ok', 'missing', 'unsupported', 'corrupt', 'caching'];
 
 export function emptyProject(name: string): ProjectFile {
-  return { schema: PROJECT_SCHEMA, version: PROJECT_VERSION, name, createdAt: new Date().toISOString(), images: [], models: [], runs: [], features: [] };
+  return {
+    schema: PROJECT_SCHEMA,
+    version: PROJECT_VERSION,
+    name,
+    createdAt: new Date().toISOString(),
+    images: [],
+    models: [],
+    runs: [],
+    features: [],
+  };
 }
 
 type Json = Record<string, unknown>;
@@ -96,12 +105,16 @@ export function validateProject(value: unknown, file: string): ProjectFile {
   if (value.schema !== PROJECT_SCHEMA) bad(`"schema" must be "${PROJECT_SCHEMA}"`);
   if (typeof value.version !== 'number') bad('"version" must be a number');
   if (value.version !== PROJECT_VERSION) {
-    throw new DinoscopeError('UNSUPPORTED', `${file}: project version ${String(value.version)} is not supported (this Dinoscope reads version ${PROJECT_VERSION}).`);
+    throw new DinoscopeError(
+      'UNSUPPORTED',
+      `${file}: project version ${String(value.version)} is not supported (this Dinoscope reads version ${PROJECT_VERSION}).`,
+    );
   }
   if (typeof value.name !== 'string') bad('"name" must be a string');
   if (typeof value.createdAt !== 'string') bad('"createdAt" must be a string');
   for (const key of ['images', 'models', 'runs', 'features'] as const) if (!Array.isArray(value[key])) bad(`"${key}" must be an array`);
-  if (value.activeFeatureSet !== undefined && value.activeFeatureSet !== null && typeof value.activeFeatureSet !== 'string') bad('"activeFeatureSet" must be a feature set id or null');
+  if (value.activeFeatureSet !== undefined && value.activeFeatureSet !== null && typeof value.activeFeatureSet !== 'string')
+    bad('"activeFeatureSet" must be a feature set id or null');
   const images = (value.images as unknown[]).map((img, i) => validateImage(img, `images[${i}]`, bad));
   return { ...(value as unknown as ProjectFile), images };
 }
@@ -109,13 +122,15 @@ export function validateProject(value: unknown, file: string): ProjectFile {
 function validateImage(v: unknown, at: string, bad: (what: string) => never): StoredImage {
   if (!isObject(v)) return bad(`${at} is not an object`);
   for (const key of ['id', 'path', 'name', 'addedAt'] as const) if (typeof v[key] !== 'string') bad(`${at}.${key} must be a string`);
-  for (const key of ['bytes', 'mtime'] as const) if (typeof v[key] !== 'number' || !Number.isFinite(v[key])) bad(`${at}.${key} must be a number`);
+  for (const key of ['bytes', 'mtime'] as const)
+    if (typeof v[key] !== 'number' || !Number.isFinite(v[key])) bad(`${at}.${key} must be a number`);
   if (!statuses.includes(v.status as ImageStatus)) bad(`${at}.status must be one of ${statuses.join(', ')}`);
   if (v.reason !== undefined && typeof v.reason !== 'string') bad(`${at}.reason must be a string`);
   if (v.pyramidCache !== undefined && typeof v.pyramidCache !== 'string') bad(`${at}.pyramidCache must be a string`);
   if (v.meta !== undefined) {
     const m = v.meta;
-    if (!isObject(m) || typeof m.width !== 'number' || typeof m.height !== 'number' || !Array.isArray(m.levels)) bad(`${at}.meta must hold width, height and levels`);
+    if (!isObject(m) || typeof m.width !== 'number' || typeof m.height !== 'number' || !Array.isArray(m.levels))
+      bad(`${at}.meta must hold width, height and levels`);
   }
   return v as unknown as StoredImage;
 }

@@ -11,7 +11,25 @@ import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { notRegularKind, notRegularMessage } from '../io/regular-file.js';
 
-const imageExtensions = new Set(['.tif', '.tiff', '.svs', '.ome.tif', '.ome.tiff', '.png', '.jpg', '.jpeg', '.webp', '.btf', '.tf8', '.ndpi', '.scn', '.bif', '.mrxs', '.vms', '.vmu']);
+const imageExtensions = new Set([
+  '.tif',
+  '.tiff',
+  '.svs',
+  '.ome.tif',
+  '.ome.tiff',
+  '.png',
+  '.jpg',
+  '.jpeg',
+  '.webp',
+  '.btf',
+  '.tf8',
+  '.ndpi',
+  '.scn',
+  '.bif',
+  '.mrxs',
+  '.vms',
+  '.vmu',
+]);
 
 export interface WalkResult {
   files: string[];
@@ -27,7 +45,8 @@ export function hasImageSignature(head: Uint8Array): boolean {
   }
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return true; // PNG
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return true; // JPEG
-  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP') return true;
+  if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP')
+    return true;
   return false;
 }
 
@@ -58,12 +77,19 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
   try {
     entries = await readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
-    refused.push({ path: dir, reason: `${dir}: the folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); its images were not imported.` });
+    refused.push({
+      path: dir,
+      reason: `${dir}: the folder cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); its images were not imported.`,
+    });
     return;
   }
   const named = entries.map((e) => ({ e, name: utf8Name(e.name), shown: e.name.toString('utf8') }));
   named.sort((a, b) => a.shown.localeCompare(b.shown));
-  const mrxsData = new Set(named.filter(({ e, shown }) => !e.isDirectory() && extname(shown).toLowerCase() === '.mrxs').map(({ shown }) => shown.slice(0, -'.mrxs'.length)));
+  const mrxsData = new Set(
+    named
+      .filter(({ e, shown }) => !e.isDirectory() && extname(shown).toLowerCase() === '.mrxs')
+      .map(({ shown }) => shown.slice(0, -'.mrxs'.length)),
+  );
   for (const { e, name, shown } of named) {
     signal?.throwIfAborted();
     if (shown.startsWith('.')) continue;
@@ -72,7 +98,10 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
     if (name === null) {
       // Not representable as a JS string path: opening `p` would open another (or no) file.
       if (e.isDirectory() || hasImageExtension(shown) || e.isFile()) {
-        refused.push({ path: p, reason: `${p}: the ${e.isDirectory() ? 'folder' : 'file'} name is not valid UTF-8 text (shown here with � for the bad bytes), so Dinoscope cannot record its path; rename it (for example with convmv) and import it again.` });
+        refused.push({
+          path: p,
+          reason: `${p}: the ${e.isDirectory() ? 'folder' : 'file'} name is not valid UTF-8 text (shown here with � for the bad bytes), so Dinoscope cannot record its path; rename it (for example with convmv) and import it again.`,
+        });
       }
       continue;
     }
@@ -98,7 +127,10 @@ export async function expandPaths(paths: readonly string[], signal?: AbortSignal
       s = await stat(p);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      missing.push({ path: p, reason: code === 'ENOENT' || code === 'ENOTDIR' ? `${p} does not exist.` : `${p} cannot be read (${code ?? String(err)}).` });
+      missing.push({
+        path: p,
+        reason: code === 'ENOENT' || code === 'ENOTDIR' ? `${p} does not exist.` : `${p} cannot be read (${code ?? String(err)}).`,
+      });
       continue;
     }
     if (s.isDirectory()) await walkFolder(p, files, missing, signal);

@@ -18,7 +18,9 @@ const file = (name: string): string => join(dir, name);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-readerpool-'));
   await writePyramidalTiff(file('slide.tif'), { width: 1500, height: 1100, compression: 'jpeg' });
-  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 10, g: 200, b: 90 } } }).png().toFile(file('small.png'));
+  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 10, g: 200, b: 90 } } })
+    .png()
+    .toFile(file('small.png'));
   await writeFile(file('notes.txt'), 'not an image');
   await writeSlowTiff(file('slow.tif'), 8192); // two 4096 × 4096 LZW tiles: seconds to read whole, never under 1 s
 }, 60_000);
@@ -50,7 +52,11 @@ describe('reader pool', () => {
         const remote = await pool.openImage(file(name));
         expect(remote.meta).toEqual(local.meta);
         expect(remote.path).toBe(file(name));
-        for (const [level, x, y, w, h] of [[0, 0, 0, 200, 150], [0, 250, 90, 77, 300], [local.meta.levels.length - 1, -10, -10, 64, 64]]) {
+        for (const [level, x, y, w, h] of [
+          [0, 0, 0, 200, 150],
+          [0, 250, 90, 77, 300],
+          [local.meta.levels.length - 1, -10, -10, 64, 64],
+        ]) {
           const [a, b] = await Promise.all([remote.readRegion(level, x, y, w, h), local.readRegion(level, x, y, w, h)]);
           expect([a.width, a.height]).toEqual([b.width, b.height]);
           expect(Buffer.from(a.data).equals(Buffer.from(b.data))).toBe(true);
@@ -58,7 +64,8 @@ describe('reader pool', () => {
         const lj = local as { jpegTile?: (l: number, x: number, y: number) => Promise<{ bytes: Uint8Array } | null> };
         const rj = remote as typeof lj;
         expect(typeof rj.jpegTile).toBe(typeof lj.jpegTile);
-        if (lj.jpegTile && rj.jpegTile) expect(Buffer.from((await rj.jpegTile(0, 1, 1))!.bytes).equals(Buffer.from((await lj.jpegTile(0, 1, 1))!.bytes))).toBe(true);
+        if (lj.jpegTile && rj.jpegTile)
+          expect(Buffer.from((await rj.jpegTile(0, 1, 1))!.bytes).equals(Buffer.from((await lj.jpegTile(0, 1, 1))!.bytes))).toBe(true);
         await local.close();
         await remote.close();
       }
@@ -70,7 +77,11 @@ describe('reader pool', () => {
   it('passes the reader errors through with their code and message', async () => {
     const pool = new ReaderPool({ size: 1 });
     try {
-      const fails = async (path: string): Promise<DinoscopeError> => (await pool.openImage(path).then(() => null, (e: unknown) => e)) as DinoscopeError;
+      const fails = async (path: string): Promise<DinoscopeError> =>
+        (await pool.openImage(path).then(
+          () => null,
+          (e: unknown) => e,
+        )) as DinoscopeError;
       const txt = await fails(file('notes.txt'));
       expect(txt).toBeInstanceOf(DinoscopeError);
       expect([txt.code, txt.message]).toEqual(['UNSUPPORTED', expect.stringContaining(file('notes.txt'))]);
@@ -87,9 +98,13 @@ describe('reader pool', () => {
     const pool = new ReaderPool({ size: 1 });
     try {
       const path = file('changing.png');
-      await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toFile(path);
+      await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 255, g: 0, b: 0 } } })
+        .png()
+        .toFile(path);
       const before = await pool.openImage(path);
-      await sharp({ create: { width: 400, height: 100, channels: 3, background: { r: 0, g: 0, b: 255 } } }).png().toFile(path);
+      await sharp({ create: { width: 400, height: 100, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+        .png()
+        .toFile(path);
       const after = await pool.openImage(path);
       expect([before.meta.width, after.meta.width]).toEqual([300, 400]);
       expect(Array.from((await after.readRegion(0, 0, 0, 1, 1)).data)).toEqual([0, 0, 255]);
@@ -125,7 +140,9 @@ describe('reader pool', () => {
       const err = (result as PromiseRejectedResult).reason as DinoscopeError;
       expect(err).toBeInstanceOf(DinoscopeError);
       expect(err.code).toBe('TOO_LARGE');
-      expect(err.message).toBe(`${file('slow.tif')}: reading it took longer than 1.0 s, so it was stopped: the file is damaged or too large to read in one piece. Other images are not affected.`);
+      expect(err.message).toBe(
+        `${file('slow.tif')}: reading it took longer than 1.0 s, so it was stopped: the file is damaged or too large to read in one piece. Other images are not affected.`,
+      );
       expect(refusedAt - started).toBeGreaterThanOrEqual(990);
       expect(stallMs).toBeLessThan(500); // generous for a loaded machine; reading here would stall it for the whole decode (seconds)
       expect(smallDoneAt).toBeGreaterThan(0); // the other thread's reads were answered (when is up to the machine's load)
@@ -134,7 +151,11 @@ describe('reader pool', () => {
       const after = pool.threadIds();
       expect(after.filter((id) => before.includes(id))).toHaveLength(1);
       const again = await Promise.all([0, 1, 2].map((i) => small.readRegion(0, i, 0, 10, 10)));
-      expect(again.map((r) => [r.width, r.height])).toEqual([[10, 10], [10, 10], [10, 10]]);
+      expect(again.map((r) => [r.width, r.height])).toEqual([
+        [10, 10],
+        [10, 10],
+        [10, 10],
+      ]);
       expect(pool.threadIds()).toHaveLength(2);
       await Promise.all(warm.map((r) => r.close()));
     } finally {
@@ -145,7 +166,10 @@ describe('reader pool', () => {
   it('cancels reads still running when it closes', async () => {
     const pool = new ReaderPool({ size: 1 });
     const slow = await pool.openImage(file('slow.tif'));
-    const read = slow.readRegion(0, 0, 0, slow.meta.width, slow.meta.height).then(() => null, (e: unknown) => e);
+    const read = slow.readRegion(0, 0, 0, slow.meta.width, slow.meta.height).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await pool.close();
     expect(await read).toMatchObject({ code: 'CANCELLED' });
     await expect(pool.openImage(file('small.png'))).rejects.toMatchObject({ code: 'CANCELLED' });

@@ -64,7 +64,11 @@ export class ReaderPool implements ReaderChannel {
   constructor(options: ReaderPoolOptions = {}) {
     this.size = options.size ?? Math.max(2, Math.min(4, availableParallelism()));
     this.budgetMs = options.budgetMs ?? DEFAULT_READ_BUDGET_MS;
-    if (!(this.size >= 1) || !(this.budgetMs > 0)) throw new DinoscopeError('BAD_INPUT', `reader pool: ${this.size} threads and a ${this.budgetMs} ms budget (need at least 1 and more than 0).`);
+    if (!(this.size >= 1) || !(this.budgetMs > 0))
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `reader pool: ${this.size} threads and a ${this.budgetMs} ms budget (need at least 1 and more than 0).`,
+      );
   }
 
   /** Opens `path` in a worker thread; the reader's reads run there too. */
@@ -106,7 +110,8 @@ export class ReaderPool implements ReaderChannel {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const cancelled = (p: Pending): void => p.reject(new DinoscopeError('CANCELLED', `Reading ${p.req.path} was cancelled: the app is closing.`));
+    const cancelled = (p: Pending): void =>
+      p.reject(new DinoscopeError('CANCELLED', `Reading ${p.req.path} was cancelled: the app is closing.`));
     this.queue.splice(0).forEach(cancelled);
     const threads = this.threads;
     this.threads = [];
@@ -185,7 +190,12 @@ export class ReaderPool implements ReaderChannel {
     t.current = null;
     this.retire(t);
     const seconds = this.budgetMs >= 10_000 ? `${Math.round(this.budgetMs / 1000)} s` : `${(this.budgetMs / 1000).toFixed(1)} s`;
-    c.reject(new DinoscopeError('TOO_LARGE', `${c.req.path}: reading it took longer than ${seconds}, so it was stopped: the file is damaged or too large to read in one piece. Other images are not affected.`));
+    c.reject(
+      new DinoscopeError(
+        'TOO_LARGE',
+        `${c.req.path}: reading it took longer than ${seconds}, so it was stopped: the file is damaged or too large to read in one piece. Other images are not affected.`,
+      ),
+    );
     this.pump();
   }
 
@@ -215,7 +225,10 @@ export class ReaderPool implements ReaderChannel {
   }
 
   private giveUp(err: unknown): void {
-    this.broken = new DinoscopeError('INTERNAL', `The image reader threads could not start (${err instanceof Error ? err.message : String(err)}): run \`npm run build\`, or reinstall Dinoscope.`);
+    this.broken = new DinoscopeError(
+      'INTERNAL',
+      `The image reader threads could not start (${err instanceof Error ? err.message : String(err)}): run \`npm run build\`, or reinstall Dinoscope.`,
+    );
     for (const p of this.queue.splice(0)) p.reject(this.broken);
   }
 }

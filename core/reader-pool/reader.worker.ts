@@ -47,7 +47,9 @@ function drop(key: string): void {
 
 /** A buffer of its own (transferable without taking a shared pool slab along). */
 function own(bytes: Uint8Array): Uint8Array {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+    ? bytes
+    : bytes.slice();
 }
 
 async function answer(req: ReaderRequest): Promise<{ value: unknown; transfer: ArrayBuffer[] }> {

@@ -41,6 +41,10 @@ export class RemoteReader implements ImageReader {
 export class RemoteJpegTileReader extends RemoteReader {
   async jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null> {
     this.checkOpen();
-    return (await this.channel.request({ op: 'jpegTile', key: this.key, path: this.path, level, tx, ty })) as { bytes: Uint8Array; tileWidth: number; tileHeight: number } | null;
+    return (await this.channel.request({ op: 'jpegTile', key: this.key, path: this.path, level, tx, ty })) as {
+      bytes: Uint8Array;
+      tileWidth: number;
+      tileHeight: number;
+    } | null;
   }
 }

@@ -10,5 +10,7 @@ export const SLOW_SIDE = 4096;
  * budget), and makes a read of the whole image slower in proportion (8192: about 2.6 s). */
 export async function writeSlowTiff(path: string, height = SLOW_SIDE): Promise<void> {
   const tileHeight = Math.min(height, SLOW_SIDE);
-  await patternImage(SLOW_SIDE, height).tiff({ tile: true, tileWidth: SLOW_SIDE, tileHeight, compression: 'lzw', predictor: 'horizontal' }).toFile(path);
+  await patternImage(SLOW_SIDE, height)
+    .tiff({ tile: true, tileWidth: SLOW_SIDE, tileHeight, compression: 'lzw', predictor: 'horizontal' })
+    .toFile(path);
 }

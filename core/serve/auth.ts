@@ -41,7 +41,9 @@ export function presentedTokens(req: IncomingMessage, url: URL): string[] {
 
 export function isAuthorized(req: IncomingMessage, url: URL, token: string): boolean {
   // Check every candidate so timing does not depend on which one matched.
-  return presentedTokens(req, url).map((t) => tokenMatches(t, token)).includes(true);
+  return presentedTokens(req, url)
+    .map((t) => tokenMatches(t, token))
+    .includes(true);
 }
 
 export function sessionCookie(token: string): string {

@@ -35,8 +35,15 @@ function http(path: string, init: { method?: string; headers?: Record<string, st
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-async function call<T>(method: string, args: unknown[]): Promise<{ status: number; json: { ok?: T; error?: { code: string; message: string } } }> {
-  const r = await http(`/api/call/${method}`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify(args) });
+async function call<T>(
+  method: string,
+  args: unknown[],
+): Promise<{ status: number; json: { ok?: T; error?: { code: string; message: string } } }> {
+  const r = await http(`/api/call/${method}`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify(args),
+  });
   return { status: r.status, json: JSON.parse(r.body.toString('utf8')) };
 }
 
@@ -46,8 +53,17 @@ beforeAll(async () => {
   await mkdir(join(root, 'renderer'));
   await writeFile(join(root, 'renderer', 'index.html'), '<!doctype html><title>Dinoscope test</title>');
   await writeFile(join(root, 'renderer', 'app.js'), 'console.log(1);');
-  png = await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 200, g: 80, b: 120 } } }).png().toBuffer();
-  host = await startServeHost({ projectPath: join(root, 'proj'), port: 0, host: '127.0.0.1', rendererDir: join(root, 'renderer'), log: () => undefined, token: TOKEN });
+  png = await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 200, g: 80, b: 120 } } })
+    .png()
+    .toBuffer();
+  host = await startServeHost({
+    projectPath: join(root, 'proj'),
+    port: 0,
+    host: '127.0.0.1',
+    rendererDir: join(root, 'renderer'),
+    log: () => undefined,
+    token: TOKEN,
+  });
 });
 
 afterAll(async () => {
@@ -58,7 +74,10 @@ afterAll(async () => {
 describe('serve host', () => {
   it('prints a loopback URL with the token, and explains a port in use', async () => {
     expect(host.url).toBe(`http://127.0.0.1:${host.port}/?token=${TOKEN}`);
-    await expect(startServeHost({ port: host.port, host: '127.0.0.1', rendererDir: root, log: () => undefined })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('is in use') });
+    await expect(startServeHost({ port: host.port, host: '127.0.0.1', rendererDir: root, log: () => undefined })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('is in use'),
+    });
   });
 
   it('refuses requests without a token or with a wrong one (401)', async () => {
@@ -113,7 +132,11 @@ describe('serve host', () => {
     expect(bad.json.error?.code).toBe('BAD_INPUT');
     const notArray = await http('/api/call/appInfo', { method: 'POST', headers: auth, body: '{"a":1}' });
     expect(JSON.parse(notArray.body.toString()).error.code).toBe('BAD_INPUT');
-    const form = await http('/api/call/appInfo', { method: 'POST', headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' }, body: '' });
+    const form = await http('/api/call/appInfo', {
+      method: 'POST',
+      headers: { ...auth, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
     expect(form.status).toBe(415);
   });
 
@@ -144,7 +167,9 @@ describe('serve host', () => {
     await call('importPaths', [[join(root, 'evented.png')]]);
     await new Promise((r) => setTimeout(r, 200));
     ws.close();
-    expect(events.some((e) => e.event === 'projectChanged' && (e.payload as ProjectSummary).images.some((i) => i.name === 'evented.png'))).toBe(true);
+    expect(
+      events.some((e) => e.event === 'projectChanged' && (e.payload as ProjectSummary).images.some((i) => i.name === 'evented.png')),
+    ).toBe(true);
     expect(events.some((e) => e.event === 'jobProgress')).toBe(true);
   });
 

@@ -113,7 +113,13 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   // Every read of an image file (import, thumbnails, tiles) runs in the pool's worker threads: a slow or
   // hostile file never holds up the other requests.
   const readers = new ReaderPool({ budgetMs: options.readerBudgetMs });
-  const service = new AppService({ host: 'serve', version: options.version ?? '0.0.0', urls: rootAssetUrls, homeDir: homedir(), formats: readers.formats() });
+  const service = new AppService({
+    host: 'serve',
+    version: options.version ?? '0.0.0',
+    urls: rootAssetUrls,
+    homeDir: homedir(),
+    formats: readers.formats(),
+  });
   const closeService = async (): Promise<void> => {
     await service.close();
     await readers.close();
@@ -153,19 +159,26 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     const headers = baseHeaders(hostHeader);
     const refused = refusal(req, url);
     if (refused) {
-      const why = refused === 401 ? 'A valid token is required: open the URL dinoscope serve printed.' : 'Forbidden: foreign Host or Origin.';
+      const why =
+        refused === 401 ? 'A valid token is required: open the URL dinoscope serve printed.' : 'Forbidden: foreign Host or Origin.';
       send(res, refused, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, why + '\n');
       return;
     }
     // Route on the path as sent: WHATWG URL parsing would resolve ../ and %2e%2e before we could see them.
     const rawPath = (req.url ?? '/').split('?')[0];
     const path = url.pathname;
-    if (rawPath !== path || /%2e|%2f|%5c|%00/i.test(rawPath)) return send(res, 400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, 'Bad path.\n');
+    if (rawPath !== path || /%2e|%2f|%5c|%00/i.test(rawPath))
+      return send(res, 400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, 'Bad path.\n');
     // First page load with ?token=: keep it as a cookie and drop it from the address bar.
     if (req.method === 'GET' && url.searchParams.has('token') && !path.startsWith('/api/') && !isAssetPath(path)) {
       url.searchParams.delete('token');
       const rest = url.searchParams.toString();
-      send(res, 302, { ...headers, 'Set-Cookie': sessionCookie(token), Location: path + (rest ? `?${rest}` : ''), 'Cache-Control': 'no-store' }, '');
+      send(
+        res,
+        302,
+        { ...headers, 'Set-Cookie': sessionCookie(token), Location: path + (rest ? `?${rest}` : ''), 'Cache-Control': 'no-store' },
+        '',
+      );
       return;
     }
     if (isAssetPath(path)) {
@@ -174,9 +187,18 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       return send(res, r.status, { ...headers, ...r.headers }, req.method === 'HEAD' ? '' : r.body);
     }
     if (path.startsWith('/api/call/')) {
-      if (req.method !== 'POST') return sendJson(res, 405, { ...headers, Allow: 'POST' }, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls are POST requests.')) });
+      if (req.method !== 'POST')
+        return sendJson(
+          res,
+          405,
+          { ...headers, Allow: 'POST' },
+          { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls are POST requests.')) },
+        );
       const type = req.headers['content-type'];
-      if (type && !/^application\/json\b/i.test(type)) return sendJson(res, 415, headers, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')) });
+      if (type && !/^application\/json\b/i.test(type))
+        return sendJson(res, 415, headers, {
+          error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')),
+        });
       try {
         const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
         sendJson(res, 200, headers, { ok: result });
@@ -186,7 +208,13 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       return;
     }
     if (path === '/api/upload') {
-      if (req.method !== 'POST') return sendJson(res, 405, { ...headers, Allow: 'POST' }, { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'Uploads are POST requests.')) });
+      if (req.method !== 'POST')
+        return sendJson(
+          res,
+          405,
+          { ...headers, Allow: 'POST' },
+          { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'Uploads are POST requests.')) },
+        );
       try {
         const project = service.requireProject();
         const stored = await receiveUpload(req, project.imagesDir, url.searchParams.get('name'));
@@ -197,7 +225,8 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
       }
       return;
     }
-    if (path.startsWith('/api/')) return sendJson(res, 404, headers, { error: toEnvelope(new DinoscopeError('NOT_FOUND', `No API route ${path}.`)) });
+    if (path.startsWith('/api/'))
+      return sendJson(res, 404, headers, { error: toEnvelope(new DinoscopeError('NOT_FOUND', `No API route ${path}.`)) });
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ...headers, Allow: 'GET, HEAD' }, '');
     const r = await serveStatic(options.rendererDir, path);
     send(res, r.status, { ...headers, 'Content-Type': r.type, 'Cache-Control': 'no-cache' }, req.method === 'HEAD' ? '' : r.body);
@@ -228,8 +257,10 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       void closeService();
-      if (err.code === 'EADDRINUSE') reject(new FieldError('port', `${options.port} on ${options.host} is in use: pick another (0 picks a free one).`));
-      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new FieldError('host', `${options.host} is not an address of this machine.`));
+      if (err.code === 'EADDRINUSE')
+        reject(new FieldError('port', `${options.port} on ${options.host} is in use: pick another (0 picks a free one).`));
+      else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND')
+        reject(new FieldError('host', `${options.host} is not an address of this machine.`));
       else reject(err);
     });
     server.listen(options.port, options.host, () => {
@@ -241,7 +272,9 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   const address = server.address();
   port = typeof address === 'object' && address ? address.port : options.port;
   if (!isLoopback(options.host)) {
-    options.log(`dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns the token can read your images.`);
+    options.log(
+      `dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns the token can read your images.`,
+    );
   }
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   const url = `http://${urlHost}:${port}/?token=${token}`;

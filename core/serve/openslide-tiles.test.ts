@@ -19,11 +19,16 @@ const auth = { Authorization: `Bearer ${TOKEN}` };
 
 function http(path: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; type: string; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: { ...auth, 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: { ...auth, 'Content-Type': 'application/json' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(init.body);
   });
@@ -40,7 +45,14 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-serve-openslide-'));
   process.env.DINOSCOPE_HOME = join(root, 'home');
   await writePhilipsTiff(join(root, 'philips.tiff'), { width: 1024, height: 768, mppUm: 0.25 });
-  host = await startServeHost({ projectPath: join(root, 'proj'), port: 0, host: '127.0.0.1', rendererDir: root, log: () => undefined, token: TOKEN });
+  host = await startServeHost({
+    projectPath: join(root, 'proj'),
+    port: 0,
+    host: '127.0.0.1',
+    rendererDir: root,
+    log: () => undefined,
+    token: TOKEN,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -54,7 +66,8 @@ describe('serve host: a slide read through OpenSlide', () => {
     expect(report.added.map((a) => [a.status, a.meta?.format])).toEqual([['ok', 'openslide-philips']]);
     const src = await call<TileSourceInfo>('tileSource', [report.added[0].id]);
     expect([src.width, src.height, src.mpp]).toEqual([1024, 768, 0.25]);
-    const url = (level: number, x: number, y: number): string => src.tileUrl.replace('{level}', String(level)).replace('{x}', String(x)).replace('{y}', String(y));
+    const url = (level: number, x: number, y: number): string =>
+      src.tileUrl.replace('{level}', String(level)).replace('{x}', String(x)).replace('{y}', String(y));
     const tile = await http(url(src.maxLevel, 1, 1));
     expect(tile.status).toBe(200);
     expect(tile.type).toBe('image/jpeg');

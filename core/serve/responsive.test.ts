@@ -46,17 +46,33 @@ const call = () => new Promise((resolve) => {
 `;
 const TOKEN = 'responsive-token-0123456789abcdefghijklmnopq';
 
-function post<T>(host: ServeHost, method: string, args: unknown[]): Promise<{ status: number; ok?: T; error?: { code: string; message: string } }> {
-  return get(host, `/api/call/${method}`, 'POST', JSON.stringify(args)).then((r) => ({ status: r.status, ...(JSON.parse(r.body.toString()) as object) }));
+function post<T>(
+  host: ServeHost,
+  method: string,
+  args: unknown[],
+): Promise<{ status: number; ok?: T; error?: { code: string; message: string } }> {
+  return get(host, `/api/call/${method}`, 'POST', JSON.stringify(args)).then((r) => ({
+    status: r.status,
+    ...(JSON.parse(r.body.toString()) as object),
+  }));
 }
 
 function get(host: ServeHost, path: string, method = 'GET', body?: string): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, method, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: host.port,
+        path,
+        method,
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -65,14 +81,24 @@ function get(host: ServeHost, path: string, method = 'GET', body?: string): Prom
 async function startHost(name: string, readerBudgetMs?: number): Promise<ServeHost> {
   await mkdir(join(root, 'renderer'), { recursive: true });
   await writeFile(join(root, 'renderer', 'index.html'), '<!doctype html><title>t</title>');
-  return startServeHost({ projectPath: join(root, name), port: 0, host: '127.0.0.1', rendererDir: join(root, 'renderer'), log: () => undefined, token: TOKEN, readerBudgetMs });
+  return startServeHost({
+    projectPath: join(root, name),
+    port: 0,
+    host: '127.0.0.1',
+    rendererDir: join(root, 'renderer'),
+    log: () => undefined,
+    token: TOKEN,
+    readerBudgetMs,
+  });
 }
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-responsive-'));
   process.env.DINOSCOPE_HOME = join(root, 'home');
   await writeSlowTiff(join(root, 'slow.tif'));
-  await sharp({ create: { width: 700, height: 500, channels: 3, background: { r: 30, g: 90, b: 200 } } }).png().toFile(join(root, 'quick.png'));
+  await sharp({ create: { width: 700, height: 500, channels: 3, background: { r: 30, g: 90, b: 200 } } })
+    .png()
+    .toFile(join(root, 'quick.png'));
 }, 60_000);
 
 afterAll(async () => {
@@ -85,7 +111,8 @@ describe('serve host under a slow import', () => {
     try {
       const quick = (await post<ImportReport>(host, 'importPaths', [[join(root, 'quick.png')]])).ok!.added[0];
       const source = (await post<TileSourceInfo>(host, 'tileSource', [quick.id])).ok!;
-      const tileUrl = (level: number, x: number): string => source.tileUrl.replace('{level}', String(level)).replace('{x}', String(x)).replace('{y}', '0');
+      const tileUrl = (level: number, x: number): string =>
+        source.tileUrl.replace('{level}', String(level)).replace('{x}', String(x)).replace('{y}', '0');
 
       // The cheap calls come from a thread of their own, so their latency is measured by a clock this
       // process's event loop cannot hold up.

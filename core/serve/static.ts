@@ -28,7 +28,8 @@ export async function serveStatic(rendererDir: string, pathname: string): Promis
   } catch {
     return { status: 400, type: 'text/plain; charset=utf-8', body: 'Bad path.\n' };
   }
-  if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').includes('..')) return { status: 400, type: 'text/plain; charset=utf-8', body: 'Bad path.\n' };
+  if (decoded.includes('\0') || decoded.includes('\\') || decoded.split('/').includes('..'))
+    return { status: 400, type: 'text/plain; charset=utf-8', body: 'Bad path.\n' };
   let file = resolve(root, '.' + (decoded.endsWith('/') ? decoded + 'index.html' : decoded));
   const rel = relative(root, file);
   if (rel.startsWith('..') || rel.startsWith(sep)) return { status: 400, type: 'text/plain; charset=utf-8', body: 'Bad path.\n' };

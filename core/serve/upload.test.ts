@@ -32,7 +32,10 @@ function http(path: string, init: { method?: string; body?: Buffer | string } = 
   });
 }
 
-const solid = (r: number, g: number, b: number): Promise<Buffer> => sharp({ create: { width: 32, height: 24, channels: 3, background: { r, g, b } } }).png().toBuffer();
+const solid = (r: number, g: number, b: number): Promise<Buffer> =>
+  sharp({ create: { width: 32, height: 24, channels: 3, background: { r, g, b } } })
+    .png()
+    .toBuffer();
 const imagesDir = (): string => join(root, 'proj', 'images');
 
 beforeAll(async () => {
@@ -40,7 +43,14 @@ beforeAll(async () => {
   process.env.DINOSCOPE_HOME = join(root, 'home');
   await mkdir(join(root, 'renderer'));
   await writeFile(join(root, 'renderer', 'index.html'), '<!doctype html><title>t</title>');
-  host = await startServeHost({ projectPath: join(root, 'proj'), port: 0, host: '127.0.0.1', rendererDir: join(root, 'renderer'), log: () => undefined, token: TOKEN });
+  host = await startServeHost({
+    projectPath: join(root, 'proj'),
+    port: 0,
+    host: '127.0.0.1',
+    rendererDir: join(root, 'renderer'),
+    log: () => undefined,
+    token: TOKEN,
+  });
 });
 
 afterAll(async () => {

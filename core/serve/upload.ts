@@ -42,7 +42,10 @@ function checkName(rawName: string | null): string {
   const base = rawName.split(/[/\\]/).pop() ?? '';
   const bytes = utf8Bytes(base);
   if (bytes > MAX_NAME_BYTES) {
-    throw new DinoscopeError('BAD_INPUT', `The file name "${[...base].slice(0, 40).join('')}…" is ${bytes} bytes long; file names can be at most ${MAX_NAME_BYTES} bytes: rename the file and upload it again.`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `The file name "${[...base].slice(0, 40).join('')}…" is ${bytes} bytes long; file names can be at most ${MAX_NAME_BYTES} bytes: rename the file and upload it again.`,
+    );
   }
   return safeFileName(base);
 }

@@ -31,8 +31,14 @@ export function tileCount(g: DziGeometry, level: number): { cols: number; rows: 
 }
 
 /** The tile's rectangle in the level's pixel coordinates, or null when (level, x, y) is outside the grid. */
-export function tileRect(g: DziGeometry, level: number, x: number, y: number): { x: number; y: number; width: number; height: number } | null {
-  if (!Number.isInteger(level) || level < 0 || level > g.maxLevel || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0) return null;
+export function tileRect(
+  g: DziGeometry,
+  level: number,
+  x: number,
+  y: number,
+): { x: number; y: number; width: number; height: number } | null {
+  if (!Number.isInteger(level) || level < 0 || level > g.maxLevel || !Number.isInteger(x) || !Number.isInteger(y) || x < 0 || y < 0)
+    return null;
   const s = levelSize(g, level);
   const left = x * g.tileSize;
   const top = y * g.tileSize;

@@ -5,7 +5,11 @@ import { encodePngRgba } from './png.js';
 
 describe('encodePngRgba', () => {
   it('writes RGBA that sharp decodes to the same bytes (odd sizes, transparent and opaque pixels)', async () => {
-    for (const [w, h] of [[256, 256], [37, 5], [1, 1]]) {
+    for (const [w, h] of [
+      [256, 256],
+      [37, 5],
+      [1, 1],
+    ]) {
       const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37 + (i >> 7)) % 251); // (h, w, 4)
       for (let p = 0; p < w * h; p += 3) rgba[p * 4 + 3] = 0;
       const png = await encodePngRgba(rgba, w, h);

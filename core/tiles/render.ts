@@ -19,7 +19,8 @@ export function geometryOf(reader: ImageReader): DziGeometry {
 export async function renderTileRgb(reader: ImageReader, level: number, x: number, y: number): Promise<RgbImage> {
   const g = geometryOf(reader);
   const rect = tileRect(g, level, x, y);
-  if (!rect) throw new DinoscopeError('NOT_FOUND', `Tile ${level}/${x}_${y} is outside ${reader.path}'s deep-zoom grid (maxLevel ${g.maxLevel}).`);
+  if (!rect)
+    throw new DinoscopeError('NOT_FOUND', `Tile ${level}/${x}_${y} is outside ${reader.path}'s deep-zoom grid (maxLevel ${g.maxLevel}).`);
   const d = levelDownsample(g, level);
   const n = levelForDownsample(reader.meta.levels, d);
   const native = reader.meta.levels[n];
@@ -39,7 +40,9 @@ export async function renderTileRgb(reader: ImageReader, level: number, x: numbe
 }
 
 export async function encodeJpeg(rgb: RgbImage): Promise<Buffer> {
-  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).jpeg({ quality: JPEG_QUALITY, mozjpeg: false }).toBuffer();
+  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+    .jpeg({ quality: JPEG_QUALITY, mozjpeg: false })
+    .toBuffer();
 }
 
 /** Readers that can hand out a level's stored JPEG tiles (the tiled TIFF reader). */

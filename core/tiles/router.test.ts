@@ -16,7 +16,9 @@ let id: string;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-router-'));
   process.env.DINOSCOPE_HOME = join(root, 'home');
-  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 250, g: 250, b: 250 } } }).png().toFile(join(root, 'a.png'));
+  await sharp({ create: { width: 300, height: 200, channels: 3, background: { r: 250, g: 250, b: 250 } } })
+    .png()
+    .toFile(join(root, 'a.png'));
   service = new AppService({ host: 'electron', version: 'test', urls: rootAssetUrls, homeDir: root });
   await service.createProject(join(root, 'proj'));
   const report = await service.importPaths([join(root, 'a.png')]);
@@ -39,7 +41,16 @@ describe('routeAssetRequest', () => {
     expect(overlay.status).toBe(200);
     expect(overlay.headers['Content-Type']).toBe('image/png');
     const listed = await service.overlays(id);
-    expect(listed).toEqual([{ id: 'tissue-mask', imageId: id, name: 'Tissue mask', tileUrl: `/overlays/${id}/tissue-mask/{level}/{x}_{y}.png`, legend: [{ label: 'Tissue', color: '#00c853' }], defaultOpacity: 0.4 }]);
+    expect(listed).toEqual([
+      {
+        id: 'tissue-mask',
+        imageId: id,
+        name: 'Tissue mask',
+        tileUrl: `/overlays/${id}/tissue-mask/{level}/{x}_{y}.png`,
+        legend: [{ label: 'Tissue', color: '#00c853' }],
+        defaultOpacity: 0.4,
+      },
+    ]);
   });
 
   it.each([

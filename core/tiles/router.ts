@@ -26,10 +26,23 @@ const OVERLAY = new RegExp(`^/overlays/${ID}/([a-z0-9][a-z0-9-]{0,63})/${COORDS}
 /** Characters that have no business in an asset path. */
 const SUSPICIOUS = /\.\.|%|\\|\0|\/\/|[^\x21-\x7e]/;
 
-const text = (status: number, message: string): AssetResponse => ({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' }, body: message + '\n' });
+const text = (status: number, message: string): AssetResponse => ({
+  status,
+  headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' },
+  body: message + '\n',
+});
 
 function bytes(type: string, body: Uint8Array): AssetResponse {
-  return { status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'private, max-age=300', 'X-Content-Type-Options': 'nosniff', 'Content-Length': String(body.byteLength) }, body };
+  return {
+    status: 200,
+    headers: {
+      'Content-Type': type,
+      'Cache-Control': 'private, max-age=300',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Length': String(body.byteLength),
+    },
+    body,
+  };
 }
 
 /** `pathname` is the URL's path only (no query), exactly as received (still percent-encoded). */
@@ -44,7 +57,14 @@ export async function routeAssetRequest(service: AssetSource, pathname: string):
     if (m) return bytes('image/png', await service.overlayTile(m[1], m[2], Number(m[3]), Number(m[4]), Number(m[5])));
   } catch (err) {
     const env = toEnvelope(err);
-    const status = env.code === 'NOT_FOUND' || env.code === 'FORBIDDEN' ? 404 : env.code === 'BAD_INPUT' ? 400 : env.code === 'UNSUPPORTED' || env.code === 'CORRUPT' || env.code === 'TOO_LARGE' ? 422 : 500;
+    const status =
+      env.code === 'NOT_FOUND' || env.code === 'FORBIDDEN'
+        ? 404
+        : env.code === 'BAD_INPUT'
+          ? 400
+          : env.code === 'UNSUPPORTED' || env.code === 'CORRUPT' || env.code === 'TOO_LARGE'
+            ? 422
+            : 500;
     return text(status, env.message);
   }
   return /^\/(tiles|thumbs|overlays)\//.test(pathname) ? text(400, 'Malformed asset path.') : text(404, 'Not found.');

@@ -42,7 +42,13 @@ export class TileService {
   constructor(private readonly options: TileServiceOptions) {
     this.tiles = new Lru(options.cacheBytes ?? 256 * 1024 * 1024, (b) => b.byteLength);
     this.readers = new ReaderCache((path) => options.openImage(path), options.openReaders ?? 16);
-    this.overlays.register(new TissueMaskOverlay({ geometry: (id) => this.geometry(id), thumbnail: (id) => this.thumbnail(id), tissueMask: (id) => this.tissueMask(id) }));
+    this.overlays.register(
+      new TissueMaskOverlay({
+        geometry: (id) => this.geometry(id),
+        thumbnail: (id) => this.thumbnail(id),
+        tissueMask: (id) => this.tissueMask(id),
+      }),
+    );
   }
 
   async geometry(imageId: string): Promise<DziGeometry> {
@@ -52,7 +58,9 @@ export class TileService {
 
   tile(imageId: string, level: number, x: number, y: number): Promise<Uint8Array> {
     const img = this.options.locate(imageId);
-    return this.cached(`t|${imageId}|${img.path}|${level}|${x}|${y}`, () => this.readers.with(img.path, (r) => renderTileJpeg(r, level, x, y)));
+    return this.cached(`t|${imageId}|${img.path}|${level}|${x}|${y}`, () =>
+      this.readers.with(img.path, (r) => renderTileJpeg(r, level, x, y)),
+    );
   }
 
   overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {

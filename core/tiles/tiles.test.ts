@@ -37,7 +37,11 @@ async function decodeRgb(jpeg: Uint8Array): Promise<{ data: Buffer; width: numbe
 
 function serviceFor(files: Record<string, { path: string; width: number; height: number }>): TileService {
   return new TileService({
-    locate: (id) => files[id] ?? (() => { throw new Error(`no ${id}`); })(),
+    locate: (id) =>
+      files[id] ??
+      (() => {
+        throw new Error(`no ${id}`);
+      })(),
     thumbnailPath: (id) => join(root, `${id}.thumb.jpg`),
     openImage: (p) => openImage(p),
   });
@@ -57,7 +61,9 @@ beforeAll(async () => {
     pngRgb[i] = seed >>> 24;
   }
   pngPath = join(root, 'noise.png');
-  await sharp(pngRgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(pngPath);
+  await sharp(pngRgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(pngPath);
   // A "slide": white glass with a pink tissue blob in the middle third.
   tissuePath = join(root, 'tissue.png');
   const tw = 1200;
@@ -70,8 +76,13 @@ beforeAll(async () => {
       slide[o + 1] = 90;
       slide[o + 2] = 150;
     }
-  await sharp(slide, { raw: { width: tw, height: th, channels: 3 } }).png().toFile(tissuePath);
-  await sharp(slide, { raw: { width: tw, height: th, channels: 3 } }).resize(256).jpeg().toFile(join(root, 'tissue.thumb.jpg'));
+  await sharp(slide, { raw: { width: tw, height: th, channels: 3 } })
+    .png()
+    .toFile(tissuePath);
+  await sharp(slide, { raw: { width: tw, height: th, channels: 3 } })
+    .resize(256)
+    .jpeg()
+    .toFile(join(root, 'tissue.thumb.jpg'));
 });
 
 afterAll(async () => {
@@ -101,7 +112,10 @@ describe('tiles', () => {
       for (let level = 0; level <= g.maxLevel; level++) {
         const { cols, rows } = tileCount(g, level);
         // The first tile and the bottom-right edge tile of each level.
-        for (const [x, y] of [[0, 0], [cols - 1, rows - 1]] as const) {
+        for (const [x, y] of [
+          [0, 0],
+          [cols - 1, rows - 1],
+        ] as const) {
           const rect = tileRect(g, level, x, y)!;
           const d = levelDownsample(g, level);
           const served = await tiles.tile('tif', level, x, y);
@@ -110,7 +124,10 @@ describe('tiles', () => {
           // The served tile is the rendered pixels through the JPEG encoder, or (a whole stored tile of a
           // matching native level) the file's own JPEG, which decodes to exactly the rendered pixels.
           const passThrough = rect.width === 256 && rect.height === 256 && level >= g.maxLevel - 4;
-          if (passThrough) expect(Buffer.from((await decodeRgb(served)).data).equals(Buffer.from(rendered.data)), `level ${level} pass-through`).toBe(true);
+          if (passThrough)
+            expect(Buffer.from((await decodeRgb(served)).data).equals(Buffer.from(rendered.data)), `level ${level} pass-through`).toBe(
+              true,
+            );
           else expect(Buffer.from(served).equals(await encodeJpeg(rendered)), `level ${level} encoded`).toBe(true);
           // Reference: level-0 footprint read by the reader, downscaled by libvips in one lanczos3 pass.
           const fx = rect.x * d;
@@ -118,7 +135,10 @@ describe('tiles', () => {
           const fw = Math.min(W - fx, rect.width * d);
           const fh = Math.min(H - fy, rect.height * d);
           const full = await reader.readRegion(0, fx, fy, fw, fh); // (fh, fw, 3)
-          const expected = await sharp(full.data, { raw: { width: fw, height: fh, channels: 3 } }).resize(rect.width, rect.height, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+          const expected = await sharp(full.data, { raw: { width: fw, height: fh, channels: 3 } })
+            .resize(rect.width, rect.height, { fit: 'fill', kernel: 'lanczos3' })
+            .raw()
+            .toBuffer();
           // Before encoding: native levels are libvips' 2 × 2 box pyramid, so a small resampling difference.
           const diff = meanAbsDiff(rendered.data, expected);
           expect(diff, `level ${level} tile ${x}_${y} pixels`).toBeLessThan(level === g.maxLevel ? 0.001 : 6);
@@ -142,10 +162,15 @@ describe('tiles', () => {
 
   it('passes whole stored JPEG tiles through byte for byte', async () => {
     const tiles = serviceFor({ tif: { path: tiffPath, width: W, height: H } });
-    const reader = (await openImage(tiffPath)) as ImageReader & { jpegTile(l: number, x: number, y: number): Promise<{ bytes: Uint8Array } | null> };
+    const reader = (await openImage(tiffPath)) as ImageReader & {
+      jpegTile(l: number, x: number, y: number): Promise<{ bytes: Uint8Array } | null>;
+    };
     try {
       // Full resolution (native level 0) and DZI level 11 (native level 1, downsample 2).
-      for (const [dziLevel, native] of [[12, 0], [11, 1]] as const) {
+      for (const [dziLevel, native] of [
+        [12, 0],
+        [11, 1],
+      ] as const) {
         const stored = await reader.jpegTile(native, 1, 2);
         expect(Buffer.from(await tiles.tile('tif', dziLevel, 1, 2)).equals(Buffer.from(stored!.bytes))).toBe(true);
         const pixels = await reader.readRegion(native, 256, 512, 256, 256);
@@ -162,11 +187,16 @@ describe('tiles', () => {
     const tiles = serviceFor({ png: { path: pngPath, width: 700, height: 500 } });
     try {
       const g = dziGeometry(700, 500);
-      for (const [x, y] of [[0, 0], [1, 1], [2, 1]] as const) {
+      for (const [x, y] of [
+        [0, 0],
+        [1, 1],
+        [2, 1],
+      ] as const) {
         const rect = tileRect(g, g.maxLevel, x, y)!;
         const rgb = await renderTileRgb(reader, g.maxLevel, x, y);
         const expected = Buffer.alloc(rect.width * rect.height * 3);
-        for (let j = 0; j < rect.height; j++) pngRgb.copy(expected, j * rect.width * 3, 3 * ((rect.y + j) * 700 + rect.x), 3 * ((rect.y + j) * 700 + rect.x + rect.width));
+        for (let j = 0; j < rect.height; j++)
+          pngRgb.copy(expected, j * rect.width * 3, 3 * ((rect.y + j) * 700 + rect.x), 3 * ((rect.y + j) * 700 + rect.x + rect.width));
         expect(Buffer.from(rgb.data).equals(expected), `tile ${x}_${y}`).toBe(true);
         // Served: exactly those pixels through the JPEG encoder.
         const served = await tiles.tile('png', g.maxLevel, x, y);

@@ -46,12 +46,21 @@ let evalImages: HostTensor;
 beforeAll(async () => {
   const paths = await writeMosaics(join(dir, 'img'), IMAGES, { side: SIDE, stride: SIDE / 8, dim: 8 });
   project = await Project.create(join(dir, 'p'));
-  await project.update((doc) => paths.forEach((p, i) => doc.upsert({ id: `m${i}`, path: p, name: `mosaic-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
+  await project.update((doc) =>
+    paths.forEach((p, i) =>
+      doc.upsert({ id: `m${i}`, path: p, name: `mosaic-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+    ),
+  );
   // Evaluation crops: the central 64 × 64 px of each mosaic (all four quadrants), normalised (P, 3, 64, 64).
   const data = new Float32Array(IMAGES * 3 * EVAL * EVAL);
   for (let i = 0; i < IMAGES; i++) {
-    const { data: px } = await sharp(paths[i]).extract({ left: 32, top: 32, width: EVAL, height: EVAL }).raw().toBuffer({ resolveWithObject: true });
-    for (let c = 0; c < 3; c++) for (let k = 0; k < EVAL * EVAL; k++) data[((i * 3 + c) * EVAL * EVAL) + k] = (px[3 * k + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
+    const { data: px } = await sharp(paths[i])
+      .extract({ left: 32, top: 32, width: EVAL, height: EVAL })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    for (let c = 0; c < 3; c++)
+      for (let k = 0; k < EVAL * EVAL; k++)
+        data[(i * 3 + c) * EVAL * EVAL + k] = (px[3 * k + c] / 255 - IMAGENET_MEAN[c]) / IMAGENET_STD[c];
   }
   evalImages = hostTensor('float32', [IMAGES, 3, EVAL, EVAL], data);
 }, 60_000);
@@ -96,7 +105,14 @@ async function evaluate(tr: Trainer, who: 'teacher' | 'student' = 'teacher'): Pr
   const probes = selectProbes(IMAGES, { h, w }, 16, 1, 1);
   const loc = patchLocality(feats, IMAGES, { h, w }, D, probes, { radius: 2, labels });
   const precision10 = retrievalPrecision({ features: feats, n: IMAGES * n, d: D, labels, image, gx, gy }, { k: 10 });
-  return { locality: loc.locality, uniformLocality: loc.uniformLocality, region: loc.region ?? NaN, uniformRegion: loc.uniformRegion ?? NaN, precision10, grid: h };
+  return {
+    locality: loc.locality,
+    uniformLocality: loc.uniformLocality,
+    region: loc.region ?? NaN,
+    uniformRegion: loc.uniformRegion ?? NaN,
+    precision10,
+    grid: h,
+  };
 }
 
 async function run(tr: Trainer, steps: number): Promise<StepReport[]> {
@@ -110,11 +126,23 @@ async function run(tr: Trainer, steps: number): Promise<StepReport[]> {
   return out;
 }
 
-const fmt = (m: Metrics): string => `locality ${m.locality.toFixed(3)} (uniform ${m.uniformLocality.toFixed(3)}), own-region ${m.region.toFixed(3)} (uniform ${m.uniformRegion.toFixed(3)}), precision@10 ${m.precision10.toFixed(3)} (chance ≈ ${(1 / TEXTURES).toFixed(2)})`;
+const fmt = (m: Metrics): string =>
+  `locality ${m.locality.toFixed(3)} (uniform ${m.uniformLocality.toFixed(3)}), own-region ${m.region.toFixed(3)} (uniform ${m.uniformRegion.toFixed(3)}), precision@10 ${m.precision10.toFixed(3)} (chance ≈ ${(1 / TEXTURES).toFixed(2)})`;
 
 describe('high-resolution adaptation vs plain DINO + iBOT, evaluated at 2× resolution', () => {
   it('runs both from the same pretrained model and prints locality and precision@10 on the 2× grid', async () => {
-    const pre = await Trainer.forProject(trainConfig('quick', { ...common, steps: PRETRAIN_STEPS, model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } }, from: null } }), project);
+    const pre = await Trainer.forProject(
+      trainConfig('quick', {
+        ...common,
+        steps: PRETRAIN_STEPS,
+        model: {
+          size: 'tiny',
+          vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } },
+          from: null,
+        },
+      }),
+      project,
+    );
     await run(pre, PRETRAIN_STEPS);
     const base = await evaluate(pre);
     await pre.checkpoint(join(dir, 'pre'));
@@ -127,7 +155,12 @@ describe('high-resolution adaptation vs plain DINO + iBOT, evaluated at 2× reso
         steps: STEPS,
         model: { from },
         teacher: { momentum: 0.992, tempStart: 0.04 },
-        gram: { sizeTable: [{ global: 48, local: 16, gram: 96, p: 0.5 }, { global: 64, local: 16, gram: 96, p: 0.5 }] },
+        gram: {
+          sizeTable: [
+            { global: 48, local: 16, gram: 96, p: 0.5 },
+            { global: 64, local: 16, gram: 96, p: 0.5 },
+          ],
+        },
       }),
       project,
     );
@@ -144,11 +177,19 @@ describe('high-resolution adaptation vs plain DINO + iBOT, evaluated at 2× reso
 
     console.log(`[adapt-compare] ${IMAGES} mosaics, eval ${EVAL} px = 2× the 32 px training crops (${base.grid}×${base.grid} patches)`);
     console.log(`[adapt-compare] pretrained (${PRETRAIN_STEPS} steps): ${fmt(base)}`);
-    console.log(`[adapt-compare] + ${STEPS} steps high-res adaptation with Gram: ${fmt(adapted)}; gram loss ${a[0].losses.gram?.toFixed(4)} → ${a.at(-1)!.losses.gram?.toFixed(4)}; sizes ${a.map((r) => r.sizes.global).join(',')}`);
+    console.log(
+      `[adapt-compare] + ${STEPS} steps high-res adaptation with Gram: ${fmt(adapted)}; gram loss ${a[0].losses.gram?.toFixed(4)} → ${a.at(-1)!.losses.gram?.toFixed(4)}; sizes ${a.map((r) => r.sizes.global).join(',')}`,
+    );
     console.log(`[adapt-compare] + ${STEPS} steps plain DINO+iBOT at 32 px: ${fmt(plain)}`);
-    console.log(`[adapt-compare] students (the EMA teachers move little in ${STEPS} steps): adapted ${fmt(adaptedStudent)}; plain ${fmt(plainStudent)}`);
-    console.log(`[adapt-compare] health (probe tiles) adapt: ${a.flatMap((r) => (r.health ? [`${r.step}: loc ${r.health.locality.toFixed(3)} cos ${r.health.clsPatchCosine.toFixed(3)}`] : [])).join('; ')}`);
-    console.log(`[adapt-compare] health (probe tiles) plain: ${p.flatMap((r) => (r.health ? [`${r.step}: loc ${r.health.locality.toFixed(3)} cos ${r.health.clsPatchCosine.toFixed(3)}`] : [])).join('; ')}`);
+    console.log(
+      `[adapt-compare] students (the EMA teachers move little in ${STEPS} steps): adapted ${fmt(adaptedStudent)}; plain ${fmt(plainStudent)}`,
+    );
+    console.log(
+      `[adapt-compare] health (probe tiles) adapt: ${a.flatMap((r) => (r.health ? [`${r.step}: loc ${r.health.locality.toFixed(3)} cos ${r.health.clsPatchCosine.toFixed(3)}`] : [])).join('; ')}`,
+    );
+    console.log(
+      `[adapt-compare] health (probe tiles) plain: ${p.flatMap((r) => (r.health ? [`${r.step}: loc ${r.health.locality.toFixed(3)} cos ${r.health.clsPatchCosine.toFixed(3)}`] : [])).join('; ')}`,
+    );
 
     expect(a).toHaveLength(STEPS);
     expect(p).toHaveLength(STEPS);

@@ -17,11 +17,21 @@ const bad = (f: () => unknown, re: RegExp): void => {
 
 describe('adaptation config', () => {
   it('lists every preset with its stage; the adapt presets need a model and turn Gram on with the recipe §4 values', () => {
-    expect(PRESET_INFO.map((p) => `${p.name}:${p.stage}`)).toEqual(['quick:pretrain', 'standard:pretrain', 'adapt-cpu:adapt', 'adapt-gpu:adapt']);
+    expect(PRESET_INFO.map((p) => `${p.name}:${p.stage}`)).toEqual([
+      'quick:pretrain',
+      'standard:pretrain',
+      'adapt-cpu:adapt',
+      'adapt-gpu:adapt',
+    ]);
     expect(adaptPresets().map((p) => p.name)).toEqual(['adapt-cpu', 'adapt-gpu']);
     bad(() => trainConfig('adapt-cpu'), /stage adapt needs model.from/);
     const c = adaptConfig('/m.safetensors');
-    expect(c).toMatchObject({ stage: 'adapt', preset: 'adapt-cpu', gram: { enabled: true, teacher: 'start', weight: 1.5, refreshEvery: 0, sizes: 'cpu' }, loss: { localWeight: 0.5, koleoGroup: 16 } });
+    expect(c).toMatchObject({
+      stage: 'adapt',
+      preset: 'adapt-cpu',
+      gram: { enabled: true, teacher: 'start', weight: 1.5, refreshEvery: 0, sizes: 'cpu' },
+      loss: { localWeight: 0.5, koleoGroup: 16 },
+    });
     expect(sizeTable(c, 16)).toEqual(CPU_SIZES.map((e) => ({ ...e })));
     expect(sizeTable(c, 14)!.every((e) => e.global % 14 === 0 && e.local % 14 === 0 && e.gram % 14 === 0)).toBe(true);
     bad(() => adaptConfig('/m.safetensors', 'quick'), /pretraining preset/);
@@ -56,6 +66,8 @@ describe('adaptation config', () => {
     expect(m).toHaveLength(CPU_SIZES.length);
     expect(m[1].bytes).toBeGreaterThan(m[0].bytes); // 320 px globals need more than 224 px
     for (const x of m) expect(x.text).toMatch(/^this needs ~\d/);
-    console.log(`adapt-cpu, ViT-S/16, B ${c.batchSize}: ${m.map((x) => `${x.sizes.global}/${x.sizes.local}/${x.sizes.gram} ${x.text}`).join('; ')}`);
+    console.log(
+      `adapt-cpu, ViT-S/16, B ${c.batchSize}: ${m.map((x) => `${x.sizes.global}/${x.sizes.local}/${x.sizes.gram} ${x.text}`).join('; ')}`,
+    );
   });
 });

@@ -20,7 +20,13 @@ export interface AdaptOptions extends Omit<RunOptions, 'preset'> {
 /** The adapt config of `preset` + `overrides` with model.from = `model` (BAD_INPUT on a pretrain preset). */
 export function adaptConfig(model: string, preset: PresetName = 'adapt-cpu', overrides: Record<string, unknown> = {}): TrainConfig {
   const info = PRESET_INFO.find((p) => p.name === preset);
-  if (info && info.stage !== 'adapt') throw new FieldError('preset', `${preset} is a pretraining preset; adapt presets: ${PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name).join(', ')}.`);
+  if (info && info.stage !== 'adapt')
+    throw new FieldError(
+      'preset',
+      `${preset} is a pretraining preset; adapt presets: ${PRESET_INFO.filter((p) => p.stage === 'adapt')
+        .map((p) => p.name)
+        .join(', ')}.`,
+    );
   const model0 = typeof overrides.model === 'object' && overrides.model !== null ? overrides.model : {};
   return trainConfig(preset, { ...overrides, model: { ...model0, from: model } });
 }
@@ -36,7 +42,14 @@ export interface SizeMemory {
 
 /** Estimated peak memory of one step at each size triple the run can draw. */
 export function adaptMemory(c: TrainConfig, vit: ViTConfig): SizeMemory[] {
-  const table = sizeTable(c, vit.patchSize) ?? [{ global: c.crops.globalSize, local: c.crops.localSize, gram: c.gram.enabled ? gramSide(c, c.crops.globalSize, vit.patchSize) : c.crops.globalSize, p: 1 }];
+  const table = sizeTable(c, vit.patchSize) ?? [
+    {
+      global: c.crops.globalSize,
+      local: c.crops.localSize,
+      gram: c.gram.enabled ? gramSide(c, c.crops.globalSize, vit.patchSize) : c.crops.globalSize,
+      p: 1,
+    },
+  ];
   return table.map(({ p, ...sizes }) => {
     const bytes = estimatePeakMemory(vit, sizes, { batch: c.batchSize, localCrops: c.crops.localCrops, remat: c.runtime.remat }).totalBytes;
     return { sizes, p, bytes, text: formatMemory(bytes) };
@@ -50,7 +63,11 @@ export async function memoryLines(c: TrainConfig): Promise<string[]> {
   const m = adaptMemory(c, vit);
   const lines = m.map((x) => `  global ${x.sizes.global} px, local ${x.sizes.local} px, gram ${x.sizes.gram} px (p ${x.p}): ${x.text}`);
   const worst = m.reduce((a, b) => (b.bytes > a.bytes ? b : a));
-  return [`memory per size triple (batch ${c.batchSize}, ${c.crops.localCrops} local crops, attention remat ${c.runtime.remat ? 'on' : 'off'}):`, ...lines, `largest: ${worst.text}`];
+  return [
+    `memory per size triple (batch ${c.batchSize}, ${c.crops.localCrops} local crops, attention remat ${c.runtime.remat ? 'on' : 'off'}):`,
+    ...lines,
+    `largest: ${worst.text}`,
+  ];
 }
 
 /** Runs (or resumes) a high-resolution adaptation run in `project`. */

@@ -101,7 +101,10 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
   await mkdir(tmp);
   try {
     const model = new Map<string, TensorToWrite>();
-    for (const [who, m] of [['student', c.student], ['teacher', c.teacher]] as const) {
+    for (const [who, m] of [
+      ['student', c.student],
+      ['teacher', c.teacher],
+    ] as const) {
       for (const [name, t] of m) {
         const [key, v] = toStored(name, t, c.vit);
         model.set(`${who}.${key}`, v);
@@ -130,7 +133,10 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
     };
     await writeFileAtomic(join(tmp, STATE), JSON.stringify(state, null, 2));
     await writeFileAtomic(join(tmp, CONFIG), JSON.stringify(c.config, null, 2));
-    await writeFileAtomic(join(tmp, 'config.json'), JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2));
+    await writeFileAtomic(
+      join(tmp, 'config.json'),
+      JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2),
+    );
     // Swap: the old checkpoint moves aside, the new one takes its name, the old one is deleted.
     const old = join(parent, `.${basename(dir)}.${randomBytes(6).toString('hex')}.old`);
     const had = await stat(dir).then(
@@ -174,7 +180,8 @@ export async function readCheckpoint(dir: string): Promise<CheckpointContents> {
     health?: HealthEntry[] | null;
   };
   const config = completeConfig((await read(CONFIG)) as TrainConfig); // strict: BAD_INPUT on bad values
-  if (!Number.isInteger(state.step) || state.step < 0) throw new DinoscopeError('CORRUPT', `${join(dir, STATE)}: step must be an integer ≥ 0.`);
+  if (!Number.isInteger(state.step) || state.step < 0)
+    throw new DinoscopeError('CORRUPT', `${join(dir, STATE)}: step must be an integer ≥ 0.`);
   validateConfig(state.vit);
   const model = (await readSafetensors(join(dir, MODEL))).tensors;
   const student = new Map<string, HostTensor>();
@@ -193,7 +200,8 @@ export async function readCheckpoint(dir: string): Promise<CheckpointContents> {
   }
   const optimizer = new Map<string, HostTensor>();
   for (const [k, t] of (await readSafetensors(join(dir, OPTIM))).tensors) optimizer.set(k, hostTensor('float32', t.shape, t.data));
-  if (state.gram && gramParams.size === 0) throw new DinoscopeError('CORRUPT', `${join(dir, MODEL)}: state.json names a Gram teacher but no gram.backbone.* tensors are stored.`);
+  if (state.gram && gramParams.size === 0)
+    throw new DinoscopeError('CORRUPT', `${join(dir, MODEL)}: state.json names a Gram teacher but no gram.backbone.* tensors are stored.`);
   return {
     step: state.step,
     config,

@@ -186,9 +186,29 @@ const base: Omit<TrainConfig, 'preset'> = {
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
   loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
-  gram: { enabled: false, weight: 2, rampSteps: 0, startStep: 0, teacher: 'ema', refreshEvery: 10_000, maxRefreshes: 3, scale: 2, sizes: 'none', sizeTable: [] },
+  gram: {
+    enabled: false,
+    weight: 2,
+    rampSteps: 0,
+    startStep: 0,
+    teacher: 'ema',
+    refreshEvery: 10_000,
+    maxRefreshes: 3,
+    scale: 2,
+    sizes: 'none',
+    sizeTable: [],
+  },
   health: { every: 100, tiles: 4, perImage: 16, radius: 2 },
-  teacher: { momentum: 0.992, momentumHorizon: 0, tempStart: 0.04, temp: 0.07, tempWarmupFraction: 0.3, centering: 'auto', centerMomentum: 0.9, sinkhornIterations: 3 },
+  teacher: {
+    momentum: 0.992,
+    momentumHorizon: 0,
+    tempStart: 0.04,
+    temp: 0.07,
+    tempWarmupFraction: 0.3,
+    centering: 'auto',
+    centerMomentum: 0.9,
+    sinkhornIterations: 3,
+  },
   optim: {
     baseLr: 0.004,
     minLr: 1e-6,
@@ -279,10 +299,34 @@ export interface PresetInfo {
 
 /** Every preset with its stage, in display order. */
 export const PRESET_INFO: readonly PresetInfo[] = [
-  { name: 'quick', stage: 'pretrain', sizedFor: 'cpu', label: 'Quick (CPU)', description: 'ViT-Tiny/16, 4 registers, 2 × 112 px + 6 × 48 px crops, K 4096.' },
-  { name: 'standard', stage: 'pretrain', sizedFor: 'gpu', label: 'Standard (GPU)', description: 'ViT-S/16, 4 registers, 2 × 224 px + 8 × 96 px crops, K 16384.' },
-  { name: 'adapt-cpu', stage: 'adapt', sizedFor: 'cpu', label: 'Adapt to high resolution (CPU)', description: 'Gram-anchored high-resolution adaptation: 224–320 px globals, Gram teacher at 1.5–2×, B 4.' },
-  { name: 'adapt-gpu', stage: 'adapt', sizedFor: 'gpu', label: 'Adapt to high resolution (GPU)', description: 'Gram-anchored high-resolution adaptation: 384–512 px globals, Gram teacher at 576–768 px, B 8.' },
+  {
+    name: 'quick',
+    stage: 'pretrain',
+    sizedFor: 'cpu',
+    label: 'Quick (CPU)',
+    description: 'ViT-Tiny/16, 4 registers, 2 × 112 px + 6 × 48 px crops, K 4096.',
+  },
+  {
+    name: 'standard',
+    stage: 'pretrain',
+    sizedFor: 'gpu',
+    label: 'Standard (GPU)',
+    description: 'ViT-S/16, 4 registers, 2 × 224 px + 8 × 96 px crops, K 16384.',
+  },
+  {
+    name: 'adapt-cpu',
+    stage: 'adapt',
+    sizedFor: 'cpu',
+    label: 'Adapt to high resolution (CPU)',
+    description: 'Gram-anchored high-resolution adaptation: 224–320 px globals, Gram teacher at 1.5–2×, B 4.',
+  },
+  {
+    name: 'adapt-gpu',
+    stage: 'adapt',
+    sizedFor: 'gpu',
+    label: 'Adapt to high resolution (GPU)',
+    description: 'Gram-anchored high-resolution adaptation: 384–512 px globals, Gram teacher at 576–768 px, B 8.',
+  },
 ];
 
 /** The high-resolution adaptation presets (stage 'adapt'). */
@@ -291,7 +335,13 @@ export function adaptPresets(): PresetInfo[] {
 }
 
 /** A deep partial of TrainConfig (what a user, the CLI or a test may override). */
-export type Overrides = { [K in keyof TrainConfig]?: TrainConfig[K] extends unknown[] ? TrainConfig[K] : TrainConfig[K] extends object ? Partial<TrainConfig[K]> : TrainConfig[K] };
+export type Overrides = {
+  [K in keyof TrainConfig]?: TrainConfig[K] extends unknown[]
+    ? TrainConfig[K]
+    : TrainConfig[K] extends object
+      ? Partial<TrainConfig[K]>
+      : TrainConfig[K];
+};
 
 function bad(msg: string): never {
   throw new DinoscopeError('BAD_INPUT', `Training config: ${msg}.`);
@@ -313,7 +363,8 @@ function merge(into: Record<string, unknown>, over: Record<string, unknown>, pat
     } else if (isPlain(cur)) {
       if (!isPlain(v)) bad(`${key} must be an object`);
       merge(cur, v, key);
-    } else if (cur !== null && typeof cur !== typeof v) bad(`${key} must be a ${Array.isArray(cur) ? 'list' : typeof cur}, got ${JSON.stringify(v)}`);
+    } else if (cur !== null && typeof cur !== typeof v)
+      bad(`${key} must be a ${Array.isArray(cur) ? 'list' : typeof cur}, got ${JSON.stringify(v)}`);
     else if (Array.isArray(cur) !== Array.isArray(v)) bad(`${key} must be a list`);
     else into[k] = structuredClone(v);
   }
@@ -351,7 +402,10 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
   // Keys that change the dynamics take the behaviour the run was started with, not today's preset value:
   // a config saved before teacher.momentumHorizon existed ran the reference momentum schedule (off).
   const teacher = { momentumHorizon: 0, ...(rest.teacher as Partial<TrainConfig['teacher']> | undefined) };
-  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher, runtime: savedRuntime(rest.runtime) } as Record<string, unknown>);
+  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher, runtime: savedRuntime(rest.runtime) } as Record<
+    string,
+    unknown
+  >);
 }
 
 /**
@@ -370,32 +424,50 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!posInt(c.steps)) bad(`steps must be a positive integer, got ${c.steps}`);
   const replans = validateReplans(c.replans, c.steps);
   if (replans) bad(replans);
-  if (!Number.isInteger(c.batchSize) || c.batchSize < 2) bad(`batchSize must be an integer ≥ 2 (KoLeo needs a neighbour), got ${c.batchSize}`);
+  if (!Number.isInteger(c.batchSize) || c.batchSize < 2)
+    bad(`batchSize must be an integer ≥ 2 (KoLeo needs a neighbour), got ${c.batchSize}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`seed must be an integer ≥ 0, got ${c.seed}`);
   if (!posInt(c.crops.globalSize) || !posInt(c.crops.localSize)) bad('crop sizes must be positive integers');
-  if (!Number.isInteger(c.crops.localCrops) || c.crops.localCrops < 0) bad(`crops.localCrops must be an integer ≥ 0, got ${c.crops.localCrops}`);
-  for (const k of ['prototypes', 'hidden', 'bottleneck'] as const) if (!posInt(c.head[k])) bad(`head.${k} must be a positive integer, got ${c.head[k]}`);
+  if (!Number.isInteger(c.crops.localCrops) || c.crops.localCrops < 0)
+    bad(`crops.localCrops must be an integer ≥ 0, got ${c.crops.localCrops}`);
+  for (const k of ['prototypes', 'hidden', 'bottleneck'] as const)
+    if (!posInt(c.head[k])) bad(`head.${k} must be a positive integer, got ${c.head[k]}`);
   if (!['auto', 'weight-norm', 'plain'].includes(c.head.lastLayer)) bad(`head.lastLayer must be auto, weight-norm or plain`);
   if (!['auto', 'ema', 'sinkhorn'].includes(c.teacher.centering)) bad(`teacher.centering must be auto, ema or sinkhorn`);
   if (!(c.loss.studentTemp > 0) || !(c.teacher.temp > 0) || !(c.teacher.tempStart > 0)) bad('temperatures must be positive');
-  for (const [k, v] of Object.entries({ warmupFraction: c.optim.warmupFraction, freezeLastLayerFraction: c.optim.freezeLastLayerFraction, tempWarmupFraction: c.teacher.tempWarmupFraction })) {
+  for (const [k, v] of Object.entries({
+    warmupFraction: c.optim.warmupFraction,
+    freezeLastLayerFraction: c.optim.freezeLastLayerFraction,
+    tempWarmupFraction: c.teacher.tempWarmupFraction,
+  })) {
     if (!(v >= 0 && v <= 1)) bad(`${k} must be in [0, 1], got ${v}`);
   }
   if (!(c.teacher.momentum >= 0 && c.teacher.momentum <= 1)) bad(`teacher.momentum must be in [0, 1], got ${c.teacher.momentum}`);
-  if (!(c.teacher.momentumHorizon >= 0 && c.teacher.momentumHorizon <= 1)) bad(`teacher.momentumHorizon must be in [0, 1], got ${c.teacher.momentumHorizon}`);
-  if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1)) bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
-  if (!(DEVICE_REQUESTS as readonly string[]).includes(c.runtime.device)) bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
+  if (!(c.teacher.momentumHorizon >= 0 && c.teacher.momentumHorizon <= 1))
+    bad(`teacher.momentumHorizon must be in [0, 1], got ${c.teacher.momentumHorizon}`);
+  if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1))
+    bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
+  if (!(DEVICE_REQUESTS as readonly string[]).includes(c.runtime.device))
+    bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
-  if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1) bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
+  if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1)
+    bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
   if (!(c.loss.localWeight >= 0)) bad(`loss.localWeight must be ≥ 0, got ${c.loss.localWeight}`);
   const gm = c.gram;
   if (!['start', 'ema'].includes(gm.teacher)) bad(`gram.teacher must be start or ema`);
   if (!['none', 'cpu', 'gpu', 'reference'].includes(gm.sizes)) bad(`gram.sizes must be none, cpu, gpu or reference`);
   if (!(gm.weight >= 0) || !(gm.scale > 0)) bad('gram.weight must be ≥ 0 and gram.scale > 0');
-  for (const [k, v] of Object.entries({ 'gram.rampSteps': gm.rampSteps, 'gram.startStep': gm.startStep, 'gram.refreshEvery': gm.refreshEvery, 'gram.maxRefreshes': gm.maxRefreshes, 'health.every': c.health.every })) {
+  for (const [k, v] of Object.entries({
+    'gram.rampSteps': gm.rampSteps,
+    'gram.startStep': gm.startStep,
+    'gram.refreshEvery': gm.refreshEvery,
+    'gram.maxRefreshes': gm.maxRefreshes,
+    'health.every': c.health.every,
+  })) {
     if (!Number.isInteger(v) || v < 0) bad(`${k} must be an integer ≥ 0, got ${v}`);
   }
-  for (const k of ['tiles', 'perImage'] as const) if (!posInt(c.health[k])) bad(`health.${k} must be a positive integer, got ${c.health[k]}`);
+  for (const k of ['tiles', 'perImage'] as const)
+    if (!posInt(c.health[k])) bad(`health.${k} must be a positive integer, got ${c.health[k]}`);
   if (!(c.health.radius > 0)) bad(`health.radius must be positive, got ${c.health.radius}`);
   if (gm.sizeTable.length) {
     try {
@@ -408,10 +480,12 @@ export function validateTrainConfig(c: TrainConfig): void {
     if (c.model.from === null) bad('stage adapt needs model.from (the model to adapt)');
     if (!gm.enabled) bad('stage adapt needs gram.enabled');
   }
-  if (gm.enabled && gm.teacher === 'start' && c.model.from === null) bad("gram.teacher 'start' needs model.from (a run from scratch has no starting model; use 'ema')");
+  if (gm.enabled && gm.teacher === 'start' && c.model.from === null)
+    bad("gram.teacher 'start' needs model.from (a run from scratch has no starting model; use 'ema')");
   if (c.model.from === null) {
     const v = vitConfig(c.model.size, c.model.vit); // throws BAD_INPUT on bad ViT overrides
-    for (const s of [c.crops.globalSize, c.crops.localSize]) if (s % v.patchSize) bad(`crop size ${s} is not a multiple of the patch size ${v.patchSize}`);
+    for (const s of [c.crops.globalSize, c.crops.localSize])
+      if (s % v.patchSize) bad(`crop size ${s} is not a multiple of the patch size ${v.patchSize}`);
   }
 }
 
@@ -438,7 +512,9 @@ export function gramSchedule(c: TrainConfig): GramWeightSchedule {
 
 /** The 'ema' Gram teacher's refresh rule (a 'start' teacher is never refreshed). */
 export function gramRefresh(c: TrainConfig): GramRefreshRule {
-  return c.gram.teacher === 'ema' ? { every: c.gram.refreshEvery, maxRefreshes: c.gram.maxRefreshes, startStep: c.gram.startStep } : { every: 0, maxRefreshes: 0 };
+  return c.gram.teacher === 'ema'
+    ? { every: c.gram.refreshEvery, maxRefreshes: c.gram.maxRefreshes, startStep: c.gram.startStep }
+    : { every: 0, maxRefreshes: 0 };
 }
 
 /** The per-step size table (sides rounded to `patch`), or null when every step uses crops.* and gram.scale. */

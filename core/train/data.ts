@@ -13,7 +13,13 @@ import { StepSizeSchedule } from './adapt-sizes.js';
 
 /** The multi-crop recipe of the config (the reference's probabilities; sizes and microscopy options from c). */
 export function cropsConfig(c: TrainConfig): MultiCropConfig {
-  return { ...QUICK_CROPS, globalSize: c.crops.globalSize, localSize: c.crops.localSize, localCrops: c.crops.localCrops, microscopy: { ...c.data.microscopy } };
+  return {
+    ...QUICK_CROPS,
+    globalSize: c.crops.globalSize,
+    localSize: c.crops.localSize,
+    localCrops: c.crops.localCrops,
+    microscopy: { ...c.data.microscopy },
+  };
 }
 
 /** core/data/train's BatchConfig for a run whose ViT has patch size `patchSize` (Gram crops when Gram is on). */
@@ -33,13 +39,31 @@ export function batchConfig(c: TrainConfig, patchSize: number): BatchConfig {
  * size schedule (high-resolution adaptation) each batch has that step's sides and tiles leave room for the
  * largest global crop.
  */
-export async function projectBatches(c: TrainConfig, patchSize: number, project: Project, startStep: number, log?: (line: string) => void, sizes?: StepSizeSchedule): Promise<Prefetcher> {
+export async function projectBatches(
+  c: TrainConfig,
+  patchSize: number,
+  project: Project,
+  startStep: number,
+  log?: (line: string) => void,
+  sizes?: StepSizeSchedule,
+): Promise<Prefetcher> {
   const images = trainingImages(project);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'The project has no images that can be trained on.');
   const crops = cropsConfig(c);
   const room = sizes ? { ...crops, globalSize: Math.max(crops.globalSize, sizes.maxGlobal) } : crops;
-  const plan = await buildSamplingPlan(images, { tileSize: tileSizeFor(room), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance, log });
-  return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep, ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}) });
+  const plan = await buildSamplingPlan(images, {
+    tileSize: tileSizeFor(room),
+    ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}),
+    level: c.data.level,
+    balance: c.data.balance,
+    log,
+  });
+  return Prefetcher.start({
+    plan,
+    config: batchConfig(c, patchSize),
+    startStep,
+    ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}),
+  });
 }
 
 /**
@@ -63,7 +87,12 @@ export async function projectRunData(
 export async function fileBatches(c: TrainConfig, patchSize: number, paths: readonly string[], startStep = 0): Promise<Prefetcher> {
   const plan = await buildSamplingPlan(
     paths.map((path, i) => ({ id: `file${i}`, path })),
-    { tileSize: tileSizeFor(cropsConfig(c)), ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}), level: c.data.level, balance: c.data.balance },
+    {
+      tileSize: tileSizeFor(cropsConfig(c)),
+      ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}),
+      level: c.data.level,
+      balance: c.data.balance,
+    },
   );
   return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep });
 }

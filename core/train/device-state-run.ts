@@ -21,7 +21,11 @@ export const TINY: Overrides = {
   seed: 7,
   steps: 20,
   batchSize: B,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } }, from: null },
+  model: {
+    size: 'tiny',
+    vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } },
+    from: null,
+  },
   crops: { globalSize: G, localSize: L, localCrops: 2 },
   head: { prototypes: 64, hidden: 64, bottleneck: 16 },
   optim: { baseLr: 0.01, warmupFraction: 0, freezeLastLayerFraction: 0.1 },
@@ -43,7 +47,12 @@ function synthBatch(step: number, seed = 3): TrainBatch {
   };
   return {
     step,
-    crops: { batch: B, global: img(2 * B, G), local: img(2 * B, L), config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: 2 } },
+    crops: {
+      batch: B,
+      global: img(2 * B, G),
+      local: img(2 * B, L),
+      config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: 2 },
+    },
     masks: maskBatch(rng, 2 * B, { gridH: G / 8, gridW: G / 8 }),
     tiles: [],
   };
@@ -65,7 +74,11 @@ export interface DeviceStateRun {
 export async function trainTiny(steps: number, provider: Provider, deviceState: boolean): Promise<DeviceStateRun> {
   let s = 0;
   const warnings: string[] = [];
-  const tr = await Trainer.create(trainConfig('quick', { ...TINY, steps, runtime: { threads: 1, device: 'cpu' } }), { next: async () => synthBatch(s++) }, { runtime: { providers: [provider], deviceState, warn: (m) => warnings.push(m) } });
+  const tr = await Trainer.create(
+    trainConfig('quick', { ...TINY, steps, runtime: { threads: 1, device: 'cpu' } }),
+    { next: async () => synthBatch(s++) },
+    { runtime: { providers: [provider], deviceState, warn: (m) => warnings.push(m) } },
+  );
   if (warnings.length) throw new Error(`device-state-run: ${warnings.join('; ')}`);
   const losses: number[] = [];
   const traffic: DeviceStateRun['traffic'] = [];

@@ -18,7 +18,11 @@ if (missing) process.stderr.write(`device-state.test: WebGPU training check skip
 const STEPS = 20;
 
 /** Per tensor, the largest |a − b| relative to the tensor's largest |b|; the worst tensor. */
-function worstDiff(a: Record<string, number[]>, b: Record<string, number[]>, skip: (name: string, i: number, n: number) => boolean = () => false): { rel: number; name: string } {
+function worstDiff(
+  a: Record<string, number[]>,
+  b: Record<string, number[]>,
+  skip: (name: string, i: number, n: number) => boolean = () => false,
+): { rel: number; name: string } {
   let worst = { rel: 0, name: '' };
   for (const [k, want] of Object.entries(b)) {
     const got = a[k];
@@ -44,47 +48,61 @@ function worstDiff(a: Record<string, number[]>, b: Record<string, number[]>, ski
 const keyBias = (name: string, i: number, n: number): boolean => name.endsWith('attn.qkv.bias') && i >= n / 3 && i < (2 * n) / 3;
 
 describe('training with device state (WebGPU on SwiftShader)', () => {
-  it.skipIf(missing)(`${STEPS} steps with state on the device: equal to the state through the host bit for bit, to the CPU's losses to 1e-4 relative and final state; no state copied to the host between steps${missing ? ` (skipped: ${missing})` : ''}`, async () => {
-    const ss = await swiftShaderEnv();
-    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-devstate-'));
-    try {
-      const out = join(dir, 'webgpu.json');
-      // One child for both runs: WebGPU compiles its shaders once (most of the time on SwiftShader).
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'core/train/device-state-run.ts', out, String(STEPS), 'webgpu', '1,0'], { cwd: root, encoding: 'utf8', timeout: 900_000, env: ss.env });
-      expect(r.status, r.stderr).toBe(0);
-      const [on, off] = JSON.parse(await readFile(out, 'utf8')) as DeviceStateRun[];
-      const cpu = await trainTiny(STEPS, 'cpu', true);
-      expect([on.provider, on.deviceState, off.deviceState]).toEqual(['webgpu', true, false]);
-      expect(on.losses).toHaveLength(STEPS);
+  it.skipIf(missing)(
+    `${STEPS} steps with state on the device: equal to the state through the host bit for bit, to the CPU's losses to 1e-4 relative and final state; no state copied to the host between steps${missing ? ` (skipped: ${missing})` : ''}`,
+    async () => {
+      const ss = await swiftShaderEnv();
+      const dir = await mkdtemp(join(tmpdir(), 'dinoscope-devstate-'));
+      try {
+        const out = join(dir, 'webgpu.json');
+        // One child for both runs: WebGPU compiles its shaders once (most of the time on SwiftShader).
+        const r = spawnSync(process.execPath, ['--import', 'tsx', 'core/train/device-state-run.ts', out, String(STEPS), 'webgpu', '1,0'], {
+          cwd: root,
+          encoding: 'utf8',
+          timeout: 900_000,
+          env: ss.env,
+        });
+        expect(r.status, r.stderr).toBe(0);
+        const [on, off] = JSON.parse(await readFile(out, 'utf8')) as DeviceStateRun[];
+        const cpu = await trainTiny(STEPS, 'cpu', true);
+        expect([on.provider, on.deviceState, off.deviceState]).toEqual(['webgpu', true, false]);
+        expect(on.losses).toHaveLength(STEPS);
 
-      // Where the state lives changes nothing in what is computed.
-      expect(on.losses).toEqual(off.losses);
-      for (const part of ['student', 'teacher', 'optimizer'] as const) expect(worstDiff(on.state[part], off.state[part]).rel, part).toBe(0);
+        // Where the state lives changes nothing in what is computed.
+        expect(on.losses).toEqual(off.losses);
+        for (const part of ['student', 'teacher', 'optimizer'] as const)
+          expect(worstDiff(on.state[part], off.state[part]).rel, part).toBe(0);
 
-      // Against the CPU: the losses, and the final state read back from the device (Trainer.state).
-      const lossRel = Math.max(...on.losses.map((x, i) => Math.abs(x - cpu.losses[i]) / Math.abs(cpu.losses[i])));
-      process.stderr.write(`device state vs CPU: losses of ${STEPS} steps differ by at most ${lossRel.toExponential(2)} relative\n`);
-      on.losses.forEach((x, i) => expect(Math.abs(x - cpu.losses[i]) / Math.abs(cpu.losses[i]), `loss ${i}: ${x} vs ${cpu.losses[i]}`).toBeLessThanOrEqual(1e-4));
-      for (const part of ['student', 'teacher', 'optimizer'] as const) {
-        const w = worstDiff(on.state[part], cpu.state[part], keyBias);
-        process.stderr.write(`device state vs CPU after ${STEPS} steps: ${part} differs by at most ${w.rel.toExponential(2)} of a tensor's largest value (${w.name})\n`);
-        expect(w.rel, `${part} ${w.name}`).toBeLessThanOrEqual(1e-3);
+        // Against the CPU: the losses, and the final state read back from the device (Trainer.state).
+        const lossRel = Math.max(...on.losses.map((x, i) => Math.abs(x - cpu.losses[i]) / Math.abs(cpu.losses[i])));
+        process.stderr.write(`device state vs CPU: losses of ${STEPS} steps differ by at most ${lossRel.toExponential(2)} relative\n`);
+        on.losses.forEach((x, i) =>
+          expect(Math.abs(x - cpu.losses[i]) / Math.abs(cpu.losses[i]), `loss ${i}: ${x} vs ${cpu.losses[i]}`).toBeLessThanOrEqual(1e-4),
+        );
+        for (const part of ['student', 'teacher', 'optimizer'] as const) {
+          const w = worstDiff(on.state[part], cpu.state[part], keyBias);
+          process.stderr.write(
+            `device state vs CPU after ${STEPS} steps: ${part} differs by at most ${w.rel.toExponential(2)} of a tensor's largest value (${w.name})\n`,
+          );
+          expect(w.rel, `${part} ${w.name}`).toBeLessThanOrEqual(1e-3);
+        }
+
+        // No state left the device between steps: no readback, and each step's host-bound bytes (losses,
+        // teacher targets, centers) are a small fraction of the state's; through the host they are all of it.
+        for (const [i, t] of on.traffic.entries()) {
+          expect(t.readbacks, `step ${i}`).toBe(0);
+          expect(t.downloadBytes, `step ${i}`).toBeLessThan(0.05 * on.stateBytes);
+        }
+        for (const t of off.traffic) expect(t.downloadBytes).toBeGreaterThan(on.stateBytes);
+        // Nor was it uploaded again: after the first step only the batch and scalars go up, the same bytes each step.
+        expect(new Set(on.traffic.slice(1).map((t) => t.uploadBytes)).size).toBe(1);
+        expect(on.traffic[1].uploadBytes).toBeLessThan(on.traffic[0].uploadBytes - 0.9 * on.stateBytes);
+        expect(off.traffic[1].uploadBytes).toBeGreaterThan(on.traffic[1].uploadBytes + 0.9 * on.stateBytes);
+      } finally {
+        await ss.close();
+        await rm(dir, { recursive: true, force: true });
       }
-
-      // No state left the device between steps: no readback, and each step's host-bound bytes (losses,
-      // teacher targets, centers) are a small fraction of the state's; through the host they are all of it.
-      for (const [i, t] of on.traffic.entries()) {
-        expect(t.readbacks, `step ${i}`).toBe(0);
-        expect(t.downloadBytes, `step ${i}`).toBeLessThan(0.05 * on.stateBytes);
-      }
-      for (const t of off.traffic) expect(t.downloadBytes).toBeGreaterThan(on.stateBytes);
-      // Nor was it uploaded again: after the first step only the batch and scalars go up, the same bytes each step.
-      expect(new Set(on.traffic.slice(1).map((t) => t.uploadBytes)).size).toBe(1);
-      expect(on.traffic[1].uploadBytes).toBeLessThan(on.traffic[0].uploadBytes - 0.9 * on.stateBytes);
-      expect(off.traffic[1].uploadBytes).toBeGreaterThan(on.traffic[1].uploadBytes + 0.9 * on.stateBytes);
-    } finally {
-      await ss.close();
-      await rm(dir, { recursive: true, force: true });
-    }
-  }, 1_000_000);
+    },
+    1_000_000,
+  );
 });

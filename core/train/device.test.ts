@@ -18,13 +18,28 @@ import { Trainer } from './trainer.js';
 const cudnnMissing =
   'cuda unavailable (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); onnxruntime: Failed to load library /opt/dinoscope/libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory';
 const webgpuMachine = async (): Promise<TrainHardware> => ({
-  providers: [{ name: 'cuda', available: false, note: 'The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead.', detail: cudnnMissing }, { name: 'webgpu', available: true }, { name: 'cpu', available: true }],
+  providers: [
+    {
+      name: 'cuda',
+      available: false,
+      note: 'The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead.',
+      detail: cudnnMissing,
+    },
+    { name: 'webgpu', available: true },
+    { name: 'cpu', available: true },
+  ],
   selected: 'webgpu',
   cpuThreads: 16,
 });
 const cpuMachine = async (): Promise<TrainHardware> => ({
   providers: [
-    { name: 'cuda', available: false, note: 'x', detail: 'cuda unavailable (…); onnxruntime: Failed to load library libonnxruntime_providers_shared.so with error: libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory' },
+    {
+      name: 'cuda',
+      available: false,
+      note: 'x',
+      detail:
+        'cuda unavailable (…); onnxruntime: Failed to load library libonnxruntime_providers_shared.so with error: libonnxruntime_providers_shared.so: cannot open shared object file: No such file or directory',
+    },
     { name: 'webgpu', available: false, note: 'x', detail: 'webgpu unavailable (Failed to get a WebGPU adapter: no adapter)' },
     { name: 'cpu', available: true },
   ],
@@ -64,7 +79,9 @@ describe('one device resolver for training and extraction', () => {
     expect(trainConfig('adapt-cpu', { model: { from: 'm.safetensors' } }).runtime.device).toBe('cpu');
     expect(trainConfig('standard').runtime.device).toBe('auto');
     expect(trainConfig('adapt-gpu', { model: { from: 'm.safetensors' } }).runtime.device).toBe('auto');
-    expect(() => trainConfig('quick', { runtime: { device: 'gpu' as DeviceRequest } })).toThrow(/runtime\.device must be auto, cpu, webgpu or cuda, got "gpu"/);
+    expect(() => trainConfig('quick', { runtime: { device: 'gpu' as DeviceRequest } })).toThrow(
+      /runtime\.device must be auto, cpu, webgpu or cuda, got "gpu"/,
+    );
     const saved = (providers: string[]): TrainConfig => {
       const { device, ...runtime } = trainConfig('standard').runtime;
       void device;
@@ -82,7 +99,11 @@ describe('one device resolver for training and extraction', () => {
     const cfg = config(absent, {
       steps: 2,
       batchSize: B,
-      model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 0, dim: 16, depth: 1, heads: 2, posEmbed: { gridSize: 2 } }, from: null },
+      model: {
+        size: 'tiny',
+        vit: { arch: 'dinov2', patchSize: 8, registers: 0, dim: 16, depth: 1, heads: 2, posEmbed: { gridSize: 2 } },
+        from: null,
+      },
       crops: { globalSize: 16, localSize: 8, localCrops: 0 },
       head: { prototypes: 16, hidden: 16, bottleneck: 8 },
       health: { every: 0 },
@@ -90,13 +111,24 @@ describe('one device resolver for training and extraction', () => {
     });
     const rng = Rng.seeded(1, 0);
     const global = Float32Array.from({ length: 2 * B * 3 * 16 * 16 }, () => rng.uniform(-1, 1));
-    const batch = { step: 0, crops: { batch: B, global, local: new Float32Array(0), config: { ...QUICK_CROPS, globalSize: 16, localSize: 8, localCrops: 0 } }, masks: maskBatch(rng, 2 * B, { gridH: 2, gridW: 2 }), tiles: [] };
+    const batch = {
+      step: 0,
+      crops: { batch: B, global, local: new Float32Array(0), config: { ...QUICK_CROPS, globalSize: 16, localSize: 8, localCrops: 0 } },
+      masks: maskBatch(rng, 2 * B, { gridH: 2, gridW: 2 }),
+      tiles: [],
+    };
     const log: string[] = [];
     const warnings: string[] = []; // Session.create's: a provider tried in this process and failed
-    const tr = await Trainer.create(cfg, { next: async () => batch }, { log: (l) => log.push(l), runtime: { warn: (m) => warnings.push(m) } });
+    const tr = await Trainer.create(
+      cfg,
+      { next: async () => batch },
+      { log: (l) => log.push(l), runtime: { warn: (m) => warnings.push(m) } },
+    );
     try {
       expect(log).toEqual([(await chooseDevice(absent)).line.replace('Extraction runs', 'Training runs')]);
-      expect(log[0]).toMatch(new RegExp(`^warning: device ${absent} is not available here: .*\\. Training runs on the CPU instead\\. [A-Z].*\\.$`));
+      expect(log[0]).toMatch(
+        new RegExp(`^warning: device ${absent} is not available here: .*\\. Training runs on the CPU instead\\. [A-Z].*\\.$`),
+      );
       const r = await tr.step();
       expect(r.step).toBe(1);
       expect(r.signals.nan).toBe(false);

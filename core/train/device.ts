@@ -6,7 +6,11 @@ import { type DeviceChoice, resolveDevice } from '../hardware/device.js';
 import type { TrainConfig } from './config.js';
 
 /** The sessions' runtime options of a run with `config`; `given` (tests, benches) overrides them. */
-export async function trainRuntime(config: TrainConfig, given: RuntimeOptions = {}, probe?: () => Promise<TrainHardware>): Promise<{ runtime: RuntimeOptions; device: DeviceChoice }> {
+export async function trainRuntime(
+  config: TrainConfig,
+  given: RuntimeOptions = {},
+  probe?: () => Promise<TrainHardware>,
+): Promise<{ runtime: RuntimeOptions; device: DeviceChoice }> {
   const device = await resolveDevice(config.runtime.device, 'Training', probe);
   const threads = config.runtime.threads > 0 ? { intraOpThreads: config.runtime.threads } : {};
   return { runtime: { providers: device.providers, ...threads, ...given }, device };

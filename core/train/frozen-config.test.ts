@@ -50,9 +50,13 @@ describe('a validated training config', () => {
     const px = Buffer.alloc(S * S * 3);
     for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
     const file = join(dir, 'texture.png');
-    await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+    await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+      .png()
+      .toFile(file);
     const project = await Project.create(join(dir, 'p'));
-    await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+    await project.update((p) =>
+      p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+    );
     const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
     const started = trainConfig('quick', overrides);
 

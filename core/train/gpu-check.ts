@@ -134,16 +134,23 @@ async function checkStep(gg: GpuGraph, provider: Provider, steps: number, profil
  * Every graph of gpu-graphs.ts (or those whose name starts with one of `only`) on `provider`: placement
  * for all, two steps against the CPU for the training step graphs. `log` gets one line per graph.
  */
-export async function gpuCheck(provider: Provider, opts: { only?: string[]; steps?: number; log?: (line: string) => void } = {}): Promise<GraphCheck[]> {
+export async function gpuCheck(
+  provider: Provider,
+  opts: { only?: string[]; steps?: number; log?: (line: string) => void } = {},
+): Promise<GraphCheck[]> {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-gpu-check-'));
   const results: GraphCheck[] = [];
   try {
     for (const gg of gpuGraphs()) {
       if (opts.only && !opts.only.some((o) => gg.name.startsWith(o))) continue;
       const t0 = performance.now();
-      const r = gg.step ? await checkStep(gg, provider, opts.steps ?? 2, dir) : { name: gg.name, placement: await measurePlacement(serialize(gg.graph), placementFeeds(gg.graph), { providers: [provider] }) };
+      const r = gg.step
+        ? await checkStep(gg, provider, opts.steps ?? 2, dir)
+        : { name: gg.name, placement: await measurePlacement(serialize(gg.graph), placementFeeds(gg.graph), { providers: [provider] }) };
       results.push(r);
-      opts.log?.(`${gg.name}: ${r.placement.nodes.length} nodes on ${JSON.stringify(r.placement.byProvider)}, ${r.placement.copies.length} copies (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      opts.log?.(
+        `${gg.name}: ${r.placement.nodes.length} nodes on ${JSON.stringify(r.placement.byProvider)}, ${r.placement.copies.length} copies (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+      );
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -156,11 +163,19 @@ export async function gpuCheck(provider: Provider, opts: { only?: string[]; step
  * a provider's environment (core/graph/swiftshader.ts) is in place before onnxruntime loads. `log` gets
  * the child's progress lines; a failing child rejects with the end of its stderr.
  */
-export async function gpuCheckInChild(provider: Provider, env: NodeJS.ProcessEnv, opts: { only?: string[]; log?: (line: string) => void } = {}): Promise<GraphCheck[]> {
+export async function gpuCheckInChild(
+  provider: Provider,
+  env: NodeJS.ProcessEnv,
+  opts: { only?: string[]; log?: (line: string) => void } = {},
+): Promise<GraphCheck[]> {
   const entry = fileURLToPath(new URL('./gpu-check-child.ts', import.meta.url));
   const root = fileURLToPath(new URL('../..', import.meta.url)); // tsx resolves from the repository root
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, provider, ...(opts.only ?? [])], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', entry, provider, ...(opts.only ?? [])], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let pending = '';
     const tail: string[] = [];

@@ -32,14 +32,38 @@ export interface GpuGraph {
  * ~1e-5, KoLeo takes −log of nearest-neighbour distances ~1e-11, and float rounding alone moved the Standard
  * step's KoLeo loss by 6e-4 relative between WebGPU and the CPU — an ill-conditioned check, not a GPU error.
  */
-const SMALL = { model: { vit: { dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 }, layerScale: { init: 1 } } }, head: { prototypes: 64, hidden: 32, bottleneck: 16 } };
+const SMALL = {
+  model: { vit: { dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 }, layerScale: { init: 1 } } },
+  head: { prototypes: 64, hidden: 32, bottleneck: 16 },
+};
 
 /** The training presets checked, with crop sides small enough for seconds (multiples of the patch 16). */
 export const GPU_PRESETS: { preset: PresetName; name: string; overrides: Record<string, unknown>; gram: number }[] = [
-  { preset: 'quick', name: 'quick', overrides: { ...SMALL, batchSize: 2, crops: { globalSize: 48, localSize: 16, localCrops: 2 } }, gram: 0 },
-  { preset: 'standard', name: 'standard', overrides: { ...SMALL, batchSize: 2, crops: { globalSize: 48, localSize: 32, localCrops: 3 } }, gram: 0 },
+  {
+    preset: 'quick',
+    name: 'quick',
+    overrides: { ...SMALL, batchSize: 2, crops: { globalSize: 48, localSize: 16, localCrops: 2 } },
+    gram: 0,
+  },
+  {
+    preset: 'standard',
+    name: 'standard',
+    overrides: { ...SMALL, batchSize: 2, crops: { globalSize: 48, localSize: 32, localCrops: 3 } },
+    gram: 0,
+  },
   // The adapt step: Gram anchoring against a teacher at 1.5× the global side, KoLeo in groups of 2.
-  { preset: 'adapt-gpu', name: 'adapt', overrides: { ...SMALL, model: { ...SMALL.model, from: 'model.safetensors' }, batchSize: 4, crops: { globalSize: 32, localSize: 16, localCrops: 2 }, loss: { koleoGroup: 2 } }, gram: 48 },
+  {
+    preset: 'adapt-gpu',
+    name: 'adapt',
+    overrides: {
+      ...SMALL,
+      model: { ...SMALL.model, from: 'model.safetensors' },
+      batchSize: 4,
+      crops: { globalSize: 32, localSize: 16, localCrops: 2 },
+      loss: { koleoGroup: 2 },
+    },
+    gram: 48,
+  },
 ];
 
 /** The config of one GPU_PRESETS entry. */
@@ -70,7 +94,16 @@ export function trainingGraphs(e: (typeof GPU_PRESETS)[number]): GpuGraph[] {
     lowering: loweringFor(['webgpu']),
   });
   optimize(step.graph);
-  const teacher = buildTeacherGraph({ vit, head, batch: B, globalSize: c.crops.globalSize, maskSlots, centering: centering(c, vit), centerMomentum: c.teacher.centerMomentum, sinkhornIterations: c.teacher.sinkhornIterations });
+  const teacher = buildTeacherGraph({
+    vit,
+    head,
+    batch: B,
+    globalSize: c.crops.globalSize,
+    maskSlots,
+    centering: centering(c, vit),
+    centerMomentum: c.teacher.centerMomentum,
+    sinkhornIterations: c.teacher.sinkhornIterations,
+  });
   optimize(teacher);
   const out: GpuGraph[] = [
     { name: `${e.name}/step`, graph: step.graph, step, spec: { vit, head } },
@@ -88,7 +121,14 @@ export function trainingGraphs(e: (typeof GPU_PRESETS)[number]): GpuGraph[] {
 /** The extraction graph: ViT-S/14-shaped (DINOv2, 4 registers) at a small width, weights embedded. */
 export function extractionGraph(): GpuGraph {
   const cfg = vitConfig('small', { arch: 'dinov2', registers: 4, dim: 32, depth: 1, heads: 2 });
-  const ig = inferenceGraph(cfg, { batch: 2, height: 56, width: 56, weights: 'initializers', values: initParams(cfg, 0), outputs: ['cls', 'patches'] });
+  const ig = inferenceGraph(cfg, {
+    batch: 2,
+    height: 56,
+    width: 56,
+    weights: 'initializers',
+    values: initParams(cfg, 0),
+    outputs: ['cls', 'patches'],
+  });
   return { name: 'extract', graph: ig.graph };
 }
 

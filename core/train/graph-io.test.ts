@@ -39,8 +39,18 @@ describe('typed training graph values', () => {
     });
     expect(s.ropeAug).toBe(true);
     const stateIn = Object.values(s.opt.stateMap);
-    expect(perStep(s.graph.inputs.map((t) => t.name), stateIn)).toEqual(Object.values(STEP_IO.inputs).sort());
-    expect(perStep(s.graph.outputs.map((t) => t.name), Object.keys(s.opt.stateMap))).toEqual(Object.values(STEP_IO.outputs).sort());
+    expect(
+      perStep(
+        s.graph.inputs.map((t) => t.name),
+        stateIn,
+      ),
+    ).toEqual(Object.values(STEP_IO.inputs).sort());
+    expect(
+      perStep(
+        s.graph.outputs.map((t) => t.name),
+        Object.keys(s.opt.stateMap),
+      ),
+    ).toEqual(Object.values(STEP_IO.outputs).sort());
     expect([...s.outputs].sort()).toEqual(Object.values(STEP_IO.outputs).sort());
   });
 
@@ -59,7 +69,12 @@ describe('typed training graph values', () => {
 
   it('the EMA and backbone graphs have exactly their declared values', () => {
     const ema = buildEmaGraph(vit, head);
-    expect(perStep(ema.graph.inputs.map((t) => t.name), [...params].map(emaStudentInput))).toEqual(Object.values(EMA_IO.inputs));
+    expect(
+      perStep(
+        ema.graph.inputs.map((t) => t.name),
+        [...params].map(emaStudentInput),
+      ),
+    ).toEqual(Object.values(EMA_IO.inputs));
     const bb = buildBackboneGraph(vit, 2, 16);
     expect(perStep(bb.inputs.map((t) => t.name))).toEqual(Object.values(BACKBONE_IO.inputs));
     expect(perStep(bb.outputs.map((t) => t.name))).toEqual(Object.values(BACKBONE_IO.outputs).sort());

@@ -34,17 +34,36 @@ export const sizeKey = (s: StepSizes): string => `${s.global}/${s.local}/${s.gra
 
 /** The crop sides of a run without a size table: the config's, the Gram side from gram.scale. */
 export function fixedSizes(c: TrainConfig, vit: ViTConfig): StepSizes {
-  return { global: c.crops.globalSize, local: c.crops.localSize, gram: c.gram.enabled ? gramSide(c, c.crops.globalSize, vit.patchSize) : 0 };
+  return {
+    global: c.crops.globalSize,
+    local: c.crops.localSize,
+    gram: c.gram.enabled ? gramSide(c, c.crops.globalSize, vit.patchSize) : 0,
+  };
 }
 
 /** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
-export async function buildGraphSet(config: TrainConfig, vit: ViTConfig, head: HeadConfig, runtime: RuntimeOptions, sizes: StepSizes): Promise<GraphSet> {
+export async function buildGraphSet(
+  config: TrainConfig,
+  vit: ViTConfig,
+  head: HeadConfig,
+  runtime: RuntimeOptions,
+  sizes: StepSizes,
+): Promise<GraphSet> {
   const B = config.batchSize;
   for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
-    if (s % vit.patchSize) throw new DinoscopeError('BAD_INPUT', `Training config: crop size ${s} is not a multiple of the model's patch size ${vit.patchSize}.`);
+    if (s % vit.patchSize)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `Training config: crop size ${s} is not a multiple of the model's patch size ${vit.patchSize}.`,
+      );
   }
   const { h, w } = patchGrid(vit, sizes.global, sizes.global);
-  const maskSlots = maskUpperBound(2 * B, { gridH: h, gridW: w, maskProbability: config.masking.maskProbability, ratio: config.masking.ratio });
+  const maskSlots = maskUpperBound(2 * B, {
+    gridH: h,
+    gridW: w,
+    maskProbability: config.masking.maskProbability,
+    ratio: config.masking.ratio,
+  });
   const stepGraph = buildStepGraph({
     vit,
     head,
@@ -95,7 +114,16 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
  * Puts a run's state into the first set's student runner (parameters, AdamW state: fresh when `optimizer` is
  * null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
  */
-export function loadState(set: GraphSet, ema: StepRunner, names: readonly string[], state: { student: ReadonlyMap<string, HostTensor>; teacher: ReadonlyMap<string, HostTensor>; optimizer: ReadonlyMap<string, HostTensor> | null }): string[] {
+export function loadState(
+  set: GraphSet,
+  ema: StepRunner,
+  names: readonly string[],
+  state: {
+    student: ReadonlyMap<string, HostTensor>;
+    teacher: ReadonlyMap<string, HostTensor>;
+    optimizer: ReadonlyMap<string, HostTensor> | null;
+  },
+): string[] {
   for (const n of names) {
     const s = state.student.get(n);
     const t = state.teacher.get(n);

@@ -55,7 +55,13 @@ export function headParamSpecs(h: HeadConfig, inDim: number): HeadParamSpec[] {
     // dinov2 wraps a default-initialised nn.Linear (kaiming-uniform, bound 1/√in) in weight_norm after
     // trunc-normal init of the MLP; the scale of v is irrelevant to the forward. weight_g is filled with 1.
     out.push({ name: 'last_layer.weight_g', shape: [h.prototypes, 1], init: { kind: 'constant', value: 1 }, decay: true, lastLayer: true });
-    out.push({ name: 'last_layer.weight_v', shape: [h.prototypes, h.bottleneck], init: { kind: 'uniform', bound: 1 / Math.sqrt(h.bottleneck) }, decay: true, lastLayer: true });
+    out.push({
+      name: 'last_layer.weight_v',
+      shape: [h.prototypes, h.bottleneck],
+      init: { kind: 'uniform', bound: 1 / Math.sqrt(h.bottleneck) },
+      decay: true,
+      lastLayer: true,
+    });
   } else {
     out.push({ name: 'last_layer.weight', shape: [h.prototypes, h.bottleneck], init: TRUNC, decay: true, lastLayer: true });
   }
@@ -91,7 +97,12 @@ function fill(data: Float32Array | Float64Array, init: ParamInit, rng: Rng): voi
 }
 
 /** Freshly initialised head parameters (PyTorch layout, names without the head prefix). */
-export function initHeadParams(h: HeadConfig, inDim: number, seed: number, dtype: 'float32' | 'float64' = 'float32'): Record<string, HostTensor> {
+export function initHeadParams(
+  h: HeadConfig,
+  inDim: number,
+  seed: number,
+  dtype: 'float32' | 'float64' = 'float32',
+): Record<string, HostTensor> {
   const rng = new Rng(seed);
   const out: Record<string, HostTensor> = {};
   for (const s of headParamSpecs(h, inDim)) {

@@ -33,7 +33,11 @@ export async function newRunState(config: TrainConfig): Promise<InitialState> {
     backbone = {};
     for (const [k, t] of w.tensors) backbone[k] = hostTensor('float32', t.shape, t.data);
     for (const s of [config.crops.globalSize, config.crops.localSize]) {
-      if (s % vit.patchSize) throw new DinoscopeError('BAD_INPUT', `${config.model.from}: crop size ${s} is not a multiple of the model's patch size ${vit.patchSize}.`);
+      if (s % vit.patchSize)
+        throw new DinoscopeError(
+          'BAD_INPUT',
+          `${config.model.from}: crop size ${s} is not a multiple of the model's patch size ${vit.patchSize}.`,
+        );
     }
   } else {
     vit = scratchViT(config);
@@ -50,7 +54,8 @@ export async function newRunState(config: TrainConfig): Promise<InitialState> {
   const K = head.prototypes;
   const centers = centering(config, vit) === 'ema' ? { dino: hostTensor('float32', [1, K]), ibot: hostTensor('float32', [1, K]) } : null;
   // Gram teacher 'start': the model the run starts from, frozen (fine-tuning, high-resolution adaptation).
-  const gram: GramTeacherState | null = config.gram.enabled && config.gram.teacher === 'start' ? { params: backboneCopy(student), source: 'start', copiedAt: 0 } : null;
+  const gram: GramTeacherState | null =
+    config.gram.enabled && config.gram.teacher === 'start' ? { params: backboneCopy(student), source: 'start', copiedAt: 0 } : null;
   return { step: 0, vit, head, student, teacher, optimizer: null, centers, gram };
 }
 

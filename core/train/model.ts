@@ -38,6 +38,7 @@ export function modelTensors(p: ModelParams): Tensor[] {
 
 /** A graph parameter name ('dino_head/mlp.0.weight') ↔ a checkpoint key ('dino_head.mlp.0.weight'). */
 export const checkpointKey = (graphName: string): string => graphName.replace('/', '.');
-export const graphName = (key: string): string => (key.startsWith('dino_head.') || key.startsWith('ibot_head.') ? key.replace('.', '/') : key);
+export const graphName = (key: string): string =>
+  key.startsWith('dino_head.') || key.startsWith('ibot_head.') ? key.replace('.', '/') : key;
 
 export type ModelValues = Map<string, HostTensor>;

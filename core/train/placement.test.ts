@@ -31,7 +31,12 @@ describe('WebGPU node placement (SwiftShader)', () => {
     async () => {
       const results = await checkUnderSwiftShader();
       const names = results.map((r) => r.name);
-      const training = GPU_PRESETS.flatMap((e) => [`${e.name}/step`, `${e.name}/teacher`, `${e.name}/ema`, ...(e.gram ? [`${e.name}/gram-teacher`] : [])]);
+      const training = GPU_PRESETS.flatMap((e) => [
+        `${e.name}/step`,
+        `${e.name}/teacher`,
+        `${e.name}/ema`,
+        ...(e.gram ? [`${e.name}/gram-teacher`] : []),
+      ]);
       expect(names).toEqual(['extract', ...training]);
       for (const r of results) {
         expect(r.placement.session, r.name).toBe('webgpu');

@@ -22,7 +22,12 @@ describe('trainingImages', () => {
     await project.update((p) => images.forEach((img) => p.upsert(img)));
     expect(trainingImages(project)).toEqual([
       { id: 'a', path: '/data/a.png', thumbnail: project.thumbnailPath('a'), tissueMask: project.tissueMaskPath('a') },
-      { id: 'b', path: join(project.dir, 'cache/pyramids/b.tif'), thumbnail: project.thumbnailPath('b'), tissueMask: project.tissueMaskPath('b') },
+      {
+        id: 'b',
+        path: join(project.dir, 'cache/pyramids/b.tif'),
+        thumbnail: project.thumbnailPath('b'),
+        tissueMask: project.tissueMaskPath('b'),
+      },
     ]);
   });
 });

@@ -9,5 +9,10 @@ export function trainingImages(project: Project): SamplerImage[] {
   return project
     .images()
     .filter((img) => img.status === 'ok')
-    .map((img) => ({ id: img.id, path: readablePath(project, img), thumbnail: project.thumbnailPath(img.id), tissueMask: project.tissueMaskPath(img.id) }));
+    .map((img) => ({
+      id: img.id,
+      path: readablePath(project, img),
+      thumbnail: project.thumbnailPath(img.id),
+      tissueMask: project.tissueMaskPath(img.id),
+    }));
 }

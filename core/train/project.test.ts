@@ -17,13 +17,21 @@ describe('Trainer.forProject', () => {
     const px = Buffer.alloc(S * S * 3);
     for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
     const file = join(dir, 'texture.png');
-    await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+    await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+      .png()
+      .toFile(file);
     const project = await Project.create(join(dir, 'p'));
-    await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+    await project.update((p) =>
+      p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+    );
     const cfg = trainConfig('quick', {
       steps: 10,
       batchSize: 2,
-      model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } }, from: null },
+      model: {
+        size: 'tiny',
+        vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } },
+        from: null,
+      },
       crops: { globalSize: 32, localSize: 16, localCrops: 2 },
       head: { prototypes: 32, hidden: 32, bottleneck: 16 },
       runtime: { threads: 1 },

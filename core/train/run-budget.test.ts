@@ -24,9 +24,13 @@ beforeAll(async () => {
   const px = Buffer.alloc(S * S * 3);
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
   const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+    .png()
+    .toFile(file);
   project = await Project.create(join(dir, 'p'));
-  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+  await project.update((p) =>
+    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+  );
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -66,7 +70,9 @@ describe('run length', () => {
     });
     const took = (performance.now() - start!) / 1000;
     expect(summary.status).toBe('done');
-    expect(Math.abs(took - budget), `ran ${took.toFixed(1)} s of a ${budget} s budget (${summary.steps} steps)`).toBeLessThanOrEqual(0.1 * budget);
+    expect(Math.abs(took - budget), `ran ${took.toFixed(1)} s of a ${budget} s budget (${summary.steps} steps)`).toBeLessThanOrEqual(
+      0.1 * budget,
+    );
     expect(extra).toBeGreaterThan(0);
     expect(summary.stepsFrom.kind === 'minutes' && summary.stepsFrom.replans).toBeGreaterThan(0);
     // The schedule ran to its end: the last step's lr is on the cosine's last tenth, not cut off mid-way.
@@ -81,10 +87,18 @@ describe('run length', () => {
     expect([first.status, first.steps]).toEqual(['done', 4]);
     const more = await runPretrain(await Project.open(project.dir), { resume: true, name: 'ext', steps: 3 }); // a fresh read: the run is listed on disk
     expect(more).toMatchObject({ status: 'done', steps: 7, totalSteps: 7, startedFrom: 4 });
-    const rec = (await Project.open(project.dir)).runs().find((r) => (r as { name: string }).name === 'ext') as { status: string; step: number; totalSteps: number };
+    const rec = (await Project.open(project.dir)).runs().find((r) => (r as { name: string }).name === 'ext') as {
+      status: string;
+      step: number;
+      totalSteps: number;
+    };
     expect(rec).toMatchObject({ status: 'done', step: 7, totalSteps: 7 });
     // The same plan in one go: 7 steps whose schedule is extended at step 4.
-    await runPretrain(project, { name: 'straight', overrides: { ...overrides, replans: [{ step: 4, from: 4, to: 7, kind: 'extend' }] }, steps: 7 });
+    await runPretrain(project, {
+      name: 'straight',
+      overrides: { ...overrides, replans: [{ step: 4, from: 4, to: 7, kind: 'extend' }] },
+      steps: 7,
+    });
 
     const a = await readCheckpoint(checkpointDir(runDir(project, 'ext')));
     const b = await readCheckpoint(checkpointDir(runDir(project, 'straight')));
@@ -94,7 +108,9 @@ describe('run length', () => {
       expect([...x.keys()].sort()).toEqual([...y.keys()].sort());
       for (const [n, t] of x) {
         const u = y.get(n)!;
-        const d = Array.from(t.data as ArrayLike<number | bigint>, (v, i) => Math.abs(Number(v) - Number((u.data as ArrayLike<number | bigint>)[i])));
+        const d = Array.from(t.data as ArrayLike<number | bigint>, (v, i) =>
+          Math.abs(Number(v) - Number((u.data as ArrayLike<number | bigint>)[i])),
+        );
         expect(Math.max(0, ...d), `${what} ${n}`).toBeLessThanOrEqual(1e-6);
       }
     };

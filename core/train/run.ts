@@ -87,7 +87,9 @@ export interface RunSummary {
   startedFrom: number;
   /** How the step count was chosen; for 'minutes' the last measured seconds per step (a moving average of
    * `timedSteps` steps), how often the count was re-estimated and the seconds from the first step to the end. */
-  stepsFrom: { kind: 'steps' } | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
+  stepsFrom:
+    | { kind: 'steps' }
+    | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
   finalLosses: StepReport['losses'] | null;
   lastCheckpoint: { dir: string; step: number } | null;
 }
@@ -145,7 +147,11 @@ async function pickRun(project: Project, name: string | undefined): Promise<RunR
   const runs = project.runs().filter(isRecord);
   if (name) {
     const r = runs.find((x) => x.name === name);
-    if (!r) throw new DinoscopeError('BAD_INPUT', `${project.file}: no run named "${name}" (runs: ${runs.map((x) => x.name).join(', ') || 'none'}).`);
+    if (!r)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${project.file}: no run named "${name}" (runs: ${runs.map((x) => x.name).join(', ') || 'none'}).`,
+      );
     return r;
   }
   const latest = [...runs].sort((a, b) => a.updatedAt.localeCompare(b.updatedAt)).pop();
@@ -172,7 +178,11 @@ const fmt = (v: number): string => (Math.abs(v) >= 0.01 || v === 0 ? v.toFixed(4
 function eta(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`
+      : `${s}s`;
 }
 
 /** One progress line: step/total, each loss term, lr, teacher temperature, images/s, ETA. */
@@ -189,7 +199,8 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   checkBudget(opts.steps, opts.minutes);
   const ckMinutes = opts.checkpointMinutes ?? 10;
   if (!(ckMinutes > 0)) throw new FieldError('checkpointMinutes', `must be positive, got ${ckMinutes}.`);
-  if (!project.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+  if (!project.images().some((i) => i.status === 'ok'))
+    throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
 
   let rec: RunRecord;
   let trainer: Trainer;
@@ -199,7 +210,10 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   const now = new Date().toISOString();
   if (opts.resume) {
     if (opts.preset || opts.overrides) {
-      throw new FieldError('resume', 'continues a run with its saved config: drop {preset}, {from} and {overrides} ({steps} or {minutes} extend it).');
+      throw new FieldError(
+        'resume',
+        'continues a run with its saved config: drop {preset}, {from} and {overrides} ({steps} or {minutes} extend it).',
+      );
     }
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
@@ -210,18 +224,25 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     const was = trainer.config.steps;
     if (opts.steps !== undefined || opts.minutes !== undefined) {
       // Extension: the schedules re-planned over the new total from this step on (schedule-plan.ts).
-      const sps = opts.minutes !== undefined ? ((await recentSecondsPerStep(join(folder, 'progress.jsonl'), trainer.config.batchSize)) ?? 1) : 0;
+      const sps =
+        opts.minutes !== undefined ? ((await recentSecondsPerStep(join(folder, 'progress.jsonl'), trainer.config.batchSize)) ?? 1) : 0;
       const to = startedFrom + (opts.steps ?? stepsInMinutes(opts.minutes!, sps));
       trainer.revise(replanned(trainer.config, startedFrom, to, 'extend'));
       if (opts.minutes !== undefined) stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
     rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
-    const more = opts.steps !== undefined ? `, extended by ${opts.steps} steps to ${trainer.config.steps}` : opts.minutes !== undefined ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)` : '';
+    const more =
+      opts.steps !== undefined
+        ? `, extended by ${opts.steps} steps to ${trainer.config.steps}`
+        : opts.minutes !== undefined
+          ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)`
+          : '';
     log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
-    if (project.runs().some((r) => isRecord(r) && r.name === name)) throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
+    if (project.runs().some((r) => isRecord(r) && r.name === name))
+      throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
     const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.minutes !== undefined) {
@@ -231,8 +252,21 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
     trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
-    rec = { name, dir: join('runs', name), preset: config.preset, stage: config.stage, status: 'running', step: 0, totalSteps: config.steps, checkpointStep: null, createdAt: now, updatedAt: now };
-    log(`${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`);
+    rec = {
+      name,
+      dir: join('runs', name),
+      preset: config.preset,
+      stage: config.stage,
+      status: 'running',
+      step: 0,
+      totalSteps: config.steps,
+      checkpointStep: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    log(
+      `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
+    );
   }
   // From here the trainer holds worker threads and onnxruntime sessions: every way out closes it, or a
   // failed write (a full disk, a file where the run folder should be) would leave the process running.
@@ -244,7 +278,15 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
 }
 
 /** The steps, checkpoints and run records of a started (or resumed) run; the caller closes the trainer. */
-async function loop(project: Project, trainer: Trainer, folder: string, rec: RunRecord, startedFrom: number, stepsFrom: RunSummary['stepsFrom'], opts: RunOptions): Promise<RunSummary> {
+async function loop(
+  project: Project,
+  trainer: Trainer,
+  folder: string,
+  rec: RunRecord,
+  startedFrom: number,
+  stepsFrom: RunSummary['stepsFrom'],
+  opts: RunOptions,
+): Promise<RunSummary> {
   const log = opts.log ?? ((): void => undefined);
   const ckMinutes = opts.checkpointMinutes ?? 10;
   const progress = join(folder, 'progress.jsonl');
@@ -283,7 +325,11 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       const r = await trainer.step();
       times.push((performance.now() - ts) / 1000);
       if (r.signals.nan || ![r.losses.total, r.losses.dino, r.losses.ibot, r.losses.koleo].every(Number.isFinite)) {
-        throw new NanLossError(`loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`, r.step, lastCk?.step ?? null);
+        throw new NanLossError(
+          `loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`,
+          r.step,
+          lastCk?.step ?? null,
+        );
       }
       last = r;
       await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
@@ -298,14 +344,17 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
         iterStart = now;
         const to = budget.plan(r.step, trainer.config.steps, (now - budgetStart) / 1000);
         if (to !== null) {
-          const firstPlan = budget.iterations >= TIMED_STEPS && stepsFrom.timedSteps === 0 && !trainer.config.replans.length && !opts.resume;
+          const firstPlan =
+            budget.iterations >= TIMED_STEPS && stepsFrom.timedSteps === 0 && !trainer.config.replans.length && !opts.resume;
           if (firstPlan) trainer.setTotalSteps(Math.max(r.step, to));
           else trainer.revise(replanned(trainer.config, r.step, to, 'budget'));
           replans += firstPlan ? 0 : 1;
           const sps = budget.secondsPerStep();
           stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: Math.min(budget.iterations - 1, 8), replans };
           rec = { ...rec, totalSteps: trainer.config.steps };
-          log(`${trainer.config.stage}: ${sps.toFixed(2)} s/step now → ${trainer.config.steps} steps in ${stepsFrom.minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`);
+          log(
+            `${trainer.config.stage}: ${sps.toFixed(2)} s/step now → ${trainer.config.steps} steps in ${stepsFrom.minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`,
+          );
         }
       }
       const recent = times.slice(-10);
@@ -317,11 +366,15 @@ async function loop(project: Project, trainer: Trainer, folder: string, rec: Run
       if (performance.now() - ckAt >= ckMinutes * 60_000 && r.step < trainer.config.steps) await save();
     }
     const stopped = trainer.completedSteps < trainer.config.steps;
-    if (stepsFrom.kind === 'minutes' && budgetStart !== null) stepsFrom = { ...stepsFrom, seconds: (performance.now() - budgetStart) / 1000 };
+    if (stepsFrom.kind === 'minutes' && budgetStart !== null)
+      stepsFrom = { ...stepsFrom, seconds: (performance.now() - budgetStart) / 1000 };
     if (!lastCk || lastCk.step !== trainer.completedSteps) await save();
     rec = { ...rec, status: stopped ? 'stopped' : 'done', step: trainer.completedSteps, totalSteps: trainer.config.steps };
     await record(project.dir, rec);
-    if (stopped) log(`${trainer.config.stage}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`);
+    if (stopped)
+      log(
+        `${trainer.config.stage}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`,
+      );
     return {
       run: rec.name,
       dir: folder,

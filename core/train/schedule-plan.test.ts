@@ -53,7 +53,11 @@ describe('re-planned schedules', () => {
     let c = replanned(c0, 100, 800, 'budget');
     c = replanned(c, 300, 1200, 'budget');
     c = replanned(c, 700, 700, 'budget'); // time up at step 700
-    expect(c.replans.map((r) => [r.step, r.from, r.to])).toEqual([[100, 1000, 800], [300, 800, 1200], [700, 1200, 700]]);
+    expect(c.replans.map((r) => [r.step, r.from, r.to])).toEqual([
+      [100, 1000, 800],
+      [300, 800, 1200],
+      [700, 1200, 700],
+    ]);
     const jumps = maxStep(c, 0, 700);
     const fixed = maxStep(c0, 0, 1000);
     for (const k of KEYS) expect(jumps[k]).toBeLessThanOrEqual(fixed[k] * 1.5 + 1e-15);
@@ -105,7 +109,12 @@ describe('re-planned schedules', () => {
     };
     expect(bad([{ step: 10, from: 1000, to: 30, kind: 'budget' }])).toMatch(/ends at 30 steps, not at steps \(20\)/);
     expect(bad([{ step: 10, from: 1000, to: 20, kind: 'stretch' }])).toMatch(/replans\[0\] must be/);
-    expect(bad([{ step: 10, from: 1000, to: 30, kind: 'budget' }, { step: 5, from: 30, to: 20, kind: 'budget' }])).toMatch(/replans\[1\] does not follow/);
+    expect(
+      bad([
+        { step: 10, from: 1000, to: 30, kind: 'budget' },
+        { step: 5, from: 30, to: 20, kind: 'budget' },
+      ]),
+    ).toMatch(/replans\[1\] does not follow/);
     expect(bad('x')).toMatch(/replans must be a list/);
   });
 });

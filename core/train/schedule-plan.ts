@@ -64,7 +64,13 @@ function joined(c: TrainConfig, total: number, a: number, join: StepValues): (u:
     const lr = mix(join.lr, v.lr);
     // The teacher temperature never goes back through its warm-up: the value nearer its target wins.
     const teacherTemp = Math.abs(join.teacherTemp - target) <= Math.abs(v.teacherTemp - target) ? join.teacherTemp : v.teacherTemp;
-    return { lr, lastLayerLr: frozenAtJoin && v.lastLayerLr === 0 ? 0 : lr, wd: mix(join.wd, v.wd), teacherTemp, momentum: mix(join.momentum, v.momentum) };
+    return {
+      lr,
+      lastLayerLr: frozenAtJoin && v.lastLayerLr === 0 ? 0 : lr,
+      wd: mix(join.wd, v.wd),
+      teacherTemp,
+      momentum: mix(join.momentum, v.momentum),
+    };
   };
 }
 
@@ -99,7 +105,11 @@ export function validateReplans(replans: unknown, steps: number): string | null 
   if (!Array.isArray(replans)) return 'replans must be a list';
   let prev: Replan | null = null;
   for (const [i, r] of (replans as Replan[]).entries()) {
-    const ok = typeof r === 'object' && r !== null && (r.kind === 'budget' || r.kind === 'extend') && [r.step, r.from, r.to].every((x) => Number.isInteger(x) && x >= 0);
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      (r.kind === 'budget' || r.kind === 'extend') &&
+      [r.step, r.from, r.to].every((x) => Number.isInteger(x) && x >= 0);
     if (!ok) return `replans[${i}] must be {step, from, to, kind: 'budget' | 'extend'} with integer steps ≥ 0`;
     if (r.step > r.to || (prev && (r.step < prev.step || r.from !== prev.to))) return `replans[${i}] does not follow the previous re-plan`;
     prev = r;

@@ -34,7 +34,8 @@ describe('schedules', () => {
     expect(scheduleAt(c, 299).teacherTemp).toBeCloseTo(0.07, 12); // 300 warmup steps, linspace endpoint
     expect(scheduleAt(c, 150).teacherTemp).toBeCloseTo(0.04 + (0.03 * 150) / 299, 12);
     expect(scheduleAt(c, 700).teacherTemp).toBe(0.07);
-    for (const it of [0, 250, 500, 999]) expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.992 - 1) * (1 + Math.cos((Math.PI * it) / 1000)), 12);
+    for (const it of [0, 250, 500, 999])
+      expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.992 - 1) * (1 + Math.cos((Math.PI * it) / 1000)), 12);
     expect(scheduleAt(c, 9).lastLayerLr).toBe(0); // 1 % of 1000 steps frozen
     expect(scheduleAt(c, 10).lastLayerLr).toBe(scheduleAt(c, 10).lr);
   });
@@ -50,7 +51,8 @@ describe('short-run teacher momentum (teacher.momentumHorizon)', () => {
     expect(at(100_000, 0.1)).toBe(0.992);
     expect(at(5, 0.1)).toBe(0); // a horizon under one step: the teacher follows the student
     const c = trainConfig('standard', { steps: 100, teacher: { momentumHorizon: 0.1 } });
-    for (const it of [0, 30, 99]) expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.9 - 1) * (1 + Math.cos((Math.PI * it) / 100)), 12);
+    for (const it of [0, 30, 99])
+      expect(scheduleAt(c, it).momentum).toBeCloseTo(1 + 0.5 * (0.9 - 1) * (1 + Math.cos((Math.PI * it) / 100)), 12);
   });
 
   it('quick preset: τ_t 0.04 throughout, m₀ by the 0.1 horizon, LayerScale init 1 (config.ts); standard keeps the recipe', () => {
@@ -77,7 +79,13 @@ describe('training config', () => {
     const q = trainConfig('quick');
     expect([q.model.size, q.model.vit.patchSize, q.model.vit.registers, q.crops.globalSize]).toEqual(['tiny', 16, 4, 112]);
     const s = trainConfig('standard');
-    expect([s.model.size, s.model.vit.patchSize, s.model.vit.registers, s.crops.globalSize, s.crops.localCrops]).toEqual(['small', 16, 4, 224, 8]);
+    expect([s.model.size, s.model.vit.patchSize, s.model.vit.registers, s.crops.globalSize, s.crops.localCrops]).toEqual([
+      'small',
+      16,
+      4,
+      224,
+      8,
+    ]);
   });
 
   it('rejects unknown keys, wrong types and bad values with BAD_INPUT naming the key', () => {

@@ -26,14 +26,20 @@ export interface BatchTensors {
 /** The crop sides of the batch of step `it`, after checking that it is that step's and has what the run needs. */
 export function batchSizes(batch: TrainBatch, it: number, c: TrainConfig): StepSizes {
   if (batch.step !== undefined && batch.step !== it) throw new Error(`Trainer: batch for step ${batch.step} arrived at step ${it}`);
-  const sizes = batch.sizes ?? { global: batch.crops.config.globalSize, local: batch.crops.config.localSize, gram: batch.crops.gramSize ?? 0 };
-  if (c.gram.enabled && (!sizes.gram || !batch.crops.gram)) throw new Error(`Trainer: Gram anchoring is on but the batch for step ${it} has no Gram crops`);
+  const sizes = batch.sizes ?? {
+    global: batch.crops.config.globalSize,
+    local: batch.crops.config.localSize,
+    gram: batch.crops.gramSize ?? 0,
+  };
+  if (c.gram.enabled && (!sizes.gram || !batch.crops.gram))
+    throw new Error(`Trainer: Gram anchoring is on but the batch for step ${it} has no Gram crops`);
   return sizes;
 }
 
 /** The batch's tensors for graphs of crop sides `sizes` and `maskSlots` masked slots. */
 export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes, maskSlots: number): BatchTensors {
-  if (batch.masks.upperBound !== maskSlots) throw new Error(`Trainer: batch has ${batch.masks.upperBound} mask slots, the graphs ${maskSlots}`);
+  if (batch.masks.upperBound !== maskSlots)
+    throw new Error(`Trainer: batch has ${batch.masks.upperBound} mask slots, the graphs ${maskSlots}`);
   const B = c.batchSize;
   const { global: G, local: L } = sizes;
   const nLocal = c.crops.localCrops;
@@ -41,7 +47,11 @@ export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes
     global: hostTensor('float32', [2 * B, 3, G, G], batch.crops.global),
     ...(nLocal > 0 ? { local: hostTensor('float32', [nLocal * B, 3, L, L], batch.crops.local) } : {}),
     masks: hostTensor('bool', [2 * B, batch.masks.patches], batch.masks.masks),
-    ibotIndices: hostTensor('int64', [maskSlots], BigInt64Array.from(batch.masks.indices, (x) => BigInt(x))),
+    ibotIndices: hostTensor(
+      'int64',
+      [maskSlots],
+      BigInt64Array.from(batch.masks.indices, (x) => BigInt(x)),
+    ),
     ibotWeights: hostTensor('float32', [maskSlots], batch.masks.weights),
   };
 }
@@ -73,7 +83,12 @@ export function studentFeeds(
 export const scalar = (x: number): HostTensor => hostTensor('float32', [], [x]);
 
 /** The RoPE augmentation draws of step `it` (one per crop group and block): a pure function of (seed, step), so a resumed run draws the same. */
-export function ropeDraws(vit: ViTConfig, seed: number, it: number, withLocal: boolean): { ropeGlobal: HostTensor; ropeLocal?: HostTensor } {
+export function ropeDraws(
+  vit: ViTConfig,
+  seed: number,
+  it: number,
+  withLocal: boolean,
+): { ropeGlobal: HostTensor; ropeLocal?: HostTensor } {
   const rng = new Rng((Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(it + 1, 0x85ebca6b)) >>> 0);
   const ropeGlobal = sampleRopeAug(vit, rng);
   return withLocal ? { ropeGlobal, ropeLocal: sampleRopeAug(vit, rng) } : { ropeGlobal };

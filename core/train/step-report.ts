@@ -57,7 +57,12 @@ export interface FinishedStep {
 
 export function stepReport(f: FinishedStep): StepReport {
   const out = f.student;
-  const losses: StepReport['losses'] = { dino: scalarOf(out.dino), ibot: scalarOf(out.ibot), koleo: scalarOf(out.koleo), total: scalarOf(out.total) };
+  const losses: StepReport['losses'] = {
+    dino: scalarOf(out.dino),
+    ibot: scalarOf(out.ibot),
+    koleo: scalarOf(out.koleo),
+    total: scalarOf(out.total),
+  };
   if (f.gram?.active && out.gram) losses.gram = scalarOf(out.gram);
   const gradNorms = Object.fromEntries(Object.entries(STEP_GRAD_NORMS).map(([group, key]) => [group, scalarOf(out[key])]));
   const nan = [...Object.values(losses), ...Object.values(gradNorms)].some((x) => !Number.isFinite(x));

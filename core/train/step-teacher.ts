@@ -34,7 +34,8 @@ export async function runTeacher(
 
 /** The centres the teacher computed for the next step (copied: the session's outputs are its own). */
 export function nextCenters(t: TeacherOutputs): Centers {
-  if (!t.nextCenterDino || !t.nextCenterIbot) throw new Error('Trainer: the teacher graph has no next centres (it was built for Sinkhorn-Knopp)');
+  if (!t.nextCenterDino || !t.nextCenterIbot)
+    throw new Error('Trainer: the teacher graph has no next centres (it was built for Sinkhorn-Knopp)');
   return { dino: copyTensor(t.nextCenterDino), ibot: copyTensor(t.nextCenterIbot) };
 }
 

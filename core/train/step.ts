@@ -83,7 +83,11 @@ export interface StepOutputs {
 }
 
 /** The step graph's optimiser groups (AdamW clips and reports each) and their output keys. */
-export const STEP_GRAD_NORMS: Readonly<Record<'backbone' | HeadName, 'gradNormBackbone' | 'gradNormDinoHead' | 'gradNormIbotHead'>> = { backbone: 'gradNormBackbone', dino_head: 'gradNormDinoHead', ibot_head: 'gradNormIbotHead' };
+export const STEP_GRAD_NORMS: Readonly<Record<'backbone' | HeadName, 'gradNormBackbone' | 'gradNormDinoHead' | 'gradNormIbotHead'>> = {
+  backbone: 'gradNormBackbone',
+  dino_head: 'gradNormDinoHead',
+  ibot_head: 'gradNormIbotHead',
+};
 
 export const STEP_IO = graphIO<StepFeeds, StepOutputs>(
   {
@@ -152,21 +156,37 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const ropeL = rope && locals ? g.input(I.ropeLocal, [vit.depth, 5]) : undefined;
 
   const p = declareModel(g, vit, s.head);
-  const outG = g.scope('global', () => buildViT(g, globals, vit, { params: p.backbone, masks, training: { ropeAug: ropeG }, remat: s.remat }));
-  const outL = locals ? g.scope('local', () => buildViT(g, locals, vit, { params: p.backbone, training: { ropeAug: ropeL }, remat: s.remat })) : null;
+  const outG = g.scope('global', () =>
+    buildViT(g, globals, vit, { params: p.backbone, masks, training: { ropeAug: ropeG }, remat: s.remat }),
+  );
+  const outL = locals
+    ? g.scope('local', () => buildViT(g, locals, vit, { params: p.backbone, training: { ropeAug: ropeL }, remat: s.remat }))
+    : null;
 
   // DINO head on every CLS token at once.
   const cls = outL ? concat([outG.cls, outL.cls], 0) : outG.cls; // (2B + nL·B, D)
   const logits = g.scope('dino_head', () => dinoHead(cls, s.head, p.heads.dino_head)); // (2B + nL·B, K)
   const sGlobal = slice(logits, [0], [0], [2 * B]); // (2B, K)
   const sLocal = outL ? slice(logits, [0], [2 * B], [logits.shape[0]]) : null; // (nL·B, K)
-  const dino = g.scope('loss_dino', () => dinoLoss({ studentGlobal: sGlobal, studentLocal: sLocal, teacher: tDino, studentTemp: s.loss.studentTemp, localWeight: s.loss.localWeight ?? 1 }).loss);
+  const dino = g.scope(
+    'loss_dino',
+    () =>
+      dinoLoss({
+        studentGlobal: sGlobal,
+        studentLocal: sLocal,
+        teacher: tDino,
+        studentTemp: s.loss.studentTemp,
+        localWeight: s.loss.localWeight ?? 1,
+      }).loss,
+  );
 
   // iBOT head on the patch tokens at the masked slots.
   const flat = reshape(outG.patches, [2 * B * N, D]); // (2B·N, D)
   const picked = gather(flat, idx, 0); // (U, D)
   const ibotLogits = g.scope('ibot_head', () => dinoHead(picked, s.head, p.heads.ibot_head)); // (U, K)
-  const ibot = g.scope('loss_ibot', () => ibotLoss({ student: ibotLogits, teacher: tIbot, weights: wts, images: 2 * B, studentTemp: s.loss.studentTemp }));
+  const ibot = g.scope('loss_ibot', () =>
+    ibotLoss({ student: ibotLogits, teacher: tIbot, weights: wts, images: 2 * B, studentTemp: s.loss.studentTemp }),
+  );
 
   // KoLeo per global crop on the pre-head CLS (DINOv3: neighbours within groups of koleoGroup samples).
   const group = s.loss.koleoGroup ?? 0;
@@ -205,7 +225,9 @@ export function buildStepGraph(s: StepSpec): StepGraph {
         name: 'backbone',
         params: bbParams,
         grads: grads.slice(0, nb),
-        lrMult: specs.map((sp) => layerDecayMultiplier(sp, vit.depth, o.layerDecay) * (sp.name.includes('patch_embed') ? o.patchEmbedLrMult : 1)),
+        lrMult: specs.map(
+          (sp) => layerDecayMultiplier(sp, vit.depth, o.layerDecay) * (sp.name.includes('patch_embed') ? o.patchEmbedLrMult : 1),
+        ),
         wdMult: specs.map((sp) => (sp.decay ? 1 : 0)),
         maxNorm: o.clipGrad,
       },
@@ -233,5 +255,8 @@ function groupedKoleo(g: Graph, x: Tensor, size: number): Tensor {
     const e = Math.min(B, s + size);
     if (e - s >= 2) parts.push(koleoLoss(g, slice(x, [0], [s], [e]))); // (e − s, D)
   }
-  return mul(parts.reduce((a, b) => add(a, b)), 1 / parts.length);
+  return mul(
+    parts.reduce((a, b) => add(a, b)),
+    1 / parts.length,
+  );
 }

@@ -55,8 +55,22 @@ export interface TeacherOutputs {
 }
 
 export const TEACHER_IO = graphIO<TeacherFeeds, TeacherOutputs>(
-  { global: 'global', ibotIndices: 'ibot/indices', ibotWeights: 'ibot/weights', temp: 'teacher/temp', centerDino: 'center/dino', centerIbot: 'center/ibot' },
-  { targetsDino: 'targets/dino', targetsIbot: 'targets/ibot', nextCenterDino: 'next/center/dino', nextCenterIbot: 'next/center/ibot', entropy: 'signals/entropy', cls: 'teacher/cls' },
+  {
+    global: 'global',
+    ibotIndices: 'ibot/indices',
+    ibotWeights: 'ibot/weights',
+    temp: 'teacher/temp',
+    centerDino: 'center/dino',
+    centerIbot: 'center/ibot',
+  },
+  {
+    targetsDino: 'targets/dino',
+    targetsIbot: 'targets/ibot',
+    nextCenterDino: 'next/center/dino',
+    nextCenterIbot: 'next/center/ibot',
+    entropy: 'signals/entropy',
+    cls: 'teacher/cls',
+  },
 );
 
 /** The EMA graph's per-step input: the momentum m of θ_t ← m·θ_t + (1 − m)·θ_s (the student's values are fed by emaStudentInput). */
@@ -66,7 +80,10 @@ export const EMA_IO = graphIO<{ momentum: HostTensor }, Record<never, HostTensor
 export const emaStudentInput = (name: string): string => `student/${name}`;
 
 /** The plain backbone forward (buildBackboneGraph): images in, CLS and patch tokens out. */
-export const BACKBONE_IO = graphIO<{ images: HostTensor }, { cls: HostTensor; patches: HostTensor }>({ images: 'images' }, { cls: 'cls', patches: 'patches' });
+export const BACKBONE_IO = graphIO<{ images: HostTensor }, { cls: HostTensor; patches: HostTensor }>(
+  { images: 'images' },
+  { cls: 'cls', patches: 'patches' },
+);
 
 /**
  * The teacher forward: targets for the student step, the next centres (EMA centering), the entropy signal and

@@ -6,13 +6,17 @@ import { DinoscopeError } from '../common/errors.js';
 import { TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
 /** Runs the loop of run.ts on step times `stepTime(step, elapsed)`; returns the seconds used, steps and re-plans. */
-function simulate(seconds: number, stepTime: (step: number, elapsed: number) => number, initial = 1000): { elapsed: number; steps: number; replans: number; maxStep: number } {
+function simulate(
+  seconds: number,
+  stepTime: (step: number, elapsed: number) => number,
+  initial = 1000,
+): { elapsed: number; steps: number; replans: number; maxStep: number } {
   const budget = new TimeBudget(seconds);
   let total = initial;
   let elapsed = 0;
   let replans = 0;
   let maxStep = 0;
-  for (let step = 0; step < total; ) {
+  for (let step = 0; step < total;) {
     const t = stepTime(step, elapsed);
     maxStep = Math.max(maxStep, t);
     elapsed += t;

@@ -18,8 +18,10 @@ const MAX_STEPS = 10_000_000;
 export function checkBudget(steps: unknown, minutes: unknown): void {
   const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
   if (steps !== undefined && minutes !== undefined) throw new FieldError('minutes', 'give either {steps} or {minutes}, not both.');
-  if (steps !== undefined && !(typeof steps === 'number' && Number.isInteger(steps) && steps > 0 && steps <= MAX_STEPS)) throw new FieldError('steps', `must be a whole number from 1 to ${MAX_STEPS}, got ${shown(steps)}.`);
-  if (minutes !== undefined && !(typeof minutes === 'number' && minutes > 0 && minutes <= MAX_MINUTES)) throw new FieldError('minutes', `must be more than 0 and at most ${MAX_MINUTES} (a week), got ${shown(minutes)}.`);
+  if (steps !== undefined && !(typeof steps === 'number' && Number.isInteger(steps) && steps > 0 && steps <= MAX_STEPS))
+    throw new FieldError('steps', `must be a whole number from 1 to ${MAX_STEPS}, got ${shown(steps)}.`);
+  if (minutes !== undefined && !(typeof minutes === 'number' && minutes > 0 && minutes <= MAX_MINUTES))
+    throw new FieldError('minutes', `must be more than 0 and at most ${MAX_MINUTES} (a week), got ${shown(minutes)}.`);
 }
 
 /** Iterations timed before the first estimate; the first of a process is a warm-up (graph compilation) and

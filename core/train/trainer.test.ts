@@ -18,7 +18,11 @@ const tiny: Overrides = {
   seed: 7,
   steps: 20,
   batchSize: B,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } }, from: null },
+  model: {
+    size: 'tiny',
+    vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 2, heads: 2, posEmbed: { gridSize: 4 } },
+    from: null,
+  },
   crops: { globalSize: 32, localSize: 16, localCrops: 2 },
   head: { prototypes: 64, hidden: 64, bottleneck: 16 },
   optim: { baseLr: 0.08, warmupFraction: 0, freezeLastLayerFraction: 0.1 },
@@ -39,7 +43,12 @@ function synthBatch(step: number, seed = 3): TrainBatch {
   };
   return {
     step,
-    crops: { batch: B, global: img(2 * B, 32), local: img(2 * B, 16), config: { ...QUICK_CROPS, globalSize: 32, localSize: 16, localCrops: 2 } },
+    crops: {
+      batch: B,
+      global: img(2 * B, 32),
+      local: img(2 * B, 16),
+      config: { ...QUICK_CROPS, globalSize: 32, localSize: 16, localCrops: 2 },
+    },
     masks: maskBatch(rng, 2 * B, { gridH: 4, gridW: 4 }),
     tiles: [],
   };
@@ -64,13 +73,19 @@ describe('Trainer', () => {
     // A frozen teacher (momentum 1, centers fixed, constant τ_t) makes the targets fixed, so the student's
     // objective is a fixed function and the step must lower it. (With the EMA teacher and centering on a
     // fixed batch the centering flattens the targets and the CE rises with their entropy — expected.)
-    const tr = await Trainer.create(trainConfig('quick', { ...tiny, teacher: { tempStart: 0.07, temp: 0.07, momentum: 1, momentumHorizon: 0, centerMomentum: 1 } }), source(0, true));
+    const tr = await Trainer.create(
+      trainConfig('quick', { ...tiny, teacher: { tempStart: 0.07, temp: 0.07, momentum: 1, momentumHorizon: 0, centerMomentum: 1 } }),
+      source(0, true),
+    );
     const totals: number[] = [];
     let last: StepReport | undefined;
     for (let i = 0; i < 20; i++) {
       last = await tr.step();
       totals.push(last.losses.total);
-      if (process.env.DEBUG_TRAIN) process.stderr.write(`${JSON.stringify(last.losses)} ${JSON.stringify(last.gradNorms)} H=${last.signals.teacherEntropy} rank=${last.signals.featureRank}\n`);
+      if (process.env.DEBUG_TRAIN)
+        process.stderr.write(
+          `${JSON.stringify(last.losses)} ${JSON.stringify(last.gradNorms)} H=${last.signals.teacherEntropy} rank=${last.signals.featureRank}\n`,
+        );
       expect(last.signals.nan).toBe(false);
     }
     await tr.close();
@@ -109,7 +124,8 @@ describe('Trainer', () => {
 
     resumed.forEach((r, i) => {
       expect(r.step).toBe(straight[i + 2].step);
-      for (const k of ['dino', 'ibot', 'koleo', 'total'] as const) expect(Math.abs(r.losses[k] - straight[i + 2].losses[k])).toBeLessThan(1e-6);
+      for (const k of ['dino', 'ibot', 'koleo', 'total'] as const)
+        expect(Math.abs(r.losses[k] - straight[i + 2].losses[k])).toBeLessThan(1e-6);
     });
     let worst = 0;
     for (const part of ['student', 'teacher', 'optimizer'] as const) {
@@ -122,7 +138,10 @@ describe('Trainer', () => {
       }
     }
     expect(worst).toBeLessThanOrEqual(1e-6);
-    for (const k of ['dino', 'ibot'] as const) Array.from(ref.centers![k].data as Float32Array).forEach((x, i) => expect(Math.abs(x - (got.centers![k].data as Float32Array)[i])).toBeLessThanOrEqual(1e-6));
+    for (const k of ['dino', 'ibot'] as const)
+      Array.from(ref.centers![k].data as Float32Array).forEach((x, i) =>
+        expect(Math.abs(x - (got.centers![k].data as Float32Array)[i])).toBeLessThanOrEqual(1e-6),
+      );
 
     // The checkpoint's teacher backbone is importable as a model (core/model/weights strips 'teacher.backbone.').
     const st = await readSafetensors(join(ck, 'model.safetensors'));

@@ -141,7 +141,10 @@ export class Trainer {
     opts.log?.(device.line);
     const sizes = opts.sizes ?? null;
     const emaGraph = buildEmaGraph(vit, head);
-    const [first, ema] = await Promise.all([buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)), StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime)]);
+    const [first, ema] = await Promise.all([
+      buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)),
+      StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime),
+    ]);
     const names = [...modelParamShapes(vit, head).keys()];
     const optNames = loadState(first, ema, names, init);
     const health = await RunHealth.create(config, vit, runtime, init.health);
@@ -177,7 +180,16 @@ export class Trainer {
     await this.beforeStep(batch, sizes, it);
     const param = (n: string): Feed => this.ema.value(n); // where it lives: no copy, no download
     const t = await runTeacher(set.teacher, inputs, v.teacherTemp, this.centers, this.names, param); // 3. teacher
-    const gram = set.gramTeacher ? await gramInputs(set.gramTeacher, { config: c, vit: this.vit, side: sizes.gram, crops: batch.crops.gram, teacher: this.gram, step: it }) : null;
+    const gram = set.gramTeacher
+      ? await gramInputs(set.gramTeacher, {
+          config: c,
+          vit: this.vit,
+          side: sizes.gram,
+          crops: batch.crops.gram,
+          teacher: this.gram,
+          step: it,
+        })
+      : null;
     const rope = set.stepGraph.ropeAug ? ropeDraws(this.vit, c.seed, it, c.crops.localCrops > 0) : null;
     const out = await set.student.step(STEP_IO.feeds(studentFeeds(inputs, t, v, rope, gram))); // 4. student step
     await updateEma(this.ema, set.student, this.names, v.momentum); // 5. EMA

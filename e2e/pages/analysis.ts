@@ -48,12 +48,17 @@ export class AnalysisPage {
   }
 
   /** The query markers on the slide: their level-0 boxes and where they are drawn on the page. */
-  markers(): Promise<{ box: { x: number; y: number; width: number; height: number }; screen: { x: number; y: number; width: number; height: number } }[]> {
+  markers(): Promise<
+    { box: { x: number; y: number; width: number; height: number }; screen: { x: number; y: number; width: number; height: number } }[]
+  > {
     return this.page.getByTestId('query-marker').evaluateAll((els) =>
       els.map((e) => {
         const d = (e as HTMLElement).dataset;
         const r = e.getBoundingClientRect();
-        return { box: { x: Number(d.x), y: Number(d.y), width: Number(d.width), height: Number(d.height) }, screen: { x: r.x, y: r.y, width: r.width, height: r.height } };
+        return {
+          box: { x: Number(d.x), y: Number(d.y), width: Number(d.width), height: Number(d.height) },
+          screen: { x: r.x, y: r.y, width: r.width, height: r.height },
+        };
       }),
     );
   }
@@ -73,9 +78,17 @@ export class AnalysisPage {
   /** The ranked matches once `count` are listed, best first. */
   async matches(count = 20): Promise<MatchRow[]> {
     await this.page.locator(`[data-testid="analysis-panel"][data-matches="${count}"]`).waitFor({ timeout: 30_000 });
-    return this.panel.getByTestId('analysis-results').getByTestId('match').evaluateAll((els) =>
-      els.map((e) => ({ imageId: (e as HTMLElement).dataset.imageId!, x: Number((e as HTMLElement).dataset.x), y: Number((e as HTMLElement).dataset.y), name: e.querySelector('.name')!.textContent!.trim() })),
-    );
+    return this.panel
+      .getByTestId('analysis-results')
+      .getByTestId('match')
+      .evaluateAll((els) =>
+        els.map((e) => ({
+          imageId: (e as HTMLElement).dataset.imageId!,
+          x: Number((e as HTMLElement).dataset.x),
+          y: Number((e as HTMLElement).dataset.y),
+          name: e.querySelector('.name')!.textContent!.trim(),
+        })),
+      );
   }
 
   /** Clicks a match of another image; resolves with the viewer's still state once that image is open. */

@@ -17,7 +17,11 @@ import { tissueSvg } from './tissue.js';
 const out = process.argv[2] ?? 'docs/screenshot.png';
 
 async function writeTissueSlide(path: string, width: number, height: number, seed: number): Promise<void> {
-  const rgb = await sharp(Buffer.from(tissueSvg(width, height, seed)), { limitInputPixels: false }).flatten({ background: '#ffffff' }).removeAlpha().raw().toBuffer();
+  const rgb = await sharp(Buffer.from(tissueSvg(width, height, seed)), { limitInputPixels: false })
+    .flatten({ background: '#ffffff' })
+    .removeAlpha()
+    .raw()
+    .toBuffer();
   await writePyramidalTiff(path, { width, height, pattern: { data: new Uint8Array(rgb), width, height }, pixelsPerMm: 2000, quality: 90 });
 }
 
@@ -50,7 +54,10 @@ try {
     await viewer.waitStill();
     await viewer.press('a');
     await viewer.waitStill();
-    await viewer.root.getByTestId('layers-panel').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await viewer.root
+      .getByTestId('layers-panel')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined);
     await tiles.settle(1500);
     for (const close of await page.locator('[data-testid="notice"] button').all()) await close.click();
     // Park the pointer over tissue so the coordinate readout shows.

@@ -34,7 +34,9 @@ try {
   const paths = await Promise.all(
     pngs.map(async (p, i) => {
       const t = join(dir, `biopsy-${String.fromCharCode(65 + i)}.tif`);
-      await sharp(p).tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' }).toFile(t);
+      await sharp(p)
+        .tiff({ xres: 1000 / MPP, yres: 1000 / MPP, resolutionUnit: 'cm' })
+        .toFile(t);
       return t;
     }),
   );

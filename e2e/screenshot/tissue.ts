@@ -26,7 +26,9 @@ export function tissueSvg(width: number, height: number, seed = 7): string {
       const d = Math.sqrt(rand()) * isl.r * 0.75;
       const r = isl.r * (0.2 + rand() * 0.25);
       const pink = ['#e7a3c3', '#eab0cc', '#dd8fb6', '#f0bcd3'][Math.floor(rand() * 4)];
-      parts.push(`<circle cx="${(isl.cx + Math.cos(a) * d).toFixed(0)}" cy="${(isl.cy + Math.sin(a) * d).toFixed(0)}" r="${r.toFixed(0)}" fill="${pink}" fill-opacity="0.55"/>`);
+      parts.push(
+        `<circle cx="${(isl.cx + Math.cos(a) * d).toFixed(0)}" cy="${(isl.cy + Math.sin(a) * d).toFixed(0)}" r="${r.toFixed(0)}" fill="${pink}" fill-opacity="0.55"/>`,
+      );
     }
   }
   // Stroma fibres: long faint strokes.
@@ -36,7 +38,9 @@ export function tissueSvg(width: number, height: number, seed = 7): string {
     if (!inside(x, y)) continue;
     const a = rand() * Math.PI;
     const len = 150 + rand() * 450;
-    parts.push(`<path d="M${x.toFixed(0)} ${y.toFixed(0)} q ${(Math.cos(a) * len * 0.5 + 60).toFixed(0)} ${(Math.sin(a) * len * 0.5 - 60).toFixed(0)} ${(Math.cos(a) * len).toFixed(0)} ${(Math.sin(a) * len).toFixed(0)}" stroke="#d77fab" stroke-opacity="0.45" stroke-width="${(6 + rand() * 10).toFixed(0)}" fill="none"/>`);
+    parts.push(
+      `<path d="M${x.toFixed(0)} ${y.toFixed(0)} q ${(Math.cos(a) * len * 0.5 + 60).toFixed(0)} ${(Math.sin(a) * len * 0.5 - 60).toFixed(0)} ${(Math.cos(a) * len).toFixed(0)} ${(Math.sin(a) * len).toFixed(0)}" stroke="#d77fab" stroke-opacity="0.45" stroke-width="${(6 + rand() * 10).toFixed(0)}" fill="none"/>`,
+    );
   }
   // Glands: a pale lumen ringed by nuclei.
   const glands: Island[] = [];
@@ -46,14 +50,20 @@ export function tissueSvg(width: number, height: number, seed = 7): string {
     const r = 70 + rand() * 130;
     if (!inside(x, y) || glands.some((g) => Math.hypot(g.cx - x, g.cy - y) < g.r + r + 60)) continue;
     glands.push({ cx: x, cy: y, r });
-    parts.push(`<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${(r * 1.25).toFixed(0)}" ry="${r.toFixed(0)}" fill="#c97aa8" fill-opacity="0.6"/>`);
-    parts.push(`<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${(r * 0.85).toFixed(0)}" ry="${(r * 0.62).toFixed(0)}" fill="#f7eef3"/>`);
+    parts.push(
+      `<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${(r * 1.25).toFixed(0)}" ry="${r.toFixed(0)}" fill="#c97aa8" fill-opacity="0.6"/>`,
+    );
+    parts.push(
+      `<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${(r * 0.85).toFixed(0)}" ry="${(r * 0.62).toFixed(0)}" fill="#f7eef3"/>`,
+    );
     const n = Math.round(r / 7);
     for (let j = 0; j < n; j++) {
       const a = (j / n) * Math.PI * 2;
       const nx = x + Math.cos(a) * r * 1.03;
       const ny = y + Math.sin(a) * r * 0.8;
-      parts.push(`<ellipse cx="${nx.toFixed(0)}" cy="${ny.toFixed(0)}" rx="13" ry="8" transform="rotate(${((a * 180) / Math.PI).toFixed(0)} ${nx.toFixed(0)} ${ny.toFixed(0)})" fill="#4a2f7d" fill-opacity="0.85"/>`);
+      parts.push(
+        `<ellipse cx="${nx.toFixed(0)}" cy="${ny.toFixed(0)}" rx="13" ry="8" transform="rotate(${((a * 180) / Math.PI).toFixed(0)} ${nx.toFixed(0)} ${ny.toFixed(0)})" fill="#4a2f7d" fill-opacity="0.85"/>`,
+      );
     }
   }
   // Scattered nuclei, denser in some places (a lymphocyte-rich focus).
@@ -68,7 +78,9 @@ export function tissueSvg(width: number, height: number, seed = 7): string {
     const rx = focus ? 6 + rand() * 3 : 8 + rand() * 8;
     const ry = focus ? rx : rx * (0.55 + rand() * 0.4);
     const col = ['#3f2a6e', '#54357f', '#6a4590', '#2f2060'][Math.floor(rand() * 4)];
-    parts.push(`<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${rx.toFixed(1)}" ry="${ry.toFixed(1)}" transform="rotate(${(rand() * 180).toFixed(0)} ${x.toFixed(0)} ${y.toFixed(0)})" fill="${col}" fill-opacity="${(0.6 + rand() * 0.35).toFixed(2)}"/>`);
+    parts.push(
+      `<ellipse cx="${x.toFixed(0)}" cy="${y.toFixed(0)}" rx="${rx.toFixed(1)}" ry="${ry.toFixed(1)}" transform="rotate(${(rand() * 180).toFixed(0)} ${x.toFixed(0)} ${y.toFixed(0)})" fill="${col}" fill-opacity="${(0.6 + rand() * 0.35).toFixed(2)}"/>`,
+    );
   }
   // A few red blood cells.
   for (let k = 0; k < 500; k++) {

@@ -33,7 +33,12 @@ try {
     await train.setSteps(steps);
     await train.setAdvanced(
       { batchSize: 4, globalSize: 48, localSize: 24, localCrops: 2, prototypes: 1024, registers: 2 },
-      { model: { vit: { patchSize: 8, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } } }, head: { hidden: 64, bottleneck: 32 }, health: { every: 10 }, runtime: { threads: 1 } },
+      {
+        model: { vit: { patchSize: 8, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } } },
+        head: { hidden: 64, bottleneck: 32 },
+        health: { every: 10 },
+        runtime: { threads: 1 },
+      },
     );
     await train.estimateBytes();
     await train.root.getByTestId('train-name').fill('mosaic-quick');
@@ -54,7 +59,10 @@ try {
     await page.waitForTimeout(300);
     await page.screenshot({ path: out });
     process.stderr.write(`screenshot: wrote ${out}\n`);
-    await train.root.getByTestId('train-stop').click().catch(() => undefined);
+    await train.root
+      .getByTestId('train-stop')
+      .click()
+      .catch(() => undefined);
   } finally {
     await browser.close();
     await serve.stop();

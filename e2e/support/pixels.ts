@@ -38,7 +38,9 @@ export function expectedPattern(r: TileRect): Uint8Array {
   let i = 0;
   for (let y = 0; y < r.height; y++) {
     for (let x = 0; x < r.width; x++) {
-      let a = 0, b = 0, c = 0;
+      let a = 0,
+        b = 0,
+        c = 0;
       for (let dy = 0; dy < s; dy++) {
         for (let dx = 0; dx < s; dx++) {
           const p = patternPixel((r.x + x) * s + dx, (r.y + y) * s + dy);
@@ -73,12 +75,19 @@ export function diffStats(got: Uint8Array, want: Uint8Array): DiffStats {
     sum += d;
   }
   let max = 0;
-  for (let d = 255; d >= 0; d--) if (hist[d]) { max = d; break; }
+  for (let d = 255; d >= 0; d--)
+    if (hist[d]) {
+      max = d;
+      break;
+    }
   let acc = 0;
   let p99 = 0;
   for (let d = 0; d < 256; d++) {
     acc += hist[d];
-    if (acc >= 0.99 * got.length) { p99 = d; break; }
+    if (acc >= 0.99 * got.length) {
+      p99 = d;
+      break;
+    }
   }
   return { mean: sum / got.length, p99, max };
 }

@@ -14,10 +14,14 @@ export interface RunningServe {
  * A null project starts the host on the start screen. `env` adds variables (HOME: where the host's file
  * browser starts). */
 export async function startServe(projectPath: string | null, home: string, env: Record<string, string> = {}): Promise<RunningServe> {
-  const child: ChildProcess = spawn(process.execPath, ['bin/dinoscope.js', 'serve', ...(projectPath === null ? [] : ['--project', projectPath]), '--port', '0', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env, DINOSCOPE_HOME: home },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['bin/dinoscope.js', 'serve', ...(projectPath === null ? [] : ['--project', projectPath]), '--port', '0', '--json'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env, DINOSCOPE_HOME: home },
+    },
+  );
   let err = '';
   child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
   const first = await new Promise<string>((resolve, reject) => {

@@ -16,7 +16,12 @@ export interface BrowserSession {
 
 /** `build: false` when the caller built already (to overlap the build with writing its fixture); `env`
  * goes to the host (startServe). */
-export async function startSession(project: string | null, dir: string, consoleErrors: string[], opts: { build?: boolean; env?: Record<string, string> } = {}): Promise<BrowserSession> {
+export async function startSession(
+  project: string | null,
+  dir: string,
+  consoleErrors: string[],
+  opts: { build?: boolean; env?: Record<string, string> } = {},
+): Promise<BrowserSession> {
   if (opts.build !== false) buildCliAndRenderer();
   const serve = await startServe(project, join(dir, 'home'), opts.env);
   try {

@@ -21,7 +21,12 @@ describe('development build policy', () => {
 
   it('lets the app scheme and in-page URLs through in every build', () => {
     for (const isDev of [true, false]) {
-      for (const url of ['dinoscope://app/index.html', 'dinoscope://assets/tiles/0123456789abcdef/0/0_0.jpeg', 'data:image/png;base64,AA', 'blob:dinoscope://app/3f2a']) {
+      for (const url of [
+        'dinoscope://app/index.html',
+        'dinoscope://assets/tiles/0123456789abcdef/0/0_0.jpeg',
+        'data:image/png;base64,AA',
+        'blob:dinoscope://app/3f2a',
+      ]) {
         expect(requestAllowed(url, isDev), `${url} (dev ${isDev})`).toBe(true);
       }
     }
@@ -36,7 +41,17 @@ describe('development build policy', () => {
 
   it('refuses remote, file and look-alike URLs in every build', () => {
     for (const isDev of [true, false]) {
-      for (const url of ['https://example.com/a.js', 'http://127.0.0.1:8484/', 'file:///etc/passwd', 'ws://127.0.0.1/', 'javascript:alert(1)', 'x-dinoscope://app/', ' dinoscope://app/', 'chrome://settings', 'devtools-x://y']) {
+      for (const url of [
+        'https://example.com/a.js',
+        'http://127.0.0.1:8484/',
+        'file:///etc/passwd',
+        'ws://127.0.0.1/',
+        'javascript:alert(1)',
+        'x-dinoscope://app/',
+        ' dinoscope://app/',
+        'chrome://settings',
+        'devtools-x://y',
+      ]) {
         expect(requestAllowed(url, isDev), `${url} (dev ${isDev})`).toBe(false);
       }
     }

@@ -9,7 +9,11 @@ export const imageExtensions = ['svs', 'tif', 'tiff', 'ome.tif', 'ome.tiff', 'bt
 
 export function openDialogOptions(kind: DialogKind): OpenDialogOptions {
   if (kind === 'project') {
-    return { title: 'Choose a project folder', buttonLabel: 'Open Project', properties: ['openDirectory', 'createDirectory', 'promptToCreate'] };
+    return {
+      title: 'Choose a project folder',
+      buttonLabel: 'Open Project',
+      properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+    };
   }
   return {
     title: 'Import images',

@@ -16,7 +16,13 @@ const trusted: CallSender = { webContentsId: WINDOW, frameUrl: 'dinoscope://app/
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'dinoscope-dispatch-'));
   process.env.DINOSCOPE_HOME = path.join(dir, 'home');
-  service = new AppService({ host: 'electron', version: '1.2.3', urls: rootAssetUrls, homeDir: dir, showOpenDialog: async (kind) => [`/picked/${kind}`] });
+  service = new AppService({
+    host: 'electron',
+    version: '1.2.3',
+    urls: rootAssetUrls,
+    homeDir: dir,
+    showOpenDialog: async (kind) => [`/picked/${kind}`],
+  });
   dispatch = createDispatcher({ service, trustedWebContentsId: () => WINDOW });
 });
 
@@ -27,7 +33,9 @@ afterAll(async () => {
 
 describe('dispatch', () => {
   it('calls the service for the trusted window and passes arguments through', async () => {
-    expect(await dispatch(trusted, 'appInfo', [])).toEqual({ ok: expect.objectContaining({ version: '1.2.3', host: 'electron', nativeDialogs: true }) });
+    expect(await dispatch(trusted, 'appInfo', [])).toEqual({
+      ok: expect.objectContaining({ version: '1.2.3', host: 'electron', nativeDialogs: true }),
+    });
     expect(await dispatch(trusted, 'currentProject', [])).toEqual({ ok: null });
     const created = await dispatch(trusted, 'createProject', [path.join(dir, 'p1'), 'My slides']);
     expect('ok' in created).toBe(true);
@@ -39,7 +47,9 @@ describe('dispatch', () => {
   it('rejects unknown methods, including prototype names, as the serve host does (NOT_FOUND)', async () => {
     for (const m of ['deleteEverything', 'constructor', '__proto__', 'toString', 'tile', 'close', 42, null]) {
       const r = await dispatch(trusted, m, []);
-      expect(r).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('is not an API method') }) });
+      expect(r).toEqual({
+        error: expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('is not an API method') }),
+      });
     }
   });
 

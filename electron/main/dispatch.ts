@@ -40,7 +40,10 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
     try {
       const trusted = options.trustedWebContentsId();
       if (trusted === null || sender.webContentsId !== trusted || !sender.mainFrame || !isAppUrl(sender.frameUrl)) {
-        throw new DinoscopeError('FORBIDDEN', `Refused an API call from ${sender.frameUrl || 'an unknown frame'}: only the Dinoscope window may call the API.`);
+        throw new DinoscopeError(
+          'FORBIDDEN',
+          `Refused an API call from ${sender.frameUrl || 'an unknown frame'}: only the Dinoscope window may call the API.`,
+        );
       }
       return { ok: await dispatch(options.service, method, args) };
     } catch (err) {

@@ -10,7 +10,11 @@ export function registerIpc(service: DinoscopeApi, events: EventSource, mainWind
   const dispatch = createDispatcher({ service, trustedWebContentsId: () => mainWindow()?.webContents.id ?? null });
   ipcMain.handle(ipcChannels.call, (event, method: unknown, args: unknown) => {
     const frame = event.senderFrame;
-    return dispatch({ webContentsId: event.sender.id, frameUrl: frame?.url ?? '', mainFrame: frame !== null && frame.parent === null }, method, args);
+    return dispatch(
+      { webContentsId: event.sender.id, frameUrl: frame?.url ?? '', mainFrame: frame !== null && frame.parent === null },
+      method,
+      args,
+    );
   });
   const off = forwardEvents(events, (name, payload) => {
     const win = mainWindow();

@@ -152,7 +152,14 @@ process.parentPort = port;
 function runMain(outfile: string, env: Record<string, string>): Record<string, unknown> {
   const stdout = execFileSync(process.execPath, ['--require', path.join(dir, 'fake-electron.cjs'), outfile], {
     encoding: 'utf8',
-    env: { ...process.env, FAKE_DIR: dir, FAKE_APP: path.join(dir, 'app'), DINOSCOPE_HOME: path.join(dir, 'home'), DINOSCOPE_USER_DATA: path.join(dir, 'profile'), ...env },
+    env: {
+      ...process.env,
+      FAKE_DIR: dir,
+      FAKE_APP: path.join(dir, 'app'),
+      DINOSCOPE_HOME: path.join(dir, 'home'),
+      DINOSCOPE_USER_DATA: path.join(dir, 'profile'),
+      ...env,
+    },
     timeout: 60_000,
   });
   return JSON.parse(stdout.slice(stdout.indexOf('REPORT') + 'REPORT'.length)) as Record<string, unknown>;
@@ -165,19 +172,40 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'app', 'dist', 'secret.txt'), 'secret');
   await writeFile(path.join(dir, 'fake-electron.cjs'), fakeElectron);
   await writeFile(path.join(dir, 'fake-parent-port.cjs'), fakeParentPort);
-  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 160, b: 90 } } }).png().toFile(path.join(dir, 'sample.png'));
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 40, g: 160, b: 90 } } })
+    .png()
+    .toFile(path.join(dir, 'sample.png'));
   // Bundled as scripts/build.mjs bundles it, into the repository so its externals resolve, laid out as
   // dist/ is: electron/main.cjs and service.worker.cjs, and the reader pool's worker in cli/ beside them
   // (ESM, as in dist/cli).
   const bundleDir = path.join(root, 'node_modules', '.cache', `dinoscope-main-test-${process.pid}`);
   const outfile = path.join(bundleDir, 'electron', 'main.cjs');
   const external = ['electron', 'sharp', 'onnxruntime-node', 'ws', 'geotiff', 'zarrita'];
-  const electronEntries = { main: path.join(root, 'electron/main/main.ts'), 'service.worker': path.join(root, 'electron/service/service.worker.ts') };
-  await build({ ...cjsImportMeta, entryPoints: electronEntries, outdir: path.dirname(outfile), outExtension: { '.js': '.cjs' }, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external, logLevel: 'silent' });
+  const electronEntries = {
+    main: path.join(root, 'electron/main/main.ts'),
+    'service.worker': path.join(root, 'electron/service/service.worker.ts'),
+  };
+  await build({
+    ...cjsImportMeta,
+    entryPoints: electronEntries,
+    outdir: path.dirname(outfile),
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external,
+    logLevel: 'silent',
+  });
   await build({
     entryPoints: [path.join(root, 'core/reader-pool/reader.worker.ts')],
     outfile: path.join(bundleDir, 'cli', 'reader.worker.js'),
-    bundle: true, platform: 'node', target: 'node20', format: 'esm', external, logLevel: 'silent',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    external,
+    logLevel: 'silent',
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
   });
   await writeFile(path.join(bundleDir, 'cli', 'package.json'), '{"type":"module"}');
@@ -198,7 +226,17 @@ describe('main process wiring', () => {
   it('registers the scheme and the sandbox before ready, then serves, handles IPC and opens one window', () => {
     const names = (report.calls as (string | [string, unknown])[]).map((c) => (Array.isArray(c) ? c[0] : c));
     const at = (n: string): number => names.indexOf(n);
-    for (const n of ['enableSandbox', 'registerSchemesAsPrivileged', 'requestSingleInstanceLock', 'whenReady', 'protocol.handle', 'ipcMain.handle', 'BrowserWindow', 'loadURL']) expect(at(n), n).toBeGreaterThanOrEqual(0);
+    for (const n of [
+      'enableSandbox',
+      'registerSchemesAsPrivileged',
+      'requestSingleInstanceLock',
+      'whenReady',
+      'protocol.handle',
+      'ipcMain.handle',
+      'BrowserWindow',
+      'loadURL',
+    ])
+      expect(at(n), n).toBeGreaterThanOrEqual(0);
     expect(at('registerSchemesAsPrivileged')).toBeLessThan(at('whenReady'));
     expect(at('enableSandbox')).toBeLessThan(at('whenReady'));
     expect(at('protocol.handle')).toBeLessThan(at('loadURL'));
@@ -206,9 +244,18 @@ describe('main process wiring', () => {
     expect(names).not.toContain('exit');
     const calls = report.calls as [string, unknown][];
     const schemes = calls.find((c) => c[0] === 'registerSchemesAsPrivileged')?.[1];
-    expect(schemes).toEqual([{ scheme: 'dinoscope', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) }]);
+    expect(schemes).toEqual([
+      { scheme: 'dinoscope', privileges: expect.objectContaining({ standard: true, secure: true, supportFetchAPI: true }) },
+    ]);
     const prefs = calls.find((c) => c[0] === 'BrowserWindow')?.[1];
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true, webviewTag: false, allowRunningInsecureContent: false });
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      webviewTag: false,
+      allowRunningInsecureContent: false,
+    });
     expect(String((prefs as { preload: string }).preload)).toMatch(/dist[/\\]electron[/\\]preload\.cjs$/);
     expect(calls.find((c) => c[0] === 'loadURL')?.[1]).toBe('dinoscope://app/index.html');
     expect(calls.find((c) => c[0] === 'ipcMain.handle')?.[1]).toBe('dinoscope:call');
@@ -219,8 +266,16 @@ describe('main process wiring', () => {
   });
 
   it('tells the user when the service process crashes, restarts it with the project reopened, and ends it on quit', () => {
-    expect(report.crashMessage).toMatch(/^Dinoscope's engine was restarted: Dinoscope's engine \(the process that reads images and runs analyses\) stopped unexpectedly \(exit code -1\)\. It has been restarted and your project reopened\./);
-    expect(report.afterCrash).toEqual({ ok: expect.objectContaining({ name: 'Wired', path: path.join(dir, 'project'), images: [expect.objectContaining({ name: 'sample.png' })] }) });
+    expect(report.crashMessage).toMatch(
+      /^Dinoscope's engine was restarted: Dinoscope's engine \(the process that reads images and runs analyses\) stopped unexpectedly \(exit code -1\)\. It has been restarted and your project reopened\./,
+    );
+    expect(report.afterCrash).toEqual({
+      ok: expect.objectContaining({
+        name: 'Wired',
+        path: path.join(dir, 'project'),
+        images: [expect.objectContaining({ name: 'sample.png' })],
+      }),
+    });
     expect(report.thumbAfterCrash).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
     expect(report.quitPrevented).toBe(true);
     expect(report.services).toBe(2);
@@ -242,7 +297,9 @@ describe('main process wiring', () => {
   });
 
   it('reads images through the reader pool: an import over IPC, then its thumbnail and tiles over the scheme', () => {
-    expect(report.imported).toEqual({ ok: expect.objectContaining({ added: [expect.objectContaining({ name: 'sample.png', status: 'ok' })], failed: [] }) });
+    expect(report.imported).toEqual({
+      ok: expect.objectContaining({ added: [expect.objectContaining({ name: 'sample.png', status: 'ok' })], failed: [] }),
+    });
     expect(report.thumb).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
     expect(report.tile).toEqual({ status: 200, type: 'image/jpeg', bytes: expect.any(Number) });
     expect((report.tile as { bytes: number }).bytes).toBeGreaterThan(100);

@@ -57,7 +57,9 @@ async function refreshMenu(service: DinoscopeApi): Promise<void> {
         type: 'info',
         title: `About ${app.getName()}`,
         message: `${app.getName()} ${app.getVersion()}`,
-        detail: 'Annotation-free analysis of gigapixel images with self-supervised Vision Transformers.\n' + `Electron ${process.versions.electron}, Chromium ${process.versions.chrome}, Node ${process.versions.node}.`,
+        detail:
+          'Annotation-free analysis of gigapixel images with self-supervised Vision Transformers.\n' +
+          `Electron ${process.versions.electron}, Chromium ${process.versions.chrome}, Node ${process.versions.node}.`,
       });
     },
   });
@@ -66,7 +68,12 @@ async function refreshMenu(service: DinoscopeApi): Promise<void> {
 /** A crash of the service process, told to the user on the window (it has been restarted, or not). */
 function reportCrash(report: CrashReport): void {
   console.error(`dinoscope: ${report.message}`);
-  const options = { type: 'error' as const, title: 'Dinoscope', message: report.restarted ? "Dinoscope's engine was restarted" : "Dinoscope's engine stopped", detail: report.message };
+  const options = {
+    type: 'error' as const,
+    title: 'Dinoscope',
+    message: report.restarted ? "Dinoscope's engine was restarted" : "Dinoscope's engine stopped",
+    detail: report.message,
+  };
   void (mainWindow && !mainWindow.isDestroyed() ? dialog.showMessageBox(mainWindow, options) : dialog.showMessageBox(options));
 }
 

@@ -16,7 +16,9 @@ export interface MenuActions {
 export function menuTemplate(a: MenuActions): MenuItemConstructorOptions[] {
   const mac = process.platform === 'darwin';
   const recent: MenuItemConstructorOptions[] =
-    a.recent.length > 0 ? a.recent.map((r) => ({ label: `${r.name} — ${r.path}`, click: () => a.openRecent(r.path) })) : [{ label: 'No recent projects', enabled: false }];
+    a.recent.length > 0
+      ? a.recent.map((r) => ({ label: `${r.name} — ${r.path}`, click: () => a.openRecent(r.path) }))
+      : [{ label: 'No recent projects', enabled: false }];
   const file: MenuItemConstructorOptions = {
     label: 'File',
     submenu: [
@@ -31,7 +33,14 @@ export function menuTemplate(a: MenuActions): MenuItemConstructorOptions[] {
   const view: MenuItemConstructorOptions = {
     label: 'View',
     submenu: [
-      ...(a.isDev ? [{ role: 'reload' } as const, { role: 'forceReload' } as const, { role: 'toggleDevTools' } as const, { type: 'separator' } as const] : []),
+      ...(a.isDev
+        ? [
+            { role: 'reload' } as const,
+            { role: 'forceReload' } as const,
+            { role: 'toggleDevTools' } as const,
+            { type: 'separator' } as const,
+          ]
+        : []),
       { role: 'resetZoom' },
       { role: 'zoomIn' },
       { role: 'zoomOut' },
@@ -48,7 +57,20 @@ export function menuTemplate(a: MenuActions): MenuItemConstructorOptions[] {
     ],
   };
   const appMenu: MenuItemConstructorOptions[] = mac
-    ? [{ label: a.appName, submenu: [{ label: `About ${a.appName}`, click: () => a.about() }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }] }]
+    ? [
+        {
+          label: a.appName,
+          submenu: [
+            { label: `About ${a.appName}`, click: () => a.about() },
+            { type: 'separator' },
+            { role: 'hide' },
+            { role: 'hideOthers' },
+            { role: 'unhide' },
+            { type: 'separator' },
+            { role: 'quit' },
+          ],
+        },
+      ]
     : [];
   return [...appMenu, file, { role: 'editMenu' }, view, { role: 'windowMenu' }, help];
 }

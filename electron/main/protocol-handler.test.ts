@@ -16,7 +16,8 @@ let service: AppService;
 let handle: ProtocolHandler;
 let imageId: string;
 
-const body = (r: ProtocolResponse): string => (typeof r.body === 'string' ? r.body : Buffer.from(r.body ?? new Uint8Array()).toString('utf8'));
+const body = (r: ProtocolResponse): string =>
+  typeof r.body === 'string' ? r.body : Buffer.from(r.body ?? new Uint8Array()).toString('utf8');
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'dinoscope-protocol-'));
@@ -32,11 +33,17 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'renderer-evil.txt'), 'sibling with the same prefix');
 
   const slide = path.join(dir, 'slide.png');
-  await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toFile(slide);
+  await sharp({ create: { width: 600, height: 400, channels: 3, background: { r: 200, g: 40, b: 90 } } })
+    .png()
+    .toFile(slide);
   service = new AppService({
     host: 'electron',
     version: '0.0.0-test',
-    urls: { tile: (id) => assetsOrigin + rootAssetUrls.tile(id), thumbnail: (id) => assetsOrigin + rootAssetUrls.thumbnail(id), overlay: (id, o) => assetsOrigin + rootAssetUrls.overlay(id, o) },
+    urls: {
+      tile: (id) => assetsOrigin + rootAssetUrls.tile(id),
+      thumbnail: (id) => assetsOrigin + rootAssetUrls.thumbnail(id),
+      overlay: (id, o) => assetsOrigin + rootAssetUrls.overlay(id, o),
+    },
     homeDir: dir,
   });
   await service.createProject(path.join(dir, 'project'), 'protocol test');
@@ -57,7 +64,8 @@ describe('dinoscope://app', () => {
     expect(index.headers['Content-Type']).toMatch(/^text\/html/);
     expect(body(index)).toContain('<title>Dinoscope</title>');
     expect(index.headers['Content-Security-Policy']).toBe(contentSecurityPolicy);
-    for (const d of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]) expect(contentSecurityPolicy).toContain(d);
+    for (const d of ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"])
+      expect(contentSecurityPolicy).toContain(d);
     expect(contentSecurityPolicy).not.toContain('unsafe-eval');
     const js = await handle('dinoscope://app/assets/app.js');
     expect(js.status).toBe(200);

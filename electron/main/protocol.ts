@@ -7,7 +7,10 @@ import type { ProtocolHandler } from './protocol-handler.js';
  * (a secure context), with fetch and CORS (the page at dinoscope://app reads dinoscope://assets). */
 export function registerSchemePrivileges(): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: appScheme, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true } },
+    {
+      scheme: appScheme,
+      privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, stream: true, codeCache: true },
+    },
   ]);
 }
 

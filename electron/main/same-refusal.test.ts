@@ -23,11 +23,22 @@ let ipc: Dispatcher;
 function httpCall(method: string, body: string): Promise<{ status: number; json: { ok?: unknown; error?: ErrorEnvelope } }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port: host.port, path: `/api/call/${encodeURIComponent(method)}`, method: 'POST', headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port: host.port,
+        path: `/api/call/${encodeURIComponent(method)}`,
+        method: 'POST',
+        headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { ok?: unknown; error?: ErrorEnvelope } }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as { ok?: unknown; error?: ErrorEnvelope },
+          }),
+        );
       },
     );
     req.on('error', reject);
@@ -40,7 +51,14 @@ beforeAll(async () => {
   process.env.DINOSCOPE_HOME = path.join(dir, 'home');
   await mkdir(path.join(dir, 'renderer'));
   await writeFile(path.join(dir, 'renderer', 'index.html'), '<!doctype html><title>t</title>');
-  host = await startServeHost({ projectPath: path.join(dir, 'serve-project'), port: 0, host: '127.0.0.1', rendererDir: path.join(dir, 'renderer'), log: () => undefined, token: TOKEN });
+  host = await startServeHost({
+    projectPath: path.join(dir, 'serve-project'),
+    port: 0,
+    host: '127.0.0.1',
+    rendererDir: path.join(dir, 'renderer'),
+    log: () => undefined,
+    token: TOKEN,
+  });
   service = new AppService({ host: 'electron', version: '1.0.0', urls: rootAssetUrls, homeDir: dir });
   await service.createProject(path.join(dir, 'ipc-project'));
   ipc = createDispatcher({ service, trustedWebContentsId: () => 1 });
@@ -53,7 +71,10 @@ afterAll(async () => {
 });
 
 /** The envelope each transport answers `method(...args)` with. */
-async function refusals(method: string, args: unknown): Promise<{ serve: ErrorEnvelope | undefined; ipc: ErrorEnvelope | undefined; status: number }> {
+async function refusals(
+  method: string,
+  args: unknown,
+): Promise<{ serve: ErrorEnvelope | undefined; ipc: ErrorEnvelope | undefined; status: number }> {
   const viaHttp = await httpCall(method, JSON.stringify(args));
   const viaIpc = await ipc(trusted, method, args);
   return { serve: viaHttp.json.error, ipc: 'error' in viaIpc ? viaIpc.error : undefined, status: viaHttp.status };
@@ -65,10 +86,26 @@ describe('a bad call is refused the same way by both transports', () => {
     { method: 'clusterOverlay', args: ['img', '8'], message: 'k: must be an integer from 2 to 64, got "8".' },
     { method: 'extractFeatures', args: [{ modelId: 'm', mpp: -0.5 }], message: 'mpp: must be a positive number, got -0.5.' },
     { method: 'extractFeatures', args: [{ modelId: 'm', mpp: 0.5, level: 1 }], message: 'level: give either mpp or level, not both.' },
-    { method: 'extractFeatures', args: [{ modelId: 'm', batchSize: 4 }], message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, mask, device, activate).' },
-    { method: 'similarityQuery', args: [{ imageId: 'i', points: [{ x: 1, y: 'two' }] }], message: 'points[0].y: must be a number, got "two".' },
-    { method: 'exportAnalysis', args: [{ format: 'tiff' }], message: 'format: must be one of "npy", "safetensors", "zarr", "png", "ome-tiff", "geojson", "csv", "qupath", got "tiff".' },
-    { method: 'startTraining', args: [{ preset: 'quick', steps: 10, minutes: 2 }], message: 'minutes: give either steps or minutes, not both.' },
+    {
+      method: 'extractFeatures',
+      args: [{ modelId: 'm', batchSize: 4 }],
+      message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, mask, device, activate).',
+    },
+    {
+      method: 'similarityQuery',
+      args: [{ imageId: 'i', points: [{ x: 1, y: 'two' }] }],
+      message: 'points[0].y: must be a number, got "two".',
+    },
+    {
+      method: 'exportAnalysis',
+      args: [{ format: 'tiff' }],
+      message: 'format: must be one of "npy", "safetensors", "zarr", "png", "ome-tiff", "geojson", "csv", "qupath", got "tiff".',
+    },
+    {
+      method: 'startTraining',
+      args: [{ preset: 'quick', steps: 10, minutes: 2 }],
+      message: 'minutes: give either steps or minutes, not both.',
+    },
     { method: 'openProject', args: [], message: 'path: must be a non-empty string, got nothing.' },
     { method: 'appInfo', args: ['extra'], message: 'appInfo: takes no arguments, got 1.' },
   ];

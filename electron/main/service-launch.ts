@@ -12,7 +12,10 @@ export function serviceEntry(): WorkerFile {
 }
 
 /** Forks the service entry; its output goes to `log` line by line. */
-export function forkService(start: ServiceStart, log: (line: string) => void = (l) => console.error(`dinoscope service: ${l}`)): ServiceLink {
+export function forkService(
+  start: ServiceStart,
+  log: (line: string) => void = (l) => console.error(`dinoscope service: ${l}`),
+): ServiceLink {
   const child = forkWorker(serviceEntry(), log, [JSON.stringify(start)]);
   return {
     pid: child.pid,

@@ -30,7 +30,12 @@ let inProcess: AppService;
 const projectDir = (): string => path.join(root, 'project');
 
 function engine(crashes: CrashReport[], maxCrashes?: number): ServiceProcess {
-  return new ServiceProcess({ launch: () => forkService({ version: '9.9.9', homeDir: root }, () => undefined), showOpenDialog: async (kind) => [`/picked/${kind}`], onCrash: (r) => crashes.push(r), maxCrashes });
+  return new ServiceProcess({
+    launch: () => forkService({ version: '9.9.9', homeDir: root }, () => undefined),
+    showOpenDialog: async (kind) => [`/picked/${kind}`],
+    onCrash: (r) => crashes.push(r),
+    maxCrashes,
+  });
 }
 
 const windowDispatch = (service: DinoscopeApi): Dispatcher => createDispatcher({ service, trustedWebContentsId: () => WINDOW });
@@ -64,7 +69,8 @@ async function cheapDuringLong(dispatch: Dispatcher, long: () => Promise<unknown
   return { longMs, cheapMs, longResult: await longCall };
 }
 
-const describeLatencies = (m: Measured): string => `long call ${m.longMs.toFixed(0)} ms; ${m.cheapMs.length} appInfo calls meanwhile, slowest ${Math.max(...m.cheapMs).toFixed(0)} ms, median ${[...m.cheapMs].sort((a, b) => a - b)[m.cheapMs.length >> 1].toFixed(0)} ms`;
+const describeLatencies = (m: Measured): string =>
+  `long call ${m.longMs.toFixed(0)} ms; ${m.cheapMs.length} appInfo calls meanwhile, slowest ${Math.max(...m.cheapMs).toFixed(0)} ms, median ${[...m.cheapMs].sort((a, b) => a - b)[m.cheapMs.length >> 1].toFixed(0)} ms`;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'dinoscope-service-process-'));
@@ -100,7 +106,9 @@ describe('service process', () => {
       console.log(`in process,      PCA:     ${describeLatencies(herePca)}`);
 
       for (const m of [child, childPca]) {
-        expect(m.longResult).toEqual({ ok: expect.objectContaining({ imageId: expect.any(String), tileUrl: expect.stringMatching(/^dinoscope:\/\/assets\/overlays\//) }) });
+        expect(m.longResult).toEqual({
+          ok: expect.objectContaining({ imageId: expect.any(String), tileUrl: expect.stringMatching(/^dinoscope:\/\/assets\/overlays\//) }),
+        });
         // Not vacuous: the long call really took long, and cheap calls were answered all along it.
         expect(m.longMs).toBeGreaterThan(300);
         expect(m.cheapMs.length).toBeGreaterThanOrEqual(3);
@@ -134,8 +142,21 @@ describe('service process', () => {
       });
       process.kill(first, 'SIGKILL');
       const failed = await inFlight;
-      expect(failed).toEqual({ error: { name: 'DinoscopeError', code: 'INTERNAL', message: expect.stringContaining('stopped unexpectedly (signal SIGKILL). It has been restarted: try again.') } });
-      expect(crashes).toEqual([{ restarted: true, message: expect.stringMatching(/stopped unexpectedly \(signal SIGKILL\)\. It has been restarted and your project reopened\. Jobs that were running stopped: start them again/) }]);
+      expect(failed).toEqual({
+        error: {
+          name: 'DinoscopeError',
+          code: 'INTERNAL',
+          message: expect.stringContaining('stopped unexpectedly (signal SIGKILL). It has been restarted: try again.'),
+        },
+      });
+      expect(crashes).toEqual([
+        {
+          restarted: true,
+          message: expect.stringMatching(
+            /stopped unexpectedly \(signal SIGKILL\)\. It has been restarted and your project reopened\. Jobs that were running stopped: start them again/,
+          ),
+        },
+      ]);
       // The window's job bar hears that the import stopped, and why.
       expect(jobs.at(-1)).toMatchObject({ kind: 'import', state: 'failed', message: 'stopped: the engine crashed', etaSeconds: null });
       // The new process has the project open before it answers anything else.
@@ -148,7 +169,9 @@ describe('service process', () => {
       const second = service.pid!;
       await service.close();
       expect(() => process.kill(second, 0)).toThrow();
-      expect(await dispatch(sender, 'appInfo', [])).toEqual({ error: expect.objectContaining({ code: 'CANCELLED', message: 'Dinoscope is quitting.' }) });
+      expect(await dispatch(sender, 'appInfo', [])).toEqual({
+        error: expect.objectContaining({ code: 'CANCELLED', message: 'Dinoscope is quitting.' }),
+      });
     } finally {
       await service.close();
     }
@@ -158,15 +181,25 @@ describe('service process', () => {
     const crashes: CrashReport[] = [];
     const service = engine(crashes, 1);
     try {
-      expect(await service.call('appInfo', [])).toEqual({ ok: expect.objectContaining({ version: '9.9.9', host: 'electron', nativeDialogs: true }) });
+      expect(await service.call('appInfo', [])).toEqual({
+        ok: expect.objectContaining({ version: '9.9.9', host: 'electron', nativeDialogs: true }),
+      });
       process.kill(service.pid!, 'SIGKILL');
       await new Promise<void>((resolve) => {
         const poll = (): void => void (crashes.length > 0 ? resolve() : setTimeout(poll, 20));
         poll();
       });
-      expect(crashes[0]).toEqual({ restarted: false, message: expect.stringContaining('so it was not restarted. Quit Dinoscope and start it again') });
+      expect(crashes[0]).toEqual({
+        restarted: false,
+        message: expect.stringContaining('so it was not restarted. Quit Dinoscope and start it again'),
+      });
       expect(service.pid).toBeUndefined();
-      expect(await service.call('appInfo', [])).toEqual({ error: expect.objectContaining({ code: 'INTERNAL', message: expect.stringContaining('was not restarted: quit Dinoscope and start it again') }) });
+      expect(await service.call('appInfo', [])).toEqual({
+        error: expect.objectContaining({
+          code: 'INTERNAL',
+          message: expect.stringContaining('was not restarted: quit Dinoscope and start it again'),
+        }),
+      });
       await expect(service.asset(`/thumbs/${ids[0]}.jpg`)).rejects.toThrow(/not restarted/);
     } finally {
       await service.close();

@@ -189,17 +189,24 @@ export class ServiceProcess {
     this.crashes = [...this.crashes.filter((t) => now - t < MINUTE), now];
     const restart = this.crashes.length < (this.options.maxCrashes ?? 3);
     const what = `Dinoscope's engine (the process that reads images and runs analyses) stopped unexpectedly (${how}).`;
-    const failed = new DinoscopeError('INTERNAL', `${what} ${restart ? 'It has been restarted: try again.' : 'Quit Dinoscope and start it again.'}`);
+    const failed = new DinoscopeError(
+      'INTERNAL',
+      `${what} ${restart ? 'It has been restarted: try again.' : 'Quit Dinoscope and start it again.'}`,
+    );
     for (const w of [...this.calls.values(), ...this.assets.values()]) w.reject(failed);
     this.calls.clear();
     this.assets.clear();
-    for (const p of this.running.values()) this.events.emit('jobProgress', { ...p, state: 'failed', etaSeconds: null, message: 'stopped: the engine crashed' });
+    for (const p of this.running.values())
+      this.events.emit('jobProgress', { ...p, state: 'failed', etaSeconds: null, message: 'stopped: the engine crashed' });
     this.running.clear();
     const project = this.projectPath;
     if (restart) {
       this.start(project);
     } else {
-      this.down = new DinoscopeError('INTERNAL', `Dinoscope's engine stopped ${this.crashes.length} times within a minute and was not restarted: quit Dinoscope and start it again.`);
+      this.down = new DinoscopeError(
+        'INTERNAL',
+        `Dinoscope's engine stopped ${this.crashes.length} times within a minute and was not restarted: quit Dinoscope and start it again.`,
+      );
     }
     this.options.onCrash({
       restarted: restart,

@@ -34,15 +34,29 @@ describe('window state', () => {
   });
 
   it('keeps a position that is on a display and drops one that is not', () => {
-    expect(fitToDisplays({ x: 2000, y: 100, width: 1200, height: 800, maximized: false }, [laptop, right])).toEqual({ x: 2000, y: 100, width: 1200, height: 800, maximized: false });
+    expect(fitToDisplays({ x: 2000, y: 100, width: 1200, height: 800, maximized: false }, [laptop, right])).toEqual({
+      x: 2000,
+      y: 100,
+      width: 1200,
+      height: 800,
+      maximized: false,
+    });
     // The right monitor was unplugged: the OS places the window.
-    expect(fitToDisplays({ x: 2000, y: 100, width: 1200, height: 800, maximized: false }, [laptop])).toEqual({ width: 1200, height: 800, maximized: false });
+    expect(fitToDisplays({ x: 2000, y: 100, width: 1200, height: 800, maximized: false }, [laptop])).toEqual({
+      width: 1200,
+      height: 800,
+      maximized: false,
+    });
     // Title bar above the top of every display.
     expect(fitToDisplays({ x: 100, y: -600, width: 1200, height: 800, maximized: false }, [laptop]).x).toBeUndefined();
   });
 
   it('clamps the size between the minimum and the largest display', () => {
-    expect(fitToDisplays({ width: 9000, height: 9000, maximized: false }, [laptop])).toEqual({ width: 1920, height: 1050, maximized: false });
+    expect(fitToDisplays({ width: 9000, height: 9000, maximized: false }, [laptop])).toEqual({
+      width: 1920,
+      height: 1050,
+      maximized: false,
+    });
     expect(fitToDisplays({ width: 10, height: 10, maximized: false }, [laptop])).toEqual({ ...minWindowSize, maximized: false });
     expect(fitToDisplays(null, [laptop])).toEqual(defaultWindowState);
   });

@@ -34,7 +34,10 @@ export interface MainWindowOptions {
 }
 
 export async function createMainWindow(options: MainWindowOptions): Promise<BrowserWindow> {
-  const state = fitToDisplays(await loadWindowState(options.stateFile), screen.getAllDisplays().map((d) => d.workArea));
+  const state = fitToDisplays(
+    await loadWindowState(options.stateFile),
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
   const win = new BrowserWindow({
     ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
     width: state.width,
@@ -75,7 +78,9 @@ export async function createMainWindow(options: MainWindowOptions): Promise<Brow
   win.on('close', () => {
     const b = win.getNormalBounds();
     const saved: WindowState = { x: b.x, y: b.y, width: b.width, height: b.height, maximized: win.isMaximized() };
-    pendingSave = saveWindowState(options.stateFile, saved).catch((err: unknown) => console.error('dinoscope: could not save the window bounds', err));
+    pendingSave = saveWindowState(options.stateFile, saved).catch((err: unknown) =>
+      console.error('dinoscope: could not save the window bounds', err),
+    );
   });
 
   await win.loadURL(`${appOrigin}/index.html`);

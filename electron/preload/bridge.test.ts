@@ -30,7 +30,9 @@ beforeAll(async () => {
       invoked.push([channel, ...args]);
       expect(channel).toBe(ipcChannels.call);
       const [method, callArgs] = structuredClone(args);
-      return structuredClone(await dispatch({ webContentsId: 1, frameUrl: 'dinoscope://app/index.html', mainFrame: true }, method, callArgs));
+      return structuredClone(
+        await dispatch({ webContentsId: 1, frameUrl: 'dinoscope://app/index.html', mainFrame: true }, method, callArgs),
+      );
     },
     on: (channel, l) => void (listeners.get(channel) ?? listeners.set(channel, new Set()).get(channel))?.add(l),
     removeListener: (channel, l) => void listeners.get(channel)?.delete(l),

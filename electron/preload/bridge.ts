@@ -76,4 +76,3 @@ export function createBridge(ipc: BridgeIpc, pathForFile: (file: unknown) => str
     pathsForFiles,
   };
 }
-

@@ -64,7 +64,9 @@ export function serveService(parent: ParentLink, start: ServiceStart, exit: () =
         return;
       case 'asset':
         // routeAssetRequest answers every failure as a response, never a rejection.
-        void routeAssetRequest(service, message.pathname).then((response) => parent.post({ type: 'assetResult', id: message.id, response }));
+        void routeAssetRequest(service, message.pathname).then((response) =>
+          parent.post({ type: 'assetResult', id: message.id, response }),
+        );
         return;
       case 'dialogResult':
         dialogs.get(message.id)?.(message.paths);

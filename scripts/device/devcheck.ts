@@ -22,11 +22,18 @@ async function files(dir: string): Promise<string[]> {
 const [cmd, a, b] = process.argv.slice(2);
 if (cmd === 'image') {
   const side = Number(b) * 14;
-  await writeFile(a, await sharp(texture(side, side, 3), { raw: { width: side, height: side, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer());
+  await writeFile(
+    a,
+    await sharp(texture(side, side, 3), { raw: { width: side, height: side, channels: 3 } })
+      .png({ compressionLevel: 1 })
+      .toBuffer(),
+  );
 } else if (cmd === 'model') {
   const cfg = vitConfig('small', { arch: 'dinov2', registers: 4 });
   const w = initParams(cfg, 0);
-  const tensors = new Map<string, WeightTensor>(Object.entries(w).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(w).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(a), 'vits-random'), cfg, tensors, 'hf');
 } else if (cmd === 'compare') {
   const chunk = /\.zarr\/0\/c\/0\/\d+\/\d+$/;

@@ -27,9 +27,13 @@ beforeAll(async () => {
   const px = Buffer.alloc(S * S * 3);
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
   const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+    .png()
+    .toFile(file);
   const project = await Project.create(proj);
-  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+  await project.update((p) =>
+    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+  );
   const r = cli(['pretrain', '--project', proj, '--tiny', '--steps', '2', '--run', 'base', '--threads', '1']);
   expect(r.status, r.stderr).toBe(0);
   model = join(proj, 'runs', 'base', 'checkpoints', 'latest', 'model.safetensors');
@@ -40,7 +44,12 @@ const small = JSON.stringify({
   batchSize: 2,
   crops: { globalSize: 32, localSize: 16, localCrops: 2 },
   head: { prototypes: 32, hidden: 32, bottleneck: 16 },
-  gram: { sizeTable: [{ global: 32, local: 16, gram: 48, p: 0.5 }, { global: 40, local: 16, gram: 64, p: 0.5 }] },
+  gram: {
+    sizeTable: [
+      { global: 32, local: 16, gram: 48, p: 0.5 },
+      { global: 40, local: 16, gram: 64, p: 0.5 },
+    ],
+  },
   health: { every: 2, tiles: 2, perImage: 4, radius: 1 },
 });
 
@@ -68,12 +77,27 @@ describe('dinoscope adapt', () => {
     expect(r.stderr.indexOf('this needs')).toBeLessThan(r.stderr.indexOf('step 1/3'));
     const summary = JSON.parse(r.stdout) as { status: string; steps: number };
     expect(summary).toMatchObject({ status: 'done', steps: 3 });
-    const lines = readFileSync(join(proj, 'runs', 'hi', 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { step: number; losses: { gram?: number }; sizes: { global: number }; health?: { locality: number; clsPatchCosine: number } });
+    const lines = readFileSync(join(proj, 'runs', 'hi', 'progress.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            step: number;
+            losses: { gram?: number };
+            sizes: { global: number };
+            health?: { locality: number; clsPatchCosine: number };
+          },
+      );
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3]);
     for (const l of lines) expect(Number.isFinite(l.losses.gram)).toBe(true);
     for (const l of lines) expect(Number.isFinite(l.health?.locality) && Number.isFinite(l.health?.clsPatchCosine)).toBe(true);
     const ck = join(proj, 'runs', 'hi', 'checkpoints', 'latest');
-    const state = JSON.parse(readFileSync(join(ck, 'state.json'), 'utf8')) as { gram: { source: string }; sizes: number[]; health: { step: number }[] };
+    const state = JSON.parse(readFileSync(join(ck, 'state.json'), 'utf8')) as {
+      gram: { source: string };
+      sizes: number[];
+      health: { step: number }[];
+    };
     expect(state.gram.source).toBe('start');
     expect(state.sizes).toHaveLength(4);
     expect(state.health.map((h) => h.step)).toEqual([1, 2, 3]);

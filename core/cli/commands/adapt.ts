@@ -18,13 +18,13 @@ export const adaptCommand: Command = {
   name: 'adapt',
   flags: [...KNOWN],
   fields: { name: 'run' },
-  summary: 'high-resolution adaptation of a model with Gram anchoring (DINOv3) on a project\'s images',
+  summary: "high-resolution adaptation of a model with Gram anchoring (DINOv3) on a project's images",
   usage:
     'usage: dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M]\n' +
     '                       [--resume] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON|@file.json]\n\n' +
     'M: a model id (project or user models folder), a model folder or a .safetensors file. M is the starting\n' +
-    'point and the frozen Gram teacher: the student\'s patch-token Gram matrices on its global crops are kept\n' +
-    'close to M\'s on the same crops at a higher resolution, while each step draws a (global, local, gram) crop\n' +
+    "point and the frozen Gram teacher: the student's patch-token Gram matrices on its global crops are kept\n" +
+    "close to M's on the same crops at a higher resolution, while each step draws a (global, local, gram) crop\n" +
     'size triple (adapt-cpu: 224–320 px globals; adapt-gpu: 384–512 px). Before it starts it prints the\n' +
     'estimated memory per size triple ("this needs ~N GB"). Run folder, checkpoints, --minutes, --resume and\n' +
     'Ctrl-C behave as in dinoscope pretrain; dense-feature health (locality, CLS-patch cosine) is logged.\n' +
@@ -34,10 +34,16 @@ export const adaptCommand: Command = {
     const modelArg = flagValue(r.flags, 'model');
     if (!modelArg && !r.resume) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id, folder or .safetensors file).');
     const preset = flagValue(r.flags, 'preset');
-    if (preset !== undefined && !(ADAPT as string[]).includes(preset)) throw new DinoscopeError('BAD_INPUT', `--preset: unknown adapt preset "${preset}" (${ADAPT.join(', ')}).`);
+    if (preset !== undefined && !(ADAPT as string[]).includes(preset))
+      throw new DinoscopeError('BAD_INPUT', `--preset: unknown adapt preset "${preset}" (${ADAPT.join(', ')}).`);
     const model = modelArg && !r.resume ? await resolveModelWeights('--model', modelArg, r.projectDir) : undefined;
     const project = await Project.open(r.projectDir);
-    const summary = await runAdapt(project, { ...loopOptions(r, io), model, preset: preset as PresetName | undefined, overrides: withThreads(r.overrides, r) });
+    const summary = await runAdapt(project, {
+      ...loopOptions(r, io),
+      model,
+      preset: preset as PresetName | undefined,
+      overrides: withThreads(r.overrides, r),
+    });
     return reportRun(summary, io, r);
   },
 };

@@ -15,7 +15,11 @@ const dir = mkdtempSync(join(tmpdir(), 'dinoscope-demo-cli-'));
 const demo = join(dir, 'demo');
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') } });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -51,7 +55,11 @@ describe('dinoscope demo', () => {
     // Progress named each phase on stderr.
     for (const phase of ['demo: 0% generating', 'importing', '% training', 'extracting', 'ready']) expect(r.stderr).toContain(phase);
 
-    const project = JSON.parse(readFileSync(join(demo, 'project.json'), 'utf8')) as { images: unknown[]; runs: { name: string; status: string }[]; features: { id: string; images: { complete: boolean; indexedRows: number }[] }[] };
+    const project = JSON.parse(readFileSync(join(demo, 'project.json'), 'utf8')) as {
+      images: unknown[];
+      runs: { name: string; status: string }[];
+      features: { id: string; images: { complete: boolean; indexedRows: number }[] }[];
+    };
     expect(project.images).toHaveLength(4);
     expect(project.runs.find((x) => x.name === 'demo')?.status).toBe('done');
     expect(existsSync(join(demo, 'runs/demo/checkpoints/latest/state.json'))).toBe(true);
@@ -65,6 +73,5 @@ describe('dinoscope demo', () => {
     const found = JSON.parse(q.stdout) as { matches: { name: string; score: number }[] };
     expect(found.matches.length).toBeGreaterThan(0);
     expect(found.matches.every((m) => /^demo-slide-\d\.tif$/.test(m.name) && m.score > 0)).toBe(true);
-
   });
 });

@@ -30,7 +30,8 @@ export const demoCommand: Command = {
     'Progress on stderr; a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['tiny']);
-    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope demo --help).`);
+    for (const k of flags.keys())
+      if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope demo --help).`);
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const minutes = flagNumber(flags, 'minutes', false, true);
     const steps = flagNumber(flags, 'steps', true, true);
@@ -59,7 +60,13 @@ export const demoCommand: Command = {
         job.progress(done, total, message);
         print(done, total, message);
       };
-      return runDemo(plan, { signal: job.signal, progress, formats: defaultFormats, train: trainInProcess, log: (line) => io.stderr(`${line}\n`) });
+      return runDemo(plan, {
+        signal: job.signal,
+        progress,
+        formats: defaultFormats,
+        train: trainInProcess,
+        log: (line) => io.stderr(`${line}\n`),
+      });
     });
     io.stderr(`demo: ready. Open it with: dinoscope serve --project ${summary.project}\n`);
     io.stdout(JSON.stringify(summary, null, 2) + '\n');

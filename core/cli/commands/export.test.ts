@@ -58,6 +58,9 @@ describe('dinoscope export', () => {
     const { paths } = JSON.parse(r.out) as { paths: string[] };
     const meta = await sharp(paths[0]).metadata();
     expect([meta.width, meta.height]).toEqual([4 * GRID, 4 * GRID]);
-    await expect(run(['--format', 'png', '--pixels-per-patch', 'two'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('--pixels-per-patch') });
+    await expect(run(['--format', 'png', '--pixels-per-patch', 'two'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('--pixels-per-patch'),
+    });
   });
 });

@@ -16,14 +16,15 @@ export const exportCommand: Command = {
     'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv|qupath [--what features|pca|clusters|similarity|search]\n' +
     '                        [--image I] [--out DIR] [--k K] [--threshold T] [--pixels-per-patch N] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\n' +
     'csv without a search exports features; qupath writes GeoJSON per image and open-in-qupath.txt.\n' +
-    'Uses the project\'s active feature set unless --set names another (dinoscope sets lists them).\n' +
+    "Uses the project's active feature set unless --set names another (dinoscope sets lists them).\n" +
     'Prints JSON {format, dir, paths, notice?, featureSet} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'pixels-per-patch', 'x', 'y', 'set'], 'export');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const format = flagValue(flags, 'format');
-    if (!format || !FORMATS.includes(format)) throw new DinoscopeError('BAD_INPUT', `needs --format, one of ${FORMATS.join(', ')}${format ? ` (got "${format}")` : ''}.`);
+    if (!format || !FORMATS.includes(format))
+      throw new DinoscopeError('BAD_INPUT', `needs --format, one of ${FORMATS.join(', ')}${format ? ` (got "${format}")` : ''}.`);
     const service = await openAnalysis(flags);
     const image = flagValue(flags, 'image');
     const imageId = image !== undefined ? imageIdOf(service, image) : undefined;

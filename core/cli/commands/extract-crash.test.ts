@@ -31,11 +31,20 @@ const args = (p: string): string[] => ['extract', '--project', p, '--model', 'ti
 beforeAll(async () => {
   process.env.DINOSCOPE_HOME = join(dir, 'home');
   const rgb = Buffer.alloc(W * H * 3); // (H, W, 3): stained-looking texture everywhere
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set([150 + Math.round(50 * Math.sin(x / 7 + y / 23)), 60 + Math.round(40 * Math.cos(y / 5)), 160 + ((x * y) % 40)], 3 * (y * W + x));
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      rgb.set(
+        [150 + Math.round(50 * Math.sin(x / 7 + y / 23)), 60 + Math.round(40 * Math.cos(y / 5)), 160 + ((x * y) % 40)],
+        3 * (y * W + x),
+      );
   const png = join(dir, 'tissue.png');
-  await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toFile(png);
+  await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(png);
   const cfg = vitConfig('tiny', { arch: 'dinov2', registers: 4, depth: 6 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
   try {
     for (const p of projects) {
@@ -51,14 +60,21 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(p: string): { status: number | null; summary: ExtractSummary; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args(p)], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') } });
+  const r = spawnSync(process.execPath, [bin, ...args(p)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') },
+  });
   expect(r.status, r.stderr).toBe(0);
   return { status: r.status, summary: JSON.parse(r.stdout) as ExtractSummary, stderr: r.stderr };
 }
 
 describe('dinoscope extract, killed with SIGKILL', () => {
   it('resumes without recomputing finished tiles and ends with the same store as an uninterrupted run', async () => {
-    const child = spawn(process.execPath, [bin, ...args(projects[0])], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') } });
+    const child = spawn(process.execPath, [bin, ...args(projects[0])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') },
+    });
     let err = '';
     // Kill at the first progress line that reports finished tiles (lines come at most once a second).
     const doneAtKill = await new Promise<number>((done, fail) => {

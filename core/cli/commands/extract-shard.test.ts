@@ -33,7 +33,20 @@ const SHARDS = 3;
 const sharded = join(dir, 'sharded');
 const single = join(dir, 'single');
 const env = { ...process.env, DINOSCOPE_HOME: join(dir, 'home') };
-const extractArgs = (p: string, more: string[] = []): string[] => ['extract', '--project', p, '--model', 'tiny', '--threads', '1', '--batch', '1', '--context', 'tiled', ...more];
+const extractArgs = (p: string, more: string[] = []): string[] => [
+  'extract',
+  '--project',
+  p,
+  '--model',
+  'tiny',
+  '--threads',
+  '1',
+  '--batch',
+  '1',
+  '--context',
+  'tiled',
+  ...more,
+];
 let ids: string[] = [];
 let idOf: (name: string) => string = () => '';
 
@@ -42,13 +55,26 @@ beforeAll(async () => {
   const pngs: string[] = [];
   for (let k = 0; k < IMAGES; k++) {
     const rgb = Buffer.alloc(SIDE * SIDE * 3); // (H, W, 3)
-    for (let y = 0; y < SIDE; y++) for (let x = 0; x < SIDE; x++) rgb.set([150 + Math.round(50 * Math.sin(x / (5 + k) + y / 23)), 60 + Math.round(40 * Math.cos(y / (4 + k))), 160 + ((x * y + k * 7) % 40)], 3 * (y * SIDE + x));
+    for (let y = 0; y < SIDE; y++)
+      for (let x = 0; x < SIDE; x++)
+        rgb.set(
+          [
+            150 + Math.round(50 * Math.sin(x / (5 + k) + y / 23)),
+            60 + Math.round(40 * Math.cos(y / (4 + k))),
+            160 + ((x * y + k * 7) % 40),
+          ],
+          3 * (y * SIDE + x),
+        );
     const png = join(dir, `slide-${k}.png`);
-    await sharp(rgb, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(png);
+    await sharp(rgb, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .png()
+      .toFile(png);
     pngs.push(png);
   }
   const cfg = vitConfig('tiny', { arch: 'dinov2', registers: 4, depth: 6 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 7)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
   try {
     for (const p of [sharded, single]) {
@@ -91,12 +117,21 @@ describe('dinoscope extract --shard', () => {
     const victimTiles = mine(victim).length * TILES;
 
     const started = [0, 1, 2].map((i) => {
-      const child = spawn(process.execPath, [bin, ...extractArgs(sharded, ['--shard', `${i}/${SHARDS}`])], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const child = spawn(process.execPath, [bin, ...extractArgs(sharded, ['--shard', `${i}/${SHARDS}`])], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-      return { child, closed, out: () => out, err: () => err, onErr: (f: (text: string) => void) => child.stderr.on('data', (d: Buffer) => f((err += d.toString()))) };
+      return {
+        child,
+        closed,
+        out: () => out,
+        err: () => err,
+        onErr: (f: (text: string) => void) => child.stderr.on('data', (d: Buffer) => f((err += d.toString()))),
+      };
     });
     for (const s of started) s.onErr(() => undefined);
     // Kill the victim at its first progress line that reports finished tiles, before it is done.
@@ -139,14 +174,20 @@ describe('dinoscope extract --shard', () => {
     expect(listed.images.map((x) => x.imageId).sort()).toEqual([...new Set([idOf('slide-2.png'), idOf('slide-4.png'), ids[0]])].sort());
     for (const x of listed.images) expect(x).toMatchObject({ computed: 0, resumed: TILES });
 
-    const built = JSON.parse(cli(['index', '--project', sharded]).stdout) as { images: { imageId: string; indexedRows: number }[]; incomplete: unknown[]; rows: number };
+    const built = JSON.parse(cli(['index', '--project', sharded]).stdout) as {
+      images: { imageId: string; indexedRows: number }[];
+      incomplete: unknown[];
+      rows: number;
+    };
     expect(built.incomplete).toEqual([]);
     expect(built.images.map((x) => x.imageId)).toEqual(ids); // the project's order, as one run indexes
 
     const one = JSON.parse(cli(extractArgs(single)).stdout) as ExtractSummary;
     expect(built.images.map((x) => x.indexedRows)).toEqual(one.images.map((x) => x.indexedRows));
     const recorded = (await Project.open(sharded)).featureSets()[0].images;
-    expect(recorded.map((x) => [x.imageId, x.complete, x.indexedRows]).sort()).toEqual(one.images.map((x) => [x.imageId, true, x.indexedRows]).sort());
+    expect(recorded.map((x) => [x.imageId, x.complete, x.indexedRows]).sort()).toEqual(
+      one.images.map((x) => [x.imageId, true, x.indexedRows]).sort(),
+    );
 
     for (const id of ids) {
       const a = await openFeatureStore(join(setDir(sharded), `${id}.zarr`));
@@ -156,11 +197,16 @@ describe('dinoscope extract --shard', () => {
       expect({ ...a.manifest, modelConfigHash: '' }).toEqual({ ...b.manifest, modelConfigHash: '' });
       const fa = await a.readRect(0, 0, gw, gh); // (gh, gw, dim)
       const fb = await b.readRect(0, 0, gw, gh);
-      expect(Buffer.from(fa.buffer, fa.byteOffset, fa.byteLength).equals(Buffer.from(fb.buffer, fb.byteOffset, fb.byteLength)), id).toBe(true);
+      expect(Buffer.from(fa.buffer, fa.byteOffset, fa.byteLength).equals(Buffer.from(fb.buffer, fb.byteOffset, fb.byteLength)), id).toBe(
+        true,
+      );
     }
     const queries = join(dir, 'queries.json');
     writeFileSync(queries, JSON.stringify(ids.map((image, k) => ({ image, x: 100 + 90 * k, y: 700 - 80 * k, k: 8 }))));
-    const search = (p: string): unknown => (JSON.parse(cli(['search', '--project', p, '--queries', queries]).stdout) as { results: { matches: unknown }[] }).results.map((r) => r.matches);
+    const search = (p: string): unknown =>
+      (JSON.parse(cli(['search', '--project', p, '--queries', queries]).stdout) as { results: { matches: unknown }[] }).results.map(
+        (r) => r.matches,
+      );
     expect(search(sharded)).toEqual(search(single));
   }, 600_000);
 
@@ -168,10 +214,16 @@ describe('dinoscope extract --shard', () => {
     // Another process holds the lock of the first listed image (its pid alive on this host).
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
     const [a, b] = [ids[0], ids[1]];
-    writeFileSync(join(setDir(sharded), `${a}.zarr.lock`), JSON.stringify({ pid: holder.pid, host: hostname(), time: Date.now(), token: '0123456789abcdef' }));
+    writeFileSync(
+      join(setDir(sharded), `${a}.zarr.lock`),
+      JSON.stringify({ pid: holder.pid, host: hostname(), time: Date.now(), token: '0123456789abcdef' }),
+    );
     const list = join(dir, 'two.txt');
     writeFileSync(list, `${a}\n${b}\n`);
-    const child = spawn(process.execPath, [bin, ...extractArgs(sharded, ['--images-from', list])], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const child = spawn(process.execPath, [bin, ...extractArgs(sharded, ['--images-from', list])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));

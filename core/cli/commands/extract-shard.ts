@@ -27,7 +27,10 @@ export async function shardPart(project: Project, flags: ParsedArgs['flags'], im
   if (shardArg === undefined && listArg === undefined) return null;
   if (imageFlag !== undefined) throw new DinoscopeError('BAD_INPUT', 'give --image, or --shard / --images-from, not both.');
   const shard = shardArg === undefined ? null : parseShard(shardArg);
-  let ids = project.images().filter((i) => i.status === 'ok').map((i) => i.id);
+  let ids = project
+    .images()
+    .filter((i) => i.status === 'ok')
+    .map((i) => i.id);
   if (listArg !== undefined) {
     const file = resolve(listArg);
     const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {

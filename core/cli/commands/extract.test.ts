@@ -18,7 +18,11 @@ afterAll(async () => rm(dir, { recursive: true, force: true }));
 async function cli(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
   let err = '';
   let out = '';
-  const code = await runCli(['extract', ...argv], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), signal: new AbortController().signal });
+  const code = await runCli(['extract', ...argv], {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    signal: new AbortController().signal,
+  });
   return { code, err, out };
 }
 

@@ -14,15 +14,26 @@ import { Project } from '../../project/project.js';
 import { flagNumber, flagValue, parseArgs, type Command } from '../command.js';
 import { SHARD_FLAGS, shardPart } from './extract-shard.js';
 
-const KNOWN = new Set(['project', 'model', 'mpp', 'level', 'context', 'device', 'batch', 'threads', 'image', 'activate', 'mask', ...SHARD_FLAGS]);
+const KNOWN = new Set([
+  'project',
+  'model',
+  'mpp',
+  'level',
+  'context',
+  'device',
+  'batch',
+  'threads',
+  'image',
+  'activate',
+  'mask',
+  ...SHARD_FLAGS,
+]);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
-
-
 
 export const extractCommand: Command = {
   name: 'extract',
   flags: [...KNOWN],
-  summary: 'dense patch features of a project\'s images with a model',
+  summary: "dense patch features of a project's images with a model",
   usage:
     'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID] [--activate]\n' +
     '       [--shard I/N] [--images-from FILE]\n\n' +
@@ -34,9 +45,9 @@ export const extractCommand: Command = {
     'Background tiles (no tissue on the thumbnail) are skipped when tiled. Interrupted runs resume where they stopped.\n' +
     '--device auto (default): the GPU the hardware probe finds (cuda, webgpu), else cpu; cpu: never probes; webgpu|cuda:\n' +
     'that provider, or cpu with a warning when it is not available. --batch defaults to 8 tiles on cpu, 32 on a GPU.\n' +
-    'The set becomes the project\'s active feature set when the run completes if none is active, or with --activate\n' +
+    "The set becomes the project's active feature set when the run completes if none is active, or with --activate\n" +
     '(dinoscope sets lists and chooses sets).\n' +
-    '--mask: which patches are foreground, indexed for search and clusters (each image\'s share is in the summary;\n' +
+    "--mask: which patches are foreground, indexed for search and clusters (each image's share is in the summary;\n" +
     'a share under half is also said on stderr):\n' +
     MASK_SETTINGS.map((m) => `  ${m}${m === 'auto' ? ' (default)' : ''}: ${MASK_EXPLAINED[m]}\n`).join('') +
     '--shard I/N (0 ≤ I < N): only the images whose id hashes to shard I of N; --images-from FILE: only the images\n' +
@@ -46,14 +57,16 @@ export const extractCommand: Command = {
     'Prints a JSON summary on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['activate']);
-    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope extract --help).`);
+    for (const k of flags.keys())
+      if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope extract --help).`);
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const projectArg = flagValue(flags, 'project');
     const modelId = flagValue(flags, 'model');
     if (!projectArg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
     if (!modelId) throw new DinoscopeError('BAD_INPUT', 'needs --model M (a model id; see dinoscope models list).');
     const projectDir = resolve(projectArg);
-    if (!(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+    if (!(await Project.exists(projectDir)))
+      throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
     const options: ExtractOptions = { modelId };
     if (typeof flags.get('activate') === 'string') throw new DinoscopeError('BAD_INPUT', '--activate takes no value.');
     if (flags.get('activate') === true) options.activate = true;
@@ -112,7 +125,9 @@ export const extractCommand: Command = {
         if (t - last < 1000 && done < total) return;
         last = t;
         const left = total > 0 ? eta.eta(total) : null;
-        io.stderr(`extract: ${done}/${total} tiles (${total ? Math.floor((100 * done) / total) : 100}%) ${message}${left !== null && done < total ? `, ${Math.ceil(left)} s left` : ''}\n`);
+        io.stderr(
+          `extract: ${done}/${total} tiles (${total ? Math.floor((100 * done) / total) : 100}%) ${message}${left !== null && done < total ? `, ${Math.ceil(left)} s left` : ''}\n`,
+        );
       },
     });
     io.stdout(JSON.stringify(summary, null, 2) + '\n');

@@ -25,7 +25,9 @@ function io(): CliIo & { out: string[]; err: string[] } {
 
 beforeAll(async () => {
   process.env.DINOSCOPE_HOME = join(dir, 'home');
-  png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 90, b: 120 } } }).png().toBuffer();
+  png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 90, b: 120 } } })
+    .png()
+    .toBuffer();
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -68,8 +70,14 @@ describe('named pipes and other non-regular files', () => {
     const report = JSON.parse(o.out.join('')) as ImportReport;
     expect(report.added.map((a) => [a.name, a.status])).toEqual([['ok.png', 'ok']]);
     expect(report.failed).toEqual([
-      { path: join(src, 'pipe.png'), reason: `${join(src, 'pipe.png')} is a named pipe (FIFO), not a regular file: Dinoscope reads only regular files; name the file itself.` },
-      { path: join(dir, 'named.tif'), reason: `${join(dir, 'named.tif')} is a named pipe (FIFO), not a regular file: Dinoscope reads only regular files; name the file itself.` },
+      {
+        path: join(src, 'pipe.png'),
+        reason: `${join(src, 'pipe.png')} is a named pipe (FIFO), not a regular file: Dinoscope reads only regular files; name the file itself.`,
+      },
+      {
+        path: join(dir, 'named.tif'),
+        reason: `${join(dir, 'named.tif')} is a named pipe (FIFO), not a regular file: Dinoscope reads only regular files; name the file itself.`,
+      },
     ]);
   }, 60_000);
 
@@ -83,7 +91,9 @@ describe('named pipes and other non-regular files', () => {
       const r = spawnSync(process.execPath, [bin, 'info', path], { encoding: 'utf8', timeout: 30_000 });
       expect(r.signal, `info ${path} hung`).toBeNull();
       expect(r.status, r.stderr).toBe(2);
-      expect(r.stderr).toBe(`dinoscope info: ${path} is ${kind}, not a regular file: Dinoscope reads only regular files; name the file itself.\n`);
+      expect(r.stderr).toBe(
+        `dinoscope info: ${path} is ${kind}, not a regular file: Dinoscope reads only regular files; name the file itself.\n`,
+      );
     }
   }, 60_000);
 });
@@ -95,7 +105,9 @@ describe('pyramid cache failures', () => {
     const H = 64;
     const px = Buffer.alloc(W * H * 3);
     for (let i = 0; i < px.length; i++) px[i] = (i * 7919) % 251;
-    const full = await sharp(px, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+    const full = await sharp(px, { raw: { width: W, height: H, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer();
     const file = join(dir, 'wide.png');
     writeFileSync(file, full.subarray(0, full.length >> 1));
     writeFileSync(join(dir, 'zz-last.png'), png);

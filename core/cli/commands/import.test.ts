@@ -19,7 +19,9 @@ function io(signal: AbortSignal = new AbortController().signal): CliIo & { out: 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-cli-import-'));
   process.env.DINOSCOPE_HOME = join(root, 'home');
-  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 120, g: 30, b: 60 } } }).png().toFile(join(root, 'one.png'));
+  await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 120, g: 30, b: 60 } } })
+    .png()
+    .toFile(join(root, 'one.png'));
 });
 
 afterAll(async () => {
@@ -61,7 +63,11 @@ describe('dinoscope serve', () => {
     for (let i = 0; i < 200 && o.out.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     const info = JSON.parse(o.out.join('')) as { url: string; port: number; token: string };
     expect(info.url).toBe(`http://127.0.0.1:${info.port}/?token=${info.token}`);
-    const res = await fetch(`http://127.0.0.1:${info.port}/api/call/currentProject`, { method: 'POST', headers: { Authorization: `Bearer ${info.token}`, 'Content-Type': 'application/json' }, body: '[]' });
+    const res = await fetch(`http://127.0.0.1:${info.port}/api/call/currentProject`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${info.token}`, 'Content-Type': 'application/json' },
+      body: '[]',
+    });
     expect(((await res.json()) as { ok: { path: string } }).ok.path).toBe(join(root, 'proj'));
     expect((await fetch(`http://127.0.0.1:${info.port}/`)).status).toBe(401);
     stop.abort();

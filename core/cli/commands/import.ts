@@ -12,12 +12,14 @@ import { parseArgs, type Command } from '../command.js';
 export const importCommand: Command = {
   name: 'import',
   summary: 'import image files or folders into a project',
-  usage: 'usage: dinoscope import <project> <paths...>\n\nCreates the project when the folder has no project.json. Prints the import report as JSON.',
+  usage:
+    'usage: dinoscope import <project> <paths...>\n\nCreates the project when the folder has no project.json. Prints the import report as JSON.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     if (flags.size > 0) throw new DinoscopeError('BAD_INPUT', `unknown option --${[...flags.keys()][0]}.`);
     const [projectArg, ...paths] = positional;
-    if (!projectArg || paths.length === 0) throw new DinoscopeError('BAD_INPUT', 'needs a project folder and at least one path (dinoscope import <project> <paths...>).');
+    if (!projectArg || paths.length === 0)
+      throw new DinoscopeError('BAD_INPUT', 'needs a project folder and at least one path (dinoscope import <project> <paths...>).');
     const projectDir = resolve(projectArg);
     try {
       const s = await stat(projectDir);
@@ -27,13 +29,16 @@ export const importCommand: Command = {
     }
     const absent: string[] = [];
     for (const p of paths) await stat(resolve(p)).catch(() => absent.push(resolve(p)));
-    if (absent.length === paths.length) throw new DinoscopeError('BAD_INPUT', `nothing to import: ${absent.join(', ')} ${absent.length === 1 ? 'does' : 'do'} not exist.`);
+    if (absent.length === paths.length)
+      throw new DinoscopeError('BAD_INPUT', `nothing to import: ${absent.join(', ')} ${absent.length === 1 ? 'does' : 'do'} not exist.`);
     const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: homedir() });
     const offProgress = service.on('jobProgress', (p) => {
       if (p.state === 'running' && p.total === 0) return;
       const pct = p.total > 0 ? ` ${Math.round((100 * p.done) / p.total)}%` : '';
       const eta = p.etaSeconds !== null && p.state === 'running' ? `, ${Math.ceil(p.etaSeconds)} s left` : '';
-      io.stderr(`${p.label}: ${p.state === 'running' ? `${p.done}/${p.total}${pct}${eta}` : p.state}${p.message && p.state !== 'running' ? ` (${p.message})` : ''}\n`);
+      io.stderr(
+        `${p.label}: ${p.state === 'running' ? `${p.done}/${p.total}${pct}${eta}` : p.state}${p.message && p.state !== 'running' ? ` (${p.message})` : ''}\n`,
+      );
     });
     io.signal.addEventListener('abort', () => {
       for (const j of service.jobs.running()) service.jobs.get(j.jobId)?.cancel();
@@ -71,7 +76,8 @@ function refresh(report: ImportReport, now: ImageEntry[]): ImportReport {
   const added = report.added.map((e) => byId.get(e.id) ?? e);
   const failed = [...report.failed];
   for (const e of added) {
-    if ((e.status === 'unsupported' || e.status === 'corrupt') && !failed.some((f) => f.path === e.path)) failed.push({ path: e.path, reason: e.reason ?? e.status });
+    if ((e.status === 'unsupported' || e.status === 'corrupt') && !failed.some((f) => f.path === e.path))
+      failed.push({ path: e.path, reason: e.reason ?? e.status });
   }
   return { ...report, added, failed };
 }

@@ -10,11 +10,11 @@ import { DinoscopeError } from '../../common/errors.js';
 export const indexCommand: Command = {
   name: 'index',
   flags: ['project', 'set'],
-  summary: 'build a feature set\'s search index after sharded extraction',
+  summary: "build a feature set's search index after sharded extraction",
   usage:
     'usage: dinoscope index --project P [--set S]\n\n' +
-    'Adds every image with complete features in set S (default: the active set, or the only one) to the set\'s\n' +
-    'search index, in the project\'s image order; rows already there are kept. Run it once after all\n' +
+    "Adds every image with complete features in set S (default: the active set, or the only one) to the set's\n" +
+    "search index, in the project's image order; rows already there are kept. Run it once after all\n" +
     '`dinoscope extract --shard I/N` runs finished (a plain `dinoscope extract` builds the index itself).\n' +
     'Prints JSON {featureSet, images, incomplete, rows, seconds}; exits 1 when some images are incomplete.',
   async run(argv, io) {
@@ -25,7 +25,9 @@ export const indexCommand: Command = {
     const summary = await buildIndex(project, flagValue(flags, 'set'), (line) => io.stderr(`${line}\n`));
     io.stdout(JSON.stringify(summary, null, 2) + '\n');
     if (summary.incomplete.length) {
-      io.stderr(`index: ${summary.incomplete.length} image(s) have incomplete features and are not in the index; rerun their extraction, then dinoscope index.\n`);
+      io.stderr(
+        `index: ${summary.incomplete.length} image(s) have incomplete features and are not in the index; rerun their extraction, then dinoscope index.\n`,
+      );
       return 1;
     }
     return 0;

@@ -42,7 +42,10 @@ describe('dinoscope info', () => {
 
   it('exits 2 with a one-line error naming the file', () => {
     writeFileSync(join(dir, 'notes.txt'), 'not an image');
-    for (const [name, word] of [['notes.txt', 'not an image format'], ['missing.svs', 'no such file']]) {
+    for (const [name, word] of [
+      ['notes.txt', 'not an image format'],
+      ['missing.svs', 'no such file'],
+    ]) {
       const r = cli('info', join(dir, name));
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');

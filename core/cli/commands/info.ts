@@ -5,8 +5,9 @@ import { type CliIo, type Command, parseArgs } from '../command.js';
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'print an image\'s format, size, pyramid levels, microns per pixel and tile size as JSON',
-  usage: 'usage: dinoscope info <image>\n\nPrints {format, width, height, levels: [{width, height, downsample}], mpp, tileWidth, tileHeight, vendor}\nas JSON, with warnings: [...] when the reader ignored something in the file (also on stderr). Exits 2 with a one-line error when the file cannot be read.',
+  summary: "print an image's format, size, pyramid levels, microns per pixel and tile size as JSON",
+  usage:
+    'usage: dinoscope info <image>\n\nPrints {format, width, height, levels: [{width, height, downsample}], mpp, tileWidth, tileHeight, vendor}\nas JSON, with warnings: [...] when the reader ignored something in the file (also on stderr). Exits 2 with a one-line error when the file cannot be read.',
   async run(argv: string[], io: CliIo): Promise<number> {
     const { positional } = parseArgs(argv);
     if (positional.length !== 1) throw new DinoscopeError('BAD_INPUT', 'info takes exactly one image path (dinoscope info <image>).');

@@ -17,7 +17,9 @@ let base = '';
 
 function cli(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/dinoscope.js', ...args], { env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home'), HF_TOKEN: '' } });
+    const child = spawn(process.execPath, ['bin/dinoscope.js', ...args], {
+      env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home'), HF_TOKEN: '' },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -51,18 +53,51 @@ describe('dinoscope models', () => {
   it('imports, lists, exports, downloads and deletes, with JSON on stdout', async () => {
     const imp = await cli('models', 'import', join(dir, 'src'), '--name', 'Tiny reg4');
     expect(imp.status, imp.stderr).toBe(0);
-    expect(JSON.parse(imp.stdout)).toMatchObject({ id: 'tiny-reg4', arch: 'dinov2', registers: 4, layout: 'hf-dinov2', path: join(dir, 'home', 'models', 'tiny-reg4') });
+    expect(JSON.parse(imp.stdout)).toMatchObject({
+      id: 'tiny-reg4',
+      arch: 'dinov2',
+      registers: 4,
+      layout: 'hf-dinov2',
+      path: join(dir, 'home', 'models', 'tiny-reg4'),
+    });
 
     const exp = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'out'), '--format', 'original');
     expect(exp.status, exp.stderr).toBe(0);
     expect(JSON.parse(exp.stdout).files).toEqual([join(dir, 'out', 'model.safetensors')]);
 
-    const onnx = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'onnx'), '--format', 'onnx', '--size', '28x42', '--batch', '2');
+    const onnx = await cli(
+      'models',
+      'export',
+      'tiny-reg4',
+      '--out',
+      join(dir, 'onnx'),
+      '--format',
+      'onnx',
+      '--size',
+      '28x42',
+      '--batch',
+      '2',
+    );
     expect(onnx.status, onnx.stderr).toBe(0);
-    expect(JSON.parse(onnx.stdout)).toMatchObject({ path: join(dir, 'onnx', 'model.onnx'), inputs: [{ name: 'images', shape: [2, 3, 28, 42] }], outputs: [{ name: 'cls', shape: [2, 192] }, { name: 'registers', shape: [2, 4, 192] }, { name: 'patches', shape: [2, 6, 192] }] });
+    expect(JSON.parse(onnx.stdout)).toMatchObject({
+      path: join(dir, 'onnx', 'model.onnx'),
+      inputs: [{ name: 'images', shape: [2, 3, 28, 42] }],
+      outputs: [
+        { name: 'cls', shape: [2, 192] },
+        { name: 'registers', shape: [2, 4, 192] },
+        { name: 'patches', shape: [2, 6, 192] },
+      ],
+    });
     const dyn = await cli('models', 'export', 'tiny-reg4', '--out', join(dir, 'onnx-dynamic'), '--format', 'onnx');
     expect(dyn.status, dyn.stderr).toBe(0);
-    expect(JSON.parse(dyn.stdout)).toMatchObject({ inputs: [{ name: 'images', shape: ['batch', 3, 'height', 'width'] }], outputs: [{ name: 'cls', shape: ['batch', 192] }, { name: 'registers', shape: ['batch', 4, 192] }, { name: 'patches', shape: ['batch', '(height/14)*(width/14)', 192] }] });
+    expect(JSON.parse(dyn.stdout)).toMatchObject({
+      inputs: [{ name: 'images', shape: ['batch', 3, 'height', 'width'] }],
+      outputs: [
+        { name: 'cls', shape: ['batch', 192] },
+        { name: 'registers', shape: ['batch', 4, 192] },
+        { name: 'patches', shape: ['batch', '(height/14)*(width/14)', 192] },
+      ],
+    });
 
     const dl = await cli('models', 'download', `${base}/x/tiny.safetensors`);
     expect(dl.status, dl.stderr).toBe(0);

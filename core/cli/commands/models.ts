@@ -40,7 +40,24 @@ options:
 
 The user's models folder is $DINOSCOPE_HOME/models, else ~/.local/share/dinoscope/models.`;
 
-const KNOWN = new Set(['project', 'location', 'name', 'token', 'sha256', 'out', 'format', 'dtype', 'batch', 'size', 'preset', 'arch', 'patch', 'registers', 'layerscale', 'seed']);
+const KNOWN = new Set([
+  'project',
+  'location',
+  'name',
+  'token',
+  'sha256',
+  'out',
+  'format',
+  'dtype',
+  'batch',
+  'size',
+  'preset',
+  'arch',
+  'patch',
+  'registers',
+  'layerscale',
+  'seed',
+]);
 
 function str(flags: Map<string, string | true>, name: string): string | undefined {
   const v = flags.get(name);
@@ -64,14 +81,17 @@ export const modelsCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    for (const k of flags.keys()) if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope models --help).`);
+    for (const k of flags.keys())
+      if (!KNOWN.has(k)) throw new DinoscopeError('BAD_INPUT', `unknown option --${k} (see dinoscope models --help).`);
     const [action, arg, ...extra] = positional;
     if (extra.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${extra[0]}".`);
     const projectArg = str(flags, 'project');
     const projectDir = projectArg ? resolve(projectArg) : null;
-    if (projectDir && !(await Project.exists(projectDir))) throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
+    if (projectDir && !(await Project.exists(projectDir)))
+      throw new DinoscopeError('BAD_INPUT', `${projectDir} is not a Dinoscope project (no project.json).`);
     const location = str(flags, 'location');
-    if (location !== undefined && location !== 'user' && location !== 'project') throw new DinoscopeError('BAD_INPUT', `--location must be user or project (got ${location}).`);
+    if (location !== undefined && location !== 'user' && location !== 'project')
+      throw new DinoscopeError('BAD_INPUT', `--location must be user or project (got ${location}).`);
     const opts: ModelImportOptions = { ...(location ? { location } : {}), ...(str(flags, 'name') ? { name: str(flags, 'name') } : {}) };
     const jobs = new JobRegistry();
     const off = jobs.on(progressPrinter(io));
@@ -98,14 +118,21 @@ export const modelsCommand: Command = {
         case 'catalogue':
           return out(await manager.catalogue());
         case 'init':
-          if (arg !== undefined) throw new DinoscopeError('BAD_INPUT', `models init takes no argument (got "${arg}"); name the model with --name.`);
+          if (arg !== undefined)
+            throw new DinoscopeError('BAD_INPUT', `models init takes no argument (got "${arg}"); name the model with --name.`);
           return out(await manager.initRandom(initConfig(flags), flagNumber(flags, 'seed', true) ?? 0, opts));
         case 'import':
           return out(await manager.importAsJob(resolve(needArg('a .safetensors or .pth file or a model folder')), opts));
         case 'download': {
           const token = str(flags, 'token');
           const sha256 = str(flags, 'sha256');
-          return out(await manager.downloadAsJob(needArg('a catalogue id or a URL'), { ...opts, ...(token ? { token } : {}), ...(sha256 ? { sha256 } : {}) }));
+          return out(
+            await manager.downloadAsJob(needArg('a catalogue id or a URL'), {
+              ...opts,
+              ...(token ? { token } : {}),
+              ...(sha256 ? { sha256 } : {}),
+            }),
+          );
         }
         case 'delete': {
           const m = await manager.find(needArg('a model id'));
@@ -117,16 +144,26 @@ export const modelsCommand: Command = {
           if (!dir) throw new DinoscopeError('BAD_INPUT', 'models export needs --out <dir>.');
           const format = str(flags, 'format') ?? 'hf';
           if (format === 'onnx') return out(await exportOnnxCommand(manager, needArg('a model id'), resolve(dir), flags));
-          if (format !== 'hf' && format !== 'original' && format !== 'timm') throw new DinoscopeError('BAD_INPUT', `--format must be hf, original, timm or onnx (got ${format}).`);
+          if (format !== 'hf' && format !== 'original' && format !== 'timm')
+            throw new DinoscopeError('BAD_INPUT', `--format must be hf, original, timm or onnx (got ${format}).`);
           const dtype = str(flags, 'dtype') ?? 'F32';
-          if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16') throw new DinoscopeError('BAD_INPUT', `--dtype must be F32, F16 or BF16 (got ${dtype}).`);
+          if (dtype !== 'F32' && dtype !== 'F16' && dtype !== 'BF16')
+            throw new DinoscopeError('BAD_INPUT', `--dtype must be F32, F16 or BF16 (got ${dtype}).`);
           const loaded = await manager.load(needArg('a model id'));
-          const r = await exportWeights(resolve(dir), loaded.config, loaded.tensors, format, { dtype, metadata: { dinoscope_model: loaded.model.id } });
+          const r = await exportWeights(resolve(dir), loaded.config, loaded.tensors, format, {
+            dtype,
+            metadata: { dinoscope_model: loaded.model.id },
+          });
           for (const n of r.notes) io.stderr(`note: ${n}\n`);
           return out(r);
         }
         default:
-          throw new DinoscopeError('BAD_INPUT', action ? `unknown action "${action}" (list, catalogue, init, import, download, delete, export).` : 'needs an action: list, catalogue, init, import, download, delete or export.');
+          throw new DinoscopeError(
+            'BAD_INPUT',
+            action
+              ? `unknown action "${action}" (list, catalogue, init, import, download, delete, export).`
+              : 'needs an action: list, catalogue, init, import, download, delete or export.',
+          );
       }
     } finally {
       off();
@@ -141,7 +178,11 @@ async function exportOnnxCommand(manager: ModelManager, id: string, dir: string,
   const size = str(flags, 'size');
   const m = size === undefined ? null : /^(\d+)(?:x(\d+))?$/.exec(size);
   if (size !== undefined && !m) throw new DinoscopeError('BAD_INPUT', `--size must be H or HxW in pixels (got ${size}).`);
-  const fixed = { batch: b === undefined ? undefined : Number(b), height: m ? Number(m[1]) : undefined, width: m ? Number(m[2] ?? m[1]) : undefined };
+  const fixed = {
+    batch: b === undefined ? undefined : Number(b),
+    height: m ? Number(m[1]) : undefined,
+    width: m ? Number(m[2] ?? m[1]) : undefined,
+  };
   const loaded = await manager.load(id);
   await mkdir(dir, { recursive: true });
   return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, fixed);
@@ -152,12 +193,22 @@ function initConfig(flags: Map<string, string | true>): ViTConfig {
   const preset = str(flags, 'preset');
   const size = str(flags, 'size');
   const archFlags = ['arch', 'patch', 'registers', 'layerscale'].filter((f) => flags.has(f));
-  if (preset !== undefined && (size !== undefined || archFlags.length)) throw new DinoscopeError('BAD_INPUT', `models init: --preset gives the whole architecture; leave out --${size !== undefined ? 'size' : archFlags[0]}.`);
+  if (preset !== undefined && (size !== undefined || archFlags.length))
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `models init: --preset gives the whole architecture; leave out --${size !== undefined ? 'size' : archFlags[0]}.`,
+    );
   if (size === undefined) {
     if (archFlags.length) throw new DinoscopeError('BAD_INPUT', `models init: --${archFlags[0]} needs --size tiny|small|base|large.`);
     const name = preset ?? 'quick';
     const info = PRESET_INFO.find((p) => p.name === name && p.stage === 'pretrain');
-    if (!info) throw new DinoscopeError('BAD_INPUT', `--preset must be one of ${PRESET_INFO.filter((p) => p.stage === 'pretrain').map((p) => p.name).join(', ')} (got ${name}).`);
+    if (!info)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `--preset must be one of ${PRESET_INFO.filter((p) => p.stage === 'pretrain')
+          .map((p) => p.name)
+          .join(', ')} (got ${name}).`,
+      );
     return scratchViT(trainConfig(info.name as PresetName));
   }
   if (!(size in VIT_SIZES)) throw new DinoscopeError('BAD_INPUT', `--size must be tiny, small, base or large (got ${size}).`);

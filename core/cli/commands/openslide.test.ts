@@ -14,7 +14,10 @@ let dir: string;
 let slides: string;
 
 function cli(env: Record<string, string>, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['bin/dinoscope.js', ...args], { encoding: 'utf8', env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home'), ...env } });
+  const r = spawnSync(process.execPath, ['bin/dinoscope.js', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home'), ...env },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -7,7 +7,8 @@ import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../c
 export const pcaCommand: Command = {
   name: 'pca',
   summary: 'fit the collection PCA and write PCA maps',
-  usage: 'usage: dinoscope pca --project P [--threshold T] [--out DIR] [--image I] [--set FEATURESET]\n\nUses the project\'s active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.pca.png per image (RGB = first three foreground components, transparent background).\nPrints JSON {dir, paths, samples, threshold} on stdout.',
+  usage:
+    "usage: dinoscope pca --project P [--threshold T] [--out DIR] [--image I] [--set FEATURESET]\n\nUses the project's active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.pca.png per image (RGB = first three foreground components, transparent background).\nPrints JSON {dir, paths, samples, threshold} on stdout.",
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'threshold', 'out', 'image', 'set'], 'pca');
@@ -18,7 +19,12 @@ export const pcaCommand: Command = {
     io.stderr(`pca: feature set ${fc.set.id}; fitting on up to 8000 patches of ${fc.images.size} images…\n`);
     const fit = await service.pcaFit(fc, threshold);
     const image = flagValue(flags, 'image');
-    const r = await service.exportAnalysis({ format: 'png', what: 'pca', dir: flagValue(flags, 'out'), ...(image ? { imageIds: [imageIdOf(service, image)] } : {}) });
+    const r = await service.exportAnalysis({
+      format: 'png',
+      what: 'pca',
+      dir: flagValue(flags, 'out'),
+      ...(image ? { imageIds: [imageIdOf(service, image)] } : {}),
+    });
     io.stderr(`pca: wrote ${r.paths.length} maps to ${r.dir}\n`);
     io.stdout(JSON.stringify({ dir: r.dir, paths: r.paths, samples: fit.samples, threshold, featureSet: fc.set.id }, null, 2) + '\n');
     return 0;

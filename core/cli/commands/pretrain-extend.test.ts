@@ -24,9 +24,13 @@ beforeAll(async () => {
   const px = Buffer.alloc(S * S * 3);
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
   const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+    .png()
+    .toFile(file);
   const project = await Project.create(proj);
-  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+  await project.update((p) =>
+    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+  );
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -41,7 +45,10 @@ describe('dinoscope pretrain: budgets and extending a run', () => {
       [['--resume', 'nosuch', '--steps', '3'], /no run named "nosuch"/],
       [['--resume', 'a', '--run', 'b', '--steps', '3'], /--resume a and --run b name different runs/],
       [['--resume', '--steps', '3', '--minutes', '1'], /either --steps or --minutes/],
-      [['--resume', '--preset', 'quick', '--steps', '3'], /--resume: continues a run with its saved config: drop --preset, --from and --overrides \(--steps or --minutes extend it\)/],
+      [
+        ['--resume', '--preset', 'quick', '--steps', '3'],
+        /--resume: continues a run with its saved config: drop --preset, --from and --overrides \(--steps or --minutes extend it\)/,
+      ],
     ];
     for (const [args, msg] of cases) {
       const r = cli(args);
@@ -57,16 +64,29 @@ describe('dinoscope pretrain: budgets and extending a run', () => {
     const b = cli(['--resume', 'e', '--steps', '2']);
     expect(b.status, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/resuming run e from its checkpoint at step 3\/3, extended by 2 steps to 5/);
-    expect(JSON.parse(b.stdout)).toMatchObject({ run: 'e', status: 'done', steps: 5, totalSteps: 5, startedFrom: 3, stepsFrom: { kind: 'steps' } });
+    expect(JSON.parse(b.stdout)).toMatchObject({
+      run: 'e',
+      status: 'done',
+      steps: 5,
+      totalSteps: 5,
+      startedFrom: 3,
+      stepsFrom: { kind: 'steps' },
+    });
     const c = cli(['--resume', 'e', '--minutes', '0.15']);
     expect(c.status, c.stderr).toBe(0);
     const s = JSON.parse(c.stdout) as { status: string; steps: number; startedFrom: number; stepsFrom: { kind: string; seconds: number } };
     expect(s).toMatchObject({ status: 'done', startedFrom: 5, stepsFrom: { kind: 'minutes' } });
     expect(s.steps).toBeGreaterThan(5);
     expect(Math.abs(s.stepsFrom.seconds - 9)).toBeLessThanOrEqual(0.9); // 0.15 min from its first step on
-    const progress = readFileSync(join(proj, 'runs', 'e', 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    const progress = readFileSync(join(proj, 'runs', 'e', 'progress.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
     expect(progress).toEqual(progress.map((_, i) => i + 1)); // one line per step, the counter continued
-    const config = JSON.parse(readFileSync(join(proj, 'runs', 'e', 'checkpoints', 'latest', 'train-config.json'), 'utf8')) as { steps: number; replans: { step: number; from: number; to: number; kind: string }[] };
+    const config = JSON.parse(readFileSync(join(proj, 'runs', 'e', 'checkpoints', 'latest', 'train-config.json'), 'utf8')) as {
+      steps: number;
+      replans: { step: number; from: number; to: number; kind: string }[];
+    };
     expect(config.steps).toBe(s.steps);
     expect(config.replans[0]).toEqual({ step: 3, from: 3, to: 5, kind: 'extend' });
     expect(config.replans[1]).toMatchObject({ step: 5, from: 5, kind: 'extend' });

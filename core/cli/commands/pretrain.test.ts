@@ -26,9 +26,13 @@ beforeAll(async () => {
   const px = Buffer.alloc(S * S * 3);
   for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
   const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } }).png().toFile(file);
+  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
+    .png()
+    .toFile(file);
   const project = await Project.create(proj);
-  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+  await project.update((p) =>
+    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+  );
   await Project.create(empty);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -53,7 +57,20 @@ describe('dinoscope pretrain', () => {
   it('resumes a run killed with SIGKILL from its last checkpoint and finishes it', async () => {
     const total = 40;
     const runFolder = join(proj, 'runs', 'r1');
-    const args = ['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', String(total), '--checkpoint-minutes', '0.0001', '--run', 'r1'];
+    const args = [
+      'pretrain',
+      '--project',
+      proj,
+      '--tiny',
+      '--threads',
+      '1',
+      '--steps',
+      String(total),
+      '--checkpoint-minutes',
+      '0.0001',
+      '--run',
+      'r1',
+    ];
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     // Kill once a checkpoint past step 2 is on disk and a few more steps have run after it.
@@ -81,7 +98,14 @@ describe('dinoscope pretrain', () => {
     const first = /step (\d+)\/(\d+) {2}loss/.exec(r.stderr);
     expect(Number(first?.[1])).toBe(state.step + 1);
     expect(r.stderr).toMatch(/dino [\d.e+-]+ ibot [\d.e+-]+ koleo [\d.e+-]+\) {2}lr [\d.e+-]+ {2}τt 0\.\d+ {2}[\d.]+ img\/s {2}ETA/);
-    const summary = JSON.parse(r.stdout) as { run: string; status: string; steps: number; startedFrom: number; lastCheckpoint: { step: number }; finalLosses: { total: number } };
+    const summary = JSON.parse(r.stdout) as {
+      run: string;
+      status: string;
+      steps: number;
+      startedFrom: number;
+      lastCheckpoint: { step: number };
+      finalLosses: { total: number };
+    };
     expect(summary).toMatchObject({ run: 'r1', status: 'done', steps: total, startedFrom: state.step, lastCheckpoint: { step: total } });
     expect(Number.isFinite(summary.finalLosses.total)).toBe(true);
     // The run's teacher is the project model r1 at its final step, usable by extract without an import.
@@ -91,7 +115,10 @@ describe('dinoscope pretrain', () => {
     expect(models.status, models.stderr).toBe(0);
     expect(JSON.parse(models.stdout)).toContainEqual(expect.objectContaining({ id: 'r1', location: 'project' }));
     // progress.jsonl: steps 1..total exactly once (lines past the checkpoint from the killed run dropped).
-    const steps = readFileSync(join(runFolder, 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    const steps = readFileSync(join(runFolder, 'progress.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
     expect(steps).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(existsSync(join(runFolder, 'train-config.json'))).toBe(true);
     const runs = (await Project.open(proj)).runs() as { name: string; status: string; step: number; checkpointStep: number }[];
@@ -100,7 +127,22 @@ describe('dinoscope pretrain', () => {
   }, 80_000);
   it('stops on a NaN loss with an error naming the step and keeps the last good checkpoint', async () => {
     const over = JSON.stringify({ optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } });
-    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '50', '--run', 'nan', '--checkpoint-minutes', '0.0001', '--overrides', over]);
+    const r = cli([
+      'pretrain',
+      '--project',
+      proj,
+      '--tiny',
+      '--threads',
+      '1',
+      '--steps',
+      '50',
+      '--run',
+      'nan',
+      '--checkpoint-minutes',
+      '0.0001',
+      '--overrides',
+      over,
+    ]);
     expect(r.status, r.stderr).toBe(1);
     const m = /loss became NaN\/infinite at step (\d+) .*the last checkpoint \(step (\d+)\) was kept/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();

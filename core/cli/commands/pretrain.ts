@@ -9,23 +9,34 @@ import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
 import { loopOptions, mergeOverrides, readRunFlags, reportRun, withThreads } from '../run-flags.js';
 
-const KNOWN = new Set(['project', 'preset', 'from', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides', 'tiny']);
-
+const KNOWN = new Set([
+  'project',
+  'preset',
+  'from',
+  'steps',
+  'minutes',
+  'resume',
+  'checkpoint-minutes',
+  'run',
+  'threads',
+  'overrides',
+  'tiny',
+]);
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
   flags: [...KNOWN],
   fields: { name: 'run' },
-  summary: 'self-supervised DINO + iBOT + KoLeo pretraining on a project\'s images',
+  summary: "self-supervised DINO + iBOT + KoLeo pretraining on a project's images",
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
-    'in project.json; at every checkpoint the run\'s teacher becomes the project model NAME (extract --model NAME).\n' +
+    "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
     '--from MODEL starts from these weights (continued pretraining) instead of from scratch: a model id\n' +
-    '  (project or user models folder), a model folder (or a run\'s checkpoints/latest) or a .safetensors file.\n' +
+    "  (project or user models folder), a model folder (or a run's checkpoints/latest) or a .safetensors file.\n" +
     '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
     '  steps, so the step count is estimated from the first steps and re-estimated as the speed changes,\n' +
     '  the schedules re-timed without a jump (the summary states the last seconds per step and the re-plans).\n' +
@@ -33,7 +44,7 @@ export const pretrainCommand: Command = {
     '  then a checkpoint; exit 130). --resume continues the latest run (or --resume NAME) from its last checkpoint.\n' +
     '--resume NAME --steps N | --minutes M extends a run, finished or not, by N more steps or M more minutes:\n' +
     '  same step counter, optimizer and teacher; the schedules are re-planned over the new total from the\n' +
-    '  checkpoint\'s step on, joined to where the run stood by a short ramp (no restart, no second warm-up).\n' +
+    "  checkpoint's step on, joined to where the run stood by a short ramp (no restart, no second warm-up).\n" +
     'A NaN loss stops the run with an error naming the step; the last checkpoint is kept, not overwritten.\n' +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
     '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +
@@ -41,13 +52,19 @@ export const pretrainCommand: Command = {
   async run(argv, io) {
     const r = await readRunFlags('pretrain', argv, KNOWN, ['resume', 'tiny']);
     const preset = flagValue(r.flags, 'preset');
-    if (preset !== undefined && preset !== 'quick' && preset !== 'standard') throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard).`);
+    if (preset !== undefined && preset !== 'quick' && preset !== 'standard')
+      throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard).`);
     const from = flagValue(r.flags, 'from');
     let overrides = r.flags.get('tiny') === true ? TINY_OVERRIDES : undefined;
     if (r.overrides !== undefined) overrides = mergeOverrides(overrides ?? {}, r.overrides);
-    if (from !== undefined) overrides = mergeOverrides(overrides ?? {}, { model: { from: await resolveModelWeights('--from', from, r.projectDir) } });
+    if (from !== undefined)
+      overrides = mergeOverrides(overrides ?? {}, { model: { from: await resolveModelWeights('--from', from, r.projectDir) } });
     const project = await Project.open(r.projectDir);
-    const summary = await runPretrain(project, { ...loopOptions(r, io), preset: preset as PresetName | undefined, overrides: withThreads(overrides, r) });
+    const summary = await runPretrain(project, {
+      ...loopOptions(r, io),
+      preset: preset as PresetName | undefined,
+      overrides: withThreads(overrides, r),
+    });
     return reportRun(summary, io, r);
   },
 };

@@ -55,47 +55,99 @@ describe('analysis CLI', () => {
     const j = JSON.parse(r.out) as { matches: { name: string; x: number; y: number; score: number }[] };
     expect(j.matches).toHaveLength(6);
     const grid = SPEC.side / SPEC.stride;
-    for (const m of j.matches) expect(textureAt(names.indexOf(m.name), Math.floor(m.x / SPEC.stride), Math.floor(m.y / SPEC.stride), grid)).toBe(textureAt(0, 1, 1, grid));
+    for (const m of j.matches)
+      expect(textureAt(names.indexOf(m.name), Math.floor(m.x / SPEC.stride), Math.floor(m.y / SPEC.stride), grid)).toBe(
+        textureAt(0, 1, 1, grid),
+      );
   });
 
   it('search --queries runs many queries over one index, each as the single search gives it', async () => {
     const file = join(root, 'queries.json');
     const queries = [
       { image: names[0], x: 20, y: 20, k: 4 },
-      { image: names[1], points: [{ x: 200, y: 30 }, { x: 214, y: 30 }] },
+      {
+        image: names[1],
+        points: [
+          { x: 200, y: 30 },
+          { x: 214, y: 30 },
+        ],
+      },
     ];
     await writeFile(file, JSON.stringify(queries));
     const r = await run(searchCommand, ['--project', project, '--queries', file, '--k', '3']);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { results: { query: object; matches: unknown[] }[] };
     expect(j.results).toHaveLength(2);
-    const one = JSON.parse((await run(searchCommand, ['--project', project, '--image', names[0], '--x', '20', '--y', '20', '--k', '4'])).out) as { matches: unknown[] };
+    const one = JSON.parse(
+      (await run(searchCommand, ['--project', project, '--image', names[0], '--x', '20', '--y', '20', '--k', '4'])).out,
+    ) as { matches: unknown[] };
     expect(j.results[0].matches).toEqual(one.matches);
     expect(j.results[1].matches).toHaveLength(3);
     expect(j.results[1].query).toMatchObject({ points: queries[1].points, patches: 2 });
     await writeFile(file, JSON.stringify([{ image: names[0], x: 'left', y: 1 }]));
-    await expect(run(searchCommand, ['--project', project, '--queries', file])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('query 1: needs numbers "x" and "y"') });
-    await expect(run(searchCommand, ['--project', project, '--queries', file, '--image', names[0]])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('leave out --image') });
+    await expect(run(searchCommand, ['--project', project, '--queries', file])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('query 1: needs numbers "x" and "y"'),
+    });
+    await expect(run(searchCommand, ['--project', project, '--queries', file, '--image', names[0]])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('leave out --image'),
+    });
   });
 
   it('pca, segment and export write files and list them', async () => {
     const p = JSON.parse((await run(pcaCommand, ['--project', project, '--out', join(root, 'pca')])).out) as { paths: string[] };
     expect(p.paths).toHaveLength(2);
-    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--k', '4', '--out', join(root, 'seg')])).out) as { paths: string[] };
+    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--k', '4', '--out', join(root, 'seg')])).out) as {
+      paths: string[];
+    };
     expect(s.paths.filter((x) => x.endsWith('.geojson'))).toHaveLength(2);
-    expect(JSON.parse(await readFile(s.paths.find((x) => x.endsWith('.geojson'))!, 'utf8')).features).toHaveLength(4);
-    const e = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'csv', '--image', names[1], '--x', '200', '--y', '30', '--out', join(root, 'csv')])).out) as { paths: string[] };
+    expect(
+      JSON.parse(
+        await readFile(
+          s.paths.find((x) => x.endsWith('.geojson'))!,
+          'utf8',
+        ),
+      ).features,
+    ).toHaveLength(4);
+    const e = JSON.parse(
+      (
+        await run(exportCommand, [
+          '--project',
+          project,
+          '--format',
+          'csv',
+          '--image',
+          names[1],
+          '--x',
+          '200',
+          '--y',
+          '30',
+          '--out',
+          join(root, 'csv'),
+        ])
+      ).out,
+    ) as { paths: string[] };
     expect((await readFile(e.paths[0], 'utf8')).split('\r\n')[0]).toBe('image,x,y,score,rank');
-    const z = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'zarr', '--image', names[0], '--out', join(root, 'zarr')])).out) as { paths: string[] };
+    const z = JSON.parse(
+      (await run(exportCommand, ['--project', project, '--format', 'zarr', '--image', names[0], '--out', join(root, 'zarr')])).out,
+    ) as { paths: string[] };
     expect((await stat(join(z.paths[0], '0', 'zarr.json'))).isFile()).toBe(true);
   });
 
   it('segment and the geojson export without --k both use the one default k', async () => {
-    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--out', join(root, 'seg-default')])).out) as { k: number; paths: string[] };
+    const s = JSON.parse((await run(segmentCommand, ['--project', project, '--out', join(root, 'seg-default')])).out) as {
+      k: number;
+      paths: string[];
+    };
     expect(s.k).toBe(DEFAULT_CLUSTER_K);
-    const e = JSON.parse((await run(exportCommand, ['--project', project, '--format', 'geojson', '--out', join(root, 'geo-default')])).out) as { paths: string[] };
+    const e = JSON.parse(
+      (await run(exportCommand, ['--project', project, '--format', 'geojson', '--out', join(root, 'geo-default')])).out,
+    ) as { paths: string[] };
     const clusters = async (path: string): Promise<number[]> =>
-      (JSON.parse(await readFile(path, 'utf8')) as { features: { properties: { classification: { name: string } } }[] }).features.map((f) => Number(/\d+/.exec(f.properties.classification.name)![0])).sort((a, b) => a - b);
+      (JSON.parse(await readFile(path, 'utf8')) as { features: { properties: { classification: { name: string } } }[] }).features
+        .map((f) => Number(/\d+/.exec(f.properties.classification.name)![0]))
+        .sort((a, b) => a - b);
     const fromSegment = await clusters(s.paths.find((x) => x.endsWith('.geojson'))!);
     expect(fromSegment.length).toBeGreaterThan(0);
     expect(Math.max(...fromSegment)).toBeLessThan(DEFAULT_CLUSTER_K);
@@ -103,11 +155,26 @@ describe('analysis CLI', () => {
   });
 
   it('bad input is a one-line BAD_INPUT naming the problem', async () => {
-    await expect(run(searchCommand, ['--project', project, '--image', 'nope.png', '--x', '1', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('nope.png') });
-    await expect(run(searchCommand, ['--project', project, '--image', names[0], '--x', 'abc', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('--x') });
-    await expect(run(searchCommand, ['--project', join(root, 'missing'), '--image', 'a', '--x', '1', '--y', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('not a Dinoscope project') });
+    await expect(run(searchCommand, ['--project', project, '--image', 'nope.png', '--x', '1', '--y', '1'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('nope.png'),
+    });
+    await expect(run(searchCommand, ['--project', project, '--image', names[0], '--x', 'abc', '--y', '1'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('--x'),
+    });
+    await expect(run(searchCommand, ['--project', join(root, 'missing'), '--image', 'a', '--x', '1', '--y', '1'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('not a Dinoscope project'),
+    });
     await expect(run(segmentCommand, ['--project', project, '--k', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(run(exportCommand, ['--project', project, '--format', 'bmp'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('bmp') });
-    await expect(run(pcaCommand, ['--project', project, '--bogus', '1'])).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('--bogus') });
+    await expect(run(exportCommand, ['--project', project, '--format', 'bmp'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('bmp'),
+    });
+    await expect(run(pcaCommand, ['--project', project, '--bogus', '1'])).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('--bogus'),
+    });
   });
 });

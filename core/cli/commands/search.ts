@@ -42,7 +42,9 @@ function parseQueries(text: string, source: string, k: number): Query[] {
     if (typeof o.image !== 'string' || !o.image) bad('needs "image" (an image id or file name)');
     const points = o.points !== undefined ? o.points : [{ x: o.x, y: o.y }];
     if (!Array.isArray(points) || points.length === 0) return bad('"points" must be a non-empty array of {"x", "y"}');
-    for (const p of points as unknown[]) if (typeof p !== 'object' || p === null || !num((p as { x?: unknown }).x) || !num((p as { y?: unknown }).y)) bad('needs numbers "x" and "y" (level-0 pixels)');
+    for (const p of points as unknown[])
+      if (typeof p !== 'object' || p === null || !num((p as { x?: unknown }).x) || !num((p as { y?: unknown }).y))
+        bad('needs numbers "x" and "y" (level-0 pixels)');
     if (o.k !== undefined && (!Number.isInteger(o.k) || (o.k as number) < 1)) bad('"k" must be a positive integer');
     return { image: o.image as string, points: points as { x: number; y: number }[], k: (o.k as number | undefined) ?? k };
   });
@@ -51,7 +53,13 @@ function parseQueries(text: string, source: string, k: number): Query[] {
 async function runQuery(service: AnalysisService, q: Query, featureSet: string | undefined): Promise<unknown> {
   const imageId = imageIdOf(service, q.image);
   const r = await service.similarityQuery({ imageId, points: q.points, k: q.k, featureSet });
-  const matches = r.matches.map((m: AnalysisMatch) => ({ imageId: m.imageId, name: m.name, x: Math.round(m.x), y: Math.round(m.y), score: m.score }));
+  const matches = r.matches.map((m: AnalysisMatch) => ({
+    imageId: m.imageId,
+    name: m.name,
+    x: Math.round(m.x),
+    y: Math.round(m.y),
+    score: m.score,
+  }));
   const at = q.points.length === 1 ? q.points[0] : { points: q.points };
   return { query: { imageId, ...at, patches: r.queryPatches }, matches, ms: Math.round(r.ms) };
 }
@@ -83,7 +91,8 @@ export const searchCommand: Command = {
       const image = flagValue(flags, 'image');
       const x = flagNumber(flags, 'x', false);
       const y = flagNumber(flags, 'y', false);
-      if (image === undefined || x === undefined || y === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --image I --x X --y Y (level-0 pixels), or --queries FILE.');
+      if (image === undefined || x === undefined || y === undefined)
+        throw new DinoscopeError('BAD_INPUT', 'needs --image I --x X --y Y (level-0 pixels), or --queries FILE.');
       queries = [{ image, points: [{ x, y }], k }];
     }
     const service = await openAnalysis(flags);

@@ -9,7 +9,7 @@ import { checkFlags, flagNumber, flagValue, parseArgs, type Command } from '../c
 
 export const segmentCommand: Command = {
   name: 'segment',
-  summary: 'cluster the collection\'s patches (k-means) and write cluster maps and polygons',
+  summary: "cluster the collection's patches (k-means) and write cluster maps and polygons",
   usage: `usage: dinoscope segment --project P [--k K] [--out DIR] [--set FEATURESET]\n\nk: the number of clusters (default ${DEFAULT_CLUSTER_K}). Uses the project's active feature set unless --set names another (dinoscope sets lists them).\nWrites <image>.clusters.png (label image: 0 background, 1..k), <image>.clusters.preview.png (colours) and <image>.clusters.geojson per image. Prints JSON {dir, k, paths} on stdout.`,
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);

@@ -9,7 +9,8 @@ import { parseArgs, type Command } from '../command.js';
 /** dist/renderer beside the running bundle (dist/cli/main.js) or the source tree (core/cli/commands/). */
 export function defaultRendererDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const candidate of [resolve(here, '../renderer'), resolve(here, '../../../dist/renderer')]) if (existsSync(join(candidate, 'index.html'))) return candidate;
+  for (const candidate of [resolve(here, '../renderer'), resolve(here, '../../../dist/renderer')])
+    if (existsSync(join(candidate, 'index.html'))) return candidate;
   return resolve(here, '../renderer');
 }
 
@@ -33,7 +34,8 @@ export const serveCommand: Command = {
     for (const name of flags.keys()) if (!KNOWN.includes(name)) throw new DinoscopeError('BAD_INPUT', `unknown option --${name}.`);
     const portFlag = flags.get('port') ?? '8484';
     const port = Number(portFlag);
-    if (typeof portFlag !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535) throw new DinoscopeError('BAD_INPUT', `--port must be an integer 0..65535 (got ${String(portFlag)}).`);
+    if (typeof portFlag !== 'string' || !Number.isInteger(port) || port < 0 || port > 65535)
+      throw new DinoscopeError('BAD_INPUT', `--port must be an integer 0..65535 (got ${String(portFlag)}).`);
     const hostFlag = flags.get('host') ?? '127.0.0.1';
     if (typeof hostFlag !== 'string') throw new DinoscopeError('BAD_INPUT', '--host needs an address.');
     const project = flags.get('project');

@@ -69,7 +69,12 @@ const REFUSED: [string, string, RegExp][] = [
 describe('hostile files the readers refuse', () => {
   it.each(REFUSED)('%s → %s, quickly and without a big allocation', async (name, code, message) => {
     expect(byName(name)).toMatchObject({ expect: 'refused', code });
-    const m = await measured(() => openImage(file(name)).then(async (r) => (await r.close(), null), (e: unknown) => e));
+    const m = await measured(() =>
+      openImage(file(name)).then(
+        async (r) => (await r.close(), null),
+        (e: unknown) => e,
+      ),
+    );
     expect(m.value).toBeInstanceOf(DinoscopeError);
     const err = m.value as DinoscopeError;
     expect(err.code).toBe(code);
@@ -80,7 +85,12 @@ describe('hostile files the readers refuse', () => {
   });
 
   it('every refused case of the corpus is tested above', () => {
-    expect(cases.filter((c) => c.expect === 'refused').map((c) => c.name).sort()).toEqual(REFUSED.map(([n]) => n).sort());
+    expect(
+      cases
+        .filter((c) => c.expect === 'refused')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(REFUSED.map(([n]) => n).sort());
   });
 });
 
@@ -115,8 +125,18 @@ describe('hostile files the readers open, within bounds', () => {
 
   it('a JPEG tile whose frame claims 20000 × 20000 is refused from its header, not decoded (3.1 GB before)', async () => {
     const r = await openImage(file('jpeg-frame-20000.tif'));
-    const m = await measured(() => r.readRegion(0, 0, 0, 256, 256).then(() => null, (e: unknown) => e));
-    expect(m.value).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/tile 0,0 of level 0: its JPEG frame is 20000 × 20000 pixels, larger than the level's 256 × 256 tiles/) });
+    const m = await measured(() =>
+      r.readRegion(0, 0, 0, 256, 256).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(m.value).toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(
+        /tile 0,0 of level 0: its JPEG frame is 20000 × 20000 pixels, larger than the level's 256 × 256 tiles/,
+      ),
+    });
     expect(m.rssGrowthMb).toBeLessThan(200);
     await r.close();
   });
@@ -173,7 +193,11 @@ describe('hostile files the readers open, within bounds', () => {
     expect(r.meta.vendor['dinoscope.synthesizedLevels']).toBe('6');
     const g = dziGeometry(r.meta.width, r.meta.height);
     const near = (px: Uint8Array, at: number, rgb: number[]): void => {
-      expect(Array.from(px.subarray(at, at + 3)).map((v, c) => Math.abs(v - rgb[c]))).toEqual([expect.toBeOneOf([0, 1, 2, 3]), expect.toBeOneOf([0, 1, 2, 3]), expect.toBeOneOf([0, 1, 2, 3])]);
+      expect(Array.from(px.subarray(at, at + 3)).map((v, c) => Math.abs(v - rgb[c]))).toEqual([
+        expect.toBeOneOf([0, 1, 2, 3]),
+        expect.toBeOneOf([0, 1, 2, 3]),
+        expect.toBeOneOf([0, 1, 2, 3]),
+      ]);
     };
     const m = await measured(async () => {
       for (let level = g.maxLevel; level >= 0; level--) {
@@ -197,7 +221,12 @@ describe('hostile files the readers open, within bounds', () => {
     await r.close();
     const cache = mkdtempSync(join(tmpdir(), 'dinoscope-hostile-cache-'));
     try {
-      const m = await measured(() => buildPyramidCache(file('jpeg-16000.jpg'), cache).then(() => null, (e: unknown) => e));
+      const m = await measured(() =>
+        buildPyramidCache(file('jpeg-16000.jpg'), cache).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+      );
       expect(m.value).toMatchObject({ code: 'CORRUPT', message: expect.stringContaining('jpeg-16000.jpg') });
       expect(m.seconds).toBeLessThan(30);
     } finally {
@@ -206,7 +235,25 @@ describe('hostile files the readers open, within bounds', () => {
   });
 
   it('every case of the corpus that opens is tested above', () => {
-    const tested = ['jpeg-16000.jpg', 'ome-unclosed-elements.ome.tif', 'ome-long-attribute.ome.tif', 'tag-values-shared.tif', 'jpeg-frame-20000.tif', 'tile-4096-sparse.tif', 'deflate-shared-4096.tif', 'lzw-garbage-4096.tif', 'svs-description-22mb.svs', 'svs-mpp-1e308.svs', 'ome-mpp-1e-300.ome.tif', 'pyramid-gap-256.tif'];
-    expect(cases.filter((c) => c.expect !== 'refused').map((c) => c.name).sort()).toEqual(tested.sort());
+    const tested = [
+      'jpeg-16000.jpg',
+      'ome-unclosed-elements.ome.tif',
+      'ome-long-attribute.ome.tif',
+      'tag-values-shared.tif',
+      'jpeg-frame-20000.tif',
+      'tile-4096-sparse.tif',
+      'deflate-shared-4096.tif',
+      'lzw-garbage-4096.tif',
+      'svs-description-22mb.svs',
+      'svs-mpp-1e308.svs',
+      'ome-mpp-1e-300.ome.tif',
+      'pyramid-gap-256.tif',
+    ];
+    expect(
+      cases
+        .filter((c) => c.expect !== 'refused')
+        .map((c) => c.name)
+        .sort(),
+    ).toEqual(tested.sort());
   });
 });

@@ -29,7 +29,11 @@ describe('OME-TIFF', () => {
     const r = await openImage(join(dir, name));
     expect(r.meta.format).toBe('ome-tiff');
     expect(r.meta.mpp).toBeCloseTo(mpp, 9);
-    expect(r.meta.levels.map((l) => [l.width, l.height])).toEqual([[1500, 1100], [750, 550], [375, 275]]);
+    expect(r.meta.levels.map((l) => [l.width, l.height])).toEqual([
+      [1500, 1100],
+      [750, 550],
+      [375, 275],
+    ]);
     const reg = await r.readRegion(0, 200, 100, 700, 600);
     expect(diffRgb(reg.data, patternRgb(200, 100, 700, 600), 700).first).toBeNull();
     for (const k of [1, 2]) {
@@ -43,7 +47,8 @@ describe('OME-TIFF', () => {
   });
 
   it('converts PhysicalSize units to micrometres', () => {
-    const xml = (size: string, unit?: string): string => `<OME><Image ID="Image:0"><Pixels SizeX="1" PhysicalSizeX="${size}"${unit ? ` PhysicalSizeXUnit="${unit}"` : ''}/></Image></OME>`;
+    const xml = (size: string, unit?: string): string =>
+      `<OME><Image ID="Image:0"><Pixels SizeX="1" PhysicalSizeX="${size}"${unit ? ` PhysicalSizeXUnit="${unit}"` : ''}/></Image></OME>`;
     expect(parseOme(xml('0.25')).mpp).toBeCloseTo(0.25, 12);
     expect(parseOme(xml('250', 'nm')).mpp).toBeCloseTo(0.25, 12);
     expect(parseOme(xml('0.00025', 'mm')).mpp).toBeCloseTo(0.25, 12);

@@ -7,7 +7,7 @@ export function isOme(description: string | null): boolean {
 }
 
 /** Micrometres per unit for the OME UnitsLength symbols we expect. */
-const micronsPer: Record<string, number> = { 'µm': 1, 'μm': 1, um: 1, micron: 1, nm: 1e-3, 'Å': 1e-4, pm: 1e-6, mm: 1e3, cm: 1e4, m: 1e6 };
+const micronsPer: Record<string, number> = { µm: 1, μm: 1, um: 1, micron: 1, nm: 1e-3, Å: 1e-4, pm: 1e-6, mm: 1e3, cm: 1e4, m: 1e6 };
 
 const isNameChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58; // [\w:]
 const isSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
@@ -70,7 +70,19 @@ export interface OmeInfo {
 export function parseOme(xml: string): OmeInfo {
   const vendor: Record<string, string> = {};
   const pixels = xmlAttributes(xml, 'Pixels') ?? {};
-  for (const k of ['SizeX', 'SizeY', 'SizeC', 'SizeZ', 'SizeT', 'DimensionOrder', 'Type', 'PhysicalSizeX', 'PhysicalSizeXUnit', 'PhysicalSizeY', 'PhysicalSizeYUnit']) {
+  for (const k of [
+    'SizeX',
+    'SizeY',
+    'SizeC',
+    'SizeZ',
+    'SizeT',
+    'DimensionOrder',
+    'Type',
+    'PhysicalSizeX',
+    'PhysicalSizeXUnit',
+    'PhysicalSizeY',
+    'PhysicalSizeYUnit',
+  ]) {
     if (pixels[k] !== undefined) vendor[`ome.Pixels.${k}`] = pixels[k];
   }
   const image = xmlAttributes(xml, 'Image');

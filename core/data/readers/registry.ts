@@ -53,6 +53,7 @@ export async function openImage(path: string, options?: OpenOptions): Promise<Im
   const head = await readHead(path);
   if (head.length === 0) throw new DinoscopeError('CORRUPT', `${path}: the file is empty.`);
   const format = sniffFormat(head, path);
-  if (!format) throw new DinoscopeError('UNSUPPORTED', `${path}: not an image format Dinoscope reads (${formats.map((f) => f.id).join(', ')}).`);
+  if (!format)
+    throw new DinoscopeError('UNSUPPORTED', `${path}: not an image format Dinoscope reads (${formats.map((f) => f.id).join(', ')}).`);
   return format.open(path, options);
 }

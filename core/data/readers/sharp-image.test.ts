@@ -36,7 +36,10 @@ async function expectCode(p: Promise<unknown>, code: string): Promise<DinoscopeE
 
 describe('PNG, JPEG, WebP readers', () => {
   it('reads PNG and lossless WebP regions pixel for pixel, white outside', async () => {
-    for (const [name, format] of [['a.png', 'png'], ['a.webp', 'webp']]) {
+    for (const [name, format] of [
+      ['a.png', 'png'],
+      ['a.webp', 'webp'],
+    ]) {
       const r = await openImage(join(dir, name));
       expect(r.meta.format).toBe(format);
       expect([r.meta.width, r.meta.height, r.meta.mpp]).toEqual([W, H, null]);
@@ -82,7 +85,11 @@ describe('PNG, JPEG, WebP readers', () => {
 
   it('refuses a PNG header declaring 10^6 × 10^6 pixels without allocating', async () => {
     // A valid 1×1 PNG whose IHDR is rewritten to 1,000,000 × 1,000,000 (CRC fixed up).
-    const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } }).png().toBuffer());
+    const png = Buffer.from(
+      await sharp({ create: { width: 1, height: 1, channels: 3, background: '#fff' } })
+        .png()
+        .toBuffer(),
+    );
     png.writeUInt32BE(1_000_000, 16);
     png.writeUInt32BE(1_000_000, 20);
     png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);

@@ -22,7 +22,7 @@ export const MAX_UNPYRAMIDED_PIXELS = 2 ** 30;
 /** TOO_LARGE for an image without a native pyramid beyond MAX_UNPYRAMIDED_PIXELS, else nothing. */
 export function checkUnpyramided(path: string, width: number, height: number): void {
   if (width * height <= MAX_UNPYRAMIDED_PIXELS) return;
-  const gp = (width * height / 1e9).toFixed(1);
+  const gp = ((width * height) / 1e9).toFixed(1);
   throw new DinoscopeError(
     'TOO_LARGE',
     `${path}: ${width} × ${height} pixels (${gp} gigapixels) without reduced-resolution levels is more than the ${(MAX_UNPYRAMIDED_PIXELS / 1e9).toFixed(2)} gigapixels Dinoscope decodes whole; convert it to a tiled pyramidal TIFF first (e.g. vips tiffsave in.png out.tif --tile --pyramid --compression jpeg).`,
@@ -41,7 +41,8 @@ export function sharpError(path: string, err: unknown): DinoscopeError {
   if (err instanceof DinoscopeError) return err;
   const msg = err instanceof Error ? err.message : String(err);
   const first = msg.split('\n')[0].trim();
-  if (/unsupported image format|not a known file format|unsupported/i.test(first)) return new DinoscopeError('UNSUPPORTED', `${path}: unsupported image (${first}).`);
+  if (/unsupported image format|not a known file format|unsupported/i.test(first))
+    return new DinoscopeError('UNSUPPORTED', `${path}: unsupported image (${first}).`);
   if (/pixel limit/i.test(first)) return new DinoscopeError('TOO_LARGE', `${path}: image too large (${first}).`);
   return new DinoscopeError('CORRUPT', `${path}: damaged or truncated image (${first}).`);
 }
@@ -133,7 +134,8 @@ export async function openSharpImage(path: string, info: SharpImageInfo, options
   const height = header.height ?? 0;
   if (!(width > 0 && height > 0)) throw new DinoscopeError('CORRUPT', `${path}: the header gives no image size.`);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  if (width * height > maxPixels) throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
+  if (width * height > maxPixels)
+    throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
   checkUnpyramided(path, width, height);
   const small = Math.max(width, height) <= SMALL_SIDE;
   const full = small ? await decode(path) : null;

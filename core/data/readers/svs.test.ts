@@ -43,7 +43,11 @@ describe('Aperio SVS', () => {
     const r = await openImage(join(dir, 'rgb.svs'));
     expect(r.meta.format).toBe('svs');
     expect(r.meta.mpp).toBeCloseTo(0.252, 6);
-    expect(r.meta.levels.map((l) => [l.width, l.height, l.downsample])).toEqual([[2000, 1500, 1], [500, 375, 4], [125, 94, 16]]);
+    expect(r.meta.levels.map((l) => [l.width, l.height, l.downsample])).toEqual([
+      [2000, 1500, 1],
+      [500, 375, 4],
+      [125, 94, 16],
+    ]);
     expect(r.meta.vendor['aperio.AppMag']).toBe('40');
     expect(r.meta.vendor['aperio.ScanScope ID']).toBe('SS1302');
     expect(r.meta.vendor.associatedImages).toBe('thumbnail,label,macro');
@@ -70,7 +74,9 @@ describe('Aperio SVS', () => {
     const src = await FileSource.open(join(dir, 'rgb.svs'));
     const ifd = (await parseTiff(src)).ifds[0];
     const tile = await src.read(tagNumbers(ifd, Tag.TileOffsets)[0], tagNumbers(ifd, Tag.TileByteCounts)[0], 'tile');
-    const naive = await sharp(completeJpeg(tile, tagBytes(ifd, Tag.JPEGTables), false)).raw().toBuffer();
+    const naive = await sharp(completeJpeg(tile, tagBytes(ifd, Tag.JPEGTables), false))
+      .raw()
+      .toBuffer();
     await src.close();
     const want = patternRgb(0, 0, 256, 256);
     expect(diffRgb(new Uint8Array(naive), want, 256).meanAbs).toBeGreaterThan(20);

@@ -23,12 +23,20 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** One 256 × 256 tiled directory of raw tiles with `samples` channels; tags overridable. */
-function rawDir(width: number, height: number, samples: number, photometric: number, fill: (x: number, y: number, c: number) => number): DirSpec {
+function rawDir(
+  width: number,
+  height: number,
+  samples: number,
+  photometric: number,
+  fill: (x: number, y: number, c: number) => number,
+): DirSpec {
   const blocks: Uint8Array[] = [];
   for (let ty = 0; ty < Math.ceil(height / 256); ty++) {
     for (let tx = 0; tx < Math.ceil(width / 256); tx++) {
       const t = new Uint8Array(256 * 256 * samples);
-      for (let y = 0; y < 256; y++) for (let x = 0; x < 256; x++) for (let c = 0; c < samples; c++) t[(y * 256 + x) * samples + c] = fill(tx * 256 + x, ty * 256 + y, c);
+      for (let y = 0; y < 256; y++)
+        for (let x = 0; x < 256; x++)
+          for (let c = 0; c < samples; c++) t[(y * 256 + x) * samples + c] = fill(tx * 256 + x, ty * 256 + y, c);
       blocks.push(t);
     }
   }
@@ -73,14 +81,22 @@ describe('hostile and damaged TIFFs', () => {
 
   it('absurd declared sizes → TOO_LARGE / CORRUPT without allocating', async () => {
     const huge = rawDir(256, 256, 3, Photometric.RGB, () => 0);
-    huge.tags = setTag(setTag(huge.tags, { tag: Tag.ImageWidth, type: 4, values: [0xffffffff] }), { tag: Tag.ImageLength, type: 4, values: [0xffffffff] });
+    huge.tags = setTag(setTag(huge.tags, { tag: Tag.ImageWidth, type: 4, values: [0xffffffff] }), {
+      tag: Tag.ImageLength,
+      type: 4,
+      values: [0xffffffff],
+    });
     writeTiff(file('huge.tif'), [huge]);
     const a = await failure(file('huge.tif'));
     expect(a.err.code).toBe('TOO_LARGE');
     expect(a.rssGrowth).toBeLessThan(64 * 2 ** 20);
 
     const bigTile = rawDir(256, 256, 3, Photometric.RGB, () => 0);
-    bigTile.tags = setTag(setTag(bigTile.tags, { tag: Tag.TileWidth, type: 4, values: [100000] }), { tag: Tag.TileLength, type: 4, values: [100000] });
+    bigTile.tags = setTag(setTag(bigTile.tags, { tag: Tag.TileWidth, type: 4, values: [100000] }), {
+      tag: Tag.TileLength,
+      type: 4,
+      values: [100000],
+    });
     writeTiff(file('bigtile.tif'), [bigTile]);
     const b = await failure(file('bigtile.tif'));
     expect(b.err.code).toBe('CORRUPT');
@@ -112,7 +128,9 @@ describe('hostile and damaged TIFFs', () => {
   });
 
   it('a tile that does not decode → CORRUPT at read time, other tiles unaffected', async () => {
-    const tiles = [0, 1].map((i) => (i === 0 ? Uint8Array.from([1, 2, 3, 4, 5]) : new Uint8Array(deflateSync(patternRgb(256, 0, 256, 256)))));
+    const tiles = [0, 1].map((i) =>
+      i === 0 ? Uint8Array.from([1, 2, 3, 4, 5]) : new Uint8Array(deflateSync(patternRgb(256, 0, 256, 256))),
+    );
     const tags = imageTags({ width: 512, height: 256, tile: 256, compression: Compression.AdobeDeflate, photometric: Photometric.RGB });
     writeTiff(file('badtile.tif'), [{ tags, blocks: tiles }]);
     const r = await openImage(file('badtile.tif'));
@@ -136,7 +154,9 @@ describe('hostile and damaged TIFFs', () => {
   });
 
   it('plain strip TIFF is decoded by libvips, with mpp from its resolution', async () => {
-    await sharp(patternRgb(0, 0, 500, 400), { raw: { width: 500, height: 400, channels: 3 } }).tiff({ compression: 'lzw', xres: 2000, yres: 2000, resolutionUnit: 'cm' }).toFile(file('strip.tif'));
+    await sharp(patternRgb(0, 0, 500, 400), { raw: { width: 500, height: 400, channels: 3 } })
+      .tiff({ compression: 'lzw', xres: 2000, yres: 2000, resolutionUnit: 'cm' })
+      .toFile(file('strip.tif'));
     const r = await openImage(file('strip.tif'));
     expect(r.meta.format).toBe('tiff');
     expect(r.meta.mpp).toBeCloseTo(0.5, 6);

@@ -61,7 +61,8 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
     const h0 = tagNumber(base, Tag.ImageLength, 0);
     const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
     if (!(w0 > 0 && h0 > 0)) throw new DinoscopeError('CORRUPT', `${path}: the first directory has no image size.`);
-    if (w0 * h0 > maxPixels) throw new DinoscopeError('TOO_LARGE', `${path}: declares ${w0} × ${h0} pixels, more than the ${maxPixels} allowed.`);
+    if (w0 * h0 > maxPixels)
+      throw new DinoscopeError('TOO_LARGE', `${path}: declares ${w0} × ${h0} pixels, more than the ${maxPixels} allowed.`);
     const vendor = tiffVendor(base, structure.bigTiff);
     if (!isTiled(base)) {
       await source.close();
@@ -91,7 +92,8 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
     const layouts = dirs.levels.map((ifd) => tileLayout(path, ifd, source.size));
     if (dirs.associated.length > 0) {
       vendor.associatedImages = dirs.associated.map((a) => a.name).join(',');
-      for (const a of dirs.associated) vendor[`associated.${a.name}`] = `${tagNumber(a.ifd, Tag.ImageWidth, 0)}x${tagNumber(a.ifd, Tag.ImageLength, 0)}`;
+      for (const a of dirs.associated)
+        vendor[`associated.${a.name}`] = `${tagNumber(a.ifd, Tag.ImageWidth, 0)}x${tagNumber(a.ifd, Tag.ImageLength, 0)}`;
     }
     const plan = levelPlan(layouts);
     if (plan.length === 1 && Math.max(w0, h0) > PYRAMID_CACHE_MIN_SIDE) checkUnpyramided(path, w0, h0); // its pyramid cache decodes it whole
@@ -116,7 +118,8 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
 
 export const tiffFormat: ReaderFormat = {
   id: 'tiff',
-  description: 'TIFF: plain, tiled pyramidal, BigTIFF, Aperio SVS, OME-TIFF; Hamamatsu NDPI, Philips TIFF, Leica SCN and Ventana BIF through OpenSlide',
+  description:
+    'TIFF: plain, tiled pyramidal, BigTIFF, Aperio SVS, OME-TIFF; Hamamatsu NDPI, Philips TIFF, Leica SCN and Ventana BIF through OpenSlide',
   sniff: (head: Uint8Array): boolean => isTiff(head),
   open: openTiff,
 };

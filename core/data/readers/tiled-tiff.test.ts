@@ -30,7 +30,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Reference decode of one page (level) by libvips/libtiff. */
 async function pageReference(path: string, page: number, x: number, y: number, w: number, h: number): Promise<Uint8Array> {
-  const { data } = await sharp(path, { page }).extract({ left: x, top: y, width: w, height: h }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const { data } = await sharp(path, { page })
+    .extract({ left: x, top: y, width: w, height: h })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   return new Uint8Array(data);
 }
 
@@ -39,7 +43,13 @@ describe('tiled pyramidal TIFF', () => {
     const r = await openImage(file('jpeg.tif'));
     expect(r.meta.format).toBe('tiled-tiff');
     expect([r.meta.width, r.meta.height, r.meta.tileWidth, r.meta.tileHeight]).toEqual([W, H, 256, 256]);
-    expect(r.meta.levels.map((l) => [l.width, l.height])).toEqual([[3000, 2200], [1500, 1100], [750, 550], [375, 275], [187, 137]]);
+    expect(r.meta.levels.map((l) => [l.width, l.height])).toEqual([
+      [3000, 2200],
+      [1500, 1100],
+      [750, 550],
+      [375, 275],
+      [187, 137],
+    ]);
     expect(r.meta.levels[1].downsample).toBe(2);
     expect(r.meta.mpp).toBeCloseTo(0.25, 6); // 4000 px/mm
     await r.close();
@@ -47,7 +57,12 @@ describe('tiled pyramidal TIFF', () => {
 
   it.each(['deflate.tif', 'lzw.tif', 'none.tif'])('%s: level-0 regions equal the pattern exactly, across tile edges', async (name) => {
     const r = await openImage(file(name));
-    for (const [x, y, w, h] of [[0, 0, 300, 200], [1000, 700, 600, 500], [2900, 2100, 100, 100], [255, 255, 2, 2]]) {
+    for (const [x, y, w, h] of [
+      [0, 0, 300, 200],
+      [1000, 700, 600, 500],
+      [2900, 2100, 100, 100],
+      [255, 255, 2, 2],
+    ]) {
       const reg = await r.readRegion(0, x, y, w, h);
       expect(diffRgb(reg.data, patternRgb(x, y, w, h), w).first).toBeNull();
     }
@@ -89,7 +104,8 @@ describe('tiled pyramidal TIFF', () => {
       for (let x = 0; x < 20; x++) {
         const i = (y * 20 + x) * 3;
         const exp = x < 10 && y < 10 ? Array.from(want.subarray((y * 10 + x) * 3, (y * 10 + x) * 3 + 3)) : [255, 255, 255];
-        if (reg.data[i] !== exp[0] || reg.data[i + 1] !== exp[1] || reg.data[i + 2] !== exp[2]) expect([x, y, ...reg.data.subarray(i, i + 3)]).toEqual([x, y, ...exp]);
+        if (reg.data[i] !== exp[0] || reg.data[i + 1] !== exp[1] || reg.data[i + 2] !== exp[2])
+          expect([x, y, ...reg.data.subarray(i, i + 3)]).toEqual([x, y, ...exp]);
       }
     }
     const before = r.cache.decodes;
@@ -102,7 +118,11 @@ describe('tiled pyramidal TIFF', () => {
   it('a 12,000 × 9,000 pyramid: the repeated pattern is right far from the origin, at every level', async () => {
     const r = await openImage(file('wide.tif'));
     expect(r.meta.levels.map((l) => l.width)).toEqual([12000, 6000, 3000, 1500, 750, 375, 187]);
-    for (const [x, y] of [[11000, 8000], [4090, 2040], [6143, 6143]]) {
+    for (const [x, y] of [
+      [11000, 8000],
+      [4090, 2040],
+      [6143, 6143],
+    ]) {
       const reg = await r.readRegion(0, x, y, 400, 300);
       expect(diffRgb(reg.data, patternRgb(x, y, 400, 300), 400).meanAbs).toBeLessThan(1.5);
     }

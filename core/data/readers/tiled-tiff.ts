@@ -163,7 +163,18 @@ export class TiledTiffReader implements ImageReader {
 }
 
 /** Average 2 × 2 blocks of src (RGB, srcWidth wide) from (sx, sy) into a w × h block of dst at (dx, dy). */
-function halve(src: Uint8Array, srcWidth: number, sx: number, sy: number, w: number, h: number, dst: Uint8Array, dstWidth: number, dx: number, dy: number): void {
+function halve(
+  src: Uint8Array,
+  srcWidth: number,
+  sx: number,
+  sy: number,
+  w: number,
+  h: number,
+  dst: Uint8Array,
+  dstWidth: number,
+  dx: number,
+  dy: number,
+): void {
   const row = srcWidth * 3;
   for (let y = 0; y < h; y++) {
     let a = ((sy + 2 * y) * srcWidth + sx) * 3;

@@ -29,7 +29,10 @@ async function decodeJpeg(bytes: Uint8Array, layout: TileLayout, what: string): 
   const frame = jpegFrameSize(stream);
   if (!frame) throw new Error('no JPEG frame header (SOF) before the scan');
   if (frame.width > layout.tileWidth || frame.height > layout.tileHeight) {
-    throw new DinoscopeError('CORRUPT', `${what}: its JPEG frame is ${frame.width} × ${frame.height} pixels, larger than the level's ${layout.tileWidth} × ${layout.tileHeight} tiles.`);
+    throw new DinoscopeError(
+      'CORRUPT',
+      `${what}: its JPEG frame is ${frame.width} × ${frame.height} pixels, larger than the level's ${layout.tileWidth} × ${layout.tileHeight} tiles.`,
+    );
   }
   const limitInputPixels = Math.max(1, layout.tileWidth * layout.tileHeight);
   const { data, info } = await sharp(stream, { failOn: 'error', limitInputPixels }).raw().toBuffer({ resolveWithObject: true });

@@ -27,7 +27,13 @@ export interface TileLayout {
   byteCounts: number[];
 }
 
-const supportedCompression = new Set<number>([Compression.None, Compression.LZW, Compression.JPEG, Compression.AdobeDeflate, Compression.Deflate]);
+const supportedCompression = new Set<number>([
+  Compression.None,
+  Compression.LZW,
+  Compression.JPEG,
+  Compression.AdobeDeflate,
+  Compression.Deflate,
+]);
 
 const compressionNames: Record<number, string> = {
   [Compression.OldJPEG]: 'old-style JPEG (compression 6)',
@@ -52,9 +58,13 @@ export function tileLayout(path: string, ifd: Ifd, fileSize: number): TileLayout
   const tileWidth = tagNumber(ifd, Tag.TileWidth, 0);
   const tileHeight = tagNumber(ifd, Tag.TileLength, 0);
   if (!(width > 0 && height > 0)) throw corrupt(`a directory has no image size`);
-  if (!(tileWidth > 0 && tileHeight > 0 && tileWidth <= MAX_TILE_SIDE && tileHeight <= MAX_TILE_SIDE)) throw corrupt(`tile size ${tileWidth} × ${tileHeight} is not between 1 and ${MAX_TILE_SIDE}`);
+  if (!(tileWidth > 0 && tileHeight > 0 && tileWidth <= MAX_TILE_SIDE && tileHeight <= MAX_TILE_SIDE))
+    throw corrupt(`tile size ${tileWidth} × ${tileHeight} is not between 1 and ${MAX_TILE_SIDE}`);
   if (tileWidth * tileHeight > MAX_TILE_PIXELS) {
-    throw new DinoscopeError('TOO_LARGE', `${path}: its tiles are ${tileWidth} × ${tileHeight} pixels, more than the ${MAX_TILE_PIXELS} (4096 × 4096) Dinoscope decodes at once; re-save it with smaller tiles (e.g. vips tiffsave --tile --tile-width 512).`);
+    throw new DinoscopeError(
+      'TOO_LARGE',
+      `${path}: its tiles are ${tileWidth} × ${tileHeight} pixels, more than the ${MAX_TILE_PIXELS} (4096 × 4096) Dinoscope decodes at once; re-save it with smaller tiles (e.g. vips tiffsave --tile --tile-width 512).`,
+    );
   }
   const samples = tagNumber(ifd, Tag.SamplesPerPixel, 1);
   const bits = tagNumbers(ifd, Tag.BitsPerSample);
@@ -69,18 +79,35 @@ export function tileLayout(path: string, ifd: Ifd, fileSize: number): TileLayout
   if (planar !== 1 && samples > 1) throw unsupported(`planar configuration ${planar}`);
   if (!supportedCompression.has(compression)) throw unsupported(`${compressionNames[compression] ?? `compression ${compression}`} tiles`);
   if (photometric === Photometric.YCbCr && compression !== Compression.JPEG) throw unsupported('YCbCr pixels outside JPEG');
-  if (![Photometric.MinIsWhite, Photometric.MinIsBlack, Photometric.RGB, Photometric.YCbCr].includes(photometric as 0)) throw unsupported(`photometric interpretation ${photometric}`);
-  if ((photometric === Photometric.RGB || photometric === Photometric.YCbCr) && samples < 3) throw corrupt(`RGB photometric with ${samples} samples`);
+  if (![Photometric.MinIsWhite, Photometric.MinIsBlack, Photometric.RGB, Photometric.YCbCr].includes(photometric as 0))
+    throw unsupported(`photometric interpretation ${photometric}`);
+  if ((photometric === Photometric.RGB || photometric === Photometric.YCbCr) && samples < 3)
+    throw corrupt(`RGB photometric with ${samples} samples`);
   if (predictor !== 1 && predictor !== 2) throw unsupported(`predictor ${predictor}`);
   const tilesAcross = Math.ceil(width / tileWidth);
   const tilesDown = Math.ceil(height / tileHeight);
   const offsets = tagNumbers(ifd, Tag.TileOffsets);
   const byteCounts = tagNumbers(ifd, Tag.TileByteCounts);
   const count = tilesAcross * tilesDown;
-  if (offsets.length < count || byteCounts.length < count) throw corrupt(`a ${width} × ${height} level needs ${count} tiles but lists ${Math.min(offsets.length, byteCounts.length)}`);
+  if (offsets.length < count || byteCounts.length < count)
+    throw corrupt(`a ${width} × ${height} level needs ${count} tiles but lists ${Math.min(offsets.length, byteCounts.length)}`);
   for (let i = 0; i < count; i++) {
     if (byteCounts[i] > MAX_TILE_BYTES) throw corrupt(`tile ${i} claims ${byteCounts[i]} bytes`);
     if (offsets[i] + byteCounts[i] > fileSize) throw corrupt(`tile ${i} lies beyond the end of the file (truncated?)`);
   }
-  return { width, height, tileWidth, tileHeight, tilesAcross, tilesDown, compression, photometric, samples, predictor, jpegTables: tagBytes(ifd, Tag.JPEGTables), offsets, byteCounts };
+  return {
+    width,
+    height,
+    tileWidth,
+    tileHeight,
+    tilesAcross,
+    tilesDown,
+    compression,
+    photometric,
+    samples,
+    predictor,
+    jpegTables: tagBytes(ifd, Tag.JPEGTables),
+    offsets,
+    byteCounts,
+  };
 }

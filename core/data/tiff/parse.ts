@@ -101,17 +101,44 @@ class Parser {
     const out = new Array<number>(count);
     for (let i = 0; i < count; i++) {
       switch (type) {
-        case 3: out[i] = view.getUint16(i * 2, le); break;
-        case 8: out[i] = view.getInt16(i * 2, le); break;
-        case 4: case 13: out[i] = view.getUint32(i * 4, le); break;
-        case 9: out[i] = view.getInt32(i * 4, le); break;
-        case 5: { const d = view.getUint32(i * 8 + 4, le); out[i] = d === 0 ? 0 : view.getUint32(i * 8, le) / d; break; }
-        case 10: { const d = view.getInt32(i * 8 + 4, le); out[i] = d === 0 ? 0 : view.getInt32(i * 8, le) / d; break; }
-        case 11: out[i] = view.getFloat32(i * 4, le); break;
-        case 12: out[i] = view.getFloat64(i * 8, le); break;
-        case 16: case 18: out[i] = Number(view.getBigUint64(i * 8, le)); break;
-        case 17: out[i] = Number(view.getBigInt64(i * 8, le)); break;
-        default: out[i] = 0;
+        case 3:
+          out[i] = view.getUint16(i * 2, le);
+          break;
+        case 8:
+          out[i] = view.getInt16(i * 2, le);
+          break;
+        case 4:
+        case 13:
+          out[i] = view.getUint32(i * 4, le);
+          break;
+        case 9:
+          out[i] = view.getInt32(i * 4, le);
+          break;
+        case 5: {
+          const d = view.getUint32(i * 8 + 4, le);
+          out[i] = d === 0 ? 0 : view.getUint32(i * 8, le) / d;
+          break;
+        }
+        case 10: {
+          const d = view.getInt32(i * 8 + 4, le);
+          out[i] = d === 0 ? 0 : view.getInt32(i * 8, le) / d;
+          break;
+        }
+        case 11:
+          out[i] = view.getFloat32(i * 4, le);
+          break;
+        case 12:
+          out[i] = view.getFloat64(i * 8, le);
+          break;
+        case 16:
+        case 18:
+          out[i] = Number(view.getBigUint64(i * 8, le));
+          break;
+        case 17:
+          out[i] = Number(view.getBigInt64(i * 8, le));
+          break;
+        default:
+          out[i] = 0;
       }
     }
     return out;
@@ -129,7 +156,8 @@ class Parser {
     const count = this.bigTiff ? Number(cv.getBigUint64(0, this.littleEndian)) : cv.getUint16(0, this.littleEndian);
     if (count === 0 || count > MAX_ENTRIES) throw this.corrupt(`the directory at ${offset} has ${count} entries`);
     this.directoryBytes += count * entrySize + offSize;
-    if (this.directoryBytes > MAX_DIRECTORY_BYTES) throw this.corrupt(`its directories take more than ${MAX_DIRECTORY_BYTES / 2 ** 20} MiB`);
+    if (this.directoryBytes > MAX_DIRECTORY_BYTES)
+      throw this.corrupt(`its directories take more than ${MAX_DIRECTORY_BYTES / 2 ** 20} MiB`);
     const body = await this.src.read(offset + countSize, count * entrySize + offSize, `the directory at ${offset}`);
     const view = new DataView(body.buffer);
     const tags = new Map<number, TagValue>();
@@ -143,16 +171,20 @@ class Parser {
       const cap = loadedTags.get(tag);
       if (cap === undefined || tags.has(tag)) continue; // tags no reader uses are never read; a repeated tag counts once
       let total = size * n;
-      if (!Number.isSafeInteger(total) || total > this.src.size) throw this.corrupt(`tag ${tag} declares ${n} values, more than the file holds`);
+      if (!Number.isSafeInteger(total) || total > this.src.size)
+        throw this.corrupt(`tag ${tag} declares ${n} values, more than the file holds`);
       const inline = total <= offSize;
       if (total > cap && textTags.has(tag)) {
         n = Math.floor(cap / size);
         total = n * size;
-      } else if (total > cap) throw this.corrupt(`tag ${tag} declares ${n} values, more than a TIFF of this kind needs (at most ${Math.floor(cap / size)})`);
+      } else if (total > cap)
+        throw this.corrupt(`tag ${tag} declares ${n} values, more than a TIFF of this kind needs (at most ${Math.floor(cap / size)})`);
       this.tagBytes += total;
       if (this.tagBytes > MAX_TAG_BYTES) throw this.corrupt(`its tag values take more than ${MAX_TAG_BYTES / 2 ** 20} MiB`);
       const valueAt = at + 4 + (this.bigTiff ? 8 : 4);
-      const bytes = inline ? body.slice(valueAt, valueAt + total) : await this.src.read(this.offsetAt(view, valueAt), total, `tag ${tag}'s values`);
+      const bytes = inline
+        ? body.slice(valueAt, valueAt + total)
+        : await this.src.read(this.offsetAt(view, valueAt), total, `tag ${tag}'s values`);
       tags.set(tag, this.decodeValues(bytes, type, n));
     }
     const next = this.offsetAt(view, count * entrySize);
@@ -177,7 +209,8 @@ export async function parseTiff(src: FileSource): Promise<TiffStructure> {
   const magic = view.getUint16(2, littleEndian);
   if (magic !== 42 && magic !== 43) throw new DinoscopeError('UNSUPPORTED', `${src.path}: not a TIFF file (version ${magic}).`);
   const bigTiff = magic === 43;
-  if (bigTiff && (head.length < 16 || view.getUint16(4, littleEndian) !== 8)) throw new DinoscopeError('CORRUPT', `${src.path}: malformed BigTIFF header.`);
+  if (bigTiff && (head.length < 16 || view.getUint16(4, littleEndian) !== 8))
+    throw new DinoscopeError('CORRUPT', `${src.path}: malformed BigTIFF header.`);
   const parser = new Parser(src, littleEndian, bigTiff);
   let next = parser.offsetAt(view, bigTiff ? 8 : 4);
   const ifds: Ifd[] = [];

@@ -31,7 +31,10 @@ export class FileSource {
       throw new DinoscopeError('CORRUPT', `${this.path}: ${what} has an impossible offset or length (${offset}, ${length}).`);
     }
     if (offset + length > this.size) {
-      throw new DinoscopeError('CORRUPT', `${this.path}: ${what} lies beyond the end of the file (${offset + length} > ${this.size} bytes; truncated?).`);
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${this.path}: ${what} lies beyond the end of the file (${offset + length} > ${this.size} bytes; truncated?).`,
+      );
     }
     const buf = new Uint8Array(length);
     let done = 0;

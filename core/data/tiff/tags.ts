@@ -34,7 +34,20 @@ export const Tag = {
   NdpiFormat: 65420,
 } as const;
 
-export const Compression = { None: 1, LZW: 5, OldJPEG: 6, JPEG: 7, AdobeDeflate: 8, PackBits: 32773, Deflate: 32946, Aperio_JP2K_YCbCr: 33003, Aperio_JP2K_RGB: 33005, JPEG2000: 34712, WebP: 50001, ZSTD: 50000 } as const;
+export const Compression = {
+  None: 1,
+  LZW: 5,
+  OldJPEG: 6,
+  JPEG: 7,
+  AdobeDeflate: 8,
+  PackBits: 32773,
+  Deflate: 32946,
+  Aperio_JP2K_YCbCr: 33003,
+  Aperio_JP2K_RGB: 33005,
+  JPEG2000: 34712,
+  WebP: 50001,
+  ZSTD: 50000,
+} as const;
 
 export const Photometric = { MinIsWhite: 0, MinIsBlack: 1, RGB: 2, Palette: 3, YCbCr: 6 } as const;
 

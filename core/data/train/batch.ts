@@ -47,7 +47,11 @@ export interface TrainBatch {
 /** The config with one step's sizes applied (crop sides and Gram side). */
 export function withSizes(cfg: BatchConfig, sizes: StepSizes | undefined): BatchConfig {
   if (!sizes) return cfg;
-  return { ...cfg, crops: { ...cfg.crops, globalSize: sizes.global, localSize: sizes.local }, ...(sizes.gram > 0 ? { gramSize: sizes.gram } : { gramSize: undefined }) };
+  return {
+    ...cfg,
+    crops: { ...cfg.crops, globalSize: sizes.global, localSize: sizes.local },
+    ...(sizes.gram > 0 ? { gramSize: sizes.gram } : { gramSize: undefined }),
+  };
 }
 
 /** The sampler tile side for a crop recipe: 1.5 × the global crop, so RandomResizedCrop has room. */

@@ -4,12 +4,20 @@ import { Rng } from './random.js';
 
 /** Bounding box and count of the set patches of a (gh·gw,) mask. */
 function bbox(mask: Uint8Array, w: number): { h: number; w: number; area: number } {
-  let y0 = Infinity, y1 = -1, x0 = Infinity, x1 = -1, area = 0;
+  let y0 = Infinity,
+    y1 = -1,
+    x0 = Infinity,
+    x1 = -1,
+    area = 0;
   mask.forEach((v, i) => {
     if (!v) return;
     area++;
-    const y = Math.floor(i / w), x = i % w;
-    y0 = Math.min(y0, y); y1 = Math.max(y1, y); x0 = Math.min(x0, x); x1 = Math.max(x1, x);
+    const y = Math.floor(i / w),
+      x = i % w;
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
   });
   return { h: y1 - y0 + 1, w: x1 - x0 + 1, area };
 }
@@ -45,11 +53,13 @@ describe('block masking (DINOv2 MaskingGenerator + collate)', () => {
         const img = Math.floor(b.indices[k] / N);
         if (b.masks[b.indices[k]] !== 1) problems.push(`step ${step}: index ${b.indices[k]} not masked`);
         if (k > 0 && b.indices[k] <= b.indices[k - 1]) problems.push(`step ${step}: indices not ascending at ${k}`);
-        if (Math.abs(b.weights[k] - 1 / perImage[img]) > 1e-6) problems.push(`step ${step}: weight ${b.weights[k]} for ${perImage[img]} patches`);
+        if (Math.abs(b.weights[k] - 1 / perImage[img]) > 1e-6)
+          problems.push(`step ${step}: weight ${b.weights[k]} for ${perImage[img]} patches`);
         wsum.set(img, (wsum.get(img) ?? 0) + b.weights[k]);
       }
       for (const [img, s] of wsum) if (Math.abs(s - 1) > 1e-5) problems.push(`step ${step}: image ${img} weights sum to ${s}`);
-      for (let k = b.count; k < b.upperBound; k++) if (b.indices[k] !== 0 || b.weights[k] !== 0) problems.push(`step ${step}: padding ${k} not zero`);
+      for (let k = b.count; k < b.upperBound; k++)
+        if (b.indices[k] !== 0 || b.weights[k] !== 0) problems.push(`step ${step}: padding ${k} not zero`);
     }
     expect(problems).toEqual([]);
   });
@@ -74,7 +84,9 @@ describe('block masking (DINOv2 MaskingGenerator + collate)', () => {
 
   it('one block is a filled rectangle of at most maxMask patches with a log-uniform aspect', () => {
     const rng = Rng.seeded(9);
-    let tall = 0, wide = 0, placed = 0;
+    let tall = 0,
+      wide = 0,
+      placed = 0;
     for (let t = 0; t < 500; t++) {
       const mask = new Uint8Array(N);
       const added = addBlock(rng, mask, grid, 40);

@@ -16,14 +16,23 @@ const dir = mkdtempSync(join(tmpdir(), 'dinoscope-prefetch-'));
 const slidePath = join(dir, 'slide.png');
 let plan: SamplingPlan;
 // Small crops keep the suite fast; the Quick/Standard sizes are measured by `npm run bench -- crops`.
-const config: BatchConfig = { seed: 17, batchSize: 4, patchSize: 16, crops: { ...QUICK_CROPS, globalSize: 64, localSize: 32, localCrops: 4 } };
+const config: BatchConfig = {
+  seed: 17,
+  batchSize: 4,
+  patchSize: 16,
+  crops: { ...QUICK_CROPS, globalSize: 64, localSize: 32, localCrops: 4 },
+};
 
 beforeAll(async () => {
-  const w = 900, h = 700;
+  const w = 900,
+    h = 700;
   const rgb = new Uint8Array(w * h * 3).fill(245);
   const rng = Rng.seeded(2);
-  for (let y = 100; y < 600; y++) for (let x = 150; x < 800; x++) rgb.set([200 - rng.int(0, 60), 80 + rng.int(0, 40), 160], 3 * (y * w + x));
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(slidePath);
+  for (let y = 100; y < 600; y++)
+    for (let x = 150; x < 800; x++) rgb.set([200 - rng.int(0, 60), 80 + rng.int(0, 40), 160], 3 * (y * w + x));
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(slidePath);
   plan = await buildSamplingPlan([{ id: 'slide', path: slidePath }], { tileSize: 96 });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,7 +89,9 @@ describe('Prefetcher', () => {
     const produce = s.produceMs.reduce((x, y) => x + y, 0) / s.produceMs.length;
     const afterWarmup = s.waits.slice(2);
     const waited = afterWarmup.reduce((x, y) => x + y, 0);
-    console.log(`prefetch: step ${stepMs.toFixed(0)} ms, ${produce.toFixed(1)} ms per batch in the worker; waits after warm-up ${afterWarmup.map((w) => w.toFixed(1)).join(' ')} ms`);
+    console.log(
+      `prefetch: step ${stepMs.toFixed(0)} ms, ${produce.toFixed(1)} ms per batch in the worker; waits after warm-up ${afterWarmup.map((w) => w.toFixed(1)).join(' ')} ms`,
+    );
     expect(waited).toBeLessThan(0.05 * stepMs * afterWarmup.length); // the consumer (almost) never blocks
   });
 

@@ -56,8 +56,22 @@ function toBatch(m: BatchMessage, base: BatchConfig): TrainBatch {
   return {
     step: m.step,
     sizes: m.sizes,
-    crops: { batch: config.batchSize, global: m.global, local: m.local, ...(m.gram ? { gram: m.gram, gramSize: m.sizes.gram } : {}), config: config.crops },
-    masks: { masks: m.masks, indices: m.indices, weights: m.weights, count: m.count, upperBound: m.upperBound, images: 2 * config.batchSize, patches: m.masks.length / (2 * config.batchSize) },
+    crops: {
+      batch: config.batchSize,
+      global: m.global,
+      local: m.local,
+      ...(m.gram ? { gram: m.gram, gramSize: m.sizes.gram } : {}),
+      config: config.crops,
+    },
+    masks: {
+      masks: m.masks,
+      indices: m.indices,
+      weights: m.weights,
+      count: m.count,
+      upperBound: m.upperBound,
+      images: 2 * config.batchSize,
+      patches: m.masks.length / (2 * config.batchSize),
+    },
     tiles: m.tiles,
   };
 }
@@ -124,7 +138,8 @@ export class Prefetcher {
   private fail(err: Error): void {
     if (this.failure) return;
     this.failure = err;
-    for (const done of this.pending.values()) done({ type: 'error', id: 0, error: { name: err.name, message: err.message, code: 'INTERNAL' } });
+    for (const done of this.pending.values())
+      done({ type: 'error', id: 0, error: { name: err.name, message: err.message, code: 'INTERNAL' } });
     this.pending.clear();
     this.waiter?.reject(err);
     this.waiter = null;

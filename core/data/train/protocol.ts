@@ -30,10 +30,7 @@ export interface BatchMessage {
 }
 
 export type FromWorker =
-  | { type: 'ready'; id: number }
-  | BatchMessage
-  | { type: 'error'; id: number; error: ErrorEnvelope }
-  | { type: 'closed'; id: number };
+  { type: 'ready'; id: number } | BatchMessage | { type: 'error'; id: number; error: ErrorEnvelope } | { type: 'closed'; id: number };
 
 /** The buffers of a batch message, for postMessage's transfer list. */
 export function transferList(m: BatchMessage): ArrayBuffer[] {

@@ -18,15 +18,23 @@ describe('Rng (xoshiro128**)', () => {
     const saved = JSON.parse(JSON.stringify(r.state())) as ReturnType<Rng['state']>;
     const want = Array.from({ length: 100 }, () => [r.uniform(), r.normal(), r.int(0, 17), r.logUniform(0.3, 3)]);
     const resumed = Rng.fromState(saved);
-    expect(Array.from({ length: 100 }, () => [resumed.uniform(), resumed.normal(), resumed.int(0, 17), resumed.logUniform(0.3, 3)])).toEqual(want);
+    expect(
+      Array.from({ length: 100 }, () => [resumed.uniform(), resumed.normal(), resumed.int(0, 17), resumed.logUniform(0.3, 3)]),
+    ).toEqual(want);
     expect(() => Rng.fromState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(/four unsigned/);
   });
 
   it('uniform, normal, int and logUniform have the right moments and ranges', () => {
     const r = Rng.seeded(1);
     const n = 100_000;
-    let su = 0, sn = 0, sn2 = 0, sl = 0;
-    let uMin = Infinity, uMax = -Infinity, lMin = Infinity, lMax = -Infinity;
+    let su = 0,
+      sn = 0,
+      sn2 = 0,
+      sl = 0;
+    let uMin = Infinity,
+      uMax = -Infinity,
+      lMin = Infinity,
+      lMax = -Infinity;
     const counts = new Array(6).fill(0);
     for (let i = 0; i < n; i++) {
       const u = r.uniform(2, 4);

@@ -14,7 +14,8 @@ const TISSUE = { x0: 600, x1: 1100, y0: 100, y1: 700 }; // level-0 rectangle of 
 let slide: SamplerImage, blank: SamplerImage, pyramid: SamplerImage;
 
 beforeAll(async () => {
-  const w = 1200, h = 900;
+  const w = 1200,
+    h = 900;
   const rgb = new Uint8Array(w * h * 3).fill(245); // glass
   const rng = Rng.seeded(1);
   for (let y = TISSUE.y0; y < TISSUE.y1; y++) {
@@ -25,9 +26,13 @@ beforeAll(async () => {
     }
   }
   slide = { id: 'slide', path: join(dir, 'slide.png') };
-  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(slide.path);
+  await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(slide.path);
   blank = { id: 'blank', path: join(dir, 'blank.png') };
-  await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 250, g: 250, b: 250 } } }).png().toFile(blank.path);
+  await sharp({ create: { width: 800, height: 600, channels: 3, background: { r: 250, g: 250, b: 250 } } })
+    .png()
+    .toFile(blank.path);
   pyramid = { id: 'pyr', path: join(dir, 'pyr.tif') };
   await writePyramidalTiff(pyramid.path, { width: 4096, height: 4096, tile: 256, compression: 'jpeg', pixelsPerMm: 4000 }); // 0.25 µm/px
 });
@@ -62,14 +67,16 @@ describe('TileSampler', () => {
     const plan = await buildSamplingPlan([slide], { tileSize: 64, minForeground: 0.5 });
     const sampler = new TileSampler(plan);
     const rng = Rng.seeded(3);
-    let tissuePixels = 0, total = 0;
+    let tissuePixels = 0,
+      total = 0;
     for (let i = 0; i < 40; i++) {
       const t = await sampler.sample(rng);
       expect([t.tile.width, t.tile.height, t.tile.data.length]).toEqual([64, 64, 64 * 64 * 3]);
       expect(t.foreground).toBeGreaterThanOrEqual(0.5);
       expect(tileForeground(plan.images[0], t.x, t.y, t.size)).toBe(t.foreground);
       // The tile's centre lies on the tissue rectangle (up to one thumbnail pixel ≈ 5 px of slack).
-      const cx = t.x + t.size / 2, cy = t.y + t.size / 2;
+      const cx = t.x + t.size / 2,
+        cy = t.y + t.size / 2;
       expect(cx).toBeGreaterThan(TISSUE.x0 - 6);
       expect(cx).toBeLessThan(TISSUE.x1 + 6);
       expect(cy).toBeGreaterThan(TISSUE.y0 - 6);
@@ -121,7 +128,10 @@ describe('TileSampler', () => {
     const reader = await openImage(pyramid.path);
     const ref = await reader.readRegion(0, Math.round(t.x), Math.round(t.y), 144, 144);
     await reader.close();
-    const small = await sharp(ref.data, { raw: { width: 144, height: 144, channels: 3 } }).resize(48, 48, { kernel: 'lanczos3' }).raw().toBuffer();
+    const small = await sharp(ref.data, { raw: { width: 144, height: 144, channels: 3 } })
+      .resize(48, 48, { kernel: 'lanczos3' })
+      .raw()
+      .toBuffer();
     let diff = 0;
     for (let i = 0; i < small.length; i++) diff += Math.abs(small[i] - t.tile.data[i]);
     expect(diff / small.length).toBeLessThan(25);

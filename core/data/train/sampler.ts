@@ -93,8 +93,10 @@ async function thumbnailJpeg(img: SamplerImage, reader: ImageReader): Promise<Ui
 /** Opens every image once, chooses levels and computes tissue masks. Throws BAD_INPUT when there is nothing to sample. */
 export async function buildSamplingPlan(images: readonly SamplerImage[], opts: SamplerOptions): Promise<SamplingPlan> {
   const log = opts.log ?? ((): void => {});
-  if (!Number.isInteger(opts.tileSize) || opts.tileSize < 8) throw new DinoscopeError('BAD_INPUT', `Tile size must be an integer ≥ 8, got ${opts.tileSize}.`);
-  if (opts.mpp !== undefined && !(opts.mpp > 0)) throw new DinoscopeError('BAD_INPUT', `Target resolution must be a positive number of µm per pixel, got ${opts.mpp}.`);
+  if (!Number.isInteger(opts.tileSize) || opts.tileSize < 8)
+    throw new DinoscopeError('BAD_INPUT', `Tile size must be an integer ≥ 8, got ${opts.tileSize}.`);
+  if (opts.mpp !== undefined && !(opts.mpp > 0))
+    throw new DinoscopeError('BAD_INPUT', `Target resolution must be a positive number of µm per pixel, got ${opts.mpp}.`);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'There are no readable images to train on.');
   const plans: ImagePlan[] = [];
   for (const img of images) {
@@ -102,7 +104,10 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
     try {
       const meta = reader.meta;
       const { downsample, level, levelDownsample, mppFallback } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
-      if (mppFallback) log(`${img.path}: no resolution (mpp) in the file; sampling at level ${Math.min(opts.level ?? 0, meta.levels.length - 1)} instead of ${opts.mpp} µm/px.`);
+      if (mppFallback)
+        log(
+          `${img.path}: no resolution (mpp) in the file; sampling at level ${Math.min(opts.level ?? 0, meta.levels.length - 1)} instead of ${opts.mpp} µm/px.`,
+        );
       const mask = await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
       const fg: number[] = [];
       for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
@@ -168,7 +173,8 @@ export class TileSampler {
   /** A position (level-0 top-left) for a tile of side `size` in image p: on its foreground, up to 10 tries. */
   private position(rng: Rng, p: ImagePlan, size: number): { x: number; y: number; foreground: number } {
     const clamp = (v: number, extent: number): number => (extent <= size ? (extent - size) / 2 : Math.min(Math.max(v, 0), extent - size));
-    if (!p.mask) return { x: clamp(rng.uniform(0, p.width - size), p.width), y: clamp(rng.uniform(0, p.height - size), p.height), foreground: 1 };
+    if (!p.mask)
+      return { x: clamp(rng.uniform(0, p.width - size), p.width), y: clamp(rng.uniform(0, p.height - size), p.height), foreground: 1 };
     const m = p.mask;
     let best = { x: 0, y: 0, foreground: -1 };
     for (let attempt = 0; attempt < 10; attempt++) {

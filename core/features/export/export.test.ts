@@ -20,7 +20,12 @@ describe('npy', () => {
     try {
       await writeFile(join(dir, 'a.npy'), npyBytes(data, [3, 4, 5], 'float16'));
       await writeFile(join(dir, 'b.npy'), npyBytes(data, [60]));
-      const out = execFileSync(py, ['-c', `import numpy as n; a=n.load('${dir}/a.npy'); b=n.load('${dir}/b.npy'); print(a.dtype, a.shape, float(a[2,3,4]), b.dtype, b.shape, float(b.sum()))`]).toString().trim();
+      const out = execFileSync(py, [
+        '-c',
+        `import numpy as n; a=n.load('${dir}/a.npy'); b=n.load('${dir}/b.npy'); print(a.dtype, a.shape, float(a[2,3,4]), b.dtype, b.shape, float(b.sum()))`,
+      ])
+        .toString()
+        .trim();
       expect(out).toBe(`float16 (3, 4, 5) ${data[59]} float32 (60,) ${data.reduce((s, x) => s + x, 0)}`);
     } finally {
       await rm(dir, { recursive: true, force: true });

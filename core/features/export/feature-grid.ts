@@ -37,7 +37,10 @@ export function arraySource(grid: Float32Array, gridWidth: number, gridHeight: n
 }
 
 /** A feature store (store/reader.ts) as a source. */
-export function storeSource(reader: { manifest: { gridWidth: number; gridHeight: number; dim: number }; readRect(x: number, y: number, w: number, h: number): Promise<Float32Array> }): FeatureGridSource {
+export function storeSource(reader: {
+  manifest: { gridWidth: number; gridHeight: number; dim: number };
+  readRect(x: number, y: number, w: number, h: number): Promise<Float32Array>;
+}): FeatureGridSource {
   const { gridWidth, gridHeight, dim } = reader.manifest;
   return { gridWidth, gridHeight, dim, readRect: (x, y, w, h) => reader.readRect(x, y, w, h) };
 }

@@ -19,7 +19,8 @@ export interface FeatureCsvImage {
   readRows(y: number, h: number): Promise<Float32Array>;
 }
 
-export const featureCsvHeader = (dim: number): string => ['image', 'x', 'y', 'col', 'row', ...Array.from({ length: dim }, (_, i) => `f${i}`)].join(',');
+export const featureCsvHeader = (dim: number): string =>
+  ['image', 'x', 'y', 'col', 'row', ...Array.from({ length: dim }, (_, i) => `f${i}`)].join(',');
 
 /** Values with 6 significant digits, trailing zeros dropped. */
 const num = (v: number): string => String(Number(v.toPrecision(6)));

@@ -12,7 +12,12 @@ type Ring = Pt[];
 
 const shoelace = (r: Ring): number => r.slice(0, -1).reduce((s, p, i) => s + p[0] * r[i + 1][1] - r[i + 1][0] * p[1], 0) / 2;
 const cross = (o: Pt, a: Pt, b: Pt): number => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
-const onSeg = (p: Pt, a: Pt, b: Pt): boolean => cross(a, b, p) === 0 && Math.min(a[0], b[0]) <= p[0] && p[0] <= Math.max(a[0], b[0]) && Math.min(a[1], b[1]) <= p[1] && p[1] <= Math.max(a[1], b[1]);
+const onSeg = (p: Pt, a: Pt, b: Pt): boolean =>
+  cross(a, b, p) === 0 &&
+  Math.min(a[0], b[0]) <= p[0] &&
+  p[0] <= Math.max(a[0], b[0]) &&
+  Math.min(a[1], b[1]) <= p[1] &&
+  p[1] <= Math.max(a[1], b[1]);
 /** Closed segments ab and cd share at least one point. */
 function meet(a: Pt, b: Pt, c: Pt, d: Pt): boolean {
   const d1 = cross(c, d, a);
@@ -67,7 +72,8 @@ function problems(poly: Ring[]): string[] {
 }
 
 /** Whether cell (x, y)'s centre lies in the polygons (inside a shell and in none of its holes). */
-const covered = (polys: Ring[][], x: number, y: number): boolean => polys.some(([s, ...hs]) => where([x + 0.5, y + 0.5], s) > 0 && hs.every((h) => where([x + 0.5, y + 0.5], h) < 0));
+const covered = (polys: Ring[][], x: number, y: number): boolean =>
+  polys.some(([s, ...hs]) => where([x + 0.5, y + 0.5], s) > 0 && hs.every((h) => where([x + 0.5, y + 0.5], h) < 0));
 
 function check(mask: Uint8Array, w: number, h: number): void {
   const polys = maskPolygons(mask, w, h, { stride: 1, origin: { x: 0, y: 0 } });
@@ -84,13 +90,7 @@ describe('cluster polygons are valid', () => {
   it('a region whose arms touch diagonally: the shell does not touch itself, the pinched bay is a hole', () => {
     // Cells (4, 2) and (3, 3) touch only at a corner, with background on the other diagonal: the ring
     // around this one region passes that saddle twice.
-    const { mask, w, h } = fromRows([
-      '......',
-      '.####.',
-      '.#..#.',
-      '.#.#..',
-      '.###..',
-    ]);
+    const { mask, w, h } = fromRows(['......', '.####.', '.#..#.', '.#.#..', '.###..']);
     check(mask, w, h);
     const polys = maskPolygons(mask, w, h, { stride: 1, origin: { x: 0, y: 0 } });
     expect(polys).toHaveLength(1);
@@ -98,21 +98,18 @@ describe('cluster polygons are valid', () => {
   });
 
   it('holes with islands and diagonal neighbours inside a frame', () => {
-    check(...(Object.values(fromRows([
-      '########',
-      '#..#...#',
-      '#...#..#',
-      '#.#....#',
-      '#...##.#',
-      '#.#.##.#',
-      '#......#',
-      '########',
-    ])) as [Uint8Array, number, number]));
+    check(
+      ...(Object.values(fromRows(['########', '#..#...#', '#...#..#', '#.#....#', '#...##.#', '#.#.##.#', '#......#', '########'])) as [
+        Uint8Array,
+        number,
+        number,
+      ]),
+    );
   });
 
-  it('random cluster maps (k = 2..6, 18 × 16 grids): every cluster\'s polygons valid and exact', () => {
+  it("random cluster maps (k = 2..6, 18 × 16 grids): every cluster's polygons valid and exact", () => {
     let seed = 7;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     for (let trial = 0; trial < 24; trial++) {
       const w = 18;
       const h = 16;

@@ -135,10 +135,18 @@ export function maskPolygons(mask: Uint8Array, w: number, h: number, place: Grid
 }
 
 /** One QuPath annotation Feature for a mask (null when the mask is empty). */
-export function maskFeature(mask: Uint8Array, w: number, h: number, place: GridPlacement, name: string, color: [number, number, number]): GeoJsonFeature | null {
+export function maskFeature(
+  mask: Uint8Array,
+  w: number,
+  h: number,
+  place: GridPlacement,
+  name: string,
+  color: [number, number, number],
+): GeoJsonFeature | null {
   const polys = maskPolygons(mask, w, h, place);
   if (polys.length === 0) return null;
-  const geometry: GeoJsonFeature['geometry'] = polys.length === 1 ? { type: 'Polygon', coordinates: polys[0] } : { type: 'MultiPolygon', coordinates: polys };
+  const geometry: GeoJsonFeature['geometry'] =
+    polys.length === 1 ? { type: 'Polygon', coordinates: polys[0] } : { type: 'MultiPolygon', coordinates: polys };
   return { type: 'Feature', geometry, properties: { objectType: 'annotation', classification: { name, color } } };
 }
 

@@ -19,20 +19,42 @@ export function clusterLabelImage(labels: Int32Array): Uint8Array {
 }
 
 /** An 8-bit greyscale PNG of (h, w) labels, `ppp` pixels per patch, pHYs from µm per patch (none when null). */
-export async function labelPng(labels: Uint8Array, width: number, height: number, ppp: number, umPerPatch: number | null): Promise<Uint8Array> {
+export async function labelPng(
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  ppp: number,
+  umPerPatch: number | null,
+): Promise<Uint8Array> {
   const data = enlargeLabels(labels, width, height, ppp);
-  const png = await sharp(data, { raw: { width: width * ppp, height: height * ppp, channels: 1 }, limitInputPixels: false }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
+  const png = await sharp(data, { raw: { width: width * ppp, height: height * ppp, channels: 1 }, limitInputPixels: false })
+    .toColourspace('b-w')
+    .png({ compressionLevel: 6 })
+    .toBuffer();
   return withPngPhys(png, umPerPatch === null ? null : umPerPatch / ppp);
 }
 
 /** An RGBA PNG of an (h, w, 4) map (PCA colours, cluster preview), `ppp` pixels per patch, pHYs as labelPng. */
-export async function rgbaPng(rgba: Uint8Array, width: number, height: number, ppp: number, umPerPatch: number | null): Promise<Uint8Array> {
+export async function rgbaPng(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  ppp: number,
+  umPerPatch: number | null,
+): Promise<Uint8Array> {
   let img = sharp(rgba, { raw: { width, height, channels: 4 }, limitInputPixels: false });
   if (ppp !== 1) img = img.resize(width * ppp, height * ppp, { kernel: 'nearest' });
   const png = await img.png({ compressionLevel: 6 }).toBuffer();
   return withPngPhys(png, umPerPatch === null ? null : umPerPatch / ppp);
 }
 
-export async function writeLabelPng(path: string, labels: Uint8Array, width: number, height: number, ppp: number, umPerPatch: number | null): Promise<void> {
+export async function writeLabelPng(
+  path: string,
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  ppp: number,
+  umPerPatch: number | null,
+): Promise<void> {
   await writeFileAtomic(path, await labelPng(labels, width, height, ppp, umPerPatch));
 }

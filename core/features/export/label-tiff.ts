@@ -45,7 +45,8 @@ interface Tag {
 export function labelPyramidTiff(base: LabelPlane, opts: { umPerPixel: number | null; description: string; tile?: number }): Uint8Array {
   const tile = opts.tile ?? 256;
   if (tile % 16 !== 0 || tile <= 0) throw new DinoscopeError('BAD_INPUT', `label TIFF: tile ${tile} is not a positive multiple of 16.`);
-  if (base.data.length !== base.width * base.height) throw new DinoscopeError('BAD_INPUT', `label TIFF: ${base.data.length} values for a ${base.width} × ${base.height} plane.`);
+  if (base.data.length !== base.width * base.height)
+    throw new DinoscopeError('BAD_INPUT', `label TIFF: ${base.data.length} values for a ${base.width} × ${base.height} plane.`);
   const levels: LabelPlane[] = [base];
   while (Math.max(levels[levels.length - 1].width, levels[levels.length - 1].height) > tile) levels.push(halve(levels[levels.length - 1]));
 

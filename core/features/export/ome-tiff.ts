@@ -16,7 +16,8 @@ const xmlEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, 
 
 /** OME-XML for one 8-bit plane of width × height (interleaved RGB, or 1 channel), µm per pixel when known. */
 export function omeXml(name: string, width: number, height: number, umPerPixel: number | null, channels: 1 | 3 = 3): string {
-  const phys = umPerPixel === null ? '' : ` PhysicalSizeX="${umPerPixel}" PhysicalSizeXUnit="µm" PhysicalSizeY="${umPerPixel}" PhysicalSizeYUnit="µm"`;
+  const phys =
+    umPerPixel === null ? '' : ` PhysicalSizeX="${umPerPixel}" PhysicalSizeXUnit="µm" PhysicalSizeY="${umPerPixel}" PhysicalSizeYUnit="µm"`;
   return (
     '<?xml version="1.0" encoding="UTF-8"?>' +
     '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
@@ -42,7 +43,8 @@ function readChain(dv: DataView): { ifds: number[]; entries: Entry[] } {
   const ifds: number[] = [];
   let off = dv.getUint32(4, true);
   while (off !== 0) {
-    if (ifds.includes(off) || off + 2 > dv.byteLength) throw new DinoscopeError('CORRUPT', 'OME-TIFF rewrite: the IFD chain of the written TIFF is broken.');
+    if (ifds.includes(off) || off + 2 > dv.byteLength)
+      throw new DinoscopeError('CORRUPT', 'OME-TIFF rewrite: the IFD chain of the written TIFF is broken.');
     ifds.push(off);
     const n = dv.getUint16(off, true);
     off = dv.getUint32(off + 2 + 12 * n, true);
@@ -52,7 +54,12 @@ function readChain(dv: DataView): { ifds: number[]; entries: Entry[] } {
   const entries: Entry[] = [];
   for (let i = 0; i < n; i++) {
     const e = first + 2 + 12 * i;
-    entries.push({ tag: dv.getUint16(e, true), type: dv.getUint16(e + 2, true), count: dv.getUint32(e + 4, true), raw: new Uint8Array(dv.buffer, dv.byteOffset + e + 8, 4).slice() });
+    entries.push({
+      tag: dv.getUint16(e, true),
+      type: dv.getUint16(e + 2, true),
+      count: dv.getUint32(e + 4, true),
+      raw: new Uint8Array(dv.buffer, dv.byteOffset + e + 8, 4).slice(),
+    });
   }
   return { ifds, entries };
 }
@@ -65,7 +72,8 @@ function readChain(dv: DataView): { ifds: number[]; entries: Entry[] } {
  */
 export function setPyramidResolution(tiff: Uint8Array, umPerPixel: number | null): void {
   const dv = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-  if (dv.getUint16(0, false) !== 0x4949 || dv.getUint16(2, true) !== 42) throw new DinoscopeError('UNSUPPORTED', 'OME-TIFF rewrite: expected a classic little-endian TIFF.');
+  if (dv.getUint16(0, false) !== 0x4949 || dv.getUint16(2, true) !== 42)
+    throw new DinoscopeError('UNSUPPORTED', 'OME-TIFF rewrite: expected a classic little-endian TIFF.');
   const { ifds } = readChain(dv);
   const entriesOf = (ifd: number): Map<number, number> => {
     const m = new Map<number, number>(); // tag → entry offset
@@ -94,7 +102,8 @@ export function setPyramidResolution(tiff: Uint8Array, umPerPixel: number | null
 /** The TIFF bytes rewritten so IFDs 1… are SubIFDs of IFD 0, with `description` as IFD 0's ImageDescription. */
 export function toSubIfdPyramid(tiff: Uint8Array, description: string): Uint8Array {
   const dv = new DataView(tiff.buffer, tiff.byteOffset, tiff.byteLength);
-  if (dv.getUint16(0, false) !== 0x4949 || dv.getUint16(2, true) !== 42) throw new DinoscopeError('UNSUPPORTED', 'OME-TIFF rewrite: expected a classic little-endian TIFF.');
+  if (dv.getUint16(0, false) !== 0x4949 || dv.getUint16(2, true) !== 42)
+    throw new DinoscopeError('UNSUPPORTED', 'OME-TIFF rewrite: expected a classic little-endian TIFF.');
   const { ifds, entries } = readChain(dv);
   const subs = ifds.slice(1);
   const desc = new TextEncoder().encode(description + '\0');
@@ -145,7 +154,9 @@ export async function writeMapOmeTiff(path: string, map: RgbMap, geometry: GridG
   const um = geometry.mpp === null ? null : (geometry.stride * geometry.mpp) / ppp;
   // TIFF resolution tags in pixels per centimetre (sharp takes pixels per mm); libvips' default would be 1 mm/px.
   const res = um === null ? {} : { xres: 1000 / um, yres: 1000 / um, resolutionUnit: 'cm' as const };
-  const tiff = await mapImage(map, ppp).tiff({ tile: true, tileWidth: tile, tileHeight: tile, pyramid: true, compression: 'deflate', predictor: 'horizontal', ...res }).toBuffer();
+  const tiff = await mapImage(map, ppp)
+    .tiff({ tile: true, tileWidth: tile, tileHeight: tile, pyramid: true, compression: 'deflate', predictor: 'horizontal', ...res })
+    .toBuffer();
   const xml = omeXml(opts.name ?? 'map', map.width * ppp, map.height * ppp, um);
   const bytes = new Uint8Array(tiff.buffer, tiff.byteOffset, tiff.byteLength);
   setPyramidResolution(bytes, um);
@@ -166,9 +177,22 @@ export function enlargeLabels(labels: Uint8Array, width: number, height: number,
 }
 
 /** Write a label map ((h, w) uint8, 0 = background) as a single-channel pyramidal OME-TIFF (label-tiff.ts). */
-export async function writeLabelOmeTiff(path: string, labels: Uint8Array, width: number, height: number, geometry: GridGeometry, opts: OmeTiffMapOptions = {}): Promise<void> {
+export async function writeLabelOmeTiff(
+  path: string,
+  labels: Uint8Array,
+  width: number,
+  height: number,
+  geometry: GridGeometry,
+  opts: OmeTiffMapOptions = {},
+): Promise<void> {
   const ppp = opts.pixelsPerPatch ?? 1;
   const um = geometry.mpp === null ? null : (geometry.stride * geometry.mpp) / ppp;
   const xml = omeXml(opts.name ?? 'labels', width * ppp, height * ppp, um, 1);
-  await writeFileAtomic(path, labelPyramidTiff({ data: enlargeLabels(labels, width, height, ppp), width: width * ppp, height: height * ppp }, { umPerPixel: um, description: xml, tile: opts.tile }));
+  await writeFileAtomic(
+    path,
+    labelPyramidTiff(
+      { data: enlargeLabels(labels, width, height, ppp), width: width * ppp, height: height * ppp },
+      { umPerPixel: um, description: xml, tile: opts.tile },
+    ),
+  );
 }

@@ -55,7 +55,15 @@ function arrayMeta(shape: [number, number, number], chunk: number): object {
 }
 
 /** Write the chunks of one row of chunks: `rows` is (rh, w, dim) patch-major for grid rows [cy·chunk, +rh). */
-async function writeChunkRow(dir: string, rows: Float32Array, rh: number, w: number, dim: number, chunk: number, cy: number): Promise<void> {
+async function writeChunkRow(
+  dir: string,
+  rows: Float32Array,
+  rh: number,
+  w: number,
+  dim: number,
+  chunk: number,
+  cy: number,
+): Promise<void> {
   const plane = chunk * chunk;
   for (let cx = 0; cx * chunk < w; cx++) {
     const c = new Float32Array(dim * plane); // (dim, chunk, chunk)
@@ -75,7 +83,17 @@ async function writeChunkRow(dir: string, rows: Float32Array, rh: number, w: num
 }
 
 /** Add (rh, w, dim) rows at grid row y0 of a level into the next level's sums and counts. */
-function poolInto(rows: Float32Array, rh: number, w: number, dim: number, y0: number, mask: Uint8Array | null, sums: Float32Array, counts: Uint16Array, w1: number): void {
+function poolInto(
+  rows: Float32Array,
+  rh: number,
+  w: number,
+  dim: number,
+  y0: number,
+  mask: Uint8Array | null,
+  sums: Float32Array,
+  counts: Uint16Array,
+  w1: number,
+): void {
   for (let y = 0; y < rh; y++) {
     const py = (y0 + y) >> 1;
     for (let x = 0; x < w; x++) {
@@ -89,10 +107,16 @@ function poolInto(rows: Float32Array, rh: number, w: number, dim: number, y0: nu
   }
 }
 
-export async function writeFeatureOmeZarr(dir: string, source: FeatureGridSource, geometry: GridGeometry, opts: OmeZarrOptions = {}): Promise<OmeZarrResult> {
+export async function writeFeatureOmeZarr(
+  dir: string,
+  source: FeatureGridSource,
+  geometry: GridGeometry,
+  opts: OmeZarrOptions = {},
+): Promise<OmeZarrResult> {
   const { dim } = source;
   const chunk = opts.chunk ?? 64;
-  if (!Number.isInteger(chunk) || chunk < 1) throw new DinoscopeError('BAD_INPUT', `${dir}: chunk size ${chunk} is not a positive integer.`);
+  if (!Number.isInteger(chunk) || chunk < 1)
+    throw new DinoscopeError('BAD_INPUT', `${dir}: chunk size ${chunk} is not a positive integer.`);
   const maxLevels = Math.max(0, Math.ceil(Math.log2(Math.max(source.gridWidth, source.gridHeight) / chunk)));
   const levels = Math.min(opts.levels ?? maxLevels, Math.ceil(Math.log2(Math.max(source.gridWidth, source.gridHeight, 1))));
   await mkdir(dir, { recursive: true });
@@ -142,7 +166,11 @@ export async function writeFeatureOmeZarr(dir: string, source: FeatureGridSource
         multiscales: [
           {
             name: opts.name ?? 'features',
-            axes: [{ name: 'c', type: 'channel' }, { name: 'y', type: 'space', ...space }, { name: 'x', type: 'space', ...space }],
+            axes: [
+              { name: 'c', type: 'channel' },
+              { name: 'y', type: 'space', ...space },
+              { name: 'x', type: 'space', ...space },
+            ],
             datasets: shapes.map((_, l) => ({
               path: String(l),
               coordinateTransformations: [
@@ -155,7 +183,16 @@ export async function writeFeatureOmeZarr(dir: string, source: FeatureGridSource
           },
         ],
       },
-      dinoscope: { format: 'dinoscope-feature-map', stride: geometry.stride, origin: geometry.origin, mpp: geometry.mpp, dim, gridWidth: source.gridWidth, gridHeight: source.gridHeight, ...opts.attributes },
+      dinoscope: {
+        format: 'dinoscope-feature-map',
+        stride: geometry.stride,
+        origin: geometry.origin,
+        mpp: geometry.mpp,
+        dim,
+        gridWidth: source.gridWidth,
+        gridHeight: source.gridHeight,
+        ...opts.attributes,
+      },
     },
   };
   await writeFileAtomic(join(dir, 'zarr.json'), JSON.stringify(group, null, 1));

@@ -17,7 +17,7 @@ function chunks(png: Uint8Array): Chunk[] {
   if (png.length < 8 || SIGNATURE.some((b, i) => png[i] !== b)) throw new DinoscopeError('CORRUPT', 'PNG: not a PNG stream.');
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const out: Chunk[] = [];
-  for (let p = 8; p + 12 <= png.length; ) {
+  for (let p = 8; p + 12 <= png.length;) {
     const len = dv.getUint32(p);
     const type = String.fromCharCode(png[p + 4], png[p + 5], png[p + 6], png[p + 7]);
     const end = p + 12 + len;
@@ -46,7 +46,8 @@ export const pxPerMetre = (umPerPixel: number): number => Math.round(1e6 / umPer
 
 /** The PNG with its pHYs replaced by `umPerPixel` µm per pixel (both axes), or removed when null. */
 export function withPngPhys(png: Uint8Array, umPerPixel: number | null): Uint8Array {
-  if (umPerPixel !== null && !(umPerPixel > 0 && Number.isFinite(umPerPixel))) throw new DinoscopeError('BAD_INPUT', `PNG: µm per pixel must be positive, got ${umPerPixel}.`);
+  if (umPerPixel !== null && !(umPerPixel > 0 && Number.isFinite(umPerPixel)))
+    throw new DinoscopeError('BAD_INPUT', `PNG: µm per pixel must be positive, got ${umPerPixel}.`);
   const parts: Uint8Array[] = [png.subarray(0, 8)];
   for (const c of chunks(png)) {
     if (c.type === 'pHYs') continue;

@@ -12,7 +12,10 @@ export interface QupathPair {
 
 /** What the user does next, in QuPath's own menu names (QuPath 0.4 and later). */
 export function qupathSteps(dir: string, pairs: readonly QupathPair[], what: 'clusters' | 'similarity' = 'clusters'): string {
-  const regions = what === 'clusters' ? 'The regions appear as annotations classified "cluster 0", "cluster 1", …, in the colours and names of the app\'s legend.' : 'The region appears as one annotation classified by its similarity threshold.';
+  const regions =
+    what === 'clusters'
+      ? 'The regions appear as annotations classified "cluster 0", "cluster 1", …, in the colours and names of the app\'s legend.'
+      : 'The region appears as one annotation classified by its similarity threshold.';
   if (pairs.length === 1) {
     return `In QuPath: File › Open… and choose the image ${pairs[0].image}; then File › Import objects from file… (or drag the file onto the viewer) and choose ${pairs[0].geojson} in ${dir}. ${regions}`;
   }

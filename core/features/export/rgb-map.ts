@@ -15,7 +15,8 @@ export interface RgbMap {
 
 /** Cluster labels (h, w) as colours (clusterColor, the same on every image); labels < 0 are `background`. */
 export function labelsToRgb(labels: Int32Array, width: number, height: number, background: [number, number, number] = [0, 0, 0]): RgbMap {
-  if (labels.length !== width * height) throw new DinoscopeError('BAD_INPUT', `cluster map: ${labels.length} labels for a ${width} × ${height} grid.`);
+  if (labels.length !== width * height)
+    throw new DinoscopeError('BAD_INPUT', `cluster map: ${labels.length} labels for a ${width} × ${height} grid.`);
   const rgb = new Uint8Array(width * height * 3);
   const cache = new Map<number, [number, number, number]>();
   for (let i = 0; i < labels.length; i++) {
@@ -32,8 +33,10 @@ export function labelsToRgb(labels: Int32Array, width: number, height: number, b
 
 /** The map as a sharp pipeline, enlarged by nearest neighbour to pixelsPerPatch per patch. */
 export function mapImage(map: RgbMap, pixelsPerPatch = 1): Sharp {
-  if (map.rgb.length !== map.width * map.height * 3) throw new DinoscopeError('BAD_INPUT', `map: ${map.rgb.length} bytes for a ${map.width} × ${map.height} RGB grid.`);
-  if (!Number.isInteger(pixelsPerPatch) || pixelsPerPatch < 1) throw new DinoscopeError('BAD_INPUT', `map: pixelsPerPatch ${pixelsPerPatch} is not a positive integer.`);
+  if (map.rgb.length !== map.width * map.height * 3)
+    throw new DinoscopeError('BAD_INPUT', `map: ${map.rgb.length} bytes for a ${map.width} × ${map.height} RGB grid.`);
+  if (!Number.isInteger(pixelsPerPatch) || pixelsPerPatch < 1)
+    throw new DinoscopeError('BAD_INPUT', `map: pixelsPerPatch ${pixelsPerPatch} is not a positive integer.`);
   const img = sharp(map.rgb, { raw: { width: map.width, height: map.height, channels: 3 }, limitInputPixels: false });
   return pixelsPerPatch === 1 ? img : img.resize(map.width * pixelsPerPatch, map.height * pixelsPerPatch, { kernel: 'nearest' });
 }

@@ -13,7 +13,12 @@ export interface SafetensorsMapOptions {
   metadata?: Record<string, string>;
 }
 
-export async function writeFeatureSafetensors(path: string, source: FeatureGridSource, geometry: GridGeometry, opts: SafetensorsMapOptions = {}): Promise<void> {
+export async function writeFeatureSafetensors(
+  path: string,
+  source: FeatureGridSource,
+  geometry: GridGeometry,
+  opts: SafetensorsMapOptions = {},
+): Promise<void> {
   const { gridWidth: w, gridHeight: h, dim } = source;
   const features = await source.readRect(0, 0, w, h); // (h, w, dim)
   const tensors = new Map<string, TensorToWrite>([['features', { shape: [h, w, dim], data: features, dtype: opts.dtype ?? 'F16' }]]);

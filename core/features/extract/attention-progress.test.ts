@@ -38,13 +38,20 @@ beforeAll(async () => {
     rgb.set([150 + Math.round(50 * Math.sin(x / 7)), 60 + Math.round(40 * Math.cos(y / 5)), 160], 3 * i);
   }
   png = join(dir, 'texture.png');
-  await writeFile(png, await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    png,
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
   await service.createProject(join(dir, 'proj'));
   imageId = (await service.importPaths([png])).added[0].id;
   await service.idle();
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(dir, 'proj')), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -72,7 +79,9 @@ describe('attention maps as a job', () => {
       states.push(p.state);
       if (p.state === 'running' && states.length === 1) void service.cancelJob(p.jobId);
     });
-    await expect(service.attentionMaps(imageId, { modelId: 'tiny', x: 0, y: 0, width: W, height: H })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(service.attentionMaps(imageId, { modelId: 'tiny', x: 0, y: 0, width: W, height: H })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
     off();
     expect(states.at(-1)).toBe('cancelled');
   }, 60_000);
@@ -80,7 +89,11 @@ describe('attention maps as a job', () => {
   it('regionMaps reports every tile and stops between tiles when its signal aborts', async () => {
     const models = new ModelManager({ projectDir: () => join(dir, 'proj'), jobs: new JobRegistry() });
     const l = await models.load('tiny');
-    const model = await TileModel.create(l.config, l.tensors, { batch: 1, side: 16 * l.config.patchSize, outputs: ['attention', 'tokenNorms'] });
+    const model = await TileModel.create(l.config, l.tensors, {
+      batch: 1,
+      side: 16 * l.config.patchSize,
+      outputs: ['attention', 'tokenNorms'],
+    });
     const reader = await openImage(png);
     try {
       const res = workingResolution(reader.meta, { level: 0 }, 14, png);

@@ -33,7 +33,14 @@ export interface RegionMapHooks {
 }
 
 /** `model` must output 'attention' (B, h, N) and 'tokenNorms' (B, T) for square tiles (`model.width` = `model.height`). */
-export async function regionMaps(reader: ImageReader, res: WorkingResolution, model: TileModel, region: { x: number; y: number; width: number; height: number }, file: string, hooks: RegionMapHooks = {}): Promise<RegionMaps> {
+export async function regionMaps(
+  reader: ImageReader,
+  res: WorkingResolution,
+  model: TileModel,
+  region: { x: number; y: number; width: number; height: number },
+  file: string,
+  hooks: RegionMapHooks = {},
+): Promise<RegionMaps> {
   const p = model.config.patchSize;
   const S = model.width;
   const P = S / p; // patches per tile side
@@ -46,8 +53,16 @@ export async function regionMaps(reader: ImageReader, res: WorkingResolution, mo
   const gy1 = Math.min(res.gridHeight, Math.ceil((region.y + region.height) / res.stride));
   const gw = gx1 - gx0;
   const gh = gy1 - gy0;
-  if (!(gw > 0 && gh > 0)) throw new DinoscopeError('BAD_INPUT', `${file}: the region ${region.width} × ${region.height} at (${region.x}, ${region.y}) lies outside the image.`);
-  if (gw > MAX_REGION_PATCHES || gh > MAX_REGION_PATCHES) throw new DinoscopeError('BAD_INPUT', `${file}: the region spans ${gw} × ${gh} patches; zoom in to at most ${MAX_REGION_PATCHES} × ${MAX_REGION_PATCHES}.`);
+  if (!(gw > 0 && gh > 0))
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${file}: the region ${region.width} × ${region.height} at (${region.x}, ${region.y}) lies outside the image.`,
+    );
+  if (gw > MAX_REGION_PATCHES || gh > MAX_REGION_PATCHES)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${file}: the region spans ${gw} × ${gh} patches; zoom in to at most ${MAX_REGION_PATCHES} × ${MAX_REGION_PATCHES}.`,
+    );
   const attention = new Float32Array(gw * gh); // (gh, gw)
   const tokenNorms = new Float32Array(gw * gh);
   const regSum = new Array<number>(R).fill(0);
@@ -79,5 +94,14 @@ export async function regionMaps(reader: ImageReader, res: WorkingResolution, mo
       hooks.progress?.(tiles, total);
     }
   }
-  return { x: gx0 * res.stride, y: gy0 * res.stride, stride: res.stride, gridWidth: gw, gridHeight: gh, attention, tokenNorms, registerNorms: regSum.map((s) => s / tiles) };
+  return {
+    x: gx0 * res.stride,
+    y: gy0 * res.stride,
+    stride: res.stride,
+    gridWidth: gw,
+    gridHeight: gh,
+    attention,
+    tokenNorms,
+    registerNorms: regSum.map((s) => s / tiles),
+  };
 }

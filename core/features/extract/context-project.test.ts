@@ -45,7 +45,9 @@ beforeAll(async () => {
     await reader.close();
   }
   ({ service, ids } = await importedProject(dir, paths));
-  const tensors = new Map<string, WeightTensor>(Object.entries(weights).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(weights).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(dir, 'project')), 'ls1'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -54,7 +56,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const run = (context: 'auto' | 'whole' | 'tiled', hooks: ExtractHooks = {}): ReturnType<typeof extractFeatures> => extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context }, { threads: 1, ...hooks });
+const run = (context: 'auto' | 'whole' | 'tiled', hooks: ExtractHooks = {}): ReturnType<typeof extractFeatures> =>
+  extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context }, { threads: 1, ...hooks });
 
 /** The image's stored grid (gh, gw, D) and its manifest. */
 async function stored(dirOfSet: string, i: number): Promise<{ grid: Float32Array; context: string | undefined; tiling: unknown }> {
@@ -68,15 +71,26 @@ describe('extraction context over a run', () => {
     const s = await run('auto', { progress: (_d, _t, m) => messages.push(m) });
     expect(s.context).toBe('whole');
     for (const [i, im] of images.entries()) {
-      expect(s.images[i]).toMatchObject({ imageId: ids[i], context: 'whole', computed: im.chunks, background: 0, resumed: 0, patches: im.gw * im.gh });
+      expect(s.images[i]).toMatchObject({
+        imageId: ids[i],
+        context: 'whole',
+        computed: im.chunks,
+        background: 0,
+        resumed: 0,
+        patches: im.gw * im.gh,
+      });
       const got = await stored(s.dir, i);
       expect(got.context).toBe('whole');
       const err = worstError(got.grid, references[i]);
-      process.stderr.write(`${im.file} (${im.gw} × ${im.gh}): one pass through extractFeatures vs whole forward pass, worst error ${err.toExponential(2)}\n`);
+      process.stderr.write(
+        `${im.file} (${im.gw} × ${im.gh}): one pass through extractFeatures vs whole forward pass, worst error ${err.toExponential(2)}\n`,
+      );
       expect(err).toBeLessThan(1e-3);
     }
     expect(messages.some((m) => /wide\.png: one pass, 6\/6 chunks/.test(m))).toBe(true);
-    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { features: { context: string; images: { context: string }[] }[] };
+    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as {
+      features: { context: string; images: { context: string }[] }[];
+    };
     expect(pj.features[0].context).toBe('whole');
     expect(pj.features[0].images.map((e) => e.context)).toEqual(['whole', 'whole']);
   }, 60_000);
@@ -85,7 +99,9 @@ describe('extraction context over a run', () => {
     const lines: string[] = [];
     const s = await run('auto', { onePass: { maxBytes: CAP }, log: (l) => lines.push(l) });
     expect(s.context).toBe('tiled');
-    expect(lines.join('\n')).toMatch(/context: tiles with context margins for every image: .*big\.tif: one pass over its 48 × 40 patch grid needs 57 MiB of attention memory \(cap 32 MiB\)/);
+    expect(lines.join('\n')).toMatch(
+      /context: tiles with context margins for every image: .*big\.tif: one pass over its 48 × 40 patch grid needs 57 MiB of attention memory \(cap 32 MiB\)/,
+    );
     for (const [i, im] of images.entries()) {
       expect(s.images[i]).toMatchObject({ context: 'tiled', resumed: 0 });
       expect(s.images[i].computed + s.images[i].background).toBe(im.chunks);
@@ -96,7 +112,12 @@ describe('extraction context over a run', () => {
       expect(rms).toBeLessThan(0.08);
     }
 
-    await expect(run('whole', { onePass: { maxBytes: CAP } })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/big\.tif: cannot extract with whole-image context: one pass over its 48 × 40 patch grid needs 57 MiB/) });
+    await expect(run('whole', { onePass: { maxBytes: CAP } })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(
+        /big\.tif: cannot extract with whole-image context: one pass over its 48 × 40 patch grid needs 57 MiB/,
+      ),
+    });
     expect((await stored(s.dir, 0)).context).toBe('tiled'); // refused before anything was written
 
     const again = await run('tiled');
@@ -110,16 +131,29 @@ describe('extraction context over a run', () => {
     await service.requireProject().update((p) => {
       for (const f of p.featureSets()) p.upsertFeatureSet({ ...f, images: [] });
     });
-    const one = (i: number): ReturnType<typeof extractFeatures> => extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context: 'tiled', imageIds: [ids[i]] }, { threads: 1 });
+    const one = (i: number): ReturnType<typeof extractFeatures> =>
+      extractFeatures(
+        service.requireProject(),
+        service.models,
+        { modelId: 'ls1', level: 0, context: 'tiled', imageIds: [ids[i]] },
+        { threads: 1 },
+      );
     await Promise.all([one(0), one(1)]);
-    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as { features: { images: { imageId: string; complete: boolean }[] }[] };
+    const pj = JSON.parse(await readFile(join(dir, 'project', 'project.json'), 'utf8')) as {
+      features: { images: { imageId: string; complete: boolean }[] }[];
+    };
     expect(pj.features[0].images.map((e) => e.imageId).sort()).toEqual([...ids].sort());
     expect(pj.features[0].images.every((e) => e.complete)).toBe(true);
   }, 60_000);
 
-  it("auto on part of a tiled set keeps the set tiled (the PNG would fit one pass, but the TIFF left alone is tiled)", async () => {
+  it('auto on part of a tiled set keeps the set tiled (the PNG would fit one pass, but the TIFF left alone is tiled)', async () => {
     const lines: string[] = [];
-    const s = await extractFeatures(service.requireProject(), service.models, { modelId: 'ls1', level: 0, context: 'auto', imageIds: [ids[0]] }, { threads: 1, log: (l) => lines.push(l) });
+    const s = await extractFeatures(
+      service.requireProject(),
+      service.models,
+      { modelId: 'ls1', level: 0, context: 'auto', imageIds: [ids[0]] },
+      { threads: 1, log: (l) => lines.push(l) },
+    );
     expect(s.context).toBe('tiled');
     expect(lines.join('\n')).toMatch(/context: tiles with context margins, as for the feature set's earlier images/);
     expect(s.images[0]).toMatchObject({ imageId: ids[0], context: 'tiled', resumed: images[0].chunks });

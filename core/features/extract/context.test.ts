@@ -38,7 +38,9 @@ describe('chooseContext', () => {
   });
 
   it('whole refuses an image that does not fit (BAD_INPUT naming the file and its grid); tiled is taken as asked', () => {
-    expect(() => chooseContext('whole', vitS, [small, big], DEFAULT_ONE_PASS)).toThrow(/^\/a\/big\.tif: cannot extract with whole-image context: its 7142 × 7142 patch grid/);
+    expect(() => chooseContext('whole', vitS, [small, big], DEFAULT_ONE_PASS)).toThrow(
+      /^\/a\/big\.tif: cannot extract with whole-image context: its 7142 × 7142 patch grid/,
+    );
     let refused: unknown = null;
     try {
       chooseContext('whole', vitS, [big], DEFAULT_ONE_PASS);
@@ -50,7 +52,7 @@ describe('chooseContext', () => {
     expect(chooseContext('tiled', vitS, [small], DEFAULT_ONE_PASS).context).toBe('tiled');
   });
 
-  it("auto keeps a tiled feature set tiled, and lets a one-pass set stay one-pass when the new images fit", () => {
+  it('auto keeps a tiled feature set tiled, and lets a one-pass set stay one-pass when the new images fit', () => {
     const c = chooseContext('auto', vitS, [small], DEFAULT_ONE_PASS, 'tiled');
     expect(c.context).toBe('tiled');
     expect(c.reason).toMatch(/earlier images/);

@@ -26,16 +26,24 @@ export const DEFAULT_ONE_PASS: OnePassBudget = { maxBytes: 2 ** 30, maxSide: 64 
 export const onePassTokens = (registers: number, gridWidth: number, gridHeight: number): number => gridWidth * gridHeight + 1 + registers;
 
 /** Attention memory of one pass (batch 1): heads × N² float32 scores plus as many for the softmax. */
-export const onePassBytes = (heads: number, registers: number, gridWidth: number, gridHeight: number): number => heads * onePassTokens(registers, gridWidth, gridHeight) ** 2 * 4 * 2;
+export const onePassBytes = (heads: number, registers: number, gridWidth: number, gridHeight: number): number =>
+  heads * onePassTokens(registers, gridWidth, gridHeight) ** 2 * 4 * 2;
 
 const fmtMiB = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
 
 /** Why a grid cannot run in one pass under `budget`, or null when it can. */
-export function onePassRefusal(model: { heads: number; registers: number }, gridWidth: number, gridHeight: number, budget: OnePassBudget): string | null {
+export function onePassRefusal(
+  model: { heads: number; registers: number },
+  gridWidth: number,
+  gridHeight: number,
+  budget: OnePassBudget,
+): string | null {
   const side = Math.max(gridWidth, gridHeight);
-  if (side > budget.maxSide) return `its ${gridWidth} × ${gridHeight} patch grid is wider than the ${budget.maxSide} patches one pass allows`;
+  if (side > budget.maxSide)
+    return `its ${gridWidth} × ${gridHeight} patch grid is wider than the ${budget.maxSide} patches one pass allows`;
   const bytes = onePassBytes(model.heads, model.registers, gridWidth, gridHeight);
-  if (bytes > budget.maxBytes) return `one pass over its ${gridWidth} × ${gridHeight} patch grid needs ${fmtMiB(bytes)} of attention memory (cap ${fmtMiB(budget.maxBytes)})`;
+  if (bytes > budget.maxBytes)
+    return `one pass over its ${gridWidth} × ${gridHeight} patch grid needs ${fmtMiB(bytes)} of attention memory (cap ${fmtMiB(budget.maxBytes)})`;
   return null;
 }
 
@@ -51,13 +59,21 @@ export interface ContextChoice {
  * 'auto' = 'whole' iff every image fits, else 'tiled' for all. `prior` is the context of the feature set
  * this run adds to: 'auto' keeps a tiled set tiled, so a later run does not mix contexts within one set.
  */
-export function chooseContext(requested: 'auto' | ExtractContext, model: { heads: number; registers: number }, images: readonly { file: string; gridWidth: number; gridHeight: number }[], budget: OnePassBudget, prior?: ExtractContext | 'mixed'): ContextChoice {
+export function chooseContext(
+  requested: 'auto' | ExtractContext,
+  model: { heads: number; registers: number },
+  images: readonly { file: string; gridWidth: number; gridHeight: number }[],
+  budget: OnePassBudget,
+  prior?: ExtractContext | 'mixed',
+): ContextChoice {
   if (requested === 'tiled') return { context: 'tiled', reason: 'tiles with context margins (asked for)' };
-  if (requested === 'auto' && prior === 'tiled') return { context: 'tiled', reason: 'tiles with context margins, as for the feature set\'s earlier images' };
+  if (requested === 'auto' && prior === 'tiled')
+    return { context: 'tiled', reason: "tiles with context margins, as for the feature set's earlier images" };
   for (const im of images) {
     const why = onePassRefusal(model, im.gridWidth, im.gridHeight, budget);
     if (why === null) continue;
-    if (requested === 'whole') throw new DinoscopeError('BAD_INPUT', `${im.file}: cannot extract with whole-image context: ${why}; use context tiled or auto.`);
+    if (requested === 'whole')
+      throw new DinoscopeError('BAD_INPUT', `${im.file}: cannot extract with whole-image context: ${why}; use context tiled or auto.`);
     return { context: 'tiled', reason: `tiles with context margins for every image: ${im.file}: ${why}` };
   }
   return { context: 'whole', reason: `one forward pass per image (whole-image context; all ${images.length} image(s) fit)` };

@@ -33,12 +33,19 @@ let imageId: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-extract-device-'));
   const path = join(dir, 'tex.png');
-  await writeFile(path, await sharp(texture(GW * 14, GH * 14, 7), { raw: { width: GW * 14, height: GH * 14, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    path,
+    await sharp(texture(GW * 14, GH * 14, 7), { raw: { width: GW * 14, height: GH * 14, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   let ids: string[];
   ({ service, ids } = await importedProject(dir, [path]));
   imageId = ids[0];
   const weights = initParams(cfg, 5);
-  const tensors = new Map<string, WeightTensor>(Object.entries(weights).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(weights).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(dir, 'project')), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -51,7 +58,12 @@ afterAll(async () => {
 async function run(device: ExtractOptions['device'], context: 'whole' | 'tiled'): Promise<{ s: ExtractSummary; log: string[] }> {
   await rm(join(dir, 'project', 'cache', 'features'), { recursive: true, force: true });
   const log: string[] = [];
-  const s = await extractFeatures(service.requireProject(), service.models, { modelId: 'tiny', level: 0, context, device }, { threads: 1, log: (l) => log.push(l) });
+  const s = await extractFeatures(
+    service.requireProject(),
+    service.models,
+    { modelId: 'tiny', level: 0, context, device },
+    { threads: 1, log: (l) => log.push(l) },
+  );
   return { s, log };
 }
 
@@ -78,7 +90,8 @@ describe('extraction device', () => {
     expect(hardwareProbed()).toBe(true);
     expect(s.provider).toBe(hw.selected);
     const line = log.find((l) => l.startsWith('device:'));
-    if (hw.selected === 'cpu') expect(line).toMatch(/^device: auto → cpu \(hardware probe; (cuda, webgpu|cuda|webgpu) not available here\)\.$/);
+    if (hw.selected === 'cpu')
+      expect(line).toMatch(/^device: auto → cpu \(hardware probe; (cuda, webgpu|cuda|webgpu) not available here\)\.$/);
     else expect(line).toBe(`device: auto → ${hw.selected} (hardware probe).`);
   }, 90_000);
 
@@ -88,13 +101,20 @@ describe('extraction device', () => {
     const cpu = await stored((await run('cpu', 'whole')).s);
     await rm(join(dir, 'project', 'cache', 'features'), { recursive: true, force: true });
     const script = `import { runCli } from './core/cli/main.ts'; process.exitCode = await runCli(${JSON.stringify(['extract', '--project', join(dir, 'project'), '--model', 'tiny', '--level', '0', '--context', 'whole', '--device', 'webgpu', '--threads', '1'])}, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t), signal: new AbortController().signal });`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 120_000, env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') } });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, DINOSCOPE_HOME: join(dir, 'home') },
+    });
     expect(r.status, r.stderr).toBe(0);
     const lines = r.stderr.split('\n').filter(Boolean);
     const warnings = lines.filter((l) => /warning/i.test(l));
     expect(warnings).toHaveLength(1);
     // In plain words: what is missing, that the CPU runs instead, what to do; none of the probe's raw lines.
-    expect(warnings[0]).toMatch(/^warning: device webgpu is not available here: no GPU adapter was found.*\. Extraction runs on the CPU instead\. [A-Z].*\.$/);
+    expect(warnings[0]).toMatch(
+      /^warning: device webgpu is not available here: no GPU adapter was found.*\. Extraction runs on the CPU instead\. [A-Z].*\.$/,
+    );
     expect(warnings[0]).not.toMatch(/webgpu unavailable|Failed to get a WebGPU adapter|onnxruntime_src|BackendVk/);
     // Every other line is one of extraction's own (context, progress, per-image): nothing native got through.
     expect(lines.filter((l) => l !== warnings[0] && !/^(context: |extract: \d|.*tex\.png: )/.test(l))).toEqual([]);
@@ -110,16 +130,31 @@ describe('extraction device', () => {
   it('checks the device option and chooses providers from a probe answer', async () => {
     expect(checkDevice(undefined)).toBe('auto');
     expect(() => checkDevice('gpu')).toThrow(/device must be auto, cpu, webgpu or cuda, got gpu/);
-    await expect(service.extractFeatures({ modelId: 'tiny', device: 'metal' as ExtractOptions['device'] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(service.extractFeatures({ modelId: 'tiny', device: 'metal' as ExtractOptions['device'] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
     // The probe's raw reason as hardware.ts keeps it when the CUDA provider library cannot load cuDNN.
     const cudnnMissing =
       'cuda unavailable (OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library); onnxruntime: Failed to load library /opt/dinoscope/libonnxruntime_providers_cuda.so with error: libcudnn.so.9: cannot open shared object file: No such file or directory';
     const webgpuHere = async (): Promise<Awaited<ReturnType<typeof probeHardware>>> => ({
-      providers: [{ name: 'cuda', available: false, note: 'The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead.', detail: cudnnMissing }, { name: 'webgpu', available: true }, { name: 'cpu', available: true }],
+      providers: [
+        {
+          name: 'cuda',
+          available: false,
+          note: 'The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead.',
+          detail: cudnnMissing,
+        },
+        { name: 'webgpu', available: true },
+        { name: 'cpu', available: true },
+      ],
       selected: 'webgpu',
       cpuThreads: 16,
     });
-    expect(await chooseDevice('auto', webgpuHere)).toEqual({ providers: ['webgpu'], line: 'device: auto → webgpu (hardware probe).', fellBack: false });
+    expect(await chooseDevice('auto', webgpuHere)).toEqual({
+      providers: ['webgpu'],
+      line: 'device: auto → webgpu (hardware probe).',
+      fellBack: false,
+    });
     expect(await chooseDevice('webgpu', webgpuHere)).toMatchObject({ providers: ['webgpu'], fellBack: false });
     // An explicit cuda that the probe found missing runs on cpu (not on the selected webgpu), the warning in plain words.
     expect(await chooseDevice('cuda', webgpuHere)).toEqual({

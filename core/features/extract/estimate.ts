@@ -27,13 +27,33 @@ export function estimatedRate(model: Pick<ModelInfo, 'params' | 'dim' | 'depth'>
 }
 
 /** The estimate for `o` with `model` running on `device`; `models` are the others that may have measured runs. */
-export function estimateExtraction(project: Project, model: ModelInfo, o: ExtractOptions, device: string, models: readonly ModelInfo[] = []): ExtractEstimate {
+export function estimateExtraction(
+  project: Project,
+  model: ModelInfo,
+  o: ExtractOptions,
+  device: string,
+  models: readonly ModelInfo[] = [],
+): ExtractEstimate {
   const setId = featureSetId(model.id, o);
   const set = project.featureSets().find((s) => s.id === setId);
   const complete = new Set((set?.images ?? []).filter((i) => i.complete).map((i) => i.imageId));
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images();
-  const req = collectionRequest(o, project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)));
-  const out: ExtractEstimate = { featureSet: setId, images: 0, done: 0, patches: 0, grids: [], refused: [], patchesPerSecond: 0, rateFrom: 'estimated', device, seconds: 0 };
+  const req = collectionRequest(
+    o,
+    project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)),
+  );
+  const out: ExtractEstimate = {
+    featureSet: setId,
+    images: 0,
+    done: 0,
+    patches: 0,
+    grids: [],
+    refused: [],
+    patchesPerSecond: 0,
+    rateFrom: 'estimated',
+    device,
+    seconds: 0,
+  };
   for (const img of wanted) {
     if (img.status !== 'ok' || !img.meta) continue;
     try {
@@ -42,7 +62,13 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
       if (complete.has(img.id)) out.done++;
       else {
         out.patches += r.gridWidth * r.gridHeight;
-        out.grids.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, ...(r.mppFallback ? { fallbackLevel: r.level } : {}) });
+        out.grids.push({
+          imageId: img.id,
+          name: img.name,
+          gridWidth: r.gridWidth,
+          gridHeight: r.gridHeight,
+          ...(r.mppFallback ? { fallbackLevel: r.level } : {}),
+        });
       }
     } catch (e) {
       out.refused.push({ imageId: img.id, name: img.name, reason: (e as Error).message });
@@ -57,7 +83,12 @@ export function estimateExtraction(project: Project, model: ModelInfo, o: Extrac
   const own = runs.find((r) => r.modelId === model.id);
   const other = runs.map((r) => ({ r, m: models.find((m) => m.id === r.modelId) })).find((x) => x.m !== undefined);
   if (own) Object.assign(out, { patchesPerSecond: own.patchesPerSecond, rateFrom: 'measured' });
-  else if (other) Object.assign(out, { patchesPerSecond: (other.r.patchesPerSecond * flopsPerPatch(other.m!)) / flopsPerPatch(model), rateFrom: 'scaled', rateModel: other.m!.id });
+  else if (other)
+    Object.assign(out, {
+      patchesPerSecond: (other.r.patchesPerSecond * flopsPerPatch(other.m!)) / flopsPerPatch(model),
+      rateFrom: 'scaled',
+      rateModel: other.m!.id,
+    });
   else out.patchesPerSecond = estimatedRate(model, device);
   out.seconds = out.patches / out.patchesPerSecond;
   return out;

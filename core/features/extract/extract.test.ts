@@ -36,23 +36,43 @@ let dark: string;
 function darkField(w: number, h: number): Uint8Array {
   const tex = texture(w, h, 777);
   const out = new Uint8Array(w * h * 3);
-  const discs = [[80, 90, 50], [260, 200, 70], [w - 30, h - 25, 60]];
+  const discs = [
+    [80, 90, 50],
+    [260, 200, 70],
+    [w - 30, h - 25, 60],
+  ];
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
-      if (discs.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 < r * r)) for (let c = 0; c < 3; c++) out[3 * (y * w + x) + c] = tex[3 * (y * w + x) + c];
+      if (discs.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 < r * r))
+        for (let c = 0; c < 3; c++) out[3 * (y * w + x) + c] = tex[3 * (y * w + x) + c];
   return out;
 }
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-extract-'));
   png = join(dir, 'tex.png');
-  await writeFile(png, await sharp(texture(SIDE, SIDE), { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    png,
+    await sharp(texture(SIDE, SIDE), { raw: { width: SIDE, height: SIDE, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   reader = await openImage(png);
   wide = join(dir, 'wide.png');
-  await writeFile(wide, await sharp(texture(WIDE.w, WIDE.h, 99), { raw: { width: WIDE.w, height: WIDE.h, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    wide,
+    await sharp(texture(WIDE.w, WIDE.h, 99), { raw: { width: WIDE.w, height: WIDE.h, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   wideReader = await openImage(wide);
   dark = join(dir, 'dark.png');
-  await writeFile(dark, await sharp(darkField(DARK.w, DARK.h), { raw: { width: DARK.w, height: DARK.h, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    dark,
+    await sharp(darkField(DARK.w, DARK.h), { raw: { width: DARK.w, height: DARK.h, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   darkReader = await openImage(dark);
 });
 afterAll(async () => {
@@ -77,10 +97,33 @@ async function stitched(cfg: ViTConfig, weights: Params, layout: TileLayout, nam
 }
 
 /** Extract with one pass ('whole') into `storeDir`; returns the store's grid and the run's counts. */
-async function onePass(cfg: ViTConfig, weights: Params, from: ImageReader, storeDir: string, layout: TileLayout = { patch: 14, core: 16, margin: 2 }): Promise<{ grid: Float32Array; computed: number; resumed: number }> {
+async function onePass(
+  cfg: ViTConfig,
+  weights: Params,
+  from: ImageReader,
+  storeDir: string,
+  layout: TileLayout = { patch: 14, core: 16, margin: 2 },
+): Promise<{ grid: Float32Array; computed: number; resumed: number }> {
   const res = workingResolution(from.meta, { level: 0 }, cfg.patchSize, storeDir);
-  const model = await TileModel.create(cfg, weights, { batch: 1, height: res.gridHeight * 14, width: res.gridWidth * 14, outputs: ['patches'], threads: 1 });
-  const r = await extractImage({ reader: from, storeDir, model, context: 'whole', modelId: 'tiny', modelConfigHash: 'h', res, layout, tissue: null, compute: null });
+  const model = await TileModel.create(cfg, weights, {
+    batch: 1,
+    height: res.gridHeight * 14,
+    width: res.gridWidth * 14,
+    outputs: ['patches'],
+    threads: 1,
+  });
+  const r = await extractImage({
+    reader: from,
+    storeDir,
+    model,
+    context: 'whole',
+    modelId: 'tiny',
+    modelConfigHash: 'h',
+    res,
+    layout,
+    tissue: null,
+    compute: null,
+  });
   await model.release();
   const store = await openFeatureStore(storeDir);
   expect(store.manifest.context).toBe('whole');
@@ -129,17 +172,26 @@ describe('dense extraction', () => {
             e += (g[i] - whole[i]) ** 2;
             n += whole[i] ** 2;
           }
-          for (const [key, on] of [['border', onBorder], ['inner', inner], ['all', true]] as const) {
+          for (const [key, on] of [
+            ['border', onBorder],
+            ['inner', inner],
+            ['all', true],
+          ] as const) {
             if (!on) continue;
             acc[key][0] += e;
             acc[key][1] += n;
           }
         }
-      return { border: Math.sqrt(acc.border[0] / acc.border[1]), inner: Math.sqrt(acc.inner[0] / acc.inner[1]), all: Math.sqrt(acc.all[0] / acc.all[1]) };
+      return {
+        border: Math.sqrt(acc.border[0] / acc.border[1]),
+        inner: Math.sqrt(acc.inner[0] / acc.inner[1]),
+        all: Math.sqrt(acc.all[0] / acc.all[1]),
+      };
     };
     const e0 = errors(await stitched(cfg, w, { patch: 14, core: 8, margin: 0 }, 'm0'), 8);
     const e3 = errors(await stitched(cfg, w, { patch: 14, core: 8, margin: 3 }, 'm3'), 8);
-    const f = (e: typeof e0): string => `all ${e.all.toExponential(2)}, core border ${e.border.toExponential(2)}, core centre ${e.inner.toExponential(2)}`;
+    const f = (e: typeof e0): string =>
+      `all ${e.all.toExponential(2)}, core border ${e.border.toExponential(2)}, core centre ${e.inner.toExponential(2)}`;
     process.stderr.write(`relative RMS error vs one whole pass — margin 0: ${f(e0)}; margin 3: ${f(e3)}\n`);
     for (const e of [e0, e3]) {
       expect(e.border).toBeLessThan(1.1 * e.inner);
@@ -161,7 +213,9 @@ describe('dense extraction', () => {
     expect(rectErr).toBeLessThan(1e-3);
     // Not vacuous: tiles of the same image are measurably off the whole pass for this model.
     const tiled = relativeRms(await stitched(cfg, w, { patch: 14, core: 8, margin: 3 }, 'wide-tiled', wideReader), reference);
-    process.stderr.write(`one pass vs whole forward pass, worst error: 36 × 36 ${squareErr.toExponential(2)}, 36 × 27 ${rectErr.toExponential(2)}; tiled (8 + 2·3) relative RMS ${tiled.toExponential(2)}\n`);
+    process.stderr.write(
+      `one pass vs whole forward pass, worst error: 36 × 36 ${squareErr.toExponential(2)}, 36 × 27 ${rectErr.toExponential(2)}; tiled (8 + 2·3) relative RMS ${tiled.toExponential(2)}\n`,
+    );
     expect(tiled).toBeGreaterThan(5e-3);
   }, 60_000);
 
@@ -189,7 +243,9 @@ describe('dense extraction', () => {
     const padded = cropPatches(await windowAt(21, 13), 0, 14, D, 3, 3, 6, 6); // the centred window, 5 patches past each edge
     await model.release();
     const [err, pad] = [worstError(edge, inside), relativeRms(padded, inside)];
-    process.stderr.write(`dark edge chunk: vs its in-image window ${err.toExponential(2)} (worst); a white-padded window would differ by ${pad.toExponential(2)} relative RMS\n`);
+    process.stderr.write(
+      `dark edge chunk: vs its in-image window ${err.toExponential(2)} (worst); a white-padded window would differ by ${pad.toExponential(2)} relative RMS\n`,
+    );
     expect(err).toBeLessThan(1e-3);
     expect(pad).toBeGreaterThan(1e-2);
   }, 60_000);
@@ -204,7 +260,17 @@ describe('dense extraction', () => {
     const tiledRun = async (margin: number): Promise<{ computed: number; resumed: number }> => {
       const layout: TileLayout = { patch: 14, core: 16, margin };
       const model = await TileModel.create(cfg, w, { batch: 2, side: tileSide(layout), outputs: ['patches'], threads: 1 });
-      const r = await extractImage({ reader: wideReader, storeDir, model, modelId: 'tiny', modelConfigHash: 'h', res, layout, tissue: null, compute: null });
+      const r = await extractImage({
+        reader: wideReader,
+        storeDir,
+        model,
+        modelId: 'tiny',
+        modelConfigHash: 'h',
+        res,
+        layout,
+        tissue: null,
+        compute: null,
+      });
       await model.release();
       expect((await openFeatureStore(storeDir)).manifest).toMatchObject({ context: 'tiled', tiling: { core: 16, margin } });
       return r;

@@ -10,20 +10,31 @@ import { normaliseInto } from './pixels.js';
 export function texture(w: number, h: number, seed = 12345): Uint8Array {
   const out = new Uint8Array(w * h * 3);
   let s = seed;
-  const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let y = 0; y < h; y++)
     for (let x = 0; x < w; x++)
-      for (let c = 0; c < 3; c++) out[3 * (y * w + x) + c] = Math.max(0, Math.min(255, 128 + 60 * Math.sin((x * (c + 1)) / 9 + y / 13) + 40 * Math.cos((y * (c + 2)) / 17) + 30 * (rnd() - 0.5)));
+      for (let c = 0; c < 3; c++)
+        out[3 * (y * w + x) + c] = Math.max(
+          0,
+          Math.min(255, 128 + 60 * Math.sin((x * (c + 1)) / 9 + y / 13) + 40 * Math.cos((y * (c + 2)) / 17) + 30 * (rnd() - 0.5)),
+        );
   return out;
 }
 
 /** A random tiny DINOv2-style ViT (patch 14, 2 blocks of 64, 2 heads, 4 registers); LayerScale 1 mixes strongly. */
-export const tinyViT = (layerScale: number): ViTConfig => vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4, layerScale: { init: layerScale } });
+export const tinyViT = (layerScale: number): ViTConfig =>
+  vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4, layerScale: { init: layerScale } });
 
 export type Params = ReturnType<typeof initParams>;
 
 /** One forward pass over the reader's level-0 gridWidth × gridHeight patches: (gridHeight, gridWidth, D). */
-export async function wholePass(cfg: ViTConfig, weights: Params, reader: ImageReader, gridWidth: number, gridHeight: number): Promise<Float32Array> {
+export async function wholePass(
+  cfg: ViTConfig,
+  weights: Params,
+  reader: ImageReader,
+  gridWidth: number,
+  gridHeight: number,
+): Promise<Float32Array> {
   const [W, H] = [gridWidth * cfg.patchSize, gridHeight * cfg.patchSize];
   const m = await TileModel.create(cfg, weights, { batch: 1, height: H, width: W, outputs: ['patches'], threads: 1 });
   try {

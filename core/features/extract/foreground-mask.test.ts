@@ -24,7 +24,10 @@ import { texture } from './fixture.js';
 const P = 14;
 const BF = { w: P * 32, h: P * 16 }; // bands of 8 patch columns: stained, pale, glass, glass
 const FL = { w: P * 16, h: P * 16 };
-const DISCS = [[60, 60, 40], [160, 150, 45]] as const; // x, y, radius (px)
+const DISCS = [
+  [60, 60, 40],
+  [160, 150, 45],
+] as const; // x, y, radius (px)
 let dir: string;
 let proj: string;
 let bfId: string;
@@ -50,14 +53,19 @@ function fluorescence(): Uint8Array {
   const rgb = new Uint8Array(FL.w * FL.h * 3);
   for (let y = 0; y < FL.h; y++)
     for (let x = 0; x < FL.w; x++)
-      if (DISCS.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 < r * r)) for (let c = 0; c < 3; c++) rgb[3 * (y * FL.w + x) + c] = Math.max(90, tex[3 * (y * FL.w + x) + c]);
+      if (DISCS.some(([cx, cy, r]) => (x - cx) ** 2 + (y - cy) ** 2 < r * r))
+        for (let c = 0; c < 3; c++) rgb[3 * (y * FL.w + x) + c] = Math.max(90, tex[3 * (y * FL.w + x) + c]);
   return rgb;
 }
 
 async function cli(...argv: string[]): Promise<{ code: number; err: string; out: string }> {
   let err = '';
   let out = '';
-  const code = await runCli(['extract', '--project', proj, '--model', 'tiny', '--level', '0', '--context', 'whole', ...argv], { stdout: (t) => void (out += t), stderr: (t) => void (err += t), signal: new AbortController().signal });
+  const code = await runCli(['extract', '--project', proj, '--model', 'tiny', '--level', '0', '--context', 'whole', ...argv], {
+    stdout: (t) => void (out += t),
+    stderr: (t) => void (err += t),
+    signal: new AbortController().signal,
+  });
   return { code, err, out };
 }
 
@@ -67,8 +75,18 @@ beforeAll(async () => {
   proj = join(dir, 'proj');
   const bf = join(dir, 'brightfield.png');
   const fl = join(dir, 'fluorescence.png');
-  await writeFile(bf, await sharp(brightfield(), { raw: { width: BF.w, height: BF.h, channels: 3 } }).png().toBuffer());
-  await writeFile(fl, await sharp(fluorescence(), { raw: { width: FL.w, height: FL.h, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    bf,
+    await sharp(brightfield(), { raw: { width: BF.w, height: BF.h, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
+  await writeFile(
+    fl,
+    await sharp(fluorescence(), { raw: { width: FL.w, height: FL.h, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
   await service.createProject(proj);
   const report = await service.importPaths([bf, fl]);
@@ -77,7 +95,9 @@ beforeAll(async () => {
   bfId = report.added.find((a) => a.path.endsWith('brightfield.png'))!.id;
   flId = report.added.find((a) => a.path.endsWith('fluorescence.png'))!.id;
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(proj), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -117,7 +137,9 @@ describe('foreground mask setting', () => {
     // Both are under half: stderr says so, with the share and the way out.
     expect(r.err).toContain('brightfield.png: foreground mask auto: brightfield.');
     expect(r.err).toContain('fluorescence.png: foreground mask auto: fluorescence.');
-    expect(r.err).toMatch(new RegExp(`brightfield\\.png: the brightfield mask keeps ${Math.round(100 * bf.foregroundShare)} % of its patches.*--mask off`));
+    expect(r.err).toMatch(
+      new RegExp(`brightfield\\.png: the brightfield mask keeps ${Math.round(100 * bf.foregroundShare)} % of its patches.*--mask off`),
+    );
     expect(r.err).toMatch(/fluorescence\.png: the fluorescence mask keeps \d+ % of its patches.*--mask off/);
   }, 180_000);
 

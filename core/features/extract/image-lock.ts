@@ -64,7 +64,8 @@ async function look(file: string): Promise<Seen | null> {
     let holder: Holder | null = null;
     try {
       const v = JSON.parse(text) as Partial<Holder>;
-      if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string') holder = v as Holder;
+      if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string')
+        holder = v as Holder;
     } catch {
       holder = null; // half-written: judged by its mtime
     }
@@ -123,7 +124,11 @@ async function takeOver(file: string, seen: Seen): Promise<void> {
  * Takes the lock `file` without waiting: the lock, or who holds it while they are alive. A stale lock is
  * taken over (`onStale` says whose and why).
  */
-export async function tryImageLock(file: string, options: ImageLockOptions = {}, onStale?: (why: string) => void): Promise<ImageLock | LockedBy> {
+export async function tryImageLock(
+  file: string,
+  options: ImageLockOptions = {},
+  onStale?: (why: string) => void,
+): Promise<ImageLock | LockedBy> {
   const o = { ...IMAGE_LOCK_DEFAULTS, ...options };
   const me: Holder = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(8).toString('hex') };
   for (;;) {
@@ -134,7 +139,10 @@ export async function tryImageLock(file: string, options: ImageLockOptions = {},
     const why = staleReason(seen, Date.now(), o.staleMs);
     if (why === null) {
       const h = seen.holder;
-      return { locked: true, by: h ? `process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'a process that has not written its name yet' };
+      return {
+        locked: true,
+        by: h ? `process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'a process that has not written its name yet',
+      };
     }
     onStale?.(`${file}: taking over a stale lock (${why})`);
     await takeOver(file, seen);

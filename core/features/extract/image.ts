@@ -61,10 +61,25 @@ export interface ImageExtractResult {
 }
 
 const sameGrid = (a: StoreManifest, b: StoreManifestInput): boolean =>
-  a.modelId === b.modelId && a.modelConfigHash === b.modelConfigHash && a.level === b.level && a.stride === b.stride && a.gridWidth === b.gridWidth && a.gridHeight === b.gridHeight && a.dim === b.dim && a.chunk.width === b.chunk.width && a.chunk.height === b.chunk.height && a.context === b.context && a.tiling?.core === b.tiling?.core && a.tiling?.margin === b.tiling?.margin;
+  a.modelId === b.modelId &&
+  a.modelConfigHash === b.modelConfigHash &&
+  a.level === b.level &&
+  a.stride === b.stride &&
+  a.gridWidth === b.gridWidth &&
+  a.gridHeight === b.gridHeight &&
+  a.dim === b.dim &&
+  a.chunk.width === b.chunk.width &&
+  a.chunk.height === b.chunk.height &&
+  a.context === b.context &&
+  a.tiling?.core === b.tiling?.core &&
+  a.tiling?.margin === b.tiling?.margin;
 
 /** Reopen the store in `dir` when it was made for the same model and grid; else start it afresh. */
-export async function openOrCreateStore(dir: string, input: StoreManifestInput, mask: Uint8Array | null): Promise<{ writer: FeatureStoreWriter; resumed: boolean }> {
+export async function openOrCreateStore(
+  dir: string,
+  input: StoreManifestInput,
+  mask: Uint8Array | null,
+): Promise<{ writer: FeatureStoreWriter; resumed: boolean }> {
   let existing: StoreManifest | null = null;
   try {
     existing = await readManifest(dir);
@@ -86,8 +101,12 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const context = o.context ?? 'tiled';
   const dim = model.config.dim;
   const p = model.config.patchSize;
-  if (context === 'whole' && (model.options.batch !== 1 || model.height !== res.gridHeight * p || model.width !== res.gridWidth * p)) throw new Error(`extract: a one-pass model must take 1 × ${res.gridHeight * p} × ${res.gridWidth * p} px, not ${model.options.batch} × ${model.height} × ${model.width}`);
-  if (context === 'tiled' && (model.height !== tilePatches(layout) * p || model.width !== model.height)) throw new Error(`extract: a tile model must take ${tilePatches(layout) * p} px squares, not ${model.height} × ${model.width}`);
+  if (context === 'whole' && (model.options.batch !== 1 || model.height !== res.gridHeight * p || model.width !== res.gridWidth * p))
+    throw new Error(
+      `extract: a one-pass model must take 1 × ${res.gridHeight * p} × ${res.gridWidth * p} px, not ${model.options.batch} × ${model.height} × ${model.width}`,
+    );
+  if (context === 'tiled' && (model.height !== tilePatches(layout) * p || model.width !== model.height))
+    throw new Error(`extract: a tile model must take ${tilePatches(layout) * p} px squares, not ${model.height} × ${model.width}`);
   const input: StoreManifestInput = {
     modelId: o.modelId,
     modelConfigHash: o.modelConfigHash,
@@ -108,14 +127,25 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const resumed = total - pending.length;
   const work: [number, number][] = [];
   const empty: [number, number][] = [];
-  for (const [cy, cx] of pending) (context === 'whole' || o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
+  for (const [cy, cx] of pending)
+    (context === 'whole' || o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
   await writer.markEmptyMany(empty);
   if (work.length) await writer.addProvider(model.provider); // the manifest names who computed its chunks
   let done = resumed + empty.length;
   let patches = 0;
   o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
 
-  const result = (): ImageExtractResult => ({ storeDir: o.storeDir, gridWidth: res.gridWidth, gridHeight: res.gridHeight, tiles: total, computed: work.length, background: empty.length, resumed, patches, seconds: (performance.now() - t0) / 1000 });
+  const result = (): ImageExtractResult => ({
+    storeDir: o.storeDir,
+    gridWidth: res.gridWidth,
+    gridHeight: res.gridHeight,
+    tiles: total,
+    computed: work.length,
+    background: empty.length,
+    resumed,
+    patches,
+    seconds: (performance.now() - t0) / 1000,
+  });
 
   if (context === 'whole') {
     if (work.length === 0) return result();
@@ -124,7 +154,8 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     const images = new Float32Array(3 * H * W); // (1, 3, H, W)
     normaliseInto(await readWorking(o.reader, res, 0, 0, W, H), images, 0);
     const tokens = (await model.run(images)).patches; // (1, gridHeight · gridWidth, D), row-major over the grid
-    if (tokens.length !== res.gridWidth * res.gridHeight * dim) throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${res.gridHeight} × ${res.gridWidth} × ${dim}`);
+    if (tokens.length !== res.gridWidth * res.gridHeight * dim)
+      throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${res.gridHeight} × ${res.gridWidth} × ${dim}`);
     for (const [cy, cx] of work) {
       const r = writer.chunkRect(cy, cx);
       await writer.writeChunk(cy, cx, cropPatches(tokens, 0, res.gridWidth, dim, r.x, r.y, r.width, r.height));
@@ -156,12 +187,17 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
       next = i + B < work.length ? readBatch(i + B) : null;
       const out = await model.run(images);
       const tokens = out.patches; // (B, P², D)
-      if (tokens.length !== B * tilePatches(layout) ** 2 * dim) throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${B} × ${tilePatches(layout) ** 2} × ${dim}`);
+      if (tokens.length !== B * tilePatches(layout) ** 2 * dim)
+        throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${B} × ${tilePatches(layout) ** 2} × ${dim}`);
       const cells = work.slice(i, i + B);
       for (let b = 0; b < cells.length; b++) {
         const [cy, cx] = cells[b];
         const r = writer.chunkRect(cy, cx);
-        await writer.writeChunk(cy, cx, coreFeatures(layout, tokens, b, dim, r.width, r.height, tileWindow(layout, cy, cx, res.gridWidth, res.gridHeight)));
+        await writer.writeChunk(
+          cy,
+          cx,
+          coreFeatures(layout, tokens, b, dim, r.width, r.height, tileWindow(layout, cy, cx, res.gridWidth, res.gridHeight)),
+        );
         patches += r.width * r.height;
       }
       done += cells.length;

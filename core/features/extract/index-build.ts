@@ -31,16 +31,36 @@ export function chooseSet(project: Project, id: string | undefined): StoredFeatu
   const sets = project.featureSets();
   if (id !== undefined) {
     const set = sets.find((s) => s.id === id);
-    if (!set) throw new DinoscopeError('BAD_INPUT', `${project.dir} has no feature set "${id}" (${sets.length ? `it has: ${sets.map((s) => s.id).join(', ')}` : 'it has none yet: extract features first'}).`);
+    if (!set)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${project.dir} has no feature set "${id}" (${sets.length ? `it has: ${sets.map((s) => s.id).join(', ')}` : 'it has none yet: extract features first'}).`,
+      );
     return set;
   }
   const set = project.activeFeatureSet() ?? (sets.length === 1 ? sets[0] : null);
-  if (!set) throw sets.length ? new FieldError('set', `this project has several feature sets and none is active: name one (${sets.map((s) => s.id).join(', ')}).`, project.dir) : new DinoscopeError('BAD_INPUT', `${project.dir} has no feature set yet: extract features first.`);
+  if (!set)
+    throw sets.length
+      ? new FieldError(
+          'set',
+          `this project has several feature sets and none is active: name one (${sets.map((s) => s.id).join(', ')}).`,
+          project.dir,
+        )
+      : new DinoscopeError('BAD_INPUT', `${project.dir} has no feature set yet: extract features first.`);
   return set;
 }
 
 /** The tissue patches of an image's grid, as extraction indexes them (null: no tissue found, every patch). */
-async function tissueOf(project: Project, imageId: string, path: string, width: number, height: number, stride: number, gridWidth: number, gridHeight: number): Promise<Uint8Array | null> {
+async function tissueOf(
+  project: Project,
+  imageId: string,
+  path: string,
+  width: number,
+  height: number,
+  stride: number,
+  gridWidth: number,
+  gridHeight: number,
+): Promise<Uint8Array | null> {
   const thumb = await readFile(project.thumbnailPath(imageId)).catch(async () => {
     const reader = await openImage(path);
     try {
@@ -53,7 +73,11 @@ async function tissueOf(project: Project, imageId: string, path: string, width: 
   return mask.data.some((v) => v === 1) ? patchMask(mask, width, height, stride, gridWidth, gridHeight) : null;
 }
 
-export async function buildIndex(project: Project, setId: string | undefined, log: (line: string) => void = () => {}): Promise<IndexBuildSummary> {
+export async function buildIndex(
+  project: Project,
+  setId: string | undefined,
+  log: (line: string) => void = () => {},
+): Promise<IndexBuildSummary> {
   const t0 = performance.now();
   const set = chooseSet(project, setId);
   const setDir = resolve(project.dir, set.dir);
@@ -71,7 +95,16 @@ export async function buildIndex(project: Project, setId: string | undefined, lo
     const store = await openFeatureStore(resolve(project.dir, e.store));
     const m = store.manifest;
     const before = (index.image(img.id)?.ranges ?? []).reduce((s, [, n]) => s + n, 0);
-    const tissue = await tissueOf(project, img.id, readablePath(project, img), img.meta.width, img.meta.height, m.stride, m.gridWidth, m.gridHeight);
+    const tissue = await tissueOf(
+      project,
+      img.id,
+      readablePath(project, img),
+      img.meta.width,
+      img.meta.height,
+      m.stride,
+      m.gridWidth,
+      m.gridHeight,
+    );
     const indexedRows = await indexImage(index, img.id, store, tissue);
     await project.update((p) => {
       const current = p.featureSets().find((s) => s.id === set.id && s.modelConfigHash === set.modelConfigHash);

@@ -13,14 +13,20 @@ export async function openOrCreateIndex(dir: string, dim: number): Promise<Exact
 }
 
 /** Appends what is missing of `imageId`'s tissue patches; returns the number of its rows in the index. */
-export async function indexImage(index: ExactIndex, imageId: string, store: FeatureStoreReader, tissue: Uint8Array | null): Promise<number> {
+export async function indexImage(
+  index: ExactIndex,
+  imageId: string,
+  store: FeatureStoreReader,
+  tissue: Uint8Array | null,
+): Promise<number> {
   const { gridWidth, gridHeight, dim, chunk } = store.manifest;
   let present = (index.image(imageId)?.ranges ?? []).reduce((s, [, n]) => s + n, 0);
   let seen = 0;
   for (let y0 = 0; y0 < gridHeight; y0 += chunk.height) {
     const h = Math.min(chunk.height, gridHeight - y0);
     const positions: number[] = [];
-    for (let y = y0; y < y0 + h; y++) for (let x = 0; x < gridWidth; x++) if (!tissue || tissue[y * gridWidth + x]) positions.push(y * gridWidth + x);
+    for (let y = y0; y < y0 + h; y++)
+      for (let x = 0; x < gridWidth; x++) if (!tissue || tissue[y * gridWidth + x]) positions.push(y * gridWidth + x);
     const skip = Math.min(positions.length, Math.max(0, present - seen));
     seen += positions.length;
     if (skip === positions.length) continue;

@@ -8,7 +8,13 @@ describe('TileModelCache', () => {
   it('compiles equal sizes once, keeps at most its capacity, and each model takes its own rectangle', async () => {
     const cfg = tinyViT(1);
     const cache = new TileModelCache(cfg, initParams(cfg, 1), 2);
-    const shape = (h: number, w: number): Parameters<TileModelCache['get']>[0] => ({ batch: 1, height: h * 14, width: w * 14, outputs: ['patches'], threads: 1 });
+    const shape = (h: number, w: number): Parameters<TileModelCache['get']>[0] => ({
+      batch: 1,
+      height: h * 14,
+      width: w * 14,
+      outputs: ['patches'],
+      threads: 1,
+    });
     const a = await cache.get(shape(4, 6));
     expect(await cache.get(shape(4, 6))).toBe(a);
     expect(cache.compiled).toBe(1);

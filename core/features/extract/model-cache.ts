@@ -18,7 +18,9 @@ export class TileModelCache {
   ) {}
 
   /** The model for (batch, height, width) with the given outputs and threads; compiled on first use. */
-  async get(o: Required<Pick<TileModelOptions, 'batch' | 'height' | 'width'>> & Pick<TileModelOptions, 'outputs' | 'threads'>): Promise<TileModel> {
+  async get(
+    o: Required<Pick<TileModelOptions, 'batch' | 'height' | 'width'>> & Pick<TileModelOptions, 'outputs' | 'threads'>,
+  ): Promise<TileModel> {
     const key = `${o.batch}x${o.height}x${o.width}`;
     let m = this.models.get(key);
     if (m) {

@@ -41,7 +41,12 @@ export class TileModel {
     if (weights instanceof Map) for (const [k, t] of weights) values[k] = hostTensor('float32', t.shape, t.data);
     else Object.assign(values, weights);
     const ig = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs });
-    const session = await Session.create(serialize(ig.graph), { intraOpThreads: o.threads, interOpThreads: 1, providers: o.providers, warn: o.warn });
+    const session = await Session.create(serialize(ig.graph), {
+      intraOpThreads: o.threads,
+      interOpThreads: 1,
+      providers: o.providers,
+      warn: o.warn,
+    });
     return new TileModel(config, o, height, width, session);
   }
 

@@ -29,10 +29,14 @@ beforeAll(async () => {
   tiff = join(root, 'scan.tif');
   png = join(root, 'export.png');
   await writePyramidalTiff(tiff, { width: 896, height: 896, tile: 256, compression: 'jpeg', pixelsPerMm: 4000 }); // 0.25 µm/px
-  await sharp(texture(448, 448), { raw: { width: 448, height: 448, channels: 3 } }).png().toFile(png);
+  await sharp(texture(448, 448), { raw: { width: 448, height: 448, channels: 3 } })
+    .png()
+    .toFile(png);
   ({ service } = await importedProject(root, [tiff, png]));
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(root, 'project')), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -57,12 +61,18 @@ describe('an image without µm per pixel in an extraction by µm per pixel', () 
     expect(byName.get('scan.tif')).toMatchObject({ gridWidth: 32, gridHeight: 32 });
     expect(byName.get('scan.tif')!.fallbackLevel).toBeUndefined();
     expect(byName.get('export.png')).toMatchObject({ gridWidth: 32, gridHeight: 32, fallbackLevel: 0 });
-    expect(s.warnings.filter((w) => w.includes('no resolution'))).toEqual([`${png}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of 0.5 µm/px.`]);
+    expect(s.warnings.filter((w) => w.includes('no resolution'))).toEqual([
+      `${png}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of 0.5 µm/px.`,
+    ]);
 
     // The CLI prints the same summary (a rerun resumes: nothing left to compute) and the warning on stderr.
     let out = '';
     let err = '';
-    const code = await runCli(['extract', '--project', join(root, 'project'), '--model', 'tiny', '--mpp', '0.5', '--device', 'cpu'], { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: new AbortController().signal });
+    const code = await runCli(['extract', '--project', join(root, 'project'), '--model', 'tiny', '--mpp', '0.5', '--device', 'cpu'], {
+      stdout: (t) => (out += t),
+      stderr: (t) => (err += t),
+      signal: new AbortController().signal,
+    });
     expect(code).toBe(0);
     const cli = JSON.parse(out) as ExtractSummary;
     expect(cli.images.map((i) => [i.name, i.fallbackLevel, i.computed])).toEqual([

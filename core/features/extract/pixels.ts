@@ -8,14 +8,24 @@ export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** The working-pixel rectangle (x, y, width, height; height defaults to width) as RGB: read at the native level, resampled when needed. */
-export async function readWorking(reader: ImageReader, res: WorkingResolution, x: number, y: number, width: number, height: number = width): Promise<RgbImage> {
+export async function readWorking(
+  reader: ImageReader,
+  res: WorkingResolution,
+  x: number,
+  y: number,
+  width: number,
+  height: number = width,
+): Promise<RgbImage> {
   if (Math.abs(res.resample - 1) < 1e-9) return reader.readRegion(res.level, x, y, width, height);
   const lx = Math.round(x * res.resample);
   const ly = Math.round(y * res.resample);
   const lw = Math.max(1, Math.round(width * res.resample));
   const lh = Math.max(1, Math.round(height * res.resample));
   const src = await reader.readRegion(res.level, lx, ly, lw, lh); // (lh, lw, 3) at the native level
-  const data = await sharp(src.data, { raw: { width: lw, height: lh, channels: 3 } }).resize(width, height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer(); // (height, width, 3)
+  const data = await sharp(src.data, { raw: { width: lw, height: lh, channels: 3 } })
+    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
+    .raw()
+    .toBuffer(); // (height, width, 3)
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height };
 }
 

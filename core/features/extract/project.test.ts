@@ -38,14 +38,21 @@ beforeAll(async () => {
       rgb[o + 2] = 160;
     }
   const png = join(dir, 'half.png');
-  await writeFile(png, await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer());
+  await writeFile(
+    png,
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer(),
+  );
   service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
   await service.createProject(join(dir, 'proj'));
   const report = await service.importPaths([png]);
   await service.idle();
   imageId = report.added[0].id;
   const cfg = vitConfig('tiny', { arch: 'dinov2', dim: 64, depth: 2, heads: 2, registers: 4 });
-  const tensors = new Map<string, WeightTensor>(Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+  const tensors = new Map<string, WeightTensor>(
+    Object.entries(initParams(cfg, 3)).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]),
+  );
   await exportWeights(join(projectModelsDir(join(dir, 'proj')), 'tiny'), cfg, tensors, 'hf');
 }, 60_000);
 
@@ -63,12 +70,17 @@ describe('extractFeatures (API)', () => {
     // and resuming tile by tile are what tiles do (under 'auto' this 64 × 32 grid fits one pass, which
     // covers the background too; context-project.test.ts).
     const controller = new AbortController();
-    const run = extractFeatures(service.requireProject(), service.models, { modelId: 'tiny', level: 0, batch: 1, context: 'tiled' }, {
-      signal: controller.signal,
-      progress: (done) => {
-        if (done >= 5) controller.abort();
+    const run = extractFeatures(
+      service.requireProject(),
+      service.models,
+      { modelId: 'tiny', level: 0, batch: 1, context: 'tiled' },
+      {
+        signal: controller.signal,
+        progress: (done) => {
+          if (done >= 5) controller.abort();
+        },
       },
-    });
+    );
     await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
 
     const s = await service.extractFeatures({ modelId: 'tiny', level: 0, batch: 1, context: 'tiled' });
@@ -96,7 +108,9 @@ describe('extractFeatures (API)', () => {
     expect(index.size).toBe(tissue);
     expect(im.indexedRows).toBe(tissue);
 
-    const pj = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')) as { features: { id: string; context: string; images: { imageId: string; complete: boolean; indexedRows: number; context: string }[] }[] };
+    const pj = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')) as {
+      features: { id: string; context: string; images: { imageId: string; complete: boolean; indexedRows: number; context: string }[] }[];
+    };
     expect(pj.features).toHaveLength(1);
     expect(pj.features[0].images[0]).toMatchObject({ imageId, complete: true, indexedRows: tissue, context: 'tiled' });
     expect(pj.features[0].context).toBe('tiled');
@@ -115,7 +129,11 @@ describe('extractFeatures (API)', () => {
 
   it('a core error names the field in the app, and the flag when the CLI prints it', async () => {
     // The app: the call through the one dispatch both hosts use; the message names the option.
-    const viaApp = async (options: object): Promise<string> => dispatch(service, 'extractFeatures', [options]).then(() => '', (e: Error) => e.message);
+    const viaApp = async (options: object): Promise<string> =>
+      dispatch(service, 'extractFeatures', [options]).then(
+        () => '',
+        (e: Error) => e.message,
+      );
     const level = await viaApp({ modelId: 'tiny', level: 3 });
     expect(level).toMatch(/half\.png: level: 3 does not exist \(the image has levels 0–2\)\.$/);
     const mpp = await viaApp({ modelId: 'tiny', mpp: 0.5 });
@@ -125,13 +143,19 @@ describe('extractFeatures (API)', () => {
     // The CLI: the same core errors, worded with its flags.
     const viaCli = async (...argv: string[]): Promise<{ code: number; err: string }> => {
       let err = '';
-      const code = await runCli(['extract', '--project', join(dir, 'proj'), '--model', 'tiny', '--device', 'cpu', ...argv], { stdout: () => undefined, stderr: (t) => void (err += t), signal: new AbortController().signal });
+      const code = await runCli(['extract', '--project', join(dir, 'proj'), '--model', 'tiny', '--device', 'cpu', ...argv], {
+        stdout: () => undefined,
+        stderr: (t) => void (err += t),
+        signal: new AbortController().signal,
+      });
       return { code, err };
     };
     const cliLevel = await viaCli('--level', '3');
     expect(cliLevel.code).toBe(2);
     expect(cliLevel.err).toMatch(/^dinoscope extract: .*half\.png: --level: 3 does not exist \(the image has levels 0–2\)\.\n$/);
-    expect((await viaCli('--mpp', '0.5')).err).toMatch(/half\.png: --mpp: the file states no resolution, so 0\.5 µm per pixel cannot be honoured; use --level instead\.\n$/);
+    expect((await viaCli('--mpp', '0.5')).err).toMatch(
+      /half\.png: --mpp: the file states no resolution, so 0\.5 µm per pixel cannot be honoured; use --level instead\.\n$/,
+    );
     expect((await viaCli('--batch', '300')).err).toBe('dinoscope extract: --batch: must be an integer from 1 to 256, got 300.\n');
   }, 60_000);
 

@@ -86,7 +86,13 @@ export function featureSetId(modelId: string, o: { mpp?: number; level?: number;
  * asked to, or when no set is active and the caller did not say no. Projects older than the choice get
  * their active set pinned, so later runs never change it.
  */
-function completeRun(p: Project, setId: string, configHash: string, activate: boolean | undefined, speed: StoredFeatureSet['speed'] | null): void {
+function completeRun(
+  p: Project,
+  setId: string,
+  configHash: string,
+  activate: boolean | undefined,
+  speed: StoredFeatureSet['speed'] | null,
+): void {
   const set = p.featureSets().find((x) => x.id === setId && x.modelConfigHash === configHash);
   if (set && speed) p.upsertFeatureSet({ ...set, speed });
   const active = p.activeFeatureSet();
@@ -94,18 +100,30 @@ function completeRun(p: Project, setId: string, configHash: string, activate: bo
   else if (active && !p.activeFeatureSetChosen) p.setActiveFeatureSet(active.id);
 }
 
-export async function extractFeatures(project: Project, models: ModelManager, options: ExtractOptions, hooks: ExtractHooks = {}): Promise<ExtractSummary> {
+export async function extractFeatures(
+  project: Project,
+  models: ModelManager,
+  options: ExtractOptions,
+  hooks: ExtractHooks = {},
+): Promise<ExtractSummary> {
   const o = checkExtractOptions(options);
   const log = hooks.log ?? ((): void => {});
   const loaded = await models.load(o.modelId);
   const cfg = loaded.config;
-  const configHash = createHash('sha256').update(JSON.stringify(cfg)).update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`).digest('hex').slice(0, 16);
+  const configHash = createHash('sha256')
+    .update(JSON.stringify(cfg))
+    .update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`)
+    .digest('hex')
+    .slice(0, 16);
   const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
   const images = wanted.filter((i) => i.status === 'ok' && i.meta);
   for (const i of wanted) if (!images.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no readable images to extract features from.`);
-  const req = collectionRequest(o, project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)));
+  const req = collectionRequest(
+    o,
+    project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)),
+  );
   // Resolutions first (from the stored metadata), so progress knows every image's tile count.
   const plans: { img: (typeof images)[number]; res: WorkingResolution; tiles: number }[] = images.map((img) => {
     const res = workingResolution(img.meta!, req, cfg.patchSize, img.path);
@@ -120,23 +138,46 @@ export async function extractFeatures(project: Project, models: ModelManager, op
   // The context of the set's images this run leaves alone ('auto' keeps a set in one context). Images
   // without a recorded context were tiled: the only context before it was recorded.
   const contextPlans = hooks.contextImageIds
-    ? hooks.contextImageIds.map((id) => project.requireImage(id)).filter((i) => i.status === 'ok' && i.meta).map((img) => ({ img, res: workingResolution(img.meta!, req, cfg.patchSize, img.path) }))
+    ? hooks.contextImageIds
+        .map((id) => project.requireImage(id))
+        .filter((i) => i.status === 'ok' && i.meta)
+        .map((img) => ({ img, res: workingResolution(img.meta!, req, cfg.patchSize, img.path) }))
     : plans;
   const running = new Set(contextPlans.map((p) => p.img.id));
   const kept = new Set((prior?.images ?? []).filter((x) => !running.has(x.imageId)).map((x) => x.context ?? 'tiled'));
   const priorContext = kept.size === 0 ? undefined : kept.size === 1 ? [...kept][0] : 'mixed';
-  const { context, reason } = chooseContext(o.context ?? 'auto', cfg, contextPlans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })), budget, priorContext);
+  const { context, reason } = chooseContext(
+    o.context ?? 'auto',
+    cfg,
+    contextPlans.map((p) => ({ file: p.img.path, gridWidth: p.res.gridWidth, gridHeight: p.res.gridHeight })),
+    budget,
+    priorContext,
+  );
   log(`context: ${reason}.`);
   const now = new Date().toISOString();
   const set: StoredFeatureSet = prior
     ? { ...prior, images: [...prior.images], updatedAt: now }
-    : { id: setId, modelId: o.modelId, modelConfigHash: configHash, mpp: o.mpp ?? null, level: o.mpp === undefined ? (o.level ?? 0) : null, dim: cfg.dim, dir: relative(project.dir, setDir), images: [], mask: maskSetting, createdAt: now, updatedAt: now };
+    : {
+        id: setId,
+        modelId: o.modelId,
+        modelConfigHash: configHash,
+        mpp: o.mpp ?? null,
+        level: o.mpp === undefined ? (o.level ?? 0) : null,
+        dim: cfg.dim,
+        dir: relative(project.dir, setDir),
+        images: [],
+        mask: maskSetting,
+        createdAt: now,
+        updatedAt: now,
+      };
   // Each image's entry goes into the set as project.json holds it now (another process may have added
   // images to the same set meanwhile), not into a copy read when this run started.
   const record = async (e: StoredFeatureImage): Promise<void> => {
     await project.update((p) => {
       const current = p.featureSets().find((x) => x.id === setId && x.modelConfigHash === configHash) ?? set;
-      const images = current.images.some((x) => x.imageId === e.imageId) ? current.images.map((x) => (x.imageId === e.imageId ? e : x)) : [...current.images, e];
+      const images = current.images.some((x) => x.imageId === e.imageId)
+        ? current.images.map((x) => (x.imageId === e.imageId ? e : x))
+        : [...current.images, e];
       const contexts = new Set(images.map((x) => x.context ?? 'tiled'));
       p.upsertFeatureSet({ ...current, images, updatedAt: new Date().toISOString(), context: contexts.size > 1 ? 'mixed' : context });
     });
@@ -147,20 +188,31 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     warnings.push(line);
     log(line);
   };
-  for (const { img, res } of plans) if (res.mppFallback) warn(`${img.path}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of ${o.mpp} µm/px.`);
+  for (const { img, res } of plans)
+    if (res.mppFallback)
+      warn(`${img.path}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of ${o.mpp} µm/px.`);
   const device = await chooseDevice(checkDevice(o.device));
   (device.fellBack ? warn : log)(device.line);
   // The raw reason behind the warning, for a bug report (DINOSCOPE_DEBUG=1, as the CLI's stack traces).
   if (device.detail && process.env.DINOSCOPE_DEBUG) log(`device details: ${device.detail}`);
   // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
   // A provider that fails to open after all falls back to cpu inside Session.create: its warning goes here.
-  const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, { providers: device.providers, warn: (m) => warn(`warning: ${m}.`) });
+  const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, {
+    providers: device.providers,
+    warn: (m) => warn(`warning: ${m}.`),
+  });
   const patch = cfg.patchSize;
   const batch = o.batch ?? (device.providers[0] === 'cpu' ? DEFAULT_BATCH : GPU_BATCH);
   let provider: string = device.providers[0];
   const modelFor = async (res: WorkingResolution): Promise<TileModel> => {
     const m = await (context === 'whole'
-      ? tileModels.get({ batch: 1, height: res.gridHeight * patch, width: res.gridWidth * patch, outputs: ['patches'], threads: hooks.threads })
+      ? tileModels.get({
+          batch: 1,
+          height: res.gridHeight * patch,
+          width: res.gridWidth * patch,
+          outputs: ['patches'],
+          threads: hooks.threads,
+        })
       : tileModels.get({ batch, height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads }));
     provider = m.provider;
     return m;
@@ -185,7 +237,8 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         toldLocked.add(img.id);
         queue.push({ img, res, tiles });
         if (++lockedInARow >= queue.length) {
-          if (hooks.signal?.aborted) throw new DinoscopeError('CANCELLED', 'Extraction cancelled while waiting for images other processes are extracting.');
+          if (hooks.signal?.aborted)
+            throw new DinoscopeError('CANCELLED', 'Extraction cancelled while waiting for images other processes are extracting.');
           await sleep(LOCKED_POLL_MS);
           lockedInARow = 0;
         }
@@ -199,12 +252,17 @@ export async function extractFeatures(project: Project, models: ModelManager, op
         const maskUsed: MaskUsed = await resolveMask(maskSetting, async () => thumb);
         if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
         // Brightfield masks keep the file they always had; fluorescence ones have their own beside it.
-        const maskFile = maskUsed === 'fluorescence' ? project.tissueMaskPath(img.id).replace(/(\.mask)?$/, '.fluorescence.mask') : project.tissueMaskPath(img.id);
+        const maskFile =
+          maskUsed === 'fluorescence'
+            ? project.tissueMaskPath(img.id).replace(/(\.mask)?$/, '.fluorescence.mask')
+            : project.tissueMaskPath(img.id);
         const mask = maskUsed === 'off' ? null : await cachedTissueMask(thumb, maskFile, { ...DEFAULT_TISSUE_MASK, mode: maskUsed });
         const hasTissue = mask !== null && mask.data.some((v) => v === 1);
         if (mask && !hasTissue) log(`${img.path}: no foreground found on the thumbnail (${maskUsed} mask); extracting every tile.`);
-        const tissue = mask && hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
-        const compute = mask && hasTissue ? patchMask(dilate(mask), img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const tissue =
+          mask && hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
+        const compute =
+          mask && hasTissue ? patchMask(dilate(mask), img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
         const storeDir = join(setDir, `${img.id}.zarr`);
         const r = await extractImage({
           reader,
@@ -227,19 +285,59 @@ export async function extractFeatures(project: Project, models: ModelManager, op
           },
         });
         const tissuePatches = tissue ? tissue.reduce((s, v) => s + v, 0) : res.gridWidth * res.gridHeight;
-        const entry: StoredFeatureImage = { imageId: img.id, store: relative(project.dir, storeDir), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: true, indexedRows: 0, tissuePatches, context, mask: maskUsed };
+        const entry: StoredFeatureImage = {
+          imageId: img.id,
+          store: relative(project.dir, storeDir),
+          gridWidth: res.gridWidth,
+          gridHeight: res.gridHeight,
+          complete: true,
+          indexedRows: 0,
+          tissuePatches,
+          context,
+          mask: maskUsed,
+        };
         await record(entry);
         const indexedRows = index ? await indexImage(index, img.id, await openFeatureStore(storeDir), tissue) : 0;
         if (index) await record({ ...entry, indexedRows });
         const foregroundShare = tissuePatches / (res.gridWidth * res.gridHeight);
-        if (foregroundShare < LOW_FOREGROUND_SHARE) log(`${img.path}: the ${maskUsed} mask keeps ${(100 * foregroundShare).toFixed(0)} % of its patches for search and clusters; if tissue is missed, extract with --mask off (every patch)${maskUsed === 'brightfield' ? ' or --mask fluorescence' : ''}.`);
-        summaries.push({ imageId: img.id, name: img.name, gridWidth: r.gridWidth, gridHeight: r.gridHeight, computed: r.computed, background: r.background, resumed: r.resumed, patches: r.patches, seconds: r.seconds, indexedRows, mask: maskUsed, foregroundShare, context, ...(res.mppFallback ? { fallbackLevel: res.level } : {}) });
+        if (foregroundShare < LOW_FOREGROUND_SHARE)
+          log(
+            `${img.path}: the ${maskUsed} mask keeps ${(100 * foregroundShare).toFixed(0)} % of its patches for search and clusters; if tissue is missed, extract with --mask off (every patch)${maskUsed === 'brightfield' ? ' or --mask fluorescence' : ''}.`,
+          );
+        summaries.push({
+          imageId: img.id,
+          name: img.name,
+          gridWidth: r.gridWidth,
+          gridHeight: r.gridHeight,
+          computed: r.computed,
+          background: r.background,
+          resumed: r.resumed,
+          patches: r.patches,
+          seconds: r.seconds,
+          indexedRows,
+          mask: maskUsed,
+          foregroundShare,
+          context,
+          ...(res.mppFallback ? { fallbackLevel: res.level } : {}),
+        });
         patchesAll += r.patches;
-        const how = context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
-        log(`${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s on ${provider}).`);
+        const how =
+          context === 'whole' ? `one pass, ${r.computed} chunks written` : `${r.computed} tiles computed, ${r.background} background`;
+        log(
+          `${img.path}: ${r.gridWidth} × ${r.gridHeight} patches, ${how}, ${r.resumed} already done (${r.seconds.toFixed(1)} s on ${provider}).`,
+        );
       } catch (e) {
         if (e instanceof DinoscopeError && e.code === 'CANCELLED') {
-          await record({ imageId: img.id, store: relative(project.dir, join(setDir, `${img.id}.zarr`)), gridWidth: res.gridWidth, gridHeight: res.gridHeight, complete: false, indexedRows: 0, tissuePatches: 0, context });
+          await record({
+            imageId: img.id,
+            store: relative(project.dir, join(setDir, `${img.id}.zarr`)),
+            gridWidth: res.gridWidth,
+            gridHeight: res.gridHeight,
+            complete: false,
+            indexedRows: 0,
+            tissuePatches: 0,
+            context,
+          });
           log(`${img.path}: cancelled; rerun to resume.`);
         }
         throw e;
@@ -253,6 +351,26 @@ export async function extractFeatures(project: Project, models: ModelManager, op
     await tileModels.release();
   }
   const seconds = (performance.now() - t0) / 1000;
-  await project.update((p) => completeRun(p, setId, configHash, o.activate, patchesAll > 0 ? { provider, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9), at: new Date().toISOString() } : null));
-  return { featureSet: setId, modelId: o.modelId, dir: setDir, images: summaries, context, mask: maskSetting, provider, warnings, patches: patchesAll, seconds, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9) };
+  await project.update((p) =>
+    completeRun(
+      p,
+      setId,
+      configHash,
+      o.activate,
+      patchesAll > 0 ? { provider, patchesPerSecond: patchesAll / Math.max(seconds, 1e-9), at: new Date().toISOString() } : null,
+    ),
+  );
+  return {
+    featureSet: setId,
+    modelId: o.modelId,
+    dir: setDir,
+    images: summaries,
+    context,
+    mask: maskSetting,
+    provider,
+    warnings,
+    patches: patchesAll,
+    seconds,
+    patchesPerSecond: patchesAll / Math.max(seconds, 1e-9),
+  };
 }

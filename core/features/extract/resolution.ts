@@ -47,13 +47,21 @@ export function collectionRequest(o: { mpp?: number; level?: number }, mpps: rea
 /** Chooses the level and resampling for `req`; `file` names the image in errors. */
 export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, patchSize: number, file: string): WorkingResolution {
   if (req.mpp !== undefined) {
-    if (!(req.mpp > 0) || !Number.isFinite(req.mpp)) throw new FieldError('mpp', `must be a positive number of µm per pixel, got ${req.mpp}.`, file);
-    if (!meta.mpp && !req.mppFallback) throw new FieldError('mpp', `the file states no resolution, so ${req.mpp} µm per pixel cannot be honoured; use {level} instead.`, file);
-    if (meta.mpp && req.mpp / meta.mpp < 1 - DOWNSAMPLE_TOLERANCE) throw new FieldError('mpp', `${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`, file);
+    if (!(req.mpp > 0) || !Number.isFinite(req.mpp))
+      throw new FieldError('mpp', `must be a positive number of µm per pixel, got ${req.mpp}.`, file);
+    if (!meta.mpp && !req.mppFallback)
+      throw new FieldError(
+        'mpp',
+        `the file states no resolution, so ${req.mpp} µm per pixel cannot be honoured; use {level} instead.`,
+        file,
+      );
+    if (meta.mpp && req.mpp / meta.mpp < 1 - DOWNSAMPLE_TOLERANCE)
+      throw new FieldError('mpp', `${req.mpp} is finer than the scan (${meta.mpp} µm/px at level 0).`, file);
   }
   if (req.mpp === undefined || !meta.mpp) {
     const lv = req.level ?? 0;
-    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length) throw new FieldError('level', `${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`, file);
+    if (!Number.isInteger(lv) || lv < 0 || lv >= meta.levels.length)
+      throw new FieldError('level', `${lv} does not exist (the image has levels 0–${meta.levels.length - 1}).`, file);
   }
   const scale = scaleFor(meta, req);
   const downsample = Math.max(1, scale.downsample);
@@ -61,6 +69,20 @@ export function workingResolution(meta: ImageMetadata, req: ResolutionRequest, p
   const stride = patchSize * downsample;
   const gridWidth = Math.floor(meta.width / stride);
   const gridHeight = Math.floor(meta.height / stride);
-  if (gridWidth < 1 || gridHeight < 1) throw new DinoscopeError('BAD_INPUT', `${file}: ${meta.width} × ${meta.height} px is smaller than one ${patchSize}-pixel patch at this resolution.`);
-  return { level, levelDownsample, resample: downsample / levelDownsample, downsample, mpp: meta.mpp ? meta.mpp * downsample : null, mppFallback, stride, gridWidth, gridHeight };
+  if (gridWidth < 1 || gridHeight < 1)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${file}: ${meta.width} × ${meta.height} px is smaller than one ${patchSize}-pixel patch at this resolution.`,
+    );
+  return {
+    level,
+    levelDownsample,
+    resample: downsample / levelDownsample,
+    downsample,
+    mpp: meta.mpp ? meta.mpp * downsample : null,
+    mppFallback,
+    stride,
+    gridWidth,
+    gridHeight,
+  };
 }

@@ -44,6 +44,10 @@ export function imagesFromList(project: Project, text: string, source: string, r
     if (!img) bad.push(`line ${i + 1}: ${line}`);
     else if (!ids.includes(img.id)) ids.push(img.id);
   });
-  if (bad.length) throw new DinoscopeError('BAD_INPUT', `${source}: ${bad.length === 1 ? 'this entry names' : 'these entries name'} no image of ${project.dir} (an image path, file name or id a line): ${bad.join('; ')}.`);
+  if (bad.length)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${source}: ${bad.length === 1 ? 'this entry names' : 'these entries name'} no image of ${project.dir} (an image path, file name or id a line): ${bad.join('; ')}.`,
+    );
   return ids;
 }

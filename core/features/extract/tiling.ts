@@ -59,7 +59,16 @@ export function tileInputRect(l: TileLayout, w: TileWindow): { x: number; y: num
  * The w × h patches at (x, y) of a row-major patch grid `srcWidth` patches wide starting at `base` in
  * `src` (…, N, D): returns (h, w, D).
  */
-export function cropPatches(src: Float32Array, base: number, srcWidth: number, dim: number, x: number, y: number, w: number, h: number): Float32Array {
+export function cropPatches(
+  src: Float32Array,
+  base: number,
+  srcWidth: number,
+  dim: number,
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+): Float32Array {
   const out = new Float32Array(h * w * dim); // (h, w, D)
   for (let r = 0; r < h; r++) {
     const from = base + ((y + r) * srcWidth + x) * dim; // row y + r, column x
@@ -73,7 +82,15 @@ export function cropPatches(src: Float32Array, base: number, srcWidth: number, d
  * the tile's P × P patches (P = T + 2m); returns (h, w, D) for the kept w × h corner of the core (edge
  * chunks are clipped by the grid), which starts at (coreX, coreY) inside the window.
  */
-export function coreFeatures(l: TileLayout, patches: Float32Array, b: number, dim: number, w: number, h: number, at: Pick<TileWindow, 'coreX' | 'coreY'>): Float32Array {
+export function coreFeatures(
+  l: TileLayout,
+  patches: Float32Array,
+  b: number,
+  dim: number,
+  w: number,
+  h: number,
+  at: Pick<TileWindow, 'coreX' | 'coreY'>,
+): Float32Array {
   const P = tilePatches(l);
   return cropPatches(patches, b * P * P * dim, P, dim, at.coreX, at.coreY, w, h); // tile b of (B, P², D)
 }

@@ -81,7 +81,17 @@ export class ExactIndex {
   /** A new empty index in `dir` (created). */
   static async create(dir: string, dim: number, chunkRows = 65536): Promise<ExactIndex> {
     await mkdir(dir, { recursive: true });
-    const m: IndexManifest = { format: 'dinoscope-index', version: 1, dim, stride: 0, dtype: 'int8', chunkRows, rows: 0, chunks: [], images: [] };
+    const m: IndexManifest = {
+      format: 'dinoscope-index',
+      version: 1,
+      dim,
+      stride: 0,
+      dtype: 'int8',
+      chunkRows,
+      rows: 0,
+      chunks: [],
+      images: [],
+    };
     const idx = new ExactIndex(dir, m);
     m.stride = idx.rowsSpace.stride;
     await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(m, null, 1));
@@ -95,9 +105,13 @@ export class ExactIndex {
     try {
       m = JSON.parse(await readFile(path, 'utf8')) as IndexManifest;
     } catch (e) {
-      throw new DinoscopeError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT', `${path}: not a readable index manifest (${(e as Error).message}).`);
+      throw new DinoscopeError(
+        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT',
+        `${path}: not a readable index manifest (${(e as Error).message}).`,
+      );
     }
-    if (m.format !== 'dinoscope-index' || m.version !== 1) throw new DinoscopeError('UNSUPPORTED', `${path}: not a version 1 dinoscope index.`);
+    if (m.format !== 'dinoscope-index' || m.version !== 1)
+      throw new DinoscopeError('UNSUPPORTED', `${path}: not a version 1 dinoscope index.`);
     const idx = new ExactIndex(dir, m);
     const s = idx.rowsSpace.stride;
     const buf = new Int8Array(m.chunkRows * s);
@@ -141,7 +155,8 @@ export class ExactIndex {
   async append(batch: AppendBatch): Promise<void> {
     const m = this.manifest;
     const n = batch.positions.length;
-    if (batch.vectors.length !== n * m.dim) throw new DinoscopeError('BAD_INPUT', `index append: ${batch.vectors.length} values for ${n} positions of ${m.dim} dims.`);
+    if (batch.vectors.length !== n * m.dim)
+      throw new DinoscopeError('BAD_INPUT', `index append: ${batch.vectors.length} values for ${n} positions of ${m.dim} dims.`);
     let ii = this.byId.get(batch.image);
     if (ii === undefined) {
       ii = m.images.length;

@@ -43,7 +43,8 @@ describe('quantisation', () => {
       expect(s).toBeLessThanOrEqual(1 / 127);
     }
     const h = fromFloat16(toFloat16(vectors));
-    for (let i = 0; i < vectors.length; i++) expect(Math.abs(h[i] - vectors[i])).toBeLessThanOrEqual(Math.abs(vectors[i]) * 2 ** -11 + 2 ** -25);
+    for (let i = 0; i < vectors.length; i++)
+      expect(Math.abs(h[i] - vectors[i])).toBeLessThanOrEqual(Math.abs(vectors[i]) * 2 ** -11 + 2 ** -25);
   });
 
   it('float16 round trips special values and rounds to nearest even', () => {
@@ -63,9 +64,14 @@ describe('quantisation', () => {
 describe('TopK', () => {
   it('keeps the k largest', () => {
     const t = new TopK(5);
-    const xs = Array.from({ length: 1000 }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const xs = Array.from({ length: 1000 }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
     xs.forEach((x, i) => t.push(x, i));
-    expect(t.sorted().map((e) => e.score)).toEqual([...xs].sort((a, b) => b - a).slice(0, 5).map((x) => Math.fround(x)));
+    expect(t.sorted().map((e) => e.score)).toEqual(
+      [...xs]
+        .sort((a, b) => b - a)
+        .slice(0, 5)
+        .map((x) => Math.fround(x)),
+    );
   });
 });
 
@@ -77,7 +83,11 @@ describe('ExactIndex', () => {
   beforeAll(async () => {
     idx = await ExactIndex.create(join(dir, 'exact'), D, 4096);
     // Two images of 10 000 patches each (100 × 100 grid), appended in uneven batches.
-    for (const [img, from, to] of [['a', 0, 3000], ['a', 3000, 10000], ['b', 10000, 20000]] as const) {
+    for (const [img, from, to] of [
+      ['a', 0, 3000],
+      ['a', 3000, 10000],
+      ['b', 10000, 20000],
+    ] as const) {
       const positions = Uint32Array.from({ length: to - from }, (_, i) => from - (img === 'a' ? 0 : 10000) + i);
       await idx.append({ image: img, gridWidth: gw, gridHeight: 100, positions, vectors: syn.vectors.subarray(from * D, to * D) });
     }
@@ -148,7 +158,11 @@ describe('queries and NMS', () => {
     // (2, 2, 3) grid: patch (1,1) is background
     const grid = new Float32Array([1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
     const r = rectQuery(grid, 2, 2, 3, { x: 0, y: 0, width: 2, height: 2 }, new Uint8Array([1, 1, 1, 0]));
-    expect(Array.from(r).map((x) => Number(x.toFixed(4)))).toEqual([Number((2 / Math.sqrt(5)).toFixed(4)), Number((1 / Math.sqrt(5)).toFixed(4)), 0]);
+    expect(Array.from(r).map((x) => Number(x.toFixed(4)))).toEqual([
+      Number((2 / Math.sqrt(5)).toFixed(4)),
+      Number((1 / Math.sqrt(5)).toFixed(4)),
+      0,
+    ]);
   });
 
   it('NMS keeps distinct regions per image', () => {

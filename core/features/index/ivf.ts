@@ -49,7 +49,16 @@ export class IvfIndex {
   /** Exact rows [builtRows, exact.size) are the unpartitioned tail. */
   builtRows: number;
 
-  private constructor(exact: ExactIndex, top: RowSpace, centroids: RowSpace, leafPerTop: number, lists: RowSpace, listStart: Uint32Array, ids: Uint32Array, builtRows: number) {
+  private constructor(
+    exact: ExactIndex,
+    top: RowSpace,
+    centroids: RowSpace,
+    leafPerTop: number,
+    lists: RowSpace,
+    listStart: Uint32Array,
+    ids: Uint32Array,
+    builtRows: number,
+  ) {
     this.exact = exact;
     this.top = top;
     this.centroids = centroids;
@@ -199,16 +208,34 @@ export class IvfIndex {
     const d = this.exact.dim;
     const cent = new Float32Array((this.top.count + this.centroids.count) * d);
     for (let i = 0; i < this.top.count; i++) this.top.vector(i, cent.subarray(i * d, i * d + d));
-    for (let i = 0; i < this.centroids.count; i++) this.centroids.vector(i, cent.subarray((this.top.count + i) * d, (this.top.count + i + 1) * d));
+    for (let i = 0; i < this.centroids.count; i++)
+      this.centroids.vector(i, cent.subarray((this.top.count + i) * d, (this.top.count + i + 1) * d));
     await writeFileAtomic(join(dir, 'centroids.f32'), bytesOf(cent));
     await writeFileAtomic(join(dir, 'list-start.u32'), bytesOf(this.listStart));
     await writeFileAtomic(join(dir, 'ids.u32'), bytesOf(this.ids));
-    await writeFileAtomic(join(dir, 'ivf.json'), JSON.stringify({ format: 'dinoscope-ivf', version: 1, dim: d, top: this.top.count, leaf: this.leafPerTop, builtRows: this.builtRows }));
+    await writeFileAtomic(
+      join(dir, 'ivf.json'),
+      JSON.stringify({
+        format: 'dinoscope-ivf',
+        version: 1,
+        dim: d,
+        top: this.top.count,
+        leaf: this.leafPerTop,
+        builtRows: this.builtRows,
+      }),
+    );
   }
 
   static async load(dir: string, exact: ExactIndex): Promise<IvfIndex> {
-    const meta = JSON.parse(await readFile(join(dir, 'ivf.json'), 'utf8')) as { format: string; dim: number; top: number; leaf: number; builtRows: number };
-    if (meta.format !== 'dinoscope-ivf' || meta.dim !== exact.dim || meta.builtRows > exact.size) throw new DinoscopeError('CORRUPT', `${dir}: the IVF index does not match the exact index.`);
+    const meta = JSON.parse(await readFile(join(dir, 'ivf.json'), 'utf8')) as {
+      format: string;
+      dim: number;
+      top: number;
+      leaf: number;
+      builtRows: number;
+    };
+    if (meta.format !== 'dinoscope-ivf' || meta.dim !== exact.dim || meta.builtRows > exact.size)
+      throw new DinoscopeError('CORRUPT', `${dir}: the IVF index does not match the exact index.`);
     const d = meta.dim;
     const buf = await readFile(join(dir, 'centroids.f32'));
     const cent = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

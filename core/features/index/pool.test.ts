@@ -24,9 +24,27 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-pool-'));
   idx = await ExactIndex.create(join(dir, 'index'), D, 8192);
   // Image a: 100 × 150 grid, rows 0..15000 in two appends; image b: 150 × 100, positions reversed.
-  await idx.append({ image: 'a', gridWidth: 100, gridHeight: 150, positions: Uint32Array.from({ length: 9000 }, (_, i) => i), vectors: syn.vectors.subarray(0, 9000 * D) });
-  await idx.append({ image: 'b', gridWidth: 150, gridHeight: 100, positions: Uint32Array.from({ length: 15000 }, (_, i) => 14999 - i), vectors: syn.vectors.subarray(9000 * D, 24000 * D) });
-  await idx.append({ image: 'a', gridWidth: 100, gridHeight: 150, positions: Uint32Array.from({ length: 6000 }, (_, i) => 9000 + i), vectors: syn.vectors.subarray(24000 * D, N * D) });
+  await idx.append({
+    image: 'a',
+    gridWidth: 100,
+    gridHeight: 150,
+    positions: Uint32Array.from({ length: 9000 }, (_, i) => i),
+    vectors: syn.vectors.subarray(0, 9000 * D),
+  });
+  await idx.append({
+    image: 'b',
+    gridWidth: 150,
+    gridHeight: 100,
+    positions: Uint32Array.from({ length: 15000 }, (_, i) => 14999 - i),
+    vectors: syn.vectors.subarray(9000 * D, 24000 * D),
+  });
+  await idx.append({
+    image: 'a',
+    gridWidth: 100,
+    gridHeight: 150,
+    positions: Uint32Array.from({ length: 6000 }, (_, i) => 9000 + i),
+    vectors: syn.vectors.subarray(24000 * D, N * D),
+  });
   pool = new ScanPool(3);
 }, 60_000);
 afterAll(async () => {
@@ -36,8 +54,19 @@ afterAll(async () => {
 
 describe('splitSegments', () => {
   it('splits row segments into near-equal contiguous shares', () => {
-    const parts = splitSegments([[0, 10], [100, 5], [200, 1]], 3).map((s) => Array.from(s));
-    expect(parts).toEqual([[0, 6], [6, 4, 100, 2], [102, 3, 200, 1]]);
+    const parts = splitSegments(
+      [
+        [0, 10],
+        [100, 5],
+        [200, 1],
+      ],
+      3,
+    ).map((s) => Array.from(s));
+    expect(parts).toEqual([
+      [0, 6],
+      [6, 4, 100, 2],
+      [102, 3, 200, 1],
+    ]);
     expect(splitSegments([[5, 2]], 4).map((s) => s.length)).toEqual([2, 2, 0, 0]);
   });
 });
@@ -53,7 +82,13 @@ describe('ScanPool', () => {
     }
     // Appending reallocates the shared scales and grows the wasm memory: workers must see both.
     const more = clusteredVectors(20000, D, 30, 0.05, 4).vectors;
-    await idx.append({ image: 'c', gridWidth: 200, gridHeight: 100, positions: Uint32Array.from({ length: 20000 }, (_, i) => i), vectors: more });
+    await idx.append({
+      image: 'c',
+      gridWidth: 200,
+      gridHeight: 100,
+      positions: Uint32Array.from({ length: 20000 }, (_, i) => i),
+      vectors: more,
+    });
     const q = more.subarray(19999 * D, 20000 * D);
     const got = await idx.searchAsync(q, 10, pool);
     expect(got).toEqual(idx.search(q, 10));
@@ -62,7 +97,12 @@ describe('ScanPool', () => {
 
   it('concurrent requests (searches and heatmaps in flight together) each get their own answer', async () => {
     const qs = [7, 8001, 15000, 22222].map((i) => syn.vectors.subarray(i * D, i * D + D));
-    const [s0, h1, s2, h3] = await Promise.all([idx.searchAsync(qs[0], 5, pool), idx.heatmapAsync('a', qs[1], pool), idx.searchAsync(qs[2], 5, pool), idx.heatmapAsync('b', qs[3], pool)]);
+    const [s0, h1, s2, h3] = await Promise.all([
+      idx.searchAsync(qs[0], 5, pool),
+      idx.heatmapAsync('a', qs[1], pool),
+      idx.searchAsync(qs[2], 5, pool),
+      idx.heatmapAsync('b', qs[3], pool),
+    ]);
     expect(s0).toEqual(idx.search(qs[0], 5));
     expect(s2).toEqual(idx.search(qs[2], 5));
     expect(Array.from(h1)).toEqual(Array.from(idx.heatmap('a', qs[1])));
@@ -79,9 +119,13 @@ describe('ScanPool', () => {
     }
   });
 
-  it('a click scans each row once: the other images\' top-k plus the top of the own heatmap equal the full search', async () => {
+  it("a click scans each row once: the other images' top-k plus the top of the own heatmap equal the full search", async () => {
     await pool.warm(idx.rowsSpace);
-    for (const [qi, image] of [[500, 'a'], [12000, 'b'], [26000, 'a']] as const) {
+    for (const [qi, image] of [
+      [500, 'a'],
+      [12000, 'b'],
+      [26000, 'a'],
+    ] as const) {
       const q = syn.vectors.subarray(qi * D, qi * D + D);
       const want = idx.search(q, 40);
       const heat = await idx.heatmapAsync(image, q, pool);

@@ -118,7 +118,9 @@ export class ScanPool {
       this.finalizer.register(space, space.id);
     }
     t.attached.set(space.id, buf);
-    void this.send(t, { type: 'attach', space: space.id, memory: space.kern.memory, stride: space.stride, scales: buf }).catch(() => undefined);
+    void this.send(t, { type: 'attach', space: space.id, memory: space.kern.memory, stride: space.stride, scales: buf }).catch(
+      () => undefined,
+    );
   }
 
   private detach(space: number): void {
@@ -159,10 +161,24 @@ export class ScanPool {
   }
 
   /** The k best rows of `segments` of `space` for `query` (normalised here), best first; scores as RowSpace.scan. */
-  async topK(space: RowSpace, query: Float32Array, k: number, segments: readonly (readonly [number, number])[]): Promise<{ score: number; row: number }[]> {
+  async topK(
+    space: RowSpace,
+    query: Float32Array,
+    k: number,
+    segments: readonly (readonly [number, number])[],
+  ): Promise<{ score: number; row: number }[]> {
     const { q, qScale } = this.query(space, query);
     const pieces = splitSegments(segments, this.size * PIECES_PER_THREAD).filter((p) => p.length > 0);
-    const replies = await this.share(space, pieces.length, (slot, counter) => ({ type: 'top', space: space.id, slot, query: q, qScale, pieces, counter, k }));
+    const replies = await this.share(space, pieces.length, (slot, counter) => ({
+      type: 'top',
+      space: space.id,
+      slot,
+      query: q,
+      qScale,
+      pieces,
+      counter,
+      k,
+    }));
     const top = new TopK(Math.max(1, k));
     for (const r of replies) if (r.type === 'top') r.scores.forEach((s, j) => top.push(s, r.rows[j]));
     return top.sorted().map(({ score, id }) => ({ score, row: id }));
@@ -170,7 +186,8 @@ export class ScanPool {
 
   /** Scores of every row of `segments`, in order, into `dst` (backed by a SharedArrayBuffer). */
   async scores(space: RowSpace, query: Float32Array, segments: readonly (readonly [number, number])[], dst: Float32Array): Promise<void> {
-    if (!(dst.buffer instanceof SharedArrayBuffer)) throw new DinoscopeError('BAD_INPUT', 'scan pool: scores need a SharedArrayBuffer destination.');
+    if (!(dst.buffer instanceof SharedArrayBuffer))
+      throw new DinoscopeError('BAD_INPUT', 'scan pool: scores need a SharedArrayBuffer destination.');
     const { q, qScale } = this.query(space, query);
     const pieces = splitSegments(segments, this.size * PIECES_PER_THREAD).filter((p) => p.length > 0);
     const offsets: number[] = [];
@@ -179,20 +196,52 @@ export class ScanPool {
       offsets.push(offset);
       for (let s = 1; s < p.length; s += 2) offset += p[s];
     }
-    await this.share(space, pieces.length, (slot, counter) => ({ type: 'scores', space: space.id, slot, query: q, qScale, pieces, offsets, counter, dst: dst.buffer as SharedArrayBuffer }));
+    await this.share(space, pieces.length, (slot, counter) => ({
+      type: 'scores',
+      space: space.id,
+      slot,
+      query: q,
+      qScale,
+      pieces,
+      offsets,
+      counter,
+      dst: dst.buffer as SharedArrayBuffer,
+    }));
   }
 
   /** IVF assignment of rows [from, from+n) of `rows` into `list` (shared) across the threads (ivf.ts). */
-  async assign(rows: RowSpace, top: RowSpace, leaves: RowSpace, nLeaf: number, probe: number, from: number, n: number, list: Uint32Array): Promise<void> {
-    if (!(list.buffer instanceof SharedArrayBuffer) || list.byteOffset !== 0) throw new DinoscopeError('BAD_INPUT', 'scan pool: assign needs a whole SharedArrayBuffer list.');
-    if (top.count > SLOT_BLOCK || nLeaf > SLOT_BLOCK) throw new DinoscopeError('BAD_INPUT', `scan pool: at most ${SLOT_BLOCK} centroids per level.`);
+  async assign(
+    rows: RowSpace,
+    top: RowSpace,
+    leaves: RowSpace,
+    nLeaf: number,
+    probe: number,
+    from: number,
+    n: number,
+    list: Uint32Array,
+  ): Promise<void> {
+    if (!(list.buffer instanceof SharedArrayBuffer) || list.byteOffset !== 0)
+      throw new DinoscopeError('BAD_INPUT', 'scan pool: assign needs a whole SharedArrayBuffer list.');
+    if (top.count > SLOT_BLOCK || nLeaf > SLOT_BLOCK)
+      throw new DinoscopeError('BAD_INPUT', `scan pool: at most ${SLOT_BLOCK} centroids per level.`);
     const parts = splitSegments([[from, n]], this.size);
     await Promise.all(
       parts.map((seg, i) => {
         if (seg.length === 0) return null;
         const t = this.threads[i];
         for (const sp of [rows, top, leaves]) this.attach(t, sp);
-        return this.send(t, { type: 'assign', rows: rows.id, top: top.id, leaves: leaves.id, slot: i, topCount: top.count, nLeaf, probe, segments: seg, list: list.buffer as SharedArrayBuffer });
+        return this.send(t, {
+          type: 'assign',
+          rows: rows.id,
+          top: top.id,
+          leaves: leaves.id,
+          slot: i,
+          topCount: top.count,
+          nLeaf,
+          probe,
+          segments: seg,
+          list: list.buffer as SharedArrayBuffer,
+        });
       }),
     );
   }

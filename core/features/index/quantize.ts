@@ -53,7 +53,13 @@ export function quantizeQuery(query: Float32Array, d: number, dst: Int16Array, s
 }
 
 /** Dequantise row r of `rows` back to float32 (unit length up to the quantisation error). */
-export function dequantizeRow(rows: Int8Array, off: number, d: number, scale: number, dst: Float32Array = new Float32Array(d)): Float32Array {
+export function dequantizeRow(
+  rows: Int8Array,
+  off: number,
+  d: number,
+  scale: number,
+  dst: Float32Array = new Float32Array(d),
+): Float32Array {
   for (let j = 0; j < d; j++) dst[j] = rows[off + j] * scale;
   return dst;
 }

@@ -22,7 +22,14 @@ export function meanQuery(vectors: readonly Float32Array[]): Float32Array {
  * The normalised mean feature of a rectangle of a (h, w, d) grid, skipping patches where `mask` is 0
  * (background) when a mask is given. `rect` is in grid cells, clipped to the grid.
  */
-export function rectQuery(grid: Float32Array, gw: number, gh: number, d: number, rect: { x: number; y: number; width: number; height: number }, mask?: Uint8Array): Float32Array {
+export function rectQuery(
+  grid: Float32Array,
+  gw: number,
+  gh: number,
+  d: number,
+  rect: { x: number; y: number; width: number; height: number },
+  mask?: Uint8Array,
+): Float32Array {
   const x0 = Math.max(0, Math.floor(rect.x));
   const y0 = Math.max(0, Math.floor(rect.y));
   const x1 = Math.min(gw, Math.ceil(rect.x + rect.width));

@@ -139,7 +139,13 @@ export class RowSpace {
   }
 
   /** Top-k rows of [from, from+n) by cosine, into `heap`-like sink (threshold test inline). */
-  scanTop(qScale: number, from: number, n: number, top: { readonly threshold: number; push(score: number, id: number): void }, idOf?: (row: number) => number): void {
+  scanTop(
+    qScale: number,
+    from: number,
+    n: number,
+    top: { readonly threshold: number; push(score: number, id: number): void },
+    idOf?: (row: number) => number,
+  ): void {
     const out = new Int32Array(this.kern.memory.buffer, OUT_AT, BLOCK);
     const scales = this.scales;
     for (let b = from; b < from + n; b += BLOCK) {

@@ -17,9 +17,30 @@ export type ToScanWorker =
    * to pieces.length.
    * top: the k best rows of the claimed pieces for the int16 query (scale qScale), in slot `slot`.
    */
-  | { type: 'top'; id: number; space: number; slot: number; query: Int16Array; qScale: number; pieces: Segments[]; counter: SharedArrayBuffer; k: number }
+  | {
+      type: 'top';
+      id: number;
+      space: number;
+      slot: number;
+      query: Int16Array;
+      qScale: number;
+      pieces: Segments[];
+      counter: SharedArrayBuffer;
+      k: number;
+    }
   /** Scores of piece j's rows, in order, into dst[offsets[j] …] (a shared Float32Array buffer). */
-  | { type: 'scores'; id: number; space: number; slot: number; query: Int16Array; qScale: number; pieces: Segments[]; offsets: number[]; counter: SharedArrayBuffer; dst: SharedArrayBuffer }
+  | {
+      type: 'scores';
+      id: number;
+      space: number;
+      slot: number;
+      query: Int16Array;
+      qScale: number;
+      pieces: Segments[];
+      offsets: number[];
+      counter: SharedArrayBuffer;
+      dst: SharedArrayBuffer;
+    }
   /** Sum the bytes [at, at + bytes) with the read kernel (the bandwidth probe); replies with seconds taken. */
   | { type: 'read'; id: number; space: number; at: number; bytes: number }
   /**
@@ -27,7 +48,19 @@ export type ToScanWorker =
    * centroids (space `top`, topCount rows), then the best leaf (space `leaves`, nLeaf per top) under
    * them; list[row] = that leaf (a shared Uint32Array buffer).
    */
-  | { type: 'assign'; id: number; rows: number; top: number; leaves: number; slot: number; topCount: number; nLeaf: number; probe: number; segments: Segments; list: SharedArrayBuffer }
+  | {
+      type: 'assign';
+      id: number;
+      rows: number;
+      top: number;
+      leaves: number;
+      slot: number;
+      topCount: number;
+      nLeaf: number;
+      probe: number;
+      segments: Segments;
+      list: SharedArrayBuffer;
+    }
   /** Forget space `space` (its RowSpace was garbage-collected), releasing the worker's reference to its memory. */
   | { type: 'detach'; id: number; space: number };
 

@@ -31,7 +31,13 @@ function space(id: number): Space {
  * Score every row of `segments` against the query placed in `slot`, calling visit(score, row) for each
  * row in order. The kernel writes SLOT_BLOCK int32 dots at a time into the slot's output.
  */
-function scan(sp: Space, slot: number, query: Int16Array, segments: Segments, visit: (out: Int32Array, m: number, row0: number) => void): void {
+function scan(
+  sp: Space,
+  slot: number,
+  query: Int16Array,
+  segments: Segments,
+  visit: (out: Int32Array, m: number, row0: number) => void,
+): void {
   const qAt = SLOTS_AT + slot * SLOT_BYTES;
   const outAt = qAt + SLOT_QUERY;
   new Int16Array(sp.kern.memory.buffer, qAt, sp.stride).set(query);
@@ -70,7 +76,17 @@ function scanSmall(sp: Space, qAt: number, qScale: number, from: number, n: numb
 }
 
 /** IvfIndex.build's assignment loop for the segments' rows (same order of pushes, so the same lists). */
-function assign(rowsId: number, topId: number, leavesId: number, slot: number, topCount: number, nLeaf: number, probe: number, segments: Segments, list: Uint32Array): void {
+function assign(
+  rowsId: number,
+  topId: number,
+  leavesId: number,
+  slot: number,
+  topCount: number,
+  nLeaf: number,
+  probe: number,
+  segments: Segments,
+  list: Uint32Array,
+): void {
   const rows = space(rowsId);
   const top = space(topId);
   const leaves = space(leavesId);

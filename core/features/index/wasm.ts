@@ -42,14 +42,37 @@ const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...uleb(op), ...
 const load128 = (offset: number): number[] => simd(0x00, 4, ...uleb(offset));
 const zero128 = (): number[] => simd(0x0c, ...new Array<number>(16).fill(0));
 const OP = {
-  add: 0x6a, gtU: 0x4b, geU: 0x4f, shl: 0x74, store: 0x36, block: 0x02, loop: 0x03, end: 0x0b, br: 0x0c, brIf: 0x0d, empty: 0x40,
-  extLo: 0x87, extHi: 0x88, dot: 0xba, add32x4: 0xae, lane32: 0x1b,
+  add: 0x6a,
+  gtU: 0x4b,
+  geU: 0x4f,
+  shl: 0x74,
+  store: 0x36,
+  block: 0x02,
+  loop: 0x03,
+  end: 0x0b,
+  br: 0x0c,
+  brIf: 0x0d,
+  empty: 0x40,
+  extLo: 0x87,
+  extHi: 0x88,
+  dot: 0xba,
+  add32x4: 0xae,
+  lane32: 0x1b,
 } as const;
 
 /** Horizontal sum of the i32x4 in local `v`, left on the stack. */
 const hsum = (v: number): number[] => [
-  ...get(v), ...simd(OP.lane32, 0), ...get(v), ...simd(OP.lane32, 1), OP.add,
-  ...get(v), ...simd(OP.lane32, 2), OP.add, ...get(v), ...simd(OP.lane32, 3), OP.add,
+  ...get(v),
+  ...simd(OP.lane32, 0),
+  ...get(v),
+  ...simd(OP.lane32, 1),
+  OP.add,
+  ...get(v),
+  ...simd(OP.lane32, 2),
+  OP.add,
+  ...get(v),
+  ...simd(OP.lane32, 3),
+  OP.add,
 ];
 
 function dotBody(stride: number): number[] {
@@ -64,16 +87,44 @@ function dotBody(stride: number): number[] {
   }
   cols.push(...get(acc), ...get(accB), ...simd(OP.add32x4), ...set(acc));
   return [
-    ...vec([[1, I32], [3, V128]]),
-    ...i32(0), ...set(r),
-    OP.block, OP.empty, OP.loop, OP.empty,
-    ...get(r), ...get(2), OP.geU, OP.brIf, 1,
+    ...vec([
+      [1, I32],
+      [3, V128],
+    ]),
+    ...i32(0),
+    ...set(r),
+    OP.block,
+    OP.empty,
+    OP.loop,
+    OP.empty,
+    ...get(r),
+    ...get(2),
+    OP.geU,
+    OP.brIf,
+    1,
     ...cols,
-    ...get(3), ...get(r), ...i32(2), OP.shl, OP.add, ...hsum(acc), OP.store, 2, 0,
-    ...get(1), ...i32(stride), OP.add, ...set(1),
-    ...get(r), ...i32(1), OP.add, ...set(r),
-    OP.br, 0,
-    OP.end, OP.end, OP.end,
+    ...get(3),
+    ...get(r),
+    ...i32(2),
+    OP.shl,
+    OP.add,
+    ...hsum(acc),
+    OP.store,
+    2,
+    0,
+    ...get(1),
+    ...i32(stride),
+    OP.add,
+    ...set(1),
+    ...get(r),
+    ...i32(1),
+    OP.add,
+    ...set(r),
+    OP.br,
+    0,
+    OP.end,
+    OP.end,
+    OP.end,
   ];
 }
 
@@ -83,16 +134,43 @@ function readSumBody(): number[] {
   const step: number[] = [];
   accs.forEach((a, k) => step.push(...get(a), ...get(0), ...load128(16 * k), ...simd(OP.add32x4), ...set(a)));
   return [
-    ...vec([[1, I32], [4, V128]]),
-    ...get(0), ...get(1), OP.add, ...set(2),
+    ...vec([
+      [1, I32],
+      [4, V128],
+    ]),
+    ...get(0),
+    ...get(1),
+    OP.add,
+    ...set(2),
     ...accs.flatMap((a) => [...zero128(), ...set(a)]),
-    OP.block, OP.empty, OP.loop, OP.empty,
-    ...get(0), ...i32(64), OP.add, ...get(2), OP.gtU, OP.brIf, 1,
+    OP.block,
+    OP.empty,
+    OP.loop,
+    OP.empty,
+    ...get(0),
+    ...i32(64),
+    OP.add,
+    ...get(2),
+    OP.gtU,
+    OP.brIf,
+    1,
     ...step,
-    ...get(0), ...i32(64), OP.add, ...set(0),
-    OP.br, 0,
-    OP.end, OP.end,
-    ...get(3), ...get(4), ...simd(OP.add32x4), ...get(5), ...simd(OP.add32x4), ...get(6), ...simd(OP.add32x4), ...set(3),
+    ...get(0),
+    ...i32(64),
+    OP.add,
+    ...set(0),
+    OP.br,
+    0,
+    OP.end,
+    OP.end,
+    ...get(3),
+    ...get(4),
+    ...simd(OP.add32x4),
+    ...get(5),
+    ...simd(OP.add32x4),
+    ...get(6),
+    ...simd(OP.add32x4),
+    ...set(3),
     ...hsum(3),
     OP.end,
   ];
@@ -117,14 +195,31 @@ export const MAX_PAGES = 65536;
 /** The kernel module's bytes for rows of `stride` int8 values (a positive multiple of 16). */
 export function kernelModuleBytes(stride: number): Uint8Array {
   if (stride <= 0 || stride % 16) throw new Error(`kernel stride ${stride} is not a positive multiple of 16`);
-  const fn = (params: number, results: number): number[] => [0x60, ...vec(new Array(params).fill([I32])), ...vec(new Array(results).fill([I32]))];
+  const fn = (params: number, results: number): number[] => [
+    0x60,
+    ...vec(new Array(params).fill([I32])),
+    ...vec(new Array(results).fill([I32])),
+  ];
   const bodies = [dotBody(stride), readSumBody()].map((b) => [...uleb(b.length), ...b]);
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, vec([fn(4, 0), fn(2, 1)])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x03, ...uleb(1), ...uleb(MAX_PAGES)]])),
     ...section(3, vec([[0], [1]])),
-    ...section(7, vec([[...name('dot_i8'), 0, 0], [...name('read_sum'), 0, 1]])),
+    ...section(
+      7,
+      vec([
+        [...name('dot_i8'), 0, 0],
+        [...name('read_sum'), 0, 1],
+      ]),
+    ),
     ...section(10, vec(bodies)),
   ]);
 }
@@ -156,6 +251,7 @@ export function ensureBytes(memory: WasmMemory, bytes: number): void {
   const have = memory.buffer.byteLength;
   if (bytes <= have) return;
   const pages = Math.ceil((bytes - have) / 65536);
-  if (have / 65536 + pages > MAX_PAGES) throw new Error(`the index needs ${(bytes / 2 ** 30).toFixed(2)} GiB resident, over the 4 GiB a wasm32 memory can hold`);
+  if (have / 65536 + pages > MAX_PAGES)
+    throw new Error(`the index needs ${(bytes / 2 ** 30).toFixed(2)} GiB resident, over the 4 GiB a wasm32 memory can hold`);
   memory.grow(pages);
 }

@@ -55,8 +55,20 @@ export function groupMetadata(m: StoreManifest): object {
         multiscales: [
           {
             name: 'features',
-            axes: [{ name: 'c', type: 'channel' }, { name: 'y', type: 'space', ...unit }, { name: 'x', type: 'space', ...unit }],
-            datasets: [{ path: '0', coordinateTransformations: [{ type: 'scale', scale: [1, m.stride * px, m.stride * px] }, { type: 'translation', translation: [0, m.origin.y * px, m.origin.x * px] }] }],
+            axes: [
+              { name: 'c', type: 'channel' },
+              { name: 'y', type: 'space', ...unit },
+              { name: 'x', type: 'space', ...unit },
+            ],
+            datasets: [
+              {
+                path: '0',
+                coordinateTransformations: [
+                  { type: 'scale', scale: [1, m.stride * px, m.stride * px] },
+                  { type: 'translation', translation: [0, m.origin.y * px, m.origin.x * px] },
+                ],
+              },
+            ],
           },
         ],
       },

@@ -73,8 +73,13 @@ export class FeatureStoreWriter {
   async writeChunk(cy: number, cx: number, features: Float32Array): Promise<void> {
     const { chunk, dim } = this.manifest;
     const r = this.chunkRect(cy, cx);
-    if (cy < 0 || cx < 0 || cy >= this.ny || cx >= this.nx) throw new DinoscopeError('BAD_INPUT', `${this.dir}: chunk (${cy}, ${cx}) is outside the ${this.ny} × ${this.nx} chunk grid.`);
-    if (features.length !== r.width * r.height * dim) throw new DinoscopeError('BAD_INPUT', `${this.dir}: chunk (${cy}, ${cx}) needs ${r.height} × ${r.width} × ${dim} values, got ${features.length}.`);
+    if (cy < 0 || cx < 0 || cy >= this.ny || cx >= this.nx)
+      throw new DinoscopeError('BAD_INPUT', `${this.dir}: chunk (${cy}, ${cx}) is outside the ${this.ny} × ${this.nx} chunk grid.`);
+    if (features.length !== r.width * r.height * dim)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${this.dir}: chunk (${cy}, ${cx}) needs ${r.height} × ${r.width} × ${dim} values, got ${features.length}.`,
+      );
     const out = new Uint16Array(dim * chunk.height * chunk.width); // (dim, ch, cw)
     const plane = chunk.height * chunk.width;
     for (let y = 0; y < r.height; y++) {
@@ -123,17 +128,37 @@ export class FeatureStoreWriter {
 /** Create a store in `dir` (which must not hold one), with an optional (gridHeight, gridWidth) background mask (1 = tissue). */
 export async function createFeatureStore(dir: string, input: StoreManifestInput, mask?: Uint8Array): Promise<FeatureStoreWriter> {
   const m: StoreManifest = { format: 'dinoscope-features', version: 1, dtype: 'float16', ...input };
-  if (!(m.gridWidth > 0 && m.gridHeight > 0 && m.dim > 0 && m.chunk.width > 0 && m.chunk.height > 0)) throw new DinoscopeError('BAD_INPUT', `${dir}: grid, dim and chunk sizes must be positive.`);
+  if (!(m.gridWidth > 0 && m.gridHeight > 0 && m.dim > 0 && m.chunk.width > 0 && m.chunk.height > 0))
+    throw new DinoscopeError('BAD_INPUT', `${dir}: grid, dim and chunk sizes must be positive.`);
   await mkdir(join(dir, '0'), { recursive: true });
-  await writeFileAtomic(join(dir, '0', 'zarr.json'), JSON.stringify(arrayMetadata([m.dim, m.gridHeight, m.gridWidth], [m.dim, m.chunk.height, m.chunk.width], 'float16', ['c', 'y', 'x']), null, 1));
+  await writeFileAtomic(
+    join(dir, '0', 'zarr.json'),
+    JSON.stringify(
+      arrayMetadata([m.dim, m.gridHeight, m.gridWidth], [m.dim, m.chunk.height, m.chunk.width], 'float16', ['c', 'y', 'x']),
+      null,
+      1,
+    ),
+  );
   if (mask) {
-    if (mask.length !== m.gridWidth * m.gridHeight) throw new DinoscopeError('BAD_INPUT', `${dir}: the mask has ${mask.length} cells for a ${m.gridHeight} × ${m.gridWidth} grid.`);
+    if (mask.length !== m.gridWidth * m.gridHeight)
+      throw new DinoscopeError('BAD_INPUT', `${dir}: the mask has ${mask.length} cells for a ${m.gridHeight} × ${m.gridWidth} grid.`);
     await mkdir(join(dir, 'mask', 'c', '0'), { recursive: true });
-    await writeFileAtomic(join(dir, 'mask', 'zarr.json'), JSON.stringify(arrayMetadata([m.gridHeight, m.gridWidth], [m.gridHeight, m.gridWidth], 'uint8', ['y', 'x']), null, 1));
+    await writeFileAtomic(
+      join(dir, 'mask', 'zarr.json'),
+      JSON.stringify(arrayMetadata([m.gridHeight, m.gridWidth], [m.gridHeight, m.gridWidth], 'uint8', ['y', 'x']), null, 1),
+    );
     await writeFileAtomic(join(dir, 'mask', 'c', '0', '0'), mask);
   }
   const w = new FeatureStoreWriter(dir, m);
-  await writeFileAtomic(join(dir, 'progress.json'), JSON.stringify({ ny: w.ny, nx: w.nx, done: Buffer.from(new Uint8Array(Math.ceil((w.ny * w.nx) / 8))).toString('base64'), complete: false }));
+  await writeFileAtomic(
+    join(dir, 'progress.json'),
+    JSON.stringify({
+      ny: w.ny,
+      nx: w.nx,
+      done: Buffer.from(new Uint8Array(Math.ceil((w.ny * w.nx) / 8))).toString('base64'),
+      complete: false,
+    }),
+  );
   // The group metadata last: a store is only recognised once its array and progress exist.
   await writeFileAtomic(join(dir, 'zarr.json'), JSON.stringify(groupMetadata(m), null, 1));
   return w;
@@ -152,10 +177,15 @@ export async function readManifest(dir: string): Promise<StoreManifest> {
   try {
     g = JSON.parse(await readFile(path, 'utf8')) as typeof g;
   } catch (e) {
-    throw new DinoscopeError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT', `${path}: not a readable feature store (${(e as Error).message}).`);
+    throw new DinoscopeError(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT',
+      `${path}: not a readable feature store (${(e as Error).message}).`,
+    );
   }
   const m = g.attributes?.dinoscope;
-  if (!m || m.format !== 'dinoscope-features') throw new DinoscopeError('UNSUPPORTED', `${path}: a Zarr group without a dinoscope feature manifest.`);
-  if (m.version !== 1) throw new DinoscopeError('UNSUPPORTED', `${path}: feature store version ${m.version} is newer than this program reads.`);
+  if (!m || m.format !== 'dinoscope-features')
+    throw new DinoscopeError('UNSUPPORTED', `${path}: a Zarr group without a dinoscope feature manifest.`);
+  if (m.version !== 1)
+    throw new DinoscopeError('UNSUPPORTED', `${path}: feature store version ${m.version} is newer than this program reads.`);
   return m;
 }

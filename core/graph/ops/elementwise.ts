@@ -95,7 +95,10 @@ export function erf(x: Tensor): Tensor {
     const xc = clip(x, -6, 6);
     const y = mul(xc, xc); // x²
     const yy = reshape(y, [...x.shape, 1]); // (..., 1)
-    const powers = pow(yy, g.constant({ dtype: 'float64', dims: [N], data: Float64Array.from({ length: N }, (_, k) => k + 1) }, 'erf_exponents')); // (..., N)
+    const powers = pow(
+      yy,
+      g.constant({ dtype: 'float64', dims: [N], data: Float64Array.from({ length: N }, (_, k) => k + 1) }, 'erf_exponents'),
+    ); // (..., N)
     const coefT = g.constant({ dtype: 'float64', dims: [N, 1], data: Float64Array.from(coef) }, 'erf_coef');
     const series = g.op('MatMul', [powers, coefT], {}, [...x.shape, 1], 'float64'); // (..., 1)
     const s = add(reshape(series, x.shape), 1); // (...)

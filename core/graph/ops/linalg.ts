@@ -70,9 +70,16 @@ export function patchEmbed(images: Tensor, weight: Tensor, bias: Tensor | null, 
 export function convPatches(images: Tensor, weight: Tensor, bias: Tensor | null, p: number): Tensor {
   const [B, C, H, W] = images.dims;
   const [D, C2, kh, kw] = weight.dims;
-  if (images.rank !== 4 || weight.rank !== 4 || !dimEq(C, C2) || kh !== p || kw !== p) throw new Error(`Conv: ${images} and weight ${weight} are not (B, C, H, W) and (D, C, ${p}, ${p})`);
+  if (images.rank !== 4 || weight.rank !== 4 || !dimEq(C, C2) || kh !== p || kw !== p)
+    throw new Error(`Conv: ${images} and weight ${weight} are not (B, C, H, W) and (D, C, ${p}, ${p})`);
   const attrs = { kernel_shape: { ints: [p, p] }, strides: { ints: [p, p] } };
-  return graphOf(images).op('Conv', bias ? [images, weight, bias] : [images, weight], attrs, [B, D, dimFloorDiv(H, p), dimFloorDiv(W, p)], images.dtype);
+  return graphOf(images).op(
+    'Conv',
+    bias ? [images, weight, bias] : [images, weight],
+    attrs,
+    [B, D, dimFloorDiv(H, p), dimFloorDiv(W, p)],
+    images.dtype,
+  );
 }
 
 /** Rows per chunk that `linear` aims for: the chunk's output panel stays in the L2 cache inside MLAS. */

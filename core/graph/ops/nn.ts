@@ -66,7 +66,8 @@ export function l2Normalize(x: Tensor, axis = -1, eps = 1e-12): Tensor {
  * q (…, Nq, d), k (…, Nk, d), v (…, Nk, dv) → (…, Nq, dv). The softmax backward is y·(g − Σ g·y).
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, scale = 1 / Math.sqrt(q.shape[q.rank - 1])): Tensor {
-  if (q.shape[q.rank - 1] !== k.shape[k.rank - 1]) throw new Error(`attention: q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)} differ in head size`);
+  if (q.shape[q.rank - 1] !== k.shape[k.rank - 1])
+    throw new Error(`attention: q ${fmtShape(q.shape)} and k ${fmtShape(k.shape)} differ in head size`);
   const s = matmul(mul(q, scale), transposeLast2(k)); // (…, Nq, Nk)
   return matmul(softmax(s, -1), v); // (…, Nq, dv)
 }

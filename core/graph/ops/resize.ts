@@ -37,7 +37,8 @@ export function resizeTo(x: Tensor, sizes: readonly Dim[], o: ResizeOptions): Te
  * the output dims the caller knows the scales give.
  */
 export function resizeByScales(x: Tensor, scales: Tensor, outDims: readonly Dim[], o: ResizeOptions): Tensor {
-  if (scales.dtype !== 'float32' || scales.rank !== 1 || scales.shape[0] !== x.rank) throw new Error(`Resize: scales ${scales} must be float32 (${x.rank})`);
+  if (scales.dtype !== 'float32' || scales.rank !== 1 || scales.shape[0] !== x.rank)
+    throw new Error(`Resize: scales ${scales} must be float32 (${x.rank})`);
   if (outDims.length !== x.rank) throw new Error(`Resize: ${outDims.length} output dims for ${x}`);
   return graphOf(x).op('Resize', [x, null, scales], attrsOf(o), outDims, x.dtype);
 }

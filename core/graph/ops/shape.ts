@@ -9,13 +9,24 @@ import { type Shape, type Tensor, fmtShape, hostTensor, sizeOf } from '../tensor
 
 export function transpose(x: Tensor, perm?: readonly number[]): Tensor {
   const p = perm ?? x.shape.map((_, i) => x.rank - 1 - i);
-  if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i)) throw new Error(`Transpose: perm [${p.join(', ')}] is not a permutation for ${x}`);
+  if (p.length !== x.rank || [...p].sort((a, b) => a - b).some((v, i) => v !== i))
+    throw new Error(`Transpose: perm [${p.join(', ')}] is not a permutation for ${x}`);
   if (p.every((v, i) => v === i)) return x;
-  return graphOf(x).op('Transpose', [x], { perm: { ints: [...p] } }, p.map((a) => x.dims[a]), x.dtype);
+  return graphOf(x).op(
+    'Transpose',
+    [x],
+    { perm: { ints: [...p] } },
+    p.map((a) => x.dims[a]),
+    x.dtype,
+  );
 }
 
 /** Swaps the last two axes. */
-export const transposeLast2 = (x: Tensor): Tensor => transpose(x, [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)));
+export const transposeLast2 = (x: Tensor): Tensor =>
+  transpose(
+    x,
+    [...x.shape.keys()].map((i) => (i === x.rank - 2 ? x.rank - 1 : i === x.rank - 1 ? x.rank - 2 : i)),
+  );
 
 /**
  * Swaps the last two axes as a real copy that onnxruntime cannot fold into a following MatMul/Gemm:
@@ -40,7 +51,8 @@ export function reshape(x: Tensor, shape: readonly Dim[]): Tensor {
     const rest = sizeOf(out.filter((_, i) => i !== k));
     out[k] = rest === 0 ? 0 : x.size / rest;
   }
-  if (!out.every((d) => Number.isInteger(d) && d >= 0) || sizeOf(out) !== x.size) throw new Error(`Reshape: cannot reshape ${x} to ${fmtShape(shape as Shape)}`);
+  if (!out.every((d) => Number.isInteger(d) && d >= 0) || sizeOf(out) !== x.size)
+    throw new Error(`Reshape: cannot reshape ${x} to ${fmtShape(shape as Shape)}`);
   if (out.length === x.rank && out.every((d, i) => d === x.shape[i])) return x;
   const g = graphOf(x);
   return g.op('Reshape', [x, g.ints(out, 'shape')], {}, out, x.dtype);
@@ -64,12 +76,19 @@ function reshapeSym(x: Tensor, shape: readonly Dim[]): Tensor {
   // cannot be proven) at the probe sizes with something symbolic on both sides; onnxruntime checks at run time.
   const count = dimProduct(out);
   const same = dimEq(count, total) || (isSym(count) && isSym(total) && count.probe === total.probe);
-  if (!same || out.some((d) => !isSym(d) && !(Number.isInteger(d) && d >= 0))) throw new Error(`Reshape: cannot reshape ${x} to ${fmtDims(shape)}`);
+  if (!same || out.some((d) => !isSym(d) && !(Number.isInteger(d) && d >= 0)))
+    throw new Error(`Reshape: cannot reshape ${x} to ${fmtDims(shape)}`);
   if (out.length === x.rank && out.every((d, i) => dimEq(d, x.dims[i]))) return x;
   const g = graphOf(x);
   const code = out.map((d, i) => (!isSym(d) ? d : i < x.rank && dimEq(d, x.dims[i]) ? 0 : null));
   const free = code.filter((c) => c === null).length;
-  const target = free <= 1 && !out.includes(0) ? g.ints(code.map((c) => c ?? -1), 'shape') : dimsTensor(g, out);
+  const target =
+    free <= 1 && !out.includes(0)
+      ? g.ints(
+          code.map((c) => c ?? -1),
+          'shape',
+        )
+      : dimsTensor(g, out);
   return g.op('Reshape', [x, target], {}, out, x.dtype);
 }
 
@@ -81,7 +100,10 @@ export function unsqueeze(x: Tensor, axis: number): Tensor {
 export function squeeze(x: Tensor, axis: number): Tensor {
   const a = normAxis('Squeeze', axis, x.rank);
   if (x.dims[a] !== 1) throw new Error(`Squeeze: axis ${axis} of ${x} is not 1`);
-  return reshape(x, x.dims.filter((_, i) => i !== a));
+  return reshape(
+    x,
+    x.dims.filter((_, i) => i !== a),
+  );
 }
 
 export function flatten(x: Tensor, fromAxis = 0): Tensor {
@@ -96,7 +118,8 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   const a = normAxis('Concat', axis, xs[0].rank);
   const shape = [...xs[0].dims];
   for (const x of xs.slice(1)) {
-    if (x.dtype !== xs[0].dtype || x.rank !== xs[0].rank || x.dims.some((d, i) => i !== a && !dimEq(d, shape[i]))) throw new Error(`Concat: ${x} does not match ${xs[0]} outside axis ${axis}`);
+    if (x.dtype !== xs[0].dtype || x.rank !== xs[0].rank || x.dims.some((d, i) => i !== a && !dimEq(d, shape[i])))
+      throw new Error(`Concat: ${x} does not match ${xs[0]} outside axis ${axis}`);
     shape[a] = dimAdd(shape[a], x.dims[a]);
   }
   return graphOf(xs[0]).op('Concat', [...xs], { axis: { i: a } }, shape, xs[0].dtype);
@@ -107,9 +130,15 @@ export function split(x: Tensor, sizes: readonly number[] | number, axis: number
   const a = normAxis('Split', axis, x.rank);
   if (isSym(x.dims[a])) throw new Error(`Split: axis ${axis} of ${x} is symbolic`);
   const s = typeof sizes === 'number' ? Array.from({ length: sizes }, () => x.shape[a] / sizes) : [...sizes];
-  if (!s.every((v) => Number.isInteger(v) && v >= 0) || s.reduce((p, v) => p + v, 0) !== x.shape[a]) throw new Error(`Split: sizes [${s.join(', ')}] do not split axis ${axis} of ${x}`);
+  if (!s.every((v) => Number.isInteger(v) && v >= 0) || s.reduce((p, v) => p + v, 0) !== x.shape[a])
+    throw new Error(`Split: sizes [${s.join(', ')}] do not split axis ${axis} of ${x}`);
   const g = graphOf(x);
-  const node = g.addNode('Split', [x, g.ints(s, 'split')], { axis: { i: a } }, s.map((v) => ({ shape: x.dims.map((d, i) => (i === a ? v : d)), dtype: x.dtype })));
+  const node = g.addNode(
+    'Split',
+    [x, g.ints(s, 'split')],
+    { axis: { i: a } },
+    s.map((v) => ({ shape: x.dims.map((d, i) => (i === a ? v : d)), dtype: x.dtype })),
+  );
   return node.outputs;
 }
 
@@ -118,7 +147,13 @@ export function split(x: Tensor, sizes: readonly number[] | number, axis: number
  * axis the start must be a non-negative number and the step 1; the end may be a number (at most the axis
  * length) or a symbolic dim (the axis length itself reads "to the end").
  */
-export function slice(x: Tensor, axes: readonly number[], starts: readonly number[], ends: readonly Dim[], steps?: readonly number[]): Tensor {
+export function slice(
+  x: Tensor,
+  axes: readonly number[],
+  starts: readonly number[],
+  ends: readonly Dim[],
+  steps?: readonly number[],
+): Tensor {
   if (x.symbolic || ends.some(isSym)) return sliceSym(x, axes, starts, ends, steps);
   const g = graphOf(x);
   const st = steps ?? axes.map(() => 1);
@@ -187,10 +222,19 @@ export function indexColumn(idx: Tensor, axisLength: number): Tensor {
   const g = graphOf(idx);
   const shape = [...idx.shape, 1];
   if (!g.lowering.indicesViaFloat) return reshape(idx, shape);
-  if (axisLength > 2 ** 24) throw new Error(`indexColumn: indices into an axis of ${axisLength} (over 2^24) are not exact in float32; build without GraphLowering.indicesViaFloat`);
+  if (axisLength > 2 ** 24)
+    throw new Error(
+      `indexColumn: indices into an axis of ${axisLength} (over 2^24) are not exact in float32; build without GraphLowering.indicesViaFloat`,
+    );
   // Gather from the column of the numbers 0 … axisLength − 1 (float32): its int64 indices are one input
   // WebGPU takes (its Cast does not read int64 in onnxruntime-node 1.30), and the result is the column.
-  const numbers = g.constant(hostTensor('float32', [axisLength, 1], Float32Array.from({ length: axisLength }, (_, i) => i)));
+  const numbers = g.constant(
+    hostTensor(
+      'float32',
+      [axisLength, 1],
+      Float32Array.from({ length: axisLength }, (_, i) => i),
+    ),
+  );
   const col = gather(numbers, idx, 0); // (idx…, 1) float32
   return g.op('Cast', [col], { to: { i: 7 } }, col.dims, 'int64');
 }
@@ -218,7 +262,8 @@ export function expand(x: Tensor, shape: readonly Dim[]): Tensor {
 
 /** Constant padding: `pads` = [begin_0, …, begin_{r-1}, end_0, …, end_{r-1}], all ≥ 0. */
 export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
-  if (pads.length !== 2 * x.rank || pads.some((p) => p < 0 || !Number.isInteger(p))) throw new Error(`Pad: pads [${pads.join(', ')}] do not fit ${x} (need ${2 * x.rank} non-negative)`);
+  if (pads.length !== 2 * x.rank || pads.some((p) => p < 0 || !Number.isInteger(p)))
+    throw new Error(`Pad: pads [${pads.join(', ')}] do not fit ${x} (need ${2 * x.rank} non-negative)`);
   const g = graphOf(x);
   const shape = x.dims.map((d, i) => dimAdd(d, pads[i] + pads[i + x.rank]));
   return g.op('Pad', [x, g.ints(pads, 'pads'), g.scalar(value, x.dtype)], { mode: { s: 'constant' } }, shape, x.dtype);

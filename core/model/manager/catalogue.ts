@@ -40,16 +40,86 @@ const DINOV3_LICENCE = {
 };
 
 export const catalogue: readonly CatalogueModel[] = [
-  { id: 'dinov2-reg-small', name: 'DINOv2 ViT-S/14 with registers', arch: 'dinov2', size: 'small', patchSize: 14, registers: 4, params: 22_000_000, bytes: 88_000_000, ...DINOV2_LICENCE, ...hf('facebook/dinov2-with-registers-small') },
-  { id: 'dinov2-reg-base', name: 'DINOv2 ViT-B/14 with registers', arch: 'dinov2', size: 'base', patchSize: 14, registers: 4, params: 86_000_000, bytes: 346_000_000, ...DINOV2_LICENCE, ...hf('facebook/dinov2-with-registers-base') },
-  { id: 'dinov2-reg-large', name: 'DINOv2 ViT-L/14 with registers', arch: 'dinov2', size: 'large', patchSize: 14, registers: 4, params: 304_000_000, bytes: 1_220_000_000, ...DINOV2_LICENCE, ...hf('facebook/dinov2-with-registers-large') },
-  { id: 'dinov3-vits16', name: 'DINOv3 ViT-S/16 (LVD-1689M)', arch: 'dinov3', size: 'small', patchSize: 16, registers: 4, params: 21_600_000, bytes: 86_500_000, ...DINOV3_LICENCE, ...hf('facebook/dinov3-vits16-pretrain-lvd1689m') },
-  { id: 'dinov3-vitb16', name: 'DINOv3 ViT-B/16 (LVD-1689M)', arch: 'dinov3', size: 'base', patchSize: 16, registers: 4, params: 85_700_000, bytes: 343_000_000, ...DINOV3_LICENCE, ...hf('facebook/dinov3-vitb16-pretrain-lvd1689m') },
-  { id: 'dinov3-vitl16', name: 'DINOv3 ViT-L/16 (LVD-1689M)', arch: 'dinov3', size: 'large', patchSize: 16, registers: 4, params: 303_000_000, bytes: 1_210_000_000, ...DINOV3_LICENCE, ...hf('facebook/dinov3-vitl16-pretrain-lvd1689m') },
+  {
+    id: 'dinov2-reg-small',
+    name: 'DINOv2 ViT-S/14 with registers',
+    arch: 'dinov2',
+    size: 'small',
+    patchSize: 14,
+    registers: 4,
+    params: 22_000_000,
+    bytes: 88_000_000,
+    ...DINOV2_LICENCE,
+    ...hf('facebook/dinov2-with-registers-small'),
+  },
+  {
+    id: 'dinov2-reg-base',
+    name: 'DINOv2 ViT-B/14 with registers',
+    arch: 'dinov2',
+    size: 'base',
+    patchSize: 14,
+    registers: 4,
+    params: 86_000_000,
+    bytes: 346_000_000,
+    ...DINOV2_LICENCE,
+    ...hf('facebook/dinov2-with-registers-base'),
+  },
+  {
+    id: 'dinov2-reg-large',
+    name: 'DINOv2 ViT-L/14 with registers',
+    arch: 'dinov2',
+    size: 'large',
+    patchSize: 14,
+    registers: 4,
+    params: 304_000_000,
+    bytes: 1_220_000_000,
+    ...DINOV2_LICENCE,
+    ...hf('facebook/dinov2-with-registers-large'),
+  },
+  {
+    id: 'dinov3-vits16',
+    name: 'DINOv3 ViT-S/16 (LVD-1689M)',
+    arch: 'dinov3',
+    size: 'small',
+    patchSize: 16,
+    registers: 4,
+    params: 21_600_000,
+    bytes: 86_500_000,
+    ...DINOV3_LICENCE,
+    ...hf('facebook/dinov3-vits16-pretrain-lvd1689m'),
+  },
+  {
+    id: 'dinov3-vitb16',
+    name: 'DINOv3 ViT-B/16 (LVD-1689M)',
+    arch: 'dinov3',
+    size: 'base',
+    patchSize: 16,
+    registers: 4,
+    params: 85_700_000,
+    bytes: 343_000_000,
+    ...DINOV3_LICENCE,
+    ...hf('facebook/dinov3-vitb16-pretrain-lvd1689m'),
+  },
+  {
+    id: 'dinov3-vitl16',
+    name: 'DINOv3 ViT-L/16 (LVD-1689M)',
+    arch: 'dinov3',
+    size: 'large',
+    patchSize: 16,
+    registers: 4,
+    params: 303_000_000,
+    bytes: 1_210_000_000,
+    ...DINOV3_LICENCE,
+    ...hf('facebook/dinov3-vitl16-pretrain-lvd1689m'),
+  },
 ];
 
 export function catalogueEntry(id: string): CatalogueModel {
   const m = catalogue.find((c) => c.id === id);
-  if (!m) throw new DinoscopeError('BAD_INPUT', `"${id}" is not in the model catalogue (${catalogue.map((c) => c.id).join(', ')}) and not an http(s) URL.`);
+  if (!m)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `"${id}" is not in the model catalogue (${catalogue.map((c) => c.id).join(', ')}) and not an http(s) URL.`,
+    );
   return m;
 }

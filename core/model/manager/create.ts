@@ -23,7 +23,13 @@ export interface ModelFolderFields {
 }
 
 /** Writes (or replaces) `<parent>/<id>/` holding `tensors` (canonical names, PyTorch layout). */
-export async function writeModelFolder(parent: string, id: string, vit: ViTConfig, tensors: ReadonlyMap<string, WeightTensor>, f: ModelFolderFields): Promise<string> {
+export async function writeModelFolder(
+  parent: string,
+  id: string,
+  vit: ViTConfig,
+  tensors: ReadonlyMap<string, WeightTensor>,
+  f: ModelFolderFields,
+): Promise<string> {
   const target = join(parent, id);
   const staging = join(parent, `.write-${id}-${process.pid}`);
   const old = `${staging}.old`;
@@ -33,7 +39,10 @@ export async function writeModelFolder(parent: string, id: string, vit: ViTConfi
     const bytes = await readFile(join(staging, WEIGHTS));
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const layout = vit.arch === 'dinov2' ? 'hf-dinov2' : 'hf-dinov3';
-    await writeManifest(staging, newManifest({ name: f.name, source: f.source, licence: f.licence, sha256, bytes: bytes.length, layout, config: vit }));
+    await writeManifest(
+      staging,
+      newManifest({ name: f.name, source: f.source, licence: f.licence, sha256, bytes: bytes.length, layout, config: vit }),
+    );
     await rm(old, { recursive: true, force: true });
     await rename(target, old).catch(() => undefined); // absent the first time
     await rename(staging, target);

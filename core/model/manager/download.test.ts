@@ -87,7 +87,13 @@ describe('download', () => {
   it('downloads with progress and verifies a given sha256', async () => {
     const dest = join(dir, 'a.safetensors');
     const events: [number, number | null][] = [];
-    const r = await download({ url: url('/model.safetensors'), dest, sha256: sha, onProgress: (d, t) => events.push([d, t]), progressMs: 0 });
+    const r = await download({
+      url: url('/model.safetensors'),
+      dest,
+      sha256: sha,
+      onProgress: (d, t) => events.push([d, t]),
+      progressMs: 0,
+    });
     expect(r).toMatchObject({ bytes: body.length, sha256: sha, resumed: false, verified: sha });
     expect((await readFile(dest)).equals(body)).toBe(true);
     expect(events.at(-1)).toEqual([body.length, body.length]);
@@ -117,7 +123,9 @@ describe('download', () => {
     const err = await download({ url: url('/model.safetensors'), dest, sha256: 'f'.repeat(64) }).catch((e: unknown) => e as DinoscopeError);
     expect(err).toBeInstanceOf(DinoscopeError);
     expect((err as DinoscopeError).code).toBe('CORRUPT');
-    expect((err as DinoscopeError).message).toBe(`${url('/model.safetensors')}: checksum mismatch — expected sha256 ${'f'.repeat(64)}, got ${sha}; the download was deleted.`);
+    expect((err as DinoscopeError).message).toBe(
+      `${url('/model.safetensors')}: checksum mismatch — expected sha256 ${'f'.repeat(64)}, got ${sha}; the download was deleted.`,
+    );
     expect(existsSync(dest) || existsSync(`${dest}.part`)).toBe(false);
   });
 
@@ -130,11 +138,16 @@ describe('download', () => {
       ['/lfs', 'Bearer secret'],
       ['/cdn/model.safetensors', undefined],
     ]);
-    await expect(download({ url: url('/lfs-wrong'), dest: join(dir, 'e.bin') })).rejects.toThrow(/checksum mismatch — expected sha256 0{64}/);
+    await expect(download({ url: url('/lfs-wrong'), dest: join(dir, 'e.bin') })).rejects.toThrow(
+      /checksum mismatch — expected sha256 0{64}/,
+    );
   });
 
   it('says when a model is gated and when a file does not exist', async () => {
-    await expect(download({ url: url('/gated'), dest: join(dir, 'g.bin') })).rejects.toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/HTTP 401 \(a gated model: accept its licence/) });
+    await expect(download({ url: url('/gated'), dest: join(dir, 'g.bin') })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringMatching(/HTTP 401 \(a gated model: accept its licence/),
+    });
     await expect(download({ url: url('/nope'), dest: join(dir, 'n.bin') })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(download({ url: 'ftp://x/y', dest: join(dir, 'f.bin') })).rejects.toMatchObject({ code: 'BAD_INPUT' });
   });
@@ -146,8 +159,12 @@ describe('download', () => {
     const a = closed.address();
     const port = typeof a === 'object' && a ? a.port : 0;
     await new Promise<void>((r) => closed.close(() => r()));
-    const e = (await download({ url: `http://127.0.0.1:${port}/m.safetensors`, dest: join(dir, 'r.bin') }).catch((x: unknown) => x)) as Error;
-    expect(e.message).toBe(`http://127.0.0.1:${port}/m.safetensors: 127.0.0.1:${port} refused the connection: the server is down or the address is wrong; try again later, or download the file in a browser and add it with Models ▸ Import.`);
+    const e = (await download({ url: `http://127.0.0.1:${port}/m.safetensors`, dest: join(dir, 'r.bin') }).catch(
+      (x: unknown) => x,
+    )) as Error;
+    expect(e.message).toBe(
+      `http://127.0.0.1:${port}/m.safetensors: 127.0.0.1:${port} refused the connection: the server is down or the address is wrong; try again later, or download the file in a browser and add it with Models ▸ Import.`,
+    );
     // What Node raises offline (tests never send DNS queries, so the error is built as Node builds it).
     const offline = Object.assign(new Error('getaddrinfo ENOTFOUND huggingface.co'), { code: 'ENOTFOUND', hostname: 'huggingface.co' });
     const m = networkError('https://huggingface.co/x/resolve/main/model.safetensors', offline).message;
@@ -158,7 +175,13 @@ describe('download', () => {
   it('cancels mid-transfer, keeps the partial file, and resumes later', async () => {
     const dest = join(dir, 'h.bin');
     const ac = new AbortController();
-    const err = await download({ url: url('/cancel.bin'), dest, signal: ac.signal, progressMs: 0, onProgress: (d) => d > 200_000 && ac.abort() }).catch((e: unknown) => e as DinoscopeError);
+    const err = await download({
+      url: url('/cancel.bin'),
+      dest,
+      signal: ac.signal,
+      progressMs: 0,
+      onProgress: (d) => d > 200_000 && ac.abort(),
+    }).catch((e: unknown) => e as DinoscopeError);
     expect(err).toMatchObject({ code: 'CANCELLED' });
     expect((await stat(`${dest}.part`)).size).toBeGreaterThan(0);
     const r = await download({ url: url('/cancel.bin'), dest, sha256: sha });

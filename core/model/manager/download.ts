@@ -69,7 +69,14 @@ function cancelled(url: string): DinoscopeError {
 }
 
 /** One GET, following redirects; resolves with the final response (status 2xx or an error status). */
-function get(url: string, headers: Record<string, string>, signal: AbortSignal | undefined, timeoutMs: number, hops = 0, linked: string | null = null): Promise<{ res: IncomingMessage; url: string; linkedSha256: string | null }> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  signal: AbortSignal | undefined,
+  timeoutMs: number,
+  hops = 0,
+  linked: string | null = null,
+): Promise<{ res: IncomingMessage; url: string; linkedSha256: string | null }> {
   return new Promise((resolve, reject) => {
     let u: URL;
     try {
@@ -87,12 +94,21 @@ function get(url: string, headers: Record<string, string>, signal: AbortSignal |
       return;
     }
     const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { headers: { 'user-agent': 'dinoscope', ...headers }, signal });
-    req.setTimeout(timeoutMs, () => req.destroy(new DinoscopeError('INTERNAL', `${url}: no data for ${Math.round(timeoutMs / 1000)} s; the partial download is kept, try again to resume.`)));
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(
+        new DinoscopeError(
+          'INTERNAL',
+          `${url}: no data for ${Math.round(timeoutMs / 1000)} s; the partial download is kept, try again to resume.`,
+        ),
+      ),
+    );
     req.on('error', (err) => reject(signal?.aborted ? cancelled(url) : err instanceof DinoscopeError ? err : networkError(url, err)));
     req.on('response', (res) => {
       const status = res.statusCode ?? 0;
       // Hugging Face states an LFS file's sha256 as X-Linked-Etag on the redirect.
-      const linkedTag = String(res.headers['x-linked-etag'] ?? '').replace(/"/g, '').toLowerCase();
+      const linkedTag = String(res.headers['x-linked-etag'] ?? '')
+        .replace(/"/g, '')
+        .toLowerCase();
       const sha = SHA256_RE.test(linkedTag) ? linkedTag : linked;
       if (status >= 300 && status < 400 && res.headers.location) {
         res.resume();
@@ -144,8 +160,16 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     res.resume(); // the partial file is already complete
   } else if (status !== 200 && status !== 206) {
     res.resume();
-    const hint = status === 401 || status === 403 ? ' (a gated model: accept its licence on the website and supply an access token)' : status === 404 ? ' (no such file)' : '';
-    throw new DinoscopeError(status === 404 ? 'NOT_FOUND' : status === 401 || status === 403 ? 'FORBIDDEN' : 'INTERNAL', `${url}: the server answered HTTP ${status}${hint}.`);
+    const hint =
+      status === 401 || status === 403
+        ? ' (a gated model: accept its licence on the website and supply an access token)'
+        : status === 404
+          ? ' (no such file)'
+          : '';
+    throw new DinoscopeError(
+      status === 404 ? 'NOT_FOUND' : status === 401 || status === 403 ? 'FORBIDDEN' : 'INTERNAL',
+      `${url}: the server answered HTTP ${status}${hint}.`,
+    );
   }
   let start = 0;
   let total: number | null = null;
@@ -155,7 +179,10 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
       res.resume();
       await rm(part, { force: true });
       await rm(metaPath(dest), { force: true });
-      throw new DinoscopeError('CORRUPT', `${url}: the server resumed at the wrong offset (${String(res.headers['content-range'])}, had ${have} bytes); the partial file was removed, try again.`);
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${url}: the server resumed at the wrong offset (${String(res.headers['content-range'])}, had ${have} bytes); the partial file was removed, try again.`,
+      );
     }
     start = have;
     total = m[3] === '*' ? null : Number(m[3]);
@@ -164,7 +191,12 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
     total = Number.isFinite(len) && len >= 0 ? len : null;
   } else total = have;
   const validator = (res.headers.etag as string | undefined) ?? (res.headers['last-modified'] as string | undefined) ?? null;
-  const newMeta: PartMeta = { url, validator: status === 206 ? (meta?.validator ?? validator) : validator, total, linkedSha256: linkedSha256 ?? meta?.linkedSha256 ?? null };
+  const newMeta: PartMeta = {
+    url,
+    validator: status === 206 ? (meta?.validator ?? validator) : validator,
+    total,
+    linkedSha256: linkedSha256 ?? meta?.linkedSha256 ?? null,
+  };
   await writeFileAtomic(metaPath(dest), JSON.stringify(newMeta));
 
   let done = start;
@@ -185,7 +217,12 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
       }
     } catch (err) {
       if (signal?.aborted) throw cancelled(url);
-      throw err instanceof DinoscopeError ? err : new DinoscopeError('INTERNAL', `${url}: the transfer broke off after ${done} bytes (${(err as Error).message}); try again to resume.`);
+      throw err instanceof DinoscopeError
+        ? err
+        : new DinoscopeError(
+            'INTERNAL',
+            `${url}: the transfer broke off after ${done} bytes (${(err as Error).message}); try again to resume.`,
+          );
     } finally {
       await fh.close();
     }
@@ -200,7 +237,10 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
   if (expected && sha256 !== expected) {
     await rm(part, { force: true });
     await rm(metaPath(dest), { force: true });
-    throw new DinoscopeError('CORRUPT', `${url}: checksum mismatch — expected sha256 ${expected}, got ${sha256}; the download was deleted.`);
+    throw new DinoscopeError(
+      'CORRUPT',
+      `${url}: checksum mismatch — expected sha256 ${expected}, got ${sha256}; the download was deleted.`,
+    );
   }
   await rename(part, dest);
   await rm(metaPath(dest), { force: true });

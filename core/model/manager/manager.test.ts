@@ -54,7 +54,11 @@ function manager(project: string | null = null): { m: ModelManager; jobs: JobReg
   const jobs = new JobRegistry();
   const events: JobProgress[] = [];
   jobs.on((p) => events.push(p));
-  return { m: new ModelManager({ projectDir: () => project, jobs, userDir: join(root, 'user-models'), defaultToken: () => undefined }), jobs, events };
+  return {
+    m: new ModelManager({ projectDir: () => project, jobs, userDir: join(root, 'user-models'), defaultToken: () => undefined }),
+    jobs,
+    events,
+  };
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -63,7 +67,19 @@ describe('ModelManager', () => {
   it('imports an HF folder and a lone original-layout file; lists them with arch, size, registers and checksum', async () => {
     const { m, events } = manager();
     const a = await m.importAsJob(join(root, 'src', 'hf-v2'));
-    expect(a).toMatchObject({ id: 'hf-v2', arch: 'dinov2', size: 'custom', dim: 192, depth: 2, heads: 3, registers: 4, patchSize: 14, layout: 'hf-dinov2', location: 'user', licence: 'unknown' });
+    expect(a).toMatchObject({
+      id: 'hf-v2',
+      arch: 'dinov2',
+      size: 'custom',
+      dim: 192,
+      depth: 2,
+      heads: 3,
+      registers: 4,
+      patchSize: 14,
+      layout: 'hf-dinov2',
+      location: 'user',
+      licence: 'unknown',
+    });
     expect(a.sha256).toBe(sha(await readFile(join(root, 'src', 'hf-v2', 'model.safetensors'))));
     expect(events.at(-1)).toMatchObject({ kind: 'model-import', state: 'done' });
     const b = await m.importPath(join(root, 'src', 'orig-v3', 'model.safetensors'), { name: 'My v3' });
@@ -86,7 +102,10 @@ describe('ModelManager', () => {
     const bad = join(root, 'src', 'bad');
     await mkdir(bad, { recursive: true });
     await writeFile(join(bad, 'model.safetensors'), Buffer.from('not a safetensors file at all'));
-    await expect(m.importPath(bad)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringContaining(join(bad, 'model.safetensors')) });
+    await expect(m.importPath(bad)).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringContaining(join(bad, 'model.safetensors')),
+    });
     await expect(m.importPath(join(root, 'src', 'nothing.pth'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await readdir(join(root, 'user-models'))).filter((n) => n.startsWith('.'))).toEqual([]);
     // A damaged model folder is left out of the list (with its reason), not fatal to it.
@@ -113,7 +132,13 @@ describe('ModelManager', () => {
     const { m, events } = manager();
     const model = files.get('/repo/resolve/main/model.safetensors')!;
     const got = await m.downloadAsJob(`${base}/repo/resolve/main/model.safetensors`, { sha256: sha(model) });
-    expect(got).toMatchObject({ id: 'repo', arch: 'dinov3', layout: 'hf-dinov3', sha256: sha(model), source: `${base}/repo/resolve/main/model.safetensors` });
+    expect(got).toMatchObject({
+      id: 'repo',
+      arch: 'dinov3',
+      layout: 'hf-dinov3',
+      sha256: sha(model),
+      source: `${base}/repo/resolve/main/model.safetensors`,
+    });
     expect(existsSync(join(got.path, 'config.json'))).toBe(true);
     const done = events.filter((e) => e.kind === 'model-download');
     expect(done.at(-1)).toMatchObject({ state: 'done' });
@@ -122,7 +147,10 @@ describe('ModelManager', () => {
     const bare = await m.download(`${base}/bare/weights.safetensors`);
     expect(bare.id).toBe('weights');
     await expect(m.download(`${base}/bare/weights.safetensors`)).rejects.toThrow(/already in/);
-    await expect(m.downloadAsJob(`${base}/bare/weights.safetensors`, { name: 'other', sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/checksum mismatch/) });
+    await expect(m.downloadAsJob(`${base}/bare/weights.safetensors`, { name: 'other', sha256: '0'.repeat(64) })).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/checksum mismatch/),
+    });
     expect(events.at(-1)).toMatchObject({ kind: 'model-download', state: 'failed' });
     expect((await m.list()).some((x) => x.id === 'other')).toBe(false);
     await expect(m.download('not-a-model')).rejects.toThrow(/not in the model catalogue/);
@@ -133,6 +161,8 @@ describe('ModelManager', () => {
     expect(list.map((c) => c.id)).toEqual(catalogue.map((c) => c.id));
     expect(list.filter((c) => c.arch === 'dinov2').every((c) => c.licence === 'Apache-2.0' && !c.gated)).toBe(true);
     expect(list.filter((c) => c.arch === 'dinov3').every((c) => c.gated && /accept the DINOv3 License/.test(c.note ?? ''))).toBe(true);
-    expect(catalogue.find((c) => c.id === 'dinov3-vits16')?.files[0].url).toBe('https://huggingface.co/facebook/dinov3-vits16-pretrain-lvd1689m/resolve/main/model.safetensors');
+    expect(catalogue.find((c) => c.id === 'dinov3-vits16')?.files[0].url).toBe(
+      'https://huggingface.co/facebook/dinov3-vits16-pretrain-lvd1689m/resolve/main/model.safetensors',
+    );
   });
 });

@@ -87,7 +87,8 @@ export class ModelManager {
   private dirFor(location: 'project' | 'user' = 'user'): string {
     if (location === 'user') return this.userDir;
     const p = this.opts.projectDir();
-    if (!p) throw new DinoscopeError('BAD_INPUT', 'No project is open: open a project to keep a model in it, or use the user models folder.');
+    if (!p)
+      throw new DinoscopeError('BAD_INPUT', 'No project is open: open a project to keep a model in it, or use the user models folder.');
     return projectModelsDir(p);
   }
 
@@ -115,7 +116,14 @@ export class ModelManager {
           else if (await exists(join(path, WEIGHTS))) {
             const info = await inspectWeights(join(path, WEIGHTS));
             const bytes = (await stat(join(path, WEIGHTS))).size;
-            out.push(modelInfo(id, path, location, newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config })));
+            out.push(
+              modelInfo(
+                id,
+                path,
+                location,
+                newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config }),
+              ),
+            );
           }
         } catch (err) {
           // One damaged folder must not hide the others: it is left out and its problem kept.
@@ -129,7 +137,13 @@ export class ModelManager {
 
   async find(id: string): Promise<ModelInfo> {
     const m = (await this.list()).find((x) => x.id === id);
-    if (!m) throw new DinoscopeError('NOT_FOUND', `No model "${id}" in ${this.locations().map((l) => l.dir).join(' or ')}.`);
+    if (!m)
+      throw new DinoscopeError(
+        'NOT_FOUND',
+        `No model "${id}" in ${this.locations()
+          .map((l) => l.dir)
+          .join(' or ')}.`,
+      );
     return m;
   }
 
@@ -176,13 +190,20 @@ export class ModelManager {
       throw new DinoscopeError('NOT_FOUND', `${path}: no such file or folder.`);
     }
     if (s.isFile()) {
-      if (!['.safetensors', ...PTH_EXTENSIONS].includes(extname(path))) throw new DinoscopeError('UNSUPPORTED', `${path}: import a .safetensors or PyTorch .pth file (with its config.json beside it) or a model folder.`);
+      if (!['.safetensors', ...PTH_EXTENSIONS].includes(extname(path)))
+        throw new DinoscopeError(
+          'UNSUPPORTED',
+          `${path}: import a .safetensors or PyTorch .pth file (with its config.json beside it) or a model folder.`,
+        );
       return path;
     }
     const files = (await readdir(path)).filter((f) => f.endsWith('.safetensors'));
     if (files.includes(WEIGHTS)) return join(path, WEIGHTS);
     if (files.length === 1) return join(path, files[0]);
-    throw new DinoscopeError('BAD_INPUT', `${path}: a model folder needs one .safetensors file (found ${files.length ? files.join(', ') : 'none'}).`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${path}: a model folder needs one .safetensors file (found ${files.length ? files.join(', ') : 'none'}).`,
+    );
   }
 
   /**
@@ -196,7 +217,12 @@ export class ModelManager {
     const name = o.name ?? `random ${config.arch} ${config.dim}d seed ${seed}`;
     const id = await this.freeId(dir, name);
     const tensors = new Map(Object.entries(initParams(config, seed)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    await writeModelFolder(dir, id, config, tensors, { name, source: `init:${seed}`, licence: 'freshly initialised, no training', metadata: { dinoscope_init_seed: String(seed) } });
+    await writeModelFolder(dir, id, config, tensors, {
+      name,
+      source: `init:${seed}`,
+      licence: 'freshly initialised, no training',
+      metadata: { dinoscope_init_seed: String(seed) },
+    });
     return this.info(dir, id, o.location ?? 'user');
   }
 
@@ -219,7 +245,9 @@ export class ModelManager {
       let bytes: number;
       if (pth) {
         job?.progress(0, 1, 'converting the PyTorch checkpoint');
-        await pthToSafetensors(file, join(staging, WEIGHTS), (done, total) => job?.progress(done, total, 'converting the PyTorch checkpoint'));
+        await pthToSafetensors(file, join(staging, WEIGHTS), (done, total) =>
+          job?.progress(done, total, 'converting the PyTorch checkpoint'),
+        );
         ({ sha256, bytes } = await hashFile(join(staging, WEIGHTS)));
       } else {
         job?.progress(0, 1, 'copying');
@@ -228,7 +256,10 @@ export class ModelManager {
       const info = checked ?? (await inspectWeights(join(staging, WEIGHTS), { configJson }));
       job?.throwIfCancelled();
       await this.writeConfig(staging, join(dirname(file), CONFIG), configJson, info);
-      await writeManifest(staging, newManifest({ name: o.name ?? id, source: path, licence: 'unknown', sha256, bytes, layout: info.layout, config: info.config }));
+      await writeManifest(
+        staging,
+        newManifest({ name: o.name ?? id, source: path, licence: 'unknown', sha256, bytes, layout: info.layout, config: info.config }),
+      );
       await rename(staging, join(dir, id));
     } catch (err) {
       await rm(staging, { recursive: true, force: true });
@@ -237,12 +268,20 @@ export class ModelManager {
     return this.info(dir, id, o.location ?? 'user');
   }
 
-  private async writeConfig(target: string, sourceConfig: string, configJson: Record<string, unknown> | null, info: WeightsInfo): Promise<void> {
+  private async writeConfig(
+    target: string,
+    sourceConfig: string,
+    configJson: Record<string, unknown> | null,
+    info: WeightsInfo,
+  ): Promise<void> {
     if (configJson) await copyFile(sourceConfig, join(target, CONFIG));
     else {
       // No config.json came with the weights: record what the layout needs to read them again.
       const c = info.config;
-      await writeFileAtomic(join(target, CONFIG), `${JSON.stringify({ num_heads: c.heads, num_attention_heads: c.heads, layer_norm_eps: c.eps, dinoscope_layout: info.layout }, null, 2)}\n`);
+      await writeFileAtomic(
+        join(target, CONFIG),
+        `${JSON.stringify({ num_heads: c.heads, num_attention_heads: c.heads, layer_norm_eps: c.eps, dinoscope_layout: info.layout }, null, 2)}\n`,
+      );
     }
   }
 
@@ -259,7 +298,11 @@ export class ModelManager {
     let files: (CatalogueFile & { optional?: boolean })[];
     if (entry) files = entry.files;
     else {
-      if (!new URL(source).pathname.endsWith('.safetensors')) throw new DinoscopeError('BAD_INPUT', `${source}: download a .safetensors file (its config.json is fetched from the same folder when present).`);
+      if (!new URL(source).pathname.endsWith('.safetensors'))
+        throw new DinoscopeError(
+          'BAD_INPUT',
+          `${source}: download a .safetensors file (its config.json is fetched from the same folder when present).`,
+        );
       files = [
         { name: WEIGHTS, url: source, ...(o.sha256 ? { sha256: o.sha256 } : {}) },
         { name: CONFIG, url: new URL('config.json', source).toString(), optional: true },
@@ -268,7 +311,8 @@ export class ModelManager {
     const dir = this.dirFor(o.location);
     await mkdir(dir, { recursive: true });
     const wanted = slug(o.name ?? entry?.id ?? nameFromUrl(source));
-    if (await exists(join(dir, wanted))) throw new DinoscopeError('BAD_INPUT', `A model "${wanted}" is already in ${dir}: delete it first or choose another name.`);
+    if (await exists(join(dir, wanted)))
+      throw new DinoscopeError('BAD_INPUT', `A model "${wanted}" is already in ${dir}: delete it first or choose another name.`);
     const staging = join(dir, `.download-${wanted}`);
     await mkdir(staging, { recursive: true });
     const token = o.token ?? this.opts.defaultToken?.() ?? process.env.HF_TOKEN;
@@ -312,7 +356,18 @@ export class ModelManager {
         .on('error', reject);
     });
     const bytes = (await stat(weights)).size;
-    await writeManifest(staging, newManifest({ name: o.name ?? entry?.name ?? wanted, source, licence: entry?.licence ?? 'unknown', sha256, bytes, layout: info.layout, config: info.config }));
+    await writeManifest(
+      staging,
+      newManifest({
+        name: o.name ?? entry?.name ?? wanted,
+        source,
+        licence: entry?.licence ?? 'unknown',
+        sha256,
+        bytes,
+        layout: info.layout,
+        config: info.config,
+      }),
+    );
     await rename(staging, join(dir, wanted));
     return this.info(dir, wanted, o.location ?? 'user');
   }
@@ -331,6 +386,8 @@ export class ModelManager {
   /** download as a 'model-download' job (progress in bytes; cancel keeps the partial files for a retry). */
   downloadAsJob(source: string, o: ModelDownloadOptions = {}): Promise<ModelInfo> {
     const entry = /^https?:\/\//i.test(source) ? null : catalogueEntry(source);
-    return this.opts.jobs.run('model-download', `Download ${entry?.name ?? source}`, entry?.bytes ?? 0, (job) => this.download(source, o, job));
+    return this.opts.jobs.run('model-download', `Download ${entry?.name ?? source}`, entry?.bytes ?? 0, (job) =>
+      this.download(source, o, job),
+    );
   }
 }

@@ -58,8 +58,13 @@ export async function readManifest(dir: string): Promise<ModelManifest | null> {
   if (typeof v !== 'object' || v === null) return bad('not a JSON object');
   const m = v as Record<string, unknown>;
   if (m.schema !== SCHEMA) bad(`"schema" must be "${SCHEMA}"`);
-  if (m.version !== VERSION) throw new DinoscopeError('UNSUPPORTED', `${file}: model manifest version ${String(m.version)} is not supported (this Dinoscope reads version ${VERSION}).`);
-  for (const k of ['name', 'source', 'licence', 'sha256', 'created', 'layout'] as const) if (typeof m[k] !== 'string') bad(`"${k}" must be a string`);
+  if (m.version !== VERSION)
+    throw new DinoscopeError(
+      'UNSUPPORTED',
+      `${file}: model manifest version ${String(m.version)} is not supported (this Dinoscope reads version ${VERSION}).`,
+    );
+  for (const k of ['name', 'source', 'licence', 'sha256', 'created', 'layout'] as const)
+    if (typeof m[k] !== 'string') bad(`"${k}" must be a string`);
   if (typeof m.bytes !== 'number') bad('"bytes" must be a number');
   try {
     validateConfig(m.config as ViTConfig);

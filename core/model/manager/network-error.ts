@@ -14,13 +14,19 @@ export function networkError(url: string, err: Error & { code?: string }): Dinos
   const code = err.code ?? '';
   const say = (what: string): DinoscopeError => new DinoscopeError('INTERNAL', `${url}: ${what}.`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL' || code === 'EAI_NONAME') {
-    return say(`cannot find the server ${host}: this computer seems to be offline or cannot look up names (check the network connection or proxy), ${IMPORT_HINT}`);
+    return say(
+      `cannot find the server ${host}: this computer seems to be offline or cannot look up names (check the network connection or proxy), ${IMPORT_HINT}`,
+    );
   }
-  if (code === 'ECONNREFUSED') return say(`${host} refused the connection: the server is down or the address is wrong; try again later, ${IMPORT_HINT}`);
+  if (code === 'ECONNREFUSED')
+    return say(`${host} refused the connection: the server is down or the address is wrong; try again later, ${IMPORT_HINT}`);
   if (code === 'ECONNRESET' || code === 'EPIPE') return say(`the connection to ${host} was cut; try again (a partial download resumes)`);
-  if (code === 'ETIMEDOUT' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH') return say(`${host} cannot be reached from this network (a firewall or proxy may block it), ${IMPORT_HINT}`);
+  if (code === 'ETIMEDOUT' || code === 'ENETUNREACH' || code === 'EHOSTUNREACH')
+    return say(`${host} cannot be reached from this network (a firewall or proxy may block it), ${IMPORT_HINT}`);
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
-    return say(`the secure connection to ${host} could not be verified (${code}); a proxy or firewall may be intercepting it, ${IMPORT_HINT}`);
+    return say(
+      `the secure connection to ${host} could not be verified (${code}); a proxy or firewall may be intercepting it, ${IMPORT_HINT}`,
+    );
   }
   return say(`the request failed (${err.message})`);
 }

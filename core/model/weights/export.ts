@@ -17,7 +17,8 @@ export function toLayout(layoutId: LayoutId, cfg: ViTConfig, tensors: ReadonlyMa
   const missing = paramSpecs(cfg)
     .filter((s) => !tensors.has(s.name))
     .map((s) => s.name);
-  if (missing.length) throw new DinoscopeError('BAD_INPUT', `Cannot export: ${missing.length} parameters are missing (${missing.slice(0, 20).join(', ')}).`);
+  if (missing.length)
+    throw new DinoscopeError('BAD_INPUT', `Cannot export: ${missing.length} parameters are missing (${missing.slice(0, 20).join(', ')}).`);
   const out = new Map<string, WeightTensor>();
   for (const m of layout.keyMaps(cfg, null)) {
     const stored = m.fromCanonical(m.canonical.map((n) => tensors.get(n) as WeightTensor));
@@ -87,13 +88,20 @@ export interface ExportResult {
   notes: string[];
 }
 
-const asWritable = (m: Map<string, WeightTensor>, dtype: 'F32' | 'F16' | 'BF16'): Map<string, TensorToWrite> => new Map([...m].map(([k, t]) => [k, { shape: t.shape, data: t.data, dtype }]));
+const asWritable = (m: Map<string, WeightTensor>, dtype: 'F32' | 'F16' | 'BF16'): Map<string, TensorToWrite> =>
+  new Map([...m].map(([k, t]) => [k, { shape: t.shape, data: t.data, dtype }]));
 
 /**
  * Writes `dir/model.safetensors` (+ `dir/config.json` for 'hf'). 'hf' picks Dinov2WithRegistersModel or
  * DINOv3ViTModel from cfg.arch.
  */
-export async function exportWeights(dir: string, cfg: ViTConfig, tensors: ReadonlyMap<string, WeightTensor>, format: 'hf' | 'original' | 'timm', opts: { dtype?: 'F32' | 'F16' | 'BF16'; metadata?: Record<string, string> } = {}): Promise<ExportResult> {
+export async function exportWeights(
+  dir: string,
+  cfg: ViTConfig,
+  tensors: ReadonlyMap<string, WeightTensor>,
+  format: 'hf' | 'original' | 'timm',
+  opts: { dtype?: 'F32' | 'F16' | 'BF16'; metadata?: Record<string, string> } = {},
+): Promise<ExportResult> {
   await mkdir(dir, { recursive: true });
   const layoutId: LayoutId = format === 'hf' ? (cfg.arch === 'dinov2' ? 'hf-dinov2' : 'hf-dinov3') : format;
   const stored = toLayout(layoutId, cfg, tensors);
@@ -103,7 +111,10 @@ export async function exportWeights(dir: string, cfg: ViTConfig, tensors: Readon
   if (format === 'hf') {
     files.push(join(dir, 'config.json'));
     await writeFileAtomic(files[1], `${JSON.stringify(hfConfigJson(cfg), null, 2)}\n`);
-    if (cfg.arch === 'dinov2' && cfg.posEmbed?.variant === 'offset') notes.push('transformers resizes the position embedding by size with antialias; this model was trained with the 0.1-offset resize, so outputs differ slightly at other resolutions.');
+    if (cfg.arch === 'dinov2' && cfg.posEmbed?.variant === 'offset')
+      notes.push(
+        'transformers resizes the position embedding by size with antialias; this model was trained with the 0.1-offset resize, so outputs differ slightly at other resolutions.',
+      );
     if (!cfg.layerScale.enabled) notes.push('transformers always applies LayerScale: it is written as 1.');
   }
   if (format === 'timm') notes.push('timm form: no_embed_class (the class position is folded into cls_token); mask_token is not stored.');

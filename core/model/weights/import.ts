@@ -62,9 +62,14 @@ export async function readConfigBeside(weightsPath: string): Promise<Record<stri
 
 function stripPrefix(names: string[]): { prefix: string; keep: string[]; skipped: string[] } {
   if (names.some((n) => n.startsWith(TEACHER_PREFIX))) {
-    return { prefix: TEACHER_PREFIX, keep: names.filter((n) => n.startsWith(TEACHER_PREFIX)), skipped: names.filter((n) => !n.startsWith(TEACHER_PREFIX)) };
+    return {
+      prefix: TEACHER_PREFIX,
+      keep: names.filter((n) => n.startsWith(TEACHER_PREFIX)),
+      skipped: names.filter((n) => !n.startsWith(TEACHER_PREFIX)),
+    };
   }
-  for (const p of WRAPPER_PREFIXES) if (names.length > 0 && names.every((n) => n.startsWith(p))) return { prefix: p, keep: names, skipped: [] };
+  for (const p of WRAPPER_PREFIXES)
+    if (names.length > 0 && names.every((n) => n.startsWith(p))) return { prefix: p, keep: names, skipped: [] };
   return { prefix: '', keep: names, skipped: [] };
 }
 
@@ -126,13 +131,24 @@ async function openChecked(path: string, opts: LoadOptions): Promise<Opened> {
     const layout = opts.layout ? layoutById(opts.layout) : detectLayout(shapes, configJson);
     if (!layout) {
       const sample = [...shapes.keys()].slice(0, 8).join(', ');
-      throw new DinoscopeError('UNSUPPORTED', `${path}: the keys (${sample}${shapes.size > 8 ? ', …' : ''}) match no known ViT layout (${layouts.map((l) => l.label).join('; ')}).`);
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${path}: the keys (${sample}${shapes.size > 8 ? ', …' : ''}) match no known ViT layout (${layouts.map((l) => l.label).join('; ')}).`,
+      );
     }
     const config = layout.inferConfig(shapes, configJson);
     const maps = layout.keyMaps(config, shapes);
     checkKeys(path, layout, config, shapes, maps);
     const ignored = [...shapes.keys()].filter((k) => layout.ignorable(k)).map((k) => storedName.get(k) ?? k);
-    const info: WeightsInfo = { path, layout: layout.id, layoutLabel: layout.label, config, prefix, skipped: [...skipped, ...ignored], metadata: { ...file.metadata } };
+    const info: WeightsInfo = {
+      path,
+      layout: layout.id,
+      layoutLabel: layout.label,
+      config,
+      prefix,
+      skipped: [...skipped, ...ignored],
+      metadata: { ...file.metadata },
+    };
     return { file, info, shapes, storedName, layout, maps };
   } catch (err) {
     await file.close();
@@ -162,7 +178,11 @@ export async function loadWeights(path: string, opts: LoadOptions = {}): Promise
     const tensors = new Map<string, WeightTensor>();
     for (const s of paramSpecs(o.info.config)) {
       const t = byName.get(s.name);
-      if (!t || !sameShape(t.shape, s.shape)) throw new DinoscopeError('INTERNAL', `${path}: the ${o.layout.label} mapping produced ${t ? shapeStr(t.shape) : 'nothing'} for ${s.name} ${shapeStr(s.shape)}.`);
+      if (!t || !sameShape(t.shape, s.shape))
+        throw new DinoscopeError(
+          'INTERNAL',
+          `${path}: the ${o.layout.label} mapping produced ${t ? shapeStr(t.shape) : 'nothing'} for ${s.name} ${shapeStr(s.shape)}.`,
+        );
       tensors.set(s.name, t);
     }
     return { ...o.info, tensors };

@@ -15,14 +15,16 @@ import { readSafetensors, writeSafetensors, type WeightTensor } from './safetens
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../../../scripts/fixtures/weights_layouts_fixture.py');
-const hasTorch = existsSync(PYTHON) && (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTorch =
+  existsSync(PYTHON) &&
+  (() => {
+    try {
+      execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 
 let dir: string;
 beforeAll(async () => {
@@ -33,7 +35,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const same = (a: WeightTensor, b: WeightTensor): boolean => a.shape.join() === b.shape.join() && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+const same = (a: WeightTensor, b: WeightTensor): boolean =>
+  a.shape.join() === b.shape.join() &&
+  Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
@@ -57,7 +61,17 @@ describe.skipIf(!hasTorch)('import against conversions done by the upstream reci
     const loaded = await loadWeights(join(dir, 'fx', name, 'model.safetensors'));
     expect(loaded.layout).toBe(layout);
     const swiglu = name.endsWith('swiglu');
-    expect(loaded.config).toMatchObject({ arch, dim: 32, depth: 2, heads: 2, patchSize: 4, registers: 2, ffn: swiglu ? 'swiglu' : 'mlp', qkvBias: true, maskKBias: arch === 'dinov3' });
+    expect(loaded.config).toMatchObject({
+      arch,
+      dim: 32,
+      depth: 2,
+      heads: 2,
+      patchSize: 4,
+      registers: 2,
+      ffn: swiglu ? 'swiglu' : 'mlp',
+      qkvBias: true,
+      maskKBias: arch === 'dinov3',
+    });
     if (arch === 'dinov2') expect(loaded.config.posEmbed?.gridSize).toBe(3);
     const original = (await readSafetensors(join(dir, 'fx', `${name}.original.safetensors`))).tensors;
     expect([...loaded.tensors.keys()]).toEqual(paramSpecs(loaded.config).map((s) => s.name));
@@ -72,7 +86,14 @@ describe.skipIf(!hasTorch)('import against conversions done by the upstream reci
     const original = (await readSafetensors(join(dir, 'fx', `timm-no_embed_class-${ffn}.original.safetensors`))).tensors;
     const a = await loadWeights(join(dir, 'fx', `timm-no_embed_class-${ffn}`, 'model.safetensors'));
     expect(a.layout).toBe('timm');
-    expect(a.config).toMatchObject({ arch: 'dinov2', dim: 32, heads: 2, registers: 2, ffn, posEmbed: { gridSize: 3, variant: 'size-antialias' } });
+    expect(a.config).toMatchObject({
+      arch: 'dinov2',
+      dim: 32,
+      heads: 2,
+      registers: 2,
+      ffn,
+      posEmbed: { gridSize: 3, variant: 'size-antialias' },
+    });
     expect([...a.skipped].sort()).toEqual(['head.bias', 'head.weight']);
     const D = 32;
     const pos = a.tensors.get('pos_embed')!;
@@ -83,7 +104,8 @@ describe.skipIf(!hasTorch)('import against conversions done by the upstream reci
     expect(Array.from(cls)).toEqual(Array.from(want));
     expect(same({ shape: [1, 9, D], data: pos.data.slice(D) }, { shape: [1, 9, D], data: origPos.data.slice(D) })).toBe(true);
     expect(same(a.tensors.get('mask_token')!, { shape: [1, D], data: new Float32Array(D) })).toBe(true);
-    for (const k of ['register_tokens', 'blocks.1.mlp.' + (ffn === 'mlp' ? 'fc1' : 'w12') + '.weight', 'norm.bias']) expect(same(a.tensors.get(k)!, original.get(k)!), k).toBe(true);
+    for (const k of ['register_tokens', 'blocks.1.mlp.' + (ffn === 'mlp' ? 'fc1' : 'w12') + '.weight', 'norm.bias'])
+      expect(same(a.tensors.get(k)!, original.get(k)!), k).toBe(true);
 
     const b = await loadWeights(join(dir, 'fx', `timm-cls_reg-${ffn}`, 'model.safetensors'));
     const orig2 = (await readSafetensors(join(dir, 'fx', `timm-cls_reg-${ffn}.original.safetensors`))).tensors;
@@ -98,7 +120,11 @@ describe.skipIf(!hasTorch)('import against conversions done by the upstream reci
         const out = join(dir, 'export', name, format);
         const res = await exportWeights(out, a.config, a.tensors, format);
         const b = await loadWeights(res.files[0], format === 'original' ? { configJson: { num_heads: a.config.heads } } : {});
-        expect(b.config, `${name} → ${format}`).toEqual(a.config.arch === 'dinov2' && format === 'hf' ? { ...a.config, posEmbed: { ...a.config.posEmbed!, variant: 'size-antialias' } } : a.config);
+        expect(b.config, `${name} → ${format}`).toEqual(
+          a.config.arch === 'dinov2' && format === 'hf'
+            ? { ...a.config, posEmbed: { ...a.config.posEmbed!, variant: 'size-antialias' } }
+            : a.config,
+        );
         for (const [k, t] of a.tensors) expect(same(t, b.tensors.get(k)!), `${name} → ${format}: ${k}`).toBe(true);
       }
       // The HF export's stored tensors equal the file the upstream conversion wrote, key for key.
@@ -164,7 +190,14 @@ describe('layouts without PyTorch', () => {
         }
       }
     }
-    expect(hfConfigJson(cfgs[1])).toMatchObject({ model_type: 'dinov3_vit', use_gated_mlp: true, hidden_act: 'silu', key_bias: false, num_register_tokens: 0, intermediate_size: 512 });
+    expect(hfConfigJson(cfgs[1])).toMatchObject({
+      model_type: 'dinov3_vit',
+      use_gated_mlp: true,
+      hidden_act: 'silu',
+      key_bias: false,
+      num_register_tokens: 0,
+      intermediate_size: 512,
+    });
   });
 
   it('reads plain HF Dinov2Model checkpoints (no register_tokens) with the original 0.1-offset resize', async () => {
@@ -177,7 +210,10 @@ describe('layouts without PyTorch', () => {
     await writeSafetensors(join(out, 'model.safetensors'), stored);
     const json = JSON.parse(await readFile(join(out, 'config.json'), 'utf8')) as Record<string, unknown>;
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(out, 'config.json'), JSON.stringify({ ...json, model_type: 'dinov2', architectures: ['Dinov2Model'], num_register_tokens: undefined }));
+    await writeFile(
+      join(out, 'config.json'),
+      JSON.stringify({ ...json, model_type: 'dinov2', architectures: ['Dinov2Model'], num_register_tokens: undefined }),
+    );
     const back = await loadWeights(join(out, 'model.safetensors'));
     expect(back.layout).toBe('hf-dinov2');
     expect(back.config).toMatchObject({ registers: 0, posEmbed: { gridSize: 3, variant: 'offset' } });
@@ -186,7 +222,12 @@ describe('layouts without PyTorch', () => {
   it('flattens DINOv2 FSDP block chunks (blocks.{chunk}.{i}.…) under a teacher.backbone. prefix', async () => {
     const cfg = vitConfig('tiny', { depth: 4, arch: 'dinov2', registers: 4, posEmbed: { gridSize: 2 } });
     const tensors = new Map(Object.entries(initParams(cfg, 11)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    const chunked = new Map([...tensors].map(([k, t]) => [`teacher.backbone.${k.replace(/^blocks\.(\d+)\./, (_, i: string) => `blocks.${Math.floor(Number(i) / 2)}.${i}.`)}`, t]));
+    const chunked = new Map(
+      [...tensors].map(([k, t]) => [
+        `teacher.backbone.${k.replace(/^blocks\.(\d+)\./, (_, i: string) => `blocks.${Math.floor(Number(i) / 2)}.${i}.`)}`,
+        t,
+      ]),
+    );
     expect(chunked.has('teacher.backbone.blocks.1.3.attn.qkv.weight')).toBe(true);
     const path = join(dir, 'chunked.safetensors');
     await writeSafetensors(path, chunked);

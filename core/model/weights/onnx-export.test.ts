@@ -76,7 +76,9 @@ afterAll(async () => {
 });
 
 describe('HF/original export → import → standalone ONNX, against PyTorch', () => {
-  const cases = fx.cases.filter((c) => ['v2-reg4-antialias-down', 'v2-reg1-offset-down-nols', 'v3-reg4-rope', 'v3-reg0-swiglu'].includes(c.name));
+  const cases = fx.cases.filter((c) =>
+    ['v2-reg4-antialias-down', 'v2-reg1-offset-down-nols', 'v3-reg4-rope', 'v3-reg0-swiglu'].includes(c.name),
+  );
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (name, k) => {
     const cfg = configOf(k);
@@ -84,7 +86,10 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
     for (const format of ['hf', 'original'] as const) {
       const out = join(dir, name, format);
       await exportWeights(out, cfg, tensors, format);
-      const loaded = await loadWeights(join(out, 'model.safetensors'), format === 'original' ? { configJson: { num_heads: cfg.heads, layer_norm_eps: cfg.eps } } : {});
+      const loaded = await loadWeights(
+        join(out, 'model.safetensors'),
+        format === 'original' ? { configJson: { num_heads: cfg.heads, layer_norm_eps: cfg.eps } } : {},
+      );
       expect(loaded.layout).toBe(format === 'hf' ? (cfg.arch === 'dinov2' ? 'hf-dinov2' : 'hf-dinov3') : 'original');
       // transformers always resizes by size with antialias and always has LayerScale (written as 1):
       // keep the reference's resize to compare against it; LayerScale 1 is exact.
@@ -104,20 +109,23 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
     }
   });
 
-  it.each(fx.cases.filter((c) => !cases.includes(c)).map((c) => [c.name, c] as const))('%s (dynamic export of the fixture weights)', async (name, k) => {
-    const cfg = configOf(k);
-    const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
-    const onnx = join(dir, `${name}.onnx`);
-    await exportOnnx(onnx, cfg, tensors);
-    const s = await Session.create(new Uint8Array(await readFile(onnx)), { intraOpThreads: 1 });
-    sessions.push(s);
-    const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
-    for (const o of ['cls', 'registers', 'patches']) {
-      expect(res[o].dims, `${name} ${o}`).toEqual(k.expected[o].shape);
-      if (k.expected[o].shape.includes(0)) continue;
-      expect(relErr(res[o].data as Float32Array, decode(k.expected[o])), `${name} ${o}`).toBeLessThan(1e-4);
-    }
-  });
+  it.each(fx.cases.filter((c) => !cases.includes(c)).map((c) => [c.name, c] as const))(
+    '%s (dynamic export of the fixture weights)',
+    async (name, k) => {
+      const cfg = configOf(k);
+      const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
+      const onnx = join(dir, `${name}.onnx`);
+      await exportOnnx(onnx, cfg, tensors);
+      const s = await Session.create(new Uint8Array(await readFile(onnx)), { intraOpThreads: 1 });
+      sessions.push(s);
+      const res = await s.run({ images: hostTensor('float32', k.images.shape, decode(k.images)) });
+      for (const o of ['cls', 'registers', 'patches']) {
+        expect(res[o].dims, `${name} ${o}`).toEqual(k.expected[o].shape);
+        if (k.expected[o].shape.includes(0)) continue;
+        expect(relErr(res[o].data as Float32Array, decode(k.expected[o])), `${name} ${o}`).toBeLessThan(1e-4);
+      }
+    },
+  );
 
   it('exports fixed shapes on request', async () => {
     const k = cases[0];
@@ -149,7 +157,9 @@ describe('HF/original export → import → standalone ONNX, against PyTorch', (
     const k = cases[0];
     const cfg = configOf(k);
     const tensors = new Map<string, WeightTensor>(Object.entries(k.params).map(([n, e]) => [n, { shape: e.shape, data: decode(e) }]));
-    await expect(exportOnnx(join(dir, 'x.onnx'), cfg, tensors, { batch: 1, height: 30, width: 28 })).rejects.toThrow(/not a multiple of the patch size 14/);
+    await expect(exportOnnx(join(dir, 'x.onnx'), cfg, tensors, { batch: 1, height: 30, width: 28 })).rejects.toThrow(
+      /not a multiple of the patch size 14/,
+    );
   });
 });
 
@@ -180,7 +190,9 @@ describe('one dynamic export against PyTorch at several batch and image sizes (f
         errs.push(e.toExponential(1));
       }
     }
-    console.log(`${name}: dynamic export vs PyTorch at ${m.runs.map((r) => `${r.batch}×${r.height}×${r.width}`).join(', ')}: max rel err ${errs.join(' ')}`);
+    console.log(
+      `${name}: dynamic export vs PyTorch at ${m.runs.map((r) => `${r.batch}×${r.height}×${r.width}`).join(', ')}: max rel err ${errs.join(' ')}`,
+    );
   });
 });
 
@@ -194,7 +206,9 @@ describe('dynamic export of tiny models against our inference graph', () => {
   it.each(models)('%s', async (name, ov) => {
     const cfg = vitConfig('tiny', { ...ov, layerScale: { init: 1 } });
     const values = initParams(cfg, 11);
-    const tensors = new Map<string, WeightTensor>(Object.entries(values).map(([n, t]) => [n, { shape: t.dims, data: t.data as Float32Array }]));
+    const tensors = new Map<string, WeightTensor>(
+      Object.entries(values).map(([n, t]) => [n, { shape: t.dims, data: t.data as Float32Array }]),
+    );
     const onnx = join(dir, `${name.replace(/ /g, '-')}.onnx`);
     const r = await exportOnnx(onnx, cfg, tensors);
     const p = cfg.patchSize;
@@ -215,7 +229,11 @@ describe('dynamic export of tiny models against our inference graph', () => {
       [16, 16],
     ]) {
       for (const B of [1, 2]) {
-        const images = hostTensor('float32', [B, 3, h * p, w * p], Float32Array.from({ length: B * 3 * h * p * w * p }, () => rng() * 2 - 1));
+        const images = hostTensor(
+          'float32',
+          [B, 3, h * p, w * p],
+          Float32Array.from({ length: B * 3 * h * p * w * p }, () => rng() * 2 - 1),
+        );
         const got = await s.run({ images });
         const ig = inferenceGraph(cfg, { batch: B, height: h * p, width: w * p });
         const ref = await Session.create(serialize(ig.graph), { intraOpThreads: 2 });

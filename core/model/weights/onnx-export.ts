@@ -45,18 +45,33 @@ const PROTOBUF_LIMIT = 2 ** 31 - 1;
 const dimJson = (d: Dim): number | string => (typeof d === 'number' ? d : d.key);
 
 /** Builds the inference graph with embedded weights and writes it atomically to `path`. */
-export async function exportOnnx(path: string, cfg: ViTConfig, tensors: ReadonlyMap<string, WeightTensor>, o: OnnxExportOptions = {}): Promise<OnnxExportResult> {
-  if (o.batch !== undefined && (!Number.isInteger(o.batch) || o.batch < 1)) throw new DinoscopeError('BAD_INPUT', `ONNX export: batch must be a positive integer (got ${o.batch}).`);
-  if ((o.height === undefined) !== (o.width === undefined)) throw new DinoscopeError('BAD_INPUT', 'ONNX export: give both height and width, or neither (dynamic).');
+export async function exportOnnx(
+  path: string,
+  cfg: ViTConfig,
+  tensors: ReadonlyMap<string, WeightTensor>,
+  o: OnnxExportOptions = {},
+): Promise<OnnxExportResult> {
+  if (o.batch !== undefined && (!Number.isInteger(o.batch) || o.batch < 1))
+    throw new DinoscopeError('BAD_INPUT', `ONNX export: batch must be a positive integer (got ${o.batch}).`);
+  if ((o.height === undefined) !== (o.width === undefined))
+    throw new DinoscopeError('BAD_INPUT', 'ONNX export: give both height and width, or neither (dynamic).');
   if (o.height !== undefined && o.width !== undefined) patchGrid(cfg, o.height, o.width); // BAD_INPUT unless both are multiples of the patch size
-  if (paramCount(cfg) * 4 > PROTOBUF_LIMIT * 0.95) throw new DinoscopeError('UNSUPPORTED', `ONNX export: ${paramCount(cfg)} float32 parameters exceed the 2 GB limit of one ONNX file.`);
+  if (paramCount(cfg) * 4 > PROTOBUF_LIMIT * 0.95)
+    throw new DinoscopeError('UNSUPPORTED', `ONNX export: ${paramCount(cfg)} float32 parameters exceed the 2 GB limit of one ONNX file.`);
   const values: Record<string, HostTensor> = {};
   for (const s of paramSpecs(cfg)) {
     const t = tensors.get(s.name);
     if (!t) throw new DinoscopeError('BAD_INPUT', `ONNX export: the weights lack ${s.name}.`);
     values[s.name] = hostTensor('float32', t.shape, t.data);
   }
-  const ig = inferenceGraph(cfg, { batch: o.batch ?? 'batch', height: o.height ?? 'height', width: o.width ?? 'width', weights: 'initializers', values, outputs: o.outputs ?? ['cls', 'registers', 'patches'] });
+  const ig = inferenceGraph(cfg, {
+    batch: o.batch ?? 'batch',
+    height: o.height ?? 'height',
+    width: o.width ?? 'width',
+    weights: 'initializers',
+    values,
+    outputs: o.outputs ?? ['cls', 'registers', 'patches'],
+  });
   const input = `images (B, 3, H, W) float32, RGB normalised by the training mean/std${o.height === undefined ? `, H and W multiples of ${cfg.patchSize}` : ''}`;
   const doc = JSON.stringify({ dinoscope: 'vit-inference', input, config: cfg });
   const bytes = serialize(ig.graph, { docString: doc });

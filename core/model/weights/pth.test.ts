@@ -30,7 +30,12 @@ beforeAll(async () => {
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function manager(): ModelManager {
-  return new ModelManager({ projectDir: () => null, jobs: new JobRegistry(), userDir: join(root, `models-${Math.random().toString(36).slice(2)}`), defaultToken: () => undefined });
+  return new ModelManager({
+    projectDir: () => null,
+    jobs: new JobRegistry(),
+    userDir: join(root, `models-${Math.random().toString(36).slice(2)}`),
+    defaultToken: () => undefined,
+  });
 }
 
 async function checkAgainstTwin(dir: string): Promise<void> {
@@ -70,30 +75,51 @@ async function checkImport(dir: string): Promise<void> {
 }
 
 describe('PyTorch checkpoints (committed fixtures)', () => {
-  it('read every tensor byte for byte as the safetensors twin: strided views, shared storages, f16, bf16, int64, bool', () => checkAgainstTwin(FIXTURES));
+  it('read every tensor byte for byte as the safetensors twin: strided views, shared storages, f16, bf16, int64, bool', () =>
+    checkAgainstTwin(FIXTURES));
 
   it('import as the model they were saved from: the teacher backbone of a training checkpoint, exactly', () => checkImport(FIXTURES));
 
   it('refuse the legacy format, a pickle without tensors and a file that is no checkpoint, in plain words', async () => {
     const m = manager();
-    await expect(m.importPath(join(FIXTURES, 'legacy.pth'))).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining("PyTorch's legacy format") });
-    await expect(m.importPath(join(FIXTURES, 'evil.pth'))).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('holds no tensors') });
+    await expect(m.importPath(join(FIXTURES, 'legacy.pth'))).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining("PyTorch's legacy format"),
+    });
+    await expect(m.importPath(join(FIXTURES, 'evil.pth'))).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('holds no tensors'),
+    });
     const notZip = join(root, 'config.pth');
     await copyFile(join(FIXTURES, 'config.json'), notZip);
-    await expect(m.importPath(notZip)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('not a PyTorch checkpoint') });
+    await expect(m.importPath(notZip)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringContaining('not a PyTorch checkpoint'),
+    });
   });
 
   it('never runs what a pickle names: os.system becomes an inert record', () => {
     // {"model": os.system("touch /x")} as protocol 2 writes it.
-    const evil = Buffer.concat([Buffer.from([0x80, 0x02, 0x7d, 0x58, 5, 0, 0, 0]), Buffer.from('model'), Buffer.from('cposix\nsystem\n'), Buffer.from([0x58, 8, 0, 0, 0]), Buffer.from('touch /x'), Buffer.from([0x85, 0x52, 0x73, 0x2e])]);
+    const evil = Buffer.concat([
+      Buffer.from([0x80, 0x02, 0x7d, 0x58, 5, 0, 0, 0]),
+      Buffer.from('model'),
+      Buffer.from('cposix\nsystem\n'),
+      Buffer.from([0x58, 8, 0, 0, 0]),
+      Buffer.from('touch /x'),
+      Buffer.from([0x85, 0x52, 0x73, 0x2e]),
+    ]);
     const v = unpickle(evil, { persistentLoad: () => null }) as Map<string, unknown>;
     expect(v.get('model')).toEqual({ kind: 'object', type: { kind: 'global', module: 'posix', name: 'system' }, args: ['touch /x'] });
     expect(existsSync(join(FIXTURES, 'pwned'))).toBe(false);
   });
 
   it('say where a damaged pickle breaks', () => {
-    expect(() => unpickle(Buffer.from([0x80, 0x02, 0x7d, 0x58, 200, 0, 0, 0, 0x61]), { persistentLoad: () => null }, 'x.pth')).toThrow(/x\.pth: the pickle ends early \(at byte 8\)/);
-    expect(() => unpickle(Buffer.from([0x80, 0x02, 0x69]), { persistentLoad: () => null }, 'x.pth')).toThrow(/opcode 0x69 is not one a data pickle uses/);
+    expect(() => unpickle(Buffer.from([0x80, 0x02, 0x7d, 0x58, 200, 0, 0, 0, 0x61]), { persistentLoad: () => null }, 'x.pth')).toThrow(
+      /x\.pth: the pickle ends early \(at byte 8\)/,
+    );
+    expect(() => unpickle(Buffer.from([0x80, 0x02, 0x69]), { persistentLoad: () => null }, 'x.pth')).toThrow(
+      /opcode 0x69 is not one a data pickle uses/,
+    );
   });
 });
 

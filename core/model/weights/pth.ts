@@ -47,10 +47,17 @@ export interface PthTensor {
   byteLength: number;
 }
 
-const isTensor = (v: PickleValue): v is TensorRef => typeof v === 'object' && v !== null && (v as TensorRef).kind === 'opaque' && (v as TensorRef).value.tensor === true;
+const isTensor = (v: PickleValue): v is TensorRef =>
+  typeof v === 'object' && v !== null && (v as TensorRef).kind === 'opaque' && (v as TensorRef).value.tensor === true;
 const ints = (v: PickleValue, what: string, path: string): number[] => {
-  const items = typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'tuple' ? (v as { items: PickleValue[] }).items : Array.isArray(v) ? v : null;
-  if (!items || !items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) throw new DinoscopeError('CORRUPT', `${path}: a tensor's ${what} is not a list of sizes.`);
+  const items =
+    typeof v === 'object' && v !== null && (v as { kind?: string }).kind === 'tuple'
+      ? (v as { items: PickleValue[] }).items
+      : Array.isArray(v)
+        ? v
+        : null;
+  if (!items || !items.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0))
+    throw new DinoscopeError('CORRUPT', `${path}: a tensor's ${what} is not a list of sizes.`);
   return items as number[];
 };
 
@@ -70,22 +77,35 @@ export class PthFile {
       const head = Buffer.alloc(2);
       await fh.read(head, 0, 2, 0);
       if (head[0] === 0x80 && head[1] <= 5)
-        throw new DinoscopeError('UNSUPPORTED', `${path}: saved in PyTorch's legacy format (before 1.6). Re-save it in Python with torch.save(torch.load(path), new_path) or convert it to .safetensors, then import that.`);
+        throw new DinoscopeError(
+          'UNSUPPORTED',
+          `${path}: saved in PyTorch's legacy format (before 1.6). Re-save it in Python with torch.save(torch.load(path), new_path) or convert it to .safetensors, then import that.`,
+        );
       const zip = await ZipArchive.open(path, fh).catch((err: unknown) => {
         if (err instanceof DinoscopeError && err.code === 'CORRUPT' && /not a ZIP/.test(err.message))
-          throw new DinoscopeError('UNSUPPORTED', `${path}: not a PyTorch checkpoint (torch.save writes a ZIP archive; this file is none).`);
+          throw new DinoscopeError(
+            'UNSUPPORTED',
+            `${path}: not a PyTorch checkpoint (torch.save writes a ZIP archive; this file is none).`,
+          );
         throw err;
       });
       const pkl = [...zip.entries.values()].find((e) => /^[^/]+\/data\.pkl$/.test(e.name));
       if (!pkl) {
         const script = [...zip.entries.keys()].some((n) => /\/constants\.pkl$|\/code\//.test(n));
-        throw new DinoscopeError('UNSUPPORTED', script ? `${path}: a TorchScript archive, not a checkpoint of weights; save the model's state_dict() with torch.save instead.` : `${path}: a ZIP without data.pkl, so not a PyTorch checkpoint.`);
+        throw new DinoscopeError(
+          'UNSUPPORTED',
+          script
+            ? `${path}: a TorchScript archive, not a checkpoint of weights; save the model's state_dict() with torch.save instead.`
+            : `${path}: a ZIP without data.pkl, so not a PyTorch checkpoint.`,
+        );
       }
       const root = pkl.name.slice(0, -'data.pkl'.length);
       const order = zip.entries.get(`${root}byteorder`);
-      if (order && new TextDecoder().decode(await zip.read(order, 16)).trim() !== 'little') throw new DinoscopeError('UNSUPPORTED', `${path}: saved on a big-endian machine; re-save it on a little-endian one.`);
+      if (order && new TextDecoder().decode(await zip.read(order, 16)).trim() !== 'little')
+        throw new DinoscopeError('UNSUPPORTED', `${path}: saved on a big-endian machine; re-save it on a little-endian one.`);
       const refs = readTensors(path, await zip.read(pkl, MAX_PICKLE_BYTES), zip, root);
-      if (refs.size === 0) throw new DinoscopeError('BAD_INPUT', `${path}: the checkpoint holds no tensors (save the model's state_dict()).`);
+      if (refs.size === 0)
+        throw new DinoscopeError('BAD_INPUT', `${path}: the checkpoint holds no tensors (save the model's state_dict()).`);
       return new PthFile(path, fh, zip, root, refs);
     } catch (err) {
       await fh.close();
@@ -94,7 +114,12 @@ export class PthFile {
   }
 
   tensors(): PthTensor[] {
-    return [...this.refs].map(([name, r]) => ({ name, dtype: r.storage.dtype, shape: [...r.shape], byteLength: r.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[r.storage.dtype] }));
+    return [...this.refs].map(([name, r]) => ({
+      name,
+      dtype: r.storage.dtype,
+      shape: [...r.shape],
+      byteLength: r.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[r.storage.dtype],
+    }));
   }
 
   /** The tensor's elements, row-major, as little-endian bytes of its dtype (a strided view is gathered). */
@@ -107,7 +132,8 @@ export class PthFile {
     if (numel === 0) return new Uint8Array(0);
     // The elements the view touches: [offset, offset + 1 + Σ (size−1)·stride).
     const span = 1 + r.shape.reduce((a, s, i) => a + (s - 1) * r.stride[i], 0);
-    if ((r.offset + span) * el > entry.size) throw new DinoscopeError('CORRUPT', `${this.path}: tensor "${name}" reaches past the end of its storage.`);
+    if ((r.offset + span) * el > entry.size)
+      throw new DinoscopeError('CORRUPT', `${this.path}: tensor "${name}" reaches past the end of its storage.`);
     const contiguous = r.shape.every((_, i) => r.shape[i] === 1 || r.stride[i] === r.shape.slice(i + 1).reduce((a, b) => a * b, 1));
     if (contiguous) return this.zip.readRange(entry, r.offset * el, numel * el);
     const src = await this.zip.readRange(entry, r.offset * el, span * el);
@@ -139,12 +165,20 @@ function readTensors(path: string, pkl: Uint8Array, zip: ZipArchive, root: strin
     throw new DinoscopeError('CORRUPT', `${path}: ${what}.`);
   };
   const persistentLoad = (pid: PickleValue): PickleValue => {
-    const t = typeof pid === 'object' && pid !== null && (pid as { kind?: string }).kind === 'tuple' ? (pid as { items: PickleValue[] }).items : null;
+    const t =
+      typeof pid === 'object' && pid !== null && (pid as { kind?: string }).kind === 'tuple'
+        ? (pid as { items: PickleValue[] }).items
+        : null;
     if (!t || t[0] !== 'storage' || t.length < 5) return corrupt('a persistent id that is not a tensor storage');
     const [, type, key, , numel] = t as [string, PickleGlobal, string, string, number];
     const dtype = typeof type === 'object' && type?.kind === 'global' && type.module === 'torch' ? STORAGE_DTYPES[type.name] : undefined;
-    if (!dtype) throw new DinoscopeError('UNSUPPORTED', `${path}: a tensor of storage type ${type?.kind === 'global' ? `${type.module}.${type.name}` : String(type)}, which cannot be imported (float, integer and bool tensors can).`);
-    if (typeof key !== 'string' || !zip.entries.has(`${root}data/${key}`)) return corrupt(`storage ${String(key)} is missing from the archive`);
+    if (!dtype)
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${path}: a tensor of storage type ${type?.kind === 'global' ? `${type.module}.${type.name}` : String(type)}, which cannot be imported (float, integer and bool tensors can).`,
+      );
+    if (typeof key !== 'string' || !zip.entries.has(`${root}data/${key}`))
+      return corrupt(`storage ${String(key)} is missing from the archive`);
     if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return corrupt(`storage ${key} has no element count`);
     return { kind: 'opaque', value: { storage: true, key, dtype, numel } } satisfies StorageRef;
   };
@@ -152,9 +186,11 @@ function readTensors(path: string, pkl: Uint8Array, zip: ZipArchive, root: strin
     const name = `${fn.module}.${fn.name}`;
     if (name === 'torch._utils._rebuild_tensor_v2' || name === 'torch._utils._rebuild_tensor') {
       const storage = args[0] as StorageRef;
-      if (typeof storage !== 'object' || storage === null || (storage as StorageRef).value?.storage !== true) return corrupt('a tensor without its storage');
+      if (typeof storage !== 'object' || storage === null || (storage as StorageRef).value?.storage !== true)
+        return corrupt('a tensor without its storage');
       const offset = args[1];
-      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return corrupt('a tensor with an invalid storage offset');
+      if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+        return corrupt('a tensor with an invalid storage offset');
       const shape = ints(args[2], 'shape', path);
       const stride = ints(args[3], 'stride', path);
       if (stride.length !== shape.length) return corrupt('a tensor whose stride and shape differ in length');
@@ -173,7 +209,8 @@ function readTensors(path: string, pkl: Uint8Array, zip: ZipArchive, root: strin
       return;
     }
     if (v instanceof Map) {
-      for (const [k, x] of v) if (typeof k === 'string' || typeof k === 'number') visit(x, prefix ? `${prefix}.${k}` : String(k), depth + 1);
+      for (const [k, x] of v)
+        if (typeof k === 'string' || typeof k === 'number') visit(x, prefix ? `${prefix}.${k}` : String(k), depth + 1);
     }
   };
   visit(value, '', 0);

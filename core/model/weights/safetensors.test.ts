@@ -10,14 +10,16 @@ import { readSafetensors, SafetensorsFile, writeSafetensors } from './safetensor
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../../../scripts/fixtures/safetensors_fixture.py');
-const hasTorch = existsSync(PYTHON) && (() => {
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const hasTorch =
+  existsSync(PYTHON) &&
+  (() => {
+    try {
+      execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
 
 interface Expected {
   [name: string]: { shape: number[]; values: number[] };
@@ -52,7 +54,7 @@ async function handMade(name: string, header: unknown, data: Uint8Array, lengthO
   return path;
 }
 
-describe.skipIf(!hasTorch)('safetensors written in PyTorch\'s layout (scripts/fixtures/safetensors_fixture.py)', () => {
+describe.skipIf(!hasTorch)("safetensors written in PyTorch's layout (scripts/fixtures/safetensors_fixture.py)", () => {
   let file: string;
   let expected: Expected;
   const ours = join(tmpdir(), `dinoscope-st-ours-${process.pid}.safetensors`);
@@ -158,23 +160,44 @@ describe('safetensors round trip and validation', () => {
   });
 
   it('refuses a write whose data does not fill the shape', async () => {
-    await expect(writeSafetensors(join(dir, 'bad.safetensors'), { x: { shape: [2, 2], data: new Float32Array(3) } })).rejects.toThrow(/"x" has 3 values but shape \[2, 2\] needs 4/);
+    await expect(writeSafetensors(join(dir, 'bad.safetensors'), { x: { shape: [2, 2], data: new Float32Array(3) } })).rejects.toThrow(
+      /"x" has 3 values but shape \[2, 2\] needs 4/,
+    );
     expect(existsSync(join(dir, 'bad.safetensors'))).toBe(false);
   });
 
   it('names the file and the problem for damaged files', async () => {
     const data = new Uint8Array(16);
     const ok = { t: { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] } };
-    await expectCorrupt(await handMade('short.safetensors', ok, new Uint8Array(0), 5n).then(async (p) => (await truncate(p, 5), p)), /shorter than the 8-byte header length/);
+    await expectCorrupt(
+      await handMade('short.safetensors', ok, new Uint8Array(0), 5n).then(async (p) => (await truncate(p, 5), p)),
+      /shorter than the 8-byte header length/,
+    );
     await expectCorrupt(await handMade('hugelen.safetensors', ok, data, 1n << 40n), /header length \d+ exceeds/);
     await expectCorrupt(await handMade('json.safetensors', ok, data, 3n), /not valid JSON/);
     await expectCorrupt(await handMade('array.safetensors', [1, 2], data), /not a JSON object/);
-    await expectCorrupt(await handMade('dtype.safetensors', { t: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, data), /"t" has unsupported dtype "C64"/);
-    await expectCorrupt(await handMade('shape.safetensors', { t: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 16] } }, data), /"t" has an invalid shape/);
-    await expectCorrupt(await handMade('len.safetensors', { t: { dtype: 'F32', shape: [3, 2], data_offsets: [0, 16] } }, data), /F32\[3, 2\] needs 24 bytes but data_offsets \[0, 16\] hold 16/);
-    await expectCorrupt(await handMade('trunc.safetensors', ok, data.subarray(0, 12)), /run past the end of the data \(12 bytes\): the file is truncated/);
     await expectCorrupt(
-      await handMade('overlap.safetensors', { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } }, data),
+      await handMade('dtype.safetensors', { t: { dtype: 'C64', shape: [2], data_offsets: [0, 16] } }, data),
+      /"t" has unsupported dtype "C64"/,
+    );
+    await expectCorrupt(
+      await handMade('shape.safetensors', { t: { dtype: 'F32', shape: [2, -1], data_offsets: [0, 16] } }, data),
+      /"t" has an invalid shape/,
+    );
+    await expectCorrupt(
+      await handMade('len.safetensors', { t: { dtype: 'F32', shape: [3, 2], data_offsets: [0, 16] } }, data),
+      /F32\[3, 2\] needs 24 bytes but data_offsets \[0, 16\] hold 16/,
+    );
+    await expectCorrupt(
+      await handMade('trunc.safetensors', ok, data.subarray(0, 12)),
+      /run past the end of the data \(12 bytes\): the file is truncated/,
+    );
+    await expectCorrupt(
+      await handMade(
+        'overlap.safetensors',
+        { a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } },
+        data,
+      ),
       /"a" and "b" overlap/,
     );
     await expectCorrupt(await handMade('meta.safetensors', { __metadata__: { a: 1 }, ...ok }, data), /"__metadata__.a" must be a string/);

@@ -74,7 +74,11 @@ export class SafetensorsFile {
     let got = 0;
     while (got < t.byteLength) {
       const { bytesRead } = await this.fh.read(buf, got, t.byteLength - got, t.offset + got);
-      if (bytesRead === 0) throw new DinoscopeError('CORRUPT', `${this.path}: tensor "${name}" is truncated (file ended after ${got} of ${t.byteLength} bytes).`);
+      if (bytesRead === 0)
+        throw new DinoscopeError(
+          'CORRUPT',
+          `${this.path}: tensor "${name}" is truncated (file ended after ${got} of ${t.byteLength} bytes).`,
+        );
       got += bytesRead;
     }
     return buf;
@@ -113,7 +117,8 @@ async function parseHeader(path: string, fh: FileHandle): Promise<{ tensors: Map
   const lenBuf = Buffer.alloc(8);
   await fh.read(lenBuf, 0, 8, 0);
   const headerLen = lenBuf.readBigUInt64LE(0);
-  if (headerLen > BigInt(size - 8)) corrupt(`is not a safetensors file or is truncated (header length ${headerLen} exceeds the ${size - 8} bytes after it)`);
+  if (headerLen > BigInt(size - 8))
+    corrupt(`is not a safetensors file or is truncated (header length ${headerLen} exceeds the ${size - 8} bytes after it)`);
   if (headerLen > BigInt(MAX_HEADER_BYTES)) corrupt(`safetensors header of ${headerLen} bytes is larger than the 100 MB limit`);
   const n = Number(headerLen);
   const headerBuf = Buffer.alloc(n);
@@ -132,21 +137,28 @@ async function parseHeader(path: string, fh: FileHandle): Promise<{ tensors: Map
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) corrupt('"__metadata__" must be an object');
-      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) if (typeof v !== 'string') corrupt(`"__metadata__.${k}" must be a string`);
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>))
+        if (typeof v !== 'string') corrupt(`"__metadata__.${k}" must be a string`);
       metadata = { ...(entry as Record<string, string>) };
       continue;
     }
     if (typeof entry !== 'object' || entry === null) return corrupt(`tensor "${name}" has no {dtype, shape, data_offsets} entry`);
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
-    if (!isDtype(dtype)) corrupt(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(dtypeBytes).join(', ')})`);
+    if (!isDtype(dtype))
+      corrupt(`tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(dtypeBytes).join(', ')})`);
     if (!Array.isArray(shape) || !shape.every(isCount)) corrupt(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) corrupt(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount))
+      corrupt(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
     const [begin, end] = offsets as [number, number];
     const dims = shape as number[];
     const expected = product(dims) * dtypeBytes[dtype as SafetensorsDtype];
     if (end < begin) corrupt(`tensor "${name}" has data_offsets [${begin}, ${end}] that end before they begin`);
-    if (end - begin !== expected) corrupt(`tensor "${name}" ${dtype}[${dims.join(', ')}] needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`);
-    if (end > dataLen) corrupt(`tensor "${name}" data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes): the file is truncated`);
+    if (end - begin !== expected)
+      corrupt(
+        `tensor "${name}" ${dtype}[${dims.join(', ')}] needs ${expected} bytes but data_offsets [${begin}, ${end}] hold ${end - begin}`,
+      );
+    if (end > dataLen)
+      corrupt(`tensor "${name}" data_offsets [${begin}, ${end}] run past the end of the data (${dataLen} bytes): the file is truncated`);
     tensors.set(name, { name, dtype: dtype as SafetensorsDtype, shape: dims, offset: dataStart + begin, byteLength: end - begin });
   }
   // Tensors must not overlap (the reference writer packs them back to back).
@@ -221,11 +233,19 @@ function encode(t: TensorToWrite): Uint8Array {
  * aligned) and optional string metadata. The header is padded with spaces to a multiple of 8 bytes, as the
  * reference writer does. Atomic: a temp file beside `path` is renamed over it.
  */
-export async function writeSafetensors(path: string, tensors: ReadonlyMap<string, TensorToWrite> | Record<string, TensorToWrite>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, TensorToWrite> | Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   const entries = (tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors)) as [string, TensorToWrite][];
   const sources = entries.map(([name, t]): StreamedTensor => {
     const n = product(t.shape);
-    if (t.data.length !== n) throw new DinoscopeError('BAD_INPUT', `${path}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}.`);
+    if (t.data.length !== n)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${path}: tensor "${name}" has ${t.data.length} values but shape [${t.shape.join(', ')}] needs ${n}.`,
+      );
     return { name, dtype: t.dtype ?? 'F32', shape: t.shape, bytes: () => Promise.resolve(encode(t)) };
   });
   await writeSafetensorsStreamed(path, sources, metadata);
@@ -243,7 +263,11 @@ export interface StreamedTensor {
  * writeSafetensors for tensors read one at a time (a conversion from another format never holds more
  * than one tensor in memory). Same layout, same atomic write.
  */
-export async function writeSafetensorsStreamed(path: string, tensors: readonly StreamedTensor[], metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensorsStreamed(
+  path: string,
+  tensors: readonly StreamedTensor[],
+  metadata?: Record<string, string>,
+): Promise<void> {
   const order = tensors.map((t, i) => ({ t, i, size: dtypeBytes[t.dtype] })).sort((a, b) => b.size - a.size || a.i - b.i);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
@@ -266,7 +290,11 @@ export async function writeSafetensorsStreamed(path: string, tensors: readonly S
     await fh.write(headerBytes);
     for (const { t, size } of order) {
       const bytes = await t.bytes();
-      if (bytes.length !== product(t.shape) * size) throw new DinoscopeError('INTERNAL', `${path}: tensor "${t.name}" came with ${bytes.length} bytes, not ${product(t.shape) * size}.`);
+      if (bytes.length !== product(t.shape) * size)
+        throw new DinoscopeError(
+          'INTERNAL',
+          `${path}: tensor "${t.name}" came with ${bytes.length} bytes, not ${product(t.shape) * size}.`,
+        );
       let done = 0;
       while (done < bytes.length) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
     }

@@ -7,7 +7,7 @@ import { HeatmapOverlay, HeatmapStore, ramp, scaleOf } from './attention.js';
 const hex = (c: readonly number[]): string => '#' + c.map((v) => v.toString(16).padStart(2, '0')).join('');
 
 describe('HeatmapOverlay.scaleFor', () => {
-  it('gives the map\'s own range, unit and ramp, and nothing for an image without a map', () => {
+  it("gives the map's own range, unit and ramp, and nothing for an image without a map", () => {
     const store = new HeatmapStore();
     const values = Float32Array.from({ length: 100 }, (_, i) => i / 10); // 0.0 … 9.9
     store.set('a', 'attention', { x: 0, y: 0, stride: 16, gridWidth: 10, gridHeight: 10, values, unit: '× uniform' });

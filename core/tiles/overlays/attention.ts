@@ -90,7 +90,11 @@ export class HeatmapOverlay implements OverlayProvider {
     const m = imageId ? this.store.get(imageId, this.id) : undefined;
     const f = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3));
     const unit = m?.grid.unit ? ` ${m.grid.unit}` : '';
-    if (!m) return [{ label: 'low', color: hex(ramp(0)) }, { label: 'high', color: hex(ramp(1)) }];
+    if (!m)
+      return [
+        { label: 'low', color: hex(ramp(0)) },
+        { label: 'high', color: hex(ramp(1)) },
+      ];
     return [
       { label: `≤ ${f(m.lo)}${unit}`, color: hex(ramp(0)) },
       { label: `${f((m.lo + m.hi) / 2)}${unit}`, color: hex(ramp(0.5)) },
@@ -102,7 +106,13 @@ export class HeatmapOverlay implements OverlayProvider {
   scaleFor(imageId: string): OverlayScale | undefined {
     const m = this.store.get(imageId, this.id);
     if (!m) return undefined;
-    return { min: m.lo, max: m.hi, colors: VIRIDIS.map(hex), unit: m.grid.unit, note: 'Scaled to this map: its 2nd to 98th percentile; values beyond take the end colours.' };
+    return {
+      min: m.lo,
+      max: m.hi,
+      colors: VIRIDIS.map(hex),
+      unit: m.grid.unit,
+      note: 'Scaled to this map: its 2nd to 98th percentile; values beyond take the end colours.',
+    };
   }
 
   async appliesTo(imageId: string): Promise<boolean> {

@@ -6,7 +6,10 @@ import type { OverlayLegendItem } from './provider.js';
 import { CellOverlay, hexColor, type CellLayerSource } from './similarity.js';
 
 export function clusterLegend(k: number, counts?: readonly number[]): OverlayLegendItem[] {
-  return Array.from({ length: k }, (_, i) => ({ label: `cluster ${i}${counts ? ` (${counts[i]} patches)` : ''}`, color: hexColor(clusterColor(i)) }));
+  return Array.from({ length: k }, (_, i) => ({
+    label: `cluster ${i}${counts ? ` (${counts[i]} patches)` : ''}`,
+    color: hexColor(clusterColor(i)),
+  }));
 }
 
 /** (n, 4) RGBA of a label grid (labels < 0 transparent). */
@@ -26,4 +29,5 @@ export function clusterRgba(labels: Int32Array): Uint8Array {
   return out;
 }
 
-export const clustersOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay => new CellOverlay('clusters', 'Clusters', 0.6, source, geometry);
+export const clustersOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay =>
+  new CellOverlay('clusters', 'Clusters', 0.6, source, geometry);

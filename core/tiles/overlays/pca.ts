@@ -13,4 +13,5 @@ export function pcaLegend(threshold: number): OverlayLegendItem[] {
   ];
 }
 
-export const pcaOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay => new CellOverlay('pca', 'PCA', 0.75, source, geometry);
+export const pcaOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay =>
+  new CellOverlay('pca', 'PCA', 0.75, source, geometry);

@@ -8,8 +8,10 @@ export class OverlayRegistry {
   private readonly providers = new Map<string, OverlayProvider>();
 
   register(provider: OverlayProvider): void {
-    if (!OVERLAY_ID_PATTERN.test(provider.id)) throw new DinoscopeError('BAD_INPUT', `Overlay id "${provider.id}" must be lowercase letters, digits and dashes.`);
-    if (this.providers.has(provider.id)) throw new DinoscopeError('BAD_INPUT', `An overlay with id "${provider.id}" is already registered.`);
+    if (!OVERLAY_ID_PATTERN.test(provider.id))
+      throw new DinoscopeError('BAD_INPUT', `Overlay id "${provider.id}" must be lowercase letters, digits and dashes.`);
+    if (this.providers.has(provider.id))
+      throw new DinoscopeError('BAD_INPUT', `An overlay with id "${provider.id}" is already registered.`);
     this.providers.set(provider.id, provider);
   }
 

@@ -23,7 +23,13 @@ export interface CellLayer {
 export type CellLayerSource = (imageId: string) => CellLayer | undefined;
 
 /** Raw RGBA (h, w, 4) of DZI tile (level, tx, ty) of `layer`, or null when the tile is outside the grid. */
-export function renderCellTile(g: DziGeometry, level: number, tx: number, ty: number, layer: CellLayer): { rgba: Uint8Array; width: number; height: number } | null {
+export function renderCellTile(
+  g: DziGeometry,
+  level: number,
+  tx: number,
+  ty: number,
+  layer: CellLayer,
+): { rgba: Uint8Array; width: number; height: number } | null {
   const rect = tileRect(g, level, tx, ty);
   if (!rect) return null;
   const d = levelDownsample(g, level);
@@ -131,7 +137,14 @@ export function similarityLegend(lo: number, hi: number): OverlayLegendItem[] {
 
 /** The similarity ramp as a colour bar from `lo` to `hi`: the scale heatColours chose for one image. */
 export function similarityScale(lo: number, hi: number): OverlayScale {
-  return { min: lo, max: hi, colors: MAGMA.map(hexColor), unit: 'cos', note: 'Rescaled for each query and image: scores below the bar are not drawn, the top scores take its brightest colour.' };
+  return {
+    min: lo,
+    max: hi,
+    colors: MAGMA.map(hexColor),
+    unit: 'cos',
+    note: 'Rescaled for each query and image: scores below the bar are not drawn, the top scores take its brightest colour.',
+  };
 }
 
-export const similarityOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay => new CellOverlay('similarity', 'Similarity', 0.65, source, geometry);
+export const similarityOverlay = (source: CellLayerSource, geometry: (imageId: string) => Promise<DziGeometry>): CellOverlay =>
+  new CellOverlay('similarity', 'Similarity', 0.65, source, geometry);

@@ -157,7 +157,9 @@ describe('gramLoss on a real ViT', () => {
     const images = g.input('images', [b, 3, 64, 64], 'float32');
     const big = g.input('images_2x', [b, 3, 128, 128], 'float32');
     const student = buildViT(g, images, c, { remat: true });
-    const teacherParams = Object.fromEntries(Object.entries(student.params).map(([k, t]) => [k, g.input(`teacher/${k}`, t.shape, 'float32')]));
+    const teacherParams = Object.fromEntries(
+      Object.entries(student.params).map(([k, t]) => [k, g.input(`teacher/${k}`, t.shape, 'float32')]),
+    );
     const same = buildViT(g, images, c, { params: teacherParams });
     const high = buildViT(g, big, c, { params: teacherParams });
     const grid = { h: 4, w: 4 };
@@ -171,8 +173,16 @@ describe('gramLoss on a real ViT', () => {
       feeds[`teacher/${k}`] = toGraphLayout(k, values[k]);
     }
     const r = mulberry32(8);
-    feeds.images = hostTensor('float32', [b, 3, 64, 64], Float32Array.from({ length: b * 3 * 64 * 64 }, () => r() - 0.5));
-    feeds.images_2x = hostTensor('float32', [b, 3, 128, 128], Float32Array.from({ length: b * 3 * 128 * 128 }, () => r() - 0.5));
+    feeds.images = hostTensor(
+      'float32',
+      [b, 3, 64, 64],
+      Float32Array.from({ length: b * 3 * 64 * 64 }, () => r() - 0.5),
+    );
+    feeds.images_2x = hostTensor(
+      'float32',
+      [b, 3, 128, 128],
+      Float32Array.from({ length: b * 3 * 128 * 128 }, () => r() - 0.5),
+    );
     const out = await s.run(feeds);
     expect(out.same.data[0]).toBe(0);
     expect(out.high.data[0] as number).toBeGreaterThan(0);

@@ -51,9 +51,12 @@ export function gramLoss(g: Graph, studentPatches: Tensor, teacherPatches: Tenso
   if (studentPatches.rank !== 3 || teacherPatches.rank !== 3) {
     throw new Error(`gramLoss: expected (B, N, D) patches, got student ${fmtShape(s)} and teacher ${fmtShape(t)}`);
   }
-  if (s[0] !== t[0] || s[2] !== t[2]) throw new Error(`gramLoss: student ${fmtShape(s)} and teacher ${fmtShape(t)} differ in batch or width`);
-  if (s[1] !== grids.student.h * grids.student.w) throw new Error(`gramLoss: student ${fmtShape(s)} is not a ${grids.student.h}×${grids.student.w} grid`);
-  if (t[1] !== grids.teacher.h * grids.teacher.w) throw new Error(`gramLoss: teacher ${fmtShape(t)} is not a ${grids.teacher.h}×${grids.teacher.w} grid`);
+  if (s[0] !== t[0] || s[2] !== t[2])
+    throw new Error(`gramLoss: student ${fmtShape(s)} and teacher ${fmtShape(t)} differ in batch or width`);
+  if (s[1] !== grids.student.h * grids.student.w)
+    throw new Error(`gramLoss: student ${fmtShape(s)} is not a ${grids.student.h}×${grids.student.w} grid`);
+  if (t[1] !== grids.teacher.h * grids.teacher.w)
+    throw new Error(`gramLoss: teacher ${fmtShape(t)} is not a ${grids.teacher.h}×${grids.teacher.w} grid`);
   const teacher = resizeTokenGrid(g, stopGradient(teacherPatches), grids.teacher, grids.student); // (B, N, D)
   const diff = sub(gramMatrix(studentPatches), stopGradient(gramMatrix(teacher))); // (B, N, N)
   return reduceMean(mul(diff, diff)); // mean over b, i, j → scalar

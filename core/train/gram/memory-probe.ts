@@ -26,13 +26,24 @@ export async function measureStudentStep(c: ViTConfig, images: number, side: num
   const w = g.input('w', [images, n, c.dim], 'float32');
   const loss = reduceSum(mul(r.patches, w), undefined, false); // scalar Σ patches·w
   const names = Object.keys(r.params);
-  grad(loss, names.map((k) => r.params[k])).forEach((d, i) => g.output(d, `grad/${names[i]}`));
+  grad(
+    loss,
+    names.map((k) => r.params[k]),
+  ).forEach((d, i) => g.output(d, `grad/${names[i]}`));
   g.output(loss, 'loss');
   const bytes = serialize(g);
   const values = initParams(c, 3);
   const feeds: Record<string, HostTensor> = Object.fromEntries(names.map((k) => [k, toGraphLayout(k, values[k])]));
-  feeds.images = hostTensor('float32', [images, 3, side, side], Float32Array.from({ length: images * 3 * side * side }, (_, i) => Math.sin(i * 0.37)));
-  feeds.w = hostTensor('float32', [images, n, c.dim], Float32Array.from({ length: images * n * c.dim }, (_, i) => Math.cos(i * 0.11)));
+  feeds.images = hostTensor(
+    'float32',
+    [images, 3, side, side],
+    Float32Array.from({ length: images * 3 * side * side }, (_, i) => Math.sin(i * 0.37)),
+  );
+  feeds.w = hostTensor(
+    'float32',
+    [images, n, c.dim],
+    Float32Array.from({ length: images * n * c.dim }, (_, i) => Math.cos(i * 0.11)),
+  );
   const before = process.memoryUsage().rss;
   const s = await Session.create(bytes, { intraOpThreads: 2, cpuArena: false });
   await s.run(feeds);

@@ -14,7 +14,10 @@ const probe = join(dirname(fileURLToPath(import.meta.url)), 'memory-probe.ts');
 
 /** Peak RSS growth of one tiny-ViT forward+backward, measured in a fresh process. */
 function measure(side: number, images: number, remat: boolean): number {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', probe, String(side), String(images), String(remat)], { encoding: 'utf8', timeout: 100_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', probe, String(side), String(images), String(remat)], {
+    encoding: 'utf8',
+    timeout: 100_000,
+  });
   if (r.status !== 0) throw new Error(`memory-probe failed: ${r.stderr}`);
   return (JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { measured: number }).measured;
 }
@@ -48,9 +51,15 @@ describe('estimatePeakMemory', () => {
     ];
     for (const [side, remat] of runs) {
       const measured = measure(side, 2 * batch, remat);
-      const est = estimatePeakMemory(c, { global: side, local: 16, gram: side }, { batch, localCrops: 0, remat, training: false }).totalBytes;
+      const est = estimatePeakMemory(
+        c,
+        { global: side, local: 16, gram: side },
+        { batch, localCrops: 0, remat, training: false },
+      ).totalBytes;
       const ratio = est / measured;
-      process.stderr.write(`[memory] tiny ViT ${side}px remat=${remat}: measured ${(measured / 2 ** 20).toFixed(0)} MB, estimated ${(est / 2 ** 20).toFixed(0)} MB (×${ratio.toFixed(2)})\n`);
+      process.stderr.write(
+        `[memory] tiny ViT ${side}px remat=${remat}: measured ${(measured / 2 ** 20).toFixed(0)} MB, estimated ${(est / 2 ** 20).toFixed(0)} MB (×${ratio.toFixed(2)})\n`,
+      );
       expect(ratio).toBeGreaterThan(1 / FACTOR);
       expect(ratio).toBeLessThan(FACTOR);
     }

@@ -76,7 +76,7 @@ export function estimatePeakMemory(c: ViTConfig, sizes: SizeTriple, opts: Memory
     blockPeak = Math.max(blockPeak, lin + att); // one block's backward: gradients of its activations, attention recomputed or read
   }
   const tg = tokens(c, sizes.gram);
-  const teacherBlock = training ? opts.batch * 2 * (blockLinearFloats(c, tg) + blockAttentionFloats(c, tg)) / 2 : 0; // forward only: half of the saved set lives at once
+  const teacherBlock = training ? (opts.batch * 2 * (blockLinearFloats(c, tg) + blockAttentionFloats(c, tg))) / 2 : 0; // forward only: half of the saved set lives at once
   const paramsBytes = p * bpe * (training ? 3 : 1);
   const optimizerBytes = training ? p * bpe * 3 : p * bpe;
   const activationBytes = saved * bpe;

@@ -14,7 +14,7 @@ describe('Gram weight schedule', () => {
     const s = gramStageWeights(100);
     expect(gramWeight(s, 0)).toBe(0);
     expect(gramWeight(s, 50)).toBeCloseTo(1.0, 12);
-    expect(gramWeight(s, 25)).toBeCloseTo(2 * (1 - Math.SQRT1_2) / 2, 12);
+    expect(gramWeight(s, 25)).toBeCloseTo((2 * (1 - Math.SQRT1_2)) / 2, 12);
     expect(gramWeight(s, 100)).toBe(2);
     expect(gramWeight(s, 10_000)).toBe(2);
     for (let t = 1; t <= 100; t++) expect(gramWeight(s, t)).toBeGreaterThan(gramWeight(s, t - 1));

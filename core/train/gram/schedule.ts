@@ -9,8 +9,7 @@ export const GRAM_REFRESH_EVERY = 10_000;
 export const GRAM_MAX_REFRESHES = 3;
 
 export type GramWeightSchedule =
-  | { kind: 'ramp'; weight: number; rampSteps: number; startStep?: number }
-  | { kind: 'constant'; weight: number };
+  { kind: 'ramp'; weight: number; rampSteps: number; startStep?: number } | { kind: 'constant'; weight: number };
 
 /** The Gram stage schedule: cosine ramp-in to `weight` over `rampSteps` (one epoch in the reference). */
 export function gramStageWeights(rampSteps: number, weight = GRAM_STAGE_WEIGHT, startStep = 0): GramWeightSchedule {

@@ -62,7 +62,8 @@ export function validateSizeTable(table: readonly SizeEntry[]): void {
   let total = 0;
   for (const e of table) {
     for (const side of [e.global, e.local, e.gram]) {
-      if (!Number.isInteger(side) || side < 1) throw new RangeError(`size table: sides must be positive integers, got ${JSON.stringify(e)}`);
+      if (!Number.isInteger(side) || side < 1)
+        throw new RangeError(`size table: sides must be positive integers, got ${JSON.stringify(e)}`);
     }
     if (!(e.p >= 0)) throw new RangeError(`size table: probability must be ≥ 0, got ${JSON.stringify(e)}`);
     total += e.p;

@@ -38,5 +38,9 @@ export async function gramInputs(
     feeds[n] = p;
   }
   const weight = gramWeight(gramSchedule(o.config), o.step);
-  return { gramTeacher: BACKBONE_IO.read(await session.run(feeds, [BACKBONE_IO.outputs.patches])).patches, gramWeight: scalar(weight), weight };
+  return {
+    gramTeacher: BACKBONE_IO.read(await session.run(feeds, [BACKBONE_IO.outputs.patches])).patches,
+    gramWeight: scalar(weight),
+    weight,
+  };
 }

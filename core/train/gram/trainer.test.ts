@@ -24,7 +24,11 @@ const tiny: Overrides = {
   seed: 5,
   steps: 6,
   batchSize: B,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } }, from: null },
+  model: {
+    size: 'tiny',
+    vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } },
+    from: null,
+  },
   crops: { globalSize: 32, localSize: 16, localCrops: 2 },
   head: { prototypes: 32, hidden: 32, bottleneck: 16 },
   optim: { baseLr: 0.08, warmupFraction: 0, freezeLastLayerFraction: 0 },
@@ -52,7 +56,8 @@ function batch(step: number, sizes: StepSizes, maskProbability = 0.5): TrainBatc
     const r = sizes.global / sizes.gram;
     for (let p = 0; p < 2 * B * 3; p++) {
       for (let y = 0; y < sizes.gram; y++) {
-        for (let x = 0; x < sizes.gram; x++) gram[(p * sizes.gram + y) * sizes.gram + x] = global[(p * sizes.global + Math.floor(y * r)) * sizes.global + Math.floor(x * r)];
+        for (let x = 0; x < sizes.gram; x++)
+          gram[(p * sizes.gram + y) * sizes.gram + x] = global[(p * sizes.global + Math.floor(y * r)) * sizes.global + Math.floor(x * r)];
       }
     }
   }
@@ -62,7 +67,14 @@ function batch(step: number, sizes: StepSizes, maskProbability = 0.5): TrainBatc
   return {
     step,
     sizes,
-    crops: { batch: B, global, local: images(rng, 2 * B, sizes.local), gram, gramSize: sizes.gram, config: { ...QUICK_CROPS, globalSize: sizes.global, localSize: sizes.local, localCrops: 2 } },
+    crops: {
+      batch: B,
+      global,
+      local: images(rng, 2 * B, sizes.local),
+      gram,
+      gramSize: sizes.gram,
+      config: { ...QUICK_CROPS, globalSize: sizes.global, localSize: sizes.local, localCrops: 2 },
+    },
     masks,
     tiles: [],
   };
@@ -85,7 +97,12 @@ afterAll(async () => {
 
 describe('Gram anchoring in the trainer', () => {
   it('is exactly zero for the same model at the same resolution (~1e-15 with fused graphs), positive after the student moved', async () => {
-    const cfg = trainConfig('quick', { ...tiny, model: { from: start }, masking: { maskProbability: 0 }, gram: { enabled: true, teacher: 'start', scale: 1, weight: 1.5 } });
+    const cfg = trainConfig('quick', {
+      ...tiny,
+      model: { from: start },
+      masking: { maskProbability: 0 },
+      gram: { enabled: true, teacher: 'start', scale: 1, weight: 1.5 },
+    });
     const sizes = { global: 32, local: 16, gram: 32 };
     const first = async (optimization: 'basic' | 'all'): Promise<[StepReport, StepReport]> => {
       let s = 0;
@@ -96,7 +113,9 @@ describe('Gram anchoring in the trainer', () => {
     };
     const [b1, b2] = await first('basic');
     const [f1] = await first('all');
-    console.log(`Gram loss, same model and resolution: step 1 ${b1.losses.gram} (basic ORT optimisation), ${f1.losses.gram} (all); after one update ${b2.losses.gram}`);
+    console.log(
+      `Gram loss, same model and resolution: step 1 ${b1.losses.gram} (basic ORT optimisation), ${f1.losses.gram} (all); after one update ${b2.losses.gram}`,
+    );
     expect(b1.losses.gram).toBe(0);
     expect(f1.losses.gram).toBeGreaterThanOrEqual(0);
     expect(f1.losses.gram).toBeLessThan(1e-12);
@@ -107,7 +126,10 @@ describe('Gram anchoring in the trainer', () => {
   }, 60_000);
 
   it("an 'ema' Gram teacher is copied at the stage start; before it the weight is 0 and no gram loss is reported", async () => {
-    const cfg = trainConfig('quick', { ...tiny, gram: { enabled: true, teacher: 'ema', startStep: 1, rampSteps: 2, weight: 2, scale: 1.5 } });
+    const cfg = trainConfig('quick', {
+      ...tiny,
+      gram: { enabled: true, teacher: 'ema', startStep: 1, rampSteps: 2, weight: 2, scale: 1.5 },
+    });
     const sizes = { global: 32, local: 16, gram: 48 };
     let s = 0;
     const tr = await Trainer.create(cfg, { next: async () => batch(s++, sizes) });
@@ -135,7 +157,13 @@ describe('Gram anchoring in the trainer', () => {
       { global: 32, local: 16, gram: 48, p: 0.5 },
       { global: 48, local: 24, gram: 64, p: 0.5 },
     ];
-    const cfg = trainConfig('quick', { ...tiny, stage: 'adapt', model: { from: start }, loss: { localWeight: 0.5, koleoGroup: 2 }, gram: { enabled: true, teacher: 'start', weight: 1.5, refreshEvery: 0, sizeTable: table } });
+    const cfg = trainConfig('quick', {
+      ...tiny,
+      stage: 'adapt',
+      model: { from: start },
+      loss: { localWeight: 0.5, koleoGroup: 2 },
+      gram: { enabled: true, teacher: 'start', weight: 1.5, refreshEvery: 0, sizeTable: table },
+    });
     const sourceFrom = (sched: StepSizeSchedule, from: number): BatchSource => {
       let s = from;
       return { next: async () => batch(s, sched.at(s++)) };

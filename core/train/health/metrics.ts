@@ -47,7 +47,14 @@ function normalizedRows(x: Floats, rows: number, d: number): Float64Array {
 }
 
 /** Patch-similarity locality of `features` (B, N, D) at the given probes. */
-export function patchLocality(features: Floats, b: number, grid: Grid, d: number, probes: readonly Probe[], opts: LocalityOptions): LocalityResult {
+export function patchLocality(
+  features: Floats,
+  b: number,
+  grid: Grid,
+  d: number,
+  probes: readonly Probe[],
+  opts: LocalityOptions,
+): LocalityResult {
   checkShape(features, b, grid, d);
   const n = grid.h * grid.w;
   if (opts.labels && opts.labels.length !== b * n) throw new RangeError(`health: ${opts.labels.length} labels for ${b * n} patches`);
@@ -60,7 +67,8 @@ export function patchLocality(features: Floats, b: number, grid: Grid, d: number
   let counted = 0;
   let labelled = 0;
   for (const { image, patch } of probes) {
-    if (image < 0 || image >= b || patch < 0 || patch >= n) throw new RangeError(`health: probe (${image}, ${patch}) is outside (${b}, ${n})`);
+    if (image < 0 || image >= b || patch < 0 || patch >= n)
+      throw new RangeError(`health: probe (${image}, ${patch}) is outside (${b}, ${n})`);
     const py = Math.floor(patch / grid.w);
     const px = patch % grid.w;
     const base = image * n;
@@ -113,7 +121,8 @@ export function patchLocality(features: Floats, b: number, grid: Grid, d: number
 
 /** Mean cosine between each image's CLS token (B, D) and its patch tokens (B, N, D). */
 export function clsPatchCosine(cls: Floats, patches: Floats, b: number, n: number, d: number): number {
-  if (cls.length !== b * d || patches.length !== b * n * d) throw new RangeError(`health: cls ${cls.length} / patches ${patches.length} do not fit (${b}, ${n}, ${d})`);
+  if (cls.length !== b * d || patches.length !== b * n * d)
+    throw new RangeError(`health: cls ${cls.length} / patches ${patches.length} do not fit (${b}, ${n}, ${d})`);
   const c = normalizedRows(cls, b, d); // (B, D)
   const p = normalizedRows(patches, b * n, d); // (B·N, D)
   let s = 0;

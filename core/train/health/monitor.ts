@@ -49,7 +49,13 @@ export class HealthMonitor {
   }
 
   /** A monitor over `tiles` (P, 3, S, S); `history` continues a resumed run's. */
-  static async create(vit: ViTConfig, tiles: HostTensor, opts: HealthOptions, runtime: RuntimeOptions, history: HealthEntry[] = []): Promise<HealthMonitor> {
+  static async create(
+    vit: ViTConfig,
+    tiles: HostTensor,
+    opts: HealthOptions,
+    runtime: RuntimeOptions,
+    history: HealthEntry[] = [],
+  ): Promise<HealthMonitor> {
     const [P, , S] = tiles.dims;
     const grid = patchGrid(vit, S, S);
     const margin = Math.min(1, Math.floor((Math.min(grid.h, grid.w) - 1) / 2));
@@ -68,7 +74,10 @@ export class HealthMonitor {
     const out = BACKBONE_IO.read(await this.session.run(feeds));
     const [P, , S] = this.tiles.dims;
     const grid = patchGrid(this.vit, S, S);
-    const r = denseHealth(out.patches.data as Float32Array, P, grid, this.vit.dim, this.probes, { radius: this.opts.radius, cls: out.cls.data as Float32Array });
+    const r = denseHealth(out.patches.data as Float32Array, P, grid, this.vit.dim, this.probes, {
+      radius: this.opts.radius,
+      cls: out.cls.data as Float32Array,
+    });
     const entry: HealthEntry = {
       step,
       locality: r.locality,
@@ -86,4 +95,3 @@ export class HealthMonitor {
     await this.session.release();
   }
 }
-

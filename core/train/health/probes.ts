@@ -27,7 +27,10 @@ export function selectProbes(images: number, grid: Grid, perImage: number, seed:
   const out: Probe[] = [];
   for (let image = 0; image < images; image++) {
     const eligible = Array.from({ length: rows * cols }, (_, k) => (margin + Math.floor(k / cols)) * grid.w + margin + (k % cols));
-    const chosen = rng.shuffle(eligible).slice(0, perImage).sort((a, b) => a - b);
+    const chosen = rng
+      .shuffle(eligible)
+      .slice(0, perImage)
+      .sort((a, b) => a - b);
     for (const patch of chosen) out.push({ image, patch });
   }
   return out;

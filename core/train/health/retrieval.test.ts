@@ -19,7 +19,15 @@ function set(feature: (label: number, i: number) => number[]): RetrievalSet {
         gy.push(y);
       }
   const d = rows[0].length;
-  return { features: Float64Array.from(rows.flat()), n: rows.length, d, labels: Int32Array.from(labels), image: Int32Array.from(image), gx: Int32Array.from(gx), gy: Int32Array.from(gy) };
+  return {
+    features: Float64Array.from(rows.flat()),
+    n: rows.length,
+    d,
+    labels: Int32Array.from(labels),
+    image: Int32Array.from(image),
+    gx: Int32Array.from(gx),
+    gy: Int32Array.from(gy),
+  };
 }
 
 describe('retrievalPrecision', () => {

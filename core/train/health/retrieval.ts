@@ -56,7 +56,9 @@ export function retrievalPrecision(set: RetrievalSet, opts: RetrievalOptions): n
       sims[i] = s;
       order[m++] = i;
     }
-    const top = Array.from(order.subarray(0, m)).sort((a, b) => sims[b] - sims[a] || a - b).slice(0, k);
+    const top = Array.from(order.subarray(0, m))
+      .sort((a, b) => sims[b] - sims[a] || a - b)
+      .slice(0, k);
     let hits = 0;
     for (const i of top) if (labels[i] === labels[q]) hits++;
     total += top.length ? hits / top.length : 0;

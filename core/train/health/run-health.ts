@@ -25,7 +25,12 @@ export class RunHealth {
   ) {}
 
   /** The run's health, continuing `saved` (a checkpoint's) when given. */
-  static async create(config: TrainConfig, vit: ViTConfig, runtime: RuntimeOptions, saved: SavedHealth | null | undefined): Promise<RunHealth> {
+  static async create(
+    config: TrainConfig,
+    vit: ViTConfig,
+    runtime: RuntimeOptions,
+    saved: SavedHealth | null | undefined,
+  ): Promise<RunHealth> {
     const h = new RunHealth(config, vit, runtime, [...(saved?.history ?? [])]);
     if (saved && config.health.every > 0) h.monitor = await HealthMonitor.create(vit, saved.tiles, h.options(), runtime, saved.history);
     return h;

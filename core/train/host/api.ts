@@ -4,7 +4,17 @@
 // run whose app crashed: it is reported 'interrupted' and resumeTraining restarts it from its checkpoint.
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TrainEstimate, TrainExtendOptions, TrainTiming, TrainStage, TrainHardware, TrainPresetInfo, TrainRunInfo, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
+import type {
+  TrainEstimate,
+  TrainExtendOptions,
+  TrainTiming,
+  TrainStage,
+  TrainHardware,
+  TrainPresetInfo,
+  TrainRunInfo,
+  TrainStartOptions,
+  TrainStepInfo,
+} from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
@@ -64,18 +74,30 @@ export class TrainingApi {
   private async check(o: TrainStartOptions): Promise<Checked> {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Training options must be an object.');
     const info = PRESET_INFO.find((p) => p.name === o.preset);
-    if (!info) throw new DinoscopeError('BAD_INPUT', `Unknown preset ${JSON.stringify(o.preset)} (${PRESET_INFO.map((p) => p.name).join(', ')}).`);
+    if (!info)
+      throw new DinoscopeError('BAD_INPUT', `Unknown preset ${JSON.stringify(o.preset)} (${PRESET_INFO.map((p) => p.name).join(', ')}).`);
     const stage = o.stage ?? info.stage;
-    if (stage !== 'pretrain' && stage !== 'adapt') throw new DinoscopeError('BAD_INPUT', `Unknown training stage ${JSON.stringify(stage)} (pretrain, adapt).`);
-    if (info.stage !== stage) throw new DinoscopeError('BAD_INPUT', `Preset ${info.name} is a ${info.stage} preset; ${stage} presets: ${PRESET_INFO.filter((p) => p.stage === stage).map((p) => p.name).join(', ')}.`);
-    if (stage === 'adapt' && (o.from === undefined || o.from === null)) throw new DinoscopeError('BAD_INPUT', 'Adapting to high resolution needs the model to adapt: give from (a model id).');
-    if (o.overrides !== undefined && !isObject(o.overrides)) throw new DinoscopeError('BAD_INPUT', 'Training overrides must be an object of config keys.');
+    if (stage !== 'pretrain' && stage !== 'adapt')
+      throw new DinoscopeError('BAD_INPUT', `Unknown training stage ${JSON.stringify(stage)} (pretrain, adapt).`);
+    if (info.stage !== stage)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `Preset ${info.name} is a ${info.stage} preset; ${stage} presets: ${PRESET_INFO.filter((p) => p.stage === stage)
+          .map((p) => p.name)
+          .join(', ')}.`,
+      );
+    if (stage === 'adapt' && (o.from === undefined || o.from === null))
+      throw new DinoscopeError('BAD_INPUT', 'Adapting to high resolution needs the model to adapt: give from (a model id).');
+    if (o.overrides !== undefined && !isObject(o.overrides))
+      throw new DinoscopeError('BAD_INPUT', 'Training overrides must be an object of config keys.');
     for (const k of ['steps', 'minutes'] as const) {
       const v = o[k];
-      if (v !== undefined && !(typeof v === 'number' && v > 0 && (k === 'minutes' || Number.isInteger(v)))) throw new DinoscopeError('BAD_INPUT', `${k} must be a positive ${k === 'steps' ? 'integer' : 'number'}, got ${JSON.stringify(v)}.`);
+      if (v !== undefined && !(typeof v === 'number' && v > 0 && (k === 'minutes' || Number.isInteger(v))))
+        throw new DinoscopeError('BAD_INPUT', `${k} must be a positive ${k === 'steps' ? 'integer' : 'number'}, got ${JSON.stringify(v)}.`);
     }
     if (o.steps !== undefined && o.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'Give either steps or minutes, not both.');
-    if (o.name !== undefined && (typeof o.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name))) throw new DinoscopeError('BAD_INPUT', `Run name ${JSON.stringify(o.name)}: use letters, digits, '.', '_' and '-'.`);
+    if (o.name !== undefined && (typeof o.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name)))
+      throw new DinoscopeError('BAD_INPUT', `Run name ${JSON.stringify(o.name)}: use letters, digits, '.', '_' and '-'.`);
     const overrides: Record<string, unknown> = structuredClone(o.overrides ?? {});
     if (o.from !== undefined && o.from !== null) {
       if (typeof o.from !== 'string') throw new DinoscopeError('BAD_INPUT', 'from must be a model id.');
@@ -120,10 +142,20 @@ export class TrainingApi {
     const c = await this.check(o);
     const project = this.d.project();
     const fresh = await Project.open(project.dir);
-    if (!fresh.images().some((i) => i.status === 'ok')) throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+    if (!fresh.images().some((i) => i.status === 'ok'))
+      throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
     const name = c.name ?? `run-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    if (fresh.runs().some((r) => isRecord(r) && r.name === name) || this.d.host.isLive(project.dir, name)) throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; resume it or pick another name.`);
-    return this.d.host.start(project.dir, { name, stage: c.stage, preset: c.preset, overrides: c.overrides, steps: c.steps, minutes: c.minutes, resume: false });
+    if (fresh.runs().some((r) => isRecord(r) && r.name === name) || this.d.host.isLive(project.dir, name))
+      throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; resume it or pick another name.`);
+    return this.d.host.start(project.dir, {
+      name,
+      stage: c.stage,
+      preset: c.preset,
+      overrides: c.overrides,
+      steps: c.steps,
+      minutes: c.minutes,
+      resume: false,
+    });
   }
 
   private async records(dir: string): Promise<RunRecord[]> {
@@ -209,10 +241,13 @@ export class TrainingApi {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
     const { steps, minutes } = o as TrainExtendOptions;
     checkBudget(steps, minutes);
-    if (steps === undefined && minutes === undefined) throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
+    if (steps === undefined && minutes === undefined)
+      throw new DinoscopeError('BAD_INPUT', 'Give the run more steps or minutes: { steps } or { minutes }.');
     const { dir, info, record } = await this.run(name);
-    if (this.d.host.isLive(dir, name)) throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);
-    if (!record || record.checkpointStep === null) throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to continue from.`);
+    if (this.d.host.isLive(dir, name))
+      throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);
+    if (!record || record.checkpointStep === null)
+      throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to continue from.`);
     return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes }, record);
   }
 

@@ -28,7 +28,13 @@ export interface CollapseThresholds {
   sustain: number;
 }
 
-export const COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = { lowEntropy: 0.05, highEntropy: 0.98, rank: 1.5, uniformRankFraction: 0.5, sustain: 20 };
+export const COLLAPSE_THRESHOLDS: Readonly<CollapseThresholds> = {
+  lowEntropy: 0.05,
+  highEntropy: 0.98,
+  rank: 1.5,
+  uniformRankFraction: 0.5,
+  sustain: 20,
+};
 
 export interface CollapseSignals {
   teacherEntropy: number;
@@ -56,11 +62,13 @@ export class CollapseDetector {
   /** Which sign the signals show now, or null. */
   sign(s: CollapseSignals): string | null {
     const ratio = s.teacherEntropy / this.lnK;
-    if (ratio < this.t.lowEntropy) return `teacher entropy ${s.teacherEntropy.toFixed(3)} nats is near 0 (one prototype takes every target)`;
+    if (ratio < this.t.lowEntropy)
+      return `teacher entropy ${s.teacherEntropy.toFixed(3)} nats is near 0 (one prototype takes every target)`;
     if (ratio > this.t.highEntropy && s.featureRank <= this.t.uniformRankFraction * this.maxRank) {
       return `teacher entropy ${s.teacherEntropy.toFixed(3)} nats is near ln K = ${this.lnK.toFixed(3)} (uniform targets) and the CLS features span rank ${s.featureRank.toFixed(2)} of ${this.maxRank}`;
     }
-    if (s.featureRank <= this.t.rank) return `feature rank ${s.featureRank.toFixed(2)} ≤ ${this.t.rank} (the CLS features lie on one direction)`;
+    if (s.featureRank <= this.t.rank)
+      return `feature rank ${s.featureRank.toFixed(2)} ≤ ${this.t.rank} (the CLS features lie on one direction)`;
     return null;
   }
 

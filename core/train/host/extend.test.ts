@@ -61,7 +61,10 @@ describe('AppService extendTraining', () => {
 
   it('refuses bad requests with what to do', async () => {
     const refused = (run: string, o: unknown, text: string): Promise<void> =>
-      expect(service.extendTraining(run, o as { minutes: number })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining(text) });
+      expect(service.extendTraining(run, o as { minutes: number })).rejects.toMatchObject({
+        code: 'BAD_INPUT',
+        message: expect.stringContaining(text),
+      });
     await refused('x1', { minutes: 0 }, 'minutes: must be more than 0 and at most 10080 (a week), got 0');
     await refused('x1', { minutes: '5' }, 'minutes: must be more than 0');
     await refused('x1', { steps: 1.5 }, 'steps: must be a whole number');

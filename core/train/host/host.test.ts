@@ -24,12 +24,22 @@ const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
 beforeAll(async () => {
   const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
   const project = await Project.create(proj);
-  await project.update((p) => p.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
+  await project.update((p) =>
+    p.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+  );
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A host whose events are recorded, with a waiter on them. */
-function recordingHost(): { host: TrainingHost; jobs: JobRegistry; steps: TrainStepInfo[]; runs: TrainRunInfo[]; previews: TrainPreview[]; alerts: TrainAlert[]; until(pred: () => boolean, what: string, ms?: number): Promise<void> } {
+function recordingHost(): {
+  host: TrainingHost;
+  jobs: JobRegistry;
+  steps: TrainStepInfo[];
+  runs: TrainRunInfo[];
+  previews: TrainPreview[];
+  alerts: TrainAlert[];
+  until(pred: () => boolean, what: string, ms?: number): Promise<void>;
+} {
   const steps: TrainStepInfo[] = [];
   const runs: TrainRunInfo[] = [];
   const previews: TrainPreview[] = [];
@@ -62,8 +72,20 @@ function recordingHost(): { host: TrainingHost; jobs: JobRegistry; steps: TrainS
   return { host, jobs, steps, runs, previews, alerts, until };
 }
 
-const opts = (name: string, steps: number, extra: Partial<ChildRunOptions> = {}): ChildRunOptions => ({ name, stage: 'pretrain', preset: 'quick', overrides, steps, resume: false, checkpointMinutes: 0.01, previewEvery: 15, collapse: false, ...extra });
-const stateStep = (name: string): number => (JSON.parse(readFileSync(join(proj, 'runs', name, 'checkpoints/latest/state.json'), 'utf8')) as { step: number }).step;
+const opts = (name: string, steps: number, extra: Partial<ChildRunOptions> = {}): ChildRunOptions => ({
+  name,
+  stage: 'pretrain',
+  preset: 'quick',
+  overrides,
+  steps,
+  resume: false,
+  checkpointMinutes: 0.01,
+  previewEvery: 15,
+  collapse: false,
+  ...extra,
+});
+const stateStep = (name: string): number =>
+  (JSON.parse(readFileSync(join(proj, 'runs', name, 'checkpoints/latest/state.json'), 'utf8')) as { step: number }).step;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('TrainingHost', () => {
@@ -76,14 +98,20 @@ describe('TrainingHost', () => {
     // before the first checkpoint past step 3, and the wait below timed out.
     host.start(proj, opts('r1', total, { checkpointMinutes: 0.0001 }));
     const last = (): TrainRunInfo | undefined => runs.at(-1);
-    await until(() => (last()?.checkpointStep ?? 0) >= 3 && steps.length > 0 && steps[steps.length - 1].step > (last()?.checkpointStep ?? 0), 'a checkpoint past step 3 and a step after it');
+    await until(
+      () => (last()?.checkpointStep ?? 0) >= 3 && steps.length > 0 && steps[steps.length - 1].step > (last()?.checkpointStep ?? 0),
+      'a checkpoint past step 3 and a step after it',
+    );
     const knownCk = last()?.checkpointStep ?? 0;
     const pid = host.childPid(proj, 'r1');
     expect(pid).toBeGreaterThan(0);
     const before = steps.length;
     process.kill(pid as number, 'SIGKILL');
     // The restarted child's first step follows a checkpoint at or after the one the host knew of.
-    await until(() => steps.length > before && steps.slice(before).some((s) => s.step <= steps[before - 1].step), 'the first step after the restart');
+    await until(
+      () => steps.length > before && steps.slice(before).some((s) => s.step <= steps[before - 1].step),
+      'the first step after the restart',
+    );
     const firstAfter = steps.slice(before).find((s) => s.step <= steps[before - 1].step) as TrainStepInfo;
     expect(host.childPid(proj, 'r1')).not.toBe(pid);
     expect(firstAfter.step - 1).toBeGreaterThanOrEqual(knownCk);
@@ -102,10 +130,21 @@ describe('TrainingHost', () => {
     expect(steps[pausedAt].step).toBe(steps[pausedAt - 1].step + 1);
 
     const end = await host.settled(proj, 'r1');
-    expect(end).toMatchObject({ name: 'r1', status: 'done', step: total, totalSteps: total, checkpointStep: total, jobId: null, modelId: 'r1' });
+    expect(end).toMatchObject({
+      name: 'r1',
+      status: 'done',
+      step: total,
+      totalSteps: total,
+      checkpointStep: total,
+      jobId: null,
+      modelId: 'r1',
+    });
     expect(steps.at(-1)?.step).toBe(total);
     expect(jobsSeen.at(-1)).toMatch(/^train:done:/);
-    const lines = readFileSync(join(proj, 'runs/r1/progress.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { step: number }).step);
+    const lines = readFileSync(join(proj, 'runs/r1/progress.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
     expect(lines).toEqual(Array.from({ length: total }, (_, i) => i + 1));
 
     // Previews at step 1, every 10 steps and at the end: PNGs of the 4 × 4 patch grid (32 px / patch 8).
@@ -124,7 +163,13 @@ describe('TrainingHost', () => {
 
   it('pauses on a NaN loss with an alert and the last good checkpoint; stop leaves it stopped', async () => {
     const { host, alerts, runs, until } = recordingHost();
-    host.start(proj, opts('nan', 50, { checkpointMinutes: 0.0001, overrides: { ...overrides, optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } } }));
+    host.start(
+      proj,
+      opts('nan', 50, {
+        checkpointMinutes: 0.0001,
+        overrides: { ...overrides, optim: { baseLr: 1e12, clipGrad: 1e30, warmupFraction: 0 } },
+      }),
+    );
     await until(() => alerts.length > 0 && runs.at(-1)?.status === 'paused', 'the NaN alert and pause');
     expect(alerts[0]).toMatchObject({ run: 'nan', kind: 'nan', paused: true });
     expect(alerts[0].message).toMatch(/NaN\/infinite at step (\d+)/);

@@ -100,7 +100,11 @@ export class TrainingHost {
   constructor(private readonly opts: TrainingHostOptions) {
     // Default: stderr, without the per-step progress lines (those arrive as trainStep events).
     this.log = opts.log ?? ((line) => void (/^\[train [^\]]*\] step \d+\//.test(line) || process.stderr.write(`${line}\n`)));
-    this.timings = new StepTimings({ busy: () => [...this.runs.values()].some((r) => !r.ended), log: (line) => this.log(line), workerPath: opts.workerPath });
+    this.timings = new StepTimings({
+      busy: () => [...this.runs.values()].some((r) => !r.ended),
+      log: (line) => this.log(line),
+      workerPath: opts.workerPath,
+    });
   }
 
   /** Starts a new run (or, with options.resume, continues a stopped/interrupted one) in a child process. */
@@ -111,7 +115,11 @@ export class TrainingHost {
     this.timings.cancel(); // the run gets the machine
     const now = new Date().toISOString();
     // An extension by steps ends `steps` past the checkpoint; one by minutes learns its total from the child.
-    const total = options.resume ? (options.steps !== undefined ? (record?.checkpointStep ?? 0) + options.steps : (record?.totalSteps ?? 0)) : (options.steps ?? record?.totalSteps ?? 0);
+    const total = options.resume
+      ? options.steps !== undefined
+        ? (record?.checkpointStep ?? 0) + options.steps
+        : (record?.totalSteps ?? 0)
+      : (options.steps ?? record?.totalSteps ?? 0);
     let settle = (): void => undefined;
     const settled = new Promise<void>((r) => (settle = r));
     const run: LiveRun = {
@@ -239,7 +247,12 @@ export class TrainingHost {
     const window = this.opts.restartWindowMs ?? 10 * 60_000;
     run.restarts = run.restarts.filter((t) => now - t < window);
     if (run.restarts.length >= (this.opts.maxRestarts ?? 3)) {
-      this.end(run, 'failed', 'failed', `The training process ${how}; it was restarted ${run.restarts.length} times in ${Math.round(window / 60_000)} minutes, so the run is stopped. Resume it from its last checkpoint when the cause is fixed.`);
+      this.end(
+        run,
+        'failed',
+        'failed',
+        `The training process ${how}; it was restarted ${run.restarts.length} times in ${Math.round(window / 60_000)} minutes, so the run is stopped. Resume it from its last checkpoint when the cause is fixed.`,
+      );
       return;
     }
     run.restarts.push(now);

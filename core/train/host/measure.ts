@@ -20,7 +20,11 @@ export interface StepTiming {
   secondsPerStep: number;
 }
 
-export async function measureStep(projectDir: string, o: Pick<ChildRunOptions, 'preset' | 'overrides'>, log?: (line: string) => void): Promise<StepTiming> {
+export async function measureStep(
+  projectDir: string,
+  o: Pick<ChildRunOptions, 'preset' | 'overrides'>,
+  log?: (line: string) => void,
+): Promise<StepTiming> {
   const t0 = performance.now();
   const project = await Project.open(projectDir);
   const trainer = await Trainer.forProject(trainConfig(o.preset, o.overrides ?? {}), project, { log });

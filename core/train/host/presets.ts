@@ -19,7 +19,18 @@ export function trainPresets(): TrainPresetInfo[] {
       description: p.description,
       stage: p.stage,
       sizedFor: p.sizedFor,
-      settings: { size: c.model.size, patchSize: v.patchSize, registers: v.registers, globalSize: c.crops.globalSize, localSize: c.crops.localSize, localCrops: c.crops.localCrops, batchSize: c.batchSize, steps: c.steps, prototypes: c.head.prototypes, baseLr: c.optim.baseLr },
+      settings: {
+        size: c.model.size,
+        patchSize: v.patchSize,
+        registers: v.registers,
+        globalSize: c.crops.globalSize,
+        localSize: c.crops.localSize,
+        localCrops: c.crops.localCrops,
+        batchSize: c.batchSize,
+        steps: c.steps,
+        prototypes: c.head.prototypes,
+        baseLr: c.optim.baseLr,
+      },
     };
   });
 }

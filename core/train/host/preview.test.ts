@@ -17,7 +17,10 @@ describe('preview', () => {
   it('colours a 6 × 5 patch grid by the first principal components, one pixel per patch', async () => {
     const [H, W, D] = [6, 5, 16];
     const f = new Float32Array(H * W * D); // (H·W, D)
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let d = 0; d < D; d++) f[(y * W + x) * D + d] = (x < 2 ? 1 : -1) * (d % 3 === 0 ? 1 : 0) + (y < 3 ? 0.5 : -0.5) * (d % 3 === 1 ? 1 : 0);
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        for (let d = 0; d < D; d++)
+          f[(y * W + x) * D + d] = (x < 2 ? 1 : -1) * (d % 3 === 0 ? 1 : 0) + (y < 3 ? 0.5 : -0.5) * (d % 3 === 1 ? 1 : 0);
     const png = await pcaPng(f, H, W, D);
     const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height, info.channels]).toEqual([W, H, 3]);
@@ -33,8 +36,13 @@ describe('preview', () => {
   it('reads the centre of the first ok image at the global crop size, normalised', async () => {
     const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
     const project = await Project.create(join(dir, 'p'));
-    await project.update((p) => p.upsert({ id: 'a', path: file, name: 'm.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }));
-    const c = trainConfig('quick', { crops: { globalSize: 32, localSize: 16, localCrops: 2 }, model: { vit: { arch: 'dinov2', patchSize: 8, registers: 0 } } });
+    await project.update((p) =>
+      p.upsert({ id: 'a', path: file, name: 'm.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+    );
+    const c = trainConfig('quick', {
+      crops: { globalSize: 32, localSize: 16, localCrops: 2 },
+      model: { vit: { arch: 'dinov2', patchSize: 8, registers: 0 } },
+    });
     const tile = await previewTile(project, c, 8);
     expect(tile.length).toBe(3 * 32 * 32);
     expect(tile.every(Number.isFinite)).toBe(true);

@@ -24,7 +24,12 @@ export async function previewTile(project: Project, config: TrainConfig, patchSi
     // The sampler's rule (core/data/resolution.ts): mpp when the run asks for one and the file states its
     // own, else the level.
     const level = Math.min(config.data.level, meta.levels.length - 1);
-    const res = workingResolution(meta, config.data.mpp !== null ? { mpp: config.data.mpp, level, mppFallback: true } : { level }, patchSize, reader.path);
+    const res = workingResolution(
+      meta,
+      config.data.mpp !== null ? { mpp: config.data.mpp, level, mppFallback: true } : { level },
+      patchSize,
+      reader.path,
+    );
     const cx = Math.floor(meta.width / res.downsample / 2);
     const cy = Math.floor(meta.height / res.downsample / 2);
     const rgb = await readWorking(reader, res, Math.max(0, cx - G / 2), Math.max(0, cy - G / 2), G); // (G, G, 3)
@@ -55,11 +60,19 @@ export async function pcaPng(features: Float32Array, gridH: number, gridW: numbe
     for (let r = 0; r < n; r++) full[r * 3 + c] = 0;
   }
   const rgb = toRgb(full, n, 3, ranges);
-  return sharp(rgb, { raw: { width: gridW, height: gridH, channels: 3 } }).png().toBuffer();
+  return sharp(rgb, { raw: { width: gridW, height: gridH, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** The teacher's PCA preview of `tile` as a data URL (one session for this call, released after). */
-export async function teacherPreview(vit: ViTConfig, backbone: ReadonlyMap<string, HostTensor>, tile: Float32Array, side: number, threads?: number): Promise<string> {
+export async function teacherPreview(
+  vit: ViTConfig,
+  backbone: ReadonlyMap<string, HostTensor>,
+  tile: Float32Array,
+  side: number,
+  threads?: number,
+): Promise<string> {
   const model = await TileModel.create(vit, Object.fromEntries(backbone), { batch: 1, side, outputs: ['patches'], threads });
   try {
     const g = Math.floor(side / vit.patchSize);

@@ -13,7 +13,13 @@ export function runModelId(runName: string): string {
 }
 
 /** Writes (or replaces) the run's model; returns its id. */
-export async function registerRunModel(projectDir: string, runName: string, vit: ViTConfig, backbone: ReadonlyMap<string, HostTensor>, step: number): Promise<string> {
+export async function registerRunModel(
+  projectDir: string,
+  runName: string,
+  vit: ViTConfig,
+  backbone: ReadonlyMap<string, HostTensor>,
+  step: number,
+): Promise<string> {
   const id = runModelId(runName);
   const tensors = new Map<string, WeightTensor>([...backbone].map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
   await writeModelFolder(projectModelsDir(projectDir), id, vit, tensors, {

@@ -47,18 +47,34 @@ describe('AppService training', () => {
   it('describes presets, hardware and memory, and refuses bad input', async () => {
     const presets = await service.trainPresets();
     expect(presets.map((p) => p.name)).toEqual(expect.arrayContaining(['quick', 'standard']));
-    expect(presets.find((p) => p.name === 'quick')).toMatchObject({ stage: 'pretrain', sizedFor: 'cpu', settings: { size: 'tiny', patchSize: 16, registers: 4, globalSize: 112 } });
+    expect(presets.find((p) => p.name === 'quick')).toMatchObject({
+      stage: 'pretrain',
+      sizedFor: 'cpu',
+      settings: { size: 'tiny', patchSize: 16, registers: 4, globalSize: 112 },
+    });
     const hw = await service.trainHardware();
     expect(hw.providers.find((p) => p.name === 'cpu')?.available).toBe(true);
     const quick = await service.trainEstimate({ preset: 'quick' });
     const standard = await service.trainEstimate({ preset: 'standard' });
     expect(standard.totalBytes).toBeGreaterThan(quick.totalBytes);
     expect(quick.text).toMatch(/^this needs ~\d/);
-    await expect(service.startTraining({ preset: 'huge' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('Unknown preset') });
+    await expect(service.startTraining({ preset: 'huge' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('Unknown preset'),
+    });
     expect(presets.find((p) => p.name === 'adapt-cpu')).toMatchObject({ stage: 'adapt', sizedFor: 'cpu' });
-    await expect(service.startTraining({ preset: 'quick', stage: 'adapt' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('is a pretrain preset; adapt presets: adapt-cpu') });
-    await expect(service.startTraining({ preset: 'adapt-cpu' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('needs the model to adapt') });
-    await expect(service.startTraining({ preset: 'quick', overrides: { nosuch: 1 } })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('unknown key nosuch') });
+    await expect(service.startTraining({ preset: 'quick', stage: 'adapt' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('is a pretrain preset; adapt presets: adapt-cpu'),
+    });
+    await expect(service.startTraining({ preset: 'adapt-cpu' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('needs the model to adapt'),
+    });
+    await expect(service.startTraining({ preset: 'quick', overrides: { nosuch: 1 } })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('unknown key nosuch'),
+    });
     await expect(service.startTraining({ preset: 'quick', from: 'no-such-model' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   }, 60_000);
 
@@ -69,7 +85,10 @@ describe('AppService training', () => {
     const offJob = service.on('jobProgress', (p) => p.kind === 'train' && p.state === 'running' && jobEtas.set(p.done, p.etaSeconds));
     // What the run says it does before step 1 (TrainRunInfo.starting), in the order of the events.
     const order: string[] = [];
-    const offRun = service.on('trainRun', (r) => r.name === 's1' && order.push(r.starting !== undefined ? `starting: ${r.starting}` : `run ${r.status} ${r.step}`));
+    const offRun = service.on(
+      'trainRun',
+      (r) => r.name === 's1' && order.push(r.starting !== undefined ? `starting: ${r.starting}` : `run ${r.status} ${r.step}`),
+    );
     const offFirst = service.on('trainStep', (s) => s.step === 1 && order.push('step 1'));
     const done = waitRun('s1', 'done');
     const [extra] = await writeMosaics(join(root, 'extra'), 1, { side: 64, stride: 16, dim: 8 });
@@ -112,7 +131,12 @@ describe('AppService training', () => {
     expect(both.length).toBeGreaterThan(1);
     for (const s of both) expect(s.etaSeconds).toBe(jobEtas.get(s.step));
     expect(appWrites).toBeGreaterThan(2);
-    expect(service.requireProject().images().map((i) => i.path)).not.toContain(extra);
+    expect(
+      service
+        .requireProject()
+        .images()
+        .map((i) => i.path),
+    ).not.toContain(extra);
     expect(end).toMatchObject({ status: 'done', step: 12, totalSteps: 12, checkpointStep: 12, modelId: 's1' });
     expect(steps.at(-1)).toMatchObject({ run: 's1', jobId: started.jobId, step: 12, total: 12 });
     expect(steps.map((s) => s.step)).toEqual([...steps.map((s) => s.step)].sort((a, b) => a - b));
@@ -122,9 +146,15 @@ describe('AppService training', () => {
     const runs = await service.trainingRuns();
     expect(runs.find((r) => r.name === 's1')).toMatchObject({ status: 'done', modelId: 's1', jobId: null });
     // project.json holds the child's final record (app writes re-read it under the lock: core/project/race.test.ts).
-    expect((await Project.open(service.requireProject().dir)).runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({ status: 'done', step: 12 });
+    expect((await Project.open(service.requireProject().dir)).runs().find((r) => (r as RunRecord).name === 's1')).toMatchObject({
+      status: 'done',
+      step: 12,
+    });
     expect((await service.listModels()).find((m) => m.id === 's1')).toMatchObject({ location: 'project', dim: 32, patchSize: 8 });
-    await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringContaining('exists') });
+    await expect(service.startTraining({ preset: 'quick', steps: 12, overrides, name: 's1' })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('exists'),
+    });
   }, 150_000);
 
   it('adapts the trained model to high resolution in a child process: Gram loss and health in the live steps', async () => {
@@ -133,7 +163,12 @@ describe('AppService training', () => {
       batchSize: 2,
       crops: { globalSize: 32, localSize: 16, localCrops: 2 },
       head: { prototypes: 32, hidden: 32, bottleneck: 16 },
-      gram: { sizeTable: [{ global: 32, local: 16, gram: 48, p: 0.5 }, { global: 40, local: 16, gram: 64, p: 0.5 }] },
+      gram: {
+        sizeTable: [
+          { global: 32, local: 16, gram: 48, p: 0.5 },
+          { global: 40, local: 16, gram: 64, p: 0.5 },
+        ],
+      },
       health: { every: 2, tiles: 2, perImage: 4, radius: 1 },
       runtime: { threads: 1 },
     };
@@ -144,7 +179,14 @@ describe('AppService training', () => {
       if (s.run === 'hi') steps.push(s);
     });
     const done = waitRun('hi', 'done');
-    const started = await service.startTraining({ stage: 'adapt', preset: 'adapt-cpu', from: 's1', steps: 4, overrides: small, name: 'hi' });
+    const started = await service.startTraining({
+      stage: 'adapt',
+      preset: 'adapt-cpu',
+      from: 's1',
+      steps: 4,
+      overrides: small,
+      name: 'hi',
+    });
     expect(started).toMatchObject({ name: 'hi', stage: 'adapt', status: 'running' });
     expect(await done).toMatchObject({ status: 'done', step: 4, stage: 'adapt', modelId: 'hi' });
     off();

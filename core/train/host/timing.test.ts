@@ -43,7 +43,13 @@ describe('budgetTiming', () => {
   it('turns a measured step into the time of a step budget and the steps of a minutes budget', () => {
     const t = { startupSeconds: 20, firstStepSeconds: 10, secondsPerStep: 7 };
     // 1,000 steps: 30 s to the end of step 1, then 999 × 7 s.
-    expect(budgetTiming(t, { steps: 1000 })).toEqual({ state: 'measured', secondsPerStep: 7, startupSeconds: 30, steps: 1000, totalSeconds: 30 + 999 * 7 });
+    expect(budgetTiming(t, { steps: 1000 })).toEqual({
+      state: 'measured',
+      secondsPerStep: 7,
+      startupSeconds: 30,
+      steps: 1000,
+      totalSeconds: 30 + 999 * 7,
+    });
     // 10 minutes count from the first step on (core/train/run.ts): (600 − 10) / 7 + 1 = 85 steps.
     expect(budgetTiming(t, { minutes: 10 })).toMatchObject({ steps: 85, totalSeconds: 620 });
   });

@@ -36,7 +36,11 @@ export class StepTimings {
   constructor(private readonly o: StepTimingsOptions) {}
 
   /** The measured timing of `key`, or the state of its measurement (started here when none is running). */
-  lookup(key: string, projectDir: string, options: Pick<ChildRunOptions, 'preset' | 'overrides'>): { timing: StepTiming } | { state: 'measuring' | 'busy' | 'failed'; message?: string } {
+  lookup(
+    key: string,
+    projectDir: string,
+    options: Pick<ChildRunOptions, 'preset' | 'overrides'>,
+  ): { timing: StepTiming } | { state: 'measuring' | 'busy' | 'failed'; message?: string } {
     const t = this.done.get(key);
     if (t) return { timing: t };
     const failed = this.failed.get(key);

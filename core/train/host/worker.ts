@@ -68,14 +68,22 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
   const preview = async (trainer: Trainer, step: number): Promise<void> => {
     try {
       tile ??= await previewTile(project, trainer.config, trainer.vit.patchSize);
-      const png = await teacherPreview(trainer.vit, await trainer.teacherBackbone(), tile, trainer.config.crops.globalSize, trainer.config.runtime.threads || undefined);
+      const png = await teacherPreview(
+        trainer.vit,
+        await trainer.teacherBackbone(),
+        tile,
+        trainer.config.crops.globalSize,
+        trainer.config.runtime.threads || undefined,
+      );
       send({ type: 'preview', step, png });
     } catch (err) {
       log(`train worker: preview at step ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
   return runPretrain(project, {
-    ...(resume ? { resume: true, name: o.name, ...(extend ? { steps: o.steps, minutes: o.minutes } : {}) } : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
+    ...(resume
+      ? { resume: true, name: o.name, ...(extend ? { steps: o.steps, minutes: o.minutes } : {}) }
+      : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
     checkpointMinutes: o.checkpointMinutes,
     signal: stop.signal,
     log,
@@ -102,7 +110,12 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
       const total = trainer.config.steps;
       if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) await preview(trainer, r.step);
       if (o.collapse === false) return;
-      detector ??= new CollapseDetector(trainer.head.prototypes, warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction), typeof o.collapse === 'object' ? o.collapse : {}, 2 * trainer.config.batchSize - 1);
+      detector ??= new CollapseDetector(
+        trainer.head.prototypes,
+        warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction),
+        typeof o.collapse === 'object' ? o.collapse : {},
+        2 * trainer.config.batchSize - 1,
+      );
       const message = detector.observe(r.step, r.signals);
       if (message) {
         pauseWanted = true;
@@ -136,7 +149,20 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
       if (!(await waitWhilePaused())) {
         const rec = await setRecord(projectDir, o.name, { status: 'stopped' });
         if (rec) send({ type: 'record', record: rec, modelId: null });
-        return { type: 'done', summary: { run: o.name, dir: rec?.dir ?? '', status: 'stopped', steps: err.checkpointStep, totalSteps: rec?.totalSteps ?? 0, startedFrom: err.checkpointStep, stepsFrom: { kind: 'steps' }, finalLosses: null, lastCheckpoint: rec ? { dir: rec.dir, step: err.checkpointStep } : null } };
+        return {
+          type: 'done',
+          summary: {
+            run: o.name,
+            dir: rec?.dir ?? '',
+            status: 'stopped',
+            steps: err.checkpointStep,
+            totalSteps: rec?.totalSteps ?? 0,
+            startedFrom: err.checkpointStep,
+            stepsFrom: { kind: 'steps' },
+            finalLosses: null,
+            lastCheckpoint: rec ? { dir: rec.dir, step: err.checkpointStep } : null,
+          },
+        };
       }
       send({ type: 'resumed', step: err.checkpointStep });
       resume = true;
@@ -149,7 +175,15 @@ process.on('message', (m: ToChild) => {
   if (m.type === 'measure') {
     measureStep(m.projectDir, m.options, log).then(
       (timing) => finish({ type: 'measured', timing }, 0),
-      (err: unknown) => finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1),
+      (err: unknown) =>
+        finish(
+          {
+            type: 'failed',
+            error: err instanceof Error ? err.message : String(err),
+            code: err instanceof DinoscopeError ? err.code : 'INTERNAL',
+          },
+          1,
+        ),
     );
   } else if (m.type === 'start') {
     const { projectDir, options } = m;
@@ -166,7 +200,14 @@ process.on('message', (m: ToChild) => {
       },
       async (err: unknown) => {
         await finalRecord();
-        finish({ type: 'failed', error: err instanceof Error ? err.message : String(err), code: err instanceof DinoscopeError ? err.code : 'INTERNAL' }, 1);
+        finish(
+          {
+            type: 'failed',
+            error: err instanceof Error ? err.message : String(err),
+            code: err instanceof DinoscopeError ? err.code : 'INTERNAL',
+          },
+          1,
+        );
       },
     );
   } else if (m.type === 'pause') pauseWanted = true;

@@ -58,7 +58,9 @@ async function fdCheck(g: Graph, feeds: Record<string, HostTensor>, name: string
       return num(r.loss)[0];
     };
     const fd = ((await at(h)) - (await at(-h))) / (2 * h);
-    expect(Math.abs(fd - analytic[i]), `d loss / d ${name}[${i}]: fd ${fd} vs ${analytic[i]}`).toBeLessThan(tol * Math.max(1, Math.abs(fd)));
+    expect(Math.abs(fd - analytic[i]), `d loss / d ${name}[${i}]: fd ${fd} vs ${analytic[i]}`).toBeLessThan(
+      tol * Math.max(1, Math.abs(fd)),
+    );
   }
   await s.release();
 }
@@ -124,7 +126,13 @@ describe('iBOT loss', () => {
   function build(): { g: Graph; x: Tensor; loss: Tensor } {
     const g = new Graph('ibot');
     const x = g.input('s', [U, K], 'float64');
-    const loss = ibotLoss({ student: x, teacher: g.input('t', [U, K], 'float64'), weights: g.input('w', [U], 'float64'), images, studentTemp: 0.1 });
+    const loss = ibotLoss({
+      student: x,
+      teacher: g.input('t', [U, K], 'float64'),
+      weights: g.input('w', [U], 'float64'),
+      images,
+      studentTemp: 0.1,
+    });
     g.output(loss, 'loss');
     return { g, x, loss };
   }
@@ -246,7 +254,11 @@ describe('teacher targets', () => {
     // Many iterations converge to the doubly-stochastic scaling: every prototype gets mass R/K.
     const q50 = rows(num(out.q50), K);
     for (let k = 0; k < K; k++) expect(q50.reduce((s, r) => s + r[k], 0)).toBeCloseTo(R / K, 2); // (3 iterations leave 0.6 off at τ 0.05)
-    const refM = skRef(Z.filter((_, i) => valid[i]), 0.05, 3);
+    const refM = skRef(
+      Z.filter((_, i) => valid[i]),
+      0.05,
+      3,
+    );
     const qm = rows(num(out.qMasked), K);
     let j = 0;
     qm.forEach((r, i) => {

@@ -38,7 +38,11 @@ const SIZE: Overrides = {
   seed: 0,
   steps: STEPS,
   batchSize: 8,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } }, from: null },
+  model: {
+    size: 'tiny',
+    vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 48, depth: 2, heads: 3, posEmbed: { gridSize: 6 } },
+    from: null,
+  },
   crops: { globalSize: 48, localSize: 24, localCrops: 2 },
   head: { prototypes: K, hidden: 64, bottleneck: 32 },
   health: { every: 0 },
@@ -68,8 +72,21 @@ async function run(overrides: Overrides): Promise<Run> {
   let batch: TrainBatch | null = null;
   const tr = await Trainer.create(cfg, { next: async () => (batch = await pf.next()), close: () => pf.close() });
   const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
-  const maskSlots = maskUpperBound(2 * cfg.batchSize, { gridH: h, gridW: w, maskProbability: cfg.masking.maskProbability, ratio: cfg.masking.ratio });
-  const prober = await DinoProber.create({ vit, head: tr.head, batch: cfg.batchSize, globalSize: cfg.crops.globalSize, maskSlots, centering: centering(cfg, vit), runtime: { intraOpThreads: 2 } });
+  const maskSlots = maskUpperBound(2 * cfg.batchSize, {
+    gridH: h,
+    gridW: w,
+    maskProbability: cfg.masking.maskProbability,
+    ratio: cfg.masking.ratio,
+  });
+  const prober = await DinoProber.create({
+    vit,
+    head: tr.head,
+    batch: cfg.batchSize,
+    globalSize: cfg.crops.globalSize,
+    maskSlots,
+    centering: centering(cfg, vit),
+    runtime: { intraOpThreads: 2 },
+  });
   try {
     const s0 = await tr.state();
     const reports = [await tr.step()];
@@ -80,7 +97,11 @@ async function run(overrides: Overrides): Promise<Run> {
     return {
       reports,
       first,
-      window: { dino: mean((r) => r.losses.dino), entropy: mean((r) => r.signals.teacherEntropy), information: mean((r) => r.signals.meanTargetEntropy - r.signals.teacherEntropy) },
+      window: {
+        dino: mean((r) => r.losses.dino),
+        entropy: mean((r) => r.signals.teacherEntropy),
+        information: mean((r) => r.signals.meanTargetEntropy - r.signals.teacherEntropy),
+      },
     };
   } finally {
     await prober.release();
@@ -89,7 +110,12 @@ async function run(overrides: Overrides): Promise<Run> {
 }
 
 function table(name: string, r: Run): string {
-  const rows = r.reports.filter((x) => x.step <= 5 || x.step % 10 === 0).map((x) => `  ${String(x.step).padStart(3)}  dino ${x.losses.dino.toFixed(3)}  H ${x.signals.teacherEntropy.toFixed(3)}  H(mean) ${x.signals.meanTargetEntropy.toFixed(3)}  ibot ${x.losses.ibot.toFixed(3)}`);
+  const rows = r.reports
+    .filter((x) => x.step <= 5 || x.step % 10 === 0)
+    .map(
+      (x) =>
+        `  ${String(x.step).padStart(3)}  dino ${x.losses.dino.toFixed(3)}  H ${x.signals.teacherEntropy.toFixed(3)}  H(mean) ${x.signals.meanTargetEntropy.toFixed(3)}  ibot ${x.losses.ibot.toFixed(3)}`,
+    );
   const f = r.first;
   return [
     `${name}: step 0 probe: CLS spread ${f.clsSpreadRel.toExponential(2)} of its size, logit spread ${f.logitSpread.toExponential(2)}, teacher H ${f.teacherEntropy.toFixed(3)}, student H ${f.studentEntropy.toFixed(3)}`,
@@ -101,7 +127,11 @@ function table(name: string, r: Run): string {
 describe('DINO CLS objective in a small from-scratch run', () => {
   it(`learns within ${STEPS} steps with the Quick preset's settings; with the recipe's values the targets stay uniform`, async () => {
     const preset = await run(SIZE);
-    const recipe = await run({ ...SIZE, model: { ...SIZE.model, vit: { ...SIZE.model!.vit, layerScale: RECIPE.layerScale } }, teacher: RECIPE.teacher });
+    const recipe = await run({
+      ...SIZE,
+      model: { ...SIZE.model, vit: { ...SIZE.model!.vit, layerScale: RECIPE.layerScale } },
+      teacher: RECIPE.teacher,
+    });
     process.stderr.write(`${table('quick preset', preset)}\n${table('recipe values', recipe)}\n`);
     for (const r of [...preset.reports, ...recipe.reports]) expect(r.signals.nan).toBe(false);
 

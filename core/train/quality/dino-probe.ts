@@ -69,7 +69,14 @@ function linear(x: Float64Array, R: number, I: number, w: HostTensor, b: HostTen
 const DINO_HEAD: HeadName = 'dino_head';
 
 /** The DINO head of `params` on cls (R, D) → logits (R, K), float64. */
-export function headLogits(params: Map<string, HostTensor>, head: HeadConfig, cls: Float32Array, R: number, D: number, prefix = `${DINO_HEAD}/`): Float64Array {
+export function headLogits(
+  params: Map<string, HostTensor>,
+  head: HeadConfig,
+  cls: Float32Array,
+  R: number,
+  D: number,
+  prefix = `${DINO_HEAD}/`,
+): Float64Array {
   const P = (n: string): HostTensor => {
     const t = params.get(prefix + n);
     if (!t) throw new Error(`headLogits: no ${prefix}${n}`);
@@ -163,23 +170,51 @@ export class DinoProber {
     private readonly centeringKind: 'ema' | 'sinkhorn',
   ) {}
 
-  static async create(o: { vit: ViTConfig; head: HeadConfig; batch: number; globalSize: number; maskSlots: number; centering: 'ema' | 'sinkhorn'; runtime?: RuntimeOptions }): Promise<DinoProber> {
-    const g = buildTeacherGraph({ vit: o.vit, head: o.head, batch: o.batch, globalSize: o.globalSize, maskSlots: o.maskSlots, centering: o.centering, centerMomentum: 0.9, sinkhornIterations: 3 });
+  static async create(o: {
+    vit: ViTConfig;
+    head: HeadConfig;
+    batch: number;
+    globalSize: number;
+    maskSlots: number;
+    centering: 'ema' | 'sinkhorn';
+    runtime?: RuntimeOptions;
+  }): Promise<DinoProber> {
+    const g = buildTeacherGraph({
+      vit: o.vit,
+      head: o.head,
+      batch: o.batch,
+      globalSize: o.globalSize,
+      maskSlots: o.maskSlots,
+      centering: o.centering,
+      centerMomentum: 0.9,
+      sinkhornIterations: 3,
+    });
     optimize(g);
     const s = await Session.create(serialize(g), o.runtime ?? {});
     return new DinoProber(s, o.vit, o.head, o.batch, o.globalSize, o.maskSlots, o.centering);
   }
 
-  private async run(params: Map<string, HostTensor>, batch: TrainBatch, teacherTemp: number, centers: ProbeState['centers']): Promise<TeacherOutputs> {
+  private async run(
+    params: Map<string, HostTensor>,
+    batch: TrainBatch,
+    teacherTemp: number,
+    centers: ProbeState['centers'],
+  ): Promise<TeacherOutputs> {
     const B = this.batch;
     const G = this.globalSize;
     const K = this.head.prototypes;
     const feeds = TEACHER_IO.feeds({
       global: hostTensor('float32', [2 * B, 3, G, G], batch.crops.global),
-      ibotIndices: hostTensor('int64', [this.maskSlots], BigInt64Array.from(batch.masks.indices, (x) => BigInt(x))),
+      ibotIndices: hostTensor(
+        'int64',
+        [this.maskSlots],
+        BigInt64Array.from(batch.masks.indices, (x) => BigInt(x)),
+      ),
       ibotWeights: hostTensor('float32', [this.maskSlots], batch.masks.weights),
       temp: hostTensor('float32', [], [teacherTemp]),
-      ...(this.centeringKind === 'ema' ? { centerDino: centers?.dino ?? hostTensor('float32', [1, K]), centerIbot: centers?.ibot ?? hostTensor('float32', [1, K]) } : {}),
+      ...(this.centeringKind === 'ema'
+        ? { centerDino: centers?.dino ?? hostTensor('float32', [1, K]), centerIbot: centers?.ibot ?? hostTensor('float32', [1, K]) }
+        : {}),
     });
     for (const n of this.session.inputNames) if (!(n in feeds)) feeds[n] = params.get(n) ?? hostTensor('float32', [0]);
     return TEACHER_IO.read(await this.session.run(feeds));

@@ -76,7 +76,14 @@ export function pixelSets(spec: QualityMosaicSpec, images: readonly number[], ce
  * Backbone patch tokens of every cell (cell = the patch size), extracted over `tile`-px tiles of each image.
  * `weights`: the backbone in PyTorch layout by canonical name (Trainer.teacherBackbone()).
  */
-export async function backboneSet(spec: QualityMosaicSpec, images: readonly number[], vit: ViTConfig, weights: ReadonlyMap<string, HostTensor>, tile: number, threads?: number): Promise<RetrievalSet> {
+export async function backboneSet(
+  spec: QualityMosaicSpec,
+  images: readonly number[],
+  vit: ViTConfig,
+  weights: ReadonlyMap<string, HostTensor>,
+  tile: number,
+  threads?: number,
+): Promise<RetrievalSet> {
   const { side } = spec;
   const p = vit.patchSize;
   if (side % tile || tile % p) throw new RangeError(`backboneSet: image side ${side} must divide into ${tile}-px tiles of ${p}-px patches`);
@@ -85,7 +92,12 @@ export async function backboneSet(spec: QualityMosaicSpec, images: readonly numb
   const t = tile / p; // tokens per tile side
   const grid = side / p;
   const d = vit.dim;
-  const model = await TileModel.create(vit, Object.fromEntries(weights), { batch: tilesPerSide * tilesPerSide, side: tile, outputs: ['patches'], threads });
+  const model = await TileModel.create(vit, Object.fromEntries(weights), {
+    batch: tilesPerSide * tilesPerSide,
+    side: tile,
+    outputs: ['patches'],
+    threads,
+  });
   const features = new Float32Array(base.n * d); // (n, d)
   try {
     for (const [k, img] of images.entries()) {
@@ -95,7 +107,15 @@ export async function backboneSet(spec: QualityMosaicSpec, images: readonly numb
       for (let ty = 0; ty < tilesPerSide; ty++) {
         for (let tx = 0; tx < tilesPerSide; tx++) {
           const o = (ty * tilesPerSide + tx) * 3 * tile * tile;
-          for (let c = 0; c < 3; c++) for (let y = 0; y < tile; y++) batch.set(norm.subarray(c * side * side + (ty * tile + y) * side + tx * tile, c * side * side + (ty * tile + y) * side + (tx + 1) * tile), o + (c * tile + y) * tile);
+          for (let c = 0; c < 3; c++)
+            for (let y = 0; y < tile; y++)
+              batch.set(
+                norm.subarray(
+                  c * side * side + (ty * tile + y) * side + tx * tile,
+                  c * side * side + (ty * tile + y) * side + (tx + 1) * tile,
+                ),
+                o + (c * tile + y) * tile,
+              );
         }
       }
       const { patches } = await model.run(batch); // (tiles, t·t, d)

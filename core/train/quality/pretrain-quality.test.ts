@@ -70,12 +70,20 @@ describe('pretraining quality', () => {
 
     const project = await Project.create(join(dir, 'project'));
     const paths = await writeQualityMosaics(join(dir, 'images'), 4, train);
-    await project.update((p) => paths.forEach((path, i) => p.upsert({ id: `m${i}`, path, name: `quality-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() })));
+    await project.update((p) =>
+      paths.forEach((path, i) =>
+        p.upsert({ id: `m${i}`, path, name: `quality-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+      ),
+    );
     const cfg = trainConfig('quick', {
       seed: SEED,
       steps: STEPS,
       batchSize: 16,
-      model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: PATCH, registers: 2, dim: 64, depth: 2, heads: 4, posEmbed: { gridSize: GLOBAL / PATCH } }, from: null },
+      model: {
+        size: 'tiny',
+        vit: { arch: 'dinov2', patchSize: PATCH, registers: 2, dim: 64, depth: 2, heads: 4, posEmbed: { gridSize: GLOBAL / PATCH } },
+        from: null,
+      },
       crops: { globalSize: GLOBAL, localSize: 16, localCrops: 4 },
       head: { prototypes: 16, hidden: 256, bottleneck: 64 },
       optim: { baseLr: 0.05 },

@@ -98,7 +98,9 @@ export async function writeQualityMosaics(dir: string, count: number, spec: Qual
   const paths: string[] = [];
   for (let i = 0; i < count; i++) {
     const p = join(dir, `quality-${i}.png`);
-    await sharp(mosaicPixels(spec, i), { raw: { width: spec.side, height: spec.side, channels: 3 } }).png().toFile(p);
+    await sharp(mosaicPixels(spec, i), { raw: { width: spec.side, height: spec.side, channels: 3 } })
+      .png()
+      .toFile(p);
     paths.push(p);
   }
   return paths;

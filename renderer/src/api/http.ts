@@ -89,7 +89,11 @@ export function createHttpApi(origin: URL): ApiClient {
         try {
           reports.push(await upload(f));
         } catch (err) {
-          reports.push({ added: [], skipped: [], failed: [{ path: f.relativePath || f.file.name, reason: toDinoscopeError(err).message }] });
+          reports.push({
+            added: [],
+            skipped: [],
+            failed: [{ path: f.relativePath || f.file.name, reason: toDinoscopeError(err).message }],
+          });
         }
       }
       return mergeReports(reports);

@@ -87,7 +87,8 @@ export class SlideViewer {
           this.schedule();
           resolve();
         },
-        error: (err) => reject(new Error(`Could not open ${info.imageId}: ${String((err as unknown as { message?: string }).message ?? err)}`)),
+        error: (err) =>
+          reject(new Error(`Could not open ${info.imageId}: ${String((err as unknown as { message?: string }).message ?? err)}`)),
       });
     });
   }

@@ -1,7 +1,16 @@
 // The app's state: the host, the open project, the selected image, running jobs and the last error.
 // One instance per window, created in main.ts and handed to components through context (context.ts).
 // Project and job lists are replaced whole, never mutated, so they live in $state.raw.
-import type { AppInfo, ImageEntry, ImportReport, JobProgress, MenuCommand, OverlayInfo, ProjectSummary, RecentProject } from '../../../core/common/api.js';
+import type {
+  AppInfo,
+  ImageEntry,
+  ImportReport,
+  JobProgress,
+  MenuCommand,
+  OverlayInfo,
+  ProjectSummary,
+  RecentProject,
+} from '../../../core/common/api.js';
 import type { ApiClient, DroppedFile } from '../api/client.js';
 import { toDinoscopeError } from '../api/errors.js';
 

@@ -46,12 +46,19 @@ export async function openSlideVendor(path: string): Promise<string | null> {
 export async function openWithOpenSlide(path: string, what: string, options: OpenOptions = {}): Promise<ImageReader> {
   const lib = await loadOpenSlide();
   if (!lib.api) {
-    throw new DinoscopeError('UNSUPPORTED', `${path}: needs OpenSlide: this ${what} file is read through the OpenSlide library, which is not installed. To read it, ${openSlideInstallHint()} (${lib.why}).`);
+    throw new DinoscopeError(
+      'UNSUPPORTED',
+      `${path}: needs OpenSlide: this ${what} file is read through the OpenSlide library, which is not installed. To read it, ${openSlideInstallHint()} (${lib.why}).`,
+    );
   }
   if (isMrxs(path)) {
     const data = join(dirname(path), basename(path, extname(path)));
     const ini = await stat(join(data, 'Slidedat.ini')).catch(() => null);
-    if (!ini?.isFile()) throw new DinoscopeError('CORRUPT', `${path}: its data folder ${data} (with Slidedat.ini) is missing; an MRXS slide is the .mrxs file and the folder of the same name beside it: copy both.`);
+    if (!ini?.isFile())
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${path}: its data folder ${data} (with Slidedat.ini) is missing; an MRXS slide is the .mrxs file and the folder of the same name beside it: copy both.`,
+      );
   }
   const api = lib.api;
   const osr = api.open(path);
@@ -69,7 +76,8 @@ export async function openWithOpenSlide(path: string, what: string, options: Ope
 
 export const openSlideFormat: ReaderFormat = {
   id: 'openslide',
-  description: 'Hamamatsu VMS/VMU and 3DHISTECH MRXS through OpenSlide (NDPI, Philips TIFF, Leica SCN and Ventana BIF come through the TIFF format)',
+  description:
+    'Hamamatsu VMS/VMU and 3DHISTECH MRXS through OpenSlide (NDPI, Philips TIFF, Leica SCN and Ventana BIF come through the TIFF format)',
   sniff: (head, path) => isVms(head) || isMrxs(path),
   open: (path, options) => openWithOpenSlide(path, isMrxs(path) ? '3DHISTECH MRXS' : 'Hamamatsu VMS', options),
 };

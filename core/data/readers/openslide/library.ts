@@ -109,9 +109,13 @@ function bind(koffi: Koffi, from: string): OpenSlideApi {
   const levelDownsample = f('double openslide_get_level_downsample(void *osr, int32_t level)');
   const propertyNames = f('void *openslide_get_property_names(void *osr)');
   const propertyValue = f('void *openslide_get_property_value(void *osr, const char *name)');
-  const readRegion = f('void openslide_read_region(void *osr, _Out_ uint32_t *dest, int64_t x, int64_t y, int32_t level, int64_t w, int64_t h)');
+  const readRegion = f(
+    'void openslide_read_region(void *osr, _Out_ uint32_t *dest, int64_t x, int64_t y, int32_t level, int64_t w, int64_t h)',
+  );
   const associatedNames = f('void *openslide_get_associated_image_names(void *osr)');
-  const associatedDimensions = f('void openslide_get_associated_image_dimensions(void *osr, const char *name, _Out_ int64_t *w, _Out_ int64_t *h)');
+  const associatedDimensions = f(
+    'void openslide_get_associated_image_dimensions(void *osr, const char *name, _Out_ int64_t *w, _Out_ int64_t *h)',
+  );
   const readAssociated = f('void openslide_read_associated_image(void *osr, const char *name, _Out_ uint32_t *dest)');
   const dims = (call: (w: [number], h: [number]) => void): { width: number; height: number } => {
     const w: [number] = [-1];
@@ -166,7 +170,11 @@ async function load(tried: string[]): Promise<LoadResult> {
   try {
     koffi = (await import('koffi')).default;
   } catch (err) {
-    return { api: null, tried, why: `the FFI module koffi cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})` };
+    return {
+      api: null,
+      tried,
+      why: `the FFI module koffi cannot be loaded (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+    };
   }
   const failures: string[] = [];
   for (const path of tried) {

@@ -148,7 +148,10 @@ describe('OpenSlide reader', () => {
   });
 
   it('a file OpenSlide refuses is CORRUPT with its reason', async () => {
-    await expect(openImage(path('marked.ndpi'))).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/marked\.ndpi: OpenSlide cannot read this Hamamatsu NDPI file \(.+\)/) });
+    await expect(openImage(path('marked.ndpi'))).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/marked\.ndpi: OpenSlide cannot read this Hamamatsu NDPI file \(.+\)/),
+    });
   });
 
   it('keeps vendor properties bounded on a 22 MB Aperio description', async () => {
@@ -156,7 +159,19 @@ describe('OpenSlide reader', () => {
     const fields = Array.from({ length: 100_000 }, (_, i) => `|Field${i} = ${i === 7 ? 'v'.repeat(100_000) : 'x'.repeat(200)}`).join('');
     const description = `Aperio Image Library v12\r\n512x512 (256x256) JPEG/RGB Q=70|AppMag = 20|MPP = 0.5${fields}`;
     const tile = new Uint8Array(deflateSync(new Uint8Array(256 * 256 * 3).fill(255)));
-    writeTiff(path('huge-description.svs'), [{ tags: imageTags({ width: 512, height: 512, tile: 256, compression: Compression.AdobeDeflate, photometric: Photometric.RGB, description }), blocks: [tile, tile, tile, tile] }]);
+    writeTiff(path('huge-description.svs'), [
+      {
+        tags: imageTags({
+          width: 512,
+          height: 512,
+          tile: 256,
+          compression: Compression.AdobeDeflate,
+          photometric: Photometric.RGB,
+          description,
+        }),
+        blocks: [tile, tile, tile, tile],
+      },
+    ]);
     const r = await openWithOpenSlide(path('huge-description.svs'), 'TIFF');
     const entries = Object.entries(r.meta.vendor);
     expect(entries.length).toBeLessThanOrEqual(MAX_VENDOR_ENTRIES);
@@ -171,14 +186,20 @@ describe('OpenSlide reader', () => {
 describe('without the library', () => {
   it('looks where each platform installs it', () => {
     expect(libraryCandidates('linux', {})).toEqual(['libopenslide.so.1', 'libopenslide.so.0']);
-    expect(libraryCandidates('darwin', {})).toEqual(expect.arrayContaining(['/opt/homebrew/lib/libopenslide.1.dylib', '/usr/local/lib/libopenslide.1.dylib', 'libopenslide.1.dylib']));
+    expect(libraryCandidates('darwin', {})).toEqual(
+      expect.arrayContaining(['/opt/homebrew/lib/libopenslide.1.dylib', '/usr/local/lib/libopenslide.1.dylib', 'libopenslide.1.dylib']),
+    );
     expect(libraryCandidates('win32', {})).toEqual(['libopenslide-1.dll', 'libopenslide-0.dll']);
     expect(libraryCandidates('linux', { DINOSCOPE_OPENSLIDE_LIBRARY: '/opt/x/libopenslide.so.1' })).toEqual(['/opt/x/libopenslide.so.1']);
   });
 
   it('vendor files are UNSUPPORTED with the install line; our own formats still open', async () => {
     process.env.DINOSCOPE_OPENSLIDE_LIBRARY = join(dir, 'no-such-libopenslide.so.0');
-    for (const [name, what] of [['philips.tiff', 'Philips TIFF'], ['marked.ndpi', 'Hamamatsu NDPI'], ['slide.vms', 'Hamamatsu VMS']]) {
+    for (const [name, what] of [
+      ['philips.tiff', 'Philips TIFF'],
+      ['marked.ndpi', 'Hamamatsu NDPI'],
+      ['slide.vms', 'Hamamatsu VMS'],
+    ]) {
       const err = await openImage(path(name)).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'UNSUPPORTED' });
       const message = (err as Error).message;
@@ -187,7 +208,10 @@ describe('without the library', () => {
       expect(message).toContain('no-such-libopenslide.so.0');
     }
     process.env.DINOSCOPE_PREFER_OPENSLIDE = '1'; // preferred but absent: our readers as before
-    for (const [name, format] of [['slide.svs', 'svs'], ['generic.tif', 'tiled-tiff']]) {
+    for (const [name, format] of [
+      ['slide.svs', 'svs'],
+      ['generic.tif', 'tiled-tiff'],
+    ]) {
       const r = await openImage(path(name));
       expect(r.meta.format).toBe(format);
       await r.close();

@@ -56,22 +56,30 @@ function fail(path: string, api: OpenSlideApi, osr: SlideHandle, what: string): 
 
 /** Metadata of an open slide: levels, tile size, mpp and bounded vendor properties (openslide.*, the
  * vendor's own, and the associated images as `associatedImages` / `associated.NAME` = "WxH"). */
-export function slideMeta(path: string, api: OpenSlideApi, osr: SlideHandle, maxPixels: number): { meta: ImageMetadata; downsamples: number[] } {
+export function slideMeta(
+  path: string,
+  api: OpenSlideApi,
+  osr: SlideHandle,
+  maxPixels: number,
+): { meta: ImageMetadata; downsamples: number[] } {
   const count = api.levelCount(osr);
   fail(path, api, osr, 'read its levels');
   if (!(count >= 1)) throw new DinoscopeError('CORRUPT', `${path}: OpenSlide found no pyramid levels in it.`);
-  if (count > MAX_LEVELS) throw new DinoscopeError('CORRUPT', `${path}: it lists ${count} pyramid levels, more than the ${MAX_LEVELS} a slide may have.`);
+  if (count > MAX_LEVELS)
+    throw new DinoscopeError('CORRUPT', `${path}: it lists ${count} pyramid levels, more than the ${MAX_LEVELS} a slide may have.`);
   const levels = [];
   const downsamples: number[] = [];
   for (let l = 0; l < count; l++) {
     const { width, height } = api.levelDimensions(osr, l);
     const downsample = api.levelDownsample(osr, l);
-    if (!(width > 0 && height > 0 && downsample >= 1)) throw new DinoscopeError('CORRUPT', `${path}: level ${l} has no size (${width} × ${height}).`);
+    if (!(width > 0 && height > 0 && downsample >= 1))
+      throw new DinoscopeError('CORRUPT', `${path}: level ${l} has no size (${width} × ${height}).`);
     levels.push({ width, height, downsample });
     downsamples.push(downsample);
   }
   const { width, height } = levels[0];
-  if (width * height > maxPixels) throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
+  if (width * height > maxPixels)
+    throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
   const value = (name: string): string | null => api.propertyValue(osr, name, MAX_VENDOR_VALUE + 1);
   // After the standard properties: OpenSlide's other ones, the vendor's, then the per-level ones.
   const names = api.propertyNames(osr, MAX_PROPERTY_NAMES, MAX_VENDOR_KEY + 1);
@@ -173,9 +181,17 @@ export class OpenSlideReader implements ImageReader {
   async readAssociated(name: string): Promise<RgbImage> {
     const osr = this.handle();
     const listed = (this.meta.vendor.associatedImages ?? '').split(',');
-    if (!listed.includes(name)) throw new DinoscopeError('NOT_FOUND', `${this.path}: no associated image "${name}" (it has ${listed.filter(Boolean).join(', ') || 'none'}).`);
+    if (!listed.includes(name))
+      throw new DinoscopeError(
+        'NOT_FOUND',
+        `${this.path}: no associated image "${name}" (it has ${listed.filter(Boolean).join(', ') || 'none'}).`,
+      );
     const { width, height } = this.api.associatedDimensions(osr, name);
-    if (!(width > 0 && height > 0) || width * height > MAX_REGION_PIXELS) throw new DinoscopeError('TOO_LARGE', `${this.path}: its ${name} image is ${width} × ${height} pixels, more than the ${MAX_REGION_PIXELS} read at once.`);
+    if (!(width > 0 && height > 0) || width * height > MAX_REGION_PIXELS)
+      throw new DinoscopeError(
+        'TOO_LARGE',
+        `${this.path}: its ${name} image is ${width} × ${height} pixels, more than the ${MAX_REGION_PIXELS} read at once.`,
+      );
     const argb = new Uint32Array(width * height);
     this.api.readAssociated(osr, name, argb);
     fail(this.path, this.api, osr, `read its ${name} image`);

@@ -30,7 +30,8 @@ function reflect(i: number, n: number): number {
 export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
   const { height: h, width: w } = img;
   const r = size >> 1;
-  if (size % 2 !== 1 || h <= r || w <= r) throw new RangeError(`gaussianBlur: kernel ${size} needs an odd size and an image larger than ${r} px, got ${w}×${h}`);
+  if (size % 2 !== 1 || h <= r || w <= r)
+    throw new RangeError(`gaussianBlur: kernel ${size} needs an odd size and an image larger than ${r} px, got ${w}×${h}`);
   const k = gaussianKernel(size, sigma);
   const k0 = k[r];
   const d = img.data;

@@ -77,12 +77,23 @@ export function adjustHue(img: ChwImage, factor: number): ChwImage {
     const sector = ((iFloor % 6) + 6) % 6;
     let ro: number, go: number, bo: number;
     switch (sector) {
-      case 0: [ro, go, bo] = [v, t, p]; break;
-      case 1: [ro, go, bo] = [q, v, p]; break;
-      case 2: [ro, go, bo] = [p, v, t]; break;
-      case 3: [ro, go, bo] = [p, q, v]; break;
-      case 4: [ro, go, bo] = [t, p, v]; break;
-      default: [ro, go, bo] = [v, p, q];
+      case 0:
+        [ro, go, bo] = [v, t, p];
+        break;
+      case 1:
+        [ro, go, bo] = [q, v, p];
+        break;
+      case 2:
+        [ro, go, bo] = [p, v, t];
+        break;
+      case 3:
+        [ro, go, bo] = [p, q, v];
+        break;
+      case 4:
+        [ro, go, bo] = [t, p, v];
+        break;
+      default:
+        [ro, go, bo] = [v, p, q];
     }
     d[i] = ro;
     d[plane + i] = go;

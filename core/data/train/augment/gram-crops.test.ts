@@ -12,7 +12,8 @@ function smoothTile(size: number): ChwImage {
   const img = chwImage(size, size);
   for (let c = 0; c < 3; c++) {
     for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) img.data[(c * size + y) * size + x] = 0.5 + 0.4 * Math.sin((x * (c + 1)) / 9 + y / 13) * Math.cos(y / (7 + c));
+      for (let x = 0; x < size; x++)
+        img.data[(c * size + y) * size + x] = 0.5 + 0.4 * Math.sin((x * (c + 1)) / 9 + y / 13) * Math.cos(y / (7 + c));
     }
   }
   return img;
@@ -22,15 +23,28 @@ function smoothTile(size: number): ChwImage {
 function slot(buf: Float32Array, B: number, g: number, b: number, S: number): ChwImage {
   const n = 3 * S * S;
   const img = chwImage(S, S, buf.slice((g * B + b) * n, (g * B + b + 1) * n));
-  for (let c = 0; c < 3; c++) for (let i = 0; i < S * S; i++) img.data[c * S * S + i] = img.data[c * S * S + i] * IMAGENET_STD[c] + IMAGENET_MEAN[c];
+  for (let c = 0; c < 3; c++)
+    for (let i = 0; i < S * S; i++) img.data[c * S * S + i] = img.data[c * S * S + i] * IMAGENET_STD[c] + IMAGENET_MEAN[c];
   return img;
 }
 
-const noPhoto = (cfg: MultiCropConfig): MultiCropConfig => ({ ...cfg, jitterP: 0, grayscaleP: 0, blurP: { global1: 0, global2: 0, local: 0 }, solarizeP: 0 });
+const noPhoto = (cfg: MultiCropConfig): MultiCropConfig => ({
+  ...cfg,
+  jitterP: 0,
+  grayscaleP: 0,
+  blurP: { global1: 0, global2: 0, local: 0 },
+  solarizeP: 0,
+});
 
 describe('Gram crops', () => {
   const tile = smoothTile(96);
-  const cfg = noPhoto({ ...QUICK_CROPS, globalSize: 32, localSize: 16, localCrops: 2, microscopy: { vflip: true, rot90: true, hedSigma: 0 } });
+  const cfg = noPhoto({
+    ...QUICK_CROPS,
+    globalSize: 32,
+    localSize: 16,
+    localCrops: 2,
+    microscopy: { vflip: true, rot90: true, hedSigma: 0 },
+  });
   const B = 3;
 
   it('at the global side, equal the global crops exactly when photometric ops are off', () => {

@@ -76,7 +76,7 @@ describe('multi-crop (DINOv2 reference probabilities)', () => {
     for (const r of [...globals, ...locals]) {
       const ratio = r.box.width / r.box.height;
       expect(ratio).toBeGreaterThan((3 / 4) * 0.7);
-      expect(ratio).toBeLessThan((4 / 3) / 0.7);
+      expect(ratio).toBeLessThan(4 / 3 / 0.7);
       expect(r.box.top + r.box.height).toBeLessThanOrEqual(42);
       expect(r.box.left + r.box.width).toBeLessThanOrEqual(42);
     }
@@ -94,7 +94,16 @@ describe('multi-crop (DINOv2 reference probabilities)', () => {
 
   it('writes sample b of crop group g into slot (g, b) of the batch, normalised', () => {
     // No colour ops: a flat grey tile stays flat, so each slot must hold its own tile's normalised value.
-    const plain: MultiCropConfig = { ...STANDARD_CROPS, globalSize: 32, localSize: 16, localCrops: 3, jitterP: 0, grayscaleP: 0, blurP: { global1: 0, global2: 0, local: 0 }, solarizeP: 0 };
+    const plain: MultiCropConfig = {
+      ...STANDARD_CROPS,
+      globalSize: 32,
+      localSize: 16,
+      localCrops: 3,
+      jitterP: 0,
+      grayscaleP: 0,
+      blurP: { global1: 0, global2: 0, local: 0 },
+      solarizeP: 0,
+    };
     const B = 3;
     const batch = allocCropBatch(B, plain);
     const levels = [0.2, 0.5, 0.8];

@@ -123,7 +123,18 @@ function augmentCrop(tile: ChwImage, rng: Rng, cfg: MultiCropConfig, kind: CropR
   const size = isGlobal ? cfg.globalSize : cfg.localSize;
   const box = sampleCropBox(rng, tile.height, tile.width, isGlobal ? cfg.globalScale : cfg.localScale);
   let img = resizedCrop(tile, box, size, size);
-  const rec: CropRecord = { kind, box, hflip: false, vflip: false, quarterTurns: 0, hed: false, jitter: false, grayscale: false, blur: null, solarize: false };
+  const rec: CropRecord = {
+    kind,
+    box,
+    hflip: false,
+    vflip: false,
+    quarterTurns: 0,
+    hed: false,
+    jitter: false,
+    grayscale: false,
+    blur: null,
+    solarize: false,
+  };
   if (rng.random() < cfg.flipP) {
     img = hflip(img);
     rec.hflip = true;
@@ -174,7 +185,8 @@ export function multiCropInto(tile: ChwImage, rng: Rng, out: CropBatch, b: numbe
   for (let g = 0; g < 2; g++) {
     const { img, rec } = augmentCrop(tile, rng, cfg, g === 0 ? 'global1' : 'global2');
     normalizeInto(img, out.global, (g * B + b) * gElems); // slot (g, b) of (2, B, 3, G, G)
-    if (out.gram && out.gramSize) normalizeInto(geometricCrop(tile, rec, out.gramSize), out.gram, (g * B + b) * 3 * out.gramSize * out.gramSize); // slot (g, b) of (2, B, 3, S, S)
+    if (out.gram && out.gramSize)
+      normalizeInto(geometricCrop(tile, rec, out.gramSize), out.gram, (g * B + b) * 3 * out.gramSize * out.gramSize); // slot (g, b) of (2, B, 3, S, S)
     records.push(rec);
   }
   for (let l = 0; l < cfg.localCrops; l++) {

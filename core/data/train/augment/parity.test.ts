@@ -72,7 +72,13 @@ function run(c: Case): { data: Float32Array; shape: number[] } {
     case 'pipeline': {
       let y = resizedCrop(x, { top: p.top, left: p.left, height: p.height, width: p.width }, p.outH, p.outW);
       y = hflip(y);
-      colorJitter(y, { order: c.params.order as number[], brightness: p.brightness, contrast: p.contrast, saturation: p.saturation, hue: p.hue });
+      colorJitter(y, {
+        order: c.params.order as number[],
+        brightness: p.brightness,
+        contrast: p.contrast,
+        saturation: p.saturation,
+        hue: p.hue,
+      });
       grayscale(y);
       y = solarize(gaussianBlur(y, p.sigma));
       return { data: normalized(y), shape: [3, y.height, y.width] };
@@ -91,7 +97,22 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('augmentations against torchvision', () => {
   it('covers every op', () => {
     const ops = new Set(fixture.cases.map((c) => c.op));
-    for (const op of ['resized_crop', 'hflip', 'vflip', 'rot90', 'brightness', 'contrast', 'saturation', 'hue', 'grayscale', 'blur', 'solarize', 'normalize', 'hed', 'pipeline']) {
+    for (const op of [
+      'resized_crop',
+      'hflip',
+      'vflip',
+      'rot90',
+      'brightness',
+      'contrast',
+      'saturation',
+      'hue',
+      'grayscale',
+      'blur',
+      'solarize',
+      'normalize',
+      'hed',
+      'pipeline',
+    ]) {
       expect(ops.has(op)).toBe(true);
     }
   });

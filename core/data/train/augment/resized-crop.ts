@@ -22,7 +22,13 @@ export function roundHalfEven(x: number): number {
 }
 
 /** transforms.RandomResizedCrop.get_params for an image of (height, width). */
-export function sampleCropBox(rng: Rng, height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number] = [3 / 4, 4 / 3]): CropBox {
+export function sampleCropBox(
+  rng: Rng,
+  height: number,
+  width: number,
+  scale: readonly [number, number],
+  ratio: readonly [number, number] = [3 / 4, 4 / 3],
+): CropBox {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])];
   for (let attempt = 0; attempt < 10; attempt++) {

@@ -48,9 +48,12 @@ export const hfDinov2Layout: Layout = {
     const source = 'Hugging Face Dinov2WithRegisters checkpoint';
     const [D, C, p] = need(shapes, 'embeddings.patch_embeddings.projection.weight', 4, source);
     const L = need(shapes, 'embeddings.position_embeddings', 3, source)[1] - 1;
-    if (!isSquare(L)) throw new DinoscopeError('BAD_INPUT', `${source}: embeddings.position_embeddings holds ${L} patch positions, not a square grid.`);
+    if (!isSquare(L))
+      throw new DinoscopeError('BAD_INPUT', `${source}: embeddings.position_embeddings holds ${L} patch positions, not a square grid.`);
     const swiglu = shapes.has('encoder.layer.0.mlp.weights_in.weight');
-    const hidden = swiglu ? (shapes.get('encoder.layer.0.mlp.weights_in.weight')?.[0] ?? 0) / 2 : (shapes.get('encoder.layer.0.mlp.fc1.weight')?.[0] ?? 0);
+    const hidden = swiglu
+      ? (shapes.get('encoder.layer.0.mlp.weights_in.weight')?.[0] ?? 0) / 2
+      : (shapes.get('encoder.layer.0.mlp.fc1.weight')?.[0] ?? 0);
     return configFromFacts(
       {
         arch: 'dinov2',
@@ -90,7 +93,8 @@ export const hfDinov2Layout: Layout = {
     if (cfg.registers === 0) maps.push(storedOnly('embeddings.register_tokens', [1, 0, D], 0));
     if (!cfg.layerScale.enabled) {
       // HF always has LayerScale: a model without it is LayerScale 1.
-      for (let i = 0; i < cfg.depth; i++) for (const k of [1, 2]) maps.push(storedOnly(`encoder.layer.${i}.layer_scale${k}.lambda1`, [D], 1, false));
+      for (let i = 0; i < cfg.depth; i++)
+        for (const k of [1, 2]) maps.push(storedOnly(`encoder.layer.${i}.layer_scale${k}.lambda1`, [D], 1, false));
     }
     return maps;
   },

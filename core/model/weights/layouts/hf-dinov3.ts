@@ -45,7 +45,11 @@ export const hfDinov3Layout: Layout = {
     const hasQBias = shapes.has('layer.0.attention.q_proj.bias');
     const hasKBias = shapes.has('layer.0.attention.k_proj.bias');
     const augment: Record<string, number | null> = {};
-    for (const [ours, theirs] of [['shift', 'pos_embed_shift'], ['jitter', 'pos_embed_jitter'], ['rescale', 'pos_embed_rescale']] as const) {
+    for (const [ours, theirs] of [
+      ['shift', 'pos_embed_shift'],
+      ['jitter', 'pos_embed_jitter'],
+      ['rescale', 'pos_embed_rescale'],
+    ] as const) {
       const v = json && theirs in json ? num(json, theirs) : undefined; // null turns an augmentation off
       if (v !== undefined) augment[ours] = v;
     }
@@ -78,15 +82,19 @@ export const hfDinov3Layout: Layout = {
       if (b) {
         const [i, rest] = b;
         const at = `layer.${i}.attention.`;
-        if (rest === 'attn.qkv.weight') maps.push(fusedQkv(s.name, [`${at}q_proj.weight`, `${at}k_proj.weight`, `${at}v_proj.weight`], D, [D]));
-        else if (rest === 'attn.qkv.bias') maps.push(fusedQkv(s.name, [`${at}q_proj.bias`, `${at}k_proj.bias`, `${at}v_proj.bias`], D, [], cfg.maskKBias));
+        if (rest === 'attn.qkv.weight')
+          maps.push(fusedQkv(s.name, [`${at}q_proj.weight`, `${at}k_proj.weight`, `${at}v_proj.weight`], D, [D]));
+        else if (rest === 'attn.qkv.bias')
+          maps.push(fusedQkv(s.name, [`${at}q_proj.bias`, `${at}k_proj.bias`, `${at}v_proj.bias`], D, [], cfg.maskKBias));
         else maps.push(rename(s.name, `layer.${i}.${blockRenames[rest] ?? rest}`, s.shape));
-      } else if (s.name === 'mask_token') maps.push(rename(s.name, 'embeddings.mask_token', s.shape, [1, 1, D])); // [1, D] ⇄ [1, 1, D]
+      } else if (s.name === 'mask_token')
+        maps.push(rename(s.name, 'embeddings.mask_token', s.shape, [1, 1, D])); // [1, D] ⇄ [1, 1, D]
       else maps.push(rename(s.name, topRenames[s.name] ?? s.name, s.shape));
     }
     if (cfg.registers === 0) maps.push(storedOnly('embeddings.register_tokens', [1, 0, D], 0));
     if (!cfg.layerScale.enabled) {
-      for (let i = 0; i < cfg.depth; i++) for (const k of [1, 2]) maps.push(storedOnly(`layer.${i}.layer_scale${k}.lambda1`, [D], 1, false));
+      for (let i = 0; i < cfg.depth; i++)
+        for (const k of [1, 2]) maps.push(storedOnly(`layer.${i}.layer_scale${k}.lambda1`, [D], 1, false));
     }
     return maps;
   },

@@ -71,7 +71,8 @@ export function configFromFacts(f: ArchFacts, source: string): ViTConfig {
 /** The shape of `name`, or a CORRUPT error listing what the layout needed. */
 export function need(shapes: ShapeMap, name: string, rank: number, source: string): readonly number[] {
   const s = shapes.get(name);
-  if (!s) throw new DinoscopeError('BAD_INPUT', `${source}: the checkpoint has no "${name}" tensor, so its architecture cannot be inferred.`);
+  if (!s)
+    throw new DinoscopeError('BAD_INPUT', `${source}: the checkpoint has no "${name}" tensor, so its architecture cannot be inferred.`);
   if (s.length !== rank) throw new DinoscopeError('BAD_INPUT', `${source}: "${name}" has shape [${s.join(', ')}], expected rank ${rank}.`);
   return s;
 }

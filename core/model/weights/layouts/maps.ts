@@ -6,7 +6,8 @@ const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 
 /** A rename, optionally with a reshape (same element order): canonical shape ⇄ stored shape. */
 export function rename(canonical: string, stored: string, canonicalShape: number[], storedShape: number[] = canonicalShape): KeyMap {
-  if (product(canonicalShape) !== product(storedShape)) throw new Error(`rename ${canonical} → ${stored}: shapes [${canonicalShape}] and [${storedShape}] differ in size`);
+  if (product(canonicalShape) !== product(storedShape))
+    throw new Error(`rename ${canonical} → ${stored}: shapes [${canonicalShape}] and [${storedShape}] differ in size`);
   return {
     canonical: [canonical],
     stored: [{ name: stored, shape: storedShape }],

@@ -17,7 +17,11 @@ export const originalLayout: Layout = {
     const v3 = shapes.has('storage_tokens') || shapes.has('rope_embed.periods') || !shapes.has('pos_embed');
     const regs = shapes.get(v3 ? 'storage_tokens' : 'register_tokens');
     const swiglu = shapes.has('blocks.0.mlp.w3.weight');
-    const hidden = swiglu ? (v3 ? shapes.get('blocks.0.mlp.w1.weight')?.[0] : (shapes.get('blocks.0.mlp.w12.weight')?.[0] ?? 0) / 2) : shapes.get('blocks.0.mlp.fc1.weight')?.[0];
+    const hidden = swiglu
+      ? v3
+        ? shapes.get('blocks.0.mlp.w1.weight')?.[0]
+        : (shapes.get('blocks.0.mlp.w12.weight')?.[0] ?? 0) / 2
+      : shapes.get('blocks.0.mlp.fc1.weight')?.[0];
     let pos: { gridSize: number; variant: 'offset' | 'size-antialias' } | undefined;
     if (!v3) {
       const L = need(shapes, 'pos_embed', 3, source)[1] - 1;

@@ -64,12 +64,17 @@ function tokenMap(cfg: ViTConfig, form: PosForm): KeyMap {
   const L = form === 'no-embed-class' ? MM : form === 'cls' ? 1 + MM : 1 + R + MM;
   return {
     canonical: regs ? ['cls_token', 'register_tokens', 'pos_embed'] : ['cls_token', 'pos_embed'],
-    stored: [{ name: 'cls_token', shape: [1, 1, D] }, ...(regs ? [{ name: 'reg_token', shape: [1, R, D] }] : []), { name: 'pos_embed', shape: [1, L, D] }],
+    stored: [
+      { name: 'cls_token', shape: [1, 1, D] },
+      ...(regs ? [{ name: 'reg_token', shape: [1, R, D] }] : []),
+      { name: 'pos_embed', shape: [1, L, D] },
+    ],
     toCanonical(stored) {
       const [cls, reg, pos] = regs ? stored : [stored[0], null, stored[1]];
       let canonPos: WeightTensor;
       let canonReg = reg;
-      if (form === 'no-embed-class') canonPos = cat([zerosRows(1, D), pos]); // (1, 1 + M², D)
+      if (form === 'no-embed-class')
+        canonPos = cat([zerosRows(1, D), pos]); // (1, 1 + M², D)
       else if (form === 'cls') canonPos = pos;
       else {
         // Registers' positions fold into the register tokens.
@@ -99,14 +104,19 @@ function detectForm(shapes: ShapeMap | null, R: number): PosForm {
   const pos = shapes?.get('pos_embed');
   if (!pos) return 'no-embed-class';
   const f = posForm(pos[1], R);
-  if (!f) throw new DinoscopeError('BAD_INPUT', `timm checkpoint: pos_embed holds ${pos[1]} positions, which fits no square grid with ${R} registers.`);
+  if (!f)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `timm checkpoint: pos_embed holds ${pos[1]} positions, which fits no square grid with ${R} registers.`,
+    );
   return f.form;
 }
 
 export const timmLayout: Layout = {
   id: 'timm',
   label: 'timm VisionTransformer',
-  detect: (shapes) => shapes.has('cls_token') && shapes.has('pos_embed') && shapes.has('blocks.0.attn.qkv.weight') && !shapes.has('mask_token'),
+  detect: (shapes) =>
+    shapes.has('cls_token') && shapes.has('pos_embed') && shapes.has('blocks.0.attn.qkv.weight') && !shapes.has('mask_token'),
   inferConfig(shapes, json) {
     const source = 'timm checkpoint';
     const args = (json?.model_args && typeof json.model_args === 'object' ? json.model_args : json) as Record<string, unknown> | null;
@@ -141,13 +151,15 @@ export const timmLayout: Layout = {
     );
   },
   keyMaps(cfg, shapes) {
-    if (cfg.arch !== 'dinov2') throw new DinoscopeError('UNSUPPORTED', 'timm layout: only DINOv2-style models (learned position embedding) have a timm form.');
+    if (cfg.arch !== 'dinov2')
+      throw new DinoscopeError('UNSUPPORTED', 'timm layout: only DINOv2-style models (learned position embedding) have a timm form.');
     const maps: KeyMap[] = [tokenMap(cfg, detectForm(shapes, cfg.registers))];
     for (const s of paramSpecs(cfg)) {
       if (s.name === 'cls_token' || s.name === 'register_tokens' || s.name === 'pos_embed') continue;
       const b = blockIndex(s.name, 'blocks.');
       if (b) maps.push(rename(s.name, `blocks.${b[0]}.${blockRenames[b[1]] ?? b[1]}`, s.shape));
-      else if (s.name === 'mask_token') maps.push(canonicalOnly(s.name, s.shape, 0)); // timm has none: its init, zeros
+      else if (s.name === 'mask_token')
+        maps.push(canonicalOnly(s.name, s.shape, 0)); // timm has none: its init, zeros
       else maps.push(rename(s.name, s.name, s.shape));
     }
     return maps;

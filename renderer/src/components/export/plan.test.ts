@@ -8,7 +8,9 @@ describe('export plan', () => {
       { format: 'png', what: 'clusters', k: 5, pixelsPerPatch: 2, imageIds: ['a'] },
       { format: 'png', what: 'clusters', k: 5, pixelsPerPatch: 2, imageIds: ['b'] },
     ]);
-    expect(exportRequests({ ...c, format: 'qupath', what: 'clusters', dir: '/out' })).toEqual([{ format: 'qupath', what: 'clusters', k: 5, imageIds: ['a', 'b'], dir: '/out' }]);
+    expect(exportRequests({ ...c, format: 'qupath', what: 'clusters', dir: '/out' })).toEqual([
+      { format: 'qupath', what: 'clusters', k: 5, imageIds: ['a', 'b'], dir: '/out' },
+    ]);
     expect(exportRequests({ ...c, format: 'csv', what: 'search' })).toEqual([{ format: 'csv', what: 'search' }]);
     expect(exportRequests({ ...c, format: 'zarr', what: 'features' })).toHaveLength(2);
   });

@@ -14,13 +14,38 @@ export interface FormatChoice {
 }
 
 export const FORMATS: readonly FormatChoice[] = [
-  { format: 'qupath', label: 'For QuPath', hint: 'GeoJSON annotations per image and a list pairing each image file with its GeoJSON', what: ['clusters', 'similarity'] },
+  {
+    format: 'qupath',
+    label: 'For QuPath',
+    hint: 'GeoJSON annotations per image and a list pairing each image file with its GeoJSON',
+    what: ['clusters', 'similarity'],
+  },
   { format: 'zarr', label: 'OME-Zarr', hint: 'feature maps, NGFF 0.5, axes in µm, with a pyramid', what: ['features'] },
-  { format: 'ome-tiff', label: 'OME-TIFF', hint: 'pyramidal maps at the image\'s µm per pixel; clusters as a label image', what: ['pca', 'clusters'] },
-  { format: 'png', label: 'PNG', hint: 'maps with their µm per pixel; clusters as a label image plus a colour preview', what: ['pca', 'clusters'] },
+  {
+    format: 'ome-tiff',
+    label: 'OME-TIFF',
+    hint: "pyramidal maps at the image's µm per pixel; clusters as a label image",
+    what: ['pca', 'clusters'],
+  },
+  {
+    format: 'png',
+    label: 'PNG',
+    hint: 'maps with their µm per pixel; clusters as a label image plus a colour preview',
+    what: ['pca', 'clusters'],
+  },
   { format: 'geojson', label: 'GeoJSON', hint: 'cluster or similarity polygons in level-0 pixels', what: ['clusters', 'similarity'] },
-  { format: 'csv', label: 'CSV', hint: 'features with patch coordinates, or the matches of the current search', what: ['features', 'search'] },
-  { format: 'npy', label: 'NumPy .npy', hint: 'feature grids (float16), PCA colours or cluster labels', what: ['features', 'pca', 'clusters'] },
+  {
+    format: 'csv',
+    label: 'CSV',
+    hint: 'features with patch coordinates, or the matches of the current search',
+    what: ['features', 'search'],
+  },
+  {
+    format: 'npy',
+    label: 'NumPy .npy',
+    hint: 'feature grids (float16), PCA colours or cluster labels',
+    what: ['features', 'pca', 'clusters'],
+  },
   { format: 'safetensors', label: 'safetensors', hint: 'feature grids (float16) with the grid geometry', what: ['features'] },
 ];
 
@@ -37,7 +62,8 @@ export const needsQuery = (what: ExportWhat): boolean => what === 'similarity' |
 /** Whether the export writes one file per image (then it is sent image by image). */
 export const perImage = (format: AnalysisExportFormat, what: ExportWhat): boolean => format !== 'qupath' && !needsQuery(what);
 /** Whether the format writes maps whose pixel size can be chosen. */
-export const hasPixelSize = (format: AnalysisExportFormat, what: ExportWhat): boolean => (format === 'png' || format === 'ome-tiff') && (what === 'pca' || what === 'clusters');
+export const hasPixelSize = (format: AnalysisExportFormat, what: ExportWhat): boolean =>
+  (format === 'png' || format === 'ome-tiff') && (what === 'pca' || what === 'clusters');
 
 export interface ExportChoices {
   format: AnalysisExportFormat;

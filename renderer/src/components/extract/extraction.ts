@@ -58,7 +58,11 @@ export function estimateText(e: ExtractEstimate): string {
   if (e.images === 0) return 'No image can be extracted at this resolution.';
   const done = e.done ? ` (${e.done} already done)` : '';
   if (e.patches === 0) return `All ${e.images} image${e.images > 1 ? 's are' : ' is'} already extracted in ${e.featureSet}: nothing to do.`;
-  const from = { measured: "measured in this project's last run of this model", scaled: `scaled from this project's last run of ${e.rateModel ?? 'another model'}`, estimated: "estimated from the model's size" }[e.rateFrom];
+  const from = {
+    measured: "measured in this project's last run of this model",
+    scaled: `scaled from this project's last run of ${e.rateModel ?? 'another model'}`,
+    estimated: "estimated from the model's size",
+  }[e.rateFrom];
   const rate = `${Math.round(e.patchesPerSecond).toLocaleString('en-US')} patches/s on ${e.device}, ${from}`;
   return `${e.patches.toLocaleString('en-US')} patches in ${e.images - e.done} image${e.images - e.done > 1 ? 's' : ''}${done}: ${durationText(e.seconds)} at ${rate}; less where background is skipped.`;
 }

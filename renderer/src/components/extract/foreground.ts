@@ -20,7 +20,10 @@ export function foregroundLines(s: ExtractSummary): ForegroundLine[] {
   return s.images.map((im) => {
     const low = im.foregroundShare < LOW_FOREGROUND_SHARE;
     const pct = Math.round(100 * im.foregroundShare);
-    const what = im.mask === 'off' ? 'mask off: every patch is searched' : `${pct} % of patches are foreground (${im.mask} mask${s.mask === 'auto' ? ', picked automatically' : ''})`;
+    const what =
+      im.mask === 'off'
+        ? 'mask off: every patch is searched'
+        : `${pct} % of patches are foreground (${im.mask} mask${s.mask === 'auto' ? ', picked automatically' : ''})`;
     return { imageId: im.imageId, text: `${im.name}: ${what}${low ? '. If tissue is missed, extract again with the mask Off.' : ''}`, low };
   });
 }

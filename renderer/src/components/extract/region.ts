@@ -28,10 +28,20 @@ function axis(lo: number, hi: number, stride: number, cells: number, max: number
  * `stride` level-0 pixels per patch at the working resolution; null when the view misses the image. The
  * edges sit a quarter patch inside the cells so the host's floor/ceil snapping gives the same cells.
  */
-export function attentionRegion(view: Rect, size: { width: number; height: number }, stride: number, max = MAX_REGION_PATCHES): Rect | null {
+export function attentionRegion(
+  view: Rect,
+  size: { width: number; height: number },
+  stride: number,
+  max = MAX_REGION_PATCHES,
+): Rect | null {
   const xs = axis(view.x, view.x + view.width, stride, Math.floor(size.width / stride), max);
   const ys = axis(view.y, view.y + view.height, stride, Math.floor(size.height / stride), max);
   if (!xs || !ys) return null;
   const q = stride / 4;
-  return { x: xs[0] * stride + q, y: ys[0] * stride + q, width: (xs[1] - xs[0]) * stride - 2 * q, height: (ys[1] - ys[0]) * stride - 2 * q };
+  return {
+    x: xs[0] * stride + q,
+    y: ys[0] * stride + q,
+    width: (xs[1] - xs[0]) * stride - 2 * q,
+    height: (ys[1] - ys[0]) * stride - 2 * q,
+  };
 }

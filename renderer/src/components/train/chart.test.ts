@@ -41,6 +41,16 @@ describe('chart helpers', () => {
     expect(nearestIndex([], 1)).toBe(-1);
     const sx = linearScale(1, 3, 0, 100);
     const sy = logScale(1, 100, 100, 0);
-    expect(linePath([{ x: 1, y: 1 }, { x: 2, y: -1 }, { x: 3, y: 10 }], sx, sy).match(/M/g)).toHaveLength(2);
+    expect(
+      linePath(
+        [
+          { x: 1, y: 1 },
+          { x: 2, y: -1 },
+          { x: 3, y: 10 },
+        ],
+        sx,
+        sy,
+      ).match(/M/g),
+    ).toHaveLength(2);
   });
 });

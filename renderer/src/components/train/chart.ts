@@ -84,7 +84,12 @@ export function logScale(lo: number, hi: number, p0: number, p1: number): Scale 
   b = Math.min(b, Math.log10(hi) + 0.05);
   const k = (p1 - p0) / (b - a);
   const inRange = ticks.filter((t) => Math.log10(t) >= a - 1e-9 && Math.log10(t) <= b + 1e-9);
-  return { map: (v) => p0 + (Math.log10(v) - a) * k, invert: (px) => 10 ** (a + (px - p0) / k), ticks: inRange, domain: [10 ** a, 10 ** b] };
+  return {
+    map: (v) => p0 + (Math.log10(v) - a) * k,
+    invert: (px) => 10 ** (a + (px - p0) / k),
+    ticks: inRange,
+    domain: [10 ** a, 10 ** b],
+  };
 }
 
 /** "M x y L x y …" through the points, rounded to 0.1 px; a non-finite y breaks the line. */

@@ -18,13 +18,20 @@ export function trainingProvider(h: TrainHardware, preset: TrainPresetInfo | nul
 }
 
 export function deviceParts(h: TrainHardware, preset: TrainPresetInfo | null): DevicePart[] {
-  const part = (p: DevicePart['part'], provider: string): DevicePart => ({ part: p, provider, label: providerLabel(provider, h.cpuThreads) });
+  const part = (p: DevicePart['part'], provider: string): DevicePart => ({
+    part: p,
+    provider,
+    label: providerLabel(provider, h.cpuThreads),
+  });
   return [part('Training', trainingProvider(h, preset)), part('Crops', 'cpu'), part('Extraction', h.selected)];
 }
 
 /** Null unless a GPU-sized preset would train on the CPU here; then what to expect, in plain words. */
 export function slowWarning(h: TrainHardware, preset: TrainPresetInfo | null, timing: TrainTiming | undefined): string | null {
   if (!preset || preset.sizedFor !== 'gpu' || trainingProvider(h, preset) !== 'cpu') return null;
-  const step = timing?.state === 'measured' && timing.secondsPerStep ? `about ${formatStepTime(timing.secondsPerStep)} a step (measured here)` : 'expect it to be slow (the time of a step shows below once measured)';
+  const step =
+    timing?.state === 'measured' && timing.secondsPerStep
+      ? `about ${formatStepTime(timing.secondsPerStep)} a step (measured here)`
+      : 'expect it to be slow (the time of a step shows below once measured)';
   return `${preset.label} trains on the CPU here, without a GPU: ${step}. It is sized for a GPU; a CPU-sized preset is faster on this computer.`;
 }

@@ -5,7 +5,21 @@ import type { TrainStepInfo } from '../../../../core/common/api.js';
 import { endOfRunRise } from './loss-rise.js';
 
 const run = (losses: number[]): TrainStepInfo[] =>
-  losses.map((total, i) => ({ run: 'r', jobId: 'j', step: i + 1, total: losses.length, losses: { total, dino: total, ibot: 0, koleo: 0 }, lr: 1e-4, teacherTemp: 0.04, imagesPerSec: 1, etaSeconds: null, signals: {} }) as TrainStepInfo);
+  losses.map(
+    (total, i) =>
+      ({
+        run: 'r',
+        jobId: 'j',
+        step: i + 1,
+        total: losses.length,
+        losses: { total, dino: total, ibot: 0, koleo: 0 },
+        lr: 1e-4,
+        teacherTemp: 0.04,
+        imagesPerSec: 1,
+        etaSeconds: null,
+        signals: {},
+      }) as TrainStepInfo,
+  );
 
 /** 100 steps falling from 8 to 4.5 by step 70, then climbing to 6.5 (the README's shape). */
 const rising = Array.from({ length: 100 }, (_, i) => (i < 70 ? 8 - (3.5 * i) / 69 : 4.5 + (2 * (i - 69)) / 30));

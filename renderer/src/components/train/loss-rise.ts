@@ -25,7 +25,10 @@ export function endOfRunRise(steps: readonly TrainStepInfo[], total: number): Lo
   // Trailing median over ~5 % of the steps (3 to 25): a single noisy step is no rise.
   const w = Math.min(25, Math.max(3, Math.round(steps.length * 0.05)));
   const smooth = steps.map((_, i) => {
-    const win = steps.slice(Math.max(0, i - w + 1), i + 1).map((s) => s.losses.total).sort((a, b) => a - b);
+    const win = steps
+      .slice(Math.max(0, i - w + 1), i + 1)
+      .map((s) => s.losses.total)
+      .sort((a, b) => a - b);
     return win[win.length >> 1];
   });
   if (!smooth.every(Number.isFinite)) return null;

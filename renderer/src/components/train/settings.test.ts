@@ -10,28 +10,69 @@ const quick: TrainPresetInfo = {
   description: '',
   stage: 'pretrain',
   sizedFor: 'cpu',
-  settings: { size: 'tiny', patchSize: 16, registers: 4, globalSize: 112, localSize: 48, localCrops: 6, batchSize: 32, steps: 1000, prototypes: 4096, baseLr: 0.004 },
+  settings: {
+    size: 'tiny',
+    patchSize: 16,
+    registers: 4,
+    globalSize: 112,
+    localSize: 48,
+    localCrops: 6,
+    batchSize: 32,
+    steps: 1000,
+    prototypes: 4096,
+    baseLr: 0.004,
+  },
 };
 
-const form = (patch: Partial<TrainForm> = {}): TrainForm => ({ stage: 'pretrain', preset: 'quick', from: null, budget: 'steps', steps: 8, minutes: 1, advanced: advancedFromPreset(quick), extra: '', name: '', ...patch });
+const form = (patch: Partial<TrainForm> = {}): TrainForm => ({
+  stage: 'pretrain',
+  preset: 'quick',
+  from: null,
+  budget: 'steps',
+  steps: 8,
+  minutes: 1,
+  advanced: advancedFromPreset(quick),
+  extra: '',
+  name: '',
+  ...patch,
+});
 
 describe('setup form → start options', () => {
   it('sends no overrides for an untouched preset, and the budget it was given', () => {
     expect(startOptions(form(), quick)).toEqual({ stage: 'pretrain', preset: 'quick', from: null, steps: 8 });
-    expect(startOptions(form({ budget: 'minutes', minutes: 2.5, name: ' r1 ' }), quick)).toEqual({ stage: 'pretrain', preset: 'quick', from: null, minutes: 2.5, name: 'r1' });
+    expect(startOptions(form({ budget: 'minutes', minutes: 2.5, name: ' r1 ' }), quick)).toEqual({
+      stage: 'pretrain',
+      preset: 'quick',
+      from: null,
+      minutes: 2.5,
+      name: 'r1',
+    });
   });
 
   it('nests changed fields as config keys and merges the extra JSON over them', () => {
     const adv = { ...advancedFromPreset(quick), batchSize: 2, globalSize: 32, localCrops: 2, registers: 2, seed: 7 };
     const o = startOptions(form({ advanced: adv, extra: '{"crops": {"localSize": 16}, "model": {"vit": {"dim": 32}}}' }), quick);
-    expect(o.overrides).toEqual({ batchSize: 2, crops: { globalSize: 32, localCrops: 2, localSize: 16 }, model: { vit: { registers: 2, dim: 32 } }, seed: 7 });
+    expect(o.overrides).toEqual({
+      batchSize: 2,
+      crops: { globalSize: 32, localCrops: 2, localSize: 16 },
+      model: { vit: { registers: 2, dim: 32 } },
+      seed: 7,
+    });
     // Registers come from the model a run starts from.
-    expect(startOptions(form({ advanced: adv, from: 'm1' }), quick).overrides).toEqual({ batchSize: 2, crops: { globalSize: 32, localCrops: 2 }, seed: 7 });
+    expect(startOptions(form({ advanced: adv, from: 'm1' }), quick).overrides).toEqual({
+      batchSize: 2,
+      crops: { globalSize: 32, localCrops: 2 },
+      seed: 7,
+    });
   });
 
   it('refuses bad extra JSON and impossible fields with sentences', () => {
     expect(() => parseExtra('{nope')).toThrow(/not valid JSON/);
     expect(() => parseExtra('[1]')).toThrow(/must be a JSON object/);
-    expect(advancedProblems({ ...advancedFromPreset(quick), batchSize: 0, baseLr: 0, seed: 1.5 })).toEqual(['Batch size must be a whole number ≥ 1', 'Base lr must be positive', 'Seed must be a whole number']);
+    expect(advancedProblems({ ...advancedFromPreset(quick), batchSize: 0, baseLr: 0, seed: 1.5 })).toEqual([
+      'Batch size must be a whole number ≥ 1',
+      'Base lr must be positive',
+      'Seed must be a whole number',
+    ]);
   });
 });

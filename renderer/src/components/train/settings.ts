@@ -32,7 +32,16 @@ export interface TrainForm {
 
 export function advancedFromPreset(p: TrainPresetInfo): AdvancedSettings {
   const s = p.settings;
-  return { batchSize: s.batchSize, globalSize: s.globalSize, localSize: s.localSize, localCrops: s.localCrops, prototypes: s.prototypes, baseLr: s.baseLr, registers: s.registers, seed: null };
+  return {
+    batchSize: s.batchSize,
+    globalSize: s.globalSize,
+    localSize: s.localSize,
+    localCrops: s.localCrops,
+    prototypes: s.prototypes,
+    baseLr: s.baseLr,
+    registers: s.registers,
+    seed: null,
+  };
 }
 
 type Json = Record<string, unknown>;

@@ -18,7 +18,9 @@ describe('timing text', () => {
   it('says the time of a step budget and the steps of a minutes budget', () => {
     const t = { state: 'measured' as const, secondsPerStep: 7.1, startupSeconds: 30, steps: 1000, totalSeconds: 30 + 999 * 7.1 };
     expect(timingText(t, 'steps', 10)).toBe('About 1 h 59 min on this computer (7.1 s a step, measured here; 30 s to start).');
-    expect(timingText({ ...t, steps: 85, totalSeconds: 630 }, 'minutes', 10)).toBe('About 85 steps in 10 min on this computer (7.1 s a step, measured here; 30 s to start).');
+    expect(timingText({ ...t, steps: 85, totalSeconds: 630 }, 'minutes', 10)).toBe(
+      'About 85 steps in 10 min on this computer (7.1 s a step, measured here; 30 s to start).',
+    );
     expect(timingText({ state: 'measuring' }, 'steps', 10)).toMatch(/^Timing one step/);
     expect(timingText({ state: 'busy', message: 'A run is training now.' }, 'steps', 10)).toBe('A run is training now.');
     expect(timingText({ state: 'failed', message: 'no images' }, 'steps', 10)).toBe('No time estimate: no images.');

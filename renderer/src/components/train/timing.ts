@@ -24,6 +24,7 @@ export function timingText(t: TrainTiming | undefined, budget: 'steps' | 'minute
   if (t.state === 'failed') return `No time estimate: ${t.message ?? 'the timing step failed'}.`;
   const step = `${formatStepTime(t.secondsPerStep ?? 0)} a step, measured here`;
   const start = `${formatDuration(t.startupSeconds ?? 0)} to start`;
-  if (budget === 'minutes') return `About ${(t.steps ?? 0).toLocaleString('en-US')} steps in ${formatDuration(minutes * 60)} on this computer (${step}; ${start}).`;
+  if (budget === 'minutes')
+    return `About ${(t.steps ?? 0).toLocaleString('en-US')} steps in ${formatDuration(minutes * 60)} on this computer (${step}; ${start}).`;
   return `About ${formatDuration(t.totalSeconds ?? 0)} on this computer (${step}; ${start}).`;
 }

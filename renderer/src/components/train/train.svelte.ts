@@ -77,7 +77,7 @@ export class TrainState {
     await this.refreshRuns();
     const live = this.runs.find((r) => r.status === 'running' || r.status === 'paused');
     const latest = [...this.runs].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
-    const pick = this.view && this.runs.some((r) => r.name === this.view) ? this.view : (live ?? latest)?.name ?? null;
+    const pick = this.view && this.runs.some((r) => r.name === this.view) ? this.view : ((live ?? latest)?.name ?? null);
     if (pick) await this.select(pick);
   }
 

@@ -13,17 +13,40 @@ export function actionForKey(e: KeyboardEvent): ViewerAction | null {
   if (e.ctrlKey || e.metaKey || e.altKey) return null;
   const pan = e.shiftKey ? PAN * 2.5 : PAN;
   switch (e.key) {
-    case 'ArrowLeft': case 'a': case 'A': return { kind: 'pan', fx: -pan, fy: 0 };
-    case 'ArrowRight': case 'd': case 'D': return { kind: 'pan', fx: pan, fy: 0 };
-    case 'ArrowUp': case 'w': case 'W': return { kind: 'pan', fx: 0, fy: -pan };
-    case 'ArrowDown': case 's': case 'S': return { kind: 'pan', fx: 0, fy: pan };
-    case '+': case '=': return { kind: 'zoom', factor: ZOOM };
-    case '-': case '_': return { kind: 'zoom', factor: 1 / ZOOM };
-    case '0': case 'Home': return { kind: 'fit' };
-    case 'f': case 'F': return { kind: 'fullscreen' };
-    case '[': return { kind: 'step', step: -1 };
-    case ']': return { kind: 'step', step: 1 };
-    default: return null;
+    case 'ArrowLeft':
+    case 'a':
+    case 'A':
+      return { kind: 'pan', fx: -pan, fy: 0 };
+    case 'ArrowRight':
+    case 'd':
+    case 'D':
+      return { kind: 'pan', fx: pan, fy: 0 };
+    case 'ArrowUp':
+    case 'w':
+    case 'W':
+      return { kind: 'pan', fx: 0, fy: -pan };
+    case 'ArrowDown':
+    case 's':
+    case 'S':
+      return { kind: 'pan', fx: 0, fy: pan };
+    case '+':
+    case '=':
+      return { kind: 'zoom', factor: ZOOM };
+    case '-':
+    case '_':
+      return { kind: 'zoom', factor: 1 / ZOOM };
+    case '0':
+    case 'Home':
+      return { kind: 'fit' };
+    case 'f':
+    case 'F':
+      return { kind: 'fullscreen' };
+    case '[':
+      return { kind: 'step', step: -1 };
+    case ']':
+      return { kind: 'step', step: 1 };
+    default:
+      return null;
   }
 }
 
