@@ -134,14 +134,12 @@ describe('every state file goes through the atomic writer', () => {
       'core/model/manager/create.ts':
         "swaps a model folder (a run's teacher, a fresh init; files inside via the atomic writer) and syncs its parent",
       'core/train/run.ts': 'appends progress.jsonl lines (a log; a torn last line is dropped on resume)',
-      'core/project/lock.ts': 'the project lock file (created exclusively, never replaced)',
+      'core/io/lock-file.ts': 'lock files (created exclusively, never replaced; a stale one renamed aside before it is taken over)',
       'core/model/manager/manager.ts': 'copies imported weights into a staging folder renamed into place',
       'core/model/manager/download.ts': 'a resumable partial download renamed when its checksum matches',
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
-      'core/features/extract/image-lock.ts':
-        "a shard's per-image lock file (created exclusively; a stale one renamed aside before it is taken over)",
       'core/train/device-state-run.ts': "a test child's results for its parent (a scratch file, not state)",
     };
     const root = resolve(import.meta.dirname, '../..');

@@ -12,18 +12,12 @@
 // Within one process, locks on the same file are also queued in memory (withFileLock), so the file lock
 // only ever arbitrates between processes.
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { DinoscopeError } from '../common/errors.js';
+import { type LockHolder, type SeenLock, createLockFile, pidAlive, readLockFile, takeOverLockFile } from '../io/lock-file.js';
 
-export interface LockHolder {
-  pid: number;
-  host: string;
-  /** When it was taken, ms since the epoch. */
-  time: number;
-  /** Unique per acquisition: release and takeover compare it. */
-  token: string;
-}
+export type { LockHolder } from '../io/lock-file.js';
 
 export interface LockOptions {
   /** How long to wait for a live lock before failing. Default 30 s. */
@@ -40,46 +34,7 @@ export function lockPathFor(file: string): string {
   return `${file}.lock`;
 }
 
-const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Whether a process with this pid exists on this host (EPERM: it exists, owned by someone else). */
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errCode(err) === 'EPERM';
-  }
-}
-
-/** What a lock file holds: its text, parsed holder (null while half-written or damaged) and mtime. */
-interface Seen {
-  text: string;
-  holder: LockHolder | null;
-  mtimeMs: number;
-}
-
-async function look(lock: string): Promise<Seen | null> {
-  try {
-    const [text, s] = await Promise.all([readFile(lock, 'utf8'), stat(lock)]);
-    return { text, holder: parseHolder(text), mtimeMs: s.mtimeMs };
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
-function parseHolder(text: string): LockHolder | null {
-  try {
-    const v = JSON.parse(text) as Partial<LockHolder>;
-    return typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string'
-      ? (v as LockHolder)
-      : null;
-  } catch {
-    return null;
-  }
-}
 
 /** Tokens of the locks this process holds now. */
 const held = new Set<string>();
@@ -96,46 +51,9 @@ export function staleReason(seen: { holder: LockHolder | null; mtimeMs: number }
   return age > staleMs ? `it is ${Math.round(age / 1000)} s old` : null;
 }
 
-function describeHolder(seen: Seen | null): string {
+function describeHolder(seen: SeenLock | null): string {
   const h = seen?.holder;
   return h ? `process ${h.pid} on ${h.host} since ${new Date(h.time).toISOString()}` : 'a process that has not written its name yet';
-}
-
-async function tryCreate(lock: string, holder: LockHolder): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(lock, 'wx');
-  } catch (err) {
-    if (errCode(err) === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await fh.writeFile(JSON.stringify(holder));
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(lock).catch(() => undefined); // e.g. a full disk: leave no nameless lock behind
-    throw err;
-  }
-  await fh.close();
-  return true;
-}
-
-/** Removes the stale lock `seen` — and only that one: a lock someone took meanwhile is put back. */
-async function takeOver(lock: string, seen: Seen): Promise<void> {
-  const aside = `${lock}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
-  try {
-    await rename(lock, aside);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return; // released or taken over by another waiter
-    throw err;
-  }
-  const moved = await look(aside);
-  if (moved && (moved.text !== seen.text || moved.mtimeMs !== seen.mtimeMs)) {
-    // A fresh lock replaced the stale one between our look and the rename: restore it (link fails if a
-    // third process created another meanwhile; then the fresh holder's release finds the token changed).
-    await link(aside, lock).catch(() => undefined);
-  }
-  await unlink(aside).catch(() => undefined);
 }
 
 /** Takes the lock on `file` (waiting for a live holder, taking over a stale one); returns its holder record. */
@@ -147,14 +65,14 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
   let poll = o.pollMs;
   for (;;) {
     me.time = Date.now();
-    if (await tryCreate(lock, me)) {
+    if (await createLockFile(lock, me)) {
       held.add(me.token);
       return me;
     }
-    const seen = await look(lock);
+    const seen = await readLockFile(lock);
     if (!seen) continue; // released between our attempt and the look
     if (staleReason(seen, Date.now(), o.staleMs) !== null) {
-      await takeOver(lock, seen);
+      await takeOverLockFile(lock, seen);
       continue;
     }
     if (Date.now() >= deadline) {
@@ -172,7 +90,7 @@ export async function acquireLock(file: string, options: LockOptions = {}): Prom
 export async function releaseLock(file: string, holder: LockHolder): Promise<void> {
   const lock = lockPathFor(file);
   held.delete(holder.token);
-  const seen = await look(lock);
+  const seen = await readLockFile(lock);
   if (seen?.holder?.token === holder.token) await unlink(lock).catch(() => undefined);
 }
 

@@ -6,13 +6,11 @@
 // DEVICE_STATES is a comma list of 1 (state on the device) and 0 (through the host), run one after the other
 // in this process (WebGPU compiles its shaders once); OUT gets an array of DeviceStateRun.
 import { writeFile } from 'node:fs/promises';
-import { QUICK_CROPS } from '../data/train/augment/multicrop.js';
 import { type TrainBatch } from '../data/train/batch.js';
-import { maskBatch } from '../data/train/masking.js';
-import { Rng } from '../data/train/random.js';
 import { type Provider, resetTransfers, transfers } from '../graph/runtime.js';
 import { type Overrides, trainConfig } from './config.js';
 import { Trainer } from './trainer.js';
+import { synthBatch as synth } from './fixtures/synth-batch.js';
 
 const B = 4;
 const G = 32;
@@ -34,29 +32,7 @@ export const TINY: Overrides = {
   runtime: { threads: 1 },
 };
 
-/** Batches as a pure function of (seed, step): smooth random images and block masks. */
-function synthBatch(step: number, seed = 3): TrainBatch {
-  const rng = Rng.seeded(seed, step);
-  const img = (n: number, s: number): Float32Array => {
-    const a = new Float32Array(n * 3 * s * s);
-    for (let i = 0; i < n * 3; i++) {
-      const [fx, fy, ph] = [rng.uniform(0.1, 0.8), rng.uniform(0.1, 0.8), rng.uniform(0, 6)];
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) a[i * s * s + y * s + x] = Math.sin(fx * x + fy * y + ph);
-    }
-    return a;
-  };
-  return {
-    step,
-    crops: {
-      batch: B,
-      global: img(2 * B, G),
-      local: img(2 * B, L),
-      config: { ...QUICK_CROPS, globalSize: G, localSize: L, localCrops: 2 },
-    },
-    masks: maskBatch(rng, 2 * B, { gridH: G / 8, gridW: G / 8 }),
-    tiles: [],
-  };
-}
+const synthBatch = (step: number, seed = 3): TrainBatch => synth(step, { batch: B, global: G, local: L }, seed);
 
 export interface DeviceStateRun {
   provider: string;

@@ -3,12 +3,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { validateReplans } from './schedule-plan.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Project } from '../project/project.js';
 import { TINY_OVERRIDES, trainConfig, withSteps, type TrainConfig } from './config.js';
 import { checkpointDir, runPretrain } from './run.js';
+import { textureProject } from './fixtures/texture-project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-frozen-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,17 +45,7 @@ describe('a validated training config', () => {
   });
 
   it('a minutes budget fixes the run length without changing the config it validated', async () => {
-    const S = 128;
-    const px = Buffer.alloc(S * S * 3);
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
-    const file = join(dir, 'texture.png');
-    await sharp(px, { raw: { width: S, height: S, channels: 3 } })
-      .png()
-      .toFile(file);
-    const project = await Project.create(join(dir, 'p'));
-    await project.update((p) =>
-      p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-    );
+    const project = await textureProject(dir, join(dir, 'p'), 128);
     const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
     const started = trainConfig('quick', overrides);
 

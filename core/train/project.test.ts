@@ -2,28 +2,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Project } from '../project/project.js';
 import { trainConfig } from './config.js';
 import { Trainer } from './trainer.js';
+import { textureProject } from './fixtures/texture-project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-train-project-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Trainer.forProject', () => {
   it('trains on a project image through the crop workers and resumes from a checkpoint at its step', async () => {
-    const S = 256;
-    const px = Buffer.alloc(S * S * 3);
-    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
-    const file = join(dir, 'texture.png');
-    await sharp(px, { raw: { width: S, height: S, channels: 3 } })
-      .png()
-      .toFile(file);
-    const project = await Project.create(join(dir, 'p'));
-    await project.update((p) =>
-      p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-    );
+    const project = await textureProject(dir, join(dir, 'p'));
     const cfg = trainConfig('quick', {
       steps: 10,
       batchSize: 2,

@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../graph/tensor.js';
 import { Project } from '../project/project.js';
@@ -14,23 +13,14 @@ import { TINY_OVERRIDES, trainConfig } from './config.js';
 import { checkpointDir, runDir, runPretrain } from './run.js';
 import { scheduleAt } from './schedule.js';
 import type { StepReport } from './trainer.js';
+import { textureProject } from './fixtures/texture-project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-run-budget-'));
 let project: Project;
 const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
 
 beforeAll(async () => {
-  const S = 256;
-  const px = Buffer.alloc(S * S * 3);
-  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
-  const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
-    .png()
-    .toFile(file);
-  project = await Project.create(join(dir, 'p'));
-  await project.update((p) =>
-    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-  );
+  project = await textureProject(dir, join(dir, 'p'));
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -5,13 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TrainBatch } from '../data/train/batch.js';
-import { maskBatch } from '../data/train/masking.js';
-import { Rng } from '../data/train/random.js';
-import { QUICK_CROPS } from '../data/train/augment/multicrop.js';
 import { readSafetensors } from '../model/weights/safetensors.js';
 import { loadWeights } from '../model/weights/import.js';
 import { type Overrides, trainConfig } from './config.js';
 import { type BatchSource, type StepReport, Trainer } from './trainer.js';
+import { synthBatch as synth } from './fixtures/synth-batch.js';
 
 const B = 4;
 const tiny: Overrides = {
@@ -30,29 +28,7 @@ const tiny: Overrides = {
   runtime: { threads: 1 },
 };
 
-/** Batches as a pure function of (seed, step): smooth random images and the reference block masks. */
-function synthBatch(step: number, seed = 3): TrainBatch {
-  const rng = Rng.seeded(seed, step);
-  const img = (n: number, s: number): Float32Array => {
-    const a = new Float32Array(n * 3 * s * s);
-    for (let i = 0; i < n * 3; i++) {
-      const [fx, fy, ph] = [rng.uniform(0.1, 0.8), rng.uniform(0.1, 0.8), rng.uniform(0, 6)];
-      for (let y = 0; y < s; y++) for (let x = 0; x < s; x++) a[i * s * s + y * s + x] = Math.sin(fx * x + fy * y + ph);
-    }
-    return a;
-  };
-  return {
-    step,
-    crops: {
-      batch: B,
-      global: img(2 * B, 32),
-      local: img(2 * B, 16),
-      config: { ...QUICK_CROPS, globalSize: 32, localSize: 16, localCrops: 2 },
-    },
-    masks: maskBatch(rng, 2 * B, { gridH: 4, gridW: 4 }),
-    tiles: [],
-  };
-}
+const synthBatch = (step: number, seed = 3): TrainBatch => synth(step, { batch: B, global: 32, local: 16 }, seed);
 
 function source(start: number, fixed = false): BatchSource {
   let s = start;

@@ -5,9 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Project } from '../../project/project.js';
+import { textureProject } from '../../train/fixtures/texture-project.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/dinoscope.js');
@@ -20,17 +19,7 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 beforeAll(async () => {
-  const S = 256;
-  const px = Buffer.alloc(S * S * 3);
-  for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) px.set([(x * 3) % 256, (y * 5) % 256, ((x ^ y) * 7) % 256], (y * S + x) * 3);
-  const file = join(dir, 'texture.png');
-  await sharp(px, { raw: { width: S, height: S, channels: 3 } })
-    .png()
-    .toFile(file);
-  const project = await Project.create(proj);
-  await project.update((p) =>
-    p.upsert({ id: 'a', path: file, name: 'texture.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-  );
+  await textureProject(dir, proj);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

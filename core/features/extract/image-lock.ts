@@ -8,8 +8,9 @@
 // `staleMs` (a machine that died). A stale lock is taken over as the project lock does it: renamed aside,
 // checked to be the one judged stale, a fresh one linked back.
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { unlink, utimes } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { type LockHolder, type SeenLock, createLockFile, pidAlive, readLockFile, takeOverLockFile } from '../../io/lock-file.js';
 
 export interface ImageLockOptions {
   /** Age of the lock file's mtime after which it is stale whoever holds it. Default 120 s. */
@@ -19,19 +20,6 @@ export interface ImageLockOptions {
 }
 
 export const IMAGE_LOCK_DEFAULTS: Required<ImageLockOptions> = { staleMs: 120_000, heartbeatMs: 15_000 };
-
-interface Holder {
-  pid: number;
-  host: string;
-  time: number;
-  token: string;
-}
-
-interface Seen {
-  text: string;
-  holder: Holder | null;
-  mtimeMs: number;
-}
 
 /** A lock this process holds; `release()` removes it (only if it is still ours). */
 export interface ImageLock {
@@ -45,39 +33,11 @@ export interface LockedBy {
   by: string;
 }
 
-const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException | null)?.code;
 /** Tokens of the image locks this process holds. */
 const held = new Set<string>();
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errCode(err) === 'EPERM';
-  }
-}
-
-async function look(file: string): Promise<Seen | null> {
-  try {
-    const [text, s] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    let holder: Holder | null = null;
-    try {
-      const v = JSON.parse(text) as Partial<Holder>;
-      if (typeof v.pid === 'number' && typeof v.host === 'string' && typeof v.time === 'number' && typeof v.token === 'string')
-        holder = v as Holder;
-    } catch {
-      holder = null; // half-written: judged by its mtime
-    }
-    return { text, holder, mtimeMs: s.mtimeMs };
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return null;
-    throw err;
-  }
-}
-
 /** Why the lock `seen` is stale, or null while its holder may still be working. */
-function staleReason(seen: Seen, now: number, staleMs: number): string | null {
+function staleReason(seen: SeenLock, now: number, staleMs: number): string | null {
   const h = seen.holder;
   if (h && h.host === hostname()) {
     if (h.pid !== process.pid && !pidAlive(h.pid)) return `its process ${h.pid} has exited`;
@@ -85,39 +45,6 @@ function staleReason(seen: Seen, now: number, staleMs: number): string | null {
   }
   const age = now - seen.mtimeMs;
   return age > staleMs ? `untouched for ${Math.round(age / 1000)} s` : null;
-}
-
-async function tryCreate(file: string, me: Holder): Promise<boolean> {
-  let fh;
-  try {
-    fh = await open(file, 'wx');
-  } catch (err) {
-    if (errCode(err) === 'EEXIST') return false;
-    throw err;
-  }
-  try {
-    await fh.writeFile(JSON.stringify(me));
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await unlink(file).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  return true;
-}
-
-/** Removes the stale lock `seen`, and only that one (a lock taken or touched meanwhile is put back). */
-async function takeOver(file: string, seen: Seen): Promise<void> {
-  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
-  try {
-    await rename(file, aside);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT') return;
-    throw err;
-  }
-  const moved = await look(aside);
-  if (moved && (moved.text !== seen.text || moved.mtimeMs !== seen.mtimeMs)) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
 }
 
 /**
@@ -130,11 +57,11 @@ export async function tryImageLock(
   onStale?: (why: string) => void,
 ): Promise<ImageLock | LockedBy> {
   const o = { ...IMAGE_LOCK_DEFAULTS, ...options };
-  const me: Holder = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(8).toString('hex') };
+  const me: LockHolder = { pid: process.pid, host: hostname(), time: Date.now(), token: randomBytes(8).toString('hex') };
   for (;;) {
     me.time = Date.now();
-    if (await tryCreate(file, me)) break;
-    const seen = await look(file);
+    if (await createLockFile(file, me)) break;
+    const seen = await readLockFile(file);
     if (!seen) continue;
     const why = staleReason(seen, Date.now(), o.staleMs);
     if (why === null) {
@@ -145,10 +72,10 @@ export async function tryImageLock(
       };
     }
     onStale?.(`${file}: taking over a stale lock (${why})`);
-    await takeOver(file, seen);
+    await takeOverLockFile(file, seen);
   }
   held.add(me.token);
-  const mine = async (): Promise<boolean> => (await look(file).catch(() => null))?.holder?.token === me.token;
+  const mine = async (): Promise<boolean> => (await readLockFile(file).catch(() => null))?.holder?.token === me.token;
   const beat = setInterval(() => {
     void mine().then((ok) => {
       if (!ok) return;
