@@ -9,6 +9,7 @@ import { Project } from '../project/project.js';
 import { registerRunModel } from '../train/host/register.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from './command.js';
+import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 
 export interface RunFlags {
   flags: ParsedArgs['flags'];
@@ -19,6 +20,8 @@ export interface RunFlags {
   steps: number | undefined;
   minutes: number | undefined;
   threads: number | undefined;
+  /** --device: where the run's graphs run (core/hardware resolveDevice), undefined without the flag. */
+  device: DeviceRequest | undefined;
   /** --overrides, parsed (undefined without the flag). */
   overrides: Record<string, unknown> | undefined;
   /** The project model the run's teacher was registered as at its last checkpoint, once it has one. */
@@ -49,6 +52,12 @@ export async function readRunFlags(
   const minutes = flagNumber(flags, 'minutes', false, true);
   if (steps !== undefined && minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'give either --steps or --minutes, not both.');
   const threads = flagNumber(flags, 'threads', true, true);
+  const deviceFlag = flagValue(flags, 'device');
+  if (deviceFlag !== undefined && !(DEVICE_REQUESTS as readonly string[]).includes(deviceFlag))
+    throw new DinoscopeError('BAD_INPUT', `--device must be ${DEVICE_REQUESTS.join(', ')}, got "${deviceFlag}".`);
+  const device = deviceFlag as DeviceRequest | undefined;
+  if (device !== undefined && flags.has('resume'))
+    throw new DinoscopeError('BAD_INPUT', '--device applies when a run starts: a resumed run keeps the device of its saved config.');
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
   const resumed = flags.get('resume');
@@ -58,7 +67,7 @@ export async function readRunFlags(
       throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
-  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, overrides, model: null };
+  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, overrides, model: null };
 }
 
 /**
@@ -90,9 +99,11 @@ export function loopOptions(
   };
 }
 
-/** `--threads` as an override (a resumed run keeps its saved config). */
-export function withThreads(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
-  return r.threads !== undefined && !r.resume ? mergeOverrides(overrides ?? {}, { runtime: { threads: r.threads } }) : overrides;
+/** `--threads` and `--device` as overrides (a resumed run keeps its saved config). */
+export function withRuntime(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
+  if (r.resume) return overrides;
+  const runtime = { ...(r.threads !== undefined ? { threads: r.threads } : {}), ...(r.device !== undefined ? { device: r.device } : {}) };
+  return Object.keys(runtime).length ? mergeOverrides(overrides ?? {}, { runtime }) : overrides;
 }
 
 /** Prints the summary (and the model the run registered) as JSON; exit 130 when the run stopped early (Ctrl-C / SIGTERM). */

@@ -9,9 +9,21 @@ import { runAdapt } from '../../train/adapt.js';
 import { PRESET_INFO, type PresetName } from '../../train/config.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
-import { loopOptions, readRunFlags, reportRun, withThreads } from '../run-flags.js';
+import { loopOptions, readRunFlags, reportRun, withRuntime } from '../run-flags.js';
 
-const KNOWN = new Set(['project', 'model', 'preset', 'steps', 'minutes', 'resume', 'checkpoint-minutes', 'run', 'threads', 'overrides']);
+const KNOWN = new Set([
+  'project',
+  'model',
+  'preset',
+  'steps',
+  'minutes',
+  'resume',
+  'checkpoint-minutes',
+  'run',
+  'threads',
+  'device',
+  'overrides',
+]);
 const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
 
 export const adaptCommand: Command = {
@@ -21,13 +33,14 @@ export const adaptCommand: Command = {
   summary: "high-resolution adaptation of a model with Gram anchoring (DINOv3) on a project's images",
   usage:
     'usage: dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M]\n' +
-    '                       [--resume] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON|@file.json]\n\n' +
+    '                       [--resume] [--checkpoint-minutes K] [--run NAME] [--threads T] [--device D] [--overrides JSON|@file.json]\n\n' +
     'M: a model id (project or user models folder), a model folder or a .safetensors file. M is the starting\n' +
     "point and the frozen Gram teacher: the student's patch-token Gram matrices on its global crops are kept\n" +
     "close to M's on the same crops at a higher resolution, while each step draws a (global, local, gram) crop\n" +
     'size triple (adapt-cpu: 224–320 px globals; adapt-gpu: 384–512 px). Before it starts it prints the\n' +
     'estimated memory per size triple ("this needs ~N GB"). Run folder, checkpoints, --minutes, --resume and\n' +
     'Ctrl-C behave as in dinoscope pretrain; dense-feature health (locality, CLS-patch cosine) is logged.\n' +
+    "D (--device): auto (the hardware probe's choice), cpu, webgpu or cuda; default the preset's.\n" +
     'Progress lines on stderr; a JSON summary on stdout.',
   async run(argv, io) {
     const r = await readRunFlags('adapt', argv, KNOWN, ['resume']);
@@ -42,7 +55,7 @@ export const adaptCommand: Command = {
       ...loopOptions(r, io),
       model,
       preset: preset as PresetName | undefined,
-      overrides: withThreads(r.overrides, r),
+      overrides: withRuntime(r.overrides, r),
     });
     return reportRun(summary, io, r);
   },

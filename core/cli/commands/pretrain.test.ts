@@ -35,6 +35,8 @@ describe('dinoscope pretrain', () => {
       [['--project', proj, '--preset', 'huge'], /unknown preset "huge"/],
       [['--project', proj, '--steps', '5', '--minutes', '1'], /either --steps or --minutes/],
       [['--project', proj, '--overrides', '{"nosuch":1}'], /unknown key nosuch/],
+      [['--project', proj, '--device', 'tpu'], /--device must be auto, cpu, webgpu, cuda, got "tpu"/],
+      [['--project', proj, '--resume', '--device', 'cpu'], /--device applies when a run starts/],
     ];
     for (const [args, msg] of cases) {
       const r = cli(['pretrain', ...args]);
@@ -156,5 +158,16 @@ describe('dinoscope pretrain --from', () => {
     const none = cli(['pretrain', '--project', proj, '--tiny', '--steps', '1', '--run', 'from-none', '--from', dir]);
     expect(none.status, none.stderr).toBe(2);
     expect(none.stderr).toBe(`dinoscope pretrain: --from ${dir}: no model.safetensors in this folder.\n`);
+  }, 60_000);
+});
+
+describe('dinoscope pretrain --device', () => {
+  it("records the device asked for in the run's config (the quick preset's own is cpu)", () => {
+    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'device-auto', '--device', 'auto']);
+    expect(r.status, r.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(proj, 'runs', 'device-auto', 'train-config.json'), 'utf8')) as {
+      runtime: { device: string };
+    };
+    expect(config.runtime.device).toBe('auto');
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
 import { runPretrain } from '../../train/run.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
-import { loopOptions, mergeOverrides, readRunFlags, reportRun, withThreads } from '../run-flags.js';
+import { loopOptions, mergeOverrides, readRunFlags, reportRun, withRuntime } from '../run-flags.js';
 
 const KNOWN = new Set([
   'project',
@@ -19,6 +19,7 @@ const KNOWN = new Set([
   'checkpoint-minutes',
   'run',
   'threads',
+  'device',
   'overrides',
   'tiny',
 ]);
@@ -31,7 +32,7 @@ export const pretrainCommand: Command = {
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
-    '                          [--threads T] [--overrides JSON|@file.json] [--tiny]\n\n' +
+    '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
@@ -46,6 +47,7 @@ export const pretrainCommand: Command = {
     '  same step counter, optimizer and teacher; the schedules are re-planned over the new total from the\n' +
     "  checkpoint's step on, joined to where the run stood by a short ramp (no restart, no second warm-up).\n" +
     'A NaN loss stops the run with an error naming the step; the last checkpoint is kept, not overwritten.\n' +
+    "--device: where the run trains: auto (the hardware probe's choice), cpu, webgpu or cuda (the preset's by default).\n" +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
     '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +
     'Progress lines on stderr; a JSON summary on stdout.',
@@ -63,7 +65,7 @@ export const pretrainCommand: Command = {
     const summary = await runPretrain(project, {
       ...loopOptions(r, io),
       preset: preset as PresetName | undefined,
-      overrides: withThreads(overrides, r),
+      overrides: withRuntime(overrides, r),
     });
     return reportRun(summary, io, r);
   },
