@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../core/analysis/fixture.js';
 import { importedProject } from '../core/app/fixture-service.js';
@@ -231,6 +231,34 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     await page.waitForTimeout(1000);
     expect(await train.root.count()).toBe(0);
     expect(consoleErrors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+  });
+
+  it('keeps New run on screen when the run list arrives after the click (a slow host)', async () => {
+    await page.goto(serve.url);
+    await page.getByTestId('project-view').waitFor();
+    // Hold the panel's first run list until "+ New run" was clicked: opening the panel must not then
+    // switch to the latest run (the project has one from the first test) over the user's choice.
+    let release!: () => void;
+    const clicked = new Promise<void>((r) => (release = r));
+    let held = 0;
+    let answered!: () => void;
+    const listed = new Promise<void>((r) => (answered = r));
+    await page.route('**/api/call/trainingRuns', async (route: Route) => {
+      const first = held++ === 0;
+      if (first) await clicked;
+      await route.continue();
+      if (first) answered();
+    });
+    const train = new TrainPage(page);
+    await train.open();
+    await train.root.getByTestId('train-new').click();
+    release();
+    await listed;
+    await page.waitForTimeout(500); // the panel has had the list and its chance to switch
+    await train.waitSetup();
+    expect(await train.root.getByTestId('train-new').getAttribute('aria-current')).toBe('page');
+    await page.unroute('**/api/call/trainingRuns');
+    await train.close();
   });
 
   it('shows the NaN alert with the run paused; Stop ends it', async () => {

@@ -15,6 +15,8 @@ export class TrainState {
   open = $state(false);
   /** The run on screen; null shows the setup form. */
   view = $state<string | null>(null);
+  /** Counts the choices of what the panel shows (select, showSetup), so show() never undoes a newer one. */
+  private navigations = 0;
   /** Bumped when the setup form must reset to `setup` (a model row's "Adapt to high resolution"). */
   setup = $state.raw<SetupRequest & { seq: number }>({ stage: 'pretrain', from: null, seq: 0 });
   runs = $state.raw<TrainRunInfo[]>([]);
@@ -71,10 +73,13 @@ export class TrainState {
     this.publish();
   }
 
-  /** Opens the panel on the live run, else the latest run, else the setup form. */
+  /** Opens the panel on the live run, else the latest run, else the setup form — unless the user chose
+   * something (New run, a run) while the run list was loading: their choice stands. */
   async show(): Promise<void> {
     this.open = true;
+    const chosen = this.navigations;
     await this.refreshRuns();
+    if (this.navigations !== chosen) return;
     const live = this.runs.find((r) => r.status === 'running' || r.status === 'paused');
     const latest = [...this.runs].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
     const pick = this.view && this.runs.some((r) => r.name === this.view) ? this.view : ((live ?? latest)?.name ?? null);
@@ -83,6 +88,7 @@ export class TrainState {
 
   /** Opens the panel's setup form for `req` (a model row's "Adapt to high resolution"). */
   async showSetup(req: SetupRequest): Promise<void> {
+    this.navigations++;
     this.setup = { ...req, seq: this.setup.seq + 1 };
     this.view = null;
     this.open = true;
@@ -105,6 +111,7 @@ export class TrainState {
 
   /** Shows a run: its recorded steps, then live ones as they come. */
   async select(name: string | null): Promise<void> {
+    this.navigations++;
     if (name === this.view && (name === null || this.buf.length)) return;
     this.view = name;
     this.buf = [];
