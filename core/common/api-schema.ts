@@ -103,11 +103,15 @@ export const exportRequest = object({
   pixelsPerPatch: optional(number({ int: true, min: 1, max: 64 })),
 });
 
+/** The longest budget a run accepts, in steps or minutes (a week). */
+export const MAX_TRAIN_STEPS = 10_000_000;
+export const MAX_TRAIN_MINUTES = 7 * 24 * 60;
+
 /** TrainExtendOptions: more steps or minutes for a finished run (its schedules re-planned). */
 export const trainExtendOptions = refine(
   object({
-    steps: optional(number({ int: true, min: 1, max: 10_000_000 })),
-    minutes: optional(number({ gt: 0, max: 10_080 })),
+    steps: optional(number({ int: true, min: 1, max: MAX_TRAIN_STEPS })),
+    minutes: optional(number({ gt: 0, max: MAX_TRAIN_MINUTES })),
   }),
   eitherOf('steps', 'minutes'),
 );

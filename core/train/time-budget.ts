@@ -7,21 +7,20 @@
 // start of the first step (start-up — loading images, building graphs — comes on top, as in the Train
 // panel's estimate, core/train/host/timing.ts).
 
+import { MAX_TRAIN_MINUTES, MAX_TRAIN_STEPS } from '../common/api-schema.js';
 import { FieldError } from '../common/errors.js';
 
 /** The largest budgets taken: a week of minutes, ten million steps (beyond them a typo is likelier). */
-const MAX_MINUTES = 7 * 24 * 60;
-const MAX_STEPS = 10_000_000;
 
 /** BAD_INPUT unless `steps` / `minutes` (either may be absent, not both given) are a usable budget; `flag`
  * names them as the caller's user knows them (CLI flags by default). */
 export function checkBudget(steps: unknown, minutes: unknown): void {
   const shown = (v: unknown): string => (typeof v === 'number' ? String(v) : JSON.stringify(v));
   if (steps !== undefined && minutes !== undefined) throw new FieldError('minutes', 'give either {steps} or {minutes}, not both.');
-  if (steps !== undefined && !(typeof steps === 'number' && Number.isInteger(steps) && steps > 0 && steps <= MAX_STEPS))
-    throw new FieldError('steps', `must be a whole number from 1 to ${MAX_STEPS}, got ${shown(steps)}.`);
-  if (minutes !== undefined && !(typeof minutes === 'number' && minutes > 0 && minutes <= MAX_MINUTES))
-    throw new FieldError('minutes', `must be more than 0 and at most ${MAX_MINUTES} (a week), got ${shown(minutes)}.`);
+  if (steps !== undefined && !(typeof steps === 'number' && Number.isInteger(steps) && steps > 0 && steps <= MAX_TRAIN_STEPS))
+    throw new FieldError('steps', `must be a whole number from 1 to ${MAX_TRAIN_STEPS}, got ${shown(steps)}.`);
+  if (minutes !== undefined && !(typeof minutes === 'number' && minutes > 0 && minutes <= MAX_TRAIN_MINUTES))
+    throw new FieldError('minutes', `must be more than 0 and at most ${MAX_TRAIN_MINUTES} (a week), got ${shown(minutes)}.`);
 }
 
 /** Iterations timed before the first estimate; the first of a process is a warm-up (graph compilation) and

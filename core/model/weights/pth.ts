@@ -11,7 +11,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { openRegularFileForReading } from '../../io/regular-file.js';
 import { ZipArchive, type ZipEntry } from '../../io/zip.js';
 import { type PickleGlobal, type PickleValue, unpickle } from './pickle.js';
-import { type SafetensorsDtype, writeSafetensorsStreamed } from './safetensors.js';
+import { type SafetensorsDtype, dtypeBytes, writeSafetensorsStreamed } from './safetensors.js';
 
 /** torch's storage classes, as pickled, and the element type they hold. */
 const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
@@ -26,7 +26,6 @@ const STORAGE_DTYPES: Record<string, SafetensorsDtype> = {
   ByteStorage: 'U8',
   BoolStorage: 'BOOL',
 };
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 /** data.pkl of a checkpoint is ~100 bytes per tensor; a larger one is not a state dict. */
 const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 
@@ -118,7 +117,7 @@ export class PthFile {
       name,
       dtype: r.storage.dtype,
       shape: [...r.shape],
-      byteLength: r.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[r.storage.dtype],
+      byteLength: r.shape.reduce((a, b) => a * b, 1) * dtypeBytes[r.storage.dtype],
     }));
   }
 
@@ -126,7 +125,7 @@ export class PthFile {
   async read(name: string): Promise<Uint8Array> {
     const r = this.refs.get(name);
     if (!r) throw new DinoscopeError('NOT_FOUND', `${this.path}: no tensor named "${name}".`);
-    const el = DTYPE_BYTES[r.storage.dtype];
+    const el = dtypeBytes[r.storage.dtype];
     const numel = r.shape.reduce((a, b) => a * b, 1);
     const entry = this.storageEntry(r.storage.key);
     if (numel === 0) return new Uint8Array(0);

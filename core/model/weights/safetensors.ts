@@ -12,7 +12,19 @@ import { floatToBf16, floatToHalf, halfToFloat } from '../../common/half.js';
 
 export type SafetensorsDtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
-const dtypeBytes: Record<SafetensorsDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** Bytes per element of each dtype (also the element sizes of PyTorch's storages, pth.ts). */
+export const dtypeBytes: Record<SafetensorsDtype, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** The reference implementation refuses headers over 100 MB; so do we. */
 const MAX_HEADER_BYTES = 100_000_000;
