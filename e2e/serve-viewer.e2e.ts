@@ -15,7 +15,6 @@ import { dropFiles, ProjectPage } from './pages/project.js';
 import { StartPage } from './pages/start.js';
 import { ViewerPage } from './pages/viewer.js';
 import { chromiumMissing } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
 import { TileLog } from './support/network.js';
 import { decodeRgb, diffStats, dziTileRect, expectedPattern } from './support/pixels.js';
 import { callApi, type RunningServe } from './support/serve.js';
@@ -47,7 +46,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
     dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-'));
     slides = join(dir, 'slides');
     await mkdir(slides);
-    const fixture = writePyramidalTiff(join(slides, 'big.tif'), {
+    await writePyramidalTiff(join(slides, 'big.tif'), {
       width: SIDE,
       height: SIDE,
       tile: 256,
@@ -55,9 +54,7 @@ describe.skipIf(skip !== null)('serve host in Chromium: import, view, zoom, pan 
       quality: 90,
       pixelsPerMm: 1000 / MPP,
     });
-    buildCliAndRenderer();
-    await fixture;
-    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors, { build: false }));
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));

@@ -1,13 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser end-to-end tests against the serve host (and Electron where its binary exists). One at a time:
-// each starts its own host and browser.
+// Browser end-to-end tests against the serve host (and Electron where its binary exists). Each file starts
+// its own host (a free port, its own home folder) and browser, so two files run at once; the CLI and
+// renderer are built once before them (support/global-setup.ts).
 export default defineConfig({
   test: {
     include: ['e2e/**/*.e2e.ts'],
     testTimeout: 300_000,
     hookTimeout: 600_000,
-    fileParallelism: false,
+    globalSetup: ['e2e/support/global-setup.ts'],
+    fileParallelism: true,
+    maxWorkers: 2,
     pool: 'forks',
   },
 });

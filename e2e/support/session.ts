@@ -1,11 +1,10 @@
-// One browser session per e2e file: the built CLI and renderer, the serve host on a project (or the start
-// screen) with its home folder inside the test's temp folder, and Chromium on a page that records console
+// One browser session per e2e file: the serve host (the CLI and renderer the run's global setup built) on a
+// project (or the start screen) with its home folder inside the test's temp folder, and Chromium on a page that records console
 // errors. endSession closes what was opened (also after a half-finished start) and removes the folder.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from './browser.js';
-import { buildCliAndRenderer } from './build.js';
 import { startServe, type RunningServe } from './serve.js';
 
 export interface BrowserSession {
@@ -14,15 +13,13 @@ export interface BrowserSession {
   page: Page;
 }
 
-/** `build: false` when the caller built already (to overlap the build with writing its fixture); `env`
- * goes to the host (startServe). */
+/** `env` goes to the host (startServe). */
 export async function startSession(
   project: string | null,
   dir: string,
   consoleErrors: string[],
-  opts: { build?: boolean; env?: Record<string, string> } = {},
+  opts: { env?: Record<string, string> } = {},
 ): Promise<BrowserSession> {
-  if (opts.build !== false) buildCliAndRenderer();
   const serve = await startServe(project, join(dir, 'home'), opts.env);
   try {
     const browser = await launchChromium();
