@@ -42,12 +42,14 @@ if (want('cli')) {
     // scan.worker: search-index scan threads (core/features/index/pool.ts loads ./scan.worker.js beside main.js).
     // train.worker: training child processes (core/train/host/spawn.ts forks ./train.worker.js beside main.js,
     // or ../cli/train.worker.js from dist/electron/main.cjs; core/io/fork.ts). probe.worker: the hardware probe's child (core/hardware/hardware.ts), found the same way.
+    // gpu-check.worker: `dinoscope hardware --check`'s child (core/train/gpu-check.ts), found the same way.
     entryPoints: {
       main: 'core/cli/main.ts',
       'crops.worker': 'core/data/train/crops.worker.ts',
       'scan.worker': 'core/features/index/scan.worker.ts',
       'train.worker': 'core/train/host/worker.ts',
       'probe.worker': 'core/hardware/probe-worker.ts',
+      'gpu-check.worker': 'core/train/gpu-check-child.ts',
       'reader.worker': 'core/reader-pool/reader.worker.ts',
       'fit.worker': 'core/analysis/fit.worker.ts',
     },

@@ -4,6 +4,7 @@ import { adaptCommand } from './commands/adapt.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
+import { hardwareCommand } from './commands/hardware.js';
 import { indexCommand } from './commands/index.js';
 import { importCommand } from './commands/import.js';
 import { infoCommand } from './commands/info.js';
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   demoCommand,
   exportCommand,
   extractCommand,
+  hardwareCommand,
   importCommand,
   indexCommand,
   infoCommand,

@@ -70,7 +70,7 @@ describe('plain notes of unavailable providers', () => {
     expectPlain(cuda.note);
     expect(cuda.note).toBe(
       'The CUDA provider files of onnxruntime are not installed with Dinoscope. Dinoscope runs on the CPU instead. ' +
-        'To use an NVIDIA GPU, reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (it downloads them); nothing to do on a computer without an NVIDIA GPU.',
+        'To use an NVIDIA GPU, run "ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node" in the Dinoscope folder (it downloads them); nothing to do on a computer without an NVIDIA GPU.',
     );
     expect(cuda.detail).toContain(`Failed to load library ${shared}: cannot open shared object file`);
     expect(cuda.detail).toContain('OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');

@@ -32,7 +32,7 @@ function explainCuda(raw: string): Explanation {
   ) {
     return {
       missing: 'the CUDA provider files of onnxruntime are not installed with Dinoscope',
-      todo: `To use an NVIDIA GPU, reinstall onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12 (it downloads them); ${noNvidia}`,
+      todo: `To use an NVIDIA GPU, run "ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node" in the Dinoscope folder (it downloads them); ${noNvidia}`,
     };
   }
   if (/libcuda\.so(\.\d+)*: cannot open/.test(raw)) {

@@ -1,6 +1,6 @@
 // The GPU check (gpu-check.ts) as a child process entry, so the parent can start it with the environment a
-// provider needs before onnxruntime loads (e.g. core/hardware/swiftshader.ts): `node --import tsx
-// core/train/gpu-check-child.ts PROVIDER [GRAPH-PREFIX…]` prints the results as one JSON line on stdout,
+// provider needs before onnxruntime loads (e.g. core/graph/swiftshader.ts): `node --import tsx
+// core/train/gpu-check-child.ts PROVIDER [GRAPH-PREFIX…]` (bundled: dist/cli/gpu-check.worker.js) prints the results as one JSON line on stdout,
 // one progress line per graph on stderr.
 import type { Provider } from '../graph/runtime.js';
 import { gpuCheck } from './gpu-check.js';

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serialize } from '../graph/onnx.js';
+import { findWorker } from '../io/fork.js';
 import { type Placement, measurePlacement, placementFeeds, placementFromTrace } from '../graph/placement.js';
 import { type Provider, StepRunner } from '../graph/runtime.js';
 import { type HostTensor, type Tensor, hostTensor } from '../graph/tensor.js';
@@ -159,21 +160,22 @@ export async function gpuCheck(
 }
 
 /**
- * gpuCheck in a child process (gpu-check-child.ts, run from the source tree with tsx) started with `env`, so
- * a provider's environment (core/graph/swiftshader.ts) is in place before onnxruntime loads. `log` gets
- * the child's progress lines; a failing child rejects with the end of its stderr.
+ * gpuCheck in a child process started with `env`, so a provider's environment (core/graph/swiftshader.ts)
+ * is in place before onnxruntime loads: the bundled gpu-check.worker.js beside the CLI (dist/cli), else
+ * gpu-check-child.ts with tsx from the source tree. `log` gets the child's progress lines; a failing child
+ * rejects with the end of its stderr.
  */
 export async function gpuCheckInChild(
   provider: Provider,
   env: NodeJS.ProcessEnv,
   opts: { only?: string[]; log?: (line: string) => void } = {},
 ): Promise<GraphCheck[]> {
-  const entry = fileURLToPath(new URL('./gpu-check-child.ts', import.meta.url));
+  const entry = findWorker('gpu-check.worker.js', 'train/gpu-check-child.ts');
   const root = fileURLToPath(new URL('../..', import.meta.url)); // tsx resolves from the repository root
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, provider, ...(opts.only ?? [])], {
-      cwd: root,
-      env,
+    const child = spawn(process.execPath, [...(entry.ts ? ['--import', 'tsx'] : []), entry.path, provider, ...(opts.only ?? [])], {
+      cwd: entry.ts ? root : undefined,
+      env: { ...env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
