@@ -3,7 +3,8 @@
 # `--device webgpu`, then `--device auto` resuming the webgpu store, on a generated SIDE × SIDE-patch PNG
 # with a random ViT-S/14 reg4 (tiles of 20 × 20 patches); prints each run's log and summary (provider,
 # patches/s), the providers each store's manifest records, and max |webgpu − cpu| / rms over the stored
-# (float16) features. Run by run.sh (NODE = the packed Node); locally it uses this checkout's node.
+# (float16) features; then `dinoscope hardware --check` on webgpu and cuda. Run by run.sh (NODE = the packed
+# Node); locally it uses this checkout's node.
 set -u
 R=$PWD; W=/tmp/dinoscope-devcheck; OUTD=${OUT:-/tmp/dinoscope-device}; SIDE=${SIDE:-128}; N=${NODE:-node}
 rm -rf "$W"; mkdir -p "$W" "$OUTD"
@@ -17,3 +18,5 @@ X webgpu --project "$W/p-gpu" --device webgpu
 X auto-resume --project "$W/p-gpu"
 for p in cpu gpu; do echo "== manifest providers ($p): $("$N" -e "const fs=require('fs'),path=require('path');const d='$W/p-'+'$p'+'/cache/features';for(const f of fs.readdirSync(d,{recursive:true}))if(f.endsWith('.zarr/zarr.json'))console.log(JSON.stringify(JSON.parse(fs.readFileSync(path.join(d,f),'utf8')).attributes.dinoscope.providers))")"; done
 echo "== webgpu vs cpu stored features: $("$N" .devgpu/devcheck.mjs compare "$W/p-gpu" "$W/p-cpu")"
+# Placement and CPU equality of the extraction and training graphs on each provider that opens here.
+for p in webgpu cuda; do echo "== dinoscope hardware --check $p (rc at the end):"; D hardware --check "$p" >"$OUTD/hardware-$p.json" 2>"$OUTD/hardware-$p.err"; rc=$?; tail -3 "$OUTD/hardware-$p.err"; echo "rc $rc"; done

@@ -16,6 +16,6 @@ ldconfig
 # The NVIDIA driver's Vulkan ICD and EGL vendor files on these machines (README.md).
 export VK_DRIVER_FILES=${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}
 export __EGL_VENDOR_LIBRARY_FILENAMES=${__EGL_VENDOR_LIBRARY_FILENAMES:-/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json}
-NODE="$P/node" SIDE=${SIDE:-128} OUT="$OUT" timeout 150 bash scripts/device/check.sh 2>&1 | tee "$OUT/check.log"
+NODE="$P/node" SIDE=${SIDE:-128} OUT="$OUT" timeout 240 bash scripts/device/check.sh 2>&1 | tee "$OUT/check.log"
 PY=$(command -v python3)
 BENCH_PYTHON=${BENCH_PYTHON:-$PY} timeout "${BENCH_TIMEOUT:-400}" "$P/node" .devgpu/gpu.mjs 2>&1 | grep -v '^ *at \|^Warning\|FutureWarning\|WeightNorm' | tee "$OUT/gpu.log"
