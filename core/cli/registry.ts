@@ -1,6 +1,7 @@
 // The explicit command registry: no discovery by file name.
 import type { Command } from './command.js';
 import { adaptCommand } from './commands/adapt.js';
+import { curateCommand } from './commands/curate.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
@@ -18,6 +19,7 @@ import { setsCommand } from './commands/sets.js';
 
 export const commands: readonly Command[] = [
   adaptCommand,
+  curateCommand,
   demoCommand,
   exportCommand,
   extractCommand,

@@ -1,0 +1,74 @@
+// dinoscope curate on a real project whose features follow its images' textures (core/analysis/fixture.ts:
+// four textures in quadrants, one rotation per image): the tile list lies inside the images, every top-level
+// cluster gets its share, the cap per image holds, and bad flags are BAD_INPUT naming the flag.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { textureAt, writeMosaics, type MosaicSpec } from '../../analysis/fixture.js';
+import { analysisProject } from '../../app/fixture-service.js';
+import { DinoscopeError } from '../../common/errors.js';
+import { readTileList } from '../../data/train/tile-list.js';
+import type { CliIo } from '../command.js';
+import { curateCommand } from './curate.js';
+
+const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 8, noise: 0.2 };
+const GRID = SPEC.side / SPEC.stride; // 32 patches a side: 8 × 8 tiles of 4 patches per image
+let root: string;
+let project: string;
+let ids: string[];
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'dinoscope-cli-curate-'));
+  const p = await analysisProject(root, await writeMosaics(join(root, 'slides'), 3, SPEC), SPEC);
+  project = p.service.requireProject().dir;
+  ids = p.ids;
+  await p.service.close();
+}, 120_000);
+
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: new AbortController().signal };
+  const code = await curateCommand.run(['--project', project, ...argv], io);
+  return { code, out, err };
+}
+
+describe('dinoscope curate', () => {
+  it('writes a balanced tile list inside the images, capped per image', async () => {
+    const r = await run(['--tile-patches', '4', '--tiles', '48', '--levels', '12,4', '--image-cap', '0.4', '--dedup', '0.999']);
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out) as { path: string; candidates: number; duplicates: number; picked: number; clustersAfter: number[] };
+    expect(s.candidates).toBe(3 * 64);
+    expect(s.picked).toBe(48);
+    expect(r.err).toContain('curation: 192 candidate tiles');
+    const list = await readTileList(s.path);
+    expect(s.path).toBe(join(project, 'cache', 'curation', 'curated.json'));
+    expect(list.tiles).toHaveLength(48);
+    const perImage = new Map<string, number>();
+    const perTexture = [0, 0, 0, 0];
+    for (const t of list.tiles) {
+      expect(t.size).toBe(4 * SPEC.stride);
+      expect(t.x % t.size).toBe(0);
+      expect(t.x + t.size).toBeLessThanOrEqual(SPEC.side);
+      expect(t.y + t.size).toBeLessThanOrEqual(SPEC.side);
+      perImage.set(t.imageId, (perImage.get(t.imageId) ?? 0) + 1);
+      perTexture[textureAt(ids.indexOf(t.imageId), t.x / SPEC.stride, t.y / SPEC.stride, GRID)]++;
+    }
+    for (const c of perImage.values()) expect(c).toBeLessThanOrEqual(Math.ceil(0.4 * 48));
+    // Four textures, four top-level clusters: 12 tiles of each.
+    expect(s.clustersAfter).toEqual([12, 12, 12, 12]);
+    expect(perTexture).toEqual([12, 12, 12, 12]);
+  });
+
+  it('refuses bad flags naming them', async () => {
+    await expect(run(['--dedup', '1.5'])).rejects.toThrow(/--dedup is a cosine similarity/);
+    await expect(run(['--levels', '4,x'])).rejects.toThrow(/--levels must be whole numbers/);
+    await expect(run(['--levels', '4,8'])).rejects.toThrow(/fewer clusters than the one below/);
+    await expect(run(['--name', '../x'])).rejects.toBeInstanceOf(DinoscopeError);
+  });
+});
