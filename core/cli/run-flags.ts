@@ -24,6 +24,8 @@ export interface RunFlags {
   device: DeviceRequest | undefined;
   /** --overrides, parsed (undefined without the flag). */
   overrides: Record<string, unknown> | undefined;
+  /** --data: the curated tile list to sample from (`curated` or `curated:NAME`), null for `uniform`, undefined without the flag. */
+  tiles: string | null | undefined;
   /** The project model the run's teacher was registered as at its last checkpoint, once it has one. */
   model: string | null;
 }
@@ -58,6 +60,19 @@ export async function readRunFlags(
   const device = deviceFlag as DeviceRequest | undefined;
   if (device !== undefined && flags.has('resume'))
     throw new DinoscopeError('BAD_INPUT', '--device applies when a run starts: a resumed run keeps the device of its saved config.');
+  const data = flagValue(flags, 'data');
+  let tiles: string | null | undefined;
+  if (data !== undefined) {
+    const m = /^(uniform|curated)(?::(.+))?$/.exec(data);
+    if (!m || (m[1] === 'uniform' && m[2] !== undefined))
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `--data must be uniform, curated or curated:NAME (a list from dinoscope curate), got "${data}".`,
+      );
+    tiles = m[1] === 'uniform' ? null : (m[2] ?? 'curated');
+    if (flags.has('resume'))
+      throw new DinoscopeError('BAD_INPUT', '--data applies when a run starts: a resumed run keeps the data of its saved config.');
+  }
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
   const resumed = flags.get('resume');
@@ -67,7 +82,7 @@ export async function readRunFlags(
       throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
-  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, overrides, model: null };
+  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, overrides, tiles, model: null };
 }
 
 /**
@@ -99,11 +114,13 @@ export function loopOptions(
   };
 }
 
-/** `--threads` and `--device` as overrides (a resumed run keeps its saved config). */
+/** `--threads`, `--device` and `--data` as overrides (a resumed run keeps its saved config). */
 export function withRuntime(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
   if (r.resume) return overrides;
   const runtime = { ...(r.threads !== undefined ? { threads: r.threads } : {}), ...(r.device !== undefined ? { device: r.device } : {}) };
-  return Object.keys(runtime).length ? mergeOverrides(overrides ?? {}, { runtime }) : overrides;
+  let out = Object.keys(runtime).length ? mergeOverrides(overrides ?? {}, { runtime }) : overrides;
+  if (r.tiles !== undefined) out = mergeOverrides(out ?? {}, { data: { tiles: r.tiles } });
+  return out;
 }
 
 /** Prints the summary (and the model the run registered) as JSON; exit 130 when the run stopped early (Ctrl-C / SIGTERM). */

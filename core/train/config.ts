@@ -54,6 +54,11 @@ export interface TrainConfig {
     balance: 'image' | 'area';
     /** Microscopy augmentations (off by default): vertical flips, 90° rotations, HED stain jitter σ (0 = off). */
     microscopy: { vflip: boolean; rot90: boolean; hedSigma: number };
+    /**
+     * A curated tile list of the project to sample from (`dinoscope curate`: cache/curation/NAME.json, made by
+     * core/features/curation); null: points drawn uniformly from each image's tissue.
+     */
+    tiles: string | null;
   };
   masking: {
     /** Fraction of global crops that get iBOT masks (ibot.mask_sample_probability 0.5). */
@@ -182,7 +187,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   batchSize: 32,
   model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null },
   crops: { globalSize: 112, localSize: 48, localCrops: 6 },
-  data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 } },
+  data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 }, tiles: null },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
   loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
@@ -447,6 +452,8 @@ export function validateTrainConfig(c: TrainConfig): void {
     bad(`teacher.momentumHorizon must be in [0, 1], got ${c.teacher.momentumHorizon}`);
   if (c.masking.ratio.length !== 2 || !(c.masking.ratio[0] >= 0 && c.masking.ratio[0] <= c.masking.ratio[1] && c.masking.ratio[1] < 1))
     bad('masking.ratio must be [min, max] with 0 ≤ min ≤ max < 1');
+  if (c.data.tiles !== null && !(typeof c.data.tiles === 'string' && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(c.data.tiles)))
+    bad(`data.tiles must be null or the name of a curated tile list (letters, digits, '.', '-', '_'), got ${JSON.stringify(c.data.tiles)}`);
   if (!(DEVICE_REQUESTS as readonly string[]).includes(c.runtime.device))
     bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);

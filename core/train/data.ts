@@ -5,6 +5,8 @@ import { type BatchConfig, tileSizeFor } from '../data/train/batch.js';
 import { Prefetcher } from '../data/train/prefetch.js';
 import { trainingImages } from './project-images.js';
 import { buildSamplingPlan } from '../data/train/sampler.js';
+import { type CuratedTiles, readTileList } from '../data/train/tile-list.js';
+import { curatedTilesPath } from '../features/curation/curated-tiles.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { Project } from '../project/project.js';
 import { type RngState } from '../data/train/random.js';
@@ -56,6 +58,7 @@ export async function projectBatches(
     ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}),
     level: c.data.level,
     balance: c.data.balance,
+    ...(c.data.tiles !== null ? { tiles: await curatedTiles(project, c.data.tiles, log) } : {}),
     log,
   });
   return Prefetcher.start({
@@ -64,6 +67,16 @@ export async function projectBatches(
     startStep,
     ...(sizes ? { sizesFor: (step: number) => sizes.at(step) } : {}),
   });
+}
+
+/** The tiles of the project's curated list `name` (core/features/curation), said in the run's log. */
+async function curatedTiles(project: Project, name: string, log?: (line: string) => void): Promise<CuratedTiles['tiles']> {
+  const list = await readTileList(curatedTilesPath(project, name));
+  const images = new Set(list.tiles.map((t) => t.imageId)).size;
+  log?.(
+    `data: sampling from the curated set "${name}": ${list.tiles.length} tiles on ${images} images, chosen with feature set ${list.featureSet} (${list.stats.duplicates} near-duplicates removed, ${list.stats.clustersAfter.length} clusters balanced).`,
+  );
+  return list.tiles;
 }
 
 /**

@@ -11,6 +11,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { readTileList } from '../../data/train/tile-list.js';
 import type { CliIo } from '../command.js';
 import { curateCommand } from './curate.js';
+import { pretrainCommand } from './pretrain.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 8, noise: 0.2 };
 const GRID = SPEC.side / SPEC.stride; // 32 patches a side: 8 × 8 tiles of 4 patches per image
@@ -30,11 +31,11 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 });
 
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+async function run(argv: string[], command = curateCommand): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), signal: new AbortController().signal };
-  const code = await curateCommand.run(['--project', project, ...argv], io);
+  const code = await command.run(['--project', project, ...argv], io);
   return { code, out, err };
 }
 
@@ -64,6 +65,15 @@ describe('dinoscope curate', () => {
     expect(s.clustersAfter).toEqual([12, 12, 12, 12]);
     expect(perTexture).toEqual([12, 12, 12, 12]);
   });
+
+  it('pretrain --data curated samples from the list and says so', async () => {
+    const r = await run(['--tiny', '--steps', '2', '--threads', '1', '--run', 'cur', '--data', 'curated'], pretrainCommand);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/data: sampling from the curated set "curated": 48 tiles on 3 images, chosen with feature set /);
+    const missing = run(['--tiny', '--steps', '1', '--run', 'cur2', '--data', 'curated:nope'], pretrainCommand);
+    await expect(missing).rejects.toThrow(/nope\.json does not exist: make the curated set first \(dinoscope curate\)/);
+    await expect(run(['--tiny', '--data', 'sometimes'], pretrainCommand)).rejects.toThrow(/--data must be uniform, curated or curated:NAME/);
+  }, 300_000);
 
   it('refuses bad flags naming them', async () => {
     await expect(run(['--dedup', '1.5'])).rejects.toThrow(/--dedup is a cosine similarity/);

@@ -138,3 +138,37 @@ describe('TileSampler', () => {
     await sampler.close();
   });
 });
+
+describe('sampling from a tile list (a curated set)', () => {
+  it('draws every tile centred inside a listed square, the squares equally often, and skips images not planned', async () => {
+    const lines: string[] = [];
+    const squares = [
+      { imageId: 'slide', x: 640, y: 120, size: 100 },
+      { imageId: 'slide', x: 900, y: 500, size: 100 },
+      { imageId: 'gone', x: 0, y: 0, size: 100 },
+    ];
+    const plan = await buildSamplingPlan([slide, blank], { tileSize: 64, tiles: squares, log: (l) => lines.push(l) });
+    expect(plan.listed).toHaveLength(2);
+    expect(lines).toContain('sampler: 1 listed tiles are on images no longer in the project; left out.');
+    const sampler = new TileSampler(plan);
+    const rng = Rng.seeded(5);
+    const hits = [0, 0];
+    for (let i = 0; i < 200; i++) {
+      const t = await sampler.sample(rng);
+      expect(t.imageId).toBe('slide');
+      const cx = t.x + t.size / 2;
+      const cy = t.y + t.size / 2;
+      const at = squares.findIndex((s) => s.imageId === 'slide' && cx >= s.x - 1 && cx <= s.x + s.size + 1 && cy >= s.y - 1 && cy <= s.y + s.size + 1);
+      expect(at, `tile centred at ${cx}, ${cy}`).toBeGreaterThanOrEqual(0);
+      hits[at]++;
+    }
+    await sampler.close();
+    expect(Math.min(...hits)).toBeGreaterThan(70);
+  });
+
+  it('refuses a list none of whose images are in the project', async () => {
+    await expect(buildSamplingPlan([slide], { tileSize: 64, tiles: [{ imageId: 'gone', x: 0, y: 0, size: 10 }] })).rejects.toThrow(
+      /None of the tile list's images are in this project/,
+    );
+  });
+});

@@ -4,7 +4,8 @@
 // Otsu tissue mask of the thumbnail (the same mask, cached once, as the "Tissue mask" overlay). A TileSampler then draws
 // tiles: pick an image (each equally likely, or weighted by foreground area), a point on its foreground,
 // read the region at the chosen level, resample it to the tile size, and keep it when enough of it is
-// foreground. Images without a foreground are sampled uniformly (and logged).
+// foreground. Images without a foreground are sampled uniformly (and logged). With a tile list (a curated
+// set) it instead picks one listed square, all equally likely, and centres the tile on a point inside it.
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
@@ -15,6 +16,7 @@ import type { ImageReader, RgbImage } from '../reader.js';
 import { scaleFor } from '../resolution.js';
 import { openImage } from '../readers/registry.js';
 import type { Rng } from './random.js';
+import type { ListedTile } from './tile-list.js';
 
 export interface SamplerImage {
   id: string;
@@ -37,6 +39,11 @@ export interface SamplerOptions {
   minForeground?: number;
   /** 'image': each image equally likely (default); 'area': weighted by foreground area at level 0. */
   balance?: 'image' | 'area';
+  /**
+   * A tile list (a curated set, ./tile-list.ts): each tile is drawn from one of its squares, all equally
+   * likely, instead of from a uniform point on the tissue; tiles of images not in `images` are left out.
+   */
+  tiles?: readonly ListedTile[];
   log?: (line: string) => void;
 }
 
@@ -65,6 +72,8 @@ export interface SamplingPlan {
   images: ImagePlan[];
   /** Relative probability of each image. */
   weights: number[];
+  /** With a tile list: its squares (level-0 pixels) on images of `images` (by index), each equally likely. */
+  listed?: { image: number; x: number; y: number; size: number }[];
 }
 
 /** One sampled tile. */
@@ -129,7 +138,19 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
     }
   }
   const weights = plans.map((p) => (opts.balance === 'area' ? (p.mask ? p.foregroundFraction : 1) * p.width * p.height : 1));
-  return { tileSize: opts.tileSize, minForeground: opts.minForeground ?? 0.5, images: plans, weights };
+  const plan: SamplingPlan = { tileSize: opts.tileSize, minForeground: opts.minForeground ?? 0.5, images: plans, weights };
+  if (opts.tiles) {
+    const index = new Map(plans.map((p, i) => [p.id, i]));
+    plan.listed = opts.tiles.flatMap((t) => {
+      const image = index.get(t.imageId);
+      return image === undefined ? [] : [{ image, x: t.x, y: t.y, size: t.size }];
+    });
+    const dropped = opts.tiles.length - plan.listed.length;
+    if (!plan.listed.length)
+      throw new DinoscopeError('BAD_INPUT', "None of the tile list's images are in this project any more: make the curated set again.");
+    if (dropped) opts.log?.(`sampler: ${dropped} listed tiles are on images no longer in the project; left out.`);
+  }
+  return plan;
 }
 
 /** Foreground fraction of the level-0 square (x, y, size) on the plan's mask (mask pixels whose centre falls inside). */
@@ -191,11 +212,26 @@ export class TileSampler {
     return best;
   }
 
+  /** A position for a tile of side `size` centred on a uniform point of a listed square (clamped inside). */
+  private listedPosition(
+    rng: Rng,
+    p: ImagePlan,
+    t: { x: number; y: number; size: number },
+    size: number,
+  ): { x: number; y: number; foreground: number } {
+    const clamp = (v: number, extent: number): number => (extent <= size ? (extent - size) / 2 : Math.min(Math.max(v, 0), extent - size));
+    const x = clamp(t.x + rng.random() * t.size - size / 2, p.width);
+    const y = clamp(t.y + rng.random() * t.size - size / 2, p.height);
+    return { x, y, foreground: tileForeground(p, x, y, size) };
+  }
+
   async sample(rng: Rng): Promise<SampledTile> {
-    const p = this.plan.images[rng.weighted(this.plan.weights)];
+    const listed = this.plan.listed;
+    const t = listed ? listed[rng.int(0, listed.length)] : null;
+    const p = this.plan.images[t ? t.image : rng.weighted(this.plan.weights)];
     const S = this.plan.tileSize;
     const size = S * p.downsample; // tile side in level-0 pixels
-    const pos = this.position(rng, p, size);
+    const pos = t ? this.listedPosition(rng, p, t, size) : this.position(rng, p, size);
     const reader = await this.reader(p);
     // Read the square at the chosen level (level px = level-0 px / levelDownsample), then resample to S × S.
     const lx = Math.round(pos.x / p.levelDownsample);
