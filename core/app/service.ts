@@ -35,6 +35,9 @@ import type {
   TrainStartOptions,
   TrainStepInfo,
   DemoOptions,
+  CurateRequest,
+  CuratedSetInfo,
+  CuratedSetPreview,
 } from '../common/api.js';
 import { AnalysisService } from '../analysis/service.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -44,6 +47,10 @@ import { checkDevice, chooseDevice } from '../features/extract/device.js';
 import { estimateExtraction } from '../features/extract/estimate.js';
 import { checkExtractOptions, extractFeatures, featureSetId } from '../features/extract/project.js';
 import { deleteFeatureSet, useFeatureSet } from '../features/sets.js';
+import { curate } from '../features/curation/curate.js';
+import { curatedTilesPath } from '../features/curation/curated-tiles.js';
+import { curatedSetInfo, curatedSetPreview, listCuratedSets } from '../features/curation/sets.js';
+import { readTileList } from '../data/train/tile-list.js';
 import { workingResolution } from '../features/extract/resolution.js';
 import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
@@ -414,6 +421,43 @@ export class AppService implements DinoscopeApi, AssetSource {
       }),
     );
     return this.openProject(plan.dir);
+  }
+
+  // ---- curated training tiles (core/features/curation) ----
+
+  async curateTiles(request: CurateRequest): Promise<CuratedSetInfo> {
+    const project = this.requireProject();
+    const name = request.name ?? 'curated';
+    const stages = ['candidate tiles', 'near-duplicates', 'tiles picked'];
+    await this.jobs.run('curate', `Curate training tiles (${name})`, stages.length, async (job) => {
+      job.progress(0, stages.length, 'Embedding candidate tiles');
+      return curate(
+        project,
+        {
+          set: request.set,
+          name,
+          target: request.tiles,
+          tilePatches: request.tilePatches,
+          dedupThreshold: request.dedup,
+          levels: request.levels,
+          perImageCap: request.imageCap,
+          seed: request.seed,
+        },
+        (line) => {
+          const stage = stages.findIndex((s) => line.includes(s));
+          if (stage >= 0) job.progress(stage + 1, stages.length, line.replace(/^curation: /, ''));
+        },
+      );
+    });
+    return curatedSetInfo(name, await readTileList(curatedTilesPath(project, name)));
+  }
+
+  async curatedSets(): Promise<CuratedSetInfo[]> {
+    return listCuratedSets(this.requireProject());
+  }
+
+  async curatedSetPreview(name: string, perCluster?: number): Promise<CuratedSetPreview> {
+    return curatedSetPreview(this.requireProject(), name, perCluster);
   }
 
   /** The open project's analysis service (created on first use, dropped with the project). */

@@ -138,6 +138,24 @@ export const modelDownloadOptions = object({
   sha256: optional(string({ pattern: /^[0-9a-fA-F]{64}$/, patternWords: '64 hexadecimal digits' })),
 });
 
+/** A curated tile list's name (a file name under the project's cache/curation/). */
+export const curatedName = string({
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')",
+  maxLength: 64,
+});
+
+export const curateRequest = object({
+  set: optional(id),
+  name: optional(curatedName),
+  tiles: optional(number({ int: true, gt: 0 })),
+  tilePatches: optional(number({ int: true, min: 1, max: 256 })),
+  dedup: optional(number({ gt: 0, max: 1 })),
+  levels: optional(array(number({ int: true, min: 1 }))),
+  imageCap: optional(number({ gt: 0, max: 1 })),
+  seed: optional(number({ int: true, min: 0 })),
+});
+
 export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
 
 /** The argument schema of every method of the contract. */
@@ -182,6 +200,9 @@ export const apiSchemas = {
   resumeTraining: args(['run', runName]),
   stopTraining: args(['run', runName]),
   startDemo: args(['options', optional(demoOptions)]),
+  curateTiles: args(['request', curateRequest]),
+  curatedSets: args(),
+  curatedSetPreview: args(['name', curatedName], ['perCluster', optional(number({ int: true, min: 1, max: 32 }))]),
 } as const satisfies Record<ApiMethod, Schema<unknown[]>>;
 
 // ---- compile-time agreement of the schemas with DinoscopeApi ----

@@ -156,7 +156,8 @@ export interface AppInfo {
   nativeDialogs: boolean;
 }
 
-export type JobKind = 'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps';
+export type JobKind =
+  'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -589,6 +590,51 @@ export interface TrainAlert {
   paused: boolean;
 }
 
+/** A curated training set (core/features/curation): tiles of the collection, deduplicated and balanced. */
+export interface CurateRequest {
+  /** Feature set whose embeddings choose the tiles (default: the active one). */
+  set?: string;
+  /** Name of the list (default 'curated'; letters, digits, '.', '-', '_'). */
+  name?: string;
+  /** Tiles to pick (default: half of the distinct tiles). */
+  tiles?: number;
+  /** Tile side in patches (default 14). */
+  tilePatches?: number;
+  /** Cosine similarity at or above which two tiles are duplicates (default 0.98). */
+  dedup?: number;
+  /** Clusters per level, bottom first (default ≈ √n, then ≈ n^¼). */
+  levels?: number[];
+  /** At most this fraction of the tiles from one image (default 1). */
+  imageCap?: number;
+  seed?: number;
+}
+
+export interface CuratedSetInfo {
+  name: string;
+  featureSet: string;
+  modelId: string;
+  createdAt: string;
+  /** Tiles in the list, and the images they come from. */
+  tiles: number;
+  images: number;
+  candidates: number;
+  duplicates: number;
+  /** Distinct tiles per top-level cluster, and tiles picked from each. */
+  clustersBefore: number[];
+  clustersAfter: number[];
+}
+
+/** A few tiles of each top-level cluster of a curated set, as small JPEG data URLs (the Train panel's mosaic). */
+export interface CuratedSetPreview {
+  name: string;
+  clusters: {
+    cluster: number;
+    before: number;
+    after: number;
+    samples: { imageId: string; x: number; y: number; size: number; url: string }[];
+  }[];
+}
+
 export interface DemoOptions {
   /** Training budget in minutes (default 3). */
   minutes?: number;
@@ -666,6 +712,12 @@ export interface DinoscopeApi {
   extendTraining(run: string, options: TrainExtendOptions): Promise<TrainRunInfo>;
   /** Generates the sample collection, pretrains, extracts and opens it; progress as a 'demo' job. */
   startDemo(options?: DemoOptions): Promise<ProjectSummary>;
+  /** Builds a curated tile list from the project's features (a 'curate' job); training can sample from it. */
+  curateTiles(request: CurateRequest): Promise<CuratedSetInfo>;
+  /** The project's curated tile lists, newest first. */
+  curatedSets(): Promise<CuratedSetInfo[]>;
+  /** Up to `perCluster` tiles of each top-level cluster of the list `name`. */
+  curatedSetPreview(name: string, perCluster?: number): Promise<CuratedSetPreview>;
 }
 
 /** Events pushed from the host to the UI. */
@@ -725,6 +777,9 @@ export const apiMethods = {
   stopTraining: true,
   extendTraining: true,
   startDemo: true,
+  curateTiles: true,
+  curatedSets: true,
+  curatedSetPreview: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 
 export const apiEvents = {

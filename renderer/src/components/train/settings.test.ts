@@ -34,6 +34,7 @@ const form = (patch: Partial<TrainForm> = {}): TrainForm => ({
   advanced: advancedFromPreset(quick),
   extra: '',
   name: '',
+  tiles: null,
   ...patch,
 });
 
@@ -46,6 +47,13 @@ describe('setup form → start options', () => {
       from: null,
       minutes: 2.5,
       name: 'r1',
+    });
+  });
+
+  it('samples from a chosen curated set (data.tiles), under the extra JSON', () => {
+    expect(startOptions(form({ tiles: 'curated' }), quick).overrides).toEqual({ data: { tiles: 'curated' } });
+    expect(startOptions(form({ tiles: 'a', extra: '{"data": {"tiles": "b", "level": 1}}' }), quick).overrides).toEqual({
+      data: { tiles: 'b', level: 1 },
     });
   });
 

@@ -28,6 +28,8 @@ export interface TrainForm {
   /** Extra overrides as JSON text ('' for none). */
   extra: string;
   name: string;
+  /** A curated tile list to sample from (config data.tiles), or null: the tissue of every image, uniformly. */
+  tiles: string | null;
 }
 
 export function advancedFromPreset(p: TrainPresetInfo): AdvancedSettings {
@@ -88,7 +90,8 @@ export function advancedOverrides(adv: AdvancedSettings, preset: TrainPresetInfo
 
 /** The API options of a filled-in form (throws on bad extra JSON). */
 export function startOptions(form: TrainForm, preset: TrainPresetInfo): TrainStartOptions {
-  const overrides = deepMerge(advancedOverrides(form.advanced, preset, form.from === null), parseExtra(form.extra));
+  const tiles = form.tiles ? { data: { tiles: form.tiles } } : {};
+  const overrides = deepMerge(deepMerge(advancedOverrides(form.advanced, preset, form.from === null), tiles), parseExtra(form.extra));
   return {
     stage: form.stage,
     preset: form.preset,

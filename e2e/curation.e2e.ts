@@ -1,0 +1,75 @@
+// A curated training set from the Train panel in Chromium against the serve host: three texture mosaics with
+// SYNTHETIC features (each texture its own direction), "Curate…" makes the list as a job, the panel then
+// trains from it (Training tiles: the set) and shows its tiles per cluster before and after balancing and a
+// few tiles of each cluster. Set E2E_SHOTS=<folder> to keep a screenshot.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
+import { importedProject } from '../core/app/fixture-service.js';
+import { TrainPage } from './pages/train.js';
+import { ProjectPage } from './pages/project.js';
+import { chromiumMissing } from './support/browser.js';
+import type { RunningServe } from './support/serve.js';
+import { endSession, startSession } from './support/session.js';
+
+const SPEC: MosaicSpec = { side: 1344, stride: 14, dim: 16, noise: 0.3 };
+const skip = chromiumMissing();
+
+describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
+  let dir: string;
+  let serve: RunningServe;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-curate-'));
+    const p = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 3, SPEC));
+    await writeSyntheticFeatures(p.service.requireProject(), p.ids, SPEC, 'set');
+    await p.service.close();
+    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
+  });
+
+  afterAll(() => endSession({ browser, serve }, dir));
+
+  it('makes a curated set, trains from it, and shows its clusters and tiles', async () => {
+    if (skip) return;
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(serve.url);
+    await new ProjectPage(page).root.waitFor();
+    const train = new TrainPage(page);
+    await train.open();
+    await train.waitSetup();
+    const tiles = train.root.getByTestId('train-tiles');
+    expect(await tiles.getAttribute('data-value')).toBe('');
+    expect(await train.root.getByTestId('train-tiles-curated').isDisabled()).toBe(true);
+
+    await train.root.getByTestId('train-tiles-curate-open').click();
+    await train.root.getByTestId('train-tiles-count').fill('40');
+    await train.root.getByTestId('train-tiles-dedup').fill('0.999');
+    await train.root.getByTestId('train-tiles-make').click();
+    await train.root.locator('[data-testid="train-tiles"][data-value="curated"]').waitFor({ timeout: 60_000 });
+    const summary = train.root.getByTestId('train-tiles-summary');
+    expect(await summary.textContent()).toMatch(/40\s*tiles from 3 images/);
+    const rows = summary.getByTestId('train-tiles-cluster');
+    const after: number[] = [];
+    for (const r of await rows.all()) after.push(Number(await r.getAttribute('data-after')));
+    expect(after.length).toBeGreaterThan(1);
+    expect(after.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(1);
+    await summary.getByTestId('train-tiles-sample').first().waitFor();
+    expect(await summary.getByTestId('train-tiles-sample').count()).toBeGreaterThanOrEqual(after.length);
+    expect(await train.root.getByTestId('train-tiles-curated').isChecked()).toBe(true);
+    if (process.env.E2E_SHOTS) await train.root.screenshot({ path: join(process.env.E2E_SHOTS, 'train-curated.png') });
+
+    // Back to uniform sampling, then the set again from the list.
+    await train.root.getByTestId('train-tiles-uniform').check();
+    expect(await tiles.getAttribute('data-value')).toBe('');
+    await train.root.getByTestId('train-tiles-set').selectOption('curated');
+    expect(await tiles.getAttribute('data-value')).toBe('curated');
+    expect(consoleErrors).toEqual([]);
+  });
+});
