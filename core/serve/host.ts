@@ -3,7 +3,7 @@
 // the editor's (everything) and the viewer's (the API methods marked 'read', core/common/api-schema.ts).
 // Routes and status codes are documented in core/serve/README.md.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiEvents, type ApiEvent, type Role } from '../common/api.js';
@@ -112,6 +112,17 @@ async function callMethod(service: AppService, method: string, body: string, rol
     throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} are not valid JSON.`);
   }
   return dispatch(service, method, args, role);
+}
+
+/** This machine's IPv4 addresses other machines may reach (not loopback), IPv6 ones bracketed after them. */
+function externalAddresses(): string[] {
+  const all = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal);
+  return [
+    ...all.filter((a) => a!.family === 'IPv4').map((a) => a!.address),
+    ...all.filter((a) => a!.family === 'IPv6' && !a!.address.startsWith('fe80')).map((a) => `[${a!.address}]`),
+  ];
 }
 
 export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
@@ -285,8 +296,14 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   port = typeof address === 'object' && address ? address.port : options.port;
   if (!isLoopback(options.host)) {
     options.log(
-      `dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns the token can read your images.`,
+      `dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns a token gets its access (the editor's: everything), over plain HTTP. An SSH tunnel to a localhost host is safer (docs/serve.md).`,
     );
+    // On a wildcard bind the printed links say 127.0.0.1; other machines need one of this machine's addresses.
+    if (options.host === '0.0.0.0' || options.host === '::') {
+      const addresses = externalAddresses();
+      if (addresses.length)
+        options.log(`dinoscope serve: other machines open http://${addresses[0]}:${port}/?token=… (this machine's addresses: ${addresses.join(', ')})`);
+    }
   }
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   const url = `http://${urlHost}:${port}/?token=${token}`;

@@ -206,6 +206,49 @@ describe('serve host roles', () => {
     }
   });
 
+  it('binds every interface only when asked, warns, names the addresses, and checks both tokens there', async () => {
+    const lines: string[] = [];
+    const wide = await startServeHost({
+      port: 0,
+      host: '0.0.0.0',
+      rendererDir: join(root, 'renderer'),
+      log: (l) => lines.push(l),
+      token: EDITOR,
+      viewerToken: VIEWER,
+    });
+    try {
+      expect(lines.join('\n')).toMatch(/WARNING: listening on 0\.0\.0\.0, not localhost: .*a token gets its access/);
+      // Another machine's request: a Host header that is this machine's address (an IP literal).
+      const address = /open http:\/\/([^/]+)\//.exec(lines.join('\n'))?.[1] ?? `127.0.0.1:${wide.port}`;
+      const asked = (token: string, method: string): Promise<Reply> =>
+        new Promise((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port: wide.port,
+              path: `/api/call/${method}`,
+              method: 'POST',
+              headers: { Host: address, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+            },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+            },
+          );
+          req.on('error', reject);
+          req.end('[]');
+        });
+      const info = await asked(VIEWER, 'appInfo');
+      expect(info.status).toBe(200);
+      expect(JSON.parse(info.body.toString()).ok.role).toBe('viewer');
+      expect((await asked(VIEWER, 'startDemo')).status).toBe(403);
+      expect((await asked('wrong', 'appInfo')).status).toBe(401);
+    } finally {
+      await wide.close();
+    }
+  });
+
   it('leaves the desktop path (no role) as it was: every method open, appInfo without a role', async () => {
     const info = (await dispatch(host.service, 'appInfo', [])) as { role?: string };
     expect(info.role).toBeUndefined();
