@@ -237,7 +237,10 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
         );
       try {
         if (role !== 'editor')
-          throw new DinoscopeError('FORBIDDEN', 'Uploading imports images, and this link is the read-only viewer\'s: ask for the editor link.');
+          throw new DinoscopeError(
+            'FORBIDDEN',
+            "Uploading imports images, and this link is the read-only viewer's: ask for the editor link.",
+          );
         const project = service.requireProject();
         const stored = await receiveUpload(req, project.imagesDir, url.searchParams.get('name'));
         sendJson(res, 200, headers, { ok: await service.importPaths([stored]) });
@@ -302,7 +305,9 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     if (options.host === '0.0.0.0' || options.host === '::') {
       const addresses = externalAddresses();
       if (addresses.length)
-        options.log(`dinoscope serve: other machines open http://${addresses[0]}:${port}/?token=… (this machine's addresses: ${addresses.join(', ')})`);
+        options.log(
+          `dinoscope serve: other machines open http://${addresses[0]}:${port}/?token=… (this machine's addresses: ${addresses.join(', ')})`,
+        );
     }
   }
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;

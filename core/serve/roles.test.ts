@@ -95,7 +95,8 @@ afterAll(async () => {
 
 describe('serve host roles', () => {
   it('marks every method of the contract read or write', () => {
-    for (const method of Object.keys(apiMethods)) expect(['read', 'write'], method).toContain((apiAccess as Record<string, string>)[method]);
+    for (const method of Object.keys(apiMethods))
+      expect(['read', 'write'], method).toContain((apiAccess as Record<string, string>)[method]);
     expect(Object.keys(apiAccess).sort()).toEqual(Object.keys(apiMethods).sort());
   });
 
@@ -198,7 +199,9 @@ describe('serve host roles', () => {
       expect(r.status).toBe(200);
       for (const { events } of [viewer, editor]) {
         await expect.poll(() => events.some((e) => e.event === 'projectChanged'), { timeout: 10_000 }).toBe(true);
-        await expect.poll(() => events.some((e) => e.event === 'jobProgress' && e.payload.kind === 'import'), { timeout: 10_000 }).toBe(true);
+        await expect
+          .poll(() => events.some((e) => e.event === 'jobProgress' && e.payload.kind === 'import'), { timeout: 10_000 })
+          .toBe(true);
       }
     } finally {
       viewer.ws.close();

@@ -67,7 +67,11 @@ describe('dinoscope serve links and token files', () => {
   it('refuses a token file that holds no token, and one file for both tokens (exit 2)', () => {
     const bad = join(dir, 'bad.token');
     writeFileSync(bad, 'short\n');
-    const r = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--viewer-token-file', bad], { encoding: 'utf8', env, timeout: 60_000 });
+    const r = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--viewer-token-file', bad], {
+      encoding: 'utf8',
+      env,
+      timeout: 60_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`--viewer-token-file: ${bad} does not hold a token`);

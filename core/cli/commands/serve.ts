@@ -78,7 +78,8 @@ export const serveCommand: Command = {
     io.stderr(`dinoscope serve: editor (full access): ${host.url}\n`);
     io.stderr(`dinoscope serve: viewer (read-only):   ${host.viewerUrl}\n`);
     io.stdout(
-      JSON.stringify({ url: host.url, viewerUrl: host.viewerUrl, port: host.port, token: host.token, viewerToken: host.viewerToken }) + '\n',
+      JSON.stringify({ url: host.url, viewerUrl: host.viewerUrl, port: host.port, token: host.token, viewerToken: host.viewerToken }) +
+        '\n',
     );
     await new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true })));
     io.stderr('dinoscope serve: shutting down\n');
