@@ -1,8 +1,8 @@
 // The serve host shared by a team, in Chromium: two browser contexts (their own cookies) on one host. The
-// editor starts a training run (the smoke-test model of train.e2e.ts, a 0.5-minute budget) from the Train
+// editor starts a training run (the smoke-test model of train.e2e.ts, a 0.75-minute budget) from the Train
 // panel; the viewer's link shows "read-only (viewer)" in the header, no write controls (Import, Close,
-// remove, Models, Extract, Export, Train, Cancel), views a slide, and sees the run's progress advance in
-// its job bar. The editor's browser closes mid-run; the run goes on: a new editor context opened while it
+// remove, Models, Extract, Export, Cancel), views a slide, sees the run's progress advance in its job bar
+// and follows the run in the Train panel without its controls. The editor's browser closes mid-run; the run goes on: a new editor context opened while it
 // runs sees it with Cancel, and after it ends a new editor context sees it done in the Train panel. The
 // host still refuses a write from the viewer's browser (403). E2E_SHOTS=<folder> saves the screens.
 import { mkdir, mkdtemp } from 'node:fs/promises';
@@ -30,9 +30,20 @@ const TINY_EXTRA = {
 };
 const TINY_FIELDS = { batchSize: 2, globalSize: 32, localSize: 16, localCrops: 2, prototypes: 32, registers: 2 };
 /** Long enough to look at the run from other browsers while it trains. */
-const MINUTES = 0.5;
+const MINUTES = 0.75;
+/** The Train panel's controls of runs: none for the viewer (who may open the panel to watch). */
+const TRAIN_CONTROLS = [
+  'train-new',
+  'train-pause',
+  'train-stop',
+  'train-resume',
+  'train-continue',
+  'train-start',
+  'train-extract',
+  'train-adapt',
+];
 /** Controls that change the project or the host: none may show for the viewer. */
-const WRITE_CONTROLS = ['import-button', 'close-project', 'image-remove', 'models-button', 'extract-button', 'export-button', 'train-button', 'job-cancel'];
+const WRITE_CONTROLS = ['import-button', 'close-project', 'image-remove', 'models-button', 'extract-button', 'export-button', 'job-cancel'];
 
 async function shot(page: Page, name: string): Promise<void> {
   const dir = process.env.E2E_SHOTS;
@@ -96,8 +107,12 @@ describe.skipIf(skip !== null)('serve host for a team (two browsers, Chromium)',
     expect(await badge.textContent()).toBe('read-only (viewer)');
     expect(await editor.page.getByTestId('viewer-badge').count()).toBe(0);
     // It views a slide like anyone else.
+    const tile = viewer.page.waitForResponse((r) => r.url().includes('/tiles/') && r.status() === 200, { timeout: 60_000 });
     await new ProjectPage(viewer.page).card(names[0]).click();
-    await new ViewerPage(viewer.page).waitReady();
+    const slide = new ViewerPage(viewer.page);
+    await slide.waitReady();
+    await tile;
+    await slide.waitStill();
     // The editor's run shows in the viewer's job bar, without Cancel, and its progress arrives.
     const job = trainJob(viewer.page);
     await job.waitFor();
@@ -113,8 +128,17 @@ describe.skipIf(skip !== null)('serve host for a team (two browsers, Chromium)',
       { timeout: 60_000 },
     );
     for (const id of WRITE_CONTROLS) expect(await viewer.page.getByTestId(id).count(), id).toBe(0);
-    expect(await editor.page.getByTestId('train-button').count()).toBe(1);
+    expect(await editor.page.getByTestId('extract-button').count()).toBe(1);
     await shot(viewer.page, 'team-viewer');
+    // The viewer follows the run in the Train panel: the live run, without its controls.
+    const watch = new TrainPage(viewer.page);
+    await watch.open();
+    await watch.run().waitFor();
+    expect(await watch.runName()).toBe(run);
+    for (const id of TRAIN_CONTROLS) expect(await watch.root.getByTestId(id).count(), id).toBe(0);
+    await watch.waitStepAbove(0, 90_000);
+    await shot(viewer.page, 'team-viewer-train');
+    await watch.close();
 
     // The editor's browser closes mid-run; the run goes on in the host.
     await editor.context.close();
