@@ -41,13 +41,6 @@ export function presentedTokens(req: IncomingMessage, url: URL): string[] {
   return out;
 }
 
-export function isAuthorized(req: IncomingMessage, url: URL, token: string): boolean {
-  // Check every candidate so timing does not depend on which one matched.
-  return presentedTokens(req, url)
-    .map((t) => tokenMatches(t, token))
-    .includes(true);
-}
-
 /** The two tokens of a host. */
 export interface HostTokens {
   editor: string;
@@ -62,7 +55,8 @@ export function roleOfToken(candidate: string | null | undefined, tokens: HostTo
 }
 
 /** The role of a request: the editor's when any token it presents is the editor's, else the viewer's
- * when one is the viewer's, else null (refused). */
+ * when one is the viewer's, else null (refused). Every candidate is compared with both tokens, so timing
+ * does not depend on which one matched. */
 export function requestRole(req: IncomingMessage, url: URL, tokens: HostTokens): Role | null {
   const roles = presentedTokens(req, url).map((t) => roleOfToken(t, tokens));
   return roles.includes('editor') ? 'editor' : roles.includes('viewer') ? 'viewer' : null;
