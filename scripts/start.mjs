@@ -144,6 +144,18 @@ function follow(child) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
 }
 
+/** The links of `dinoscope serve`'s stdout line ({url, viewerUrl, …} as JSON, or a bare URL), else null. */
+function servedLinks(line) {
+  if (/^https?:\/\//.test(line)) return { url: line };
+  if (!line.startsWith('{')) return null;
+  try {
+    const v = JSON.parse(line);
+    return typeof v.url === 'string' ? { url: v.url, viewerUrl: typeof v.viewerUrl === 'string' ? v.viewerUrl : undefined } : null;
+  } catch {
+    return null;
+  }
+}
+
 function serve(serveArgs) {
   ensureBuilt(['cli', 'renderer']);
   const child = spawn(process.execPath, [path.join(root, 'bin', 'dinoscope.js'), 'serve', ...serveArgs], {
@@ -158,7 +170,11 @@ function serve(serveArgs) {
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const line = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
-      if (/^https?:\/\//.test(line)) process.stdout.write(`\nDinoscope is ready: open ${line}\n\n`);
+      const links = servedLinks(line);
+      if (links)
+        process.stdout.write(
+          `\nDinoscope is ready: open ${links.url}\n` + (links.viewerUrl ? `Read-only link for others: ${links.viewerUrl}\n\n` : '\n'),
+        );
       else if (line) process.stdout.write(line + '\n');
     }
   });

@@ -1,8 +1,8 @@
 // The one call path of the API contract: every transport (Electron IPC, the serve host's HTTP, a child
 // process hosting the service) hands an untyped (method, args) pair here, so a bad call is refused the same
 // way, with the same words, whichever way it came in.
-import { isApiMethod, type DinoscopeApi } from '../common/api.js';
-import { apiSchemas } from '../common/api-schema.js';
+import { isApiMethod, type AppInfo, type DinoscopeApi, type Role } from '../common/api.js';
+import { apiSchemas, roleMayCall } from '../common/api-schema.js';
 import { DinoscopeError, FieldError } from '../common/errors.js';
 
 /**
@@ -12,9 +12,19 @@ import { DinoscopeError, FieldError } from '../common/errors.js';
  * "k: must be an integer from 2 to 64, got 1.5.") for arguments that do not fit. The service receives the
  * checked arguments, frozen. Resolves to the method's result, with `undefined` as null so every transport
  * sends a value.
+ *
+ * `role`: who calls, where the transport knows (the serve host, from the token). A viewer calling a method
+ * marked 'write' in apiAccess is refused with FORBIDDEN before its arguments are looked at; appInfo tells
+ * the caller its role so the UI can hide what it may not do. Without a role (the desktop app) every method
+ * is open and appInfo is unchanged.
  */
-export async function dispatch(service: DinoscopeApi, method: unknown, args: unknown): Promise<unknown> {
+export async function dispatch(service: DinoscopeApi, method: unknown, args: unknown, role?: Role): Promise<unknown> {
   if (!isApiMethod(method)) throw new DinoscopeError('NOT_FOUND', `${JSON.stringify(method) ?? String(method)} is not an API method.`);
+  if (role !== undefined && !roleMayCall(role, method))
+    throw new DinoscopeError(
+      'FORBIDDEN',
+      `${method} changes the project or the host, and this link is the read-only viewer's: ask whoever runs dinoscope serve for the editor link.`,
+    );
   if (!Array.isArray(args)) throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} must be an array.`);
   let checked: unknown[];
   try {
@@ -26,5 +36,6 @@ export async function dispatch(service: DinoscopeApi, method: unknown, args: unk
   }
   const fn = service[method] as (...a: unknown[]) => Promise<unknown>;
   const result: unknown = await fn.apply(service, checked);
+  if (method === 'appInfo' && role !== undefined) return { ...(result as AppInfo), role };
   return result === undefined ? null : result;
 }

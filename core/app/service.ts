@@ -19,6 +19,7 @@ import type {
   DinoscopeApi,
   DirectoryListing,
   ImportReport,
+  JobProgress,
   OverlayInfo,
   PcaOverlayOptions,
   ProjectSummary,
@@ -213,6 +214,10 @@ export class AppService implements DinoscopeApi, AssetSource {
 
   async cancelJob(jobId: string): Promise<void> {
     this.jobs.cancel(requireString(jobId, 'jobId'));
+  }
+
+  async runningJobs(): Promise<JobProgress[]> {
+    return this.jobs.running();
   }
 
   // ---- models (core/model/manager) ----

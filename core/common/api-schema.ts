@@ -2,7 +2,7 @@
 // core/app/dispatch.ts checks each call against these before the service sees it, so every transport
 // refuses a bad call the same way. The TypeScript signatures of DinoscopeApi are checked against them at
 // compile time (`Mismatched` below): a method whose schema and signature disagree fails to type-check.
-import type { AnalysisExportFormat, ApiMethod, DinoscopeApi } from './api.js';
+import type { AnalysisExportFormat, ApiMethod, DinoscopeApi, Role } from './api.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
 import { MASK_SETTINGS } from './foreground-mask.js';
@@ -173,6 +173,7 @@ export const apiSchemas = {
   overlays: args(['imageId', id]),
   thumbnailUrl: args(['imageId', id]),
   cancelJob: args(['jobId', id]),
+  runningJobs: args(),
   listModels: args(),
   modelCatalogue: args(),
   importModel: args(['path', path], ['options', optional(modelImportOptions)]),
@@ -204,6 +205,73 @@ export const apiSchemas = {
   curatedSets: args(),
   curatedSetPreview: args(['name', curatedName], ['perCluster', optional(number({ int: true, min: 1, max: 32 }))]),
 } as const satisfies Record<ApiMethod, Schema<unknown[]>>;
+
+/**
+ * What each method of the contract does to what others share, for the two tokens of a serve host
+ * (core/serve): 'read' methods are open to the viewer token, 'write' methods to the editor token only
+ * (core/app/dispatch.ts refuses them with FORBIDDEN). 'read' means it changes neither the project's files
+ * nor the host's (computing a search, heatmap or map for the caller is a read); 'write' changes the
+ * project, its models or settings, starts or stops long work (training, extraction, the demo), writes
+ * files on the host, or browses the host's folders. A new method must be marked here: a method without a
+ * mark fails to compile, and core/serve/roles.test.ts calls each one with the viewer token.
+ */
+export const apiAccess = {
+  appInfo: 'read',
+  recentProjects: 'read',
+  createProject: 'write',
+  // Switches the project every browser of the host shows.
+  openProject: 'write',
+  currentProject: 'read',
+  importPaths: 'write',
+  removeImage: 'write',
+  // Browses the host's folders: only the import and open dialogs need it.
+  listDirectory: 'write',
+  showOpenDialog: 'write',
+  tileSource: 'read',
+  overlays: 'read',
+  thumbnailUrl: 'read',
+  cancelJob: 'write',
+  runningJobs: 'read',
+  listModels: 'read',
+  modelCatalogue: 'read',
+  importModel: 'write',
+  downloadModel: 'write',
+  deleteModel: 'write',
+  extractFeatures: 'write',
+  extractEstimate: 'read',
+  // The active set is the project's setting every browser's analyses use.
+  setActiveFeatureSet: 'write',
+  deleteFeatureSet: 'write',
+  // Runs a model over the region as a job (model runs are the editor's, like extraction).
+  attentionMaps: 'write',
+  similarityQuery: 'read',
+  similarityHeatmap: 'read',
+  pcaOverlay: 'read',
+  clusterOverlay: 'read',
+  clusterRegions: 'read',
+  // Writes files on the host (into the project's exports/ or any folder named).
+  exportAnalysis: 'write',
+  trainPresets: 'read',
+  trainHardware: 'read',
+  // Times a training step in a training process on the host.
+  trainEstimate: 'write',
+  startTraining: 'write',
+  trainingRuns: 'read',
+  trainingHistory: 'read',
+  pauseTraining: 'write',
+  resumeTraining: 'write',
+  stopTraining: 'write',
+  extendTraining: 'write',
+  startDemo: 'write',
+  curateTiles: 'write',
+  curatedSets: 'read',
+  curatedSetPreview: 'read',
+} as const satisfies Record<ApiMethod, 'read' | 'write'>;
+
+/** Whether `role` may call `method` (the editor may call every method). */
+export function roleMayCall(role: Role, method: ApiMethod): boolean {
+  return role === 'editor' || apiAccess[method] === 'read';
+}
 
 // ---- compile-time agreement of the schemas with DinoscopeApi ----
 

@@ -154,7 +154,14 @@ export interface AppInfo {
   platform: string;
   /** Whether the host can show native file dialogs (Electron) or offers its own folder browser (serve). */
   nativeDialogs: boolean;
+  /** What this caller may do, set by the serve host from the token it presented: 'editor' (the whole
+   * API) or 'viewer' (read-only: the methods marked 'read' in apiAccess, core/common/api-schema.ts).
+   * Absent in the desktop app, whose one user is the editor. */
+  role?: Role;
 }
+
+/** The two tokens of a serve host: the editor's (the whole API) and the viewer's (read methods only). */
+export type Role = 'editor' | 'viewer';
 
 export type JobKind =
   'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate';
@@ -662,6 +669,8 @@ export interface DinoscopeApi {
   /** URL of a JPEG thumbnail (longest side ≤ 256 px). */
   thumbnailUrl(imageId: string): Promise<string>;
   cancelJob(jobId: string): Promise<void>;
+  /** The jobs running now (a window opened while they run shows them; their jobProgress events follow). */
+  runningJobs(): Promise<JobProgress[]>;
   /** Models in the user's models folder and the open project's models/ folder. */
   listModels(): Promise<ModelInfo[]>;
   modelCatalogue(): Promise<CatalogueModelInfo[]>;
@@ -750,6 +759,7 @@ export const apiMethods = {
   overlays: true,
   thumbnailUrl: true,
   cancelJob: true,
+  runningJobs: true,
   listModels: true,
   modelCatalogue: true,
   importModel: true,

@@ -1,8 +1,10 @@
-// Serve-host access control: a random token (cookie, Bearer header or ?token=) compared in constant time;
-// Host headers limited to the bound address (DNS rebinding); Origin headers limited to our own origin.
+// Serve-host access control: two random tokens, the editor's and the viewer's (cookie, Bearer header or
+// ?token=), compared in constant time; Host headers limited to the bound address (DNS rebinding); Origin
+// headers limited to our own origin.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import type { Role } from '../common/api.js';
 
 export const COOKIE_NAME = 'dinoscope_token';
 
@@ -39,11 +41,25 @@ export function presentedTokens(req: IncomingMessage, url: URL): string[] {
   return out;
 }
 
-export function isAuthorized(req: IncomingMessage, url: URL, token: string): boolean {
-  // Check every candidate so timing does not depend on which one matched.
-  return presentedTokens(req, url)
-    .map((t) => tokenMatches(t, token))
-    .includes(true);
+/** The two tokens of a host. */
+export interface HostTokens {
+  editor: string;
+  viewer: string;
+}
+
+/** The role a token gives, or null for neither (compares with both, whichever matches). */
+export function roleOfToken(candidate: string | null | undefined, tokens: HostTokens): Role | null {
+  const editor = tokenMatches(candidate, tokens.editor);
+  const viewer = tokenMatches(candidate, tokens.viewer);
+  return editor ? 'editor' : viewer ? 'viewer' : null;
+}
+
+/** The role of a request: the editor's when any token it presents is the editor's, else the viewer's
+ * when one is the viewer's, else null (refused). Every candidate is compared with both tokens, so timing
+ * does not depend on which one matched. */
+export function requestRole(req: IncomingMessage, url: URL, tokens: HostTokens): Role | null {
+  const roles = presentedTokens(req, url).map((t) => roleOfToken(t, tokens));
+  return roles.includes('editor') ? 'editor' : roles.includes('viewer') ? 'viewer' : null;
 }
 
 export function sessionCookie(token: string): string {

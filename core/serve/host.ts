@@ -1,18 +1,19 @@
 // The serve host: the built renderer, the API over HTTP (POST /api/call/<method>), events over a
-// WebSocket (/api/events), asset tiles (core/tiles/router.ts) and uploads, all behind a random token.
+// WebSocket (/api/events), asset tiles (core/tiles/router.ts) and uploads, all behind two random tokens:
+// the editor's (everything) and the viewer's (the API methods marked 'read', core/common/api-schema.ts).
 // Routes and status codes are documented in core/serve/README.md.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { homedir } from 'node:os';
+import { homedir, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { apiEvents, type ApiEvent } from '../common/api.js';
+import { apiEvents, type ApiEvent, type Role } from '../common/api.js';
 import { DinoscopeError, FieldError, toEnvelope, type ErrorCode } from '../common/errors.js';
 import { dispatch } from '../app/dispatch.js';
 import { AppService, rootAssetUrls } from '../app/service.js';
 import { Project } from '../project/project.js';
 import { ReaderPool } from '../reader-pool/pool.js';
 import { isAssetPath, routeAssetRequest } from '../tiles/router.js';
-import { hostAllowed, isAuthorized, isLoopback, newToken, originAllowed, sessionCookie } from './auth.js';
+import { hostAllowed, isLoopback, newToken, originAllowed, requestRole, roleOfToken, sessionCookie } from './auth.js';
 import { contentSecurityPolicy, serveStatic } from './static.js';
 import { receiveUpload } from './upload.js';
 
@@ -27,16 +28,21 @@ export interface ServeHostOptions {
   /** Diagnostics for a person (stderr in the CLI). */
   log(line: string): void;
   version?: string;
-  /** A fixed token (tests); random otherwise. */
+  /** A fixed editor token (a token file, tests); random otherwise. */
   token?: string;
+  /** A fixed viewer token (read-only); random otherwise. Must differ from the editor's. */
+  viewerToken?: string;
   /** How long one read of an image file may take before it is refused (default 30 s; core/reader-pool). */
   readerBudgetMs?: number;
 }
 
 export interface ServeHost {
+  /** The editor's link (with its token) and the viewer's. */
   url: string;
+  viewerUrl: string;
   port: number;
   token: string;
+  viewerToken: string;
   service: AppService;
   close(): Promise<void>;
 }
@@ -98,18 +104,32 @@ function methodName(encoded: string): string {
 }
 
 /** Parses the JSON body and hands the call to the one dispatch Electron IPC also uses. */
-async function callMethod(service: AppService, method: string, body: string): Promise<unknown> {
+async function callMethod(service: AppService, method: string, body: string, role: Role): Promise<unknown> {
   let args: unknown;
   try {
     args = body.trim() === '' ? [] : JSON.parse(body);
   } catch {
     throw new DinoscopeError('BAD_INPUT', `The arguments of ${method} are not valid JSON.`);
   }
-  return dispatch(service, method, args);
+  return dispatch(service, method, args, role);
+}
+
+/** This machine's IPv4 addresses other machines may reach (not loopback), IPv6 ones bracketed after them. */
+function externalAddresses(): string[] {
+  const all = Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a !== undefined && !a.internal);
+  return [
+    ...all.filter((a) => a!.family === 'IPv4').map((a) => a!.address),
+    ...all.filter((a) => a!.family === 'IPv6' && !a!.address.startsWith('fe80')).map((a) => `[${a!.address}]`),
+  ];
 }
 
 export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
   const token = options.token ?? newToken();
+  const viewerToken = options.viewerToken ?? newToken();
+  if (viewerToken === token) throw new FieldError('viewerToken', 'the viewer token must differ from the editor token.');
+  const tokens = { editor: token, viewer: viewerToken };
   // Every read of an image file (import, thumbnails, tiles) runs in the pool's worker threads: a slow or
   // hostile file never holds up the other requests.
   const readers = new ReaderPool({ budgetMs: options.readerBudgetMs });
@@ -145,20 +165,21 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     });
   });
 
-  /** Host, Origin and token checks shared by HTTP requests and WebSocket upgrades: the status to refuse with, or 0. */
-  function refusal(req: IncomingMessage, url: URL): number {
+  /** Host, Origin and token checks shared by HTTP requests and WebSocket upgrades: the status to refuse
+   * with, or the caller's role. */
+  function admission(req: IncomingMessage, url: URL): 403 | 401 | Role {
     if (!hostAllowed(req.headers.host, options.host, port)) return 403;
     if (!originAllowed(req.headers.origin, req.headers.host)) return 403;
-    if (!isAuthorized(req, url, token)) return 401;
-    return 0;
+    return requestRole(req, url, tokens) ?? 401;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const hostHeader = req.headers.host ?? '';
     const headers = baseHeaders(hostHeader);
-    const refused = refusal(req, url);
-    if (refused) {
+    const admitted = admission(req, url);
+    if (typeof admitted === 'number') {
+      const refused = admitted;
       const why =
         refused === 401 ? 'A valid token is required: open the URL dinoscope serve printed.' : 'Forbidden: foreign Host or Origin.';
       send(res, refused, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, why + '\n');
@@ -169,16 +190,15 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     const path = url.pathname;
     if (rawPath !== path || /%2e|%2f|%5c|%00/i.test(rawPath))
       return send(res, 400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, 'Bad path.\n');
-    // First page load with ?token=: keep it as a cookie and drop it from the address bar.
+    const role = admitted;
+    // First page load with ?token=: keep it as a cookie (the editor's or the viewer's, as given) and drop it
+    // from the address bar. A wrong ?token= beside a valid cookie leaves the cookie as it is.
     if (req.method === 'GET' && url.searchParams.has('token') && !path.startsWith('/api/') && !isAssetPath(path)) {
+      const given = url.searchParams.get('token');
       url.searchParams.delete('token');
       const rest = url.searchParams.toString();
-      send(
-        res,
-        302,
-        { ...headers, 'Set-Cookie': sessionCookie(token), Location: path + (rest ? `?${rest}` : ''), 'Cache-Control': 'no-store' },
-        '',
-      );
+      const cookie: Record<string, string> = given !== null && roleOfToken(given, tokens) ? { 'Set-Cookie': sessionCookie(given) } : {};
+      send(res, 302, { ...headers, ...cookie, Location: path + (rest ? `?${rest}` : ''), 'Cache-Control': 'no-store' }, '');
       return;
     }
     if (isAssetPath(path)) {
@@ -200,7 +220,7 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
           error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')),
         });
       try {
-        const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY));
+        const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY), role);
         sendJson(res, 200, headers, { ok: result });
       } catch (err) {
         sendError(res, headers, err);
@@ -216,6 +236,11 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
           { error: toEnvelope(new DinoscopeError('BAD_INPUT', 'Uploads are POST requests.')) },
         );
       try {
+        if (role !== 'editor')
+          throw new DinoscopeError(
+            'FORBIDDEN',
+            "Uploading imports images, and this link is the read-only viewer's: ask for the editor link.",
+          );
         const project = service.requireProject();
         const stored = await receiveUpload(req, project.imagesDir, url.searchParams.get('name'));
         sendJson(res, 200, headers, { ok: await service.importPaths([stored]) });
@@ -242,8 +267,9 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   );
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
-    const refused = url.pathname === '/api/events' ? refusal(req, url) : 404;
-    if (refused) {
+    const admitted = url.pathname === '/api/events' ? admission(req, url) : 404;
+    if (typeof admitted === 'number') {
+      const refused = admitted;
       const text = refused === 401 ? 'Unauthorized' : refused === 403 ? 'Forbidden' : 'Not Found';
       socket.end(`HTTP/1.1 ${refused} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
@@ -273,11 +299,20 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
   port = typeof address === 'object' && address ? address.port : options.port;
   if (!isLoopback(options.host)) {
     options.log(
-      `dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns the token can read your images.`,
+      `dinoscope serve: WARNING: listening on ${options.host}, not localhost: anyone who can reach this machine and learns a token gets its access (the editor's: everything), over plain HTTP. An SSH tunnel to a localhost host is safer (docs/serve.md).`,
     );
+    // On a wildcard bind the printed links say 127.0.0.1; other machines need one of this machine's addresses.
+    if (options.host === '0.0.0.0' || options.host === '::') {
+      const addresses = externalAddresses();
+      if (addresses.length)
+        options.log(
+          `dinoscope serve: other machines open http://${addresses[0]}:${port}/?token=… (this machine's addresses: ${addresses.join(', ')})`,
+        );
+    }
   }
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   const url = `http://${urlHost}:${port}/?token=${token}`;
+  const viewerUrl = `http://${urlHost}:${port}/?token=${viewerToken}`;
 
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
@@ -293,5 +328,5 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     })();
     return closing;
   };
-  return { url, port, token, service, close };
+  return { url, viewerUrl, port, token, viewerToken, service, close };
 }

@@ -3,7 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 export interface RunningServe {
+  /** The editor's link (with its token) and the read-only viewer's. */
   url: string;
+  viewerUrl: string;
+  viewerToken: string;
   origin: string;
   token: string;
   stderr: () => string;
@@ -29,9 +32,11 @@ export async function startServe(projectPath: string | null, home: string, env: 
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`dinoscope serve exited (${code}) before printing its URL:\n${err}`)));
   });
-  const info = JSON.parse(first) as { url: string; token: string };
+  const info = JSON.parse(first) as { url: string; token: string; viewerUrl: string; viewerToken: string };
   return {
     url: info.url,
+    viewerUrl: info.viewerUrl,
+    viewerToken: info.viewerToken,
     origin: new URL(info.url).origin,
     token: info.token,
     stderr: () => err,

@@ -1,9 +1,11 @@
-// `dinoscope serve [--project P] [--port N] [--host 127.0.0.1] [--json]`: the UI and the API for a browser.
+// `dinoscope serve [--project P] [--port N] [--host 127.0.0.1] [--token-file F] [--viewer-token-file F]`:
+// the UI and the API for browsers, with an editor link and a read-only viewer link.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DinoscopeError } from '../../common/errors.js';
 import { startServeHost } from '../../serve/host.js';
+import { loadOrCreateToken } from '../../serve/token-file.js';
 import { parseArgs, type Command } from '../command.js';
 
 /** dist/renderer beside the running bundle (dist/cli/main.js) or the source tree (core/cli/commands/). */
@@ -14,19 +16,36 @@ export function defaultRendererDir(): string {
   return resolve(here, '../renderer');
 }
 
-const KNOWN = ['project', 'port', 'host', 'json', 'renderer'];
+const KNOWN = ['project', 'port', 'host', 'json', 'renderer', 'token-file', 'viewer-token-file'];
+
+/** A --token-file / --viewer-token-file flag: the token kept in the file, or undefined for a fresh one. */
+async function tokenFromFlag(value: string | boolean | undefined, flag: string, log: (line: string) => void): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new DinoscopeError('BAD_INPUT', `--${flag} needs a file.`);
+  const path = resolve(value);
+  const { token, created } = await loadOrCreateToken(path, flag);
+  if (created) log(`dinoscope serve: wrote a new token to ${path} (--${flag}); it stays the same on the next start`);
+  return token;
+}
 
 export const serveCommand: Command = {
   name: 'serve',
   flags: KNOWN,
-  summary: 'serve the app to a browser on this machine (token-protected)',
+  fields: { viewerToken: 'viewer-token-file' },
+  summary: 'serve the app to browsers (an editor link and a read-only viewer link, token-protected)',
   usage: [
-    'usage: dinoscope serve [--project P] [--port N] [--host 127.0.0.1] [--json]',
+    'usage: dinoscope serve [--project P] [--port N] [--host 127.0.0.1] [--token-file F] [--viewer-token-file F]',
     '',
-    '  --project P   open (or create) the project folder P',
-    '  --port N      port to listen on (default 8484; 0 picks a free one)',
-    '  --host H      address to bind (default 127.0.0.1; anything else is reachable from other machines)',
-    '  --json        print {url, port, token} as JSON on stdout',
+    '  --project P             open (or create) the project folder P',
+    '  --port N                port to listen on (default 8484; 0 picks a free one)',
+    '  --host H                address to bind (default 127.0.0.1; anything else is reachable from other',
+    '                          machines: prefer an SSH tunnel, see docs/serve.md)',
+    '  --token-file F          keep the editor token in F (read it, or write a new one there), so the editor',
+    '                          link survives a restart; without it each start makes a fresh token',
+    '  --viewer-token-file F   the same for the read-only viewer link',
+    '',
+    'Prints {url, viewerUrl, port, token, viewerToken} as JSON on stdout (--json is accepted, and the',
+    'default). The editor link may do everything; the viewer link views, searches and shows maps only.',
   ].join('\n'),
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv, ['json']);
@@ -41,17 +60,27 @@ export const serveCommand: Command = {
     const project = flags.get('project');
     if (project === true) throw new DinoscopeError('BAD_INPUT', '--project needs a folder.');
     const renderer = flags.get('renderer');
+    const log = (line: string): void => io.stderr(line + '\n');
+    const token = await tokenFromFlag(flags.get('token-file'), 'token-file', log);
+    const viewerToken = await tokenFromFlag(flags.get('viewer-token-file'), 'viewer-token-file', log);
+    if (token !== undefined && token === viewerToken)
+      throw new DinoscopeError('BAD_INPUT', '--token-file and --viewer-token-file hold the same token: give each its own file.');
     const host = await startServeHost({
       projectPath: project ? resolve(project) : undefined,
       port,
       host: hostFlag,
       rendererDir: typeof renderer === 'string' ? resolve(renderer) : defaultRendererDir(),
-      log: (line) => io.stderr(line + '\n'),
+      log,
       version: process.env.npm_package_version,
+      token,
+      viewerToken,
     });
-    io.stderr(`dinoscope serve: open ${host.url}\n`);
-    if (flags.has('json')) io.stdout(JSON.stringify({ url: host.url, port: host.port, token: host.token }) + '\n');
-    else io.stdout(host.url + '\n');
+    io.stderr(`dinoscope serve: editor (full access): ${host.url}\n`);
+    io.stderr(`dinoscope serve: viewer (read-only):   ${host.viewerUrl}\n`);
+    io.stdout(
+      JSON.stringify({ url: host.url, viewerUrl: host.viewerUrl, port: host.port, token: host.token, viewerToken: host.viewerToken }) +
+        '\n',
+    );
     await new Promise<void>((r) => (io.signal.aborted ? r() : io.signal.addEventListener('abort', () => r(), { once: true })));
     io.stderr('dinoscope serve: shutting down\n');
     await host.close();

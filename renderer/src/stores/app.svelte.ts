@@ -35,6 +35,8 @@ export class AppStore {
 
   readonly selected: ImageEntry | null = $derived(this.project?.images.find((i) => i.id === this.selectedId) ?? null);
   readonly activeJobs: JobProgress[] = $derived(this.jobs.filter((j) => j.state === 'running'));
+  /** Opened with the serve host's viewer link: the UI offers only what reads (the host refuses the rest). */
+  readonly viewer: boolean = $derived(this.info?.role === 'viewer');
 
   private nextNotice = 1;
 
@@ -59,10 +61,18 @@ export class AppStore {
 
   async start(): Promise<void> {
     await this.guard(async () => {
-      const [info, recent, current] = await Promise.all([this.api.appInfo(), this.api.recentProjects(), this.api.currentProject()]);
+      const [info, recent, current, running] = await Promise.all([
+        this.api.appInfo(),
+        this.api.recentProjects(),
+        this.api.currentProject(),
+        this.api.runningJobs(),
+      ]);
       this.info = info;
       this.recent = recent;
       if (current) this.setProject(current);
+      // Work started before this window opened (from another browser, or before a reload); an event that
+      // arrived meanwhile is newer than the list.
+      this.jobs = [...this.jobs, ...running.filter((r) => !this.jobs.some((j) => j.jobId === r.jobId))];
     });
   }
 
