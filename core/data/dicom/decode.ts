@@ -73,9 +73,14 @@ async function jpeg2000(bytes: Uint8Array, inst: DicomInstance, what: string): P
   const size = jpeg2000Size(bytes);
   if (!size) throw new DinoscopeError('CORRUPT', `${what}: not a JPEG 2000 codestream (no SOC and SIZ markers).`);
   if (size.width > inst.tileWidth || size.height > inst.tileHeight) throw tooLarge(what, size, inst, 'JPEG 2000');
+  if (size.bits !== 8)
+    throw new DinoscopeError('UNSUPPORTED', `${what}: its JPEG 2000 frame has ${size.bits}-bit samples (Dinoscope reads 8-bit ones).`);
   const img = await decodeJpeg2000(bytes);
-  if (img.bitsPerSample !== 8)
-    throw new DinoscopeError('UNSUPPORTED', `${what}: its JPEG 2000 frame has ${img.bitsPerSample}-bit samples.`);
+  if (img.bitsPerSample !== 8 || img.width !== size.width || img.height !== size.height)
+    throw new DinoscopeError(
+      'CORRUPT',
+      `${what} cannot be decoded (the JPEG 2000 decoder returned no ${size.width} × ${size.height} image).`,
+    );
   // YBR_ICT and YBR_RCT frames are turned back into RGB by the decoder (the codestream's component
   // transform); only YBR_FULL frames hold YCbCr that the codestream does not say.
   if (inst.photometric === 'YBR_FULL' && img.components === 3) ybrFullToRgb(img.data);

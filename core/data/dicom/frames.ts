@@ -8,10 +8,17 @@ import { MAX_TILE_BYTES } from '../tiff/level.js';
 import type { FileSource } from '../tiff/source.js';
 import { Cursor } from './cursor.js';
 import type { DicomInstance } from './instance.js';
-import { MAX_FRAMES, readElementHeader, T } from './parse.js';
+import { MAX_FRAMES, T, tagName } from './parse.js';
 
 /** Fragments the last frame of a Basic-Offset-Table instance may span. */
 const MAX_LAST_FRAME_FRAGMENTS = 4096;
+
+/** An item or delimiter header of encapsulated pixel data: tag and 4-byte length, no VR. */
+async function itemHeader(c: Cursor): Promise<{ tag: number; length: number }> {
+  const group = await c.u16('a pixel data item');
+  const element = await c.u16('a pixel data item');
+  return { tag: ((group << 16) | element) >>> 0, length: await c.u32('a pixel data item') };
+}
 
 export interface FrameSpans {
   /** Byte range [start, end) of frame i: its pixels (raw) or its fragment items (encapsulated). */
@@ -35,7 +42,7 @@ export async function locateFrames(source: FileSource, inst: DicomInstance): Pro
     return { encapsulated: false, span: (i) => [offset + i * frameBytes, offset + (i + 1) * frameBytes] };
   }
   const c = new Cursor(source, offset);
-  const bot = await readElementHeader(c, true);
+  const bot = await itemHeader(c);
   if (bot.tag !== T.Item) throw corrupt('its encapsulated pixel data does not start with an offset table item');
   if (bot.length % 4 !== 0 || bot.length > 4 * MAX_FRAMES) throw corrupt(`its basic offset table is ${bot.length} bytes long`);
   const base = c.pos + bot.length;
@@ -65,17 +72,22 @@ export async function locateFrames(source: FileSource, inst: DicomInstance): Pro
     const v = new DataView(table.buffer, table.byteOffset, table.byteLength);
     for (let i = 0; i < frames; i++) starts[i] = base + v.getUint32(4 * i, true);
     for (let i = 0; i + 1 < frames; i++) ends[i] = starts[i + 1];
+    for (let i = 0; i < frames; i++)
+      if (starts[i] + 8 > source.size)
+        throw corrupt(
+          `frame ${i + 1} lies beyond the end of the file (its offset table says byte ${starts[i]} of ${source.size}; truncated?)`,
+        );
     // The last frame runs to the sequence delimiter: walk its items.
     c.pos = starts[frames - 1];
     for (let n = 0; ; n++) {
       if (n > MAX_LAST_FRAME_FRAGMENTS) throw corrupt(`its last frame has more than ${MAX_LAST_FRAME_FRAGMENTS} fragments`);
       const at = c.pos;
-      const item = await readElementHeader(c, true);
+      const item = await itemHeader(c);
       if (item.tag === T.SequenceEnd) {
         ends[frames - 1] = at;
         break;
       }
-      if (item.tag !== T.Item) throw corrupt(`its pixel data holds ${item.tag.toString(16)} where a fragment should be`);
+      if (item.tag !== T.Item) throw corrupt(`its pixel data holds ${tagName(item.tag)} where a fragment should be`);
       c.skip(item.length, 'a pixel data fragment');
     }
     for (let i = 0; i < frames; i++) checkSpan(i);
@@ -90,12 +102,12 @@ export async function locateFrames(source: FileSource, inst: DicomInstance): Pro
   for (;;) {
     if (fragStarts.length > MAX_FRAMES) throw corrupt(`its pixel data has more than ${MAX_FRAMES} fragments`);
     const at = c.pos;
-    const item = await readElementHeader(c, true);
+    const item = await itemHeader(c);
     if (item.tag === T.SequenceEnd) {
       fragStarts.push(at); // the end of the last fragment
       break;
     }
-    if (item.tag !== T.Item) throw corrupt(`its pixel data holds ${item.tag.toString(16)} where a fragment should be`);
+    if (item.tag !== T.Item) throw corrupt(`its pixel data holds ${tagName(item.tag)} where a fragment should be`);
     if (item.length > MAX_TILE_BYTES) throw corrupt(`a fragment of its pixel data claims ${item.length} bytes`);
     const head = item.length >= 2 && c.pos + 2 <= source.size ? await source.read(c.pos, 2, 'a pixel data fragment') : new Uint8Array(2);
     fragStarts.push(at);

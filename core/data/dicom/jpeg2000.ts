@@ -37,14 +37,15 @@ export function loadOpenJpeg(): Promise<OpenJpegModule> {
 }
 
 /** Image size from a codestream's SIZ marker segment (right after SOC), before decoding; null if absent. */
-export function jpeg2000Size(bytes: Uint8Array): { width: number; height: number; components: number } | null {
-  if (bytes.length < 42 || bytes[0] !== 0xff || bytes[1] !== 0x4f || bytes[2] !== 0xff || bytes[3] !== 0x51) return null;
+export function jpeg2000Size(bytes: Uint8Array): { width: number; height: number; components: number; bits: number } | null {
+  if (bytes.length < 43 || bytes[0] !== 0xff || bytes[1] !== 0x4f || bytes[2] !== 0xff || bytes[3] !== 0x51) return null;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const xsiz = v.getUint32(8);
   const ysiz = v.getUint32(12);
   const x0 = v.getUint32(16);
   const y0 = v.getUint32(20);
-  return { width: xsiz - x0, height: ysiz - y0, components: v.getUint16(40) };
+  // Ssiz of the first component: its bit depth − 1 (the high bit says signed).
+  return { width: xsiz - x0, height: ysiz - y0, components: v.getUint16(40), bits: (bytes[42] & 0x7f) + 1 };
 }
 
 export interface DecodedJpeg2000 {
