@@ -74,6 +74,7 @@ beforeAll(async () => {
   for (const table of ['basic', 'none', 'extended'] as const)
     await series(`jpeg-${table}`, `1.2.3.5.${table.length}`, { codec: 'jpeg', offsetTable: table }, false);
   await series('jpeg-fragments', '1.2.3.6', { codec: 'jpeg', offsetTable: 'none', twoFragments: true }, false);
+  await series('jpeg-rgb', '1.2.3.13', { codec: 'jpeg', photometric: 'RGB' }, false);
   await series('jpeg-fragments-bot', '1.2.3.7', { codec: 'jpeg', offsetTable: 'basic', twoFragments: true }, false);
   await series('j2k-lossless', '1.2.3.8', { codec: 'jpeg2000-lossless' }, false);
   await series('j2k', '1.2.3.9', { codec: 'jpeg2000', offsetTable: 'none' }, false);
@@ -139,7 +140,7 @@ describe('DICOM whole-slide series', () => {
     await r.close();
   });
 
-  it.each(['jpeg-basic', 'jpeg-none', 'jpeg-extended', 'jpeg-fragments', 'jpeg-fragments-bot', 'j2k'])(
+  it.each(['jpeg-rgb', 'jpeg-basic', 'jpeg-none', 'jpeg-extended', 'jpeg-fragments', 'jpeg-fragments-bot', 'j2k'])(
     '%s: lossy frames within a PSNR bound and with the right hues',
     async (name) => {
       const r = await openImage(join(dir, name, 'level-0.dcm'));
