@@ -12,6 +12,7 @@ import { type DicomFixture, writeDicomInstance } from '../fixtures/dicom.js';
 import { patternLevel } from '../fixtures/levels.js';
 import { PATTERN_CELL, PATTERN_PALETTE, patternCellColour, patternRgb } from '../fixtures/pattern.js';
 import type { RgbImage } from '../reader.js';
+import { needsPyramidCache } from '../pyramid-cache.js';
 import { DicomReader } from './dicom.js';
 import { openImage } from './registry.js';
 
@@ -81,6 +82,12 @@ beforeAll(async () => {
   // Two series in one folder: each file opens only its own.
   await series('mixed', '1.2.3.10', {}, false);
   await writeDicomInstance(join(dir, 'mixed', 'other.dcm'), { seriesUid: '1.2.3.11', image: solid(64, 64, [0, 0, 0]) });
+  mkdirSync(join(dir, 'single'));
+  await writeDicomInstance(join(dir, 'single', 'only.dcm'), {
+    seriesUid: '1.2.3.14',
+    image: { data: patternRgb(0, 0, 2500, 1800), width: 2500, height: 1800 },
+    tile: 256,
+  });
   await writeDicomInstance(join(dir, 'ct.dcm'), {
     seriesUid: '1.2.3.12',
     image: solid(16, 16, [0, 0, 0]),
@@ -154,6 +161,29 @@ describe('DICOM whole-slide series', () => {
       await r.close();
     },
   );
+
+  it('one level only: halvings are synthesized down to 1024 px, 2 × 2 averages of the level above', async () => {
+    const r = await openImage(join(dir, 'single', 'only.dcm'));
+    expect(r.meta.levels.map((l) => [l.width, l.height])).toEqual([
+      [2500, 1800],
+      [1250, 900],
+      [625, 450],
+    ]);
+    expect(r.meta.vendor['dinoscope.synthesizedLevels']).toBe('2');
+    expect(needsPyramidCache(r.meta)).toBe(false); // libvips could not build one from a DICOM file
+    const src = patternRgb(0, 0, 2500, 1800);
+    const got = await r.readRegion(1, 0, 0, 1250, 900);
+    const want = new Uint8Array(1250 * 900 * 3);
+    for (let y = 0; y < 900; y++)
+      for (let x = 0; x < 1250; x++)
+        for (let c = 0; c < 3; c++) {
+          const at = (yy: number, xx: number): number => src[(yy * 2500 + xx) * 3 + c];
+          want[(y * 1250 + x) * 3 + c] =
+            (at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1) + 2) >> 2;
+        }
+    expect(diffRgb(got.data, want, 1250).maxAbs).toBe(0);
+    await r.close();
+  });
 
   it('a folder of two series: each file opens its own', async () => {
     const r = await openImage(join(dir, 'mixed', 'level-1.dcm'));

@@ -4,6 +4,9 @@
 // label, overview, thumbnail). Frames are located at open (dicom/frames.ts) and read one at a time on
 // demand through a shared LRU tile cache; a tile no frame covers (TILED_SPARSE) reads white. µm per pixel
 // from the shared functional groups' Pixel Measures (PixelSpacing in mm). Format id "dicom".
+// Levels follow tiff/level-plan.ts as for tiled TIFF: where stored levels are more than 4× apart, and below
+// the smallest one until it fits SMALLEST_SIDE, halvings are synthesized 2 × 2 tiles at a time (a DICOM
+// slide gets no pyramid cache: libvips cannot read it, and a pyramid is what its levels are for).
 import type { ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { decodeFrame } from '../dicom/decode.js';
@@ -14,14 +17,18 @@ import { seriesSiblings } from '../dicom/series.js';
 import type { ImageReader, OpenOptions, ReaderFormat, RgbImage } from '../reader.js';
 import { downsampleOf } from '../resolution.js';
 import { checkRegion, copyRect, MAX_REGION_PIXELS, whiteImage } from '../rgb.js';
+import { levelPlan, type PlannedLevel, VIRTUAL_TILE } from '../tiff/level-plan.js';
 import { TileCache } from '../tiff/tile-cache.js';
 import { FileSource } from '../tiff/source.js';
 import { boundedVendor, plausibleMpp } from '../vendor.js';
 import { DEFAULT_MAX_PIXELS } from './sharp-image.js';
+import { Gate, halve, SYNTHESIS_PER_LEVEL } from './tiled-tiff.js';
 
 /** Levels and associated images one series may have. */
 const MAX_LEVELS = 64;
 const MAX_ASSOCIATED = 16;
+/** Halvings are synthesized below the smallest stored level until its longer side is at most this. */
+const SMALLEST_SIDE = 1024;
 const ASSOCIATED_NAMES: Record<string, string> = { LABEL: 'label', OVERVIEW: 'overview', THUMBNAIL: 'thumbnail' };
 
 interface OpenInstance {
@@ -41,18 +48,22 @@ async function openInstance(path: string, maxPixels: number): Promise<OpenInstan
   }
 }
 
+type Geometry = Pick<PlannedLevel, 'width' | 'height' | 'tileWidth' | 'tileHeight'>;
+
 export class DicomReader implements ImageReader {
   readonly cache = new TileCache();
+  private readonly gates = new Map<number, Gate>();
 
   constructor(
     readonly path: string,
     readonly meta: ImageMetadata,
-    private readonly levels: readonly OpenInstance[],
+    private readonly plan: readonly PlannedLevel[],
+    private readonly stored: readonly OpenInstance[],
     private readonly associated: ReadonlyMap<string, OpenInstance>,
   ) {}
 
   /** The decoded tile (tx, ty) of an instance; null where no frame covers it (reads white). */
-  private tile(key: string, o: OpenInstance, tx: number, ty: number): Promise<RgbImage | null> {
+  private frameTile(key: string, o: OpenInstance, tx: number, ty: number): Promise<RgbImage | null> {
     return this.cache.get(`${key}/${tx}/${ty}`, async () => {
       const frame = o.inst.tileFrames[ty * o.inst.tilesAcross + tx];
       if (frame < 0) return null;
@@ -62,26 +73,48 @@ export class DicomReader implements ImageReader {
     });
   }
 
-  private async region(key: string, o: OpenInstance, x: number, y: number, width: number, height: number): Promise<RgbImage> {
-    const { inst } = o;
+  /** A tile of a synthesized level: the 2 × 2 average of its footprint on the level before it. */
+  private synthesizedTile(level: number, tx: number, ty: number): Promise<RgbImage | null> {
+    let gate = this.gates.get(level);
+    if (!gate) this.gates.set(level, (gate = new Gate(SYNTHESIS_PER_LEVEL)));
+    const g = gate;
+    return this.cache.get(`${level}/${tx}/${ty}`, () =>
+      g.run(async () => {
+        const { tileWidth: tw, tileHeight: th } = this.plan[level];
+        const src = await this.readRegion(level - 1, 2 * tx * tw, 2 * ty * th, 2 * tw, 2 * th);
+        const out = whiteImage(tw, th);
+        halve(src.data, 2 * tw, 0, 0, tw, th, out.data, tw, 0, 0);
+        return out;
+      }),
+    );
+  }
+
+  private async region(
+    g: Geometry,
+    tile: (tx: number, ty: number) => Promise<RgbImage | null>,
+    x: number,
+    y: number,
+    width: number,
+    height: number,
+  ): Promise<RgbImage> {
     const out = whiteImage(width, height);
     const left = Math.max(0, x);
     const top = Math.max(0, y);
-    const right = Math.min(inst.width, x + width);
-    const bottom = Math.min(inst.height, y + height);
+    const right = Math.min(g.width, x + width);
+    const bottom = Math.min(g.height, y + height);
     if (right <= left || bottom <= top) return out;
-    const { tileWidth: tw, tileHeight: th } = inst;
+    const { tileWidth: tw, tileHeight: th } = g;
     const jobs: Promise<void>[] = [];
     for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
       for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
         jobs.push(
-          this.tile(key, o, tx, ty).then((tile) => {
-            if (!tile) return;
+          tile(tx, ty).then((t) => {
+            if (!t) return;
             const x0 = Math.max(left, tx * tw);
             const y0 = Math.max(top, ty * th);
             const x1 = Math.min(right, (tx + 1) * tw);
             const y1 = Math.min(bottom, (ty + 1) * th);
-            copyRect(tile, x0 - tx * tw, y0 - ty * th, out, x0 - x, y0 - y, x1 - x0, y1 - y0);
+            copyRect(t, x0 - tx * tw, y0 - ty * th, out, x0 - x, y0 - y, x1 - x0, y1 - y0);
           }),
         );
       }
@@ -91,8 +124,11 @@ export class DicomReader implements ImageReader {
   }
 
   readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage> {
-    checkRegion(this.path, this.levels.length, level, x, y, width, height);
-    return this.region(String(level), this.levels[level], x, y, width, height);
+    checkRegion(this.path, this.plan.length, level, x, y, width, height);
+    const planned = this.plan[level];
+    if (planned.native === null) return this.region(planned, (tx, ty) => this.synthesizedTile(level, tx, ty), x, y, width, height);
+    const o = this.stored[planned.native];
+    return this.region(o.inst, (tx, ty) => this.frameTile(String(level), o, tx, ty), x, y, width, height);
   }
 
   /** An associated image (label, overview, thumbnail) by its name in meta.vendor.associatedImages. */
@@ -109,12 +145,12 @@ export class DicomReader implements ImageReader {
         'TOO_LARGE',
         `${this.path}: its ${name} image is ${width} × ${height} pixels, more than the ${MAX_REGION_PIXELS} read at once.`,
       );
-    return this.region(name, o, 0, 0, width, height);
+    return this.region(o.inst, (tx, ty) => this.frameTile(name, o, tx, ty), 0, 0, width, height);
   }
 
   async close(): Promise<void> {
     this.cache.clear();
-    const all = [...this.levels, ...this.associated.values()];
+    const all = [...this.stored, ...this.associated.values()];
     await Promise.all(all.map((o) => o.source.close().catch(() => undefined)));
   }
 }
@@ -154,6 +190,14 @@ export async function openDicomSeries(path: string, options: OpenOptions = {}): 
     for (const o of opened) if (!used.has(o)) await o.source.close().catch(() => undefined);
     const base = levels[0].inst;
     const vendor: Record<string, string> = { ...base.vendor, 'dicom.instances': String(opened.length) };
+    const plan = levelPlan(
+      levels.map((o) => ({ width: o.inst.width, height: o.inst.height, tileWidth: o.inst.tileWidth, tileHeight: o.inst.tileHeight })),
+    );
+    for (let last = plan[plan.length - 1]; Math.max(last.width, last.height) > SMALLEST_SIDE; last = plan[plan.length - 1]) {
+      const [width, height] = [Math.ceil(last.width / 2), Math.ceil(last.height / 2)];
+      plan.push({ width, height, tileWidth: VIRTUAL_TILE, tileHeight: VIRTUAL_TILE, native: null });
+    }
+    if (plan.length > levels.length) vendor['dinoscope.synthesizedLevels'] = String(plan.length - levels.length);
     if (associated.size > 0) {
       vendor.associatedImages = [...associated.keys()].join(',');
       for (const [name, o] of associated) vendor[`associated.${name}`] = `${o.inst.width}x${o.inst.height}`;
@@ -165,14 +209,14 @@ export async function openDicomSeries(path: string, options: OpenOptions = {}): 
       format: 'dicom',
       width: base.width,
       height: base.height,
-      levels: levels.map((o) => ({ width: o.inst.width, height: o.inst.height, downsample: downsampleOf(base.width, o.inst.width) })),
+      levels: plan.map((l) => ({ width: l.width, height: l.height, downsample: downsampleOf(base.width, l.width) })),
       mpp: mpp.mpp,
       tileWidth: base.tileWidth,
       tileHeight: base.tileHeight,
       vendor: boundedVendor(vendor),
       ...(warnings.length > 0 ? { warnings } : {}),
     };
-    return new DicomReader(path, meta, levels, associated);
+    return new DicomReader(path, meta, plan, levels, associated);
   } catch (err) {
     await Promise.all(opened.map((o) => o.source.close().catch(() => undefined)));
     throw err;
