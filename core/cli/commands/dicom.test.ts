@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImageMetadata, ImportReport } from '../../common/api.js';
-import { writeDicomSeries } from '../../data/fixtures/dicom.js';
+import { writeDicomInstance, writeDicomSeries } from '../../data/fixtures/dicom.js';
+import { patternRgb } from '../../data/fixtures/pattern.js';
 
 let dir: string;
 let slides: string;
@@ -41,6 +42,8 @@ beforeAll(async () => {
   await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 10, g: 200, b: 30 } } })
     .png()
     .toFile(join(slides, 'photo.png'));
+  const image = { data: patternRgb(0, 0, 512, 512), width: 512, height: 512 };
+  await writeDicomInstance(join(dir, 'truncated.dcm'), { seriesUid: '2.25.9', image, tile: 256, codec: 'jpeg', truncateTo: 3000 });
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -53,6 +56,15 @@ describe('DICOM whole slides through the CLI', () => {
     expect(info.levels.map((l) => l.downsample)).toEqual([1, 2]);
     expect(info.vendor.associatedImages).toBe('label');
     expect(info.vendor['dicom.TransferSyntaxUID']).toBe('1.2.840.10008.1.2.4.91');
+  });
+
+  it('info of a truncated instance exits 2 with one line naming the file and the problem', () => {
+    const r = cli('info', join(dir, 'truncated.dcm'));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/truncated\.dcm: .*beyond the end of the file .*truncated\?/);
   });
 
   it('import of a folder takes each series once, decodes its thumbnail, keeps stdout JSON only', () => {

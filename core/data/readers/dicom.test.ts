@@ -72,6 +72,8 @@ beforeAll(async () => {
   await series('sparse', '1.2.3.2', { sparseSkip: (tx, ty) => (tx + ty) % 3 === 1 }, false);
   await series('planar', '1.2.3.3', { planar: true }, false);
   await series('implicit', '1.2.3.4', { implicit: true }, false);
+  await series('implicit-sparse', '1.2.3.15', { implicit: true, sparseSkip: (tx, ty) => (tx + ty) % 3 === 1 }, false);
+  await series('ybr', '1.2.3.16', { photometric: 'YBR_FULL' }, false);
   for (const table of ['basic', 'none', 'extended'] as const)
     await series(`jpeg-${table}`, `1.2.3.5.${table.length}`, { codec: 'jpeg', offsetTable: table }, false);
   await series('jpeg-fragments', '1.2.3.6', { codec: 'jpeg', offsetTable: 'none', twoFragments: true }, false);
@@ -129,8 +131,8 @@ describe('DICOM whole-slide series', () => {
     await r.close();
   });
 
-  it('TILED_SPARSE: tiles without a frame read white, the others exact', async () => {
-    const r = await openImage(join(dir, 'sparse', 'level-0.dcm'));
+  it.each(['sparse', 'implicit-sparse'])('%s: TILED_SPARSE tiles without a frame read white, the others exact', async (name) => {
+    const r = await openImage(join(dir, name, 'level-0.dcm'));
     expect(r.meta.vendor['dicom.DimensionOrganizationType']).toBe('TILED_SPARSE');
     const reg = await r.readRegion(0, 0, 0, W, H);
     const want = patternRgb(0, 0, W, H);
@@ -144,6 +146,15 @@ describe('DICOM whole-slide series', () => {
     // Some tiles really are missing, and some present.
     expect(reg.data.subarray((0 * W + 300) * 3, (0 * W + 300) * 3 + 3)).toEqual(new Uint8Array([255, 255, 255]));
     expect(d.maxAbs).toBe(0);
+    await r.close();
+  });
+
+  it('uncompressed YBR_FULL frames are turned back into RGB (within rounding)', async () => {
+    const r = await openImage(join(dir, 'ybr', 'level-0.dcm'));
+    const reg = await r.readRegion(0, 0, 0, W, H);
+    const d = diffRgb(reg.data, patternRgb(0, 0, W, H), W);
+    expect(d.maxAbs).toBeLessThanOrEqual(2);
+    expectHues(reg.data, 0, 0, W, H);
     await r.close();
   });
 
