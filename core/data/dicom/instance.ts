@@ -128,12 +128,14 @@ export function describeInstance(path: string, h: DicomHeader, maxPixels: number
     for (let f = 0; f < frames; f++) {
       const col = positions[2 * f] - 1;
       const row = positions[2 * f + 1] - 1;
+      if (col === -1 && row === -1)
+        throw corrupt(`frame ${f + 1} of its ${frames} has no position (Plane Position (Slide)) in its per-frame functional groups`);
+      if (col < 0 || row < 0 || col >= width || row >= height)
+        throw corrupt(`frame ${f + 1} sits at column ${col + 1}, row ${row + 1}, outside its ${width} × ${height} total pixel matrix`);
       if (col % tileWidth !== 0 || row % tileHeight !== 0)
         throw unsupported(`frame ${f + 1} sits at column ${col + 1}, row ${row + 1}, off the ${tileWidth} × ${tileHeight} tile grid`);
       const tx = col / tileWidth;
       const ty = row / tileHeight;
-      if (tx < 0 || ty < 0 || tx >= tilesAcross || ty >= tilesDown)
-        throw corrupt(`frame ${f + 1} sits at column ${col + 1}, row ${row + 1}, outside its ${width} × ${height} total pixel matrix`);
       const i = ty * tilesAcross + tx;
       if (tileFrames[i] < 0) tileFrames[i] = f; // the first focal plane and optical path at that place
     }

@@ -51,6 +51,13 @@ const CASES: [string, Partial<DicomFixture>, string, RegExp][] = [
     'CORRUPT',
     /6 fragments, which cannot be told apart into its 9 frames/,
   ],
+  ['positions-missing.dcm', { sparseSkip: (tx) => tx === 1, statedFrames: 6 }, 'CORRUPT', /frame 5 of its 6 has no position/],
+  [
+    'positions-outside.dcm',
+    { sparseSkip: (tx) => tx === 1, statedSize: [300, 300] },
+    'CORRUPT',
+    /frame 2 sits at column 513, row 1, outside its 300 × 300/,
+  ],
   ['offsets-outside.dcm', { codec: 'jpeg', offsetBias: 1 << 30 }, 'CORRUPT', /frame 1 (lies beyond the end|has an impossible position)/],
   ['no-offset-table.dcm', { codec: 'jpeg', pixelDataStartsWith: [0x0008, 0x0010] }, 'CORRUPT', /does not start with an offset table item/],
   ['nested-100.dcm', { extra: nested(100) }, 'CORRUPT', /nested more than 16 deep/],
