@@ -40,6 +40,36 @@ export class Cursor {
     return 0;
   }
 
+  /** Loads the window so the next `n` bytes (or the rest of the file, if shorter) can be read with the
+   * synchronous readers below: one await per element header instead of one per field. */
+  async prefetch(n: number, what: string): Promise<void> {
+    const want = Math.min(n, this.source.size - this.pos);
+    const at = this.pos - this.bufStart;
+    if (want <= 0 || (at >= 0 && at + want <= this.buf.length)) return;
+    await this.ensure(want, what);
+  }
+
+  /** A field inside the prefetched bytes; CORRUPT when the file ends before it. */
+  private now(n: number, what: string): number {
+    if (this.pos + n > this.source.size)
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${this.source.path}: ${what} lies beyond the end of the file (${this.pos + n} > ${this.source.size} bytes; truncated?).`,
+      );
+    const at = this.pos - this.bufStart;
+    if (at < 0 || at + n > this.buf.length) throw new Error(`cursor read at ${this.pos} outside its prefetched window`);
+    this.pos += n;
+    return at;
+  }
+
+  u16Now(what: string): number {
+    return this.view.getUint16(this.now(2, what), true);
+  }
+
+  u32Now(what: string): number {
+    return this.view.getUint32(this.now(4, what), true);
+  }
+
   async u16(what: string): Promise<number> {
     const at = await this.ensure(2, what);
     this.pos += 2;

@@ -175,22 +175,23 @@ export function numbers(bytes: Uint8Array | undefined): number[] {
 }
 
 export async function readElementHeader(c: Cursor, explicit: boolean): Promise<ElementHeader> {
-  const group = await c.u16('an element header');
-  const element = await c.u16('an element header');
+  await c.prefetch(12, 'an element header'); // the longest header: tag, VR, 2 reserved bytes, 4-byte length
+  const group = c.u16Now('an element header');
+  const element = c.u16Now('an element header');
   const t = tag(group, element);
-  if (group === 0xfffe || !explicit) return { tag: t, vr: '', length: await c.u32('an element length') };
-  const a = await c.u16('an element VR');
+  if (group === 0xfffe || !explicit) return { tag: t, vr: '', length: c.u32Now('an element length') };
+  const a = c.u16Now('an element VR');
   const vr = String.fromCharCode(a & 0xff, a >> 8);
   if (LONG_VRS.has(vr)) {
     c.skip(2, 'an element header');
-    return { tag: t, vr, length: await c.u32('an element length') };
+    return { tag: t, vr, length: c.u32Now('an element length') };
   }
   if (!/^[A-Z]{2}$/.test(vr))
     throw new DinoscopeError(
       'CORRUPT',
       `${c.source.path}: element (${hex(group)},${hex(element)}) has no valid value representation at byte ${c.pos - 2}.`,
     );
-  return { tag: t, vr, length: await c.u16('an element length') };
+  return { tag: t, vr, length: c.u16Now('an element length') };
 }
 
 const hex = (n: number): string => n.toString(16).padStart(4, '0').toUpperCase();
