@@ -12,6 +12,9 @@ import { type DicomFixture, writeDicomInstance } from '../fixtures/dicom.js';
 import { patternLevel } from '../fixtures/levels.js';
 import { PATTERN_CELL, PATTERN_PALETTE, patternCellColour, patternRgb } from '../fixtures/pattern.js';
 import type { RgbImage } from '../reader.js';
+import sharp from 'sharp';
+import { dziGeometry } from '../../tiles/dzi.js';
+import { renderTileJpeg } from '../../tiles/render.js';
 import { needsPyramidCache } from '../pyramid-cache.js';
 import { DicomReader } from './dicom.js';
 import { openImage } from './registry.js';
@@ -194,6 +197,23 @@ describe('DICOM whole-slide series', () => {
         }
     expect(diffRgb(got.data, want, 1250).maxAbs).toBe(0);
     await r.close();
+  });
+
+  it.each(['jpeg-basic', 'jpeg-rgb'])('%s: the tile server passes stored JPEG frames through, marked when RGB', async (name) => {
+    const r = (await openImage(join(dir, name, 'level-0.dcm'))) as DicomReader;
+    const stored = await r.jpegTile(0, 1, 1);
+    expect(stored).toMatchObject({ tileWidth: 256, tileHeight: 256 });
+    // The deep-zoom tile at full resolution is those bytes, not a re-encoding; they decode to the tile.
+    const served = await renderTileJpeg(r, dziGeometry(W, H).maxLevel, 1, 1);
+    expect(Buffer.compare(Buffer.from(served), Buffer.from(stored!.bytes))).toBe(0);
+    const { data } = await sharp(served).raw().toBuffer({ resolveWithObject: true });
+    expect(psnr(new Uint8Array(data), patternRgb(256, 256, 256, 256))).toBeGreaterThan(28);
+    expect(await r.jpegTile(1, 0, 0)).not.toBeNull();
+    expect(await r.jpegTile(0, 9, 9)).toBeNull();
+    await r.close();
+    const raw = (await openImage(join(dir, 'raw', 'level-0.dcm'))) as DicomReader;
+    expect(await raw.jpegTile(0, 0, 0)).toBeNull();
+    await raw.close();
   });
 
   it('a folder of two series: each file opens its own', async () => {

@@ -17,6 +17,7 @@ import { seriesSiblings } from '../dicom/series.js';
 import type { ImageReader, OpenOptions, ReaderFormat, RgbImage } from '../reader.js';
 import { downsampleOf } from '../resolution.js';
 import { checkRegion, copyRect, MAX_REGION_PIXELS, whiteImage } from '../rgb.js';
+import { completeJpeg, jpegFrameSize } from '../tiff/jpeg.js';
 import { levelPlan, type PlannedLevel, VIRTUAL_TILE } from '../tiff/level-plan.js';
 import { TileCache } from '../tiff/tile-cache.js';
 import { FileSource } from '../tiff/source.js';
@@ -129,6 +130,25 @@ export class DicomReader implements ImageReader {
     if (planned.native === null) return this.region(planned, (tx, ty) => this.synthesizedTile(level, tx, ty), x, y, width, height);
     const o = this.stored[planned.native];
     return this.region(o.inst, (tx, ty) => this.frameTile(String(level), o, tx, ty), x, y, width, height);
+  }
+
+  /** The stored JPEG frame of tile (tx, ty) as a standalone stream, for servers that pass tiles through
+   * without decoding (core/tiles/render.ts); null when the level's frames are not 3-sample JPEG, the tile
+   * has no frame (sparse) or the frame is not exactly the tile size. */
+  async jpegTile(level: number, tx: number, ty: number): Promise<{ bytes: Uint8Array; tileWidth: number; tileHeight: number } | null> {
+    const native = this.plan[level]?.native;
+    const o = native === null || native === undefined ? undefined : this.stored[native];
+    if (!o || o.inst.codec !== 'jpeg' || o.inst.samples !== 3) return null;
+    const { inst } = o;
+    if (!(tx >= 0 && ty >= 0 && tx < inst.tilesAcross && ty < inst.tilesDown)) return null;
+    const frame = inst.tileFrames[ty * inst.tilesAcross + tx];
+    if (frame < 0) return null;
+    const bytes = await readFrame(o.source, o.spans, frame, `${inst.path}: frame ${frame + 1} (tile ${tx},${ty})`);
+    if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return null;
+    const stream = inst.photometric === 'RGB' ? completeJpeg(bytes, null, true) : bytes;
+    const size = jpegFrameSize(stream);
+    if (!size || size.width !== inst.tileWidth || size.height !== inst.tileHeight) return null;
+    return { bytes: stream, tileWidth: inst.tileWidth, tileHeight: inst.tileHeight };
   }
 
   /** An associated image (label, overview, thumbnail) by its name in meta.vendor.associatedImages. */
