@@ -5,14 +5,26 @@
 //   dist/electron/service.worker.cjs  its service process (the AppService)
 //   dist/electron/preload.cjs   sandboxed preload (CommonJS, no Node modules but electron)
 //   dist/renderer/              the Svelte UI (vite)
-// Native and large packages stay external and are loaded from node_modules at run time.
+// Native and large packages stay external and are loaded from node_modules at run time; so does the
+// JPEG 2000 codec, whose Emscripten loader reads its .wasm from beside its own .js file.
 import { build as esbuild } from 'esbuild';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cjsImportMeta } from './cjs-import-meta.mjs';
 
-const external = ['onnxruntime-node', 'sharp', 'koffi', 'electron', 'ws', 'geotiff', 'zarrita', 'bufferutil', 'utf-8-validate'];
+const external = [
+  'onnxruntime-node',
+  'sharp',
+  'koffi',
+  'electron',
+  'ws',
+  'geotiff',
+  'zarrita',
+  'bufferutil',
+  'utf-8-validate',
+  '@cornerstonejs/codec-openjpeg',
+];
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 

@@ -1,14 +1,16 @@
 // Expands what the user named into image files. Explicitly named files are always taken (the reader
 // decides whether they are images); in folder walks only files with an image extension or a TIFF, PNG,
-// JPEG or WebP signature are taken, hidden entries are skipped, and symlinked folders are not followed.
+// JPEG, WebP or DICOM signature are taken, hidden entries are skipped, and symlinked folders are not followed.
 // The data folder beside a 3DHISTECH .mrxs file (same name, no extension) belongs to that slide and is
-// not walked: its files are read by OpenSlide through the .mrxs.
+// not walked: its files are read by OpenSlide through the .mrxs. A DICOM whole slide is a series of files
+// (one per pyramid level, label, overview) that any of them opens: a folder walk takes one file per series.
 // Nothing found in a walk aborts it: a name that is not valid UTF-8 (a path project.json cannot hold), a
 // FIFO, socket or device named like an image, or a subfolder that cannot be read is refused with the
 // reason, and the walk goes on.
 import { type Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
+import { onePerSeries } from '../data/dicom/series.js';
 import { notRegularKind, notRegularMessage } from '../io/regular-file.js';
 
 const imageExtensions = new Set([
@@ -29,6 +31,7 @@ const imageExtensions = new Set([
   '.mrxs',
   '.vms',
   '.vmu',
+  '.dcm',
 ]);
 
 export interface WalkResult {
@@ -47,6 +50,7 @@ export function hasImageSignature(head: Uint8Array): boolean {
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return true; // JPEG
   if (b.length >= 12 && String.fromCharCode(...b.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...b.subarray(8, 12)) === 'WEBP')
     return true;
+  if (b.length >= 132 && String.fromCharCode(...b.subarray(128, 132)) === 'DICM') return true; // DICOM Part 10
   return false;
 }
 
@@ -56,8 +60,8 @@ async function looksLikeImage(path: string): Promise<boolean> {
   if (hasImageExtension(path)) return true;
   const fh = await open(path, 'r');
   try {
-    const head = new Uint8Array(16);
-    const { bytesRead } = await fh.read(head, 0, 16, 0);
+    const head = new Uint8Array(132);
+    const { bytesRead } = await fh.read(head, 0, 132, 0);
     return hasImageSignature(head.subarray(0, bytesRead));
   } finally {
     await fh.close();
@@ -83,6 +87,7 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
     });
     return;
   }
+  const images: string[] = [];
   const named = entries.map((e) => ({ e, name: utf8Name(e.name), shown: e.name.toString('utf8') }));
   named.sort((a, b) => a.shown.localeCompare(b.shown));
   const mrxsData = new Set(
@@ -107,7 +112,10 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
     }
     if (e.isDirectory()) await walkFolder(p, out, refused, signal);
     else if (e.isFile()) {
-      if (await looksLikeImage(p).catch(() => false)) out.push(p);
+      if (await looksLikeImage(p).catch(() => false)) {
+        out.push(p);
+        images.push(p);
+      }
     } else if (!e.isSymbolicLink() && hasImageExtension(name)) {
       // A FIFO, socket or device named like an image: say why it is left out (reading a FIFO would block).
       const s = await stat(p).catch(() => null);
@@ -115,6 +123,10 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
       if (kind) refused.push({ path: p, reason: notRegularMessage(p, kind) });
     }
   }
+  // The other files of each DICOM series in this folder are left out: the one kept opens them all.
+  const kept = new Set(await onePerSeries(images));
+  const dropped = new Set(images.filter((p) => !kept.has(p)));
+  if (dropped.size > 0) out.splice(0, out.length, ...out.filter((p) => !dropped.has(p)));
 }
 
 export async function expandPaths(paths: readonly string[], signal?: AbortSignal): Promise<WalkResult> {

@@ -5,7 +5,7 @@ import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
 export type DialogKind = 'images' | 'project';
 
 /** The image extensions the readers handle (core/data/readers). */
-export const imageExtensions = ['svs', 'tif', 'tiff', 'ome.tif', 'ome.tiff', 'btf', 'png', 'jpg', 'jpeg', 'webp'] as const;
+export const imageExtensions = ['svs', 'tif', 'tiff', 'ome.tif', 'ome.tiff', 'btf', 'png', 'jpg', 'jpeg', 'webp', 'dcm'] as const;
 
 export function openDialogOptions(kind: DialogKind): OpenDialogOptions {
   if (kind === 'project') {

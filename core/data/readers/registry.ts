@@ -2,14 +2,17 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { openRegularFile } from '../../io/regular-file.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
+import { dicomFormat } from './dicom.js';
 import { jpegFormat } from './jpeg.js';
 import { openSlideFormat } from './openslide/format.js';
 import { pngFormat } from './png.js';
 import { tiffFormat } from './tiff.js';
 import { webpFormat } from './webp.js';
 
-/** OpenSlide's non-TIFF formats come first: an MRXS slide is told by its name, whatever its bytes. */
-export const formats: readonly ReaderFormat[] = [openSlideFormat, pngFormat, jpegFormat, webpFormat, tiffFormat];
+/** OpenSlide's non-TIFF formats come first: an MRXS slide is told by its name, whatever its bytes. DICOM
+ * comes before TIFF: a dual-personality DICOM file keeps a TIFF header in its preamble, and is a slide
+ * series only as DICOM. */
+export const formats: readonly ReaderFormat[] = [openSlideFormat, dicomFormat, pngFormat, jpegFormat, webpFormat, tiffFormat];
 
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;

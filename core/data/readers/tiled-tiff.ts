@@ -17,10 +17,10 @@ import { TileCache } from '../tiff/tile-cache.js';
 
 /** Synthesized tiles made at once per level: each holds a 2 × 2-tile region of the level above, and
  * without a bound a region of a synthesized level would start all its tiles, and they all theirs, at once. */
-const SYNTHESIS_PER_LEVEL = 2;
+export const SYNTHESIS_PER_LEVEL = 2;
 
 /** At most `limit` tasks at once, in arrival order. */
-class Gate {
+export class Gate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
@@ -163,7 +163,7 @@ export class TiledTiffReader implements ImageReader {
 }
 
 /** Average 2 × 2 blocks of src (RGB, srcWidth wide) from (sx, sy) into a w × h block of dst at (dx, dy). */
-function halve(
+export function halve(
   src: Uint8Array,
   srcWidth: number,
   sx: number,

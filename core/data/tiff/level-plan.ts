@@ -19,7 +19,8 @@ export interface PlannedLevel {
   native: number | null;
 }
 
-export function levelPlan(layouts: readonly TileLayout[]): PlannedLevel[] {
+/** Only the geometry of each stored level is used (the DICOM reader plans its instances the same way). */
+export function levelPlan(layouts: readonly Pick<TileLayout, 'width' | 'height' | 'tileWidth' | 'tileHeight'>[]): PlannedLevel[] {
   const plan: PlannedLevel[] = [];
   layouts.forEach((l, i) => {
     const prev = plan[plan.length - 1];
