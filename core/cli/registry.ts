@@ -6,6 +6,7 @@ import { exportCommand } from './commands/export.js';
 import { extractCommand } from './commands/extract.js';
 import { indexCommand } from './commands/index.js';
 import { importCommand } from './commands/import.js';
+import { imagesCommand } from './commands/images.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
@@ -21,6 +22,7 @@ export const commands: readonly Command[] = [
   exportCommand,
   extractCommand,
   importCommand,
+  imagesCommand,
   indexCommand,
   infoCommand,
   modelsCommand,

@@ -140,6 +140,16 @@ export const modelDownloadOptions = object({
 
 export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
 
+/** A stated pixel size: the bounds the readers accept from a vendor's metadata (core/data/vendor.ts). */
+export const STATED_MPP_MIN = 1e-4;
+export const STATED_MPP_MAX = 1e4;
+
+/** SetImageMppRequest: a pixel size the user states for images whose files state none. */
+export const setImageMppRequest = object({
+  mpp: nullable(number({ min: STATED_MPP_MIN, max: STATED_MPP_MAX })),
+  imageIds: optional(array(id, { min: 1 })),
+});
+
 /** The argument schema of every method of the contract. */
 export const apiSchemas = {
   appInfo: args(),
@@ -149,6 +159,7 @@ export const apiSchemas = {
   currentProject: args(),
   importPaths: args(['paths', array(path)]),
   removeImage: args(['imageId', id]),
+  setImageMpp: args(['request', setImageMppRequest]),
   listDirectory: args(['path', nullable(path)]),
   showOpenDialog: args(['kind', oneOf(['images', 'project'])]),
   tileSource: args(['imageId', id]),
