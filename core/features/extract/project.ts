@@ -14,8 +14,7 @@ import { join, relative } from 'node:path';
 import type { ExtractImageSummary, ExtractOptions, ExtractSummary, ImageMetadata } from '../../common/api.js';
 import { extractOptions } from '../../common/api-schema.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { LOW_FOREGROUND_SHARE, type MaskSetting, type MaskUsed } from '../../common/foreground-mask.js';
-import { resolveMask } from '../../data/foreground-mode.js';
+import { LOW_FOREGROUND_SHARE, type MaskSetting } from '../../common/foreground-mask.js';
 import { resolutionLines } from '../../data/resolution-log.js';
 import { mppSource } from '../../data/resolution.js';
 import type { ImageReader } from '../../data/reader.js';
@@ -25,12 +24,11 @@ import { readablePath } from '../../project/importer.js';
 import { imageMeta, type Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
-import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
-import { DEFAULT_TISSUE_MASK } from '../../data/tissue-mask.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
 import { extractImage } from './image.js';
+import { imageForeground } from './foreground.js';
 import { isLocked, tryImageLock, type ImageLockOptions } from './image-lock.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { TileModelCache } from './model-cache.js';
@@ -257,15 +255,8 @@ export async function extractFeatures(
       try {
         reader = await openImage(readablePath(project, img));
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const maskUsed: MaskUsed = await resolveMask(maskSetting, async () => thumb);
+        const { used: maskUsed, mask, hasTissue } = await imageForeground(project, img.id, maskSetting, thumb);
         if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
-        // Brightfield masks keep the file they always had; fluorescence ones have their own beside it.
-        const maskFile =
-          maskUsed === 'fluorescence'
-            ? project.tissueMaskPath(img.id).replace(/(\.mask)?$/, '.fluorescence.mask')
-            : project.tissueMaskPath(img.id);
-        const mask = maskUsed === 'off' ? null : await cachedTissueMask(thumb, maskFile, { ...DEFAULT_TISSUE_MASK, mode: maskUsed });
-        const hasTissue = mask !== null && mask.data.some((v) => v === 1);
         if (mask && !hasTissue) log(`${img.path}: no foreground found on the thumbnail (${maskUsed} mask); extracting every tile.`);
         const tissue =
           mask && hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;
