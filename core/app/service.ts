@@ -199,7 +199,12 @@ export class AppService implements DinoscopeApi, AssetSource {
     const r = setImageMppRequest.parse(request);
     const project = this.requireProject();
     const changed = await project.update((p) => {
-      const ids = r.imageIds ?? p.images().filter((i) => i.meta && !i.meta.mpp && i.statedMpp === undefined).map((i) => i.id);
+      const ids =
+        r.imageIds ??
+        p
+          .images()
+          .filter((i) => i.meta && !i.meta.mpp && i.statedMpp === undefined)
+          .map((i) => i.id);
       const out: string[] = [];
       for (const id of ids) {
         const before = p.requireImage(id).statedMpp ?? null;

@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { adaptCommand } from './commands/adapt.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
+import { exportTrainingCommand } from './commands/export-training.js';
 import { extractCommand } from './commands/extract.js';
 import { indexCommand } from './commands/index.js';
 import { importCommand } from './commands/import.js';
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   adaptCommand,
   demoCommand,
   exportCommand,
+  exportTrainingCommand,
   extractCommand,
   importCommand,
   imagesCommand,

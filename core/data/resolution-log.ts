@@ -34,7 +34,10 @@ export function resolutionLines(uses: readonly ResolutionUse[], wanted: number |
         warning: false,
       });
     else if (u.source === 'file' && mixed)
-      lines.push({ text: `${u.path}: ${u.mpp} µm/px stated in the file; ${verb} at ${wanted} µm/px from level ${u.level}.`, warning: false });
+      lines.push({
+        text: `${u.path}: ${u.mpp} µm/px stated in the file; ${verb} at ${wanted} µm/px from level ${u.level}.`,
+        warning: false,
+      });
     else if (u.source === null)
       lines.push({
         text: `${u.path}: the file states no resolution (mpp); ${verb} at level ${u.level} (its own pixels) instead of ${wanted} µm/px.`,

@@ -201,7 +201,10 @@ export class Project {
     if (mpp !== null && !(mpp > 0 && Number.isFinite(mpp)))
       throw new DinoscopeError('BAD_INPUT', `The pixel size must be a positive number of µm per pixel, got ${mpp}.`);
     if (!img.meta)
-      throw new DinoscopeError('BAD_INPUT', `${img.name} was never read (${img.reason ?? img.status}), so it has no pixels to size; import it again first.`);
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${img.name} was never read (${img.reason ?? img.status}), so it has no pixels to size; import it again first.`,
+      );
     if (img.meta.mpp)
       throw new DinoscopeError(
         'BAD_INPUT',

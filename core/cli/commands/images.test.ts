@@ -181,11 +181,19 @@ describe('a stated pixel size', () => {
     expect(byName.get('later.tif')).toMatchObject({ gridWidth: 32 });
     expect(byName.get('later.tif')!.fallbackLevel).toBeUndefined();
     expect(byName.get('export.png')).toMatchObject({ gridWidth: 32, fallbackLevel: 0 });
-    expect(r.err).toContain(`${bare}: uses the pixel size stated for it, 0.5 µm/px (the file states none); extracted at 2 µm/px from level 2.`);
-    expect(r.err).toContain(`${later}: uses the pixel size stated for it, 0.5 µm/px (the file states none); extracted at 2 µm/px from level 2.`);
-    expect(r.err).toMatch(new RegExp(`${scan.replace(/[.]/g, '\\.')}: 0\\.25\\d* µm/px stated in the file; extracted at 2 µm/px from level \\d\\.`));
+    expect(r.err).toContain(
+      `${bare}: uses the pixel size stated for it, 0.5 µm/px (the file states none); extracted at 2 µm/px from level 2.`,
+    );
+    expect(r.err).toContain(
+      `${later}: uses the pixel size stated for it, 0.5 µm/px (the file states none); extracted at 2 µm/px from level 2.`,
+    );
+    expect(r.err).toMatch(
+      new RegExp(`${scan.replace(/[.]/g, '\\.')}: 0\\.25\\d* µm/px stated in the file; extracted at 2 µm/px from level \\d\\.`),
+    );
     expect(r.err).toContain(`${png}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of 2 µm/px.`);
-    expect(r.err).toContain('1 image without a pixel size was extracted at a pyramid level, not at 2 µm/px: state the size (dinoscope images set-mpp');
+    expect(r.err).toContain(
+      '1 image without a pixel size was extracted at a pyramid level, not at 2 µm/px: state the size (dinoscope images set-mpp',
+    );
     expect(summary.warnings.filter((w) => w.includes('no resolution'))).toHaveLength(1);
   }, 300_000);
 });

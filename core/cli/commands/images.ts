@@ -37,17 +37,26 @@ function imageIds(images: readonly ImageEntry[], arg: string, dir: string): stri
     if (byId) return byId.id;
     const byName = images.filter((i) => i.name === key);
     if (byName.length === 1) return byName[0].id;
-    if (byName.length > 1) throw new DinoscopeError('BAD_INPUT', `${dir}: ${byName.length} images are named "${key}": give the id instead (dinoscope images --project P lists them).`);
-    throw new DinoscopeError('BAD_INPUT', `${dir}: no image "${key}" (give an id or a file name; dinoscope images --project P lists them).`);
+    if (byName.length > 1)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${dir}: ${byName.length} images are named "${key}": give the id instead (dinoscope images --project P lists them).`,
+      );
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${dir}: no image "${key}" (give an id or a file name; dinoscope images --project P lists them).`,
+    );
   });
 }
 
 /** --mpp X (µm per pixel) or none (clears a stated value). */
 function mppFlag(v: string | undefined): number | null {
-  if (v === undefined) throw new DinoscopeError('BAD_INPUT', 'set-mpp needs --mpp X (µm per pixel at full resolution, e.g. 0.5) or --mpp none to clear it.');
+  if (v === undefined)
+    throw new DinoscopeError('BAD_INPUT', 'set-mpp needs --mpp X (µm per pixel at full resolution, e.g. 0.5) or --mpp none to clear it.');
   if (v === 'none') return null;
   const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new DinoscopeError('BAD_INPUT', `--mpp must be a positive number of µm per pixel or none, got "${v}".`);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new DinoscopeError('BAD_INPUT', `--mpp must be a positive number of µm per pixel or none, got "${v}".`);
   return n;
 }
 
@@ -69,20 +78,29 @@ export const imagesCommand: Command = {
     checkFlags(flags, ['project', 'image', 'all', 'mpp'], 'images');
     const action = positional[0] ?? 'list';
     if (!['list', 'set-mpp'].includes(action) || positional.length > 1)
-      throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[positional.length > 1 ? 1 : 0]}" (images takes list or set-mpp).`);
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `unexpected argument "${positional[positional.length > 1 ? 1 : 0]}" (images takes list or set-mpp).`,
+      );
     const arg = flagValue(flags, 'project');
     if (!arg) throw new DinoscopeError('BAD_INPUT', 'needs --project P (a project folder).');
     const dir = resolve(arg);
     if (!(await Project.exists(dir))) throw new DinoscopeError('BAD_INPUT', `${dir} is not a Dinoscope project (no project.json).`);
     if (action === 'list' && (flags.has('image') || flags.has('all') || flags.has('mpp')))
-      throw new DinoscopeError('BAD_INPUT', '--image, --all and --mpp go with set-mpp (dinoscope images set-mpp --project P --image I --mpp X).');
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        '--image, --all and --mpp go with set-mpp (dinoscope images set-mpp --project P --image I --mpp X).',
+      );
     const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: homedir() });
     try {
       let summary = await service.openProject(dir);
       if (action === 'set-mpp') {
         const image = flagValue(flags, 'image');
         if ((image === undefined) === !flags.has('all'))
-          throw new DinoscopeError('BAD_INPUT', 'set-mpp needs either --image I[,J…] (ids or file names) or --all (every image without a pixel size).');
+          throw new DinoscopeError(
+            'BAD_INPUT',
+            'set-mpp needs either --image I[,J…] (ids or file names) or --all (every image without a pixel size).',
+          );
         const mpp = mppFlag(flagValue(flags, 'mpp'));
         const ids = image === undefined ? undefined : imageIds(summary.images, image, dir);
         const r = await service.setImageMpp({ mpp, ...(ids && { imageIds: ids }) });
@@ -93,7 +111,9 @@ export const imagesCommand: Command = {
       const rows = mppRows(summary);
       const unknown = rows.filter((r) => r.status === 'ok' && r.mppSource === null).length;
       if (unknown > 0)
-        io.stderr(`${unknown} readable image${unknown === 1 ? ' has' : 's have'} no pixel size: dinoscope images set-mpp --project P --all --mpp X states one.\n`);
+        io.stderr(
+          `${unknown} readable image${unknown === 1 ? ' has' : 's have'} no pixel size: dinoscope images set-mpp --project P --all --mpp X states one.\n`,
+        );
       io.stdout(JSON.stringify(rows, null, 2) + '\n');
       return 0;
     } finally {

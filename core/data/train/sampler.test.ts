@@ -64,9 +64,15 @@ describe('sampling plan', () => {
     // PNG states nothing and falls back to level 0, its own pixels (downsample 1).
     expect(plan.images[0].downsample).toBeCloseTo(3, 6);
     expect(plan.images[1].downsample).toBe(1);
-    expect(lines).toContain(`${slide.path}: uses the pixel size stated for it, 0.25 µm/px (the file states none); sampled at 0.75 µm/px from level 1.`);
-    expect(lines).toContain(`${blank.path}: the file states no resolution (mpp); sampled at level 0 (its own pixels) instead of 0.75 µm/px.`);
-    expect(lines.some((l) => l.startsWith(`${pyramid.path}: 0.25`) && l.includes('stated in the file; sampled at 0.75 µm/px from level 1.'))).toBe(true);
+    expect(lines).toContain(
+      `${slide.path}: uses the pixel size stated for it, 0.25 µm/px (the file states none); sampled at 0.75 µm/px from level 1.`,
+    );
+    expect(lines).toContain(
+      `${blank.path}: the file states no resolution (mpp); sampled at level 0 (its own pixels) instead of 0.75 µm/px.`,
+    );
+    expect(
+      lines.some((l) => l.startsWith(`${pyramid.path}: 0.25`) && l.includes('stated in the file; sampled at 0.75 µm/px from level 1.')),
+    ).toBe(true);
     expect(lines.some((l) => l.startsWith('1 image without a pixel size was sampled at a pyramid level'))).toBe(true);
   });
 
