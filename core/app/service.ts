@@ -203,7 +203,7 @@ export class AppService implements DinoscopeApi, AssetSource {
         r.imageIds ??
         p
           .images()
-          .filter((i) => i.meta && !i.meta.mpp && i.statedMpp === undefined)
+          .filter((i) => (i.status === 'ok' || i.status === 'caching') && i.meta && !i.meta.mpp && i.statedMpp === undefined)
           .map((i) => i.id);
       const out: string[] = [];
       for (const id of ids) {

@@ -95,8 +95,9 @@ export interface ProjectSummary {
 export interface SetImageMppRequest {
   /** µm per pixel at level 0, or null to clear a stated value. */
   mpp: number | null;
-  /** These images (each must be readable and state no µm per pixel of its own); absent: every readable image
-   * of the project whose file states none and that has no stated value yet ("state one for all"). */
+  /** These images (each must have been read and state no µm per pixel of its own); absent: every readable
+   * image (ok, or building its pyramid cache) whose file states none and that has no stated value yet
+   * ("state one for all"). */
   imageIds?: string[];
 }
 

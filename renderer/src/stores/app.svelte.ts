@@ -36,7 +36,9 @@ export class AppStore {
   readonly selected: ImageEntry | null = $derived(this.project?.images.find((i) => i.id === this.selectedId) ?? null);
   readonly activeJobs: JobProgress[] = $derived(this.jobs.filter((j) => j.state === 'running'));
   /** Readable images whose file states no pixel size and that have none stated (the import prompt counts them). */
-  readonly withoutMpp: ImageEntry[] = $derived(this.project?.images.filter((i) => i.status === 'ok' && i.meta && !i.meta.mpp) ?? []);
+  readonly withoutMpp: ImageEntry[] = $derived(
+    this.project?.images.filter((i) => (i.status === 'ok' || i.status === 'caching') && i.meta && !i.meta.mpp) ?? [],
+  );
   /** The "state one for all" prompt was put aside ("Later"); shown again after the next import. */
   mppPromptHidden = $state(false);
 
