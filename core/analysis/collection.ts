@@ -6,7 +6,7 @@ import { DinoscopeError } from '../common/errors.js';
 import { featureSetText } from '../common/feature-set-text.js';
 import { ExactIndex } from '../features/index/exact.js';
 import { openFeatureStore, type FeatureStoreReader } from '../features/store/reader.js';
-import type { Project } from '../project/project.js';
+import { imageMeta, type Project } from '../project/project.js';
 import { searchable, setMpp } from '../project/feature-sets.js';
 import type { StoredFeatureSet } from '../project/schema.js';
 import { nextTurn, ROWS_PER_TURN } from './turns.js';
@@ -84,7 +84,7 @@ export class FeatureCollection {
         height: img.meta.height,
         stride: m.stride,
         origin: { ...m.origin },
-        mpp: img.meta.mpp,
+        mpp: imageMeta(img)?.mpp ?? null,
         gridWidth: m.gridWidth,
         gridHeight: m.gridHeight,
         storeDir,

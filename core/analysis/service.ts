@@ -87,7 +87,9 @@ export class AnalysisService {
   async collection(featureSet?: string): Promise<FeatureCollection> {
     const set = chooseFeatureSet(this.project, featureSet ?? this.featureSet);
     if (this.resultsOf !== set.id) this.forget(set.id);
-    const key = `${set.id}|${set.updatedAt}|${set.images.reduce((s, i) => s + i.indexedRows, 0)}`;
+    // A pixel size stated since (the maps' µm per pixel in exports) reopens it too.
+    const stated = set.images.map((i) => this.project.image(i.imageId)?.statedMpp ?? '').join(',');
+    const key = `${set.id}|${set.updatedAt}|${set.images.reduce((s, i) => s + i.indexedRows, 0)}|${stated}`;
     if (this.loaded?.key !== key) {
       const fc = FeatureCollection.open(this.project, set);
       fc.catch(() => (this.loaded = null));

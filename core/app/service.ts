@@ -24,6 +24,8 @@ import type {
   PcaOverlayOptions,
   ProjectSummary,
   RecentProject,
+  SetImageMppRequest,
+  SetImageMppResult,
   SimilarityHeatmap,
   SimilarityRequest,
   SimilarityResult,
@@ -41,6 +43,7 @@ import type {
   CuratedSetPreview,
 } from '../common/api.js';
 import { AnalysisService } from '../analysis/service.js';
+import { setImageMppRequest } from '../common/api-schema.js';
 import { DinoscopeError } from '../common/errors.js';
 import { regionMaps } from '../features/extract/attention.js';
 import { TileModel } from '../features/extract/model.js';
@@ -58,7 +61,7 @@ import { ModelManager } from '../model/manager/manager.js';
 import { TrainingApi } from '../train/host/api.js';
 import { TrainingHost } from '../train/host/host.js';
 import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
-import { Project } from '../project/project.js';
+import { imageMeta, Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
 import { dziGeometry, TILE_SIZE } from '../tiles/dzi.js';
 import type { AssetSource } from '../tiles/router.js';
@@ -200,6 +203,29 @@ export class AppService implements DinoscopeApi, AssetSource {
     return project.summary();
   }
 
+  async setImageMpp(request: SetImageMppRequest): Promise<SetImageMppResult> {
+    const r = setImageMppRequest.parse(request);
+    const project = this.requireProject();
+    const changed = await project.update((p) => {
+      const ids =
+        r.imageIds ??
+        p
+          .images()
+          .filter((i) => (i.status === 'ok' || i.status === 'caching') && i.meta && !i.meta.mpp && i.statedMpp === undefined)
+          .map((i) => i.id);
+      const out: string[] = [];
+      for (const id of ids) {
+        const before = p.requireImage(id).statedMpp ?? null;
+        p.setStatedMpp(id, r.mpp);
+        if (before !== r.mpp) out.push(id);
+      }
+      return out;
+    });
+    // The viewer's scale bar and magnification come from the tile source: drop what the tile host holds.
+    for (const id of changed) await this.tilesService?.invalidate(id);
+    return { changed, project: this.changed(project) };
+  }
+
   async listDirectory(path: string | null): Promise<DirectoryListing> {
     return listDirectory(path === null || path === undefined ? this.hooks.homeDir : requireAbsolutePath(path, 'The folder path'));
   }
@@ -310,7 +336,7 @@ export class AppService implements DinoscopeApi, AssetSource {
     const id = requireString(imageId, 'imageId');
     const img = this.locate(id);
     const entry = this.requireProject().requireImage(id);
-    const meta = entry.meta!;
+    const meta = imageMeta(entry)!;
     const r = request as AttentionRequest | undefined;
     if (
       !r ||
@@ -483,7 +509,7 @@ export class AppService implements DinoscopeApi, AssetSource {
   async tileSource(imageId: string): Promise<TileSourceInfo> {
     const img = this.locate(requireString(imageId, 'imageId'));
     const g = dziGeometry(img.width, img.height);
-    const meta = this.requireProject().requireImage(imageId).meta;
+    const meta = imageMeta(this.requireProject().requireImage(imageId));
     return {
       imageId,
       width: img.width,

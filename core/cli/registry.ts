@@ -4,10 +4,12 @@ import { adaptCommand } from './commands/adapt.js';
 import { curateCommand } from './commands/curate.js';
 import { demoCommand } from './commands/demo.js';
 import { exportCommand } from './commands/export.js';
+import { exportTrainingCommand } from './commands/export-training.js';
 import { extractCommand } from './commands/extract.js';
 import { hardwareCommand } from './commands/hardware.js';
 import { indexCommand } from './commands/index.js';
 import { importCommand } from './commands/import.js';
+import { imagesCommand } from './commands/images.js';
 import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
@@ -22,9 +24,11 @@ export const commands: readonly Command[] = [
   curateCommand,
   demoCommand,
   exportCommand,
+  exportTrainingCommand,
   extractCommand,
   hardwareCommand,
   importCommand,
+  imagesCommand,
   indexCommand,
   infoCommand,
   modelsCommand,

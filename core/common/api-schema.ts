@@ -158,6 +158,16 @@ export const curateRequest = object({
 
 export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
 
+/** A stated pixel size: the bounds the readers accept from a vendor's metadata (core/data/vendor.ts). */
+export const STATED_MPP_MIN = 1e-4;
+export const STATED_MPP_MAX = 1e4;
+
+/** SetImageMppRequest: a pixel size the user states for images whose files state none. */
+export const setImageMppRequest = object({
+  mpp: nullable(number({ min: STATED_MPP_MIN, max: STATED_MPP_MAX })),
+  imageIds: optional(array(id, { min: 1 })),
+});
+
 /** The argument schema of every method of the contract. */
 export const apiSchemas = {
   appInfo: args(),
@@ -167,6 +177,7 @@ export const apiSchemas = {
   currentProject: args(),
   importPaths: args(['paths', array(path)]),
   removeImage: args(['imageId', id]),
+  setImageMpp: args(['request', setImageMppRequest]),
   listDirectory: args(['path', nullable(path)]),
   showOpenDialog: args(['kind', oneOf(['images', 'project'])]),
   tileSource: args(['imageId', id]),
@@ -264,6 +275,7 @@ export const apiAccess = {
   extendTraining: 'write',
   startDemo: 'write',
   curateTiles: 'write',
+  setImageMpp: 'write',
   curatedSets: 'read',
   curatedSetPreview: 'read',
 } as const satisfies Record<ApiMethod, 'read' | 'write'>;

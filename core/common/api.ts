@@ -45,7 +45,10 @@ export interface ImageEntry {
   status: ImageStatus;
   /** Why the image is not 'ok': a sentence naming the problem. */
   reason?: string;
+  /** What the file states; meta.mpp also holds a pixel size the user stated (statedMpp) where the file states none. */
   meta?: ImageMetadata;
+  /** µm per pixel at level 0 stated by the user because the file states none (setImageMpp); absent otherwise. */
+  statedMpp?: number;
   /** File size in bytes at import. */
   bytes?: number;
   /** True when the project's active feature set holds this image's complete, indexed patch features, so
@@ -85,6 +88,23 @@ export interface ProjectSummary {
   featureSets?: FeatureSetInfo[];
   /** Id of the feature set the analyses use, or null when none is chosen. */
   activeFeatureSet?: string | null;
+}
+
+/** A pixel size stated by the user for images whose files state none. A file's own µm per pixel is never
+ * overridden: naming such an image is refused. */
+export interface SetImageMppRequest {
+  /** µm per pixel at level 0, or null to clear a stated value. */
+  mpp: number | null;
+  /** These images (each must have been read and state no µm per pixel of its own); absent: every readable
+   * image (ok, or building its pyramid cache) whose file states none and that has no stated value yet
+   * ("state one for all"). */
+  imageIds?: string[];
+}
+
+export interface SetImageMppResult {
+  /** The images whose stated value changed. */
+  changed: string[];
+  project: ProjectSummary;
 }
 
 export interface RecentProject {
@@ -660,6 +680,8 @@ export interface DinoscopeApi {
   /** Import files or folders (recursively) by absolute path on the host machine. */
   importPaths(paths: string[]): Promise<ImportReport>;
   removeImage(imageId: string): Promise<ProjectSummary>;
+  /** States the pixel size of images whose files state none (or clears it, mpp null); see SetImageMppRequest. */
+  setImageMpp(request: SetImageMppRequest): Promise<SetImageMppResult>;
   /** Browse the host's file system (the serve host's own "open" dialog; Electron uses native dialogs). */
   listDirectory(path: string | null): Promise<DirectoryListing>;
   /** Electron only: native dialogs. Resolve to [] / null when cancelled. */
@@ -753,6 +775,7 @@ export const apiMethods = {
   currentProject: true,
   importPaths: true,
   removeImage: true,
+  setImageMpp: true,
   listDirectory: true,
   showOpenDialog: true,
   tileSource: true,

@@ -13,6 +13,11 @@
 // such an image is read at the fallback level the caller names (default 0, i.e. its own full-resolution
 // pixels), as if that level had the wanted µm per pixel; the Scale says so (mppFallback) so that the
 // caller can tell the user how the image was treated.
+//
+// A µm per pixel the user stated for an image whose file states none (`dinoscope images set-mpp`, the
+// image's properties in the app, `dinoscope import --mpp`) counts as the image's own: withStatedMpp()
+// puts it into the metadata every caller above reads, so such an image is no longer a fallback. A file's
+// own statement is never overridden (the project refuses a stated value there).
 import type { ImageLevel, ImageMetadata } from '../common/api.js';
 
 /** Relative slack when comparing downsamples: a level ≤ 0.1% coarser than wanted counts as exact. */
@@ -42,6 +47,22 @@ export function levelForDownsample(levels: readonly Pick<ImageLevel, 'downsample
 export function levelMpp(meta: Pick<ImageMetadata, 'mpp' | 'levels'>, level: number): number | null {
   const l = meta.levels[level];
   return meta.mpp && l ? meta.mpp * l.downsample : null;
+}
+
+/** Where an image's µm per pixel comes from: its file, the user's statement, or nowhere. */
+export type MppSource = 'file' | 'stated' | null;
+
+/** The metadata with the user's stated µm per pixel filled in where the file states none (the file's own
+ * value wins); the same object when nothing changes. */
+export function withStatedMpp<M extends Pick<ImageMetadata, 'mpp'>>(meta: M, statedMpp: number | null | undefined): M {
+  if (meta.mpp || !statedMpp || !(statedMpp > 0)) return meta;
+  return { ...meta, mpp: statedMpp };
+}
+
+/** Where the µm per pixel of an image with this file metadata and stated value comes from. */
+export function mppSource(meta: Pick<ImageMetadata, 'mpp'>, statedMpp: number | null | undefined): MppSource {
+  if (meta.mpp) return 'file';
+  return statedMpp && statedMpp > 0 ? 'stated' : null;
 }
 
 /** A wanted scale: µm per pixel, or a stored level (the fallback level for images without µm per pixel

@@ -4,7 +4,7 @@
 // made before the choice was recorded fall back to their oldest set with indexed features: adding a set
 // never changes which one that is.
 import type { FeatureSetInfo } from '../common/api.js';
-import { levelMpp } from '../data/resolution.js';
+import { levelMpp, withStatedMpp } from '../data/resolution.js';
 import type { StoredFeatureSet, StoredImage } from './schema.js';
 
 /** Whether an image's part of a set can be searched (complete and in the index). */
@@ -27,7 +27,8 @@ export function setMpp(set: StoredFeatureSet, images: readonly StoredImage[]): n
   const byId = new Map(images.map((i) => [i.id, i]));
   const values = new Set<number>();
   for (const fi of set.images) {
-    const m = byId.get(fi.imageId)?.meta;
+    const img = byId.get(fi.imageId);
+    const m = img?.meta && withStatedMpp(img.meta, img.statedMpp);
     const mpp = m ? levelMpp(m, set.level ?? 0) : null;
     if (mpp === null) return null;
     values.add(Number(mpp.toPrecision(4)));

@@ -9,9 +9,10 @@
 // document update() passes to `mutate`; called on any other Project they throw.
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ImageEntry, ProjectSummary } from '../common/api.js';
+import type { ImageEntry, ImageMetadata, ProjectSummary } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { withStatedMpp } from '../data/resolution.js';
 import { featureSetInfo, resolveActiveSet, searchable } from './feature-sets.js';
 import { type LockOptions, withFileLock } from './lock.js';
 import { emptyProject, validateProject, type ProjectFile, type StoredFeatureSet, type StoredImage } from './schema.js';
@@ -190,6 +191,31 @@ export class Project {
     else this.data.images.push(image);
   }
 
+  /**
+   * States an image's µm per pixel (inside update()), or clears the statement with null. Refused (BAD_INPUT)
+   * for an image whose file states its own (never overridden) and for one that was never read.
+   */
+  setStatedMpp(id: string, mpp: number | null): void {
+    this.mutable('setStatedMpp');
+    const img = this.requireImage(id);
+    if (mpp !== null && !(mpp > 0 && Number.isFinite(mpp)))
+      throw new DinoscopeError('BAD_INPUT', `The pixel size must be a positive number of µm per pixel, got ${mpp}.`);
+    if (!img.meta)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${img.name} was never read (${img.reason ?? img.status}), so it has no pixels to size; import it again first.`,
+      );
+    if (img.meta.mpp)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `${img.name}: the file states its own pixel size (${img.meta.mpp} µm/px), which Dinoscope keeps; a stated size is only for images whose file states none.`,
+      );
+    const next: StoredImage = { ...img };
+    if (mpp === null) delete next.statedMpp;
+    else next.statedMpp = mpp;
+    this.upsert(next);
+  }
+
   remove(id: string): StoredImage {
     this.mutable('remove');
     const img = this.requireImage(id);
@@ -291,9 +317,17 @@ export class Project {
   }
 }
 
+/** The image's metadata as everything above the project reads it: the file's, with the user's stated µm per
+ * pixel where the file states none (core/data/resolution.ts withStatedMpp). */
+export function imageMeta(img: StoredImage): ImageMetadata | undefined {
+  return img.meta && withStatedMpp(img.meta, img.statedMpp);
+}
+
 export function toEntry(img: StoredImage): ImageEntry {
   const e: ImageEntry = { id: img.id, path: img.path, name: img.name, status: img.status, bytes: img.bytes };
   if (img.reason !== undefined) e.reason = img.reason;
-  if (img.meta !== undefined) e.meta = img.meta;
+  const meta = imageMeta(img);
+  if (meta !== undefined) e.meta = meta;
+  if (img.statedMpp !== undefined && meta?.mpp === img.statedMpp) e.statedMpp = img.statedMpp;
   return e;
 }

@@ -15,7 +15,11 @@ export interface StoredImage {
   mtime: number;
   status: ImageStatus;
   reason?: string;
+  /** What the file states (its reader's metadata); meta.mpp stays the file's own value. */
   meta?: ImageMetadata;
+  /** µm per pixel at level 0 stated by the user for an image whose file states none (core/data/resolution.ts
+   * withStatedMpp: used wherever the file's own would be). */
+  statedMpp?: number;
   /** Tiled pyramid cache built for a large non-pyramidal image, relative to the project folder. */
   pyramidCache?: string;
   addedAt: string;
@@ -127,6 +131,8 @@ function validateImage(v: unknown, at: string, bad: (what: string) => never): St
   if (!statuses.includes(v.status as ImageStatus)) bad(`${at}.status must be one of ${statuses.join(', ')}`);
   if (v.reason !== undefined && typeof v.reason !== 'string') bad(`${at}.reason must be a string`);
   if (v.pyramidCache !== undefined && typeof v.pyramidCache !== 'string') bad(`${at}.pyramidCache must be a string`);
+  if (v.statedMpp !== undefined && (typeof v.statedMpp !== 'number' || !(v.statedMpp > 0) || !Number.isFinite(v.statedMpp)))
+    bad(`${at}.statedMpp must be a positive number of µm per pixel`);
   if (v.meta !== undefined) {
     const m = v.meta;
     if (!isObject(m) || typeof m.width !== 'number' || typeof m.height !== 'number' || !Array.isArray(m.levels))

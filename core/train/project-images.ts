@@ -14,5 +14,6 @@ export function trainingImages(project: Project): SamplerImage[] {
       path: readablePath(project, img),
       thumbnail: project.thumbnailPath(img.id),
       tissueMask: project.tissueMaskPath(img.id),
+      ...(img.statedMpp !== undefined && { statedMpp: img.statedMpp }),
     }));
 }

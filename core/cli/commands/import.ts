@@ -1,5 +1,6 @@
 // `dinoscope import <project> <paths...>`: add images to a project (created when the folder has none).
-// Progress on stderr; the ImportReport as JSON on stdout once pyramid caches are built.
+// Progress on stderr; the ImportReport as JSON on stdout once pyramid caches are built. `--mpp X` states
+// the pixel size of the images this import adds whose files state none (the others keep their file's own).
 import { resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { stat } from 'node:fs/promises';
@@ -7,16 +8,20 @@ import type { ImageEntry, ImportReport } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
 import { Project } from '../../project/project.js';
-import { parseArgs, type Command } from '../command.js';
+import { checkFlags, flagNumber, parseArgs, type Command } from '../command.js';
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'import image files or folders into a project',
   usage:
-    'usage: dinoscope import <project> <paths...>\n\nCreates the project when the folder has no project.json. Prints the import report as JSON.',
+    'usage: dinoscope import <project> <paths...> [--mpp X]\n\nCreates the project when the folder has no project.json. Prints the import report as JSON.\n' +
+    '--mpp X states X µm per pixel (at full resolution) for the added images whose files state no pixel size;\n' +
+    "a file's own pixel size is never overridden (dinoscope images set-mpp changes a stated one later).",
+  flags: ['mpp'],
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    if (flags.size > 0) throw new DinoscopeError('BAD_INPUT', `unknown option --${[...flags.keys()][0]}.`);
+    checkFlags(flags, ['mpp'], 'import');
+    const mpp = flagNumber(flags, 'mpp', false, true);
     const [projectArg, ...paths] = positional;
     if (!projectArg || paths.length === 0)
       throw new DinoscopeError('BAD_INPUT', 'needs a project folder and at least one path (dinoscope import <project> <paths...>).');
@@ -59,6 +64,16 @@ export const importCommand: Command = {
       }
       const report = await service.importPaths(paths.map((p) => resolve(p)));
       await service.idle();
+      if (mpp !== undefined) {
+        const now = (await service.currentProject())?.images ?? [];
+        const added = new Set(report.added.map((e) => e.id));
+        const ids = now.filter((e) => added.has(e.id) && e.meta && !e.meta.mpp).map((e) => e.id);
+        if (ids.length > 0) await service.setImageMpp({ mpp, imageIds: ids });
+        const own = now.filter((e) => added.has(e.id) && e.meta?.mpp).length;
+        io.stderr(
+          `dinoscope import: stated ${mpp} µm/px for ${ids.length} image${ids.length === 1 ? '' : 's'} whose file states none${own ? `; ${own} state${own === 1 ? 's' : ''} their own and keep${own === 1 ? 's' : ''} it` : ''}.\n`,
+        );
+      }
       const final = refresh(report, (await service.currentProject())?.images ?? []);
       io.stdout(JSON.stringify(final, null, 2) + '\n');
       return 0;

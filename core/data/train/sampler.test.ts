@@ -56,6 +56,26 @@ describe('sampling plan', () => {
     expect(structuredClone(plan).images[0].foreground.length).toBe(s.foreground.length);
   });
 
+  it("uses an image's stated µm per pixel where its file states none, and logs how it treated each image", async () => {
+    const lines: string[] = [];
+    const stated: SamplerImage = { ...slide, id: 'stated', statedMpp: 0.25 };
+    const plan = await buildSamplingPlan([stated, blank, pyramid], { tileSize: 64, mpp: 0.75, log: (l) => lines.push(l) });
+    // 0.75 on a stated 0.25 µm/px: downsample 3 (read from its 2× level and resampled); the blank
+    // PNG states nothing and falls back to level 0, its own pixels (downsample 1).
+    expect(plan.images[0].downsample).toBeCloseTo(3, 6);
+    expect(plan.images[1].downsample).toBe(1);
+    expect(lines).toContain(
+      `${slide.path}: uses the pixel size stated for it, 0.25 µm/px (the file states none); sampled at 0.75 µm/px from level 1.`,
+    );
+    expect(lines).toContain(
+      `${blank.path}: the file states no resolution (mpp); sampled at level 0 (its own pixels) instead of 0.75 µm/px.`,
+    );
+    expect(
+      lines.some((l) => l.startsWith(`${pyramid.path}: 0.25`) && l.includes('stated in the file; sampled at 0.75 µm/px from level 1.')),
+    ).toBe(true);
+    expect(lines.some((l) => l.startsWith('1 image without a pixel size was sampled at a pyramid level'))).toBe(true);
+  });
+
   it('rejects bad options and empty collections with BAD_INPUT', async () => {
     await expect(buildSamplingPlan([], { tileSize: 64 })).rejects.toMatchObject({ code: 'BAD_INPUT' });
     await expect(buildSamplingPlan([slide], { tileSize: 3 })).rejects.toMatchObject({ code: 'BAD_INPUT' });

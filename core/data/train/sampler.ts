@@ -13,7 +13,8 @@ import { renderThumbnail } from '../thumbnail.js';
 import type { Mask } from '../tissue-mask.js';
 import { cachedTissueMask } from '../tissue-mask-cache.js';
 import type { ImageReader, RgbImage } from '../reader.js';
-import { scaleFor } from '../resolution.js';
+import { resolutionLines, type ResolutionUse } from '../resolution-log.js';
+import { mppSource, scaleFor, withStatedMpp } from '../resolution.js';
 import { openImage } from '../readers/registry.js';
 import type { Rng } from './random.js';
 import type { ListedTile } from './tile-list.js';
@@ -26,6 +27,8 @@ export interface SamplerImage {
   thumbnail?: string;
   /** The tissue mask's cache file (the project's cache/tissue-masks/ID.mask, ../tissue-mask-cache.ts). */
   tissueMask?: string;
+  /** µm per pixel the user stated for an image whose file states none (the project's statedMpp). */
+  statedMpp?: number;
 }
 
 export interface SamplerOptions {
@@ -108,15 +111,13 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
     throw new DinoscopeError('BAD_INPUT', `Target resolution must be a positive number of µm per pixel, got ${opts.mpp}.`);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', 'There are no readable images to train on.');
   const plans: ImagePlan[] = [];
+  const uses: ResolutionUse[] = [];
   for (const img of images) {
     const reader = await openImage(img.path);
     try {
-      const meta = reader.meta;
-      const { downsample, level, levelDownsample, mppFallback } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
-      if (mppFallback)
-        log(
-          `${img.path}: no resolution (mpp) in the file; sampling at level ${Math.min(opts.level ?? 0, meta.levels.length - 1)} instead of ${opts.mpp} µm/px.`,
-        );
+      const meta = withStatedMpp(reader.meta, img.statedMpp);
+      const { downsample, level, levelDownsample } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
+      uses.push({ path: img.path, source: mppSource(reader.meta, img.statedMpp), mpp: meta.mpp, level });
       const mask = await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
       const fg: number[] = [];
       for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
@@ -137,6 +138,7 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
       await reader.close();
     }
   }
+  for (const line of resolutionLines(uses, opts.mpp, 'sampled')) log(line.text);
   const weights = plans.map((p) => (opts.balance === 'area' ? (p.mask ? p.foregroundFraction : 1) * p.width * p.height : 1));
   const plan: SamplingPlan = { tileSize: opts.tileSize, minForeground: opts.minForeground ?? 0.5, images: plans, weights };
   if (opts.tiles) {

@@ -7,7 +7,7 @@
 // 92,126 on an H200 through WebGPU ≈ 7.4 TFLOP/s. A shared or slower machine runs slower than that.
 import { availableParallelism } from 'node:os';
 import type { ExtractEstimate, ExtractOptions, ModelInfo } from '../../common/api.js';
-import type { Project } from '../../project/project.js';
+import { imageMeta, type Project } from '../../project/project.js';
 import { featureSetId } from './project.js';
 import { collectionRequest, workingResolution } from './resolution.js';
 
@@ -40,7 +40,7 @@ export function estimateExtraction(
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images();
   const req = collectionRequest(
     o,
-    project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)),
+    project.images().map((i) => (i.status === 'ok' ? imageMeta(i)?.mpp : null)),
   );
   const out: ExtractEstimate = {
     featureSet: setId,
@@ -55,9 +55,10 @@ export function estimateExtraction(
     seconds: 0,
   };
   for (const img of wanted) {
-    if (img.status !== 'ok' || !img.meta) continue;
+    const meta = imageMeta(img);
+    if (img.status !== 'ok' || !meta) continue;
     try {
-      const r = workingResolution(img.meta, req, model.patchSize, img.name);
+      const r = workingResolution(meta, req, model.patchSize, img.name);
       out.images++;
       if (complete.has(img.id)) out.done++;
       else {

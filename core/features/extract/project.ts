@@ -11,24 +11,24 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import type { ExtractImageSummary, ExtractOptions, ExtractSummary } from '../../common/api.js';
+import type { ExtractImageSummary, ExtractOptions, ExtractSummary, ImageMetadata } from '../../common/api.js';
 import { extractOptions } from '../../common/api-schema.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { LOW_FOREGROUND_SHARE, type MaskSetting, type MaskUsed } from '../../common/foreground-mask.js';
-import { resolveMask } from '../../data/foreground-mode.js';
+import { LOW_FOREGROUND_SHARE, type MaskSetting } from '../../common/foreground-mask.js';
+import { resolutionLines } from '../../data/resolution-log.js';
+import { mppSource } from '../../data/resolution.js';
 import type { ImageReader } from '../../data/reader.js';
 import { openImage } from '../../data/readers/registry.js';
 import type { ModelManager } from '../../model/manager/manager.js';
 import { readablePath } from '../../project/importer.js';
-import type { Project } from '../../project/project.js';
+import { imageMeta, type Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
-import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
-import { DEFAULT_TISSUE_MASK } from '../../data/tissue-mask.js';
 import { openFeatureStore } from '../store/reader.js';
 import { chooseContext, DEFAULT_ONE_PASS, type OnePassBudget } from './context.js';
 import { checkDevice, chooseDevice, GPU_BATCH } from './device.js';
 import { extractImage } from './image.js';
+import { imageForeground } from './foreground.js';
 import { isLocked, tryImageLock, type ImageLockOptions } from './image-lock.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { TileModelCache } from './model-cache.js';
@@ -118,15 +118,17 @@ export async function extractFeatures(
   const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
   const images = wanted.filter((i) => i.status === 'ok' && i.meta);
+  // The metadata with each image's stated µm per pixel where its file states none (core/data/resolution.ts).
+  const metaOf = (img: (typeof images)[number]): ImageMetadata => imageMeta(img)!;
   for (const i of wanted) if (!images.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no readable images to extract features from.`);
   const req = collectionRequest(
     o,
-    project.images().map((i) => (i.status === 'ok' ? i.meta?.mpp : null)),
+    project.images().map((i) => (i.status === 'ok' ? imageMeta(i)?.mpp : null)),
   );
   // Resolutions first (from the stored metadata), so progress knows every image's tile count.
   const plans: { img: (typeof images)[number]; res: WorkingResolution; tiles: number }[] = images.map((img) => {
-    const res = workingResolution(img.meta!, req, cfg.patchSize, img.path);
+    const res = workingResolution(metaOf(img), req, cfg.patchSize, img.path);
     return { img, res, tiles: Math.ceil(res.gridWidth / layout.core) * Math.ceil(res.gridHeight / layout.core) };
   });
   const total = plans.reduce((s, p) => s + p.tiles, 0);
@@ -141,7 +143,7 @@ export async function extractFeatures(
     ? hooks.contextImageIds
         .map((id) => project.requireImage(id))
         .filter((i) => i.status === 'ok' && i.meta)
-        .map((img) => ({ img, res: workingResolution(img.meta!, req, cfg.patchSize, img.path) }))
+        .map((img) => ({ img, res: workingResolution(metaOf(img), req, cfg.patchSize, img.path) }))
     : plans;
   const running = new Set(contextPlans.map((p) => p.img.id));
   const kept = new Set((prior?.images ?? []).filter((x) => !running.has(x.imageId)).map((x) => x.context ?? 'tiled'));
@@ -188,9 +190,13 @@ export async function extractFeatures(
     warnings.push(line);
     log(line);
   };
-  for (const { img, res } of plans)
-    if (res.mppFallback)
-      warn(`${img.path}: the file states no resolution (mpp); extracted at level 0 (its own pixels) instead of ${o.mpp} µm/px.`);
+  const uses = plans.map(({ img, res }) => ({
+    path: img.path,
+    source: mppSource(img.meta!, img.statedMpp),
+    mpp: metaOf(img).mpp,
+    level: res.level,
+  }));
+  for (const line of resolutionLines(uses, o.mpp, 'extracted')) (line.warning ? warn : log)(line.text);
   const device = await chooseDevice(checkDevice(o.device));
   (device.fellBack ? warn : log)(device.line);
   // The raw reason behind the warning, for a bug report (DINOSCOPE_DEBUG=1, as the CLI's stack traces).
@@ -249,15 +255,8 @@ export async function extractFeatures(
       try {
         reader = await openImage(readablePath(project, img));
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const maskUsed: MaskUsed = await resolveMask(maskSetting, async () => thumb);
+        const { used: maskUsed, mask, hasTissue } = await imageForeground(project, img.id, maskSetting, thumb);
         if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
-        // Brightfield masks keep the file they always had; fluorescence ones have their own beside it.
-        const maskFile =
-          maskUsed === 'fluorescence'
-            ? project.tissueMaskPath(img.id).replace(/(\.mask)?$/, '.fluorescence.mask')
-            : project.tissueMaskPath(img.id);
-        const mask = maskUsed === 'off' ? null : await cachedTissueMask(thumb, maskFile, { ...DEFAULT_TISSUE_MASK, mode: maskUsed });
-        const hasTissue = mask !== null && mask.data.some((v) => v === 1);
         if (mask && !hasTissue) log(`${img.path}: no foreground found on the thumbnail (${maskUsed} mask); extracting every tile.`);
         const tissue =
           mask && hasTissue ? patchMask(mask, img.meta!.width, img.meta!.height, res.stride, res.gridWidth, res.gridHeight) : null;

@@ -8,6 +8,7 @@ import { normaliseInto, readWorking } from '../../features/extract/pixels.js';
 import { workingResolution } from '../../features/extract/resolution.js';
 import { fitPca, project as projectPca, rgbRanges, toRgb } from '../../features/pca.js';
 import { openImage } from '../../data/readers/registry.js';
+import { withStatedMpp } from '../../data/resolution.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { Project } from '../../project/project.js';
 import { readablePath } from '../../project/importer.js';
@@ -20,7 +21,7 @@ export async function previewTile(project: Project, config: TrainConfig, patchSi
   const G = config.crops.globalSize;
   const reader = await openImage(readablePath(project, img));
   try {
-    const meta = reader.meta;
+    const meta = withStatedMpp(reader.meta, img.statedMpp);
     // The sampler's rule (core/data/resolution.ts): mpp when the run asks for one and the file states its
     // own, else the level.
     const level = Math.min(config.data.level, meta.levels.length - 1);

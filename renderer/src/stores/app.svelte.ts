@@ -37,6 +37,12 @@ export class AppStore {
   readonly activeJobs: JobProgress[] = $derived(this.jobs.filter((j) => j.state === 'running'));
   /** Opened with the serve host's viewer link: the UI offers only what reads (the host refuses the rest). */
   readonly viewer: boolean = $derived(this.info?.role === 'viewer');
+  /** Readable images whose file states no pixel size and that have none stated (the import prompt counts them). */
+  readonly withoutMpp: ImageEntry[] = $derived(
+    this.project?.images.filter((i) => (i.status === 'ok' || i.status === 'caching') && i.meta && !i.meta.mpp) ?? [],
+  );
+  /** The "state one for all" prompt was put aside ("Later"); shown again after the next import. */
+  mppPromptHidden = $state(false);
 
   private nextNotice = 1;
 
@@ -96,6 +102,7 @@ export class AppStore {
     if (paths.length === 0) return;
     await this.guard(async () => {
       this.report(await this.api.importPaths(paths));
+      this.mppPromptHidden = false;
       await this.refresh();
     });
   }
@@ -104,12 +111,27 @@ export class AppStore {
     if (files.length === 0) return;
     await this.guard(async () => {
       this.report(await this.api.importDropped(files));
+      this.mppPromptHidden = false;
       await this.refresh();
     });
   }
 
   async removeImage(id: string): Promise<void> {
     await this.guard(async () => this.setProject(await this.api.removeImage(id)));
+  }
+
+  /** States the pixel size (µm/px) of `imageIds`, or of every image without one; null clears a stated one. */
+  async setImageMpp(mpp: number | null, imageIds?: string[]): Promise<boolean> {
+    let ok = false;
+    await this.guard(async () => {
+      const r = await this.api.setImageMpp({ mpp, ...(imageIds && { imageIds }) });
+      this.setProject(r.project);
+      const n = r.changed.length;
+      const what = mpp === null ? 'Cleared the stated pixel size of' : `Stated ${mpp} µm/px for`;
+      this.notify('info', `${what} ${n} image${n === 1 ? '' : 's'}.`);
+      ok = true;
+    });
+    return ok;
   }
 
   async cancelJob(jobId: string): Promise<void> {

@@ -1,0 +1,154 @@
+// Hand-off of a project's training to the official trainers (facebookresearch/dinov2, facebookresearch/dinov3)
+// on a cluster: one folder holding the tile list (tiles.csv: the collection's foreground tiles at one
+// resolution, tile-list.ts), the trainer's config (config.yaml, recipe-config.ts), the dataset adapter
+// (dinoscope_tiles.py, adapter-py.ts) and README.txt with the exact commands: single node with torchrun,
+// Slurm through the official submit scripts, and `dinoscope models import` of the teacher checkpoint the
+// run writes. Every file is written atomically.
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { MaskSetting } from '../../common/foreground-mask.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import type { Project } from '../../project/project.js';
+import { ADAPTER_FILE, ADAPTER_PY } from './adapter-py.js';
+import { type Arch, type Recipe, recipeConfigYaml } from './recipe-config.js';
+import { tileListCsv, trainingTiles, type TileListImage } from './tile-list.js';
+
+export interface TrainingExportOptions {
+  recipe: Recipe;
+  /** Output folder (default <project>/exports/training-<recipe>-<time>). */
+  out?: string;
+  /** µm per tile pixel, or a pyramid level (default 0) when absent. */
+  mpp?: number;
+  level?: number;
+  tileSize: number;
+  mask?: MaskSetting;
+  arch: Arch;
+  batchPerGpu: number;
+  epochs: number;
+  epochLength: number;
+  log?(line: string): void;
+}
+
+export interface TrainingExport {
+  recipe: Recipe;
+  dir: string;
+  files: { tiles: string; config: string; adapter: string; readme: string };
+  tiles: number;
+  images: TileListImage[];
+  mpp: number | null;
+  level: number | null;
+  tileSize: number;
+  /** The commands README.txt gives, to run from a clone of the recipe's repository. */
+  commands: { torchrun: string; slurm: string; import: string };
+}
+
+const stamp = (): string =>
+  new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d+Z$/, 'Z');
+
+/** Single-quoted for a POSIX shell. */
+const sh = (s: string): string => (/^[A-Za-z0-9_./=:%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+function commands(recipe: Recipe, dir: string, projectDir: string): TrainingExport['commands'] {
+  const adapter = sh(join(dir, ADAPTER_FILE));
+  const config = sh(join(dir, 'config.yaml'));
+  const out = join(dir, 'output');
+  const path = `PYTHONPATH=$PWD:${sh(dir)}`;
+  const torchrun = `${path} torchrun --standalone --nproc_per_node=8 ${adapter} --recipe ${recipe} --config-file ${config} --output-dir ${sh(out)}`;
+  const slurm =
+    recipe === 'dinov2'
+      ? `${path} python ${adapter} submit --recipe dinov2 --nodes 2 --ngpus 8 --partition PARTITION --config-file ${config} --output-dir ${sh(join(out, '%j'))}`
+      : `${path} python -m dinov3.run.submit ${adapter} --callable-name dinov3_main --nodes 2 --ngpus 8 --slurm-partition PARTITION --config-file ${config} --output-dir ${sh(join(out, '%j'))}`;
+  const evalDir = recipe === 'dinov2' ? 'eval/training_ITERATION' : 'eval/ITERATION';
+  const imp = `dinoscope models import ${sh(join(out, evalDir, 'teacher_checkpoint.pth'))} --name ${recipe}-cluster --project ${sh(projectDir)} --location project`;
+  return { torchrun, slurm, import: imp };
+}
+
+function readme(e: Omit<TrainingExport, 'files'>, projectDir: string, arch: Arch): string {
+  const repo = `facebookresearch/${e.recipe}`;
+  const res = e.mpp !== null ? `${e.mpp} µm per pixel` : `pyramid level ${e.level}`;
+  const perImage = e.images.map(
+    (i) => `  ${i.name}: ${i.tiles} of ${i.grid} tiles (${i.mask} mask${i.mpp === null ? `, no pixel size: level ${i.level}` : ''})`,
+  );
+  return `Training hand-off from Dinoscope to the official ${e.recipe === 'dinov2' ? 'DINOv2' : 'DINOv3'} trainer (https://github.com/${repo})
+
+Project: ${projectDir}
+Tiles:   ${e.tiles} foreground tiles of ${e.tileSize} x ${e.tileSize} pixels at ${res}, from ${e.images.length} image${e.images.length === 1 ? '' : 's'}
+${perImage.join('\n')}
+
+Files
+  tiles.csv           one tile a row: path, level, x, y, size, region (read the region x region level-0
+                      pixels at x, y of path and scale them to size x size)
+  config.yaml         the trainer's config (${arch}, patch 16); the official loader merges it over its
+                      ${e.recipe}/configs/ssl_default_config.yaml; edit batch, epochs and model there
+  ${ADAPTER_FILE}  the dataset for the official trainer: reads tiles.csv with openslide-python
+                      (reader=openslide) or tifffile (reader=tifffile; JPEG tiles need imagecodecs), Pillow
+                      for PNG/JPEG; "auto" takes OpenSlide when it imports. Set DINOSCOPE_TILE_READER or
+                      add :reader=R to train.dataset_path in config.yaml.
+
+Before you start
+  1. git clone https://github.com/${repo} and set up its environment as its README says.
+  2. The slide paths in tiles.csv must be readable from every node at the same paths (a shared file
+     system); if they are mounted elsewhere, rewrite the path column.
+  3. Check the tiles read: python ${sh(join(e.dir, ADAPTER_FILE))} check ${sh(join(e.dir, 'tiles.csv'))}
+
+Run, from the root of your ${e.recipe} clone:
+
+Single node (8 GPUs; change --nproc_per_node to your GPU count):
+  ${e.commands.torchrun}
+
+Slurm (the official submit script; set PARTITION, --nodes and --ngpus):
+  ${e.commands.slurm}
+
+The run writes the teacher's weights every evaluation period (evaluation.eval_period_iterations) to
+output/${e.recipe === 'dinov2' ? 'eval/training_ITERATION' : 'eval/ITERATION'}/teacher_checkpoint.pth (under output/JOBID on Slurm).
+
+Back in Dinoscope, import it as a project model (ITERATION: the one you want):
+  ${e.commands.import}
+then extract features with it (dinoscope extract --project P --model ${e.recipe}-cluster --mpp ${e.mpp ?? 'X'}) or pick it in the app.
+`;
+}
+
+export async function exportTraining(project: Project, o: TrainingExportOptions): Promise<TrainingExport> {
+  const dir = resolve(o.out ?? join(project.dir, 'exports', `training-${o.recipe}-${stamp()}`));
+  const { tiles, images } = await trainingTiles(project, { mpp: o.mpp, level: o.level, tileSize: o.tileSize, mask: o.mask, log: o.log });
+  await mkdir(dir, { recursive: true });
+  const files = {
+    tiles: join(dir, 'tiles.csv'),
+    config: join(dir, 'config.yaml'),
+    adapter: join(dir, ADAPTER_FILE),
+    readme: join(dir, 'README.txt'),
+  };
+  const base = {
+    recipe: o.recipe,
+    dir,
+    tiles: tiles.length,
+    images,
+    mpp: o.mpp ?? null,
+    level: o.mpp === undefined ? (o.level ?? 0) : null,
+    tileSize: o.tileSize,
+    commands: commands(o.recipe, dir, project.dir),
+  };
+  await writeFileAtomic(files.tiles, tileListCsv(tiles));
+  const header = `Written by dinoscope export-training for ${project.dir} (${tiles.length} tiles).\nMerged by the official ${o.recipe} loader over ${o.recipe}/configs/ssl_default_config.yaml; README.txt has the commands.`;
+  await writeFileAtomic(
+    files.config,
+    recipeConfigYaml(
+      {
+        recipe: o.recipe,
+        datasetPath: `Dinoscope:root=${files.tiles}`,
+        arch: o.arch,
+        batchPerGpu: o.batchPerGpu,
+        epochs: o.epochs,
+        epochLength: o.epochLength,
+        outputDir: join(dir, 'output'),
+      },
+      header,
+    ),
+  );
+  await writeFileAtomic(files.adapter, ADAPTER_PY);
+  await writeFileAtomic(files.readme, readme(base, project.dir, o.arch));
+  return { ...base, files };
+}
