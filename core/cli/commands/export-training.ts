@@ -1,7 +1,9 @@
-// `dinoscope export-training --project P --recipe dinov2|dinov3 [--out DIR] [--mpp X | --level L] [--data all]
+// `dinoscope export-training --project P --recipe dinov2|dinov3 [--out DIR] [--mpp X | --level L] [--data all|curated[:NAME]]
 // [--tile-size N] [--mask M] [--arch A] [--batch B] [--epochs E] [--epoch-length N]`: the project's foreground
 // tiles, a config for the official trainer, its dataset adapter and README.txt with the commands
 // (core/train/handoff). Progress on stderr; JSON {dir, files, tiles, images, commands, …} on stdout.
+import { readTileList } from '../../data/train/tile-list.js';
+import { curatedTilesPath } from '../../features/curation/curated-tiles.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { MASK_SETTINGS, type MaskSetting } from '../../common/foreground-mask.js';
 import { exportTraining } from '../../train/handoff/export.js';
@@ -23,7 +25,7 @@ export const exportTrainingCommand: Command = {
   name: 'export-training',
   summary: "hand a project's training to the official DINOv2 / DINOv3 trainer: tile list, config, dataset adapter, commands",
   usage:
-    'usage: dinoscope export-training --project P --recipe dinov2|dinov3 [--out DIR] [--mpp X | --level L] [--data all]\n' +
+    'usage: dinoscope export-training --project P --recipe dinov2|dinov3 [--out DIR] [--mpp X | --level L] [--data all|curated[:NAME]]\n' +
     '         [--tile-size N] [--mask auto|off|brightfield|fluorescence] [--arch vit_small|vit_base|vit_large]\n' +
     '         [--batch B] [--epochs E] [--epoch-length N]\n\n' +
     "Writes to DIR (default <project>/exports/training-<recipe>-<time>): tiles.csv (the collection's foreground\n" +
@@ -31,7 +33,7 @@ export const exportTrainingCommand: Command = {
     "by the project's foreground mask), config.yaml for the official trainer (default vit_large, batch 32 per GPU,\n" +
     '100 epochs of 1250 iterations), dinoscope_tiles.py (its dataset: openslide-python or tifffile) and README.txt\n' +
     '(single-node torchrun, Slurm through the official submit script, and dinoscope models import of the teacher\n' +
-    'checkpoint). --data all is the whole collection (a curated subset is not available yet).\n' +
+    'checkpoint). --data all is the whole collection; --data curated[:NAME] one tile on each square of a curated set (dinoscope curate).\n' +
     'Prints JSON {recipe, dir, files, tiles, images, mpp, level, tileSize, commands} on stdout.',
   flags: FLAGS,
   fields: { batchPerGpu: 'batch', epochLength: 'epoch-length', tileSize: 'tile-size' },
@@ -40,12 +42,10 @@ export const exportTrainingCommand: Command = {
     checkFlags(flags, FLAGS, 'export-training');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const recipe = choice<Recipe>(flags, 'recipe', RECIPES);
-    const data = choice(flags, 'data', ['all', 'curated'], 'all');
-    if (data === 'curated')
-      throw new DinoscopeError(
-        'BAD_INPUT',
-        '--data curated is not available yet: a curated training subset is a future feature; use --data all (the whole collection).',
-      );
+    const data = flagValue(flags, 'data') ?? 'all';
+    const curatedName = /^curated(?::(.+))?$/.exec(data);
+    if (data !== 'all' && !curatedName)
+      throw new DinoscopeError('BAD_INPUT', `--data must be all, curated or curated:NAME (a list from dinoscope curate), got "${data}".`);
     const mask = choice<MaskSetting>(flags, 'mask', MASK_SETTINGS, 'auto');
     const arch = choice<Arch>(flags, 'arch', ARCHS, 'vit_large');
     const mppFlag = flagNumber(flags, 'mpp', false, true);
@@ -65,7 +65,9 @@ export const exportTrainingCommand: Command = {
     io.stderr(
       `export-training: listing the foreground tiles of ${project.images().length} image${project.images().length === 1 ? '' : 's'}…\n`,
     );
+    const curated = curatedName ? (await readTileList(curatedTilesPath(project, curatedName[1] ?? 'curated'))).tiles : undefined;
     const r = await exportTraining(project, {
+      curated,
       recipe,
       out: flagValue(flags, 'out'),
       mpp,

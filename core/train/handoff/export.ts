@@ -4,6 +4,7 @@
 // (dinoscope_tiles.py, adapter-py.ts) and README.txt with the exact commands: single node with torchrun,
 // Slurm through the official submit scripts, and `dinoscope models import` of the teacher checkpoint the
 // run writes. Every file is written atomically.
+import type { ListedTile } from '../../data/train/tile-list.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { MaskSetting } from '../../common/foreground-mask.js';
@@ -22,6 +23,8 @@ export interface TrainingExportOptions {
   level?: number;
   tileSize: number;
   mask?: MaskSetting;
+  /** A curated set's squares (core/features/curation): one tile on each instead of the foreground grid. */
+  curated?: readonly ListedTile[];
   arch: Arch;
   batchPerGpu: number;
   epochs: number;
@@ -113,7 +116,14 @@ then extract features with it (dinoscope extract --project P --model ${e.recipe}
 
 export async function exportTraining(project: Project, o: TrainingExportOptions): Promise<TrainingExport> {
   const dir = resolve(o.out ?? join(project.dir, 'exports', `training-${o.recipe}-${stamp()}`));
-  const { tiles, images } = await trainingTiles(project, { mpp: o.mpp, level: o.level, tileSize: o.tileSize, mask: o.mask, log: o.log });
+  const { tiles, images } = await trainingTiles(project, {
+    mpp: o.mpp,
+    level: o.level,
+    tileSize: o.tileSize,
+    mask: o.mask,
+    curated: o.curated,
+    log: o.log,
+  });
   await mkdir(dir, { recursive: true });
   const files = {
     tiles: join(dir, 'tiles.csv'),

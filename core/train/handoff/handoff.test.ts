@@ -17,6 +17,7 @@ import { runCli } from '../../cli/main.js';
 import { writePyramidalTiff } from '../../data/fixtures/pyramidal-tiff.js';
 import { openImage } from '../../data/readers/registry.js';
 import { cachedTissueMask } from '../../data/tissue-mask-cache.js';
+import { CURATED_FORMAT, type CuratedTiles } from '../../data/train/tile-list.js';
 import { Project } from '../../project/project.js';
 import type { TrainingExport } from './export.js';
 
@@ -286,12 +287,71 @@ describe('the dataset adapter (dinoscope_tiles.py) under /usr/bin/python3', () =
   }, 60_000);
 });
 
+describe('a curated set', () => {
+  it('--data curated lists one tile centred on each square of the set, at the asked µm/px, clamped inside the image', async () => {
+    const project = await Project.open(proj);
+    const [scan, stated] = project.images();
+    const squares = [
+      { imageId: scan.id, x: 1000, y: 1200, size: 200, cluster: 0 },
+      { imageId: scan.id, x: 0, y: 0, size: 40, cluster: 1 },
+      { imageId: stated.id, x: 300, y: 200, size: 100, cluster: 0 },
+    ];
+    const list: CuratedTiles = {
+      format: CURATED_FORMAT,
+      version: 1,
+      featureSet: 'set',
+      modelId: 'm',
+      mpp: 1,
+      level: null,
+      createdAt: new Date().toISOString(),
+      params: { tilePatches: 14, dedupThreshold: 0.98, levels: [2], target: 3, perImageCap: 1, seed: 0 },
+      stats: { candidates: 3, duplicates: 0, distinct: 3, clustersBefore: [2, 1], clustersAfter: [2, 1] },
+      tiles: squares,
+    };
+    await mkdir(join(proj, 'cache', 'curation'), { recursive: true });
+    await writeFile(join(proj, 'cache', 'curation', 'mine.json'), JSON.stringify(list));
+    const r = await cli([
+      'export-training',
+      '--project',
+      proj,
+      '--recipe',
+      'dinov3',
+      '--mpp',
+      '1',
+      '--tile-size',
+      '64',
+      '--data',
+      'curated:mine',
+      '--out',
+      join(root, 'out-cur'),
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const e = JSON.parse(r.out) as TrainingExport;
+    expect(e.tiles).toBe(3);
+    const rows = (await readFile(e.files.tiles, 'utf8'))
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    // 64 px at 1 µm/px: 256 level-0 pixels of the scan (0.25 µm/px), 128 of the stated image (0.5 µm/px).
+    expect(rows.map(([path, , x, y, size, region]) => [path, +x, +y, +size, +region])).toEqual([
+      [scan.path, 1100 - 128, 1300 - 128, 64, 256],
+      [scan.path, 0, 0, 64, 256],
+      [stated.path, 350 - 64, 250 - 64, 64, 128],
+    ]);
+  }, 120_000);
+});
+
 describe('bad input', () => {
   it('exits 2 with what to do', async () => {
     const cases: [string[], RegExp][] = [
       [['--project', proj], /needs --recipe, one of dinov2, dinov3/],
       [['--project', proj, '--recipe', 'dinov4'], /--recipe must be one of dinov2, dinov3, got "dinov4"/],
-      [['--project', proj, '--recipe', 'dinov2', '--data', 'curated'], /--data curated is not available yet.*use --data all/],
+      [
+        ['--project', proj, '--recipe', 'dinov2', '--data', 'curated:none'],
+        /none\.json does not exist: make the curated set first \(dinoscope curate\)/,
+      ],
+      [['--project', proj, '--recipe', 'dinov2', '--data', 'some'], /--data must be all, curated or curated:NAME/],
       [['--project', proj, '--recipe', 'dinov2', '--mpp', '1', '--level', '1'], /either --mpp or --level/],
       [['--project', proj, '--recipe', 'dinov2', '--mpp', '0'], /--mpp must be a positive number/],
       [['--project', proj, '--recipe', 'dinov2', '--mpp', '0.1'], /finer than the scan/],

@@ -14,6 +14,7 @@ import { renderThumbnail } from '../../data/thumbnail.js';
 import { imageForeground } from '../../features/extract/foreground.js';
 import { collectionRequest, workingResolution } from '../../features/extract/resolution.js';
 import { patchMask } from '../../features/extract/tissue.js';
+import type { ListedTile } from '../../data/train/tile-list.js';
 import { readablePath } from '../../project/importer.js';
 import { imageMeta, type Project } from '../../project/project.js';
 
@@ -50,6 +51,11 @@ export interface TileListOptions {
   level?: number;
   tileSize: number;
   mask?: MaskSetting;
+  /**
+   * A curated set's squares (core/features/curation, level-0 pixels): one tile centred on each instead of the
+   * foreground grid, at the same resolution; images the set does not list get no tiles.
+   */
+  curated?: readonly ListedTile[];
   log?(line: string): void;
 }
 
@@ -75,6 +81,30 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
   const images: TileListImage[] = [];
   for (const { img, res } of plans) {
     const path = readablePath(project, img);
+    const meta = img.meta!;
+    if (o.curated) {
+      // The curated squares of this image, each the centre of one tile at the wanted resolution.
+      const region = Math.min(Math.round(res.stride), meta.width, meta.height);
+      let n = 0;
+      for (const t of o.curated) {
+        if (t.imageId !== img.id) continue;
+        const x = Math.max(0, Math.min(Math.round(t.x + t.size / 2 - region / 2), meta.width - region));
+        const y = Math.max(0, Math.min(Math.round(t.y + t.size / 2 - region / 2), meta.height - region));
+        tiles.push({ path, level: res.level, x, y, size: o.tileSize, region });
+        n++;
+      }
+      images.push({
+        imageId: img.id,
+        name: img.name,
+        mpp: res.mpp,
+        level: res.level,
+        mask: 'off',
+        tiles: n,
+        grid: res.gridWidth * res.gridHeight,
+      });
+      log(`${img.path}: ${n} tiles from the curated set.`);
+      continue;
+    }
     const thumb = await readFile(project.thumbnailPath(img.id)).catch(async () => {
       const reader = await openImage(path);
       try {
@@ -84,7 +114,6 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
       }
     });
     const fg = await imageForeground(project, img.id, o.mask ?? 'auto', thumb);
-    const meta = img.meta!;
     const keep = fg.hasTissue ? patchMask(fg.mask!, meta.width, meta.height, res.stride, res.gridWidth, res.gridHeight) : null;
     if (fg.mask && !fg.hasTissue) log(`${img.path}: no foreground found on the thumbnail (${fg.used} mask); every tile is listed.`);
     // Whole level-0 pixels: a tile's corner is rounded, its side is the stride rounded (≤ 0.5 px off).
