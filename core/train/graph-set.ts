@@ -111,8 +111,9 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
 }
 
 /**
- * Puts a run's state into the first set's student runner (parameters, AdamW state: fresh when `optimizer` is
- * null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
+ * Puts a run's state into the first set's student runner (parameters, AdamW state per tensor as checkpoints
+ * keep it, converted to the step graph's flat buffers; fresh when `optimizer` is null) and the teacher's
+ * parameters into the EMA runner; returns the AdamW state input names.
  */
 export function loadState(
   set: GraphSet,
@@ -131,9 +132,11 @@ export function loadState(
     set.student.set(n, s);
     ema.set(n, t);
   }
-  const optimizer = state.optimizer ?? new Map(Object.entries(set.stepGraph.opt.initialState()));
+  // Checkpoints keep the optimiser state per tensor; the step graph holds it in flat buffers.
+  const opt = set.stepGraph.opt;
+  const optimizer = state.optimizer ? opt.fromPerTensor(state.optimizer) : new Map(Object.entries(opt.initialState()));
   for (const [k, v] of optimizer) set.student.set(k, v);
-  return [...optimizer.keys()];
+  return opt.stateNames;
 }
 
 /** Copies of `names` off `runner` (its tensors are views it overwrites at the next step). */

@@ -40,6 +40,8 @@ export interface StepSpec {
   remat: boolean;
   /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. */
   lowering?: GraphLowering;
+  /** The optimiser builder: core/graph `adamw` (flat buffers) unless a test gives the per-tensor oracle. */
+  optimizer?: typeof adamw;
 }
 
 /** What the trainer feeds the step graph each step (B tiles, U mask slots, K prototypes). */
@@ -218,7 +220,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const nb = bbParams.length;
   const nh = headSpecs.length;
   const o = s.optim;
-  const opt = adamw(
+  const opt = (s.optimizer ?? adamw)(
     g,
     [
       {

@@ -125,6 +125,12 @@ describe('Trainer', () => {
     expect(st.tensors.has('student.dino_head.last_layer.weight_g')).toBe(true);
     const w = await loadWeights(join(ck, 'model.safetensors')); // reads the checkpoint's config.json
     expect([w.config.depth, w.config.heads, w.config.dim, w.config.registers]).toEqual([2, 2, 32, 2]);
+    // The optimiser state is stored per parameter tensor, as before the step graph kept it in flat buffers:
+    // checkpoints of either version resume in the other.
+    const opt = await readSafetensors(join(ck, 'optimizer.safetensors'));
+    const params = [...ref.student.keys()];
+    expect([...opt.tensors.keys()].sort()).toEqual(['optim/step', ...params.flatMap((p) => [`adam_m/${p}`, `adam_v/${p}`])].sort());
+    for (const p of params) expect(opt.tensors.get(`adam_m/${p}`)!.shape, p).toEqual(ref.student.get(p)!.dims);
   }, 90_000);
 
   it('continued pretraining starts from imported weights (student and teacher = the weights)', async () => {

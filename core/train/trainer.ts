@@ -248,7 +248,7 @@ export class Trainer {
   async state(): Promise<CheckpointContents> {
     const student = await copyValues(this.current.student, this.names);
     const teacher = await copyValues(this.ema, this.names);
-    const optimizer = await copyValues(this.current.student, this.optNames);
+    const optimizer = this.current.stepGraph.opt.perTensor(await copyValues(this.current.student, this.optNames)); // as checkpoints keep it
     return {
       step: this.stepIndex,
       config: this.config,
