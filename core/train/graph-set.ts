@@ -15,8 +15,8 @@ import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
 import { copyTensor } from './initial.js';
-import { type StepGraph, buildStepGraph } from './step.js';
-import { buildBackboneGraph, buildTeacherGraph } from './teacher.js';
+import { type StepGraph, type StepSpec, buildStepGraph } from './step.js';
+import { type TeacherSpec, buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
 export interface GraphSet {
   key: string;
@@ -41,14 +41,14 @@ export function fixedSizes(c: TrainConfig, vit: ViTConfig): StepSizes {
   };
 }
 
-/** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
-export async function buildGraphSet(
+/** The student step and teacher graphs' specs of one size triple (what buildGraphSet compiles; benches count them). */
+export function graphSpecs(
   config: TrainConfig,
   vit: ViTConfig,
   head: HeadConfig,
   runtime: RuntimeOptions,
   sizes: StepSizes,
-): Promise<GraphSet> {
+): { step: StepSpec; teacher: TeacherSpec; maskSlots: number } {
   const B = config.batchSize;
   for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
     if (s % vit.patchSize)
@@ -64,7 +64,7 @@ export async function buildGraphSet(
     maskProbability: config.masking.maskProbability,
     ratio: config.masking.ratio,
   });
-  const stepGraph = buildStepGraph({
+  const step: StepSpec = {
     vit,
     head,
     batch: B,
@@ -78,9 +78,8 @@ export async function buildGraphSet(
     gram: sizes.gram ? { teacherSize: sizes.gram } : null,
     // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
     lowering: loweringFor(runtime.providers ?? []),
-  });
-  optimize(stepGraph.graph);
-  const teacherGraph = buildTeacherGraph({
+  };
+  const teacher: TeacherSpec = {
     vit,
     head,
     batch: B,
@@ -89,8 +88,25 @@ export async function buildGraphSet(
     centering: centering(config, vit),
     centerMomentum: config.teacher.centerMomentum,
     sinkhornIterations: config.teacher.sinkhornIterations,
-  });
+  };
+  return { step, teacher, maskSlots };
+}
+
+/** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
+export async function buildGraphSet(
+  config: TrainConfig,
+  vit: ViTConfig,
+  head: HeadConfig,
+  runtime: RuntimeOptions,
+  sizes: StepSizes,
+): Promise<GraphSet> {
+  const specs = graphSpecs(config, vit, head, runtime, sizes);
+  const { maskSlots } = specs;
+  const stepGraph = buildStepGraph(specs.step);
+  optimize(stepGraph.graph);
+  const teacherGraph = buildTeacherGraph(specs.teacher);
   optimize(teacherGraph);
+  const B = config.batchSize;
   const gramGraph = sizes.gram ? buildBackboneGraph(vit, 2 * B, sizes.gram) : null;
   if (gramGraph) optimize(gramGraph);
   const [student, teacher, gramTeacher] = await Promise.all([
