@@ -8,15 +8,14 @@
 // Both sides get random crops (the crop pipeline has its own bench), the same thread count, and run one
 // after the other (the machine is shared and noisy: read the per-step times on stderr).
 // First, per configuration, the nodes and kernels of one step (student step + teacher + EMA; kernels: the
-// kernel events of one onnxruntime run on the CPU, bench/lib/step-kernels.ts) with AdamW on flat buffers and
-// with the per-tensor AdamW it replaced (core/graph/optim-per-tensor.ts).
+// kernel events of one onnxruntime run on the CPU, bench/lib/step-kernels.ts) with the parameters in flat
+// buffers and, as before them, one tensor each with a per-tensor AdamW (core/graph/optim-per-tensor.ts).
 // Last line: `ratio <ours/pytorch throughput>`, the geometric mean over the configurations run.
 // Environment: BENCH_THREADS (2), BENCH_STEPS (3 timed, after 1 warm-up), BENCH_QUICK_BATCH (32),
 // BENCH_SMALL_BATCH (8), BENCH_ONLY (quick | small), BENCH_COUNTS_ONLY=1 (the counts, no timing).
 import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.js';
 import { Trainer } from '../core/train/trainer.js';
 import { median, randomBatch, torchTrainSteps } from './lib/train-ref.js';
-import { adamwPerTensor } from '../core/graph/optim-per-tensor.js';
 import { type StepCounts, stepCounts } from './lib/step-kernels.js';
 import { fmtMachine } from './lib/machine.js';
 
@@ -61,10 +60,10 @@ for (const [name, c] of Object.entries(configs)) {
   log(
     `\n${name}: ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}, ${threads} threads`,
   );
-  const before = await stepCounts(c, { optimizer: adamwPerTensor, threads });
+  const before = await stepCounts(c, { params: 'per-tensor', threads });
   const after = await stepCounts(c, { threads });
-  out(`${name}: nodes per step: per-tensor AdamW ${fmtCounts(before, 'nodes')}, flat ${fmtCounts(after, 'nodes')}`);
-  out(`${name}: kernels per step (CPU): per-tensor AdamW ${fmtCounts(before, 'kernels')}, flat ${fmtCounts(after, 'kernels')}`);
+  out(`${name}: nodes per step: per tensor ${fmtCounts(before, 'nodes')}, flat buffers ${fmtCounts(after, 'nodes')}`);
+  out(`${name}: kernels per step (CPU): per tensor ${fmtCounts(before, 'kernels')}, flat buffers ${fmtCounts(after, 'kernels')}`);
   if (countsOnly) continue;
   const o = median(await ours(c));
   const t = median(torch(c));

@@ -38,6 +38,12 @@ export interface ParamGroup {
   wdMult?: number | number[];
   /** Clip the group's gradients to this global L2 norm (torch.nn.utils.clip_grad_norm_). */
   maxNorm?: number;
+  /**
+   * The 1-D graph parameter `params` are views of (flat.ts flatViews, in `layout` order): the update is its
+   * next value (`next/<buffer>`). Without it the parameters are separate tensors, gathered into a buffer
+   * here and viewed back for their `next/<param>` outputs.
+   */
+  flat?: { buffer: Tensor; layout: FlatLayout };
 }
 
 export interface AdamWOptions {
@@ -117,9 +123,11 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
       const dt = grp.params[0].dtype;
       if (grp.params.some((p) => p.dtype !== dt)) throw new Error(`adamw: group ${grp.name} mixes parameter dtypes`);
       const sc = (x: Tensor): Tensor => cast(x, dt);
-      const layout = flatLayout(grp.params.map((p) => ({ name: p.name, shape: p.shape })));
+      const layout = grp.flat?.layout ?? flatLayout(grp.params.map((p) => ({ name: p.name, shape: p.shape })));
+      if (grp.flat && (grp.flat.layout.segments.length !== grp.params.length || grp.flat.buffer.dtype !== dt))
+        throw new Error(`adamw: group ${grp.name}'s ${grp.params.length} parameters are not the views of its flat buffer`);
       g.scope(grp.name, () => {
-        const p = flatConcat(grp.params); // (n,)
+        const p = grp.flat?.buffer ?? flatConcat(grp.params); // (n,)
         let d = flatConcat(grp.grads); // (n,)
         if (grp.maxNorm !== undefined) {
           const norm = sqrt(reduceSum(mul(d, d)));
@@ -148,10 +156,12 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         const v1 = add(mul(v, b2), mul(mul(d, d), 1 - b2)); // β₂v + (1 − β₂)g²
         const denom = add(div(sqrt(v1), sc(sqrt(bc2))), eps); // √v/√(1 − β₂ᵗ) + ε
         const p1 = sub(decayed, mul(times(sc(div(lr, bc1)), a) as Tensor, div(m1, denom)));
-        flatViews(p1, layout).forEach((view, i) => {
-          const name = grp.params[i].name;
-          stateMap[g.output(view, `next/${name}`).name] = name;
-        });
+        if (grp.flat) stateMap[g.output(p1, `next/${p.name}`).name] = p.name;
+        else
+          flatViews(p1, layout).forEach((view, i) => {
+            const name = grp.params[i].name;
+            stateMap[g.output(view, `next/${name}`).name] = name;
+          });
         stateMap[g.output(m1, `next/${m.name}`).name] = m.name;
         stateMap[g.output(v1, `next/${v.name}`).name] = v.name;
       });
@@ -178,7 +188,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         for (const k of ['m', 'v'] as const) {
           const flat = state.get(f[k].name);
           if (!flat) continue;
-          for (const [name, t] of unpackFlat(f.layout, flat)) out.set(momentNames(name)[k], t);
+          for (const [name, t] of unpackFlat(f.layout, flat)) out.set(momentNames(name)[k], t); // layout names: the parameters'
         }
       }
       return out;

@@ -16,7 +16,7 @@ import type { ViTConfig } from '../model/config.js';
 import { Rng, initParams, toGraphLayout } from '../model/params.js';
 import { type GpuGraph, gpuGraphs } from './gpu-graphs.js';
 import { type HeadConfig, headLayout, initHeadParams } from './heads.js';
-import { HEADS } from './model.js';
+import { HEADS, flatName, modelLayouts, packModel } from './model.js';
 import { STEP_IO } from './step.js';
 
 export interface GraphCheck {
@@ -100,8 +100,11 @@ async function checkStep(gg: GpuGraph, provider: Provider, steps: number, profil
     const spec = gg.spec!;
     const params = initialParams(spec.vit, spec.head, 0);
     const init = st.opt.initialState();
+    // The trainer's step graph holds the parameters in flat buffers (model.ts); the per-tensor form by name.
+    const flat = stateInputs.has(flatName('backbone'));
+    const state = flat ? packModel(modelLayouts(spec.vit, spec.head), params) : params;
     for (const r of [cpu, dev]) {
-      for (const [k, v] of params) r.set(k, v);
+      for (const [k, v] of state) r.set(k, v);
       for (const [k, v] of Object.entries(init)) r.set(k, v);
     }
     const flatMoments = st.opt.stateNames.filter((k) => k.includes('adam_m/'));

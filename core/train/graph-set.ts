@@ -15,6 +15,7 @@ import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
 import { copyTensor } from './initial.js';
+import { modelLayouts, packModel } from './model.js';
 import { type StepGraph, type StepSpec, buildStepGraph } from './step.js';
 import { type TeacherSpec, buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
@@ -127,28 +128,24 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
 }
 
 /**
- * Puts a run's state into the first set's student runner (parameters, AdamW state per tensor as checkpoints
- * keep it, converted to the step graph's flat buffers; fresh when `optimizer` is null) and the teacher's
- * parameters into the EMA runner; returns the AdamW state input names.
+ * Puts a run's state into the first set's student runner (parameters per tensor packed into the flat
+ * buffers; AdamW state per tensor as checkpoints keep it, converted to the step graph's flat buffers, fresh
+ * when `optimizer` is null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
  */
 export function loadState(
   set: GraphSet,
   ema: StepRunner,
-  names: readonly string[],
   state: {
+    vit: ViTConfig;
+    head: HeadConfig;
     student: ReadonlyMap<string, HostTensor>;
     teacher: ReadonlyMap<string, HostTensor>;
     optimizer: ReadonlyMap<string, HostTensor> | null;
   },
 ): string[] {
-  for (const n of names) {
-    const s = state.student.get(n);
-    const t = state.teacher.get(n);
-    if (!s || !t) throw new DinoscopeError('CORRUPT', `Training state has no value for ${n}.`);
-    set.student.set(n, s);
-    ema.set(n, t);
-  }
-  // Checkpoints keep the optimiser state per tensor; the step graph holds it in flat buffers.
+  const layouts = modelLayouts(state.vit, state.head);
+  for (const [k, v] of packModel(layouts, state.student, 'Training state (student)')) set.student.set(k, v);
+  for (const [k, v] of packModel(layouts, state.teacher, 'Training state (teacher)')) ema.set(k, v);
   const opt = set.stepGraph.opt;
   const optimizer = state.optimizer ? opt.fromPerTensor(state.optimizer) : new Map(Object.entries(opt.initialState()));
   for (const [k, v] of optimizer) set.student.set(k, v);
