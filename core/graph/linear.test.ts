@@ -3,6 +3,7 @@
 // finite-difference check of the chunked form, and the choice of chunks.
 import { describe, expect, it } from 'vitest';
 import { grad } from './autodiff.js';
+import { flatLayout, flatViews } from './flat.js';
 import { Graph } from './graph.js';
 import { gemm, linear, linearChunks, reduceSum, mul, reshape } from './ops/index.js';
 import { serialize } from './onnx.js';
@@ -118,5 +119,17 @@ describe('linear', () => {
     linear(g.input('x2', [2, 5, 8]), g.param('w', [8, 4]), null);
     expect(g.nodes.map((n) => n.op)).not.toContain('Expand');
     expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(2);
+  });
+
+  it('chunks rows against a weight that is a view of a flat parameter buffer (the trainer\'s layout), not against a computed one', () => {
+    const g = new Graph();
+    const x = g.input('x', [4, 300, 8]); // 1200 rows: 2 chunks
+    const flat = g.param('flat', [40]);
+    const [w] = flatViews(flat, flatLayout([{ name: 'w', shape: [8, 4] }, { name: 'b', shape: [8] }]));
+    linear(x, w, null);
+    expect(g.nodes.filter((n) => n.op === 'Expand')).toHaveLength(1);
+    expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(0);
+    linear(x, mul(w, 2), null); // computed from the buffer: the plain form
+    expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(1);
   });
 });

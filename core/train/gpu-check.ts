@@ -17,7 +17,7 @@ import type { ViTConfig } from '../model/config.js';
 import { Rng, initParams, toGraphLayout } from '../model/params.js';
 import { type GpuGraph, gpuGraphs } from './gpu-graphs.js';
 import { type HeadConfig, headLayout, initHeadParams } from './heads.js';
-import { HEADS } from './model.js';
+import { HEADS, flatName, modelLayouts, packModel } from './model.js';
 import { STEP_IO } from './step.js';
 
 export interface GraphCheck {
@@ -44,7 +44,7 @@ function relNorm(a: HostTensor, b: HostTensor): number {
 }
 
 /** The parameters as the trainer starts them (seeded init, graph layout). */
-function initialParams(vit: ViTConfig, head: HeadConfig, seed: number): Map<string, HostTensor> {
+export function initialParams(vit: ViTConfig, head: HeadConfig, seed: number): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
   for (const [k, t] of Object.entries(initParams(vit, seed))) out.set(k, toGraphLayout(k, t));
   HEADS.forEach((h, i) => {
@@ -60,7 +60,7 @@ function initialParams(vit: ViTConfig, head: HeadConfig, seed: number): Map<stri
  * gradient elements near 0 whose sign differs by rounding move a parameter by 2·lr on one provider only;
  * a small lr keeps the second step a check of the providers, not of that sign.
  */
-function stepFeeds(inputs: readonly Tensor[], state: ReadonlySet<string>, s: number): Record<string, HostTensor> {
+export function stepFeeds(inputs: readonly Tensor[], state: ReadonlySet<string>, s: number): Record<string, HostTensor> {
   const rng = new Rng(100 + s);
   const I = STEP_IO.inputs;
   const feeds: Record<string, HostTensor> = {};
@@ -101,11 +101,20 @@ async function checkStep(gg: GpuGraph, provider: Provider, steps: number, profil
     const spec = gg.spec!;
     const params = initialParams(spec.vit, spec.head, 0);
     const init = st.opt.initialState();
+    // The trainer's step graph holds the parameters in flat buffers (model.ts); the per-tensor form by name.
+    const flat = stateInputs.has(flatName('backbone'));
+    const state = flat ? packModel(modelLayouts(spec.vit, spec.head), params) : params;
     for (const r of [cpu, dev]) {
-      for (const [k, v] of params) r.set(k, v);
+      for (const [k, v] of state) r.set(k, v);
       for (const [k, v] of Object.entries(init)) r.set(k, v);
     }
-    const moments = Object.keys(init).filter((k) => k.startsWith('adam_m/'));
+    const flatMoments = st.opt.stateNames.filter((k) => k.includes('adam_m/'));
+    /** Adam's first moments per parameter tensor (the step graph keeps them in flat buffers). */
+    const moments = async (r: StepRunner): Promise<Map<string, HostTensor>> => {
+      const flat = new Map<string, HostTensor>();
+      for (const k of flatMoments) flat.set(k, await r.get(k));
+      return st.opt.perTensor(flat);
+    };
     const out: NonNullable<GraphCheck['steps']> = [];
     for (let s = 0; s < steps; s++) {
       const feeds = stepFeeds(gg.graph.inputs, stateInputs, s);
@@ -121,7 +130,8 @@ async function checkStep(gg: GpuGraph, provider: Provider, steps: number, profil
         else gradNorms = Math.max(gradNorms, rel(x, y));
       }
       let gradients = 0;
-      for (const m of moments) gradients = Math.max(gradients, relNorm(await dev.get(m), await cpu.get(m)));
+      const [md, mc] = [await moments(dev), await moments(cpu)];
+      for (const [k, m] of mc) if (k.startsWith('adam_m/')) gradients = Math.max(gradients, relNorm(md.get(k)!, m));
       out.push({ losses, gradNorms, gradients, values });
     }
     const file = dev.session.endProfiling();

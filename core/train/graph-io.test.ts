@@ -7,13 +7,13 @@ import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { vitConfig } from '../model/config.js';
 import { graphIO } from './graph-io.js';
 import { type HeadConfig } from './heads.js';
-import { modelParamShapes } from './model.js';
+import { MODEL_PARTS, flatName, modelParamShapes } from './model.js';
 import { STEP_IO, buildStepGraph } from './step.js';
 import { BACKBONE_IO, EMA_IO, TEACHER_IO, buildBackboneGraph, buildEmaGraph, buildTeacherGraph, emaStudentInput } from './teacher.js';
 
 const vit = vitConfig('tiny', { arch: 'dinov3', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2 });
 const head: HeadConfig = { prototypes: 16, hidden: 32, bottleneck: 8, lastLayer: 'plain' };
-const params = new Set(modelParamShapes(vit, head).keys());
+const params = new Set([...modelParamShapes(vit, head).keys(), ...MODEL_PARTS.map(flatName)]); // per tensor, and the flat buffers graphs hold
 const x = hostTensor('float32', [], [1]);
 
 /** Graph value names that are not model parameters or runner state. */

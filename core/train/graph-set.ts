@@ -15,8 +15,9 @@ import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
 import { copyTensor } from './initial.js';
-import { type StepGraph, buildStepGraph } from './step.js';
-import { buildBackboneGraph, buildTeacherGraph } from './teacher.js';
+import { modelLayouts, packModel } from './model.js';
+import { type StepGraph, type StepSpec, buildStepGraph } from './step.js';
+import { type TeacherSpec, buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
 export interface GraphSet {
   key: string;
@@ -41,14 +42,14 @@ export function fixedSizes(c: TrainConfig, vit: ViTConfig): StepSizes {
   };
 }
 
-/** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
-export async function buildGraphSet(
+/** The student step and teacher graphs' specs of one size triple (what buildGraphSet compiles; benches count them). */
+export function graphSpecs(
   config: TrainConfig,
   vit: ViTConfig,
   head: HeadConfig,
   runtime: RuntimeOptions,
   sizes: StepSizes,
-): Promise<GraphSet> {
+): { step: StepSpec; teacher: TeacherSpec; maskSlots: number } {
   const B = config.batchSize;
   for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
     if (s % vit.patchSize)
@@ -64,7 +65,7 @@ export async function buildGraphSet(
     maskProbability: config.masking.maskProbability,
     ratio: config.masking.ratio,
   });
-  const stepGraph = buildStepGraph({
+  const step: StepSpec = {
     vit,
     head,
     batch: B,
@@ -78,9 +79,8 @@ export async function buildGraphSet(
     gram: sizes.gram ? { teacherSize: sizes.gram } : null,
     // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
     lowering: loweringFor(runtime.providers ?? []),
-  });
-  optimize(stepGraph.graph);
-  const teacherGraph = buildTeacherGraph({
+  };
+  const teacher: TeacherSpec = {
     vit,
     head,
     batch: B,
@@ -89,8 +89,25 @@ export async function buildGraphSet(
     centering: centering(config, vit),
     centerMomentum: config.teacher.centerMomentum,
     sinkhornIterations: config.teacher.sinkhornIterations,
-  });
+  };
+  return { step, teacher, maskSlots };
+}
+
+/** Builds and compiles the student step, teacher and Gram teacher graphs of one size triple. */
+export async function buildGraphSet(
+  config: TrainConfig,
+  vit: ViTConfig,
+  head: HeadConfig,
+  runtime: RuntimeOptions,
+  sizes: StepSizes,
+): Promise<GraphSet> {
+  const specs = graphSpecs(config, vit, head, runtime, sizes);
+  const { maskSlots } = specs;
+  const stepGraph = buildStepGraph(specs.step);
+  optimize(stepGraph.graph);
+  const teacherGraph = buildTeacherGraph(specs.teacher);
   optimize(teacherGraph);
+  const B = config.batchSize;
   const gramGraph = sizes.gram ? buildBackboneGraph(vit, 2 * B, sizes.gram) : null;
   if (gramGraph) optimize(gramGraph);
   const [student, teacher, gramTeacher] = await Promise.all([
@@ -111,29 +128,28 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
 }
 
 /**
- * Puts a run's state into the first set's student runner (parameters, AdamW state: fresh when `optimizer` is
- * null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
+ * Puts a run's state into the first set's student runner (parameters per tensor packed into the flat
+ * buffers; AdamW state per tensor as checkpoints keep it, converted to the step graph's flat buffers, fresh
+ * when `optimizer` is null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
  */
 export function loadState(
   set: GraphSet,
   ema: StepRunner,
-  names: readonly string[],
   state: {
+    vit: ViTConfig;
+    head: HeadConfig;
     student: ReadonlyMap<string, HostTensor>;
     teacher: ReadonlyMap<string, HostTensor>;
     optimizer: ReadonlyMap<string, HostTensor> | null;
   },
 ): string[] {
-  for (const n of names) {
-    const s = state.student.get(n);
-    const t = state.teacher.get(n);
-    if (!s || !t) throw new DinoscopeError('CORRUPT', `Training state has no value for ${n}.`);
-    set.student.set(n, s);
-    ema.set(n, t);
-  }
-  const optimizer = state.optimizer ?? new Map(Object.entries(set.stepGraph.opt.initialState()));
+  const layouts = modelLayouts(state.vit, state.head);
+  for (const [k, v] of packModel(layouts, state.student, 'Training state (student)')) set.student.set(k, v);
+  for (const [k, v] of packModel(layouts, state.teacher, 'Training state (teacher)')) ema.set(k, v);
+  const opt = set.stepGraph.opt;
+  const optimizer = state.optimizer ? opt.fromPerTensor(state.optimizer) : new Map(Object.entries(opt.initialState()));
   for (const [k, v] of optimizer) set.student.set(k, v);
-  return [...optimizer.keys()];
+  return opt.stateNames;
 }
 
 /** Copies of `names` off `runner` (its tensors are views it overwrites at the next step). */

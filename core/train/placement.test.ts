@@ -40,7 +40,9 @@ describe('WebGPU node placement (SwiftShader)', () => {
       expect(names).toEqual(['extract', ...training]);
       for (const r of results) {
         expect(r.placement.session, r.name).toBe('webgpu');
-        expect(r.placement.nodes.length, r.name).toBeGreaterThan(20);
+        // The EMA graph updates the three flat parameter buffers (core/train/model.ts): 3 kernels each and 1 − μ.
+        if (r.name.endsWith('/ema')) expect(r.placement.nodes.length, r.name).toBe(10);
+        else expect(r.placement.nodes.length, r.name).toBeGreaterThan(20);
         expect(offProvider(r.placement, 'webgpu'), r.name).toEqual([]);
         expect(r.placement.copies, r.name).toEqual([]);
       }

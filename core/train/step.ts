@@ -11,6 +11,7 @@ import { Graph, type GraphLowering } from '../graph/graph.js';
 import { add, mul } from '../graph/ops/elementwise.js';
 import { concat, gather, reshape, slice } from '../graph/ops/shape.js';
 import { ADAMW_INPUTS, type AdamWStep, adamw, gradNormOutput } from '../graph/optim.js';
+import { adamwPerTensor } from '../graph/optim-per-tensor.js';
 import { type HostTensor, type Tensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { layerDecayMultiplier, paramSpecs } from '../model/params.js';
@@ -21,7 +22,7 @@ import { ibotLoss } from './losses/ibot.js';
 import { koleoLoss } from './losses/koleo.js';
 import { gramLoss } from './gram/loss.js';
 import { graphIO } from './graph-io.js';
-import { HEADS, type HeadName, declareModel } from './model.js';
+import { HEADS, type HeadName, type ParamLayout, declareModel } from './model.js';
 
 export interface StepSpec {
   vit: ViTConfig;
@@ -40,6 +41,12 @@ export interface StepSpec {
   remat: boolean;
   /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. */
   lowering?: GraphLowering;
+  /**
+   * 'flat' (default): parameters in flat buffers, AdamW on them (model.ts, core/graph/optim.ts). 'per-tensor':
+   * one graph parameter and one AdamW chain per tensor, the form before flat buffers (core/graph/
+   * optim-per-tensor.ts), kept as the test oracle and for the bench's comparison.
+   */
+  params?: ParamLayout;
 }
 
 /** What the trainer feeds the step graph each step (B tiles, U mask slots, K prototypes). */
@@ -155,7 +162,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const ropeG = rope ? g.input(I.ropeGlobal, [vit.depth, 5]) : undefined;
   const ropeL = rope && locals ? g.input(I.ropeLocal, [vit.depth, 5]) : undefined;
 
-  const p = declareModel(g, vit, s.head);
+  const p = declareModel(g, vit, s.head, s.params);
   const outG = g.scope('global', () =>
     buildViT(g, globals, vit, { params: p.backbone, masks, training: { ropeAug: ropeG }, remat: s.remat }),
   );
@@ -218,7 +225,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const nb = bbParams.length;
   const nh = headSpecs.length;
   const o = s.optim;
-  const opt = adamw(
+  const opt = (p.flat ? adamw : adamwPerTensor)(
     g,
     [
       {
@@ -230,6 +237,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
         ),
         wdMult: specs.map((sp) => (sp.decay ? 1 : 0)),
         maxNorm: o.clipGrad,
+        ...(p.flat ? { flat: p.flat.backbone } : {}),
       },
       ...HEADS.map((hn, k) => ({
         name: hn,
@@ -239,6 +247,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
         wdMult: headSpecs.map((sp) => (sp.decay ? 1 : 0)),
         lrScale: headSpecs.map((sp) => (sp.lastLayer ? gate : null)),
         maxNorm: o.clipGrad,
+        ...(p.flat ? { flat: p.flat[hn] } : {}),
       })),
     ],
     { beta1: o.beta1, beta2: o.beta2 },

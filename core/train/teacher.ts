@@ -14,7 +14,7 @@ import { buildViT } from '../model/vit.js';
 import { graphIO } from './graph-io.js';
 import { type HeadConfig, dinoHead } from './heads.js';
 import { centeredSoftmax, sinkhornKnopp, updateCenter } from './losses/targets.js';
-import { declareModel, modelTensors } from './model.js';
+import { type ParamLayout, declareFlat, declareModel, modelTensors } from './model.js';
 
 export interface TeacherSpec {
   vit: ViTConfig;
@@ -25,6 +25,8 @@ export interface TeacherSpec {
   centering: 'ema' | 'sinkhorn';
   centerMomentum: number;
   sinkhornIterations: number;
+  /** How the graph takes the parameters (model.ts): flat buffers (default) or one input per tensor. */
+  params?: ParamLayout;
 }
 
 /** What the teacher graph is fed each step besides its parameters (B tiles, U mask slots, K prototypes). */
@@ -101,7 +103,7 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
   const idx = g.input(I.ibotIndices, [s.maskSlots], 'int64'); // (U,)
   const wts = g.input(I.ibotWeights, [s.maskSlots]); // (U,) > 0 on real slots
   const temp = g.input(I.temp, []); // τ_t
-  const p = declareModel(g, vit, s.head);
+  const p = declareModel(g, vit, s.head, s.params);
   const out = buildViT(g, globals, vit, { params: p.backbone });
   const zDino = g.scope('dino_head', () => dinoHead(out.cls, s.head, p.heads.dino_head)); // (2B, K)
   const flat = reshape(out.patches, [2 * B * N, vit.dim]); // (2B·N, D)
@@ -123,15 +125,22 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
   const ent = neg(reduceMean(reduceSum(mul(tDino, log(maximum(tDino, 1e-30))), [-1]))); // mean_b H(p_t[b])
   g.output(ent, O.entropy);
   g.output(out.cls, O.cls);
-  // Every parameter is a declared input; mask_token is unused by the teacher and stays so.
-  void modelTensors(p);
+  // Every parameter is a declared input; mask_token is unused by the teacher and stays so (its view is dropped).
   return g;
 }
 
-/** The EMA graph: teacher parameters (state, the model's names) ← EMA with the student's values as inputs (emaStudentInput). */
-export function buildEmaGraph(vit: ViTConfig, head: HeadConfig): { graph: Graph; stateMap: Record<string, string> } {
+/**
+ * The EMA graph: teacher parameters (state, the model's names: its flat buffers, or per tensor) ← EMA with the
+ * student's values as inputs (emaStudentInput). On flat buffers it is three kernels a buffer.
+ */
+export function buildEmaGraph(
+  vit: ViTConfig,
+  head: HeadConfig,
+  params: ParamLayout = 'flat',
+): { graph: Graph; stateMap: Record<string, string> } {
   const g = new Graph('teacher_ema');
-  const teacher = modelTensors(declareModel(g, vit, head));
+  const teacher =
+    params === 'flat' ? Object.values(declareFlat(g, vit, head)).map((f) => f.buffer) : modelTensors(declareModel(g, vit, head, params));
   const student = teacher.map((t) => g.input(emaStudentInput(t.name), t.shape, t.dtype));
   const { stateMap } = ema(teacher, student, EMA_IO.inputs.momentum);
   return { graph: g, stateMap };

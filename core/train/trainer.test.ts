@@ -1,11 +1,11 @@
 // The whole training step on a tiny ViT: it runs, lowers the loss on a fixed batch, and a run resumed from
 // a checkpoint continues exactly like the uninterrupted one.
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TrainBatch } from '../data/train/batch.js';
-import { readSafetensors } from '../model/weights/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../model/weights/safetensors.js';
 import { loadWeights } from '../model/weights/import.js';
 import { type Overrides, trainConfig } from './config.js';
 import { type BatchSource, type StepReport, Trainer } from './trainer.js';
@@ -125,7 +125,24 @@ describe('Trainer', () => {
     expect(st.tensors.has('student.dino_head.last_layer.weight_g')).toBe(true);
     const w = await loadWeights(join(ck, 'model.safetensors')); // reads the checkpoint's config.json
     expect([w.config.depth, w.config.heads, w.config.dim, w.config.registers]).toEqual([2, 2, 32, 2]);
+    // The optimiser state is stored per parameter tensor, as before the step graph kept it in flat buffers:
+    // checkpoints of either version resume in the other.
+    const opt = await readSafetensors(join(ck, 'optimizer.safetensors'));
+    const params = [...ref.student.keys()];
+    expect([...opt.tensors.keys()].sort()).toEqual(['optim/step', ...params.flatMap((p) => [`adam_m/${p}`, `adam_v/${p}`])].sort());
+    for (const p of params) expect(opt.tensors.get(`adam_m/${p}`)!.shape, p).toEqual(ref.student.get(p)!.dims);
   }, 90_000);
+
+  it('a checkpoint whose optimizer state lacks a tensor is refused naming it, not resumed with zeros', async () => {
+    // The step graph packs the per-tensor moments of a checkpoint into its flat buffers; a missing one is an error.
+    const ck = join(dir, 'ckpt');
+    const broken = join(dir, 'ckpt-broken');
+    await cp(ck, broken, { recursive: true });
+    const opt = await readSafetensors(join(ck, 'optimizer.safetensors'));
+    opt.tensors.delete('adam_v/blocks.0.attn.qkv.weight');
+    await writeSafetensors(join(broken, 'optimizer.safetensors'), opt.tensors);
+    await expect(Trainer.resume(broken, source(2))).rejects.toThrow(/second moments\): no value for blocks\.0\.attn\.qkv\.weight/);
+  }, 60_000);
 
   it('continued pretraining starts from imported weights (student and teacher = the weights)', async () => {
     const ck = join(dir, 'ckpt');

@@ -35,7 +35,7 @@ import { RunHealth } from './health/run-health.js';
 import { type HeadConfig } from './heads.js';
 import { trainRuntime } from './device.js';
 import { type InitialState, backboneCopy, newRunState } from './initial.js';
-import { modelParamShapes } from './model.js';
+import { MODEL_PARTS, flatName, modelLayouts, unpackModel } from './model.js';
 import { plannedScheduleAt } from './schedule-plan.js';
 import { batchSizes, batchTensors, ropeDraws, studentFeeds } from './step-batch.js';
 import { type StepReport, stepReport } from './step-report.js';
@@ -76,6 +76,8 @@ export class Trainer {
   private current: GraphSet;
   private readonly sets = new Map<string, GraphSet>();
   private gram: GramTeacherState | null;
+  /** Where each parameter tensor sits in the flat buffers. */
+  private readonly layouts: ReturnType<typeof modelLayouts>;
 
   private cfg: TrainConfig;
 
@@ -104,6 +106,7 @@ export class Trainer {
     this.current = first;
     this.sets.set(first.key, first);
     this.gram = init.gram ?? null;
+    this.layouts = modelLayouts(vit, head);
   }
 
   /** A new run: from scratch (seeded init) or from imported weights (config.model.from); teacher = student. */
@@ -145,8 +148,8 @@ export class Trainer {
       buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)),
       StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime),
     ]);
-    const names = [...modelParamShapes(vit, head).keys()];
-    const optNames = loadState(first, ema, names, init);
+    const names = MODEL_PARTS.map(flatName); // the runners' parameter state: one flat buffer per part (model.ts)
+    const optNames = loadState(first, ema, init);
     const health = await RunHealth.create(config, vit, runtime, init.health);
     return new Trainer(config, vit, head, data, runtime, first, ema, names, optNames, sizes, health, init);
   }
@@ -215,9 +218,7 @@ export class Trainer {
   private async beforeStep(batch: TrainBatch, sizes: StepSizes, it: number): Promise<void> {
     await this.health.start(batch.crops.global, sizes.global);
     if (!gramCopyDue(this.config, it, this.gram)) return;
-    const ema = new Map<string, HostTensor>();
-    for (const n of this.names) ema.set(n, await this.ema.get(n));
-    this.gram = { params: backboneCopy(ema), source: 'ema', copiedAt: it };
+    this.gram = { params: backboneCopy(await this.teacherTensors()), source: 'ema', copiedAt: it };
   }
 
   /** The graph set of `sizes`, built on first use; parameters and optimiser state move to it. */
@@ -236,7 +237,17 @@ export class Trainer {
 
   /** Measures dense-feature health now (e.g. at a stop); null before the probe tiles exist or with health off. */
   async measureHealth(): Promise<HealthEntry | null> {
-    return this.health.measure(this.stepIndex, (n) => this.ema.get(n));
+    let teacher: Promise<Map<string, HostTensor>> | null = null; // read off the EMA runner once, when the monitor asks
+    return this.health.measure(this.stepIndex, async (n) => {
+      const t = (await (teacher ??= this.teacherTensors())).get(n);
+      if (!t) throw new Error(`Trainer: the teacher has no parameter ${n}`);
+      return t;
+    });
+  }
+
+  /** The EMA teacher's parameters per tensor (graph names and layout), copied off its flat buffers. */
+  private async teacherTensors(): Promise<Map<string, HostTensor>> {
+    return unpackModel(this.layouts, await copyValues(this.ema, this.names));
   }
 
   /** The health measurements of the run so far (across resumes). */
@@ -246,9 +257,9 @@ export class Trainer {
 
   /** Everything a checkpoint holds, copied off the runners. */
   async state(): Promise<CheckpointContents> {
-    const student = await copyValues(this.current.student, this.names);
-    const teacher = await copyValues(this.ema, this.names);
-    const optimizer = await copyValues(this.current.student, this.optNames);
+    const student = unpackModel(this.layouts, await copyValues(this.current.student, this.names)); // per tensor, as checkpoints keep it
+    const teacher = await this.teacherTensors();
+    const optimizer = this.current.stepGraph.opt.perTensor(await copyValues(this.current.student, this.optNames)); // as checkpoints keep it
     return {
       step: this.stepIndex,
       config: this.config,

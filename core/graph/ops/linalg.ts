@@ -102,9 +102,25 @@ export function linearChunks(rows: number): number {
 }
 
 /**
+ * Whether `w` is fed at run time: a graph parameter or input, or a view of one (Reshape / Slice: a tensor
+ * of a flat parameter buffer, core/graph/flat.ts). Not a constant, nor computed from one, which
+ * onnxruntime would fold.
+ */
+function isFed(w: Tensor): boolean {
+  const g = graphOf(w);
+  for (let t = w; ; ) {
+    const info = g.info(t);
+    if (info.kind === 'param' || info.kind === 'input') return true;
+    const op = info.node?.op;
+    if ((op !== 'Reshape' && op !== 'Slice') || !info.node?.inputs[0]) return false;
+    t = info.node.inputs[0];
+  }
+}
+
+/**
  * A linear layer x (…, K) @ w (K, N) + b (N) → (…, N).
  *
- * With a fed weight (parameter or input) and many rows M, the rows are split into c equal chunks and
+ * With a fed weight (parameter or input, or a view of one) and many rows M, the rows are split into c equal chunks and
  * the product runs as one batched MatMul against the weight expanded to (c, K, N) (a copy of c·K·N),
  * plus the bias: x (M, K) → (c, M/c, K) @ (c, K, N) → (c, M/c, N). MLAS streams the whole output panel
  * (M × 128 columns) once per 128-deep slice of K, which for M = 8352 falls out of the L2 cache; chunks of
@@ -127,8 +143,7 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   const [K, N] = w.shape;
   const lead = x.shape.slice(0, -1);
   const M = lead.reduce((p, d) => p * d, 1);
-  const kind = graphOf(w).info(w).kind;
-  const c = kind === 'param' || kind === 'input' ? linearChunks(M) : 1;
+  const c = isFed(w) ? linearChunks(M) : 1;
   if (c === 1) {
     const x2 = reshape(x, [-1, K]); // (M, K)
     const y2 = gemm(x2, w, b); // (M, N)

@@ -14,7 +14,7 @@ import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig } from '../../model/config.js';
 import { type TrainBatch } from '../../data/train/batch.js';
 import { type HeadConfig } from '../heads.js';
-import { type HeadName } from '../model.js';
+import { type HeadName, modelLayouts, packModel } from '../model.js';
 import { scalarOf } from '../graph-io.js';
 import { meanRowEntropy } from '../signals.js';
 import { TEACHER_IO, type TeacherOutputs, buildTeacherGraph } from '../teacher.js';
@@ -216,7 +216,8 @@ export class DinoProber {
         ? { centerDino: centers?.dino ?? hostTensor('float32', [1, K]), centerIbot: centers?.ibot ?? hostTensor('float32', [1, K]) }
         : {}),
     });
-    for (const n of this.session.inputNames) if (!(n in feeds)) feeds[n] = params.get(n) ?? hostTensor('float32', [0]);
+    const flat = packModel(modelLayouts(this.vit, this.head), params); // the teacher graph takes flat buffers (model.ts)
+    for (const n of this.session.inputNames) if (!(n in feeds)) feeds[n] = flat.get(n) ?? hostTensor('float32', [0]);
     return TEACHER_IO.read(await this.session.run(feeds));
   }
 
