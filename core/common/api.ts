@@ -475,7 +475,15 @@ export interface TrainHardware {
    * An unavailable provider's `note` says in plain words what is missing, what runs instead and what to do;
    * `detail` is the probe's raw reason (onnxruntime's and the native libraries' lines) for bug reports.
    */
-  providers: { name: string; available: boolean; note?: string; detail?: string }[];
+  providers: {
+    name: string;
+    available: boolean;
+    note?: string;
+    detail?: string;
+    /** An available GPU provider that runs float16 kernels (mixed-precision training): cuda always, webgpu
+     * when its adapter has the shader-f16 feature. Absent for the CPU. */
+    float16?: boolean;
+  }[];
   /** The provider a run would use now (first available of the preference order). */
   selected: string;
   cpuThreads: number;

@@ -8,8 +8,9 @@
 //   m ← β₁m + (1 − β₁)g,   v ← β₂v + (1 − β₂)g²
 //   p ← p − lr/(1 − β₁ᵗ) · m / (√v/√(1 − β₂ᵗ) + ε)   bias-corrected
 // with per-parameter multipliers on lr and λ (layer-wise decay, no decay on norms and biases).
+import { allFinite } from './amp.js';
 import { type Graph, graphOf } from './graph.js';
-import { add, cast, div, minimum, mul, pow, sqrt, sub } from './ops/elementwise.js';
+import { add, cast, div, minimum, mul, pow, reciprocal, sqrt, sub, where } from './ops/elementwise.js';
 import { reduceSum } from './ops/reduce.js';
 import { type HostTensor, type Tensor, hostTensor } from './tensor.js';
 
@@ -32,6 +33,12 @@ export interface AdamWOptions {
   beta1?: number; // 0.9
   beta2?: number; // 0.999
   eps?: number; // 1e-8
+  /**
+   * Mixed precision (amp.ts): the gradients are of loss × this scalar input. They are divided by it before
+   * clipping, and a step where any of them is not finite (a float16 product overflowed) changes nothing:
+   * parameters, moments and the step count keep their values (`finite` says which it was).
+   */
+  lossScale?: Tensor;
 }
 
 export interface AdamWStep {
@@ -45,6 +52,8 @@ export interface AdamWStep {
   gradNorms: Record<string, Tensor>;
   /** Zero moments and step 0 for every state input except the parameters themselves. */
   initialState(): Record<string, HostTensor>;
+  /** With `lossScale`: a bool scalar, true when every gradient was finite and the update was applied. */
+  finite?: Tensor;
 }
 
 /** The scalar inputs `adamw` declares (callers feed lr and wd each step; the step count is state). */
@@ -77,15 +86,26 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
   const stateMap: Record<string, string> = {};
   const gradNorms: Record<string, Tensor> = {};
   const moments: Tensor[] = [];
+  let finite: Tensor | undefined;
   g.scope('optim', () => {
-    const t = add(step, 1); // t ← t + 1
+    let unscaled = groups.map((grp) => grp.grads);
+    // Skip-on-overflow gate: a step with a non-finite gradient keeps every state value (Where on the flag).
+    let keep = (next: Tensor, _prev: Tensor): Tensor => next;
+    if (o.lossScale) {
+      const inv = reciprocal(o.lossScale);
+      unscaled = unscaled.map((gs) => gs.map((d) => mul(d, cast(inv, d.dtype)))); // g / S, before clipping
+      const ok = allFinite(unscaled.flat());
+      finite = ok;
+      keep = (next, prev) => where(ok, next, prev);
+    }
+    const t = keep(add(step, 1), step); // t ← t + 1
     stateMap[g.output(t, 'next/optim/step').name] = step.name;
     const bc1 = sub(1, pow(g.scalar(b1), t)); // 1 − β₁ᵗ
     const bc2 = sub(1, pow(g.scalar(b2), t)); // 1 − β₂ᵗ
-    for (const grp of groups) {
+    groups.forEach((grp, k) => {
       if (grp.params.length !== grp.grads.length)
         throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
-      let grads = grp.grads;
+      let grads = unscaled[k];
       if (grp.maxNorm !== undefined) {
         const c = g.scope(`clip_${grp.name}`, () => clipByGlobalNorm(grads, grp.maxNorm as number));
         grads = c.grads;
@@ -106,11 +126,11 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         const v1 = add(mul(v, b2), mul(mul(d, d), 1 - b2)); // β₂v + (1 − β₂)g²
         const denom = add(div(sqrt(v1), sc(sqrt(bc2))), eps); // √v/√(1 − β₂ᵗ) + ε
         const p1 = sub(decayed, mul(sc(div(lrP, bc1)), div(m1, denom)));
-        stateMap[g.output(p1, `next/${p.name}`).name] = p.name;
-        stateMap[g.output(m1, `next/${m.name}`).name] = m.name;
-        stateMap[g.output(v1, `next/${v.name}`).name] = v.name;
+        stateMap[g.output(keep(p1, p), `next/${p.name}`).name] = p.name;
+        stateMap[g.output(keep(m1, m), `next/${m.name}`).name] = m.name;
+        stateMap[g.output(keep(v1, v), `next/${v.name}`).name] = v.name;
       });
-    }
+    });
   });
   return {
     step,
@@ -118,6 +138,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
     wd,
     stateMap,
     gradNorms,
+    finite,
     initialState: () => {
       const s: Record<string, HostTensor> = { [step.name]: hostTensor('float32', [], [0]) };
       for (const m of moments) s[m.name] = hostTensor(m.dtype, m.shape);

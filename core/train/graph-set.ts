@@ -3,6 +3,7 @@
 // backbone. core/graph shapes are static, so a run that draws several size triples (high-resolution
 // adaptation) builds one set per triple the first time it is drawn; the trainer caches them and moves the
 // state to the set a step uses (moveState).
+import { LOSS_SCALE_PREFIX } from '../graph/amp.js';
 import { loweringFor } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
 import { optimize } from '../graph/optimize.js';
@@ -15,6 +16,7 @@ import { DinoscopeError } from '../common/errors.js';
 import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
 import { copyTensor } from './initial.js';
+import { type StepPrecision } from './precision.js';
 import { type StepGraph, buildStepGraph } from './step.js';
 import { buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
@@ -48,6 +50,7 @@ export async function buildGraphSet(
   head: HeadConfig,
   runtime: RuntimeOptions,
   sizes: StepSizes,
+  precision: StepPrecision = { precision: 'fp32' },
 ): Promise<GraphSet> {
   const B = config.batchSize;
   for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
@@ -76,8 +79,10 @@ export async function buildGraphSet(
     optim: config.optim,
     remat: config.runtime.remat,
     gram: sizes.gram ? { teacherSize: sizes.gram } : null,
-    // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
-    lowering: loweringFor(runtime.providers ?? []),
+    // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback. Mixed
+    // precision is the student step's alone: the teacher, EMA and health graphs stay float32.
+    lowering: { ...loweringFor(runtime.providers ?? []), ...(precision.precision === 'mixed' ? { mixedPrecision: true } : {}) },
+    lossScale: precision.lossScale,
   });
   optimize(stepGraph.graph);
   const teacherGraph = buildTeacherGraph({
@@ -131,7 +136,12 @@ export function loadState(
     set.student.set(n, s);
     ema.set(n, t);
   }
-  const optimizer = state.optimizer ?? new Map(Object.entries(set.stepGraph.opt.initialState()));
+  const fresh = set.stepGraph.opt.initialState();
+  const optimizer = state.optimizer ? new Map(state.optimizer) : new Map(Object.entries(fresh));
+  // The loss-scale state (core/graph/amp.ts) is the mixed-precision step's alone: a run saved in the other
+  // precision (resumed where 'auto' picks differently) starts it fresh, or leaves it out.
+  for (const [k, v] of Object.entries(fresh)) if (k.startsWith(LOSS_SCALE_PREFIX) && !optimizer.has(k)) optimizer.set(k, v);
+  for (const k of [...optimizer.keys()]) if (k.startsWith(LOSS_SCALE_PREFIX) && !(k in fresh)) optimizer.delete(k);
   for (const [k, v] of optimizer) set.student.set(k, v);
   return [...optimizer.keys()];
 }
