@@ -1,5 +1,6 @@
 // The flags `dinoscope pretrain` and `dinoscope adapt` share, read once: unknown options and stray
-// arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume [NAME],
+// arguments refused, --project (must be a project), --steps | --minutes, --threads, --device, --precision,
+// --run, --resume [NAME],
 // --checkpoint-minutes and --overrides (JSON or @file, strict keys checked later by trainConfig); and the
 // shared ending: the JSON summary on stdout, exit 130 when the run was stopped.
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { registerRunModel } from '../train/host/register.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from './command.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
+import { PRECISION_REQUESTS, type PrecisionRequest } from '../train/precision.js';
 
 export interface RunFlags {
   flags: ParsedArgs['flags'];
@@ -22,6 +24,8 @@ export interface RunFlags {
   threads: number | undefined;
   /** --device: where the run's graphs run (core/hardware resolveDevice), undefined without the flag. */
   device: DeviceRequest | undefined;
+  /** --precision: auto, fp32 or mixed (core/train/precision.ts), undefined without the flag. */
+  precision: PrecisionRequest | undefined;
   /** --overrides, parsed (undefined without the flag). */
   overrides: Record<string, unknown> | undefined;
   /** The project model the run's teacher was registered as at its last checkpoint, once it has one. */
@@ -58,6 +62,12 @@ export async function readRunFlags(
   const device = deviceFlag as DeviceRequest | undefined;
   if (device !== undefined && flags.has('resume'))
     throw new DinoscopeError('BAD_INPUT', '--device applies when a run starts: a resumed run keeps the device of its saved config.');
+  const precisionFlag = flagValue(flags, 'precision');
+  if (precisionFlag !== undefined && !(PRECISION_REQUESTS as readonly string[]).includes(precisionFlag))
+    throw new DinoscopeError('BAD_INPUT', `--precision must be ${PRECISION_REQUESTS.join(', ')}, got "${precisionFlag}".`);
+  const precision = precisionFlag as PrecisionRequest | undefined;
+  if (precision !== undefined && flags.has('resume'))
+    throw new DinoscopeError('BAD_INPUT', '--precision applies when a run starts: a resumed run keeps the precision of its saved config.');
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
   const resumed = flags.get('resume');
@@ -67,7 +77,7 @@ export async function readRunFlags(
       throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
-  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, overrides, model: null };
+  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, precision, overrides, model: null };
 }
 
 /**
@@ -99,10 +109,14 @@ export function loopOptions(
   };
 }
 
-/** `--threads` and `--device` as overrides (a resumed run keeps its saved config). */
+/** `--threads`, `--device` and `--precision` as overrides (a resumed run keeps its saved config). */
 export function withRuntime(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
   if (r.resume) return overrides;
-  const runtime = { ...(r.threads !== undefined ? { threads: r.threads } : {}), ...(r.device !== undefined ? { device: r.device } : {}) };
+  const runtime = {
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
+    ...(r.device !== undefined ? { device: r.device } : {}),
+    ...(r.precision !== undefined ? { precision: r.precision } : {}),
+  };
   return Object.keys(runtime).length ? mergeOverrides(overrides ?? {}, { runtime }) : overrides;
 }
 

@@ -551,6 +551,8 @@ export interface TrainRunInfo {
   /** What a live run is doing before its first step after a start, resume or restart, in words
    * ('loading the images', 'building the training graph', 'running the first step'); absent once steps come. */
   starting?: string;
+  /** What the run trains in (its runtime.precision resolved for its device), once it has started. */
+  precision?: 'fp32' | 'mixed';
 }
 
 /** Dense-feature health on the fixed probe set (issue 7 item 4). */
@@ -576,6 +578,9 @@ export interface TrainStepInfo {
   signals: { teacherEntropy: number; featureRank: number; nan: boolean };
   /** Present on the steps where the probe set was evaluated. */
   health?: TrainHealth;
+  /** Mixed precision: whether the step was skipped (its gradients overflowed in float16; nothing was updated)
+   * and the loss scale after it. */
+  amp?: { skipped: boolean; lossScale: number };
 }
 
 /** The teacher's PCA colouring of a fixed tile, refreshed every few hundred steps. */

@@ -11,6 +11,7 @@ import { type LossScaleOptions } from '../graph/amp.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { type Overrides, trainConfig } from './config.js';
 import { type Precision } from './precision.js';
+import { MAX_SKIPS_IN_ROW, SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
 import { synthBatch as synth } from './fixtures/synth-batch.js';
 
@@ -99,6 +100,18 @@ describe('mixed precision (float16 products, float32 master weights, dynamic los
       for (const k of Object.keys(opt0).filter((k) => !k.startsWith('amp/'))) expect(opt[k], k).toEqual(opt0[k]);
       // The trainer's step counter still advances (the data and schedules move on, as with GradScaler).
       expect(t.completedSteps).toBe(1);
+      // progress.jsonl keeps the report as is; the run's log says what happened (core/train/run.ts).
+      expect(JSON.parse(JSON.stringify(r)).amp).toEqual({ skipped: true, lossScale: huge / 2 });
+      const skips = new SkippedSteps();
+      expect(skips.record(r, 'pretrain')).toEqual({
+        line: `pretrain: step 1 skipped: gradients overflowed in fp16; loss scale now ${huge / 2}`,
+        diverged: null,
+      });
+      // A run that skips every step has diverged: after MAX_SKIPS_IN_ROW in a row it stops (as on a NaN loss).
+      for (let i = 2; i < MAX_SKIPS_IN_ROW; i++) expect(skips.record(r, 'pretrain').diverged).toBeNull();
+      expect(skips.record(r, 'pretrain').diverged).toMatch(/^gradients were not finite at 30 steps in a row up to step 1 .*: the run diverged\.$/);
+      const [again] = await run(t, 1); // 2⁹⁹ overflows too: skipped, halved again
+      expect(again.amp).toEqual({ skipped: true, lossScale: huge / 4 });
     } finally {
       await t.close();
     }

@@ -20,6 +20,7 @@ const KNOWN = new Set([
   'run',
   'threads',
   'device',
+  'precision',
   'overrides',
   'tiny',
 ]);
@@ -32,7 +33,8 @@ export const pretrainCommand: Command = {
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
-    '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--overrides JSON|@file.json] [--tiny]\n\n' +
+    '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
+    '                          [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
@@ -48,6 +50,8 @@ export const pretrainCommand: Command = {
     "  checkpoint's step on, joined to where the run stood by a short ramp (no restart, no second warm-up).\n" +
     'A NaN loss stops the run with an error naming the step; the last checkpoint is kept, not overwritten.\n' +
     "--device: where the run trains: auto (the hardware probe's choice), cpu, webgpu or cuda (the preset's by default).\n" +
+    '--precision: mixed (float16 products, float32 weights, dynamic loss scaling; a GPU that runs float16), fp32,\n' +
+    '  or auto (default: mixed on such a GPU, fp32 on the CPU). A step whose gradients overflow is skipped (logged).\n' +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
     '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +
     'Progress lines on stderr; a JSON summary on stdout.',

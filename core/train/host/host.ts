@@ -88,6 +88,7 @@ export function stepInfo(run: string, jobId: string, r: StepReport, total: numbe
   };
   const health = healthOf((r as { health?: unknown }).health);
   if (health) info.health = health;
+  if (r.amp) info.amp = { skipped: r.amp.skipped, lossScale: r.amp.lossScale };
   return info;
 }
 
