@@ -129,7 +129,7 @@ describe('one device resolver for training and extraction', () => {
     try {
       expect(log).toEqual([
         (await chooseDevice(absent)).line.replace('Extraction runs', 'Training runs'),
-        'precision: auto → fp32 (the CPU has no fast float16).',
+        'precision: auto → fp32 (on the CPU).',
       ]);
       expect(log[0]).toMatch(
         new RegExp(`^warning: device ${absent} is not available here: .*\\. Training runs on the CPU instead\\. [A-Z].*\\.$`),

@@ -37,16 +37,22 @@ export function runsFloat16(provider: Provider, hw: TrainHardware | null): boole
 
 /** The precision of a run on `provider` for `request`; `float16`: whether that provider runs float16 kernels. */
 export function resolvePrecision(request: PrecisionRequest, provider: Provider, float16: boolean): PrecisionChoice {
-  const why = provider === 'cpu' ? 'the CPU' : `this ${provider === 'webgpu' ? 'WebGPU adapter (no shader-f16 feature)' : provider}`;
+  // Why a provider does not run mixed precision, in plain words.
+  const why =
+    provider === 'cpu'
+      ? 'this run trains on the CPU'
+      : provider === 'webgpu'
+        ? 'this WebGPU adapter lacks float16 support, the shader-f16 feature'
+        : `${provider} is not one`;
   if (request === 'fp32') return { precision: 'fp32', line: 'precision: fp32 (as asked).', fellBack: false };
   if (request === 'auto')
     return float16
       ? { precision: 'mixed', line: `precision: auto → mixed (float16 products on ${provider}, float32 master weights, dynamic loss scaling).`, fellBack: false }
-      : { precision: 'fp32', line: `precision: auto → fp32 (${why} has no fast float16).`, fellBack: false };
+      : { precision: 'fp32', line: `precision: auto → fp32 (${provider === 'cpu' ? 'on the CPU' : why}).`, fellBack: false };
   if (float16) return { precision: 'mixed', line: `precision: mixed (as asked; float16 products on ${provider}).`, fellBack: false };
   return {
     precision: 'fp32',
-    line: `warning: mixed precision needs a GPU that runs float16, and ${why} does not. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.`,
+    line: `warning: mixed precision needs a GPU that runs float16, and ${why}. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.`,
     fellBack: true,
   };
 }

@@ -177,7 +177,7 @@ describe('dinoscope pretrain --device', () => {
     const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'mixed-cpu', '--precision', 'mixed']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      'warning: mixed precision needs a GPU that runs float16, and the CPU does not. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.\n',
+      'warning: mixed precision needs a GPU that runs float16, and this run trains on the CPU. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.\n',
     );
     const config = JSON.parse(readFileSync(join(proj, 'runs', 'mixed-cpu', 'train-config.json'), 'utf8')) as { runtime: { precision: string } };
     expect(config.runtime.precision).toBe('mixed');
