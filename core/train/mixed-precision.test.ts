@@ -4,8 +4,13 @@
 // so the mixed step graph runs on onnxruntime's CPU, which has float16 MatMul, Gemm, Transpose and Cast
 // kernels: the same graph, the oracle of what it computes. Asserts: a few mixed steps follow the fp32 ones;
 // a step whose gradients overflow changes no parameter, moment or step count and halves the scale; the
-// scale doubles after `interval` finite steps; a skipped step is no NaN alarm.
+// scale doubles after `interval` finite steps; a skipped step is no NaN alarm; a checkpoint resumes in the
+// other precision (a run started on the CPU continued on a GPU, or back), the loss-scale state started or dropped.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readSafetensors } from '../model/weights/safetensors.js';
 import { type TrainBatch } from '../data/train/batch.js';
 import { type LossScaleOptions } from '../graph/amp.js';
 import { type HostTensor } from '../graph/tensor.js';
@@ -114,6 +119,42 @@ describe('mixed precision (float16 products, float32 master weights, dynamic los
       expect(again.amp).toEqual({ skipped: true, lossScale: huge / 4 });
     } finally {
       await t.close();
+    }
+  });
+
+  it('a checkpoint resumes in the other precision: fp32 → mixed starts the loss scale at 2¹⁶, mixed → fp32 drops it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-amp-resume-'));
+    const from = (step: number): { next: () => Promise<TrainBatch> } => {
+      let s = step;
+      return { next: async () => synthBatch(s++) };
+    };
+    try {
+      const fp32 = await trainer('fp32');
+      await run(fp32, 2);
+      await fp32.checkpoint(join(dir, 'fp32'));
+      await fp32.close();
+      const names = async (ck: string): Promise<string[]> =>
+        [...(await readSafetensors(join(dir, ck, 'optimizer.safetensors'))).tensors.keys()].filter((k) => k.startsWith('amp/'));
+      expect(await names('fp32')).toEqual([]);
+
+      const mixed = await Trainer.resume(join(dir, 'fp32'), from(2), { runtime: { providers: ['cpu'] }, precision: 'mixed' });
+      const [r] = await run(mixed, 1);
+      expect(r.step).toBe(3);
+      expect(r.amp?.lossScale).toBe(r.amp?.skipped ? 2 ** 15 : 2 ** 16);
+      expect(Number.isFinite(r.losses.total)).toBe(true);
+      await mixed.checkpoint(join(dir, 'mixed'));
+      await mixed.close();
+      expect((await names('mixed')).sort()).toEqual(['amp/good_steps', 'amp/loss_scale']);
+
+      const back = await Trainer.resume(join(dir, 'mixed'), from(3), { runtime: { providers: ['cpu'] }, precision: 'fp32' });
+      const [b] = await run(back, 1);
+      expect([b.step, b.amp]).toEqual([4, undefined]);
+      expect(Number.isFinite(b.losses.total)).toBe(true);
+      await back.checkpoint(join(dir, 'back'));
+      await back.close();
+      expect(await names('back')).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
