@@ -88,24 +88,21 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
   const moments: Tensor[] = [];
   let finite: Tensor | undefined;
   g.scope('optim', () => {
-    let unscaled = groups.map((grp) => grp.grads);
-    // Skip-on-overflow gate: a step with a non-finite gradient keeps every state value (Where on the flag).
-    let keep = (next: Tensor, _prev: Tensor): Tensor => next;
-    if (o.lossScale) {
-      const inv = reciprocal(o.lossScale);
-      unscaled = unscaled.map((gs) => gs.map((d) => mul(d, cast(inv, d.dtype)))); // g / S, before clipping
-      const ok = allFinite(unscaled.flat());
-      finite = ok;
-      keep = (next, prev) => where(ok, next, prev);
-    }
+    // Mixed precision (lossScale): the gradients divided by the scale before clipping, and a step with a
+    // non-finite gradient keeps every state value (Where on the all-finite flag; optimize's CSE merges the
+    // two unscalings of each gradient).
+    const inv = o.lossScale ? reciprocal(o.lossScale) : null;
+    const unscale = (d: Tensor): Tensor => (inv ? mul(d, cast(inv, d.dtype)) : d); // g / S
+    finite = inv ? allFinite(groups.flatMap((grp) => grp.grads.map(unscale))) : undefined;
+    const keep = (next: Tensor, prev: Tensor): Tensor => (finite ? where(finite, next, prev) : next);
     const t = keep(add(step, 1), step); // t ← t + 1
     stateMap[g.output(t, 'next/optim/step').name] = step.name;
     const bc1 = sub(1, pow(g.scalar(b1), t)); // 1 − β₁ᵗ
     const bc2 = sub(1, pow(g.scalar(b2), t)); // 1 − β₂ᵗ
-    groups.forEach((grp, k) => {
+    for (const grp of groups) {
       if (grp.params.length !== grp.grads.length)
         throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
-      let grads = unscaled[k];
+      let grads = grp.grads.map(unscale);
       if (grp.maxNorm !== undefined) {
         const c = g.scope(`clip_${grp.name}`, () => clipByGlobalNorm(grads, grp.maxNorm as number));
         grads = c.grads;
@@ -130,7 +127,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         stateMap[g.output(keep(m1, m), `next/${m.name}`).name] = m.name;
         stateMap[g.output(keep(v1, v), `next/${v.name}`).name] = v.name;
       });
-    });
+    }
   });
   return {
     step,
