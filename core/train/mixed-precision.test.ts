@@ -16,6 +16,7 @@ import { type LossScaleOptions } from '../graph/amp.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { type Overrides, trainConfig } from './config.js';
 import { type Precision } from './precision.js';
+import { stepInfo } from './host/host.js';
 import { MAX_SKIPS_IN_ROW, SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
 import { synthBatch as synth } from './fixtures/synth-batch.js';
@@ -68,6 +69,7 @@ describe('mixed precision (float16 products, float32 master weights, dynamic los
       const a = await run(fp32, STEPS);
       const b = await run(mixed, STEPS);
       expect(a.every((r) => r.amp === undefined)).toBe(true);
+      expect('amp' in stepInfo('run', 'job', a[0], STEPS, NaN)).toBe(false);
       expect(b.map((r) => r.amp)).toEqual([
         { skipped: false, lossScale: 64 },
         { skipped: false, lossScale: 128 },
@@ -106,7 +108,10 @@ describe('mixed precision (float16 products, float32 master weights, dynamic los
       // The trainer's step counter still advances (the data and schedules move on, as with GradScaler).
       expect(t.completedSteps).toBe(1);
       // progress.jsonl keeps the report as is; the run's log says what happened (core/train/run.ts).
-      expect(JSON.parse(JSON.stringify(r)).amp).toEqual({ skipped: true, lossScale: huge / 2 });
+      const recorded = JSON.parse(JSON.stringify(r)) as StepReport;
+      expect(recorded.amp).toEqual({ skipped: true, lossScale: huge / 2 });
+      // …and the panel's step events and history (trainingHistory reads progress.jsonl through stepInfo).
+      expect(stepInfo('run', 'job', recorded, 20, NaN).amp).toEqual({ skipped: true, lossScale: huge / 2 });
       const skips = new SkippedSteps();
       expect(skips.record(r, 'pretrain')).toEqual({
         line: `pretrain: step 1 skipped: gradients overflowed in fp16; loss scale now ${huge / 2}`,
