@@ -12,7 +12,8 @@
 // Each training configuration runs in a child process, so a native abort in a provider is reported and the
 // bench goes on. Environment: BENCH_PROVIDERS, BENCH_ONLY (comma list of extract, quick, small),
 // BENCH_STEPS (5), BENCH_EXTRACT_BATCH (32), BENCH_TILES, BENCH_QUICK_BATCH (64), BENCH_SMALL_BATCH (32),
-// BENCH_THREADS (all cores), BENCH_PYTHON, BENCH_TORCH_DEVICE, BENCH_DEVICE_STATE (comma list of 1 = state
+// BENCH_THREADS (all cores), BENCH_PYTHON, BENCH_TORCH_DEVICE, BENCH_PRECISION (auto, fp32 or mixed: the GPU
+// run's runtime.precision; auto is mixed where the provider runs float16), BENCH_DEVICE_STATE (comma list of 1 = state
 // kept on the device, StepRunner's default on WebGPU, and 0 = state through the host; default 1,0),
 // BENCH_SWIFTSHADER=1 (WebGPU through SwiftShader, the CPU Vulkan driver of Debian's chromium, on a machine
 // without a GPU: checks the GPU path and its host ↔ device traffic; its times mean nothing, so no PyTorch).
@@ -172,7 +173,9 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
     `train ${name} on ${provider} (state ${process.env.BENCH_DEVICE_STATE === '1' ? 'on the device' : 'through the host'}): ViT dim ${v.dim} depth ${v.depth} patch ${v.patchSize} reg ${v.registers}, B ${c.batchSize}, 2 × ${c.crops.globalSize} + ${c.crops.localCrops} × ${c.crops.localSize}, K ${c.head.prototypes}`,
   );
   const warnings: string[] = [];
-  const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, device: provider as 'webgpu' | 'cuda' } };
+  // BENCH_PRECISION (auto | fp32 | mixed; default auto: mixed where the provider runs float16, core/train/precision.ts).
+  const precision = (process.env.BENCH_PRECISION ?? 'auto') as TrainConfig['runtime']['precision'];
+  const gpuConfig: TrainConfig = { ...c, runtime: { ...c.runtime, device: provider as 'webgpu' | 'cuda', precision } };
   let s = 0;
   const t0 = performance.now();
   const deviceState = process.env.BENCH_DEVICE_STATE !== '0'; // StepRunner's default on WebGPU: on the device
@@ -181,6 +184,7 @@ async function training(provider: Provider, name: string, c: TrainConfig): Promi
     { next: async () => randomBatch(c, s++) },
     { runtime: { warn: (m) => warnings.push(m), deviceState } },
   );
+  out(`  precision ${precision} → ${tr.precision}`);
   if (warnings.some((w) => /fallback/.test(w))) {
     await tr.close();
     out(`train ${name} on ${provider}: some graphs fell back to the CPU (${warnings.join('; ')}); not timed`);

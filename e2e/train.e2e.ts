@@ -99,6 +99,10 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
       .getByTestId('train-device-part')
       .evaluateAll((els) => els.map((e) => `${(e as HTMLElement).dataset.part}:${(e as HTMLElement).dataset.provider}`));
     expect(parts).toEqual(['training:cpu', 'crops:cpu', 'extraction:cpu']);
+    // Training's precision: fp32 on the CPU (mixed precision needs a GPU that runs float16).
+    const trainingPart = hw.locator('[data-testid="train-device-part"][data-part="training"]');
+    expect(await trainingPart.getAttribute('data-precision')).toBe('fp32');
+    expect(await trainingPart.textContent()).toMatch(/CPU, \d+ threads?, fp32/);
     expect(await hw.getByTestId('train-slow-warning').count()).toBe(0);
     await train.choosePreset('standard');
     expect(await hw.getByTestId('train-slow-warning').textContent()).toMatch(
@@ -158,6 +162,8 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     // throttled, the panel redraws from the run's record once it ends.
     await expect.poll(() => train.lossPoints()).toBe(4 * STEPS);
     await train.preview().waitFor({ timeout: 30_000 });
+    // The run says what it trained in (its record), beside the preset.
+    expect(await train.root.getByTestId('train-run-precision').textContent()).toBe('fp32');
     await shot(page, 'train-done');
     expect(await train.preview().locator('img').getAttribute('src')).toMatch(/^data:image\/png;base64,/);
     const model = train.root.getByTestId('train-model');

@@ -1,5 +1,6 @@
 // The flags `dinoscope pretrain` and `dinoscope adapt` share, read once: unknown options and stray
-// arguments refused, --project (must be a project), --steps | --minutes, --threads, --run, --resume [NAME],
+// arguments refused, --project (must be a project), --steps | --minutes, --threads, --device, --precision,
+// --run, --resume [NAME],
 // --checkpoint-minutes and --overrides (JSON or @file, strict keys checked later by trainConfig); and the
 // shared ending: the JSON summary on stdout, exit 130 when the run was stopped.
 import { resolve } from 'node:path';
@@ -10,6 +11,7 @@ import { registerRunModel } from '../train/host/register.js';
 import type { RunOptions, RunSummary } from '../train/run.js';
 import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from './command.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
+import { PRECISION_REQUESTS, type PrecisionRequest } from '../train/precision.js';
 
 export interface RunFlags {
   flags: ParsedArgs['flags'];
@@ -22,6 +24,8 @@ export interface RunFlags {
   threads: number | undefined;
   /** --device: where the run's graphs run (core/hardware resolveDevice), undefined without the flag. */
   device: DeviceRequest | undefined;
+  /** --precision: auto, fp32 or mixed (core/train/precision.ts), undefined without the flag. */
+  precision: PrecisionRequest | undefined;
   /** --overrides, parsed (undefined without the flag). */
   overrides: Record<string, unknown> | undefined;
   /** --data: the curated tile list to sample from (`curated` or `curated:NAME`), null for `uniform`, undefined without the flag. */
@@ -73,6 +77,12 @@ export async function readRunFlags(
     if (flags.has('resume'))
       throw new DinoscopeError('BAD_INPUT', '--data applies when a run starts: a resumed run keeps the data of its saved config.');
   }
+  const precisionFlag = flagValue(flags, 'precision');
+  if (precisionFlag !== undefined && !(PRECISION_REQUESTS as readonly string[]).includes(precisionFlag))
+    throw new DinoscopeError('BAD_INPUT', `--precision must be ${PRECISION_REQUESTS.join(', ')}, got "${precisionFlag}".`);
+  const precision = precisionFlag as PrecisionRequest | undefined;
+  if (precision !== undefined && flags.has('resume'))
+    throw new DinoscopeError('BAD_INPUT', '--precision applies when a run starts: a resumed run keeps the precision of its saved config.');
   const extra = flagValue(flags, 'overrides');
   const overrides = extra !== undefined ? await readOverrides(extra) : undefined;
   const resumed = flags.get('resume');
@@ -82,7 +92,7 @@ export async function readRunFlags(
       throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
-  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, overrides, tiles, model: null };
+  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, precision, overrides, tiles, model: null };
 }
 
 /**
@@ -114,10 +124,14 @@ export function loopOptions(
   };
 }
 
-/** `--threads`, `--device` and `--data` as overrides (a resumed run keeps its saved config). */
+/** `--threads`, `--device`, `--precision` and `--data` as overrides (a resumed run keeps its saved config). */
 export function withRuntime(overrides: Record<string, unknown> | undefined, r: RunFlags): Record<string, unknown> | undefined {
   if (r.resume) return overrides;
-  const runtime = { ...(r.threads !== undefined ? { threads: r.threads } : {}), ...(r.device !== undefined ? { device: r.device } : {}) };
+  const runtime = {
+    ...(r.threads !== undefined ? { threads: r.threads } : {}),
+    ...(r.device !== undefined ? { device: r.device } : {}),
+    ...(r.precision !== undefined ? { precision: r.precision } : {}),
+  };
   let out = Object.keys(runtime).length ? mergeOverrides(overrides ?? {}, { runtime }) : overrides;
   if (r.tiles !== undefined) out = mergeOverrides(out ?? {}, { data: { tiles: r.tiles } });
   return out;

@@ -503,7 +503,15 @@ export interface TrainHardware {
    * An unavailable provider's `note` says in plain words what is missing, what runs instead and what to do;
    * `detail` is the probe's raw reason (onnxruntime's and the native libraries' lines) for bug reports.
    */
-  providers: { name: string; available: boolean; note?: string; detail?: string }[];
+  providers: {
+    name: string;
+    available: boolean;
+    note?: string;
+    detail?: string;
+    /** An available GPU provider that runs float16 kernels (mixed-precision training): cuda always, webgpu
+     * when its adapter has the shader-f16 feature. Absent for the CPU. */
+    float16?: boolean;
+  }[];
   /** The provider a run would use now (first available of the preference order). */
   selected: string;
   cpuThreads: number;
@@ -571,6 +579,8 @@ export interface TrainRunInfo {
   /** What a live run is doing before its first step after a start, resume or restart, in words
    * ('loading the images', 'building the training graph', 'running the first step'); absent once steps come. */
   starting?: string;
+  /** What the run trains in (its runtime.precision resolved for its device), once it has started. */
+  precision?: 'fp32' | 'mixed';
 }
 
 /** Dense-feature health on the fixed probe set (issue 7 item 4). */
@@ -596,6 +606,9 @@ export interface TrainStepInfo {
   signals: { teacherEntropy: number; featureRank: number; nan: boolean };
   /** Present on the steps where the probe set was evaluated. */
   health?: TrainHealth;
+  /** Mixed precision: whether the step was skipped (its gradients overflowed in float16; nothing was updated)
+   * and the loss scale after it. */
+  amp?: { skipped: boolean; lossScale: number };
 }
 
 /** The teacher's PCA colouring of a fixed tile, refreshed every few hundred steps. */

@@ -66,6 +66,12 @@ export interface GraphLowering {
    * indexColumn). Exact for axes up to 2²⁴, which the builder checks.
    */
   indicesViaFloat?: boolean;
+  /**
+   * Mixed precision (amp.ts): the products built with `autocastLinear` / `autocastMatmul` (the model's
+   * Linear layers and attention, the heads) run in float16 on float32 parameters. Set by the trainer for
+   * the student step on a GPU that runs float16 kernels; never on the CPU (few float16 kernels, slow).
+   */
+  mixedPrecision?: boolean;
 }
 
 /**

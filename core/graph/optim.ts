@@ -17,7 +17,8 @@
 // format does not depend on the layout. optim-per-tensor.ts keeps the per-tensor form as a test oracle.
 import { type Graph, graphOf } from './graph.js';
 import { type FlatLayout, flatConcat, flatLayout, flatViews, packFlat, segmentValues, unpackFlat } from './flat.js';
-import { add, cast, div, minimum, mul, pow, sqrt, sub } from './ops/elementwise.js';
+import { allFinite } from './amp.js';
+import { add, cast, div, minimum, mul, pow, reciprocal, sqrt, sub, where } from './ops/elementwise.js';
 import { reduceSum } from './ops/reduce.js';
 import { type HostTensor, type Tensor, hostTensor } from './tensor.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -50,6 +51,12 @@ export interface AdamWOptions {
   beta1?: number; // 0.9
   beta2?: number; // 0.999
   eps?: number; // 1e-8
+  /**
+   * Mixed precision (amp.ts): the gradients are of loss × this scalar input. They are divided by it before
+   * clipping, and a step where any of them is not finite (a float16 product overflowed) changes nothing:
+   * parameters, moments and the step count keep their values (`finite` says which it was).
+   */
+  lossScale?: Tensor;
 }
 
 export interface AdamWStep {
@@ -69,6 +76,8 @@ export interface AdamWStep {
   perTensor(state: ReadonlyMap<string, HostTensor>): Map<string, HostTensor>;
   /** The graph's state values from the per-tensor form; CORRUPT naming the first missing or misshapen value. */
   fromPerTensor(perTensor: ReadonlyMap<string, HostTensor>): Map<string, HostTensor>;
+  /** With `lossScale`: a bool scalar, true when every gradient was finite and the update was applied. */
+  finite?: Tensor;
 }
 
 /** The scalar inputs `adamw` declares (callers feed lr and wd each step; the step count is state). */
@@ -111,14 +120,32 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
   const stateMap: Record<string, string> = {};
   const gradNorms: Record<string, Tensor> = {};
   const flats: { group: string; layout: FlatLayout; m: Tensor; v: Tensor }[] = [];
+  let finite: Tensor | undefined;
   g.scope('optim', () => {
-    const t = add(step, 1); // t ← t + 1
+    for (const grp of groups)
+      if (grp.params.length !== grp.grads.length)
+        throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
+    // Each group's gradients gathered into one flat buffer. Mixed precision (lossScale): divided by the loss
+    // scale before clipping, and a step with a non-finite gradient keeps every state value (Where on the
+    // all-finite flag, one reduction per group's buffer).
+    const inv = o.lossScale ? reciprocal(o.lossScale) : null;
+    const flatGrads = new Map<ParamGroup, Tensor>();
+    for (const grp of groups)
+      if (grp.params.length)
+        flatGrads.set(
+          grp,
+          g.scope(grp.name, () => {
+            const d = flatConcat(grp.grads);
+            return inv ? mul(d, cast(inv, d.dtype)) : d; // g / S
+          }),
+        );
+    finite = inv ? allFinite([...flatGrads.values()]) : undefined;
+    const keep = (next: Tensor, prev: Tensor): Tensor => (finite ? where(finite, next, prev) : next);
+    const t = keep(add(step, 1), step); // t ← t + 1
     stateMap[g.output(t, 'next/optim/step').name] = step.name;
     const bc1 = sub(1, pow(g.scalar(b1), t)); // 1 − β₁ᵗ
     const bc2 = sub(1, pow(g.scalar(b2), t)); // 1 − β₂ᵗ
     for (const grp of groups) {
-      if (grp.params.length !== grp.grads.length)
-        throw new Error(`adamw: group ${grp.name} has ${grp.params.length} params and ${grp.grads.length} grads`);
       if (grp.params.length === 0) continue;
       const dt = grp.params[0].dtype;
       if (grp.params.some((p) => p.dtype !== dt)) throw new Error(`adamw: group ${grp.name} mixes parameter dtypes`);
@@ -128,7 +155,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         throw new Error(`adamw: group ${grp.name}'s ${grp.params.length} parameters are not the views of its flat buffer`);
       g.scope(grp.name, () => {
         const p = grp.flat?.buffer ?? flatConcat(grp.params); // (n,)
-        let d = flatConcat(grp.grads); // (n,)
+        let d = flatGrads.get(grp) as Tensor; // (n,)
         if (grp.maxNorm !== undefined) {
           const norm = sqrt(reduceSum(mul(d, d)));
           gradNorms[grp.name] = g.output(norm, gradNormOutput(grp.name));
@@ -156,14 +183,15 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         const v1 = add(mul(v, b2), mul(mul(d, d), 1 - b2)); // β₂v + (1 − β₂)g²
         const denom = add(div(sqrt(v1), sc(sqrt(bc2))), eps); // √v/√(1 − β₂ᵗ) + ε
         const p1 = sub(decayed, mul(times(sc(div(lr, bc1)), a) as Tensor, div(m1, denom)));
-        if (grp.flat) stateMap[g.output(p1, `next/${p.name}`).name] = p.name;
+        const kept = keep(p1, p);
+        if (grp.flat) stateMap[g.output(kept, `next/${p.name}`).name] = p.name;
         else
-          flatViews(p1, layout).forEach((view, i) => {
+          flatViews(kept, layout).forEach((view, i) => {
             const name = grp.params[i].name;
             stateMap[g.output(view, `next/${name}`).name] = name;
           });
-        stateMap[g.output(m1, `next/${m.name}`).name] = m.name;
-        stateMap[g.output(v1, `next/${v.name}`).name] = v.name;
+        stateMap[g.output(keep(m1, m), `next/${m.name}`).name] = m.name;
+        stateMap[g.output(keep(v1, v), `next/${v.name}`).name] = v.name;
       });
     }
   });
@@ -175,6 +203,7 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
     stateMap,
     gradNorms,
     stateNames,
+    finite,
     initialState: () => {
       const s: Record<string, HostTensor> = { [step.name]: hostTensor('float32', [], [0]) };
       for (const f of flats) for (const x of [f.m, f.v]) s[x.name] = hostTensor(x.dtype, x.shape);

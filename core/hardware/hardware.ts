@@ -134,9 +134,12 @@ export function hardwareFrom(run: ProbeRun, known: ReadonlySet<string>, cpuThrea
   });
   const selected = details.find(([, detail]) => detail === null)?.[0] ?? 'cpu';
   // The note says in plain words what is missing, what runs instead and what to do; detail keeps the raw reason.
+  // float16 (mixed-precision training): CUDA always; WebGPU when its adapter ran the float16 probe.
+  const float16 = (name: Provider): { float16?: boolean } =>
+    name === 'cuda' ? { float16: true } : name === 'webgpu' ? { float16: run.results?.find((r) => r.name === name)?.float16 === true } : {};
   const providers = details.map(([name, detail]) =>
     detail === null
-      ? { name, available: true }
+      ? { name, available: true, ...float16(name) }
       : { name, available: false, note: plainNote(name, explainProvider(name, detail), selected), detail },
   );
   return { providers, selected, cpuThreads };

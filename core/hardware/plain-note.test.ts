@@ -95,7 +95,13 @@ describe('plain notes of unavailable providers', () => {
       "The NVIDIA cuDNN 9 libraries are not installed. Dinoscope uses WebGPU instead. To use the NVIDIA GPU, install cuDNN 9 for CUDA 12 (NVIDIA's cudnn9-cuda-12 package).",
     );
     expect(cuda.detail).toContain('with error: libcudnn.so.9: cannot open shared object file');
-    expect(entry(hw, 'webgpu')).toEqual({ name: 'webgpu', available: true });
+    // The probe child's run had no float16 result for WebGPU: no mixed precision on it (core/train/precision.ts).
+    expect(entry(hw, 'webgpu')).toEqual({ name: 'webgpu', available: true, float16: false });
+    const f16 = run({ problem: cudaBridgeFailed, lines }, { problem: null });
+    f16.results![1].float16 = true; // an adapter with shader-f16 ran the float16 probe
+    expect(entry(hardwareFrom(f16, both, 16), 'webgpu')).toEqual({ name: 'webgpu', available: true, float16: true });
+    const cudaRuns = hardwareFrom(run({ problem: null }, { problem: null }), both, 16);
+    expect(entry(cudaRuns, 'cuda')).toEqual({ name: 'cuda', available: true, float16: true });
   });
 
   it('the CUDA 12 runtime missing, the NVIDIA driver missing, no NVIDIA device, a driver too old', () => {

@@ -4,7 +4,9 @@
 // child (probe-worker.ts), whose stderr hardware.ts captures.
 import { Graph } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
-import { sum } from '../graph/ops/elementwise.js';
+import { cast, sum } from '../graph/ops/elementwise.js';
+import { matmul } from '../graph/ops/linalg.js';
+import { hostTensor } from '../graph/tensor.js';
 import { type Provider, Session } from '../graph/runtime.js';
 import { onlySoftwareDrivers, vulkanDrivers } from './vulkan-drivers.js';
 
@@ -15,6 +17,8 @@ export interface ProbeResult {
   name: string;
   /** Null when a session ran on it, else why not. */
   problem: string | null;
+  /** WebGPU that opened: whether it ran the float16 probe (mixed-precision training, core/train/precision.ts). */
+  float16?: boolean;
 }
 
 /** The probe child's one message. */
@@ -29,6 +33,34 @@ export function probeModel(): Uint8Array {
   const x = g.input('x', [1]);
   g.output(sum(x, x), 'y');
   return serialize(g);
+}
+
+/** The float16 probe model: y = float32(float16(x) @ float16(x)) on a (2, 2) input. */
+export function float16Model(): Uint8Array {
+  const g = new Graph('probe_f16');
+  const x = g.input('x', [2, 2]);
+  const h = cast(x, 'float16');
+  g.output(cast(matmul(h, h), 'float32'), 'y');
+  return serialize(g);
+}
+
+/**
+ * Whether `provider` runs float16 kernels: the float16 model runs there and gives the right product. A WebGPU
+ * adapter without the shader-f16 feature (SwiftShader, some integrated GPUs) refuses at the first run
+ * ("Program Cast requires f16 but the device does not support it"), onnxruntime logging it to fd 2.
+ */
+export async function probeFloat16(provider: Provider, model: Uint8Array = float16Model()): Promise<boolean> {
+  let s: Session | null = null;
+  try {
+    s = await Session.create(model, { providers: [provider], warn: () => undefined });
+    if (s.provider !== provider) return false;
+    const out = await s.run({ x: hostTensor('float32', [2, 2], [1, 2, 3, 4]) });
+    return Array.from(out.y.data as Float32Array).join() === '7,10,15,22';
+  } catch {
+    return false;
+  } finally {
+    await s?.release();
+  }
 }
 
 /** Null when a session runs on `provider`, else why not (one line). */

@@ -79,11 +79,14 @@ describe('software Vulkan drivers', () => {
 
   const missing = swiftShaderMissing();
   it.skipIf(missing)(
-    `the real probe, in a process whose Vulkan loader sees only SwiftShader: WebGPU opens there but is not selected${missing ? ` (skipped: ${missing})` : ''}`,
+    `the real probe, in a process whose Vulkan loader sees only SwiftShader: WebGPU opens there but is not selected, and its adapter runs no float16 (the CPU's kernels do)${missing ? ` (skipped: ${missing})` : ''}`,
     async () => {
       const ss = await swiftShaderEnv();
       try {
-        const script = `import { probeHardware } from './core/hardware/hardware.ts'; process.stdout.write(JSON.stringify(await probeHardware()));`;
+        const script =
+          `import { probeHardware } from './core/hardware/hardware.ts'; import { probeFloat16 } from './core/hardware/probe.ts';` +
+          `const hw = await probeHardware(); const f16 = { webgpu: await probeFloat16('webgpu'), cpu: await probeFloat16('cpu') };` +
+          `process.stdout.write(JSON.stringify({ hw, f16 }));`;
         const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
           cwd: root,
           encoding: 'utf8',
@@ -91,7 +94,10 @@ describe('software Vulkan drivers', () => {
           env: ss.env,
         });
         expect(r.status, r.stderr).toBe(0);
-        const hw = JSON.parse(r.stdout) as ReturnType<typeof hardwareFrom>;
+        const { hw, f16 } = JSON.parse(r.stdout) as { hw: ReturnType<typeof hardwareFrom>; f16: Record<string, boolean> };
+        // SwiftShader has no shader-f16: onnxruntime's WebGPU refuses float16 ("Program Cast requires f16 but the
+        // device does not support it"), so mixed precision never runs on it; the CPU's float16 MatMul does.
+        expect(f16).toEqual({ webgpu: false, cpu: true });
         expect(hw.selected).toBe('cpu');
         const webgpu = hw.providers.find((p) => p.name === 'webgpu')!;
         expect(webgpu.available).toBe(false);

@@ -5,7 +5,7 @@
 // Layout follows core/graph/examples/block.ts: weights (in, out), q pre-scaled, kᵀ made by one Transpose.
 import { type Graph } from '../graph/graph.js';
 import { mul } from '../graph/ops/elementwise.js';
-import { linear, matmul } from '../graph/ops/linalg.js';
+import { autocastLinear, autocastMatmul } from '../graph/amp.js';
 import { softmax } from '../graph/ops/nn.js';
 import { reshape, slice, split, transpose } from '../graph/ops/shape.js';
 import { type Tensor, hostTensor } from '../graph/tensor.js';
@@ -46,7 +46,7 @@ export function selfAttention(g: Graph, x: Tensor, p: BlockParam, c: ViTConfig, 
   const [B, T, D] = x.dims;
   const nh = c.heads;
   const hd = headDim(c);
-  const qkv = linear(x, p('attn.qkv.weight'), qkvBias(g, p, c)); // (B, T, 3D)
+  const qkv = autocastLinear(x, p('attn.qkv.weight'), qkvBias(g, p, c)); // (B, T, 3D)
   const [q0, k0, v0] = split(qkv, 3, -1); // (B, T, D) each
   let q4 = reshape(mul(q0, 1 / Math.sqrt(hd)), [B, T, nh, hd]); // (B, T, nh, hd), scaled
   let k4 = reshape(k0, [B, T, nh, hd]); // (B, T, nh, hd)
@@ -57,10 +57,10 @@ export function selfAttention(g: Graph, x: Tensor, p: BlockParam, c: ViTConfig, 
   const q = transpose(q4, [0, 2, 1, 3]); // (B, nh, T, hd)
   const kT = transpose(k4, [0, 2, 3, 1]); // (B, nh, hd, T)
   const v = transpose(reshape(v0, [B, T, nh, hd]), [0, 2, 1, 3]); // (B, nh, T, hd)
-  const scores = (): Tensor => softmax(matmul(q, kT), -1); // (B, nh, T, T)
+  const scores = (): Tensor => softmax(autocastMatmul(q, kT), -1); // (B, nh, T, T)
   const a = o.remat ? g.remat(scores) : scores();
-  const out = reshape(transpose(matmul(a, v), [0, 2, 1, 3]), [B, T, D]); // (B, nh, T, hd) → (B, T, nh, hd) → (B, T, D)
-  const y = linear(out, p('attn.proj.weight'), p('attn.proj.bias')); // (B, T, D)
+  const out = reshape(transpose(autocastMatmul(a, v), [0, 2, 1, 3]), [B, T, D]); // (B, nh, T, hd) → (B, T, nh, hd) → (B, T, D)
+  const y = autocastLinear(out, p('attn.proj.weight'), p('attn.proj.bias')); // (B, T, D)
   if (!o.clsAttention) return { y };
   return { y, clsAttention: reshape(slice(a, [2], [0], [1]), [B, nh, T]) }; // (B, nh, 1, T) → (B, nh, T)
 }

@@ -2,7 +2,7 @@
 // Transformer"): DINOv2's fused w12 (one Linear to 2h', chunked [x1 | x2]) or DINOv3's separate w1, w2;
 // both w3(silu(x1) · x2).
 import { add, div, exp, gelu, mul, neg, silu } from '../graph/ops/elementwise.js';
-import { linear } from '../graph/ops/linalg.js';
+import { autocastLinear } from '../graph/amp.js';
 import { split } from '../graph/ops/shape.js';
 import { type Tensor } from '../graph/tensor.js';
 import { type ViTConfig } from './config.js';
@@ -21,17 +21,17 @@ function swish(x: Tensor): Tensor {
 /** x (B, T, D) → (B, T, D). */
 export function ffn(x: Tensor, p: BlockParam, c: ViTConfig): Tensor {
   if (c.ffn === 'mlp') {
-    const h = gelu(linear(x, p('mlp.fc1.weight'), p('mlp.fc1.bias'))); // (B, T, H)
-    return linear(h, p('mlp.fc2.weight'), p('mlp.fc2.bias')); // (B, T, D)
+    const h = gelu(autocastLinear(x, p('mlp.fc1.weight'), p('mlp.fc1.bias'))); // (B, T, H)
+    return autocastLinear(h, p('mlp.fc2.weight'), p('mlp.fc2.bias')); // (B, T, D)
   }
   let x1: Tensor;
   let x2: Tensor;
   if (c.arch === 'dinov2') {
-    const x12 = linear(x, p('mlp.w12.weight'), p('mlp.w12.bias')); // (B, T, 2h')
+    const x12 = autocastLinear(x, p('mlp.w12.weight'), p('mlp.w12.bias')); // (B, T, 2h')
     [x1, x2] = split(x12, 2, -1); // (B, T, h') each
   } else {
-    x1 = linear(x, p('mlp.w1.weight'), p('mlp.w1.bias')); // (B, T, d)
-    x2 = linear(x, p('mlp.w2.weight'), p('mlp.w2.bias')); // (B, T, d)
+    x1 = autocastLinear(x, p('mlp.w1.weight'), p('mlp.w1.bias')); // (B, T, d)
+    x2 = autocastLinear(x, p('mlp.w2.weight'), p('mlp.w2.bias')); // (B, T, d)
   }
-  return linear(mul(swish(x1), x2), p('mlp.w3.weight'), p('mlp.w3.bias')); // (B, T, D)
+  return autocastLinear(mul(swish(x1), x2), p('mlp.w3.weight'), p('mlp.w3.bias')); // (B, T, D)
 }

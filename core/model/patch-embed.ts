@@ -1,7 +1,8 @@
 // Patch embedding: a Conv2d(C → D, kernel = stride = p) written as patchify + one Gemm, so it runs in
 // float64 and on every provider. Tokens come out row-major over the patch grid (h outer, w inner), as
 // PyTorch's conv(x).flatten(2).transpose(1, 2).
-import { convPatches, linear, patchify } from '../graph/ops/linalg.js';
+import { autocastLinear } from '../graph/amp.js';
+import { convPatches, patchify } from '../graph/ops/linalg.js';
 import { reshape, transpose } from '../graph/ops/shape.js';
 import { dimMul } from '../graph/sym.js';
 import { type Tensor } from '../graph/tensor.js';
@@ -20,5 +21,5 @@ export function patchEmbed(images: Tensor, weight: Tensor, bias: Tensor, p: numb
     return transpose(reshape(y, [B, D, dimMul(h, w)]), [0, 2, 1]); // (B, D, h·w) → (B, N, D)
   }
   const patches = patchify(images, p); // (B, N, C·p·p)
-  return linear(patches, weight, bias); // (B, N, D)
+  return autocastLinear(patches, weight, bias); // (B, N, D)
 }

@@ -5,6 +5,7 @@
 import { DinoscopeError } from '../common/errors.js';
 import { deepFreeze } from '../common/freeze.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
+import { PRECISION_REQUESTS, type PrecisionRequest } from './precision.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
 import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.js';
@@ -172,6 +173,12 @@ export interface TrainConfig {
      * probe did not find it. Presets sized for a GPU default to 'auto', those for the CPU to 'cpu'.
      */
     device: DeviceRequest;
+    /**
+     * 'mixed': float16 matrix products on float32 master weights with dynamic loss scaling (core/graph/amp.ts);
+     * 'fp32'; 'auto' (every preset): mixed where the device runs float16 (CUDA, WebGPU with shader-f16), fp32
+     * on the CPU (core/train/precision.ts). Mixed where it cannot run trains in fp32 with a warning.
+     */
+    precision: PrecisionRequest;
     /** onnxruntime intra-op threads (0: onnxruntime's default). */
     threads: number;
     /** Recompute attention softmaxes in the backward (less memory, more time). */
@@ -227,7 +234,7 @@ const base: Omit<TrainConfig, 'preset'> = {
     beta1: 0.9,
     beta2: 0.999,
   },
-  runtime: { device: 'cpu', threads: 0, remat: false },
+  runtime: { device: 'cpu', precision: 'auto', threads: 0, remat: false },
 };
 
 /** Overrides each preset applies to the defaults above. */
@@ -416,10 +423,14 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
 /**
  * A saved config's runtime. One written before runtime.device listed providers to try in order: cpu alone
  * is device 'cpu', a list that starts with a GPU provider tried them in the probe's order, i.e. 'auto'.
+ * One written before runtime.precision existed is 'fp32'.
  */
 function savedRuntime(saved: unknown): unknown {
-  if (!isPlain(saved) || !('providers' in saved)) return saved;
-  const { providers, ...rest } = saved;
+  if (!isPlain(saved)) return saved;
+  // One saved before runtime.precision existed trained in fp32: it resumes in fp32, whatever 'auto' now picks.
+  const withPrecision = 'precision' in saved ? saved : { ...saved, precision: 'fp32' };
+  if (!('providers' in withPrecision)) return withPrecision;
+  const { providers, ...rest } = withPrecision;
   const first = Array.isArray(providers) ? (providers as unknown[])[0] : undefined;
   return { device: first === 'cpu' ? 'cpu' : 'auto', ...rest };
 }
@@ -456,6 +467,8 @@ export function validateTrainConfig(c: TrainConfig): void {
     bad(`data.tiles must be null or the name of a curated tile list (letters, digits, '.', '-', '_'), got ${JSON.stringify(c.data.tiles)}`);
   if (!(DEVICE_REQUESTS as readonly string[]).includes(c.runtime.device))
     bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
+  if (!(PRECISION_REQUESTS as readonly string[]).includes(c.runtime.precision))
+    bad(`runtime.precision must be auto, fp32 or mixed, got ${JSON.stringify(c.runtime.precision)}`);
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
   if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1)
     bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);

@@ -83,11 +83,13 @@ describe('one device resolver for training and extraction', () => {
       /runtime\.device must be auto, cpu, webgpu or cuda, got "gpu"/,
     );
     const saved = (providers: string[]): TrainConfig => {
-      const { device, ...runtime } = trainConfig('standard').runtime;
+      const { device, precision, ...runtime } = trainConfig('standard').runtime; // as written before both keys
       void device;
+      void precision;
       return { ...trainConfig('standard'), runtime: { ...runtime, providers } } as unknown as TrainConfig;
     };
-    expect(completeConfig(saved(['cuda', 'webgpu', 'cpu'])).runtime).toEqual({ device: 'auto', threads: 0, remat: false });
+    // Saved before runtime.precision too: it resumes in the fp32 it ran in.
+    expect(completeConfig(saved(['cuda', 'webgpu', 'cpu'])).runtime).toEqual({ device: 'auto', precision: 'fp32', threads: 0, remat: false });
     expect(completeConfig(saved(['cpu'])).runtime.device).toBe('cpu');
   });
 
@@ -125,7 +127,10 @@ describe('one device resolver for training and extraction', () => {
       { log: (l) => log.push(l), runtime: { warn: (m) => warnings.push(m) } },
     );
     try {
-      expect(log).toEqual([(await chooseDevice(absent)).line.replace('Extraction runs', 'Training runs')]);
+      expect(log).toEqual([
+        (await chooseDevice(absent)).line.replace('Extraction runs', 'Training runs'),
+        'precision: auto → fp32 (on the CPU).',
+      ]);
       expect(log[0]).toMatch(
         new RegExp(`^warning: device ${absent} is not available here: .*\\. Training runs on the CPU instead\\. [A-Z].*\\.$`),
       );

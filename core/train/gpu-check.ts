@@ -2,12 +2,16 @@
 // the CPU through SwiftShader, core/graph/swiftshader.ts): for every graph, where onnxruntime placed its
 // nodes (core/graph/placement.ts); for every training step graph, two steps on the provider against the
 // same two steps on the CPU — the losses, the gradient norms and the gradients themselves (Adam's first
-// moments after each step: (1 − β₁)·g after the first) — as relative differences.
+// moments after each step: (1 − β₁)·g after the first) — as relative differences. A mixed-precision graph is
+// checked only where the provider runs float16 (core/hardware/probe.ts probeFloat16; the CPU's float16
+// kernels are its reference), else skipped with a line.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOSS_SCALE_IO } from '../graph/amp.js';
+import { probeFloat16 } from '../hardware/probe.js';
 import { serialize } from '../graph/onnx.js';
 import { findWorker } from '../io/fork.js';
 import { type Placement, measurePlacement, placementFeeds, placementFromTrace } from '../graph/placement.js';
@@ -104,6 +108,9 @@ async function checkStep(gg: GpuGraph, provider: Provider, steps: number, profil
     // The trainer's step graph holds the parameters in flat buffers (model.ts); the per-tensor form by name.
     const flat = stateInputs.has(flatName('backbone'));
     const state = flat ? packModel(modelLayouts(spec.vit, spec.head), params) : params;
+    // A mixed-precision step starts at a loss scale its random feeds do not overflow (at GradScaler's 2¹⁶ its
+    // first steps are skipped), so its gradients are compared too.
+    if (LOSS_SCALE_IO.scale in init) init[LOSS_SCALE_IO.scale] = hostTensor('float32', [], [1]);
     for (const r of [cpu, dev]) {
       for (const [k, v] of state) r.set(k, v);
       for (const [k, v] of Object.entries(init)) r.set(k, v);
@@ -151,9 +158,14 @@ export async function gpuCheck(
 ): Promise<GraphCheck[]> {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-gpu-check-'));
   const results: GraphCheck[] = [];
+  let float16: boolean | null = null;
   try {
     for (const gg of gpuGraphs()) {
       if (opts.only && !opts.only.some((o) => gg.name.startsWith(o))) continue;
+      if (gg.float16 && !(float16 ??= await probeFloat16(provider))) {
+        opts.log?.(`${gg.name}: skipped: ${provider} runs no float16 here`);
+        continue;
+      }
       const t0 = performance.now();
       const r = gg.step
         ? await checkStep(gg, provider, opts.steps ?? 2, dir)

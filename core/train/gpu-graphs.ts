@@ -3,8 +3,9 @@
 // and, per training preset (Quick, Standard, the Gram-anchored adapt step), the student step, the teacher,
 // the EMA update and (adapt) the Gram teacher — with the op lowering the trainer uses for WebGPU. Each
 // preset keeps its structure (architecture, registers, local crops, heads, Gram anchoring, KoLeo groups,
-// rematerialisation); only the widths, depth and crop sides shrink. Used by the node-placement check
-// (placement.test.ts) and `npm run bench -- placement`.
+// rematerialisation); only the widths, depth and crop sides shrink. Plus the Standard step in mixed precision
+// (core/graph/amp.ts), checked only where the provider runs float16 (not SwiftShader). Used by the
+// node-placement check (placement.test.ts) and `npm run bench -- placement`.
 import { type Graph, loweringFor } from '../graph/graph.js';
 import { optimize } from '../graph/optimize.js';
 import { type ViTConfig, patchGrid, vitConfig } from '../model/config.js';
@@ -24,6 +25,8 @@ export interface GpuGraph {
   step?: StepGraph;
   /** The model the step trains (training step graphs only). */
   spec?: { vit: ViTConfig; head: HeadConfig };
+  /** Needs a provider that runs float16 (a mixed-precision step). */
+  float16?: boolean;
 }
 
 /**
@@ -71,8 +74,8 @@ export function gpuPresetConfig(e: (typeof GPU_PRESETS)[number]): TrainConfig {
   return trainConfig(e.preset, e.overrides);
 }
 
-/** The training graphs of one preset entry, as Trainer.buildSet builds them for WebGPU. */
-export function trainingGraphs(e: (typeof GPU_PRESETS)[number]): GpuGraph[] {
+/** The training graphs of one preset entry, as Trainer.buildSet builds them for WebGPU (`mixed`: the step alone, in mixed precision). */
+export function trainingGraphs(e: (typeof GPU_PRESETS)[number], mixed = false): GpuGraph[] {
   const c = gpuPresetConfig(e);
   const vit = scratchViT(c);
   const head = headConfig(c, vit);
@@ -91,9 +94,10 @@ export function trainingGraphs(e: (typeof GPU_PRESETS)[number]): GpuGraph[] {
     optim: c.optim,
     remat: c.runtime.remat,
     gram: e.gram ? { teacherSize: e.gram } : null,
-    lowering: loweringFor(['webgpu']),
+    lowering: { ...loweringFor(['webgpu']), ...(mixed ? { mixedPrecision: true } : {}) },
   });
   optimize(step.graph);
+  if (mixed) return [{ name: `${e.name}/step-mixed`, graph: step.graph, step, spec: { vit, head }, float16: true }];
   const teacher = buildTeacherGraph({
     vit,
     head,
@@ -132,7 +136,8 @@ export function extractionGraph(): GpuGraph {
   return { name: 'extract', graph: ig.graph };
 }
 
-/** Every graph checked: extraction, then each preset's training graphs. */
+/** Every graph checked: extraction, then each preset's training graphs, then the Standard step in mixed precision. */
 export function gpuGraphs(): GpuGraph[] {
-  return [extractionGraph(), ...GPU_PRESETS.flatMap(trainingGraphs)];
+  const standard = GPU_PRESETS.find((e) => e.preset === 'standard')!;
+  return [extractionGraph(), ...GPU_PRESETS.flatMap((e) => trainingGraphs(e)), ...trainingGraphs(standard, true)];
 }

@@ -23,7 +23,7 @@ function perStep(names: readonly string[], state: Iterable<string> = []): string
 }
 
 describe('typed training graph values', () => {
-  it('the student step graph (local crops, RoPE augmentation, Gram anchoring) has exactly STEP_IO inputs and outputs besides its state', () => {
+  it('the student step graph (local crops, RoPE augmentation, Gram anchoring, mixed precision) has exactly STEP_IO inputs and outputs besides its state', () => {
     const s = buildStepGraph({
       vit,
       head,
@@ -36,8 +36,10 @@ describe('typed training graph values', () => {
       optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2, clipGrad: 3, beta1: 0.9, beta2: 0.999 },
       remat: false,
       gram: { teacherSize: 16 },
+      lowering: { mixedPrecision: true },
     });
     expect(s.ropeAug).toBe(true);
+    expect(s.mixed).toBe(true);
     const stateIn = Object.values(s.opt.stateMap);
     expect(
       perStep(

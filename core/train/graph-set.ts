@@ -3,6 +3,7 @@
 // backbone. core/graph shapes are static, so a run that draws several size triples (high-resolution
 // adaptation) builds one set per triple the first time it is drawn; the trainer caches them and moves the
 // state to the set a step uses (moveState).
+import { LOSS_SCALE_PREFIX } from '../graph/amp.js';
 import { loweringFor } from '../graph/graph.js';
 import { serialize } from '../graph/onnx.js';
 import { optimize } from '../graph/optimize.js';
@@ -16,6 +17,7 @@ import { type TrainConfig, centering, gramSide } from './config.js';
 import { type HeadConfig } from './heads.js';
 import { copyTensor } from './initial.js';
 import { modelLayouts, packModel } from './model.js';
+import { type StepPrecision } from './precision.js';
 import { type StepGraph, type StepSpec, buildStepGraph } from './step.js';
 import { type TeacherSpec, buildBackboneGraph, buildTeacherGraph } from './teacher.js';
 
@@ -49,6 +51,7 @@ export function graphSpecs(
   head: HeadConfig,
   runtime: RuntimeOptions,
   sizes: StepSizes,
+  precision: StepPrecision = { precision: 'fp32' },
 ): { step: StepSpec; teacher: TeacherSpec; maskSlots: number } {
   const B = config.batchSize;
   for (const s of [sizes.global, sizes.local, ...(sizes.gram ? [sizes.gram] : [])]) {
@@ -77,8 +80,10 @@ export function graphSpecs(
     optim: config.optim,
     remat: config.runtime.remat,
     gram: sizes.gram ? { teacherSize: sizes.gram } : null,
-    // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback.
-    lowering: loweringFor(runtime.providers ?? []),
+    // WebGPU's op forms (GraphLowering) cost CUDA nothing, and the CPU only when it is a fallback. Mixed
+    // precision is the student step's alone: the teacher, EMA and health graphs stay float32.
+    lowering: { ...loweringFor(runtime.providers ?? []), ...(precision.precision === 'mixed' ? { mixedPrecision: true } : {}) },
+    lossScale: precision.lossScale,
   };
   const teacher: TeacherSpec = {
     vit,
@@ -100,8 +105,9 @@ export async function buildGraphSet(
   head: HeadConfig,
   runtime: RuntimeOptions,
   sizes: StepSizes,
+  precision: StepPrecision = { precision: 'fp32' },
 ): Promise<GraphSet> {
-  const specs = graphSpecs(config, vit, head, runtime, sizes);
+  const specs = graphSpecs(config, vit, head, runtime, sizes, precision);
   const { maskSlots } = specs;
   const stepGraph = buildStepGraph(specs.step);
   optimize(stepGraph.graph);
@@ -147,7 +153,12 @@ export function loadState(
   for (const [k, v] of packModel(layouts, state.student, 'Training state (student)')) set.student.set(k, v);
   for (const [k, v] of packModel(layouts, state.teacher, 'Training state (teacher)')) ema.set(k, v);
   const opt = set.stepGraph.opt;
-  const optimizer = state.optimizer ? opt.fromPerTensor(state.optimizer) : new Map(Object.entries(opt.initialState()));
+  const fresh = opt.initialState();
+  const optimizer = state.optimizer ? opt.fromPerTensor(state.optimizer) : new Map(Object.entries(fresh));
+  // The loss-scale state (core/graph/amp.ts) is the mixed-precision step's alone: a run saved in the other
+  // precision (resumed where 'auto' picks differently) starts it fresh, or leaves it out.
+  for (const [k, v] of Object.entries(fresh)) if (k.startsWith(LOSS_SCALE_PREFIX) && !optimizer.has(k)) optimizer.set(k, v);
+  for (const k of [...optimizer.keys()]) if (k.startsWith(LOSS_SCALE_PREFIX) && !(k in fresh)) optimizer.delete(k);
   for (const [k, v] of optimizer) set.student.set(k, v);
   return opt.stateNames;
 }

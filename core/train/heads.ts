@@ -9,7 +9,7 @@
 // weight_g is (1, K) in the graph and (K, 1) in PyTorch.
 import { type Graph } from '../graph/graph.js';
 import { div, gelu, mul, sqrt } from '../graph/ops/elementwise.js';
-import { linear, matmul } from '../graph/ops/linalg.js';
+import { autocastLinear, autocastMatmul } from '../graph/amp.js';
 import { l2Normalize } from '../graph/ops/nn.js';
 import { reduceSum } from '../graph/ops/reduce.js';
 import { type DType, type HostTensor, type Tensor, hostTensor } from '../graph/tensor.js';
@@ -132,9 +132,9 @@ export function dinoHead(x: Tensor, h: HeadConfig, p: HeadParams): Tensor {
     if (!t) throw new Error(`dinoHead: missing parameter ${n}`);
     return t;
   };
-  let y = gelu(linear(x, P('mlp.0.weight'), P('mlp.0.bias'))); // (R, hidden)
-  y = gelu(linear(y, P('mlp.2.weight'), P('mlp.2.bias'))); // (R, hidden)
-  y = linear(y, P('mlp.4.weight'), P('mlp.4.bias')); // (R, bottleneck)
+  let y = gelu(autocastLinear(x, P('mlp.0.weight'), P('mlp.0.bias'))); // (R, hidden)
+  y = gelu(autocastLinear(y, P('mlp.2.weight'), P('mlp.2.bias'))); // (R, hidden)
+  y = autocastLinear(y, P('mlp.4.weight'), P('mlp.4.bias')); // (R, bottleneck)
   const z = l2Normalize(y, -1, 1e-12); // (R, bottleneck), unit rows
   let w: Tensor; // (bottleneck, K)
   if (h.lastLayer === 'weight-norm') {
@@ -143,5 +143,5 @@ export function dinoHead(x: Tensor, h: HeadConfig, p: HeadParams): Tensor {
     const norm = sqrt(reduceSum(mul(v, v), [0], true)); // (1, K)
     w = mul(div(v, norm), P('last_layer.weight_g')); // (bottleneck, K)
   } else w = P('last_layer.weight');
-  return matmul(z, w); // (R, K)
+  return autocastMatmul(z, w); // (R, K)
 }

@@ -12,6 +12,8 @@ import { DinoscopeError, FieldError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
+import { type Precision } from './precision.js';
+import { SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
@@ -74,6 +76,9 @@ export interface RunRecord {
   createdAt: string;
   updatedAt: string;
   error?: string;
+  /** What the run's steps trained in (runtime.precision resolved for the device; the latest start's). Absent on
+   * runs recorded before mixed precision existed: fp32. */
+  precision?: Precision;
 }
 
 export interface RunSummary {
@@ -91,6 +96,8 @@ export interface RunSummary {
     | { kind: 'steps' }
     | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
   finalLosses: StepReport['losses'] | null;
+  /** What the steps of this invocation trained in (runtime.precision resolved for the device). */
+  precision: Precision;
   lastCheckpoint: { dir: string; step: number } | null;
 }
 
@@ -230,7 +237,14 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       trainer.revise(replanned(trainer.config, startedFrom, to, 'extend'));
       if (opts.minutes !== undefined) stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
-    rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps };
+    rec = {
+      ...prev,
+      status: 'running',
+      step: startedFrom,
+      checkpointStep: startedFrom,
+      totalSteps: trainer.config.steps,
+      precision: trainer.precision,
+    };
     const more =
       opts.steps !== undefined
         ? `, extended by ${opts.steps} steps to ${trainer.config.steps}`
@@ -263,6 +277,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       checkpointStep: null,
       createdAt: now,
       updatedAt: now,
+      precision: trainer.precision,
     };
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
@@ -299,6 +314,7 @@ async function loop(
   let budgetStart: number | null = null; // the first step's start: the budget counts from there
   let iterStart: number | null = null;
   let replans = 0;
+  const skipped = new SkippedSteps();
   const save = async (): Promise<void> => {
     if (lastCk?.step === trainer.completedSteps) return;
     await trainer.checkpoint(ck);
@@ -331,6 +347,14 @@ async function loop(
           lastCk?.step ?? null,
         );
       }
+      const skip = skipped.record(r, trainer.config.stage);
+      if (skip.line) log(skip.line);
+      if (skip.diverged)
+        throw new NanLossError(
+          `${skip.diverged} The last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr, or train in fp32 (--precision fp32).`,
+          r.step,
+          lastCk?.step ?? null,
+        );
       last = r;
       await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
         e.path ??= progress; // a failed write (a full disk) names no file by itself
@@ -385,6 +409,7 @@ async function loop(
       stepsFrom,
       finalLosses: last?.losses ?? null,
       lastCheckpoint: lastCk,
+      precision: trainer.precision,
     };
   } catch (err) {
     // A run that failed before it was listed stays unlisted, so the same --run name can be used again.

@@ -37,6 +37,9 @@ export interface StepReport {
   };
   /** Dense-feature health of the teacher on the probe tiles, on the steps it was measured. */
   health?: HealthEntry;
+  /** Mixed precision: whether the update was skipped (a gradient overflowed in float16; parameters, moments
+   * and the optimiser's step count kept) and the loss scale after the step (halved after a skip). */
+  amp?: { skipped: boolean; lossScale: number };
 }
 
 export interface FinishedStep {
@@ -65,7 +68,10 @@ export function stepReport(f: FinishedStep): StepReport {
   };
   if (f.gram?.active && out.gram) losses.gram = scalarOf(out.gram);
   const gradNorms = Object.fromEntries(Object.entries(STEP_GRAD_NORMS).map(([group, key]) => [group, scalarOf(out[key])]));
-  const nan = [...Object.values(losses), ...Object.values(gradNorms)].some((x) => !Number.isFinite(x));
+  const amp = out.skipped && out.lossScale ? { skipped: scalarOf(out.skipped) !== 0, lossScale: scalarOf(out.lossScale) } : undefined;
+  // A skipped mixed-precision step's gradient norms are Inf or NaN by definition (the step changed nothing):
+  // only its losses say whether the run went wrong.
+  const nan = [...Object.values(losses), ...(amp?.skipped ? [] : Object.values(gradNorms))].some((x) => !Number.isFinite(x));
   const { cls, targetsDino } = f.teacher;
   const v = f.schedule;
   return {
@@ -85,5 +91,6 @@ export function stepReport(f: FinishedStep): StepReport {
       meanTargetEntropy: meanRowEntropy(targetsDino.data as Float32Array, 2 * f.batch, f.prototypes),
       nan,
     },
+    ...(amp ? { amp } : {}),
   };
 }

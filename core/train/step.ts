@@ -6,12 +6,16 @@
 // (v3) RoPE augmentation draws, and with Gram anchoring the Gram teacher's patch tokens and the loss weight
 // (a scalar input, so the schedule needs no rebuild). State (parameters, moments, step count) stays in the
 // StepRunner. Shapes are static: one graph per (global, local, gram) size triple (trainer.ts caches them).
+// Mixed precision (`lowering.mixedPrecision`, core/graph/amp.ts): the backbone's and heads' products in
+// float16, the gradient seeded with the dynamic loss scale (state), AdamW unscaling it and skipping a step
+// whose gradients overflowed; the scale's state joins the optimiser state.
 import { grad } from '../graph/autodiff.js';
 import { Graph, type GraphLowering } from '../graph/graph.js';
 import { add, mul } from '../graph/ops/elementwise.js';
 import { concat, gather, reshape, slice } from '../graph/ops/shape.js';
 import { ADAMW_INPUTS, type AdamWStep, adamw, gradNormOutput } from '../graph/optim.js';
 import { adamwPerTensor } from '../graph/optim-per-tensor.js';
+import { LOSS_SCALE_DEFAULTS, LOSS_SCALE_IO, type LossScaleOptions, lossScaleInputs, updateLossScale } from '../graph/amp.js';
 import { type HostTensor, type Tensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../model/config.js';
 import { layerDecayMultiplier, paramSpecs } from '../model/params.js';
@@ -39,7 +43,8 @@ export interface StepSpec {
   gram: { teacherSize: number } | null;
   optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
   remat: boolean;
-  /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. */
+  /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. With
+   * `mixedPrecision` the step trains in mixed precision with dynamic loss scaling. */
   lowering?: GraphLowering;
   /**
    * 'flat' (default): parameters in flat buffers, AdamW on them (model.ts, core/graph/optim.ts). 'per-tensor':
@@ -47,6 +52,8 @@ export interface StepSpec {
    * optim-per-tensor.ts), kept as the test oracle and for the bench's comparison.
    */
   params?: ParamLayout;
+  /** Dynamic loss scaling of a mixed-precision step (default: GradScaler's, amp.ts LOSS_SCALE_DEFAULTS). */
+  lossScale?: LossScaleOptions;
 }
 
 /** What the trainer feeds the step graph each step (B tiles, U mask slots, K prototypes). */
@@ -87,6 +94,10 @@ export interface StepOutputs {
   gradNormBackbone: HostTensor;
   gradNormDinoHead: HostTensor;
   gradNormIbotHead: HostTensor;
+  /** Mixed precision only: 1 when the update was skipped (a gradient overflowed in float16), else 0. */
+  skipped?: HostTensor;
+  /** Mixed precision only: the loss scale after this step. */
+  lossScale?: HostTensor;
 }
 
 /** The step graph's optimiser groups (AdamW clips and reports each) and their output keys. */
@@ -122,6 +133,8 @@ export const STEP_IO = graphIO<StepFeeds, StepOutputs>(
     gradNormBackbone: gradNormOutput('backbone'),
     gradNormDinoHead: gradNormOutput('dino_head'),
     gradNormIbotHead: gradNormOutput('ibot_head'),
+    skipped: LOSS_SCALE_IO.skipped,
+    lossScale: LOSS_SCALE_IO.scaleAfter,
   },
 );
 
@@ -132,6 +145,8 @@ export interface StepGraph {
   outputs: string[];
   /** Whether the graph takes RoPE augmentation inputs (DINOv3 with augmentation on). */
   ropeAug: boolean;
+  /** Whether the step trains in mixed precision (its outputs then include `skipped` and `lossScale`). */
+  mixed: boolean;
 }
 
 /** Whether the student gets RoPE augmentation draws (v3 with any augmentation enabled). */
@@ -221,11 +236,14 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const headSpecs = headParamSpecs(s.head, D);
   const headParams = HEADS.map((hn) => headSpecs.map((sp) => p.heads[hn].byName[sp.name]));
   const all: Tensor[] = [...bbParams, ...headParams.flat()];
-  const grads = grad(total, all);
+  const mixed = !!s.lowering?.mixedPrecision;
+  const ls = mixed ? lossScaleInputs(g) : null;
+  const grads = grad(total, all, ls ? [ls.scale] : undefined); // with loss scaling: gradients of S · loss
   const nb = bbParams.length;
   const nh = headSpecs.length;
   const o = s.optim;
-  const opt = (p.flat ? adamw : adamwPerTensor)(
+  if (ls && !p.flat) throw new Error('buildStepGraph: mixed precision needs the flat parameter layout');
+  const adam = (p.flat ? adamw : adamwPerTensor)(
     g,
     [
       {
@@ -250,10 +268,37 @@ export function buildStepGraph(s: StepSpec): StepGraph {
         ...(p.flat ? { flat: p.flat[hn] } : {}),
       })),
     ],
-    { beta1: o.beta1, beta2: o.beta2 },
+    { beta1: o.beta1, beta2: o.beta2, ...(ls ? { lossScale: ls.scale } : {}) },
   );
   const outputs = [O.dino, O.ibot, O.koleo, ...(s.gram ? [O.gram] : []), O.total, ...Object.values(STEP_GRAD_NORMS).map((k) => O[k])];
-  return { graph: g, opt, outputs, ropeAug: rope };
+  if (!ls || !adam.finite) return { graph: g, opt: adam, outputs, ropeAug: rope, mixed: false };
+  // The loss scale's state is part of the optimiser state (checkpointed and moved with the moments).
+  const scaling = updateLossScale(g, ls, adam.finite, s.lossScale ?? LOSS_SCALE_DEFAULTS);
+  const ampNames = Object.keys(scaling.initialState());
+  const opt: AdamWStep = {
+    ...adam,
+    stateMap: { ...adam.stateMap, ...scaling.stateMap },
+    stateNames: [...adam.stateNames, ...ampNames],
+    initialState: () => ({ ...adam.initialState(), ...scaling.initialState() }),
+    // Checkpoints keep the loss-scale state beside the per-tensor moments.
+    perTensor: (state) => {
+      const out = adam.perTensor(state);
+      for (const k of ampNames) {
+        const v = state.get(k);
+        if (v) out.set(k, v);
+      }
+      return out;
+    },
+    fromPerTensor: (perTensor) => {
+      const out = adam.fromPerTensor(perTensor);
+      for (const k of ampNames) {
+        const v = perTensor.get(k);
+        if (v) out.set(k, v);
+      }
+      return out;
+    },
+  };
+  return { graph: g, opt, outputs: [...outputs, O.skipped, O.lossScale], ropeAug: rope, mixed: true };
 }
 
 /** KoLeo averaged over groups of `size` consecutive samples of x (B, D) (a last partial group joins as is). */

@@ -34,6 +34,8 @@ import { type HealthEntry } from './health/monitor.js';
 import { RunHealth } from './health/run-health.js';
 import { type HeadConfig } from './heads.js';
 import { trainRuntime } from './device.js';
+import { type LossScaleOptions } from '../graph/amp.js';
+import { type Precision, type StepPrecision } from './precision.js';
 import { type InitialState, backboneCopy, newRunState } from './initial.js';
 import { MODEL_PARTS, flatName, modelLayouts, unpackModel } from './model.js';
 import { plannedScheduleAt } from './schedule-plan.js';
@@ -62,6 +64,10 @@ export interface TrainerOptions {
   log?: (line: string) => void;
   /** The per-step size schedule the batch source draws from (its state is checkpointed). */
   sizes?: StepSizeSchedule;
+  /** The precision to train in, instead of the config's runtime.precision resolved for the device (tests, benches). */
+  precision?: Precision;
+  /** Mixed precision's loss scaling instead of GradScaler's defaults (core/graph/amp.ts; tests). */
+  lossScale?: LossScaleOptions;
 }
 
 /** A project trainer's start-up reports: log lines, and what it is doing (start-up takes seconds to minutes). */
@@ -99,6 +105,8 @@ export class Trainer {
     private readonly sizes: StepSizeSchedule | null,
     private readonly health: RunHealth,
     init: InitialState,
+    /** What the student step trains in (config runtime.precision resolved for the device). */
+    private readonly stepPrecision: StepPrecision,
   ) {
     this.cfg = config;
     this.stepIndex = init.step;
@@ -140,18 +148,20 @@ export class Trainer {
 
   private static async build(config: TrainConfig, data: BatchSource, opts: TrainerOptions, init: InitialState): Promise<Trainer> {
     const { vit, head } = init;
-    const { runtime, device } = await trainRuntime(config, opts.runtime, opts.probe);
+    const { runtime, device, precision } = await trainRuntime(config, opts.runtime, opts.probe, opts.precision);
     opts.log?.(device.line);
+    opts.log?.(precision.line);
+    const stepPrecision: StepPrecision = { precision: precision.precision, ...(opts.lossScale ? { lossScale: opts.lossScale } : {}) };
     const sizes = opts.sizes ?? null;
     const emaGraph = buildEmaGraph(vit, head);
     const [first, ema] = await Promise.all([
-      buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit)),
+      buildGraphSet(config, vit, head, runtime, sizes ? sizes.at(init.step) : fixedSizes(config, vit), stepPrecision),
       StepRunner.create(serialize(emaGraph.graph), emaGraph.stateMap, runtime),
     ]);
     const names = MODEL_PARTS.map(flatName); // the runners' parameter state: one flat buffer per part (model.ts)
     const optNames = loadState(first, ema, init);
     const health = await RunHealth.create(config, vit, runtime, init.health);
-    return new Trainer(config, vit, head, data, runtime, first, ema, names, optNames, sizes, health, init);
+    return new Trainer(config, vit, head, data, runtime, first, ema, names, optNames, sizes, health, init, stepPrecision);
   }
 
   /** Fixes the run's length (the horizon of every schedule), as a minutes budget does once the first steps
@@ -163,6 +173,11 @@ export class Trainer {
   /** Replaces the config by a re-planned one (schedule-plan.ts: a budget re-estimate or an extension), checked and frozen. */
   revise(next: TrainConfig): void {
     this.cfg = revisedConfig(next);
+  }
+
+  /** What the student step trains in: config runtime.precision resolved for the device. */
+  get precision(): Precision {
+    return this.stepPrecision.precision;
   }
 
   /** Steps completed so far (the schedule position; the next step's index). */
@@ -227,7 +242,7 @@ export class Trainer {
     if (key === this.current.key) return this.current;
     let next = this.sets.get(key);
     if (!next) {
-      next = await buildGraphSet(this.config, this.vit, this.head, this.runtime, sizes);
+      next = await buildGraphSet(this.config, this.vit, this.head, this.runtime, sizes, this.stepPrecision);
       this.sets.set(key, next);
     }
     await moveState(this.current, next, [...this.names, ...this.optNames]);

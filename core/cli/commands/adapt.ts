@@ -23,6 +23,7 @@ const KNOWN = new Set([
   'threads',
   'device',
   'data',
+  'precision',
   'overrides',
 ]);
 const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
@@ -35,7 +36,7 @@ export const adaptCommand: Command = {
   usage:
     'usage: dinoscope adapt --project P --model M [--preset adapt-cpu|adapt-gpu] [--steps N | --minutes M]\n' +
     '                       [--resume] [--checkpoint-minutes K] [--run NAME] [--threads T] [--device D] [--data uniform|curated[:NAME]]\n' +
-    '                       [--overrides JSON|@file.json]\n\n' +
+    '                       [--precision auto|fp32|mixed] [--overrides JSON|@file.json]\n\n' +
     'M: a model id (project or user models folder), a model folder or a .safetensors file. M is the starting\n' +
     "point and the frozen Gram teacher: the student's patch-token Gram matrices on its global crops are kept\n" +
     "close to M's on the same crops at a higher resolution, while each step draws a (global, local, gram) crop\n" +
@@ -44,6 +45,7 @@ export const adaptCommand: Command = {
     'Ctrl-C behave as in dinoscope pretrain; dense-feature health (locality, CLS-patch cosine) is logged.\n' +
     "D (--device): auto (the hardware probe's choice), cpu, webgpu or cuda; default the preset's.\n" +
     "--data: training tiles from every image's tissue (uniform, the default) or a curated set (as in pretrain).\n" +
+    '--precision: mixed (float16 products on a GPU that runs float16), fp32, or auto (default: mixed there, else fp32).\n' +
     'Progress lines on stderr; a JSON summary on stdout.',
   async run(argv, io) {
     const r = await readRunFlags('adapt', argv, KNOWN, ['resume']);

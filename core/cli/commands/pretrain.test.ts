@@ -37,6 +37,8 @@ describe('dinoscope pretrain', () => {
       [['--project', proj, '--overrides', '{"nosuch":1}'], /unknown key nosuch/],
       [['--project', proj, '--device', 'tpu'], /--device must be auto, cpu, webgpu, cuda, got "tpu"/],
       [['--project', proj, '--resume', '--device', 'cpu'], /--device applies when a run starts/],
+      [['--project', proj, '--precision', 'bf16'], /--precision must be auto, fp32, mixed, got "bf16"/],
+      [['--project', proj, '--resume', '--precision', 'fp32'], /--precision applies when a run starts/],
     ];
     for (const [args, msg] of cases) {
       const r = cli(['pretrain', ...args]);
@@ -169,5 +171,18 @@ describe('dinoscope pretrain --device', () => {
       runtime: { device: string };
     };
     expect(config.runtime.device).toBe('auto');
+  }, 60_000);
+
+  it('--precision mixed on the CPU is recorded as asked, warns in plain words and trains in fp32 (the run record and summary say so)', () => {
+    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'mixed-cpu', '--precision', 'mixed']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: mixed precision needs a GPU that runs float16, and this run trains on the CPU. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.\n',
+    );
+    const config = JSON.parse(readFileSync(join(proj, 'runs', 'mixed-cpu', 'train-config.json'), 'utf8')) as { runtime: { precision: string } };
+    expect(config.runtime.precision).toBe('mixed');
+    expect((JSON.parse(r.stdout) as { precision: string }).precision).toBe('fp32');
+    const runs = (JSON.parse(readFileSync(join(proj, 'project.json'), 'utf8')) as { runs: { name: string; precision?: string }[] }).runs;
+    expect(runs.find((x) => x.name === 'mixed-cpu')?.precision).toBe('fp32');
   }, 60_000);
 });

@@ -21,6 +21,7 @@ const KNOWN = new Set([
   'threads',
   'device',
   'data',
+  'precision',
   'overrides',
   'tiny',
 ]);
@@ -33,7 +34,8 @@ export const pretrainCommand: Command = {
   usage:
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
-    '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--data uniform|curated[:NAME]]\n' +
+    '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
+    '                          [--data uniform|curated[:NAME]]\n' +
     '                          [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
@@ -52,6 +54,8 @@ export const pretrainCommand: Command = {
     "--device: where the run trains: auto (the hardware probe's choice), cpu, webgpu or cuda (the preset's by default).\n" +
     "--data: where training tiles come from: uniform (points on every image's tissue, the default) or a curated\n" +
     '  set made by dinoscope curate (curated = the list named "curated", curated:NAME another).\n' +
+    '--precision: mixed (float16 products, float32 weights, dynamic loss scaling; a GPU that runs float16), fp32,\n' +
+    '  or auto (default: mixed on such a GPU, fp32 on the CPU). A step whose gradients overflow is skipped (logged).\n' +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
     '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +
     'Progress lines on stderr; a JSON summary on stdout.',

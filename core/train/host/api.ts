@@ -180,6 +180,7 @@ export class TrainingApi {
       modelId: hasModel ? id : null,
     };
     if (r.error) info.error = r.error;
+    if (r.precision) info.precision = r.precision;
     return info;
   }
 

@@ -45,6 +45,8 @@ interface LiveRun {
   updatedAt: string;
   modelId: string | null;
   error?: string;
+  /** What the run trains in, from its record (written by the child at the start and at checkpoints). */
+  precision?: 'fp32' | 'mixed';
   /** What the child does before its first step (TrainRunInfo.starting); null once steps come. */
   starting: string | null;
   /** A stop was asked for: the child's exit is expected. */
@@ -88,6 +90,7 @@ export function stepInfo(run: string, jobId: string, r: StepReport, total: numbe
   };
   const health = healthOf((r as { health?: unknown }).health);
   if (health) info.health = health;
+  if (r.amp) info.amp = { skipped: r.amp.skipped, lossScale: r.amp.lossScale };
   return info;
 }
 
@@ -208,6 +211,7 @@ export class TrainingHost {
         run.totalSteps = m.record.totalSteps;
         if (m.modelId) run.modelId = m.modelId;
         if (!run.createdAt) run.createdAt = m.record.createdAt;
+        if (m.record.precision) run.precision = m.record.precision;
         this.opts.onRecord?.(run.projectDir, m.record);
         this.changed(run);
         break;
@@ -319,6 +323,7 @@ export class TrainingHost {
       modelId: run.modelId,
     };
     if (run.error) out.error = run.error;
+    if (run.precision) out.precision = run.precision;
     if (live && run.starting !== null && run.status === 'running') out.starting = run.starting;
     return out;
   }

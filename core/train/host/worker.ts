@@ -161,6 +161,7 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
             stepsFrom: { kind: 'steps' },
             finalLosses: null,
             lastCheckpoint: rec ? { dir: rec.dir, step: err.checkpointStep } : null,
+            precision: rec?.precision ?? 'fp32',
           },
         };
       }
