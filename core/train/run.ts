@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
 import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
 import { type StepReport, Trainer } from './trainer.js';
+import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
@@ -23,6 +24,9 @@ export interface RunOptions {
   /** Run name (folder under runs/); default run-<UTC timestamp>. */
   name?: string;
   preset?: PresetName;
+  /** How a new run starts (continued pretraining or from scratch) and why (route.ts): logged and returned in
+   * the summary. The starting weights themselves are `overrides.model.from`. */
+  route?: PretrainRoute;
   /** Strict config overrides (see config.ts). */
   overrides?: Record<string, unknown>;
   /** Fixed step count (exclusive with minutes); with `resume`, steps to add. */
@@ -91,6 +95,8 @@ export interface RunSummary {
     | { kind: 'steps' }
     | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
   finalLosses: StepReport['losses'] | null;
+  /** A new run's route, when the caller chose one (RunOptions.route). */
+  route?: PretrainRoute;
   lastCheckpoint: { dir: string; step: number } | null;
 }
 
@@ -264,6 +270,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       createdAt: now,
       updatedAt: now,
     };
+    if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
     );
@@ -384,6 +391,7 @@ async function loop(
       startedFrom,
       stepsFrom,
       finalLosses: last?.losses ?? null,
+      ...(opts.route && !opts.resume ? { route: opts.route } : {}),
       lastCheckpoint: lastCk,
     };
   } catch (err) {
