@@ -75,7 +75,7 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
     expect(await route.getAttribute('data-route')).toBe('continued');
     expect(await route.textContent()).toMatch(/Continued pretraining from Pathology ViT: student and teacher start from its weights/);
     const groups = await from.locator('optgroup').evaluateAll((els) =>
-      els.map((g) => `${g.getAttribute('label')}: ${[...g.querySelectorAll('option')].map((o) => o.value).join(',')}`),
+      els.map((g) => `${g.getAttribute('label')}: ${Array.from(g.querySelectorAll('option'), (o) => o.value).join(',')}`),
     );
     expect(groups).toEqual([`Foundation models (continued pretraining): ${imported.id}`, 'Other models (trained or initialised here): old-run']);
     const adv = train.root.getByTestId('train-advanced');
