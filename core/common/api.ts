@@ -494,6 +494,9 @@ export interface TrainPresetInfo {
     steps: number;
     prototypes: number;
     baseLr: number;
+    /** The base lr of continued pretraining, i.e. of a pretrain run started from a model (lower than from
+     * scratch: core/train/config.ts CONTINUED_OVERRIDES); absent for adapt presets. */
+    continuedBaseLr?: number;
   };
 }
 

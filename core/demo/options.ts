@@ -26,6 +26,9 @@ export function demoPlan(options: DemoOptions | undefined | null, home: string, 
   const plan: DemoPlan = { dir: o.dir ?? defaultDemoDir(home), spec: o.tiny ? TINY_SPEC : FULL_SPEC };
   if (steps !== undefined) plan.steps = steps;
   else plan.minutes = o.minutes ?? DEFAULT_MINUTES;
-  if (o.tiny) plan.overrides = TINY_OVERRIDES;
+  if (o.tiny) {
+    plan.overrides = TINY_OVERRIDES;
+    plan.scratchBecause = 'the smoke-test demo (tiny) trains its minute model from random weights';
+  }
   return plan;
 }

@@ -8,7 +8,7 @@
 // finished stays, so running the demo again in the same folder resumes: existing slides are kept, the
 // import skips images already in the project, an unfinished run continues from its checkpoint (a finished
 // one is not retrained), and extraction resumes tile by tile. Delete the folder to start from scratch.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { extractFeatures, featureSetId } from '../features/extract/project.js';
@@ -17,6 +17,7 @@ import { ModelManager } from '../model/manager/manager.js';
 import { importPaths, type ImageFormats } from '../project/importer.js';
 import { Project } from '../project/project.js';
 import { runModelId } from '../train/host/register.js';
+import { type PretrainRoute, pretrainRoute, routeLine, routeOverrides } from '../train/route.js';
 import { checkpointDir } from '../train/run.js';
 import { demoImageName, writeDemoImages, type DemoSpec } from './generate.js';
 import { prepareDemoFolder, SLIDES } from './folder.js';
@@ -37,6 +38,9 @@ export interface DemoPlan {
   steps?: number;
   /** Config overrides of a new run beside the data resolution (the --tiny model for tests). */
   overrides?: Record<string, unknown>;
+  /** Why a new run trains from random weights even when a foundation model is there (the tiny smoke test);
+   * undefined: continued pretraining from a foundation model when there is one (core/train/route.ts). */
+  scratchBecause?: string;
 }
 
 export interface DemoContext {
@@ -55,10 +59,21 @@ export interface DemoSummary {
   images: { id: string; name: string; path: string }[];
   run: string;
   steps: number;
+  /** How the run started (continued pretraining from a foundation model, or from scratch) and why. */
+  route: Pick<PretrainRoute, 'kind' | 'model' | 'why'>;
   model: string;
   featureSet: string;
   patches: number;
   seconds: number;
+}
+
+/** The route of a demo run begun earlier, from the start its saved config names. */
+async function savedRoute(dir: string, run: string): Promise<PretrainRoute> {
+  const text = await readFile(join(dir, 'runs', run, 'train-config.json'), 'utf8').catch(() => null);
+  const from = text ? ((JSON.parse(text) as { model?: { from?: unknown } }).model?.from ?? null) : null;
+  return typeof from === 'string'
+    ? { kind: 'continued', model: from, weights: from, why: `run ${run}, begun earlier, started from these weights` }
+    : { kind: 'scratch', model: null, weights: null, why: `run ${run}, begun earlier, started from random weights` };
 }
 
 const TOTAL = 1000;
@@ -115,6 +130,10 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   // 3. Pretraining: a new run, the unfinished one resumed, or the finished one kept.
   const next = nextDemoRun(project);
   let steps = next.steps;
+  // Continued pretraining first: a foundation model of the user's models folder (the demo project's own
+  // models are its runs') is the start when there is one; a run already begun keeps the start it had.
+  const route = next.action === 'new' ? await pretrainRoute({ projectDir: dir, scratchBecause: plan.scratchBecause }) : await savedRoute(dir, next.run);
+  ctx.log(`demo: ${routeLine(route)}`);
   if (next.action !== 'keep') {
     const tTrain = performance.now();
     report(
@@ -132,7 +151,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
       resume: next.action === 'resume',
       minutes: plan.steps === undefined ? plan.minutes : undefined,
       steps: plan.steps,
-      overrides: { ...(plan.overrides ?? {}), data: { mpp: DEMO_MPP } },
+      overrides: await routeOverrides(route, 'quick', { ...(plan.overrides ?? {}), data: { mpp: DEMO_MPP } }),
       signal: ctx.signal,
       // A minutes budget fixes the step count after the first steps are timed (core/train/run.ts): until
       // then the total is the preset's, so progress follows the clock and the message has no total.
@@ -191,6 +210,7 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
     images,
     run: next.run,
     steps,
+    route: { kind: route.kind, model: route.model, why: route.why },
     model: model.id,
     featureSet: setId,
     patches,

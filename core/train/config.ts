@@ -300,6 +300,35 @@ const presets: Record<PresetName, Overrides> = {
   },
 };
 
+/**
+ * Continued pretraining: a pretrain run that starts from a foundation model's weights (model.from) takes
+ * these over its preset, under the user's own overrides. The official repos publish no continued-pretraining
+ * config; these follow their settings for the runs that start from trained weights (dinov3 high-resolution
+ * adaptation and distillation, recipe §3, §4, §7) and this repo's adapt presets:
+ * - Teacher = the same weights as the student at step 0 (initial.ts, as dinov2 for any run). Heads fresh:
+ *   released checkpoints (torch hub, Hugging Face, timm) carry the backbone only, and a run's own checkpoint
+ *   is continued with its heads by `--resume NAME --steps N` instead.
+ * - lr 0.001 before the √(B/1024) scaling (a quarter of the from-scratch 0.004, the adapt presets' value):
+ *   the backbone should move towards the project's images, not forget what it learnt; layer-wise decay 0.9 and
+ *   the patch embedding's ×0.2 (recipe §5) keep the early layers closest to the foundation model.
+ * - Warm-up 5 % of the run (from-scratch 10 %): the weights need no long warm-up; the fresh heads still get
+ *   one (and their last layers the recipe's 1 % freeze) before large gradients reach the backbone.
+ * - τ_t 0.07 from the first step (recipe §7, dinov3 distillation, which also starts from a trained teacher):
+ *   the warm-up from 0.04 guards a random teacher against collapse, and the Quick preset's 0.04 throughout
+ *   exists because a random network's CLS varies mostly with the colour jitter (README "Short runs"); a
+ *   trained teacher's CLS varies with the content.
+ * - Teacher momentum: the recipe's 0.992 → 1 (the Quick preset's short horizon is turned off): the teacher
+ *   is the model a run produces, and here it starts as the foundation model; a short horizon would let the
+ *   student's first steps through random heads pull it away from those weights. A deviation for short runs
+ *   (a 100-step run's teacher stays about 2/3 the foundation model), chosen to keep the start's quality.
+ * LayerScale init does not apply (the weights bring their own γ); crop sizes are fitted to the model's patch
+ * size by the caller (core/train/route.ts), which knows the weights.
+ */
+export const CONTINUED_OVERRIDES: Overrides = {
+  optim: { baseLr: 0.001, warmupFraction: 0.05 },
+  teacher: { tempStart: 0.07, temp: 0.07, momentum: 0.992, momentumHorizon: 0 },
+};
+
 /** What a preset is, for lists (the job host's trainPresets, `dinoscope adapt --help`). */
 export interface PresetInfo {
   name: PresetName;
@@ -387,10 +416,18 @@ export function trainConfig(preset: PresetName = 'quick', overrides: Overrides |
   if (!(preset in presets)) bad(`unknown preset ${String(preset)} (${Object.keys(presets).join(', ')})`);
   const c = structuredClone({ preset, ...base }) as unknown as Record<string, unknown>;
   merge(c, presets[preset] as Record<string, unknown>, '');
+  if (isContinued(c, overrides as Record<string, unknown>)) merge(c, CONTINUED_OVERRIDES as Record<string, unknown>, '');
   merge(c, overrides as Record<string, unknown>, '');
   const cfg = c as unknown as TrainConfig;
   validateTrainConfig(cfg);
   return deepFreeze(cfg);
+}
+
+/** A pretrain run from weights (model.from set, stage pretrain) once `over` is applied to `c`: continued pretraining. */
+function isContinued(c: Record<string, unknown>, over: Record<string, unknown>): boolean {
+  const stage = over.stage ?? c.stage;
+  const model = isPlain(over.model) && 'from' in over.model ? over.model : (c.model as Record<string, unknown>);
+  return stage === 'pretrain' && typeof model.from === 'string';
 }
 
 /** The config with another step count (a minutes budget fixes it from the measured speed): a new checked,

@@ -15,6 +15,7 @@ import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from 
 import { type Precision } from './precision.js';
 import { SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
+import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
@@ -25,6 +26,9 @@ export interface RunOptions {
   /** Run name (folder under runs/); default run-<UTC timestamp>. */
   name?: string;
   preset?: PresetName;
+  /** How a new run starts (continued pretraining or from scratch) and why (route.ts): logged and returned in
+   * the summary. The starting weights themselves are `overrides.model.from`. */
+  route?: PretrainRoute;
   /** Strict config overrides (see config.ts). */
   overrides?: Record<string, unknown>;
   /** Fixed step count (exclusive with minutes); with `resume`, steps to add. */
@@ -98,6 +102,8 @@ export interface RunSummary {
   finalLosses: StepReport['losses'] | null;
   /** What the steps of this invocation trained in (runtime.precision resolved for the device). */
   precision: Precision;
+  /** A new run's route, when the caller chose one (RunOptions.route). */
+  route?: PretrainRoute;
   lastCheckpoint: { dir: string; step: number } | null;
 }
 
@@ -279,6 +285,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
       updatedAt: now,
       precision: trainer.precision,
     };
+    if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
     );
@@ -408,6 +415,7 @@ async function loop(
       startedFrom,
       stepsFrom,
       finalLosses: last?.losses ?? null,
+      ...(opts.route && !opts.resume ? { route: opts.route } : {}),
       lastCheckpoint: lastCk,
       precision: trainer.precision,
     };

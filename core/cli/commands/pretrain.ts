@@ -1,9 +1,13 @@
-// `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS] [--steps N | --minutes M] [--resume [NAME]]
-// [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny]`: DINO + iBOT + KoLeo
-// pretraining on the project's images (core/train/run.ts). Progress lines on stderr, a JSON summary on stdout.
+// `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS | --from-scratch] [--steps N | --minutes M]
+// [--resume [NAME]] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny]`: DINO + iBOT +
+// KoLeo pretraining on the project's images (core/train/run.ts). A new run continues the pretraining of a
+// foundation model of the project or the user's models folder when there is one (core/train/route.ts), else
+// starts from scratch; the log's first line and the summary's `route` say which and why. Progress lines on
+// stderr, a JSON summary on stdout.
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
+import { pretrainRoute, routeOverrides } from '../../train/route.js';
 import { runPretrain } from '../../train/run.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
@@ -13,6 +17,7 @@ const KNOWN = new Set([
   'project',
   'preset',
   'from',
+  'from-scratch',
   'steps',
   'minutes',
   'resume',
@@ -32,7 +37,7 @@ export const pretrainCommand: Command = {
   fields: { name: 'run' },
   summary: "self-supervised DINO + iBOT + KoLeo pretraining on a project's images",
   usage:
-    'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL]\n' +
+    'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL | --from-scratch]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
     '                          [--data uniform|curated[:NAME]]\n' +
@@ -40,8 +45,13 @@ export const pretrainCommand: Command = {
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
     'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
-    '--from MODEL starts from these weights (continued pretraining) instead of from scratch: a model id\n' +
-    "  (project or user models folder), a model folder (or a run's checkpoints/latest) or a .safetensors file.\n" +
+    'Continued pretraining first: when the project or your models folder holds a foundation model (imported or\n' +
+    "  downloaded: dinoscope models import | download; not a run's own model), a new run starts from it (the\n" +
+    "  project's before yours, the newest first) with the continued-pretraining settings (lower lr, shorter\n" +
+    '  warm-up, the teacher = the same weights, fresh heads; core/train/config.ts CONTINUED_OVERRIDES); else from\n' +
+    "  scratch. The log's first line and the summary's \"route\" say which and why.\n" +
+    '--from MODEL starts from these weights: a model id (project or user models folder), a model folder (or a\n' +
+    "  run's checkpoints/latest) or a .safetensors file. --from-scratch starts from random weights anyway.\n" +
     '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
     '  steps, so the step count is estimated from the first steps and re-estimated as the speed changes,\n' +
     '  the schedules re-timed without a jump (the summary states the last seconds per step and the re-plans).\n' +
@@ -57,22 +67,49 @@ export const pretrainCommand: Command = {
     '--precision: mixed (float16 products, float32 weights, dynamic loss scaling; a GPU that runs float16), fp32,\n' +
     '  or auto (default: mixed on such a GPU, fp32 on the CPU). A step whose gradients overflow is skipped (logged).\n' +
     '--overrides: strict config overrides as JSON (keys of core/train/config.ts), e.g. \'{"batchSize":16}\'.\n' +
-    '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks.\n' +
+    '--tiny: a minute smoke-test model (dim 32, depth 1, 32 px crops) for tests and quick checks, from scratch\n' +
+    '  unless --from is given.\n' +
     'Progress lines on stderr; a JSON summary on stdout.',
   async run(argv, io) {
-    const r = await readRunFlags('pretrain', argv, KNOWN, ['resume', 'tiny']);
+    const r = await readRunFlags('pretrain', argv, KNOWN, ['resume', 'tiny', 'from-scratch']);
     const preset = flagValue(r.flags, 'preset');
     if (preset !== undefined && preset !== 'quick' && preset !== 'standard')
       throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard).`);
     const from = flagValue(r.flags, 'from');
-    let overrides = r.flags.get('tiny') === true ? TINY_OVERRIDES : undefined;
+    const fromScratch = r.flags.get('from-scratch') === true;
+    const tiny = r.flags.get('tiny') === true;
+    let overrides = tiny ? TINY_OVERRIDES : undefined;
     if (r.overrides !== undefined) overrides = mergeOverrides(overrides ?? {}, r.overrides);
-    if (from !== undefined)
-      overrides = mergeOverrides(overrides ?? {}, { model: { from: await resolveModelWeights('--from', from, r.projectDir) } });
+    let route;
+    if (r.resume) {
+      if (from !== undefined || fromScratch)
+        throw new DinoscopeError('BAD_INPUT', `--${fromScratch ? 'from-scratch' : 'from'} applies when a run starts: a resumed run keeps its weights.`);
+    } else {
+      // model.from in --overrides is an explicit choice too: a path, or null for random weights.
+      const given = (overrides?.model as { from?: unknown } | undefined)?.from;
+      route = await pretrainRoute({
+        projectDir: r.projectDir,
+        from:
+          from !== undefined
+            ? { weights: await resolveModelWeights('--from', from, r.projectDir), name: from }
+            : typeof given === 'string'
+              ? { weights: given, name: given }
+              : undefined,
+        fromScratch,
+        scratchBecause:
+          given === null
+            ? 'from random weights as asked (model.from null in --overrides)'
+            : tiny
+              ? 'the --tiny smoke-test model starts from random weights (--from MODEL starts it from a model)'
+              : undefined,
+      });
+      overrides = await routeOverrides(route, (preset as PresetName | undefined) ?? 'quick', overrides ?? {});
+    }
     const project = await Project.open(r.projectDir);
     const summary = await runPretrain(project, {
       ...loopOptions(r, io),
       preset: preset as PresetName | undefined,
+      route,
       overrides: withRuntime(overrides, r),
     });
     return reportRun(summary, io, r);

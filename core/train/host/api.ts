@@ -31,6 +31,7 @@ import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
 import { checkBudget } from '../time-budget.js';
+import { routeOverrides } from '../route.js';
 import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
 
@@ -98,12 +99,17 @@ export class TrainingApi {
     if (o.steps !== undefined && o.minutes !== undefined) throw new DinoscopeError('BAD_INPUT', 'Give either steps or minutes, not both.');
     if (o.name !== undefined && (typeof o.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(o.name)))
       throw new DinoscopeError('BAD_INPUT', `Run name ${JSON.stringify(o.name)}: use letters, digits, '.', '_' and '-'.`);
-    const overrides: Record<string, unknown> = structuredClone(o.overrides ?? {});
+    let overrides: Record<string, unknown> = structuredClone(o.overrides ?? {});
     if (o.from !== undefined && o.from !== null) {
       if (typeof o.from !== 'string') throw new DinoscopeError('BAD_INPUT', 'from must be a model id.');
       const m = await this.d.models.find(o.from);
       const model = isObject(overrides.model) ? overrides.model : {};
       overrides.model = { ...model, from: join(m.path, WEIGHTS) };
+      // Continued pretraining: crop sides the panel left at the preset's fitted to the model's patch size.
+      if (stage === 'pretrain') {
+        const route = { kind: 'continued' as const, model: m.id, weights: join(m.path, WEIGHTS), why: 'chosen in the Train panel' };
+        overrides = await routeOverrides(route, info.name, overrides);
+      }
     }
     const config = trainConfig(info.name, o.steps !== undefined ? { ...overrides, steps: o.steps } : overrides);
     return { stage, preset: info.name, overrides, steps: o.steps, minutes: o.minutes, name: o.name, config };

@@ -30,6 +30,7 @@ export function trainPresets(): TrainPresetInfo[] {
         steps: c.steps,
         prototypes: c.head.prototypes,
         baseLr: c.optim.baseLr,
+        ...(p.stage === 'pretrain' ? { continuedBaseLr: trainConfig(p.name, { model: { from: 'model.safetensors' } }).optim.baseLr } : {}),
       },
     };
   });

@@ -74,6 +74,18 @@ describe('setup form → start options', () => {
     });
   });
 
+  it("defaults a run from a model to continued pretraining's lr and crops fitted to its patch size", () => {
+    const dino14 = { patchSize: 14 };
+    const q: TrainPresetInfo = { ...quick, settings: { ...quick.settings, continuedBaseLr: 0.001 } };
+    expect(advancedFromPreset(q, dino14)).toMatchObject({ baseLr: 0.001, globalSize: 112, localSize: 42 });
+    // Those defaults are not overrides: the host applies the same (core/train/route.ts, config.ts).
+    const f = form({ from: 'dino14', advanced: advancedFromPreset(q, dino14) });
+    expect(startOptions(f, q, dino14)).toEqual({ stage: 'pretrain', preset: 'quick', from: 'dino14', steps: 8 });
+    // The preset's from-scratch lr with a model is a change the user made, and is sent.
+    const lr = form({ from: 'dino14', advanced: { ...advancedFromPreset(q, dino14), baseLr: 0.004 } });
+    expect(startOptions(lr, q, dino14).overrides).toEqual({ optim: { baseLr: 0.004 } });
+  });
+
   it('refuses bad extra JSON and impossible fields with sentences', () => {
     expect(() => parseExtra('{nope')).toThrow(/not valid JSON/);
     expect(() => parseExtra('[1]')).toThrow(/must be a JSON object/);

@@ -32,15 +32,28 @@ export interface TrainForm {
   tiles: string | null;
 }
 
-export function advancedFromPreset(p: TrainPresetInfo): AdvancedSettings {
+/** The model a run starts from, as far as the form's defaults depend on it; null: from scratch. */
+export interface StartModel {
+  patchSize: number;
+}
+
+/** A crop side as a multiple of the patch size, at least one patch (as core/train/route.ts fits them). */
+export function fitToPatch(side: number, patch: number): number {
+  return side % patch ? Math.max(patch, Math.round(side / patch) * patch) : side;
+}
+
+/** The preset's advanced settings for a run from `start` (null: from scratch): a pretrain run from a model
+ * takes the continued-pretraining lr and crop sides fitted to the model's patch size. */
+export function advancedFromPreset(p: TrainPresetInfo, start: StartModel | null = null): AdvancedSettings {
   const s = p.settings;
+  const continued = start !== null && p.stage === 'pretrain';
   return {
     batchSize: s.batchSize,
-    globalSize: s.globalSize,
-    localSize: s.localSize,
+    globalSize: continued ? fitToPatch(s.globalSize, start.patchSize) : s.globalSize,
+    localSize: continued ? fitToPatch(s.localSize, start.patchSize) : s.localSize,
     localCrops: s.localCrops,
     prototypes: s.prototypes,
-    baseLr: s.baseLr,
+    baseLr: continued ? (s.continuedBaseLr ?? s.baseLr) : s.baseLr,
     registers: s.registers,
     seed: null,
   };
@@ -70,9 +83,11 @@ export function parseExtra(text: string): Json {
   return v;
 }
 
-/** The overrides for the advanced fields that differ from the preset (registers only from scratch). */
-export function advancedOverrides(adv: AdvancedSettings, preset: TrainPresetInfo, fromScratch: boolean): Json {
-  const d = advancedFromPreset(preset);
+/** The overrides for the advanced fields that differ from the preset's defaults for a run from `start`
+ * (registers only from scratch). */
+export function advancedOverrides(adv: AdvancedSettings, preset: TrainPresetInfo, start: StartModel | null): Json {
+  const fromScratch = start === null;
+  const d = advancedFromPreset(preset, start);
   let o: Json = {};
   const put = (part: Json): void => {
     o = deepMerge(o, part);
@@ -88,10 +103,12 @@ export function advancedOverrides(adv: AdvancedSettings, preset: TrainPresetInfo
   return o;
 }
 
-/** The API options of a filled-in form (throws on bad extra JSON). */
-export function startOptions(form: TrainForm, preset: TrainPresetInfo): TrainStartOptions {
+/** The API options of a filled-in form (throws on bad extra JSON); `start` is the chosen model (by default
+ * one of the preset's patch size when the form names one). */
+export function startOptions(form: TrainForm, preset: TrainPresetInfo, start?: StartModel | null): TrainStartOptions {
+  const model = start !== undefined ? start : form.from === null ? null : { patchSize: preset.settings.patchSize };
   const tiles = form.tiles ? { data: { tiles: form.tiles } } : {};
-  const overrides = deepMerge(deepMerge(advancedOverrides(form.advanced, preset, form.from === null), tiles), parseExtra(form.extra));
+  const overrides = deepMerge(deepMerge(advancedOverrides(form.advanced, preset, model), tiles), parseExtra(form.extra));
   return {
     stage: form.stage,
     preset: form.preset,

@@ -1,0 +1,237 @@
+// `npm run bench -- quality`: what a short Quick-preset run buys on a collection no preset was tuned on.
+// HELD-OUT data: core/train/quality/held-out.ts (five tissue-like classes, stain varying between slides). The
+// TUNING sets — core/train/quality/textures.ts and core/demo/textures.ts — are not used here.
+// Six 512 px slides are the project the runs train on; four other slides of the collection (other regions,
+// other stains) are evaluated, every 16 px patch (the Quick preset's ViT-Tiny/16 token) whose pixels are
+// ≥ 75 % one class labelled with it (border patches left out). Per method:
+//   p@10  same-class precision of the 10 nearest patches (cosine) among the OTHER slides' patches, for every
+//         second labelled patch as query (core/train/health/retrieval.ts with an exclusion radius of a whole
+//         slide);
+//   ARI   adjusted Rand index against the classes of spherical k-means (k = 5, as the app's cluster maps) on
+//         all labelled patches of the four slides;
+// methods: `random` (the Quick preset's ViT at its seeded init), `pixels-stats` (mean + std of each colour
+// channel per patch) and `pixels-tiny` (the patch averaged to 4 × 4 × 3), both z-scored per dimension, and
+// `quick` after each training budget (a `runPretrain` with --minutes M on this machine, the user's path:
+// the step count follows the measured speed; the teacher is evaluated). ViT features: final-norm patch tokens
+// of the whole slide in one pass (32 × 32 tokens, as the app extracts an image this size).
+// Environment: DINOSCOPE_QUALITY_MINUTES (default "2,4,8,16"), DINOSCOPE_QUALITY_SEEDS (default "0"; runs and
+// random inits per seed, figures are means over seeds), BENCH_THREADS (2), DINOSCOPE_QUALITY_WRITE=0 to leave
+// core/train/README.md and the plot alone. Prints a table; last line `quality p10_8min X margin Y` (X: the
+// 8-minute runs' p@10, Y: X − max(random, pixel baselines); NaN when no 8-minute budget ran).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { normalizeInto } from '../core/data/train/augment/normalize.js';
+import { TileModel, type ModelWeights } from '../core/features/extract/model.js';
+import { assign, kmeans } from '../core/features/kmeans.js';
+import { writeFileAtomic } from '../core/io/atomic.js';
+import type { ViTConfig } from '../core/model/config.js';
+import { initParams } from '../core/model/params.js';
+import { loadWeights } from '../core/model/weights/import.js';
+import { Project } from '../core/project/project.js';
+import { scratchViT, trainConfig } from '../core/train/config.js';
+import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
+import { HELD_OUT_CLASS_COUNT, type HeldOutSpec, heldOutSlide, patchLabel, writeHeldOutSlides } from '../core/train/quality/held-out.js';
+import { checkpointDir, runPretrain } from '../core/train/run.js';
+import { linePlot, type PlotSeries } from './lib/line-plot.js';
+import { fmtMachine } from './lib/machine.js';
+import { adjustedRandIndex, pixelFeatures, zScore } from './lib/quality-metrics.js';
+
+const list = (v: string | undefined, d: string): number[] =>
+  (v ?? d)
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .filter((x) => Number.isFinite(x) && x >= 0);
+const MINUTES = list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
+const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0';
+const SPEC: HeldOutSpec = { side: 512, frame: 16, regionSize: 128, seed: 1 };
+const TRAIN_SLIDES = { first: 0, count: 6 };
+const EVAL_SLIDES = [100, 101, 102, 103];
+const CELL = 16;
+const GRID = SPEC.side / CELL;
+const root = join(import.meta.dirname, '..');
+
+const log = (s: string): void => void process.stderr.write(s + '\n');
+const out = (s: string): void => void process.stdout.write(s + '\n');
+const load = (): string => loadavg().map((v) => v.toFixed(1)).join(' ');
+
+interface Score {
+  p10: number;
+  ari: number;
+}
+
+// The evaluation slides: pixels, normalised model input and the labelled patch grid.
+const slides = EVAL_SLIDES.map((i) => heldOutSlide(SPEC, i));
+const n = slides.length * GRID * GRID;
+const base = { n, labels: new Int32Array(n), image: new Int32Array(n), gx: new Int32Array(n), gy: new Int32Array(n) };
+slides.forEach((s, k) => {
+  for (let gy = 0; gy < GRID; gy++)
+    for (let gx = 0; gx < GRID; gx++) {
+      const r = (k * GRID + gy) * GRID + gx;
+      base.labels[r] = patchLabel(s, SPEC.side, CELL, gx, gy);
+      base.image[r] = k;
+      base.gx[r] = gx;
+      base.gy[r] = gy;
+    }
+});
+const labelled = Int32Array.from({ length: n }, (_, i) => i).filter((i) => base.labels[i] >= 0);
+const queries = labelled.filter((_, j) => j % 2 === 0);
+
+/** p@10 across slides and k-means ARI of (n, d) features. */
+function score(features: Float32Array, d: number, seed: number): Score {
+  const set: RetrievalSet = { ...base, features, d };
+  const p10 = retrievalPrecision(set, { k: 10, exclusionRadius: GRID, queries });
+  const rows = new Float32Array(labelled.length * d);
+  labelled.forEach((r, i) => rows.set(features.subarray(r * d, (r + 1) * d), i * d));
+  const model = kmeans(rows, labelled.length, d, { k: HELD_OUT_CLASS_COUNT, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
+  const found = assign(model, rows, labelled.length);
+  const truth = Int32Array.from(labelled, (r) => base.labels[r]);
+  return { p10, ari: adjustedRandIndex(truth, found) };
+}
+
+/** Final-norm patch tokens of every evaluation slide in one pass each: (n, dim). */
+async function vitFeatures(vit: ViTConfig, weights: ModelWeights): Promise<Float32Array> {
+  const side = SPEC.side;
+  const model = await TileModel.create(vit, weights, { batch: 1, side, outputs: ['patches'], threads: THREADS });
+  const features = new Float32Array(n * vit.dim);
+  try {
+    for (const [k, s] of slides.entries()) {
+      const chw = new Float32Array(3 * side * side); // (3, h, w) in [0, 1]
+      for (let i = 0; i < side * side; i++) for (let c = 0; c < 3; c++) chw[c * side * side + i] = s.rgb[3 * i + c] / 255;
+      const input = new Float32Array(3 * side * side);
+      normalizeInto({ width: side, height: side, data: chw }, input);
+      const { patches } = await model.run(input); // (1, GRID², dim), row-major over the grid
+      features.set(patches, k * GRID * GRID * vit.dim);
+    }
+  } finally {
+    await model.release();
+  }
+  return features;
+}
+
+/** Pixel baselines over the evaluation slides, z-scored: stats (6) and tiny (4 × 4 × 3 = 48). */
+function pixelBaselines(): { stats: Float32Array; tiny: Float32Array } {
+  const stats = new Float32Array(n * 6);
+  const tiny = new Float32Array(n * 48);
+  slides.forEach((s, k) => {
+    const f = pixelFeatures(s.rgb, SPEC.side, CELL, 4);
+    stats.set(f.stats, k * GRID * GRID * 6);
+    tiny.set(f.tiny, k * GRID * GRID * 48);
+  });
+  return { stats: zScore(stats, n, 6), tiny: zScore(tiny, n, 48) };
+}
+
+const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  log(`quality: ${fmtMachine()}; load ${load()}; budgets ${MINUTES.join(', ')} min; seeds ${SEEDS.join(', ')}; ${THREADS} threads`);
+  log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} held-out slides, ${queries.length} queries`);
+  const rows: { method: string; minutes: number | null; steps: number | null; scores: Score[]; load: string }[] = [];
+  const px = pixelBaselines();
+  rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
+  rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [score(px.tiny, 48, 0)], load: load() });
+  const random: Score[] = [];
+  for (const seed of SEEDS) {
+    const vit = scratchViT(trainConfig('quick', { seed }));
+    random.push(score(await vitFeatures(vit, initParams(vit, seed)), vit.dim, seed));
+  }
+  rows.push({ method: 'random', minutes: 0, steps: 0, scores: random, load: load() });
+  for (const r of rows) log(`quality: ${r.method} p@10 ${mean(r.scores.map((s) => s.p10)).toFixed(3)} ARI ${mean(r.scores.map((s) => s.ari)).toFixed(3)}`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
+  try {
+    const paths = await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
+    for (const minutes of MINUTES) {
+      const scores: Score[] = [];
+      const steps: number[] = [];
+      const loadBefore = load();
+      for (const seed of SEEDS) {
+        const project = await Project.create(join(dir, `p-${minutes}-${seed}`));
+        await project.update((p) =>
+          paths.forEach((path, i) =>
+            p.upsert({ id: `s${i}`, path, name: `held-out-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+          ),
+        );
+        const t0 = performance.now();
+        const s = await runPretrain(project, {
+          name: 'quick',
+          preset: 'quick',
+          minutes,
+          overrides: { seed, runtime: { threads: THREADS } },
+          checkpointMinutes: 1e6,
+          log: (l) => {
+            const step = /^step (\d+)\//.exec(l);
+            if (!step || Number(step[1]) % 25 === 0) log(`  ${l}`);
+          },
+        });
+        const w = await loadWeights(join(checkpointDir(join(project.dir, 'runs', 'quick')), 'model.safetensors'));
+        const sc = score(await vitFeatures(w.config, w.tensors), w.config.dim, seed);
+        log(
+          `quality: quick ${minutes} min seed ${seed}: ${s.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
+        );
+        scores.push(sc);
+        steps.push(s.steps);
+      }
+      rows.push({ method: 'quick', minutes, steps: Math.round(mean(steps)), scores, load: `${loadBefore} → ${load()}` });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  const p10 = (r: (typeof rows)[number]): number => mean(r.scores.map((s) => s.p10));
+  const ari = (r: (typeof rows)[number]): number => mean(r.scores.map((s) => s.ari));
+  const spread = (v: number[]): string => (v.length > 1 ? ` (${v.map((x) => x.toFixed(3)).join(' / ')})` : '');
+  const table = [
+    '| method | budget | steps | p@10 across slides | k-means ARI | load (1/5/15 min) |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.method} | ${r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`} | ${r.steps ?? '—'} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
+    ),
+  ];
+  for (const l of table) out(l);
+  const floor = Math.max(...rows.filter((r) => r.method !== 'quick').map(p10));
+  const eight = rows.find((r) => r.method === 'quick' && r.minutes === 8);
+  const x = eight ? p10(eight) : NaN;
+
+  if (WRITE) {
+    const quick = rows.filter((r) => r.method === 'quick');
+    const series: PlotSeries[] = [
+      { colour: [200, 40, 40], points: [[0, p10(rows.find((r) => r.method === 'random')!)], ...quick.map((r) => [r.minutes!, p10(r)] as const)] },
+      { colour: [40, 90, 200], points: [[0, p10(rows[0])]], reference: true },
+      { colour: [40, 160, 80], points: [[0, p10(rows[1])]], reference: true },
+      { colour: [150, 150, 150], points: [[0, p10(rows.find((r) => r.method === 'random')!)]], reference: true },
+    ];
+    const xMax = Math.max(16, ...MINUTES);
+    const png = linePlot({
+      width: 560,
+      height: 320,
+      x: { min: 0, max: xMax, ticks: [0, 2, 4, 8, 16].filter((t) => t <= xMax) },
+      y: { min: 0, max: 1, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] },
+      series,
+    });
+    const file = join(root, 'core/train/quality/quality-bench.png');
+    await writeFileAtomic(file, await sharp(png, { raw: { width: 560, height: 320, channels: 3 } }).png().toBuffer());
+    const readme = join(root, 'core/train/README.md');
+    const text = await readFile(readme, 'utf8');
+    const section = [
+      '<!-- quality-bench:start (written by npm run bench -- quality) -->',
+      `Last run: ${new Date().toISOString().slice(0, 16)}Z, ${fmtMachine()}, seeds ${SEEDS.join(', ')}, ${THREADS} threads, ${((performance.now() - started) / 60000).toFixed(0)} min in all.`,
+      '',
+      ...table,
+      '',
+      '![p@10 across slides against training minutes: the Quick runs in red (minute 0 = random init), dashed: patch mean + std (blue), tiny image (green), random init (grey)](quality/quality-bench.png)',
+      '<!-- quality-bench:end -->',
+    ].join('\n');
+    const re = /<!-- quality-bench:start[\s\S]*?<!-- quality-bench:end -->/;
+    await writeFileAtomic(readme, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n## Held-out quality benchmark\n\n${section}\n`);
+    log(`quality: wrote core/train/README.md and core/train/quality/quality-bench.png`);
+  }
+  out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);
+}
+
+await main();
