@@ -56,7 +56,10 @@ const root = join(import.meta.dirname, '..');
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
 const out = (s: string): void => void process.stdout.write(s + '\n');
-const load = (): string => loadavg().map((v) => v.toFixed(1)).join(' ');
+const load = (): string =>
+  loadavg()
+    .map((v) => v.toFixed(1))
+    .join(' ');
 
 interface Score {
   p10: number;
@@ -140,7 +143,8 @@ async function main(): Promise<void> {
     random.push(score(await vitFeatures(vit, initParams(vit, seed)), vit.dim, seed));
   }
   rows.push({ method: 'random', minutes: 0, steps: 0, scores: random, load: load() });
-  for (const r of rows) log(`quality: ${r.method} p@10 ${mean(r.scores.map((s) => s.p10)).toFixed(3)} ARI ${mean(r.scores.map((s) => s.ari)).toFixed(3)}`);
+  for (const r of rows)
+    log(`quality: ${r.method} p@10 ${mean(r.scores.map((s) => s.p10)).toFixed(3)} ARI ${mean(r.scores.map((s) => s.ari)).toFixed(3)}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
   try {
@@ -153,7 +157,15 @@ async function main(): Promise<void> {
         const project = await Project.create(join(dir, `p-${minutes}-${seed}`));
         await project.update((p) =>
           paths.forEach((path, i) =>
-            p.upsert({ id: `s${i}`, path, name: `held-out-${i}.png`, status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
+            p.upsert({
+              id: `s${i}`,
+              path,
+              name: `held-out-${i}.png`,
+              status: 'ok',
+              bytes: 1,
+              mtime: 0,
+              addedAt: new Date(0).toISOString(),
+            }),
           ),
         );
         const t0 = performance.now();
@@ -201,7 +213,10 @@ async function main(): Promise<void> {
   if (WRITE) {
     const quick = rows.filter((r) => r.method === 'quick');
     const series: PlotSeries[] = [
-      { colour: [200, 40, 40], points: [[0, p10(rows.find((r) => r.method === 'random')!)], ...quick.map((r) => [r.minutes!, p10(r)] as const)] },
+      {
+        colour: [200, 40, 40],
+        points: [[0, p10(rows.find((r) => r.method === 'random')!)], ...quick.map((r) => [r.minutes!, p10(r)] as const)],
+      },
       { colour: [40, 90, 200], points: [[0, p10(rows[0])]], reference: true },
       { colour: [40, 160, 80], points: [[0, p10(rows[1])]], reference: true },
       { colour: [150, 150, 150], points: [[0, p10(rows.find((r) => r.method === 'random')!)]], reference: true },
@@ -215,7 +230,12 @@ async function main(): Promise<void> {
       series,
     });
     const file = join(root, 'core/train/quality/quality-bench.png');
-    await writeFileAtomic(file, await sharp(png, { raw: { width: 560, height: 320, channels: 3 } }).png().toBuffer());
+    await writeFileAtomic(
+      file,
+      await sharp(png, { raw: { width: 560, height: 320, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
     const readme = join(root, 'core/train/README.md');
     const text = await readFile(readme, 'utf8');
     const section = [
@@ -228,7 +248,10 @@ async function main(): Promise<void> {
       '<!-- quality-bench:end -->',
     ].join('\n');
     const re = /<!-- quality-bench:start[\s\S]*?<!-- quality-bench:end -->/;
-    await writeFileAtomic(readme, re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n## Held-out quality benchmark\n\n${section}\n`);
+    await writeFileAtomic(
+      readme,
+      re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n## Held-out quality benchmark\n\n${section}\n`,
+    );
     log(`quality: wrote core/train/README.md and core/train/quality/quality-bench.png`);
   }
   out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);

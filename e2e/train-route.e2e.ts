@@ -67,17 +67,26 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
     const project = join(dir, 'project');
     const models = new ModelManager({ projectDir: () => project, jobs: new JobRegistry() });
     const imported = await models.importPath(join(dir, 'elsewhere', 'pathology-vit'), { location: 'project', name: 'Pathology ViT' });
-    await writeModelFolder(join(project, 'models'), 'old-run', vit, tensors, { ...fields, name: 'old-run (step 9)', source: 'run:old-run@9' });
+    await writeModelFolder(join(project, 'models'), 'old-run', vit, tensors, {
+      ...fields,
+      name: 'old-run (step 9)',
+      source: 'run:old-run@9',
+    });
 
     await train.open();
     await train.waitSetup();
     expect(await from.inputValue()).toBe(imported.id);
     expect(await route.getAttribute('data-route')).toBe('continued');
     expect(await route.textContent()).toMatch(/Continued pretraining from Pathology ViT: student and teacher start from its weights/);
-    const groups = await from.locator('optgroup').evaluateAll((els) =>
-      els.map((g) => `${g.getAttribute('label')}: ${Array.from(g.querySelectorAll('option'), (o) => o.value).join(',')}`),
-    );
-    expect(groups).toEqual([`Foundation models (continued pretraining): ${imported.id}`, 'Other models (trained or initialised here): old-run']);
+    const groups = await from
+      .locator('optgroup')
+      .evaluateAll((els) =>
+        els.map((g) => `${g.getAttribute('label')}: ${Array.from(g.querySelectorAll('option'), (o) => o.value).join(',')}`),
+      );
+    expect(groups).toEqual([
+      `Foundation models (continued pretraining): ${imported.id}`,
+      'Other models (trained or initialised here): old-run',
+    ]);
     const adv = train.root.getByTestId('train-advanced');
     if ((await adv.getAttribute('open')) === null) await adv.locator('summary').click();
     expect(Number(await train.root.getByTestId('adv-baseLr').inputValue())).toBe(0.001);
@@ -87,7 +96,9 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
 
     await from.selectOption('');
     expect(await route.getAttribute('data-route')).toBe('scratch');
-    expect(await route.textContent()).toMatch(/From scratch \(random weights\)\. Continuing the pretraining of Pathology ViT learns far more/);
+    expect(await route.textContent()).toMatch(
+      /From scratch \(random weights\)\. Continuing the pretraining of Pathology ViT learns far more/,
+    );
     expect(Number(await train.root.getByTestId('adv-baseLr').inputValue())).toBe(0.004);
     expect(Number(await train.root.getByTestId('adv-localSize').inputValue())).toBe(48);
     expect(consoleErrors).toEqual([]);

@@ -61,7 +61,11 @@ export function linePlot(spec: PlotSpec): Buffer {
   const text = (s: string, x: number, y: number, scale = 2): void => {
     for (const ch of s) {
       const g = FONT[ch];
-      if (g) for (let i = 0; i < 15; i++) if (g[i] === '1') for (let a = 0; a < scale; a++) for (let b = 0; b < scale; b++) put(x + (i % 3) * scale + a, y + Math.floor(i / 3) * scale + b, [60, 60, 60]);
+      if (g)
+        for (let i = 0; i < 15; i++)
+          if (g[i] === '1')
+            for (let a = 0; a < scale; a++)
+              for (let b = 0; b < scale; b++) put(x + (i % 3) * scale + a, y + Math.floor(i / 3) * scale + b, [60, 60, 60]);
       x += 4 * scale;
     }
   };
@@ -84,8 +88,10 @@ export function linePlot(spec: PlotSpec): Buffer {
       line(left, y, right, y, s.colour, 6, 2);
       continue;
     }
-    for (let i = 1; i < s.points.length; i++) line(px(s.points[i - 1][0]), py(s.points[i - 1][1]), px(s.points[i][0]), py(s.points[i][1]), s.colour, 0, 2);
-    for (const [x, y] of s.points) for (let a = -3; a <= 3; a++) for (let b = -3; b <= 3; b++) if (a * a + b * b <= 9) put(px(x) + a, py(y) + b, s.colour);
+    for (let i = 1; i < s.points.length; i++)
+      line(px(s.points[i - 1][0]), py(s.points[i - 1][1]), px(s.points[i][0]), py(s.points[i][1]), s.colour, 0, 2);
+    for (const [x, y] of s.points)
+      for (let a = -3; a <= 3; a++) for (let b = -3; b <= 3; b++) if (a * a + b * b <= 9) put(px(x) + a, py(y) + b, s.colour);
   }
   return buf;
 }

@@ -92,7 +92,20 @@ export async function readRunFlags(
       throw new DinoscopeError('BAD_INPUT', `--resume ${resumed} and --run ${run} name different runs; give one.`);
     run = resumed;
   }
-  return { flags, projectDir, resume: resumed !== undefined, run, steps, minutes, threads, device, precision, overrides, tiles, model: null };
+  return {
+    flags,
+    projectDir,
+    resume: resumed !== undefined,
+    run,
+    steps,
+    minutes,
+    threads,
+    device,
+    precision,
+    overrides,
+    tiles,
+    model: null,
+  };
 }
 
 /**

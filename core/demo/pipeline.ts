@@ -132,7 +132,8 @@ export async function runDemo(plan: DemoPlan, ctx: DemoContext): Promise<DemoSum
   let steps = next.steps;
   // Continued pretraining first: a foundation model of the user's models folder (the demo project's own
   // models are its runs') is the start when there is one; a run already begun keeps the start it had.
-  const route = next.action === 'new' ? await pretrainRoute({ projectDir: dir, scratchBecause: plan.scratchBecause }) : await savedRoute(dir, next.run);
+  const route =
+    next.action === 'new' ? await pretrainRoute({ projectDir: dir, scratchBecause: plan.scratchBecause }) : await savedRoute(dir, next.run);
   ctx.log(`demo: ${routeLine(route)}`);
   if (next.action !== 'keep') {
     const tTrain = performance.now();

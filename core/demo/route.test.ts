@@ -50,7 +50,9 @@ describe('demo route', () => {
       log: (l) => lines.push(l),
     });
     expect(summary.route).toMatchObject({ kind: 'continued', model: 'found' });
-    expect(lines).toContainEqual(expect.stringMatching(/^demo: continued pretraining from found: found is a foundation model in your models folder/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^demo: continued pretraining from found: found is a foundation model in your models folder/),
+    );
     const config = JSON.parse(readFileSync(join(dir, 'demo', 'runs', summary.run, 'train-config.json'), 'utf8')) as {
       model: { from: string };
       optim: { baseLr: number };

@@ -59,7 +59,8 @@ export function flatViews(flat: Tensor, layout: FlatLayout): Tensor[] {
  * every segment has the same value.
  */
 export function segmentValues(g: Graph, layout: FlatLayout, values: readonly number[], dtype: DType): Tensor | number {
-  if (values.length !== layout.segments.length) throw new Error(`segmentValues: ${values.length} values for ${layout.segments.length} segments`);
+  if (values.length !== layout.segments.length)
+    throw new Error(`segmentValues: ${values.length} values for ${layout.segments.length} segments`);
   if (values.every((v) => v === values[0])) return values[0];
   const runs: { value: number; size: number }[] = [];
   layout.segments.forEach((s, i) => {
@@ -80,7 +81,8 @@ export function packFlat(layout: FlatLayout, get: (name: string) => HostTensor |
   for (const s of layout.segments) {
     const t = get(s.name);
     if (!t) throw new Error(`no value for ${s.name}`);
-    if (t.data.length !== s.size) throw new Error(`${s.name} has ${t.data.length} elements, expected ${s.size} (shape [${s.shape.join(', ')}])`);
+    if (t.data.length !== s.size)
+      throw new Error(`${s.name} has ${t.data.length} elements, expected ${s.size} (shape [${s.shape.join(', ')}])`);
     out ??= hostTensor(t.dtype, [layout.size]);
     (out.data as Float32Array).set(t.data as Float32Array, s.offset);
   }
@@ -89,7 +91,8 @@ export function packFlat(layout: FlatLayout, get: (name: string) => HostTensor |
 
 /** On the host: the tensors of `layout` copied out of the buffer `flat`. */
 export function unpackFlat(layout: FlatLayout, flat: HostTensor): Map<string, HostTensor> {
-  if (flat.data.length !== layout.size) throw new Error(`unpackFlat: a buffer of ${flat.data.length} elements for a layout of ${layout.size}`);
+  if (flat.data.length !== layout.size)
+    throw new Error(`unpackFlat: a buffer of ${flat.data.length} elements for a layout of ${layout.size}`);
   const out = new Map<string, HostTensor>();
   for (const s of layout.segments)
     out.set(s.name, { dtype: flat.dtype, dims: [...s.shape], data: flat.data.slice(s.offset, s.offset + s.size) } as HostTensor);

@@ -121,11 +121,17 @@ describe('linear', () => {
     expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(2);
   });
 
-  it('chunks rows against a weight that is a view of a flat parameter buffer (the trainer\'s layout), not against a computed one', () => {
+  it("chunks rows against a weight that is a view of a flat parameter buffer (the trainer's layout), not against a computed one", () => {
     const g = new Graph();
     const x = g.input('x', [4, 300, 8]); // 1200 rows: 2 chunks
     const flat = g.param('flat', [40]);
-    const [w] = flatViews(flat, flatLayout([{ name: 'w', shape: [8, 4] }, { name: 'b', shape: [8] }]));
+    const [w] = flatViews(
+      flat,
+      flatLayout([
+        { name: 'w', shape: [8, 4] },
+        { name: 'b', shape: [8] },
+      ]),
+    );
     linear(x, w, null);
     expect(g.nodes.filter((n) => n.op === 'Expand')).toHaveLength(1);
     expect(g.nodes.filter((n) => n.op === 'Gemm')).toHaveLength(0);

@@ -2,7 +2,16 @@
 // moments per tensor (`adam_m/<param>`). Kept as the test oracle of the flat form (same formula, same
 // clipping; optim.test.ts and core/train/flat-step.test.ts compare them) and for the kernel-count bench.
 import { type Graph } from './graph.js';
-import { type AdamWOptions, type AdamWStep, ADAMW_INPUTS, type ParamGroup, clipByGlobalNorm, gradNormOutput, momentNames, per } from './optim.js';
+import {
+  type AdamWOptions,
+  type AdamWStep,
+  ADAMW_INPUTS,
+  type ParamGroup,
+  clipByGlobalNorm,
+  gradNormOutput,
+  momentNames,
+  per,
+} from './optim.js';
 import { add, cast, div, mul, pow, sqrt, sub } from './ops/elementwise.js';
 import { type HostTensor, type Tensor, hostTensor } from './tensor.js';
 

@@ -122,7 +122,13 @@ describe('in-graph optimisers', () => {
     }
     for (const [k, v] of Object.entries(flat.o.initialState())) rf.set(k, v);
     for (const [k, v] of Object.entries(ref.o.initialState())) rr.set(k, v);
-    expect(flat.o.stateNames).toEqual(['optim/step', 'optim/adam_m/backbone', 'optim/adam_v/backbone', 'optim/adam_m/head', 'optim/adam_v/head']);
+    expect(flat.o.stateNames).toEqual([
+      'optim/step',
+      'optim/adam_m/backbone',
+      'optim/adam_v/backbone',
+      'optim/adam_m/head',
+      'optim/adam_v/head',
+    ]);
     for (const [t, gateValue] of [0, 0, 1, 1].entries()) {
       const feeds: Record<string, ReturnType<typeof hostTensor>> = {
         gate: hostTensor('float32', [], [gateValue]),
@@ -130,7 +136,11 @@ describe('in-graph optimisers', () => {
         'optim/wd': hostTensor('float32', [], [0.1]),
       };
       for (const [k, sh] of Object.entries(shapes))
-        feeds[`g_${k}`] = hostTensor('float32', sh, Array.from({ length: sh.reduce((x, y) => x * y, 1) }, () => rnd() * (t + 1)));
+        feeds[`g_${k}`] = hostTensor(
+          'float32',
+          sh,
+          Array.from({ length: sh.reduce((x, y) => x * y, 1) }, () => rnd() * (t + 1)),
+        );
       const [of, or] = [await rf.step(feeds), await rr.step(feeds)];
       for (const n of ['optim/grad_norm/backbone', 'optim/grad_norm/head'])
         expect((of[n].data as Float32Array)[0]).toBeCloseTo((or[n].data as Float32Array)[0], 5);

@@ -107,7 +107,8 @@ export function clipByGlobalNorm(grads: Tensor[], maxNorm: number): { grads: Ten
 
 type Coef = Tensor | number;
 /** a·b where either may be a plain number (numbers multiply here, not in the graph). */
-const times = (a: Coef, b: Coef): Coef => (typeof a === 'number' && typeof b === 'number' ? a * b : typeof a === 'number' ? (a === 1 ? b : mul(b, a)) : b === 1 ? a : mul(a, b));
+const times = (a: Coef, b: Coef): Coef =>
+  typeof a === 'number' && typeof b === 'number' ? a * b : typeof a === 'number' ? (a === 1 ? b : mul(b, a)) : b === 1 ? a : mul(a, b);
 
 /** Adds one AdamW step for all groups to `g` (inputs, update nodes and outputs), each group on flat buffers. */
 export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): AdamWStep {
@@ -167,16 +168,31 @@ export function adamw(g: Graph, groups: ParamGroup[], o: AdamWOptions = {}): Ada
         flats.push({ group: grp.name, layout, m, v });
         // Per-element lr multiplier a (static multipliers × the run-time gate where one applies) and λ multiplier.
         const n = grp.params.length;
-        let a: Coef = segmentValues(g, layout, Array.from({ length: n }, (_, i) => per(grp.lrMult, i)), dt);
+        let a: Coef = segmentValues(
+          g,
+          layout,
+          Array.from({ length: n }, (_, i) => per(grp.lrMult, i)),
+          dt,
+        );
         const gates = [...new Set((grp.lrScale ?? []).filter((x): x is Tensor => !!x))];
         if (gates.length > 1) throw new Error(`adamw: group ${grp.name} has ${gates.length} different lr gates (one at most)`);
         if (gates.length === 1) {
           // factor = 1 + mask·(gate − 1): the gate on the gated parameters, 1 elsewhere
-          const mask = segmentValues(g, layout, Array.from({ length: n }, (_, i) => (grp.lrScale?.[i] ? 1 : 0)), dt);
+          const mask = segmentValues(
+            g,
+            layout,
+            Array.from({ length: n }, (_, i) => (grp.lrScale?.[i] ? 1 : 0)),
+            dt,
+          );
           const gm1 = sc(sub(gates[0], 1));
           a = times(a, typeof mask === 'number' ? add(gm1, 1) : add(mul(mask, gm1), 1));
         }
-        const w = segmentValues(g, layout, Array.from({ length: n }, (_, i) => per(grp.wdMult, i)), dt);
+        const w = segmentValues(
+          g,
+          layout,
+          Array.from({ length: n }, (_, i) => per(grp.wdMult, i)),
+          dt,
+        );
         const aw = times(a, w);
         const decayed = aw === 0 ? p : mul(p, sub(1, times(sc(mul(lr, wd)), aw))); // p·(1 − lr·λ·a·w)
         const m1 = add(mul(m, b1), mul(d, 1 - b1)); // β₁m + (1 − β₁)g

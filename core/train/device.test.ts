@@ -89,7 +89,12 @@ describe('one device resolver for training and extraction', () => {
       return { ...trainConfig('standard'), runtime: { ...runtime, providers } } as unknown as TrainConfig;
     };
     // Saved before runtime.precision too: it resumes in the fp32 it ran in.
-    expect(completeConfig(saved(['cuda', 'webgpu', 'cpu'])).runtime).toEqual({ device: 'auto', precision: 'fp32', threads: 0, remat: false });
+    expect(completeConfig(saved(['cuda', 'webgpu', 'cpu'])).runtime).toEqual({
+      device: 'auto',
+      precision: 'fp32',
+      threads: 0,
+      remat: false,
+    });
     expect(completeConfig(saved(['cpu'])).runtime.device).toBe('cpu');
   });
 

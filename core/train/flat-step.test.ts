@@ -97,7 +97,10 @@ describe('student step on flat parameter buffers', () => {
         expect(Math.abs(x - y), `step ${s + 1} ${k}: ${x} vs ${y}`).toBeLessThanOrEqual(1e-5 * Math.abs(y));
       }
     }
-    const flatParams = unpackModel(layouts, new Map(await Promise.all(MODEL_PARTS.map(async (p) => [flatName(p), await runners[0].get(flatName(p))] as const))));
+    const flatParams = unpackModel(
+      layouts,
+      new Map(await Promise.all(MODEL_PARTS.map(async (p) => [flatName(p), await runners[0].get(flatName(p))] as const))),
+    );
     for (const k of params.keys()) {
       const [x, y] = [flatParams.get(k)!, await runners[1].get(k)];
       expect(relNorm(comparable(k, x), comparable(k, y)), k).toBeLessThanOrEqual(1e-5);

@@ -119,7 +119,9 @@ describe('mixed precision (float16 products, float32 master weights, dynamic los
       });
       // A run that skips every step has diverged: after MAX_SKIPS_IN_ROW in a row it stops (as on a NaN loss).
       for (let i = 2; i < MAX_SKIPS_IN_ROW; i++) expect(skips.record(r, 'pretrain').diverged).toBeNull();
-      expect(skips.record(r, 'pretrain').diverged).toMatch(/^gradients were not finite at 30 steps in a row up to step 1 .*: the run diverged\.$/);
+      expect(skips.record(r, 'pretrain').diverged).toMatch(
+        /^gradients were not finite at 30 steps in a row up to step 1 .*: the run diverged\.$/,
+      );
       const [again] = await run(t, 1); // 2⁹⁹ overflows too: skipped, halved again
       expect(again.amp).toEqual({ skipped: true, lossScale: huge / 4 });
     } finally {

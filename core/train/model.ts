@@ -57,7 +57,10 @@ export function declareFlat(g: Graph, vit: ViTConfig, head: HeadConfig, dtype: D
   const flat = {} as NonNullable<ModelParams['flat']>;
   for (const part of MODEL_PARTS) {
     const layout = layouts[part];
-    flat[part] = { buffer: g.param(flatName(part), [layout.size], dtype, `the ${part}'s parameters end to end (model.ts modelLayouts)`), layout };
+    flat[part] = {
+      buffer: g.param(flatName(part), [layout.size], dtype, `the ${part}'s parameters end to end (model.ts modelLayouts)`),
+      layout,
+    };
   }
   return flat;
 }
@@ -72,7 +75,13 @@ export type ParamLayout = 'flat' | 'per-tensor';
  * Declares the model's flat buffers in `g` and returns every parameter as a view of its buffer ('flat'), or
  * declares one graph parameter per tensor ('per-tensor': `flat` is null).
  */
-export function declareModel(g: Graph, vit: ViTConfig, head: HeadConfig, layout: ParamLayout = 'flat', dtype: DType = 'float32'): ModelParams {
+export function declareModel(
+  g: Graph,
+  vit: ViTConfig,
+  head: HeadConfig,
+  layout: ParamLayout = 'flat',
+  dtype: DType = 'float32',
+): ModelParams {
   if (layout === 'per-tensor') {
     const backbone = declareParams(g, vit, dtype);
     const heads = {} as Record<HeadName, HeadParams>;
@@ -88,7 +97,8 @@ export function declareModel(g: Graph, vit: ViTConfig, head: HeadConfig, layout:
   const backbone: ViTParams = {};
   for (const s of paramSpecs(vit)) backbone[s.name] = views.get(s.name)!;
   const heads = {} as Record<HeadName, HeadParams>;
-  for (const h of HEADS) heads[h] = { byName: Object.fromEntries(headParamSpecs(head, vit.dim).map((s) => [s.name, views.get(`${h}/${s.name}`)!])) };
+  for (const h of HEADS)
+    heads[h] = { byName: Object.fromEntries(headParamSpecs(head, vit.dim).map((s) => [s.name, views.get(`${h}/${s.name}`)!])) };
   return { backbone, heads, flat };
 }
 
@@ -99,7 +109,11 @@ export function modelTensors(p: ModelParams): Tensor[] {
 }
 
 /** The flat buffers of the per-tensor `values`; CORRUPT naming the first tensor missing or misshapen. */
-export function packModel(layouts: Record<ModelPart, FlatLayout>, values: ReadonlyMap<string, HostTensor>, what = 'Training state'): Map<string, HostTensor> {
+export function packModel(
+  layouts: Record<ModelPart, FlatLayout>,
+  values: ReadonlyMap<string, HostTensor>,
+  what = 'Training state',
+): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
   for (const part of MODEL_PARTS) {
     try {

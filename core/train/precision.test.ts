@@ -7,17 +7,15 @@ import { type Overrides, type TrainConfig, trainConfig } from './config.js';
 import { trainRuntime } from './device.js';
 import { type PrecisionRequest, resolvePrecision } from './precision.js';
 
-const gpuMachine =
-  (webgpuFloat16: boolean) =>
-  async (): Promise<TrainHardware> => ({
-    providers: [
-      { name: 'cuda', available: false, note: 'x', detail: 'cuda unavailable' },
-      { name: 'webgpu', available: true, float16: webgpuFloat16 },
-      { name: 'cpu', available: true },
-    ],
-    selected: 'webgpu',
-    cpuThreads: 16,
-  });
+const gpuMachine = (webgpuFloat16: boolean) => async (): Promise<TrainHardware> => ({
+  providers: [
+    { name: 'cuda', available: false, note: 'x', detail: 'cuda unavailable' },
+    { name: 'webgpu', available: true, float16: webgpuFloat16 },
+    { name: 'cpu', available: true },
+  ],
+  selected: 'webgpu',
+  cpuThreads: 16,
+});
 
 const config = (precision: PrecisionRequest, o: Overrides = {}): TrainConfig =>
   trainConfig('standard', { ...o, runtime: { device: 'auto', precision, ...o.runtime } });

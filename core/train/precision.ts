@@ -47,7 +47,11 @@ export function resolvePrecision(request: PrecisionRequest, provider: Provider, 
   if (request === 'fp32') return { precision: 'fp32', line: 'precision: fp32 (as asked).', fellBack: false };
   if (request === 'auto')
     return float16
-      ? { precision: 'mixed', line: `precision: auto → mixed (float16 products on ${provider}, float32 master weights, dynamic loss scaling).`, fellBack: false }
+      ? {
+          precision: 'mixed',
+          line: `precision: auto → mixed (float16 products on ${provider}, float32 master weights, dynamic loss scaling).`,
+          fellBack: false,
+        }
       : { precision: 'fp32', line: `precision: auto → fp32 (${provider === 'cpu' ? 'on the CPU' : why}).`, fellBack: false };
   if (float16) return { precision: 'mixed', line: `precision: mixed (as asked; float16 products on ${provider}).`, fellBack: false };
   return {

@@ -26,7 +26,12 @@ beforeAll(async () => {
     licence: 'test',
     metadata: {},
   });
-  await writeModelFolder(join(dir, 'home', 'models'), 'baseline', vit, tensors, { name: 'random', source: 'init:3', licence: 'test', metadata: {} });
+  await writeModelFolder(join(dir, 'home', 'models'), 'baseline', vit, tensors, {
+    name: 'random',
+    source: 'init:3',
+    licence: 'test',
+    metadata: {},
+  });
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -34,7 +39,11 @@ describe('pretrainRoute', () => {
   it("continues a foundation model of the user's folder by default and fits the crops to its patch size", async () => {
     const models = await new ModelManager({ projectDir: () => null, jobs: new JobRegistry(), userDir: join(dir, 'home', 'models') }).list();
     const route = await pretrainRoute({ projectDir: join(dir, 'p'), models });
-    expect(route).toMatchObject({ kind: 'continued', model: 'dino14', weights: join(dir, 'home', 'models', 'dino14', 'model.safetensors') });
+    expect(route).toMatchObject({
+      kind: 'continued',
+      model: 'dino14',
+      weights: join(dir, 'home', 'models', 'dino14', 'model.safetensors'),
+    });
     expect(routeLine(route)).toMatch(/^continued pretraining from dino14: dino14 is a foundation model in your models folder/);
 
     // Quick's 112 / 48 px crops → 112 (8 patches) / 42 (3 patches); a crop side the user set is kept.

@@ -49,8 +49,7 @@ export async function pretrainRoute(r: RouteRequest): Promise<PretrainRoute> {
       kind: 'scratch',
       model: null,
       weights: null,
-      why:
-        "no foundation model in the project or in your models folder, so from random weights; a model imported or downloaded there (dinoscope models import | download) becomes the start, which learns far more in a short run",
+      why: 'no foundation model in the project or in your models folder, so from random weights; a model imported or downloaded there (dinoscope models import | download) becomes the start, which learns far more in a short run',
     };
   const where = m.location === 'project' ? "the project's" : 'your';
   return {

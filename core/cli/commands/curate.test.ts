@@ -72,7 +72,9 @@ describe('dinoscope curate', () => {
     expect(r.err).toMatch(/data: sampling from the curated set "curated": 48 tiles on 3 images, chosen with feature set /);
     const missing = run(['--tiny', '--steps', '1', '--run', 'cur2', '--data', 'curated:nope'], pretrainCommand);
     await expect(missing).rejects.toThrow(/nope\.json does not exist: make the curated set first \(dinoscope curate\)/);
-    await expect(run(['--tiny', '--data', 'sometimes'], pretrainCommand)).rejects.toThrow(/--data must be uniform, curated or curated:NAME/);
+    await expect(run(['--tiny', '--data', 'sometimes'], pretrainCommand)).rejects.toThrow(
+      /--data must be uniform, curated or curated:NAME/,
+    );
   }, 300_000);
 
   it('refuses bad flags naming them', async () => {

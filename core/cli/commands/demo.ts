@@ -26,7 +26,7 @@ export const demoCommand: Command = {
     'Generates four 4096 px tissue-like slides (pyramidal TIFF) into D/slides, makes D a project holding them,\n' +
     'pretrains the Quick preset for M minutes (default 3) and extracts features with the trained model at\n' +
     '2 µm/px. When your models folder holds a foundation model (dinoscope models import | download), the run\n' +
-    "continues its pretraining instead of starting from random weights; the log and the summary's \"route\" say\n" +
+    'continues its pretraining instead of starting from random weights; the log and the summary\'s "route" say\n' +
     'which and why. D defaults to ~/Dinoscope/demo; it must be empty, new, or a previous demo. Interrupted (Ctrl-C)?\n' +
     'Run it again with the same D: it resumes (training from its checkpoint). Then: dinoscope serve --project D.\n' +
     'Progress on stderr; a JSON summary on stdout.',

@@ -57,7 +57,17 @@ describe('dinoscope pretrain: continued pretraining first', () => {
     expect(route(second.stdout).kind).toBe('scratch');
 
     // A model imported into the project (here the first run's checkpoint, imported as a file) is one.
-    const imported = cli(['models', 'import', join(proj, 'runs/first/checkpoints/latest'), '--project', proj, '--location', 'project', '--name', 'found']);
+    const imported = cli([
+      'models',
+      'import',
+      join(proj, 'runs/first/checkpoints/latest'),
+      '--project',
+      proj,
+      '--location',
+      'project',
+      '--name',
+      'found',
+    ]);
     expect(imported.status, imported.stderr).toBe(0);
     const cont = pretrain('cont');
     expect(cont.status, cont.stderr).toBe(0);

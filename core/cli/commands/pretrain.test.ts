@@ -174,12 +174,27 @@ describe('dinoscope pretrain --device', () => {
   }, 60_000);
 
   it('--precision mixed on the CPU is recorded as asked, warns in plain words and trains in fp32 (the run record and summary say so)', () => {
-    const r = cli(['pretrain', '--project', proj, '--tiny', '--threads', '1', '--steps', '1', '--run', 'mixed-cpu', '--precision', 'mixed']);
+    const r = cli([
+      'pretrain',
+      '--project',
+      proj,
+      '--tiny',
+      '--threads',
+      '1',
+      '--steps',
+      '1',
+      '--run',
+      'mixed-cpu',
+      '--precision',
+      'mixed',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(
       'warning: mixed precision needs a GPU that runs float16, and this run trains on the CPU. Training runs in fp32 instead. Choose precision auto or fp32 to silence this.\n',
     );
-    const config = JSON.parse(readFileSync(join(proj, 'runs', 'mixed-cpu', 'train-config.json'), 'utf8')) as { runtime: { precision: string } };
+    const config = JSON.parse(readFileSync(join(proj, 'runs', 'mixed-cpu', 'train-config.json'), 'utf8')) as {
+      runtime: { precision: string };
+    };
     expect(config.runtime.precision).toBe('mixed');
     expect((JSON.parse(r.stdout) as { precision: string }).precision).toBe('fp32');
     const runs = (JSON.parse(readFileSync(join(proj, 'project.json'), 'utf8')) as { runs: { name: string; precision?: string }[] }).runs;

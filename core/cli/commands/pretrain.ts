@@ -49,7 +49,7 @@ export const pretrainCommand: Command = {
     "  downloaded: dinoscope models import | download; not a run's own model), a new run starts from it (the\n" +
     "  project's before yours, the newest first) with the continued-pretraining settings (lower lr, shorter\n" +
     '  warm-up, the teacher = the same weights, fresh heads; core/train/config.ts CONTINUED_OVERRIDES); else from\n' +
-    "  scratch. The log's first line and the summary's \"route\" say which and why.\n" +
+    '  scratch. The log\'s first line and the summary\'s "route" say which and why.\n' +
     '--from MODEL starts from these weights: a model id (project or user models folder), a model folder (or a\n' +
     "  run's checkpoints/latest) or a .safetensors file. --from-scratch starts from random weights anyway.\n" +
     '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
@@ -83,7 +83,10 @@ export const pretrainCommand: Command = {
     let route;
     if (r.resume) {
       if (from !== undefined || fromScratch)
-        throw new DinoscopeError('BAD_INPUT', `--${fromScratch ? 'from-scratch' : 'from'} applies when a run starts: a resumed run keeps its weights.`);
+        throw new DinoscopeError(
+          'BAD_INPUT',
+          `--${fromScratch ? 'from-scratch' : 'from'} applies when a run starts: a resumed run keeps its weights.`,
+        );
     } else {
       // model.from in --overrides is an explicit choice too: a path, or null for random weights.
       const given = (overrides?.model as { from?: unknown } | undefined)?.from;

@@ -178,7 +178,9 @@ describe('sampling from a tile list (a curated set)', () => {
       expect(t.imageId).toBe('slide');
       const cx = t.x + t.size / 2;
       const cy = t.y + t.size / 2;
-      const at = squares.findIndex((s) => s.imageId === 'slide' && cx >= s.x - 1 && cx <= s.x + s.size + 1 && cy >= s.y - 1 && cy <= s.y + s.size + 1);
+      const at = squares.findIndex(
+        (s) => s.imageId === 'slide' && cx >= s.x - 1 && cx <= s.x + s.size + 1 && cy >= s.y - 1 && cy <= s.y + s.size + 1,
+      );
       expect(at, `tile centred at ${cx}, ${cy}`).toBeGreaterThanOrEqual(0);
       hits[at]++;
     }

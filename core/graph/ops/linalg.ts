@@ -108,7 +108,7 @@ export function linearChunks(rows: number): number {
  */
 function isFed(w: Tensor): boolean {
   const g = graphOf(w);
-  for (let t = w; ; ) {
+  for (let t = w; ;) {
     const info = g.info(t);
     if (info.kind === 'param' || info.kind === 'input') return true;
     const op = info.node?.op;

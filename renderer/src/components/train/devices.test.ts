@@ -40,7 +40,13 @@ describe('device parts', () => {
     expect(words(cpuOnly, standard)).toEqual(['Training: CPU, 2 threads, fp32', 'Crops: CPU, 2 threads', 'Extraction: CPU, 2 threads']);
     expect(words(withGpu, standard)).toEqual(['Training: WebGPU, fp32', 'Crops: CPU, 16 threads', 'Extraction: WebGPU']); // no float16 on its adapter
     expect(words(withGpu, quick)).toEqual(['Training: CPU, 16 threads, fp32', 'Crops: CPU, 16 threads', 'Extraction: WebGPU']); // Quick is sized for the CPU
-    const f16: TrainHardware = { ...withGpu, providers: [{ name: 'webgpu', available: true, float16: true }, { name: 'cpu', available: true }] };
+    const f16: TrainHardware = {
+      ...withGpu,
+      providers: [
+        { name: 'webgpu', available: true, float16: true },
+        { name: 'cpu', available: true },
+      ],
+    };
     expect(words(f16, standard)).toEqual(['Training: WebGPU, mixed precision', 'Crops: CPU, 16 threads', 'Extraction: WebGPU']);
     expect(words(f16, quick)[0]).toBe('Training: CPU, 16 threads, fp32');
   });
