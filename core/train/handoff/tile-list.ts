@@ -82,6 +82,15 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
   for (const { img, res } of plans) {
     const path = readablePath(project, img);
     const meta = img.meta!;
+    const summary = (mask: MaskUsed, tiles: number): TileListImage => ({
+      imageId: img.id,
+      name: img.name,
+      mpp: res.mpp,
+      level: res.level,
+      mask,
+      tiles,
+      grid: res.gridWidth * res.gridHeight,
+    });
     if (o.curated) {
       // The curated squares of this image, each the centre of one tile at the wanted resolution.
       const region = Math.min(Math.round(res.stride), meta.width, meta.height);
@@ -93,15 +102,7 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
         tiles.push({ path, level: res.level, x, y, size: o.tileSize, region });
         n++;
       }
-      images.push({
-        imageId: img.id,
-        name: img.name,
-        mpp: res.mpp,
-        level: res.level,
-        mask: 'off',
-        tiles: n,
-        grid: res.gridWidth * res.gridHeight,
-      });
+      images.push(summary('off', n));
       log(`${img.path}: ${n} tiles from the curated set.`);
       continue;
     }
@@ -127,15 +128,7 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
         tiles.push({ path, level: res.level, x, y, size: o.tileSize, region });
         n++;
       }
-    images.push({
-      imageId: img.id,
-      name: img.name,
-      mpp: res.mpp,
-      level: res.level,
-      mask: fg.used,
-      tiles: n,
-      grid: res.gridWidth * res.gridHeight,
-    });
+    images.push(summary(fg.used, n));
     log(`${img.path}: ${n} of ${res.gridWidth * res.gridHeight} tiles on the foreground (${fg.used} mask).`);
   }
   return { tiles, images };
