@@ -2,7 +2,6 @@
 // (read in the reader pool's threads, the built reader worker loading the WebAssembly codec) and its Deep
 // Zoom tiles are served with the slide's pixels.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -11,6 +10,7 @@ import type { ImportReport, TileSourceInfo } from '../common/api.js';
 import { diffRgb } from '../data/fixtures/compare.js';
 import { patternRgb } from '../data/fixtures/pattern.js';
 import { writeDicomSeries } from '../data/fixtures/dicom.js';
+import { apiOk, httpRequest } from './fixtures/http.js';
 import { startServeHost, type ServeHost } from './host.js';
 
 let host: ServeHost;
@@ -18,29 +18,12 @@ let root: string;
 const TOKEN = 'test-token-dicom-0123456789abcdefghijklmnopqrs';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-function http(path: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; type: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: { ...auth, 'Content-Type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
+async function http(path: string): Promise<{ status: number; type: string; body: Buffer }> {
+  const r = await httpRequest(host.port, path, { headers: auth });
+  return { status: r.status, type: String(r.headers['content-type']), body: r.body };
 }
 
-async function call<T>(method: string, args: unknown[]): Promise<T> {
-  const r = await http(`/api/call/${method}`, { method: 'POST', body: JSON.stringify(args) });
-  const json = JSON.parse(r.body.toString('utf8')) as { ok?: T; error?: { message: string } };
-  if (json.ok === undefined) throw new Error(json.error?.message ?? `HTTP ${r.status}`);
-  return json.ok;
-}
+const call = <T>(method: string, args: unknown[]): Promise<T> => apiOk<T>(host.port, TOKEN, method, args);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-serve-dicom-'));

@@ -1,51 +1,25 @@
 // The serve host over real HTTP on 127.0.0.1: token, cookie, Host and Origin checks, the API, events over
 // a WebSocket, uploads, tiles and the static renderer.
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ImportReport, ProjectSummary, TileSourceInfo } from '../common/api.js';
+import { apiCall, type CallReply, httpRequest, type Reply, type RequestInit } from './fixtures/http.js';
 import { startServeHost, type ServeHost } from './host.js';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
 
 let host: ServeHost;
 let root: string;
 let png: Buffer;
 const TOKEN = 'test-token-0123456789abcdefghijklmnopqrstuvw';
 
-function http(path: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
+const http = (path: string, init?: RequestInit): Promise<Reply> => httpRequest(host.port, path, init);
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-async function call<T>(
-  method: string,
-  args: unknown[],
-): Promise<{ status: number; json: { ok?: T; error?: { code: string; message: string } } }> {
-  const r = await http(`/api/call/${method}`, {
-    method: 'POST',
-    headers: { ...auth, 'Content-Type': 'application/json' },
-    body: JSON.stringify(args),
-  });
-  return { status: r.status, json: JSON.parse(r.body.toString('utf8')) };
-}
+const call = <T>(method: string, args: unknown[]): Promise<CallReply<T>> => apiCall<T>(host.port, TOKEN, method, args);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-serve-'));

@@ -1,7 +1,6 @@
 // A vendor slide through the serve host over real HTTP: a Philips TIFF is imported (OpenSlide, in the
 // reader pool's threads) and its Deep Zoom tiles are served with the slide's pixels.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -10,6 +9,7 @@ import type { ImportReport, TileSourceInfo } from '../common/api.js';
 import { diffRgb } from '../data/fixtures/compare.js';
 import { patternRgb } from '../data/fixtures/pattern.js';
 import { writePhilipsTiff } from '../data/fixtures/vendor-tiff.js';
+import { apiOk, httpRequest } from './fixtures/http.js';
 import { startServeHost, type ServeHost } from './host.js';
 
 let host: ServeHost;
@@ -17,29 +17,12 @@ let root: string;
 const TOKEN = 'test-token-openslide-0123456789abcdefghijklmnop';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-function http(path: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; type: string; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: { ...auth, 'Content-Type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body: Buffer.concat(chunks) }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end(init.body);
-  });
+async function http(path: string): Promise<{ status: number; type: string; body: Buffer }> {
+  const r = await httpRequest(host.port, path, { headers: auth });
+  return { status: r.status, type: String(r.headers['content-type']), body: r.body };
 }
 
-async function call<T>(method: string, args: unknown[]): Promise<T> {
-  const r = await http(`/api/call/${method}`, { method: 'POST', body: JSON.stringify(args) });
-  const json = JSON.parse(r.body.toString('utf8')) as { ok?: T; error?: { message: string } };
-  if (json.ok === undefined) throw new Error(json.error?.message ?? `HTTP ${r.status}`);
-  return json.ok;
-}
+const call = <T>(method: string, args: unknown[]): Promise<T> => apiOk<T>(host.port, TOKEN, method, args);
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-serve-openslide-'));

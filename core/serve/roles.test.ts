@@ -12,45 +12,19 @@ import { WebSocket } from 'ws';
 import { apiMethods, type ApiMethod, type JobProgress, type ProjectSummary } from '../common/api.js';
 import { apiAccess } from '../common/api-schema.js';
 import { dispatch } from '../app/dispatch.js';
+import { apiCall, type CallReply, httpRequest, type Reply, type RequestInit } from './fixtures/http.js';
 import { startServeHost, type ServeHost } from './host.js';
 
 const EDITOR = 'editor-token-0123456789abcdefghijklmnopqrstuv';
 const VIEWER = 'viewer-token-0123456789abcdefghijklmnopqrstuv';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
 let host: ServeHost;
 let root: string;
 let imageId: string;
 
-function http(path: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'GET', headers: init.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
+const http = (path: string, init?: RequestInit): Promise<Reply> => httpRequest(host.port, path, init);
 
-async function call<T>(
-  token: string,
-  method: string,
-  args: unknown[],
-): Promise<{ status: number; json: { ok?: T; error?: { code: string; message: string } } }> {
-  const r = await http(`/api/call/${method}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(args),
-  });
-  return { status: r.status, json: JSON.parse(r.body.toString('utf8')) };
-}
+const call = <T>(token: string, method: string, args: unknown[]): Promise<CallReply<T>> => apiCall<T>(host.port, token, method, args);
 
 /** Arguments a write method would act on if it were let through (the check comes first, so any fit). */
 function writeArgs(method: ApiMethod, slides: string): unknown[] {

@@ -2,35 +2,21 @@
 // 127.0.0.1: concurrent uploads of one name each keep their own file, over-long names and malformed
 // percent-encoding are refused with 400 and a plain message, never a 500.
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImportReport } from '../common/api.js';
+import { httpRequest, type Reply } from './fixtures/http.js';
 import { startServeHost, type ServeHost } from './host.js';
-
-interface Reply {
-  status: number;
-  body: Buffer;
-}
 
 let host: ServeHost;
 let root: string;
 const TOKEN = 'upload-token-0123456789abcdefghijklmnopqrstuv';
 const auth = { Authorization: `Bearer ${TOKEN}` };
 
-function http(path: string, init: { method?: string; body?: Buffer | string } = {}): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: host.port, path, method: init.method ?? 'POST', headers: auth }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(init.body);
-  });
-}
+const http = (path: string, init: { method?: string; body?: Buffer | string } = {}): Promise<Reply> =>
+  httpRequest(host.port, path, { method: init.method ?? 'POST', headers: auth, body: init.body });
 
 const solid = (r: number, g: number, b: number): Promise<Buffer> =>
   sharp({ create: { width: 32, height: 24, channels: 3, background: { r, g, b } } })
