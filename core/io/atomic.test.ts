@@ -140,6 +140,8 @@ describe('every state file goes through the atomic writer', () => {
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
+      'core/data/fixtures/dicom.ts': 'test fixtures (DICOM series)',
+      'core/serve/token-file.ts': 'a token file written owner-only (mode 0600) through replaceAtomic into its temp path',
       'core/train/device-state-run.ts': "a test child's results for its parent (a scratch file, not state)",
     };
     const root = resolve(import.meta.dirname, '../..');
