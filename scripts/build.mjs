@@ -12,7 +12,19 @@ import { dirname } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cjsImportMeta } from './cjs-import-meta.mjs';
 
-const external = ['onnxruntime-node', 'sharp', 'koffi', 'electron', 'ws', 'geotiff', 'zarrita', 'bufferutil', 'utf-8-validate'];
+const external = [
+  'onnxruntime-node',
+  'sharp',
+  'koffi',
+  'electron',
+  'ws',
+  'geotiff',
+  'zarrita',
+  'bufferutil',
+  'utf-8-validate',
+  '@lancedb/lancedb',
+  'apache-arrow',
+];
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);
 
