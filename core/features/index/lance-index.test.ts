@@ -9,7 +9,7 @@ import { ExactIndex } from './exact.js';
 import { buildLanceStore } from './lance-build.js';
 import { LanceIndex } from './lance-index.js';
 import { openSearchIndex } from './open.js';
-import { readStoreRecord } from './store.js';
+import { describeStore, readStoreRecord } from './store.js';
 
 const D = 384;
 const IMAGES = 4;
@@ -62,9 +62,10 @@ describe('LanceDB-backed index', () => {
       const got = await lance.searchAsync(q, 10);
       expect(got).toHaveLength(10);
       const scoreOf = new Map(want.map((h) => [h.row, h.score]));
+      const exactScore = new Map(exact.search(q, exact.size).map((h) => [h.row, h.score]));
       for (const h of got) {
         // Every returned row carries the exact index's score for it, bit for bit.
-        expect(h.score).toBe(exact.search(q, exact.size).find((e) => e.row === h.row)!.score);
+        expect(h.score).toBe(exactScore.get(h.row));
         if (scoreOf.has(h.row)) found++;
       }
       total += want.length;
@@ -87,5 +88,31 @@ describe('LanceDB-backed index', () => {
     for (const r of [0, 2047, 2048, 6399]) expect(lance.vector(r)).toEqual(exact.vector(r));
     expect(lance.lookup('img-2')).toEqual(exact.lookup('img-2'));
     expect(Array.from(lance.positionOf.subarray(0, exact.size))).toEqual(Array.from(exact.positionOf.subarray(0, exact.size)));
+  });
+
+  it('scans rows added after the build exactly, and says so', async () => {
+    const indexDir = join(dir, 'index');
+    expect(await describeStore(indexDir)).toEqual({ store: 'lancedb', reason: `LanceDB, ${exact.size} rows in its table` });
+    const extra = clusteredVectors(100, D, 3, 0.06, 9).vectors;
+    await exact.append({
+      image: 'img-new',
+      gridWidth: 10,
+      gridHeight: 10,
+      positions: Uint32Array.from({ length: 100 }, (_, p) => p),
+      vectors: extra,
+    });
+    const grown = (await openSearchIndex(indexDir, dir)) as LanceIndex;
+    try {
+      expect(grown.tailRows).toBe(100);
+      const q = exact.vector(exact.size - 7);
+      const got = await grown.searchAsync(q, 5);
+      expect(got).toEqual(exact.search(q, 5));
+      expect(got[0]).toMatchObject({ image: 'img-new', x: 3, y: 9 });
+      expect((await describeStore(indexDir)).reason).toBe(
+        `LanceDB, ${exact.size - 100} rows in its table; 100 rows added since are scanned exactly until dinoscope index is run again`,
+      );
+    } finally {
+      grown.close();
+    }
   });
 });

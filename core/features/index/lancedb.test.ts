@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadLanceDb } from './lancedb.js';
-import { memoryIndexBytes, memoryIndexLimit, resolveStore } from './store.js';
+import { ExactIndex } from './exact.js';
+import { describeStore, memoryIndexBytes, memoryIndexLimit, resolveStore } from './store.js';
 
 /** Every folder under node_modules whose package.json names `name`. */
 function copiesOf(name: string, dir = 'node_modules', out: string[] = []): string[] {
@@ -80,5 +81,31 @@ describe('store choice', () => {
     expect(def).toBeGreaterThan(0);
     expect(def).toBeLessThanOrEqual(3.5 * 2 ** 30);
     expect(() => memoryIndexLimit({ DINOSCOPE_MEMORY_INDEX_MAX_BYTES: 'lots' })).toThrow(/must be a number of bytes, got "lots"/);
+  });
+});
+
+describe('the store stated after extraction', () => {
+  it('says when a set in memory is above the limit, and what to run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-store-'));
+    try {
+      const idx = await ExactIndex.create(dir, 8);
+      await idx.append({
+        image: 'a',
+        gridWidth: 4,
+        gridHeight: 1,
+        positions: Uint32Array.of(0, 1, 2, 3),
+        vectors: new Float32Array(32).fill(1),
+      });
+      expect(await describeStore(dir, 1e6)).toEqual({
+        store: 'memory',
+        reason: 'in-memory index: 4 rows need 0.00 GB of RAM, within the 0.00 GB limit',
+      });
+      expect(await describeStore(dir, 10)).toEqual({
+        store: 'memory',
+        reason: 'LanceDB: 4 rows would need 0.00 GB of RAM in memory, above the 0.00 GB limit: run dinoscope index to index it in LanceDB',
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

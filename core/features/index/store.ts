@@ -17,7 +17,7 @@ import { totalmem } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { META_BYTES } from './catalog.js';
+import { META_BYTES, readIndexManifest } from './catalog.js';
 import { strideFor } from './rows.js';
 import type { IndexStore } from './search-index.js';
 
@@ -98,4 +98,22 @@ export function lanceUri(setDir: string, uri: string | null): string {
   if (uri === null) return join(setDir, 'lancedb');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri) || isAbsolute(uri)) return uri;
   return join(setDir, uri);
+}
+
+/**
+ * Where the index in `indexDir` is searched from now, in words for the user: its record's store, or memory
+ * when it has none, with what to do when `auto` would move it to LanceDB (dinoscope index builds that).
+ */
+export async function describeStore(indexDir: string, limit = memoryIndexLimit()): Promise<{ store: IndexStore; reason: string }> {
+  const m = await readIndexManifest(indexDir);
+  const record = await readStoreRecord(indexDir);
+  if (record?.store === 'lancedb') {
+    const tail = m.rows - record.rows;
+    return {
+      store: 'lancedb',
+      reason: `LanceDB, ${record.rows} rows in its table${tail > 0 ? `; ${tail} rows added since are scanned exactly until dinoscope index is run again` : ''}`,
+    };
+  }
+  const auto = resolveStore('auto', m.rows, m.dim, limit);
+  return auto.store === 'memory' ? auto : { store: 'memory', reason: `${auto.reason}: run dinoscope index to index it in LanceDB` };
 }
