@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadLanceDb } from './lancedb.js';
+import { loadLanceDb, requireLanceDb } from './lancedb.js';
 import { ExactIndex } from './exact.js';
 import { describeStore, memoryIndexBytes, memoryIndexLimit, resolveStore } from './store.js';
 
@@ -104,6 +104,27 @@ describe('the store stated after extraction', () => {
         store: 'memory',
         reason: 'LanceDB: 4 rows would need 0.00 GB of RAM in memory, above the 0.00 GB limit: run dinoscope index to index it in LanceDB',
       });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('LanceDB missing', () => {
+  it('is refused in plain words that say what to do', async () => {
+    // A require from a folder with no node_modules: LanceDB is not there, as where its native module failed.
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-nolance-'));
+    try {
+      let err: unknown;
+      try {
+        requireLanceDb(createRequire(join(dir, 'x.js')));
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toMatchObject({ code: 'UNSUPPORTED' });
+      expect((err as Error).message).toMatch(
+        /^The LanceDB vector store could not be loaded on this computer \(Cannot find module '@lancedb\/lancedb'.*\)\. Use the in-memory index instead \(dinoscope index --store memory\), or reinstall Dinoscope/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

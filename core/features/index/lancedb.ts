@@ -16,13 +16,16 @@ let loaded: { lancedb: LanceDb; arrow: Arrow } | null = null;
 
 /** LanceDB and the Arrow instance it uses; a plain-words error when the native module does not load. */
 export function loadLanceDb(): { lancedb: LanceDb; arrow: Arrow } {
-  if (loaded) return loaded;
   // LanceDB's own warnings (e.g. "No existing dataset … it will be created" on every new table) would
   // land on the CLI's stderr between our progress lines; its errors still do. Read once, at load.
   process.env.LANCEDB_LOG ??= 'error';
-  const require = createRequire(import.meta.url);
+  return (loaded ??= requireLanceDb(createRequire(import.meta.url)));
+}
+
+/** Both packages through `require` (loadLanceDb's, or a test's), or the error to show. */
+export function requireLanceDb(require: (id: string) => unknown): { lancedb: LanceDb; arrow: Arrow } {
   try {
-    loaded = { lancedb: require('@lancedb/lancedb') as LanceDb, arrow: require('apache-arrow') as Arrow };
+    return { lancedb: require('@lancedb/lancedb') as LanceDb, arrow: require('apache-arrow') as Arrow };
   } catch (e) {
     throw new DinoscopeError(
       'UNSUPPORTED',
@@ -31,5 +34,4 @@ export function loadLanceDb(): { lancedb: LanceDb; arrow: Arrow } {
         `@lancedb/lancedb package's native module for ${process.platform}-${process.arch} is present.`,
     );
   }
-  return loaded;
 }
