@@ -49,7 +49,13 @@ module.exports = {
     '!dist/**/*.map',
     'bin/**',
     'package.json',
-    // node_modules: production dependencies, added by electron-builder.
+    // node_modules: production dependencies, added by electron-builder, except LanceDB's optional
+    // embedding back-ends (transformers.js with its own onnxruntime-node and sharp, onnxruntime-web, the
+    // OpenAI client): npm installs them with @lancedb/lancedb, which loads them only for its embedding
+    // functions; Dinoscope stores its own vectors and never calls those.
+    '!node_modules/@huggingface/**',
+    '!node_modules/onnxruntime-web/**',
+    '!node_modules/openai/**',
   ],
   asar: true,
   asarUnpack,

@@ -24,6 +24,8 @@ const external = [
   'bufferutil',
   'utf-8-validate',
   '@cornerstonejs/codec-openjpeg',
+  '@lancedb/lancedb',
+  'apache-arrow',
 ];
 const only = process.argv.slice(2);
 const want = (name) => only.length === 0 || only.includes(name);

@@ -1,10 +1,12 @@
 // A project's extracted features as the analyses see them: one feature set (core/features/extract writes
-// it: project.json features[], <set.dir>/<image>.zarr stores and <set.dir>/index/), its exact index
-// resident in memory, and each image's patch grid placement (stride, origin) from its store manifest.
+// it: project.json features[], <set.dir>/<image>.zarr stores and <set.dir>/index/), its search index
+// (in memory, or LanceDB-backed for sets beyond RAM: core/features/index/store.ts), and each image's
+// patch grid placement (stride, origin) from its store manifest.
 import { join } from 'node:path';
 import { DinoscopeError } from '../common/errors.js';
 import { featureSetText } from '../common/feature-set-text.js';
-import { ExactIndex } from '../features/index/exact.js';
+import { openSearchIndex } from '../features/index/open.js';
+import type { SearchIndex } from '../features/index/search-index.js';
 import { openFeatureStore, type FeatureStoreReader } from '../features/store/reader.js';
 import { imageMeta, type Project } from '../project/project.js';
 import { searchable, setMpp } from '../project/feature-sets.js';
@@ -64,13 +66,13 @@ export class FeatureCollection {
   private constructor(
     private readonly project: Project,
     readonly set: StoredFeatureSet,
-    readonly index: ExactIndex,
+    readonly index: SearchIndex,
     readonly images: ReadonlyMap<string, GridImage>,
   ) {}
 
   static async open(project: Project, set: StoredFeatureSet): Promise<FeatureCollection> {
     const setDir = join(project.dir, set.dir);
-    const index = await ExactIndex.open(join(setDir, 'index'));
+    const index = await openSearchIndex(join(setDir, 'index'), setDir);
     const images = new Map<string, GridImage>();
     for (const fi of set.images) {
       const img = project.image(fi.imageId);
@@ -140,7 +142,7 @@ export class FeatureCollection {
     let i = 0;
     for (const [s, c] of im.ranges) {
       for (let r = s; r < s + c; r++, i++) {
-        this.index.rowsSpace.vector(r, vectors.subarray(i * d, (i + 1) * d));
+        this.index.vector(r, vectors.subarray(i * d, (i + 1) * d));
         positions[i] = this.index.positionOf[r];
         if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
       }

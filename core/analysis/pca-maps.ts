@@ -37,7 +37,7 @@ export async function sampleRows(fc: FeatureCollection, m: number, seed = 1): Pr
   const idx = sampleIndices(fc.index.size, m, rng(seed));
   const out = new Float32Array(idx.length * d); // (m, dim)
   for (let i = 0; i < idx.length; i++) {
-    fc.index.rowsSpace.vector(idx[i], out.subarray(i * d, (i + 1) * d));
+    fc.index.vector(idx[i], out.subarray(i * d, (i + 1) * d));
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
   }
   return out;

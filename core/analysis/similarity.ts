@@ -4,7 +4,7 @@
 // non-maximum suppression; the query's own patches are left out).
 import type { SimilarityRequest } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
-import type { Hit } from '../features/index/exact.js';
+import type { Hit } from '../features/index/catalog.js';
 import { nms } from '../features/index/nms.js';
 import { normalize } from '../features/index/quantize.js';
 import { similarityRgba } from '../tiles/overlays/similarity.js';
@@ -82,7 +82,7 @@ export async function queryVector(fc: FeatureCollection, q: QueryCells): Promise
   for (const { gx, gy } of q.cells) {
     const r = lookup[gy * q.image.gridWidth + gx];
     if (r < 0) continue;
-    fc.index.rowsSpace.vector(r, tmp);
+    fc.index.vector(r, tmp);
     for (let j = 0; j < d; j++) sum[j] += tmp[j];
     used++;
   }

@@ -73,6 +73,9 @@ export interface FeatureSetInfo {
   context?: 'whole' | 'tiled' | 'mixed';
   /** Speed of its latest completed extraction run. */
   patchesPerSecond?: number;
+  /** Where its search index is searched from: in memory (the default) or LanceDB (sets beyond RAM), and why. */
+  indexStore?: 'memory' | 'lancedb';
+  indexStoreReason?: string;
   createdAt: string;
   updatedAt: string;
   /** The set the analyses use. */

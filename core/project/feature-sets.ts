@@ -54,5 +54,7 @@ export function featureSetInfo(set: StoredFeatureSet, images: readonly StoredIma
   };
   if (set.context) info.context = set.context;
   if (set.speed) info.patchesPerSecond = set.speed.patchesPerSecond;
+  info.indexStore = set.indexStore?.store ?? 'memory';
+  if (set.indexStore) info.indexStoreReason = set.indexStore.reason;
   return info;
 }

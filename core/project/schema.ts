@@ -61,6 +61,8 @@ export interface StoredFeatureSet {
   mask?: MaskSetting;
   /** Speed of its latest completed extraction run, for the Extract panel's time estimate. */
   speed?: { provider: string; patchesPerSecond: number; at: string };
+  /** Where its search index is searched from, as dinoscope index last chose (absent: in memory). */
+  indexStore?: { store: 'memory' | 'lancedb'; reason: string };
   createdAt: string;
   updatedAt: string;
 }

@@ -1,12 +1,13 @@
 // `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID…]`:
 // dense patch features of every readable image into the project's feature store and search index.
 // Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { ExtractOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { MASK_EXPLAINED, MASK_SETTINGS } from '../../common/foreground-mask.js';
 import { EXTRACT_DEVICES } from '../../features/extract/device.js';
 import { extractFeatures } from '../../features/extract/project.js';
+import { describeStore } from '../../features/index/store.js';
 import { EtaEstimator } from '../../jobs/eta.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
@@ -130,7 +131,10 @@ export const extractCommand: Command = {
         );
       },
     });
-    io.stdout(JSON.stringify(summary, null, 2) + '\n');
+    // Where the set will be searched from (in memory, or LanceDB beyond RAM: dinoscope index).
+    const indexStore = await describeStore(join(summary.dir, 'index')).catch(() => null); // null: no index (no patches)
+    if (indexStore) io.stderr(`extract: search index: ${indexStore.reason}.\n`);
+    io.stdout(JSON.stringify(indexStore ? { ...summary, indexStore } : summary, null, 2) + '\n');
     return 0;
   },
 };

@@ -3,7 +3,7 @@
 // writes (tissue patches of the image's thumbnail mask), so the index equals the one a single
 // `dinoscope extract` run over the same images builds as it goes. Rows already in the index are kept
 // (an interrupted build resumes); images whose store is not complete are left out and named.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { renderThumbnail } from '../../data/thumbnail.js';
@@ -12,6 +12,9 @@ import { openImage } from '../../data/readers/registry.js';
 import { readablePath } from '../../project/importer.js';
 import type { Project } from '../../project/project.js';
 import type { StoredFeatureSet } from '../../project/schema.js';
+import { buildLanceStore } from '../index/lance-build.js';
+import type { IndexStore } from '../index/search-index.js';
+import { resolveStore, storeRecordPath, type StoreChoice } from '../index/store.js';
 import { openFeatureStore } from '../store/reader.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
 import { patchMask } from './tissue.js';
@@ -23,7 +26,17 @@ export interface IndexBuildSummary {
   /** Images of the set whose store is not complete (their shard has to be rerun), left out. */
   incomplete: { imageId: string; name: string }[];
   rows: number;
+  /** Where the index is searched from, and why (core/features/index/store.ts). */
+  store: IndexStore;
+  storeReason: string;
   seconds: number;
+}
+
+export interface IndexBuildOptions {
+  /** memory, lancedb, or auto (default: by the RAM the in-memory index would need). */
+  store?: StoreChoice;
+  /** LanceDB database URL (s3://, gs://, az:// or a folder); default the set's own lancedb/ folder. */
+  uri?: string;
 }
 
 /** The set `id`, or the active one, or the only one. */
@@ -77,13 +90,24 @@ export async function buildIndex(
   project: Project,
   setId: string | undefined,
   log: (line: string) => void = () => {},
+  opts: IndexBuildOptions = {},
 ): Promise<IndexBuildSummary> {
   const t0 = performance.now();
   const set = chooseSet(project, setId);
+  if (opts.uri !== undefined && opts.store === 'memory')
+    throw new DinoscopeError('BAD_INPUT', '--uri names a LanceDB database; it cannot be used with --store memory.');
   const setDir = resolve(project.dir, set.dir);
   const index = await openOrCreateIndex(join(setDir, 'index'), set.dim);
   const entries = new Map(set.images.map((e) => [e.imageId, e]));
-  const summary: IndexBuildSummary = { featureSet: set.id, images: [], incomplete: [], rows: 0, seconds: 0 };
+  const summary: IndexBuildSummary = {
+    featureSet: set.id,
+    images: [],
+    incomplete: [],
+    rows: 0,
+    store: 'memory',
+    storeReason: '',
+    seconds: 0,
+  };
   for (const img of project.images()) {
     const e = entries.get(img.id);
     if (!e) continue;
@@ -115,6 +139,19 @@ export async function buildIndex(
     summary.rows += indexedRows;
     log(`${img.path}: ${indexedRows} rows in the index (${indexedRows - before} added).`);
   }
+  const choice = opts.store ?? (opts.uri !== undefined ? 'lancedb' : 'auto');
+  const { store, reason } = resolveStore(choice, index.size, set.dim);
+  log(`index: ${reason}.`);
+  const indexDir = join(setDir, 'index');
+  if (store === 'lancedb') await buildLanceStore(indexDir, setDir, { uri: opts.uri ?? null, log });
+  else await rm(storeRecordPath(indexDir), { force: true }); // searched in memory from now on
+  await project.update((p) => {
+    const current = p.featureSets().find((s) => s.id === set.id && s.modelConfigHash === set.modelConfigHash);
+    // updatedAt changes so an open analysis service reopens the set from its new store.
+    if (current) p.upsertFeatureSet({ ...current, indexStore: { store, reason }, updatedAt: new Date().toISOString() });
+  });
+  summary.store = store;
+  summary.storeReason = reason;
   summary.seconds = (performance.now() - t0) / 1000;
   return summary;
 }

@@ -2,44 +2,18 @@
 // (quantize.ts), appended in chunks of `chunkRows` (append-only files + manifest, FORMAT in ../store/FORMAT.md).
 // Resident: on open every chunk is read (FileHandle.read into one reused buffer) into a wasm memory and
 // stays there, so a query scans RAM only (about 1.9 GB for 5 M × 384). Scoring is the SIMD kernel.
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { bytesOf } from '../bytes.js';
 import { type ScanPool, sharedScanPool } from './pool.js';
 import { RowSpace } from './rows.js';
+import type { SearchIndex } from './search-index.js';
 import { TopK } from './topk.js';
+import { chunkName, type Hit, IndexCatalog, type IndexManifest, META_BYTES, readExactly, readIndexManifest } from './catalog.js';
 
-export interface IndexImage {
-  id: string;
-  gridWidth: number;
-  gridHeight: number;
-  /** Row ranges [start, count] holding this image's patches. */
-  ranges: [number, number][];
-}
-
-export interface IndexManifest {
-  format: 'dinoscope-index';
-  version: 1;
-  dim: number;
-  stride: number;
-  dtype: 'int8';
-  chunkRows: number;
-  rows: number;
-  /** Rows per chunk file, in order; every chunk but the last is full. */
-  chunks: number[];
-  images: IndexImage[];
-}
-
-export interface Hit {
-  row: number;
-  image: string;
-  /** Patch-grid position in the image. */
-  x: number;
-  y: number;
-  score: number;
-}
+export type { Hit, IndexImage, IndexManifest } from './catalog.js';
 
 export interface AppendBatch {
   image: string;
@@ -51,31 +25,13 @@ export interface AppendBatch {
   vectors: Float32Array;
 }
 
-const META_BYTES = 12; // float32 scale, uint32 image, uint32 position
-const chunkName = (i: number, ext: string): string => `chunk-${String(i).padStart(6, '0')}.${ext}`;
-
-export class ExactIndex {
-  readonly dir: string;
+export class ExactIndex extends IndexCatalog implements SearchIndex {
+  readonly store = 'memory';
   readonly rowsSpace: RowSpace;
-  manifest: IndexManifest;
-  imageOf = new Uint32Array(1024);
-  positionOf = new Uint32Array(1024);
-  private byId = new Map<string, number>();
-  private lookups = new Map<number, Int32Array>();
 
   private constructor(dir: string, manifest: IndexManifest) {
-    this.dir = dir;
-    this.manifest = manifest;
+    super(dir, manifest);
     this.rowsSpace = new RowSpace(manifest.dim);
-    manifest.images.forEach((im, i) => this.byId.set(im.id, i));
-  }
-
-  get dim(): number {
-    return this.manifest.dim;
-  }
-
-  get size(): number {
-    return this.manifest.rows;
   }
 
   /** A new empty index in `dir` (created). */
@@ -100,18 +56,7 @@ export class ExactIndex {
 
   /** Open an index, reading every chunk into memory. */
   static async open(dir: string): Promise<ExactIndex> {
-    const path = join(dir, 'manifest.json');
-    let m: IndexManifest;
-    try {
-      m = JSON.parse(await readFile(path, 'utf8')) as IndexManifest;
-    } catch (e) {
-      throw new DinoscopeError(
-        (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT',
-        `${path}: not a readable index manifest (${(e as Error).message}).`,
-      );
-    }
-    if (m.format !== 'dinoscope-index' || m.version !== 1)
-      throw new DinoscopeError('UNSUPPORTED', `${path}: not a version 1 dinoscope index.`);
+    const m = await readIndexManifest(dir);
     const idx = new ExactIndex(dir, m);
     const s = idx.rowsSpace.stride;
     const buf = new Int8Array(m.chunkRows * s);
@@ -119,36 +64,10 @@ export class ExactIndex {
     for (let c = 0; c < m.chunks.length; c++) {
       const n = m.chunks[c];
       await readExactly(join(dir, chunkName(c, 'i8')), bytesOf(buf), n * s);
-      await readExactly(join(dir, chunkName(c, 'meta')), meta, n * META_BYTES);
-      const dv = new DataView(meta.buffer, 0, n * META_BYTES);
-      const scales = new Float32Array(n);
-      const base = idx.rowsSpace.count;
-      idx.reserveMeta(base + n);
-      for (let i = 0; i < n; i++) {
-        scales[i] = dv.getFloat32(i * META_BYTES, true);
-        idx.imageOf[base + i] = dv.getUint32(i * META_BYTES + 4, true);
-        idx.positionOf[base + i] = dv.getUint32(i * META_BYTES + 8, true);
-      }
+      const scales = await idx.readMetaChunk(c, idx.rowsSpace.count, meta);
       idx.rowsSpace.addQuantized(buf, scales, n);
     }
     return idx;
-  }
-
-  private reserveMeta(n: number): void {
-    if (n <= this.imageOf.length) return;
-    const cap = Math.max(n, this.imageOf.length * 2);
-    const a = new Uint32Array(cap);
-    a.set(this.imageOf);
-    this.imageOf = a;
-    const b = new Uint32Array(cap);
-    b.set(this.positionOf);
-    this.positionOf = b;
-  }
-
-  /** The image entry for `id`, or undefined. */
-  image(id: string): IndexImage | undefined {
-    const i = this.byId.get(id);
-    return i === undefined ? undefined : this.manifest.images[i];
   }
 
   /** Append one image's patches (or more of them); the chunks it touches and the manifest are rewritten atomically. */
@@ -196,13 +115,6 @@ export class ExactIndex {
     await writeFileAtomic(join(this.dir, chunkName(c, 'meta')), new Uint8Array(meta.buffer));
   }
 
-  /** The hit record of row r with `score`. */
-  hit(row: number, score: number): Hit {
-    const im = this.manifest.images[this.imageOf[row]];
-    const p = this.positionOf[row];
-    return { row, image: im.id, x: p % im.gridWidth, y: Math.floor(p / im.gridWidth), score };
-  }
-
   /** The k rows most similar to `query` by cosine (exact over the quantised rows), best first. */
   search(query: Float32Array, k: number): Hit[] {
     const top = new TopK(Math.max(1, Math.min(k, this.size)));
@@ -243,17 +155,6 @@ export class ExactIndex {
     return top.sorted().map(({ id, score }) => this.hit(id, score));
   }
 
-  /** The k best patches of one image from its heatmap (the scores heatmap() returned), best first. */
-  topOfHeatmap(imageId: string, scores: Float32Array, k: number): Hit[] {
-    const lookup = this.lookup(imageId); // grid position → row
-    const top = new TopK(Math.max(1, k));
-    for (let p = 0; p < scores.length; p++) {
-      const s = scores[p];
-      if (s > top.threshold) top.push(s, p); // NaN (no patch) never passes
-    }
-    return top.sorted().map(({ id, score }) => this.hit(lookup[id], score));
-  }
-
   /** heatmap() across worker threads (pool.ts); same values. */
   async heatmapAsync(imageId: string, query: Float32Array, pool: ScanPool | null = sharedScanPool()): Promise<Float32Array> {
     const im = this.image(imageId);
@@ -262,14 +163,7 @@ export class ExactIndex {
     const n = im.ranges.reduce((s, [, c]) => s + c, 0);
     const scores = new Float32Array(new SharedArrayBuffer(Math.max(1, n) * 4)); // (n,) in range order
     await pool.scores(this.rowsSpace, query, im.ranges, scores);
-    const out = new Float32Array(im.gridWidth * im.gridHeight).fill(NaN); // (gridHeight, gridWidth)
-    const pos = this.positionOf;
-    let o = 0;
-    for (const [s, c] of im.ranges) {
-      for (let i = 0; i < c; i++) out[pos[s + i]] = scores[o + i];
-      o += c;
-    }
-    return out;
+    return this.scatter(im, scores);
   }
 
   /** Start the scan threads and prepare them for this index (ScanPool.warm); a no-op without a pool. */
@@ -277,18 +171,9 @@ export class ExactIndex {
     if (pool && this.size > 0) await pool.warm(this.rowsSpace);
   }
 
-  /** grid position → row for one image (−1 where the image has no patch, e.g. background). */
-  lookup(imageId: string): Int32Array {
-    const ii = this.byId.get(imageId);
-    if (ii === undefined) throw new DinoscopeError('NOT_FOUND', `index: no image ${imageId}.`);
-    let l = this.lookups.get(ii);
-    if (!l) {
-      const im = this.manifest.images[ii];
-      l = new Int32Array(im.gridWidth * im.gridHeight).fill(-1);
-      for (const [s, n] of im.ranges) for (let r = s; r < s + n; r++) l[this.positionOf[r]] = r;
-      this.lookups.set(ii, l);
-    }
-    return l;
+  /** Row r's stored vector, dequantised (unit length up to quantisation error). */
+  vector(row: number, dst?: Float32Array): Float32Array {
+    return this.rowsSpace.vector(row, dst);
   }
 
   /** The stored (dequantised, unit) vector of patch (x, y) of an image, or null where it has none. */
@@ -315,21 +200,5 @@ export class ExactIndex {
       for (let i = 0; i < n; i++) out[pos[s + i]] = tmp[i];
     }
     return out;
-  }
-}
-
-async function readExactly(path: string, dst: Uint8Array, n: number): Promise<void> {
-  const fh = await open(path, 'r').catch((e: Error) => {
-    throw new DinoscopeError('CORRUPT', `${path}: index chunk missing (${e.message}).`);
-  });
-  try {
-    let got = 0;
-    while (got < n) {
-      const { bytesRead } = await fh.read(dst, got, n - got, got);
-      if (bytesRead === 0) throw new DinoscopeError('CORRUPT', `${path}: index chunk truncated at ${got} of ${n} bytes.`);
-      got += bytesRead;
-    }
-  } finally {
-    await fh.close();
   }
 }

@@ -50,6 +50,11 @@ export class RowSpace {
     }
   }
 
+  /** Forget every row (the memory stays allocated for the next ones): a scratch space reused per query. */
+  clear(): void {
+    this.count = 0;
+  }
+
   /** Quantise and append n float32 rows (n × dim, row-major); returns the first new row's index. */
   addFloat(src: Float32Array, n: number): number {
     const first = this.count;

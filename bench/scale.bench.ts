@@ -1,0 +1,211 @@
+// `npm run bench -- scale`: a feature set beyond RAM, searched from LanceDB (core/features/index/lance-*.ts).
+// R synthetic 384-d vectors with real cluster structure (CLUSTERS centres, each row its centre plus a
+// window of Gaussian noise, as search.bench.ts) are written as a search index on disk (int8 chunks, never
+// resident), then indexed in LanceDB (float16 table + IVF_RQ, R / 8192 partitions). Measures the build time,
+// query latency p50/p95 of the LanceDB-backed index (candidates re-scored exactly from the int8 rows),
+// recall@10 against exact search (ground truth: every row scanned once for all queries), peak RSS of this
+// process (VmHWM; the generation streams, so the peak is the build or the queries), and disk bytes per
+// vector; then a table extrapolating the per-vector costs to 10^8 and 10^9 rows.
+// Data lives in os.tmpdir()/dinoscope-scale-bench/R (reused when complete; delete it to start over).
+// Environment: DINOSCOPE_SCALE_ROWS (default 2·10^7), SCALE_QUERIES (100), SCALE_NPROBES (the index's
+// default, or a list such as 20,64: each is measured, the last one is reported), SCALE_K (10), SCALE_OVERSAMPLE
+// (candidates asked of LanceDB: max(oversample · k, k + 300); default 4).
+// Last line: `scale rows R p95_ms X recall10 Y rss_mb Z`.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gaussian, mulberry32 as rng } from '../core/common/random.js';
+import { chunkName, type IndexManifest, META_BYTES } from '../core/features/index/catalog.js';
+import { buildLanceStore } from '../core/features/index/lance-build.js';
+import { LanceIndex } from '../core/features/index/lance-index.js';
+import { quantizeRow } from '../core/features/index/quantize.js';
+import { RowSpace, strideFor } from '../core/features/index/rows.js';
+import { readStoreRecord } from '../core/features/index/store.js';
+import { TopK } from '../core/features/index/topk.js';
+import { DiskRows } from '../core/features/index/disk-rows.js';
+import { StoredCatalog } from '../core/features/index/catalog.js';
+import { fmtMachine } from './lib/machine.js';
+import { peakRssBytes } from './lib/rss.js';
+import { quantile } from './lib/stats.js';
+
+const D = 384;
+const CLUSTERS = 5000;
+const CHUNK = 262144;
+const PER_IMAGE = 1_000_000; // each image a 1000 × 1000 patch grid
+const R = Number(process.env.DINOSCOPE_SCALE_ROWS ?? 2e7);
+const QUERIES = Number(process.env.SCALE_QUERIES ?? 100);
+const K = Number(process.env.SCALE_K ?? 10);
+const OVERSAMPLE = process.env.SCALE_OVERSAMPLE ? Number(process.env.SCALE_OVERSAMPLE) : undefined;
+const NPROBES = process.env.SCALE_NPROBES ? process.env.SCALE_NPROBES.split(',').map(Number) : [undefined];
+const root = join(tmpdir(), 'dinoscope-scale-bench', String(R));
+const indexDir = join(root, 'index');
+const log = (s: string): void => void process.stderr.write(s + '\n');
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+
+function generator(): (i: number, dst: Float32Array, off: number) => void {
+  const g = gaussian(rng(11));
+  const centers = new Float32Array(CLUSTERS * D);
+  for (let i = 0; i < centers.length; i++) centers[i] = g() / Math.sqrt(D);
+  const noise = new Float32Array(1 << 20);
+  for (let i = 0; i < noise.length; i++) noise[i] = g() * 0.035;
+  return (i, dst, off) => {
+    const h = Math.imul(i ^ 0x9e3779b9, 0x85ebca6b) >>> 0;
+    const c = (h % CLUSTERS) * D;
+    const n = (Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0) % (noise.length - D);
+    for (let j = 0; j < D; j++) dst[off + j] = centers[c + j] + noise[n + j];
+  };
+}
+
+/** The search index of R rows written chunk by chunk (FORMAT: core/features/store/FORMAT.md), never resident. */
+async function writeIndex(): Promise<void> {
+  if (existsSync(join(indexDir, 'manifest.json'))) return;
+  log(`generating ${R} × ${D} rows into ${indexDir} …`);
+  const t = performance.now();
+  await mkdir(indexDir, { recursive: true });
+  const stride = strideFor(D);
+  const gen = generator();
+  const f = new Float32Array(D);
+  const rows = new Int8Array(CHUNK * stride);
+  const meta = new DataView(new ArrayBuffer(CHUNK * META_BYTES));
+  const chunks: number[] = [];
+  for (let s = 0, c = 0; s < R; s += CHUNK, c++) {
+    const n = Math.min(CHUNK, R - s);
+    rows.fill(0);
+    for (let i = 0; i < n; i++) {
+      gen(s + i, f, 0);
+      const r = s + i;
+      meta.setFloat32(i * META_BYTES, quantizeRow(f, 0, D, rows, i * stride, stride), true);
+      meta.setUint32(i * META_BYTES + 4, Math.floor(r / PER_IMAGE), true);
+      meta.setUint32(i * META_BYTES + 8, r % PER_IMAGE, true);
+    }
+    await writeFile(join(indexDir, chunkName(c, 'i8')), new Uint8Array(rows.buffer, 0, n * stride));
+    await writeFile(join(indexDir, chunkName(c, 'meta')), new Uint8Array(meta.buffer, 0, n * META_BYTES));
+    chunks.push(n);
+    if (c % 8 === 0) log(`  ${s + n} rows`);
+  }
+  const images = Array.from({ length: Math.ceil(R / PER_IMAGE) }, (_, i) => ({
+    id: `slide-${i}`,
+    gridWidth: 1000,
+    gridHeight: 1000,
+    ranges: [[i * PER_IMAGE, Math.min(PER_IMAGE, R - i * PER_IMAGE)] as [number, number]],
+  }));
+  const m: IndexManifest = {
+    format: 'dinoscope-index',
+    version: 1,
+    dim: D,
+    stride,
+    dtype: 'int8',
+    chunkRows: CHUNK,
+    rows: R,
+    chunks,
+    images,
+  };
+  await writeFile(join(indexDir, 'manifest.json'), JSON.stringify(m));
+  log(`  written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+}
+
+/** Exact top-K of every query: each row scanned once, all queries scored per piece. */
+function groundTruth(queries: Float32Array[]): Set<number>[] {
+  const cat = catalog!;
+  const rows = new DiskRows(indexDir, cat.manifest);
+  const space = new RowSpace(D);
+  const tops = queries.map(() => new TopK(K));
+  const piece = 65536;
+  const buf = new Int8Array(piece * cat.manifest.stride);
+  for (let s = 0; s < R; s += piece) {
+    const n = Math.min(piece, R - s);
+    rows.read(s, n, buf);
+    space.clear();
+    space.addQuantized(buf, cat.scales.subarray(s, s + n), n);
+    queries.forEach((q, i) => space.scanTop(space.setQuery(q), 0, n, tops[i], (r) => s + r));
+  }
+  rows.close();
+  return tops.map((t) => new Set(t.sorted().map((h) => h.id)));
+}
+
+function du(dir: string): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    total += e.isDirectory() ? du(p) : statSync(p).size;
+  }
+  return total;
+}
+
+let catalog: StoredCatalog | null = null;
+
+log(`scale bench: ${R} rows × ${D}, ${QUERIES} queries; ${fmtMachine()}; load ${load()}`);
+await writeIndex();
+let record = await readStoreRecord(indexDir);
+let buildS = NaN;
+if (!record || record.rows !== R) {
+  const t = performance.now();
+  record = await buildLanceStore(indexDir, root, { log: (l) => (l.includes('training') || /000000 of/.test(l) ? log(l) : undefined) });
+  buildS = (performance.now() - t) / 1000;
+  log(`LanceDB store built in ${buildS.toFixed(0)} s (load ${load()})`);
+} else log('LanceDB store reused from an earlier run (build time not measured in this run)');
+const rssAfterBuild = peakRssBytes(process.pid) ?? 0;
+catalog = await StoredCatalog.open(indexDir);
+const u = rng(5);
+const queryRows = Array.from({ length: QUERIES }, () => Math.floor(u() * R));
+const queries = queryRows.map((r) => {
+  const v = new Float32Array(D);
+  const row = new Int8Array(strideFor(D));
+  new DiskRows(indexDir, catalog!.manifest).read(r, 1, row);
+  for (let j = 0; j < D; j++) v[j] = row[j] * catalog!.scales[r];
+  return v;
+});
+let t = performance.now();
+const truth = groundTruth(queries);
+log(`ground truth (exact scan of every row for ${QUERIES} queries) in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+catalog = null;
+
+let last = { p95: NaN, recall: NaN };
+for (const nprobes of NPROBES) {
+  const idx = await LanceIndex.openStore(indexDir, root, record, { nprobes, oversample: OVERSAMPLE });
+  await idx.warm();
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < QUERIES; i++) {
+    t = performance.now();
+    const hits = await idx.searchAsync(queries[i], K);
+    times.push(performance.now() - t);
+    found += hits.filter((h) => truth[i].has(h.row)).length;
+  }
+  const recall = found / (QUERIES * K);
+  last = { p95: quantile(times, 0.95), recall };
+  log(
+    `nprobes ${idx.nprobes} of ${record.index?.partitions ?? 0} partitions, ${idx.oversample}× candidates: ` +
+      `p50 ${quantile(times, 0.5).toFixed(1)} ms, p95 ${last.p95.toFixed(1)} ms, recall@${K} ${recall.toFixed(3)} (load ${load()})`,
+  );
+  idx.close();
+}
+const peak = peakRssBytes(process.pid) ?? 0;
+const lanceBytes = du(join(root, 'lancedb'));
+const int8Bytes = du(indexDir);
+const perVec = {
+  buildUs: (buildS * 1e6) / R,
+  lanceB: lanceBytes / R,
+  int8B: int8Bytes / R,
+  residentB: 12, // the catalog: scale, image, position
+};
+log(`peak RSS ${(peak / 1e6).toFixed(0)} MB (after the build ${(rssAfterBuild / 1e6).toFixed(0)} MB)`);
+log(
+  `disk: LanceDB ${(lanceBytes / 1e9).toFixed(2)} GB (${perVec.lanceB.toFixed(0)} B/vector), int8 index ${(int8Bytes / 1e9).toFixed(2)} GB (${perVec.int8B.toFixed(0)} B/vector)`,
+);
+log('');
+log('rows      build (this machine) disk (LanceDB + int8)  resident catalog');
+for (const n of [R, 1e8, 1e9]) {
+  const build = Number.isFinite(buildS) ? `${((perVec.buildUs * n) / 3.6e9).toFixed(1)} h` : 'n/a';
+  log(
+    `${n.toExponential(1).padEnd(9)} ${build.padEnd(20)} ${(((perVec.lanceB + perVec.int8B) * n) / 1e9).toFixed(0).padStart(6)} GB              ${((perVec.residentB * n) / 1e9).toFixed(2)} GB`,
+  );
+}
+log('(linear in rows from the measured per-vector costs; the IVF training grows a little faster than linear)');
+process.stdout.write(
+  `scale rows ${R} p95_ms ${last.p95.toFixed(1)} recall10 ${last.recall.toFixed(3)} rss_mb ${(peak / 1e6).toFixed(0)}\n`,
+);

@@ -1,0 +1,119 @@
+// The LanceDB-backed index against the in-memory exact index on real files: a few thousand clustered
+// vectors in several images, indexed by a real LanceDB (IVF_RQ), queried with the exact re-ranking.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusteredVectors } from '../synthetic.js';
+import { ExactIndex } from './exact.js';
+import { buildLanceStore } from './lance-build.js';
+import { LanceIndex } from './lance-index.js';
+import { openSearchIndex } from './open.js';
+import { describeStore, readStoreRecord } from './store.js';
+
+const D = 384;
+const IMAGES = 4;
+const GRID = 40; // 40 × 40 patches an image, 1600 rows each: 6400 rows
+let dir: string;
+let exact: ExactIndex;
+let lance: LanceIndex;
+let vectors: Float32Array;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dinoscope-lance-'));
+  const indexDir = join(dir, 'index');
+  vectors = clusteredVectors(IMAGES * GRID * GRID, D, 40, 0.06, 5).vectors;
+  exact = await ExactIndex.create(indexDir, D, 2048); // several chunk files
+  for (let i = 0; i < IMAGES; i++) {
+    const n = GRID * GRID;
+    await exact.append({
+      image: `img-${i}`,
+      gridWidth: GRID,
+      gridHeight: GRID,
+      positions: Uint32Array.from({ length: n }, (_, p) => p),
+      vectors: vectors.subarray(i * n * D, (i + 1) * n * D),
+    });
+  }
+  await buildLanceStore(indexDir, dir, { partitions: 16 });
+  const opened = await openSearchIndex(indexDir, dir);
+  expect(opened.store).toBe('lancedb');
+  lance = opened as LanceIndex;
+  lance.nprobes = 4; // of 16 partitions: candidates come from a quarter of the rows, as in a large set
+}, 180_000);
+
+afterAll(async () => {
+  lance?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('LanceDB-backed index', () => {
+  it('records its store and holds every row', async () => {
+    const rec = await readStoreRecord(join(dir, 'index'));
+    expect(rec).toMatchObject({ store: 'lancedb', uri: null, rows: IMAGES * GRID * GRID, index: { type: 'IVF_RQ', partitions: 16 } });
+    expect(lance.size).toBe(exact.size);
+  });
+
+  it('finds the exact top-10 (recall ≥ 0.95) with scores equal to the exact index', async () => {
+    let found = 0;
+    let total = 0;
+    for (let qi = 0; qi < 40; qi++) {
+      const row = (qi * 157) % exact.size;
+      const q = exact.vector(row);
+      const want = exact.search(q, 10);
+      const got = await lance.searchAsync(q, 10);
+      expect(got).toHaveLength(10);
+      const scoreOf = new Map(want.map((h) => [h.row, h.score]));
+      const exactScore = new Map(exact.search(q, exact.size).map((h) => [h.row, h.score]));
+      for (const h of got) {
+        // Every returned row carries the exact index's score for it, bit for bit.
+        expect(h.score).toBe(exactScore.get(h.row));
+        if (scoreOf.has(h.row)) found++;
+      }
+      total += want.length;
+    }
+    expect(found / total).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('leaves one image out when asked, and draws the same heatmap as the exact index', async () => {
+    const q = exact.vector(5);
+    const others = await lance.searchOthersAsync(q, 20, 'img-0');
+    expect(others.length).toBe(20);
+    expect(others.every((h) => h.image !== 'img-0')).toBe(true);
+    const want = await exact.searchOthersAsync(q, 20, 'img-0', null);
+    const wanted = new Set(want.map((h) => h.row));
+    expect(others.filter((h) => wanted.has(h.row)).length).toBeGreaterThanOrEqual(19);
+    for (const id of ['img-0', 'img-3']) expect(await lance.heatmapAsync(id, q)).toEqual(exact.heatmap(id, q));
+  });
+
+  it('reads the stored vectors and the catalog as the exact index does', () => {
+    for (const r of [0, 2047, 2048, 6399]) expect(lance.vector(r)).toEqual(exact.vector(r));
+    expect(lance.lookup('img-2')).toEqual(exact.lookup('img-2'));
+    expect(Array.from(lance.positionOf.subarray(0, exact.size))).toEqual(Array.from(exact.positionOf.subarray(0, exact.size)));
+  });
+
+  it('scans rows added after the build exactly, and says so', async () => {
+    const indexDir = join(dir, 'index');
+    expect(await describeStore(indexDir)).toEqual({ store: 'lancedb', reason: `LanceDB, ${exact.size} rows in its table` });
+    const extra = clusteredVectors(100, D, 3, 0.06, 9).vectors;
+    await exact.append({
+      image: 'img-new',
+      gridWidth: 10,
+      gridHeight: 10,
+      positions: Uint32Array.from({ length: 100 }, (_, p) => p),
+      vectors: extra,
+    });
+    const grown = (await openSearchIndex(indexDir, dir)) as LanceIndex;
+    try {
+      expect(grown.tailRows).toBe(100);
+      const q = exact.vector(exact.size - 7);
+      const got = await grown.searchAsync(q, 5);
+      expect(got).toEqual(exact.search(q, 5));
+      expect(got[0]).toMatchObject({ image: 'img-new', x: 3, y: 9 });
+      expect((await describeStore(indexDir)).reason).toBe(
+        `LanceDB, ${exact.size - 100} rows in its table; 100 rows added since are scanned exactly until dinoscope index is run again`,
+      );
+    } finally {
+      grown.close();
+    }
+  });
+});
