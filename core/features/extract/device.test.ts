@@ -117,7 +117,7 @@ describe('extraction device', () => {
     );
     expect(warnings[0]).not.toMatch(/webgpu unavailable|Failed to get a WebGPU adapter|onnxruntime_src|BackendVk/);
     // Every other line is one of extraction's own (context, progress, per-image): nothing native got through.
-    expect(lines.filter((l) => l !== warnings[0] && !/^(context: |extract: \d|.*tex\.png: )/.test(l))).toEqual([]);
+    expect(lines.filter((l) => l !== warnings[0] && !/^(context: |extract: \d|extract: search index: |.*tex\.png: )/.test(l))).toEqual([]);
     const s = JSON.parse(r.stdout) as ExtractSummary;
     expect(s.provider).toBe('cpu');
     expect(s.warnings).toEqual([warnings[0]]);
