@@ -17,7 +17,6 @@ import { ProjectPage } from './pages/project.js';
 import { TrainPage } from './pages/train.js';
 import { ViewerPage } from './pages/viewer.js';
 import { chromiumMissing, launchChromium } from './support/browser.js';
-import { buildCliAndRenderer } from './support/build.js';
 import { callApi, startServe, type RunningServe } from './support/serve.js';
 import { endSession } from './support/session.js';
 
@@ -80,7 +79,6 @@ describe.skipIf(skip !== null)('serve host for a team (two browsers, Chromium)',
     const p = await importedProject(dir, paths); // dir/project, DINOSCOPE_HOME dir/home
     names = p.names;
     await p.service.close();
-    buildCliAndRenderer();
     serve = await startServe(join(dir, 'project'), join(dir, 'home'));
     browser = await launchChromium();
   });

@@ -9,7 +9,7 @@
 // JPEG 2000 codec, whose Emscripten loader reads its .wasm from beside its own .js file.
 import { build as esbuild } from 'esbuild';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { cjsImportMeta } from './cjs-import-meta.mjs';
 
@@ -95,11 +95,31 @@ if (want('electron') && existsSync('electron/main/main.ts')) {
   });
 }
 if (want('renderer') && existsSync('renderer/vite.config.ts')) {
-  rmSync('dist/renderer', { recursive: true, force: true });
+  // Built beside dist/renderer and swapped in when complete, so a host serving the old UI meanwhile never finds
+  // it half-deleted (vite empties its output folder first).
+  const next = `dist/renderer.next-${process.pid}`;
+  const old = `dist/renderer.old-${process.pid}`;
+  rmSync(next, { recursive: true, force: true });
   const r = spawnSync(
     process.execPath,
-    ['node_modules/vite/bin/vite.js', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'],
+    [
+      'node_modules/vite/bin/vite.js',
+      'build',
+      '--config',
+      'renderer/vite.config.ts',
+      '--logLevel',
+      'warn',
+      '--outDir',
+      resolve(next),
+      '--emptyOutDir',
+    ],
     { stdio: 'inherit' },
   );
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  if (r.status !== 0) {
+    rmSync(next, { recursive: true, force: true });
+    process.exit(r.status ?? 1);
+  }
+  if (existsSync('dist/renderer')) renameSync('dist/renderer', old);
+  renameSync(next, 'dist/renderer');
+  rmSync(old, { recursive: true, force: true });
 }
