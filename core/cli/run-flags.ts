@@ -13,6 +13,21 @@ import { flagNumber, flagValue, parseArgs, type CliIo, type ParsedArgs } from '.
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 import { PRECISION_REQUESTS, type PrecisionRequest } from '../train/precision.js';
 
+/** The flags readRunFlags reads, which every run command takes (each adds its own). */
+export const RUN_FLAGS = [
+  'project',
+  'steps',
+  'minutes',
+  'resume',
+  'checkpoint-minutes',
+  'run',
+  'threads',
+  'device',
+  'data',
+  'precision',
+  'overrides',
+] as const;
+
 export interface RunFlags {
   flags: ParsedArgs['flags'];
   projectDir: string;

@@ -9,23 +9,9 @@ import { runAdapt } from '../../train/adapt.js';
 import { PRESET_INFO, type PresetName } from '../../train/config.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
-import { loopOptions, readRunFlags, reportRun, withRuntime } from '../run-flags.js';
+import { loopOptions, readRunFlags, reportRun, RUN_FLAGS, withRuntime } from '../run-flags.js';
 
-const KNOWN = new Set([
-  'project',
-  'model',
-  'preset',
-  'steps',
-  'minutes',
-  'resume',
-  'checkpoint-minutes',
-  'run',
-  'threads',
-  'device',
-  'data',
-  'precision',
-  'overrides',
-]);
+const KNOWN = new Set<string>([...RUN_FLAGS, 'model', 'preset']);
 const ADAPT = PRESET_INFO.filter((p) => p.stage === 'adapt').map((p) => p.name);
 
 export const adaptCommand: Command = {

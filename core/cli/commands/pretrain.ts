@@ -11,25 +11,9 @@ import { pretrainRoute, routeOverrides } from '../../train/route.js';
 import { runPretrain } from '../../train/run.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
-import { loopOptions, mergeOverrides, readRunFlags, reportRun, withRuntime } from '../run-flags.js';
+import { loopOptions, mergeOverrides, readRunFlags, reportRun, RUN_FLAGS, withRuntime } from '../run-flags.js';
 
-const KNOWN = new Set([
-  'project',
-  'preset',
-  'from',
-  'from-scratch',
-  'steps',
-  'minutes',
-  'resume',
-  'checkpoint-minutes',
-  'run',
-  'threads',
-  'device',
-  'data',
-  'precision',
-  'overrides',
-  'tiny',
-]);
+const KNOWN = new Set<string>([...RUN_FLAGS, 'preset', 'from', 'from-scratch', 'tiny']);
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
