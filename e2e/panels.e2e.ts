@@ -3,6 +3,8 @@
 // - a folder path typed while the dialog's first listing is still on its way is kept: the project is
 //   created there, not in the home folder the listing arrives with (a slow host, held here by delaying
 //   the real listDirectory answer until the path is typed);
+// - a folder entered (typed, Enter) while that first listing is on its way stays shown when the first
+//   listing arrives after it;
 // - Escape closes the topmost floating panel: the Extract panel; the file browser over the Models panel
 //   first, then the Models panel; the Train panel.
 // Screenshots go to $E2E_SHOTS when it is set.
@@ -45,6 +47,41 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
   const shot = async (name: string): Promise<void> => {
     if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
   };
+
+  it('a folder entered while the first listing is on its way stays shown when that listing arrives last', async () => {
+    if (skip) return;
+    await page.goto(serve.url);
+    await page.getByTestId('start-screen').waitFor();
+    // Hold the first listing (of HOME) until the entered folder's listing is shown, then let it arrive.
+    let release!: () => void;
+    const entered = new Promise<void>((r) => (release = r));
+    let held = 0;
+    let firstAnswered!: () => void;
+    const first = new Promise<void>((r) => (firstAnswered = r));
+    await page.route('**/api/call/listDirectory', async (route: Route) => {
+      if (held++ > 0) return route.continue();
+      await entered;
+      const response = await route.fetch();
+      await route.fulfill({ response });
+      firstAnswered();
+    });
+    await page.getByTestId('create-project').click();
+    const dialog = new FileBrowserPage(page);
+    await dialog.root.waitFor();
+    const folder = join(dir, 'entered');
+    await mkdir(join(folder, 'inside'), { recursive: true });
+    await dialog.goTo(folder);
+    release();
+    await first;
+    // Let the late answer reach the page's script before looking.
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100))));
+    await page.locator(`[data-testid="fb-list"][data-path="${folder}"][data-loading="false"]`).waitFor({ timeout: 2000 });
+    await expect(dialog.root.getByTestId('fb-path').inputValue()).resolves.toBe(folder);
+    await expect(dialog.entry('inside').count()).resolves.toBe(1);
+    await page.unroute('**/api/call/listDirectory');
+    await dialog.root.getByTestId('fb-cancel').click();
+    expect(consoleErrors).toEqual([]);
+  });
 
   it('New project: a path typed before the first folder listing arrives is where the project is created', async () => {
     if (skip) return;
