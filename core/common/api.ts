@@ -30,6 +30,26 @@ export interface ImageMetadata {
   vendor: Record<string, string>;
   /** What the reader ignored in the file and why (e.g. an implausible stated resolution); absent when none. */
   warnings?: string[];
+  /** The file's channels when it is multi-channel (fluorescence: OME-TIFF, OME-Zarr), in file order;
+   * absent for RGB/brightfield images, whose pixels are readRegion's RGB. */
+  channels?: ChannelInfo[];
+}
+
+/** Sample type of a multi-channel image's channels as stored in the file. */
+export type ChannelSampleType = 'uint8' | 'uint16' | 'float32';
+
+/** One channel of a multi-channel image, as the file's metadata states it. */
+export interface ChannelInfo {
+  /** OME Channel Name, or "Channel N" (1-based) where the file names none. */
+  name: string;
+  /** The file's display colour (OME Channel Color), as 0–255 RGB; null where the file states none. */
+  color: [number, number, number] | null;
+  /** Emission wavelength in nm where the file states it, else null. */
+  emissionNm: number | null;
+  sampleType: ChannelSampleType;
+  /** The nominal value range of the sample type: [0, 255], [0, 65535]; float32: the file's stated or
+   * observed range (a first guess before a histogram is taken). */
+  range: [number, number];
 }
 
 export type ImageStatus = 'ok' | 'missing' | 'unsupported' | 'corrupt' | 'caching';

@@ -9,6 +9,15 @@ export interface RgbImage {
   height: number;
 }
 
+/** Samples of every channel of a region, planar: data[c * width * height + y * width + x], in the file's own
+ * units (integers as stored, floats as stored; no scaling). channels === meta.channels.length. */
+export interface ChannelImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
 export interface ImageReader {
   readonly path: string;
   readonly meta: ImageMetadata;
@@ -17,6 +26,13 @@ export interface ImageReader {
    * The rectangle may extend past the image: those pixels are white (255), as on a glass slide.
    */
   readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage>;
+  /**
+   * Multi-channel readers only (meta.channels set): every channel's samples of the rectangle, as
+   * readRegion's. Past the image the samples are 0 (a dark background, as in fluorescence). readRegion of
+   * such a reader returns a default composite (each channel in its colour, auto-contrasted), so every
+   * RGB consumer keeps working.
+   */
+  readChannels?(level: number, x: number, y: number, width: number, height: number): Promise<ChannelImage>;
   close(): Promise<void>;
 }
 
