@@ -72,6 +72,15 @@ describe('run length', () => {
     expect(reports.map((r) => r.step)).toEqual(reports.map((_, i) => i + 1));
   }, 180_000);
 
+  it('a minutes budget spent before a step was timed stops after the first step and says so, not "NaN s/step"', async () => {
+    const lines: string[] = [];
+    // 6 ms: spent during the first step, which is a warm-up and not timed, so there is no speed to show.
+    const summary = await runPretrain(project, { name: 'spent', overrides, minutes: 0.0001, log: (l) => lines.push(l) });
+    expect([summary.status, summary.steps, summary.totalSteps]).toEqual(['done', 1, 1]);
+    expect(lines.filter((l) => /NaN/.test(l))).toEqual([]);
+    expect(lines).toContain('pretrain: the 0.0001 min budget was spent before a step was timed (the first is a warm-up) → stopping at step 1');
+  }, 120_000);
+
   it('extending a finished run by N steps continues its state and schedule: the same as one run of that plan', async () => {
     const first = await runPretrain(project, { name: 'ext', overrides, steps: 4 });
     expect([first.status, first.steps]).toEqual(['done', 4]);

@@ -299,6 +299,14 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   }
 }
 
+/** The log line of a minutes budget's new step count. A budget spent before a step was timed (the first
+ * step is a warm-up and is not counted) has no speed to show: the line says so instead of "NaN s/step". */
+function budgetLine(stage: TrainStage, secondsPerStep: number, steps: number, minutes: number, firstPlan: boolean): string {
+  if (!Number.isFinite(secondsPerStep))
+    return `${stage}: the ${minutes} min budget was spent before a step was timed (the first is a warm-up) → stopping at step ${steps}`;
+  return `${stage}: ${secondsPerStep.toFixed(2)} s/step now → ${steps} steps in ${minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`;
+}
+
 /** The steps, checkpoints and run records of a started (or resumed) run; the caller closes the trainer. */
 async function loop(
   project: Project,
@@ -383,9 +391,7 @@ async function loop(
           const sps = budget.secondsPerStep();
           stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: Math.min(budget.iterations - 1, 8), replans };
           rec = { ...rec, totalSteps: trainer.config.steps };
-          log(
-            `${trainer.config.stage}: ${sps.toFixed(2)} s/step now → ${trainer.config.steps} steps in ${stepsFrom.minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`,
-          );
+          log(budgetLine(trainer.config.stage, sps, trainer.config.steps, stepsFrom.minutes, firstPlan));
         }
       }
       const recent = times.slice(-10);
