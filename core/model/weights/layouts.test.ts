@@ -2,29 +2,19 @@
 // tiny random ViTs in the original layout and converts them the way transformers' and timm's own code does;
 // every import must give back the original tensors (timm: an exactly equivalent fold of positions).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vitConfig } from '../config.js';
+import { PYTHON, hasTorch as torchInstalled } from '../fixtures/has-torch.js';
 import { initParams, paramSpecs } from '../params.js';
 import { exportWeights, hfConfigJson } from './export.js';
 import { inspectWeights, loadWeights } from './import.js';
 import { readSafetensors, writeSafetensors, type WeightTensor } from './safetensors.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../../../scripts/fixtures/weights_layouts_fixture.py');
-const hasTorch =
-  existsSync(PYTHON) &&
-  (() => {
-    try {
-      execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+const hasTorch = torchInstalled();
 
 let dir: string;
 beforeAll(async () => {

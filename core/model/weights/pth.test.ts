@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobRegistry } from '../../jobs/registry.js';
+import { hasTorch as torchInstalled } from '../fixtures/has-torch.js';
 import { PTH_FIXTURE_CONFIG, pthFixtureWeights } from '../fixtures/pth-source.js';
 import { ModelManager } from '../manager/manager.js';
 import { exportWeights } from './export.js';
@@ -21,7 +22,7 @@ import { SafetensorsFile } from './safetensors.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/pth');
 const SCRIPT = join(import.meta.dirname, '../../../scripts/fixtures/pth_fixture.py');
-const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const hasTorch = torchInstalled();
 
 let root: string;
 beforeAll(async () => {

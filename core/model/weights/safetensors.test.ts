@@ -5,21 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DinoscopeError } from '../../common/errors.js';
+import { PYTHON, hasTorch as torchInstalled } from '../fixtures/has-torch.js';
 import { floatToBf16, floatToHalf, halfToFloat, bf16ToFloat } from '../../common/half.js';
 import { readSafetensors, SafetensorsFile, writeSafetensors } from './safetensors.js';
 
-const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, '../../../scripts/fixtures/safetensors_fixture.py');
-const hasTorch =
-  existsSync(PYTHON) &&
-  (() => {
-    try {
-      execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+const hasTorch = torchInstalled();
 
 interface Expected {
   [name: string]: { shape: number[]; values: number[] };
