@@ -10,6 +10,7 @@ import { loadWeights } from '../../model/weights/import.js';
 import { type Overrides, trainConfig } from '../config.js';
 import { type BatchSource } from '../trainer.js';
 import { synthBatch as synth } from '../fixtures/synth-batch.js';
+import { textureProject } from '../fixtures/texture-project.js';
 import { type CapiStepReport, CapiTrainer } from './trainer.js';
 
 const B = 2;
@@ -118,4 +119,20 @@ describe('CapiTrainer', () => {
     }
     expect(w.tensors.size).toBe(tb.size);
   }, 180_000);
+
+  it("trains on a project's images (crop workers), and fixes its length after it started", async () => {
+    const project = await textureProject(dir, join(dir, 'project'));
+    const tr = await CapiTrainer.forProject(trainConfig('capi', { ...tiny, steps: 100 }), project);
+    try {
+      const r = [await tr.step(), await tr.step()];
+      tr.setTotalSteps(3);
+      r.push(await tr.step());
+      expect(r.map((x) => x.step)).toEqual([1, 2, 3]);
+      for (const x of r) expect(Number.isFinite(x.losses.total)).toBe(true);
+      expect(tr.completedSteps).toBe(tr.config.steps);
+      expect(r[2].schedule.lr).toBeGreaterThan(0);
+    } finally {
+      await tr.close();
+    }
+  }, 120_000);
 });

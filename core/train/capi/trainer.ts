@@ -12,10 +12,12 @@ import { type Feed, type RuntimeOptions, StepRunner } from '../../graph/runtime.
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../../model/config.js';
 import { Rng, fromGraphLayout, toGraphLayout } from '../../model/params.js';
-import { loadWeights } from '../../model/weights/import.js';
+import { inspectWeights, loadWeights } from '../../model/weights/import.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { type TrainHardware } from '../../common/api.js';
-import { type TrainConfig, scratchViT } from '../config.js';
+import { type TrainConfig, scratchViT, withSteps } from '../config.js';
+import { projectRunData } from '../data.js';
+import type { Project } from '../../project/project.js';
 import { trainRuntime } from '../device.js';
 import { copyTensor } from '../initial.js';
 import { scalar } from '../step-batch.js';
@@ -62,8 +64,15 @@ export class CapiTrainer {
   private readonly layouts: ReturnType<typeof capiLayouts>;
   private readonly freqs: Float64Array;
 
+  private cfg: TrainConfig;
+
+  /** The run's config, deeply frozen; replaced as a whole by setTotalSteps. */
+  get config(): TrainConfig {
+    return this.cfg;
+  }
+
   private constructor(
-    readonly config: TrainConfig,
+    config: TrainConfig,
     readonly vit: ViTConfig,
     readonly predictor: PredictorConfig,
     private readonly spec: CapiSpec,
@@ -75,6 +84,7 @@ export class CapiTrainer {
     private readonly ema: StepRunner,
     step: number,
   ) {
+    this.cfg = config;
     this.stepIndex = step;
     this.layouts = capiLayouts(vit, predictor);
     this.freqs = ropeFreqs(vit.dim / vit.heads);
@@ -97,6 +107,23 @@ export class CapiTrainer {
     const teacher = new Map([...params].filter(([k]) => !k.startsWith('predictor/')).map(([k, t]) => [k, copyTensor(t)]));
     const student = new Map([...params].filter(([k]) => !k.startsWith('clustering/')));
     return CapiTrainer.build(config, vit, data, opts, { step: 0, config, vit, student, teacher, optimizer: new Map() });
+  }
+
+  /** A new run on a project's images (its crop workers are closed with the trainer). */
+  static async forProject(config: TrainConfig, project: Project, opts: CapiTrainerOptions = {}): Promise<CapiTrainer> {
+    const patch = config.model.from ? (await inspectWeights(config.model.from)).config.patchSize : scratchViT(config).patchSize;
+    const { data } = await projectRunData(config, patch, project, { step: 0 }, opts.log);
+    try {
+      return await CapiTrainer.create(config, data, opts);
+    } catch (e) {
+      await data.close();
+      throw e;
+    }
+  }
+
+  /** Fixes the run's length (every schedule's horizon), e.g. once a time budget's first steps are timed. */
+  setTotalSteps(steps: number): void {
+    this.cfg = withSteps(this.cfg, steps);
   }
 
   /** Continues the run saved in `dir`; `data` must yield the batches from the checkpoint's step on. */
