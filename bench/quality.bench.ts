@@ -12,7 +12,9 @@
 // methods: `random` (the Quick preset's ViT at its seeded init), `pixels-stats` (mean + std of each colour
 // channel per patch) and `pixels-tiny` (the patch averaged to 4 × 4 × 3), both z-scored per dimension, and
 // `quick` after each training budget (a `runPretrain` with --minutes M on this machine, the user's path:
-// the step count follows the measured speed; the teacher is evaluated). ViT features: final-norm patch tokens
+// the step count follows the measured speed; the teacher is evaluated), and `capi` (the CAPI preset's run,
+// core/train/capi, on the same project for the same minutes: its step count from its first timed steps, the
+// EMA teacher's encoder evaluated; not yet a `runPretrain` preset). ViT features: final-norm patch tokens
 // of the whole slide in one pass (32 × 32 tokens, as the app extracts an image this size).
 // Environment: DINOSCOPE_QUALITY_MINUTES (default "2,4,8,16"), DINOSCOPE_QUALITY_SEEDS (default "0"; runs and
 // random inits per seed, figures are means over seeds), BENCH_THREADS (2), DINOSCOPE_QUALITY_WRITE=0 to leave
@@ -34,6 +36,7 @@ import { scratchViT, trainConfig } from '../core/train/config.js';
 import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
 import { HELD_OUT_CLASS_COUNT, type HeldOutSpec, heldOutSlide, patchLabel, writeHeldOutSlides } from '../core/train/quality/held-out.js';
 import { checkpointDir, runPretrain } from '../core/train/run.js';
+import { CapiTrainer } from '../core/train/capi/trainer.js';
 import { linePlot, type PlotSeries } from './lib/line-plot.js';
 import { fmtMachine } from './lib/machine.js';
 import { adjustedRandIndex, pixelFeatures, zScore } from './lib/quality-metrics.js';
@@ -129,6 +132,35 @@ function pixelBaselines(): { stats: Float32Array; tiny: Float32Array } {
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
+/**
+ * A CAPI run of `minutes` on `project` (counted from the start of the first step, as runPretrain's budget):
+ * after 4 steps the length is fixed from the mean of steps 2–4 (the first compiles the graphs), so the
+ * schedules end with the budget; the run stops early if the time is up. Returns the EMA teacher's encoder.
+ */
+async function capiRun(project: Project, minutes: number, seed: number): Promise<{ steps: number; vit: ViTConfig; weights: ModelWeights }> {
+  const tr = await CapiTrainer.forProject(trainConfig('capi', { seed, steps: 1000, runtime: { threads: THREADS } }), project);
+  try {
+    const budget = minutes * 60_000;
+    const start = performance.now();
+    const times: number[] = [];
+    while (tr.completedSteps < tr.config.steps) {
+      const t = performance.now();
+      const r = await tr.step();
+      if (r.step > 1) times.push(performance.now() - t);
+      const elapsed = performance.now() - start;
+      if (r.step === 4) tr.setTotalSteps(Math.max(4, 4 + Math.floor((budget - elapsed) / mean(times))));
+      if (r.step % 25 === 0)
+        log(
+          `  capi step ${r.step}/${tr.config.steps}: loss ${r.losses.capi.toFixed(3)} clustering ${r.losses.clustering.toFixed(3)} target H ${r.targetEntropy.toFixed(3)}`,
+        );
+      if (elapsed > budget) break;
+    }
+    return { steps: tr.completedSteps, vit: tr.vit, weights: Object.fromEntries(await tr.teacherBackbone()) };
+  } finally {
+    await tr.close();
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   log(`quality: ${fmtMachine()}; load ${load()}; budgets ${MINUTES.join(', ')} min; seeds ${SEEDS.join(', ')}; ${THREADS} threads`);
@@ -152,6 +184,8 @@ async function main(): Promise<void> {
     for (const minutes of MINUTES) {
       const scores: Score[] = [];
       const steps: number[] = [];
+      const capi: Score[] = [];
+      const capiSteps: number[] = [];
       const loadBefore = load();
       for (const seed of SEEDS) {
         const project = await Project.create(join(dir, `p-${minutes}-${seed}`));
@@ -187,8 +221,17 @@ async function main(): Promise<void> {
         );
         scores.push(sc);
         steps.push(s.steps);
+        const t1 = performance.now();
+        const c = await capiRun(project, minutes, seed);
+        const cs = score(await vitFeatures(c.vit, c.weights), c.vit.dim, seed);
+        log(
+          `quality: capi ${minutes} min seed ${seed}: ${c.steps} steps in ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${load()}), p@10 ${cs.p10.toFixed(3)} ARI ${cs.ari.toFixed(3)}`,
+        );
+        capi.push(cs);
+        capiSteps.push(c.steps);
       }
       rows.push({ method: 'quick', minutes, steps: Math.round(mean(steps)), scores, load: `${loadBefore} → ${load()}` });
+      rows.push({ method: 'capi', minutes, steps: Math.round(mean(capiSteps)), scores: capi, load: `${loadBefore} → ${load()}` });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -206,13 +249,18 @@ async function main(): Promise<void> {
     ),
   ];
   for (const l of table) out(l);
-  const floor = Math.max(...rows.filter((r) => r.method !== 'quick').map(p10));
+  const floor = Math.max(...rows.filter((r) => r.method !== 'quick' && r.method !== 'capi').map(p10));
   const eight = rows.find((r) => r.method === 'quick' && r.minutes === 8);
   const x = eight ? p10(eight) : NaN;
 
   if (WRITE) {
     const quick = rows.filter((r) => r.method === 'quick');
+    const capiRows = rows.filter((r) => r.method === 'capi');
     const series: PlotSeries[] = [
+      {
+        colour: [230, 140, 20],
+        points: [[0, p10(rows.find((r) => r.method === 'random')!)], ...capiRows.map((r) => [r.minutes!, p10(r)] as const)],
+      },
       {
         colour: [200, 40, 40],
         points: [[0, p10(rows.find((r) => r.method === 'random')!)], ...quick.map((r) => [r.minutes!, p10(r)] as const)],
@@ -244,7 +292,7 @@ async function main(): Promise<void> {
       '',
       ...table,
       '',
-      '![p@10 across slides against training minutes: the Quick runs in red (minute 0 = random init), dashed: patch mean + std (blue), tiny image (green), random init (grey)](quality/quality-bench.png)',
+      '![p@10 across slides against training minutes: the Quick runs in red and the CAPI runs in orange (minute 0 = random init), dashed: patch mean + std (blue), tiny image (green), random init (grey)](quality/quality-bench.png)',
       '<!-- quality-bench:end -->',
     ].join('\n');
     const re = /<!-- quality-bench:start[\s\S]*?<!-- quality-bench:end -->/;

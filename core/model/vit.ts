@@ -11,7 +11,7 @@ import { type Graph } from '../graph/graph.js';
 import { add, mul, sqrt, sub, where } from '../graph/ops/elementwise.js';
 import { layerNorm } from '../graph/ops/nn.js';
 import { reduceSum } from '../graph/ops/reduce.js';
-import { concat, expand, reshape, slice } from '../graph/ops/shape.js';
+import { concat, expand, gather, reshape, slice } from '../graph/ops/shape.js';
 import { type Dim, dimAdd, dimEq, dimFloorDiv, dimMul } from '../graph/sym.js';
 import { type DType, type HostTensor, type Tensor } from '../graph/tensor.js';
 import { type ViTConfig, patchGrid } from './config.js';
@@ -28,6 +28,12 @@ export interface ViTBuildOptions {
   params?: ViTParams;
   /** (B, N) bool (true = masked) or float in [0, 1]: masked patches become mask_token before any position info. */
   masks?: Tensor;
+  /**
+   * (B·V,) int64 flat indices into the B·N patches of the patches the encoder keeps (V per image, each
+   * image's in order): the others are dropped after the position embedding (CAPI's student sees only its
+   * visible patches). `patches` is then (B, V, D). DINOv2 style only (RoPE tables are per grid).
+   */
+  visible?: Tensor;
   /** Training mode: RoPE augmentation draws (depth, 5) per block (rope.ts). Absent: inference (no augmentation). */
   training?: { ropeAug?: Tensor };
   /** Extra outputs. */
@@ -102,12 +108,21 @@ function applyMasks(x: Tensor, masks: Tensor, maskToken: Tensor): Tensor {
   return add(x, mul(m, sub(maskToken, x))); // x + m·(mask_token − x): differentiable in m
 }
 
+/** The patches x (B, N, D) at the flat indices `visible` (B·V,) into B·N, as (B, V, D). */
+function keepVisible(x: Tensor, visible: Tensor): Tensor {
+  const [B, N, D] = x.shape;
+  const n = visible.shape[0];
+  if (visible.rank !== 1 || n % B) throw new Error(`buildViT: visible ${visible} must be (B·V,) for ${B} images`);
+  return reshape(gather(reshape(x, [B * N, D]), visible, 0), [B, n / B, D]);
+}
+
 /** Builds the backbone on `images` (B, C, H, W), float32 or float64, already normalised. */
 export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildOptions = {}): ViTOutputs {
   const [B, C, H, W] = images.dims;
   if (images.rank !== 4 || C !== c.inChans) throw new Error(`buildViT: images ${images} must be (B, ${c.inChans}, H, W)`);
   const dynamic = images.symbolic;
-  if (dynamic && (opts.masks || opts.training)) throw new Error('buildViT: masks and RoPE augmentation need static image sizes');
+  if (dynamic && (opts.masks || opts.training || opts.visible))
+    throw new Error('buildViT: masks, dropped patches and RoPE augmentation need static image sizes');
   const { h, w }: { h: Dim; w: Dim } = dynamic
     ? { h: dimFloorDiv(H, c.patchSize), w: dimFloorDiv(W, c.patchSize) }
     : patchGrid(c, H as number, W as number);
@@ -128,8 +143,10 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
     );
     parts.push(expand(add(P('cls_token'), pe.cls), [B, 1, D])); // (B, 1, D)
     if (R > 0) parts.push(expand(P('register_tokens'), [B, R, D])); // (B, R, D)
-    parts.push(add(x1, pe.patches)); // (B, N, D)
+    const x2 = add(x1, pe.patches); // (B, N, D)
+    parts.push(opts.visible ? keepVisible(x2, opts.visible) : x2); // (B, N or V, D)
   } else {
+    if (opts.visible) throw new Error('buildViT: dropping patches (visible) needs a DINOv2-style model (learned position embedding)');
     parts.push(expand(P('cls_token'), [B, 1, D])); // (B, 1, D)
     if (R > 0) parts.push(expand(P('storage_tokens'), [B, R, D])); // (B, R, D)
     parts.push(x1); // (B, N, D)
@@ -147,20 +164,21 @@ export function buildViT(g: Graph, images: Tensor, c: ViTConfig, opts: ViTBuildO
       rope = () => tables;
     }
   }
-  let x = concat(parts, 1); // (B, T, D), T = 1 + R + N
+  const kept = opts.visible ? opts.visible.shape[0] / (B as number) : N; // patch tokens the blocks see
+  let x = concat(parts, 1); // (B, T, D), T = 1 + R + kept
   let attention: Tensor | undefined;
   for (let i = 0; i < c.depth; i++) {
     const last = i === c.depth - 1;
     const r = vitBlock(g, x, params, i, c, { rope: rope?.(i), remat: opts.remat, clsAttention: last && !!opts.outputs?.attention });
     x = r.y;
-    if (r.clsAttention) attention = slice(r.clsAttention, [2], [1 + R], [dimAdd(1 + R, N)]); // (B, h, T) → (B, h, N)
+    if (r.clsAttention) attention = slice(r.clsAttention, [2], [1 + R], [dimAdd(1 + R, kept)]); // (B, h, T) → (B, h, N)
   }
   const prenorm = x; // (B, T, D)
   const xn = layerNorm(prenorm, P('norm.weight'), P('norm.bias'), c.eps); // (B, T, D)
   const out: ViTOutputs = {
     cls: reshape(slice(xn, [1], [0], [1]), [B, D]), // (B, 1, D) → (B, D)
     registers: slice(xn, [1], [1], [1 + R]), // (B, R, D)
-    patches: slice(xn, [1], [1 + R], [dimAdd(1 + R, N)]), // (B, N, D)
+    patches: slice(xn, [1], [1 + R], [dimAdd(1 + R, kept)]), // (B, N or V, D)
     prenorm,
     params,
   };

@@ -12,7 +12,9 @@ import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.j
 import { type Replan, validateReplans } from './schedule-plan.js';
 import { type SizeEntry, SIZE_PRESETS, fitToPatch, validateSizeTable } from './gram/sizes.js';
 
-export type PresetName = 'quick' | 'standard' | 'adapt-cpu' | 'adapt-gpu';
+export type PresetName = 'quick' | 'standard' | 'adapt-cpu' | 'adapt-gpu' | 'capi';
+/** 'dino': DINO + iBOT + KoLeo self-distillation; 'capi': CAPI clustering-based masked image modelling (capi/README.md). */
+export type TrainObjective = 'dino' | 'capi';
 /** 'pretrain': DINO + iBOT + KoLeo (Gram optional); 'adapt': high-resolution adaptation of a model (recipe §4). */
 export type TrainStage = 'pretrain' | 'adapt';
 
@@ -21,6 +23,8 @@ export interface TrainConfig {
   preset: PresetName;
   /** Pretraining, or high-resolution adaptation (needs model.from; the Gram teacher is that model). */
   stage: TrainStage;
+  /** What the run optimises: DINO + iBOT + KoLeo, or CAPI (core/train/capi: its own trainer, the `capi` keys). */
+  objective: TrainObjective;
   /** Seeds parameter init, crops, masks and RoPE augmentation; the whole run is a function of it. */
   seed: number;
   /** Total optimiser steps: the horizon of every schedule. */
@@ -90,6 +94,36 @@ export interface TrainConfig {
     localWeight: number;
     /** KoLeo nearest neighbours only within groups of this many consecutive samples (DINOv3 16); 0 = whole batch. */
     koleoGroup: number;
+  };
+  /**
+   * CAPI (objective 'capi'; capi/default_pretrain_config.yaml keys named). The student's optimiser uses optim.*
+   * (baseLr unscaled by the batch, as the official run; no clipping), the EMA teacher teacher.momentum /
+   * momentumHorizon; the images of a step are the 2B global crops.
+   */
+  capi: {
+    /** K clusters of the online clustering head (capi.num_clusters 16384). */
+    prototypes: number;
+    /** τ of the student's prediction (capi.student_temp 0.12). */
+    studentTemp: number;
+    /** τ of the Sinkhorn-Knopp targets (clustering_kwargs.target_temp 0.06). */
+    targetTemp: number;
+    /** τ of the clustering head's own loss (clustering_kwargs.pred_temp 0.12). */
+    predTemp: number;
+    /** Sinkhorn-Knopp iterations (clustering_kwargs.n_sk_iter 3). */
+    sinkhornIterations: number;
+    /** Masked fraction of the patches; the visible rest is one wrapped block (data.mask_ratio 0.65). */
+    maskRatio: number;
+    /** Fraction of the masked patches that are predicted (data.prediction_subsampling 0.05). */
+    predictFraction: number;
+    /** Cross-attention predictor blocks (model.decoder_kwargs.depth 12 for ViT-L/24). */
+    predictorDepth: number;
+    /** The clustering head's own AdamW: peak lr (clustering_optimizer.lr_schedule.base_value 5e-4) and weight decay (torch's AdamW default 0.01). */
+    clusteringLr: number;
+    clusteringWeightDecay: number;
+    /** Fraction of the cosine run (lr_schedule.truncate_cos 0.8): the lr stops above its final value. */
+    truncateCos: number;
+    /** Weight-decay multiplier of norm weights (optim.layernorm_wd_mult 0.1). */
+    normWdMult: number;
   };
   gram: {
     /** Gram anchoring (recipe §3): the student's global patch tokens against a frozen Gram teacher's. */
@@ -188,6 +222,7 @@ export interface TrainConfig {
 
 const base: Omit<TrainConfig, 'preset'> = {
   stage: 'pretrain',
+  objective: 'dino',
   seed: 0,
   steps: 1000,
   replans: [],
@@ -198,6 +233,20 @@ const base: Omit<TrainConfig, 'preset'> = {
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
   loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
+  capi: {
+    prototypes: 16384,
+    studentTemp: 0.12,
+    targetTemp: 0.06,
+    predTemp: 0.12,
+    sinkhornIterations: 3,
+    maskRatio: 0.65,
+    predictFraction: 0.05,
+    predictorDepth: 12,
+    clusteringLr: 5e-4,
+    clusteringWeightDecay: 0.01,
+    truncateCos: 0.8,
+    normWdMult: 0.1,
+  },
   gram: {
     enabled: false,
     weight: 2,
@@ -298,6 +347,29 @@ const presets: Record<PresetName, Overrides> = {
     teacher: { momentum: 0.999, tempStart: 0.07 },
     runtime: { device: 'auto', remat: true },
   },
+  // CAPI — CPU: the Quick backbone (ViT-Tiny/16, 4 registers, 112 px) trained by CAPI (capi/README.md): the
+  // official optimiser (AdamW β₂ 0.95, lr 1e-3 unscaled, warm-up 10 %, cosine truncated at 0.8, wd 0.1 constant,
+  // patch embedding ×0.2, no clipping, no layer decay), EMA teacher 0.999 → 1 with the Quick preset's short-run
+  // horizon (m₀ ≤ 1 − 10/steps); K 4096 clusters and 4 predictor blocks (official: 16384 and 12 for ViT-L) for
+  // the CPU. No local crops: CAPI trains on one view per image (the 2B global crops of a step).
+  capi: {
+    objective: 'capi',
+    model: { vit: { layerScale: { init: 1 } } },
+    crops: { localCrops: 0 },
+    capi: { prototypes: 4096, predictorDepth: 4 },
+    optim: {
+      baseLr: 0.001,
+      minLr: 0,
+      warmupFraction: 0.1,
+      weightDecay: 0.1,
+      weightDecayEnd: 0.1,
+      layerDecay: 1,
+      clipGrad: 0,
+      freezeLastLayerFraction: 0,
+      beta2: 0.95,
+    },
+    teacher: { momentum: 0.999, momentumHorizon: 0.1 },
+  },
 };
 
 /**
@@ -338,7 +410,9 @@ export interface PresetInfo {
   description: string;
 }
 
-/** Every preset with its stage, in display order. */
+/** Every preset with its stage, in display order. The 'capi' preset is not listed yet: runs of the job host
+ * and `dinoscope pretrain` go through the DINO Trainer, and CAPI's (core/train/capi/trainer.ts) is not wired
+ * into them. */
 export const PRESET_INFO: readonly PresetInfo[] = [
   {
     name: 'quick',
@@ -506,6 +580,8 @@ export function validateTrainConfig(c: TrainConfig): void {
     bad(`runtime.device must be auto, cpu, webgpu or cuda, got ${JSON.stringify(c.runtime.device)}`);
   if (!(PRECISION_REQUESTS as readonly string[]).includes(c.runtime.precision))
     bad(`runtime.precision must be auto, fp32 or mixed, got ${JSON.stringify(c.runtime.precision)}`);
+  if (c.objective !== 'dino' && c.objective !== 'capi') bad(`objective must be dino or capi, got ${JSON.stringify(c.objective)}`);
+  if (c.objective === 'capi') validateCapi(c);
   if (c.stage !== 'pretrain' && c.stage !== 'adapt') bad(`stage must be pretrain or adapt, got ${JSON.stringify(c.stage)}`);
   if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1)
     bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
@@ -544,6 +620,21 @@ export function validateTrainConfig(c: TrainConfig): void {
     for (const s of [c.crops.globalSize, c.crops.localSize])
       if (s % v.patchSize) bad(`crop size ${s} is not a multiple of the patch size ${v.patchSize}`);
   }
+}
+
+/** The CAPI keys, and what CAPI's trainer does not do (checked only for objective 'capi'). */
+function validateCapi(c: TrainConfig): void {
+  const k = c.capi;
+  for (const n of ['prototypes', 'sinkhornIterations', 'predictorDepth'] as const)
+    if (!posInt(k[n])) bad(`capi.${n} must be a positive integer, got ${k[n]}`);
+  for (const n of ['studentTemp', 'targetTemp', 'predTemp'] as const) if (!(k[n] > 0)) bad(`capi.${n} must be positive, got ${k[n]}`);
+  if (!(k.maskRatio > 0 && k.maskRatio < 1)) bad(`capi.maskRatio must be in (0, 1), got ${k.maskRatio}`);
+  if (!(k.predictFraction > 0 && k.predictFraction <= 1)) bad(`capi.predictFraction must be in (0, 1], got ${k.predictFraction}`);
+  if (!(k.truncateCos > 0 && k.truncateCos <= 1)) bad(`capi.truncateCos must be in (0, 1], got ${k.truncateCos}`);
+  for (const n of ['clusteringLr', 'clusteringWeightDecay', 'normWdMult'] as const) if (!(k[n] >= 0)) bad(`capi.${n} must be ≥ 0`);
+  if (c.stage !== 'pretrain') bad('objective capi is a pretraining objective (stage pretrain)');
+  if (c.gram.enabled) bad('objective capi does not combine with Gram anchoring (gram.enabled)');
+  if (c.crops.localCrops !== 0) bad('objective capi trains on the global crops only: set crops.localCrops to 0');
 }
 
 /** The ViT config of a from-scratch run (an imported run takes the config of its weights). */

@@ -147,6 +147,8 @@ export class Trainer {
   }
 
   private static async build(config: TrainConfig, data: BatchSource, opts: TrainerOptions, init: InitialState): Promise<Trainer> {
+    if (config.objective === 'capi')
+      throw new Error('Trainer: a CAPI run (objective capi) is trained by core/train/capi CapiTrainer, not the DINO trainer');
     const { vit, head } = init;
     const { runtime, device, precision } = await trainRuntime(config, opts.runtime, opts.probe, opts.precision);
     opts.log?.(device.line);
