@@ -8,6 +8,7 @@
 // encoder buffer is fed to the teacher graph where it lives (no copies on the CPU).
 import { serialize } from '../../graph/onnx.js';
 import { optimize } from '../../graph/optimize.js';
+import { loweringFor } from '../../graph/graph.js';
 import { type Feed, type RuntimeOptions, StepRunner } from '../../graph/runtime.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../../model/config.js';
@@ -157,6 +158,7 @@ export class CapiTrainer {
       size: config.crops.globalSize,
       counts: capiMaskCounts(h * w, config.capi.maskRatio, config.capi.predictFraction),
       studentTemp: config.capi.studentTemp,
+      lowering: loweringFor(runtime.providers ?? []), // WebGPU's op forms where it runs (core/graph GraphLowering)
       optim: {
         beta1: config.optim.beta1,
         beta2: config.optim.beta2,
