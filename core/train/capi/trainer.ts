@@ -233,7 +233,6 @@ export class CapiTrainer {
     const tFeeds: Record<string, Feed> = CAPI_TEACHER_IO.feeds({
       images,
       predict,
-      backbone: undefined as unknown as HostTensor, // fed below, where it lives
       lr: scalar(v.clusteringLr),
       wd: scalar(c.capi.clusteringWeightDecay),
     });
