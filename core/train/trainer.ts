@@ -16,6 +16,7 @@
 // (graph-set.ts). Dense-feature health (health/monitor.ts) runs the EMA teacher on fixed probe tiles every
 // `health.every` steps, at the first and at the last step.
 import { serialize } from '../graph/onnx.js';
+import { DinoscopeError } from '../common/errors.js';
 import type { TrainHardware } from '../common/api.js';
 import { type Feed, type RuntimeOptions, StepRunner } from '../graph/runtime.js';
 import { type HostTensor } from '../graph/tensor.js';
@@ -119,11 +120,13 @@ export class Trainer {
 
   /** A new run: from scratch (seeded init) or from imported weights (config.model.from); teacher = student. */
   static async create(config: TrainConfig, data: BatchSource, opts: TrainerOptions = {}): Promise<Trainer> {
+    refuseCapi(config); // before the seconds of a new run's init
     return Trainer.build(config, data, opts, await newRunState(config));
   }
 
   /** A new run on a project's images: crop workers start at step 0 and are closed with the trainer. */
   static async forProject(config: TrainConfig, project: Project, opts: TrainerOptions & ProjectTrainerHooks = {}): Promise<Trainer> {
+    refuseCapi(config);
     opts.phase?.('loading the images');
     const patch = config.model.from ? (await inspectWeights(config.model.from)).config.patchSize : scratchViT(config).patchSize;
     const { data, sizes } = await projectRunData(config, patch, project, { step: 0 }, opts.log);
@@ -147,8 +150,7 @@ export class Trainer {
   }
 
   private static async build(config: TrainConfig, data: BatchSource, opts: TrainerOptions, init: InitialState): Promise<Trainer> {
-    if (config.objective === 'capi')
-      throw new Error('Trainer: a CAPI run (objective capi) is trained by core/train/capi CapiTrainer, not the DINO trainer');
+    refuseCapi(config);
     const { vit, head } = init;
     const { runtime, device, precision } = await trainRuntime(config, opts.runtime, opts.probe, opts.precision);
     opts.log?.(device.line);
@@ -308,6 +310,15 @@ export class Trainer {
     const sessions = [...this.sets.values()].flatMap(setSessions);
     await Promise.all([...sessions.map((s) => s.release()), this.ema.session.release(), this.health.release(), this.data.close?.()]);
   }
+}
+
+/** A CAPI config is refused in plain words: its trainer (core/train/capi) is not wired into the runs of the job host and the CLI yet. */
+function refuseCapi(config: TrainConfig): void {
+  if (config.objective === 'capi')
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      'Training config: objective capi is not available in the Train panel or dinoscope pretrain yet (its trainer is core/train/capi CapiTrainer); use objective dino.',
+    );
 }
 
 /** `trainer`, or its error after the batch source it would have closed is closed. */

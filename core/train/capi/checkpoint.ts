@@ -16,6 +16,8 @@ import { fromGraphLayout, toGraphLayout } from '../../model/params.js';
 import { type TensorToWrite, readSafetensors, writeSafetensors } from '../../model/weights/safetensors.js';
 import { syncFolder, writeFileAtomic } from '../../io/atomic.js';
 import { type TrainConfig, completeConfig } from '../config.js';
+import { type HealthEntry } from '../health/monitor.js';
+import { type SavedHealth } from '../health/run-health.js';
 import { CLUSTERING_BIAS, CLUSTERING_WEIGHT, PREDICTOR_SCOPE } from './model.js';
 
 export interface CapiCheckpoint {
@@ -27,6 +29,8 @@ export interface CapiCheckpoint {
   teacher: Map<string, HostTensor>;
   /** The student's and (prefixed CLUSTERING_OPTIM) the clustering head's AdamW state per tensor. */
   optimizer: Map<string, HostTensor>;
+  /** The health probe tiles (P, 3, S, S) and history so far (health/run-health.ts). */
+  health?: SavedHealth | null;
 }
 
 export const CLUSTERING_OPTIM = 'clustering_optim/';
@@ -68,9 +72,16 @@ export async function writeCapiCheckpoint(dir: string, c: CapiCheckpoint): Promi
         const [key, v] = toStored(name, t, c.vit);
         model.set(`${who}.${key}`, v);
       }
+    if (c.health) model.set('health.probes', f32(c.health.tiles));
     await writeSafetensors(join(tmp, 'model.safetensors'), model, { format: 'dinoscope-train', objective: 'capi', step: String(c.step) });
     await writeSafetensors(join(tmp, 'optimizer.safetensors'), new Map([...c.optimizer].map(([k, t]) => [k, f32(t)])));
-    const state = { step: c.step, objective: 'capi', rng: { kind: 'seeded-by-step', seed: c.config.seed, step: c.step }, vit: c.vit };
+    const state = {
+      step: c.step,
+      objective: 'capi',
+      rng: { kind: 'seeded-by-step', seed: c.config.seed, step: c.step },
+      vit: c.vit,
+      health: c.health?.history ?? null,
+    };
     await writeFileAtomic(join(tmp, 'state.json'), JSON.stringify({ ...state, written: new Date().toISOString() }, null, 2));
     await writeFileAtomic(join(tmp, 'train-config.json'), JSON.stringify(c.config, null, 2));
     await writeFileAtomic(
@@ -108,7 +119,7 @@ export async function readCapiCheckpoint(dir: string): Promise<CapiCheckpoint> {
       throw new DinoscopeError('CORRUPT', `${p}: not valid JSON (${(e as Error).message}).`);
     }
   };
-  const state = (await read('state.json')) as { step: number; objective?: string; vit: ViTConfig };
+  const state = (await read('state.json')) as { step: number; objective?: string; vit: ViTConfig; health?: HealthEntry[] | null };
   if (state.objective !== 'capi')
     throw new DinoscopeError('BAD_INPUT', `${dir}: not a CAPI checkpoint (resume it with the trainer of its objective).`);
   if (!Number.isInteger(state.step) || state.step < 0)
@@ -117,12 +128,22 @@ export async function readCapiCheckpoint(dir: string): Promise<CapiCheckpoint> {
   validateConfig(state.vit);
   const student = new Map<string, HostTensor>();
   const teacher = new Map<string, HostTensor>();
+  let probes: HostTensor | null = null;
   for (const [key, t] of (await readSafetensors(join(dir, 'model.safetensors'))).tensors) {
-    if (key.startsWith('student.')) student.set(...fromStored(key.slice(8), t));
+    if (key === 'health.probes') probes = hostTensor('float32', t.shape, t.data);
+    else if (key.startsWith('student.')) student.set(...fromStored(key.slice(8), t));
     else if (key.startsWith('teacher.')) teacher.set(...fromStored(key.slice(8), t));
   }
   const optimizer = new Map<string, HostTensor>();
   for (const [k, t] of (await readSafetensors(join(dir, 'optimizer.safetensors'))).tensors)
     optimizer.set(k, hostTensor('float32', t.shape, t.data));
-  return { step: state.step, config, vit: state.vit, student, teacher, optimizer };
+  return {
+    step: state.step,
+    config,
+    vit: state.vit,
+    student,
+    teacher,
+    optimizer,
+    health: probes ? { tiles: probes, history: state.health ?? [] } : null,
+  };
 }

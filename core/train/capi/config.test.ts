@@ -37,7 +37,10 @@ describe('CAPI config', () => {
   });
 
   it('the DINO trainer does not train a CAPI config', async () => {
-    await expect(Trainer.create(trainConfig('capi'), { next: () => Promise.reject(new Error('unused')) })).rejects.toThrow(/CapiTrainer/);
+    await expect(Trainer.create(trainConfig('capi'), { next: () => Promise.reject(new Error('unused')) })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringContaining('objective capi is not available'),
+    });
   });
 });
 

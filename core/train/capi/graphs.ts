@@ -83,8 +83,8 @@ export const CAPI_STUDENT_IO = graphIO<CapiStudentFeeds, { loss: HostTensor }>(
 export interface CapiTeacherFeeds {
   images: HostTensor;
   predict: HostTensor;
-  /** The EMA teacher's backbone buffer (fed from the EMA runner). */
-  backbone: HostTensor;
+  /** The EMA teacher's encoder buffer: the trainer feeds the EMA runner's value where it lives instead. */
+  backbone?: HostTensor;
   /** The clustering head's lr and weight decay of this step. */
   lr: HostTensor;
   wd: HostTensor;

@@ -1,6 +1,6 @@
 // A short CAPI run on a tiny ViT: it runs (finite losses, targets from the clustering head), trains (the
 // CAPI loss falls on a fixed batch), checkpoints, and a run resumed from its checkpoint continues exactly
-// like the uninterrupted one; the checkpoint's teacher imports as a model.
+// like the uninterrupted one (dense-feature health included); the checkpoint's teacher imports as a model.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,11 @@ describe('CapiTrainer', () => {
     const again = await resumed.state();
     await resumed.close();
 
+    // Dense-feature health of the EMA encoder: measured after step 1 and at the last step, kept across the resume.
+    expect(a.map((r) => r.health !== undefined)).toEqual([true, false, false, true]);
+    expect(b[1].health?.step).toBe(4);
+    expect(b[1].health?.locality).toBeCloseTo(a[3].health!.locality, 5);
+    expect(again.health?.history.map((e) => e.step)).toEqual([1, 4]);
     for (let i = 0; i < 2; i++) {
       expect(b[i].losses.capi).toBeCloseTo(a[i + 2].losses.capi, 6);
       expect(b[i].losses.clustering).toBeCloseTo(a[i + 2].losses.clustering, 6);

@@ -8,6 +8,7 @@
 // encoder buffer is fed to the teacher graph where it lives (no copies on the CPU).
 import { serialize } from '../../graph/onnx.js';
 import { optimize } from '../../graph/optimize.js';
+import { loweringFor } from '../../graph/graph.js';
 import { type Feed, type RuntimeOptions, StepRunner } from '../../graph/runtime.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, patchGrid } from '../../model/config.js';
@@ -36,6 +37,8 @@ import {
 import { capiMaskCounts, capiMasks, flatIndices } from './masking.js';
 import { type CapiPart, capiFlatName, capiLayouts, initCapiParams, packCapi, predictorConfig, unpackCapi } from './model.js';
 import { type PredictorConfig } from './predictor.js';
+import { type HealthEntry } from '../health/monitor.js';
+import { RunHealth } from '../health/run-health.js';
 import { contextCoords, patchCoord, prefixCoords, ropeFreqs, ropeTables } from './rope-coords.js';
 import { type CapiStepValues, capiScheduleAt } from './schedule.js';
 import { type AdamWStep } from '../../graph/optim.js';
@@ -47,6 +50,8 @@ export interface CapiStepReport {
   /** Mean entropy (nats) of the targets: ln K when uniform, 0 when one-hot. */
   targetEntropy: number;
   schedule: CapiStepValues;
+  /** Dense-feature health of the EMA encoder on the probe tiles, on the steps it was measured (health/). */
+  health?: HealthEntry;
   imagesPerSec: number;
   ms: number;
 }
@@ -82,6 +87,7 @@ export class CapiTrainer {
     private readonly teacher: StepRunner,
     private readonly teacherOpt: AdamWStep,
     private readonly ema: StepRunner,
+    private readonly health: RunHealth,
     step: number,
   ) {
     this.cfg = config;
@@ -157,6 +163,7 @@ export class CapiTrainer {
       size: config.crops.globalSize,
       counts: capiMaskCounts(h * w, config.capi.maskRatio, config.capi.predictFraction),
       studentTemp: config.capi.studentTemp,
+      lowering: loweringFor(runtime.providers ?? []), // WebGPU's op forms where it runs (core/graph GraphLowering)
       optim: {
         beta1: config.optim.beta1,
         beta2: config.optim.beta2,
@@ -188,7 +195,8 @@ export class CapiTrainer {
     };
     fill(student, s.opt, own);
     fill(teacher, t.opt, clustering);
-    return new CapiTrainer(config, vit, pred, spec, data, student, s.opt, teacher, t.opt, ema, init.step);
+    const health = await RunHealth.create(config, vit, runtime, init.health);
+    return new CapiTrainer(config, vit, pred, spec, data, student, s.opt, teacher, t.opt, ema, health, init.step);
   }
 
   get completedSteps(): number {
@@ -221,10 +229,10 @@ export class CapiTrainer {
       masks.visible.map((vis) => contextCoords(vis, h, w, prefix)),
       this.freqs,
     );
+    await this.health.start(batch.crops.global, spec.size); // the run's probe tiles, from its first batch
     const tFeeds: Record<string, Feed> = CAPI_TEACHER_IO.feeds({
       images,
       predict,
-      backbone: undefined as unknown as HostTensor, // fed below, where it lives
       lr: scalar(v.clusteringLr),
       wd: scalar(c.capi.clusteringWeightDecay),
     });
@@ -257,7 +265,7 @@ export class CapiTrainer {
         `CAPI step ${it + 1}: the loss is not finite (capi ${capi}, clustering ${clustering}): the run diverged; resume from the last checkpoint with a lower optim.baseLr.`,
       );
     const ms = performance.now() - t0;
-    return {
+    const report: CapiStepReport = {
       step: this.stepIndex,
       losses: { capi, clustering, total: capi + clustering },
       targetEntropy: num(t.entropy),
@@ -265,6 +273,24 @@ export class CapiTrainer {
       imagesPerSec: (M * 1000) / ms,
       ms,
     };
+    if (this.health.due(this.stepIndex)) report.health = (await this.measureHealth()) ?? undefined;
+    return report;
+  }
+
+  /** Measures dense-feature health of the EMA encoder now; null before the probe tiles exist or with health off. */
+  async measureHealth(): Promise<HealthEntry | null> {
+    let teacher: Map<string, HostTensor> | null = null;
+    return this.health.measure(this.stepIndex, async (n) => {
+      teacher ??= unpackCapi(this.layouts, new Map([[capiFlatName('backbone'), copyTensor(await this.ema.get(capiFlatName('backbone')))]]));
+      const t = teacher.get(n);
+      if (!t) throw new Error(`CapiTrainer: the teacher has no parameter ${n}`);
+      return t;
+    });
+  }
+
+  /** The health measurements of the run so far (across resumes). */
+  get healthLog(): readonly HealthEntry[] {
+    return this.health.log;
   }
 
   /** Everything a checkpoint holds, copied off the runners (per tensor). */
@@ -282,7 +308,7 @@ export class CapiTrainer {
     const optimizer = this.studentOpt.perTensor(await copy(this.student, this.studentOpt.stateNames));
     for (const [k, v] of this.teacherOpt.perTensor(await copy(this.teacher, this.teacherOpt.stateNames)))
       optimizer.set(CLUSTERING_OPTIM + k, v);
-    return { step: this.stepIndex, config: this.config, vit: this.vit, student, teacher, optimizer };
+    return { step: this.stepIndex, config: this.config, vit: this.vit, student, teacher, optimizer, health: this.health.saved() };
   }
 
   /** Writes an atomic checkpoint folder `dir`. */
@@ -297,7 +323,13 @@ export class CapiTrainer {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.student.session.release(), this.teacher.session.release(), this.ema.session.release(), this.data.close?.()]);
+    await Promise.all([
+      this.health.release(),
+      this.student.session.release(),
+      this.teacher.session.release(),
+      this.ema.session.release(),
+      this.data.close?.(),
+    ]);
   }
 }
 
