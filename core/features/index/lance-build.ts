@@ -7,14 +7,25 @@
 // scans it whole, which is exact.
 // The database is the set's own `lancedb/` folder unless a URL is given: LanceDB opens s3://, gs:// and
 // az:// URIs itself (credentials from the usual environment variables of each cloud).
+// Old versions: LanceDB keeps every version of a table (an overwrite leaves the old data files behind), so
+// re-indexing into one table grew the folder by a whole copy each time. Each build writes a new table
+// (`vectors-<time>`), the record switches to it, then the previous table is dropped (its files deleted),
+// and so are tables left by an interrupted build: one table's bytes after a re-index, never two. An open
+// index keeps reading the previous table until the record has switched. (LanceDB 0.31's other cleanup,
+// Table.optimize({cleanupOlderThan}), also compacts: it would rewrite every row the build just wrote.)
+import { randomBytes } from 'node:crypto';
 import { DinoscopeError } from '../../common/errors.js';
 import { toFloat16 } from '../../common/half.js';
 import { readIndexManifest, StoredCatalog } from './catalog.js';
 import { DiskRows } from './disk-rows.js';
 import { loadLanceDb } from './lancedb.js';
-import { lanceUri, type StoreRecord, writeStoreRecord } from './store.js';
+import { lanceUri, readStoreRecord, type StoreRecord, writeStoreRecord } from './store.js';
 
+/** The table name of stores built before each build wrote its own table; new tables start with it. */
 export const LANCE_TABLE = 'vectors';
+/** A build's own table name: LANCE_TABLE, a dash, the time in base 36 (sorts by time) and a random tail. */
+const newTableName = (): string => `${LANCE_TABLE}-${Date.now().toString(36).padStart(9, '0')}-${randomBytes(3).toString('hex')}`;
+const isOurTable = (name: string): boolean => name === LANCE_TABLE || name.startsWith(`${LANCE_TABLE}-`);
 export const MIN_INDEXED_ROWS = 1024;
 /** Rows per IVF partition aimed at: LanceDB's k-means costs grow with the square of the partition count
  * (it samples 256 rows a partition), so √rows partitions took minutes already at 20 000 rows on a loaded
@@ -45,9 +56,15 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
     new arrow.Field('image', new arrow.Uint32(), false),
     new arrow.Field('vector', vectorType, false),
   ]);
+  const previous = await readStoreRecord(indexDir);
+  // The previous build's table, when it lives in this database: kept until the new one is recorded.
+  const previousTable =
+    previous?.store === 'lancedb' && lanceUri(setDir, previous.uri) === lanceUri(setDir, uri) ? previous.table || LANCE_TABLE : null;
   const db = await lancedb.connect(lanceUri(setDir, uri));
   try {
-    const table = await db.createEmptyTable(LANCE_TABLE, schema, { mode: 'overwrite' });
+    for (const name of await db.tableNames()) if (isOurTable(name) && name !== previousTable) await db.dropTable(name); // an interrupted build's
+    const tableName = newTableName();
+    const table = await db.createEmptyTable(tableName, schema);
     const q = new Int8Array(BATCH_ROWS * m.stride);
     const f = new Float32Array(BATCH_ROWS * dim);
     const h = new Uint16Array(BATCH_ROWS * dim);
@@ -86,12 +103,19 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
       version: 1,
       store: 'lancedb',
       uri,
-      table: LANCE_TABLE,
+      table: tableName,
       rows: m.rows,
       index,
       builtAt: new Date().toISOString(),
     };
     await writeStoreRecord(indexDir, record);
+    if (previousTable !== null && previousTable !== tableName) {
+      await db
+        .dropTable(previousTable)
+        .catch((e: Error) =>
+          log(`LanceDB: the previous table ${previousTable} could not be removed (${e.message}); the next build removes it.`),
+        );
+    }
     return record;
   } finally {
     rows.close();
