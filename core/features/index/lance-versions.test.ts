@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusteredVectors } from '../synthetic.js';
 import { ExactIndex } from './exact.js';
 import { buildLanceStore } from './lance-build.js';
+import type { LanceIndex } from './lance-index.js';
 import { loadLanceDb } from './lancedb.js';
 import { openSearchIndex } from './open.js';
 
@@ -57,7 +58,7 @@ describe('re-indexing into LanceDB', () => {
     const db = await loadLanceDb().lancedb.connect(join(dir, 'lancedb'));
     expect(await db.tableNames()).toEqual([last.table]);
     db.close();
-    const idx = await openSearchIndex(indexDir, dir);
+    const idx = (await openSearchIndex(indexDir, dir)) as LanceIndex;
     try {
       const q = exact.vector(17);
       expect((await idx.searchAsync(q, 5))[0].row).toBe(exact.search(q, 5)[0].row);
