@@ -90,7 +90,7 @@ describe('analysis state per client', () => {
       [A, ra],
       [B, rb],
     ] as const) {
-      const csv = await asClient(c, () => service.exportAnalysis({ format: 'csv', what: 'search', out: join(root, `exports-${c}`) }));
+      const csv = await asClient(c, () => service.exportAnalysis({ format: 'csv', what: 'search', dir: join(root, `exports-${c}`) }));
       const rows = (await readFile(csv.paths[0], 'utf8')).trim().split('\r\n').slice(1);
       expect(rows.map((l) => l.split(',').slice(1, 3).join(','))).toEqual(r.matches.map((m) => `${Math.round(m.x)},${Math.round(m.y)}`));
     }
