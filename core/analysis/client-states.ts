@@ -3,7 +3,9 @@
 // and the clustering it last showed. Two people searching at once each see their own heatmap tiles and
 // matches. Memory stays bounded: at most `max` clients are kept (the least recently active one is dropped
 // first) and a client idle for `idleMs` is dropped; a dropped client starts over with nothing shown, as
-// after a page reload.
+// after a page reload. Each client's layers hold at most `layerBytes` of colours (a whole-slide PCA map of
+// 1000 × 1000 patches is 4 MB): beyond, its least recently drawn layers are dropped (the image shows that
+// map again when the map is asked for again).
 import type { AnalysisMatch } from '../common/api.js';
 import type { CellLayer } from '../tiles/overlays/similarity.js';
 import type { FeatureCollection } from './collection.js';
@@ -33,6 +35,7 @@ export interface ClientAnalysis {
 
 export const MAX_CLIENTS = 32;
 export const CLIENT_IDLE_MS = 4 * 3600_000;
+export const CLIENT_LAYER_BYTES = 128 * 2 ** 20;
 
 export class ClientStates {
   /** Least recently used first (a Map keeps insertion order; a use re-inserts). */
@@ -44,7 +47,27 @@ export class ClientStates {
     private readonly max = MAX_CLIENTS,
     private readonly idleMs = CLIENT_IDLE_MS,
     private readonly now: () => number = Date.now,
+    private readonly layerBytes = CLIENT_LAYER_BYTES,
   ) {}
+
+  /**
+   * Sets a layer of client `s` (key `${kind}|${imageId}`) as its most recent one; drops its least recently
+   * set layers while they hold more than layerBytes (never the one just set). Returns the keys dropped.
+   */
+  setLayer(s: ClientAnalysis, key: string, layer: CellLayer): string[] {
+    s.layers.delete(key);
+    s.layers.set(key, layer);
+    let bytes = 0;
+    for (const l of s.layers.values()) bytes += l.rgba.byteLength;
+    const dropped: string[] = [];
+    for (const [k, l] of s.layers) {
+      if (bytes <= this.layerBytes || k === key) break;
+      s.layers.delete(k);
+      bytes -= l.rgba.byteLength;
+      dropped.push(k);
+    }
+    return dropped;
+  }
 
   /** The state of client `id`, created when new; marks it used. */
   get(id: string): ClientAnalysis {

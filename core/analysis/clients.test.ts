@@ -128,4 +128,30 @@ describe('client states', () => {
     expect(states.size).toBe(2);
     expect(states.peek('c1')).toBeUndefined();
   });
+
+  it("drops a client's least recently set layers beyond its byte budget, never the newest", () => {
+    const states = new ClientStates(
+      () => undefined,
+      4,
+      1000,
+      () => 0,
+      100,
+    );
+    const s = states.get('c1');
+    const layer = (bytes: number) => ({
+      stride: 1,
+      origin: { x: 0, y: 0 },
+      gridWidth: 1,
+      gridHeight: 1,
+      rgba: new Uint8Array(bytes),
+      legend: [],
+    });
+    expect(states.setLayer(s, 'pca|a', layer(40))).toEqual([]);
+    expect(states.setLayer(s, 'pca|b', layer(40))).toEqual([]);
+    expect(states.setLayer(s, 'pca|a', layer(40))).toEqual([]); // a is now the newest
+    expect(states.setLayer(s, 'similarity|c', layer(40))).toEqual(['pca|b']);
+    expect([...s.layers.keys()]).toEqual(['pca|a', 'similarity|c']);
+    expect(states.setLayer(s, 'clusters|d', layer(400))).toEqual(['pca|a', 'similarity|c']);
+    expect([...s.layers.keys()]).toEqual(['clusters|d']);
+  });
 });

@@ -319,7 +319,7 @@ export class AnalysisService {
     scale?: OverlayScale,
   ): OverlayInfo {
     const st = this.state();
-    st.layers.set(`${kind}|${g.id}`, {
+    const dropped = this.clients.setLayer(st, `${kind}|${g.id}`, {
       stride: g.stride,
       origin: g.origin,
       gridWidth: g.gridWidth,
@@ -327,6 +327,10 @@ export class AnalysisService {
       rgba,
       legend,
     });
+    for (const key of dropped) {
+      const [k, imageId] = key.split('|');
+      this.hooks.invalidate(imageId, k, st.id);
+    }
     this.hooks.invalidate(g.id, kind, st.id);
     const v = ++this.version;
     // The tiles are this client's: its id goes in their URL (the serve host hands it back to the layer).
