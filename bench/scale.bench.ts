@@ -1,7 +1,9 @@
 // `npm run bench -- scale`: a feature set beyond RAM, searched from LanceDB (core/features/index/lance-*.ts).
 // R synthetic 384-d vectors with real cluster structure (CLUSTERS centres, each row its centre plus a
-// window of Gaussian noise, as search.bench.ts) are written as a search index on disk (int8 chunks, never
-// resident), then indexed in LanceDB (float16 table + IVF_RQ, R / 8192 partitions). Measures the build time,
+// window of Gaussian noise, as search.bench.ts) are appended, IMAGE_BATCH rows at a time, to a search index
+// on disk through DiskIndexWriter (what extraction and `dinoscope index` use: int8 chunks, never the whole
+// index resident), then streamed into LanceDB in batches (float16 table + IVF_RQ, R / 8192 partitions).
+// Measures the peak RSS of each phase (writing, LanceDB build, queries; VmHWM reset between them), the build time,
 // query latency p50/p95 of the LanceDB-backed index (candidates re-scored exactly from the int8 rows),
 // recall@10 against exact search (ground truth: every row scanned once for all queries), peak RSS of this
 // process (VmHWM; the generation streams, so the peak is the build or the queries), and disk bytes per
@@ -9,24 +11,26 @@
 // Data lives in os.tmpdir()/dinoscope-scale-bench/R (reused when complete; delete it to start over).
 // Environment: DINOSCOPE_SCALE_ROWS (default 2·10^7), SCALE_QUERIES (100), SCALE_NPROBES (the index's
 // default, or a list such as 20,64: each is measured, the last one is reported), SCALE_K (10), SCALE_OVERSAMPLE
-// (candidates asked of LanceDB: max(oversample · k, k + 300); default 4).
-// Last line: `scale rows R p95_ms X recall10 Y rss_mb Z`.
+// (candidates asked of LanceDB: max(oversample · k, k + 300); default 4), SCALE_BATCH_ROWS (rows a LanceDB
+// write batch, default 65536).
+// Last line: `scale rows R p95_ms X recall10 Y rss_mb Z write_rss_mb W table_rss_mb T build_rss_mb B` (rss_mb:
+// the whole run's peak; W: writing the int8 index, T: streaming it into the LanceDB table, B: the whole
+// LanceDB build, its IVF_RQ training included; n/a when reused from an earlier run).
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gaussian, mulberry32 as rng } from '../core/common/random.js';
-import { chunkName, type IndexManifest, META_BYTES } from '../core/features/index/catalog.js';
+import { DiskIndexWriter } from '../core/features/index/disk-append.js';
 import { buildLanceStore } from '../core/features/index/lance-build.js';
 import { LanceIndex } from '../core/features/index/lance-index.js';
-import { quantizeRow } from '../core/features/index/quantize.js';
 import { RowSpace, strideFor } from '../core/features/index/rows.js';
 import { readStoreRecord } from '../core/features/index/store.js';
 import { TopK } from '../core/features/index/topk.js';
 import { DiskRows } from '../core/features/index/disk-rows.js';
 import { StoredCatalog } from '../core/features/index/catalog.js';
 import { fmtMachine } from './lib/machine.js';
-import { peakRssBytes } from './lib/rss.js';
+import { peakRssBytes, resetPeakRss } from './lib/rss.js';
 import { quantile } from './lib/stats.js';
 
 const D = 384;
@@ -38,6 +42,9 @@ const QUERIES = Number(process.env.SCALE_QUERIES ?? 100);
 const K = Number(process.env.SCALE_K ?? 10);
 const OVERSAMPLE = process.env.SCALE_OVERSAMPLE ? Number(process.env.SCALE_OVERSAMPLE) : undefined;
 const NPROBES = process.env.SCALE_NPROBES ? process.env.SCALE_NPROBES.split(',').map(Number) : [undefined];
+const BATCH_ROWS = process.env.SCALE_BATCH_ROWS ? Number(process.env.SCALE_BATCH_ROWS) : undefined;
+/** Rows a DiskIndexWriter append (extraction appends a feature-store chunk row of an image at a time). */
+const IMAGE_BATCH = 65536;
 const root = join(tmpdir(), 'dinoscope-scale-bench', String(R));
 const indexDir = join(root, 'index');
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -60,52 +67,36 @@ function generator(): (i: number, dst: Float32Array, off: number) => void {
   };
 }
 
-/** The search index of R rows written chunk by chunk (FORMAT: core/features/store/FORMAT.md), never resident. */
-async function writeIndex(): Promise<void> {
-  if (existsSync(join(indexDir, 'manifest.json'))) return;
+/** The search index of R rows appended through DiskIndexWriter (FORMAT: core/features/store/FORMAT.md), never resident. */
+async function writeIndex(): Promise<boolean> {
+  if (existsSync(join(indexDir, 'manifest.json'))) return false;
   log(`generating ${R} × ${D} rows into ${indexDir} …`);
   const t = performance.now();
   await mkdir(indexDir, { recursive: true });
-  const stride = strideFor(D);
   const gen = generator();
-  const f = new Float32Array(D);
-  const rows = new Int8Array(CHUNK * stride);
-  const meta = new DataView(new ArrayBuffer(CHUNK * META_BYTES));
-  const chunks: number[] = [];
-  for (let s = 0, c = 0; s < R; s += CHUNK, c++) {
-    const n = Math.min(CHUNK, R - s);
-    rows.fill(0);
+  const writer = await DiskIndexWriter.create(indexDir, D, CHUNK);
+  const vectors = new Float32Array(IMAGE_BATCH * D);
+  const positions = new Uint32Array(IMAGE_BATCH);
+  for (let s = 0; s < R;) {
+    // One image per PER_IMAGE rows; batches never cross an image.
+    const n = Math.min(IMAGE_BATCH, R - s, PER_IMAGE - (s % PER_IMAGE));
     for (let i = 0; i < n; i++) {
-      gen(s + i, f, 0);
-      const r = s + i;
-      meta.setFloat32(i * META_BYTES, quantizeRow(f, 0, D, rows, i * stride, stride), true);
-      meta.setUint32(i * META_BYTES + 4, Math.floor(r / PER_IMAGE), true);
-      meta.setUint32(i * META_BYTES + 8, r % PER_IMAGE, true);
+      gen(s + i, vectors, i * D);
+      positions[i] = (s + i) % PER_IMAGE;
     }
-    await writeFile(join(indexDir, chunkName(c, 'i8')), new Uint8Array(rows.buffer, 0, n * stride));
-    await writeFile(join(indexDir, chunkName(c, 'meta')), new Uint8Array(meta.buffer, 0, n * META_BYTES));
-    chunks.push(n);
-    if (c % 8 === 0) log(`  ${s + n} rows`);
+    const image = Math.floor(s / PER_IMAGE);
+    await writer.append({
+      image: `slide-${image}`,
+      gridWidth: 1000,
+      gridHeight: 1000,
+      positions: positions.subarray(0, n),
+      vectors: vectors.subarray(0, n * D),
+    });
+    s += n;
+    if (s % (8 * CHUNK) < n) log(`  ${s} rows`);
   }
-  const images = Array.from({ length: Math.ceil(R / PER_IMAGE) }, (_, i) => ({
-    id: `slide-${i}`,
-    gridWidth: 1000,
-    gridHeight: 1000,
-    ranges: [[i * PER_IMAGE, Math.min(PER_IMAGE, R - i * PER_IMAGE)] as [number, number]],
-  }));
-  const m: IndexManifest = {
-    format: 'dinoscope-index',
-    version: 1,
-    dim: D,
-    stride,
-    dtype: 'int8',
-    chunkRows: CHUNK,
-    rows: R,
-    chunks,
-    images,
-  };
-  await writeFile(join(indexDir, 'manifest.json'), JSON.stringify(m));
   log(`  written in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  return true;
 }
 
 /** Exact top-K of every query: each row scanned once, all queries scored per piece. */
@@ -139,16 +130,39 @@ function du(dir: string): number {
 let catalog: StoredCatalog | null = null;
 
 log(`scale bench: ${R} rows × ${D}, ${QUERIES} queries; ${fmtMachine()}; load ${load()}`);
-await writeIndex();
+const phases = resetPeakRss();
+if (!phases) log('(this platform cannot reset the peak RSS: the phases below report the peak so far)');
+const wrote = await writeIndex();
+const writeRss = wrote ? (peakRssBytes(process.pid) ?? NaN) : NaN;
+if (wrote) log(`peak RSS writing the index: ${(writeRss / 1e6).toFixed(0)} MB (load ${load()})`);
 let record = await readStoreRecord(indexDir);
 let buildS = NaN;
+let buildRss = NaN;
+let tableRss = NaN;
 if (!record || record.rows !== R) {
+  resetPeakRss();
   const t = performance.now();
-  record = await buildLanceStore(indexDir, root, { log: (l) => (l.includes('training') || /000000 of/.test(l) ? log(l) : undefined) });
+  record = await buildLanceStore(indexDir, root, {
+    batchRows: BATCH_ROWS,
+    log: (l) => {
+      if (l.includes('training')) {
+        // The rows are in the table: the peak so far is the streamed writes'; the training's starts now.
+        tableRss = peakRssBytes(process.pid) ?? NaN;
+        log(`peak RSS streaming the rows into the table: ${(tableRss / 1e6).toFixed(0)} MB`);
+        resetPeakRss();
+      }
+      if (l.includes('training') || /000000 of/.test(l)) log(l);
+    },
+  });
   buildS = (performance.now() - t) / 1000;
-  log(`LanceDB store built in ${buildS.toFixed(0)} s (load ${load()})`);
+  const trainRss = peakRssBytes(process.pid) ?? NaN;
+  buildRss = Math.max(tableRss, Number.isNaN(trainRss) ? 0 : trainRss);
+  log(
+    `LanceDB store built in ${buildS.toFixed(0)} s, peak RSS ${(buildRss / 1e6).toFixed(0)} MB (table writes ${(tableRss / 1e6).toFixed(0)} MB, index training ${(trainRss / 1e6).toFixed(0)} MB; load ${load()})`,
+  );
 } else log('LanceDB store reused from an earlier run (build time not measured in this run)');
-const rssAfterBuild = peakRssBytes(process.pid) ?? 0;
+const rssAfterBuild = Math.max(Number.isNaN(writeRss) ? 0 : writeRss, Number.isNaN(buildRss) ? 0 : buildRss);
+resetPeakRss();
 catalog = await StoredCatalog.open(indexDir);
 const u = rng(5);
 const queryRows = Array.from({ length: QUERIES }, () => Math.floor(u() * R));
@@ -184,7 +198,8 @@ for (const nprobes of NPROBES) {
   );
   idx.close();
 }
-const peak = peakRssBytes(process.pid) ?? 0;
+const queryRss = peakRssBytes(process.pid) ?? 0; // since the last reset: ground truth and queries
+const peak = Math.max(queryRss, rssAfterBuild);
 const lanceBytes = du(join(root, 'lancedb'));
 const int8Bytes = du(indexDir);
 const perVec = {
@@ -193,7 +208,10 @@ const perVec = {
   int8B: int8Bytes / R,
   residentB: 12, // the catalog: scale, image, position
 };
-log(`peak RSS ${(peak / 1e6).toFixed(0)} MB (after the build ${(rssAfterBuild / 1e6).toFixed(0)} MB)`);
+const mb = (b: number): string => (Number.isNaN(b) ? 'n/a' : (b / 1e6).toFixed(0));
+log(
+  `peak RSS ${mb(peak)} MB: writing the index ${mb(writeRss)} MB, LanceDB build ${mb(buildRss)} MB, ground truth and queries ${mb(queryRss)} MB`,
+);
 log(
   `disk: LanceDB ${(lanceBytes / 1e9).toFixed(2)} GB (${perVec.lanceB.toFixed(0)} B/vector), int8 index ${(int8Bytes / 1e9).toFixed(2)} GB (${perVec.int8B.toFixed(0)} B/vector)`,
 );
@@ -207,5 +225,5 @@ for (const n of [R, 1e8, 1e9]) {
 }
 log('(linear in rows from the measured per-vector costs; the IVF training grows a little faster than linear)');
 process.stdout.write(
-  `scale rows ${R} p95_ms ${last.p95.toFixed(1)} recall10 ${last.recall.toFixed(3)} rss_mb ${(peak / 1e6).toFixed(0)}\n`,
+  `scale rows ${R} p95_ms ${last.p95.toFixed(1)} recall10 ${last.recall.toFixed(3)} rss_mb ${mb(peak)} write_rss_mb ${mb(writeRss)} table_rss_mb ${mb(tableRss)} build_rss_mb ${mb(buildRss)}\n`,
 );

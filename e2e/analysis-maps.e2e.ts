@@ -150,7 +150,10 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
       .evaluateAll((els) =>
         els.map((e) => `${(e as HTMLElement).dataset.imageId} ${(e as HTMLElement).dataset.x} ${(e as HTMLElement).dataset.y}`),
       );
-    const want = await callApi<ClusterRegionInfo[]>(serve, 'clusterRegions', 1); // the host's last clustering: k = 3
+    // The same regions through the API: clusterings are each browser's own, so this caller shows k = 3
+    // first (one image's map), and gets the regions of the model the browser's k = 3 was drawn from.
+    await callApi(serve, 'clusterOverlay', (await viewer.root.getAttribute('data-image-id'))!, 3);
+    const want = await callApi<ClusterRegionInfo[]>(serve, 'clusterRegions', 1);
     expect(rows).toEqual(want.map((r) => `${r.imageId} ${r.x} ${r.y}`));
     await shot('maps-k3-pca-hidden');
     expect(consoleErrors).toEqual([]);

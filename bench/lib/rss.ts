@@ -1,5 +1,5 @@
 // Peak resident memory of a process, read the same way for every side of a benchmark.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /**
  * The peak resident set size (VmHWM) of process `pid` in bytes, from /proc/<pid>/status; null when the
@@ -14,6 +14,19 @@ export function peakRssBytes(pid: number): number | null {
   }
   const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
   return m ? Number(m[1]) * 1024 : null;
+}
+
+/**
+ * Starts a new peak for this process (Linux: writing 5 to /proc/self/clear_refs resets VmHWM to the
+ * current RSS), so a bench can measure the peak of one phase; false where the platform does not allow it.
+ */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** "812.3 MB" */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppService } from '../app/service.js';
 import { analysisProject } from '../app/fixture-service.js';
 import { buildIndex } from '../features/extract/index-build.js';
+import { readStoreRecord } from '../features/index/store.js';
 import { writeMosaics, type MosaicSpec } from './fixture.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 32 };
@@ -66,7 +67,9 @@ describe('a feature set searched from LanceDB', () => {
     expect(big.store).toBe('lancedb');
     expect(big.storeReason).toMatch(/^LanceDB: 3072 rows would need 0\.00 GB of RAM in memory, above the 0\.00 GB limit$/);
     expect(lines.join('\n')).toContain('index: LanceDB: 3072 rows');
-    await access(join(setDir(), 'lancedb', 'vectors.lance'));
+    const record = await readStoreRecord(join(setDir(), 'index'));
+    expect(record?.table).toMatch(/^vectors-/);
+    await access(join(setDir(), 'lancedb', `${record?.table}.lance`));
     const summary = await service.currentProject();
     expect(summary?.featureSets?.[0]).toMatchObject({ indexStore: 'lancedb', indexStoreReason: big.storeReason });
     expect(await answers()).toEqual({ store: 'lancedb', answers: inMemory.answers });

@@ -3,8 +3,10 @@
 // service is pinned to, CLI --set, or a request names). Holds the resident feature collection (reopened
 // when the set grows, e.g. as extraction adds images), the fitted PCA / k-means models, and the latest
 // per-image colour layers that the overlay providers draw (core/tiles/overlays/{similarity,pca,clusters}).
-// When the set analysed changes to another one, every earlier result (layers, last search, models) is
-// dropped: nothing computed on one set is shown as if it came from another.
+// The layers, the last search and the clustering shown are each client's own (client-states.ts: several
+// browsers on one serve host do not see each other's queries); the collection and the fitted models are
+// shared. When the set a client analyses changes to another one, its earlier results (layers, last search)
+// are dropped: nothing computed on one set is shown as if it came from another.
 import type {
   AnalysisExportRequest,
   AnalysisExportResult,
@@ -17,6 +19,7 @@ import type {
   SimilarityRequest,
   SimilarityResult,
 } from '../common/api.js';
+import { CLIENT_PARAM, DEFAULT_CLIENT } from '../common/client-id.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
@@ -25,6 +28,7 @@ import { pcaLegend, pcaOverlay } from '../tiles/overlays/pca.js';
 import type { OverlayProvider } from '../tiles/overlays/provider.js';
 import { similarityLegend, similarityOverlay, similarityScale, type CellLayer } from '../tiles/overlays/similarity.js';
 import { dziGeometry, type DziGeometry } from '../tiles/dzi.js';
+import { type ClientAnalysis, ClientStates, type LastSearch } from './client-states.js';
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
@@ -36,33 +40,27 @@ export interface AnalysisHooks {
   /** The host's URL templates ({level}, {x}, {y}). */
   tileUrl(imageId: string): string;
   overlayUrl(imageId: string, overlayId: string): string;
-  /** Drop cached tiles of one overlay of an image (its layer changed). */
-  invalidate(imageId: string, overlayId: string): void;
+  /** Drop cached tiles of one overlay of an image for one client (its layer changed). */
+  invalidate(imageId: string, overlayId: string, client: string): void;
+  /** The client the current call or tile request is for (core/app/caller.ts); DEFAULT_CLIENT without. */
+  client?(): string;
 }
 
 export type AnalysisLayerKind = 'similarity' | 'pca' | 'clusters';
 
-/** The last similarity query, for exports. */
-export interface LastSearch {
-  imageId: string;
-  scores: Float32Array;
-  lo: number;
-  hi: number;
-  matches: AnalysisMatch[];
-}
+export type { LastSearch } from './client-states.js';
+
+/** Fitted PCA bases and k-means models kept for reuse (by set and threshold, or set and k), shared by clients. */
+const MAX_FITS = 4;
 
 export class AnalysisService {
   private loaded: { key: string; fc: Promise<FeatureCollection> } | null = null;
-  private readonly layers = new Map<string, CellLayer>();
   private version = 0;
-  /** The PCA and k-means fits (in the fit thread; calls made meanwhile share the one in flight). */
-  private pca: { key: string; fit: Promise<PcaFit> } | null = null;
-  private clusters: { key: string; k: number; model: Promise<KMeansModel>; labels: Map<string, Int32Array> } | null = null;
-  last: LastSearch | null = null;
-  /** The set whose results are held (layers, last), to drop them when another set is analysed. */
-  private resultsOf: string | null = null;
-  /** The last query's vector and the collection it was made in (for its heatmap on other images). */
-  private lastQuery: { vector: Float32Array; fc: FeatureCollection; featureSet?: string } | null = null;
+  /** The PCA and k-means fits (in the fit thread; calls made meanwhile share the one in flight), most recent last. */
+  private readonly pcaFits = new Map<string, Promise<PcaFit>>();
+  private readonly clusterFits = new Map<string, { model: Promise<KMeansModel>; labels: Map<string, Int32Array> }>();
+  /** Each client's layers, last search and clustering shown. */
+  private readonly clients = new ClientStates((s) => this.dropLayers(s));
 
   constructor(
     readonly project: Project,
@@ -78,15 +76,36 @@ export class AnalysisService {
     return [similarityOverlay(src('similarity'), geometry), pcaOverlay(src('pca'), geometry), clustersOverlay(src('clusters'), geometry)];
   }
 
-  /** The latest layer of a kind for an image. */
+  /** The client the current call is for. */
+  private clientId(): string {
+    return this.hooks.client?.() ?? DEFAULT_CLIENT;
+  }
+
+  /** The current client's results (created on its first call). */
+  private state(): ClientAnalysis {
+    return this.clients.get(this.clientId());
+  }
+
+  /** The current client's latest layer of a kind for an image. */
   layer(kind: AnalysisLayerKind, imageId: string): CellLayer | undefined {
-    return this.layers.get(`${kind}|${imageId}`);
+    return this.clients.peek(this.clientId())?.layers.get(`${kind}|${imageId}`);
+  }
+
+  /** The current client's last similarity search (exports of matches), or null. */
+  get last(): LastSearch | null {
+    return this.clients.peek(this.clientId())?.last ?? null;
+  }
+
+  /** Clients holding results now (bounded: client-states.ts). */
+  get clientCount(): number {
+    return this.clients.size;
   }
 
   /** The collection of the chosen feature set, reopened when the set changed since it was loaded. */
   async collection(featureSet?: string): Promise<FeatureCollection> {
     const set = chooseFeatureSet(this.project, featureSet ?? this.featureSet);
-    if (this.resultsOf !== set.id) this.forget(set.id);
+    const st = this.state();
+    if (st.resultsOf !== set.id) this.forgetClient(st, set.id);
     // A pixel size stated since (the maps' µm per pixel in exports) reopens it too.
     const stated = set.images.map((i) => this.project.image(i.imageId)?.statedMpp ?? '').join(',');
     const key = `${set.id}|${set.updatedAt}|${set.images.reduce((s, i) => s + i.indexedRows, 0)}|${stated}`;
@@ -94,24 +113,34 @@ export class AnalysisService {
       const fc = FeatureCollection.open(this.project, set);
       fc.catch(() => (this.loaded = null));
       this.loaded = { key, fc };
-      this.pca = null;
-      this.clusters = null;
+      this.pcaFits.clear();
+      this.clusterFits.clear();
     }
     return this.loaded.fc;
   }
 
-  /** Drops every result of the set analysed so far (the overlays stop drawing them). */
-  forget(next: string | null = null): void {
-    for (const key of this.layers.keys()) {
+  /** Drops every client's results of the set analysed so far (the overlays stop drawing them), and the fits. */
+  forget(): void {
+    for (const s of this.clients.all()) this.forgetClient(s, null);
+    this.pcaFits.clear();
+    this.clusterFits.clear();
+  }
+
+  /** Drops one client's results; `next` is the set it analyses from now on. */
+  private forgetClient(s: ClientAnalysis, next: string | null): void {
+    this.dropLayers(s);
+    s.last = null;
+    s.lastQuery = null;
+    s.clusterK = null;
+    s.resultsOf = next;
+  }
+
+  private dropLayers(s: ClientAnalysis): void {
+    for (const key of s.layers.keys()) {
       const [kind, imageId] = key.split('|');
-      this.hooks.invalidate(imageId, kind);
+      this.hooks.invalidate(imageId, kind, s.id);
     }
-    this.layers.clear();
-    this.last = null;
-    this.lastQuery = null;
-    this.pca = null;
-    this.clusters = null;
-    this.resultsOf = next;
+    s.layers.clear();
   }
 
   /**
@@ -156,14 +185,15 @@ export class AnalysisService {
     const { lo, hi, rgba } = heatColours(scores);
     const overlay = this.setLayer('similarity', q.image, rgba, similarityLegend(lo, hi), similarityScale(lo, hi));
     const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
-    this.last = { imageId: q.image.id, scores, lo, hi, matches };
-    this.lastQuery = { vector, fc, featureSet: req.featureSet };
+    const st = this.state();
+    st.last = { imageId: q.image.id, scores, lo, hi, matches };
+    st.lastQuery = { vector, fc, featureSet: req.featureSet };
     return { overlay, matches, queryPatches: patches, queryBoxes: queryBoxes(q), ms: performance.now() - t0, featureSet: fc.set.id };
   }
 
   /** The last query's heatmap over `imageId`, coloured on that image's own scale. */
   async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
-    const q = this.lastQuery;
+    const q = this.state().lastQuery;
     if (!q) throw new DinoscopeError('BAD_INPUT', 'There is no similarity query yet: click a patch first.');
     if ((await this.collection(q.featureSet)) !== q.fc)
       throw new DinoscopeError('BAD_INPUT', 'The features changed since the last similarity query: click a patch again.');
@@ -184,13 +214,16 @@ export class AnalysisService {
     if (typeof threshold !== 'number' || !Number.isFinite(threshold))
       throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
     const key = `${fc.set.id}|${threshold}`;
-    if (this.pca?.key !== key) {
-      const previous = this.pca?.key.startsWith(`${fc.set.id}|`) ? await this.pca.fit.catch(() => undefined) : undefined;
-      if (this.pca?.key !== key) this.pca = { key, fit: fitCollectionPca(fc, threshold, previous?.base) };
+    if (!this.pcaFits.has(key)) {
+      // The base basis of any fit of this set is reused when only the threshold differs.
+      const same = [...this.pcaFits.entries()].reverse().find(([k]) => k.startsWith(`${fc.set.id}|`));
+      const previous = same ? await same[1].catch(() => undefined) : undefined;
+      if (!this.pcaFits.has(key)) keepRecent(this.pcaFits, key, fitCollectionPca(fc, threshold, previous?.base));
     }
-    const pca = this.pca;
-    return pca.fit.catch((err: unknown) => {
-      if (this.pca === pca) this.pca = null; // a failed fit is not kept
+    const fit = this.pcaFits.get(key)!;
+    keepRecent(this.pcaFits, key, fit);
+    return fit.catch((err: unknown) => {
+      if (this.pcaFits.get(key) === fit) this.pcaFits.delete(key); // a failed fit is not kept
       throw err;
     });
   }
@@ -204,14 +237,15 @@ export class AnalysisService {
     return this.setLayer('clusters', g, clusterRgba(labels), clusterLegend(k, counts));
   }
 
-  /** Labels of an image under the k-means model for k (fitted once per k and feature set). */
+  /** Labels of an image under the k-means model for k (fitted once per k and feature set); k becomes the
+   * current client's clustering (clusterRegions, exports). */
   async labels(fc: FeatureCollection, k: number, imageId: string): Promise<Int32Array> {
-    const key = fc.set.id;
-    if (!this.clusters || this.clusters.key !== key || this.clusters.k !== k)
-      this.clusters = { key, k, model: fitClusters(fc, k), labels: new Map() };
-    const clusters = this.clusters;
+    const key = `${fc.set.id}|${k}`;
+    this.state().clusterK = k;
+    const clusters = this.clusterFits.get(key) ?? { model: fitClusters(fc, k), labels: new Map<string, Int32Array>() };
+    keepRecent(this.clusterFits, key, clusters);
     const model = await clusters.model.catch((err: unknown) => {
-      if (this.clusters === clusters) this.clusters = null; // a failed fit is not kept
+      if (this.clusterFits.get(key) === clusters) this.clusterFits.delete(key); // a failed fit is not kept
       throw err;
     });
     let l = clusters.labels.get(imageId);
@@ -219,13 +253,13 @@ export class AnalysisService {
     return l;
   }
 
-  /** k of the current clustering, or null before any. */
+  /** k of the current client's clustering, or null before any. */
   get clusterK(): number | null {
-    return this.clusters?.k ?? null;
+    return this.clients.peek(this.clientId())?.clusterK ?? null;
   }
 
   async clusterRegions(clusterId: number, limit = 30): Promise<ClusterRegionInfo[]> {
-    const k = this.clusters?.k;
+    const k = this.clusterK ?? undefined;
     if (k === undefined)
       throw new DinoscopeError('BAD_INPUT', 'No clustering yet: show the cluster overlay (or run dinoscope segment) first.');
     if (!Number.isInteger(clusterId) || clusterId < 0 || clusterId >= k)
@@ -284,7 +318,8 @@ export class AnalysisService {
     legend: CellLayer['legend'],
     scale?: OverlayScale,
   ): OverlayInfo {
-    this.layers.set(`${kind}|${g.id}`, {
+    const st = this.state();
+    const dropped = this.clients.setLayer(st, `${kind}|${g.id}`, {
       stride: g.stride,
       origin: g.origin,
       gridWidth: g.gridWidth,
@@ -292,18 +327,31 @@ export class AnalysisService {
       rgba,
       legend,
     });
-    this.hooks.invalidate(g.id, kind);
+    for (const key of dropped) {
+      const [k, imageId] = key.split('|');
+      this.hooks.invalidate(imageId, k, st.id);
+    }
+    this.hooks.invalidate(g.id, kind, st.id);
     const v = ++this.version;
+    // The tiles are this client's: its id goes in their URL (the serve host hands it back to the layer).
+    const client = st.id === DEFAULT_CLIENT ? '' : `&${CLIENT_PARAM}=${st.id}`;
     const names: Record<AnalysisLayerKind, string> = { similarity: 'Similarity', pca: 'PCA', clusters: 'Clusters' };
     const opacity: Record<AnalysisLayerKind, number> = { similarity: 0.65, pca: 0.75, clusters: 0.6 };
     return {
       id: kind,
       imageId: g.id,
       name: names[kind],
-      tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}`,
+      tileUrl: `${this.hooks.overlayUrl(g.id, kind)}?v=${v}${client}`,
       legend,
       ...(scale && { scale }),
       defaultOpacity: opacity[kind],
     };
   }
+}
+
+/** Sets key → value as the most recent entry of `map`, dropping the oldest beyond MAX_FITS. */
+function keepRecent<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > MAX_FITS) map.delete(map.keys().next().value!);
 }

@@ -43,6 +43,7 @@ import type {
   CuratedSetPreview,
 } from '../common/api.js';
 import { AnalysisService } from '../analysis/service.js';
+import { currentClient } from './caller.js';
 import { setImageMppRequest } from '../common/api-schema.js';
 import { DinoscopeError } from '../common/errors.js';
 import { regionMaps } from '../features/extract/attention.js';
@@ -100,6 +101,9 @@ export const rootAssetUrls: AppHostHooks['urls'] = {
   thumbnail: (id) => `/thumbs/${id}.jpg`,
   overlay: (id, overlayId) => `/overlays/${id}/${overlayId}/{level}/{x}_{y}.png`,
 };
+
+/** The overlays drawn from each client's analysis layers (core/analysis/service.ts). */
+const ANALYSIS_LAYERS = new Set(['similarity', 'pca', 'clusters']);
 
 export class AppService implements DinoscopeApi, AssetSource {
   readonly jobs = new JobRegistry();
@@ -498,7 +502,8 @@ export class AppService implements DinoscopeApi, AssetSource {
       this.analysisService = new AnalysisService(project, {
         tileUrl: (id) => this.hooks.urls.tile(id),
         overlayUrl: (id, overlayId) => this.hooks.urls.overlay(id, overlayId),
-        invalidate: (id, overlayId) => this.tilesService?.invalidateOverlay(id, overlayId),
+        invalidate: (id, overlayId, client) => this.tilesService?.invalidateOverlay(id, overlayId, client),
+        client: currentClient,
       });
     }
     return this.analysisService;
@@ -552,7 +557,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   }
 
   overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {
-    return this.tiles().overlayTile(imageId, overlayId, level, x, y);
+    // The analyses' layers are each client's own (core/analysis/client-states.ts), and so are their cached tiles.
+    const scope = ANALYSIS_LAYERS.has(overlayId) ? currentClient() : '';
+    return this.tiles().overlayTile(imageId, overlayId, level, x, y, scope);
   }
 
   async close(): Promise<void> {

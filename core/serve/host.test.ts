@@ -169,5 +169,23 @@ describe('serve host', () => {
     expect((await http(`/thumbs/${entry.id}.jpg`, { headers: auth })).status).toBe(200);
     expect((await http(`/tiles/${entry.id}/10/0_0.jpeg`)).status).toBe(401);
     expect((await http(`/tiles/%2e%2e/10/0_0.jpeg`, { headers: auth })).status).toBe(400);
+    // A client id (the browser's own analysis state) is checked: a well-formed one is served, a malformed one refused.
+    expect((await http(`/tiles/${entry.id}/10/0_0.jpeg?client=browser-0123456789`, { headers: auth })).status).toBe(200);
+    const bad = await http(`/overlays/${entry.id}/similarity/10/0_0.png?client=x`, { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(bad.body.toString()).toMatch(/client id must be 8 to 64 letters, digits/);
+  });
+
+  it('takes the client id of an API call from its header, and refuses a malformed one', async () => {
+    const call = (client: string): Promise<Reply> =>
+      http('/api/call/appInfo', {
+        method: 'POST',
+        headers: { ...auth, 'Content-Type': 'application/json', 'X-Dinoscope-Client': client },
+        body: '[]',
+      });
+    expect((await call('browser-0123456789')).status).toBe(200);
+    const bad = await call('no spaces please');
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body.toString()).error.message).toMatch(/^The x-dinoscope-client client id must be 8 to 64 letters/);
   });
 });

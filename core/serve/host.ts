@@ -8,7 +8,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { apiEvents, type ApiEvent, type Role } from '../common/api.js';
 import { DinoscopeError, FieldError, toEnvelope, type ErrorCode } from '../common/errors.js';
+import { asClient, clientFrom } from '../app/caller.js';
 import { dispatch } from '../app/dispatch.js';
+import { CLIENT_HEADER, CLIENT_PARAM } from '../common/client-id.js';
 import { AppService, rootAssetUrls } from '../app/service.js';
 import { Project } from '../project/project.js';
 import { ReaderPool } from '../reader-pool/pool.js';
@@ -203,7 +205,14 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
     }
     if (isAssetPath(path)) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { ...headers, Allow: 'GET, HEAD' }, '');
-      const r = await routeAssetRequest(service, rawPath);
+      // An analysis overlay's tiles are the client's named in their URL (the one whose call made the layer).
+      let r;
+      try {
+        const client = clientFrom(url.searchParams.get(CLIENT_PARAM));
+        r = await asClient(client, () => routeAssetRequest(service, rawPath));
+      } catch (err) {
+        return send(res, 400, { ...headers, 'Content-Type': 'text/plain; charset=utf-8' }, `${toEnvelope(err).message}\n`);
+      }
       return send(res, r.status, { ...headers, ...r.headers }, req.method === 'HEAD' ? '' : r.body);
     }
     if (path.startsWith('/api/call/')) {
@@ -220,7 +229,9 @@ export async function startServeHost(options: ServeHostOptions): Promise<ServeHo
           error: toEnvelope(new DinoscopeError('BAD_INPUT', 'API calls take a JSON array (Content-Type: application/json).')),
         });
       try {
-        const result = await callMethod(service, methodName(path.slice('/api/call/'.length)), await readBody(req, MAX_CALL_BODY), role);
+        const client = clientFrom(req.headers[CLIENT_HEADER]);
+        const body = await readBody(req, MAX_CALL_BODY);
+        const result = await asClient(client, () => callMethod(service, methodName(path.slice('/api/call/'.length)), body, role));
         sendJson(res, 200, headers, { ok: result });
       } catch (err) {
         sendError(res, headers, err);

@@ -63,10 +63,11 @@ export class TileService {
     );
   }
 
-  overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {
+  /** `scope`: whose layer the tile draws when an overlay differs by client (the analyses'), '' when shared. */
+  overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number, scope = ''): Promise<Uint8Array> {
     this.options.locate(imageId);
     const provider = this.overlays.get(overlayId);
-    return this.cached(`o|${imageId}|${overlayId}|${level}|${x}|${y}`, () => provider.tile(imageId, level, x, y));
+    return this.cached(`o|${imageId}|${overlayId}|${scope}|${level}|${x}|${y}`, () => provider.tile(imageId, level, x, y));
   }
 
   async thumbnail(imageId: string): Promise<Uint8Array> {
@@ -96,9 +97,10 @@ export class TileService {
     if (path) await this.readers.drop(path);
   }
 
-  /** Forget the cached tiles of one overlay of an image (its layer was recomputed). */
-  invalidateOverlay(imageId: string, overlayId: string): void {
-    this.tiles.deleteWhere((k) => k.startsWith(`o|${imageId}|${overlayId}|`));
+  /** Forget the cached tiles of one overlay of an image (its layer was recomputed): of one scope, or all. */
+  invalidateOverlay(imageId: string, overlayId: string, scope?: string): void {
+    const prefix = `o|${imageId}|${overlayId}|${scope === undefined ? '' : `${scope}|`}`;
+    this.tiles.deleteWhere((k) => k.startsWith(prefix));
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 // `dinoscope index --store/--uri`: bad values exit 2 with one line naming the problem; --store lancedb on a
 // project with features indexes it in LanceDB and says so on stderr and in the JSON (the analyses on such
 // a set: core/analysis/lance-store.test.ts).
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,9 @@ describe('dinoscope index --store', () => {
       storeReason: 'LanceDB, as asked',
     });
     expect(r.err).toContain('index: LanceDB, as asked.');
-    await access(join(root, 'project', 'cache', 'features', 'synthetic-level0', 'lancedb', 'vectors.lance'));
+    const setDir = join(root, 'project', 'cache', 'features', 'synthetic-level0');
+    const record = JSON.parse(await readFile(join(setDir, 'index', 'store.json'), 'utf8')) as { table: string };
+    expect(record.table).toMatch(/^vectors-/);
+    await access(join(setDir, 'lancedb', `${record.table}.lance`));
   }, 120_000);
 });

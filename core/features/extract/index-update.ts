@@ -1,20 +1,22 @@
 // Adds an image's tissue patches to its feature set's search index (core/features/index), once its store
 // is complete. Rows go in a fixed order (chunks row by row, patches row-major, tissue only), so after a
 // crash the rows already in the index are a prefix of that order and are skipped on the rerun.
-import { ExactIndex } from '../index/exact.js';
+// The index is appended to on disk (DiskIndexWriter: one chunk resident, never the whole index), so
+// extraction and `dinoscope index` build sets of any size; searching reads it as its store says.
+import { DiskIndexWriter, type IndexAppender } from '../index/disk-append.js';
 import type { FeatureStoreReader } from '../store/reader.js';
 
-export async function openOrCreateIndex(dir: string, dim: number): Promise<ExactIndex> {
+export async function openOrCreateIndex(dir: string, dim: number): Promise<DiskIndexWriter> {
   try {
-    return await ExactIndex.open(dir);
+    return await DiskIndexWriter.open(dir);
   } catch {
-    return ExactIndex.create(dir, dim);
+    return DiskIndexWriter.create(dir, dim);
   }
 }
 
 /** Appends what is missing of `imageId`'s tissue patches; returns the number of its rows in the index. */
 export async function indexImage(
-  index: ExactIndex,
+  index: IndexAppender,
   imageId: string,
   store: FeatureStoreReader,
   tissue: Uint8Array | null,

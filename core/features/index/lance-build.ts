@@ -1,5 +1,6 @@
 // Indexes a feature set in LanceDB: every row of its search index (the int8 rows in the chunk files,
-// dequantised to unit vectors and stored as float16, half the bytes of float32) goes into one table
+// dequantised to unit vectors and stored as float16, half the bytes of float32) is streamed, a batch at a
+// time (the batch's rows and their chunk's meta file resident, never the whole index), into one table
 // `vectors` {row uint32, image uint32, vector float16[dim]}, then an IVF_RQ vector index (LanceDB's
 // RaBitQ: one bit a dimension, 48 bytes a 384-d row; it trained ~25× faster than IVF_PQ here) with a
 // partition per ROWS_PER_PARTITION rows. Queries re-rank its candidates exactly (lance-index.ts), so the index only has to
@@ -7,14 +8,26 @@
 // scans it whole, which is exact.
 // The database is the set's own `lancedb/` folder unless a URL is given: LanceDB opens s3://, gs:// and
 // az:// URIs itself (credentials from the usual environment variables of each cloud).
+// Old versions: LanceDB keeps every version of a table (an overwrite leaves the old data files behind), so
+// re-indexing into one table grew the folder by a whole copy each time. Each build writes a new table
+// (`vectors-<time>`), the record switches to it, then the previous table is dropped (its files deleted),
+// and so are tables left by an interrupted build: one table's bytes after a re-index, never two. An open
+// index keeps reading the previous table until the record has switched. (LanceDB 0.31's other cleanup,
+// Table.optimize({cleanupOlderThan}), also compacts: it would rewrite every row the build just wrote.)
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { toFloat16 } from '../../common/half.js';
-import { readIndexManifest, StoredCatalog } from './catalog.js';
+import { chunkName, META_BYTES, readExactly, readIndexManifest } from './catalog.js';
 import { DiskRows } from './disk-rows.js';
 import { loadLanceDb } from './lancedb.js';
-import { lanceUri, type StoreRecord, writeStoreRecord } from './store.js';
+import { lanceUri, readStoreRecord, type StoreRecord, writeStoreRecord } from './store.js';
 
+/** The table name of stores built before each build wrote its own table; new tables start with it. */
 export const LANCE_TABLE = 'vectors';
+/** A build's own table name: LANCE_TABLE, a dash, the time in base 36 (sorts by time) and a random tail. */
+const newTableName = (): string => `${LANCE_TABLE}-${Date.now().toString(36).padStart(9, '0')}-${randomBytes(3).toString('hex')}`;
+const isOurTable = (name: string): boolean => name === LANCE_TABLE || name.startsWith(`${LANCE_TABLE}-`);
 export const MIN_INDEXED_ROWS = 1024;
 /** Rows per IVF partition aimed at: LanceDB's k-means costs grow with the square of the partition count
  * (it samples 256 rows a partition), so √rows partitions took minutes already at 20 000 rows on a loaded
@@ -28,6 +41,8 @@ export interface LanceBuildOptions {
   uri?: string | null;
   /** IVF partitions (default defaultPartitions(rows)). */
   partitions?: number;
+  /** Rows per batch written (default 65536); resident while written: about 4 bytes a dimension a row. */
+  batchRows?: number;
   log?: (line: string) => void;
 }
 
@@ -36,8 +51,8 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
   const log = opts.log ?? (() => {});
   const m = await readIndexManifest(indexDir);
   const uri = opts.uri ?? null;
-  const catalog = await StoredCatalog.open(indexDir);
   const rows = new DiskRows(indexDir, m);
+  const batchRows = Math.max(1, Math.min(opts.batchRows ?? BATCH_ROWS, m.chunkRows));
   const dim = m.dim;
   const vectorType = new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float16(), true));
   const schema = new arrow.Schema([
@@ -45,27 +60,47 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
     new arrow.Field('image', new arrow.Uint32(), false),
     new arrow.Field('vector', vectorType, false),
   ]);
+  const previous = await readStoreRecord(indexDir);
+  // The previous build's table, when it lives in this database: kept until the new one is recorded.
+  const previousTable =
+    previous?.store === 'lancedb' && lanceUri(setDir, previous.uri) === lanceUri(setDir, uri) ? previous.table || LANCE_TABLE : null;
   const db = await lancedb.connect(lanceUri(setDir, uri));
   try {
-    const table = await db.createEmptyTable(LANCE_TABLE, schema, { mode: 'overwrite' });
-    const q = new Int8Array(BATCH_ROWS * m.stride);
-    const f = new Float32Array(BATCH_ROWS * dim);
-    const h = new Uint16Array(BATCH_ROWS * dim);
-    for (let from = 0; from < m.rows; from += BATCH_ROWS) {
-      const n = Math.min(BATCH_ROWS, m.rows - from);
+    for (const name of await db.tableNames()) if (isOurTable(name) && name !== previousTable) await db.dropTable(name); // an interrupted build's
+    const tableName = newTableName();
+    const table = await db.createEmptyTable(tableName, schema);
+    const q = new Int8Array(batchRows * m.stride);
+    const f = new Float32Array(batchRows * dim);
+    const h = new Uint16Array(batchRows * dim);
+    const meta = new Uint8Array(m.chunkRows * META_BYTES);
+    const dv = new DataView(meta.buffer);
+    let metaChunk = -1;
+    for (let from = 0; from < m.rows;) {
+      // Batches never cross a chunk, so one chunk's meta file (scale, image, position a row) covers each.
+      const c = Math.floor(from / m.chunkRows);
+      const n = Math.min(batchRows, m.rows - from, (c + 1) * m.chunkRows - from);
+      if (metaChunk !== c) {
+        await readExactly(join(indexDir, chunkName(c, 'meta')), meta, m.chunks[c] * META_BYTES);
+        metaChunk = c;
+      }
+      const at = from - c * m.chunkRows;
       rows.read(from, n, q);
+      const image = new Uint32Array(n);
       for (let i = 0; i < n; i++) {
-        const s = catalog.scales[from + i];
+        const s = dv.getFloat32((at + i) * META_BYTES, true);
+        image[i] = dv.getUint32((at + i) * META_BYTES + 4, true);
         for (let j = 0; j < dim; j++) f[i * dim + j] = q[i * m.stride + j] * s;
       }
       toFloat16(f.subarray(0, n * dim), h.subarray(0, n * dim));
-      const rowData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: Uint32Array.from({ length: n }, (_, i) => from + i) });
-      const imageData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: catalog.imageOf.slice(from, from + n) });
+      const start = from;
+      const rowData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: Uint32Array.from({ length: n }, (_, i) => start + i) });
+      const imageData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: image });
       const values = arrow.makeData({ type: new arrow.Float16(), length: n * dim, data: h.slice(0, n * dim) });
       const vectors = arrow.makeData({ type: vectorType, length: n, child: values });
       const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, children: [rowData, imageData, vectors] });
       await table.add(new arrow.Table([new arrow.RecordBatch(schema, struct)]) as unknown as Parameters<typeof table.add>[0]);
-      log(`LanceDB: ${from + n} of ${m.rows} rows written.`);
+      from += n;
+      log(`LanceDB: ${from} of ${m.rows} rows written.`);
     }
     const written = await table.countRows();
     if (written !== m.rows)
@@ -86,12 +121,19 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
       version: 1,
       store: 'lancedb',
       uri,
-      table: LANCE_TABLE,
+      table: tableName,
       rows: m.rows,
       index,
       builtAt: new Date().toISOString(),
     };
     await writeStoreRecord(indexDir, record);
+    if (previousTable !== null && previousTable !== tableName) {
+      await db
+        .dropTable(previousTable)
+        .catch((e: Error) =>
+          log(`LanceDB: the previous table ${previousTable} could not be removed (${e.message}); the next build removes it.`),
+        );
+    }
     return record;
   } finally {
     rows.close();

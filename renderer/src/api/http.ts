@@ -2,7 +2,10 @@
 // {ok: result} or {error: ErrorEnvelope}; host events over the WebSocket /api/events as {event, payload},
 // reconnecting with backoff; dropped files streamed to POST /api/upload?name=…. Auth is the cookie the
 // host set on the first `/?token=` load, so every request is same-origin with credentials.
+// Each page load is its own client (core/common/client-id.ts): a random id sent with every call, so this
+// window's similarity query and maps stay its own when other browsers use the same host.
 import { isApiEvent, type ApiEvent, type DinoscopeEvents, type ImportReport } from '../../../core/common/api.js';
+import { CLIENT_HEADER } from '../../../core/common/client-id.js';
 import { DinoscopeError } from '../../../core/common/errors.js';
 import { mergeReports, type ApiClient, type DroppedFile } from './client.js';
 import { EventHub } from './emitter.js';
@@ -53,14 +56,20 @@ function connectEvents(origin: URL, hub: EventHub): void {
   open();
 }
 
+/** 24 random hex digits (crypto.getRandomValues works on plain-HTTP hosts too, unlike randomUUID). */
+function newClientId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 export function createHttpApi(origin: URL): ApiClient {
   const hub = new EventHub();
+  const client = newClientId();
   connectEvents(origin, hub);
   const api = apiFromCaller(async (method, args) => {
     const res = await fetch(new URL(`api/call/${method}`, origin), {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [CLIENT_HEADER]: client },
       body: JSON.stringify(args),
     });
     return readAnswer(res, method);
