@@ -6,7 +6,8 @@
 // than the DimensionOrder's are read by that order all the same.
 import type { ChannelInfo, ChannelSampleType, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { ChannelReader, type ChannelTileSource, planLevels, STATS_SIDE } from '../channels/channel-reader.js';
+import { ChannelReader, type ChannelTileSource, planLevels } from '../channels/channel-reader.js';
+import { STATS_SIDE } from '../channels/display.js';
 import { channelHistograms } from '../channels/histogram.js';
 import { decodeSampleTile } from '../tiff/decode-samples.js';
 import { isTiled } from '../tiff/level.js';
