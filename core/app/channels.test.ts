@@ -31,7 +31,7 @@ beforeAll(async () => {
   [id, rgbId] = p.ids;
 }, 120_000);
 afterAll(async () => {
-  await service?.closeProject?.();
+  await service?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
