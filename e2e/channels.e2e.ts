@@ -76,7 +76,8 @@ describe.skipIf(skip !== null)('multi-channel images in the viewer', () => {
     const dialog = await project.openImportDialog();
     await dialog.goTo(join(dir, 'data'));
     await dialog.confirm(); // the whole folder
-    for (const name of ['channels.ome.tif', 'channels-v2.ome.zarr', 'channels-v3.ome.zarr', 'unique.png']) await project.waitForStatus(name, 'ok');
+    for (const name of ['channels.ome.tif', 'channels-v2.ome.zarr', 'channels-v3.ome.zarr', 'unique.png'])
+      await project.waitForStatus(name, 'ok');
     expect(await page.locator('[data-testid="image-card"][data-name^="c"]').count()).toBe(3); // no chunk file became an image
 
     // An RGB image has no channel panel.
@@ -142,7 +143,13 @@ describe.skipIf(skip !== null)('multi-channel images in the viewer', () => {
     // "First 3" hides AF647 and AF750 again.
     await page.getByTestId('channels-preset-first3').click();
     url = await nextTileUrl(url);
-    expect(await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.visible))).toEqual(['true', 'true', 'true', 'false', 'false']);
+    expect(await rows.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.visible))).toEqual([
+      'true',
+      'true',
+      'true',
+      'false',
+      'false',
+    ]);
     expect(Math.max(...(await servedPixel(info, url, ux, uy)))).toBeLessThan(30);
     await page.getByTestId('channels-preset-all').click();
     url = await nextTileUrl(url);

@@ -106,7 +106,12 @@ describe('channel display', () => {
     const state = await service.channelState(id);
     await expect(service.setChannelDisplay(id, state.display.slice(0, 2))).rejects.toThrow(/has 5 channels; the display settings list 2/);
     const flat = state.display.map((d) => ({ ...d, min: 5, max: 5 }));
-    await expect(service.setChannelDisplay(id, flat)).rejects.toThrow(/channel 1 \(DAPI\): the contrast maximum \(5\) must be above the minimum/);
-    await expect(service.channelState(rgbId)).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/not a multi-channel image/) });
+    await expect(service.setChannelDisplay(id, flat)).rejects.toThrow(
+      /channel 1 \(DAPI\): the contrast maximum \(5\) must be above the minimum/,
+    );
+    await expect(service.channelState(rgbId)).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: expect.stringMatching(/not a multi-channel image/),
+    });
   });
 });

@@ -30,7 +30,8 @@ export async function renderTileRgb(
 ): Promise<RgbImage> {
   const channels = display && reader.readChannels?.bind(reader);
   const read = channels
-    ? async (l: number, rx: number, ry: number, w: number, h: number): Promise<RgbImage> => composite(await channels(l, rx, ry, w, h), display)
+    ? async (l: number, rx: number, ry: number, w: number, h: number): Promise<RgbImage> =>
+        composite(await channels(l, rx, ry, w, h), display)
     : (l: number, rx: number, ry: number, w: number, h: number): Promise<RgbImage> => reader.readRegion(l, rx, ry, w, h);
   const g = geometryOf(reader);
   const rect = tileRect(g, level, x, y);

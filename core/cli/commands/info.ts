@@ -14,7 +14,18 @@ export const infoCommand: Command = {
     const reader = await openImage(positional[0]);
     try {
       const { format, width, height, levels, mpp, tileWidth, tileHeight, vendor, warnings, channels } = reader.meta;
-      const out = { format, width, height, levels, mpp, tileWidth, tileHeight, vendor, ...(channels ? { channels } : {}), ...(warnings ? { warnings } : {}) };
+      const out = {
+        format,
+        width,
+        height,
+        levels,
+        mpp,
+        tileWidth,
+        tileHeight,
+        vendor,
+        ...(channels ? { channels } : {}),
+        ...(warnings ? { warnings } : {}),
+      };
       for (const w of warnings ?? []) io.stderr(`dinoscope info: warning: ${w}\n`);
       io.stdout(`${JSON.stringify(out, null, 2)}\n`);
       return 0;

@@ -8,7 +8,14 @@ import { defaultDisplay, MAX_DEFAULT_VISIBLE, PALETTE } from './defaults.js';
 import { checkDisplay, displayKey } from './display.js';
 import { channelHistograms } from './histogram.js';
 
-const info = (o: Partial<ChannelInfo> = {}): ChannelInfo => ({ name: 'c', color: null, emissionNm: null, sampleType: 'uint16', range: [0, 65535], ...o });
+const info = (o: Partial<ChannelInfo> = {}): ChannelInfo => ({
+  name: 'c',
+  color: null,
+  emissionNm: null,
+  sampleType: 'uint16',
+  range: [0, 65535],
+  ...o,
+});
 
 describe('composite', () => {
   it('adds the visible channels in their colours, scaled by their limits, and clamps', () => {
@@ -57,7 +64,9 @@ describe('defaults', () => {
   it('checks display settings against the image and keys them', () => {
     const chans = [info({ name: 'DAPI' })];
     expect(() => checkDisplay('x.tif', chans, [])).toThrow(/has 1 channels; the display settings list 0/);
-    expect(() => checkDisplay('x.tif', chans, [{ color: [1, 2, 3], visible: true, min: 4, max: 4 }])).toThrow(/DAPI.*maximum \(4\) must be above/);
+    expect(() => checkDisplay('x.tif', chans, [{ color: [1, 2, 3], visible: true, min: 4, max: 4 }])).toThrow(
+      /DAPI.*maximum \(4\) must be above/,
+    );
     const ok = checkDisplay('x.tif', chans, [{ color: [1, 2, 3], visible: true, min: 0, max: 4, gamma: 1 }]);
     expect(ok).toEqual([{ color: [1, 2, 3], visible: true, min: 0, max: 4 }]);
     expect(displayKey(ok)).toMatch(/^[0-9a-f]{8}$/);

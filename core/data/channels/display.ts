@@ -16,7 +16,8 @@ export function checkDisplay(name: string, channels: readonly ChannelInfo[], dis
     throw new DinoscopeError('BAD_INPUT', `${name} has ${channels.length} channels; the display settings list ${display.length}.`);
   return display.map((d, i) => {
     const what = `${name}, channel ${i + 1} (${channels[i].name})`;
-    if (!(d.max > d.min)) throw new DinoscopeError('BAD_INPUT', `${what}: the contrast maximum (${d.max}) must be above the minimum (${d.min}).`);
+    if (!(d.max > d.min))
+      throw new DinoscopeError('BAD_INPUT', `${what}: the contrast maximum (${d.max}) must be above the minimum (${d.min}).`);
     if (d.gamma !== undefined && !(d.gamma > 0 && d.gamma <= 10))
       throw new DinoscopeError('BAD_INPUT', `${what}: gamma must be above 0 and at most 10, got ${d.gamma}.`);
     if (d.color.length !== 3 || d.color.some((v) => !Number.isInteger(v) || v < 0 || v > 255))

@@ -141,7 +141,10 @@ describe('multi-channel OME-TIFF', () => {
     const f = fixture('uint16');
     const many = join(dir, 'many.ome.tif');
     writeOmeChannelsTiff(many, f, { xml: omeChannelsXml(f).replace('SizeC="5"', 'SizeC="1000"') });
-    await expect(openImage(many)).rejects.toMatchObject({ code: 'TOO_LARGE', message: expect.stringMatching(/1000 channels, more than the 64/) });
+    await expect(openImage(many)).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      message: expect.stringMatching(/1000 channels, more than the 64/),
+    });
     const plane = (bits: number, format: number, tiled: boolean) => ({
       tags: [
         ...imageTags({
@@ -160,10 +163,22 @@ describe('multi-channel OME-TIFF', () => {
       layout: tiled ? ('tiles' as const) : ('strips' as const),
     });
     const strips = join(dir, 'strips.ome.tif');
-    writeTiff(strips, [0, 1, 2, 3, 4].map(() => plane(16, 1, false)));
-    await expect(openImage(strips)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/channel planes in strips/) });
+    writeTiff(
+      strips,
+      [0, 1, 2, 3, 4].map(() => plane(16, 1, false)),
+    );
+    await expect(openImage(strips)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/channel planes in strips/),
+    });
     const signed = join(dir, 'signed.ome.tif');
-    writeTiff(signed, [0, 1, 2, 3, 4].map(() => plane(16, 2, true)));
-    await expect(openImage(signed)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/16-bit signed integer samples/) });
+    writeTiff(
+      signed,
+      [0, 1, 2, 3, 4].map(() => plane(16, 2, true)),
+    );
+    await expect(openImage(signed)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/16-bit signed integer samples/),
+    });
   });
 });

@@ -165,7 +165,10 @@ export async function openOmeChannels(
     const first = row[0];
     for (const [c, l] of row.entries()) {
       if (l.width !== first.width || l.height !== first.height || l.tileWidth !== first.tileWidth || l.tileHeight !== first.tileHeight)
-        throw new DinoscopeError('CORRUPT', `${path}: channel ${c + 1} at level ${k} is ${l.width} × ${l.height}, channel 1 ${first.width} × ${first.height}.`);
+        throw new DinoscopeError(
+          'CORRUPT',
+          `${path}: channel ${c + 1} at level ${k} is ${l.width} × ${l.height}, channel 1 ${first.width} × ${first.height}.`,
+        );
       if (l.sampleType !== first.sampleType)
         throw new DinoscopeError('UNSUPPORTED', `${path}: its channels mix ${first.sampleType} and ${l.sampleType} samples.`);
     }
