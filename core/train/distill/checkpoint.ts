@@ -19,12 +19,12 @@ export interface DistillRecord {
   students: string[];
 }
 
-/** Writes the trainer's state to `dir` atomically; `weights` is the teacher's weights file as the run was given it. */
-export async function writeDistillCheckpoint(dir: string, trainer: DistillTrainer, weights: string): Promise<void> {
+/** Writes the trainer's state to `dir` atomically. */
+export async function writeDistillCheckpoint(dir: string, trainer: DistillTrainer): Promise<void> {
   const states = await trainer.states();
   const rec: DistillRecord = {
     step: trainer.completedSteps,
-    teacher: { weights, source: trainer.teacher.source, heads: trainer.teacher.heads },
+    teacher: { weights: trainer.teacher.weights, source: trainer.teacher.source, heads: trainer.teacher.heads },
     students: states.map((s) => s.name),
   };
   await writeFolderAtomic(dir, async (tmp) => {

@@ -21,7 +21,7 @@ import { loadWeights } from '../../model/weights/import.js';
 import { type Overrides, trainConfig } from '../config.js';
 import { synthBatch } from '../fixtures/synth-batch.js';
 import { type BatchSource, Trainer } from '../trainer.js';
-import { readDistillCheckpoint, writeDistillCheckpoint } from './checkpoint.js';
+import { readDistillCheckpoint } from './checkpoint.js';
 import { distilConfig, type StudentSpec } from './config.js';
 import { loadDistillTeacher } from './teacher.js';
 import { DistillTrainer, type DistillStepReport, newStudentState } from './trainer.js';
@@ -167,7 +167,7 @@ describe('DINOv3 distillation', () => {
     // 2 steps, checkpoint, resume, 2 steps = the 4 straight.
     const half = await distil(2, [TINY, SMALLER], 4);
     const ck = join(dir, 'distil-ck');
-    await writeDistillCheckpoint(ck, half.trainer, join(teacherCk, 'model.safetensors'));
+    await half.trainer.checkpoint(ck);
     await half.trainer.close();
     const read = await readDistillCheckpoint(ck);
     expect(read.record.step).toBe(2);

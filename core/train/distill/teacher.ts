@@ -20,7 +20,9 @@ import { type HeadConfig, headLayout, initHeadParams } from '../heads.js';
 import { HEADS } from '../model.js';
 
 export interface DistillTeacher {
-  /** The weights file it was read from (or the checkpoint folder). */
+  /** The weights file the run was given (what a resume reads again). */
+  weights: string;
+  /** Where its parameters were read from: that file, or the run checkpoint holding its heads. */
   source: string;
   vit: ViTConfig;
   head: HeadConfig;
@@ -58,6 +60,7 @@ export async function loadDistillTeacher(weights: string, config: TrainConfig, p
     const c = await readCheckpoint(ck);
     const params = new Map([...c.teacher].map(([k, t]) => [k, t]));
     return {
+      weights,
       source: ck,
       vit: c.vit,
       head: c.head,
@@ -74,6 +77,7 @@ export async function loadDistillTeacher(weights: string, config: TrainConfig, p
     for (const [k, t] of Object.entries(initHeadParams(head, vit.dim, config.seed + 101 + i))) params.set(`${h}/${k}`, headLayout(t));
   });
   return {
+    weights,
     source: weights,
     vit,
     head,

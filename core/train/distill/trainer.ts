@@ -36,6 +36,7 @@ import { buildEmaGraph, buildTeacherGraph } from '../teacher.js';
 import { type BatchSource } from '../trainer.js';
 import { STUDENT_SIZES, type StudentSpec, studentViT } from './config.js';
 import { type DistillTeacher } from './teacher.js';
+import { writeDistillCheckpoint } from './checkpoint.js';
 
 /** One student's state to start from: a new student's (seeded init) or a checkpoint's. */
 export interface StudentState {
@@ -274,6 +275,11 @@ export class DistillTrainer {
       });
     }
     return out;
+  }
+
+  /** Writes an atomic checkpoint folder `dir` (every student at this step: checkpoint.ts). */
+  async checkpoint(dir: string): Promise<void> {
+    await writeDistillCheckpoint(dir, this);
   }
 
   /** A student's EMA backbone in PyTorch layout (canonical names): the model the run registers for it. */
