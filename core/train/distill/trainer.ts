@@ -52,7 +52,10 @@ export interface StudentState {
 /** A distillation step's report: the first student's as a pretraining step reports it (the run loop, charts),
  * and every student's losses and gradient norms. */
 export interface DistillStepReport extends StepReport {
-  students: { name: string; losses: StepReport['losses']; gradNorms: Record<string, number> }[];
+  /** Each student's losses, gradient norms and the milliseconds of its step and EMA update. */
+  students: { name: string; losses: StepReport['losses']; gradNorms: Record<string, number>; ms: number }[];
+  /** Milliseconds of the teacher forward (once for all students). */
+  teacherMs: number;
 }
 
 interface Student {
@@ -199,16 +202,20 @@ export class DistillTrainer {
     const inputs = batchTensors(batch, c, sizes, this.maskSlots);
     await this.health.start(batch.crops.global, sizes.global);
     const tf = this.teacherFeeds;
+    const tt = performance.now();
     const t = await runTeacher(this.teacherSession, inputs, v.teacherTemp, null, this.names, (n) => tf.get(n)!); // 3: once for all students
+    const teacherMs = performance.now() - tt;
     // The students see whole crops: every mask off; the masked slots stay the iBOT positions.
     const unmasked = { ...inputs, masks: hostTensor('bool', inputs.masks.dims, new Uint8Array(inputs.masks.data.length)) };
-    const reports: { name: string; report: StepReport }[] = [];
+    const reports: { name: string; report: StepReport; ms: number }[] = [];
     for (const s of this.students) {
+      const ts = performance.now();
       const rope = s.stepGraph.ropeAug ? ropeDraws(s.vit, c.seed, it, c.crops.localCrops > 0) : null;
       const out = await s.runner.step(STEP_IO.feeds(studentFeeds(unmasked, t, v, rope, null))); // 4
       await updateEma(s.ema, s.runner, this.names, v.momentum); // 5
       reports.push({
         name: s.name,
+        ms: performance.now() - ts,
         report: stepReport({
           step: it + 1,
           student: STEP_IO.read(out),
@@ -228,7 +235,8 @@ export class DistillTrainer {
       ...first,
       imagesPerSec: (c.batchSize * 1000) / (performance.now() - t0),
       signals: { ...first.signals, nan },
-      students: reports.map((r) => ({ name: r.name, losses: r.report.losses, gradNorms: r.report.gradNorms })),
+      students: reports.map((r) => ({ name: r.name, losses: r.report.losses, gradNorms: r.report.gradNorms, ms: r.ms })),
+      teacherMs,
     };
     if (this.health.due(this.stepIndex)) report.health = (await this.measureHealth()) ?? undefined;
     return report;
