@@ -6,13 +6,15 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { trainConfig } from '../config.js';
-import { NanLossError, type RunRecord, type RunSummary, runPretrain } from '../run.js';
+import { NanLossError, type RunOptions, type RunRecord, type RunSummary, runPretrain } from '../run.js';
 import type { Trainer } from '../trainer.js';
 import { CollapseDetector, warmupSteps } from './collapse.js';
 import { previewTile, teacherPreview } from './preview.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { measureStep } from './measure.js';
 import { registerRunModel } from './register.js';
+import { distilConfig } from '../distill/config.js';
+import { type DistilOptions, runDistil, studentModelName } from '../distill/run.js';
 
 const send = (m: FromChild): void => {
   if (process.connected) process.send?.(m);
@@ -80,7 +82,7 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
       log(`train worker: preview at step ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   };
-  return runPretrain(project, {
+  const common: Omit<RunOptions<never>, 'afterStep' | 'onCheckpoint'> = {
     ...(resume
       ? { resume: true, name: o.name, ...(extend ? { steps: o.steps, minutes: o.minutes } : {}) }
       : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
@@ -106,6 +108,10 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
       send({ type: 'paused', step: lastStep });
       if (await waitWhilePaused()) send({ type: 'resumed', step: lastStep });
     },
+  };
+  if (o.distil) return runDistilOnce(project, o, common, resume);
+  return runPretrain(project, {
+    ...common,
     afterStep: async (trainer, r) => {
       const total = trainer.config.steps;
       if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) await preview(trainer, r.step);
@@ -130,8 +136,63 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
   });
 }
 
+/**
+ * A distillation run (core/train/distill/run.ts) with the same hooks: previews and collapse alerts watch the
+ * first student's EMA, and every student's EMA becomes the project model <run>-<size> at each checkpoint.
+ */
+async function runDistilOnce(
+  project: Project,
+  o: ChildRunOptions,
+  common: Omit<DistilOptions, 'teacher' | 'students' | 'teacherName'>,
+  resume: boolean,
+): Promise<RunSummary> {
+  let tile: Float32Array | null = null;
+  let detector: CollapseDetector | null = null;
+  const previewEvery = o.previewEvery ?? 200;
+  const d = o.distil!;
+  return runDistil(project, {
+    ...common,
+    ...(resume ? {} : { teacher: d.teacher, teacherName: d.teacherName, students: d.students.map((size) => ({ size })) }),
+    afterStep: async (trainer, r) => {
+      const total = trainer.config.steps;
+      const first = trainer.studentList[0];
+      if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) {
+        try {
+          tile ??= await previewTile(project, trainer.config, first.vit.patchSize);
+          const png = await teacherPreview(first.vit, await trainer.studentBackbone(first.name), tile, trainer.config.crops.globalSize, trainer.config.runtime.threads || undefined);
+          send({ type: 'preview', step: r.step, png });
+        } catch (err) {
+          log(`train worker: preview at step ${r.step} failed: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (o.collapse === false) return;
+      detector ??= new CollapseDetector(
+        trainer.teacher.head.prototypes,
+        warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction),
+        typeof o.collapse === 'object' ? o.collapse : {},
+        2 * trainer.config.batchSize - 1,
+      );
+      const message = detector.observe(r.step, r.signals);
+      if (message) {
+        pauseWanted = true;
+        send({ type: 'alert', kind: 'collapse', step: r.step, message });
+      }
+    },
+    onCheckpoint: async (trainer, step) => {
+      let modelId: string | null = null;
+      if (step > 0)
+        for (const s of trainer.studentList) {
+          const id = await registerRunModel(project.dir, studentModelName(o.name, s.name), s.vit, await trainer.studentBackbone(s.name), step);
+          modelId ??= id;
+        }
+      const record = await readRecord(project.dir, o.name);
+      if (record) send({ type: 'record', record, modelId });
+    },
+  });
+}
+
 async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
-  if (!o.resume) trainConfig(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
+  if (!o.resume) (o.distil ? distilConfig : trainConfig)(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
   let resume = o.resume;
   let extend = o.resume && (o.steps !== undefined || o.minutes !== undefined);
   for (;;) {
