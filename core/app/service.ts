@@ -36,6 +36,7 @@ import type {
   TrainExtendOptions,
   TrainRunInfo,
   TrainStartOptions,
+  DistilStartOptions,
   TrainStepInfo,
   DemoOptions,
   CurateRequest,
@@ -429,6 +430,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   }
   async startTraining(options: TrainStartOptions): Promise<TrainRunInfo> {
     return this.trainingApi.start(options);
+  }
+  async startDistillation(options: DistilStartOptions): Promise<TrainRunInfo> {
+    return this.trainingApi.startDistil(options);
   }
   async trainingRuns(): Promise<TrainRunInfo[]> {
     return this.trainingApi.runs();

@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { adaptCommand } from './commands/adapt.js';
 import { curateCommand } from './commands/curate.js';
 import { demoCommand } from './commands/demo.js';
+import { distilCommand } from './commands/distil.js';
 import { exportCommand } from './commands/export.js';
 import { exportTrainingCommand } from './commands/export-training.js';
 import { extractCommand } from './commands/extract.js';
@@ -23,6 +24,7 @@ export const commands: readonly Command[] = [
   adaptCommand,
   curateCommand,
   demoCommand,
+  distilCommand,
   exportCommand,
   exportTrainingCommand,
   extractCommand,

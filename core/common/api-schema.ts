@@ -130,6 +130,19 @@ export const trainStartOptions = refine(
   eitherOf('steps', 'minutes'),
 );
 
+/** DistilStartOptions: the teacher's id and each student size once are checked again by core/train/distill. */
+export const distilStartOptions = refine(
+  object({
+    teacher: id,
+    students: array(oneOf(['tiny', 'small', 'base']), { min: 1, max: 3 }),
+    preset: optional(id),
+    steps: optional(number({ int: true, gt: 0 })),
+    minutes: optional(positive),
+    name: optional(runName),
+  }),
+  eitherOf('steps', 'minutes'),
+);
+
 export const modelImportOptions = object({ name: optional(string({ maxLength: 200 })), location: optional(oneOf(['project', 'user'])) });
 export const modelDownloadOptions = object({
   name: optional(string({ maxLength: 200 })),
@@ -220,6 +233,7 @@ export const apiSchemas = {
   trainHardware: args(),
   trainEstimate: args(['options', trainStartOptions]),
   startTraining: args(['options', trainStartOptions]),
+  startDistillation: args(['options', distilStartOptions]),
   extendTraining: args(['run', runName], ['options', trainExtendOptions]),
   trainingRuns: args(),
   trainingHistory: args(['run', runName]),
@@ -286,6 +300,8 @@ export const apiAccess = {
   // Times a training step in a training process on the host.
   trainEstimate: 'write',
   startTraining: 'write',
+  // Starts a distillation run: a child process that trains and writes models into the project.
+  startDistillation: 'write',
   trainingRuns: 'read',
   trainingHistory: 'read',
   pauseTraining: 'write',

@@ -593,6 +593,20 @@ export interface TrainStartOptions {
   name?: string;
 }
 
+/** A distillation run (DINOv3 distillation, core/train/distill): a model of the project as the frozen teacher,
+ * one or more smaller students trained on its one forward per step; each student becomes the model <run>-<size>. */
+export interface DistilStartOptions {
+  /** A model id (see listModels): the teacher. */
+  teacher: string;
+  /** Student sizes, each once: 'tiny', 'small', 'base' (each smaller than the teacher). */
+  students: ('tiny' | 'small' | 'base')[];
+  /** The preset whose crops, batch and schedules the run takes (default quick). */
+  preset?: string;
+  steps?: number;
+  minutes?: number;
+  name?: string;
+}
+
 /** More training for a finished or stopped run: N more steps or M more minutes (one of them). */
 export interface TrainExtendOptions {
   steps?: number;
@@ -812,6 +826,8 @@ export interface DinoscopeApi {
   trainEstimate(options: TrainStartOptions): Promise<TrainEstimate>;
   /** Starts a run off the UI thread (a child process); progress as a 'train' job plus trainStep events. */
   startTraining(options: TrainStartOptions): Promise<TrainRunInfo>;
+  /** Starts a distillation run (a child process, as startTraining): its steps, previews and checkpoints as a run's. */
+  startDistillation(options: DistilStartOptions): Promise<TrainRunInfo>;
   /** The open project's runs (live ones with their jobId). */
   trainingRuns(): Promise<TrainRunInfo[]>;
   /** A run's recorded steps (progress.jsonl), to redraw curves when the panel opens. */
@@ -889,6 +905,7 @@ export const apiMethods = {
   trainHardware: true,
   trainEstimate: true,
   startTraining: true,
+  startDistillation: true,
   trainingRuns: true,
   trainingHistory: true,
   pauseTraining: true,

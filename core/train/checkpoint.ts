@@ -95,49 +95,22 @@ function fromStored(key: string, t: { shape: number[]; data: Float32Array }): [s
 
 /** Writes `c` to `dir` atomically (replacing an older checkpoint there). */
 export async function writeCheckpoint(dir: string, c: CheckpointContents): Promise<void> {
+  await writeFolderAtomic(dir, (tmp) => fillCheckpoint(tmp, c));
+}
+
+/**
+ * Makes folder `dir` atomically: `fill` writes its files into a fresh temp folder beside it (each through
+ * core/io/atomic.ts); the temp folder is fsynced, takes the name, the parent is fsynced, and only then is the
+ * previous folder deleted. A crash at any point leaves the previous folder whole (or as `.NAME.*.old`).
+ */
+export async function writeFolderAtomic(dir: string, fill: (tmp: string) => Promise<void>): Promise<void> {
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   const tmp = join(parent, `.${basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
   await mkdir(tmp);
   try {
-    const model = new Map<string, TensorToWrite>();
-    for (const [who, m] of [
-      ['student', c.student],
-      ['teacher', c.teacher],
-    ] as const) {
-      for (const [name, t] of m) {
-        const [key, v] = toStored(name, t, c.vit);
-        model.set(`${who}.${key}`, v);
-      }
-    }
-    if (c.centers) {
-      model.set('center.dino', f32(c.centers.dino));
-      model.set('center.ibot', f32(c.centers.ibot));
-    }
-    for (const [name, t] of c.gram?.params ?? []) {
-      const [key, v] = toStored(name, t, c.vit);
-      model.set(`gram.${key}`, v);
-    }
-    if (c.health) model.set('health.probes', f32(c.health.tiles));
-    await writeSafetensors(join(tmp, MODEL), model, { format: 'dinoscope-train', step: String(c.step) });
-    await writeSafetensors(join(tmp, OPTIM), new Map([...c.optimizer].map(([k, t]) => [k, f32(t)])));
-    const state = {
-      step: c.step,
-      rng: c.rng,
-      vit: c.vit,
-      head: c.head,
-      gram: c.gram ? { source: c.gram.source, copiedAt: c.gram.copiedAt } : null,
-      sizes: c.sizes ?? null,
-      health: c.health?.history ?? null,
-      written: new Date().toISOString(),
-    };
-    await writeFileAtomic(join(tmp, STATE), JSON.stringify(state, null, 2));
-    await writeFileAtomic(join(tmp, CONFIG), JSON.stringify(c.config, null, 2));
-    await writeFileAtomic(
-      join(tmp, 'config.json'),
-      JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2),
-    );
-    // Swap: the old checkpoint moves aside, the new one takes its name, the old one is deleted.
+    await fill(tmp);
+    // Swap: the old folder moves aside, the new one takes its name, the old one is deleted.
     const old = join(parent, `.${basename(dir)}.${randomBytes(6).toString('hex')}.old`);
     const had = await stat(dir).then(
       () => true,
@@ -152,6 +125,47 @@ export async function writeCheckpoint(dir: string, c: CheckpointContents): Promi
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** A checkpoint's files written into the (empty) folder `tmp`. */
+async function fillCheckpoint(tmp: string, c: CheckpointContents): Promise<void> {
+  const model = new Map<string, TensorToWrite>();
+  for (const [who, m] of [
+    ['student', c.student],
+    ['teacher', c.teacher],
+  ] as const) {
+    for (const [name, t] of m) {
+      const [key, v] = toStored(name, t, c.vit);
+      model.set(`${who}.${key}`, v);
+    }
+  }
+  if (c.centers) {
+    model.set('center.dino', f32(c.centers.dino));
+    model.set('center.ibot', f32(c.centers.ibot));
+  }
+  for (const [name, t] of c.gram?.params ?? []) {
+    const [key, v] = toStored(name, t, c.vit);
+    model.set(`gram.${key}`, v);
+  }
+  if (c.health) model.set('health.probes', f32(c.health.tiles));
+  await writeSafetensors(join(tmp, MODEL), model, { format: 'dinoscope-train', step: String(c.step) });
+  await writeSafetensors(join(tmp, OPTIM), new Map([...c.optimizer].map(([k, t]) => [k, f32(t)])));
+  const state = {
+    step: c.step,
+    rng: c.rng,
+    vit: c.vit,
+    head: c.head,
+    gram: c.gram ? { source: c.gram.source, copiedAt: c.gram.copiedAt } : null,
+    sizes: c.sizes ?? null,
+    health: c.health?.history ?? null,
+    written: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(tmp, STATE), JSON.stringify(state, null, 2));
+  await writeFileAtomic(join(tmp, CONFIG), JSON.stringify(c.config, null, 2));
+  await writeFileAtomic(
+    join(tmp, 'config.json'),
+    JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2),
+  );
 }
 
 /** Reads a checkpoint folder; CORRUPT naming the file when a part is missing or inconsistent. */

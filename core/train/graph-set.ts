@@ -139,7 +139,7 @@ export async function moveState(prev: GraphSet, next: GraphSet, names: readonly 
  * when `optimizer` is null) and the teacher's parameters into the EMA runner; returns the AdamW state names.
  */
 export function loadState(
-  set: GraphSet,
+  set: Pick<GraphSet, 'student' | 'stepGraph'>,
   ema: StepRunner,
   state: {
     vit: ViTConfig;

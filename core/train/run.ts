@@ -19,7 +19,23 @@ import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
 
-export interface RunOptions {
+/**
+ * What the run loop drives: the pretraining Trainer, or a distillation run's DistillTrainer
+ * (core/train/distill). `label` starts the loop's log lines (the config's stage when absent).
+ */
+export interface RunTrainer {
+  readonly config: TrainConfig;
+  readonly completedSteps: number;
+  readonly precision: Precision;
+  readonly label?: string;
+  step(): Promise<StepReport>;
+  checkpoint(dir: string): Promise<void>;
+  setTotalSteps(steps: number): void;
+  revise(next: TrainConfig): void;
+}
+
+/** The options of one run of the loop; `T` is the trainer the job host's hooks see. */
+export interface RunOptions<T extends RunTrainer = Trainer> {
   /** Continue the named run (or the project's latest) from its last checkpoint; with `steps` or `minutes`,
    * extend it by that many more steps or minutes. */
   resume?: boolean;
@@ -51,8 +67,8 @@ export interface RunOptions {
    * run is safe to kill); `afterStep` sees the trainer after each recorded step (previews, collapse checks);
    * `onCheckpoint` runs after every checkpoint is written (model registration). */
   gate?: (checkpoint: () => Promise<void>) => Promise<void>;
-  afterStep?: (trainer: Trainer, r: StepReport) => Promise<void>;
-  onCheckpoint?: (trainer: Trainer, step: number, run: string) => Promise<void>;
+  afterStep?: (trainer: T, r: StepReport) => Promise<void>;
+  onCheckpoint?: (trainer: T, step: number, run: string) => Promise<void>;
 }
 
 /** A NaN/infinite loss: the run stops without a checkpoint; `checkpointStep` is the last good one. */
@@ -136,14 +152,15 @@ const exists = (p: string): Promise<boolean> =>
     () => false,
   );
 
-/** The last checkpoint of a run folder; a swap interrupted by a crash leaves the previous one as `.latest.*.old`. */
-async function findCheckpoint(runFolder: string): Promise<string | null> {
+/** The last checkpoint of a run folder (a folder holding `marker`); a swap interrupted by a crash leaves the
+ * previous one as `.latest.*.old`. */
+export async function findCheckpoint(runFolder: string, marker = 'state.json'): Promise<string | null> {
   const ck = checkpointDir(runFolder);
-  if (await exists(join(ck, 'state.json'))) return ck;
+  if (await exists(join(ck, marker))) return ck;
   const parent = join(runFolder, 'checkpoints');
   const names = await readdir(parent).catch(() => [] as string[]);
   const old = names.find((n) => n.startsWith('.latest.') && n.endsWith('.old'));
-  return old && (await exists(join(parent, old, 'state.json'))) ? join(parent, old) : null;
+  return old && (await exists(join(parent, old, marker))) ? join(parent, old) : null;
 }
 
 function isRecord(v: unknown): v is RunRecord {
@@ -151,12 +168,12 @@ function isRecord(v: unknown): v is RunRecord {
 }
 
 /** Writes the run's record through Project.update (locked re-read), so others' changes are kept. */
-async function record(projectDir: string, rec: RunRecord): Promise<void> {
+export async function record(projectDir: string, rec: RunRecord): Promise<void> {
   const updated: RunRecord = { ...rec, updatedAt: new Date().toISOString() };
   await (await Project.open(projectDir)).update((p) => p.upsertRun(updated));
 }
 
-async function pickRun(project: Project, name: string | undefined): Promise<RunRecord> {
+export async function pickRun(project: Project, name: string | undefined): Promise<RunRecord> {
   const runs = project.runs().filter(isRecord);
   if (name) {
     const r = runs.find((x) => x.name === name);
@@ -173,7 +190,7 @@ async function pickRun(project: Project, name: string | undefined): Promise<RunR
 }
 
 /** Drops progress lines past `step` (written after the checkpoint a resume starts from). */
-async function trimProgress(file: string, step: number): Promise<void> {
+export async function trimProgress(file: string, step: number): Promise<void> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const keep = text.split('\n').filter((l) => {
     if (!l.trim()) return false;
@@ -293,7 +310,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
   // From here the trainer holds worker threads and onnxruntime sessions: every way out closes it, or a
   // failed write (a full disk, a file where the run folder should be) would leave the process running.
   try {
-    return await loop(project, trainer, folder, rec, startedFrom, stepsFrom, opts);
+    return await runLoop(project, trainer, folder, rec, startedFrom, stepsFrom, opts);
   } finally {
     await trainer.close();
   }
@@ -301,23 +318,24 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
 
 /** The log line of a minutes budget's new step count. A budget spent before a step was timed (the first
  * step is a warm-up and is not counted) has no speed to show: the line says so instead of "NaN s/step". */
-function budgetLine(stage: TrainStage, secondsPerStep: number, steps: number, minutes: number, firstPlan: boolean): string {
+function budgetLine(stage: string, secondsPerStep: number, steps: number, minutes: number, firstPlan: boolean): string {
   if (!Number.isFinite(secondsPerStep))
     return `${stage}: the ${minutes} min budget was spent before a step was timed (the first is a warm-up) → stopping at step ${steps}`;
   return `${stage}: ${secondsPerStep.toFixed(2)} s/step now → ${steps} steps in ${minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`;
 }
 
 /** The steps, checkpoints and run records of a started (or resumed) run; the caller closes the trainer. */
-async function loop(
+export async function runLoop<T extends RunTrainer>(
   project: Project,
-  trainer: Trainer,
+  trainer: T,
   folder: string,
   rec: RunRecord,
   startedFrom: number,
   stepsFrom: RunSummary['stepsFrom'],
-  opts: RunOptions,
+  opts: RunOptions<T>,
 ): Promise<RunSummary> {
   const log = opts.log ?? ((): void => undefined);
+  const stage = (): string => trainer.label ?? trainer.config.stage;
   const ckMinutes = opts.checkpointMinutes ?? 10;
   const progress = join(folder, 'progress.jsonl');
   const ck = checkpointDir(folder);
@@ -337,7 +355,7 @@ async function loop(
     ckAt = performance.now();
     rec = { ...rec, step: trainer.completedSteps, checkpointStep: trainer.completedSteps };
     await record(project.dir, rec);
-    log(`${trainer.config.stage}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
+    log(`${stage()}: checkpoint at step ${trainer.completedSteps} → ${ck}`);
     await opts.onCheckpoint?.(trainer, trainer.completedSteps, rec.name);
   };
   let recorded = Boolean(opts.resume); // a new run is listed only once its folder holds its config
@@ -362,7 +380,7 @@ async function loop(
           lastCk?.step ?? null,
         );
       }
-      const skip = skipped.record(r, trainer.config.stage);
+      const skip = skipped.record(r, stage());
       if (skip.line) log(skip.line);
       if (skip.diverged)
         throw new NanLossError(
@@ -391,7 +409,7 @@ async function loop(
           const sps = budget.secondsPerStep();
           stepsFrom = { ...stepsFrom, secondsPerStep: sps, timedSteps: Math.min(budget.iterations - 1, 8), replans };
           rec = { ...rec, totalSteps: trainer.config.steps };
-          log(budgetLine(trainer.config.stage, sps, trainer.config.steps, stepsFrom.minutes, firstPlan));
+          log(budgetLine(stage(), sps, trainer.config.steps, stepsFrom.minutes, firstPlan));
         }
       }
       const recent = times.slice(-10);
@@ -410,7 +428,7 @@ async function loop(
     await record(project.dir, rec);
     if (stopped)
       log(
-        `${trainer.config.stage}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`,
+        `${stage()}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`,
       );
     return {
       run: rec.name,

@@ -5,6 +5,7 @@
 import { stat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
+  DistilStartOptions,
   TrainEstimate,
   TrainExtendOptions,
   TrainTiming,
@@ -34,6 +35,15 @@ import { checkBudget } from '../time-budget.js';
 import { routeOverrides } from '../route.js';
 import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
+import { type StudentSize, distilConfig, fitCrops, parseStudents, studentViT } from '../distill/config.js';
+import { studentModelName } from '../distill/run.js';
+
+/** A distillation run's child options from its record (a resume reads the teacher from its checkpoint). */
+function distilOf(r: RunRecord | null): { distil?: { teacher: string; teacherName: string; students: StudentSize[] } } {
+  const d = (r as (RunRecord & { distil?: { teacher?: unknown; students?: unknown } }) | null)?.distil;
+  if (!d || !Array.isArray(d.students)) return {};
+  return { distil: { teacher: '', teacherName: String(d.teacher ?? ''), students: d.students as StudentSize[] } };
+}
 
 export interface TrainingApiDeps {
   host: TrainingHost;
@@ -164,12 +174,53 @@ export class TrainingApi {
     });
   }
 
+  /**
+   * Starts a distillation run (core/train/distill): the teacher a model of the project or the user's models
+   * folder, the students checked against it (each size once, smaller, the teacher's patch size) and the crops
+   * fitted to its patch size before any child starts.
+   */
+  async startDistil(o: DistilStartOptions): Promise<TrainRunInfo> {
+    if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Distillation options must be an object.');
+    checkBudget(o.steps, o.minutes);
+    const preset = o.preset ?? 'quick';
+    const info = PRESET_INFO.find((p) => p.name === preset && p.stage === 'pretrain');
+    if (!info) throw new DinoscopeError('BAD_INPUT', `Unknown preset "${preset}" for distillation (quick, standard).`);
+    if (typeof o.teacher !== 'string' || !o.teacher) throw new DinoscopeError('BAD_INPUT', 'Choose the model to distil (teacher).');
+    const m = await this.d.models.find(o.teacher);
+    const weights = join(m.path, WEIGHTS);
+    const students = parseStudents(Array.isArray(o.students) ? o.students.join(',') : '');
+    const teacherVit = (await inspectWeights(weights)).config;
+    let overrides: Record<string, unknown> = {};
+    const fitted = fitCrops(distilConfig(info.name), teacherVit.patchSize);
+    if (Object.keys(fitted).length) overrides = { crops: fitted };
+    distilConfig(info.name, overrides);
+    for (const s of students) studentViT(teacherVit, s); // BAD_INPUT: not smaller, another patch size
+    const project = this.d.project();
+    const fresh = await Project.open(project.dir);
+    if (!fresh.images().some((i) => i.status === 'ok'))
+      throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+    const name = o.name ?? `distil-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    if (fresh.runs().some((r) => isRecord(r) && r.name === name) || this.d.host.isLive(project.dir, name))
+      throw new DinoscopeError('BAD_INPUT', `${project.file}: a run named "${name}" exists; resume it or pick another name.`);
+    return this.d.host.start(project.dir, {
+      name,
+      stage: 'pretrain',
+      preset: info.name,
+      overrides,
+      steps: o.steps,
+      minutes: o.minutes,
+      resume: false,
+      distil: { teacher: weights, teacherName: m.id, students: students.map((s) => s.size) },
+    });
+  }
+
   private async records(dir: string): Promise<RunRecord[]> {
     return (await Project.open(dir)).runs().filter(isRecord);
   }
 
   private async fromRecord(dir: string, r: RunRecord): Promise<TrainRunInfo> {
-    const id = runModelId(r.name);
+    const d = distilOf(r).distil;
+    const id = d ? studentModelName(r.name, d.students[0]) : runModelId(r.name);
     const hasModel = await exists(join(projectModelsDir(dir), id, MANIFEST));
     const stage = (r as RunRecord & { stage?: unknown }).stage === 'adapt' ? 'adapt' : 'pretrain';
     const info: TrainRunInfo = {
@@ -240,7 +291,7 @@ export class TrainingApi {
     if (this.d.host.isLive(dir, name)) return this.d.host.resume(dir, name);
     if (!record || info.status === 'done') throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: nothing to resume.`);
     if (record.checkpointStep === null) throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to resume from.`);
-    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true }, record);
+    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, ...distilOf(record) }, record);
   }
 
   /** More steps or minutes for a finished or stopped run, from its checkpoint (core/train/run.ts extends it). */
@@ -255,7 +306,7 @@ export class TrainingApi {
       throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);
     if (!record || record.checkpointStep === null)
       throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to continue from.`);
-    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes }, record);
+    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes, ...distilOf(record) }, record);
   }
 
   async stop(name: string): Promise<TrainRunInfo> {

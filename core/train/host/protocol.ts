@@ -2,6 +2,7 @@
 // child process (worker.ts), over node:child_process's IPC channel. Plain JSON-serialisable objects.
 import type { TrainStage } from '../../common/api.js';
 import type { PresetName } from '../config.js';
+import type { StudentSize } from '../distill/config.js';
 import type { RunRecord, RunSummary } from '../run.js';
 import type { StepReport } from '../trainer.js';
 import type { CollapseThresholds } from './collapse.js';
@@ -22,6 +23,8 @@ export interface ChildRunOptions {
   previewEvery?: number;
   /** Collapse alerts (false: off; an object: thresholds other than the defaults of collapse.ts). */
   collapse?: boolean | Partial<CollapseThresholds>;
+  /** A distillation run (core/train/distill): the teacher's weights file, its model id, the student sizes. */
+  distil?: { teacher: string; teacherName: string; students: StudentSize[] };
 }
 
 export type ToChild =

@@ -6,13 +6,18 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { trainConfig } from '../config.js';
-import { NanLossError, type RunRecord, type RunSummary, runPretrain } from '../run.js';
-import type { Trainer } from '../trainer.js';
+import { NanLossError, type RunOptions, type RunRecord, type RunSummary, runPretrain } from '../run.js';
+import type { StepReport } from '../trainer.js';
+import type { TrainConfig } from '../config.js';
+import type { ViTConfig } from '../../model/config.js';
+import type { HostTensor } from '../../graph/tensor.js';
 import { CollapseDetector, warmupSteps } from './collapse.js';
 import { previewTile, teacherPreview } from './preview.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { measureStep } from './measure.js';
 import { registerRunModel } from './register.js';
+import { distilConfig } from '../distill/config.js';
+import { type DistilOptions, runDistil, studentModelName } from '../distill/run.js';
 
 const send = (m: FromChild): void => {
   if (process.connected) process.send?.(m);
@@ -57,30 +62,56 @@ async function waitWhilePaused(): Promise<boolean> {
   return !stop.signal.aborted;
 }
 
+/** What a run's watcher sees of its trainer: the model previews show (a run's teacher, a distillation's
+ * first student's EMA) and what the collapse detector needs. */
+interface Watched {
+  config: TrainConfig;
+  prototypes: number;
+  vit: ViTConfig;
+  backbone: () => Promise<Map<string, HostTensor>>;
+}
+
+/**
+ * After every step: the PCA preview of the watched model (step 1, every `previewEvery` steps, the last) and the
+ * collapse detector on the step's signals (a sustained sign pauses the run with an alert).
+ */
+function stepWatcher(project: Project, o: ChildRunOptions): (r: StepReport, w: Watched) => Promise<void> {
+  let tile: Float32Array | null = null;
+  let detector: CollapseDetector | null = null;
+  const previewEvery = o.previewEvery ?? 200;
+  return async (r, w) => {
+    const total = w.config.steps;
+    if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) {
+      try {
+        tile ??= await previewTile(project, w.config, w.vit.patchSize);
+        const png = await teacherPreview(w.vit, await w.backbone(), tile, w.config.crops.globalSize, w.config.runtime.threads || undefined);
+        send({ type: 'preview', step: r.step, png });
+      } catch (err) {
+        log(`train worker: preview at step ${r.step} failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (o.collapse === false) return;
+    detector ??= new CollapseDetector(
+      w.prototypes,
+      warmupSteps(total, w.config.optim.warmupFraction, w.config.teacher.tempWarmupFraction),
+      typeof o.collapse === 'object' ? o.collapse : {},
+      2 * w.config.batchSize - 1,
+    );
+    const message = detector.observe(r.step, r.signals);
+    if (message) {
+      pauseWanted = true;
+      send({ type: 'alert', kind: 'collapse', step: r.step, message });
+    }
+  };
+}
+
 /** `extend`: a resume that adds o.steps or o.minutes (only the first attempt: a NaN restart continues the plan). */
 async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, extend: boolean): Promise<RunSummary> {
   const project = await Project.open(projectDir);
   let first = true;
-  let tile: Float32Array | null = null;
-  let detector: CollapseDetector | null = null;
   let modelId: string | null = null;
-  const previewEvery = o.previewEvery ?? 200;
-  const preview = async (trainer: Trainer, step: number): Promise<void> => {
-    try {
-      tile ??= await previewTile(project, trainer.config, trainer.vit.patchSize);
-      const png = await teacherPreview(
-        trainer.vit,
-        await trainer.teacherBackbone(),
-        tile,
-        trainer.config.crops.globalSize,
-        trainer.config.runtime.threads || undefined,
-      );
-      send({ type: 'preview', step, png });
-    } catch (err) {
-      log(`train worker: preview at step ${step} failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  };
-  return runPretrain(project, {
+  const watch = stepWatcher(project, o);
+  const common: Omit<RunOptions<never>, 'afterStep' | 'onCheckpoint'> = {
     ...(resume
       ? { resume: true, name: o.name, ...(extend ? { steps: o.steps, minutes: o.minutes } : {}) }
       : { name: o.name, preset: o.preset, overrides: o.overrides, steps: o.steps, minutes: o.minutes }),
@@ -106,22 +137,12 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
       send({ type: 'paused', step: lastStep });
       if (await waitWhilePaused()) send({ type: 'resumed', step: lastStep });
     },
-    afterStep: async (trainer, r) => {
-      const total = trainer.config.steps;
-      if (previewEvery > 0 && (r.step === 1 || r.step % previewEvery === 0 || r.step === total)) await preview(trainer, r.step);
-      if (o.collapse === false) return;
-      detector ??= new CollapseDetector(
-        trainer.head.prototypes,
-        warmupSteps(total, trainer.config.optim.warmupFraction, trainer.config.teacher.tempWarmupFraction),
-        typeof o.collapse === 'object' ? o.collapse : {},
-        2 * trainer.config.batchSize - 1,
-      );
-      const message = detector.observe(r.step, r.signals);
-      if (message) {
-        pauseWanted = true;
-        send({ type: 'alert', kind: 'collapse', step: r.step, message });
-      }
-    },
+  };
+  if (o.distil) return runDistilOnce(project, o, common, resume);
+  return runPretrain(project, {
+    ...common,
+    afterStep: (trainer, r) =>
+      watch(r, { config: trainer.config, prototypes: trainer.head.prototypes, vit: trainer.vit, backbone: () => trainer.teacherBackbone() }),
     onCheckpoint: async (trainer, step) => {
       if (step > 0) modelId = await registerRunModel(projectDir, o.name, trainer.vit, await trainer.teacherBackbone(), step);
       const record = await readRecord(projectDir, o.name);
@@ -130,8 +151,45 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
   });
 }
 
+/**
+ * A distillation run (core/train/distill/run.ts) with the same hooks: previews and collapse alerts watch the
+ * first student's EMA, and every student's EMA becomes the project model <run>-<size> at each checkpoint.
+ */
+async function runDistilOnce(
+  project: Project,
+  o: ChildRunOptions,
+  common: Omit<DistilOptions, 'teacher' | 'students' | 'teacherName'>,
+  resume: boolean,
+): Promise<RunSummary> {
+  const watch = stepWatcher(project, o);
+  const d = o.distil!;
+  return runDistil(project, {
+    ...common,
+    ...(resume ? {} : { teacher: d.teacher, teacherName: d.teacherName, students: d.students.map((size) => ({ size })) }),
+    afterStep: (trainer, r) => {
+      const first = trainer.studentList[0];
+      return watch(r, {
+        config: trainer.config,
+        prototypes: trainer.teacher.head.prototypes,
+        vit: first.vit,
+        backbone: () => trainer.studentBackbone(first.name),
+      });
+    },
+    onCheckpoint: async (trainer, step) => {
+      let modelId: string | null = null;
+      if (step > 0)
+        for (const s of trainer.studentList) {
+          const id = await registerRunModel(project.dir, studentModelName(o.name, s.name), s.vit, await trainer.studentBackbone(s.name), step);
+          modelId ??= id;
+        }
+      const record = await readRecord(project.dir, o.name);
+      if (record) send({ type: 'record', record, modelId });
+    },
+  });
+}
+
 async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
-  if (!o.resume) trainConfig(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
+  if (!o.resume) (o.distil ? distilConfig : trainConfig)(o.preset, o.overrides ?? {}); // BAD_INPUT before any folder is made
   let resume = o.resume;
   let extend = o.resume && (o.steps !== undefined || o.minutes !== undefined);
   for (;;) {

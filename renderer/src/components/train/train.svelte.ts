@@ -1,13 +1,22 @@
 // Training state of the window, alive while a project is open (not only while the panel shows): the
 // project's runs, the run on screen with its recorded and live steps, its latest teacher preview and
 // alert. Host events are received here once (attach), so closing the panel loses nothing.
-import type { TrainAlert, TrainPreview, TrainRunInfo, TrainStage, TrainStartOptions, TrainStepInfo } from '../../../../core/common/api.js';
+import type {
+  DistilStartOptions,
+  TrainAlert,
+  TrainPreview,
+  TrainRunInfo,
+  TrainStage,
+  TrainStartOptions,
+  TrainStepInfo,
+} from '../../../../core/common/api.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
 
-/** What the setup form opens with: a stage and the model to start from. */
+/** What the setup form opens with: a stage (or 'distil': a distillation run) and the model to start from
+ * (for 'distil': the teacher). */
 export interface SetupRequest {
-  stage: TrainStage;
+  stage: TrainStage | 'distil';
   from: string | null;
 }
 
@@ -144,6 +153,15 @@ export class TrainState {
   async start(options: TrainStartOptions): Promise<TrainRunInfo | null> {
     if (!this.api) return null;
     const run = await this.api.startTraining(options);
+    this.upsert(run);
+    await this.select(run.name);
+    return run;
+  }
+
+  /** Starts a distillation run and shows it (its curves and previews as any run's). */
+  async startDistil(options: DistilStartOptions): Promise<TrainRunInfo | null> {
+    if (!this.api) return null;
+    const run = await this.api.startDistillation(options);
     this.upsert(run);
     await this.select(run.name);
     return run;

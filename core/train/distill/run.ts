@@ -1,0 +1,124 @@
+// A distillation run in a project, checkpointed and resumable through the pretraining run loop (core/train/
+// run.ts runLoop: checkpoints every K minutes, on stop and at the end, progress.jsonl, minutes budgets, NaN
+// stop, the run record in project.json). <project>/runs/<name>/checkpoints/latest/ is a distillation checkpoint
+// (checkpoint.ts: every student at one step); the record carries `distil` (teacher, students).
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
+import { Project } from '../../project/project.js';
+import { type PresetName } from '../config.js';
+import { projectRunData } from '../data.js';
+import { type RunOptions, type RunRecord, type RunSummary, findCheckpoint, pickRun, runDir, runLoop } from '../run.js';
+import { replanned } from '../schedule-plan.js';
+import { checkBudget } from '../time-budget.js';
+import { DISTILL_FILE, readDistillCheckpoint } from './checkpoint.js';
+import { type StudentSpec, distilConfig, fitCrops } from './config.js';
+import { distillEstimate } from './estimate.js';
+import { loadDistillTeacher } from './teacher.js';
+import { DistillTrainer, newStudentState } from './trainer.js';
+import { inspectWeights } from '../../model/weights/import.js';
+
+export interface DistilOptions extends Omit<RunOptions<DistillTrainer>, 'route'> {
+  /** The teacher's weights file (a model folder's model.safetensors, a run checkpoint's) and its name for logs. */
+  teacher?: string;
+  teacherName?: string;
+  students?: StudentSpec[];
+}
+
+export interface DistilRecordInfo {
+  teacher: string;
+  students: string[];
+}
+
+/** The model id each student of run `run` registers as. */
+export const studentModelName = (run: string, student: string): string => `${run}-${student}`;
+
+/** Runs (or resumes) a distillation run in `project` to its end or until `signal` aborts. */
+export async function runDistil(project: Project, opts: DistilOptions): Promise<RunSummary & { students: string[] }> {
+  const log = opts.log ?? ((): void => undefined);
+  checkBudget(opts.steps, opts.minutes);
+  if (!project.images().some((i) => i.status === 'ok'))
+    throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
+  const now = new Date().toISOString();
+  let trainer: DistillTrainer;
+  let rec: RunRecord & { distil?: DistilRecordInfo };
+  let folder: string;
+  let startedFrom = 0;
+  const stepsFrom: RunSummary['stepsFrom'] =
+    opts.minutes !== undefined ? { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 } : { kind: 'steps' };
+  if (opts.resume) {
+    if (opts.preset || opts.overrides || opts.teacher || opts.students)
+      throw new FieldError('resume', 'continues a distillation run with its saved teacher, students and config: drop them.');
+    if (opts.minutes !== undefined)
+      throw new FieldError('resume', 'a distillation run is extended by {steps}, not by minutes.');
+    const prev = await pickRun(project, opts.name);
+    folder = join(project.dir, prev.dir);
+    const ck = await findCheckpoint(folder, DISTILL_FILE);
+    if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no distillation checkpoint to resume from.`);
+    opts.onPhase?.('loading the checkpoint and the teacher');
+    const c = await readDistillCheckpoint(ck);
+    const teacher = await loadDistillTeacher(c.record.teacher.weights, c.first.config, project.dir);
+    const { data } = await projectRunData(c.first.config, teacher.vit.patchSize, project, { step: c.record.step }, log);
+    opts.onPhase?.('building the training graphs');
+    trainer = await DistillTrainer.create(c.first.config, teacher, c.students, data, c.record.step, { log, health: c.first.health });
+    startedFrom = trainer.completedSteps;
+    if (opts.steps !== undefined) trainer.revise(replanned(trainer.config, startedFrom, startedFrom + opts.steps, 'extend'));
+    rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps, precision: trainer.precision };
+    log(`distil: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
+  } else {
+    if (!opts.teacher) throw new FieldError('teacher', 'name the model to distil (a model id, a model folder or a .safetensors file).');
+    if (!opts.students?.length) throw new FieldError('student', 'name at least one student size (tiny, small, base).');
+    const name = opts.name ?? `distil-${now.replace(/[:.]/g, '-')}`;
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
+    if (project.runs().some((r) => (r as { name?: unknown }).name === name))
+      throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
+    const preset: PresetName = opts.preset ?? 'quick';
+    const over: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+    if (opts.steps !== undefined) over.steps = opts.steps;
+    // Crops the user did not give fitted to the teacher's patch size (a DINOv2 teacher has patch 14).
+    const patch = (await inspectWeights(opts.teacher)).config.patchSize;
+    const given = (over.crops ?? {}) as Record<string, unknown>;
+    const fitted = fitCrops(distilConfig(preset, over), patch, given);
+    if (Object.keys(fitted).length) over.crops = { ...given, ...fitted };
+    const config = distilConfig(preset, over);
+    opts.onPhase?.('loading the teacher');
+    const teacher = await loadDistillTeacher(opts.teacher, config, project.dir);
+    // ViT keys the user set in model.vit (e.g. narrow test models) apply to every student.
+    const userVit = ((opts.overrides?.model as { vit?: object } | undefined)?.vit ?? {}) as StudentSpec['vit'];
+    const states = opts.students.map((s) => newStudentState(config, teacher, { ...s, vit: { ...userVit, ...s.vit } }));
+    for (const line of distillEstimate(config, teacher.vit, states).lines) log(`distil: ${line}`);
+    folder = runDir(project, name);
+    await mkdir(join(folder, 'checkpoints'), { recursive: true });
+    opts.onPhase?.('loading the images');
+    const { data } = await projectRunData(config, teacher.vit.patchSize, project, { step: 0 }, log);
+    opts.onPhase?.('building the training graphs');
+    trainer = await DistillTrainer.create(config, teacher, states, data, 0, { log }).catch(async (e: unknown) => {
+      await data.close();
+      throw e;
+    });
+    rec = {
+      name,
+      dir: join('runs', name),
+      preset: config.preset,
+      stage: config.stage,
+      status: 'running',
+      step: 0,
+      totalSteps: config.steps,
+      checkpointStep: null,
+      createdAt: now,
+      updatedAt: now,
+      precision: trainer.precision,
+      distil: { teacher: opts.teacherName ?? opts.teacher, students: states.map((s) => s.name) },
+    };
+    log(
+      `distil: run ${name}: ${states.map((s) => s.name).join(' + ')} from ${opts.teacherName ?? opts.teacher}, ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
+    );
+  }
+  try {
+    const summary = await runLoop(project, trainer, folder, rec, startedFrom, stepsFrom, { ...opts, resume: opts.resume });
+    return { ...summary, students: trainer.studentList.map((s) => s.name) };
+  } finally {
+    await trainer.close();
+  }
+}
+
