@@ -28,6 +28,7 @@ import type {
   SetImageMppResult,
   SimilarityHeatmap,
   SimilarityRequest,
+  TextQueryRequest,
   SimilarityResult,
   TileSourceInfo,
   TrainEstimate,
@@ -384,6 +385,10 @@ export class AppService implements DinoscopeApi, AssetSource {
     return this.analysis().similarityQuery(request);
   }
 
+  async textQuery(request: TextQueryRequest): Promise<SimilarityResult> {
+    return this.analysis().textQuery(request);
+  }
+
   async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
     return this.analysis().similarityHeatmap(requireString(imageId, 'imageId'));
   }
@@ -499,6 +504,7 @@ export class AppService implements DinoscopeApi, AssetSource {
         tileUrl: (id) => this.hooks.urls.tile(id),
         overlayUrl: (id, overlayId) => this.hooks.urls.overlay(id, overlayId),
         invalidate: (id, overlayId) => this.tilesService?.invalidateOverlay(id, overlayId),
+        models: () => this.models,
       });
     }
     return this.analysisService;

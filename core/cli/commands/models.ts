@@ -9,6 +9,7 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { exportWeights } from '../../model/weights/export.js';
 import { exportOnnx } from '../../model/weights/onnx-export.js';
+import { attachDinoTxt, DINOTXT_DIR } from '../../model/text/attached.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, VIT_SIZES, vitConfig } from '../../model/config.js';
 import { type PresetName, PRESET_INFO, scratchViT, trainConfig } from '../../train/config.js';
 import { flagNumber, parseArgs, type CliIo, type Command } from '../command.js';
@@ -25,6 +26,13 @@ actions:
   import <file|folder>         copy a .safetensors or PyTorch .pth (config.json beside it) or a model folder in
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
+  attach-text <id> --weights <file> --vocab <file>
+                               attach a dino.txt text tower and vision head (the official
+                               ..._dinotxt_vision_head_and_text_encoder .pth or its keys in .safetensors;
+                               heads from a config.json beside it, else 64-wide) and its BPE vocabulary
+                               (bpe_simple_vocab_16e6.txt.gz for the released model) to the backbone it was
+                               trained on; features extracted with the model then answer text queries
+                               (dinoscope search --text)
   export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm,
                                or --format onnx: a standalone inference model (model.onnx), input 'images'
                                (B, 3, H, W) with dynamic batch, height and width (H, W multiples of the
@@ -57,6 +65,8 @@ const KNOWN = new Set([
   'registers',
   'layerscale',
   'seed',
+  'weights',
+  'vocab',
 ]);
 
 function str(flags: Map<string, string | true>, name: string): string | undefined {
@@ -139,6 +149,16 @@ export const modelsCommand: Command = {
           await manager.remove(m.id);
           return out({ deleted: m.id, path: m.path });
         }
+        case 'attach-text': {
+          const weights = str(flags, 'weights');
+          const vocab = str(flags, 'vocab');
+          if (!weights || !vocab) throw new DinoscopeError('BAD_INPUT', 'models attach-text needs --weights <file> and --vocab <file>.');
+          const m = await manager.find(needArg('a model id'));
+          const loaded = await manager.load(m.id);
+          io.stderr(`models: checking ${weights} against ${m.id}…\n`);
+          const r = await attachDinoTxt(m.path, loaded.config, resolve(weights), resolve(vocab));
+          return out({ model: m.id, path: join(m.path, DINOTXT_DIR), ...r });
+        }
         case 'export': {
           const dir = str(flags, 'out');
           if (!dir) throw new DinoscopeError('BAD_INPUT', 'models export needs --out <dir>.');
@@ -161,8 +181,8 @@ export const modelsCommand: Command = {
           throw new DinoscopeError(
             'BAD_INPUT',
             action
-              ? `unknown action "${action}" (list, catalogue, init, import, download, delete, export).`
-              : 'needs an action: list, catalogue, init, import, download, delete or export.',
+              ? `unknown action "${action}" (list, catalogue, init, import, download, delete, attach-text, export).`
+              : 'needs an action: list, catalogue, init, import, download, delete, attach-text or export.',
           );
       }
     } finally {
