@@ -209,7 +209,7 @@ export interface AppInfo {
 export type Role = 'editor' | 'viewer';
 
 export type JobKind =
-  'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate';
+  'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate' | 'align';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {

@@ -114,3 +114,30 @@ export async function readAttachedDinoTxt(modelDir: string): Promise<AttachedDin
 export async function detachDinoTxt(modelDir: string): Promise<void> {
   await rm(join(modelDir, DINOTXT_DIR), { recursive: true, force: true });
 }
+
+/**
+ * Writes trained weights as the model's attachment (dinoscope align): the weights and manifest replaced,
+ * the vocabulary copied from `vocabPath` when given (a first attachment), else kept.
+ */
+export async function saveDinoTxt(
+  modelDir: string,
+  config: DinoTxtConfig,
+  tensors: ReadonlyMap<string, HostTensor>,
+  source: string,
+  vocabPath: string | null,
+): Promise<AttachedManifest> {
+  const dir = join(modelDir, DINOTXT_DIR);
+  await mkdir(dir, { recursive: true });
+  const before = await readAttachedManifest(modelDir);
+  if (vocabPath) await replaceAtomic(join(dir, VOCAB), (tmp) => copyFile(vocabPath, tmp));
+  else if (!before) throw new Error('saveDinoTxt: a first attachment needs its vocabulary');
+  await writeDinoTxtWeights(dir, tensors);
+  const manifest: AttachedManifest = {
+    config,
+    source,
+    vocab: vocabPath ? basename(vocabPath) : before!.vocab,
+    attached: new Date().toISOString(),
+  };
+  await writeFileAtomic(join(dir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
