@@ -66,6 +66,7 @@ describe.skipIf(skip !== null)('text search (dino.txt) in Chromium', () => {
     await page.getByTestId('text-query-needs').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('text-query').isDisabled()).toBe(true);
     await expect(page.getByTestId('text-query-needs').textContent()).resolves.toMatch(/dino\.txt model/);
+    if (shots) await page.screenshot({ path: join(shots, 'text-query-disabled.png') });
   });
 
   it('typed words draw the heatmap, list the best regions and name the query', async () => {
@@ -87,7 +88,10 @@ describe.skipIf(skip !== null)('text search (dino.txt) in Chromium', () => {
     await expect.poll(async () => Number(await panel.getAttribute('data-matches')), { timeout: 30_000 }).toBe(20);
     // The heatmap is drawn as the open image's similarity layer.
     await new ViewerPage(page).waitLayer('similarity', true);
-    if (shots) await page.screenshot({ path: join(shots, 'text-query.png') });
+    if (shots) {
+      await page.waitForTimeout(1500); // the overlay's tiles
+      await page.screenshot({ path: join(shots, 'text-query.png') });
+    }
     expect(consoleErrors).toEqual([]);
   });
 });
