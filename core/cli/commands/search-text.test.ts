@@ -3,7 +3,7 @@
 // features extracted by `dinoscope extract` through the vision head (mask off: every patch is indexed). The text query's matches must be the
 // collection's best cosines between the text query vector and the stored patch embeddings (computed here
 // independently from the stores), and a set extracted without a text tower is refused in plain words.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../../analysis/fixture.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
 import { openFeatureStore } from '../../features/store/reader.js';
+import { Session } from '../../graph/runtime.js';
+import { hostTensor } from '../../graph/tensor.js';
 import { vitConfig } from '../../model/config.js';
 import { readAttachedDinoTxt } from '../../model/text/attached.js';
 import { TextQueryEncoder } from '../../model/text/encoder.js';
@@ -117,6 +119,30 @@ describe('dinoscope search --text', () => {
     expect(j.matches[0].score).toBeCloseTo(best, 2); // the index stores float16-rounded unit vectors
     for (let i = 1; i < j.matches.length; i++) expect(j.matches[i].score).toBeLessThanOrEqual(j.matches[i - 1].score);
   }, 120_000);
+
+  it('models export --format onnx also writes the text tower and backbone + head, giving the embeddings the app uses', async () => {
+    const out = join(root, 'onnx');
+    const r = await run(modelsCommand, ['export', textModel.id, '--project', project, '--format', 'onnx', '--out', out]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({
+      dinotxt: { text: { path: join(out, 'text.onnx') }, vision: { path: join(out, 'vision.onnx') } },
+    });
+    const attached = (await readAttachedDinoTxt(textModel.path))!;
+    const enc = await TextQueryEncoder.create(attached);
+    const [want] = await enc.patchQueries(['glands']);
+    await enc.release();
+    const s = await Session.create(await readFile(join(out, 'text.onnx')));
+    const ids = attached.tokenizer.tokenize(['fat', 'glands'], 16);
+    const got = (await s.run({ tokens: hostTensor('int64', [2, 16], ids) })).text.data as Float32Array; // (2, 32)
+    const half = got.slice(32 + 16, 64);
+    const norm = Math.hypot(...half);
+    for (let d = 0; d < 16; d++) expect(half[d] / norm).toBeCloseTo(want[d], 5);
+    await s.release();
+    const v = await Session.create(await readFile(join(out, 'vision.onnx')));
+    const images = hostTensor('float32', [1, 3, 16, 24], new Float32Array(3 * 16 * 24).fill(0.5));
+    expect((await v.run({ images })).patches.dims).toEqual([1, 24, 16]);
+    await v.release();
+  }, 60_000);
 
   it('refuses a feature set extracted without a text tower, saying what to do', async () => {
     const e = await run(extractCommand, ['--project', project, '--model', plainModel.id, '--level', '0', '--threads', '1']);
