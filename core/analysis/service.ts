@@ -18,8 +18,13 @@ import type {
   SimilarityHeatmap,
   SimilarityRequest,
   SimilarityResult,
+  TextQueryRequest,
 } from '../common/api.js';
 import { CLIENT_PARAM, DEFAULT_CLIENT } from '../common/client-id.js';
+import { JobRegistry } from '../jobs/registry.js';
+import { ModelManager } from '../model/manager/manager.js';
+import { readAttachedDinoTxt, readAttachedManifest } from '../model/text/attached.js';
+import { TextQueryEncoder } from '../model/text/encoder.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { KMeansModel } from '../features/kmeans.js';
 import type { Project } from '../project/project.js';
@@ -44,6 +49,9 @@ export interface AnalysisHooks {
   invalidate(imageId: string, overlayId: string, client: string): void;
   /** The client the current call or tile request is for (core/app/caller.ts); DEFAULT_CLIENT without. */
   client?(): string;
+  /** Where a feature set's model is found (text queries load its dino.txt text tower); default: the
+   * project's and the user's models folders. */
+  models?: () => ModelManager;
 }
 
 export type AnalysisLayerKind = 'similarity' | 'pca' | 'clusters';
@@ -61,6 +69,8 @@ export class AnalysisService {
   private readonly clusterFits = new Map<string, { model: Promise<KMeansModel>; labels: Map<string, Int32Array> }>();
   /** Each client's layers, last search and clustering shown. */
   private readonly clients = new ClientStates((s) => this.dropLayers(s));
+  /** The text tower of the last text query's model, compiled once (shared by clients). */
+  private encoder: { key: string; encoder: Promise<TextQueryEncoder> } | null = null;
 
   constructor(
     readonly project: Project,
@@ -189,6 +199,71 @@ export class AnalysisService {
     st.last = { imageId: q.image.id, scores, lo, hi, matches };
     st.lastQuery = { vector, fc, featureSet: req.featureSet };
     return { overlay, matches, queryPatches: patches, queryBoxes: queryBoxes(q), ms: performance.now() - t0, featureSet: fc.set.id };
+  }
+
+  /**
+   * Scores every patch of the request's image against a text (dino.txt) and lists the best regions of
+   * the collection: the same overlay, matches and export as a patch query, and the same heatmap on other
+   * images. BAD_INPUT in plain words when the set was not extracted with a dino.txt model.
+   */
+  async textQuery(req: TextQueryRequest): Promise<SimilarityResult> {
+    const t0 = performance.now();
+    const fc = await this.collection(req?.featureSet);
+    const k = req.k ?? 20;
+    if (!Number.isInteger(k) || k < 1 || k > 200)
+      throw new DinoscopeError('BAD_INPUT', `k must be an integer from 1 to 200, got ${String(k)}.`);
+    if (typeof req.text !== 'string' || req.text.trim() === '') throw new DinoscopeError('BAD_INPUT', 'Type some words to search for.');
+    const set = fc.set;
+    if (!set.textAligned)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `Text search needs features extracted with a dino.txt model; the feature set ${set.id} holds the features of model ${set.modelId}, which had no text tower. Attach one (dinoscope models attach-text ${set.modelId} --weights W --vocab V), extract again and use that set.`,
+      );
+    const encoder = await this.textEncoder(set.modelId);
+    const [vector] = await encoder.patchQueries([req.text]);
+    if (vector.length !== fc.index.dim)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `The text tower of model ${set.modelId} gives ${vector.length}-wide queries but the set's features are ${fc.index.dim} wide: the dino.txt weights changed since the extraction; extract again.`,
+      );
+    const image = fc.image(req.imageId);
+    const q = { image, cells: [] };
+    const [scores, others] = await Promise.all([
+      fc.index.heatmapAsync(image.id, vector),
+      fc.index.searchOthersAsync(vector, candidateCount(fc, k), image.id),
+    ]);
+    const hits = await bestRegions(fc, vector, q, k, 3, { ownScores: scores, others });
+    const { lo, hi, rgba } = heatColours(scores);
+    const overlay = this.setLayer('similarity', image, rgba, similarityLegend(lo, hi), similarityScale(lo, hi));
+    const matches = hits.map((h) => this.match(fc, fc.image(h.image), h.x, h.y, h.score));
+    const st = this.state();
+    st.last = { imageId: image.id, scores, lo, hi, matches };
+    st.lastQuery = { vector, fc, featureSet: req.featureSet };
+    return { overlay, matches, queryPatches: 0, queryBoxes: [], ms: performance.now() - t0, featureSet: set.id };
+  }
+
+  private async textEncoder(modelId: string): Promise<TextQueryEncoder> {
+    const models = this.hooks.models?.() ?? new ModelManager({ projectDir: () => this.project.dir, jobs: new JobRegistry() });
+    const model = await models.find(modelId).catch(() => {
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `Text search needs the model ${modelId} that extracted this set, and it is no longer installed.`,
+      );
+    });
+    const gone = (): never => {
+      throw new DinoscopeError('BAD_INPUT', `Model ${modelId} no longer has its dino.txt text tower: attach it again to search by text.`);
+    };
+    const manifest = (await readAttachedManifest(model.path)) ?? gone();
+    const key = `${model.path}|${manifest.attached}`;
+    if (this.encoder?.key !== key) {
+      const old = this.encoder;
+      // The weights are read once per attachment, not per query.
+      const encoder = readAttachedDinoTxt(model.path).then((attached) => TextQueryEncoder.create(attached ?? gone(), { threads: 1 }));
+      encoder.catch(() => (this.encoder = null));
+      this.encoder = { key, encoder };
+      void old?.encoder.then((e) => e.release()).catch(() => undefined);
+    }
+    return this.encoder.encoder;
   }
 
   /** The last query's heatmap over `imageId`, coloured on that image's own scale. */

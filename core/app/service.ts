@@ -28,6 +28,7 @@ import type {
   SetImageMppResult,
   SimilarityHeatmap,
   SimilarityRequest,
+  TextQueryRequest,
   SimilarityResult,
   TileSourceInfo,
   TrainEstimate,
@@ -397,6 +398,10 @@ export class AppService implements DinoscopeApi, AssetSource {
     return this.analysis().similarityQuery(request);
   }
 
+  async textQuery(request: TextQueryRequest): Promise<SimilarityResult> {
+    return this.analysis().textQuery(request);
+  }
+
   async similarityHeatmap(imageId: string): Promise<SimilarityHeatmap> {
     return this.analysis().similarityHeatmap(requireString(imageId, 'imageId'));
   }
@@ -516,6 +521,7 @@ export class AppService implements DinoscopeApi, AssetSource {
         overlayUrl: (id, overlayId) => this.hooks.urls.overlay(id, overlayId),
         invalidate: (id, overlayId, client) => this.tilesService?.invalidateOverlay(id, overlayId, client),
         client: currentClient,
+        models: () => this.models,
       });
     }
     return this.analysisService;

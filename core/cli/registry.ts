@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { adaptCommand } from './commands/adapt.js';
 import { curateCommand } from './commands/curate.js';
+import { alignCommand } from './commands/align.js';
 import { demoCommand } from './commands/demo.js';
 import { distilCommand } from './commands/distil.js';
 import { exportCommand } from './commands/export.js';
@@ -23,6 +24,7 @@ import { setsCommand } from './commands/sets.js';
 export const commands: readonly Command[] = [
   adaptCommand,
   curateCommand,
+  alignCommand,
   demoCommand,
   distilCommand,
   exportCommand,

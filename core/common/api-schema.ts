@@ -79,6 +79,13 @@ export const similarityRequest = refine(
   },
 );
 
+export const textQueryRequest = object({
+  text: string({ maxLength: 1000 }),
+  imageId: id,
+  k: optional(number({ int: true, min: 1, max: 200 })),
+  featureSet: optional(id),
+});
+
 export const pcaOverlayOptions = object({ foregroundThreshold: optional(number()), featureSet: optional(id) });
 
 const EXPORT_FORMATS = [
@@ -225,6 +232,7 @@ export const apiSchemas = {
   attentionMaps: args(['imageId', id], ['request', attentionRequest]),
   similarityQuery: args(['request', similarityRequest]),
   similarityHeatmap: args(['imageId', id]),
+  textQuery: args(['request', textQueryRequest]),
   pcaOverlay: args(['imageId', id], ['options', optional(pcaOverlayOptions)]),
   clusterOverlay: args(['imageId', id], ['k', clusterK]),
   clusterRegions: args(['clusterId', number({ int: true, min: 0 })]),
@@ -290,6 +298,8 @@ export const apiAccess = {
   attentionMaps: 'write',
   similarityQuery: 'read',
   similarityHeatmap: 'read',
+  // A search like similarityQuery: it runs the set's small text tower in memory and writes nothing.
+  textQuery: 'read',
   pcaOverlay: 'read',
   clusterOverlay: 'read',
   clusterRegions: 'read',

@@ -133,6 +133,8 @@ export interface FeatureSetInfo {
   /** Where its search index is searched from: in memory (the default) or LanceDB (sets beyond RAM), and why. */
   indexStore?: 'memory' | 'lancedb';
   indexStoreReason?: string;
+  /** Extracted with a dino.txt model: text queries can search it (textQuery). */
+  textSearch?: boolean;
   createdAt: string;
   updatedAt: string;
   /** The set the analyses use. */
@@ -244,7 +246,7 @@ export interface AppInfo {
 export type Role = 'editor' | 'viewer';
 
 export type JobKind =
-  'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate';
+  'import' | 'pyramid-cache' | 'model-download' | 'model-import' | 'extract' | 'train' | 'demo' | 'attention-maps' | 'curate' | 'align';
 
 /** Progress of long work. rate is items per second; etaSeconds null while unknown. */
 export interface JobProgress {
@@ -445,6 +447,18 @@ export interface SimilarityRequest {
   points?: { x: number; y: number }[];
   /** A drawn rectangle: the mean feature of its patches. */
   rect?: { x: number; y: number; width: number; height: number };
+  /** Matches to return (default 20, at most 200). */
+  k?: number;
+  /** A feature set id (default: the project's active feature set). */
+  featureSet?: string;
+}
+
+/** A text query (dino.txt): every patch of `imageId` scored against the text, and the best regions of the
+ * collection; needs a feature set extracted with a model that has a dino.txt text tower attached. */
+export interface TextQueryRequest {
+  text: string;
+  /** The image whose heatmap is drawn (the one in view). */
+  imageId: string;
   /** Matches to return (default 20, at most 200). */
   k?: number;
   /** A feature set id (default: the project's active feature set). */
@@ -811,6 +825,8 @@ export interface DinoscopeApi {
   attentionMaps(imageId: string, request: AttentionRequest): Promise<OverlayInfo[]>;
   /** Click / shift-click / rectangle query: heatmap overlay on this image and ranked matches everywhere. */
   similarityQuery(request: SimilarityRequest): Promise<SimilarityResult>;
+  /** A text query over a dino.txt feature set: the same overlay, matches and export as a patch query. */
+  textQuery(request: TextQueryRequest): Promise<SimilarityResult>;
   /** The last similarity query's vector, kept, scored over another image: its heatmap there. */
   similarityHeatmap(imageId: string): Promise<SimilarityHeatmap>;
   /** RGB overlay of the collection's foreground PCA (one basis for every image). */
@@ -896,6 +912,7 @@ export const apiMethods = {
   deleteFeatureSet: true,
   attentionMaps: true,
   similarityQuery: true,
+  textQuery: true,
   similarityHeatmap: true,
   pcaOverlay: true,
   clusterOverlay: true,

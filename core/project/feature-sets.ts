@@ -56,5 +56,6 @@ export function featureSetInfo(set: StoredFeatureSet, images: readonly StoredIma
   if (set.speed) info.patchesPerSecond = set.speed.patchesPerSecond;
   info.indexStore = set.indexStore?.store ?? 'memory';
   if (set.indexStore) info.indexStoreReason = set.indexStore.reason;
+  if (set.textAligned) info.textSearch = true;
   return info;
 }

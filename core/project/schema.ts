@@ -54,6 +54,8 @@ export interface StoredFeatureSet {
   mpp: number | null;
   level: number | null;
   dim: number;
+  /** The features are a dino.txt vision head's patch embeddings: text queries can score them. */
+  textAligned?: boolean;
   /** Folder holding the stores and index/, relative to the project folder. */
   dir: string;
   images: StoredFeatureImage[];

@@ -1,6 +1,6 @@
 // `dinoscope models list|catalogue|import|download|delete|export`: the model manager from the command line.
 // Results as JSON on stdout; download/import progress on stderr.
-import { mkdir } from 'node:fs/promises';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobProgress, ModelImportOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
@@ -9,6 +9,9 @@ import { ModelManager } from '../../model/manager/manager.js';
 import { Project } from '../../project/project.js';
 import { exportWeights } from '../../model/weights/export.js';
 import { exportOnnx } from '../../model/weights/onnx-export.js';
+import { attachDinoTxt, DINOTXT_DIR, readAttachedDinoTxt } from '../../model/text/attached.js';
+import { exportTextOnnx, exportVisionOnnx } from '../../model/text/graphs.js';
+import { hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, type ViTOverrides, type ViTSize, VIT_SIZES, vitConfig } from '../../model/config.js';
 import { type PresetName, PRESET_INFO, scratchViT, trainConfig } from '../../train/config.js';
 import { flagNumber, parseArgs, type CliIo, type Command } from '../command.js';
@@ -25,10 +28,20 @@ actions:
   import <file|folder>         copy a .safetensors or PyTorch .pth (config.json beside it) or a model folder in
   download <id|url>            a catalogue id or an http(s) URL of a .safetensors file
   delete <id>                  remove a model folder
+  attach-text <id> --weights <file> --vocab <file>
+                               attach a dino.txt text tower and vision head (the official
+                               ..._dinotxt_vision_head_and_text_encoder .pth or its keys in .safetensors;
+                               heads from a config.json beside it, else 64-wide) and its BPE vocabulary
+                               (bpe_simple_vocab_16e6.txt.gz for the released model) to the backbone it was
+                               trained on; features extracted with the model then answer text queries
+                               (dinoscope search --text)
   export <id> --out <dir>      write the weights in --format hf (default; + config.json), original or timm,
                                or --format onnx: a standalone inference model (model.onnx), input 'images'
                                (B, 3, H, W) with dynamic batch, height and width (H, W multiples of the
-                               patch size); --batch B and/or --size H[xW] fix those dims instead
+                               patch size); --batch B and/or --size H[xW] fix those dims instead; a model
+                               with a dino.txt text tower also gets text.onnx ('tokens' (B, C) int64 →
+                               'text' (B, E)), vision.onnx (backbone + head: 'cls', 'patches', 'image')
+                               and vocab.txt.gz
 
 options:
   --project <dir>              also use <dir>/models (listed first; where --location project puts models)
@@ -57,6 +70,8 @@ const KNOWN = new Set([
   'registers',
   'layerscale',
   'seed',
+  'weights',
+  'vocab',
 ]);
 
 function str(flags: Map<string, string | true>, name: string): string | undefined {
@@ -139,6 +154,16 @@ export const modelsCommand: Command = {
           await manager.remove(m.id);
           return out({ deleted: m.id, path: m.path });
         }
+        case 'attach-text': {
+          const weights = str(flags, 'weights');
+          const vocab = str(flags, 'vocab');
+          if (!weights || !vocab) throw new DinoscopeError('BAD_INPUT', 'models attach-text needs --weights <file> and --vocab <file>.');
+          const m = await manager.find(needArg('a model id'));
+          const loaded = await manager.load(m.id);
+          io.stderr(`models: checking ${weights} against ${m.id}…\n`);
+          const r = await attachDinoTxt(m.path, loaded.config, resolve(weights), resolve(vocab));
+          return out({ model: m.id, path: join(m.path, DINOTXT_DIR), ...r });
+        }
         case 'export': {
           const dir = str(flags, 'out');
           if (!dir) throw new DinoscopeError('BAD_INPUT', 'models export needs --out <dir>.');
@@ -161,8 +186,8 @@ export const modelsCommand: Command = {
           throw new DinoscopeError(
             'BAD_INPUT',
             action
-              ? `unknown action "${action}" (list, catalogue, init, import, download, delete, export).`
-              : 'needs an action: list, catalogue, init, import, download, delete or export.',
+              ? `unknown action "${action}" (list, catalogue, init, import, download, delete, attach-text, export).`
+              : 'needs an action: list, catalogue, init, import, download, delete, attach-text or export.',
           );
       }
     } finally {
@@ -185,7 +210,23 @@ async function exportOnnxCommand(manager: ModelManager, id: string, dir: string,
   };
   const loaded = await manager.load(id);
   await mkdir(dir, { recursive: true });
-  return exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, fixed);
+  const backbone = await exportOnnx(join(dir, 'model.onnx'), loaded.config, loaded.tensors, fixed);
+  const text = await readAttachedDinoTxt(loaded.model.path);
+  if (!text) return backbone;
+  // A dino.txt model also gets its text tower ('tokens' → 'text') and backbone + vision head ('images' →
+  // 'cls', 'patches', 'image'), dynamic batch (and image size).
+  const values = Object.fromEntries([...loaded.tensors].map(([k, t]) => [k, hostTensor('float32', t.shape, t.data)]));
+  const textBytes = await exportTextOnnx(join(dir, 'text.onnx'), text.config, text.tensors);
+  const visionBytes = await exportVisionOnnx(join(dir, 'vision.onnx'), loaded.config, values, text.config, text.tensors);
+  await copyFile(join(text.dir, 'vocab.txt.gz'), join(dir, 'vocab.txt.gz'));
+  return {
+    ...backbone,
+    dinotxt: {
+      text: { path: join(dir, 'text.onnx'), bytes: textBytes },
+      vision: { path: join(dir, 'vision.onnx'), bytes: visionBytes },
+      vocab: join(dir, 'vocab.txt.gz'),
+    },
+  };
 }
 
 /** `models init`: the ViT config of --preset, or of --size with the architecture flags. */

@@ -1,7 +1,8 @@
 // `dinoscope search --project P --image I --x X --y Y [--k K] [--set S]`: the best-matching distinct
 // regions over the collection for the patch under level-0 pixel (X, Y) of image I (id or file name).
 // `--queries FILE` (or - for stdin) runs many queries over one loaded index: a script pays the index load
-// once, not once per query.
+// once, not once per query. `--text "words"` (a feature set extracted with a dino.txt model) scores every
+// patch of --image (default: the set's first image) against the text and lists the best regions.
 import { readFile } from 'node:fs/promises';
 import type { AnalysisMatch } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
@@ -17,11 +18,15 @@ interface Query {
 
 const USAGE = `usage: dinoscope search --project P --image I --x X --y Y [--k K] [--set FEATURESET]
        dinoscope search --project P --queries FILE|- [--k K] [--set FEATURESET]
+       dinoscope search --project P --text "words" [--image I] [--k K] [--set FEATURESET]
 
 Prints JSON {query, matches: [{imageId, name, x, y, score}], ms} on stdout (x, y: level-0 pixels).
 --queries: a JSON array of {"image": I, "x": X, "y": Y} (or "points": [{"x", "y"}, …] for the mean of
 several patches, and an optional "k"), read from FILE or stdin; prints {"results": [one object as above
-per query, in order], "ms"}. The index is loaded once for all of them.`;
+per query, in order], "ms"}. The index is loaded once for all of them.
+--text: needs a feature set extracted with a model that has a dino.txt text tower attached (dinoscope
+models attach-text); prints {query: {text, imageId}, matches, ms}; --image names the image whose patches
+are scored (default: the set's first image).`;
 
 /** The queries of a --queries file, checked: BAD_INPUT naming the first bad entry. */
 function parseQueries(text: string, source: string, k: number): Query[] {
@@ -70,10 +75,32 @@ export const searchCommand: Command = {
   usage: USAGE,
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    checkFlags(flags, ['project', 'image', 'x', 'y', 'k', 'set', 'queries'], 'search');
+    checkFlags(flags, ['project', 'image', 'x', 'y', 'k', 'set', 'queries', 'text'], 'search');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const k = flagNumber(flags, 'k', true) ?? 10;
     const featureSet = flagValue(flags, 'set');
+    const text = flagValue(flags, 'text');
+    if (text !== undefined) {
+      const clash = ['x', 'y', 'queries'].find((f) => flags.has(f));
+      if (clash) throw new DinoscopeError('BAD_INPUT', `--text is the query; leave out --${clash}.`);
+      if (!text.trim()) throw new DinoscopeError('BAD_INPUT', '--text needs some words to search for.');
+      const service = await openAnalysis(flags);
+      const image = flagValue(flags, 'image');
+      const fc = await service.collection(featureSet);
+      const imageId = image !== undefined ? imageIdOf(service, image) : fc.images.keys().next().value;
+      if (imageId === undefined) throw new DinoscopeError('BAD_INPUT', `The feature set ${fc.set.id} has no images with features yet.`);
+      io.stderr('search: encoding the text…\n');
+      const r = await service.textQuery({ text, imageId, k, featureSet });
+      const matches = r.matches.map((m: AnalysisMatch) => ({
+        imageId: m.imageId,
+        name: m.name,
+        x: Math.round(m.x),
+        y: Math.round(m.y),
+        score: m.score,
+      }));
+      io.stdout(`${JSON.stringify({ query: { text, imageId }, matches, ms: Math.round(r.ms) }, null, 2)}\n`);
+      return 0;
+    }
     const file = flagValue(flags, 'queries');
     let queries: Query[];
     if (file !== undefined) {

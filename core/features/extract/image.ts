@@ -99,7 +99,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const t0 = performance.now();
   const { res, layout, model } = o;
   const context = o.context ?? 'tiled';
-  const dim = model.config.dim;
+  const dim = model.featureDim;
   const p = model.config.patchSize;
   if (context === 'whole' && (model.options.batch !== 1 || model.height !== res.gridHeight * p || model.width !== res.gridWidth * p))
     throw new Error(

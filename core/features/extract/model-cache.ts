@@ -14,7 +14,7 @@ export class TileModelCache {
     private readonly weights: ModelWeights,
     private readonly capacity = 2,
     /** Providers and where a provider fallback warning goes, for every session. */
-    private readonly runtime: Pick<TileModelOptions, 'providers' | 'warn'> = {},
+    private readonly runtime: Pick<TileModelOptions, 'providers' | 'warn' | 'head'> = {},
   ) {}
 
   /** The model for (batch, height, width) with the given outputs and threads; compiled on first use. */

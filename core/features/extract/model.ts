@@ -6,6 +6,8 @@ import { Session, type Provider } from '../../graph/runtime.js';
 import { hostTensor, type HostTensor } from '../../graph/tensor.js';
 import type { ViTConfig } from '../../model/config.js';
 import { inferenceGraph, type InferenceOutput } from '../../model/inference.js';
+import type { DinoTxtConfig } from '../../model/text/config.js';
+import { dinoTxtVisionGraph } from '../../model/text/graphs.js';
 import type { WeightTensor } from '../../model/weights/safetensors.js';
 
 export interface TileModelOptions {
@@ -19,6 +21,9 @@ export interface TileModelOptions {
   /** Execution providers in preference order (default cpu); cpu is the fallback, with a warning. */
   providers?: Provider[];
   warn?: (message: string) => void;
+  /** A dino.txt vision head on the backbone: 'patches' are then its patch embeddings (E/2 wide), which
+   * text queries score (core/model/text). Only 'patches' (and 'cls') can be asked for. */
+  head?: { config: DinoTxtConfig; values: ReadonlyMap<string, HostTensor> };
 }
 
 export type ModelWeights = ReadonlyMap<string, WeightTensor> | Record<string, HostTensor>;
@@ -40,14 +45,24 @@ export class TileModel {
     const values: Record<string, HostTensor> = {};
     if (weights instanceof Map) for (const [k, t] of weights) values[k] = hostTensor('float32', t.shape, t.data);
     else Object.assign(values, weights);
-    const ig = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs });
-    const session = await Session.create(serialize(ig.graph), {
+    let graph;
+    if (o.head) {
+      const other = o.outputs.find((x) => x !== 'patches' && x !== 'cls');
+      if (other) throw new Error(`TileModel: a dino.txt model has no output ${other}`);
+      graph = dinoTxtVisionGraph(config, values, o.head.config, o.head.values, { batch: o.batch, height, width });
+    } else graph = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs }).graph;
+    const session = await Session.create(serialize(graph), {
       intraOpThreads: o.threads,
       interOpThreads: 1,
       providers: o.providers,
       warn: o.warn,
     });
     return new TileModel(config, o, height, width, session);
+  }
+
+  /** Width of the 'patches' output: the backbone's, or the dino.txt head's E/2. */
+  get featureDim(): number {
+    return this.options.head ? this.options.head.config.embedDim / 2 : this.config.dim;
   }
 
   /** The execution provider that runs the model. */

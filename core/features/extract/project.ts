@@ -20,6 +20,7 @@ import { mppSource } from '../../data/resolution.js';
 import type { ImageReader } from '../../data/reader.js';
 import { openImage } from '../../data/readers/registry.js';
 import type { ModelManager } from '../../model/manager/manager.js';
+import { readAttachedDinoTxt } from '../../model/text/attached.js';
 import { readablePath } from '../../project/importer.js';
 import { imageMeta, type Project } from '../../project/project.js';
 import type { StoredFeatureImage, StoredFeatureSet } from '../../project/schema.js';
@@ -110,11 +111,14 @@ export async function extractFeatures(
   const log = hooks.log ?? ((): void => {});
   const loaded = await models.load(o.modelId);
   const cfg = loaded.config;
-  const configHash = createHash('sha256')
+  // A dino.txt text tower attached to the model: the features are its vision head's patch embeddings.
+  const text = await readAttachedDinoTxt(loaded.model.path);
+  const featureDim = text ? text.config.embedDim / 2 : cfg.dim;
+  const hash = createHash('sha256')
     .update(JSON.stringify(cfg))
-    .update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`)
-    .digest('hex')
-    .slice(0, 16);
+    .update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`);
+  if (text) hash.update(`dinotxt ${text.source} ${text.attached}`);
+  const configHash = hash.digest('hex').slice(0, 16);
   const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
   const images = wanted.filter((i) => i.status === 'ok' && i.meta);
@@ -165,7 +169,8 @@ export async function extractFeatures(
         modelConfigHash: configHash,
         mpp: o.mpp ?? null,
         level: o.mpp === undefined ? (o.level ?? 0) : null,
-        dim: cfg.dim,
+        dim: featureDim,
+        ...(text ? { textAligned: true } : {}),
         dir: relative(project.dir, setDir),
         images: [],
         mask: maskSetting,
@@ -206,7 +211,9 @@ export async function extractFeatures(
   const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, {
     providers: device.providers,
     warn: (m) => warn(`warning: ${m}.`),
+    head: text ? { config: text.config, values: text.tensors } : undefined,
   });
+  if (text) log(`dino.txt: storing the vision head's ${featureDim}-wide patch embeddings; text queries can search this set.`);
   const patch = cfg.patchSize;
   const batch = o.batch ?? (device.providers[0] === 'cpu' ? DEFAULT_BATCH : GPU_BATCH);
   let provider: string = device.providers[0];
@@ -228,7 +235,7 @@ export async function extractFeatures(
   let before = 0;
   let patchesAll = 0;
   try {
-    const index = hooks.index === false ? null : await openOrCreateIndex(join(setDir, 'index'), cfg.dim);
+    const index = hooks.index === false ? null : await openOrCreateIndex(join(setDir, 'index'), featureDim);
     await mkdir(setDir, { recursive: true });
     // One writer per image store (other shards may extract this set at once): an image locked by a live
     // process goes to the back of the queue; when only locked images are left, wait and retry.

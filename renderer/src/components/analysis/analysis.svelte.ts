@@ -35,6 +35,8 @@ export class AnalysisState {
   queryBoxes = $state.raw<Box[]>([]);
   /** Patches averaged into the query. */
   queryPatches = $state(0);
+  /** The words of a text query (dino.txt feature sets), null for a patch query. */
+  queryWords = $state<string | null>(null);
   matches = $state.raw<AnalysisMatch[]>([]);
   ms = $state(0);
   busy = $state(false);
@@ -83,6 +85,30 @@ export class AnalysisState {
       this.queryBoxes = r.queryBoxes;
       this.matchMark = null;
       this.queryPatches = r.queryPatches;
+      this.queryWords = null;
+      this.matches = r.matches;
+      this.ms = r.ms;
+      show(r.overlay);
+    } catch (err) {
+      this.error = toDinoscopeError(err).message;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Runs a text query (a dino.txt feature set): every patch of `imageId` scored against the words. */
+  async textQuery(api: ApiClient, imageId: string, text: string, show: (o: OverlayInfo) => void): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      const r = await api.textQuery({ text, imageId, k: 20 });
+      this.queryImage = imageId;
+      this.points = [];
+      this.rect = null;
+      this.queryBoxes = [];
+      this.matchMark = null;
+      this.queryPatches = 0;
+      this.queryWords = text;
       this.matches = r.matches;
       this.ms = r.ms;
       show(r.overlay);
@@ -140,6 +166,7 @@ export class AnalysisState {
     this.rect = null;
     this.queryBoxes = [];
     this.queryPatches = 0;
+    this.queryWords = null;
     this.matchMark = null;
     this.matches = [];
     this.clearRegions();
