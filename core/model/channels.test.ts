@@ -18,7 +18,7 @@ import { CHANNEL_MEAN, CHANNEL_STD, IMAGENET_MEAN, IMAGENET_STD } from './input-
 import { initParams, paramSpecs } from './params.js';
 import { patchEmbed } from './patch-embed.js';
 
-function random(dims: number[], r: () => number, scale = 1): HostTensor<'float64'> {
+function random(dims: readonly number[], r: () => number, scale = 1): HostTensor<'float64'> {
   const n = dims.reduce((a, b) => a * b, 1);
   return hostTensor('float64', dims, Float64Array.from({ length: n }, () => scale * (2 * r() - 1)));
 }
