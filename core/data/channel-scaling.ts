@@ -18,14 +18,11 @@
 // normalised with the ImageNet statistics.
 import type { ChannelInfo } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
+import type { ChannelWindow } from '../common/feature-input.js';
 import { CHANNEL_MEAN, CHANNEL_STD, IMAGENET_MEAN, IMAGENET_STD } from '../model/input-norm.js';
 import type { ChannelImage, ImageReader } from './reader.js';
 
-/** A channel's window in the file's units: low → 0, high → 1. */
-export interface ChannelWindow {
-  low: number;
-  high: number;
-}
+export type { ChannelWindow };
 
 /** Percentiles (0–100) that set a window's low and high. */
 export const WINDOW_PERCENTILES = { low: 1, high: 99.9 } as const;
