@@ -50,6 +50,31 @@ export interface ChannelInfo {
   /** The nominal value range of the sample type: [0, 255], [0, 65535]; float32: the file's stated or
    * observed range (a first guess before a histogram is taken). */
   range: [number, number];
+  /** The file's display window for this channel (OME-Zarr omero `window` start/end), where it states one. */
+  window?: [number, number];
+  /** Whether the file shows this channel by default (OME-Zarr omero `active`), where it says. */
+  active?: boolean;
+}
+
+/** How one channel of a multi-channel image is drawn into an RGB composite: samples at or below `min` are
+ * black, at or above `max` full `color`; in between (v - min) / (max - min), raised to `gamma` (default 1).
+ * Visible channels are added and the sum clamped to 255. */
+export interface ChannelDisplay {
+  color: [number, number, number];
+  visible: boolean;
+  min: number;
+  max: number;
+  gamma?: number;
+}
+
+/** One channel's sample distribution, taken from a low pyramid level: `counts` over equal bins from `min`
+ * to `max` (the samples' own extremes), and the auto-contrast limits (the 0.1 % and 99.9 % quantiles). */
+export interface ChannelHistogram {
+  min: number;
+  max: number;
+  counts: number[];
+  autoMin: number;
+  autoMax: number;
 }
 
 export type ImageStatus = 'ok' | 'missing' | 'unsupported' | 'corrupt' | 'caching';

@@ -10,6 +10,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ImageEntry, ImageMetadata, ProjectSummary } from '../common/api.js';
+import { isZarrFolder } from '../data/zarr/folder.js';
 import { DinoscopeError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { withStatedMpp } from '../data/resolution.js';
@@ -38,9 +39,10 @@ async function readProjectFile(file: string, dir: string): Promise<{ text: strin
   return { text, data: validateProject(parsed, file) };
 }
 
-const isFile = (path: string): Promise<boolean> =>
+/** Whether an image's source is there: a file, or an OME-Zarr image's folder. */
+const isPresent = (path: string): Promise<boolean> =>
   stat(path).then(
-    (s) => s.isFile(),
+    (s) => s.isFile() || (s.isDirectory() && isZarrFolder(path)),
     () => false,
   );
 
@@ -227,7 +229,7 @@ export class Project {
    * back as their former state, in project.json (through update()). Returns whether anything changed. */
   async checkSources(): Promise<boolean> {
     const present = new Map<string, boolean>();
-    for (const img of this.data.images) present.set(img.id, await isFile(img.path));
+    for (const img of this.data.images) present.set(img.id, await isPresent(img.path));
     const changes = (images: readonly StoredImage[]): StoredImage[] =>
       images.flatMap((img) => {
         const now = present.get(img.id);

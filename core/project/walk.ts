@@ -4,6 +4,7 @@
 // The data folder beside a 3DHISTECH .mrxs file (same name, no extension) belongs to that slide and is
 // not walked: its files are read by OpenSlide through the .mrxs. A DICOM whole slide is a series of files
 // (one per pyramid level, label, overview) that any of them opens: a folder walk takes one file per series.
+// An OME-Zarr image is a folder (Zarr metadata at its root): it is taken whole, as one image, never walked.
 // Nothing found in a walk aborts it: a name that is not valid UTF-8 (a path project.json cannot hold), a
 // FIFO, socket or device named like an image, or a subfolder that cannot be read is refused with the
 // reason, and the walk goes on.
@@ -11,6 +12,7 @@ import { type Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
 import { onePerSeries } from '../data/dicom/series.js';
+import { isZarrFolder } from '../data/zarr/folder.js';
 import { notRegularKind, notRegularMessage } from '../io/regular-file.js';
 
 const imageExtensions = new Set([
@@ -110,7 +112,8 @@ async function walkFolder(dir: string, out: string[], refused: Refused, signal?:
       }
       continue;
     }
-    if (e.isDirectory()) await walkFolder(p, out, refused, signal);
+    if (e.isDirectory() && (await isZarrFolder(p))) out.push(p);
+    else if (e.isDirectory()) await walkFolder(p, out, refused, signal);
     else if (e.isFile()) {
       if (await looksLikeImage(p).catch(() => false)) {
         out.push(p);
@@ -145,7 +148,8 @@ export async function expandPaths(paths: readonly string[], signal?: AbortSignal
       });
       continue;
     }
-    if (s.isDirectory()) await walkFolder(p, files, missing, signal);
+    if (s.isDirectory() && (await isZarrFolder(p))) files.push(p);
+    else if (s.isDirectory()) await walkFolder(p, files, missing, signal);
     else if (s.isFile()) files.push(p);
     else missing.push({ path: p, reason: notRegularMessage(p, notRegularKind(s) ?? 'not a regular file') });
   }

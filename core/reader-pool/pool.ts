@@ -17,7 +17,7 @@ import { buildPyramidCache, needsPyramidCache } from '../data/pyramid-cache.js';
 import { startThread } from '../io/thread.js';
 import type { ImageFormats } from '../project/importer.js';
 import type { FromReaderWorker, OpenReply, ReaderRequest, ToReaderWorker } from './protocol.js';
-import { RemoteJpegTileReader, RemoteReader, type ReaderChannel } from './remote-reader.js';
+import { RemoteChannelReader, RemoteJpegTileReader, RemoteReader, type ReaderChannel } from './remote-reader.js';
 
 export interface ReaderPoolOptions {
   /** Worker threads (default: the cores, at least 2 and at most 4). */
@@ -78,6 +78,7 @@ export class ReaderPool implements ReaderChannel {
       this.release(key);
       throw err;
     })) as OpenReply;
+    if (reply.meta.channels) return new RemoteChannelReader(this, key, path, reply.meta);
     return reply.jpegTiles ? new RemoteJpegTileReader(this, key, path, reply.meta) : new RemoteReader(this, key, path, reply.meta);
   }
 

@@ -11,6 +11,8 @@ export type ReaderRequest =
   | { op: 'open'; key: string; path: string }
   /** ImageReader.readRegion of the file. */
   | { op: 'read'; key: string; path: string; level: number; x: number; y: number; width: number; height: number }
+  /** ImageReader.readChannels of a multi-channel file (planar float samples). */
+  | { op: 'channels'; key: string; path: string; level: number; x: number; y: number; width: number; height: number }
   /** The tiled TIFF reader's jpegTile: one stored JPEG tile's bytes, or null. */
   | { op: 'jpegTile'; key: string; path: string; level: number; tx: number; ty: number };
 

@@ -4,8 +4,8 @@
 // RemoteReader was closed ('drop'), at most MAX_OPEN of them (an evicted one is opened again on demand). Bundled as dist/cli/reader.worker.js by
 // scripts/build.mjs; in the source tree the pool boots it through tsx.
 import { type MessagePort, parentPort } from 'node:worker_threads';
-import { toEnvelope } from '../common/errors.js';
-import type { ImageReader, RgbImage } from '../data/reader.js';
+import { DinoscopeError, toEnvelope } from '../common/errors.js';
+import type { ChannelImage, ImageReader, RgbImage } from '../data/reader.js';
 import { openImage } from '../data/readers/registry.js';
 import type { FromReaderWorker, OpenReply, ReaderRequest, ToReaderWorker } from './protocol.js';
 
@@ -63,6 +63,13 @@ async function answer(req: ReaderRequest): Promise<{ value: unknown; transfer: A
       const img = await r.readRegion(req.level, req.x, req.y, req.width, req.height);
       const data = own(img.data);
       const value: RgbImage = { data, width: img.width, height: img.height };
+      return { value, transfer: [data.buffer as ArrayBuffer] };
+    }
+    case 'channels': {
+      if (!r.readChannels) throw new DinoscopeError('BAD_INPUT', `${req.path}: not a multi-channel image; it has no channels to read.`);
+      const img = await r.readChannels(req.level, req.x, req.y, req.width, req.height);
+      const data = img.data.byteOffset === 0 && img.data.byteLength === img.data.buffer.byteLength ? img.data : img.data.slice();
+      const value: ChannelImage = { data, width: img.width, height: img.height, channels: img.channels };
       return { value, transfer: [data.buffer as ArrayBuffer] };
     }
     case 'jpegTile': {

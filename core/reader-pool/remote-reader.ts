@@ -1,8 +1,9 @@
 // The ImageReader the pool hands out: metadata on this thread, every read a request to a worker thread.
-// Readers of tiled TIFFs also offer jpegTile (the tile server's pass-through of stored JPEG tiles).
+// Readers of tiled TIFFs also offer jpegTile (the tile server's pass-through of stored JPEG tiles), readers of
+// multi-channel images readChannels.
 import type { ImageMetadata } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
-import type { ImageReader, RgbImage } from '../data/reader.js';
+import type { ChannelImage, ImageReader, RgbImage } from '../data/reader.js';
 import type { ReaderRequest } from './protocol.js';
 
 /** What a remote reader needs from its pool. */
@@ -46,5 +47,12 @@ export class RemoteJpegTileReader extends RemoteReader {
       tileWidth: number;
       tileHeight: number;
     } | null;
+  }
+}
+
+export class RemoteChannelReader extends RemoteReader {
+  async readChannels(level: number, x: number, y: number, width: number, height: number): Promise<ChannelImage> {
+    this.checkOpen();
+    return (await this.channel.request({ op: 'channels', key: this.key, path: this.path, level, x, y, width, height })) as ChannelImage;
   }
 }

@@ -44,10 +44,16 @@ function attributes(inside: string): Record<string, string> {
  * bounded number of times, so a hostile multi-megabyte description cannot stall it.
  */
 export function xmlAttributes(xml: string, name: string): Record<string, string> | null {
+  return xmlElements(xml, name, 1)[0] ?? null;
+}
+
+/** Attributes of the first `max` elements `name`, in document order; the same linear scan. */
+export function xmlElements(xml: string, name: string, max: number): Record<string, string>[] {
+  const found: Record<string, string>[] = [];
   let from = 0;
-  for (;;) {
+  while (found.length < max) {
     const lt = xml.indexOf('<', from);
-    if (lt < 0) return null;
+    if (lt < 0) break;
     let p = lt + 1;
     while (p < xml.length && isNameChar(xml.charCodeAt(p))) p++;
     const tag = xml.slice(lt + 1, p);
@@ -55,11 +61,13 @@ export function xmlAttributes(xml: string, name: string): Record<string, string>
     const local = colon >= 0 && colon === tag.lastIndexOf(':') ? tag.slice(colon + 1) : tag;
     if (local === name) {
       const gt = xml.indexOf('>', p);
-      if (gt < 0) return null;
-      return attributes(xml.slice(p, gt));
+      if (gt < 0) break;
+      found.push(attributes(xml.slice(p, gt)));
+      p = gt + 1;
     }
     from = p;
   }
+  return found;
 }
 
 export interface OmeInfo {

@@ -4,6 +4,7 @@ import { openRegularFile } from '../../io/regular-file.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
 import { dicomFormat } from './dicom.js';
 import { jpegFormat } from './jpeg.js';
+import { isZarrFolder, omeZarrFormat } from './ome-zarr.js';
 import { openSlideFormat } from './openslide/format.js';
 import { pngFormat } from './png.js';
 import { tiffFormat } from './tiff.js';
@@ -11,8 +12,8 @@ import { webpFormat } from './webp.js';
 
 /** OpenSlide's non-TIFF formats come first: an MRXS slide is told by its name, whatever its bytes. DICOM
  * comes before TIFF: a dual-personality DICOM file keeps a TIFF header in its preamble, and is a slide
- * series only as DICOM. */
-export const formats: readonly ReaderFormat[] = [openSlideFormat, dicomFormat, pngFormat, jpegFormat, webpFormat, tiffFormat];
+ * series only as DICOM. OME-Zarr is a folder, told by its Zarr metadata before any bytes are read. */
+export const formats: readonly ReaderFormat[] = [openSlideFormat, dicomFormat, pngFormat, jpegFormat, webpFormat, tiffFormat, omeZarrFormat];
 
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;
@@ -53,6 +54,7 @@ export function sniffFormat(head: Uint8Array, path: string): ReaderFormat | null
  * message naming the file and the problem.
  */
 export async function openImage(path: string, options?: OpenOptions): Promise<ImageReader> {
+  if (await isZarrFolder(path)) return omeZarrFormat.open(path, options);
   const head = await readHead(path);
   if (head.length === 0) throw new DinoscopeError('CORRUPT', `${path}: the file is empty.`);
   const format = sniffFormat(head, path);

@@ -16,6 +16,7 @@ import { type Ifd, parseTiff, tagNumber, tagString } from '../tiff/parse.js';
 import { FileSource } from '../tiff/source.js';
 import { Tag } from '../tiff/tags.js';
 import { boundedVendor, plausibleMpp } from '../vendor.js';
+import { isMultiChannelOme, openOmeChannels } from './ome-channels.js';
 import { isOme, parseOme } from './ome-tiff.js';
 import { openSlideVendor, openWithOpenSlide, preferOpenSlide } from './openslide/format.js';
 import { vendorTiff } from './openslide/vendor-tiff.js';
@@ -64,6 +65,14 @@ async function openTiff(path: string, options: OpenOptions = {}): Promise<ImageR
     if (w0 * h0 > maxPixels)
       throw new DinoscopeError('TOO_LARGE', `${path}: declares ${w0} × ${h0} pixels, more than the ${maxPixels} allowed.`);
     const vendor = tiffVendor(base, structure.bigTiff);
+    if (isOme(description) && isMultiChannelOme(description ?? '', base)) {
+      const info = parseOme(description ?? '');
+      const checked = plausibleMpp(info.mpp, 'OME PhysicalSizeX');
+      Object.assign(vendor, info.vendor);
+      const mpp = checked.mpp ?? resolutionMpp(base);
+      const meta = { format: 'ome-tiff', mpp, vendor: boundedVendor(vendor), ...(checked.warning ? { warnings: [checked.warning] } : {}) };
+      return await openOmeChannels(path, source, structure, description ?? '', meta);
+    }
     if (!isTiled(base)) {
       await source.close();
       return await openSharpImage(path, { format: 'tiff', mpp: resolutionMpp(base), vendor }, options);
