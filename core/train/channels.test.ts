@@ -1,12 +1,19 @@
 // Training on a C-channel panel: a tiny from-scratch 5-channel ViT steps, checkpoints and resumes exactly
 // (4 steps straight = 2 + checkpoint + 2), its checkpoint imports as a 5-channel model; continued pretraining
-// from an RGB model with model.channels 5 inflates its patch embedding (core/model/inflate.ts) and steps.
+// from an RGB model with model.channels 5 inflates its patch embedding (core/model/inflate.ts) and steps;
+// on the 5-channel OME-TIFF fixture the crop workers make 5-channel batches, and a run there checkpoints and
+// resumes; an RGB image in a 5-channel run is refused naming it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeChannelFixtures } from '../data/fixtures/write-channel-fixtures.js';
+import { produceBatch } from '../data/train/batch.js';
+import { TileSampler, buildSamplingPlan } from '../data/train/sampler.js';
 import { loadWeights } from '../model/weights/import.js';
 import { type Overrides, trainConfig } from './config.js';
+import { cropsConfig, fileBatches } from './data.js';
 import { synthBatch } from './fixtures/synth-batch.js';
 import { type BatchSource, type StepReport, Trainer } from './trainer.js';
 
@@ -97,4 +104,39 @@ describe('training on a 5-channel panel', () => {
     expect(r.signals.nan).toBe(false);
     await tr.close();
   }, 90_000);
+});
+
+describe('training on the 5-channel fixture through the crop workers', () => {
+  it('a from-scratch 5-channel run on the OME-TIFF steps, checkpoints and resumes', async () => {
+    const fx = await writeChannelFixtures(join(dir, 'fixture'), { width: 256, height: 256 });
+    const cfg = trainConfig('quick', { ...tiny, data: { level: 0 } });
+    // The sampler's tiles carry the panel scaled per channel to [0, 1]; the crops are 5-channel.
+    const plan = await buildSamplingPlan([{ id: 'f', path: fx.omeTiff }], { tileSize: 48, channels: C });
+    expect(plan.images[0].windows).toHaveLength(C);
+    const sampler = new TileSampler(plan);
+    const batch = await produceBatch(sampler, { seed: 1, batchSize: B, patchSize: 8, crops: cropsConfig(cfg), channels: C }, 0);
+    await sampler.close();
+    expect(batch.crops.global.length).toBe(2 * B * C * 32 * 32);
+    expect(batch.crops.channels).toBe(C);
+    const a = await Trainer.create(cfg, await fileBatches(cfg, 8, [fx.omeTiff]));
+    await a.step();
+    await a.step();
+    const ck = join(dir, 'fixture-ckpt');
+    await a.checkpoint(ck);
+    await a.close();
+    const b = await Trainer.resume(ck, await fileBatches(cfg, 8, [fx.omeTiff], 2));
+    expect(b.completedSteps).toBe(2);
+    const r = await b.step();
+    expect(r.step).toBe(3);
+    expect(r.signals.nan).toBe(false);
+    await b.close();
+  }, 120_000);
+
+  it('refuses an RGB image in a 5-channel run, naming it', async () => {
+    const png = join(dir, 'rgb.png');
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 100, b: 150 } } }).png().toFile(png);
+    await expect(buildSamplingPlan([{ id: 'r', path: png }], { tileSize: 48, channels: C })).rejects.toThrow(
+      /rgb\.png has no separate channels \(an RGB image\), but the run trains on 5-channel images/,
+    );
+  });
 });

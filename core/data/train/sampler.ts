@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
 import { renderThumbnail } from '../thumbnail.js';
-import type { Mask } from '../tissue-mask.js';
+import { DEFAULT_TISSUE_MASK, type Mask } from '../tissue-mask.js';
 import { cachedTissueMask } from '../tissue-mask-cache.js';
 import { type ChannelWindow, readChannelWindows, scaleChannels } from '../channel-scaling.js';
 import type { ImageReader, RgbImage } from '../reader.js';
@@ -134,7 +134,14 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
       const { downsample, level, levelDownsample } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
       uses.push({ path: img.path, source: mppSource(reader.meta, img.statedMpp), mpp: meta.mpp, level });
       const windows = opts.channels !== undefined ? await planWindows(reader, opts.channels) : undefined;
-      const mask = await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
+      // A channel panel is fluorescence: its foreground is signal on a dark background (the mask extraction's
+      // 'auto' uses for it too, cached beside the brightfield one under the same name as extraction's).
+      const mask = windows
+        ? await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask?.replace(/(\.mask)?$/, '.fluorescence.mask'), {
+            ...DEFAULT_TISSUE_MASK,
+            mode: 'fluorescence',
+          })
+        : await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
       const fg: number[] = [];
       for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
       if (fg.length === 0) log(`${img.path}: no foreground found on the thumbnail; sampling it uniformly.`);
