@@ -14,6 +14,9 @@ import { TileSampler, buildSamplingPlan } from '../data/train/sampler.js';
 import { loadWeights } from '../model/weights/import.js';
 import { type Overrides, trainConfig } from './config.js';
 import { cropsConfig, fileBatches } from './data.js';
+import { openImage } from '../data/readers/registry.js';
+import { Project } from '../project/project.js';
+import { runPretrain } from './run.js';
 import { synthBatch } from './fixtures/synth-batch.js';
 import { type BatchSource, type StepReport, Trainer } from './trainer.js';
 
@@ -139,4 +142,24 @@ describe('training on the 5-channel fixture through the crop workers', () => {
       /rgb\.png has no separate channels \(an RGB image\), but the run trains on 5-channel images/,
     );
   });
+});
+
+describe('a project of one fluorescence panel', () => {
+  it('trains on its channels without being told (model.channels from the images), and says so', async () => {
+    const fx = await writeChannelFixtures(join(dir, 'panel-fixture'), { width: 256, height: 256 });
+    const reader = await openImage(fx.omeTiff);
+    const meta = reader.meta;
+    await reader.close();
+    const project = await Project.create(join(dir, 'panel-project'));
+    await project.update((p) =>
+      p.upsert({ id: 'a', path: fx.omeTiff, name: 'channels.ome.tif', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString(), meta }),
+    );
+    const lines: string[] = [];
+    const { channels: _unset, ...model } = tiny.model!;
+    const summary = await runPretrain(project, { name: 'panel', overrides: { ...tiny, model }, steps: 1, log: (l) => lines.push(l) });
+    expect(summary.steps).toBe(1);
+    expect(lines.join('\n')).toContain('data: the images are a 5-channel panel (DAPI, AF488, AF555, AF647, AF750): training on their channels (model.channels 5).');
+    const w = await loadWeights(join(summary.lastCheckpoint!.dir, 'model.safetensors'));
+    expect(w.config.inChans).toBe(C);
+  }, 120_000);
 });
