@@ -2,6 +2,9 @@
 // (float64 finite differences, element by element, as core/graph/gradcheck.test.ts does for every op), a
 // whole C-channel backbone builds and runs, and inflating an RGB model to C channels keeps its output on a
 // grey image (replicated to RGB for the RGB model, to C channels for the inflated one).
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../common/random.js';
 import { grad } from '../graph/autodiff.js';
@@ -17,6 +20,9 @@ import { inflatePatchEmbed } from './inflate.js';
 import { CHANNEL_MEAN, CHANNEL_STD, IMAGENET_MEAN, IMAGENET_STD } from './input-norm.js';
 import { initParams, paramSpecs } from './params.js';
 import { patchEmbed } from './patch-embed.js';
+import { exportOnnx } from './weights/onnx-export.js';
+import { exportWeights } from './weights/export.js';
+import { loadWeights } from './weights/import.js';
 
 function random(dims: readonly number[], r: () => number, scale = 1): HostTensor<'float64'> {
   const n = dims.reduce((a, b) => a * b, 1);
@@ -121,4 +127,27 @@ describe('patch-embedding inflation from RGB to C channels', () => {
       expect(() => inflatePatchEmbed(config, weights, 4)).toThrow(/only an RGB model/);
     });
   }
+});
+
+describe('weight I/O and ONNX export of a 5-channel model', () => {
+  it('exports to HF safetensors and back (inChans from the kernel), and to a dynamic ONNX file that runs on (1, 5, H, W)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dinoscope-channels-io-'));
+    try {
+      const cfg = vitConfig('tiny', { arch: 'dinov3', dim: 16, heads: 2, depth: 1, registers: 1, inChans: 5 });
+      const w = initParams(cfg, 4);
+      const tensors = new Map(Object.entries(w).map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+      await exportWeights(join(dir, 'hf'), cfg, tensors, 'hf');
+      const back = await loadWeights(join(dir, 'hf', 'model.safetensors'));
+      expect(back.config.inChans).toBe(5);
+      expect(Array.from(back.tensors.get('patch_embed.proj.weight')!.data)).toEqual(Array.from(w['patch_embed.proj.weight'].data as Float32Array));
+      const r = await exportOnnx(join(dir, 'm.onnx'), cfg, tensors);
+      expect(r.inputs[0].shape).toEqual(['batch', 5, 'height', 'width']);
+      const s = await Session.create(new Uint8Array(await readFile(r.path)), { intraOpThreads: 1 });
+      const out = await s.run({ images: hostTensor('float32', [1, 5, 48, 32], new Float32Array(5 * 48 * 32).fill(0.3)) });
+      await s.release();
+      expect(out.patches.dims).toEqual([1, 6, 16]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
