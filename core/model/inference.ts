@@ -1,4 +1,4 @@
-// A serialisable inference graph of the backbone for feature extraction: input 'images' (B, 3, H, W)
+// A serialisable inference graph of the backbone for feature extraction: input 'images' (B, C, H, W)
 // (float, normalised), static shapes or symbolic ones (batch, height and width given as names: one graph
 // for every size, ONNX dim_param), and the parameters either as graph inputs named canonically (fed in
 // graph layout — params.ts `toGraphLayout`) or embedded as initializers.
@@ -47,7 +47,7 @@ export function inferenceGraph(c: ViTConfig, o: InferenceGraphOptions): Inferenc
   if (typeof o.batch === 'string') probe[o.batch] = 3;
   if (typeof o.height === 'string') probe[o.height] = 11 * c.patchSize;
   if (typeof o.width === 'string') probe[o.width] = 13 * c.patchSize;
-  const images = g.input('images', [o.batch, c.inChans, o.height, o.width], dtype, 'normalised RGB (B, 3, H, W)', probe);
+  const images = g.input('images', [o.batch, c.inChans, o.height, o.width], dtype, `normalised images (B, ${c.inChans}, H, W)`, probe);
   const inputs = ['images'];
   if (images.symbolic && (o.masks || o.ropeAug))
     throw new Error('inferenceGraph: masks and rope_aug need a static batch, height and width');

@@ -2,6 +2,7 @@
 // the file and the field, so a hand-edited or damaged project explains itself.
 import type { ChannelDisplay, ImageMetadata, ImageStatus, MaskSetting, MaskUsed } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
+import type { FeatureInput } from '../common/feature-input.js';
 
 export const PROJECT_SCHEMA = 'dinoscope-project';
 export const PROJECT_VERSION = 1;
@@ -65,6 +66,8 @@ export interface StoredFeatureSet {
   mask?: MaskSetting;
   /** Speed of its latest completed extraction run, for the Extract panel's time estimate. */
   speed?: { provider: string; patchesPerSecond: number; at: string };
+  /** How a multi-channel collection became model input (core/features/extract/input.ts); absent: RGB. */
+  input?: FeatureInput;
   /** Where its search index is searched from, as dinoscope index last chose (absent: in memory). */
   indexStore?: { store: 'memory' | 'lancedb'; reason: string };
   createdAt: string;

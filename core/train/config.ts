@@ -41,6 +41,12 @@ export interface TrainConfig {
     vit: ViTOverrides;
     /** A model folder or .safetensors file to start from (continued pretraining), or null: from scratch. */
     from: string | null;
+    /**
+     * null: RGB images (3 input channels, the default). C: the images are a C-channel fluorescence panel (their
+     * channels in file order, core/data/channel-scaling.ts): from scratch the backbone takes C input channels;
+     * from an RGB model (model.from) its patch embedding is inflated to C channels (core/model/inflate.ts).
+     */
+    channels: number | null;
   };
   crops: {
     /** Global crop side (px); must divide by the patch size. */
@@ -227,7 +233,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   steps: 1000,
   replans: [],
   batchSize: 32,
-  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null },
+  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 16, registers: 4 }, from: null, channels: null },
   crops: { globalSize: 112, localSize: 48, localCrops: 6 },
   data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 }, tiles: null },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
@@ -554,6 +560,10 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.batchSize) || c.batchSize < 2)
     bad(`batchSize must be an integer ≥ 2 (KoLeo needs a neighbour), got ${c.batchSize}`);
   if (!Number.isInteger(c.seed) || c.seed < 0) bad(`seed must be an integer ≥ 0, got ${c.seed}`);
+  if (c.model.channels !== null && !posInt(c.model.channels))
+    bad(`model.channels must be null (RGB) or a positive integer, got ${JSON.stringify(c.model.channels)}`);
+  if (c.model.channels !== null && c.model.vit.inChans !== undefined && c.model.vit.inChans !== c.model.channels)
+    bad(`model.vit.inChans ${c.model.vit.inChans} differs from model.channels ${c.model.channels}; set model.channels only`);
   if (!posInt(c.crops.globalSize) || !posInt(c.crops.localSize)) bad('crop sizes must be positive integers');
   if (!Number.isInteger(c.crops.localCrops) || c.crops.localCrops < 0)
     bad(`crops.localCrops must be an integer ≥ 0, got ${c.crops.localCrops}`);
@@ -639,7 +649,7 @@ function validateCapi(c: TrainConfig): void {
 
 /** The ViT config of a from-scratch run (an imported run takes the config of its weights). */
 export function scratchViT(c: TrainConfig): ViTConfig {
-  return vitConfig(c.model.size, c.model.vit);
+  return vitConfig(c.model.size, c.model.channels === null ? c.model.vit : { ...c.model.vit, inChans: c.model.channels });
 }
 
 /** The head config, resolved for the backbone's arch. */

@@ -33,6 +33,7 @@ export function batchConfig(c: TrainConfig, patchSize: number): BatchConfig {
     crops: cropsConfig(c),
     masking: { maskProbability: c.masking.maskProbability, ratio: c.masking.ratio, exact: c.masking.exact },
     ...(c.gram.enabled ? { gramSize: gramSide(c, c.crops.globalSize, patchSize) } : {}),
+    ...(c.model.channels !== null ? { channels: c.model.channels } : {}),
   };
 }
 
@@ -59,6 +60,7 @@ export async function projectBatches(
     level: c.data.level,
     balance: c.data.balance,
     ...(c.data.tiles !== null ? { tiles: await curatedTiles(project, c.data.tiles, log) } : {}),
+    ...(c.model.channels !== null ? { channels: c.model.channels } : {}),
     log,
   });
   return Prefetcher.start({
@@ -105,6 +107,7 @@ export async function fileBatches(c: TrainConfig, patchSize: number, paths: read
       ...(c.data.mpp !== null ? { mpp: c.data.mpp } : {}),
       level: c.data.level,
       balance: c.data.balance,
+      ...(c.model.channels !== null ? { channels: c.model.channels } : {}),
     },
   );
   return Prefetcher.start({ plan, config: batchConfig(c, patchSize), startStep });

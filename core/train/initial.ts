@@ -2,6 +2,7 @@
 // a copy of the student), or a checkpoint's (checkpoint.ts CheckpointContents has the same shape).
 import { type HostTensor, hostTensor } from '../graph/tensor.js';
 import { type ViTConfig } from '../model/config.js';
+import { inflatePatchEmbed } from '../model/inflate.js';
 import { initParams, toGraphLayout } from '../model/params.js';
 import { loadWeights } from '../model/weights/import.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -32,6 +33,16 @@ export async function newRunState(config: TrainConfig): Promise<InitialState> {
     vit = { ...w.config, layerScale: { ...w.config.layerScale } };
     backbone = {};
     for (const [k, t] of w.tensors) backbone[k] = hostTensor('float32', t.shape, t.data);
+    const C = config.model.channels;
+    if (C !== null && vit.inChans !== C) {
+      // Continued pretraining on a fixed C-channel panel: the RGB model's patch embedding inflated to C channels.
+      if (vit.inChans !== 3)
+        throw new DinoscopeError(
+          'BAD_INPUT',
+          `${config.model.from} takes ${vit.inChans} input channels, the images have ${C}: start from an RGB model or from a model of this panel.`,
+        );
+      ({ config: vit, weights: backbone } = inflatePatchEmbed(vit, backbone, C));
+    }
     for (const s of [config.crops.globalSize, config.crops.localSize]) {
       if (s % vit.patchSize)
         throw new DinoscopeError(

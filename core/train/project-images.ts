@@ -1,7 +1,7 @@
 // The images of a project that training samples from (kept apart from sampler.ts so crop workers do not
 // load the project/import modules).
 import { readablePath } from '../project/importer.js';
-import type { Project } from '../project/project.js';
+import { imageMeta, type Project } from '../project/project.js';
 import type { SamplerImage } from '../data/train/sampler.js';
 
 /** The images of a project that can be trained on: status 'ok', read from their pyramid cache where one exists. */
@@ -16,4 +16,18 @@ export function trainingImages(project: Project): SamplerImage[] {
       tissueMask: project.tissueMaskPath(img.id),
       ...(img.statedMpp !== undefined && { statedMpp: img.statedMpp }),
     }));
+}
+
+/**
+ * The channel panel the project's trainable images share: C and the channel names when every one of them
+ * is multi-channel with the same channel names; null otherwise (RGB images, or a mix: trained as RGB, the
+ * multi-channel ones through their composite).
+ */
+export function projectPanel(project: Project): { channels: number; names: string[] } | null {
+  const ok = project.images().filter((img) => img.status === 'ok');
+  const names = ok.map((img) => imageMeta(img)?.channels?.map((c) => c.name) ?? null);
+  if (!names.length || names.some((n) => n === null)) return null;
+  const first = JSON.stringify(names[0]);
+  if (names.some((n) => JSON.stringify(n) !== first)) return null;
+  return { channels: names[0]!.length, names: names[0]! };
 }

@@ -15,6 +15,7 @@ import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from 
 import { type Precision } from './precision.js';
 import { SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
+import { projectPanel } from './project-images.js';
 import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
@@ -284,6 +285,14 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (opts.steps !== undefined) overrides.steps = opts.steps;
     if (opts.minutes !== undefined) {
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
+    }
+    // A project of one fluorescence panel trains on its channels unless the overrides say otherwise.
+    const panel = projectPanel(project);
+    const given = overrides.model;
+    const model = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
+    if (panel && !('channels' in model)) {
+      overrides.model = { ...model, channels: panel.channels };
+      log(`data: the images are a ${panel.channels}-channel panel (${panel.names.join(', ')}): training on their channels (model.channels ${panel.channels}).`);
     }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
     folder = runDir(project, name);

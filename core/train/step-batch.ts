@@ -12,9 +12,9 @@ import { type StepFeeds } from './step.js';
 import { type TeacherOutputs } from './teacher.js';
 
 export interface BatchTensors {
-  /** (2B, 3, G, G) global crops, crop outer. */
+  /** (2B, C, G, G) global crops, crop outer. */
   global: HostTensor;
-  /** (nLocal·B, 3, L, L) local crops; absent with no local crops. */
+  /** (nLocal·B, C, L, L) local crops; absent with no local crops. */
   local?: HostTensor;
   /** (2B, N) bool: true = masked. */
   masks: HostTensor;
@@ -36,16 +36,19 @@ export function batchSizes(batch: TrainBatch, it: number, c: TrainConfig): StepS
   return sizes;
 }
 
-/** The batch's tensors for graphs of crop sides `sizes` and `maskSlots` masked slots. */
-export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes, maskSlots: number): BatchTensors {
+/** The batch's tensors for graphs of crop sides `sizes`, `maskSlots` masked slots and C = `channels` input channels. */
+export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes, maskSlots: number, channels = 3): BatchTensors {
   if (batch.masks.upperBound !== maskSlots)
     throw new Error(`Trainer: batch has ${batch.masks.upperBound} mask slots, the graphs ${maskSlots}`);
   const B = c.batchSize;
   const { global: G, local: L } = sizes;
   const nLocal = c.crops.localCrops;
+  const C = channels;
+  if (batch.crops.global.length !== 2 * B * C * G * G)
+    throw new Error(`Trainer: batch ${batch.step} has ${batch.crops.global.length / (2 * B * G * G)} channels per crop, the model takes ${C}`);
   return {
-    global: hostTensor('float32', [2 * B, 3, G, G], batch.crops.global),
-    ...(nLocal > 0 ? { local: hostTensor('float32', [nLocal * B, 3, L, L], batch.crops.local) } : {}),
+    global: hostTensor('float32', [2 * B, C, G, G], batch.crops.global),
+    ...(nLocal > 0 ? { local: hostTensor('float32', [nLocal * B, C, L, L], batch.crops.local) } : {}),
     masks: hostTensor('bool', [2 * B, batch.masks.patches], batch.masks.masks),
     ibotIndices: hostTensor(
       'int64',

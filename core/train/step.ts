@@ -58,11 +58,11 @@ export interface StepSpec {
 
 /** What the trainer feeds the step graph each step (B tiles, U mask slots, K prototypes). */
 export interface StepFeeds {
-  /** (2B, 3, G, G) global crops, crop outer. */
+  /** (2B, C, G, G) global crops, crop outer (C = the backbone's inChans: 3 for RGB). */
   global: HostTensor;
   /** (2B, N) bool: true = masked patch. */
   masks: HostTensor;
-  /** (nLocal·B, 3, L, L) local crops; absent with no local crops. */
+  /** (nLocal·B, C, L, L) local crops; absent with no local crops. */
   local?: HostTensor;
   /** (U,) int64 flat indices into (2B·N) of the masked slots. */
   ibotIndices: HostTensor;
@@ -165,9 +165,9 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   const U = s.maskSlots;
   const I = STEP_IO.inputs;
   const O = STEP_IO.outputs;
-  const globals = g.input(I.global, [2 * B, 3, s.globalSize, s.globalSize]); // (2B, 3, G, G)
+  const globals = g.input(I.global, [2 * B, vit.inChans, s.globalSize, s.globalSize]); // (2B, C, G, G)
   const masks = g.input(I.masks, [2 * B, N], 'bool'); // (2B, N) true = masked
-  const locals = s.localCrops > 0 ? g.input(I.local, [s.localCrops * B, 3, s.localSize, s.localSize]) : null; // (nL·B, 3, L, L)
+  const locals = s.localCrops > 0 ? g.input(I.local, [s.localCrops * B, vit.inChans, s.localSize, s.localSize]) : null; // (nL·B, C, L, L)
   const idx = g.input(I.ibotIndices, [U], 'int64'); // (U,) flat indices into (2B·N)
   const wts = g.input(I.ibotWeights, [U]); // (U,)
   const tDino = g.input(I.teacherDino, [2 * B, K]); // (2B, K) teacher crop order

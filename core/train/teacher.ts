@@ -31,7 +31,7 @@ export interface TeacherSpec {
 
 /** What the teacher graph is fed each step besides its parameters (B tiles, U mask slots, K prototypes). */
 export interface TeacherFeeds {
-  /** (2B, 3, G, G) the unmasked global crops. */
+  /** (2B, C, G, G) the unmasked global crops (C = the backbone's inChans). */
   global: HostTensor;
   /** (U,) the student's masked slots (flat indices into 2B·N) and their weights (0 on padding). */
   ibotIndices: HostTensor;
@@ -99,7 +99,7 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
   const K = s.head.prototypes;
   const I = TEACHER_IO.inputs;
   const O = TEACHER_IO.outputs;
-  const globals = g.input(I.global, [2 * B, 3, s.globalSize, s.globalSize]); // (2B, 3, G, G)
+  const globals = g.input(I.global, [2 * B, vit.inChans, s.globalSize, s.globalSize]); // (2B, C, G, G)
   const idx = g.input(I.ibotIndices, [s.maskSlots], 'int64'); // (U,)
   const wts = g.input(I.ibotWeights, [s.maskSlots]); // (U,) > 0 on real slots
   const temp = g.input(I.temp, []); // τ_t
@@ -147,13 +147,13 @@ export function buildEmaGraph(
 }
 
 /**
- * A plain backbone forward (eval mode) on (batch, 3, size, size) images, parameters fed by their canonical
+ * A plain backbone forward (eval mode) on (batch, C, size, size) images, parameters fed by their canonical
  * names: outputs the CLS (batch, D) and the patch tokens (batch, N, D) (BACKBONE_IO). The Gram teacher (on the Gram crops)
  * and the health monitor (on the probe tiles) run it.
  */
 export function buildBackboneGraph(vit: ViTConfig, batch: number, size: number): Graph {
   const g = new Graph('backbone');
-  const images = g.input(BACKBONE_IO.inputs.images, [batch, 3, size, size]); // (b, 3, S, S)
+  const images = g.input(BACKBONE_IO.inputs.images, [batch, vit.inChans, size, size]); // (b, C, S, S)
   const out = buildViT(g, images, vit);
   g.output(out.cls, BACKBONE_IO.outputs.cls);
   g.output(out.patches, BACKBONE_IO.outputs.patches);

@@ -198,7 +198,7 @@ export class Trainer {
     const batch = await this.data.next(); // 2. batch
     const sizes = batchSizes(batch, it, c);
     const set = await this.useSet(sizes);
-    const inputs = batchTensors(batch, c, sizes, set.maskSlots);
+    const inputs = batchTensors(batch, c, sizes, set.maskSlots, this.vit.inChans);
     await this.beforeStep(batch, sizes, it);
     const param = (n: string): Feed => this.ema.value(n); // where it lives: no copy, no download
     const t = await runTeacher(set.teacher, inputs, v.teacherTemp, this.centers, this.names, param); // 3. teacher

@@ -17,6 +17,8 @@ export interface BatchConfig {
   masking?: Omit<MaskingOptions, 'gridH' | 'gridW'>;
   /** Side of the Gram teacher's crops (Gram anchoring on); absent: no Gram crops. */
   gramSize?: number;
+  /** C: the images are a C-channel panel (the sampler's plan has their channel windows); absent or null: RGB. */
+  channels?: number | null;
 }
 
 /** Per-step crop sides (high-resolution adaptation draws one triple per step); gram 0 = no Gram crops. */
@@ -35,7 +37,7 @@ export interface BatchTile {
 
 export interface TrainBatch {
   step: number;
-  /** (2, B, 3, G, G) and (nLocal, B, 3, L, L); see CropBatch. */
+  /** (2, B, C, G, G) and (nLocal, B, C, L, L) (C = 3 for RGB); see CropBatch. */
   crops: CropBatch;
   /** Masks (2B, N) for the global crops in the same order, and the iBOT gather buffers. */
   masks: MaskBatch;
@@ -69,12 +71,15 @@ export function maskGrid(cfg: BatchConfig): { gridH: number; gridW: number } {
 export async function produceBatch(sampler: TileSampler, base: BatchConfig, step: number, sizes?: StepSizes): Promise<TrainBatch> {
   const cfg = withSizes(base, sizes);
   const rng = Rng.seeded(cfg.seed, step);
-  const crops = allocCropBatch(cfg.batchSize, cfg.crops, cfg.gramSize);
+  const channels = cfg.channels ?? null;
+  const crops = allocCropBatch(cfg.batchSize, cfg.crops, cfg.gramSize, channels);
   const tiles: BatchTile[] = [];
   for (let b = 0; b < cfg.batchSize; b++) {
     const t = await sampler.sample(rng);
     tiles.push({ imageId: t.imageId, x: t.x, y: t.y, size: t.size });
-    multiCropInto(fromRgb(t.tile), rng, crops, b);
+    if (channels !== null && !t.channels)
+      throw new Error(`produceBatch: ${channels}-channel crops need a sampling plan built with channels ${channels}`);
+    multiCropInto(channels !== null ? t.channels! : fromRgb(t.tile), rng, crops, b);
   }
   const masks = maskBatch(rng, 2 * cfg.batchSize, { ...cfg.masking, ...maskGrid(cfg) });
   return { step, crops, masks, tiles, sizes: { global: cfg.crops.globalSize, local: cfg.crops.localSize, gram: cfg.gramSize ?? 0 } };

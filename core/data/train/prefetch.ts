@@ -58,6 +58,7 @@ function toBatch(m: BatchMessage, base: BatchConfig): TrainBatch {
     sizes: m.sizes,
     crops: {
       batch: config.batchSize,
+      channels: config.channels ?? null,
       global: m.global,
       local: m.local,
       ...(m.gram ? { gram: m.gram, gramSize: m.sizes.gram } : {}),

@@ -10,12 +10,15 @@ import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DinoscopeError } from '../../common/errors.js';
 import { renderThumbnail } from '../thumbnail.js';
-import type { Mask } from '../tissue-mask.js';
+import { DEFAULT_TISSUE_MASK, type Mask } from '../tissue-mask.js';
 import { cachedTissueMask } from '../tissue-mask-cache.js';
+import { type ChannelWindow, readChannelWindows, scaleChannels } from '../channel-scaling.js';
 import type { ImageReader, RgbImage } from '../reader.js';
 import { resolutionLines, type ResolutionUse } from '../resolution-log.js';
 import { mppSource, scaleFor, withStatedMpp } from '../resolution.js';
 import { openImage } from '../readers/registry.js';
+import { type ChwImage, chwImage } from './augment/image.js';
+import { resizedCrop } from './augment/resized-crop.js';
 import type { Rng } from './random.js';
 import type { ListedTile } from './tile-list.js';
 
@@ -40,6 +43,11 @@ export interface SamplerOptions {
   level?: number;
   /** Minimum foreground fraction of an accepted tile (default 0.5). */
   minForeground?: number;
+  /**
+   * C: the images are a C-channel fluorescence panel: every image must have C channels, and tiles also carry
+   * their samples scaled to [0, 1] per channel by the image's window (../channel-scaling.ts). Absent: RGB.
+   */
+  channels?: number;
   /** 'image': each image equally likely (default); 'area': weighted by foreground area at level 0. */
   balance?: 'image' | 'area';
   /**
@@ -67,10 +75,14 @@ export interface ImagePlan {
   foreground: Int32Array;
   /** Fraction of the image that is foreground (0 when uniform fallback). */
   foregroundFraction: number;
+  /** A multi-channel plan: the image's channel windows (file units → [0, 1]). */
+  windows?: ChannelWindow[];
 }
 
 export interface SamplingPlan {
   tileSize: number;
+  /** C for a multi-channel plan (tiles carry `channels`); absent: RGB. */
+  channels?: number;
   minForeground: number;
   images: ImagePlan[];
   /** Relative probability of each image. */
@@ -81,7 +93,10 @@ export interface SamplingPlan {
 
 /** One sampled tile. */
 export interface SampledTile {
+  /** RGB: the tile; a multi-channel plan: the reader's RGB composite of it (previews). */
   tile: RgbImage;
+  /** A multi-channel plan: (C, S, S) in [0, 1], each channel scaled by its image's window. */
+  channels?: ChwImage;
   imageId: string;
   /** The tile's top-left corner and side in level-0 pixels. */
   x: number;
@@ -118,7 +133,15 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
       const meta = withStatedMpp(reader.meta, img.statedMpp);
       const { downsample, level, levelDownsample } = scaleFor(meta, { mpp: opts.mpp, level: opts.level });
       uses.push({ path: img.path, source: mppSource(reader.meta, img.statedMpp), mpp: meta.mpp, level });
-      const mask = await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
+      const windows = opts.channels !== undefined ? await planWindows(reader, opts.channels) : undefined;
+      // A channel panel is fluorescence: its foreground is signal on a dark background (the mask extraction's
+      // 'auto' uses for it too, cached beside the brightfield one under the same name as extraction's).
+      const mask = windows
+        ? await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask?.replace(/(\.mask)?$/, '.fluorescence.mask'), {
+            ...DEFAULT_TISSUE_MASK,
+            mode: 'fluorescence',
+          })
+        : await cachedTissueMask(await thumbnailJpeg(img, reader), img.tissueMask);
       const fg: number[] = [];
       for (let i = 0; i < mask.data.length; i++) if (mask.data[i]) fg.push(i);
       if (fg.length === 0) log(`${img.path}: no foreground found on the thumbnail; sampling it uniformly.`);
@@ -133,6 +156,7 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
         mask: fg.length ? mask : null,
         foreground: Int32Array.from(fg),
         foregroundFraction: fg.length / mask.data.length,
+        ...(windows ? { windows } : {}),
       });
     } finally {
       await reader.close();
@@ -141,6 +165,7 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
   for (const line of resolutionLines(uses, opts.mpp, 'sampled')) log(line.text);
   const weights = plans.map((p) => (opts.balance === 'area' ? (p.mask ? p.foregroundFraction : 1) * p.width * p.height : 1));
   const plan: SamplingPlan = { tileSize: opts.tileSize, minForeground: opts.minForeground ?? 0.5, images: plans, weights };
+  if (opts.channels !== undefined) plan.channels = opts.channels;
   if (opts.tiles) {
     const index = new Map(plans.map((p, i) => [p.id, i]));
     plan.listed = opts.tiles.flatMap((t) => {
@@ -153,6 +178,18 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
     if (dropped) opts.log?.(`sampler: ${dropped} listed tiles are on images no longer in the project; left out.`);
   }
   return plan;
+}
+
+/** The channel windows of an image of a C-channel plan; BAD_INPUT naming the file when it is not C-channel. */
+async function planWindows(reader: ImageReader, channels: number): Promise<ChannelWindow[]> {
+  const have = reader.meta.channels?.length ?? 0;
+  if (have !== channels || !reader.readChannels)
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${reader.path} has ${have ? `${have} channels` : 'no separate channels (an RGB image)'}, but the run trains on ${channels}-channel images: ` +
+        'train on images of one channel panel (leave the others out of the project or train on them separately).',
+    );
+  return readChannelWindows(reader);
 }
 
 /** Foreground fraction of the level-0 square (x, y, size) on the plan's mask (mask pixels whose centre falls inside). */
@@ -248,7 +285,13 @@ export class TileSampler {
         .toBuffer();
       tile = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: S, height: S };
     }
-    return { tile, imageId: p.id, x: lx * p.levelDownsample, y: ly * p.levelDownsample, size, foreground: pos.foreground };
+    const out: SampledTile = { tile, imageId: p.id, x: lx * p.levelDownsample, y: ly * p.levelDownsample, size, foreground: pos.foreground };
+    if (p.windows && reader.readChannels) {
+      const raw = await reader.readChannels(p.level, lx, ly, side, side); // (C, side, side) in the file's units
+      const scaled = chwImage(side, side, scaleChannels(raw, p.windows), raw.channels); // [0, 1]
+      out.channels = side === S ? scaled : resizedCrop(scaled, { top: 0, left: 0, height: side, width: side }, S, S); // bicubic, antialiased
+    }
+    return out;
   }
 
   async close(): Promise<void> {

@@ -21,8 +21,10 @@ export async function imageForeground(
   imageId: string,
   setting: MaskSetting,
   thumb: Uint8Array,
+  /** A multi-channel (fluorescence) image: 'auto' is the dark-background mask, whatever the thumbnail. */
+  multiChannel = false,
 ): Promise<ImageForeground> {
-  const used: MaskUsed = await resolveMask(setting, async () => thumb);
+  const used: MaskUsed = setting === 'auto' && multiChannel ? 'fluorescence' : await resolveMask(setting, async () => thumb);
   const file =
     used === 'fluorescence' ? project.tissueMaskPath(imageId).replace(/(\.mask)?$/, '.fluorescence.mask') : project.tissueMaskPath(imageId);
   const mask = used === 'off' ? null : await cachedTissueMask(thumb, file, { ...DEFAULT_TISSUE_MASK, mode: used });

@@ -13,8 +13,8 @@ import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader } from '../../data/reader.js';
 import type { StoreManifest, StoreManifestInput } from '../store/manifest.js';
 import { createFeatureStore, readManifest, resumeFeatureStore, type FeatureStoreWriter } from '../store/writer.js';
+import { combineImages, featureDim, PixelSource, sameInput } from './input.js';
 import type { TileModel } from './model.js';
-import { normaliseInto, readWorking } from './pixels.js';
 import type { WorkingResolution } from './resolution.js';
 import type { ExtractContext } from './context.js';
 import { coreFeatures, cropPatches, tileInputRect, tilePatches, tileWindow, type TileLayout } from './tiling.js';
@@ -30,6 +30,8 @@ export interface ImageProgress {
 
 export interface ImageExtractOptions {
   reader: ImageReader;
+  /** How pixels become model input (input.ts); absent: RGB through readRegion. */
+  pixels?: PixelSource;
   storeDir: string;
   /** 'tiled' (default): a model of batch B and side tileSide(layout); 'whole': batch 1, gridHeight·p × gridWidth·p. */
   model: TileModel;
@@ -72,7 +74,8 @@ const sameGrid = (a: StoreManifest, b: StoreManifestInput): boolean =>
   a.chunk.height === b.chunk.height &&
   a.context === b.context &&
   a.tiling?.core === b.tiling?.core &&
-  a.tiling?.margin === b.tiling?.margin;
+  a.tiling?.margin === b.tiling?.margin &&
+  sameInput(a.input, b.input);
 
 /** Reopen the store in `dir` when it was made for the same model and grid; else start it afresh. */
 export async function openOrCreateStore(
@@ -99,12 +102,18 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
   const t0 = performance.now();
   const { res, layout, model } = o;
   const context = o.context ?? 'tiled';
-  const dim = model.featureDim;
+  const pixels = o.pixels ?? (await PixelSource.open(o.reader, res, 'rgb'));
+  const k = pixels.images; // model images per tile: C on the per-channel route, else 1
+  const D = model.featureDim; // per model image: the backbone's width, or the dino.txt head's
+  const dim = featureDim(pixels.input, D);
+  const inC = model.config.inChans;
   const p = model.config.patchSize;
   if (context === 'whole' && (model.options.batch !== 1 || model.height !== res.gridHeight * p || model.width !== res.gridWidth * p))
     throw new Error(
       `extract: a one-pass model must take 1 × ${res.gridHeight * p} × ${res.gridWidth * p} px, not ${model.options.batch} × ${model.height} × ${model.width}`,
     );
+  if (context === 'tiled' && model.options.batch % k)
+    throw new Error(`extract: a tile model for ${k} images per tile must take a multiple of ${k}, not ${model.options.batch}`);
   if (context === 'tiled' && (model.height !== tilePatches(layout) * p || model.width !== model.height))
     throw new Error(`extract: a tile model must take ${tilePatches(layout) * p} px squares, not ${model.height} × ${model.width}`);
   const input: StoreManifestInput = {
@@ -120,6 +129,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     chunk: { width: layout.core, height: layout.core },
     context,
     ...(context === 'tiled' ? { tiling: { core: layout.core, margin: layout.margin } } : {}),
+    ...(pixels.input.route !== 'rgb' ? { input: pixels.input } : {}),
   };
   const { writer } = await openOrCreateStore(o.storeDir, input, o.tissue);
   const total = writer.ny * writer.nx;
@@ -151,9 +161,14 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     if (work.length === 0) return result();
     cancelled(o.signal);
     const [H, W] = [model.height, model.width];
-    const images = new Float32Array(3 * H * W); // (1, 3, H, W)
-    normaliseInto(await readWorking(o.reader, res, 0, 0, W, H), images, 0);
-    const tokens = (await model.run(images)).patches; // (1, gridHeight · gridWidth, D), row-major over the grid
+    const all = new Float32Array(k * inC * H * W); // (k, C, H, W): one image, or one per channel
+    await pixels.readInto(0, 0, W, H, all, 0);
+    const per: Float32Array[] = [];
+    for (let c = 0; c < k; c++) per.push((await model.run(all.subarray(c * inC * H * W, (c + 1) * inC * H * W))).patches); // (1, N, D) each
+    const N = res.gridWidth * res.gridHeight;
+    const joined = k === 1 ? per[0] : new Float32Array(k * N * D);
+    if (k > 1) per.forEach((t, c) => joined.set(t, c * N * D));
+    const tokens = combineImages(joined, 1, k, N, D); // (1, gridHeight · gridWidth, k·D), row-major over the grid
     if (tokens.length !== res.gridWidth * res.gridHeight * dim)
       throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${res.gridHeight} × ${res.gridWidth} × ${dim}`);
     for (const [cy, cx] of work) {
@@ -165,16 +180,16 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     return result();
   }
 
-  const B = model.options.batch;
+  const B = model.options.batch / k; // tiles per model run
   const S = model.width;
-  // Reads the tiles of work[i, i + B) into a fresh (B, 3, S, S) buffer (slots past the end stay 0).
+  // Reads the tiles of work[i, i + B) into a fresh (B·k, C, S, S) buffer (slots past the end stay 0).
   const readBatch = async (i: number): Promise<Float32Array> => {
-    const buf = new Float32Array(B * 3 * S * S); // (B, 3, S, S)
+    const buf = new Float32Array(B * k * inC * S * S); // (B·k, C, S, S)
     const cells = work.slice(i, i + B);
     await Promise.all(
       cells.map(async ([cy, cx], b) => {
         const r = tileInputRect(layout, tileWindow(layout, cy, cx, res.gridWidth, res.gridHeight));
-        normaliseInto(await readWorking(o.reader, res, r.x, r.y, r.side), buf, b);
+        await pixels.readInto(r.x, r.y, r.side, r.side, buf, b * k);
       }),
     );
     return buf;
@@ -186,7 +201,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
       const images = await next!;
       next = i + B < work.length ? readBatch(i + B) : null;
       const out = await model.run(images);
-      const tokens = out.patches; // (B, P², D)
+      const tokens = combineImages(out.patches, B, k, tilePatches(layout) ** 2, D); // (B·k, P², D) → (B, P², k·D)
       if (tokens.length !== B * tilePatches(layout) ** 2 * dim)
         throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${B} × ${tilePatches(layout) ** 2} × ${dim}`);
       const cells = work.slice(i, i + B);

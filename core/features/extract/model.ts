@@ -1,4 +1,4 @@
-// The backbone as a compiled onnxruntime session for one input shape: (B, 3, H, W) → the outputs asked
+// The backbone as a compiled onnxruntime session for one input shape: (B, C, H, W) → the outputs asked
 // for. Tiles are square (side); a one-pass image is its own rectangle (height × width). Weights are
 // embedded as initializers so a run feeds only the images.
 import { serialize } from '../../graph/onnx.js';
@@ -70,9 +70,9 @@ export class TileModel {
     return this.session.provider;
   }
 
-  /** images: (B, 3, H, W) normalised float32. Returns the requested outputs as float32 host arrays. */
+  /** images: (B, C, H, W) normalised float32 (C = the model's inChans). Returns the requested outputs as float32 host arrays. */
   async run(images: Float32Array): Promise<Record<string, Float32Array>> {
-    const res = await this.session.run({ images: hostTensor('float32', [this.options.batch, 3, this.height, this.width], images) });
+    const res = await this.session.run({ images: hostTensor('float32', [this.options.batch, this.config.inChans, this.height, this.width], images) });
     const out: Record<string, Float32Array> = {};
     for (const [k, v] of Object.entries(res)) out[k] = v.data as Float32Array;
     return out;

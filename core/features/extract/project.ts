@@ -32,6 +32,7 @@ import { extractImage } from './image.js';
 import { imageForeground } from './foreground.js';
 import { isLocked, tryImageLock, type ImageLockOptions } from './image-lock.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
+import { type FeatureInput, type FeatureRoute, featureDim, featureInput, PixelSource, routeFor } from './input.js';
 import { TileModelCache } from './model-cache.js';
 import type { TileModel } from './model.js';
 import { collectionRequest, workingResolution, type WorkingResolution } from './resolution.js';
@@ -82,6 +83,15 @@ export function featureSetId(modelId: string, o: { mpp?: number; level?: number;
   return `${modelId}-${res}${mask}`.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** A route in words, for the log. */
+function describeInput(i: FeatureInput): string {
+  if (i.route === 'rgb') return 'RGB';
+  const names = (i.channels ?? []).join(', ');
+  return i.route === 'channels'
+    ? `${i.channels?.length ?? 0} channels (${names}) through the model's own ${i.channels?.length ?? 0}-channel input`
+    : `${i.channels?.length ?? 0} channels (${names}), each as grey through the RGB model, features concatenated`;
+}
+
 /**
  * A completed run (inside project.update): records its speed on the set, and makes the set active when
  * asked to, or when no set is active and the caller did not say no. Projects older than the choice get
@@ -113,7 +123,7 @@ export async function extractFeatures(
   const cfg = loaded.config;
   // A dino.txt text tower attached to the model: the features are its vision head's patch embeddings.
   const text = await readAttachedDinoTxt(loaded.model.path);
-  const featureDim = text ? text.config.embedDim / 2 : cfg.dim;
+  const modelDim = text ? text.config.embedDim / 2 : cfg.dim; // per model image
   const hash = createHash('sha256')
     .update(JSON.stringify(cfg))
     .update(loaded.model.sha256 || `${loaded.model.path}:${loaded.model.bytes}`);
@@ -121,10 +131,30 @@ export async function extractFeatures(
   const configHash = hash.digest('hex').slice(0, 16);
   const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
-  const images = wanted.filter((i) => i.status === 'ok' && i.meta);
+  const readable = wanted.filter((i) => i.status === 'ok' && i.meta);
   // The metadata with each image's stated µm per pixel where its file states none (core/data/resolution.ts).
-  const metaOf = (img: (typeof images)[number]): ImageMetadata => imageMeta(img)!;
-  for (const i of wanted) if (!images.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
+  const metaOf = (img: (typeof readable)[number]): ImageMetadata => imageMeta(img)!;
+  for (const i of wanted) if (!readable.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);
+  // One route (input.ts) for the whole set: the set's own when it exists, else the first image's; images
+  // that do not fit it are skipped with the reason, so the set keeps one dim and one meaning.
+  const setId = featureSetId(o.modelId, o);
+  const priorInput = project.featureSets().find((s) => s.id === setId)?.input;
+  let runInput: FeatureInput | null = priorInput ?? null;
+  const images = readable.filter((img) => {
+    const meta = metaOf(img);
+    const route = routeFor(cfg, meta);
+    if (typeof route !== 'string') {
+      log(`${img.path}: skipped (${route.refused}).`);
+      return false;
+    }
+    runInput ??= featureInput(route, meta.channels);
+    const here = featureInput(route, meta.channels);
+    if (here.route !== runInput.route || JSON.stringify(here.channels ?? null) !== JSON.stringify(runInput.channels ?? null)) {
+      log(`${img.path}: skipped (${describeInput(here)}, but this feature set is ${describeInput(runInput)}; extract it with another model or resolution).`);
+      return false;
+    }
+    return true;
+  });
   if (images.length === 0) throw new DinoscopeError('BAD_INPUT', `${project.dir}: no readable images to extract features from.`);
   const req = collectionRequest(
     o,
@@ -137,7 +167,10 @@ export async function extractFeatures(
   });
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   const budget: OnePassBudget = { ...DEFAULT_ONE_PASS, ...hooks.onePass };
-  const setId = featureSetId(o.modelId, o);
+  const input: FeatureInput = runInput ?? { route: 'rgb' };
+  const route: FeatureRoute = input.route;
+  const dim = featureDim(input, modelDim);
+  if (route !== 'rgb') log(`input: ${describeInput(input)}; ${dim} features per patch.`);
   const maskSetting: MaskSetting = o.mask ?? 'auto';
   const setDir = join(project.cacheDir, 'features', setId);
   const prior = project.featureSets().find((s) => s.id === setId && s.modelConfigHash === configHash);
@@ -169,8 +202,9 @@ export async function extractFeatures(
         modelConfigHash: configHash,
         mpp: o.mpp ?? null,
         level: o.mpp === undefined ? (o.level ?? 0) : null,
-        dim: featureDim,
+        dim,
         ...(text ? { textAligned: true } : {}),
+        ...(route !== 'rgb' ? { input } : {}),
         dir: relative(project.dir, setDir),
         images: [],
         mask: maskSetting,
@@ -213,7 +247,7 @@ export async function extractFeatures(
     warn: (m) => warn(`warning: ${m}.`),
     head: text ? { config: text.config, values: text.tensors } : undefined,
   });
-  if (text) log(`dino.txt: storing the vision head's ${featureDim}-wide patch embeddings; text queries can search this set.`);
+  if (text) log(`dino.txt: storing the vision head's ${modelDim}-wide patch embeddings; text queries can search this set.`);
   const patch = cfg.patchSize;
   const batch = o.batch ?? (device.providers[0] === 'cpu' ? DEFAULT_BATCH : GPU_BATCH);
   let provider: string = device.providers[0];
@@ -226,7 +260,7 @@ export async function extractFeatures(
           outputs: ['patches'],
           threads: hooks.threads,
         })
-      : tileModels.get({ batch, height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads }));
+      : tileModels.get({ batch: batch * featureDim(input, 1), height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads })); // per-channel: C images per tile
     provider = m.provider;
     return m;
   };
@@ -235,7 +269,7 @@ export async function extractFeatures(
   let before = 0;
   let patchesAll = 0;
   try {
-    const index = hooks.index === false ? null : await openOrCreateIndex(join(setDir, 'index'), featureDim);
+    const index = hooks.index === false ? null : await openOrCreateIndex(join(setDir, 'index'), dim);
     await mkdir(setDir, { recursive: true });
     // One writer per image store (other shards may extract this set at once): an image locked by a live
     // process goes to the back of the queue; when only locked images are left, wait and retry.
@@ -262,7 +296,7 @@ export async function extractFeatures(
       try {
         reader = await openImage(readablePath(project, img));
         const thumb = await readFile(project.thumbnailPath(img.id)).catch(() => renderThumbnail(reader!));
-        const { used: maskUsed, mask, hasTissue } = await imageForeground(project, img.id, maskSetting, thumb);
+        const { used: maskUsed, mask, hasTissue } = await imageForeground(project, img.id, maskSetting, thumb, route !== 'rgb');
         if (maskSetting === 'auto') log(`${img.path}: foreground mask auto: ${maskUsed}.`);
         if (mask && !hasTissue) log(`${img.path}: no foreground found on the thumbnail (${maskUsed} mask); extracting every tile.`);
         const tissue =
@@ -272,6 +306,7 @@ export async function extractFeatures(
         const storeDir = join(setDir, `${img.id}.zarr`);
         const r = await extractImage({
           reader,
+          pixels: await PixelSource.open(reader, res, route),
           storeDir,
           model: await modelFor(res),
           context,

@@ -1,4 +1,5 @@
 // The per-image feature store's manifest (FORMAT.md): what produced the grid and where it sits on the image.
+import type { FeatureInput } from '../../common/feature-input.js';
 
 export interface StoreManifest {
   format: 'dinoscope-features';
@@ -33,6 +34,12 @@ export interface StoreManifest {
    * of their RMS). Absent in stores written before this field (cpu).
    */
   providers?: string[];
+  /**
+   * How a multi-channel image became model input (core/features/extract/input.ts): 'channels' (a C-channel
+   * model) or 'per-channel' (an RGB model on each channel as grey, features concatenated: dim C·D), the
+   * channel names, the scaling and this image's per-channel windows. Absent: RGB.
+   */
+  input?: FeatureInput;
 }
 
 export type StoreManifestInput = Omit<StoreManifest, 'format' | 'version' | 'dtype'>;

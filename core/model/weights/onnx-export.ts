@@ -19,6 +19,7 @@ import { hostTensor, type HostTensor } from '../../graph/tensor.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { type ViTConfig, patchGrid } from '../config.js';
 import { type InferenceOutput, inferenceGraph } from '../inference.js';
+import { CHANNEL_MEAN, CHANNEL_STD } from '../input-norm.js';
 import { paramCount, paramSpecs } from '../params.js';
 import type { WeightTensor } from './safetensors.js';
 
@@ -72,7 +73,11 @@ export async function exportOnnx(
     values,
     outputs: o.outputs ?? ['cls', 'registers', 'patches'],
   });
-  const input = `images (B, 3, H, W) float32, RGB normalised by the training mean/std${o.height === undefined ? `, H and W multiples of ${cfg.patchSize}` : ''}`;
+  const pixels =
+    cfg.inChans === 3
+      ? 'RGB normalised by the training mean/std'
+      : `${cfg.inChans} fluorescence channels, each scaled to [0, 1] by its 1st–99.9th percentile window over the image, then (x − ${CHANNEL_MEAN.toFixed(4)}) / ${CHANNEL_STD.toFixed(4)}`;
+  const input = `images (B, ${cfg.inChans}, H, W) float32, ${pixels}${o.height === undefined ? `, H and W multiples of ${cfg.patchSize}` : ''}`;
   const doc = JSON.stringify({ dinoscope: 'vit-inference', input, config: cfg });
   const bytes = serialize(ig.graph, { docString: doc });
   await writeFileAtomic(path, bytes);

@@ -39,7 +39,7 @@ export class HealthMonitor {
   private constructor(
     private readonly session: Session,
     private readonly vit: ViTConfig,
-    /** (P, 3, S, S) normalised probe tiles. */
+    /** (P, C, S, S) normalised probe tiles. */
     readonly tiles: HostTensor,
     private readonly probes: Probe[],
     private readonly opts: HealthOptions,
@@ -48,7 +48,7 @@ export class HealthMonitor {
     this.history = history;
   }
 
-  /** A monitor over `tiles` (P, 3, S, S); `history` continues a resumed run's. */
+  /** A monitor over `tiles` (P, C, S, S); `history` continues a resumed run's. */
   static async create(
     vit: ViTConfig,
     tiles: HostTensor,

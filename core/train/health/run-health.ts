@@ -7,7 +7,7 @@ import type { ViTConfig } from '../../model/config.js';
 import type { TrainConfig } from '../config.js';
 import { type HealthEntry, HealthMonitor } from './monitor.js';
 
-/** What a checkpoint keeps of it: the probe tiles (P, 3, S, S) and the history. */
+/** What a checkpoint keeps of it: the probe tiles (P, C, S, S) and the history. */
 export interface SavedHealth {
   tiles: HostTensor;
   history: HealthEntry[];
@@ -36,11 +36,12 @@ export class RunHealth {
     return h;
   }
 
-  /** Once per run (health on): the probe tiles from global crop 1 of the first `health.tiles` samples of `globalCrops` (2B, 3, G, G). */
+  /** Once per run (health on): the probe tiles from global crop 1 of the first `health.tiles` samples of `globalCrops` (2B, C, G, G). */
   async start(globalCrops: Float32Array, side: number): Promise<void> {
     if (this.monitor || this.config.health.every <= 0) return;
     const P = Math.min(this.config.health.tiles, this.config.batchSize);
-    const tiles = hostTensor('float32', [P, 3, side, side], globalCrops.slice(0, P * 3 * side * side));
+    const C = this.vit.inChans;
+    const tiles = hostTensor('float32', [P, C, side, side], globalCrops.slice(0, P * C * side * side));
     this.monitor = await HealthMonitor.create(this.vit, tiles, this.options(), this.runtime, this.log);
   }
 

@@ -1,6 +1,6 @@
 // F.gaussian_blur(img, [k, k], [σ, σ]) on float images: kernel from linspace(−(k−1)/2, (k−1)/2, k),
 // exp(−x²/2σ²) normalised, reflect padding of k//2 (the edge pixel is not repeated), applied separably.
-import type { ChwImage } from './image.js';
+import { type ChwImage, channelsOf } from './image.js';
 
 /** torchvision's _get_gaussian_kernel1d. */
 export function gaussianKernel(size: number, sigma: number): Float64Array {
@@ -24,7 +24,7 @@ function reflect(i: number, n: number): number {
 }
 
 /**
- * Gaussian blur of a (3, H, W) image with an odd `size` kernel; returns a new image. H and W must exceed
+ * Gaussian blur of a (C, H, W) image with an odd `size` kernel; returns a new image. H and W must exceed
  * size//2. Separable (vertical then horizontal pass); the kernel is symmetric, so taps ±t share a multiply.
  */
 export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
@@ -40,7 +40,8 @@ export function gaussianBlur(img: ChwImage, sigma: number, size = 9): ChwImage {
   const colIdx = Int32Array.from({ length: w + 2 * r }, (_, i) => reflect(i - r, w));
   const tmp = new Float32Array(h * w); // (H, W) after the vertical pass
   const padded = new Float32Array(w + 2 * r); // one reflect-padded row (W + 2r,)
-  for (let c = 0; c < 3; c++) {
+  const C = channelsOf(img);
+  for (let c = 0; c < C; c++) {
     const src = c * h * w;
     for (let y = 0; y < h; y++) {
       const row = y * w;

@@ -1,11 +1,12 @@
-// Geometric flips and 90° rotations of a (3, H, W) float image (torchvision F.hflip / F.vflip, torch.rot90).
-import { type ChwImage, chwImage } from './image.js';
+// Geometric flips and 90° rotations of a (C, H, W) float image (torchvision F.hflip / F.vflip, torch.rot90).
+import { type ChwImage, channelsOf, chwImage } from './image.js';
 
 /** Mirror left–right (F.hflip). */
 export function hflip(img: ChwImage): ChwImage {
   const { height: h, width: w } = img;
-  const out = chwImage(h, w);
-  for (let c = 0; c < 3; c++) {
+  const C = channelsOf(img);
+  const out = chwImage(h, w, undefined, C);
+  for (let c = 0; c < C; c++) {
     for (let y = 0; y < h; y++) {
       const row = (c * h + y) * w;
       for (let x = 0; x < w; x++) out.data[row + x] = img.data[row + w - 1 - x];
@@ -17,22 +18,24 @@ export function hflip(img: ChwImage): ChwImage {
 /** Mirror top–bottom (F.vflip). */
 export function vflip(img: ChwImage): ChwImage {
   const { height: h, width: w } = img;
-  const out = chwImage(h, w);
-  for (let c = 0; c < 3; c++) {
+  const C = channelsOf(img);
+  const out = chwImage(h, w, undefined, C);
+  for (let c = 0; c < C; c++) {
     for (let y = 0; y < h; y++) out.data.set(img.data.subarray((c * h + h - 1 - y) * w, (c * h + h - y) * w), (c * h + y) * w);
   }
   return out;
 }
 
-/** torch.rot90(img, k, dims=(-2, -1)): k quarter turns counter-clockwise; (3, H, W) → (3, W, H) for odd k. */
+/** torch.rot90(img, k, dims=(-2, -1)): k quarter turns counter-clockwise; (C, H, W) → (C, W, H) for odd k. */
 export function rot90(img: ChwImage, k: number): ChwImage {
   const turns = ((k % 4) + 4) % 4;
-  if (turns === 0) return chwImage(img.height, img.width, img.data.slice());
+  const C = channelsOf(img);
+  if (turns === 0) return chwImage(img.height, img.width, img.data.slice(), C);
   const { height: h, width: w } = img;
   const oh = turns === 2 ? h : w;
   const ow = turns === 2 ? w : h;
-  const out = chwImage(oh, ow);
-  for (let c = 0; c < 3; c++) {
+  const out = chwImage(oh, ow, undefined, C);
+  for (let c = 0; c < C; c++) {
     const src = c * h * w;
     const dst = c * oh * ow;
     for (let y = 0; y < oh; y++) {

@@ -1,18 +1,26 @@
-// The image the augmentations work on: float32, planar CHW RGB (3, H, W), values in [0, 1] before
+// The image the augmentations work on: float32, planar CHW (C, H, W), values in [0, 1] before
 // normalisation — torchvision's float tensor layout, so each op is checked against torchvision's functional op.
+// RGB images have C = 3; a multi-channel fluorescence tile has its panel's C channels (the geometric ops and
+// the blur work on any C, the photometric RGB ops on C = 3 only). C is data.length / (H · W).
 import type { RgbImage } from '../../reader.js';
 
 export interface ChwImage {
-  /** (3, H, W) row-major: data[c * H * W + y * W + x]. */
+  /** (C, H, W) row-major: data[c * H * W + y * W + x]. */
   data: Float32Array;
   height: number;
   width: number;
 }
 
-export function chwImage(height: number, width: number, data?: Float32Array): ChwImage {
-  const n = 3 * height * width;
-  if (data && data.length !== n) throw new RangeError(`chwImage: expected ${n} values for (3, ${height}, ${width}), got ${data.length}`);
+export function chwImage(height: number, width: number, data?: Float32Array, channels = 3): ChwImage {
+  const n = channels * height * width;
+  if (data && data.length !== n)
+    throw new RangeError(`chwImage: expected ${n} values for (${channels}, ${height}, ${width}), got ${data.length}`);
   return { data: data ?? new Float32Array(n), height, width };
+}
+
+/** C: the image's channel count. */
+export function channelsOf(img: ChwImage): number {
+  return img.data.length / (img.height * img.width);
 }
 
 /** Interleaved uint8 RGB (H, W, 3) → planar float (3, H, W) in [0, 1] (torchvision's ToTensor). */

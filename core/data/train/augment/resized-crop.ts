@@ -5,7 +5,7 @@
 // core/graph/resample.ts, applied here through their non-zero band.
 import { resampleMatrix } from '../../../graph/resample.js';
 import type { Rng } from '../random.js';
-import { type ChwImage, chwImage } from './image.js';
+import { type ChwImage, channelsOf, chwImage } from './image.js';
 
 /** A crop rectangle in pixels: rows top … top+height−1, columns left … left+width−1. */
 export interface CropBox {
@@ -89,7 +89,7 @@ function bicubicBands(inSize: number, outSize: number): Bands {
   return bands;
 }
 
-/** F.resized_crop(img, top, left, h, w, [outH, outW], BICUBIC, antialias=True) on a (3, H, W) float image. */
+/** F.resized_crop(img, top, left, h, w, [outH, outW], BICUBIC, antialias=True) on a (C, H, W) float image. */
 export function resizedCrop(img: ChwImage, box: CropBox, outH: number, outW: number): ChwImage {
   const { top, left, height: h, width: w } = box;
   if (top < 0 || left < 0 || h < 1 || w < 1 || top + h > img.height || left + w > img.width) {
@@ -101,8 +101,9 @@ export function resizedCrop(img: ChwImage, box: CropBox, outH: number, outW: num
   const inPlane = img.height * W;
   const src = img.data;
   const tmp = new Float32Array(outH * w); // one channel: (outH, w) = Mh · crop
-  const out = chwImage(outH, outW);
-  for (let c = 0; c < 3; c++) {
+  const C = channelsOf(img);
+  const out = chwImage(outH, outW, undefined, C);
+  for (let c = 0; c < C; c++) {
     tmp.fill(0);
     for (let o = 0; o < outH; o++) {
       const n = rows.len[o];
