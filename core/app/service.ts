@@ -41,7 +41,13 @@ import type {
   CurateRequest,
   CuratedSetInfo,
   CuratedSetPreview,
+  ChannelDisplay,
+  ChannelHistogram,
+  ChannelState,
+  ImageMetadata,
 } from '../common/api.js';
+import type { ImageReader } from '../data/reader.js';
+import { checkDisplay, displayKey, readerDefaultDisplay, readerHistograms } from '../data/channels/display.js';
 import { AnalysisService } from '../analysis/service.js';
 import { setImageMppRequest } from '../common/api-schema.js';
 import { DinoscopeError } from '../common/errors.js';
@@ -119,6 +125,8 @@ export class AppService implements DinoscopeApi, AssetSource {
   private readonly formats: ImageFormats;
   private project: Project | null = null;
   private tilesService: TileService | null = null;
+  /** Default channel displays and histograms of multi-channel images, by kind, image and file. */
+  private readonly channelStatsCache = new Map<string, Promise<unknown>>();
   private readonly background = new Set<Promise<void>>();
   /** Similarity, PCA, clusters and exports of the open project (core/analysis). */
   private analysisService: AnalysisService | null = null;
@@ -518,9 +526,64 @@ export class AppService implements DinoscopeApi, AssetSource {
       overlap: 0,
       minLevel: 0,
       maxLevel: g.maxLevel,
-      tileUrl: this.hooks.urls.tile(imageId),
+      tileUrl: this.imageTileUrl(imageId),
       mpp: meta?.mpp ?? null,
     };
+  }
+
+  /** The tile URL template of an image: a multi-channel image's carries its saved display's key, so a
+   * viewer (and the browser's cache) takes new tiles when the display changes. */
+  private imageTileUrl(imageId: string): string {
+    const saved = this.requireProject().requireImage(imageId).channelDisplay;
+    return this.hooks.urls.tile(imageId) + (saved ? `?d=${displayKey(saved)}` : '');
+  }
+
+  /** The image's channels (BAD_INPUT, in plain words, for an RGB image). */
+  private channelsOf(imageId: string): { name: string; channels: NonNullable<ImageMetadata['channels']> } {
+    const img = this.requireProject().requireImage(requireString(imageId, 'imageId'));
+    const channels = imageMeta(img)?.channels;
+    if (!channels)
+      throw new DinoscopeError('BAD_INPUT', `${img.name} is not a multi-channel image: its pixels are RGB, so it has no channels to show.`);
+    return { name: img.name, channels };
+  }
+
+  /** Statistics of an image's reader, computed once per image and file (its pyramid cache or source). */
+  private channelStats<T>(kind: string, imageId: string, compute: (r: ImageReader) => Promise<T>): Promise<T> {
+    const key = `${kind}|${imageId}|${this.locate(imageId).path}`;
+    let p = this.channelStatsCache.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = this.tiles().withReader(imageId, compute);
+      this.channelStatsCache.set(key, p);
+      p.catch(() => this.channelStatsCache.delete(key));
+    }
+    return p;
+  }
+
+  async channelState(imageId: string): Promise<ChannelState> {
+    const { channels } = this.channelsOf(imageId);
+    const saved = this.requireProject().requireImage(imageId).channelDisplay;
+    const display = saved ?? (await this.channelStats('display', imageId, readerDefaultDisplay));
+    return { imageId, channels, display, saved: saved !== undefined, tileUrl: this.imageTileUrl(imageId) };
+  }
+
+  async channelHistograms(imageId: string): Promise<ChannelHistogram[]> {
+    this.channelsOf(imageId);
+    return this.channelStats('histograms', imageId, readerHistograms);
+  }
+
+  async setChannelDisplay(imageId: string, display: ChannelDisplay[] | null): Promise<ChannelState> {
+    const { name, channels } = this.channelsOf(imageId);
+    const checked = display === null ? null : checkDisplay(name, channels, display);
+    const project = this.requireProject();
+    await project.update((p) => {
+      const next = { ...p.requireImage(imageId) };
+      if (checked) next.channelDisplay = checked;
+      else delete next.channelDisplay;
+      p.upsert(next);
+    });
+    this.tilesService?.invalidateTiles(imageId);
+    this.changed(project);
+    return this.channelState(imageId);
   }
 
   async overlays(imageId: string): Promise<OverlayInfo[]> {
@@ -586,6 +649,7 @@ export class AppService implements DinoscopeApi, AssetSource {
         thumbnailPath: (id) => this.requireProject().thumbnailPath(this.requireProject().requireImage(id).id),
         tissueMaskPath: (id) => this.requireProject().tissueMaskPath(this.requireProject().requireImage(id).id),
         openImage: (path) => this.formats.openImage(path),
+        channelDisplay: (id) => this.requireProject().requireImage(id).channelDisplay ?? null,
         cacheBytes: this.hooks.tileCacheBytes,
       });
       const service = this.tilesService;

@@ -168,6 +168,18 @@ export const setImageMppRequest = object({
   imageIds: optional(array(id, { min: 1 })),
 });
 
+/** An RGB colour: three whole numbers from 0 to 255 (checked as a list of three). */
+const rgbColor = array(number({ int: true, min: 0, max: 255 }), { min: 3, max: 3 }) as unknown as Schema<[number, number, number]>;
+
+/** ChannelDisplay: how one channel is drawn into a composite. */
+export const channelDisplay = object({
+  color: rgbColor,
+  visible: boolean(),
+  min: number(),
+  max: number(),
+  gamma: optional(number({ gt: 0, max: 10 })),
+});
+
 /** The argument schema of every method of the contract. */
 export const apiSchemas = {
   appInfo: args(),
@@ -181,6 +193,9 @@ export const apiSchemas = {
   listDirectory: args(['path', nullable(path)]),
   showOpenDialog: args(['kind', oneOf(['images', 'project'])]),
   tileSource: args(['imageId', id]),
+  channelState: args(['imageId', id]),
+  channelHistograms: args(['imageId', id]),
+  setChannelDisplay: args(['imageId', id], ['display', nullable(array(channelDisplay, { min: 1, max: 64 }))]),
   overlays: args(['imageId', id]),
   thumbnailUrl: args(['imageId', id]),
   cancelJob: args(['jobId', id]),
@@ -239,6 +254,10 @@ export const apiAccess = {
   listDirectory: 'write',
   showOpenDialog: 'write',
   tileSource: 'read',
+  channelState: 'read',
+  channelHistograms: 'read',
+  // Saved in the project: what every browser of the host shows for the image.
+  setChannelDisplay: 'write',
   overlays: 'read',
   thumbnailUrl: 'read',
   cancelJob: 'write',

@@ -67,6 +67,18 @@ export interface ChannelDisplay {
   gamma?: number;
 }
 
+/** How a multi-channel image is shown now: its channels, the display settings (saved in the project, or
+ * the defaults: file colours, at most 6 shown, auto-contrast), and the tile URL template that draws them
+ * (it changes with the settings, so a viewer reloads its tiles by taking the new one). */
+export interface ChannelState {
+  imageId: string;
+  channels: ChannelInfo[];
+  display: ChannelDisplay[];
+  /** True when the display was saved for this image (setChannelDisplay); false for the defaults. */
+  saved: boolean;
+  tileUrl: string;
+}
+
 /** One channel's sample distribution, taken from a low pyramid level: `counts` over equal bins from `min`
  * to `max` (the samples' own extremes), and the auto-contrast limits (the 0.1 % and 99.9 % quantiles). */
 export interface ChannelHistogram {
@@ -751,6 +763,13 @@ export interface DinoscopeApi {
   /** Electron only: native dialogs. Resolve to [] / null when cancelled. */
   showOpenDialog(kind: 'images' | 'project'): Promise<string[]>;
   tileSource(imageId: string): Promise<TileSourceInfo>;
+  /** A multi-channel image's channels and how they are shown (BAD_INPUT for an RGB image). */
+  channelState(imageId: string): Promise<ChannelState>;
+  /** Per-channel histograms and auto-contrast limits, from a low pyramid level (at most 1024 px a side). */
+  channelHistograms(imageId: string): Promise<ChannelHistogram[]>;
+  /** Saves how the image's channels are shown (one entry per channel; null restores the defaults) and
+   * returns the new state, whose tileUrl draws them. */
+  setChannelDisplay(imageId: string, display: ChannelDisplay[] | null): Promise<ChannelState>;
   overlays(imageId: string): Promise<OverlayInfo[]>;
   /** URL of a JPEG thumbnail (longest side ≤ 256 px). */
   thumbnailUrl(imageId: string): Promise<string>;
@@ -843,6 +862,9 @@ export const apiMethods = {
   listDirectory: true,
   showOpenDialog: true,
   tileSource: true,
+  channelState: true,
+  channelHistograms: true,
+  setChannelDisplay: true,
   overlays: true,
   thumbnailUrl: true,
   cancelJob: true,

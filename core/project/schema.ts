@@ -1,6 +1,6 @@
 // project.json: a versioned schema, validated on load. Every problem is reported as one sentence naming
 // the file and the field, so a hand-edited or damaged project explains itself.
-import type { ImageMetadata, ImageStatus, MaskSetting, MaskUsed } from '../common/api.js';
+import type { ChannelDisplay, ImageMetadata, ImageStatus, MaskSetting, MaskUsed } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { FeatureInput } from '../common/feature-input.js';
 
@@ -23,6 +23,8 @@ export interface StoredImage {
   statedMpp?: number;
   /** Tiled pyramid cache built for a large non-pyramidal image, relative to the project folder. */
   pyramidCache?: string;
+  /** How a multi-channel image is shown (setChannelDisplay), one entry per channel; absent: the defaults. */
+  channelDisplay?: ChannelDisplay[];
   addedAt: string;
 }
 
@@ -138,6 +140,22 @@ function validateImage(v: unknown, at: string, bad: (what: string) => never): St
   if (v.pyramidCache !== undefined && typeof v.pyramidCache !== 'string') bad(`${at}.pyramidCache must be a string`);
   if (v.statedMpp !== undefined && (typeof v.statedMpp !== 'number' || !(v.statedMpp > 0) || !Number.isFinite(v.statedMpp)))
     bad(`${at}.statedMpp must be a positive number of µm per pixel`);
+  if (v.channelDisplay !== undefined) {
+    const ok =
+      Array.isArray(v.channelDisplay) &&
+      v.channelDisplay.every(
+        (d: unknown) =>
+          isObject(d) &&
+          Array.isArray(d.color) &&
+          d.color.length === 3 &&
+          d.color.every((c: unknown) => typeof c === 'number' && c >= 0 && c <= 255) &&
+          typeof d.visible === 'boolean' &&
+          typeof d.min === 'number' &&
+          typeof d.max === 'number' &&
+          (d.gamma === undefined || typeof d.gamma === 'number'),
+      );
+    if (!ok) bad(`${at}.channelDisplay must list each channel's color, visible, min and max`);
+  }
   if (v.meta !== undefined) {
     const m = v.meta;
     if (!isObject(m) || typeof m.width !== 'number' || typeof m.height !== 'number' || !Array.isArray(m.levels))

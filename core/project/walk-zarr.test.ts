@@ -43,7 +43,12 @@ describe('walking folders with OME-Zarr images', () => {
 
   it('imports the .zarr folders as ok images that stay present', async () => {
     const project = await Project.create(join(dir, 'project'));
-    const ctx = { project, formats: { openImage, needsPyramidCache, buildPyramidCache }, jobs: new JobRegistry(), changed: () => undefined };
+    const ctx = {
+      project,
+      formats: { openImage, needsPyramidCache, buildPyramidCache },
+      jobs: new JobRegistry(),
+      changed: () => undefined,
+    };
     const { report } = await importPaths(ctx, [join(dir, 'data', 'channels-v2.ome.zarr'), join(dir, 'data', 'channels-v3.ome.zarr')]);
     expect(report.failed).toEqual([]);
     expect(report.added.map((a) => [a.name, a.status])).toEqual([

@@ -2,9 +2,13 @@
 // downsample ≤ the needed one, core/data/resolution.ts) and resize it to the tile (lanczos3 downscale);
 // when the native level has the needed downsample the pixels pass through untouched. Encoded JPEG q85
 // (no mozjpeg: speed). When the tile is exactly one stored JPEG tile of the file, its bytes are served as
-// they are (no decode, no re-encode): the common case for pyramidal slides and pyramid caches.
+// they are (no decode, no re-encode): the common case for pyramidal slides and pyramid caches. A
+// multi-channel image drawn with display settings reads its channels and composites them
+// (core/data/channels/composite.ts) before the resize; without settings its reader's default composite.
 import sharp from 'sharp';
 import { DinoscopeError } from '../common/errors.js';
+import type { ChannelDisplay } from '../common/api.js';
+import { composite } from '../data/channels/composite.js';
 import type { ImageReader, RgbImage } from '../data/reader.js';
 import { levelForDownsample, sameDownsample } from '../data/resolution.js';
 import { dziGeometry, levelDownsample, tileRect, type DziGeometry } from './dzi.js';
@@ -15,8 +19,20 @@ export function geometryOf(reader: ImageReader): DziGeometry {
   return dziGeometry(reader.meta.width, reader.meta.height);
 }
 
-/** The tile's RGB pixels (tile width × height × 3), before encoding. */
-export async function renderTileRgb(reader: ImageReader, level: number, x: number, y: number): Promise<RgbImage> {
+/** The tile's RGB pixels (tile width × height × 3), before encoding; a multi-channel image with `display`
+ * drawn with those settings. */
+export async function renderTileRgb(
+  reader: ImageReader,
+  level: number,
+  x: number,
+  y: number,
+  display?: readonly ChannelDisplay[],
+): Promise<RgbImage> {
+  const channels = display && reader.readChannels?.bind(reader);
+  const read = channels
+    ? async (l: number, rx: number, ry: number, w: number, h: number): Promise<RgbImage> =>
+        composite(await channels(l, rx, ry, w, h), display)
+    : (l: number, rx: number, ry: number, w: number, h: number): Promise<RgbImage> => reader.readRegion(l, rx, ry, w, h);
   const g = geometryOf(reader);
   const rect = tileRect(g, level, x, y);
   if (!rect)
@@ -25,13 +41,13 @@ export async function renderTileRgb(reader: ImageReader, level: number, x: numbe
   const n = levelForDownsample(reader.meta.levels, d);
   const native = reader.meta.levels[n];
   const scale = d / native.downsample; // ≥ 1: native pixels per output pixel
-  if (sameDownsample(d, native.downsample)) return reader.readRegion(n, rect.x, rect.y, rect.width, rect.height);
+  if (sameDownsample(d, native.downsample)) return read(n, rect.x, rect.y, rect.width, rect.height);
   // The footprint on the native level, grown to whole pixels and kept inside the level.
   const x0 = Math.floor(rect.x * scale);
   const y0 = Math.floor(rect.y * scale);
   const x1 = Math.max(x0 + 1, Math.min(native.width, Math.ceil((rect.x + rect.width) * scale)));
   const y1 = Math.max(y0 + 1, Math.min(native.height, Math.ceil((rect.y + rect.height) * scale)));
-  const src = await reader.readRegion(n, x0, y0, x1 - x0, y1 - y0); // (y1-y0, x1-x0, 3)
+  const src = await read(n, x0, y0, x1 - x0, y1 - y0); // (y1-y0, x1-x0, 3)
   const data = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } })
     .resize(rect.width, rect.height, { fit: 'fill', kernel: 'lanczos3' })
     .raw()
@@ -71,6 +87,13 @@ async function storedJpegTile(reader: ImageReader, level: number, x: number, y: 
   return stored.bytes;
 }
 
-export async function renderTileJpeg(reader: ImageReader, level: number, x: number, y: number): Promise<Uint8Array> {
+export async function renderTileJpeg(
+  reader: ImageReader,
+  level: number,
+  x: number,
+  y: number,
+  display?: readonly ChannelDisplay[],
+): Promise<Uint8Array> {
+  if (display && reader.readChannels) return encodeJpeg(await renderTileRgb(reader, level, x, y, display));
   return (await storedJpegTile(reader, level, x, y)) ?? encodeJpeg(await renderTileRgb(reader, level, x, y));
 }

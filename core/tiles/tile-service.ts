@@ -1,6 +1,10 @@
 // The deep-zoom tile server behind both hosts: encoded tiles in a bytes-bounded LRU (concurrent requests
-// for one tile share one render), open readers in their own LRU, thumbnails and overlay tiles.
+// for one tile share one render), open readers in their own LRU, thumbnails and overlay tiles. Tiles of a
+// multi-channel image are drawn with its saved channel display (or its reader's default), and cached
+// under the display's key.
 import { readFile } from 'node:fs/promises';
+import type { ChannelDisplay } from '../common/api.js';
+import { displayKey } from '../data/channels/display.js';
 import type { ImageReader } from '../data/reader.js';
 import type { Mask } from '../data/tissue-mask.js';
 import { cachedTissueMask } from '../data/tissue-mask-cache.js';
@@ -27,6 +31,8 @@ export interface TileServiceOptions {
   /** Where the image's tissue mask is cached (core/data/tissue-mask-cache.ts); computed each time without. */
   tissueMaskPath?(imageId: string): string;
   openImage(path: string): Promise<ImageReader>;
+  /** The saved channel display of a multi-channel image, or null (its reader's default composite). */
+  channelDisplay?(imageId: string): readonly ChannelDisplay[] | null;
   /** Bound of the encoded-tile cache (default 256 MiB). */
   cacheBytes?: number;
   /** How many readers stay open (default 16). */
@@ -58,9 +64,21 @@ export class TileService {
 
   tile(imageId: string, level: number, x: number, y: number): Promise<Uint8Array> {
     const img = this.options.locate(imageId);
-    return this.cached(`t|${imageId}|${img.path}|${level}|${x}|${y}`, () =>
-      this.readers.with(img.path, (r) => renderTileJpeg(r, level, x, y)),
+    const display = this.options.channelDisplay?.(imageId) ?? null;
+    const key = display ? displayKey(display) : 'default';
+    return this.cached(`t|${imageId}|${img.path}|${key}|${level}|${x}|${y}`, () =>
+      this.readers.with(img.path, (r) => renderTileJpeg(r, level, x, y, display ?? undefined)),
     );
+  }
+
+  /** Runs `fn` with the image's open reader (the one its tiles are drawn from). */
+  withReader<T>(imageId: string, fn: (reader: ImageReader) => Promise<T>): Promise<T> {
+    return this.readers.with(this.options.locate(imageId).path, fn);
+  }
+
+  /** Forget the image's cached tiles (its display settings changed); readers and overlays stay. */
+  invalidateTiles(imageId: string): void {
+    this.tiles.deleteWhere((k) => k.startsWith(`t|${imageId}|`));
   }
 
   overlayTile(imageId: string, overlayId: string, level: number, x: number, y: number): Promise<Uint8Array> {

@@ -12,13 +12,10 @@ import { levelPlan, type PlannedLevel } from '../tiff/level-plan.js';
 import { TileCache } from '../tiff/tile-cache.js';
 import { Gate, SYNTHESIS_PER_LEVEL } from '../readers/tiled-tiff.js';
 import { composite } from './composite.js';
-import { defaultDisplay } from './defaults.js';
-import { channelHistograms } from './histogram.js';
+import { readerDefaultDisplay } from './display.js';
 
 /** The most samples (pixels × channels) one readChannels call may return: 512 MiB of floats. */
 export const MAX_REGION_SAMPLES = 2 ** 27;
-/** Longest side of the level the default display's statistics are taken from. */
-export const STATS_SIDE = 1024;
 
 export interface StoredChannelLevel {
   width: number;
@@ -145,19 +142,9 @@ export class ChannelReader implements ImageReader {
     return out;
   }
 
-  /** The display readRegion draws with: defaults from the statistics of a level at most STATS_SIDE a side. */
+  /** The display readRegion draws with (channels/display.ts: defaults over a low level's statistics). */
   defaultDisplay(): Promise<ChannelDisplay[]> {
-    this.display ??= (async () => {
-      const channels = this.meta.channels ?? [];
-      if (channels.some((c) => !c.window)) {
-        let k = this.plan.length - 1;
-        while (k > 0 && Math.max(this.plan[k - 1].width, this.plan[k - 1].height) <= STATS_SIDE) k--;
-        const l = this.plan[k];
-        const img = await this.readChannels(k, 0, 0, Math.min(l.width, STATS_SIDE), Math.min(l.height, STATS_SIDE));
-        return defaultDisplay(channels, channelHistograms(img));
-      }
-      return defaultDisplay(channels);
-    })();
+    this.display ??= readerDefaultDisplay(this);
     return this.display;
   }
 

@@ -1,8 +1,11 @@
 // Multi-channel OME-TIFF (fixtures/ome-channels-tiff.ts): every channel's samples at every level equal
 // what was written, for 8/16-bit and float planes, deflate (with and without differencing) and raw tiles,
-// both DimensionOrders; channel names, colours and wavelengths; the default composite of readRegion; and
-// files that lie about their planes.
-import { mkdtempSync, rmSync } from 'node:fs';
+// both DimensionOrders; a file written by tifffile (when python3 has it); channel names, colours and
+// wavelengths; the default composite of readRegion; and files that lie about their planes or hold what
+// Dinoscope does not read.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +13,8 @@ import type { ChannelSampleType } from '../../common/api.js';
 import { channelFixture, type ChannelFixture, FIXTURE_CHANNELS } from '../fixtures/channels.js';
 import { expectSamples } from '../fixtures/channels-compare.js';
 import { omeChannelsXml, writeOmeChannelsTiff } from '../fixtures/ome-channels-tiff.js';
+import { writeTiff, imageTags } from '../fixtures/tiff-writer.js';
+import { Compression, Photometric, Tag } from '../tiff/tags.js';
 import { openImage } from './registry.js';
 
 let dir: string;
@@ -95,5 +100,85 @@ describe('multi-channel OME-TIFF', () => {
     const path = join(dir, 'short.ome.tif');
     writeOmeChannelsTiff(path, f, { xml: omeChannelsXml(f).replace('SizeC="5"', 'SizeC="9"') });
     await expect(openImage(path)).rejects.toThrow(/states 9 channels .* holds only 5 image planes/);
+  });
+
+  const python = spawnSync('/usr/bin/python3', ['-c', 'import tifffile'], { stdio: 'ignore' }).status === 0;
+  it.skipIf(!python)('reads an OME-TIFF written by tifffile: samples at every level, names, pixel size', async () => {
+    const script = fileURLToPath(new URL('../fixtures/python/tifffile_channels.py', import.meta.url));
+    const path = join(dir, 'tifffile.ome.tif');
+    const raw = join(dir, 'tifffile.raw');
+    const r0 = spawnSync('/usr/bin/python3', [script, path, raw], { encoding: 'utf8' });
+    expect(r0.status, r0.stderr).toBe(0);
+    const bytes = readFileSync(raw);
+    const a = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.length / 2); // (5, 200, 300)
+    const r = await openImage(path);
+    try {
+      expect(r.meta.channels!.map((c) => c.name)).toEqual(['A', 'B', 'C', 'D', 'E']);
+      expect(r.meta.mpp).toBeCloseTo(0.5, 9);
+      for (const [k, step] of [
+        [0, 1],
+        [1, 2],
+        [2, 4],
+      ]) {
+        const { width, height } = r.meta.levels[k];
+        const got = await r.readChannels!(k, 0, 0, width, height);
+        let bad = -1;
+        for (let c = 0; c < 5 && bad < 0; c++)
+          for (let y = 0; y < height && bad < 0; y++)
+            for (let x = 0; x < width; x++)
+              if (got.data[(c * height + y) * width + x] !== a[(c * 200 + y * step) * 300 + x * step]) {
+                bad = (c * height + y) * width + x;
+                break;
+              }
+        expect(bad, `level ${k}`).toBe(-1);
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('refuses too many channels, channel planes in strips and other sample types in plain words', async () => {
+    const f = fixture('uint16');
+    const many = join(dir, 'many.ome.tif');
+    writeOmeChannelsTiff(many, f, { xml: omeChannelsXml(f).replace('SizeC="5"', 'SizeC="1000"') });
+    await expect(openImage(many)).rejects.toMatchObject({
+      code: 'TOO_LARGE',
+      message: expect.stringMatching(/1000 channels, more than the 64/),
+    });
+    const plane = (bits: number, format: number, tiled: boolean) => ({
+      tags: [
+        ...imageTags({
+          width: 64,
+          height: 64,
+          samples: 1,
+          bits,
+          compression: Compression.None,
+          photometric: Photometric.MinIsBlack,
+          description: omeChannelsXml(f).replace(/SizeX="\d+" SizeY="\d+"/, 'SizeX="64" SizeY="64"'),
+          ...(tiled ? { tile: 64 } : {}),
+        }),
+        { tag: Tag.SampleFormat, type: 3 as const, values: [format] },
+      ],
+      blocks: [new Uint8Array((64 * 64 * bits) / 8)],
+      layout: tiled ? ('tiles' as const) : ('strips' as const),
+    });
+    const strips = join(dir, 'strips.ome.tif');
+    writeTiff(
+      strips,
+      [0, 1, 2, 3, 4].map(() => plane(16, 1, false)),
+    );
+    await expect(openImage(strips)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/channel planes in strips/),
+    });
+    const signed = join(dir, 'signed.ome.tif');
+    writeTiff(
+      signed,
+      [0, 1, 2, 3, 4].map(() => plane(16, 2, true)),
+    );
+    await expect(openImage(signed)).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+      message: expect.stringMatching(/16-bit signed integer samples/),
+    });
   });
 });

@@ -6,7 +6,8 @@
 // than the DimensionOrder's are read by that order all the same.
 import type { ChannelInfo, ChannelSampleType, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { ChannelReader, type ChannelTileSource, planLevels, STATS_SIDE } from '../channels/channel-reader.js';
+import { ChannelReader, type ChannelTileSource, planLevels } from '../channels/channel-reader.js';
+import { STATS_SIDE } from '../channels/display.js';
 import { channelHistograms } from '../channels/histogram.js';
 import { decodeSampleTile } from '../tiff/decode-samples.js';
 import { isTiled } from '../tiff/level.js';
@@ -164,7 +165,10 @@ export async function openOmeChannels(
     const first = row[0];
     for (const [c, l] of row.entries()) {
       if (l.width !== first.width || l.height !== first.height || l.tileWidth !== first.tileWidth || l.tileHeight !== first.tileHeight)
-        throw new DinoscopeError('CORRUPT', `${path}: channel ${c + 1} at level ${k} is ${l.width} × ${l.height}, channel 1 ${first.width} × ${first.height}.`);
+        throw new DinoscopeError(
+          'CORRUPT',
+          `${path}: channel ${c + 1} at level ${k} is ${l.width} × ${l.height}, channel 1 ${first.width} × ${first.height}.`,
+        );
       if (l.sampleType !== first.sampleType)
         throw new DinoscopeError('UNSUPPORTED', `${path}: its channels mix ${first.sampleType} and ${l.sampleType} samples.`);
     }

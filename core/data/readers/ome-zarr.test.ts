@@ -76,7 +76,9 @@ describe('OME-Zarr', () => {
       const path = join(dir, `${type}.zarr`);
       await writeOmeZarr(path, f, { version: 3, codecs: ['zstd', 'raw'], omero: false });
       const r = await openImage(path);
-      expect(r.meta.channels!.map((c) => [c.name, c.sampleType, c.color])).toEqual(FIXTURE_CHANNELS.map((_, i) => [`Channel ${i + 1}`, type, null]));
+      expect(r.meta.channels!.map((c) => [c.name, c.sampleType, c.color])).toEqual(
+        FIXTURE_CHANNELS.map((_, i) => [`Channel ${i + 1}`, type, null]),
+      );
       expectSamples(await r.readChannels!(0, 0, 0, 130, 90), f, 0, 0, 0);
       expectSamples(await r.readChannels!(1, 0, 0, 65, 45), f, 1, 0, 0);
       await r.close();
@@ -112,7 +114,10 @@ describe('OME-Zarr', () => {
         truncateSync(chunk, Math.floor(statSync(chunk).size / 3));
       });
       const r = await openImage(path);
-      await expect(r.readChannels!(0, 0, 0, 160, 160)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/chunk .*(of level 0 cannot be decoded|truncated)/) });
+      await expect(r.readChannels!(0, 0, 0, 160, 160)).rejects.toMatchObject({
+        code: 'CORRUPT',
+        message: expect.stringMatching(/chunk .*(of level 0 cannot be decoded|truncated)/),
+      });
       await r.close();
     });
 
@@ -122,7 +127,10 @@ describe('OME-Zarr', () => {
         meta.shape = [1, 5, 1, 4_000_000, 4_000_000];
         writeFileSync(join(p, '0', '.zarray'), JSON.stringify(meta));
       });
-      await expect(openImage(path)).rejects.toMatchObject({ code: 'TOO_LARGE', message: expect.stringMatching(/4000000 × 4000000 pixels/) });
+      await expect(openImage(path)).rejects.toMatchObject({
+        code: 'TOO_LARGE',
+        message: expect.stringMatching(/4000000 × 4000000 pixels/),
+      });
     });
 
     it('absurd chunks are refused at open', async () => {
@@ -164,7 +172,10 @@ describe('OME-Zarr', () => {
           writeFileSync(join(p, k, '.zarray'), JSON.stringify(meta));
         }
       });
-      await expect(openImage(int32)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/int32.*reads uint8, uint16 and float32/) });
+      await expect(openImage(int32)).rejects.toMatchObject({
+        code: 'UNSUPPORTED',
+        message: expect.stringMatching(/int32.*reads uint8, uint16 and float32/),
+      });
       const notJson = await damaged('json.zarr', { version: 3 }, (p) => writeFileSync(join(p, 'zarr.json'), '{"zarr_format": 3,'));
       await expect(openImage(notJson)).rejects.toThrow(/not valid JSON/);
     });

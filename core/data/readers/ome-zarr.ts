@@ -93,7 +93,10 @@ class ZarrChannelSource implements ChannelTileSource {
       const data = chunk.data as ArrayLike<number>;
       const expected = array.chunks.reduce((a, b) => a * b, 1);
       if (data.length !== expected)
-        throw new DinoscopeError('CORRUPT', `${this.path}: ${what} holds ${data.length} samples, not the ${expected} of a chunk (truncated?).`);
+        throw new DinoscopeError(
+          'CORRUPT',
+          `${this.path}: ${what} holds ${data.length} samples, not the ${expected} of a chunk (truncated?).`,
+        );
       const stride = chunk.stride;
       for (let ci = 0; ci < perChunk && j * perChunk + ci < this.channels; ci++) {
         const c = j * perChunk + ci;
@@ -134,16 +137,21 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
     let array: zarr.Array<zarr.DataType, FolderStore>;
     try {
       const loc = zarr.root(store).resolve(key);
-      array = found.zarrFormat === 3 ? await zarr.open.v3(loc, { kind: 'array' }) : await zarr.open.v2(loc, { kind: 'array', attrs: false });
+      array =
+        found.zarrFormat === 3 ? await zarr.open.v3(loc, { kind: 'array' }) : await zarr.open.v2(loc, { kind: 'array', attrs: false });
     } catch (err) {
       if (err instanceof DinoscopeError) throw err;
-      throw new DinoscopeError('CORRUPT', `${path}: level ${k} ("${p}") has array metadata Dinoscope cannot read (${err instanceof Error ? err.message : String(err)}).`);
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${path}: level ${k} ("${p}") has array metadata Dinoscope cannot read (${err instanceof Error ? err.message : String(err)}).`,
+      );
     }
     const { shape, chunks } = array;
     const bad = (why: string): DinoscopeError => new DinoscopeError('CORRUPT', `${path}: level ${k} ("${p}") ${why}.`);
     if (shape.length !== axes.length || chunks.length !== axes.length)
       throw bad(`has ${shape.length} dimensions where the axes name ${axes.length} (${axes.join(', ')})`);
-    if (![...shape, ...chunks].every((v) => Number.isSafeInteger(v) && v > 0)) throw bad(`has an impossible shape ${JSON.stringify(shape)} or chunks ${JSON.stringify(chunks)}`);
+    if (![...shape, ...chunks].every((v) => Number.isSafeInteger(v) && v > 0))
+      throw bad(`has an impossible shape ${JSON.stringify(shape)} or chunks ${JSON.stringify(chunks)}`);
     const type = sampleTypes[array.dtype];
     if (!type)
       throw new DinoscopeError(
@@ -158,7 +166,8 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
     if (k === 0) {
       if (width * height > maxPixels)
         throw new DinoscopeError('TOO_LARGE', `${path}: declares ${width} × ${height} pixels, more than the ${maxPixels} allowed.`);
-      if (C > MAX_CHANNELS) throw new DinoscopeError('TOO_LARGE', `${path}: has ${C} channels, more than the ${MAX_CHANNELS} Dinoscope reads.`);
+      if (C > MAX_CHANNELS)
+        throw new DinoscopeError('TOO_LARGE', `${path}: has ${C} channels, more than the ${MAX_CHANNELS} Dinoscope reads.`);
       channels = C;
       sampleType = type;
     } else {
@@ -166,9 +175,14 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
       if (type !== sampleType) throw bad(`holds ${array.dtype} where level 0 holds ${sampleType}`);
       if (width >= levels[k - 1].stored.width) throw bad(`is ${width} px wide, not smaller than the level before it`);
     }
-    if (tw * th > MAX_TILE_PIXELS) throw new DinoscopeError('TOO_LARGE', `${path}: level ${k} has ${tw} × ${th} chunks, more than the ${MAX_TILE_PIXELS} pixels Dinoscope decodes at once.`);
+    if (tw * th > MAX_TILE_PIXELS)
+      throw new DinoscopeError(
+        'TOO_LARGE',
+        `${path}: level ${k} has ${tw} × ${th} chunks, more than the ${MAX_TILE_PIXELS} pixels Dinoscope decodes at once.`,
+      );
     const chunkBytes = chunks.reduce((a, b) => a * b, 1) * (type === 'uint8' ? 1 : type === 'uint16' ? 2 : 4);
-    if (chunkBytes > MAX_CHUNK_BYTES) throw new DinoscopeError('TOO_LARGE', `${path}: level ${k}'s chunks hold ${chunkBytes} bytes, more than ${MAX_CHUNK_BYTES}.`);
+    if (chunkBytes > MAX_CHUNK_BYTES)
+      throw new DinoscopeError('TOO_LARGE', `${path}: level ${k}'s chunks hold ${chunkBytes} bytes, more than ${MAX_CHUNK_BYTES}.`);
     store.expect(key, compressorOf(raw), chunkBytes);
     levels.push({ array, stored: { width, height, tileWidth: tw, tileHeight: th } });
   }

@@ -13,7 +13,15 @@ import { webpFormat } from './webp.js';
 /** OpenSlide's non-TIFF formats come first: an MRXS slide is told by its name, whatever its bytes. DICOM
  * comes before TIFF: a dual-personality DICOM file keeps a TIFF header in its preamble, and is a slide
  * series only as DICOM. OME-Zarr is a folder, told by its Zarr metadata before any bytes are read. */
-export const formats: readonly ReaderFormat[] = [openSlideFormat, dicomFormat, pngFormat, jpegFormat, webpFormat, tiffFormat, omeZarrFormat];
+export const formats: readonly ReaderFormat[] = [
+  openSlideFormat,
+  dicomFormat,
+  pngFormat,
+  jpegFormat,
+  webpFormat,
+  tiffFormat,
+  omeZarrFormat,
+];
 
 /** How many head bytes formats may sniff. */
 export const SNIFF_BYTES = 64 * 1024;

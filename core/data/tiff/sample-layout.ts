@@ -53,7 +53,9 @@ export function sampleLayout(path: string, ifd: Ifd, fileSize: number, littleEnd
   const width = tagNumber(ifd, Tag.ImageWidth, 0);
   const height = tagNumber(ifd, Tag.ImageLength, 0);
   if (!ifd.tags.has(Tag.TileWidth))
-    throw unsupported('channel planes in strips; Dinoscope reads tiled multi-channel OME-TIFF (re-save it tiled, e.g. bfconvert -tilex 512 -tiley 512)');
+    throw unsupported(
+      'channel planes in strips; Dinoscope reads tiled multi-channel OME-TIFF (re-save it tiled, e.g. bfconvert -tilex 512 -tiley 512)',
+    );
   const tileWidth = tagNumber(ifd, Tag.TileWidth, 0);
   const tileHeight = tagNumber(ifd, Tag.TileLength, 0);
   if (!(width > 0 && height > 0)) throw corrupt('a channel plane has no image size');

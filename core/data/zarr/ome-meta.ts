@@ -56,7 +56,8 @@ export function parseOmeZarr(path: string, attrs: Json): OmeZarrImage {
   if (axes.length < 2 || axes.length > 5 || axes[axes.length - 2] !== 'y' || axes[axes.length - 1] !== 'x')
     throw bad(`its axes are ${JSON.stringify(axes)}; Dinoscope reads images whose last two axes are y and x`);
   for (const a of axes.slice(0, -2))
-    if (!['t', 'c', 'z'].includes(a) || axes.indexOf(a) !== axes.lastIndexOf(a)) throw bad(`axis "${a}" is not one of t, c, z (or repeats)`);
+    if (!['t', 'c', 'z'].includes(a) || axes.indexOf(a) !== axes.lastIndexOf(a))
+      throw bad(`axis "${a}" is not one of t, c, z (or repeats)`);
   const datasets = Array.isArray(ms.datasets) ? ms.datasets : [];
   if (datasets.length === 0 || datasets.length > 64) throw bad(`it lists ${datasets.length} resolution levels`);
   const paths = datasets.map((d, i) => {

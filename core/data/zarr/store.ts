@@ -65,7 +65,10 @@ export class FolderStore {
     }
     const limit = isMetadata ? MAX_METADATA_BYTES : MAX_CHUNK_BYTES;
     if (size > limit)
-      throw new DinoscopeError('CORRUPT', `${path}: ${size} bytes, more than a Zarr ${isMetadata ? 'metadata document' : 'chunk'} may take (${limit}).`);
+      throw new DinoscopeError(
+        'CORRUPT',
+        `${path}: ${size} bytes, more than a Zarr ${isMetadata ? 'metadata document' : 'chunk'} may take (${limit}).`,
+      );
     const bytes = new Uint8Array(await readFile(path));
     if (!isMetadata) {
       let array: { compressor: ChunkCompressor; chunkBytes: number } | undefined;
@@ -75,7 +78,10 @@ export class FolderStore {
       if (array) {
         // Blosc decodes a cut chunk without complaint: its header states the chunk's full length.
         if (array.compressor === 'blosc' && (bytes.length < 16 || new DataView(bytes.buffer).getUint32(12, true) !== bytes.length))
-          throw new DinoscopeError('CORRUPT', `${this.root}: the chunk ${key} is ${bytes.length} bytes, not the length its blosc header states (truncated?).`);
+          throw new DinoscopeError(
+            'CORRUPT',
+            `${this.root}: the chunk ${key} is ${bytes.length} bytes, not the length its blosc header states (truncated?).`,
+          );
         const claimed = claimedSize(bytes, array.compressor);
         if (claimed !== null && claimed > array.chunkBytes)
           throw new DinoscopeError(

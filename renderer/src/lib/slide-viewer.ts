@@ -93,6 +93,32 @@ export class SlideViewer {
     });
   }
 
+  /** Draws the open image from another tile URL (its channel display changed), keeping the view and the
+   * overlays: the new tiles go in beneath, and the old image is dropped once they are placed. */
+  setBaseTiles(tileUrl: string): Promise<void> {
+    const info = this.info;
+    const old = this.base;
+    if (!info || !old || info.tileUrl === tileUrl) return Promise.resolve();
+    this.info = { ...info, tileUrl };
+    const next = this.info;
+    return new Promise((resolve, reject) => {
+      this.osd.addTiledImage({
+        tileSource: osdTileSource(next),
+        index: 0,
+        x: 0,
+        y: 0,
+        width: 1,
+        success: (e) => {
+          this.base = (e as unknown as { item: OpenSeadragon.TiledImage }).item;
+          this.osd.world.removeItem(old);
+          this.schedule();
+          resolve();
+        },
+        error: () => reject(new Error(`Could not redraw ${info.imageId} with its new channel settings.`)),
+      });
+    });
+  }
+
   /** Adds a tiled overlay on the open image's grid (same level numbering, aligned at the origin). */
   addOverlay(overlay: OverlayInfo): Promise<OverlayLayer> {
     const info = this.info;
