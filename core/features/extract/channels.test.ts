@@ -6,7 +6,7 @@
 // Each route is recorded on the feature set and in the store's manifest (with the image's channel windows);
 // the auto foreground mask is the dark-background one; a search from a square that only channel AF647 shows
 // finds the other such squares: precision of the top matches above the chance share of such patches among
-// the indexed ones by a stated margin. PCA runs on the set.
+// the indexed ones by a stated margin. PCA, clusters and the npy export run on the per-channel set.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,11 @@ describe('extraction and search on a 5-channel fluorescence image', () => {
     expect(precision).toBeGreaterThanOrEqual(chance + MARGIN);
     const pca = await service.pcaOverlay(imageId, { featureSet: s.featureSet });
     expect(pca.tileUrl).toBeTruthy();
+    const clusters = await service.clusterOverlay(imageId, 4);
+    expect(clusters.legend.length).toBeGreaterThan(1);
+    const exported = await service.exportAnalysis({ format: 'npy', dir: join(dir, 'npy') });
+    const npy = exported.paths.find((f) => f.endsWith('.npy'))!;
+    expect((await readFile(npy)).subarray(0, 256).toString('latin1')).toMatch(/'shape': \(\d+, \d+, 320\)|'shape': \(320, \d+, \d+\)|'shape': \(\d+, 320\)/);
   }, 300_000);
 
   it('channels route: a 5-channel model (dim 64); the inflated RGB model before any training is channel-blind', async () => {
