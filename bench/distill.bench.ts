@@ -47,7 +47,15 @@ function randomTeacher(): DistillTeacher {
   HEADS.forEach((h, i) => {
     for (const [k, t] of Object.entries(initHeadParams(head, teacherVit.dim, 2 + i))) params.set(`${h}/${k}`, headLayout(t));
   });
-  return { weights: '(random)', source: '(random)', vit: teacherVit, head, heads: 'fresh', params, line: 'teacher: random weights, fresh heads' };
+  return {
+    weights: '(random)',
+    source: '(random)',
+    vit: teacherVit,
+    head,
+    heads: 'fresh',
+    params,
+    line: 'teacher: random weights, fresh heads',
+  };
 }
 
 // Student specs: sizes only name them (each size once); the dims come from BENCH_STUDENTS.
@@ -104,7 +112,10 @@ function torch(which: string[]): { ms: number[]; teacherMs: number[] } {
     students: which.join(';'),
   };
   const argv = [join(root, 'bench/python/distill_ref.py'), ...Object.entries(args).flatMap(([k, x]) => [`--${k}`, String(x)])];
-  const r = spawnSync('/usr/bin/python3', argv, { stdio: ['ignore', 'pipe', 'inherit'], env: torchEnv({ OMP_NUM_THREADS: String(threads) }) });
+  const r = spawnSync('/usr/bin/python3', argv, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: torchEnv({ OMP_NUM_THREADS: String(threads) }),
+  });
   if (r.status !== 0) throw new Error(`distill_ref.py failed (status ${r.status}); does /usr/bin/python3 have torch?`);
   const j = JSON.parse(r.stdout.toString().trim().split('\n').pop() ?? '{}') as { ms: number[]; teacher_ms: number[] };
   return { ms: j.ms, teacherMs: j.teacher_ms };
@@ -126,7 +137,13 @@ for (const r of runs) {
   log(`-- ${r.label}: teacher ${teacherArg}, students ${r.torch.join('; ')}, B ${batch}, ${threads} threads`);
   const o = await ours(r.specs);
   const t = torch(r.torch);
-  rows.push({ label: r.label, ours: median(o.ms), torch: median(t.ms), ourTeacher: median(o.teacherMs), torchTeacher: median(t.teacherMs) });
+  rows.push({
+    label: r.label,
+    ours: median(o.ms),
+    torch: median(t.ms),
+    ourTeacher: median(o.teacherMs),
+    torchTeacher: median(t.teacherMs),
+  });
   log(`load after: ${fmtMachine()}`);
 }
 out(`distillation step, teacher ${teacherArg} (dim,depth,heads), B ${batch}, ${threads} threads; ${fmtMachine()}`);

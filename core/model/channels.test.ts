@@ -26,7 +26,11 @@ import { loadWeights } from './weights/import.js';
 
 function random(dims: readonly number[], r: () => number, scale = 1): HostTensor<'float64'> {
   const n = dims.reduce((a, b) => a * b, 1);
-  return hostTensor('float64', dims, Float64Array.from({ length: n }, () => scale * (2 * r() - 1)));
+  return hostTensor(
+    'float64',
+    dims,
+    Float64Array.from({ length: n }, () => scale * (2 * r() - 1)),
+  );
 }
 
 describe('C-channel patch embedding', () => {
@@ -90,7 +94,15 @@ describe('C-channel patch embedding', () => {
 describe('patch-embedding inflation from RGB to C channels', () => {
   for (const arch of ['dinov2', 'dinov3'] as const) {
     it(`${arch}: the inflated 5-channel model's output on a grey image equals the RGB model's`, async () => {
-      const rgbCfg = vitConfig('tiny', { arch, dim: 32, heads: 2, depth: 2, registers: 2, layerScale: { init: 1 }, ...(arch === 'dinov2' ? { posEmbed: { gridSize: 4 } } : {}) });
+      const rgbCfg = vitConfig('tiny', {
+        arch,
+        dim: 32,
+        heads: 2,
+        depth: 2,
+        registers: 2,
+        layerScale: { init: 1 },
+        ...(arch === 'dinov2' ? { posEmbed: { gridSize: 4 } } : {}),
+      });
       const rgbWeights = initParams(rgbCfg, 3);
       const C = 5;
       const { config, weights } = inflatePatchEmbed(rgbCfg, rgbWeights, C);
@@ -139,7 +151,9 @@ describe('weight I/O and ONNX export of a 5-channel model', () => {
       await exportWeights(join(dir, 'hf'), cfg, tensors, 'hf');
       const back = await loadWeights(join(dir, 'hf', 'model.safetensors'));
       expect(back.config.inChans).toBe(5);
-      expect(Array.from(back.tensors.get('patch_embed.proj.weight')!.data)).toEqual(Array.from(w['patch_embed.proj.weight'].data as Float32Array));
+      expect(Array.from(back.tensors.get('patch_embed.proj.weight')!.data)).toEqual(
+        Array.from(w['patch_embed.proj.weight'].data as Float32Array),
+      );
       const r = await exportOnnx(join(dir, 'm.onnx'), cfg, tensors);
       expect(r.inputs[0].shape).toEqual(['batch', 5, 'height', 'width']);
       const s = await Session.create(new Uint8Array(await readFile(r.path)), { intraOpThreads: 1 });

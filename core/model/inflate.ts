@@ -23,8 +23,10 @@ export interface Inflated {
 
 /** The C-channel model inflated from an RGB model's config and PyTorch-layout weights. */
 export function inflatePatchEmbed(config: ViTConfig, weights: Record<string, HostTensor>, channels: number): Inflated {
-  if (config.inChans !== 3) throw new DinoscopeError('BAD_INPUT', `only an RGB model (3 input channels) can be inflated; this one has ${config.inChans}`);
-  if (!Number.isInteger(channels) || channels < 1) throw new DinoscopeError('BAD_INPUT', `channels must be a positive integer, got ${channels}`);
+  if (config.inChans !== 3)
+    throw new DinoscopeError('BAD_INPUT', `only an RGB model (3 input channels) can be inflated; this one has ${config.inChans}`);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new DinoscopeError('BAD_INPUT', `channels must be a positive integer, got ${channels}`);
   const w = weights[W];
   const b = weights[B];
   if (!w || !b) throw new DinoscopeError('BAD_INPUT', `the model has no ${!w ? W : B}`);

@@ -71,7 +71,8 @@ describe('training on a 5-channel panel', () => {
     const resumed = [await c.step(), await c.step()];
     await c.close();
     resumed.forEach((r, i) => {
-      for (const k of ['dino', 'ibot', 'koleo', 'total'] as const) expect(Math.abs(r.losses[k] - straight[i + 2].losses[k])).toBeLessThan(1e-6);
+      for (const k of ['dino', 'ibot', 'koleo', 'total'] as const)
+        expect(Math.abs(r.losses[k] - straight[i + 2].losses[k])).toBeLessThan(1e-6);
     });
     const w = await loadWeights(join(ck, 'model.safetensors'));
     expect(w.config.inChans).toBe(C);
@@ -102,7 +103,9 @@ describe('training on a 5-channel panel', () => {
     expect(k.dims).toEqual([C * 64, 32]);
     const d = k.data as Float32Array;
     for (let c = 1; c < C; c++) for (let i = 0; i < 64 * 32; i++) expect(d[c * 64 * 32 + i]).toBe(d[i]);
-    expect(Array.from(s.student.get('blocks.0.mlp.fc1.bias')!.data as Float32Array)).toEqual(Array.from(w.tensors.get('blocks.0.mlp.fc1.bias')!.data));
+    expect(Array.from(s.student.get('blocks.0.mlp.fc1.bias')!.data as Float32Array)).toEqual(
+      Array.from(w.tensors.get('blocks.0.mlp.fc1.bias')!.data),
+    );
     const r = await tr.step();
     expect(r.signals.nan).toBe(false);
     await tr.close();
@@ -137,7 +140,9 @@ describe('training on the 5-channel fixture through the crop workers', () => {
 
   it('refuses an RGB image in a 5-channel run, naming it', async () => {
     const png = join(dir, 'rgb.png');
-    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 100, b: 150 } } }).png().toFile(png);
+    await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 200, g: 100, b: 150 } } })
+      .png()
+      .toFile(png);
     await expect(buildSamplingPlan([{ id: 'r', path: png }], { tileSize: 48, channels: C })).rejects.toThrow(
       /rgb\.png has no separate channels \(an RGB image\), but the run trains on 5-channel images/,
     );
@@ -152,13 +157,24 @@ describe('a project of one fluorescence panel', () => {
     await reader.close();
     const project = await Project.create(join(dir, 'panel-project'));
     await project.update((p) =>
-      p.upsert({ id: 'a', path: fx.omeTiff, name: 'channels.ome.tif', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString(), meta }),
+      p.upsert({
+        id: 'a',
+        path: fx.omeTiff,
+        name: 'channels.ome.tif',
+        status: 'ok',
+        bytes: 1,
+        mtime: 0,
+        addedAt: new Date(0).toISOString(),
+        meta,
+      }),
     );
     const lines: string[] = [];
     const { channels: _unset, ...model } = tiny.model!;
     const summary = await runPretrain(project, { name: 'panel', overrides: { ...tiny, model }, steps: 1, log: (l) => lines.push(l) });
     expect(summary.steps).toBe(1);
-    expect(lines.join('\n')).toContain('data: the images are a 5-channel panel (DAPI, AF488, AF555, AF647, AF750): training on their channels (model.channels 5).');
+    expect(lines.join('\n')).toContain(
+      'data: the images are a 5-channel panel (DAPI, AF488, AF555, AF647, AF750): training on their channels (model.channels 5).',
+    );
     const w = await loadWeights(join(summary.lastCheckpoint!.dir, 'model.safetensors'));
     expect(w.config.inChans).toBe(C);
   }, 120_000);

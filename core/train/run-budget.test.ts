@@ -78,7 +78,9 @@ describe('run length', () => {
     const summary = await runPretrain(project, { name: 'spent', overrides, minutes: 0.0001, log: (l) => lines.push(l) });
     expect([summary.status, summary.steps, summary.totalSteps]).toEqual(['done', 1, 1]);
     expect(lines.filter((l) => /NaN/.test(l))).toEqual([]);
-    expect(lines).toContain('pretrain: the 0.0001 min budget was spent before a step was timed (the first is a warm-up) → stopping at step 1');
+    expect(lines).toContain(
+      'pretrain: the 0.0001 min budget was spent before a step was timed (the first is a warm-up) → stopping at step 1',
+    );
   }, 120_000);
 
   it('extending a finished run by N steps continues its state and schedule: the same as one run of that plan', async () => {

@@ -292,7 +292,9 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     const model = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
     if (panel && !('channels' in model)) {
       overrides.model = { ...model, channels: panel.channels };
-      log(`data: the images are a ${panel.channels}-channel panel (${panel.names.join(', ')}): training on their channels (model.channels ${panel.channels}).`);
+      log(
+        `data: the images are a ${panel.channels}-channel panel (${panel.names.join(', ')}): training on their channels (model.channels ${panel.channels}).`,
+      );
     }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
     folder = runDir(project, name);
@@ -436,9 +438,7 @@ export async function runLoop<T extends RunTrainer>(
     rec = { ...rec, status: stopped ? 'stopped' : 'done', step: trainer.completedSteps, totalSteps: trainer.config.steps };
     await record(project.dir, rec);
     if (stopped)
-      log(
-        `${stage()}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`,
-      );
+      log(`${stage()}: stopped at step ${trainer.completedSteps}/${trainer.config.steps}; continue with --resume --run ${rec.name}`);
     return {
       run: rec.name,
       dir: folder,

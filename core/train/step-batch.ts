@@ -45,7 +45,9 @@ export function batchTensors(batch: TrainBatch, c: TrainConfig, sizes: StepSizes
   const nLocal = c.crops.localCrops;
   const C = channels;
   if (batch.crops.global.length !== 2 * B * C * G * G)
-    throw new Error(`Trainer: batch ${batch.step} has ${batch.crops.global.length / (2 * B * G * G)} channels per crop, the model takes ${C}`);
+    throw new Error(
+      `Trainer: batch ${batch.step} has ${batch.crops.global.length / (2 * B * G * G)} channels per crop, the model takes ${C}`,
+    );
   return {
     global: hostTensor('float32', [2 * B, C, G, G], batch.crops.global),
     ...(nLocal > 0 ? { local: hostTensor('float32', [nLocal * B, C, L, L], batch.crops.local) } : {}),

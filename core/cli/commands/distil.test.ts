@@ -45,7 +45,16 @@ describe('dinoscope distil', () => {
       [['--project', proj, '--teacher', 'nosuch', '--student', 'tiny'], /--teacher nosuch: no such file, folder or model id/],
       [['--project', proj, '--teacher', 'teach', '--student', 'tiny'], /not smaller than the teacher/],
       [
-        ['--project', proj, '--teacher', 'teach', '--student', 'tiny', '--overrides', '{"model":{"vit":{"patchSize":16,"dim":16,"depth":1,"heads":2}}}'],
+        [
+          '--project',
+          proj,
+          '--teacher',
+          'teach',
+          '--student',
+          'tiny',
+          '--overrides',
+          '{"model":{"vit":{"patchSize":16,"dim":16,"depth":1,"heads":2}}}',
+        ],
         /patch size 16 differs from the teacher's 8/,
       ],
       [['--project', proj, '--resume', '--teacher', 'teach'], /apply when a run starts/],
@@ -92,7 +101,13 @@ describe('dinoscope distil', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`resuming run d1 from its checkpoint at step ${rec.step}/${total}`);
     expect(Number(/step (\d+)\/\d+ {2}loss/.exec(r.stderr)?.[1])).toBe(rec.step + 1);
-    const summary = JSON.parse(r.stdout) as { status: string; steps: number; startedFrom: number; students: string[]; models: Record<string, string> };
+    const summary = JSON.parse(r.stdout) as {
+      status: string;
+      steps: number;
+      startedFrom: number;
+      students: string[];
+      models: Record<string, string>;
+    };
     expect(summary).toMatchObject({ status: 'done', steps: total, startedFrom: rec.step, students: ['tiny', 'small'] });
     expect(summary.models).toEqual({ tiny: 'd1-tiny', small: 'd1-small' });
     for (const id of ['d1-tiny', 'd1-small'])

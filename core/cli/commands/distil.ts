@@ -25,11 +25,11 @@ export const distilCommand: Command = {
     '                        [--resume [NAME]] [--run NAME] [--preset quick|standard] [--checkpoint-minutes K]\n' +
     '                        [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
     '                        [--data uniform|curated[:NAME]] [--overrides JSON|@file.json]\n\n' +
-    'Trains students of the sizes named (tiny, small, base; registers kept, the teacher\'s patch size) to\n' +
+    "Trains students of the sizes named (tiny, small, base; registers kept, the teacher's patch size) to\n" +
     "reproduce the frozen teacher's DINO and iBOT head outputs (Sinkhorn-Knopp targets at temperature 0.07),\n" +
-    'with KoLeo, on whole (unmasked) crops of the project\'s images. The teacher runs once a step for all\n' +
-    'students. Each student\'s EMA is saved and becomes the project model <run>-<size> at every checkpoint.\n' +
-    '--teacher MODEL: a model id (project or user models folder), a model folder, a run\'s checkpoints/latest or a\n' +
+    "with KoLeo, on whole (unmasked) crops of the project's images. The teacher runs once a step for all\n" +
+    "students. Each student's EMA is saved and becomes the project model <run>-<size> at every checkpoint.\n" +
+    "--teacher MODEL: a model id (project or user models folder), a model folder, a run's checkpoints/latest or a\n" +
     "  .safetensors file. A run's model brings the heads it was trained with; imported weights have none and\n" +
     '  get fresh frozen heads (said in the log).\n' +
     '--resume [NAME] continues a run from its last checkpoint (--steps N adds N steps). The memory and work\n' +
@@ -47,7 +47,8 @@ export const distilCommand: Command = {
       if (teacherArg !== undefined || studentArg !== undefined)
         throw new DinoscopeError('BAD_INPUT', '--teacher and --student apply when a run starts: a resumed run keeps its own.');
     } else {
-      if (teacherArg === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --teacher MODEL (the model to distil: see dinoscope models list).');
+      if (teacherArg === undefined)
+        throw new DinoscopeError('BAD_INPUT', 'needs --teacher MODEL (the model to distil: see dinoscope models list).');
       if (studentArg === undefined) throw new DinoscopeError('BAD_INPUT', 'needs --student SIZE[,SIZE…] (tiny, small, base).');
       students = parseStudents(studentArg);
       teacher = await resolveModelWeights('--teacher', teacherArg, r.projectDir);
@@ -61,7 +62,13 @@ export const distilCommand: Command = {
         if (step === 0) return;
         for (const s of trainer.studentList) {
           const first = !(s.name in models);
-          models[s.name] = await registerRunModel(r.projectDir, studentModelName(run, s.name), s.vit, await trainer.studentBackbone(s.name), step);
+          models[s.name] = await registerRunModel(
+            r.projectDir,
+            studentModelName(run, s.name),
+            s.vit,
+            await trainer.studentBackbone(s.name),
+            step,
+          );
           if (first) io.stderr(`distil: student ${s.name} is the project model "${models[s.name]}" (updated at every checkpoint)\n`);
         }
       },

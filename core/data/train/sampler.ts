@@ -285,7 +285,14 @@ export class TileSampler {
         .toBuffer();
       tile = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: S, height: S };
     }
-    const out: SampledTile = { tile, imageId: p.id, x: lx * p.levelDownsample, y: ly * p.levelDownsample, size, foreground: pos.foreground };
+    const out: SampledTile = {
+      tile,
+      imageId: p.id,
+      x: lx * p.levelDownsample,
+      y: ly * p.levelDownsample,
+      size,
+      foreground: pos.foreground,
+    };
     if (p.windows && reader.readChannels) {
       const raw = await reader.readChannels(p.level, lx, ly, side, side); // (C, side, side) in the file's units
       const scaled = chwImage(side, side, scaleChannels(raw, p.windows), raw.channels); // [0, 1]

@@ -100,9 +100,15 @@ describe('extraction and search on a 5-channel fluorescence image', () => {
     const s = await service.extractFeatures({ modelId: 'rgb', level: 0, device: 'cpu' });
     expect(s.images).toHaveLength(1);
     expect(s.images[0].mask).toBe('fluorescence');
-    const set = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')).features.find((x: { id: string }) => x.id === s.featureSet);
+    const set = JSON.parse(await readFile(join(dir, 'proj', 'project.json'), 'utf8')).features.find(
+      (x: { id: string }) => x.id === s.featureSet,
+    );
     expect(set.dim).toBe(5 * 64);
-    expect(set.input).toMatchObject({ route: 'per-channel', combine: 'concat', scaling: { kind: 'percentile-window', low: 1, high: 99.9 } });
+    expect(set.input).toMatchObject({
+      route: 'per-channel',
+      combine: 'concat',
+      scaling: { kind: 'percentile-window', low: 1, high: 99.9 },
+    });
     const store = await openFeatureStore(join(s.dir, `${imageId}.zarr`));
     expect(store.manifest.dim).toBe(320);
     expect(store.manifest.input?.route).toBe('per-channel');
@@ -118,7 +124,9 @@ describe('extraction and search on a 5-channel fluorescence image', () => {
     expect(clusters.legend.length).toBeGreaterThan(1);
     const exported = await service.exportAnalysis({ format: 'npy', dir: join(dir, 'npy') });
     const npy = exported.paths.find((f) => f.endsWith('.npy'))!;
-    expect((await readFile(npy)).subarray(0, 256).toString('latin1')).toMatch(/'shape': \(\d+, \d+, 320\)|'shape': \(320, \d+, \d+\)|'shape': \(\d+, 320\)/);
+    expect((await readFile(npy)).subarray(0, 256).toString('latin1')).toMatch(
+      /'shape': \(\d+, \d+, 320\)|'shape': \(320, \d+, \d+\)|'shape': \(\d+, 320\)/,
+    );
   }, 300_000);
 
   it('channels route: a 5-channel model (dim 64); the inflated RGB model before any training is channel-blind', async () => {
@@ -130,7 +138,9 @@ describe('extraction and search on a 5-channel fluorescence image', () => {
       expect(store.manifest.input?.route).toBe('channels');
       expect(store.manifest.input?.combine).toBeUndefined();
       const { precision, chance } = await searchPrecision(s.featureSet, join(s.dir, `${imageId}.zarr`));
-      process.stderr.write(`channels route (${modelId}): unique-structure precision@${K} ${precision.toFixed(2)}, chance ${chance.toFixed(3)}\n`);
+      process.stderr.write(
+        `channels route (${modelId}): unique-structure precision@${K} ${precision.toFixed(2)}, chance ${chance.toFixed(3)}\n`,
+      );
       // A random 5-channel patch embedding weighs each channel differently, so a one-channel structure is
       // its own kind. The inflated model gives every channel the same filter (inflate.ts): before continued
       // pretraining it sees the sum of the channels and cannot tell which one is bright, so no margin there.

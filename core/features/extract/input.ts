@@ -91,7 +91,12 @@ export class PixelSource {
     }
     const scaled = scaleChannels(img, this.input.windows!);
     if (img.width === width && img.height === height) return scaled;
-    return resizedCrop(chwImage(img.height, img.width, scaled, img.channels), { top: 0, left: 0, height: img.height, width: img.width }, height, width).data;
+    return resizedCrop(
+      chwImage(img.height, img.width, scaled, img.channels),
+      { top: 0, left: 0, height: img.height, width: img.width },
+      height,
+      width,
+    ).data;
   }
 
   /**
@@ -115,6 +120,7 @@ export function combineImages(tokens: Float32Array, tiles: number, k: number, N:
   const out = new Float32Array(tiles * N * k * D);
   for (let b = 0; b < tiles; b++)
     for (let c = 0; c < k; c++)
-      for (let n = 0; n < N; n++) out.set(tokens.subarray(((b * k + c) * N + n) * D, ((b * k + c) * N + n + 1) * D), ((b * N + n) * k + c) * D);
+      for (let n = 0; n < N; n++)
+        out.set(tokens.subarray(((b * k + c) * N + n) * D, ((b * k + c) * N + n + 1) * D), ((b * N + n) * k + c) * D);
   return out;
 }

@@ -72,7 +72,9 @@ export class TileModel {
 
   /** images: (B, C, H, W) normalised float32 (C = the model's inChans). Returns the requested outputs as float32 host arrays. */
   async run(images: Float32Array): Promise<Record<string, Float32Array>> {
-    const res = await this.session.run({ images: hostTensor('float32', [this.options.batch, this.config.inChans, this.height, this.width], images) });
+    const res = await this.session.run({
+      images: hostTensor('float32', [this.options.batch, this.config.inChans, this.height, this.width], images),
+    });
     const out: Record<string, Float32Array> = {};
     for (const [k, v] of Object.entries(res)) out[k] = v.data as Float32Array;
     return out;

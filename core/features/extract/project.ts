@@ -150,7 +150,9 @@ export async function extractFeatures(
     runInput ??= featureInput(route, meta.channels);
     const here = featureInput(route, meta.channels);
     if (here.route !== runInput.route || JSON.stringify(here.channels ?? null) !== JSON.stringify(runInput.channels ?? null)) {
-      log(`${img.path}: skipped (${describeInput(here)}, but this feature set is ${describeInput(runInput)}; extract it with another model or resolution).`);
+      log(
+        `${img.path}: skipped (${describeInput(here)}, but this feature set is ${describeInput(runInput)}; extract it with another model or resolution).`,
+      );
       return false;
     }
     return true;
@@ -260,7 +262,13 @@ export async function extractFeatures(
           outputs: ['patches'],
           threads: hooks.threads,
         })
-      : tileModels.get({ batch: batch * featureDim(input, 1), height: tileSide(layout), width: tileSide(layout), outputs: ['patches'], threads: hooks.threads })); // per-channel: C images per tile
+      : tileModels.get({
+          batch: batch * featureDim(input, 1),
+          height: tileSide(layout),
+          width: tileSide(layout),
+          outputs: ['patches'],
+          threads: hooks.threads,
+        })); // per-channel: C images per tile
     provider = m.provider;
     return m;
   };

@@ -53,7 +53,8 @@ export async function readDistillCheckpoint(dir: string): Promise<DistillCheckpo
   const all: CheckpointContents[] = [];
   for (const name of record.students) {
     const c = await readCheckpoint(join(dir, 'students', name));
-    if (c.step !== record.step) throw new DinoscopeError('CORRUPT', `${dir}: student ${name} is at step ${c.step}, the run at ${record.step}.`);
+    if (c.step !== record.step)
+      throw new DinoscopeError('CORRUPT', `${dir}: student ${name} is at step ${c.step}, the run at ${record.step}.`);
     all.push(c);
   }
   return {

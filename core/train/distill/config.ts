@@ -29,7 +29,8 @@ export const DISTIL_OVERRIDES: Overrides = {
 /** The run's shared config: `preset` with the distillation settings, then the caller's overrides (strict). */
 export function distilConfig(preset: PresetName, overrides: Record<string, unknown> = {}): TrainConfig {
   const merged = trainConfig(preset, { ...overrides, teacher: { ...DISTIL_OVERRIDES.teacher, ...(overrides.teacher as object) } });
-  if (merged.gram.enabled) throw new DinoscopeError('BAD_INPUT', 'Distillation: Gram anchoring is not part of the distillation recipe; leave gram.enabled off.');
+  if (merged.gram.enabled)
+    throw new DinoscopeError('BAD_INPUT', 'Distillation: Gram anchoring is not part of the distillation recipe; leave gram.enabled off.');
   if (merged.teacher.centering !== 'sinkhorn')
     throw new DinoscopeError('BAD_INPUT', 'Distillation: the targets use Sinkhorn-Knopp (recipe §7); teacher.centering must be sinkhorn.');
   if (merged.stage !== 'pretrain') throw new DinoscopeError('BAD_INPUT', 'Distillation: stage must be pretrain.');

@@ -84,7 +84,11 @@ async function distil(
 }
 
 /** CLS and patch tokens of a backbone (PyTorch layout) on held-out crops. */
-async function features(cfg: ViTConfig, weights: ReadonlyMap<string, HostTensor>, images: HostTensor): Promise<{ cls: Float32Array; patches: Float32Array }> {
+async function features(
+  cfg: ViTConfig,
+  weights: ReadonlyMap<string, HostTensor>,
+  images: HostTensor,
+): Promise<{ cls: Float32Array; patches: Float32Array }> {
   const n = images.dims[0];
   const ig = inferenceGraph(cfg, { batch: n, height: G, width: G, weights: 'initializers', values: Object.fromEntries(weights) });
   const s = await Session.create(serialize(ig.graph));
@@ -146,7 +150,9 @@ describe('DINOv3 distillation', () => {
     const fs = await features(studentVit, scratchWeights, images);
     const cd = { cls: cka(fd.cls, 32, ft.cls, 64), patches: cka(fd.patches, 32, ft.patches, 64) };
     const cs = { cls: cka(fs.cls, 32, ft.cls, 64), patches: cka(fs.patches, 32, ft.patches, 64) };
-    process.stderr.write(`CKA to the teacher: distilled cls ${cd.cls.toFixed(3)} patches ${cd.patches.toFixed(3)}; scratch cls ${cs.cls.toFixed(3)} patches ${cs.patches.toFixed(3)}\n`);
+    process.stderr.write(
+      `CKA to the teacher: distilled cls ${cd.cls.toFixed(3)} patches ${cd.patches.toFixed(3)}; scratch cls ${cs.cls.toFixed(3)} patches ${cs.patches.toFixed(3)}\n`,
+    );
     expect(cd.cls).toBeGreaterThan(cs.cls);
     expect(cd.patches).toBeGreaterThan(cs.patches);
   }, 240_000);
@@ -204,6 +210,8 @@ describe('DINOv3 distillation', () => {
     expect(() => newStudentState(cfg, teacher, { size: 'tiny', vit: { dim: 32, depth: 1, heads: 2, patchSize: 16 } })).toThrow(
       /patch size 16 differs from the teacher's 8/,
     );
-    expect(() => newStudentState(cfg, teacher, { size: 'tiny', vit: { dim: 64, depth: 2, heads: 2 } })).toThrow(/not smaller than the teacher/);
+    expect(() => newStudentState(cfg, teacher, { size: 'tiny', vit: { dim: 64, depth: 2, heads: 2 } })).toThrow(
+      /not smaller than the teacher/,
+    );
   });
 });

@@ -49,8 +49,7 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
   if (opts.resume) {
     if (opts.preset || opts.overrides || opts.teacher || opts.students)
       throw new FieldError('resume', 'continues a distillation run with its saved teacher, students and config: drop them.');
-    if (opts.minutes !== undefined)
-      throw new FieldError('resume', 'a distillation run is extended by {steps}, not by minutes.');
+    if (opts.minutes !== undefined) throw new FieldError('resume', 'a distillation run is extended by {steps}, not by minutes.');
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
     const ck = await findCheckpoint(folder, DISTILL_FILE);
@@ -63,7 +62,14 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
     trainer = await DistillTrainer.create(c.first.config, teacher, c.students, data, c.record.step, { log, health: c.first.health });
     startedFrom = trainer.completedSteps;
     if (opts.steps !== undefined) trainer.revise(replanned(trainer.config, startedFrom, startedFrom + opts.steps, 'extend'));
-    rec = { ...prev, status: 'running', step: startedFrom, checkpointStep: startedFrom, totalSteps: trainer.config.steps, precision: trainer.precision };
+    rec = {
+      ...prev,
+      status: 'running',
+      step: startedFrom,
+      checkpointStep: startedFrom,
+      totalSteps: trainer.config.steps,
+      precision: trainer.precision,
+    };
     log(`distil: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
   } else {
     if (!opts.teacher) throw new FieldError('teacher', 'name the model to distil (a model id, a model folder or a .safetensors file).');
@@ -121,4 +127,3 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
     await trainer.close();
   }
 }
-

@@ -306,7 +306,11 @@ export class TrainingApi {
       throw new DinoscopeError('BAD_INPUT', `Run "${name}" is ${info.status}: stop it or let it finish before continuing it.`);
     if (!record || record.checkpointStep === null)
       throw new DinoscopeError('BAD_INPUT', `Run "${name}" has no checkpoint to continue from.`);
-    return this.d.host.start(dir, { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes, ...distilOf(record) }, record);
+    return this.d.host.start(
+      dir,
+      { name, stage: info.stage, preset: record.preset, resume: true, steps, minutes, ...distilOf(record) },
+      record,
+    );
   }
 
   async stop(name: string): Promise<TrainRunInfo> {

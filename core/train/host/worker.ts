@@ -142,7 +142,12 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
   return runPretrain(project, {
     ...common,
     afterStep: (trainer, r) =>
-      watch(r, { config: trainer.config, prototypes: trainer.head.prototypes, vit: trainer.vit, backbone: () => trainer.teacherBackbone() }),
+      watch(r, {
+        config: trainer.config,
+        prototypes: trainer.head.prototypes,
+        vit: trainer.vit,
+        backbone: () => trainer.teacherBackbone(),
+      }),
     onCheckpoint: async (trainer, step) => {
       if (step > 0) modelId = await registerRunModel(projectDir, o.name, trainer.vit, await trainer.teacherBackbone(), step);
       const record = await readRecord(projectDir, o.name);
@@ -179,7 +184,13 @@ async function runDistilOnce(
       let modelId: string | null = null;
       if (step > 0)
         for (const s of trainer.studentList) {
-          const id = await registerRunModel(project.dir, studentModelName(o.name, s.name), s.vit, await trainer.studentBackbone(s.name), step);
+          const id = await registerRunModel(
+            project.dir,
+            studentModelName(o.name, s.name),
+            s.vit,
+            await trainer.studentBackbone(s.name),
+            step,
+          );
           modelId ??= id;
         }
       const record = await readRecord(project.dir, o.name);

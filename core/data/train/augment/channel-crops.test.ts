@@ -53,7 +53,8 @@ describe('multi-channel crops', () => {
         for (let c = 0; c < C; c++) {
           let max = 0;
           for (let i = 0; i < plane; i++) max = Math.max(max, value(c, i));
-          if (c !== 2) expect(max).toBeLessThanOrEqual(0.1 + 1e-5); // at most the intensity offset: no signal leaks in
+          if (c !== 2)
+            expect(max).toBeLessThanOrEqual(0.1 + 1e-5); // at most the intensity offset: no signal leaks in
           else if (max > 0.4) brightInTwo++;
           if (recs[g].droppedChannel === c) for (let i = 0; i < plane; i++) expect(crop[c * plane + i]).toBeCloseTo(off, 5);
         }
