@@ -23,7 +23,8 @@ export interface ImageReader {
   readonly meta: ImageMetadata;
   /**
    * Pixels of the rectangle (x, y, width, height) in the coordinates of `level` (0 = full resolution).
-   * The rectangle may extend past the image: those pixels are white (255), as on a glass slide.
+   * The rectangle may extend past the image: those pixels are white (255), as on a glass slide — black
+   * (0) for a multi-channel (fluorescence) reader, whose background is dark.
    */
   readRegion(level: number, x: number, y: number, width: number, height: number): Promise<RgbImage>;
   /**
