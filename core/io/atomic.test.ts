@@ -141,6 +141,10 @@ describe('every state file goes through the atomic writer', () => {
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
       'core/data/fixtures/dicom.ts': 'test fixtures (DICOM series)',
+      'core/data/fixtures/ome-zarr.ts': 'test fixtures (OME-Zarr folders)',
+      'core/data/fixtures/write-channel-fixtures.ts': 'test fixtures (multi-channel images and their masks)',
+      'core/model/text/attached.ts': 'copies the dino.txt vocabulary through replaceAtomic into its temp path',
+      'core/cli/commands/models.ts': 'copies the dino.txt vocabulary of an export through replaceAtomic into its temp path',
       'core/serve/token-file.ts': 'a token file written owner-only (mode 0600) through replaceAtomic into its temp path',
       'core/train/device-state-run.ts': "a test child's results for its parent (a scratch file, not state)",
     };

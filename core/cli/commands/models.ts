@@ -1,6 +1,7 @@
 // `dinoscope models list|catalogue|import|download|delete|export`: the model manager from the command line.
 // Results as JSON on stdout; download/import progress on stderr.
 import { copyFile, mkdir } from 'node:fs/promises';
+import { replaceAtomic } from '../../io/atomic.js';
 import { join, resolve } from 'node:path';
 import type { JobProgress, ModelImportOptions } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
@@ -218,7 +219,7 @@ async function exportOnnxCommand(manager: ModelManager, id: string, dir: string,
   const values = Object.fromEntries([...loaded.tensors].map(([k, t]) => [k, hostTensor('float32', t.shape, t.data)]));
   const textBytes = await exportTextOnnx(join(dir, 'text.onnx'), text.config, text.tensors);
   const visionBytes = await exportVisionOnnx(join(dir, 'vision.onnx'), loaded.config, values, text.config, text.tensors);
-  await copyFile(join(text.dir, 'vocab.txt.gz'), join(dir, 'vocab.txt.gz'));
+  await replaceAtomic(join(dir, 'vocab.txt.gz'), (tmp) => copyFile(join(text.dir, 'vocab.txt.gz'), tmp));
   return {
     ...backbone,
     dinotxt: {

@@ -6,15 +6,15 @@
 //   optimizer.safetensors  the student's AdamW per tensor (adam_m/…, adam_v/…, optim/step) and the
 //                          clustering head's under 'clustering_optim/'
 //   state.json             step, data RNG (seed, step), ViT config; train-config.json; config.json
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { type ViTConfig, validateConfig } from '../../model/config.js';
 import { fromGraphLayout, toGraphLayout } from '../../model/params.js';
 import { type TensorToWrite, readSafetensors, writeSafetensors } from '../../model/weights/safetensors.js';
-import { syncFolder, writeFileAtomic } from '../../io/atomic.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { writeFolderAtomic } from '../checkpoint.js';
 import { type TrainConfig, completeConfig } from '../config.js';
 import { type HealthEntry } from '../health/monitor.js';
 import { type SavedHealth } from '../health/run-health.js';
@@ -58,11 +58,7 @@ function fromStored(key: string, t: { shape: number[]; data: Float32Array }): [s
 }
 
 export async function writeCapiCheckpoint(dir: string, c: CapiCheckpoint): Promise<void> {
-  const parent = dirname(dir);
-  await mkdir(parent, { recursive: true });
-  const tmp = join(parent, `.${basename(dir)}.${randomBytes(6).toString('hex')}.tmp`);
-  await mkdir(tmp);
-  try {
+  await writeFolderAtomic(dir, async (tmp) => {
     const model = new Map<string, TensorToWrite>();
     for (const [who, m] of [
       ['student', c.student],
@@ -88,20 +84,7 @@ export async function writeCapiCheckpoint(dir: string, c: CapiCheckpoint): Promi
       join(tmp, 'config.json'),
       JSON.stringify({ num_heads: c.vit.heads, layer_norm_eps: c.vit.eps, dinoscope_train_step: c.step }, null, 2),
     );
-    const old = join(parent, `.${basename(dir)}.${randomBytes(6).toString('hex')}.old`);
-    const had = await stat(dir).then(
-      () => true,
-      () => false,
-    );
-    await syncFolder(tmp);
-    if (had) await rename(dir, old);
-    await rename(tmp, dir);
-    await syncFolder(parent);
-    if (had) await rm(old, { recursive: true, force: true });
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true });
-    throw err;
-  }
+  });
 }
 
 export async function readCapiCheckpoint(dir: string): Promise<CapiCheckpoint> {
