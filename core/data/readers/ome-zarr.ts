@@ -4,7 +4,9 @@
 // size-checked folder store (zarr/store.ts); omero channel metadata becomes ChannelInfo. A bioformats2raw
 // layout (the image in the group's "0") is opened at that image.
 import { join } from 'node:path';
-import * as zarr from 'zarrita';
+// zarrita is ESM-only: loaded by a dynamic import() where a folder is opened, which the CommonJS bundles
+// (Electron's service process) keep as import(); a static import becomes a require() that Node refuses.
+import type * as zarr from 'zarrita';
 import type { ChannelInfo, ChannelSampleType, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, ReaderFormat } from '../reader.js';
@@ -130,15 +132,15 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
   let channels = 0;
   let sampleType: ChannelSampleType = 'uint16';
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const { root, open } = await import('zarrita');
   for (const [k, p] of image.paths.entries()) {
     const key = `${group}/${p}`.replace(/\/+$/, '') as `/${string}`;
     const raw = await readJson(store, `${key}/${found.zarrFormat === 3 ? 'zarr.json' : '.zarray'}` as `/${string}`, path);
     if (!raw) throw new DinoscopeError('CORRUPT', `${path}: level ${k} ("${p}") has no array metadata (missing or deleted?).`);
     let array: zarr.Array<zarr.DataType, FolderStore>;
     try {
-      const loc = zarr.root(store).resolve(key);
-      array =
-        found.zarrFormat === 3 ? await zarr.open.v3(loc, { kind: 'array' }) : await zarr.open.v2(loc, { kind: 'array', attrs: false });
+      const loc = root(store).resolve(key);
+      array = found.zarrFormat === 3 ? await open.v3(loc, { kind: 'array' }) : await open.v2(loc, { kind: 'array', attrs: false });
     } catch (err) {
       if (err instanceof DinoscopeError) throw err;
       throw new DinoscopeError(
