@@ -28,5 +28,5 @@ export function matchPicture(
   const cx = Math.min(Math.max(0, px - tx * TILE_SIZE - sq / 2), tw - sq);
   const cy = Math.min(Math.max(0, py - ty * TILE_SIZE - sq / 2), th - sq);
   const thumbnailUrl = tileTemplate.replace('{level}', String(level)).replace('{x}', String(tx)).replace('{y}', String(ty));
-  return { thumbnailUrl, crop: { x: Math.round(cx), y: Math.round(cy), size: sq } };
+  return { thumbnailUrl, crop: { x: Math.round(cx), y: Math.round(cy), size: sq, tileWidth: tw } };
 }

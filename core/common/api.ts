@@ -473,9 +473,10 @@ export interface AnalysisMatch {
   x: number;
   y: number;
   score: number;
-  /** One DZI tile of the image holding the place, and the square of it (tile pixels) to show. */
+  /** One DZI tile of the image holding the place, and the square of it (tile pixels) to show;
+   * tileWidth: that tile's width in pixels (edge tiles and small images are narrower than 256). */
   thumbnailUrl: string;
-  crop: { x: number; y: number; size: number };
+  crop: { x: number; y: number; size: number; tileWidth: number };
 }
 
 export interface SimilarityResult {
