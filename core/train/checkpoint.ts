@@ -168,22 +168,25 @@ async function fillCheckpoint(tmp: string, c: CheckpointContents): Promise<void>
   );
 }
 
+/** One JSON file of a checkpoint folder: NOT_FOUND or CORRUPT naming the file. */
+export async function readCheckpointJson(dir: string, f: string): Promise<unknown> {
+  const p = join(dir, f);
+  let text: string;
+  try {
+    text = await readFile(p, 'utf8');
+  } catch {
+    throw new DinoscopeError('NOT_FOUND', `${p}: no such checkpoint file.`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new DinoscopeError('CORRUPT', `${p}: not valid JSON (${(e as Error).message}).`);
+  }
+}
+
 /** Reads a checkpoint folder; CORRUPT naming the file when a part is missing or inconsistent. */
 export async function readCheckpoint(dir: string): Promise<CheckpointContents> {
-  const read = async (f: string): Promise<unknown> => {
-    const p = join(dir, f);
-    let text: string;
-    try {
-      text = await readFile(p, 'utf8');
-    } catch {
-      throw new DinoscopeError('NOT_FOUND', `${p}: no such checkpoint file.`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new DinoscopeError('CORRUPT', `${p}: not valid JSON (${(e as Error).message}).`);
-    }
-  };
+  const read = (f: string): Promise<unknown> => readCheckpointJson(dir, f);
   const state = (await read(STATE)) as {
     step: number;
     rng: DataRngState;

@@ -6,7 +6,6 @@
 //   optimizer.safetensors  the student's AdamW per tensor (adam_m/…, adam_v/…, optim/step) and the
 //                          clustering head's under 'clustering_optim/'
 //   state.json             step, data RNG (seed, step), ViT config; train-config.json; config.json
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
@@ -14,7 +13,7 @@ import { type ViTConfig, validateConfig } from '../../model/config.js';
 import { fromGraphLayout, toGraphLayout } from '../../model/params.js';
 import { type TensorToWrite, readSafetensors, writeSafetensors } from '../../model/weights/safetensors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { writeFolderAtomic } from '../checkpoint.js';
+import { readCheckpointJson, writeFolderAtomic } from '../checkpoint.js';
 import { type TrainConfig, completeConfig } from '../config.js';
 import { type HealthEntry } from '../health/monitor.js';
 import { type SavedHealth } from '../health/run-health.js';
@@ -88,20 +87,7 @@ export async function writeCapiCheckpoint(dir: string, c: CapiCheckpoint): Promi
 }
 
 export async function readCapiCheckpoint(dir: string): Promise<CapiCheckpoint> {
-  const read = async (f: string): Promise<unknown> => {
-    const p = join(dir, f);
-    let text: string;
-    try {
-      text = await readFile(p, 'utf8');
-    } catch {
-      throw new DinoscopeError('NOT_FOUND', `${p}: no such checkpoint file.`);
-    }
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new DinoscopeError('CORRUPT', `${p}: not valid JSON (${(e as Error).message}).`);
-    }
-  };
+  const read = (f: string): Promise<unknown> => readCheckpointJson(dir, f);
   const state = (await read('state.json')) as { step: number; objective?: string; vit: ViTConfig; health?: HealthEntry[] | null };
   if (state.objective !== 'capi')
     throw new DinoscopeError('BAD_INPUT', `${dir}: not a CAPI checkpoint (resume it with the trainer of its objective).`);
