@@ -102,6 +102,23 @@ export interface RunRecord {
   precision?: Precision;
 }
 
+/** The record of a run starting now at step 0 (its folder runs/<name>). */
+export function newRunRecord(name: string, config: TrainConfig, precision: Precision, now: string): RunRecord {
+  return {
+    name,
+    dir: join('runs', name),
+    preset: config.preset,
+    stage: config.stage,
+    status: 'running',
+    step: 0,
+    totalSteps: config.steps,
+    checkpointStep: null,
+    createdAt: now,
+    updatedAt: now,
+    precision,
+  };
+}
+
 export interface RunSummary {
   run: string;
   dir: string;
@@ -300,19 +317,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
     trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
-    rec = {
-      name,
-      dir: join('runs', name),
-      preset: config.preset,
-      stage: config.stage,
-      status: 'running',
-      step: 0,
-      totalSteps: config.steps,
-      checkpointStep: null,
-      createdAt: now,
-      updatedAt: now,
-      precision: trainer.precision,
-    };
+    rec = newRunRecord(name, config, trainer.precision, now);
     if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,

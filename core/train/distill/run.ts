@@ -8,7 +8,7 @@ import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { type PresetName } from '../config.js';
 import { projectRunData } from '../data.js';
-import { type RunOptions, type RunRecord, type RunSummary, findCheckpoint, pickRun, runDir, runLoop } from '../run.js';
+import { type RunOptions, type RunRecord, type RunSummary, findCheckpoint, newRunRecord, pickRun, runDir, runLoop } from '../run.js';
 import { replanned } from '../schedule-plan.js';
 import { checkBudget } from '../time-budget.js';
 import { DISTILL_FILE, readDistillCheckpoint } from './checkpoint.js';
@@ -103,17 +103,7 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
       throw e;
     });
     rec = {
-      name,
-      dir: join('runs', name),
-      preset: config.preset,
-      stage: config.stage,
-      status: 'running',
-      step: 0,
-      totalSteps: config.steps,
-      checkpointStep: null,
-      createdAt: now,
-      updatedAt: now,
-      precision: trainer.precision,
+      ...newRunRecord(name, config, trainer.precision, now),
       distil: { teacher: opts.teacherName ?? opts.teacher, students: states.map((s) => s.name) },
     };
     log(
