@@ -20,6 +20,52 @@ export function copyRect(src: RgbImage, sx: number, sy: number, dst: RgbImage, d
   }
 }
 
+/** Where a region meets one tile: tile (tx, ty) and the region's part in it, [x0, x1) × [y0, y1) in level coordinates. */
+export interface TilePart {
+  tx: number;
+  ty: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * Fetches, in parallel, every tile of a tiled level (`grid`) that the rectangle (x, y, width, height)
+ * meets inside the level, and hands each one found to `copy` with the part of the rectangle it holds;
+ * a tile `tile` gives as null (sparse, no data) is skipped, leaving the caller's background there.
+ */
+export async function eachTilePart<T>(
+  grid: { width: number; height: number; tileWidth: number; tileHeight: number },
+  x: number,
+  y: number,
+  width: number,
+  height: number,
+  tile: (tx: number, ty: number) => Promise<T | null>,
+  copy: (t: T, part: TilePart) => void,
+): Promise<void> {
+  const left = Math.max(0, x);
+  const top = Math.max(0, y);
+  const right = Math.min(grid.width, x + width);
+  const bottom = Math.min(grid.height, y + height);
+  if (right <= left || bottom <= top) return;
+  const { tileWidth: tw, tileHeight: th } = grid;
+  const jobs: Promise<void>[] = [];
+  for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
+    for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
+      jobs.push(
+        tile(tx, ty).then((t) => {
+          if (!t) return;
+          const x0 = Math.max(left, tx * tw);
+          const y0 = Math.max(top, ty * th);
+          copy(t, { tx, ty, x0, y0, x1: Math.min(right, (tx + 1) * tw), y1: Math.min(bottom, (ty + 1) * th) });
+        }),
+      );
+    }
+  }
+  await Promise.all(jobs);
+}
+
 /** Throws BAD_INPUT unless the request names an existing level and a sane rectangle. */
 export function checkRegion(path: string, levels: number, level: number, x: number, y: number, w: number, h: number): void {
   const ints = [level, x, y, w, h].every((v) => Number.isInteger(v));

@@ -7,7 +7,7 @@ import type { ChannelDisplay, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ChannelImage, ImageReader, RgbImage } from '../reader.js';
 import { downsampleOf } from '../resolution.js';
-import { checkRegion } from '../rgb.js';
+import { checkRegion, eachTilePart } from '../rgb.js';
 import { levelPlan, type PlannedLevel } from '../tiff/level-plan.js';
 import { TileCache } from '../tiff/tile-cache.js';
 import { Gate, SYNTHESIS_PER_LEVEL } from '../readers/tiled-tiff.js';
@@ -112,33 +112,24 @@ export class ChannelReader implements ImageReader {
       );
     const out: ChannelImage = { data: new Float32Array(width * height * C), width, height, channels: C };
     const layout = this.plan[level];
-    const left = Math.max(0, x);
-    const top = Math.max(0, y);
-    const right = Math.min(layout.width, x + width);
-    const bottom = Math.min(layout.height, y + height);
-    if (right <= left || bottom <= top) return out;
     const { tileWidth: tw, tileHeight: th } = layout;
-    const jobs: Promise<void>[] = [];
-    for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
-      for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
-        jobs.push(
-          this.tile(level, tx, ty).then((tile) => {
-            if (!tile) return; // no data: stays 0
-            const x0 = Math.max(left, tx * tw);
-            const y0 = Math.max(top, ty * th);
-            const x1 = Math.min(right, (tx + 1) * tw);
-            const y1 = Math.min(bottom, (ty + 1) * th);
-            for (let c = 0; c < C; c++) {
-              for (let r = y0; r < y1; r++) {
-                const s = c * tw * th + (r - ty * th) * tw + (x0 - tx * tw);
-                out.data.set(tile.data.subarray(s, s + (x1 - x0)), c * width * height + (r - y) * width + (x0 - x));
-              }
-            }
-          }),
-        );
-      }
-    }
-    await Promise.all(jobs);
+    // A tile with no data stays 0.
+    await eachTilePart(
+      layout,
+      x,
+      y,
+      width,
+      height,
+      (tx, ty) => this.tile(level, tx, ty),
+      (tile, p) => {
+        for (let c = 0; c < C; c++) {
+          for (let r = p.y0; r < p.y1; r++) {
+            const s = c * tw * th + (r - p.ty * th) * tw + (p.x0 - p.tx * tw);
+            out.data.set(tile.data.subarray(s, s + (p.x1 - p.x0)), c * width * height + (r - y) * width + (p.x0 - x));
+          }
+        }
+      },
+    );
     return out;
   }
 

@@ -16,7 +16,7 @@ import { isDicom, parseDicomHeader } from '../dicom/parse.js';
 import { seriesSiblings } from '../dicom/series.js';
 import type { ImageReader, OpenOptions, ReaderFormat, RgbImage } from '../reader.js';
 import { downsampleOf } from '../resolution.js';
-import { checkRegion, copyRect, MAX_REGION_PIXELS, whiteImage } from '../rgb.js';
+import { checkRegion, copyRect, eachTilePart, MAX_REGION_PIXELS, whiteImage } from '../rgb.js';
 import { completeJpeg, jpegFrameSize } from '../tiff/jpeg.js';
 import { levelPlan, type PlannedLevel, VIRTUAL_TILE } from '../tiff/level-plan.js';
 import { TileCache } from '../tiff/tile-cache.js';
@@ -99,28 +99,10 @@ export class DicomReader implements ImageReader {
     height: number,
   ): Promise<RgbImage> {
     const out = whiteImage(width, height);
-    const left = Math.max(0, x);
-    const top = Math.max(0, y);
-    const right = Math.min(g.width, x + width);
-    const bottom = Math.min(g.height, y + height);
-    if (right <= left || bottom <= top) return out;
     const { tileWidth: tw, tileHeight: th } = g;
-    const jobs: Promise<void>[] = [];
-    for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
-      for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
-        jobs.push(
-          tile(tx, ty).then((t) => {
-            if (!t) return;
-            const x0 = Math.max(left, tx * tw);
-            const y0 = Math.max(top, ty * th);
-            const x1 = Math.min(right, (tx + 1) * tw);
-            const y1 = Math.min(bottom, (ty + 1) * th);
-            copyRect(t, x0 - tx * tw, y0 - ty * th, out, x0 - x, y0 - y, x1 - x0, y1 - y0);
-          }),
-        );
-      }
-    }
-    await Promise.all(jobs);
+    await eachTilePart(g, x, y, width, height, tile, (t, p) =>
+      copyRect(t, p.x0 - p.tx * tw, p.y0 - p.ty * th, out, p.x0 - x, p.y0 - y, p.x1 - p.x0, p.y1 - p.y0),
+    );
     return out;
   }
 

@@ -4,7 +4,7 @@
 // before them where the file's levels are far apart. Sparse tiles (byte count 0) are never allocated.
 import type { ImageMetadata } from '../../common/api.js';
 import type { ImageReader, RgbImage } from '../reader.js';
-import { checkRegion, copyRect, whiteImage } from '../rgb.js';
+import { checkRegion, copyRect, eachTilePart, whiteImage } from '../rgb.js';
 import { decodeTile } from '../tiff/decode.js';
 import { jpegFrameSize } from '../tiff/jpeg.js';
 import type { PlannedLevel } from '../tiff/level-plan.js';
@@ -130,29 +130,17 @@ export class TiledTiffReader implements ImageReader {
     checkRegion(this.path, this.plan.length, level, x, y, width, height);
     const layout = this.plan[level];
     const out = whiteImage(width, height);
-    const left = Math.max(0, x);
-    const top = Math.max(0, y);
-    const right = Math.min(layout.width, x + width);
-    const bottom = Math.min(layout.height, y + height);
-    if (right <= left || bottom <= top) return out;
     const { tileWidth: tw, tileHeight: th } = layout;
-    const jobs: Promise<void>[] = [];
-    for (let ty = Math.floor(top / th); ty * th < bottom; ty++) {
-      for (let tx = Math.floor(left / tw); tx * tw < right; tx++) {
-        jobs.push(
-          this.tile(level, tx, ty).then((tile) => {
-            if (!tile) return; // sparse: stays white
-            // Intersection of this tile with the clipped rectangle, in level coordinates.
-            const x0 = Math.max(left, tx * tw);
-            const y0 = Math.max(top, ty * th);
-            const x1 = Math.min(right, (tx + 1) * tw);
-            const y1 = Math.min(bottom, (ty + 1) * th);
-            copyRect(tile, x0 - tx * tw, y0 - ty * th, out, x0 - x, y0 - y, x1 - x0, y1 - y0);
-          }),
-        );
-      }
-    }
-    await Promise.all(jobs);
+    // A sparse tile stays white.
+    await eachTilePart(
+      layout,
+      x,
+      y,
+      width,
+      height,
+      (tx, ty) => this.tile(level, tx, ty),
+      (tile, p) => copyRect(tile, p.x0 - p.tx * tw, p.y0 - p.ty * th, out, p.x0 - x, p.y0 - y, p.x1 - p.x0, p.y1 - p.y0),
+    );
     return out;
   }
 
