@@ -39,7 +39,8 @@ import { checkpointDir, runPretrain } from '../core/train/run.js';
 import { CapiTrainer } from '../core/train/capi/trainer.js';
 import { linePlot, type PlotSeries } from './lib/line-plot.js';
 import { fmtMachine } from './lib/machine.js';
-import { adjustedRandIndex, pixelFeatures, zScore } from './lib/quality-metrics.js';
+import { adjustedRandIndex } from '../core/train/health/ari.js';
+import { pixelFeatures, zScore } from './lib/quality-metrics.js';
 
 const list = (v: string | undefined, d: string): number[] =>
   (v ?? d)

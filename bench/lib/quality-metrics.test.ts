@@ -1,6 +1,7 @@
 // The quality benchmark's measures on hand-checked cases.
 import { describe, expect, it } from 'vitest';
-import { adjustedRandIndex, pixelFeatures, zScore } from './quality-metrics.js';
+import { adjustedRandIndex } from '../../core/train/health/ari.js';
+import { pixelFeatures, zScore } from './quality-metrics.js';
 
 describe('quality metrics', () => {
   it('adjusted Rand index: 1 for the same partition under other names, the textbook value otherwise, unlabelled items left out', () => {

@@ -1,5 +1,6 @@
 // "Tissue mask": foreground found by Otsu's threshold on the thumbnail's tissue score
-// max(saturation, darkness); training samples from it, extraction skips glass with it, and the tiles
+// max(saturation, darkness), widened to the faint tissue connected to it and to small enclosed pockets
+// (mask-regions.ts: fat, loose stroma, lumens); training samples from it, extraction skips glass with it, and the tiles
 // layer draws it as an overlay. Stained tissue is saturated, glass is
 // white (unsaturated and bright); darkness catches unstained dark material. A floor on the threshold
 // keeps a blank slide blank.
@@ -7,6 +8,7 @@
 // above) and 'fluorescence' (signal brighter than a dark background: the score is brightness,
 // max(R, G, B)). 'auto' picks one per image from the thumbnail's background (foreground-mode.ts).
 import sharp from 'sharp';
+import { lowThreshold, tissueRegions } from './mask-regions.js';
 import { otsuThreshold } from './otsu.js';
 
 /** What a mask is computed with; part of its cache key (tissue-mask-cache.ts). */
@@ -24,7 +26,7 @@ export const DEFAULT_TISSUE_MASK: Readonly<TissueMaskParams> = { minThreshold: 2
 
 /** Bump when the same thumbnail and parameters give another mask (score, threshold rule), so that masks
  * cached by an older version are recomputed. */
-export const TISSUE_MASK_VERSION = 1;
+export const TISSUE_MASK_VERSION = 2;
 
 export interface Mask {
   width: number;
@@ -62,7 +64,6 @@ export async function tissueMaskFromJpeg(jpeg: Uint8Array, params: Readonly<Tiss
   const rgb = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const score = params.mode === 'fluorescence' ? signalScore(rgb, pixels) : tissueScore(rgb, pixels);
   const t = Math.max(params.minThreshold, otsuThreshold(score));
-  const mask = new Uint8Array(pixels);
-  for (let i = 0; i < pixels; i++) mask[i] = score[i] > t ? 1 : 0;
+  const mask = tissueRegions(score, info.width, info.height, t, lowThreshold(score, t, params.minThreshold));
   return { width: info.width, height: info.height, data: mask };
 }

@@ -1,5 +1,6 @@
 // The foreground mask setting through the CLI and the API, on generated images in a real project with a
-// tiny model: a brightfield slide (a stained band, a pale band the brightness Otsu drops, white glass)
+// tiny model: a brightfield slide (a stained band, glass, then a pale band on its own that the mask drops,
+// glass)
 // and a fluorescence-like one (bright textured discs on black). 'auto' picks brightfield and
 // fluorescence respectively and keeps their structure, each image's foreground share is in the summary
 // and, when under half, on stderr with a hint; '--mask off' indexes every patch, so a similarity search
@@ -22,7 +23,7 @@ import { openFeatureStore } from '../store/reader.js';
 import { texture } from './fixture.js';
 
 const P = 14;
-const BF = { w: P * 32, h: P * 16 }; // bands of 8 patch columns: stained, pale, glass, glass
+const BF = { w: P * 32, h: P * 16 }; // bands of 8 patch columns: stained, glass, pale, glass
 const FL = { w: P * 16, h: P * 16 };
 const DISCS = [
   [60, 60, 40],
@@ -33,11 +34,13 @@ let proj: string;
 let bfId: string;
 let flId: string;
 
-/** Stained texture in x < 112, faint grey texture in 112 ≤ x < 224 (hardly darker than glass), white glass beyond. */
+/** Stained texture in x < 112, faint grey texture in 224 ≤ x < 336 (hardly darker than glass), white glass elsewhere.
+ * The pale band does not touch the stained one: faint tissue connected to stained tissue is kept (mask-regions.ts). */
 function brightfield(): Uint8Array {
   const rgb = new Uint8Array(BF.w * BF.h * 3).fill(255);
   for (let y = 0; y < BF.h; y++)
-    for (let x = 0; x < 2 * 8 * P; x++) {
+    for (let x = 0; x < 3 * 8 * P; x++) {
+      if (x >= 8 * P && x < 16 * P) continue; // glass between the bands
       const o = 3 * (y * BF.w + x);
       const stained = x < 8 * P;
       rgb[o] = stained ? 150 + Math.round(50 * Math.sin(x / 7)) : 228 + Math.round(10 * Math.sin(x / 5));
@@ -120,7 +123,8 @@ describe('foreground mask setting', () => {
     const bfMask = (await openFeatureStore(join(auto.dir, `${bfId}.zarr`))).mask();
     const m = (await bfMask)!;
     expect(m[8 * 32 + 3]).toBe(1); // stained
-    expect(m[8 * 32 + 12]).toBe(0); // pale
+    expect(m[8 * 32 + 12]).toBe(0); // glass
+    expect(m[8 * 32 + 20]).toBe(0); // pale
     expect(m[8 * 32 + 28]).toBe(0); // glass
     expect(bf.foregroundShare).toBeGreaterThan(0.2);
     expect(bf.foregroundShare).toBeLessThan(0.32);
@@ -162,8 +166,8 @@ describe('foreground mask setting', () => {
     const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: dir });
     try {
       await service.openProject(proj);
-      const query = { imageId: bfId, points: [{ x: 12 * P + 7, y: 8 * P + 7 }], k: 50 }; // a pale patch
-      const inPale = (x: number, imageId: string): boolean => imageId === bfId && x >= 8 * P && x < 16 * P;
+      const query = { imageId: bfId, points: [{ x: 20 * P + 7, y: 8 * P + 7 }], k: 50 }; // a pale patch
+      const inPale = (x: number, imageId: string): boolean => imageId === bfId && x >= 16 * P && x < 24 * P;
       const withOff = await service.similarityQuery({ ...query, featureSet: off.featureSet });
       expect(withOff.matches.some((mt) => inPale(mt.x, mt.imageId))).toBe(true);
       const withAuto = await service.similarityQuery({ ...query, featureSet: auto.featureSet });
