@@ -274,6 +274,8 @@ export interface ModelInfo {
   heads: number;
   patchSize: number;
   registers: number;
+  /** Input channels of its patch embedding: 3 for an RGB model, C for a model of a C-channel panel. */
+  inChans: number;
   ffn: 'mlp' | 'swiglu';
   params: number;
   /** Key layout of its model.safetensors: 'hf-dinov2' | 'hf-dinov3' | 'timm' | 'original'. */
@@ -385,6 +387,10 @@ export interface ExtractEstimate {
   /** The device the rate is for ('cpu', 'webgpu', 'cuda'). */
   device: string;
   seconds: number;
+  /** Multi-channel images: the route this model takes on them (core/common/feature-input.ts). Absent: RGB. */
+  route?: 'channels' | 'per-channel';
+  /** Model passes per patch when above 1: the per-channel route runs each patch once per channel (C× the time). */
+  passesPerPatch?: number;
 }
 
 export interface ExtractImageSummary {

@@ -26,7 +26,7 @@ import type { WorkingResolution } from './resolution.js';
 export type { FeatureInput, FeatureRoute };
 
 /** The route a run with model `cfg` takes on an image of metadata `meta`. */
-export function routeFor(cfg: ViTConfig, meta: ImageMetadata): FeatureRoute | { refused: string } {
+export function routeFor(cfg: Pick<ViTConfig, 'inChans'>, meta: ImageMetadata): FeatureRoute | { refused: string } {
   const C = meta.channels?.length ?? 0;
   if (C === 0) {
     if (cfg.inChans === 3) return 'rgb';
