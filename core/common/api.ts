@@ -4,6 +4,7 @@
 // (checked at compile time against the signature) are the only steps needed to expose it.
 // Every argument and result is structured-clone/JSON safe (plain objects, arrays, strings, numbers,
 // booleans, null) unless noted.
+import type { ExtractChannelRoute } from './channel-routes.js';
 import type { MaskSetting, MaskUsed } from './foreground-mask.js';
 export type { MaskSetting, MaskUsed } from './foreground-mask.js';
 
@@ -355,6 +356,12 @@ export interface ExtractOptions {
    * A setting other than 'auto' makes its own feature set (its id ends in -mask-<setting>).
    */
   mask?: MaskSetting;
+  /**
+   * Multi-channel images: the route the user wants (core/common/channel-routes.ts): 'per-channel' (an RGB
+   * model on each channel as grey, C·D features) or 'channels' (a model of the panel, D features). Absent:
+   * the model's own (RGB model → per-channel). A model that cannot take the asked route is refused.
+   */
+  channels?: ExtractChannelRoute;
   /**
    * Whether the set becomes the project's active feature set when the run completes. Default: only when no
    * set is active. A cancelled or failed run never changes the active set.

@@ -16,6 +16,7 @@ import { type Precision } from './precision.js';
 import { SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
 import { projectPanel } from './project-images.js';
+import { channelRouteLine } from './channel-route.js';
 import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
@@ -319,6 +320,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
     rec = newRunRecord(name, config, trainer.precision, now);
     if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
+    if (opts.route?.channels && panel) log(`${config.stage}: ${channelRouteLine(opts.route.channels, panel)}`);
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
     );
