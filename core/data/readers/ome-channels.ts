@@ -220,12 +220,13 @@ export async function openOmeChannels(
   // Fewer planes than channels says truncated whatever the TiffData; else an unmapped channel is the XML's fault.
   if (unmapped >= 0 && structure.ifds.length >= planes.sizeC)
     throw new DinoscopeError('CORRUPT', `${path}: its OME-XML's TiffData elements map no image plane to channel ${unmapped + 1} (Z 0, T 0).`);
-  const ifds = at.map((i) => (i === null ? undefined : structure.ifds[i]));
-  if (ifds.some((ifd) => ifd === undefined))
+  const found = at.map((i): Ifd | undefined => (i === null ? undefined : structure.ifds[i]));
+  if (found.some((ifd) => ifd === undefined))
     throw new DinoscopeError(
       'CORRUPT',
       `${path}: its OME-XML states ${planes.sizeC} channels (${planes.order}, ${planes.sizeZ} Z, ${planes.sizeT} T)${runs.length ? ' in IFDs its TiffData names' : ''} but the file holds only ${structure.ifds.length} image planes (truncated?).`,
     );
+  const ifds = found as Ifd[];
   // Levels of each channel: its plane and the plane's tiled SubIFDs, largest first.
   const perChannel = ifds.map((ifd) => [ifd, ...ifd.subIfds.filter(isTiled).sort((a, b) => size(b)[0] - size(a)[0])]);
   const levelCount = Math.min(...perChannel.map((l) => l.length));
