@@ -3,6 +3,7 @@
 // refuses a bad call the same way. The TypeScript signatures of DinoscopeApi are checked against them at
 // compile time (`Mismatched` below): a method whose schema and signature disagree fails to type-check.
 import type { AnalysisExportFormat, ApiMethod, DinoscopeApi, Role } from './api.js';
+import { EXTRACT_CHANNEL_ROUTES } from './channel-routes.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
 import { MASK_SETTINGS } from './foreground-mask.js';
@@ -53,6 +54,7 @@ export const extractOptions = refine(
     context: optional(oneOf(['auto', 'whole', 'tiled'])),
     mask: optional(oneOf(MASK_SETTINGS)),
     device: optional(oneOf(['auto', 'cpu', 'webgpu', 'cuda'])),
+    channels: optional(oneOf(EXTRACT_CHANNEL_ROUTES)),
     activate: optional(boolean()),
   }),
   eitherOf('mpp', 'level'),

@@ -4,6 +4,7 @@
 // (checked at compile time against the signature) are the only steps needed to expose it.
 // Every argument and result is structured-clone/JSON safe (plain objects, arrays, strings, numbers,
 // booleans, null) unless noted.
+import type { ExtractChannelRoute } from './channel-routes.js';
 import type { MaskSetting, MaskUsed } from './foreground-mask.js';
 export type { MaskSetting, MaskUsed } from './foreground-mask.js';
 
@@ -274,6 +275,8 @@ export interface ModelInfo {
   heads: number;
   patchSize: number;
   registers: number;
+  /** Input channels of its patch embedding: 3 for an RGB model, C for a model of a C-channel panel. */
+  inChans: number;
   ffn: 'mlp' | 'swiglu';
   params: number;
   /** Key layout of its model.safetensors: 'hf-dinov2' | 'hf-dinov3' | 'timm' | 'original'. */
@@ -354,6 +357,12 @@ export interface ExtractOptions {
    */
   mask?: MaskSetting;
   /**
+   * Multi-channel images: the route the user wants (core/common/channel-routes.ts): 'per-channel' (an RGB
+   * model on each channel as grey, C·D features) or 'channels' (a model of the panel, D features). Absent:
+   * the model's own (RGB model → per-channel). A model that cannot take the asked route is refused.
+   */
+  channels?: ExtractChannelRoute;
+  /**
    * Whether the set becomes the project's active feature set when the run completes. Default: only when no
    * set is active. A cancelled or failed run never changes the active set.
    */
@@ -385,6 +394,10 @@ export interface ExtractEstimate {
   /** The device the rate is for ('cpu', 'webgpu', 'cuda'). */
   device: string;
   seconds: number;
+  /** Multi-channel images: the route this model takes on them (core/common/feature-input.ts). Absent: RGB. */
+  route?: 'channels' | 'per-channel';
+  /** Model passes per patch when above 1: the per-channel route runs each patch once per channel (C× the time). */
+  passesPerPatch?: number;
 }
 
 export interface ExtractImageSummary {

@@ -31,3 +31,19 @@ export function projectPanel(project: Project): { channels: number; names: strin
   if (names.some((n) => JSON.stringify(n) !== first)) return null;
   return { channels: names[0]!.length, names: names[0]! };
 }
+
+/**
+ * `overrides` with model.channels set to the panel's C when the project's images are one panel and the
+ * overrides do not say (a run trains on the panel's channels: run.ts; the estimate before Start must
+ * measure that run, not an RGB one: host/api.ts). `panel` is the panel when it was applied.
+ */
+export function withPanelChannels(
+  project: Project,
+  overrides: Record<string, unknown>,
+): { overrides: Record<string, unknown>; panel: { channels: number; names: string[] } | null } {
+  const panel = projectPanel(project);
+  const given = overrides.model;
+  const model = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
+  if (!panel || 'channels' in model) return { overrides, panel: null };
+  return { overrides: { ...overrides, model: { ...model, channels: panel.channels } }, panel };
+}

@@ -4,6 +4,7 @@
 // recipe it then follows is CONTINUED_OVERRIDES (config.ts). The CLI, the demo and the job host use this.
 import { join } from 'node:path';
 import type { ModelInfo } from '../common/api.js';
+import type { TrainChannelRoute } from '../common/channel-routes.js';
 import { DinoscopeError } from '../common/errors.js';
 import { defaultStartingModel } from '../common/starting-model.js';
 import { JobRegistry } from '../jobs/registry.js';
@@ -20,6 +21,8 @@ export interface PretrainRoute {
   weights: string | null;
   /** Why this route, in plain words. */
   why: string;
+  /** A project of one multi-channel panel: how the model gets its channels (channel-route.ts). */
+  channels?: TrainChannelRoute;
 }
 
 export interface RouteRequest {

@@ -15,7 +15,8 @@ import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from 
 import { type Precision } from './precision.js';
 import { SkippedSteps } from './skipped-steps.js';
 import { type StepReport, Trainer } from './trainer.js';
-import { projectPanel } from './project-images.js';
+import { projectPanel, withPanelChannels } from './project-images.js';
+import { channelRouteLine } from './channel-route.js';
 import { type PretrainRoute, routeLine } from './route.js';
 import { replanned } from './schedule-plan.js';
 import { TIMED_STEPS, TimeBudget, checkBudget, stepsInMinutes } from './time-budget.js';
@@ -298,19 +299,17 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
     if (project.runs().some((r) => isRecord(r) && r.name === name))
       throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
-    const overrides: Record<string, unknown> = { ...(opts.overrides ?? {}) };
-    if (opts.steps !== undefined) overrides.steps = opts.steps;
+    const given: Record<string, unknown> = { ...(opts.overrides ?? {}) };
+    if (opts.steps !== undefined) given.steps = opts.steps;
     if (opts.minutes !== undefined) {
       stepsFrom = { kind: 'minutes', minutes: opts.minutes, secondsPerStep: NaN, timedSteps: 0 };
     }
     // A project of one fluorescence panel trains on its channels unless the overrides say otherwise.
-    const panel = projectPanel(project);
-    const given = overrides.model;
-    const model = typeof given === 'object' && given !== null && !Array.isArray(given) ? (given as Record<string, unknown>) : {};
-    if (panel && !('channels' in model)) {
-      overrides.model = { ...model, channels: panel.channels };
+    const { overrides, panel: applied } = withPanelChannels(project, given);
+    const panel = applied ?? projectPanel(project);
+    if (applied) {
       log(
-        `data: the images are a ${panel.channels}-channel panel (${panel.names.join(', ')}): training on their channels (model.channels ${panel.channels}).`,
+        `data: the images are a ${applied.channels}-channel panel (${applied.names.join(', ')}): training on their channels (model.channels ${applied.channels}).`,
       );
     }
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
@@ -319,6 +318,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
     rec = newRunRecord(name, config, trainer.precision, now);
     if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
+    if (opts.route?.channels && panel) log(`${config.stage}: ${channelRouteLine(opts.route.channels, panel)}`);
     log(
       `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
     );

@@ -1,8 +1,9 @@
-// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID…]`:
+// `dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID…] [--channels per-channel|channels]`:
 // dense patch features of every readable image into the project's feature store and search index.
 // Progress lines on stderr; the ExtractSummary as JSON on stdout. Interrupt and rerun to resume.
 import { join, resolve } from 'node:path';
 import type { ExtractOptions } from '../../common/api.js';
+import { EXTRACT_CHANNEL_EXPLAINED, EXTRACT_CHANNEL_ROUTES } from '../../common/channel-routes.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { MASK_EXPLAINED, MASK_SETTINGS } from '../../common/foreground-mask.js';
 import { EXTRACT_DEVICES } from '../../features/extract/device.js';
@@ -27,6 +28,7 @@ const KNOWN = new Set([
   'image',
   'activate',
   'mask',
+  'channels',
   ...SHARD_FLAGS,
 ]);
 const CONTEXTS = ['auto', 'whole', 'tiled'] as const;
@@ -37,7 +39,7 @@ export const extractCommand: Command = {
   summary: "dense patch features of a project's images with a model",
   usage:
     'usage: dinoscope extract --project P --model M [--mpp X | --level L] [--context auto|whole|tiled] [--device auto|cpu|webgpu|cuda] [--mask auto|off|brightfield|fluorescence] [--batch N] [--threads T] [--image ID] [--activate]\n' +
-    '       [--shard I/N] [--images-from FILE]\n\n' +
+    '       [--channels per-channel|channels] [--shard I/N] [--images-from FILE]\n\n' +
     'Features go to P/cache/features/<model>-<resolution>/<image>.zarr (Zarr v3, float16) and its index/.\n' +
     '--mpp X: an image that states no µm/px is extracted at level 0 (its own pixels) when another image of the\n' +
     'project states its own (a warning, and fallbackLevel in its summary, say so); refused when none does.\n' +
@@ -51,6 +53,9 @@ export const extractCommand: Command = {
     "--mask: which patches are foreground, indexed for search and clusters (each image's share is in the summary;\n" +
     'a share under half is also said on stderr):\n' +
     MASK_SETTINGS.map((m) => `  ${m}${m === 'auto' ? ' (default)' : ''}: ${MASK_EXPLAINED[m]}\n`).join('') +
+    "--channels: how multi-channel (fluorescence) images reach the model (default: the model's own: an RGB model\n" +
+    'takes per-channel, a model of the panel channels); a model that cannot take the one asked is refused:\n' +
+    EXTRACT_CHANNEL_ROUTES.map((r) => `  ${r}: ${EXTRACT_CHANNEL_EXPLAINED[r]}\n`).join('') +
     '--shard I/N (0 ≤ I < N): only the images whose id hashes to shard I of N; --images-from FILE: only the images\n' +
     'FILE names (an image path, file name or id a line; # comments). Shards may run at once, on several machines\n' +
     'sharing the project folder (a lock per image); they build no search index: run dinoscope index once they are\n' +
@@ -95,6 +100,12 @@ export const extractCommand: Command = {
       const m = MASK_SETTINGS.find((x) => x === mask);
       if (!m) throw new DinoscopeError('BAD_INPUT', `--mask must be auto, off, brightfield or fluorescence, got "${mask}".`);
       options.mask = m;
+    }
+    const channels = flagValue(flags, 'channels');
+    if (channels !== undefined) {
+      const c = EXTRACT_CHANNEL_ROUTES.find((x) => x === channels);
+      if (!c) throw new DinoscopeError('BAD_INPUT', `--channels must be ${EXTRACT_CHANNEL_ROUTES.join(' or ')}, got "${channels}".`);
+      options.channels = c;
     }
     const image = flagValue(flags, 'image');
     if (image !== undefined) options.imageIds = [image];

@@ -1,5 +1,5 @@
 // `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS | --from-scratch] [--steps N | --minutes M]
-// [--resume [NAME]] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny]`: DINO + iBOT +
+// [--resume [NAME]] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny] [--channels embed|inflate]`: DINO + iBOT +
 // KoLeo pretraining on the project's images (core/train/run.ts). A new run continues the pretraining of a
 // foundation model of the project or the user's models folder when there is one (core/train/route.ts), else
 // starts from scratch; the log's first line and the summary's `route` say which and why. Progress lines on
@@ -7,13 +7,17 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
+import { TRAIN_CHANNEL_EXPLAINED, TRAIN_CHANNEL_ROUTES } from '../../common/channel-routes.js';
+import { inspectWeights } from '../../model/weights/import.js';
+import { readTrainChannelRoute, requirePanel, trainChannelRoute } from '../../train/channel-route.js';
+import { projectPanel } from '../../train/project-images.js';
 import { pretrainRoute, routeOverrides } from '../../train/route.js';
 import { runPretrain } from '../../train/run.js';
 import { flagValue, type Command } from '../command.js';
 import { resolveModelWeights } from '../model-path.js';
 import { loopOptions, mergeOverrides, readRunFlags, reportRun, RUN_FLAGS, withRuntime } from '../run-flags.js';
 
-const KNOWN = new Set<string>([...RUN_FLAGS, 'preset', 'from', 'from-scratch', 'tiny']);
+const KNOWN = new Set<string>([...RUN_FLAGS, 'preset', 'from', 'from-scratch', 'tiny', 'channels']);
 
 export const pretrainCommand: Command = {
   name: 'pretrain',
@@ -24,7 +28,7 @@ export const pretrainCommand: Command = {
     'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL | --from-scratch]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
-    '                          [--data uniform|curated[:NAME]]\n' +
+    '                          [--data uniform|curated[:NAME]] [--channels embed|inflate]\n' +
     '                          [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
@@ -36,6 +40,9 @@ export const pretrainCommand: Command = {
     '  scratch. The log\'s first line and the summary\'s "route" say which and why.\n' +
     '--from MODEL starts from these weights: a model id (project or user models folder), a model folder (or a\n' +
     "  run's checkpoints/latest) or a .safetensors file. --from-scratch starts from random weights anyway.\n" +
+    '--channels: on a project of one multi-channel (fluorescence) panel, how the model gets its C channels:\n' +
+    TRAIN_CHANNEL_ROUTES.map((c) => `  ${c}: ${TRAIN_CHANNEL_EXPLAINED[c]}\n`).join('') +
+    '  Default: inflate when the run starts from an RGB model, else embed (the log and the summary\'s route say which).\n' +
     '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
     '  steps, so the step count is estimated from the first steps and re-estimated as the speed changes,\n' +
     '  the schedules re-timed without a jump (the summary states the last seconds per step and the re-plans).\n' +
@@ -64,16 +71,22 @@ export const pretrainCommand: Command = {
     const tiny = r.flags.get('tiny') === true;
     let overrides = tiny ? TINY_OVERRIDES : undefined;
     if (r.overrides !== undefined) overrides = mergeOverrides(overrides ?? {}, r.overrides);
+    const channels = readTrainChannelRoute(r.flags.get('channels'));
+    const project = await Project.open(r.projectDir);
     let route;
     if (r.resume) {
-      if (from !== undefined || fromScratch)
+      if (from !== undefined || fromScratch || channels !== undefined)
         throw new DinoscopeError(
           'BAD_INPUT',
-          `--${fromScratch ? 'from-scratch' : 'from'} applies when a run starts: a resumed run keeps its weights.`,
+          `--${fromScratch ? 'from-scratch' : from !== undefined ? 'from' : 'channels'} applies when a run starts: a resumed run keeps its weights.`,
         );
     } else {
+      const panel = projectPanel(project);
+      if (channels !== undefined) requirePanel(panel);
       // model.from in --overrides is an explicit choice too: a path, or null for random weights.
       const given = (overrides?.model as { from?: unknown } | undefined)?.from;
+      // --channels embed without a model named: a new embedding, so random weights rather than the default model.
+      const embedNew = channels === 'embed' && from === undefined && typeof given !== 'string';
       route = await pretrainRoute({
         projectDir: r.projectDir,
         from:
@@ -88,11 +101,16 @@ export const pretrainCommand: Command = {
             ? 'from random weights as asked (model.from null in --overrides)'
             : tiny
               ? 'the --tiny smoke-test model starts from random weights (--from MODEL starts it from a model)'
-              : undefined,
+              : embedNew
+                ? `a new ${panel!.channels}-channel patch embedding from random weights as asked (--channels embed)`
+                : undefined,
       });
+      if (panel) {
+        const start = route.weights ? { name: route.model ?? route.weights, inChans: (await inspectWeights(route.weights)).config.inChans } : null;
+        route.channels = trainChannelRoute(channels, panel, start);
+      }
       overrides = await routeOverrides(route, (preset as PresetName | undefined) ?? 'quick', overrides ?? {});
     }
-    const project = await Project.open(r.projectDir);
     const summary = await runPretrain(project, {
       ...loopOptions(r, io),
       preset: preset as PresetName | undefined,

@@ -64,6 +64,18 @@ const REFUSED: [string, string, RegExp][] = [
   ['subifds-1000.tif', 'CORRUPT', /tag 330 declares 1000 values/],
   ['tiles-missing.tif', 'CORRUPT', /needs 152881 tiles but lists 1/],
   ['jpeg-65000.jpg', 'TOO_LARGE', /65000 × 65000 pixels/],
+  ['zarr-dtype-float64.ome.zarr', 'UNSUPPORTED', /its samples are float64; Dinoscope reads uint8, uint16 and float32/],
+  ['zarr-shape-1e9.ome.zarr', 'TOO_LARGE', /declares 1000000000 × 1000000000 pixels/],
+  ['zarr-chunks-1e6.ome.zarr', 'TOO_LARGE', /1000000 × 1000000 chunks, more than the 16777216 pixels/],
+  ['zarr-chunks-t-1e6.ome.zarr', 'TOO_LARGE', /chunks hold 2048000000 bytes/],
+  ['zarr-shape-negative.ome.zarr', 'CORRUPT', /an impossible shape \[1,5,1,-64,64\]/],
+  ['zarr-no-zattrs.ome.zarr', 'UNSUPPORTED', /a folder without Zarr metadata \(\.zattrs or zarr\.json\) is not an image/],
+  ['zarr-v3-no-multiscales.ome.zarr', 'CORRUPT', /its attributes have no "multiscales"/],
+  ['zarr-v3-no-array-json.ome.zarr', 'CORRUPT', /level 0 \("0"\) has no array metadata/],
+  ['zarr-codec-lzma.ome.zarr', 'UNSUPPORTED', /compressed with "lzma", which Dinoscope does not decode/],
+  ['zarr-v3-codec-unknown.ome.zarr', 'UNSUPPORTED', /compressed with "x-secret-codec", which Dinoscope does not decode/],
+  ['zarr-path-traversal.ome.zarr', 'CORRUPT', /level 0's path "\.\.\/\.\.\/\.\.\/0" leads outside the image's folder/],
+  ['zarr-symlink-outside.ome.zarr', 'CORRUPT', /the key \/0\/\.zarray points outside the Zarr folder \(a symbolic link to /],
 ];
 
 describe('hostile files the readers refuse', () => {
@@ -234,6 +246,24 @@ describe('hostile files the readers open, within bounds', () => {
     }
   });
 
+  it.each([
+    ['zarr-truncated-chunk.ome.zarr', /chunk 0,2,0,0,0 of level 0 cannot be decoded \(.*\); the file may be truncated or damaged/],
+    ['zarr-chunk-half-samples.ome.zarr', /chunk 0,2,0,0,0 of level 0 holds 512 samples, not the 1024 of a chunk/],
+  ])('%s opens; reading the damaged chunk is refused in words, within bounds', async (name, words) => {
+    const r = await openImage(file(name));
+    expect(r.meta).toMatchObject({ format: 'ome-zarr', width: 64, height: 64 });
+    const m = await measured(() =>
+      r.readChannels!(0, 0, 0, 64, 64).then(
+        () => null,
+        (e: unknown) => e,
+      ),
+    );
+    expect(m.value).toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(words) });
+    expect((m.value as Error).message).toContain(file(name));
+    expect(m.rssGrowthMb).toBeLessThan(200);
+    await r.close();
+  });
+
   it('every case of the corpus that opens is tested above', () => {
     const tested = [
       'jpeg-16000.jpg',
@@ -248,6 +278,8 @@ describe('hostile files the readers open, within bounds', () => {
       'svs-mpp-1e308.svs',
       'ome-mpp-1e-300.ome.tif',
       'pyramid-gap-256.tif',
+      'zarr-truncated-chunk.ome.zarr',
+      'zarr-chunk-half-samples.ome.zarr',
     ];
     expect(
       cases

@@ -2,8 +2,10 @@
 // 16-bit unsigned, or 32-bit float), the planes in the main IFD chain in the order OME-XML's
 // DimensionOrder states (the first Z and T are read), reduced resolutions as SubIFDs of each plane (the
 // current OME layout; bioformats, tifffile and QuPath write it). Channel Name, Color and
-// EmissionWavelength become the image's ChannelInfo. Files with TiffData that maps planes to IFDs other
-// than the DimensionOrder's are read by that order all the same.
+// EmissionWavelength become the image's ChannelInfo. Where the Pixels element has TiffData elements, they
+// say which IFD holds which plane (IFD, PlaneCount, FirstC/FirstZ/FirstT: PlaneCount IFDs from IFD on hold
+// the planes from (FirstC, FirstZ, FirstT) on, in DimensionOrder); without TiffData the planes are in the
+// chain in DimensionOrder. Planes kept in other files (a multi-file OME-TIFF set) are refused by name.
 import type { ChannelInfo, ChannelSampleType, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { ChannelReader, type ChannelTileSource, planLevels } from '../channels/channel-reader.js';
@@ -42,6 +44,68 @@ export function omePlanes(xml: string): OmePlanes {
   };
   const order = /^XY[CZT]{3}$/.test(p.DimensionOrder ?? '') ? (p.DimensionOrder as string) : 'XYCZT';
   return { sizeC: n(p.SizeC), sizeZ: n(p.SizeZ), sizeT: n(p.SizeT), order };
+}
+
+/** One TiffData element: `count` IFDs from `ifd` on hold the planes from `first` on (DimensionOrder index). */
+export interface TiffDataRun {
+  ifd: number;
+  first: number;
+  count: number;
+}
+
+/** The most TiffData elements read (bioformats writes one per plane: 64 channels × 4096 Z·T planes). */
+const MAX_TIFF_DATA = 1 << 18;
+
+/** A plane's index in DimensionOrder from its C, Z and T. */
+function orderIndex(planes: OmePlanes, at: Record<'C' | 'Z' | 'T', number>): number {
+  const size: Record<string, number> = { C: planes.sizeC, Z: planes.sizeZ, T: planes.sizeT };
+  let index = 0;
+  let stride = 1;
+  for (const dim of planes.order.slice(2) as Iterable<'C' | 'Z' | 'T'>) {
+    index += at[dim] * stride;
+    stride *= size[dim];
+  }
+  return index;
+}
+
+/**
+ * The TiffData runs of the first Pixels element; [] when it has none. BAD_INPUT-free: a value that is not
+ * a non-negative integer is CORRUPT naming the attribute. Defaults as the OME schema has them: IFD 0,
+ * First* 0, PlaneCount 1 when IFD is given, else every plane of the Pixels.
+ */
+export function tiffDataRuns(path: string, xml: string, planes: OmePlanes): TiffDataRun[] {
+  const start = xml.search(/<([A-Za-z_][\w.-]*:)?Pixels[\s>/]/);
+  if (start < 0) return [];
+  const end = xml.search(/<\/([A-Za-z_][\w.-]*:)?Pixels>/);
+  const pixels = xml.slice(start, end > start ? end : undefined);
+  const files = new Set(xmlElements(pixels, 'UUID', MAX_TIFF_DATA).map((u) => u.FileName).filter((f) => f !== undefined));
+  if (files.size > 1)
+    throw new DinoscopeError(
+      'UNSUPPORTED',
+      `${path}: its planes are kept in ${files.size} files (${[...files].slice(0, 3).join(', ')}${files.size > 3 ? ', …' : ''}), a multi-file OME-TIFF set; Dinoscope reads single-file OME-TIFF only.`,
+    );
+  const total = planes.sizeC * planes.sizeZ * planes.sizeT;
+  return xmlElements(pixels, 'TiffData', MAX_TIFF_DATA).map((t) => {
+    const int = (name: string, fallback: number): number => {
+      const v = t[name];
+      if (v === undefined) return fallback;
+      const x = /^\s*\d+\s*$/.test(v) ? Number.parseInt(v, 10) : NaN;
+      if (!Number.isSafeInteger(x))
+        throw new DinoscopeError('CORRUPT', `${path}: its OME-XML has a TiffData ${name} of "${v}", not a plane or IFD number.`);
+      return x;
+    };
+    const first = orderIndex(planes, { C: int('FirstC', 0), Z: int('FirstZ', 0), T: int('FirstT', 0) });
+    return { ifd: int('IFD', 0), first, count: int('PlaneCount', t.IFD !== undefined ? 1 : total) };
+  });
+}
+
+/** Index in the IFD chain of channel c's plane at Z = 0, T = 0: by the TiffData runs when there are any;
+ * null when they map no IFD to it. */
+export function planeIfd(planes: OmePlanes, runs: readonly TiffDataRun[], c: number): number | null {
+  if (runs.length === 0) return planeIndex(planes, c);
+  const plane = orderIndex(planes, { C: c, Z: 0, T: 0 });
+  const run = runs.find((r) => plane >= r.first && plane - r.first < r.count);
+  return run ? run.ifd + (plane - run.first) : null;
 }
 
 /** Index in the IFD chain of channel c's plane at Z = 0, T = 0. */
@@ -150,12 +214,19 @@ export async function openOmeChannels(
   const planes = omePlanes(xml);
   if (planes.sizeC > MAX_CHANNELS)
     throw new DinoscopeError('TOO_LARGE', `${path}: has ${planes.sizeC} channels, more than the ${MAX_CHANNELS} Dinoscope reads.`);
-  const ifds = Array.from({ length: planes.sizeC }, (_, c) => structure.ifds[planeIndex(planes, c)]);
-  if (ifds.some((ifd) => ifd === undefined))
+  const runs = tiffDataRuns(path, xml, planes);
+  const at = Array.from({ length: planes.sizeC }, (_, c) => planeIfd(planes, runs, c));
+  const unmapped = at.indexOf(null);
+  // Fewer planes than channels says truncated whatever the TiffData; else an unmapped channel is the XML's fault.
+  if (unmapped >= 0 && structure.ifds.length >= planes.sizeC)
+    throw new DinoscopeError('CORRUPT', `${path}: its OME-XML's TiffData elements map no image plane to channel ${unmapped + 1} (Z 0, T 0).`);
+  const found = at.map((i): Ifd | undefined => (i === null ? undefined : structure.ifds[i]));
+  if (found.some((ifd) => ifd === undefined))
     throw new DinoscopeError(
       'CORRUPT',
-      `${path}: its OME-XML states ${planes.sizeC} channels (${planes.order}, ${planes.sizeZ} Z, ${planes.sizeT} T) but the file holds only ${structure.ifds.length} image planes (truncated?).`,
+      `${path}: its OME-XML states ${planes.sizeC} channels (${planes.order}, ${planes.sizeZ} Z, ${planes.sizeT} T)${runs.length ? ' in IFDs its TiffData names' : ''} but the file holds only ${structure.ifds.length} image planes (truncated?).`,
     );
+  const ifds = found as Ifd[];
   // Levels of each channel: its plane and the plane's tiled SubIFDs, largest first.
   const perChannel = ifds.map((ifd) => [ifd, ...ifd.subIfds.filter(isTiled).sort((a, b) => size(b)[0] - size(a)[0])]);
   const levelCount = Math.min(...perChannel.map((l) => l.length));

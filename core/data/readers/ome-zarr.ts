@@ -55,6 +55,29 @@ function compressorOf(meta: Json): ChunkCompressor {
   return 'other';
 }
 
+/** Codecs Dinoscope decodes chunks with (zarrita's registry) besides sharding, which zarrita does itself. */
+const SHARDING = 'sharding_indexed';
+
+/** The names of the codecs an array's chunks go through, as zarrita names them (v2: numcodecs.<id>). */
+function codecNames(meta: Json): string[] {
+  const names: string[] = [];
+  const v2 = (c: unknown): void => {
+    if (isObject(c) && typeof c.id === 'string' && !/^(numcodecs\.)?fixedscaleoffset$/.test(c.id)) names.push(`numcodecs.${c.id}`);
+  };
+  if (Array.isArray(meta.filters)) meta.filters.forEach(v2);
+  v2(meta.compressor);
+  const v3 = (list: unknown): void => {
+    if (!Array.isArray(list)) return;
+    for (const c of list)
+      if (isObject(c) && typeof c.name === 'string') {
+        names.push(c.name);
+        if (c.name === SHARDING && isObject(c.configuration)) v3(c.configuration.codecs);
+      }
+  };
+  v3(meta.codecs);
+  return names;
+}
+
 interface Level {
   array: zarr.Array<zarr.DataType, FolderStore>;
   stored: StoredChannelLevel;
@@ -132,7 +155,7 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
   let channels = 0;
   let sampleType: ChannelSampleType = 'uint16';
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const { root, open } = await import('zarrita');
+  const { root, open, registry } = await import('zarrita');
   for (const [k, p] of image.paths.entries()) {
     const key = `${group}/${p}`.replace(/\/+$/, '') as `/${string}`;
     const raw = await readJson(store, `${key}/${found.zarrFormat === 3 ? 'zarr.json' : '.zarray'}` as `/${string}`, path);
@@ -148,6 +171,13 @@ async function openOmeZarr(path: string, options: OpenOptions = {}): Promise<Ima
         `${path}: level ${k} ("${p}") has array metadata Dinoscope cannot read (${err instanceof Error ? err.message : String(err)}).`,
       );
     }
+    // A codec zarrita does not know fails only when a chunk is decoded: refuse the image now, by name.
+    const unknown = codecNames(raw).find((n) => n !== SHARDING && !registry.has(n));
+    if (unknown !== undefined)
+      throw new DinoscopeError(
+        'UNSUPPORTED',
+        `${path}: level ${k} ("${p}") is compressed with ${JSON.stringify(unknown.replace(/^numcodecs\./, '').slice(0, 64))}, which Dinoscope does not decode (it reads raw, zlib, gzip, zstd, lz4 and blosc chunks); convert it, e.g. with ome-zarr-py.`,
+      );
     const { shape, chunks } = array;
     const bad = (why: string): DinoscopeError => new DinoscopeError('CORRUPT', `${path}: level ${k} ("${p}") ${why}.`);
     if (shape.length !== axes.length || chunks.length !== axes.length)

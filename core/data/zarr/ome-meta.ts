@@ -61,8 +61,9 @@ export function parseOmeZarr(path: string, attrs: Json): OmeZarrImage {
   const datasets = Array.isArray(ms.datasets) ? ms.datasets : [];
   if (datasets.length === 0 || datasets.length > 64) throw bad(`it lists ${datasets.length} resolution levels`);
   const paths = datasets.map((d, i) => {
-    if (!isObject(d) || typeof d.path !== 'string' || d.path === '' || d.path.split('/').includes('..'))
-      throw bad(`level ${i} has no usable path`);
+    if (!isObject(d) || typeof d.path !== 'string' || d.path === '') throw bad(`level ${i} has no usable path`);
+    if (d.path.split('/').includes('..'))
+      throw bad(`level ${i}'s path ${JSON.stringify(d.path.slice(0, 256))} leads outside the image's folder`);
     return d.path;
   });
   // Pixel size: level 0's scale for x (times a multiscale-wide scale, where stated), in the x axis's unit.

@@ -1,9 +1,9 @@
 // A read-only Zarr store over a folder (zarrita's Readable): keys map to files under the root and never
-// outside it, every file is size-checked before it is read (metadata documents 16 MiB, chunks 256 MiB),
+// outside it (a key with "..", or a symlink that leads out of the folder, is refused), every file is size-checked before it is read (metadata documents 16 MiB, chunks 256 MiB),
 // and a compressed chunk whose own header claims more bytes than its array's chunk holds (blosc, zstd) is
 // refused before the decoder allocates them. A missing key reads as undefined (a missing chunk is the
 // fill value, as Zarr says).
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 
@@ -35,8 +35,20 @@ export class FolderStore {
   /** Per array path (e.g. "/0"): its compressor and the bytes one decoded chunk holds. */
   private readonly arrays = new Map<string, { compressor: ChunkCompressor; chunkBytes: number }>();
 
+  /** The folder with its symlinks resolved, once. */
+  private realRoot: Promise<string> | null = null;
+
   constructor(root: string) {
     this.root = resolve(root);
+  }
+
+  /** Refuses a file that a symlink puts outside the folder (read access to the rest of the disk). */
+  private async inside(path: string, key: string): Promise<void> {
+    this.realRoot ??= realpath(this.root).catch(() => this.root);
+    const root = await this.realRoot;
+    const real = await realpath(path);
+    if (real !== root && !real.startsWith(root + sep))
+      throw new DinoscopeError('CORRUPT', `${this.root}: the key ${key} points outside the Zarr folder (a symbolic link to ${real}).`);
   }
 
   /** Chunks under `arrayPath` are checked against `chunkBytes` before they are decoded. */
@@ -63,6 +75,7 @@ export class FolderStore {
     } catch {
       return undefined;
     }
+    await this.inside(path, key);
     const limit = isMetadata ? MAX_METADATA_BYTES : MAX_CHUNK_BYTES;
     if (size > limit)
       throw new DinoscopeError(

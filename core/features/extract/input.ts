@@ -14,6 +14,7 @@
 // The route is the run's: images that do not fit it (an RGB image in a channel run, another channel count)
 // are skipped with the reason, so one feature set has one dim and one meaning.
 import type { ChannelInfo, ImageMetadata } from '../../common/api.js';
+import type { ExtractChannelRoute } from '../../common/channel-routes.js';
 import type { FeatureInput, FeatureRoute } from '../../common/feature-input.js';
 import { WINDOW_PERCENTILES, channelsInputInto, greyInputInto, readChannelWindows, scaleChannels } from '../../data/channel-scaling.js';
 import type { ChannelImage, ImageReader } from '../../data/reader.js';
@@ -26,7 +27,7 @@ import type { WorkingResolution } from './resolution.js';
 export type { FeatureInput, FeatureRoute };
 
 /** The route a run with model `cfg` takes on an image of metadata `meta`. */
-export function routeFor(cfg: ViTConfig, meta: ImageMetadata): FeatureRoute | { refused: string } {
+export function routeFor(cfg: Pick<ViTConfig, 'inChans'>, meta: ImageMetadata): FeatureRoute | { refused: string } {
   const C = meta.channels?.length ?? 0;
   if (C === 0) {
     if (cfg.inChans === 3) return 'rgb';
@@ -35,6 +36,19 @@ export function routeFor(cfg: ViTConfig, meta: ImageMetadata): FeatureRoute | { 
   if (cfg.inChans === 3) return 'per-channel';
   if (cfg.inChans === C) return 'channels';
   return { refused: `it has ${C} channels and the model takes ${cfg.inChans}` };
+}
+
+/**
+ * The user's route for multi-channel images (ExtractOptions.channels), checked against the model before a
+ * run: a plain sentence naming what to choose instead when `modelId` (taking `inChans` channels) cannot take
+ * it, else null.
+ */
+export function channelChoiceRefusal(choice: ExtractChannelRoute, modelId: string, inChans: number): string | null {
+  if (choice === 'per-channel' && inChans !== 3)
+    return `the per-channel route runs an RGB model on each channel, and ${modelId} takes ${inChans} channels (a model of the panel): choose the channels route for it, or an RGB model.`;
+  if (choice === 'channels' && inChans === 3)
+    return `the channels route needs a model that takes the panel's channels at once (made by dinoscope pretrain --channels embed or inflate), and ${modelId} is an RGB model: choose per-channel for it, or such a model.`;
+  return null;
 }
 
 /** The FeatureInput of a route on an image with `channels`. */

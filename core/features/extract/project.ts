@@ -13,7 +13,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { ExtractImageSummary, ExtractOptions, ExtractSummary, ImageMetadata } from '../../common/api.js';
 import { extractOptions } from '../../common/api-schema.js';
-import { DinoscopeError } from '../../common/errors.js';
+import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { LOW_FOREGROUND_SHARE, type MaskSetting } from '../../common/foreground-mask.js';
 import { resolutionLines } from '../../data/resolution-log.js';
 import { mppSource } from '../../data/resolution.js';
@@ -32,7 +32,7 @@ import { extractImage } from './image.js';
 import { imageForeground } from './foreground.js';
 import { isLocked, tryImageLock, type ImageLockOptions } from './image-lock.js';
 import { indexImage, openOrCreateIndex } from './index-update.js';
-import { type FeatureInput, type FeatureRoute, featureDim, featureInput, PixelSource, routeFor } from './input.js';
+import { channelChoiceRefusal, type FeatureInput, type FeatureRoute, featureDim, featureInput, PixelSource, routeFor } from './input.js';
 import { TileModelCache } from './model-cache.js';
 import type { TileModel } from './model.js';
 import { collectionRequest, workingResolution, type WorkingResolution } from './resolution.js';
@@ -132,6 +132,12 @@ export async function extractFeatures(
   const layout: TileLayout = { patch: cfg.patchSize, core: hooks.core ?? DEFAULT_CORE, margin: hooks.margin ?? DEFAULT_MARGIN };
   const wanted = o.imageIds ? o.imageIds.map((id) => project.requireImage(id)) : project.images().filter((i) => i.status === 'ok');
   const readable = wanted.filter((i) => i.status === 'ok' && i.meta);
+  if (o.channels !== undefined) {
+    const refusal = channelChoiceRefusal(o.channels, o.modelId, cfg.inChans);
+    if (refusal) throw new FieldError('channels', refusal);
+    if (!readable.some((i) => imageMeta(i)?.channels?.length))
+      throw new FieldError('channels', 'a channel route applies to multi-channel images, and none of the images to extract has channels.');
+  }
   // The metadata with each image's stated µm per pixel where its file states none (core/data/resolution.ts).
   const metaOf = (img: (typeof readable)[number]): ImageMetadata => imageMeta(img)!;
   for (const i of wanted) if (!readable.includes(i)) log(`${i.path}: skipped (${i.reason ?? i.status}).`);

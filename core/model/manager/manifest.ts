@@ -92,6 +92,7 @@ export function modelInfo(id: string, path: string, location: 'project' | 'user'
     heads: c.heads,
     patchSize: c.patchSize,
     registers: c.registers,
+    inChans: c.inChans,
     ffn: c.ffn,
     params: paramCount(c),
     layout: m.layout,

@@ -32,6 +32,7 @@ import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
 import { checkBudget } from '../time-budget.js';
+import { withPanelChannels } from '../project-images.js';
 import { routeOverrides } from '../route.js';
 import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
@@ -126,13 +127,29 @@ export class TrainingApi {
   }
 
   async estimate(o: TrainStartOptions): Promise<TrainEstimate> {
-    const checked = await this.check(o);
+    const checked = this.onPanel(await this.check(o));
     const c = checked.config;
-    const vit: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
+    const base: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
+    // From an RGB model on a panel: its patch embedding inflated to the panel's channels, as the run does.
+    const vit: ViTConfig = c.model.channels !== null ? { ...base, inChans: c.model.channels } : base;
     // The largest of the size triples a run can draw (one triple without a size table).
     const worst = adaptMemory(c, vit).reduce((a, b) => (b.bytes > a.bytes ? b : a));
     const timing = await this.timing(o, checked);
     return { totalBytes: worst.bytes, text: worst.text, ...(timing ? { timing } : {}) };
+  }
+
+  /** The config a run would train on the open project: a panel's channels (model.channels C) included,
+   * so that the memory and the measured step are the multi-channel run's, not an RGB one's. */
+  private onPanel(c: Checked): Checked {
+    let project: Project;
+    try {
+      project = this.d.project();
+    } catch {
+      return c;
+    }
+    const { overrides, panel } = withPanelChannels(project, c.overrides);
+    if (!panel) return c;
+    return { ...c, overrides, config: trainConfig(c.preset, c.steps !== undefined ? { ...overrides, steps: c.steps } : overrides) };
   }
 
   /** The budget's time on this computer from a measured step (timing.ts); none without an open project. */

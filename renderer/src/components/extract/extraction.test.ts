@@ -98,6 +98,9 @@ describe('estimateText', () => {
     expect(estimateText({ ...e, rateFrom: 'scaled', rateModel: 'demo' })).toContain(
       "500 patches/s on cpu, scaled from this project's last run of demo;",
     );
+    expect(estimateText({ ...e, route: 'per-channel', passesPerPatch: 5 })).toContain(
+      'about 80 s (per-channel: each patch through the model 5 times) at 500 patches/s',
+    );
     expect(estimateText({ ...e, done: 3, patches: 0 })).toBe('All 3 images are already extracted in m-2um: nothing to do.');
     expect(estimateText({ ...e, images: 0 })).toBe('No image can be extracted at this resolution.');
   });

@@ -64,5 +64,7 @@ export function estimateText(e: ExtractEstimate): string {
     estimated: "estimated from the model's size",
   }[e.rateFrom];
   const rate = `${Math.round(e.patchesPerSecond).toLocaleString('en-US')} patches/s on ${e.device}, ${from}`;
-  return `${e.patches.toLocaleString('en-US')} patches in ${e.images - e.done} image${e.images - e.done > 1 ? 's' : ''}${done}: ${durationText(e.seconds)} at ${rate}; less where background is skipped.`;
+  // The per-channel route runs each patch through the model once per channel: the time says so.
+  const passes = e.passesPerPatch ? ` (per-channel: each patch through the model ${e.passesPerPatch} times)` : '';
+  return `${e.patches.toLocaleString('en-US')} patches in ${e.images - e.done} image${e.images - e.done > 1 ? 's' : ''}${done}: ${durationText(e.seconds)}${passes} at ${rate}; less where background is skipped.`;
 }
