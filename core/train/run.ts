@@ -143,7 +143,7 @@ export interface RunSummary {
 }
 
 /** Seconds per step of a run's last recorded steps (progress.jsonl: tiles per second at its batch size), or null. */
-async function recentSecondsPerStep(file: string, batchSize: number): Promise<number | null> {
+export async function recentSecondsPerStep(file: string, batchSize: number): Promise<number | null> {
   const text = await readFile(file, 'utf8').catch(() => '');
   const rates: number[] = [];
   for (const l of text.split('\n').slice(-12)) {

@@ -122,4 +122,35 @@ describe('dinoscope distil', () => {
     const runs = (await Project.open(proj)).runs() as { name: string; status: string; distil?: unknown }[];
     expect(runs.find((x) => x.name === 'd1')).toMatchObject({ status: 'done', distil: { teacher: 'teach', students: ['tiny', 'small'] } });
   }, 180_000);
+
+  it('a finished run is extended by M minutes: the step count continues, the schedules re-planned, both students updated', () => {
+    const total = 30; // where the run above finished
+    const r = cli(['distil', '--project', proj, '--resume', 'd1', '--minutes', '0.1']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`resuming run d1 from its checkpoint at step ${total}/${total}, extended by 0.1 min \\(about \\d+ steps\\)`));
+    const s = JSON.parse(r.stdout) as {
+      status: string;
+      steps: number;
+      startedFrom: number;
+      stepsFrom: { kind: string; seconds: number };
+      models: Record<string, string>;
+    };
+    expect(s).toMatchObject({ status: 'done', startedFrom: total, stepsFrom: { kind: 'minutes' } });
+    expect(s.steps).toBeGreaterThan(total);
+    expect(Math.abs(s.stepsFrom.seconds - 6)).toBeLessThanOrEqual(0.9); // 0.1 min from its first step on
+    const progress = readFileSync(join(proj, 'runs/d1/progress.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { step: number }).step);
+    expect(progress).toEqual(Array.from({ length: s.steps }, (_, i) => i + 1)); // one line per step, the counter continued
+    const config = JSON.parse(readFileSync(join(proj, 'runs/d1/checkpoints/latest/students/tiny/train-config.json'), 'utf8')) as {
+      steps: number;
+      replans: { step: number; from: number; kind: string }[];
+    };
+    expect(config.steps).toBe(s.steps);
+    expect(config.replans[0]).toMatchObject({ step: total, from: total, kind: 'extend' }); // then the budget's re-timings
+    expect(s.models).toEqual({ tiny: 'd1-tiny', small: 'd1-small' });
+    for (const id of ['d1-tiny', 'd1-small'])
+      expect(JSON.parse(readFileSync(join(proj, 'models', id, 'dinoscope.json'), 'utf8'))).toMatchObject({ source: `run:${id}@${s.steps}` });
+  }, 120_000);
 });

@@ -32,8 +32,9 @@ export const distilCommand: Command = {
     "--teacher MODEL: a model id (project or user models folder), a model folder, a run's checkpoints/latest or a\n" +
     "  .safetensors file. A run's model brings the heads it was trained with; imported weights have none and\n" +
     '  get fresh frozen heads (said in the log).\n' +
-    '--resume [NAME] continues a run from its last checkpoint (--steps N adds N steps). The memory and work\n' +
-    'estimate is printed first; progress lines on stderr; a JSON summary on stdout.',
+    '--resume [NAME] continues a run from its last checkpoint (--steps N adds N steps, --minutes M adds M\n' +
+    'minutes: the step count follows the measured speed). The memory and work estimate is printed first;\n' +
+    'progress lines on stderr; a JSON summary on stdout.',
   async run(argv, io) {
     const r = await readRunFlags('distil', argv, KNOWN, ['resume']);
     const preset = flagValue(r.flags, 'preset');

@@ -8,9 +8,19 @@ import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { type PresetName } from '../config.js';
 import { projectRunData } from '../data.js';
-import { type RunOptions, type RunRecord, type RunSummary, findCheckpoint, newRunRecord, pickRun, runDir, runLoop } from '../run.js';
+import {
+  type RunOptions,
+  type RunRecord,
+  type RunSummary,
+  findCheckpoint,
+  newRunRecord,
+  pickRun,
+  recentSecondsPerStep,
+  runDir,
+  runLoop,
+} from '../run.js';
 import { replanned } from '../schedule-plan.js';
-import { checkBudget } from '../time-budget.js';
+import { checkBudget, stepsInMinutes } from '../time-budget.js';
 import { DISTILL_FILE, readDistillCheckpoint } from './checkpoint.js';
 import { type StudentSpec, distilConfig, fitCrops } from './config.js';
 import { distillEstimate } from './estimate.js';
@@ -49,7 +59,6 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
   if (opts.resume) {
     if (opts.preset || opts.overrides || opts.teacher || opts.students)
       throw new FieldError('resume', 'continues a distillation run with its saved teacher, students and config: drop them.');
-    if (opts.minutes !== undefined) throw new FieldError('resume', 'a distillation run is extended by {steps}, not by minutes.');
     const prev = await pickRun(project, opts.name);
     folder = join(project.dir, prev.dir);
     const ck = await findCheckpoint(folder, DISTILL_FILE);
@@ -61,7 +70,16 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
     opts.onPhase?.('building the training graphs');
     trainer = await DistillTrainer.create(c.first.config, teacher, c.students, data, c.record.step, { log, health: c.first.health });
     startedFrom = trainer.completedSteps;
-    if (opts.steps !== undefined) trainer.revise(replanned(trainer.config, startedFrom, startedFrom + opts.steps, 'extend'));
+    const was = trainer.config.steps;
+    if (opts.steps !== undefined || opts.minutes !== undefined) {
+      // Extension, as a pretraining run's: the schedules re-planned over the new total from this step on
+      // (schedule-plan.ts); a minutes budget starts from the speed of the run's last recorded steps and then
+      // follows the measured speed (runLoop re-times it).
+      const sps =
+        opts.minutes !== undefined ? ((await recentSecondsPerStep(join(folder, 'progress.jsonl'), trainer.config.batchSize)) ?? 1) : 0;
+      const to = startedFrom + (opts.steps ?? stepsInMinutes(opts.minutes!, sps));
+      trainer.revise(replanned(trainer.config, startedFrom, to, 'extend'));
+    }
     rec = {
       ...prev,
       status: 'running',
@@ -70,7 +88,13 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
       totalSteps: trainer.config.steps,
       precision: trainer.precision,
     };
-    log(`distil: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${trainer.config.steps}`);
+    const more =
+      opts.steps !== undefined
+        ? `, extended by ${opts.steps} steps to ${trainer.config.steps}`
+        : opts.minutes !== undefined
+          ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)`
+          : '';
+    log(`distil: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
   } else {
     if (!opts.teacher) throw new FieldError('teacher', 'name the model to distil (a model id, a model folder or a .safetensors file).');
     if (!opts.students?.length) throw new FieldError('student', 'name at least one student size (tiny, small, base).');
