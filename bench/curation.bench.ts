@@ -4,14 +4,18 @@
 // texture) on features that follow the textures. Two runs from scratch with the pretraining quality test's
 // settings (core/train/quality/pretrain-quality.test.ts: ViT dim 64, depth 2, patch 4, 32 px global crops,
 // K 16, Sinkhorn-Knopp τ 0.02, momentum 0.8, base lr 0.05, B 16) for the same steps and seed: one sampling
-// every image's tissue uniformly (data.tiles null), one the curated set (data.tiles 'curated').
+// every image's tissue uniformly (data.tiles null), one the curated set (data.tiles 'curated'), and a control:
+// a set of the same size without balancing (`curate` with one cluster: tiles drawn round-robin over the
+// images, so in the collection's proportions), which separates "fewer distinct tiles" from "balanced".
 // Measured: same-texture precision@10 of the teacher's patch tokens on the quality test's HELD-OUT balanced
 // mosaics (textures.ts quadrants, seed 2, 4 × 128 px; exclusion radius 8 patches), over the rare textures'
 // patches as queries (1–3) and over texture 0's; random init for reference.
 // Environment: DINOSCOPE_CURATION_STEPS (default 320), DINOSCOPE_CURATION_SEEDS (default "0"),
 // DINOSCOPE_CURATION_IMAGES (default 8: 8 squares of each rare texture), DINOSCOPE_CURATION_TARGET (default
-// 4 × images: every rare square and as many of texture 0 each), BENCH_THREADS (2).
-// Last line: `curation rare_p10 uniform X curated Y lift Z` (means over seeds; Z = Y − X).
+// 4 × images: every rare square and as many of texture 0 each), DINOSCOPE_CURATION_LAYOUT=large (one 128 px
+// rare square an image, skewedLargeRegionAt: less texture 0 around a rare tile; images 12, target 64 then
+// give 16 tiles of each texture), BENCH_THREADS (2).
+// Last line: `curation rare_p10 uniform X same-size S curated Y lift Z` (means over seeds; Z = Y − X).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +24,13 @@ import { Project } from '../core/project/project.js';
 import { trainConfig } from '../core/train/config.js';
 import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
 import { backboneSet } from '../core/train/quality/patch-sets.js';
-import { SKEWED_TILE_PATCHES, skewedProject } from '../core/train/quality/skewed-collection.js';
+import {
+  SKEWED_SPEC,
+  SKEWED_TILE_PATCHES,
+  skewedLargeRegionAt,
+  skewedProject,
+  skewedRegionAt,
+} from '../core/train/quality/skewed-collection.js';
 import type { QualityMosaicSpec } from '../core/train/quality/textures.js';
 import { Trainer } from '../core/train/trainer.js';
 import { fmtMachine } from './lib/machine.js';
@@ -33,6 +43,7 @@ const SEEDS = (process.env.DINOSCOPE_CURATION_SEEDS ?? '0').split(',').map((s) =
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const IMAGES = Number(process.env.DINOSCOPE_CURATION_IMAGES ?? 8);
 const TARGET = Number(process.env.DINOSCOPE_CURATION_TARGET ?? 4 * IMAGES);
+const LARGE = process.env.DINOSCOPE_CURATION_LAYOUT === 'large';
 const PATCH = 4;
 const GLOBAL = 32;
 const RADIUS = GLOBAL / PATCH;
@@ -76,12 +87,13 @@ const dir = await mkdtemp(join(tmpdir(), 'dinoscope-bench-curation-'));
 const rows: Row[] = [];
 try {
   log(`machine: ${fmtMachine()}`);
-  const made = await skewedProject(dir, IMAGES);
+  const made = await skewedProject(dir, IMAGES, SKEWED_SPEC, LARGE ? skewedLargeRegionAt : skewedRegionAt);
   const project = await Project.open(made.project.dir);
   const s = await curate(project, { set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [12, 4], dedupThreshold: 0.999 });
   log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
+  await curate(project, { name: 'same-size', set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [1], dedupThreshold: 0.999 });
   for (const seed of SEEDS) {
-    for (const tiles of [null, 'curated']) {
+    for (const tiles of [null, 'curated', 'same-size']) {
       const tr = await Trainer.forProject(config(seed, tiles), project, { log });
       try {
         if (tiles === null) {
@@ -111,11 +123,12 @@ const mean = (data: string, k: 'rare' | 'common'): number => {
   return r.reduce((a, x) => a + x[k], 0) / r.length;
 };
 out(
-  `curated (${TARGET} tiles) vs uniform pretraining on ${IMAGES} skewed images, ${STEPS} steps, seeds ${SEEDS.join(',')}, ${THREADS} threads; ${fmtMachine()}`,
+  `curated (${TARGET} tiles) vs uniform pretraining on ${IMAGES} skewed images${LARGE ? ' (large rare squares)' : ''}, ${STEPS} steps, seeds ${SEEDS.join(',')}, ${THREADS} threads; ${fmtMachine()}`,
 );
 out('| seed | data | p@10 rare textures | p@10 texture 0 | training s |');
 out('|---|---|---|---|---|');
 for (const r of rows) out(`| ${r.seed} | ${r.data} | ${r.rare.toFixed(3)} | ${r.common.toFixed(3)} | ${r.seconds.toFixed(0)} |`);
 const u = mean('uniform', 'rare');
 const c = mean('curated', 'rare');
-out(`curation rare_p10 uniform ${u.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}`);
+const same = mean('same-size', 'rare');
+out(`curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}`);

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { writeSyntheticFeatures } from '../../analysis/fixture.js';
 import { Project } from '../../project/project.js';
-import { type QualityMosaicSpec, writeQualityMosaics } from './textures.js';
+import { type QualityLayout, type QualityMosaicSpec, writeQualityMosaics } from './textures.js';
 
 /** Side of a rare texture's square, and of a curation tile (4 patches of 16 px). */
 export const SKEWED_CELL = 64;
@@ -34,6 +34,18 @@ export function skewedRegionAt(spec: QualityMosaicSpec, i: number, x: number, y:
   return 0;
 }
 
+/**
+ * The same share with larger rare regions: one 128 × 128 px square (2 × 2 cells) of rare texture 1 + (i mod 3)
+ * in image i, so a tile drawn inside it shows less texture 0 around it (≈ 12 % of the tissue rare, 4 % each).
+ */
+export function skewedLargeRegionAt(spec: QualityMosaicSpec, i: number, x: number, y: number): number {
+  const { side, frame } = spec;
+  if (x < frame || y < frame || x >= side - frame || y >= side - frame) return -1;
+  const cx = Math.floor(x / SKEWED_CELL) - (1 + (i % 3));
+  const cy = Math.floor(y / SKEWED_CELL) - (1 + ((2 * i) % 3));
+  return cx >= 0 && cx < 2 && cy >= 0 && cy < 2 ? 1 + (i % 3) : 0;
+}
+
 export interface SkewedProject {
   project: Project;
   /** Image ids in image order (image k is skewed image k). */
@@ -42,8 +54,13 @@ export interface SkewedProject {
 }
 
 /** Writes `count` skewed images under dir, a project at dir/project holding them and their synthetic features. */
-export async function skewedProject(dir: string, count: number, spec: QualityMosaicSpec = SKEWED_SPEC): Promise<SkewedProject> {
-  const paths = await writeQualityMosaics(join(dir, 'images'), count, spec, skewedRegionAt);
+export async function skewedProject(
+  dir: string,
+  count: number,
+  spec: QualityMosaicSpec = SKEWED_SPEC,
+  layout: QualityLayout = skewedRegionAt,
+): Promise<SkewedProject> {
+  const paths = await writeQualityMosaics(join(dir, 'images'), count, spec, layout);
   const project = await Project.create(join(dir, 'project'));
   const ids = paths.map((_, i) => `s${i}`);
   await project.update((p) =>
@@ -53,7 +70,7 @@ export async function skewedProject(dir: string, count: number, spec: QualityMos
   );
   // The frame's patches take the texture next to them (texture 0: the rare squares are inner cells).
   const textureOf = (i: number, gx: number, gy: number): number =>
-    Math.max(0, skewedRegionAt(spec, i, gx * PATCH + PATCH / 2, gy * PATCH + PATCH / 2));
+    Math.max(0, layout(spec, i, gx * PATCH + PATCH / 2, gy * PATCH + PATCH / 2));
   await writeSyntheticFeatures(project, ids, { side: spec.side, stride: PATCH, dim: 16, noise: 0.3 }, 'textures', textureOf);
   return { project: await Project.open(project.dir), ids, paths };
 }
