@@ -1,14 +1,18 @@
 // A curated training set from the Train panel in Chromium against the serve host: three texture mosaics with
 // SYNTHETIC features (each texture its own direction), "Curate…" makes the list as a job, the panel then
 // trains from it (Training tiles: the set) and shows its tiles per cluster before and after balancing and a
-// few tiles of each cluster. Set E2E_SHOTS=<folder> to keep a screenshot.
-import { mkdtemp } from 'node:fs/promises';
+// few tiles of each cluster. The distillation form offers the same sets, and its Start sends the chosen one
+// (a set deleted on disk is refused by name). Set E2E_SHOTS=<folder> to keep screenshots.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
 import { importedProject } from '../core/app/fixture-service.js';
+import { vitConfig } from '../core/model/config.js';
+import { writeModelFolder } from '../core/model/manager/create.js';
+import { initParams } from '../core/model/params.js';
 import { TrainPage } from './pages/train.js';
 import { ProjectPage } from './pages/project.js';
 import { chromiumMissing } from './support/browser.js';
@@ -30,6 +34,10 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     const p = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 3, SPEC));
     await writeSyntheticFeatures(p.service.requireProject(), p.ids, SPEC, 'set');
     await p.service.close();
+    // A teacher for the distillation form (random weights: nothing is trained here).
+    const vit = vitConfig('small', { dim: 256, depth: 1, heads: 4, patchSize: 16, registers: 4 });
+    const tensors = new Map(Object.entries(initParams(vit, 1)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
+    await writeModelFolder(join(dir, 'project', 'models'), 'wide-vit', vit, tensors, { name: 'Wide ViT', source: 'test', licence: 'test', metadata: {} });
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 
@@ -62,6 +70,9 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     expect(Math.max(...after) - Math.min(...after)).toBeLessThanOrEqual(1);
     await summary.getByTestId('train-tiles-sample').first().waitFor();
     expect(await summary.getByTestId('train-tiles-sample').count()).toBeGreaterThanOrEqual(after.length);
+    // A mosaic on every cluster's row, and the bars' legend.
+    for (const r of await rows.all()) expect(await r.getByTestId('train-tiles-sample').count()).toBeGreaterThan(0);
+    expect(await summary.getByTestId('train-tiles-legend').textContent()).toMatch(/before balancing.*picked\s+for training/s);
     expect(await train.root.getByTestId('train-tiles-curated').isChecked()).toBe(true);
     if (process.env.E2E_SHOTS) await train.root.screenshot({ path: join(process.env.E2E_SHOTS, 'train-curated.png') });
 
@@ -71,5 +82,26 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     await train.root.getByTestId('train-tiles-set').selectOption('curated');
     expect(await tiles.getAttribute('data-value')).toBe('curated');
     expect(consoleErrors).toEqual([]);
+  });
+
+  it('the distillation form offers the curated set and starts with it', async () => {
+    if (skip) return;
+    const train = new TrainPage(page);
+    await train.root.getByTestId('train-stage-distil').check();
+    const setup = train.root.getByTestId('distil-setup');
+    await setup.waitFor();
+    const tiles = setup.getByTestId('train-tiles');
+    expect(await tiles.getAttribute('data-value')).toBe('');
+    await setup.getByTestId('train-tiles-curated').check();
+    expect(await tiles.getAttribute('data-value')).toBe('curated');
+    expect(await setup.getByTestId('train-tiles-cluster').count()).toBeGreaterThan(1);
+    if (process.env.E2E_SHOTS) await train.root.screenshot({ path: join(process.env.E2E_SHOTS, 'distil-curated.png') });
+    // The set is gone on disk: Start sends its name, and the host refuses it in plain words before any run.
+    await rm(join(dir, 'project', 'cache', 'curation', 'curated.json'));
+    await setup.getByTestId('distil-start').click();
+    const error = setup.getByTestId('distil-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/curated\.json does not exist: make the curated set first/);
+    expect(await train.root.getByTestId('train-run-item').count()).toBe(0);
   });
 });

@@ -82,6 +82,8 @@ export async function writeSyntheticFeatures(
   imageIds: readonly string[],
   spec: MosaicSpec,
   setId = 'synthetic-level0',
+  /** The texture of patch (gx, gy) of image i (default: the mosaic's quadrants, textureAt). */
+  textureOf: (i: number, gx: number, gy: number, grid: number) => number = textureAt,
 ): Promise<StoredFeatureSet> {
   const { dim, stride } = spec;
   const grid = spec.side / stride;
@@ -107,7 +109,7 @@ export async function writeSyntheticFeatures(
     const feats = new Float32Array(grid * grid * dim); // (h, w, dim)
     for (let gy = 0; gy < grid; gy++) {
       for (let gx = 0; gx < grid; gx++) {
-        const t = textureAt(i, gx, gy, grid);
+        const t = textureOf(i, gx, gy, grid);
         const o = (gy * grid + gx) * dim;
         for (let j = 0; j < dim; j++) feats[o + j] = dirs[t * dim + j] + noise * g();
         if (spec.tissue && !spec.tissue(gx, gy)) feats.fill(0, o, o + dim);

@@ -139,6 +139,13 @@ export const trainStartOptions = refine(
   eitherOf('steps', 'minutes'),
 );
 
+/** A curated tile list's name (a file name under the project's cache/curation/). */
+export const curatedName = string({
+  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+  patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')",
+  maxLength: 64,
+});
+
 /** DistilStartOptions: the teacher's id and each student size once are checked again by core/train/distill. */
 export const distilStartOptions = refine(
   object({
@@ -148,6 +155,7 @@ export const distilStartOptions = refine(
     steps: optional(number({ int: true, gt: 0 })),
     minutes: optional(positive),
     name: optional(runName),
+    tiles: optional(curatedName),
   }),
   eitherOf('steps', 'minutes'),
 );
@@ -158,13 +166,6 @@ export const modelDownloadOptions = object({
   location: optional(oneOf(['project', 'user'])),
   token: optional(string()),
   sha256: optional(string({ pattern: /^[0-9a-fA-F]{64}$/, patternWords: '64 hexadecimal digits' })),
-});
-
-/** A curated tile list's name (a file name under the project's cache/curation/). */
-export const curatedName = string({
-  pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
-  patternWords: "letters, digits, '.', '_' and '-' (not starting with '.', '_' or '-')",
-  maxLength: 64,
 });
 
 export const curateRequest = object({

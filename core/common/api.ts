@@ -633,6 +633,8 @@ export interface DistilStartOptions {
   steps?: number;
   minutes?: number;
   name?: string;
+  /** A curated set of the project (curatedSets) to draw the crops from instead of every image's tissue. */
+  tiles?: string;
 }
 
 /** More training for a finished or stopped run: N more steps or M more minutes (one of them). */

@@ -101,6 +101,9 @@ export interface RunRecord {
   /** What the run's steps trained in (runtime.precision resolved for the device; the latest start's). Absent on
    * runs recorded before mixed precision existed: fp32. */
   precision?: Precision;
+  /** Where its crops came from: 'uniform' (every image's tissue) or 'curated:NAME' (a curated set, config
+   * data.tiles). Absent on runs recorded before curated sets existed: uniform. */
+  data?: string;
 }
 
 /** The record of a run starting now at step 0 (its folder runs/<name>). */
@@ -117,6 +120,7 @@ export function newRunRecord(name: string, config: TrainConfig, precision: Preci
     createdAt: now,
     updatedAt: now,
     precision,
+    data: config.data.tiles === null ? 'uniform' : `curated:${config.data.tiles}`,
   };
 }
 

@@ -12,6 +12,9 @@ import { readTileList } from '../../data/train/tile-list.js';
 import type { CliIo } from '../command.js';
 import { curateCommand } from './curate.js';
 import { pretrainCommand } from './pretrain.js';
+import { distilCommand } from './distil.js';
+import { AppService, rootAssetUrls } from '../../app/service.js';
+import { Project } from '../../project/project.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 8, noise: 0.2 };
 const GRID = SPEC.side / SPEC.stride; // 32 patches a side: 8 × 8 tiles of 4 patches per image
@@ -75,6 +78,37 @@ describe('dinoscope curate', () => {
     await expect(run(['--tiny', '--data', 'sometimes'], pretrainCommand)).rejects.toThrow(
       /--data must be uniform, curated or curated:NAME/,
     );
+  }, 300_000);
+
+  it('distil --data curated samples from the list and the run records it; startDistillation refuses a missing set', async () => {
+    // The --tiny model of the run "cur" above as the teacher, a narrower one-block student.
+    const over = JSON.stringify({
+      batchSize: 2,
+      crops: { globalSize: 32, localSize: 16, localCrops: 2 },
+      head: { hidden: 32, bottleneck: 16 },
+      model: { vit: { dim: 16, depth: 1, heads: 2 } },
+    });
+    const argv = ['--teacher', 'cur', '--student', 'tiny', '--steps', '2', '--threads', '1', '--overrides', over];
+    const r = await run([...argv, '--run', 'dcur', '--data', 'curated'], distilCommand);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/data: sampling from the curated set "curated": 48 tiles on 3 images/);
+    const u = await run([...argv, '--run', 'duni'], distilCommand);
+    expect(u.code, u.err).toBe(0);
+    expect(u.err).not.toMatch(/curated set/);
+    const records = (await Project.open(project)).runs() as { name: string; data?: string }[];
+    expect(records.find((x) => x.name === 'dcur')?.data).toBe('curated:curated');
+    expect(records.find((x) => x.name === 'duni')?.data).toBe('uniform');
+    expect(records.find((x) => x.name === 'cur')?.data).toBe('curated:curated');
+
+    const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
+    try {
+      await service.openProject(project);
+      await expect(service.startDistillation({ teacher: 'cur', students: ['tiny'], steps: 1, tiles: 'nope' })).rejects.toThrow(
+        /nope\.json does not exist: make the curated set first/,
+      );
+    } finally {
+      await service.close();
+    }
   }, 300_000);
 
   it('refuses bad flags naming them', async () => {

@@ -33,8 +33,9 @@ export const exportTrainingCommand: Command = {
     "by the project's foreground mask), config.yaml for the official trainer (default vit_large, batch 32 per GPU,\n" +
     '100 epochs of 1250 iterations), dinoscope_tiles.py (its dataset: openslide-python or tifffile) and README.txt\n' +
     '(single-node torchrun, Slurm through the official submit script, and dinoscope models import of the teacher\n' +
-    'checkpoint). --data all is the whole collection; --data curated[:NAME] one tile on each square of a curated set (dinoscope curate).\n' +
-    'Prints JSON {recipe, dir, files, tiles, images, mpp, level, tileSize, commands} on stdout.',
+    'checkpoint). --data all is the whole collection; --data curated[:NAME] one tile on each square of a curated set (dinoscope curate),\n' +
+    'the set itself written beside as curated-set.json.\n' +
+    'Prints JSON {recipe, dir, files, data, tiles, images, mpp, level, tileSize, commands} on stdout.',
   flags: FLAGS,
   fields: { batchPerGpu: 'batch', epochLength: 'epoch-length', tileSize: 'tile-size' },
   async run(argv, io) {
@@ -65,7 +66,8 @@ export const exportTrainingCommand: Command = {
     io.stderr(
       `export-training: listing the foreground tiles of ${project.images().length} image${project.images().length === 1 ? '' : 's'}…\n`,
     );
-    const curated = curatedName ? (await readTileList(curatedTilesPath(project, curatedName[1] ?? 'curated'))).tiles : undefined;
+    const setName = curatedName ? (curatedName[1] ?? 'curated') : null;
+    const curated = setName !== null ? { name: setName, list: await readTileList(curatedTilesPath(project, setName)) } : undefined;
     const r = await exportTraining(project, {
       curated,
       recipe,

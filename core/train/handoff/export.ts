@@ -3,8 +3,10 @@
 // resolution, tile-list.ts), the trainer's config (config.yaml, recipe-config.ts), the dataset adapter
 // (dinoscope_tiles.py, adapter-py.ts) and README.txt with the exact commands: single node with torchrun,
 // Slurm through the official submit scripts, and `dinoscope models import` of the teacher checkpoint the
-// run writes. Every file is written atomically.
-import type { ListedTile } from '../../data/train/tile-list.js';
+// run writes. From a curated set, tiles.csv holds one tile on each of its squares and curated-set.json is the
+// set itself (its feature set, model, parameters and cluster sizes before and after), so the cluster run
+// says what it trained on. Every file is written atomically.
+import type { CuratedTiles } from '../../data/train/tile-list.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { MaskSetting } from '../../common/foreground-mask.js';
@@ -23,8 +25,9 @@ export interface TrainingExportOptions {
   level?: number;
   tileSize: number;
   mask?: MaskSetting;
-  /** A curated set's squares (core/features/curation): one tile on each instead of the foreground grid. */
-  curated?: readonly ListedTile[];
+  /** A curated set (core/features/curation) and its name: one tile on each of its squares instead of the
+   * foreground grid; the set is written beside the tile list. */
+  curated?: { name: string; list: CuratedTiles };
   arch: Arch;
   batchPerGpu: number;
   epochs: number;
@@ -35,7 +38,9 @@ export interface TrainingExportOptions {
 export interface TrainingExport {
   recipe: Recipe;
   dir: string;
-  files: { tiles: string; config: string; adapter: string; readme: string };
+  files: { tiles: string; config: string; adapter: string; readme: string; curated?: string };
+  /** 'all' (every image's foreground) or 'curated:NAME'. */
+  data: string;
   tiles: number;
   images: TileListImage[];
   mpp: number | null;
@@ -44,6 +49,9 @@ export interface TrainingExport {
   /** The commands README.txt gives, to run from a clone of the recipe's repository. */
   commands: { torchrun: string; slurm: string; import: string };
 }
+
+/** The curated set an export's tiles come from, beside tiles.csv. */
+export const CURATED_FILE = 'curated-set.json';
 
 const stamp = (): string =>
   new Date()
@@ -78,7 +86,7 @@ function readme(e: Omit<TrainingExport, 'files'>, projectDir: string, arch: Arch
   return `Training hand-off from Dinoscope to the official ${e.recipe === 'dinov2' ? 'DINOv2' : 'DINOv3'} trainer (https://github.com/${repo})
 
 Project: ${projectDir}
-Tiles:   ${e.tiles} foreground tiles of ${e.tileSize} x ${e.tileSize} pixels at ${res}, from ${e.images.length} image${e.images.length === 1 ? '' : 's'}
+Tiles:   ${e.tiles} ${e.data === 'all' ? 'foreground tiles' : `tiles of the curated set "${e.data.slice('curated:'.length)}"`} of ${e.tileSize} x ${e.tileSize} pixels at ${res}, from ${e.images.length} image${e.images.length === 1 ? '' : 's'}
 ${perImage.join('\n')}
 
 Files
@@ -89,7 +97,13 @@ Files
   ${ADAPTER_FILE}  the dataset for the official trainer: reads tiles.csv with openslide-python
                       (reader=openslide) or tifffile (reader=tifffile; JPEG tiles need imagecodecs), Pillow
                       for PNG/JPEG; "auto" takes OpenSlide when it imports. Set DINOSCOPE_TILE_READER or
-                      add :reader=R to train.dataset_path in config.yaml.
+                      add :reader=R to train.dataset_path in config.yaml.${
+    e.data === 'all'
+      ? ''
+      : `
+  ${CURATED_FILE}    the curated set the tiles come from (dinoscope curate: feature set, model,
+                      parameters, tiles per cluster before and after balancing)`
+  }
 
 Before you start
   1. git clone https://github.com/${repo} and set up its environment as its README says.
@@ -121,7 +135,7 @@ export async function exportTraining(project: Project, o: TrainingExportOptions)
     level: o.level,
     tileSize: o.tileSize,
     mask: o.mask,
-    curated: o.curated,
+    curated: o.curated?.list.tiles,
     log: o.log,
   });
   await mkdir(dir, { recursive: true });
@@ -130,10 +144,12 @@ export async function exportTraining(project: Project, o: TrainingExportOptions)
     config: join(dir, 'config.yaml'),
     adapter: join(dir, ADAPTER_FILE),
     readme: join(dir, 'README.txt'),
+    ...(o.curated ? { curated: join(dir, CURATED_FILE) } : {}),
   };
   const base = {
     recipe: o.recipe,
     dir,
+    data: o.curated ? `curated:${o.curated.name}` : 'all',
     tiles: tiles.length,
     images,
     mpp: o.mpp ?? null,
@@ -142,6 +158,7 @@ export async function exportTraining(project: Project, o: TrainingExportOptions)
     commands: commands(o.recipe, dir, project.dir),
   };
   await writeFileAtomic(files.tiles, tileListCsv(tiles));
+  if (files.curated) await writeFileAtomic(files.curated, JSON.stringify(o.curated!.list, null, 1) + '\n');
   const header = `Written by dinoscope export-training for ${project.dir} (${tiles.length} tiles).\nMerged by the official ${o.recipe} loader over ${o.recipe}/configs/ssl_default_config.yaml; README.txt has the commands.`;
   await writeFileAtomic(
     files.config,

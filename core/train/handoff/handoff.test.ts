@@ -118,6 +118,8 @@ afterAll(async () => {
 describe('the tile list', () => {
   it("holds exactly the tiles on the project's foreground, inside the image and the tissue, at the asked µm/px", async () => {
     expect(csvRows[0]).toEqual(['path', 'level', 'x', 'y', 'size', 'region']);
+    expect(exported.data).toBe('all');
+    expect(exported.files.curated).toBeUndefined();
     const rows = csvRows
       .slice(1)
       .map(([path, level, x, y, size, region]) => ({ path, level: +level, x: +x, y: +y, size: +size, region: +region }));
@@ -339,6 +341,13 @@ describe('a curated set', () => {
       [scan.path, 0, 0, 64, 256],
       [stated.path, 350 - 64, 250 - 64, 64, 128],
     ]);
+    // The set itself travels with the tiles, and README.txt says where they come from.
+    expect(e.data).toBe('curated:mine');
+    expect(e.files.curated).toBe(join(root, 'out-cur', 'curated-set.json'));
+    expect(JSON.parse(await readFile(e.files.curated!, 'utf8'))).toEqual(list);
+    const readme = await readFile(e.files.readme, 'utf8');
+    expect(readme).toContain('Tiles:   3 tiles of the curated set "mine" of 64 x 64 pixels at 1 µm per pixel');
+    expect(readme).toContain('curated-set.json    the curated set the tiles come from');
   }, 120_000);
 });
 

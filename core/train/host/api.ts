@@ -38,6 +38,8 @@ import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
 import { type StudentSize, distilConfig, fitCrops, parseStudents, studentViT } from '../distill/config.js';
 import { studentModelName } from '../distill/run.js';
+import { readTileList } from '../../data/train/tile-list.js';
+import { curatedTilesPath } from '../../features/curation/curated-tiles.js';
 
 /** A distillation run's child options from its record (a resume reads the teacher from its checkpoint). */
 function distilOf(r: RunRecord | null): { distil?: { teacher: string; teacherName: string; students: StudentSize[] } } {
@@ -199,6 +201,11 @@ export class TrainingApi {
   async startDistil(o: DistilStartOptions): Promise<TrainRunInfo> {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Distillation options must be an object.');
     checkBudget(o.steps, o.minutes);
+    if (o.tiles !== undefined) {
+      // The curated set is read first, so a missing or broken one is refused before anything else is loaded.
+      if (typeof o.tiles !== 'string') throw new DinoscopeError('BAD_INPUT', 'tiles must be the name of a curated set.');
+      await readTileList(curatedTilesPath(this.d.project(), o.tiles));
+    }
     const preset = o.preset ?? 'quick';
     const info = PRESET_INFO.find((p) => p.name === preset && p.stage === 'pretrain');
     if (!info) throw new DinoscopeError('BAD_INPUT', `Unknown preset "${preset}" for distillation (quick, standard).`);
@@ -210,6 +217,7 @@ export class TrainingApi {
     let overrides: Record<string, unknown> = {};
     const fitted = fitCrops(distilConfig(info.name), teacherVit.patchSize);
     if (Object.keys(fitted).length) overrides = { crops: fitted };
+    if (o.tiles !== undefined) overrides = { ...overrides, data: { tiles: o.tiles } };
     distilConfig(info.name, overrides);
     for (const s of students) studentViT(teacherVit, s); // BAD_INPUT: not smaller, another patch size
     const project = this.d.project();

@@ -72,8 +72,11 @@ const COLOUR_B: readonly number[] = [215, 135, 185]; // eosin-like pink
 const GLASS: readonly number[] = [242, 242, 240];
 const GRAIN = 14;
 
-/** Interleaved RGB (side, side, 3) of mosaic i. */
-export function mosaicPixels(spec: QualityMosaicSpec, i: number): Uint8Array {
+/** Which texture lies at pixel (x, y) of image i (−1: the frame); regionAt is the quadrant mosaic. */
+export type QualityLayout = (spec: QualityMosaicSpec, i: number, x: number, y: number) => number;
+
+/** Interleaved RGB (side, side, 3) of mosaic i, its textures placed by `layout`. */
+export function mosaicPixels(spec: QualityMosaicSpec, i: number, layout: QualityLayout = regionAt): Uint8Array {
   const { side } = spec;
   const u = mulberry32(spec.seed * 1000 + i + 1);
   const g = gaussian(u);
@@ -81,7 +84,7 @@ export function mosaicPixels(spec: QualityMosaicSpec, i: number): Uint8Array {
   const px = new Uint8Array(side * side * 3); // (h, w, 3)
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
-      const r = regionAt(spec, i, x, y);
+      const r = layout(spec, i, x, y);
       const p = r < 0 ? -1 : patterns[r](x, y);
       for (let c = 0; c < 3; c++) {
         const v = p < 0 ? GLASS[c] : (p ? COLOUR_B[c] : COLOUR_A[c]) + GRAIN * g();
@@ -93,12 +96,17 @@ export function mosaicPixels(spec: QualityMosaicSpec, i: number): Uint8Array {
 }
 
 /** Writes `count` mosaics as PNGs (dir/quality-i.png); returns their paths. */
-export async function writeQualityMosaics(dir: string, count: number, spec: QualityMosaicSpec): Promise<string[]> {
+export async function writeQualityMosaics(
+  dir: string,
+  count: number,
+  spec: QualityMosaicSpec,
+  layout: QualityLayout = regionAt,
+): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   for (let i = 0; i < count; i++) {
     const p = join(dir, `quality-${i}.png`);
-    await sharp(mosaicPixels(spec, i), { raw: { width: spec.side, height: spec.side, channels: 3 } })
+    await sharp(mosaicPixels(spec, i, layout), { raw: { width: spec.side, height: spec.side, channels: 3 } })
       .png()
       .toFile(p);
     paths.push(p);

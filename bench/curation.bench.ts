@@ -1,0 +1,134 @@
+// `npm run bench -- curation`: what a curated set buys a short pretraining on a skewed collection.
+// Training collection: core/train/quality/skewed-collection.ts (8 images, texture 0 on ≈ 91 % of the tissue,
+// textures 1–3 on ≈ 3 % each), curated by `curate` (tiles of 64 px, levels 12, 4, 32 tiles: 8 of each
+// texture) on features that follow the textures. Two runs from scratch with the pretraining quality test's
+// settings (core/train/quality/pretrain-quality.test.ts: ViT dim 64, depth 2, patch 4, 32 px global crops,
+// K 16, Sinkhorn-Knopp τ 0.02, momentum 0.8, base lr 0.05, B 16) for the same steps and seed: one sampling
+// every image's tissue uniformly (data.tiles null), one the curated set (data.tiles 'curated'), and a control:
+// a set of the same size without balancing (`curate` with one cluster: tiles drawn round-robin over the
+// images, so in the collection's proportions), which separates "fewer distinct tiles" from "balanced".
+// Measured: same-texture precision@10 of the teacher's patch tokens on the quality test's HELD-OUT balanced
+// mosaics (textures.ts quadrants, seed 2, 4 × 128 px; exclusion radius 8 patches), over the rare textures'
+// patches as queries (1–3) and over texture 0's; random init for reference.
+// Environment: DINOSCOPE_CURATION_STEPS (default 320), DINOSCOPE_CURATION_SEEDS (default "0"),
+// DINOSCOPE_CURATION_IMAGES (default 8: 8 squares of each rare texture), DINOSCOPE_CURATION_TARGET (default
+// 4 × images: every rare square and as many of texture 0 each), DINOSCOPE_CURATION_LAYOUT=large (one 128 px
+// rare square an image, skewedLargeRegionAt: less texture 0 around a rare tile; images 12, target 64 then
+// give 16 tiles of each texture), BENCH_THREADS (2).
+// Last line: `curation rare_p10 uniform X same-size S curated Y lift Z` (means over seeds; Z = Y − X).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { curate } from '../core/features/curation/curate.js';
+import { Project } from '../core/project/project.js';
+import { trainConfig } from '../core/train/config.js';
+import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
+import { backboneSet } from '../core/train/quality/patch-sets.js';
+import {
+  SKEWED_SPEC,
+  SKEWED_TILE_PATCHES,
+  skewedLargeRegionAt,
+  skewedProject,
+  skewedRegionAt,
+} from '../core/train/quality/skewed-collection.js';
+import type { QualityMosaicSpec } from '../core/train/quality/textures.js';
+import { Trainer } from '../core/train/trainer.js';
+import { fmtMachine } from './lib/machine.js';
+
+const log = (s: string): void => void process.stderr.write(s + '\n');
+const out = (s: string): void => void process.stdout.write(s + '\n');
+
+const STEPS = Number(process.env.DINOSCOPE_CURATION_STEPS ?? 320);
+const SEEDS = (process.env.DINOSCOPE_CURATION_SEEDS ?? '0').split(',').map((s) => Math.floor(Number(s)));
+const THREADS = Number(process.env.BENCH_THREADS ?? 2);
+const IMAGES = Number(process.env.DINOSCOPE_CURATION_IMAGES ?? 8);
+const TARGET = Number(process.env.DINOSCOPE_CURATION_TARGET ?? 4 * IMAGES);
+const LARGE = process.env.DINOSCOPE_CURATION_LAYOUT === 'large';
+const PATCH = 4;
+const GLOBAL = 32;
+const RADIUS = GLOBAL / PATCH;
+const held: QualityMosaicSpec = { side: 128, frame: 4, seed: 2 };
+const heldImages = [0, 1, 2, 3];
+
+/** precision@10 with the labelled patches of `textures` as queries. */
+function precision(s: RetrievalSet, textures: readonly number[]): number {
+  const queries = Int32Array.from({ length: s.n }, (_, i) => i).filter((i) => textures.includes(s.labels[i]));
+  return retrievalPrecision(s, { k: 10, exclusionRadius: RADIUS, queries });
+}
+
+function config(seed: number, tiles: string | null): ReturnType<typeof trainConfig> {
+  return trainConfig('quick', {
+    seed,
+    steps: STEPS,
+    batchSize: 16,
+    model: {
+      size: 'tiny',
+      vit: { arch: 'dinov2', patchSize: PATCH, registers: 2, dim: 64, depth: 2, heads: 4, posEmbed: { gridSize: GLOBAL / PATCH } },
+      from: null,
+    },
+    crops: { globalSize: GLOBAL, localSize: 16, localCrops: 4 },
+    head: { prototypes: 16, hidden: 256, bottleneck: 64 },
+    optim: { baseLr: 0.05 },
+    teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
+    data: { tiles },
+    runtime: { threads: THREADS },
+  });
+}
+
+interface Row {
+  seed: number;
+  data: string;
+  rare: number;
+  common: number;
+  seconds: number;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'dinoscope-bench-curation-'));
+const rows: Row[] = [];
+try {
+  log(`machine: ${fmtMachine()}`);
+  const made = await skewedProject(dir, IMAGES, SKEWED_SPEC, LARGE ? skewedLargeRegionAt : skewedRegionAt);
+  const project = await Project.open(made.project.dir);
+  const s = await curate(project, { set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [12, 4], dedupThreshold: 0.999 });
+  log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
+  await curate(project, { name: 'same-size', set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [1], dedupThreshold: 0.999 });
+  for (const seed of SEEDS) {
+    for (const tiles of [null, 'curated', 'same-size']) {
+      const tr = await Trainer.forProject(config(seed, tiles), project, { log });
+      try {
+        if (tiles === null) {
+          const random = await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL);
+          rows.push({ seed, data: 'random init', rare: precision(random, [1, 2, 3]), common: precision(random, [0]), seconds: 0 });
+        }
+        const t0 = performance.now();
+        for (let i = 0; i < STEPS; i++) await tr.step();
+        const seconds = (performance.now() - t0) / 1000;
+        const set = await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL);
+        const row = { seed, data: tiles ?? 'uniform', rare: precision(set, [1, 2, 3]), common: precision(set, [0]), seconds };
+        rows.push(row);
+        log(
+          `seed ${seed} ${row.data}: ${STEPS} steps in ${seconds.toFixed(0)} s, p@10 rare ${row.rare.toFixed(3)}, texture 0 ${row.common.toFixed(3)} (load ${loadavg()[0].toFixed(1)})`,
+        );
+      } finally {
+        await tr.close();
+      }
+    }
+  }
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+const mean = (data: string, k: 'rare' | 'common'): number => {
+  const r = rows.filter((x) => x.data === data);
+  return r.reduce((a, x) => a + x[k], 0) / r.length;
+};
+out(
+  `curated (${TARGET} tiles) vs uniform pretraining on ${IMAGES} skewed images${LARGE ? ' (large rare squares)' : ''}, ${STEPS} steps, seeds ${SEEDS.join(',')}, ${THREADS} threads; ${fmtMachine()}`,
+);
+out('| seed | data | p@10 rare textures | p@10 texture 0 | training s |');
+out('|---|---|---|---|---|');
+for (const r of rows) out(`| ${r.seed} | ${r.data} | ${r.rare.toFixed(3)} | ${r.common.toFixed(3)} | ${r.seconds.toFixed(0)} |`);
+const u = mean('uniform', 'rare');
+const c = mean('curated', 'rare');
+const same = mean('same-size', 'rare');
+out(`curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}`);
