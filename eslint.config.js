@@ -84,6 +84,18 @@ export default tseslint.config(
     rules: { 'dinoscope/core-order': 'error' },
   },
   {
+    // sharp costs a quarter second of CPU to load: core loads it on first use, through core/io/sharp.ts, so a
+    // process that never touches pixels (`dinoscope --help`, bad input) never pays it. Tests import it freely.
+    files: ['core/**/*.ts'],
+    ignores: ['core/**/*.test.ts', 'core/io/sharp.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'sharp', allowTypeImports: true, message: "Import { sharp } from core/io/sharp.ts (loaded on first use)." }] },
+      ],
+    },
+  },
+  {
     files: ['core/graph/runtime.ts'],
     rules: restrict([{ group: [...electronPkgs, ...sveltePkgs, '**/renderer/**', '**/electron/**'], message: 'core layering.' }]),
   },

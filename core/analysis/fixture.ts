@@ -5,7 +5,7 @@
 // extraction with a trained model is fast enough to stand in.
 import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import { ExactIndex } from '../features/index/exact.js';
 import { gaussian, mulberry32 as rng } from '../common/random.js';
 import { createFeatureStore } from '../features/store/writer.js';

@@ -3,7 +3,7 @@
 // background; 'off': every patch is foreground. 'auto' looks at the thumbnail: most of a brightfield
 // slide (glass and stained tissue alike) is bright, most of a fluorescence image is dark background, so
 // a median brightness max(R, G, B) under DARK_MEDIAN means fluorescence.
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import type { MaskSetting, MaskUsed } from '../common/foreground-mask.js';
 import type { ForegroundMode } from './tissue-mask.js';
 

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, readlink, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import type { ImageMetadata } from '../common/api.js';
 import { DinoscopeError } from '../common/errors.js';
 import { sharpError } from './readers/sharp-image.js';

@@ -1,5 +1,5 @@
 // Thumbnails: JPEG, longest side 256, read from the smallest pyramid level that still has ≥ 256 px.
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import type { ImageReader } from './reader.js';
 import { writeFileAtomic } from '../io/atomic.js';
 

@@ -7,7 +7,7 @@
 // Two foregrounds: 'brightfield' (stained tissue darker or more saturated than bright glass, the score
 // above) and 'fluorescence' (signal brighter than a dark background: the score is brightness,
 // max(R, G, B)). 'auto' picks one per image from the thumbnail's background (foreground-mode.ts).
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import { lowThreshold, tissueRegions } from './mask-regions.js';
 import { otsuThreshold } from './otsu.js';
 

@@ -14,12 +14,22 @@
 // The memory-pattern planner pre-allocates one block for the whole run's pattern, which for a training
 // graph keeps every activation's slot alive; without it, the arena reuses freed buffers.
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { Graph } from './graph.js';
 import { serialize } from './onnx.js';
 import { identity } from './ops/elementwise.js';
 import { type DType, type HostTensor, type TensorData } from './tensor.js';
+
+// onnxruntime-node is required on first use, not at import: a process that never runs a model (`dinoscope
+// --help`, bad input, `info`, `import`) does not pay the native library's load. Synchronous, so toOrt and
+// the sessions keep their signatures.
+let loaded: typeof ort | undefined;
+function onnxruntime(): typeof ort {
+  loaded ??= createRequire(import.meta.url)('onnxruntime-node') as typeof ort;
+  return loaded;
+}
 
 export type Provider = 'cuda' | 'webgpu' | 'dml' | 'coreml' | 'cpu';
 
@@ -67,7 +77,7 @@ let profiled = 0;
 /** Execution providers this onnxruntime-node build knows: `bundled` ones ship with it, the others need their
  * runtime libraries (e.g. CUDA) installed. Knowing one does not prove a device: probe with Session.create. */
 export function availableProviders(): { name: string; bundled: boolean }[] {
-  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  return onnxruntime().listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
 }
 
 export const MEMORY_DEFAULTS = { memPattern: false, cpuArena: true } as const;
@@ -89,7 +99,7 @@ const fromOrtType: Partial<Record<string, DType>> = {
 
 /** Wraps our host tensor as an ORT tensor without copying. */
 export function toOrt(t: HostTensor): ort.Tensor {
-  return new ort.Tensor(toOrtType[t.dtype], t.data as ort.Tensor.DataType, t.dims);
+  return new (onnxruntime().Tensor)(toOrtType[t.dtype], t.data as ort.Tensor.DataType, t.dims);
 }
 
 /** Views an ORT CPU tensor as our host tensor without copying. */
@@ -192,7 +202,7 @@ export class Session {
         so.profileFilePrefix = join(profile.dir, profile.prefix);
       }
       try {
-        const inner = await ort.InferenceSession.create(model, so);
+        const inner = await onnxruntime().InferenceSession.create(model, so);
         if (errors.length) warn(`execution provider fallback: ${errors.join('; ')}; running on ${provider}`);
         return new Session(inner, provider, profile, onDevice);
       } catch (e) {
@@ -261,7 +271,7 @@ function readbackSession(t: ort.Tensor): Promise<ort.InferenceSession> {
   if (!s) {
     const g = new Graph('readback');
     g.output(identity(g.input('x', [...t.dims], dtype)), 'y');
-    s = ort.InferenceSession.create(serialize(g), { executionProviders: ['webgpu'], logSeverityLevel: 3 });
+    s = onnxruntime().InferenceSession.create(serialize(g), { executionProviders: ['webgpu'], logSeverityLevel: 3 });
     readbacks.set(key, s);
   }
   return s;

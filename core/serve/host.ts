@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { homedir, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { apiEvents, type ApiEvent, type Role } from '../common/api.js';
 import { DinoscopeError, FieldError, toEnvelope, type ErrorCode } from '../common/errors.js';
 import { asClient, clientFrom } from '../app/caller.js';
@@ -128,6 +128,8 @@ function externalAddresses(): string[] {
 }
 
 export async function startServeHost(options: ServeHostOptions): Promise<ServeHost> {
+  // ws is loaded when a host starts, not when the CLI starts (every `dinoscope` command would pay for it).
+  const { WebSocketServer } = await import('ws');
   const token = options.token ?? newToken();
   const viewerToken = options.viewerToken ?? newToken();
   if (viewerToken === token) throw new FieldError('viewerToken', 'the viewer token must differ from the editor token.');

@@ -5,7 +5,7 @@
 // they are (no decode, no re-encode): the common case for pyramidal slides and pyramid caches. A
 // multi-channel image drawn with display settings reads its channels and composites them
 // (core/data/channels/composite.ts) before the resize; without settings its reader's default composite.
-import sharp from 'sharp';
+import { sharp } from '../io/sharp.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { ChannelDisplay } from '../common/api.js';
 import { composite } from '../data/channels/composite.js';

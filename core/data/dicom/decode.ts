@@ -2,7 +2,7 @@
 // JPEG (libvips via sharp; RGB-component streams marked so the decoder does not convert them, as for TIFF)
 // and JPEG 2000 (the OpenJPEG WebAssembly codec, jpeg2000.ts). A compressed frame's own size is read
 // from its header first and must not exceed the frame size the instance declares.
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { RgbImage } from '../reader.js';
 import { copyRect, toRgb, whiteImage } from '../rgb.js';

@@ -4,7 +4,8 @@
 // sharp's extract on the file (libvips streams the decode); callers should build a pyramid cache for
 // them (core/data/pyramid-cache.ts, needsPyramidCache). Untiled images report 256 × 256 tiles, the
 // tile size the viewer uses for them. Pixel coordinates are as stored (EXIF orientation is not applied).
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import type { ImageLevel, ImageMetadata } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { ImageReader, OpenOptions, RgbImage } from '../reader.js';

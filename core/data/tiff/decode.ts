@@ -3,7 +3,7 @@
 // than the tile is refused from its header before decoding, inflate and LZW stop at the tile's size.
 import { inflate } from 'node:zlib';
 import { promisify } from 'node:util';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import type { RgbImage } from '../reader.js';
 import { toRgb, whiteImage, copyRect } from '../rgb.js';
 import { DinoscopeError } from '../../common/errors.js';

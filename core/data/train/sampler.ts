@@ -7,7 +7,7 @@
 // foreground. Images without a foreground are sampled uniformly (and logged). With a tile list (a curated
 // set) it instead picks one listed square, all equally likely, and centres the tile on a point inside it.
 import { readFile } from 'node:fs/promises';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { renderThumbnail } from '../thumbnail.js';
 import { DEFAULT_TISSUE_MASK, type Mask } from '../tissue-mask.js';

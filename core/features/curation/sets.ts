@@ -3,7 +3,7 @@
 // and how the balanced sample changed its share.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import type { CuratedSetInfo, CuratedSetPreview } from '../../common/api.js';
 import { openImage } from '../../data/readers/registry.js';
 import { type CuratedTiles, readTileList } from '../../data/train/tile-list.js';

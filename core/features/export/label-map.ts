@@ -1,7 +1,7 @@
 // Cluster maps as label images: one integer per patch, 0 = background / no features, c + 1 for cluster c
 // (1..k), so a label image opens in any tool as a segmentation (QuPath, napari, Fiji) rather than as
 // colours. PNG: 8-bit greyscale with pHYs; the colours the app shows go in a separate preview PNG.
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { enlargeLabels } from './ome-tiff.js';

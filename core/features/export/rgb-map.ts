@@ -1,6 +1,7 @@
 // PCA and cluster maps as images: one pixel per patch (or pixelsPerPatch × pixelsPerPatch, nearest
 // neighbour), 8-bit RGB, written as PNG (sharp) atomically.
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { clusterColor } from '../regions.js';

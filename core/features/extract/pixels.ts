@@ -1,6 +1,6 @@
 // Pixels into the model: read a tile's square (or a whole image's rectangle) at the working resolution (native level + resample) and
 // normalise it into a batch buffer, channel-first, with the ImageNet mean and std DINOv2/v3 were trained with.
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import type { ImageReader, RgbImage } from '../../data/reader.js';
 import type { WorkingResolution } from './resolution.js';
 

@@ -1,7 +1,7 @@
 // The live PCA colouring of the Train panel: the teacher's patch features on one fixed
 // tile — the centre of the project's first readable image, at the run's resolution, global-crop size —
 // reduced to 3 principal components, min–max scaled per component to RGB, one pixel per patch, as a PNG.
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import type { HostTensor } from '../../graph/tensor.js';
 import { TileModel } from '../../features/extract/model.js';
 import { normaliseInto, readWorking } from '../../features/extract/pixels.js';

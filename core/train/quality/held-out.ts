@@ -19,7 +19,7 @@
 // - A white frame around the tissue (label −1), so the training sampler's Otsu tissue mask keeps every region.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { gaussian, mulberry32 } from '../../common/random.js';
 
 export const HELD_OUT_CLASSES = ['fibres', 'nuclei', 'clusters', 'cribriform', 'debris'] as const;

@@ -9,7 +9,7 @@
 // keeps all four regions); image i rotates the textures by i so every texture appears in every position.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { sharp } from '../../io/sharp.js';
 import { gaussian, mulberry32 } from '../../common/random.js';
 
 export const QUALITY_TEXTURES = 4;
