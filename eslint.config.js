@@ -91,7 +91,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { paths: [{ name: 'sharp', allowTypeImports: true, message: "Import { sharp } from core/io/sharp.ts (loaded on first use)." }] },
+        { paths: [{ name: 'sharp', allowTypeImports: true, message: 'Import { sharp } from core/io/sharp.ts (loaded on first use).' }] },
       ],
     },
   },

@@ -89,9 +89,22 @@ try {
   log(`machine: ${fmtMachine()}`);
   const made = await skewedProject(dir, IMAGES, SKEWED_SPEC, LARGE ? skewedLargeRegionAt : skewedRegionAt);
   const project = await Project.open(made.project.dir);
-  const s = await curate(project, { set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [12, 4], dedupThreshold: 0.999 });
+  const s = await curate(project, {
+    set: 'textures',
+    tilePatches: SKEWED_TILE_PATCHES,
+    target: TARGET,
+    levels: [12, 4],
+    dedupThreshold: 0.999,
+  });
   log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
-  await curate(project, { name: 'same-size', set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: TARGET, levels: [1], dedupThreshold: 0.999 });
+  await curate(project, {
+    name: 'same-size',
+    set: 'textures',
+    tilePatches: SKEWED_TILE_PATCHES,
+    target: TARGET,
+    levels: [1],
+    dedupThreshold: 0.999,
+  });
   for (const seed of SEEDS) {
     for (const tiles of [null, 'curated', 'same-size']) {
       const tr = await Trainer.forProject(config(seed, tiles), project, { log });

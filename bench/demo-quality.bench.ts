@@ -40,7 +40,9 @@ const exists = (p: string): Promise<boolean> =>
     () => false,
   );
 
-log(`demo-quality: ${fmtMachine()}; load ${load()}; ${steps !== undefined ? `${steps} steps` : `${minutes} min`}; overrides ${JSON.stringify({ ...extra, ...seed })}`);
+log(
+  `demo-quality: ${fmtMachine()}; load ${load()}; ${steps !== undefined ? `${steps} steps` : `${minutes} min`}; overrides ${JSON.stringify({ ...extra, ...seed })}`,
+);
 const work = await mkdtemp(join(tmpdir(), 'dinoscope-demo-quality-'));
 try {
   const cache = process.env.DINOSCOPE_DEMO_SLIDES ?? join(work, 'cache');

@@ -72,7 +72,9 @@ try {
   out(
     `distill-extract: ${fmtMachine()}, ${THREADS} threads; ${IMAGES} images of ${SIDE} px, patch 16, mask off, batch 8, ${REPEATS} repeats`,
   );
-  out(`teacher ViT-S/16 reg4 ${(paramCount(teacher) / 1e6).toFixed(1)} M parameters; student ViT-Tiny/16 reg4 ${(paramCount(student) / 1e6).toFixed(1)} M`);
+  out(
+    `teacher ViT-S/16 reg4 ${(paramCount(teacher) / 1e6).toFixed(1)} M parameters; student ViT-Tiny/16 reg4 ${(paramCount(student) / 1e6).toFixed(1)} M`,
+  );
   const models = { teacher: { cfg: teacher, seed: 1 }, student: { cfg: student, seed: 2 } };
   const rates: Record<keyof typeof models, number[]> = { teacher: [], student: [] };
   for (let r = 0; r < REPEATS; r++)

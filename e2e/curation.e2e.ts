@@ -37,7 +37,12 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     // A teacher for the distillation form (random weights: nothing is trained here).
     const vit = vitConfig('small', { dim: 256, depth: 1, heads: 4, patchSize: 16, registers: 4 });
     const tensors = new Map(Object.entries(initParams(vit, 1)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    await writeModelFolder(join(dir, 'project', 'models'), 'wide-vit', vit, tensors, { name: 'Wide ViT', source: 'test', licence: 'test', metadata: {} });
+    await writeModelFolder(join(dir, 'project', 'models'), 'wide-vit', vit, tensors, {
+      name: 'Wide ViT',
+      source: 'test',
+      licence: 'test',
+      metadata: {},
+    });
     ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
   });
 

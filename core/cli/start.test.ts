@@ -41,7 +41,9 @@ beforeAll(async () => {
 });\n`,
   );
   await writePyramidalTiff(join(dir, 'slide.tif'), { width: 600, height: 400 });
-  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#a05070' } }).png().toFile(join(dir, 'plain.png'));
+  await sharp({ create: { width: 64, height: 48, channels: 3, background: '#a05070' } })
+    .png()
+    .toFile(join(dir, 'plain.png'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

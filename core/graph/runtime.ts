@@ -77,7 +77,9 @@ let profiled = 0;
 /** Execution providers this onnxruntime-node build knows: `bundled` ones ship with it, the others need their
  * runtime libraries (e.g. CUDA) installed. Knowing one does not prove a device: probe with Session.create. */
 export function availableProviders(): { name: string; bundled: boolean }[] {
-  return onnxruntime().listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+  return onnxruntime()
+    .listSupportedBackends()
+    .map((b) => ({ name: b.name, bundled: b.bundled }));
 }
 
 export const MEMORY_DEFAULTS = { memPattern: false, cpuArena: true } as const;

@@ -26,7 +26,10 @@ export function readTrainChannelRoute(value: string | true | undefined): TrainCh
     value === 'per-channel'
       ? ' per-channel needs no training: extract with an RGB model as it is (dinoscope extract --channels per-channel).'
       : '';
-  throw new DinoscopeError('BAD_INPUT', `--channels must be ${TRAIN_CHANNEL_ROUTES.join(' or ')}, got "${value === true ? '' : value}".${hint}`);
+  throw new DinoscopeError(
+    'BAD_INPUT',
+    `--channels must be ${TRAIN_CHANNEL_ROUTES.join(' or ')}, got "${value === true ? '' : value}".${hint}`,
+  );
 }
 
 /** A channel route needs a panel: every image of the project multi-channel with the same channels. */
@@ -42,7 +45,11 @@ export function requirePanel(panel: Panel | null): Panel {
  * The route a run on `panel` takes, given the user's `choice` (or none) and the model it starts from
  * (`start`: its name and input channels; null: random weights). BAD_INPUT when they do not fit.
  */
-export function trainChannelRoute(choice: TrainChannelRoute | undefined, panel: Panel, start: { name: string; inChans: number } | null): TrainChannelRoute {
+export function trainChannelRoute(
+  choice: TrainChannelRoute | undefined,
+  panel: Panel,
+  start: { name: string; inChans: number } | null,
+): TrainChannelRoute {
   const route = choice ?? defaultTrainChannelRoute(start !== null && start.inChans === 3);
   if (route === 'embed' && start !== null && start.inChans === 3)
     throw new DinoscopeError(

@@ -43,7 +43,8 @@ interface StoredSet {
   dim: number;
   input?: { route: string; channels?: string[] };
 }
-const sets = async (): Promise<StoredSet[]> => (JSON.parse(await readFile(join(proj, 'project.json'), 'utf8')) as { features: StoredSet[] }).features;
+const sets = async (): Promise<StoredSet[]> =>
+  (JSON.parse(await readFile(join(proj, 'project.json'), 'utf8')) as { features: StoredSet[] }).features;
 const trainConfig = async (run: string): Promise<{ model: { from: string | null; channels: number | null } }> =>
   JSON.parse(await readFile(join(proj, 'runs', run, 'train-config.json'), 'utf8'));
 
@@ -88,7 +89,9 @@ describe('dinoscope extract --channels', () => {
     expect(bad.stderr).toMatch(/--channels must be per-channel or channels, got "grey"/);
     const rgbAsChannels = await extract('rgb', '--channels', 'channels');
     expect(rgbAsChannels.status).toBe(2);
-    expect(rgbAsChannels.stderr).toMatch(/--channels: the channels route needs a model that takes the panel's channels .* rgb is an RGB model: choose per-channel/);
+    expect(rgbAsChannels.stderr).toMatch(
+      /--channels: the channels route needs a model that takes the panel's channels .* rgb is an RGB model: choose per-channel/,
+    );
     const fiveAsPerChannel = await extract('inflated5', '--channels', 'per-channel');
     expect(fiveAsPerChannel.status).toBe(2);
     expect(fiveAsPerChannel.stderr).toMatch(/--channels: the per-channel route runs an RGB model .* inflated5 takes 5 channels/);

@@ -127,7 +127,9 @@ describe('dinoscope distil', () => {
     const total = 30; // where the run above finished
     const r = cli(['distil', '--project', proj, '--resume', 'd1', '--minutes', '0.1']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`resuming run d1 from its checkpoint at step ${total}/${total}, extended by 0.1 min \\(about \\d+ steps\\)`));
+    expect(r.stderr).toMatch(
+      new RegExp(`resuming run d1 from its checkpoint at step ${total}/${total}, extended by 0.1 min \\(about \\d+ steps\\)`),
+    );
     const s = JSON.parse(r.stdout) as {
       status: string;
       steps: number;
@@ -151,6 +153,8 @@ describe('dinoscope distil', () => {
     expect(config.replans[0]).toMatchObject({ step: total, from: total, kind: 'extend' }); // then the budget's re-timings
     expect(s.models).toEqual({ tiny: 'd1-tiny', small: 'd1-small' });
     for (const id of ['d1-tiny', 'd1-small'])
-      expect(JSON.parse(readFileSync(join(proj, 'models', id, 'dinoscope.json'), 'utf8'))).toMatchObject({ source: `run:${id}@${s.steps}` });
+      expect(JSON.parse(readFileSync(join(proj, 'models', id, 'dinoscope.json'), 'utf8'))).toMatchObject({
+        source: `run:${id}@${s.steps}`,
+      });
   }, 120_000);
 });

@@ -42,7 +42,7 @@ export const pretrainCommand: Command = {
     "  run's checkpoints/latest) or a .safetensors file. --from-scratch starts from random weights anyway.\n" +
     '--channels: on a project of one multi-channel (fluorescence) panel, how the model gets its C channels:\n' +
     TRAIN_CHANNEL_ROUTES.map((c) => `  ${c}: ${TRAIN_CHANNEL_EXPLAINED[c]}\n`).join('') +
-    '  Default: inflate when the run starts from an RGB model, else embed (the log and the summary\'s route say which).\n' +
+    "  Default: inflate when the run starts from an RGB model, else embed (the log and the summary's route say which).\n" +
     '--minutes M: train for M minutes from the first step on (start-up comes on top). The schedules count\n' +
     '  steps, so the step count is estimated from the first steps and re-estimated as the speed changes,\n' +
     '  the schedules re-timed without a jump (the summary states the last seconds per step and the re-plans).\n' +
@@ -106,7 +106,9 @@ export const pretrainCommand: Command = {
                 : undefined,
       });
       if (panel) {
-        const start = route.weights ? { name: route.model ?? route.weights, inChans: (await inspectWeights(route.weights)).config.inChans } : null;
+        const start = route.weights
+          ? { name: route.model ?? route.weights, inChans: (await inspectWeights(route.weights)).config.inChans }
+          : null;
         route.channels = trainChannelRoute(channels, panel, start);
       }
       overrides = await routeOverrides(route, (preset as PresetName | undefined) ?? 'quick', overrides ?? {});

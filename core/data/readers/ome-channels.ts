@@ -78,7 +78,11 @@ export function tiffDataRuns(path: string, xml: string, planes: OmePlanes): Tiff
   if (start < 0) return [];
   const end = xml.search(/<\/([A-Za-z_][\w.-]*:)?Pixels>/);
   const pixels = xml.slice(start, end > start ? end : undefined);
-  const files = new Set(xmlElements(pixels, 'UUID', MAX_TIFF_DATA).map((u) => u.FileName).filter((f) => f !== undefined));
+  const files = new Set(
+    xmlElements(pixels, 'UUID', MAX_TIFF_DATA)
+      .map((u) => u.FileName)
+      .filter((f) => f !== undefined),
+  );
   if (files.size > 1)
     throw new DinoscopeError(
       'UNSUPPORTED',
@@ -219,7 +223,10 @@ export async function openOmeChannels(
   const unmapped = at.indexOf(null);
   // Fewer planes than channels says truncated whatever the TiffData; else an unmapped channel is the XML's fault.
   if (unmapped >= 0 && structure.ifds.length >= planes.sizeC)
-    throw new DinoscopeError('CORRUPT', `${path}: its OME-XML's TiffData elements map no image plane to channel ${unmapped + 1} (Z 0, T 0).`);
+    throw new DinoscopeError(
+      'CORRUPT',
+      `${path}: its OME-XML's TiffData elements map no image plane to channel ${unmapped + 1} (Z 0, T 0).`,
+    );
   const found = at.map((i): Ifd | undefined => (i === null ? undefined : structure.ifds[i]));
   if (found.some((ifd) => ifd === undefined))
     throw new DinoscopeError(

@@ -97,7 +97,11 @@ export function estimateExtraction(
   const runs = project
     .featureSets()
     .filter((s) => s.speed?.provider === device)
-    .map((s) => ({ modelId: s.modelId, at: s.speed!.at, patchesPerSecond: s.speed!.patchesPerSecond * (s.input ? imagesPerTile(s.input) : 1) }))
+    .map((s) => ({
+      modelId: s.modelId,
+      at: s.speed!.at,
+      patchesPerSecond: s.speed!.patchesPerSecond * (s.input ? imagesPerTile(s.input) : 1),
+    }))
     .sort((a, b) => b.at.localeCompare(a.at));
   const own = runs.find((r) => r.modelId === model.id);
   const other = runs.map((r) => ({ r, m: models.find((m) => m.id === r.modelId) })).find((x) => x.m !== undefined);
@@ -116,4 +120,3 @@ export function estimateExtraction(
   out.seconds = out.patches / out.patchesPerSecond;
   return out;
 }
-

@@ -60,7 +60,9 @@ describe('distillation quality', () => {
 
   it('two students in one run both meet that bar', async () => {
     const d = await distilledStudents(project, teacher.weights, [TINY_STUDENT, SMALL_STUDENT], o);
-    process.stderr.write(`two students in one run: tiny ${d.precision.tiny.toFixed(3)}, small ${d.precision.small.toFixed(3)} (${d.seconds.toFixed(0)} s)\n`);
+    process.stderr.write(
+      `two students in one run: tiny ${d.precision.tiny.toFixed(3)}, small ${d.precision.small.toFixed(3)} (${d.seconds.toFixed(0)} s)\n`,
+    );
     for (const name of ['tiny', 'small']) {
       expect(d.precision[name], name).toBeGreaterThan(scratch + MARGIN);
       expect(d.precision[name], name).toBeGreaterThan(teacher.precision - GAP);

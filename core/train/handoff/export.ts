@@ -98,12 +98,12 @@ Files
                       (reader=openslide) or tifffile (reader=tifffile; JPEG tiles need imagecodecs), Pillow
                       for PNG/JPEG; "auto" takes OpenSlide when it imports. Set DINOSCOPE_TILE_READER or
                       add :reader=R to train.dataset_path in config.yaml.${
-    e.data === 'all'
-      ? ''
-      : `
+                        e.data === 'all'
+                          ? ''
+                          : `
   ${CURATED_FILE}    the curated set the tiles come from (dinoscope curate: feature set, model,
                       parameters, tiles per cluster before and after balancing)`
-  }
+                      }
 
 Before you start
   1. git clone https://github.com/${repo} and set up its environment as its README says.

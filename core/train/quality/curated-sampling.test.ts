@@ -54,7 +54,13 @@ async function textureShares(plan: SamplingPlan, ids: string[]): Promise<{ tiles
 describe('curated sampling on a skewed collection', () => {
   it('gives every texture about a quarter of the sampled tiles where uniform sampling gives the rare ones ≈ 3 %', async () => {
     const { project, ids } = await skewedProject(dir, IMAGES);
-    const s = await curate(project, { set: 'textures', tilePatches: SKEWED_TILE_PATCHES, target: 32, levels: [12, 4], dedupThreshold: 0.999 });
+    const s = await curate(project, {
+      set: 'textures',
+      tilePatches: SKEWED_TILE_PATCHES,
+      target: 32,
+      levels: [12, 4],
+      dedupThreshold: 0.999,
+    });
     // 36 tiles an image; each rare texture has one per image: 8 of it, so 8 of every texture.
     expect(s.candidates).toBe(IMAGES * 36);
     expect([...s.clustersAfter].sort()).toEqual([8, 8, 8, 8]);

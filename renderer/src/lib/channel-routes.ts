@@ -33,7 +33,12 @@ export function sharedPanel(project: ProjectSummary | null): string[] | null {
 export const extractRouteOf = (m: Pick<ModelInfo, 'inChans'>): ExtractChannelRoute => (m.inChans === 3 ? 'per-channel' : 'channels');
 
 /** A model for an extraction route on C channels: `current` when it takes it, else the first that does. */
-export function modelForExtractRoute(models: readonly ModelInfo[], route: ExtractChannelRoute, C: number, current: ModelInfo | null): ModelInfo | null {
+export function modelForExtractRoute(
+  models: readonly ModelInfo[],
+  route: ExtractChannelRoute,
+  C: number,
+  current: ModelInfo | null,
+): ModelInfo | null {
   const takes = (m: ModelInfo): boolean => (route === 'per-channel' ? m.inChans === 3 : m.inChans === C);
   return current && takes(current) ? current : (models.find(takes) ?? null);
 }
