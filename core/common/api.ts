@@ -570,6 +570,8 @@ export interface TrainPresetInfo {
   stage: TrainStage;
   /** 'cpu' or 'gpu': what the preset is sized for. */
   sizedFor: 'cpu' | 'gpu';
+  /** What its runs optimise: 'dino' (DINO + iBOT + KoLeo) or 'capi' (CAPI: settings.prototypes are its clusters). */
+  objective: 'dino' | 'capi';
   /** The preset's main settings, for the panel's summary and advanced form. */
   settings: {
     size: string;
@@ -705,12 +707,16 @@ export interface TrainStepInfo {
   jobId: string;
   step: number;
   total: number;
-  losses: { dino: number; ibot: number; koleo: number; gram?: number; total: number };
+  /** The run's loss terms: DINO's (dino, ibot, koleo; gram while the Gram teacher is active) or, for a CAPI run
+   * (preset capi), capi (the student's prediction loss) and clustering (the online clustering head's own). */
+  losses: { dino?: number; ibot?: number; koleo?: number; gram?: number; capi?: number; clustering?: number; total: number };
   lr: number;
+  /** DINO: the teacher's temperature; CAPI: the Sinkhorn-Knopp targets' temperature. */
   teacherTemp: number;
   imagesPerSec: number;
   etaSeconds: number | null;
-  signals: { teacherEntropy: number; featureRank: number; nan: boolean };
+  /** Entropy of the teacher's targets; featureRank (of the teacher's CLS features) on DINO runs only. */
+  signals: { teacherEntropy: number; featureRank?: number; nan: boolean };
   /** Present on the steps where the probe set was evaluated. */
   health?: TrainHealth;
   /** Mixed precision: whether the step was skipped (its gradients overflowed in float16; nothing was updated)

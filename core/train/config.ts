@@ -416,9 +416,7 @@ export interface PresetInfo {
   description: string;
 }
 
-/** Every preset with its stage, in display order. The 'capi' preset is not listed yet: runs of the job host
- * and `dinoscope pretrain` go through the DINO Trainer, and CAPI's (core/train/capi/trainer.ts) is not wired
- * into them. */
+/** Every preset with its stage, in display order (the Train panel's cards: the description is their one line). */
 export const PRESET_INFO: readonly PresetInfo[] = [
   {
     name: 'quick',
@@ -433,6 +431,13 @@ export const PRESET_INFO: readonly PresetInfo[] = [
     sizedFor: 'gpu',
     label: 'Standard (GPU)',
     description: 'ViT-S/16, 4 registers, 2 × 224 px + 8 × 96 px crops, K 16384.',
+  },
+  {
+    name: 'capi',
+    stage: 'pretrain',
+    sizedFor: 'cpu',
+    label: 'CAPI (CPU)',
+    description: 'Instead of DINO + iBOT: learns by predicting the clusters of hidden patches from the visible ones (CAPI). ViT-Tiny/16, 112 px.',
   },
   {
     name: 'adapt-cpu',
@@ -688,6 +693,15 @@ export function gramSide(c: TrainConfig, globalSize: number, patch: number): num
 }
 
 /** `--tiny`: a smoke-test model (ViT patch 8, dim 32, depth 1; 32 px crops; B 2; K 32) that steps in well under a second. */
+/** The smoke-test model for a CAPI run (preset capi): TINY_OVERRIDES without local crops (CAPI trains on the
+ * global crops only), K 32 clusters and one predictor block. */
+export const TINY_CAPI_OVERRIDES: Record<string, unknown> = {
+  batchSize: 2,
+  model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },
+  crops: { globalSize: 32, localSize: 16, localCrops: 0 },
+  capi: { prototypes: 32, predictorDepth: 1 },
+};
+
 export const TINY_OVERRIDES: Record<string, unknown> = {
   batchSize: 2,
   model: { size: 'tiny', vit: { arch: 'dinov2', patchSize: 8, registers: 2, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },

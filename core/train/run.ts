@@ -11,10 +11,14 @@ import { join } from 'node:path';
 import { DinoscopeError, FieldError } from '../common/errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { Project } from '../project/project.js';
-import { type PresetName, type TrainConfig, type TrainStage, trainConfig } from './config.js';
+import { type PresetName, type TrainConfig, type TrainObjective, type TrainStage, scratchViT, trainConfig } from './config.js';
+import { inspectWeights } from '../model/weights/import.js';
 import { type Precision } from './precision.js';
 import { SkippedSteps } from './skipped-steps.js';
-import { type StepReport, Trainer } from './trainer.js';
+import { Trainer } from './trainer.js';
+import type { RunLosses, RunStepReport } from './step-report.js';
+import { CapiRun } from './capi/run-trainer.js';
+import { capiEstimate } from './capi/estimate.js';
 import { projectPanel, withPanelChannels } from './project-images.js';
 import { channelRouteLine } from './channel-route.js';
 import { type PretrainRoute, routeLine } from './route.js';
@@ -30,14 +34,17 @@ export interface RunTrainer {
   readonly completedSteps: number;
   readonly precision: Precision;
   readonly label?: string;
-  step(): Promise<StepReport>;
+  step(): Promise<RunStepReport>;
   checkpoint(dir: string): Promise<void>;
   setTotalSteps(steps: number): void;
   revise(next: TrainConfig): void;
 }
 
+/** What runPretrain drives: the DINO + iBOT + KoLeo Trainer, or a CAPI run (objective 'capi': capi/run-trainer.ts). */
+export type PretrainTrainer = Trainer | CapiRun;
+
 /** The options of one run of the loop; `T` is the trainer the job host's hooks see. */
-export interface RunOptions<T extends RunTrainer = Trainer> {
+export interface RunOptions<T extends RunTrainer = PretrainTrainer> {
   /** Continue the named run (or the project's latest) from its last checkpoint; with `steps` or `minutes`,
    * extend it by that many more steps or minutes. */
   resume?: boolean;
@@ -64,12 +71,12 @@ export interface RunOptions<T extends RunTrainer = Trainer> {
    * the first step), for a person watching: start-up takes seconds to minutes. */
   onPhase?: (what: string) => void;
   /** Every step's report with the run's total steps and the ETA in seconds. */
-  onStep?: (r: StepReport, total: number, etaSeconds: number) => void;
+  onStep?: (r: RunStepReport, total: number, etaSeconds: number) => void;
   /** Job host hooks: `gate` is awaited before every step (pause: it calls `checkpoint` first, so a paused
    * run is safe to kill); `afterStep` sees the trainer after each recorded step (previews, collapse checks);
    * `onCheckpoint` runs after every checkpoint is written (model registration). */
   gate?: (checkpoint: () => Promise<void>) => Promise<void>;
-  afterStep?: (trainer: T, r: StepReport) => Promise<void>;
+  afterStep?: (trainer: T, r: RunStepReport) => Promise<void>;
   onCheckpoint?: (trainer: T, step: number, run: string) => Promise<void>;
 }
 
@@ -138,7 +145,7 @@ export interface RunSummary {
   stepsFrom:
     | { kind: 'steps' }
     | { kind: 'minutes'; minutes: number; secondsPerStep: number; timedSteps: number; replans?: number; seconds?: number };
-  finalLosses: StepReport['losses'] | null;
+  finalLosses: RunLosses | null;
   /** What the steps of this invocation trained in (runtime.precision resolved for the device). */
   precision: Precision;
   /** A new run's route, when the caller chose one (RunOptions.route). */
@@ -238,12 +245,23 @@ function eta(seconds: number): string {
       : `${s}s`;
 }
 
+/** The loss terms of a step's progress line: DINO's or CAPI's, whichever the step has. */
+function lossTerms(l: RunLosses): string {
+  const terms = (['dino', 'ibot', 'koleo', 'gram', 'capi', 'clustering'] as const).filter((k) => l[k] !== undefined);
+  return terms.map((k) => `${k} ${fmt(l[k]!)}`).join(' ');
+}
+
 /** One progress line: step/total, each loss term, lr, teacher temperature, images/s, ETA. */
-export function progressLine(r: StepReport, total: number, etaSeconds: number): string {
+export function progressLine(r: RunStepReport, total: number, etaSeconds: number): string {
   const l = r.losses;
-  const gram = l.gram !== undefined ? ` gram ${fmt(l.gram)}` : '';
   const health = r.health ? `  locality ${r.health.locality.toFixed(3)} cls·patch ${r.health.clsPatchCosine.toFixed(3)}` : '';
-  return `step ${r.step}/${total}  loss ${fmt(l.total)} (dino ${fmt(l.dino)} ibot ${fmt(l.ibot)} koleo ${fmt(l.koleo)}${gram})${health}  lr ${fmt(r.lr)}  τt ${r.teacherTemp.toFixed(4)}  ${r.imagesPerSec.toFixed(2)} img/s  ETA ${eta(etaSeconds)}`;
+  return `step ${r.step}/${total}  loss ${fmt(l.total)} (${lossTerms(l)})${health}  lr ${fmt(r.lr)}  τt ${r.teacherTemp.toFixed(4)}  ${r.imagesPerSec.toFixed(2)} img/s  ETA ${eta(etaSeconds)}`;
+}
+
+/** The objective of the run a checkpoint folder holds (its train-config.json; configs before CAPI: dino). */
+async function checkpointObjective(ck: string): Promise<TrainObjective> {
+  const saved = JSON.parse(await readFile(join(ck, 'train-config.json'), 'utf8').catch(() => '{}')) as { objective?: unknown };
+  return saved.objective === 'capi' ? 'capi' : 'dino';
 }
 
 /** Runs (or resumes) a pretraining run in `project` to its end or until `signal` aborts. */
@@ -256,7 +274,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     throw new DinoscopeError('BAD_INPUT', `${project.file}: no readable (ok) images to train on.`);
 
   let rec: RunRecord;
-  let trainer: Trainer;
+  let trainer: PretrainTrainer;
   let folder: string;
   let startedFrom = 0;
   let stepsFrom: RunSummary['stepsFrom'] = { kind: 'steps' };
@@ -272,7 +290,10 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     folder = join(project.dir, prev.dir);
     const ck = await findCheckpoint(folder);
     if (!ck) throw new DinoscopeError('BAD_INPUT', `${folder}: run "${prev.name}" has no checkpoint to resume from.`);
-    trainer = await Trainer.resumeProject(ck, project, { log, phase: opts.onPhase });
+    trainer =
+      (await checkpointObjective(ck)) === 'capi'
+        ? await CapiRun.resumeProject(ck, project, { log })
+        : await Trainer.resumeProject(ck, project, { log, phase: opts.onPhase });
     startedFrom = trainer.completedSteps;
     const was = trainer.config.steps;
     if (opts.steps !== undefined || opts.minutes !== undefined) {
@@ -297,7 +318,7 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
         : opts.minutes !== undefined
           ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)`
           : '';
-    log(`${trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
+    log(`${trainer instanceof CapiRun ? trainer.label : trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
@@ -319,12 +340,19 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
     const config: TrainConfig = trainConfig(opts.preset ?? 'quick', overrides);
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
-    trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
+    if (config.objective === 'capi') {
+      // CAPI (capi/): what a step needs, before the images and graphs are loaded.
+      const vit = config.model.from ? (await inspectWeights(config.model.from)).config : scratchViT(config);
+      for (const line of capiEstimate(config, vit).lines) log(`capi: ${line}`);
+      opts.onPhase?.('loading the images and building the training graphs');
+      trainer = await CapiRun.forProject(config, project, { log });
+    } else trainer = await Trainer.forProject(config, project, { log, phase: opts.onPhase });
     rec = newRunRecord(name, config, trainer.precision, now);
-    if (opts.route) log(`${config.stage}: ${routeLine(opts.route)}`);
-    if (opts.route?.channels && panel) log(`${config.stage}: ${channelRouteLine(opts.route.channels, panel)}`);
+    const stage = trainer instanceof CapiRun ? trainer.label : config.stage;
+    if (opts.route) log(`${stage}: ${routeLine(opts.route)}`);
+    if (opts.route?.channels && panel) log(`${stage}: ${channelRouteLine(opts.route.channels, panel)}`);
     log(
-      `${config.stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
+      `${stage}: run ${name} (${config.preset}), ${opts.minutes !== undefined ? `${opts.minutes} min budget` : `${config.steps} steps`}, into ${folder}`,
     );
   }
   // From here the trainer holds worker threads and onnxruntime sessions: every way out closes it, or a
@@ -360,7 +388,7 @@ export async function runLoop<T extends RunTrainer>(
   const progress = join(folder, 'progress.jsonl');
   const ck = checkpointDir(folder);
   let lastCk: { dir: string; step: number } | null = startedFrom > 0 ? { dir: ck, step: startedFrom } : null;
-  let last: StepReport | null = null;
+  let last: RunStepReport | null = null;
   let ckAt = performance.now();
   const times: number[] = [];
   const budget = stepsFrom.kind === 'minutes' ? new TimeBudget(stepsFrom.minutes * 60) : null;
@@ -393,9 +421,9 @@ export async function runLoop<T extends RunTrainer>(
       iterStart ??= ts;
       const r = await trainer.step();
       times.push((performance.now() - ts) / 1000);
-      if (r.signals.nan || ![r.losses.total, r.losses.dino, r.losses.ibot, r.losses.koleo].every(Number.isFinite)) {
+      if (r.signals.nan || !Object.values(r.losses).every(Number.isFinite)) {
         throw new NanLossError(
-          `loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, dino ${r.losses.dino}, ibot ${r.losses.ibot}, koleo ${r.losses.koleo}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`,
+          `loss became NaN/infinite at step ${r.step} (total ${r.losses.total}, ${lossTerms(r.losses)}); the last checkpoint (step ${lastCk?.step ?? 'none'}) was kept. Lower optim.baseLr or check the images.`,
           r.step,
           lastCk?.step ?? null,
         );

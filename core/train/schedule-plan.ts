@@ -32,16 +32,16 @@ export interface Replan {
 }
 
 /** A plan and the real steps [a, b] it covers, mapped linearly onto its virtual steps [ua, ub]. */
-interface Piece {
+interface Piece<V> {
   a: number;
   ua: number;
   b: number;
   ub: number;
-  at: (u: number) => StepValues;
+  at: (u: number) => V;
 }
 
 /** The virtual step of real step `s` in piece `p` (a piece that ends where it starts stays at its start). */
-function virtual(p: Piece, s: number): number {
+function virtual<V>(p: Piece<V>, s: number): number {
   return p.b > p.a ? p.ua + ((s - p.a) * (p.ub - p.ua)) / (p.b - p.a) : p.ua;
 }
 
@@ -54,7 +54,7 @@ function plain(c: TrainConfig, total: number): (u: number) => StepValues {
 /** The plan over `total` joined at step `a` to the values `join` the run stopped at (see the header). */
 function joined(c: TrainConfig, total: number, a: number, join: StepValues): (u: number) => StepValues {
   const next = plain(c, total);
-  const ramp = Math.max(1, Math.round(c.optim.warmupFraction * (total - a)));
+  const ramp = extensionRamp(c, total, a);
   const target = c.teacher.temp;
   const frozenAtJoin = join.lastLayerLr === 0 && join.lr > 0;
   return (u) => {
@@ -74,25 +74,44 @@ function joined(c: TrainConfig, total: number, a: number, join: StepValues): (u:
   };
 }
 
-function pieces(c: TrainConfig): Piece[] {
+/** The steps of an extension's joining ramp: the recipe's warm-up fraction of the added steps, at least 1. */
+export function extensionRamp(c: TrainConfig, total: number, a: number): number {
+  return Math.max(1, Math.round(c.optim.warmupFraction * (total - a)));
+}
+
+/**
+ * How an objective's schedules are planned: `plain(total)` its plan over `total` steps; `joined(total, a,
+ * join)` the plan over `total` joined at step `a` to the values `join` the run stopped at (an extension).
+ */
+export interface SchedulePlan<V> {
+  plain: (total: number) => (u: number) => V;
+  joined: (total: number, a: number, join: V) => (u: number) => V;
+}
+
+function pieces<V>(c: TrainConfig, plan: SchedulePlan<V>): Piece<V>[] {
   const first = c.replans.length ? c.replans[0].from : c.steps;
-  const out: Piece[] = [{ a: 0, ua: 0, b: first, ub: first, at: plain(c, first) }];
+  const out: Piece<V>[] = [{ a: 0, ua: 0, b: first, ub: first, at: plan.plain(first) }];
   for (const r of c.replans) {
     const p = out[out.length - 1];
     const u = virtual(p, r.step);
     if (r.kind === 'budget') out.push({ a: r.step, ua: u, b: r.to, ub: p.ub, at: p.at });
-    else out.push({ a: r.step, ua: r.step, b: r.to, ub: r.to, at: joined(c, r.to, r.step, p.at(u)) });
+    else out.push({ a: r.step, ua: r.step, b: r.to, ub: r.to, at: plan.joined(r.to, r.step, p.at(u)) });
   }
   return out;
+}
+
+/** An objective's scheduled values at `step` through the run's re-plans (the DINO ones: plannedScheduleAt). */
+export function plannedAt<V>(c: TrainConfig, step: number, plan: SchedulePlan<V>): V {
+  const ps = pieces(c, plan);
+  let p = ps[0];
+  for (const q of ps) if (q.a <= step) p = q;
+  return p.at(virtual(p, step));
 }
 
 /** Every scheduled value at `step` (0-based: the step about to run), following the run's re-plans. */
 export function plannedScheduleAt(c: TrainConfig, step: number): StepValues {
   if (!c.replans.length) return scheduleAt(c, step);
-  const ps = pieces(c);
-  let p = ps[0];
-  for (const q of ps) if (q.a <= step) p = q;
-  return p.at(virtual(p, step));
+  return plannedAt(c, step, { plain: (total) => plain(c, total), joined: (total, a, join) => joined(c, total, a, join) });
 }
 
 /** The config with its total changed to `to` from step `step` on (a new object; `c` is not changed). */

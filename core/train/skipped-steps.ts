@@ -3,7 +3,7 @@
 // and when a run counts as diverged: every skip halves the loss scale (GradScaler's backoff), so after
 // MAX_SKIPS_IN_ROW in a row (2¹⁶ → 2⁻¹⁴) the gradients are not finite at any scale and the run would skip
 // forever without a word.
-import type { StepReport } from './step-report.js';
+import type { RunStepReport } from './step-report.js';
 
 export const MAX_SKIPS_IN_ROW = 30;
 
@@ -19,7 +19,7 @@ export class SkippedSteps {
    * Counts step `r`: its log line when it was skipped (null when it was applied, or fp32), and `diverged`
    * (the reason, in plain words) once MAX_SKIPS_IN_ROW steps in a row were skipped.
    */
-  record(r: StepReport, stage: string): { line: string | null; diverged: string | null } {
+  record(r: RunStepReport, stage: string): { line: string | null; diverged: string | null } {
     if (!r.amp?.skipped) {
       this.inRow = 0;
       return { line: null, diverged: null };

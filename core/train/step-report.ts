@@ -8,7 +8,39 @@ import { STEP_GRAD_NORMS, type StepOutputs } from './step.js';
 import type { TeacherOutputs } from './teacher.js';
 import type { HealthEntry } from './health/monitor.js';
 
-export interface StepReport {
+/** The loss terms of a run's step: DINO's (dino, ibot, koleo; gram while the Gram teacher is active) or CAPI's
+ * (capi: the student's prediction loss; clustering: the online clustering head's own loss), and their total. */
+export interface RunLosses {
+  dino?: number;
+  ibot?: number;
+  koleo?: number;
+  gram?: number;
+  capi?: number;
+  clustering?: number;
+  total: number;
+}
+
+/** What the run loop (run.ts runLoop), progress.jsonl and the job host read of any trainer's step: the DINO
+ * trainer's StepReport, a distillation's, or a CAPI run's (capi/run-trainer.ts). */
+export interface RunStepReport {
+  step: number;
+  losses: RunLosses;
+  gramWeight?: number;
+  sizes?: StepSizes;
+  lr: number;
+  wd: number;
+  /** DINO: the teacher's softmax temperature; CAPI: the Sinkhorn-Knopp targets' temperature. */
+  teacherTemp: number;
+  momentum: number;
+  imagesPerSec: number;
+  gradNorms: Record<string, number>;
+  /** featureRank and meanTargetEntropy are DINO's (its teacher's CLS and DINO targets); a CAPI step has neither. */
+  signals: { teacherEntropy: number; featureRank?: number; meanTargetEntropy?: number; nan: boolean };
+  health?: HealthEntry;
+  amp?: { skipped: boolean; lossScale: number };
+}
+
+export interface StepReport extends RunStepReport {
   /** Steps completed after this one (1 after the first step). */
   step: number;
   /** 'gram' while the Gram teacher is active (its weight × it is part of the total). */

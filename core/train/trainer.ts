@@ -229,7 +229,7 @@ export class Trainer {
       prototypes: this.head.prototypes,
       ms: performance.now() - t0,
     });
-    if (this.health.due(this.stepIndex)) report.health = (await this.measureHealth()) ?? undefined;
+    if (this.health.due(this.stepIndex, this.config.steps)) report.health = (await this.measureHealth()) ?? undefined;
     return report;
   }
 

@@ -1,12 +1,12 @@
-// `dinoscope pretrain --project P [--preset quick|standard] [--from WEIGHTS | --from-scratch] [--steps N | --minutes M]
+// `dinoscope pretrain --project P [--preset quick|standard|capi] [--from WEIGHTS | --from-scratch] [--steps N | --minutes M]
 // [--resume [NAME]] [--checkpoint-minutes K] [--run NAME] [--threads T] [--overrides JSON] [--tiny] [--channels embed|inflate]`: DINO + iBOT +
-// KoLeo pretraining on the project's images (core/train/run.ts). A new run continues the pretraining of a
+// KoLeo pretraining (or CAPI with --preset capi) on the project's images (core/train/run.ts). A new run continues the pretraining of a
 // foundation model of the project or the user's models folder when there is one (core/train/route.ts), else
 // starts from scratch; the log's first line and the summary's `route` say which and why. Progress lines on
 // stderr, a JSON summary on stdout.
 import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
-import { TINY_OVERRIDES, type PresetName } from '../../train/config.js';
+import { TINY_CAPI_OVERRIDES, TINY_OVERRIDES, type PresetName } from '../../train/config.js';
 import { TRAIN_CHANNEL_EXPLAINED, TRAIN_CHANNEL_ROUTES } from '../../common/channel-routes.js';
 import { inspectWeights } from '../../model/weights/import.js';
 import { readTrainChannelRoute, requirePanel, trainChannelRoute } from '../../train/channel-route.js';
@@ -23,16 +23,18 @@ export const pretrainCommand: Command = {
   name: 'pretrain',
   flags: [...KNOWN],
   fields: { name: 'run' },
-  summary: "self-supervised DINO + iBOT + KoLeo pretraining on a project's images",
+  summary: "self-supervised DINO + iBOT + KoLeo (or CAPI) pretraining on a project's images",
   usage:
-    'usage: dinoscope pretrain --project P [--preset quick|standard] [--from MODEL | --from-scratch]\n' +
+    'usage: dinoscope pretrain --project P [--preset quick|standard|capi] [--from MODEL | --from-scratch]\n' +
     '                          [--steps N | --minutes M] [--resume [NAME]] [--checkpoint-minutes K] [--run NAME]\n' +
     '                          [--threads T] [--device auto|cpu|webgpu|cuda] [--precision auto|fp32|mixed]\n' +
     '                          [--data uniform|curated[:NAME]] [--channels embed|inflate]\n' +
     '                          [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
-    'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px).\n' +
+    'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px): DINO + iBOT +\n' +
+    '  KoLeo; capi (CPU, the Quick backbone trained by CAPI: predicting online clusters of masked patches from the\n' +
+    "  visible ones; its log prints the step's memory and work first, and its loss terms are capi and clustering).\n" +
     'Continued pretraining first: when the project or your models folder holds a foundation model (imported or\n' +
     "  downloaded: dinoscope models import | download; not a run's own model), a new run starts from it (the\n" +
     "  project's before yours, the newest first) with the continued-pretraining settings (lower lr, shorter\n" +
@@ -64,12 +66,12 @@ export const pretrainCommand: Command = {
   async run(argv, io) {
     const r = await readRunFlags('pretrain', argv, KNOWN, ['resume', 'tiny', 'from-scratch']);
     const preset = flagValue(r.flags, 'preset');
-    if (preset !== undefined && preset !== 'quick' && preset !== 'standard')
-      throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard).`);
+    if (preset !== undefined && preset !== 'quick' && preset !== 'standard' && preset !== 'capi')
+      throw new DinoscopeError('BAD_INPUT', `--preset: unknown preset "${preset}" (quick, standard, capi).`);
     const from = flagValue(r.flags, 'from');
     const fromScratch = r.flags.get('from-scratch') === true;
     const tiny = r.flags.get('tiny') === true;
-    let overrides = tiny ? TINY_OVERRIDES : undefined;
+    let overrides = tiny ? (preset === 'capi' ? TINY_CAPI_OVERRIDES : TINY_OVERRIDES) : undefined;
     if (r.overrides !== undefined) overrides = mergeOverrides(overrides ?? {}, r.overrides);
     const channels = readTrainChannelRoute(r.flags.get('channels'));
     const project = await Project.open(r.projectDir);

@@ -5,6 +5,7 @@
 // share the shape; weight decay is constant (optim.weightDecay). Steps, not iterations of a 500k run.
 import { type TrainConfig } from '../config.js';
 import { startMomentum } from '../schedule.js';
+import { extensionRamp, plannedAt } from '../schedule-plan.js';
 
 export interface CapiStepValues {
   lr: number;
@@ -36,4 +37,31 @@ export function capiScheduleAt(c: TrainConfig, it: number): CapiStepValues {
     // momentum_schedule: start_warmup_value 1, base m₀ (the short-run horizon applies, schedule.ts), final 1.
     momentum: warmupThenCosine({ ...shape, base: startMomentum(c), final: 1, start: 1 }, it),
   };
+}
+
+/**
+ * CAPI's values at `step` through the run's re-plans (schedule-plan.ts): a minutes budget re-times the plan;
+ * an extension follows the plan over the new total, joined by a linear ramp (the warm-up fraction of the
+ * added steps) from the values the run stopped at, so the lr, the clustering head's lr and the momentum do
+ * not jump (no second warm-up from 0).
+ */
+export function plannedCapiScheduleAt(c: TrainConfig, step: number): CapiStepValues {
+  if (!c.replans.length) return capiScheduleAt(c, step);
+  const plain =
+    (total: number) =>
+    (u: number): CapiStepValues =>
+      capiScheduleAt({ ...c, steps: total }, u);
+  return plannedAt(c, step, {
+    plain,
+    joined: (total, a, join) => {
+      const next = plain(total);
+      const ramp = extensionRamp(c, total, a);
+      return (u) => {
+        const v = next(u);
+        const f = Math.min(1, Math.max(0, (u - a) / ramp));
+        const mix = (x: number, y: number): number => x + f * (y - x);
+        return { lr: mix(join.lr, v.lr), wd: mix(join.wd, v.wd), clusteringLr: mix(join.clusteringLr, v.clusteringLr), momentum: mix(join.momentum, v.momentum) };
+      };
+    },
+  });
 }

@@ -16,7 +16,7 @@ import { Rng, fromGraphLayout, toGraphLayout } from '../../model/params.js';
 import { inspectWeights, loadWeights } from '../../model/weights/import.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { type TrainHardware } from '../../common/api.js';
-import { type TrainConfig, scratchViT, withSteps } from '../config.js';
+import { type TrainConfig, revisedConfig, scratchViT, withSteps } from '../config.js';
 import { projectRunData } from '../data.js';
 import type { Project } from '../../project/project.js';
 import { trainRuntime } from '../device.js';
@@ -40,7 +40,7 @@ import { type PredictorConfig } from './predictor.js';
 import { type HealthEntry } from '../health/monitor.js';
 import { RunHealth } from '../health/run-health.js';
 import { contextCoords, patchCoord, prefixCoords, ropeFreqs, ropeTables } from './rope-coords.js';
-import { type CapiStepValues, capiScheduleAt } from './schedule.js';
+import { type CapiStepValues, plannedCapiScheduleAt } from './schedule.js';
 import { type AdamWStep } from '../../graph/optim.js';
 
 export interface CapiStepReport {
@@ -132,6 +132,23 @@ export class CapiTrainer {
     this.cfg = withSteps(this.cfg, steps);
   }
 
+  /** Replaces the config by a re-planned one (schedule-plan.ts: a budget re-estimate or an extension), checked and frozen. */
+  revise(next: TrainConfig): void {
+    this.cfg = revisedConfig(next);
+  }
+
+  /** Continues the run saved in `dir` on a project's images, from the checkpoint's step on. */
+  static async resumeProject(dir: string, project: Project, opts: CapiTrainerOptions = {}): Promise<CapiTrainer> {
+    const c = await readCapiCheckpoint(dir);
+    const { data } = await projectRunData(c.config, c.vit.patchSize, project, { step: c.step }, opts.log);
+    try {
+      return await CapiTrainer.build(c.config, c.vit, data, opts, c);
+    } catch (e) {
+      await data.close();
+      throw e;
+    }
+  }
+
   /** Continues the run saved in `dir`; `data` must yield the batches from the checkpoint's step on. */
   static async resume(dir: string, data: BatchSource, opts: CapiTrainerOptions = {}): Promise<CapiTrainer> {
     const c = await readCapiCheckpoint(dir);
@@ -208,7 +225,7 @@ export class CapiTrainer {
     const t0 = performance.now();
     const it = this.stepIndex;
     const c = this.config;
-    const v = capiScheduleAt(c, it);
+    const v = plannedCapiScheduleAt(c, it); // through the run's re-plans (minutes budgets, extensions)
     const batch = await this.data.next();
     if (batch.step !== undefined && batch.step !== it) throw new Error(`CapiTrainer: batch for step ${batch.step} arrived at step ${it}`);
     const { spec } = this;
@@ -273,7 +290,7 @@ export class CapiTrainer {
       imagesPerSec: (M * 1000) / ms,
       ms,
     };
-    if (this.health.due(this.stepIndex)) report.health = (await this.measureHealth()) ?? undefined;
+    if (this.health.due(this.stepIndex, this.config.steps)) report.health = (await this.measureHealth()) ?? undefined;
     return report;
   }
 

@@ -238,7 +238,7 @@ export class DistillTrainer {
       students: reports.map((r) => ({ name: r.name, losses: r.report.losses, gradNorms: r.report.gradNorms, ms: r.ms })),
       teacherMs,
     };
-    if (this.health.due(this.stepIndex)) report.health = (await this.measureHealth()) ?? undefined;
+    if (this.health.due(this.stepIndex, this.config.steps)) report.health = (await this.measureHealth()) ?? undefined;
     return report;
   }
 

@@ -45,10 +45,11 @@ export class RunHealth {
     this.monitor = await HealthMonitor.create(this.vit, tiles, this.options(), this.runtime, this.log);
   }
 
-  /** Whether the report of `step` (steps completed) gets a measurement: the first, every N-th, the last. */
-  due(step: number): boolean {
+  /** Whether the report of `step` (steps completed) gets a measurement: the first, every N-th, the last of
+   * `total` (the run's length now: a minutes budget or an extension changes it after this was created). */
+  due(step: number, total: number): boolean {
     const every = this.config.health.every;
-    return this.monitor !== null && every > 0 && (step === 1 || step % every === 0 || step === this.config.steps);
+    return this.monitor !== null && every > 0 && (step === 1 || step % every === 0 || step === total);
   }
 
   /** Measures the teacher `param(name)` after `step`; null before the probe tiles exist or with health off. */

@@ -24,9 +24,11 @@ import { projectModelsDir } from '../../model/manager/paths.js';
 import { inspectWeights } from '../../model/weights/import.js';
 import { Project } from '../../project/project.js';
 import { adaptMemory } from '../adapt.js';
+import { capiEstimate } from '../capi/estimate.js';
+import { formatMemory } from '../gram/memory.js';
 import { PRESET_INFO, type PresetName, type TrainConfig, scratchViT, trainConfig } from '../config.js';
 import type { RunRecord } from '../run.js';
-import type { StepReport } from '../trainer.js';
+import type { RunStepReport } from '../step-report.js';
 import { resolveDevice } from '../../hardware/device.js';
 import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
@@ -134,9 +136,13 @@ export class TrainingApi {
     const base: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
     // From an RGB model on a panel: its patch embedding inflated to the panel's channels, as the run does.
     const vit: ViTConfig = c.model.channels !== null ? { ...base, inChans: c.model.channels } : base;
+    const timing = await this.timing(o, checked);
+    if (c.objective === 'capi') {
+      const e = capiEstimate(c, vit); // CAPI's step: encoder on the visible patches, predictor, clustering head
+      return { totalBytes: e.totalBytes, text: formatMemory(e.totalBytes), ...(timing ? { timing } : {}) };
+    }
     // The largest of the size triples a run can draw (one triple without a size table).
     const worst = adaptMemory(c, vit).reduce((a, b) => (b.bytes > a.bytes ? b : a));
-    const timing = await this.timing(o, checked);
     return { totalBytes: worst.bytes, text: worst.text, ...(timing ? { timing } : {}) };
   }
 
@@ -207,7 +213,7 @@ export class TrainingApi {
       await readTileList(curatedTilesPath(this.d.project(), o.tiles));
     }
     const preset = o.preset ?? 'quick';
-    const info = PRESET_INFO.find((p) => p.name === preset && p.stage === 'pretrain');
+    const info = PRESET_INFO.find((p) => p.name === preset && p.stage === 'pretrain' && p.name !== 'capi'); // students learn DINO + iBOT
     if (!info) throw new DinoscopeError('BAD_INPUT', `Unknown preset "${preset}" for distillation (quick, standard).`);
     if (typeof o.teacher !== 'string' || !o.teacher) throw new DinoscopeError('BAD_INPUT', 'Choose the model to distil (teacher).');
     const m = await this.d.models.find(o.teacher);
@@ -295,9 +301,9 @@ export class TrainingApi {
     const out: TrainStepInfo[] = [];
     for (const line of text.split('\n')) {
       if (!line.trim()) continue;
-      let r: StepReport;
+      let r: RunStepReport;
       try {
-        r = JSON.parse(line) as StepReport;
+        r = JSON.parse(line) as RunStepReport;
       } catch {
         continue; // a line torn by a kill
       }

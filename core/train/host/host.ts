@@ -9,7 +9,7 @@ import type { DinoscopeEvents, TrainHealth, TrainRunInfo, TrainRunStatus, TrainS
 import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
 import type { RunRecord } from '../run.js';
-import type { StepReport } from '../trainer.js';
+import type { RunStepReport } from '../step-report.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { forkTrainWorker } from './spawn.js';
 import { StepTimings } from './timing.js';
@@ -74,8 +74,8 @@ function healthOf(h: unknown): TrainHealth | undefined {
   return { locality: v.locality, clsPatchCosine: v.clsPatchCosine, ...(typeof v.region === 'number' ? { region: v.region } : {}) };
 }
 
-/** The API's step event from a child's StepReport. */
-export function stepInfo(run: string, jobId: string, r: StepReport, total: number, eta: number): TrainStepInfo {
+/** The API's step event from a child's step report (DINO's or CAPI's loss terms, whichever it has). */
+export function stepInfo(run: string, jobId: string, r: RunStepReport, total: number, eta: number): TrainStepInfo {
   const info: TrainStepInfo = {
     run,
     jobId,
@@ -86,7 +86,11 @@ export function stepInfo(run: string, jobId: string, r: StepReport, total: numbe
     teacherTemp: r.teacherTemp,
     imagesPerSec: r.imagesPerSec,
     etaSeconds: Number.isFinite(eta) ? eta : null,
-    signals: { ...r.signals },
+    signals: {
+      teacherEntropy: r.signals.teacherEntropy,
+      ...(r.signals.featureRank !== undefined ? { featureRank: r.signals.featureRank } : {}),
+      nan: r.signals.nan,
+    },
   };
   const health = healthOf((r as { health?: unknown }).health);
   if (health) info.health = health;

@@ -9,6 +9,7 @@
 import { Project } from '../../project/project.js';
 import { trainConfig } from '../config.js';
 import { Trainer } from '../trainer.js';
+import { CapiRun } from '../capi/run-trainer.js';
 import type { ChildRunOptions } from './protocol.js';
 
 export interface StepTiming {
@@ -27,7 +28,8 @@ export async function measureStep(
 ): Promise<StepTiming> {
   const t0 = performance.now();
   const project = await Project.open(projectDir);
-  const trainer = await Trainer.forProject(trainConfig(o.preset, o.overrides ?? {}), project, { log });
+  const config = trainConfig(o.preset, o.overrides ?? {});
+  const trainer = config.objective === 'capi' ? await CapiRun.forProject(config, project, { log }) : await Trainer.forProject(config, project, { log });
   try {
     const t1 = performance.now();
     await trainer.step();

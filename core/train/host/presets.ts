@@ -19,6 +19,7 @@ export function trainPresets(): TrainPresetInfo[] {
       description: p.description,
       stage: p.stage,
       sizedFor: p.sizedFor,
+      objective: c.objective,
       settings: {
         size: c.model.size,
         patchSize: v.patchSize,
@@ -28,7 +29,7 @@ export function trainPresets(): TrainPresetInfo[] {
         localCrops: c.crops.localCrops,
         batchSize: c.batchSize,
         steps: c.steps,
-        prototypes: c.head.prototypes,
+        prototypes: c.objective === 'capi' ? c.capi.prototypes : c.head.prototypes,
         baseLr: c.optim.baseLr,
         ...(p.stage === 'pretrain' ? { continuedBaseLr: trainConfig(p.name, { model: { from: 'model.safetensors' } }).optim.baseLr } : {}),
       },

@@ -4,7 +4,7 @@ import type { TrainStage } from '../../common/api.js';
 import type { PresetName } from '../config.js';
 import type { StudentSize } from '../distill/config.js';
 import type { RunRecord, RunSummary } from '../run.js';
-import type { StepReport } from '../trainer.js';
+import type { RunStepReport } from '../step-report.js';
 import type { CollapseThresholds } from './collapse.js';
 import type { StepTiming } from './measure.js';
 
@@ -37,7 +37,7 @@ export type ToChild =
 
 export type FromChild =
   | { type: 'phase'; what: string }
-  | { type: 'step'; report: StepReport; total: number; eta: number }
+  | { type: 'step'; report: RunStepReport; total: number; eta: number }
   | { type: 'paused'; step: number }
   | { type: 'resumed'; step: number }
   | { type: 'preview'; step: number; png: string }

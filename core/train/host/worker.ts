@@ -7,7 +7,8 @@ import { DinoscopeError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
 import { trainConfig } from '../config.js';
 import { NanLossError, type RunOptions, type RunRecord, type RunSummary, runPretrain } from '../run.js';
-import type { StepReport } from '../trainer.js';
+import type { RunStepReport } from '../step-report.js';
+import { CapiRun } from '../capi/run-trainer.js';
 import type { TrainConfig } from '../config.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { HostTensor } from '../../graph/tensor.js';
@@ -65,6 +66,7 @@ async function waitWhilePaused(): Promise<boolean> {
 /** What a run's watcher sees of its trainer: the model previews show (a run's teacher, a distillation's
  * first student's EMA) and what the collapse detector needs. */
 interface Watched {
+  objective?: 'capi';
   config: TrainConfig;
   prototypes: number;
   vit: ViTConfig;
@@ -75,7 +77,7 @@ interface Watched {
  * After every step: the PCA preview of the watched model (step 1, every `previewEvery` steps, the last) and the
  * collapse detector on the step's signals (a sustained sign pauses the run with an alert).
  */
-function stepWatcher(project: Project, o: ChildRunOptions): (r: StepReport, w: Watched) => Promise<void> {
+function stepWatcher(project: Project, o: ChildRunOptions): (r: RunStepReport, w: Watched) => Promise<void> {
   let tile: Float32Array | null = null;
   let detector: CollapseDetector | null = null;
   const previewEvery = o.previewEvery ?? 200;
@@ -90,14 +92,17 @@ function stepWatcher(project: Project, o: ChildRunOptions): (r: StepReport, w: W
         log(`train worker: preview at step ${r.step} failed: ${err instanceof Error ? err.message : String(err)}`);
       }
     }
-    if (o.collapse === false) return;
+    // CAPI's targets are Sinkhorn-balanced over the batch at every patch position by construction, and its
+    // step has no CLS feature rank: DINO's collapse signs do not apply (its loss and the dense-feature health
+    // are what to watch).
+    if (o.collapse === false || w.objective === 'capi' || r.signals.featureRank === undefined) return;
     detector ??= new CollapseDetector(
       w.prototypes,
       warmupSteps(total, w.config.optim.warmupFraction, w.config.teacher.tempWarmupFraction),
       typeof o.collapse === 'object' ? o.collapse : {},
       2 * w.config.batchSize - 1,
     );
-    const message = detector.observe(r.step, r.signals);
+    const message = detector.observe(r.step, { teacherEntropy: r.signals.teacherEntropy, featureRank: r.signals.featureRank });
     if (message) {
       pauseWanted = true;
       send({ type: 'alert', kind: 'collapse', step: r.step, message });
@@ -143,8 +148,9 @@ async function runOnce(projectDir: string, o: ChildRunOptions, resume: boolean, 
     ...common,
     afterStep: (trainer, r) =>
       watch(r, {
+        ...(trainer instanceof CapiRun ? { objective: 'capi' as const } : {}),
         config: trainer.config,
-        prototypes: trainer.head.prototypes,
+        prototypes: trainer instanceof CapiRun ? trainer.prototypes : trainer.head.prototypes,
         vit: trainer.vit,
         backbone: () => trainer.teacherBackbone(),
       }),

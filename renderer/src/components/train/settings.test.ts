@@ -10,6 +10,7 @@ const quick: TrainPresetInfo = {
   description: '',
   stage: 'pretrain',
   sizedFor: 'cpu',
+  objective: 'dino',
   settings: {
     size: 'tiny',
     patchSize: 16,
@@ -72,6 +73,12 @@ describe('setup form → start options', () => {
       crops: { globalSize: 32, localCrops: 2 },
       seed: 7,
     });
+  });
+
+  it('sends a CAPI preset\'s cluster count as capi.prototypes (the DINO head is not part of a CAPI run)', () => {
+    const capi: TrainPresetInfo = { ...quick, name: 'capi', objective: 'capi', settings: { ...quick.settings, localCrops: 0 } };
+    const adv = { ...advancedFromPreset(capi), prototypes: 1024 };
+    expect(startOptions(form({ preset: 'capi', advanced: adv }), capi).overrides).toEqual({ capi: { prototypes: 1024 } });
   });
 
   it("defaults a run from a model to continued pretraining's lr and crops fitted to its patch size", () => {
