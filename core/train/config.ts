@@ -437,7 +437,8 @@ export const PRESET_INFO: readonly PresetInfo[] = [
     stage: 'pretrain',
     sizedFor: 'cpu',
     label: 'CAPI (CPU)',
-    description: 'Instead of DINO + iBOT: learns by predicting the clusters of hidden patches from the visible ones (CAPI). ViT-Tiny/16, 112 px.',
+    description:
+      'Instead of DINO + iBOT: learns by predicting the clusters of hidden patches from the visible ones (CAPI). ViT-Tiny/16, 112 px.',
   },
   {
     name: 'adapt-cpu',

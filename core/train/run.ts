@@ -318,7 +318,9 @@ export async function runPretrain(project: Project, opts: RunOptions = {}): Prom
         : opts.minutes !== undefined
           ? `, extended by ${opts.minutes} min (about ${trainer.config.steps - startedFrom} steps)`
           : '';
-    log(`${trainer instanceof CapiRun ? trainer.label : trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`);
+    log(
+      `${trainer instanceof CapiRun ? trainer.label : trainer.config.stage}: resuming run ${prev.name} from its checkpoint at step ${startedFrom}/${was}${more}`,
+    );
   } else {
     const name = opts.name ?? `run-${now.replace(/[:.]/g, '-')}`;
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);

@@ -40,7 +40,9 @@ describe('dinoscope pretrain --preset capi', () => {
   it('killed with SIGKILL after a checkpoint, resumes from it and finishes; its encoder is a project model that extracts; extends', async () => {
     const total = 24;
     const args = ['pretrain', '--project', proj, '--preset', 'capi', '--tiny', '--threads', '1', '--steps', String(total)];
-    const child = spawn(process.execPath, [bin, ...args, '--checkpoint-minutes', '0.0001', '--run', 'c1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args, '--checkpoint-minutes', '0.0001', '--run', 'c1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     const killedAt = await new Promise<number>((done, fail) => {
       child.stderr.on('data', (d: Buffer) => {
@@ -71,7 +73,13 @@ describe('dinoscope pretrain --preset capi', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain(`capi: resuming run c1 from its checkpoint at step ${state.step}/${total}`);
     expect(Number(/step (\d+)\/\d+ {2}loss/.exec(r.stderr)?.[1])).toBe(state.step + 1);
-    const summary = JSON.parse(r.stdout) as { status: string; steps: number; startedFrom: number; finalLosses: Record<string, number>; model: string };
+    const summary = JSON.parse(r.stdout) as {
+      status: string;
+      steps: number;
+      startedFrom: number;
+      finalLosses: Record<string, number>;
+      model: string;
+    };
     expect(summary).toMatchObject({ status: 'done', steps: total, startedFrom: state.step, model: 'c1' });
     expect(Object.keys(summary.finalLosses).sort()).toEqual(['capi', 'clustering', 'total']);
     expect(Object.values(summary.finalLosses).every(Number.isFinite)).toBe(true);

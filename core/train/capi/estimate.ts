@@ -42,7 +42,7 @@ export function capiEstimate(c: TrainConfig, vit: ViTConfig): CapiEstimate {
     M * vit.depth * (Ts * (11 * D + 2 * F) + 2 * vit.heads * Ts * Ts) + // encoder on the visible tokens
     M * L * (Q * (11 * D + 2 * F) + 2 * vit.heads * Q * Ts + 2 * Ts * D) + // predictor: queries over the context
     3 * M * Q * K; // student logits, softmax, gradient
-  const teacherPeak = M * (Tt * (11 * D + 2 * F) + 2 * vit.heads * Tt * Tt) / 2 + 4 * M * N * K; // one block; logits + Sinkhorn
+  const teacherPeak = (M * (Tt * (11 * D + 2 * F) + 2 * vit.heads * Tt * Tt)) / 2 + 4 * M * N * K; // one block; logits + Sinkhorn
   const totalBytes = (paramFloats + studentSaved + teacherPeak) * 4 + 3 * 32 * 2 ** 20;
   const predictorFlops = 2 * L * (2 * Q * D * D + 2 * Ts * D * D + 2 * Q * Ts * D + 2 * Q * D * F) + 2 * Q * D * K;
   const teacherGflop = (M * (forwardFlops(vit, c.crops.globalSize) + 2 * N * D * K) * 3) / 1e9; // forward, clustering head forward + backward

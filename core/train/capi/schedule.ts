@@ -60,7 +60,12 @@ export function plannedCapiScheduleAt(c: TrainConfig, step: number): CapiStepVal
         const v = next(u);
         const f = Math.min(1, Math.max(0, (u - a) / ramp));
         const mix = (x: number, y: number): number => x + f * (y - x);
-        return { lr: mix(join.lr, v.lr), wd: mix(join.wd, v.wd), clusteringLr: mix(join.clusteringLr, v.clusteringLr), momentum: mix(join.momentum, v.momentum) };
+        return {
+          lr: mix(join.lr, v.lr),
+          wd: mix(join.wd, v.wd),
+          clusteringLr: mix(join.clusteringLr, v.clusteringLr),
+          momentum: mix(join.momentum, v.momentum),
+        };
       };
     },
   });

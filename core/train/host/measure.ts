@@ -29,7 +29,8 @@ export async function measureStep(
   const t0 = performance.now();
   const project = await Project.open(projectDir);
   const config = trainConfig(o.preset, o.overrides ?? {});
-  const trainer = config.objective === 'capi' ? await CapiRun.forProject(config, project, { log }) : await Trainer.forProject(config, project, { log });
+  const trainer =
+    config.objective === 'capi' ? await CapiRun.forProject(config, project, { log }) : await Trainer.forProject(config, project, { log });
   try {
     const t1 = performance.now();
     await trainer.step();

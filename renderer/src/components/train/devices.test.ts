@@ -15,7 +15,15 @@ const settings = {
   prototypes: 16384,
   baseLr: 0.004,
 };
-const standard: TrainPresetInfo = { name: 'standard', label: 'Standard', description: '', stage: 'pretrain', sizedFor: 'gpu', objective: 'dino', settings };
+const standard: TrainPresetInfo = {
+  name: 'standard',
+  label: 'Standard',
+  description: '',
+  stage: 'pretrain',
+  sizedFor: 'gpu',
+  objective: 'dino',
+  settings,
+};
 const quick: TrainPresetInfo = { ...standard, name: 'quick', label: 'Quick', sizedFor: 'cpu' };
 const cpuOnly: TrainHardware = {
   providers: [

@@ -75,7 +75,7 @@ describe('setup form → start options', () => {
     });
   });
 
-  it('sends a CAPI preset\'s cluster count as capi.prototypes (the DINO head is not part of a CAPI run)', () => {
+  it("sends a CAPI preset's cluster count as capi.prototypes (the DINO head is not part of a CAPI run)", () => {
     const capi: TrainPresetInfo = { ...quick, name: 'capi', objective: 'capi', settings: { ...quick.settings, localCrops: 0 } };
     const adv = { ...advancedFromPreset(capi), prototypes: 1024 };
     expect(startOptions(form({ preset: 'capi', advanced: adv }), capi).overrides).toEqual({ capi: { prototypes: 1024 } });

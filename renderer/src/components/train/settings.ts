@@ -96,7 +96,8 @@ export function advancedOverrides(adv: AdvancedSettings, preset: TrainPresetInfo
   if (adv.globalSize !== d.globalSize) put({ crops: { globalSize: adv.globalSize } });
   if (adv.localSize !== d.localSize) put({ crops: { localSize: adv.localSize } });
   if (adv.localCrops !== d.localCrops) put({ crops: { localCrops: adv.localCrops } });
-  if (adv.prototypes !== d.prototypes) put(preset.objective === 'capi' ? { capi: { prototypes: adv.prototypes } } : { head: { prototypes: adv.prototypes } });
+  if (adv.prototypes !== d.prototypes)
+    put(preset.objective === 'capi' ? { capi: { prototypes: adv.prototypes } } : { head: { prototypes: adv.prototypes } });
   if (adv.baseLr !== d.baseLr) put({ optim: { baseLr: adv.baseLr } });
   if (fromScratch && adv.registers !== d.registers) put({ model: { vit: { registers: adv.registers } } });
   if (adv.seed !== null && Number.isFinite(adv.seed)) put({ seed: adv.seed });
