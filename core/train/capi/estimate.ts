@@ -20,6 +20,10 @@ export interface CapiEstimate {
   lines: string[];
 }
 
+/** A parameter count in words: millions, or thousands for the tiny test models. */
+const count = (n: number): string => (n >= 1e5 ? `${(n / 1e6).toFixed(1)} M` : `${(n / 1e3).toFixed(1)} k`);
+const gf = (g: number): string => (g >= 1 ? g.toFixed(1) : g.toPrecision(2));
+
 export function capiEstimate(c: TrainConfig, vit: ViTConfig): CapiEstimate {
   const M = 2 * c.batchSize; // the step's images: the batch's 2B global crops
   const { h, w } = patchGrid(vit, c.crops.globalSize, c.crops.globalSize);
@@ -52,8 +56,8 @@ export function capiEstimate(c: TrainConfig, vit: ViTConfig): CapiEstimate {
     totalBytes,
     gflop,
     lines: [
-      `memory: ${formatMemory(totalBytes)} (encoder ${(enc / 1e6).toFixed(1)} M parameters, predictor ${(pred / 1e6).toFixed(1)} M, clustering head ${(clu / 1e6).toFixed(1)} M; ${M} images a step, ${counts.visible} of ${N} patches visible, ${Q} predicted)`,
-      `work: ${gflop.toFixed(1)} GFLOP a step (teacher and clustering head ${teacherGflop.toFixed(1)}, student ${studentGflop.toFixed(1)}); seconds per step are measured after the first steps`,
+      `memory: ${formatMemory(totalBytes)} (encoder ${count(enc)} parameters, predictor ${count(pred)}, clustering head ${count(clu)}; ${M} images a step, ${counts.visible} of ${N} patches visible, ${Q} predicted)`,
+      `work: ${gf(gflop)} GFLOP a step (teacher and clustering head ${gf(teacherGflop)}, student ${gf(studentGflop)}); seconds per step are measured after the first steps`,
     ],
   };
 }

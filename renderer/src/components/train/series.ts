@@ -1,5 +1,6 @@
-// The chart series of a run's steps: loss terms (gram only when the run has it) and the dense-feature
-// health metrics (only the steps where the probe set was evaluated).
+// The chart series of a run's steps: loss terms (gram only when the run has it; a CAPI run's capi and
+// clustering instead of DINO's terms) and the dense-feature health metrics (only the steps where the probe set
+// was evaluated).
 import type { TrainStepInfo } from '../../../../core/common/api.js';
 import type { ChartSeries } from './chart.js';
 
@@ -11,9 +12,17 @@ const lossKeys = [
   { key: 'gram', label: 'Gram', color: '#c39be0' },
 ] as const;
 
+/** A CAPI run's terms: the student's prediction of the masked patches' clusters and the clustering head's own loss. */
+const capiKeys = [
+  { key: 'total', label: 'total', color: '#dfe2e6' },
+  { key: 'capi', label: 'CAPI', color: '#7fb2d9' },
+  { key: 'clustering', label: 'clustering', color: '#e0b765' },
+] as const;
+
 export function lossSeries(steps: readonly TrainStepInfo[]): ChartSeries[] {
   const out: ChartSeries[] = [];
-  for (const k of lossKeys) {
+  const keys = steps.some((s) => s.losses.capi !== undefined) ? capiKeys : lossKeys;
+  for (const k of keys) {
     const points = [];
     for (const s of steps) {
       const v = s.losses[k.key];
