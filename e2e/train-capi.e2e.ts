@@ -59,7 +59,9 @@ describe.skipIf(skip !== null)('Train panel: CAPI (serve host, Chromium)', () =>
       .locator('[data-testid="train-preset"][data-stage="pretrain"]')
       .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.name));
     expect(names).toEqual(expect.arrayContaining(['quick', 'standard', 'capi']));
-    expect(await train.preset('capi').textContent()).toMatch(/CAPI \(CPU\).*Instead of DINO \+ iBOT: learns by predicting the clusters of hidden patches/);
+    expect(await train.preset('capi').textContent()).toMatch(
+      /CAPI \(CPU\).*Instead of DINO \+ iBOT: learns by predicting the clusters of hidden patches/,
+    );
     await train.preset('capi').scrollIntoViewIfNeeded();
     await train.choosePreset('capi');
     await shot(page, 'train-capi-card');

@@ -17,7 +17,7 @@ const step = (n: number, losses: TrainStepInfo['losses']): TrainStepInfo => ({
 });
 
 describe('loss series', () => {
-  it("a DINO run: total, DINO, iBOT and KoLeo (the legend before the first step too)", () => {
+  it('a DINO run: total, DINO, iBOT and KoLeo (the legend before the first step too)', () => {
     const dino = [step(1, { dino: 8, ibot: 8, koleo: -0.1, total: 16 }), step(2, { dino: 7, ibot: 7, koleo: -0.2, total: 14 })];
     expect(lossSeries(dino).map((s) => [s.key, s.points.length])).toEqual([
       ['total', 2],
