@@ -140,6 +140,7 @@ describe('every state file goes through the atomic writer', () => {
       'core/serve/upload.ts': 'browser uploads streamed to a temp file',
       'core/data/fixtures/tiff-writer.ts': 'test fixtures',
       'core/data/fixtures/hostile.ts': 'test fixtures (the hostile-file corpus)',
+      'core/data/fixtures/hostile-zarr.ts': 'test fixtures (the hostile OME-Zarr folders)',
       'core/data/fixtures/dicom.ts': 'test fixtures (DICOM series)',
       'core/data/fixtures/ome-zarr.ts': 'test fixtures (OME-Zarr folders)',
       'core/data/fixtures/write-channel-fixtures.ts': 'test fixtures (multi-channel images and their masks)',
