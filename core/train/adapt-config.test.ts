@@ -20,6 +20,7 @@ describe('adaptation config', () => {
     expect(PRESET_INFO.map((p) => `${p.name}:${p.stage}`)).toEqual([
       'quick:pretrain',
       'standard:pretrain',
+      'capi:pretrain',
       'adapt-cpu:adapt',
       'adapt-gpu:adapt',
     ]);

@@ -89,7 +89,7 @@ describe('a bad call is refused the same way by both transports', () => {
     {
       method: 'extractFeatures',
       args: [{ modelId: 'm', batchSize: 4 }],
-      message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, mask, device, activate).',
+      message: 'batchSize: is not a known field (known: modelId, mpp, level, batch, imageIds, context, mask, device, channels, activate).',
     },
     {
       method: 'similarityQuery',
