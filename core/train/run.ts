@@ -6,6 +6,7 @@
 // first timed steps and re-estimated as the load changes (time-budget.ts), the schedules re-timed without a
 // jump (schedule-plan.ts). A resume given `steps` or `minutes` extends the run: its schedules re-planned over
 // the new total from the checkpoint's step on, the step counter, optimizer and teacher continued.
+import type { HealthEntry } from './health/monitor.js';
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError, FieldError } from '../common/errors.js';
@@ -38,6 +39,9 @@ export interface RunTrainer {
   checkpoint(dir: string): Promise<void>;
   setTotalSteps(steps: number): void;
   revise(next: TrainConfig): void;
+  /** Dense-feature health of the model now (null with health off); the loop asks for it when a minutes budget
+   * ends the run at a step the trainer did not know was the last. */
+  measureHealth?(): Promise<HealthEntry | null>;
 }
 
 /** What runPretrain drives: the DINO + iBOT + KoLeo Trainer, or a CAPI run (objective 'capi': capi/run-trainer.ts). */
@@ -421,7 +425,7 @@ export async function runLoop<T extends RunTrainer>(
       const ts = performance.now();
       budgetStart ??= ts;
       iterStart ??= ts;
-      const r = await trainer.step();
+      let r = await trainer.step();
       times.push((performance.now() - ts) / 1000);
       if (r.signals.nan || !Object.values(r.losses).every(Number.isFinite)) {
         throw new NanLossError(
@@ -438,11 +442,6 @@ export async function runLoop<T extends RunTrainer>(
           r.step,
           lastCk?.step ?? null,
         );
-      last = r;
-      await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
-        e.path ??= progress; // a failed write (a full disk) names no file by itself
-        throw e;
-      });
       // --minutes: the step count follows the measured speed (time-budget.ts); the first estimate of a new run
       // sets its plan, every later one re-times the schedules from here on (schedule-plan.ts).
       if (budget && budgetStart !== null && iterStart !== null && stepsFrom.kind === 'minutes') {
@@ -462,6 +461,17 @@ export async function runLoop<T extends RunTrainer>(
           log(budgetLine(stage(), sps, trainer.config.steps, stepsFrom.minutes, firstPlan));
         }
       }
+      // A budget that ends the run at this step: the trainer measured health for the total it knew, so the
+      // last step gets its measurement here (every run's last step has one).
+      if (r.step === trainer.config.steps && !r.health && trainer.measureHealth) {
+        const h = await trainer.measureHealth();
+        if (h) r = { ...r, health: h };
+      }
+      last = r;
+      await appendFile(progress, JSON.stringify(r) + '\n').catch((e: NodeJS.ErrnoException) => {
+        e.path ??= progress; // a failed write (a full disk) names no file by itself
+        throw e;
+      });
       const recent = times.slice(-10);
       const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
       const etaS = (trainer.config.steps - r.step) * mean;

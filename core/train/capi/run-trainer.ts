@@ -2,6 +2,7 @@
 // RunStepReport (losses capi, clustering, total; the targets' entropy as the teacher entropy), its config
 // re-planned by minutes budgets and extensions, and what the loop's hooks use of a pretraining trainer (the
 // ViT, the EMA teacher's encoder: the model a run registers).
+import type { HealthEntry } from '../health/monitor.js';
 import type { HostTensor } from '../../graph/tensor.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { Project } from '../../project/project.js';
@@ -60,6 +61,11 @@ export class CapiRun implements RunTrainer {
   /** K of the online clustering head. */
   get prototypes(): number {
     return this.trainer.config.capi.prototypes;
+  }
+
+  /** The EMA encoder's health now (the run loop's last step when a minutes budget ended the run early). */
+  measureHealth(): Promise<HealthEntry | null> {
+    return this.trainer.measureHealth();
   }
 
   async step(): Promise<RunStepReport> {
