@@ -33,7 +33,7 @@ import { pcaImageRgba, type PcaFit } from './pca-maps.js';
 export interface ExportContext {
   project: Project;
   fc: FeatureCollection;
-  pca(threshold?: number): Promise<PcaFit>;
+  pca(threshold?: number | null): Promise<PcaFit>;
   labels(k: number, imageId: string): Promise<Int32Array>;
   clusterK: number | null;
   last: { imageId: string; scores: Float32Array; lo: number; hi: number; matches: AnalysisMatch[] } | null;
@@ -234,7 +234,7 @@ export async function exportAnalysis(ctx: ExportContext, req: AnalysisExportRequ
         paths.push(p);
       }
     } else if (what === 'pca') {
-      const rgba = await pcaImageRgba(ctx.fc, await ctx.pca(), g.id); // (h, w, 4)
+      const rgba = await pcaImageRgba(ctx.fc, await ctx.pca(req.pcaThreshold), g.id); // (h, w, 4)
       if (format === 'png') await put(`${stem(g)}.pca.png`, await rgbaPng(rgba, g.gridWidth, g.gridHeight, ppp, um));
       else if (format === 'ome-tiff') {
         const p = join(dir, `${stem(g)}.pca.ome.tif`);

@@ -9,6 +9,6 @@ export type ToFitThread =
   /** kmeans(data, n, d, options) of core/features/kmeans.ts; data is (n, d). */
   | { id: number; op: 'kmeans'; data: Float32Array; d: number; options: KMeansOptions }
   /** fitSamplePca of pca-maps.ts. */
-  | { id: number; op: 'pca'; data: Float32Array; d: number; threshold: number; base?: PcaModel };
+  | { id: number; op: 'pca'; data: Float32Array; d: number; threshold: number | null; base?: PcaModel };
 
 export type FromFitThread = { id: number; ok: KMeansModel | PcaFit } | { id: number; error: ErrorEnvelope };

@@ -53,6 +53,6 @@ export function kmeansInThread(data: Float32Array, d: number, options: KMeansOpt
 }
 
 /** fitSamplePca in the fit thread; `data` (n, d) is moved there. */
-export function pcaInThread(data: Float32Array, d: number, threshold: number, base?: PcaModel): Promise<PcaFit> {
+export function pcaInThread(data: Float32Array, d: number, threshold: number | null, base?: PcaModel): Promise<PcaFit> {
   return request({ op: 'pca', data, d, threshold, ...(base && { base }) });
 }

@@ -1,6 +1,6 @@
 // PCA maps of a collection (the DINOv2 recipe in core/features/pca.ts): one basis fitted on a sample of
-// indexed (tissue) patches from every image, first component oriented and thresholded into foreground,
-// a second PCA on the sample's foreground whose first three components become RGB through fixed ranges,
+// indexed (tissue) patches from every image, first component oriented and (unless the threshold is null: the
+// tissue mask already chose the foreground) thresholded into foreground, a second PCA on the sample's foreground whose first three components become RGB through fixed ranges,
 // so a colour means the same on every image.
 import {
   fitPca,
@@ -16,17 +16,31 @@ import {
 import { mulberry32 as rng } from '../common/random.js';
 import { sampleIndices } from '../features/random.js';
 import { DinoscopeError } from '../common/errors.js';
+import type { StoredFeatureSet } from '../project/schema.js';
 import type { FeatureCollection } from './collection.js';
 import { pcaInThread } from './fit-thread.js';
 import { nextTurn, ROWS_PER_TURN } from './turns.js';
 
 export const PCA_SAMPLE = 8000;
 
+/**
+ * The PCA foreground of a set when the caller names none: a set extracted with a tissue mask indexes only
+ * tissue patches, so the mask is the foreground and the first component is not thresholded (null). The
+ * DINOv2 recipe's threshold at 0 assumes the first component separates object from background, which holds
+ * for a well-trained model on images with background; on a masked set it splits tissue types instead and
+ * hid half the tissue (on the demo after its 3 minutes: tumour and lymphoid regions blank). A set extracted
+ * with the mask off keeps the recipe (0).
+ */
+export function pcaDefaultThreshold(set: Pick<StoredFeatureSet, 'mask'>): number | null {
+  return (set.mask ?? 'auto') === 'off' ? 0 : null;
+}
+
 export interface PcaFit {
   base: PcaModel;
   fg: PcaModel;
   ranges: RgbRanges;
-  threshold: number;
+  /** Foreground: first component above this; null: every indexed patch (the tissue mask is the foreground). */
+  threshold: number | null;
   samples: number;
 }
 
@@ -45,12 +59,12 @@ export async function sampleRows(fc: FeatureCollection, m: number, seed = 1): Pr
 
 /** The collection's PCA fit (fitSamplePca on a sample of its rows); the fit runs in the fit thread
  * (fit-thread.ts), so the calling thread answers other calls meanwhile. */
-export async function fitCollectionPca(fc: FeatureCollection, threshold: number, base?: PcaModel): Promise<PcaFit> {
+export async function fitCollectionPca(fc: FeatureCollection, threshold: number | null, base?: PcaModel): Promise<PcaFit> {
   return pcaInThread(await sampleRows(fc, PCA_SAMPLE), fc.index.dim, threshold, base);
 }
 
 /** The fit of fitCollectionPca on its sample `data` (n, d): pure arithmetic, run in the fit thread. */
-export function fitSamplePca(data: Float32Array, d: number, threshold: number, base?: PcaModel): PcaFit {
+export function fitSamplePca(data: Float32Array, d: number, threshold: number | null, base?: PcaModel): PcaFit {
   const n = data.length / d;
   if (n < 4) throw new DinoscopeError('BAD_INPUT', `PCA needs at least 4 indexed patches, the collection has ${n}.`);
   const model = base ?? fitPca(data, n, d, 3);

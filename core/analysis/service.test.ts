@@ -13,6 +13,7 @@ import { openImage } from '../data/readers/registry.js';
 import { readSafetensors } from '../model/weights/safetensors.js';
 import { textureAt, writeMosaics, type MosaicSpec } from './fixture.js';
 import { analysisProject } from '../app/fixture-service.js';
+import { pcaDefaultThreshold } from './pca-maps.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 32 };
 const GRID = SPEC.side / SPEC.stride;
@@ -173,6 +174,45 @@ describe('PCA and clusters', () => {
     // Different textures get different colours.
     const other = at(p0, 40, 40);
     expect(Math.max(...[0, 1, 2].map((c) => Math.abs(other[c] - c1[c])))).toBeGreaterThan(40);
+  });
+
+  it('PCA of a masked set colours every indexed patch by default; a threshold on the first component is asked for', async () => {
+    /** Opaque pixels of image 0's PCA overlay at level 9 (the whole 448 px mosaic in four 256 px tiles). */
+    const opaque = async (): Promise<number> => {
+      let n = 0;
+      for (const [tx, ty] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]) {
+        const p = await decodePng(await service.overlayTile(ids[0], 'pca', 9, tx, ty));
+        for (let i = 3; i < p.data.length; i += 4) if (p.data[i] === 255) n++;
+      }
+      return n;
+    };
+    // The set indexes every patch of the mosaic (its own tissue mask found no glass): all of it is foreground.
+    const byDefault = await service.pcaOverlay(ids[0]);
+    expect(byDefault.legend.map((l) => l.label)).toContain('background: outside the tissue mask');
+    expect(await opaque()).toBe(SPEC.side * SPEC.side);
+    // The DINOv2 recipe's threshold at 0 on the first component, asked for: it splits textures here and
+    // leaves some of the tissue out (what the default did before, hiding whole tissue regions).
+    const atZero = await service.pcaOverlay(ids[0], { foregroundThreshold: 0 });
+    expect(atZero.legend.map((l) => l.label)).toContain('background: first component ≤ 0.00');
+    const kept = await opaque();
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(0.9 * SPEC.side * SPEC.side);
+    // null: no threshold, as the default of a masked set.
+    await service.pcaOverlay(ids[0], { foregroundThreshold: null });
+    expect(await opaque()).toBe(SPEC.side * SPEC.side);
+  });
+
+  it('the PCA foreground of a set extracted with the mask off is the recipe: first component above 0', () => {
+    expect(pcaDefaultThreshold({ mask: 'off' })).toBe(0);
+    expect(pcaDefaultThreshold({})).toBeNull();
+    expect(pcaDefaultThreshold({ mask: 'auto' })).toBeNull();
+    expect(pcaDefaultThreshold({ mask: 'brightfield' })).toBeNull();
+    expect(pcaDefaultThreshold({ mask: 'fluorescence' })).toBeNull();
   });
 
   it("k-means gives each texture one cluster on every image, and lists a cluster's regions", async () => {

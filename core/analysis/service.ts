@@ -37,7 +37,7 @@ import { type ClientAnalysis, ClientStates, type LastSearch } from './client-sta
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
-import { fitCollectionPca, pcaImageRgba, type PcaFit } from './pca-maps.js';
+import { fitCollectionPca, pcaDefaultThreshold, pcaImageRgba, type PcaFit } from './pca-maps.js';
 import { bestRegions, candidateCount, heatColours, queryBoxes, queryCells, queryVector } from './similarity.js';
 import { matchPicture } from './thumbs.js';
 
@@ -284,9 +284,11 @@ export class AnalysisService {
     return this.setLayer('pca', g, await pcaImageRgba(fc, fit, imageId), pcaLegend(fit.threshold));
   }
 
-  /** The collection PCA for a threshold (the base basis is kept when only the threshold changes). */
-  async pcaFit(fc: FeatureCollection, threshold = 0): Promise<PcaFit> {
-    if (typeof threshold !== 'number' || !Number.isFinite(threshold))
+  /** The collection PCA for a threshold (absent: the set's own, pcaDefaultThreshold; null: none). The base
+   * basis is kept when only the threshold changes. */
+  async pcaFit(fc: FeatureCollection, asked?: number | null): Promise<PcaFit> {
+    const threshold = asked === undefined ? pcaDefaultThreshold(fc.set) : asked;
+    if (threshold !== null && (typeof threshold !== 'number' || !Number.isFinite(threshold)))
       throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
     const key = `${fc.set.id}|${threshold}`;
     if (!this.pcaFits.has(key)) {

@@ -88,7 +88,7 @@ export const textQueryRequest = object({
   featureSet: optional(id),
 });
 
-export const pcaOverlayOptions = object({ foregroundThreshold: optional(number()), featureSet: optional(id) });
+export const pcaOverlayOptions = object({ foregroundThreshold: optional(nullable(number())), featureSet: optional(id) });
 
 const EXPORT_FORMATS = [
   'npy',
@@ -109,6 +109,7 @@ export const exportRequest = object({
   dir: optional(path),
   k: optional(clusterK),
   threshold: optional(number()),
+  pcaThreshold: optional(nullable(number())),
   pixelsPerPatch: optional(number({ int: true, min: 1, max: 64 })),
 });
 

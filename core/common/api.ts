@@ -515,8 +515,14 @@ export interface SimilarityHeatmap {
 }
 
 export interface PcaOverlayOptions {
-  /** Foreground where the first component is above this (default 0). */
-  foregroundThreshold?: number;
+  /**
+   * Foreground: where the first component of the collection PCA is above this; null: every indexed patch.
+   * Absent: the set's own (pcaDefaultThreshold): null for a set extracted with a tissue mask (its indexed
+   * patches are the tissue, and on a short-trained model the first component splits tissue types, not tissue
+   * from glass), 0 for a set extracted with the mask off (the DINOv2 recipe: the first component finds the
+   * foreground).
+   */
+  foregroundThreshold?: number | null;
   featureSet?: string;
 }
 
@@ -544,6 +550,8 @@ export interface AnalysisExportRequest {
   k?: number;
   /** Cosine threshold for similarity polygons (default 0.5 between the map's scale ends). */
   threshold?: number;
+  /** PCA maps: the foreground threshold, as PcaOverlayOptions.foregroundThreshold (absent: the set's own). */
+  pcaThreshold?: number | null;
   /** png / ome-tiff maps: pixels per patch side (default 1; µm per pixel = stride · mpp / this). */
   pixelsPerPatch?: number;
 }

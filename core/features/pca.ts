@@ -2,7 +2,8 @@
 //  1. fit one PCA on a sample of foreground patches from the whole collection, so every image uses the same
 //     basis and a colour means the same thing everywhere;
 //  2. the first component separates foreground (tissue / object) from background: threshold it (default 0,
-//     adjustable), oriented so that foreground is positive;
+//     adjustable), oriented so that foreground is positive. Where a tissue mask already chose the patches
+//     (a whole-slide feature set indexes tissue only), no threshold (null): every patch is foreground;
 //  3. fit a second PCA on the foreground patches only and map its first three components to RGB, each
 //     through a fixed range (percentiles of the sample), not per image min–max.
 import { DinoscopeError } from '../common/errors.js';
@@ -103,10 +104,10 @@ export function orientForeground(model: PcaModel, proj: Float32Array, n: number,
   }
 }
 
-/** Foreground cells: first component above `threshold`. proj is (n, k). */
-export function foreground(proj: Float32Array, n: number, k: number, threshold = 0): Uint8Array {
+/** Foreground cells: first component above `threshold` (null: every cell). proj is (n, k). */
+export function foreground(proj: Float32Array, n: number, k: number, threshold: number | null = 0): Uint8Array {
   const out = new Uint8Array(n);
-  for (let r = 0; r < n; r++) out[r] = proj[r * k] > threshold ? 1 : 0;
+  for (let r = 0; r < n; r++) out[r] = threshold === null || proj[r * k] > threshold ? 1 : 0;
   return out;
 }
 

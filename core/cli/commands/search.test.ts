@@ -4,6 +4,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../analysis/fixture.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
@@ -96,8 +97,32 @@ describe('analysis CLI', () => {
   });
 
   it('pca, segment and export write files and list them', async () => {
-    const p = JSON.parse((await run(pcaCommand, ['--project', project, '--out', join(root, 'pca')])).out) as { paths: string[] };
+    const p = JSON.parse((await run(pcaCommand, ['--project', project, '--out', join(root, 'pca')])).out) as {
+      paths: string[];
+      threshold: number | null;
+    };
     expect(p.paths).toHaveLength(2);
+    // The set indexes tissue (mask auto): no threshold by default, every indexed patch coloured. An asked
+    // threshold reaches the written maps (it used to be printed but the maps were made at the default).
+    expect(p.threshold).toBeNull();
+    const opaque = async (path: string): Promise<number> => {
+      const { data } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] === 255) n++;
+      return n;
+    };
+    const t = JSON.parse((await run(pcaCommand, ['--project', project, '--threshold', '0', '--out', join(root, 'pca0')])).out) as {
+      paths: string[];
+      threshold: number | null;
+    };
+    expect(t.threshold).toBe(0);
+    expect(await opaque(t.paths[0])).toBeLessThan(await opaque(p.paths[0]));
+    const none = JSON.parse((await run(pcaCommand, ['--project', project, '--threshold', 'none', '--out', join(root, 'pcan')])).out) as {
+      paths: string[];
+      threshold: number | null;
+    };
+    expect(none.threshold).toBeNull();
+    expect(await opaque(none.paths[0])).toBe(await opaque(p.paths[0]));
     const s = JSON.parse((await run(segmentCommand, ['--project', project, '--k', '4', '--out', join(root, 'seg')])).out) as {
       paths: string[];
     };

@@ -42,7 +42,8 @@ export class AnalysisState {
   busy = $state(false);
   error = $state<string | null>(null);
   pcaOn = $state(false);
-  threshold = $state(0);
+  /** The PCA foreground threshold typed; null: the feature set's own (the tissue mask of a masked set). */
+  threshold = $state<number | null>(null);
   clustersOn = $state(false);
   k = $state(DEFAULT_CLUSTER_K);
   regions = $state.raw<ClusterRegionInfo[]>([]);
@@ -130,9 +131,14 @@ export class AnalysisState {
     }
   }
 
-  /** Shows the PCA map of `imageId` at `threshold` (fetched unless the one shown was made so). */
-  async showPca(api: ApiClient, imageId: string, threshold: number, show: (o: OverlayInfo) => void): Promise<void> {
-    await this.fetchMap('pca', `${imageId}|${threshold}`, () => api.pcaOverlay(imageId, { foregroundThreshold: threshold }), show);
+  /** Shows the PCA map of `imageId` at `threshold` (null: the set's own; fetched unless the one shown was made so). */
+  async showPca(api: ApiClient, imageId: string, threshold: number | null, show: (o: OverlayInfo) => void): Promise<void> {
+    await this.fetchMap(
+      'pca',
+      `${imageId}|${threshold}`,
+      () => api.pcaOverlay(imageId, threshold === null ? {} : { foregroundThreshold: threshold }),
+      show,
+    );
   }
 
   /** Shows the k-cluster map of `imageId`; a listed cluster's regions then follow the new clustering. */

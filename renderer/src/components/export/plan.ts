@@ -69,6 +69,8 @@ export interface ExportChoices {
   format: AnalysisExportFormat;
   what: ExportWhat;
   k: number;
+  /** PCA maps: the threshold the Find similar panel shows (null: the set's own foreground). */
+  pcaThreshold?: number | null;
   pixelsPerPatch: number;
   /** Images to export (ids); ignored for exports of the current query. */
   imageIds: string[];
@@ -80,6 +82,7 @@ export interface ExportChoices {
 export function exportRequests(c: ExportChoices): AnalysisExportRequest[] {
   const base: AnalysisExportRequest = { format: c.format, what: c.what, ...(c.dir ? { dir: c.dir } : {}) };
   if (c.what === 'clusters') base.k = c.k;
+  if (c.what === 'pca' && typeof c.pcaThreshold === 'number') base.pcaThreshold = c.pcaThreshold;
   if (hasPixelSize(c.format, c.what)) base.pixelsPerPatch = c.pixelsPerPatch;
   if (needsQuery(c.what)) return [base];
   if (!perImage(c.format, c.what)) return [{ ...base, imageIds: c.imageIds }];
