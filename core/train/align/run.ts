@@ -13,6 +13,7 @@ import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
 import { type AttachedDinoTxt, readAttachedDinoTxt, saveDinoTxt } from '../../model/text/attached.js';
 import { type DinoTxtConfig, validateDinoTxtConfig } from '../../model/text/config.js';
+import { dinoTxtParamSpecs } from '../../model/text/params.js';
 import { BpeTokenizer } from '../../model/text/tokenizer.js';
 import type { Project } from '../../project/project.js';
 import { forwardFlops } from '../distill/estimate.js';
@@ -111,12 +112,20 @@ function newTowerConfig(vit: ViTConfig, vocabSize: number, r: AlignRequest): Din
 }
 
 // The time estimate: the work counted in FLOPs at one CPU core's rate (both sessions run one thread; the
-// 31 GFLOP/s of core/features/extract/estimate.ts), plus a fixed cost per region read and per step
-// (the session calls and AdamW on the host dominate for tiny towers), and the graph builds.
+// 31 GFLOP/s of core/features/extract/estimate.ts), plus what does not scale with FLOPs: building the
+// training graph (autodiff and the session) and each step's many small operators, both growing with the
+// blocks, AdamW on the host per parameter, and reading each region. Fitted on the 2-core CI machine
+// under load (a backbone 32 wide, 32 pairs, batch 32; a tower 32 wide × 1 block and the default 256 × 4,
+// each with 2 head blocks, at 3 to 45 steps: build about 2 s and 7.7 s, 0.1 to 0.165 s and 0.92 s a step,
+// 0.04 s a region); the estimate came within 20 % of the whole run's time there. Not a bench figure:
+// a quiet or faster machine runs faster, a larger backbone is counted by its FLOPs only.
 const FLOPS_PER_SECOND = 31e9;
-const SECONDS_PER_REGION = 0.004;
-const SECONDS_PER_STEP = 0.02;
-const STARTUP_SECONDS = 2;
+const SECONDS_PER_REGION = 0.04;
+const SECONDS_PER_STEP = 0.03;
+const SECONDS_PER_BLOCK_STEP = 0.035;
+const SECONDS_PER_PARAM_STEP = 2e-8;
+const BUILD_SECONDS_PER_BLOCK = 1.5;
+const BUILD_SECONDS_MIN = 1;
 
 /** Forward FLOPs of `depth` pre-norm blocks of width `w` over `t` tokens (FFN ratio 4). */
 function blockFlops(depth: number, t: number, w: number): number {
@@ -132,10 +141,12 @@ export function estimateAlign(p: PreparedAlign): AlignEstimate {
   const B = Math.min(o.batch, p.pairs.length);
   const stepFlops =
     3 * B * (blockFlops(c.textDepth, c.contextLength, c.textDim) + blockFlops(c.visionHeadBlocks, T, c.visionDim) + 2 * c.contextLength * c.textDim * c.embedDim);
+  const blocks = c.textDepth + c.visionHeadBlocks;
+  const params = dinoTxtParamSpecs(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const seconds =
-    STARTUP_SECONDS +
+    Math.max(BUILD_SECONDS_MIN, BUILD_SECONDS_PER_BLOCK * blocks - 2.5) +
     p.pairs.length * (forwardFlops(vit, side) / FLOPS_PER_SECOND + SECONDS_PER_REGION) +
-    o.steps * (stepFlops / FLOPS_PER_SECOND + SECONDS_PER_STEP);
+    o.steps * (stepFlops / FLOPS_PER_SECOND + SECONDS_PER_STEP + SECONDS_PER_BLOCK_STEP * blocks + SECONDS_PER_PARAM_STEP * params);
   return {
     modelId: p.request.modelId,
     pairs: p.pairs.length,
