@@ -105,7 +105,9 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
     if (shots) await page.screenshot({ path: join(shots, 'align-running.png') });
     const done = align.root.getByTestId('align-done');
     await done.waitFor({ timeout: 180_000 });
-    expect(await done.textContent()).toMatch(/tiny lit has a text tower now .*30\s+steps.*text box works on feature sets extracted with it/s);
+    expect(await done.textContent()).toMatch(
+      /tiny lit has a text tower now .*30\s+steps.*Extract features with tiny lit again: feature sets extracted with it from now on answer the Find similar panel's text box\.\s+Sets extracted before this alignment answer image queries only/s,
+    );
     expect(await align.root.getByTestId('align-error').count()).toBe(0);
     if (shots) await page.screenshot({ path: join(shots, 'align-done.png') });
 

@@ -3,13 +3,7 @@
 // transport; they route asset URLs through core/tiles/router.ts, which calls tile/thumbnail/overlayTile.
 import { rm } from 'node:fs/promises';
 import { platform } from 'node:process';
-import {
-  type AlignEstimate,
-  type AlignRequest,
-  type AlignSummary,
-  DIALOG_KINDS,
-  type DialogKind,
-} from '../common/api.js';
+import { type AlignEstimate, type AlignRequest, type AlignSummary, DIALOG_KINDS, type DialogKind } from '../common/api.js';
 import type {
   AnalysisExportRequest,
   AnalysisExportResult,

@@ -5,7 +5,15 @@
 // failed, the user is told (onCrash), and a new process starts and reopens the project that was open;
 // after `maxCrashes` crashes within a minute it stays down and calls say so. How the process is started
 // (Electron's utilityProcess or a Node fork) is the `launch` option: service-launch.ts.
-import { apiMethods, isApiEvent, type ApiMethod, type DialogKind, type DinoscopeApi, type JobProgress, type ProjectSummary } from '../../core/common/api.js';
+import {
+  apiMethods,
+  isApiEvent,
+  type ApiMethod,
+  type DialogKind,
+  type DinoscopeApi,
+  type JobProgress,
+  type ProjectSummary,
+} from '../../core/common/api.js';
 import { TypedEmitter } from '../../core/common/emitter.js';
 import { DinoscopeError, fromEnvelope, toEnvelope } from '../../core/common/errors.js';
 import type { AssetResponse } from '../../core/tiles/router.js';

@@ -146,7 +146,9 @@ describe('alignText / alignEstimate (LiT from the app)', () => {
     expect(Date.parse(tower!.attached)).toBeGreaterThan(Date.now() - 600_000);
     // A second estimate continues the attached tower, and refuses a new tower's size.
     expect((await call<AlignEstimate>('alignEstimate', { modelId, pairs: pairsFile })).start).toBe('continue');
-    await expect(call('alignEstimate', { modelId, pairs: pairsFile, textDim: 64 })).rejects.toThrow(/already has a dino\.txt text tower.*leave out textDim/);
+    await expect(call('alignEstimate', { modelId, pairs: pairsFile, textDim: 64 })).rejects.toThrow(
+      /already has a dino\.txt text tower.*leave out textDim/,
+    );
 
     // Features extracted with the model afterwards answer text queries.
     await service.extractFeatures({ modelId, level: 0, mask: 'off' });

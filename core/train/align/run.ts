@@ -140,7 +140,11 @@ export function estimateAlign(p: PreparedAlign): AlignEstimate {
   const T = 1 + vit.registers + o.cropPatches * o.cropPatches;
   const B = Math.min(o.batch, p.pairs.length);
   const stepFlops =
-    3 * B * (blockFlops(c.textDepth, c.contextLength, c.textDim) + blockFlops(c.visionHeadBlocks, T, c.visionDim) + 2 * c.contextLength * c.textDim * c.embedDim);
+    3 *
+    B *
+    (blockFlops(c.textDepth, c.contextLength, c.textDim) +
+      blockFlops(c.visionHeadBlocks, T, c.visionDim) +
+      2 * c.contextLength * c.textDim * c.embedDim);
   const blocks = c.textDepth + c.visionHeadBlocks;
   const params = dinoTxtParamSpecs(c).reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const seconds =
@@ -185,7 +189,13 @@ export async function runAlign(project: Project, p: PreparedAlign, jobs: JobRegi
       job,
     ),
   );
-  await saveDinoTxt(loaded.model.path, config, r.tensors, `dinoscope align on ${basename(p.request.pairs)}`, attached ? null : p.request.vocab!);
+  await saveDinoTxt(
+    loaded.model.path,
+    config,
+    r.tensors,
+    `dinoscope align on ${basename(p.request.pairs)}`,
+    attached ? null : p.request.vocab!,
+  );
   return {
     model: p.request.modelId,
     pairs: pairs.length,
