@@ -3,7 +3,8 @@
 // pairs file is refused before anything runs with its rows named; the estimate states the pairs, images,
 // captions and a start from a fresh tower; a cancelled run leaves the model without a text tower; a run
 // reports its two 'align' jobs (backbone features, then steps with the loss and an ETA) and ends done,
-// after which the model lists its text tower and features extracted with it are text-searchable.
+// after which the model lists its text tower and features extracted with it are text-searchable; aligned
+// once more, text queries refuse that set (it holds the earlier head's embeddings) until it is extracted again.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textureAt, writeMosaics } from '../../analysis/fixture.js';
 import { dispatch } from '../../app/dispatch.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
-import type { AlignEstimate, AlignRequest, AlignSummary, JobProgress, ModelInfo, ProjectSummary } from '../../common/api.js';
+import type {
+  AlignEstimate,
+  AlignRequest,
+  AlignSummary,
+  JobProgress,
+  ModelInfo,
+  ProjectSummary,
+  SimilarityResult,
+} from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { vitConfig } from '../../model/config.js';
 
@@ -154,5 +163,18 @@ describe('alignText / alignEstimate (LiT from the app)', () => {
     await service.extractFeatures({ modelId, level: 0, mask: 'off' });
     const p = (await call<ProjectSummary>('currentProject'))!;
     expect(p.featureSets?.find((s) => s.modelId === modelId)?.textSearch).toBe(true);
+    const query = { imageId: p.images[0].id, text: 'pink stripes', k: 5 };
+    expect((await call<SimilarityResult>('textQuery', query)).matches).toHaveLength(5);
+
+    // Aligned again, the model's tower embeds text in another space than the set's patch embeddings
+    // (its earlier head's): text queries refuse the set, saying to extract again, until it is.
+    await call<AlignSummary>('alignText', { modelId, pairs: pairsFile, steps: 2, batch: 8, cropPatches: 4 });
+    await expect(call('textQuery', query)).rejects.toThrow(
+      new RegExp(
+        `text tower of model ${modelId} changed \\(aligned or attached again, .*\\) since the feature set .* was extracted with it: extract features with ${modelId} again`,
+      ),
+    );
+    await service.extractFeatures({ modelId, level: 0, mask: 'off' });
+    expect((await call<SimilarityResult>('textQuery', query)).matches).toHaveLength(5);
   }, 300_000);
 });
