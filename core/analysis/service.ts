@@ -219,7 +219,7 @@ export class AnalysisService {
         'BAD_INPUT',
         `Text search needs features extracted with a dino.txt model; the feature set ${set.id} holds the features of model ${set.modelId}, which had no text tower. Attach one (dinoscope models attach-text ${set.modelId} --weights W --vocab V), extract again and use that set.`,
       );
-    const encoder = await this.textEncoder(set.modelId);
+    const encoder = await this.textEncoder(set.modelId, set);
     const [vector] = await encoder.patchQueries([req.text]);
     if (vector.length !== fc.index.dim)
       throw new DinoscopeError(
@@ -242,7 +242,7 @@ export class AnalysisService {
     return { overlay, matches, queryPatches: 0, queryBoxes: [], ms: performance.now() - t0, featureSet: set.id };
   }
 
-  private async textEncoder(modelId: string): Promise<TextQueryEncoder> {
+  private async textEncoder(modelId: string, set: { id: string; textAttached?: string }): Promise<TextQueryEncoder> {
     const models = this.hooks.models?.() ?? new ModelManager({ projectDir: () => this.project.dir, jobs: new JobRegistry() });
     const model = await models.find(modelId).catch(() => {
       throw new DinoscopeError(
@@ -254,6 +254,13 @@ export class AnalysisService {
       throw new DinoscopeError('BAD_INPUT', `Model ${modelId} no longer has its dino.txt text tower: attach it again to search by text.`);
     };
     const manifest = (await readAttachedManifest(model.path)) ?? gone();
+    // The set holds the patch embeddings of the vision head it was extracted with; a tower trained or
+    // attached since embeds text in another space, whose scores against it would mean nothing.
+    if (set.textAttached !== undefined && set.textAttached !== manifest.attached)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        `The text tower of model ${modelId} changed (aligned or attached again, ${manifest.attached.slice(0, 16).replace('T', ' ')}) since the feature set ${set.id} was extracted with it: extract features with ${modelId} again to search them by text.`,
+      );
     const key = `${model.path}|${manifest.attached}`;
     if (this.encoder?.key !== key) {
       const old = this.encoder;

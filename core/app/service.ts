@@ -3,6 +3,7 @@
 // transport; they route asset URLs through core/tiles/router.ts, which calls tile/thumbnail/overlayTile.
 import { rm } from 'node:fs/promises';
 import { platform } from 'node:process';
+import { type AlignEstimate, type AlignRequest, type AlignSummary, DIALOG_KINDS, type DialogKind } from '../common/api.js';
 import type {
   AnalysisExportRequest,
   AnalysisExportResult,
@@ -69,6 +70,7 @@ import { JobRegistry } from '../jobs/registry.js';
 import { ModelManager } from '../model/manager/manager.js';
 import { TrainingApi } from '../train/host/api.js';
 import { TrainingHost } from '../train/host/host.js';
+import { estimateAlign, prepareAlign, runAlign } from '../train/align/run.js';
 import { importPaths, readablePath, resumeCaching, type ImageFormats } from '../project/importer.js';
 import { imageMeta, Project } from '../project/project.js';
 import { readRecent, touchRecent } from '../project/recent.js';
@@ -94,7 +96,7 @@ export interface AppHostHooks {
     overlay(imageId: string, overlayId: string): string;
   };
   /** Native open dialogs (Electron); absent on the serve host. */
-  showOpenDialog?(kind: 'images' | 'project'): Promise<string[]>;
+  showOpenDialog?(kind: DialogKind): Promise<string[]>;
   /** Where listDirectory(null) starts. */
   homeDir: string;
   /** The image layer; core/data's registry unless a host overrides it. */
@@ -244,9 +246,9 @@ export class AppService implements DinoscopeApi, AssetSource {
     return listDirectory(path === null || path === undefined ? this.hooks.homeDir : requireAbsolutePath(path, 'The folder path'));
   }
 
-  async showOpenDialog(kind: 'images' | 'project'): Promise<string[]> {
-    if (kind !== 'images' && kind !== 'project')
-      throw new DinoscopeError('BAD_INPUT', `Dialog kind must be "images" or "project" (got ${JSON.stringify(kind)}).`);
+  async showOpenDialog(kind: DialogKind): Promise<string[]> {
+    if (!DIALOG_KINDS.includes(kind))
+      throw new DinoscopeError('BAD_INPUT', `Dialog kind must be one of ${DIALOG_KINDS.join(', ')} (got ${JSON.stringify(kind)}).`);
     if (!this.hooks.showOpenDialog)
       throw new DinoscopeError('UNSUPPORTED', `The ${this.hooks.host} host has no native dialogs: browse with listDirectory.`);
     return this.hooks.showOpenDialog(kind);
@@ -510,6 +512,30 @@ export class AppService implements DinoscopeApi, AssetSource {
 
   async curatedSetPreview(name: string, perCluster?: number): Promise<CuratedSetPreview> {
     return curatedSetPreview(this.requireProject(), name, perCluster);
+  }
+
+  // ---- LiT alignment of a model's text tower (core/train/align) ----
+
+  private alignChecked(request: AlignRequest): AlignRequest {
+    return {
+      ...request,
+      pairs: requireAbsolutePath(request.pairs, 'The pairs file'),
+      ...(request.vocab !== undefined ? { vocab: requireAbsolutePath(request.vocab, 'The vocabulary file') } : {}),
+    };
+  }
+
+  async alignEstimate(request: AlignRequest): Promise<AlignEstimate> {
+    return estimateAlign(await prepareAlign(this.requireProject(), this.models, this.alignChecked(request)));
+  }
+
+  async alignText(request: AlignRequest): Promise<AlignSummary> {
+    const project = this.requireProject();
+    const prepared = await prepareAlign(project, this.models, this.alignChecked(request));
+    // Checked after the (async) preparation, so two requests cannot both pass before either job starts.
+    const running = this.jobs.running().find((j) => j.kind === 'align');
+    if (running)
+      throw new DinoscopeError('BAD_INPUT', `An alignment is running (${running.label}): wait for it to finish or cancel it first.`);
+    return runAlign(project, prepared, this.jobs, `Align text (${request.modelId})`);
   }
 
   /** The open project's analysis service (created on first use, dropped with the project). */

@@ -2,7 +2,7 @@
 // core/app/dispatch.ts checks each call against these before the service sees it, so every transport
 // refuses a bad call the same way. The TypeScript signatures of DinoscopeApi are checked against them at
 // compile time (`Mismatched` below): a method whose schema and signature disagree fails to type-check.
-import type { AnalysisExportFormat, ApiMethod, DinoscopeApi, Role } from './api.js';
+import { type AnalysisExportFormat, type ApiMethod, DIALOG_KINDS, type DinoscopeApi, type Role } from './api.js';
 import { EXTRACT_CHANNEL_ROUTES } from './channel-routes.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
@@ -180,6 +180,23 @@ export const curateRequest = object({
   seed: optional(number({ int: true, min: 0 })),
 });
 
+/** AlignRequest: LiT alignment of a model's text tower (core/train/align). */
+export const alignRequest = object({
+  modelId: id,
+  pairs: path,
+  steps: optional(number({ int: true, min: 1, max: 1_000_000 })),
+  batch: optional(number({ int: true, min: 2, max: 4096 })),
+  lr: optional(positive),
+  cropPatches: optional(number({ int: true, min: 1, max: 64 })),
+  seed: optional(number({ int: true, min: 0 })),
+  vocab: optional(path),
+  textDim: optional(number({ int: true, min: 1, max: 4096 })),
+  textDepth: optional(number({ int: true, min: 1, max: 64 })),
+  textHeads: optional(number({ int: true, min: 1, max: 64 })),
+  context: optional(number({ int: true, min: 2, max: 512 })),
+  headBlocks: optional(number({ int: true, min: 0, max: 16 })),
+});
+
 export const demoOptions = object({ minutes: optional(positive), dir: optional(path), tiny: optional(boolean()) });
 
 /** A stated pixel size: the bounds the readers accept from a vendor's metadata (core/data/vendor.ts). */
@@ -215,7 +232,7 @@ export const apiSchemas = {
   removeImage: args(['imageId', id]),
   setImageMpp: args(['request', setImageMppRequest]),
   listDirectory: args(['path', nullable(path)]),
-  showOpenDialog: args(['kind', oneOf(['images', 'project'])]),
+  showOpenDialog: args(['kind', oneOf(DIALOG_KINDS)]),
   tileSource: args(['imageId', id]),
   channelState: args(['imageId', id]),
   channelHistograms: args(['imageId', id]),
@@ -256,6 +273,8 @@ export const apiSchemas = {
   curateTiles: args(['request', curateRequest]),
   curatedSets: args(),
   curatedSetPreview: args(['name', curatedName], ['perCluster', optional(number({ int: true, min: 1, max: 32 }))]),
+  alignEstimate: args(['request', alignRequest]),
+  alignText: args(['request', alignRequest]),
 } as const satisfies Record<ApiMethod, Schema<unknown[]>>;
 
 /**
@@ -327,6 +346,10 @@ export const apiAccess = {
   setImageMpp: 'write',
   curatedSets: 'read',
   curatedSetPreview: 'read',
+  // Reads a file of the host named by the caller (the pairs CSV, whose rows it quotes in errors).
+  alignEstimate: 'write',
+  // Trains and writes the model's text tower (its dinotxt/ folder).
+  alignText: 'write',
 } as const satisfies Record<ApiMethod, 'read' | 'write'>;
 
 /** Whether `role` may call `method` (the editor may call every method). */

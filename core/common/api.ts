@@ -243,6 +243,11 @@ export interface AppInfo {
   role?: Role;
 }
 
+/** What a native open dialog picks: images to import, a project folder, an alignment's pairs CSV or a
+ * BPE vocabulary file. */
+export type DialogKind = 'images' | 'project' | 'pairs' | 'vocab';
+export const DIALOG_KINDS: readonly DialogKind[] = ['images', 'project', 'pairs', 'vocab'];
+
 /** The two tokens of a serve host: the editor's (the whole API) and the viewer's (read methods only). */
 export type Role = 'editor' | 'viewer';
 
@@ -291,6 +296,9 @@ export interface ModelInfo {
   location: 'project' | 'user';
   /** Absolute path of the model folder. */
   path: string;
+  /** A dino.txt text tower and vision head attached to it (attach-text or an alignment): features
+   * extracted with it afterwards answer text queries. Absent when it has none. */
+  textTower?: { source: string; attached: string };
 }
 
 /** A well-known public checkpoint that downloadModel(id) fetches. */
@@ -796,6 +804,55 @@ export interface CuratedSetPreview {
   }[];
 }
 
+/** LiT alignment (core/train/align): trains model M's dino.txt text tower and vision head on
+ * image-region/caption pairs with the backbone frozen, then attaches them to M. */
+export interface AlignRequest {
+  modelId: string;
+  /** Absolute path on the host of the pairs CSV: a header naming image, x, y, width, height, caption. */
+  pairs: string;
+  /** Training steps (default 200). */
+  steps?: number;
+  /** Pairs per contrastive batch (default 32). */
+  batch?: number;
+  lr?: number;
+  /** Side, in patches, each region is resampled to (default 8). */
+  cropPatches?: number;
+  seed?: number;
+  /** A BPE vocabulary file (bpe_simple_vocab_16e6.txt.gz): needed when the model has no text tower yet. */
+  vocab?: string;
+  /** The size of a new text tower (a model without one; refused for one that has one). */
+  textDim?: number;
+  textDepth?: number;
+  textHeads?: number;
+  context?: number;
+  headBlocks?: number;
+}
+
+/** What an alignment will do, said before it starts (the pairs file already checked). */
+export interface AlignEstimate {
+  modelId: string;
+  pairs: number;
+  images: number;
+  /** Distinct captions among the pairs. */
+  captions: number;
+  steps: number;
+  batch: number;
+  /** 'continue': trains the model's attached text tower further; 'new': a fresh one from the vocabulary. */
+  start: 'continue' | 'new';
+  textTower: { width: number; blocks: number; heads: number; context: number; headBlocks: number };
+  /** Seconds on this computer, estimated from the towers' size (not measured). */
+  seconds: number;
+}
+
+export interface AlignSummary {
+  model: string;
+  pairs: number;
+  steps: number;
+  firstLoss: number;
+  lastLoss: number;
+  seconds: number;
+}
+
 export interface DemoOptions {
   /** Training budget in minutes (default 3). */
   minutes?: number;
@@ -819,7 +876,7 @@ export interface DinoscopeApi {
   /** Browse the host's file system (the serve host's own "open" dialog; Electron uses native dialogs). */
   listDirectory(path: string | null): Promise<DirectoryListing>;
   /** Electron only: native dialogs. Resolve to [] / null when cancelled. */
-  showOpenDialog(kind: 'images' | 'project'): Promise<string[]>;
+  showOpenDialog(kind: DialogKind): Promise<string[]>;
   tileSource(imageId: string): Promise<TileSourceInfo>;
   /** A multi-channel image's channels and how they are shown (BAD_INPUT for an RGB image). */
   channelState(imageId: string): Promise<ChannelState>;
@@ -894,6 +951,11 @@ export interface DinoscopeApi {
   curatedSets(): Promise<CuratedSetInfo[]>;
   /** Up to `perCluster` tiles of each top-level cluster of the list `name`. */
   curatedSetPreview(name: string, perCluster?: number): Promise<CuratedSetPreview>;
+  /** Checks an alignment request (the pairs file's bad rows named) and estimates it, before it starts. */
+  alignEstimate(request: AlignRequest): Promise<AlignEstimate>;
+  /** LiT alignment of a model's text tower on region/caption pairs; progress as two 'align' jobs
+   * (backbone features, then training steps), cancelled with cancelJob. */
+  alignText(request: AlignRequest): Promise<AlignSummary>;
 }
 
 /** Events pushed from the host to the UI. */
@@ -963,6 +1025,8 @@ export const apiMethods = {
   curateTiles: true,
   curatedSets: true,
   curatedSetPreview: true,
+  alignEstimate: true,
+  alignText: true,
 } as const satisfies Record<keyof DinoscopeApi, true>;
 
 export const apiEvents = {

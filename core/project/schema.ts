@@ -57,6 +57,10 @@ export interface StoredFeatureSet {
   dim: number;
   /** The features are a dino.txt vision head's patch embeddings: text queries can score them. */
   textAligned?: boolean;
+  /** When the model's dino.txt tower it was extracted with was attached (dinotxt.json `attached`): text
+   * queries refuse the set once the model's tower changed (aligned or attached again). Absent in sets
+   * made before it was recorded, which are not checked. */
+  textAttached?: string;
   /** Folder holding the stores and index/, relative to the project folder. */
   dir: string;
   images: StoredFeatureImage[];

@@ -1,8 +1,10 @@
 // Native open dialogs behind the contract's showOpenDialog(kind): images (files and folders,
-// multi-select, image filters) or a project folder. Cancel resolves to [].
+// multi-select, image filters), a project folder, or one file: an alignment's pairs CSV or a BPE
+// vocabulary. Cancel resolves to [].
 import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
+import type { DialogKind } from '../../core/common/api.js';
 
-export type DialogKind = 'images' | 'project';
+export type { DialogKind };
 
 /** The image extensions the readers handle (core/data/readers). */
 export const imageExtensions = ['svs', 'tif', 'tiff', 'ome.tif', 'ome.tiff', 'btf', 'png', 'jpg', 'jpeg', 'webp', 'dcm'] as const;
@@ -15,6 +17,26 @@ export function openDialogOptions(kind: DialogKind): OpenDialogOptions {
       properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
     };
   }
+  if (kind === 'pairs')
+    return {
+      title: 'Choose the region/caption pairs (CSV)',
+      buttonLabel: 'Choose',
+      properties: ['openFile'],
+      filters: [
+        { name: 'CSV', extensions: ['csv'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    };
+  if (kind === 'vocab')
+    return {
+      title: 'Choose a BPE vocabulary (bpe_simple_vocab_16e6.txt.gz)',
+      buttonLabel: 'Choose',
+      properties: ['openFile'],
+      filters: [
+        { name: 'BPE vocabulary', extensions: ['gz', 'txt'] },
+        { name: 'All files', extensions: ['*'] },
+      ],
+    };
   return {
     title: 'Import images',
     buttonLabel: 'Import',

@@ -5,7 +5,15 @@
 // failed, the user is told (onCrash), and a new process starts and reopens the project that was open;
 // after `maxCrashes` crashes within a minute it stays down and calls say so. How the process is started
 // (Electron's utilityProcess or a Node fork) is the `launch` option: service-launch.ts.
-import { apiMethods, isApiEvent, type ApiMethod, type DinoscopeApi, type JobProgress, type ProjectSummary } from '../../core/common/api.js';
+import {
+  apiMethods,
+  isApiEvent,
+  type ApiMethod,
+  type DialogKind,
+  type DinoscopeApi,
+  type JobProgress,
+  type ProjectSummary,
+} from '../../core/common/api.js';
 import { TypedEmitter } from '../../core/common/emitter.js';
 import { DinoscopeError, fromEnvelope, toEnvelope } from '../../core/common/errors.js';
 import type { AssetResponse } from '../../core/tiles/router.js';
@@ -30,7 +38,7 @@ export interface CrashReport {
 export interface ServiceProcessOptions {
   launch(): ServiceLink;
   /** A native open dialog, asked for by the service. */
-  showOpenDialog(kind: 'images' | 'project'): Promise<string[]>;
+  showOpenDialog(kind: DialogKind): Promise<string[]>;
   onCrash(report: CrashReport): void;
   /** Crashes within a minute after which no new process is started (default 3). */
   maxCrashes?: number;

@@ -2,7 +2,7 @@
 // discriminated union on `type`; requests carry an `id` their answer repeats. Values cross by structured
 // clone (Electron's utility-process ports, or Node's 'advanced' IPC serialisation for a forked child),
 // so tile bytes travel as Uint8Array and errors as the contract's envelope.
-import type { ApiEvent, ApiMethod } from '../../core/common/api.js';
+import type { ApiEvent, ApiMethod, DialogKind } from '../../core/common/api.js';
 import type { ErrorEnvelope } from '../../core/common/errors.js';
 import type { AssetResponse } from '../../core/tiles/router.js';
 
@@ -27,7 +27,7 @@ export type FromService =
   | { type: 'assetResult'; id: number; response: AssetResponse }
   | { type: 'event'; name: ApiEvent; payload: unknown }
   /** The service wants a native open dialog (only the main process can show one). */
-  | { type: 'dialog'; id: number; kind: 'images' | 'project' };
+  | { type: 'dialog'; id: number; kind: DialogKind };
 
 /** What the service process needs from its parent at start (its first argument, as JSON). */
 export interface ServiceStart {

@@ -211,7 +211,7 @@ export async function extractFeatures(
         mpp: o.mpp ?? null,
         level: o.mpp === undefined ? (o.level ?? 0) : null,
         dim,
-        ...(text ? { textAligned: true } : {}),
+        ...(text ? { textAligned: true, textAttached: text.attached } : {}),
         ...(route !== 'rgb' ? { input } : {}),
         dir: relative(project.dir, setDir),
         images: [],

@@ -21,6 +21,14 @@ import { writeModelFolder } from './create.js';
 import { download } from './download.js';
 import { CONFIG, MANIFEST, WEIGHTS, modelInfo, newManifest, readManifest, writeManifest } from './manifest.js';
 import { projectModelsDir, slug, userModelsDir } from './paths.js';
+import { readAttachedManifest } from '../text/attached.js';
+
+/** `info` with its attached dino.txt text tower, when it has one (a damaged attachment reads as none:
+ * the model stays usable, and extraction with it names the damaged file). */
+async function withTextTower(info: ModelInfo): Promise<ModelInfo> {
+  const m = await readAttachedManifest(info.path).catch(() => null);
+  return m ? { ...info, textTower: { source: m.source, attached: m.attached } } : info;
+}
 
 export interface ModelManagerOptions {
   /** The open project's folder, or null. */
@@ -112,16 +120,18 @@ export class ModelManager {
         const path = join(dir, id);
         try {
           const m = await readManifest(path);
-          if (m) out.push(modelInfo(id, path, location, m));
+          if (m) out.push(await withTextTower(modelInfo(id, path, location, m)));
           else if (await exists(join(path, WEIGHTS))) {
             const info = await inspectWeights(join(path, WEIGHTS));
             const bytes = (await stat(join(path, WEIGHTS))).size;
             out.push(
-              modelInfo(
-                id,
-                path,
-                location,
-                newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config }),
+              await withTextTower(
+                modelInfo(
+                  id,
+                  path,
+                  location,
+                  newManifest({ name: id, source: path, licence: 'unknown', sha256: '', bytes, layout: info.layout, config: info.config }),
+                ),
               ),
             );
           }
