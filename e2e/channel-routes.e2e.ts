@@ -94,8 +94,7 @@ describe.skipIf(skip !== null)('the channel route in the Extract and Train panel
   it('Train: inflate from the RGB model, embed from random weights', async () => {
     if (skip) return;
     const train = new TrainPage(page);
-    await train.open();
-    await train.waitSetup();
+    await train.openSetup();
     const routes = page.getByTestId('train-channels');
     await page.getByTestId('train-from').selectOption('rgb');
     await expect.poll(() => routes.getAttribute('data-route')).toBe('inflate');

@@ -48,11 +48,7 @@ describe.skipIf(skip !== null)('Train panel: CAPI (serve host, Chromium)', () =>
   afterAll(() => endSession({ browser, serve }, dir));
 
   it('offers CAPI beside DINO + iBOT, runs a tiny CAPI run and charts its loss', async () => {
-    await page.goto(serve.url);
-    await page.getByTestId('project-view').waitFor();
-    const train = new TrainPage(page);
-    await train.open();
-    await train.waitSetup();
+    const train = await TrainPage.openOn(page, serve.url);
 
     // The pretrain stage's cards: the DINO presets and CAPI, which says in one line what it does.
     const names = await train.root

@@ -45,11 +45,7 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
   afterAll(() => endSession({ browser, serve }, dir));
 
   it('opens on continued pretraining from an imported model, and on scratch without one', async () => {
-    await page.goto(serve.url);
-    await page.getByTestId('project-view').waitFor();
-    const train = new TrainPage(page);
-    await train.open();
-    await train.waitSetup();
+    const train = await TrainPage.openOn(page, serve.url);
     const from = train.root.getByTestId('train-from');
     const route = train.root.getByTestId('train-route');
     expect(await from.inputValue()).toBe('');
@@ -73,8 +69,7 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
       source: 'run:old-run@9',
     });
 
-    await train.open();
-    await train.waitSetup();
+    await train.openSetup();
     expect(await from.inputValue()).toBe(imported.id);
     expect(await route.getAttribute('data-route')).toBe('continued');
     expect(await route.textContent()).toMatch(/Continued pretraining from Pathology ViT: student and teacher start from its weights/);

@@ -61,11 +61,7 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
   afterAll(() => endSession({ browser, serve }, dir));
 
   it('starts a run, pauses and resumes it, shows curves and the preview, and registers its model', async () => {
-    await page.goto(serve.url);
-    await page.getByTestId('project-view').waitFor();
-    const train = new TrainPage(page);
-    await train.open();
-    await train.waitSetup();
+    const train = await TrainPage.openOn(page, serve.url);
 
     // Hardware: this machine has no GPU, so the run uses the CPU with its thread count.
     const hw = train.root.getByTestId('train-hardware');
@@ -268,12 +264,7 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
   });
 
   it('shows the NaN alert with the run paused; Stop ends it', async () => {
-    await page.goto(serve.url);
-    await page.getByTestId('project-view').waitFor();
-    const train = new TrainPage(page);
-    await train.open();
-    await train.root.getByTestId('train-new').click();
-    await train.waitSetup();
+    const train = await TrainPage.openOn(page, serve.url, { newRun: true });
     await train.choosePreset('quick');
     await train.setSteps(50);
     await train.setAdvanced({ ...TINY_FIELDS, baseLr: 1e12 }, { ...TINY_EXTRA, optim: { clipGrad: 1e30, warmupFraction: 0 } });
@@ -293,12 +284,7 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
   });
 
   it('continues a finished run for more minutes from its checkpoint', async () => {
-    await page.goto(serve.url);
-    await page.getByTestId('project-view').waitFor();
-    const train = new TrainPage(page);
-    await train.open();
-    await train.root.getByTestId('train-new').click();
-    await train.waitSetup();
+    const train = await TrainPage.openOn(page, serve.url, { newRun: true });
     await train.choosePreset('quick');
     await train.setSteps(3);
     await train.setAdvanced(TINY_FIELDS, TINY_EXTRA);

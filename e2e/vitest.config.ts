@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from '../scripts/test-sequencer.js';
 
 // Browser end-to-end tests against the serve host (and Electron where its binary exists). Each file starts
 // its own host (a free port, its own home folder) and browser, so two files run at once; the CLI and
@@ -12,5 +13,7 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     pool: 'forks',
+    // The longest files first, so a run does not end on one long file alone (scripts/test-sequencer.ts).
+    sequence: { sequencer: LongestFirst },
   },
 });

@@ -2,9 +2,11 @@
 // a few steps on the providers given, and writes the losses, the final student/teacher/optimiser state and
 // the host ↔ device traffic of every step as JSON. Run it with SwiftShader's environment
 // (core/graph/swiftshader.ts) for WebGPU on a machine without a GPU:
-//   node --import tsx core/train/device-state-run.ts OUT.json STEPS PROVIDER DEVICE_STATES
-// DEVICE_STATES is a comma list of 1 (state on the device) and 0 (through the host), run one after the other
-// in this process (WebGPU compiles its shaders once); OUT gets an array of DeviceStateRun.
+//   node --import tsx core/train/device-state-run.ts OUT.json STEPS PROVIDER RUNS [SNAPSHOT]
+// RUNS is a comma list of 1 (state on the device) and 0 (through the host), each optionally `:N` to stop
+// after the first N steps of the STEPS-step plan; they run one after the other in this process (WebGPU
+// compiles its shaders once). SNAPSHOT: every run also reads its state after that many steps, as a
+// checkpoint mid-run does. OUT gets an array of DeviceStateRun.
 import { writeFile } from 'node:fs/promises';
 import { type TrainBatch } from '../data/train/batch.js';
 import { type Provider, resetTransfers, transfers } from '../graph/runtime.js';
@@ -43,11 +45,38 @@ export interface DeviceStateRun {
   /** Bytes of all state (student, teacher, optimiser). */
   stateBytes: number;
   state: Record<'student' | 'teacher' | 'optimizer', Record<string, number[]>>;
+  /** The state read after `snapshotAt` steps (trainTiny's option), as a checkpoint mid-run reads it. */
+  snapshot?: DeviceStateRun['state'];
   /** Wall time of each step (SwiftShader's mean nothing). */
   stepMs: number[];
 }
 
-export async function trainTiny(steps: number, provider: Provider, deviceState: boolean): Promise<DeviceStateRun> {
+type State = DeviceStateRun['state'];
+
+/** The student, teacher and optimiser state as plain arrays per tensor, and its bytes. */
+async function readState(tr: Trainer): Promise<{ state: State; bytes: number }> {
+  const st = await tr.state();
+  const state = { student: {}, teacher: {}, optimizer: {} } as State;
+  let bytes = 0;
+  for (const part of ['student', 'teacher', 'optimizer'] as const) {
+    for (const [k, t] of st[part]) {
+      state[part][k] = Array.from(t.data as Float32Array);
+      bytes += t.data.byteLength;
+    }
+  }
+  return { state, bytes };
+}
+
+/**
+ * `opts.run` steps (all by default) of a `steps`-step plan (the schedule is the plan's); with
+ * `opts.snapshotAt`, the state is also read after that many steps (`snapshot`).
+ */
+export async function trainTiny(
+  steps: number,
+  provider: Provider,
+  deviceState: boolean,
+  opts: { run?: number; snapshotAt?: number } = {},
+): Promise<DeviceStateRun> {
   let s = 0;
   const warnings: string[] = [];
   const tr = await Trainer.create(
@@ -59,29 +88,27 @@ export async function trainTiny(steps: number, provider: Provider, deviceState: 
   const losses: number[] = [];
   const traffic: DeviceStateRun['traffic'] = [];
   const stepMs: number[] = [];
-  for (let i = 0; i < steps; i++) {
+  let snapshot: State | undefined;
+  for (let i = 0; i < (opts.run ?? steps); i++) {
     resetTransfers();
     const t0 = performance.now();
     losses.push((await tr.step()).losses.total);
     stepMs.push(performance.now() - t0);
     traffic.push(transfers());
+    if (i + 1 === opts.snapshotAt) snapshot = (await readState(tr)).state;
   }
-  const st = await tr.state();
+  const { state, bytes: stateBytes } = await readState(tr);
   await tr.close();
-  const state = { student: {}, teacher: {}, optimizer: {} } as DeviceStateRun['state'];
-  let stateBytes = 0;
-  for (const part of ['student', 'teacher', 'optimizer'] as const) {
-    for (const [k, t] of st[part]) {
-      state[part][k] = Array.from(t.data as Float32Array);
-      stateBytes += t.data.byteLength;
-    }
-  }
-  return { provider, deviceState, losses, traffic, stateBytes, state, stepMs };
+  return { provider, deviceState, losses, traffic, stateBytes, state, stepMs, ...(snapshot ? { snapshot } : {}) };
 }
 
 if (process.argv[1]?.endsWith('device-state-run.ts')) {
-  const [out, steps, provider, states] = process.argv.slice(2);
+  const [out, steps, provider, list, snapshot] = process.argv.slice(2);
   const runs: DeviceStateRun[] = [];
-  for (const d of states.split(',')) runs.push(await trainTiny(Number(steps), provider as Provider, d === '1'));
+  for (const r of list.split(',')) {
+    const [d, n] = r.split(':');
+    const opts = { run: n ? Number(n) : undefined, snapshotAt: snapshot ? Number(snapshot) : undefined };
+    runs.push(await trainTiny(Number(steps), provider as Provider, d === '1', opts));
+  }
   await writeFile(out, JSON.stringify(runs));
 }

@@ -10,6 +10,25 @@ export class TrainPage {
     this.root = page.getByTestId('train-panel');
   }
 
+  /**
+   * The project page at `url`, loaded afresh, with the Train panel open on its setup form; `newRun`: through
+   * "New run" (past a run the panel would show first).
+   */
+  static async openOn(page: Page, url: string, opts: { newRun?: boolean } = {}): Promise<TrainPage> {
+    await page.goto(url);
+    await page.getByTestId('project-view').waitFor();
+    const train = new TrainPage(page);
+    await train.openSetup(opts);
+    return train;
+  }
+
+  /** Opens the panel and waits for its setup form (`newRun`: through "New run"). */
+  async openSetup(opts: { newRun?: boolean } = {}): Promise<Locator> {
+    await this.open();
+    if (opts.newRun) await this.root.getByTestId('train-new').click();
+    return this.waitSetup();
+  }
+
   async open(): Promise<void> {
     await this.page.getByTestId('train-button').click();
     await this.root.waitFor();

@@ -2,13 +2,14 @@
 // one line; a teacher pretrained here (the --tiny model, its run's heads) distilled into two narrower
 // students in one run, killed with SIGKILL after a checkpoint, resumes from that checkpoint's step and
 // finishes; each student's EMA is a project model, and the estimate comes first.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../project/project.js';
 import { textureProject } from '../../train/fixtures/texture-project.js';
+import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/dinoscope.js');
@@ -70,22 +71,7 @@ describe('dinoscope distil', () => {
   it('two students: killed with SIGKILL after a checkpoint, resumed from it, finished; each is a project model', async () => {
     const total = 30;
     const args = ['distil', '--project', proj, '--teacher', 'teach', '--student', 'tiny,small', '--threads', '1', '--steps', String(total)];
-    const child = spawn(process.execPath, [bin, ...args, '--checkpoint-minutes', '0.0001', '--run', 'd1', '--overrides', OVER], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    const killedAt = await new Promise<number>((done, fail) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const cks = [...err.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1]));
-        if (cks.length && cks[cks.length - 1] >= 3 && !child.killed) {
-          child.kill('SIGKILL');
-          done(cks[cks.length - 1]);
-        }
-      });
-      child.on('exit', () => fail(new Error(`exited before a checkpoint:\n${err}`)));
-    });
-    await new Promise((r) => child.on('close', r));
+    const { killedAt, stderr: err } = await killAfterCheckpoint([...args, '--checkpoint-minutes', '0.0001', '--run', 'd1', '--overrides', OVER]);
     expect(killedAt).toBeLessThan(total);
     // The estimate and the teacher come first; the teacher brings its run's heads.
     const lines = err.split('\n');

@@ -3,13 +3,14 @@
 // checkpoint's step and finishes with CAPI's loss terms in every progress line and progress.jsonl step; the
 // run's EMA encoder is the project model, and extraction runs on it; `--resume NAME --steps N` extends the
 // finished run from its step with the same step counter.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../project/project.js';
 import { textureProject } from '../../train/fixtures/texture-project.js';
+import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/dinoscope.js');
@@ -40,22 +41,7 @@ describe('dinoscope pretrain --preset capi', () => {
   it('killed with SIGKILL after a checkpoint, resumes from it and finishes; its encoder is a project model that extracts; extends', async () => {
     const total = 24;
     const args = ['pretrain', '--project', proj, '--preset', 'capi', '--tiny', '--threads', '1', '--steps', String(total)];
-    const child = spawn(process.execPath, [bin, ...args, '--checkpoint-minutes', '0.0001', '--run', 'c1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    const killedAt = await new Promise<number>((done, fail) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const cks = [...err.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1]));
-        if (cks.length && cks[cks.length - 1] >= 3 && !child.killed) {
-          child.kill('SIGKILL');
-          done(cks[cks.length - 1]);
-        }
-      });
-      child.on('exit', () => fail(new Error(`exited before a checkpoint:\n${err}`)));
-    });
-    await new Promise((r) => child.on('close', r));
+    const { killedAt, stderr: err } = await killAfterCheckpoint([...args, '--checkpoint-minutes', '0.0001', '--run', 'c1']);
     expect(killedAt).toBeLessThan(total);
     // The estimate comes before the first step; the progress lines carry CAPI's loss terms, not DINO's.
     const lines = err.split('\n');

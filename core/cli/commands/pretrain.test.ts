@@ -2,13 +2,14 @@
 // bad input exits 2 with one line; a run killed with SIGKILL after its first checkpoint resumes from that
 // checkpoint's step (not 0) and finishes; progress.jsonl, the checkpoint and project.json record the run,
 // and its teacher is the project model named after the run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../project/project.js';
 import { textureProject } from '../../train/fixtures/texture-project.js';
+import { killAfterCheckpoint } from '../fixtures/kill-after-checkpoint.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const bin = join(root, 'bin/dinoscope.js');
@@ -65,21 +66,8 @@ describe('dinoscope pretrain', () => {
       '--run',
       'r1',
     ];
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let err = '';
     // Kill once a checkpoint past step 2 is on disk and a few more steps have run after it.
-    const killedAt = await new Promise<number>((done, fail) => {
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const cks = [...err.matchAll(/checkpoint at step (\d+)/g)].map((m) => Number(m[1]));
-        if (cks.length && cks[cks.length - 1] >= 3 && !child.killed) {
-          child.kill('SIGKILL');
-          done(cks[cks.length - 1]);
-        }
-      });
-      child.on('exit', () => fail(new Error(`exited before a checkpoint:\n${err}`)));
-    });
-    await new Promise((r) => child.on('close', r));
+    const { killedAt } = await killAfterCheckpoint(args);
     expect(killedAt).toBeLessThan(total);
     const state = JSON.parse(readFileSync(join(runFolder, 'checkpoints/latest/state.json'), 'utf8')) as { step: number };
     expect(state.step).toBeGreaterThanOrEqual(3);

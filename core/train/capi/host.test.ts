@@ -6,23 +6,18 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../../analysis/fixture.js';
 import type { DinoscopeEvents, TrainAlert, TrainPreview, TrainStepInfo } from '../../common/api.js';
 import { JobRegistry } from '../../jobs/registry.js';
-import { Project } from '../../project/project.js';
 import { TINY_CAPI_OVERRIDES } from '../config.js';
 import { TrainingHost } from '../host/host.js';
 import { trainPresets } from '../host/presets.js';
+import { mosaicProject } from '../fixtures/mosaic-project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-capi-host-'));
 const proj = join(dir, 'p');
 
 beforeAll(async () => {
-  const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
-  const project = await Project.create(proj);
-  await project.update((p) =>
-    p.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-  );
+  await mosaicProject(dir, proj);
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -8,25 +8,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../../analysis/fixture.js';
 import type { DinoscopeEvents, TrainAlert, TrainPreview, TrainRunInfo, TrainStepInfo } from '../../common/api.js';
 import { TINY_OVERRIDES } from '../config.js';
 import { JobRegistry } from '../../jobs/registry.js';
 import { ModelManager } from '../../model/manager/manager.js';
-import { Project } from '../../project/project.js';
 import { TrainingHost } from './host.js';
 import type { ChildRunOptions } from './protocol.js';
+import { mosaicProject } from '../fixtures/mosaic-project.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-train-host-'));
 const proj = join(dir, 'p');
 const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
 
 beforeAll(async () => {
-  const [file] = await writeMosaics(dir, 1, { side: 256, stride: 64, dim: 8 });
-  const project = await Project.create(proj);
-  await project.update((p) =>
-    p.upsert({ id: 'a', path: file, name: 'mosaic-0.png', status: 'ok', bytes: 1, mtime: 0, addedAt: new Date(0).toISOString() }),
-  );
+  await mosaicProject(dir, proj);
 }, 30_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
