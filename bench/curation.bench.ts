@@ -14,7 +14,10 @@
 // DINOSCOPE_CURATION_IMAGES (default 8: 8 squares of each rare texture), DINOSCOPE_CURATION_TARGET (default
 // 4 × images: every rare square and as many of texture 0 each), DINOSCOPE_CURATION_LAYOUT=large (one 128 px
 // rare square an image, skewedLargeRegionAt: less texture 0 around a rare tile; images 12, target 64 then
-// give 16 tiles of each texture), BENCH_THREADS (2).
+// give 16 tiles of each texture), DINOSCOPE_CURATION_LEVELS (default "12,4": the k-means levels, bottom first),
+// DINOSCOPE_CURATION_CAP (default none: the per-image cap, a fraction of the set), DINOSCOPE_CURATION_ARMS
+// (default "uniform,curated,same-size": the runs made per seed; the runs are deterministic, so an arm measured
+// before need not be run again), BENCH_THREADS (2).
 // Last line: `curation rare_p10 uniform X same-size S curated Y lift Z` (means over seeds; Z = Y − X).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -44,6 +47,9 @@ const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const IMAGES = Number(process.env.DINOSCOPE_CURATION_IMAGES ?? 8);
 const TARGET = Number(process.env.DINOSCOPE_CURATION_TARGET ?? 4 * IMAGES);
 const LARGE = process.env.DINOSCOPE_CURATION_LAYOUT === 'large';
+const LEVELS = (process.env.DINOSCOPE_CURATION_LEVELS ?? '12,4').split(',').map(Number);
+const CAP = process.env.DINOSCOPE_CURATION_CAP ? Number(process.env.DINOSCOPE_CURATION_CAP) : undefined;
+const ARMS = (process.env.DINOSCOPE_CURATION_ARMS ?? 'uniform,curated,same-size').split(',');
 const PATCH = 4;
 const GLOBAL = 32;
 const RADIUS = GLOBAL / PATCH;
@@ -93,7 +99,8 @@ try {
     set: 'textures',
     tilePatches: SKEWED_TILE_PATCHES,
     target: TARGET,
-    levels: [12, 4],
+    levels: LEVELS,
+    perImageCap: CAP,
     dedupThreshold: 0.999,
   });
   log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
@@ -106,10 +113,11 @@ try {
     dedupThreshold: 0.999,
   });
   for (const seed of SEEDS) {
-    for (const tiles of [null, 'curated', 'same-size']) {
+    for (const arm of ARMS) {
+      const tiles = arm === 'uniform' ? null : arm;
       const tr = await Trainer.forProject(config(seed, tiles), project, { log });
       try {
-        if (tiles === null) {
+        if (arm === ARMS[0]) {
           const random = await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL);
           rows.push({ seed, data: 'random init', rare: precision(random, [1, 2, 3]), common: precision(random, [0]), seconds: 0 });
         }
@@ -144,4 +152,7 @@ for (const r of rows) out(`| ${r.seed} | ${r.data} | ${r.rare.toFixed(3)} | ${r.
 const u = mean('uniform', 'rare');
 const c = mean('curated', 'rare');
 const same = mean('same-size', 'rare');
-out(`curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}`);
+out(
+  `curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}` +
+    ` (levels ${LEVELS.join(',')}${CAP !== undefined ? `, cap ${CAP}` : ''}, arms ${ARMS.join(',')})`,
+);

@@ -1,8 +1,9 @@
 // A curated training set from the Train panel in Chromium against the serve host: three texture mosaics with
 // SYNTHETIC features (each texture its own direction), "Curate…" makes the list as a job, the panel then
 // trains from it (Training tiles: the set) and shows its tiles per cluster before and after balancing and a
-// few tiles of each cluster. The distillation form offers the same sets, and its Start sends the chosen one
-// (a set deleted on disk is refused by name). Set E2E_SHOTS=<folder> to keep screenshots.
+// few tiles of each cluster; a short run from the set says in its header and its row that it trained on it.
+// The distillation form offers the same sets, and its Start sends the chosen one (a set deleted on disk is
+// refused by name). Set E2E_SHOTS=<folder> to keep screenshots.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,13 @@ import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
 
 const SPEC: MosaicSpec = { side: 1344, stride: 14, dim: 16, noise: 0.3 };
+/** A smoke-test ViT for the run from the curated set (as train.e2e.ts's: a step takes well under a second). */
+const TINY_EXTRA = {
+  model: { vit: { patchSize: 8, dim: 32, depth: 1, heads: 2, posEmbed: { gridSize: 4 } } },
+  head: { hidden: 32, bottleneck: 16 },
+  runtime: { threads: 1 },
+};
+const TINY_FIELDS = { batchSize: 2, globalSize: 32, localSize: 16, localCrops: 2, prototypes: 32, registers: 2 };
 const skip = chromiumMissing();
 
 describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
@@ -86,6 +94,26 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     expect(await tiles.getAttribute('data-value')).toBe('');
     await train.root.getByTestId('train-tiles-set').selectOption('curated');
     expect(await tiles.getAttribute('data-value')).toBe('curated');
+
+    // A short run of a smoke-test ViT from the set: its header says which tiles it trains on from its start
+    // (the live run), and so do its header and its row in the run list once it is done (its record).
+    await train.choosePreset('quick');
+    await train.root.getByTestId('train-from').selectOption(''); // from scratch: the teacher here is for the distillation form
+    await train.setSteps(2);
+    await train.setAdvanced(TINY_FIELDS, TINY_EXTRA);
+    await train.start();
+    const data = train.root.getByTestId('train-run-data');
+    expect(await data.getAttribute('data-data')).toBe('curated:curated');
+    expect(await data.textContent()).toBe('Curated set “curated”');
+    await train.waitStatus('done', 120_000);
+    const name = await train.runName();
+    expect(await data.getAttribute('data-data')).toBe('curated:curated');
+    const item = train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="train-run-item-data"]`);
+    expect(await item.getAttribute('data-data')).toBe('curated:curated');
+    expect(await item.textContent()).toBe('Curated set “curated”');
+    if (process.env.E2E_SHOTS) await train.root.screenshot({ path: join(process.env.E2E_SHOTS, 'train-run-curated.png') });
+    await train.root.getByTestId('train-new').click();
+    await train.waitSetup();
     expect(consoleErrors).toEqual([]);
   });
 
@@ -107,6 +135,7 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     const error = setup.getByTestId('distil-error');
     await error.waitFor();
     expect(await error.textContent()).toMatch(/curated\.json does not exist: make the curated set first/);
-    expect(await train.root.getByTestId('train-run-item').count()).toBe(0);
+    // No run was made: the list holds the pretraining run above only.
+    expect(await train.root.getByTestId('train-run-item').count()).toBe(1);
   });
 });

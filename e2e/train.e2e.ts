@@ -214,6 +214,12 @@ describe.skipIf(skip !== null)('Train panel (serve host, Chromium)', () => {
     expect(
       await train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="run-badge"]`).getAttribute('data-status'),
     ).toBe('done');
+    // Which tiles it trained on, in the run's header and its row: the form's default, every image's tissue.
+    expect(await train.root.getByTestId('train-run-data').getAttribute('data-data')).toBe('uniform');
+    expect(await train.root.getByTestId('train-run-data').textContent()).toBe('All tissue, uniformly');
+    expect(
+      await train.root.locator(`[data-testid="train-run-item"][data-run="${name}"] [data-testid="train-run-item-data"]`).textContent(),
+    ).toBe('All tissue, uniformly');
     await train.close();
 
     // The run's model is in the Models panel, offering high-resolution adaptation, which opens the setup.

@@ -16,6 +16,7 @@ import { infoCommand } from './commands/info.js';
 import { modelsCommand } from './commands/models.js';
 import { pcaCommand } from './commands/pca.js';
 import { pretrainCommand } from './commands/pretrain.js';
+import { runsCommand } from './commands/runs.js';
 import { searchCommand } from './commands/search.js';
 import { segmentCommand } from './commands/segment.js';
 import { serveCommand } from './commands/serve.js';
@@ -38,6 +39,7 @@ export const commands: readonly Command[] = [
   modelsCommand,
   pcaCommand,
   pretrainCommand,
+  runsCommand,
   searchCommand,
   segmentCommand,
   serveCommand,

@@ -686,6 +686,10 @@ export interface TrainTiming {
 
 export type TrainRunStatus = 'running' | 'paused' | 'stopped' | 'done' | 'failed' | 'interrupted';
 
+/** Which tiles a run trains on: 'uniform' (every image's tissue, uniformly) or 'curated:NAME' (the project's
+ * curated set NAME, see curatedSets). */
+export type TrainRunData = 'uniform' | `curated:${string}`;
+
 export interface TrainRunInfo {
   name: string;
   stage: TrainStage;
@@ -706,6 +710,8 @@ export interface TrainRunInfo {
   starting?: string;
   /** What the run trains in (its runtime.precision resolved for its device), once it has started. */
   precision?: 'fp32' | 'mixed';
+  /** Which tiles it trains on (runs recorded before curated sets existed: uniform). */
+  data: TrainRunData;
 }
 
 /** Dense-feature health on the fixed probe set (issue 7 item 4). */

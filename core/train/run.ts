@@ -7,6 +7,8 @@
 // jump (schedule-plan.ts). A resume given `steps` or `minutes` extends the run: its schedules re-planned over
 // the new total from the checkpoint's step on, the step counter, optimizer and teacher continued.
 import type { HealthEntry } from './health/monitor.js';
+import type { TrainRunData } from '../common/api.js';
+import { recordedRunData, runDataFor } from './run-data.js';
 import { appendFile, mkdir, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError, FieldError } from '../common/errors.js';
@@ -114,7 +116,7 @@ export interface RunRecord {
   precision?: Precision;
   /** Where its crops came from: 'uniform' (every image's tissue) or 'curated:NAME' (a curated set, config
    * data.tiles). Absent on runs recorded before curated sets existed: uniform. */
-  data?: string;
+  data?: TrainRunData;
 }
 
 /** The record of a run starting now at step 0 (its folder runs/<name>). */
@@ -131,7 +133,7 @@ export function newRunRecord(name: string, config: TrainConfig, precision: Preci
     createdAt: now,
     updatedAt: now,
     precision,
-    data: config.data.tiles === null ? 'uniform' : `curated:${config.data.tiles}`,
+    data: runDataFor(config.data.tiles),
   };
 }
 
@@ -152,6 +154,8 @@ export interface RunSummary {
   finalLosses: RunLosses | null;
   /** What the steps of this invocation trained in (runtime.precision resolved for the device). */
   precision: Precision;
+  /** Which tiles the run trains on: 'uniform' or 'curated:NAME' (its record's data). */
+  data: TrainRunData;
   /** A new run's route, when the caller chose one (RunOptions.route). */
   route?: PretrainRoute;
   lastCheckpoint: { dir: string; step: number } | null;
@@ -500,6 +504,7 @@ export async function runLoop<T extends RunTrainer>(
       ...(opts.route && !opts.resume ? { route: opts.route } : {}),
       lastCheckpoint: lastCk,
       precision: trainer.precision,
+      data: recordedRunData(rec),
     };
   } catch (err) {
     // A run that failed before it was listed stays unlisted, so the same --run name can be used again.

@@ -1,6 +1,7 @@
 // dinoscope curate on a real project whose features follow its images' textures (core/analysis/fixture.ts:
 // four textures in quadrants, one rotation per image): the tile list lies inside the images, every top-level
-// cluster gets its share, the cap per image holds, and bad flags are BAD_INPUT naming the flag.
+// cluster gets its share, the cap per image holds, and bad flags are BAD_INPUT naming the flag. Runs trained
+// from the list say so: their records, their JSON summaries, `dinoscope runs` and the app's run list.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,8 +14,10 @@ import type { CliIo } from '../command.js';
 import { curateCommand } from './curate.js';
 import { pretrainCommand } from './pretrain.js';
 import { distilCommand } from './distil.js';
+import { runsCommand } from './runs.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
 import { Project } from '../../project/project.js';
+import { type RunRecord, record } from '../../train/run.js';
 
 const SPEC: MosaicSpec = { side: 448, stride: 14, dim: 8, noise: 0.2 };
 const GRID = SPEC.side / SPEC.stride; // 32 patches a side: 8 × 8 tiles of 4 patches per image
@@ -73,6 +76,7 @@ describe('dinoscope curate', () => {
     const r = await run(['--tiny', '--steps', '2', '--threads', '1', '--run', 'cur', '--data', 'curated'], pretrainCommand);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/data: sampling from the curated set "curated": 48 tiles on 3 images, chosen with feature set /);
+    expect((JSON.parse(r.out) as { data: string }).data).toBe('curated:curated');
     const missing = run(['--tiny', '--steps', '1', '--run', 'cur2', '--data', 'curated:nope'], pretrainCommand);
     await expect(missing).rejects.toThrow(/nope\.json does not exist: make the curated set first \(dinoscope curate\)/);
     await expect(run(['--tiny', '--data', 'sometimes'], pretrainCommand)).rejects.toThrow(
@@ -95,14 +99,41 @@ describe('dinoscope curate', () => {
     const u = await run([...argv, '--run', 'duni'], distilCommand);
     expect(u.code, u.err).toBe(0);
     expect(u.err).not.toMatch(/curated set/);
+    // The JSON summaries on stdout say which tiles each run trained on.
+    expect((JSON.parse(r.out) as { data: string }).data).toBe('curated:curated');
+    expect((JSON.parse(u.out) as { data: string }).data).toBe('uniform');
     const records = (await Project.open(project)).runs() as { name: string; data?: string }[];
     expect(records.find((x) => x.name === 'dcur')?.data).toBe('curated:curated');
     expect(records.find((x) => x.name === 'duni')?.data).toBe('uniform');
     expect(records.find((x) => x.name === 'cur')?.data).toBe('curated:curated');
+    // A run recorded before curated sets existed (no data) trained on every image's tissue.
+    const old = records.find((x) => x.name === 'duni') as unknown as RunRecord;
+    await record(project, { ...old, name: 'before-curation', data: undefined });
+    // `dinoscope runs` lists every run with the tiles it trained on.
+    const listing = await run([], runsCommand);
+    expect(listing.code, listing.err).toBe(0);
+    const rows = JSON.parse(listing.out) as { name: string; data: string; status: string }[];
+    expect(Object.fromEntries(rows.map((x) => [x.name, x.data]))).toEqual({
+      cur: 'curated:curated',
+      dcur: 'curated:curated',
+      duni: 'uniform',
+      'before-curation': 'uniform',
+    });
+    expect(listing.err).toMatch(/^dcur: pretrain quick, done at step 2\/2, tiles: curated set "curated"$/m);
+    expect(listing.err).toMatch(/^duni: pretrain quick, done at step 2\/2, tiles: all tissue, uniformly$/m);
+    await expect(run(['list'], runsCommand)).rejects.toThrow(/unexpected argument "list"/);
 
     const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
     try {
       await service.openProject(project);
+      // The app's run list (Train panel) says the same.
+      const listed = new Map((await service.trainingRuns()).map((x) => [x.name, x.data]));
+      expect(Object.fromEntries(listed)).toEqual({
+        cur: 'curated:curated',
+        dcur: 'curated:curated',
+        duni: 'uniform',
+        'before-curation': 'uniform',
+      });
       await expect(service.startDistillation({ teacher: 'cur', students: ['tiny'], steps: 1, tiles: 'nope' })).rejects.toThrow(
         /nope\.json does not exist: make the curated set first/,
       );

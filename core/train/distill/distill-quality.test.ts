@@ -28,8 +28,13 @@ const o: QualityCompareOptions = { seed: Number(process.env.DISTQ_SEED ?? 0), te
 // Seed 0 measured (deterministic: a rerun gives the same figures), with the tissue mask that keeps faint tissue
 // (core/data/mask-regions.ts): teacher 0.815, Tiny from scratch 0.530, distilled Tiny 0.628 (+0.098 over scratch,
 // 0.187 under the teacher), the width-48 student of the two-student run 0.620 (+0.090). Raw pixels 0.533. Before
-// that mask the same seed gave 0.852 / 0.518 / 0.758: the sampled crops changed. Seeds 1 and 2 (bench, old mask)
-// have weaker teachers and smaller gains (+0.069, +0.038): the bar is for this seed, about half its gain.
+// that mask the same seed gave 0.852 / 0.518 / 0.758: the sampled crops changed.
+// The bar is NOT robust across seeds (bench distill-quality, same mask; per seed distilled Tiny − scratch Tiny,
+// then width-48 student − scratch Tiny): seed 0 +0.098 / +0.090, seed 1 −0.036 / +0.015 (teacher 0.654), seed 2
+// +0.071 / +0.038 (teacher 0.584). Neither τ_t 0.02 (seed 0 +0.181, 1 −0.019, 2 −0.020) nor 400 steps for both
+// students (seed 1 −0.046, 2 +0.005), nor lr 0.05 or 0.5 on seed 1 (+0.010, −0.102), makes all three pass.
+// So this test guards seed 0's behaviour (a regression in the distillation path shows here), not a general
+// claim that distillation pays on this fixture.
 const MARGIN = 0.05;
 const GAP = 0.2;
 

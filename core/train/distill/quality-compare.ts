@@ -41,6 +41,10 @@ export interface QualityCompareOptions {
   teacherSteps: number;
   studentSteps: number;
   threads?: number;
+  /** The distillation targets' temperature τ_t (default the recipe's 0.07, DISTIL_OVERRIDES). */
+  distilTemp?: number;
+  /** The distillation run's base lr (default DISTIL_LR). */
+  distilLr?: number;
   log?: (line: string) => void;
 }
 
@@ -134,8 +138,8 @@ export async function distilledStudents(
   const cfg = distilConfig('quick', {
     ...shared(o.seed, o.studentSteps, o.threads ?? 2),
     model: model(32, 1, 2),
-    optim: { baseLr: DISTIL_LR },
-    teacher: { momentum: 0.8 },
+    optim: { baseLr: o.distilLr ?? DISTIL_LR },
+    teacher: { momentum: 0.8, ...(o.distilTemp !== undefined ? { tempStart: o.distilTemp, temp: o.distilTemp } : {}) },
   });
   const teacher = await loadDistillTeacher(teacherWeights, cfg);
   const states = students.map((s) => newStudentState(cfg, teacher, s));

@@ -34,6 +34,7 @@ import { probeHardware } from '../../hardware/hardware.js';
 import { type TrainingHost, stepInfo } from './host.js';
 import { trainPresets } from './presets.js';
 import { checkBudget } from '../time-budget.js';
+import { recordedRunData } from '../run-data.js';
 import { withPanelChannels } from '../project-images.js';
 import { routeOverrides } from '../route.js';
 import { budgetTiming } from './timing.js';
@@ -266,6 +267,7 @@ export class TrainingApi {
       updatedAt: r.updatedAt,
       jobId: null,
       modelId: hasModel ? id : null,
+      data: recordedRunData(r),
     };
     if (r.error) info.error = r.error;
     if (r.precision) info.precision = r.precision;

@@ -5,7 +5,15 @@
 // restarts a child that dies unexpectedly from its last checkpoint: at most `maxRestarts` in
 // `restartWindowMs`, then the run fails with the reason.
 import type { ChildProcess } from 'node:child_process';
-import type { DinoscopeEvents, TrainHealth, TrainRunInfo, TrainRunStatus, TrainStage, TrainStepInfo } from '../../common/api.js';
+import type {
+  DinoscopeEvents,
+  TrainHealth,
+  TrainRunData,
+  TrainRunInfo,
+  TrainRunStatus,
+  TrainStage,
+  TrainStepInfo,
+} from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
 import type { Job, JobRegistry } from '../../jobs/registry.js';
 import type { RunRecord } from '../run.js';
@@ -13,6 +21,7 @@ import type { RunStepReport } from '../step-report.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { forkTrainWorker } from './spawn.js';
 import { StepTimings } from './timing.js';
+import { overridesRunData, recordedRunData } from '../run-data.js';
 
 export interface TrainingHostOptions {
   jobs: JobRegistry;
@@ -47,6 +56,8 @@ interface LiveRun {
   error?: string;
   /** What the run trains in, from its record (written by the child at the start and at checkpoints). */
   precision?: 'fp32' | 'mixed';
+  /** Which tiles it trains on: a resumed run's record says; a new run's overrides (data.tiles) say. */
+  data: TrainRunData;
   /** What the child does before its first step (TrainRunInfo.starting); null once steps come. */
   starting: string | null;
   /** A stop was asked for: the child's exit is expected. */
@@ -143,6 +154,7 @@ export class TrainingHost {
       createdAt: record?.createdAt ?? now,
       updatedAt: now,
       modelId: null,
+      data: options.resume && record ? recordedRunData(record) : overridesRunData(options.overrides),
       starting: 'starting the training process',
       stopping: false,
       ended: false,
@@ -216,6 +228,7 @@ export class TrainingHost {
         if (m.modelId) run.modelId = m.modelId;
         if (!run.createdAt) run.createdAt = m.record.createdAt;
         if (m.record.precision) run.precision = m.record.precision;
+        run.data = recordedRunData(m.record);
         this.opts.onRecord?.(run.projectDir, m.record);
         this.changed(run);
         break;
@@ -325,6 +338,7 @@ export class TrainingHost {
       updatedAt: run.updatedAt,
       jobId: live ? run.job.id : null,
       modelId: run.modelId,
+      data: run.data,
     };
     if (run.error) out.error = run.error;
     if (run.precision) out.precision = run.precision;

@@ -19,6 +19,7 @@ import { measureStep } from './measure.js';
 import { registerRunModel } from './register.js';
 import { distilConfig } from '../distill/config.js';
 import { type DistilOptions, runDistil, studentModelName } from '../distill/run.js';
+import { overridesRunData, recordedRunData } from '../run-data.js';
 
 const send = (m: FromChild): void => {
   if (process.connected) process.send?.(m);
@@ -237,6 +238,7 @@ async function run(projectDir: string, o: ChildRunOptions): Promise<FromChild> {
             finalLosses: null,
             lastCheckpoint: rec ? { dir: rec.dir, step: err.checkpointStep } : null,
             precision: rec?.precision ?? 'fp32',
+            data: rec ? recordedRunData(rec) : overridesRunData(o.overrides),
           },
         };
       }

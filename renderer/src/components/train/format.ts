@@ -1,5 +1,11 @@
 // How training numbers read in the Train panel.
-import type { TrainHardware, TrainPresetInfo, TrainRunStatus } from '../../../../core/common/api.js';
+import type { TrainHardware, TrainPresetInfo, TrainRunData, TrainRunStatus } from '../../../../core/common/api.js';
+
+/** Which tiles a run trains on, in the words of the setup form's "Training tiles": 'uniform' → "All tissue,
+ * uniformly", 'curated:NAME' → "Curated set “NAME”". */
+export function trainingTilesLabel(data: TrainRunData): string {
+  return data.startsWith('curated:') ? `Curated set “${data.slice('curated:'.length)}”` : 'All tissue, uniformly';
+}
 
 /** A learning rate: 0.0004 → "4.0e-4". */
 export function formatLr(lr: number): string {
