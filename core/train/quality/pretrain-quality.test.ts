@@ -38,8 +38,9 @@
 // is compared with the official default, figures per value): every masked patch predicted (official 5 %: 2
 // of 41 here, and the teacher stays at random-init retrieval), K 16, one predictor block, lr 0.01 (0.001 and
 // 0.003 learn nothing in 320 steps, 0.03 falls below random init), teacher momentum 0.8 as the DINO run's,
-// 800 steps (320 left seeds 1 and 2 under the margin). 800 steps, seeds 0–3: 0.731 / 0.720 / 0.658 / 0.738 (random init 0.529–0.535, raw pixels
-// 0.533; smallest gain +0.125), 41–45 s of CPU time for the steps at load 20.
+// 800 steps (320 left seeds 1 and 2 under the margin). 800 steps, seeds 0–3: 0.731 / 0.720 / 0.658 / 0.738
+// (random init 0.529–0.535, raw pixels 0.533; smallest gain +0.125), 41–46 s of CPU time for the steps at
+// load 20 (104 s wall).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
