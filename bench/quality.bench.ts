@@ -175,7 +175,9 @@ async function presetRun(
 
 async function main(): Promise<void> {
   const started = performance.now();
-  log(`quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads`);
+  log(
+    `quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads`,
+  );
   log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} held-out slides, ${queries.length} queries`);
   const rows: { method: string; minutes: number | null; budget?: string; steps: number | null; scores: Score[]; load: string }[] = [];
   const px = pixelBaselines();

@@ -86,7 +86,10 @@ describe('a CAPI run in the training host', () => {
     };
     const until = (pred: () => boolean, what: string): Promise<void> =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; last run event ${JSON.stringify(runs.at(-1))}`)), 120_000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${what}; last run event ${JSON.stringify(runs.at(-1))}`)),
+          120_000,
+        );
         const check = (): void => {
           if (!pred()) return;
           waiters.delete(check);
@@ -111,7 +114,9 @@ describe('a CAPI run in the training host', () => {
     });
     await until(() => alerts.length > 0 && runs.at(-1)?.status === 'paused', 'the NaN alert and pause');
     expect(alerts[0]).toMatchObject({ run: 'cnan', kind: 'nan', paused: true });
-    const m = /^loss became NaN\/infinite at step (\d+) .*the last checkpoint \(step (\d+)\) was kept\. Lower optim\.baseLr/.exec(alerts[0].message);
+    const m = /^loss became NaN\/infinite at step (\d+) .*the last checkpoint \(step (\d+)\) was kept\. Lower optim\.baseLr/.exec(
+      alerts[0].message,
+    );
     expect(m, alerts[0].message).not.toBeNull();
     const nanStep = Number(m![1]);
     expect(alerts[0].step).toBe(nanStep);

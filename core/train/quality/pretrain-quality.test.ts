@@ -98,7 +98,15 @@ function rawPixels(): { pixels: number; stats: number } {
 }
 
 /** The small ViT both runs train from scratch (patch 4 on 32 px crops: see the header). */
-const VIT = { arch: 'dinov2', patchSize: PATCH, registers: 2, dim: 64, depth: 2, heads: 4, posEmbed: { gridSize: GLOBAL / PATCH } } as const;
+const VIT = {
+  arch: 'dinov2',
+  patchSize: PATCH,
+  registers: 2,
+  dim: 64,
+  depth: 2,
+  heads: 4,
+  posEmbed: { gridSize: GLOBAL / PATCH },
+} as const;
 
 describe('pretraining quality', () => {
   it(`${STEPS} steps from scratch lift same-region patch retrieval above random init and raw pixels`, async () => {
