@@ -12,14 +12,18 @@
 // methods: `random` (the Quick preset's ViT at its seeded init), `pixels-stats` (mean + std of each colour
 // channel per patch) and `pixels-tiny` (the patch averaged to 4 × 4 × 3), both z-scored per dimension, and
 // `quick` after each training budget (a `runPretrain` with --minutes M on this machine, the user's path:
-// the step count follows the measured speed; the teacher is evaluated), and `capi` (the CAPI preset's run,
-// core/train/capi, on the same project for the same minutes: its step count from its first timed steps, the
-// EMA teacher's encoder evaluated; not yet a `runPretrain` preset). ViT features: final-norm patch tokens
-// of the whole slide in one pass (32 × 32 tokens, as the app extracts an image this size).
-// Environment: DINOSCOPE_QUALITY_MINUTES (default "2,4,8,16"), DINOSCOPE_QUALITY_SEEDS (default "0"; runs and
+// the step count follows the measured speed; the teacher is evaluated), and `capi` (a `runPretrain` with the
+// CAPI preset, `dinoscope pretrain --preset capi`, on the same project for the same budget; the EMA teacher's
+// encoder evaluated). ViT features: final-norm patch tokens of the whole slide in one pass (32 × 32 tokens,
+// as the app extracts an image this size).
+// Environment: DINOSCOPE_QUALITY_MINUTES (default "2,4,8,16"); DINOSCOPE_QUALITY_STEPS ("50,100": budgets in
+// steps instead, for a loaded machine, where minutes buy a few steps and measure the load more than the
+// method); DINOSCOPE_QUALITY_METHODS (default "quick,capi"); DINOSCOPE_QUALITY_SEEDS (default "0"; runs and
 // random inits per seed, figures are means over seeds), BENCH_THREADS (2), DINOSCOPE_QUALITY_WRITE=0 to leave
-// core/train/README.md and the plot alone. Prints a table; last line `quality p10_8min X margin Y` (X: the
-// 8-minute runs' p@10, Y: X − max(random, pixel baselines); NaN when no 8-minute budget ran).
+// core/train/README.md and the plot alone (a steps run never writes them: they hold the minutes table). Prints
+// a table; last line `quality p10_8min X margin Y` (X: the 8-minute Quick runs' p@10, Y: X − max(random, pixel
+// baselines); NaN when no 8-minute budget ran), or with steps `quality p10_<S>steps_<method> X margin Y` per
+// method at the largest step budget.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +40,6 @@ import { scratchViT, trainConfig } from '../core/train/config.js';
 import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
 import { HELD_OUT_CLASS_COUNT, type HeldOutSpec, heldOutSlide, patchLabel, writeHeldOutSlides } from '../core/train/quality/held-out.js';
 import { checkpointDir, runPretrain } from '../core/train/run.js';
-import { CapiTrainer } from '../core/train/capi/trainer.js';
 import { linePlot, type PlotSeries } from './lib/line-plot.js';
 import { fmtMachine } from './lib/machine.js';
 import { adjustedRandIndex } from '../core/train/health/ari.js';
@@ -47,10 +50,17 @@ const list = (v: string | undefined, d: string): number[] =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((x) => Number.isFinite(x) && x >= 0);
-const MINUTES = list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
+const STEPS = list(process.env.DINOSCOPE_QUALITY_STEPS, '')
+  .filter((s) => s > 0)
+  .map(Math.floor);
+const BY_STEPS = STEPS.length > 0;
+const MINUTES = BY_STEPS ? [] : list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
+const METHODS = (process.env.DINOSCOPE_QUALITY_METHODS ?? 'quick,capi').split(',').map((m) => m.trim());
+for (const m of METHODS)
+  if (m !== 'quick' && m !== 'capi') throw new Error(`DINOSCOPE_QUALITY_METHODS: unknown method "${m}" (quick, capi)`);
 const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0';
+const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && !BY_STEPS;
 const SPEC: HeldOutSpec = { side: 512, frame: 16, regionSize: 128, seed: 1 };
 const TRAIN_SLIDES = { first: 0, count: 6 };
 const EVAL_SLIDES = [100, 101, 102, 103];
@@ -133,40 +143,43 @@ function pixelBaselines(): { stats: Float32Array; tiny: Float32Array } {
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 
+/** One budget: minutes (the step count follows the measured speed) or a fixed step count. */
+type Budget = { minutes: number } | { steps: number };
+const budgetLabel = (b: Budget): string => ('steps' in b ? `${b.steps} steps` : `${b.minutes} min`);
+
 /**
- * A CAPI run of `minutes` on `project` (counted from the start of the first step, as runPretrain's budget):
- * after 4 steps the length is fixed from the mean of steps 2–4 (the first compiles the graphs), so the
- * schedules end with the budget; the run stops early if the time is up. Returns the EMA teacher's encoder.
+ * A run of `preset` through runPretrain (the user's path: `dinoscope pretrain --preset P`) on `project` for
+ * `budget`; returns its step count and the last checkpoint's teacher (the EMA encoder: the model a run
+ * registers).
  */
-async function capiRun(project: Project, minutes: number, seed: number): Promise<{ steps: number; vit: ViTConfig; weights: ModelWeights }> {
-  const tr = await CapiTrainer.forProject(trainConfig('capi', { seed, steps: 1000, runtime: { threads: THREADS } }), project);
-  try {
-    const budget = minutes * 60_000;
-    const start = performance.now();
-    const times: number[] = [];
-    while (tr.completedSteps < tr.config.steps) {
-      const t = performance.now();
-      const r = await tr.step();
-      if (r.step > 1) times.push(performance.now() - t);
-      const elapsed = performance.now() - start;
-      if (r.step === 4) tr.setTotalSteps(Math.max(4, 4 + Math.floor((budget - elapsed) / mean(times))));
-      if (r.step % 25 === 0)
-        log(
-          `  capi step ${r.step}/${tr.config.steps}: loss ${r.losses.capi.toFixed(3)} clustering ${r.losses.clustering.toFixed(3)} target H ${r.targetEntropy.toFixed(3)}`,
-        );
-      if (elapsed > budget) break;
-    }
-    return { steps: tr.completedSteps, vit: tr.vit, weights: Object.fromEntries(await tr.teacherBackbone()) };
-  } finally {
-    await tr.close();
-  }
+async function presetRun(
+  project: Project,
+  preset: 'quick' | 'capi',
+  budget: Budget,
+  seed: number,
+): Promise<{ steps: number; vit: ViTConfig; weights: ModelWeights }> {
+  const s = await runPretrain(project, {
+    name: preset,
+    preset,
+    ...budget,
+    overrides: { seed, runtime: { threads: THREADS } },
+    checkpointMinutes: 1e6,
+    log: (l) => {
+      const step = /^step (\d+)\//.exec(l);
+      if (!step || Number(step[1]) % 25 === 0) log(`  ${l}`);
+    },
+  });
+  const w = await loadWeights(join(checkpointDir(join(project.dir, 'runs', preset)), 'model.safetensors'));
+  return { steps: s.steps, vit: w.config, weights: w.tensors };
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
-  log(`quality: ${fmtMachine()}; load ${load()}; budgets ${MINUTES.join(', ')} min; seeds ${SEEDS.join(', ')}; ${THREADS} threads`);
+  log(
+    `quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads`,
+  );
   log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} held-out slides, ${queries.length} queries`);
-  const rows: { method: string; minutes: number | null; steps: number | null; scores: Score[]; load: string }[] = [];
+  const rows: { method: string; minutes: number | null; budget?: string; steps: number | null; scores: Score[]; load: string }[] = [];
   const px = pixelBaselines();
   rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
   rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [score(px.tiny, 48, 0)], load: load() });
@@ -182,14 +195,12 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
   try {
     const paths = await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
-    for (const minutes of MINUTES) {
-      const scores: Score[] = [];
-      const steps: number[] = [];
-      const capi: Score[] = [];
-      const capiSteps: number[] = [];
+    const budgets: Budget[] = BY_STEPS ? STEPS.map((steps) => ({ steps })) : MINUTES.map((minutes) => ({ minutes }));
+    for (const budget of budgets) {
+      const scores = new Map<string, { scores: Score[]; steps: number[] }>(METHODS.map((m) => [m, { scores: [], steps: [] }]));
       const loadBefore = load();
       for (const seed of SEEDS) {
-        const project = await Project.create(join(dir, `p-${minutes}-${seed}`));
+        const project = await Project.create(join(dir, `p-${budgetLabel(budget).replace(' ', '')}-${seed}`));
         await project.update((p) =>
           paths.forEach((path, i) =>
             p.upsert({
@@ -203,36 +214,26 @@ async function main(): Promise<void> {
             }),
           ),
         );
-        const t0 = performance.now();
-        const s = await runPretrain(project, {
-          name: 'quick',
-          preset: 'quick',
-          minutes,
-          overrides: { seed, runtime: { threads: THREADS } },
-          checkpointMinutes: 1e6,
-          log: (l) => {
-            const step = /^step (\d+)\//.exec(l);
-            if (!step || Number(step[1]) % 25 === 0) log(`  ${l}`);
-          },
-        });
-        const w = await loadWeights(join(checkpointDir(join(project.dir, 'runs', 'quick')), 'model.safetensors'));
-        const sc = score(await vitFeatures(w.config, w.tensors), w.config.dim, seed);
-        log(
-          `quality: quick ${minutes} min seed ${seed}: ${s.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
-        );
-        scores.push(sc);
-        steps.push(s.steps);
-        const t1 = performance.now();
-        const c = await capiRun(project, minutes, seed);
-        const cs = score(await vitFeatures(c.vit, c.weights), c.vit.dim, seed);
-        log(
-          `quality: capi ${minutes} min seed ${seed}: ${c.steps} steps in ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${load()}), p@10 ${cs.p10.toFixed(3)} ARI ${cs.ari.toFixed(3)}`,
-        );
-        capi.push(cs);
-        capiSteps.push(c.steps);
+        for (const method of METHODS) {
+          const t0 = performance.now();
+          const r = await presetRun(project, method as 'quick' | 'capi', budget, seed);
+          const sc = score(await vitFeatures(r.vit, r.weights), r.vit.dim, seed);
+          log(
+            `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
+          );
+          scores.get(method)!.scores.push(sc);
+          scores.get(method)!.steps.push(r.steps);
+        }
       }
-      rows.push({ method: 'quick', minutes, steps: Math.round(mean(steps)), scores, load: `${loadBefore} → ${load()}` });
-      rows.push({ method: 'capi', minutes, steps: Math.round(mean(capiSteps)), scores: capi, load: `${loadBefore} → ${load()}` });
+      for (const [method, m] of scores)
+        rows.push({
+          method,
+          minutes: 'minutes' in budget ? budget.minutes : null,
+          budget: budgetLabel(budget),
+          steps: Math.round(mean(m.steps)),
+          scores: m.scores,
+          load: `${loadBefore} → ${load()}`,
+        });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.method} | ${r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`} | ${r.steps ?? '—'} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
+        `| ${r.method} | ${r.budget ?? (r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`)} | ${r.steps ?? '—'} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
     ),
   ];
   for (const l of table) out(l);
@@ -303,7 +304,13 @@ async function main(): Promise<void> {
     );
     log(`quality: wrote core/train/README.md and core/train/quality/quality-bench.png`);
   }
-  out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);
+  if (BY_STEPS) {
+    const most = Math.max(...STEPS);
+    for (const method of METHODS) {
+      const r = rows.find((x) => x.method === method && x.budget === `${most} steps`)!;
+      out(`quality p10_${most}steps_${method} ${p10(r).toFixed(3)} margin ${(p10(r) - floor).toFixed(3)}`);
+    }
+  } else out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);
 }
 
 await main();

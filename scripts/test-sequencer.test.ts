@@ -20,7 +20,8 @@ function sequencer(last: Record<string, { duration: number; failed: boolean }>, 
   } as unknown as Vitest;
   return new LongestFirst(ctx);
 }
-const spec = (path: string): TestSpecification => ({ moduleId: resolve(root, path), project: { name: '' } }) as unknown as TestSpecification;
+const spec = (path: string): TestSpecification =>
+  ({ moduleId: resolve(root, path), project: { name: '' } }) as unknown as TestSpecification;
 const order = async (s: LongestFirst, paths: string[]): Promise<string[]> =>
   (await s.sort(paths.map(spec))).map((f) => f.moduleId.slice(root.length + 1));
 

@@ -71,7 +71,15 @@ describe('dinoscope distil', () => {
   it('two students: killed with SIGKILL after a checkpoint, resumed from it, finished; each is a project model', async () => {
     const total = 30;
     const args = ['distil', '--project', proj, '--teacher', 'teach', '--student', 'tiny,small', '--threads', '1', '--steps', String(total)];
-    const { killedAt, stderr: err } = await killAfterCheckpoint([...args, '--checkpoint-minutes', '0.0001', '--run', 'd1', '--overrides', OVER]);
+    const { killedAt, stderr: err } = await killAfterCheckpoint([
+      ...args,
+      '--checkpoint-minutes',
+      '0.0001',
+      '--run',
+      'd1',
+      '--overrides',
+      OVER,
+    ]);
     expect(killedAt).toBeLessThan(total);
     // The estimate and the teacher come first; the teacher brings its run's heads.
     const lines = err.split('\n');

@@ -7,8 +7,7 @@ import { recordedRunData } from '../../train/run-data.js';
 import { openProjectFlag } from '../analysis.js';
 import { checkFlags, parseArgs, type Command } from '../command.js';
 
-const isRecord = (v: unknown): v is RunRecord =>
-  typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
+const isRecord = (v: unknown): v is RunRecord => typeof v === 'object' && v !== null && typeof (v as { name?: unknown }).name === 'string';
 
 /** "all tissue" or "curated set NAME": the run's data in words. */
 function tilesText(data: string): string {

@@ -22,7 +22,8 @@ describe('CAPI config', () => {
       predTemp: 0.12,
       sinkhornIterations: 3,
       maskRatio: 0.65,
-      predictFraction: 0.05,
+      // official 0.05: on the preset's 7 × 7 grid that is 1 predicted patch an image (config.ts)
+      predictFraction: 0.5,
     });
     expect(c.optim).toMatchObject({ baseLr: 0.001, beta2: 0.95, weightDecay: 0.1, weightDecayEnd: 0.1, patchEmbedLrMult: 0.2 });
     expect(c.crops.localCrops).toBe(0);

@@ -276,11 +276,10 @@ export class CapiTrainer {
     this.stepIndex++;
     const capi = num(out.loss);
     const clustering = num(t.clustering);
-    if (!Number.isFinite(capi) || !Number.isFinite(clustering))
-      throw new DinoscopeError(
-        'INTERNAL',
-        `CAPI step ${it + 1}: the loss is not finite (capi ${capi}, clustering ${clustering}): the run diverged; resume from the last checkpoint with a lower optim.baseLr.`,
-      );
+    // A non-finite loss is reported, not thrown: the run loop (run.ts) turns it into a NanLossError as for a
+    // DINO step, so the job host pauses the run at its last good checkpoint with a plain message. This step's
+    // parameters are garbage from here on; the loop never checkpoints them.
+    const finite = Number.isFinite(capi) && Number.isFinite(clustering);
     const ms = performance.now() - t0;
     const report: CapiStepReport = {
       step: this.stepIndex,
@@ -290,7 +289,7 @@ export class CapiTrainer {
       imagesPerSec: (M * 1000) / ms,
       ms,
     };
-    if (this.health.due(this.stepIndex, this.config.steps)) report.health = (await this.measureHealth()) ?? undefined;
+    if (finite && this.health.due(this.stepIndex, this.config.steps)) report.health = (await this.measureHealth()) ?? undefined;
     return report;
   }
 
