@@ -21,7 +21,9 @@
 //    a poor average at the recipe's 0.992 (at 0.99 the student retrieved at 0.70 while its teacher stayed at
 //    random-init level, 0.55); at 200 steps momentum 0.9 gave 0.74 / 0.62 / 0.56 over seeds 0–2, 0.8 gave
 //    0.72 / 0.74 / 0.74 but 0.64 / 0.55 on seeds 3–4.
-//  - 320 steps: seeds 0–4 give 0.79 / 0.66 / 0.81 / 0.73 / 0.70 (200 steps left seed 4 at 0.55).
+//  - 320 steps: seeds 0–4 gave 0.79 / 0.66 / 0.81 / 0.73 / 0.70 (200 steps left seed 4 at 0.55), measured
+//    before the tissue mask kept faint tissue (hysteresis, holes filled); with it seed 0 gives 0.669, still
+//    0.13 over random init and raw pixels. The other seeds were not rerun.
 //  - K = 16 prototypes, Sinkhorn-Knopp targets at a fixed teacher temperature 0.02, base lr 0.05
 //    (× √(16/1024); 0.02 and 0.1 were no better on seeds 3–4): the DINO CLS loss still sits at ln K on this
 //    data (structure only, one colour pair); the gain comes through iBOT's masked-patch targets and the
