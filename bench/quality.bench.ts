@@ -20,6 +20,14 @@
 // random inits per seed, figures are means over seeds), BENCH_THREADS (2), DINOSCOPE_QUALITY_WRITE=0 to leave
 // core/train/README.md and the plot alone. Prints a table; last line `quality p10_8min X margin Y` (X: the
 // 8-minute runs' p@10, Y: X − max(random, pixel baselines); NaN when no 8-minute budget ran).
+// Experiments on a shared machine, where minutes buy a load-dependent number of steps:
+// DINOSCOPE_QUALITY_STEPS="170" runs fixed step counts instead of minutes (never writes the README; the last
+// line is then `quality steps S p10 X margin Y` for the largest S), DINOSCOPE_QUALITY_OVERRIDES (JSON config
+// overrides of the Quick runs), DINOSCOPE_QUALITY_CAPI=0 leaves the CAPI runs out. Every run prints its CPU
+// seconds per step (user + sys of the process, crop workers included, from the end of step 1 to the last step:
+// start-up and graph compilation left out): a quiet 2-core machine has 2 × 60 CPU-s a minute, so 8 minutes buy
+// about 960 / (CPU-s per step) steps. DINOSCOPE_QUALITY_SET=demo measures the same way on the TUNING
+// counterpart (bench/lib/demo-slides.ts: the demo's textures, 512 px slides) instead of the held-out slides.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,17 +49,23 @@ import { linePlot, type PlotSeries } from './lib/line-plot.js';
 import { fmtMachine } from './lib/machine.js';
 import { adjustedRandIndex } from '../core/train/health/ari.js';
 import { pixelFeatures, zScore } from './lib/quality-metrics.js';
+import { DEMO_CLASS_COUNT, demoSlide, writeDemoSlides } from './lib/demo-slides.js';
 
 const list = (v: string | undefined, d: string): number[] =>
   (v ?? d)
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((x) => Number.isFinite(x) && x >= 0);
-const MINUTES = list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
+const STEPS = list(process.env.DINOSCOPE_QUALITY_STEPS, '').filter((m) => m > 0).map(Math.round);
+const MINUTES = STEPS.length ? [] : list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
+const OVERRIDES = JSON.parse(process.env.DINOSCOPE_QUALITY_OVERRIDES ?? '{}') as Record<string, unknown>;
+const CAPI = process.env.DINOSCOPE_QUALITY_CAPI !== '0';
 const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0';
+const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && STEPS.length === 0 && process.env.DINOSCOPE_QUALITY_SET !== 'demo';
 const SPEC: HeldOutSpec = { side: 512, frame: 16, regionSize: 128, seed: 1 };
+const TUNING = process.env.DINOSCOPE_QUALITY_SET === 'demo';
+const CLASSES = TUNING ? DEMO_CLASS_COUNT : HELD_OUT_CLASS_COUNT;
 const TRAIN_SLIDES = { first: 0, count: 6 };
 const EVAL_SLIDES = [100, 101, 102, 103];
 const CELL = 16;
@@ -71,7 +85,7 @@ interface Score {
 }
 
 // The evaluation slides: pixels, normalised model input and the labelled patch grid.
-const slides = EVAL_SLIDES.map((i) => heldOutSlide(SPEC, i));
+const slides = EVAL_SLIDES.map((i) => (TUNING ? demoSlide(i) : heldOutSlide(SPEC, i)));
 const n = slides.length * GRID * GRID;
 const base = { n, labels: new Int32Array(n), image: new Int32Array(n), gx: new Int32Array(n), gy: new Int32Array(n) };
 slides.forEach((s, k) => {
@@ -93,7 +107,7 @@ function score(features: Float32Array, d: number, seed: number): Score {
   const p10 = retrievalPrecision(set, { k: 10, exclusionRadius: GRID, queries });
   const rows = new Float32Array(labelled.length * d);
   labelled.forEach((r, i) => rows.set(features.subarray(r * d, (r + 1) * d), i * d));
-  const model = kmeans(rows, labelled.length, d, { k: HELD_OUT_CLASS_COUNT, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
+  const model = kmeans(rows, labelled.length, d, { k: CLASSES, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
   const found = assign(model, rows, labelled.length);
   const truth = Int32Array.from(labelled, (r) => base.labels[r]);
   return { p10, ari: adjustedRandIndex(truth, found) };
@@ -164,9 +178,11 @@ async function capiRun(project: Project, minutes: number, seed: number): Promise
 
 async function main(): Promise<void> {
   const started = performance.now();
-  log(`quality: ${fmtMachine()}; load ${load()}; budgets ${MINUTES.join(', ')} min; seeds ${SEEDS.join(', ')}; ${THREADS} threads`);
-  log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} held-out slides, ${queries.length} queries`);
-  const rows: { method: string; minutes: number | null; steps: number | null; scores: Score[]; load: string }[] = [];
+  log(
+    `quality: ${fmtMachine()}; load ${load()}; ${STEPS.length ? `steps ${STEPS.join(', ')}` : `budgets ${MINUTES.join(', ')} min`}; seeds ${SEEDS.join(', ')}; ${THREADS} threads; overrides ${JSON.stringify(OVERRIDES)}`,
+  );
+  log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : 'held-out'} slides, ${queries.length} queries`);
+  const rows: { method: string; minutes: number | null; steps: number | null; scores: Score[]; load: string; cpuPerStep?: number }[] = [];
   const px = pixelBaselines();
   rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
   rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [score(px.tiny, 48, 0)], load: load() });
@@ -181,15 +197,21 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
   try {
-    const paths = await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
-    for (const minutes of MINUTES) {
+    const paths = TUNING
+      ? await writeDemoSlides(join(dir, 'slides'), TRAIN_SLIDES.first, TRAIN_SLIDES.count)
+      : await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
+    const budgets: { minutes?: number; steps?: number }[] = STEPS.length ? STEPS.map((steps) => ({ steps })) : MINUTES.map((minutes) => ({ minutes }));
+    for (const budget of budgets) {
+      const minutes = budget.minutes ?? 0;
+      const label = budget.steps !== undefined ? `${budget.steps} steps` : `${minutes} min`;
       const scores: Score[] = [];
       const steps: number[] = [];
+      const cpu: number[] = [];
       const capi: Score[] = [];
       const capiSteps: number[] = [];
       const loadBefore = load();
       for (const seed of SEEDS) {
-        const project = await Project.create(join(dir, `p-${minutes}-${seed}`));
+        const project = await Project.create(join(dir, `p-${budget.steps ?? minutes}-${seed}`));
         await project.update((p) =>
           paths.forEach((path, i) =>
             p.upsert({
@@ -204,26 +226,38 @@ async function main(): Promise<void> {
           ),
         );
         const t0 = performance.now();
+        // CPU time of the steps after the first (start-up and graph compilation left out).
+        let cpuAtStep1: NodeJS.CpuUsage | null = null;
+        let cpuSinceStep1: NodeJS.CpuUsage | null = null;
+        let lastStep = 0;
         const s = await runPretrain(project, {
           name: 'quick',
           preset: 'quick',
-          minutes,
-          overrides: { seed, runtime: { threads: THREADS } },
+          ...(budget.steps !== undefined ? { steps: budget.steps } : { minutes }),
+          overrides: { ...OVERRIDES, seed, runtime: { threads: THREADS } },
           checkpointMinutes: 1e6,
           log: (l) => {
             const step = /^step (\d+)\//.exec(l);
+            if (step) {
+              lastStep = Number(step[1]);
+              if (lastStep === 1) cpuAtStep1 = process.cpuUsage();
+              else if (cpuAtStep1) cpuSinceStep1 = process.cpuUsage(cpuAtStep1);
+            }
             if (!step || Number(step[1]) % 25 === 0) log(`  ${l}`);
           },
         });
+        const since = cpuSinceStep1 as NodeJS.CpuUsage | null;
+        if (since && lastStep > 1) cpu.push((since.user + since.system) / 1e6 / (lastStep - 1));
         const w = await loadWeights(join(checkpointDir(join(project.dir, 'runs', 'quick')), 'model.safetensors'));
         const sc = score(await vitFeatures(w.config, w.tensors), w.config.dim, seed);
         log(
-          `quality: quick ${minutes} min seed ${seed}: ${s.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
+          `quality: quick ${label} seed ${seed}: ${s.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}, ${cpu.length ? cpu[cpu.length - 1].toFixed(2) : '?'} CPU-s/step), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
         );
         scores.push(sc);
         steps.push(s.steps);
+        if (!CAPI) continue;
         const t1 = performance.now();
-        const c = await capiRun(project, minutes, seed);
+        const c = await capiRun(project, minutes || 8, seed);
         const cs = score(await vitFeatures(c.vit, c.weights), c.vit.dim, seed);
         log(
           `quality: capi ${minutes} min seed ${seed}: ${c.steps} steps in ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${load()}), p@10 ${cs.p10.toFixed(3)} ARI ${cs.ari.toFixed(3)}`,
@@ -231,8 +265,15 @@ async function main(): Promise<void> {
         capi.push(cs);
         capiSteps.push(c.steps);
       }
-      rows.push({ method: 'quick', minutes, steps: Math.round(mean(steps)), scores, load: `${loadBefore} → ${load()}` });
-      rows.push({ method: 'capi', minutes, steps: Math.round(mean(capiSteps)), scores: capi, load: `${loadBefore} → ${load()}` });
+      rows.push({
+        method: 'quick',
+        minutes,
+        steps: Math.round(mean(steps)),
+        scores,
+        load: `${loadBefore} → ${load()}`,
+        ...(cpu.length ? { cpuPerStep: mean(cpu) } : {}),
+      });
+      if (CAPI) rows.push({ method: 'capi', minutes, steps: Math.round(mean(capiSteps)), scores: capi, load: `${loadBefore} → ${load()}` });
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -246,7 +287,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.method} | ${r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`} | ${r.steps ?? '—'} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
+        `| ${r.method} | ${r.minutes === null ? '—' : r.steps === 0 ? 'init' : r.minutes === 0 ? 'steps' : `${r.minutes} min`} | ${r.steps ?? '—'}${r.cpuPerStep ? ` (${r.cpuPerStep.toFixed(2)} CPU-s each)` : ''} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
     ),
   ];
   for (const l of table) out(l);
@@ -303,7 +344,11 @@ async function main(): Promise<void> {
     );
     log(`quality: wrote core/train/README.md and core/train/quality/quality-bench.png`);
   }
-  out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);
+  if (STEPS.length) {
+    const top = rows.filter((r) => r.method === 'quick' && r.minutes === 0 && r.steps !== 0).at(-1);
+    const y = top ? p10(top) : NaN;
+    out(`quality steps ${top?.steps ?? NaN} p10 ${y.toFixed(3)} margin ${(y - floor).toFixed(3)}`);
+  } else out(`quality p10_8min ${x.toFixed(3)} margin ${(x - floor).toFixed(3)}`);
 }
 
 await main();
