@@ -23,7 +23,7 @@
 // Experiments on a shared machine, where minutes buy a load-dependent number of steps:
 // DINOSCOPE_QUALITY_STEPS="170" runs fixed step counts instead of minutes (never writes the README; the last
 // line is then `quality steps S p10 X margin Y` for the largest S), DINOSCOPE_QUALITY_OVERRIDES (JSON config
-// overrides of the Quick runs), DINOSCOPE_QUALITY_CAPI=0 leaves the CAPI runs out. Every run prints its CPU
+// overrides of the Quick runs), DINOSCOPE_QUALITY_CAPI=0 leaves the CAPI runs out (so does the step mode). Every run prints its CPU
 // seconds per step (user + sys of the process, crop workers included, from the end of step 1 to the last step:
 // start-up and graph compilation left out): a quiet 2-core machine has 2 × 60 CPU-s a minute, so 8 minutes buy
 // about 960 / (CPU-s per step) steps. DINOSCOPE_QUALITY_SET=demo measures the same way on the TUNING
@@ -56,10 +56,12 @@ const list = (v: string | undefined, d: string): number[] =>
     .split(',')
     .map((s) => Number(s.trim()))
     .filter((x) => Number.isFinite(x) && x >= 0);
-const STEPS = list(process.env.DINOSCOPE_QUALITY_STEPS, '').filter((m) => m > 0).map(Math.round);
+const STEPS = list(process.env.DINOSCOPE_QUALITY_STEPS, '')
+  .filter((m) => m > 0)
+  .map(Math.round);
 const MINUTES = STEPS.length ? [] : list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4,8,16').filter((m) => m > 0);
 const OVERRIDES = JSON.parse(process.env.DINOSCOPE_QUALITY_OVERRIDES ?? '{}') as Record<string, unknown>;
-const CAPI = process.env.DINOSCOPE_QUALITY_CAPI !== '0';
+const CAPI = process.env.DINOSCOPE_QUALITY_CAPI !== '0' && STEPS.length === 0; // CAPI runs by minutes only
 const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
 const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && STEPS.length === 0 && process.env.DINOSCOPE_QUALITY_SET !== 'demo';
@@ -181,7 +183,9 @@ async function main(): Promise<void> {
   log(
     `quality: ${fmtMachine()}; load ${load()}; ${STEPS.length ? `steps ${STEPS.join(', ')}` : `budgets ${MINUTES.join(', ')} min`}; seeds ${SEEDS.join(', ')}; ${THREADS} threads; overrides ${JSON.stringify(OVERRIDES)}`,
   );
-  log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : 'held-out'} slides, ${queries.length} queries`);
+  log(
+    `quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : 'held-out'} slides, ${queries.length} queries`,
+  );
   const rows: { method: string; minutes: number | null; steps: number | null; scores: Score[]; load: string; cpuPerStep?: number }[] = [];
   const px = pixelBaselines();
   rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
@@ -200,7 +204,9 @@ async function main(): Promise<void> {
     const paths = TUNING
       ? await writeDemoSlides(join(dir, 'slides'), TRAIN_SLIDES.first, TRAIN_SLIDES.count)
       : await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
-    const budgets: { minutes?: number; steps?: number }[] = STEPS.length ? STEPS.map((steps) => ({ steps })) : MINUTES.map((minutes) => ({ minutes }));
+    const budgets: { minutes?: number; steps?: number }[] = STEPS.length
+      ? STEPS.map((steps) => ({ steps }))
+      : MINUTES.map((minutes) => ({ minutes }));
     for (const budget of budgets) {
       const minutes = budget.minutes ?? 0;
       const label = budget.steps !== undefined ? `${budget.steps} steps` : `${minutes} min`;
@@ -257,7 +263,7 @@ async function main(): Promise<void> {
         steps.push(s.steps);
         if (!CAPI) continue;
         const t1 = performance.now();
-        const c = await capiRun(project, minutes || 8, seed);
+        const c = await capiRun(project, minutes, seed);
         const cs = score(await vitFeatures(c.vit, c.weights), c.vit.dim, seed);
         log(
           `quality: capi ${minutes} min seed ${seed}: ${c.steps} steps in ${((performance.now() - t1) / 1000).toFixed(0)} s (load ${load()}), p@10 ${cs.p10.toFixed(3)} ARI ${cs.ari.toFixed(3)}`,

@@ -24,7 +24,12 @@ export function cropsConfig(c: TrainConfig): MultiCropConfig {
     localSize: c.crops.localSize,
     localCrops: c.crops.localCrops,
     jitterP: colour.jitterP,
-    jitter: { brightness: DINO_JITTER.brightness * s, contrast: DINO_JITTER.contrast * s, saturation: DINO_JITTER.saturation * s, hue: DINO_JITTER.hue * s },
+    jitter: {
+      brightness: DINO_JITTER.brightness * s,
+      contrast: DINO_JITTER.contrast * s,
+      saturation: DINO_JITTER.saturation * s,
+      hue: DINO_JITTER.hue * s,
+    },
     grayscaleP: colour.grayscaleP,
     solarizeP: colour.solarizeP,
     microscopy: { ...c.data.microscopy },
