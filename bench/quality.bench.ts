@@ -20,10 +20,17 @@
 // steps instead, for a loaded machine, where minutes buy a few steps and measure the load more than the
 // method); DINOSCOPE_QUALITY_METHODS (default "quick,capi"); DINOSCOPE_QUALITY_SEEDS (default "0"; runs and
 // random inits per seed, figures are means over seeds), BENCH_THREADS (2), DINOSCOPE_QUALITY_WRITE=0 to leave
-// core/train/README.md and the plot alone (a steps run never writes them: they hold the minutes table). Prints
-// a table; last line `quality p10_8min X margin Y` (X: the 8-minute Quick runs' p@10, Y: X − max(random, pixel
-// baselines); NaN when no 8-minute budget ran), or with steps `quality p10_<S>steps_<method> X margin Y` per
-// method at the largest step budget.
+// core/train/README.md and the plot alone (a steps run, or one on the tuning set, never writes them: they hold
+// the held-out minutes table). Prints a table; last line `quality p10_8min X margin Y` (X: the 8-minute Quick
+// runs' p@10, Y: X − max(random, pixel baselines); NaN when no 8-minute budget ran), or with steps
+// `quality p10_<S>steps_<method> X margin Y` per method at the largest step budget.
+// Experiments on a shared machine, where minutes buy a load-dependent number of steps: run by steps, and
+// translate with the CPU seconds per step every run prints (user + sys of the process, crop workers
+// included, from the end of step 1 to the last step: start-up and graph compilation left out): a quiet 2-core
+// machine has 2 × 60 CPU-s a minute, so 8 minutes buy about 960 / (CPU-s per step) steps.
+// DINOSCOPE_QUALITY_OVERRIDES (JSON config overrides of the Quick runs); DINOSCOPE_QUALITY_SET=demo measures
+// the same way on the TUNING counterpart (bench/lib/demo-slides.ts: the demo's textures, 512 px slides)
+// instead of the held-out slides.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +51,7 @@ import { linePlot, type PlotSeries } from './lib/line-plot.js';
 import { fmtMachine } from './lib/machine.js';
 import { adjustedRandIndex } from '../core/train/health/ari.js';
 import { pixelFeatures, zScore } from './lib/quality-metrics.js';
+import { DEMO_CLASS_COUNT, demoSlide, writeDemoSlides } from './lib/demo-slides.js';
 
 const list = (v: string | undefined, d: string): number[] =>
   (v ?? d)
@@ -58,10 +66,13 @@ const MINUTES = BY_STEPS ? [] : list(process.env.DINOSCOPE_QUALITY_MINUTES, '2,4
 const METHODS = (process.env.DINOSCOPE_QUALITY_METHODS ?? 'quick,capi').split(',').map((m) => m.trim());
 for (const m of METHODS)
   if (m !== 'quick' && m !== 'capi') throw new Error(`DINOSCOPE_QUALITY_METHODS: unknown method "${m}" (quick, capi)`);
+const OVERRIDES = JSON.parse(process.env.DINOSCOPE_QUALITY_OVERRIDES ?? '{}') as Record<string, unknown>;
 const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && !BY_STEPS;
+const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && !BY_STEPS && process.env.DINOSCOPE_QUALITY_SET !== 'demo';
 const SPEC: HeldOutSpec = { side: 512, frame: 16, regionSize: 128, seed: 1 };
+const TUNING = process.env.DINOSCOPE_QUALITY_SET === 'demo';
+const CLASSES = TUNING ? DEMO_CLASS_COUNT : HELD_OUT_CLASS_COUNT;
 const TRAIN_SLIDES = { first: 0, count: 6 };
 const EVAL_SLIDES = [100, 101, 102, 103];
 const CELL = 16;
@@ -81,7 +92,7 @@ interface Score {
 }
 
 // The evaluation slides: pixels, normalised model input and the labelled patch grid.
-const slides = EVAL_SLIDES.map((i) => heldOutSlide(SPEC, i));
+const slides = EVAL_SLIDES.map((i) => (TUNING ? demoSlide(i) : heldOutSlide(SPEC, i)));
 const n = slides.length * GRID * GRID;
 const base = { n, labels: new Int32Array(n), image: new Int32Array(n), gx: new Int32Array(n), gy: new Int32Array(n) };
 slides.forEach((s, k) => {
@@ -103,7 +114,7 @@ function score(features: Float32Array, d: number, seed: number): Score {
   const p10 = retrievalPrecision(set, { k: 10, exclusionRadius: GRID, queries });
   const rows = new Float32Array(labelled.length * d);
   labelled.forEach((r, i) => rows.set(features.subarray(r * d, (r + 1) * d), i * d));
-  const model = kmeans(rows, labelled.length, d, { k: HELD_OUT_CLASS_COUNT, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
+  const model = kmeans(rows, labelled.length, d, { k: CLASSES, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
   const found = assign(model, rows, labelled.length);
   const truth = Int32Array.from(labelled, (r) => base.labels[r]);
   return { p10, ari: adjustedRandIndex(truth, found) };
@@ -157,29 +168,54 @@ async function presetRun(
   preset: 'quick' | 'capi',
   budget: Budget,
   seed: number,
-): Promise<{ steps: number; vit: ViTConfig; weights: ModelWeights }> {
+): Promise<{ steps: number; vit: ViTConfig; weights: ModelWeights; cpuPerStep?: number }> {
+  // CPU time of the steps after the first (start-up and graph compilation left out).
+  let cpuAtStep1: NodeJS.CpuUsage | null = null;
+  let cpuSinceStep1: NodeJS.CpuUsage | null = null;
+  let lastStep = 0;
   const s = await runPretrain(project, {
     name: preset,
     preset,
     ...budget,
-    overrides: { seed, runtime: { threads: THREADS } },
+    overrides: { ...(preset === 'quick' ? OVERRIDES : {}), seed, runtime: { threads: THREADS } },
     checkpointMinutes: 1e6,
     log: (l) => {
       const step = /^step (\d+)\//.exec(l);
+      if (step) {
+        lastStep = Number(step[1]);
+        if (lastStep === 1) cpuAtStep1 = process.cpuUsage();
+        else if (cpuAtStep1) cpuSinceStep1 = process.cpuUsage(cpuAtStep1);
+      }
       if (!step || Number(step[1]) % 25 === 0) log(`  ${l}`);
     },
   });
+  const since = cpuSinceStep1 as NodeJS.CpuUsage | null;
   const w = await loadWeights(join(checkpointDir(join(project.dir, 'runs', preset)), 'model.safetensors'));
-  return { steps: s.steps, vit: w.config, weights: w.tensors };
+  return {
+    steps: s.steps,
+    vit: w.config,
+    weights: w.tensors,
+    ...(since && lastStep > 1 ? { cpuPerStep: (since.user + since.system) / 1e6 / (lastStep - 1) } : {}),
+  };
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   log(
-    `quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads`,
+    `quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads; overrides ${JSON.stringify(OVERRIDES)}`,
   );
-  log(`quality: ${labelled.length} labelled patches of ${n} on ${slides.length} held-out slides, ${queries.length} queries`);
-  const rows: { method: string; minutes: number | null; budget?: string; steps: number | null; scores: Score[]; load: string }[] = [];
+  log(
+    `quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : 'held-out'} slides, ${queries.length} queries`,
+  );
+  const rows: {
+    method: string;
+    minutes: number | null;
+    budget?: string;
+    steps: number | null;
+    scores: Score[];
+    load: string;
+    cpuPerStep?: number;
+  }[] = [];
   const px = pixelBaselines();
   rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
   rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [score(px.tiny, 48, 0)], load: load() });
@@ -194,10 +230,14 @@ async function main(): Promise<void> {
 
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
   try {
-    const paths = await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
+    const paths = TUNING
+      ? await writeDemoSlides(join(dir, 'slides'), TRAIN_SLIDES.first, TRAIN_SLIDES.count)
+      : await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
     const budgets: Budget[] = BY_STEPS ? STEPS.map((steps) => ({ steps })) : MINUTES.map((minutes) => ({ minutes }));
     for (const budget of budgets) {
-      const scores = new Map<string, { scores: Score[]; steps: number[] }>(METHODS.map((m) => [m, { scores: [], steps: [] }]));
+      const scores = new Map<string, { scores: Score[]; steps: number[]; cpu: number[] }>(
+        METHODS.map((m) => [m, { scores: [], steps: [], cpu: [] }]),
+      );
       const loadBefore = load();
       for (const seed of SEEDS) {
         const project = await Project.create(join(dir, `p-${budgetLabel(budget).replace(' ', '')}-${seed}`));
@@ -219,10 +259,11 @@ async function main(): Promise<void> {
           const r = await presetRun(project, method as 'quick' | 'capi', budget, seed);
           const sc = score(await vitFeatures(r.vit, r.weights), r.vit.dim, seed);
           log(
-            `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
+            `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}, ${r.cpuPerStep?.toFixed(2) ?? '?'} CPU-s/step), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}`,
           );
           scores.get(method)!.scores.push(sc);
           scores.get(method)!.steps.push(r.steps);
+          if (r.cpuPerStep !== undefined) scores.get(method)!.cpu.push(r.cpuPerStep);
         }
       }
       for (const [method, m] of scores)
@@ -233,6 +274,7 @@ async function main(): Promise<void> {
           steps: Math.round(mean(m.steps)),
           scores: m.scores,
           load: `${loadBefore} → ${load()}`,
+          ...(m.cpu.length ? { cpuPerStep: mean(m.cpu) } : {}),
         });
     }
   } finally {
@@ -247,7 +289,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.method} | ${r.budget ?? (r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`)} | ${r.steps ?? '—'} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
+        `| ${r.method} | ${r.budget ?? (r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`)} | ${r.steps ?? '—'}${r.cpuPerStep ? ` (${r.cpuPerStep.toFixed(2)} CPU-s each)` : ''} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
     ),
   ];
   for (const l of table) out(l);

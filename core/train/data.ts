@@ -1,6 +1,7 @@
 // The bridge from a TrainConfig to core/data/train: the batch config (multi-crop sizes, masking, seed) and
 // a Prefetcher over a project's images, started at the step a run resumes from.
 import { QUICK_CROPS, type MultiCropConfig } from '../data/train/augment/multicrop.js';
+import { DINO_JITTER } from '../data/train/augment/color-jitter.js';
 import { type BatchConfig, tileSizeFor } from '../data/train/batch.js';
 import { Prefetcher } from '../data/train/prefetch.js';
 import { trainingImages } from './project-images.js';
@@ -13,13 +14,24 @@ import { type RngState } from '../data/train/random.js';
 import { type TrainConfig, gramSide, sizeTable } from './config.js';
 import { StepSizeSchedule } from './adapt-sizes.js';
 
-/** The multi-crop recipe of the config (the reference's probabilities; sizes and microscopy options from c). */
+/** The multi-crop recipe of the config (the reference's geometry and blur; sizes, photometric and microscopy options from c). */
 export function cropsConfig(c: TrainConfig): MultiCropConfig {
+  const colour = c.crops.colour;
+  const s = colour.jitterStrength;
   return {
     ...QUICK_CROPS,
     globalSize: c.crops.globalSize,
     localSize: c.crops.localSize,
     localCrops: c.crops.localCrops,
+    jitterP: colour.jitterP,
+    jitter: {
+      brightness: DINO_JITTER.brightness * s,
+      contrast: DINO_JITTER.contrast * s,
+      saturation: DINO_JITTER.saturation * s,
+      hue: DINO_JITTER.hue * s,
+    },
+    grayscaleP: colour.grayscaleP,
+    solarizeP: colour.solarizeP,
     microscopy: { ...c.data.microscopy },
   };
 }
