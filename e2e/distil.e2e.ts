@@ -3,7 +3,7 @@
 // offered; Start goes through startDistillation, and a student that the core finds not smaller than the
 // teacher (a wide but one-block model) is refused before any run starts, with the reason in plain words and
 // no run listed. The Train panel's stage radio opens the same form. E2E_SHOTS=<folder> saves screenshots.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -18,14 +18,9 @@ import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
 import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 describe.skipIf(skip !== null)('Distil a small model (serve host, Chromium)', () => {
   let dir: string;

@@ -5,7 +5,7 @@
 // opens a match on another image after both clicked, and the heatmap tiles its browser loads there light
 // its own texture (with the host's single query state they lit the later query's). E2E_SHOTS=<folder>
 // saves both screens.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -20,6 +20,7 @@ import { chromiumMissing, launchChromium, openPage } from './support/browser.js'
 import { TileLog } from './support/network.js';
 import { startServe, type RunningServe } from './support/serve.js';
 import { endSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const SPEC: MosaicSpec = { side: 896, stride: 14, dim: 48 };
 const GRID = SPEC.side / SPEC.stride;
@@ -45,13 +46,6 @@ interface Browse {
 }
 
 const heatRe = /^\/overlays\/([0-9a-f]{16})\/similarity\/(\d+)\/(\d+)_(\d+)\.png$/;
-
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 describe.skipIf(skip !== null)('two browsers searching on one serve host (Chromium)', () => {
   let dir: string;

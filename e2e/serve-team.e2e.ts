@@ -5,7 +5,7 @@
 // and follows the run in the Train panel without its controls. The editor's browser closes mid-run; the run goes on: a new editor context opened while it
 // runs sees it with Cancel, and after it ends a new editor context sees it done in the Train panel. The
 // host still refuses a write from the viewer's browser (403). E2E_SHOTS=<folder> saves the screens.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -19,6 +19,7 @@ import { ViewerPage } from './pages/viewer.js';
 import { chromiumMissing, launchChromium } from './support/browser.js';
 import { callApi, startServe, type RunningServe } from './support/serve.js';
 import { endSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
 /** The smoke-test model beyond the advanced fields (as `dinoscope pretrain --tiny`). */
@@ -43,13 +44,6 @@ const TRAIN_CONTROLS = [
 ];
 /** Controls that change the project or the host: none may show for the viewer. */
 const WRITE_CONTROLS = ['import-button', 'close-project', 'image-remove', 'models-button', 'extract-button', 'export-button', 'job-cancel'];
-
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 describe.skipIf(skip !== null)('serve host for a team (two browsers, Chromium)', () => {
   let dir: string;

@@ -4,7 +4,7 @@
 // 1, 32 px crops, batch 2, K 32, one predictor block) starts, finishes, and its loss chart shows CAPI's terms
 // (total, CAPI, clustering; no DINO series), one point per step each; the run's model appears. E2E_SHOTS=<folder>
 // saves screenshots of the setup and the finished run.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,14 +15,9 @@ import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
 import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 const STEPS = 8;
 const TINY_FIELDS = { batchSize: 2, globalSize: 32, prototypes: 32, registers: 2 };
 const TINY_EXTRA = {

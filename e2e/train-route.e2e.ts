@@ -3,7 +3,7 @@
 // run's own model, which does not count) the form opens on continued pretraining from it, says so, and
 // shows the continued-pretraining lr and crops fitted to its patch size (14); choosing Scratch switches the
 // text and the defaults back. E2E_SHOTS=<folder> saves screenshots of both screens.
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -19,14 +19,9 @@ import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
 import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 
 describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve host, Chromium)', () => {
   let dir: string;

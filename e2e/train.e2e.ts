@@ -11,7 +11,7 @@
 // slide as a job whose progress (tiles of the region) shows under the Extract panel's button and in the job
 // bar. A finished run continues for more minutes from its checkpoint ("Continue for N min"). E2E_SHOTS=<folder>
 // saves screenshots of these screens.
-import { mkdir } from 'node:fs/promises';
+
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -25,15 +25,10 @@ import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
 import type { RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
+import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
 /** Saves a screenshot when E2E_SHOTS names a folder (to look at the screens). */
-async function shot(page: Page, name: string): Promise<void> {
-  const dir = process.env.E2E_SHOTS;
-  if (!dir) return;
-  await mkdir(dir, { recursive: true });
-  await page.screenshot({ path: join(dir, `${name}.png`) });
-}
 const STEPS = 16;
 /** The smoke-test model beyond the advanced fields (as `dinoscope pretrain --tiny`). */
 const TINY_EXTRA = {
