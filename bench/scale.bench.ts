@@ -151,7 +151,7 @@ if (!record || record.rows !== R) {
         log(`peak RSS streaming the rows into the table: ${(tableRss / 1e6).toFixed(0)} MB`);
         resetPeakRss();
       }
-      if (l.includes('training') || /000000 of/.test(l)) log(l);
+      if (l.includes('training') || l.includes('resuming') || /000000 of/.test(l)) log(l);
     },
   });
   buildS = (performance.now() - t) / 1000;

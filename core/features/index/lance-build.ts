@@ -14,11 +14,17 @@
 // and so are tables left by an interrupted build: one table's bytes after a re-index, never two. An open
 // index keeps reading the previous table until the record has switched. (LanceDB 0.31's other cleanup,
 // Table.optimize({cleanupOlderThan}), also compacts: it would rewrite every row the build just wrote.)
+// Resume: a build of 10^7 rows streams for most of an hour and then trains its index for hours more, so a
+// killed build is not started over. While a build runs, `lance-build.json` in the index folder names its table,
+// the database and the manifest it indexes (build-resume.ts); the next build of the same manifest into the same
+// database keeps that table, appends from the rows it already holds (each LanceDB add is one atomic commit, in
+// row order) and trains the index if it was not yet recorded. Any other interrupted table is dropped.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
 import { toFloat16 } from '../../common/half.js';
 import { chunkName, META_BYTES, readExactly, readIndexManifest } from './catalog.js';
+import { clearPendingBuild, manifestDigest, readPendingBuild, writePendingBuild } from './build-resume.js';
 import { DiskRows } from './disk-rows.js';
 import { loadLanceDb } from './lancedb.js';
 import { lanceUri, readStoreRecord, type StoreRecord, writeStoreRecord } from './store.js';
@@ -66,16 +72,40 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
     previous?.store === 'lancedb' && lanceUri(setDir, previous.uri) === lanceUri(setDir, uri) ? previous.table || LANCE_TABLE : null;
   const db = await lancedb.connect(lanceUri(setDir, uri));
   try {
-    for (const name of await db.tableNames()) if (isOurTable(name) && name !== previousTable) await db.dropTable(name); // an interrupted build's
-    const tableName = newTableName();
-    const table = await db.createEmptyTable(tableName, schema);
+    const digest = await manifestDigest(indexDir);
+    const partitions = m.rows >= MIN_INDEXED_ROWS ? (opts.partitions ?? defaultPartitions(m.rows)) : 0;
+    const pending = await readPendingBuild(indexDir);
+    const names = await db.tableNames();
+    const resumable =
+      pending !== null &&
+      pending.uri === uri &&
+      pending.manifest === digest &&
+      pending.table !== previousTable &&
+      names.includes(pending.table)
+        ? pending
+        : null;
+    // An interrupted build's tables, but the one this build resumes.
+    for (const name of names) if (isOurTable(name) && name !== previousTable && name !== resumable?.table) await db.dropTable(name);
+    let tableName = resumable?.table ?? newTableName();
+    let table = resumable ? await db.openTable(tableName) : await db.createEmptyTable(tableName, schema);
+    let from = resumable ? await table.countRows() : 0;
+    if (from > m.rows) {
+      // More rows than the manifest has: not this manifest's table after all; start over.
+      table.close();
+      await db.dropTable(tableName);
+      tableName = newTableName();
+      table = await db.createEmptyTable(tableName, schema);
+      from = 0;
+    }
+    if (resumable && from > 0) log(`LanceDB: resuming an interrupted build: ${from} of ${m.rows} rows are already in its table.`);
+    await writePendingBuild(indexDir, { uri, table: tableName, manifest: digest, partitions });
     const q = new Int8Array(batchRows * m.stride);
     const f = new Float32Array(batchRows * dim);
     const h = new Uint16Array(batchRows * dim);
     const meta = new Uint8Array(m.chunkRows * META_BYTES);
     const dv = new DataView(meta.buffer);
     let metaChunk = -1;
-    for (let from = 0; from < m.rows;) {
+    while (from < m.rows) {
       // Batches never cross a chunk, so one chunk's meta file (scale, image, position a row) covers each.
       const c = Math.floor(from / m.chunkRows);
       const n = Math.min(batchRows, m.rows - from, (c + 1) * m.chunkRows - from);
@@ -109,10 +139,20 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
         `LanceDB holds ${written} of the ${m.rows} rows written: two copies of apache-arrow are installed (npm ls apache-arrow); reinstall with one.`,
       );
     let index: StoreRecord['index'] = null;
-    if (m.rows >= MIN_INDEXED_ROWS) {
-      const partitions = opts.partitions ?? defaultPartitions(m.rows);
-      log(`LanceDB: training the IVF_RQ index (${partitions} partitions) …`);
-      await table.createIndex('vector', { config: lancedb.Index.ivfRq({ distanceType: 'dot', numPartitions: partitions }), replace: true });
+    if (partitions > 0) {
+      // An index LanceDB committed before the interruption is complete (its commit is atomic) and was trained
+      // with the partitions the pending record names.
+      const trained =
+        resumable?.partitions === partitions &&
+        (await table.listIndices()).some((i) => i.columns.length === 1 && i.columns[0] === 'vector');
+      if (trained) log(`LanceDB: the interrupted build had trained its IVF_RQ index (${partitions} partitions); kept.`);
+      else {
+        log(`LanceDB: training the IVF_RQ index (${partitions} partitions) …`);
+        await table.createIndex('vector', {
+          config: lancedb.Index.ivfRq({ distanceType: 'dot', numPartitions: partitions }),
+          replace: true,
+        });
+      }
       index = { type: 'IVF_RQ', partitions };
     }
     table.close();
@@ -127,6 +167,7 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
       builtAt: new Date().toISOString(),
     };
     await writeStoreRecord(indexDir, record);
+    await clearPendingBuild(indexDir);
     if (previousTable !== null && previousTable !== tableName) {
       await db
         .dropTable(previousTable)
