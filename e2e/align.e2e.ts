@@ -1,9 +1,10 @@
 // "Align text (LiT)…" in Chromium against the serve host: two texture mosaics, a tiny random DINOv3
 // backbone without a text tower, and a pairs CSV of regions captioned with their texture. From the
-// model's row in the Models panel the dialog names the bad rows of a broken pairs file and keeps Start
-// off; with the pairs chosen in the host's file browser it states the estimate, runs a tiny alignment
-// (a 32-wide one-block tower, 30 steps) with progress and says it finished; the model then shows its
-// text tower, and features extracted with it afterwards enable the Find similar panel's text box.
+// model's row in the Models panel the pairs field says what is wrong with a relative or missing path, the
+// dialog names the bad rows of a broken pairs file and keeps Start off; with the pairs chosen in the host's
+// file browser it states the estimate, runs a tiny alignment (a 32-wide one-block tower, 30 steps) with
+// progress and says it finished; the model then shows its text tower, and features extracted with it
+// afterwards enable the Find similar panel's text box.
 // Screenshots go to $E2E_SHOTS when it is set.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -76,7 +77,15 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
     await align.root.waitFor();
     expect(await align.start.isDisabled()).toBe(true);
     await expect(align.root.getByTestId('align-needs').textContent()).resolves.toBe('Choose a pairs file.');
+    // The path field says in plain words what is wrong with a path before anything is estimated.
+    await align.field('pairs').fill('pairs.csv');
+    await expect.poll(() => align.problem('pairs').textContent(), { timeout: 10_000 }).toMatch(/^Type a full path/);
+    await align.field('pairs').fill(join(dir, 'captions', 'nope.csv'));
+    await expect
+      .poll(() => align.problem('pairs').textContent(), { timeout: 10_000 })
+      .toBe(`There is no file nope.csv in ${join(dir, 'captions')}: check the name, or choose the file with Choose….`);
     await align.field('pairs').fill(join(dir, 'captions', 'bad.csv'));
+    await align.problem('pairs').waitFor({ state: 'detached', timeout: 10_000 });
     await align.field('vocab').fill(vocab);
     const error = align.root.getByTestId('align-error');
     await error.waitFor({ timeout: 30_000 });

@@ -1,9 +1,10 @@
 // Screenshots of every dialog, to compare before and after a change to their look:
 // `npx tsx e2e/screenshot/dialogs.ts OUT_DIR [OTHER_DIR]`. Builds the CLI and renderer, writes two texture
 // mosaics into a project with a tiny random model and synthetic features, and captures the Models panel,
-// Align text (LiT) (empty, then with an error under its pairs field), the host's file browser over it, Export,
-// Extract, Train and the Import browser, one PNG each. Given OTHER_DIR (an earlier run's folder), it then
-// counts per screenshot the pixels that differ from the one of the same name there and prints them as JSON.
+// Align text (LiT) (empty, then with missing files typed), the host's file browser over it, Export (also
+// with a file typed as its folder, and its folder browser), Extract, Train and the Import browser, one PNG
+// each. Given OTHER_DIR (an earlier run's folder), it then counts per screenshot the pixels that differ from
+// the one of the same name there and prints them as JSON. SHOT_NO_BUILD=1 skips the build.
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +93,15 @@ try {
     await page.getByTestId('export-button').click();
     await page.getByTestId('export-dialog').waitFor();
     await capture(page, 'export');
+    await page.getByTestId('export-dir').fill(paths[0]);
+    await page.getByTestId('export-dir-problem').waitFor({ timeout: 30_000 });
+    await capture(page, 'export-error');
+    await page.getByTestId('export-dir').fill('');
+    await page.getByTestId('export-browse').click();
+    await fb.root.waitFor();
+    await fb.goTo(join(dir, 'slides'));
+    await capture(page, 'export-browse');
+    await page.getByTestId('fb-cancel').click();
     await page.keyboard.press('Escape');
 
     await page.getByTestId('extract-button').click();
