@@ -1,9 +1,11 @@
 // "Align text (LiT)…" in Chromium against the serve host: two texture mosaics, a tiny random DINOv3
 // backbone without a text tower, and a pairs CSV of regions captioned with their texture. From the
-// model's row in the Models panel the dialog names the bad rows of a broken pairs file and keeps Start
-// off; with the pairs chosen in the host's file browser it states the estimate, runs a tiny alignment
-// (a 32-wide one-block tower, 30 steps) with progress and says it finished; the model then shows its
-// text tower, and features extracted with it afterwards enable the Find similar panel's text box.
+// model's row in the Models panel the pairs field says what is wrong with a relative or missing path, the
+// dialog names the bad rows of a broken pairs file and keeps Start off; with the pairs chosen in the host's
+// file browser (files of other types not selectable, nothing confirmed before a file is) it states the
+// estimate, runs a tiny alignment (a 32-wide one-block tower, 30 steps) with progress and says it
+// finished; the model then shows its text tower, and features extracted with it afterwards enable the Find
+// similar panel's text box.
 // Screenshots go to $E2E_SHOTS when it is set.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { importedProject } from '../core/app/fixture-service.js';
 import type { ModelInfo } from '../core/common/api.js';
 import { vitConfig } from '../core/model/config.js';
 import { AlignPage } from './pages/align.js';
+import { FileBrowserPage } from './pages/file-browser.js';
 import { ModelsPage } from './pages/models.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
@@ -53,6 +56,7 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
       }
     await mkdir(join(dir, 'captions'));
     await writeFile(join(dir, 'captions', 'pairs.csv'), `${lines.join('\n')}\n`);
+    await writeFile(join(dir, 'captions', 'notes.txt'), 'not a pairs file\n');
     await writeFile(
       join(dir, 'captions', 'bad.csv'),
       `image,x,y,width,height,caption\n${names[0]},0,0,16,16,pink stripes\nnope.png,0,0,16,16,dots\n${names[1]},0,0,16,16,\n`,
@@ -76,7 +80,15 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
     await align.root.waitFor();
     expect(await align.start.isDisabled()).toBe(true);
     await expect(align.root.getByTestId('align-needs').textContent()).resolves.toBe('Choose a pairs file.');
+    // The path field says in plain words what is wrong with a path before anything is estimated.
+    await align.field('pairs').fill('pairs.csv');
+    await expect.poll(() => align.problem('pairs').textContent(), { timeout: 10_000 }).toMatch(/^Type a full path/);
+    await align.field('pairs').fill(join(dir, 'captions', 'nope.csv'));
+    await expect
+      .poll(() => align.problem('pairs').textContent(), { timeout: 10_000 })
+      .toBe(`There is no file nope.csv in ${join(dir, 'captions')}: check the name, or choose the file with Choose….`);
     await align.field('pairs').fill(join(dir, 'captions', 'bad.csv'));
+    await align.problem('pairs').waitFor({ state: 'detached', timeout: 10_000 });
     await align.field('vocab').fill(vocab);
     const error = align.root.getByTestId('align-error');
     await error.waitFor({ timeout: 30_000 });
@@ -88,6 +100,17 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
   it('estimates, runs a tiny alignment with progress, says it finished, and the model has a text tower', async () => {
     if (skip) return;
     const align = new AlignPage(page);
+    // The file browser of a file field offers the field's type only, and waits for one file.
+    await align.root.getByTestId('align-pairs-choose').click();
+    const fb = new FileBrowserPage(page);
+    await fb.root.waitFor();
+    await fb.goTo(join(dir, 'captions'));
+    expect(await fb.entry('notes.txt').isDisabled()).toBe(true);
+    expect(await fb.entry('pairs.csv').isEnabled()).toBe(true);
+    const confirm = fb.root.getByTestId('fb-confirm');
+    expect([await confirm.isDisabled(), await confirm.textContent()]).toEqual([true, 'Use this file']);
+    await fb.root.getByTestId('fb-cancel').click();
+    await fb.root.waitFor({ state: 'detached' });
     await align.choose('pairs', join(dir, 'captions'), 'pairs.csv');
     expect(await align.field('pairs').inputValue()).toBe(join(dir, 'captions', 'pairs.csv'));
     await align.field('steps').fill('30');

@@ -3,21 +3,16 @@
 // offered; Start goes through startDistillation, and a student that the core finds not smaller than the
 // teacher (a wide but one-block model) is refused before any run starts, with the reason in plain words and
 // no run listed. The Train panel's stage radio opens the same form. E2E_SHOTS=<folder> saves screenshots.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/app/fixture-service.js';
 import { vitConfig } from '../core/model/config.js';
-import { writeModelFolder } from '../core/model/manager/create.js';
-import { initParams } from '../core/model/params.js';
 import { ModelsPage } from './pages/models.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
+import { mosaicProjectSession, writeRandomModel } from './support/mosaic-session.js';
 import type { RunningServe } from './support/serve.js';
-import { endSession, startSession } from './support/session.js';
+import { endSession } from './support/session.js';
 import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
@@ -30,19 +25,11 @@ describe.skipIf(skip !== null)('Distil a small model (serve host, Chromium)', ()
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-distil-'));
-    const paths = await writeMosaics(join(dir, 'slides'), 2, { side: 256, stride: 16, dim: 8 });
-    await (await importedProject(dir, paths)).service.close();
     // A 256-wide, one-block model: wider than a Tiny (the form offers Tiny) but with fewer parameters than one.
     const vit = vitConfig('small', { dim: 256, depth: 1, heads: 4, patchSize: 16, registers: 4 });
-    const tensors = new Map(Object.entries(initParams(vit, 1)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    await writeModelFolder(join(dir, 'project', 'models'), 'wide-vit', vit, tensors, {
-      name: 'Wide ViT',
-      source: 'test',
-      licence: 'test',
-      metadata: {},
-    });
-    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
+    ({ dir, serve, browser, page } = await mosaicProjectSession('distil', consoleErrors, {
+      prepare: (d) => writeRandomModel(join(d, 'project', 'models'), 'wide-vit', vit, { name: 'Wide ViT', source: 'test' }),
+    }));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));

@@ -3,6 +3,7 @@
 // checked on disk:
 //   OME-TIFF clusters of all images into a folder picked in the host's file browser → progress image by
 //     image, per image a one-channel label image and a colour preview, PhysicalSizeX 32 µm;
+//   a file typed as the folder → the field says it is a file;
 //   For QuPath (default folder) → a GeoJSON per image and open-in-qupath.txt naming each image file, and
 //     the dialog says what to do next in QuPath;
 //   CSV with no query → features of the shown image (the "matches" choice is disabled until a click);
@@ -96,6 +97,12 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
       `${SPEC.stride * MPP} µm per pixel, written into the files.`,
     );
     if (process.env.DINOSCOPE_SHOT_DONE) await page.screenshot({ path: process.env.DINOSCOPE_SHOT_DONE });
+
+    // The folder field says in plain words when its path is a file.
+    await dialog.root.getByTestId('export-dir').fill(paths[0]);
+    await expect
+      .poll(() => dialog.root.getByTestId('export-dir-problem').textContent(), { timeout: 10_000 })
+      .toBe(`${paths[0]} is a file: choose a folder (or a new folder's name).`);
 
     // For QuPath, into a new folder in the project's exports/.
     await dialog.choose({ format: 'qupath', what: 'clusters', scope: 'all' });

@@ -4,17 +4,13 @@
 // 1, 32 px crops, batch 2, K 32, one predictor block) starts, finishes, and its loss chart shows CAPI's terms
 // (total, CAPI, clustering; no DINO series), one point per step each; the run's model appears. E2E_SHOTS=<folder>
 // saves screenshots of the setup and the finished run.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/app/fixture-service.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
+import { mosaicProjectSession } from './support/mosaic-session.js';
 import type { RunningServe } from './support/serve.js';
-import { endSession, startSession } from './support/session.js';
+import { endSession } from './support/session.js';
 import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
@@ -34,10 +30,7 @@ describe.skipIf(skip !== null)('Train panel: CAPI (serve host, Chromium)', () =>
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-train-capi-'));
-    const paths = await writeMosaics(join(dir, 'slides'), 2, { side: 256, stride: 16, dim: 8 });
-    await (await importedProject(dir, paths)).service.close();
-    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
+    ({ dir, serve, browser, page } = await mosaicProjectSession('train-capi', consoleErrors));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));

@@ -3,22 +3,17 @@
 // run's own model, which does not count) the form opens on continued pretraining from it, says so, and
 // shows the continued-pretraining lr and crops fitted to its patch size (14); choosing Scratch switches the
 // text and the defaults back. E2E_SHOTS=<folder> saves screenshots of both screens.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/app/fixture-service.js';
 import { JobRegistry } from '../core/jobs/registry.js';
 import { vitConfig } from '../core/model/config.js';
-import { writeModelFolder } from '../core/model/manager/create.js';
 import { ModelManager } from '../core/model/manager/manager.js';
-import { initParams } from '../core/model/params.js';
 import { TrainPage } from './pages/train.js';
 import { chromiumMissing } from './support/browser.js';
+import { mosaicProjectSession, writeRandomModel } from './support/mosaic-session.js';
 import type { RunningServe } from './support/serve.js';
-import { endSession, startSession } from './support/session.js';
+import { endSession } from './support/session.js';
 import { shot } from './support/shots.js';
 
 const skip = chromiumMissing();
@@ -31,10 +26,7 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-route-'));
-    const paths = await writeMosaics(join(dir, 'slides'), 2, { side: 256, stride: 16, dim: 8 });
-    await (await importedProject(dir, paths)).service.close(); // dir/project, DINOSCOPE_HOME dir/home
-    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
+    ({ dir, serve, browser, page } = await mosaicProjectSession('route', consoleErrors)); // dir/project, DINOSCOPE_HOME dir/home
   });
 
   afterAll(() => endSession({ browser, serve }, dir));
@@ -51,18 +43,11 @@ describe.skipIf(skip !== null)('Train panel: continued pretraining first (serve 
 
     // A model imported into the project (a DINOv2-like /14 file), and a run's own model beside it.
     const vit = vitConfig('tiny', { patchSize: 14, dim: 32, depth: 1, heads: 2, registers: 2, posEmbed: { gridSize: 4 } });
-    const params = initParams(vit, 1);
-    const tensors = new Map(Object.entries(params).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    const fields = { licence: 'test', metadata: {} };
-    await writeModelFolder(join(dir, 'elsewhere'), 'pathology-vit', vit, tensors, { ...fields, name: 'x', source: 'x' });
+    await writeRandomModel(join(dir, 'elsewhere'), 'pathology-vit', vit, { name: 'x', source: 'x' });
     const project = join(dir, 'project');
     const models = new ModelManager({ projectDir: () => project, jobs: new JobRegistry() });
     const imported = await models.importPath(join(dir, 'elsewhere', 'pathology-vit'), { location: 'project', name: 'Pathology ViT' });
-    await writeModelFolder(join(project, 'models'), 'old-run', vit, tensors, {
-      ...fields,
-      name: 'old-run (step 9)',
-      source: 'run:old-run@9',
-    });
+    await writeRandomModel(join(project, 'models'), 'old-run', vit, { name: 'old-run (step 9)', source: 'run:old-run@9' });
 
     await train.openSetup();
     expect(await from.inputValue()).toBe(imported.id);

@@ -36,7 +36,9 @@ export function pcaDefaultThreshold(set: Pick<StoredFeatureSet, 'mask'>): number
 }
 
 export interface PcaFit {
-  base: PcaModel;
+  /** The basis whose first component is thresholded into foreground; null without a threshold (nothing
+   * to threshold: it is neither fitted nor projected). */
+  base: PcaModel | null;
   fg: PcaModel;
   ranges: RgbRanges;
   /** Foreground: first component above this; null: every indexed patch (the tissue mask is the foreground). */
@@ -63,10 +65,16 @@ export async function fitCollectionPca(fc: FeatureCollection, threshold: number 
   return pcaInThread(await sampleRows(fc, PCA_SAMPLE), fc.index.dim, threshold, base);
 }
 
-/** The fit of fitCollectionPca on its sample `data` (n, d): pure arithmetic, run in the fit thread. */
+/** The fit of fitCollectionPca on its sample `data` (n, d): pure arithmetic, run in the fit thread. Without
+ * a threshold every row is foreground, so the base basis (`base`, or one fitted here) is not needed and
+ * the foreground PCA is fitted on all rows directly. */
 export function fitSamplePca(data: Float32Array, d: number, threshold: number | null, base?: PcaModel): PcaFit {
   const n = data.length / d;
   if (n < 4) throw new DinoscopeError('BAD_INPUT', `PCA needs at least 4 indexed patches, the collection has ${n}.`);
+  if (threshold === null) {
+    const fg = fitPca(data, n, d, 3);
+    return { base: null, fg, ranges: rgbRanges(project(fg, data, n), n, 3), threshold, samples: n };
+  }
   const model = base ?? fitPca(data, n, d, 3);
   const proj = project(model, data, n); // (n, 3)
   if (!base) orientForeground(model, proj, n);
@@ -85,8 +93,8 @@ export async function pcaImageRgba(fc: FeatureCollection, fit: PcaFit, imageId: 
   const g = fc.image(imageId);
   const { vectors, positions } = await fc.imageRows(imageId);
   const n = positions.length;
-  const p1 = project(fit.base, vectors, n); // (n, 3)
-  const mask = foreground(p1, n, 3, fit.threshold);
+  // Without a base (no threshold) every indexed patch is foreground.
+  const mask = fit.base ? foreground(project(fit.base, vectors, n), n, 3, fit.threshold) : new Uint8Array(n).fill(1);
   const p2 = project(fit.fg, vectors, n); // (n, 3)
   const rgb = toRgb(p2, n, 3, fit.ranges, mask); // (n, 3)
   const out = new Uint8Array(g.gridWidth * g.gridHeight * 4);

@@ -292,17 +292,21 @@ export class AnalysisService {
   }
 
   /** The collection PCA for a threshold (absent: the set's own, pcaDefaultThreshold; null: none). The base
-   * basis is kept when only the threshold changes. */
+   * basis is kept when only the threshold changes; a fit without a threshold has none. */
   async pcaFit(fc: FeatureCollection, asked?: number | null): Promise<PcaFit> {
     const threshold = asked === undefined ? pcaDefaultThreshold(fc.set) : asked;
     if (threshold !== null && (typeof threshold !== 'number' || !Number.isFinite(threshold)))
       throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
     const key = `${fc.set.id}|${threshold}`;
     if (!this.pcaFits.has(key)) {
-      // The base basis of any fit of this set is reused when only the threshold differs.
-      const same = [...this.pcaFits.entries()].reverse().find(([k]) => k.startsWith(`${fc.set.id}|`));
+      // The base basis of a thresholded fit of this set is reused when only the threshold differs (a fit
+      // without a threshold has none; it needs none either).
+      const same =
+        threshold === null
+          ? undefined
+          : [...this.pcaFits.entries()].reverse().find(([k]) => k.startsWith(`${fc.set.id}|`) && k !== `${fc.set.id}|null`);
       const previous = same ? await same[1].catch(() => undefined) : undefined;
-      if (!this.pcaFits.has(key)) keepRecent(this.pcaFits, key, fitCollectionPca(fc, threshold, previous?.base));
+      if (!this.pcaFits.has(key)) keepRecent(this.pcaFits, key, fitCollectionPca(fc, threshold, previous?.base ?? undefined));
     }
     const fit = this.pcaFits.get(key)!;
     keepRecent(this.pcaFits, key, fit);

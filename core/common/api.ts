@@ -244,9 +244,9 @@ export interface AppInfo {
 }
 
 /** What a native open dialog picks: images to import, a project folder, an alignment's pairs CSV or a
- * BPE vocabulary file. */
-export type DialogKind = 'images' | 'project' | 'pairs' | 'vocab';
-export const DIALOG_KINDS: readonly DialogKind[] = ['images', 'project', 'pairs', 'vocab'];
+ * BPE vocabulary file, or the folder an export writes into. */
+export type DialogKind = 'images' | 'project' | 'pairs' | 'vocab' | 'export';
+export const DIALOG_KINDS: readonly DialogKind[] = ['images', 'project', 'pairs', 'vocab', 'export'];
 
 /** The two tokens of a serve host: the editor's (the whole API) and the viewer's (read methods only). */
 export type Role = 'editor' | 'viewer';

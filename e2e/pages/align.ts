@@ -22,6 +22,11 @@ export class AlignPage {
     return this.root.getByTestId(`align-${name}`);
   }
 
+  /** What the path field says is wrong with its path (PathField). */
+  problem(name: 'pairs' | 'vocab'): Locator {
+    return this.root.getByTestId(`align-${name}-problem`);
+  }
+
   get start(): Locator {
     return this.root.getByTestId('align-start');
   }

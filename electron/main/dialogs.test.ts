@@ -22,4 +22,10 @@ describe('openDialogOptions', () => {
     expect(vocab.filters?.[0].extensions).toEqual(['gz', 'txt']);
     expect(openDialogOptions('project').properties).toContain('openDirectory');
   });
+
+  it('picks one folder for an export, where a new folder may be made', () => {
+    const folder = openDialogOptions('export');
+    expect(folder.properties).toEqual(['openDirectory', 'createDirectory', 'promptToCreate']);
+    expect(folder.filters).toBeUndefined();
+  });
 });

@@ -1,6 +1,6 @@
 // Native open dialogs behind the contract's showOpenDialog(kind): images (files and folders,
-// multi-select, image filters), a project folder, or one file: an alignment's pairs CSV or a BPE
-// vocabulary. Cancel resolves to [].
+// multi-select, image filters), a project folder, an export's folder (a new one may be made there), or one
+// file: an alignment's pairs CSV or a BPE vocabulary. Cancel resolves to [].
 import { dialog, type BrowserWindow, type OpenDialogOptions } from 'electron';
 import type { DialogKind } from '../../core/common/api.js';
 
@@ -17,6 +17,12 @@ export function openDialogOptions(kind: DialogKind): OpenDialogOptions {
       properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
     };
   }
+  if (kind === 'export')
+    return {
+      title: 'Export to folder',
+      buttonLabel: 'Use this folder',
+      properties: ['openDirectory', 'createDirectory', 'promptToCreate'],
+    };
   if (kind === 'pairs')
     return {
       title: 'Choose the region/caption pairs (CSV)',

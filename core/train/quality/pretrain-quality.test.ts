@@ -50,6 +50,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Project } from '../../project/project.js';
 import { type RetrievalSet, retrievalPrecision } from '../health/retrieval.js';
 import { trainConfig } from '../config.js';
+import type { HostTensor } from '../../graph/tensor.js';
+import type { ViTConfig } from '../../model/config.js';
 import { type Precision } from '../precision.js';
 import { Trainer } from '../trainer.js';
 import { CapiTrainer } from '../capi/trainer.js';
@@ -99,6 +101,44 @@ function rawPixels(): { pixels: number; stats: number } {
   return { pixels: precision(raw.pixels), stats: precision(raw.stats) };
 }
 
+/** What both runs need of their trainer: its model, the teacher's backbone weights, a step, and closing. */
+interface Pretraining<S> {
+  readonly vit: ViTConfig;
+  teacherBackbone(): Promise<Map<string, HostTensor>>;
+  step(): Promise<S>;
+  close(): Promise<void>;
+}
+
+/**
+ * The evaluation both runs share: precision@10 of the teacher's patch features on the held-out mosaics at
+ * random init and after `steps` steps, beside the raw-pixel baselines, logged on one line (wall and CPU
+ * seconds of the steps, the last step's losses); the trainer is closed afterwards.
+ */
+async function evaluate<S extends { losses: unknown }>(
+  label: string,
+  tr: Pretraining<S>,
+  steps: number,
+): Promise<{ trained: number; random: number; pixels: number; stats: number; last: S | null }> {
+  try {
+    const { pixels, stats } = rawPixels();
+    const random = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let last: S | null = null;
+    for (let i = 0; i < steps; i++) last = await tr.step();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const trained = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
+    console.log(
+      `${label} (seed ${SEED}, ${steps} steps in ${seconds.toFixed(0)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s): precision@10 trained ${trained.toFixed(3)}, ` +
+        `random init ${random.toFixed(3)}, raw pixels ${pixels.toFixed(3)} (patch mean+std ${stats.toFixed(3)}); last losses ${JSON.stringify(last?.losses)}`,
+    );
+    return { trained, random, pixels, stats, last };
+  } finally {
+    await tr.close();
+  }
+}
+
 /** The small ViT both runs train from scratch (patch 4 on 32 px crops: see the header). */
 const VIT = {
   arch: 'dinov2',
@@ -112,7 +152,6 @@ const VIT = {
 
 describe('pretraining quality', () => {
   it(`${STEPS} steps from scratch lift same-region patch retrieval above random init and raw pixels`, async () => {
-    const { pixels, stats } = rawPixels();
     const project = await qualityProject('project');
     const cfg = trainConfig('quick', {
       seed: SEED,
@@ -125,28 +164,13 @@ describe('pretraining quality', () => {
       teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
       runtime: { threads: 2 },
     });
-    const tr = await Trainer.forProject(cfg, project, { precision: PRECISION });
-    try {
-      const random = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
-      const t0 = performance.now();
-      let last = null;
-      for (let i = 0; i < STEPS; i++) last = await tr.step();
-      const seconds = (performance.now() - t0) / 1000;
-      const trained = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
-      console.log(
-        `pretrain quality (seed ${SEED}, ${PRECISION}, ${STEPS} steps in ${seconds.toFixed(0)} s): precision@10 trained ${trained.toFixed(3)}, random init ${random.toFixed(3)}, ` +
-          `raw pixels ${pixels.toFixed(3)} (patch mean+std ${stats.toFixed(3)}); last losses ${JSON.stringify(last?.losses)}`,
-      );
-      expect(last?.signals.nan).toBe(false);
-      expect(trained).toBeGreaterThan(random + MARGIN_RANDOM);
-      expect(trained).toBeGreaterThan(Math.max(pixels, stats) + MARGIN_RAW);
-    } finally {
-      await tr.close();
-    }
+    const r = await evaluate(`pretrain quality (${PRECISION})`, await Trainer.forProject(cfg, project, { precision: PRECISION }), STEPS);
+    expect(r.last?.signals.nan).toBe(false);
+    expect(r.trained).toBeGreaterThan(r.random + MARGIN_RANDOM);
+    expect(r.trained).toBeGreaterThan(Math.max(r.pixels, r.stats) + MARGIN_RAW);
   }, 600_000);
 
   it(`CAPI: ${CAPI_STEPS} steps from scratch lift same-region patch retrieval above random init and raw pixels`, async () => {
-    const { pixels, stats } = rawPixels();
     const project = await qualityProject('capi');
     const cfg = trainConfig('capi', {
       seed: SEED,
@@ -160,26 +184,10 @@ describe('pretraining quality', () => {
       health: { every: 0 }, // not measured here: the retrieval below is the measure
       runtime: { threads: 2 },
     });
-    const tr = await CapiTrainer.forProject(cfg, project);
-    try {
-      const random = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      let last = null;
-      for (let i = 0; i < CAPI_STEPS; i++) last = await tr.step();
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      const trained = precision(await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL));
-      console.log(
-        `CAPI pretrain quality (seed ${SEED}, ${CAPI_STEPS} steps in ${seconds.toFixed(0)} s, CPU ${((cpu.user + cpu.system) / 1e6).toFixed(0)} s): precision@10 trained ${trained.toFixed(3)}, ` +
-          `random init ${random.toFixed(3)}, raw pixels ${pixels.toFixed(3)} (patch mean+std ${stats.toFixed(3)}); last losses ${JSON.stringify(last?.losses)}`,
-      );
-      expect(Number.isFinite(last?.losses.total)).toBe(true);
-      expect(trained).toBeGreaterThan(random + CAPI_MARGIN_RANDOM);
-      expect(trained).toBeGreaterThan(Math.max(pixels, stats) + CAPI_MARGIN_RAW);
-    } finally {
-      await tr.close();
-    }
+    const r = await evaluate('CAPI pretrain quality', await CapiTrainer.forProject(cfg, project), CAPI_STEPS);
+    expect(Number.isFinite(r.last?.losses.total)).toBe(true);
+    expect(r.trained).toBeGreaterThan(r.random + CAPI_MARGIN_RANDOM);
+    expect(r.trained).toBeGreaterThan(Math.max(r.pixels, r.stats) + CAPI_MARGIN_RAW);
   }, 600_000);
 });
 
