@@ -16,8 +16,9 @@
 // rare square an image, skewedLargeRegionAt: less texture 0 around a rare tile; images 12, target 64 then
 // give 16 tiles of each texture), DINOSCOPE_CURATION_LEVELS (default "12,4": the k-means levels, bottom first),
 // DINOSCOPE_CURATION_CAP (default none: the per-image cap, a fraction of the set), DINOSCOPE_CURATION_ARMS
-// (default "uniform,curated,same-size": the runs made per seed; the runs are deterministic, so an arm measured
-// before need not be run again), BENCH_THREADS (2).
+// (default "uniform,curated,same-size,weighted": the runs made per seed; the runs are deterministic, so an arm
+// measured before need not be run again; 'weighted' samples every distinct tile with curated sampling weights,
+// core/features/curation/weights.ts, the same levels and cap), BENCH_THREADS (2).
 // Last line: `curation rare_p10 uniform X same-size S curated Y lift Z` (means over seeds; Z = Y − X).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -49,7 +50,7 @@ const TARGET = Number(process.env.DINOSCOPE_CURATION_TARGET ?? 4 * IMAGES);
 const LARGE = process.env.DINOSCOPE_CURATION_LAYOUT === 'large';
 const LEVELS = (process.env.DINOSCOPE_CURATION_LEVELS ?? '12,4').split(',').map(Number);
 const CAP = process.env.DINOSCOPE_CURATION_CAP ? Number(process.env.DINOSCOPE_CURATION_CAP) : undefined;
-const ARMS = (process.env.DINOSCOPE_CURATION_ARMS ?? 'uniform,curated,same-size').split(',');
+const ARMS = (process.env.DINOSCOPE_CURATION_ARMS ?? 'uniform,curated,same-size,weighted').split(',');
 const PATCH = 4;
 const GLOBAL = 32;
 const RADIUS = GLOBAL / PATCH;
@@ -102,7 +103,18 @@ try {
     levels: LEVELS,
     perImageCap: CAP,
     dedupThreshold: 0.999,
+    mode: 'subset',
   });
+  const w = await curate(project, {
+    name: 'weighted',
+    set: 'textures',
+    tilePatches: SKEWED_TILE_PATCHES,
+    levels: LEVELS,
+    perImageCap: CAP,
+    dedupThreshold: 0.999,
+    mode: 'weights',
+  });
+  log(`weighted: all ${w.picked} distinct tiles, expected draws per cluster ${w.clustersBefore.join(' ')} → ${w.clustersAfter.join(' ')}`);
   log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
   await curate(project, {
     name: 'same-size',
@@ -111,6 +123,7 @@ try {
     target: TARGET,
     levels: [1],
     dedupThreshold: 0.999,
+    mode: 'subset',
   });
   for (const seed of SEEDS) {
     for (const arm of ARMS) {
@@ -152,7 +165,9 @@ for (const r of rows) out(`| ${r.seed} | ${r.data} | ${r.rare.toFixed(3)} | ${r.
 const u = mean('uniform', 'rare');
 const c = mean('curated', 'rare');
 const same = mean('same-size', 'rare');
+const wt = mean('weighted', 'rare');
 out(
   `curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}` +
+    ` weighted ${wt.toFixed(3)} weighted_lift ${(wt - u).toFixed(3)}` +
     ` (levels ${LEVELS.join(',')}${CAP !== undefined ? `, cap ${CAP}` : ''}, arms ${ARMS.join(',')})`,
 );
