@@ -1,7 +1,7 @@
 // A curated training set for this collection, as DINOv2 built LVD-142M and Vo et al. (2024) automated it:
 // candidate tiles embedded by a model (the project's feature set: tiles.ts), near-duplicates removed
-// (dedup.ts), hierarchical k-means (hierarchical-kmeans.ts), then balanced sampling over the clusters with a
-// cap per slide (sampling.ts). The result is a tile list (curated-tiles.ts) that pretraining, adaptation
+// (dedup.ts), hierarchical k-means (hierarchical-kmeans.ts), then every distinct tile with a sampling weight
+// that balances the clusters, capped per slide (weights.ts), or a fixed balanced subset (sampling.ts). The result is a tile list (curated-tiles.ts) that pretraining, adaptation
 // and distillation sample from instead of uniform foreground points (`--data curated`).
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -16,9 +16,6 @@ import { balancedSample } from './sampling.js';
 import { tileEmbeddings } from './tiles.js';
 import { clusterWeights } from './weights.js';
 
-/** What `curate` writes unless told: a fixed subset (weights are measured in bench/curation.bench.ts). */
-export const MODE_DEFAULT: 'weights' | 'subset' = 'subset';
-
 export interface CurateOptions {
   /** Feature set (default: the active one, or the only one). */
   set?: string;
@@ -30,8 +27,9 @@ export interface CurateOptions {
   dedupThreshold?: number;
   /** Clusters per level, bottom first (default: about √n, then about n^(1/4)). */
   levels?: number[];
-  /** 'subset': pick `target` tiles by balanced sampling (sampling.ts), drawn equally often; 'weights': keep
-   * every distinct tile with its sampling weight (weights.ts). Default MODE_DEFAULT. */
+  /** 'weights': keep every distinct tile with its sampling weight (weights.ts); 'subset': pick `target` tiles
+   * by balanced sampling (sampling.ts), drawn equally often. Default: 'subset' when a target is given, else
+   * 'weights' (what lifted the rare textures in bench/curation.bench.ts; a subset of tens of tiles did not). */
   mode?: 'weights' | 'subset';
   /** Tiles to pick in 'subset' mode (default: half the distinct tiles). */
   target?: number;
@@ -89,7 +87,7 @@ export async function curate(project: Project, o: CurateOptions = {}, log: (line
       throw new DinoscopeError('BAD_INPUT', `each level needs fewer clusters than the one below, got ${levels.join(', ')}.`);
   const h = hierarchicalKMeans(x, m, cand.dim, levels, seed);
   const top = topClusters(h, m);
-  const mode = o.mode ?? MODE_DEFAULT;
+  const mode = o.mode ?? (o.target !== undefined ? 'subset' : 'weights');
   const target = mode === 'weights' ? m : Math.max(1, Math.min(m, o.target ?? Math.ceil(m / 2)));
   const weights = mode === 'weights' ? clusterWeights(h, m, { imageOf, perImageCap: o.perImageCap }) : null;
   const picked = weights ? Array.from({ length: m }, (_, i) => i) : balancedSample(h, m, { target, imageOf, perImageCap: o.perImageCap, seed });
