@@ -112,7 +112,8 @@ export interface TrainConfig {
     /**
      * Distillation only: weight of the patch-similarity term, the mean squared difference between the student's
      * and the frozen teacher's per-image Gram matrices of L2-normalised patch tokens (gram/loss.ts, the teacher in
-     * the Gram teacher's place); 0 = off (pretraining ignores it). distill/config.ts says why it is on there.
+     * the Gram teacher's place); 0 = off, the default (pretraining ignores it). core/train/distill/README.md gives
+     * its measured effect on the quality fixture.
      */
     patchSim: number;
   };
