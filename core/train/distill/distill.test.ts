@@ -135,7 +135,7 @@ describe('DINOv3 distillation', () => {
     await trainer.close();
     const gram = reports.map((r) => r.students[0].losses.gram);
     expect(gram.every((x) => x !== undefined && Number.isFinite(x))).toBe(true);
-    const last = gram.slice(-5).reduce((a, x) => a + x!, 0) / 5;
+    const last = gram.slice(-5).reduce<number>((a, x) => a + (x ?? NaN), 0) / 5;
     process.stderr.write(`patch-similarity loss: step 1 ${gram[0]!.toFixed(4)}, mean of the last 5 ${last.toFixed(4)}\n`);
     expect(last).toBeLessThan(0.5 * gram[0]!);
     // The total includes it at its weight.
