@@ -16,17 +16,17 @@
 // rare square an image, skewedLargeRegionAt: less texture 0 around a rare tile; images 12, target 64 then
 // give 16 tiles of each texture), DINOSCOPE_CURATION_LEVELS (default "12,4": the k-means levels, bottom first),
 // DINOSCOPE_CURATION_CAP (default none: the per-image cap, a fraction of the set), DINOSCOPE_CURATION_ARMS
-// (default "uniform,curated,same-size": the runs made per seed; the runs are deterministic, so an arm measured
-// before need not be run again), BENCH_THREADS (2).
-// Last line: `curation rare_p10 uniform X same-size S curated Y lift Z` (means over seeds; Z = Y − X).
+// (default "uniform,curated,same-size,weighted": the runs made per seed; the runs are deterministic, so an arm
+// measured before need not be run again; 'weighted' samples every distinct tile with curated sampling weights,
+// core/features/curation/weights.ts, the same levels and cap), BENCH_THREADS (2).
+// Last line: `curation rare_p10 uniform X same-size S curated Y lift Z weighted W weighted_lift V` (means over
+// seeds; Z = Y − X, V = W − X). The runs and the score: core/train/quality/curation-compare.ts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { curate } from '../core/features/curation/curate.js';
 import { Project } from '../core/project/project.js';
-import { trainConfig } from '../core/train/config.js';
-import { type RetrievalSet, retrievalPrecision } from '../core/train/health/retrieval.js';
-import { backboneSet } from '../core/train/quality/patch-sets.js';
+import { curationConfig, trainAndScore } from '../core/train/quality/curation-compare.js';
 import {
   SKEWED_SPEC,
   SKEWED_TILE_PATCHES,
@@ -34,8 +34,6 @@ import {
   skewedProject,
   skewedRegionAt,
 } from '../core/train/quality/skewed-collection.js';
-import type { QualityMosaicSpec } from '../core/train/quality/textures.js';
-import { Trainer } from '../core/train/trainer.js';
 import { fmtMachine } from './lib/machine.js';
 
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -49,38 +47,7 @@ const TARGET = Number(process.env.DINOSCOPE_CURATION_TARGET ?? 4 * IMAGES);
 const LARGE = process.env.DINOSCOPE_CURATION_LAYOUT === 'large';
 const LEVELS = (process.env.DINOSCOPE_CURATION_LEVELS ?? '12,4').split(',').map(Number);
 const CAP = process.env.DINOSCOPE_CURATION_CAP ? Number(process.env.DINOSCOPE_CURATION_CAP) : undefined;
-const ARMS = (process.env.DINOSCOPE_CURATION_ARMS ?? 'uniform,curated,same-size').split(',');
-const PATCH = 4;
-const GLOBAL = 32;
-const RADIUS = GLOBAL / PATCH;
-const held: QualityMosaicSpec = { side: 128, frame: 4, seed: 2 };
-const heldImages = [0, 1, 2, 3];
-
-/** precision@10 with the labelled patches of `textures` as queries. */
-function precision(s: RetrievalSet, textures: readonly number[]): number {
-  const queries = Int32Array.from({ length: s.n }, (_, i) => i).filter((i) => textures.includes(s.labels[i]));
-  return retrievalPrecision(s, { k: 10, exclusionRadius: RADIUS, queries });
-}
-
-function config(seed: number, tiles: string | null): ReturnType<typeof trainConfig> {
-  return trainConfig('quick', {
-    seed,
-    steps: STEPS,
-    batchSize: 16,
-    model: {
-      size: 'tiny',
-      vit: { arch: 'dinov2', patchSize: PATCH, registers: 2, dim: 64, depth: 2, heads: 4, posEmbed: { gridSize: GLOBAL / PATCH } },
-      from: null,
-    },
-    crops: { globalSize: GLOBAL, localSize: 16, localCrops: 4 },
-    head: { prototypes: 16, hidden: 256, bottleneck: 64 },
-    optim: { baseLr: 0.05 },
-    teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
-    data: { tiles },
-    runtime: { threads: THREADS },
-  });
-}
-
+const ARMS = (process.env.DINOSCOPE_CURATION_ARMS ?? 'uniform,curated,same-size,weighted').split(',');
 interface Row {
   seed: number;
   data: string;
@@ -102,7 +69,18 @@ try {
     levels: LEVELS,
     perImageCap: CAP,
     dedupThreshold: 0.999,
+    mode: 'subset',
   });
+  const w = await curate(project, {
+    name: 'weighted',
+    set: 'textures',
+    tilePatches: SKEWED_TILE_PATCHES,
+    levels: LEVELS,
+    perImageCap: CAP,
+    dedupThreshold: 0.999,
+    mode: 'weights',
+  });
+  log(`weighted: all ${w.picked} distinct tiles, expected draws per cluster ${w.clustersBefore.join(' ')} → ${w.clustersAfter.join(' ')}`);
   log(`curated: ${s.picked} of ${s.candidates} tiles, clusters ${s.clustersBefore.join(' ')} → ${s.clustersAfter.join(' ')}`);
   await curate(project, {
     name: 'same-size',
@@ -111,28 +89,18 @@ try {
     target: TARGET,
     levels: [1],
     dedupThreshold: 0.999,
+    mode: 'subset',
   });
   for (const seed of SEEDS) {
     for (const arm of ARMS) {
       const tiles = arm === 'uniform' ? null : arm;
-      const tr = await Trainer.forProject(config(seed, tiles), project, { log });
-      try {
-        if (arm === ARMS[0]) {
-          const random = await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL);
-          rows.push({ seed, data: 'random init', rare: precision(random, [1, 2, 3]), common: precision(random, [0]), seconds: 0 });
-        }
-        const t0 = performance.now();
-        for (let i = 0; i < STEPS; i++) await tr.step();
-        const seconds = (performance.now() - t0) / 1000;
-        const set = await backboneSet(held, heldImages, tr.vit, await tr.teacherBackbone(), GLOBAL);
-        const row = { seed, data: tiles ?? 'uniform', rare: precision(set, [1, 2, 3]), common: precision(set, [0]), seconds };
-        rows.push(row);
-        log(
-          `seed ${seed} ${row.data}: ${STEPS} steps in ${seconds.toFixed(0)} s, p@10 rare ${row.rare.toFixed(3)}, texture 0 ${row.common.toFixed(3)} (load ${loadavg()[0].toFixed(1)})`,
-        );
-      } finally {
-        await tr.close();
-      }
+      const r = await trainAndScore(project, curationConfig(seed, STEPS, tiles, THREADS), { withInit: arm === ARMS[0], log });
+      if (r.init) rows.push({ seed, data: 'random init', rare: r.init.rare, common: r.init.common, seconds: 0 });
+      const row = { seed, data: tiles ?? 'uniform', rare: r.rare, common: r.common, seconds: r.seconds };
+      rows.push(row);
+      log(
+        `seed ${seed} ${row.data}: ${STEPS} steps in ${r.seconds.toFixed(0)} s, p@10 rare ${row.rare.toFixed(3)}, texture 0 ${row.common.toFixed(3)} (load ${loadavg()[0].toFixed(1)})`,
+      );
     }
   }
 } finally {
@@ -152,7 +120,9 @@ for (const r of rows) out(`| ${r.seed} | ${r.data} | ${r.rare.toFixed(3)} | ${r.
 const u = mean('uniform', 'rare');
 const c = mean('curated', 'rare');
 const same = mean('same-size', 'rare');
+const wt = mean('weighted', 'rare');
 out(
   `curation rare_p10 uniform ${u.toFixed(3)} same-size ${same.toFixed(3)} curated ${c.toFixed(3)} lift ${(c - u).toFixed(3)}` +
+    ` weighted ${wt.toFixed(3)} weighted_lift ${(wt - u).toFixed(3)}` +
     ` (levels ${LEVELS.join(',')}${CAP !== undefined ? `, cap ${CAP}` : ''}, arms ${ARMS.join(',')})`,
 );

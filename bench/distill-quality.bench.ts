@@ -6,7 +6,8 @@
 // distill-quality.test.ts asserts one seed of this; the table here is the spread its margins were chosen from.
 // Environment: DISTQ_SEEDS ("0,1,2"), DISTQ_TEACHER_STEPS (200), DISTQ_STUDENT_STEPS (200), BENCH_THREADS (2),
 // DISTQ_TEMP (the distillation targets' τ_t; default the recipe's), DISTQ_LR (the distillation lr; default
-// quality-compare.ts's), DISTQ_TWO=0 (skip the two-student run).
+// quality-compare.ts's), DISTQ_PATCHSIM (the patch-similarity weight loss.patchSim; default quality-compare.ts's),
+// DISTQ_TWO=0 (skip the two-student run).
 // Last line: `margin X gap Y`: X the smallest (distilled − scratch) over seeds, Y the largest (teacher − distilled).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,12 +29,14 @@ const studentSteps = Number(process.env.DISTQ_STUDENT_STEPS ?? 200);
 const threads = Number(process.env.BENCH_THREADS ?? 2);
 const distilTemp = process.env.DISTQ_TEMP ? Number(process.env.DISTQ_TEMP) : undefined;
 const distilLr = process.env.DISTQ_LR ? Number(process.env.DISTQ_LR) : undefined;
+const patchSim = process.env.DISTQ_PATCHSIM ? Number(process.env.DISTQ_PATCHSIM) : undefined;
 const two = process.env.DISTQ_TWO !== '0';
 const out = (s: string): void => void process.stdout.write(s + '\n');
 
 out(
   `distill-quality: ${fmtMachine()}, ${threads} threads; teacher ${teacherSteps} steps, students ${studentSteps} steps` +
-    `${distilTemp !== undefined ? `, τ_t ${distilTemp}` : ''}${distilLr !== undefined ? `, distillation lr ${distilLr}` : ''}`,
+    `${distilTemp !== undefined ? `, τ_t ${distilTemp}` : ''}${distilLr !== undefined ? `, distillation lr ${distilLr}` : ''}` +
+    `${patchSim !== undefined ? `, patch similarity ${patchSim}` : ''}`,
 );
 out(`raw pixels (better of pixels, mean+std): ${rawPixelPrecision().toFixed(3)}`);
 out('seed  teacher  distilled  scratch  margin  gap    | two-student run: tiny  small   (s: teacher, distil, scratch, two)');
@@ -43,7 +46,7 @@ for (const seed of seeds) {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-distill-quality-'));
   try {
     const project = await qualityProject(dir);
-    const o = { seed, teacherSteps, studentSteps, threads, distilTemp, distilLr };
+    const o = { seed, teacherSteps, studentSteps, threads, distilTemp, distilLr, patchSim };
     const t = await trainTeacher(project, dir, o);
     const d = await distilledStudents(project, t.weights, [TINY_STUDENT], o);
     const s = await scratchStudent(project, o);

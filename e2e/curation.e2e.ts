@@ -69,6 +69,8 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
     expect(await train.root.getByTestId('train-tiles-curated').isDisabled()).toBe(true);
 
     await train.root.getByTestId('train-tiles-curate-open').click();
+    await train.root.getByTestId('train-tiles-make').waitFor();
+    if (process.env.E2E_SHOTS) await train.root.screenshot({ path: join(process.env.E2E_SHOTS, 'train-curate-form.png') });
     await train.root.getByTestId('train-tiles-count').fill('40');
     await train.root.getByTestId('train-tiles-dedup').fill('0.999');
     await train.root.getByTestId('train-tiles-make').click();

@@ -771,7 +771,7 @@ export interface CurateRequest {
   set?: string;
   /** Name of the list (default 'curated'; letters, digits, '.', '-', '_'). */
   name?: string;
-  /** Tiles to pick (default: half of the distinct tiles). */
+  /** Tiles to pick as a fixed subset (default: every distinct tile, drawn with weights that balance the clusters). */
   tiles?: number;
   /** Tile side in patches (default 14). */
   tilePatches?: number;
@@ -794,7 +794,8 @@ export interface CuratedSetInfo {
   images: number;
   candidates: number;
   duplicates: number;
-  /** Distinct tiles per top-level cluster, and tiles picked from each. */
+  /** Distinct tiles per top-level cluster, and tiles picked from each (a weighted set: each cluster's expected
+   * draws in as many draws as it has tiles). */
   clustersBefore: number[];
   clustersAfter: number[];
 }

@@ -109,6 +109,13 @@ export interface TrainConfig {
     localWeight: number;
     /** KoLeo nearest neighbours only within groups of this many consecutive samples (DINOv3 16); 0 = whole batch. */
     koleoGroup: number;
+    /**
+     * Distillation only: weight of the patch-similarity term, the mean squared difference between the student's
+     * and the frozen teacher's per-image Gram matrices of L2-normalised patch tokens (gram/loss.ts, the teacher in
+     * the Gram teacher's place); 0 = off, the default (pretraining ignores it). core/train/distill/README.md gives
+     * its measured effect on the quality fixture.
+     */
+    patchSim: number;
   };
   /**
    * CAPI (objective 'capi'; capi/default_pretrain_config.yaml keys named). The student's optimiser uses optim.*
@@ -250,7 +257,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 }, tiles: null },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
-  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0 },
+  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0, patchSim: 0 },
   capi: {
     prototypes: 16384,
     studentTemp: 0.12,
@@ -629,6 +636,7 @@ export function validateTrainConfig(c: TrainConfig): void {
   if (!Number.isInteger(c.loss.koleoGroup) || c.loss.koleoGroup < 0 || c.loss.koleoGroup === 1)
     bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
   if (!(c.loss.localWeight >= 0)) bad(`loss.localWeight must be ≥ 0, got ${c.loss.localWeight}`);
+  if (!(c.loss.patchSim >= 0)) bad(`loss.patchSim must be ≥ 0, got ${c.loss.patchSim}`);
   const gm = c.gram;
   if (!['start', 'ema'].includes(gm.teacher)) bad(`gram.teacher must be start or ema`);
   if (!['none', 'cpu', 'gpu', 'reference'].includes(gm.sizes)) bad(`gram.sizes must be none, cpu, gpu or reference`);

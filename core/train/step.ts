@@ -39,8 +39,9 @@ export interface StepSpec {
   /** U: the static masked-slot buffer length (core/data/train/masking.ts maskUpperBound). */
   maskSlots: number;
   loss: { studentTemp: number; dinoWeight: number; ibotWeight: number; koleoWeight: number; localWeight?: number; koleoGroup?: number };
-  /** Gram anchoring: the Gram teacher's crop side (its patch tokens are an input); null: off. */
-  gram: { teacherSize: number } | null;
+  /** Gram anchoring: the Gram teacher's crop side (its patch tokens are an input) and width (default the
+   * student's; a distillation teacher's is its own); null: off. */
+  gram: { teacherSize: number; teacherDim?: number } | null;
   optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
   remat: boolean;
   /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. With
@@ -219,7 +220,7 @@ export function buildStepGraph(s: StepSpec): StepGraph {
   if (s.gram) {
     // Gram anchoring (recipe §3): the student's (masked) global patch tokens against the Gram teacher's.
     const tg = patchGrid(vit, s.gram.teacherSize, s.gram.teacherSize);
-    const gramTeacher = g.input(I.gramTeacher, [2 * B, tg.h * tg.w, D]); // (2B, Nt, D) Gram teacher patch tokens
+    const gramTeacher = g.input(I.gramTeacher, [2 * B, tg.h * tg.w, s.gram.teacherDim ?? D]); // (2B, Nt, Dt) Gram teacher patch tokens
     const gramW = g.input(I.gramWeight, [], 'float32', 'Gram loss weight (schedule)');
     const gl = g.scope('loss_gram', () => gramLoss(g, outG.patches, gramTeacher, { student: { h, w }, teacher: tg }));
     g.output(gl, O.gram);

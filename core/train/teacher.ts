@@ -27,6 +27,8 @@ export interface TeacherSpec {
   sinkhornIterations: number;
   /** How the graph takes the parameters (model.ts): flat buffers (default) or one input per tensor. */
   params?: ParamLayout;
+  /** Also output the patch tokens (distillation's patch-similarity term). */
+  patches?: boolean;
 }
 
 /** What the teacher graph is fed each step besides its parameters (B tiles, U mask slots, K prototypes). */
@@ -54,6 +56,8 @@ export interface TeacherOutputs {
   entropy: HostTensor;
   /** (2B, D) the teacher's backbone CLS (for the feature rank). */
   cls: HostTensor;
+  /** (2B, N, D) its patch tokens (only from a graph built with `patches`). */
+  patches?: HostTensor;
 }
 
 export const TEACHER_IO = graphIO<TeacherFeeds, TeacherOutputs>(
@@ -72,6 +76,7 @@ export const TEACHER_IO = graphIO<TeacherFeeds, TeacherOutputs>(
     nextCenterIbot: 'next/center/ibot',
     entropy: 'signals/entropy',
     cls: 'teacher/cls',
+    patches: 'teacher/patches',
   },
 );
 
@@ -125,6 +130,7 @@ export function buildTeacherGraph(s: TeacherSpec): Graph {
   const ent = neg(reduceMean(reduceSum(mul(tDino, log(maximum(tDino, 1e-30))), [-1]))); // mean_b H(p_t[b])
   g.output(ent, O.entropy);
   g.output(out.cls, O.cls);
+  if (s.patches) g.output(out.patches, O.patches);
   // Every parameter is a declared input; mask_token is unused by the teacher and stays so (its view is dropped).
   return g;
 }

@@ -1,6 +1,7 @@
 // `dinoscope curate --project P [--set S] …`: a curated training set for the collection (core/features/curation):
 // tiles embedded by the feature set, near-duplicates removed, hierarchical k-means, balanced sampling with a
-// cap per image. Writes cache/curation/<name>.json, which `dinoscope pretrain --data curated` samples from.
+// cap per image (sampling weights over every distinct tile, or --tiles N of them). Writes
+// cache/curation/<name>.json, which `dinoscope pretrain --data curated` samples from.
 import { DinoscopeError } from '../../common/errors.js';
 import { curate } from '../../features/curation/curate.js';
 import { openProjectFlag } from '../analysis.js';
@@ -16,9 +17,10 @@ export const curateCommand: Command = {
     'usage: dinoscope curate --project P [--set S] [--name curated] [--tiles N] [--tile-patches 14] [--dedup 0.98]\n' +
     '                        [--levels K1,K2] [--image-cap F] [--seed N]\n\n' +
     "Cuts every image's feature grid (set S: default the active set) into tiles of --tile-patches patches a side,\n" +
-    'removes near-duplicate tiles (cosine ≥ --dedup), clusters the rest with hierarchical k-means (--levels,\n' +
-    'bottom first; default about √n then n^¼) and picks --tiles of them (default half) evenly over the\n' +
-    'clusters, at most --image-cap of them from one image. Writes cache/curation/NAME.json in the project;\n' +
+    'removes near-duplicate tiles (cosine ≥ --dedup) and clusters the rest with hierarchical k-means (--levels,\n' +
+    'bottom first; default about √n then n^¼). Every distinct tile is kept with a sampling weight that gives\n' +
+    'each cluster an equal share of the draws, at most --image-cap of them from one image; with --tiles N a\n' +
+    'fixed subset of N tiles is picked evenly over the clusters instead. Writes cache/curation/NAME.json in the project;\n' +
     '`dinoscope pretrain --data curated` trains on it. Prints JSON {path, candidates, duplicates, picked,\n' +
     'levels, clustersBefore, clustersAfter, seconds}.',
   async run(argv, io) {

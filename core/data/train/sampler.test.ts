@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePyramidalTiff } from '../fixtures/pyramidal-tiff.js';
 import { Rng } from './random.js';
-import { buildSamplingPlan, type SamplerImage, TileSampler, tileForeground } from './sampler.js';
+import { buildSamplingPlan, drawWeighted, type SamplerImage, TileSampler, tileForeground } from './sampler.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dinoscope-sampler-'));
 const TISSUE = { x0: 600, x1: 1100, y0: 100, y1: 700 }; // level-0 rectangle of the slide PNG
@@ -186,6 +186,32 @@ describe('sampling from a tile list (a curated set)', () => {
     }
     await sampler.close();
     expect(Math.min(...hits)).toBeGreaterThan(70);
+  });
+
+  it('draws the squares of a weighted list in proportion to their weights (a weight 0 never)', async () => {
+    const squares = [
+      { imageId: 'slide', x: 640, y: 120, size: 100, weight: 3 },
+      { imageId: 'slide', x: 900, y: 500, size: 100, weight: 1 },
+      { imageId: 'slide', x: 200, y: 800, size: 100, weight: 0 },
+    ];
+    const plan = await buildSamplingPlan([slide], { tileSize: 64, tiles: squares });
+    expect(plan.listedCumulative).toEqual([3, 4, 4]);
+    const sampler = new TileSampler(plan);
+    const rng = Rng.seeded(6);
+    const hits = [0, 0, 0];
+    for (let i = 0; i < 400; i++) {
+      const t = await sampler.sample(rng);
+      const cx = t.x + t.size / 2;
+      const cy = t.y + t.size / 2;
+      hits[squares.findIndex((s) => cx >= s.x - 1 && cx <= s.x + s.size + 1 && cy >= s.y - 1 && cy <= s.y + s.size + 1)]++;
+    }
+    await sampler.close();
+    expect(hits[2]).toBe(0);
+    expect(hits[0] / hits[1]).toBeGreaterThan(2.2); // 3 expected; binomial spread at 400 draws is about ±0.5
+    expect(hits[0] / hits[1]).toBeLessThan(4.2);
+    expect(drawWeighted([3, 4, 4], 0)).toBe(0);
+    expect(drawWeighted([3, 4, 4], 0.75)).toBe(1);
+    expect(drawWeighted([3, 4, 4], 0.9999)).toBe(1);
   });
 
   it('refuses a list none of whose images are in the project', async () => {

@@ -52,7 +52,8 @@ export interface SamplerOptions {
   balance?: 'image' | 'area';
   /**
    * A tile list (a curated set, ./tile-list.ts): each tile is drawn from one of its squares, all equally
-   * likely, instead of from a uniform point on the tissue; tiles of images not in `images` are left out.
+   * likely or in proportion to their weights, instead of from a uniform point on the tissue; tiles of images
+   * not in `images` are left out.
    */
   tiles?: readonly ListedTile[];
   log?: (line: string) => void;
@@ -87,8 +88,11 @@ export interface SamplingPlan {
   images: ImagePlan[];
   /** Relative probability of each image. */
   weights: number[];
-  /** With a tile list: its squares (level-0 pixels) on images of `images` (by index), each equally likely. */
+  /** With a tile list: its squares (level-0 pixels) on images of `images` (by index), each equally likely
+   * unless the list has weights. */
   listed?: { image: number; x: number; y: number; size: number }[];
+  /** A weighted list: the running sums of the squares' weights (the last is the total). */
+  listedCumulative?: number[];
 }
 
 /** One sampled tile. */
@@ -168,13 +172,20 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
   if (opts.channels !== undefined) plan.channels = opts.channels;
   if (opts.tiles) {
     const index = new Map(plans.map((p, i) => [p.id, i]));
-    plan.listed = opts.tiles.flatMap((t) => {
+    const kept = opts.tiles.flatMap((t) => {
       const image = index.get(t.imageId);
-      return image === undefined ? [] : [{ image, x: t.x, y: t.y, size: t.size }];
+      return image === undefined ? [] : [{ image, x: t.x, y: t.y, size: t.size, weight: t.weight }];
     });
+    plan.listed = kept.map(({ weight: _, ...square }) => square);
     const dropped = opts.tiles.length - plan.listed.length;
     if (!plan.listed.length)
       throw new DinoscopeError('BAD_INPUT', "None of the tile list's images are in this project any more: make the curated set again.");
+    if (kept.some((t) => t.weight !== undefined)) {
+      let sum = 0;
+      plan.listedCumulative = kept.map((t) => (sum += t.weight ?? 0));
+      if (!(sum > 0))
+        throw new DinoscopeError('BAD_INPUT', "The tile list's tiles on this project's images all have weight 0: make the curated set again.");
+    }
     if (dropped) opts.log?.(`sampler: ${dropped} listed tiles are on images no longer in the project; left out.`);
   }
   return plan;
@@ -266,7 +277,7 @@ export class TileSampler {
 
   async sample(rng: Rng): Promise<SampledTile> {
     const listed = this.plan.listed;
-    const t = listed ? listed[rng.int(0, listed.length)] : null;
+    const t = listed ? listed[this.plan.listedCumulative ? drawWeighted(this.plan.listedCumulative, rng.random()) : rng.int(0, listed.length)] : null;
     const p = this.plan.images[t ? t.image : rng.weighted(this.plan.weights)];
     const S = this.plan.tileSize;
     const size = S * p.downsample; // tile side in level-0 pixels
@@ -306,4 +317,17 @@ export class TileSampler {
     this.readers.clear();
     for (const r of all) await (await r.catch(() => null))?.close();
   }
+}
+
+/** The index i of the first running sum above u · total (u in [0, 1)): a draw in proportion to the weights. */
+export function drawWeighted(cumulative: readonly number[], u: number): number {
+  const r = u * cumulative[cumulative.length - 1];
+  let lo = 0;
+  let hi = cumulative.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cumulative[mid] > r) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
 }

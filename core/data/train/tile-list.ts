@@ -13,6 +13,11 @@ export interface ListedTile {
   size: number;
   /** The top-level cluster it was sampled from (curated lists). */
   cluster?: number;
+  /**
+   * Relative probability of drawing this tile (curated sampling weights, core/features/curation/weights.ts:
+   * mean 1 over the list). A list without weights draws every tile equally often.
+   */
+  weight?: number;
 }
 
 export interface CuratedTiles {
@@ -24,7 +29,17 @@ export interface CuratedTiles {
   mpp: number | null;
   level: number | null;
   createdAt: string;
-  params: { tilePatches: number; dedupThreshold: number; levels: number[]; target: number; perImageCap: number; seed: number };
+  params: {
+    tilePatches: number;
+    dedupThreshold: number;
+    levels: number[];
+    target: number;
+    perImageCap: number;
+    seed: number;
+    /** 'weights': every distinct tile, each with its sampling weight; 'subset' (lists written before weights
+     * existed have no mode): `target` tiles picked by balanced sampling, drawn equally often. */
+    mode?: 'weights' | 'subset';
+  };
   /** Candidate tiles, near-duplicates removed, distinct ones; tiles per top-level cluster before and after. */
   stats: { candidates: number; duplicates: number; distinct: number; clustersBefore: number[]; clustersAfter: number[] };
   tiles: ListedTile[];
@@ -52,5 +67,10 @@ export async function readTileList(path: string): Promise<CuratedTiles> {
     list.tiles.every((t) => typeof t.imageId === 'string' && [t.x, t.y, t.size].every(Number.isFinite) && t.size > 0);
   if (!ok) throw new DinoscopeError('CORRUPT', `${path} is not a Dinoscope tile list: make the curated set again (dinoscope curate).`);
   if (!list.tiles.length) throw new DinoscopeError('BAD_INPUT', `${path} lists no tiles.`);
+  const weights = list.tiles.filter((t) => t.weight !== undefined);
+  if (weights.length && (weights.length !== list.tiles.length || !weights.every((t) => Number.isFinite(t.weight) && t.weight! >= 0)))
+    throw new DinoscopeError('CORRUPT', `${path} has missing or invalid tile weights: make the curated set again (dinoscope curate).`);
+  if (weights.length && !weights.some((t) => t.weight! > 0))
+    throw new DinoscopeError('BAD_INPUT', `${path}: every tile has weight 0, so none can be drawn: make the curated set again (dinoscope curate).`);
   return list;
 }

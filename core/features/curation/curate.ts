@@ -1,7 +1,7 @@
 // A curated training set for this collection, as DINOv2 built LVD-142M and Vo et al. (2024) automated it:
 // candidate tiles embedded by a model (the project's feature set: tiles.ts), near-duplicates removed
-// (dedup.ts), hierarchical k-means (hierarchical-kmeans.ts), then balanced sampling over the clusters with a
-// cap per slide (sampling.ts). The result is a tile list (curated-tiles.ts) that pretraining, adaptation
+// (dedup.ts), hierarchical k-means (hierarchical-kmeans.ts), then every distinct tile with a sampling weight
+// that balances the clusters, capped per slide (weights.ts), or a fixed balanced subset (sampling.ts). The result is a tile list (curated-tiles.ts) that pretraining, adaptation
 // and distillation sample from instead of uniform foreground points (`--data curated`).
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -14,6 +14,7 @@ import { dedup } from './dedup.js';
 import { hierarchicalKMeans, topClusters } from './hierarchical-kmeans.js';
 import { balancedSample } from './sampling.js';
 import { tileEmbeddings } from './tiles.js';
+import { clusterWeights } from './weights.js';
 
 export interface CurateOptions {
   /** Feature set (default: the active one, or the only one). */
@@ -26,7 +27,11 @@ export interface CurateOptions {
   dedupThreshold?: number;
   /** Clusters per level, bottom first (default: about √n, then about n^(1/4)). */
   levels?: number[];
-  /** Tiles to pick (default: half the distinct tiles). */
+  /** 'weights': keep every distinct tile with its sampling weight (weights.ts); 'subset': pick `target` tiles
+   * by balanced sampling (sampling.ts), drawn equally often. Default: 'subset' when a target is given, else
+   * 'weights' (what lifted the rare textures in bench/curation.bench.ts; a subset of tens of tiles did not). */
+  mode?: 'weights' | 'subset';
+  /** Tiles to pick in 'subset' mode (default: half the distinct tiles). */
   target?: number;
   /** At most this fraction of the tiles from one image (default 1: no cap). */
   perImageCap?: number;
@@ -82,15 +87,21 @@ export async function curate(project: Project, o: CurateOptions = {}, log: (line
       throw new DinoscopeError('BAD_INPUT', `each level needs fewer clusters than the one below, got ${levels.join(', ')}.`);
   const h = hierarchicalKMeans(x, m, cand.dim, levels, seed);
   const top = topClusters(h, m);
-  const target = Math.max(1, Math.min(m, o.target ?? Math.ceil(m / 2)));
-  const picked = balancedSample(h, m, { target, imageOf, perImageCap: o.perImageCap, seed });
+  const mode = o.mode ?? (o.target !== undefined ? 'subset' : 'weights');
+  const target = mode === 'weights' ? m : Math.max(1, Math.min(m, o.target ?? Math.ceil(m / 2)));
+  const weights = mode === 'weights' ? clusterWeights(h, m, { imageOf, perImageCap: o.perImageCap }) : null;
+  const picked = weights ? Array.from({ length: m }, (_, i) => i) : balancedSample(h, m, { target, imageOf, perImageCap: o.perImageCap, seed });
   const K = h.ks[h.ks.length - 1];
   const clustersBefore = new Array<number>(K).fill(0);
   const clustersAfter = new Array<number>(K).fill(0);
   for (let i = 0; i < m; i++) clustersBefore[top[i]]++;
-  for (const i of picked) clustersAfter[top[i]]++;
+  // With weights, "after" is each cluster's expected tiles in m draws (one decimal).
+  for (const i of picked) clustersAfter[top[i]] += weights ? weights[i] * m : 1;
+  if (weights) clustersAfter.forEach((x, c) => (clustersAfter[c] = Math.round(x * 10) / 10));
   log(
-    `curation: ${picked.length} tiles picked over ${K} top-level clusters (sizes ${clustersBefore.join(' ')} → ${clustersAfter.join(' ')}).`,
+    weights
+      ? `curation: all ${m} distinct tiles kept with sampling weights over ${K} top-level clusters (tiles ${clustersBefore.join(' ')}; expected in ${m} draws ${clustersAfter.join(' ')}).`
+      : `curation: ${picked.length} tiles picked over ${K} top-level clusters (sizes ${clustersBefore.join(' ')} → ${clustersAfter.join(' ')}).`,
   );
 
   const list: CuratedTiles = {
@@ -101,9 +112,14 @@ export async function curate(project: Project, o: CurateOptions = {}, log: (line
     mpp: set.mpp,
     level: set.level,
     createdAt: new Date().toISOString(),
-    params: { tilePatches: T, dedupThreshold: threshold, levels: h.ks, target, perImageCap: o.perImageCap ?? 1, seed },
+    params: { tilePatches: T, dedupThreshold: threshold, levels: h.ks, target, perImageCap: o.perImageCap ?? 1, seed, mode },
     stats: { candidates: n, duplicates: n - m, distinct: m, clustersBefore, clustersAfter },
-    tiles: picked.map((i) => ({ ...cand.tiles[dd.kept[i]], cluster: top[i] })),
+    // Weights as written: mean 1 over the list (tile-list.ts), rounded to 6 significant digits.
+    tiles: picked.map((i) => ({
+      ...cand.tiles[dd.kept[i]],
+      cluster: top[i],
+      ...(weights ? { weight: Number((weights[i] * m).toPrecision(6)) } : {}),
+    })),
   };
   const path = curatedTilesPath(project, o.name ?? 'curated');
   await mkdir(dirname(path), { recursive: true });

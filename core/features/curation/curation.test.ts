@@ -6,6 +6,7 @@ import { dedup } from './dedup.js';
 import { defaultLevels } from './curate.js';
 import { hierarchicalKMeans, topClusters } from './hierarchical-kmeans.js';
 import { balancedSample, bestCut } from './sampling.js';
+import { clusterWeights } from './weights.js';
 
 const D = 32;
 
@@ -118,5 +119,66 @@ describe('balanced hierarchical sampling', () => {
     const per = new Map<number, number>();
     for (const i of picked) per.set(imageOf[i], (per.get(imageOf[i]) ?? 0) + 1);
     for (const c of per.values()) expect(c).toBeLessThanOrEqual(90);
+  });
+});
+
+describe('curated sampling weights', () => {
+  // The collection of the balanced-sampling tests: 90 % concept 0 (30 sub-modes), 10 % concepts 1–3.
+  const concepts = randomCentres(4, 7);
+  const g = gaussian(mulberry32(8));
+  const modes = Array.from({ length: 30 }, () => unit(concepts[0].map((x) => x + 0.06 * g())));
+  const n = 3000;
+  const concept = Array.from({ length: n }, (_, i) => (i < 2700 ? 0 : 1 + (i % 3)));
+  const data = around(
+    [...modes, ...concepts.slice(1)],
+    concept.map((c, i) => (c === 0 ? i % 30 : 29 + c)),
+    0.02,
+    9,
+  );
+
+  it('keeps every tile, gives every top-level cluster an equal share and each rare concept over 4× its share', () => {
+    const h = hierarchicalKMeans(data, n, D, defaultLevels(n), 0);
+    const w = clusterWeights(h, n);
+    expect(w.every((x) => x > 0)).toBe(true);
+    expect(w.reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
+    const top = topClusters(h, n);
+    const perCluster = new Array<number>(h.ks[h.ks.length - 1]).fill(0);
+    const share = [0, 0, 0, 0];
+    w.forEach((x, i) => {
+      perCluster[top[i]] += x;
+      share[concept[i]] += x;
+    });
+    for (const p of perCluster) expect(p).toBeCloseTo(1 / perCluster.length, 9);
+    process.stderr.write(`weighted shares of concepts (uniform: 0.900 0.033 0.033 0.033): ${share.map((s) => s.toFixed(3)).join(' ')}\n`);
+    for (const c of [1, 2, 3]) expect(share[c]).toBeGreaterThan(4 / 30);
+    expect(share[0]).toBeLessThan(0.6);
+    // Within a level-1 cluster every tile weighs the same (∝ 1 / the cluster's size).
+    const first = h.assignments[0];
+    for (let i = 1; i < n; i++) if (first[i] === first[0]) expect(w[i]).toBeCloseTo(w[0], 12);
+  });
+
+  it('holds every image to the per-image cap, handing its excess to the others in proportion', () => {
+    // Image 0 holds all of concepts 1–3 (most of the clusters' share), images 1–3 concept 0.
+    const imageOf = Int32Array.from(concept, (c, i) => (c > 0 ? 0 : 1 + (i % 3)));
+    const h = hierarchicalKMeans(data, n, D, [40, 4], 0);
+    const free = clusterWeights(h, n, { imageOf });
+    const w = clusterWeights(h, n, { imageOf, perImageCap: 0.3 });
+    const per = [0, 0, 0, 0];
+    const freePer = [0, 0, 0, 0];
+    w.forEach((x, i) => (per[imageOf[i]] += x));
+    free.forEach((x, i) => (freePer[imageOf[i]] += x));
+    expect(freePer[0]).toBeGreaterThan(0.3);
+    expect(per[0]).toBeCloseTo(0.3, 9);
+    expect(per.reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
+    for (const p of per) expect(p).toBeLessThan(0.3 + 1e-9);
+    // The images under the cap all grew by the same factor (their weights scaled in proportion).
+    const under = [1, 2, 3].filter((i) => per[i] < 0.3 - 1e-9);
+    expect(under.length).toBeGreaterThan(0);
+    for (const i of under) expect(per[i] / freePer[i]).toBeCloseTo(per[under[0]] / freePer[under[0]], 9);
+    for (const i of under) expect(per[i]).toBeGreaterThan(freePer[i]);
+    // A cap no split can meet (under 1 / images): every image gets an equal share.
+    const even = [0, 0, 0, 0];
+    clusterWeights(h, n, { imageOf, perImageCap: 0.1 }).forEach((x, i) => (even[imageOf[i]] += x));
+    for (const e of even) expect(e).toBeCloseTo(0.25, 9);
   });
 });

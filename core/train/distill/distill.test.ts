@@ -5,8 +5,10 @@
 // - Two students in one run train exactly as each would alone (the shared teacher forward changes nothing).
 // - Resume is exact: 4 steps straight = 2 + checkpoint + resume + 2.
 // - A teacher whose weights carry no heads gets fresh ones; a student of another patch size is refused.
+// - The patch-similarity term (loss.patchSim) is reported, counted in the total at its weight, and falls.
 // No new loss or op: the step reuses the DINO, iBOT and KoLeo graphs (their float64 finite-difference checks
-// are losses/losses.test.ts).
+// are losses/losses.test.ts) and, for the patch-similarity term, the Gram loss (gram/loss.test.ts, a wider
+// teacher included).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,15 +63,17 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-const distilCfg = (steps: number): ReturnType<typeof distilConfig> => distilConfig('quick', { ...common, steps, model: vit(32, 1) });
+const distilCfg = (steps: number, over: Overrides = {}): ReturnType<typeof distilConfig> =>
+  distilConfig('quick', { ...common, steps, model: vit(32, 1), ...over });
 
 /** `steps` steps of a run planned for `total`. */
 async function distil(
   steps: number,
   specs: StudentSpec[],
   total = steps,
+  over: Overrides = {},
 ): Promise<{ trainer: DistillTrainer; reports: DistillStepReport[] }> {
-  const cfg = distilCfg(total);
+  const cfg = distilCfg(total, over);
   const teacher = await loadDistillTeacher(join(teacherCk, 'model.safetensors'), cfg);
   const trainer = await DistillTrainer.create(
     cfg,
@@ -126,6 +130,19 @@ function cka(x: Float32Array, a: number, y: Float32Array, b: number): number {
 }
 
 describe('DINOv3 distillation', () => {
+  it("the patch-similarity term (loss.patchSim) is reported and pulls the student's patch Gram matrices to the teacher's", async () => {
+    const { trainer, reports } = await distil(30, [TINY], 30, { loss: { patchSim: 10 } });
+    await trainer.close();
+    const gram = reports.map((r) => r.students[0].losses.gram);
+    expect(gram.every((x) => x !== undefined && Number.isFinite(x))).toBe(true);
+    const last = gram.slice(-5).reduce<number>((a, x) => a + (x ?? NaN), 0) / 5;
+    process.stderr.write(`patch-similarity loss: step 1 ${gram[0]!.toFixed(4)}, mean of the last 5 ${last.toFixed(4)}\n`);
+    expect(last).toBeLessThan(0.5 * gram[0]!);
+    // The total includes it at its weight.
+    const r = reports[0].students[0].losses;
+    expect(r.total).toBeCloseTo(r.dino + r.ibot + 0.1 * r.koleo + 10 * r.gram!, 4);
+  }, 120_000);
+
   it('a distilled tiny student is closer to its teacher than the same student pretrained from scratch for the same steps', async () => {
     const steps = Number(process.env.DISTIL_STEPS ?? 100);
     const { trainer, reports } = await distil(steps, [TINY]);

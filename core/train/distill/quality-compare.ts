@@ -45,7 +45,13 @@ export interface QualityCompareOptions {
   distilTemp?: number;
   /** The distillation run's base lr (default DISTIL_LR). */
   distilLr?: number;
+  /** The distillation run's patch-similarity weight loss.patchSim (default the recipe's, distilConfig). */
+  patchSim?: number;
+  /** Further overrides of the distillation run's config (the bench's experiments). */
+  distilOverrides?: Overrides;
   log?: (line: string) => void;
+  /** Log the distillation losses every this many steps (default 50). */
+  logEvery?: number;
 }
 
 const shared = (seed: number, steps: number, threads: number): Overrides => ({
@@ -86,6 +92,8 @@ export interface TrainedTeacher {
   weights: string;
   precision: number;
   seconds: number;
+  /** Its held-out patch tokens (what precision scores; the bench compares students' features to these). */
+  set: RetrievalSet;
 }
 
 /** Pretrains the teacher on the project for `steps` and checkpoints it into `dir`/teacher. */
@@ -100,17 +108,20 @@ export async function trainTeacher(project: Project, dir: string, o: QualityComp
     const t0 = performance.now();
     for (let i = 0; i < o.teacherSteps; i++) await tr.step();
     const seconds = (performance.now() - t0) / 1000;
-    const precision = heldOutPrecision(await backboneSet(HELD, HELD_IMAGES, tr.vit, await tr.teacherBackbone(), GLOBAL));
+    const set = await backboneSet(HELD, HELD_IMAGES, tr.vit, await tr.teacherBackbone(), GLOBAL);
     const ck = join(dir, 'teacher');
     await tr.checkpoint(ck);
-    return { weights: join(ck, 'model.safetensors'), precision, seconds };
+    return { weights: join(ck, 'model.safetensors'), precision: heldOutPrecision(set), seconds, set };
   } finally {
     await tr.close();
   }
 }
 
 /** The Tiny student pretrained from scratch for `studentSteps` (the teacher's settings, the student's size). */
-export async function scratchStudent(project: Project, o: QualityCompareOptions): Promise<{ precision: number; seconds: number }> {
+export async function scratchStudent(
+  project: Project,
+  o: QualityCompareOptions,
+): Promise<{ precision: number; seconds: number; set: RetrievalSet }> {
   const v = TINY_STUDENT.vit!;
   const cfg = trainConfig('quick', {
     ...shared(o.seed, o.studentSteps, o.threads ?? 2),
@@ -122,7 +133,8 @@ export async function scratchStudent(project: Project, o: QualityCompareOptions)
     const t0 = performance.now();
     for (let i = 0; i < o.studentSteps; i++) await tr.step();
     const seconds = (performance.now() - t0) / 1000;
-    return { precision: heldOutPrecision(await backboneSet(HELD, HELD_IMAGES, tr.vit, await tr.teacherBackbone(), GLOBAL)), seconds };
+    const set = await backboneSet(HELD, HELD_IMAGES, tr.vit, await tr.teacherBackbone(), GLOBAL);
+    return { precision: heldOutPrecision(set), seconds, set };
   } finally {
     await tr.close();
   }
@@ -134,11 +146,13 @@ export async function distilledStudents(
   teacherWeights: string,
   students: StudentSpec[],
   o: QualityCompareOptions,
-): Promise<{ precision: Record<string, number>; seconds: number }> {
+): Promise<{ precision: Record<string, number>; seconds: number; sets: Record<string, RetrievalSet> }> {
   const cfg = distilConfig('quick', {
     ...shared(o.seed, o.studentSteps, o.threads ?? 2),
     model: model(32, 1, 2),
     optim: { baseLr: o.distilLr ?? DISTIL_LR },
+    ...(o.patchSim !== undefined ? { loss: { patchSim: o.patchSim } } : {}),
+    ...o.distilOverrides,
     teacher: { momentum: 0.8, ...(o.distilTemp !== undefined ? { tempStart: o.distilTemp, temp: o.distilTemp } : {}) },
   });
   const teacher = await loadDistillTeacher(teacherWeights, cfg);
@@ -150,14 +164,17 @@ export async function distilledStudents(
     for (let i = 0; i < o.studentSteps; i++) {
       const r = await tr.step();
       if (r.signals.nan) throw new Error(`distillation: NaN at step ${i}`);
-      if (i % 50 === 0 || i === o.studentSteps - 1)
+      if (i % (o.logEvery ?? 50) === 0 || i === o.studentSteps - 1)
         o.log?.(`distil step ${i + 1}: ${r.students.map((s) => `${s.name} ${JSON.stringify(s.losses)}`).join('; ')}`);
     }
     const seconds = (performance.now() - t0) / 1000;
     const precision: Record<string, number> = {};
-    for (const s of tr.studentList)
-      precision[s.name] = heldOutPrecision(await backboneSet(HELD, HELD_IMAGES, s.vit, await tr.studentBackbone(s.name), GLOBAL));
-    return { precision, seconds };
+    const sets: Record<string, RetrievalSet> = {};
+    for (const s of tr.studentList) {
+      sets[s.name] = await backboneSet(HELD, HELD_IMAGES, s.vit, await tr.studentBackbone(s.name), GLOBAL);
+      precision[s.name] = heldOutPrecision(sets[s.name]);
+    }
+    return { precision, seconds, sets };
   } finally {
     await tr.close();
   }

@@ -28,7 +28,7 @@ import { copyTensor } from '../initial.js';
 import { HEADS, MODEL_PARTS, flatName, modelLayouts, packModel, unpackModel } from '../model.js';
 import { type Precision, type StepPrecision } from '../precision.js';
 import { plannedScheduleAt } from '../schedule-plan.js';
-import { batchSizes, batchTensors, ropeDraws, studentFeeds } from '../step-batch.js';
+import { batchSizes, batchTensors, ropeDraws, scalar, studentFeeds } from '../step-batch.js';
 import { type StepReport, stepReport } from '../step-report.js';
 import { runTeacher, updateEma } from '../step-teacher.js';
 import { STEP_IO, type StepGraph, buildStepGraph } from '../step.js';
@@ -131,7 +131,11 @@ export class DistillTrainer {
     const stepPrecision: StepPrecision = { precision: precision.precision };
     const sizes = fixedSizes(config, teacher.vit);
     const tSpec = graphSpecs(config, teacher.vit, teacher.head, runtime, sizes, stepPrecision);
-    const teacherGraph = buildTeacherGraph({ ...tSpec.teacher, centering: 'sinkhorn' });
+    // The patch-similarity term (loss.patchSim > 0) compares the students' patch tokens with the teacher's on the
+    // same unmasked global crops: the teacher also outputs them, each student's step takes them in the Gram
+    // teacher's place (same grid, the teacher's width).
+    const patchSim = config.loss.patchSim > 0;
+    const teacherGraph = buildTeacherGraph({ ...tSpec.teacher, centering: 'sinkhorn', patches: patchSim });
     optimize(teacherGraph);
     const teacherSession = await Session.create(serialize(teacherGraph), runtime);
     const students: Student[] = [];
@@ -142,7 +146,10 @@ export class DistillTrainer {
         throw new Error(`DistillTrainer: student ${s.name} has patch ${s.vit.patchSize}, the teacher ${teacher.vit.patchSize}`);
       const spec = graphSpecs(config, s.vit, s.head, runtime, sizes, stepPrecision);
       if (spec.maskSlots !== tSpec.maskSlots) throw new Error('DistillTrainer: the students and the teacher disagree on the slot count');
-      const stepGraph = buildStepGraph(spec.step);
+      const stepGraph = buildStepGraph({
+        ...spec.step,
+        gram: patchSim ? { teacherSize: sizes.global, teacherDim: teacher.vit.dim } : null,
+      });
       optimize(stepGraph.graph);
       const emaGraph = buildEmaGraph(s.vit, s.head);
       const [runner, ema] = await Promise.all([
@@ -208,10 +215,11 @@ export class DistillTrainer {
     // The students see whole crops: every mask off; the masked slots stay the iBOT positions.
     const unmasked = { ...inputs, masks: hostTensor('bool', inputs.masks.dims, new Uint8Array(inputs.masks.data.length)) };
     const reports: { name: string; report: StepReport; ms: number }[] = [];
+    const patchSim = t.patches ? { gramTeacher: t.patches, gramWeight: scalar(c.loss.patchSim) } : null;
     for (const s of this.students) {
       const ts = performance.now();
       const rope = s.stepGraph.ropeAug ? ropeDraws(s.vit, c.seed, it, c.crops.localCrops > 0) : null;
-      const out = await s.runner.step(STEP_IO.feeds(studentFeeds(unmasked, t, v, rope, null))); // 4
+      const out = await s.runner.step(STEP_IO.feeds(studentFeeds(unmasked, t, v, rope, patchSim))); // 4
       await updateEma(s.ema, s.runner, this.names, v.momentum); // 5
       reports.push({
         name: s.name,
@@ -225,6 +233,7 @@ export class DistillTrainer {
           batch: c.batchSize,
           prototypes: this.teacher.head.prototypes,
           ms: performance.now() - t0,
+          ...(patchSim ? { gram: { weight: c.loss.patchSim, active: true } } : {}),
         }),
       });
     }

@@ -1,5 +1,6 @@
 // Gram anchoring loss through real onnxruntime sessions: exact zero on identical features, float64
-// finite differences for the student gradient, and a direct float64 TypeScript reference (incl. a 2× teacher grid).
+// finite differences for the student gradient, and a direct float64 TypeScript reference (incl. a 2× teacher grid
+// and a teacher wider than the student, as distillation's patch-similarity term has).
 import { describe, expect, it } from 'vitest';
 import { grad } from '../../graph/autodiff.js';
 import { Graph } from '../../graph/graph.js';
@@ -19,10 +20,17 @@ function randomData(n: number, seed: number): Float64Array {
 }
 
 /** Builds the loss (and the student gradient) as one ORT session. */
-async function lossSession(b: number, d: number, grids: GramGrids, dtype: 'float32' | 'float64', withGrad: boolean): Promise<Session> {
+async function lossSession(
+  b: number,
+  d: number,
+  grids: GramGrids,
+  dtype: 'float32' | 'float64',
+  withGrad: boolean,
+  dt = d,
+): Promise<Session> {
   const g = new Graph('gram');
   const s = g.input('student', [b, grids.student.h * grids.student.w, d], dtype);
-  const t = g.input('teacher', [b, grids.teacher.h * grids.teacher.w, d], dtype);
+  const t = g.input('teacher', [b, grids.teacher.h * grids.teacher.w, dt], dtype);
   const loss = gramLoss(g, s, t, grids);
   g.output(loss, 'loss');
   if (withGrad) {
@@ -33,8 +41,9 @@ async function lossSession(b: number, d: number, grids: GramGrids, dtype: 'float
   return Session.create(serialize(g));
 }
 
-/** Direct float64 reference: resize the teacher per channel, normalise, Gram, mean squared difference. */
-function referenceLoss(s: Float64Array, t: Float64Array, b: number, d: number, grids: GramGrids): number {
+/** Direct float64 reference: resize the teacher per channel, normalise, Gram, mean squared difference (the
+ * teacher of width dt). */
+function referenceLoss(s: Float64Array, t: Float64Array, b: number, d: number, grids: GramGrids, dt = d): number {
   const { h: sh, w: sw } = grids.student;
   const { h: th, w: tw } = grids.teacher;
   const n = sh * sw;
@@ -42,29 +51,30 @@ function referenceLoss(s: Float64Array, t: Float64Array, b: number, d: number, g
   let total = 0;
   for (let bi = 0; bi < b; bi++) {
     const xs = s.slice(bi * n * d, (bi + 1) * n * d); // (N, D)
-    const xt = new Float64Array(n * d); // (N, D) after resizing
-    for (let c = 0; c < d; c++) {
+    const xt = new Float64Array(n * dt); // (N, Dt) after resizing
+    for (let c = 0; c < dt; c++) {
       const plane = new Float64Array(nt);
-      for (let k = 0; k < nt; k++) plane[k] = t[(bi * nt + k) * d + c];
+      for (let k = 0; k < nt; k++) plane[k] = t[(bi * nt + k) * dt + c];
       const r = th === sh && tw === sw ? plane : resizePlane(plane, th, tw, sh, sw, { mode: 'bicubic' });
-      for (let k = 0; k < n; k++) xt[k * d + c] = r[k];
+      for (let k = 0; k < n; k++) xt[k * dt + c] = r[k];
     }
-    for (const x of [xs, xt]) {
+    for (const [x, w] of [
+      [xs, d],
+      [xt, dt],
+    ] as const) {
       for (let i = 0; i < n; i++) {
         let nn = 0;
-        for (let c = 0; c < d; c++) nn += x[i * d + c] ** 2;
+        for (let c = 0; c < w; c++) nn += x[i * w + c] ** 2;
         const inv = 1 / Math.max(Math.sqrt(nn), 1e-12);
-        for (let c = 0; c < d; c++) x[i * d + c] *= inv;
+        for (let c = 0; c < w; c++) x[i * w + c] *= inv;
       }
     }
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         let gs = 0;
         let gt = 0;
-        for (let c = 0; c < d; c++) {
-          gs += xs[i * d + c] * xs[j * d + c];
-          gt += xt[i * d + c] * xt[j * d + c];
-        }
+        for (let c = 0; c < d; c++) gs += xs[i * d + c] * xs[j * d + c];
+        for (let c = 0; c < dt; c++) gt += xt[i * dt + c] * xt[j * dt + c];
         total += (gs - gt) ** 2;
       }
     }
@@ -72,11 +82,19 @@ function referenceLoss(s: Float64Array, t: Float64Array, b: number, d: number, g
   return total / (b * n * n);
 }
 
-function feeds(dtype: DType, s: Float64Array, t: Float64Array, b: number, d: number, grids: GramGrids): Record<string, HostTensor> {
+function feeds(
+  dtype: DType,
+  s: Float64Array,
+  t: Float64Array,
+  b: number,
+  d: number,
+  grids: GramGrids,
+  dt = d,
+): Record<string, HostTensor> {
   const conv = (x: Float64Array): Float32Array | Float64Array => (dtype === 'float32' ? Float32Array.from(x) : x);
   return {
     student: hostTensor(dtype, [b, grids.student.h * grids.student.w, d], conv(s)),
-    teacher: hostTensor(dtype, [b, grids.teacher.h * grids.teacher.w, d], conv(t)),
+    teacher: hostTensor(dtype, [b, grids.teacher.h * grids.teacher.w, dt], conv(t)),
   };
 }
 
@@ -106,6 +124,24 @@ describe('gramLoss', () => {
       const sess = await lossSession(b, d, grids, 'float64', false);
       const got = (await sess.run(feeds('float64', s, t, b, d, grids))).loss.data[0] as number;
       const want = referenceLoss(s, t, b, d, grids);
+      expect(want).toBeGreaterThan(1e-3);
+      expect(Math.abs(got - want)).toBeLessThan(1e-12 * Math.max(1, want));
+      await sess.release();
+    }
+  });
+
+  it('takes a teacher wider than the student (distillation): matches the float64 reference, same and 2× grid', async () => {
+    const cases: GramGrids[] = [
+      { student: { h: 3, w: 4 }, teacher: { h: 3, w: 4 } },
+      { student: { h: 3, w: 4 }, teacher: { h: 6, w: 8 } },
+    ];
+    for (const [k, grids] of cases.entries()) {
+      const [b, d, dt] = [2, 4, 9];
+      const s = randomData(b * grids.student.h * grids.student.w * d, 40 + k);
+      const t = randomData(b * grids.teacher.h * grids.teacher.w * dt, 50 + k);
+      const sess = await lossSession(b, d, grids, 'float64', false, dt);
+      const got = (await sess.run(feeds('float64', s, t, b, d, grids, dt))).loss.data[0] as number;
+      const want = referenceLoss(s, t, b, d, grids, dt);
       expect(want).toBeGreaterThan(1e-3);
       expect(Math.abs(got - want)).toBeLessThan(1e-12 * Math.max(1, want));
       await sess.release();

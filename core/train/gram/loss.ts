@@ -43,7 +43,7 @@ export function gramMatrix(tokens: Tensor): Tensor {
 
 /**
  * The Gram anchoring loss, a scalar. `studentPatches` (B, N, D) with N = grids.student.h·w;
- * `teacherPatches` (B, Nt, D) with Nt = grids.teacher.h·w (no gradient flows into it).
+ * `teacherPatches` (B, Nt, Dt) with Nt = grids.teacher.h·w, any width Dt (no gradient flows into it).
  */
 export function gramLoss(g: Graph, studentPatches: Tensor, teacherPatches: Tensor, grids: GramGrids): Tensor {
   const s = studentPatches.shape;
@@ -51,8 +51,8 @@ export function gramLoss(g: Graph, studentPatches: Tensor, teacherPatches: Tenso
   if (studentPatches.rank !== 3 || teacherPatches.rank !== 3) {
     throw new Error(`gramLoss: expected (B, N, D) patches, got student ${fmtShape(s)} and teacher ${fmtShape(t)}`);
   }
-  if (s[0] !== t[0] || s[2] !== t[2])
-    throw new Error(`gramLoss: student ${fmtShape(s)} and teacher ${fmtShape(t)} differ in batch or width`);
+  // The widths may differ (a distillation teacher is wider than its student): the Gram matrices are N × N.
+  if (s[0] !== t[0]) throw new Error(`gramLoss: student ${fmtShape(s)} and teacher ${fmtShape(t)} differ in batch`);
   if (s[1] !== grids.student.h * grids.student.w)
     throw new Error(`gramLoss: student ${fmtShape(s)} is not a ${grids.student.h}×${grids.student.w} grid`);
   if (t[1] !== grids.teacher.h * grids.teacher.w)

@@ -1,14 +1,15 @@
 // What training sees of a skewed collection (skewed-collection.ts: texture 0 on ≈ 91 % of the tissue, three
-// rare textures on ≈ 3 % each, real PNGs) with uniform sampling and with a curated set: `curate` (its
-// dedup, hierarchical k-means and balanced sampling) on features that follow the textures, then the
-// pretraining sampler (core/data/train/sampler.ts) reading tiles of the Quick crops' size from the files.
-// Measured per texture: its share of the sampled tiles (by the texture at a tile's centre) and of their
-// pixels. Uniform sampling gives the rare textures about what they cover; the curated set a quarter of the
-// tiles each (its squares are 64 px, the tiles 48 px centred on a uniform point of a square, so a rare tile
+// rare textures on ≈ 3 % each, real PNGs) with uniform sampling and with curated sets: `curate` (its
+// dedup, hierarchical k-means, and a balanced subset or sampling weights over every tile) on features that
+// follow the textures, then the pretraining sampler (core/data/train/sampler.ts) reading tiles of the Quick
+// crops' size from the files. Measured per texture: its share of the sampled tiles (by the texture at a
+// tile's centre) and of their pixels. Uniform sampling gives the rare textures about what they cover; the
+// curated sets a quarter of the tiles each (its squares are 64 px, the tiles 48 px centred on a uniform point of a square, so a rare tile
 // also shows some texture 0 around it: about a third of its pixels).
 // Measured 2026-12-06 (sampler seed 3, 400 tiles): uniform 89.3 / 4.5 / 3.3 / 3.0 % of the tiles, curated
 // 27.3 / 27.5 / 21.0 / 24.3 % (pixels: 50.6 / 18.1 / 14.8 / 16.6 %); the bands (18–32 %) are about 3 binomial
-// standard deviations of 400 draws.
+// standard deviations of 400 draws. The weighted set (every tile, the default): 25.8 / 24.8 / 24.5 / 25.0 % of
+// the tiles (pixels 47.4 / 18.2 / 17.0 / 17.4 %).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,5 +84,26 @@ describe('curated sampling on a skewed collection', () => {
     }
     // A rare tile also shows texture 0 around its square, so the pixels lift less than the tiles.
     for (const t of [1, 2, 3]) expect(curated.pixels[t]).toBeGreaterThan(3 * uniform.pixels[t]);
+
+    // The default set: every distinct tile kept, drawn with sampling weights that balance the clusters.
+    const w = await curate(project, {
+      set: 'textures',
+      name: 'weighted',
+      tilePatches: SKEWED_TILE_PATCHES,
+      levels: [12, 4],
+      dedupThreshold: 0.999,
+    });
+    expect(w.picked).toBe(IMAGES * 36);
+    const weightedList = await readTileList(w.path);
+    expect(weightedList.params.mode).toBe('weights');
+    const weighted = await textureShares(await buildSamplingPlan(images, { tileSize: TILE, tiles: weightedList.tiles }), ids);
+    console.log(
+      `weighted set (all ${w.picked} tiles): texture shares of sampled tiles ${pct(weighted.tiles)} %, of their pixels ${pct(weighted.pixels)} %`,
+    );
+    for (const t of [0, 1, 2, 3]) {
+      expect(weighted.tiles[t]).toBeGreaterThan(0.18);
+      expect(weighted.tiles[t]).toBeLessThan(0.32);
+    }
+    for (const t of [1, 2, 3]) expect(weighted.pixels[t]).toBeGreaterThan(3 * uniform.pixels[t]);
   }, 120_000);
 });
