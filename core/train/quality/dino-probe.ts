@@ -30,6 +30,12 @@ export interface DinoProbe {
   studentEntropy: number;
   /** Fraction of samples whose two global crops get the same argmax teacher prototype (chance ≈ 1/K). */
   viewAgreement: number;
+  /** Mean over crops of the student's largest DINO logit before τ_s: its best cosine to a prototype (× weight_g). */
+  studentTopLogit: number;
+  /** iBOT: mean entropy of the teacher's targets at the masked patches, and of their mean (patch-level collapse:
+   * both near 0, one prototype for every patch). */
+  ibotEntropy: number;
+  ibotMeanTargetEntropy: number;
 }
 
 export interface ProbeState {
@@ -158,6 +164,33 @@ export function viewAgreement(p: Float32Array, B: number, K: number): number {
   return same / B;
 }
 
+/** Mean entropy of the iBOT target rows in use (weight > 0) and the entropy of their mean. */
+function ibotEntropies(p: Float32Array, weights: ArrayLike<number>, K: number): { ibotEntropy: number; ibotMeanTargetEntropy: number } {
+  const rows: number[] = [];
+  for (let u = 0; u < weights.length; u++) if (weights[u] > 0) rows.push(u);
+  if (!rows.length) return { ibotEntropy: NaN, ibotMeanTargetEntropy: NaN };
+  const used = new Float32Array(rows.length * K);
+  rows.forEach((u, i) => used.set(p.subarray(u * K, (u + 1) * K), i * K));
+  let h = 0;
+  for (let i = 0; i < rows.length; i++)
+    for (let k = 0; k < K; k++) {
+      const q = used[i * K + k];
+      if (q > 0) h -= q * Math.log(q);
+    }
+  return { ibotEntropy: h / rows.length, ibotMeanTargetEntropy: meanRowEntropy(used, rows.length, K) };
+}
+
+/** Mean over the rows of z (R, K) of the row's largest entry. */
+export function meanRowMax(z: Float64Array, R: number, K: number): number {
+  let acc = 0;
+  for (let r = 0; r < R; r++) {
+    let m = -Infinity;
+    for (let k = 0; k < K; k++) m = Math.max(m, z[r * K + k]);
+    acc += m;
+  }
+  return acc / R;
+}
+
 /** Runs the teacher graph (the trainer's own, one size) for probing: one session, fed teacher or student parameters. */
 export class DinoProber {
   private constructor(
@@ -246,6 +279,8 @@ export class DinoProber {
       meanTargetEntropy: meanRowEntropy(t.targetsDino.data as Float32Array, R, K),
       studentEntropy: softmaxEntropy(zS, R, K, studentTemp),
       viewAgreement: viewAgreement(t.targetsDino.data as Float32Array, this.batch, K),
+      studentTopLogit: meanRowMax(zS, R, K),
+      ...ibotEntropies(t.targetsIbot.data as Float32Array, batch.masks.weights, K),
     };
   }
 
