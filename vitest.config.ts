@@ -10,10 +10,9 @@ const include = [
   'scripts/**/*.test.ts',
   'renderer/**/*.test.ts',
 ];
-// Files that run in a process of their own: one replaces a module (vi.mock), so the stand-in never reaches
-// another file; one asserts that its process has not yet probed the hardware, which an earlier file in a
-// shared process may have done.
-const ownProcess = ['electron/main/dialogs.test.ts', 'core/features/extract/device.test.ts'];
+// Files that replace a module (vi.mock) run in a process of their own, so the stand-in never reaches
+// another file.
+const ownProcess = ['electron/main/dialogs.test.ts'];
 const common = {
   testTimeout: 120_000,
   hookTimeout: 300_000,
