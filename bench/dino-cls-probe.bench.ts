@@ -73,7 +73,12 @@ async function main(): Promise<void> {
     let batch: TrainBatch | null = null;
     const tr = await Trainer.create(cfg, { next: async () => (batch = await pf.next()), close: () => pf.close() });
     const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
-    const maskSlots = maskUpperBound(2 * cfg.batchSize, { gridH: h, gridW: w, maskProbability: cfg.masking.maskProbability, ratio: cfg.masking.ratio });
+    const maskSlots = maskUpperBound(2 * cfg.batchSize, {
+      gridH: h,
+      gridW: w,
+      maskProbability: cfg.masking.maskProbability,
+      ratio: cfg.masking.ratio,
+    });
     const prober = await DinoProber.create({
       vit,
       head: tr.head,

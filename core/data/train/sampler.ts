@@ -184,7 +184,10 @@ export async function buildSamplingPlan(images: readonly SamplerImage[], opts: S
       let sum = 0;
       plan.listedCumulative = kept.map((t) => (sum += t.weight ?? 0));
       if (!(sum > 0))
-        throw new DinoscopeError('BAD_INPUT', "The tile list's tiles on this project's images all have weight 0: make the curated set again.");
+        throw new DinoscopeError(
+          'BAD_INPUT',
+          "The tile list's tiles on this project's images all have weight 0: make the curated set again.",
+        );
     }
     if (dropped) opts.log?.(`sampler: ${dropped} listed tiles are on images no longer in the project; left out.`);
   }
@@ -277,7 +280,9 @@ export class TileSampler {
 
   async sample(rng: Rng): Promise<SampledTile> {
     const listed = this.plan.listed;
-    const t = listed ? listed[this.plan.listedCumulative ? drawWeighted(this.plan.listedCumulative, rng.random()) : rng.int(0, listed.length)] : null;
+    const t = listed
+      ? listed[this.plan.listedCumulative ? drawWeighted(this.plan.listedCumulative, rng.random()) : rng.int(0, listed.length)]
+      : null;
     const p = this.plan.images[t ? t.image : rng.weighted(this.plan.weights)];
     const S = this.plan.tileSize;
     const size = S * p.downsample; // tile side in level-0 pixels

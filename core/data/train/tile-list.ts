@@ -71,6 +71,9 @@ export async function readTileList(path: string): Promise<CuratedTiles> {
   if (weights.length && (weights.length !== list.tiles.length || !weights.every((t) => Number.isFinite(t.weight) && t.weight! >= 0)))
     throw new DinoscopeError('CORRUPT', `${path} has missing or invalid tile weights: make the curated set again (dinoscope curate).`);
   if (weights.length && !weights.some((t) => t.weight! > 0))
-    throw new DinoscopeError('BAD_INPUT', `${path}: every tile has weight 0, so none can be drawn: make the curated set again (dinoscope curate).`);
+    throw new DinoscopeError(
+      'BAD_INPUT',
+      `${path}: every tile has weight 0, so none can be drawn: make the curated set again (dinoscope curate).`,
+    );
   return list;
 }

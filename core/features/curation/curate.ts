@@ -90,7 +90,9 @@ export async function curate(project: Project, o: CurateOptions = {}, log: (line
   const mode = o.mode ?? (o.target !== undefined ? 'subset' : 'weights');
   const target = mode === 'weights' ? m : Math.max(1, Math.min(m, o.target ?? Math.ceil(m / 2)));
   const weights = mode === 'weights' ? clusterWeights(h, m, { imageOf, perImageCap: o.perImageCap }) : null;
-  const picked = weights ? Array.from({ length: m }, (_, i) => i) : balancedSample(h, m, { target, imageOf, perImageCap: o.perImageCap, seed });
+  const picked = weights
+    ? Array.from({ length: m }, (_, i) => i)
+    : balancedSample(h, m, { target, imageOf, perImageCap: o.perImageCap, seed });
   const K = h.ks[h.ks.length - 1];
   const clustersBefore = new Array<number>(K).fill(0);
   const clustersAfter = new Array<number>(K).fill(0);

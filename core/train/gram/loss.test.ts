@@ -82,15 +82,7 @@ function referenceLoss(s: Float64Array, t: Float64Array, b: number, d: number, g
   return total / (b * n * n);
 }
 
-function feeds(
-  dtype: DType,
-  s: Float64Array,
-  t: Float64Array,
-  b: number,
-  d: number,
-  grids: GramGrids,
-  dt = d,
-): Record<string, HostTensor> {
+function feeds(dtype: DType, s: Float64Array, t: Float64Array, b: number, d: number, grids: GramGrids, dt = d): Record<string, HostTensor> {
   const conv = (x: Float64Array): Float32Array | Float64Array => (dtype === 'float32' ? Float32Array.from(x) : x);
   return {
     student: hostTensor(dtype, [b, grids.student.h * grids.student.w, d], conv(s)),
