@@ -5,12 +5,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clusteredVectors } from '../synthetic.js';
 import { readPendingBuild } from './build-resume.js';
-import { ExactIndex } from './exact.js';
+import type { ExactIndex } from './exact.js';
 import { buildLanceStore } from './lance-build.js';
 import type { LanceIndex } from './lance-index.js';
 import { loadLanceDb } from './lancedb.js';
+import { oneImageIndex } from './one-image-index.js';
 import { openSearchIndex } from './open.js';
 import { readStoreRecord } from './store.js';
 
@@ -25,14 +25,7 @@ let exact: ExactIndex;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-lance-resume-'));
   indexDir = join(dir, 'index');
-  exact = await ExactIndex.create(indexDir, D, 1024);
-  await exact.append({
-    image: 'img-0',
-    gridWidth: 100,
-    gridHeight: 30,
-    positions: Uint32Array.from({ length: ROWS }, (_, p) => p),
-    vectors: clusteredVectors(ROWS, D, 12, 0.06, 4).vectors,
-  });
+  exact = await oneImageIndex(indexDir, D, ROWS, 4);
 });
 
 afterEach(async () => {
@@ -120,14 +113,7 @@ describe('an interrupted LanceDB build', () => {
     const stale = (await readPendingBuild(indexDir))!.table;
     // Re-extracted: same rows, new manifest (another image name); the half-built table indexes the old one.
     await rm(indexDir, { recursive: true, force: true });
-    exact = await ExactIndex.create(indexDir, D, 1024);
-    await exact.append({
-      image: 'img-new',
-      gridWidth: 100,
-      gridHeight: 30,
-      positions: Uint32Array.from({ length: ROWS }, (_, p) => p),
-      vectors: clusteredVectors(ROWS, D, 12, 0.06, 9).vectors,
-    });
+    exact = await oneImageIndex(indexDir, D, ROWS, 9, 'img-new');
     const { lines } = await build();
     expect(lines.some((l) => l.includes('resuming'))).toBe(false);
     expect((await readStoreRecord(indexDir))!.table).not.toBe(stale);

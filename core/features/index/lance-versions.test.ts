@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clusteredVectors } from '../synthetic.js';
-import { ExactIndex } from './exact.js';
+import type { ExactIndex } from './exact.js';
 import { buildLanceStore } from './lance-build.js';
 import type { LanceIndex } from './lance-index.js';
 import { loadLanceDb } from './lancedb.js';
+import { oneImageIndex } from './one-image-index.js';
 import { openSearchIndex } from './open.js';
 
 const D = 64;
@@ -31,14 +31,7 @@ let exact: ExactIndex;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'dinoscope-lance-versions-'));
   indexDir = join(dir, 'index');
-  exact = await ExactIndex.create(indexDir, D, 1024);
-  await exact.append({
-    image: 'img-0',
-    gridWidth: 100,
-    gridHeight: 30,
-    positions: Uint32Array.from({ length: ROWS }, (_, p) => p),
-    vectors: clusteredVectors(ROWS, D, 12, 0.06, 3).vectors,
-  });
+  exact = await oneImageIndex(indexDir, D, ROWS, 3);
 }, 60_000);
 
 afterAll(async () => {
