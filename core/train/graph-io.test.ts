@@ -56,14 +56,18 @@ describe('typed training graph values', () => {
     expect([...s.outputs].sort()).toEqual(Object.values(STEP_IO.outputs).sort());
   });
 
-  it('the teacher graph has exactly TEACHER_IO inputs and outputs (EMA centering: all; Sinkhorn-Knopp: no centres)', () => {
+  it('the teacher graph has exactly TEACHER_IO inputs and outputs (EMA centering with patches: all; without: no patches; Sinkhorn-Knopp: no centres)', () => {
     const spec = { vit, head, batch: 2, globalSize: 16, maskSlots: 3, centerMomentum: 0.9, sinkhornIterations: 3 };
-    const ema = buildTeacherGraph({ ...spec, centering: 'ema' });
+    const ema = buildTeacherGraph({ ...spec, centering: 'ema', patches: true });
     expect(perStep(ema.inputs.map((t) => t.name))).toEqual(Object.values(TEACHER_IO.inputs).sort());
     expect(perStep(ema.outputs.map((t) => t.name))).toEqual(Object.values(TEACHER_IO.outputs).sort());
+    const { patches, ...noPatches } = TEACHER_IO.outputs;
+    expect(patches.length).toBeGreaterThan(0);
+    const plain = buildTeacherGraph({ ...spec, centering: 'ema' });
+    expect(perStep(plain.outputs.map((t) => t.name))).toEqual(Object.values(noPatches).sort());
     const sk = buildTeacherGraph({ ...spec, centering: 'sinkhorn' });
     const { centerDino, centerIbot, ...skIn } = TEACHER_IO.inputs;
-    const { nextCenterDino, nextCenterIbot, ...skOut } = TEACHER_IO.outputs;
+    const { nextCenterDino, nextCenterIbot, ...skOut } = noPatches;
     expect([centerDino, centerIbot, nextCenterDino, nextCenterIbot].every((n) => n.length > 0)).toBe(true);
     expect(perStep(sk.inputs.map((t) => t.name))).toEqual(Object.values(skIn).sort());
     expect(perStep(sk.outputs.map((t) => t.name))).toEqual(Object.values(skOut).sort());
