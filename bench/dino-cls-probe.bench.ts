@@ -23,8 +23,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TrainBatch } from '../core/data/train/batch.js';
-import { maskUpperBound } from '../core/data/train/masking.js';
-import { patchGrid } from '../core/model/config.js';
 import { type HostTensor } from '../core/graph/tensor.js';
 import { centering, scratchViT, trainConfig } from '../core/train/config.js';
 import { fileBatches } from '../core/train/data.js';
@@ -72,22 +70,7 @@ async function main(): Promise<void> {
     const pf = await fileBatches(cfg, vit.patchSize, paths);
     let batch: TrainBatch | null = null;
     const tr = await Trainer.create(cfg, { next: async () => (batch = await pf.next()), close: () => pf.close() });
-    const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
-    const maskSlots = maskUpperBound(2 * cfg.batchSize, {
-      gridH: h,
-      gridW: w,
-      maskProbability: cfg.masking.maskProbability,
-      ratio: cfg.masking.ratio,
-    });
-    const prober = await DinoProber.create({
-      vit,
-      head: tr.head,
-      batch: cfg.batchSize,
-      globalSize: cfg.crops.globalSize,
-      maskSlots,
-      centering: centering(cfg, vit),
-      runtime: { intraOpThreads: THREADS },
-    });
+    const prober = await DinoProber.forRun(cfg, vit, tr.head, { intraOpThreads: THREADS });
     const rows: { r: StepReport; info: number }[] = [];
     const LL = tr.head.lastLayer === 'weight-norm' ? 'dino_head/last_layer.weight_v' : 'dino_head/last_layer.weight';
     try {

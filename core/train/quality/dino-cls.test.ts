@@ -26,9 +26,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeMosaics } from '../../analysis/fixture.js';
 import { type TrainBatch } from '../../data/train/batch.js';
-import { maskUpperBound } from '../../data/train/masking.js';
-import { patchGrid } from '../../model/config.js';
-import { type Overrides, centering, scratchViT, trainConfig } from '../config.js';
+import { type Overrides, scratchViT, trainConfig } from '../config.js';
 import { fileBatches } from '../data.js';
 import { type DinoProbe, DinoProber } from './dino-probe.js';
 import { scheduleAt } from '../schedule.js';
@@ -79,22 +77,7 @@ async function run(overrides: Overrides, precision: Precision = 'fp32', steps = 
   const pf = await fileBatches(cfg, vit.patchSize, paths);
   let batch: TrainBatch | null = null;
   const tr = await Trainer.create(cfg, { next: async () => (batch = await pf.next()), close: () => pf.close() }, { precision });
-  const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
-  const maskSlots = maskUpperBound(2 * cfg.batchSize, {
-    gridH: h,
-    gridW: w,
-    maskProbability: cfg.masking.maskProbability,
-    ratio: cfg.masking.ratio,
-  });
-  const prober = await DinoProber.create({
-    vit,
-    head: tr.head,
-    batch: cfg.batchSize,
-    globalSize: cfg.crops.globalSize,
-    maskSlots,
-    centering: centering(cfg, vit),
-    runtime: { intraOpThreads: 2 },
-  });
+  const prober = await DinoProber.forRun(cfg, vit, tr.head, { intraOpThreads: 2 });
   try {
     const s0 = await tr.state();
     const reports = [await tr.step()];

@@ -11,7 +11,9 @@ import { serialize } from '../../graph/onnx.js';
 import { optimize } from '../../graph/optimize.js';
 import { type RuntimeOptions, Session } from '../../graph/runtime.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
-import { type ViTConfig } from '../../model/config.js';
+import { type ViTConfig, patchGrid } from '../../model/config.js';
+import { maskUpperBound } from '../../data/train/masking.js';
+import { type TrainConfig, centering } from '../config.js';
 import { type TrainBatch } from '../../data/train/batch.js';
 import { type HeadConfig } from '../heads.js';
 import { type HeadName, modelLayouts, packModel } from '../model.js';
@@ -225,6 +227,26 @@ export class DinoProber {
     optimize(g);
     const s = await Session.create(serialize(g), o.runtime ?? {});
     return new DinoProber(s, o.vit, o.head, o.batch, o.globalSize, o.maskSlots, o.centering);
+  }
+
+  /** The prober of a training run: its batch, global crop size, mask slots and centering from its config. */
+  static forRun(cfg: TrainConfig, vit: ViTConfig, head: HeadConfig, runtime?: RuntimeOptions): Promise<DinoProber> {
+    const { h, w } = patchGrid(vit, cfg.crops.globalSize, cfg.crops.globalSize);
+    const maskSlots = maskUpperBound(2 * cfg.batchSize, {
+      gridH: h,
+      gridW: w,
+      maskProbability: cfg.masking.maskProbability,
+      ratio: cfg.masking.ratio,
+    });
+    return DinoProber.create({
+      vit,
+      head,
+      batch: cfg.batchSize,
+      globalSize: cfg.crops.globalSize,
+      maskSlots,
+      centering: centering(cfg, vit),
+      runtime,
+    });
   }
 
   private async run(
