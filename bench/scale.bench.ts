@@ -223,7 +223,9 @@ for (const n of [R, 1e8, 1e9]) {
     `${n.toExponential(1).padEnd(9)} ${build.padEnd(20)} ${(((perVec.lanceB + perVec.int8B) * n) / 1e9).toFixed(0).padStart(6)} GB              ${((perVec.residentB * n) / 1e9).toFixed(2)} GB`,
   );
 }
-log('(linear in rows from the measured per-vector costs; the IVF training grows a little faster than linear)');
+log(
+  '(linear in rows from the measured per-vector costs: a lower bound for the build, whose IVF k-means grows with the square of the partitions, one per 8192 rows)',
+);
 process.stdout.write(
   `scale rows ${R} p95_ms ${last.p95.toFixed(1)} recall10 ${last.recall.toFixed(3)} rss_mb ${mb(peak)} write_rss_mb ${mb(writeRss)} table_rss_mb ${mb(tableRss)} build_rss_mb ${mb(buildRss)}\n`,
 );

@@ -36,8 +36,10 @@ const newTableName = (): string => `${LANCE_TABLE}-${Date.now().toString(36).pad
 const isOurTable = (name: string): boolean => name === LANCE_TABLE || name.startsWith(`${LANCE_TABLE}-`);
 export const MIN_INDEXED_ROWS = 1024;
 /** Rows per IVF partition aimed at: LanceDB's k-means costs grow with the square of the partition count
- * (it samples 256 rows a partition), so √rows partitions took minutes already at 20 000 rows on a loaded
- * 2-core machine; 8192 rows a partition keeps training near-linear, and exact re-ranking keeps recall. */
+ * (it samples a fixed number of rows a partition), so √rows partitions took minutes already at 20 000 rows
+ * on a loaded 2-core machine. With a partition per 8192 rows the k-means still grows with the square of the
+ * rows (only slower), which is why it samples fewer rows for fewer iterations below; exact re-ranking keeps
+ * recall. */
 export const ROWS_PER_PARTITION = 8192;
 export const defaultPartitions = (rows: number): number => Math.max(1, Math.round(rows / ROWS_PER_PARTITION));
 /** LanceDB trains its IVF centroids by k-means on 256 sampled rows a partition for up to 50 iterations: a cost
