@@ -2,7 +2,7 @@
 // R synthetic 384-d vectors with real cluster structure (CLUSTERS centres, each row its centre plus a
 // window of Gaussian noise, as search.bench.ts) are appended, IMAGE_BATCH rows at a time, to a search index
 // on disk through DiskIndexWriter (what extraction and `dinoscope index` use: int8 chunks, never the whole
-// index resident), then streamed into LanceDB in batches (float16 table + IVF_RQ, R / 8192 partitions).
+// index resident), then streamed into LanceDB in batches (float32 table + IVF_RQ, R / 8192 partitions).
 // Measures the peak RSS of each phase (writing, LanceDB build, queries; VmHWM reset between them), the build time,
 // query latency p50/p95 of the LanceDB-backed index (candidates re-scored exactly from the int8 rows),
 // recall@10 against exact search (ground truth: every row scanned once for all queries), peak RSS of this

@@ -1,8 +1,10 @@
 // The record of a LanceDB build in progress, `lance-build.json` in the index folder, so that a killed build
-// resumes rather than starting over: {format: "dinoscope-lance-build", version: 1, uri (as the store record's),
+// resumes rather than starting over: {format: "dinoscope-lance-build", version: 2, uri (as the store record's),
 // table (the table being filled), manifest (SHA-256 of the index manifest it indexes: a set extended or
 // re-extracted since is built afresh), partitions (of the IVF index it trains; 0 = none)}. Written before the
-// first row, removed once the store record names the finished table.
+// first row, removed once the store record names the finished table. Version 1 builds wrote float16 vectors,
+// which LanceDB indexes 20× slower (lance-build.ts): their records are not resumed, so their tables are dropped
+// and the build starts over in float32.
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,6 +16,9 @@ export interface PendingBuild {
   manifest: string;
   partitions: number;
 }
+
+/** The record's version: 2 since the table's vectors are float32. */
+export const PENDING_VERSION = 2;
 
 const pendingPath = (indexDir: string): string => join(indexDir, 'lance-build.json');
 
@@ -32,14 +37,17 @@ export async function readPendingBuild(indexDir: string): Promise<PendingBuild |
   } catch {
     return null;
   }
-  if (r.format !== 'dinoscope-lance-build' || r.version !== 1) return null;
+  if (r.format !== 'dinoscope-lance-build' || r.version !== PENDING_VERSION) return null;
   if (typeof r.table !== 'string' || typeof r.manifest !== 'string' || typeof r.partitions !== 'number') return null;
   if (r.uri !== null && typeof r.uri !== 'string') return null;
   return { uri: r.uri, table: r.table, manifest: r.manifest, partitions: r.partitions };
 }
 
 export async function writePendingBuild(indexDir: string, p: PendingBuild): Promise<void> {
-  await writeFileAtomic(pendingPath(indexDir), JSON.stringify({ format: 'dinoscope-lance-build', version: 1, ...p }, null, 1));
+  await writeFileAtomic(
+    pendingPath(indexDir),
+    JSON.stringify({ format: 'dinoscope-lance-build', version: PENDING_VERSION, ...p }, null, 1),
+  );
 }
 
 export async function clearPendingBuild(indexDir: string): Promise<void> {

@@ -1,7 +1,7 @@
 // Indexes a feature set in LanceDB: every row of its search index (the int8 rows in the chunk files,
-// dequantised to unit vectors and stored as float16, half the bytes of float32) is streamed, a batch at a
-// time (the batch's rows and their chunk's meta file resident, never the whole index), into one table
-// `vectors` {row uint32, image uint32, vector float16[dim]}, then an IVF_RQ vector index (LanceDB's
+// dequantised to unit vectors) is streamed, a batch at a time (the batch's rows and their chunk's meta file
+// resident, never the whole index), into one table `vectors` {row uint32, image uint32, vector
+// float32[dim]}, then an IVF_RQ vector index (LanceDB's
 // RaBitQ: one bit a dimension, 48 bytes a 384-d row; it trained ~25× faster than IVF_PQ here) with a
 // partition per ROWS_PER_PARTITION rows. Queries re-rank its candidates exactly (lance-index.ts), so the index only has to
 // bring the true neighbours among them. A table under MIN_INDEXED_ROWS rows gets no vector index: LanceDB
@@ -19,10 +19,14 @@
 // the database and the manifest it indexes (build-resume.ts); the next build of the same manifest into the same
 // database keeps that table, appends from the rows it already holds (each LanceDB add is one atomic commit, in
 // row order) and trains the index if it was not yet recorded. Any other interrupted table is dropped.
+// Why float32 vectors, twice the bytes of float16: LanceDB 0.31 trains its IVF k-means and assigns the rows to
+// partitions in the column's own type, and its float16 arithmetic (no half-precision instructions used on
+// x86) ran 20× slower: 10^5 rows × 400 partitions took 100 CPU-s to index from float16 against 5.2 from
+// float32, which made a 2·10^7-row float16 build a matter of CPU-days. Stores built from float16 before
+// still open and search (LanceDB casts the query); a pending float16 build is not resumed (build-resume.ts).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { toFloat16 } from '../../common/half.js';
 import { chunkName, META_BYTES, readExactly, readIndexManifest } from './catalog.js';
 import { clearPendingBuild, manifestDigest, readPendingBuild, writePendingBuild } from './build-resume.js';
 import { DiskRows } from './disk-rows.js';
@@ -56,7 +60,7 @@ export interface LanceBuildOptions {
   uri?: string | null;
   /** IVF partitions (default defaultPartitions(rows)). */
   partitions?: number;
-  /** Rows per batch written (default 65536); resident while written: about 4 bytes a dimension a row. */
+  /** Rows per batch written (default 65536); resident while written: about 9 bytes a dimension a row. */
   batchRows?: number;
   log?: (line: string) => void;
 }
@@ -69,7 +73,7 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
   const rows = new DiskRows(indexDir, m);
   const batchRows = Math.max(1, Math.min(opts.batchRows ?? BATCH_ROWS, m.chunkRows));
   const dim = m.dim;
-  const vectorType = new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float16(), true));
+  const vectorType = new arrow.FixedSizeList(dim, new arrow.Field('item', new arrow.Float32(), true));
   const schema = new arrow.Schema([
     new arrow.Field('row', new arrow.Uint32(), false),
     new arrow.Field('image', new arrow.Uint32(), false),
@@ -110,7 +114,6 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
     await writePendingBuild(indexDir, { uri, table: tableName, manifest: digest, partitions });
     const q = new Int8Array(batchRows * m.stride);
     const f = new Float32Array(batchRows * dim);
-    const h = new Uint16Array(batchRows * dim);
     const meta = new Uint8Array(m.chunkRows * META_BYTES);
     const dv = new DataView(meta.buffer);
     let metaChunk = -1;
@@ -130,11 +133,10 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
         image[i] = dv.getUint32((at + i) * META_BYTES + 4, true);
         for (let j = 0; j < dim; j++) f[i * dim + j] = q[i * m.stride + j] * s;
       }
-      toFloat16(f.subarray(0, n * dim), h.subarray(0, n * dim));
       const start = from;
       const rowData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: Uint32Array.from({ length: n }, (_, i) => start + i) });
       const imageData = arrow.makeData({ type: new arrow.Uint32(), length: n, data: image });
-      const values = arrow.makeData({ type: new arrow.Float16(), length: n * dim, data: h.slice(0, n * dim) });
+      const values = arrow.makeData({ type: new arrow.Float32(), length: n * dim, data: f.slice(0, n * dim) });
       const vectors = arrow.makeData({ type: vectorType, length: n, child: values });
       const struct = arrow.makeData({ type: new arrow.Struct(schema.fields), length: n, children: [rowData, imageData, vectors] });
       await table.add(new arrow.Table([new arrow.RecordBatch(schema, struct)]) as unknown as Parameters<typeof table.add>[0]);
