@@ -34,8 +34,9 @@ export const exportTrainingCommand: Command = {
     '100 epochs of 1250 iterations), dinoscope_tiles.py (its dataset: openslide-python or tifffile) and README.txt\n' +
     '(single-node torchrun, Slurm through the official submit script, and dinoscope models import of the teacher\n' +
     'checkpoint). --data all is the whole collection; --data curated[:NAME] one tile on each square of a curated set (dinoscope curate),\n' +
+    'repeated in proportion to its sampling weight when the set has weights (the official samplers draw rows equally often),\n' +
     'the set itself written beside as curated-set.json.\n' +
-    'Prints JSON {recipe, dir, files, data, tiles, images, mpp, level, tileSize, commands} on stdout.',
+    'Prints JSON {recipe, dir, files, data, tiles (rows), weighting?, images, mpp, level, tileSize, commands} on stdout.',
   flags: FLAGS,
   fields: { batchPerGpu: 'batch', epochLength: 'epoch-length', tileSize: 'tile-size' },
   async run(argv, io) {

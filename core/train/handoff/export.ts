@@ -3,9 +3,10 @@
 // resolution, tile-list.ts), the trainer's config (config.yaml, recipe-config.ts), the dataset adapter
 // (dinoscope_tiles.py, adapter-py.ts) and README.txt with the exact commands: single node with torchrun,
 // Slurm through the official submit scripts, and `dinoscope models import` of the teacher checkpoint the
-// run writes. From a curated set, tiles.csv holds one tile on each of its squares and curated-set.json is the
-// set itself (its feature set, model, parameters and cluster sizes before and after), so the cluster run
-// says what it trained on. Every file is written atomically.
+// run writes. From a curated set, tiles.csv holds one tile on each of its squares, repeated in proportion to
+// its sampling weight when the set has weights (weighted-rows.ts: the official samplers draw rows uniformly),
+// and curated-set.json is the set itself (its feature set, model, parameters and cluster sizes before and
+// after), so the cluster run says what it trained on. Every file is written atomically.
 import type { CuratedTiles } from '../../data/train/tile-list.js';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -15,6 +16,7 @@ import type { Project } from '../../project/project.js';
 import { ADAPTER_FILE, ADAPTER_PY } from './adapter-py.js';
 import { type Arch, type Recipe, recipeConfigYaml } from './recipe-config.js';
 import { tileListCsv, trainingTiles, type TileListImage } from './tile-list.js';
+import { weightedRows } from './weighted-rows.js';
 
 export interface TrainingExportOptions {
   recipe: Recipe;
@@ -41,7 +43,13 @@ export interface TrainingExport {
   files: { tiles: string; config: string; adapter: string; readme: string; curated?: string };
   /** 'all' (every image's foreground) or 'curated:NAME'. */
   data: string;
+  /** Rows of tiles.csv (what the trainer's dataset holds). */
   tiles: number;
+  /**
+   * A weighted curated set: its tiles are repeated in proportion to their weights (weighted-rows.ts):
+   * `distinct` tiles as `tiles` rows, `scale` rows per unit weight, `unlisted` tiles too light for a row.
+   */
+  weighting?: { distinct: number; scale: number; unlisted: number };
   images: TileListImage[];
   mpp: number | null;
   level: number | null;
@@ -86,8 +94,16 @@ function readme(e: Omit<TrainingExport, 'files'>, projectDir: string, arch: Arch
   return `Training hand-off from Dinoscope to the official ${e.recipe === 'dinov2' ? 'DINOv2' : 'DINOv3'} trainer (https://github.com/${repo})
 
 Project: ${projectDir}
-Tiles:   ${e.tiles} ${e.data === 'all' ? 'foreground tiles' : `tiles of the curated set "${e.data.slice('curated:'.length)}"`} of ${e.tileSize} x ${e.tileSize} pixels at ${res}, from ${e.images.length} image${e.images.length === 1 ? '' : 's'}
-${perImage.join('\n')}
+Tiles:   ${e.tiles} ${e.data === 'all' ? 'foreground tiles' : e.weighting ? `rows: the ${e.weighting.distinct} tiles of the curated set "${e.data.slice('curated:'.length)}"` : `tiles of the curated set "${e.data.slice('curated:'.length)}"`} of ${e.tileSize} x ${e.tileSize} pixels at ${res}, from ${e.images.length} image${e.images.length === 1 ? '' : 's'}
+${perImage.join('\n')}${
+    e.weighting
+      ? `
+         Each tile is repeated in proportion to its sampling weight (${e.weighting.scale.toPrecision(4)} rows per unit
+         weight, rounded so that every top-level cluster gets its share within one row), because the official
+         samplers draw the rows of a dataset equally often: drawn uniformly, the rows give each cluster the
+         share the curated set's weights give it.${e.weighting.unlisted ? ` ${e.weighting.unlisted} tiles were too light for a row of their own.` : ''}`
+      : ''
+  }
 
 Files
   tiles.csv           one tile a row: path, level, x, y, size, region (read the region x region level-0
@@ -130,14 +146,30 @@ then extract features with it (dinoscope extract --project P --model ${e.recipe}
 
 export async function exportTraining(project: Project, o: TrainingExportOptions): Promise<TrainingExport> {
   const dir = resolve(o.out ?? join(project.dir, 'exports', `training-${o.recipe}-${stamp()}`));
+  const weighted = o.curated ? weightedRows(o.curated.list.tiles) : null;
   const { tiles, images } = await trainingTiles(project, {
     mpp: o.mpp,
     level: o.level,
     tileSize: o.tileSize,
     mask: o.mask,
     curated: o.curated?.list.tiles,
+    ...(weighted?.scale != null && { curatedCopies: weighted.copies }),
     log: o.log,
   });
+  const listedImages = new Set(images.map((i) => i.imageId));
+  const weighting =
+    weighted?.scale != null
+      ? {
+          distinct: o.curated!.list.tiles.filter((t, k) => listedImages.has(t.imageId) && weighted.copies[k] > 0).length,
+          scale: weighted.scale,
+          unlisted: weighted.unlisted,
+        }
+      : undefined;
+  if (weighting)
+    o.log?.(
+      `curated set "${o.curated!.name}": ${weighting.distinct} tiles written as ${tiles.length} rows, each repeated in proportion to its sampling weight (${weighting.scale.toPrecision(4)} rows per unit weight)` +
+        (weighting.unlisted ? `; ${weighting.unlisted} tiles too light for a row of their own at this list size.` : '.'),
+    );
   await mkdir(dir, { recursive: true });
   const files = {
     tiles: join(dir, 'tiles.csv'),
@@ -151,6 +183,7 @@ export async function exportTraining(project: Project, o: TrainingExportOptions)
     dir,
     data: o.curated ? `curated:${o.curated.name}` : 'all',
     tiles: tiles.length,
+    ...(weighting && { weighting }),
     images,
     mpp: o.mpp ?? null,
     level: o.mpp === undefined ? (o.level ?? 0) : null,

@@ -40,6 +40,7 @@ export interface TileListImage {
   mpp: number | null;
   level: number;
   mask: MaskUsed;
+  /** Its rows in the tile list (a tile of a weighted curated set is written once per row: weighted-rows.ts). */
   tiles: number;
   /** Whole tiles the image holds at this resolution (tissue or not). */
   grid: number;
@@ -56,6 +57,8 @@ export interface TileListOptions {
    * foreground grid, at the same resolution; images the set does not list get no tiles.
    */
   curated?: readonly ListedTile[];
+  /** Rows of each curated tile, in the set's order (weighted-rows.ts); one each when absent. */
+  curatedCopies?: ArrayLike<number>;
   log?(line: string): void;
 }
 
@@ -95,15 +98,18 @@ export async function trainingTiles(project: Project, o: TileListOptions): Promi
       // The curated squares of this image, each the centre of one tile at the wanted resolution.
       const region = Math.min(Math.round(res.stride), meta.width, meta.height);
       let n = 0;
-      for (const t of o.curated) {
-        if (t.imageId !== img.id) continue;
+      let rows = 0;
+      o.curated.forEach((t, k) => {
+        if (t.imageId !== img.id) return;
         const x = Math.max(0, Math.min(Math.round(t.x + t.size / 2 - region / 2), meta.width - region));
         const y = Math.max(0, Math.min(Math.round(t.y + t.size / 2 - region / 2), meta.height - region));
-        tiles.push({ path, level: res.level, x, y, size: o.tileSize, region });
+        const copies = o.curatedCopies?.[k] ?? 1;
+        for (let c = 0; c < copies; c++) tiles.push({ path, level: res.level, x, y, size: o.tileSize, region });
         n++;
-      }
-      images.push(summary('off', n));
-      log(`${img.path}: ${n} tiles from the curated set.`);
+        rows += copies;
+      });
+      images.push(summary('off', rows));
+      log(`${img.path}: ${n} tiles from the curated set${o.curatedCopies ? `, ${rows} rows by their sampling weights` : ''}.`);
       continue;
     }
     const thumb = await readFile(project.thumbnailPath(img.id)).catch(async () => {
