@@ -22,11 +22,10 @@ export const PENDING_VERSION = 2;
 
 const pendingPath = (indexDir: string): string => join(indexDir, 'lance-build.json');
 
-/** SHA-256 of the index manifest's bytes: what a pending build must match to be resumed. */
-export async function manifestDigest(indexDir: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(join(indexDir, 'manifest.json')))
-    .digest('hex');
+/** SHA-256 of the index manifest's bytes (as read by catalog.ts readIndexManifestFile, the same read the build
+ * parses): what a pending build must match to be resumed. */
+export function manifestDigest(manifestBytes: Uint8Array): string {
+  return createHash('sha256').update(manifestBytes).digest('hex');
 }
 
 /** The pending build of `indexDir`, or null when there is none or its record is unreadable (then nothing resumes). */

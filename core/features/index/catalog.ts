@@ -43,10 +43,18 @@ export const chunkName = (i: number, ext: string): string => `chunk-${String(i).
 
 /** The index manifest in `dir`, checked. */
 export async function readIndexManifest(dir: string): Promise<IndexManifest> {
+  return (await readIndexManifestFile(dir)).manifest;
+}
+
+/** The index manifest in `dir`, checked, and the bytes it was parsed from (read once: a build digests the same
+ * bytes it indexes, build-resume.ts). */
+export async function readIndexManifestFile(dir: string): Promise<{ manifest: IndexManifest; bytes: Buffer }> {
   const path = join(dir, 'manifest.json');
   let m: IndexManifest;
+  let bytes: Buffer;
   try {
-    m = JSON.parse(await readFile(path, 'utf8')) as IndexManifest;
+    bytes = await readFile(path);
+    m = JSON.parse(bytes.toString('utf8')) as IndexManifest;
   } catch (e) {
     throw new DinoscopeError(
       (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'CORRUPT',
@@ -55,7 +63,7 @@ export async function readIndexManifest(dir: string): Promise<IndexManifest> {
   }
   if (m.format !== 'dinoscope-index' || m.version !== 1)
     throw new DinoscopeError('UNSUPPORTED', `${path}: not a version 1 dinoscope index.`);
-  return m;
+  return { manifest: m, bytes };
 }
 
 /** Reads the first n bytes of a chunk file into dst. */

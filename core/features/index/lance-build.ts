@@ -27,7 +27,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { DinoscopeError } from '../../common/errors.js';
-import { chunkName, META_BYTES, readExactly, readIndexManifest } from './catalog.js';
+import { chunkName, META_BYTES, readExactly, readIndexManifestFile } from './catalog.js';
 import { clearPendingBuild, manifestDigest, readPendingBuild, writePendingBuild } from './build-resume.js';
 import { DiskRows } from './disk-rows.js';
 import { loadLanceDb } from './lancedb.js';
@@ -68,7 +68,8 @@ export interface LanceBuildOptions {
 export async function buildLanceStore(indexDir: string, setDir: string, opts: LanceBuildOptions = {}): Promise<StoreRecord> {
   const { lancedb, arrow } = loadLanceDb();
   const log = opts.log ?? (() => {});
-  const m = await readIndexManifest(indexDir);
+  // One read of manifest.json: parsed here, digested below for the resume record.
+  const { manifest: m, bytes: manifestBytes } = await readIndexManifestFile(indexDir);
   const uri = opts.uri ?? null;
   const rows = new DiskRows(indexDir, m);
   const batchRows = Math.max(1, Math.min(opts.batchRows ?? BATCH_ROWS, m.chunkRows));
@@ -85,7 +86,7 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
     previous?.store === 'lancedb' && lanceUri(setDir, previous.uri) === lanceUri(setDir, uri) ? previous.table || LANCE_TABLE : null;
   const db = await lancedb.connect(lanceUri(setDir, uri));
   try {
-    const digest = await manifestDigest(indexDir);
+    const digest = manifestDigest(manifestBytes);
     const partitions = m.rows >= MIN_INDEXED_ROWS ? (opts.partitions ?? defaultPartitions(m.rows)) : 0;
     const pending = await readPendingBuild(indexDir);
     const names = await db.tableNames();
