@@ -9,23 +9,16 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textureAt, writeMosaics } from '../../analysis/fixture.js';
-import { AppService, rootAssetUrls } from '../../app/service.js';
+import { textureAt } from '../../analysis/fixture.js';
 import { DinoscopeError } from '../../common/errors.js';
 import { mulberry32 } from '../../common/random.js';
 import type { CliIo, Command } from '../../cli/command.js';
 import { alignCommand } from '../../cli/commands/align.js';
 import { extractCommand } from '../../cli/commands/extract.js';
 import { searchCommand } from '../../cli/commands/search.js';
-import { vitConfig } from '../../model/config.js';
+import { alignProject, CAPTIONS, GRID, quadrants, SIDE, STRIDE, vocab } from '../../app/align-fixture.js';
 
-const SIDE = 128;
-const STRIDE = 4;
-const GRID = SIDE / STRIDE;
-const CAPTIONS = ['pink stripes', 'blue checker', 'purple dots', 'brown diagonal stripes'];
-const vocab = fileURLToPath(new URL('../../model/text/fixtures/tiny-vocab.txt.gz', import.meta.url));
 let root: string;
 let project: string;
 let names: string[];
@@ -42,17 +35,9 @@ async function run(cmd: Command, argv: string[]): Promise<{ code: number; out: s
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-align-'));
   process.env.DINOSCOPE_HOME = join(root, 'home');
-  const paths = await writeMosaics(join(root, 'slides'), 2, { side: SIDE, stride: STRIDE, dim: 8 });
-  project = join(root, 'project');
-  const service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
-  await service.createProject(project);
-  await service.importPaths(paths);
-  await service.idle();
-  const images = (await service.currentProject())!.images;
-  names = paths.map((p) => images.find((i) => i.path === p)!.name);
-  const vit = vitConfig('tiny', { arch: 'dinov3', dim: 32, heads: 2, depth: 1, patchSize: STRIDE, registers: 2 });
-  modelId = (await service.models.initRandom(vit, 5, { name: 'tiny lit', location: 'project' })).id;
-  await service.close();
+  const p = await alignProject(root);
+  ({ project, names, modelId } = p);
+  await p.service.close();
 }, 60_000);
 
 afterAll(async () => {
@@ -77,16 +62,12 @@ describe('dinoscope align (LiT)', () => {
   it('trained on region/caption pairs with the backbone frozen, text queries find their regions well above chance', async () => {
     const rnd = mulberry32(9);
     const lines = ['image,x,y,width,height,caption'];
-    for (const [i, name] of names.entries())
-      for (let q = 0; q < 4; q++) {
-        const [qx, qy] = [(q % 2) * (SIDE / 2), Math.floor(q / 2) * (SIDE / 2)];
-        const caption = CAPTIONS[textureAt(i, qx / STRIDE, qy / STRIDE, GRID)];
-        for (let r = 0; r < 6; r++) {
-          const size = 16 + Math.floor(rnd() * 17);
-          const x = qx + Math.floor(rnd() * (SIDE / 2 - size));
-          const y = qy + Math.floor(rnd() * (SIDE / 2 - size));
-          lines.push(`${name},${x},${y},${size},${size},"${caption}"`);
-        }
+    for (const { name, qx, qy, caption } of quadrants(names))
+      for (let r = 0; r < 6; r++) {
+        const size = 16 + Math.floor(rnd() * 17);
+        const x = qx + Math.floor(rnd() * (SIDE / 2 - size));
+        const y = qy + Math.floor(rnd() * (SIDE / 2 - size));
+        lines.push(`${name},${x},${y},${size},${size},"${caption}"`);
       }
     const file = join(root, 'pairs.csv');
     await writeFile(file, `${lines.join('\n')}\n`);

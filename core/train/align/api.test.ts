@@ -8,11 +8,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textureAt, writeMosaics } from '../../analysis/fixture.js';
 import { dispatch } from '../../app/dispatch.js';
-import { AppService, rootAssetUrls } from '../../app/service.js';
+import type { AppService } from '../../app/service.js';
 import type {
   AlignEstimate,
   AlignRequest,
@@ -23,13 +21,8 @@ import type {
   SimilarityResult,
 } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
-import { vitConfig } from '../../model/config.js';
+import { alignProject, quadrants, vocab } from '../../app/align-fixture.js';
 
-const SIDE = 128;
-const STRIDE = 4;
-const GRID = SIDE / STRIDE;
-const CAPTIONS = ['pink stripes', 'blue checker', 'purple dots', 'brown diagonal stripes'];
-const vocab = fileURLToPath(new URL('../../model/text/fixtures/tiny-vocab.txt.gz', import.meta.url));
 /** A tiny text tower, so that a step takes milliseconds. */
 const TINY_TOWER = { textDim: 32, textDepth: 1, textHeads: 2, context: 16, headBlocks: 1 };
 let root: string;
@@ -42,23 +35,11 @@ const call = <T>(method: string, ...args: unknown[]): Promise<T> => dispatch(ser
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'dinoscope-align-api-'));
-  const paths = await writeMosaics(join(root, 'slides'), 2, { side: SIDE, stride: STRIDE, dim: 8 });
-  service = new AppService({ host: 'serve', version: '0', urls: rootAssetUrls, homeDir: root });
-  await service.createProject(join(root, 'project'));
-  await service.importPaths(paths);
-  await service.idle();
-  const images = (await service.currentProject())!.images;
-  names = paths.map((p) => images.find((i) => i.path === p)!.name);
-  const vit = vitConfig('tiny', { arch: 'dinov3', dim: 32, heads: 2, depth: 1, patchSize: STRIDE, registers: 2 });
-  modelId = (await service.models.initRandom(vit, 5, { name: 'tiny lit', location: 'project' })).id;
+  ({ service, names, modelId } = await alignProject(root));
   // Four regions of each quadrant of each mosaic, captioned with the quadrant's texture.
   const lines = ['image,x,y,width,height,caption'];
-  for (const [i, name] of names.entries())
-    for (let q = 0; q < 4; q++) {
-      const [qx, qy] = [(q % 2) * (SIDE / 2), Math.floor(q / 2) * (SIDE / 2)];
-      const caption = CAPTIONS[textureAt(i, qx / STRIDE, qy / STRIDE, GRID)];
-      for (let r = 0; r < 4; r++) lines.push(`${name},${qx + 8 * r},${qy + 4 * r},24,24,"${caption}"`);
-    }
+  for (const { name, qx, qy, caption } of quadrants(names))
+    for (let r = 0; r < 4; r++) lines.push(`${name},${qx + 8 * r},${qy + 4 * r},24,24,"${caption}"`);
   pairsFile = join(root, 'pairs.csv');
   await writeFile(pairsFile, `${lines.join('\n')}\n`);
 }, 60_000);
