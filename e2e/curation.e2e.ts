@@ -4,21 +4,18 @@
 // few tiles of each cluster; a short run from the set says in its header and its row that it trained on it.
 // The distillation form offers the same sets, and its Start sends the chosen one (a set deleted on disk is
 // refused by name). Set E2E_SHOTS=<folder> to keep screenshots.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
-import { importedProject } from '../core/app/fixture-service.js';
+import { writeSyntheticFeatures, type MosaicSpec } from '../core/analysis/fixture.js';
 import { vitConfig } from '../core/model/config.js';
-import { writeModelFolder } from '../core/model/manager/create.js';
-import { initParams } from '../core/model/params.js';
 import { TrainPage } from './pages/train.js';
 import { ProjectPage } from './pages/project.js';
 import { chromiumMissing } from './support/browser.js';
+import { mosaicProjectSession, writeRandomModel } from './support/mosaic-session.js';
 import type { RunningServe } from './support/serve.js';
-import { endSession, startSession } from './support/session.js';
+import { endSession } from './support/session.js';
 
 const SPEC: MosaicSpec = { side: 1344, stride: 14, dim: 16, noise: 0.3 };
 /** A smoke-test ViT for the run from the curated set (as train.e2e.ts's: a step takes well under a second). */
@@ -38,20 +35,16 @@ describe.skipIf(skip !== null)('curated training tiles in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-curate-'));
-    const p = await importedProject(dir, await writeMosaics(join(dir, 'slides'), 3, SPEC));
-    await writeSyntheticFeatures(p.service.requireProject(), p.ids, SPEC, 'set');
-    await p.service.close();
-    // A teacher for the distillation form (random weights: nothing is trained here).
-    const vit = vitConfig('small', { dim: 256, depth: 1, heads: 4, patchSize: 16, registers: 4 });
-    const tensors = new Map(Object.entries(initParams(vit, 1)).map(([k, t]) => [k, { shape: t.dims, data: t.data as Float32Array }]));
-    await writeModelFolder(join(dir, 'project', 'models'), 'wide-vit', vit, tensors, {
-      name: 'Wide ViT',
-      source: 'test',
-      licence: 'test',
-      metadata: {},
-    });
-    ({ serve, browser, page } = await startSession(join(dir, 'project'), dir, consoleErrors));
+    ({ dir, serve, browser, page } = await mosaicProjectSession('curate', consoleErrors, {
+      images: 3,
+      spec: SPEC,
+      prepare: async (folder, p) => {
+        await writeSyntheticFeatures(p.service.requireProject(), p.ids, SPEC, 'set');
+        // A teacher for the distillation form (random weights: nothing is trained here).
+        const vit = vitConfig('small', { dim: 256, depth: 1, heads: 4, patchSize: 16, registers: 4 });
+        await writeRandomModel(join(folder, 'project', 'models'), 'wide-vit', vit, { name: 'Wide ViT', source: 'test' });
+      },
+    }));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));

@@ -5,18 +5,15 @@
 // and follows the run in the Train panel without its controls. The editor's browser closes mid-run; the run goes on: a new editor context opened while it
 // runs sees it with Cancel, and after it ends a new editor context sees it done in the Train panel. The
 // host still refuses a write from the viewer's browser (403). E2E_SHOTS=<folder> saves the screens.
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../core/analysis/fixture.js';
 import type { TrainRunInfo } from '../core/common/api.js';
-import { importedProject } from '../core/app/fixture-service.js';
 import { ProjectPage } from './pages/project.js';
 import { TrainPage } from './pages/train.js';
 import { ViewerPage } from './pages/viewer.js';
-import { chromiumMissing, launchChromium } from './support/browser.js';
+import { chromiumMissing } from './support/browser.js';
+import { mosaicProjectSession } from './support/mosaic-session.js';
 import { callApi, startServe, type RunningServe } from './support/serve.js';
 import { endSession } from './support/session.js';
 import { shot } from './support/shots.js';
@@ -68,13 +65,8 @@ describe.skipIf(skip !== null)('serve host for a team (two browsers, Chromium)',
   const trainJob = (page: Page) => page.locator('[data-testid="job"][data-kind="train"]');
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'dinoscope-e2e-team-'));
-    const paths = await writeMosaics(join(dir, 'slides'), 2, { side: 256, stride: 16, dim: 8 });
-    const p = await importedProject(dir, paths); // dir/project, DINOSCOPE_HOME dir/home
-    names = p.names;
-    await p.service.close();
-    serve = await startServe(join(dir, 'project'), join(dir, 'home'));
-    browser = await launchChromium();
+    // dir/project, DINOSCOPE_HOME dir/home; each browser below opens its own context.
+    ({ dir, serve, browser, names } = await mosaicProjectSession('team', consoleErrors));
   });
 
   afterAll(() => endSession({ browser, serve }, dir));
