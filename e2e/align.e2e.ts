@@ -1,7 +1,8 @@
 // "Align text (LiT)…" in Chromium against the serve host: two texture mosaics, a tiny random DINOv3
 // backbone without a text tower, and a pairs CSV of regions captioned with their texture. From the
 // model's row in the Models panel the pairs field says what is wrong with a relative or missing path, the
-// dialog names the bad rows of a broken pairs file and keeps Start off; with the pairs chosen in the host's
+// dialog names the bad rows of a broken pairs file and keeps Start off, and a number field says under it
+// what is wrong with its number (below the minimum, not whole); with the pairs chosen in the host's
 // file browser (files of other types not selectable, nothing confirmed before a file is) it states the
 // estimate, runs a tiny alignment (a 32-wide one-block tower, 30 steps) with progress and says it
 // finished; the model then shows its text tower, and features extracted with it afterwards enable the Find
@@ -95,6 +96,18 @@ describe.skipIf(skip !== null)('Align text (LiT) in Chromium', () => {
     expect(await error.textContent()).toMatch(/2 bad rows: row 3: no image "nope\.png" in the project; row 4: empty caption/);
     expect(await align.start.isDisabled()).toBe(true);
     if (shots) await page.screenshot({ path: join(shots, 'align-bad-rows.png') });
+    // A number the run cannot take is said under its field in plain words (NumberField), and goes away once fixed.
+    const steps = align.root.getByTestId('align-steps');
+    await steps.fill('0');
+    expect(await align.root.getByTestId('align-steps-problem').textContent()).toBe('Steps must be at least 1.');
+    await align.root.getByTestId('align-text-depth').fill('1.5');
+    expect(await align.root.getByTestId('align-text-depth-problem').textContent()).toBe("The text tower's blocks must be a whole number.");
+    expect(await align.start.isDisabled()).toBe(true);
+    if (shots) await page.screenshot({ path: join(shots, 'align-number-problems.png') });
+    await steps.fill('200');
+    await align.root.getByTestId('align-text-depth').fill('4');
+    await align.root.getByTestId('align-steps-problem').waitFor({ state: 'detached' });
+    await align.root.getByTestId('align-text-depth-problem').waitFor({ state: 'detached' });
   });
 
   it('estimates, runs a tiny alignment with progress, says it finished, and the model has a text tower', async () => {

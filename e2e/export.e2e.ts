@@ -2,7 +2,8 @@
 // 2 µm per pixel) with SYNTHETIC feature stores (16-pixel patches: 32 µm per map pixel). Every export is
 // checked on disk:
 //   OME-TIFF clusters of all images into a folder picked in the host's file browser → progress image by
-//     image, per image a one-channel label image and a colour preview, PhysicalSizeX 32 µm;
+//     image, per image a one-channel label image and a colour preview, PhysicalSizeX 32 µm (before it,
+//     pixels per patch out of range → the field says so in plain words);
 //   a file typed as the folder → the field says it is a file;
 //   For QuPath (default folder) → a GeoJSON per image and open-in-qupath.txt naming each image file, and
 //     the dialog says what to do next in QuPath;
@@ -76,6 +77,12 @@ describe.skipIf(skip !== null)('Export dialog in Chromium', () => {
     const out = join(dir, 'out');
     await mkdir(out);
     await dialog.choose({ format: 'ome-tiff', what: 'clusters', k: 4, scope: 'all' });
+    // Pixels per patch outside its range is said under the field in plain words (NumberField); then 1 again.
+    await dialog.choose({ format: 'ome-tiff', ppp: 65 });
+    expect(await dialog.root.getByTestId('export-ppp-problem').textContent()).toBe('Pixels per patch must be from 1 to 64.');
+    if (process.env.E2E_SHOTS) await page.screenshot({ path: join(process.env.E2E_SHOTS, 'export-ppp-problem.png') });
+    await dialog.choose({ format: 'ome-tiff', ppp: 1 });
+    await dialog.root.getByTestId('export-ppp-problem').waitFor({ state: 'detached' });
     await dialog.chooseFolder(out);
     expect(await dialog.root.getByTestId('export-dir').inputValue()).toBe(out);
     await dialog.watchProgress();
