@@ -117,7 +117,10 @@ describe('export-training of a weighted curated set', () => {
 });
 
 describe('weightedRows', () => {
-  const tile = (cluster: number, weight?: number): { imageId: string; x: number; y: number; size: number; cluster: number; weight?: number } => ({
+  const tile = (
+    cluster: number,
+    weight?: number,
+  ): { imageId: string; x: number; y: number; size: number; cluster: number; weight?: number } => ({
     imageId: 'a',
     x: 0,
     y: 0,
@@ -143,5 +146,17 @@ describe('weightedRows', () => {
     const share = (k: number): number => many.reduce((a, t, i) => a + (t.cluster === k ? c.copies[i] : 0), 0);
     expect([share(0), share(1), share(2)]).toEqual([10, 10, 10]);
     expect(c.unlisted).toBe(87);
+  });
+
+  it('takes a curated set of hundreds of thousands of tiles', () => {
+    // 3·10^5 tiles in two clusters: the lightest weight was once found with Math.min(...weights), which
+    // overflows the call stack at this size.
+    const n = 300_000;
+    const many = Array.from({ length: n }, (_, i) => tile(i % 2, i % 2 ? 2 : 1));
+    const r = weightedRows(many);
+    expect(r.rows).toBe(1.5 * n); // the lightest (1) one row, the others (2) two
+    expect(r.unlisted).toBe(0);
+    expect(r.copies[0]).toBe(1);
+    expect(r.copies[1]).toBe(2);
   });
 });

@@ -32,7 +32,8 @@ export function weightedRows(tiles: readonly ListedTile[], limit = maxRows(tiles
   if (!tiles.some((t) => t.weight !== undefined)) return { copies: new Int32Array(n).fill(1), rows: n, scale: null, unlisted: 0 };
   const w = tiles.map((t) => t.weight ?? 0);
   const total = w.reduce((a, b) => a + b, 0);
-  const lightest = Math.min(...w.filter((x) => x > 0));
+  // A loop, not Math.min(...): a spread of a million tiles' weights overflows the call stack.
+  const lightest = w.reduce((m, x) => (x > 0 && x < m ? x : m), Infinity);
   // 1 + 1e-9: the lightest tile's share of C must not round below 1 by floating error.
   const scale = Math.min((1 + 1e-9) / lightest, limit / total);
   // Stable order by top-level cluster (tiles without one last), so each cluster is one run of the sums.
