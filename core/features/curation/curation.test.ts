@@ -182,3 +182,17 @@ describe('curated sampling weights', () => {
     for (const e of even) expect(e).toBeCloseTo(0.25, 9);
   });
 });
+
+describe('curated weights at scale', () => {
+  it('caps images over 3·10^5 rows', () => {
+    // Two images, one holding 90 % of the rows, capped at half: the image count was once taken with
+    // Math.max(...imageOf), which overflows the call stack at this many rows.
+    const n = 300_000;
+    const h = { ks: [2], assignments: [Int32Array.from({ length: n }, (_, r) => r % 2)] };
+    const imageOf = Int32Array.from({ length: n }, (_, r) => (r < 0.9 * n ? 0 : 1));
+    const w = clusterWeights(h, n, { imageOf, perImageCap: 0.5 });
+    const share = [0, 1].map((i) => w.reduce((a, x, r) => a + (imageOf[r] === i ? x : 0), 0));
+    expect(share[0]).toBeCloseTo(0.5, 9);
+    expect(share[1]).toBeCloseTo(0.5, 9);
+  });
+});

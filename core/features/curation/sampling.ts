@@ -23,7 +23,7 @@ export function bestCut(sizes: readonly number[], target: number, u: () => numbe
   const total = sizes.reduce((a, b) => a + b, 0);
   if (total <= target) return [...sizes];
   let lo = 0;
-  let hi = Math.max(...sizes);
+  let hi = sizes.reduce((m, s) => Math.max(m, s), 0);
   const fill = (x: number): number => sizes.reduce((a, s) => a + Math.min(x, s), 0);
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;

@@ -34,7 +34,8 @@ export function clusterWeights(h: HierarchicalClusters, n: number, o: { imageOf?
 
 /** Scales `w` (summing to 1) so that no image's rows sum to more than `cap`, moving the excess to the others. */
 function capPerImage(w: Float64Array, imageOf: Int32Array, cap: number): void {
-  const images = Math.max(...imageOf) + 1;
+  // A loop, not Math.max(...imageOf): a spread of 10^5 rows or more overflows the call stack.
+  const images = imageOf.reduce((m, i) => Math.max(m, i), -1) + 1;
   const present = new Set(imageOf).size;
   const limit = Math.max(cap, 1 / present); // a cap no split can meet: equal shares
   const capped = new Uint8Array(images);
