@@ -30,6 +30,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { chunkName, META_BYTES, readExactly, readIndexManifestFile } from './catalog.js';
 import { clearPendingBuild, manifestDigest, readPendingBuild, writePendingBuild } from './build-resume.js';
 import { DiskRows } from './disk-rows.js';
+import { scanFragmentRows } from './lance-fragments.js';
 import { loadLanceDb } from './lancedb.js';
 import { lanceUri, readStoreRecord, type StoreRecord, writeStoreRecord } from './store.js';
 
@@ -172,6 +173,8 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
       }
       index = { type: 'IVF_RQ', partitions };
     }
+    const fragments = await scanFragmentRows(table.query().select(['row']).withRowId());
+    if (!fragments) log('LanceDB: a fragment of the table does not hold one run of rows; queries will read its row column.');
     table.close();
     const record: StoreRecord = {
       format: 'dinoscope-index-store',
@@ -182,6 +185,7 @@ export async function buildLanceStore(indexDir: string, setDir: string, opts: La
       rows: m.rows,
       index,
       builtAt: new Date().toISOString(),
+      ...(fragments && { fragments }),
     };
     await writeStoreRecord(indexDir, record);
     await clearPendingBuild(indexDir);

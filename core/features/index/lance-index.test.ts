@@ -8,6 +8,7 @@ import { clusteredVectors } from '../synthetic.js';
 import { ExactIndex } from './exact.js';
 import { buildLanceStore } from './lance-build.js';
 import { LanceIndex } from './lance-index.js';
+import { RowIdMap } from './lance-fragments.js';
 import { openSearchIndex } from './open.js';
 import { describeStore, readStoreRecord } from './store.js';
 
@@ -83,6 +84,32 @@ describe('LanceDB-backed index', () => {
     const wanted = new Set(want.map((h) => h.row));
     expect(others.filter((h) => wanted.has(h.row)).length).toBeGreaterThanOrEqual(19);
     for (const id of ['img-0', 'img-3']) expect(await lance.heatmapAsync(id, q)).toEqual(exact.heatmap(id, q));
+  });
+
+  it('maps LanceDB row ids to rows, and a store recorded without fragments answers the same from its row column', async () => {
+    const indexDir = join(dir, 'index');
+    const rec = (await readStoreRecord(indexDir))!;
+    // 6400 rows written in batches of at most 2048 that never cross a chunk: one fragment a batch, in order.
+    expect(rec.fragments).toEqual([
+      [0, 0],
+      [1, 2048],
+      [2, 4096],
+      [3, 6144],
+    ]);
+    const { fragments: _, ...before } = rec;
+    const old = await LanceIndex.openStore(indexDir, dir, before, { nprobes: 4 });
+    try {
+      for (const row of [3, 2500, 6399]) {
+        const q = exact.vector(row);
+        expect(await old.searchAsync(q, 10)).toEqual(await lance.searchAsync(q, 10));
+        expect(await old.searchOthersAsync(q, 10, 'img-1')).toEqual(await lance.searchOthersAsync(q, 10, 'img-1'));
+      }
+    } finally {
+      old.close();
+    }
+    // A row id of a fragment the record does not know: the table changed behind the record.
+    expect(() => new RowIdMap([[0, 0]]).rows(BigUint64Array.of((1n << 32n) | 5n))).toThrow(/changed since it was indexed/);
+    expect(Array.from(new RowIdMap(rec.fragments!).rows(BigUint64Array.of(7n, (2n << 32n) | 11n)))).toEqual([7, 4107]);
   });
 
   it('reads the stored vectors and the catalog as the exact index does', () => {

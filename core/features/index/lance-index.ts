@@ -10,6 +10,7 @@ import { DinoscopeError } from '../../common/errors.js';
 import { type Hit, StoredCatalog, readIndexManifest } from './catalog.js';
 import { DiskRows } from './disk-rows.js';
 import { LANCE_TABLE } from './lance-build.js';
+import { RowIdMap } from './lance-fragments.js';
 import { loadLanceDb } from './lancedb.js';
 import { RowSpace } from './rows.js';
 import type { SearchIndex } from './search-index.js';
@@ -22,13 +23,27 @@ type LanceTable = Awaited<ReturnType<Awaited<ReturnType<ReturnType<typeof loadLa
  * few hundred rows exactly costs a few ms. At 10^6 rows, k = 10, nprobes 20: 110 candidates gave recall@10
  * 0.94, 310 gave 0.98 (bench/RESULTS.md). */
 const MIN_EXTRA_CANDIDATES = 300;
+/** And one candidate per this many rows of the table: a larger collection has more rows about as near as the
+ * true neighbours (more patches of the same tissue), which one bit a dimension cannot tell apart. At 2·10^7
+ * rows, nprobes 20: 310 candidates gave recall@10 0.80, 1000 gave 0.93, 3000 gave 0.97; re-scoring 3000 rows
+ * took 13 ms (bench/RESULTS.md). */
+export const ROWS_PER_CANDIDATE = 6000;
+/** IVF partitions probed per query. 20 at every size measured (10^6: recall@10 0.98; 2·10^6: 0.99; 2·10^7 with
+ * the candidates above: 0.97); 40 added 0.005 of recall at 2·10^7 and doubled LanceDB's time. */
+export const DEFAULT_NPROBES = 20;
+/** LanceDB's cache of index partitions (its default is 6 GB): a query reads its partitions from the index file,
+ * and the cache keeps them, so over a session it grew to the whole index (a 2·10^7-row search process peaked at
+ * 3.8 GB). The operating system's file cache still keeps recently read partitions. */
+export const INDEX_CACHE_BYTES = 512 * 2 ** 20;
+const METADATA_CACHE_BYTES = 128 * 2 ** 20;
 /** Rows scored per piece (the scratch space holds this many). */
 const PIECE = 65536;
 
 export interface LanceQueryOptions {
-  /** IVF partitions probed per query (default max(20, partitions / 16)). */
+  /** IVF partitions probed per query (default DEFAULT_NPROBES). */
   nprobes?: number;
-  /** Candidates asked of LanceDB per query: max(oversample · k, k + 300) (default oversample 4). */
+  /** Candidates asked of LanceDB per query: max(oversample · k, k + 300, rows / ROWS_PER_CANDIDATE) (default
+   * oversample 4). */
   oversample?: number;
 }
 
@@ -38,6 +53,7 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
   private rows!: DiskRows;
   private scratch!: RowSpace;
   private buf = new Int8Array(0);
+  private rowIds: RowIdMap | null = null;
   record!: StoreRecord;
   nprobes = 20;
   oversample = 4;
@@ -54,7 +70,7 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
       );
     const uri = lanceUri(setDir, record.uri);
     try {
-      const db = await lancedb.connect(uri);
+      const db = await lancedb.connect(uri, {}, new lancedb.Session(BigInt(INDEX_CACHE_BYTES), BigInt(METADATA_CACHE_BYTES)));
       idx.table = await db.openTable(record.table || LANCE_TABLE);
     } catch (e) {
       throw new DinoscopeError(
@@ -63,10 +79,10 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
       );
     }
     idx.record = record;
+    idx.rowIds = record.fragments ? new RowIdMap(record.fragments) : null;
     idx.rows = new DiskRows(indexDir, idx.manifest);
     idx.scratch = new RowSpace(idx.dim);
-    const parts = record.index?.partitions ?? 1;
-    idx.nprobes = opts.nprobes ?? Math.max(20, Math.ceil(parts / 16));
+    idx.nprobes = opts.nprobes ?? DEFAULT_NPROBES;
     idx.oversample = opts.oversample ?? 4;
     return idx;
   }
@@ -123,11 +139,17 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
   /** Candidate rows from LanceDB for `query` (outside image number `skip` when given). */
   private async candidates(query: Float32Array, k: number, skip?: number): Promise<Uint32Array> {
     if (this.record.rows === 0) return new Uint32Array(0);
-    const limit = Math.max(this.oversample * k, k + MIN_EXTRA_CANDIDATES);
-    let q = this.table.vectorSearch(query).distanceType('dot').limit(limit).select(['row', '_distance']);
+    const limit = Math.max(this.oversample * k, k + MIN_EXTRA_CANDIDATES, Math.ceil(this.record.rows / ROWS_PER_CANDIDATE));
+    let q = this.table.vectorSearch(query).distanceType('dot').limit(limit);
+    // With the fragments' first rows, LanceDB's row ids give the rows without reading the `row` column.
+    q = this.rowIds ? q.select(['_distance']).withRowId() : q.select(['row', '_distance']);
     if (this.record.index) q = q.nprobes(this.nprobes);
     if (skip !== undefined) q = q.where(`image != ${skip}`);
     const t = await q.toArrow();
+    if (this.rowIds) {
+      const ids = t.getChild('_rowid');
+      return ids ? this.rowIds.rows(ids.toArray() as BigUint64Array) : new Uint32Array(0);
+    }
     const col = t.getChild('row');
     return col ? Uint32Array.from(col.toArray() as Uint32Array) : new Uint32Array(0);
   }

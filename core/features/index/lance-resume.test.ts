@@ -72,6 +72,12 @@ async function tableRows(): Promise<{ tables: string[]; rows: number[]; vectorTy
 async function expectComplete(): Promise<void> {
   const rec = await readStoreRecord(indexDir);
   expect(rec).toMatchObject({ store: 'lancedb', rows: ROWS, index: { type: 'IVF_RQ', partitions: 2 } });
+  // One fragment per write of up to BATCH rows, in row order, however the build was interrupted.
+  expect(rec!.fragments).toEqual([
+    [0, 0],
+    [1, 1024],
+    [2, 2048],
+  ]);
   const { tables, rows, vectorType } = await tableRows();
   expect(tables).toEqual([rec!.table]);
   // float32: LanceDB trains the IVF index in the column's type, and 20× slower from float16.

@@ -10,7 +10,8 @@
 //
 // The record, `store.json` in the index folder: {format: "dinoscope-index-store", version: 1, store,
 // uri (LanceDB only: null = the set's own `lancedb/` folder, else the URL given), table, rows (rows in the
-// LanceDB table), index ({type, partitions} or null when the table is small enough to scan), builtAt}.
+// LanceDB table), index ({type, partitions} or null when the table is small enough to scan), builtAt,
+// fragments (optional: [LanceDB fragment id, its first index row] pairs)}.
 // No record: the in-memory index.
 import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
@@ -32,6 +33,10 @@ export interface StoreRecord {
   rows: number;
   index: { type: 'IVF_RQ'; partitions: number } | null;
   builtAt: string;
+  /** LanceDB only: [fragment id, first index row] of each of the table's fragments (lance-fragments.ts), so
+   * queries map LanceDB's row ids to index rows; absent in stores built before (queries then read the `row`
+   * column) or when a fragment did not hold one run of rows. */
+  fragments?: [number, number][];
 }
 
 export const WASM_ROWS_MAX = 3.5 * 2 ** 30;
