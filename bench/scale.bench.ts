@@ -9,7 +9,7 @@
 // process (VmHWM; the generation streams, so the peak is the build or the queries), and disk bytes per
 // vector; then a table extrapolating the per-vector costs to 10^8 and 10^9 rows.
 // Data lives in os.tmpdir()/dinoscope-scale-bench/R (reused when complete; delete it to start over).
-// Environment: DINOSCOPE_SCALE_ROWS (default 2·10^7), SCALE_QUERIES (100), SCALE_NPROBES (the index's
+// Environment: DINOSCOPE_SCALE_ROWS (default 2·10^7), SCALE_QUERIES (200: a p95 over 100 queries is their 95th value alone), SCALE_NPROBES (the index's
 // default, or a list such as 20,64: each is measured, the last one is reported), SCALE_K (10), SCALE_OVERSAMPLE
 // (candidates asked of LanceDB: max(oversample · k, k + 300); default 4), SCALE_BATCH_ROWS (rows a LanceDB
 // write batch, default 65536).
@@ -38,7 +38,7 @@ const CLUSTERS = 5000;
 const CHUNK = 262144;
 const PER_IMAGE = 1_000_000; // each image a 1000 × 1000 patch grid
 const R = Number(process.env.DINOSCOPE_SCALE_ROWS ?? 2e7);
-const QUERIES = Number(process.env.SCALE_QUERIES ?? 100);
+const QUERIES = Number(process.env.SCALE_QUERIES ?? 200);
 const K = Number(process.env.SCALE_K ?? 10);
 const OVERSAMPLE = process.env.SCALE_OVERSAMPLE ? Number(process.env.SCALE_OVERSAMPLE) : undefined;
 const NPROBES = process.env.SCALE_NPROBES ? process.env.SCALE_NPROBES.split(',').map(Number) : [undefined];

@@ -28,14 +28,18 @@ const MIN_EXTRA_CANDIDATES = 300;
  * rows, nprobes 20: 310 candidates gave recall@10 0.80, 1000 gave 0.93, 3000 gave 0.97; re-scoring 3000 rows
  * took 13 ms (bench/RESULTS.md). */
 export const ROWS_PER_CANDIDATE = 6000;
-/** IVF partitions probed per query. 20 at every size measured (10^6: recall@10 0.98; 2·10^6: 0.99; 2·10^7 with
- * the candidates above: 0.97); 40 added 0.005 of recall at 2·10^7 and doubled LanceDB's time. */
-export const DEFAULT_NPROBES = 20;
+/** IVF partitions probed per query. At 2·10^7 rows (2441 partitions) and 3334 candidates, over 200 queries:
+ * 20 probes recall@10 0.951, 30 0.958, 40 0.966, every miss now a neighbour in a partition not probed; at
+ * 10^6 and 2·10^6 rows 20 probes gave 0.98 and 0.99 (bench/RESULTS.md). 30 keeps a margin over 0.95. */
+export const DEFAULT_NPROBES = 30;
 /** LanceDB's cache of index partitions (its default is 6 GB): a query reads its partitions from the index file,
  * and the cache keeps them, so over a session it grew to the whole index (a 2·10^7-row search process peaked at
  * 3.8 GB). The operating system's file cache still keeps recently read partitions. */
 export const INDEX_CACHE_BYTES = 512 * 2 ** 20;
 const METADATA_CACHE_BYTES = 128 * 2 ** 20;
+/** One LanceDB session (its caches) for every store this process opens: a session per open would give
+ * each reopened index its own 512 MB (a process that reopened three times grew to 3.7 GB). */
+let session: InstanceType<ReturnType<typeof loadLanceDb>['lancedb']['Session']> | null = null;
 /** Rows scored per piece (the scratch space holds this many). */
 const PIECE = 65536;
 
@@ -70,7 +74,8 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
       );
     const uri = lanceUri(setDir, record.uri);
     try {
-      const db = await lancedb.connect(uri, {}, new lancedb.Session(BigInt(INDEX_CACHE_BYTES), BigInt(METADATA_CACHE_BYTES)));
+      session ??= new lancedb.Session(BigInt(INDEX_CACHE_BYTES), BigInt(METADATA_CACHE_BYTES));
+      const db = await lancedb.connect(uri, {}, session);
       idx.table = await db.openTable(record.table || LANCE_TABLE);
     } catch (e) {
       throw new DinoscopeError(
