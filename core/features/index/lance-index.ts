@@ -59,7 +59,7 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
   private buf = new Int8Array(0);
   private rowIds: RowIdMap | null = null;
   record!: StoreRecord;
-  nprobes = 20;
+  nprobes = DEFAULT_NPROBES;
   oversample = 4;
 
   /** Open the LanceDB store of index folder `indexDir` of the set in `setDir`, as `record` says. */
