@@ -12,11 +12,14 @@
 // Environment: DINOSCOPE_SCALE_ROWS (default 2·10^7), SCALE_QUERIES (200: a p95 over 100 queries is their 95th value alone), SCALE_NPROBES (the index's
 // default, or a list such as 20,64: each is measured, the last one is reported), SCALE_K (10), SCALE_OVERSAMPLE
 // (candidates asked of LanceDB: max(oversample · k, k + 300); default 4), SCALE_BATCH_ROWS (rows a LanceDB
-// write batch, default 65536).
+// write batch, default 65536), SCALE_DROP_CACHES=1 (empty the file cache before opening the store, root only).
+// The store is opened as the app opens it: warm() reads the index files into the file cache first
+// (lance-prewarm.ts; its time is printed), then the queries run.
 // Last line: `scale rows R p95_ms X recall10 Y rss_mb Z write_rss_mb W table_rss_mb T build_rss_mb B` (rss_mb:
 // the whole run's peak; W: writing the int8 index, T: streaming it into the LanceDB table, B: the whole
 // LanceDB build, its IVF_RQ training included; n/a when reused from an earlier run).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +45,9 @@ const QUERIES = Number(process.env.SCALE_QUERIES ?? 200);
 const K = Number(process.env.SCALE_K ?? 10);
 const OVERSAMPLE = process.env.SCALE_OVERSAMPLE ? Number(process.env.SCALE_OVERSAMPLE) : undefined;
 const NPROBES = process.env.SCALE_NPROBES ? process.env.SCALE_NPROBES.split(',').map(Number) : [undefined];
+/** SCALE_DROP_CACHES=1: empty the kernel's file cache before each open (root only), so the warm-up and the
+ * queries read from disk as after a reboot: the int8 rows re-scored then come from disk too. */
+const DROP_CACHES = process.env.SCALE_DROP_CACHES === '1';
 const BATCH_ROWS = process.env.SCALE_BATCH_ROWS ? Number(process.env.SCALE_BATCH_ROWS) : undefined;
 /** Rows a DiskIndexWriter append (extraction appends a feature-store chunk row of an image at a time). */
 const IMAGE_BATCH = 65536;
@@ -118,6 +124,16 @@ function groundTruth(queries: Float32Array[]): Set<number>[] {
   return tops.map((t) => new Set(t.sorted().map((h) => h.id)));
 }
 
+function dropFileCache(): void {
+  try {
+    execFileSync('sync');
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    log('file cache dropped');
+  } catch (e) {
+    log(`could not drop the file cache (${(e as Error).message.split('\n')[0]}): measuring with it`);
+  }
+}
+
 function du(dir: string): number {
   let total = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -180,8 +196,17 @@ catalog = null;
 
 let last = { p95: NaN, recall: NaN };
 for (const nprobes of NPROBES) {
+  if (DROP_CACHES) dropFileCache();
   const idx = await LanceIndex.openStore(indexDir, root, record, { nprobes, oversample: OVERSAMPLE });
+  t = performance.now();
   await idx.warm();
+  const pw = idx.prewarmed;
+  log(
+    `opened and warmed in ${((performance.now() - t) / 1000).toFixed(1)} s: ` +
+      (pw?.skipped
+        ? `index files not read (${pw.skipped})`
+        : `${((pw?.read ?? 0) / 1e9).toFixed(2)} GB of index files read into the file cache`),
+  );
   const times: number[] = [];
   let found = 0;
   for (let i = 0; i < QUERIES; i++) {

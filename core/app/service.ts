@@ -444,8 +444,8 @@ export class AppService implements DinoscopeApi, AssetSource {
   async trainingRuns(): Promise<TrainRunInfo[]> {
     return this.trainingApi.runs();
   }
-  async trainingHistory(run: string): Promise<TrainStepInfo[]> {
-    return this.trainingApi.history(run);
+  async trainingHistory(run: string, maxSteps?: number): Promise<TrainStepInfo[]> {
+    return this.trainingApi.history(run, maxSteps);
   }
   async pauseTraining(run: string): Promise<TrainRunInfo> {
     return this.trainingApi.pause(run);

@@ -265,7 +265,7 @@ export const apiSchemas = {
   startDistillation: args(['options', distilStartOptions]),
   extendTraining: args(['run', runName], ['options', trainExtendOptions]),
   trainingRuns: args(),
-  trainingHistory: args(['run', runName]),
+  trainingHistory: args(['run', runName], ['maxSteps', optional(number({ int: true, min: 16, max: 10_000_000 }))]),
   pauseTraining: args(['run', runName]),
   resumeTraining: args(['run', runName]),
   stopTraining: args(['run', runName]),

@@ -940,8 +940,9 @@ export interface DinoscopeApi {
   startDistillation(options: DistilStartOptions): Promise<TrainRunInfo>;
   /** The open project's runs (live ones with their jobId). */
   trainingRuns(): Promise<TrainRunInfo[]>;
-  /** A run's recorded steps (progress.jsonl), to redraw curves when the panel opens. */
-  trainingHistory(run: string): Promise<TrainStepInfo[]>;
+  /** A run's recorded steps (progress.jsonl), to redraw curves when the panel opens; with `maxSteps`, thinned
+   * to about that many (core/common/thin-steps.ts: each stretch's lowest and highest loss, health steps kept). */
+  trainingHistory(run: string, maxSteps?: number): Promise<TrainStepInfo[]>;
   pauseTraining(run: string): Promise<TrainRunInfo>;
   /** Resumes a paused run, or restarts a stopped/interrupted one from its last checkpoint. */
   resumeTraining(run: string): Promise<TrainRunInfo>;

@@ -1,14 +1,15 @@
 // The LanceDB-backed index against the in-memory exact index on real files: a few thousand clustered
 // vectors in several images, indexed by a real LanceDB (IVF_RQ), queried with the exact re-ranking.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusteredVectors } from '../synthetic.js';
 import { ExactIndex } from './exact.js';
-import { buildLanceStore } from './lance-build.js';
+import { LANCE_TABLE, buildLanceStore } from './lance-build.js';
 import { LanceIndex } from './lance-index.js';
 import { RowIdMap } from './lance-fragments.js';
+import { prewarmLanceIndex } from './lance-prewarm.js';
 import { openSearchIndex } from './open.js';
 import { describeStore, readStoreRecord } from './store.js';
 
@@ -110,6 +111,29 @@ describe('LanceDB-backed index', () => {
     // A row id of a fragment the record does not know: the table changed behind the record.
     expect(() => new RowIdMap([[0, 0]]).rows(BigUint64Array.of((1n << 32n) | 5n))).toThrow(/changed since it was indexed/);
     expect(Array.from(new RowIdMap(rec.fragments!).rows(BigUint64Array.of(7n, (2n << 32n) | 11n)))).toEqual([7, 4107]);
+  });
+
+  it('warms by reading every index file once (to the file cache), and skips stores that could not stay cached', async () => {
+    // The table's one index: a folder of files under <table>…lance/_indices/.
+    let bytes = 0;
+    const db = join(dir, 'lancedb');
+    for (const e of await readdir(db, { recursive: true }))
+      if (/^vectors[^/]*\.lance\/_indices\/[^/]+\/[^/]+$/.test(e)) bytes += (await stat(join(db, e))).size;
+    expect(bytes).toBeGreaterThan((6400 * 384) / 8); // at least the one-bit codes of every row
+    const q = exact.vector(321);
+    const before = await lance.searchAsync(q, 10);
+    await lance.warm();
+    expect(lance.prewarmed).toEqual({ bytes, read: bytes });
+    expect(await lance.searchAsync(q, 10)).toEqual(before);
+    // A machine whose memory's quarter is below the index: nothing read, and why.
+    expect(await prewarmLanceIndex(join(dir, 'lancedb'), LANCE_TABLE, { memoryBytes: 4 * bytes - 4 })).toEqual({
+      bytes,
+      read: 0,
+      skipped: expect.stringMatching(/exceed a quarter of memory/),
+    });
+    expect(await prewarmLanceIndex('s3://bucket/set/lancedb', LANCE_TABLE)).toMatchObject({ read: 0, skipped: 'object store' });
+    // Stopped (the store closed): no further reads.
+    expect(await prewarmLanceIndex(join(dir, 'lancedb'), LANCE_TABLE, { stop: () => true })).toEqual({ bytes, read: 0 });
   });
 
   it('reads the stored vectors and the catalog as the exact index does', () => {

@@ -11,6 +11,7 @@ import { type Hit, StoredCatalog, readIndexManifest } from './catalog.js';
 import { DiskRows } from './disk-rows.js';
 import { LANCE_TABLE } from './lance-build.js';
 import { RowIdMap } from './lance-fragments.js';
+import { type PrewarmResult, prewarmLanceIndex } from './lance-prewarm.js';
 import { loadLanceDb } from './lancedb.js';
 import { RowSpace } from './rows.js';
 import type { SearchIndex } from './search-index.js';
@@ -58,7 +59,11 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
   private scratch!: RowSpace;
   private buf = new Int8Array(0);
   private rowIds: RowIdMap | null = null;
+  private uri = '';
+  private closed = false;
   record!: StoreRecord;
+  /** What warm() read into the file cache (null before it ran). */
+  prewarmed: PrewarmResult | null = null;
   nprobes = DEFAULT_NPROBES;
   oversample = 4;
 
@@ -84,6 +89,7 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
       );
     }
     idx.record = record;
+    idx.uri = uri;
     idx.rowIds = record.fragments ? new RowIdMap(record.fragments) : null;
     idx.rows = new DiskRows(indexDir, idx.manifest);
     idx.scratch = new RowSpace(idx.dim);
@@ -202,12 +208,18 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
     return this.scatter(im, scores);
   }
 
+  /** Read the index files into the file cache (lance-prewarm.ts), then run one query so LanceDB has loaded
+   * the index's centroids: the first clicks then cost what later ones do. */
   async warm(): Promise<void> {
     if (this.size === 0) return;
+    if (this.record.index && !this.prewarmed)
+      this.prewarmed = await prewarmLanceIndex(this.uri, this.record.table || LANCE_TABLE, { stop: () => this.closed });
+    if (this.closed) return;
     await this.candidates(new Float32Array(this.dim).fill(1 / Math.sqrt(this.dim)), 1);
   }
 
   close(): void {
+    this.closed = true;
     this.rows?.close();
     this.table?.close();
   }

@@ -17,6 +17,7 @@ import type {
   TrainStepInfo,
 } from '../../common/api.js';
 import { DinoscopeError } from '../../common/errors.js';
+import { thinSteps } from '../../common/thin-steps.js';
 import type { ViTConfig } from '../../model/config.js';
 import type { ModelManager } from '../../model/manager/manager.js';
 import { MANIFEST, WEIGHTS } from '../../model/manager/manifest.js';
@@ -296,7 +297,8 @@ export class TrainingApi {
     return { dir, info: await this.fromRecord(dir, record), record };
   }
 
-  async history(name: string): Promise<TrainStepInfo[]> {
+  /** The run's recorded steps; with `maxSteps`, thinned to about that many for charts (thin-steps.ts). */
+  async history(name: string, maxSteps?: number): Promise<TrainStepInfo[]> {
     const { dir, info, record } = await this.run(name);
     const file = join(dir, record?.dir ?? join('runs', name), 'progress.jsonl');
     const text = await readFile(file, 'utf8').catch(() => '');
@@ -311,7 +313,7 @@ export class TrainingApi {
       }
       out.push(stepInfo(name, info.jobId ?? '', r, info.totalSteps, NaN));
     }
-    return out;
+    return maxSteps === undefined ? out : thinSteps(out, maxSteps);
   }
 
   async pause(name: string): Promise<TrainRunInfo> {

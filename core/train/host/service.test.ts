@@ -143,6 +143,11 @@ describe('AppService training', () => {
     const history = await service.trainingHistory('s1');
     expect(history.map((h) => h.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(Number.isFinite(history[11].losses.total)).toBe(true);
+    // Thinned for the panel's charts: the first and last steps and each stretch's extremes, in order.
+    const thin = (await service.trainingHistory('s1', 6)).map((h) => h.step);
+    expect(thin.length).toBeLessThanOrEqual(6);
+    expect([thin[0], thin.at(-1)]).toEqual([1, 12]);
+    expect(thin).toEqual([...thin].sort((a, b) => a - b));
     const runs = await service.trainingRuns();
     expect(runs.find((r) => r.name === 's1')).toMatchObject({ status: 'done', modelId: 's1', jobId: null });
     // project.json holds the child's final record (app writes re-read it under the lock: core/project/race.test.ts).

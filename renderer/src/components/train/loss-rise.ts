@@ -24,13 +24,23 @@ export function endOfRunRise(steps: readonly TrainStepInfo[], total: number): Lo
   if (last.step < LATE * total) return null;
   // Trailing median over ~5 % of the steps (3 to 25): a single noisy step is no rise.
   const w = Math.min(25, Math.max(3, Math.round(steps.length * 0.05)));
-  const smooth = steps.map((_, i) => {
-    const win = steps
-      .slice(Math.max(0, i - w + 1), i + 1)
-      .map((s) => s.losses.total)
-      .sort((a, b) => a - b);
-    return win[win.length >> 1];
-  });
+  // One scratch window, sorted by insertion (w ≤ 25): no allocation per step, as this runs on every live event.
+  const smooth = new Float64Array(steps.length);
+  const win = new Float64Array(w);
+  for (let i = 0; i < steps.length; i++) {
+    const from = Math.max(0, i - w + 1);
+    let m = 0;
+    for (let j = from; j <= i; j++) {
+      const v = steps[j].losses.total;
+      let k = m++;
+      while (k > 0 && !(win[k - 1] <= v)) {
+        win[k] = win[k - 1];
+        k--;
+      }
+      win[k] = v;
+    }
+    smooth[i] = win[m >> 1];
+  }
   if (!smooth.every(Number.isFinite)) return null;
   let lowAt = -1;
   for (let i = w - 1; i < steps.length; i++) if (steps[i].step >= LOW_FROM * total && (lowAt < 0 || smooth[i] < smooth[lowAt])) lowAt = i;

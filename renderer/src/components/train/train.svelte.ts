@@ -12,6 +12,7 @@ import type {
 } from '../../../../core/common/api.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
+import { HISTORY_STEPS, StepBuffer } from './step-buffer.js';
 
 /** What the setup form opens with: a stage (or 'distil': a distillation run) and the model to start from
  * (for 'distil': the teacher). */
@@ -33,10 +34,10 @@ export class TrainState {
   alert = $state.raw<TrainAlert | null>(null);
   loadingHistory = $state(false);
   error = $state<string | null>(null);
-  /** The steps of the run on screen, in step order: a fresh array on every change (live steps come
-   * throttled to ≤ 10/s by the host, so the copy is cheap next to drawing). */
+  /** The steps of the run on screen, in step order, thinned to a bounded count (step-buffer.ts): a fresh
+   * array on every change (live steps come throttled to ≤ 10/s by the host). */
   steps = $state.raw<readonly TrainStepInfo[]>([]);
-  private buf: TrainStepInfo[] = [];
+  private buf = new StepBuffer();
   private api: ApiClient | null = null;
   private off: (() => void)[] = [];
   private notify: (kind: 'error' | 'info', text: string) => void = () => {};
@@ -78,7 +79,7 @@ export class TrainState {
     this.preview = null;
     this.alert = null;
     this.error = null;
-    this.buf = [];
+    this.buf.clear();
     this.publish();
   }
 
@@ -123,7 +124,7 @@ export class TrainState {
     this.navigations++;
     if (name === this.view && (name === null || this.buf.length)) return;
     this.view = name;
-    this.buf = [];
+    this.buf.clear();
     this.preview = null;
     this.alert = null;
     this.publish();
@@ -131,17 +132,15 @@ export class TrainState {
     await this.loadHistory(name);
   }
 
-  /** Reads the run's recorded steps (every step: the live events skip some) and merges the live ones. */
+  /** Reads the run's recorded steps (all of them, thinned by the host to HISTORY_STEPS: the live events skip
+   * some) and merges the live ones. */
   private async loadHistory(name: string): Promise<void> {
     if (!this.api) return;
     this.loadingHistory = true;
     try {
-      const history = await this.api.trainingHistory(name);
+      const history = await this.api.trainingHistory(name, HISTORY_STEPS);
       if (this.view !== name) return;
-      // Live steps that arrived while the history loaded follow it (or replace its tail after a resume).
-      const live = this.buf.filter((s) => s.step > (history[history.length - 1]?.step ?? 0));
-      this.buf = [];
-      for (const s of [...history, ...live]) this.push(s, false);
+      this.buf.load(history);
       this.publish();
     } catch (err) {
       this.error = toDinoscopeError(err).message;
@@ -217,20 +216,13 @@ export class TrainState {
     if (this.alert?.run === r.name && (r.status === 'stopped' || r.status === 'done' || r.status === 'failed')) this.alert = null;
   }
 
-  /** Appends a step; a step at or before the last one (a resume from a checkpoint) replaces the tail. */
-  private push(s: TrainStepInfo, bump = true): void {
-    const last = this.buf[this.buf.length - 1];
-    if (last && s.step <= last.step) {
-      let cut = this.buf.length;
-      while (cut > 0 && this.buf[cut - 1].step >= s.step) cut--;
-      this.buf.length = cut;
-    }
+  private push(s: TrainStepInfo): void {
     this.buf.push(s);
-    if (bump) this.publish();
+    this.publish();
   }
 
   private publish(): void {
-    this.steps = this.buf.slice();
+    this.steps = this.buf.snapshot();
   }
 }
 
