@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusteredVectors } from '../synthetic.js';
 import { ExactIndex } from './exact.js';
 import { LANCE_TABLE, buildLanceStore } from './lance-build.js';
-import { LanceIndex } from './lance-index.js';
+import { INDEX_CACHE_BYTES, LanceIndex, WARM_QUERIES, lanceCacheBytes } from './lance-index.js';
 import { RowIdMap } from './lance-fragments.js';
 import { prewarmLanceIndex } from './lance-prewarm.js';
 import { openSearchIndex } from './open.js';
@@ -124,6 +124,13 @@ describe('LanceDB-backed index', () => {
     const before = await lance.searchAsync(q, 10);
     await lance.warm();
     expect(lance.prewarmed).toEqual({ bytes, read: bytes });
+    // Then queries from the table's rows fill LanceDB's partition cache (this table is far below it: all of them).
+    expect(lance.warmQueries).toBe(WARM_QUERIES);
+    // …in this process's LanceDB session, whose cache bound is ours: LanceDB 0.31 drops a session passed to
+    // connect() third, which had left every store on its default 6 GB cache and this one empty.
+    // All 16 partitions are cached by now, decoded: at least the index files' bytes (the unused session held 152).
+    expect(lanceCacheBytes()).toBeGreaterThan(bytes);
+    expect(lanceCacheBytes()).toBeLessThanOrEqual(INDEX_CACHE_BYTES + 128 * 2 ** 20);
     expect(await lance.searchAsync(q, 10)).toEqual(before);
     // A machine whose memory's quarter is below the index: nothing read, and why.
     expect(await prewarmLanceIndex(join(dir, 'lancedb'), LANCE_TABLE, { memoryBytes: 4 * bytes - 4 })).toEqual({

@@ -30,17 +30,34 @@ const MIN_EXTRA_CANDIDATES = 300;
  * took 13 ms (bench/RESULTS.md). */
 export const ROWS_PER_CANDIDATE = 6000;
 /** IVF partitions probed per query. At 2·10^7 rows (2441 partitions) and 3334 candidates, over 200 queries:
- * 20 probes recall@10 0.951, 30 0.958, 40 0.966, every miss now a neighbour in a partition not probed; at
- * 10^6 and 2·10^6 rows 20 probes gave 0.98 and 0.99 (bench/RESULTS.md). 30 keeps a margin over 0.95. */
-export const DEFAULT_NPROBES = 30;
-/** LanceDB's cache of index partitions (its default is 6 GB): a query reads its partitions from the index file,
- * and the cache keeps them, so over a session it grew to the whole index (a 2·10^7-row search process peaked at
- * 3.8 GB). The operating system's file cache still keeps recently read partitions. */
+ * recall@10 0.951 at 20 probes, 0.958 at 30 and 0.966 at 40 on one build of the index, 0.951 at 30 and 0.958 at
+ * 40 on another (k-means differs between builds); every miss is a neighbour in a partition not probed. With
+ * the warm cache below, 40 probes answered with a p95 of 57 ms against 47 ms for 30. At 10^6 and 2·10^6 rows
+ * 20 probes gave 0.98 and 0.99 (bench/RESULTS.md). 40 keeps a margin over 0.95 on both builds. */
+export const DEFAULT_NPROBES = 40;
+/** LanceDB's cache of decoded index partitions, for the process (its default is 6 GB). A 2·10^7-row index
+ * decodes to ~2 GB (~870 KB a partition of 8192 rows), which a search process would grow towards; held to
+ * 512 MB, a searching process stays near 1 GB at that size. The operating system's file cache keeps the index
+ * file itself (warm reads it in). */
 export const INDEX_CACHE_BYTES = 512 * 2 ** 20;
 const METADATA_CACHE_BYTES = 128 * 2 ** 20;
-/** One LanceDB session (its caches) for every store this process opens: a session per open would give
- * each reopened index its own 512 MB (a process that reopened three times grew to 3.7 GB). */
+/** warm() fills LanceDB's partition cache with this many queries from the table's own rows. A query reads its
+ * probed partitions from the index file and decodes them (~3 ms a partition at 2·10^7 rows) unless the cache
+ * holds them (the same 20 queries repeated took 6 ms of LanceDB's time instead of ~90). Rows are what users
+ * search with (their own patches), so these queries load the partitions such searches probe most. At 2·10^7
+ * rows, 30 probes, the 512 MB cache: p95 98 ms for the first 200 queries after opening, 47–51 ms after this
+ * warm-up (10 s, in the background when a project opens; bench/RESULTS.md); a cache filled by 15 queries
+ * gave 62 ms. */
+export const WARM_QUERIES = 300;
+/** The warm-up's queries are spread over the table by the golden ratio: any prefix covers every image. */
+const GOLDEN = (Math.sqrt(5) - 1) / 2;
+/** One LanceDB session (its caches) for every store this process opens, so the bound above holds per process
+ * however often stores are reopened. */
 let session: InstanceType<ReturnType<typeof loadLanceDb>['lancedb']['Session']> | null = null;
+/** Bytes LanceDB's caches hold now in this process (index partitions and file metadata). */
+export function lanceCacheBytes(): number {
+  return Number(session?.sizeBytes() ?? 0);
+}
 /** Rows scored per piece (the scratch space holds this many). */
 const PIECE = 65536;
 
@@ -64,6 +81,8 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
   record!: StoreRecord;
   /** What warm() read into the file cache (null before it ran). */
   prewarmed: PrewarmResult | null = null;
+  /** Queries warm() ran to fill LanceDB's partition cache. */
+  warmQueries = 0;
   nprobes = DEFAULT_NPROBES;
   oversample = 4;
 
@@ -80,7 +99,9 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
     const uri = lanceUri(setDir, record.uri);
     try {
       session ??= new lancedb.Session(BigInt(INDEX_CACHE_BYTES), BigInt(METADATA_CACHE_BYTES));
-      const db = await lancedb.connect(uri, {}, session);
+      // The session goes in the options: LanceDB 0.31's connect(uri, options, session) drops a session passed
+      // third (it reads only options.session), which left every store on the default 6 GB cache.
+      const db = await lancedb.connect(uri, { session });
       idx.table = await db.openTable(record.table || LANCE_TABLE);
     } catch (e) {
       throw new DinoscopeError(
@@ -208,14 +229,22 @@ export class LanceIndex extends StoredCatalog implements SearchIndex {
     return this.scatter(im, scores);
   }
 
-  /** Read the index files into the file cache (lance-prewarm.ts), then run one query so LanceDB has loaded
-   * the index's centroids: the first clicks then cost what later ones do. */
+  /** Read the index files into the file cache (lance-prewarm.ts), then fill LanceDB's partition cache with
+   * queries from the table's rows (WARM_QUERIES): the first clicks then cost what later ones do. Runs in the
+   * background when a project opens; close() ends it. */
   async warm(): Promise<void> {
     if (this.size === 0) return;
     if (this.record.index && !this.prewarmed)
       this.prewarmed = await prewarmLanceIndex(this.uri, this.record.table || LANCE_TABLE, { stop: () => this.closed });
-    if (this.closed) return;
-    await this.candidates(new Float32Array(this.dim).fill(1 / Math.sqrt(this.dim)), 1);
+    if (this.closed || this.warmQueries > 0) return;
+    const rows = this.record.rows;
+    const n = this.record.index ? Math.min(WARM_QUERIES, rows) : 1;
+    const v = new Float32Array(this.dim);
+    for (let i = 0; i < n && !this.closed; i++) {
+      const row = Math.min(rows - 1, Math.floor(((i * GOLDEN) % 1) * rows));
+      await this.candidates(this.vector(row, v), 10);
+      this.warmQueries++;
+    }
   }
 
   close(): void {
