@@ -113,7 +113,10 @@ if (want('renderer') && existsSync('renderer/vite.config.ts')) {
       resolve(next),
       '--emptyOutDir',
     ],
-    { stdio: 'inherit' },
+    // Always the production build: vite (and Svelte's compiler with it) builds in development mode when the
+    // caller's NODE_ENV says so, and vitest sets it to 'test' — the e2e suites then drove a UI with Svelte's
+    // dev checks and stack captures on every state change, not the one users run.
+    { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } },
   );
   if (r.status !== 0) {
     rmSync(next, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 // starts during a build (test files run in parallel; a developer rebuilds while the app runs) reads the old
 // file or the new one, never a truncated one.
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -25,3 +25,18 @@ it('swaps every dist/cli output in whole: a file opened before the build still r
   }
   expect(readdirSync(join(root, 'dist/cli')).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 }, 120_000);
+
+it('builds the production UI whatever NODE_ENV its caller has (vitest sets "test")', () => {
+  const r = spawnSync(process.execPath, ['scripts/build.mjs', 'renderer'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'test' },
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const assets = join(root, 'dist/renderer/assets');
+  const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
+  expect(js.length).toBeGreaterThan(0);
+  // Svelte's development runtime captures a stack on every state change (shared/dev.js raises
+  // Error.stackTraceLimit for it); the production runtime has none of it.
+  for (const f of js) expect(readFileSync(join(assets, f), 'utf8').includes('stackTraceLimit'), f).toBe(false);
+}, 180_000);

@@ -21,6 +21,11 @@ export interface SetupRequest {
   from: string | null;
 }
 
+/** Least milliseconds between chart redraws while a run streams steps. Redrawing five curves of up to 1000
+ * points and the health dots on each of the host's ≤ 10 events a second kept a page's main thread nine
+ * tenths busy on a loaded 2-core machine (two pages with the panel open: clicks waited tens of seconds). */
+export const CHART_INTERVAL_MS = 500;
+
 export class TrainState {
   open = $state(false);
   /** The run on screen; null shows the setup form. */
@@ -35,9 +40,13 @@ export class TrainState {
   loadingHistory = $state(false);
   error = $state<string | null>(null);
   /** The steps of the run on screen, in step order, thinned to a bounded count (step-buffer.ts): a fresh
-   * array on every change (live steps come throttled to ≤ 10/s by the host). */
+   * array at most every CHART_INTERVAL_MS while steps stream in (the charts redraw from it). */
   steps = $state.raw<readonly TrainStepInfo[]>([]);
+  /** The latest step of the run on screen, on every live event (≤ 10/s): the header's step, ETA and rates. */
+  last = $state.raw<TrainStepInfo | null>(null);
   private buf = new StepBuffer();
+  private chartTimer: ReturnType<typeof setTimeout> | null = null;
+  private chartAt = 0;
   private api: ApiClient | null = null;
   private off: (() => void)[] = [];
   private notify: (kind: 'error' | 'info', text: string) => void = () => {};
@@ -216,13 +225,22 @@ export class TrainState {
     if (this.alert?.run === r.name && (r.status === 'stopped' || r.status === 'done' || r.status === 'failed')) this.alert = null;
   }
 
+  /** A live step: the header at once, the charts at most every CHART_INTERVAL_MS (the last step always
+   * reaches them). */
   private push(s: TrainStepInfo): void {
     this.buf.push(s);
-    this.publish();
+    this.last = s;
+    const wait = CHART_INTERVAL_MS - (performance.now() - this.chartAt);
+    if (wait <= 0) this.publish();
+    else this.chartTimer ??= setTimeout(() => this.publish(), wait);
   }
 
   private publish(): void {
+    if (this.chartTimer) clearTimeout(this.chartTimer);
+    this.chartTimer = null;
+    this.chartAt = performance.now();
     this.steps = this.buf.snapshot();
+    this.last = this.steps[this.steps.length - 1] ?? null;
   }
 }
 
