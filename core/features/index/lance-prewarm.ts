@@ -10,6 +10,7 @@
 // rebuild stays there until the table is cleaned up, so the newest folder is the one queries read.
 // Only local stores are read (an object store has no file cache to fill), and only while the index files
 // fit a quarter of the machine's memory: beyond that the cache could not keep them anyway.
+import type { Dirent } from 'node:fs';
 import { open, readdir, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,15 +27,14 @@ export interface PrewarmResult {
   skipped?: string;
 }
 
+/** The entries of folder `dir`; none when it cannot be read (left to the queries, which report it). */
+async function entries(dir: string): Promise<Dirent[]> {
+  return readdir(dir, { withFileTypes: true }).catch(() => []);
+}
+
 async function files(dir: string): Promise<{ path: string; size: number }[]> {
   const out: { path: string; size: number }[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
+  for (const e of await entries(dir)) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await files(p)));
     else if (e.isFile()) out.push({ path: p, size: (await stat(p)).size });
@@ -45,22 +45,10 @@ async function files(dir: string): Promise<{ path: string; size: number }[]> {
 /** The folder of the newest index of table `table` in database folder `db`, or null. */
 async function newestIndex(db: string, table: string): Promise<string | null> {
   let best: { dir: string; t: number } | null = null;
-  let tables;
-  try {
-    tables = await readdir(db, { withFileTypes: true });
-  } catch {
-    return null;
-  }
-  for (const t of tables) {
+  for (const t of await entries(db)) {
     if (!t.isDirectory() || !(t.name === `${table}.lance` || (t.name.startsWith(`${table}-`) && t.name.endsWith('.lance')))) continue;
     const indices = join(db, t.name, '_indices');
-    let uuids;
-    try {
-      uuids = await readdir(indices, { withFileTypes: true });
-    } catch {
-      continue;
-    }
-    for (const u of uuids) {
+    for (const u of await entries(indices)) {
       if (!u.isDirectory()) continue;
       const dir = join(indices, u.name);
       const time = (await stat(dir)).mtimeMs;
