@@ -20,6 +20,7 @@ import type { RunRecord } from '../run.js';
 import type { RunStepReport } from '../step-report.js';
 import type { ChildRunOptions, FromChild, ToChild } from './protocol.js';
 import { forkTrainWorker } from './spawn.js';
+import { StepThrottle } from './step-throttle.js';
 import { StepTimings } from './timing.js';
 import { overridesRunData, recordedRunData } from '../run-data.js';
 
@@ -67,9 +68,8 @@ interface LiveRun {
   restarts: number[];
   settled: Promise<void>;
   settle(): void;
-  pendingStep: TrainStepInfo | null;
-  lastStepEmit: number;
-  stepTimer: NodeJS.Timeout | null;
+  /** Its live trainStep events (step-throttle.ts). */
+  steps: StepThrottle;
 }
 
 /** The job's message while a run starts: the job bar shows it under the label. */
@@ -161,9 +161,7 @@ export class TrainingHost {
       restarts: [],
       settled,
       settle,
-      pendingStep: null,
-      lastStepEmit: -Infinity,
-      stepTimer: null,
+      steps: new StepThrottle((info) => this.opts.emit('trainStep', info), this.opts.stepIntervalMs ?? 100),
     };
     run.job.signal.addEventListener('abort', () => void this.stopRun(run));
     // A resumed run starts at its checkpoint's step: that jump is no progress for the ETA.
@@ -204,7 +202,7 @@ export class TrainingHost {
         run.job.progress(m.report.step, m.total, started ? '' : undefined);
         if (started) this.changed(run);
         // The job's ETA (core/jobs/eta.ts), so the panel and the job bar show the same figure.
-        this.queueStep(run, stepInfo(run.name, run.job.id, m.report, m.total, run.job.snapshot().etaSeconds ?? NaN));
+        run.steps.push(stepInfo(run.name, run.job.id, m.report, m.total, run.job.snapshot().etaSeconds ?? NaN));
         break;
       }
       case 'paused':
@@ -233,7 +231,7 @@ export class TrainingHost {
         this.changed(run);
         break;
       case 'done':
-        this.flushStep(run);
+        run.steps.flush();
         run.ended = true;
         run.step = m.summary.steps;
         run.totalSteps = m.summary.totalSteps;
@@ -242,7 +240,7 @@ export class TrainingHost {
         this.setStatus(run, m.summary.status);
         break;
       case 'failed':
-        this.flushStep(run);
+        run.steps.flush();
         run.ended = true;
         run.error = m.error;
         run.job.finish('failed', m.error);
@@ -288,30 +286,12 @@ export class TrainingHost {
   }
 
   private end(run: LiveRun, status: TrainRunStatus, jobState: 'done' | 'failed' | 'cancelled', message: string): void {
-    this.flushStep(run);
+    run.steps.flush();
     run.ended = true;
     if (status === 'failed') run.error = message;
     run.job.finish(jobState, message);
     this.setStatus(run, status);
     run.settle();
-  }
-
-  private queueStep(run: LiveRun, info: TrainStepInfo): void {
-    const interval = this.opts.stepIntervalMs ?? 100;
-    const now = performance.now();
-    run.pendingStep = info;
-    if (now - run.lastStepEmit >= interval) this.flushStep(run);
-    else run.stepTimer ??= setTimeout(() => this.flushStep(run), interval - (now - run.lastStepEmit));
-  }
-
-  private flushStep(run: LiveRun): void {
-    if (run.stepTimer) clearTimeout(run.stepTimer);
-    run.stepTimer = null;
-    const info = run.pendingStep;
-    run.pendingStep = null;
-    if (!info) return;
-    run.lastStepEmit = performance.now();
-    this.opts.emit('trainStep', info);
   }
 
   private setStatus(run: LiveRun, status: TrainRunStatus): void {
