@@ -15,13 +15,17 @@ const include = [
 //   loop goes on in the background, and in a shared process it would take the CPU from every later file and
 //   keep the run from ending; a process of its own is ended with the file;
 // - device.test.ts asserts that its process never probed the hardware (another file may have);
-// - dialogs.test.ts replaces a module (vi.mock), which must reach no other file.
+// - dialogs.test.ts replaces a module (vi.mock), which must reach no other file;
+// - responsive.test.ts times its host's answers while a reader thread decodes a slow file: in a shared
+//   process, the reader pool and worker threads left by earlier files shared the CPU with it, and the tiles it
+//   asks for arrived just after the import ended (twice in three full runs; never alone).
 const ownProcess = [
   'core/train/**/*.test.ts',
   'core/demo/**/*.test.ts',
   'core/cli/commands/{pretrain,pretrain-*,distil,adapt,curate,channels-route,hardware}.test.ts',
   'core/features/extract/device.test.ts',
   'electron/main/dialogs.test.ts',
+  'core/serve/responsive.test.ts',
 ];
 const common = {
   testTimeout: 120_000,
