@@ -17,8 +17,8 @@ const include = [
 // - device.test.ts asserts that its process never probed the hardware (another file may have);
 // - dialogs.test.ts replaces a module (vi.mock), which must reach no other file;
 // - responsive.test.ts times its host's answers while a reader thread decodes a slow file: in a shared
-//   process, the reader pool and worker threads left by earlier files shared the CPU with it, and the tiles it
-//   asks for arrived just after the import ended (twice in three full runs; never alone).
+//   process (with whatever earlier files left running there: singletons, worker threads) the tiles it asks
+//   for arrived 2–3 ms after the import ended, twice in three full runs; alone it always passed.
 const ownProcess = [
   'core/train/**/*.test.ts',
   'core/demo/**/*.test.ts',
