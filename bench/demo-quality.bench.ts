@@ -79,7 +79,7 @@ try {
   const q = await demoQuality(await Project.open(dir), summary.featureSet, FULL_SPEC);
   log(`demo-quality: ${summary.steps} steps, ${seconds.toFixed(0)} s end to end, load ${load()}`);
   log(
-    `demo-quality: ARI ${q.ari.toFixed(3)}, p@10 ${q.p10.toFixed(3)} over ${q.patches} labelled patches; mask coverage ${q.coverage.toFixed(3)} (${TEXTURE_NAMES.map((t, i) => `${t} ${q.coverageByTexture[i].toFixed(2)}`).join(', ')})`,
+    `demo-quality: ARI ${q.ari.toFixed(3)} (maps' default smoothing; ${q.ariUnsmoothed.toFixed(3)} without), PCA map colour accuracy ${q.pcaAccuracy.toFixed(3)} (${q.pcaAccuracyUnsmoothed.toFixed(3)} without), p@10 ${q.p10.toFixed(3)} over ${q.patches} labelled patches; mask coverage ${q.coverage.toFixed(3)} (${TEXTURE_NAMES.map((t, i) => `${t} ${q.coverageByTexture[i].toFixed(2)}`).join(', ')})`,
   );
   process.stdout.write(`demo ari ${q.ari.toFixed(3)} p10 ${q.p10.toFixed(3)} coverage ${q.coverage.toFixed(3)} steps ${summary.steps}\n`);
 } finally {

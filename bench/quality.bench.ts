@@ -8,7 +8,8 @@
 //         second labelled patch as query (core/train/health/retrieval.ts with an exclusion radius of a whole
 //         slide);
 //   ARI   adjusted Rand index against the classes of spherical k-means (k = 5, as the app's cluster maps) on
-//         all labelled patches of the four slides;
+//         all labelled patches of the four slides; `smoothed ARI` the same after the cluster maps' default
+//         neighbour smoothing (core/analysis/smoothing.ts), what the app's map shows;
 // methods: `random` (the Quick preset's ViT at its seeded init), `pixels-stats` (mean + std of each colour
 // channel per patch) and `pixels-tiny` (the patch averaged to 4 × 4 × 3), both z-scored per dimension, and
 // `quick` after each training budget (a `runPretrain` with --minutes M on this machine, the user's path:
@@ -38,6 +39,8 @@ import sharp from 'sharp';
 import { normalizeInto } from '../core/data/train/augment/normalize.js';
 import { TileModel, type ModelWeights } from '../core/features/extract/model.js';
 import { assign, kmeans } from '../core/features/kmeans.js';
+import { smoothGrid } from '../core/analysis/smoothing.js';
+import { DEFAULT_MAP_SMOOTHING } from '../core/common/map-smoothing.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
 import type { ViTConfig } from '../core/model/config.js';
 import { initParams } from '../core/model/params.js';
@@ -91,6 +94,8 @@ interface Score {
   ari: number;
   /** p@10 of the features with their mean over the evaluation slides removed (a read-out check, logged only). */
   p10Centred: number;
+  /** ARI after the maps' default neighbour smoothing (what the app's cluster map is fitted on). */
+  ariSmoothed: number;
 }
 
 // The evaluation slides: pixels, normalised model input and the labelled patch grid.
@@ -111,16 +116,43 @@ const labelled = Int32Array.from({ length: n }, (_, i) => i).filter((i) => base.
 const queries = labelled.filter((_, j) => j % 2 === 0);
 
 /** p@10 across slides and k-means ARI of (n, d) features. */
-function score(features: Float32Array, d: number, seed: number): Score {
+async function score(features: Float32Array, d: number, seed: number): Promise<Score> {
   const set: RetrievalSet = { ...base, features, d };
   const p10 = retrievalPrecision(set, { k: 10, exclusionRadius: GRID, queries });
   const p10Centred = retrievalPrecision({ ...set, features: centred(features, d) }, { k: 10, exclusionRadius: GRID, queries });
+  return { p10, ari: clusterAri(features, d, seed), p10Centred, ariSmoothed: clusterAri(await smoothed(features, d), d, seed) };
+}
+
+/** ARI of spherical k-means (k = the classes) on the labelled rows of (n, d) features. */
+function clusterAri(features: Float32Array, d: number, seed: number): number {
   const rows = new Float32Array(labelled.length * d);
   labelled.forEach((r, i) => rows.set(features.subarray(r * d, (r + 1) * d), i * d));
   const model = kmeans(rows, labelled.length, d, { k: CLASSES, seed: 3 + seed, spherical: true, restarts: 3, iterations: 30 });
   const found = assign(model, rows, labelled.length);
   const truth = Int32Array.from(labelled, (r) => base.labels[r]);
-  return { p10, ari: adjustedRandIndex(truth, found), p10Centred };
+  return adjustedRandIndex(truth, found);
+}
+
+/** (n, d) features after the maps' default neighbour smoothing, slide by slide (each a full GRID² grid), from
+ * unit rows as the app's index holds them. */
+async function smoothed(features: Float32Array, d: number): Promise<Float32Array> {
+  const out = new Float32Array(features.length);
+  const positions = Uint32Array.from({ length: GRID * GRID }, (_, i) => i);
+  for (let k = 0; k < slides.length; k++) {
+    const block = unitRows(features.slice(k * GRID * GRID * d, (k + 1) * GRID * GRID * d), d);
+    out.set(await smoothGrid(block, positions, GRID, GRID, d, DEFAULT_MAP_SMOOTHING), k * GRID * GRID * d);
+  }
+  return out;
+}
+
+function unitRows(x: Float32Array, d: number): Float32Array {
+  for (let i = 0; i < x.length / d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += x[i * d + j] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < d; j++) x[i * d + j] *= inv;
+  }
+  return x;
 }
 
 /** (n, d) features with each column's mean removed: what cosine retrieval sees without the part every patch shares. */
@@ -232,17 +264,17 @@ async function main(): Promise<void> {
     cpuPerStep?: number;
   }[] = [];
   const px = pixelBaselines();
-  rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [score(px.stats, 6, 0)], load: load() });
-  rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [score(px.tiny, 48, 0)], load: load() });
+  rows.push({ method: 'pixels-stats', minutes: null, steps: null, scores: [await score(px.stats, 6, 0)], load: load() });
+  rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [await score(px.tiny, 48, 0)], load: load() });
   const random: Score[] = [];
   for (const seed of SEEDS) {
     const vit = scratchViT(trainConfig('quick', { seed }));
-    random.push(score(await vitFeatures(vit, initParams(vit, seed)), vit.dim, seed));
+    random.push(await score(await vitFeatures(vit, initParams(vit, seed)), vit.dim, seed));
   }
   rows.push({ method: 'random', minutes: 0, steps: 0, scores: random, load: load() });
   for (const r of rows)
     log(
-      `quality: ${r.method} p@10 ${mean(r.scores.map((s) => s.p10)).toFixed(3)} ARI ${mean(r.scores.map((s) => s.ari)).toFixed(3)} (centred p@10 ${mean(r.scores.map((s) => s.p10Centred)).toFixed(3)})`,
+      `quality: ${r.method} p@10 ${mean(r.scores.map((s) => s.p10)).toFixed(3)} ARI ${mean(r.scores.map((s) => s.ari)).toFixed(3)}, smoothed ${mean(r.scores.map((s) => s.ariSmoothed)).toFixed(3)} (centred p@10 ${mean(r.scores.map((s) => s.p10Centred)).toFixed(3)})`,
     );
 
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-quality-bench-'));
@@ -274,9 +306,9 @@ async function main(): Promise<void> {
         for (const method of METHODS) {
           const t0 = performance.now();
           const r = await presetRun(project, method as 'quick' | 'capi', budget, seed);
-          const sc = score(await vitFeatures(r.vit, r.weights), r.vit.dim, seed);
+          const sc = await score(await vitFeatures(r.vit, r.weights), r.vit.dim, seed);
           log(
-            `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}, ${r.cpuPerStep?.toFixed(2) ?? '?'} CPU-s/step), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)} (centred p@10 ${sc.p10Centred.toFixed(3)})`,
+            `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}, ${r.cpuPerStep?.toFixed(2) ?? '?'} CPU-s/step), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}, smoothed ${sc.ariSmoothed.toFixed(3)} (centred p@10 ${sc.p10Centred.toFixed(3)})`,
           );
           scores.get(method)!.scores.push(sc);
           scores.get(method)!.steps.push(r.steps);
@@ -302,11 +334,11 @@ async function main(): Promise<void> {
   const ari = (r: (typeof rows)[number]): number => mean(r.scores.map((s) => s.ari));
   const spread = (v: number[]): string => (v.length > 1 ? ` (${v.map((x) => x.toFixed(3)).join(' / ')})` : '');
   const table = [
-    '| method | budget | steps | p@10 across slides | k-means ARI | load (1/5/15 min) |',
-    '|---|---|---|---|---|---|',
+    '| method | budget | steps | p@10 across slides | k-means ARI | ARI, maps smoothed | load (1/5/15 min) |',
+    '|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.method} | ${r.budget ?? (r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`)} | ${r.steps ?? '—'}${r.cpuPerStep ? ` (${r.cpuPerStep.toFixed(2)} CPU-s each)` : ''} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${r.load} |`,
+        `| ${r.method} | ${r.budget ?? (r.minutes === null ? '—' : r.minutes === 0 ? 'init' : `${r.minutes} min`)} | ${r.steps ?? '—'}${r.cpuPerStep ? ` (${r.cpuPerStep.toFixed(2)} CPU-s each)` : ''} | ${p10(r).toFixed(3)}${spread(r.scores.map((s) => s.p10))} | ${ari(r).toFixed(3)}${spread(r.scores.map((s) => s.ari))} | ${mean(r.scores.map((s) => s.ariSmoothed)).toFixed(3)}${spread(r.scores.map((s) => s.ariSmoothed))} | ${r.load} |`,
     ),
   ];
   for (const l of table) out(l);

@@ -3,7 +3,7 @@
 // - ticking Clusters with PCA off keeps the tab responsive and asks the host for one cluster map;
 // - the PCA / Clusters checkboxes and the layers panel's toggles show and change one state;
 // - changing k redraws the clusters and leaves a hidden PCA layer hidden; a listed cluster's regions
-//   follow the new k;
+//   follow the new k; so do they the maps' smoothing (one patch by default);
 // - a double-click zooms and does not query;
 // - a click outlines its patch on the slide, shift-click outlines both and says "mean of 2 patches", an
 //   alt-drag outlines the rectangle on the patch grid;
@@ -18,6 +18,7 @@ import { writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../core/a
 import { importedProject } from '../core/app/fixture-service.js';
 import type { ClusterRegionInfo } from '../core/common/api.js';
 import { DEFAULT_CLUSTER_K } from '../core/common/clusters.js';
+import { DEFAULT_MAP_SMOOTHING } from '../core/common/map-smoothing.js';
 import { AnalysisPage } from './pages/analysis.js';
 import { ProjectPage } from './pages/project.js';
 import { ViewerPage } from './pages/viewer.js';
@@ -156,6 +157,42 @@ describe.skipIf(skip !== null)('analysis maps and query marks in Chromium', () =
     const want = await callApi<ClusterRegionInfo[]>(serve, 'clusterRegions', 1);
     expect(rows).toEqual(want.map((r) => `${r.imageId} ${r.x} ${r.y}`));
     await shot('maps-k3-pca-hidden');
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it("the maps' smoothing: one patch by default; off redraws the cluster map once and relists its regions", async () => {
+    if (skip) return;
+    const select = analysis.panel.getByTestId('maps-smoothing');
+    await expect(select.inputValue()).resolves.toBe(String(DEFAULT_MAP_SMOOTHING));
+    await expect(select.locator('option').allTextContents()).resolves.toEqual(['off', '½ patch', '1 patch', '2 patches']);
+    // Clusters on at k = 3 with cluster 1's regions listed (the test above), PCA hidden.
+    const before = calls.length;
+    const count = (m: string): number => calls.slice(before).filter((c) => c === m).length;
+    await select.selectOption({ label: 'off' });
+    await expect.poll(() => count('clusterOverlay'), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => count('clusterRegions'), { timeout: 30_000 }).toBe(1);
+    await page.waitForTimeout(1_000);
+    expect(count('clusterOverlay')).toBe(1);
+    expect(count('pcaOverlay')).toBe(0); // hidden: not fetched until shown
+    // The listed regions are those of the unsmoothed clustering, as the API gives them.
+    const id = (await viewer.root.getAttribute('data-image-id'))!;
+    await callApi(serve, 'clusterOverlay', id, 3, { smoothing: 0 });
+    const want = await callApi<ClusterRegionInfo[]>(serve, 'clusterRegions', 1);
+    await expect
+      .poll(
+        () =>
+          analysis.panel
+            .getByTestId('cluster-regions')
+            .getByTestId('match')
+            .evaluateAll((els) =>
+              els.map((e) => `${(e as HTMLElement).dataset.imageId} ${(e as HTMLElement).dataset.x} ${(e as HTMLElement).dataset.y}`),
+            ),
+        { timeout: 30_000 },
+      )
+      .toEqual(want.map((r) => `${r.imageId} ${r.x} ${r.y}`));
+    await shot('maps-smoothing-off');
+    await select.selectOption({ label: '1 patch' });
+    await expect.poll(() => count('clusterOverlay'), { timeout: 30_000 }).toBe(2);
     expect(consoleErrors).toEqual([]);
   });
 

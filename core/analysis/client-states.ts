@@ -28,6 +28,8 @@ export interface ClientAnalysis {
   lastQuery: { vector: Float32Array; fc: FeatureCollection; featureSet?: string } | null;
   /** k of the clustering this client last showed, or null. */
   clusterK: number | null;
+  /** Neighbour smoothing (σ in patches) of the maps this client last showed, or null before any. */
+  mapSmoothing: number | null;
   /** The set whose results are held, to drop them when this client analyses another set. */
   resultsOf: string | null;
   usedAt: number;
@@ -75,7 +77,7 @@ export class ClientStates {
     for (const [k, s] of this.states) if (t - s.usedAt > this.idleMs) this.drop(k, s);
     let s = this.states.get(id);
     if (s) this.states.delete(id);
-    else s = { id, layers: new Map(), last: null, lastQuery: null, clusterK: null, resultsOf: null, usedAt: t };
+    else s = { id, layers: new Map(), last: null, lastQuery: null, clusterK: null, mapSmoothing: null, resultsOf: null, usedAt: t };
     s.usedAt = t;
     this.states.set(id, s);
     while (this.states.size > this.max) {

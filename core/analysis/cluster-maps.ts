@@ -19,15 +19,19 @@ export function checkK(k: unknown): number {
 
 /** The k-means model of the collection for k; the fit runs in the fit thread (fit-thread.ts), so the
  * calling thread answers other calls meanwhile. */
-export async function fitClusters(fc: FeatureCollection, k: number): Promise<KMeansModel> {
-  const { data, d, options } = await clusterSample(fc, k);
+export async function fitClusters(fc: FeatureCollection, k: number, smoothing = 0): Promise<KMeansModel> {
+  const { data, d, options } = await clusterSample(fc, k, smoothing);
   return kmeansInThread(data, d, options);
 }
 
 /** The sample k-means is fitted on, (n, d), and its options. */
-async function clusterSample(fc: FeatureCollection, k: number): Promise<{ data: Float32Array; d: number; options: KMeansOptions }> {
+async function clusterSample(
+  fc: FeatureCollection,
+  k: number,
+  smoothing: number,
+): Promise<{ data: Float32Array; d: number; options: KMeansOptions }> {
   const d = fc.index.dim;
-  const data = await sampleRows(fc, KMEANS_SAMPLE, 2);
+  const data = await sampleRows(fc, KMEANS_SAMPLE, 2, smoothing);
   const n = data.length / d;
   if (n < k) throw new DinoscopeError('BAD_INPUT', `k = ${k} needs at least ${k} indexed patches, the collection has ${n}.`);
   return {
@@ -37,10 +41,11 @@ async function clusterSample(fc: FeatureCollection, k: number): Promise<{ data: 
   };
 }
 
-/** (gridHeight, gridWidth) labels of one image, −1 where it has no indexed patch. */
-export async function imageLabels(fc: FeatureCollection, model: KMeansModel, imageId: string): Promise<Int32Array> {
+/** (gridHeight, gridWidth) labels of one image, −1 where it has no indexed patch; `smoothing` must be the
+ * one the model was fitted with. */
+export async function imageLabels(fc: FeatureCollection, model: KMeansModel, imageId: string, smoothing = 0): Promise<Int32Array> {
   const g = fc.image(imageId);
-  const { vectors, positions } = await fc.imageRows(imageId);
+  const { vectors, positions } = await fc.mapRows(imageId, smoothing);
   const lab = assign(model, vectors, positions.length);
   const out = new Int32Array(g.gridWidth * g.gridHeight).fill(-1);
   for (let i = 0; i < positions.length; i++) out[positions[i]] = lab[i];

@@ -11,6 +11,7 @@ import { openFeatureStore, type FeatureStoreReader } from '../features/store/rea
 import { imageMeta, type Project } from '../project/project.js';
 import { searchable, setMpp } from '../project/feature-sets.js';
 import type { StoredFeatureSet } from '../project/schema.js';
+import { smoothGrid } from './smoothing.js';
 import { nextTurn, ROWS_PER_TURN } from './turns.js';
 
 export interface GridImage {
@@ -128,6 +129,25 @@ export class FeatureCollection {
   /** Level-0 pixel of a cell's centre. */
   centre(g: GridImage, gx: number, gy: number): { x: number; y: number } {
     return { x: g.origin.x + (gx + 0.5) * g.stride, y: g.origin.y + (gy + 0.5) * g.stride };
+  }
+
+  /** Unit vectors of every indexed patch of an image, neighbour-smoothed with σ `smoothing` patches when it
+   * is > 0 (smoothing.ts; the PCA and cluster maps), and their grid positions (y·gw + x). */
+  async mapRows(imageId: string, smoothing: number): Promise<{ vectors: Float32Array; positions: Uint32Array }> {
+    const rows = await this.imageRows(imageId);
+    if (!(smoothing > 0)) return rows;
+    const g = this.image(imageId);
+    const vectors = await smoothGrid(
+      rows.vectors,
+      rows.positions,
+      g.gridWidth,
+      g.gridHeight,
+      this.index.dim,
+      smoothing,
+      nextTurn,
+      ROWS_PER_TURN,
+    );
+    return { vectors, positions: rows.positions };
   }
 
   /** Unit vectors of every indexed patch of an image: rows (n, dim) and their grid positions (y·gw + x).

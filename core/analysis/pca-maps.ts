@@ -17,8 +17,9 @@ import { mulberry32 as rng } from '../common/random.js';
 import { sampleIndices } from '../features/random.js';
 import { DinoscopeError } from '../common/errors.js';
 import type { StoredFeatureSet } from '../project/schema.js';
-import type { FeatureCollection } from './collection.js';
+import type { FeatureCollection, GridImage } from './collection.js';
 import { pcaInThread } from './fit-thread.js';
+import { smoothAt } from './smoothing.js';
 import { nextTurn, ROWS_PER_TURN } from './turns.js';
 
 export const PCA_SAMPLE = 8000;
@@ -44,14 +45,21 @@ export interface PcaFit {
   /** Foreground: first component above this; null: every indexed patch (the tissue mask is the foreground). */
   threshold: number | null;
   samples: number;
+  /** Neighbour smoothing (σ in patches, 0: none) of the rows it was fitted on; its maps use the same. */
+  smoothing: number;
 }
 
-/** Up to `m` indexed rows of the collection as unit vectors (m, dim), seeded. Other calls are answered
- * between pieces of the copy (turns.ts). */
-export async function sampleRows(fc: FeatureCollection, m: number, seed = 1): Promise<Float32Array> {
+/** Up to `m` indexed rows of the collection as unit vectors (m, dim), seeded; with `smoothing` > 0 each
+ * row is its neighbour-smoothed vector (smoothing.ts, σ in patches). Other calls are answered between
+ * pieces of the copy (turns.ts). */
+export async function sampleRows(fc: FeatureCollection, m: number, seed = 1, smoothing = 0): Promise<Float32Array> {
   const d = fc.index.dim;
   const idx = sampleIndices(fc.index.size, m, rng(seed));
   const out = new Float32Array(idx.length * d); // (m, dim)
+  if (smoothing > 0) {
+    await smoothedRows(fc, idx, smoothing, out);
+    return out;
+  }
   for (let i = 0; i < idx.length; i++) {
     fc.index.vector(idx[i], out.subarray(i * d, (i + 1) * d));
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
@@ -59,10 +67,47 @@ export async function sampleRows(fc: FeatureCollection, m: number, seed = 1): Pr
   return out;
 }
 
+/** The neighbour-smoothed vectors of index rows `rows` into `out` (rows.length, dim), read from each row's
+ * image through the index (its grid lookup), so only the rows around the sample are read. */
+async function smoothedRows(fc: FeatureCollection, rows: ArrayLike<number>, sigma: number, out: Float32Array): Promise<void> {
+  const d = fc.index.dim;
+  const owners = [...fc.images.values()].flatMap((g) =>
+    (fc.index.image(g.id)?.ranges ?? []).map(([start, count]) => ({ start, count, g })),
+  );
+  owners.sort((a, b) => a.start - b.start);
+  const ownerOf = (row: number): GridImage | undefined => {
+    let lo = 0;
+    let hi = owners.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const o = owners[mid];
+      if (row < o.start) hi = mid - 1;
+      else if (row >= o.start + o.count) lo = mid + 1;
+      else return o.g;
+    }
+    return undefined;
+  };
+  const one = new Float32Array(d);
+  for (let i = 0; i < rows.length; i++) {
+    const g = ownerOf(rows[i]);
+    const dst = out.subarray(i * d, (i + 1) * d);
+    if (!g) {
+      fc.index.vector(rows[i], dst); // a row of an image outside the collection's grids: unsmoothed
+      continue;
+    }
+    const lookup = fc.index.lookup(g.id);
+    const at = Uint32Array.of(fc.index.positionOf[rows[i]]);
+    smoothAt(at, g.gridWidth, g.gridHeight, d, sigma, (p, v) => lookup[p] >= 0 && (fc.index.vector(lookup[p], v), true), one);
+    dst.set(one);
+    if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
+  }
+}
+
 /** The collection's PCA fit (fitSamplePca on a sample of its rows); the fit runs in the fit thread
  * (fit-thread.ts), so the calling thread answers other calls meanwhile. */
-export async function fitCollectionPca(fc: FeatureCollection, threshold: number | null, base?: PcaModel): Promise<PcaFit> {
-  return pcaInThread(await sampleRows(fc, PCA_SAMPLE), fc.index.dim, threshold, base);
+export async function fitCollectionPca(fc: FeatureCollection, threshold: number | null, base?: PcaModel, smoothing = 0): Promise<PcaFit> {
+  const fit = await pcaInThread(await sampleRows(fc, PCA_SAMPLE, 1, smoothing), fc.index.dim, threshold, base);
+  return { ...fit, smoothing };
 }
 
 /** The fit of fitCollectionPca on its sample `data` (n, d): pure arithmetic, run in the fit thread. Without
@@ -73,7 +118,7 @@ export function fitSamplePca(data: Float32Array, d: number, threshold: number | 
   if (n < 4) throw new DinoscopeError('BAD_INPUT', `PCA needs at least 4 indexed patches, the collection has ${n}.`);
   if (threshold === null) {
     const fg = fitPca(data, n, d, 3);
-    return { base: null, fg, ranges: rgbRanges(project(fg, data, n), n, 3), threshold, samples: n };
+    return { base: null, fg, ranges: rgbRanges(project(fg, data, n), n, 3), threshold, samples: n, smoothing: 0 };
   }
   const model = base ?? fitPca(data, n, d, 3);
   const proj = project(model, data, n); // (n, 3)
@@ -85,13 +130,13 @@ export function fitSamplePca(data: Float32Array, d: number, threshold: number | 
   const fgProj = project(fg, data, n); // (n, 3)
   const sub = new Float32Array(fgCount * 3); // (fgCount, 3) foreground rows only
   for (let r = 0, i = 0; r < n; r++) if (fgMask[r]) sub.set(fgProj.subarray(r * 3, r * 3 + 3), 3 * i++);
-  return { base: model, fg, ranges: rgbRanges(sub, fgCount, 3), threshold, samples: n };
+  return { base: model, fg, ranges: rgbRanges(sub, fgCount, 3), threshold, samples: n, smoothing: 0 };
 }
 
 /** (gridHeight, gridWidth, 4) RGBA of one image: foreground PCA colours, transparent on background. */
 export async function pcaImageRgba(fc: FeatureCollection, fit: PcaFit, imageId: string): Promise<Uint8Array> {
   const g = fc.image(imageId);
-  const { vectors, positions } = await fc.imageRows(imageId);
+  const { vectors, positions } = await fc.mapRows(imageId, fit.smoothing);
   const n = positions.length;
   // Without a base (no threshold) every indexed patch is foreground.
   const mask = fit.base ? foreground(project(fit.base, vectors, n), n, 3, fit.threshold) : new Uint8Array(n).fill(1);

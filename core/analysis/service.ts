@@ -11,6 +11,7 @@ import type {
   AnalysisExportRequest,
   AnalysisExportResult,
   AnalysisMatch,
+  ClusterOverlayOptions,
   ClusterRegionInfo,
   OverlayInfo,
   OverlayScale,
@@ -35,6 +36,7 @@ import { similarityLegend, similarityOverlay, similarityScale, type CellLayer } 
 import { dziGeometry, type DziGeometry } from '../tiles/dzi.js';
 import { type ClientAnalysis, ClientStates, type LastSearch } from './client-states.js';
 import { chooseFeatureSet, FeatureCollection, type GridImage } from './collection.js';
+import { checkMapSmoothing, DEFAULT_MAP_SMOOTHING } from '../common/map-smoothing.js';
 import { checkK, fitClusters, imageLabels, labelRegions } from './cluster-maps.js';
 import { exportAnalysis, type ExportContext } from './export.js';
 import { fitCollectionPca, pcaDefaultThreshold, pcaImageRgba, type PcaFit } from './pca-maps.js';
@@ -142,6 +144,7 @@ export class AnalysisService {
     s.last = null;
     s.lastQuery = null;
     s.clusterK = null;
+    s.mapSmoothing = null;
     s.resultsOf = next;
   }
 
@@ -287,26 +290,27 @@ export class AnalysisService {
   async pcaOverlay(imageId: string, options: PcaOverlayOptions = {}): Promise<OverlayInfo> {
     const fc = await this.collection(options?.featureSet);
     const g = fc.image(imageId);
-    const fit = await this.pcaFit(fc, options?.foregroundThreshold);
+    const smoothing = this.useSmoothing(options.smoothing);
+    const fit = await this.pcaFit(fc, options?.foregroundThreshold, smoothing);
     return this.setLayer('pca', g, await pcaImageRgba(fc, fit, imageId), pcaLegend(fit.threshold));
   }
 
-  /** The collection PCA for a threshold (absent: the set's own, pcaDefaultThreshold; null: none). The base
-   * basis is kept when only the threshold changes; a fit without a threshold has none. */
-  async pcaFit(fc: FeatureCollection, asked?: number | null): Promise<PcaFit> {
+  /** The collection PCA for a threshold (absent: the set's own, pcaDefaultThreshold; null: none) and a
+   * neighbour smoothing (σ in patches). The base basis is kept when only the threshold changes; a fit
+   * without a threshold has none. */
+  async pcaFit(fc: FeatureCollection, asked: number | null | undefined, smoothing: number): Promise<PcaFit> {
     const threshold = asked === undefined ? pcaDefaultThreshold(fc.set) : asked;
     if (threshold !== null && (typeof threshold !== 'number' || !Number.isFinite(threshold)))
       throw new DinoscopeError('BAD_INPUT', `The foreground threshold must be a number, got ${String(threshold)}.`);
-    const key = `${fc.set.id}|${threshold}`;
+    const key = `${fc.set.id}|${smoothing}|${threshold}`;
     if (!this.pcaFits.has(key)) {
-      // The base basis of a thresholded fit of this set is reused when only the threshold differs (a fit
-      // without a threshold has none; it needs none either).
+      // The base basis of a thresholded fit of this set and smoothing is reused when only the threshold
+      // differs (a fit without a threshold has none; it needs none either).
+      const prefix = `${fc.set.id}|${smoothing}|`;
       const same =
-        threshold === null
-          ? undefined
-          : [...this.pcaFits.entries()].reverse().find(([k]) => k.startsWith(`${fc.set.id}|`) && k !== `${fc.set.id}|null`);
+        threshold === null ? undefined : [...this.pcaFits.entries()].reverse().find(([k]) => k.startsWith(prefix) && k !== `${prefix}null`);
       const previous = same ? await same[1].catch(() => undefined) : undefined;
-      if (!this.pcaFits.has(key)) keepRecent(this.pcaFits, key, fitCollectionPca(fc, threshold, previous?.base ?? undefined));
+      if (!this.pcaFits.has(key)) keepRecent(this.pcaFits, key, fitCollectionPca(fc, threshold, previous?.base ?? undefined, smoothing));
     }
     const fit = this.pcaFits.get(key)!;
     keepRecent(this.pcaFits, key, fit);
@@ -316,29 +320,42 @@ export class AnalysisService {
     });
   }
 
-  async clusterOverlay(imageId: string, k: number): Promise<OverlayInfo> {
+  async clusterOverlay(imageId: string, k: number, options: ClusterOverlayOptions = {}): Promise<OverlayInfo> {
     const fc = await this.collection();
     const g = fc.image(imageId);
-    const labels = await this.labels(fc, checkK(k), imageId);
+    const labels = await this.labels(fc, checkK(k), imageId, this.useSmoothing(options.smoothing));
     const counts = new Array<number>(k).fill(0);
     for (const l of labels) if (l >= 0) counts[l]++;
     return this.setLayer('clusters', g, clusterRgba(labels), clusterLegend(k, counts));
   }
 
-  /** Labels of an image under the k-means model for k (fitted once per k and feature set); k becomes the
-   * current client's clustering (clusterRegions, exports). */
-  async labels(fc: FeatureCollection, k: number, imageId: string): Promise<Int32Array> {
-    const key = `${fc.set.id}|${k}`;
+  /** Labels of an image under the k-means model for k and a smoothing (fitted once per k, smoothing and
+   * feature set); k becomes the current client's clustering (clusterRegions, exports). */
+  async labels(fc: FeatureCollection, k: number, imageId: string, smoothing: number): Promise<Int32Array> {
+    const key = `${fc.set.id}|${k}|${smoothing}`;
     this.state().clusterK = k;
-    const clusters = this.clusterFits.get(key) ?? { model: fitClusters(fc, k), labels: new Map<string, Int32Array>() };
+    const clusters = this.clusterFits.get(key) ?? { model: fitClusters(fc, k, smoothing), labels: new Map<string, Int32Array>() };
     keepRecent(this.clusterFits, key, clusters);
     const model = await clusters.model.catch((err: unknown) => {
       if (this.clusterFits.get(key) === clusters) this.clusterFits.delete(key); // a failed fit is not kept
       throw err;
     });
     let l = clusters.labels.get(imageId);
-    if (!l) clusters.labels.set(imageId, (l = await imageLabels(fc, model, imageId)));
+    if (!l) clusters.labels.set(imageId, (l = await imageLabels(fc, model, imageId, smoothing)));
     return l;
+  }
+
+  /** The smoothing a map request asked for (checked), else the current client's last, else the default;
+   * it becomes the client's (clusterRegions and exports follow the maps on screen). */
+  private useSmoothing(asked?: number): number {
+    const s = this.state();
+    s.mapSmoothing = asked === undefined ? (s.mapSmoothing ?? DEFAULT_MAP_SMOOTHING) : checkMapSmoothing(asked);
+    return s.mapSmoothing;
+  }
+
+  /** The current client's map smoothing without changing it. */
+  private get mapSmoothing(): number {
+    return this.clients.peek(this.clientId())?.mapSmoothing ?? DEFAULT_MAP_SMOOTHING;
   }
 
   /** k of the current client's clustering, or null before any. */
@@ -355,7 +372,7 @@ export class AnalysisService {
     const fc = await this.collection();
     const out: ClusterRegionInfo[] = [];
     for (const g of fc.images.values()) {
-      const labels = await this.labels(fc, k, g.id);
+      const labels = await this.labels(fc, k, g.id, this.mapSmoothing);
       for (const r of labelRegions(labels, g.gridWidth, g.gridHeight, clusterId).slice(0, limit)) {
         const c = fc.centre(g, r.cx, r.cy);
         const box = {
@@ -383,11 +400,12 @@ export class AnalysisService {
 
   async exportAnalysis(req: AnalysisExportRequest): Promise<AnalysisExportResult> {
     const fc = await this.collection();
+    const smoothing = req.smoothing === undefined ? this.mapSmoothing : checkMapSmoothing(req.smoothing);
     const ctx: ExportContext = {
       project: this.project,
       fc,
-      pca: (t) => this.pcaFit(fc, t),
-      labels: (k, id) => this.labels(fc, k, id),
+      pca: (t) => this.pcaFit(fc, t, smoothing),
+      labels: (k, id) => this.labels(fc, k, id, smoothing),
       clusterK: this.clusterK,
       last: this.last,
     };

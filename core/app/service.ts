@@ -10,6 +10,7 @@ import type {
   AppInfo,
   AttentionRequest,
   CatalogueModelInfo,
+  ClusterOverlayOptions,
   ClusterRegionInfo,
   ExtractEstimate,
   ExtractOptions,
@@ -412,8 +413,8 @@ export class AppService implements DinoscopeApi, AssetSource {
     return this.analysis().pcaOverlay(requireString(imageId, 'imageId'), options ?? {});
   }
 
-  async clusterOverlay(imageId: string, k: number): Promise<OverlayInfo> {
-    return this.analysis().clusterOverlay(requireString(imageId, 'imageId'), k);
+  async clusterOverlay(imageId: string, k: number, options?: ClusterOverlayOptions): Promise<OverlayInfo> {
+    return this.analysis().clusterOverlay(requireString(imageId, 'imageId'), k, options ?? {});
   }
 
   async clusterRegions(clusterId: number): Promise<ClusterRegionInfo[]> {

@@ -7,6 +7,7 @@ import { EXTRACT_CHANNEL_ROUTES } from './channel-routes.js';
 import { MAX_CLUSTER_K, MIN_CLUSTER_K } from './clusters.js';
 import { FieldError } from './errors.js';
 import { MASK_SETTINGS } from './foreground-mask.js';
+import { MAX_MAP_SMOOTHING } from './map-smoothing.js';
 import {
   anyObject,
   args,
@@ -88,7 +89,15 @@ export const textQueryRequest = object({
   featureSet: optional(id),
 });
 
-export const pcaOverlayOptions = object({ foregroundThreshold: optional(nullable(number())), featureSet: optional(id) });
+/** Neighbour smoothing of the maps, σ in patches (core/common/map-smoothing.ts). */
+const mapSmoothing = number({ min: 0, max: MAX_MAP_SMOOTHING });
+
+export const pcaOverlayOptions = object({
+  foregroundThreshold: optional(nullable(number())),
+  featureSet: optional(id),
+  smoothing: optional(mapSmoothing),
+});
+export const clusterOverlayOptions = object({ smoothing: optional(mapSmoothing) });
 
 const EXPORT_FORMATS = [
   'npy',
@@ -110,6 +119,7 @@ export const exportRequest = object({
   k: optional(clusterK),
   threshold: optional(number()),
   pcaThreshold: optional(nullable(number())),
+  smoothing: optional(mapSmoothing),
   pixelsPerPatch: optional(number({ int: true, min: 1, max: 64 })),
 });
 
@@ -255,7 +265,7 @@ export const apiSchemas = {
   similarityHeatmap: args(['imageId', id]),
   textQuery: args(['request', textQueryRequest]),
   pcaOverlay: args(['imageId', id], ['options', optional(pcaOverlayOptions)]),
-  clusterOverlay: args(['imageId', id], ['k', clusterK]),
+  clusterOverlay: args(['imageId', id], ['k', clusterK], ['options', optional(clusterOverlayOptions)]),
   clusterRegions: args(['clusterId', number({ int: true, min: 0 })]),
   exportAnalysis: args(['request', exportRequest]),
   trainPresets: args(),

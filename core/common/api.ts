@@ -532,6 +532,14 @@ export interface PcaOverlayOptions {
    */
   foregroundThreshold?: number | null;
   featureSet?: string;
+  /** Each patch's features averaged with its neighbours' (Gaussian, σ in patches; 0 off) before the PCA is
+   * fitted and drawn, so the map shows regions rather than patch-to-patch noise. Absent: DEFAULT_MAP_SMOOTHING. */
+  smoothing?: number;
+}
+
+export interface ClusterOverlayOptions {
+  /** As PcaOverlayOptions.smoothing, for the k-means fit and every patch's cluster. */
+  smoothing?: number;
 }
 
 /** A connected region of one cluster. score = its area in patches. */
@@ -560,6 +568,9 @@ export interface AnalysisExportRequest {
   threshold?: number;
   /** PCA maps: the foreground threshold, as PcaOverlayOptions.foregroundThreshold (absent: the set's own). */
   pcaThreshold?: number | null;
+  /** PCA and cluster maps: neighbour smoothing, σ in patches (absent: that of the maps last shown, else
+   * DEFAULT_MAP_SMOOTHING; core/common/map-smoothing.ts). */
+  smoothing?: number;
   /** png / ome-tiff maps: pixels per patch side (default 1; µm per pixel = stride · mpp / this). */
   pixelsPerPatch?: number;
 }
@@ -926,7 +937,7 @@ export interface DinoscopeApi {
   /** RGB overlay of the collection's foreground PCA (one basis for every image). */
   pcaOverlay(imageId: string, options?: PcaOverlayOptions): Promise<OverlayInfo>;
   /** k-means of the collection (same colours on every image) drawn over this image. */
-  clusterOverlay(imageId: string, k: number): Promise<OverlayInfo>;
+  clusterOverlay(imageId: string, k: number, options?: ClusterOverlayOptions): Promise<OverlayInfo>;
   /** The largest regions of a cluster of the last clusterOverlay, over every image. */
   clusterRegions(clusterId: number): Promise<ClusterRegionInfo[]>;
   /** Writes feature maps, PCA/cluster maps, polygons or search results; returns the files. */

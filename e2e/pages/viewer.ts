@@ -55,13 +55,17 @@ export class ViewerPage {
   async waitStill(timeout = 20_000): Promise<ViewerSnapshot> {
     const start = Date.now();
     let a = await this.state();
+    const seen = [a];
     while (Date.now() - start < timeout) {
       await this.page.waitForTimeout(300);
       const b = await this.state();
       if (b.zoom === a.zoom && b.centerX === a.centerX && b.centerY === a.centerY) return b;
+      seen.push(b);
       a = b;
     }
-    throw new Error('the view kept moving');
+    // What moved, so a failure says whether the view animated, was panned or was resized.
+    const last = seen.slice(-6).map((s) => `zoom ${s.zoom} centre ${s.centerX},${s.centerY} canvas ${s.width}×${s.height}`);
+    throw new Error(`the view kept moving (${seen.length} reads); the last:\n${last.join('\n')}`);
   }
 
   async press(key: string, times = 1): Promise<void> {

@@ -14,13 +14,18 @@ export const exportCommand: Command = {
   summary: 'export feature maps, PCA maps, cluster label images, polygons, search results or QuPath files',
   usage:
     'usage: dinoscope export --project P --format npy|safetensors|zarr|png|ome-tiff|geojson|csv|qupath [--what features|pca|clusters|similarity|search]\n' +
-    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--pixels-per-patch N] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\n' +
+    '                        [--image I] [--out DIR] [--k K] [--threshold T] [--smoothing S] [--pixels-per-patch N] [--x X --y Y (csv: search first)] [--set FEATURESET]\n\n' +
+    "PCA and cluster maps: --smoothing S averages each patch's features with its neighbours' (Gaussian, σ S patches, 0 off) first.\n" +
     'csv without a search exports features; qupath writes GeoJSON per image and open-in-qupath.txt.\n' +
     "Uses the project's active feature set unless --set names another (dinoscope sets lists them).\n" +
     'Prints JSON {format, dir, paths, notice?, featureSet} on stdout.',
   async run(argv, io) {
     const { positional, flags } = parseArgs(argv);
-    checkFlags(flags, ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'pixels-per-patch', 'x', 'y', 'set'], 'export');
+    checkFlags(
+      flags,
+      ['project', 'format', 'what', 'image', 'out', 'k', 'threshold', 'smoothing', 'pixels-per-patch', 'x', 'y', 'set'],
+      'export',
+    );
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
     const format = flagValue(flags, 'format');
     if (!format || !FORMATS.includes(format))
@@ -44,6 +49,8 @@ export const exportCommand: Command = {
     if (k !== undefined) req.k = k;
     const threshold = flagNumber(flags, 'threshold', false);
     if (threshold !== undefined) req.threshold = threshold;
+    const smoothing = flagNumber(flags, 'smoothing', false);
+    if (smoothing !== undefined) req.smoothing = smoothing;
     const ppp = flagNumber(flags, 'pixels-per-patch', true);
     if (ppp !== undefined) req.pixelsPerPatch = ppp;
     io.stderr(`export: writing ${format}…\n`);

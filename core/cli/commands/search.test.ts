@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { textureAt, writeMosaics, writeSyntheticFeatures, type MosaicSpec } from '../../analysis/fixture.js';
 import { AppService, rootAssetUrls } from '../../app/service.js';
 import { DEFAULT_CLUSTER_K } from '../../common/clusters.js';
+import { DEFAULT_MAP_SMOOTHING } from '../../common/map-smoothing.js';
 import type { CliIo, Command } from '../command.js';
 import { exportCommand } from './export.js';
 import { pcaCommand } from './pca.js';
@@ -177,6 +178,40 @@ describe('analysis CLI', () => {
     expect(fromSegment.length).toBeGreaterThan(0);
     expect(Math.max(...fromSegment)).toBeLessThan(DEFAULT_CLUSTER_K);
     expect(await clusters(e.paths[0])).toEqual(fromSegment);
+  });
+
+  it('--smoothing reaches the maps segment and pca write, the default printed; a bad value is refused', async () => {
+    const seg = async (extra: string[], out: string) =>
+      JSON.parse((await run(segmentCommand, ['--project', project, '--k', '4', ...extra, '--out', join(root, out)])).out) as {
+        smoothing: number;
+        paths: string[];
+      };
+    const byDefault = await seg([], 'seg-s-default');
+    expect(byDefault.smoothing).toBe(DEFAULT_MAP_SMOOTHING);
+    const off = await seg(['--smoothing', '0'], 'seg-s-off');
+    expect(off.smoothing).toBe(0);
+    const wide = await seg(['--smoothing', '4'], 'seg-s-wide');
+    // A 4-patch Gaussian pulls the patches near a quadrant's border towards the neighbouring quadrants: the
+    // label images differ from those of the default.
+    const labels = async (r: { paths: string[] }): Promise<string> =>
+      (
+        await sharp(r.paths.find((x) => x.endsWith('.clusters.png'))!)
+          .raw()
+          .toBuffer()
+      ).toString('base64');
+    expect(await labels(wide)).not.toBe(await labels(byDefault));
+    const pca = JSON.parse((await run(pcaCommand, ['--project', project, '--smoothing', '0.5', '--out', join(root, 'pca-s')])).out) as {
+      smoothing: number;
+    };
+    expect(pca.smoothing).toBe(0.5);
+    for (const [cmd, flag] of [
+      [segmentCommand, '-1'],
+      [pcaCommand, '9'],
+      [exportCommand, 'lots'],
+    ] as const)
+      await expect(
+        run(cmd, ['--project', project, '--smoothing', flag, ...(cmd === exportCommand ? ['--format', 'png', '--what', 'clusters'] : [])]),
+      ).rejects.toMatchObject({ code: 'BAD_INPUT', message: expect.stringMatching(/smoothing/) as unknown });
   });
 
   it('bad input is a one-line BAD_INPUT naming the problem', async () => {

@@ -6,6 +6,7 @@
 // to the active feature set they were computed on; when it changes they are cleared (follow()).
 import type { AnalysisMatch, ClusterRegionInfo, OverlayInfo } from '../../../../core/common/api.js';
 import { DEFAULT_CLUSTER_K } from '../../../../core/common/clusters.js';
+import { DEFAULT_MAP_SMOOTHING } from '../../../../core/common/map-smoothing.js';
 import type { AppStore } from '../../stores/app.svelte.js';
 import type { ApiClient } from '../../api/client.js';
 import { toDinoscopeError } from '../../api/errors.js';
@@ -46,6 +47,8 @@ export class AnalysisState {
   threshold = $state<number | null>(null);
   clustersOn = $state(false);
   k = $state(DEFAULT_CLUSTER_K);
+  /** Both maps' neighbour smoothing, σ in patches (0 off; core/common/map-smoothing.ts). */
+  smoothing = $state(DEFAULT_MAP_SMOOTHING);
   regions = $state.raw<ClusterRegionInfo[]>([]);
   regionsOf = $state<number | null>(null);
   /** The k of the clustering the listed regions belong to. */
@@ -60,8 +63,9 @@ export class AnalysisState {
   /** What each map overlay on screen was made from ("image|setting"): no refetch when it would not change.
    * Overlays stay in the app's overlay list for their image, so this holds across viewer rebuilds. */
   private made: Record<MapLayer, string | null> = { pca: null, clusters: null };
-  /** The k of the last cluster overlay the host computed (clusterRegions answers for it). */
+  /** The k of the last cluster overlay the host computed (clusterRegions answers for it), and "k|smoothing". */
   private clustersK: number | null = null;
+  private clustersMade: string | null = null;
   /** Requests in flight per map: an answer to an older one is dropped. */
   private asked: Record<MapLayer, number> = { pca: 0, clusters: 0 };
 
@@ -131,31 +135,43 @@ export class AnalysisState {
     }
   }
 
-  /** Shows the PCA map of `imageId` at `threshold` (null: the set's own; fetched unless the one shown was made so). */
-  async showPca(api: ApiClient, imageId: string, threshold: number | null, show: (o: OverlayInfo) => void): Promise<void> {
+  /** Shows the PCA map of `imageId` at `threshold` (null: the set's own) and `smoothing` (fetched unless the
+   * one shown was made so). */
+  async showPca(
+    api: ApiClient,
+    imageId: string,
+    threshold: number | null,
+    smoothing: number,
+    show: (o: OverlayInfo) => void,
+  ): Promise<void> {
     await this.fetchMap(
       'pca',
-      `${imageId}|${threshold}`,
-      () => api.pcaOverlay(imageId, threshold === null ? {} : { foregroundThreshold: threshold }),
+      `${imageId}|${threshold}|${smoothing}`,
+      () => api.pcaOverlay(imageId, threshold === null ? { smoothing } : { foregroundThreshold: threshold, smoothing }),
       show,
     );
   }
 
-  /** Shows the k-cluster map of `imageId`; a listed cluster's regions then follow the new clustering. */
-  async showClusters(api: ApiClient, imageId: string, k: number, show: (o: OverlayInfo) => void): Promise<void> {
-    const fresh = await this.fetchMap('clusters', `${imageId}|${k}`, () => api.clusterOverlay(imageId, k), show);
+  /** Shows the k-cluster map of `imageId` at `smoothing`; a listed cluster's regions then follow the new
+   * clustering. */
+  async showClusters(api: ApiClient, imageId: string, k: number, smoothing: number, show: (o: OverlayInfo) => void): Promise<void> {
+    const made = `${k}|${smoothing}`;
+    const fresh = await this.fetchMap('clusters', `${imageId}|${made}`, () => api.clusterOverlay(imageId, k, { smoothing }), show);
     if (!fresh) return;
+    const before = this.clustersMade;
     this.clustersK = k;
-    if (this.regionsOf === null || this.regionsK === k) return;
+    this.clustersMade = made;
+    if (this.regionsOf === null || before === made) return;
     if (this.regionsOf < k) await this.listRegions(api, this.regionsOf);
     else this.clearRegions();
   }
 
   async listRegions(api: ApiClient, cluster: number): Promise<void> {
     const k = this.clustersK;
+    const made = this.clustersMade;
     try {
       const regions = await api.clusterRegions(cluster);
-      if (k !== this.clustersK) return; // the clustering changed meanwhile: its own listing follows
+      if (made !== this.clustersMade) return; // the clustering changed meanwhile: its own listing follows
       this.regions = regions;
       this.regionsOf = cluster;
       this.regionsK = k;
@@ -182,6 +198,7 @@ export class AnalysisState {
     this.focus = null;
     this.made = { pca: null, clusters: null };
     this.clustersK = null;
+    this.clustersMade = null;
     this.asked.pca++; // answers still in flight belong to the old set
     this.asked.clusters++;
     app.extraOverlays = app.extraOverlays.filter((o) => !['similarity', 'pca', 'clusters'].includes(o.id));
