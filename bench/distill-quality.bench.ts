@@ -7,7 +7,8 @@
 // Environment: DISTQ_SEEDS ("0,1,2"), DISTQ_TEACHER_STEPS (200), DISTQ_STUDENT_STEPS (200), BENCH_THREADS (2),
 // DISTQ_TEMP (the distillation targets' τ_t; default the recipe's), DISTQ_LR (the distillation lr; default
 // quality-compare.ts's), DISTQ_PATCHSIM (the patch-similarity weight loss.patchSim; default quality-compare.ts's),
-// DISTQ_TWO=0 (skip the two-student run).
+// DISTQ_TWO=0 (skip the two-student run), DISTQ_TEACHER_K (the teacher's prototypes, the distillation heads
+// follow; default the fixture's 16).
 // Last line: `margin X gap Y`: X the smallest (distilled − scratch) over seeds, Y the largest (teacher − distilled).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,12 +32,13 @@ const distilTemp = process.env.DISTQ_TEMP ? Number(process.env.DISTQ_TEMP) : und
 const distilLr = process.env.DISTQ_LR ? Number(process.env.DISTQ_LR) : undefined;
 const patchSim = process.env.DISTQ_PATCHSIM ? Number(process.env.DISTQ_PATCHSIM) : undefined;
 const two = process.env.DISTQ_TWO !== '0';
+const teacherPrototypes = process.env.DISTQ_TEACHER_K ? Number(process.env.DISTQ_TEACHER_K) : undefined;
 const out = (s: string): void => void process.stdout.write(s + '\n');
 
 out(
   `distill-quality: ${fmtMachine()}, ${threads} threads; teacher ${teacherSteps} steps, students ${studentSteps} steps` +
     `${distilTemp !== undefined ? `, τ_t ${distilTemp}` : ''}${distilLr !== undefined ? `, distillation lr ${distilLr}` : ''}` +
-    `${patchSim !== undefined ? `, patch similarity ${patchSim}` : ''}`,
+    `${patchSim !== undefined ? `, patch similarity ${patchSim}` : ''}${teacherPrototypes !== undefined ? `, teacher K ${teacherPrototypes}` : ''}`,
 );
 out(`raw pixels (better of pixels, mean+std): ${rawPixelPrecision().toFixed(3)}`);
 out('seed  teacher  distilled  scratch  margin  gap    | two-student run: tiny  small   (s: teacher, distil, scratch, two)');
@@ -46,7 +48,7 @@ for (const seed of seeds) {
   const dir = await mkdtemp(join(tmpdir(), 'dinoscope-distill-quality-'));
   try {
     const project = await qualityProject(dir);
-    const o = { seed, teacherSteps, studentSteps, threads, distilTemp, distilLr, patchSim };
+    const o = { seed, teacherSteps, studentSteps, threads, distilTemp, distilLr, patchSim, teacherPrototypes };
     const t = await trainTeacher(project, dir, o);
     const d = await distilledStudents(project, t.weights, [TINY_STUDENT], o);
     const s = await scratchStudent(project, o);

@@ -39,6 +39,9 @@ export const SMALL_STUDENT: StudentSpec = { size: 'small', vit: { dim: 48, depth
 export interface QualityCompareOptions {
   seed: number;
   teacherSteps: number;
+  /** The teacher's prototype count (default the fixture's 16); the distillation heads follow it, the scratch
+   * student keeps 16. */
+  teacherPrototypes?: number;
   studentSteps: number;
   threads?: number;
   /** The distillation targets' temperature τ_t (default the recipe's 0.07, DISTIL_OVERRIDES). */
@@ -63,6 +66,8 @@ const shared = (seed: number, steps: number, threads: number): Overrides => ({
   optim: { baseLr: 0.05 },
   runtime: { threads },
 });
+/** `o` with the heads' prototype count set to k (unchanged when k is absent). */
+const withPrototypes = (o: Overrides, k?: number): Overrides => (k ? { ...o, head: { ...o.head, prototypes: k } } : o);
 const model = (dim: number, depth: number, heads: number): Overrides['model'] => ({
   size: 'tiny',
   vit: { arch: 'dinov2', patchSize: PATCH, registers: 2, dim, depth, heads, posEmbed: { gridSize: GLOBAL / PATCH } },
@@ -99,7 +104,7 @@ export interface TrainedTeacher {
 /** Pretrains the teacher on the project for `steps` and checkpoints it into `dir`/teacher. */
 export async function trainTeacher(project: Project, dir: string, o: QualityCompareOptions): Promise<TrainedTeacher> {
   const cfg = trainConfig('quick', {
-    ...shared(o.seed, o.teacherSteps, o.threads ?? 2),
+    ...withPrototypes(shared(o.seed, o.teacherSteps, o.threads ?? 2), o.teacherPrototypes),
     model: model(64, 2, 4),
     teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
   });
@@ -148,7 +153,7 @@ export async function distilledStudents(
   o: QualityCompareOptions,
 ): Promise<{ precision: Record<string, number>; seconds: number; sets: Record<string, RetrievalSet> }> {
   const cfg = distilConfig('quick', {
-    ...shared(o.seed, o.studentSteps, o.threads ?? 2),
+    ...withPrototypes(shared(o.seed, o.studentSteps, o.threads ?? 2), o.teacherPrototypes),
     model: model(32, 1, 2),
     optim: { baseLr: o.distilLr ?? DISTIL_LR },
     ...(o.patchSim !== undefined ? { loss: { patchSim: o.patchSim } } : {}),
