@@ -39,6 +39,7 @@ import sharp from 'sharp';
 import { normalizeInto } from '../core/data/train/augment/normalize.js';
 import { TileModel, type ModelWeights } from '../core/features/extract/model.js';
 import { assign, kmeans } from '../core/features/kmeans.js';
+import { normalizeRows } from '../core/features/linalg.js';
 import { smoothGrid } from '../core/analysis/smoothing.js';
 import { DEFAULT_MAP_SMOOTHING } from '../core/common/map-smoothing.js';
 import { writeFileAtomic } from '../core/io/atomic.js';
@@ -139,20 +140,10 @@ async function smoothed(features: Float32Array, d: number): Promise<Float32Array
   const out = new Float32Array(features.length);
   const positions = Uint32Array.from({ length: GRID * GRID }, (_, i) => i);
   for (let k = 0; k < slides.length; k++) {
-    const block = unitRows(features.slice(k * GRID * GRID * d, (k + 1) * GRID * GRID * d), d);
+    const block = normalizeRows(features.slice(k * GRID * GRID * d, (k + 1) * GRID * GRID * d), GRID * GRID, d);
     out.set(await smoothGrid(block, positions, GRID, GRID, d, DEFAULT_MAP_SMOOTHING), k * GRID * GRID * d);
   }
   return out;
-}
-
-function unitRows(x: Float32Array, d: number): Float32Array {
-  for (let i = 0; i < x.length / d; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += x[i * d + j] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < d; j++) x[i * d + j] *= inv;
-  }
-  return x;
 }
 
 /** (n, d) features with each column's mean removed: what cosine retrieval sees without the part every patch shares. */
