@@ -19,9 +19,9 @@ export const pcaCommand: Command = {
     const { positional, flags } = parseArgs(argv);
     checkFlags(flags, ['project', 'threshold', 'smoothing', 'out', 'image', 'set'], 'pca');
     if (positional.length) throw new DinoscopeError('BAD_INPUT', `unexpected argument "${positional[0]}".`);
+    const smoothing = checkMapSmoothing(flagNumber(flags, 'smoothing', false) ?? DEFAULT_MAP_SMOOTHING);
     const service = await openAnalysis(flags);
     const threshold = flagValue(flags, 'threshold') === 'none' ? null : flagNumber(flags, 'threshold', false);
-    const smoothing = checkMapSmoothing(flagNumber(flags, 'smoothing', false) ?? DEFAULT_MAP_SMOOTHING);
     const fc = await service.collection();
     io.stderr(`pca: feature set ${fc.set.id}; fitting on up to 8000 patches of ${fc.images.size} images…\n`);
     const fit = await service.pcaFit(fc, threshold, smoothing);
