@@ -87,7 +87,6 @@ async function smoothedRows(fc: FeatureCollection, rows: ArrayLike<number>, sigm
     }
     return undefined;
   };
-  const one = new Float32Array(d);
   for (let i = 0; i < rows.length; i++) {
     const g = ownerOf(rows[i]);
     const dst = out.subarray(i * d, (i + 1) * d);
@@ -97,8 +96,7 @@ async function smoothedRows(fc: FeatureCollection, rows: ArrayLike<number>, sigm
     }
     const lookup = fc.index.lookup(g.id);
     const at = Uint32Array.of(fc.index.positionOf[rows[i]]);
-    smoothAt(at, g.gridWidth, g.gridHeight, d, sigma, (p, v) => lookup[p] >= 0 && (fc.index.vector(lookup[p], v), true), one);
-    dst.set(one);
+    smoothAt(at, g.gridWidth, g.gridHeight, d, sigma, (p, v) => lookup[p] >= 0 && (fc.index.vector(lookup[p], v), true), dst);
     if (i % ROWS_PER_TURN === ROWS_PER_TURN - 1) await nextTurn();
   }
 }
