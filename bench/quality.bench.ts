@@ -56,6 +56,7 @@ import { fmtMachine } from './lib/machine.js';
 import { adjustedRandIndex } from '../core/train/health/ari.js';
 import { pixelFeatures, zScore } from './lib/quality-metrics.js';
 import { DEMO_CLASS_COUNT, demoSlide, writeDemoSlides } from './lib/demo-slides.js';
+import { PHOTO_CLASS_COUNT, loadPhotos, photoSlide, writePhotoSlides } from '../core/train/quality/photo-collection.js';
 
 const list = (v: string | undefined, d: string): number[] =>
   (v ?? d)
@@ -73,13 +74,20 @@ for (const m of METHODS)
 const OVERRIDES = JSON.parse(process.env.DINOSCOPE_QUALITY_OVERRIDES ?? '{}') as Record<string, unknown>;
 const SEEDS = list(process.env.DINOSCOPE_QUALITY_SEEDS, '0').map(Math.floor);
 const THREADS = Number(process.env.BENCH_THREADS ?? 2);
-const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && !BY_STEPS && process.env.DINOSCOPE_QUALITY_SET !== 'demo';
+const SET = process.env.DINOSCOPE_QUALITY_SET ?? 'held-out';
+if (!['held-out', 'photos', 'demo'].includes(SET)) throw new Error(`DINOSCOPE_QUALITY_SET: unknown set "${SET}" (held-out, photos, demo)`);
+const TUNING = SET === 'demo';
+const PHOTOS = SET === 'photos';
+const WRITE = process.env.DINOSCOPE_QUALITY_WRITE !== '0' && !BY_STEPS && !TUNING;
 const SPEC: HeldOutSpec = { side: 512, frame: 16, regionSize: 128, seed: 1 };
-const TUNING = process.env.DINOSCOPE_QUALITY_SET === 'demo';
-const CLASSES = TUNING ? DEMO_CLASS_COUNT : HELD_OUT_CLASS_COUNT;
+const CLASSES = TUNING ? DEMO_CLASS_COUNT : PHOTOS ? PHOTO_CLASS_COUNT : HELD_OUT_CLASS_COUNT;
+const photos = PHOTOS ? await loadPhotos() : null;
 const TRAIN_SLIDES = { first: 0, count: 6 };
-const EVAL_SLIDES = [100, 101, 102, 103];
+const EVAL_SLIDES = [100, 101, 102, 103]; // photos: ≥ EVAL_FIRST, cut from the photographs' other halves
 const CELL = 16;
+/** The README section and plot each collection's minutes table is written to. */
+const MARK = PHOTOS ? 'quality-bench-photos' : 'quality-bench';
+const PLOT = PHOTOS ? 'quality-bench-photos.png' : 'quality-bench.png';
 const GRID = SPEC.side / CELL;
 const root = join(import.meta.dirname, '..');
 
@@ -100,7 +108,7 @@ interface Score {
 }
 
 // The evaluation slides: pixels, normalised model input and the labelled patch grid.
-const slides = EVAL_SLIDES.map((i) => (TUNING ? demoSlide(i) : heldOutSlide(SPEC, i)));
+const slides = EVAL_SLIDES.map((i) => (TUNING ? demoSlide(i) : photos ? photoSlide(photos, SPEC, i) : heldOutSlide(SPEC, i)));
 const n = slides.length * GRID * GRID;
 const base = { n, labels: new Int32Array(n), image: new Int32Array(n), gx: new Int32Array(n), gy: new Int32Array(n) };
 slides.forEach((s, k) => {
@@ -243,7 +251,7 @@ async function main(): Promise<void> {
     `quality: ${fmtMachine()}; load ${load()}; budgets ${BY_STEPS ? `${STEPS.join(', ')} steps` : `${MINUTES.join(', ')} min`}; methods ${METHODS.join(', ')}; seeds ${SEEDS.join(', ')}; ${THREADS} threads; overrides ${JSON.stringify(OVERRIDES)}`,
   );
   log(
-    `quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : 'held-out'} slides, ${queries.length} queries`,
+    `quality: ${labelled.length} labelled patches of ${n} on ${slides.length} ${TUNING ? 'demo (tuning)' : photos ? 'held-out photo' : 'held-out'} slides, ${queries.length} queries`,
   );
   const rows: {
     method: string;
@@ -272,7 +280,9 @@ async function main(): Promise<void> {
   try {
     const paths = TUNING
       ? await writeDemoSlides(join(dir, 'slides'), TRAIN_SLIDES.first, TRAIN_SLIDES.count)
-      : await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
+      : photos
+        ? await writePhotoSlides(photos, join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count)
+        : await writeHeldOutSlides(join(dir, 'slides'), SPEC, TRAIN_SLIDES.first, TRAIN_SLIDES.count);
     const budgets: Budget[] = BY_STEPS ? STEPS.map((steps) => ({ steps })) : MINUTES.map((minutes) => ({ minutes }));
     for (const budget of budgets) {
       const scores = new Map<string, { scores: Score[]; steps: number[]; cpu: number[] }>(
@@ -361,7 +371,7 @@ async function main(): Promise<void> {
       y: { min: 0, max: 1, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1] },
       series,
     });
-    const file = join(root, 'core/train/quality/quality-bench.png');
+    const file = join(root, `core/train/quality/${PLOT}`);
     await writeFileAtomic(
       file,
       await sharp(png, { raw: { width: 560, height: 320, channels: 3 } })
@@ -371,20 +381,22 @@ async function main(): Promise<void> {
     const readme = join(root, 'core/train/README.md');
     const text = await readFile(readme, 'utf8');
     const section = [
-      '<!-- quality-bench:start (written by npm run bench -- quality) -->',
+      `<!-- ${MARK}:start (written by npm run bench -- quality${photos ? ' with DINOSCOPE_QUALITY_SET=photos' : ''}) -->`,
       `Last run: ${new Date().toISOString().slice(0, 16)}Z, ${fmtMachine()}, seeds ${SEEDS.join(', ')}, ${THREADS} threads, ${((performance.now() - started) / 60000).toFixed(0)} min in all.`,
       '',
       ...table,
       '',
-      '![p@10 across slides against training minutes: the Quick runs in red and the CAPI runs in orange (minute 0 = random init), dashed: patch mean + std (blue), tiny image (green), random init (grey)](quality/quality-bench.png)',
-      '<!-- quality-bench:end -->',
+      `![p@10 across slides against training minutes: the Quick runs in red and the CAPI runs in orange (minute 0 = random init), dashed: patch mean + std (blue), tiny image (green), random init (grey)](quality/${PLOT})`,
+      `<!-- ${MARK}:end -->`,
     ].join('\n');
-    const re = /<!-- quality-bench:start[\s\S]*?<!-- quality-bench:end -->/;
+    const re = new RegExp(`<!-- ${MARK}:start[\\s\\S]*?<!-- ${MARK}:end -->`);
     await writeFileAtomic(
       readme,
-      re.test(text) ? text.replace(re, section) : `${text.trimEnd()}\n\n## Held-out quality benchmark\n\n${section}\n`,
+      re.test(text)
+        ? text.replace(re, section)
+        : `${text.trimEnd()}\n\n## ${photos ? 'Held-out photographs' : 'Held-out quality benchmark'}\n\n${section}\n`,
     );
-    log(`quality: wrote core/train/README.md and core/train/quality/quality-bench.png`);
+    log(`quality: wrote core/train/README.md and core/train/quality/${PLOT}`);
   }
   if (BY_STEPS) {
     const most = Math.max(...STEPS);

@@ -28,3 +28,13 @@ export function gaussian(u: () => number): () => number {
     return r * Math.cos(t);
   };
 }
+
+/** A uniformly random permutation of 0 … n − 1 (Fisher–Yates, from the last position down) drawn from `u`. */
+export function shuffledOrder(n: number, u: () => number): number[] {
+  const order = Array.from({ length: n }, (_, k) => k);
+  for (let k = n - 1; k > 0; k--) {
+    const j = Math.floor(u() * (k + 1));
+    [order[k], order[j]] = [order[j], order[k]];
+  }
+  return order;
+}

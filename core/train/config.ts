@@ -121,6 +121,13 @@ export interface TrainConfig {
      * its measured effect on the quality fixture.
      */
     patchSim: number;
+    /**
+     * Distillation only: weight of the feature-regression term, the mean cosine distance between each student
+     * patch token and the frozen teacher's token at the same position, the teacher's tokens centred, projected
+     * and whitened on their top principal components (distill/feature-loss.ts); 0 = off, the default here
+     * (pretraining ignores it); distillation's default is 5 (distill/config.ts DISTIL_OVERRIDES).
+     */
+    featureDistil: number;
   };
   /**
    * CAPI (objective 'capi'; capi/default_pretrain_config.yaml keys named). The student's optimiser uses optim.*
@@ -262,7 +269,7 @@ const base: Omit<TrainConfig, 'preset'> = {
   data: { mpp: null, level: 0, balance: 'image', microscopy: { vflip: false, rot90: false, hedSigma: 0 }, tiles: null },
   masking: { maskProbability: 0.5, ratio: [0.1, 0.5], exact: false },
   head: { prototypes: 4096, hidden: 1024, bottleneck: 256, lastLayer: 'auto' },
-  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0, patchSim: 0 },
+  loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1, localWeight: 1, koleoGroup: 0, patchSim: 0, featureDistil: 0 },
   capi: {
     prototypes: 16384,
     studentTemp: 0.12,
@@ -642,6 +649,7 @@ export function validateTrainConfig(c: TrainConfig): void {
     bad(`loss.koleoGroup must be 0 or an integer ≥ 2, got ${c.loss.koleoGroup}`);
   if (!(c.loss.localWeight >= 0)) bad(`loss.localWeight must be ≥ 0, got ${c.loss.localWeight}`);
   if (!(c.loss.patchSim >= 0)) bad(`loss.patchSim must be ≥ 0, got ${c.loss.patchSim}`);
+  if (!(c.loss.featureDistil >= 0)) bad(`loss.featureDistil must be ≥ 0, got ${c.loss.featureDistil}`);
   const gm = c.gram;
   if (!['start', 'ema'].includes(gm.teacher)) bad(`gram.teacher must be start or ema`);
   if (!['none', 'cpu', 'gpu', 'reference'].includes(gm.sizes)) bad(`gram.sizes must be none, cpu, gpu or reference`);

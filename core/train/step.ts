@@ -25,6 +25,7 @@ import { dinoLoss } from './losses/dino.js';
 import { ibotLoss } from './losses/ibot.js';
 import { koleoLoss } from './losses/koleo.js';
 import { gramLoss } from './gram/loss.js';
+import { featureDistilLoss, projectTokens } from './distill/feature-loss.js';
 import { graphIO } from './graph-io.js';
 import { HEADS, type HeadName, type ParamLayout, declareModel } from './model.js';
 
@@ -40,8 +41,10 @@ export interface StepSpec {
   maskSlots: number;
   loss: { studentTemp: number; dinoWeight: number; ibotWeight: number; koleoWeight: number; localWeight?: number; koleoGroup?: number };
   /** Gram anchoring: the Gram teacher's crop side (its patch tokens are an input) and width (default the
-   * student's; a distillation teacher's is its own); null: off. */
-  gram: { teacherSize: number; teacherDim?: number } | null;
+   * student's; a distillation teacher's is its own); null: off. `loss: 'feature'` puts distillation's feature
+   * regression in its place (distill/feature-loss.ts: the teacher's tokens on the student's grid, projected in
+   * the graph by the `feature/mean` and `feature/projection` inputs). */
+  gram: { teacherSize: number; teacherDim?: number; loss?: 'gram' | 'feature' } | null;
   optim: { layerDecay: number; patchEmbedLrMult: number; clipGrad: number; beta1: number; beta2: number };
   remat: boolean;
   /** Op forms for the provider the step runs on (core/graph GraphLowering); default: the CPU's. With
@@ -82,6 +85,9 @@ export interface StepFeeds {
   /** (2B, Nt, D) the Gram teacher's patch tokens and the scalar Gram loss weight (Gram anchoring on). */
   gramTeacher?: HostTensor;
   gramWeight?: HostTensor;
+  /** Distillation's feature regression: (Dt) mean and (Dt, D) projection of the teacher's tokens. */
+  featureMean?: HostTensor;
+  featureProjection?: HostTensor;
 }
 
 /** What the step graph returns besides the next state: scalar losses and pre-clipping gradient norms. */
@@ -124,6 +130,8 @@ export const STEP_IO = graphIO<StepFeeds, StepOutputs>(
     ropeLocal: 'rope_aug/local',
     gramTeacher: 'gram/teacher',
     gramWeight: 'gram/weight',
+    featureMean: 'feature/mean',
+    featureProjection: 'feature/projection',
   },
   {
     dino: 'loss/dino',
@@ -222,7 +230,15 @@ export function buildStepGraph(s: StepSpec): StepGraph {
     const tg = patchGrid(vit, s.gram.teacherSize, s.gram.teacherSize);
     const gramTeacher = g.input(I.gramTeacher, [2 * B, tg.h * tg.w, s.gram.teacherDim ?? D]); // (2B, Nt, Dt) Gram teacher patch tokens
     const gramW = g.input(I.gramWeight, [], 'float32', 'Gram loss weight (schedule)');
-    const gl = g.scope('loss_gram', () => gramLoss(g, outG.patches, gramTeacher, { student: { h, w }, teacher: tg }));
+    const Dt = s.gram.teacherDim ?? D;
+    const gl =
+      s.gram.loss === 'feature'
+        ? g.scope('loss_feature', () => {
+            const mean = g.input(I.featureMean, [Dt]); // (Dt)
+            const proj = g.input(I.featureProjection, [Dt, D]); // (Dt, D)
+            return featureDistilLoss(outG.patches, projectTokens(gramTeacher, mean, proj)); // targets (2B, N, D)
+          })
+        : g.scope('loss_gram', () => gramLoss(g, outG.patches, gramTeacher, { student: { h, w }, teacher: tg }));
     g.output(gl, O.gram);
     total = add(total, mul(gl, gramW));
   }

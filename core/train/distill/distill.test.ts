@@ -6,9 +6,10 @@
 // - Resume is exact: 4 steps straight = 2 + checkpoint + resume + 2.
 // - A teacher whose weights carry no heads gets fresh ones; a student of another patch size is refused.
 // - The patch-similarity term (loss.patchSim) is reported, counted in the total at its weight, and falls.
-// No new loss or op: the step reuses the DINO, iBOT and KoLeo graphs (their float64 finite-difference checks
-// are losses/losses.test.ts) and, for the patch-similarity term, the Gram loss (gram/loss.test.ts, a wider
-// teacher included).
+// - The feature-regression term (loss.featureDistil) likewise, and its teacher projection survives a resume.
+// The step reuses the DINO, iBOT and KoLeo graphs (their float64 finite-difference checks are
+// losses/losses.test.ts), for the patch-similarity term the Gram loss (gram/loss.test.ts, a wider teacher
+// included), and the feature-regression loss (feature-loss.test.ts).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,42 @@ describe('DINOv3 distillation', () => {
     expect(cd.cls).toBeGreaterThan(cs.cls);
     expect(cd.patches).toBeGreaterThan(cs.patches);
   }, 240_000);
+
+  it('the feature-regression term (loss.featureDistil) is reported and falls; its projection is saved, and resume is exact', async () => {
+    const over: Overrides = { loss: { featureDistil: 5 } };
+    const { trainer, reports } = await distil(30, [TINY], 30, over);
+    await trainer.close();
+    const feature = reports.map((r) => r.students[0].losses.gram!);
+    expect(feature.every((x) => Number.isFinite(x) && x >= 0 && x <= 2)).toBe(true);
+    const last = feature.slice(-5).reduce((a, x) => a + x, 0) / 5;
+    process.stderr.write(`feature-regression loss: step 1 ${feature[0].toFixed(4)}, mean of the last 5 ${last.toFixed(4)}\n`);
+    expect(last).toBeLessThan(0.75 * feature[0]); // measured 0.952 → 0.549
+    const r = reports[0].students[0].losses;
+    expect(r.total).toBeCloseTo(r.dino + r.ibot + 0.1 * r.koleo + 5 * r.gram!, 4);
+
+    // 2 steps, checkpoint (the projection fitted at step 1 saved with the student), resume, 2 = 4 straight.
+    const straight = await distil(4, [TINY], 4, over);
+    await straight.trainer.close();
+    const half = await distil(2, [TINY], 4, over);
+    const ck = join(dir, 'distil-feature-ck');
+    await half.trainer.checkpoint(ck);
+    await half.trainer.close();
+    const read = await readDistillCheckpoint(ck);
+    const p = read.students[0].projection!;
+    expect([p.teacherDim, p.studentDim]).toEqual([64, 32]);
+    const teacher = await loadDistillTeacher(read.record.teacher.weights, read.first.config);
+    const resumed = await DistillTrainer.create(read.first.config, teacher, read.students, source(2), read.record.step);
+    const rr = [await resumed.step(), await resumed.step()];
+    await resumed.close();
+    rr.forEach((x, i) => {
+      for (const k of ['dino', 'ibot', 'koleo', 'gram', 'total'] as const)
+        expect(Math.abs(x.students[0].losses[k]! - straight.reports[i + 2].students[0].losses[k]!)).toBeLessThan(1e-6);
+    });
+    // Both forms of the teacher term at once are refused.
+    const cfg = distilCfg(4, { loss: { featureDistil: 1, patchSim: 1 } });
+    const t2 = await loadDistillTeacher(join(teacherCk, 'model.safetensors'), cfg);
+    await expect(DistillTrainer.create(cfg, t2, [newStudentState(cfg, t2, TINY)], source(0), 0)).rejects.toThrow(/one of them/);
+  }, 180_000);
 
   it('two students in one run train exactly as each alone; resume after a checkpoint is exact', async () => {
     const SMALLER: StudentSpec = { size: 'small', vit: { dim: 48, depth: 1, heads: 2 } };

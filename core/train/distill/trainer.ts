@@ -37,6 +37,8 @@ import { type BatchSource } from '../trainer.js';
 import { STUDENT_SIZES, type StudentSpec, studentViT } from './config.js';
 import { type DistillTeacher } from './teacher.js';
 import { writeDistillCheckpoint } from './checkpoint.js';
+import { type TeacherProjection, fitTeacherProjection } from './feature-loss.js';
+import { DinoscopeError } from '../../common/errors.js';
 
 /** One student's state to start from: a new student's (seeded init) or a checkpoint's. */
 export interface StudentState {
@@ -47,6 +49,8 @@ export interface StudentState {
   student: Map<string, HostTensor>;
   ema: Map<string, HostTensor>;
   optimizer: Map<string, HostTensor> | null;
+  /** The feature-regression projection (a checkpoint's; absent: fitted on the first step run). */
+  projection?: TeacherProjection | null;
 }
 
 /** A distillation step's report: the first student's as a pretraining step reports it (the run loop, charts),
@@ -67,6 +71,8 @@ interface Student {
   ema: StepRunner;
   optNames: string[];
   layouts: ReturnType<typeof modelLayouts>;
+  /** The feature-regression projection of the teacher's tokens (loss.featureDistil), fitted on the first step. */
+  projection: TeacherProjection | null;
 }
 
 export interface DistillTrainerOptions {
@@ -91,6 +97,12 @@ export function newStudentState(config: TrainConfig, teacher: DistillTeacher, sp
   });
   return { name: spec.size, vit, head, student, ema: new Map([...student].map(([k, t]) => [k, copyTensor(t)])), optimizer: null };
 }
+
+/** A projection as the step graph's `feature/mean` and `feature/projection` inputs. */
+const projectionFeeds = (p: TeacherProjection): { featureMean: HostTensor; featureProjection: HostTensor } => ({
+  featureMean: hostTensor('float32', [p.teacherDim], p.mean),
+  featureProjection: hostTensor('float32', [p.teacherDim, p.studentDim], p.projection),
+});
 
 export class DistillTrainer {
   private stepIndex: number;
@@ -131,11 +143,17 @@ export class DistillTrainer {
     const stepPrecision: StepPrecision = { precision: precision.precision };
     const sizes = fixedSizes(config, teacher.vit);
     const tSpec = graphSpecs(config, teacher.vit, teacher.head, runtime, sizes, stepPrecision);
-    // The patch-similarity term (loss.patchSim > 0) compares the students' patch tokens with the teacher's on the
-    // same unmasked global crops: the teacher also outputs them, each student's step takes them in the Gram
-    // teacher's place (same grid, the teacher's width).
+    // The patch-similarity term (loss.patchSim > 0) and the feature regression (loss.featureDistil > 0) compare
+    // the students' patch tokens with the teacher's on the same unmasked global crops: the teacher also outputs
+    // them, each student's step takes them in the Gram teacher's place (same grid, the teacher's width).
     const patchSim = config.loss.patchSim > 0;
-    const teacherGraph = buildTeacherGraph({ ...tSpec.teacher, centering: 'sinkhorn', patches: patchSim });
+    const feature = config.loss.featureDistil > 0;
+    if (patchSim && feature)
+      throw new DinoscopeError(
+        'BAD_INPUT',
+        'Distillation: loss.patchSim and loss.featureDistil are two forms of one term; set one of them.',
+      );
+    const teacherGraph = buildTeacherGraph({ ...tSpec.teacher, centering: 'sinkhorn', patches: patchSim || feature });
     optimize(teacherGraph);
     const teacherSession = await Session.create(serialize(teacherGraph), runtime);
     const students: Student[] = [];
@@ -148,7 +166,7 @@ export class DistillTrainer {
       if (spec.maskSlots !== tSpec.maskSlots) throw new Error('DistillTrainer: the students and the teacher disagree on the slot count');
       const stepGraph = buildStepGraph({
         ...spec.step,
-        gram: patchSim ? { teacherSize: sizes.global, teacherDim: teacher.vit.dim } : null,
+        gram: patchSim || feature ? { teacherSize: sizes.global, teacherDim: teacher.vit.dim, loss: feature ? 'feature' : 'gram' } : null,
       });
       optimize(stepGraph.graph);
       const emaGraph = buildEmaGraph(s.vit, s.head);
@@ -163,7 +181,17 @@ export class DistillTrainer {
         teacher: s.ema,
         optimizer: s.optimizer,
       });
-      students.push({ name: s.name, vit: s.vit, head: s.head, runner, stepGraph, ema, optNames, layouts: modelLayouts(s.vit, s.head) });
+      students.push({
+        name: s.name,
+        vit: s.vit,
+        head: s.head,
+        runner,
+        stepGraph,
+        ema,
+        optNames,
+        layouts: modelLayouts(s.vit, s.head),
+        projection: s.projection ?? null,
+      });
     }
     const health = await RunHealth.create(config, states[0].vit, runtime, opts.health);
     return new DistillTrainer(config, step, teacher, teacherSession, tSpec.maskSlots, students, data, health, stepPrecision);
@@ -215,11 +243,15 @@ export class DistillTrainer {
     // The students see whole crops: every mask off; the masked slots stay the iBOT positions.
     const unmasked = { ...inputs, masks: hostTensor('bool', inputs.masks.dims, new Uint8Array(inputs.masks.data.length)) };
     const reports: { name: string; report: StepReport; ms: number }[] = [];
-    const patchSim = t.patches ? { gramTeacher: t.patches, gramWeight: scalar(c.loss.patchSim) } : null;
+    const feature = c.loss.featureDistil > 0;
+    const weight = scalar(feature ? c.loss.featureDistil : c.loss.patchSim);
     for (const s of this.students) {
       const ts = performance.now();
+      if (feature && t.patches) s.projection ??= fitTeacherProjection(t.patches, s.vit.dim); // once, on the first step
+      const patchSim = t.patches ? { gramTeacher: t.patches, gramWeight: weight } : null;
+      const projection = s.projection ? projectionFeeds(s.projection) : {};
       const rope = s.stepGraph.ropeAug ? ropeDraws(s.vit, c.seed, it, c.crops.localCrops > 0) : null;
-      const out = await s.runner.step(STEP_IO.feeds(studentFeeds(unmasked, t, v, rope, patchSim))); // 4
+      const out = await s.runner.step(STEP_IO.feeds({ ...studentFeeds(unmasked, t, v, rope, patchSim), ...projection })); // 4
       await updateEma(s.ema, s.runner, this.names, v.momentum); // 5
       reports.push({
         name: s.name,
@@ -233,7 +265,7 @@ export class DistillTrainer {
           batch: c.batchSize,
           prototypes: this.teacher.head.prototypes,
           ms: performance.now() - t0,
-          ...(patchSim ? { gram: { weight: c.loss.patchSim, active: true } } : {}),
+          ...(patchSim ? { gram: { weight: weight.data[0] as number, active: true } } : {}),
         }),
       });
     }
@@ -292,6 +324,11 @@ export class DistillTrainer {
       });
     }
     return out;
+  }
+
+  /** Each student's feature-regression projection (null before the first step, or with loss.featureDistil 0). */
+  get projections(): { name: string; projection: TeacherProjection | null }[] {
+    return this.students.map((s) => ({ name: s.name, projection: s.projection }));
   }
 
   /** Writes an atomic checkpoint folder `dir` (every student at this step: checkpoint.ts). */

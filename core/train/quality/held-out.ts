@@ -20,7 +20,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sharp } from '../../io/sharp.js';
-import { gaussian, mulberry32 } from '../../common/random.js';
+import { gaussian, mulberry32, shuffledOrder } from '../../common/random.js';
 
 export const HELD_OUT_CLASSES = ['fibres', 'nuclei', 'clusters', 'cribriform', 'debris'] as const;
 export const HELD_OUT_CLASS_COUNT = HELD_OUT_CLASSES.length;
@@ -51,11 +51,7 @@ function regions(spec: HeldOutSpec, u: () => number): { x: Float64Array; y: Floa
   const y = new Float64Array(m);
   const angle = new Float64Array(m);
   const cls = new Int8Array(m);
-  const order = Array.from({ length: m }, (_, k) => k);
-  for (let k = m - 1; k > 0; k--) {
-    const j = Math.floor(u() * (k + 1));
-    [order[k], order[j]] = [order[j], order[k]];
-  }
+  const order = shuffledOrder(m, u);
   for (let j = 0; j < n; j++)
     for (let i = 0; i < n; i++) {
       const k = j * n + i;
