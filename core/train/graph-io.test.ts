@@ -24,6 +24,9 @@ function perStep(names: readonly string[], state: Iterable<string> = []): string
 
 describe('typed training graph values', () => {
   it('the student step graph (local crops, RoPE augmentation, Gram anchoring, mixed precision) has exactly STEP_IO inputs and outputs besides its state', () => {
+    // Gram anchoring and distillation's feature regression take the teacher-token slot in turn: the feature
+    // regression's two projection inputs are the declared inputs the Gram graph lacks.
+    const feature = [STEP_IO.inputs.featureMean, STEP_IO.inputs.featureProjection];
     const s = buildStepGraph({
       vit,
       head,
@@ -46,7 +49,30 @@ describe('typed training graph values', () => {
         s.graph.inputs.map((t) => t.name),
         stateIn,
       ),
-    ).toEqual(Object.values(STEP_IO.inputs).sort());
+    ).toEqual(
+      Object.values(STEP_IO.inputs)
+        .filter((n) => !feature.includes(n))
+        .sort(),
+    );
+    const f = buildStepGraph({
+      vit,
+      head,
+      batch: 2,
+      globalSize: 16,
+      localSize: 8,
+      localCrops: 2,
+      maskSlots: 3,
+      loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },
+      optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2, clipGrad: 3, beta1: 0.9, beta2: 0.999 },
+      remat: false,
+      gram: { teacherSize: 16, teacherDim: 48, loss: 'feature' },
+    });
+    const fIn = perStep(
+      f.graph.inputs.map((t) => t.name),
+      Object.values(f.opt.stateMap),
+    );
+    for (const n of feature) expect(fIn).toContain(n);
+    expect(fIn.every((n) => Object.values(STEP_IO.inputs).includes(n))).toBe(true);
     expect(
       perStep(
         s.graph.outputs.map((t) => t.name),

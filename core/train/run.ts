@@ -382,6 +382,11 @@ function budgetLine(stage: string, secondsPerStep: number, steps: number, minute
   return `${stage}: ${secondsPerStep.toFixed(2)} s/step now → ${steps} steps in ${minutes} min${firstPlan ? '' : ' (schedules re-timed)'}`;
 }
 
+/** The run's time estimate from the first step timed after the warm-up: `remaining` steps at `secondsPerStep`. */
+export function timeLine(stage: string, secondsPerStep: number, remaining: number): string {
+  return `${stage}: time: about ${eta(secondsPerStep * remaining)} for the remaining ${remaining} steps (${secondsPerStep.toFixed(2)} s a step on this computer, timed after the warm-up step)`;
+}
+
 /** The steps, checkpoints and run records of a started (or resumed) run; the caller closes the trainer. */
 export async function runLoop<T extends RunTrainer>(
   project: Project,
@@ -479,6 +484,9 @@ export async function runLoop<T extends RunTrainer>(
       const recent = times.slice(-10);
       const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
       const etaS = (trainer.config.steps - r.step) * mean;
+      // A step count: the time it will take, as soon as one step after the warm-up has been timed.
+      if (times.length === 2 && stepsFrom.kind !== 'minutes' && r.step < trainer.config.steps)
+        log(timeLine(stage(), times[1], trainer.config.steps - r.step));
       opts.onStep?.(r, trainer.config.steps, etaS);
       log(progressLine(r, trainer.config.steps, etaS));
       await opts.afterStep?.(trainer, r);
