@@ -87,7 +87,9 @@ describe('dinoscope distil', () => {
     expect(err).toMatch(/distil: work: [\d.]+ GFLOP a step: the teacher forward [\d.]+ \(once, shared\), tiny [\d.]+, small [\d.]+/);
     expect(err).toMatch(/teacher: .* with the DINO and iBOT heads it was trained with/);
     // The time it will take, from the first step timed after the warm-up (step 2 of 30).
-    expect(err).toMatch(/distil: time: about \S+ for the remaining 28 steps \([\d.]+ s a step on this computer, timed after the warm-up step\)/);
+    expect(err).toMatch(
+      /distil: time: about \S+ for the remaining 28 steps \([\d.]+ s a step on this computer, timed after the warm-up step\)/,
+    );
     const ck = join(proj, 'runs/d1/checkpoints/latest');
     const rec = JSON.parse(readFileSync(join(ck, 'distill.json'), 'utf8')) as { step: number; students: string[] };
     expect(rec.students).toEqual(['tiny', 'small']);
