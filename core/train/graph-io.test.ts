@@ -27,7 +27,7 @@ describe('typed training graph values', () => {
     // Gram anchoring and distillation's feature regression take the teacher-token slot in turn: the feature
     // regression's two projection inputs are the declared inputs the Gram graph lacks.
     const feature = [STEP_IO.inputs.featureMean, STEP_IO.inputs.featureProjection];
-    const s = buildStepGraph({
+    const spec = {
       vit,
       head,
       batch: 2,
@@ -38,9 +38,8 @@ describe('typed training graph values', () => {
       loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },
       optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2, clipGrad: 3, beta1: 0.9, beta2: 0.999 },
       remat: false,
-      gram: { teacherSize: 16 },
-      lowering: { mixedPrecision: true },
-    });
+    };
+    const s = buildStepGraph({ ...spec, gram: { teacherSize: 16 }, lowering: { mixedPrecision: true } });
     expect(s.ropeAug).toBe(true);
     expect(s.mixed).toBe(true);
     const stateIn = Object.values(s.opt.stateMap);
@@ -54,19 +53,7 @@ describe('typed training graph values', () => {
         .filter((n) => !feature.includes(n))
         .sort(),
     );
-    const f = buildStepGraph({
-      vit,
-      head,
-      batch: 2,
-      globalSize: 16,
-      localSize: 8,
-      localCrops: 2,
-      maskSlots: 3,
-      loss: { studentTemp: 0.1, dinoWeight: 1, ibotWeight: 1, koleoWeight: 0.1 },
-      optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2, clipGrad: 3, beta1: 0.9, beta2: 0.999 },
-      remat: false,
-      gram: { teacherSize: 16, teacherDim: 48, loss: 'feature' },
-    });
+    const f = buildStepGraph({ ...spec, gram: { teacherSize: 16, teacherDim: 48, loss: 'feature' } });
     const fIn = perStep(
       f.graph.inputs.map((t) => t.name),
       Object.values(f.opt.stateMap),

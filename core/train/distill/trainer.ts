@@ -243,15 +243,16 @@ export class DistillTrainer {
     // The students see whole crops: every mask off; the masked slots stay the iBOT positions.
     const unmasked = { ...inputs, masks: hostTensor('bool', inputs.masks.dims, new Uint8Array(inputs.masks.data.length)) };
     const reports: { name: string; report: StepReport; ms: number }[] = [];
+    // The teacher-token term (patch similarity or feature regression): the teacher's tokens and the term's weight.
     const feature = c.loss.featureDistil > 0;
-    const weight = scalar(feature ? c.loss.featureDistil : c.loss.patchSim);
+    const weight = feature ? c.loss.featureDistil : c.loss.patchSim;
+    const tokens = t.patches ? { gramTeacher: t.patches, gramWeight: scalar(weight) } : null;
     for (const s of this.students) {
       const ts = performance.now();
       if (feature && t.patches) s.projection ??= fitTeacherProjection(t.patches, s.vit.dim); // once, on the first step
-      const patchSim = t.patches ? { gramTeacher: t.patches, gramWeight: weight } : null;
       const projection = s.projection ? projectionFeeds(s.projection) : {};
       const rope = s.stepGraph.ropeAug ? ropeDraws(s.vit, c.seed, it, c.crops.localCrops > 0) : null;
-      const out = await s.runner.step(STEP_IO.feeds({ ...studentFeeds(unmasked, t, v, rope, patchSim), ...projection })); // 4
+      const out = await s.runner.step(STEP_IO.feeds({ ...studentFeeds(unmasked, t, v, rope, tokens), ...projection })); // 4
       await updateEma(s.ema, s.runner, this.names, v.momentum); // 5
       reports.push({
         name: s.name,
@@ -265,7 +266,7 @@ export class DistillTrainer {
           batch: c.batchSize,
           prototypes: this.teacher.head.prototypes,
           ms: performance.now() - t0,
-          ...(patchSim ? { gram: { weight: weight.data[0] as number, active: true } } : {}),
+          ...(tokens ? { gram: { weight, active: true } } : {}),
         }),
       });
     }
