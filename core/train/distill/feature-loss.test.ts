@@ -8,7 +8,7 @@ import { serialize } from '../../graph/onnx.js';
 import { Session } from '../../graph/runtime.js';
 import { type HostTensor, hostTensor } from '../../graph/tensor.js';
 import { mulberry32 } from '../../common/random.js';
-import { featureComponents, featureDistilLoss, fitTeacherProjection, projectTeacher, projectTokens } from './feature-loss.js';
+import { type TeacherProjection, featureComponents, featureDistilLoss, fitTeacherProjection, projectTokens } from './feature-loss.js';
 
 const rand = (n: number, seed: number): number[] => {
   const r = mulberry32(seed);
@@ -16,6 +16,19 @@ const rand = (n: number, seed: number): number[] => {
 };
 const f64 = (dims: number[], data: number[]): HostTensor => hostTensor('float64', dims, data);
 const num = (t: HostTensor): number[] => Array.from(t.data as Float64Array);
+
+/** The targets (t − μ) P of tokens (n, Dt) in float64 JS: the oracle of the graph's projectTokens. */
+function projectTeacher(p: TeacherProjection, tokens: Float32Array): Float64Array {
+  const { teacherDim: dt, studentDim: ds, mean, projection } = p;
+  const n = tokens.length / dt;
+  const out = new Float64Array(n * ds);
+  for (let r = 0; r < n; r++)
+    for (let j = 0; j < dt; j++) {
+      const x = tokens[r * dt + j] - mean[j];
+      for (let c = 0; c < ds; c++) out[r * ds + c] += x * projection[j * ds + c];
+    }
+  return out;
+}
 
 const [B, N, D] = [2, 3, 4];
 const s = rand(B * N * D, 1);
@@ -78,7 +91,7 @@ describe('feature-regression loss', () => {
     const p = fitTeacherProjection(tokens, ds);
     const k = featureComponents(ds, dt);
     expect(k).toBe(2);
-    const y = projectTeacher(p, tokens).data as Float32Array;
+    const y = projectTeacher(p, data);
     for (let c = 0; c < ds; c++) {
       let m = 0;
       let v = 0;

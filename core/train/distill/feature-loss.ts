@@ -17,7 +17,7 @@ import { stopGradient } from '../../graph/autodiff.js';
 import { l2Normalize } from '../../graph/ops/nn.js';
 import { reduceMean, reduceSum } from '../../graph/ops/reduce.js';
 import { mul, sub } from '../../graph/ops/elementwise.js';
-import { type HostTensor, type Tensor, fmtShape, hostTensor } from '../../graph/tensor.js';
+import { type HostTensor, type Tensor, fmtShape } from '../../graph/tensor.js';
 import { fitPca } from '../../features/pca.js';
 import { matmul } from '../../graph/ops/linalg.js';
 
@@ -60,23 +60,4 @@ export function fitTeacherProjection(tokens: HostTensor, studentDim: number): Te
     for (let j = 0; j < dt; j++) projection[j * studentDim + c] = scale * pca.components[c * dt + j];
   }
   return { mean: pca.mean, projection, teacherDim: dt, studentDim };
-}
-
-/** The regression targets (…, Ds) of teacher tokens (…, Dt): (t − μ) P, in float64 JS (what the graph's projectTokens computes). */
-export function projectTeacher(p: TeacherProjection, tokens: HostTensor): HostTensor {
-  const { teacherDim: dt, studentDim: ds, mean, projection } = p;
-  const src = tokens.data as Float32Array;
-  const n = src.length / dt;
-  const out = new Float32Array(n * ds);
-  const x = new Float32Array(dt);
-  for (let r = 0; r < n; r++) {
-    for (let j = 0; j < dt; j++) x[j] = src[r * dt + j] - mean[j];
-    const o = r * ds;
-    for (let j = 0; j < dt; j++) {
-      const xj = x[j];
-      const row = j * ds;
-      for (let c = 0; c < ds; c++) out[o + c] += xj * projection[row + c];
-    }
-  }
-  return hostTensor('float32', [...tokens.dims.slice(0, -1), ds], out);
 }

@@ -2,7 +2,8 @@
 // threshold was ever tuned on it: the TUNING set is textures.ts here (structure-only quadrant mosaics, the
 // pretraining-quality and dino-cls tests) and core/demo/textures.ts (the demo slides, the Quick preset's
 // short-run deviations). Keep the two apart: nothing outside bench/quality.bench.ts and held-out.test.ts
-// may use this file, or its figures stop measuring generalisation.
+// may use this file, or its figures stop measuring generalisation (the second held-out collection,
+// photo-collection.ts, shares its slide type and patch labels).
 //
 // Its statistics differ from both tuning sets on purpose:
 // - Stain per slide: pixels are stain densities (haematoxylin H, eosin E) turned into RGB by Beer–Lambert,
