@@ -439,6 +439,9 @@ export class AppService implements DinoscopeApi, AssetSource {
   async startTraining(options: TrainStartOptions): Promise<TrainRunInfo> {
     return this.trainingApi.start(options);
   }
+  async distilEstimate(options: DistilStartOptions): Promise<TrainEstimate> {
+    return this.trainingApi.estimateDistil(options);
+  }
   async startDistillation(options: DistilStartOptions): Promise<TrainRunInfo> {
     return this.trainingApi.startDistil(options);
   }

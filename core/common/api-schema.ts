@@ -271,6 +271,7 @@ export const apiSchemas = {
   trainPresets: args(),
   trainHardware: args(),
   trainEstimate: args(['options', trainStartOptions]),
+  distilEstimate: args(['options', distilStartOptions]),
   startTraining: args(['options', trainStartOptions]),
   startDistillation: args(['options', distilStartOptions]),
   extendTraining: args(['run', runName], ['options', trainExtendOptions]),
@@ -342,6 +343,8 @@ export const apiAccess = {
   trainHardware: 'read',
   // Times a training step in a training process on the host.
   trainEstimate: 'write',
+  // Times a distillation step in a training process on the host.
+  distilEstimate: 'write',
   startTraining: 'write',
   // Starts a distillation run: a child process that trains and writes models into the project.
   startDistillation: 'write',

@@ -945,6 +945,8 @@ export interface DinoscopeApi {
   trainPresets(): Promise<TrainPresetInfo[]>;
   trainHardware(): Promise<TrainHardware>;
   trainEstimate(options: TrainStartOptions): Promise<TrainEstimate>;
+  /** Memory and time estimate of a distillation, before it starts (time: one step measured on this computer). */
+  distilEstimate(options: DistilStartOptions): Promise<TrainEstimate>;
   /** Starts a run off the UI thread (a child process); progress as a 'train' job plus trainStep events. */
   startTraining(options: TrainStartOptions): Promise<TrainRunInfo>;
   /** Starts a distillation run (a child process, as startTraining): its steps, previews and checkpoints as a run's. */
@@ -1032,6 +1034,7 @@ export const apiMethods = {
   trainPresets: true,
   trainHardware: true,
   trainEstimate: true,
+  distilEstimate: true,
   startTraining: true,
   startDistillation: true,
   trainingRuns: true,

@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DinoscopeError, FieldError } from '../../common/errors.js';
 import { Project } from '../../project/project.js';
-import { type PresetName } from '../config.js';
+import { type PresetName, type TrainConfig } from '../config.js';
 import { projectRunData } from '../data.js';
 import {
   type RunOptions,
@@ -24,8 +24,8 @@ import { checkBudget, stepsInMinutes } from '../time-budget.js';
 import { DISTILL_FILE, readDistillCheckpoint } from './checkpoint.js';
 import { type StudentSpec, distilConfig, fitCrops } from './config.js';
 import { distillEstimate } from './estimate.js';
-import { loadDistillTeacher } from './teacher.js';
-import { DistillTrainer, newStudentState } from './trainer.js';
+import { type DistillTeacher, loadDistillTeacher } from './teacher.js';
+import { DistillTrainer, type StudentState, newStudentState } from './trainer.js';
 import { inspectWeights } from '../../model/weights/import.js';
 
 export interface DistilOptions extends Omit<RunOptions<DistillTrainer>, 'route'> {
@@ -42,6 +42,61 @@ export interface DistilRecordInfo {
 
 /** The model id each student of run `run` registers as. */
 export const studentModelName = (run: string, student: string): string => `${run}-${student}`;
+
+/** What a new distillation run is made of: `preset` + overrides + steps as a run takes them. */
+export interface DistilSetupOptions {
+  teacher: string;
+  students: StudentSpec[];
+  preset?: PresetName;
+  overrides?: Record<string, unknown>;
+  steps?: number;
+}
+
+/**
+ * The config, the loaded teacher and the students' states of a new run (its memory and work estimate logged
+ * first): crops the user did not give fitted to the teacher's patch size (a DINOv2 teacher has patch 14), ViT
+ * keys the user set in model.vit (narrow test models) applied to every student. Shared by a run and by the
+ * step timing before Start (host/measure.ts), so that both time the same thing.
+ */
+export async function distilSetup(
+  project: Project,
+  o: DistilSetupOptions,
+  log: (line: string) => void,
+  onPhase?: (what: string) => void,
+): Promise<{ config: TrainConfig; teacher: DistillTeacher; states: StudentState[] }> {
+  const preset: PresetName = o.preset ?? 'quick';
+  const over: Record<string, unknown> = { ...(o.overrides ?? {}) };
+  if (o.steps !== undefined) over.steps = o.steps;
+  const patch = (await inspectWeights(o.teacher)).config.patchSize;
+  const given = (over.crops ?? {}) as Record<string, unknown>;
+  const fitted = fitCrops(distilConfig(preset, over), patch, given);
+  if (Object.keys(fitted).length) over.crops = { ...given, ...fitted };
+  const config = distilConfig(preset, over);
+  onPhase?.('loading the teacher');
+  const teacher = await loadDistillTeacher(o.teacher, config, project.dir);
+  const userVit = ((o.overrides?.model as { vit?: object } | undefined)?.vit ?? {}) as StudentSpec['vit'];
+  const states = o.students.map((s) => newStudentState(config, teacher, { ...s, vit: { ...userVit, ...s.vit } }));
+  for (const line of distillEstimate(config, teacher.vit, states).lines) log(`distil: ${line}`);
+  return { config, teacher, states };
+}
+
+/** The crop workers over the project's images and the trainer of a new run (step 0). */
+export async function distilTrainer(
+  project: Project,
+  config: TrainConfig,
+  teacher: DistillTeacher,
+  states: StudentState[],
+  log: (line: string) => void,
+  onPhase?: (what: string) => void,
+): Promise<DistillTrainer> {
+  onPhase?.('loading the images');
+  const { data } = await projectRunData(config, teacher.vit.patchSize, project, { step: 0 }, log);
+  onPhase?.('building the training graphs');
+  return DistillTrainer.create(config, teacher, states, data, 0, { log }).catch(async (e: unknown) => {
+    await data.close();
+    throw e;
+  });
+}
 
 /** Runs (or resumes) a distillation run in `project` to its end or until `signal` aborts. */
 export async function runDistil(project: Project, opts: DistilOptions): Promise<RunSummary & { students: string[] }> {
@@ -102,30 +157,15 @@ export async function runDistil(project: Project, opts: DistilOptions): Promise<
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new FieldError('name', `"${name}": use letters, digits, '.', '_' and '-'.`);
     if (project.runs().some((r) => (r as { name?: unknown }).name === name))
       throw new FieldError('name', `a run named "${name}" exists: continue it with {resume} or choose another name.`, project.file);
-    const preset: PresetName = opts.preset ?? 'quick';
-    const over: Record<string, unknown> = { ...(opts.overrides ?? {}) };
-    if (opts.steps !== undefined) over.steps = opts.steps;
-    // Crops the user did not give fitted to the teacher's patch size (a DINOv2 teacher has patch 14).
-    const patch = (await inspectWeights(opts.teacher)).config.patchSize;
-    const given = (over.crops ?? {}) as Record<string, unknown>;
-    const fitted = fitCrops(distilConfig(preset, over), patch, given);
-    if (Object.keys(fitted).length) over.crops = { ...given, ...fitted };
-    const config = distilConfig(preset, over);
-    opts.onPhase?.('loading the teacher');
-    const teacher = await loadDistillTeacher(opts.teacher, config, project.dir);
-    // ViT keys the user set in model.vit (e.g. narrow test models) apply to every student.
-    const userVit = ((opts.overrides?.model as { vit?: object } | undefined)?.vit ?? {}) as StudentSpec['vit'];
-    const states = opts.students.map((s) => newStudentState(config, teacher, { ...s, vit: { ...userVit, ...s.vit } }));
-    for (const line of distillEstimate(config, teacher.vit, states).lines) log(`distil: ${line}`);
+    const { config, teacher, states } = await distilSetup(
+      project,
+      { teacher: opts.teacher, students: opts.students, preset: opts.preset, overrides: opts.overrides, steps: opts.steps },
+      log,
+      opts.onPhase,
+    );
     folder = runDir(project, name);
     await mkdir(join(folder, 'checkpoints'), { recursive: true });
-    opts.onPhase?.('loading the images');
-    const { data } = await projectRunData(config, teacher.vit.patchSize, project, { step: 0 }, log);
-    opts.onPhase?.('building the training graphs');
-    trainer = await DistillTrainer.create(config, teacher, states, data, 0, { log }).catch(async (e: unknown) => {
-      await data.close();
-      throw e;
-    });
+    trainer = await distilTrainer(project, config, teacher, states, log, opts.onPhase);
     rec = {
       ...newRunRecord(name, config, trainer.precision, now),
       distil: { teacher: opts.teacherName ?? opts.teacher, students: states.map((s) => s.name) },

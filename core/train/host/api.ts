@@ -42,6 +42,8 @@ import { budgetTiming } from './timing.js';
 import { runModelId } from './register.js';
 import { type StudentSize, distilConfig, fitCrops, parseStudents, studentViT } from '../distill/config.js';
 import { studentModelName } from '../distill/run.js';
+import { distillEstimate } from '../distill/estimate.js';
+import type { ChildRunOptions } from './protocol.js';
 import { readTileList } from '../../data/train/tile-list.js';
 import { curatedTilesPath } from '../../features/curation/curated-tiles.js';
 
@@ -50,6 +52,17 @@ function distilOf(r: RunRecord | null): { distil?: { teacher: string; teacherNam
   const d = (r as (RunRecord & { distil?: { teacher?: unknown; students?: unknown } }) | null)?.distil;
   if (!d || !Array.isArray(d.students)) return {};
   return { distil: { teacher: '', teacherName: String(d.teacher ?? ''), students: d.students as StudentSize[] } };
+}
+
+/** A distillation request as checkDistil leaves it: what the child runs and what the estimate reads. */
+interface CheckedDistil {
+  preset: PresetName;
+  overrides: Record<string, unknown>;
+  /** The run's config with the request's steps (the estimate's budget). */
+  config: TrainConfig;
+  teacherVit: ViTConfig;
+  students: { name: string; vit: ViTConfig }[];
+  distil: NonNullable<ChildRunOptions['distil']>;
 }
 
 export interface TrainingApiDeps {
@@ -202,11 +215,11 @@ export class TrainingApi {
   }
 
   /**
-   * Starts a distillation run (core/train/distill): the teacher a model of the project or the user's models
-   * folder, the students checked against it (each size once, smaller, the teacher's patch size) and the crops
-   * fitted to its patch size before any child starts.
+   * A distillation request checked before any child starts: the teacher a model of the project or the user's
+   * models folder, the students checked against it (each size once, smaller, the teacher's patch size), the
+   * crops fitted to its patch size, a curated set read.
    */
-  async startDistil(o: DistilStartOptions): Promise<TrainRunInfo> {
+  private async checkDistil(o: DistilStartOptions): Promise<CheckedDistil> {
     if (!isObject(o)) throw new DinoscopeError('BAD_INPUT', 'Distillation options must be an object.');
     checkBudget(o.steps, o.minutes);
     if (o.tiles !== undefined) {
@@ -226,8 +239,48 @@ export class TrainingApi {
     const fitted = fitCrops(distilConfig(info.name), teacherVit.patchSize);
     if (Object.keys(fitted).length) overrides = { crops: fitted };
     if (o.tiles !== undefined) overrides = { ...overrides, data: { tiles: o.tiles } };
-    distilConfig(info.name, overrides);
-    for (const s of students) studentViT(teacherVit, s); // BAD_INPUT: not smaller, another patch size
+    const config = distilConfig(info.name, o.steps !== undefined ? { ...overrides, steps: o.steps } : overrides);
+    const vits = students.map((s) => ({ name: s.size, vit: studentViT(teacherVit, s) })); // BAD_INPUT: not smaller, another patch size
+    return {
+      preset: info.name,
+      overrides,
+      config,
+      teacherVit,
+      students: vits,
+      distil: { teacher: weights, teacherName: m.id, students: students.map((s) => s.size) },
+    };
+  }
+
+  /**
+   * What a distillation would need, before Start: peak memory (distill/estimate.ts: the frozen teacher and each
+   * student's step) and, with a project open, its time on this computer from one step measured in a training
+   * child with the run's own trainer (measure.ts), cached as a pretraining config's.
+   */
+  async estimateDistil(o: DistilStartOptions): Promise<TrainEstimate> {
+    const c = await this.checkDistil(o);
+    const e = distillEstimate(c.config, c.teacherVit, c.students);
+    let project: Project | null = null;
+    try {
+      project = this.d.project();
+    } catch {
+      project = null;
+    }
+    const text = formatMemory(e.totalBytes);
+    if (!project) return { totalBytes: e.totalBytes, text };
+    const device = (await resolveDevice(c.config.runtime.device, 'Training')).providers[0];
+    const images = project.images().filter((i) => i.status === 'ok').length;
+    const key = JSON.stringify([project.dir, images, device, { ...c.config, steps: 0 }, c.distil]);
+    const r = this.d.host.timings.lookup(key, project.dir, { preset: c.preset, overrides: c.overrides, distil: c.distil });
+    const timing: TrainTiming =
+      'timing' in r
+        ? budgetTiming(r.timing, o.minutes !== undefined ? { minutes: o.minutes } : { steps: c.config.steps })
+        : { state: r.state, ...(r.message ? { message: r.message } : {}) };
+    return { totalBytes: e.totalBytes, text, timing };
+  }
+
+  /** Starts a distillation run (core/train/distill), checked as checkDistil says. */
+  async startDistil(o: DistilStartOptions): Promise<TrainRunInfo> {
+    const c = await this.checkDistil(o);
     const project = this.d.project();
     const fresh = await Project.open(project.dir);
     if (!fresh.images().some((i) => i.status === 'ok'))
@@ -238,12 +291,12 @@ export class TrainingApi {
     return this.d.host.start(project.dir, {
       name,
       stage: 'pretrain',
-      preset: info.name,
-      overrides,
+      preset: c.preset,
+      overrides: c.overrides,
       steps: o.steps,
       minutes: o.minutes,
       resume: false,
-      distil: { teacher: weights, teacherName: m.id, students: students.map((s) => s.size) },
+      distil: c.distil,
     });
   }
 

@@ -29,8 +29,8 @@ export interface ChildRunOptions {
 
 export type ToChild =
   | { type: 'start'; projectDir: string; options: ChildRunOptions }
-  /** Time one step of this config (measure.ts), answer 'measured' or 'failed', exit. */
-  | { type: 'measure'; projectDir: string; options: Pick<ChildRunOptions, 'preset' | 'overrides'> }
+  /** Time one step of this config, or of this distillation (measure.ts), answer 'measured' or 'failed', exit. */
+  | { type: 'measure'; projectDir: string; options: Pick<ChildRunOptions, 'preset' | 'overrides' | 'distil'> }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' };

@@ -2,42 +2,27 @@
 // through AppService.trainEstimate ('measuring', then 'measured', then cached), the budget in time and
 // steps from it, no measurement while a run trains, and the measured step against the steps of a real run
 // of the same config (a generous factor: the machine is shared).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeMosaics } from '../../analysis/fixture.js';
-import type { TrainEstimate, TrainStartOptions, TrainStepInfo } from '../../common/api.js';
-import { AppService, rootAssetUrls } from '../../app/service.js';
+import type { TrainEstimate, TrainStartOptions } from '../../common/api.js';
+import type { AppService } from '../../app/service.js';
 import { TINY_OVERRIDES } from '../config.js';
 import { budgetTiming } from './timing.js';
+import { timedRun, timingService, untilMeasured } from '../../app/timing-fixture.js';
 
-const root = mkdtempSync(join(tmpdir(), 'dinoscope-train-timing-'));
+let root: string;
 let service: AppService;
 const overrides = { ...TINY_OVERRIDES, runtime: { threads: 1 } };
 
 beforeAll(async () => {
-  process.env.DINOSCOPE_HOME = join(root, 'home');
-  service = new AppService({ host: 'serve', version: '0.0.0', urls: rootAssetUrls, homeDir: root });
-  const files = await writeMosaics(join(root, 'images'), 1, { side: 256, stride: 64, dim: 8 });
-  await service.createProject(join(root, 'p'));
-  await service.importPaths(files);
-  await service.idle();
+  ({ root, service } = await timingService('dinoscope-train-timing-'));
 }, 120_000);
 afterAll(async () => {
   await service.close();
   rmSync(root, { recursive: true, force: true });
 });
 
-async function measured(o: TrainStartOptions, timeoutMs = 90_000): Promise<TrainEstimate> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const e = await service.trainEstimate(o);
-    if (e.timing?.state !== 'measuring') return e;
-    if (Date.now() > until) throw new Error('the step was not measured in time');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const measured = (o: TrainStartOptions): Promise<TrainEstimate> => untilMeasured(() => service.trainEstimate(o), 90_000);
 
 describe('budgetTiming', () => {
   it('turns a measured step into the time of a step budget and the steps of a minutes budget', () => {
@@ -76,19 +61,18 @@ describe('the time estimate (AppService.trainEstimate)', () => {
     expect(m.steps).toBeGreaterThanOrEqual(1);
 
     // A real run of the config: its steps take about the measured time (the shared machine allows a factor).
-    const steps: { step: number; at: number }[] = [];
-    const off = service.on('trainStep', (s: TrainStepInfo) => s.run === 't1' && steps.push({ step: s.step, at: performance.now() }));
-    await service.startTraining({ ...o, steps: 25, name: 't1' });
-    // While it trains nothing is measured (a new config would be timed against a busy machine).
-    const busy = await service.trainEstimate({ preset: 'quick', steps: 40, overrides: { ...overrides, seed: 7 } });
-    expect(busy.timing).toMatchObject({ state: 'busy', message: expect.stringContaining('A run is training') });
-    const end = await service.training.settled(service.requireProject().dir, 't1');
-    off();
-    expect(end.status).toBe('done');
-    const a = steps.find((s) => s.step >= 2)!;
-    const b = steps.at(-1)!;
-    const real = (b.at - a.at) / 1000 / (b.step - a.step);
-    expect(real / t.secondsPerStep!).toBeGreaterThan(0.2);
-    expect(real / t.secondsPerStep!).toBeLessThan(5);
+    const real = await timedRun(
+      service,
+      't1',
+      () => service.startTraining({ ...o, steps: 25, name: 't1' }),
+      async () => {
+        // While it trains nothing is measured (a new config would be timed against a busy machine).
+        const busy = await service.trainEstimate({ preset: 'quick', steps: 40, overrides: { ...overrides, seed: 7 } });
+        expect(busy.timing).toMatchObject({ state: 'busy', message: expect.stringContaining('A run is training') });
+      },
+    );
+    expect(real.status).toBe('done');
+    expect(real.secondsPerStep / t.secondsPerStep!).toBeGreaterThan(0.2);
+    expect(real.secondsPerStep / t.secondsPerStep!).toBeLessThan(5);
   }, 240_000);
 });

@@ -39,7 +39,7 @@ export class StepTimings {
   lookup(
     key: string,
     projectDir: string,
-    options: Pick<ChildRunOptions, 'preset' | 'overrides'>,
+    options: Pick<ChildRunOptions, 'preset' | 'overrides' | 'distil'>,
   ): { timing: StepTiming } | { state: 'measuring' | 'busy' | 'failed'; message?: string } {
     const t = this.done.get(key);
     if (t) return { timing: t };
@@ -52,7 +52,7 @@ export class StepTimings {
     return { state: 'measuring' };
   }
 
-  private start(key: string, projectDir: string, options: Pick<ChildRunOptions, 'preset' | 'overrides'>): void {
+  private start(key: string, projectDir: string, options: Pick<ChildRunOptions, 'preset' | 'overrides' | 'distil'>): void {
     const log = this.o.log ?? ((): void => undefined);
     const child = forkTrainWorker((line) => log(`[timing] ${line}`), this.o.workerPath);
     let answered = false;

@@ -1,6 +1,6 @@
 // The time estimate under the setup form, in words: how long a step budget takes on this computer, or how
 // many steps a minutes budget buys, from the step the host measured (core/train/host/timing.ts).
-import type { TrainTiming } from '../../../../core/common/api.js';
+import type { TrainEstimate, TrainTiming } from '../../../../core/common/api.js';
 
 /** A duration rounded for an estimate: "40 s", "12 min", "1 h 58 min". */
 export function formatDuration(seconds: number): string {
@@ -27,4 +27,37 @@ export function timingText(t: TrainTiming | undefined, budget: 'steps' | 'minute
   if (budget === 'minutes')
     return `About ${(t.steps ?? 0).toLocaleString('en-US')} steps in ${formatDuration(minutes * 60)} on this computer (${step}; ${start}).`;
   return `About ${formatDuration(t.totalSeconds ?? 0)} on this computer (${step}; ${start}).`;
+}
+
+/** What an estimate request answers while it follows a form (followEstimate). */
+export type EstimateState = { kind: 'asking' } | { kind: 'answer'; estimate: TrainEstimate } | { kind: 'error'; message: string };
+
+/**
+ * Asks for the estimate of a form's settings 400 ms after its last change, and again every 1.5 s while the
+ * host is still timing a step ('measuring'); `show` gets each state. Returns the cancel for the form's next
+ * change (an answer to older settings is dropped).
+ */
+export function followEstimate(
+  ask: () => Promise<TrainEstimate>,
+  show: (s: EstimateState) => void,
+  errorText: (err: unknown) => string,
+): () => void {
+  let live = true;
+  let t: ReturnType<typeof setTimeout>;
+  const once = async (): Promise<void> => {
+    try {
+      const e = await ask();
+      if (!live) return;
+      show({ kind: 'answer', estimate: e });
+      if (e.timing?.state === 'measuring') t = setTimeout(once, 1500);
+    } catch (err) {
+      if (live) show({ kind: 'error', message: errorText(err) });
+    }
+  };
+  show({ kind: 'asking' });
+  t = setTimeout(once, 400);
+  return () => {
+    live = false;
+    clearTimeout(t);
+  };
 }
