@@ -31,7 +31,9 @@
 // machine has 2 × 60 CPU-s a minute, so 8 minutes buy about 960 / (CPU-s per step) steps.
 // DINOSCOPE_QUALITY_OVERRIDES (JSON config overrides of the Quick runs); DINOSCOPE_QUALITY_SET=demo measures
 // the same way on the TUNING counterpart (bench/lib/demo-slides.ts: the demo's textures, 512 px slides)
-// instead of the held-out slides.
+// instead of the held-out slides. DINOSCOPE_QUALITY_TILES ("whole,16+2,4+2"): read-outs of every model, `whole`
+// (the default, above) or `K+M` (tiles of K × K kept patches with M of context each side, the app's tiled
+// extraction at 16+2); the first makes the table, the others are logged beside it.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,6 +168,76 @@ function centred(features: Float32Array, d: number): Float32Array {
   return out;
 }
 
+/** The read-outs asked for (DINOSCOPE_QUALITY_TILES, default `whole`): `whole` (each slide in one pass) or
+ * `K+M` (tiles of K × K kept patches with M patches of context each side, as the app's tiled extraction). The
+ * first is the table's figure; the others are logged beside it. */
+const READOUTS = (process.env.DINOSCOPE_QUALITY_TILES ?? 'whole').split(',').map((r) => r.trim());
+
+/** Patch tokens by read-out `r` (READOUTS). */
+function readoutFeatures(vit: ViTConfig, weights: ModelWeights, r: string): Promise<Float32Array> {
+  if (r === 'whole') return vitFeatures(vit, weights);
+  const m = /^(\d+)\+(\d+)$/.exec(r);
+  if (!m) throw new Error(`DINOSCOPE_QUALITY_TILES: "${r}" is neither whole nor K+M`);
+  return tiledFeatures(vit, weights, Number(m[1]), Number(m[2]));
+}
+
+/** A slide as normalised model input, (3, side, side). */
+function slideInput(rgb: Uint8Array, side: number): Float32Array {
+  const chw = new Float32Array(3 * side * side); // (3, h, w) in [0, 1]
+  for (let i = 0; i < side * side; i++) for (let c = 0; c < 3; c++) chw[c * side * side + i] = rgb[3 * i + c] / 255;
+  const input = new Float32Array(3 * side * side);
+  normalizeInto({ width: side, height: side, data: chw }, input);
+  return input;
+}
+
+/** Patch tokens from tiles of K × K kept patches with M patches of context each side (windows shifted inside
+ * the slide at its edges), as the app's tiled extraction reads a large image: (n, dim). */
+async function tiledFeatures(vit: ViTConfig, weights: ModelWeights, K: number, M: number): Promise<Float32Array> {
+  const P = SPEC.side / GRID;
+  const W = Math.min(GRID, K + 2 * M);
+  const model = await TileModel.create(vit, weights, { batch: 1, side: W * P, outputs: ['patches'], threads: THREADS });
+  const features = new Float32Array(n * vit.dim);
+  const side = SPEC.side;
+  const tile = new Float32Array(3 * W * P * W * P);
+  try {
+    for (const [k, s] of slides.entries()) {
+      const input = slideInput(s.rgb, side);
+      for (let y0 = 0; y0 < GRID; y0 += K)
+        for (let x0 = 0; x0 < GRID; x0 += K) {
+          const sy = Math.max(0, Math.min(y0 - M, GRID - W));
+          const sx = Math.max(0, Math.min(x0 - M, GRID - W));
+          for (let c = 0; c < 3; c++)
+            for (let y = 0; y < W * P; y++) {
+              const from = c * side * side + (sy * P + y) * side + sx * P;
+              tile.set(input.subarray(from, from + W * P), (c * W * P + y) * W * P);
+            }
+          const { patches } = await model.run(tile); // (1, W², dim)
+          for (let gy = y0; gy < Math.min(y0 + K, GRID); gy++)
+            for (let gx = x0; gx < Math.min(x0 + K, GRID); gx++) {
+              const from = ((gy - sy) * W + (gx - sx)) * vit.dim;
+              features.set(patches.subarray(from, from + vit.dim), ((k * GRID + gy) * GRID + gx) * vit.dim);
+            }
+        }
+    }
+  } finally {
+    await model.release();
+  }
+  return features;
+}
+
+/** Scores by the first read-out; the others are logged (label: what was read). */
+async function readoutScore(label: string, vit: ViTConfig, weights: ModelWeights, seed: number): Promise<Score> {
+  const [first, ...rest] = READOUTS;
+  const sc = await score(await readoutFeatures(vit, weights, first), vit.dim, seed);
+  for (const r of rest) {
+    const o = await score(await readoutFeatures(vit, weights, r), vit.dim, seed);
+    log(
+      `quality: ${label} read-out ${r}: p@10 ${o.p10.toFixed(3)} ARI ${o.ari.toFixed(3)}, smoothed ${o.ariSmoothed.toFixed(3)} (${first}: ${sc.p10.toFixed(3)})`,
+    );
+  }
+  return sc;
+}
+
 /** Final-norm patch tokens of every evaluation slide in one pass each: (n, dim). */
 async function vitFeatures(vit: ViTConfig, weights: ModelWeights): Promise<Float32Array> {
   const side = SPEC.side;
@@ -173,11 +245,7 @@ async function vitFeatures(vit: ViTConfig, weights: ModelWeights): Promise<Float
   const features = new Float32Array(n * vit.dim);
   try {
     for (const [k, s] of slides.entries()) {
-      const chw = new Float32Array(3 * side * side); // (3, h, w) in [0, 1]
-      for (let i = 0; i < side * side; i++) for (let c = 0; c < 3; c++) chw[c * side * side + i] = s.rgb[3 * i + c] / 255;
-      const input = new Float32Array(3 * side * side);
-      normalizeInto({ width: side, height: side, data: chw }, input);
-      const { patches } = await model.run(input); // (1, GRID², dim), row-major over the grid
+      const { patches } = await model.run(slideInput(s.rgb, side)); // (1, GRID², dim), row-major over the grid
       features.set(patches, k * GRID * GRID * vit.dim);
     }
   } finally {
@@ -268,7 +336,7 @@ async function main(): Promise<void> {
   const random: Score[] = [];
   for (const seed of SEEDS) {
     const vit = scratchViT(trainConfig('quick', { seed }));
-    random.push(await score(await vitFeatures(vit, initParams(vit, seed)), vit.dim, seed));
+    random.push(await readoutScore(`random seed ${seed}`, vit, initParams(vit, seed), seed));
   }
   rows.push({ method: 'random', minutes: 0, steps: 0, scores: random, load: load() });
   for (const r of rows)
@@ -307,7 +375,7 @@ async function main(): Promise<void> {
         for (const method of METHODS) {
           const t0 = performance.now();
           const r = await presetRun(project, method as 'quick' | 'capi', budget, seed);
-          const sc = await score(await vitFeatures(r.vit, r.weights), r.vit.dim, seed);
+          const sc = await readoutScore(`${method} ${budgetLabel(budget)} seed ${seed}`, r.vit, r.weights, seed);
           log(
             `quality: ${method} ${budgetLabel(budget)} seed ${seed}: ${r.steps} steps in ${((performance.now() - t0) / 1000).toFixed(0)} s (load ${load()}, ${r.cpuPerStep?.toFixed(2) ?? '?'} CPU-s/step), p@10 ${sc.p10.toFixed(3)} ARI ${sc.ari.toFixed(3)}, smoothed ${sc.ariSmoothed.toFixed(3)} (centred p@10 ${sc.p10Centred.toFixed(3)})`,
           );
