@@ -151,7 +151,7 @@ export class TrainingApi {
     const base: ViTConfig = c.model.from ? (await inspectWeights(c.model.from)).config : scratchViT(c);
     // From an RGB model on a panel: its patch embedding inflated to the panel's channels, as the run does.
     const vit: ViTConfig = c.model.channels !== null ? { ...base, inChans: c.model.channels } : base;
-    const timing = await this.timing(o, checked);
+    const timing = await this.timing(c, o.minutes, { preset: checked.preset, overrides: checked.overrides });
     if (c.objective === 'capi') {
       const e = capiEstimate(c, vit); // CAPI's step: encoder on the visible patches, predictor, clustering head
       return { totalBytes: e.totalBytes, text: formatMemory(e.totalBytes), ...(timing ? { timing } : {}) };
@@ -175,8 +175,15 @@ export class TrainingApi {
     return { ...c, overrides, config: trainConfig(c.preset, c.steps !== undefined ? { ...overrides, steps: c.steps } : overrides) };
   }
 
-  /** The budget's time on this computer from a measured step (timing.ts); none without an open project. */
-  private async timing(o: TrainStartOptions, c: Checked): Promise<TrainTiming | null> {
+  /**
+   * The budget's time on this computer from a measured step (timing.ts) of `config` as the child builds it
+   * from `child` (a distillation's step with `child.distil`); none without an open project.
+   */
+  private async timing(
+    config: TrainConfig,
+    minutes: number | undefined,
+    child: Pick<ChildRunOptions, 'preset' | 'overrides' | 'distil'>,
+  ): Promise<TrainTiming | null> {
     let project: Project;
     try {
       project = this.d.project();
@@ -185,13 +192,13 @@ export class TrainingApi {
     }
     const dir = project.dir;
     // The device a run of this config would use (the trainer resolves it the same way: core/train/device.ts).
-    const device = (await resolveDevice(c.config.runtime.device, 'Training')).providers[0];
+    const device = (await resolveDevice(config.runtime.device, 'Training')).providers[0];
     // Images count: a measurement that failed for want of images is tried again once there are some.
     const images = project.images().filter((i) => i.status === 'ok').length;
-    const key = JSON.stringify([dir, images, device, { ...c.config, steps: 0 }]);
-    const r = this.d.host.timings.lookup(key, dir, { preset: c.preset, overrides: c.overrides });
+    const key = JSON.stringify([dir, images, device, { ...config, steps: 0 }, ...(child.distil ? [child.distil] : [])]);
+    const r = this.d.host.timings.lookup(key, dir, child);
     if (!('timing' in r)) return { state: r.state, ...(r.message ? { message: r.message } : {}) };
-    return budgetTiming(r.timing, o.minutes !== undefined ? { minutes: o.minutes } : { steps: c.config.steps });
+    return budgetTiming(r.timing, minutes !== undefined ? { minutes } : { steps: config.steps });
   }
 
   async start(o: TrainStartOptions): Promise<TrainRunInfo> {
@@ -259,23 +266,8 @@ export class TrainingApi {
   async estimateDistil(o: DistilStartOptions): Promise<TrainEstimate> {
     const c = await this.checkDistil(o);
     const e = distillEstimate(c.config, c.teacherVit, c.students);
-    let project: Project | null = null;
-    try {
-      project = this.d.project();
-    } catch {
-      project = null;
-    }
-    const text = formatMemory(e.totalBytes);
-    if (!project) return { totalBytes: e.totalBytes, text };
-    const device = (await resolveDevice(c.config.runtime.device, 'Training')).providers[0];
-    const images = project.images().filter((i) => i.status === 'ok').length;
-    const key = JSON.stringify([project.dir, images, device, { ...c.config, steps: 0 }, c.distil]);
-    const r = this.d.host.timings.lookup(key, project.dir, { preset: c.preset, overrides: c.overrides, distil: c.distil });
-    const timing: TrainTiming =
-      'timing' in r
-        ? budgetTiming(r.timing, o.minutes !== undefined ? { minutes: o.minutes } : { steps: c.config.steps })
-        : { state: r.state, ...(r.message ? { message: r.message } : {}) };
-    return { totalBytes: e.totalBytes, text, timing };
+    const timing = await this.timing(c.config, o.minutes, { preset: c.preset, overrides: c.overrides, distil: c.distil });
+    return { totalBytes: e.totalBytes, text: formatMemory(e.totalBytes), ...(timing ? { timing } : {}) };
   }
 
   /** Starts a distillation run (core/train/distill), checked as checkDistil says. */
