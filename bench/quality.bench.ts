@@ -10,8 +10,9 @@
 //   ARI   adjusted Rand index against the classes of spherical k-means (k = 5, as the app's cluster maps) on
 //         all labelled patches of the four slides; `smoothed ARI` the same after the cluster maps' default
 //         neighbour smoothing (core/analysis/smoothing.ts), what the app's map shows;
-// methods: `random` (the Quick preset's ViT, with DINOSCOPE_QUALITY_OVERRIDES, at its seeded init), `pixels-stats` (mean + std of each colour
-// channel per patch) and `pixels-tiny` (the patch averaged to 4 × 4 × 3), both z-scored per dimension, and
+// methods: `random` (the Quick preset's ViT with DINOSCOPE_QUALITY_OVERRIDES at its seeded init: the architecture
+// the runs train), `pixels-stats` (mean + std of each colour channel per patch) and `pixels-tiny` (the patch
+// averaged to 4 × 4 × 3), both z-scored per dimension, and
 // `quick` after each training budget (a `runPretrain` with --minutes M on this machine, the user's path:
 // the step count follows the measured speed; the teacher is evaluated), and `capi` (a `runPretrain` with the
 // CAPI preset, `dinoscope pretrain --preset capi`, on the same project for the same budget; the EMA teacher's
@@ -335,7 +336,7 @@ async function main(): Promise<void> {
   rows.push({ method: 'pixels-tiny', minutes: null, steps: null, scores: [await score(px.tiny, 48, 0)], load: load() });
   const random: Score[] = [];
   for (const seed of SEEDS) {
-    const vit = scratchViT(trainConfig('quick', { ...OVERRIDES, seed })); // the architecture the runs train
+    const vit = scratchViT(trainConfig('quick', { ...OVERRIDES, seed }));
     random.push(await readoutScore(`random seed ${seed}`, vit, initParams(vit, seed), seed));
   }
   rows.push({ method: 'random', minutes: 0, steps: 0, scores: random, load: load() });

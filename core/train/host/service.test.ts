@@ -80,17 +80,17 @@ describe('AppService training', () => {
 
   it('trains in a child process with live events, history and the model registered', async () => {
     const steps: TrainStepInfo[] = [];
-    const off = service.on('trainStep', (s) => steps.push(s));
-    const jobEtas = new Map<number, number | null>();
-    const offJob = service.on('jobProgress', (p) => p.kind === 'train' && p.state === 'running' && jobEtas.set(p.done, p.etaSeconds));
-    // The job as the job bar reads it at the moment a step event arrives. The step and job events are each
+    // With each step, the job as the job bar reads it at that moment. The step and job events are each
     // throttled on their own clock, so whether any of them coincide depends on the machine's load. A step
     // event carries the newest step the host has seen, so the job is at that same step when it arrives.
     const atStep: { step: number; eta: number | null; jobEta: number | null }[] = [];
-    const offAtStep = service.on('trainStep', (s) => {
+    const off = service.on('trainStep', (s) => {
+      steps.push(s);
       const job = service.jobs.running().find((j) => j.jobId === s.jobId);
       if (job?.done === s.step) atStep.push({ step: s.step, eta: s.etaSeconds, jobEta: job.etaSeconds });
     });
+    const jobEtas = new Map<number, number | null>();
+    const offJob = service.on('jobProgress', (p) => p.kind === 'train' && p.state === 'running' && jobEtas.set(p.done, p.etaSeconds));
     // What the run says it does before step 1 (TrainRunInfo.starting), in the order of the events.
     const order: string[] = [];
     const offRun = service.on(
@@ -118,7 +118,6 @@ describe('AppService training', () => {
     await churn;
     off();
     offJob();
-    offAtStep();
     offRun();
     offFirst();
     const first = order.indexOf('step 1');
