@@ -4,9 +4,9 @@
 // onnxruntime sessions), runs one warm-up step (its first-run costs are part of every run's start-up) and
 // times the next two, keeping the faster (a distillation run's step: the teacher forward and every student's
 // step, built by the same functions as the run, distill/run.ts): the work of a step is fixed, so on a shared
-// machine the other processes only ever add time (bench/train-estimate.bench.ts: one timed step read 18.3 s against the run's
-// median 12.8 s; the faster of two, 11.1 s against 11.6 s). Nothing is written: the run folder and checkpoints are
-// runPretrain's.
+// machine the other processes only ever add time (bench/train-estimate.bench.ts: one timed step read 18.3 s
+// against the run's median 12.8 s; the faster of two, 11.1 s against 11.6 s). Nothing is written: the run
+// folder and checkpoints are runPretrain's.
 import { Project } from '../../project/project.js';
 import { trainConfig } from '../config.js';
 import { Trainer } from '../trainer.js';
