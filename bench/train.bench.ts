@@ -2,7 +2,8 @@
 // nLocal local crops) of our whole step — teacher forward, student forward/backward/AdamW as one graph, EMA —
 // against the same step in PyTorch (bench/python/train_ref.py: same crops, heads, losses, clipping, AdamW,
 // EMA), for
-//   quick:  the Quick preset (ViT-Tiny/16 reg4, 2 × 112 px + 6 × 48 px, K 4096, hidden 1024)
+//   quick:  the Quick preset (ViT-Tiny/16 with 6 blocks, reg4, 2 × 112 px + 6 × 48 px, B 16, K 1024, hidden
+//           1024, bottleneck 64; until 2026-12-07 it had 12 blocks, B 32, K 4096 and bottleneck 256)
 //   small:  ViT-S/16 reg4 at 224 px (2 × 224 + 8 × 96, K 16384, hidden 2048) — the Standard preset's model,
 //           at a CPU-sized batch
 // Both sides get random crops (the crop pipeline has its own bench), the same thread count, and run one
@@ -11,7 +12,7 @@
 // kernel events of one onnxruntime run on the CPU, bench/lib/step-kernels.ts) with the parameters in flat
 // buffers and, as before them, one tensor each with a per-tensor AdamW (core/graph/optim-per-tensor.ts).
 // Last line: `ratio <ours/pytorch throughput>`, the geometric mean over the configurations run.
-// Environment: BENCH_THREADS (2), BENCH_STEPS (3 timed, after 1 warm-up), BENCH_QUICK_BATCH (32),
+// Environment: BENCH_THREADS (2), BENCH_STEPS (3 timed, after 1 warm-up), BENCH_QUICK_BATCH (the preset's),
 // BENCH_SMALL_BATCH (8), BENCH_ONLY (quick | small), BENCH_COUNTS_ONLY=1 (the counts, no timing).
 import { type TrainConfig, scratchViT, trainConfig } from '../core/train/config.js';
 import { Trainer } from '../core/train/trainer.js';
@@ -45,7 +46,10 @@ async function ours(c: TrainConfig): Promise<number[]> {
 const torch = (c: TrainConfig): number[] => torchTrainSteps(c, { threads, steps });
 
 const configs: Record<string, TrainConfig> = {
-  quick: trainConfig('quick', { batchSize: Number(process.env.BENCH_QUICK_BATCH ?? 32), runtime: { threads } }),
+  quick: trainConfig('quick', {
+    ...(process.env.BENCH_QUICK_BATCH ? { batchSize: Number(process.env.BENCH_QUICK_BATCH) } : {}),
+    runtime: { threads },
+  }),
   small: trainConfig('standard', { batchSize: Number(process.env.BENCH_SMALL_BATCH ?? 8), runtime: { device: 'cpu', threads } }),
 };
 const only = process.env.BENCH_ONLY;

@@ -603,6 +603,8 @@ export interface TrainPresetInfo {
   settings: {
     size: string;
     patchSize: number;
+    /** Transformer blocks (a preset may train fewer than its size's: Quick's ViT-Tiny has 6). */
+    depth: number;
     registers: number;
     globalSize: number;
     localSize: number;

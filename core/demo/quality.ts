@@ -27,7 +27,7 @@ import { TEXTURE_COUNT } from './textures.js';
 /** The Quick steps the demo's default 3 minutes bought on a quiet 2-core machine (bench/RESULTS.md): the
  * budget demo-quality.test.ts measures the demo after, by steps so that the machine's load does not change
  * the figure. */
-export const DEMO_DEFAULT_STEPS = 65;
+export const DEMO_DEFAULT_STEPS = 270;
 
 export interface DemoQuality {
   ari: number;

@@ -6,7 +6,7 @@ import { DinoscopeError } from '../common/errors.js';
 import { deepFreeze } from '../common/freeze.js';
 import { DEVICE_REQUESTS, type DeviceRequest } from '../hardware/device.js';
 import { PRECISION_REQUESTS, type PrecisionRequest } from './precision.js';
-import { type ViTConfig, type ViTOverrides, type ViTSize, vitConfig } from '../model/config.js';
+import { type ViTConfig, type ViTOverrides, type ViTSize, VIT_SIZES, vitConfig } from '../model/config.js';
 import { type HeadConfig } from './heads.js';
 import { type GramRefreshRule, type GramWeightSchedule } from './gram/schedule.js';
 import { type Replan, validateReplans } from './schedule-plan.js';
@@ -325,18 +325,28 @@ const base: Omit<TrainConfig, 'preset'> = {
 
 /** Overrides each preset applies to the defaults above. */
 const presets: Record<PresetName, Overrides> = {
-  // Quick — CPU: ViT-Tiny/16 with 4 registers, 2 × 112 px globals + 6 × 48 px locals, K 4096.
+  // Quick — CPU: ViT-Tiny/16 with 6 blocks and 4 registers, 2 × 112 px globals + 6 × 48 px locals, B 16, K 1024.
   // Three deviations for short CPU runs (hundreds to a few thousand steps), each measured with the per-step
   // probe (core/train/quality/dino-probe.ts; numbers in README.md "Short runs"): with the recipe's values the DINO
   // CLS loss sits at ln K and the teacher targets are uniform for the whole run.
   quick: {
+    // More steps a minute (README.md "Eight minutes by the clock", measured on the held-out collections): half
+    // ViT-Tiny's 12 blocks and half the batch buy about 3.5 × the steps in the same minutes, and in runs this
+    // short the steps count for more than the depth. The features are 6 blocks deep: extraction does half the
+    // work. With the half batch, measured as one change ("C1", README.md "Eight minutes on the held-out
+    // photographs", +0.014 / +0.023 p@10 on two seeds): K 1024 and a 64-wide bottleneck (reference 65536 and
+    // 256), no layer-wise lr decay and the patch embedding at the full lr (recipe §5: 0.9 and × 0.2, meant to
+    // keep a deep network's early layers stable over 125k iterations; these two alone: +0.017).
+    batchSize: 16,
+    head: { prototypes: 1024, bottleneck: 64 },
+    optim: { layerDecay: 1, patchEmbedLrMult: 1 },
     // LayerScale init 1 (recipe §1: 1e-5, from CaiT, meant for 125k-iteration runs of deep models; DINO v1
     // trained ViT-S/B from scratch with no LayerScale, i.e. γ ≡ 1). At 1e-5 the blocks add ~1e-5 of their
     // output to the residual stream, so the CLS token is cls_token + pos_embed[0] for every image: the
     // teacher's CLS differs across crops by 7e-5 of its size (ViT-Tiny, 8e-6 at depth 2) and its DINO logits
     // by 4e-6, ≪ τ_t, so the centred targets are exactly uniform; Adam grows γ by ~lr per step, too slowly
     // for a short run (relative spread still 3e-3 after 100 steps). γ stays trainable, without weight decay.
-    model: { vit: { layerScale: { init: 1 } } },
+    model: { vit: { depth: 6, layerScale: { init: 1 } } },
     // τ_t 0.04 throughout (recipe §3: warm-up 0.04 → 0.07 over 30 % of the run; DINO v1's default is 0.04
     // constant). Cross-view pairs amplify the view-invariant part of the teacher's per-crop logits by
     // 1/τ_t − 1/τ_s and damp the view-specific part by 1/τ_s: 15 vs 10 at 0.04, 4.3 vs 10 at 0.07. A random
@@ -384,7 +394,7 @@ const presets: Record<PresetName, Overrides> = {
     teacher: { momentum: 0.999, tempStart: 0.07 },
     runtime: { device: 'auto', remat: true },
   },
-  // CAPI — CPU: the Quick backbone (ViT-Tiny/16, 4 registers, 112 px) trained by CAPI (capi/README.md): the
+  // CAPI — CPU: ViT-Tiny/16 (all 12 blocks, 4 registers, 112 px) trained by CAPI (capi/README.md): the
   // official optimiser (AdamW β₂ 0.95, lr 1e-3 unscaled, warm-up 10 %, cosine truncated at 0.8, wd 0.1 constant,
   // patch embedding ×0.2, no clipping, no layer decay), EMA teacher 0.999 → 1 with the Quick preset's short-run
   // horizon (m₀ ≤ 1 − 10/steps); K 4096 clusters and 4 predictor blocks (official: 16384 and 12 for ViT-L) for
@@ -426,7 +436,8 @@ const presets: Record<PresetName, Overrides> = {
  *   is continued with its heads by `--resume NAME --steps N` instead.
  * - lr 0.001 before the √(B/1024) scaling (a quarter of the from-scratch 0.004, the adapt presets' value):
  *   the backbone should move towards the project's images, not forget what it learnt; layer-wise decay 0.9 and
- *   the patch embedding's ×0.2 (recipe §5) keep the early layers closest to the foundation model.
+ *   the patch embedding's ×0.2 (recipe §5, which the Quick preset turns off for runs from scratch) keep the
+ *   early layers closest to the foundation model.
  * - Warm-up 5 % of the run (from-scratch 10 %): the weights need no long warm-up; the fresh heads still get
  *   one (and their last layers the recipe's 1 % freeze) before large gradients reach the backbone.
  * - τ_t 0.07 from the first step (recipe §7, dinov3 distillation, which also starts from a trained teacher):
@@ -441,7 +452,7 @@ const presets: Record<PresetName, Overrides> = {
  * size by the caller (core/train/route.ts), which knows the weights.
  */
 export const CONTINUED_OVERRIDES: Overrides = {
-  optim: { baseLr: 0.001, warmupFraction: 0.05 },
+  optim: { baseLr: 0.001, warmupFraction: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
   teacher: { tempStart: 0.07, temp: 0.07, momentum: 0.992, momentumHorizon: 0 },
 };
 
@@ -461,7 +472,7 @@ export const PRESET_INFO: readonly PresetInfo[] = [
     stage: 'pretrain',
     sizedFor: 'cpu',
     label: 'Quick (CPU)',
-    description: 'ViT-Tiny/16, 4 registers, 2 × 112 px + 6 × 48 px crops, K 4096.',
+    description: 'ViT-Tiny/16 with 6 blocks, 4 registers, 2 × 112 px + 6 × 48 px crops, B 16, K 1024.',
   },
   {
     name: 'standard',
@@ -578,10 +589,25 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
   // One saved before crops.colour existed trained with the reference's photometric augmentations.
   const savedCrops = rest.crops as Partial<TrainConfig['crops']> | undefined;
   const crops = { ...savedCrops, colour: { ...REFERENCE_COLOUR, ...savedCrops?.colour } };
-  return trainConfig(preset in presets ? preset : 'quick', { ...rest, teacher, crops, runtime: savedRuntime(rest.runtime) } as Record<
-    string,
-    unknown
-  >);
+  return trainConfig(preset in presets ? preset : 'quick', {
+    ...rest,
+    teacher,
+    crops,
+    model: savedModel(rest.model),
+    runtime: savedRuntime(rest.runtime),
+  } as Record<string, unknown>);
+}
+
+/**
+ * A saved config's model. model.vit holds only the keys a preset or the user set, and the rest come from
+ * the size; one saved before the Quick preset set its depth (6) ran the size's own depth, so a saved
+ * model.vit without a depth keeps that one. (A run's weights carry their full ViT config: this keeps the
+ * config that describes them in step.)
+ */
+function savedModel(model: TrainConfig['model'] | undefined): TrainConfig['model'] | undefined {
+  if (!model || !isPlain(model.vit) || 'depth' in model.vit) return model;
+  const size = model.size in VIT_SIZES ? model.size : 'tiny';
+  return { ...model, vit: { ...model.vit, depth: VIT_SIZES[size].depth } };
 }
 
 /**

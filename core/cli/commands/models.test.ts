@@ -125,7 +125,7 @@ describe('dinoscope models', () => {
   it('init writes a freshly initialised model that loads as the architecture asked for, reproducibly', async () => {
     const quick = await cli('models', 'init', '--name', 'Random quick', '--seed', '3');
     expect(quick.status, quick.stderr).toBe(0);
-    // The Quick preset's architecture: ViT-Tiny/16, 4 registers, LayerScale init 1.
+    // The Quick preset's architecture: ViT-Tiny/16 with 6 blocks, 4 registers, LayerScale init 1.
     expect(JSON.parse(quick.stdout)).toMatchObject({ id: 'random-quick', arch: 'dinov2', registers: 4, source: 'init:3' });
     const again = await cli('models', 'init', '--name', 'Random quick again', '--seed', '3');
     expect(again.status, again.stderr).toBe(0);
@@ -135,7 +135,7 @@ describe('dinoscope models', () => {
     const a = loadWeights(join(dir, 'home', 'models', 'random-quick', 'model.safetensors'));
     const b = loadWeights(join(dir, 'home', 'models', 'random-quick-again', 'model.safetensors'));
     const [la, lb] = await Promise.all([a, b]);
-    expect(la.config).toMatchObject({ dim: 192, depth: 12, patchSize: 16, registers: 4 });
+    expect(la.config).toMatchObject({ dim: 192, depth: 6, patchSize: 16, registers: 4 });
     const gamma = la.tensors.get('blocks.0.ls1.gamma');
     expect(gamma && Array.from(gamma.data.subarray(0, 3))).toEqual([1, 1, 1]);
     // Same seed, same weights.

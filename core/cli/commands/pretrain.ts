@@ -32,9 +32,10 @@ export const pretrainCommand: Command = {
     '                          [--overrides JSON|@file.json] [--tiny]\n\n' +
     'Writes the run into P/runs/<NAME>/ (train-config.json, checkpoints/latest/, progress.jsonl) and lists it\n' +
     "in project.json; at every checkpoint the run's teacher becomes the project model NAME (extract --model NAME).\n" +
-    'Presets: quick (CPU, ViT-Tiny/16, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px): DINO + iBOT +\n' +
-    '  KoLeo; capi (CPU, the Quick backbone trained by CAPI: predicting online clusters of masked patches from the\n' +
-    "  visible ones; its log prints the step's memory and work first, and its loss terms are capi and clustering).\n" +
+    'Presets: quick (CPU, ViT-Tiny/16 with 6 blocks, 4 registers, 112 px) and standard (GPU, ViT-S/16, 224 px):\n' +
+    '  DINO + iBOT + KoLeo; capi (CPU, ViT-Tiny/16 trained by CAPI: predicting online clusters of masked patches\n' +
+    "  from the visible ones; its log prints the step's memory and work first, and its loss terms are capi and\n" +
+    '  clustering).\n' +
     'Continued pretraining first: when the project or your models folder holds a foundation model (imported or\n' +
     "  downloaded: dinoscope models import | download; not a run's own model), a new run starts from it (the\n" +
     "  project's before yours, the newest first) with the continued-pretraining settings (lower lr, shorter\n" +

@@ -29,6 +29,9 @@ export const DISTIL_OVERRIDES: Overrides = {
   // seeds) it lifted the distilled Tiny over the scratch Tiny by +0.125 in the mean (the recipe alone +0.047)
   // with no seed below scratch, and the wider student of a two-student run on every seed (README.md).
   loss: { featureDistil: 5 },
+  // The recipe's layer-wise lr decay and patch-embedding lr (§5): the students are full-depth ViTs, and the
+  // feature regression was measured with them (the Quick preset turns both off for its 6-block model).
+  optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2 },
 };
 
 /** The run's shared config: `preset` with the distillation settings, then the caller's overrides (strict). A
@@ -40,6 +43,7 @@ export function distilConfig(preset: PresetName, overrides: Record<string, unkno
   const merged = trainConfig(preset, {
     ...overrides,
     teacher: { ...DISTIL_OVERRIDES.teacher, ...(overrides.teacher as object) },
+    optim: { ...DISTIL_OVERRIDES.optim, ...(overrides.optim as object) },
     loss: { featureDistil, ...loss },
   });
   if (merged.gram.enabled)

@@ -36,7 +36,9 @@ const common: Overrides = {
   batchSize: B,
   crops: { globalSize: G, localSize: 16, localCrops: 2 },
   head: { prototypes: 64, hidden: 64, bottleneck: 16 },
-  optim: { baseLr: 0.08, warmupFraction: 0.1, freezeLastLayerFraction: 0 },
+  // The recipe's layer-wise lr decay and patch-embedding lr, as distillation keeps them (DISTIL_OVERRIDES), so the
+  // teacher, the scratch student and the distilled one train with the same optimiser settings.
+  optim: { baseLr: 0.08, warmupFraction: 0.1, freezeLastLayerFraction: 0, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
   runtime: { threads: 1 },
 };
 const vit = (dim: number, depth: number): Overrides['model'] => ({

@@ -23,6 +23,7 @@ export function trainPresets(): TrainPresetInfo[] {
       settings: {
         size: c.model.size,
         patchSize: v.patchSize,
+        depth: v.depth,
         registers: v.registers,
         globalSize: c.crops.globalSize,
         localSize: c.crops.localSize,

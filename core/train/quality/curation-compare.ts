@@ -37,7 +37,9 @@ export function curationConfig(seed: number, steps: number, tiles: string | null
     },
     crops: { globalSize: GLOBAL, localSize: 16, localCrops: 4 },
     head: { prototypes: 16, hidden: 256, bottleneck: 64 },
-    optim: { baseLr: 0.05 },
+    // The recipe's layer-wise lr decay and patch-embedding lr, with which these runs were measured (the Quick
+    // preset turns both off for its own size).
+    optim: { baseLr: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
     teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
     data: { tiles },
     runtime: { threads },

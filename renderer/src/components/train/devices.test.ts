@@ -6,6 +6,7 @@ import { deviceParts, slowWarning } from './devices.js';
 const settings = {
   size: 'small',
   patchSize: 16,
+  depth: 12,
   registers: 4,
   globalSize: 224,
   localSize: 96,

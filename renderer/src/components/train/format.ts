@@ -19,11 +19,12 @@ export function formatValue(v: number | undefined): string {
   return Math.abs(v) >= 1000 ? v.toFixed(0) : String(+v.toPrecision(4));
 }
 
-/** "ViT-tiny/16 · 4 registers · 112 px / 6 × 48 px · batch 32 · K 4096 · 1000 steps". */
+/** "ViT-tiny/16 · 6 blocks · 4 registers · 112 px + 6 × 48 px · batch 16 · K 1024 · 1,000 steps". */
 export function presetSummary(p: TrainPresetInfo): string {
   const s = p.settings;
   return [
     `ViT-${s.size}/${s.patchSize}`,
+    `${s.depth} block${s.depth === 1 ? '' : 's'}`,
     `${s.registers} register${s.registers === 1 ? '' : 's'}`,
     `${s.globalSize} px${s.localCrops > 0 ? ` + ${s.localCrops} × ${s.localSize} px` : ''}`,
     `batch ${s.batchSize}`,

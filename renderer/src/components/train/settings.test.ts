@@ -2,28 +2,10 @@
 // overrides (nested as core/train/config.ts keys), extra JSON merges over them, bad JSON is a sentence.
 import { describe, expect, it } from 'vitest';
 import type { TrainPresetInfo } from '../../../../core/common/api.js';
+import { QUICK_PRESET } from './presets.fixture.js';
 import { advancedFromPreset, advancedProblems, parseExtra, startOptions, type TrainForm } from './settings.js';
 
-const quick: TrainPresetInfo = {
-  name: 'quick',
-  label: 'Quick',
-  description: '',
-  stage: 'pretrain',
-  sizedFor: 'cpu',
-  objective: 'dino',
-  settings: {
-    size: 'tiny',
-    patchSize: 16,
-    registers: 4,
-    globalSize: 112,
-    localSize: 48,
-    localCrops: 6,
-    batchSize: 32,
-    steps: 1000,
-    prototypes: 4096,
-    baseLr: 0.004,
-  },
-};
+const quick = QUICK_PRESET;
 
 const form = (patch: Partial<TrainForm> = {}): TrainForm => ({
   stage: 'pretrain',
@@ -76,7 +58,12 @@ describe('setup form → start options', () => {
   });
 
   it("sends a CAPI preset's cluster count as capi.prototypes (the DINO head is not part of a CAPI run)", () => {
-    const capi: TrainPresetInfo = { ...quick, name: 'capi', objective: 'capi', settings: { ...quick.settings, localCrops: 0 } };
+    const capi: TrainPresetInfo = {
+      ...quick,
+      name: 'capi',
+      objective: 'capi',
+      settings: { ...quick.settings, depth: 12, batchSize: 32, localCrops: 0, prototypes: 4096 },
+    };
     const adv = { ...advancedFromPreset(capi), prototypes: 1024 };
     expect(startOptions(form({ preset: 'capi', advanced: adv }), capi).overrides).toEqual({ capi: { prototypes: 1024 } });
   });
