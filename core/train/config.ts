@@ -593,7 +593,7 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
     ...rest,
     teacher,
     crops,
-    model: savedModel(rest.model),
+    ...(rest.model ? { model: savedModel(rest.model) } : {}),
     runtime: savedRuntime(rest.runtime),
   } as Record<string, unknown>);
 }
@@ -604,8 +604,8 @@ export function completeConfig(saved: TrainConfig): TrainConfig {
  * model.vit without a depth keeps that one. (A run's weights carry their full ViT config: this keeps the
  * config that describes them in step.)
  */
-function savedModel(model: TrainConfig['model'] | undefined): TrainConfig['model'] | undefined {
-  if (!model || !isPlain(model.vit) || 'depth' in model.vit) return model;
+function savedModel(model: TrainConfig['model']): TrainConfig['model'] {
+  if (model.from || !isPlain(model.vit) || 'depth' in model.vit) return model; // a run from weights takes their config
   const size = model.size in VIT_SIZES ? model.size : 'tiny';
   return { ...model, vit: { ...model.vit, depth: VIT_SIZES[size].depth } };
 }
