@@ -323,6 +323,11 @@ const base: Omit<TrainConfig, 'preset'> = {
   runtime: { device: 'cpu', precision: 'auto', threads: 0, remat: false },
 };
 
+/** The recipe's layer-wise lr decay and patch-embedding lr multiplier (§5; the defaults above), for the runs
+ * that keep them where the Quick preset turns them off: continued pretraining, distillation, and the quality
+ * runs that were measured with them. */
+export const RECIPE_LAYER_LR = { layerDecay: base.optim.layerDecay, patchEmbedLrMult: base.optim.patchEmbedLrMult } as const;
+
 /** Overrides each preset applies to the defaults above. */
 const presets: Record<PresetName, Overrides> = {
   // Quick — CPU: ViT-Tiny/16 with 6 blocks and 4 registers, 2 × 112 px globals + 6 × 48 px locals, B 16, K 1024.
@@ -452,7 +457,7 @@ const presets: Record<PresetName, Overrides> = {
  * size by the caller (core/train/route.ts), which knows the weights.
  */
 export const CONTINUED_OVERRIDES: Overrides = {
-  optim: { baseLr: 0.001, warmupFraction: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+  optim: { baseLr: 0.001, warmupFraction: 0.05, ...RECIPE_LAYER_LR },
   teacher: { tempStart: 0.07, temp: 0.07, momentum: 0.992, momentumHorizon: 0 },
 };
 

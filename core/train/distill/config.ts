@@ -4,7 +4,7 @@
 import { DinoscopeError } from '../../common/errors.js';
 import { type ViTConfig, type ViTOverrides, vitConfig } from '../../model/config.js';
 import { paramCount } from '../../model/params.js';
-import { type Overrides, type PresetName, type TrainConfig, trainConfig } from '../config.js';
+import { type Overrides, type PresetName, type TrainConfig, RECIPE_LAYER_LR, trainConfig } from '../config.js';
 
 /** The sizes a student may have (registers kept: the teacher's register count). */
 export const STUDENT_SIZES = ['tiny', 'small', 'base'] as const;
@@ -31,7 +31,7 @@ export const DISTIL_OVERRIDES: Overrides = {
   loss: { featureDistil: 5 },
   // The recipe's layer-wise lr decay and patch-embedding lr (§5): the students are full-depth ViTs, and the
   // feature regression was measured with them (the Quick preset turns both off for its 6-block model).
-  optim: { layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+  optim: RECIPE_LAYER_LR,
 };
 
 /** The run's shared config: `preset` with the distillation settings, then the caller's overrides (strict). A

@@ -21,7 +21,7 @@ import { type ViTConfig } from '../../model/config.js';
 import { inferenceGraph } from '../../model/inference.js';
 import { exportWeights } from '../../model/weights/export.js';
 import { loadWeights } from '../../model/weights/import.js';
-import { type Overrides, trainConfig } from '../config.js';
+import { type Overrides, RECIPE_LAYER_LR, trainConfig } from '../config.js';
 import { synthBatch } from '../fixtures/synth-batch.js';
 import { type BatchSource, Trainer } from '../trainer.js';
 import { readDistillCheckpoint } from './checkpoint.js';
@@ -38,7 +38,7 @@ const common: Overrides = {
   head: { prototypes: 64, hidden: 64, bottleneck: 16 },
   // The recipe's layer-wise lr decay and patch-embedding lr, as distillation keeps them (DISTIL_OVERRIDES), so the
   // teacher, the scratch student and the distilled one train with the same optimiser settings.
-  optim: { baseLr: 0.08, warmupFraction: 0.1, freezeLastLayerFraction: 0, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+  optim: { baseLr: 0.08, warmupFraction: 0.1, freezeLastLayerFraction: 0, ...RECIPE_LAYER_LR },
   runtime: { threads: 1 },
 };
 const vit = (dim: number, depth: number): Overrides['model'] => ({

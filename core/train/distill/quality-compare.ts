@@ -10,7 +10,7 @@
 // scratch run, so the two students differ only in what they learn from.
 import { join } from 'node:path';
 import { Project } from '../../project/project.js';
-import { type Overrides, trainConfig } from '../config.js';
+import { type Overrides, RECIPE_LAYER_LR, trainConfig } from '../config.js';
 import { projectRunData } from '../data.js';
 import { type RetrievalSet, retrievalPrecision } from '../health/retrieval.js';
 import { backboneSet, pixelSets } from '../quality/patch-sets.js';
@@ -65,7 +65,7 @@ const shared = (seed: number, steps: number, threads: number): Overrides => ({
   head: { prototypes: 16, hidden: 256, bottleneck: 64 },
   // The recipe's layer-wise lr decay and patch-embedding lr, with which these runs were measured (the Quick
   // preset turns both off for its own size).
-  optim: { baseLr: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+  optim: { baseLr: 0.05, ...RECIPE_LAYER_LR },
   runtime: { threads },
 });
 /** `o` with the heads' prototype count set to k (unchanged when k is absent). */

@@ -6,7 +6,7 @@
 // quadrants, seed 2, 4 × 128 px; exclusion radius one crop), over the rare textures' patches as queries (1–3)
 // and over texture 0's. Used by curated-weights-quality.test.ts (one seed) and `npm run bench -- curation`.
 import type { Project } from '../../project/project.js';
-import { type TrainConfig, trainConfig } from '../config.js';
+import { RECIPE_LAYER_LR, type TrainConfig, trainConfig } from '../config.js';
 import { type RetrievalSet, retrievalPrecision } from '../health/retrieval.js';
 import { Trainer } from '../trainer.js';
 import { backboneSet } from './patch-sets.js';
@@ -39,7 +39,7 @@ export function curationConfig(seed: number, steps: number, tiles: string | null
     head: { prototypes: 16, hidden: 256, bottleneck: 64 },
     // The recipe's layer-wise lr decay and patch-embedding lr, with which these runs were measured (the Quick
     // preset turns both off for its own size).
-    optim: { baseLr: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+    optim: { baseLr: 0.05, ...RECIPE_LAYER_LR },
     teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
     data: { tiles },
     runtime: { threads },

@@ -49,7 +49,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Project } from '../../project/project.js';
 import { type RetrievalSet, retrievalPrecision } from '../health/retrieval.js';
-import { trainConfig } from '../config.js';
+import { RECIPE_LAYER_LR, trainConfig } from '../config.js';
 import type { HostTensor } from '../../graph/tensor.js';
 import type { ViTConfig } from '../../model/config.js';
 import { type Precision } from '../precision.js';
@@ -162,7 +162,7 @@ describe('pretraining quality', () => {
       head: { prototypes: 16, hidden: 256, bottleneck: 64 },
       // The recipe's layer-wise lr decay and patch-embedding lr, with which these runs were measured (the Quick
       // preset turns both off for its own size).
-      optim: { baseLr: 0.05, layerDecay: 0.9, patchEmbedLrMult: 0.2 },
+      optim: { baseLr: 0.05, ...RECIPE_LAYER_LR },
       teacher: { momentum: 0.8, centering: 'sinkhorn', tempStart: 0.02, temp: 0.02 },
       runtime: { threads: 2 },
     });
