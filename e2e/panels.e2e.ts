@@ -25,6 +25,23 @@ import { callApi, type RunningServe } from './support/serve.js';
 import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
+
+/** Holds the page's next folder listing (the dialog's first, of HOME) until `release`, as a slow host
+ * would; later listings pass. `answered` settles once the held answer has been handed to the page. */
+async function holdFirstListing(page: Page): Promise<{ release: () => void; answered: Promise<void> }> {
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  let answeredNow!: () => void;
+  const answered = new Promise<void>((r) => (answeredNow = r));
+  let held = 0;
+  await page.route('**/api/call/listDirectory', async (route: Route) => {
+    if (held++ > 0) return route.continue();
+    await released;
+    await route.fulfill({ response: await route.fetch() });
+    answeredNow();
+  });
+  return { release, answered };
+}
 const shots = process.env.E2E_SHOTS;
 
 describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromium', () => {
@@ -56,26 +73,15 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
     await page.goto(serve.url);
     await page.getByTestId('start-screen').waitFor();
     // Hold the first listing (of HOME) until the entered folder's listing is shown, then let it arrive.
-    let release!: () => void;
-    const entered = new Promise<void>((r) => (release = r));
-    let held = 0;
-    let firstAnswered!: () => void;
-    const first = new Promise<void>((r) => (firstAnswered = r));
-    await page.route('**/api/call/listDirectory', async (route: Route) => {
-      if (held++ > 0) return route.continue();
-      await entered;
-      const response = await route.fetch();
-      await route.fulfill({ response });
-      firstAnswered();
-    });
+    const first = await holdFirstListing(page);
     await page.getByTestId('create-project').click();
     const dialog = new FileBrowserPage(page);
     await dialog.root.waitFor();
     const folder = join(dir, 'entered');
     await mkdir(join(folder, 'inside'), { recursive: true });
     await dialog.goTo(folder);
-    release();
-    await first;
+    first.release();
+    await first.answered;
     // Let the late answer reach the page's script before looking.
     await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 100))));
     await page.locator(`[data-testid="fb-list"][data-path="${folder}"][data-loading="false"]`).waitFor({ timeout: 2000 });
@@ -91,19 +97,13 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
     await page.goto(serve.url);
     await page.getByTestId('start-screen').waitFor();
     // Hold the first listing (of HOME) until the empty field is focused with its text selected.
-    let release!: () => void;
-    const selected = new Promise<void>((r) => (release = r));
-    let held = 0;
-    await page.route('**/api/call/listDirectory', async (route: Route) => {
-      if (held++ === 0) await selected;
-      await route.continue();
-    });
+    const first = await holdFirstListing(page);
     await page.getByTestId('create-project').click();
     const dialog = new FileBrowserPage(page);
     await dialog.root.waitFor();
     const field = dialog.root.getByTestId('fb-path');
     await field.selectText();
-    release();
+    first.release();
     await page.locator(`[data-testid="fb-list"][data-path="${userHome}"][data-loading="false"]`).waitFor();
     await expect(field.inputValue()).resolves.toBe(userHome);
     const folder = join(dir, 'typed-over');
@@ -123,20 +123,14 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
     await page.goto(serve.url);
     await page.getByTestId('start-screen').waitFor();
     // Hold the dialog's first listing (of HOME) until the path has been typed, as a slow host would.
-    let release!: () => void;
-    const typed = new Promise<void>((r) => (release = r));
-    let held = 0;
-    await page.route('**/api/call/listDirectory', async (route: Route) => {
-      if (held++ === 0) await typed;
-      await route.continue();
-    });
+    const first = await holdFirstListing(page);
     await page.getByTestId('create-project').click();
     const dialog = new FileBrowserPage(page);
     await dialog.root.waitFor();
     const folder = join(dir, 'typed-project');
     await dialog.root.getByTestId('fb-path').fill(folder);
     await shot('new-project-typed');
-    release();
+    first.release();
     await page.locator(`[data-testid="fb-list"][data-path="${userHome}"][data-loading="false"]`).waitFor();
     await expect(dialog.root.getByTestId('fb-path').inputValue()).resolves.toBe(folder);
     await dialog.root.getByTestId('fb-confirm').click();
