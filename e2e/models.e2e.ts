@@ -82,7 +82,7 @@ describe.skipIf(skip !== null)('Models panel (serve host, Chromium)', () => {
     await models.root
       .locator('[data-testid="model-row"][data-id="hf-v2"][data-arch="dinov2"][data-registers="4"][data-location="user"]')
       .waitFor();
-    expect(await models.row('hf-v2').textContent()).toMatch(/DINOv2 · ViT 192×2\/14 · 4 registers/);
+    expect(await models.row('hf-v2').textContent()).toMatch(/DINOv2 · ViT-Ti\/14 · 2 blocks · 4 registers/);
 
     await models.downloadUrl(`${base}/m/tiny-v3.safetensors`);
     await models.root.locator('[data-testid="model-job"][data-state="running"]').waitFor();
