@@ -26,9 +26,15 @@ import { endSession, startSession } from './support/session.js';
 
 const skip = chromiumMissing();
 
-/** Holds the page's next folder listing (the dialog's first, of HOME) until `release`, as a slow host
- * would; later listings pass. `answered` settles once the held answer has been handed to the page. */
-async function holdFirstListing(page: Page): Promise<{ release: () => void; answered: Promise<void> }> {
+/** Opens the start screen's New-project dialog with its first folder listing (of HOME) held until
+ * `release`, as a slow host would; later listings pass. `answered` settles once the held answer has been
+ * handed to the page. */
+async function openNewProjectHeld(
+  page: Page,
+  url: string,
+): Promise<{ dialog: FileBrowserPage; release: () => void; answered: Promise<void> }> {
+  await page.goto(url);
+  await page.getByTestId('start-screen').waitFor();
   let release!: () => void;
   const released = new Promise<void>((r) => (release = r));
   let answeredNow!: () => void;
@@ -40,8 +46,12 @@ async function holdFirstListing(page: Page): Promise<{ release: () => void; answ
     await route.fulfill({ response: await route.fetch() });
     answeredNow();
   });
-  return { release, answered };
+  await page.getByTestId('create-project').click();
+  const dialog = new FileBrowserPage(page);
+  await dialog.root.waitFor();
+  return { dialog, release, answered };
 }
+
 const shots = process.env.E2E_SHOTS;
 
 describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromium', () => {
@@ -70,13 +80,8 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
 
   it('a folder entered while the first listing is on its way stays shown when that listing arrives last', async () => {
     if (skip) return;
-    await page.goto(serve.url);
-    await page.getByTestId('start-screen').waitFor();
     // Hold the first listing (of HOME) until the entered folder's listing is shown, then let it arrive.
-    const first = await holdFirstListing(page);
-    await page.getByTestId('create-project').click();
-    const dialog = new FileBrowserPage(page);
-    await dialog.root.waitFor();
+    const { dialog, ...first } = await openNewProjectHeld(page, serve.url);
     const folder = join(dir, 'entered');
     await mkdir(join(folder, 'inside'), { recursive: true });
     await dialog.goTo(folder);
@@ -94,13 +99,8 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
 
   it('a path typed over the selected field replaces the folder the first listing puts there meanwhile', async () => {
     if (skip) return;
-    await page.goto(serve.url);
-    await page.getByTestId('start-screen').waitFor();
     // Hold the first listing (of HOME) until the empty field is focused with its text selected.
-    const first = await holdFirstListing(page);
-    await page.getByTestId('create-project').click();
-    const dialog = new FileBrowserPage(page);
-    await dialog.root.waitFor();
+    const { dialog, ...first } = await openNewProjectHeld(page, serve.url);
     const field = dialog.root.getByTestId('fb-path');
     await field.selectText();
     first.release();
@@ -120,13 +120,8 @@ describe.skipIf(skip !== null)('New-project dialog and floating panels in Chromi
 
   it('New project: a path typed before the first folder listing arrives is where the project is created', async () => {
     if (skip) return;
-    await page.goto(serve.url);
-    await page.getByTestId('start-screen').waitFor();
     // Hold the dialog's first listing (of HOME) until the path has been typed, as a slow host would.
-    const first = await holdFirstListing(page);
-    await page.getByTestId('create-project').click();
-    const dialog = new FileBrowserPage(page);
-    await dialog.root.waitFor();
+    const { dialog, ...first } = await openNewProjectHeld(page, serve.url);
     const folder = join(dir, 'typed-project');
     await dialog.root.getByTestId('fb-path').fill(folder);
     await shot('new-project-typed');

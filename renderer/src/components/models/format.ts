@@ -20,14 +20,15 @@ export function sizeLabel(m: Pick<ModelInfo, 'size' | 'patchSize' | 'dim' | 'dep
   return `ViT ${m.dim}×${m.depth}/${m.patchSize}`;
 }
 
+const archLabel = (arch: ModelInfo['arch']): string => (arch === 'dinov2' ? 'DINOv2' : 'DINOv3');
+
 /** "DINOv2 · ViT-S/14 · 4 registers · SwiGLU". */
 export function describeModel(m: Pick<ModelInfo, 'arch' | 'size' | 'patchSize' | 'registers' | 'ffn' | 'dim' | 'depth'>): string {
-  const arch = m.arch === 'dinov2' ? 'DINOv2' : 'DINOv3';
   const regs = `${m.registers} register${m.registers === 1 ? '' : 's'}`;
-  return [arch, sizeLabel(m), regs, ...(m.ffn === 'swiglu' ? ['SwiGLU'] : [])].join(' · ');
+  return [archLabel(m.arch), sizeLabel(m), regs, ...(m.ffn === 'swiglu' ? ['SwiGLU'] : [])].join(' · ');
 }
 
 /** A model in a picker: "quick-0412 (DINOv2 ViT-Ti/16 · 6 blocks, project)". */
 export function pickerLabel(m: Pick<ModelInfo, 'name' | 'arch' | 'size' | 'patchSize' | 'dim' | 'depth' | 'location'>): string {
-  return `${m.name} (${m.arch === 'dinov2' ? 'DINOv2' : 'DINOv3'} ${sizeLabel(m)}, ${m.location})`;
+  return `${m.name} (${archLabel(m.arch)} ${sizeLabel(m)}, ${m.location})`;
 }
