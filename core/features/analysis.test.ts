@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { symmetricEigen } from './eigen.js';
 import { assign, kmeans } from './kmeans.js';
-import { fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb } from './pca.js';
+import { covariance, fitPca, foreground, foregroundPca, orientForeground, project, rgbRanges, toRgb } from './pca.js';
 import { gaussian, mulberry32 as rng } from '../common/random.js';
 import { clusterColor, regions } from './regions.js';
 import { clusteredVectors } from './synthetic.js';
@@ -26,7 +26,7 @@ function ari(a: Int32Array, b: Int32Array): number {
   return (idx - exp) / (max - exp);
 }
 
-describe('symmetric eigen (Jacobi)', () => {
+describe('symmetric eigen (Householder + implicit QL)', () => {
   it('matches known decompositions', () => {
     // [[2,1],[1,2]]: eigenvalues 3, 1 with vectors (1,1)/√2, (1,−1)/√2
     const e = symmetricEigen(new Float64Array([2, 1, 1, 2]), 2);
@@ -63,6 +63,99 @@ describe('symmetric eigen (Jacobi)', () => {
         expect(av).toBeCloseTo(r.values[i] * r.vectors[i * n + row], 9);
       }
     }
+  });
+});
+
+/** max |A v − λ v| over every eigenpair, and max |V Vᵀ − I|. */
+function eigenErrors(a: Float64Array, n: number, e: { values: Float64Array; vectors: Float64Array }): { residual: number; orth: number } {
+  let residual = 0;
+  let orth = 0;
+  for (let i = 0; i < n; i++) {
+    for (let row = 0; row < n; row++) {
+      let av = 0;
+      for (let k = 0; k < n; k++) av += a[row * n + k] * e.vectors[i * n + k];
+      residual = Math.max(residual, Math.abs(av - e.values[i] * e.vectors[i * n + row]));
+    }
+    for (let j = 0; j < n; j++) {
+      let dd = 0;
+      for (let k = 0; k < n; k++) dd += e.vectors[i * n + k] * e.vectors[j * n + k];
+      orth = Math.max(orth, Math.abs(dd - (i === j ? 1 : 0)));
+    }
+  }
+  return { residual, orth };
+}
+
+describe('symmetric eigen at feature widths', () => {
+  it('decomposes rank-deficient, repeated-eigenvalue, zero and 1 × 1 matrices to working precision', () => {
+    const g = gaussian(rng(11));
+    // A covariance of 150 samples in 260 dimensions: rank 150, 110 zero eigenvalues (a repeated one).
+    const n = 260;
+    const m = 150;
+    const x = new Float64Array(m * n).map(() => g());
+    const a = new Float64Array(n * n);
+    for (let t = 0; t < m; t++) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] += x[t * n + i] * x[t * n + j];
+    const e = symmetricEigen(a, n);
+    const { residual, orth } = eigenErrors(a, n, e);
+    const scale = e.values[0];
+    expect(residual / scale).toBeLessThan(1e-12);
+    expect(orth).toBeLessThan(1e-12);
+    for (let i = 1; i < n; i++) expect(e.values[i]).toBeLessThanOrEqual(e.values[i - 1]);
+    for (let i = m; i < n; i++) expect(Math.abs(e.values[i]) / scale).toBeLessThan(1e-12);
+    let trace = 0;
+    for (let i = 0; i < n; i++) trace += a[i * n + i];
+    expect(e.values.reduce((s, v) => s + v, 0) / trace).toBeCloseTo(1, 12);
+    // Zero matrix: eigenvalues 0, an orthonormal basis all the same.
+    const z = symmetricEigen(new Float64Array(9), 3);
+    expect(Array.from(z.values)).toEqual([0, 0, 0]);
+    expect(eigenErrors(new Float64Array(9), 3, z).orth).toBeLessThan(1e-15);
+    expect(Array.from(symmetricEigen(new Float64Array([-2]), 1).values)).toEqual([-2]);
+    // Negative and positive eigenvalues, sorted descending.
+    const s = symmetricEigen(new Float64Array([0, 2, 2, 0]), 2);
+    expect(s.values[0]).toBeCloseTo(2, 14);
+    expect(s.values[1]).toBeCloseTo(-2, 14);
+  });
+});
+
+describe('PCA of wide features', () => {
+  it('the covariance matches the plain sum, and few components of wide features match the exact eigendecomposition', () => {
+    // 1000 samples (not a multiple of the 64-row covariance block) in 300 dimensions with a decaying spectrum.
+    const d = 300;
+    const n = 1000;
+    const g = gaussian(rng(12));
+    const L = 40;
+    const mix = new Float64Array(L * d).map(() => g());
+    const data = new Float32Array(n * d);
+    for (let r = 0; r < n; r++) {
+      for (let a = 0; a < L; a++) {
+        const z = g() / Math.sqrt(a + 1);
+        for (let j = 0; j < d; j++) data[r * d + j] += z * mix[a * d + j];
+      }
+      for (let j = 0; j < d; j++) data[r * d + j] += 0.2 * g() + 3;
+    }
+    const mean = new Float64Array(d);
+    for (let r = 0; r < n; r++) for (let j = 0; j < d; j++) mean[j] += data[r * d + j] / n;
+    const cov = covariance(data, n, d, mean);
+    for (const [i, j] of [
+      [0, 0],
+      [5, 17],
+      [299, 3],
+      [150, 299],
+    ]) {
+      let s = 0;
+      for (let r = 0; r < n; r++) s += (data[r * d + i] - mean[i]) * (data[r * d + j] - mean[j]);
+      expect(cov[i * d + j]).toBeCloseTo(s / (n - 1), 9);
+      expect(cov[j * d + i]).toBe(cov[i * d + j]);
+    }
+    const exact = symmetricEigen(cov, d);
+    const model = fitPca(data, n, d, 3); // d ≥ 256, k 3: the randomized path
+    for (let c = 0; c < 3; c++) {
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += model.components[c * d + j] * exact.vectors[c * d + j];
+      expect(Math.abs(dot)).toBeGreaterThan(1 - 1e-7); // within 5e-4 rad of the exact axis
+      expect(model.variances[c] / exact.values[c]).toBeCloseTo(1, 8);
+    }
+    // Seeded: the same data, the same components.
+    expect(Array.from(fitPca(data, n, d, 3).components)).toEqual(Array.from(model.components));
   });
 });
 

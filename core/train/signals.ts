@@ -3,7 +3,7 @@
 //
 // Effective rank (Roy & Vetterli, "The effective rank: a measure of effective dimensionality", EUSIPCO
 // 2007): exp(H(σ/Σσ)) over the singular values σ of the centered feature matrix X (n, D). σ² are the
-// eigenvalues of the n × n Gram matrix X Xᵀ, found by the cyclic Jacobi solver of core/features/eigen.ts
+// eigenvalues of the n × n Gram matrix X Xᵀ, found by the symmetric eigensolver of core/features/eigen.ts
 // (n = 2B is small).
 // A collapsed teacher (all samples equal) has rank → 0–1; a healthy one approaches min(n − 1, D).
 //
