@@ -18,10 +18,10 @@ export interface PcaModel {
   variances: Float64Array;
 }
 
-/** Below this width the exact path is as fast as the randomized one; above it the randomized one is used for few
- * components (the maps' 3). */
+/** Below this width the exact path is as fast as the randomized one; above it the randomized one is used for at
+ * most this many components (the maps' 3; the distillation's whitening of ⌈D_s / 2⌉ goes the exact way). */
 const RANDOMIZED_MIN_DIM = 256;
-const RANDOMIZED_MAX_K = 16;
+const RANDOMIZED_MAX_K = 8;
 
 /**
  * Fit the top-k principal components of the n rows (n × d) of `data`. Few components of wide features (the
