@@ -8,13 +8,16 @@ import { type DType, type HostTensor, type Tensor } from './tensor.js';
 /** The ONNX opset we emit (standard domain only; no com.microsoft ops). */
 export const OPSET = 20;
 export const IR_VERSION = 9;
+/** The opset of a graph with an Attention node (GraphLowering.attentionOp), and the IR version that goes with it. */
+export const ATTENTION_OPSET = 23;
+const ATTENTION_IR_VERSION = 11;
 
 const elemType: Record<DType, number> = { float32: 1, bool: 9, int64: 7, float16: 10, float64: 11 };
 const attrType = { f: 1, i: 2, s: 3, t: 4, floats: 6, ints: 7 } as const;
 
 export interface SerializeOptions {
   docString?: string;
-  /** Overrides for the model's opset (default OPSET). */
+  /** Overrides for the model's opset (default OPSET, or ATTENTION_OPSET for a graph with an Attention node). */
   opset?: number;
 }
 
@@ -118,8 +121,9 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
   const used = new Set<number>();
   for (const n of nodes) for (const x of n.inputs) if (x) used.add(x.id);
   for (const o of g.outputs) used.add(o.id);
+  const opset = opts.opset ?? (nodes.some((n) => n.op === 'Attention') ? ATTENTION_OPSET : OPSET);
   const m = new ProtoWriter();
-  m.int(1, IR_VERSION);
+  m.int(1, opset >= ATTENTION_OPSET ? ATTENTION_IR_VERSION : IR_VERSION);
   m.string(2, 'dinoscope');
   m.string(3, '0.1.0');
   if (opts.docString) m.string(6, opts.docString);
@@ -143,6 +147,6 @@ export function serialize(g: Graph, opts: SerializeOptions = {}): Uint8Array {
     for (const t of [...g.inputs, ...g.params]) gw.message(11, (vw) => writeValueInfo(vw, t, g.info(t).doc));
     for (const t of g.outputs) gw.message(12, (vw) => writeValueInfo(vw, t, g.info(t).doc));
   });
-  m.message(8, (ow) => ow.string(1, '').int(2, opts.opset ?? OPSET));
+  m.message(8, (ow) => ow.string(1, '').int(2, opset));
   return m.finish();
 }

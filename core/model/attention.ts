@@ -48,6 +48,18 @@ export function selfAttention(g: Graph, x: Tensor, p: BlockParam, c: ViTConfig, 
   const hd = headDim(c);
   const qkv = autocastLinear(x, p('attn.qkv.weight'), qkvBias(g, p, c)); // (B, T, 3D)
   const [q0, k0, v0] = split(qkv, 3, -1); // (B, T, D) each
+  if (g.lowering.attentionOp && !o.clsAttention && !o.remat && x.dtype === 'float32') {
+    // One ONNX Attention node on (B, T, D) (GraphLowering.attentionOp): the same softmax(q kᵀ / √d) v per head.
+    let q = q0;
+    let k = k0;
+    if (o.rope) {
+      q = reshape(applyRope(reshape(q0, [B, T, nh, hd]), o.rope), [B, T, D]);
+      k = reshape(applyRope(reshape(k0, [B, T, nh, hd]), o.rope), [B, T, D]);
+    }
+    const attrs = { q_num_heads: { i: nh }, kv_num_heads: { i: nh }, scale: { f: 1 / Math.sqrt(hd) } };
+    const out = g.op('Attention', [q, k, v0], attrs, [B, T, D], x.dtype); // (B, T, D)
+    return { y: autocastLinear(out, p('attn.proj.weight'), p('attn.proj.bias')) };
+  }
   let q4 = reshape(mul(q0, 1 / Math.sqrt(hd)), [B, T, nh, hd]); // (B, T, nh, hd), scaled
   let k4 = reshape(k0, [B, T, nh, hd]); // (B, T, nh, hd)
   if (o.rope) {

@@ -2,7 +2,7 @@
 // (float, normalised), static shapes or symbolic ones (batch, height and width given as names: one graph
 // for every size, ONNX dim_param), and the parameters either as graph inputs named canonically (fed in
 // graph layout — params.ts `toGraphLayout`) or embedded as initializers.
-import { Graph } from '../graph/graph.js';
+import { Graph, type GraphLowering } from '../graph/graph.js';
 import { optimize } from '../graph/optimize.js';
 import { type HostTensor } from '../graph/tensor.js';
 import { type ViTConfig } from './config.js';
@@ -27,6 +27,8 @@ export interface InferenceGraphOptions {
   /** Add a (depth, 5) input 'rope_aug' (DINOv3 training-time RoPE augmentation). */
   ropeAug?: boolean;
   dtype?: 'float32' | 'float64';
+  /** Op lowering of the graph (core/graph GraphLowering), for the provider that will run it. */
+  lowering?: GraphLowering;
 }
 
 export interface InferenceGraph {
@@ -41,7 +43,7 @@ export interface InferenceGraph {
 /** Builds and optimises (CSE + DCE) the inference graph; serialise it with core/graph `serialize`. */
 export function inferenceGraph(c: ViTConfig, o: InferenceGraphOptions): InferenceGraph {
   const dtype = o.dtype ?? 'float32';
-  const g = new Graph(`dinoscope_${c.arch}_vit`);
+  const g = new Graph(`dinoscope_${c.arch}_vit`, o.lowering);
   // Probe sizes for symbolic dims (what static shape checks see at build time): odd grids, unlike real ones.
   const probe: Record<string, number> = {};
   if (typeof o.batch === 'string') probe[o.batch] = 3;

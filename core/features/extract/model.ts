@@ -50,7 +50,20 @@ export class TileModel {
       const other = o.outputs.find((x) => x !== 'patches' && x !== 'cls');
       if (other) throw new Error(`TileModel: a dino.txt model has no output ${other}`);
       graph = dinoTxtVisionGraph(config, values, o.head.config, o.head.values, { batch: o.batch, height, width });
-    } else graph = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs }).graph;
+    } else {
+      // On onnxruntime's CPU provider alone, attention as one Attention node (GraphLowering.attentionOp);
+      // a GPU provider's session keeps the opset-20 graph whose placement is measured.
+      const cpuOnly = (o.providers ?? ['cpu']).every((p) => p === 'cpu');
+      graph = inferenceGraph(config, {
+        batch: o.batch,
+        height,
+        width,
+        weights: 'initializers',
+        values,
+        outputs: o.outputs,
+        lowering: cpuOnly ? { attentionOp: true } : {},
+      }).graph;
+    }
     const session = await Session.create(serialize(graph), {
       intraOpThreads: o.threads,
       interOpThreads: 1,
