@@ -2,10 +2,18 @@
 // (onnx.proto is proto2: repeated scalars are written unpacked, one field per element).
 
 export class ProtoWriter {
+  /** Written bytes before `buf`, in order. Large byte fields and embedded messages are kept as they are (a
+   * tensor's raw data is a view of its array), so the model is copied once, by finish(). */
   private chunks: Uint8Array[] = [];
+  /** Bytes in `chunks`. */
+  private chunked = 0;
   private buf = new Uint8Array(256);
   private pos = 0;
-  private total = 0;
+
+  /** Bytes written so far. */
+  get length(): number {
+    return this.chunked + this.pos;
+  }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -14,8 +22,24 @@ export class ProtoWriter {
   }
 
   private flush(): void {
-    if (this.pos > 0) this.chunks.push(this.buf.slice(0, this.pos));
+    if (this.pos > 0) {
+      this.chunks.push(this.buf.slice(0, this.pos));
+      this.chunked += this.pos;
+    }
     this.pos = 0;
+  }
+
+  /** Appends `v`: copied into the buffer when small, kept by reference when large. */
+  private append(v: Uint8Array): void {
+    if (v.length > 4096) {
+      this.flush();
+      this.chunks.push(v);
+      this.chunked += v.length;
+    } else {
+      this.ensure(v.length);
+      this.buf.set(v, this.pos);
+      this.pos += v.length;
+    }
   }
 
   private varint(v: bigint | number): void {
@@ -35,7 +59,6 @@ export class ProtoWriter {
       }
       this.buf[this.pos++] = Number(x);
     }
-    this.total = -1;
   }
 
   private tag(field: number, wire: number): void {
@@ -58,18 +81,11 @@ export class ProtoWriter {
     return this;
   }
 
-  /** bytes field (wire type 2). */
+  /** bytes field (wire type 2). A large `v` is kept by reference until finish(): do not change it before. */
   bytes(field: number, v: Uint8Array): this {
     this.tag(field, 2);
     this.varint(v.length);
-    if (v.length > 4096) {
-      this.flush();
-      this.chunks.push(v);
-    } else {
-      this.ensure(v.length);
-      this.buf.set(v, this.pos);
-      this.pos += v.length;
-    }
+    this.append(v);
     return this;
   }
 
@@ -77,24 +93,27 @@ export class ProtoWriter {
     return this.bytes(field, new TextEncoder().encode(v));
   }
 
-  /** Embedded message field, written by `fill` into a fresh writer. */
+  /** Embedded message field, written by `fill` into a fresh writer whose chunks then join this one's. */
   message(field: number, fill: (w: ProtoWriter) => void): this {
     const w = new ProtoWriter();
     fill(w);
-    return this.bytes(field, w.finish());
+    w.flush();
+    this.tag(field, 2);
+    this.varint(w.chunked);
+    for (const c of w.chunks) this.append(c);
+    return this;
   }
 
+  /** The bytes written, in one array (the only copy of the large fields). */
   finish(): Uint8Array {
     this.flush();
-    const n = this.chunks.reduce((a, c) => a + c.length, 0);
-    const out = new Uint8Array(n);
+    const out = new Uint8Array(this.chunked);
     let o = 0;
     for (const c of this.chunks) {
       out.set(c, o);
       o += c.length;
     }
     this.chunks = [out];
-    this.total = n;
     return out;
   }
 }
