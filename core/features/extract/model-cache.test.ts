@@ -1,7 +1,9 @@
-// TileModelCache: one compiled session per input shape, reused for equal sizes, least recently used released.
+// TileModelCache: one compiled session per input shape, reused for equal sizes, least recently used released;
+// on the CPU provider one any-size session for one-pass extraction.
 import { describe, expect, it } from 'vitest';
 import { initParams } from '../../model/params.js';
 import { tinyViT } from './fixture.js';
+import { TileModel } from './model.js';
 import { TileModelCache } from './model-cache.js';
 
 describe('TileModelCache', () => {
@@ -40,6 +42,41 @@ describe('TileModelCache', () => {
     expect(m.options.providers).toEqual(['dml']);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^execution provider fallback: dml unavailable \(.+\); running on cpu$/);
+    await cache.release();
+  });
+  it("on the CPU, one-pass sizes share one session, whose features equal each size's own model", async () => {
+    const cfg = { ...tinyViT(1), layerScale: { enabled: true, init: 1 } };
+    const weights = initParams(cfg, 1);
+    const cache = new TileModelCache(cfg, weights, 2);
+    const sizes = [
+      [4, 6],
+      [5, 3],
+      [2, 2],
+      [4, 6],
+    ];
+    for (const [h, w] of sizes) {
+      const m = await cache.get({ batch: 1, height: h * 14, width: w * 14, outputs: ['patches'], threads: 1, anySize: true });
+      const images = Float32Array.from({ length: 3 * h * 14 * w * 14 }, (_, i) => Math.sin(i * 0.11 + h));
+      const got = (await m.run(images)).patches;
+      await m.release(); // a view: the shared session stays open
+      const own = await TileModel.create(cfg, weights, { batch: 1, height: h * 14, width: w * 14, outputs: ['patches'], threads: 1 });
+      const want = (await own.run(images)).patches;
+      await own.release();
+      expect(got.length).toBe(h * w * cfg.dim);
+      let diff = 0;
+      for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i] - want[i]));
+      expect(diff, `${h} × ${w}`).toBeLessThan(1e-5);
+    }
+    expect(cache.compiled).toBe(1);
+    await cache.release();
+  });
+
+  it('keeps a session per size where a GPU provider is asked for', async () => {
+    const cfg = tinyViT(1);
+    const cache = new TileModelCache(cfg, initParams(cfg, 1), 2, { providers: ['dml'], warn: () => undefined });
+    await cache.get({ batch: 1, height: 28, width: 42, outputs: ['patches'], threads: 1, anySize: true });
+    await cache.get({ batch: 1, height: 42, width: 28, outputs: ['patches'], threads: 1, anySize: true });
+    expect(cache.compiled).toBe(2);
     await cache.release();
   });
 });

@@ -1,11 +1,14 @@
-// Compiled models by input shape: one-pass extraction needs a session per image size, and a collection
-// of equal-size images should compile once. Holds at most `capacity` sessions (each embeds the weights),
-// releasing the least recently used. Every session goes to the same execution providers (`runtime`).
+// Compiled models by input shape. On onnxruntime's CPU provider one-pass extraction compiles once for every
+// image size (TileModel.createAnySize: symbolic height and width); a GPU provider, or a dino.txt head, needs a
+// session per size, and a collection of equal-size images compiles once. Holds at most `capacity` fixed-size
+// sessions (each embeds the weights), releasing the least recently used. Every session goes to the same
+// execution providers (`runtime`).
 import type { ViTConfig } from '../../model/config.js';
-import { TileModel, type ModelWeights, type TileModelOptions } from './model.js';
+import { type AnySizeTileModel, TileModel, type ModelWeights, type TileModelOptions } from './model.js';
 
 export class TileModelCache {
   private readonly models = new Map<string, Promise<TileModel>>();
+  private readonly anySize = new Map<string, Promise<AnySizeTileModel>>();
   /** Sessions compiled so far (tests: equal sizes compile once). */
   compiled = 0;
 
@@ -19,8 +22,25 @@ export class TileModelCache {
 
   /** The model for (batch, height, width) with the given outputs and threads; compiled on first use. */
   async get(
-    o: Required<Pick<TileModelOptions, 'batch' | 'height' | 'width'>> & Pick<TileModelOptions, 'outputs' | 'threads'>,
+    o: Required<Pick<TileModelOptions, 'batch' | 'height' | 'width'>> &
+      Pick<TileModelOptions, 'outputs' | 'threads'> & {
+        /** Sizes vary (one-pass extraction): on the CPU provider, one session for all of them. */
+        anySize?: boolean;
+      },
   ): Promise<TileModel> {
+    const cpuOnly = (this.runtime.providers ?? ['cpu']).every((p) => p === 'cpu');
+    if (o.anySize && cpuOnly && !this.runtime.head) {
+      const anyKey = `${o.batch}:${(o.outputs ?? []).join(',')}:${o.threads ?? ''}`;
+      let a = this.anySize.get(anyKey);
+      if (!a) {
+        const { anySize: _, height: _h, width: _w, ...rest } = o;
+        a = TileModel.createAnySize(this.config, this.weights, { ...this.runtime, ...rest });
+        this.anySize.set(anyKey, a);
+        this.compiled++;
+        a.catch(() => this.anySize.delete(anyKey));
+      }
+      return (await a).sized(o.height, o.width);
+    }
     const key = `${o.batch}x${o.height}x${o.width}`;
     let m = this.models.get(key);
     if (m) {
@@ -42,7 +62,10 @@ export class TileModelCache {
 
   async release(): Promise<void> {
     const all = [...this.models.values()];
+    const any = [...this.anySize.values()];
     this.models.clear();
+    this.anySize.clear();
     await Promise.all(all.map(async (m) => (await m.catch(() => null))?.release()));
+    await Promise.all(any.map(async (m) => (await m.catch(() => null))?.release()));
   }
 }

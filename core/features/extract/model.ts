@@ -36,15 +36,50 @@ export class TileModel {
     readonly height: number,
     readonly width: number,
     private readonly session: Session,
+    /** A view of a shared any-size session (`sized`): its owner releases the session, not the view. */
+    private readonly view = false,
   ) {}
+
+  /**
+   * One session for every image size, on onnxruntime's CPU provider: the graph's height and width are
+   * symbolic (the position embedding interpolated in the graph), so a collection of differently sized images
+   * compiles the model once instead of once per size. `sized(h, w)` gives the model for one size. A GPU
+   * provider keeps a session per size (core/graph README: in-graph shape arithmetic would run on the CPU).
+   */
+  static async createAnySize(
+    config: ViTConfig,
+    weights: ModelWeights,
+    o: Omit<TileModelOptions, 'side' | 'height' | 'width'>,
+  ): Promise<AnySizeTileModel> {
+    if (o.head) throw new Error('TileModel: a dino.txt head needs a fixed size');
+    if (!(o.providers ?? ['cpu']).every((p) => p === 'cpu')) throw new Error('TileModel: any size runs on the cpu provider only');
+    const { graph } = inferenceGraph(config, {
+      batch: o.batch,
+      height: 'height',
+      width: 'width',
+      weights: 'initializers',
+      values: hostValues(weights),
+      outputs: o.outputs,
+      lowering: { attentionOp: true },
+    });
+    const session = await Session.create(serialize(graph), {
+      intraOpThreads: o.threads,
+      interOpThreads: 1,
+      providers: o.providers,
+      warn: o.warn,
+    });
+    return {
+      sized: (height, width) => new TileModel(config, { ...o, height, width }, height, width, session, true),
+      release: () => session.release(),
+      provider: session.provider,
+    };
+  }
 
   static async create(config: ViTConfig, weights: ModelWeights, o: TileModelOptions): Promise<TileModel> {
     const height = o.height ?? o.side;
     const width = o.width ?? o.side;
     if (height === undefined || width === undefined) throw new Error('TileModel: give side, or height and width');
-    const values: Record<string, HostTensor> = {};
-    if (weights instanceof Map) for (const [k, t] of weights) values[k] = hostTensor('float32', t.shape, t.data);
-    else Object.assign(values, weights);
+    const values = hostValues(weights);
     let graph;
     if (o.head) {
       const other = o.outputs.find((x) => x !== 'patches' && x !== 'cls');
@@ -94,6 +129,22 @@ export class TileModel {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    if (!this.view) await this.session.release();
   }
+}
+
+/** A model compiled once for any input size (TileModel.createAnySize). */
+export interface AnySizeTileModel {
+  /** The model for (height, width) in pixels, multiples of the patch size; it shares this session. */
+  sized(height: number, width: number): TileModel;
+  release(): Promise<void>;
+  readonly provider: Provider;
+}
+
+/** Weights as host tensors by name. */
+function hostValues(weights: ModelWeights): Record<string, HostTensor> {
+  const values: Record<string, HostTensor> = {};
+  if (weights instanceof Map) for (const [k, t] of weights) values[k] = hostTensor('float32', t.shape, t.data);
+  else Object.assign(values, weights);
+  return values;
 }

@@ -248,7 +248,8 @@ export async function extractFeatures(
   (device.fellBack ? warn : log)(device.line);
   // The raw reason behind the warning, for a bug report (DINOSCOPE_DEBUG=1, as the CLI's stack traces).
   if (device.detail && process.env.DINOSCOPE_DEBUG) log(`device details: ${device.detail}`);
-  // Tiles: one model of batch B; one pass: a model per image size (batch 1), equal sizes compiled once.
+  // Tiles: one model of batch B; one pass: on the CPU one model for every image size (batch 1), on a GPU a model
+  // per image size, equal sizes compiled once.
   // A provider that fails to open after all falls back to cpu inside Session.create: its warning goes here.
   const tileModels = new TileModelCache(cfg, loaded.tensors, undefined, {
     providers: device.providers,
@@ -267,6 +268,7 @@ export async function extractFeatures(
           width: res.gridWidth * patch,
           outputs: ['patches'],
           threads: hooks.threads,
+          anySize: true,
         })
       : tileModels.get({
           batch: batch * featureDim(input, 1),
