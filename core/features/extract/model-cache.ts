@@ -4,7 +4,7 @@
 // sessions (each embeds the weights), releasing the least recently used. Every session goes to the same
 // execution providers (`runtime`).
 import type { ViTConfig } from '../../model/config.js';
-import { type AnySizeTileModel, TileModel, type ModelWeights, type TileModelOptions } from './model.js';
+import { type AnySizeTileModel, TileModel, type ModelWeights, type TileModelOptions, cpuOnly } from './model.js';
 
 export class TileModelCache {
   private readonly models = new Map<string, Promise<TileModel>>();
@@ -28,8 +28,7 @@ export class TileModelCache {
         anySize?: boolean;
       },
   ): Promise<TileModel> {
-    const cpuOnly = (this.runtime.providers ?? ['cpu']).every((p) => p === 'cpu');
-    if (o.anySize && cpuOnly && !this.runtime.head) {
+    if (o.anySize && cpuOnly(this.runtime.providers) && !this.runtime.head) {
       const anyKey = `${o.batch}:${(o.outputs ?? []).join(',')}:${o.threads ?? ''}`;
       let a = this.anySize.get(anyKey);
       if (!a) {

@@ -51,23 +51,8 @@ export class TileModel {
     weights: ModelWeights,
     o: Omit<TileModelOptions, 'side' | 'height' | 'width'>,
   ): Promise<AnySizeTileModel> {
-    if (o.head) throw new Error('TileModel: a dino.txt head needs a fixed size');
-    if (!(o.providers ?? ['cpu']).every((p) => p === 'cpu')) throw new Error('TileModel: any size runs on the cpu provider only');
-    const { graph } = inferenceGraph(config, {
-      batch: o.batch,
-      height: 'height',
-      width: 'width',
-      weights: 'initializers',
-      values: hostValues(weights),
-      outputs: o.outputs,
-      lowering: { attentionOp: true },
-    });
-    const session = await Session.create(serialize(graph), {
-      intraOpThreads: o.threads,
-      interOpThreads: 1,
-      providers: o.providers,
-      warn: o.warn,
-    });
+    if (!cpuOnly(o.providers)) throw new Error('TileModel: any size runs on the cpu provider only');
+    const session = await compile(config, weights, o, 'height', 'width');
     return {
       sized: (height, width) => new TileModel(config, { ...o, height, width }, height, width, session, true),
       release: () => session.release(),
@@ -79,33 +64,7 @@ export class TileModel {
     const height = o.height ?? o.side;
     const width = o.width ?? o.side;
     if (height === undefined || width === undefined) throw new Error('TileModel: give side, or height and width');
-    const values = hostValues(weights);
-    let graph;
-    if (o.head) {
-      const other = o.outputs.find((x) => x !== 'patches' && x !== 'cls');
-      if (other) throw new Error(`TileModel: a dino.txt model has no output ${other}`);
-      graph = dinoTxtVisionGraph(config, values, o.head.config, o.head.values, { batch: o.batch, height, width });
-    } else {
-      // On onnxruntime's CPU provider alone, attention as one Attention node (GraphLowering.attentionOp);
-      // a GPU provider's session keeps the opset-20 graph whose placement is measured.
-      const cpuOnly = (o.providers ?? ['cpu']).every((p) => p === 'cpu');
-      graph = inferenceGraph(config, {
-        batch: o.batch,
-        height,
-        width,
-        weights: 'initializers',
-        values,
-        outputs: o.outputs,
-        lowering: cpuOnly ? { attentionOp: true } : {},
-      }).graph;
-    }
-    const session = await Session.create(serialize(graph), {
-      intraOpThreads: o.threads,
-      interOpThreads: 1,
-      providers: o.providers,
-      warn: o.warn,
-    });
-    return new TileModel(config, o, height, width, session);
+    return new TileModel(config, o, height, width, await compile(config, weights, o, height, width));
   }
 
   /** Width of the 'patches' output: the backbone's, or the dino.txt head's E/2. */
@@ -139,6 +98,35 @@ export interface AnySizeTileModel {
   sized(height: number, width: number): TileModel;
   release(): Promise<void>;
   readonly provider: Provider;
+}
+
+/** Whether a session goes to onnxruntime's CPU provider alone (the default). */
+export function cpuOnly(providers: readonly string[] | undefined): boolean {
+  return (providers ?? ['cpu']).every((p) => p === 'cpu');
+}
+
+/** The session of the backbone (or a dino.txt vision model) for (batch, height, width); a dimension given by name
+ * is symbolic. On the CPU provider alone, attention as one Attention node (GraphLowering.attentionOp); a GPU
+ * provider's session keeps the opset-20 graph whose placement is measured. */
+async function compile(
+  config: ViTConfig,
+  weights: ModelWeights,
+  o: Omit<TileModelOptions, 'side' | 'height' | 'width'>,
+  height: number | string,
+  width: number | string,
+): Promise<Session> {
+  const values = hostValues(weights);
+  let graph;
+  if (o.head) {
+    if (typeof height !== 'number' || typeof width !== 'number') throw new Error('TileModel: a dino.txt head needs a fixed size');
+    const other = o.outputs.find((x) => x !== 'patches' && x !== 'cls');
+    if (other) throw new Error(`TileModel: a dino.txt model has no output ${other}`);
+    graph = dinoTxtVisionGraph(config, values, o.head.config, o.head.values, { batch: o.batch, height, width });
+  } else {
+    const lowering = cpuOnly(o.providers) ? { attentionOp: true } : {};
+    graph = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs, lowering }).graph;
+  }
+  return Session.create(serialize(graph), { intraOpThreads: o.threads, interOpThreads: 1, providers: o.providers, warn: o.warn });
 }
 
 /** Weights as host tensors by name. */
