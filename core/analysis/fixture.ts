@@ -139,6 +139,7 @@ export async function writeSyntheticFeatures(
         await w.writeChunk(cy, cx, part);
       }
     }
+    await w.commit();
     const positions = Uint32Array.from({ length: grid * grid }, (_, p) => p).filter(
       (p) => !spec.tissue || spec.tissue(p % grid, Math.floor(p / grid)),
     );

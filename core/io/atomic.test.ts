@@ -14,7 +14,7 @@ import { vitConfig } from '../model/config.js';
 import { Project } from '../project/project.js';
 import { TINY_OVERRIDES } from '../train/config.js';
 import { runPretrain } from '../train/run.js';
-import { onSync, type SyncKind, writeFileAtomic } from './atomic.js';
+import { onSync, syncFiles, type SyncKind, writeFileAtomic, writeFileAtomicLazy } from './atomic.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -53,6 +53,33 @@ describe('writeFileAtomic', () => {
     await mkdir(target, { recursive: true }); // a folder where the file should go: rename fails with EISDIR
     await expect(writeFileAtomic(target, 'x')).rejects.toMatchObject({ code: 'EISDIR' });
     expect(await readdir(dirname(target))).toEqual(['state.json']);
+  });
+});
+
+describe('writeFileAtomicLazy and syncFiles', () => {
+  it('replace a file without a sync, then make a group of them durable: each file, then each folder once', async () => {
+    const a = join(dir, 'lazy', 'a');
+    const b = join(dir, 'lazy', 'b');
+    const c = join(dir, 'lazy2', 'c');
+    await mkdir(dirname(a), { recursive: true });
+    await mkdir(dirname(c), { recursive: true });
+    await writeFile(a, 'old');
+    const written = await syncsOf(async () => {
+      for (const p of [a, b, c]) await writeFileAtomicLazy(p, new Uint8Array([1, 2, 3]));
+    });
+    expect(written).toEqual([]);
+    expect([...(await readFile(a))]).toEqual([1, 2, 3]);
+    expect((await readdir(dirname(a))).sort()).toEqual(['a', 'b']); // no temp file left
+    const synced = await syncsOf(() => syncFiles([a, b, c]));
+    expect(synced.slice(0, 3).sort()).toEqual([
+      ['file', 'lazy/a'],
+      ['file', 'lazy/b'],
+      ['file', 'lazy2/c'],
+    ]);
+    expect(synced.slice(3)).toEqual([
+      ['folder', 'lazy'],
+      ['folder', 'lazy2'],
+    ]);
   });
 });
 

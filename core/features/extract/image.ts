@@ -176,6 +176,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
       await writer.writeChunk(cy, cx, cropPatches(tokens, 0, res.gridWidth, dim, r.x, r.y, r.width, r.height));
       patches += r.width * r.height;
     }
+    await writer.commit();
     o.onProgress?.({ tilesDone: total, tilesTotal: total, patches });
     return result();
   }
@@ -195,6 +196,7 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     return buf;
   };
   let next: Promise<Float32Array> | null = work.length ? readBatch(0) : null;
+  let failed = false;
   try {
     for (let i = 0; i < work.length; i += B) {
       cancelled(o.signal);
@@ -218,9 +220,16 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
       done += cells.length;
       o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
     }
+  } catch (e) {
+    failed = true;
+    throw e;
   } finally {
     // A read started for a batch that will never run must not surface as an unhandled rejection.
     next?.catch(() => {});
+    // The chunks written so far become durable and recorded, done or cancelled, so a resume skips them; after a
+    // failure the first error is the one to report.
+    const committed = writer.commit();
+    await (failed ? committed.catch(() => undefined) : committed);
   }
   return result();
 }

@@ -1,12 +1,28 @@
 import { FileSystemStore } from '@zarrita/storage';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as zarr from 'zarrita';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { onSync } from '../../io/atomic.js';
 import { openFeatureStore } from './reader.js';
 import { createFeatureStore, resumeFeatureStore } from './writer.js';
 
+/** A commit policy that never commits by itself: the tests say when. */
+const NEVER_BY_ITSELF = { chunks: Infinity, ms: Infinity };
+/** A 4 × 4-patch store of 2 channels in chunks of 4 × 4. */
+const SMALL = {
+  modelId: 'm',
+  modelConfigHash: 'h',
+  level: 1,
+  mpp: null,
+  stride: 28,
+  origin: { x: 0, y: 0 },
+  gridWidth: 4,
+  gridHeight: 4,
+  dim: 2,
+  chunk: { height: 4, width: 4 },
+};
 const D = 8;
 const GW = 37;
 const GH = 21;
@@ -37,7 +53,7 @@ describe('feature store', () => {
       dim: D,
       chunk: { height: 8, width: 16 },
     };
-    const w = await createFeatureStore(path, input, mask);
+    const w = await createFeatureStore(path, input, mask, NEVER_BY_ITSELF);
     expect([w.ny, w.nx]).toEqual([3, 3]);
     const fill = (cy: number, cx: number): Float32Array => {
       const r = w.chunkRect(cy, cx);
@@ -46,13 +62,19 @@ describe('feature store', () => {
         for (let x = 0; x < r.width; x++) for (let c = 0; c < D; c++) f[(y * r.width + x) * D + c] = value(r.x + x, r.y + y, c);
       return f;
     };
-    // "Crash" after four chunks: a new writer resumes from progress.json alone.
-    for (const [cy, cx] of w.pending().slice(0, 4)) await w.writeChunk(cy, cx, fill(cy, cx));
+    // Four chunks and a commit, then two more, then a "crash": a new writer resumes from progress.json alone,
+    // which holds the committed four; the two written after the commit are pending again.
+    const [first, second] = [w.pending().slice(0, 4), w.pending().slice(4, 6)];
+    for (const [cy, cx] of first) await w.writeChunk(cy, cx, fill(cy, cx));
+    await w.commit();
+    for (const [cy, cx] of second) await w.writeChunk(cy, cx, fill(cy, cx));
+    expect(w.pending().length).toBe(3);
     const again = await resumeFeatureStore(path);
     expect(again.pending().length).toBe(5);
     expect(again.isDone(0, 0) && again.isDone(1, 0) && !again.isDone(1, 1)).toBe(true);
     for (const [cy, cx] of again.pending()) await again.writeChunk(cy, cx, fill(cy, cx));
     expect(again.complete).toBe(true);
+    await again.commit();
     expect(JSON.parse(await readFile(join(path, 'progress.json'), 'utf8')).complete).toBe(true);
 
     const r = await openFeatureStore(path);
@@ -82,19 +104,55 @@ describe('feature store', () => {
     expect(Array.from(mv.data as Uint8Array)).toEqual(Array.from(mask));
   });
 
+  it('commits in groups: chunk files are fsynced, then their folders, and only then does progress.json record them', async () => {
+    const path = join(dir, 'group.zarr');
+    const w = await createFeatureStore(path, { ...SMALL, gridWidth: 16, gridHeight: 8 }, undefined, { chunks: 3, ms: Infinity });
+    expect([w.ny, w.nx]).toEqual([2, 4]);
+    const chunk = new Float32Array(4 * 4 * 2).fill(0.5);
+    const seen: string[] = [];
+    const off = onSync((kind, p) => seen.push(`${kind} ${relative(path, p) || '.'}`));
+    try {
+      for (const [cy, cx] of w.pending().slice(0, 7)) await w.writeChunk(cy, cx, chunk);
+      await w.committed(); // the writer's own commits run in the background
+    } finally {
+      off();
+    }
+    // Seven chunks with a commit every three: two commits, each syncing its three chunk files (at once, so in any
+    // order), then their folders (one per row of chunks), then progress.json and the store's folder. The seventh
+    // chunk waits for the next commit. Before group commits every chunk synced itself, its folder, progress.json
+    // and the store's folder in turn.
+    const commit = (files: string[], folders: string[]): string[] => [
+      ...files.map((f) => `file 0/c/0/${f}`).sort(),
+      ...folders.map((f) => `folder 0/c/0/${f}`),
+      'file progress.json',
+      'folder .',
+    ];
+    const sortedFiles = (xs: string[]): string[] => [...xs.slice(0, 3).sort(), ...xs.slice(3, 6), ...xs.slice(6, 9).sort(), ...xs.slice(9)];
+    expect(sortedFiles(seen)).toEqual([...commit(['0/0', '0/1', '0/2'], ['0']), ...commit(['0/3', '1/0', '1/1'], ['0', '1'])]);
+    // The resumed writer sees the six committed chunks; progress.json does not know the seventh.
+    expect((await resumeFeatureStore(path)).pending()).toEqual([
+      [1, 2],
+      [1, 3],
+    ]);
+    await w.commit();
+    expect((await resumeFeatureStore(path)).pending()).toEqual([[1, 3]]);
+  });
+
+  it('a commit that fails in the background fails the next write, and commit() reports it', async () => {
+    const path = join(dir, 'failing.zarr');
+    const w = await createFeatureStore(path, { ...SMALL, gridWidth: 16 }, undefined, { chunks: 1, ms: Infinity });
+    // A folder where progress.json goes: its atomic replace fails (EISDIR), as a full disk would fail it.
+    await rm(join(path, 'progress.json'));
+    await mkdir(join(path, 'progress.json'));
+    const chunk = new Float32Array(4 * 4 * 2);
+    await w.writeChunk(0, 0, chunk); // written; its commit starts in the background
+    await w.committed().catch(() => undefined);
+    await expect(w.writeChunk(0, 1, chunk)).rejects.toMatchObject({ code: 'EISDIR' });
+    await expect(w.commit()).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
   it('refuses a wrong-sized chunk and a directory without a store with one-line errors', async () => {
-    const w = await createFeatureStore(join(dir, 'b.zarr'), {
-      modelId: 'm',
-      modelConfigHash: 'h',
-      level: 1,
-      mpp: null,
-      stride: 28,
-      origin: { x: 0, y: 0 },
-      gridWidth: 4,
-      gridHeight: 4,
-      dim: 2,
-      chunk: { height: 4, width: 4 },
-    });
+    const w = await createFeatureStore(join(dir, 'b.zarr'), SMALL);
     await expect(w.writeChunk(0, 0, new Float32Array(3))).rejects.toThrow(/needs 4 × 4 × 2 values, got 3/);
     await expect(openFeatureStore(join(dir, 'nothing'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
