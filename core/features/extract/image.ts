@@ -21,7 +21,8 @@ import { coreFeatures, cropPatches, tileInputRect, tilePatches, tileWindow, type
 import { anySet } from './tissue.js';
 
 export interface ImageProgress {
-  /** Chunks finished (computed, background or done before a resume) of all chunks. */
+  /** Chunks finished (computed and committed, background, or done before a resume) of all chunks: what a crash
+   * now would not lose. */
   tilesDone: number;
   tilesTotal: number;
   /** Patches computed in this run. */
@@ -141,9 +142,10 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     (context === 'whole' || o.compute === null || anySet(o.compute, res.gridWidth, writer.chunkRect(cy, cx)) ? work : empty).push([cy, cx]);
   await writer.markEmptyMany(empty);
   if (work.length) await writer.addProvider(model.provider); // the manifest names who computed its chunks
-  let done = resumed + empty.length;
+  // Progress counts the chunks a crash cannot lose: done before, background, and written and committed since.
+  const durable = (): number => resumed + empty.length + writer.committedChunks;
   let patches = 0;
-  o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
+  o.onProgress?.({ tilesDone: durable(), tilesTotal: total, patches });
 
   const result = (): ImageExtractResult => ({
     storeDir: o.storeDir,
@@ -196,17 +198,17 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
     return buf;
   };
   let next: Promise<Float32Array> | null = work.length ? readBatch(0) : null;
-  let failed = false;
   try {
     for (let i = 0; i < work.length; i += B) {
       cancelled(o.signal);
       const images = await next!;
       next = i + B < work.length ? readBatch(i + B) : null;
-      const out = await model.run(images);
-      const tokens = combineImages(out.patches, B, k, tilePatches(layout) ** 2, D); // (B·k, P², D) → (B, P², k·D)
-      if (tokens.length !== B * tilePatches(layout) ** 2 * dim)
-        throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${B} × ${tilePatches(layout) ** 2} × ${dim}`);
       const cells = work.slice(i, i + B);
+      const n = cells.length; // B, or fewer for the image's last tiles (run at their own cost on the CPU)
+      const out = await model.run(images, n * k);
+      const tokens = combineImages(out.patches, n, k, tilePatches(layout) ** 2, D); // (n·k, P², D) → (n, P², k·D)
+      if (tokens.length !== n * tilePatches(layout) ** 2 * dim)
+        throw new Error(`extract: the model returned ${tokens.length} patch values, expected ${n} × ${tilePatches(layout) ** 2} × ${dim}`);
       for (let b = 0; b < cells.length; b++) {
         const [cy, cx] = cells[b];
         const r = writer.chunkRect(cy, cx);
@@ -217,19 +219,18 @@ export async function extractImage(o: ImageExtractOptions): Promise<ImageExtract
         );
         patches += r.width * r.height;
       }
-      done += cells.length;
-      o.onProgress?.({ tilesDone: done, tilesTotal: total, patches });
+      // One commit a batch: its chunk files fsynced together, then progress.json, so what progress reports is safe.
+      await writer.commit();
+      o.onProgress?.({ tilesDone: durable(), tilesTotal: total, patches });
     }
   } catch (e) {
-    failed = true;
+    // The chunks written so far become durable and recorded, cancelled or failed, so a resume skips them; the
+    // first error is the one to report.
+    await writer.commit().catch(() => undefined);
     throw e;
   } finally {
     // A read started for a batch that will never run must not surface as an unhandled rejection.
     next?.catch(() => {});
-    // The chunks written so far become durable and recorded, done or cancelled, so a resume skips them; after a
-    // failure the first error is the one to report.
-    const committed = writer.commit();
-    await (failed ? committed.catch(() => undefined) : committed);
   }
   return result();
 }

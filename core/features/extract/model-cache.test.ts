@@ -71,6 +71,41 @@ describe('TileModelCache', () => {
     await cache.release();
   });
 
+  it('runs a partial batch at its own size on the CPU, with the features of those images alone', async () => {
+    const cfg = { ...tinyViT(1), layerScale: { enabled: true, init: 1 } };
+    const weights = initParams(cfg, 1);
+    const S = 4 * 14;
+    const per = 3 * S * S;
+    const images = Float32Array.from({ length: 4 * per }, (_, i) => Math.sin(i * 0.013)); // a batch of 4, 3 of them real
+    const one = await TileModel.create(cfg, weights, { batch: 1, side: S, outputs: ['patches', 'cls'], threads: 1 });
+    const want = await Promise.all([0, 1, 2].map((b) => one.run(images.slice(b * per, (b + 1) * per))));
+    await one.release();
+    const cpu = await TileModel.create(cfg, weights, { batch: 4, side: S, outputs: ['patches', 'cls'], threads: 1 });
+    // dml is not in this build: the session falls back to the CPU but keeps the static batch a GPU would have.
+    const gpu = await TileModel.create(cfg, weights, {
+      batch: 4,
+      side: S,
+      outputs: ['patches', 'cls'],
+      threads: 1,
+      providers: ['dml'],
+      warn: () => undefined,
+    });
+    expect([cpu.dynamicBatch, gpu.dynamicBatch]).toEqual([true, false]);
+    for (const m of [cpu, gpu]) {
+      const got = await m.run(images, 3);
+      expect(got.patches.length).toBe(3 * 16 * cfg.dim);
+      expect(got.cls.length).toBe(3 * cfg.dim);
+      for (const k of ['patches', 'cls']) {
+        const w = Float32Array.from(want.flatMap((o) => [...o[k]]));
+        let diff = 0;
+        for (let i = 0; i < w.length; i++) diff = Math.max(diff, Math.abs(got[k][i] - w[i]));
+        expect(diff, `${k}, dynamic batch ${m.dynamicBatch}`).toBeLessThan(1e-5);
+      }
+      await expect(m.run(images, 5)).rejects.toThrow(/5 images for a batch of 4/);
+      await m.release();
+    }
+  });
+
   it('keeps a session per size where a GPU provider is asked for', async () => {
     const cfg = tinyViT(1);
     const cache = new TileModelCache(cfg, initParams(cfg, 1), 2, { providers: ['dml'], warn: () => undefined });

@@ -11,6 +11,7 @@ import { dinoTxtVisionGraph } from '../../model/text/graphs.js';
 import type { WeightTensor } from '../../model/weights/safetensors.js';
 
 export interface TileModelOptions {
+  /** Images per run: on onnxruntime's CPU provider the most a run takes (fewer run at their own cost), elsewhere exactly. */
   batch: number;
   /** Square input side in pixels (a multiple of the patch size); or give height and width. */
   side?: number;
@@ -38,6 +39,8 @@ export class TileModel {
     private readonly session: Session,
     /** A view of a shared any-size session (`sized`): its owner releases the session, not the view. */
     private readonly view = false,
+    /** The session's batch is symbolic: a run feeds as many images as it has. */
+    readonly dynamicBatch = false,
   ) {}
 
   /**
@@ -64,7 +67,10 @@ export class TileModel {
     const height = o.height ?? o.side;
     const width = o.width ?? o.side;
     if (height === undefined || width === undefined) throw new Error('TileModel: give side, or height and width');
-    return new TileModel(config, o, height, width, await compile(config, weights, o, height, width));
+    // On the CPU the batch is symbolic, so a partial batch (an image's last tiles) costs its own tiles, not B.
+    // A GPU provider and a dino.txt head keep the static batch (as they keep static sizes).
+    const dynamicBatch = cpuOnly(o.providers) && !o.head && o.batch > 1;
+    return new TileModel(config, o, height, width, await compile(config, weights, o, height, width, dynamicBatch), false, dynamicBatch);
   }
 
   /** Width of the 'patches' output: the backbone's, or the dino.txt head's E/2. */
@@ -77,13 +83,24 @@ export class TileModel {
     return this.session.provider;
   }
 
-  /** images: (B, C, H, W) normalised float32 (C = the model's inChans). Returns the requested outputs as float32 host arrays. */
-  async run(images: Float32Array): Promise<Record<string, Float32Array>> {
+  /**
+   * images: (B, C, H, W) normalised float32 (C = the model's inChans), of which the first `count` (default B) are
+   * real. Returns the requested outputs of those `count` images as float32 host arrays (batch first). With a
+   * symbolic batch only they are computed; otherwise the whole batch is, and the rest of it dropped.
+   */
+  async run(images: Float32Array, count = this.options.batch): Promise<Record<string, Float32Array>> {
+    const B = this.options.batch;
+    if (!Number.isInteger(count) || count < 1 || count > B) throw new Error(`TileModel: ${count} images for a batch of ${B}`);
+    const n = this.dynamicBatch ? count : B;
+    const per = this.config.inChans * this.height * this.width;
     const res = await this.session.run({
-      images: hostTensor('float32', [this.options.batch, this.config.inChans, this.height, this.width], images),
+      images: hostTensor('float32', [n, this.config.inChans, this.height, this.width], n === B ? images : images.subarray(0, n * per)),
     });
     const out: Record<string, Float32Array> = {};
-    for (const [k, v] of Object.entries(res)) out[k] = v.data as Float32Array;
+    for (const [k, v] of Object.entries(res)) {
+      const data = v.data as Float32Array;
+      out[k] = count === n ? data : data.subarray(0, (data.length / n) * count);
+    }
     return out;
   }
 
@@ -106,7 +123,7 @@ export function cpuOnly(providers: readonly string[] | undefined): boolean {
 }
 
 /** The session of the backbone (or a dino.txt vision model) for (batch, height, width); a dimension given by name
- * is symbolic. On the CPU provider alone, attention as one Attention node (GraphLowering.attentionOp); a GPU
+ * is symbolic, and so is the batch with `dynamicBatch`. On the CPU provider alone, attention as one Attention node (GraphLowering.attentionOp); a GPU
  * provider's session keeps the opset-20 graph whose placement is measured. */
 async function compile(
   config: ViTConfig,
@@ -114,6 +131,7 @@ async function compile(
   o: Omit<TileModelOptions, 'side' | 'height' | 'width'>,
   height: number | string,
   width: number | string,
+  dynamicBatch = false,
 ): Promise<Session> {
   const values = hostValues(weights);
   let graph;
@@ -124,7 +142,8 @@ async function compile(
     graph = dinoTxtVisionGraph(config, values, o.head.config, o.head.values, { batch: o.batch, height, width });
   } else {
     const lowering = cpuOnly(o.providers) ? { attentionOp: true } : {};
-    graph = inferenceGraph(config, { batch: o.batch, height, width, weights: 'initializers', values, outputs: o.outputs, lowering }).graph;
+    const batch = dynamicBatch ? 'batch' : o.batch;
+    graph = inferenceGraph(config, { batch, height, width, weights: 'initializers', values, outputs: o.outputs, lowering }).graph;
   }
   return Session.create(serialize(graph), { intraOpThreads: o.threads, interOpThreads: 1, providers: o.providers, warn: o.warn });
 }
