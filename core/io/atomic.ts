@@ -67,13 +67,14 @@ async function syncFile(tmp: string, target: string): Promise<void> {
 
 /**
  * Runs `write(tmp)` to produce the file at a temp path, fsyncs it, renames it over `target` and fsyncs
- * the folder; on any error the temp file is removed and `target` is untouched.
+ * the folder; on any error the temp file is removed and `target` is untouched. With `durable` false, no
+ * fsync: the replace is atomic, and `syncFiles` makes it durable later.
  */
-export async function replaceAtomic(target: string, write: (tmp: string) => Promise<void>): Promise<void> {
+export async function replaceAtomic(target: string, write: (tmp: string) => Promise<void>, durable = true): Promise<void> {
   const tmp = tempPathFor(target);
   try {
     await write(tmp);
-    await syncFile(tmp, target);
+    if (durable) await syncFile(tmp, target);
     await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined); // (ENOTDIR when the folder itself is the problem) the first error is the one to report
@@ -81,7 +82,7 @@ export async function replaceAtomic(target: string, write: (tmp: string) => Prom
     if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') (err as { dest?: string }).dest ??= target;
     throw err;
   }
-  await syncFolder(dirname(target));
+  if (durable) await syncFolder(dirname(target));
 }
 
 /**
@@ -91,15 +92,7 @@ export async function replaceAtomic(target: string, write: (tmp: string) => Prom
  * commit instead of two fsyncs per file, each waited for in turn.
  */
 export async function writeFileAtomicLazy(target: string, data: Uint8Array): Promise<void> {
-  const tmp = tempPathFor(target);
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, target);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string') (err as { dest?: string }).dest ??= target;
-    throw err;
-  }
+  await replaceAtomic(target, (tmp) => writeFile(tmp, data), false);
 }
 
 /** Makes files written by `writeFileAtomicLazy` durable: fsyncs each file's data (several at once), then each of their folders once. */

@@ -123,8 +123,9 @@ export function cpuOnly(providers: readonly string[] | undefined): boolean {
 }
 
 /** The session of the backbone (or a dino.txt vision model) for (batch, height, width); a dimension given by name
- * is symbolic, and so is the batch with `dynamicBatch`. On the CPU provider alone, attention as one Attention node (GraphLowering.attentionOp); a GPU
- * provider's session keeps the opset-20 graph whose placement is measured. */
+ * is symbolic, and so is the batch with `dynamicBatch`. On the CPU provider alone, attention as one Attention
+ * node (GraphLowering.attentionOp); a GPU provider's session keeps the opset-20 graph whose placement is
+ * measured. */
 async function compile(
   config: ViTConfig,
   weights: ModelWeights,
